@@ -1,0 +1,58 @@
+/**
+ * `backrefs info <snapshot>`: what a user runs first on a snapshot.
+ */
+import { promises as fsp } from "node:fs";
+import { loadHeapGraph } from "../graph/load.js";
+import { summarize, type SnapshotSummary } from "../query/summary.js";
+import { formatBytes, formatCount, sanitizeText } from "../render/format.js";
+import { table } from "./table.js";
+import { progressBar, type Streams } from "./io.js";
+
+export interface InfoOptions {
+  json?: boolean;
+  top: number;
+  quiet?: boolean;
+}
+
+export async function runInfo(file: string, opts: InfoOptions, io: Streams): Promise<number> {
+  const progress = progressBar(io, !!opts.quiet);
+  const fileSize = file === "-" ? null : (await fsp.stat(file).catch(() => null))?.size ?? null;
+  const graph = await loadHeapGraph(file, { onProgress: progress.onProgress });
+  progress.phase("summarising");
+  const summary = summarize(graph, { top: opts.top });
+  progress.done();
+  if (opts.json) {
+    io.stdout.write(JSON.stringify({ file, fileSize, ...summary }, null, 2) + "\n");
+  } else {
+    io.stdout.write(formatInfo(file, fileSize, summary));
+  }
+  return 0;
+}
+
+function formatInfo(file: string, fileSize: number | null, s: SnapshotSummary): string {
+  const lines: string[] = [];
+  lines.push(`${sanitizeText(file)}${fileSize === null ? "" : `  ${formatBytes(fileSize)}`}`);
+  lines.push(
+    `  ${formatCount(s.nodeCount)} nodes, ${formatCount(s.edgeCount)} edges, ${formatCount(s.stringCount)} strings, ` +
+      `${formatCount(s.classCount)} classes`,
+  );
+  lines.push(`  total self size ${formatBytes(s.totalSelfSize)}`);
+  lines.push(`  node fields: ${s.nodeFields.map(sanitizeText).join(", ")}`);
+  lines.push("");
+  lines.push("By node type:");
+  lines.push(table(["type", "count", "self size"], s.nodeTypes.map((t) => [sanitizeText(t.type), formatCount(t.count), formatBytes(t.selfSize)])));
+  lines.push("");
+  lines.push(`Top ${s.topClasses.length} classes by count:`);
+  lines.push(classTableText(s.topClasses));
+  lines.push("");
+  lines.push(`Top ${s.topClassesBySelfSize.length} classes by self size:`);
+  lines.push(classTableText(s.topClassesBySelfSize));
+  return lines.join("\n") + "\n";
+}
+
+function classTableText(rows: SnapshotSummary["topClasses"]): string {
+  return table(
+    ["class", "count", "self size"],
+    rows.map((c) => [sanitizeText(c.className), formatCount(c.count), formatBytes(c.selfSize)]),
+  );
+}

@@ -1,0 +1,83 @@
+/**
+ * The CLI's contact with the outside world: the progress bar, atomic output files, cleanup on
+ * Ctrl-C. Only `src/cli/` touches process, the console and files.
+ */
+import { promises as fsp, unlinkSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import type { ReadProgress } from "../snapshot/read.js";
+
+export interface Streams {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+}
+
+/** Files large enough that a user waits for them: below this, no progress bar. */
+const PROGRESS_MIN_BYTES = 50 << 20;
+
+/**
+ * A progress callback drawing one self-overwriting line on stderr, or nothing when stderr is not
+ * a terminal, the input is small or unknown in size, or the user asked for `--quiet`.
+ */
+export function progressBar(io: Streams, quiet: boolean): {
+  onProgress?: (p: ReadProgress) => void;
+  phase: (label: string) => void;
+  done: () => void;
+} {
+  if (quiet || !io.stderr.isTTY) return { phase: () => {}, done: () => {} };
+  let drawn = false;
+  const mb = (n: number): string => (n / 1e6).toFixed(0);
+  return {
+    onProgress: (p) => {
+      if (p.totalBytes < PROGRESS_MIN_BYTES) return;
+      const frac = Math.min(1, p.bytesRead / p.totalBytes);
+      const width = 30;
+      const fill = Math.round(frac * width);
+      io.stderr.write(
+        `\rreading [${"#".repeat(fill)}${".".repeat(width - fill)}] ${(frac * 100).toFixed(0).padStart(3)}% ` +
+          `${mb(p.bytesRead)}/${mb(p.totalBytes)} MB`,
+      );
+      drawn = true;
+    },
+    phase: (label) => {
+      if (!drawn) return;
+      io.stderr.write(`\r\x1b[K${label}…`);
+    },
+    done: () => {
+      if (drawn) io.stderr.write("\r\x1b[K");
+      drawn = false;
+    },
+  };
+}
+
+/** Temporary files being written; removed if the process is interrupted. */
+const pendingFiles = new Set<string>();
+
+/** Removes every half-written temporary file (called on SIGINT/SIGTERM and on errors). */
+export function removePendingFiles(): void {
+  for (const f of pendingFiles) {
+    try {
+      unlinkSync(f);
+    } catch {
+      // already gone
+    }
+  }
+  pendingFiles.clear();
+}
+
+/**
+ * Writes `data` to `path` atomically: a temporary file next to it, then a rename. A failure or
+ * Ctrl-C never leaves a half-written file at `path`.
+ */
+export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
+  pendingFiles.add(tmp);
+  try {
+    await fsp.writeFile(tmp, data);
+    await fsp.rename(tmp, path);
+  } catch (e) {
+    await fsp.unlink(tmp).catch(() => {});
+    throw e;
+  } finally {
+    pendingFiles.delete(tmp);
+  }
+}

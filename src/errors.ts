@@ -1,0 +1,63 @@
+/**
+ * Typed errors. The library throws these; the CLI prints `message` (plus `hint`) as one line.
+ *
+ * @example
+ * try { await readSnapshot("x.heapsnapshot"); }
+ * catch (e) { if (e instanceof SnapshotFormatError) console.error(e.message, e.offset); }
+ */
+export class BackrefsError extends Error {
+  /** A stable machine-readable code, e.g. `E_FORMAT`. */
+  readonly code: string;
+  /** What the user can do about it. */
+  readonly hint: string | undefined;
+
+  constructor(code: string, message: string, hint?: string) {
+    super(message);
+    this.name = new.target.name;
+    this.code = code;
+    this.hint = hint;
+  }
+}
+
+/** The file is not a valid heap snapshot: bad JSON, truncated, inconsistent counts... */
+export class SnapshotFormatError extends BackrefsError {
+  /** Byte offset (in the decompressed stream) where the problem was found. */
+  readonly offset: number;
+  /** The top-level section being read (`snapshot`, `nodes`, `edges`, `strings`...), if any. */
+  readonly section: string | undefined;
+
+  constructor(message: string, offset: number, section?: string, hint?: string) {
+    const where = section ? ` (in "${section}" at byte ${offset})` : ` (at byte ${offset})`;
+    super("E_FORMAT", message + where, hint ?? "is the file a complete V8 .heapsnapshot?");
+    this.offset = offset;
+    this.section = section;
+  }
+}
+
+/** The file cannot be read at all: missing, a directory, no permission... */
+export class InputError extends BackrefsError {
+  constructor(message: string, hint?: string) {
+    super("E_INPUT", message, hint);
+  }
+}
+
+/** The user asked for something the snapshot does not have (no objects of a class, unknown id...). */
+export class QueryError extends BackrefsError {
+  constructor(message: string, hint?: string) {
+    super("E_QUERY", message, hint);
+  }
+}
+
+/** Drawing failed (layout error, layout too slow, bad format...). */
+export class RenderError extends BackrefsError {
+  constructor(message: string, hint?: string) {
+    super("E_RENDER", message, hint);
+  }
+}
+
+/** The work was stopped by the caller (AbortSignal). */
+export class AbortedError extends BackrefsError {
+  constructor(message = "interrupted") {
+    super("E_ABORTED", message);
+  }
+}

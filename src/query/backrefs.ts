@@ -1,0 +1,274 @@
+/**
+ * objgraph's `show_backrefs`, done for V8: the subgraph of what retains the targets, cut by named
+ * limits (depth, too many retainers, a node budget) with a visible placeholder wherever anything
+ * was left out, plus the shortest retaining path of every target so that each picture answers
+ * *why*.
+ */
+import type { HeapGraph } from "../graph/heap-graph.js";
+import { rootDistances, UNREACHABLE } from "../graph/distances.js";
+import type { LimitsReached, Subgraph, SubgraphEdge, SubgraphNode, SubgraphPlaceholder } from "./types.js";
+
+export interface BackrefsOptions {
+  /** Follow retainers up to this many hops from the targets. */
+  depth: number;
+  /** At most this many retainers per node; the rest become one placeholder. */
+  tooMany: number;
+  /** Total node budget; the shortest paths are always drawn, even past it. */
+  maxNodes: number;
+  /** Also follow weak edges. */
+  weak: boolean;
+  /** Force the shortest retaining path of each target into the picture. */
+  path: boolean;
+  /** Only the shortest retaining paths (objgraph's `show_chain(find_backref_chain(...))`). */
+  pathOnly: boolean;
+}
+
+export const defaultBackrefsOptions: BackrefsOptions = {
+  depth: 3,
+  tooMany: 10,
+  maxNodes: 150,
+  weak: false,
+  path: true,
+  pathOnly: false,
+};
+
+/** The distances the walk orders retainers by (closest to a root first, as DevTools does). */
+export interface WalkContext {
+  distances: Int32Array;
+  /**
+   * Where the walk stops climbing, like objgraph stops at modules: the root, the GC sub-roots, and
+   * the user roots (the `global` objects the root holds through shortcut edges). Their own
+   * retainers are V8 plumbing that explains nothing about a leak.
+   */
+  stops: Set<number>;
+}
+
+/** Computes what {@link retainerSubgraph} needs once per graph. */
+export function walkContext(graph: HeapGraph): WalkContext {
+  const stops = new Set<number>();
+  if (graph.nodeCount > 0) {
+    stops.add(0);
+    const shortcut = graph.edgeTypeCodes.shortcut;
+    for (let e = graph.firstEdge[0]!; e < graph.firstEdge[1]!; e++) {
+      if (graph.edgeType(e) === shortcut) stops.add(graph.edgeTo(e));
+    }
+  }
+  return { distances: rootDistances(graph), stops };
+}
+
+/** True where the walk stops: a root, a GC sub-root or a user root (`global`). */
+export function isStop(graph: HeapGraph, ctx: WalkContext, n: number): boolean {
+  return ctx.stops.has(n) || graph.isRootLike(n);
+}
+
+interface Retainer {
+  edge: number;
+  from: number;
+}
+
+/**
+ * The retainers of `n` that the picture may show: one edge per distinct retaining node (the first,
+ * in snapshot order), no self edges, no weak edges unless asked; closest to a root first.
+ */
+export function retainersOf(graph: HeapGraph, ctx: WalkContext, n: number, weak: boolean): Retainer[] {
+  const r = graph.retainers();
+  const weakType = graph.edgeTypeCodes.weak;
+  const seen = new Set<number>();
+  const out: Retainer[] = [];
+  for (let i = r.first[n]!; i < r.first[n + 1]!; i++) {
+    const from = r.node[i]!;
+    const edge = r.edge[i]!;
+    if (from === n || seen.has(from)) continue;
+    if (!weak && graph.edgeType(edge) === weakType) continue;
+    seen.add(from);
+    out.push({ edge, from });
+  }
+  const d = ctx.distances;
+  // Stable sort: ties keep snapshot order, so the walk is deterministic.
+  out.sort((a, b) => d[a.from]! - d[b.from]!);
+  return out;
+}
+
+/**
+ * The shortest retaining path from the root to `target`, as edge numbers in root-to-target order,
+ * cut at the first root-like node (a GC sub-root such as `(Global handles)`), or null when no root
+ * reaches it through non-weak edges.
+ */
+export function shortestPath(graph: HeapGraph, ctx: WalkContext, target: number): Array<{ edge: number; from: number; to: number }> | null {
+  const d = ctx.distances;
+  if (d[target] === UNREACHABLE) return null;
+  const r = graph.retainers();
+  const weakType = graph.edgeTypeCodes.weak;
+  const hops: Array<{ edge: number; from: number; to: number }> = [];
+  let cur = target;
+  while (!isStop(graph, ctx, cur)) {
+    const want = d[cur]! - 1;
+    let found = -1;
+    for (let i = r.first[cur]!; i < r.first[cur + 1]!; i++) {
+      if (d[r.node[i]!] === want && graph.edgeType(r.edge[i]!) !== weakType) {
+        found = i;
+        break;
+      }
+    }
+    if (found < 0) return null; // cannot happen when distances came from the same graph
+    hops.push({ edge: r.edge[found]!, from: r.node[found]!, to: cur });
+    cur = r.node[found]!;
+  }
+  return hops.reverse();
+}
+
+/**
+ * Extracts the retainer subgraph of `targets` (node ordinals).
+ *
+ * @example
+ * const ctx = walkContext(graph);
+ * const sub = retainerSubgraph(graph, ctx, [target], defaultBackrefsOptions);
+ * sub.nodes.length; sub.limitsReached.tooMany;
+ */
+export function retainerSubgraph(
+  graph: HeapGraph,
+  ctx: WalkContext,
+  targets: number[],
+  opts: BackrefsOptions,
+  targetsOmitted = 0,
+): Subgraph {
+  const order: number[] = [];
+  const depthOf = new Map<number, number>();
+  const onPath = new Set<number>();
+  const isTarget = new Set<number>(targets);
+  const edges = new Map<string, SubgraphEdge & { edgeNo: number }>();
+  const placeholders: SubgraphPlaceholder[] = [];
+  const limits: LimitsReached = { targetsOmitted, tooMany: 0, maxNodes: 0, depth: 0, noPath: 0 };
+  const expanded = new Set<number>();
+
+  const addNode = (n: number, depth: number): void => {
+    if (depthOf.has(n)) {
+      if (depth < depthOf.get(n)!) depthOf.set(n, depth);
+      return;
+    }
+    depthOf.set(n, depth);
+    order.push(n);
+  };
+  const addEdge = (edge: number, from: number, to: number, path: boolean): void => {
+    const key = `${from}>${to}`;
+    const have = edges.get(key);
+    if (have) {
+      if (path && !have.onPath) {
+        // The path goes through a different edge between the same two nodes: show that one.
+        edges.set(key, { ...describeEdge(graph, edge, from, to), onPath: true, edgeNo: edge });
+      }
+      return;
+    }
+    edges.set(key, { ...describeEdge(graph, edge, from, to), onPath: path, edgeNo: edge });
+  };
+
+  for (const t of targets) addNode(t, 0);
+
+  if (opts.path || opts.pathOnly) {
+    for (const t of targets) {
+      const hops = shortestPath(graph, ctx, t);
+      if (!hops) {
+        limits.noPath++;
+        continue;
+      }
+      onPath.add(t);
+      for (let i = hops.length - 1, depth = 1; i >= 0; i--, depth++) {
+        const h = hops[i]!;
+        addNode(h.from, depth);
+        onPath.add(h.from);
+        addEdge(h.edge, h.from, h.to, true);
+      }
+    }
+  }
+
+  if (!opts.pathOnly) {
+    const queue = [...targets];
+    for (let q = 0; q < queue.length; q++) {
+      const u = queue[q]!;
+      const du = depthOf.get(u)!;
+      if (isStop(graph, ctx, u) || du >= opts.depth) continue;
+      expanded.add(u);
+      const rets = retainersOf(graph, ctx, u, opts.weak);
+      let shown = 0;
+      let cutByTooMany = 0;
+      let cutByBudget = 0;
+      for (const r of rets) {
+        if (depthOf.has(r.from)) {
+          addEdge(r.edge, r.from, u, false);
+          shown++;
+          if (!expanded.has(r.from) && depthOf.get(r.from)! > du + 1) depthOf.set(r.from, du + 1);
+          if (!queue.includes(r.from)) queue.push(r.from);
+          continue;
+        }
+        if (shown >= opts.tooMany) {
+          cutByTooMany++;
+          continue;
+        }
+        if (order.length >= opts.maxNodes) {
+          cutByBudget++;
+          continue;
+        }
+        addNode(r.from, du + 1);
+        addEdge(r.edge, r.from, u, false);
+        queue.push(r.from);
+        shown++;
+      }
+      if (cutByTooMany > 0) {
+        placeholders.push({ of: graph.nodeId(u), count: cutByTooMany, reason: "too-many" });
+        limits.tooMany++;
+      }
+      if (cutByBudget > 0) {
+        placeholders.push({ of: graph.nodeId(u), count: cutByBudget, reason: "max-nodes" });
+        limits.maxNodes += cutByBudget;
+      }
+    }
+    // Nodes whose retainers were not followed (at --depth, or only on a path): say how many.
+    for (const n of order) {
+      if (expanded.has(n) || isStop(graph, ctx, n)) continue;
+      let hidden = 0;
+      for (const r of retainersOf(graph, ctx, n, opts.weak)) if (!depthOf.has(r.from)) hidden++;
+      if (hidden > 0) {
+        placeholders.push({ of: graph.nodeId(n), count: hidden, reason: "depth" });
+        limits.depth++;
+      }
+    }
+  }
+
+  const nodes: SubgraphNode[] = order.map((n) => ({
+    id: graph.nodeId(n),
+    className: graph.className(n),
+    type: graph.nodeTypeName(n),
+    name: graph.nodeName(n),
+    selfSize: graph.selfSize(n),
+    isTarget: isTarget.has(n),
+    isRoot: isStop(graph, ctx, n),
+    depth: depthOf.get(n)!,
+    onPath: onPath.has(n),
+  }));
+  return {
+    targets: targets.map((t) => graph.nodeId(t)),
+    nodes,
+    edges: [...edges.values()].map(({ edgeNo: _edgeNo, ...e }) => e),
+    placeholders,
+    limitsReached: limits,
+  };
+}
+
+function describeEdge(graph: HeapGraph, edge: number, from: number, to: number): SubgraphEdge {
+  return {
+    from: graph.nodeId(from),
+    to: graph.nodeId(to),
+    type: graph.edgeTypeName(edge),
+    name: graph.edgeName(edge),
+    onPath: false,
+  };
+}
+
+/**
+ * Which of the matching objects to draw when there are more than `max`: the newest (highest ids)
+ * first — V8 ids grow with allocation, and leaked objects pile up late.
+ */
+export function chooseTargets(graph: HeapGraph, ordinals: number[], max: number): { drawn: number[]; omitted: number } {
+  const sorted = [...ordinals].sort((a, b) => graph.nodeId(b) - graph.nodeId(a));
+  return { drawn: sorted.slice(0, max), omitted: Math.max(0, sorted.length - max) };
+}

@@ -1,0 +1,140 @@
+/**
+ * Choosing the objects a user names: by class (`--type`), raw name (`--name`) or heap id (`--id`).
+ */
+import { QueryError } from "../errors.js";
+import type { HeapGraph } from "../graph/heap-graph.js";
+import { classTable } from "./summary.js";
+
+export interface Selector {
+  /** Class names as DevTools shows them; an object matches any one of them. */
+  types?: string[];
+  /** Raw node names; an object matches any one of them. */
+  names?: string[];
+  /** Heap ids; always added to the match. */
+  ids?: number[];
+}
+
+export interface Selection {
+  /** Every matching node ordinal, in node order. */
+  ordinals: number[];
+}
+
+/**
+ * Finds the nodes a selector names. `types` and `names` both given means both must hold (objects of
+ * class X named Y); `ids` always add their objects. Throws {@link QueryError} with suggestions when
+ * nothing matches.
+ *
+ * @example
+ * selectNodes(graph, { types: ["LeakyRequest"] }).ordinals.length // 200
+ */
+export function selectNodes(graph: HeapGraph, sel: Selector): Selection {
+  const types = sel.types ?? [];
+  const names = sel.names ?? [];
+  const ids = sel.ids ?? [];
+  if (types.length === 0 && names.length === 0 && ids.length === 0) {
+    throw new QueryError("no objects chosen", "name them with --type <Class>, --name <name> or --id <id>");
+  }
+  const picked = new Uint8Array(graph.nodeCount);
+  const out: number[] = [];
+
+  if (types.length > 0 || names.length > 0) {
+    const classMark = types.length > 0 ? markClasses(graph, types) : null;
+    const nameMark = names.length > 0 ? markStrings(graph, names) : null;
+    const nodeClass = classMark ? graph.classes().nodeClass : null;
+    for (let n = 0; n < graph.nodeCount; n++) {
+      if (classMark && classMark[nodeClass![n]!] === 0) continue;
+      if (nameMark && nameMark[graph.nodeNameIndex(n)] === 0) continue;
+      picked[n] = 1;
+    }
+  }
+  if (ids.length > 0) {
+    const wanted = new Map<number, boolean>(ids.map((id) => [id, false]));
+    for (let n = 0; n < graph.nodeCount; n++) {
+      const id = graph.nodeId(n);
+      if (wanted.has(id)) {
+        wanted.set(id, true);
+        picked[n] = 1;
+      }
+    }
+    const missing = [...wanted].filter(([, found]) => !found).map(([id]) => `@${id}`);
+    if (missing.length > 0) {
+      throw new QueryError(`no object with id ${missing.join(", ")} in this snapshot`, "ids come from this same snapshot (DevTools shows them as @123)");
+    }
+  }
+  for (let n = 0; n < graph.nodeCount; n++) if (picked[n] === 1) out.push(n);
+  if (out.length === 0) throw noMatch(graph, types, names);
+  return { ordinals: out };
+}
+
+function markClasses(graph: HeapGraph, types: string[]): Uint8Array {
+  const mark = new Uint8Array(graph.classIdLimit);
+  const S = graph.strings.length;
+  const { extraNames } = graph.classes();
+  for (const t of types) {
+    for (const i of graph.strings.indicesOf(t)) mark[i] = 1;
+    extraNames.forEach((name, k) => {
+      if (name === t) mark[S + k] = 1;
+    });
+  }
+  return mark;
+}
+
+function markStrings(graph: HeapGraph, names: string[]): Uint8Array {
+  const mark = new Uint8Array(graph.strings.length);
+  for (const name of names) for (const i of graph.strings.indicesOf(name)) mark[i] = 1;
+  return mark;
+}
+
+function noMatch(graph: HeapGraph, types: string[], names: string[]): QueryError {
+  if (types.length === 0) {
+    return new QueryError(`no objects named ${names.map((n) => `'${n}'`).join(" or ")}`, "--name matches the raw node name exactly");
+  }
+  const table = classTable(graph);
+  const candidates: Array<{ name: string; count: number; score: number }> = [];
+  for (let i = 0; i < table.classIds.length; i++) {
+    const name = graph.classNameOf(table.classIds[i]!);
+    let best = Infinity;
+    for (const t of types) best = Math.min(best, similarity(t, name));
+    if (best < Infinity) candidates.push({ name, count: table.count[i]!, score: best });
+  }
+  candidates.sort((a, b) => a.score - b.score || b.count - a.count || (a.name < b.name ? -1 : 1));
+  const suggestions = candidates.slice(0, 3).map((c) => `${c.name} (${c.count.toLocaleString("en-US")})`);
+  const what = `no objects of class ${types.map((t) => `'${t}'`).join(" or ")}${names.length ? ` named ${names.map((n) => `'${n}'`).join(" or ")}` : ""}`;
+  return new QueryError(
+    suggestions.length ? `${what}; did you mean ${suggestions.join(", ")}?` : what,
+    "'backrefs info <snapshot>' lists the most common classes",
+  );
+}
+
+/**
+ * How close `name` is to what the user typed (lower is closer), or Infinity when unrelated:
+ * case-insensitive equality, then prefix/substring, then a small edit distance.
+ */
+function similarity(typed: string, name: string): number {
+  if (name.length > 200) return Infinity;
+  const a = typed.toLowerCase();
+  const b = name.toLowerCase();
+  if (a === b) return 0;
+  if (b.startsWith(a) || a.startsWith(b)) return 1 + Math.abs(a.length - b.length) / 100;
+  if (b.includes(a) || a.includes(b)) return 2 + Math.abs(a.length - b.length) / 100;
+  const d = editDistance(a, b, 3);
+  return d <= Math.max(1, Math.floor(a.length / 3)) ? 3 + d : Infinity;
+}
+
+/** Levenshtein distance, giving up (returning `limit + 1`) once it passes `limit`. */
+function editDistance(a: string, b: string, limit: number): number {
+  if (Math.abs(a.length - b.length) > limit) return limit + 1;
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    let rowMin = i;
+    for (let j = 1; j <= b.length; j++) {
+      const v = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      cur.push(v);
+      rowMin = Math.min(rowMin, v);
+    }
+    if (rowMin > limit) return limit + 1;
+    prev = cur;
+  }
+  return prev[b.length]!;
+}

@@ -1,0 +1,78 @@
+/**
+ * The retainer subgraph as plain data: what the query layer hands to renderers and to `--format json`.
+ * Every string in here came from the snapshot and is untrusted.
+ */
+
+/** One heap object in the picture. */
+export interface SubgraphNode {
+  /** The V8 heap object id (`@id` in DevTools). */
+  id: number;
+  /** Class name as Chrome DevTools shows it (`Foo`, `(string)`, `Function`, `(system)`...). */
+  className: string;
+  /** V8 node type (`object`, `closure`, `string`, `synthetic`...). */
+  type: string;
+  /** Raw node name from the snapshot (constructor name, string value, function name...). */
+  name: string;
+  selfSize: number;
+  /** Retained size (bytes freed if this object became unreachable); absent when not computed. */
+  retainedSize?: number;
+  /** DevTools distance from the GC roots; absent when not computed. */
+  distance?: number;
+  /** Heap id of the immediate dominator; absent when not computed. */
+  dominatorId?: number;
+  isTarget: boolean;
+  /** Where retaining chains start: the synthetic root, a GC root (`(GC roots)`, `(Global handles)`...) or a user root (`global`). */
+  isRoot: boolean;
+  /** Hops from the nearest target along retainer edges (0 for targets). */
+  depth: number;
+  /** On a shortest retaining path from a root to a target. */
+  onPath: boolean;
+}
+
+/** `from` retains `to` through a property, element, context variable... */
+export interface SubgraphEdge {
+  /** Heap id of the retainer. */
+  from: number;
+  /** Heap id of the retained object. */
+  to: number;
+  /** V8 edge type: `property`, `element`, `context`, `internal`, `hidden`, `shortcut`, `weak`. */
+  type: string;
+  /** Property name (string) or element index (number), as in the snapshot. */
+  name: string | number;
+  /** Part of a shortest retaining path. */
+  onPath: boolean;
+  /** The `from` node is `to`'s immediate dominator: cutting this edge frees `to`'s retained size. */
+  isDominatorEdge?: boolean;
+}
+
+/** Stands in for retainers of `of` that are not drawn. Nothing is dropped silently. */
+export interface SubgraphPlaceholder {
+  /** Heap id of the node whose retainers were cut. */
+  of: number;
+  /** How many retainers are not drawn. */
+  count: number;
+  /** Why: more than `--too-many`, the `--max-nodes` budget, or the `--depth` limit. */
+  reason: "too-many" | "max-nodes" | "depth";
+}
+
+export interface LimitsReached {
+  /** Targets that matched but were not drawn (over `--max-targets`). */
+  targetsOmitted: number;
+  /** Nodes whose retainers were cut by `--too-many`. */
+  tooMany: number;
+  /** Retainers not drawn because the `--max-nodes` budget ran out. */
+  maxNodes: number;
+  /** Nodes at `--depth` whose retainers were not followed. */
+  depth: number;
+  /** Targets with no retaining path from a root (unreachable or only weakly held). */
+  noPath: number;
+}
+
+export interface Subgraph {
+  /** Heap ids of the drawn targets. */
+  targets: number[];
+  nodes: SubgraphNode[];
+  edges: SubgraphEdge[];
+  placeholders: SubgraphPlaceholder[];
+  limitsReached: LimitsReached;
+}

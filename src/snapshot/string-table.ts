@@ -1,0 +1,195 @@
+/**
+ * The snapshot's `strings` section, kept as the raw (still JSON-escaped) UTF-8 bytes in large
+ * chunks, with per-string offsets in typed arrays. Strings are decoded one at a time, on demand:
+ * a 600 MB strings section never becomes one JS string (V8 stops at ~512 MB), nor millions of
+ * live JS strings.
+ */
+
+/** Size of one storage chunk. A string never spans two chunks. */
+const CHUNK_SIZE = 1 << 26; // 64 MiB
+/** Marks, in `lengths`, a string whose bytes contain a backslash escape. */
+const ESCAPED = 0x80000000;
+
+export class StringTable {
+  private chunks: Buffer[] = [];
+  private chunkIdx: Uint16Array = new Uint16Array(1024);
+  private starts: Uint32Array = new Uint32Array(1024);
+  private lengths: Uint32Array = new Uint32Array(1024);
+  private count = 0;
+
+  // Writing state: the chunk being filled and the string being appended.
+  private cur: Buffer = Buffer.alloc(0);
+  private curPos = 0;
+  private strStart = 0;
+  private strEscaped = false;
+
+  /** Number of strings. */
+  get length(): number {
+    return this.count;
+  }
+
+  /** Total bytes of string data held. */
+  get byteLength(): number {
+    let n = 0;
+    for (let i = 0; i < this.count; i++) n += this.lengths[i]! & ~ESCAPED;
+    return n;
+  }
+
+  /** Starts a new string (raw bytes follow through {@link appendBytes}). */
+  beginString(): void {
+    this.strStart = this.curPos;
+    this.strEscaped = false;
+  }
+
+  /** Appends raw bytes `src[from, to)` to the current string. */
+  appendBytes(src: Uint8Array, from: number, to: number, escaped: boolean): void {
+    const n = to - from;
+    if (escaped) this.strEscaped = true;
+    if (this.curPos + n > this.cur.length) this.moveToNewChunk(n);
+    this.cur.set(src.subarray(from, to), this.curPos);
+    this.curPos += n;
+  }
+
+  /** Finishes the current string and returns its index. */
+  endString(): number {
+    if (this.count === this.starts.length) this.grow();
+    const i = this.count++;
+    const len = this.curPos - this.strStart;
+    if (len >= ESCAPED) throw new RangeError("string longer than 2 GiB");
+    this.chunkIdx[i] = this.chunks.length - 1;
+    this.starts[i] = this.strStart;
+    this.lengths[i] = this.strEscaped ? (len | ESCAPED) >>> 0 : len;
+    return i;
+  }
+
+  /** Releases unused capacity once reading is done. */
+  finish(): void {
+    if (this.chunks.length > 0 && this.curPos < this.cur.length) {
+      const trimmed = Buffer.allocUnsafeSlow(this.curPos);
+      this.cur.copy(trimmed, 0, 0, this.curPos);
+      this.chunks[this.chunks.length - 1] = trimmed;
+      this.cur = trimmed;
+    }
+    this.starts = this.starts.slice(0, this.count);
+    this.lengths = this.lengths.slice(0, this.count);
+    this.chunkIdx = this.chunkIdx.slice(0, this.count);
+  }
+
+  /** Decodes string `i` exactly as `JSON.parse` would. */
+  get(i: number): string {
+    const raw = this.lengths[i]!;
+    const chunk = this.chunks[this.chunkIdx[i]!]!;
+    const start = this.starts[i]!;
+    const end = start + (raw & ~ESCAPED);
+    if ((raw & ESCAPED) === 0) return chunk.toString("utf8", start, end);
+    return decodeEscaped(chunk, start, end);
+  }
+
+  /** Byte length of string `i` as stored (escaped form). */
+  rawLength(i: number): number {
+    return this.lengths[i]! & ~ESCAPED;
+  }
+
+  /** First stored byte of string `i`, or -1 for the empty string. */
+  firstByte(i: number): number {
+    if ((this.lengths[i]! & ~ESCAPED) === 0) return -1;
+    return this.chunks[this.chunkIdx[i]!]![this.starts[i]!]!;
+  }
+
+  /**
+   * Indices of every string equal to `s`. Compares bytes for unescaped strings and decodes only
+   * strings that hold escapes, so a scan over millions of strings stays cheap.
+   */
+  indicesOf(s: string): number[] {
+    const needle = Buffer.from(s, "utf8");
+    const out: number[] = [];
+    for (let i = 0; i < this.count; i++) {
+      const raw = this.lengths[i]!;
+      if ((raw & ESCAPED) !== 0) {
+        if (this.get(i) === s) out.push(i);
+        continue;
+      }
+      if (raw !== needle.length) continue;
+      const chunk = this.chunks[this.chunkIdx[i]!]!;
+      if (chunk.compare(needle, 0, raw, this.starts[i]!, this.starts[i]! + raw) === 0) out.push(i);
+    }
+    return out;
+  }
+
+  private grow(): void {
+    const cap = this.starts.length * 2;
+    const s = new Uint32Array(cap);
+    s.set(this.starts);
+    this.starts = s;
+    const l = new Uint32Array(cap);
+    l.set(this.lengths);
+    this.lengths = l;
+    const c = new Uint16Array(cap);
+    c.set(this.chunkIdx);
+    this.chunkIdx = c;
+  }
+
+  /** Opens a fresh chunk able to hold the current partial string plus `extra` bytes. */
+  private moveToNewChunk(extra: number): void {
+    const partial = this.curPos - this.strStart;
+    let size = CHUNK_SIZE;
+    while (size < (partial + extra) * 2) size *= 2;
+    if (this.chunks.length >= 0xffff) throw new RangeError("too many string chunks");
+    const next = Buffer.allocUnsafeSlow(size);
+    if (partial > 0) this.cur.copy(next, 0, this.strStart, this.curPos);
+    // Drop the unused tail of the previous chunk so memory follows the data.
+    if (this.chunks.length > 0 && this.strStart < this.cur.length) {
+      const trimmed = Buffer.allocUnsafeSlow(this.strStart);
+      this.cur.copy(trimmed, 0, 0, this.strStart);
+      this.chunks[this.chunks.length - 1] = trimmed;
+    }
+    this.chunks.push(next);
+    this.cur = next;
+    this.strStart = 0;
+    this.curPos = partial;
+  }
+}
+
+function hexValue(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 97 && c <= 102) return c - 87;
+  if (c >= 65 && c <= 70) return c - 55;
+  return -1;
+}
+
+/**
+ * Decodes JSON escapes in `buf[start, end)`. The parser already validated every escape, so this
+ * only translates. Runs of plain bytes are decoded as UTF-8 in one go.
+ */
+function decodeEscaped(buf: Buffer, start: number, end: number): string {
+  let out = "";
+  let run = start;
+  let i = start;
+  while (i < end) {
+    if (buf[i] !== 92) {
+      i++;
+      continue;
+    }
+    if (run < i) out += buf.toString("utf8", run, i);
+    const e = buf[i + 1]!;
+    i += 2;
+    switch (e) {
+      case 110: out += "\n"; break; // n
+      case 116: out += "\t"; break; // t
+      case 114: out += "\r"; break; // r
+      case 98: out += "\b"; break; // b
+      case 102: out += "\f"; break; // f
+      case 117: { // u: a UTF-16 code unit; surrogate pairs come as two escapes and join here
+        const v = (hexValue(buf[i]!) << 12) | (hexValue(buf[i + 1]!) << 8) |
+          (hexValue(buf[i + 2]!) << 4) | hexValue(buf[i + 3]!);
+        out += String.fromCharCode(v);
+        i += 4;
+        break;
+      }
+      default: out += String.fromCharCode(e); // \" \\ \/
+    }
+    run = i;
+  }
+  if (run < end) out += buf.toString("utf8", run, end);
+  return out;
+}
