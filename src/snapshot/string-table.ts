@@ -132,7 +132,8 @@ export class StringTable {
   /** Opens a fresh chunk able to hold the current partial string plus `extra` bytes. */
   private moveToNewChunk(extra: number): void {
     const partial = this.curPos - this.strStart;
-    let size = CHUNK_SIZE;
+    // Small inputs get small chunks: start at 64 KiB and double up to CHUNK_SIZE.
+    let size = Math.min(CHUNK_SIZE, Math.max(1 << 16, this.cur.length * 2));
     while (size < (partial + extra) * 2) size *= 2;
     if (this.chunks.length >= 0xffff) throw new RangeError("too many string chunks");
     const next = Buffer.allocUnsafeSlow(size);

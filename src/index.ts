@@ -1,0 +1,25 @@
+/**
+ * backrefs as a library: load a snapshot, choose objects, cut their retainer subgraph, draw it.
+ * Re-exports only.
+ */
+export * from "./errors.js";
+export { readSnapshotRaw, type ReadOptions, type ReadProgress } from "./snapshot/read.js";
+export { SnapshotParser, type RawSnapshot } from "./snapshot/parser.js";
+export { HeapGraph, syntheticClassName, domClassName } from "./graph/heap-graph.js";
+export { loadHeapGraph } from "./graph/load.js";
+export { rootDistances, UNREACHABLE } from "./graph/distances.js";
+export { summarize, classTable, type SnapshotSummary, type ClassStat } from "./query/summary.js";
+export { selectNodes, type Selector, type Selection } from "./query/select.js";
+export {
+  retainerSubgraph,
+  walkContext,
+  chooseTargets,
+  shortestPath,
+  defaultBackrefsOptions,
+  type BackrefsOptions,
+  type WalkContext,
+} from "./query/backrefs.js";
+export { retainingPaths, type RetainingPath } from "./query/paths.js";
+export type * from "./query/types.js";
+export { toDot, renderSvg, renderPng, closeLayoutWorker, formatBytes, edgeLabel } from "./render/index.js";
+export { formatPathsText } from "./render/paths-text.js";

@@ -1,0 +1,140 @@
+/**
+ * The real binary, spawned as a user runs it (needs `tsc` to have built dist/: `npm test` does).
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+import { SnapshotBuilder } from "../helpers/snapshot-builder.js";
+
+const ROOT = resolve(import.meta.dirname, "../..");
+const BIN = join(ROOT, "bin/backrefs.js");
+const SAMPLE = join(ROOT, "samples/leak.heapsnapshot.gz");
+const tmp = mkdtempSync(join(tmpdir(), "backrefs-cli-"));
+
+function run(args: string[], input?: string | Buffer): { code: number; stdout: string; stderr: string; raw: Buffer } {
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    cwd: tmp,
+    input,
+    env: { ...process.env, NO_COLOR: "1", DEBUG: "" },
+    maxBuffer: 64 << 20,
+  });
+  return { code: r.status ?? -1, stdout: r.stdout.toString("utf8"), stderr: r.stderr.toString("utf8"), raw: r.stdout };
+}
+
+function expectOneLineError(r: ReturnType<typeof run>, code: number, pattern: RegExp): void {
+  expect(r.code).toBe(code);
+  const lines = r.stderr.trimEnd().split("\n");
+  expect(lines[0]).toMatch(/^backrefs: /);
+  expect(lines[0]).toMatch(pattern);
+  expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+}
+
+describe("backrefs CLI: usage", () => {
+  it("--help and <command> --help show usage with an example", () => {
+    const top = run(["--help"]);
+    expect(top.code).toBe(0);
+    expect(top.stdout).toMatch(/Usage: backrefs/);
+    const info = run(["info", "--help"]);
+    expect(info.code).toBe(0);
+    expect(info.stdout).toMatch(/Examples:\n\s+backrefs info /);
+    const draw = run(["draw", "--help"]);
+    expect(draw.stdout).toMatch(/--type <class>/);
+    expect(draw.stdout).toMatch(/backrefs app.heapsnapshot --type LeakyRequest -o leak.svg/);
+  });
+
+  it("--version prints the package version", () => {
+    const r = run(["--version"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe(JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).version);
+  });
+
+  it("a usage error exits 2 with a one-line message and a hint", () => {
+    const r = run(["info", "x.heapsnapshot", "--bogus"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^backrefs: unknown option '--bogus'\n\(run 'backrefs --help' for usage\)\n$/);
+    expect(run(["info"]).code).toBe(2);
+    expect(run([SAMPLE, "--type", "X", "--depth", "abc"]).code).toBe(2);
+  });
+});
+
+describe("backrefs info", () => {
+  it("summarises the sample snapshot", () => {
+    const r = run(["info", SAMPLE]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/nodes, .* edges/);
+    expect(r.stdout).toMatch(/Top 10 classes by count:/);
+    expect(r.stdout).toMatch(/node fields: type, name, id, self_size, edge_count/);
+  });
+
+  it("--json has the documented keys, and reads standard input", () => {
+    const r = run(["info", SAMPLE, "--json", "--top", "3"]);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    for (const key of ["nodeCount", "edgeCount", "totalSelfSize", "nodeFields", "topClasses"]) expect(j).toHaveProperty(key);
+    expect(j.topClasses).toHaveLength(3);
+    expect(Object.keys(j.topClasses[0]).sort()).toEqual(["className", "count", "selfSize"]);
+    const fromStdin = run(["info", "-", "--json"], readFileSync(SAMPLE));
+    expect(JSON.parse(fromStdin.stdout).nodeCount).toBe(j.nodeCount);
+  });
+
+  it("a bad, missing or directory input is one line and exit 1", () => {
+    expectOneLineError(run(["info", join(tmp, "nope.heapsnapshot")]), 1, /no such file/);
+    expectOneLineError(run(["info", tmp]), 1, /is a directory/);
+    const notJson = join(tmp, "notjson.heapsnapshot");
+    writeFileSync(notJson, "hello");
+    expectOneLineError(run(["info", notJson]), 1, /not JSON.*at byte 0/);
+    const truncated = join(tmp, "truncated.heapsnapshot");
+    writeFileSync(truncated, new SnapshotBuilder().serialize().slice(0, 300));
+    expectOneLineError(run(["info", truncated]), 1, /ends too early.*at byte 300/);
+  });
+});
+
+describe("backrefs <snapshot> --type (the main job)", () => {
+  it("prints the retaining paths as text without -o, with a hint to draw them", () => {
+    const r = run([SAMPLE, "--type", "LeakyRequest", "--max-targets", "1"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^LeakyRequest @\d+ /);
+    expect(r.stdout).toMatch(/└─ \.requestCache → Map @\d+/);
+    expect(r.stderr).toMatch(/200 objects matched; drew the 1 newest/);
+    expect(r.stderr).toMatch(/draw it: backrefs .* --type LeakyRequest -o retainers.svg/);
+  });
+
+  it("writes DOT, SVG, PNG and JSON by extension, byte-identical on a second run", () => {
+    for (const ext of ["dot", "svg", "png", "json"]) {
+      const out = join(tmp, `leak.${ext}`);
+      const r = run([SAMPLE, "--type", "LeakyRequest", "-o", out]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(new RegExp(`10 targets, \\d+ nodes, \\d+ edges.*→ .*leak\\.${ext} \\(${ext}\\)\\n$`));
+      const first = readFileSync(out);
+      run([SAMPLE, "--type", "LeakyRequest", "-o", out]);
+      expect(readFileSync(out).equals(first)).toBe(true);
+    }
+    expect(readFileSync(join(tmp, "leak.png")).subarray(1, 4).toString()).toBe("PNG");
+    expect(readFileSync(join(tmp, "leak.svg"), "utf8")).toMatch(/^<\?xml|^<svg/);
+    expect(readFileSync(join(tmp, "leak.dot"), "utf8")).toMatch(/^digraph/);
+    const j = JSON.parse(readFileSync(join(tmp, "leak.json"), "utf8"));
+    expect(j.targets).toHaveLength(10);
+    expect(Object.keys(j.nodes[0])).toEqual(expect.arrayContaining(["id", "className", "type", "name", "selfSize", "isTarget", "isRoot"]));
+    expect(Object.keys(j.edges[0])).toEqual(expect.arrayContaining(["from", "to", "type", "name"]));
+    expect(j.limitsReached.targetsOmitted).toBe(190);
+    // every edge's ends are nodes of the graph, and the retainer is "from"
+    const ids = new Set(j.nodes.map((n: { id: number }) => n.id));
+    for (const e of j.edges) expect(ids.has(e.from) && ids.has(e.to)).toBe(true);
+  });
+
+  it("--format overrides the extension and -o - writes to stdout", () => {
+    const r = run([SAMPLE, "--id", "@1", "--format", "json", "-o", "-", "--path-only"]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).targets).toEqual([1]);
+  });
+
+  it("no match: exit 1, a suggestion, and no output file", () => {
+    const out = join(tmp, "none.svg");
+    const r = run([SAMPLE, "--type", "LeakyReq", "-o", out]);
+    expectOneLineError(r, 1, /no objects of class 'LeakyReq'; did you mean LeakyRequest \(200\)/);
+    expect(existsSync(out)).toBe(false);
+    expect(readdirSync(tmp).filter((f) => f.endsWith(".tmp"))).toEqual([]);
+  });
+});

@@ -1,0 +1,91 @@
+import { describe, expect, it } from "vitest";
+import { SnapshotFormatError } from "../../src/errors.js";
+import { HeapGraph } from "../../src/graph/heap-graph.js";
+import { SnapshotParser } from "../../src/snapshot/parser.js";
+import { NODE_FIELDS, SnapshotBuilder } from "../helpers/snapshot-builder.js";
+import { graphOf } from "../helpers/load.js";
+
+describe("HeapGraph", () => {
+  it("names classes the way DevTools does", () => {
+    const b = new SnapshotBuilder();
+    const cases: Array<[string, string, string]> = [
+      ["object", "Foo", "Foo"],
+      ["native", '<div class="x" id="y">', "<div>"],
+      ["native", "<span>", "<span>"],
+      ["hidden", "system / Context", "(system)"],
+      ["code", "foo", "(compiled code)"],
+      ["closure", "onRequest", "Function"],
+      ["regexp", "a+b", "RegExp"],
+      ["string", "hello", "(string)"],
+      ["concatenated string", "ab", "(concatenated string)"],
+      ["array", "", "(array)"],
+      ["number", "heap number", "(number)"],
+    ];
+    const ordinals = cases.map(([type, name]) => b.node(type, name));
+    const g = graphOf(b);
+    ordinals.forEach((n, i) => expect(g.className(n)).toBe(cases[i]![2]));
+    // two DOM names with the same tag share one class
+    const n2 = b.node("native", '<div class="other">');
+    const g2 = graphOf(b);
+    expect(g2.classes().nodeClass[n2]).toBe(g2.classes().nodeClass[ordinals[1]!]);
+  });
+
+  it("indexes forward edges and retainers", () => {
+    //   root → (GC roots) → a → b
+    //                        a → c ← b
+    const b = new SnapshotBuilder();
+    const a = b.node("object", "A");
+    const bb = b.node("object", "B");
+    const c = b.node("object", "C");
+    b.edge(b.gcRoots, a, "element", 1).edge(a, bb, "property", "b").edge(a, c, "property", "c").edge(bb, c, "property", "c");
+    const g = graphOf(b);
+    expect(g.nodeCount).toBe(5);
+    const out = (n: number): number[] => {
+      const r: number[] = [];
+      for (let e = g.firstEdge[n]!; e < g.firstEdge[n + 1]!; e++) r.push(g.edgeTo(e));
+      return r;
+    };
+    expect(out(a)).toEqual([bb, c]);
+    expect(g.edgeName(g.firstEdge[a]!)).toBe("b");
+    const r = g.retainers();
+    const retainersOf = (n: number): number[] => Array.from(r.node.subarray(r.first[n]!, r.first[n + 1]!));
+    expect(retainersOf(c)).toEqual([a, bb]);
+    expect(retainersOf(a)).toEqual([b.gcRoots]);
+    expect(retainersOf(b.root)).toEqual([]);
+    expect(g.nodeId(c)).toBe(9);
+    expect(g.findById(9)).toBe(c);
+  });
+
+  it("treats a missing self_size as 0", () => {
+    const b = new SnapshotBuilder(NODE_FIELDS.minimal);
+    const a = b.node("object", "A", { selfSize: 99 });
+    const g = graphOf(b);
+    expect(g.selfSize(a)).toBe(0);
+    expect(g.detachedness(a)).toBe(0);
+  });
+
+  it("rejects string indices out of range and edge counts that disagree", () => {
+    const b = new SnapshotBuilder();
+    const a = b.node("object", "A");
+    b.edge(b.gcRoots, a, "property", "x");
+    const j = b.toJSON();
+    const load = (o: typeof j): HeapGraph => {
+      const p = new SnapshotParser();
+      p.write(Buffer.from(JSON.stringify(o)));
+      return new HeapGraph(p.end());
+    };
+    const badName = structuredClone(j);
+    badName.nodes[7 * a + 1] = 999;
+    expect(() => load(badName)).toThrow(SnapshotFormatError);
+    expect(() => load(badName)).toThrow(/names string 999/);
+    const badEdgeName = structuredClone(j);
+    badEdgeName.edges[3 + 1] = 999;
+    expect(() => load(badEdgeName)).toThrow(/edge 1 names string 999/);
+    const badCount = structuredClone(j);
+    badCount.nodes[7 * a + 4] = 5;
+    expect(() => load(badCount)).toThrow(/edge counts add up/);
+    const badType = structuredClone(j);
+    badType.nodes[7 * a] = 99;
+    expect(() => load(badType)).toThrow(/unknown type/);
+  });
+});

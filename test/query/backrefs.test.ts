@@ -1,0 +1,201 @@
+import { describe, expect, it } from "vitest";
+import {
+  chooseTargets,
+  defaultBackrefsOptions,
+  retainerSubgraph,
+  walkContext,
+  type BackrefsOptions,
+} from "../../src/query/backrefs.js";
+import { selectNodes } from "../../src/query/select.js";
+import { QueryError } from "../../src/errors.js";
+import type { Subgraph } from "../../src/query/types.js";
+import { SnapshotBuilder } from "../helpers/snapshot-builder.js";
+import { graphOf } from "../helpers/load.js";
+
+function walk(b: SnapshotBuilder, targets: number[], opts: Partial<BackrefsOptions> = {}): Subgraph {
+  const g = graphOf(b);
+  return retainerSubgraph(g, walkContext(g), targets, { ...defaultBackrefsOptions, ...opts });
+}
+
+const ids = (sub: Subgraph): number[] => sub.nodes.map((n) => n.id).sort((a, b) => a - b);
+const edgeList = (sub: Subgraph): string[] => sub.edges.map((e) => `${e.from}->${e.to}:${e.name}`).sort();
+
+/**
+ *   (GC roots) ─[1]→ holder ─.a→ mid ─.t→ T
+ *   holder ─.deep→ d1 ─.x→ d2 ─.x→ d3 ─.t→ T
+ */
+function chain(): { b: SnapshotBuilder; holder: number; mid: number; target: number; d: number[] } {
+  const b = new SnapshotBuilder();
+  const holder = b.node("object", "Holder");
+  const mid = b.node("object", "Mid");
+  const target = b.node("object", "Target");
+  const d = [b.node("object", "D1"), b.node("object", "D2"), b.node("object", "D3")];
+  b.edge(b.gcRoots, holder, "element", 1);
+  b.edge(holder, mid, "property", "a").edge(mid, target, "property", "t");
+  b.edge(holder, d[0]!, "property", "deep").edge(d[0]!, d[1]!, "property", "x").edge(d[1]!, d[2]!, "property", "x");
+  b.edge(d[2]!, target, "property", "t");
+  return { b, holder, mid, target, d };
+}
+
+describe("retainerSubgraph", () => {
+  it("walks retainers breadth-first up to --depth and says what it did not follow", () => {
+    const { b, target } = chain();
+    const sub = walk(b, [target], { depth: 1, path: false });
+    // Target, and its two direct retainers Mid and D3
+    expect(sub.nodes.map((n) => n.className).sort()).toEqual(["D3", "Mid", "Target"]);
+    expect(sub.nodes.find((n) => n.className === "Target")!.isTarget).toBe(true);
+    // both frontier nodes have one retainer beyond the depth
+    expect(sub.placeholders.filter((p) => p.reason === "depth").map((p) => p.count)).toEqual([1, 1]);
+    expect(sub.limitsReached.depth).toBe(2);
+  });
+
+  it("always includes the shortest retaining path from a root, marked onPath", () => {
+    const { b, target } = chain();
+    const sub = walk(b, [target], { depth: 0 });
+    expect(sub.nodes.map((n) => n.name)).toEqual(["Target", "Mid", "Holder", "(GC roots)"]);
+    expect(sub.nodes.every((n) => n.onPath)).toBe(true);
+    expect(sub.edges.every((e) => e.onPath)).toBe(true);
+    expect(sub.nodes.find((n) => n.name === "(GC roots)")!).toMatchObject({ isRoot: true, className: "(synthetic)" });
+    expect(sub.nodes.find((n) => n.className === "Holder")!.depth).toBe(2);
+  });
+
+  it("--path-only draws only the chain; --no-path leaves it out", () => {
+    const { b, target } = chain();
+    const only = walk(b, [target], { pathOnly: true });
+    expect(only.nodes).toHaveLength(4);
+    expect(only.placeholders).toEqual([]);
+    const none = walk(b, [target], { path: false, depth: 1 });
+    expect(none.nodes.some((n) => n.onPath)).toBe(false);
+  });
+
+  it("puts one 'N more' placeholder where a node has more retainers than --too-many", () => {
+    const b = new SnapshotBuilder();
+    const t = b.node("object", "T");
+    for (let i = 0; i < 25; i++) {
+      const r = b.node("object", `R${i}`);
+      b.edge(b.gcRoots, r, "element", i);
+      b.edge(r, t, "property", "t");
+    }
+    const sub = walk(b, [t], { tooMany: 10 });
+    expect(sub.placeholders).toEqual([{ of: sub.targets[0], count: 15, reason: "too-many" }]);
+    expect(sub.limitsReached.tooMany).toBe(1);
+    // T, 10 retainers, (GC roots)
+    expect(sub.nodes).toHaveLength(12);
+  });
+
+  it("keeps to the --max-nodes budget and counts what it cut", () => {
+    const b = new SnapshotBuilder();
+    const t = b.node("object", "T");
+    let prev = [t];
+    for (let level = 0; level < 3; level++) {
+      const next: number[] = [];
+      for (const p of prev) {
+        for (let i = 0; i < 3; i++) {
+          const r = b.node("object", `L${level}`);
+          b.edge(r, p, "property", `p${i}`);
+          next.push(r);
+        }
+      }
+      prev = next;
+    }
+    for (const p of prev) b.edge(b.gcRoots, p, "element", 0);
+    const sub = walk(b, [t], { maxNodes: 8, depth: 10, path: false });
+    expect(sub.nodes).toHaveLength(8);
+    const cut = sub.placeholders.filter((p) => p.reason === "max-nodes").reduce((s, p) => s + p.count, 0);
+    expect(cut).toBe(sub.limitsReached.maxNodes);
+    expect(cut).toBeGreaterThan(0);
+  });
+
+  it("terminates on cycles and draws each edge once", () => {
+    //   (GC roots) → A ⇄ B → T, T → A
+    const b = new SnapshotBuilder();
+    const a = b.node("object", "A");
+    const bb = b.node("object", "B");
+    const t = b.node("object", "T");
+    b.edge(b.gcRoots, a, "element", 0).edge(a, bb, "property", "b").edge(bb, a, "property", "a");
+    b.edge(bb, t, "property", "t").edge(t, a, "property", "back");
+    const sub = walk(b, [t], { depth: 10 });
+    expect(sub.nodes.map((n) => n.name).sort()).toEqual(["(GC roots)", "A", "B", "T"]);
+    const g = graphOf(b);
+    const id = (n: number): number => g.nodeId(n);
+    expect(edgeList(sub)).toEqual(
+      [`${id(a)}->${id(bb)}:b`, `${id(bb)}->${id(a)}:a`, `${id(bb)}->${id(t)}:t`, `${id(t)}->${id(a)}:back`, `3->${id(a)}:0`].sort(),
+    );
+  });
+
+  it("does not follow weak edges unless asked, and says when nothing holds a target strongly", () => {
+    const b = new SnapshotBuilder();
+    const wm = b.node("object", "WeakRef");
+    const t = b.node("object", "T");
+    b.edge(b.gcRoots, wm, "element", 0).edge(wm, t, "weak", "target");
+    const strong = walk(b, [t]);
+    expect(ids(strong)).toEqual([graphOf(b).nodeId(t)]);
+    expect(strong.limitsReached.noPath).toBe(1);
+    const weak = walk(b, [t], { weak: true });
+    expect(weak.nodes.map((n) => n.name).sort()).toEqual(["(GC roots)", "T", "WeakRef"]);
+    expect(weak.edges.find((e) => e.to === graphOf(b).nodeId(t))!.type).toBe("weak");
+  });
+
+  it("shares retainers between several targets", () => {
+    const b = new SnapshotBuilder();
+    const cache = b.node("object", "Cache");
+    b.edge(b.gcRoots, cache, "element", 0);
+    const ts = [0, 1, 2].map((i) => {
+      const t = b.node("object", "T");
+      b.edge(cache, t, "element", i);
+      return t;
+    });
+    const sub = walk(b, ts);
+    expect(sub.nodes.filter((n) => n.className === "Cache")).toHaveLength(1);
+    expect(sub.edges).toHaveLength(4);
+    expect(sub.targets).toHaveLength(3);
+  });
+
+  it("stops at the user root (global), like objgraph stops at modules", () => {
+    const b = new SnapshotBuilder();
+    const global = b.node("object", "global");
+    b.edge(b.root, global, "shortcut", "global");
+    const native = b.node("hidden", "system / NativeContext");
+    b.edge(b.gcRoots, native, "element", 0).edge(native, global, "internal", "global_proxy");
+    const t = b.node("object", "T");
+    b.edge(global, t, "property", "leak");
+    const sub = walk(b, [t], { depth: 5 });
+    expect(sub.nodes.map((n) => n.className)).toEqual(["T", "global"]);
+    expect(sub.nodes[1]!.isRoot).toBe(true);
+  });
+});
+
+describe("selectNodes and chooseTargets", () => {
+  it("selects by class, name and id; --type and --name together must both hold", () => {
+    const b = new SnapshotBuilder();
+    const f1 = b.node("object", "Foo");
+    const f2 = b.node("object", "Foo");
+    const s = b.node("string", "Foo");
+    const fn = b.node("closure", "onData");
+    const g = graphOf(b);
+    expect(selectNodes(g, { types: ["Foo"] }).ordinals).toEqual([f1, f2]);
+    expect(selectNodes(g, { names: ["Foo"] }).ordinals).toEqual([f1, f2, s]);
+    expect(selectNodes(g, { types: ["(string)"], names: ["Foo"] }).ordinals).toEqual([s]);
+    expect(selectNodes(g, { types: ["Function"] }).ordinals).toEqual([fn]);
+    expect(selectNodes(g, { types: ["Foo"], ids: [g.nodeId(fn)] }).ordinals).toEqual([f1, f2, fn]);
+  });
+
+  it("suggests the closest class names when nothing matches", () => {
+    const b = new SnapshotBuilder();
+    for (let i = 0; i < 3; i++) b.node("object", "Foo");
+    b.node("object", "Bar");
+    const g = graphOf(b);
+    expect(() => selectNodes(g, { types: ["Fo"] })).toThrow(QueryError);
+    expect(() => selectNodes(g, { types: ["Fo"] })).toThrow("no objects of class 'Fo'; did you mean Foo (3)?");
+    expect(() => selectNodes(g, { ids: [424242] })).toThrow(/no object with id @424242/);
+  });
+
+  it("draws the newest (highest id) targets first when there are too many", () => {
+    const b = new SnapshotBuilder();
+    const ts = [0, 1, 2, 3, 4].map(() => b.node("object", "Foo"));
+    const g = graphOf(b);
+    const { drawn, omitted } = chooseTargets(g, ts, 2);
+    expect(drawn).toEqual([ts[4], ts[3]]);
+    expect(omitted).toBe(3);
+  });
+});

@@ -1,0 +1,33 @@
+import { readFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import { readSnapshotRaw } from "../../src/snapshot/read.js";
+import { LEAK_PROGRAM, writeRealSnapshot } from "../helpers/real-snapshot.js";
+
+function checksum(values: ArrayLike<number>): string {
+  const h = createHash("sha256");
+  h.update(Buffer.from(Uint32Array.from(values as ArrayLike<number>).buffer));
+  return h.digest("hex");
+}
+
+describe("real snapshots from v8.writeHeapSnapshot()", () => {
+  it("match a plain JSON.parse of the same file: counts, arrays and every string", async () => {
+    const file = writeRealSnapshot("leak", LEAK_PROGRAM);
+    const raw = await readSnapshotRaw(file);
+    const j = JSON.parse(readFileSync(file, "utf8"));
+    const nf = j.snapshot.meta.node_fields.length;
+    expect(raw.meta.nodeFields).toEqual(j.snapshot.meta.node_fields);
+    expect(raw.meta.nodeCount).toBe(j.snapshot.node_count);
+    expect(raw.meta.edgeCount).toBe(j.snapshot.edge_count);
+    expect(checksum(raw.nodes)).toBe(checksum(j.nodes));
+    const edgesAsOrdinals = (j.edges as number[]).map((v, i) => (i % 3 === 2 ? v / nf : v));
+    expect(checksum(raw.edges)).toBe(checksum(edgesAsOrdinals));
+    expect(raw.strings.length).toBe(j.strings.length);
+    for (let i = 0; i < j.strings.length; i++) {
+      if (raw.strings.get(i) !== j.strings[i]) expect.fail(`string ${i} differs: ${JSON.stringify(j.strings[i])}`);
+    }
+    // the label with a quote, a backslash and non-ASCII made it through (V8 itself writes the
+    // emoji and the lone surrogate as '?')
+    expect(j.strings.some((s: string) => s.startsWith('quote " back\\slash é '))).toBe(true);
+  });
+});
