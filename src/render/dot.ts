@@ -1,0 +1,409 @@
+/**
+ * The retainer picture as Graphviz DOT text.
+ *
+ * Why a hand-written emitter and not ts-graphviz's model + `toDot`: ts-graphviz does not escape
+ * backslashes and emits any attribute value of the form `<...>` raw as an HTML label, so a heap
+ * string such as `C:\temp\` breaks the file and `<x>]; evil [label=<PWNED> URL=<javascript:…>]`
+ * adds nodes and links (see /work/shared/reference/rendering.md). Making it safe would mean
+ * pre-escaping every value for a printer we do not control, and re-checking that on every
+ * upgrade. The DOT we need is small and regular, so we write it ourselves and can state the rule
+ * that makes it safe:
+ *
+ * 1. Node ids are synthetic (`n0`, `n1`… for heap objects, `p0`, `p1`… for "N more" boxes); no
+ *    heap string is ever an id.
+ * 2. Every attribute value we write ourselves (colours, shapes, numbers) comes from constants in
+ *    this file and goes through {@link attr}, which refuses anything outside a tiny safe alphabet.
+ * 3. Heap text reaches the DOT in exactly two places, both built here:
+ *    - HTML-like labels (`label=<…>`): text is sanitised ({@link sanitizeText}: control characters,
+ *      lone surrogates, U+FFFE/U+FFFF → U+FFFD), then `& < > "` become entities and `\` is
+ *      doubled (Graphviz expands `\N`, `\G`, `\E`… even inside HTML labels; `\\` prints one `\`).
+ *      With no raw `<` or `>` left, the DOT lexer cannot leave the label.
+ *    - tooltips (`tooltip="…"`): same, but `\` becomes four backslashes (the value goes through
+ *      Graphviz's escString expansion twice), and `"` is written `&quot;` so no `\"` is needed.
+ *      Non-ASCII stays raw UTF-8: Graphviz mangles astral-plane numeric entities in tooltips.
+ *
+ * Reading the picture (also written in the caption when it helps):
+ * - arrows go from retainer to retained (`edge.from → edge.to`); `rankdir=TB`, so GC roots sit at
+ *   the top and the targets at the bottom, and a retaining path reads downwards;
+ * - targets: thick red border, red bold class name, pale red fill;
+ * - roots (`isRoot`): green, square-cornered double border (objgraph draws modules green);
+ * - other objects: rounded boxes shaded from white (next to the targets) to grey (far from them),
+ *   as objgraph does, kept light enough for black text;
+ * - "N more retainers" boxes: dashed, red-ish, pointing at the node whose retainers were cut;
+ * - edges on a shortest retaining path (`onPath`): thick and near-black, everything else thin grey;
+ * - weak and shortcut edges: dashed;
+ * - dominator edges (`isDominatorEdge`): a filled diamond at the retainer's end, like UML's
+ *   composition ("owns") diamond — the retainer is the immediate dominator, so cutting that edge
+ *   frees the retained object's whole retained size.
+ */
+import { RenderError } from "../errors.js";
+import type { Subgraph, SubgraphEdge, SubgraphNode, SubgraphPlaceholder } from "../query/types.js";
+import { edgeLabel, formatBytes, formatCount, sanitizeText, truncateText } from "./format.js";
+
+export interface ToDotOptions {
+  /** Longest text on one label line, in characters, before it is cut with `…` (default 40). */
+  maxLabelLength?: number;
+  /**
+   * Hover tooltips in the SVG with the longer text (class, name up to 200 characters, id, sizes,
+   * distance). Default `true`.
+   */
+  tooltips?: boolean;
+  /**
+   * How edge names are placed. `"label"` gives the tidiest layout but Graphviz lays labels out as
+   * extra nodes (about 4× slower on 2000 nodes); `"xlabel"` places them after layout; `"none"` drops
+   * them. `"auto"` (default) uses `"label"` up to 600 edges and `"xlabel"` above.
+   */
+  edgeLabels?: "auto" | "label" | "xlabel" | "none";
+  /**
+   * A short key under the picture (one line per mark: thick path arrows, dominator diamonds, dashed
+   * weak/shortcut edges), listing only the marks the graph uses. Default `true`.
+   */
+  legend?: boolean;
+}
+
+const DEFAULT_MAX_LABEL = 40;
+const TOOLTIP_MAX = 200;
+const AUTO_XLABEL_ABOVE_EDGES = 600;
+
+/** Colours and shapes, in one place. All values must pass {@link attr}'s alphabet. */
+const STYLE = {
+  font: "DejaVu Sans",
+  nodeBorder: "#757575",
+  nodeText: "#000000",
+  detailText: "#424242",
+  // Depth shading: white at the targets, this grey at the largest depth (still fine for black text).
+  farFill: [0xcf, 0xd4, 0xd9] as const,
+  targetFill: "#ffebee",
+  targetBorder: "#c62828",
+  targetText: "#b71c1c",
+  rootFill: "#c8e6c9",
+  rootBorder: "#2e7d32",
+  rootText: "#1b5e20",
+  placeholderFill: "#ffcdd2",
+  placeholderBorder: "#e53935",
+  placeholderText: "#b71c1c",
+  edge: "#9e9e9e",
+  edgeText: "#616161",
+  pathEdge: "#212121",
+  pathEdgeText: "#000000",
+  placeholderEdge: "#e57373",
+} as const;
+
+/**
+ * Write the retainer subgraph as DOT. Same input, same bytes: nodes are numbered by (depth, heap
+ * id), edges and placeholders sorted, no timestamps, no locale-dependent formatting.
+ *
+ * @throws {RenderError} when an edge or placeholder refers to a node that is not in `sub.nodes`.
+ * @example
+ * const dot = toDot(subgraph);
+ * const svg = await renderSvg(dot);
+ */
+export function toDot(sub: Subgraph, opts: ToDotOptions = {}): string {
+  const maxLabel = clampLabelLength(opts.maxLabelLength);
+  const tooltips = opts.tooltips ?? true;
+
+  // 1. Canonical node order and synthetic ids.
+  const byId = new Map<number, SubgraphNode>();
+  for (const node of sub.nodes) if (!byId.has(node.id)) byId.set(node.id, node);
+  const nodes = [...byId.values()].sort((a, b) => a.depth - b.depth || a.id - b.id);
+  const heapIdToDotId = new Map<number, string>();
+  const heapIdToOrder = new Map<number, number>();
+  nodes.forEach((node, i) => {
+    heapIdToDotId.set(node.id, `n${i}`);
+    heapIdToOrder.set(node.id, i);
+  });
+  const orderOf = (heapId: number, what: string): number => {
+    const order = heapIdToOrder.get(heapId);
+    if (order === undefined) {
+      throw new RenderError(
+        `${what} refers to object @${heapId}, which is not in the subgraph`,
+        "this is a bug in the query layer; please report it",
+      );
+    }
+    return order;
+  };
+
+  // 2. Edges: validated, exact duplicates dropped, sorted by (retained, retainer, type, name).
+  const edgeKeys = new Set<string>();
+  const edges: Array<{ edge: SubgraphEdge; from: number; to: number; name: string }> = [];
+  for (const edge of sub.edges) {
+    const from = orderOf(edge.from, "an edge");
+    const to = orderOf(edge.to, "an edge");
+    const name = String(edge.name);
+    const key = `${from}\u0000${to}\u0000${edge.type}\u0000${typeof edge.name}\u0000${name}`;
+    if (edgeKeys.has(key)) continue;
+    edgeKeys.add(key);
+    edges.push({ edge, from, to, name });
+  }
+  edges.sort(
+    (a, b) =>
+      a.to - b.to ||
+      a.from - b.from ||
+      compareStrings(a.edge.type, b.edge.type) ||
+      compareStrings(a.name, b.name),
+  );
+
+  const placeholders = sub.placeholders
+    .map((p) => ({ p, of: orderOf(p.of, "a placeholder") }))
+    .sort(
+      (a, b) => a.of - b.of || REASONS.indexOf(a.p.reason) - REASONS.indexOf(b.p.reason) || a.p.count - b.p.count,
+    );
+
+  const maxDepth = nodes.reduce((m, n) => (Number.isFinite(n.depth) ? Math.max(m, n.depth) : m), 0);
+  const edgeLabelMode =
+    opts.edgeLabels === undefined || opts.edgeLabels === "auto"
+      ? edges.length > AUTO_XLABEL_ABOVE_EDGES
+        ? "xlabel"
+        : "label"
+      : opts.edgeLabels;
+
+  // 3. Emit.
+  const out: string[] = [];
+  out.push("digraph backrefs {");
+  const graphAttrs: Attr[] = [
+    ["rankdir", "TB"],
+    ["charset", "UTF-8"],
+    ["fontname", STYLE.font],
+    ["fontsize", "10"],
+    ["bgcolor", "#ffffff"],
+    ["nodesep", "0.3"],
+    ["ranksep", "0.45"],
+    ["pad", "0.2"],
+  ];
+  if (edgeLabelMode === "xlabel") graphAttrs.push(["forcelabels", "true"]);
+  out.push(`  graph [${attrs(graphAttrs)}];`);
+  out.push(
+    `  node [${attrs([
+      ["fontname", STYLE.font],
+      ["fontsize", "11"],
+      ["shape", "box"],
+      ["style", "filled,rounded"],
+      ["color", STYLE.nodeBorder],
+      ["fontcolor", STYLE.nodeText],
+      ["fillcolor", "#ffffff"],
+      ["margin", "0.12,0.05"],
+    ])}];`,
+  );
+  out.push(
+    `  edge [${attrs([
+      ["fontname", STYLE.font],
+      ["fontsize", "9"],
+      ["color", STYLE.edge],
+      ["fontcolor", STYLE.edgeText],
+      ["arrowsize", "0.7"],
+    ])}];`,
+  );
+
+  const caption = captionLines(sub);
+  if (opts.legend ?? true) caption.push(...legendLines(edges.map((e) => e.edge)));
+  if (caption.length > 0) {
+    const html = caption.map(htmlText).join('<BR ALIGN="LEFT"/>') + '<BR ALIGN="LEFT"/>';
+    const a: Attr[] = [["labelloc", "b"], ["labeljust", "l"], ["fontcolor", STYLE.detailText], ["fontsize", "9"]];
+    out.push(`  graph [label=<${html}>, ${attrs(a)}];`);
+  }
+
+  for (const node of nodes) {
+    const id = heapIdToDotId.get(node.id)!;
+    const a: Attr[] = [];
+    if (node.isTarget) {
+      a.push(["fillcolor", STYLE.targetFill], ["color", STYLE.targetBorder], ["penwidth", "2.5"]);
+    } else if (node.isRoot) {
+      a.push(
+        ["style", "filled"],
+        ["peripheries", "2"],
+        ["fillcolor", STYLE.rootFill],
+        ["color", STYLE.rootBorder],
+      );
+    } else {
+      a.push(["fillcolor", depthFill(node.depth, maxDepth)]);
+      if (node.onPath) a.push(["penwidth", "1.5"], ["color", STYLE.pathEdge]);
+    }
+    if (tooltips) a.push(["tooltip", { escaped: tooltipText(nodeTooltip(node)) }]);
+    out.push(`  ${id} [label=<${nodeLabel(node, maxLabel)}>, ${attrs(a)}];`);
+  }
+
+  placeholders.forEach(({ p }, i) => {
+    const a: Attr[] = [
+      ["style", "filled,dashed"],
+      ["fillcolor", STYLE.placeholderFill],
+      ["color", STYLE.placeholderBorder],
+      ["fontcolor", STYLE.placeholderText],
+      ["fontsize", "10"],
+    ];
+    out.push(`  p${i} [label=<${htmlText(placeholderText(p))}>, ${attrs(a)}];`);
+  });
+
+  for (const { edge, from, to } of edges) {
+    const a: Attr[] = [];
+    if (edge.type === "weak" || edge.type === "shortcut") a.push(["style", "dashed"]);
+    if (edge.onPath) a.push(["color", STYLE.pathEdge], ["fontcolor", STYLE.pathEdgeText], ["penwidth", "2.5"]);
+    if (edge.isDominatorEdge) a.push(["dir", "both"], ["arrowtail", "diamond"]);
+    let label = "";
+    if (edgeLabelMode !== "none") {
+      const text = htmlText(truncateText(sanitizeText(edgeLabel(edge.type, edge.name)), maxLabel));
+      const html = edge.onPath ? `<B>${text}</B>` : text;
+      label = `${edgeLabelMode === "xlabel" ? "xlabel" : "label"}=<${html}>`;
+    }
+    const list = [label, attrs(a)].filter((s) => s !== "").join(", ");
+    out.push(`  n${from} -> n${to}${list ? ` [${list}]` : ""};`);
+  }
+
+  placeholders.forEach(({ of }, i) => {
+    out.push(
+      `  p${i} -> n${of} [${attrs([
+        ["style", "dashed"],
+        ["color", STYLE.placeholderEdge],
+      ])}];`,
+    );
+  });
+
+  out.push("}");
+  return out.join("\n") + "\n";
+}
+
+const REASONS: ReadonlyArray<SubgraphPlaceholder["reason"]> = ["too-many", "max-nodes", "depth"];
+
+/** The text of an objgraph-style "N more" box. */
+function placeholderText(p: SubgraphPlaceholder): string {
+  const n = formatCount(p.count);
+  const noun = p.count === 1 ? "retainer" : "retainers";
+  switch (p.reason) {
+    case "too-many":
+      return `${n} more ${noun}`;
+    case "max-nodes":
+      return `${n} more ${noun} (--max-nodes)`;
+    case "depth":
+      return `${n} ${noun} beyond --depth`;
+    default:
+      return `${n} more ${noun}`;
+  }
+}
+
+/** Graph caption: what was cut that no placeholder box shows. Numbers only, no heap text. */
+function captionLines(sub: Subgraph): string[] {
+  const lines: string[] = [];
+  const limits = sub.limitsReached;
+  if (limits && limits.targetsOmitted > 0) {
+    const n = limits.targetsOmitted;
+    lines.push(`${formatCount(n)} more matching ${n === 1 ? "object" : "objects"} not drawn (--max-targets)`);
+  }
+  if (limits && limits.noPath > 0) {
+    const n = limits.noPath;
+    lines.push(`${formatCount(n)} ${n === 1 ? "target has" : "targets have"} no strong retaining path from a GC root`);
+  }
+  return lines;
+}
+
+/** The key to the picture's less obvious marks, one line each, only for marks that are present. */
+function legendLines(edges: SubgraphEdge[]): string[] {
+  const lines: string[] = [];
+  if (edges.some((e) => e.onPath)) lines.push("thick arrows: shortest retaining path from a GC root");
+  if (edges.some((e) => e.isDominatorEdge)) lines.push("\u25c6 dominator edge: removing that reference frees the retained size");
+  if (edges.some((e) => e.type === "weak" || e.type === "shortcut")) lines.push("dashed: weak or shortcut reference");
+  return lines;
+}
+
+/** A short preview of what the object is, where the class name alone says little. */
+function nodePreview(node: SubgraphNode): string | undefined {
+  const { type, name, className } = node;
+  if (type === "string" || type === "concatenated string" || type === "sliced string") {
+    // JSON quoting shows newlines as \n and lone surrogates as \udXXX instead of hiding them.
+    return JSON.stringify(name);
+  }
+  if (type === "closure") return `${name === "" ? "(anonymous)" : name}()`;
+  if (type === "regexp") return `/${name}/`;
+  if (name !== "" && name !== className) return name;
+  return undefined;
+}
+
+function nodeLabel(node: SubgraphNode, maxLabel: number): string {
+  const line = (s: string) => htmlText(truncateText(sanitizeText(s), maxLabel));
+  const className = line(node.className === "" ? `(${node.type || "object"})` : node.className);
+  const colour = node.isTarget ? STYLE.targetText : node.isRoot ? STYLE.rootText : undefined;
+  const title = colour ? `<FONT COLOR="${colour}"><B>${className}</B></FONT>` : `<B>${className}</B>`;
+  const parts = [title];
+  const preview = nodePreview(node);
+  if (preview !== undefined) parts.push(`<FONT POINT-SIZE="10">${line(preview)}</FONT>`);
+  let details = `@${node.id}  ${formatBytes(node.selfSize)}`;
+  if (node.retainedSize !== undefined) details += ` · retained ${formatBytes(node.retainedSize)}`;
+  parts.push(`<FONT POINT-SIZE="9" COLOR="${STYLE.detailText}">${htmlText(details)}</FONT>`);
+  return parts.join("<BR/>");
+}
+
+function nodeTooltip(node: SubgraphNode): string {
+  const lines = [`${node.className} @${node.id}`];
+  if (node.name !== "" && node.name !== node.className) lines.push(node.name);
+  let sizes = `self ${formatBytes(node.selfSize)}`;
+  if (node.retainedSize !== undefined) sizes += `, retained ${formatBytes(node.retainedSize)}`;
+  if (node.distance !== undefined) sizes += `, distance ${node.distance}`;
+  lines.push(sizes);
+  if (node.isTarget) lines.push("target");
+  // Each line on its own: sanitising first turns any newline inside heap text into U+FFFD.
+  return lines.map((l) => truncateText(sanitizeText(l), TOOLTIP_MAX)).join("\n");
+}
+
+/** Text for inside an HTML-like label (sanitised again here: cheap, and idempotent). */
+function htmlText(text: string): string {
+  return sanitizeText(text)
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/"/g, "&quot;")
+    .replace(/\\/g, "\\\\");
+}
+
+/**
+ * A tooltip value, already quoted. `\` → four backslashes (two rounds of escString expansion),
+ * `"` → `&quot;` (no `\"` escapes to get wrong), newlines → `&#10;` (Graphviz keeps entities).
+ */
+function tooltipText(text: string): string {
+  const body = text
+    .split("\n")
+    .map((l) =>
+      sanitizeText(l)
+        .replace(/&/g, "&amp;")
+        .replace(/</g, "&lt;")
+        .replace(/>/g, "&gt;")
+        .replace(/"/g, "&quot;")
+        .replace(/\\/g, "\\\\\\\\"),
+    )
+    .join("&#10;");
+  return `"${body}"`;
+}
+
+/** Values we write ourselves: colours, numbers, shape names. Never heap text. */
+const SAFE_VALUE = /^[A-Za-z0-9#.,: _-]*$/;
+
+/** An attribute value already escaped and quoted by one of the builders above (tooltips). */
+interface Escaped {
+  escaped: string;
+}
+type Attr = [name: string, value: string | Escaped];
+
+function attrs(list: Attr[]): string {
+  return list.map(([k, v]) => `${k}=${typeof v === "string" ? attr(v) : v.escaped}`).join(", ");
+}
+
+function attr(value: string): string {
+  if (!SAFE_VALUE.test(value)) {
+    throw new RenderError(`internal error: unsafe DOT attribute value ${JSON.stringify(value)}`);
+  }
+  return `"${value}"`;
+}
+
+/** Fill for a non-target, non-root node: white at depth 0, STYLE.farFill at the largest depth. */
+function depthFill(depth: number, maxDepth: number): string {
+  const t = maxDepth > 0 && Number.isFinite(depth) ? Math.min(1, Math.max(0, depth / maxDepth)) : 0;
+  const channel = (far: number) => Math.round(255 + (far - 255) * t);
+  return "#" + STYLE.farFill.map((c) => channel(c).toString(16).padStart(2, "0")).join("");
+}
+
+function clampLabelLength(n: number | undefined): number {
+  if (n === undefined || !Number.isFinite(n)) return DEFAULT_MAX_LABEL;
+  return Math.max(4, Math.min(1000, Math.floor(n)));
+}
+
+/** Code-unit order: the same everywhere, unlike `localeCompare`. */
+function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,161 @@
+/**
+ * DOT → SVG with Graphviz compiled to WASM, under a time limit.
+ *
+ * Graphviz's `layout()` is synchronous and cannot be interrupted, and big or unlucky graphs can take
+ * minutes. So it runs in a `worker_threads` Worker that we `terminate()` when time is up (that stops
+ * it within milliseconds). One worker, loaded once, serves the whole process; jobs run one at a time.
+ * The worker is `unref()`ed while idle, so it never keeps the process alive; call
+ * {@link closeLayoutWorker} to free it early.
+ */
+import { createRequire } from "node:module";
+import { pathToFileURL } from "node:url";
+import { Worker } from "node:worker_threads";
+import { AbortedError, RenderError } from "../errors.js";
+import { sanitizeText, truncateText } from "./format.js";
+import { LAYOUT_WORKER_SOURCE, type LayoutReply } from "./layout-worker.js";
+import { secureSvg } from "./svg-safety.js";
+
+export interface RenderSvgOptions {
+  /** Give up on the layout after this many milliseconds (default 30 000). */
+  timeoutMs?: number;
+  /** Stop the layout (the worker is terminated) and reject with `AbortedError`. */
+  signal?: AbortSignal;
+}
+
+/** Default layout time limit. A 2000-node graph with edge labels takes ~4 s on a small machine. */
+export const DEFAULT_LAYOUT_TIMEOUT_MS = 30_000;
+/** Start a fresh worker after this many layouts (upstream: crashes after many layouts in one instance). */
+const LAYOUTS_PER_WORKER = 200;
+const TOO_SLOW_HINT = "draw fewer objects: lower --max-nodes or --depth (or raise the time limit)";
+
+let worker: Worker | undefined;
+let layoutsOnWorker = 0;
+let nextJobId = 1;
+/** Jobs run one after another on the single worker. */
+let queue: Promise<unknown> = Promise.resolve();
+
+/**
+ * Lay out a DOT graph with the `dot` engine and return the SVG, checked and tidied by
+ * {@link secureSvg} (well-formed XML, nothing a browser would execute).
+ *
+ * @throws {RenderError} on a DOT syntax error, a layout slower than `timeoutMs` (hint: lower
+ *   `--max-nodes`/`--depth`), a crashed worker, or an unsafe/malformed SVG.
+ * @throws {AbortedError} when `signal` fires.
+ * @example
+ * const svg = await renderSvg(toDot(subgraph), { timeoutMs: 10_000 });
+ */
+export async function renderSvg(dot: string, opts: RenderSvgOptions = {}): Promise<string> {
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_LAYOUT_TIMEOUT_MS;
+  if (!(timeoutMs > 0) || !Number.isFinite(timeoutMs)) {
+    throw new RenderError(`invalid layout time limit: ${timeoutMs} ms`, "use a positive number of milliseconds");
+  }
+  if (opts.signal?.aborted) throw new AbortedError();
+  const job = queue.then(() => layoutInWorker(dot, timeoutMs, opts.signal));
+  queue = job.catch(() => undefined);
+  return secureSvg(await job);
+}
+
+/**
+ * Terminate the layout worker now (the next {@link renderSvg} starts a new one). Not needed for the
+ * process to exit — the idle worker is unref'ed — but frees its memory (~20 MB) early.
+ *
+ * @example
+ * await closeLayoutWorker();
+ */
+export async function closeLayoutWorker(): Promise<void> {
+  const w = worker;
+  worker = undefined;
+  if (w) await w.terminate();
+}
+
+function getWorker(): Worker {
+  if (worker) return worker;
+  // Resolved here, in the parent, so the worker's import() does not depend on its cwd.
+  const graphvizUrl = pathToFileURL(createRequire(import.meta.url).resolve("@hpcc-js/wasm-graphviz")).href;
+  const w = new Worker(LAYOUT_WORKER_SOURCE, { eval: true, workerData: { graphvizUrl } });
+  w.unref();
+  // Permanent listeners: an unhandled 'error' event would crash the parent.
+  const forget = () => {
+    if (worker === w) worker = undefined;
+  };
+  w.on("error", forget);
+  w.on("exit", forget);
+  worker = w;
+  layoutsOnWorker = 0;
+  return w;
+}
+
+function layoutInWorker(dot: string, timeoutMs: number, signal: AbortSignal | undefined): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(new AbortedError());
+      return;
+    }
+    const w = getWorker();
+    const id = nextJobId++;
+    let settled = false;
+
+    const discard = () => {
+      if (worker === w) worker = undefined;
+      void w.terminate();
+    };
+    const settle = (action: () => void) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      w.off("message", onMessage);
+      w.off("error", onError);
+      w.off("exit", onExit);
+      signal?.removeEventListener("abort", onAbort);
+      w.unref();
+      action();
+    };
+    const onMessage = (reply: LayoutReply) => {
+      if (reply.id !== id) return;
+      if (reply.ok) {
+        settle(() => resolve(reply.svg));
+        if (++layoutsOnWorker >= LAYOUTS_PER_WORKER) discard();
+      } else {
+        // After an error the WASM instance may be unusable: start afresh next time.
+        discard();
+        settle(() =>
+          reject(
+            new RenderError(
+              `Graphviz could not lay out the graph: ${cleanMessage(reply.message)}`,
+              "if the DOT came from backrefs, this is a bug; please report it",
+            ),
+          ),
+        );
+      }
+    };
+    const onError = (error: Error) => {
+      discard();
+      settle(() =>
+        reject(new RenderError(`the layout worker crashed: ${cleanMessage(error.message)}`, TOO_SLOW_HINT)),
+      );
+    };
+    const onExit = (code: number) => {
+      settle(() => reject(new RenderError(`the layout worker stopped unexpectedly (exit code ${code})`, TOO_SLOW_HINT)));
+    };
+    const onAbort = () => {
+      discard();
+      settle(() => reject(new AbortedError()));
+    };
+    const timer = setTimeout(() => {
+      discard();
+      settle(() => reject(new RenderError(`the graph layout took longer than ${timeoutMs} ms`, TOO_SLOW_HINT)));
+    }, timeoutMs);
+
+    w.on("message", onMessage);
+    w.on("error", onError);
+    w.on("exit", onExit);
+    signal?.addEventListener("abort", onAbort, { once: true });
+    w.ref();
+    w.postMessage({ id, dot });
+  });
+}
+
+/** Graphviz messages end with a newline and may quote the input: keep them to one printable line. */
+function cleanMessage(message: string): string {
+  return truncateText(sanitizeText(message.trim().replace(/\s*\n\s*/g, " ")), 300);
+}

@@ -1,0 +1,146 @@
+import { afterAll, describe, it, expect } from "vitest";
+import fc from "fast-check";
+import type { Subgraph, SubgraphEdge, SubgraphNode } from "../../src/query/types.js";
+import { toDot } from "../../src/render/dot.js";
+import { closeLayoutWorker, renderSvg } from "../../src/render/svg.js";
+import { renderPng } from "../../src/render/png.js";
+import { tokenizeXml, type XmlToken } from "../../src/render/svg-safety.js";
+
+afterAll(closeLayoutWorker);
+
+const CONTROLS = Array.from({ length: 32 }, (_, i) => String.fromCharCode(i)).join("") + "\u007f";
+const INJECTION = "<x>]; evil [label=<PWNED> URL=<javascript:alert(1)>]; y [label=<y>";
+
+/** Strings that broke naive DOT writers (see rendering.md), and a few more. */
+const HOSTILE = [
+  '"',
+  'say "hi"',
+  "ends with a backslash\\",
+  "C:\\temp\\",
+  "<anonymous>",
+  "\\N",
+  "\\G",
+  "\\l",
+  "\\E \\T \\H \\L \\n \\\\",
+  "<b>x</b>",
+  CONTROLS,
+  "\ud800",
+  "a\udc00b",
+  "\ufffe\uffff",
+  INJECTION,
+  "javascript:alert(1)",
+  "<script>alert(1)</script>",
+  '" onload="alert(1)',
+  "x onclick=alert(1)",
+  "&amp; &#0; &#x1; &lt; &",
+  "]]> <!-- -- --> <![CDATA[",
+  "}; digraph { a -> b",
+  "caf\u00e9 \u4e2d \ud83d\ude00 \u202eevil",
+  "",
+  "x".repeat(1024),
+];
+
+/**
+ * One node per string (name and class name both hostile; types rotate through object, string,
+ * closure and regexp so every preview rule runs), each retaining the target through a property
+ * named by the string; plus a hidden, a weak and a context edge, and a placeholder.
+ */
+function hostileSubgraph(strings: string[]): Subgraph {
+  const target: SubgraphNode = {
+    id: 1, className: strings[0] ?? "T", type: "object", name: strings[0] ?? "T", selfSize: 8,
+    isTarget: true, isRoot: false, depth: 0, onPath: true,
+  };
+  const types = ["object", "string", "closure", "regexp"];
+  const nodes: SubgraphNode[] = [target];
+  const edges: SubgraphEdge[] = [];
+  strings.forEach((s, i) => {
+    const id = 3 + 2 * i;
+    nodes.push({
+      id, className: s, type: types[i % types.length]!, name: s, selfSize: i * 1000,
+      retainedSize: i * 1e6, isTarget: false, isRoot: i === strings.length - 1, depth: 1, onPath: i === 0,
+    });
+    edges.push({ from: id, to: 1, type: "property", name: s, onPath: i === 0, isDominatorEdge: i === 0 });
+  });
+  if (strings.length > 1) {
+    edges.push({ from: 3, to: 5, type: "weak", name: strings[1]!, onPath: false });
+    edges.push({ from: 5, to: 3, type: "context", name: strings[strings.length - 1]!, onPath: false });
+    edges.push({ from: 3, to: 3, type: "hidden", name: 4, onPath: false });
+  }
+  return {
+    targets: [1],
+    nodes,
+    edges,
+    placeholders: [{ of: 1, count: 1234, reason: "too-many" }],
+    limitsReached: { targetsOmitted: 2, tooMany: 1, maxNodes: 0, depth: 0, noPath: 1 },
+  };
+}
+
+function textContent(svg: string, tokens: XmlToken[]): string {
+  const decode = (s: string) =>
+    s.replace(/&(lt|gt|amp|quot|apos|#x[0-9a-fA-F]+|#\d+);/g, (_, e: string) =>
+      e === "lt" ? "<" : e === "gt" ? ">" : e === "amp" ? "&" : e === "quot" ? '"' : e === "apos" ? "'"
+        : String.fromCodePoint(e[1] === "x" ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10)),
+    );
+  return tokens.filter((t) => t.kind === "text").map((t) => decode(svg.slice(t.start, t.end))).join("\n");
+}
+
+/** The guarantees, whatever the heap held. */
+function checkSvg(svg: string, sub: Subgraph): XmlToken[] {
+  const tokens = tokenizeXml(svg); // well-formed XML, legal characters only
+  expect(svg).not.toMatch(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/);
+  expect(svg).not.toMatch(/javascript:/i);
+  expect(svg).not.toMatch(/<\s*script/i);
+  expect(svg).not.toMatch(/\son[a-z]+\s*=/i);
+  for (const t of tokens) {
+    if (t.kind !== "open") continue;
+    expect(t.name).not.toMatch(/^(script|foreignObject|iframe|image)$/i);
+    for (const a of t.attrs) {
+      expect(a.name).not.toMatch(/^on/i);
+      expect(a.name).not.toMatch(/href$/);
+    }
+  }
+  const distinctEdges = new Set(sub.edges.map((e) => `${e.from} ${e.to} ${e.type} ${typeof e.name} ${e.name}`));
+  expect(svg.match(/class="node"/g)?.length ?? 0).toBe(sub.nodes.length + sub.placeholders.length);
+  expect(svg.match(/class="edge"/g)?.length ?? 0).toBe(distinctEdges.size + sub.placeholders.length);
+  return tokens;
+}
+
+describe("hostile strings", () => {
+  it("lay out, stay inside their labels, and come out safe and readable", async () => {
+    const sub = hostileSubgraph(HOSTILE);
+    const svg = await renderSvg(toDot(sub));
+    const tokens = checkSvg(svg, sub);
+    const text = textContent(svg, tokens);
+    // Shown as written, not expanded or swallowed.
+    for (const s of ["C:\\temp\\", "<anonymous>", "\\N", "\\G", "\\l", "<b>x</b>", 'say "hi"', "ends with a backslash\\"]) {
+      expect(text).toContain(s);
+    }
+    expect(text).toContain("<x>]; evil [label=<PWNED> URL=<javascri\u2026");
+    expect(text).toContain("caf\u00e9 \u4e2d \ud83d\ude00 \ufffdevil");
+    expect(text).toContain("1,234 more retainers");
+    expect(text).toContain("2 more matching objects not drawn (--max-targets)");
+    expect(svg).not.toMatch(/<PWNED|URL=["<]/);
+    // resvg's strict XML parser accepts it too.
+    const png = await renderPng(svg, { scale: 0.5 });
+    expect(png.length).toBeGreaterThan(100);
+  });
+
+  it("random Unicode names and edge names keep the guarantees", async () => {
+    const hostileChar = fc.oneof(
+      fc.string({ unit: "binary", minLength: 1, maxLength: 1 }),
+      fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)), // lone surrogates too
+      fc.constantFrom(
+        "\\", "<", ">", "&", '"', "'", "\n", "\u0000", "[", "]", "{", "}", ";", "=", ":", "-", "|",
+        "javascript:", "<script>", " onload=", "\\N", "&#0;", "]]>", "<B>", "<BR/>",
+      ),
+    );
+    const hostileString = fc.string({ unit: hostileChar, maxLength: 60 });
+    await fc.assert(
+      fc.asyncProperty(fc.array(hostileString, { minLength: 1, maxLength: 4 }), async (strings) => {
+        const sub = hostileSubgraph(strings);
+        checkSvg(await renderSvg(toDot(sub)), sub);
+      }),
+      { numRuns: 50 },
+    );
+  });
+});

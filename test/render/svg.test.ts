@@ -1,0 +1,95 @@
+import { afterAll, describe, it, expect } from "vitest";
+import { AbortedError, RenderError } from "../../src/errors.js";
+import type { Subgraph, SubgraphEdge, SubgraphNode } from "../../src/query/types.js";
+import { toDot } from "../../src/render/dot.js";
+import { closeLayoutWorker, renderSvg } from "../../src/render/svg.js";
+import { sampleSubgraph } from "./sample-subgraph.js";
+
+afterAll(closeLayoutWorker);
+
+/** A layered graph big enough that Graphviz needs a while: `n` nodes, ~3 edges each. */
+function bigSubgraph(n: number): Subgraph {
+  const nodes: SubgraphNode[] = [];
+  const edges: SubgraphEdge[] = [];
+  for (let i = 0; i < n; i++) {
+    const depth = Math.floor(Math.log2(i + 1));
+    nodes.push({
+      id: 2 * i + 1, className: `Class${i % 17}`, type: "object", name: `Class${i % 17}`, selfSize: 16 * i,
+      isTarget: i === 0, isRoot: i === n - 1, depth, onPath: false,
+    });
+    for (const parent of [2 * i + 1, 2 * i + 2, (i * 7919) % n]) {
+      if (parent < n && parent !== i) {
+        edges.push({ from: 2 * parent + 1, to: 2 * i + 1, type: "property", name: `p${parent}`, onPath: false });
+      }
+    }
+  }
+  return {
+    targets: [1], nodes, edges, placeholders: [],
+    limitsReached: { targetsOmitted: 0, tooMany: 0, maxNodes: 0, depth: 0, noPath: 0 },
+  };
+}
+
+describe("renderSvg", () => {
+  it("lays out a graph and is byte-identical across calls", async () => {
+    const dot = toDot(sampleSubgraph());
+    const a = await renderSvg(dot);
+    const b = await renderSvg(dot);
+    expect(a).toBe(b);
+    expect(a).toMatch(/^<\?xml/);
+    expect(a).toContain('font-family="DejaVu Sans"');
+    expect(a.match(/class="node"/g)).toHaveLength(12);
+    expect(a.match(/class="edge"/g)).toHaveLength(12);
+  });
+
+  it("stops a slow layout at the time limit, and works again afterwards", async () => {
+    const dot = toDot(bigSubgraph(300));
+    const slow = renderSvg(dot, { timeoutMs: 1 });
+    await expect(slow).rejects.toThrow(RenderError);
+    await expect(slow).rejects.toMatchObject({ code: "E_RENDER", hint: expect.stringMatching(/--max-nodes/) });
+    const svg = await renderSvg(toDot(sampleSubgraph()));
+    expect(svg.match(/class="node"/g)).toHaveLength(12);
+  });
+
+  it("terminates a layout already running in a warm worker", async () => {
+    await renderSvg(toDot(sampleSubgraph())); // worker up and Graphviz loaded
+    // This layered graph with long labelled edges takes Graphviz well over 30 s.
+    const started = performance.now();
+    await expect(renderSvg(toDot(bigSubgraph(300)), { timeoutMs: 300 })).rejects.toThrow(/longer than 300 ms/);
+    expect(performance.now() - started).toBeLessThan(3000);
+    await expect(renderSvg(toDot(sampleSubgraph()))).resolves.toContain('class="node"');
+  });
+
+  it("runs jobs one at a time; a timeout only fails its own job", async () => {
+    const small = toDot(sampleSubgraph());
+    const results = await Promise.allSettled([
+      renderSvg(small),
+      renderSvg(toDot(bigSubgraph(300)), { timeoutMs: 1 }),
+      renderSvg(small),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+  });
+
+  it("can be aborted", async () => {
+    const controller = new AbortController();
+    const job = renderSvg(toDot(bigSubgraph(300)), { signal: controller.signal });
+    setTimeout(() => controller.abort(), 5);
+    await expect(job).rejects.toThrow(AbortedError);
+    const early = new AbortController();
+    early.abort();
+    await expect(renderSvg("digraph {}", { signal: early.signal })).rejects.toThrow(AbortedError);
+  });
+
+  it("reports DOT errors as RenderError and recovers", async () => {
+    await expect(renderSvg("digraph { a -> }")).rejects.toThrow(/Graphviz could not lay out the graph: .*syntax error/);
+    await expect(renderSvg("digraph { a -> b }")).resolves.toContain('class="edge"');
+  });
+
+  it("refuses SVG with active content, whatever DOT it was given", async () => {
+    await expect(renderSvg('digraph { a [URL="javascript:alert(1)"] }')).rejects.toThrow(RenderError);
+    await expect(renderSvg("digraph { a [label=<x>, tooltip=\"x\"] }")).resolves.toContain("xlink:title");
+  });
+
+  it("rejects a nonsense time limit", async () => {
+    await expect(renderSvg("digraph {}", { timeoutMs: -1 })).rejects.toThrow(RenderError);
+  });
+});
