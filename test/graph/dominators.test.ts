@@ -1,0 +1,71 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { dominatorTree, retainedSizes } from "../../src/graph/dominators.js";
+import { SnapshotBuilder } from "../helpers/snapshot-builder.js";
+import { graphOf } from "../helpers/load.js";
+import { naiveIdom } from "../helpers/naive-dominators.js";
+
+/** A random heap: node 0 is the root, edges of every type, cycles and orphans included. */
+const arbHeap = fc
+  .integer({ min: 2, max: 24 })
+  .chain((n) =>
+    fc.record({
+      n: fc.constant(n),
+      edges: fc.array(
+        fc.tuple(
+          fc.integer({ min: 0, max: n - 1 }),
+          fc.integer({ min: 0, max: n - 1 }),
+          fc.constantFrom("property", "element", "internal", "weak", "shortcut", "context"),
+        ),
+        { maxLength: n * 3 },
+      ),
+    }),
+  );
+
+describe("dominatorTree (Lengauer–Tarjan)", () => {
+  it("agrees with the naive dataflow algorithm on hundreds of random graphs", () => {
+    fc.assert(
+      fc.property(arbHeap, ({ n, edges }) => {
+        const b = new SnapshotBuilder();
+        // the builder already made root(0) → (GC roots)(1); add the rest
+        for (let i = 2; i < n; i++) b.node("object", `N${i}`, { selfSize: i });
+        for (const [from, to, type] of edges) if (to < b.nodes.length && from < b.nodes.length) b.edge(from, to, type, type === "element" ? 0 : "p");
+        const g = graphOf(b);
+        // essential here: everything but weak edges (the real predicate is tested elsewhere)
+        const essential = new Uint8Array(g.edgeCount);
+        const naiveEdges: Array<[number, number]> = [];
+        for (let s = 0; s < g.nodeCount; s++) {
+          for (let e = g.firstEdge[s]!; e < g.firstEdge[s + 1]!; e++) {
+            if (g.edgeTypeName(e) === "weak") continue;
+            essential[e] = 1;
+            naiveEdges.push([s, g.edgeTo(e)]);
+          }
+        }
+        const { idom } = dominatorTree(g, essential);
+        expect(Array.from(idom)).toEqual(naiveIdom({ nodeCount: g.nodeCount, edges: naiveEdges }));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("computes retained sizes over the dominator tree, past 2^32", () => {
+    //  root → A → B → C,  A → C (diamond through A);  root → D (4 GB)
+    const b = new SnapshotBuilder();
+    const a = b.node("object", "A", { selfSize: 10 });
+    const bb = b.node("object", "B", { selfSize: 20 });
+    const c = b.node("object", "C", { selfSize: 40 });
+    const d = b.node("object", "D", { selfSize: 0xffffffff });
+    const e = b.node("object", "E", { selfSize: 0xffffffff });
+    b.edge(b.root, a, "element", 1).edge(a, bb, "property", "b").edge(bb, c, "property", "c").edge(a, c, "property", "c");
+    b.edge(b.root, d, "element", 2).edge(d, e, "property", "e");
+    const g = graphOf(b);
+    const essential = new Uint8Array(g.edgeCount).fill(1);
+    const tree = dominatorTree(g, essential);
+    expect(tree.idom[c]).toBe(a);
+    expect(tree.idom[bb]).toBe(a);
+    const sizes = retainedSizes(tree, (n) => g.selfSize(n));
+    expect(sizes[a]).toBe(70);
+    expect(sizes[d]).toBe(2 * 0xffffffff);
+    expect(sizes[0]).toBe(70 + 2 * 0xffffffff + g.selfSize(b.gcRoots) + g.selfSize(0));
+  });
+});
