@@ -7,7 +7,8 @@ export { readSnapshotRaw, type ReadOptions, type ReadProgress } from "./snapshot
 export { SnapshotParser, type RawSnapshot } from "./snapshot/parser.js";
 export { HeapGraph, syntheticClassName, domClassName } from "./graph/heap-graph.js";
 export { loadHeapGraph } from "./graph/load.js";
-export { rootDistances, UNREACHABLE } from "./graph/distances.js";
+export { HeapAnalysis, NO_DISTANCE, BASE_SYSTEM_DISTANCE, type Phase } from "./graph/analysis.js";
+export { dominatorTree, retainedSizes, type DominatorTree } from "./graph/dominators.js";
 export { summarize, classTable, type SnapshotSummary, type ClassStat } from "./query/summary.js";
 export { selectNodes, type Selector, type Selection } from "./query/select.js";
 export {

@@ -3,6 +3,7 @@
  */
 import { extname } from "node:path";
 import { QueryError } from "../errors.js";
+import { HeapAnalysis } from "../graph/analysis.js";
 import { loadHeapGraph } from "../graph/load.js";
 import { chooseTargets, retainerSubgraph, walkContext, type BackrefsOptions } from "../query/backrefs.js";
 import { retainingPaths } from "../query/paths.js";
@@ -30,6 +31,8 @@ export interface DrawCliOptions {
   pathOnly: boolean;
   scale: number;
   quiet: boolean;
+  retained: boolean;
+  detached: boolean;
 }
 
 export type OutputFormat = "dot" | "svg" | "png" | "json" | "text";
@@ -49,22 +52,23 @@ export function outputFormat(output: string | undefined, format: OutputFormat | 
 
 export async function runDraw(file: string, opts: DrawCliOptions, io: Streams): Promise<number> {
   const format = outputFormat(opts.output, opts.format);
-  if (!opts.type?.length && !opts.name?.length && !opts.id?.length) {
-    throw new QueryError("no objects chosen", "name them with --type <Class>, --name <name> or --id <id>");
+  if (!opts.type?.length && !opts.name?.length && !opts.id?.length && !opts.detached) {
+    throw new QueryError("no objects chosen", "name them with --type <Class>, --name <name>, --id <id> or --detached");
   }
   const progress = progressBar(io, opts.quiet);
   const graph = await loadHeapGraph(file, { onProgress: progress.onProgress });
   progress.phase("finding objects");
-  const selection = selectNodes(graph, { types: opts.type, names: opts.name, ids: opts.id });
-  const { drawn, omitted } = chooseTargets(graph, selection.ordinals, opts.maxTargets);
+  const selection = selectNodes(graph, { types: opts.type, names: opts.name, ids: opts.id, detached: opts.detached });
+  const analysis = new HeapAnalysis(graph, { onPhase: (p) => progress.phase(p) });
+  const ctx = walkContext(graph, { analysis, retained: opts.retained });
+  const { drawn, omitted } = chooseTargets(graph, ctx, selection.ordinals, opts.maxTargets);
   progress.phase("walking retainers");
-  const ctx = walkContext(graph);
 
   if (format === "text") {
     progress.done();
     io.stdout.write(formatPathsText(retainingPaths(graph, ctx, drawn)));
-    if (omitted > 0) io.stderr.write(omittedLine(selection.ordinals.length, drawn.length));
-    const what = opts.type?.length ? `--type ${shellQuote(opts.type[0]!)}` : opts.id?.length ? `--id @${graph.nodeId(drawn[0]!)}` : `--name ${shellQuote(opts.name![0]!)}`;
+    if (omitted > 0) io.stderr.write(omittedLine(selection.ordinals.length, drawn.length, ctx.retained));
+    const what = opts.type?.length ? `--type ${shellQuote(opts.type[0]!)}` : opts.name?.length ? `--name ${shellQuote(opts.name[0]!)}` : `--id @${graph.nodeId(drawn[0]!)}`;
     io.stderr.write(`draw it: backrefs ${shellQuote(file)} ${what} -o retainers.svg\n`);
     return 0;
   }
@@ -97,14 +101,15 @@ export async function runDraw(file: string, opts: DrawCliOptions, io: Streams): 
   const where = opts.output === undefined || opts.output === "-" ? "stdout" : opts.output;
   if (where === "stdout") io.stdout.write(data);
   else await writeFileAtomic(where, data);
-  if (omitted > 0) io.stderr.write(omittedLine(selection.ordinals.length, drawn.length));
+  if (omitted > 0) io.stderr.write(omittedLine(selection.ordinals.length, drawn.length, ctx.retained));
   io.stderr.write(summaryLine(sub, where, format));
   return 0;
 }
 
-function omittedLine(matched: number, drawn: number): string {
+function omittedLine(matched: number, drawn: number, byRetained: boolean): string {
+  const which = byRetained ? "with the largest retained sizes" : "newest (highest ids)";
   return (
-    `${formatCount(matched)} objects matched; drew the ${formatCount(drawn)} newest (highest ids). ` +
+    `${formatCount(matched)} objects matched; drew the ${formatCount(drawn)} ${which}. ` +
     `Pick others with --id @<id>, or raise --max-targets.\n`
   );
 }

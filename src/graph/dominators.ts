@@ -4,8 +4,8 @@
  * the heap is millions of nodes deep and recursion would overflow the stack.
  *
  * The flowgraph is the heap from the root (ordinal 0) over *essential* edges only. Nodes that no
- * essential path reaches (held only weakly, or only by shortcut edges...) are attached to the root,
- * as Chrome DevTools does, so every node gets a dominator and a retained size.
+ * essential path reaches (held only weakly, or only by shortcut edges...) are attached to the root
+ * the way Chrome DevTools attaches them, so every node gets a dominator and a retained size.
  */
 import type { HeapGraph } from "./heap-graph.js";
 
@@ -31,7 +31,7 @@ export function dominatorTree(graph: HeapGraph, essential: Uint8Array): Dominato
   const dfnum = new Uint32Array(N);
   const vertex = new Uint32Array(N + 1); // dfs number → ordinal
   const parent = new Uint32Array(N + 1); // dfs number → dfs number of the DFS-tree parent
-  /** Dfs numbers of nodes that were unreachable and attached to the root. */
+  /** By dfs number: 1 = an unreachable DFS start attached to the root, 2 = dominated by the root outright. */
   const forced = new Uint8Array(N + 1);
   const stackNode = new Uint32Array(N);
   const stackEdge = new Uint32Array(N);
@@ -64,10 +64,28 @@ export function dominatorTree(graph: HeapGraph, essential: Uint8Array): Dominato
     }
   };
   dfsFrom(0, 0);
-  for (let n = 1; n < N; n++) {
-    if (dfnum[n] !== 0) continue;
-    dfsFrom(n, 1);
-    forced[dfnum[n]!] = 1;
+  if (count < N) {
+    // Nodes no essential path reaches, as DevTools attaches them: first each node that has no
+    // essential retainer at all (held only weakly...) starts a DFS of its own under the root; then
+    // what is still left (cycles only reachable from each other) is dominated by the root directly.
+    const hasEssentialRetainer = new Uint8Array(N);
+    for (let src = 0; src < N; src++) {
+      for (let e = firstEdge[src]!; e < firstEdge[src + 1]!; e++) {
+        if (essential[e] !== 0) hasEssentialRetainer[graph.edgeTo(e)] = 1;
+      }
+    }
+    for (let n = 1; n < N; n++) {
+      if (dfnum[n] !== 0 || hasEssentialRetainer[n] === 1) continue;
+      dfsFrom(n, 1);
+      forced[dfnum[n]!] = 1;
+    }
+    for (let n = 1; n < N; n++) {
+      if (dfnum[n] !== 0) continue;
+      dfnum[n] = ++count;
+      vertex[count] = n;
+      parent[count] = 1;
+      forced[count] = 2;
+    }
   }
 
   // ---- Steps 2 and 3: semidominators, implicit immediate dominators (in dfs numbers).
@@ -105,6 +123,13 @@ export function dominatorTree(graph: HeapGraph, essential: Uint8Array): Dominato
   const retainers = graph.retainers();
   for (let i = N; i >= 2; i--) {
     const w = vertex[i]!;
+    if (forced[i] === 2) {
+      // Dominated by the root: linked under it so that EVAL over it behaves as in DevTools.
+      // (semi stays i: larger than every DFS-reached number, so it cannot lower theirs.)
+      idom[i] = 1;
+      ancestor[i] = 1;
+      continue;
+    }
     for (let r = retainers.first[w]!; r < retainers.first[w + 1]!; r++) {
       if (essential[retainers.edge[r]!] === 0) continue;
       const v = dfnum[retainers.node[r]!]!;

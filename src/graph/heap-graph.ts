@@ -66,6 +66,7 @@ export class HeapGraph {
 
   private retainerIndex: { first: Uint32Array; edge: Uint32Array; node: Uint32Array } | null = null;
   private classIndex: { nodeClass: Uint32Array; extraNames: string[] } | null = null;
+  private domState: Uint8Array | null | undefined = undefined;
 
   constructor(raw: RawSnapshot) {
     const m = raw.meta;
@@ -206,6 +207,17 @@ export class HeapGraph {
   edgeTo(e: number): number {
     return this.edges[e * this.efc + this.eTo]!;
   }
+  /** The source node of edge `e` (a binary search over the first-edge index). */
+  edgeSource(e: number): number {
+    let lo = 0;
+    let hi = this.nodeCount - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (this.firstEdge[mid]! <= e) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
   /** Raw `name_or_index`: an element index for element/hidden edges, else a string index. */
   edgeNameOrIndex(e: number): number {
     return this.edges[e * this.efc + this.eName]!;
@@ -277,6 +289,8 @@ export class HeapGraph {
     const { object, native } = this.types;
     // DOM names (`<div class="x">`) are normalised; only names starting with '<' need decoding.
     const domClass = new Map<number, number>();
+    const detachedClass = new Map<number, number>();
+    const state = this.domStates();
     const nodeClass = new Uint32Array(this.nodeCount);
     for (let n = 0, o = 0; n < this.nodeCount; n++, o += this.nfc) {
       const t = this.nodes[o + this.nType]!;
@@ -285,6 +299,15 @@ export class HeapGraph {
         continue;
       }
       const name = this.nodes[o + this.nName]!;
+      if (state !== null && state[n] === 2) {
+        let id = detachedClass.get(name);
+        if (id === undefined) {
+          id = extra(`Detached ${domClassName(this.strings.get(name))}`);
+          detachedClass.set(name, id);
+        }
+        nodeClass[n] = id;
+        continue;
+      }
       if (this.strings.firstByte(name) !== 60) {
         nodeClass[n] = name;
         continue;
@@ -300,6 +323,49 @@ export class HeapGraph {
     }
     this.classIndex = { nodeClass, extraNames };
     return this.classIndex;
+  }
+
+  /**
+   * DOM state per node after DevTools' propagation (0 unknown, 1 attached, 2 detached), or null
+   * when the snapshot has no `detachedness` field. Native nodes with a known state pass it on to
+   * the native nodes they reach (not through hidden or weak edges), attached first; a node's first
+   * state is final, and JavaScript objects stop the propagation.
+   */
+  domStates(): Uint8Array | null {
+    if (this.domState !== undefined) return this.domState;
+    if (this.nDetached < 0) return (this.domState = null);
+    const N = this.nodeCount;
+    const state = new Uint8Array(N);
+    const visited = new Uint8Array(N);
+    const attached: number[] = [];
+    const detached: number[] = [];
+    const native = this.types.native;
+    const visit = (n: number, s: number): void => {
+      if (visited[n] === 1) return;
+      visited[n] = 1;
+      if (this.nodeType(n) !== native) return;
+      state[n] = s;
+      if (s === 2) detached.push(n);
+      else attached.push(n);
+    };
+    for (let n = 0; n < N; n++) {
+      const s = this.detachedness(n);
+      if (s === 1 || s === 2) visit(n, s);
+    }
+    const { hidden, weak } = this.edgeTypeCodes;
+    const drain = (stack: number[], s: number): void => {
+      while (stack.length > 0) {
+        const n = stack.pop()!;
+        for (let e = this.firstEdge[n]!; e < this.firstEdge[n + 1]!; e++) {
+          const t = this.edgeType(e);
+          if (t === hidden || t === weak) continue;
+          visit(this.edgeTo(e), s);
+        }
+      }
+    };
+    drain(attached, 1);
+    drain(detached, 2);
+    return (this.domState = state);
   }
 
   /** DevTools' class name of node n. */

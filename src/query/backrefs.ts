@@ -5,7 +5,7 @@
  * *why*.
  */
 import type { HeapGraph } from "../graph/heap-graph.js";
-import { rootDistances, UNREACHABLE } from "../graph/distances.js";
+import { HeapAnalysis, NO_DISTANCE } from "../graph/analysis.js";
 import type { LimitsReached, Subgraph, SubgraphEdge, SubgraphNode, SubgraphPlaceholder } from "./types.js";
 
 export interface BackrefsOptions {
@@ -32,38 +32,38 @@ export const defaultBackrefsOptions: BackrefsOptions = {
   pathOnly: false,
 };
 
-/** The distances the walk orders retainers by (closest to a root first, as DevTools does). */
+/**
+ * What the walk needs from the analysis: DevTools distances (retainers closest to a root first, as
+ * DevTools sorts them; the shortest retaining path is the distance BFS tree), and, unless the user
+ * asked for speed (`--no-retained`), dominators and retained sizes.
+ */
 export interface WalkContext {
-  distances: Int32Array;
-  /**
-   * Where the walk stops climbing, like objgraph stops at modules: the root, the GC sub-roots, and
-   * the user roots (the `global` objects the root holds through shortcut edges). Their own
-   * retainers are V8 plumbing that explains nothing about a leak.
-   */
-  stops: Set<number>;
+  analysis: HeapAnalysis;
+  /** Compute and show retained sizes and dominators. */
+  retained: boolean;
 }
 
-/** Computes what {@link retainerSubgraph} needs once per graph. */
-export function walkContext(graph: HeapGraph): WalkContext {
-  const stops = new Set<number>();
-  if (graph.nodeCount > 0) {
-    stops.add(0);
-    const shortcut = graph.edgeTypeCodes.shortcut;
-    for (let e = graph.firstEdge[0]!; e < graph.firstEdge[1]!; e++) {
-      if (graph.edgeType(e) === shortcut) stops.add(graph.edgeTo(e));
-    }
-  }
-  return { distances: rootDistances(graph), stops };
+/** Builds the context; `retained: false` skips the dominator work. */
+export function walkContext(graph: HeapGraph, options: { retained?: boolean; analysis?: HeapAnalysis } = {}): WalkContext {
+  return { analysis: options.analysis ?? new HeapAnalysis(graph), retained: options.retained ?? true };
 }
 
-/** True where the walk stops: a root, a GC sub-root or a user root (`global`). */
+/**
+ * True where the walk stops climbing, like objgraph stops at modules: the root, the GC roots and
+ * sub-roots (synthetic nodes), and the user roots (`global`: non-synthetic objects the root holds).
+ */
 export function isStop(graph: HeapGraph, ctx: WalkContext, n: number): boolean {
-  return ctx.stops.has(n) || graph.isRootLike(n);
+  return graph.isRootLike(n) || ctx.analysis.distances().userRoots[n] === 1;
 }
 
 interface Retainer {
   edge: number;
   from: number;
+}
+
+/** Sort key for a distance: unreached nodes last. */
+function distanceKey(d: number): number {
+  return d === NO_DISTANCE ? 0x7fffffff : d;
 }
 
 /**
@@ -83,36 +83,27 @@ export function retainersOf(graph: HeapGraph, ctx: WalkContext, n: number, weak:
     seen.add(from);
     out.push({ edge, from });
   }
-  const d = ctx.distances;
+  const d = ctx.analysis.distances().distance;
   // Stable sort: ties keep snapshot order, so the walk is deterministic.
-  out.sort((a, b) => d[a.from]! - d[b.from]!);
+  out.sort((a, b) => distanceKey(d[a.from]!) - distanceKey(d[b.from]!));
   return out;
 }
 
 /**
- * The shortest retaining path from the root to `target`, as edge numbers in root-to-target order,
- * cut at the first root-like node (a GC sub-root such as `(Global handles)`), or null when no root
- * reaches it through non-weak edges.
+ * The shortest retaining path to `target` by DevTools' distances — through a user root (`global`)
+ * when one reaches it — as edge numbers in root-to-target order, cut at the first root-like node,
+ * or null when nothing reaches it through non-weak edges.
  */
 export function shortestPath(graph: HeapGraph, ctx: WalkContext, target: number): Array<{ edge: number; from: number; to: number }> | null {
-  const d = ctx.distances;
-  if (d[target] === UNREACHABLE) return null;
-  const r = graph.retainers();
-  const weakType = graph.edgeTypeCodes.weak;
+  const { distance, parentEdge } = ctx.analysis.distances();
+  if (distance[target] === NO_DISTANCE) return null;
   const hops: Array<{ edge: number; from: number; to: number }> = [];
   let cur = target;
-  while (!isStop(graph, ctx, cur)) {
-    const want = d[cur]! - 1;
-    let found = -1;
-    for (let i = r.first[cur]!; i < r.first[cur + 1]!; i++) {
-      if (d[r.node[i]!] === want && graph.edgeType(r.edge[i]!) !== weakType) {
-        found = i;
-        break;
-      }
-    }
-    if (found < 0) return null; // cannot happen when distances came from the same graph
-    hops.push({ edge: r.edge[found]!, from: r.node[found]!, to: cur });
-    cur = r.node[found]!;
+  while (!isStop(graph, ctx, cur) && parentEdge[cur] !== 0) {
+    const edge = parentEdge[cur]! - 1;
+    const from = graph.edgeSource(edge);
+    hops.push({ edge, from, to: cur });
+    cur = from;
   }
   return hops.reverse();
 }
@@ -234,21 +225,40 @@ export function retainerSubgraph(
     }
   }
 
-  const nodes: SubgraphNode[] = order.map((n) => ({
-    id: graph.nodeId(n),
-    className: graph.className(n),
-    type: graph.nodeTypeName(n),
-    name: graph.nodeName(n),
-    selfSize: graph.selfSize(n),
-    isTarget: isTarget.has(n),
-    isRoot: isStop(graph, ctx, n),
-    depth: depthOf.get(n)!,
-    onPath: onPath.has(n),
-  }));
+  const a = ctx.analysis;
+  const nodes: SubgraphNode[] = order.map((n) => {
+    const node: SubgraphNode = {
+      id: graph.nodeId(n),
+      className: graph.className(n),
+      type: graph.nodeTypeName(n),
+      name: graph.nodeName(n),
+      selfSize: a.selfSize(n),
+      isTarget: isTarget.has(n),
+      isRoot: isStop(graph, ctx, n),
+      depth: depthOf.get(n)!,
+      onPath: onPath.has(n),
+    };
+    const d = a.distance(n);
+    if (d !== NO_DISTANCE) node.distance = d;
+    if (ctx.retained) {
+      node.retainedSize = a.retainedSize(n);
+      node.dominatorId = graph.nodeId(a.dominator(n));
+    }
+    return node;
+  });
+  const edgeList = [...edges.values()].map(({ edgeNo: _edgeNo, ...e }) => e);
+  if (ctx.retained) {
+    // The edge from a node's immediate dominator: cutting it frees the node's retained size.
+    const ordinalOf = new Map(order.map((n) => [graph.nodeId(n), n]));
+    for (const e of edgeList) {
+      const to = ordinalOf.get(e.to)!;
+      if (to !== 0 && graph.nodeId(a.dominator(to)) === e.from) e.isDominatorEdge = true;
+    }
+  }
   return {
     targets: targets.map((t) => graph.nodeId(t)),
     nodes,
-    edges: [...edges.values()].map(({ edgeNo: _edgeNo, ...e }) => e),
+    edges: edgeList,
     placeholders,
     limitsReached: limits,
   };
@@ -265,10 +275,14 @@ function describeEdge(graph: HeapGraph, edge: number, from: number, to: number):
 }
 
 /**
- * Which of the matching objects to draw when there are more than `max`: the newest (highest ids)
- * first — V8 ids grow with allocation, and leaked objects pile up late.
+ * Which of the matching objects to draw when there are more than `max`: the largest retained sizes
+ * first when they are known (ties: newest first), else the newest (highest ids) first — V8 ids grow
+ * with allocation, and leaked objects pile up late.
  */
-export function chooseTargets(graph: HeapGraph, ordinals: number[], max: number): { drawn: number[]; omitted: number } {
-  const sorted = [...ordinals].sort((a, b) => graph.nodeId(b) - graph.nodeId(a));
+export function chooseTargets(graph: HeapGraph, ctx: WalkContext, ordinals: number[], max: number): { drawn: number[]; omitted: number } {
+  const retained = ctx.retained ? ctx.analysis.retainedSizes() : null;
+  const sorted = [...ordinals].sort(
+    (a, b) => (retained ? retained[b]! - retained[a]! : 0) || graph.nodeId(b) - graph.nodeId(a),
+  );
   return { drawn: sorted.slice(0, max), omitted: Math.max(0, sorted.length - max) };
 }

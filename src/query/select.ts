@@ -12,6 +12,8 @@ export interface Selector {
   names?: string[];
   /** Heap ids; always added to the match. */
   ids?: number[];
+  /** Only detached DOM nodes (native nodes DevTools shows as `Detached <div>`...). */
+  detached?: boolean;
 }
 
 export interface Selection {
@@ -20,8 +22,8 @@ export interface Selection {
 }
 
 /**
- * Finds the nodes a selector names. `types` and `names` both given means both must hold (objects of
- * class X named Y); `ids` always add their objects. Throws {@link QueryError} with suggestions when
+ * Finds the nodes a selector names. `types`, `names` and `detached` given together must all hold
+ * (objects of class X named Y); `ids` always add their objects. Throws {@link QueryError} with suggestions when
  * nothing matches.
  *
  * @example
@@ -31,17 +33,22 @@ export function selectNodes(graph: HeapGraph, sel: Selector): Selection {
   const types = sel.types ?? [];
   const names = sel.names ?? [];
   const ids = sel.ids ?? [];
-  if (types.length === 0 && names.length === 0 && ids.length === 0) {
-    throw new QueryError("no objects chosen", "name them with --type <Class>, --name <name> or --id <id>");
+  const detached = sel.detached ? graph.domStates() : null;
+  if (sel.detached && detached === null) {
+    throw new QueryError("this snapshot has no detachedness field, so no detached DOM nodes", "take the snapshot with a newer Chrome or Node");
+  }
+  if (types.length === 0 && names.length === 0 && ids.length === 0 && !detached) {
+    throw new QueryError("no objects chosen", "name them with --type <Class>, --name <name>, --id <id> or --detached");
   }
   const picked = new Uint8Array(graph.nodeCount);
   const out: number[] = [];
 
-  if (types.length > 0 || names.length > 0) {
+  if (types.length > 0 || names.length > 0 || detached) {
     const classMark = types.length > 0 ? markClasses(graph, types) : null;
     const nameMark = names.length > 0 ? markStrings(graph, names) : null;
     const nodeClass = classMark ? graph.classes().nodeClass : null;
     for (let n = 0; n < graph.nodeCount; n++) {
+      if (detached && detached[n] !== 2) continue;
       if (classMark && classMark[nodeClass![n]!] === 0) continue;
       if (nameMark && nameMark[graph.nodeNameIndex(n)] === 0) continue;
       picked[n] = 1;
@@ -62,7 +69,10 @@ export function selectNodes(graph: HeapGraph, sel: Selector): Selection {
     }
   }
   for (let n = 0; n < graph.nodeCount; n++) if (picked[n] === 1) out.push(n);
-  if (out.length === 0) throw noMatch(graph, types, names);
+  if (out.length === 0) {
+    if (detached && types.length === 0 && names.length === 0) throw new QueryError("no detached DOM nodes in this snapshot");
+    throw noMatch(graph, types, names);
+  }
   return { ordinals: out };
 }
 

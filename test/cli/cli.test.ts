@@ -97,7 +97,7 @@ describe("backrefs <snapshot> --type (the main job)", () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^LeakyRequest @\d+ /);
     expect(r.stdout).toMatch(/└─ \.requestCache → Map @\d+/);
-    expect(r.stderr).toMatch(/200 objects matched; drew the 1 newest/);
+    expect(r.stderr).toMatch(/200 objects matched; drew the 1 with the largest retained sizes/);
     expect(r.stderr).toMatch(/draw it: backrefs .* --type LeakyRequest -o retainers.svg/);
   });
 

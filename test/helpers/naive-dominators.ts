@@ -11,8 +11,9 @@ export interface NaiveGraph {
 }
 
 /**
- * Nodes that no edge path from the root reaches are attached to the root one at a time, in
- * ordinal order (each attachment can make more nodes reachable), as the fast algorithm does.
+ * Nodes that no edge path from the root reaches are attached as DevTools attaches them: each one
+ * without any predecessor gets an edge from the root (in ordinal order; each can make more nodes
+ * reachable); whatever is still unreached after that is dominated by the root outright.
  */
 export function naiveIdom(g: NaiveGraph): number[] {
   const N = g.nodeCount;
@@ -28,14 +29,20 @@ export function naiveIdom(g: NaiveGraph): number[] {
     }
   };
   reach(0);
+  const hasPred = new Array<boolean>(N).fill(false);
+  for (const [, b] of g.edges) hasPred[b] = true;
   for (let n = 1; n < N; n++) {
-    if (!reached[n]) {
+    if (!reached[n] && !hasPred[n]) {
       succ[0]!.push(n);
       reach(n);
     }
   }
+  // What is still unreached (cycles reachable only from each other) is dominated by the root.
+  const orphan = reached.map((r) => !r);
+  for (let n = 1; n < N; n++) if (orphan[n]) succ[n] = [];
   const pred: number[][] = Array.from({ length: N }, () => []);
-  succ.forEach((ws, v) => ws.forEach((w) => pred[w]!.push(v)));
+  succ.forEach((ws, v) => ws.forEach((w) => { if (!orphan[w]) pred[w]!.push(v); }));
+  for (let n = 1; n < N; n++) if (orphan[n]) pred[n] = [0];
 
   const all = (): Set<number> => new Set(Array.from({ length: N }, (_, i) => i));
   const dom: Set<number>[] = Array.from({ length: N }, (_, i) => (i === 0 ? new Set([0]) : all()));

@@ -190,12 +190,17 @@ describe("selectNodes and chooseTargets", () => {
     expect(() => selectNodes(g, { ids: [424242] })).toThrow(/no object with id @424242/);
   });
 
-  it("draws the newest (highest id) targets first when there are too many", () => {
+  it("draws the largest retained sizes first, or the newest (highest ids) without retained sizes", () => {
     const b = new SnapshotBuilder();
-    const ts = [0, 1, 2, 3, 4].map(() => b.node("object", "Foo"));
+    const ts = [0, 1, 2, 3, 4].map(() => b.node("object", "Foo", { selfSize: 8 }));
+    const payload = b.node("object", "Payload", { selfSize: 1000 });
+    for (const t of ts) b.edge(b.gcRoots, t, "element", 0);
+    b.edge(ts[1]!, payload, "property", "big");
     const g = graphOf(b);
-    const { drawn, omitted } = chooseTargets(g, ts, 2);
-    expect(drawn).toEqual([ts[4], ts[3]]);
-    expect(omitted).toBe(3);
+    const withSizes = chooseTargets(g, walkContext(g), ts, 2);
+    expect(withSizes.drawn).toEqual([ts[1], ts[4]]);
+    expect(withSizes.omitted).toBe(3);
+    const byId = chooseTargets(g, walkContext(g, { retained: false }), ts, 2);
+    expect(byId.drawn).toEqual([ts[4], ts[3]]);
   });
 });

@@ -1,0 +1,85 @@
+// Cross-checks backrefs' analysis against Chrome DevTools' own code (heap-snapshot-toolkit) on one
+// snapshot, node by node: DevTools self size (after shallow-size reassignment), distance, immediate
+// dominator and retained size; then per class: count, self size, retained size (not double counted).
+//
+//   node bench/crosscheck.mjs <file.heapsnapshot>
+//
+// Needs `npm run build` at the top and `cd bench && npm ci`. Exit code 1 on any mismatch.
+import fs from "node:fs";
+import { parse } from "heap-snapshot-toolkit";
+import { loadHeapGraph } from "../dist/graph/load.js";
+import { HeapAnalysis } from "../dist/graph/analysis.js";
+
+const file = process.argv[2];
+if (!file) {
+  console.error("usage: node bench/crosscheck.mjs <file.heapsnapshot>");
+  process.exit(2);
+}
+const hst = await parse(fs.createReadStream(file, { encoding: "utf-8", highWaterMark: 1 << 20 }));
+const graph = await loadHeapGraph(file);
+const a = new HeapAnalysis(graph);
+const N = graph.nodeCount;
+const nfc = hst.nodeFieldCount;
+const sizeOffset = hst.nodeSelfSizeOffset;
+const shallow = a.shallowSizes();
+const { distance } = a.distances();
+const { idom } = a.dominators();
+const retained = a.retainedSizes();
+
+const mismatches = { selfSize: 0, distance: 0, dominator: 0, retainedSize: 0 };
+const examples = [];
+for (let n = 0; n < N; n++) {
+  const checks = [
+    ["selfSize", hst.nodes[n * nfc + sizeOffset], shallow[n]],
+    ["distance", hst.nodeDistances[n], distance[n]],
+    ["dominator", hst.dominatorsTree[n], idom[n]],
+    ["retainedSize", hst.retainedSizes[n], retained[n]],
+  ];
+  for (const [what, devtools, ours] of checks) {
+    if (devtools !== ours) {
+      mismatches[what]++;
+      if (examples.length < 10) examples.push(`${what} of @${graph.nodeId(n)} (${graph.className(n)}): DevTools ${devtools}, backrefs ${ours}`);
+    }
+  }
+}
+
+// Per class, as DevTools' Summary: count and self size skip objects of size 0; retained size is
+// not double counted.
+const ours = new Map();
+const { nodeClass } = graph.classes();
+const classRetained = a.classRetainedSizes();
+for (let n = 0; n < N; n++) {
+  if (shallow[n] === 0) continue;
+  const name = graph.classNameOf(nodeClass[n]);
+  const c = ours.get(name) ?? { count: 0, self: 0, retained: classRetained[nodeClass[n]] };
+  c.count++;
+  c.self += shallow[n];
+  ours.set(name, c);
+}
+const aggregates = hst.aggregatesWithFilter({ minNodeId: undefined, maxNodeId: undefined, allocationNodeId: undefined, filterName: undefined, equals() { return false; } });
+// DevTools splits plain objects into inferred interfaces ("{a, b}") and same-named constructors by
+// allocation site; backrefs does neither (yet). Compare by name, leaving those out.
+const byName = new Map();
+for (const agg of Object.values(aggregates)) {
+  if (agg.name === "Object" || agg.name.startsWith("{")) continue;
+  const d = byName.get(agg.name) ?? { count: 0, self: 0, retained: 0, parts: 0 };
+  d.count += agg.count;
+  d.self += agg.self;
+  d.retained += agg.maxRet;
+  d.parts++;
+  byName.set(agg.name, d);
+}
+let classMismatch = 0;
+let classes = 0;
+for (const [name, d] of byName) {
+  classes++;
+  const o = ours.get(name);
+  const sameRetained = d.parts > 1 || (o && o.retained === d.retained);
+  if (!o || o.count !== d.count || o.self !== d.self || !sameRetained) {
+    classMismatch++;
+    if (examples.length < 20) examples.push(`class ${name}: DevTools ${d.count}/${d.self}/${d.retained}, backrefs ${o ? `${o.count}/${o.self}/${o.retained}` : "missing"}`);
+  }
+}
+console.log(`${file}: ${N} nodes; mismatches ${JSON.stringify(mismatches)}; classes ${classes}, class mismatches ${classMismatch}`);
+for (const e of examples) console.log("  " + e);
+process.exit(Object.values(mismatches).some((v) => v > 0) || classMismatch > 0 ? 1 : 0);

@@ -1,0 +1,382 @@
+/**
+ * The numbers users compare with Chrome DevTools' Memory panel: shallow sizes, distances,
+ * essential edges, dominators, retained sizes — following DevTools' rules for V8 snapshots
+ * (`../shared/reference/heapsnapshot.md` §5; DevTools' `HeapSnapshot.ts`, `JSHeapSnapshot`).
+ * Each phase is its own function, computed only when something asks for it; all iterative, all in
+ * typed arrays.
+ *
+ * Where memlab differs (it keeps the WeakMap table→value edge and marks page ownership from the
+ * other set of root edges), we follow DevTools.
+ */
+import type { HeapGraph } from "./heap-graph.js";
+import { dominatorTree, retainedSizes, type DominatorTree } from "./dominators.js";
+
+/** Distance of a node nothing reaches (DevTools' `noDistance`). */
+export const NO_DISTANCE = -5;
+/** Distances of nodes reached only from the root, not from a user root, start here. */
+export const BASE_SYSTEM_DISTANCE = 100_000_000;
+
+/** DevTools' WeakMap entry edge name: `N / part of key (K @k) -> value (V @v) pair in WeakMap (table @t)`. */
+const WEAKMAP_EDGE = /^\d+(?<pair> \/ part of key \(.*? @\d+\) -> value \(.*? @\d+\) pair in WeakMap \(table @(?<table>\d+)\))$/;
+
+export type Phase = "shallow sizes" | "distances" | "essential edges" | "dominators" | "retained sizes";
+
+export interface AnalysisOptions {
+  /** Called when a phase starts. */
+  onPhase?: (phase: Phase) => void;
+}
+
+/**
+ * Lazily computed analysis of one graph. Every getter computes its phase (and what it needs) on
+ * first use, then keeps it.
+ *
+ * @example
+ * const a = new HeapAnalysis(graph);
+ * a.retainedSize(n); a.distance(n); a.dominator(n);
+ */
+export class HeapAnalysis {
+  private shallow: Float64Array | null = null;
+  private dist: { distance: Int32Array; parentEdge: Uint32Array; userRoots: Uint8Array } | null = null;
+  private essentialMask: Uint8Array | null = null;
+  private tree: DominatorTree | null = null;
+  private retained: Float64Array | null = null;
+  private weakMapTable: Float64Array | null = null;
+
+  constructor(readonly graph: HeapGraph, private readonly options: AnalysisOptions = {}) {}
+
+  /** Whether the snapshot has user roots (non-synthetic objects held by the root, e.g. `global`). */
+  get hasUserRoots(): boolean {
+    const g = this.graph;
+    for (let e = g.firstEdge[0]!; e < g.firstEdge[1]!; e++) if (this.isUserRoot(g.edgeTo(e))) return true;
+    return false;
+  }
+
+  /** DevTools' user root: not synthetic, or the `(Document DOM trees)` root. */
+  isUserRoot(n: number): boolean {
+    const g = this.graph;
+    if (g.nodeType(n) !== g.types.synthetic) return true;
+    return g.nodeName(n) === "(Document DOM trees)";
+  }
+
+  // ------------------------------------------------------------------ shallow sizes
+
+  /**
+   * Self sizes as DevTools shows them: each `hidden`/`array` node (and native
+   * `system / ExternalStringData`) owned by exactly one other object hands its size to that owner.
+   * Skipped when the snapshot has no user roots (taken with internals exposed).
+   */
+  shallowSizes(): Float64Array {
+    if (this.shallow) return this.shallow;
+    this.options.onPhase?.("shallow sizes");
+    const g = this.graph;
+    const N = g.nodeCount;
+    const size = new Float64Array(N);
+    for (let n = 0; n < N; n++) size[n] = g.selfSize(n);
+    if (!this.hasUserRoots) return (this.shallow = size);
+    const UNVISITED = -1;
+    const MULTIPLE = -2;
+    const owner = new Int32Array(N);
+    // A node enters the worklist at most twice: once owned, once when it turns out to have several owners.
+    const work = new Uint32Array(2 * N);
+    let top = 0;
+    const { hidden, array, native } = g.types;
+    const externalStrings = g.strings.indicesOf("system / ExternalStringData");
+    const isExternalName = (nameIdx: number): boolean => externalStrings.includes(nameIdx);
+    for (let n = 0; n < N; n++) {
+      const t = g.nodeType(n);
+      if (t === hidden || t === array || (t === native && isExternalName(g.nodeNameIndex(n)))) {
+        owner[n] = UNVISITED;
+      } else {
+        owner[n] = n;
+        work[top++] = n;
+      }
+    }
+    const weak = g.edgeTypeCodes.weak;
+    while (top > 0) {
+      const id = work[--top]!;
+      const own = owner[id]!;
+      for (let e = g.firstEdge[id]!; e < g.firstEdge[id + 1]!; e++) {
+        if (g.edgeType(e) === weak) continue;
+        const t = g.edgeTo(e);
+        const o = owner[t]!;
+        if (o === UNVISITED) {
+          owner[t] = own;
+          work[top++] = t;
+        } else if (o === t || o === own || o === MULTIPLE) {
+          continue;
+        } else {
+          owner[t] = MULTIPLE;
+          work[top++] = t;
+        }
+      }
+    }
+    const synthetic = g.types.synthetic;
+    for (let n = 0; n < N; n++) {
+      const o = owner[n]!;
+      if (o < 0 || o === n) continue;
+      if (o === 0 || g.nodeType(o) === synthetic) continue;
+      size[o]! += size[n]!;
+      size[n] = 0;
+    }
+    return (this.shallow = size);
+  }
+
+  /** DevTools' self size of node n. */
+  selfSize(n: number): number {
+    return this.shallowSizes()[n]!;
+  }
+
+  // ------------------------------------------------------------------ distances
+
+  /**
+   * DevTools' distances: BFS from the user roots (distance 1), then from the root (starting at
+   * {@link BASE_SYSTEM_DISTANCE} when there are user roots) for what is left; weak edges skipped,
+   * two V8-internal links not followed, a WeakMap value reached through the second of its two
+   * entry edges. Unreached nodes get {@link NO_DISTANCE}. Also records the BFS tree (the edge each
+   * node was reached by), which gives every node its shortest retaining path.
+   */
+  distances(): { distance: Int32Array; parentEdge: Uint32Array; userRoots: Uint8Array } {
+    if (this.dist) return this.dist;
+    this.options.onPhase?.("distances");
+    const g = this.graph;
+    const N = g.nodeCount;
+    const distance = new Int32Array(N).fill(NO_DISTANCE);
+    /** Edge number + 1 by which each node was first reached; 0 for none. */
+    const parentEdge = new Uint32Array(N);
+    const userRoots = new Uint8Array(N);
+    if (N === 0) return (this.dist = { distance, parentEdge, userRoots });
+    const queue = new Uint32Array(N + (g.firstEdge[1]! - g.firstEdge[0]!));
+    const weak = g.edgeTypeCodes.weak;
+    const internal = g.edgeTypeCodes.internal;
+    const hidden = g.types.hidden;
+    const array = g.types.array;
+    const nativeContext = new Set(g.strings.indicesOf("system / NativeContext"));
+    const sloppyMap = new Set(g.strings.indicesOf("sloppy_function_map"));
+    const mapDescriptors = new Set(g.strings.indicesOf("(map descriptors)"));
+    const elementType = g.edgeTypeCodes.element;
+    const hiddenEdge = g.edgeTypeCodes.hidden;
+    const pending = new Set<string>();
+    const tables = this.weakMapTables();
+
+    /** DevTools' JS distance filter, consulted only for edges into nodes without a distance. */
+    const accept = (parent: number, e: number): boolean => {
+      const pt = g.nodeType(parent);
+      const et = g.edgeType(e);
+      const nameIdx = g.edgeNameOrIndex(e);
+      const numeric = et === elementType || et === hiddenEdge;
+      if (pt === hidden && !numeric && sloppyMap.has(nameIdx) && nativeContext.has(g.nodeNameIndex(parent))) return false;
+      if (pt === array && mapDescriptors.has(g.nodeNameIndex(parent))) {
+        const i = numeric ? nameIdx : parseInt(g.strings.get(nameIdx), 10);
+        return i < 2 || i % 3 !== 1;
+      }
+      if (et === internal && !Number.isNaN(tables[nameIdx]!)) {
+        const m = WEAKMAP_EDGE.exec(g.strings.get(nameIdx));
+        const key = m?.groups?.["pair"] ?? "";
+        if (!pending.has(key)) {
+          pending.add(key);
+          return false;
+        }
+        pending.delete(key);
+      }
+      return true;
+    };
+
+    const bfs = (head: number, tail: number): void => {
+      while (head < tail) {
+        const n = queue[head++]!;
+        const d = distance[n]! + 1;
+        for (let e = g.firstEdge[n]!; e < g.firstEdge[n + 1]!; e++) {
+          if (g.edgeType(e) === weak) continue;
+          const to = g.edgeTo(e);
+          if (distance[to] !== NO_DISTANCE) continue;
+          if (!accept(n, e)) continue;
+          distance[to] = d;
+          parentEdge[to] = e + 1;
+          queue[tail++] = to;
+        }
+      }
+    };
+
+    let tail = 0;
+    for (let e = g.firstEdge[0]!; e < g.firstEdge[1]!; e++) {
+      const to = g.edgeTo(e);
+      if (!this.isUserRoot(to)) continue;
+      userRoots[to] = 1;
+      distance[to] = 1;
+      queue[tail++] = to;
+    }
+    bfs(0, tail);
+    distance[0] = tail > 0 ? BASE_SYSTEM_DISTANCE : 0;
+    queue[0] = 0;
+    bfs(0, 1);
+    return (this.dist = { distance, parentEdge, userRoots });
+  }
+
+  distance(n: number): number {
+    return this.distances().distance[n]!;
+  }
+
+  /**
+   * Table ids of WeakMap entry edge names, by string index (NaN when the string is not one):
+   * only strings used as names of internal edges are examined.
+   */
+  private weakMapTables(): Float64Array {
+    if (this.weakMapTable) return this.weakMapTable;
+    const g = this.graph;
+    const S = g.strings.length;
+    const tables = new Float64Array(S).fill(NaN);
+    const seen = new Uint8Array(S);
+    const internal = g.edgeTypeCodes.internal;
+    for (let e = 0; e < g.edgeCount; e++) {
+      if (g.edgeType(e) !== internal) continue;
+      const s = g.edgeNameOrIndex(e);
+      if (seen[s] === 1) continue;
+      seen[s] = 1;
+      const first = g.strings.firstByte(s);
+      if (first < 48 || first > 57 || g.strings.rawLength(s) < 50) continue;
+      const m = WEAKMAP_EDGE.exec(g.strings.get(s));
+      if (m) tables[s] = Number(m.groups!["table"]);
+    }
+    return (this.weakMapTable = tables);
+  }
+
+  // ------------------------------------------------------------------ essential edges
+
+  /**
+   * Objects owned by the page: everything reachable, over non-weak edges, from the root's shortcut
+   * edges (user globals) and from `(Document DOM trees)`. Debugger and console objects are not.
+   */
+  private pageOwned(): Uint8Array {
+    const g = this.graph;
+    const N = g.nodeCount;
+    const flags = new Uint8Array(N);
+    const stack = new Uint32Array(N);
+    let sp = 0;
+    const shortcut = g.edgeTypeCodes.shortcut;
+    const element = g.edgeTypeCodes.element;
+    const weak = g.edgeTypeCodes.weak;
+    for (let e = g.firstEdge[0]!; e < g.firstEdge[1]!; e++) {
+      const t = g.edgeType(e);
+      const to = g.edgeTo(e);
+      const isDocTrees = t === element && g.nodeType(to) === g.types.synthetic && g.nodeName(to) === "(Document DOM trees)";
+      if ((t === shortcut || isDocTrees) && flags[to] === 0) {
+        flags[to] = 1;
+        stack[sp++] = to;
+      }
+    }
+    while (sp > 0) {
+      const n = stack[--sp]!;
+      for (let e = g.firstEdge[n]!; e < g.firstEdge[n + 1]!; e++) {
+        if (g.edgeType(e) === weak) continue;
+        const to = g.edgeTo(e);
+        if (flags[to] !== 0) continue;
+        flags[to] = 1;
+        stack[sp++] = to;
+      }
+    }
+    return flags;
+  }
+
+  /**
+   * One byte per edge, the single essential-edge predicate every dominator pass uses (DevTools'
+   * rules): not weak, not a self edge, not the WeakMap table→value edge, not a shortcut unless
+   * from the root, not from a non-page object into a page object.
+   */
+  essentialEdges(): Uint8Array {
+    if (this.essentialMask) return this.essentialMask;
+    this.options.onPhase?.("essential edges");
+    const g = this.graph;
+    const mask = new Uint8Array(g.edgeCount);
+    const page = this.pageOwned();
+    const tables = this.weakMapTables();
+    const { weak, shortcut, internal } = g.edgeTypeCodes;
+    for (let src = 0; src < g.nodeCount; src++) {
+      const srcId = g.nodeId(src);
+      const srcPage = page[src]!;
+      for (let e = g.firstEdge[src]!; e < g.firstEdge[src + 1]!; e++) {
+        const t = g.edgeType(e);
+        if (t === weak) continue;
+        if (t === internal && tables[g.edgeNameOrIndex(e)] === srcId) continue;
+        const to = g.edgeTo(e);
+        if (to === src) continue;
+        if (src !== 0) {
+          if (t === shortcut) continue;
+          if (page[to] === 1 && srcPage === 0) continue;
+        }
+        mask[e] = 1;
+      }
+    }
+    return (this.essentialMask = mask);
+  }
+
+  // ------------------------------------------------------------------ dominators
+
+  dominators(): DominatorTree {
+    if (this.tree) return this.tree;
+    const essential = this.essentialEdges();
+    this.options.onPhase?.("dominators");
+    return (this.tree = dominatorTree(this.graph, essential));
+  }
+
+  /** Ordinal of node n's immediate dominator (the root's is itself). */
+  dominator(n: number): number {
+    return this.dominators().idom[n]!;
+  }
+
+  retainedSizes(): Float64Array {
+    if (this.retained) return this.retained;
+    const tree = this.dominators();
+    const shallow = this.shallowSizes();
+    this.options.onPhase?.("retained sizes");
+    return (this.retained = retainedSizes(tree, (n) => shallow[n]!));
+  }
+
+  retainedSize(n: number): number {
+    return this.retainedSizes()[n]!;
+  }
+
+  /**
+   * Retained size per class id without double counting (DevTools' Summary): an object counts only
+   * when no dominator-tree ancestor of the same class was counted; objects of size 0 neither count
+   * nor block.
+   */
+  classRetainedSizes(): Float64Array {
+    const g = this.graph;
+    const { nodeClass } = g.classes();
+    const retained = this.retainedSizes();
+    const shallow = this.shallowSizes();
+    const { idom } = this.dominators();
+    const N = g.nodeCount;
+    const out = new Float64Array(g.classIdLimit);
+    // Children lists of the dominator tree (counting sort by dominator).
+    const first = new Uint32Array(N + 1);
+    for (let n = 1; n < N; n++) first[idom[n]! + 1]!++;
+    for (let n = 0; n < N; n++) first[n + 1]! += first[n]!;
+    const fill = first.slice(0, N);
+    const children = new Uint32Array(Math.max(0, N - 1));
+    for (let n = 1; n < N; n++) children[fill[idom[n]!]!++] = n;
+    const onPath = new Uint8Array(g.classIdLimit);
+    // Iterative DFS: a node is "entered" when first popped, and "left" (its class unmarked) when
+    // its marker comes back up; markers are encoded as ~n (negative).
+    const stack = new Int32Array(2 * N + 1);
+    let sp = 0;
+    stack[sp++] = 0;
+    while (sp > 0) {
+      const v = stack[--sp]!;
+      if (v < 0) {
+        onPath[nodeClass[~v]!] = 0;
+        continue;
+      }
+      const c = nodeClass[v]!;
+      if (v !== 0 && onPath[c] === 0 && shallow[v]! !== 0) {
+        out[c]! += retained[v]!;
+        if (first[v + 1]! > first[v]!) {
+          onPath[c] = 1;
+          stack[sp++] = ~v;
+        }
+      }
+      for (let i = first[v]!; i < first[v + 1]!; i++) stack[sp++] = children[i]!;
+    }
+    return out;
+  }
+}

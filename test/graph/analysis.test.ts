@@ -1,0 +1,179 @@
+import { describe, expect, it } from "vitest";
+import { BASE_SYSTEM_DISTANCE, HeapAnalysis, NO_DISTANCE } from "../../src/graph/analysis.js";
+import { NODE_FIELDS, SnapshotBuilder } from "../helpers/snapshot-builder.js";
+import { graphOf } from "../helpers/load.js";
+
+/** A snapshot with a user root, as Node writes it: root ─shortcut→ global. */
+function withGlobal(fields?: readonly string[]): { b: SnapshotBuilder; global: number } {
+  const b = new SnapshotBuilder(fields);
+  const global = b.node("object", "global", { selfSize: 100 });
+  b.edge(b.root, global, "shortcut", "global");
+  return { b, global };
+}
+
+function analyse(b: SnapshotBuilder): { a: HeapAnalysis; idom: (n: number) => number } {
+  const a = new HeapAnalysis(graphOf(b));
+  return { a, idom: (n) => a.dominator(n) };
+}
+
+describe("HeapAnalysis: dominators, retained sizes, distances (DevTools' rules)", () => {
+  it("chain: global → A → B → C", () => {
+    const { b, global } = withGlobal();
+    const A = b.node("object", "A", { selfSize: 10 });
+    const B = b.node("object", "B", { selfSize: 20 });
+    const C = b.node("object", "C", { selfSize: 40 });
+    b.edge(global, A, "property", "a").edge(A, B, "property", "b").edge(B, C, "property", "c");
+    const { a, idom } = analyse(b);
+    expect([idom(A), idom(B), idom(C)]).toEqual([global, A, B]);
+    expect([a.retainedSize(A), a.retainedSize(B), a.retainedSize(C)]).toEqual([70, 60, 40]);
+    expect([a.distance(global), a.distance(A), a.distance(B), a.distance(C)]).toEqual([1, 2, 3, 4]);
+    // the root and (GC roots) come from the second, "system" pass
+    expect(a.distance(0)).toBe(BASE_SYSTEM_DISTANCE);
+    expect(a.distance(b.gcRoots)).toBe(BASE_SYSTEM_DISTANCE + 1);
+  });
+
+  it("diamond: two paths to C, so only global dominates it", () => {
+    //   global → A → C,  global → B → C
+    const { b, global } = withGlobal();
+    const A = b.node("object", "A", { selfSize: 10 });
+    const B = b.node("object", "B", { selfSize: 10 });
+    const C = b.node("object", "C", { selfSize: 50 });
+    b.edge(global, A, "property", "a").edge(global, B, "property", "b").edge(A, C, "property", "c").edge(B, C, "property", "c");
+    const { a, idom } = analyse(b);
+    expect(idom(C)).toBe(global);
+    expect(a.retainedSize(A)).toBe(10);
+    expect(a.retainedSize(global)).toBe(170);
+  });
+
+  it("cycle: global → A ⇄ B", () => {
+    const { b, global } = withGlobal();
+    const A = b.node("object", "A", { selfSize: 10 });
+    const B = b.node("object", "B", { selfSize: 20 });
+    b.edge(global, A, "property", "a").edge(A, B, "property", "b").edge(B, A, "property", "a");
+    const { a, idom } = analyse(b);
+    expect([idom(A), idom(B)]).toEqual([global, A]);
+    expect(a.retainedSize(A)).toBe(30);
+  });
+
+  it("an object retained only weakly is attached to the root and has no distance", () => {
+    const { b, global } = withGlobal();
+    const W = b.node("object", "W", { selfSize: 10 });
+    const child = b.node("object", "Child", { selfSize: 5 });
+    b.edge(global, W, "weak", "ref").edge(W, child, "property", "c");
+    const { a, idom } = analyse(b);
+    expect(idom(W)).toBe(0);
+    expect(idom(child)).toBe(W);
+    expect(a.retainedSize(W)).toBe(15);
+    expect(a.distance(W)).toBe(NO_DISTANCE);
+    expect(a.retainedSize(global)).toBe(100);
+  });
+
+  it("a WeakMap value: the table→value edge is not essential; distance is max(table, key) + 1", () => {
+    //   global → T (WeakMap table, distance 2);  global → X → K (key, distance 3)
+    //   T ─"1 / part of key (K @k) -> value (V @v) pair in WeakMap (table @t)"→ V
+    //   K ─"2 / part of key … (same pair)"→ V
+    const { b, global } = withGlobal();
+    const T = b.node("array", "(WeakMap table)", { selfSize: 8 });
+    const X = b.node("object", "X", { selfSize: 8 });
+    const K = b.node("object", "Key", { selfSize: 8 });
+    const V = b.node("object", "Value", { selfSize: 64 });
+    const g0 = graphOf(b);
+    const [tId, kId, vId] = [g0.nodeId(T), g0.nodeId(K), g0.nodeId(V)];
+    const pair = ` / part of key (Key @${kId}) -> value (Value @${vId}) pair in WeakMap (table @${tId})`;
+    b.edge(global, T, "property", "map").edge(global, X, "property", "x").edge(X, K, "property", "key");
+    b.edge(T, V, "internal", `1${pair}`).edge(K, V, "internal", `2${pair}`);
+    const { a, idom } = analyse(b);
+    expect(a.distance(T)).toBe(2);
+    expect(a.distance(K)).toBe(3);
+    expect(a.distance(V)).toBe(4);
+    expect(idom(V)).toBe(K);
+    expect(a.retainedSize(K)).toBe(72);
+    const g = a.graph;
+    const tableEdge = g.firstEdge[T]!;
+    expect(a.essentialEdges()[tableEdge]).toBe(0);
+  });
+
+  it("a page object also held by a debugger-side object is still dominated through the page", () => {
+    //   global → P;   (GC roots) → D (not page-owned) → P
+    const { b, global } = withGlobal();
+    const P = b.node("object", "PageThing", { selfSize: 10 });
+    const D = b.node("object", "DebuggerThing", { selfSize: 10 });
+    b.edge(global, P, "property", "p").edge(b.gcRoots, D, "element", 1).edge(D, P, "property", "inspected");
+    const { a, idom } = analyse(b);
+    expect(idom(P)).toBe(global);
+    expect(a.retainedSize(global)).toBe(110);
+    expect(a.retainedSize(D)).toBe(10);
+  });
+
+  it("keeps retained sizes past 2^32 exact", () => {
+    const { b, global } = withGlobal();
+    const big = [0, 1, 2].map(() => b.node("object", "Big", { selfSize: 0xffffffff }));
+    for (const n of big) b.edge(global, n, "property", "big");
+    const { a } = analyse(b);
+    expect(a.retainedSize(global)).toBe(100 + 3 * 0xffffffff);
+  });
+
+  it("works without a self_size field (every size 0)", () => {
+    const b = new SnapshotBuilder(NODE_FIELDS.minimal);
+    const A = b.node("object", "A");
+    b.edge(b.gcRoots, A, "element", 1);
+    const { a, idom } = analyse(b);
+    expect(idom(A)).toBe(b.gcRoots);
+    expect(a.retainedSize(0)).toBe(0);
+    expect(a.distance(A)).toBe(2); // no user roots: BFS from the root at 0
+  });
+
+  it("moves the size of single-owner hidden/array nodes to their owner, as DevTools shows it", () => {
+    //   global → O → H (hidden, only O owns it) → A2 (array, owned through H)
+    //   global → S1 → shared (array) ← S2 ← global
+    const { b, global } = withGlobal();
+    const O = b.node("object", "O", { selfSize: 10 });
+    const H = b.node("hidden", "system / Thing", { selfSize: 20 });
+    const A2 = b.node("array", "", { selfSize: 30 });
+    const S1 = b.node("object", "S1", { selfSize: 1 });
+    const S2 = b.node("object", "S2", { selfSize: 1 });
+    const shared = b.node("array", "", { selfSize: 40 });
+    b.edge(global, O, "property", "o").edge(O, H, "internal", "h").edge(H, A2, "internal", "a");
+    b.edge(global, S1, "property", "s1").edge(global, S2, "property", "s2");
+    b.edge(S1, shared, "internal", "x").edge(S2, shared, "internal", "x");
+    const { a } = analyse(b);
+    expect([a.selfSize(O), a.selfSize(H), a.selfSize(A2)]).toEqual([60, 0, 0]);
+    expect(a.selfSize(shared)).toBe(40);
+    expect(a.retainedSize(O)).toBe(60);
+  });
+
+  it("counts a class's retained size once where instances dominate each other", () => {
+    //   global → Foo1 → Foo2 → Bar;  global → Foo3
+    const { b, global } = withGlobal();
+    const f1 = b.node("object", "Foo", { selfSize: 10 });
+    const f2 = b.node("object", "Foo", { selfSize: 10 });
+    const bar = b.node("object", "Bar", { selfSize: 5 });
+    const f3 = b.node("object", "Foo", { selfSize: 7 });
+    b.edge(global, f1, "property", "a").edge(f1, f2, "property", "b").edge(f2, bar, "property", "c").edge(global, f3, "property", "d");
+    const { a } = analyse(b);
+    const g = a.graph;
+    const perClass = a.classRetainedSizes();
+    expect(perClass[g.classes().nodeClass[f1]!]).toBe(25 + 7);
+    expect(perClass[g.classes().nodeClass[bar]!]).toBe(5);
+  });
+});
+
+describe("detached DOM", () => {
+  it("propagates detachedness through native nodes and names them 'Detached <div>'", () => {
+    //   (GC roots) → div (native, detached) → span (native, unknown) → js (object)  → p (native)
+    const b = new SnapshotBuilder(NODE_FIELDS.chromium);
+    const div = b.node("native", '<div class="x">', { detachedness: 2 });
+    const span = b.node("native", "<span>");
+    const js = b.node("object", "Listener");
+    const p = b.node("native", "<p>");
+    const attached = b.node("native", "<li>", { detachedness: 1 });
+    b.edge(b.gcRoots, div, "element", 1).edge(div, span, "element", 0).edge(span, js, "property", "x").edge(js, p, "property", "el");
+    b.edge(b.gcRoots, attached, "element", 2);
+    const g = graphOf(b);
+    expect(g.className(div)).toBe("Detached <div>");
+    expect(g.className(span)).toBe("Detached <span>");
+    expect(g.className(js)).toBe("Listener");
+    expect(g.className(p)).toBe("<p>"); // JavaScript objects stop the propagation
+    expect(g.className(attached)).toBe("<li>");
+  });
+});
