@@ -2,8 +2,9 @@
  * `backrefs info <snapshot>`: what a user runs first on a snapshot.
  */
 import { promises as fsp } from "node:fs";
+import { HeapAnalysis } from "../graph/analysis.js";
 import { loadHeapGraph } from "../graph/load.js";
-import { summarize, type SnapshotSummary } from "../query/summary.js";
+import { summarize, type ClassStat, type SnapshotSummary } from "../query/summary.js";
 import { formatBytes, formatCount, sanitizeText } from "../render/format.js";
 import { table } from "./table.js";
 import { progressBar, type Streams } from "./io.js";
@@ -12,14 +13,17 @@ export interface InfoOptions {
   json?: boolean;
   top: number;
   quiet?: boolean;
+  /** Compute dominators and retained sizes (default); false: counts and raw self sizes only. */
+  retained?: boolean;
 }
 
 export async function runInfo(file: string, opts: InfoOptions, io: Streams): Promise<number> {
   const progress = progressBar(io, !!opts.quiet);
   const fileSize = file === "-" ? null : (await fsp.stat(file).catch(() => null))?.size ?? null;
   const graph = await loadHeapGraph(file, { onProgress: progress.onProgress });
+  const analysis = opts.retained === false ? undefined : new HeapAnalysis(graph, { onPhase: (p) => progress.phase(p) });
   progress.phase("summarising");
-  const summary = summarize(graph, { top: opts.top });
+  const summary = summarize(graph, { top: opts.top, analysis });
   progress.done();
   if (opts.json) {
     io.stdout.write(JSON.stringify({ file, fileSize, ...summary }, null, 2) + "\n");
@@ -47,12 +51,23 @@ function formatInfo(file: string, fileSize: number | null, s: SnapshotSummary): 
   lines.push("");
   lines.push(`Top ${s.topClassesBySelfSize.length} classes by self size:`);
   lines.push(classTableText(s.topClassesBySelfSize));
+  if (s.topClassesByRetainedSize) {
+    lines.push("");
+    lines.push(`Top ${s.topClassesByRetainedSize.length} classes by retained size:`);
+    lines.push(classTableText(s.topClassesByRetainedSize));
+  }
   return lines.join("\n") + "\n";
 }
 
-function classTableText(rows: SnapshotSummary["topClasses"]): string {
+/** Class rows for a terminal: with retained size and distance when the analysis ran. */
+export function classTableText(rows: ClassStat[]): string {
+  const full = rows.some((c) => c.retainedSize !== undefined);
   return table(
-    ["class", "count", "self size"],
-    rows.map((c) => [sanitizeText(c.className), formatCount(c.count), formatBytes(c.selfSize)]),
+    full ? ["class", "count", "self size", "retained size", "distance"] : ["class", "count", "self size"],
+    rows.map((c) => {
+      const row = [sanitizeText(c.className), formatCount(c.count), formatBytes(c.selfSize)];
+      if (full) row.push(formatBytes(c.retainedSize ?? 0), c.distance === undefined ? "-" : String(c.distance));
+      return row;
+    }),
   );
 }

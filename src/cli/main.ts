@@ -103,6 +103,7 @@ Examples:
     .argument("<snapshot>", "a .heapsnapshot file (gzip is fine), or - for standard input")
     .option("--json", "print one JSON object", false)
     .option("--top <n>", "how many classes to list", positiveInt("--top"), 10)
+    .option("--no-retained", "skip dominators and retained sizes: counts and raw self sizes only (fastest)")
     .option("-q, --quiet", "no progress bar", false)
     .addHelpText(
       "after",
@@ -111,7 +112,7 @@ Examples:
   backrefs info app.heapsnapshot
   backrefs info app.heapsnapshot.gz --json --top 20`,
     )
-    .action(async (file: string, opts: { json: boolean; top: number; quiet: boolean }) => {
+    .action(async (file: string, opts: { json: boolean; top: number; quiet: boolean; retained: boolean }) => {
       result.code = await runInfo(file, opts, io);
     });
 

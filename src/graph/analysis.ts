@@ -82,8 +82,10 @@ export class HeapAnalysis {
     const { hidden, array, native } = g.types;
     const externalStrings = g.strings.indicesOf("system / ExternalStringData");
     const isExternalName = (nameIdx: number): boolean => externalStrings.includes(nameIdx);
+    const { nodeType, edgeType, edgeTo } = g.columns;
+    const firstEdge = g.firstEdge;
     for (let n = 0; n < N; n++) {
-      const t = g.nodeType(n);
+      const t = nodeType[n]!;
       if (t === hidden || t === array || (t === native && isExternalName(g.nodeNameIndex(n)))) {
         owner[n] = UNVISITED;
       } else {
@@ -95,9 +97,10 @@ export class HeapAnalysis {
     while (top > 0) {
       const id = work[--top]!;
       const own = owner[id]!;
-      for (let e = g.firstEdge[id]!; e < g.firstEdge[id + 1]!; e++) {
-        if (g.edgeType(e) === weak) continue;
-        const t = g.edgeTo(e);
+      const end = firstEdge[id + 1]!;
+      for (let e = firstEdge[id]!; e < end; e++) {
+        if (edgeType[e] === weak) continue;
+        const t = edgeTo[e]!;
         const o = owner[t]!;
         if (o === UNVISITED) {
           owner[t] = own;
@@ -114,7 +117,7 @@ export class HeapAnalysis {
     for (let n = 0; n < N; n++) {
       const o = owner[n]!;
       if (o < 0 || o === n) continue;
-      if (o === 0 || g.nodeType(o) === synthetic) continue;
+      if (o === 0 || nodeType[o] === synthetic) continue;
       size[o]! += size[n]!;
       size[n] = 0;
     }
@@ -181,15 +184,22 @@ export class HeapAnalysis {
       return true;
     };
 
+    const { nodeType, edgeType, edgeTo } = g.columns;
+    const firstEdge = g.firstEdge;
     const bfs = (head: number, tail: number): void => {
       while (head < tail) {
         const n = queue[head++]!;
         const d = distance[n]! + 1;
-        for (let e = g.firstEdge[n]!; e < g.firstEdge[n + 1]!; e++) {
-          if (g.edgeType(e) === weak) continue;
-          const to = g.edgeTo(e);
+        // The filter only matters from hidden/array nodes and for internal edges.
+        const pt = nodeType[n]!;
+        const special = pt === hidden || pt === array;
+        const end = firstEdge[n + 1]!;
+        for (let e = firstEdge[n]!; e < end; e++) {
+          const et = edgeType[e]!;
+          if (et === weak) continue;
+          const to = edgeTo[e]!;
           if (distance[to] !== NO_DISTANCE) continue;
-          if (!accept(n, e)) continue;
+          if ((special || et === internal) && !accept(n, e)) continue;
           distance[to] = d;
           parentEdge[to] = e + 1;
           queue[tail++] = to;
@@ -227,9 +237,10 @@ export class HeapAnalysis {
     const tables = new Float64Array(S).fill(NaN);
     const seen = new Uint8Array(S);
     const internal = g.edgeTypeCodes.internal;
+    const { edgeType, edgeName } = g.columns;
     for (let e = 0; e < g.edgeCount; e++) {
-      if (g.edgeType(e) !== internal) continue;
-      const s = g.edgeNameOrIndex(e);
+      if (edgeType[e] !== internal) continue;
+      const s = edgeName[e]!;
       if (seen[s] === 1) continue;
       seen[s] = 1;
       const first = g.strings.firstByte(s);
@@ -264,11 +275,14 @@ export class HeapAnalysis {
         stack[sp++] = to;
       }
     }
+    const { edgeType, edgeTo } = g.columns;
+    const firstEdge = g.firstEdge;
     while (sp > 0) {
       const n = stack[--sp]!;
-      for (let e = g.firstEdge[n]!; e < g.firstEdge[n + 1]!; e++) {
-        if (g.edgeType(e) === weak) continue;
-        const to = g.edgeTo(e);
+      const end = firstEdge[n + 1]!;
+      for (let e = firstEdge[n]!; e < end; e++) {
+        if (edgeType[e] === weak) continue;
+        const to = edgeTo[e]!;
         if (flags[to] !== 0) continue;
         flags[to] = 1;
         stack[sp++] = to;
@@ -290,14 +304,17 @@ export class HeapAnalysis {
     const page = this.pageOwned();
     const tables = this.weakMapTables();
     const { weak, shortcut, internal } = g.edgeTypeCodes;
+    const { edgeType, edgeTo, edgeName, nodeId } = g.columns;
+    const firstEdge = g.firstEdge;
     for (let src = 0; src < g.nodeCount; src++) {
-      const srcId = g.nodeId(src);
+      const srcId = nodeId[src]!;
       const srcPage = page[src]!;
-      for (let e = g.firstEdge[src]!; e < g.firstEdge[src + 1]!; e++) {
-        const t = g.edgeType(e);
+      const end = firstEdge[src + 1]!;
+      for (let e = firstEdge[src]!; e < end; e++) {
+        const t = edgeType[e]!;
         if (t === weak) continue;
-        if (t === internal && tables[g.edgeNameOrIndex(e)] === srcId) continue;
-        const to = g.edgeTo(e);
+        if (t === internal && tables[edgeName[e]!] === srcId) continue;
+        const to = edgeTo[e]!;
         if (to === src) continue;
         if (src !== 0) {
           if (t === shortcut) continue;

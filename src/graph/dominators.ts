@@ -26,6 +26,7 @@ export function dominatorTree(graph: HeapGraph, essential: Uint8Array): Dominato
   const idomOut = new Uint32Array(N);
   if (N === 0) return { idom: idomOut, preorder: new Uint32Array(0) };
   const firstEdge = graph.firstEdge;
+  const edgeTo = graph.columns.edgeTo;
 
   // ---- Step 1: DFS numbering (1-based numbers; 0 means "not visited").
   const dfnum = new Uint32Array(N);
@@ -53,7 +54,7 @@ export function dominatorTree(graph: HeapGraph, essential: Uint8Array): Dominato
       }
       stackEdge[sp - 1] = e + 1;
       if (essential[e] === 0) continue;
-      const w = graph.edgeTo(e);
+      const w = edgeTo[e]!;
       if (dfnum[w] !== 0) continue;
       dfnum[w] = ++count;
       vertex[count] = w;
@@ -71,7 +72,7 @@ export function dominatorTree(graph: HeapGraph, essential: Uint8Array): Dominato
     const hasEssentialRetainer = new Uint8Array(N);
     for (let src = 0; src < N; src++) {
       for (let e = firstEdge[src]!; e < firstEdge[src + 1]!; e++) {
-        if (essential[e] !== 0) hasEssentialRetainer[graph.edgeTo(e)] = 1;
+        if (essential[e] !== 0) hasEssentialRetainer[edgeTo[e]!] = 1;
       }
     }
     for (let n = 1; n < N; n++) {
@@ -120,7 +121,7 @@ export function dominatorTree(graph: HeapGraph, essential: Uint8Array): Dominato
     return label[v]!;
   };
 
-  const retainers = graph.retainers();
+  const { first: retFirst, edge: retEdge, node: retNode } = graph.retainers();
   for (let i = N; i >= 2; i--) {
     const w = vertex[i]!;
     if (forced[i] === 2) {
@@ -130,10 +131,14 @@ export function dominatorTree(graph: HeapGraph, essential: Uint8Array): Dominato
       ancestor[i] = 1;
       continue;
     }
-    for (let r = retainers.first[w]!; r < retainers.first[w + 1]!; r++) {
-      if (essential[retainers.edge[r]!] === 0) continue;
-      const v = dfnum[retainers.node[r]!]!;
-      const u = evaluate(v);
+    const end = retFirst[w + 1]!;
+    for (let r = retFirst[w]!; r < end; r++) {
+      if (essential[retEdge[r]!] === 0) continue;
+      const v = dfnum[retNode[r]!]!;
+      // EVAL's common cases inline: v not linked yet (a higher DFS number, not processed), or
+      // linked straight under a forest root.
+      const av = ancestor[v]!;
+      const u = av === 0 ? v : ancestor[av] === 0 ? label[v]! : evaluate(v);
       if (semi[u]! < semi[i]!) semi[i] = semi[u]!;
     }
     if (forced[i] === 1) semi[i] = 1; // the root is a predecessor of attached nodes

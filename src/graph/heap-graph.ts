@@ -51,18 +51,20 @@ export class HeapGraph {
   /** `firstEdge[n] .. firstEdge[n + 1]` are node n's outgoing edges. Length nodeCount + 1. */
   readonly firstEdge: Uint32Array;
 
-  private readonly nodes: Uint32Array;
-  private readonly nfc: number;
-  private readonly nType: number;
-  private readonly nName: number;
-  private readonly nId: number;
-  private readonly nSize: number;
-  private readonly nDetached: number;
-  private readonly edges: Uint32Array;
-  private readonly efc: number;
-  private readonly eType: number;
-  private readonly eName: number;
-  private readonly eTo: number;
+  // Columns. Hot loops elsewhere read them directly (`graph.columns`) rather than per-item methods.
+  private readonly nType: Uint8Array;
+  private readonly nName: Uint32Array;
+  private readonly nId: Uint32Array;
+  private readonly nSize: Uint32Array | null;
+  private readonly nDetached: Uint8Array | null;
+  private readonly eType: Uint8Array;
+  private readonly eName: Uint32Array;
+  private readonly eTo: Uint32Array;
+
+  /** The raw columns, for hot loops: node type codes, edge type codes and edge targets. */
+  get columns(): { nodeType: Uint8Array; edgeType: Uint8Array; edgeTo: Uint32Array; edgeName: Uint32Array; nodeId: Uint32Array } {
+    return { nodeType: this.nType, edgeType: this.eType, edgeTo: this.eTo, edgeName: this.eName, nodeId: this.nId };
+  }
 
   private retainerIndex: { first: Uint32Array; edge: Uint32Array; node: Uint32Array } | null = null;
   private classIndex: { nodeClass: Uint32Array; extraNames: string[] } | null = null;
@@ -78,18 +80,15 @@ export class HeapGraph {
     this.nodeFields = m.nodeFields;
     this.edgeFields = m.edgeFields;
     this.header = raw.header;
-    this.nodes = raw.nodes;
-    this.nfc = m.nodeFields.length;
-    this.nType = m.nodeType;
-    this.nName = m.nodeName;
-    this.nId = m.nodeId;
-    this.nSize = m.nodeSelfSize;
-    this.nDetached = m.nodeDetachedness;
-    this.edges = raw.edges;
-    this.efc = m.edgeFields.length;
-    this.eType = m.edgeType;
-    this.eName = m.edgeName;
-    this.eTo = m.edgeToNode;
+    this.nType = raw.nodes.type;
+    this.nName = raw.nodes.name;
+    this.nId = raw.nodes.id;
+    this.nSize = raw.nodes.selfSize;
+    this.nDetached = raw.nodes.detachedness;
+    this.firstEdge = raw.nodes.firstEdge;
+    this.eType = raw.edges.type;
+    this.eName = raw.edges.name;
+    this.eTo = raw.edges.to;
     const t = (name: string): number => m.nodeTypes.indexOf(name);
     this.types = {
       hidden: t("hidden"),
@@ -115,73 +114,59 @@ export class HeapGraph {
       shortcut: e("shortcut"),
       weak: e("weak"),
     };
-    this.firstEdge = this.validateAndIndex(raw);
+    this.validateStrings();
   }
 
   /**
-   * One pass over nodes and edges: checks every type code and string index against the meta and
-   * the strings table, and builds the first-edge prefix sums.
+   * Checks every string index against the strings table (the parser checked types, counts and
+   * `to_node` as it read; strings come last in the file, so this waits until the end).
    */
-  private validateAndIndex(raw: RawSnapshot): Uint32Array {
-    const { nodes, edges, strings } = raw;
-    const stringCount = strings.length;
-    const nodeTypeCount = this.nodeTypes.length;
-    const first = new Uint32Array(this.nodeCount + 1);
-    const ec = raw.meta.nodeEdgeCount;
+  private validateStrings(): void {
+    const stringCount = this.strings.length;
     const fail = (what: string): never => {
       throw new SnapshotFormatError(what, 0, undefined, "the snapshot is corrupt");
     };
-    let sum = 0;
-    for (let n = 0, o = 0; n < this.nodeCount; n++, o += this.nfc) {
-      first[n] = sum;
-      sum += nodes[o + ec]!;
-      if (nodes[o + this.nType]! >= nodeTypeCount) fail(`node ${n} has unknown type ${nodes[o + this.nType]}`);
-      if (nodes[o + this.nName]! >= stringCount) {
-        fail(`node ${n} names string ${nodes[o + this.nName]} but there are only ${stringCount} strings`);
-      }
+    const names = this.nName;
+    for (let n = 0; n < this.nodeCount; n++) {
+      if (names[n]! >= stringCount) fail(`node ${n} names string ${names[n]} but there are only ${stringCount} strings`);
     }
-    first[this.nodeCount] = sum;
-    if (sum !== this.edgeCount) {
-      fail(`the nodes' edge counts add up to ${sum} but the header says edge_count is ${this.edgeCount}`);
-    }
-    const edgeTypeCount = this.edgeTypes.length;
     const element = this.edgeTypeCodes.element;
     const hidden = this.edgeTypeCodes.hidden;
-    for (let i = 0, o = 0; i < this.edgeCount; i++, o += this.efc) {
-      const type = edges[o + this.eType]!;
-      if (type >= edgeTypeCount) fail(`edge ${i} has unknown type ${type}`);
-      if (type !== element && type !== hidden && edges[o + this.eName]! >= stringCount) {
-        fail(`edge ${i} names string ${edges[o + this.eName]} but there are only ${stringCount} strings`);
+    const types = this.eType;
+    const edgeNames = this.eName;
+    for (let i = 0; i < this.edgeCount; i++) {
+      const type = types[i]!;
+      if (type !== element && type !== hidden && edgeNames[i]! >= stringCount) {
+        fail(`edge ${i} names string ${edgeNames[i]} but there are only ${stringCount} strings`);
       }
     }
-    return first;
   }
 
   // ------------------------------------------------------------------ nodes
 
   nodeType(n: number): number {
-    return this.nodes[n * this.nfc + this.nType]!;
+    return this.nType[n]!;
   }
   nodeTypeName(n: number): string {
     return this.nodeTypes[this.nodeType(n)]!;
   }
   /** Index into the strings table of the node's raw name. */
   nodeNameIndex(n: number): number {
-    return this.nodes[n * this.nfc + this.nName]!;
+    return this.nName[n]!;
   }
   nodeName(n: number): string {
     return this.strings.get(this.nodeNameIndex(n));
   }
   nodeId(n: number): number {
-    return this.nodes[n * this.nfc + this.nId]!;
+    return this.nId[n]!;
   }
   /** Self size as written in the snapshot (0 when the snapshot has no self_size field). */
   selfSize(n: number): number {
-    return this.nSize < 0 ? 0 : this.nodes[n * this.nfc + this.nSize]!;
+    return this.nSize === null ? 0 : this.nSize[n]!;
   }
   /** 0 unknown, 1 attached, 2 detached (DOM nodes in browser snapshots). */
   detachedness(n: number): number {
-    return this.nDetached < 0 ? 0 : this.nodes[n * this.nfc + this.nDetached]!;
+    return this.nDetached === null ? 0 : this.nDetached[n]!;
   }
   hasField(name: string): boolean {
     return this.nodeFields.includes(name);
@@ -189,23 +174,20 @@ export class HeapGraph {
 
   /** Ordinal of the node with heap id `id`, or -1. A linear scan: use {@link idIndex} for many. */
   findById(id: number): number {
-    for (let n = 0, o = this.nId; n < this.nodeCount; n++, o += this.nfc) {
-      if (this.nodes[o] === id) return n;
-    }
-    return -1;
+    return this.nId.indexOf(id);
   }
 
   // ------------------------------------------------------------------ edges
 
   edgeType(e: number): number {
-    return this.edges[e * this.efc + this.eType]!;
+    return this.eType[e]!;
   }
   edgeTypeName(e: number): string {
     return this.edgeTypes[this.edgeType(e)]!;
   }
   /** The target node ordinal of edge `e`. */
   edgeTo(e: number): number {
-    return this.edges[e * this.efc + this.eTo]!;
+    return this.eTo[e]!;
   }
   /** The source node of edge `e` (a binary search over the first-edge index). */
   edgeSource(e: number): number {
@@ -220,7 +202,7 @@ export class HeapGraph {
   }
   /** Raw `name_or_index`: an element index for element/hidden edges, else a string index. */
   edgeNameOrIndex(e: number): number {
-    return this.edges[e * this.efc + this.eName]!;
+    return this.eName[e]!;
   }
   /** Property name (string) or element index (number), as in the snapshot. */
   edgeName(e: number): string | number {
@@ -242,10 +224,8 @@ export class HeapGraph {
     const N = this.nodeCount;
     const E = this.edgeCount;
     const first = new Uint32Array(N + 1);
-    const edges = this.edges;
-    const efc = this.efc;
-    const eTo = this.eTo;
-    for (let i = 0, o = eTo; i < E; i++, o += efc) first[edges[o]! + 1]!++;
+    const to = this.eTo;
+    for (let i = 0; i < E; i++) first[to[i]! + 1]!++;
     for (let n = 0; n < N; n++) first[n + 1]! += first[n]!;
     const fill = first.slice(0, N);
     const edge = new Uint32Array(E);
@@ -254,8 +234,7 @@ export class HeapGraph {
     for (let src = 0; src < N; src++) {
       const end = firstEdge[src + 1]!;
       for (let e = firstEdge[src]!; e < end; e++) {
-        const to = edges[e * efc + eTo]!;
-        const slot = fill[to]!++;
+        const slot = fill[to[e]!]!++;
         edge[slot] = e;
         node[slot] = src;
       }
@@ -292,13 +271,13 @@ export class HeapGraph {
     const detachedClass = new Map<number, number>();
     const state = this.domStates();
     const nodeClass = new Uint32Array(this.nodeCount);
-    for (let n = 0, o = 0; n < this.nodeCount; n++, o += this.nfc) {
-      const t = this.nodes[o + this.nType]!;
+    for (let n = 0; n < this.nodeCount; n++) {
+      const t = this.nType[n]!;
       if (t !== object && t !== native) {
         nodeClass[n] = byType[t]!;
         continue;
       }
-      const name = this.nodes[o + this.nName]!;
+      const name = this.nName[n]!;
       if (state !== null && state[n] === 2) {
         let id = detachedClass.get(name);
         if (id === undefined) {
@@ -333,7 +312,7 @@ export class HeapGraph {
    */
   domStates(): Uint8Array | null {
     if (this.domState !== undefined) return this.domState;
-    if (this.nDetached < 0) return (this.domState = null);
+    if (this.nDetached === null) return (this.domState = null);
     const N = this.nodeCount;
     const state = new Uint8Array(N);
     const visited = new Uint8Array(N);

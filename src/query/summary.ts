@@ -3,11 +3,16 @@
  * `most_common_types`, with sizes).
  */
 import type { HeapGraph } from "../graph/heap-graph.js";
+import { BASE_SYSTEM_DISTANCE, type HeapAnalysis } from "../graph/analysis.js";
 
 export interface ClassStat {
   className: string;
   count: number;
   selfSize: number;
+  /** Retained size of the class without double counting (with the analysis). */
+  retainedSize?: number;
+  /** Smallest DevTools distance of an instance (with the analysis; absent when none is reachable from a user root). */
+  distance?: number;
 }
 
 export interface TypeStat {
@@ -29,6 +34,8 @@ export interface SnapshotSummary {
   topClasses: ClassStat[];
   /** Top classes by self size, then count. */
   topClassesBySelfSize: ClassStat[];
+  /** With the analysis: top classes by retained size (not double counted). */
+  topClassesByRetainedSize?: ClassStat[];
   /** Number of distinct classes. */
   classCount: number;
 }
@@ -38,43 +45,73 @@ export interface ClassTable {
   classIds: Uint32Array;
   count: Uint32Array;
   selfSize: Float64Array;
+  /** With the analysis: retained size per class, not double counted. */
+  retainedSize: Float64Array | null;
+  /** With the analysis: the smallest distance below the system range, or -1. */
+  distance: Int32Array | null;
 }
 
 /**
- * Counts and self sizes per class id, in one pass over the nodes.
+ * Counts and self sizes per class id, in one pass over the nodes. With the analysis, as DevTools'
+ * Summary counts them: self sizes after the shallow-size reassignment, objects of size 0 left out
+ * (internal arrays whose size went to their owner), plus retained size and distance per class.
  */
-export function classTable(graph: HeapGraph): ClassTable {
+export function classTable(graph: HeapGraph, analysis?: HeapAnalysis): ClassTable {
   const { nodeClass } = graph.classes();
   const limit = graph.classIdLimit;
   const count = new Uint32Array(limit);
   const size = new Float64Array(limit);
+  const shallow = analysis?.shallowSizes();
+  const dist = analysis ? new Int32Array(limit).fill(0x7fffffff) : null;
+  const distances = analysis?.distances().distance;
   for (let n = 0; n < graph.nodeCount; n++) {
     const c = nodeClass[n]!;
+    const s = shallow ? shallow[n]! : graph.selfSize(n);
+    if (shallow && s === 0) continue;
     count[c]!++;
-    size[c]! += graph.selfSize(n);
+    size[c]! += s;
+    if (dist) {
+      const d = distances![n]!;
+      if (d >= 0 && d < BASE_SYSTEM_DISTANCE && d < dist[c]!) dist[c] = d;
+    }
   }
+  const perClassRetained = analysis?.classRetainedSizes();
   let used = 0;
   for (let c = 0; c < limit; c++) if (count[c]! > 0) used++;
   const classIds = new Uint32Array(used);
   const counts = new Uint32Array(used);
   const sizes = new Float64Array(used);
+  const retained = perClassRetained ? new Float64Array(used) : null;
+  const distance = dist ? new Int32Array(used) : null;
   for (let c = 0, k = 0; c < limit; c++) {
     if (count[c]! === 0) continue;
     classIds[k] = c;
     counts[k] = count[c]!;
     sizes[k] = size[c]!;
+    if (retained) retained[k] = perClassRetained![c]!;
+    if (distance) distance[k] = dist![c] === 0x7fffffff ? -1 : dist![c]!;
     k++;
   }
-  return { classIds, count: counts, selfSize: sizes };
+  return { classIds, count: counts, selfSize: sizes, retainedSize: retained, distance };
 }
 
-/** Indices of the `top` largest entries by `primary` then `secondary`, ties by name. */
-function topIndices(graph: HeapGraph, t: ClassTable, top: number, bySize: boolean): number[] {
+export type ClassSort = "count" | "self" | "retained";
+
+/** Indices of the `top` largest entries by the sort key, then count and self size, then class id. */
+export function topIndices(t: ClassTable, top: number, by: ClassSort): number[] {
   const order = Array.from({ length: t.classIds.length }, (_, i) => i);
-  const a = bySize ? t.selfSize : t.count;
-  const b = bySize ? t.count : t.selfSize;
-  order.sort((x, y) => a[y]! - a[x]! || b[y]! - b[x]! || t.classIds[x]! - t.classIds[y]!);
+  const key = by === "retained" && t.retainedSize ? t.retainedSize : by === "count" ? t.count : t.selfSize;
+  const second = by === "count" ? t.selfSize : t.count;
+  order.sort((x, y) => key[y]! - key[x]! || second[y]! - second[x]! || t.classIds[x]! - t.classIds[y]!);
   return order.slice(0, top);
+}
+
+/** One row of a class table as data. */
+export function classStat(graph: HeapGraph, t: ClassTable, i: number): ClassStat {
+  const stat: ClassStat = { className: graph.classNameOf(t.classIds[i]!), count: t.count[i]!, selfSize: t.selfSize[i]! };
+  if (t.retainedSize) stat.retainedSize = t.retainedSize[i]!;
+  if (t.distance && t.distance[i]! >= 0) stat.distance = t.distance[i]!;
+  return stat;
 }
 
 /**
@@ -84,7 +121,7 @@ function topIndices(graph: HeapGraph, t: ClassTable, top: number, bySize: boolea
  * const s = summarize(graph, { top: 10 });
  * s.topClasses[0]; // { className: "(compiled code)", count: 11617, selfSize: 1234567 }
  */
-export function summarize(graph: HeapGraph, options: { top?: number } = {}): SnapshotSummary {
+export function summarize(graph: HeapGraph, options: { top?: number; analysis?: HeapAnalysis } = {}): SnapshotSummary {
   const top = options.top ?? 10;
   const typeCount = new Float64Array(graph.nodeTypes.length);
   const typeSize = new Float64Array(graph.nodeTypes.length);
@@ -102,12 +139,8 @@ export function summarize(graph: HeapGraph, options: { top?: number } = {}): Sna
   });
   nodeTypes.sort((x, y) => y.count - x.count || y.selfSize - x.selfSize || (x.type < y.type ? -1 : 1));
 
-  const table = classTable(graph);
-  const stat = (i: number): ClassStat => ({
-    className: graph.classNameOf(table.classIds[i]!),
-    count: table.count[i]!,
-    selfSize: table.selfSize[i]!,
-  });
+  const table = classTable(graph, options.analysis);
+  const stat = (i: number): ClassStat => classStat(graph, table, i);
   return {
     nodeCount: graph.nodeCount,
     edgeCount: graph.edgeCount,
@@ -116,8 +149,9 @@ export function summarize(graph: HeapGraph, options: { top?: number } = {}): Sna
     nodeFields: [...graph.nodeFields],
     edgeFields: [...graph.edgeFields],
     nodeTypes,
-    topClasses: topIndices(graph, table, top, false).map(stat),
-    topClassesBySelfSize: topIndices(graph, table, top, true).map(stat),
+    topClasses: topIndices(table, top, "count").map(stat),
+    topClassesBySelfSize: topIndices(table, top, "self").map(stat),
+    ...(table.retainedSize ? { topClassesByRetainedSize: topIndices(table, top, "retained").map(stat) } : {}),
     classCount: table.classIds.length,
   };
 }

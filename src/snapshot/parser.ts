@@ -10,14 +10,24 @@
 import { SnapshotFormatError } from "../errors.js";
 import { readMeta, type SnapshotMeta } from "./meta.js";
 import { StringTable } from "./string-table.js";
+import {
+  EdgeSlot,
+  NodeSlot,
+  allocEdgeColumns,
+  allocNodeColumns,
+  edgeSlots,
+  nodeSlots,
+  resizeEdgeColumns,
+  resizeNodeColumns,
+  type EdgeColumns,
+  type NodeColumns,
+} from "./columns.js";
 
-/** What the parser produces: flat arrays laid out as `meta` says, `to_node` already ordinals. */
+/** What the parser produces: node and edge columns (`to_node` already ordinals), and the strings. */
 export interface RawSnapshot {
   meta: SnapshotMeta;
-  /** `nodeCount × nodeFields.length` values. */
-  nodes: Uint32Array;
-  /** `edgeCount × edgeFields.length` values; the `to_node` field holds node *ordinals*. */
-  edges: Uint32Array;
+  nodes: NodeColumns;
+  edges: EdgeColumns;
   strings: StringTable;
   /** The header object as written (`meta`, counts and any extra fields). */
   header: Record<string, unknown>;
@@ -92,10 +102,15 @@ export class SnapshotParser {
   private gCollectBytes = 0;
   private gStartOffset = 0;
 
-  // Number arrays.
-  private arr: Uint32Array = new Uint32Array(0);
-  private arrLen = 0;
-  private arrMax = 0;
+  // Number arrays: values go straight into columns, row by row.
+  private nodeCols: NodeColumns | null = null;
+  private edgeCols: EdgeColumns | null = null;
+  /** Rows the columns of the current section have room for. */
+  private capacity = 0;
+  /** Rows the header announces for the current section. */
+  private rowsExpected = 0;
+  private row = 0;
+  private edgeSum = 0;
   private acc = 0;
   private digits = 0;
   /** 0: just after '[', 1: after ',', 2: after a value. */
@@ -110,8 +125,8 @@ export class SnapshotParser {
 
   private meta: SnapshotMeta | null = null;
   private header: Record<string, unknown> | null = null;
-  private nodes: Uint32Array | null = null;
-  private edges: Uint32Array | null = null;
+  private nodes: NodeColumns | null = null;
+  private edges: EdgeColumns | null = null;
   private readonly strings = new StringTable();
   private stringsSeen = false;
   private readonly sectionOffsets = new Map<string, number>();
@@ -204,6 +219,7 @@ export class SnapshotParser {
           this.digits = 0;
           this.acc = 0;
           this.field = 0;
+          this.row = 0;
         } else {
           this.state = S.Str;
           this.strExpect = 0;
@@ -235,16 +251,19 @@ export class SnapshotParser {
         const meta = this.meta;
         if (!meta) this.fail(`section "${name}" comes before the "snapshot" header`, at);
         this.section = name === "nodes" ? Section.Nodes : Section.Edges;
-        const expected = name === "nodes"
-          ? meta.nodeCount * meta.nodeFields.length
-          : meta.edgeCount * meta.edgeFields.length;
-        if (expected > MAX_U32) this.fail(`${name} count in the header is too large to hold`, at);
-        this.arrMax = expected;
-        this.arrLen = 0;
+        const rows = name === "nodes" ? meta.nodeCount : meta.edgeCount;
+        const stride = name === "nodes" ? meta.nodeFields.length : meta.edgeFields.length;
+        if (rows * stride > 2 ** 32 || rows >= 2 ** 32 - 1) this.fail(`${name} count in the header is too large to hold`, at);
+        if ((name === "nodes" ? meta.nodeTypes : meta.edgeTypes).length > 256) this.fail(`more than 256 ${name.slice(0, -1)} types`, at);
+        this.rowsExpected = rows;
+        this.row = 0;
+        this.edgeSum = 0;
         // Each value takes at least 2 bytes ("0,"): when the file size says the header count is
         // plausible, allocate once; otherwise grow with the data, so a lying header costs nothing.
-        const plausible = this.sizeHint > 0 && expected * 2 <= this.sizeHint;
-        this.arr = new Uint32Array(plausible ? expected : Math.min(expected, 1 << 16));
+        const plausible = this.sizeHint > 0 && rows * stride * 2 <= this.sizeHint;
+        this.capacity = plausible ? rows : Math.min(rows, 1 << 12);
+        if (name === "nodes") this.nodeCols = allocNodeColumns(this.capacity, meta.nodeFields);
+        else this.edgeCols = allocEdgeColumns(this.capacity);
         this.state = S.NumOpen;
         return;
       }
@@ -346,21 +365,25 @@ export class SnapshotParser {
 
   // ---------------------------------------------------------------- number arrays
 
-  /** The hot loop: digits straight into the typed array, `to_node` offsets into ordinals. */
+  /** The hot loop: digits straight into the columns, `to_node` offsets into ordinals. */
   private numbers(buf: Uint8Array, start: number): number {
     const n = buf.length;
     const meta = this.meta!;
     const isEdges = this.section === Section.Edges;
     const stride = isEdges ? meta.edgeFields.length : meta.nodeFields.length;
-    const toField = isEdges ? meta.edgeToNode : -1;
+    const slots: number[] = isEdges ? edgeSlots(meta.edgeFields) : nodeSlots(meta.nodeFields);
+    const typeLimit = isEdges ? meta.edgeTypes.length : meta.nodeTypes.length;
     const nodeStride = meta.nodeFields.length;
     const nodeLimit = meta.nodeCount * nodeStride;
-    let arr = this.arr;
-    let len = this.arrLen;
     let acc = this.acc;
     let digits = this.digits;
     let expect = this.numExpect;
     let field = this.field;
+    let row = this.row;
+    let edgeSum = this.edgeSum;
+    // Columns in locals (reloaded after growth): property loads per value cost measurable time.
+    let ec = this.edgeCols;
+    let nc = this.nodeCols;
     let i = start;
     for (; i < n; i++) {
       const c = buf[i]!;
@@ -374,27 +397,54 @@ export class SnapshotParser {
         if (digits > 10 || acc > MAX_U32) {
           this.fail(`number ${digits > 16 ? "with " + digits + " digits" : acc} is too large`, this.base + i);
         }
-        if (field === toField) {
-          if (acc % nodeStride !== 0) {
-            this.fail(`to_node ${acc} is not a multiple of the node field count ${nodeStride}`, this.base + i);
+        if (field === 0 && row === this.capacity) {
+          if (row >= this.rowsExpected) {
+            const what = isEdges ? "edge_count" : "node_count";
+            this.fail(`more values than the header announces (${what} × ${stride} = ${this.rowsExpected * stride})`, this.base + i);
           }
-          if (acc >= nodeLimit) {
-            this.fail(`to_node ${acc} points past the last node (${meta.nodeCount} nodes)`, this.base + i);
-          }
-          acc = acc / nodeStride;
+          this.grow();
+          ec = this.edgeCols;
+          nc = this.nodeCols;
         }
-        if (len === arr.length) {
-          if (len >= this.arrMax) {
-            this.fail(
-              `more values than the header announces (${isEdges ? "edge_count" : "node_count"} × ${stride} = ${this.arrMax})`,
-              this.base + i,
-            );
+        const slot = slots[field]!;
+        if (isEdges) {
+          const cols = ec!;
+          if (slot === EdgeSlot.ToNode) {
+            if (acc % nodeStride !== 0) {
+              this.fail(`to_node ${acc} is not a multiple of the node field count ${nodeStride}`, this.base + i);
+            }
+            if (acc >= nodeLimit) this.fail(`to_node ${acc} points past the last node (${meta.nodeCount} nodes)`, this.base + i);
+            cols.to[row] = acc / nodeStride;
+          } else if (slot === EdgeSlot.Name) {
+            cols.name[row] = acc;
+          } else if (slot === EdgeSlot.Type) {
+            if (acc >= typeLimit) this.fail(`edge type ${acc} is not in meta.edge_types`, this.base + i);
+            cols.type[row] = acc;
           }
-          this.arr = arr;
-          arr = this.growArray(len);
+        } else {
+          const cols = nc!;
+          switch (slot) {
+            case NodeSlot.Type:
+              if (acc >= typeLimit) this.fail(`node type ${acc} is not in meta.node_types`, this.base + i);
+              cols.type[row] = acc;
+              break;
+            case NodeSlot.Name: cols.name[row] = acc; break;
+            case NodeSlot.Id: cols.id[row] = acc; break;
+            case NodeSlot.SelfSize: cols.selfSize![row] = acc; break;
+            case NodeSlot.EdgeCount:
+              edgeSum += acc;
+              if (edgeSum > meta.edgeCount) {
+                this.fail(`the nodes' edge counts add up to more than edge_count ${meta.edgeCount}`, this.base + i);
+              }
+              cols.firstEdge[row + 1] = edgeSum;
+              break;
+            case NodeSlot.Detachedness: cols.detachedness![row] = acc > 255 ? 255 : acc; break;
+          }
         }
-        arr[len++] = acc;
-        if (++field === stride) field = 0;
+        if (++field === stride) {
+          field = 0;
+          row++;
+        }
         acc = 0;
         digits = 0;
         expect = 2;
@@ -407,8 +457,9 @@ export class SnapshotParser {
       if (c === 10 || c === 32 || c === 13 || c === 9) continue;
       if (c === 93) {
         if (expect === 1) this.fail("unexpected ']' after ','", this.base + i);
-        this.arr = arr;
-        this.arrLen = len;
+        this.row = row;
+        this.field = field;
+        this.edgeSum = edgeSum;
         this.endNumbers(this.base + i);
         return i + 1;
       }
@@ -417,35 +468,39 @@ export class SnapshotParser {
       }
       this.fail(`unexpected ${describe(c)} in a list of numbers`, this.base + i);
     }
-    this.arr = arr;
-    this.arrLen = len;
     this.acc = acc;
     this.digits = digits;
     this.numExpect = expect;
     this.field = field;
+    this.row = row;
+    this.edgeSum = edgeSum;
     return i;
   }
 
-  private growArray(len: number): Uint32Array {
-    const next = new Uint32Array(Math.min(this.arrMax, Math.max(len * 2, 1024)));
-    next.set(this.arr.subarray(0, len));
-    this.arr = next;
-    return next;
+  private grow(): void {
+    this.capacity = Math.min(this.rowsExpected, Math.max(this.capacity * 2, 1024));
+    if (this.section === Section.Edges) this.edgeCols = resizeEdgeColumns(this.edgeCols!, this.capacity);
+    else this.nodeCols = resizeNodeColumns(this.nodeCols!, this.capacity);
   }
 
   private endNumbers(at: number): void {
-    if (this.arrLen !== this.arrMax) {
-      const stride = this.section === Section.Edges ? this.meta!.edgeFields.length : this.meta!.nodeFields.length;
-      const what = this.section === Section.Edges ? "edge_count" : "node_count";
-      this.fail(
-        `found ${this.arrLen} values but the header announces ${what} × ${stride} = ${this.arrMax}`,
-        at,
-      );
+    const meta = this.meta!;
+    const isEdges = this.section === Section.Edges;
+    const stride = isEdges ? meta.edgeFields.length : meta.nodeFields.length;
+    const values = this.row * stride + this.field;
+    if (values !== this.rowsExpected * stride) {
+      const what = isEdges ? "edge_count" : "node_count";
+      this.fail(`found ${values} values but the header announces ${what} × ${stride} = ${this.rowsExpected * stride}`, at);
     }
-    const arr = this.arr.length === this.arrLen ? this.arr : this.arr.slice(0, this.arrLen);
-    if (this.section === Section.Edges) this.edges = arr;
-    else this.nodes = arr;
-    this.arr = new Uint32Array(0);
+    if (isEdges) this.edges = resizeEdgeColumns(this.edgeCols!, this.row);
+    else {
+      if (this.edgeSum !== meta.edgeCount) {
+        this.fail(`the nodes' edge counts add up to ${this.edgeSum} but the header says edge_count is ${meta.edgeCount}`, at);
+      }
+      this.nodes = resizeNodeColumns(this.nodeCols!, this.row);
+    }
+    this.nodeCols = null;
+    this.edgeCols = null;
     this.state = S.AfterValue;
   }
 

@@ -86,6 +86,9 @@ describe("HeapGraph", () => {
     expect(() => load(badCount)).toThrow(/edge counts add up/);
     const badType = structuredClone(j);
     badType.nodes[7 * a] = 99;
-    expect(() => load(badType)).toThrow(/unknown type/);
+    expect(() => load(badType)).toThrow(/node type 99 is not in meta.node_types/);
+    const badEdgeType = structuredClone(j);
+    badEdgeType.edges[3] = 42;
+    expect(() => load(badEdgeType)).toThrow(/edge type 42 is not in meta.edge_types/);
   });
 });

@@ -167,3 +167,30 @@ export function chunkedStream(data: Uint8Array, size: number): Readable {
   for (let i = 0; i < data.length; i += size) chunks.push(Buffer.from(data.subarray(i, i + size)));
   return Readable.from(chunks, { objectMode: false });
 }
+
+/** The columns a parser should produce from a snapshot's JSON (`JSON.parse` of the file). */
+export function expectedColumns(j: { snapshot: { meta: { node_fields: string[]; edge_fields: string[] } }; nodes: number[]; edges: number[] }): {
+  nodeType: number[]; nodeName: number[]; nodeId: number[]; selfSize: number[] | null; firstEdge: number[];
+  edgeType: number[]; edgeName: number[]; edgeTo: number[];
+} {
+  const nf = j.snapshot.meta.node_fields;
+  const ef = j.snapshot.meta.edge_fields;
+  const col = (values: number[], fields: string[], name: string): number[] => {
+    const k = fields.indexOf(name);
+    const out: number[] = [];
+    for (let i = k; i < values.length; i += fields.length) out.push(values[i]!);
+    return out;
+  };
+  const firstEdge = [0];
+  for (const c of col(j.nodes, nf, "edge_count")) firstEdge.push(firstEdge[firstEdge.length - 1]! + c);
+  return {
+    nodeType: col(j.nodes, nf, "type"),
+    nodeName: col(j.nodes, nf, "name"),
+    nodeId: col(j.nodes, nf, "id"),
+    selfSize: nf.includes("self_size") ? col(j.nodes, nf, "self_size") : null,
+    firstEdge,
+    edgeType: col(j.edges, ef, "type"),
+    edgeName: col(j.edges, ef, "name_or_index"),
+    edgeTo: col(j.edges, ef, "to_node").map((v) => v / nf.length),
+  };
+}

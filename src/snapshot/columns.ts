@@ -1,0 +1,108 @@
+/**
+ * Node and edge data as columns, each in the narrowest typed array that holds it: a type code is a
+ * byte, everything else a 32-bit number. Fields the tool never reads (`trace_node_id`, unknown
+ * ones) are not kept, and `edge_count` becomes the first-edge prefix sums as it is read.
+ * A 1 GB snapshot's 13M nodes take 18 bytes each instead of the 32 of a flat array plus index.
+ */
+
+/** What a node field is stored as. */
+export const enum NodeSlot {
+  Type,
+  Name,
+  Id,
+  SelfSize,
+  EdgeCount,
+  Detachedness,
+  Skip,
+}
+
+/** What an edge field is stored as. */
+export const enum EdgeSlot {
+  Type,
+  Name,
+  ToNode,
+  Skip,
+}
+
+export interface NodeColumns {
+  type: Uint8Array;
+  name: Uint32Array;
+  id: Uint32Array;
+  /** Absent when the snapshot has no `self_size` field. */
+  selfSize: Uint32Array | null;
+  /** Absent when the snapshot has no `detachedness` field. */
+  detachedness: Uint8Array | null;
+  /** `firstEdge[n] .. firstEdge[n + 1]` are node n's edges; length = rows + 1. */
+  firstEdge: Uint32Array;
+}
+
+export interface EdgeColumns {
+  type: Uint8Array;
+  /** An element index for element/hidden edges, else a string index. */
+  name: Uint32Array;
+  /** Target node ordinal (converted from the file's offset at load). */
+  to: Uint32Array;
+}
+
+export function nodeSlots(fields: readonly string[]): NodeSlot[] {
+  return fields.map((f) => {
+    switch (f) {
+      case "type": return NodeSlot.Type;
+      case "name": return NodeSlot.Name;
+      case "id": return NodeSlot.Id;
+      case "self_size": return NodeSlot.SelfSize;
+      case "edge_count": return NodeSlot.EdgeCount;
+      case "detachedness": return NodeSlot.Detachedness;
+      default: return NodeSlot.Skip;
+    }
+  });
+}
+
+export function edgeSlots(fields: readonly string[]): EdgeSlot[] {
+  return fields.map((f) => {
+    switch (f) {
+      case "type": return EdgeSlot.Type;
+      case "name_or_index": return EdgeSlot.Name;
+      case "to_node": return EdgeSlot.ToNode;
+      default: return EdgeSlot.Skip;
+    }
+  });
+}
+
+export function allocNodeColumns(rows: number, fields: readonly string[]): NodeColumns {
+  return {
+    type: new Uint8Array(rows),
+    name: new Uint32Array(rows),
+    id: new Uint32Array(rows),
+    selfSize: fields.includes("self_size") ? new Uint32Array(rows) : null,
+    detachedness: fields.includes("detachedness") ? new Uint8Array(rows) : null,
+    firstEdge: new Uint32Array(rows + 1),
+  };
+}
+
+export function allocEdgeColumns(rows: number): EdgeColumns {
+  return { type: new Uint8Array(rows), name: new Uint32Array(rows), to: new Uint32Array(rows) };
+}
+
+function resized<T extends Uint8Array | Uint32Array>(a: T, length: number): T {
+  if (a.length === length) return a;
+  const next = new (a.constructor as new (n: number) => T)(length);
+  next.set(a.length <= length ? a : (a.subarray(0, length) as T));
+  return next;
+}
+
+/** The same columns with room for `rows` rows (growing, or trimming to the exact count). */
+export function resizeNodeColumns(c: NodeColumns, rows: number): NodeColumns {
+  return {
+    type: resized(c.type, rows),
+    name: resized(c.name, rows),
+    id: resized(c.id, rows),
+    selfSize: c.selfSize && resized(c.selfSize, rows),
+    detachedness: c.detachedness && resized(c.detachedness, rows),
+    firstEdge: resized(c.firstEdge, rows + 1),
+  };
+}
+
+export function resizeEdgeColumns(c: EdgeColumns, rows: number): EdgeColumns {
+  return { type: resized(c.type, rows), name: resized(c.name, rows), to: resized(c.to, rows) };
+}
