@@ -74,7 +74,10 @@ describe("backrefs info", () => {
     const j = JSON.parse(r.stdout);
     for (const key of ["nodeCount", "edgeCount", "totalSelfSize", "nodeFields", "topClasses"]) expect(j).toHaveProperty(key);
     expect(j.topClasses).toHaveLength(3);
-    expect(Object.keys(j.topClasses[0]).sort()).toEqual(["className", "count", "selfSize"]);
+    expect(Object.keys(j.topClasses[0])).toEqual(expect.arrayContaining(["className", "count", "selfSize", "retainedSize"]));
+    expect(j.topClassesByRetainedSize[0].className).toBe("global");
+    const counts = JSON.parse(run(["info", SAMPLE, "--json", "--no-retained"]).stdout);
+    expect(Object.keys(counts.topClasses[0]).sort()).toEqual(["className", "count", "selfSize"]);
     const fromStdin = run(["info", "-", "--json"], readFileSync(SAMPLE));
     expect(JSON.parse(fromStdin.stdout).nodeCount).toBe(j.nodeCount);
   });
