@@ -6,9 +6,10 @@
  */
 import { createRequire } from "node:module";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import { BackrefsError } from "../errors.js";
+import { BackrefsError, QueryError } from "../errors.js";
 import { runInfo } from "./info.js";
 import { runDraw, type DrawCliOptions } from "./draw.js";
+import { runWhy, type WhyCliOptions } from "./why.js";
 import { removePendingFiles, type Streams } from "./io.js";
 
 export const ExitCode = { ok: 0, error: 1, usage: 2, interrupted: 130 } as const;
@@ -96,6 +97,32 @@ Examples:
       result.code = await runDraw(file, opts, io);
     });
   void draw;
+
+  program
+    .command("why")
+    .description("the shortest retaining paths and dominators of objects, as text or JSON")
+    .argument("<snapshot>", "a .heapsnapshot file (gzip is fine), or - for standard input")
+    .option("-i, --id <id>", "an object by heap id (@123 or 123); repeatable", collectId)
+    .option("-t, --type <class>", "objects of this class (as DevTools names it); repeatable", collectString)
+    .option("-n, --name <name>", "objects with this raw node name; repeatable", collectString)
+    .option("-k, --paths <k>", "how many distinct retaining paths per object", positiveInt("--paths"), 1)
+    .option("--max-targets <n>", "with --type/--name: explain at most <n> objects, largest retained size first", positiveInt("--max-targets"), 3)
+    .option("--json", "print the answers as JSON", false)
+    .option("--no-retained", "skip dominators and retained sizes (faster)")
+    .option("-q, --quiet", "no progress bar", false)
+    .addHelpText(
+      "after",
+      `
+Examples:
+  backrefs why app.heapsnapshot --id @12345 --paths 3
+  backrefs why app.heapsnapshot --type LeakyRequest --json`,
+    )
+    .action(async (file: string, opts: WhyCliOptions) => {
+      if (!opts.id?.length && !opts.type?.length && !opts.name?.length) {
+        throw new QueryError("why needs objects", "name them with --id <id>, --type <Class> or --name <name>");
+      }
+      result.code = await runWhy(file, opts, io);
+    });
 
   program
     .command("info")

@@ -1,22 +1,26 @@
 /**
- * Retaining paths as data: for each target, the shortest chain from a root, hop by hop
- * (objgraph's `find_backref_chain`).
+ * Why an object is alive, as data: its shortest retaining paths from a root, hop by hop
+ * (objgraph's `find_backref_chain`), and its dominator chain (who, if it let go, would free it).
  */
 import type { HeapGraph } from "../graph/heap-graph.js";
-import { shortestPath, type WalkContext, retainersOf } from "./backrefs.js";
+import { NO_DISTANCE } from "../graph/analysis.js";
+import { isStop, shortestPath, retainersOf, type WalkContext } from "./backrefs.js";
 
 export interface PathObject {
   id: number;
   className: string;
   type: string;
   name: string;
+  /** Self size as DevTools shows it. */
   selfSize: number;
+  /** Present when retained sizes were computed. */
+  retainedSize?: number;
 }
 
 export interface PathHop {
   /** The retaining object. */
   from: PathObject;
-  /** Edge type and name, as in the snapshot. */
+  /** Edge type and name, as in the snapshot; the edge points at the next hop's object (or the target). */
   edgeType: string;
   edgeName: string | number;
 }
@@ -29,17 +33,71 @@ export interface RetainingPath {
   directRetainers: number;
 }
 
-export function describeObject(graph: HeapGraph, n: number): PathObject {
-  return {
+/** Everything `backrefs why` says about one object. */
+export interface WhyAlive extends PathObject {
+  /** DevTools distance; absent when no root reaches the object through strong edges. */
+  distance?: number;
+  /** Heap id of the immediate dominator (with retained sizes). */
+  dominatorId?: number;
+  /** Up to K distinct shortest retaining paths, root first (each ends with the edge into the object). */
+  paths: PathHop[][];
+  /** Immediate dominator first, up to the root (with retained sizes); at most 100 long. */
+  dominators?: PathObject[];
+  /** Set when the dominator chain was longer than what `dominators` holds. */
+  dominatorsTruncated?: boolean;
+  /** Distinct objects retaining it directly (weak edges not counted). */
+  directRetainers: number;
+}
+
+export function describeObject(graph: HeapGraph, ctx: WalkContext, n: number): PathObject {
+  const o: PathObject = {
     id: graph.nodeId(n),
     className: graph.className(n),
     type: graph.nodeTypeName(n),
     name: graph.nodeName(n),
-    selfSize: graph.selfSize(n),
+    selfSize: ctx.analysis.selfSize(n),
   };
+  if (ctx.retained) o.retainedSize = ctx.analysis.retainedSize(n);
+  return o;
+}
+
+const MAX_DOMINATOR_CHAIN = 100;
+
+type Hops = Array<{ edge: number; from: number; to: number }>;
+
+function toHops(graph: HeapGraph, ctx: WalkContext, hops: Hops): PathHop[] {
+  return hops.map((h) => ({
+    from: describeObject(graph, ctx, h.from),
+    edgeType: graph.edgeTypeName(h.edge),
+    edgeName: graph.edgeName(h.edge),
+  }));
 }
 
 /**
+ * Up to `k` shortest retaining paths of `target` that differ in the object holding it directly:
+ * the shortest overall first, then, in DevTools' retainer order (closest to a root first), the
+ * shortest path through each other direct retainer. Paths through the target itself are skipped.
+ */
+export function kShortestPaths(graph: HeapGraph, ctx: WalkContext, target: number, k: number): Hops[] {
+  const out: Hops[] = [];
+  const first = shortestPath(graph, ctx, target);
+  if (!first) return out;
+  out.push(first);
+  const lastFrom = first.length > 0 ? first[first.length - 1]!.from : -1;
+  const distance = ctx.analysis.distances().distance;
+  for (const r of retainersOf(graph, ctx, target, false)) {
+    if (out.length >= k) break;
+    if (r.from === lastFrom || distance[r.from] === NO_DISTANCE) continue;
+    const upTo = isStop(graph, ctx, r.from) ? [] : shortestPath(graph, ctx, r.from);
+    if (!upTo || upTo.some((h) => h.from === target)) continue;
+    out.push([...upTo, { edge: r.edge, from: r.from, to: target }]);
+  }
+  return out;
+}
+
+/**
+ * The shortest retaining path of each target (the text `backrefs <snapshot> --type X` prints).
+ *
  * @example
  * retainingPaths(graph, walkContext(graph), [target])[0].hops?.length // 6
  */
@@ -47,15 +105,42 @@ export function retainingPaths(graph: HeapGraph, ctx: WalkContext, targets: numb
   return targets.map((t) => {
     const hops = shortestPath(graph, ctx, t);
     return {
-      target: describeObject(graph, t),
-      hops: hops
-        ? hops.map((h) => ({
-            from: describeObject(graph, h.from),
-            edgeType: graph.edgeTypeName(h.edge),
-            edgeName: graph.edgeName(h.edge),
-          }))
-        : null,
+      target: describeObject(graph, ctx, t),
+      hops: hops ? toHops(graph, ctx, hops) : null,
       directRetainers: retainersOf(graph, ctx, t, false).length,
     };
+  });
+}
+
+/**
+ * `backrefs why`: for each target, K retaining paths, distance, dominator and dominator chain.
+ *
+ * @example
+ * whyAlive(graph, walkContext(graph), [target], 2)[0].paths.length // 2
+ */
+export function whyAlive(graph: HeapGraph, ctx: WalkContext, targets: number[], k: number): WhyAlive[] {
+  const a = ctx.analysis;
+  return targets.map((t) => {
+    const entry: WhyAlive = {
+      ...describeObject(graph, ctx, t),
+      paths: kShortestPaths(graph, ctx, t, k).map((hops) => toHops(graph, ctx, hops)),
+      directRetainers: retainersOf(graph, ctx, t, false).length,
+    };
+    const d = a.distance(t);
+    if (d !== NO_DISTANCE) entry.distance = d;
+    if (ctx.retained) {
+      entry.dominatorId = graph.nodeId(a.dominator(t));
+      const chain: PathObject[] = [];
+      for (let n = t; n !== 0; ) {
+        n = a.dominator(n);
+        if (chain.length === MAX_DOMINATOR_CHAIN) {
+          entry.dominatorsTruncated = true;
+          break;
+        }
+        chain.push(describeObject(graph, ctx, n));
+      }
+      entry.dominators = chain;
+    }
+    return entry;
   });
 }

@@ -2,45 +2,74 @@
  * Retaining paths as readable text for a terminal: from a root down to each target, one hop per
  * line, with the edge that holds the next object.
  */
-import type { PathObject, RetainingPath } from "../query/paths.js";
+import type { PathHop, PathObject, RetainingPath, WhyAlive } from "../query/paths.js";
 import { edgeLabel, formatBytes, sanitizeText, truncateText } from "./format.js";
 
-function objectText(o: PathObject): string {
-  const cls = sanitizeText(truncateText(o.className, 60));
+/** `Class "preview" @id 64 B (retained 2.1 kB)` — one object on one line, made printable. */
+export function objectText(o: PathObject): string {
+  const cls = truncateText(o.className, 60);
   let preview = "";
   if (o.type === "string" || o.type === "concatenated string" || o.type === "sliced string") {
     preview = ` ${JSON.stringify(truncateText(o.name, 40))}`;
   } else if (o.name !== "" && o.name !== o.className) {
     preview = ` ${truncateText(o.name, 40)}`;
   }
-  const root = cls === "(synthetic)" && o.name === "" ? "(root)" : cls;
-  return `${root}${sanitizeText(preview)} @${o.id} ${formatBytes(o.selfSize)}`;
+  const label = o.type === "synthetic" && o.name !== "" ? o.name : o.type === "synthetic" ? "(root)" : cls + preview;
+  const sizes = o.retainedSize === undefined ? formatBytes(o.selfSize) : `${formatBytes(o.selfSize)} (retained ${formatBytes(o.retainedSize)})`;
+  return sanitizeText(`${label} @${o.id} ${sizes}`);
+}
+
+/** A path as an indented staircase, root first, ending at `target`. */
+function pathLines(hops: PathHop[], target: PathObject, indent: string): string[] {
+  const out: string[] = [];
+  out.push(`${indent}${hops[0] ? objectText(hops[0].from) : objectText(target)}`);
+  hops.forEach((h, i) => {
+    const next = hops[i + 1]?.from ?? target;
+    const label = sanitizeText(truncateText(edgeLabel(h.edgeType, h.edgeName), 60));
+    out.push(`${indent}${"  ".repeat(i)}└─ ${label} → ${objectText(next)}`);
+  });
+  return out;
 }
 
 /**
  * @example
  * formatPathsText(paths)
- * // LeakyRequest @40123 (64 B): 3 direct retainers; shortest path from a root:
- * //   (Global handles) @29
- * //   └─{internal}→ (system) @5001 ...
+ * // LeakyRequest @40123 64 B — 2 direct retainers
+ * //   global @6047 8.4 kB
+ * //   └─ .server → Object @6153 40 B ...
  */
 export function formatPathsText(paths: RetainingPath[]): string {
   const out: string[] = [];
   for (const p of paths) {
     const n = p.directRetainers;
     out.push(`${objectText(p.target)} — ${n} direct retainer${n === 1 ? "" : "s"}`);
-    if (!p.hops) {
-      out.push("  no strong path from a root: only weak references hold it (it will be collected)");
-      out.push("");
-      continue;
-    }
-    const first = p.hops[0];
-    out.push(`  ${first ? objectText(first.from) : objectText(p.target)}`);
-    p.hops.forEach((h, i) => {
-      const next = p.hops![i + 1]?.from ?? p.target;
-      const label = sanitizeText(truncateText(edgeLabel(h.edgeType, h.edgeName), 60));
-      out.push(`  ${"  ".repeat(i)}└─ ${label} → ${objectText(next)}`);
+    if (!p.hops) out.push("  no strong path from a root: only weak references hold it (it will be collected)");
+    else out.push(...pathLines(p.hops, p.target, "  "));
+    out.push("");
+  }
+  return out.join("\n") + (out.length ? "\n" : "");
+}
+
+/**
+ * `backrefs why` as text: the object with its numbers, its retaining paths, its dominator chain.
+ */
+export function formatWhyText(entries: WhyAlive[]): string {
+  const out: string[] = [];
+  for (const w of entries) {
+    const n = w.directRetainers;
+    const dist = w.distance === undefined ? "unreachable" : `distance ${w.distance}`;
+    out.push(`${objectText(w)} — ${dist}, ${n} direct retainer${n === 1 ? "" : "s"}`);
+    if (w.paths.length === 0) out.push("  no strong path from a root: only weak references hold it (it will be collected)");
+    w.paths.forEach((hops, i) => {
+      out.push(`  path ${i + 1} of ${w.paths.length}:`);
+      out.push(...pathLines(hops, w, "    "));
     });
+    if (w.dominators) {
+      const chain = w.dominators.map((d) => objectText(d));
+      out.push("  dominated by (if any of these is freed, so is it):");
+      chain.forEach((c) => out.push(`    ${c}`));
+      if (w.dominatorsTruncated) out.push("    … (longer chain cut)");
+    }
     out.push("");
   }
   return out.join("\n") + (out.length ? "\n" : "");

@@ -141,3 +141,36 @@ describe("backrefs <snapshot> --type (the main job)", () => {
     expect(readdirSync(tmp).filter((f) => f.endsWith(".tmp"))).toEqual([]);
   });
 });
+
+describe("backrefs why", () => {
+  it("explains an object: paths, distance, dominator chain; --json with the documented keys", () => {
+    const r = run(["why", SAMPLE, "--type", "LeakyRequest", "--paths", "2", "--max-targets", "1"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^LeakyRequest @\d+ 64 B \(retained \d+ B\) — distance \d+, 2 direct retainers/);
+    expect(r.stdout).toMatch(/path 1 of 2:[\s\S]*\.requestCache → Map/);
+    expect(r.stdout).toMatch(/path 2 of 2:[\s\S]*->req → LeakyRequest/);
+    expect(r.stdout).toMatch(/dominated by/);
+    const j = JSON.parse(run(["why", SAMPLE, "--type", "LeakyRequest", "--json", "--max-targets", "2"]).stdout);
+    expect(j).toHaveLength(2);
+    for (const key of ["id", "className", "selfSize", "retainedSize", "distance", "dominatorId", "paths"]) expect(j[0]).toHaveProperty(key);
+    const byId = JSON.parse(run(["why", SAMPLE, "--id", `@${j[0].id}`, "--id", String(j[1].id), "--json"]).stdout);
+    expect(byId.map((e: { id: number }) => e.id).sort()).toEqual([j[0].id, j[1].id].sort());
+  });
+
+  it("needs objects, and says what is wrong in one line", () => {
+    expectOneLineError(run(["why", SAMPLE]), 1, /why needs objects/);
+    expectOneLineError(run(["why", SAMPLE, "--id", "@999999999"]), 1, /no object with id @999999999/);
+  });
+
+  it("the JSON graph gains retained size, distance, dominator and the dominator edge", () => {
+    const j = JSON.parse(run([SAMPLE, "--type", "LeakyRequest", "--format", "json", "-o", "-"]).stdout);
+    const target = j.nodes.find((n: { isTarget: boolean }) => n.isTarget);
+    expect(target.retainedSize).toBeGreaterThanOrEqual(target.selfSize);
+    expect(typeof target.distance).toBe("number");
+    expect(typeof target.dominatorId).toBe("number");
+    expect(j.edges.some((e: { isDominatorEdge?: boolean }) => e.isDominatorEdge)).toBe(true);
+    const fast = JSON.parse(run([SAMPLE, "--type", "LeakyRequest", "--format", "json", "-o", "-", "--no-retained"]).stdout);
+    expect(fast.nodes[0].retainedSize).toBeUndefined();
+  });
+});
+

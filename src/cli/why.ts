@@ -1,0 +1,49 @@
+/**
+ * `backrefs why <snapshot> (--id <id>... | --type <Class>) [--paths K] [--json]`: objgraph's
+ * `find_backref_chain` as text, with DevTools' numbers.
+ */
+import { HeapAnalysis } from "../graph/analysis.js";
+import { loadHeapGraph } from "../graph/load.js";
+import { chooseTargets, walkContext } from "../query/backrefs.js";
+import { whyAlive } from "../query/paths.js";
+import { selectNodes } from "../query/select.js";
+import { formatCount } from "../render/format.js";
+import { formatWhyText } from "../render/paths-text.js";
+import { progressBar, type Streams } from "./io.js";
+
+export interface WhyCliOptions {
+  id?: number[];
+  type?: string[];
+  name?: string[];
+  paths: number;
+  maxTargets: number;
+  json: boolean;
+  retained: boolean;
+  quiet: boolean;
+}
+
+export async function runWhy(file: string, opts: WhyCliOptions, io: Streams): Promise<number> {
+  const progress = progressBar(io, opts.quiet);
+  const graph = await loadHeapGraph(file, { onProgress: progress.onProgress });
+  progress.phase("finding objects");
+  const selection = selectNodes(graph, { types: opts.type, names: opts.name, ids: opts.id });
+  const ctx = walkContext(graph, {
+    analysis: new HeapAnalysis(graph, { onPhase: (p) => progress.phase(p) }),
+    retained: opts.retained,
+  });
+  // Objects asked for by id are all explained; a class is cut to --max-targets, largest first.
+  const { drawn, omitted } = opts.id?.length && !opts.type?.length && !opts.name?.length
+    ? { drawn: selection.ordinals, omitted: 0 }
+    : chooseTargets(graph, ctx, selection.ordinals, opts.maxTargets);
+  const entries = whyAlive(graph, ctx, drawn, opts.paths);
+  progress.done();
+  io.stdout.write(opts.json ? JSON.stringify(entries, null, 2) + "\n" : formatWhyText(entries));
+  if (omitted > 0) {
+    const which = ctx.retained ? "with the largest retained sizes" : "newest (highest ids)";
+    io.stderr.write(
+      `${formatCount(selection.ordinals.length)} objects matched; explained the ${formatCount(drawn.length)} ${which}. ` +
+        `Pick others with --id @<id>, or raise --max-targets.\n`,
+    );
+  }
+  return 0;
+}

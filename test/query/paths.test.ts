@@ -1,0 +1,54 @@
+import { describe, expect, it } from "vitest";
+import { walkContext } from "../../src/query/backrefs.js";
+import { whyAlive } from "../../src/query/paths.js";
+import { SnapshotBuilder } from "../helpers/snapshot-builder.js";
+import { graphOf } from "../helpers/load.js";
+
+/**
+ *   root ─shortcut→ global ─.cache→ Map ─{table}→ T
+ *                   global ─.bus→ Bus ─[0]→ fn ─{context}→ ctx ─->req→ T
+ *                   global ─.weak→ WeakRef ─[[weak]]→ T
+ */
+function leak(): { b: SnapshotBuilder; global: number; map: number; T: number; ctx: number } {
+  const b = new SnapshotBuilder();
+  const global = b.node("object", "global", { selfSize: 10 });
+  const map = b.node("object", "Map", { selfSize: 10 });
+  const bus = b.node("object", "Bus", { selfSize: 10 });
+  const fn = b.node("closure", "onData", { selfSize: 10 });
+  const ctx = b.node("object", "system / Context", { selfSize: 10 });
+  const wr = b.node("object", "WeakRef", { selfSize: 10 });
+  const T = b.node("object", "Req", { selfSize: 100 });
+  b.edge(b.root, global, "shortcut", "global");
+  b.edge(global, map, "property", "cache").edge(map, T, "internal", "table");
+  b.edge(global, bus, "property", "bus").edge(bus, fn, "element", 0).edge(fn, ctx, "context", "context").edge(ctx, T, "context", "req");
+  b.edge(global, wr, "property", "weak").edge(wr, T, "weak", "target");
+  return { b, global, map, T, ctx };
+}
+
+describe("whyAlive", () => {
+  it("gives K distinct shortest paths, shortest first, and the dominator chain", () => {
+    const { b, T } = leak();
+    const g = graphOf(b);
+    const [w] = whyAlive(g, walkContext(g), [T], 3);
+    expect(w!.className).toBe("Req");
+    expect(w!.distance).toBe(3);
+    expect(w!.directRetainers).toBe(2);
+    // only two strong paths exist (the weak one never counts)
+    expect(w!.paths).toHaveLength(2);
+    expect(w!.paths[0]!.map((h) => `${h.from.className}${h.edgeType === "internal" ? `{${h.edgeName}}` : `.${h.edgeName}`}`)).toEqual(["global.cache", "Map{table}"]);
+    expect(w!.paths[1]!.map((h) => h.from.name)).toEqual(["global", "Bus", "onData", "system / Context"]);
+    // two paths: only global (and the root) dominate it
+    expect(w!.dominatorId).toBe(g.nodeId(1 + 1));
+    expect(w!.dominators!.map((d) => d.name)).toEqual(["global", ""]);
+    expect(w!.retainedSize).toBe(100);
+  });
+
+  it("without retained sizes gives paths but no dominators", () => {
+    const { b, T } = leak();
+    const g = graphOf(b);
+    const [w] = whyAlive(g, walkContext(g, { retained: false }), [T], 1);
+    expect(w!.paths).toHaveLength(1);
+    expect(w!.dominators).toBeUndefined();
+    expect(w!.retainedSize).toBeUndefined();
+  });
+});
