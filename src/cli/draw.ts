@@ -4,8 +4,10 @@
 import { extname } from "node:path";
 import { QueryError } from "../errors.js";
 import { HeapAnalysis } from "../graph/analysis.js";
+import type { HeapGraph } from "../graph/heap-graph.js";
+import { IdSet } from "../graph/id-set.js";
 import { loadHeapGraph } from "../graph/load.js";
-import { chooseTargets, retainerSubgraph, walkContext, type BackrefsOptions } from "../query/backrefs.js";
+import { chooseTargets, defaultBackrefsOptions, retainerSubgraph, walkContext, type BackrefsOptions } from "../query/backrefs.js";
 import { retainingPaths } from "../query/paths.js";
 import { selectNodes } from "../query/select.js";
 import type { Subgraph } from "../query/types.js";
@@ -33,6 +35,8 @@ export interface DrawCliOptions {
   quiet: boolean;
   retained: boolean;
   detached: boolean;
+  /** A baseline snapshot: draw only targets allocated after it, and mark what is new. */
+  newSince?: string;
 }
 
 export type OutputFormat = "dot" | "svg" | "png" | "json" | "text";
@@ -55,55 +59,125 @@ export async function runDraw(file: string, opts: DrawCliOptions, io: Streams): 
   if (!opts.type?.length && !opts.name?.length && !opts.id?.length && !opts.detached) {
     throw new QueryError("no objects chosen", "name them with --type <Class>, --name <name>, --id <id> or --detached");
   }
+  const baseline = opts.newSince ? await baselineIds(opts.newSince, io, opts.quiet) : undefined;
   const progress = progressBar(io, opts.quiet);
   const graph = await loadHeapGraph(file, { onProgress: progress.onProgress });
-  progress.phase("finding objects");
-  const selection = selectNodes(graph, { types: opts.type, names: opts.name, ids: opts.id, detached: opts.detached });
-  const analysis = new HeapAnalysis(graph, { onPhase: (p) => progress.phase(p) });
-  const ctx = walkContext(graph, { analysis, retained: opts.retained });
-  const { drawn, omitted } = chooseTargets(graph, ctx, selection.ordinals, opts.maxTargets);
+  progress.done();
+  await drawGraph(graph, file, { ...opts, format, baseline }, io);
+  return 0;
+}
+
+async function baselineIds(file: string, io: Streams, quiet: boolean): Promise<IdSet> {
+  const progress = progressBar(io, quiet);
+  const graph = await loadHeapGraph(file, { onProgress: progress.onProgress });
+  progress.done();
+  return IdSet.fromGraph(graph);
+}
+
+interface DrawSpec extends Omit<DrawCliOptions, "format" | "newSince"> {
+  format: OutputFormat;
+  /** Ids of the baseline snapshot: only objects absent from it are targets, and new nodes are marked. */
+  baseline?: IdSet;
+  analysis?: HeapAnalysis;
+}
+
+/** Chooses the targets, walks their retainers, and writes the picture (or text) where asked. */
+async function drawGraph(graph: HeapGraph, file: string, spec: DrawSpec, io: Streams): Promise<Subgraph | null> {
+  const progress = progressBar(io, spec.quiet);
+  const selection = selectNodes(graph, { types: spec.type, names: spec.name, ids: spec.id, detached: spec.detached });
+  let candidates = selection.ordinals;
+  if (spec.baseline) {
+    const base = spec.baseline;
+    candidates = candidates.filter((n) => !base.has(graph.nodeId(n)));
+    if (candidates.length === 0) {
+      throw new QueryError(
+        `none of the ${formatCount(selection.ordinals.length)} matching objects is new since the baseline`,
+        "they were all allocated before the baseline snapshot was taken",
+      );
+    }
+  }
+  const analysis = spec.analysis ?? new HeapAnalysis(graph, { onPhase: (p) => progress.phase(p) });
+  const ctx = walkContext(graph, { analysis, retained: spec.retained });
+  const { drawn, omitted } = chooseTargets(graph, ctx, candidates, spec.maxTargets);
   progress.phase("walking retainers");
 
-  if (format === "text") {
+  if (spec.format === "text") {
     progress.done();
     io.stdout.write(formatPathsText(retainingPaths(graph, ctx, drawn)));
-    if (omitted > 0) io.stderr.write(omittedLine(selection.ordinals.length, drawn.length, ctx.retained));
-    const what = opts.type?.length ? `--type ${shellQuote(opts.type[0]!)}` : opts.name?.length ? `--name ${shellQuote(opts.name[0]!)}` : `--id @${graph.nodeId(drawn[0]!)}`;
+    if (omitted > 0) io.stderr.write(omittedLine(candidates.length, drawn.length, ctx.retained));
+    const what = spec.type?.length ? `--type ${shellQuote(spec.type[0]!)}` : spec.name?.length ? `--name ${shellQuote(spec.name[0]!)}` : `--id @${graph.nodeId(drawn[0]!)}`;
     io.stderr.write(`draw it: backrefs ${shellQuote(file)} ${what} -o retainers.svg\n`);
-    return 0;
+    return null;
   }
 
   const walk: BackrefsOptions = {
-    depth: opts.depth,
-    tooMany: opts.tooMany,
-    maxNodes: opts.maxNodes,
-    weak: opts.weak,
-    path: opts.path,
-    pathOnly: opts.pathOnly,
+    depth: spec.depth,
+    tooMany: spec.tooMany,
+    maxNodes: spec.maxNodes,
+    weak: spec.weak,
+    path: spec.path,
+    pathOnly: spec.pathOnly,
   };
   const sub = retainerSubgraph(graph, ctx, drawn, walk, omitted);
+  if (spec.baseline) for (const node of sub.nodes) node.isNew = !spec.baseline.has(node.id);
   progress.phase(`drawing ${sub.nodes.length} nodes`);
   let data: string | Uint8Array;
   try {
-    if (format === "json") data = JSON.stringify(sub, null, 2) + "\n";
+    if (spec.format === "json") data = JSON.stringify(sub, null, 2) + "\n";
     else {
       const dot = toDot(sub);
-      if (format === "dot") data = dot;
+      if (spec.format === "dot") data = dot;
       else {
         const svg = await renderSvg(dot);
-        data = format === "svg" ? svg : await renderPng(svg, { scale: opts.scale });
+        data = spec.format === "svg" ? svg : await renderPng(svg, { scale: spec.scale });
       }
     }
   } finally {
     await closeLayoutWorker();
   }
   progress.done();
-  const where = opts.output === undefined || opts.output === "-" ? "stdout" : opts.output;
+  const where = spec.output === undefined || spec.output === "-" ? "stdout" : spec.output;
   if (where === "stdout") io.stdout.write(data);
   else await writeFileAtomic(where, data);
-  if (omitted > 0) io.stderr.write(omittedLine(selection.ordinals.length, drawn.length, ctx.retained));
-  io.stderr.write(summaryLine(sub, where, format));
-  return 0;
+  if (omitted > 0) io.stderr.write(omittedLine(candidates.length, drawn.length, ctx.retained));
+  io.stderr.write(summaryLine(sub, where, spec.format));
+  return sub;
+}
+
+/** The default picture of a class, written to `path` (the CI gate's explanation of a failure). */
+export async function drawToFile(
+  graph: HeapGraph,
+  selector: { types: string[] },
+  path: string,
+  opts: { newSince?: string; analysis?: HeapAnalysis; io: Streams; quiet: boolean },
+): Promise<void> {
+  const baseline = opts.newSince ? await baselineIds(opts.newSince, opts.io, opts.quiet) : undefined;
+  const d = defaultBackrefsOptions;
+  const spec: DrawSpec = {
+    type: selector.types,
+    output: path,
+    format: outputFormat(path, undefined),
+    depth: d.depth,
+    tooMany: d.tooMany,
+    maxNodes: d.maxNodes,
+    maxTargets: 10,
+    weak: d.weak,
+    path: d.path,
+    pathOnly: d.pathOnly,
+    scale: 1.5,
+    quiet: opts.quiet,
+    retained: opts.analysis !== undefined,
+    detached: false,
+    baseline,
+    analysis: opts.analysis,
+  };
+  try {
+    await drawGraph(graph, path, spec, opts.io);
+  } catch (e) {
+    // All of the class was there before the baseline: draw them all rather than nothing.
+    if (!(e instanceof QueryError) || !baseline) throw e;
+    await drawGraph(graph, path, { ...spec, baseline: undefined }, opts.io);
+  }
 }
 
 function omittedLine(matched: number, drawn: number, byRetained: boolean): string {

@@ -2,7 +2,7 @@
  * The command line. `main(argv)` returns the exit code; `bin/backrefs.js` sets it.
  *
  * Exit codes: 0 success, 1 an error (bad snapshot, no match, render failure), 2 a usage error,
- * 130 interrupted.
+ * 3 a CI gate (`check`) failed, 130 interrupted.
  */
 import { createRequire } from "node:module";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
@@ -10,9 +10,45 @@ import { BackrefsError, QueryError } from "../errors.js";
 import { runInfo } from "./info.js";
 import { runDraw, type DrawCliOptions } from "./draw.js";
 import { runWhy, type WhyCliOptions } from "./why.js";
+import {
+  GATE_FAILED,
+  runCheck,
+  runDiff,
+  runLeaks,
+  runTypes,
+  type CheckOptions,
+  type DiffOptions,
+  type Limit,
+  type LeaksOptions,
+  type TypesOptions,
+} from "./growth.js";
 import { removePendingFiles, type Streams } from "./io.js";
 
-export const ExitCode = { ok: 0, error: 1, usage: 2, interrupted: 130 } as const;
+export const ExitCode = { ok: 0, error: 1, usage: 2, gateFailed: 3, interrupted: 130 } as const;
+
+/** A usage error found after parsing (a missing combination of options): exit 2 like commander's. */
+class UsageError extends Error {}
+
+/** `5MB`, `512kB`, `1.5 GB`, `1000` (bytes; 1000-based units like DevTools). */
+export function parseSize(text: string): number | null {
+  const m = /^(\d+(?:\.\d+)?)\s*(b|kb|k|mb|m|gb|g)?$/i.exec(text.trim());
+  if (!m) return null;
+  const unit = (m[2] ?? "b").toLowerCase()[0]!;
+  const factor = unit === "k" ? 1e3 : unit === "m" ? 1e6 : unit === "g" ? 1e9 : 1;
+  return Math.round(Number(m[1]) * factor);
+}
+
+function collectLimit(bytes: boolean) {
+  return (value: string, previous: Limit[] = []): Limit[] => {
+    const eq = value.lastIndexOf("=");
+    const className = eq > 0 ? value.slice(0, eq) : "";
+    const amount = eq > 0 ? (bytes ? parseSize(value.slice(eq + 1)) : Number(value.slice(eq + 1))) : null;
+    if (!className || amount === null || !Number.isFinite(amount) || amount < 0 || (!bytes && !Number.isInteger(amount))) {
+      throw new InvalidArgumentError(`expected <class>=<${bytes ? "size, e.g. 5MB" : "whole number"}>, not '${value}'`);
+    }
+    return [...previous, { className, value: amount }];
+  };
+}
 
 const pkg = createRequire(import.meta.url)("../../package.json") as { version: string };
 
@@ -81,6 +117,7 @@ function buildProgram(io: Streams, result: { code: number }): Command {
     .option("--detached", "detached DOM nodes (browser snapshots); combines with --type", false)
     .option("--weak", "also follow weak edges", false)
     .option("--no-retained", "skip dominators and retained sizes (faster on huge snapshots)")
+    .option("--new-since <baseline>", "only objects allocated after this earlier snapshot of the same process; marks what is new")
     .option("--no-path", "do not force the shortest retaining path from a root into the picture")
     .option("--path-only", "draw only the shortest retaining paths", false)
     .option("--scale <x>", "PNG zoom factor", positiveNumber("--scale"), 1.5)
@@ -122,6 +159,85 @@ Examples:
         throw new QueryError("why needs objects", "name them with --id <id>, --type <Class> or --name <name>");
       }
       result.code = await runWhy(file, opts, io);
+    });
+
+  program
+    .command("types")
+    .description("the class table: count, self size, retained size (DevTools' Summary)")
+    .argument("<snapshot>", "a .heapsnapshot file (gzip is fine), or - for standard input")
+    .option("--top <n>", "how many classes", positiveInt("--top"), 20)
+    .addOption(new Option("--sort <key>", "sort by count, self size or retained size (default retained)").choices(["count", "self", "retained"]))
+    .option("--json", "print JSON", false)
+    .option("--no-retained", "skip dominators and retained sizes (faster; sorts by count)")
+    .option("-q, --quiet", "no progress bar", false)
+    .addHelpText("after", `
+Examples:
+  backrefs types app.heapsnapshot --top 20
+  backrefs types app.heapsnapshot --sort count --json`)
+    .action(async (file: string, opts: TypesOptions) => {
+      result.code = await runTypes(file, opts, io);
+    });
+
+  program
+    .command("diff")
+    .description("what grew between two snapshots of one process, per class, by object id")
+    .argument("<before>", "the earlier snapshot")
+    .argument("<after>", "the later snapshot")
+    .option("--top <n>", "how many classes", positiveInt("--top"), 20)
+    .option("--json", "print JSON", false)
+    .option("--no-retained", "skip retained sizes (faster)")
+    .option("-q, --quiet", "no progress bar", false)
+    .addHelpText("after", `
+Examples:
+  backrefs diff before.heapsnapshot after.heapsnapshot
+  backrefs diff before.heapsnapshot after.heapsnapshot --json --top 50`)
+    .action(async (before: string, after: string, opts: DiffOptions) => {
+      result.code = await runDiff(before, after, opts, io);
+    });
+
+  program
+    .command("leaks")
+    .description("MemLab's method: objects allocated after <baseline>, present in <target>, still alive in <final>")
+    .argument("<baseline>", "before the action under suspicion")
+    .argument("<target>", "after the action")
+    .argument("<final>", "after undoing the action (what should have been freed is gone by now)")
+    .option("--top <n>", "how many classes", positiveInt("--top"), 20)
+    .option("--all", "include the engine's own bookkeeping (compiled code, hidden objects, shapes)", false)
+    .option("--json", "print JSON", false)
+    .option("-q, --quiet", "no progress bar", false)
+    .addHelpText("after", `
+Examples:
+  backrefs leaks s1.heapsnapshot s2.heapsnapshot s3.heapsnapshot`)
+    .action(async (baseline: string, target: string, final: string, opts: LeaksOptions) => {
+      result.code = await runLeaks(baseline, target, final, { ...opts, retained: true }, io);
+    });
+
+  program
+    .command("check")
+    .description(`a CI gate: exit ${GATE_FAILED} when a class's count, retained size or growth passes a limit, and draw why`)
+    .argument("<snapshot>", "the snapshot to check")
+    .option("--baseline <snapshot>", "an earlier snapshot of the same process, for the growth limits")
+    .option("--max-count <class=n>", "fail when the class has more than n objects; repeatable", collectLimit(false))
+    .option("--max-retained <class=size>", "fail when the class retains more than size (e.g. 5MB); repeatable", collectLimit(true))
+    .option("--max-growth <class=n>", "fail when the class grew by more than n objects since --baseline; repeatable", collectLimit(false))
+    .option("--max-retained-growth <class=size>", "fail when the class's retained size grew by more than size; repeatable", collectLimit(true))
+    .option("--picture-dir <dir>", "where to write the retainer picture of each failing class", ".")
+    .option("--json", "print the verdict as JSON", false)
+    .option("-q, --quiet", "no progress bar", false)
+    .addHelpText("after", `
+Exit codes: 0 every limit holds, ${GATE_FAILED} a limit was passed (a picture of what retains the class
+is written to --picture-dir), 1 an error, 2 a usage error.
+
+Examples:
+  backrefs check after.heapsnapshot --max-count LeakyRequest=100 --max-retained Map=50MB
+  backrefs check after.heapsnapshot --baseline before.heapsnapshot --max-growth LeakyRequest=0`)
+    .action(async (file: string, opts: CheckOptions) => {
+      const limits = [opts.maxCount, opts.maxRetained, opts.maxGrowth, opts.maxRetainedGrowth].reduce((n, l) => n + (l?.length ?? 0), 0);
+      if (limits === 0) throw new UsageError("check needs at least one limit (--max-count, --max-retained, --max-growth, --max-retained-growth)");
+      if ((opts.maxGrowth?.length || opts.maxRetainedGrowth?.length) && !opts.baseline) {
+        throw new UsageError("--max-growth and --max-retained-growth need --baseline <snapshot>");
+      }
+      result.code = await runCheck(file, { ...opts, retained: false }, io);
     });
 
   program
@@ -179,6 +295,10 @@ export async function main(
 
 /** One error handler: one line, no stack (unless DEBUG is set), an exit code. */
 function reportError(e: unknown, io: Streams): number {
+  if (e instanceof UsageError) {
+    io.stderr.write(`backrefs: ${oneLine(e.message)}\n(run 'backrefs --help' for usage)\n`);
+    return ExitCode.usage;
+  }
   if (e instanceof CommanderError) {
     if (e.code === "commander.helpDisplayed" || e.code === "commander.version" || e.code === "commander.help") return ExitCode.ok;
     return ExitCode.usage; // commander already printed the message and the hint

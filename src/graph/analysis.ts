@@ -355,9 +355,9 @@ export class HeapAnalysis {
   /**
    * Retained size per class id without double counting (DevTools' Summary): an object counts only
    * when no dominator-tree ancestor of the same class was counted; objects of size 0 neither count
-   * nor block.
+   * nor block, nor do objects left out by `filter` (one byte per node, 1 = include).
    */
-  classRetainedSizes(): Float64Array {
+  classRetainedSizes(filter?: Uint8Array): Float64Array {
     const g = this.graph;
     const { nodeClass } = g.classes();
     const retained = this.retainedSizes();
@@ -385,7 +385,7 @@ export class HeapAnalysis {
         continue;
       }
       const c = nodeClass[v]!;
-      if (v !== 0 && onPath[c] === 0 && shallow[v]! !== 0) {
+      if (v !== 0 && onPath[c] === 0 && shallow[v]! !== 0 && (filter === undefined || filter[v] === 1)) {
         out[c]! += retained[v]!;
         if (first[v + 1]! > first[v]!) {
           onPath[c] = 1;

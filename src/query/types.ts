@@ -27,6 +27,8 @@ export interface SubgraphNode {
   depth: number;
   /** On a shortest retaining path from a root to a target. */
   onPath: boolean;
+  /** With `--new-since`: allocated after the baseline snapshot (its id is not in the baseline). */
+  isNew?: boolean;
 }
 
 /** `from` retains `to` through a property, element, context variable... */

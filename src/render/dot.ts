@@ -87,6 +87,7 @@ const STYLE = {
   pathEdge: "#212121",
   pathEdgeText: "#000000",
   placeholderEdge: "#e57373",
+  newText: "#1565c0",
 } as const;
 
 /**
@@ -195,7 +196,7 @@ export function toDot(sub: Subgraph, opts: ToDotOptions = {}): string {
   );
 
   const caption = captionLines(sub);
-  if (opts.legend ?? true) caption.push(...legendLines(edges.map((e) => e.edge)));
+  if (opts.legend ?? true) caption.push(...legendLines(edges.map((e) => e.edge), nodes));
   if (caption.length > 0) {
     const html = caption.map(htmlText).join('<BR ALIGN="LEFT"/>') + '<BR ALIGN="LEFT"/>';
     const a: Attr[] = [["labelloc", "b"], ["labeljust", "l"], ["fontcolor", STYLE.detailText], ["fontsize", "9"]];
@@ -295,11 +296,12 @@ function captionLines(sub: Subgraph): string[] {
 }
 
 /** The key to the picture's less obvious marks, one line each, only for marks that are present. */
-function legendLines(edges: SubgraphEdge[]): string[] {
+function legendLines(edges: SubgraphEdge[], nodes: SubgraphNode[]): string[] {
   const lines: string[] = [];
-  if (edges.some((e) => e.onPath)) lines.push("thick arrows: shortest retaining path from a GC root");
+  if (edges.some((e) => e.onPath)) lines.push("thick arrows: shortest retaining path from a root");
   if (edges.some((e) => e.isDominatorEdge)) lines.push("\u25c6 dominator edge: removing that reference frees the retained size");
   if (edges.some((e) => e.type === "weak" || e.type === "shortcut")) lines.push("dashed: weak or shortcut reference");
+  if (nodes.some((n) => n.isNew)) lines.push("NEW: allocated after the baseline snapshot");
   return lines;
 }
 
@@ -327,6 +329,7 @@ function nodeLabel(node: SubgraphNode, maxLabel: number): string {
   let details = `@${node.id}  ${formatBytes(node.selfSize)}`;
   if (node.retainedSize !== undefined) details += ` · retained ${formatBytes(node.retainedSize)}`;
   parts.push(`<FONT POINT-SIZE="9" COLOR="${STYLE.detailText}">${htmlText(details)}</FONT>`);
+  if (node.isNew) parts.push(`<FONT POINT-SIZE="9" COLOR="${STYLE.newText}"><B>NEW since baseline</B></FONT>`);
   return parts.join("<BR/>");
 }
 
@@ -338,6 +341,7 @@ function nodeTooltip(node: SubgraphNode): string {
   if (node.distance !== undefined) sizes += `, distance ${node.distance}`;
   lines.push(sizes);
   if (node.isTarget) lines.push("target");
+  if (node.isNew) lines.push("new since the baseline snapshot");
   // Each line on its own: sanitising first turns any newline inside heap text into U+FFFD.
   return lines.map((l) => truncateText(sanitizeText(l), TOOLTIP_MAX)).join("\n");
 }

@@ -35,3 +35,38 @@ for (let i = 0; i < 50; i++) {
 }
 globalThis.app = { bus, cache, label: "quote \\" back\\\\slash \\u00e9 \\ud83d\\ude00 \\ud800 lone" };
 `;
+
+/**
+ * One process, three moments (MemLab's baseline / target / final):
+ * - baseline: 10 Keep, 20 Drop
+ * - target:   +25 Keep (kept for good), +40 Temp (released before final), 5 Drop released
+ * - final:    Temp gone
+ * Returns the three paths.
+ */
+export function writeGrowthSnapshots(name: string): [string, string, string] {
+  dir ??= mkdtempSync(join(tmpdir(), "backrefs-test-"));
+  const files = [1, 2, 3].map((i) => join(dir!, `${name}-${i}.heapsnapshot`)) as [string, string, string];
+  const script = join(dir, `${name}.cjs`);
+  writeFileSync(
+    script,
+    `const v8 = require("v8");
+class Keep { constructor(i) { this.i = i; this.payload = "keep-" + i; } }
+class Temp { constructor(i) { this.i = i; } }
+class Drop { constructor(i) { this.i = i; } }
+globalThis.kept = [];
+globalThis.drops = [];
+for (let i = 0; i < 10; i++) kept.push(new Keep(i));
+for (let i = 0; i < 20; i++) drops.push(new Drop(i));
+v8.writeHeapSnapshot(${JSON.stringify(files[0])});
+for (let i = 10; i < 35; i++) kept.push(new Keep(i));
+globalThis.temps = [];
+for (let i = 0; i < 40; i++) temps.push(new Temp(i));
+drops.splice(0, 5);
+v8.writeHeapSnapshot(${JSON.stringify(files[1])});
+globalThis.temps = null;
+v8.writeHeapSnapshot(${JSON.stringify(files[2])});
+`,
+  );
+  execFileSync(process.execPath, [script], { stdio: "inherit" });
+  return files;
+}

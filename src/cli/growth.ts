@@ -1,0 +1,215 @@
+/**
+ * What grew: `types`, `diff`, `leaks`, and the CI gate `check`.
+ */
+import { join } from "node:path";
+import { HeapAnalysis } from "../graph/analysis.js";
+import type { HeapGraph } from "../graph/heap-graph.js";
+import { IdSet } from "../graph/id-set.js";
+import { loadHeapGraph } from "../graph/load.js";
+import { diffSnapshots, findLeaks, type ClassDiff } from "../query/growth.js";
+import { classStat, classTable, topIndices, type ClassSort, type ClassStat } from "../query/summary.js";
+import { formatBytes, formatCount, sanitizeText } from "../render/format.js";
+import { classTableText } from "./info.js";
+import { progressBar, type Streams } from "./io.js";
+import { table } from "./table.js";
+import { drawToFile } from "./draw.js";
+
+interface Common {
+  json: boolean;
+  quiet: boolean;
+  retained: boolean;
+}
+
+async function load(file: string, opts: Common, io: Streams, label: string): Promise<{ graph: HeapGraph; analysis?: HeapAnalysis }> {
+  const progress = progressBar(io, opts.quiet);
+  const graph = await loadHeapGraph(file, { onProgress: progress.onProgress });
+  const analysis = opts.retained ? new HeapAnalysis(graph, { onPhase: (p) => progress.phase(`${label}: ${p}`) }) : undefined;
+  if (analysis) analysis.retainedSizes();
+  progress.done();
+  return { graph, analysis };
+}
+
+const signed = (n: number): string => (n > 0 ? `+${formatCount(n)}` : formatCount(n));
+const signedBytes = (n: number): string => (n > 0 ? `+${formatBytes(n)}` : formatBytes(n));
+
+// ---------------------------------------------------------------------------- types
+
+export interface TypesOptions extends Common {
+  top: number;
+  sort?: ClassSort;
+}
+
+/** The class table: DevTools' Summary, objgraph's `most_common_types` with sizes. */
+export function classRows(graph: HeapGraph, analysis: HeapAnalysis | undefined, top: number, sort: ClassSort): ClassStat[] {
+  const t = classTable(graph, analysis);
+  return topIndices(t, top, sort).map((i) => classStat(graph, t, i));
+}
+
+export async function runTypes(file: string, opts: TypesOptions, io: Streams): Promise<number> {
+  const { graph, analysis } = await load(file, opts, io, "analysis");
+  const sort = opts.sort ?? (opts.retained ? "retained" : "count");
+  const rows = classRows(graph, analysis, opts.top, sort);
+  io.stdout.write(opts.json ? JSON.stringify(rows, null, 2) + "\n" : classTableText(rows) + "\n");
+  return 0;
+}
+
+// ---------------------------------------------------------------------------- diff
+
+export interface DiffOptions extends Common {
+  top: number;
+}
+
+function diffTable(rows: ClassDiff[], sameProcess: boolean): string {
+  const withRetained = rows.some((r) => r.retainedSizeDelta !== undefined);
+  const head = ["class", "before", "after", ...(sameProcess ? ["new", "deleted"] : []), "delta", "size delta", ...(withRetained ? ["retained delta"] : [])];
+  return table(
+    head,
+    rows.map((r) => [
+      sanitizeText(r.className),
+      formatCount(r.countBefore),
+      formatCount(r.countAfter),
+      ...(sameProcess ? [formatCount(r.new ?? 0), formatCount(r.deleted ?? 0)] : []),
+      signed(r.delta),
+      signedBytes(r.selfSizeDelta),
+      ...(withRetained ? [signedBytes(r.retainedSizeDelta ?? 0)] : []),
+    ]),
+  );
+}
+
+export async function runDiff(beforeFile: string, afterFile: string, opts: DiffOptions, io: Streams): Promise<number> {
+  const before = await load(beforeFile, opts, io, "before");
+  const after = await load(afterFile, opts, io, "after");
+  const diff = diffSnapshots(before, after);
+  const rows = diff.classes.slice(0, opts.top);
+  if (opts.json) {
+    io.stdout.write(JSON.stringify({ sameProcess: diff.sameProcess, sharedIds: diff.sharedIds, classes: rows }, null, 2) + "\n");
+    return 0;
+  }
+  if (!diff.sameProcess) {
+    io.stdout.write(
+      "These snapshots share almost no object ids: they come from different processes, so objects\n" +
+        "cannot be matched. Comparing counts per class only (no new/deleted columns).\n\n",
+    );
+  }
+  io.stdout.write(diffTable(rows, diff.sameProcess) + "\n");
+  return 0;
+}
+
+// ---------------------------------------------------------------------------- leaks
+
+export interface LeaksOptions extends Common {
+  top: number;
+  all: boolean;
+}
+
+async function idsOf(file: string, opts: Common, io: Streams): Promise<IdSet> {
+  const progress = progressBar(io, opts.quiet);
+  const graph = await loadHeapGraph(file, { onProgress: progress.onProgress });
+  progress.done();
+  return IdSet.fromGraph(graph);
+}
+
+export async function runLeaks(baselineFile: string, targetFile: string, finalFile: string, opts: LeaksOptions, io: Streams): Promise<number> {
+  // One snapshot in memory at a time: the first two only lend their ids.
+  const baseline = await idsOf(baselineFile, opts, io);
+  const target = await idsOf(targetFile, opts, io);
+  const { graph, analysis } = await load(finalFile, { ...opts, retained: true }, io, "final");
+  const report = findLeaks(baseline, target, { graph, analysis: analysis! }, { all: opts.all });
+  const groups = report.groups.slice(0, opts.top);
+  if (opts.json) {
+    io.stdout.write(JSON.stringify({ leakedObjects: report.leakedObjects, groups }, null, 2) + "\n");
+    return 0;
+  }
+  io.stdout.write(
+    `${formatCount(report.leakedObjects)} objects allocated after the baseline are still alive in the final snapshot` +
+      `${opts.all ? "" : " (engine internals left out; --all shows them)"}:\n`,
+  );
+  io.stdout.write(
+    table(
+      ["class", "count", "self size", "retained size", "e.g."],
+      groups.map((g) => [sanitizeText(g.className), formatCount(g.count), formatBytes(g.selfSize), formatBytes(g.retainedSize), g.exampleIds.slice(0, 2).map((id) => `@${id}`).join(" ")]),
+    ) + "\n",
+  );
+  if (groups[0]) {
+    io.stderr.write(`why is it alive: backrefs why ${sanitizeText(finalFile)} --id @${groups[0].exampleIds[0]}\n`);
+  }
+  return 0;
+}
+
+// ---------------------------------------------------------------------------- check (CI gate)
+
+/** Exit code of a failed gate: distinct from errors (1) and usage errors (2). */
+export const GATE_FAILED = 3;
+
+export interface Limit {
+  className: string;
+  value: number;
+}
+
+export interface CheckOptions extends Common {
+  baseline?: string;
+  maxCount?: Limit[];
+  maxRetained?: Limit[];
+  maxGrowth?: Limit[];
+  maxRetainedGrowth?: Limit[];
+  pictureDir: string;
+}
+
+interface Violation {
+  className: string;
+  what: string;
+  actual: number;
+  limit: number;
+  bytes: boolean;
+}
+
+export async function runCheck(file: string, opts: CheckOptions, io: Streams): Promise<number> {
+  const needsRetained = !!(opts.maxRetained?.length || opts.maxRetainedGrowth?.length);
+  const common = { ...opts, retained: needsRetained };
+  const current = await load(file, common, io, "snapshot");
+  const stats = new Map<string, { count: number; retained: number }>();
+  const t = classTable(current.graph, current.analysis);
+  for (let i = 0; i < t.classIds.length; i++) {
+    const name = current.graph.classNameOf(t.classIds[i]!);
+    const s = stats.get(name) ?? { count: 0, retained: 0 };
+    s.count += t.count[i]!;
+    s.retained += t.retainedSize ? t.retainedSize[i]! : 0;
+    stats.set(name, s);
+  }
+  const violations: Violation[] = [];
+  const test = (limits: Limit[] | undefined, what: string, bytes: boolean, actual: (c: string) => number): void => {
+    for (const l of limits ?? []) {
+      const a = actual(l.className);
+      if (a > l.value) violations.push({ className: l.className, what, actual: a, limit: l.value, bytes });
+    }
+  };
+  test(opts.maxCount, "count", false, (c) => stats.get(c)?.count ?? 0);
+  test(opts.maxRetained, "retained size", true, (c) => stats.get(c)?.retained ?? 0);
+  if (opts.maxGrowth?.length || opts.maxRetainedGrowth?.length) {
+    const before = await load(opts.baseline!, common, io, "baseline");
+    const diff = diffSnapshots(before, current);
+    const row = (c: string): ClassDiff | undefined => diff.classes.find((r) => r.className === c);
+    test(opts.maxGrowth, "growth", false, (c) => row(c)?.delta ?? 0);
+    test(opts.maxRetainedGrowth, "retained growth", true, (c) => row(c)?.retainedSizeDelta ?? 0);
+  }
+  const fmt = (v: Violation, n: number): string => (v.bytes ? formatBytes(n) : formatCount(n));
+  const report = [];
+  for (const v of violations) {
+    let picture: string | null = null;
+    if ((stats.get(v.className)?.count ?? 0) > 0) {
+      picture = join(opts.pictureDir, `backrefs-${v.className.replace(/[^\w.-]+/g, "_").slice(0, 80)}.svg`);
+      await drawToFile(current.graph, { types: [v.className] }, picture, { newSince: opts.baseline, analysis: current.analysis, io, quiet: opts.quiet });
+    }
+    report.push({ ...v, picture });
+    io.stderr.write(
+      `backrefs check: FAIL ${sanitizeText(v.className)} ${v.what} ${fmt(v, v.actual)} > ${fmt(v, v.limit)}` +
+        `${picture ? ` — what retains it: ${picture}` : ""}\n`,
+    );
+  }
+  if (opts.json) io.stdout.write(JSON.stringify({ passed: violations.length === 0, violations: report }, null, 2) + "\n");
+  if (violations.length === 0) {
+    io.stderr.write(`backrefs check: passed (${[opts.maxCount, opts.maxRetained, opts.maxGrowth, opts.maxRetainedGrowth].reduce((n, l) => n + (l?.length ?? 0), 0)} limits)\n`);
+    return 0;
+  }
+  return GATE_FAILED;
+}

@@ -1,0 +1,227 @@
+/**
+ * What grew: comparing snapshots of one process by object id (DevTools' Comparison view,
+ * objgraph's `show_growth`), and MemLab's three-snapshot leak method.
+ */
+import type { HeapAnalysis } from "../graph/analysis.js";
+import type { HeapGraph } from "../graph/heap-graph.js";
+import { IdSet } from "../graph/id-set.js";
+
+export interface ClassDiff {
+  className: string;
+  countBefore: number;
+  countAfter: number;
+  /** Objects in `after` whose id is not in `before` (null when the snapshots are not comparable by id). */
+  new: number | null;
+  /** Objects in `before` whose id is not in `after` (null when not comparable by id). */
+  deleted: number | null;
+  /** countAfter − countBefore. */
+  delta: number;
+  selfSizeBefore: number;
+  selfSizeAfter: number;
+  selfSizeDelta: number;
+  retainedSizeBefore?: number;
+  retainedSizeAfter?: number;
+  retainedSizeDelta?: number;
+}
+
+export interface SnapshotDiff {
+  /** True when the snapshots come from one process (ids denote the same objects). */
+  sameProcess: boolean;
+  /** Ids present in both snapshots. */
+  sharedIds: number;
+  /** Every class present in either snapshot, what grew most first. */
+  classes: ClassDiff[];
+}
+
+/** Node types that are the engine's own bookkeeping, left out of leak reports unless asked. */
+const INTERNAL_TYPES = new Set(["hidden", "code", "object shape", "synthetic", "number"]);
+
+interface Side {
+  graph: HeapGraph;
+  analysis?: HeapAnalysis;
+}
+
+/** Per class name: count and self size of the nodes a mask selects (all nodes without a mask). */
+function perClass(side: Side, mask?: (n: number) => boolean): Map<string, { count: number; self: number }> {
+  const { graph } = side;
+  const { nodeClass } = graph.classes();
+  const shallow = side.analysis?.shallowSizes();
+  const byId = new Map<number, { count: number; self: number }>();
+  const synthetic = graph.types.synthetic;
+  for (let n = 0; n < graph.nodeCount; n++) {
+    if (graph.nodeType(n) === synthetic) continue;
+    if (mask && !mask(n)) continue;
+    const c = nodeClass[n]!;
+    let e = byId.get(c);
+    if (!e) byId.set(c, (e = { count: 0, self: 0 }));
+    e.count++;
+    e.self += shallow ? shallow[n]! : graph.selfSize(n);
+  }
+  const out = new Map<string, { count: number; self: number }>();
+  for (const [c, v] of byId) {
+    const name = graph.classNameOf(c);
+    const have = out.get(name);
+    if (have) {
+      have.count += v.count;
+      have.self += v.self;
+    } else out.set(name, v);
+  }
+  return out;
+}
+
+/** Retained size per class name, not double counted (needs the analysis). */
+function retainedPerClass(side: Side, filter?: Uint8Array): Map<string, number> {
+  const out = new Map<string, number>();
+  if (!side.analysis) return out;
+  const sizes = side.analysis.classRetainedSizes(filter);
+  for (let c = 0; c < sizes.length; c++) {
+    if (sizes[c] === 0) continue;
+    const name = side.graph.classNameOf(c);
+    out.set(name, (out.get(name) ?? 0) + sizes[c]!);
+  }
+  return out;
+}
+
+/**
+ * Whether two snapshots come from one process: V8 reuses no id within a process, but two runs of
+ * one program hand out similar ids to different objects. So: enough shared ids, and shared ids
+ * that almost always name objects of the same class.
+ */
+function sameProcess(before: HeapGraph, after: HeapGraph, afterIds: IdSet): { same: boolean; shared: number } {
+  const synthetic = before.types.synthetic;
+  let shared = 0;
+  let checked = 0;
+  let sameClass = 0;
+  const afterOrdinal = new Map<number, number>();
+  // Sample: every k-th node of `after`, up to 200k, to compare classes of shared ids.
+  const step = Math.max(1, Math.floor(after.nodeCount / 200_000));
+  for (let n = 0; n < after.nodeCount; n += step) afterOrdinal.set(after.nodeId(n), n);
+  for (let n = 0; n < before.nodeCount; n++) {
+    if (before.nodeType(n) === synthetic) continue;
+    const id = before.nodeId(n);
+    if (!afterIds.has(id)) continue;
+    shared++;
+    const m = afterOrdinal.get(id);
+    if (m === undefined) continue;
+    checked++;
+    if (before.className(n) === after.className(m) && before.nodeName(n) === after.nodeName(m)) sameClass++;
+  }
+  const smaller = Math.min(before.nodeCount, after.nodeCount);
+  const same = shared >= smaller * 0.05 && checked > 0 && sameClass >= checked * 0.95;
+  return { same, shared };
+}
+
+/**
+ * Compares two snapshots class by class, by object id when they come from one process, else by
+ * counts only (new and deleted are then null).
+ *
+ * @example
+ * const d = diffSnapshots({ graph: before }, { graph: after });
+ * d.classes[0]; // { className: "LeakyRequest", countBefore: 10, countAfter: 35, new: 25, deleted: 0, ... }
+ */
+export function diffSnapshots(before: Side, after: Side): SnapshotDiff {
+  const beforeIds = IdSet.fromGraph(before.graph);
+  const afterIds = IdSet.fromGraph(after.graph);
+  const { same, shared } = sameProcess(before.graph, after.graph, afterIds);
+  const b = perClass(before);
+  const a = perClass(after);
+  const added = same ? perClass(after, (n) => !beforeIds.has(after.graph.nodeId(n))) : null;
+  const deleted = same ? perClass(before, (n) => !afterIds.has(before.graph.nodeId(n))) : null;
+  const rb = retainedPerClass(before);
+  const ra = retainedPerClass(after);
+  const withRetained = before.analysis !== undefined && after.analysis !== undefined;
+  const names = new Set([...b.keys(), ...a.keys()]);
+  const classes: ClassDiff[] = [];
+  for (const name of names) {
+    const x = b.get(name) ?? { count: 0, self: 0 };
+    const y = a.get(name) ?? { count: 0, self: 0 };
+    const row: ClassDiff = {
+      className: name,
+      countBefore: x.count,
+      countAfter: y.count,
+      new: added ? (added.get(name)?.count ?? 0) : null,
+      deleted: deleted ? (deleted.get(name)?.count ?? 0) : null,
+      delta: y.count - x.count,
+      selfSizeBefore: x.self,
+      selfSizeAfter: y.self,
+      selfSizeDelta: y.self - x.self,
+    };
+    if (withRetained) {
+      row.retainedSizeBefore = rb.get(name) ?? 0;
+      row.retainedSizeAfter = ra.get(name) ?? 0;
+      row.retainedSizeDelta = row.retainedSizeAfter - row.retainedSizeBefore;
+    }
+    classes.push(row);
+  }
+  classes.sort(
+    (p, q) =>
+      q.delta - p.delta ||
+      q.selfSizeDelta - p.selfSizeDelta ||
+      (q.new ?? 0) - (p.new ?? 0) ||
+      (p.className < q.className ? -1 : p.className > q.className ? 1 : 0),
+  );
+  return { sameProcess: same, sharedIds: shared, classes };
+}
+
+export interface LeakGroup {
+  className: string;
+  count: number;
+  selfSize: number;
+  /** Retained size in the final snapshot, not double counted within the class. */
+  retainedSize: number;
+  /** A few heap ids (largest retained first), for `backrefs why --id`. */
+  exampleIds: number[];
+}
+
+export interface LeakReport {
+  /** Objects allocated after the baseline, present in the target and alive in the final snapshot. */
+  leakedObjects: number;
+  groups: LeakGroup[];
+}
+
+/**
+ * MemLab's three-snapshot method: objects allocated after `baseline` (ids it lacks), present in
+ * `target`, and still alive in `final`, grouped by class in the final snapshot, largest retained
+ * size first. The engine's own bookkeeping (compiled code, hidden objects, shapes) is left out
+ * unless `all` is set.
+ *
+ * @example
+ * leaks(baselineIds, targetIds, { graph: final, analysis }).groups[0].className // "LeakyRequest"
+ */
+export function findLeaks(baseline: IdSet, target: IdSet, final: Required<Side>, options: { all?: boolean } = {}): LeakReport {
+  const g = final.graph;
+  const leaked = new Uint8Array(g.nodeCount);
+  const internal = new Set([...INTERNAL_TYPES].map((t) => g.nodeTypes.indexOf(t)).filter((t) => t >= 0));
+  let leakedObjects = 0;
+  for (let n = 0; n < g.nodeCount; n++) {
+    const id = g.nodeId(n);
+    if (baseline.has(id) || !target.has(id)) continue;
+    if (!options.all && internal.has(g.nodeType(n))) continue;
+    leaked[n] = 1;
+    leakedObjects++;
+  }
+  const counts = perClass(final, (n) => leaked[n] === 1);
+  const retained = retainedPerClass(final, leaked);
+  const sizes = final.analysis.retainedSizes();
+  const examples = new Map<string, number[]>();
+  for (let n = 0; n < g.nodeCount; n++) {
+    if (leaked[n] !== 1) continue;
+    const name = g.className(n);
+    let list = examples.get(name);
+    if (!list) examples.set(name, (list = []));
+    list.push(n);
+  }
+  const groups: LeakGroup[] = [...counts].map(([className, c]) => {
+    const ordinals = examples.get(className) ?? [];
+    ordinals.sort((x, y) => sizes[y]! - sizes[x]! || g.nodeId(y) - g.nodeId(x));
+    return {
+      className,
+      count: c.count,
+      selfSize: c.self,
+      retainedSize: retained.get(className) ?? 0,
+      exampleIds: ordinals.slice(0, 5).map((n) => g.nodeId(n)),
+    };
+  });
+  groups.sort((p, q) => q.retainedSize - p.retainedSize || q.count - p.count || (p.className < q.className ? -1 : 1));
+  return { leakedObjects, groups };
+}

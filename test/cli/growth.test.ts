@@ -1,0 +1,101 @@
+/**
+ * `types`, `diff`, `leaks`, `check` and `--new-since`, through the real binary.
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { writeGrowthSnapshots } from "../helpers/real-snapshot.js";
+
+const BIN = resolve(import.meta.dirname, "../../bin/backrefs.js");
+const tmp = mkdtempSync(join(tmpdir(), "backrefs-growth-"));
+let s1: string, s2: string, s3: string;
+
+beforeAll(() => {
+  [s1, s2, s3] = writeGrowthSnapshots("cli-growth");
+});
+
+function run(args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: tmp, env: { ...process.env, NO_COLOR: "1" } });
+  return { code: r.status ?? -1, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
+}
+
+describe("backrefs types / diff / leaks", () => {
+  it("types: the class table, sortable, as text and JSON", () => {
+    const text = run(["types", s2, "--top", "100"]);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/class\s+count\s+self size\s+retained size\s+distance/);
+    expect(text.stdout).toMatch(/\n\s+Keep\s+35\s/);
+    const j = JSON.parse(run(["types", s2, "--json", "--sort", "count", "--top", "500"]).stdout);
+    expect(j.find((c: { className: string }) => c.className === "Temp").count).toBe(40);
+    for (let i = 1; i < j.length; i++) expect(j[i - 1].count).toBeGreaterThanOrEqual(j[i].count);
+  });
+
+  it("diff: new, deleted and deltas per class, what grew most first", () => {
+    const r = run(["diff", s1, s2, "--top", "500"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/class\s+before\s+after\s+new\s+deleted\s+delta\s+size delta\s+retained delta/);
+    expect(r.stdout).toMatch(/\n\s+Keep\s+10\s+35\s+25\s+0\s+\+25\s/);
+    expect(r.stdout).toMatch(/\n\s+Drop\s+20\s+15\s+0\s+5\s+-5\s/);
+    const j = JSON.parse(run(["diff", s1, s2, "--json", "--no-retained"]).stdout);
+    expect(j.sameProcess).toBe(true);
+    expect(j.classes[0].delta).toBeGreaterThanOrEqual(j.classes[1].delta);
+  });
+
+  it("leaks: MemLab's three-snapshot method", () => {
+    const r = run(["leaks", s1, s2, s3, "--json"]);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    const keep = j.groups.find((g: { className: string }) => g.className === "Keep");
+    expect(keep.count).toBe(25);
+    expect(j.groups.find((g: { className: string }) => g.className === "Temp")).toBeUndefined();
+    expect(run(["leaks", s1, s2, s3]).stderr).toMatch(/why is it alive: backrefs why .* --id @\d+/);
+  });
+
+  it("--new-since draws only objects allocated after the baseline, and marks what is new", () => {
+    const r = run([s2, "--type", "Keep", "--new-since", s1, "--format", "json", "-o", "-", "--max-targets", "30"]);
+    expect(r.code, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.targets).toHaveLength(25);
+    const targets = j.nodes.filter((n: { isTarget: boolean }) => n.isTarget);
+    expect(targets.every((n: { isNew: boolean }) => n.isNew)).toBe(true);
+    expect(j.nodes.some((n: { isNew: boolean }) => !n.isNew)).toBe(true); // the old array holding them
+    const svg = join(tmp, "new-keep.svg");
+    expect(run([s2, "--type", "Keep", "--new-since", s1, "-o", svg]).code).toBe(0);
+    expect(readFileSync(svg, "utf8")).toMatch(/NEW since baseline/);
+    const none = run([s2, "--type", "Drop", "--new-since", s1]);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/none of the 15 matching objects is new since the baseline/);
+  });
+});
+
+describe("backrefs check (CI gate)", () => {
+  it("passes within the limits (exit 0)", () => {
+    const r = run(["check", s2, "--max-count", "Keep=35", "--max-retained", "Keep=10MB"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/passed \(2 limits\)/);
+  });
+
+  it("fails with exit 3, says why, and writes the retainer picture next to the message", () => {
+    const dir = mkdtempSync(join(tmp, "pics-"));
+    const r = run(["check", s2, "--max-count", "Keep=30", "--picture-dir", dir]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/FAIL Keep count 35 > 30 — what retains it: .*backrefs-Keep\.svg/);
+    expect(existsSync(join(dir, "backrefs-Keep.svg"))).toBe(true);
+    const growth = run(["check", s2, "--baseline", s1, "--max-growth", "Keep=20", "--max-growth", "Drop=0", "--picture-dir", dir, "--json"]);
+    expect(growth.code).toBe(3);
+    const verdict = JSON.parse(growth.stdout);
+    expect(verdict.passed).toBe(false);
+    expect(verdict.violations).toHaveLength(1);
+    expect(verdict.violations[0]).toMatchObject({ className: "Keep", what: "growth", actual: 25, limit: 20 });
+    expect(readFileSync(join(dir, "backrefs-Keep.svg"), "utf8")).toMatch(/NEW since baseline/);
+  });
+
+  it("usage errors exit 2", () => {
+    expect(run(["check", s2]).code).toBe(2);
+    expect(run(["check", s2, "--max-growth", "Keep=1"]).code).toBe(2);
+    expect(run(["check", s2, "--max-count", "Keep"]).code).toBe(2);
+    expect(run(["check", s2, "--max-retained", "Keep=lots"]).code).toBe(2);
+  });
+});
