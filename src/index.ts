@@ -9,7 +9,7 @@ export { HeapGraph, syntheticClassName, domClassName } from "./graph/heap-graph.
 export { loadHeapGraph } from "./graph/load.js";
 export { HeapAnalysis, NO_DISTANCE, BASE_SYSTEM_DISTANCE, type Phase } from "./graph/analysis.js";
 export { dominatorTree, retainedSizes, type DominatorTree } from "./graph/dominators.js";
-export { summarize, classTable, type SnapshotSummary, type ClassStat } from "./query/summary.js";
+export { summarize, classTable, classStat, topIndices, type SnapshotSummary, type ClassStat, type ClassTable, type ClassSort } from "./query/summary.js";
 export { selectNodes, type Selector, type Selection } from "./query/select.js";
 export {
   retainerSubgraph,
@@ -20,7 +20,9 @@ export {
   type BackrefsOptions,
   type WalkContext,
 } from "./query/backrefs.js";
-export { retainingPaths, type RetainingPath } from "./query/paths.js";
+export { retainingPaths, whyAlive, kShortestPaths, type RetainingPath, type WhyAlive, type PathHop, type PathObject } from "./query/paths.js";
+export { diffSnapshots, findLeaks, type SnapshotDiff, type ClassDiff, type LeakReport, type LeakGroup } from "./query/growth.js";
+export { IdSet } from "./graph/id-set.js";
 export type * from "./query/types.js";
 export { toDot, renderSvg, renderPng, closeLayoutWorker, formatBytes, edgeLabel } from "./render/index.js";
-export { formatPathsText } from "./render/paths-text.js";
+export { formatPathsText, formatWhyText } from "./render/paths-text.js";
