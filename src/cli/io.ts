@@ -71,6 +71,13 @@ export function removePendingFiles(): void {
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
   pendingFiles.add(tmp);
+  // While the temporary file exists, a signal removes it before the process goes.
+  const onSignal = (signal: NodeJS.Signals): void => {
+    removePendingFiles();
+    process.kill(process.pid, signal);
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
   try {
     await fsp.writeFile(tmp, data);
     await fsp.rename(tmp, path);
@@ -79,5 +86,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
     throw e;
   } finally {
     pendingFiles.delete(tmp);
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
   }
 }

@@ -273,13 +273,10 @@ export async function main(
   io: Streams = { stdout: process.stdout, stderr: process.stderr },
 ): Promise<number> {
   const result = { code: ExitCode.ok as number };
-  const onSignal = (signal: NodeJS.Signals): void => {
-    removePendingFiles();
-    io.stderr.write(`\nbackrefs: interrupted (${signal})\n`);
-    process.exit(ExitCode.interrupted);
-  };
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
+  // No SIGINT/SIGTERM handler here on purpose: the analysis runs long synchronous phases during
+  // which a JS handler could not run, so Ctrl-C would wait for them. The default action stops the
+  // process at once, and nothing is half-written then: output files appear by rename, and
+  // writeFileAtomic handles signals itself while its temporary file exists.
   try {
     const program = buildProgram(io, result);
     await program.parseAsync(argv, { from: "user" });
@@ -287,9 +284,6 @@ export async function main(
   } catch (e) {
     removePendingFiles();
     return reportError(e, io);
-  } finally {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
   }
 }
 

@@ -37,6 +37,8 @@ export interface AnalysisOptions {
 export class HeapAnalysis {
   private shallow: Float64Array | null = null;
   private dist: { distance: Int32Array; parentEdge: Uint32Array; userRoots: Uint8Array } | null = null;
+  /** Targets of edges the distance filter refused during the user-root pass (see pageOwned). */
+  private refusedFromUserRoots: number[] = [];
   private essentialMask: Uint8Array | null = null;
   private tree: DominatorTree | null = null;
   private retained: Float64Array | null = null;
@@ -186,6 +188,8 @@ export class HeapAnalysis {
 
     const { nodeType, edgeType, edgeTo } = g.columns;
     const firstEdge = g.firstEdge;
+    let firstPass = true;
+    const refused = this.refusedFromUserRoots;
     const bfs = (head: number, tail: number): void => {
       while (head < tail) {
         const n = queue[head++]!;
@@ -199,7 +203,10 @@ export class HeapAnalysis {
           if (et === weak) continue;
           const to = edgeTo[e]!;
           if (distance[to] !== NO_DISTANCE) continue;
-          if ((special || et === internal) && !accept(n, e)) continue;
+          if ((special || et === internal) && !accept(n, e)) {
+            if (firstPass) refused.push(to);
+            continue;
+          }
           distance[to] = d;
           parentEdge[to] = e + 1;
           queue[tail++] = to;
@@ -216,6 +223,7 @@ export class HeapAnalysis {
       queue[tail++] = to;
     }
     bfs(0, tail);
+    firstPass = false;
     distance[0] = tail > 0 ? BASE_SYSTEM_DISTANCE : 0;
     queue[0] = 0;
     bfs(0, 1);
@@ -266,13 +274,38 @@ export class HeapAnalysis {
     const shortcut = g.edgeTypeCodes.shortcut;
     const element = g.edgeTypeCodes.element;
     const weak = g.edgeTypeCodes.weak;
+    const seeds: number[] = [];
     for (let e = g.firstEdge[0]!; e < g.firstEdge[1]!; e++) {
       const t = g.edgeType(e);
       const to = g.edgeTo(e);
       const isDocTrees = t === element && g.nodeType(to) === g.types.synthetic && g.nodeName(to) === "(Document DOM trees)";
-      if ((t === shortcut || isDocTrees) && flags[to] === 0) {
-        flags[to] = 1;
-        stack[sp++] = to;
+      if (t === shortcut || isDocTrees) seeds.push(to);
+    }
+    // Shortcut: when the seeds are exactly the user roots (always so for Node), the distances'
+    // first BFS pass already walked everything they reach, except behind the edges its filter
+    // refused; only those need walking again. Saves a traversal of the whole heap.
+    const { distance, userRoots } = this.distances();
+    const rootsHeld = new Set<number>();
+    for (let e = g.firstEdge[0]!; e < g.firstEdge[1]!; e++) if (userRoots[g.edgeTo(e)] === 1) rootsHeld.add(g.edgeTo(e));
+    const seedSet = new Set(seeds);
+    const sameSeeds = seedSet.size > 0 && seedSet.size === rootsHeld.size && seeds.every((n) => rootsHeld.has(n));
+    if (sameSeeds) {
+      for (let n = 0; n < N; n++) {
+        const d = distance[n]!;
+        if (d >= 1 && d < BASE_SYSTEM_DISTANCE) flags[n] = 1;
+      }
+      for (const n of this.refusedFromUserRoots) {
+        if (flags[n] === 0) {
+          flags[n] = 1;
+          stack[sp++] = n;
+        }
+      }
+    } else {
+      for (const to of seeds) {
+        if (flags[to] === 0) {
+          flags[to] = 1;
+          stack[sp++] = to;
+        }
       }
     }
     const { edgeType, edgeTo } = g.columns;
@@ -397,3 +430,4 @@ export class HeapAnalysis {
     return out;
   }
 }
+

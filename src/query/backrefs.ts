@@ -23,6 +23,10 @@ export interface BackrefsOptions {
   pathOnly: boolean;
 }
 
+/** Longest retaining path drawn whole; longer ones keep PATH_END_HOPS hops at each end. */
+const MAX_PATH_HOPS = 40;
+const PATH_END_HOPS = 15;
+
 export const defaultBackrefsOptions: BackrefsOptions = {
   depth: 3,
   tooMany: 10,
@@ -73,14 +77,16 @@ function distanceKey(d: number): number {
 export function retainersOf(graph: HeapGraph, ctx: WalkContext, n: number, weak: boolean): Retainer[] {
   const r = graph.retainers();
   const weakType = graph.edgeTypeCodes.weak;
-  const seen = new Set<number>();
   const out: Retainer[] = [];
+  // The retainer index lists a node's retainers by source ordinal, so repeats are adjacent:
+  // no Set (a node can have more retainers than a Set holds).
+  let last = -1;
   for (let i = r.first[n]!; i < r.first[n + 1]!; i++) {
     const from = r.node[i]!;
     const edge = r.edge[i]!;
-    if (from === n || seen.has(from)) continue;
+    if (from === n || from === last) continue;
     if (!weak && graph.edgeType(edge) === weakType) continue;
-    seen.add(from);
+    last = from;
     out.push({ edge, from });
   }
   const d = ctx.analysis.distances().distance;
@@ -129,8 +135,10 @@ export function retainerSubgraph(
   const isTarget = new Set<number>(targets);
   const edges = new Map<string, SubgraphEdge & { edgeNo: number }>();
   const placeholders: SubgraphPlaceholder[] = [];
-  const limits: LimitsReached = { targetsOmitted, tooMany: 0, maxNodes: 0, depth: 0, noPath: 0 };
+  const limits: LimitsReached = { targetsOmitted, tooMany: 0, maxNodes: 0, depth: 0, noPath: 0, pathHops: 0 };
   const expanded = new Set<number>();
+  /** Nodes right below a path gap: their retainer on the path is the gap itself. */
+  const gapNodes = new Set<number>();
 
   const addNode = (n: number, depth: number): void => {
     if (depthOf.has(n)) {
@@ -163,11 +171,22 @@ export function retainerSubgraph(
         continue;
       }
       onPath.add(t);
+      // A path of a million objects (a long linked list) cannot be drawn: keep both ends and
+      // bridge the middle with one placeholder.
+      const gapStart = hops.length > MAX_PATH_HOPS ? PATH_END_HOPS : hops.length;
+      const gapEnd = hops.length > MAX_PATH_HOPS ? hops.length - PATH_END_HOPS : hops.length;
       for (let i = hops.length - 1, depth = 1; i >= 0; i--, depth++) {
+        if (i >= gapStart && i < gapEnd) continue;
         const h = hops[i]!;
         addNode(h.from, depth);
         onPath.add(h.from);
-        addEdge(h.edge, h.from, h.to, true);
+        if (i !== gapStart - 1) addEdge(h.edge, h.from, h.to, true);
+      }
+      if (gapEnd > gapStart) {
+        const hidden = gapEnd - gapStart;
+        placeholders.push({ of: graph.nodeId(hops[gapEnd]!.from), count: hidden, reason: "path", after: graph.nodeId(hops[gapStart - 1]!.from) });
+        limits.pathHops += hidden;
+        gapNodes.add(hops[gapEnd]!.from);
       }
     }
   }
@@ -215,7 +234,7 @@ export function retainerSubgraph(
     }
     // Nodes whose retainers were not followed (at --depth, or only on a path): say how many.
     for (const n of order) {
-      if (expanded.has(n) || isStop(graph, ctx, n)) continue;
+      if (expanded.has(n) || isStop(graph, ctx, n) || gapNodes.has(n)) continue;
       let hidden = 0;
       for (const r of retainersOf(graph, ctx, n, opts.weak)) if (!depthOf.has(r.from)) hidden++;
       if (hidden > 0) {

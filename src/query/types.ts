@@ -53,8 +53,13 @@ export interface SubgraphPlaceholder {
   of: number;
   /** How many retainers are not drawn. */
   count: number;
-  /** Why: more than `--too-many`, the `--max-nodes` budget, or the `--depth` limit. */
-  reason: "too-many" | "max-nodes" | "depth";
+  /**
+   * Why: more than `--too-many`, the `--max-nodes` budget, the `--depth` limit, or "path": the
+   * middle of a very long retaining path, `count` objects between `after` and `of`.
+   */
+  reason: "too-many" | "max-nodes" | "depth" | "path";
+  /** For "path": the heap id of the drawn node on the root side of the gap. */
+  after?: number;
 }
 
 export interface LimitsReached {
@@ -68,6 +73,8 @@ export interface LimitsReached {
   depth: number;
   /** Targets with no retaining path from a root (unreachable or only weakly held). */
   noPath: number;
+  /** Objects left out of the middle of retaining paths longer than the drawing limit. */
+  pathHops: number;
 }
 
 export interface Subgraph {

@@ -145,7 +145,7 @@ export function toDot(sub: Subgraph, opts: ToDotOptions = {}): string {
   );
 
   const placeholders = sub.placeholders
-    .map((p) => ({ p, of: orderOf(p.of, "a placeholder") }))
+    .map((p) => ({ p, of: orderOf(p.of, "a placeholder"), after: p.after === undefined ? undefined : orderOf(p.after, "a placeholder") }))
     .sort(
       (a, b) => a.of - b.of || REASONS.indexOf(a.p.reason) - REASONS.indexOf(b.p.reason) || a.p.count - b.p.count,
     );
@@ -249,20 +249,21 @@ export function toDot(sub: Subgraph, opts: ToDotOptions = {}): string {
     out.push(`  n${from} -> n${to}${list ? ` [${list}]` : ""};`);
   }
 
-  placeholders.forEach(({ of }, i) => {
-    out.push(
-      `  p${i} -> n${of} [${attrs([
-        ["style", "dashed"],
-        ["color", STYLE.placeholderEdge],
-      ])}];`,
-    );
+  placeholders.forEach(({ of, after }, i) => {
+    const a = attrs([
+      ["style", "dashed"],
+      ["color", STYLE.placeholderEdge],
+    ]);
+    // A gap in a long path sits between the two drawn ends of the path.
+    if (after !== undefined) out.push(`  n${after} -> p${i} [${a}];`);
+    out.push(`  p${i} -> n${of} [${a}];`);
   });
 
   out.push("}");
   return out.join("\n") + "\n";
 }
 
-const REASONS: ReadonlyArray<SubgraphPlaceholder["reason"]> = ["too-many", "max-nodes", "depth"];
+const REASONS: ReadonlyArray<SubgraphPlaceholder["reason"]> = ["too-many", "max-nodes", "depth", "path"];
 
 /** The text of an objgraph-style "N more" box. */
 function placeholderText(p: SubgraphPlaceholder): string {
@@ -275,6 +276,8 @@ function placeholderText(p: SubgraphPlaceholder): string {
       return `${n} more ${noun} (--max-nodes)`;
     case "depth":
       return `${n} ${noun} beyond --depth`;
+    case "path":
+      return `… ${n} more object${p.count === 1 ? "" : "s"} on this retaining path …`;
     default:
       return `${n} more ${noun}`;
   }

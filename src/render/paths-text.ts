@@ -3,7 +3,7 @@
  * line, with the edge that holds the next object.
  */
 import type { PathHop, PathObject, RetainingPath, WhyAlive } from "../query/paths.js";
-import { edgeLabel, formatBytes, sanitizeText, truncateText } from "./format.js";
+import { edgeLabel, formatBytes, formatCount, sanitizeText, truncateText } from "./format.js";
 
 /** `Class "preview" @id 64 B (retained 2.1 kB)` — one object on one line, made printable. */
 export function objectText(o: PathObject): string {
@@ -19,14 +19,27 @@ export function objectText(o: PathObject): string {
   return sanitizeText(`${label} @${o.id} ${sizes}`);
 }
 
+/** Paths longer than this print their first and last PATH_END hops only. */
+const MAX_PATH_LINES = 40;
+const PATH_END = 15;
+/** Dominator chains longer than this print their first lines and the last. */
+const MAX_DOMINATOR_LINES = 12;
+/** The staircase stops stepping right here, so deep paths stay on screen. */
+const MAX_INDENT = 24;
+
 /** A path as an indented staircase, root first, ending at `target`. */
 function pathLines(hops: PathHop[], target: PathObject, indent: string): string[] {
   const out: string[] = [];
   out.push(`${indent}${hops[0] ? objectText(hops[0].from) : objectText(target)}`);
+  const long = hops.length > MAX_PATH_LINES;
   hops.forEach((h, i) => {
+    if (long && i >= PATH_END && i < hops.length - PATH_END) {
+      if (i === PATH_END) out.push(`${indent}${"  ".repeat(Math.min(i, MAX_INDENT))}… ${hops.length - 2 * PATH_END} more hops …`);
+      return;
+    }
     const next = hops[i + 1]?.from ?? target;
     const label = sanitizeText(truncateText(edgeLabel(h.edgeType, h.edgeName), 60));
-    out.push(`${indent}${"  ".repeat(i)}└─ ${label} → ${objectText(next)}`);
+    out.push(`${indent}${"  ".repeat(Math.min(i, MAX_INDENT))}└─ ${label} → ${objectText(next)}`);
   });
   return out;
 }
@@ -67,8 +80,12 @@ export function formatWhyText(entries: WhyAlive[]): string {
     if (w.dominators) {
       const chain = w.dominators.map((d) => objectText(d));
       out.push("  dominated by (if any of these is freed, so is it):");
-      chain.forEach((c) => out.push(`    ${c}`));
-      if (w.dominatorsTruncated) out.push("    … (longer chain cut)");
+      const shown = chain.length > MAX_DOMINATOR_LINES ? chain.slice(0, MAX_DOMINATOR_LINES - 2) : chain;
+      shown.forEach((c) => out.push(`    ${c}`));
+      if (shown.length < chain.length || w.dominatorsTruncated) {
+        out.push(`    … ${w.dominatorsTruncated ? "more" : formatCount(chain.length - shown.length - 1)} dominators …`);
+        out.push(`    ${chain[chain.length - 1]}`);
+      }
     }
     out.push("");
   }

@@ -105,6 +105,17 @@ describe("HeapAnalysis: dominators, retained sizes, distances (DevTools' rules)"
     expect(a.retainedSize(D)).toBe(10);
   });
 
+  it("an object the root holds without a shortcut edge is a user root but not page-owned", () => {
+    //   root ─shortcut→ global → P;   root ─element→ X → P   (X: distance 1, yet not the page's)
+    const { b, global } = withGlobal();
+    const P = b.node("object", "PageThing", { selfSize: 10 });
+    const X = b.node("object", "Inspector", { selfSize: 10 });
+    b.edge(global, P, "property", "p").edge(b.root, X, "element", 9).edge(X, P, "property", "inspected");
+    const { a, idom } = analyse(b);
+    expect(a.distance(X)).toBe(1);
+    expect(idom(P)).toBe(global);
+  });
+
   it("keeps retained sizes past 2^32 exact", () => {
     const { b, global } = withGlobal();
     const big = [0, 1, 2].map(() => b.node("object", "Big", { selfSize: 0xffffffff }));
