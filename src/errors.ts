@@ -25,12 +25,15 @@ export class SnapshotFormatError extends BackrefsError {
   readonly offset: number;
   /** The top-level section being read (`snapshot`, `nodes`, `edges`, `strings`...), if any. */
   readonly section: string | undefined;
+  /** The problem alone, without where it was found. */
+  readonly problem: string;
 
   constructor(message: string, offset: number, section?: string, hint?: string) {
     const where = section ? ` (in "${section}" at byte ${offset})` : ` (at byte ${offset})`;
     super("E_FORMAT", message + where, hint ?? "is the file a complete V8 .heapsnapshot?");
     this.offset = offset;
     this.section = section;
+    this.problem = message;
   }
 }
 

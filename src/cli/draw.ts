@@ -6,7 +6,6 @@ import { QueryError } from "../errors.js";
 import { HeapAnalysis } from "../graph/analysis.js";
 import type { HeapGraph } from "../graph/heap-graph.js";
 import { IdSet } from "../graph/id-set.js";
-import { loadHeapGraph } from "../graph/load.js";
 import { chooseTargets, defaultBackrefsOptions, retainerSubgraph, walkContext, type BackrefsOptions } from "../query/backrefs.js";
 import { retainingPaths } from "../query/paths.js";
 import { selectNodes } from "../query/select.js";
@@ -16,7 +15,7 @@ import { formatCount } from "../render/format.js";
 import { formatPathsText } from "../render/paths-text.js";
 import { renderPng } from "../render/png.js";
 import { closeLayoutWorker, renderSvg } from "../render/svg.js";
-import { progressBar, writeFileAtomic, type Streams } from "./io.js";
+import { loadIds, loadSnapshot, progressBar, writeFileAtomic, type Streams } from "./io.js";
 
 export interface DrawCliOptions {
   type?: string[];
@@ -59,19 +58,11 @@ export async function runDraw(file: string, opts: DrawCliOptions, io: Streams): 
   if (!opts.type?.length && !opts.name?.length && !opts.id?.length && !opts.detached) {
     throw new QueryError("no objects chosen", "name them with --type <Class>, --name <name>, --id <id> or --detached");
   }
-  const baseline = opts.newSince ? await baselineIds(opts.newSince, io, opts.quiet) : undefined;
-  const progress = progressBar(io, opts.quiet);
-  const graph = await loadHeapGraph(file, { onProgress: progress.onProgress });
+  const baseline = opts.newSince ? await loadIds(opts.newSince, io, opts.quiet) : undefined;
+  const { graph, progress } = await loadSnapshot(file, io, opts.quiet);
   progress.done();
   await drawGraph(graph, file, { ...opts, format, baseline }, io);
   return 0;
-}
-
-async function baselineIds(file: string, io: Streams, quiet: boolean): Promise<IdSet> {
-  const progress = progressBar(io, quiet);
-  const graph = await loadHeapGraph(file, { onProgress: progress.onProgress });
-  progress.done();
-  return IdSet.fromGraph(graph);
 }
 
 interface DrawSpec extends Omit<DrawCliOptions, "format" | "newSince"> {
@@ -151,7 +142,7 @@ export async function drawToFile(
   path: string,
   opts: { newSince?: string; analysis?: HeapAnalysis; io: Streams; quiet: boolean },
 ): Promise<void> {
-  const baseline = opts.newSince ? await baselineIds(opts.newSince, opts.io, opts.quiet) : undefined;
+  const baseline = opts.newSince ? await loadIds(opts.newSince, opts.io, opts.quiet) : undefined;
   const d = defaultBackrefsOptions;
   const spec: DrawSpec = {
     type: selector.types,

@@ -5,12 +5,11 @@ import { join } from "node:path";
 import { HeapAnalysis } from "../graph/analysis.js";
 import type { HeapGraph } from "../graph/heap-graph.js";
 import { IdSet } from "../graph/id-set.js";
-import { loadHeapGraph } from "../graph/load.js";
 import { diffSnapshots, findLeaks, type ClassDiff } from "../query/growth.js";
 import { classStat, classTable, topIndices, type ClassSort, type ClassStat } from "../query/summary.js";
 import { formatBytes, formatCount, sanitizeText } from "../render/format.js";
 import { classTableText } from "./info.js";
-import { progressBar, type Streams } from "./io.js";
+import { loadIds, loadSnapshot, type Streams } from "./io.js";
 import { table } from "./table.js";
 import { drawToFile } from "./draw.js";
 
@@ -21,8 +20,7 @@ interface Common {
 }
 
 async function load(file: string, opts: Common, io: Streams, label: string): Promise<{ graph: HeapGraph; analysis?: HeapAnalysis }> {
-  const progress = progressBar(io, opts.quiet);
-  const graph = await loadHeapGraph(file, { onProgress: progress.onProgress });
+  const { graph, progress } = await loadSnapshot(file, io, opts.quiet);
   const analysis = opts.retained ? new HeapAnalysis(graph, { onPhase: (p) => progress.phase(`${label}: ${p}`) }) : undefined;
   if (analysis) analysis.retainedSizes();
   progress.done();
@@ -102,17 +100,10 @@ export interface LeaksOptions extends Common {
   all: boolean;
 }
 
-async function idsOf(file: string, opts: Common, io: Streams): Promise<IdSet> {
-  const progress = progressBar(io, opts.quiet);
-  const graph = await loadHeapGraph(file, { onProgress: progress.onProgress });
-  progress.done();
-  return IdSet.fromGraph(graph);
-}
-
 export async function runLeaks(baselineFile: string, targetFile: string, finalFile: string, opts: LeaksOptions, io: Streams): Promise<number> {
   // One snapshot in memory at a time: the first two only lend their ids.
-  const baseline = await idsOf(baselineFile, opts, io);
-  const target = await idsOf(targetFile, opts, io);
+  const baseline = await loadIds(baselineFile, io, opts.quiet);
+  const target = await loadIds(targetFile, io, opts.quiet);
   const { graph, analysis } = await load(finalFile, { ...opts, retained: true }, io, "final");
   const report = findLeaks(baseline, target, { graph, analysis: analysis! }, { all: opts.all });
   const groups = report.groups.slice(0, opts.top);

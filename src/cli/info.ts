@@ -3,11 +3,10 @@
  */
 import { promises as fsp } from "node:fs";
 import { HeapAnalysis } from "../graph/analysis.js";
-import { loadHeapGraph } from "../graph/load.js";
 import { summarize, type ClassStat, type SnapshotSummary } from "../query/summary.js";
 import { formatBytes, formatCount, sanitizeText } from "../render/format.js";
 import { table } from "./table.js";
-import { progressBar, type Streams } from "./io.js";
+import { loadSnapshot, type Streams } from "./io.js";
 
 export interface InfoOptions {
   json?: boolean;
@@ -18,9 +17,8 @@ export interface InfoOptions {
 }
 
 export async function runInfo(file: string, opts: InfoOptions, io: Streams): Promise<number> {
-  const progress = progressBar(io, !!opts.quiet);
   const fileSize = file === "-" ? null : (await fsp.stat(file).catch(() => null))?.size ?? null;
-  const graph = await loadHeapGraph(file, { onProgress: progress.onProgress });
+  const { graph, progress } = await loadSnapshot(file, io, !!opts.quiet);
   const analysis = opts.retained === false ? undefined : new HeapAnalysis(graph, { onPhase: (p) => progress.phase(p) });
   progress.phase("summarising");
   const summary = summarize(graph, { top: opts.top, analysis });

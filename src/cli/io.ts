@@ -5,6 +5,9 @@
 import { promises as fsp, unlinkSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import type { ReadProgress } from "../snapshot/read.js";
+import type { HeapGraph } from "../graph/heap-graph.js";
+import { loadHeapGraph } from "../graph/load.js";
+import { IdSet } from "../graph/id-set.js";
 
 export interface Streams {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -47,6 +50,25 @@ export function progressBar(io: Streams, quiet: boolean): {
       drawn = false;
     },
   };
+}
+
+/**
+ * Loads a snapshot with a progress bar. `BACKREFS_PARALLEL=1` forces the edges worker even for
+ * small files (`0` turns it off): tests use it to cover both paths.
+ */
+export async function loadSnapshot(file: string, io: Streams, quiet: boolean): Promise<{ graph: HeapGraph; progress: ReturnType<typeof progressBar> }> {
+  const progress = progressBar(io, quiet);
+  const env = process.env["BACKREFS_PARALLEL"];
+  const parallel = env === "1" ? true : env === "0" ? false : undefined;
+  const graph = await loadHeapGraph(file, { onProgress: progress.onProgress, parallel });
+  return { graph, progress };
+}
+
+/** The object ids of a snapshot (its graph is dropped): what comparing by id needs of a baseline. */
+export async function loadIds(file: string, io: Streams, quiet: boolean): Promise<IdSet> {
+  const { graph, progress } = await loadSnapshot(file, io, quiet);
+  progress.done();
+  return IdSet.fromGraph(graph);
 }
 
 /** Temporary files being written; removed if the process is interrupted. */

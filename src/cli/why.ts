@@ -3,13 +3,12 @@
  * `find_backref_chain` as text, with DevTools' numbers.
  */
 import { HeapAnalysis } from "../graph/analysis.js";
-import { loadHeapGraph } from "../graph/load.js";
 import { chooseTargets, walkContext } from "../query/backrefs.js";
 import { whyAlive } from "../query/paths.js";
 import { selectNodes } from "../query/select.js";
 import { formatCount } from "../render/format.js";
 import { formatWhyText } from "../render/paths-text.js";
-import { progressBar, type Streams } from "./io.js";
+import { loadSnapshot, type Streams } from "./io.js";
 
 export interface WhyCliOptions {
   id?: number[];
@@ -23,8 +22,7 @@ export interface WhyCliOptions {
 }
 
 export async function runWhy(file: string, opts: WhyCliOptions, io: Streams): Promise<number> {
-  const progress = progressBar(io, opts.quiet);
-  const graph = await loadHeapGraph(file, { onProgress: progress.onProgress });
+  const { graph, progress } = await loadSnapshot(file, io, opts.quiet);
   progress.phase("finding objects");
   const selection = selectNodes(graph, { types: opts.type, names: opts.name, ids: opts.id });
   const ctx = walkContext(graph, {

@@ -121,9 +121,26 @@ export function dominatorTree(graph: HeapGraph, essential: Uint8Array): Dominato
     return label[v]!;
   };
 
-  const { first: retFirst, edge: retEdge, node: retNode } = graph.retainers();
+  // Essential predecessors in DFS-number space, as a CSR (a counting sort over the edges): the
+  // main loop then reads each node's predecessors in one run, with no edge or ordinal lookups.
+  const predFirst = new Uint32Array(N + 2);
+  for (let src = 0; src < N; src++) {
+    for (let e = firstEdge[src]!; e < firstEdge[src + 1]!; e++) {
+      if (essential[e] !== 0) predFirst[dfnum[edgeTo[e]!]! + 1]!++;
+    }
+  }
+  for (let i = 1; i <= N + 1; i++) predFirst[i]! += predFirst[i - 1]!;
+  const pred = new Uint32Array(predFirst[N + 1]!);
+  {
+    const fill = predFirst.slice(0, N + 1);
+    for (let src = 0; src < N; src++) {
+      const v = dfnum[src]!;
+      for (let e = firstEdge[src]!; e < firstEdge[src + 1]!; e++) {
+        if (essential[e] !== 0) pred[fill[dfnum[edgeTo[e]!]!]!++] = v;
+      }
+    }
+  }
   for (let i = N; i >= 2; i--) {
-    const w = vertex[i]!;
     if (forced[i] === 2) {
       // Dominated by the root: linked under it so that EVAL over it behaves as in DevTools.
       // (semi stays i: larger than every DFS-reached number, so it cannot lower theirs.)
@@ -131,10 +148,9 @@ export function dominatorTree(graph: HeapGraph, essential: Uint8Array): Dominato
       ancestor[i] = 1;
       continue;
     }
-    const end = retFirst[w + 1]!;
-    for (let r = retFirst[w]!; r < end; r++) {
-      if (essential[retEdge[r]!] === 0) continue;
-      const v = dfnum[retNode[r]!]!;
+    const end = predFirst[i + 1]!;
+    for (let r = predFirst[i]!; r < end; r++) {
+      const v = pred[r]!;
       // EVAL's common cases inline: v not linked yet (a higher DFS number, not processed), or
       // linked straight under a forest root.
       const av = ancestor[v]!;

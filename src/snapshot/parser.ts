@@ -47,6 +47,8 @@ const enum S {
   StrOpen,
   Str,
   StrIn,
+  /** Skipping the `edges` array that another thread parses: up to its closing ']'. */
+  SkipNumbers,
 }
 
 const enum Section {
@@ -123,6 +125,12 @@ export class SnapshotParser {
   private sHex = 0;
   private sEscaped = false;
 
+  /** Byte offset of the edges '[' that another thread parses, or -1. */
+  private externalEdgesAt = -1;
+  private edgesExternal = false;
+  /** Parsing one section only (in a worker): done at its closing bracket. */
+  private sectionOnly = false;
+  private headerEndOffset = 0;
   private meta: SnapshotMeta | null = null;
   private header: Record<string, unknown> | null = null;
   private nodes: NodeColumns | null = null;
@@ -140,6 +148,63 @@ export class SnapshotParser {
     return this.base;
   }
 
+  /** The header, once read (null before). */
+  get snapshotMeta(): SnapshotMeta | null {
+    return this.meta;
+  }
+
+  /** Where the header ended (valid once {@link snapshotMeta} is set). */
+  get headerEnd(): number {
+    return this.headerEndOffset;
+  }
+
+  /**
+   * Another thread parses the `edges` array whose '[' is at byte `at`: skip it here, and take its
+   * columns through {@link setExternalEdges} before {@link end}. If the array is not at `at` (the
+   * guess was wrong), it is parsed here as usual and {@link edgesParsedHere} says so.
+   */
+  expectExternalEdges(at: number): void {
+    if (this.sectionOffsets.has("edges")) return; // too late: already reading it here
+    this.externalEdgesAt = at;
+  }
+
+  get edgesParsedHere(): boolean {
+    return this.edges !== null && !this.edgesExternal;
+  }
+
+  get edgesSkipped(): boolean {
+    return this.edgesExternal;
+  }
+
+  setExternalEdges(edges: EdgeColumns): void {
+    this.edges = edges;
+  }
+
+  /**
+   * Section-only mode, for a worker: parse just the `edges` array that starts (with its '[') at
+   * byte `at`, given the header. Feed bytes from `at` on; {@link sectionDone} turns true at its end.
+   */
+  static forEdgesSection(meta: SnapshotMeta, at: number, sizeHint: number): SnapshotParser {
+    const p = new SnapshotParser({ sizeHint });
+    p.meta = meta;
+    p.sectionOnly = true;
+    p.base = at;
+    p.sectionName = "edges";
+    p.sectionOffsets.set("edges", at);
+    p.beginNumbers(Section.Edges, at);
+    return p;
+  }
+
+  get sectionDone(): boolean {
+    return this.sectionOnly && this.state === S.Done;
+  }
+
+  /** The edges parsed in section-only mode. */
+  takeEdges(): EdgeColumns {
+    if (!this.edges) this.fail("the edges section did not end", this.base);
+    return this.edges;
+  }
+
   private fail(message: string, offset: number, hint?: string): never {
     const section = this.state === S.TopStart || this.state === S.Done ? undefined : this.sectionName || undefined;
     throw new SnapshotFormatError(message, offset, section, hint);
@@ -150,6 +215,7 @@ export class SnapshotParser {
     const n = buf.length;
     let i = 0;
     while (i < n) {
+      if (this.sectionOnly && this.state === S.Done) break; // a worker's section ended
       switch (this.state) {
         case S.Num:
           i = this.numbers(buf, i);
@@ -160,6 +226,15 @@ export class SnapshotParser {
         case S.Generic:
           i = this.generic(buf, i);
           break;
+        case S.SkipNumbers: {
+          const close = buf.indexOf(93, i);
+          if (close < 0) i = n;
+          else {
+            this.state = this.sectionOnly ? S.Done : S.AfterValue;
+            i = close + 1;
+          }
+          break;
+        }
         default:
           i = this.structural(buf, i);
       }
@@ -213,6 +288,13 @@ export class SnapshotParser {
       case S.StrOpen:
         if (isWs(c)) return i + 1;
         if (c !== 91) this.fail(`expected '[' to open "${this.sectionName}" but found ${describe(c)}`, at);
+        if (this.section === Section.Edges && this.externalEdgesAt === at) {
+          // Another thread parses this array from here (see readSnapshotRaw): skip to its end.
+          this.edgesExternal = true;
+          this.edgeCols = null;
+          this.state = S.SkipNumbers;
+          return i + 1;
+        }
         if (this.state === S.NumOpen) {
           this.state = S.Num;
           this.numExpect = 0;
@@ -248,23 +330,8 @@ export class SnapshotParser {
         return;
       case "nodes":
       case "edges": {
-        const meta = this.meta;
-        if (!meta) this.fail(`section "${name}" comes before the "snapshot" header`, at);
-        this.section = name === "nodes" ? Section.Nodes : Section.Edges;
-        const rows = name === "nodes" ? meta.nodeCount : meta.edgeCount;
-        const stride = name === "nodes" ? meta.nodeFields.length : meta.edgeFields.length;
-        if (rows * stride > 2 ** 32 || rows >= 2 ** 32 - 1) this.fail(`${name} count in the header is too large to hold`, at);
-        if ((name === "nodes" ? meta.nodeTypes : meta.edgeTypes).length > 256) this.fail(`more than 256 ${name.slice(0, -1)} types`, at);
-        this.rowsExpected = rows;
-        this.row = 0;
-        this.edgeSum = 0;
-        // Each value takes at least 2 bytes ("0,"): when the file size says the header count is
-        // plausible, allocate once; otherwise grow with the data, so a lying header costs nothing.
-        const plausible = this.sizeHint > 0 && rows * stride * 2 <= this.sizeHint;
-        this.capacity = plausible ? rows : Math.min(rows, 1 << 12);
-        if (name === "nodes") this.nodeCols = allocNodeColumns(this.capacity, meta.nodeFields);
-        else this.edgeCols = allocEdgeColumns(this.capacity);
-        this.state = S.NumOpen;
+        if (!this.meta) this.fail(`section "${name}" comes before the "snapshot" header`, at);
+        this.beginNumbers(name === "nodes" ? Section.Nodes : Section.Edges, at);
         return;
       }
       case "strings":
@@ -276,6 +343,26 @@ export class SnapshotParser {
         this.section = Section.Other;
         this.startGeneric(at, false);
     }
+  }
+
+  private beginNumbers(section: Section.Nodes | Section.Edges, at: number): void {
+    const meta = this.meta!;
+    const name = section === Section.Nodes ? "nodes" : "edges";
+    this.section = section;
+    const rows = name === "nodes" ? meta.nodeCount : meta.edgeCount;
+    const stride = name === "nodes" ? meta.nodeFields.length : meta.edgeFields.length;
+    if (rows * stride > 2 ** 32 || rows >= 2 ** 32 - 1) this.fail(`${name} count in the header is too large to hold`, at);
+    if ((name === "nodes" ? meta.nodeTypes : meta.edgeTypes).length > 256) this.fail(`more than 256 ${name.slice(0, -1)} types`, at);
+    this.rowsExpected = rows;
+    this.row = 0;
+    this.edgeSum = 0;
+    // Each value takes at least 2 bytes ("0,"): when the file size says the header count is
+    // plausible, allocate once; otherwise grow with the data, so a lying header costs nothing.
+    const plausible = this.sizeHint > 0 && rows * stride * 2 <= this.sizeHint;
+    this.capacity = plausible ? rows : Math.min(rows, 1 << 12);
+    if (name === "nodes") this.nodeCols = allocNodeColumns(this.capacity, meta.nodeFields);
+    else this.edgeCols = allocEdgeColumns(this.capacity);
+    this.state = S.NumOpen;
   }
 
   // ---------------------------------------------------------------- generic values
@@ -360,6 +447,7 @@ export class SnapshotParser {
       this.fail(`the snapshot header is not valid JSON (${(e as Error).message})`, at);
     }
     this.meta = readMeta(header, this.gStartOffset);
+    this.headerEndOffset = at + 1;
     this.header = header as Record<string, unknown>;
   }
 
@@ -501,7 +589,7 @@ export class SnapshotParser {
     }
     this.nodeCols = null;
     this.edgeCols = null;
-    this.state = S.AfterValue;
+    this.state = this.sectionOnly ? S.Done : S.AfterValue;
   }
 
   // ---------------------------------------------------------------- strings

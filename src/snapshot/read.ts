@@ -7,7 +7,9 @@ import { createGunzip } from "node:zlib";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { AbortedError, BackrefsError, InputError, SnapshotFormatError } from "../errors.js";
+import { Worker } from "node:worker_threads";
 import { SnapshotParser, type RawSnapshot } from "./parser.js";
+import type { EdgesWorkerData, EdgesWorkerMessage } from "./edges-worker.js";
 
 export interface ReadProgress {
   /** Bytes of input read so far (compressed bytes for gzip input). */
@@ -17,6 +19,11 @@ export interface ReadProgress {
 }
 
 export interface ReadOptions {
+  /**
+   * Parse the edges array in a worker thread while the main thread reads the rest (files only,
+   * not gzip or standard input). Default: for files of 64 MB and more.
+   */
+  parallel?: boolean;
   /** Called every few MB while reading. */
   onProgress?: (p: ReadProgress) => void;
   /** Stops reading with an {@link AbortedError}. */
@@ -24,6 +31,7 @@ export interface ReadOptions {
 }
 
 const READ_CHUNK = 4 << 20;
+const HEADER_SLICE = 64 << 10;
 
 /**
  * Streams a heap snapshot into typed arrays.
@@ -46,12 +54,84 @@ export async function readSnapshotRaw(source: string | Readable, options: ReadOp
       throw fileError(source, e);
     });
     input = handle.createReadStream({ highWaterMark: READ_CHUNK });
+    if (stat.isFile() && useEdgesWorker(totalBytes, options.parallel)) {
+      return parseStream(input, totalBytes, options, source);
+    }
   } else if (source === "-") {
     input = process.stdin;
   } else {
     input = source as Readable;
   }
   return parseStream(input, totalBytes, options);
+}
+
+/** Files smaller than this are read on one thread: a worker costs more than it saves. */
+const PARALLEL_MIN_BYTES = 64 << 20;
+/** The compiled worker (under a TypeScript test runner only the .ts source exists: no worker). */
+const EDGES_WORKER_URL = new URL("./edges-worker.js", import.meta.url);
+const CAN_USE_WORKER = import.meta.url.endsWith(".js");
+
+function useEdgesWorker(size: number, parallel: ReadOptions["parallel"]): boolean {
+  if (!CAN_USE_WORKER || parallel === false) return false;
+  return parallel === true || size >= PARALLEL_MIN_BYTES;
+}
+
+/**
+ * The edges worker of one read: started once the header is known, it finds and parses the edges
+ * array; the main parser skips that array if the worker found it before the main thread got there.
+ */
+class EdgesHelper {
+  private worker: Worker | null = null;
+  private result: Promise<EdgesWorkerMessage> | null = null;
+  /** Settles once the worker knows where the edges are (or that it cannot tell). */
+  located: Promise<void> | null = null;
+
+  constructor(private readonly path: string, private readonly sizeHint: number) {}
+
+  maybeStart(parser: SnapshotParser): void {
+    if (this.worker || !parser.snapshotMeta) return;
+    let found: () => void = () => {};
+    this.located = new Promise((resolve) => (found = resolve));
+    const data: EdgesWorkerData = { path: this.path, from: parser.headerEnd, meta: parser.snapshotMeta, sizeHint: this.sizeHint };
+    const worker = new Worker(EDGES_WORKER_URL, { workerData: data });
+    this.worker = worker;
+    this.result = new Promise((resolve) => {
+      worker.on("message", (m: EdgesWorkerMessage) => {
+        found();
+        if (m.type === "found") parser.expectExternalEdges(m.at);
+        else resolve(m);
+      });
+      const failed = (m: EdgesWorkerMessage): void => {
+        found();
+        resolve(m);
+      };
+      worker.on("error", (e) => failed({ type: "error", problem: `the edges reader failed (${e.message})`, offset: 0, hint: undefined }));
+      worker.on("exit", () => failed({ type: "not-found" }));
+    });
+  }
+
+  /** Hands the worker's edges to the parser when it skipped them; stops the worker otherwise. */
+  async finish(parser: SnapshotParser): Promise<void> {
+    if (!this.worker) return;
+    if (!parser.edgesSkipped) {
+      await this.stop();
+      return;
+    }
+    const m = await this.result!;
+    await this.stop();
+    if (m.type === "done") {
+      parser.setExternalEdges({ type: m.edgeType, name: m.edgeName, to: m.edgeTo });
+    } else if (m.type === "error") {
+      throw new SnapshotFormatError(m.problem, m.offset, "edges", m.hint);
+    } else {
+      throw new SnapshotFormatError("the edges section could not be read", parser.sectionOffset("edges"), "edges");
+    }
+  }
+
+  async stop(): Promise<void> {
+    const w = this.worker;
+    if (w) await w.terminate();
+  }
 }
 
 function fileError(path: string, e: NodeJS.ErrnoException): InputError {
@@ -64,7 +144,7 @@ function fileError(path: string, e: NodeJS.ErrnoException): InputError {
   }
 }
 
-async function parseStream(input: Readable, totalBytes: number, options: ReadOptions): Promise<RawSnapshot> {
+async function parseStream(input: Readable, totalBytes: number, options: ReadOptions, path?: string): Promise<RawSnapshot> {
   const { onProgress, signal } = options;
   let bytesRead = 0;
   let nextReport = 0;
@@ -87,6 +167,7 @@ async function parseStream(input: Readable, totalBytes: number, options: ReadOpt
   }
 
   let parser: SnapshotParser | null = null;
+  let helper: EdgesHelper | null = null;
   try {
     const head = await iterator.next();
     if (head.done || head.value.length === 0) {
@@ -101,7 +182,26 @@ async function parseStream(input: Readable, totalBytes: number, options: ReadOpt
         for await (const chunk of source) p.write(chunk);
       });
     } else {
-      for await (const chunk of counted(head.value)) p.write(chunk);
+      helper = path !== undefined ? new EdgesHelper(path, totalBytes) : null;
+      for await (const chunk of counted(head.value)) {
+        if (!helper || helper.located) {
+          p.write(chunk);
+          continue;
+        }
+        // Until the header is read, feed small slices: the worker starts as soon as it can.
+        let off = 0;
+        while (off < chunk.length && !p.snapshotMeta) {
+          const end = Math.min(chunk.length, off + HEADER_SLICE);
+          p.write(chunk.subarray(off, end));
+          off = end;
+        }
+        helper.maybeStart(p);
+        // Asked for explicitly (tests): let the worker find the edges first, so it is the one
+        // that reads them. By default the main thread does not wait; it has the nodes to read.
+        if (options.parallel === true && helper.located) await helper.located;
+        if (off < chunk.length) p.write(chunk.subarray(off));
+      }
+      await helper?.finish(p);
     }
     onProgress?.({ bytesRead, totalBytes });
     return p.end();
@@ -120,5 +220,6 @@ async function parseStream(input: Readable, totalBytes: number, options: ReadOpt
     throw new InputError(`cannot read the input (${err.code ?? ""} ${err.message})`.replace("( ", "("));
   } finally {
     input.destroy();
+    await helper?.stop();
   }
 }

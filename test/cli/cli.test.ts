@@ -3,6 +3,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { gunzipSync } from "node:zlib";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -13,11 +14,11 @@ const BIN = join(ROOT, "bin/backrefs.js");
 const SAMPLE = join(ROOT, "samples/leak.heapsnapshot.gz");
 const tmp = mkdtempSync(join(tmpdir(), "backrefs-cli-"));
 
-function run(args: string[], input?: string | Buffer): { code: number; stdout: string; stderr: string; raw: Buffer } {
+function run(args: string[], input?: string | Buffer, env: Record<string, string> = {}): { code: number; stdout: string; stderr: string; raw: Buffer } {
   const r = spawnSync(process.execPath, [BIN, ...args], {
     cwd: tmp,
     input,
-    env: { ...process.env, NO_COLOR: "1", DEBUG: "" },
+    env: { ...process.env, NO_COLOR: "1", DEBUG: "", ...env },
     maxBuffer: 64 << 20,
   });
   return { code: r.status ?? -1, stdout: r.stdout.toString("utf8"), stderr: r.stderr.toString("utf8"), raw: r.stdout };
@@ -171,6 +172,32 @@ describe("backrefs why", () => {
     expect(j.edges.some((e: { isDominatorEdge?: boolean }) => e.isDominatorEdge)).toBe(true);
     const fast = JSON.parse(run([SAMPLE, "--type", "LeakyRequest", "--format", "json", "-o", "-", "--no-retained"]).stdout);
     expect(fast.nodes[0].retainedSize).toBeUndefined();
+  });
+});
+
+describe("the edges worker (files of 64 MB and more, or BACKREFS_PARALLEL=1)", () => {
+  const plain = join(tmp, "leak.heapsnapshot");
+  writeFileSync(plain, gunzipSync(readFileSync(SAMPLE)));
+
+  it("gives exactly what one thread gives", () => {
+    const one = run(["info", plain, "--json"], undefined, { BACKREFS_PARALLEL: "0" });
+    const two = run(["info", plain, "--json"], undefined, { BACKREFS_PARALLEL: "1" });
+    expect(two.code, two.stderr).toBe(0);
+    expect(two.stdout).toBe(one.stdout);
+    const drawOne = run([plain, "--type", "LeakyRequest", "--format", "json", "-o", "-"], undefined, { BACKREFS_PARALLEL: "0" });
+    const drawTwo = run([plain, "--type", "LeakyRequest", "--format", "json", "-o", "-"], undefined, { BACKREFS_PARALLEL: "1" });
+    expect(drawTwo.stdout).toBe(drawOne.stdout);
+  });
+
+  it("reports a broken edges section the same way, with its byte offset", () => {
+    const text = readFileSync(plain, "latin1");
+    const at = text.indexOf('"edges":[') + 9 + 200;
+    const broken = join(tmp, "broken-edges.heapsnapshot");
+    writeFileSync(broken, Buffer.from(text.slice(0, at) + "x" + text.slice(at + 1), "latin1"));
+    const one = run(["info", broken], undefined, { BACKREFS_PARALLEL: "0" });
+    const two = run(["info", broken], undefined, { BACKREFS_PARALLEL: "1" });
+    expectOneLineError(two, 1, /in "edges" at byte \d+/);
+    expect(two.stderr).toBe(one.stderr);
   });
 });
 
