@@ -30,13 +30,17 @@ export interface DrawCliOptions {
   weak: boolean;
   path: boolean;
   pathOnly: boolean;
-  scale: number;
+  /** PNG zoom; undefined: the default, lowered for huge pictures. */
+  scale?: number;
   quiet: boolean;
   retained: boolean;
   detached: boolean;
   /** A baseline snapshot: draw only targets allocated after it, and mark what is new. */
   newSince?: string;
 }
+
+/** Default PNG size limit: 20 megapixels (about 5,500 × 3,700); rasterising 70 Mpx takes seconds. */
+const DEFAULT_MAX_PIXELS = 20_000_000;
 
 export type OutputFormat = "dot" | "svg" | "png" | "json" | "text";
 
@@ -120,7 +124,8 @@ async function drawGraph(graph: HeapGraph, file: string, spec: DrawSpec, io: Str
       if (spec.format === "dot") data = dot;
       else {
         const svg = await renderSvg(dot);
-        data = spec.format === "svg" ? svg : await renderPng(svg, { scale: spec.scale });
+        // Without --scale: 1.5, or less for a huge picture (rasterising 70 Mpx takes seconds).
+        data = spec.format === "svg" ? svg : await renderPng(svg, spec.scale === undefined ? { maxPixels: DEFAULT_MAX_PIXELS } : { scale: spec.scale });
       }
     }
   } finally {
@@ -155,7 +160,7 @@ export async function drawToFile(
     weak: d.weak,
     path: d.path,
     pathOnly: d.pathOnly,
-    scale: 1.5,
+    scale: undefined,
     quiet: opts.quiet,
     retained: opts.analysis !== undefined,
     detached: false,

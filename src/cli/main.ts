@@ -120,7 +120,7 @@ function buildProgram(io: Streams, result: { code: number }): Command {
     .option("--new-since <baseline>", "only objects allocated after this earlier snapshot of the same process; marks what is new")
     .option("--no-path", "do not force the shortest retaining path from a root into the picture")
     .option("--path-only", "draw only the shortest retaining paths", false)
-    .option("--scale <x>", "PNG zoom factor", positiveNumber("--scale"), 1.5)
+    .option("--scale <x>", "PNG zoom factor (default 1.5, lowered for pictures over 20 megapixels)", positiveNumber("--scale"))
     .option("-q, --quiet", "no progress bar", false)
     .addHelpText(
       "after",

@@ -6,6 +6,7 @@
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { initWasm, Resvg } from "@resvg/resvg-wasm";
+import { crc32, deflateSync } from "node:zlib";
 import { RenderError } from "../errors.js";
 
 export interface RenderPngOptions {
@@ -14,6 +15,8 @@ export interface RenderPngOptions {
    * 1 pt = 1.33 px at scale 1). Default 1.5: small labels stay legible on screens and in docs.
    */
   scale?: number;
+  /** Lower the zoom so the picture has at most this many pixels (for a default, not a user's --scale). */
+  maxPixels?: number;
 }
 
 export const DEFAULT_PNG_SCALE = 1.5;
@@ -55,12 +58,18 @@ function loadEngine(): Promise<Engine> {
  * await writeFile("retainers.png", png);
  */
 export async function renderPng(svg: string, opts: RenderPngOptions = {}): Promise<Uint8Array> {
-  const scale = opts.scale ?? DEFAULT_PNG_SCALE;
+  let scale = opts.scale ?? DEFAULT_PNG_SCALE;
   if (!Number.isFinite(scale) || scale <= 0 || scale > 20) {
     throw new RenderError(`invalid PNG scale: ${scale}`, "use a number between 0 and 20, e.g. --scale 2");
   }
   const { fonts } = await loadEngine();
 
+  if (opts.maxPixels !== undefined) {
+    const size = svgPixelSize(svg);
+    if (size && size.width * size.height * scale * scale > opts.maxPixels) {
+      scale = Math.sqrt(opts.maxPixels / (size.width * size.height));
+    }
+  }
   let resvg: InstanceType<typeof Resvg>;
   try {
     resvg = new Resvg(svg, {
@@ -84,11 +93,48 @@ export async function renderPng(svg: string, opts: RenderPngOptions = {}): Promi
     }
     const image = resvg.render();
     try {
-      return image.asPng();
+      return encodePng(image.pixels, image.width, image.height);
     } finally {
       image.free();
     }
   } finally {
     resvg.free();
   }
+}
+
+/** The SVG's size in CSS pixels (Graphviz writes pt: 1 pt = 4/3 px), or null when not given in pt. */
+function svgPixelSize(svg: string): { width: number; height: number } | null {
+  const m = /<svg[^>]*?\swidth="([\d.]+)pt"[^>]*?\sheight="([\d.]+)pt"/.exec(svg);
+  return m ? { width: (Number(m[1]) * 4) / 3, height: (Number(m[2]) * 4) / 3 } : null;
+}
+
+/**
+ * RGBA pixels → a PNG. Node's own zlib does the compression: several times faster than the
+ * encoder compiled into resvg-wasm, and still nothing to install. Rows are copied whole behind
+ * their filter byte (filter "none"); deterministic for the same pixels.
+ */
+export function encodePng(rgba: Uint8Array, width: number, height: number): Uint8Array {
+  const row = width * 4;
+  const raw = Buffer.alloc((row + 1) * height); // each row starts with filter type 0 (none)
+  for (let y = 0; y < height; y++) raw.set(rgba.subarray(y * row, (y + 1) * row), y * (row + 1) + 1);
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header[8] = 8; // bit depth
+  header[9] = 6; // colour type: RGBA
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    pngChunk("IHDR", header),
+    pngChunk("IDAT", deflateSync(raw, { level: 6 })),
+    pngChunk("IEND", Buffer.alloc(0)),
+  ]);
+}
+
+function pngChunk(type: string, data: Buffer): Buffer {
+  const head = Buffer.alloc(8);
+  head.writeUInt32BE(data.length, 0);
+  head.write(type, 4, "latin1");
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(data, crc32(head.subarray(4))), 0);
+  return Buffer.concat([head, data, crc]);
 }
