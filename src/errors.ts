@@ -29,11 +29,14 @@ export class SnapshotFormatError extends BackrefsError {
   readonly problem: string;
 
   constructor(message: string, offset: number, section?: string, hint?: string) {
-    const where = section ? ` (in "${section}" at byte ${offset})` : ` (at byte ${offset})`;
-    super("E_FORMAT", message + where, hint ?? "is the file a complete V8 .heapsnapshot?");
+    // Messages quote bits of the file (JSON.parse's do): keep them to one printable line.
+    const printable = (t: string): string => t.replace(/[\u0000-\u001f\u007f]+/g, " ");
+    const problem = printable(message);
+    const where = section ? ` (in "${printable(section)}" at byte ${offset})` : ` (at byte ${offset})`;
+    super("E_FORMAT", problem + where, hint ?? "is the file a complete V8 .heapsnapshot?");
     this.offset = offset;
     this.section = section;
-    this.problem = message;
+    this.problem = problem;
   }
 }
 

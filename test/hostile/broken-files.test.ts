@@ -49,6 +49,16 @@ function outcome(data: Uint8Array): "ok" | SnapshotFormatError {
 }
 
 describe("broken files (property-based)", () => {
+  it("a newline flipped into the header: the error is still one line (found by the property below)", () => {
+    const data = Buffer.from(BYTES);
+    data[619] = 10;
+    const e = outcome(data);
+    expect(e).toBeInstanceOf(SnapshotFormatError);
+    // and a section name made of a JSON escape for a newline (also found by the property)
+    const name = outcome(Buffer.from('{"\\napshot":{}}'));
+    expect(name).toBeInstanceOf(SnapshotFormatError);
+  });
+
   it("flipped bytes: loads or fails with a SnapshotFormatError, nothing else", () => {
     fc.assert(
       fc.property(fc.array(fc.tuple(fc.nat(BYTES.length - 1), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }), (flips) => {
