@@ -29,13 +29,15 @@ export function dominatorTree(graph: HeapGraph, essential: Uint8Array): Dominato
   const edgeTo = graph.columns.edgeTo;
 
   // ---- Step 1: DFS numbering (1-based numbers; 0 means "not visited").
-  const dfnum = new Uint32Array(N);
+  // Memory matters here (13M nodes: each array is 53 MB): buffers that are done with are reused
+  // below — dfnum as the bucket heads, the DFS's edge stack as semi, idom as scratch.
+  const dfnum = new Uint32Array(N + 1);
   const vertex = new Uint32Array(N + 1); // dfs number → ordinal
   const parent = new Uint32Array(N + 1); // dfs number → dfs number of the DFS-tree parent
   /** By dfs number: 1 = an unreachable DFS start attached to the root, 2 = dominated by the root outright. */
   const forced = new Uint8Array(N + 1);
-  const stackNode = new Uint32Array(N);
-  const stackEdge = new Uint32Array(N);
+  const stackNode = new Uint32Array(N + 1);
+  const stackEdge = new Uint32Array(N + 1);
   let count = 0;
   const dfsFrom = (start: number, parentNum: number): void => {
     let sp = 0;
@@ -90,13 +92,13 @@ export function dominatorTree(graph: HeapGraph, essential: Uint8Array): Dominato
   }
 
   // ---- Steps 2 and 3: semidominators, implicit immediate dominators (in dfs numbers).
-  const semi = new Uint32Array(N + 1);
+  const semi = stackEdge; // reused: the DFS is over
   const idom = new Uint32Array(N + 1);
   const ancestor = new Uint32Array(N + 1); // 0 = none (forest root)
   const label = new Uint32Array(N + 1);
-  const bucketHead = new Uint32Array(N + 1); // 0 = empty
   const bucketNext = new Uint32Array(N + 1);
   const pathStack = stackNode; // reused: free after the DFS
+  semi[0] = 0;
   for (let i = 1; i <= N; i++) {
     semi[i] = i;
     label[i] = i;
@@ -132,14 +134,17 @@ export function dominatorTree(graph: HeapGraph, essential: Uint8Array): Dominato
   for (let i = 1; i <= N + 1; i++) predFirst[i]! += predFirst[i - 1]!;
   const pred = new Uint32Array(predFirst[N + 1]!);
   {
-    const fill = predFirst.slice(0, N + 1);
+    const fill = idom; // scratch until the main loop
+    fill.set(predFirst.subarray(0, N + 1));
     for (let src = 0; src < N; src++) {
       const v = dfnum[src]!;
       for (let e = firstEdge[src]!; e < firstEdge[src + 1]!; e++) {
         if (essential[e] !== 0) pred[fill[dfnum[edgeTo[e]!]!]!++] = v;
       }
     }
+    idom.fill(0);
   }
+  const bucketHead = dfnum.fill(0); // 0 = empty; dfnum is not needed past this point
   for (let i = N; i >= 2; i--) {
     if (forced[i] === 2) {
       // Dominated by the root: linked under it so that EVAL over it behaves as in DevTools.

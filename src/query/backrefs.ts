@@ -82,8 +82,8 @@ export function retainersOf(graph: HeapGraph, ctx: WalkContext, n: number, weak:
   // no Set (a node can have more retainers than a Set holds).
   let last = -1;
   for (let i = r.first[n]!; i < r.first[n + 1]!; i++) {
-    const from = r.node[i]!;
     const edge = r.edge[i]!;
+    const from = graph.edgeSource(edge);
     if (from === n || from === last) continue;
     if (!weak && graph.edgeType(edge) === weakType) continue;
     last = from;

@@ -48,7 +48,7 @@ describe("HeapGraph", () => {
     expect(out(a)).toEqual([bb, c]);
     expect(g.edgeName(g.firstEdge[a]!)).toBe("b");
     const r = g.retainers();
-    const retainersOf = (n: number): number[] => Array.from(r.node.subarray(r.first[n]!, r.first[n + 1]!));
+    const retainersOf = (n: number): number[] => Array.from(r.edge.subarray(r.first[n]!, r.first[n + 1]!), (e) => g.edgeSource(e));
     expect(retainersOf(c)).toEqual([a, bb]);
     expect(retainersOf(a)).toEqual([b.gcRoots]);
     expect(retainersOf(b.root)).toEqual([]);
