@@ -33,10 +33,10 @@ const BACKREFS_BIN = path.join(ROOT, 'bin', 'backrefs.js');
 const BACKREFS_NODE_FLAGS = [];
 // Appended to every backrefs command (-q: no progress bar on stderr).
 const BACKREFS_COMMON_ARGS = ['-q'];
-// Extra arguments that make `backrefs info --json` do the full analysis
-// (dominators + retained sizes + distances) for the `analysis` task.
-// Set to whatever the CLI ends up calling it.
-const BACKREFS_ANALYSIS_ARGS = ['--retained'];
+// `info` (the load benchmark of the foundation issue): counts and sizes only, no dominators.
+const BACKREFS_INFO_ARGS = ['--no-retained'];
+// `backrefs info` runs the full analysis (dominators + retained sizes + distances) by default.
+const BACKREFS_ANALYSIS_ARGS = [];
 // The class the `retainers` task asks about (gen-snapshot.mjs makes it leak).
 const TARGET_CLASS = 'LeakyRequest';
 // Peers get a big old space so default limits do not penalise them.
@@ -53,7 +53,7 @@ const TASKS = {
     describe: 'load the snapshot (backrefs info --json; DevTools full open; memlab parse)',
     tools: {
       backrefs: (f, ctx) => ({
-        argv: [NODE, ...BACKREFS_NODE_FLAGS, BACKREFS_BIN, 'info', f, '--json', ...BACKREFS_COMMON_ARGS],
+        argv: [NODE, ...BACKREFS_NODE_FLAGS, BACKREFS_BIN, 'info', f, '--json', ...BACKREFS_INFO_ARGS, ...BACKREFS_COMMON_ARGS],
         stdoutTo: 'file', check: () => checkJsonFile(ctx.stdoutFile),
       }),
       'heap-snapshot-toolkit': (f) => ({ argv: [NODE, ...PEER_NODE_FLAGS, path.join(PEERS, 'hst-load.mjs'), f] }),
@@ -67,6 +67,25 @@ const TASKS = {
         const svg = path.join(ctx.outDir, `${ctx.dataset}-${TARGET_CLASS}.svg`);
         return {
           argv: [NODE, ...BACKREFS_NODE_FLAGS, BACKREFS_BIN, f, '--type', TARGET_CLASS, '-o', svg, ...BACKREFS_COMMON_ARGS],
+          stdoutTo: 'ignore',
+          before: () => fs.rmSync(svg, { force: true }),
+          check: () => {
+            if (!fs.existsSync(svg) || fs.statSync(svg).size === 0) throw new Error(`no SVG written at ${svg}`);
+            return { svg: path.relative(HERE, svg), svgBytes: fs.statSync(svg).size };
+          },
+        };
+      },
+      'heap-snapshot-toolkit': (f) => ({ argv: [NODE, ...PEER_NODE_FLAGS, path.join(PEERS, 'hst-retainers.mjs'), f] }),
+      '@memlab/core': (f) => ({ argv: [NODE, ...PEER_NODE_FLAGS, path.join(PEERS, 'memlab-retainers.mjs'), f] }),
+    },
+  },
+  'retainers-fast': {
+    describe: `what retains ${TARGET_CLASS}, without retained sizes (backrefs --no-retained SVG; peers as in retainers)`,
+    tools: {
+      backrefs: (f, ctx) => {
+        const svg = path.join(ctx.outDir, `${ctx.dataset}-${TARGET_CLASS}.svg`);
+        return {
+          argv: [NODE, ...BACKREFS_NODE_FLAGS, BACKREFS_BIN, f, '--type', TARGET_CLASS, '-o', svg, '--no-retained', ...BACKREFS_COMMON_ARGS],
           stdoutTo: 'ignore',
           before: () => fs.rmSync(svg, { force: true }),
           check: () => {
@@ -302,7 +321,7 @@ async function main() {
     node: process.version,
     machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, totalMemMB: Math.round(os.totalmem() / 2 ** 20), platform: `${os.platform()} ${os.release()}` },
     backrefsCommit: gitHead(),
-    config: { BACKREFS_NODE_FLAGS, BACKREFS_COMMON_ARGS, BACKREFS_ANALYSIS_ARGS, PEER_NODE_FLAGS, TARGET_CLASS, timeoutMin: opts.timeoutMin, repeat: opts.repeat },
+    config: { BACKREFS_NODE_FLAGS, BACKREFS_COMMON_ARGS, BACKREFS_INFO_ARGS, BACKREFS_ANALYSIS_ARGS, PEER_NODE_FLAGS, TARGET_CLASS, timeoutMin: opts.timeoutMin, repeat: opts.repeat },
     peerVersions: Object.fromEntries(['heap-snapshot-toolkit', '@memlab/core'].map((p) => {
       try { return [p, JSON.parse(fs.readFileSync(path.join(HERE, 'node_modules', p, 'package.json'), 'utf8')).version]; } catch { return [p, null]; }
     })),
