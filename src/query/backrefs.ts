@@ -173,16 +173,18 @@ export function retainerSubgraph(
       onPath.add(t);
       // A path of a million objects (a long linked list) cannot be drawn: keep both ends and
       // bridge the middle with one placeholder.
-      const gapStart = hops.length > MAX_PATH_HOPS ? PATH_END_HOPS : hops.length;
-      const gapEnd = hops.length > MAX_PATH_HOPS ? hops.length - PATH_END_HOPS : hops.length;
+      const gap = hops.length > MAX_PATH_HOPS;
+      const gapStart = gap ? PATH_END_HOPS : hops.length;
+      const gapEnd = gap ? hops.length - PATH_END_HOPS : hops.length;
       for (let i = hops.length - 1, depth = 1; i >= 0; i--, depth++) {
         if (i >= gapStart && i < gapEnd) continue;
         const h = hops[i]!;
         addNode(h.from, depth);
         onPath.add(h.from);
-        if (i !== gapStart - 1) addEdge(h.edge, h.from, h.to, true);
+        // The hop into the gap leads to an object that is not drawn: the placeholder stands in.
+        if (!(gap && i === gapStart - 1)) addEdge(h.edge, h.from, h.to, true);
       }
-      if (gapEnd > gapStart) {
+      if (gap) {
         const hidden = gapEnd - gapStart;
         placeholders.push({ of: graph.nodeId(hops[gapEnd]!.from), count: hidden, reason: "path", after: graph.nodeId(hops[gapStart - 1]!.from) });
         limits.pathHops += hidden;

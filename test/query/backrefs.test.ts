@@ -54,6 +54,8 @@ describe("retainerSubgraph", () => {
     const sub = walk(b, [target], { depth: 0 });
     expect(sub.nodes.map((n) => n.name)).toEqual(["Target", "Mid", "Holder", "(GC roots)"]);
     expect(sub.nodes.every((n) => n.onPath)).toBe(true);
+    // (GC roots) → Holder → Mid → Target: three edges, all on the path
+    expect(sub.edges.map((e) => String(e.name)).sort()).toEqual(["1", "a", "t"]);
     expect(sub.edges.every((e) => e.onPath)).toBe(true);
     expect(sub.nodes.find((n) => n.name === "(GC roots)")!).toMatchObject({ isRoot: true, className: "(synthetic)" });
     expect(sub.nodes.find((n) => n.className === "Holder")!.depth).toBe(2);
