@@ -60,44 +60,8 @@ const TASKS = {
       '@memlab/core': (f) => ({ argv: [NODE, ...PEER_NODE_FLAGS, path.join(PEERS, 'memlab-load.mjs'), f] }),
     },
   },
-  retainers: {
-    describe: `what retains ${TARGET_CLASS} (backrefs SVG; peers: load + retainers of one instance)`,
-    tools: {
-      backrefs: (f, ctx) => {
-        const svg = path.join(ctx.outDir, `${ctx.dataset}-${TARGET_CLASS}.svg`);
-        return {
-          argv: [NODE, ...BACKREFS_NODE_FLAGS, BACKREFS_BIN, f, '--type', TARGET_CLASS, '-o', svg, ...BACKREFS_COMMON_ARGS],
-          stdoutTo: 'ignore',
-          before: () => fs.rmSync(svg, { force: true }),
-          check: () => {
-            if (!fs.existsSync(svg) || fs.statSync(svg).size === 0) throw new Error(`no SVG written at ${svg}`);
-            return { svg: path.relative(HERE, svg), svgBytes: fs.statSync(svg).size };
-          },
-        };
-      },
-      'heap-snapshot-toolkit': (f) => ({ argv: [NODE, ...PEER_NODE_FLAGS, path.join(PEERS, 'hst-retainers.mjs'), f] }),
-      '@memlab/core': (f) => ({ argv: [NODE, ...PEER_NODE_FLAGS, path.join(PEERS, 'memlab-retainers.mjs'), f] }),
-    },
-  },
-  'retainers-fast': {
-    describe: `what retains ${TARGET_CLASS}, without retained sizes (backrefs --no-retained SVG; peers as in retainers)`,
-    tools: {
-      backrefs: (f, ctx) => {
-        const svg = path.join(ctx.outDir, `${ctx.dataset}-${TARGET_CLASS}.svg`);
-        return {
-          argv: [NODE, ...BACKREFS_NODE_FLAGS, BACKREFS_BIN, f, '--type', TARGET_CLASS, '-o', svg, '--no-retained', ...BACKREFS_COMMON_ARGS],
-          stdoutTo: 'ignore',
-          before: () => fs.rmSync(svg, { force: true }),
-          check: () => {
-            if (!fs.existsSync(svg) || fs.statSync(svg).size === 0) throw new Error(`no SVG written at ${svg}`);
-            return { svg: path.relative(HERE, svg), svgBytes: fs.statSync(svg).size };
-          },
-        };
-      },
-      'heap-snapshot-toolkit': (f) => ({ argv: [NODE, ...PEER_NODE_FLAGS, path.join(PEERS, 'hst-retainers.mjs'), f] }),
-      '@memlab/core': (f) => ({ argv: [NODE, ...PEER_NODE_FLAGS, path.join(PEERS, 'memlab-retainers.mjs'), f] }),
-    },
-  },
+  retainers: retainersTask([], `what retains ${TARGET_CLASS} (backrefs SVG; peers: load + retainers of one instance)`),
+  'retainers-fast': retainersTask(['--no-retained'], `what retains ${TARGET_CLASS}, without retained sizes (backrefs --no-retained SVG; peers as in retainers)`),
   analysis: {
     describe: 'full load + dominators + retained sizes + distances',
     tools: {
@@ -111,6 +75,29 @@ const TASKS = {
     },
   },
 };
+
+/** The picture task: backrefs draws the SVG (with `extra` arguments); peers list the retainers. */
+function retainersTask(extra, describe) {
+  return {
+    describe,
+    tools: {
+      backrefs: (f, ctx) => {
+        const svg = path.join(ctx.outDir, `${ctx.dataset}-${TARGET_CLASS}.svg`);
+        return {
+          argv: [NODE, ...BACKREFS_NODE_FLAGS, BACKREFS_BIN, f, '--type', TARGET_CLASS, '-o', svg, ...extra, ...BACKREFS_COMMON_ARGS],
+          stdoutTo: 'ignore',
+          before: () => fs.rmSync(svg, { force: true }),
+          check: () => {
+            if (!fs.existsSync(svg) || fs.statSync(svg).size === 0) throw new Error(`no SVG written at ${svg}`);
+            return { svg: path.relative(HERE, svg), svgBytes: fs.statSync(svg).size };
+          },
+        };
+      },
+      'heap-snapshot-toolkit': (f) => ({ argv: [NODE, ...PEER_NODE_FLAGS, path.join(PEERS, 'hst-retainers.mjs'), f] }),
+      '@memlab/core': (f) => ({ argv: [NODE, ...PEER_NODE_FLAGS, path.join(PEERS, 'memlab-retainers.mjs'), f] }),
+    },
+  };
+}
 
 function checkJsonFile(file) {
   const text = fs.readFileSync(file, 'utf8');

@@ -5,17 +5,9 @@
 import type { HeapGraph } from "../graph/heap-graph.js";
 import { NO_DISTANCE } from "../graph/analysis.js";
 import { isStop, shortestPath, retainersOf, type WalkContext } from "./backrefs.js";
+import type { HeapObjectInfo } from "./types.js";
 
-export interface PathObject {
-  id: number;
-  className: string;
-  type: string;
-  name: string;
-  /** Self size as DevTools shows it. */
-  selfSize: number;
-  /** Present when retained sizes were computed. */
-  retainedSize?: number;
-}
+export type PathObject = HeapObjectInfo;
 
 export interface PathHop {
   /** The retaining object. */

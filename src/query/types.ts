@@ -3,8 +3,8 @@
  * Every string in here came from the snapshot and is untrusted.
  */
 
-/** One heap object in the picture. */
-export interface SubgraphNode {
+/** A heap object as every answer describes it. */
+export interface HeapObjectInfo {
   /** The V8 heap object id (`@id` in DevTools). */
   id: number;
   /** Class name as Chrome DevTools shows it (`Foo`, `(string)`, `Function`, `(system)`...). */
@@ -13,9 +13,14 @@ export interface SubgraphNode {
   type: string;
   /** Raw node name from the snapshot (constructor name, string value, function name...). */
   name: string;
+  /** Self size as DevTools shows it. */
   selfSize: number;
   /** Retained size (bytes freed if this object became unreachable); absent when not computed. */
   retainedSize?: number;
+}
+
+/** One heap object in the picture. */
+export interface SubgraphNode extends HeapObjectInfo {
   /** DevTools distance from the GC roots; absent when not computed. */
   distance?: number;
   /** Heap id of the immediate dominator; absent when not computed. */
