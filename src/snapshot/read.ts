@@ -134,7 +134,8 @@ class EdgesHelper {
   }
 }
 
-function fileError(path: string, e: NodeJS.ErrnoException): InputError {
+/** The one-line error for a file that cannot be opened (missing, no permission, a directory...). */
+export function fileError(path: string, e: NodeJS.ErrnoException): InputError {
   switch (e.code) {
     case "ENOENT": return new InputError(`${path}: no such file`, "check the path");
     case "EACCES":

@@ -2,10 +2,11 @@
  * The real binary, spawned as a user runs it (needs `tsc` to have built dist/: `npm test` does).
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
+import { fileError } from "../../src/snapshot/read.js";
 import { describe, expect, it } from "vitest";
 import { SnapshotBuilder } from "../helpers/snapshot-builder.js";
 
@@ -81,6 +82,25 @@ describe("backrefs info", () => {
     expect(Object.keys(counts.topClasses[0]).sort()).toEqual(["className", "count", "selfSize"]);
     const fromStdin = run(["info", "-", "--json"], readFileSync(SAMPLE));
     expect(JSON.parse(fromStdin.stdout).nodeCount).toBe(j.nodeCount);
+  });
+
+  it("a file without read permission is one line and exit 1", () => {
+    const dir = mkdtempSync(join(tmpdir(), "backrefs-perm-"));
+    chmodSync(dir, 0o755);
+    const locked = join(dir, "locked.heapsnapshot");
+    writeFileSync(locked, readFileSync(SAMPLE));
+    chmodSync(locked, 0o000);
+    // root reads anything: then run as "nobody" — who must be able to reach the program itself
+    const root = process.getuid?.() === 0;
+    const reachable = (d: string): boolean => (statSync(d).mode & 0o005) === 0o005 && (dirname(d) === d || reachable(dirname(d)));
+    if (!root || reachable(ROOT)) {
+      const asUser = root ? { uid: 65534, gid: 65534 } : {};
+      const r = spawnSync(process.execPath, [BIN, "info", locked], { ...asUser, cwd: dir, env: { ...process.env, NO_COLOR: "1" } });
+      expect(r.status).toBe(1);
+      expect(r.stderr.toString()).toMatch(/^backrefs: .*locked\.heapsnapshot: permission denied — check the file's read permission\n$/);
+    }
+    // (the message itself, whoever runs the tests)
+    expect(fileError(locked, Object.assign(new Error("x"), { code: "EACCES" })).message).toBe(`${locked}: permission denied`);
   });
 
   it("a bad, missing or directory input is one line and exit 1", () => {

@@ -182,6 +182,19 @@ describe("selectNodes and chooseTargets", () => {
     expect(selectNodes(g, { types: ["Foo"], ids: [g.nodeId(fn)] }).ordinals).toEqual([f1, f2, fn]);
   });
 
+  it("--detached selects detached DOM nodes, alone or with a class", () => {
+    const b = new SnapshotBuilder();
+    const div = b.node("native", "<div>", { detachedness: 2 });
+    const span = b.node("native", "<span>", { detachedness: 2 });
+    b.node("native", "<div>", { detachedness: 1 });
+    const g = graphOf(b);
+    expect(selectNodes(g, { detached: true }).ordinals).toEqual([div, span]);
+    expect(selectNodes(g, { detached: true, types: ["Detached <div>"] }).ordinals).toEqual([div]);
+    const none = new SnapshotBuilder();
+    none.node("native", "<p>", { detachedness: 1 });
+    expect(() => selectNodes(graphOf(none), { detached: true })).toThrow("no detached DOM nodes in this snapshot");
+  });
+
   it("suggests the closest class names when nothing matches", () => {
     const b = new SnapshotBuilder();
     for (let i = 0; i < 3; i++) b.node("object", "Foo");
