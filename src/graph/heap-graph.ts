@@ -172,7 +172,7 @@ export class HeapGraph {
     return this.nodeFields.includes(name);
   }
 
-  /** Ordinal of the node with heap id `id`, or -1. A linear scan: use {@link idIndex} for many. */
+  /** Ordinal of the node with heap id `id`, or -1. A linear scan: for many ids, select them in one pass (`selectNodes`). */
   findById(id: number): number {
     return this.nId.indexOf(id);
   }

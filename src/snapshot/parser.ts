@@ -161,15 +161,11 @@ export class SnapshotParser {
   /**
    * Another thread parses the `edges` array whose '[' is at byte `at`: skip it here, and take its
    * columns through {@link setExternalEdges} before {@link end}. If the array is not at `at` (the
-   * guess was wrong), it is parsed here as usual and {@link edgesParsedHere} says so.
+   * guess was wrong), it is parsed here as usual and {@link edgesSkipped} stays false.
    */
   expectExternalEdges(at: number): void {
     if (this.sectionOffsets.has("edges")) return; // too late: already reading it here
     this.externalEdgesAt = at;
-  }
-
-  get edgesParsedHere(): boolean {
-    return this.edges !== null && !this.edgesExternal;
   }
 
   get edgesSkipped(): boolean {

@@ -28,13 +28,6 @@ export class StringTable {
     return this.count;
   }
 
-  /** Total bytes of string data held. */
-  get byteLength(): number {
-    let n = 0;
-    for (let i = 0; i < this.count; i++) n += this.lengths[i]! & ~ESCAPED;
-    return n;
-  }
-
   /** Starts a new string (raw bytes follow through {@link appendBytes}). */
   beginString(): void {
     this.strStart = this.curPos;
