@@ -197,7 +197,7 @@ export class SnapshotParser {
 
   /** The edges parsed in section-only mode. */
   takeEdges(): EdgeColumns {
-    if (!this.edges) this.fail("the edges section did not end", this.base);
+    if (!this.edges) this.fail("the file ends too early (truncated?)", this.base, "the snapshot may still have been being written or copied");
     return this.edges;
   }
 

@@ -209,6 +209,23 @@ describe("the edges worker (files of 64 MB and more, or BACKREFS_PARALLEL=1)", (
     expect(drawTwo.stdout).toBe(drawOne.stdout);
   });
 
+  it("is not fooled by an earlier \"edges\" key, and reports truncation the same way", () => {
+    const text = readFileSync(plain, "latin1");
+    const decoy = join(tmp, "decoy.heapsnapshot");
+    const header = text.indexOf('"nodes":[');
+    writeFileSync(decoy, Buffer.from(text.slice(0, header) + '"decoy":{"edges":[1,2,3]},' + text.slice(header), "latin1"));
+    const one = run(["info", decoy, "--json", "--no-retained"], undefined, { BACKREFS_PARALLEL: "0" });
+    const two = run(["info", decoy, "--json", "--no-retained"], undefined, { BACKREFS_PARALLEL: "1" });
+    expect(two.code, two.stderr).toBe(0);
+    expect(two.stdout).toBe(one.stdout);
+    const cut = join(tmp, "cut-in-edges.heapsnapshot");
+    writeFileSync(cut, Buffer.from(text.slice(0, text.indexOf('"edges":[') + 5000), "latin1"));
+    const a = run(["info", cut], undefined, { BACKREFS_PARALLEL: "0" });
+    const b = run(["info", cut], undefined, { BACKREFS_PARALLEL: "1" });
+    expectOneLineError(b, 1, /ends too early/);
+    expect(b.stderr).toBe(a.stderr);
+  });
+
   it("reports a broken edges section the same way, with its byte offset", () => {
     const text = readFileSync(plain, "latin1");
     const at = text.indexOf('"edges":[') + 9 + 200;
