@@ -99,6 +99,17 @@ function buildProgram(io: Streams, result: { code: number }): Command {
       outputError: (s, write) => write(`backrefs: ${s.replace(/^error: /, "").trimEnd()}\n`),
     })
     .showHelpAfterError("(run 'backrefs --help' for usage)")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  backrefs app.heapsnapshot --type LeakyRequest -o leak.svg    # draw (the default command)
+  backrefs why app.heapsnapshot --id @12345                     # the same as text, with dominators
+  backrefs info app.heapsnapshot                                # what is in it
+  backrefs diff before.heapsnapshot after.heapsnapshot          # what grew
+
+'backrefs <command> --help' shows each command's options.`,
+    )
     .exitOverride();
 
   const draw = program
