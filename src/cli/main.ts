@@ -112,7 +112,7 @@ Examples:
     )
     .exitOverride();
 
-  const draw = program
+  program
     .command("draw", { isDefault: true })
     .description("draw what keeps the chosen objects alive (the default command)")
     .argument("<snapshot>", "a .heapsnapshot file (gzip is fine), or - for standard input")
@@ -144,7 +144,6 @@ Examples:
     .action(async (file: string, opts: DrawCliOptions) => {
       result.code = await runDraw(file, opts, io);
     });
-  void draw;
 
   program
     .command("why")
