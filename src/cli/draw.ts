@@ -140,14 +140,17 @@ async function drawGraph(graph: HeapGraph, file: string, spec: DrawSpec, io: Str
   return sub;
 }
 
-/** The default picture of a class, written to `path` (the CI gate's explanation of a failure). */
+/**
+ * The default picture of a class, written to `path` (the CI gate's explanation of a failure).
+ * The caller's analysis is reused, so drawing several classes walks the heap's numbers once.
+ */
 export async function drawToFile(
   graph: HeapGraph,
   selector: { types: string[] },
   path: string,
-  opts: { newSince?: string; analysis?: HeapAnalysis; io: Streams; quiet: boolean },
+  opts: { baseline?: IdSet; analysis: HeapAnalysis; retained: boolean; io: Streams; quiet: boolean },
 ): Promise<void> {
-  const baseline = opts.newSince ? await loadIds(opts.newSince, opts.io, opts.quiet) : undefined;
+  const { baseline } = opts;
   const d = defaultBackrefsOptions;
   const spec: DrawSpec = {
     type: selector.types,
@@ -162,7 +165,7 @@ export async function drawToFile(
     pathOnly: d.pathOnly,
     scale: undefined,
     quiet: opts.quiet,
-    retained: opts.analysis !== undefined,
+    retained: opts.retained,
     detached: false,
     baseline,
     analysis: opts.analysis,

@@ -176,20 +176,31 @@ export async function runCheck(file: string, opts: CheckOptions, io: Streams): P
   };
   test(opts.maxCount, "count", false, (c) => stats.get(c)?.count ?? 0);
   test(opts.maxRetained, "retained size", true, (c) => stats.get(c)?.retained ?? 0);
+  let baselineIds: IdSet | undefined;
   if (opts.maxGrowth?.length || opts.maxRetainedGrowth?.length) {
     const before = await load(opts.baseline!, common, io, "baseline");
+    baselineIds = IdSet.fromGraph(before.graph);
     const diff = diffSnapshots(before, current);
     const row = (c: string): ClassDiff | undefined => diff.classes.find((r) => r.className === c);
     test(opts.maxGrowth, "growth", false, (c) => row(c)?.delta ?? 0);
     test(opts.maxRetainedGrowth, "retained growth", true, (c) => row(c)?.retainedSizeDelta ?? 0);
   }
   const fmt = (v: Violation, n: number): string => (v.bytes ? formatBytes(n) : formatCount(n));
+  // One baseline id set and one analysis serve every picture.
+  if (violations.length > 0 && opts.baseline && !baselineIds) baselineIds = await loadIds(opts.baseline, io, opts.quiet);
+  const analysis = current.analysis ?? new HeapAnalysis(current.graph);
   const report = [];
   for (const v of violations) {
     let picture: string | null = null;
     if ((stats.get(v.className)?.count ?? 0) > 0) {
       picture = join(opts.pictureDir, `backrefs-${v.className.replace(/[^\w.-]+/g, "_").slice(0, 80)}.svg`);
-      await drawToFile(current.graph, { types: [v.className] }, picture, { newSince: opts.baseline, analysis: current.analysis, io, quiet: opts.quiet });
+      await drawToFile(current.graph, { types: [v.className] }, picture, {
+        baseline: baselineIds,
+        analysis,
+        retained: current.analysis !== undefined,
+        io,
+        quiet: opts.quiet,
+      });
     }
     report.push({ ...v, picture });
     io.stderr.write(
