@@ -213,12 +213,10 @@ async function parseStream(input: Readable, totalBytes: number, options: ReadOpt
       const msg = /unexpected end/i.test(err.message) ? "the gzip stream ends too early (truncated?)" : `bad gzip data (${err.message})`;
       throw new SnapshotFormatError(msg, parser?.position ?? 0, undefined, "the compressed file may be damaged or incomplete");
     }
-    if (err.code === "EISDIR") throw new InputError("the input is a directory, not a snapshot file");
-    if (err.code === "EACCES") throw new InputError("permission denied reading the input");
     if (err instanceof RangeError) {
       throw new InputError(`out of memory while reading (${err.message})`, "the snapshot is larger than this machine can hold");
     }
-    throw new InputError(`cannot read the input (${err.code ?? ""} ${err.message})`.replace("( ", "("));
+    throw fileError(path ?? "the input", err);
   } finally {
     input.destroy();
     await helper?.stop();
