@@ -33,6 +33,9 @@ export interface SnapshotDiff {
   classes: ClassDiff[];
 }
 
+/** How many example ids a leak group lists. */
+const EXAMPLES = 5;
+
 /** Node types that are the engine's own bookkeeping, left out of leak reports unless asked. */
 const INTERNAL_TYPES = new Set(["hidden", "code", "object shape", "synthetic", "number"]);
 
@@ -203,23 +206,36 @@ export function findLeaks(baseline: IdSet, target: IdSet, final: Required<Side>,
   const counts = perClass(final, (n) => leaked[n] === 1);
   const retained = retainedPerClass(final, leaked);
   const sizes = final.analysis.retainedSizes();
-  const examples = new Map<string, number[]>();
+  // The five largest leaked objects of each class, kept while scanning (not every leaked object).
+  const { nodeClass } = g.classes();
+  const larger = (x: number, y: number): number => sizes[y]! - sizes[x]! || g.nodeId(y) - g.nodeId(x);
+  const keepTop = (list: number[], n: number): void => {
+    list.push(n);
+    list.sort(larger);
+    if (list.length > EXAMPLES) list.pop();
+  };
+  const byClassId = new Map<number, number[]>();
   for (let n = 0; n < g.nodeCount; n++) {
     if (leaked[n] !== 1) continue;
-    const name = g.className(n);
-    let list = examples.get(name);
-    if (!list) examples.set(name, (list = []));
-    list.push(n);
+    let list = byClassId.get(nodeClass[n]!);
+    if (!list) byClassId.set(nodeClass[n]!, (list = []));
+    keepTop(list, n);
+  }
+  const examples = new Map<string, number[]>();
+  for (const [classId, list] of byClassId) {
+    const name = g.classNameOf(classId);
+    const merged = examples.get(name) ?? [];
+    for (const n of list) keepTop(merged, n);
+    examples.set(name, merged);
   }
   const groups: LeakGroup[] = [...counts].map(([className, c]) => {
     const ordinals = examples.get(className) ?? [];
-    ordinals.sort((x, y) => sizes[y]! - sizes[x]! || g.nodeId(y) - g.nodeId(x));
     return {
       className,
       count: c.count,
       selfSize: c.self,
       retainedSize: retained.get(className) ?? 0,
-      exampleIds: ordinals.slice(0, 5).map((n) => g.nodeId(n)),
+      exampleIds: ordinals.map((n) => g.nodeId(n)),
     };
   });
   groups.sort((p, q) => q.retainedSize - p.retainedSize || q.count - p.count || (p.className < q.className ? -1 : 1));
