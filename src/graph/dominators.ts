@@ -1,11 +1,21 @@
 /**
- * Immediate dominators by Lengauer & Tarjan, "A fast algorithm for finding dominators in a
- * flowgraph" (TOPLAS 1979), the simple version (path compression, O(E log N)), entirely iterative:
- * the heap is millions of nodes deep and recursion would overflow the stack.
+ * Immediate dominators by the Semi-NCA algorithm (Georgiadis, "Linear-Time Algorithms for
+ * Dominators and Related Problems", 2005; the variant LLVM uses): Lengauer & Tarjan's
+ * semidominators with path compression, then each immediate dominator as the nearest common
+ * ancestor of the DFS parent and the semidominator. Entirely iterative: the heap is millions of
+ * nodes deep and recursion would overflow the stack.
  *
  * The flowgraph is the heap from the root (ordinal 0) over *essential* edges only. Nodes that no
  * essential path reaches (held only weakly, or only by shortcut edges...) are attached to the root
  * the way Chrome DevTools attaches them, so every node gets a dominator and a retained size.
+ *
+ * Built for 10^7+ nodes, where every random memory access counts:
+ * - the four per-node fields the main loop touches together (ancestor, semi, label, idom) share
+ *   one cache line: one `Uint32Array`, stride 4, indexed by DFS number;
+ * - essential in-degrees are counted during the DFS, next to the DFS numbers (same cache line);
+ * - a node with one essential retainer (most of a heap) has it as its DFS parent, which is then
+ *   its semidominator: only nodes with two or more get a predecessor list, laid out in DFS order
+ *   and each sorted, so that the records it leads to are read in address order.
  */
 import type { HeapGraph } from "./heap-graph.js";
 
@@ -15,6 +25,12 @@ export interface DominatorTree {
   /** Node ordinals in DFS preorder: every node comes after its dominator. */
   preorder: Uint32Array;
 }
+
+// Fields of the per-node record (by DFS number, stride 4).
+const ANCESTOR = 0; // the DFS parent, then compressed towards the forest root
+const SEMI = 1; // DFS number of the semidominator
+const LABEL = 2; // DFS number of the node with the smallest semi on the compressed path
+const IDOM = 3; // the DFS parent, then the immediate dominator
 
 /**
  * @param essential one byte per edge: 1 when the edge counts for dominance
@@ -28,22 +44,29 @@ export function dominatorTree(graph: HeapGraph, essential: Uint8Array): Dominato
   const firstEdge = graph.firstEdge;
   const edgeTo = graph.columns.edgeTo;
 
-  // ---- Step 1: DFS numbering (1-based numbers; 0 means "not visited").
-  // Memory matters here (13M nodes: each array is 53 MB): buffers that are done with are reused
-  // below — dfnum as the bucket heads, the DFS's edge stack as semi, idom as scratch.
-  const dfnum = new Uint32Array(N + 1);
-  const vertex = new Uint32Array(N + 1); // dfs number → ordinal
-  const parent = new Uint32Array(N + 1); // dfs number → dfs number of the DFS-tree parent
-  /** By dfs number: 1 = an unreachable DFS start attached to the root, 2 = dominated by the root outright. */
+  // ---- DFS numbering (1-based; 0 = not visited), counting essential in-degrees on the way.
+  /** Per ordinal w: [2w] its DFS number, [2w+1] its essential in-degree, later its list cursor. */
+  const dn = new Uint32Array(2 * N);
+  const vertex = new Uint32Array(N + 1); // DFS number → ordinal
+  const rec = new Uint32Array(4 * (N + 1));
+  /** By DFS number: 1 = an unreachable DFS start attached to the root, 2 = dominated by the root outright. */
   const forced = new Uint8Array(N + 1);
   const stackNode = new Uint32Array(N + 1);
   const stackEdge = new Uint32Array(N + 1);
   let count = 0;
-  const dfsFrom = (start: number, parentNum: number): void => {
+  const visit = (w: number, parentNum: number): void => {
+    const i = ++count;
+    dn[2 * w] = i;
+    vertex[i] = w;
+    rec[4 * i + ANCESTOR] = parentNum;
+    rec[4 * i + SEMI] = i; // until processed: unprocessed predecessors stand for themselves
+    rec[4 * i + LABEL] = i;
+    rec[4 * i + IDOM] = parentNum;
+  };
+  /** Depth-first from `start`; `countEdges`: add the edges it follows to the in-degrees. */
+  const dfsFrom = (start: number, parentNum: number, countEdges: boolean): void => {
     let sp = 0;
-    dfnum[start] = ++count;
-    vertex[count] = start;
-    parent[count] = parentNum;
+    visit(start, parentNum);
     stackNode[sp] = start;
     stackEdge[sp] = firstEdge[start]!;
     sp++;
@@ -57,131 +80,138 @@ export function dominatorTree(graph: HeapGraph, essential: Uint8Array): Dominato
       stackEdge[sp - 1] = e + 1;
       if (essential[e] === 0) continue;
       const w = edgeTo[e]!;
-      if (dfnum[w] !== 0) continue;
-      dfnum[w] = ++count;
-      vertex[count] = w;
-      parent[count] = dfnum[v]!;
+      if (countEdges) dn[2 * w + 1]!++;
+      if (dn[2 * w] !== 0) continue;
+      visit(w, dn[2 * v]!);
       stackNode[sp] = w;
       stackEdge[sp] = firstEdge[w]!;
       sp++;
     }
   };
-  dfsFrom(0, 0);
+  dfsFrom(0, 0, true);
+  rec[4 + IDOM] = 1;
   if (count < N) {
-    // Nodes no essential path reaches, as DevTools attaches them: first each node that has no
-    // essential retainer at all (held only weakly...) starts a DFS of its own under the root; then
-    // what is still left (cycles only reachable from each other) is dominated by the root directly.
-    const hasEssentialRetainer = new Uint8Array(N);
+    // Nodes no essential path from the root reaches, as DevTools attaches them: first each node
+    // that has no essential retainer at all (held only weakly...) starts a DFS of its own under the
+    // root; then what is still left (cycles only reachable from each other) is dominated by the
+    // root directly. The in-degrees so far count the edges from reached nodes; add the rest.
     for (let src = 0; src < N; src++) {
+      if (dn[2 * src] !== 0) continue;
       for (let e = firstEdge[src]!; e < firstEdge[src + 1]!; e++) {
-        if (essential[e] !== 0) hasEssentialRetainer[edgeTo[e]!] = 1;
+        if (essential[e] !== 0) dn[2 * edgeTo[e]! + 1]!++;
       }
     }
     for (let n = 1; n < N; n++) {
-      if (dfnum[n] !== 0 || hasEssentialRetainer[n] === 1) continue;
-      dfsFrom(n, 1);
-      forced[dfnum[n]!] = 1;
+      if (dn[2 * n] !== 0 || dn[2 * n + 1] !== 0) continue;
+      dfsFrom(n, 1, false);
+      forced[dn[2 * n]!] = 1;
     }
     for (let n = 1; n < N; n++) {
-      if (dfnum[n] !== 0) continue;
-      dfnum[n] = ++count;
-      vertex[count] = n;
-      parent[count] = 1;
-      forced[count] = 2;
+      if (dn[2 * n] !== 0) continue;
+      visit(n, 1);
+      const i = count;
+      // semi stays i: larger than every DFS-reached number, so it cannot lower theirs.
+      forced[i] = 2;
     }
   }
 
-  // ---- Steps 2 and 3: semidominators, implicit immediate dominators (in dfs numbers).
-  const semi = stackEdge; // reused: the DFS is over
-  const idom = new Uint32Array(N + 1);
-  const ancestor = new Uint32Array(N + 1); // 0 = none (forest root)
-  const label = new Uint32Array(N + 1);
-  const bucketNext = new Uint32Array(N + 1);
-  const pathStack = stackNode; // reused: free after the DFS
-  semi[0] = 0;
+  // ---- Predecessor lists (as DFS numbers) of nodes with two or more essential retainers, laid
+  // out in DFS order. dn[2w+1] becomes the fill cursor; ~0 marks "no list".
+  const NO_LIST = 0xffffffff;
+  const predStart = stackEdge; // reused: the DFS is over. predStart[i]..predStart[i+1] for DFS number i.
+  let total = 0;
   for (let i = 1; i <= N; i++) {
-    semi[i] = i;
-    label[i] = i;
+    predStart[i - 1] = total;
+    const w = vertex[i]!;
+    const c = dn[2 * w + 1]!;
+    if (c >= 2) {
+      dn[2 * w + 1] = total;
+      total += c;
+    } else {
+      dn[2 * w + 1] = NO_LIST;
+    }
+  }
+  predStart[N] = total;
+  const pred = new Uint32Array(total);
+  // Sources in DFS order, so that each list comes out sorted: the semidominator loop then walks
+  // the records of a node's predecessors in address order (fewer cache and TLB misses).
+  for (let v = 1; v <= N; v++) {
+    const src = vertex[v]!;
+    const end = firstEdge[src + 1]!;
+    for (let e = firstEdge[src]!; e < end; e++) {
+      if (essential[e] === 0) continue;
+      const slot = 2 * edgeTo[e]! + 1;
+      const at = dn[slot]!;
+      if (at === NO_LIST) continue;
+      pred[at] = v;
+      dn[slot] = at + 1;
+    }
   }
 
-  /** EVAL with path compression, iterative. */
-  const evaluate = (v: number): number => {
-    if (ancestor[v] === 0) return v;
-    // Collect the path up to the forest root's child, then compress from the top down.
+  // ---- Semidominators, in reverse DFS order. A node is linked (its ANCESTOR is live) once
+  // processed, i.e. when its number is above the one being processed.
+  const path = stackNode; // reused: free after the DFS
+  const evaluate = (v: number, lastLinked: number): number => {
+    if (rec[4 * v + ANCESTOR]! < lastLinked) return rec[4 * v + LABEL]!;
+    // Collect the path up to the last linked node, then compress it from the top down.
     let sp = 0;
     let u = v;
-    while (ancestor[ancestor[u]!] !== 0) {
-      pathStack[sp++] = u;
-      u = ancestor[u]!;
-    }
+    do {
+      path[sp++] = u;
+      u = rec[4 * u + ANCESTOR]!;
+    } while (rec[4 * u + ANCESTOR]! >= lastLinked);
+    let p = u;
+    let pLabel = rec[4 * p + LABEL]!;
+    let x = v;
     while (sp > 0) {
-      const x = pathStack[--sp]!;
-      const a = ancestor[x]!;
-      if (semi[label[a]!]! < semi[label[x]!]!) label[x] = label[a]!;
-      ancestor[x] = ancestor[a]!;
+      x = path[--sp]!;
+      rec[4 * x + ANCESTOR] = rec[4 * p + ANCESTOR]!;
+      const xLabel = rec[4 * x + LABEL]!;
+      if (rec[4 * pLabel + SEMI]! < rec[4 * xLabel + SEMI]!) rec[4 * x + LABEL] = pLabel;
+      else pLabel = xLabel;
+      p = x;
     }
-    return label[v]!;
+    return rec[4 * x + LABEL]!;
   };
-
-  // Essential predecessors in DFS-number space, as a CSR (a counting sort over the edges): the
-  // main loop then reads each node's predecessors in one run, with no edge or ordinal lookups.
-  const predFirst = new Uint32Array(N + 2);
-  for (let src = 0; src < N; src++) {
-    for (let e = firstEdge[src]!; e < firstEdge[src + 1]!; e++) {
-      if (essential[e] !== 0) predFirst[dfnum[edgeTo[e]!]! + 1]!++;
-    }
-  }
-  for (let i = 1; i <= N + 1; i++) predFirst[i]! += predFirst[i - 1]!;
-  const pred = new Uint32Array(predFirst[N + 1]!);
-  {
-    const fill = idom; // scratch until the main loop
-    fill.set(predFirst.subarray(0, N + 1));
-    for (let src = 0; src < N; src++) {
-      const v = dfnum[src]!;
-      for (let e = firstEdge[src]!; e < firstEdge[src + 1]!; e++) {
-        if (essential[e] !== 0) pred[fill[dfnum[edgeTo[e]!]!]!++] = v;
+  for (let i = N; i >= 2; i--) {
+    if (forced[i] === 2) continue;
+    const start = predStart[i - 1]!;
+    const end = predStart[i]!;
+    // The DFS parent is a predecessor (for a DFS start under the root, the root stands in); with
+    // one predecessor it is the semidominator.
+    let semi = rec[4 * i + ANCESTOR]!;
+    for (let r0 = start; r0 < end; r0 += 16) {
+      const r1 = Math.min(end, r0 + 16);
+      // Touch the batch's records, then their ancestors' and labels', before the real work:
+      // independent loads the CPU overlaps, where EVAL's chains of loads cannot be (measured on
+      // the 1 GB benchmark: this loop 2.2 s → 1.7 s).
+      let sink = 0;
+      for (let r = r0; r < r1; r++) sink |= rec[4 * pred[r]!]!;
+      for (let r = r0; r < r1; r++) {
+        const v = pred[r]!;
+        sink |= rec[4 * rec[4 * v]!]! | rec[4 * rec[4 * v + LABEL]! + SEMI]!;
+      }
+      if (sink === 0xfffffffff) break; // never true: keeps the loads
+      for (let r = r0; r < r1; r++) {
+        const v = pred[r]!;
+        const s = rec[4 * evaluate(v, i + 1) + SEMI]!;
+        if (s < semi) semi = s;
       }
     }
-    idom.fill(0);
-  }
-  const bucketHead = dfnum.fill(0); // 0 = empty; dfnum is not needed past this point
-  for (let i = N; i >= 2; i--) {
-    if (forced[i] === 2) {
-      // Dominated by the root: linked under it so that EVAL over it behaves as in DevTools.
-      // (semi stays i: larger than every DFS-reached number, so it cannot lower theirs.)
-      idom[i] = 1;
-      ancestor[i] = 1;
-      continue;
-    }
-    const end = predFirst[i + 1]!;
-    for (let r = predFirst[i]!; r < end; r++) {
-      const v = pred[r]!;
-      // EVAL's common cases inline: v not linked yet (a higher DFS number, not processed), or
-      // linked straight under a forest root.
-      const av = ancestor[v]!;
-      const u = av === 0 ? v : ancestor[av] === 0 ? label[v]! : evaluate(v);
-      if (semi[u]! < semi[i]!) semi[i] = semi[u]!;
-    }
-    if (forced[i] === 1) semi[i] = 1; // the root is a predecessor of attached nodes
-    bucketNext[i] = bucketHead[semi[i]!]!;
-    bucketHead[semi[i]!] = i;
-    const p = parent[i]!;
-    ancestor[i] = p; // LINK(parent, i)
-    for (let v = bucketHead[p]!; v !== 0; v = bucketNext[v]!) {
-      const u = evaluate(v);
-      idom[v] = semi[u]! < semi[v]! ? u : p;
-    }
-    bucketHead[p] = 0;
+    rec[4 * i + SEMI] = semi;
   }
 
-  // ---- Step 4: explicit immediate dominators, in DFS order.
-  idom[1] = 1;
+  // ---- Immediate dominators: the nearest ancestor of the DFS parent, in the dominator tree built
+  // so far, whose number is at most the semidominator's.
   for (let i = 2; i <= N; i++) {
-    if (idom[i] !== semi[i]) idom[i] = idom[idom[i]!]!;
+    const semi = rec[4 * i + SEMI]!;
+    let d = rec[4 * i + IDOM]!;
+    while (d > semi) d = rec[4 * d + IDOM]!;
+    rec[4 * i + IDOM] = d;
   }
   const preorder = new Uint32Array(N);
   for (let i = 1; i <= N; i++) {
-    idomOut[vertex[i]!] = vertex[idom[i]!]!;
+    idomOut[vertex[i]!] = vertex[rec[4 * i + IDOM]!]!;
     preorder[i - 1] = vertex[i]!;
   }
   return { idom: idomOut, preorder };
