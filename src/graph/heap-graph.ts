@@ -62,8 +62,24 @@ export class HeapGraph {
   private readonly eTo: Uint32Array;
 
   /** The raw columns, for hot loops: node type codes, edge type codes and edge targets. */
-  get columns(): { nodeType: Uint8Array; edgeType: Uint8Array; edgeTo: Uint32Array; edgeName: Uint32Array; nodeId: Uint32Array } {
-    return { nodeType: this.nType, edgeType: this.eType, edgeTo: this.eTo, edgeName: this.eName, nodeId: this.nId };
+  get columns(): {
+    nodeType: Uint8Array;
+    nodeName: Uint32Array;
+    nodeId: Uint32Array;
+    selfSize: Uint32Array | null;
+    edgeType: Uint8Array;
+    edgeTo: Uint32Array;
+    edgeName: Uint32Array;
+  } {
+    return {
+      nodeType: this.nType,
+      nodeName: this.nName,
+      nodeId: this.nId,
+      selfSize: this.nSize,
+      edgeType: this.eType,
+      edgeTo: this.eTo,
+      edgeName: this.eName,
+    };
   }
 
   private retainerIndex: { first: Uint32Array; edge: Uint32Array } | null = null;
@@ -114,22 +130,27 @@ export class HeapGraph {
       shortcut: e("shortcut"),
       weak: e("weak"),
     };
-    this.validateStrings();
+    this.validateStrings(raw.nodes.maxStringRef, raw.edges.maxStringRef);
   }
 
   /**
    * Checks every string index against the strings table (the parser checked types, counts and
-   * `to_node` as it read; strings come last in the file, so this waits until the end).
+   * `to_node` as it read; strings come last in the file, so this waits until the end). The parser
+   * noted the largest index it saw: only when that is out of range are the names scanned, to say
+   * which one.
    */
-  private validateStrings(): void {
+  private validateStrings(maxNodeRef: number, maxEdgeRef: number): void {
     const stringCount = this.strings.length;
     const fail = (what: string): never => {
       throw new SnapshotFormatError(what, 0, undefined, "the snapshot is corrupt");
     };
     const names = this.nName;
-    for (let n = 0; n < this.nodeCount; n++) {
-      if (names[n]! >= stringCount) fail(`node ${n} names string ${names[n]} but there are only ${stringCount} strings`);
+    if (maxNodeRef >= stringCount) {
+      for (let n = 0; n < this.nodeCount; n++) {
+        if (names[n]! >= stringCount) fail(`node ${n} names string ${names[n]} but there are only ${stringCount} strings`);
+      }
     }
+    if (maxEdgeRef < stringCount) return;
     const element = this.edgeTypeCodes.element;
     const hidden = this.edgeTypeCodes.hidden;
     const types = this.eType;

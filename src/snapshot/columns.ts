@@ -34,6 +34,8 @@ export interface NodeColumns {
   detachedness: Uint8Array | null;
   /** `firstEdge[n] .. firstEdge[n + 1]` are node n's edges; length = rows + 1. */
   firstEdge: Uint32Array;
+  /** The largest `name` (a string index), noted while reading: names are checked against it. */
+  maxStringRef: number;
 }
 
 export interface EdgeColumns {
@@ -42,6 +44,11 @@ export interface EdgeColumns {
   name: Uint32Array;
   /** Target node ordinal (converted from the file's offset at load). */
   to: Uint32Array;
+  /**
+   * At least the largest name that is a string index (element and hidden edges' names are
+   * indices), noted while reading: names are checked against the strings with it.
+   */
+  maxStringRef: number;
 }
 
 export function nodeSlots(fields: readonly string[]): NodeSlot[] {
@@ -69,24 +76,37 @@ export function edgeSlots(fields: readonly string[]): EdgeSlot[] {
   });
 }
 
+/**
+ * Columns live in shared memory: a worker thread (the edges reader, the analysis helper) sees
+ * them without a copy. Typed arrays over a SharedArrayBuffer are as fast as plain ones.
+ */
+export function sharedU8(length: number): Uint8Array {
+  return new Uint8Array(new SharedArrayBuffer(length));
+}
+
+export function sharedU32(length: number): Uint32Array {
+  return new Uint32Array(new SharedArrayBuffer(length * 4));
+}
+
 export function allocNodeColumns(rows: number, fields: readonly string[]): NodeColumns {
   return {
-    type: new Uint8Array(rows),
-    name: new Uint32Array(rows),
-    id: new Uint32Array(rows),
-    selfSize: fields.includes("self_size") ? new Uint32Array(rows) : null,
-    detachedness: fields.includes("detachedness") ? new Uint8Array(rows) : null,
-    firstEdge: new Uint32Array(rows + 1),
+    type: sharedU8(rows),
+    name: sharedU32(rows),
+    id: sharedU32(rows),
+    selfSize: fields.includes("self_size") ? sharedU32(rows) : null,
+    detachedness: fields.includes("detachedness") ? sharedU8(rows) : null,
+    firstEdge: sharedU32(rows + 1),
+    maxStringRef: 0,
   };
 }
 
 export function allocEdgeColumns(rows: number): EdgeColumns {
-  return { type: new Uint8Array(rows), name: new Uint32Array(rows), to: new Uint32Array(rows) };
+  return { type: sharedU8(rows), name: sharedU32(rows), to: sharedU32(rows), maxStringRef: 0 };
 }
 
 function resized<T extends Uint8Array | Uint32Array>(a: T, length: number): T {
   if (a.length === length) return a;
-  const next = new (a.constructor as new (n: number) => T)(length);
+  const next = (a instanceof Uint8Array ? sharedU8(length) : sharedU32(length)) as T;
   next.set(a.length <= length ? a : (a.subarray(0, length) as T));
   return next;
 }
@@ -100,9 +120,10 @@ export function resizeNodeColumns(c: NodeColumns, rows: number): NodeColumns {
     selfSize: c.selfSize && resized(c.selfSize, rows),
     detachedness: c.detachedness && resized(c.detachedness, rows),
     firstEdge: resized(c.firstEdge, rows + 1),
+    maxStringRef: c.maxStringRef,
   };
 }
 
 export function resizeEdgeColumns(c: EdgeColumns, rows: number): EdgeColumns {
-  return { type: resized(c.type, rows), name: resized(c.name, rows), to: resized(c.to, rows) };
+  return { type: resized(c.type, rows), name: resized(c.name, rows), to: resized(c.to, rows), maxStringRef: c.maxStringRef };
 }

@@ -64,6 +64,8 @@ const MAX_HEADER_BYTES = 64 << 20;
 /** Deeper nesting than this in a skipped or header section is junk, not a snapshot. */
 const MAX_DEPTH = 512;
 const MAX_U32 = 0xffffffff;
+const EMPTY_U8 = new Uint8Array(0);
+const EMPTY_U32 = new Uint32Array(0);
 
 function isWs(c: number): boolean {
   return c === 32 || c === 10 || c === 13 || c === 9;
@@ -113,6 +115,10 @@ export class SnapshotParser {
   private rowsExpected = 0;
   private row = 0;
   private edgeSum = 0;
+  /** The largest string index the current section's names refer to (see `maxStringRef`). */
+  private maxNameSeen = 0;
+  /** Type of the current edge row, once read (-1 before). */
+  private lastEdgeType = -1;
   private acc = 0;
   private digits = 0;
   /** 0: just after '[', 1: after ',', 2: after a value. */
@@ -352,6 +358,8 @@ export class SnapshotParser {
     this.rowsExpected = rows;
     this.row = 0;
     this.edgeSum = 0;
+    this.maxNameSeen = 0;
+    this.lastEdgeType = -1;
     // Each value takes at least 2 bytes ("0,"): when the file size says the header count is
     // plausible, allocate once; otherwise grow with the data, so a lying header costs nothing.
     const plausible = this.sizeHint > 0 && rows * stride * 2 <= this.sizeHint;
@@ -459,70 +467,109 @@ export class SnapshotParser {
     const typeLimit = isEdges ? meta.edgeTypes.length : meta.nodeTypes.length;
     const nodeStride = meta.nodeFields.length;
     const nodeLimit = meta.nodeCount * nodeStride;
+    const toField = isEdges ? slots.indexOf(EdgeSlot.ToNode) : -1;
+    const nameField = isEdges ? slots.indexOf(EdgeSlot.Name) : -1;
+    const typeField = isEdges ? slots.indexOf(EdgeSlot.Type) : -1;
     let acc = this.acc;
     let digits = this.digits;
     let expect = this.numExpect;
     let field = this.field;
     let row = this.row;
     let edgeSum = this.edgeSum;
+    let capacity = this.capacity;
+    let maxName = this.maxNameSeen;
     // Columns in locals (reloaded after growth): property loads per value cost measurable time.
-    let ec = this.edgeCols;
-    let nc = this.nodeCols;
+    const dummy8 = EMPTY_U8;
+    const dummy32 = EMPTY_U32;
+    let eType = this.edgeCols?.type ?? dummy8;
+    let eName = this.edgeCols?.name ?? dummy32;
+    let eTo = this.edgeCols?.to ?? dummy32;
+    let nType = this.nodeCols?.type ?? dummy8;
+    let nName = this.nodeCols?.name ?? dummy32;
+    let nId = this.nodeCols?.id ?? dummy32;
+    let nSize = this.nodeCols?.selfSize ?? dummy32;
+    let nDetached = this.nodeCols?.detachedness ?? dummy8;
+    let nFirst = this.nodeCols?.firstEdge ?? dummy32;
+    /** Edge types whose name is an index, not a string: their names are not string references. */
+    const elementType = isEdges ? meta.edgeTypes.indexOf("element") : -1;
+    const hiddenType = isEdges ? meta.edgeTypes.indexOf("hidden") : -1;
+    // A row's type is known when its name is read only if the type comes first; otherwise every
+    // name counts (an over-estimate only makes the final check look at each edge).
+    let lastType = typeField >= 0 && typeField < nameField ? this.lastEdgeType : -1;
+    const trackType = typeField >= 0 && typeField < nameField;
     let i = start;
     for (; i < n; i++) {
-      const c = buf[i]!;
+      let c = buf[i]!;
       if (c >= 48 && c <= 57) {
         if (expect === 2 && digits === 0) this.fail("expected ',' between numbers", this.base + i);
+        // The rest of the number's digits in a tight loop; it may continue in the next chunk.
         acc = acc * 10 + (c - 48);
         digits++;
-        continue;
+        while (++i < n) {
+          c = buf[i]!;
+          if (c < 48 || c > 57) break;
+          acc = acc * 10 + (c - 48);
+          digits++;
+        }
+        if (i === n) break;
       }
       if (digits !== 0) {
         if (digits > 10 || acc > MAX_U32) {
           this.fail(`number ${digits > 16 ? "with " + digits + " digits" : acc} is too large`, this.base + i);
         }
-        if (field === 0 && row === this.capacity) {
+        if (field === 0 && row === capacity) {
           if (row >= this.rowsExpected) {
             const what = isEdges ? "edge_count" : "node_count";
             this.fail(`more values than the header announces (${what} × ${stride} = ${this.rowsExpected * stride})`, this.base + i);
           }
           this.grow();
-          ec = this.edgeCols;
-          nc = this.nodeCols;
+          capacity = this.capacity;
+          eType = this.edgeCols?.type ?? dummy8;
+          eName = this.edgeCols?.name ?? dummy32;
+          eTo = this.edgeCols?.to ?? dummy32;
+          nType = this.nodeCols?.type ?? dummy8;
+          nName = this.nodeCols?.name ?? dummy32;
+          nId = this.nodeCols?.id ?? dummy32;
+          nSize = this.nodeCols?.selfSize ?? dummy32;
+          nDetached = this.nodeCols?.detachedness ?? dummy8;
+          nFirst = this.nodeCols?.firstEdge ?? dummy32;
         }
-        const slot = slots[field]!;
         if (isEdges) {
-          const cols = ec!;
-          if (slot === EdgeSlot.ToNode) {
-            if (acc % nodeStride !== 0) {
+          if (field === toField) {
+            const q = Math.floor(acc / nodeStride);
+            if (q * nodeStride !== acc) {
               this.fail(`to_node ${acc} is not a multiple of the node field count ${nodeStride}`, this.base + i);
             }
             if (acc >= nodeLimit) this.fail(`to_node ${acc} points past the last node (${meta.nodeCount} nodes)`, this.base + i);
-            cols.to[row] = acc / nodeStride;
-          } else if (slot === EdgeSlot.Name) {
-            cols.name[row] = acc;
-          } else if (slot === EdgeSlot.Type) {
+            eTo[row] = q;
+          } else if (field === nameField) {
+            eName[row] = acc;
+            if (acc > maxName && lastType !== elementType && lastType !== hiddenType) maxName = acc;
+          } else if (field === typeField) {
             if (acc >= typeLimit) this.fail(`edge type ${acc} is not in meta.edge_types`, this.base + i);
-            cols.type[row] = acc;
+            eType[row] = acc;
+            if (trackType) lastType = acc;
           }
         } else {
-          const cols = nc!;
-          switch (slot) {
+          switch (slots[field]!) {
             case NodeSlot.Type:
               if (acc >= typeLimit) this.fail(`node type ${acc} is not in meta.node_types`, this.base + i);
-              cols.type[row] = acc;
+              nType[row] = acc;
               break;
-            case NodeSlot.Name: cols.name[row] = acc; break;
-            case NodeSlot.Id: cols.id[row] = acc; break;
-            case NodeSlot.SelfSize: cols.selfSize![row] = acc; break;
+            case NodeSlot.Name:
+              nName[row] = acc;
+              if (acc > maxName) maxName = acc;
+              break;
+            case NodeSlot.Id: nId[row] = acc; break;
+            case NodeSlot.SelfSize: nSize[row] = acc; break;
             case NodeSlot.EdgeCount:
               edgeSum += acc;
               if (edgeSum > meta.edgeCount) {
                 this.fail(`the nodes' edge counts add up to more than edge_count ${meta.edgeCount}`, this.base + i);
               }
-              cols.firstEdge[row + 1] = edgeSum;
+              nFirst[row + 1] = edgeSum;
               break;
-            case NodeSlot.Detachedness: cols.detachedness![row] = acc > 255 ? 255 : acc; break;
+            case NodeSlot.Detachedness: nDetached[row] = acc > 255 ? 255 : acc; break;
           }
         }
         if (++field === stride) {
@@ -544,6 +591,8 @@ export class SnapshotParser {
         this.row = row;
         this.field = field;
         this.edgeSum = edgeSum;
+        this.maxNameSeen = maxName;
+        this.lastEdgeType = lastType;
         this.endNumbers(this.base + i);
         return i + 1;
       }
@@ -558,6 +607,8 @@ export class SnapshotParser {
     this.field = field;
     this.row = row;
     this.edgeSum = edgeSum;
+    this.maxNameSeen = maxName;
+    this.lastEdgeType = lastType;
     return i;
   }
 
@@ -576,12 +627,15 @@ export class SnapshotParser {
       const what = isEdges ? "edge_count" : "node_count";
       this.fail(`found ${values} values but the header announces ${what} × ${stride} = ${this.rowsExpected * stride}`, at);
     }
-    if (isEdges) this.edges = resizeEdgeColumns(this.edgeCols!, this.row);
-    else {
+    if (isEdges) {
+      this.edges = resizeEdgeColumns(this.edgeCols!, this.row);
+      this.edges.maxStringRef = this.maxNameSeen;
+    } else {
       if (this.edgeSum !== meta.edgeCount) {
         this.fail(`the nodes' edge counts add up to ${this.edgeSum} but the header says edge_count is ${meta.edgeCount}`, at);
       }
       this.nodes = resizeNodeColumns(this.nodeCols!, this.row);
+      this.nodes.maxStringRef = this.maxNameSeen;
     }
     this.nodeCols = null;
     this.edgeCols = null;

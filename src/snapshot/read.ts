@@ -120,7 +120,7 @@ class EdgesHelper {
     const m = await this.result!;
     await this.stop();
     if (m.type === "done") {
-      parser.setExternalEdges({ type: m.edgeType, name: m.edgeName, to: m.edgeTo });
+      parser.setExternalEdges({ type: m.edgeType, name: m.edgeName, to: m.edgeTo, maxStringRef: m.maxStringRef });
     } else if (m.type === "error") {
       throw new SnapshotFormatError(m.problem, m.offset, "edges", m.hint);
     } else {
