@@ -3,7 +3,7 @@
  */
 import { extname } from "node:path";
 import { QueryError } from "../errors.js";
-import { HeapAnalysis } from "../graph/analysis.js";
+import type { HeapAnalysis } from "../graph/analysis.js";
 import type { HeapGraph } from "../graph/heap-graph.js";
 import { IdSet } from "../graph/id-set.js";
 import { chooseTargets, defaultBackrefsOptions, retainerSubgraph, walkContext, type BackrefsOptions } from "../query/backrefs.js";
@@ -15,7 +15,7 @@ import { formatCount } from "../render/format.js";
 import { formatPathsText } from "../render/paths-text.js";
 import { renderPng } from "../render/png.js";
 import { closeLayoutWorker, renderSvg } from "../render/svg.js";
-import { loadIds, loadSnapshot, progressBar, writeFileAtomic, type Streams } from "./io.js";
+import { analyse, loadIds, loadSnapshot, progressBar, writeFileAtomic, type Streams } from "./io.js";
 
 export interface DrawCliOptions {
   type?: string[];
@@ -91,7 +91,7 @@ async function drawGraph(graph: HeapGraph, file: string, spec: DrawSpec, io: Str
       );
     }
   }
-  const analysis = spec.analysis ?? new HeapAnalysis(graph, { onPhase: (p) => progress.phase(p) });
+  const analysis = spec.analysis ?? (await analyse(graph, progress, spec.retained));
   const ctx = walkContext(graph, { analysis, retained: spec.retained });
   const { drawn, omitted } = chooseTargets(graph, ctx, candidates, spec.maxTargets);
   progress.phase("walking retainers");

@@ -9,7 +9,7 @@ import { diffSnapshots, findLeaks, type ClassDiff } from "../query/growth.js";
 import { classStat, classTable, topIndices, type ClassSort, type ClassStat } from "../query/summary.js";
 import { formatBytes, formatCount, sanitizeText } from "../render/format.js";
 import { classTableText } from "./info.js";
-import { loadIds, loadSnapshot, type Streams } from "./io.js";
+import { analyse, loadIds, loadSnapshot, type Streams } from "./io.js";
 import { table } from "./table.js";
 import { drawToFile } from "./draw.js";
 
@@ -21,8 +21,7 @@ interface Common {
 
 async function load(file: string, opts: Common, io: Streams, label: string): Promise<{ graph: HeapGraph; analysis?: HeapAnalysis }> {
   const { graph, progress } = await loadSnapshot(file, io, opts.quiet);
-  const analysis = opts.retained ? new HeapAnalysis(graph, { onPhase: (p) => progress.phase(`${label}: ${p}`) }) : undefined;
-  if (analysis) analysis.retainedSizes();
+  const analysis = opts.retained ? await analyse(graph, progress, true, `${label}: `) : undefined;
   progress.done();
   return { graph, analysis };
 }

@@ -2,11 +2,10 @@
  * `backrefs info <snapshot>`: what a user runs first on a snapshot.
  */
 import { promises as fsp } from "node:fs";
-import { HeapAnalysis } from "../graph/analysis.js";
 import { summarize, type ClassStat, type SnapshotSummary } from "../query/summary.js";
 import { formatBytes, formatCount, sanitizeText } from "../render/format.js";
 import { table } from "./table.js";
-import { loadSnapshot, type Streams } from "./io.js";
+import { analyse, loadSnapshot, type Streams } from "./io.js";
 
 export interface InfoOptions {
   json?: boolean;
@@ -19,7 +18,7 @@ export interface InfoOptions {
 export async function runInfo(file: string, opts: InfoOptions, io: Streams): Promise<number> {
   const fileSize = file === "-" ? null : (await fsp.stat(file).catch(() => null))?.size ?? null;
   const { graph, progress } = await loadSnapshot(file, io, !!opts.quiet);
-  const analysis = opts.retained === false ? undefined : new HeapAnalysis(graph, { onPhase: (p) => progress.phase(p) });
+  const analysis = opts.retained === false ? undefined : await analyse(graph, progress, true);
   progress.phase("summarising");
   const summary = summarize(graph, { top: opts.top, analysis });
   progress.done();

@@ -7,6 +7,7 @@ import { basename, dirname, join } from "node:path";
 import type { ReadProgress } from "../snapshot/read.js";
 import type { HeapGraph } from "../graph/heap-graph.js";
 import { loadHeapGraph } from "../graph/load.js";
+import { HeapAnalysis } from "../graph/analysis.js";
 import { IdSet } from "../graph/id-set.js";
 
 export interface Streams {
@@ -21,11 +22,13 @@ const PROGRESS_MIN_BYTES = 50 << 20;
  * A progress callback drawing one self-overwriting line on stderr, or nothing when stderr is not
  * a terminal, the input is small or unknown in size, or the user asked for `--quiet`.
  */
-export function progressBar(io: Streams, quiet: boolean): {
+export interface Progress {
   onProgress?: (p: ReadProgress) => void;
   phase: (label: string) => void;
   done: () => void;
-} {
+}
+
+export function progressBar(io: Streams, quiet: boolean): Progress {
   if (quiet || !io.stderr.isTTY) return { phase: () => {}, done: () => {} };
   let drawn = false;
   const mb = (n: number): string => (n / 1e6).toFixed(0);
@@ -52,16 +55,27 @@ export function progressBar(io: Streams, quiet: boolean): {
   };
 }
 
-/**
- * Loads a snapshot with a progress bar. `BACKREFS_PARALLEL=1` forces the edges worker even for
- * small files (`0` turns it off): tests use it to cover both paths.
- */
-export async function loadSnapshot(file: string, io: Streams, quiet: boolean): Promise<{ graph: HeapGraph; progress: ReturnType<typeof progressBar> }> {
-  const progress = progressBar(io, quiet);
+/** `BACKREFS_PARALLEL=1` forces the second thread (edges reader, analysis helper) even for small inputs, `0` turns it off: tests use it to cover both paths. */
+function parallelSetting(): boolean | undefined {
   const env = process.env["BACKREFS_PARALLEL"];
-  const parallel = env === "1" ? true : env === "0" ? false : undefined;
-  const graph = await loadHeapGraph(file, { onProgress: progress.onProgress, parallel });
+  return env === "1" ? true : env === "0" ? false : undefined;
+}
+
+/** Loads a snapshot with a progress bar. */
+export async function loadSnapshot(file: string, io: Streams, quiet: boolean): Promise<{ graph: HeapGraph; progress: Progress }> {
+  const progress = progressBar(io, quiet);
+  const graph = await loadHeapGraph(file, { onProgress: progress.onProgress, parallel: parallelSetting() });
   return { graph, progress };
+}
+
+/**
+ * The analysis of a loaded graph, computed up front (two threads on big graphs): distances and
+ * self sizes, plus dominators and retained sizes unless `retained` is false.
+ */
+export async function analyse(graph: HeapGraph, progress: Progress, retained: boolean, label = ""): Promise<HeapAnalysis> {
+  const analysis = new HeapAnalysis(graph, { onPhase: (p) => progress.phase(label + p) });
+  await analysis.prepare({ retained, parallel: parallelSetting() });
+  return analysis;
 }
 
 /** The object ids of a snapshot (its graph is dropped): what comparing by id needs of a baseline. */

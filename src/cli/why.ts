@@ -2,13 +2,12 @@
  * `backrefs why <snapshot> (--id <id>... | --type <Class>) [--paths K] [--json]`: objgraph's
  * `find_backref_chain` as text, with DevTools' numbers.
  */
-import { HeapAnalysis } from "../graph/analysis.js";
 import { chooseTargets, walkContext } from "../query/backrefs.js";
 import { whyAlive } from "../query/paths.js";
 import { selectNodes } from "../query/select.js";
 import { formatCount } from "../render/format.js";
 import { formatWhyText } from "../render/paths-text.js";
-import { loadSnapshot, type Streams } from "./io.js";
+import { analyse, loadSnapshot, type Streams } from "./io.js";
 
 export interface WhyCliOptions {
   id?: number[];
@@ -25,10 +24,7 @@ export async function runWhy(file: string, opts: WhyCliOptions, io: Streams): Pr
   const { graph, progress } = await loadSnapshot(file, io, opts.quiet);
   progress.phase("finding objects");
   const selection = selectNodes(graph, { types: opts.type, names: opts.name, ids: opts.id });
-  const ctx = walkContext(graph, {
-    analysis: new HeapAnalysis(graph, { onPhase: (p) => progress.phase(p) }),
-    retained: opts.retained,
-  });
+  const ctx = walkContext(graph, { analysis: await analyse(graph, progress, opts.retained), retained: opts.retained });
   // Objects asked for by id are all explained; a class is cut to --max-targets, largest first.
   const { drawn, omitted } = opts.id?.length && !opts.type?.length && !opts.name?.length
     ? { drawn: selection.ordinals, omitted: 0 }

@@ -10,6 +10,8 @@
  */
 import type { HeapGraph } from "./heap-graph.js";
 import { dominatorTree, retainedSizes, type DominatorTree } from "./dominators.js";
+import { AnalysisHelper, allShared } from "./helper.js";
+import { computeShallowSizes, shallowInput } from "./shallow.js";
 
 /** Distance of a node nothing reaches (DevTools' `noDistance`). */
 export const NO_DISTANCE = -5;
@@ -25,6 +27,19 @@ export interface AnalysisOptions {
   /** Called when a phase starts. */
   onPhase?: (phase: Phase) => void;
 }
+
+export interface PrepareOptions {
+  /** Dominators and retained sizes too (default); false: distances and self sizes only. */
+  retained?: boolean;
+  /**
+   * Use a helper thread for phases that can run side by side. Default: for graphs of
+   * {@link PARALLEL_MIN_NODES} nodes and more; true forces it (tests), false turns it off.
+   */
+  parallel?: boolean;
+}
+
+/** Below this many nodes, starting a helper thread costs more than it saves. */
+export const PARALLEL_MIN_NODES = 1_000_000;
 
 /**
  * Lazily computed analysis of one graph. Every getter computes its phase (and what it needs) on
@@ -45,6 +60,39 @@ export class HeapAnalysis {
   private weakMapTable: Float64Array | null = null;
 
   constructor(readonly graph: HeapGraph, private readonly options: AnalysisOptions = {}) {}
+
+  /**
+   * Computes up front what a command will ask for, on two threads where that pays: self sizes
+   * on a helper thread while this one computes distances and dominators. Every getter works
+   * without this (computing on first use, on this thread); this only makes them ready sooner.
+   *
+   * @example
+   * const a = new HeapAnalysis(graph);
+   * await a.prepare();
+   * a.retainedSize(n); // ready
+   */
+  async prepare(options: PrepareOptions = {}): Promise<void> {
+    const retained = options.retained !== false;
+    const g = this.graph;
+    const { nodeType, nodeName, selfSize, edgeType, edgeTo } = g.columns;
+    const wanted = options.parallel ?? g.nodeCount >= PARALLEL_MIN_NODES;
+    const shareable = allShared(nodeType, nodeName, selfSize, g.firstEdge, edgeType, edgeTo);
+    const helper = wanted && shareable && !this.shallow ? AnalysisHelper.start() : null;
+    try {
+      const shallow = helper?.run({ task: "shallow", input: shallowInput(g, this.hasUserRoots) });
+      this.distances();
+      if (retained) this.dominators();
+      const result = shallow ? await shallow : null;
+      if (result && !this.shallow) {
+        this.options.onPhase?.("shallow sizes");
+        this.shallow = result;
+      }
+      this.shallowSizes();
+      if (retained) this.retainedSizes();
+    } finally {
+      await helper?.close();
+    }
+  }
 
   /** Whether the snapshot has user roots (non-synthetic objects held by the root, e.g. `global`). */
   get hasUserRoots(): boolean {
@@ -70,60 +118,7 @@ export class HeapAnalysis {
   shallowSizes(): Float64Array {
     if (this.shallow) return this.shallow;
     this.options.onPhase?.("shallow sizes");
-    const g = this.graph;
-    const N = g.nodeCount;
-    const size = new Float64Array(N);
-    for (let n = 0; n < N; n++) size[n] = g.selfSize(n);
-    if (!this.hasUserRoots) return (this.shallow = size);
-    const UNVISITED = -1;
-    const MULTIPLE = -2;
-    const owner = new Int32Array(N);
-    // A node enters the worklist at most twice: once owned, once when it turns out to have several owners.
-    const work = new Uint32Array(2 * N);
-    let top = 0;
-    const { hidden, array, native } = g.types;
-    const externalStrings = g.strings.indicesOf("system / ExternalStringData");
-    const isExternalName = (nameIdx: number): boolean => externalStrings.includes(nameIdx);
-    const { nodeType, edgeType, edgeTo } = g.columns;
-    const firstEdge = g.firstEdge;
-    for (let n = 0; n < N; n++) {
-      const t = nodeType[n]!;
-      if (t === hidden || t === array || (t === native && isExternalName(g.nodeNameIndex(n)))) {
-        owner[n] = UNVISITED;
-      } else {
-        owner[n] = n;
-        work[top++] = n;
-      }
-    }
-    const weak = g.edgeTypeCodes.weak;
-    while (top > 0) {
-      const id = work[--top]!;
-      const own = owner[id]!;
-      const end = firstEdge[id + 1]!;
-      for (let e = firstEdge[id]!; e < end; e++) {
-        if (edgeType[e] === weak) continue;
-        const t = edgeTo[e]!;
-        const o = owner[t]!;
-        if (o === UNVISITED) {
-          owner[t] = own;
-          work[top++] = t;
-        } else if (o === t || o === own || o === MULTIPLE) {
-          continue;
-        } else {
-          owner[t] = MULTIPLE;
-          work[top++] = t;
-        }
-      }
-    }
-    const synthetic = g.types.synthetic;
-    for (let n = 0; n < N; n++) {
-      const o = owner[n]!;
-      if (o < 0 || o === n) continue;
-      if (o === 0 || nodeType[o] === synthetic) continue;
-      size[o]! += size[n]!;
-      size[n] = 0;
-    }
-    return (this.shallow = size);
+    return (this.shallow = computeShallowSizes(shallowInput(this.graph, this.hasUserRoots)));
   }
 
   /** DevTools' self size of node n. */

@@ -2,7 +2,7 @@
  * A worker thread that parses the `edges` array of a snapshot file while the main thread reads
  * the rest: on a 1 GB file the edges are ~60% of the bytes. It finds the array after the header,
  * says where it starts (the main thread then skips it), parses it with the same parser, and hands
- * the columns back without copying. See readSnapshotRaw.
+ * the columns back without copying (they are in shared memory). See readSnapshotRaw.
  */
 import { createReadStream } from "node:fs";
 import { parentPort, workerData } from "node:worker_threads";
@@ -20,7 +20,7 @@ export interface EdgesWorkerData {
 
 export type EdgesWorkerMessage =
   | { type: "found"; at: number }
-  | { type: "done"; edgeType: Uint8Array; edgeName: Uint32Array; edgeTo: Uint32Array }
+  | { type: "done"; edgeType: Uint8Array; edgeName: Uint32Array; edgeTo: Uint32Array; maxStringRef: number }
   | { type: "error"; problem: string; offset: number; hint: string | undefined }
   | { type: "not-found" };
 
@@ -69,10 +69,8 @@ async function run(data: EdgesWorkerData): Promise<void> {
     return;
   }
   const edges = parser.takeEdges();
-  port.postMessage(
-    { type: "done", edgeType: edges.type, edgeName: edges.name, edgeTo: edges.to } satisfies EdgesWorkerMessage,
-    [edges.type.buffer as ArrayBuffer, edges.name.buffer as ArrayBuffer, edges.to.buffer as ArrayBuffer],
-  );
+  // The columns are in shared memory (see columns.ts): posting them shares them, no copy.
+  port.postMessage({ type: "done", edgeType: edges.type, edgeName: edges.name, edgeTo: edges.to, maxStringRef: edges.maxStringRef } satisfies EdgesWorkerMessage);
 }
 
 run(workerData as EdgesWorkerData).catch((e: unknown) => {

@@ -1,0 +1,28 @@
+/**
+ * The analysis helper's thread (see helper.ts): runs the tasks it is sent, one at a time.
+ */
+import { parentPort } from "node:worker_threads";
+import { computeShallowSizes, type ShallowInput } from "./shallow.js";
+
+export type HelperTask = { task: "shallow"; input: ShallowInput };
+
+export type HelperRequest = HelperTask & { id: number };
+
+export type HelperResponse =
+  | { id: number; ok: true; task: "shallow"; result: Float64Array }
+  | { id: number; ok: false; error: string };
+
+const port = parentPort!;
+port.on("message", (m: HelperRequest) => {
+  try {
+    switch (m.task) {
+      case "shallow": {
+        const result = computeShallowSizes(m.input);
+        port.postMessage({ id: m.id, ok: true, task: "shallow", result } satisfies HelperResponse, [result.buffer as ArrayBuffer]);
+        return;
+      }
+    }
+  } catch (e) {
+    port.postMessage({ id: m.id, ok: false, error: (e as Error).message } satisfies HelperResponse);
+  }
+});

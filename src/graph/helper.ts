@@ -1,0 +1,68 @@
+/**
+ * The analysis helper: a second thread that computes a phase of the analysis while the main
+ * thread computes another (the machines this runs on have at least two cores, and every phase is
+ * bound by memory latency, not bandwidth). It reads the graph's columns where they are, in shared
+ * memory (see snapshot/columns.ts); nothing big is copied.
+ *
+ * A helper that fails (no worker support, a crash, out of memory) answers `null`: the caller then
+ * computes the phase itself. Nothing waits on it synchronously, so a dead helper cannot hang.
+ */
+import { Worker } from "node:worker_threads";
+import type { HelperRequest, HelperResponse, HelperTask } from "./helper-worker.js";
+
+/** The compiled worker (under a TypeScript test runner only the .ts source exists: no helper). */
+const WORKER_URL = new URL("./helper-worker.js", import.meta.url);
+const CAN_USE_WORKER = import.meta.url.endsWith(".js");
+
+type Result<T extends HelperTask["task"]> = Extract<HelperResponse, { ok: true; task: T }>["result"];
+
+export class AnalysisHelper {
+  private nextId = 0;
+  private readonly pending = new Map<number, (r: HelperResponse | null) => void>();
+  private dead = false;
+
+  private constructor(private readonly worker: Worker) {
+    worker.on("message", (m: HelperResponse) => {
+      const resolve = this.pending.get(m.id);
+      this.pending.delete(m.id);
+      resolve?.(m);
+    });
+    const fail = (): void => {
+      this.dead = true;
+      for (const resolve of this.pending.values()) resolve(null);
+      this.pending.clear();
+    };
+    worker.on("error", fail);
+    worker.on("exit", fail);
+  }
+
+  /** A started helper, or null where threads are not available. */
+  static start(): AnalysisHelper | null {
+    if (!CAN_USE_WORKER) return null;
+    try {
+      return new AnalysisHelper(new Worker(WORKER_URL));
+    } catch {
+      return null;
+    }
+  }
+
+  /** Runs one task on the helper thread; null when it failed (compute it here instead). */
+  run<T extends HelperTask["task"]>(task: Extract<HelperTask, { task: T }>): Promise<Result<T> | null> {
+    if (this.dead) return Promise.resolve(null);
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      this.pending.set(id, (r) => resolve(r && r.ok ? (r.result as Result<T>) : null));
+      this.worker.postMessage({ id, ...task } satisfies HelperRequest);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.dead = true;
+    await this.worker.terminate();
+  }
+}
+
+/** Whether every typed array given lives in shared memory (posting it to the helper costs nothing). */
+export function allShared(...arrays: Array<ArrayBufferView | null>): boolean {
+  return arrays.every((a) => a === null || a.buffer instanceof SharedArrayBuffer);
+}
