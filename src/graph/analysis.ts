@@ -9,7 +9,7 @@
  * other set of root edges), we follow DevTools.
  */
 import type { HeapGraph } from "./heap-graph.js";
-import { dominatorTree, retainedSizes, type DominatorTree } from "./dominators.js";
+import { dominatorTree, retainedSizesInOrder, scatter, type DominatorTree } from "./dominators.js";
 import { AnalysisHelper, allShared } from "./helper.js";
 import { computeShallowSizes, shallowInput } from "./shallow.js";
 
@@ -57,6 +57,8 @@ export class HeapAnalysis {
   private essentialMask: Uint8Array | null = null;
   private tree: DominatorTree | null = null;
   private retained: Float64Array | null = null;
+  /** The same retained sizes by position in the dominator tree's preorder. */
+  private retainedInOrder: Float64Array | null = null;
   private weakMapTable: Float64Array | null = null;
 
   constructor(readonly graph: HeapGraph, private readonly options: AnalysisOptions = {}) {}
@@ -373,7 +375,8 @@ export class HeapAnalysis {
     const tree = this.dominators();
     const shallow = this.shallowSizes();
     this.options.onPhase?.("retained sizes");
-    return (this.retained = retainedSizes(tree, (n) => shallow[n]!));
+    this.retainedInOrder = retainedSizesInOrder(tree, (n) => shallow[n]!);
+    return (this.retained = scatter(tree, this.retainedInOrder));
   }
 
   retainedSize(n: number): number {
@@ -388,41 +391,51 @@ export class HeapAnalysis {
   classRetainedSizes(filter?: Uint8Array): Float64Array {
     const g = this.graph;
     const { nodeClass } = g.classes();
-    const retained = this.retainedSizes();
+    this.retainedSizes();
+    const retained = this.retainedInOrder!;
     const shallow = this.shallowSizes();
-    const { idom } = this.dominators();
+    const { preorder, idomIndex } = this.dominators();
     const N = g.nodeCount;
     const out = new Float64Array(g.classIdLimit);
-    // Children lists of the dominator tree (counting sort by dominator).
+    // Everything by position in the DFS preorder, where dominator subtrees lie close together:
+    // the walk below then reads memory almost in sequence. Class ids, or ~0 for objects that
+    // neither count nor block (size 0, or filtered out).
+    const NONE = 0xffffffff;
+    const cls = new Uint32Array(N);
+    for (let k = 0; k < N; k++) {
+      const n = preorder[k]!;
+      cls[k] = shallow[n]! !== 0 && (filter === undefined || filter[n] === 1) ? nodeClass[n]! : NONE;
+    }
+    // Children lists of the dominator tree (counting sort by dominator; each list ascending).
     const first = new Uint32Array(N + 1);
-    for (let n = 1; n < N; n++) first[idom[n]! + 1]!++;
-    for (let n = 0; n < N; n++) first[n + 1]! += first[n]!;
+    for (let k = 1; k < N; k++) first[idomIndex[k]! + 1]!++;
+    for (let k = 0; k < N; k++) first[k + 1]! += first[k]!;
     const fill = first.slice(0, N);
     const children = new Uint32Array(Math.max(0, N - 1));
-    for (let n = 1; n < N; n++) children[fill[idom[n]!]!++] = n;
+    for (let k = 1; k < N; k++) children[fill[idomIndex[k]!]!++] = k;
     const onPath = new Uint8Array(g.classIdLimit);
     // Iterative DFS: a node is "entered" when first popped, and "left" (its class unmarked) when
-    // its marker comes back up; markers are encoded as ~n (negative).
+    // its marker comes back up; markers are encoded as ~k (negative).
     const stack = new Int32Array(2 * N + 1);
     let sp = 0;
     stack[sp++] = 0;
     while (sp > 0) {
-      const v = stack[--sp]!;
-      if (v < 0) {
-        onPath[nodeClass[~v]!] = 0;
+      const k = stack[--sp]!;
+      if (k < 0) {
+        onPath[cls[~k]!] = 0;
         continue;
       }
-      const c = nodeClass[v]!;
-      if (v !== 0 && onPath[c] === 0 && shallow[v]! !== 0 && (filter === undefined || filter[v] === 1)) {
-        out[c]! += retained[v]!;
-        if (first[v + 1]! > first[v]!) {
+      const c = cls[k]!;
+      if (k !== 0 && c !== NONE && onPath[c] === 0) {
+        out[c]! += retained[k]!;
+        if (first[k + 1]! > first[k]!) {
           onPath[c] = 1;
-          stack[sp++] = ~v;
+          stack[sp++] = ~k;
         }
       }
-      for (let i = first[v]!; i < first[v + 1]!; i++) stack[sp++] = children[i]!;
+      // Pushed last first, so that the smallest position comes up next.
+      for (let i = first[k + 1]!; i > first[k]!; ) stack[sp++] = children[--i]!;
     }
     return out;
   }
 }
-
