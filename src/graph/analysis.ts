@@ -9,8 +9,9 @@
  * other set of root edges), we follow DevTools.
  */
 import type { HeapGraph } from "./heap-graph.js";
-import { dominatorTree, retainedSizesInOrder, scatter, type DominatorTree } from "./dominators.js";
+import { dominatorTree, dominatorTreeWithHelper, retainedSizesInOrder, scatter, type DominatorTree } from "./dominators.js";
 import { AnalysisHelper, allShared } from "./helper.js";
+import { sharedU8 } from "../snapshot/columns.js";
 import { computeShallowSizes, shallowInput } from "./shallow.js";
 
 /** Distance of a node nothing reaches (DevTools' `noDistance`). */
@@ -65,7 +66,8 @@ export class HeapAnalysis {
 
   /**
    * Computes up front what a command will ask for, on two threads where that pays: self sizes
-   * on a helper thread while this one computes distances and dominators. Every getter works
+   * on a helper thread while this one computes distances and dominators, and half of the
+   * dominator pass's predecessor lists. Every getter works
    * without this (computing on first use, on this thread); this only makes them ready sooner.
    *
    * @example
@@ -83,6 +85,11 @@ export class HeapAnalysis {
     try {
       const shallow = helper?.run({ task: "shallow", input: shallowInput(g, this.hasUserRoots) });
       this.distances();
+      if (retained && helper && !this.tree) {
+        const essential = this.essentialEdges();
+        this.options.onPhase?.("dominators");
+        this.tree = await dominatorTreeWithHelper(g, essential, helper);
+      }
       if (retained) this.dominators();
       const result = shallow ? await shallow : null;
       if (result && !this.shallow) {
@@ -330,7 +337,7 @@ export class HeapAnalysis {
     if (this.essentialMask) return this.essentialMask;
     this.options.onPhase?.("essential edges");
     const g = this.graph;
-    const mask = new Uint8Array(g.edgeCount);
+    const mask = sharedU8(g.edgeCount); // shared: the helper thread reads it
     const page = this.pageOwned();
     const tables = this.weakMapTables();
     const { weak, shortcut, internal } = g.edgeTypeCodes;

@@ -18,6 +18,8 @@
  *   and each sorted, so that the records it leads to are read in address order.
  */
 import type { HeapGraph } from "./heap-graph.js";
+import { sharedU32 } from "../snapshot/columns.js";
+import { allShared, type AnalysisHelper } from "./helper.js";
 
 export interface DominatorTree {
   /** Immediate dominator ordinal of every node (the root's is itself). */
@@ -43,16 +45,109 @@ const IDOM = 3; // the DFS parent, then the immediate dominator
  * const { idom } = dominatorTree(graph, essentialEdges(graph));
  */
 export function dominatorTree(graph: HeapGraph, essential: Uint8Array): DominatorTree {
+  if (graph.nodeCount === 0) return EMPTY_TREE;
+  const work = numberNodes(graph, essential);
+  const { vertex, firstEdge, edgeTo, dn, pred } = work;
+  fillPredecessors({ vertex, firstEdge, edgeTo, essential, cursor: dn, stride: 2, pred, from: 1, to: work.N, backwards: false });
+  return finishTree(work);
+}
+
+/**
+ * The same tree, with the helper thread filling half of the predecessor lists (sources from the
+ * middle of the DFS order on, written from each list's end backwards) while this thread fills the
+ * other half. Falls back to doing it all here when the helper fails.
+ */
+export async function dominatorTreeWithHelper(graph: HeapGraph, essential: Uint8Array, helper: AnalysisHelper): Promise<DominatorTree> {
+  if (graph.nodeCount === 0) return EMPTY_TREE;
+  const work = numberNodes(graph, essential, true);
+  const { vertex, firstEdge, edgeTo, dn, pred, N } = work;
+  const half = Math.floor(N / 2);
+  const back: FillInput = { vertex, firstEdge, edgeTo, essential, cursor: work.tail!, stride: 1, pred, from: half + 1, to: N, backwards: true };
+  const shared = allShared(vertex, firstEdge, edgeTo, essential, work.tail, pred);
+  const helped = shared ? helper.run({ task: "fill-predecessors", input: back }) : null;
+  fillPredecessors({ vertex, firstEdge, edgeTo, essential, cursor: dn, stride: 2, pred, from: 1, to: half, backwards: false });
+  if (!helped || (await helped) === null) fillPredecessors(back);
+  return finishTree(work);
+}
+
+/** What filling predecessor lists reads and writes (shared memory when a helper does it). */
+export interface FillInput {
+  vertex: Uint32Array;
+  firstEdge: Uint32Array;
+  edgeTo: Uint32Array;
+  essential: Uint8Array;
+  /** Per target ordinal w, at `stride * w + stride - 1`: where its list is written next, or NO_LIST. */
+  cursor: Uint32Array;
+  stride: 1 | 2;
+  pred: Uint32Array;
+  /** DFS numbers of the sources to go through, inclusive. */
+  from: number;
+  to: number;
+  /** Write each list from its end backwards (cursor = one past the next slot). */
+  backwards: boolean;
+}
+
+const EMPTY_TREE: DominatorTree = { idom: new Uint32Array(0), preorder: new Uint32Array(0), idomIndex: new Uint32Array(0) };
+
+/** Marks, in a list cursor, a node with no list (fewer than two essential retainers). */
+const NO_LIST = 0xffffffff;
+
+/**
+ * Appends each source (by DFS number, in DFS order) to the predecessor lists of its essential
+ * edges' targets. Sources in DFS order make each list come out sorted: the semidominator loop
+ * then walks the records of a node's predecessors in address order (fewer cache and TLB misses).
+ */
+export function fillPredecessors(input: FillInput): void {
+  const { vertex, firstEdge, edgeTo, essential, cursor, stride, pred, from, to, backwards } = input;
+  const off = stride - 1;
+  for (let v = from; v <= to; v++) {
+    const src = vertex[v]!;
+    const end = firstEdge[src + 1]!;
+    for (let e = firstEdge[src]!; e < end; e++) {
+      if (essential[e] === 0) continue;
+      const slot = stride * edgeTo[e]! + off;
+      const at = cursor[slot]!;
+      if (at === NO_LIST) continue;
+      if (backwards) {
+        pred[at - 1] = v;
+        cursor[slot] = at - 1;
+      } else {
+        pred[at] = v;
+        cursor[slot] = at + 1;
+      }
+    }
+  }
+}
+
+interface Numbering {
+  N: number;
+  firstEdge: Uint32Array;
+  edgeTo: Uint32Array;
+  /** Per ordinal w: [2w] its DFS number, [2w+1] its list cursor. */
+  dn: Uint32Array;
+  /** DFS number → ordinal. */
+  vertex: Uint32Array;
+  rec: Uint32Array;
+  forced: Uint8Array;
+  /** predStart[i - 1] .. predStart[i]: the list of DFS number i. */
+  predStart: Uint32Array;
+  pred: Uint32Array;
+  /** Back cursors (one past each list's end) for a second filler; null when not asked for. */
+  tail: Uint32Array | null;
+  /** Free scratch of N + 1 entries. */
+  scratch: Uint32Array;
+}
+
+/** DFS numbering, DevTools' attachment of unreachable nodes, and the predecessor lists' layout. */
+function numberNodes(graph: HeapGraph, essential: Uint8Array, withTail = false): Numbering {
   const N = graph.nodeCount;
-  const idomOut = new Uint32Array(N);
-  if (N === 0) return { idom: idomOut, preorder: new Uint32Array(0), idomIndex: new Uint32Array(0) };
   const firstEdge = graph.firstEdge;
   const edgeTo = graph.columns.edgeTo;
 
   // ---- DFS numbering (1-based; 0 = not visited), counting essential in-degrees on the way.
   /** Per ordinal w: [2w] its DFS number, [2w+1] its essential in-degree, later its list cursor. */
   const dn = new Uint32Array(2 * N);
-  const vertex = new Uint32Array(N + 1); // DFS number → ordinal
+  const vertex = sharedU32(N + 1); // DFS number → ordinal
   const rec = new Uint32Array(4 * (N + 1));
   /** By DFS number: 1 = an unreachable DFS start attached to the root, 2 = dominated by the root outright. */
   const forced = new Uint8Array(N + 1);
@@ -121,9 +216,9 @@ export function dominatorTree(graph: HeapGraph, essential: Uint8Array): Dominato
   }
 
   // ---- Predecessor lists (as DFS numbers) of nodes with two or more essential retainers, laid
-  // out in DFS order. dn[2w+1] becomes the fill cursor; ~0 marks "no list".
-  const NO_LIST = 0xffffffff;
+  // out in DFS order. dn[2w+1] becomes the fill cursor (tail[w] the back one); ~0: no list.
   const predStart = stackEdge; // reused: the DFS is over. predStart[i]..predStart[i+1] for DFS number i.
+  const tail = withTail ? sharedU32(N) : null;
   let total = 0;
   for (let i = 1; i <= N; i++) {
     predStart[i - 1] = total;
@@ -132,30 +227,25 @@ export function dominatorTree(graph: HeapGraph, essential: Uint8Array): Dominato
     if (c >= 2) {
       dn[2 * w + 1] = total;
       total += c;
+      if (tail) tail[w] = total;
     } else {
       dn[2 * w + 1] = NO_LIST;
+      if (tail) tail[w] = NO_LIST;
     }
   }
   predStart[N] = total;
-  const pred = new Uint32Array(total);
-  // Sources in DFS order, so that each list comes out sorted: the semidominator loop then walks
-  // the records of a node's predecessors in address order (fewer cache and TLB misses).
-  for (let v = 1; v <= N; v++) {
-    const src = vertex[v]!;
-    const end = firstEdge[src + 1]!;
-    for (let e = firstEdge[src]!; e < end; e++) {
-      if (essential[e] === 0) continue;
-      const slot = 2 * edgeTo[e]! + 1;
-      const at = dn[slot]!;
-      if (at === NO_LIST) continue;
-      pred[at] = v;
-      dn[slot] = at + 1;
-    }
-  }
+  const pred = sharedU32(total);
+  return { N, firstEdge, edgeTo, dn, vertex, rec, forced, predStart, pred, tail, scratch: stackNode };
+}
+
+/** Semidominators, then immediate dominators, from numbered nodes with filled lists. */
+function finishTree(work: Numbering): DominatorTree {
+  const { N, vertex, rec, forced, predStart, pred } = work;
+  const idomOut = new Uint32Array(N);
 
   // ---- Semidominators, in reverse DFS order. A node is linked (its ANCESTOR is live) once
   // processed, i.e. when its number is above the one being processed.
-  const path = stackNode; // reused: free after the DFS
+  const path = work.scratch;
   const evaluate = (v: number, lastLinked: number): number => {
     if (rec[4 * v + ANCESTOR]! < lastLinked) return rec[4 * v + LABEL]!;
     // Collect the path up to the last linked node, then compress it from the top down.

@@ -14,7 +14,11 @@ import type { HelperRequest, HelperResponse, HelperTask } from "./helper-worker.
 const WORKER_URL = new URL("./helper-worker.js", import.meta.url);
 const CAN_USE_WORKER = import.meta.url.endsWith(".js");
 
-type Result<T extends HelperTask["task"]> = Extract<HelperResponse, { ok: true; task: T }>["result"];
+/** What each task answers. */
+interface Results {
+  shallow: Float64Array;
+  "fill-predecessors": true;
+}
 
 export class AnalysisHelper {
   private nextId = 0;
@@ -47,11 +51,11 @@ export class AnalysisHelper {
   }
 
   /** Runs one task on the helper thread; null when it failed (compute it here instead). */
-  run<T extends HelperTask["task"]>(task: Extract<HelperTask, { task: T }>): Promise<Result<T> | null> {
+  run<T extends HelperTask["task"]>(task: Extract<HelperTask, { task: T }>): Promise<Results[T] | null> {
     if (this.dead) return Promise.resolve(null);
     const id = this.nextId++;
     return new Promise((resolve) => {
-      this.pending.set(id, (r) => resolve(r && r.ok ? (r.result as Result<T>) : null));
+      this.pending.set(id, (r) => resolve(r && r.ok ? (r.result as Results[T]) : null));
       this.worker.postMessage({ id, ...task } satisfies HelperRequest);
     });
   }
