@@ -13,6 +13,7 @@ import { dominatorTree, dominatorTreeWithHelper, retainedSizesInOrder, scatter, 
 import { AnalysisHelper, allShared } from "./helper.js";
 import { sharedU8 } from "../snapshot/columns.js";
 import { computeShallowSizes, shallowInput } from "./shallow.js";
+import { markEssential, type EssentialInput } from "./essential.js";
 
 /** Distance of a node nothing reaches (DevTools' `noDistance`). */
 export const NO_DISTANCE = -5;
@@ -67,7 +68,7 @@ export class HeapAnalysis {
   /**
    * Computes up front what a command will ask for, on two threads where that pays: self sizes
    * on a helper thread while this one computes distances and dominators, and half of the
-   * dominator pass's predecessor lists. Every getter works
+   * essential-edge marks and of the dominator pass's predecessor lists. Every getter works
    * without this (computing on first use, on this thread); this only makes them ready sooner.
    *
    * @example
@@ -86,7 +87,7 @@ export class HeapAnalysis {
       const shallow = helper?.run({ task: "shallow", input: shallowInput(g, this.hasUserRoots) });
       this.distances();
       if (retained && helper && !this.tree) {
-        const essential = this.essentialEdges();
+        const essential = await this.essentialEdgesWithHelper(helper);
         this.options.onPhase?.("dominators");
         this.tree = await dominatorTreeWithHelper(g, essential, helper);
       }
@@ -246,7 +247,7 @@ export class HeapAnalysis {
     if (this.weakMapTable) return this.weakMapTable;
     const g = this.graph;
     const S = g.strings.length;
-    const tables = new Float64Array(S).fill(NaN);
+    const tables = new Float64Array(new SharedArrayBuffer(S * 8)).fill(NaN); // shared: see essentialInput
     const seen = new Uint8Array(S);
     const internal = g.edgeTypeCodes.internal;
     const { edgeType, edgeName } = g.columns;
@@ -272,7 +273,7 @@ export class HeapAnalysis {
   private pageOwned(): Uint8Array {
     const g = this.graph;
     const N = g.nodeCount;
-    const flags = new Uint8Array(N);
+    const flags = sharedU8(N); // shared: see essentialInput
     const stack = new Uint32Array(N);
     let sp = 0;
     const shortcut = g.edgeTypeCodes.shortcut;
@@ -336,31 +337,40 @@ export class HeapAnalysis {
   essentialEdges(): Uint8Array {
     if (this.essentialMask) return this.essentialMask;
     this.options.onPhase?.("essential edges");
+    const input = this.essentialInput();
+    markEssential(input, 0, this.graph.nodeCount);
+    return (this.essentialMask = input.mask);
+  }
+
+  /** The same, the helper thread marking the second half of the sources. */
+  private async essentialEdgesWithHelper(helper: AnalysisHelper): Promise<Uint8Array> {
+    if (this.essentialMask) return this.essentialMask;
+    this.options.onPhase?.("essential edges");
+    const input = this.essentialInput();
+    const N = this.graph.nodeCount;
+    const half = Math.floor(N / 2);
+    const shared = allShared(input.firstEdge, input.edgeType, input.edgeTo, input.edgeName, input.nodeId, input.page, input.weakMapTables, input.mask);
+    const helped = shared ? helper.run({ task: "mark-essential", input, from: half, to: N }) : null;
+    markEssential(input, 0, half);
+    if (!helped || (await helped) === null) markEssential(input, half, N);
+    return (this.essentialMask = input.mask);
+  }
+
+  private essentialInput(): EssentialInput {
     const g = this.graph;
-    const mask = sharedU8(g.edgeCount); // shared: the helper thread reads it
-    const page = this.pageOwned();
-    const tables = this.weakMapTables();
     const { weak, shortcut, internal } = g.edgeTypeCodes;
     const { edgeType, edgeTo, edgeName, nodeId } = g.columns;
-    const firstEdge = g.firstEdge;
-    for (let src = 0; src < g.nodeCount; src++) {
-      const srcId = nodeId[src]!;
-      const srcPage = page[src]!;
-      const end = firstEdge[src + 1]!;
-      for (let e = firstEdge[src]!; e < end; e++) {
-        const t = edgeType[e]!;
-        if (t === weak) continue;
-        if (t === internal && tables[edgeName[e]!] === srcId) continue;
-        const to = edgeTo[e]!;
-        if (to === src) continue;
-        if (src !== 0) {
-          if (t === shortcut) continue;
-          if (page[to] === 1 && srcPage === 0) continue;
-        }
-        mask[e] = 1;
-      }
-    }
-    return (this.essentialMask = mask);
+    return {
+      firstEdge: g.firstEdge,
+      edgeType,
+      edgeTo,
+      edgeName,
+      nodeId,
+      page: this.pageOwned(),
+      weakMapTables: this.weakMapTables(),
+      codes: { weak, shortcut, internal },
+      mask: sharedU8(g.edgeCount), // shared: the helper thread reads it
+    };
   }
 
   // ------------------------------------------------------------------ dominators

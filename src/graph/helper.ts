@@ -18,6 +18,7 @@ const CAN_USE_WORKER = import.meta.url.endsWith(".js");
 interface Results {
   shallow: Float64Array;
   "fill-predecessors": true;
+  "mark-essential": true;
 }
 
 export class AnalysisHelper {

@@ -1,0 +1,47 @@
+/**
+ * The essential-edge predicate (DevTools' rules, `../shared/reference/heapsnapshot.md` §5) as a
+ * plain function of columns over a range of source nodes, so that the analysis helper thread can
+ * mark half of the edges while the main thread marks the other half (see helper.ts).
+ */
+
+export interface EssentialInput {
+  firstEdge: Uint32Array;
+  edgeType: Uint8Array;
+  edgeTo: Uint32Array;
+  edgeName: Uint32Array;
+  nodeId: Uint32Array;
+  /** 1 for page-owned nodes. */
+  page: Uint8Array;
+  /** By string index: the table id of a WeakMap entry edge name, NaN for other strings. */
+  weakMapTables: Float64Array;
+  codes: { weak: number; shortcut: number; internal: number };
+  /** Written: one byte per edge, 1 when essential. */
+  mask: Uint8Array;
+}
+
+/**
+ * Marks the essential edges of source nodes `from` to `to` (exclusive): not weak, not a self edge,
+ * not the WeakMap table→value edge, not a shortcut unless from the root, not from a non-page
+ * object into a page object.
+ */
+export function markEssential(input: EssentialInput, from: number, to: number): void {
+  const { firstEdge, edgeType, edgeTo, edgeName, nodeId, page, weakMapTables: tables, mask } = input;
+  const { weak, shortcut, internal } = input.codes;
+  for (let src = from; src < to; src++) {
+    const srcId = nodeId[src]!;
+    const srcPage = page[src]!;
+    const end = firstEdge[src + 1]!;
+    for (let e = firstEdge[src]!; e < end; e++) {
+      const t = edgeType[e]!;
+      if (t === weak) continue;
+      if (t === internal && tables[edgeName[e]!] === srcId) continue;
+      const target = edgeTo[e]!;
+      if (target === src) continue;
+      if (src !== 0) {
+        if (t === shortcut) continue;
+        if (page[target] === 1 && srcPage === 0) continue;
+      }
+      mask[e] = 1;
+    }
+  }
+}
