@@ -18,6 +18,9 @@ if (!file) {
 const hst = await parse(fs.createReadStream(file, { encoding: "utf-8", highWaterMark: 1 << 20 }));
 const graph = await loadHeapGraph(file);
 const a = new HeapAnalysis(graph);
+// The way the CLI computes it: with the helper thread (self sizes, half the essential marks and
+// predecessor lists), so that path is the one checked.
+await a.prepare({ parallel: true });
 const N = graph.nodeCount;
 const nfc = hst.nodeFieldCount;
 const sizeOffset = hst.nodeSelfSizeOffset;

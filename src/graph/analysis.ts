@@ -9,8 +9,8 @@
  * other set of root edges), we follow DevTools.
  */
 import type { HeapGraph } from "./heap-graph.js";
-import { dominatorTree, dominatorTreeWithHelper, retainedSizesInOrder, scatter, type DominatorTree } from "./dominators.js";
-import { AnalysisHelper, allShared } from "./helper.js";
+import { dominatorTree, dominatorTreeWithHelper, retainedSizes, type DominatorTree } from "./dominators.js";
+import { AnalysisHelper, allShared, type Helper } from "./helper.js";
 import { sharedU8 } from "../snapshot/columns.js";
 import { computeShallowSizes, shallowInput } from "./shallow.js";
 import { markEssential, type EssentialInput } from "./essential.js";
@@ -28,6 +28,12 @@ export type Phase = "shallow sizes" | "distances" | "essential edges" | "dominat
 export interface AnalysisOptions {
   /** Called when a phase starts. */
   onPhase?: (phase: Phase) => void;
+  /**
+   * Called by {@link HeapAnalysis.prepare} once the dominator pass has left its temporary arrays
+   * (hundreds of MB on a big heap) behind: a host that can force a garbage collection (the CLI
+   * does) keeps the peak memory of the steps that follow lower.
+   */
+  collectGarbage?: () => void;
 }
 
 export interface PrepareOptions {
@@ -35,7 +41,8 @@ export interface PrepareOptions {
   retained?: boolean;
   /**
    * Use a helper thread for phases that can run side by side. Default: for graphs of
-   * {@link PARALLEL_MIN_NODES} nodes and more; true forces it (tests), false turns it off.
+   * {@link PARALLEL_MIN_NODES} nodes and more; true forces it (tests; where no thread can be
+   * started, the helper's share then runs on this thread), false turns it off.
    */
   parallel?: boolean;
 }
@@ -59,8 +66,6 @@ export class HeapAnalysis {
   private essentialMask: Uint8Array | null = null;
   private tree: DominatorTree | null = null;
   private retained: Float64Array | null = null;
-  /** The same retained sizes by position in the dominator tree's preorder. */
-  private retainedInOrder: Float64Array | null = null;
   private weakMapTable: Float64Array | null = null;
 
   constructor(readonly graph: HeapGraph, private readonly options: AnalysisOptions = {}) {}
@@ -82,7 +87,8 @@ export class HeapAnalysis {
     const { nodeType, nodeName, selfSize, edgeType, edgeTo } = g.columns;
     const wanted = options.parallel ?? g.nodeCount >= PARALLEL_MIN_NODES;
     const shareable = allShared(nodeType, nodeName, selfSize, g.firstEdge, edgeType, edgeTo);
-    const helper = wanted && shareable && !this.shallow ? AnalysisHelper.start() : null;
+    // Forced (tests) where no thread can be started: the same split, run on this thread.
+    const helper = wanted && shareable && !this.shallow ? (AnalysisHelper.start() ?? (options.parallel ? AnalysisHelper.inProcess() : null)) : null;
     try {
       const shallow = helper?.run({ task: "shallow", input: shallowInput(g, this.hasUserRoots) });
       this.distances();
@@ -92,6 +98,7 @@ export class HeapAnalysis {
         this.tree = await dominatorTreeWithHelper(g, essential, helper);
       }
       if (retained) this.dominators();
+      if (retained) this.options.collectGarbage?.();
       const result = shallow ? await shallow : null;
       if (result && !this.shallow) {
         this.options.onPhase?.("shallow sizes");
@@ -343,7 +350,7 @@ export class HeapAnalysis {
   }
 
   /** The same, the helper thread marking the second half of the sources. */
-  private async essentialEdgesWithHelper(helper: AnalysisHelper): Promise<Uint8Array> {
+  private async essentialEdgesWithHelper(helper: Helper): Promise<Uint8Array> {
     if (this.essentialMask) return this.essentialMask;
     this.options.onPhase?.("essential edges");
     const input = this.essentialInput();
@@ -392,8 +399,7 @@ export class HeapAnalysis {
     const tree = this.dominators();
     const shallow = this.shallowSizes();
     this.options.onPhase?.("retained sizes");
-    this.retainedInOrder = retainedSizesInOrder(tree, (n) => shallow[n]!);
-    return (this.retained = scatter(tree, this.retainedInOrder));
+    return (this.retained = retainedSizes(tree, (n) => shallow[n]!));
   }
 
   retainedSize(n: number): number {
@@ -408,8 +414,7 @@ export class HeapAnalysis {
   classRetainedSizes(filter?: Uint8Array): Float64Array {
     const g = this.graph;
     const { nodeClass } = g.classes();
-    this.retainedSizes();
-    const retained = this.retainedInOrder!;
+    const retained = this.retainedSizes();
     const shallow = this.shallowSizes();
     const { preorder, idomIndex } = this.dominators();
     const N = g.nodeCount;
@@ -444,7 +449,7 @@ export class HeapAnalysis {
       }
       const c = cls[k]!;
       if (k !== 0 && c !== NONE && onPath[c] === 0) {
-        out[c]! += retained[k]!;
+        out[c]! += retained[preorder[k]!]!;
         if (first[k + 1]! > first[k]!) {
           onPath[c] = 1;
           stack[sp++] = ~k;

@@ -19,7 +19,7 @@
  */
 import type { HeapGraph } from "./heap-graph.js";
 import { sharedU32 } from "../snapshot/columns.js";
-import { allShared, type AnalysisHelper } from "./helper.js";
+import { allShared, type Helper } from "./helper.js";
 
 export interface DominatorTree {
   /** Immediate dominator ordinal of every node (the root's is itself). */
@@ -37,7 +37,7 @@ export interface DominatorTree {
 const ANCESTOR = 0; // the DFS parent, then compressed towards the forest root
 const SEMI = 1; // DFS number of the semidominator
 const LABEL = 2; // DFS number of the node with the smallest semi on the compressed path
-const IDOM = 3; // the DFS parent, then the immediate dominator
+const PRED = 3; // where the node's predecessor list starts (it ends where the next one's starts)
 
 /**
  * @param essential one byte per edge: 1 when the edge counts for dominance
@@ -48,7 +48,7 @@ export function dominatorTree(graph: HeapGraph, essential: Uint8Array): Dominato
   if (graph.nodeCount === 0) return EMPTY_TREE;
   const work = numberNodes(graph, essential);
   const { vertex, firstEdge, edgeTo, dn, pred } = work;
-  fillPredecessors({ vertex, firstEdge, edgeTo, essential, cursor: dn, stride: 2, pred, from: 1, to: work.N, backwards: false });
+  fillPredecessors({ vertex, firstEdge, edgeTo, essential, cursor: dn, slot: 1, pred, from: 1, to: work.N, backwards: false });
   return finishTree(work);
 }
 
@@ -57,15 +57,15 @@ export function dominatorTree(graph: HeapGraph, essential: Uint8Array): Dominato
  * middle of the DFS order on, written from each list's end backwards) while this thread fills the
  * other half. Falls back to doing it all here when the helper fails.
  */
-export async function dominatorTreeWithHelper(graph: HeapGraph, essential: Uint8Array, helper: AnalysisHelper): Promise<DominatorTree> {
+export async function dominatorTreeWithHelper(graph: HeapGraph, essential: Uint8Array, helper: Helper): Promise<DominatorTree> {
   if (graph.nodeCount === 0) return EMPTY_TREE;
-  const work = numberNodes(graph, essential, true);
+  const work = numberNodes(graph, essential);
   const { vertex, firstEdge, edgeTo, dn, pred, N } = work;
   const half = Math.floor(N / 2);
-  const back: FillInput = { vertex, firstEdge, edgeTo, essential, cursor: work.tail!, stride: 1, pred, from: half + 1, to: N, backwards: true };
-  const shared = allShared(vertex, firstEdge, edgeTo, essential, work.tail, pred);
+  const back: FillInput = { vertex, firstEdge, edgeTo, essential, cursor: dn, slot: 0, pred, from: half + 1, to: N, backwards: true };
+  const shared = allShared(vertex, firstEdge, edgeTo, essential, dn, pred);
   const helped = shared ? helper.run({ task: "fill-predecessors", input: back }) : null;
-  fillPredecessors({ vertex, firstEdge, edgeTo, essential, cursor: dn, stride: 2, pred, from: 1, to: half, backwards: false });
+  fillPredecessors({ vertex, firstEdge, edgeTo, essential, cursor: dn, slot: 1, pred, from: 1, to: half, backwards: false });
   if (!helped || (await helped) === null) fillPredecessors(back);
   return finishTree(work);
 }
@@ -76,9 +76,13 @@ export interface FillInput {
   firstEdge: Uint32Array;
   edgeTo: Uint32Array;
   essential: Uint8Array;
-  /** Per target ordinal w, at `stride * w + stride - 1`: where its list is written next, or NO_LIST. */
+  /**
+   * Per target ordinal w, at `2 * w + slot`: where its list is written next, or NO_LIST. The two
+   * fillers use the two slots of the same array (the lines they share would miss the cache anyway:
+   * the writes land at random).
+   */
   cursor: Uint32Array;
-  stride: 1 | 2;
+  slot: 0 | 1;
   pred: Uint32Array;
   /** DFS numbers of the sources to go through, inclusive. */
   from: number;
@@ -98,14 +102,14 @@ const NO_LIST = 0xffffffff;
  * then walks the records of a node's predecessors in address order (fewer cache and TLB misses).
  */
 export function fillPredecessors(input: FillInput): void {
-  const { vertex, firstEdge, edgeTo, essential, cursor, stride, pred, from, to, backwards } = input;
-  const off = stride - 1;
+  const { vertex, firstEdge, edgeTo, essential, cursor, pred, from, to, backwards } = input;
+  const off = input.slot;
   for (let v = from; v <= to; v++) {
     const src = vertex[v]!;
     const end = firstEdge[src + 1]!;
     for (let e = firstEdge[src]!; e < end; e++) {
       if (essential[e] === 0) continue;
-      const slot = stride * edgeTo[e]! + off;
+      const slot = 2 * edgeTo[e]! + off;
       const at = cursor[slot]!;
       if (at === NO_LIST) continue;
       if (backwards) {
@@ -123,36 +127,41 @@ interface Numbering {
   N: number;
   firstEdge: Uint32Array;
   edgeTo: Uint32Array;
-  /** Per ordinal w: [2w] its DFS number, [2w+1] its list cursor. */
+  /**
+   * Per ordinal w: [2w] its DFS number, then the back list cursor (see dominatorTreeWithHelper),
+   * [2w+1] its list cursor; once the lists are filled, the immediate dominators and then the
+   * outputs (see finishTree). 2N + 2 entries, in shared memory.
+   */
   dn: Uint32Array;
   /** DFS number → ordinal. */
   vertex: Uint32Array;
   rec: Uint32Array;
   forced: Uint8Array;
-  /** predStart[i - 1] .. predStart[i]: the list of DFS number i. */
-  predStart: Uint32Array;
   pred: Uint32Array;
-  /** Back cursors (one past each list's end) for a second filler; null when not asked for. */
-  tail: Uint32Array | null;
-  /** Free scratch of N + 1 entries. */
-  scratch: Uint32Array;
+}
+
+/** A stack that grows as needed (a DFS in a heap can be millions deep, but rarely is). */
+function grown(a: Uint32Array): Uint32Array {
+  const b = new Uint32Array(a.length * 2);
+  b.set(a);
+  return b;
 }
 
 /** DFS numbering, DevTools' attachment of unreachable nodes, and the predecessor lists' layout. */
-function numberNodes(graph: HeapGraph, essential: Uint8Array, withTail = false): Numbering {
+function numberNodes(graph: HeapGraph, essential: Uint8Array): Numbering {
   const N = graph.nodeCount;
   const firstEdge = graph.firstEdge;
   const edgeTo = graph.columns.edgeTo;
 
   // ---- DFS numbering (1-based; 0 = not visited), counting essential in-degrees on the way.
   /** Per ordinal w: [2w] its DFS number, [2w+1] its essential in-degree, later its list cursor. */
-  const dn = new Uint32Array(2 * N);
+  const dn = sharedU32(2 * N + 2);
   const vertex = sharedU32(N + 1); // DFS number → ordinal
-  const rec = new Uint32Array(4 * (N + 1));
+  const rec = new Uint32Array(4 * (N + 2));
   /** By DFS number: 1 = an unreachable DFS start attached to the root, 2 = dominated by the root outright. */
   const forced = new Uint8Array(N + 1);
-  const stackNode = new Uint32Array(N + 1);
-  const stackEdge = new Uint32Array(N + 1);
+  let stackNode: Uint32Array = new Uint32Array(1 << 16);
+  let stackEdge: Uint32Array = new Uint32Array(1 << 16);
   let count = 0;
   const visit = (w: number, parentNum: number): void => {
     const i = ++count;
@@ -161,7 +170,6 @@ function numberNodes(graph: HeapGraph, essential: Uint8Array, withTail = false):
     rec[4 * i + ANCESTOR] = parentNum;
     rec[4 * i + SEMI] = i; // until processed: unprocessed predecessors stand for themselves
     rec[4 * i + LABEL] = i;
-    rec[4 * i + IDOM] = parentNum;
   };
   /** Depth-first from `start`; `countEdges`: add the edges it follows to the in-degrees. */
   const dfsFrom = (start: number, parentNum: number, countEdges: boolean): void => {
@@ -183,13 +191,16 @@ function numberNodes(graph: HeapGraph, essential: Uint8Array, withTail = false):
       if (countEdges) dn[2 * w + 1]!++;
       if (dn[2 * w] !== 0) continue;
       visit(w, dn[2 * v]!);
+      if (sp === stackNode.length) {
+        stackNode = grown(stackNode);
+        stackEdge = grown(stackEdge);
+      }
       stackNode[sp] = w;
       stackEdge[sp] = firstEdge[w]!;
       sp++;
     }
   };
   dfsFrom(0, 0, true);
-  rec[4 + IDOM] = 1;
   if (count < N) {
     // Nodes no essential path from the root reaches, as DevTools attaches them: first each node
     // that has no essential retainer at all (held only weakly...) starts a DFS of its own under the
@@ -216,42 +227,47 @@ function numberNodes(graph: HeapGraph, essential: Uint8Array, withTail = false):
   }
 
   // ---- Predecessor lists (as DFS numbers) of nodes with two or more essential retainers, laid
-  // out in DFS order. dn[2w+1] becomes the fill cursor (tail[w] the back one); ~0: no list.
-  const predStart = stackEdge; // reused: the DFS is over. predStart[i]..predStart[i+1] for DFS number i.
-  const tail = withTail ? sharedU32(N) : null;
+  // out in DFS order. dn[2w+1] becomes the fill cursor, dn[2w] the back one (one past the list's
+  // end; the DFS numbers are not needed any more); ~0: no list.
   let total = 0;
   for (let i = 1; i <= N; i++) {
-    predStart[i - 1] = total;
+    rec[4 * i + PRED] = total;
     const w = vertex[i]!;
     const c = dn[2 * w + 1]!;
     if (c >= 2) {
       dn[2 * w + 1] = total;
       total += c;
-      if (tail) tail[w] = total;
+      dn[2 * w] = total;
     } else {
       dn[2 * w + 1] = NO_LIST;
-      if (tail) tail[w] = NO_LIST;
+      dn[2 * w] = NO_LIST;
     }
   }
-  predStart[N] = total;
+  rec[4 * (N + 1) + PRED] = total;
   const pred = sharedU32(total);
-  return { N, firstEdge, edgeTo, dn, vertex, rec, forced, predStart, pred, tail, scratch: stackNode };
+  return { N, firstEdge, edgeTo, dn, vertex, rec, forced, pred };
 }
 
 /** Semidominators, then immediate dominators, from numbered nodes with filled lists. */
 function finishTree(work: Numbering): DominatorTree {
-  const { N, vertex, rec, forced, predStart, pred } = work;
-  const idomOut = new Uint32Array(N);
+  const { N, vertex, rec, forced, pred } = work;
+  // The DFS numbers and list cursors are done with: their buffer takes the DFS parents, which
+  // become the immediate dominators, and then the outputs. Nothing new is allocated at the pass's
+  // memory peak.
+  const idom = work.dn.subarray(0, N + 1);
+  for (let i = 1; i <= N; i++) idom[i] = rec[4 * i + ANCESTOR]!;
+  idom[1] = 1;
 
   // ---- Semidominators, in reverse DFS order. A node is linked (its ANCESTOR is live) once
   // processed, i.e. when its number is above the one being processed.
-  const path = work.scratch;
+  let path: Uint32Array = new Uint32Array(1 << 16);
   const evaluate = (v: number, lastLinked: number): number => {
     if (rec[4 * v + ANCESTOR]! < lastLinked) return rec[4 * v + LABEL]!;
     // Collect the path up to the last linked node, then compress it from the top down.
     let sp = 0;
     let u = v;
     do {
+      if (sp === path.length) path = grown(path);
       path[sp++] = u;
       u = rec[4 * u + ANCESTOR]!;
     } while (rec[4 * u + ANCESTOR]! >= lastLinked);
@@ -270,8 +286,8 @@ function finishTree(work: Numbering): DominatorTree {
   };
   for (let i = N; i >= 2; i--) {
     if (forced[i] === 2) continue;
-    const start = predStart[i - 1]!;
-    const end = predStart[i]!;
+    const start = rec[4 * i + PRED]!;
+    const end = rec[4 * (i + 1) + PRED]!;
     // The DFS parent is a predecessor (for a DFS start under the root, the root stands in); with
     // one predecessor it is the semidominator.
     let semi = rec[4 * i + ANCESTOR]!;
@@ -300,18 +316,16 @@ function finishTree(work: Numbering): DominatorTree {
   // so far, whose number is at most the semidominator's.
   for (let i = 2; i <= N; i++) {
     const semi = rec[4 * i + SEMI]!;
-    let d = rec[4 * i + IDOM]!;
-    while (d > semi) d = rec[4 * d + IDOM]!;
-    rec[4 * i + IDOM] = d;
+    let d = idom[i]!;
+    while (d > semi) d = idom[d]!;
+    idom[i] = d;
   }
-  const preorder = new Uint32Array(N);
-  const idomIndex = new Uint32Array(N);
-  for (let i = 1; i <= N; i++) {
-    const d = rec[4 * i + IDOM]!;
-    idomOut[vertex[i]!] = vertex[d]!;
-    preorder[i - 1] = vertex[i]!;
-    idomIndex[i - 1] = d - 1;
-  }
+  const preorder = vertex.subarray(1, N + 1);
+  const idomOut = work.dn.subarray(N + 1, 2 * N + 1);
+  for (let i = 1; i <= N; i++) idomOut[vertex[i]!] = vertex[idom[i]!]!;
+  // By preorder position, in place: position k is DFS number k + 1.
+  const idomIndex = work.dn.subarray(0, N);
+  for (let k = 0; k < N; k++) idomIndex[k] = idom[k + 1]! - 1;
   return { idom: idomOut, preorder, idomIndex };
 }
 
@@ -320,24 +334,13 @@ function finishTree(work: Numbering): DominatorTree {
  * In `Float64Array`: they pass 2^32.
  */
 export function retainedSizes(tree: DominatorTree, selfSize: (n: number) => number): Float64Array {
-  return scatter(tree, retainedSizesInOrder(tree, selfSize));
-}
-
-/** Retained sizes by position in the tree's preorder (see {@link DominatorTree.idomIndex}). */
-export function retainedSizesInOrder(tree: DominatorTree, selfSize: (n: number) => number): Float64Array {
-  const { preorder, idomIndex } = tree;
-  const N = preorder.length;
-  const size = new Float64Array(N);
-  for (let k = 0; k < N; k++) size[k] = selfSize(preorder[k]!);
-  // Backwards: every node is finished before its dominator (which comes earlier).
-  for (let k = N - 1; k > 0; k--) size[idomIndex[k]!]! += size[k]!;
+  const { idom, preorder } = tree;
+  const size = new Float64Array(idom.length);
+  for (let n = 0; n < idom.length; n++) size[n] = selfSize(n);
+  // Reverse preorder: every node is finished before its dominator (which comes earlier).
+  for (let i = preorder.length - 1; i > 0; i--) {
+    const n = preorder[i]!;
+    size[idom[n]!]! += size[n]!;
+  }
   return size;
-}
-
-/** From values by preorder position to values by node ordinal. */
-export function scatter(tree: DominatorTree, inOrder: Float64Array): Float64Array {
-  const { preorder } = tree;
-  const out = new Float64Array(inOrder.length);
-  for (let k = 0; k < preorder.length; k++) out[preorder[k]!] = inOrder[k]!;
-  return out;
 }

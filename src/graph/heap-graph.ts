@@ -249,10 +249,13 @@ export class HeapGraph {
     const to = this.eTo;
     for (let i = 0; i < E; i++) first[to[i]! + 1]!++;
     for (let n = 0; n < N; n++) first[n + 1]! += first[n]!;
-    const fill = first.slice(0, N);
     const edge = new Uint32Array(E);
     // Edges are numbered in source order, so filling in edge order keeps sources increasing.
-    for (let e = 0; e < E; e++) edge[fill[to[e]!]!++] = e;
+    // first[t] serves as t's cursor and ends at t's end, which is t + 1's start: shifting it by
+    // one place restores the starts (no second node-sized array).
+    for (let e = 0; e < E; e++) edge[first[to[e]!]!++] = e;
+    for (let n = N; n > 0; n--) first[n] = first[n - 1]!;
+    first[0] = 0;
     this.retainerIndex = { first, edge };
     return this.retainerIndex;
   }

@@ -8,7 +8,7 @@
  * computes the phase itself. Nothing waits on it synchronously, so a dead helper cannot hang.
  */
 import { Worker } from "node:worker_threads";
-import type { HelperRequest, HelperResponse, HelperTask } from "./helper-worker.js";
+import { runTask, type HelperRequest, type HelperResponse, type HelperTask } from "./helper-tasks.js";
 
 /** The compiled worker (under a TypeScript test runner only the .ts source exists: no helper). */
 const WORKER_URL = new URL("./helper-worker.js", import.meta.url);
@@ -21,7 +21,14 @@ interface Results {
   "mark-essential": true;
 }
 
-export class AnalysisHelper {
+/** What the analysis asks of a helper. */
+export interface Helper {
+  /** Runs one task; null when it failed (compute it here instead). */
+  run<T extends HelperTask["task"]>(task: Extract<HelperTask, { task: T }>): Promise<Results[T] | null>;
+  close(): Promise<void>;
+}
+
+export class AnalysisHelper implements Helper {
   private nextId = 0;
   private readonly pending = new Map<number, (r: HelperResponse | null) => void>();
   private dead = false;
@@ -41,7 +48,7 @@ export class AnalysisHelper {
     worker.on("exit", fail);
   }
 
-  /** A started helper, or null where threads are not available. */
+  /** A started helper thread, or null where threads are not available. */
   static start(): AnalysisHelper | null {
     if (!CAN_USE_WORKER) return null;
     try {
@@ -51,7 +58,22 @@ export class AnalysisHelper {
     }
   }
 
-  /** Runs one task on the helper thread; null when it failed (compute it here instead). */
+  /**
+   * A helper that runs its tasks on this thread, one after the other: the same split of the work,
+   * without the second core. For tests (a TypeScript test runner cannot start the compiled
+   * worker), so that the split itself is checked.
+   */
+  static inProcess(): Helper {
+    let id = 0;
+    return {
+      run: async <T extends HelperTask["task"]>(task: Extract<HelperTask, { task: T }>): Promise<Results[T] | null> => {
+        const { response } = runTask({ id: id++, ...task } as HelperRequest);
+        return response.ok ? (response.result as Results[T]) : null;
+      },
+      close: async () => {},
+    };
+  }
+
   run<T extends HelperTask["task"]>(task: Extract<HelperTask, { task: T }>): Promise<Results[T] | null> {
     if (this.dead) return Promise.resolve(null);
     const id = this.nextId++;

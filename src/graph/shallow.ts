@@ -40,56 +40,70 @@ export function shallowInput(g: HeapGraph, reassign: boolean): ShallowInput {
   };
 }
 
-/** One size per node: DevTools' self sizes. */
+/**
+ * One size per node: DevTools' self sizes. The result array first holds each node's owner (so no
+ * second node-sized array is needed), then the sizes.
+ */
 export function computeShallowSizes(input: ShallowInput): Float64Array {
   const { nodeType, nodeName, selfSize, firstEdge, edgeType, edgeTo } = input;
   const N = nodeType.length;
   const size = new Float64Array(N);
-  if (selfSize) for (let n = 0; n < N; n++) size[n] = selfSize[n]!;
-  if (!input.reassign) return size;
-  const UNVISITED = -1;
-  const MULTIPLE = -2;
-  const owner = new Int32Array(N);
-  // A node enters the worklist at most twice: once owned, once when it turns out to have several owners.
-  const work = new Uint32Array(2 * N);
-  let top = 0;
+  const self = (n: number): number => (selfSize ? selfSize[n]! : 0);
+  if (!input.reassign) {
+    for (let n = 0; n < N; n++) size[n] = self(n);
+    return size;
+  }
   const { hidden, array, native, synthetic } = input.types;
   const external = input.externalNames;
-  for (let n = 0; n < N; n++) {
+  const ownable = (n: number): boolean => {
     const t = nodeType[n]!;
-    if (t === hidden || t === array || (t === native && external.includes(nodeName[n]!))) {
-      owner[n] = UNVISITED;
-    } else {
-      owner[n] = n;
-      work[top++] = n;
-    }
-  }
+    return t === hidden || t === array || (t === native && external.includes(nodeName[n]!));
+  };
+  // Owners: every node that is not ownable owns itself; ownable ones start unvisited.
+  const UNVISITED = -1;
+  const MULTIPLE = -2;
+  const owner = size;
+  for (let n = 0; n < N; n++) owner[n] = ownable(n) ? UNVISITED : n;
+  // From each owner in turn, a worklist through the nodes it reaches over owned ones. A node enters
+  // it at most twice: once owned, once when it turns out to have several owners. The result does
+  // not depend on the order: an owned node ends up with the one owner that reaches it, or MULTIPLE.
+  let work = new Uint32Array(1024);
   const weak = input.weakEdge;
-  while (top > 0) {
-    const id = work[--top]!;
-    const own = owner[id]!;
-    const end = firstEdge[id + 1]!;
-    for (let e = firstEdge[id]!; e < end; e++) {
-      if (edgeType[e] === weak) continue;
-      const t = edgeTo[e]!;
-      const o = owner[t]!;
-      if (o === UNVISITED) {
-        owner[t] = own;
-        work[top++] = t;
-      } else if (o === t || o === own || o === MULTIPLE) {
-        continue;
-      } else {
-        owner[t] = MULTIPLE;
+  for (let root = 0; root < N; root++) {
+    if (owner[root] !== root) continue;
+    let top = 0;
+    work[top++] = root;
+    while (top > 0) {
+      const id = work[--top]!;
+      const own = owner[id]!;
+      const end = firstEdge[id + 1]!;
+      for (let e = firstEdge[id]!; e < end; e++) {
+        if (edgeType[e] === weak) continue;
+        const t = edgeTo[e]!;
+        const o = owner[t]!;
+        if (o === t || o === own || o === MULTIPLE) continue;
+        owner[t] = o === UNVISITED ? own : MULTIPLE;
+        if (top === work.length) {
+          const grown = new Uint32Array(work.length * 2);
+          grown.set(work);
+          work = grown;
+        }
         work[top++] = t;
       }
     }
   }
+  // Owners' entries become their own sizes first; then each owned node with one owner (not the
+  // root, not synthetic) hands its size over and shows 0.
+  for (let n = 0; n < N; n++) if (owner[n] === n) size[n] = self(n);
   for (let n = 0; n < N; n++) {
+    if (!ownable(n)) continue;
     const o = owner[n]!;
-    if (o < 0 || o === n) continue;
-    if (o === 0 || nodeType[o] === synthetic) continue;
-    size[o]! += size[n]!;
-    size[n] = 0;
+    if (o > 0 && nodeType[o] !== synthetic) {
+      size[o]! += self(n);
+      size[n] = 0;
+    } else {
+      size[n] = self(n);
+    }
   }
   return size;
 }

@@ -1,6 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { dominatorTree, retainedSizes } from "../../src/graph/dominators.js";
+import { dominatorTree, dominatorTreeWithHelper, retainedSizes } from "../../src/graph/dominators.js";
+import { AnalysisHelper } from "../../src/graph/helper.js";
+import { sharedU8 } from "../../src/snapshot/columns.js";
 import { SnapshotBuilder } from "../helpers/snapshot-builder.js";
 import { graphOf } from "../helpers/load.js";
 import { naiveIdom } from "../helpers/naive-dominators.js";
@@ -23,16 +25,26 @@ const arbHeap = fc
   );
 
 describe("dominatorTree (Lengauer–Tarjan)", () => {
-  it("agrees with the naive dataflow algorithm on hundreds of random graphs", () => {
-    fc.assert(
-      fc.property(arbHeap, ({ n, edges }) => {
+  it("agrees with the naive dataflow algorithm on hundreds of random graphs, alone and with a helper", async () => {
+    const inProcess = AnalysisHelper.inProcess();
+    let helped = 0;
+    const helper: typeof inProcess = {
+      run: ((task: Parameters<typeof inProcess.run>[0]) => {
+        helped++;
+        return inProcess.run(task);
+      }) as typeof inProcess.run,
+      close: () => inProcess.close(),
+    };
+    await fc.assert(
+      fc.asyncProperty(arbHeap, async ({ n, edges }) => {
         const b = new SnapshotBuilder();
         // the builder already made root(0) → (GC roots)(1); add the rest
         for (let i = 2; i < n; i++) b.node("object", `N${i}`, { selfSize: i });
         for (const [from, to, type] of edges) if (to < b.nodes.length && from < b.nodes.length) b.edge(from, to, type, type === "element" ? 0 : "p");
         const g = graphOf(b);
-        // essential here: everything but weak edges (the real predicate is tested elsewhere)
-        const essential = new Uint8Array(g.edgeCount);
+        // essential here: everything but weak edges (the real predicate is tested elsewhere);
+        // in shared memory, as the analysis makes it, so that the helper is given its half
+        const essential = sharedU8(g.edgeCount);
         const naiveEdges: Array<[number, number]> = [];
         for (let s = 0; s < g.nodeCount; s++) {
           for (let e = g.firstEdge[s]!; e < g.firstEdge[s + 1]!; e++) {
@@ -41,11 +53,17 @@ describe("dominatorTree (Lengauer–Tarjan)", () => {
             naiveEdges.push([s, g.edgeTo(e)]);
           }
         }
+        const expected = naiveIdom({ nodeCount: g.nodeCount, edges: naiveEdges });
         const { idom } = dominatorTree(g, essential);
-        expect(Array.from(idom)).toEqual(naiveIdom({ nodeCount: g.nodeCount, edges: naiveEdges }));
+        expect(Array.from(idom)).toEqual(expected);
+        // The helper fills the predecessor lists of the second half of the DFS order backwards.
+        const split = await dominatorTreeWithHelper(g, essential, helper);
+        expect(Array.from(split.idom)).toEqual(expected);
+        expect(Array.from(split.preorder)).toEqual(Array.from(dominatorTree(g, essential).preorder));
       }),
       { numRuns: 300 },
     );
+    expect(helped).toBe(300);
   });
 
   it("computes retained sizes over the dominator tree, past 2^32", () => {
