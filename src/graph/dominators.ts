@@ -66,8 +66,26 @@ export async function dominatorTreeWithHelper(graph: HeapGraph, essential: Uint8
   const shared = allShared(vertex, firstEdge, edgeTo, essential, dn, pred);
   const helped = shared ? helper.run({ task: "fill-predecessors", input: back }) : null;
   fillPredecessors({ vertex, firstEdge, edgeTo, essential, cursor: dn, slot: 1, pred, from: 1, to: half, backwards: false });
-  if (!helped || (await helped) === null) fillPredecessors(back);
+  if (!helped || (await helped) === null) {
+    // The helper may have stopped part way (its cursors moved, some slots written): start the
+    // lists over and fill them all here. A failed helper writes nothing more (it is dead, or its
+    // task ended with an error).
+    resetCursors(work);
+    fillPredecessors({ vertex, firstEdge, edgeTo, essential, cursor: dn, slot: 1, pred, from: 1, to: N, backwards: false });
+  }
   return finishTree(work);
+}
+
+/** Puts every list's cursors back at its start (front) and end (back), as numberNodes left them. */
+function resetCursors(work: Numbering): void {
+  const { N, vertex, rec, dn } = work;
+  for (let i = 1; i <= N; i++) {
+    const w = vertex[i]!;
+    const start = rec[4 * i + PRED]!;
+    const end = rec[4 * (i + 1) + PRED]!;
+    dn[2 * w + 1] = end > start ? start : NO_LIST;
+    dn[2 * w] = end > start ? end : NO_LIST;
+  }
 }
 
 /** What filling predecessor lists reads and writes (shared memory when a helper does it). */
@@ -98,8 +116,9 @@ const NO_LIST = 0xffffffff;
 
 /**
  * Appends each source (by DFS number, in DFS order) to the predecessor lists of its essential
- * edges' targets. Sources in DFS order make each list come out sorted: the semidominator loop
- * then walks the records of a node's predecessors in address order (fewer cache and TLB misses).
+ * edges' targets. Sources in DFS order make each list come out sorted (ascending from the front;
+ * a backward filler leaves its part descending from the end): the semidominator loop then walks
+ * the records of a node's predecessors in address order (fewer cache and TLB misses).
  */
 export function fillPredecessors(input: FillInput): void {
   const { vertex, firstEdge, edgeTo, essential, cursor, pred, from, to, backwards } = input;
@@ -317,7 +336,7 @@ function finishTree(work: Numbering): DominatorTree {
   for (let i = 2; i <= N; i++) {
     const semi = rec[4 * i + SEMI]!;
     let d = idom[i]!;
-    while (d > semi) d = idom[d]!;
+    while (d > semi && d > 1) d = idom[d]!; // (d > 1: the root ends every chain, whatever semi says)
     idom[i] = d;
   }
   const preorder = vertex.subarray(1, N + 1);

@@ -145,7 +145,8 @@ export class HeapGraph {
       throw new SnapshotFormatError(what, 0, undefined, "the snapshot is corrupt");
     };
     const names = this.nName;
-    if (maxNodeRef >= stringCount) {
+    // (Written as !(x < count): a maximum that is missing or not a number means "look".)
+    if (!(maxNodeRef < stringCount)) {
       for (let n = 0; n < this.nodeCount; n++) {
         if (names[n]! >= stringCount) fail(`node ${n} names string ${names[n]} but there are only ${stringCount} strings`);
       }

@@ -544,7 +544,7 @@ export class SnapshotParser {
             eTo[row] = q;
           } else if (field === nameField) {
             eName[row] = acc;
-            if (acc > maxName && lastType !== elementType && lastType !== hiddenType) maxName = acc;
+            if (acc > maxName && (!trackType || (lastType !== elementType && lastType !== hiddenType))) maxName = acc;
           } else if (field === typeField) {
             if (acc >= typeLimit) this.fail(`edge type ${acc} is not in meta.edge_types`, this.base + i);
             eType[row] = acc;

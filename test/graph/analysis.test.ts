@@ -147,7 +147,12 @@ describe("HeapAnalysis: dominators, retained sizes, distances (DevTools' rules)"
     b.edge(global, O, "property", "o").edge(O, H, "internal", "h").edge(H, A2, "internal", "a");
     b.edge(global, S1, "property", "s1").edge(global, S2, "property", "s2");
     b.edge(S1, shared, "internal", "x").edge(S2, shared, "internal", "x");
+    // owned only by a synthetic root: keeps its size (synthetic nodes never receive sizes)
+    const R = b.node("hidden", "system / RootHeld", { selfSize: 7 });
+    b.edge(b.gcRoots, R, "element", 9);
     const { a } = analyse(b);
+    expect(a.selfSize(R)).toBe(7);
+    expect(a.selfSize(b.gcRoots)).toBe(a.graph.selfSize(b.gcRoots));
     expect([a.selfSize(O), a.selfSize(H), a.selfSize(A2)]).toEqual([60, 0, 0]);
     expect(a.selfSize(shared)).toBe(40);
     expect(a.retainedSize(O)).toBe(60);

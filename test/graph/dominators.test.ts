@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { dominatorTree, dominatorTreeWithHelper, retainedSizes } from "../../src/graph/dominators.js";
-import { AnalysisHelper } from "../../src/graph/helper.js";
+import { dominatorTree, dominatorTreeWithHelper, fillPredecessors, retainedSizes, type FillInput } from "../../src/graph/dominators.js";
+import { AnalysisHelper, type Helper } from "../../src/graph/helper.js";
 import { sharedU8 } from "../../src/snapshot/columns.js";
 import { SnapshotBuilder } from "../helpers/snapshot-builder.js";
 import { graphOf } from "../helpers/load.js";
@@ -24,7 +24,25 @@ const arbHeap = fc
     }),
   );
 
-describe("dominatorTree (Lengauer–Tarjan)", () => {
+/** The random heap as a graph, its essential mask (all but weak edges) and the naive idoms. */
+function randomCase({ n, edges }: { n: number; edges: Array<[number, number, string]> }) {
+  const b = new SnapshotBuilder();
+  for (let i = 2; i < n; i++) b.node("object", `N${i}`, { selfSize: i });
+  for (const [from, to, type] of edges) if (to < b.nodes.length && from < b.nodes.length) b.edge(from, to, type, type === "element" ? 0 : "p");
+  const g = graphOf(b);
+  const essential = sharedU8(g.edgeCount);
+  const naiveEdges: Array<[number, number]> = [];
+  for (let s = 0; s < g.nodeCount; s++) {
+    for (let e = g.firstEdge[s]!; e < g.firstEdge[s + 1]!; e++) {
+      if (g.edgeTypeName(e) === "weak") continue;
+      essential[e] = 1;
+      naiveEdges.push([s, g.edgeTo(e)]);
+    }
+  }
+  return { g, essential, expected: naiveIdom({ nodeCount: g.nodeCount, edges: naiveEdges }) };
+}
+
+describe("dominatorTree (Semi-NCA)", () => {
   it("agrees with the naive dataflow algorithm on hundreds of random graphs, alone and with a helper", async () => {
     const inProcess = AnalysisHelper.inProcess();
     let helped = 0;
@@ -64,6 +82,29 @@ describe("dominatorTree (Lengauer–Tarjan)", () => {
       { numRuns: 300 },
     );
     expect(helped).toBe(300);
+  });
+
+  it("gets the same tree when the helper stops part way through its share, or does nothing", async () => {
+    // A helper that dies mid-task leaves moved cursors and half-written lists behind.
+    const partial: Helper = {
+      run: (async (task: { task: string; input: FillInput }) => {
+        if (task.task === "fill-predecessors") {
+          const { from, to } = task.input;
+          fillPredecessors({ ...task.input, to: from + Math.floor((to - from) / 2) });
+        }
+        return null;
+      }) as Helper["run"],
+      close: async () => {},
+    };
+    const idle: Helper = { run: (async () => null) as Helper["run"], close: async () => {} };
+    await fc.assert(
+      fc.asyncProperty(arbHeap, async (heap) => {
+        const { g, essential, expected } = randomCase(heap);
+        expect(Array.from((await dominatorTreeWithHelper(g, essential, partial)).idom)).toEqual(expected);
+        expect(Array.from((await dominatorTreeWithHelper(g, essential, idle)).idom)).toEqual(expected);
+      }),
+      { numRuns: 200 },
+    );
   });
 
   it("computes retained sizes over the dominator tree, past 2^32", () => {

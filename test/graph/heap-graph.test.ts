@@ -91,4 +91,34 @@ describe("HeapGraph", () => {
     badEdgeType.edges[3] = 42;
     expect(() => load(badEdgeType)).toThrow(/edge type 42 is not in meta.edge_types/);
   });
+
+  it("rejects an out-of-range edge name whatever the edge fields' order and edge types", () => {
+    // The reader notes the largest string index as it goes, to skip the full check; with the name
+    // before the type, or no "element"/"hidden" types, it must still count every name.
+    const b = new SnapshotBuilder();
+    const a = b.node("object", "A");
+    b.edge(b.gcRoots, a, "property", "x");
+    const j = b.toJSON();
+    const meta = j.snapshot["meta"] as { edge_fields: string[]; edge_types: unknown[] };
+    const swapped = structuredClone(j);
+    const sm = swapped.snapshot["meta"] as typeof meta;
+    sm.edge_fields = ["name_or_index", "type", "to_node"];
+    for (let e = 0; e < swapped.edges.length; e += 3) [swapped.edges[e], swapped.edges[e + 1]] = [j.edges[e + 1]!, j.edges[e]!];
+    // edge_types follows edge_fields position by position
+    const renamed = (meta.edge_types[0] as string[]).map((t) => (t === "element" || t === "hidden" ? `${t}-renamed` : t));
+    sm.edge_types = [meta.edge_types[1], renamed, ...meta.edge_types.slice(2)];
+    const load = (o: typeof j): HeapGraph => {
+      const p = new SnapshotParser();
+      p.write(Buffer.from(JSON.stringify(o)));
+      return new HeapGraph(p.end());
+    };
+    expect(load(swapped).edgeCount).toBe(j.edges.length / 3);
+    const bad = structuredClone(swapped);
+    bad.edges[3] = 999; // edge 1's name, now the first field
+    expect(() => load(bad)).toThrow(/edge 1 names string 999/);
+    const badTypeFirst = structuredClone(j);
+    (badTypeFirst.snapshot["meta"] as typeof meta).edge_types[0] = renamed;
+    badTypeFirst.edges[3 + 1] = 999;
+    expect(() => load(badTypeFirst)).toThrow(/edge 1 names string 999/);
+  });
 });
