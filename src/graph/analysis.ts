@@ -97,8 +97,13 @@ export class HeapAnalysis {
         this.options.onPhase?.("dominators");
         this.tree = await dominatorTreeWithHelper(g, essential, helper);
       }
-      if (retained) this.dominators();
-      if (retained) this.options.collectGarbage?.();
+      if (retained) {
+        this.dominators();
+        // The essential-edge mask (a byte per edge) is only the dominator pass's input: let it go
+        // with the pass's temporaries (essentialEdges() computes it again if asked).
+        this.essentialMask = null;
+        this.options.collectGarbage?.();
+      }
       const result = shallow ? await shallow : null;
       if (result && !this.shallow) {
         this.options.onPhase?.("shallow sizes");
