@@ -1,0 +1,14 @@
+#!/bin/sh
+# A/B timing of two builds of backrefs on the same command, alternating A and B so that the
+# machine's drift (10-20% within an hour on the 2-core benchmark machine) hits both alike.
+#
+#   git worktree add /tmp/base HEAD~1 && ln -s "$PWD/node_modules" /tmp/base/node_modules \
+#     && (cd /tmp/base && npx tsc -p tsconfig.json)
+#   bench/ab.sh 4 /tmp/base . -- info bench/data/large.heapsnapshot --json -q
+#
+# Prints every run (wall seconds, peak RSS) and, per build, the mean and the best.
+[ "$#" -ge 4 ] && [ "$4" = "--" ] || { echo "usage: bench/ab.sh <rounds> <dirA> <dirB> -- <backrefs args>" >&2; exit 2; }
+R=$1; A=$2; B=$3; shift 4
+for k in $(seq 1 "$R"); do
+  for d in "$A" "$B"; do /usr/bin/time -f "$d %e s %M KB" node "$d/bin/backrefs.js" "$@" > /dev/null; done
+done 2>&1 | grep " s .* KB$" | sort | awk '{print} {t[$1]+=$2; n[$1]++; if(!($1 in m)||$2<m[$1])m[$1]=$2} END{for(d in t) printf "%s: mean %.2f s, best %.2f s over %d runs\n", d, t[d]/n[d], m[d], n[d]}'
