@@ -27,10 +27,11 @@ const arbHeap = fc
 /** The random heap as a graph, its essential mask (all but weak edges) and the naive idoms. */
 function randomCase({ n, edges }: { n: number; edges: Array<[number, number, string]> }) {
   const b = new SnapshotBuilder();
+  // the builder already made root(0) → (GC roots)(1); add the rest
   for (let i = 2; i < n; i++) b.node("object", `N${i}`, { selfSize: i });
   for (const [from, to, type] of edges) if (to < b.nodes.length && from < b.nodes.length) b.edge(from, to, type, type === "element" ? 0 : "p");
   const g = graphOf(b);
-  const essential = sharedU8(g.edgeCount);
+  const essential = sharedU8(g.edgeCount); // in shared memory, as the analysis makes it
   const naiveEdges: Array<[number, number]> = [];
   for (let s = 0; s < g.nodeCount; s++) {
     for (let e = g.firstEdge[s]!; e < g.firstEdge[s + 1]!; e++) {
@@ -54,24 +55,9 @@ describe("dominatorTree (Semi-NCA)", () => {
       close: () => inProcess.close(),
     };
     await fc.assert(
-      fc.asyncProperty(arbHeap, async ({ n, edges }) => {
-        const b = new SnapshotBuilder();
-        // the builder already made root(0) → (GC roots)(1); add the rest
-        for (let i = 2; i < n; i++) b.node("object", `N${i}`, { selfSize: i });
-        for (const [from, to, type] of edges) if (to < b.nodes.length && from < b.nodes.length) b.edge(from, to, type, type === "element" ? 0 : "p");
-        const g = graphOf(b);
-        // essential here: everything but weak edges (the real predicate is tested elsewhere);
-        // in shared memory, as the analysis makes it, so that the helper is given its half
-        const essential = sharedU8(g.edgeCount);
-        const naiveEdges: Array<[number, number]> = [];
-        for (let s = 0; s < g.nodeCount; s++) {
-          for (let e = g.firstEdge[s]!; e < g.firstEdge[s + 1]!; e++) {
-            if (g.edgeTypeName(e) === "weak") continue;
-            essential[e] = 1;
-            naiveEdges.push([s, g.edgeTo(e)]);
-          }
-        }
-        const expected = naiveIdom({ nodeCount: g.nodeCount, edges: naiveEdges });
+      fc.asyncProperty(arbHeap, async (heap) => {
+        // essential here: everything but weak edges (the real predicate is tested elsewhere)
+        const { g, essential, expected } = randomCase(heap);
         const { idom } = dominatorTree(g, essential);
         expect(Array.from(idom)).toEqual(expected);
         // The helper fills the predecessor lists of the second half of the DFS order backwards.
