@@ -10,7 +10,7 @@
  */
 import type { HeapGraph } from "./heap-graph.js";
 import { dominatorTree, dominatorTreeWithHelper, retainedSizes, type DominatorTree } from "./dominators.js";
-import { AnalysisHelper, allShared, type Helper } from "./helper.js";
+import { AnalysisHelper, type Helper } from "./helper.js";
 import { sharedU8 } from "../snapshot/columns.js";
 import { computeShallowSizes, shallowInput } from "./shallow.js";
 import { markEssential, type EssentialInput } from "./essential.js";
@@ -84,13 +84,11 @@ export class HeapAnalysis {
   async prepare(options: PrepareOptions = {}): Promise<void> {
     const retained = options.retained !== false;
     const g = this.graph;
-    const { nodeType, nodeName, selfSize, edgeType, edgeTo } = g.columns;
     const wanted = options.parallel ?? g.nodeCount >= PARALLEL_MIN_NODES;
-    const shareable = allShared(nodeType, nodeName, selfSize, g.firstEdge, edgeType, edgeTo);
     // Forced (tests) where no thread can be started: the same split, run on this thread.
-    const helper = wanted && shareable && !this.shallow ? (AnalysisHelper.start() ?? (options.parallel ? AnalysisHelper.inProcess() : null)) : null;
+    const helper = wanted ? (AnalysisHelper.start() ?? (options.parallel ? AnalysisHelper.inProcess() : null)) : null;
     try {
-      const shallow = helper?.run({ task: "shallow", input: shallowInput(g, this.hasUserRoots) });
+      const shallow = this.shallow ? null : helper?.run({ task: "shallow", input: shallowInput(g, this.hasUserRoots) });
       this.distances();
       if (retained && helper && !this.tree) {
         const essential = await this.essentialEdgesWithHelper(helper);
@@ -361,10 +359,9 @@ export class HeapAnalysis {
     const input = this.essentialInput();
     const N = this.graph.nodeCount;
     const half = Math.floor(N / 2);
-    const shared = allShared(input.firstEdge, input.edgeType, input.edgeTo, input.edgeName, input.nodeId, input.page, input.weakMapTables, input.mask);
-    const helped = shared ? helper.run({ task: "mark-essential", input, from: half, to: N }) : null;
+    const helped = helper.run({ task: "mark-essential", input, from: half, to: N });
     markEssential(input, 0, half);
-    if (!helped || (await helped) === null) markEssential(input, half, N);
+    if ((await helped) === null) markEssential(input, half, N);
     return (this.essentialMask = input.mask);
   }
 

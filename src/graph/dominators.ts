@@ -10,8 +10,8 @@
  * the way Chrome DevTools attaches them, so every node gets a dominator and a retained size.
  *
  * Built for 10^7+ nodes, where every random memory access counts:
- * - the four per-node fields the main loop touches together (ancestor, semi, label, idom) share
- *   one cache line: one `Uint32Array`, stride 4, indexed by DFS number;
+ * - the four per-node fields the main loop touches together (ancestor, semi, label, list start)
+ *   share one cache line: one `Uint32Array`, stride 4, indexed by DFS number;
  * - essential in-degrees are counted during the DFS, next to the DFS numbers (same cache line);
  * - a node with one essential retainer (most of a heap) has it as its DFS parent, which is then
  *   its semidominator: only nodes with two or more get a predecessor list, laid out in DFS order
@@ -19,7 +19,7 @@
  */
 import type { HeapGraph } from "./heap-graph.js";
 import { sharedU32 } from "../snapshot/columns.js";
-import { allShared, type Helper } from "./helper.js";
+import type { Helper } from "./helper.js";
 
 export interface DominatorTree {
   /** Immediate dominator ordinal of every node (the root's is itself). */
@@ -47,8 +47,7 @@ const PRED = 3; // where the node's predecessor list starts (it ends where the n
 export function dominatorTree(graph: HeapGraph, essential: Uint8Array): DominatorTree {
   if (graph.nodeCount === 0) return EMPTY_TREE;
   const work = numberNodes(graph, essential);
-  const { vertex, firstEdge, edgeTo, dn, pred } = work;
-  fillPredecessors({ vertex, firstEdge, edgeTo, essential, cursor: dn, slot: 1, pred, from: 1, to: work.N, backwards: false });
+  fillPredecessors(fillInput(work, essential, 1, work.N, false));
   return finishTree(work);
 }
 
@@ -60,18 +59,15 @@ export function dominatorTree(graph: HeapGraph, essential: Uint8Array): Dominato
 export async function dominatorTreeWithHelper(graph: HeapGraph, essential: Uint8Array, helper: Helper): Promise<DominatorTree> {
   if (graph.nodeCount === 0) return EMPTY_TREE;
   const work = numberNodes(graph, essential);
-  const { vertex, firstEdge, edgeTo, dn, pred, N } = work;
-  const half = Math.floor(N / 2);
-  const back: FillInput = { vertex, firstEdge, edgeTo, essential, cursor: dn, slot: 0, pred, from: half + 1, to: N, backwards: true };
-  const shared = allShared(vertex, firstEdge, edgeTo, essential, dn, pred);
-  const helped = shared ? helper.run({ task: "fill-predecessors", input: back }) : null;
-  fillPredecessors({ vertex, firstEdge, edgeTo, essential, cursor: dn, slot: 1, pred, from: 1, to: half, backwards: false });
-  if (!helped || (await helped) === null) {
+  const half = Math.floor(work.N / 2);
+  const helped = helper.run({ task: "fill-predecessors", input: fillInput(work, essential, half + 1, work.N, true) });
+  fillPredecessors(fillInput(work, essential, 1, half, false));
+  if ((await helped) === null) {
     // The helper may have stopped part way (its cursors moved, some slots written): start the
     // lists over and fill them all here. A failed helper writes nothing more (it is dead, or its
     // task ended with an error).
     resetCursors(work);
-    fillPredecessors({ vertex, firstEdge, edgeTo, essential, cursor: dn, slot: 1, pred, from: 1, to: N, backwards: false });
+    fillPredecessors(fillInput(work, essential, 1, work.N, false));
   }
   return finishTree(work);
 }
@@ -95,18 +91,22 @@ export interface FillInput {
   edgeTo: Uint32Array;
   essential: Uint8Array;
   /**
-   * Per target ordinal w, at `2 * w + slot`: where its list is written next, or NO_LIST. The two
-   * fillers use the two slots of the same array (the lines they share would miss the cache anyway:
-   * the writes land at random).
+   * Per target ordinal w, where its list is written next, or NO_LIST: at `2w + 1` going forwards,
+   * at `2w` (one past the next slot) going backwards. The two fillers use the two slots of the
+   * same array (the lines they share would miss the cache anyway: the writes land at random).
    */
   cursor: Uint32Array;
-  slot: 0 | 1;
   pred: Uint32Array;
   /** DFS numbers of the sources to go through, inclusive. */
   from: number;
   to: number;
-  /** Write each list from its end backwards (cursor = one past the next slot). */
+  /** Write each list from its end backwards. */
   backwards: boolean;
+}
+
+function fillInput(work: Numbering, essential: Uint8Array, from: number, to: number, backwards: boolean): FillInput {
+  const { vertex, firstEdge, edgeTo, dn, pred } = work;
+  return { vertex, firstEdge, edgeTo, essential, cursor: dn, pred, from, to, backwards };
 }
 
 const EMPTY_TREE: DominatorTree = { idom: new Uint32Array(0), preorder: new Uint32Array(0), idomIndex: new Uint32Array(0) };
@@ -122,7 +122,7 @@ const NO_LIST = 0xffffffff;
  */
 export function fillPredecessors(input: FillInput): void {
   const { vertex, firstEdge, edgeTo, essential, cursor, pred, from, to, backwards } = input;
-  const off = input.slot;
+  const off = backwards ? 0 : 1;
   for (let v = from; v <= to; v++) {
     const src = vertex[v]!;
     const end = firstEdge[src + 1]!;

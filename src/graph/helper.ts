@@ -4,8 +4,8 @@
  * bound by memory latency, not bandwidth). It reads the graph's columns where they are, in shared
  * memory (see snapshot/columns.ts); nothing big is copied.
  *
- * A helper that fails (no worker support, a crash, out of memory) answers `null`: the caller then
- * computes the phase itself. Nothing waits on it synchronously, so a dead helper cannot hang.
+ * A helper that fails (no worker support, a crash, out of memory, arrays outside shared memory)
+ * answers `null`: the caller then computes the phase itself. Nothing waits on it synchronously, so a dead helper cannot hang.
  */
 import { Worker } from "node:worker_threads";
 import { runTask, type HelperRequest, type HelperResponse, type HelperTask } from "./helper-tasks.js";
@@ -75,7 +75,9 @@ export class AnalysisHelper implements Helper {
   }
 
   run<T extends HelperTask["task"]>(task: Extract<HelperTask, { task: T }>): Promise<Results[T] | null> {
-    if (this.dead) return Promise.resolve(null);
+    // Arrays outside shared memory would be copied to the thread: big, and what it writes into
+    // them would be lost. The caller computes such a task itself.
+    if (this.dead || !inSharedMemory(task.input)) return Promise.resolve(null);
     const id = this.nextId++;
     return new Promise((resolve) => {
       this.pending.set(id, (r) => resolve(r && r.ok ? (r.result as Results[T]) : null));
@@ -89,7 +91,7 @@ export class AnalysisHelper implements Helper {
   }
 }
 
-/** Whether every typed array given lives in shared memory (posting it to the helper costs nothing). */
-export function allShared(...arrays: Array<ArrayBufferView | null>): boolean {
-  return arrays.every((a) => a === null || a.buffer instanceof SharedArrayBuffer);
+/** Whether every typed array among a task input's fields lives in shared memory. */
+function inSharedMemory(input: object): boolean {
+  return Object.values(input).every((v) => !ArrayBuffer.isView(v) || v.buffer instanceof SharedArrayBuffer);
 }

@@ -24,12 +24,12 @@ export interface ShallowInput {
 }
 
 export function shallowInput(g: HeapGraph, reassign: boolean): ShallowInput {
-  const { nodeType, edgeType, edgeTo } = g.columns;
+  const { nodeType, nodeName, selfSize, edgeType, edgeTo } = g.columns;
   const { hidden, array, native, synthetic } = g.types;
   return {
     nodeType,
-    nodeName: g.columns.nodeName,
-    selfSize: g.columns.selfSize,
+    nodeName,
+    selfSize,
     firstEdge: g.firstEdge,
     edgeType,
     edgeTo,
