@@ -64,8 +64,6 @@ const MAX_HEADER_BYTES = 64 << 20;
 /** Deeper nesting than this in a skipped or header section is junk, not a snapshot. */
 const MAX_DEPTH = 512;
 const MAX_U32 = 0xffffffff;
-const EMPTY_U8 = new Uint8Array(0);
-const EMPTY_U32 = new Uint32Array(0);
 
 function isWs(c: number): boolean {
   return c === 32 || c === 10 || c === 13 || c === 9;
@@ -476,27 +474,17 @@ export class SnapshotParser {
     let field = this.field;
     let row = this.row;
     let edgeSum = this.edgeSum;
-    let capacity = this.capacity;
     let maxName = this.maxNameSeen;
     // Columns in locals (reloaded after growth): property loads per value cost measurable time.
-    const dummy8 = EMPTY_U8;
-    const dummy32 = EMPTY_U32;
-    let eType = this.edgeCols?.type ?? dummy8;
-    let eName = this.edgeCols?.name ?? dummy32;
-    let eTo = this.edgeCols?.to ?? dummy32;
-    let nType = this.nodeCols?.type ?? dummy8;
-    let nName = this.nodeCols?.name ?? dummy32;
-    let nId = this.nodeCols?.id ?? dummy32;
-    let nSize = this.nodeCols?.selfSize ?? dummy32;
-    let nDetached = this.nodeCols?.detachedness ?? dummy8;
-    let nFirst = this.nodeCols?.firstEdge ?? dummy32;
+    let ec = this.edgeCols;
+    let nc = this.nodeCols;
     /** Edge types whose name is an index, not a string: their names are not string references. */
     const elementType = isEdges ? meta.edgeTypes.indexOf("element") : -1;
     const hiddenType = isEdges ? meta.edgeTypes.indexOf("hidden") : -1;
     // A row's type is known when its name is read only if the type comes first; otherwise every
     // name counts (an over-estimate only makes the final check look at each edge).
-    let lastType = typeField >= 0 && typeField < nameField ? this.lastEdgeType : -1;
     const trackType = typeField >= 0 && typeField < nameField;
+    let lastType = trackType ? this.lastEdgeType : -1;
     let i = start;
     for (; i < n; i++) {
       let c = buf[i]!;
@@ -517,59 +505,53 @@ export class SnapshotParser {
         if (digits > 10 || acc > MAX_U32) {
           this.fail(`number ${digits > 16 ? "with " + digits + " digits" : acc} is too large`, this.base + i);
         }
-        if (field === 0 && row === capacity) {
+        if (field === 0 && row === this.capacity) {
           if (row >= this.rowsExpected) {
             const what = isEdges ? "edge_count" : "node_count";
             this.fail(`more values than the header announces (${what} × ${stride} = ${this.rowsExpected * stride})`, this.base + i);
           }
           this.grow();
-          capacity = this.capacity;
-          eType = this.edgeCols?.type ?? dummy8;
-          eName = this.edgeCols?.name ?? dummy32;
-          eTo = this.edgeCols?.to ?? dummy32;
-          nType = this.nodeCols?.type ?? dummy8;
-          nName = this.nodeCols?.name ?? dummy32;
-          nId = this.nodeCols?.id ?? dummy32;
-          nSize = this.nodeCols?.selfSize ?? dummy32;
-          nDetached = this.nodeCols?.detachedness ?? dummy8;
-          nFirst = this.nodeCols?.firstEdge ?? dummy32;
+          ec = this.edgeCols;
+          nc = this.nodeCols;
         }
         if (isEdges) {
+          const cols = ec!;
           if (field === toField) {
             const q = Math.floor(acc / nodeStride);
             if (q * nodeStride !== acc) {
               this.fail(`to_node ${acc} is not a multiple of the node field count ${nodeStride}`, this.base + i);
             }
             if (acc >= nodeLimit) this.fail(`to_node ${acc} points past the last node (${meta.nodeCount} nodes)`, this.base + i);
-            eTo[row] = q;
+            cols.to[row] = q;
           } else if (field === nameField) {
-            eName[row] = acc;
+            cols.name[row] = acc;
             if (acc > maxName && (!trackType || (lastType !== elementType && lastType !== hiddenType))) maxName = acc;
           } else if (field === typeField) {
             if (acc >= typeLimit) this.fail(`edge type ${acc} is not in meta.edge_types`, this.base + i);
-            eType[row] = acc;
+            cols.type[row] = acc;
             if (trackType) lastType = acc;
           }
         } else {
+          const cols = nc!;
           switch (slots[field]!) {
             case NodeSlot.Type:
               if (acc >= typeLimit) this.fail(`node type ${acc} is not in meta.node_types`, this.base + i);
-              nType[row] = acc;
+              cols.type[row] = acc;
               break;
             case NodeSlot.Name:
-              nName[row] = acc;
+              cols.name[row] = acc;
               if (acc > maxName) maxName = acc;
               break;
-            case NodeSlot.Id: nId[row] = acc; break;
-            case NodeSlot.SelfSize: nSize[row] = acc; break;
+            case NodeSlot.Id: cols.id[row] = acc; break;
+            case NodeSlot.SelfSize: cols.selfSize![row] = acc; break;
             case NodeSlot.EdgeCount:
               edgeSum += acc;
               if (edgeSum > meta.edgeCount) {
                 this.fail(`the nodes' edge counts add up to more than edge_count ${meta.edgeCount}`, this.base + i);
               }
-              nFirst[row + 1] = edgeSum;
+              cols.firstEdge[row + 1] = edgeSum;
               break;
-            case NodeSlot.Detachedness: nDetached[row] = acc > 255 ? 255 : acc; break;
+            case NodeSlot.Detachedness: cols.detachedness![row] = acc > 255 ? 255 : acc; break;
           }
         }
         if (++field === stride) {
