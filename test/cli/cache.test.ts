@@ -49,6 +49,9 @@ function runAsync(args: string[], dir: string): Promise<Run> {
   });
 }
 
+/** These tests spawn the binary many times: on a loaded 2-core machine that takes minutes. */
+const SLOW = 300_000;
+
 const entries = (dir: string): string[] => readdirSync(dir).filter((n) => n.endsWith(".brc"));
 
 beforeAll(async () => {
@@ -71,7 +74,7 @@ const COMMANDS: string[][] = [
   ["check", SNAP, "--max-count", "LeakyRequest=100000", "--json"],
 ];
 
-describe("backrefs with the snapshot cache", () => {
+describe("backrefs with the snapshot cache", { timeout: SLOW }, () => {
   it("answers byte for byte as without it, first look and second look, and says so on stderr", () => {
     const dir = freshDir();
     const without = COMMANDS.map((args) => run(args, null));
