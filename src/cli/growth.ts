@@ -140,7 +140,7 @@ export async function runDiff(beforeFile: string, afterFile: string, opts: DiffO
   io.stdout.write(section(words.grew, shownGrew, grew.length));
   io.stdout.write("\n" + section(words.shrank, shownShrank, shrank.length));
   const notes: string[] = [];
-  if (omitted > 0) notes.push(`${formatCount(omitted)} more changed classes not shown (raise --top; --json lists every changed class)`);
+  if (omitted > 0) notes.push(`${formatCount(omitted)} more classes changed but are not listed (raise --top, try another --sort; --json lists every changed class)`);
   if (!opts.all) notes.push("engine internals left out (--all shows them)");
   if (notes.length) io.stdout.write(`\n${notes.join("; ")}\n`);
   return 0;

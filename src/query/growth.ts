@@ -188,7 +188,7 @@ export interface DiffRanking {
 
 /**
  * Splits a diff's classes into those that grew and those that shrank by `sort`, each list the
- * largest change first (ties by name):
+ * largest change first (ties: the larger change in retained size, then in self size, then by name):
  *
  * - `count`: the change in object count;
  * - `new`: objects new since before (grew), objects deleted since (shrank) — needs ids that can
@@ -232,8 +232,13 @@ export function rankDiff(classes: ClassDiff[], sort: DiffSort): DiffRanking {
         break;
     }
   }
+  // Ties (201 new objects of five classes...) go to the class whose retained size, then self
+  // size, changed most: the application's objects that hold the rest come first.
   const order = (p: [number, ClassDiff], q: [number, ClassDiff]): number =>
-    q[0] - p[0] || (p[1].className < q[1].className ? -1 : p[1].className > q[1].className ? 1 : 0);
+    q[0] - p[0] ||
+    Math.abs(q[1].retainedSizeDelta ?? 0) - Math.abs(p[1].retainedSizeDelta ?? 0) ||
+    Math.abs(q[1].selfSizeDelta) - Math.abs(p[1].selfSizeDelta) ||
+    (p[1].className < q[1].className ? -1 : p[1].className > q[1].className ? 1 : 0);
   return { grew: grew.sort(order).map((x) => x[1]), shrank: shrank.sort(order).map((x) => x[1]) };
 }
 
