@@ -13,8 +13,8 @@ import type { Subgraph } from "../query/types.js";
 import { toDot } from "../render/dot.js";
 import { formatCount } from "../render/format.js";
 import { formatPathsText } from "../render/paths-text.js";
-import { renderPng } from "../render/png.js";
-import { closeLayoutWorker, renderSvg } from "../render/svg.js";
+import { preparePng, renderPng } from "../render/png.js";
+import { closeLayoutWorker, prepareLayout, renderSvg } from "../render/svg.js";
 import { analyse, loadIds, loadSnapshot, progressBar, writeFileAtomic, type Streams } from "./io.js";
 
 export interface DrawCliOptions {
@@ -62,10 +62,18 @@ export async function runDraw(file: string, opts: DrawCliOptions, io: Streams): 
   if (!opts.type?.length && !opts.name?.length && !opts.id?.length && !opts.detached) {
     throw new QueryError("no objects chosen", "name them with --type <Class>, --name <name>, --id <id> or --detached");
   }
-  const baseline = opts.newSince ? await loadIds(opts.newSince, io, opts.quiet) : undefined;
-  const { graph, progress } = await loadSnapshot(file, io, opts.quiet);
-  progress.done();
-  await drawGraph(graph, file, { ...opts, format, baseline }, io);
+  // What drawing needs that does not depend on the snapshot starts now, while it loads.
+  if (format === "svg" || format === "png") prepareLayout();
+  if (format === "png") preparePng();
+  try {
+    const baseline = opts.newSince ? await loadIds(opts.newSince, io, opts.quiet) : undefined;
+    const { graph, progress } = await loadSnapshot(file, io, opts.quiet);
+    progress.done();
+    await drawGraph(graph, file, { ...opts, format, baseline }, io);
+  } catch (e) {
+    await closeLayoutWorker(); // the one started early, when nothing gets drawn
+    throw e;
+  }
   return 0;
 }
 
