@@ -79,7 +79,9 @@ export async function runDraw(file: string, opts: DrawCliOptions, io: Streams): 
     progress.done();
     await drawGraph(graph, file, { ...opts, format, baseline }, io);
   } catch (e) {
-    await closeLayoutWorker(); // the one started early, when nothing gets drawn
+    // The worker started early, when nothing gets drawn. Not awaited: a worker stopped while it
+    // loads may never report its exit once unreferenced, which would leave this promise hanging.
+    closeLayoutWorker().catch(() => {});
     throw e;
   }
   return 0;
