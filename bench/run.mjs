@@ -95,7 +95,8 @@ function withCache(task, second) {
   const tools = {};
   for (const [tool, make] of Object.entries(task.tools)) {
     if (tool !== 'backrefs') {
-      if (!second || tool !== 'floor-scan') tools[tool] = make;
+      // A second look is compared with the peers' rows of the first-look task (they have no cache).
+      if (!second) tools[tool] = make;
       continue;
     }
     tools[tool] = (f, ctx) => {
@@ -315,7 +316,8 @@ function tableFor(rows) {
   ];
   for (const task of [...new Set(rows.map((r) => r.task))]) {
     const taskRows = rows.filter((r) => r.task === task);
-    const peersOk = taskRows.filter((r) => r.ok && PEER_TOOLS.has(r.tool));
+    const base = task.replace(/-2nd$/, '');
+    const peersOk = rows.filter((r) => r.task === base && r.ok && PEER_TOOLS.has(r.tool));
     const fastest = peersOk.length ? Math.min(...peersOk.map((r) => r.wallS)) : null;
     const leanest = peersOk.length ? Math.min(...peersOk.map((r) => r.maxRssMB)) : null;
     const floor = taskRows.find((r) => r.ok && r.tool === 'floor-scan');

@@ -26,6 +26,8 @@ import type { RawSnapshot } from "../snapshot/parser.js";
 import { sharedU32, sharedU8, type EdgeColumns, type NodeColumns } from "../snapshot/columns.js";
 import { StringTable } from "../snapshot/string-table.js";
 import type { AnalysisParts } from "../graph/analysis.js";
+import { Worker } from "node:worker_threads";
+import { checkEdges, runReadJob, type ReadJob, type ReadReply } from "./read-worker.js";
 
 const MAGIC = Buffer.from("BRCACHE\x01", "latin1");
 /** Bumped whenever the layout or the meaning of a section changes. */
@@ -232,9 +234,10 @@ const isCount = (v: unknown): v is number => typeof v === "number" && Number.isS
 
 /**
  * Reads and checks an entry. `expect` is what the caller knows must hold (this build, this source):
- * an entry of another build or another file is refused before its sections are read.
+ * an entry of another build or another file is refused before its sections are read. `parallel`:
+ * read part of it on a worker thread (default: for entries of 64 MB and more; true forces it).
  */
-export async function readEntry(path: string, expect: { build: string; source: SourceIdentity }): Promise<EntryContent> {
+export async function readEntry(path: string, expect: { build: string; source: SourceIdentity }, parallel?: boolean): Promise<EntryContent> {
   const fd = openSync(path, "r");
   try {
     const { header, dataStart, fileSize } = readHeader(fd);
@@ -243,13 +246,13 @@ export async function readEntry(path: string, expect: { build: string; source: S
     for (const k of Object.keys(expect.source) as (keyof SourceIdentity)[]) {
       if (src?.[k] !== expect.source[k]) bad(`made from another version of the file (${k} differs)`);
     }
-    return await readSections(fd, header, dataStart, fileSize);
+    return await readSections(path, fd, header, dataStart, fileSize, parallel);
   } finally {
     closeSync(fd);
   }
 }
 
-/** Reads are issued in pieces of this size, two at a time: the checksum of one runs while the next is read. */
+/** Reads are issued in pieces of this size: the checksum of one runs while the next is read. */
 const PIECE = 16 << 20;
 
 /** One asynchronous read (on libuv's thread pool) that fills `into` completely. */
@@ -270,7 +273,7 @@ function readPiece(fd: number, into: Uint8Array, position: number): Promise<void
   });
 }
 
-async function readSections(fd: number, header: Header, dataStart: number, fileSize: number): Promise<EntryContent> {
+async function readSections(path: string, fd: number, header: Header, dataStart: number, fileSize: number, wanted?: boolean): Promise<EntryContent> {
   let meta;
   try {
     meta = readMeta(header.snapshot, 0);
@@ -325,10 +328,9 @@ async function readSections(fd: number, header: Header, dataStart: number, fileS
   }
   const recs = header.sections;
   if (recs.length !== want.length) bad("the section list does not match this build's");
+  // Every section's place and size checked before anything is allocated or read.
   let expectedOffset = 0;
-  const arrays = new Map<string, Typed>();
-  // Every section's place and size checked, and its array allocated, before anything is read.
-  const pieces: { section: number; view: Uint8Array; position: number }[] = [];
+  const places: number[] = [];
   for (let i = 0; i < want.length; i++) {
     const w = want[i]!;
     const r = recs[i] as Partial<SectionRecord>;
@@ -337,27 +339,69 @@ async function readSections(fd: number, header: Header, dataStart: number, fileS
     }
     const bytes = w.length * WIDTH[w.type];
     if (dataStart + expectedOffset + bytes > fileSize) bad(`section ${w.name} goes past the end of the file (truncated?)`);
-    const shared = w.name.startsWith("node.") || w.name.startsWith("edge.");
-    const a = allocate(w.type, w.length, shared);
-    const view = bytesOf(a);
-    for (let off = 0; off < view.length || (off === 0 && view.length === 0); off += PIECE) {
-      pieces.push({ section: i, view: view.subarray(off, Math.min(view.length, off + PIECE)), position: dataStart + expectedOffset + off });
-      if (view.length === 0) break;
-    }
+    places.push(dataStart + expectedOffset);
     expectedOffset += pad8(bytes);
-    arrays.set(w.name, a);
   }
   if (dataStart + expectedOffset !== fileSize) bad("the file has bytes after its last section");
-  // Read piece k + 1 while the checksum of piece k is computed.
+
+  // Big entries: a worker thread reads, checksums and checks the edges and the string bytes while
+  // this thread reads the rest (everything then lives in shared memory, so nothing is copied).
+  const parallel = CAN_USE_WORKER && wanted !== false && (wanted === true || fileSize >= PARALLEL_MIN_BYTES);
+  const arrays = new Map<string, Typed>();
+  const mine: number[] = [];
+  const theirs: number[] = [];
+  for (let i = 0; i < want.length; i++) {
+    const w = want[i]!;
+    const shared = parallel || w.name.startsWith("node.") || w.name.startsWith("edge.");
+    arrays.set(w.name, allocate(w.type, w.length, shared));
+    (parallel && (w.name.startsWith("edge.") || w.name.startsWith("string.bytes.")) ? theirs : mine).push(i);
+  }
+  const job: ReadJob = {
+    path,
+    sections: theirs.map((i) => ({ name: want[i]!.name, view: bytesOf(arrays.get(want[i]!.name)!), position: places[i]! })),
+    nodeCount: N,
+    edgeTypeCount: meta.edgeTypes.length,
+    element: meta.edgeTypes.indexOf("element"),
+    hidden: meta.edgeTypes.indexOf("hidden"),
+  };
+  const helped = theirs.length > 0 ? runInWorker(job) : null;
+
+  const pieces: { section: number; view: Uint8Array; position: number }[] = [];
+  for (const i of mine) {
+    const view = bytesOf(arrays.get(want[i]!.name)!);
+    if (view.length === 0) pieces.push({ section: i, view, position: places[i]! });
+    for (let off = 0; off < view.length; off += PIECE) {
+      pieces.push({ section: i, view: view.subarray(off, Math.min(view.length, off + PIECE)), position: places[i]! + off });
+    }
+  }
+  // Read piece k + 1 (on libuv's thread pool) while the checksum of piece k is computed.
   const crcs = new Array<number>(want.length).fill(0);
   let inFlight = pieces.length > 0 ? readPiece(fd, pieces[0]!.view, pieces[0]!.position) : null;
-  for (let k = 0; k < pieces.length; k++) {
-    await inFlight;
-    const p = pieces[k]!;
-    inFlight = k + 1 < pieces.length ? readPiece(fd, pieces[k + 1]!.view, pieces[k + 1]!.position) : null;
-    crcs[p.section] = crc32(p.view, crcs[p.section]);
+  try {
+    for (let k = 0; k < pieces.length; k++) {
+      await inFlight;
+      const p = pieces[k]!;
+      inFlight = k + 1 < pieces.length ? readPiece(fd, pieces[k + 1]!.view, pieces[k + 1]!.position) : null;
+      crcs[p.section] = crc32(p.view, crcs[p.section]);
+    }
+  } finally {
+    await inFlight?.catch(() => {});
   }
+  const nodeTypeCount = meta.nodeTypes.length;
+  const nodeCheck = checkNodes(arrays.get("node.type") as Uint8Array, arrays.get("node.name") as Uint32Array, arrays.get("node.firstEdge") as Uint32Array, nodeTypeCount, N, E);
+
+  // The worker's part: its answer, or (no worker, or it failed) the same job done here.
+  let reply = helped ? await helped : null;
+  if (reply === null || (!reply.ok && reply.message !== TRUNCATED)) {
+    if (theirs.length > 0) reply = runReadJob(job);
+    else reply = checkEdgesHere(arrays, job);
+  }
+  if (!reply.ok) bad(reply.message);
+  theirs.forEach((i, k) => (crcs[i] = reply.crcs[k]!));
   for (let i = 0; i < want.length; i++) if (crcs[i] !== (recs[i] as SectionRecord).crc) bad(`section ${want[i]!.name} is damaged (checksum)`);
+  // Values only after the checksums: a damaged file is reported as damaged.
+  if (nodeCheck.problem) bad(nodeCheck.problem);
+  if (reply.problem) bad(reply.problem);
 
   const get = <T extends Typed>(name: string): T => arrays.get(name) as T;
   const nodes: NodeColumns = {
@@ -370,13 +414,14 @@ async function readSections(fd: number, header: Header, dataStart: number, fileS
     maxStringRef: 0,
   };
   const edges: EdgeColumns = { type: get("edge.type"), name: get("edge.name"), to: get("edge.to"), maxStringRef: 0 };
-  checkColumns(nodes, edges, meta.nodeTypes, meta.edgeTypes, N, E);
+  nodes.maxStringRef = nodeCheck.maxName;
+  edges.maxStringRef = reply.maxEdgeName;
   if (N > 0 && nodes.maxStringRef >= S) bad("a node names a string past the last");
   if (E > 0 && edges.maxStringRef >= S) bad("an edge names a string past the last");
   let strings: StringTable;
   try {
     strings = StringTable.fromParts({
-      chunks: str.chunks.map((_, i) => Buffer.from(get<Uint8Array>(`string.bytes.${i}`).buffer)),
+      chunks: str.chunks.map((_, i) => Buffer.from(get<Uint8Array>(`string.bytes.${i}`).buffer as ArrayBuffer)),
       chunkIdx: get("string.chunk"),
       starts: get("string.start"),
       lengths: get("string.length"),
@@ -402,42 +447,59 @@ async function readSections(fd: number, header: Header, dataStart: number, fileS
 }
 
 function allocate(type: ElementType, length: number, shared: boolean): Typed {
+  const buffer = (bytes: number): ArrayBuffer => (shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes)) as ArrayBuffer;
   switch (type) {
     case "u8": return shared ? sharedU8(length) : new Uint8Array(length);
-    case "u16": return new Uint16Array(length);
+    case "u16": return new Uint16Array(buffer(length * 2));
     case "u32": return shared ? sharedU32(length) : new Uint32Array(length);
-    case "i32": return new Int32Array(length);
-    case "f64": return new Float64Array(length);
+    case "i32": return new Int32Array(buffer(length * 4));
+    case "f64": return new Float64Array(buffer(length * 8));
   }
 }
 
 /**
- * What the snapshot reader checks while parsing, checked again: type codes in range, first-edge
- * sums from 0 to the edge count and never decreasing, edge targets in range. Notes the largest
- * string index used, which the graph checks against the strings table.
+ * What the snapshot reader checks while parsing, checked again for the nodes: type codes in range,
+ * first-edge sums from 0 to the edge count and never decreasing. Notes the largest string index
+ * used, which is checked against the strings table. (The edges: read-worker.ts.)
  */
-function checkColumns(nodes: NodeColumns, edges: EdgeColumns, nodeTypes: string[], edgeTypes: string[], N: number, E: number): void {
-  const nt = nodeTypes.length;
+function checkNodes(type: Uint8Array, name: Uint32Array, firstEdge: Uint32Array, typeCount: number, N: number, E: number): { maxName: number; problem: string | null } {
   let maxName = 0;
   for (let n = 0; n < N; n++) {
-    if (nodes.type[n]! >= nt) bad(`node ${n} has an unknown type`);
-    if (nodes.name[n]! > maxName) maxName = nodes.name[n]!;
+    if (type[n]! >= typeCount) return { maxName, problem: `node ${n} has an unknown type` };
+    if (name[n]! > maxName) maxName = name[n]!;
   }
-  nodes.maxStringRef = maxName;
-  const fe = nodes.firstEdge;
-  if (fe[0] !== 0 || fe[N] !== E) bad("the first-edge index does not span the edges");
-  for (let n = 0; n < N; n++) if (fe[n + 1]! < fe[n]!) bad(`the first-edge index decreases at node ${n}`);
-  const et = edgeTypes.length;
-  const element = edgeTypes.indexOf("element");
-  const hidden = edgeTypes.indexOf("hidden");
-  maxName = 0;
-  for (let e = 0; e < E; e++) {
-    const t = edges.type[e]!;
-    if (t >= et) bad(`edge ${e} has an unknown type`);
-    if (edges.to[e]! >= N) bad(`edge ${e} points past the last node`);
-    if (t !== element && t !== hidden && edges.name[e]! > maxName) maxName = edges.name[e]!;
-  }
-  edges.maxStringRef = maxName;
+  if (firstEdge[0] !== 0 || firstEdge[N] !== E) return { maxName, problem: "the first-edge index does not span the edges" };
+  for (let n = 0; n < N; n++) if (firstEdge[n + 1]! < firstEdge[n]!) return { maxName, problem: `the first-edge index decreases at node ${n}` };
+  return { maxName, problem: null };
+}
+
+/** The edge checks of the worker's job, on this thread, for sections this thread read. */
+function checkEdgesHere(arrays: Map<string, Typed>, job: ReadJob): ReadReply {
+  const sections = ["edge.type", "edge.name", "edge.to"].map((name) => ({ name, view: bytesOf(arrays.get(name)!), position: -1 }));
+  return checkEdges({ ...job, sections }, []);
+}
+
+const READ_WORKER_URL = new URL("./read-worker.js", import.meta.url);
+/** Under a TypeScript test runner only the .ts source exists: no worker, this thread reads it all. */
+const CAN_USE_WORKER = import.meta.url.endsWith(".js");
+/** Entries smaller than this are read on one thread: a worker costs more than it saves. */
+const PARALLEL_MIN_BYTES = 64 << 20;
+const TRUNCATED = "the file ends too early (truncated)";
+
+/** The job on a worker thread; null when the worker could not run it (the caller then does). */
+function runInWorker(job: ReadJob): Promise<ReadReply | null> {
+  return new Promise((resolve) => {
+    let worker: Worker;
+    try {
+      worker = new Worker(READ_WORKER_URL, { workerData: { cacheReadJob: job } });
+    } catch {
+      resolve(null);
+      return;
+    }
+    worker.once("message", (r: ReadReply) => resolve(r));
+    worker.once("error", () => resolve(null));
+    worker.once("exit", () => resolve(null));
+  });
 }
 
 /** Every index in the analysis in range, and the dominator tree a tree (each node after its dominator). */

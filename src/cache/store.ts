@@ -37,6 +37,8 @@ export interface CacheOptions {
   dir: string;
   /** Size limit of the directory; the least recently used entries go first. Default 4 GB. */
   maxBytes?: number;
+  /** Read big entries with a worker thread too (default: entries of 64 MB and more; true forces it, false never). */
+  parallel?: boolean;
 }
 
 /** The result of a lookup. */
@@ -164,10 +166,12 @@ function identify(file: string): { source: SourceIdentity; lookedAt: number } | 
 export class SnapshotCache {
   readonly dir: string;
   readonly maxBytes: number;
+  private readonly parallel: boolean | undefined;
 
   constructor(options: CacheOptions) {
     this.dir = options.dir;
     this.maxBytes = options.maxBytes ?? DEFAULT_CACHE_MAX_BYTES;
+    this.parallel = options.parallel;
   }
 
   /** The entry file of a source path. */
@@ -191,7 +195,7 @@ export class SnapshotCache {
       return { kind: "miss", key, entry, reason: null };
     }
     try {
-      const content = await readEntry(entry, { build: buildId(), source: id.source });
+      const content = await readEntry(entry, { build: buildId(), source: id.source }, this.parallel);
       try {
         const now = new Date();
         utimesSync(entry, now, now); // last use, for the size limit

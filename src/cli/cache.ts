@@ -49,7 +49,10 @@ function sizeSetting(text: string | undefined): number | null {
 }
 
 function theCache(): SnapshotCache {
-  return new SnapshotCache({ dir: cacheDir(), maxBytes: sizeSetting(process.env["BACKREFS_CACHE_MAX"]) ?? DEFAULT_CACHE_MAX_BYTES });
+  // BACKREFS_PARALLEL (see io.ts) also decides the second thread that reads big entries.
+  const par = process.env["BACKREFS_PARALLEL"];
+  const parallel = par === "1" ? true : par === "0" ? false : undefined;
+  return new SnapshotCache({ dir: cacheDir(), maxBytes: sizeSetting(process.env["BACKREFS_CACHE_MAX"]) ?? DEFAULT_CACHE_MAX_BYTES, parallel });
 }
 
 /** The cache, or null when it is off. */

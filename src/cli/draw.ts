@@ -17,8 +17,8 @@ import { toDot } from "../render/dot.js";
 import { formatCount, sanitizeText } from "../render/format.js";
 import { formatPathsText } from "../render/paths-text.js";
 import { formatGroupedText } from "../render/grouped-text.js";
-import { renderPng } from "../render/png.js";
-import { closeLayoutWorker, renderSvg } from "../render/svg.js";
+import { preparePng, renderPng } from "../render/png.js";
+import { closeLayoutWorker, prepareLayout, renderSvg } from "../render/svg.js";
 import { analyse, loadIds, loadSnapshot, progressBar, writeFileAtomic, type Streams } from "./io.js";
 import { UsageError } from "./usage.js";
 
@@ -143,11 +143,21 @@ export async function runDraw(file: string, opts: DrawCliOptions, io: Streams): 
     throw new UsageError("no objects chosen: name them with --type <Class>, --name <name>, --id <id> or --detached");
   }
   for (const t of targets) if (t.path !== "-") checkWritable(t.path);
-  const baseline = opts.newSince ? await loadIds(opts.newSince, io, opts.quiet) : undefined;
-  const { graph, progress } = await loadSnapshot(file, io, opts.quiet);
-  progress.done();
-  if (baseline) assertComparableIds(baseline, graph, [displayName(opts.newSince!), displayName(file)]);
-  await drawGraph(graph, file, { ...opts, targets, baseline }, io);
+  // What drawing needs that does not depend on the snapshot starts now, while it loads.
+  if (targets.some((t) => t.format === "svg" || t.format === "png")) prepareLayout();
+  if (targets.some((t) => t.format === "png")) preparePng();
+  try {
+    const baseline = opts.newSince ? await loadIds(opts.newSince, io, opts.quiet) : undefined;
+    const { graph, progress } = await loadSnapshot(file, io, opts.quiet);
+    progress.done();
+    if (baseline) assertComparableIds(baseline, graph, [displayName(opts.newSince!), displayName(file)]);
+    await drawGraph(graph, file, { ...opts, targets, baseline }, io);
+  } catch (e) {
+    // The worker started early, when nothing gets drawn. Not awaited: a worker stopped while it
+    // loads may never report its exit once unreferenced, which would leave this promise hanging.
+    closeLayoutWorker().catch(() => {});
+    throw e;
+  }
   return 0;
 }
 

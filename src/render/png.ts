@@ -102,6 +102,31 @@ export async function renderPng(svg: string, opts: RenderPngOptions = {}): Promi
   }
 }
 
+/**
+ * Starts what the first PNG of a process needs, without waiting for it: reading and compiling the
+ * resvg WASM and the fonts, then one tiny render with text (the first render of a process pays
+ * for parsing the fonts and for unoptimised WASM code). Call it early — the CLI does before reading
+ * the snapshot — and the first {@link renderPng} finds it done. Failures are left to renderPng.
+ */
+export function preparePng(): void {
+  loadEngine()
+    .then(({ fonts }) => {
+      setImmediate(() => {
+        try {
+          const r = new Resvg(WARM_UP_SVG, { font: { fontBuffers: fonts, defaultFontFamily: "DejaVu Sans", sansSerifFamily: "DejaVu Sans" } });
+          r.render().free();
+          r.free();
+        } catch {
+          // renderPng reports its own errors
+        }
+      });
+    })
+    .catch(() => {});
+}
+
+const WARM_UP_SVG =
+  '<svg xmlns="http://www.w3.org/2000/svg" width="60" height="20"><text x="2" y="14" font-family="DejaVu Sans" font-size="10">Ab <tspan font-weight="bold">1</tspan></text></svg>';
+
 /** The SVG's size in CSS pixels (Graphviz writes pt: 1 pt = 4/3 px), or null when not given in pt. */
 function svgPixelSize(svg: string): { width: number; height: number } | null {
   const m = /<svg[^>]*?\swidth="([\d.]+)pt"[^>]*?\sheight="([\d.]+)pt"/.exec(svg);

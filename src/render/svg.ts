@@ -56,6 +56,15 @@ export async function renderSvg(dot: string, opts: RenderSvgOptions = {}): Promi
 }
 
 /**
+ * Starts the layout worker and loads Graphviz's WASM in it now, without waiting (a tiny layout is
+ * queued ahead of the real ones). Call it early — the CLI does before reading the snapshot — so
+ * the first {@link renderSvg} does not pay for the start. Failures are left to renderSvg.
+ */
+export function prepareLayout(): void {
+  renderSvg("digraph{}").catch(() => {});
+}
+
+/**
  * Terminate the layout worker now (the next {@link renderSvg} starts a new one). Not needed for the
  * process to exit — the idle worker is unref'ed — but frees its memory (~20 MB) early.
  *

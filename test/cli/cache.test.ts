@@ -97,6 +97,33 @@ describe("backrefs with the snapshot cache", { timeout: SLOW }, () => {
     });
   });
 
+  it("an entry read with the second thread (BACKREFS_PARALLEL=1) gives the same answers, and is checked as well", () => {
+    const dir = freshDir();
+    const expected = run(["info", SNAP, "--json"], null).raw;
+    run(["info", SNAP, "--json"], dir);
+    const r = run(["info", SNAP, "--json"], dir, { BACKREFS_PARALLEL: "1" });
+    expect(r.stderr).toMatch(/cache: used/);
+    expect(r.raw.equals(expected)).toBe(true);
+    // A damaged byte in the part the worker reads (the edges come after the nodes, early in the file).
+    const [name] = entries(dir);
+    const path = join(dir, name!);
+    const good = readFileSync(path);
+    const header = JSON.parse(good.subarray(16, 16 + good.readUInt32LE(8)).toString("utf8")) as { sections: { name: string; offset: number }[] };
+    const dataStart = (16 + good.readUInt32LE(8) + 7) & ~7;
+    const edgeTo = header.sections.find((s) => s.name === "edge.to")!;
+    const bad = Buffer.from(good);
+    bad[dataStart + edgeTo.offset + 5]! ^= 0x10;
+    writeFileSync(path, bad);
+    const d = run(["info", SNAP, "--json"], dir, { BACKREFS_PARALLEL: "1" });
+    expect(d.stderr).toMatch(/cache: ignored .*section edge\.to is damaged \(checksum\)/);
+    expect(d.raw.equals(expected)).toBe(true);
+    // Truncated in the worker's part.
+    writeFileSync(path, good.subarray(0, dataStart + edgeTo.offset + 100));
+    const t = run(["info", SNAP, "--json"], dir, { BACKREFS_PARALLEL: "1" });
+    expect(t.stderr).toMatch(/cache: ignored .*(truncated|past the end)/);
+    expect(t.raw.equals(expected)).toBe(true);
+  });
+
   it("a picture drawn from the cache is the same file", () => {
     const dir = freshDir();
     const a = run([SNAP, "--type", "LeakyRequest", "-o", join(tmp, "a.svg")], null);
