@@ -1,6 +1,7 @@
 // Cross-checks backrefs' analysis against Chrome DevTools' own code (heap-snapshot-toolkit) on one
 // snapshot, node by node: DevTools self size (after shallow-size reassignment), distance, immediate
-// dominator and retained size; then per class: count, self size, retained size (not double counted).
+// dominator and retained size; then per class, every class by name (plain-object shapes `{a, b}`
+// included): count, self size, retained size (not double counted).
 //
 //   node bench/crosscheck.mjs <file.heapsnapshot>
 //
@@ -47,24 +48,29 @@ for (let n = 0; n < N; n++) {
 }
 
 // Per class, as DevTools' Summary: count and self size skip objects of size 0; retained size is
-// not double counted.
+// not double counted. Every class is compared, plain-object shapes (`{a, b}`) and `Object` too.
 const ours = new Map();
 const { nodeClass } = graph.classes();
 const classRetained = a.classRetainedSizes();
 for (let n = 0; n < N; n++) {
   if (shallow[n] === 0) continue;
   const name = graph.classNameOf(nodeClass[n]);
-  const c = ours.get(name) ?? { count: 0, self: 0, retained: classRetained[nodeClass[n]] };
+  const c = ours.get(name) ?? { count: 0, self: 0, retained: 0, parts: 0, ids: new Set() };
   c.count++;
   c.self += shallow[n];
+  if (!c.ids.has(nodeClass[n])) {
+    c.ids.add(nodeClass[n]);
+    c.parts++;
+    c.retained += classRetained[nodeClass[n]];
+  }
   ours.set(name, c);
 }
 const aggregates = hst.aggregatesWithFilter({ minNodeId: undefined, maxNodeId: undefined, allocationNodeId: undefined, filterName: undefined, equals() { return false; } });
-// DevTools splits plain objects into inferred interfaces ("{a, b}") and same-named constructors by
-// allocation site; backrefs does neither (yet). Compare by name, leaving those out.
+// DevTools keeps same-named constructors from different scripts apart (its class key holds the
+// script location); those names are compared summed, and their retained size only when neither
+// side splits the name.
 const byName = new Map();
 for (const agg of Object.values(aggregates)) {
-  if (agg.name === "Object" || agg.name.startsWith("{")) continue;
   const d = byName.get(agg.name) ?? { count: 0, self: 0, retained: 0, parts: 0 };
   d.count += agg.count;
   d.self += agg.self;
@@ -74,15 +80,22 @@ for (const agg of Object.values(aggregates)) {
 }
 let classMismatch = 0;
 let classes = 0;
+let shapes = 0;
 for (const [name, d] of byName) {
   classes++;
+  if (name.startsWith("{")) shapes++;
   const o = ours.get(name);
-  const sameRetained = d.parts > 1 || (o && o.retained === d.retained);
+  const sameRetained = d.parts > 1 || (o && o.parts > 1) || (o && o.retained === d.retained);
   if (!o || o.count !== d.count || o.self !== d.self || !sameRetained) {
     classMismatch++;
     if (examples.length < 20) examples.push(`class ${name}: DevTools ${d.count}/${d.self}/${d.retained}, backrefs ${o ? `${o.count}/${o.self}/${o.retained}` : "missing"}`);
   }
 }
-console.log(`${file}: ${N} nodes; mismatches ${JSON.stringify(mismatches)}; classes ${classes}, class mismatches ${classMismatch}`);
+for (const [name, o] of ours) {
+  if (byName.has(name)) continue;
+  classMismatch++;
+  if (examples.length < 20) examples.push(`class ${name}: DevTools missing, backrefs ${o.count}/${o.self}/${o.retained}`);
+}
+console.log(`${file}: ${N} nodes; mismatches ${JSON.stringify(mismatches)}; classes ${classes} (${shapes} named {…}), class mismatches ${classMismatch}`);
 for (const e of examples) console.log("  " + e);
 process.exit(Object.values(mismatches).some((v) => v > 0) || classMismatch > 0 ? 1 : 0);

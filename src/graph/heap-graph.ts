@@ -9,6 +9,7 @@
 import { SnapshotFormatError } from "../errors.js";
 import type { RawSnapshot } from "../snapshot/parser.js";
 import type { StringTable } from "../snapshot/string-table.js";
+import { PlainObjects, type InterfaceDefinition } from "./class-names.js";
 
 /** Type codes looked up by name once; -1 when the snapshot's meta lacks that type. */
 export interface TypeCodes {
@@ -84,6 +85,8 @@ export class HeapGraph {
 
   private retainerIndex: { first: Uint32Array; edge: Uint32Array } | null = null;
   private classIndex: { nodeClass: Uint32Array; extraNames: string[] } | null = null;
+  private definitions: InterfaceDefinition[] = [];
+  private givenDefinitions: InterfaceDefinition[] | null = null;
   private domState: Uint8Array | null | undefined = undefined;
 
   constructor(raw: RawSnapshot) {
@@ -264,9 +267,10 @@ export class HeapGraph {
   // ------------------------------------------------------------------ classes
 
   /**
-   * Class ids for every node, DevTools' "Constructor" column. Ids below `strings.length` are the
-   * string index of an object/native node's name; ids above index `extraNames` (`(system)`,
-   * `Function`, `(string)`, normalised DOM names like `<div>`...).
+   * Class ids for every node, DevTools' "Constructor" column (docs/class-names.md). Ids below
+   * `strings.length` are the string index of an object/native node's name; ids above index
+   * `extraNames` (`(system)`, `Function`, `(string)`, DOM names like `<div>`, `Detached <div>`,
+   * plain-object shapes like `{a, b}`...).
    */
   classes(): { nodeClass: Uint32Array; extraNames: string[] } {
     if (this.classIndex) return this.classIndex;
@@ -284,8 +288,9 @@ export class HeapGraph {
     };
     const byType = this.nodeTypes.map((t) => extra(syntheticClassName(t)));
     const { object, native } = this.types;
-    // DOM names (`<div class="x">`) are normalised; only names starting with '<' need decoding.
-    const domClass = new Map<number, number>();
+    // Names starting with '<' (DOM elements) or 'D' (maybe `Detached <…>`) may need shortening;
+    // each such name is looked at once.
+    const shortened = new Map<number, number>();
     const detachedClass = new Map<number, number>();
     const state = this.domStates();
     const nodeClass = new Uint32Array(this.nodeCount);
@@ -299,27 +304,81 @@ export class HeapGraph {
       if (state !== null && state[n] === 2) {
         let id = detachedClass.get(name);
         if (id === undefined) {
-          id = extra(`Detached ${domClassName(this.strings.get(name))}`);
+          id = extra(objectClassName(`Detached ${this.strings.get(name)}`));
           detachedClass.set(name, id);
         }
         nodeClass[n] = id;
         continue;
       }
-      if (this.strings.firstByte(name) !== 60) {
+      const b = this.strings.firstByte(name);
+      if (b !== 60 && b !== 68) {
         nodeClass[n] = name;
         continue;
       }
-      let id = domClass.get(name);
+      let id = shortened.get(name);
       if (id === undefined) {
         const raw = this.strings.get(name);
-        const normalised = domClassName(raw);
-        id = normalised === raw ? name : extra(normalised);
-        domClass.set(name, id);
+        const short = objectClassName(raw);
+        id = short === raw ? name : extra(short);
+        shortened.set(name, id);
       }
       nodeClass[n] = id;
     }
+    // Plain objects: shape ids go into nodeClass for a moment, then the shape's class.
+    const plain = new PlainObjects(this);
+    plain.scan(nodeClass);
+    const defs = this.givenDefinitions ?? plain.infer();
+    const defIds = defs.map((d) => extra(d.name));
+    const byShape = plain.match(defs);
+    if (plain.shapeCount > 0) {
+      const types = this.nType;
+      const names = this.nName;
+      for (let n = 0; n < this.nodeCount; n++) {
+        if (types[n] !== object || !plain.isObjectName(names[n]!)) continue;
+        const d = byShape[nodeClass[n]!]!;
+        nodeClass[n] = d >= 0 ? defIds[d]! : names[n]!;
+      }
+    }
+    this.definitions = defs;
     this.classIndex = { nodeClass, extraNames };
     return this.classIndex;
+  }
+
+  /**
+   * The plain-object shapes this graph names (`{a, b}` classes), most common first, as DevTools
+   * infers them from this snapshot, or as given to {@link useInterfaceDefinitions}.
+   */
+  interfaceDefinitions(): InterfaceDefinition[] {
+    this.classes();
+    return this.definitions.map((d) => ({ name: d.name, properties: [...d.properties] }));
+  }
+
+  /**
+   * Names plain objects by another snapshot's shapes (DevTools compares two snapshots under the
+   * later one's definitions, so a shape common in one and rare in the other keeps one name).
+   * Pass null to go back to this snapshot's own. Class ids computed before are invalid after.
+   */
+  useInterfaceDefinitions(defs: readonly InterfaceDefinition[] | null): void {
+    this.givenDefinitions = defs === null ? null : defs.map((d) => ({ name: d.name, properties: [...d.properties] }));
+    this.classIndex = null;
+  }
+
+  /**
+   * Runs `fn` with plain objects named by `defs` (see {@link useInterfaceDefinitions}), then puts
+   * this graph's naming back. Nothing is recomputed when `defs` are the ones in use.
+   */
+  withInterfaceDefinitions<T>(defs: readonly InterfaceDefinition[], fn: () => T): T {
+    this.classes();
+    if (sameDefinitions(this.definitions, defs)) return fn();
+    const saved = { index: this.classIndex, definitions: this.definitions, given: this.givenDefinitions };
+    this.useInterfaceDefinitions(defs);
+    try {
+      return fn();
+    } finally {
+      this.classIndex = saved.index;
+      this.definitions = saved.definitions;
+      this.givenDefinitions = saved.given;
+    }
   }
 
   /**
@@ -387,6 +446,17 @@ export class HeapGraph {
   }
 }
 
+function sameDefinitions(a: readonly InterfaceDefinition[], b: readonly InterfaceDefinition[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x.name !== y.name || x.properties.length !== y.properties.length) return false;
+    for (let k = 0; k < x.properties.length; k++) if (x.properties[k] !== y.properties[k]) return false;
+  }
+  return true;
+}
+
 /** Class names of non-object node types, as DevTools shows them. */
 export function syntheticClassName(type: string): string {
   switch (type) {
@@ -403,4 +473,18 @@ export function domClassName(name: string): string {
   if (!name.startsWith("<")) return name;
   const space = name.indexOf(" ");
   return space < 0 ? name : name.slice(0, space) + ">";
+}
+
+/**
+ * The class name DevTools gives an object or native node named `name` (with `Detached ` already
+ * put in front for detached DOM nodes): `<div class="x">` → `<div>`, `Detached <div id="y">` →
+ * `Detached <div>`, anything else as is.
+ */
+export function objectClassName(name: string): string {
+  if (name.startsWith("<")) return domClassName(name);
+  if (name.startsWith("Detached <")) {
+    const space = name.indexOf(" ", 10);
+    return space < 0 ? name : name.slice(0, space) + ">";
+  }
+  return name;
 }

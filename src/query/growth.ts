@@ -116,13 +116,20 @@ function sameProcess(before: HeapGraph, after: HeapGraph, afterIds: IdSet): { sa
 
 /**
  * Compares two snapshots class by class, by object id when they come from one process, else by
- * counts only (new and deleted are then null).
+ * counts only (new and deleted are then null). Plain objects of both are named by `after`'s
+ * shapes (`{a, b}`), as DevTools' Comparison view does.
  *
  * @example
  * const d = diffSnapshots({ graph: before }, { graph: after });
  * d.classes[0]; // { className: "LeakyRequest", countBefore: 10, countAfter: 35, new: 25, deleted: 0, ... }
  */
 export function diffSnapshots(before: Side, after: Side): SnapshotDiff {
+  // As DevTools compares: the earlier snapshot's plain objects named by the later one's shapes, so
+  // a shape common in one and rare in the other has one name on both sides.
+  return before.graph.withInterfaceDefinitions(after.graph.interfaceDefinitions(), () => diffNamed(before, after));
+}
+
+function diffNamed(before: Side, after: Side): SnapshotDiff {
   const beforeIds = IdSet.fromGraph(before.graph);
   const afterIds = IdSet.fromGraph(after.graph);
   const { same, shared } = sameProcess(before.graph, after.graph, afterIds);

@@ -52,9 +52,11 @@ export interface ClassTable {
 }
 
 /**
- * Counts and self sizes per class id, in one pass over the nodes. With the analysis, as DevTools'
- * Summary counts them: self sizes after the shallow-size reassignment, objects of size 0 left out
- * (internal arrays whose size went to their owner), plus retained size and distance per class.
+ * Counts and self sizes per class id, in one pass over the nodes, as DevTools' Summary counts
+ * them: objects of size 0 left out (the synthetic roots, `system / Map` entries of read-only
+ * space...). With the analysis, self sizes are those after the shallow-size reassignment (so
+ * internal arrays whose size went to their owner drop out too), plus retained size and distance
+ * per class; without it, the sizes as written.
  */
 export function classTable(graph: HeapGraph, analysis?: HeapAnalysis): ClassTable {
   const { nodeClass } = graph.classes();
@@ -67,7 +69,7 @@ export function classTable(graph: HeapGraph, analysis?: HeapAnalysis): ClassTabl
   for (let n = 0; n < graph.nodeCount; n++) {
     const c = nodeClass[n]!;
     const s = shallow ? shallow[n]! : graph.selfSize(n);
-    if (shallow && s === 0) continue;
+    if (s === 0) continue;
     count[c]!++;
     size[c]! += s;
     if (dist) {

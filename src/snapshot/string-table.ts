@@ -99,7 +99,10 @@ export class StringTable {
     for (let i = 0; i < this.count; i++) {
       const raw = this.lengths[i]!;
       if ((raw & ESCAPED) !== 0) {
-        if (this.get(i) === s) out.push(i);
+        // An escape takes 2 to 6 stored bytes for 1 to 4 bytes of text (a \u pair: 12 for 4), so
+        // the text is no longer than the stored form and at least a sixth of it: decode only then.
+        const stored = raw & ~ESCAPED;
+        if (stored >= needle.length && stored <= 6 * needle.length && this.get(i) === s) out.push(i);
         continue;
       }
       if (raw !== needle.length) continue;
