@@ -317,9 +317,9 @@ export class HeapGraph {
       }
       let id = shortened.get(name);
       if (id === undefined) {
+        // One class per DOM name, whether the file wrote `<div>` or `<div class="x">`.
         const raw = this.strings.get(name);
-        const short = objectClassName(raw);
-        id = short === raw ? name : extra(short);
+        id = raw.startsWith("<") || raw.startsWith("Detached <") ? extra(objectClassName(raw)) : name;
         shortened.set(name, id);
       }
       nodeClass[n] = id;

@@ -187,7 +187,12 @@ describe("DOM class names", () => {
     const detached = b.node("native", '<li id="b">', { detachedness: 2 });
     const text = b.node("native", "Text", { detachedness: 2 });
     const date = b.node("object", "Date");
+    const plainDiv = b.node("native", "<div>");
+    const attrDiv = b.node("native", '<div id="z">');
     const g = graphOf(b);
+    expect(g.classes().nodeClass[plainDiv]).toBe(g.classes().nodeClass[attrDiv]);
+    expect(g.className(plainDiv)).toBe("<div>");
+    expect(selectNodes(g, { types: ["<div>"] }).ordinals).toEqual([plainDiv, attrDiv]);
     expect(g.className(raw)).toBe("Detached <div>");
     expect(g.className(attached)).toBe("<li>");
     expect(g.className(detached)).toBe("Detached <li>");
