@@ -14,6 +14,8 @@
 //                                          named after the more common order
 //     1 {left, right, extra}               seen once: named after the shape it contains, {left, right}
 //     1 {lonely}                           seen once, contains no known shape: stays Object
+// and two classes both named Item, defined in different places (DevTools lists them apart):
+//    30 Item (FirstItem below) and 20 Item (SecondItem)
 "use strict";
 const { writeHeapSnapshot } = require("node:v8");
 const { gzipSync } = require("node:zlib");
@@ -30,6 +32,12 @@ for (let i = 0; i < 10; i++) shapes.push({ right: `r${i}`, left: `l${i}` });
 shapes.push({ left: "l", right: "r", extra: "e" });
 shapes.push({ lonely: "one" });
 globalThis.shapes = shapes;
+
+const FirstItem = class Item { constructor(i) { this.label = `first ${i}`; } };
+const SecondItem = class Item { constructor(i) { this.title = `second ${i}`; } };
+globalThis.items = [];
+for (let i = 0; i < 30; i++) globalThis.items.push(new FirstItem(i));
+for (let i = 0; i < 20; i++) globalThis.items.push(new SecondItem(i));
 
 const out = process.argv[2];
 if (out) {

@@ -5,7 +5,7 @@
 export * from "./errors.js";
 export { readSnapshotRaw, type ReadOptions, type ReadProgress } from "./snapshot/read.js";
 export { SnapshotParser, type RawSnapshot } from "./snapshot/parser.js";
-export { HeapGraph, syntheticClassName, domClassName, objectClassName } from "./graph/heap-graph.js";
+export { HeapGraph, syntheticClassName, domClassName, objectClassName, type ClassLocation } from "./graph/heap-graph.js";
 export { formatPropertyName, type InterfaceDefinition } from "./graph/class-names.js";
 export { loadHeapGraph } from "./graph/load.js";
 export { HeapAnalysis, NO_DISTANCE, BASE_SYSTEM_DISTANCE, type Phase } from "./graph/analysis.js";

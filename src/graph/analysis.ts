@@ -411,9 +411,11 @@ export class HeapAnalysis {
   /**
    * Retained size per class id without double counting (DevTools' Summary): an object counts only
    * when no dominator-tree ancestor of the same class was counted; objects of size 0 neither count
-   * nor block, nor do objects left out by `filter` (one byte per node, 1 = include).
+   * nor block, nor do objects left out by `filter` (one byte per node, 1 = include). With `groups`
+   * (class id → group id, e.g. {@link HeapGraph.classNameGroups}), per group instead: one total
+   * per class name, where DevTools splits a name by script.
    */
-  classRetainedSizes(filter?: Uint8Array): Float64Array {
+  classRetainedSizes(filter?: Uint8Array, groups?: Uint32Array): Float64Array {
     const g = this.graph;
     const { nodeClass } = g.classes();
     const retained = this.retainedSizes();
@@ -428,7 +430,7 @@ export class HeapAnalysis {
     const cls = new Uint32Array(N);
     for (let k = 0; k < N; k++) {
       const n = preorder[k]!;
-      cls[k] = shallow[n]! !== 0 && (filter === undefined || filter[n] === 1) ? nodeClass[n]! : NONE;
+      cls[k] = shallow[n]! !== 0 && (filter === undefined || filter[n] === 1) ? (groups ? groups[nodeClass[n]!]! : nodeClass[n]!) : NONE;
     }
     // Children lists of the dominator tree (counting sort by dominator; each list ascending).
     const first = new Uint32Array(N + 1);

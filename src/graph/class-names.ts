@@ -165,6 +165,18 @@ class Candidates {
   }
 }
 
+/** Numbers fixed-length integer keys 0, 1, 2… in the order they are first added. */
+export class IntKeys {
+  private readonly table = new Candidates();
+  /** The number of `key`, new keys taking the next number. */
+  add(key: Int32Array): number {
+    return this.table.add(key, key.length, 0);
+  }
+  get size(): number {
+    return this.table.size;
+  }
+}
+
 /**
  * The plain objects of one graph, grouped by *shape*: the sequence of all their property names in
  * edge order. Both DevTools steps depend on nothing else, so each runs once per shape.

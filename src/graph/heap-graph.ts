@@ -9,7 +9,7 @@
 import { SnapshotFormatError } from "../errors.js";
 import type { RawSnapshot } from "../snapshot/parser.js";
 import type { StringTable } from "../snapshot/string-table.js";
-import { PlainObjects, type InterfaceDefinition } from "./class-names.js";
+import { IntKeys, PlainObjects, type InterfaceDefinition } from "./class-names.js";
 
 /** Type codes looked up by name once; -1 when the snapshot's meta lacks that type. */
 export interface TypeCodes {
@@ -37,6 +37,13 @@ export interface EdgeTypeCodes {
   weak: number;
 }
 
+/** Where a class's constructor is defined, as the snapshot's `locations` give it (0-based). */
+export interface ClassLocation {
+  scriptId: number;
+  line: number;
+  column: number;
+}
+
 export class HeapGraph {
   readonly nodeCount: number;
   readonly edgeCount: number;
@@ -61,6 +68,7 @@ export class HeapGraph {
   private readonly eType: Uint8Array;
   private readonly eName: Uint32Array;
   private readonly eTo: Uint32Array;
+  private readonly locations: Uint32Array | null;
 
   /** The raw columns, for hot loops: node type codes, edge type codes and edge targets. */
   get columns(): {
@@ -87,6 +95,11 @@ export class HeapGraph {
   private classIndex: { nodeClass: Uint32Array; extraNames: string[] } | null = null;
   private definitions: InterfaceDefinition[] = [];
   private givenDefinitions: InterfaceDefinition[] | null = null;
+  /** Class id → location, for the classes split by script. */
+  private classLocations = new Map<number, ClassLocation>();
+  /** Class id made by the split → the class it was split from. */
+  private splitBase = new Map<number, number>();
+  private nameGroups: Uint32Array | null = null;
   private domState: Uint8Array | null | undefined = undefined;
 
   constructor(raw: RawSnapshot) {
@@ -108,6 +121,7 @@ export class HeapGraph {
     this.eType = raw.edges.type;
     this.eName = raw.edges.name;
     this.eTo = raw.edges.to;
+    this.locations = raw.locations ?? null;
     const t = (name: string): number => m.nodeTypes.indexOf(name);
     this.types = {
       hidden: t("hidden"),
@@ -340,8 +354,82 @@ export class HeapGraph {
       }
     }
     this.definitions = defs;
+    this.classLocations = this.splitByLocation(nodeClass, extraNames);
+    this.nameGroups = null;
     this.classIndex = { nodeClass, extraNames };
     return this.classIndex;
+  }
+
+  /**
+   * DevTools keeps apart objects of one class name whose constructors are defined in different
+   * places: an `object` node with an entry in the snapshot's `locations` gets a class per
+   * (script, line, column, name). Objects without one keep the plain class. When a node has two
+   * entries, the last one counts. Returns the location of each class made here.
+   */
+  private splitByLocation(nodeClass: Uint32Array, extraNames: string[]): Map<number, ClassLocation> {
+    const out = new Map<number, ClassLocation>();
+    this.splitBase = new Map();
+    const values = this.locations;
+    const meta = (this.header["meta"] ?? {}) as Record<string, unknown>;
+    const fields = Array.isArray(meta["location_fields"]) ? (meta["location_fields"] as unknown[]) : [];
+    const at = (name: string): number => fields.indexOf(name);
+    const [oi, si, li, ci] = [at("object_index"), at("script_id"), at("line"), at("column")];
+    const stride = fields.length;
+    const object = this.types.object;
+    if (values === null || stride === 0 || oi < 0 || si < 0 || li < 0 || ci < 0 || object < 0) return out;
+    const S = this.strings.length;
+    const nameOf = (id: number): string => (id < S ? this.strings.get(id) : extraNames[id - S]!);
+    const nodeStride = this.nodeFields.length;
+    const N = this.nodeCount;
+    const seen = new Uint8Array((N + 7) >>> 3);
+    const keys = new IntKeys();
+    const key = new Int32Array(4);
+    const idOfKey: number[] = [];
+    for (let r = Math.floor(values.length / stride) - 1; r >= 0; r--) {
+      const base = r * stride;
+      const index = values[base + oi]!;
+      const n = index / nodeStride;
+      if (!Number.isInteger(n) || n >= N) continue; // names no node: nothing to split
+      if ((seen[n >>> 3]! & (1 << (n & 7))) !== 0) continue;
+      seen[n >>> 3]! |= 1 << (n & 7);
+      if (this.nType[n] !== object) continue;
+      key[0] = values[base + si]!;
+      key[1] = values[base + li]!;
+      key[2] = values[base + ci]!;
+      key[3] = nodeClass[n]!;
+      const k = keys.add(key);
+      if (k === idOfKey.length) {
+        const id = S + extraNames.length;
+        extraNames.push(nameOf(nodeClass[n]!));
+        idOfKey.push(id);
+        out.set(id, { scriptId: key[0]!, line: key[1]!, column: key[2]! });
+        this.splitBase.set(id, key[3]!);
+      }
+      nodeClass[n] = idOfKey[k]!;
+    }
+    return out;
+  }
+
+  /**
+   * Where the constructor of class `classId` is defined, for classes DevTools splits by script;
+   * null for every other class.
+   */
+  classLocation(classId: number): ClassLocation | null {
+    this.classes();
+    return this.classLocations.get(classId) ?? null;
+  }
+
+  /**
+   * For each class id, one id per class *name* (the smallest id with that name): for totals by
+   * name without double counting, where one name has several classes (split by script).
+   */
+  classNameGroups(): Uint32Array {
+    const { extraNames } = this.classes();
+    if (this.nameGroups) return this.nameGroups;
+    const groups = new Uint32Array(this.strings.length + extraNames.length);
+    for (let i = 0; i < groups.length; i++) groups[i] = i;
+    for (const [id, base] of this.splitBase) groups[id] = base;
+    return (this.nameGroups = groups);
   }
 
   /**
@@ -370,7 +458,14 @@ export class HeapGraph {
   withInterfaceDefinitions<T>(defs: readonly InterfaceDefinition[], fn: () => T): T {
     this.classes();
     if (sameDefinitions(this.definitions, defs)) return fn();
-    const saved = { index: this.classIndex, definitions: this.definitions, given: this.givenDefinitions };
+    const saved = {
+      index: this.classIndex,
+      definitions: this.definitions,
+      given: this.givenDefinitions,
+      locations: this.classLocations,
+      splitBase: this.splitBase,
+      groups: this.nameGroups,
+    };
     this.useInterfaceDefinitions(defs);
     try {
       return fn();
@@ -378,6 +473,9 @@ export class HeapGraph {
       this.classIndex = saved.index;
       this.definitions = saved.definitions;
       this.givenDefinitions = saved.given;
+      this.classLocations = saved.locations;
+      this.splitBase = saved.splitBase;
+      this.nameGroups = saved.groups;
     }
   }
 

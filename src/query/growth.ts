@@ -76,7 +76,8 @@ function perClass(side: Side, mask?: (n: number) => boolean): Map<string, { coun
 function retainedPerClass(side: Side, filter?: Uint8Array): Map<string, number> {
   const out = new Map<string, number>();
   if (!side.analysis) return out;
-  const sizes = side.analysis.classRetainedSizes(filter);
+  // One total per name: a name DevTools splits by script must not count an object twice.
+  const sizes = side.analysis.classRetainedSizes(filter, side.graph.classNameGroups());
   for (let c = 0; c < sizes.length; c++) {
     if (sizes[c] === 0) continue;
     const name = side.graph.classNameOf(c);

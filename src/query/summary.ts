@@ -2,11 +2,16 @@
  * What `backrefs info` reports: counts and sizes per node type and per class (objgraph's
  * `most_common_types`, with sizes).
  */
-import type { HeapGraph } from "../graph/heap-graph.js";
+import type { ClassLocation, HeapGraph } from "../graph/heap-graph.js";
 import { BASE_SYSTEM_DISTANCE, type HeapAnalysis } from "../graph/analysis.js";
 
 export interface ClassStat {
   className: string;
+  /**
+   * Where the constructor is defined (0-based line and column, the snapshot's script id), for
+   * classes DevTools keeps apart from same-named ones defined elsewhere; absent otherwise.
+   */
+  location?: ClassLocation;
   count: number;
   selfSize: number;
   /** Retained size of the class without double counting (with the analysis). */
@@ -111,6 +116,8 @@ export function topIndices(t: ClassTable, top: number, by: ClassSort): number[] 
 /** One row of a class table as data. */
 export function classStat(graph: HeapGraph, t: ClassTable, i: number): ClassStat {
   const stat: ClassStat = { className: graph.classNameOf(t.classIds[i]!), count: t.count[i]!, selfSize: t.selfSize[i]! };
+  const location = graph.classLocation(t.classIds[i]!);
+  if (location) stat.location = location;
   if (t.retainedSize) stat.retainedSize = t.retainedSize[i]!;
   if (t.distance && t.distance[i]! >= 0) stat.distance = t.distance[i]!;
   return stat;

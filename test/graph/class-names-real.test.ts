@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -28,9 +28,10 @@ function boilerplates(g: HeapGraph): Set<number> {
 
 describe("plain-object class names in a real Node snapshot", () => {
   let g: HeapGraph;
+  const script = join(__dirname, "../../samples/make-shapes-snapshot.cjs");
   beforeAll(async () => {
     const file = join(mkdtempSync(join(tmpdir(), "backrefs-shapes-")), "shapes.heapsnapshot");
-    execFileSync(process.execPath, [join(__dirname, "../../samples/make-shapes-snapshot.cjs"), file], { stdio: "inherit" });
+    execFileSync(process.execPath, [script, file], { stdio: "inherit" });
     g = await loadHeapGraph(file);
   }, 60_000);
 
@@ -75,5 +76,19 @@ describe("plain-object class names in a real Node snapshot", () => {
     expect(count("{left, right}")).toBe(51 + extra("{left, right}"));
     expect(count("{right, left}")).toBe(0);
     expect(count("{lonely}")).toBe(0);
+  });
+
+  it("keeps the two classes named Item apart, each at the line that defines it", () => {
+    const lines = readFileSync(script, "utf8").split("\n");
+    const lineOf = (text: string): number => lines.findIndex((l) => l.startsWith(text));
+    const table = classTable(g);
+    const rows: Array<[number, number]> = [];
+    for (let i = 0; i < table.classIds.length; i++) {
+      const id = table.classIds[i]!;
+      if (g.classNameOf(id) !== "Item") continue;
+      rows.push([g.classLocation(id)?.line ?? -1, table.count[i]!]);
+    }
+    rows.sort((a, b) => a[0] - b[0]);
+    expect(rows).toEqual([[lineOf("const FirstItem"), 30], [lineOf("const SecondItem"), 20]]);
   });
 });

@@ -277,3 +277,65 @@ describe("plain-object names against a plain reimplementation", () => {
     }
   });
 });
+
+describe("same-named constructors from different places", () => {
+  it("are kept apart by the location of their constructor, as DevTools keys its classes", () => {
+    const b = new SnapshotBuilder();
+    const a = [0, 1, 2].map(() => b.location(b.node("object", "Item", { selfSize: 10 }), 7, 3, 8).nodes.length - 1);
+    const c = [0, 1].map(() => b.location(b.node("object", "Item", { selfSize: 20 }), 9, 0, 0).nodes.length - 1);
+    const bare = b.node("object", "Item", { selfSize: 30 });
+    const fn = b.location(b.node("closure", "run"), 7, 10, 2).nodes.length - 1;
+    const g = graphOf(b);
+    const ids = (list: number[]): Set<number> => new Set(list.map((n) => g.classes().nodeClass[n]!));
+    expect(ids(a).size).toBe(1);
+    expect(ids(c).size).toBe(1);
+    const [ia] = ids(a);
+    const [ic] = ids(c);
+    const ib = g.classes().nodeClass[bare]!;
+    expect(new Set([ia, ic, ib]).size).toBe(3);
+    for (const n of [...a, ...c, bare]) expect(g.className(n)).toBe("Item");
+    expect(g.classLocation(ia!)).toEqual({ scriptId: 7, line: 3, column: 8 });
+    expect(g.classLocation(ic!)).toEqual({ scriptId: 9, line: 0, column: 0 });
+    expect(g.classLocation(ib)).toBeNull();
+    // functions are not split (DevTools: one class per function would be one object each)
+    expect(g.className(fn)).toBe("Function");
+    expect(g.classLocation(g.classes().nodeClass[fn]!)).toBeNull();
+    // one name for --type, three rows in the class table, one group per name
+    expect(selectNodes(g, { types: ["Item"] }).ordinals).toEqual([...a, ...c, bare]);
+    const t = classTable(g);
+    const rows = [...t.classIds].map((id, i) => [g.classNameOf(id), t.count[i], g.classLocation(id)?.scriptId ?? null]);
+    expect(rows.filter((r) => r[0] === "Item")).toEqual(expect.arrayContaining([["Item", 3, 7], ["Item", 2, 9], ["Item", 1, null]]));
+    const groups = g.classNameGroups();
+    expect(groups[ia!]).toBe(ib);
+    expect(groups[ic!]).toBe(ib);
+  });
+
+  it("use a node's last location, and ignore rows that name no node", () => {
+    const b = new SnapshotBuilder();
+    const x = b.node("object", "X");
+    const y = b.node("object", "X");
+    b.location(x, 1, 1, 1).location(x, 2, 2, 2).location(y, 2, 2, 2);
+    b.locations.push([1000, 5, 5, 5]); // past the last node
+    const g = graphOf(b);
+    expect(g.classes().nodeClass[x]).toBe(g.classes().nodeClass[y]);
+    expect(g.classLocation(g.classes().nodeClass[x]!)).toEqual({ scriptId: 2, line: 2, column: 2 });
+  });
+
+  it("are totalled per name without counting an object twice", async () => {
+    const { HeapAnalysis } = await import("../../src/graph/analysis.js");
+    const b = new SnapshotBuilder();
+    // (GC roots) → Item@A → Item@B: A dominates B
+    const outer = b.location(b.node("object", "Item", { selfSize: 100 }), 1, 0, 0).nodes.length - 1;
+    const inner = b.location(b.node("object", "Item", { selfSize: 10 }), 2, 0, 0).nodes.length - 1;
+    b.edge(b.gcRoots, outer, "element", 1).edge(outer, inner, "property", "next");
+    const g = graphOf(b);
+    const analysis = new HeapAnalysis(g);
+    const perClass = analysis.classRetainedSizes();
+    const { nodeClass } = g.classes();
+    expect(perClass[nodeClass[outer]!]).toBe(110);
+    expect(perClass[nodeClass[inner]!]).toBe(10);
+    const groups = g.classNameGroups();
+    const perName = analysis.classRetainedSizes(undefined, groups);
+    expect(perName[groups[nodeClass[outer]!]!]).toBe(110);
+  });
+});
