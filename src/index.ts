@@ -7,8 +7,9 @@ export { readSnapshotRaw, type ReadOptions, type ReadProgress } from "./snapshot
 export { SnapshotParser, type RawSnapshot } from "./snapshot/parser.js";
 export { HeapGraph, syntheticClassName, domClassName, objectClassName, type ClassLocation } from "./graph/heap-graph.js";
 export { formatPropertyName, type InterfaceDefinition } from "./graph/class-names.js";
-export { loadHeapGraph } from "./graph/load.js";
-export { HeapAnalysis, NO_DISTANCE, BASE_SYSTEM_DISTANCE, type Phase } from "./graph/analysis.js";
+export { loadHeapGraph, type LoadOptions } from "./graph/load.js";
+export { SnapshotCache, DEFAULT_CACHE_MAX_BYTES, type CacheOptions, type CacheLookup, type CacheKey, type SaveResult, type CacheListing } from "./cache/store.js";
+export { HeapAnalysis, NO_DISTANCE, BASE_SYSTEM_DISTANCE, type Phase, type AnalysisParts } from "./graph/analysis.js";
 export { dominatorTree, retainedSizes, type DominatorTree } from "./graph/dominators.js";
 export { summarize, classTable, classStat, topIndices, type SnapshotSummary, type ClassStat, type ClassTable, type ClassSort } from "./query/summary.js";
 export { selectNodes, type Selector, type Selection } from "./query/select.js";

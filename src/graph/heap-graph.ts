@@ -441,6 +441,11 @@ export class HeapGraph {
     return this.definitions.map((d) => ({ name: d.name, properties: [...d.properties] }));
   }
 
+  /** True unless plain objects are named by shapes given to {@link useInterfaceDefinitions}. */
+  get namedByOwnShapes(): boolean {
+    return this.givenDefinitions === null;
+  }
+
   /**
    * Names plain objects by another snapshot's shapes (DevTools compares two snapshots under the
    * later one's definitions, so a shape common in one and rare in the other keeps one name).
