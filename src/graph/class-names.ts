@@ -165,18 +165,6 @@ class Candidates {
   }
 }
 
-/** Numbers fixed-length integer keys 0, 1, 2… in the order they are first added. */
-export class IntKeys {
-  private readonly table = new Candidates();
-  /** The number of `key`, new keys taking the next number. */
-  add(key: Int32Array): number {
-    return this.table.add(key, key.length, 0);
-  }
-  get size(): number {
-    return this.table.size;
-  }
-}
-
 /**
  * The plain objects of one graph, grouped by *shape*: the sequence of all their property names in
  * edge order. Both DevTools steps depend on nothing else, so each runs once per shape.
@@ -224,6 +212,7 @@ export class PlainObjects {
     const shapes = this.shapes;
     const byString = ids.byString;
     let buf = new Int32Array(256);
+    let last = -1;
     for (let n = 0; n < g.nodeCount; n++) {
       if (nodeType[n] !== objectType) continue;
       const nm = nodeName[n]!;
@@ -238,7 +227,19 @@ export class PlainObjects {
         const p = byString[name]!;
         buf[k++] = p >= 0 ? p : ids.ofString(name);
       }
-      out[n] = shapes.add(buf, k, 0);
+      // Objects of one shape often come one after another: compare with the last one first.
+      if (last >= 0 && shapes.len.data[last] === k) {
+        const pool = shapes.pool.data;
+        const base = shapes.start.data[last]!;
+        let j = 0;
+        while (j < k && pool[base + j] === buf[j]) j++;
+        if (j === k) {
+          shapes.count.data[last]!++;
+          out[n] = last;
+          continue;
+        }
+      }
+      last = out[n] = shapes.add(buf, k, 0);
     }
   }
 

@@ -9,7 +9,7 @@
 import { SnapshotFormatError } from "../errors.js";
 import type { RawSnapshot } from "../snapshot/parser.js";
 import type { StringTable } from "../snapshot/string-table.js";
-import { IntKeys, PlainObjects, type InterfaceDefinition } from "./class-names.js";
+import { PlainObjects, type InterfaceDefinition } from "./class-names.js";
 
 /** Type codes looked up by name once; -1 when the snapshot's meta lacks that type. */
 export interface TypeCodes {
@@ -373,39 +373,54 @@ export class HeapGraph {
     const meta = (this.header["meta"] ?? {}) as Record<string, unknown>;
     const fields = Array.isArray(meta["location_fields"]) ? (meta["location_fields"] as unknown[]) : [];
     const at = (name: string): number => fields.indexOf(name);
-    const [oi, si, li, ci] = [at("object_index"), at("script_id"), at("line"), at("column")];
+    const [oi, si, li_, ci] = [at("object_index"), at("script_id"), at("line"), at("column")];
     const stride = fields.length;
     const object = this.types.object;
-    if (values === null || stride === 0 || oi < 0 || si < 0 || li < 0 || ci < 0 || object < 0) return out;
+    if (values === null || stride === 0 || oi < 0 || si < 0 || li_ < 0 || ci < 0 || object < 0) return out;
     const S = this.strings.length;
     const nameOf = (id: number): string => (id < S ? this.strings.get(id) : extraNames[id - S]!);
     const nodeStride = this.nodeFields.length;
     const N = this.nodeCount;
     const seen = new Uint8Array((N + 7) >>> 3);
-    const keys = new IntKeys();
-    const key = new Int32Array(4);
-    const idOfKey: number[] = [];
+    // Per base class, a short list of the locations seen with it (typed arrays, no hashing: a
+    // class has one or a few).
+    const head = new Int32Array(S + extraNames.length).fill(-1);
+    const script: number[] = [];
+    const line: number[] = [];
+    const column: number[] = [];
+    const next: number[] = [];
+    const made: number[] = [];
+    const limit = N * nodeStride;
+    const types = this.nType;
     for (let r = Math.floor(values.length / stride) - 1; r >= 0; r--) {
       const base = r * stride;
       const index = values[base + oi]!;
-      const n = index / nodeStride;
-      if (!Number.isInteger(n) || n >= N) continue; // names no node: nothing to split
-      if ((seen[n >>> 3]! & (1 << (n & 7))) !== 0) continue;
-      seen[n >>> 3]! |= 1 << (n & 7);
-      if (this.nType[n] !== object) continue;
-      key[0] = values[base + si]!;
-      key[1] = values[base + li]!;
-      key[2] = values[base + ci]!;
-      key[3] = nodeClass[n]!;
-      const k = keys.add(key);
-      if (k === idOfKey.length) {
+      if (index >= limit || index % nodeStride !== 0) continue; // names no node: nothing to split
+      const n = (index / nodeStride) >>> 0; // an integer, so typed-array reads stay fast
+      const bit = 1 << (n & 7);
+      if ((seen[n >>> 3]! & bit) !== 0) continue;
+      seen[n >>> 3]! |= bit;
+      if (types[n] !== object) continue;
+      const c = nodeClass[n]!;
+      const sc = values[base + si]!;
+      const li = values[base + li_]!;
+      const co = values[base + ci]!;
+      let e = head[c]!;
+      while (e >= 0 && (script[e] !== sc || line[e] !== li || column[e] !== co)) e = next[e]!;
+      if (e < 0) {
+        e = made.length;
         const id = S + extraNames.length;
-        extraNames.push(nameOf(nodeClass[n]!));
-        idOfKey.push(id);
-        out.set(id, { scriptId: key[0]!, line: key[1]!, column: key[2]! });
-        this.splitBase.set(id, key[3]!);
+        extraNames.push(nameOf(c));
+        script.push(sc);
+        line.push(li);
+        column.push(co);
+        next.push(head[c]!);
+        head[c] = e;
+        made.push(id);
+        out.set(id, { scriptId: sc, line: li, column: co });
+        this.splitBase.set(id, c);
       }
-      nodeClass[n] = idOfKey[k]!;
+      nodeClass[n] = made[e]!;
     }
     return out;
   }

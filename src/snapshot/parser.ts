@@ -657,6 +657,8 @@ export class SnapshotParser {
     let acc = this.acc;
     let digits = this.digits;
     let expect = this.numExpect;
+    let values = this.locValues!;
+    let count = this.locCount;
     let i = start;
     for (; i < n; i++) {
       const c = buf[i]!;
@@ -667,12 +669,12 @@ export class SnapshotParser {
         continue;
       }
       if (digits !== 0) {
-        if (this.locCount === this.locValues!.length) {
-          const grown = new Uint32Array(this.locValues!.length * 2);
-          grown.set(this.locValues!);
-          this.locValues = grown;
+        if (count === values.length) {
+          const grown = new Uint32Array(values.length * 2);
+          grown.set(values);
+          values = grown;
         }
-        this.locValues![this.locCount++] = acc;
+        values[count++] = acc;
         acc = 0;
         digits = 0;
         expect = 2;
@@ -685,7 +687,8 @@ export class SnapshotParser {
       if (isWs(c)) continue;
       if (c === 93) {
         if (expect === 1) this.fail("unexpected ']' after ','", this.base + i);
-        this.locValues = this.locValues!.slice(0, this.locCount);
+        this.locValues = values.slice(0, count);
+        this.locCount = count;
         this.state = S.AfterValue;
         return i + 1;
       }
@@ -694,6 +697,8 @@ export class SnapshotParser {
     this.acc = acc;
     this.digits = digits;
     this.numExpect = expect;
+    this.locValues = values;
+    this.locCount = count;
     return i;
   }
 

@@ -147,7 +147,10 @@ export class StringTable {
       }
       if (raw !== needle.length) continue;
       const chunk = this.chunks[this.chunkIdx[i]!]!;
-      if (chunk.compare(needle, 0, raw, this.starts[i]!, this.starts[i]! + raw) === 0) out.push(i);
+      const start = this.starts[i]!;
+      let j = 0;
+      while (j < raw && chunk[start + j] === needle[j]) j++;
+      if (j === raw) out.push(i);
     }
     return out;
   }
