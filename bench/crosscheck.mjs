@@ -1,6 +1,7 @@
 // Cross-checks backrefs' analysis against Chrome DevTools' own code (heap-snapshot-toolkit) on one
 // snapshot, node by node: DevTools self size (after shallow-size reassignment), distance, immediate
-// dominator and retained size; then per class: count, self size, retained size (not double counted).
+// dominator and retained size; then every class, by DevTools' class key (name, and script location
+// where DevTools splits a name): count, self size, retained size (not double counted).
 //
 //   node bench/crosscheck.mjs <file.heapsnapshot>
 //
@@ -47,42 +48,56 @@ for (let n = 0; n < N; n++) {
 }
 
 // Per class, as DevTools' Summary: count and self size skip objects of size 0; retained size is
-// not double counted.
+// not double counted. Every class is compared, by DevTools' own class key: the name, plus the
+// script location for the same-named constructors it keeps apart; plain-object shapes (`{a, b}`)
+// and `Object` included.
 const ours = new Map();
 const { nodeClass } = graph.classes();
 const classRetained = a.classRetainedSizes();
+const keyOf = new Map();
+const classKey = (id) => {
+  let k = keyOf.get(id);
+  if (k === undefined) {
+    const loc = graph.classLocation(id);
+    k = `${loc ? `${loc.scriptId},${loc.line},${loc.column}` : ""},${graph.classNameOf(id)}`;
+    keyOf.set(id, k);
+  }
+  return k;
+};
 for (let n = 0; n < N; n++) {
   if (shallow[n] === 0) continue;
-  const name = graph.classNameOf(nodeClass[n]);
-  const c = ours.get(name) ?? { count: 0, self: 0, retained: classRetained[nodeClass[n]] };
+  const key = classKey(nodeClass[n]);
+  const c = ours.get(key) ?? { count: 0, self: 0, retained: 0, ids: new Set() };
   c.count++;
   c.self += shallow[n];
-  ours.set(name, c);
+  if (!c.ids.has(nodeClass[n])) {
+    c.ids.add(nodeClass[n]);
+    c.retained += classRetained[nodeClass[n]];
+  }
+  ours.set(key, c);
 }
 const aggregates = hst.aggregatesWithFilter({ minNodeId: undefined, maxNodeId: undefined, allocationNodeId: undefined, filterName: undefined, equals() { return false; } });
-// DevTools splits plain objects into inferred interfaces ("{a, b}") and same-named constructors by
-// allocation site; backrefs does neither (yet). Compare by name, leaving those out.
-const byName = new Map();
-for (const agg of Object.values(aggregates)) {
-  if (agg.name === "Object" || agg.name.startsWith("{")) continue;
-  const d = byName.get(agg.name) ?? { count: 0, self: 0, retained: 0, parts: 0 };
-  d.count += agg.count;
-  d.self += agg.self;
-  d.retained += agg.maxRet;
-  d.parts++;
-  byName.set(agg.name, d);
-}
 let classMismatch = 0;
 let classes = 0;
-for (const [name, d] of byName) {
+let shapes = 0;
+let split = 0;
+const names = new Map();
+for (const [key, d] of Object.entries(aggregates)) {
   classes++;
-  const o = ours.get(name);
-  const sameRetained = d.parts > 1 || (o && o.retained === d.retained);
-  if (!o || o.count !== d.count || o.self !== d.self || !sameRetained) {
+  if (d.name.startsWith("{")) shapes++;
+  names.set(d.name, (names.get(d.name) ?? 0) + 1);
+  const o = ours.get(key);
+  if (!o || o.count !== d.count || o.self !== d.self || o.retained !== d.maxRet) {
     classMismatch++;
-    if (examples.length < 20) examples.push(`class ${name}: DevTools ${d.count}/${d.self}/${d.retained}, backrefs ${o ? `${o.count}/${o.self}/${o.retained}` : "missing"}`);
+    if (examples.length < 20) examples.push(`class ${key}: DevTools ${d.count}/${d.self}/${d.maxRet}, backrefs ${o ? `${o.count}/${o.self}/${o.retained}` : "missing"}`);
   }
 }
-console.log(`${file}: ${N} nodes; mismatches ${JSON.stringify(mismatches)}; classes ${classes}, class mismatches ${classMismatch}`);
+for (const c of names.values()) if (c > 1) split++;
+for (const [key, o] of ours) {
+  if (key in aggregates) continue;
+  classMismatch++;
+  if (examples.length < 20) examples.push(`class ${key}: DevTools missing, backrefs ${o.count}/${o.self}/${o.retained}`);
+}
+console.log(`${file}: ${N} nodes; mismatches ${JSON.stringify(mismatches)}; classes ${classes} (${shapes} named {…}, ${split} names split by script), class mismatches ${classMismatch}`);
 for (const e of examples) console.log("  " + e);
 process.exit(Object.values(mismatches).some((v) => v > 0) || classMismatch > 0 ? 1 : 0);

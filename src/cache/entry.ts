@@ -31,7 +31,7 @@ import { checkEdges, runReadJob, type ReadJob, type ReadReply } from "./read-wor
 
 const MAGIC = Buffer.from("BRCACHE\x01", "latin1");
 /** Bumped whenever the layout or the meaning of a section changes. */
-export const CACHE_FORMAT = 1;
+export const CACHE_FORMAT = 2;
 const PREFIX = 16;
 /** A header longer than this is not one of ours. */
 const MAX_HEADER = 64 << 20;
@@ -70,6 +70,8 @@ interface Header {
   written: number;
   snapshot: Record<string, unknown>;
   strings: { count: number; chunks: number[] };
+  /** Length of the `locations` column, or null when the snapshot has none. */
+  locations: number | null;
   analysis: { refused: number; tree: boolean; classRetained: number | null } | null;
   sections: SectionRecord[];
 }
@@ -114,6 +116,7 @@ function sectionsOf(c: EntryContent): { name: string; type: ElementType; data: T
     { name: "string.length", type: "u32", data: parts.lengths },
   );
   parts.chunks.forEach((b, i) => out.push({ name: `string.bytes.${i}`, type: "u8", data: b }));
+  if (c.raw.locations) out.push({ name: "locations", type: "u32", data: c.raw.locations });
   const a = c.analysis;
   if (a) {
     out.push(
@@ -156,6 +159,7 @@ function encodeHeader(c: EntryContent, build: string, source: SourceIdentity, cr
     written: Date.now(),
     snapshot: c.raw.header,
     strings: { count: parts.count, chunks: parts.chunks.map((b) => b.length) },
+    locations: c.raw.locations ? c.raw.locations.length : null,
     analysis: c.analysis
       ? { refused: c.analysis.refused.length, tree: c.analysis.tree !== null, classRetained: c.analysis.tree && c.analysis.classRetained ? c.analysis.classRetained.length : null }
       : null,
@@ -309,6 +313,9 @@ async function readSections(path: string, fd: number, header: Header, dataStart:
     { name: "string.length", type: "u32", length: S },
   );
   str.chunks.forEach((len, i) => want.push({ name: `string.bytes.${i}`, type: "u8", length: len }));
+  const loc = header.locations;
+  if (!(loc === null || isCount(loc))) bad("the locations record is not valid");
+  if (loc !== null) want.push({ name: "locations", type: "u32", length: loc });
   if (an) {
     want.push(
       { name: "analysis.shallow", type: "f64", length: N },
@@ -443,7 +450,9 @@ async function readSections(path: string, fd: number, header: Header, dataStart:
     };
     checkAnalysis(analysis, N, E);
   }
-  return { raw: { meta, nodes, edges, strings, header: header.snapshot }, analysis };
+  // Location rows are only looked up (rows naming no node are skipped), so need no check here.
+  const locations = loc !== null ? get<Uint32Array>("locations") : null;
+  return { raw: { meta, nodes, edges, strings, header: header.snapshot, locations }, analysis };
 }
 
 function allocate(type: ElementType, length: number, shared: boolean): Typed {

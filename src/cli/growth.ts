@@ -260,11 +260,14 @@ export async function runCheck(file: string, opts: CheckOptions, io: Streams): P
   const current = await load(file, common, io, "snapshot");
   const stats = new Map<string, { count: number; retained: number }>();
   const t = classTable(current.graph, current.analysis);
+  // Limits are per name; a name DevTools splits by script is totalled without double counting.
+  const groups = current.graph.classNameGroups();
+  const retainedByName = current.analysis?.classRetainedSizes(undefined, groups);
   for (let i = 0; i < t.classIds.length; i++) {
     const name = current.graph.classNameOf(t.classIds[i]!);
     const s = stats.get(name) ?? { count: 0, retained: 0 };
     s.count += t.count[i]!;
-    s.retained += t.retainedSize ? t.retainedSize[i]! : 0;
+    if (retainedByName) s.retained = retainedByName[groups[t.classIds[i]!]!]!;
     stats.set(name, s);
   }
   const violations: Violation[] = [];

@@ -3,8 +3,8 @@
  */
 import { promises as fsp } from "node:fs";
 import { summarize, type ClassStat, type SnapshotSummary } from "../query/summary.js";
-import { formatBytes, formatCount, sanitizeText } from "../render/format.js";
-import { table } from "./table.js";
+import { formatBytes, formatCount, sanitizeText, truncateText } from "../render/format.js";
+import { MAX_FIRST_COLUMN, table } from "./table.js";
 import { analyse, loadSnapshot, type Streams } from "./io.js";
 
 export interface InfoOptions {
@@ -56,13 +56,24 @@ function formatInfo(file: string, fileSize: number | null, s: SnapshotSummary): 
   return lines.join("\n") + "\n";
 }
 
-/** Class rows for a terminal: with retained size and distance when the analysis ran. */
+/**
+ * Class rows for a terminal: with retained size and distance when the analysis ran. A name shown
+ * on more than one row (DevTools splits same-named constructors by script) says where each is
+ * defined: `Item (script 12, line 3)`, lines counted from 1.
+ */
 export function classTableText(rows: ClassStat[]): string {
   const full = rows.some((c) => c.retainedSize !== undefined);
+  const seen = new Map<string, number>();
+  for (const c of rows) seen.set(c.className, (seen.get(c.className) ?? 0) + 1);
+  const label = (c: ClassStat): string => {
+    if (!c.location || seen.get(c.className)! < 2) return sanitizeText(c.className);
+    const where = ` (script ${c.location.scriptId}, line ${c.location.line + 1})`;
+    return truncateText(sanitizeText(c.className), MAX_FIRST_COLUMN - where.length) + where;
+  };
   return table(
     full ? ["class", "count", "self size", "retained size", "distance"] : ["class", "count", "self size"],
     rows.map((c) => {
-      const row = [sanitizeText(c.className), formatCount(c.count), formatBytes(c.selfSize)];
+      const row = [label(c), formatCount(c.count), formatBytes(c.selfSize)];
       if (full) row.push(formatBytes(c.retainedSize ?? 0), c.distance === undefined ? "-" : String(c.distance));
       return row;
     }),

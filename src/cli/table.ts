@@ -3,7 +3,7 @@
  */
 import { truncateText } from "../render/format.js";
 
-const MAX_FIRST_COLUMN = 60;
+export const MAX_FIRST_COLUMN = 60;
 
 /**
  * @example

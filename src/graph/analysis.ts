@@ -83,6 +83,12 @@ export class HeapAnalysis {
   private weakMapTable: Float64Array | null = null;
   /** classRetainedSizes() without a filter, once computed. */
   private classRetained: Float64Array | null = null;
+  /**
+   * The class ids `classRetained` was computed for: a graph's classes change when its plain
+   * objects are named by another snapshot's shapes. "own": read from the cache, made for the
+   * graph's own naming.
+   */
+  private classRetainedFor: Uint32Array | "own" | null = null;
 
   constructor(readonly graph: HeapGraph, private readonly options: AnalysisOptions = {}) {}
 
@@ -139,7 +145,8 @@ export class HeapAnalysis {
     if (!this.dist || !this.shallow) return null;
     const { distance, parentEdge, userRoots } = this.dist;
     const tree = this.tree && this.retained ? { preorder: this.tree.preorder, idomIndex: this.tree.idomIndex, retained: this.retained } : null;
-    const classRetained = tree ? this.classRetained : null;
+    const own = this.graph.namedByOwnShapes && this.classRetainedFor === this.graph.classes().nodeClass;
+    const classRetained = tree && own ? this.classRetained : null;
     return { shallow: this.shallow, distance, parentEdge, userRoots, refused: Uint32Array.from(this.refusedFromUserRoots), tree, classRetained };
   }
 
@@ -159,7 +166,10 @@ export class HeapAnalysis {
       for (let k = 0; k < preorder.length; k++) idom[preorder[k]!] = preorder[idomIndex[k]!]!;
       a.tree = { idom, preorder, idomIndex };
       a.retained = retained;
-      if (parts.classRetained && parts.classRetained.length === graph.classIdLimit) a.classRetained = parts.classRetained;
+      if (parts.classRetained && parts.classRetained.length === graph.classIdLimit) {
+        a.classRetained = parts.classRetained;
+        a.classRetainedFor = "own";
+      }
     }
     return a;
   }
@@ -461,16 +471,28 @@ export class HeapAnalysis {
   /**
    * Retained size per class id without double counting (DevTools' Summary): an object counts only
    * when no dominator-tree ancestor of the same class was counted; objects of size 0 neither count
-   * nor block, nor do objects left out by `filter` (one byte per node, 1 = include).
+   * nor block, nor do objects left out by `filter` (one byte per node, 1 = include). With `groups`
+   * (class id → group id, e.g. {@link HeapGraph.classNameGroups}), per group instead: one total
+   * per class name, where DevTools splits a name by script.
    */
-  classRetainedSizes(filter?: Uint8Array): Float64Array {
-    if (filter === undefined && this.classRetained) return this.classRetained;
-    const out = this.computeClassRetainedSizes(filter);
-    if (filter === undefined) this.classRetained = out;
+  classRetainedSizes(filter?: Uint8Array, groups?: Uint32Array): Float64Array {
+    // Kept for the graph's current class ids only (they change when plain objects are renamed by
+    // another snapshot's shapes).
+    const { nodeClass } = this.graph.classes();
+    const plain = filter === undefined && groups === undefined;
+    if (plain && this.classRetained) {
+      if (this.classRetainedFor === "own" && this.graph.namedByOwnShapes) this.classRetainedFor = nodeClass;
+      if (this.classRetainedFor === nodeClass) return this.classRetained;
+    }
+    const out = this.computeClassRetainedSizes(filter, groups);
+    if (plain) {
+      this.classRetained = out;
+      this.classRetainedFor = nodeClass;
+    }
     return out;
   }
 
-  private computeClassRetainedSizes(filter?: Uint8Array): Float64Array {
+  private computeClassRetainedSizes(filter?: Uint8Array, groups?: Uint32Array): Float64Array {
     const g = this.graph;
     const { nodeClass } = g.classes();
     const retained = this.retainedSizes();
@@ -485,7 +507,7 @@ export class HeapAnalysis {
     const cls = new Uint32Array(N);
     for (let k = 0; k < N; k++) {
       const n = preorder[k]!;
-      cls[k] = shallow[n]! !== 0 && (filter === undefined || filter[n] === 1) ? nodeClass[n]! : NONE;
+      cls[k] = shallow[n]! !== 0 && (filter === undefined || filter[n] === 1) ? (groups ? groups[nodeClass[n]!]! : nodeClass[n]!) : NONE;
     }
     // Children lists of the dominator tree (counting sort by dominator; each list ascending).
     const first = new Uint32Array(N + 1);

@@ -9,6 +9,7 @@
 import { SnapshotFormatError } from "../errors.js";
 import type { RawSnapshot } from "../snapshot/parser.js";
 import type { StringTable } from "../snapshot/string-table.js";
+import { PlainObjects, type InterfaceDefinition } from "./class-names.js";
 
 /** Type codes looked up by name once; -1 when the snapshot's meta lacks that type. */
 export interface TypeCodes {
@@ -36,6 +37,13 @@ export interface EdgeTypeCodes {
   weak: number;
 }
 
+/** Where a class's constructor is defined, as the snapshot's `locations` give it (0-based). */
+export interface ClassLocation {
+  scriptId: number;
+  line: number;
+  column: number;
+}
+
 export class HeapGraph {
   readonly nodeCount: number;
   readonly edgeCount: number;
@@ -60,6 +68,7 @@ export class HeapGraph {
   private readonly eType: Uint8Array;
   private readonly eName: Uint32Array;
   private readonly eTo: Uint32Array;
+  private readonly locations: Uint32Array | null;
 
   /** The raw columns, for hot loops: node type codes, edge type codes and edge targets. */
   get columns(): {
@@ -84,6 +93,13 @@ export class HeapGraph {
 
   private retainerIndex: { first: Uint32Array; edge: Uint32Array } | null = null;
   private classIndex: { nodeClass: Uint32Array; extraNames: string[] } | null = null;
+  private definitions: InterfaceDefinition[] = [];
+  private givenDefinitions: InterfaceDefinition[] | null = null;
+  /** Class id → location, for the classes split by script. */
+  private classLocations = new Map<number, ClassLocation>();
+  /** Class id made by the split → the class it was split from. */
+  private splitBase = new Map<number, number>();
+  private nameGroups: Uint32Array | null = null;
   private domState: Uint8Array | null | undefined = undefined;
 
   constructor(raw: RawSnapshot) {
@@ -105,6 +121,7 @@ export class HeapGraph {
     this.eType = raw.edges.type;
     this.eName = raw.edges.name;
     this.eTo = raw.edges.to;
+    this.locations = raw.locations ?? null;
     const t = (name: string): number => m.nodeTypes.indexOf(name);
     this.types = {
       hidden: t("hidden"),
@@ -264,9 +281,10 @@ export class HeapGraph {
   // ------------------------------------------------------------------ classes
 
   /**
-   * Class ids for every node, DevTools' "Constructor" column. Ids below `strings.length` are the
-   * string index of an object/native node's name; ids above index `extraNames` (`(system)`,
-   * `Function`, `(string)`, normalised DOM names like `<div>`...).
+   * Class ids for every node, DevTools' "Constructor" column (docs/class-names.md). Ids below
+   * `strings.length` are the string index of an object/native node's name; ids above index
+   * `extraNames` (`(system)`, `Function`, `(string)`, DOM names like `<div>`, `Detached <div>`,
+   * plain-object shapes like `{a, b}`...).
    */
   classes(): { nodeClass: Uint32Array; extraNames: string[] } {
     if (this.classIndex) return this.classIndex;
@@ -284,8 +302,9 @@ export class HeapGraph {
     };
     const byType = this.nodeTypes.map((t) => extra(syntheticClassName(t)));
     const { object, native } = this.types;
-    // DOM names (`<div class="x">`) are normalised; only names starting with '<' need decoding.
-    const domClass = new Map<number, number>();
+    // Names starting with '<' (DOM elements) or 'D' (maybe `Detached <…>`) may need shortening;
+    // each such name is looked at once.
+    const shortened = new Map<number, number>();
     const detachedClass = new Map<number, number>();
     const state = this.domStates();
     const nodeClass = new Uint32Array(this.nodeCount);
@@ -299,27 +318,185 @@ export class HeapGraph {
       if (state !== null && state[n] === 2) {
         let id = detachedClass.get(name);
         if (id === undefined) {
-          id = extra(`Detached ${domClassName(this.strings.get(name))}`);
+          id = extra(objectClassName(`Detached ${this.strings.get(name)}`));
           detachedClass.set(name, id);
         }
         nodeClass[n] = id;
         continue;
       }
-      if (this.strings.firstByte(name) !== 60) {
+      const b = this.strings.firstByte(name);
+      if (b !== 60 && b !== 68) {
         nodeClass[n] = name;
         continue;
       }
-      let id = domClass.get(name);
+      let id = shortened.get(name);
       if (id === undefined) {
+        // One class per DOM name, whether the file wrote `<div>` or `<div class="x">`.
         const raw = this.strings.get(name);
-        const normalised = domClassName(raw);
-        id = normalised === raw ? name : extra(normalised);
-        domClass.set(name, id);
+        id = raw.startsWith("<") || raw.startsWith("Detached <") ? extra(objectClassName(raw)) : name;
+        shortened.set(name, id);
       }
       nodeClass[n] = id;
     }
+    // Plain objects: shape ids go into nodeClass for a moment, then the shape's class.
+    const plain = new PlainObjects(this);
+    plain.scan(nodeClass);
+    const defs = this.givenDefinitions ?? plain.infer();
+    const defIds = defs.map((d) => extra(d.name));
+    const byShape = plain.match(defs);
+    if (plain.shapeCount > 0) {
+      const types = this.nType;
+      const names = this.nName;
+      for (let n = 0; n < this.nodeCount; n++) {
+        if (types[n] !== object || !plain.isObjectName(names[n]!)) continue;
+        const d = byShape[nodeClass[n]!]!;
+        nodeClass[n] = d >= 0 ? defIds[d]! : names[n]!;
+      }
+    }
+    this.definitions = defs;
+    this.classLocations = this.splitByLocation(nodeClass, extraNames);
+    this.nameGroups = null;
     this.classIndex = { nodeClass, extraNames };
     return this.classIndex;
+  }
+
+  /**
+   * DevTools keeps apart objects of one class name whose constructors are defined in different
+   * places: an `object` node with an entry in the snapshot's `locations` gets a class per
+   * (script, line, column, name). Objects without one keep the plain class. When a node has two
+   * entries, the last one counts. Returns the location of each class made here.
+   */
+  private splitByLocation(nodeClass: Uint32Array, extraNames: string[]): Map<number, ClassLocation> {
+    const out = new Map<number, ClassLocation>();
+    this.splitBase = new Map();
+    const values = this.locations;
+    const meta = (this.header["meta"] ?? {}) as Record<string, unknown>;
+    const fields = Array.isArray(meta["location_fields"]) ? (meta["location_fields"] as unknown[]) : [];
+    const at = (name: string): number => fields.indexOf(name);
+    const [oi, si, li_, ci] = [at("object_index"), at("script_id"), at("line"), at("column")];
+    const stride = fields.length;
+    const object = this.types.object;
+    if (values === null || stride === 0 || oi < 0 || si < 0 || li_ < 0 || ci < 0 || object < 0) return out;
+    const S = this.strings.length;
+    const nameOf = (id: number): string => (id < S ? this.strings.get(id) : extraNames[id - S]!);
+    const nodeStride = this.nodeFields.length;
+    const N = this.nodeCount;
+    const seen = new Uint8Array((N + 7) >>> 3);
+    // Per base class, a short list of the locations seen with it (typed arrays, no hashing: a
+    // class has one or a few).
+    const head = new Int32Array(S + extraNames.length).fill(-1);
+    const script: number[] = [];
+    const line: number[] = [];
+    const column: number[] = [];
+    const next: number[] = [];
+    const made: number[] = [];
+    const limit = N * nodeStride;
+    const types = this.nType;
+    for (let r = Math.floor(values.length / stride) - 1; r >= 0; r--) {
+      const base = r * stride;
+      const index = values[base + oi]!;
+      if (index >= limit || index % nodeStride !== 0) continue; // names no node: nothing to split
+      const n = (index / nodeStride) >>> 0; // an integer, so typed-array reads stay fast
+      const bit = 1 << (n & 7);
+      if ((seen[n >>> 3]! & bit) !== 0) continue;
+      seen[n >>> 3]! |= bit;
+      if (types[n] !== object) continue;
+      const c = nodeClass[n]!;
+      const sc = values[base + si]!;
+      const li = values[base + li_]!;
+      const co = values[base + ci]!;
+      let e = head[c]!;
+      while (e >= 0 && (script[e] !== sc || line[e] !== li || column[e] !== co)) e = next[e]!;
+      if (e < 0) {
+        e = made.length;
+        const id = S + extraNames.length;
+        extraNames.push(nameOf(c));
+        script.push(sc);
+        line.push(li);
+        column.push(co);
+        next.push(head[c]!);
+        head[c] = e;
+        made.push(id);
+        out.set(id, { scriptId: sc, line: li, column: co });
+        this.splitBase.set(id, c);
+      }
+      nodeClass[n] = made[e]!;
+    }
+    return out;
+  }
+
+  /**
+   * Where the constructor of class `classId` is defined, for classes DevTools splits by script;
+   * null for every other class.
+   */
+  classLocation(classId: number): ClassLocation | null {
+    this.classes();
+    return this.classLocations.get(classId) ?? null;
+  }
+
+  /**
+   * For each class id, one id per class *name* (the smallest id with that name): for totals by
+   * name without double counting, where one name has several classes (split by script).
+   */
+  classNameGroups(): Uint32Array {
+    const { extraNames } = this.classes();
+    if (this.nameGroups) return this.nameGroups;
+    const groups = new Uint32Array(this.strings.length + extraNames.length);
+    for (let i = 0; i < groups.length; i++) groups[i] = i;
+    for (const [id, base] of this.splitBase) groups[id] = base;
+    return (this.nameGroups = groups);
+  }
+
+  /**
+   * The plain-object shapes this graph names (`{a, b}` classes), most common first, as DevTools
+   * infers them from this snapshot, or as given to {@link useInterfaceDefinitions}.
+   */
+  interfaceDefinitions(): InterfaceDefinition[] {
+    this.classes();
+    return this.definitions.map((d) => ({ name: d.name, properties: [...d.properties] }));
+  }
+
+  /** True unless plain objects are named by shapes given to {@link useInterfaceDefinitions}. */
+  get namedByOwnShapes(): boolean {
+    return this.givenDefinitions === null;
+  }
+
+  /**
+   * Names plain objects by another snapshot's shapes (DevTools compares two snapshots under the
+   * later one's definitions, so a shape common in one and rare in the other keeps one name).
+   * Pass null to go back to this snapshot's own. Class ids computed before are invalid after.
+   */
+  useInterfaceDefinitions(defs: readonly InterfaceDefinition[] | null): void {
+    this.givenDefinitions = defs === null ? null : defs.map((d) => ({ name: d.name, properties: [...d.properties] }));
+    this.classIndex = null;
+  }
+
+  /**
+   * Runs `fn` with plain objects named by `defs` (see {@link useInterfaceDefinitions}), then puts
+   * this graph's naming back. Nothing is recomputed when `defs` are the ones in use.
+   */
+  withInterfaceDefinitions<T>(defs: readonly InterfaceDefinition[], fn: () => T): T {
+    this.classes();
+    if (sameDefinitions(this.definitions, defs)) return fn();
+    const saved = {
+      index: this.classIndex,
+      definitions: this.definitions,
+      given: this.givenDefinitions,
+      locations: this.classLocations,
+      splitBase: this.splitBase,
+      groups: this.nameGroups,
+    };
+    this.useInterfaceDefinitions(defs);
+    try {
+      return fn();
+    } finally {
+      this.classIndex = saved.index;
+      this.definitions = saved.definitions;
+      this.givenDefinitions = saved.given;
+      this.classLocations = saved.locations;
+      this.splitBase = saved.splitBase;
+      this.nameGroups = saved.groups;
+    }
   }
 
   /**
@@ -387,6 +564,17 @@ export class HeapGraph {
   }
 }
 
+function sameDefinitions(a: readonly InterfaceDefinition[], b: readonly InterfaceDefinition[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x.name !== y.name || x.properties.length !== y.properties.length) return false;
+    for (let k = 0; k < x.properties.length; k++) if (x.properties[k] !== y.properties[k]) return false;
+  }
+  return true;
+}
+
 /** Class names of non-object node types, as DevTools shows them. */
 export function syntheticClassName(type: string): string {
   switch (type) {
@@ -403,4 +591,18 @@ export function domClassName(name: string): string {
   if (!name.startsWith("<")) return name;
   const space = name.indexOf(" ");
   return space < 0 ? name : name.slice(0, space) + ">";
+}
+
+/**
+ * The class name DevTools gives an object or native node named `name` (with `Detached ` already
+ * put in front for detached DOM nodes): `<div class="x">` → `<div>`, `Detached <div id="y">` →
+ * `Detached <div>`, anything else as is.
+ */
+export function objectClassName(name: string): string {
+  if (name.startsWith("<")) return domClassName(name);
+  if (name.startsWith("Detached <")) {
+    const space = name.indexOf(" ", 10);
+    return space < 0 ? name : name.slice(0, space) + ">";
+  }
+  return name;
 }

@@ -95,7 +95,8 @@ function perClass(side: Side, mask?: (n: number) => boolean): Map<string, { coun
 function retainedPerClass(side: Side, filter?: Uint8Array): Map<string, number> {
   const out = new Map<string, number>();
   if (!side.analysis) return out;
-  const sizes = side.analysis.classRetainedSizes(filter);
+  // One total per name: a name DevTools splits by script must not count an object twice.
+  const sizes = side.analysis.classRetainedSizes(filter, side.graph.classNameGroups());
   for (let c = 0; c < sizes.length; c++) {
     if (sizes[c] === 0) continue;
     const name = side.graph.classNameOf(c);
@@ -113,13 +114,20 @@ export interface DiffOptions {
 
 /**
  * Compares two snapshots class by class, by object id when ids can be trusted ({@link idTrust}),
- * else by counts only (new and deleted are then null).
+ * else by counts only (new and deleted are then null). Plain objects of both are named by
+ * `after`'s shapes (`{a, b}`), as DevTools' Comparison view does.
  *
  * @example
  * const d = diffSnapshots({ graph: before }, { graph: after });
  * d.classes[0]; // { className: "LeakyRequest", countBefore: 10, countAfter: 35, new: 25, deleted: 0, ... }
  */
 export function diffSnapshots(before: Side, after: Side, options: DiffOptions = {}): SnapshotDiff {
+  // As DevTools compares: the earlier snapshot's plain objects named by the later one's shapes, so
+  // a shape common in one and rare in the other has one name on both sides.
+  return before.graph.withInterfaceDefinitions(after.graph.interfaceDefinitions(), () => diffNamed(before, after, options));
+}
+
+function diffNamed(before: Side, after: Side, options: DiffOptions): SnapshotDiff {
   const beforeIds = options.beforeIds ?? SnapshotIds.of(before.graph);
   const afterIds = SnapshotIds.of(after.graph);
   const trust = idTrust(beforeIds, afterIds);

@@ -2,11 +2,16 @@
  * What `backrefs info` reports: counts and sizes per node type and per class (objgraph's
  * `most_common_types`, with sizes).
  */
-import type { HeapGraph } from "../graph/heap-graph.js";
+import type { ClassLocation, HeapGraph } from "../graph/heap-graph.js";
 import { BASE_SYSTEM_DISTANCE, type HeapAnalysis } from "../graph/analysis.js";
 
 export interface ClassStat {
   className: string;
+  /**
+   * Where the constructor is defined (0-based line and column, the snapshot's script id), for
+   * classes DevTools keeps apart from same-named ones defined elsewhere; absent otherwise.
+   */
+  location?: ClassLocation;
   count: number;
   selfSize: number;
   /** Retained size of the class without double counting (with the analysis). */
@@ -52,9 +57,11 @@ export interface ClassTable {
 }
 
 /**
- * Counts and self sizes per class id, in one pass over the nodes. With the analysis, as DevTools'
- * Summary counts them: self sizes after the shallow-size reassignment, objects of size 0 left out
- * (internal arrays whose size went to their owner), plus retained size and distance per class.
+ * Counts and self sizes per class id, in one pass over the nodes, as DevTools' Summary counts
+ * them: objects of size 0 left out (the synthetic roots, `system / Map` entries of read-only
+ * space...). With the analysis, self sizes are those after the shallow-size reassignment (so
+ * internal arrays whose size went to their owner drop out too), plus retained size and distance
+ * per class; without it, the sizes as written.
  */
 export function classTable(graph: HeapGraph, analysis?: HeapAnalysis): ClassTable {
   const { nodeClass } = graph.classes();
@@ -67,7 +74,7 @@ export function classTable(graph: HeapGraph, analysis?: HeapAnalysis): ClassTabl
   for (let n = 0; n < graph.nodeCount; n++) {
     const c = nodeClass[n]!;
     const s = shallow ? shallow[n]! : graph.selfSize(n);
-    if (shallow && s === 0) continue;
+    if (s === 0) continue;
     count[c]!++;
     size[c]! += s;
     if (dist) {
@@ -109,6 +116,8 @@ export function topIndices(t: ClassTable, top: number, by: ClassSort): number[] 
 /** One row of a class table as data. */
 export function classStat(graph: HeapGraph, t: ClassTable, i: number): ClassStat {
   const stat: ClassStat = { className: graph.classNameOf(t.classIds[i]!), count: t.count[i]!, selfSize: t.selfSize[i]! };
+  const location = graph.classLocation(t.classIds[i]!);
+  if (location) stat.location = location;
   if (t.retainedSize) stat.retainedSize = t.retainedSize[i]!;
   if (t.distance && t.distance[i]! >= 0) stat.distance = t.distance[i]!;
   return stat;

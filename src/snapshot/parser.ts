@@ -4,8 +4,10 @@
  * arrays, strings into a {@link StringTable} as raw bytes. Nothing ever holds the file, or a whole
  * section, as one string. The only part parsed with `JSON.parse` is the small `snapshot` header.
  *
- * Unknown top-level sections (`trace_tree`, `locations`, `scopes`, ...) are skipped without being
- * kept. The header must come before `nodes` and `edges` (V8 always writes it first).
+ * `locations` (where each object's constructor is defined: DevTools splits same-named classes by
+ * it) is kept as one flat number column. Other top-level sections (`trace_tree`, `scopes`, ...) are
+ * skipped without being kept. The header must come before `nodes` and `edges` (V8 always writes it
+ * first).
  */
 import { SnapshotFormatError } from "../errors.js";
 import { readMeta, type SnapshotMeta } from "./meta.js";
@@ -31,6 +33,8 @@ export interface RawSnapshot {
   strings: StringTable;
   /** The header object as written (`meta`, counts and any extra fields). */
   header: Record<string, unknown>;
+  /** The `locations` section as written (rows of `meta.location_fields`); null or absent without one. */
+  locations?: Uint32Array | null;
 }
 
 const enum S {
@@ -49,6 +53,8 @@ const enum S {
   StrIn,
   /** Skipping the `edges` array that another thread parses: up to its closing ']'. */
   SkipNumbers,
+  LocOpen,
+  Loc,
 }
 
 const enum Section {
@@ -140,6 +146,8 @@ export class SnapshotParser {
   private nodes: NodeColumns | null = null;
   private edges: EdgeColumns | null = null;
   private readonly strings = new StringTable();
+  private locValues: Uint32Array | null = null;
+  private locCount = 0;
   private stringsSeen = false;
   private readonly sectionOffsets = new Map<string, number>();
 
@@ -226,6 +234,9 @@ export class SnapshotParser {
         case S.Generic:
           i = this.generic(buf, i);
           break;
+        case S.Loc:
+          i = this.locationNumbers(buf, i);
+          break;
         case S.SkipNumbers: {
           const close = buf.indexOf(93, i);
           if (close < 0) i = n;
@@ -309,6 +320,16 @@ export class SnapshotParser {
         return i + 1;
       case S.Str:
         return this.stringsBetween(buf, i);
+      case S.LocOpen:
+        if (isWs(c)) return i + 1;
+        if (c !== 91) this.fail(`expected '[' to open "locations" but found ${describe(c)}`, at);
+        this.state = S.Loc;
+        this.numExpect = 0;
+        this.digits = 0;
+        this.acc = 0;
+        this.locValues = new Uint32Array(1024);
+        this.locCount = 0;
+        return i + 1;
     }
     throw new Error("unreachable parser state");
   }
@@ -334,6 +355,10 @@ export class SnapshotParser {
         this.beginNumbers(name === "nodes" ? Section.Nodes : Section.Edges, at);
         return;
       }
+      case "locations":
+        this.section = Section.Other;
+        this.state = S.LocOpen;
+        return;
       case "strings":
         this.section = Section.Strings;
         this.stringsSeen = true;
@@ -624,6 +649,59 @@ export class SnapshotParser {
     this.state = this.sectionOnly ? S.Done : S.AfterValue;
   }
 
+  // ---------------------------------------------------------------- locations
+
+  /** The `locations` list: whole non-negative numbers into a growing column. */
+  private locationNumbers(buf: Uint8Array, start: number): number {
+    const n = buf.length;
+    let acc = this.acc;
+    let digits = this.digits;
+    let expect = this.numExpect;
+    let values = this.locValues!;
+    let count = this.locCount;
+    let i = start;
+    for (; i < n; i++) {
+      const c = buf[i]!;
+      if (c >= 48 && c <= 57) {
+        if (expect === 2 && digits === 0) this.fail("expected ',' between numbers", this.base + i);
+        acc = acc * 10 + (c - 48);
+        if (++digits > 10 || acc > MAX_U32) this.fail("number is too large", this.base + i);
+        continue;
+      }
+      if (digits !== 0) {
+        if (count === values.length) {
+          const grown = new Uint32Array(values.length * 2);
+          grown.set(values);
+          values = grown;
+        }
+        values[count++] = acc;
+        acc = 0;
+        digits = 0;
+        expect = 2;
+      }
+      if (c === 44) {
+        if (expect !== 2) this.fail("unexpected ','", this.base + i);
+        expect = 1;
+        continue;
+      }
+      if (isWs(c)) continue;
+      if (c === 93) {
+        if (expect === 1) this.fail("unexpected ']' after ','", this.base + i);
+        this.locValues = values.slice(0, count);
+        this.locCount = count;
+        this.state = S.AfterValue;
+        return i + 1;
+      }
+      this.fail(`unexpected ${describe(c)} in a list of numbers`, this.base + i);
+    }
+    this.acc = acc;
+    this.digits = digits;
+    this.numExpect = expect;
+    this.locValues = values;
+    this.locCount = count;
+    return i;
+  }
+
   // ---------------------------------------------------------------- strings
 
   private stringsBetween(buf: Uint8Array, i: number): number {
@@ -707,6 +785,7 @@ export class SnapshotParser {
       edges: this.edges!,
       strings: this.strings,
       header: this.header!,
+      locations: this.locValues,
     };
   }
 

@@ -142,12 +142,18 @@ export class StringTable {
     for (let i = 0; i < this.count; i++) {
       const raw = this.lengths[i]!;
       if ((raw & ESCAPED) !== 0) {
-        if (this.get(i) === s) out.push(i);
+        // An escape takes 2 to 6 stored bytes for 1 to 4 bytes of text (a \u pair: 12 for 4), so
+        // the text is no longer than the stored form and at least a sixth of it: decode only then.
+        const stored = raw & ~ESCAPED;
+        if (stored >= needle.length && stored <= 6 * needle.length && this.get(i) === s) out.push(i);
         continue;
       }
       if (raw !== needle.length) continue;
       const chunk = this.chunks[this.chunkIdx[i]!]!;
-      if (chunk.compare(needle, 0, raw, this.starts[i]!, this.starts[i]! + raw) === 0) out.push(i);
+      const start = this.starts[i]!;
+      let j = 0;
+      while (j < raw && chunk[start + j] === needle[j]) j++;
+      if (j === raw) out.push(i);
     }
     return out;
   }

@@ -111,8 +111,13 @@ describe("snapshot cache: hits", () => {
     expect(back.strings.length).toBe(raw.strings.length);
     const all = (t: typeof raw.strings): string[] => Array.from({ length: t.length }, (_, i) => t.get(i));
     expect(all(back.strings)).toEqual(all(raw.strings));
+    expect(raw.locations!.length).toBeGreaterThan(0);
+    expectSameArray(back.locations ?? null, raw.locations ?? null, "locations");
 
     const graph = new HeapGraph(back);
+    // Class names made from the locations and the plain-object shapes come back the same.
+    expectSameArray(graph.classes().nodeClass, fresh.graph.classes().nodeClass, "classes");
+    expect(graph.classes().extraNames).toEqual(fresh.graph.classes().extraNames);
     const a = HeapAnalysis.fromParts(graph, look.content.analysis!);
     const b = fresh.analysis;
     expectSameArray(a.retainedSizes(), b.retainedSizes());

@@ -118,6 +118,15 @@ export class SnapshotBuilder {
     return ordinal;
   }
 
+  /** Rows of the `locations` section: node ordinal, script id, line, column (0-based). */
+  readonly locations: Array<[number, number, number, number]> = [];
+
+  /** Says where node `n`'s constructor is defined (a `locations` row). */
+  location(n: number, scriptId: number, line: number, column: number): this {
+    this.locations.push([n, scriptId, line, column]);
+    return this;
+  }
+
   /** Adds an edge `from → to`; `name` is a property name or an element index. */
   edge(from: number, to: number, type: string, name: string | number): this {
     if (!this.edgeTypes.includes(type)) throw new Error(`edge type ${type} is not in this layout`);
@@ -200,7 +209,8 @@ export class SnapshotBuilder {
       `{"snapshot":${JSON.stringify(j.snapshot)},\n` +
       `"nodes":[${rows(j.nodes, nf)}],\n` +
       `"edges":[${rows(j.edges, 3)}],\n` +
-      `"trace_function_infos":[],\n"trace_tree":[],\n"samples":[],\n"locations":[],\n` +
+      `"trace_function_infos":[],\n"trace_tree":[],\n"samples":[],\n` +
+      `"locations":[${this.locations.map(([n, s, l, c]) => `${n * nf},${s},${l},${c}`).join(",\n")}],\n` +
       `"strings":[${j.strings.map((s) => JSON.stringify(s)).join(",\n")}]}\n`
     );
   }

@@ -1,0 +1,43 @@
+import { describe, expect, it } from "vitest";
+import { SnapshotFormatError } from "../../src/errors.js";
+import { SnapshotParser } from "../../src/snapshot/parser.js";
+import { SnapshotBuilder } from "../helpers/snapshot-builder.js";
+
+function parse(text: string, chunk = text.length): ReturnType<SnapshotParser["end"]> {
+  const p = new SnapshotParser();
+  const data = Buffer.from(text);
+  for (let i = 0; i < data.length; i += chunk) p.write(data.subarray(i, i + chunk));
+  return p.end();
+}
+
+describe("the locations section", () => {
+  const b = new SnapshotBuilder();
+  const foo = b.node("object", "Foo");
+  const bar = b.node("object", "Bar");
+  b.location(foo, 3, 12, 4).location(bar, 4294967295, 0, 70000);
+  const text = b.serialize();
+  const nf = 7;
+
+  it("is kept as one column of numbers, in any chunking", () => {
+    const want = [foo * nf, 3, 12, 4, bar * nf, 4294967295, 0, 70000];
+    expect(Array.from(parse(text).locations!)).toEqual(want);
+    for (const size of [1, 3, 7]) expect(Array.from(parse(text, size).locations!)).toEqual(want);
+  });
+
+  it("is null when the file has none, and empty when it is empty", () => {
+    expect(parse(text.replace(/"locations":\[[^\]]*\],\n/, "")).locations).toBeNull();
+    expect(parse(new SnapshotBuilder().serialize()).locations!.length).toBe(0);
+  });
+
+  it("rejects anything but whole non-negative numbers, in one line", () => {
+    for (const bad of ["[1,-2]", "[1.5]", "[1,,2]", "[1,]", '["a"]', "{}", "[4294967296]", "[[1]]"]) {
+      const t = text.replace(/"locations":\[[^\]]*\]/, `"locations":${bad}`);
+      expect(() => parse(t), bad).toThrow(SnapshotFormatError);
+      try {
+        parse(t);
+      } catch (e) {
+        expect((e as Error).message).not.toContain("\n");
+      }
+    }
+  });
+});
