@@ -123,7 +123,7 @@ Examples:
     .addOption(new Option("-f, --format <format>", "output format, overriding the file extension").choices(["dot", "svg", "png", "json", "text"]))
     .option("-d, --depth <n>", "follow retainers up to <n> hops from the targets", nonNegativeInt("--depth"), 3)
     .option("--too-many <n>", "draw at most <n> retainers per object; the rest become one 'N more' box", positiveInt("--too-many"), 10)
-    .option("--max-nodes <n>", "total node budget for the picture", positiveInt("--max-nodes"), 150)
+    .option("--max-nodes <n>", "box budget for the picture: objects and 'N more' boxes together (shortest paths always drawn)", positiveInt("--max-nodes"), 60)
     .option("--max-targets <n>", "draw at most <n> of the matching objects", positiveInt("--max-targets"), 10)
     .option("--detached", "detached DOM nodes (browser snapshots); combines with --type", false)
     .option("--weak", "also follow weak edges", false)

@@ -37,7 +37,7 @@
  *   frees the retained object's whole retained size.
  */
 import { RenderError } from "../errors.js";
-import type { Subgraph, SubgraphEdge, SubgraphNode, SubgraphPlaceholder } from "../query/types.js";
+import type { PlaceholderGroup, Subgraph, SubgraphEdge, SubgraphNode, SubgraphPlaceholder } from "../query/types.js";
 import { edgeLabel, formatBytes, formatCount, sanitizeText, truncateText } from "./format.js";
 
 export interface ToDotOptions {
@@ -231,7 +231,8 @@ export function toDot(sub: Subgraph, opts: ToDotOptions = {}): string {
       ["fontcolor", STYLE.placeholderText],
       ["fontsize", "10"],
     ];
-    out.push(`  p${i} [label=<${htmlText(placeholderText(p))}>, ${attrs(a)}];`);
+    if (tooltips) a.push(["tooltip", { escaped: tooltipText(placeholderTooltip(p)) }]);
+    out.push(`  p${i} [label=<${placeholderLabel(p, maxLabel)}>, ${attrs(a)}];`);
   });
 
   for (const { edge, from, to } of edges) {
@@ -281,6 +282,56 @@ function placeholderText(p: SubgraphPlaceholder): string {
     default:
       return `${n} more ${noun}`;
   }
+}
+
+/** Breakdown lines drawn in a placeholder; the rest of its groups are summed on one more line. */
+const BREAKDOWN_LINES = 2;
+
+/** The edge of a breakdown group in DevTools' notation; an index-named group shows `[…]`/`{…}`. */
+function groupEdge(g: PlaceholderGroup): string {
+  if (g.edgeType === undefined) return "";
+  if (g.edgeName !== undefined) return edgeLabel(g.edgeType, g.edgeName);
+  switch (g.edgeType) {
+    case "element":
+    case "property":
+      return "[…]";
+    case "weak":
+      return "[[weak]]";
+    default:
+      return "{…}";
+  }
+}
+
+/** One line of a breakdown: `300 × NodeObject .parent`. */
+function groupText(g: PlaceholderGroup, maxLabel: number): string {
+  const what = truncateText(sanitizeText(g.className === undefined || g.className === "" ? "(object)" : g.className), maxLabel);
+  const edge = truncateText(sanitizeText(groupEdge(g)), maxLabel);
+  return `${formatCount(g.count)} × ${what}${edge ? ` ${edge}` : ""}`;
+}
+
+/**
+ * An "N more" box: what was cut, then what it stands for, largest group first
+ * (`300 × NodeObject .parent`), the remaining groups summed on a last line.
+ */
+function placeholderLabel(p: SubgraphPlaceholder, maxLabel: number): string {
+  const groups = (p.breakdown ?? []).filter((g) => g.count > 0);
+  const head = htmlText(placeholderText(p));
+  const lines = [groups.length > 0 ? `<B>${head}</B>` : head];
+  // A single group covering everything is still worth saying: it names the class and edge.
+  const shown = groups.filter((g) => !g.rest).slice(0, BREAKDOWN_LINES);
+  for (const g of shown) lines.push(htmlText(groupText(g, maxLabel)));
+  const listed = shown.reduce((sum, g) => sum + g.count, 0);
+  if (shown.length > 0 && listed < p.count) {
+    const rest = p.count - listed;
+    lines.push(htmlText(`${formatCount(rest)} other${rest === 1 ? "" : "s"}`));
+  }
+  return lines.join('<BR ALIGN="LEFT"/>') + (lines.length > 1 ? '<BR ALIGN="LEFT"/>' : "");
+}
+
+function placeholderTooltip(p: SubgraphPlaceholder): string {
+  const lines = [placeholderText(p)];
+  for (const g of p.breakdown ?? []) lines.push(g.rest ? `${formatCount(g.count)} other${g.count === 1 ? "" : "s"}` : groupText(g, TOOLTIP_MAX));
+  return lines.map((l) => truncateText(sanitizeText(l), TOOLTIP_MAX)).join("\n");
 }
 
 /** Graph caption: what was cut that no placeholder box shows. Numbers only, no heap text. */
