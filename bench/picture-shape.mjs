@@ -9,8 +9,8 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
-  chooseTargets, closeLayoutWorker, defaultBackrefsOptions, loadHeapGraph, renderPng, renderSvg,
-  retainerSubgraph, selectNodes, toDot, walkContext,
+  chooseTargets, closeLayoutWorker, defaultBackrefsOptions, layoutToFit, loadHeapGraph, renderPng,
+  retainerSubgraph, selectNodes, walkContext,
 } from "../dist/index.js";
 import { measureSvg, pngSize, PX_PER_PT } from "../dist/render/measure.js";
 
@@ -41,10 +41,11 @@ for (const cls of classes) {
   const { drawn, omitted } = chooseTargets(graph, ctx, ordinals, maxTargets);
   const sub = retainerSubgraph(graph, ctx, drawn, defaultBackrefsOptions, omitted);
   let t = performance.now();
-  const svg = await renderSvg(toDot(sub));
+  const fitted = await layoutToFit(sub);
+  const svg = fitted.svg;
   const layoutMs = performance.now() - t;
   t = performance.now();
-  const png = await renderPng(svg, { maxPixels: 20_000_000 });
+  const png = await renderPng(svg, { scale: fitted.zoom, maxPixels: 20_000_000 }); // as the CLI does
   const rasterMs = performance.now() - t;
   const { width, height } = pngSize(png);
   const m = measureSvg(svg);
@@ -55,7 +56,7 @@ for (const cls of classes) {
   console.log(
     `${cls}: ${drawn.length} targets, ${sub.nodes.length} nodes + ${sub.placeholders.length} placeholders, ${sub.edges.length} edges; ` +
       `PNG ${width}×${height} px, aspect ${aspect.toFixed(2)}:1 (${width >= height ? "wide" : "tall"}), smallest text ${fontPx.toFixed(1)} px; ` +
-      `layout ${layoutMs.toFixed(0)} ms, rasterise ${rasterMs.toFixed(0)} ms`,
+      `layout ${fitted.layout.rankdir}${fitted.layout.stagger > 1 ? ` stagger ${fitted.layout.stagger}` : ""}${fitted.fits ? "" : " (OUT OF BOUNDS)"} ${layoutMs.toFixed(0)} ms, rasterise ${rasterMs.toFixed(0)} ms`,
   );
   if (out) {
     const base = join(out, cls.replace(/[^\w.-]+/g, "_"));

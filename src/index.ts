@@ -24,5 +24,5 @@ export { retainingPaths, whyAlive, kShortestPaths, type RetainingPath, type WhyA
 export { diffSnapshots, findLeaks, type SnapshotDiff, type ClassDiff, type LeakReport, type LeakGroup } from "./query/growth.js";
 export { IdSet } from "./graph/id-set.js";
 export type * from "./query/types.js";
-export { toDot, renderSvg, renderPng, closeLayoutWorker, formatBytes, edgeLabel } from "./render/index.js";
+export { toDot, renderSvg, renderPng, closeLayoutWorker, formatBytes, edgeLabel, layoutToFit, measureSvg, type FittedPicture, type FitOptions } from "./render/index.js";
 export { formatPathsText, formatWhyText } from "./render/paths-text.js";

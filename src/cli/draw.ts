@@ -10,11 +10,11 @@ import { chooseTargets, defaultBackrefsOptions, retainerSubgraph, walkContext, t
 import { retainingPaths } from "../query/paths.js";
 import { selectNodes } from "../query/select.js";
 import type { Subgraph } from "../query/types.js";
-import { toDot } from "../render/dot.js";
+import { layoutToFit } from "../render/fit.js";
 import { formatCount } from "../render/format.js";
 import { formatPathsText } from "../render/paths-text.js";
 import { renderPng } from "../render/png.js";
-import { closeLayoutWorker, renderSvg } from "../render/svg.js";
+import { closeLayoutWorker } from "../render/svg.js";
 import { analyse, loadIds, loadSnapshot, progressBar, writeFileAtomic, type Streams } from "./io.js";
 
 export interface DrawCliOptions {
@@ -120,12 +120,14 @@ async function drawGraph(graph: HeapGraph, file: string, spec: DrawSpec, io: Str
   try {
     if (spec.format === "json") data = JSON.stringify(sub, null, 2) + "\n";
     else {
-      const dot = toDot(sub);
-      if (spec.format === "dot") data = dot;
+      // The layout (direction, folded placeholders) that fits a screen; the DOT is the one it used.
+      const fitted = await layoutToFit(sub);
+      if (spec.format === "dot") data = fitted.dot;
+      else if (spec.format === "svg") data = fitted.svg;
       else {
-        const svg = await renderSvg(dot);
-        // Without --scale: 1.5, or less for a huge picture (rasterising 70 Mpx takes seconds).
-        data = spec.format === "svg" ? svg : await renderPng(svg, spec.scale === undefined ? { maxPixels: DEFAULT_MAX_PIXELS } : { scale: spec.scale });
+        // Without --scale: 1.5, lowered (never below legible text) to fit 4,000 px, and under
+        // 20 megapixels whatever happens (rasterising 70 Mpx takes seconds).
+        data = await renderPng(fitted.svg, spec.scale === undefined ? { scale: fitted.zoom, maxPixels: DEFAULT_MAX_PIXELS } : { scale: spec.scale });
       }
     }
   } finally {

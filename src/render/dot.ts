@@ -59,9 +59,24 @@ export interface ToDotOptions {
    * weak/shortcut edges), listing only the marks the graph uses. Default `true`.
    */
   legend?: boolean;
+  /**
+   * Layout direction: `"TB"` (default) puts the roots at the top and the targets at the bottom;
+   * `"LR"` puts the roots on the left, stacking each level's boxes in a column (much narrower
+   * for wide, shallow graphs). {@link layoutToFit} chooses.
+   */
+  rankdir?: "TB" | "LR";
+  /**
+   * Fold wide levels over this many ranks (default 1: no folding): the "N more" boxes are spread
+   * over `stagger` ranks above the object they belong to (the i-th box's edge gets `minlen`
+   * i mod stagger + 1), and so are the objects of any level (same `depth`) of more than 6 objects
+   * (through the `minlen` of their edges to the objects they retain).
+   */
+  stagger?: number;
 }
 
 const DEFAULT_MAX_LABEL = 40;
+/** With `stagger`, levels of more objects than this are spread over several ranks. */
+const WIDE_LEVEL = 6;
 const TOOLTIP_MAX = 200;
 const AUTO_XLABEL_ABOVE_EDGES = 600;
 
@@ -162,7 +177,7 @@ export function toDot(sub: Subgraph, opts: ToDotOptions = {}): string {
   const out: string[] = [];
   out.push("digraph backrefs {");
   const graphAttrs: Attr[] = [
-    ["rankdir", "TB"],
+    ["rankdir", opts.rankdir === "LR" ? "LR" : "TB"],
     ["charset", "UTF-8"],
     ["fontname", STYLE.font],
     ["fontsize", "10"],
@@ -235,8 +250,27 @@ export function toDot(sub: Subgraph, opts: ToDotOptions = {}): string {
     out.push(`  p${i} [label=<${placeholderLabel(p, maxLabel)}>, ${attrs(a)}];`);
   });
 
+  // Folding wide levels: in a level (same depth) of more than WIDE_LEVEL objects, the j-th object's
+  // edges down to the next levels get minlen j mod stagger + 1, so the level spreads over
+  // `stagger` ranks instead of one.
+  const stagger = Math.max(1, Math.min(5, Math.floor(opts.stagger ?? 1)));
+  const lift = new Map<number, number>();
+  if (stagger > 1) {
+    const levels = new Map<number, number[]>();
+    nodes.forEach((node, i) => {
+      if (!Number.isFinite(node.depth)) return;
+      const list = levels.get(node.depth) ?? [];
+      list.push(i);
+      levels.set(node.depth, list);
+    });
+    for (const list of levels.values()) {
+      if (list.length > WIDE_LEVEL) list.forEach((i, j) => lift.set(i, (j % stagger) + 1));
+    }
+  }
   for (const { edge, from, to } of edges) {
     const a: Attr[] = [];
+    const minlen = lift.get(from);
+    if (minlen !== undefined && minlen > 1 && nodes[to]!.depth < nodes[from]!.depth) a.push(["minlen", String(minlen)]);
     if (edge.type === "weak" || edge.type === "shortcut") a.push(["style", "dashed"]);
     if (edge.onPath) a.push(["color", STYLE.pathEdge], ["fontcolor", STYLE.pathEdgeText], ["penwidth", "2.5"]);
     if (edge.isDominatorEdge) a.push(["dir", "both"], ["arrowtail", "diamond"]);
@@ -251,10 +285,12 @@ export function toDot(sub: Subgraph, opts: ToDotOptions = {}): string {
   }
 
   placeholders.forEach(({ of, after }, i) => {
-    const a = attrs([
+    const list: Attr[] = [
       ["style", "dashed"],
       ["color", STYLE.placeholderEdge],
-    ]);
+    ];
+    if (stagger > 1 && after === undefined) list.push(["minlen", String((i % stagger) + 1)]);
+    const a = attrs(list);
     // A gap in a long path sits between the two drawn ends of the path.
     if (after !== undefined) out.push(`  n${after} -> p${i} [${a}];`);
     out.push(`  p${i} -> n${of} [${a}];`);
