@@ -67,6 +67,11 @@ export interface ToDotOptions {
    */
   rankdir?: "TB" | "LR";
   /**
+   * Graphviz's `ratio`: the drawing's height / width, reached by spreading the layout in one
+   * direction (more room between boxes, never smaller text). Unset by default.
+   */
+  ratio?: number;
+  /**
    * Fold wide levels over this many ranks (default 1: no folding): the "N more" boxes are spread
    * over `stagger` ranks above the object they belong to (the i-th box's edge gets `minlen`
    * i mod stagger + 1), and so are the objects of any level (same `depth`) of more than 6 objects
@@ -191,6 +196,9 @@ export function toDot(sub: Subgraph, opts: ToDotOptions = {}): string {
     ["pad", "0.2"],
   ];
   if (edgeLabelMode === "xlabel") graphAttrs.push(["forcelabels", "true"]);
+  if (opts.ratio !== undefined && Number.isFinite(opts.ratio) && opts.ratio > 0) {
+    graphAttrs.push(["ratio", Math.min(100, Math.max(0.01, opts.ratio)).toFixed(4)]);
+  }
   out.push(`  graph [${attrs(graphAttrs)}];`);
   out.push(
     `  node [${attrs([

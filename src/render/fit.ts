@@ -11,6 +11,8 @@
  *    tall, so a wide level takes a quarter of the room;
  * 3. either direction with wide levels folded over 2, then 3 ranks (`minlen` on the edges of every
  *    other object of a wide level, and of every other "N more" box: see `ToDotOptions.stagger`).
+ * 4. if the best of those is legible and small enough but too long and thin, the same layout with
+ *    Graphviz's `ratio`, which spreads the short side (more room between boxes, text unchanged).
  * Then the PNG zoom is lowered from the preferred one as far as the longest side needs, but never
  * below the zoom at which the smallest text is `minTextPx` high. Every step is deterministic, so the
  * same subgraph gives the same DOT, SVG and PNG.
@@ -21,7 +23,7 @@ import { measureSvg, PX_PER_PT } from "./measure.js";
 import { DEFAULT_PNG_SCALE } from "./png.js";
 import { renderSvg, type RenderSvgOptions } from "./svg.js";
 
-export interface FitOptions extends Omit<ToDotOptions, "rankdir" | "stagger">, RenderSvgOptions {
+export interface FitOptions extends Omit<ToDotOptions, "rankdir" | "stagger" | "ratio">, RenderSvgOptions {
   /** Longest side of the PNG, in pixels (default 4,000). */
   maxSidePx?: number;
   /** Worst aspect ratio, long side : short side (default 3). */
@@ -119,5 +121,35 @@ export async function layoutToFit(sub: Subgraph, opts: FitOptions = {}): Promise
     // TB and LR are always both tried; the folded layouts only when neither fits.
     if (best.picture.fits && (best.picture.zoom >= preferred || layout.rankdir === "LR")) break;
   }
-  return best!.picture;
+  // Still too long and thin, though small enough: spread the short side (Graphviz's `ratio`),
+  // which adds room between boxes and never shrinks anything.
+  const b = best!.picture;
+  if (!b.fits && Number.isFinite(b.widthPx) && b.minTextPx >= minText - 1e-9) {
+    const wide = b.widthPx >= b.heightPx;
+    const ratio = wide ? 1 / (maxAspect * 0.97) : maxAspect * 0.97;
+    const dot = toDot(sub, { ...opts, rankdir: b.layout.rankdir, stagger: b.layout.stagger, ratio });
+    const svg = await renderSvg(dot, opts);
+    const m = measureSvg(svg);
+    if (m) {
+      const longPt = Math.max(m.widthPt, m.heightPt, 1);
+      const shortPt = Math.max(Math.min(m.widthPt, m.heightPt), 1);
+      const sideZoom = maxSide / (longPt * PX_PER_PT);
+      const textZoom = m.minFontPt > 0 ? minText / (m.minFontPt * PX_PER_PT) : 0;
+      const zoom = Math.max(Math.min(preferred, sideZoom), Math.min(preferred, textZoom));
+      const fits = sideZoom >= textZoom && longPt / shortPt <= maxAspect;
+      if (fits) {
+        return {
+          dot,
+          svg,
+          zoom,
+          widthPx: Math.ceil(m.widthPt * PX_PER_PT * zoom),
+          heightPx: Math.ceil(m.heightPt * PX_PER_PT * zoom),
+          minTextPx: m.minFontPt * PX_PER_PT * zoom,
+          fits,
+          layout: b.layout,
+        };
+      }
+    }
+  }
+  return b;
 }
