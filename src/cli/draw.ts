@@ -13,12 +13,12 @@ import { DEFAULT_GROUP_NODES, groupRetainingPaths } from "../query/group.js";
 import { retainingPaths } from "../query/paths.js";
 import { selectNodes } from "../query/select.js";
 import type { Subgraph } from "../query/types.js";
-import { toDot } from "../render/dot.js";
+import { layoutToFit, type FittedPicture } from "../render/fit.js";
 import { formatCount, sanitizeText } from "../render/format.js";
 import { formatPathsText } from "../render/paths-text.js";
 import { formatGroupedText } from "../render/grouped-text.js";
 import { preparePng, renderPng } from "../render/png.js";
-import { closeLayoutWorker, prepareLayout, renderSvg } from "../render/svg.js";
+import { closeLayoutWorker, prepareLayout } from "../render/svg.js";
 import { analyse, loadIds, loadSnapshot, progressBar, writeFileAtomic, type Streams } from "./io.js";
 import { UsageError } from "./usage.js";
 
@@ -248,19 +248,21 @@ async function writePicture(sub: Subgraph, spec: DrawSpec, io: Streams, progress
   progress.phase(`drawing ${sub.nodes.length} nodes`);
   const outputs: Array<{ target: OutputTarget; data: string | Uint8Array }> = [];
   try {
-    let dot: string | undefined;
-    let svg: string | undefined;
+    // One layout for every format: the one (direction, folded levels) that fits a screen; the DOT
+    // written is the one it laid out.
+    let fitted: FittedPicture | undefined;
     for (const target of spec.targets) {
       if (target.format === "text") continue;
       let data: string | Uint8Array;
       if (target.format === "json") data = JSON.stringify(sub, null, 2) + "\n";
       else {
-        dot ??= toDot(sub);
-        if (target.format === "dot") data = dot;
+        fitted ??= await layoutToFit(sub);
+        if (target.format === "dot") data = fitted.dot;
+        else if (target.format === "svg") data = fitted.svg;
         else {
-          svg ??= await renderSvg(dot);
-          // Without --scale: 1.5, or less for a huge picture (rasterising 70 Mpx takes seconds).
-          data = target.format === "svg" ? svg : await renderPng(svg, spec.scale === undefined ? { maxPixels: DEFAULT_MAX_PIXELS } : { scale: spec.scale });
+          // Without --scale: 1.5, lowered (never below legible text) to fit 4,000 px, and under
+          // 20 megapixels whatever happens (rasterising 70 Mpx takes seconds).
+          data = await renderPng(fitted.svg, spec.scale === undefined ? { scale: fitted.zoom, maxPixels: DEFAULT_MAX_PIXELS } : { scale: spec.scale });
         }
       }
       outputs.push({ target, data });

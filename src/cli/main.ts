@@ -130,7 +130,7 @@ Examples:
     .addOption(new Option("-f, --format <format>", "output format, overriding the file extension").choices(["dot", "svg", "png", "json", "text"]))
     .option("-d, --depth <n>", "follow retainers up to <n> hops from the targets", nonNegativeInt("--depth"), 3)
     .option("--too-many <n>", "draw at most <n> retainers per object; the rest become one 'N more' box", positiveInt("--too-many"), 10)
-    .option("--max-nodes <n>", "total node budget for the picture (default 150; 40 for grouped pictures)", positiveInt("--max-nodes"))
+    .option("--max-nodes <n>", "box budget for the picture: objects and 'N more' boxes together (default 60; 40 for grouped pictures)", positiveInt("--max-nodes"))
     .option("--max-targets <n>", "draw at most <n> of the matching objects one by one; more matches are drawn grouped by retaining path", positiveInt("--max-targets"), 10)
     .option("--each", "one box per object even when more than --max-targets match (no grouping)", false)
     .option("--detached", "detached DOM nodes (browser snapshots); combines with --type", false)
@@ -139,7 +139,7 @@ Examples:
     .option("--new-since <baseline>", "only objects allocated after this earlier snapshot of the same process; marks what is new")
     .option("--no-path", "do not force the shortest retaining path from a root into the picture")
     .option("--path-only", "draw only the shortest retaining paths", false)
-    .option("--scale <x>", "PNG zoom factor (default 1.5, lowered for pictures over 20 megapixels)", positiveNumber("--scale"))
+    .option("--scale <x>", "PNG zoom factor (default 1.5, lowered to fit 4,000 px a side, never below 11 px text)", positiveNumber("--scale"))
     .option("-q, --quiet", "no progress bar", false)
     .option("--no-cache", "do not use or write the snapshot cache (see 'backrefs cache')")
     .addHelpText(

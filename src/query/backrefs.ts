@@ -7,14 +7,17 @@
 import type { HeapGraph } from "../graph/heap-graph.js";
 import { HeapAnalysis, NO_DISTANCE } from "../graph/analysis.js";
 import { withoutBackingStores } from "./holders.js";
-import type { LimitsReached, Subgraph, SubgraphEdge, SubgraphNode, SubgraphPlaceholder } from "./types.js";
+import type { LimitsReached, PlaceholderGroup, Subgraph, SubgraphEdge, SubgraphNode, SubgraphPlaceholder } from "./types.js";
 
 export interface BackrefsOptions {
   /** Follow retainers up to this many hops from the targets. */
   depth: number;
-  /** At most this many retainers per node; the rest become one placeholder. */
+  /** At most this many new retainers per node; the rest become one placeholder. */
   tooMany: number;
-  /** Total node budget; the shortest paths are always drawn, even past it. */
+  /**
+   * Box budget of the whole picture: objects and "N more" placeholders together. The shortest
+   * paths are always drawn, even past it.
+   */
   maxNodes: number;
   /** Also follow weak edges. */
   weak: boolean;
@@ -31,7 +34,7 @@ const PATH_END_HOPS = 15;
 export const defaultBackrefsOptions: BackrefsOptions = {
   depth: 3,
   tooMany: 10,
-  maxNodes: 150,
+  maxNodes: 60,
   weak: false,
   path: true,
   pathOnly: false,
@@ -118,8 +121,29 @@ export function shortestPath(graph: HeapGraph, ctx: WalkContext, target: number)
   return hops.reverse();
 }
 
+/** Direct retainers of each target whose own way up is drawn after the shortest path (phase 2). */
+const JOIN_PATHS_PER_TARGET = 2;
+/** A way up longer than this many objects before it meets the picture is left to the breadth phase. */
+const JOIN_PATH_MAX_OBJECTS = 8;
+/** Groups listed in a placeholder's breakdown before the rest are gathered into one. */
+export const MAX_BREAKDOWN_GROUPS = 8;
+
 /**
  * Extracts the retainer subgraph of `targets` (node ordinals).
+ *
+ * The node budget (`maxNodes`) counts boxes: objects and "N more" placeholders alike. It is spent
+ * on the answer first:
+ * 1. every target's shortest retaining path (always drawn, even past the budget);
+ * 2. for each target, the way up from its next closest-to-a-root direct retainers (up to
+ *    {@link JOIN_PATHS_PER_TARGET}) until it meets the picture: the other paths that hold the
+ *    target, which meet the shortest path on the target's dominator chain — every one of them
+ *    must be cut to free it;
+ * 3. breadth, level by level from the targets (up to `depth`), each level's retainers closest to a
+ *    root first. Each level gets a share of what is left of the budget (a third; half at the
+ *    second-to-last level, all at the last; then what is still left, level by level), handed out
+ *    one retainer per object per turn, so one object with 400 retainers cannot take it all; no
+ *    object shows more than `tooMany` retainers.
+ * Whatever was cut becomes a placeholder that says what it stands for (`breakdown`).
  *
  * @example
  * const ctx = walkContext(graph);
@@ -141,8 +165,20 @@ export function retainerSubgraph(
   const placeholders: SubgraphPlaceholder[] = [];
   const limits: LimitsReached = { targetsOmitted, tooMany: 0, maxNodes: 0, depth: 0, noPath: 0, pathHops: 0 };
   const expanded = new Set<number>();
-  /** Nodes right below a path gap: their retainer on the path is the gap itself. */
-  const gapNodes = new Set<number>();
+  /** Nodes right below a path gap → their retainer on the path, which the gap stands for. */
+  const gapNodes = new Map<number, number>();
+  /** Expanded nodes that showed `tooMany` retainers (the rest are cut for that reason). */
+  const cappedByTooMany = new Set<number>();
+  const stop = (n: number) => isStop(graph, ctx, n);
+  /**
+   * Box accounting: every drawn object that is not a root holds a slot for the placeholder it may
+   * need, released as soon as it is known to need none. `boxes` never undercounts the picture.
+   */
+  const reserved = new Set<number>();
+  let boxes = 0;
+  const release = (n: number) => {
+    if (reserved.delete(n)) boxes--;
+  };
 
   const addNode = (n: number, depth: number): void => {
     if (depthOf.has(n)) {
@@ -151,7 +187,27 @@ export function retainerSubgraph(
     }
     depthOf.set(n, depth);
     order.push(n);
+    boxes++;
+    if (needsSlot(n)) {
+      reserved.add(n);
+      boxes++;
+    }
   };
+  /** Whether `n` may need a placeholder: it is not a root and has a retainer not drawn yet. */
+  const needsSlot = (n: number): boolean => {
+    if (stop(n)) return false;
+    const r = graph.retainers();
+    const weakType = graph.edgeTypeCodes.weak;
+    for (let i = r.first[n]!; i < r.first[n + 1]!; i++) {
+      const edge = r.edge[i]!;
+      const from = graph.edgeSource(edge);
+      if (from === n || depthOf.has(from) || (!opts.weak && graph.edgeType(edge) === weakType)) continue;
+      return true;
+    }
+    return false;
+  };
+  /** Boxes a new object costs: itself, and a slot for its placeholder if it may need one. */
+  const cost = (n: number) => (needsSlot(n) ? 2 : 1);
   const addEdge = (edge: number, from: number, to: number, path: boolean): void => {
     const key = `${from}>${to}`;
     const have = edges.get(key);
@@ -164,9 +220,17 @@ export function retainerSubgraph(
     }
     edges.set(key, { ...describeEdge(graph, edge, from, to), onPath: path, edgeNo: edge });
   };
+  /** Retainers of `n` not drawn (yet), leaving out the one a path gap stands for. */
+  const undrawn = (n: number) =>
+    retainersOf(graph, ctx, n, opts.weak).filter((r) => !depthOf.has(r.from) && gapNodes.get(n) !== r.from);
+  /** Release the slots of objects whose retainers are all drawn by now. */
+  const releaseSettled = () => {
+    for (const n of [...reserved]) if (undrawn(n).length === 0) release(n);
+  };
 
   for (const t of targets) addNode(t, 0);
 
+  // 1. The shortest retaining paths.
   if (opts.path || opts.pathOnly) {
     for (const t of targets) {
       const hops = shortestPath(graph, ctx, t);
@@ -190,63 +254,150 @@ export function retainerSubgraph(
       }
       if (gap) {
         const hidden = gapEnd - gapStart;
-        placeholders.push({ of: graph.nodeId(hops[gapEnd]!.from), count: hidden, reason: "path", after: graph.nodeId(hops[gapStart - 1]!.from) });
+        const groups = new Map<string, { group: PlaceholderGroup; key: string }>();
+        for (let i = gapStart; i < gapEnd; i++) countGroup(graph, groups, hops[i]!.from, hops[i - 1]!.edge);
+        placeholders.push({
+          of: graph.nodeId(hops[gapEnd]!.from),
+          count: hidden,
+          reason: "path",
+          after: graph.nodeId(hops[gapStart - 1]!.from),
+          breakdown: finishGroups(groups, hidden),
+        });
+        boxes++;
         limits.pathHops += hidden;
-        gapNodes.add(hops[gapEnd]!.from);
+        gapNodes.set(hops[gapEnd]!.from, hops[gapEnd - 1]!.from);
       }
     }
   }
 
   if (!opts.pathOnly) {
-    const queue = [...targets];
-    for (let q = 0; q < queue.length; q++) {
-      const u = queue[q]!;
-      const du = depthOf.get(u)!;
-      if (isStop(graph, ctx, u) || du >= opts.depth) continue;
-      expanded.add(u);
-      const rets = retainersOf(graph, ctx, u, opts.weak);
-      let shown = 0;
-      let cutByTooMany = 0;
-      let cutByBudget = 0;
-      for (const r of rets) {
-        if (depthOf.has(r.from)) {
-          addEdge(r.edge, r.from, u, false);
-          shown++;
-          if (!expanded.has(r.from) && depthOf.get(r.from)! > du + 1) depthOf.set(r.from, du + 1);
-          if (!queue.includes(r.from)) queue.push(r.from);
-          continue;
+    // 2. The other ways up from each target's closest direct retainers, until they meet the picture.
+    const { parentEdge } = ctx.analysis.distances();
+    for (const t of opts.path ? targets : []) {
+      let joined = 0;
+      for (const r of retainersOf(graph, ctx, t, opts.weak)) {
+        if (joined >= JOIN_PATHS_PER_TARGET) break;
+        if (depthOf.has(r.from)) continue;
+        // Climb the distance tree from r: each object's own shortest way to a root.
+        const chain: Array<{ node: number; edge: number; to: number }> = [{ node: r.from, edge: r.edge, to: t }];
+        let cur = r.from;
+        let met = false;
+        while (chain.length <= JOIN_PATH_MAX_OBJECTS) {
+          if (stop(cur)) {
+            met = true;
+            break;
+          }
+          const pe = parentEdge[cur]!;
+          if (pe === 0) break;
+          const from = graph.edgeSource(pe - 1);
+          if (depthOf.has(from)) {
+            chain.push({ node: from, edge: pe - 1, to: cur });
+            met = true;
+            break;
+          }
+          chain.push({ node: from, edge: pe - 1, to: cur });
+          cur = from;
         }
-        if (shown >= opts.tooMany) {
-          cutByTooMany++;
-          continue;
+        if (!met) continue;
+        const fresh = chain.filter((c) => !depthOf.has(c.node));
+        const price = fresh.reduce((sum, c) => sum + cost(c.node), 0);
+        if (boxes + price > opts.maxNodes) continue;
+        let depth = depthOf.get(t)!;
+        for (const c of chain) {
+          depth++;
+          addNode(c.node, depth);
+          addEdge(c.edge, c.node, c.to, false);
         }
-        if (order.length >= opts.maxNodes) {
-          cutByBudget++;
-          continue;
-        }
-        addNode(r.from, du + 1);
-        addEdge(r.edge, r.from, u, false);
-        queue.push(r.from);
-        shown++;
-      }
-      if (cutByTooMany > 0) {
-        placeholders.push({ of: graph.nodeId(u), count: cutByTooMany, reason: "too-many" });
-        limits.tooMany++;
-      }
-      if (cutByBudget > 0) {
-        placeholders.push({ of: graph.nodeId(u), count: cutByBudget, reason: "max-nodes" });
-        limits.maxNodes += cutByBudget;
+        joined++;
       }
     }
-    // Nodes whose retainers were not followed (at --depth, or only on a path): say how many.
-    for (const n of order) {
-      if (expanded.has(n) || isStop(graph, ctx, n) || gapNodes.has(n)) continue;
-      let hidden = 0;
-      for (const r of retainersOf(graph, ctx, n, opts.weak)) if (!depthOf.has(r.from)) hidden++;
-      if (hidden > 0) {
-        placeholders.push({ of: graph.nodeId(n), count: hidden, reason: "depth" });
-        limits.depth++;
+    releaseSettled();
+
+    // 3. Breadth, level by level, in two rounds: the first gives each level a share of what is
+    // left of the budget (a third; half at the second-to-last level, all of it at the last), the
+    // second hands what the later levels did not use back to the earlier ones, in level order.
+    const state = new Map<number, { u: number; rets: Retainer[]; next: number; shown: number }>();
+    for (let round = 1; round <= 2; round++) {
+      for (let level = 0; level < opts.depth; level++) {
+        const frontier = order
+          .filter((n) => depthOf.get(n) === level && !stop(n))
+          .sort((a, b) => distanceOrder(ctx, a, b) || graph.nodeId(a) - graph.nodeId(b));
+        if (frontier.length === 0) continue;
+        const left = opts.maxNodes - boxes;
+        const share = round === 2 ? left : Math.max(Math.floor(left / Math.min(3, opts.depth - level)), Math.min(left, 2));
+        let spent = 0;
+        const members = frontier.map((u) => {
+          let st = state.get(u);
+          if (st) return st;
+          expanded.add(u);
+          const rets = retainersOf(graph, ctx, u, opts.weak);
+          let shown = 0;
+          // Retainers already in the picture cost nothing: draw their edges.
+          for (const r of rets) {
+            if (!depthOf.has(r.from)) continue;
+            addEdge(r.edge, r.from, u, false);
+            shown++;
+            if (!expanded.has(r.from) && depthOf.get(r.from)! > level + 1) depthOf.set(r.from, level + 1);
+          }
+          st = { u, rets, next: 0, shown };
+          state.set(u, st);
+          return st;
+        });
+        // One new retainer per object per round-robin turn, closest to a root first, until the
+        // share is spent.
+        let progress = true;
+        let full = false;
+        while (progress && !full) {
+          progress = false;
+          for (const st of members) {
+            if (st.shown >= opts.tooMany) continue;
+            while (st.next < st.rets.length && depthOf.has(st.rets[st.next]!.from)) {
+              const r = st.rets[st.next++]!;
+              if (!edges.has(`${r.from}>${st.u}`)) {
+                addEdge(r.edge, r.from, st.u, false); // drawn meanwhile for another object
+                st.shown++;
+              }
+            }
+            if (st.next >= st.rets.length || st.shown >= opts.tooMany) continue;
+            const r = st.rets[st.next]!;
+            if (spent + cost(r.from) > share) {
+              full = true;
+              break;
+            }
+            spent += cost(r.from);
+            st.next++;
+            addNode(r.from, level + 1);
+            addEdge(r.edge, r.from, st.u, false);
+            st.shown++;
+            progress = true;
+          }
+        }
       }
+    }
+    for (const st of state.values()) if (st.shown >= opts.tooMany) cappedByTooMany.add(st.u);
+  }
+
+  // Every object whose retainers are not all drawn gets one placeholder saying what is missing:
+  // cut by --too-many or the budget where its retainers were followed, else beyond --depth (or
+  // only on a path). Retainers drawn by the end get their edge, whoever drew them.
+  if (!opts.pathOnly) {
+    for (const n of order) {
+      if (stop(n)) continue;
+      const hidden: Retainer[] = [];
+      for (const r of retainersOf(graph, ctx, n, opts.weak)) {
+        if (gapNodes.get(n) === r.from) continue;
+        if (depthOf.has(r.from)) addEdge(r.edge, r.from, n, false);
+        else hidden.push(r);
+      }
+      if (hidden.length === 0) {
+        release(n);
+        continue;
+      }
+      const reason = !expanded.has(n) ? "depth" : cappedByTooMany.has(n) ? "too-many" : "max-nodes";
+      placeholders.push({ of: graph.nodeId(n), count: hidden.length, reason, breakdown: breakdown(graph, hidden) });
+      if (reason === "depth") limits.depth++;
+      else if (reason === "too-many") limits.tooMany++;
+      else limits.maxNodes += hidden.length;
     }
   }
 
@@ -259,7 +410,7 @@ export function retainerSubgraph(
       name: graph.nodeName(n),
       selfSize: a.selfSize(n),
       isTarget: isTarget.has(n),
-      isRoot: isStop(graph, ctx, n),
+      isRoot: stop(n),
       depth: depthOf.get(n)!,
       onPath: onPath.has(n),
     };
@@ -287,6 +438,49 @@ export function retainerSubgraph(
     placeholders,
     limitsReached: limits,
   };
+}
+
+/** Closest to a root first (DevTools' retainer order); unreached last. */
+function distanceOrder(ctx: WalkContext, a: number, b: number): number {
+  const d = ctx.analysis.distances().distance;
+  return distanceKey(d[a]!) - distanceKey(d[b]!);
+}
+
+/** An edge name that is an index (elements, numbered slots) groups with every other index. */
+function isIndexName(name: string | number): boolean {
+  return typeof name === "number" || /^\d+$/.test(name);
+}
+
+/** Adds one object, held through `edge`, to a breakdown being counted. */
+function countGroup(graph: HeapGraph, groups: Map<string, { group: PlaceholderGroup; key: string }>, node: number, edge: number): void {
+  const className = graph.className(node);
+  const edgeType = graph.edgeTypeName(edge);
+  const name = graph.edgeName(edge);
+  const key = isIndexName(name) ? `${className}\u0000${edgeType}` : `${className}\u0000${edgeType}\u0000${typeof name}\u0000${name}`;
+  const have = groups.get(key);
+  if (have) have.group.count++;
+  else {
+    const group: PlaceholderGroup = { count: 1, className, edgeType };
+    if (!isIndexName(name)) group.edgeName = name;
+    groups.set(key, { group, key });
+  }
+}
+
+/** Largest first (ties in a fixed order); past {@link MAX_BREAKDOWN_GROUPS}, one group for the rest. */
+function finishGroups(groups: Map<string, { group: PlaceholderGroup; key: string }>, total: number): PlaceholderGroup[] {
+  const sorted = [...groups.values()].sort((a, b) => b.group.count - a.group.count || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  if (sorted.length <= MAX_BREAKDOWN_GROUPS) return sorted.map((g) => g.group);
+  const kept = sorted.slice(0, MAX_BREAKDOWN_GROUPS - 1).map((g) => g.group);
+  const listed = kept.reduce((sum, g) => sum + g.count, 0);
+  kept.push({ count: total - listed, rest: true });
+  return kept;
+}
+
+/** What a list of cut retainers stands for, grouped by the retainer's class and edge. */
+function breakdown(graph: HeapGraph, cut: Retainer[]): PlaceholderGroup[] {
+  const groups = new Map<string, { group: PlaceholderGroup; key: string }>();
+  for (const r of cut) countGroup(graph, groups, r.from, r.edge);
+  return finishGroups(groups, cut.length);
 }
 
 function describeEdge(graph: HeapGraph, edge: number, from: number, to: number): SubgraphEdge {

@@ -104,6 +104,28 @@ export interface SubgraphPlaceholder {
    * budget, that lead into node `of`; `objects` targets are held by them.
    */
   objects?: number;
+  /**
+   * What the placeholder stands for, grouped by class and edge, largest group first; the counts
+   * add up to `count`. For retainers: the retainer's class and the edge by which it holds `of`.
+   * For "path": the class of each left-out object and the edge by which the previous one holds it.
+   * Always set by `retainerSubgraph`; optional for subgraphs built by hand or grouped.
+   */
+  breakdown?: PlaceholderGroup[];
+}
+
+/**
+ * One group of a placeholder's breakdown: `count` objects of class `className` held through
+ * edges of type `edgeType` named `edgeName` (`300 × NodeObject .parent`). Edges named by an index
+ * (array elements, numbered internal slots) are one group whatever the index: `edgeName` is then
+ * absent. When a placeholder has too many groups to list, the last one gathers the rest: it has
+ * `rest: true` and no class or edge.
+ */
+export interface PlaceholderGroup {
+  count: number;
+  className?: string;
+  edgeType?: string;
+  edgeName?: string | number;
+  rest?: true;
 }
 
 export interface LimitsReached {

@@ -37,8 +37,8 @@
  *   frees the retained object's whole retained size.
  */
 import { RenderError } from "../errors.js";
-import type { Subgraph, SubgraphEdge, SubgraphNode, SubgraphPlaceholder } from "../query/types.js";
-import { formatBytes, formatCount, sanitizeText, truncateText } from "./format.js";
+import type { PlaceholderGroup, Subgraph, SubgraphEdge, SubgraphNode, SubgraphPlaceholder } from "../query/types.js";
+import { edgeLabel, formatBytes, formatCount, sanitizeText, truncateText } from "./format.js";
 import { groupEdgeLabel } from "./grouped-text.js";
 
 export interface ToDotOptions {
@@ -60,9 +60,29 @@ export interface ToDotOptions {
    * weak/shortcut edges), listing only the marks the graph uses. Default `true`.
    */
   legend?: boolean;
+  /**
+   * Layout direction: `"TB"` (default) puts the roots at the top and the targets at the bottom;
+   * `"LR"` puts the roots on the left, stacking each level's boxes in a column (much narrower
+   * for wide, shallow graphs). {@link layoutToFit} chooses.
+   */
+  rankdir?: "TB" | "LR";
+  /**
+   * Graphviz's `ratio`: the drawing's height / width, reached by spreading the layout in one
+   * direction (more room between boxes, never smaller text). Unset by default.
+   */
+  ratio?: number;
+  /**
+   * Fold wide levels over this many ranks (default 1: no folding): the "N more" boxes are spread
+   * over `stagger` ranks above the object they belong to (the i-th box's edge gets `minlen`
+   * i mod stagger + 1), and so are the objects of any level (same `depth`) of more than 6 objects
+   * (through the `minlen` of their edges to the objects they retain).
+   */
+  stagger?: number;
 }
 
 const DEFAULT_MAX_LABEL = 40;
+/** With `stagger`, levels of more objects than this are spread over several ranks. */
+const WIDE_LEVEL = 6;
 const TOOLTIP_MAX = 200;
 const AUTO_XLABEL_ABOVE_EDGES = 600;
 
@@ -166,7 +186,7 @@ export function toDot(sub: Subgraph, opts: ToDotOptions = {}): string {
   const out: string[] = [];
   out.push("digraph backrefs {");
   const graphAttrs: Attr[] = [
-    ["rankdir", "TB"],
+    ["rankdir", opts.rankdir === "LR" ? "LR" : "TB"],
     ["charset", "UTF-8"],
     ["fontname", STYLE.font],
     ["fontsize", "10"],
@@ -176,6 +196,9 @@ export function toDot(sub: Subgraph, opts: ToDotOptions = {}): string {
     ["pad", "0.2"],
   ];
   if (edgeLabelMode === "xlabel") graphAttrs.push(["forcelabels", "true"]);
+  if (opts.ratio !== undefined && Number.isFinite(opts.ratio) && opts.ratio > 0) {
+    graphAttrs.push(["ratio", Math.min(100, Math.max(0.01, opts.ratio)).toFixed(4)]);
+  }
   out.push(`  graph [${attrs(graphAttrs)}];`);
   out.push(
     `  node [${attrs([
@@ -235,11 +258,31 @@ export function toDot(sub: Subgraph, opts: ToDotOptions = {}): string {
       ["fontcolor", STYLE.placeholderText],
       ["fontsize", "10"],
     ];
-    out.push(`  p${i} [label=<${htmlText(placeholderText(p))}>, ${attrs(a)}];`);
+    if (tooltips) a.push(["tooltip", { escaped: tooltipText(placeholderTooltip(p)) }]);
+    out.push(`  p${i} [label=<${placeholderLabel(p, maxLabel)}>, ${attrs(a)}];`);
   });
 
+  // Folding wide levels: in a level (same depth) of more than WIDE_LEVEL objects, the j-th object's
+  // edges down to the next levels get minlen j mod stagger + 1, so the level spreads over
+  // `stagger` ranks instead of one.
+  const stagger = Math.max(1, Math.min(5, Math.floor(opts.stagger ?? 1)));
+  const lift = new Map<number, number>();
+  if (stagger > 1) {
+    const levels = new Map<number, number[]>();
+    nodes.forEach((node, i) => {
+      if (!Number.isFinite(node.depth)) return;
+      const list = levels.get(node.depth) ?? [];
+      list.push(i);
+      levels.set(node.depth, list);
+    });
+    for (const list of levels.values()) {
+      if (list.length > WIDE_LEVEL) list.forEach((i, j) => lift.set(i, (j % stagger) + 1));
+    }
+  }
   for (const { edge, from, to } of edges) {
     const a: Attr[] = [];
+    const minlen = lift.get(from);
+    if (minlen !== undefined && minlen > 1 && nodes[to]!.depth < nodes[from]!.depth) a.push(["minlen", String(minlen)]);
     if (edge.type === "weak" || edge.type === "shortcut") a.push(["style", "dashed"]);
     if (edge.onPath) a.push(["color", STYLE.pathEdge], ["fontcolor", STYLE.pathEdgeText], ["penwidth", "2.5"]);
     if (edge.isDominatorEdge) a.push(["dir", "both"], ["arrowtail", "diamond"]);
@@ -257,10 +300,12 @@ export function toDot(sub: Subgraph, opts: ToDotOptions = {}): string {
   }
 
   placeholders.forEach(({ of, after }, i) => {
-    const a = attrs([
+    const list: Attr[] = [
       ["style", "dashed"],
       ["color", STYLE.placeholderEdge],
-    ]);
+    ];
+    if (stagger > 1 && after === undefined) list.push(["minlen", String((i % stagger) + 1)]);
+    const a = attrs(list);
     // A gap in a long path sits between the two drawn ends of the path.
     if (after !== undefined) out.push(`  n${after} -> p${i} [${a}];`);
     out.push(`  p${i} -> n${of} [${a}];`);
@@ -292,6 +337,56 @@ function placeholderText(p: SubgraphPlaceholder): string {
     default:
       return `${n} more ${noun}`;
   }
+}
+
+/** Breakdown lines drawn in a placeholder; the rest of its groups are summed on one more line. */
+const BREAKDOWN_LINES = 2;
+
+/** The edge of a breakdown group in DevTools' notation; an index-named group shows `[…]`/`{…}`. */
+function groupEdge(g: PlaceholderGroup): string {
+  if (g.edgeType === undefined) return "";
+  if (g.edgeName !== undefined) return edgeLabel(g.edgeType, g.edgeName);
+  switch (g.edgeType) {
+    case "element":
+    case "property":
+      return "[…]";
+    case "weak":
+      return "[[weak]]";
+    default:
+      return "{…}";
+  }
+}
+
+/** One line of a breakdown: `300 × NodeObject .parent`. */
+function groupText(g: PlaceholderGroup, maxLabel: number): string {
+  const what = truncateText(sanitizeText(g.className === undefined || g.className === "" ? "(object)" : g.className), maxLabel);
+  const edge = truncateText(sanitizeText(groupEdge(g)), maxLabel);
+  return `${formatCount(g.count)} × ${what}${edge ? ` ${edge}` : ""}`;
+}
+
+/**
+ * An "N more" box: what was cut, then what it stands for, largest group first
+ * (`300 × NodeObject .parent`), the remaining groups summed on a last line.
+ */
+function placeholderLabel(p: SubgraphPlaceholder, maxLabel: number): string {
+  const groups = (p.breakdown ?? []).filter((g) => g.count > 0);
+  const head = htmlText(placeholderText(p));
+  const lines = [groups.length > 0 ? `<B>${head}</B>` : head];
+  // A single group covering everything is still worth saying: it names the class and edge.
+  const shown = groups.filter((g) => !g.rest).slice(0, BREAKDOWN_LINES);
+  for (const g of shown) lines.push(htmlText(groupText(g, maxLabel)));
+  const listed = shown.reduce((sum, g) => sum + g.count, 0);
+  if (shown.length > 0 && listed < p.count) {
+    const rest = p.count - listed;
+    lines.push(htmlText(`${formatCount(rest)} other${rest === 1 ? "" : "s"}`));
+  }
+  return lines.join('<BR ALIGN="LEFT"/>') + (lines.length > 1 ? '<BR ALIGN="LEFT"/>' : "");
+}
+
+function placeholderTooltip(p: SubgraphPlaceholder): string {
+  const lines = [placeholderText(p)];
+  for (const g of p.breakdown ?? []) lines.push(g.rest ? `${formatCount(g.count)} other${g.count === 1 ? "" : "s"}` : groupText(g, TOOLTIP_MAX));
+  return lines.map((l) => truncateText(sanitizeText(l), TOOLTIP_MAX)).join("\n");
 }
 
 /** Graph caption: what was cut that no placeholder box shows. Numbers only, no heap text. */

@@ -52,13 +52,27 @@ describe("retainerSubgraph", () => {
   it("always includes the shortest retaining path from a root, marked onPath", () => {
     const { b, target } = chain();
     const sub = walk(b, [target], { depth: 0 });
-    expect(sub.nodes.map((n) => n.name)).toEqual(["Target", "Mid", "Holder", "(GC roots)"]);
-    expect(sub.nodes.every((n) => n.onPath)).toBe(true);
-    // (GC roots) → Holder → Mid → Target: three edges, all on the path
-    expect(sub.edges.map((e) => String(e.name)).sort()).toEqual(["1", "a", "t"]);
-    expect(sub.edges.every((e) => e.onPath)).toBe(true);
+    expect(sub.nodes.filter((n) => n.onPath).map((n) => n.name)).toEqual(["Target", "Mid", "Holder", "(GC roots)"]);
+    // (GC roots) → Holder → Mid → Target: three edges on the path
+    expect(sub.edges.filter((e) => e.onPath).map((e) => String(e.name)).sort()).toEqual(["1", "a", "t"]);
     expect(sub.nodes.find((n) => n.name === "(GC roots)")!).toMatchObject({ isRoot: true, className: "(synthetic)" });
     expect(sub.nodes.find((n) => n.className === "Holder")!.depth).toBe(2);
+  });
+
+  it("then draws the target's other way up, to where it meets the path: every way must be cut", () => {
+    const { b, target, holder, d } = chain();
+    const g = graphOf(b);
+    const sub = walk(b, [target], { depth: 0 });
+    // Holder → D1 → D2 → D3 → Target: drawn even at --depth 0, not marked as the shortest path.
+    const names = sub.nodes.filter((n) => !n.onPath).map((n) => n.name);
+    expect(names.sort()).toEqual(["D1", "D2", "D3"]);
+    const id = (n: number): number => g.nodeId(n);
+    expect(edgeList(sub)).toEqual(
+      expect.arrayContaining([`${id(holder)}->${id(d[0]!)}:deep`, `${id(d[0]!)}->${id(d[1]!)}:x`, `${id(d[2]!)}->${id(target)}:t`]),
+    );
+    expect(sub.placeholders).toEqual([]);
+    // --no-path draws neither.
+    expect(walk(b, [target], { depth: 0, path: false }).nodes.map((n) => n.name)).toEqual(["Target"]);
   });
 
   it("--path-only draws only the chain; --no-path leaves it out", () => {
@@ -74,12 +88,14 @@ describe("retainerSubgraph", () => {
     const b = new SnapshotBuilder();
     const t = b.node("object", "T");
     for (let i = 0; i < 25; i++) {
-      const r = b.node("object", `R${i}`);
+      const r = b.node("object", "R");
       b.edge(b.gcRoots, r, "element", i);
       b.edge(r, t, "property", "t");
     }
     const sub = walk(b, [t], { tooMany: 10 });
-    expect(sub.placeholders).toEqual([{ of: sub.targets[0], count: 15, reason: "too-many" }]);
+    expect(sub.placeholders).toEqual([
+      { of: sub.targets[0], count: 15, reason: "too-many", breakdown: [{ count: 15, className: "R", edgeType: "property", edgeName: "t" }] },
+    ]);
     expect(sub.limitsReached.tooMany).toBe(1);
     // T, 10 retainers, (GC roots)
     expect(sub.nodes).toHaveLength(12);
@@ -102,7 +118,9 @@ describe("retainerSubgraph", () => {
     }
     for (const p of prev) b.edge(b.gcRoots, p, "element", 0);
     const sub = walk(b, [t], { maxNodes: 8, depth: 10, path: false });
-    expect(sub.nodes).toHaveLength(8);
+    // The budget counts boxes: objects and placeholders.
+    expect(sub.nodes.length + sub.placeholders.length).toBeLessThanOrEqual(8);
+    expect(sub.nodes.length + sub.placeholders.length).toBeGreaterThanOrEqual(7);
     const cut = sub.placeholders.filter((p) => p.reason === "max-nodes").reduce((s, p) => s + p.count, 0);
     expect(cut).toBe(sub.limitsReached.maxNodes);
     expect(cut).toBeGreaterThan(0);

@@ -39,7 +39,7 @@ describe("toDot", () => {
         n0 [label=<<FONT COLOR="#b71c1c"><B>Leak</B></FONT><BR/><FONT POINT-SIZE="9" COLOR="#424242">@9  48 B · retained 1.2 kB</FONT>>, fillcolor="#ffebee", color="#c62828", penwidth="2.5", tooltip="Leak @9&#10;self 48 B, retained 1.2 kB&#10;target"];
         n1 [label=<<B>Holder</B><BR/><FONT POINT-SIZE="9" COLOR="#424242">@7  32 B</FONT>>, fillcolor="#e7eaec", penwidth="1.5", color="#212121", tooltip="Holder @7&#10;self 32 B"];
         n2 [label=<<FONT COLOR="#1b5e20"><B>(GC roots)</B></FONT><BR/><FONT POINT-SIZE="9" COLOR="#424242">@3  0 B</FONT>>, style="filled", peripheries="2", fillcolor="#c8e6c9", color="#2e7d32", tooltip="(GC roots) @3&#10;self 0 B"];
-        p0 [label=<2 more retainers (--max-nodes)>, style="filled,dashed", fillcolor="#ffcdd2", color="#e53935", fontcolor="#b71c1c", fontsize="10"];
+        p0 [label=<2 more retainers (--max-nodes)>, style="filled,dashed", fillcolor="#ffcdd2", color="#e53935", fontcolor="#b71c1c", fontsize="10", tooltip="2 more retainers (--max-nodes)"];
         n1 -> n0 [label=<<B>[0]</B>>, color="#212121", fontcolor="#000000", penwidth="2.5"];
         n2 -> n1 [label=<<B>.holder</B>>, color="#212121", fontcolor="#000000", penwidth="2.5", dir="both", arrowtail="diamond"];
         p0 -> n1 [style="dashed", color="#e57373"];
@@ -71,6 +71,32 @@ describe("toDot", () => {
     // n0 is the target (depth 0), n9 the root (largest depth).
     expect(dot).toMatch(/^ {2}n0 \[label=<<FONT COLOR="#b71c1c"><B>LeakyThing<\/B>/m);
     expect(dot).toMatch(/^ {2}n9 \[label=<<FONT COLOR="#1b5e20"><B>\(GC roots\)<\/B>/m);
+  });
+
+  it("a placeholder says what it stands for: its largest groups, then how many others", () => {
+    const sub = tiny();
+    sub.placeholders = [
+      {
+        of: 7,
+        count: 372,
+        reason: "too-many",
+        breakdown: [
+          { count: 300, className: "NodeObject", edgeType: "property", edgeName: "parent" },
+          { count: 51, className: "<b>Links</b>", edgeType: "element" },
+          { count: 20, className: "SymbolLinks", edgeType: "property", edgeName: "type" },
+          { count: 1, rest: true },
+        ],
+      },
+    ];
+    const dot = toDot(sub);
+    const label = /p0 \[label=<(.*?)>, style/.exec(dot)![1]!;
+    expect(label.split('<BR ALIGN="LEFT"/>').filter((l) => l !== "")).toEqual([
+      "<B>372 more retainers</B>",
+      "300 × NodeObject .parent",
+      "51 × &lt;b&gt;Links&lt;/b&gt; […]",
+      "21 others",
+    ]);
+    expect(dot).toContain('tooltip="372 more retainers&#10;300 × NodeObject .parent&#10;51 × &lt;b&gt;Links&lt;/b&gt; […]&#10;20 × SymbolLinks .type&#10;1 other"');
   });
 
   it("draws placeholders as their own boxes pointing at the cut node", () => {

@@ -1,0 +1,155 @@
+/**
+ * Lay a picture out so that it fits a screen: at most `maxSidePx` on each side as a PNG, an aspect
+ * ratio no worse than `maxAspect`:1, and its smallest text at least `minTextPx` high.
+ *
+ * Graphviz's `dot` makes one rank per level; a level with many objects makes a strip. Graphviz
+ * offers two means that help, and this module tries them in a fixed order, keeping the first
+ * layout that fits at the preferred zoom, else the better of the first two when one of them fits
+ * (the one drawn larger), else the one closest to fitting:
+ * 1. top to bottom (`rankdir=TB`), as before;
+ * 2. left to right (`rankdir=LR`): a level becomes a column of boxes, which are about 4× wider than
+ *    tall, so a wide level takes a quarter of the room;
+ * 3. either direction with wide levels folded over 2, then 3 ranks (`minlen` on the edges of every
+ *    other object of a wide level, and of every other "N more" box: see `ToDotOptions.stagger`).
+ * 4. if the best of those is legible and small enough but too long and thin, the same layout with
+ *    Graphviz's `ratio`, which spreads the short side (more room between boxes, text unchanged).
+ * Then the PNG zoom is lowered from the preferred one as far as the longest side needs, but never
+ * below the zoom at which the smallest text is `minTextPx` high. Every step is deterministic, so the
+ * same subgraph gives the same DOT, SVG and PNG.
+ */
+import type { Subgraph } from "../query/types.js";
+import { toDot, type ToDotOptions } from "./dot.js";
+import { measureSvg, PX_PER_PT } from "./measure.js";
+import { DEFAULT_PNG_SCALE } from "./png.js";
+import { renderSvg, type RenderSvgOptions } from "./svg.js";
+
+export interface FitOptions extends Omit<ToDotOptions, "rankdir" | "stagger" | "ratio">, RenderSvgOptions {
+  /** Longest side of the PNG, in pixels (default 4,000). */
+  maxSidePx?: number;
+  /** Worst aspect ratio, long side : short side (default 3). */
+  maxAspect?: number;
+  /** Smallest text height in the PNG, in pixels (default 11). */
+  minTextPx?: number;
+  /** Preferred PNG zoom, lowered when the picture needs it (default 1.5, as renderPng's). */
+  zoom?: number;
+  /**
+   * Pictures with more boxes than this get only the first layout (each try costs a full layout,
+   * seconds for thousands of boxes). Default 400.
+   */
+  maxBoxesToTry?: number;
+}
+
+export interface FittedPicture {
+  dot: string;
+  svg: string;
+  /** The PNG zoom to draw it at: the preferred one, or lower for a big picture. */
+  zoom: number;
+  /** PNG size at that zoom. */
+  widthPx: number;
+  heightPx: number;
+  /** Smallest text height at that zoom, in PNG pixels. */
+  minTextPx: number;
+  /** Whether all the bounds hold. */
+  fits: boolean;
+  /** Which layout was kept. */
+  layout: { rankdir: "TB" | "LR"; stagger: number };
+}
+
+/** The layouts tried, in order. */
+const LAYOUTS: ReadonlyArray<{ rankdir: "TB" | "LR"; stagger: number }> = [
+  { rankdir: "TB", stagger: 1 },
+  { rankdir: "LR", stagger: 1 },
+  { rankdir: "TB", stagger: 2 },
+  { rankdir: "LR", stagger: 2 },
+  { rankdir: "TB", stagger: 3 },
+  { rankdir: "LR", stagger: 3 },
+];
+
+/** Below this many pixels on the longer side, a picture is small enough whatever its aspect. */
+const SMALL_SIDE_PX = 1500;
+
+/**
+ * Lays `sub` out in the first of {@link LAYOUTS} that fits the bounds, and says at which PNG zoom
+ * to draw it.
+ *
+ * @throws {RenderError} as {@link renderSvg} does.
+ * @example
+ * const fitted = await layoutToFit(sub);
+ * const png = await renderPng(fitted.svg, { scale: fitted.zoom });
+ */
+export async function layoutToFit(sub: Subgraph, opts: FitOptions = {}): Promise<FittedPicture> {
+  const maxSide = opts.maxSidePx ?? 4000;
+  const maxAspect = opts.maxAspect ?? 3;
+  const minText = opts.minTextPx ?? 11;
+  const preferred = opts.zoom ?? DEFAULT_PNG_SCALE;
+  const boxes = sub.nodes.length + sub.placeholders.length;
+  const layouts = boxes > (opts.maxBoxesToTry ?? 400) ? LAYOUTS.slice(0, 1) : LAYOUTS;
+
+  let best: { picture: FittedPicture; badness: number } | undefined;
+  for (const layout of layouts) {
+    const dot = toDot(sub, { ...opts, rankdir: layout.rankdir, stagger: layout.stagger });
+    const svg = await renderSvg(dot, opts);
+    const m = measureSvg(svg);
+    if (!m) return { dot, svg, zoom: preferred, widthPx: NaN, heightPx: NaN, minTextPx: NaN, fits: false, layout };
+    const longPt = Math.max(m.widthPt, m.heightPt, 1);
+    const shortPt = Math.max(Math.min(m.widthPt, m.heightPt), 1);
+    // The zoom the longest side allows, and the one the smallest text needs.
+    const sideZoom = maxSide / (longPt * PX_PER_PT);
+    const textZoom = m.minFontPt > 0 ? minText / (m.minFontPt * PX_PER_PT) : 0;
+    const zoom = Math.max(Math.min(preferred, sideZoom), Math.min(preferred, textZoom));
+    const aspect = longPt / shortPt;
+    const widthPx = Math.ceil(m.widthPt * PX_PER_PT * zoom);
+    const heightPx = Math.ceil(m.heightPt * PX_PER_PT * zoom);
+    const small = Math.max(widthPx, heightPx) <= SMALL_SIDE_PX;
+    const sideOk = sideZoom >= textZoom;
+    const aspectOk = small || aspect <= maxAspect;
+    const picture: FittedPicture = {
+      dot,
+      svg,
+      zoom,
+      widthPx,
+      heightPx,
+      minTextPx: m.minFontPt * PX_PER_PT * zoom,
+      fits: sideOk && aspectOk,
+      layout,
+    };
+    // Among layouts that fit, the one drawn largest; among the others, the one closest to fitting.
+    const badness = picture.fits ? -zoom : Math.max(textZoom / sideZoom, aspectOk ? 1 : aspect / maxAspect);
+    if (!best || (picture.fits ? 0 : 1) < (best.picture.fits ? 0 : 1) || ((picture.fits === best.picture.fits) && badness < best.badness)) {
+      best = { picture, badness };
+    }
+    // TB and LR are always both tried; the folded layouts only when neither fits.
+    if (best.picture.fits && (best.picture.zoom >= preferred || layout.rankdir === "LR")) break;
+  }
+  // Still too long and thin, though small enough: spread the short side (Graphviz's `ratio`),
+  // which adds room between boxes and never shrinks anything.
+  const b = best!.picture;
+  if (!b.fits && Number.isFinite(b.widthPx) && b.minTextPx >= minText - 1e-9) {
+    const wide = b.widthPx >= b.heightPx;
+    const ratio = wide ? 1 / (maxAspect * 0.97) : maxAspect * 0.97;
+    const dot = toDot(sub, { ...opts, rankdir: b.layout.rankdir, stagger: b.layout.stagger, ratio });
+    const svg = await renderSvg(dot, opts);
+    const m = measureSvg(svg);
+    if (m) {
+      const longPt = Math.max(m.widthPt, m.heightPt, 1);
+      const shortPt = Math.max(Math.min(m.widthPt, m.heightPt), 1);
+      const sideZoom = maxSide / (longPt * PX_PER_PT);
+      const textZoom = m.minFontPt > 0 ? minText / (m.minFontPt * PX_PER_PT) : 0;
+      const zoom = Math.max(Math.min(preferred, sideZoom), Math.min(preferred, textZoom));
+      const fits = sideZoom >= textZoom && longPt / shortPt <= maxAspect;
+      if (fits) {
+        return {
+          dot,
+          svg,
+          zoom,
+          widthPx: Math.ceil(m.widthPt * PX_PER_PT * zoom),
+          heightPx: Math.ceil(m.heightPt * PX_PER_PT * zoom),
+          minTextPx: m.minFontPt * PX_PER_PT * zoom,
+          fits,
+          layout: b.layout,
+        };
+      }
+    }
+  }
+  return b;
+}
