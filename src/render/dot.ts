@@ -1,13 +1,14 @@
 /**
  * The retainer picture as Graphviz DOT text.
  *
- * Why a hand-written emitter and not ts-graphviz's model + `toDot`: ts-graphviz does not escape
- * backslashes and emits any attribute value of the form `<...>` raw as an HTML label, so a heap
- * string such as `C:\temp\` breaks the file and `<x>]; evil [label=<PWNED> URL=<javascript:…>]`
- * adds nodes and links (see /work/shared/reference/rendering.md). Making it safe would mean
- * pre-escaping every value for a printer we do not control, and re-checking that on every
- * upgrade. The DOT we need is small and regular, so we write it ourselves and can state the rule
- * that makes it safe:
+ * Why a hand-written emitter and not ts-graphviz's model + `toDot`: ts-graphviz (3.0.7, checked)
+ * does not escape backslashes and emits any attribute value of the form `<...>` raw as an HTML
+ * label, so a heap string such as `C:\temp\` breaks the file and
+ * `<x>]; evil [label=<PWNED> URL=<javascript:…>]` adds nodes and links (docs/rendering.md). Making
+ * it safe would mean pre-escaping every value for a printer we do not control, and re-checking that
+ * on every upgrade. (ts-graphviz stays a test-only dependency: its parser reads back every DOT we
+ * write, in test/render/dot-parse.test.ts.) The DOT we need is small and regular, so we write it
+ * ourselves and can state the rule that makes it safe:
  *
  * 1. Node ids are synthetic (`n0`, `n1`… for heap objects, `p0`, `p1`… for "N more" boxes); no
  *    heap string is ever an id.
