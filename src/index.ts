@@ -26,3 +26,4 @@ export { IdSet } from "./graph/id-set.js";
 export type * from "./query/types.js";
 export { toDot, renderSvg, renderPng, closeLayoutWorker, formatBytes, edgeLabel } from "./render/index.js";
 export { formatPathsText, formatWhyText } from "./render/paths-text.js";
+export { describeSubgraph, type PictureText } from "./render/describe.js";

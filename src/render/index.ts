@@ -4,3 +4,4 @@ export { renderSvg, closeLayoutWorker, DEFAULT_LAYOUT_TIMEOUT_MS, type RenderSvg
 export { renderPng, DEFAULT_PNG_SCALE, type RenderPngOptions } from "./png.js";
 export { formatBytes, formatCount, edgeLabel, sanitizeText, truncateText } from "./format.js";
 export { secureSvg, tokenizeXml, XmlSyntaxError, type XmlToken, type XmlAttr } from "./svg-safety.js";
+export { describeSubgraph, type PictureText } from "./describe.js";

@@ -13,6 +13,7 @@ import { Worker } from "node:worker_threads";
 import { AbortedError, RenderError } from "../errors.js";
 import { sanitizeText, truncateText } from "./format.js";
 import { LAYOUT_WORKER_SOURCE, type LayoutReply } from "./layout-worker.js";
+import { finishSvg } from "./svg-finish.js";
 import { secureSvg } from "./svg-safety.js";
 
 export interface RenderSvgOptions {
@@ -35,7 +36,8 @@ let nextJobId = 1;
 let queue: Promise<unknown> = Promise.resolve();
 
 /**
- * Lay out a DOT graph with the `dot` engine and return the SVG, checked and tidied by
+ * Lay out a DOT graph with the `dot` engine and return the SVG, finished by {@link finishSvg} (a
+ * font list that degrades well, `role="img"`, `<title>` and `<desc>`) and checked and tidied by
  * {@link secureSvg} (well-formed XML, nothing a browser would execute).
  *
  * @throws {RenderError} on a DOT syntax error, a layout slower than `timeoutMs` (hint: lower
@@ -52,7 +54,7 @@ export async function renderSvg(dot: string, opts: RenderSvgOptions = {}): Promi
   if (opts.signal?.aborted) throw new AbortedError();
   const job = queue.then(() => layoutInWorker(dot, timeoutMs, opts.signal));
   queue = job.catch(() => undefined);
-  return secureSvg(await job);
+  return secureSvg(finishSvg(await job));
 }
 
 /**
