@@ -1,7 +1,7 @@
 /**
  * The numbers users compare with Chrome DevTools' Memory panel: shallow sizes, distances,
  * essential edges, dominators, retained sizes — following DevTools' rules for V8 snapshots
- * (`../shared/reference/heapsnapshot.md` §5; DevTools' `HeapSnapshot.ts`, `JSHeapSnapshot`).
+ * (docs/devtools-rules.md; DevTools' `HeapSnapshot.ts`, `JSHeapSnapshot`).
  * Each phase is its own function, computed only when something asks for it; all iterative, all in
  * typed arrays.
  *

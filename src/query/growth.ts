@@ -189,7 +189,7 @@ export interface LeakReport {
  * unless `all` is set.
  *
  * @example
- * leaks(baselineIds, targetIds, { graph: final, analysis }).groups[0].className // "LeakyRequest"
+ * findLeaks(baselineIds, targetIds, { graph: final, analysis }).groups[0].className // "LeakyRequest"
  */
 export function findLeaks(baseline: IdSet, target: IdSet, final: Required<Side>, options: { all?: boolean } = {}): LeakReport {
   const g = final.graph;

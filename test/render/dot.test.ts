@@ -24,7 +24,7 @@ function tiny(): Subgraph {
       { from: 7, to: 9, type: "element", name: 0, onPath: true },
     ],
     placeholders: [{ of: 7, count: 2, reason: "max-nodes" }],
-    limitsReached: { targetsOmitted: 3, tooMany: 0, maxNodes: 2, depth: 0, noPath: 0 },
+    limitsReached: { targetsOmitted: 3, tooMany: 0, maxNodes: 2, depth: 0, noPath: 0, pathHops: 0 },
   };
 }
 

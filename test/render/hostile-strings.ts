@@ -64,6 +64,6 @@ export function hostileSubgraph(strings: string[]): Subgraph {
     nodes,
     edges,
     placeholders: [{ of: 1, count: 1234, reason: "too-many" }],
-    limitsReached: { targetsOmitted: 2, tooMany: 1, maxNodes: 0, depth: 0, noPath: 1 },
+    limitsReached: { targetsOmitted: 2, tooMany: 1, maxNodes: 0, depth: 0, noPath: 1, pathHops: 0 },
   };
 }

@@ -25,7 +25,7 @@ function bigSubgraph(n: number): Subgraph {
   }
   return {
     targets: [1], nodes, edges, placeholders: [],
-    limitsReached: { targetsOmitted: 0, tooMany: 0, maxNodes: 0, depth: 0, noPath: 0 },
+    limitsReached: { targetsOmitted: 0, tooMany: 0, maxNodes: 0, depth: 0, noPath: 0, pathHops: 0 },
   };
 }
 
