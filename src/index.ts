@@ -21,6 +21,15 @@ export {
   type BackrefsOptions,
   type WalkContext,
 } from "./query/backrefs.js";
+export {
+  groupRetainingPaths,
+  PathGroups,
+  DEFAULT_GROUP_NODES,
+  type GroupOptions,
+  type GroupedPathsReport,
+  type GroupPattern,
+  type GroupStep,
+} from "./query/group.js";
 export { retainingPaths, whyAlive, kShortestPaths, type RetainingPath, type WhyAlive, type PathHop, type PathObject } from "./query/paths.js";
 export { diffSnapshots, findLeaks, type SnapshotDiff, type ClassDiff, type LeakReport, type LeakGroup } from "./query/growth.js";
 export { IdSet } from "./graph/id-set.js";
@@ -28,3 +37,4 @@ export type * from "./query/types.js";
 export { toDot, renderSvg, renderPng, closeLayoutWorker, formatBytes, edgeLabel } from "./render/index.js";
 export { formatPathsText, formatWhyText } from "./render/paths-text.js";
 export { describeSubgraph, type PictureText } from "./render/describe.js";
+export { formatGroupedText } from "./render/grouped-text.js";

@@ -28,6 +28,11 @@ export function describeSubgraph(sub: Subgraph): PictureText {
   for (const node of sub.nodes) if (!byId.has(node.id)) byId.set(node.id, node);
   const targets = [...new Set(sub.targets)].map((id) => byId.get(id)).filter((n): n is SubgraphNode => n !== undefined);
   const name = (n: SubgraphNode) => truncateText(sanitizeText(n.className === "" ? `(${n.type || "object"})` : n.className), NAME_MAX);
+  // A node of a grouped picture stands for `count` objects, and its id is not a heap id.
+  const objectCount = (n: SubgraphNode) => (n.isGroup ? (n.count ?? 1) : 1);
+  const heapIds = (n: SubgraphNode) => (n.isGroup ? (n.objectIds ?? []) : [n.id]);
+  const ref = (n: SubgraphNode) => (!n.isGroup ? `@${n.id}` : objectCount(n) === 1 && n.objectIds?.length ? `@${n.objectIds[0]}` : `(${objects(objectCount(n))})`);
+  const objects = (n: number) => `${formatCount(n)} ${n === 1 ? "object" : "objects"}`;
 
   // Targets by class, largest class first (then by name, for a stable order).
   const classes = new Map<string, SubgraphNode[]>();
@@ -36,27 +41,33 @@ export function describeSubgraph(sub: Subgraph): PictureText {
     list.push(t);
     classes.set(name(t), list);
   }
-  const groups = [...classes].sort((a, b) => b[1].length - a[1].length || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  const objects = (n: number) => `${formatCount(n)} ${n === 1 ? "object" : "objects"}`;
+  const total = (list: SubgraphNode[]) => list.reduce((sum, n) => sum + objectCount(n), 0);
+  const groups = [...classes].sort((a, b) => total(b[1]) - total(a[1]) || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  const targetCount = total(targets);
 
   let title: string;
   if (targets.length === 0) title = "What retains the chosen objects (none drawn)";
-  else if (targets.length === 1) title = `What retains ${name(targets[0]!)} @${targets[0]!.id}`;
-  else if (groups.length === 1) title = `What retains ${formatCount(targets.length)} ${groups[0]![0]} objects`;
+  else if (targetCount === 1) title = `What retains ${name(targets[0]!)} ${ref(targets[0]!)}`;
+  else if (groups.length === 1) title = `What retains ${formatCount(targetCount)} ${groups[0]![0]} objects`;
   else {
-    const listed = groups.slice(0, 3).map(([cls, list]) => `${formatCount(list.length)} ${cls}`);
+    const listed = groups.slice(0, 3).map(([cls, list]) => `${formatCount(total(list))} ${cls}`);
     if (groups.length > 3) listed.push("…");
-    title = `What retains ${objects(targets.length)} (${listed.join(", ")})`;
+    title = `What retains ${objects(targetCount)} (${listed.join(", ")})`;
   }
 
   const sentences: string[] = [];
-  const ids = (list: SubgraphNode[]) =>
-    list.slice(0, LISTED_MAX).map((n) => `@${n.id}`).join(", ") + (list.length > LISTED_MAX ? `, and ${formatCount(list.length - LISTED_MAX)} more` : "");
+  const ids = (list: SubgraphNode[]) => {
+    const all = list.flatMap(heapIds);
+    const count = total(list);
+    const shown = all.slice(0, LISTED_MAX);
+    return shown.map((id) => `@${id}`).join(", ") + (count > shown.length ? `${shown.length > 0 ? ", and " : ""}${formatCount(count - shown.length)} more` : "");
+  };
   const omitted = sub.limitsReached?.targetsOmitted ?? 0;
   if (targets.length > 0) {
     const parts = groups.map(([cls, list]) => `${cls} ${ids(list)}`);
-    let s = `Retainer graph of ${objects(targets.length)}: ${parts.join("; ")}`;
-    if (omitted > 0) s += ` (${formatCount(targets.length + omitted)} matched; ${formatCount(omitted)} not drawn)`;
+    let s = `Retainer graph of ${objects(targetCount)}: ${parts.join("; ")}`;
+    if (sub.grouped) s += `, grouped by retaining path (${formatCount(sub.grouped.patterns)} ${sub.grouped.patterns === 1 ? "pattern" : "patterns"}, ${formatCount(sub.grouped.patternsDrawn)} drawn)`;
+    if (omitted > 0) s += ` (${formatCount(targetCount + omitted)} matched; ${formatCount(omitted)} not drawn)`;
     sentences.push(s + ".");
   }
 
@@ -65,7 +76,7 @@ export function describeSubgraph(sub: Subgraph): PictureText {
   const onPath = roots.filter((n) => n.onPath);
   const shownRoots = (onPath.length > 0 ? onPath : roots).sort((a, b) => a.id - b.id);
   if (shownRoots.length > 0) {
-    const list = shownRoots.slice(0, LISTED_MAX).map((n) => `${name(n)} @${n.id}`);
+    const list = shownRoots.slice(0, LISTED_MAX).map((n) => `${name(n)} ${ref(n)}`);
     if (shownRoots.length > LISTED_MAX) list.push(`${formatCount(shownRoots.length - LISTED_MAX)} more`);
     sentences.push(`Held from the ${shownRoots.length === 1 ? "root" : "roots"} ${list.join(", ")}.`);
   } else {
@@ -76,7 +87,7 @@ export function describeSubgraph(sub: Subgraph): PictureText {
 
   const edges = new Set(sub.edges.map((e) => `${e.from} ${e.to} ${e.type} ${e.name}`)).size;
   sentences.push(
-    `${objects(byId.size)} and ${formatCount(edges)} ${edges === 1 ? "reference" : "references"} drawn; ` +
+    `${formatCount(byId.size)} ${byId.size === 1 ? "box" : "boxes"} and ${formatCount(edges)} ${edges === 1 ? "reference" : "references"} drawn; ` +
       "arrows point from the retainer to the object it retains, thick arrows are shortest retaining paths from a root.",
   );
   return { title, description: sentences.join(" ") };

@@ -82,7 +82,7 @@ describe("SVG in other people's pages", () => {
     expect(o.desc).toContain("Retainer graph of 3 objects: LeakyThing @12345, @12347; Other @12349 (10 matched; 7 not drawn).");
     expect(o.desc).toContain("Held from the root (GC roots) @3.");
     const sample = sampleSubgraph();
-    expect(o.desc).toContain(`${sample.nodes.length + 2} objects and ${sample.edges.length + 2} references drawn`);
+    expect(o.desc).toContain(`${sample.nodes.length + 2} boxes and ${sample.edges.length + 2} references drawn`);
     // No leftover comment carrying the description.
     expect(svg).not.toContain("backrefs-desc");
   });
@@ -92,6 +92,19 @@ describe("SVG in other people's pages", () => {
     const many = sampleSubgraph();
     many.targets = [];
     expect(describeSubgraph(many).title).toBe("What retains the chosen objects (none drawn)");
+  });
+
+  it("a grouped picture counts the objects its boxes stand for, and names heap ids, not group ids", () => {
+    const sub = sampleSubgraph();
+    const target = sub.nodes.find((n) => n.id === 12345)!;
+    Object.assign(target, { id: -5, isGroup: true, count: 201, objectIds: [88399, 88395] });
+    sub.targets = [-5];
+    for (const e of sub.edges) if (e.to === 12345) e.to = -5;
+    sub.grouped = { targets: 201, patterns: 3, patternsDrawn: 2, rootTargets: 0 };
+    const text = describeSubgraph(sub);
+    expect(text.title).toBe("What retains 201 LeakyThing objects");
+    expect(text.description).toContain("Retainer graph of 201 objects: LeakyThing @88399, @88395, and 199 more, grouped by retaining path (3 patterns, 2 drawn).");
+    expect(text.description).not.toContain("@-5");
   });
 
   it("hostile class names reach the title and description as text, sanitised and cut, never as markup", async () => {
