@@ -4,6 +4,7 @@
  */
 export * from "./errors.js";
 export { readSnapshotRaw, type ReadOptions, type ReadProgress } from "./snapshot/read.js";
+export type { WorkerReport } from "./threads.js";
 export { SnapshotParser, type RawSnapshot } from "./snapshot/parser.js";
 export { HeapGraph, syntheticClassName, domClassName } from "./graph/heap-graph.js";
 export { loadHeapGraph, type LoadOptions } from "./graph/load.js";
