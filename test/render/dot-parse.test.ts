@@ -115,7 +115,7 @@ function checkAgainstSubgraph(sub: Subgraph, opts: ToDotOptions = {}): void {
       continue;
     }
     expect(node.id).toMatch(/^n\d+$/);
-    const details = node.label.find((l) => /^@\d+  /.test(l));
+    const details = node.label.find((l) => /^@\d+ {2}/.test(l));
     expect(details, `details line of ${node.id}`).toBeDefined();
     const heapId = Number(/^@(\d+)/.exec(details!)![1]);
     const heapNode = byHeapId.get(heapId);
