@@ -37,11 +37,11 @@ beforeAll(() => {
   files = new Set(report!.files.map((f) => f.path));
 }, 60_000);
 
-/** `import … from "x"`, `export … from "x"`, `import("x")`, `require("x")`, `require.resolve("x")`. */
+/** `import … from "x"`, `export … from "x"` (at the start of a line), `import("x")`, `require("x")`, `require.resolve("x")`. */
 function specifiers(source: string): string[] {
   const found: string[] = [];
-  const re = /\bfrom\s*"([^"]+)"|\bimport\s*\(\s*"([^"]+)"\s*\)|\bimport\s+"([^"]+)"|\brequire(?:\.resolve)?\(\s*"([^"]+)"\s*\)|\.resolve\(\s*"([^"]+)"\s*\)/g;
-  for (const m of source.matchAll(re)) found.push((m[1] ?? m[2] ?? m[3] ?? m[4] ?? m[5])!);
+  const re = /^\s*(?:import|export)\b[^;]*?\bfrom\s*"([^"]+)"|\bimport\s*\(\s*"([^"]+)"\s*\)|^\s*import\s+"([^"]+)"|\brequire(?:\.resolve)?\(\s*"([^"]+)"\s*\)/gm;
+  for (const m of source.matchAll(re)) found.push((m[1] ?? m[2] ?? m[3] ?? m[4])!);
   return found;
 }
 
