@@ -1,8 +1,12 @@
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
+    // Worker threads started from the TypeScript sources load them through these module hooks
+    // (see src/threads.ts); workers inherit the test process's execArgv.
+    execArgv: ["--import", fileURLToPath(new URL("./test/helpers/ts-loader.mjs", import.meta.url))],
     // CLI tests spawn the real binary and render PNGs: seconds, not milliseconds, on 2 cores.
     // On the shared 2-core machine under load, one PNG render alone has taken 20 s.
     testTimeout: 180_000,

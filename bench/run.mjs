@@ -158,7 +158,7 @@ function checkJsonFile(file) {
   try {
     JSON.parse(text);
   } catch (e) {
-    throw new Error(`stdout is not JSON (${text.length} bytes): ${e.message}`);
+    throw new Error(`stdout is not JSON (${text.length} bytes): ${e.message}`, { cause: e });
   }
   return { stdoutBytes: Buffer.byteLength(text) };
 }

@@ -2,7 +2,7 @@
  * Typed errors. The library throws these; the CLI prints `message` (plus `hint`) as one line.
  *
  * @example
- * try { await readSnapshot("x.heapsnapshot"); }
+ * try { await readSnapshotRaw("x.heapsnapshot"); }
  * catch (e) { if (e instanceof SnapshotFormatError) console.error(e.message, e.offset); }
  */
 export class BackrefsError extends Error {

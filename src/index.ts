@@ -4,6 +4,7 @@
  */
 export * from "./errors.js";
 export { readSnapshotRaw, type ReadOptions, type ReadProgress } from "./snapshot/read.js";
+export type { WorkerReport } from "./threads.js";
 export { SnapshotParser, type RawSnapshot } from "./snapshot/parser.js";
 export { HeapGraph, syntheticClassName, domClassName, objectClassName, type ClassLocation } from "./graph/heap-graph.js";
 export { formatPropertyName, type InterfaceDefinition } from "./graph/class-names.js";
@@ -39,4 +40,5 @@ export { idTrust, assertComparableIds, SnapshotIds, type IdTrust } from "./query
 export type * from "./query/types.js";
 export { toDot, renderSvg, renderPng, closeLayoutWorker, formatBytes, edgeLabel, layoutToFit, measureSvg, type FittedPicture, type FitOptions } from "./render/index.js";
 export { formatPathsText, formatWhyText } from "./render/paths-text.js";
+export { describeSubgraph, type PictureText } from "./render/describe.js";
 export { formatGroupedText } from "./render/grouped-text.js";

@@ -1,7 +1,7 @@
 /**
  * The numbers users compare with Chrome DevTools' Memory panel: shallow sizes, distances,
  * essential edges, dominators, retained sizes — following DevTools' rules for V8 snapshots
- * (`../shared/reference/heapsnapshot.md` §5; DevTools' `HeapSnapshot.ts`, `JSHeapSnapshot`).
+ * (docs/devtools-rules.md; DevTools' `HeapSnapshot.ts`, `JSHeapSnapshot`).
  * Each phase is its own function, computed only when something asks for it; all iterative, all in
  * typed arrays.
  *
@@ -10,7 +10,8 @@
  */
 import type { HeapGraph } from "./heap-graph.js";
 import { dominatorTree, dominatorTreeWithHelper, retainedSizes, type DominatorTree } from "./dominators.js";
-import { AnalysisHelper, type Helper } from "./helper.js";
+import { AnalysisHelper, reportingHelper, type Helper } from "./helper.js";
+import type { WorkerReport } from "../threads.js";
 import { sharedU8 } from "../snapshot/columns.js";
 import { computeShallowSizes, shallowInput } from "./shallow.js";
 import { markEssential, type EssentialInput } from "./essential.js";
@@ -45,6 +46,8 @@ export interface PrepareOptions {
    * started, the helper's share then runs on this thread), false turns it off.
    */
   parallel?: boolean;
+  /** Told, task by task, whether the helper thread's result was used (or why this thread did the work). */
+  onWorker?: (report: WorkerReport) => void;
 }
 
 /** Below this many nodes, starting a helper thread costs more than it saves. */
@@ -108,7 +111,8 @@ export class HeapAnalysis {
     const g = this.graph;
     const wanted = options.parallel ?? g.nodeCount >= PARALLEL_MIN_NODES;
     // Forced (tests) where no thread can be started: the same split, run on this thread.
-    const helper = wanted ? (AnalysisHelper.start() ?? (options.parallel ? AnalysisHelper.inProcess() : null)) : null;
+    const started = wanted ? (AnalysisHelper.start() ?? (options.parallel ? AnalysisHelper.inProcess() : null)) : null;
+    const helper = started && options.onWorker ? reportingHelper(started, options.onWorker) : started;
     try {
       const shallow = this.shallow ? null : helper?.run({ task: "shallow", input: shallowInput(g, this.hasUserRoots) });
       this.distances();

@@ -42,7 +42,7 @@ const PRED = 3; // where the node's predecessor list starts (it ends where the n
 /**
  * @param essential one byte per edge: 1 when the edge counts for dominance
  * @example
- * const { idom } = dominatorTree(graph, essentialEdges(graph));
+ * const { idom } = dominatorTree(graph, new HeapAnalysis(graph).essentialEdges());
  */
 export function dominatorTree(graph: HeapGraph, essential: Uint8Array): DominatorTree {
   if (graph.nodeCount === 0) return EMPTY_TREE;

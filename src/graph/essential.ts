@@ -1,5 +1,5 @@
 /**
- * The essential-edge predicate (DevTools' rules, `../shared/reference/heapsnapshot.md` §5) as a
+ * The essential-edge predicate (DevTools' rules: docs/devtools-rules.md) as a
  * plain function of columns over a range of source nodes, so that the analysis helper thread can
  * mark half of the edges while the main thread marks the other half (see helper.ts).
  */

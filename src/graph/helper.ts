@@ -7,12 +7,9 @@
  * A helper that fails (no worker support, a crash, out of memory, arrays outside shared memory)
  * answers `null`: the caller then computes the phase itself. Nothing waits on it synchronously, so a dead helper cannot hang.
  */
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
+import { startWorker, type WorkerReport } from "../threads.js";
 import { runTask, type HelperRequest, type HelperResponse, type HelperTask } from "./helper-tasks.js";
-
-/** The compiled worker (under a TypeScript test runner only the .ts source exists: no helper). */
-const WORKER_URL = new URL("./helper-worker.js", import.meta.url);
-const CAN_USE_WORKER = import.meta.url.endsWith(".js");
 
 /** What each task answers. */
 interface Results {
@@ -26,12 +23,17 @@ export interface Helper {
   /** Runs one task; null when it failed (compute it here instead). */
   run<T extends HelperTask["task"]>(task: Extract<HelperTask, { task: T }>): Promise<Results[T] | null>;
   close(): Promise<void>;
+  /** Why the last task that answered null failed (a thread that could not start, crashed...). */
+  readonly problem?: string;
+  /** True when the tasks run on this thread (no helper thread). */
+  readonly onThisThread?: boolean;
 }
 
 export class AnalysisHelper implements Helper {
   private nextId = 0;
   private readonly pending = new Map<number, (r: HelperResponse | null) => void>();
   private dead = false;
+  problem: string | undefined;
 
   private constructor(private readonly worker: Worker) {
     worker.on("message", (m: HelperResponse) => {
@@ -39,7 +41,8 @@ export class AnalysisHelper implements Helper {
       this.pending.delete(m.id);
       resolve?.(m);
     });
-    const fail = (): void => {
+    const fail = (e?: Error | number): void => {
+      this.problem ??= e instanceof Error ? `the helper thread failed (${e.message})` : "the helper thread stopped";
       this.dead = true;
       for (const resolve of this.pending.values()) resolve(null);
       this.pending.clear();
@@ -50,9 +53,8 @@ export class AnalysisHelper implements Helper {
 
   /** A started helper thread, or null where threads are not available. */
   static start(): AnalysisHelper | null {
-    if (!CAN_USE_WORKER) return null;
     try {
-      return new AnalysisHelper(new Worker(WORKER_URL));
+      return new AnalysisHelper(startWorker("helper-worker", import.meta.url));
     } catch {
       return null;
     }
@@ -60,12 +62,13 @@ export class AnalysisHelper implements Helper {
 
   /**
    * A helper that runs its tasks on this thread, one after the other: the same split of the work,
-   * without the second core. For tests (a TypeScript test runner cannot start the compiled
-   * worker), so that the split itself is checked.
+   * without the second core. Where no thread can be started, and in tests of the split itself.
    */
   static inProcess(): Helper {
     let id = 0;
     return {
+      problem: "no helper thread: the task ran on this thread",
+      onThisThread: true,
       run: async <T extends HelperTask["task"]>(task: Extract<HelperTask, { task: T }>): Promise<Results[T] | null> => {
         const { response } = runTask({ id: id++, ...task } as HelperRequest);
         return response.ok ? (response.result as Results[T]) : null;
@@ -77,7 +80,11 @@ export class AnalysisHelper implements Helper {
   run<T extends HelperTask["task"]>(task: Extract<HelperTask, { task: T }>): Promise<Results[T] | null> {
     // Arrays outside shared memory would be copied to the thread: big, and what it writes into
     // them would be lost. The caller computes such a task itself.
-    if (this.dead || !inSharedMemory(task.input)) return Promise.resolve(null);
+    if (this.dead) return Promise.resolve(null);
+    if (!inSharedMemory(task.input)) {
+      this.problem = "the task's arrays are not in shared memory";
+      return Promise.resolve(null);
+    }
     const id = this.nextId++;
     return new Promise((resolve) => {
       this.pending.set(id, (r) => resolve(r && r.ok ? (r.result as Results[T]) : null));
@@ -94,4 +101,24 @@ export class AnalysisHelper implements Helper {
 /** Whether every typed array among a task input's fields lives in shared memory. */
 function inSharedMemory(input: object): boolean {
   return Object.values(input).every((v) => !ArrayBuffer.isView(v) || v.buffer instanceof SharedArrayBuffer);
+}
+
+/** The same helper, telling `onWorker` after each task whether the thread's result came back. */
+export function reportingHelper(helper: Helper, onWorker: (report: WorkerReport) => void): Helper {
+  return {
+    run: async <T extends HelperTask["task"]>(task: Extract<HelperTask, { task: T }>): Promise<Results[T] | null> => {
+      const result = await helper.run(task);
+      const done = result !== null && !helper.onThisThread;
+      const problem = done ? undefined : (helper.problem ?? "the helper thread failed");
+      onWorker({ worker: "analysis helper", task: task.task, done, ...(problem === undefined ? {} : { problem }) });
+      return result;
+    },
+    close: () => helper.close(),
+    get problem() {
+      return helper.problem;
+    },
+    get onThisThread() {
+      return helper.onThisThread;
+    },
+  };
 }

@@ -1,5 +1,5 @@
 /**
- * Self sizes as Chrome DevTools shows them (`../shared/reference/heapsnapshot.md` §5): each
+ * Self sizes as Chrome DevTools shows them (docs/devtools-rules.md, "Self sizes"): each
  * `hidden`/`array` node (and native `system / ExternalStringData`) owned by exactly one other
  * object hands its size to that owner. A plain function of columns, so that the analysis helper
  * thread can run it too (see helper.ts).

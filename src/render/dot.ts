@@ -1,13 +1,14 @@
 /**
  * The retainer picture as Graphviz DOT text.
  *
- * Why a hand-written emitter and not ts-graphviz's model + `toDot`: ts-graphviz does not escape
- * backslashes and emits any attribute value of the form `<...>` raw as an HTML label, so a heap
- * string such as `C:\temp\` breaks the file and `<x>]; evil [label=<PWNED> URL=<javascript:…>]`
- * adds nodes and links (see /work/shared/reference/rendering.md). Making it safe would mean
- * pre-escaping every value for a printer we do not control, and re-checking that on every
- * upgrade. The DOT we need is small and regular, so we write it ourselves and can state the rule
- * that makes it safe:
+ * Why a hand-written emitter and not ts-graphviz's model + `toDot`: ts-graphviz (3.0.7, checked)
+ * does not escape backslashes and emits any attribute value of the form `<...>` raw as an HTML
+ * label, so a heap string such as `C:\temp\` breaks the file and
+ * `<x>]; evil [label=<PWNED> URL=<javascript:…>]` adds nodes and links (docs/rendering.md). Making
+ * it safe would mean pre-escaping every value for a printer we do not control, and re-checking that
+ * on every upgrade. (ts-graphviz stays a test-only dependency: its parser reads back every DOT we
+ * write, in test/render/dot-parse.test.ts.) The DOT we need is small and regular, so we write it
+ * ourselves and can state the rule that makes it safe:
  *
  * 1. Node ids are synthetic (`n0`, `n1`… for heap objects, `p0`, `p1`… for "N more" boxes); no
  *    heap string is ever an id.
@@ -38,8 +39,10 @@
  */
 import { RenderError } from "../errors.js";
 import type { PlaceholderGroup, Subgraph, SubgraphEdge, SubgraphNode, SubgraphPlaceholder } from "../query/types.js";
+import { describeSubgraph } from "./describe.js";
 import { edgeLabel, formatBytes, formatCount, sanitizeText, truncateText } from "./format.js";
 import { groupEdgeLabel } from "./grouped-text.js";
+import { DESCRIPTION_MARKER } from "./svg-finish.js";
 
 export interface ToDotOptions {
   /** Longest text on one label line, in characters, before it is cut with `…` (default 40). */
@@ -78,6 +81,13 @@ export interface ToDotOptions {
    * (through the `minlen` of their edges to the objects they retain).
    */
   stagger?: number;
+  /**
+   * Prefix of the SVG's element ids (Graphviz's graph `id`: nodes become `<prefix>_node1`…), so
+   * that pictures inlined in one page do not share ids. Letters, digits, `_` and `-`, starting with
+   * a letter. Default: `br_` and eight hex digits of a hash of the DOT text, the same for the same
+   * picture and different for different ones.
+   */
+  idPrefix?: string;
 }
 
 const DEFAULT_MAX_LABEL = 40;
@@ -182,9 +192,12 @@ export function toDot(sub: Subgraph, opts: ToDotOptions = {}): string {
         : "label"
       : opts.edgeLabels;
 
-  // 3. Emit.
+  // 3. Emit. The graph is named after what it shows (Graphviz writes that as the SVG's <title>),
+  // and its comment carries a longer description (turned into <desc> by finishSvg).
   const out: string[] = [];
-  out.push("digraph backrefs {");
+  const { title, description } = describeSubgraph(sub);
+  out.push(`digraph <${nameText(title)}> {`);
+  out.push(`  graph [comment=<${nameText(DESCRIPTION_MARKER + description)}>];`);
   const graphAttrs: Attr[] = [
     ["rankdir", opts.rankdir === "LR" ? "LR" : "TB"],
     ["charset", "UTF-8"],
@@ -312,7 +325,24 @@ export function toDot(sub: Subgraph, opts: ToDotOptions = {}): string {
   });
 
   out.push("}");
+  const prefix = opts.idPrefix ?? `br_${fnv1a(out.join("\n"))}`;
+  if (!ID_PREFIX.test(prefix)) {
+    throw new RenderError(`invalid SVG id prefix ${JSON.stringify(prefix)}`, "use letters, digits, '_' and '-', starting with a letter");
+  }
+  out.splice(1, 0, `  graph [${attrs([["id", prefix]])}];`);
   return out.join("\n") + "\n";
+}
+
+const ID_PREFIX = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
+
+/** FNV-1a over UTF-16 code units, as 8 hex digits: a short, stable fingerprint of the DOT text. */
+function fnv1a(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0).toString(16).padStart(8, "0");
 }
 
 const REASONS: ReadonlyArray<SubgraphPlaceholder["reason"]> = ["too-many", "max-nodes", "depth", "path", "patterns"];
@@ -418,7 +448,7 @@ function captionLines(sub: Subgraph): string[] {
 function legendLines(edges: SubgraphEdge[], nodes: SubgraphNode[]): string[] {
   const lines: string[] = [];
   if (edges.some((e) => e.onPath)) lines.push("thick arrows: shortest retaining path from a root");
-  if (edges.some((e) => e.isDominatorEdge)) lines.push("\u25c6 dominator edge: removing that reference frees the retained size");
+  if (edges.some((e) => e.isDominatorEdge)) lines.push("\u2666 dominator edge: removing that reference frees the retained size");
   if (edges.some((e) => e.type === "weak" || e.type === "shortcut")) lines.push("dashed: weak or shortcut reference");
   if (nodes.some((n) => n.isNew)) lines.push("NEW: allocated after the baseline snapshot");
   if (nodes.some((n) => n.isGroup)) {
@@ -488,6 +518,14 @@ function nodeTooltip(node: SubgraphNode): string {
   if (node.isNew) lines.push("new since the baseline snapshot");
   // Each line on its own: sanitising first turns any newline inside heap text into U+FFFD.
   return lines.map((l) => truncateText(sanitizeText(l), TOOLTIP_MAX)).join("\n");
+}
+
+/**
+ * Text for an HTML-string name or comment (`<…>` outside a label): entities only. Graphviz does not
+ * expand backslashes there (it writes them as they are), so they are not doubled.
+ */
+function nameText(text: string): string {
+  return sanitizeText(text).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 }
 
 /** Text for inside an HTML-like label (sanitised again here: cheap, and idempotent). */

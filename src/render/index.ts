@@ -6,3 +6,4 @@ export { formatBytes, formatCount, edgeLabel, sanitizeText, truncateText } from 
 export { secureSvg, tokenizeXml, XmlSyntaxError, type XmlToken, type XmlAttr } from "./svg-safety.js";
 export { layoutToFit, type FitOptions, type FittedPicture } from "./fit.js";
 export { measureSvg, pngSize, PX_PER_PT, type PictureSize } from "./measure.js";
+export { describeSubgraph, type PictureText } from "./describe.js";

@@ -1,7 +1,8 @@
 /**
- * SVG → PNG with resvg compiled to WASM, drawing text with the DejaVu Sans fonts shipped in
- * `dejavu-fonts-ttf` (never system fonts: the picture must be the same on every machine, and
- * Graphviz sized the boxes for DejaVu Sans).
+ * SVG → PNG with resvg compiled to WASM, drawing text with the two DejaVu Sans faces shipped in this
+ * package's `fonts/` folder (never system fonts: the picture must be the same on every machine, and
+ * Graphviz sized the boxes for DejaVu Sans). Only the regular and bold faces are used, so only those
+ * two files are shipped (1.4 MB, with their licence), not the whole DejaVu family.
  */
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
@@ -24,6 +25,9 @@ export const DEFAULT_PNG_SCALE = 1.5;
 const MAX_PIXELS = 100_000_000;
 const MAX_SIDE = 32_767;
 
+/** `fonts/` at the package root: two levels up from both `src/render/` and `dist/render/`. */
+const FONTS_DIR = new URL("../../fonts/", import.meta.url);
+
 interface Engine {
   fonts: Uint8Array[];
 }
@@ -34,8 +38,8 @@ function loadEngine(): Promise<Engine> {
     const require = createRequire(import.meta.url);
     const [wasm, regular, bold] = await Promise.all([
       readFile(require.resolve("@resvg/resvg-wasm/index_bg.wasm")),
-      readFile(require.resolve("dejavu-fonts-ttf/ttf/DejaVuSans.ttf")),
-      readFile(require.resolve("dejavu-fonts-ttf/ttf/DejaVuSans-Bold.ttf")),
+      readFile(new URL("DejaVuSans.ttf", FONTS_DIR)),
+      readFile(new URL("DejaVuSans-Bold.ttf", FONTS_DIR)),
     ]);
     await initWasm(wasm);
     return { fonts: [new Uint8Array(regular), new Uint8Array(bold)] };

@@ -7,12 +7,12 @@
  * The worker is `unref()`ed while idle, so it never keeps the process alive; call
  * {@link closeLayoutWorker} to free it early.
  */
-import { createRequire } from "node:module";
-import { pathToFileURL } from "node:url";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import { AbortedError, RenderError } from "../errors.js";
 import { sanitizeText, truncateText } from "./format.js";
-import { LAYOUT_WORKER_SOURCE, type LayoutReply } from "./layout-worker.js";
+import type { LayoutJob, LayoutReply } from "./layout-worker.js";
+import { startWorker } from "../threads.js";
+import { finishSvg } from "./svg-finish.js";
 import { secureSvg } from "./svg-safety.js";
 
 export interface RenderSvgOptions {
@@ -35,7 +35,8 @@ let nextJobId = 1;
 let queue: Promise<unknown> = Promise.resolve();
 
 /**
- * Lay out a DOT graph with the `dot` engine and return the SVG, checked and tidied by
+ * Lay out a DOT graph with the `dot` engine and return the SVG, finished by {@link finishSvg} (a
+ * font list that degrades well, `role="img"`, `<title>` and `<desc>`) and checked and tidied by
  * {@link secureSvg} (well-formed XML, nothing a browser would execute).
  *
  * @throws {RenderError} on a DOT syntax error, a layout slower than `timeoutMs` (hint: lower
@@ -52,7 +53,7 @@ export async function renderSvg(dot: string, opts: RenderSvgOptions = {}): Promi
   if (opts.signal?.aborted) throw new AbortedError();
   const job = queue.then(() => layoutInWorker(dot, timeoutMs, opts.signal));
   queue = job.catch(() => undefined);
-  return secureSvg(await job);
+  return secureSvg(finishSvg(await job));
 }
 
 /**
@@ -79,9 +80,7 @@ export async function closeLayoutWorker(): Promise<void> {
 
 function getWorker(): Worker {
   if (worker) return worker;
-  // Resolved here, in the parent, so the worker's import() does not depend on its cwd.
-  const graphvizUrl = pathToFileURL(createRequire(import.meta.url).resolve("@hpcc-js/wasm-graphviz")).href;
-  const w = new Worker(LAYOUT_WORKER_SOURCE, { eval: true, workerData: { graphvizUrl } });
+  const w = startWorker("layout-worker", import.meta.url);
   w.unref();
   // Permanent listeners: an unhandled 'error' event would crash the parent.
   const forget = () => {
@@ -160,7 +159,7 @@ function layoutInWorker(dot: string, timeoutMs: number, signal: AbortSignal | un
     w.on("exit", onExit);
     signal?.addEventListener("abort", onAbort, { once: true });
     w.ref();
-    w.postMessage({ id, dot });
+    w.postMessage({ id, dot } satisfies LayoutJob);
   });
 }
 

@@ -7,7 +7,8 @@ import { createGunzip } from "node:zlib";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { AbortedError, BackrefsError, InputError, SnapshotFormatError } from "../errors.js";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
+import { startWorker, type WorkerReport } from "../threads.js";
 import { SnapshotParser, type RawSnapshot } from "./parser.js";
 import type { EdgesWorkerData, EdgesWorkerMessage } from "./edges-worker.js";
 
@@ -28,6 +29,8 @@ export interface ReadOptions {
   onProgress?: (p: ReadProgress) => void;
   /** Stops reading with an {@link AbortedError}. */
   signal?: AbortSignal;
+  /** Told whether the edges worker, once started, read the edges (or why this thread did). */
+  onWorker?: (report: WorkerReport) => void;
 }
 
 const READ_CHUNK = 4 << 20;
@@ -67,12 +70,9 @@ export async function readSnapshotRaw(source: string | Readable, options: ReadOp
 
 /** Files smaller than this are read on one thread: a worker costs more than it saves. */
 const PARALLEL_MIN_BYTES = 64 << 20;
-/** The compiled worker (under a TypeScript test runner only the .ts source exists: no worker). */
-const EDGES_WORKER_URL = new URL("./edges-worker.js", import.meta.url);
-const CAN_USE_WORKER = import.meta.url.endsWith(".js");
 
 function useEdgesWorker(size: number, parallel: ReadOptions["parallel"]): boolean {
-  if (!CAN_USE_WORKER || parallel === false) return false;
+  if (parallel === false) return false;
   return parallel === true || size >= PARALLEL_MIN_BYTES;
 }
 
@@ -85,15 +85,21 @@ class EdgesHelper {
   private result: Promise<EdgesWorkerMessage> | null = null;
   /** Settles once the worker knows where the edges are (or that it cannot tell). */
   located: Promise<void> | null = null;
+  /** Why the worker did not deliver, once it failed. */
+  private problem: string | undefined;
 
-  constructor(private readonly path: string, private readonly sizeHint: number) {}
+  constructor(
+    private readonly path: string,
+    private readonly sizeHint: number,
+    private readonly onWorker: ReadOptions["onWorker"],
+  ) {}
 
   maybeStart(parser: SnapshotParser): void {
     if (this.worker || !parser.snapshotMeta) return;
     let found: () => void = () => {};
     this.located = new Promise((resolve) => (found = resolve));
     const data: EdgesWorkerData = { path: this.path, from: parser.headerEnd, meta: parser.snapshotMeta, sizeHint: this.sizeHint };
-    const worker = new Worker(EDGES_WORKER_URL, { workerData: data });
+    const worker = startWorker("edges-worker", import.meta.url, { workerData: data });
     this.worker = worker;
     this.result = new Promise((resolve) => {
       worker.on("message", (m: EdgesWorkerMessage) => {
@@ -102,6 +108,7 @@ class EdgesHelper {
         else resolve(m);
       });
       const failed = (m: EdgesWorkerMessage): void => {
+        if (m.type === "error") this.problem ??= m.problem;
         found();
         resolve(m);
       };
@@ -115,10 +122,12 @@ class EdgesHelper {
     if (!this.worker) return;
     if (!parser.edgesSkipped) {
       await this.stop();
+      this.report(false, this.problem ?? "this thread reached the edges first");
       return;
     }
     const m = await this.result!;
     await this.stop();
+    this.report(m.type === "done", m.type === "done" ? undefined : m.type === "error" ? m.problem : "the worker stopped early");
     if (m.type === "done") {
       parser.setExternalEdges({ type: m.edgeType, name: m.edgeName, to: m.edgeTo, maxStringRef: m.maxStringRef });
     } else if (m.type === "error") {
@@ -131,6 +140,10 @@ class EdgesHelper {
   async stop(): Promise<void> {
     const w = this.worker;
     if (w) await w.terminate();
+  }
+
+  private report(done: boolean, problem: string | undefined): void {
+    this.onWorker?.({ worker: "edges", task: "edges", done, ...(problem === undefined ? {} : { problem }) });
   }
 }
 
@@ -183,7 +196,7 @@ async function parseStream(input: Readable, totalBytes: number, options: ReadOpt
         for await (const chunk of source) p.write(chunk);
       });
     } else {
-      helper = path !== undefined ? new EdgesHelper(path, totalBytes) : null;
+      helper = path !== undefined ? new EdgesHelper(path, totalBytes, options.onWorker) : null;
       for await (const chunk of counted(head.value)) {
         if (!helper || helper.located) {
           p.write(chunk);

@@ -10,8 +10,8 @@ describe("HeapAnalysis.prepare with the helper's share of the work", () => {
     const alone = new HeapAnalysis(graph);
     const phases: string[] = [];
     const split = new HeapAnalysis(graph, { onPhase: (p) => phases.push(p) });
-    // parallel: true under the test runner: the helper's tasks (self sizes, half of the essential
-    // marks, half of the predecessor lists) run on this thread, split as on two.
+    // parallel: true: the helper's tasks (self sizes, half of the essential marks, half of the
+    // predecessor lists) run on its thread (test/threads.test.ts checks that it really does).
     await split.prepare({ parallel: true });
     expect(phases).toEqual(["distances", "essential edges", "dominators", "shallow sizes", "retained sizes"]);
     expect(Array.from(split.shallowSizes())).toEqual(Array.from(alone.shallowSizes()));

@@ -24,18 +24,20 @@ function tiny(): Subgraph {
       { from: 7, to: 9, type: "element", name: 0, onPath: true },
     ],
     placeholders: [{ of: 7, count: 2, reason: "max-nodes" }],
-    limitsReached: { targetsOmitted: 3, tooMany: 0, maxNodes: 2, depth: 0, noPath: 0 },
+    limitsReached: { targetsOmitted: 3, tooMany: 0, maxNodes: 2, depth: 0, noPath: 0, pathHops: 0 },
   };
 }
 
 describe("toDot", () => {
   it("writes the tiny graph", () => {
     expect(toDot(tiny())).toMatchInlineSnapshot(`
-      "digraph backrefs {
+      "digraph <What retains Leak @9> {
+        graph [id="br_4d1686a1"];
+        graph [comment=<backrefs description: Retainer graph of 1 object: Leak @9 (4 matched; 3 not drawn). Held from the root (GC roots) @3. 3 objects and 2 references drawn; arrows point from the retainer to the object it retains, thick arrows are shortest retaining paths from a root.>];
         graph [rankdir="TB", charset="UTF-8", fontname="DejaVu Sans", fontsize="10", bgcolor="#ffffff", nodesep="0.3", ranksep="0.45", pad="0.2"];
         node [fontname="DejaVu Sans", fontsize="11", shape="box", style="filled,rounded", color="#757575", fontcolor="#000000", fillcolor="#ffffff", margin="0.12,0.05"];
         edge [fontname="DejaVu Sans", fontsize="9", color="#9e9e9e", fontcolor="#616161", arrowsize="0.7"];
-        graph [label=<3 more matching objects not drawn (--max-targets)<BR ALIGN="LEFT"/>thick arrows: shortest retaining path from a root<BR ALIGN="LEFT"/>◆ dominator edge: removing that reference frees the retained size<BR ALIGN="LEFT"/>>, labelloc="b", labeljust="l", fontcolor="#424242", fontsize="9"];
+        graph [label=<3 more matching objects not drawn (--max-targets)<BR ALIGN="LEFT"/>thick arrows: shortest retaining path from a root<BR ALIGN="LEFT"/>♦ dominator edge: removing that reference frees the retained size<BR ALIGN="LEFT"/>>, labelloc="b", labeljust="l", fontcolor="#424242", fontsize="9"];
         n0 [label=<<FONT COLOR="#b71c1c"><B>Leak</B></FONT><BR/><FONT POINT-SIZE="9" COLOR="#424242">@9  48 B · retained 1.2 kB</FONT>>, fillcolor="#ffebee", color="#c62828", penwidth="2.5", tooltip="Leak @9&#10;self 48 B, retained 1.2 kB&#10;target"];
         n1 [label=<<B>Holder</B><BR/><FONT POINT-SIZE="9" COLOR="#424242">@7  32 B</FONT>>, fillcolor="#e7eaec", penwidth="1.5", color="#212121", tooltip="Holder @7&#10;self 32 B"];
         n2 [label=<<FONT COLOR="#1b5e20"><B>(GC roots)</B></FONT><BR/><FONT POINT-SIZE="9" COLOR="#424242">@3  0 B</FONT>>, style="filled", peripheries="2", fillcolor="#c8e6c9", color="#2e7d32", tooltip="(GC roots) @3&#10;self 0 B"];

@@ -82,6 +82,6 @@ export function sampleSubgraph(): Subgraph {
       { of: 12345, count: 37, reason: "too-many" },
       { of: 7003, count: 4, reason: "depth" },
     ],
-    limitsReached: { targetsOmitted: 0, tooMany: 1, maxNodes: 0, depth: 1, noPath: 0 },
+    limitsReached: { targetsOmitted: 0, tooMany: 1, maxNodes: 0, depth: 1, noPath: 0, pathHops: 0 },
   };
 }

@@ -1,0 +1,39 @@
+/**
+ * How backrefs starts its worker threads — the same way for each of them (the edges reader in
+ * snapshot/, the analysis helper in graph/, the Graphviz layout in render/): the worker is a module
+ * next to the code that starts it, with the same extension as that code. In the compiled package
+ * that is `edges-worker.js` beside `read.js`; when the TypeScript sources run directly, it is
+ * `edges-worker.ts`, which Node loads only through module hooks that understand TypeScript (the
+ * test suite registers them in every test process, and worker threads inherit them:
+ * test/helpers/ts-hooks.mjs). So the tests run the very worker code they test, never a possibly
+ * stale build, and a worker that cannot start fails the same way everywhere: an `error` event,
+ * after which the caller does the work on its own thread.
+ *
+ * Whether a worker did the work it was started for is reported through {@link WorkerReport}, so
+ * that a test (or a curious user) can tell a real second thread from the fallback.
+ */
+import { Worker, type WorkerOptions } from "node:worker_threads";
+
+/**
+ * Start the worker module `name` (without extension) that sits next to the module `from`
+ * (pass `import.meta.url`).
+ *
+ * @example
+ * const worker = startWorker("edges-worker", import.meta.url, { workerData });
+ */
+export function startWorker(name: string, from: string, options?: WorkerOptions): Worker {
+  const extension = from.endsWith(".ts") ? ".ts" : ".js";
+  return new Worker(new URL(`./${name}${extension}`, from), options);
+}
+
+/** What a worker thread did with one job it was given. */
+export interface WorkerReport {
+  /** Which worker: the edges reader or the analysis helper. */
+  worker: "edges" | "analysis helper";
+  /** The job: `edges`, or the helper's task name (`shallow`, `mark-essential`, `fill-predecessors`). */
+  task: string;
+  /** True when the worker's result was used; false when this thread did the job instead. */
+  done: boolean;
+  /** Why not, when `done` is false. */
+  problem?: string;
+}

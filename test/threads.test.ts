@@ -1,0 +1,81 @@
+/**
+ * The worker threads really do their work — from the TypeScript sources (loaded through the test
+ * suite's module hooks, test/helpers/ts-hooks.mjs) and from the compiled package in `dist/` (what
+ * users run; `npm test` builds it first). Each worker reports, job by job, whether its result was
+ * used; a worker that fails to load, crashes or answers nothing makes these tests fail, even though
+ * backrefs itself quietly does the work on one thread then.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { gunzipSync } from "node:zlib";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type * as Library from "../src/index.js";
+import type { WorkerReport } from "../src/threads.js";
+
+const ROOT = resolve(import.meta.dirname, "..");
+let plain: string;
+
+beforeAll(() => {
+  // The edges worker reads plain files only (not gzip, not standard input).
+  plain = join(mkdtempSync(join(tmpdir(), "backrefs-threads-")), "leak.heapsnapshot");
+  writeFileSync(plain, gunzipSync(readFileSync(join(ROOT, "samples/leak.heapsnapshot.gz"))));
+});
+
+const builds: Array<[string, () => Promise<typeof Library>]> = [
+  ["the TypeScript sources", () => import("../src/index.js")],
+  // A computed path: the type checker must not need dist/ to exist.
+  ["the compiled package (dist/)", () => import(pathToFileURL(join(ROOT, "dist", "index.js")).href) as Promise<typeof Library>],
+];
+
+for (const [name, load] of builds) {
+  describe(`worker threads of ${name}`, () => {
+    let lib: typeof Library;
+    beforeAll(async () => {
+      lib = await load();
+    });
+    afterAll(async () => {
+      await lib?.closeLayoutWorker();
+    });
+
+    it("the edges worker reads the edges array, giving the same columns as one thread", async () => {
+      const reports: WorkerReport[] = [];
+      const two = await lib.readSnapshotRaw(plain, { parallel: true, onWorker: (r) => reports.push(r) });
+      expect(reports).toEqual([{ worker: "edges", task: "edges", done: true }]);
+      const one = await lib.readSnapshotRaw(plain, { parallel: false, onWorker: (r) => reports.push(r) });
+      expect(reports).toHaveLength(1); // no worker on one thread
+      expect(two.edges.to).toEqual(one.edges.to);
+      expect(two.edges.type).toEqual(one.edges.type);
+      expect(two.edges.name).toEqual(one.edges.name);
+      expect(two.meta.edgeCount).toBeGreaterThan(100_000);
+    });
+
+    it("the analysis helper does its three tasks, giving the same numbers as one thread", async () => {
+      const graph = await lib.loadHeapGraph(plain, { parallel: false });
+      const reports: WorkerReport[] = [];
+      const two = new lib.HeapAnalysis(graph);
+      await two.prepare({ parallel: true, onWorker: (r) => reports.push(r) });
+      expect(reports.filter((r) => !r.done)).toEqual([]);
+      expect(new Set(reports.map((r) => r.task))).toEqual(new Set(["shallow", "mark-essential", "fill-predecessors"]));
+      expect(reports.every((r) => r.worker === "analysis helper")).toBe(true);
+
+      const one = new lib.HeapAnalysis(graph);
+      await one.prepare({ parallel: false, onWorker: (r) => reports.push(r) });
+      expect(reports).toHaveLength(3);
+      expect(Array.from(two.retainedSizes())).toEqual(Array.from(one.retainedSizes()));
+      expect(Array.from(two.shallowSizes())).toEqual(Array.from(one.shallowSizes()));
+      expect(Array.from(two.dominators().idom)).toEqual(Array.from(one.dominators().idom));
+    });
+
+    it("the layout worker draws the SVG", async () => {
+      const graph = await lib.loadHeapGraph(plain);
+      const ctx = lib.walkContext(graph);
+      const { ordinals } = lib.selectNodes(graph, { types: ["LeakyRequest"] });
+      const { drawn } = lib.chooseTargets(graph, ctx, ordinals, 1);
+      const svg = await lib.renderSvg(lib.toDot(lib.retainerSubgraph(graph, ctx, drawn, lib.defaultBackrefsOptions)));
+      expect(svg).toMatch(/<svg[^>]* role="img"/);
+      expect(svg).toContain("LeakyRequest");
+    });
+  });
+}
