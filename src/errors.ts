@@ -67,3 +67,30 @@ export class AbortedError extends BackrefsError {
     super("E_ABORTED", message);
   }
 }
+
+/**
+ * Heap ids cannot be trusted: V8 handed them out again (a heap profiler was disabled or an
+ * inspector session that used it disconnected), so the same id may name another object now.
+ */
+export class IdsResetError extends BackrefsError {
+  constructor(message: string, hint = "take the baseline again, after the reset") {
+    super("E_IDS_RESET", message, hint);
+  }
+}
+
+/**
+ * `assertNoLeaks()` found watched objects still alive after a garbage collection. The message
+ * holds their grouped retaining paths as text and names the picture written.
+ */
+export class LeakError extends BackrefsError {
+  /** The retained objects and their groups, as data. */
+  readonly report: unknown;
+  /** Where the picture of what retains them was written (null if drawing failed). */
+  readonly picture: string | null;
+
+  constructor(message: string, report: unknown, picture: string | null) {
+    super("E_LEAK", message, picture ? `what retains them: ${picture}` : undefined);
+    this.report = report;
+    this.picture = picture;
+  }
+}

@@ -42,6 +42,8 @@ const INTERNAL_TYPES = new Set(["hidden", "code", "object shape", "synthetic", "
 interface Side {
   graph: HeapGraph;
   analysis?: HeapAnalysis;
+  /** 1 = leave this node out of every count (a live snapshot's own objects). */
+  exclude?: Uint8Array;
 }
 
 /** Per class name: count and self size of the nodes a mask selects (all nodes without a mask). */
@@ -51,8 +53,10 @@ function perClass(side: Side, mask?: (n: number) => boolean): Map<string, { coun
   const shallow = side.analysis?.shallowSizes();
   const byId = new Map<number, { count: number; self: number }>();
   const synthetic = graph.types.synthetic;
+  const exclude = side.exclude;
   for (let n = 0; n < graph.nodeCount; n++) {
     if (graph.nodeType(n) === synthetic) continue;
+    if (exclude && exclude[n] === 1) continue;
     if (mask && !mask(n)) continue;
     const c = nodeClass[n]!;
     let e = byId.get(c);
@@ -76,6 +80,11 @@ function perClass(side: Side, mask?: (n: number) => boolean): Map<string, { coun
 function retainedPerClass(side: Side, filter?: Uint8Array): Map<string, number> {
   const out = new Map<string, number>();
   if (!side.analysis) return out;
+  if (side.exclude) {
+    const f = filter ? filter.slice() : new Uint8Array(side.graph.nodeCount).fill(1);
+    for (let n = 0; n < f.length; n++) if (side.exclude[n] === 1) f[n] = 0;
+    filter = f;
+  }
   const sizes = side.analysis.classRetainedSizes(filter);
   for (let c = 0; c < sizes.length; c++) {
     if (sizes[c] === 0) continue;
@@ -116,16 +125,19 @@ function sameProcess(before: HeapGraph, after: HeapGraph, afterIds: IdSet): { sa
 
 /**
  * Compares two snapshots class by class, by object id when they come from one process, else by
- * counts only (new and deleted are then null).
+ * counts only (new and deleted are then null). `sameProcess: false` says the caller knows the ids
+ * cannot be matched (they were reset in between).
  *
  * @example
  * const d = diffSnapshots({ graph: before }, { graph: after });
  * d.classes[0]; // { className: "LeakyRequest", countBefore: 10, countAfter: 35, new: 25, deleted: 0, ... }
  */
-export function diffSnapshots(before: Side, after: Side): SnapshotDiff {
+export function diffSnapshots(before: Side, after: Side, options: { sameProcess?: false } = {}): SnapshotDiff {
   const beforeIds = IdSet.fromGraph(before.graph);
   const afterIds = IdSet.fromGraph(after.graph);
-  const { same, shared } = sameProcess(before.graph, after.graph, afterIds);
+  const check = sameProcess(before.graph, after.graph, afterIds);
+  const same = options.sameProcess === false ? false : check.same;
+  const shared = check.shared;
   const b = perClass(before);
   const a = perClass(after);
   const added = same ? perClass(after, (n) => !beforeIds.has(after.graph.nodeId(n))) : null;
@@ -191,7 +203,7 @@ export interface LeakReport {
  * @example
  * leaks(baselineIds, targetIds, { graph: final, analysis }).groups[0].className // "LeakyRequest"
  */
-export function findLeaks(baseline: IdSet, target: IdSet, final: Required<Side>, options: { all?: boolean } = {}): LeakReport {
+export function findLeaks(baseline: IdSet, target: IdSet, final: Side & { analysis: HeapAnalysis }, options: { all?: boolean } = {}): LeakReport {
   const g = final.graph;
   const leaked = new Uint8Array(g.nodeCount);
   const internal = new Set([...INTERNAL_TYPES].map((t) => g.nodeTypes.indexOf(t)).filter((t) => t >= 0));
