@@ -14,7 +14,7 @@ import { IdsResetError, QueryError } from "../errors.js";
 import { HeapAnalysis } from "../graph/analysis.js";
 import type { HeapGraph } from "../graph/heap-graph.js";
 import { IdSet } from "../graph/id-set.js";
-import { loadHeapGraph } from "../graph/load.js";
+import { loadHeapGraph, type LoadOptions } from "../graph/load.js";
 import {
   chooseTargets,
   defaultBackrefsOptions,
@@ -33,7 +33,6 @@ import { formatCount } from "../render/format.js";
 import { formatPathsText, formatWhyText } from "../render/paths-text.js";
 import { renderPng } from "../render/png.js";
 import { renderSvg, type RenderSvgOptions } from "../render/svg.js";
-import type { ReadOptions } from "../snapshot/read.js";
 import { formatOfFile, writeFileAtomic, type OutputFormat } from "./files.js";
 
 /** A heap id: `123` or `"@123"` (as DevTools and the CLI write them). */
@@ -98,7 +97,8 @@ export interface SnapshotComparison extends SnapshotDiff {
   idsReset?: boolean;
 }
 
-export interface OpenOptions extends ReadOptions {
+/** Reading options (progress, abort, the snapshot `cache` for files) and: */
+export interface OpenOptions extends LoadOptions {
   /**
    * Force a garbage collection after the dominator pass to give its temporary memory back sooner,
    * as the CLI does (it switches on V8's `--expose-gc` for this process). Default false.
