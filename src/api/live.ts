@@ -27,6 +27,7 @@ import { LeakError, QueryError } from "../errors.js";
 import type { HeapGraph } from "../graph/heap-graph.js";
 import { loadHeapGraph } from "../graph/load.js";
 import { walkContext } from "../query/backrefs.js";
+import { groupRetainingPaths, type GroupedPathsReport } from "../query/group.js";
 import { retainingPaths, type PathHop } from "../query/paths.js";
 import { classTable } from "../query/summary.js";
 import { closeLayoutWorker } from "../render/svg.js";
@@ -579,6 +580,11 @@ export interface RetainedReport {
   objects: RetainedObject[];
   /** Largest group first. */
   groups: RetainedGroup[];
+  /**
+   * The same objects' paths merged by class and edge as the grouped pictures merge them (long
+   * chains of one class folded; at most 20 patterns): what `formatGroupedText` prints.
+   */
+  patterns: GroupedPathsReport | null;
   /** V8's ids were reset since some of these objects were watched (they were found by weak reference, not by id). */
   idsResetSinceWatched: boolean;
 }
@@ -594,7 +600,7 @@ export async function findRetained(): Promise<RetainedReport> {
 }
 
 async function retained(keepSnapshot: boolean): Promise<{ report: RetainedReport; snapshot?: LiveSnapshot; ids: number[] }> {
-  const empty: RetainedReport = { objects: [], groups: [], idsResetSinceWatched: false };
+  const empty: RetainedReport = { objects: [], groups: [], patterns: null, idsResetSinceWatched: false };
   if (state.watched.length === 0) return { report: empty, ids: [] };
   await nextTurn();
   forceGc()?.();
@@ -630,6 +636,7 @@ async function retained(keepSnapshot: boolean): Promise<{ report: RetainedReport
   const report: RetainedReport = {
     objects,
     groups: groupRetained(objects),
+    patterns: ordinals.length ? groupRetainingPaths(graph, ctx, ordinals).report(20) : null,
     idsResetSinceWatched: which.some((w) => w.epoch !== state.epoch),
   };
   return { report, snapshot: keepSnapshot ? snapshot : undefined, ids: objects.map((o) => o.id) };

@@ -24,12 +24,14 @@ import {
   type WalkContext,
 } from "../query/backrefs.js";
 import { diffSnapshots, type SnapshotDiff } from "../query/growth.js";
-import { retainingPaths, whyAlive, type RetainingPath, type WhyAlive } from "../query/paths.js";
+import { DEFAULT_GROUP_NODES, groupRetainingPaths } from "../query/group.js";
+import { retainingPaths, whyAlive, type WhyAlive } from "../query/paths.js";
 import { selectNodes } from "../query/select.js";
 import { classStat, classTable, topIndices, type ClassSort, type ClassStat } from "../query/summary.js";
 import type { HeapObjectInfo, LimitsReached, Subgraph, SubgraphEdge, SubgraphNode, SubgraphPlaceholder } from "../query/types.js";
 import { toDot, type ToDotOptions } from "../render/dot.js";
 import { formatCount } from "../render/format.js";
+import { formatGroupedText } from "../render/grouped-text.js";
 import { formatPathsText, formatWhyText } from "../render/paths-text.js";
 import { renderPng } from "../render/png.js";
 import { renderSvg, type RenderSvgOptions } from "../render/svg.js";
@@ -57,8 +59,14 @@ export type Selection =
 
 /** Options of {@link Snapshot.retainers}: the CLI's draw options, with its defaults. */
 export interface RetainersOptions extends Partial<BackrefsOptions> {
-  /** Draw at most this many of the matching objects, largest retained size first (default 10). */
+  /**
+   * Draw at most this many of the matching objects, largest retained size first (default 10).
+   * When more match, the picture groups every match's retaining path by class and edge (one
+   * picture per cause; `maxNodes` then defaults to 40), as the CLI does.
+   */
   maxTargets?: number;
+  /** One picture per object even when more than `maxTargets` match (the CLI's `--each`). */
+  each?: boolean;
   /** Compute dominators and retained sizes (default true; false is `--no-retained`). */
   retained?: boolean;
 }
@@ -115,6 +123,9 @@ export interface SaveOptions extends PngOptions, RenderSvgOptions {
   /** Overrides the format the file's extension names. */
   format?: OutputFormat;
 }
+
+/** Patterns in a grouped picture's text, as the CLI prints. */
+const TEXT_PATTERNS = 20;
 
 /** Default PNG size limit, as the CLI's: 20 megapixels. */
 const DEFAULT_MAX_PIXELS = 20_000_000;
@@ -288,7 +299,8 @@ export class Snapshot {
 
   /**
    * What retains the selected objects: objgraph's `show_backrefs` as data, cut by the CLI's limits
-   * (`depth` 3, `tooMany` 10, `maxNodes` 150, `maxTargets` 10, shortest paths always drawn).
+   * (`depth` 3, `tooMany` 10, `maxNodes` 150, `maxTargets` 10, shortest paths always drawn); more
+   * matches than `maxTargets` are grouped by retaining path, as the CLI groups them.
    * The answer renders itself: `toDot()`, `toSvg()`, `toPng()`, `toJson()`, `toText()`, `save(file)`.
    *
    * @example
@@ -300,7 +312,15 @@ export class Snapshot {
     const retained = options.retained ?? true;
     const { candidates, baseline } = this.candidates(selection);
     const ctx = walkContext(s.graph, { analysis: await s.ready(retained), retained });
-    const { drawn, omitted } = chooseTargets(s.graph, ctx, candidates, options.maxTargets ?? 10);
+    const maxTargets = options.maxTargets ?? 10;
+    // More matches than maxTargets: one picture per cause, every match grouped by its path.
+    if (!options.each && candidates.length > maxTargets) {
+      const groups = groupRetainingPaths(s.graph, ctx, candidates, { baseline });
+      let sub = groups.toSubgraph({ maxNodes: options.maxNodes ?? DEFAULT_GROUP_NODES });
+      if (s.owned) sub = withoutOwned(sub, s.graph, s.owned);
+      return new RetainerGraph(sub, candidates.length, formatGroupedText(groups.report(TEXT_PATTERNS)));
+    }
+    const { drawn, omitted } = chooseTargets(s.graph, ctx, candidates, maxTargets);
     const walk: BackrefsOptions = {
       depth: options.depth ?? defaultBackrefsOptions.depth,
       tooMany: options.tooMany ?? defaultBackrefsOptions.tooMany,
@@ -312,7 +332,7 @@ export class Snapshot {
     let sub = retainerSubgraph(s.graph, ctx, drawn, walk, omitted);
     if (s.owned) sub = withoutOwned(sub, s.graph, s.owned);
     if (baseline) for (const node of sub.nodes) node.isNew = !baseline.has(node.id);
-    return new RetainerGraph(sub, candidates.length, retainingPaths(s.graph, ctx, drawn));
+    return new RetainerGraph(sub, candidates.length, formatPathsText(retainingPaths(s.graph, ctx, drawn)));
   }
 
   /** `retainers(selection, options).toDot()`. */
@@ -401,13 +421,17 @@ export class RetainerGraph {
   readonly subgraph: Subgraph;
   /** How many objects the selection matched (the drawn ones are `subgraph.targets`). */
   readonly matched: number;
-  /** The shortest retaining path of each drawn target (what the CLI prints without `-o`). */
-  readonly paths: RetainingPath[];
+  readonly #text: string;
 
-  constructor(subgraph: Subgraph, matched: number, paths: RetainingPath[]) {
+  constructor(subgraph: Subgraph, matched: number, text: string) {
     this.subgraph = subgraph;
     this.matched = matched;
-    this.paths = paths;
+    this.#text = text;
+  }
+
+  /** A grouped picture (more matches than `maxTargets`): every match's path merged by class and edge. */
+  get grouped(): boolean {
+    return this.subgraph.grouped !== undefined;
   }
 
   get targets(): number[] {
@@ -446,9 +470,12 @@ export class RetainerGraph {
     return JSON.stringify(this.subgraph, null, 2) + "\n";
   }
 
-  /** The CLI's text output: each drawn target's shortest retaining path. */
+  /**
+   * The CLI's text output: each drawn target's shortest retaining path, or for a grouped picture
+   * one line per retaining pattern, the most objects first.
+   */
   toText(): string {
-    return formatPathsText(this.paths);
+    return this.#text;
   }
 
   /** The picture in a format (`dot`, `svg`, `png`, `json`, `text`). */

@@ -49,10 +49,16 @@ describe("openSnapshot: the CLI's answers, by heap id", () => {
     const g = await snap.retainers({ type: "LeakyRequest" });
     expect(g.toJson()).toBe(cliDefault.stdout);
     expect(g.matched).toBe(200);
-    expect(g.targets.length).toBe(10);
+    expect(g.grouped).toBe(true); // 200 matches > maxTargets: one picture per cause
 
-    const cliOpts = await cli([SAMPLE, "--type", "LeakyRequest", "--max-targets", "2", "--depth", "1", "--too-many", "3", "--weak", "-f", "json", "-q"]);
-    const opts = await snap.toJson({ type: "LeakyRequest" }, { maxTargets: 2, depth: 1, tooMany: 3, weak: true });
+    const cliEach = await cli([SAMPLE, "--type", "LeakyRequest", "--each", "-f", "json", "-q"]);
+    const each = await snap.retainers({ type: "LeakyRequest" }, { each: true });
+    expect(each.toJson()).toBe(cliEach.stdout);
+    expect(each.grouped).toBe(false);
+    expect(each.targets.length).toBe(10);
+
+    const cliOpts = await cli([SAMPLE, "--type", "LeakyRequest", "--max-targets", "2", "--each", "--depth", "1", "--too-many", "3", "--weak", "-f", "json", "-q"]);
+    const opts = await snap.toJson({ type: "LeakyRequest" }, { maxTargets: 2, each: true, depth: 1, tooMany: 3, weak: true });
     expect(opts).toBe(cliOpts.stdout);
     expect(opts).not.toBe(cliDefault.stdout);
   });
@@ -88,9 +94,13 @@ describe("openSnapshot: the CLI's answers, by heap id", () => {
     expect(JSON.stringify(await snap.types({ sort: "count", retained: false }), null, 2) + "\n").toBe(c.stdout);
   });
 
-  it("the text answer is the CLI's text", async () => {
+  it("the text answer is the CLI's text, grouped or per object", async () => {
     const r = await cli([SAMPLE, "--type", "LeakyRequest", "--max-targets", "2", "-q"]);
     expect((await snap.retainers({ type: "LeakyRequest" }, { maxTargets: 2 })).toText()).toBe(r.stdout);
+    expect(r.stdout).toMatch(/200 × LeakyRequest/);
+    const e = await cli([SAMPLE, "--type", "LeakyRequest", "--max-targets", "2", "--each", "-q"]);
+    expect((await snap.retainers({ type: "LeakyRequest" }, { maxTargets: 2, each: true })).toText()).toBe(e.stdout);
+    expect(e.stdout).toMatch(/direct retainer/);
   });
 
   it("renders SVG and PNG, and save() picks the format by extension, atomically", async () => {
