@@ -48,6 +48,7 @@ export {
   type ShowGrowthOptions,
   type ByTypeOptions,
   type ShowBackrefsOptions,
+  type LivePhase,
   type RetainedObject,
   type RetainedGroup,
   type RetainedReport,

@@ -213,12 +213,17 @@ function heldObject(graph: HeapGraph, holder: number): number {
 }
 
 /** A snapshot of this isolate; `ids` has the heap id of each holder's object (null: collected). */
-async function takeLive(holders: readonly BackrefsTargetHolder[]): Promise<{ snapshot: LiveSnapshot; ids: Array<number | null> }> {
+async function takeLive(holders: readonly BackrefsTargetHolder[], timing?: Timing): Promise<{ snapshot: LiveSnapshot; ids: Array<number | null> }> {
   // Objects a WeakRef was just made for are kept alive until the end of this turn: let go first,
   // so that "kept for the current job" never shows up as a retainer.
   await nextTurn();
   const anchor = state.anchor();
-  const graph = await loadHeapGraph(getHeapSnapshot());
+  let t = performance.now();
+  // V8 builds the whole snapshot here (collecting garbage first); the JSON comes out as it is read.
+  const stream = getHeapSnapshot();
+  t = timing?.("snapshot", t) ?? t;
+  const graph = await loadHeapGraph(stream);
+  t = timing?.("read", t) ?? t;
   const found = findTagged(graph, ["BackrefsIdAnchor"]);
   const anchorIds = new Map<string, number>();
   for (const [tag, n] of found) anchorIds.set(tag, graph.nodeId(n));
@@ -233,7 +238,23 @@ async function takeLive(holders: readonly BackrefsTargetHolder[]): Promise<{ sna
   s.owned = ownedObjects(graph);
   state.warm = true;
   s.live = { epoch: state.epoch, isolate: state };
+  timing?.("analysis", t);
   return { snapshot: new LiveSnapshot(s, ids), ids };
+}
+
+/** The phases a live call reports to `onTiming`, in order; a phase may come more than once. */
+export type LivePhase = "snapshot" | "read" | "analysis" | "drawing";
+
+/** Reports the time since `since` for a phase; returns now. */
+type Timing = (phase: LivePhase, since: number) => number;
+
+function timer(onTiming: ((phase: LivePhase, ms: number) => void) | undefined): Timing | undefined {
+  if (!onTiming) return undefined;
+  return (phase, since) => {
+    const now = performance.now();
+    onTiming(phase, now - since);
+    return now;
+  };
 }
 
 /** A snapshot of the running process. `objectIds` are the heap ids of the objects asked about. */
@@ -473,6 +494,11 @@ function objectsById(ids: number[]): object[] {
 export interface ShowBackrefsOptions extends RetainersOptions, SaveOptions {
   /** Write the picture here; the extension names the format (`.png`, `.svg`, `.dot`, `.json`, `.txt`). */
   filename?: string;
+  /**
+   * Told how long each phase took, in milliseconds: V8 building the snapshot, reading it, the
+   * analysis (backrefs' own objects, distances, dominators, the walk), drawing and writing.
+   */
+  onTiming?: (phase: LivePhase, ms: number) => void;
 }
 
 /**
@@ -490,16 +516,20 @@ export function showBackrefs(objOrObjs: object | readonly object[], options: Sho
 }
 
 async function drawLive(holders: BackrefsTargetHolder[], options: ShowBackrefsOptions): Promise<RetainerGraph> {
-  const { snapshot, ids } = await takeLive(holders);
+  const timing = timer(options.onTiming);
+  const { snapshot, ids } = await takeLive(holders, timing);
+  let t = performance.now();
   const alive = ids.filter((id): id is number => id !== null);
   if (alive.length === 0) throw new QueryError("the object was collected before the snapshot: nothing retains it");
   const graph = await snapshot.retainers(alive, options);
+  t = timing?.("analysis", t) ?? t;
   if (options.filename) {
     try {
       await graph.save(options.filename, options);
     } finally {
       await closeLayoutWorker();
     }
+    timing?.("drawing", t);
   }
   return graph;
 }
