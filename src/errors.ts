@@ -69,12 +69,23 @@ export class AbortedError extends BackrefsError {
 }
 
 /**
- * Heap ids cannot be trusted: V8 handed them out again (a heap profiler was disabled or an
- * inspector session that used it disconnected), so the same id may name another object now.
+ * Two snapshots cannot be compared by object id: the same id names different objects in them
+ * (snapshots of different processes, or of one process whose heap profiler was reset).
  */
-export class IdsResetError extends BackrefsError {
+export class IdMismatchError extends BackrefsError {
+  constructor(message: string, hint?: string) {
+    super("E_IDS", message, hint);
+  }
+}
+
+/**
+ * The comparison by id that {@link IdMismatchError} refuses, when backrefs *knows* the cause: live
+ * snapshots of this process taken before and after V8's ids were reset (a heap profiler was
+ * disabled, or an inspector session disconnected).
+ */
+export class IdsResetError extends IdMismatchError {
   constructor(message: string, hint = "take the baseline again, after the reset") {
-    super("E_IDS_RESET", message, hint);
+    super(message, hint);
   }
 }
 

@@ -13,7 +13,6 @@ import { runInNewContext } from "node:vm";
 import { IdsResetError, QueryError } from "../errors.js";
 import { HeapAnalysis } from "../graph/analysis.js";
 import type { HeapGraph } from "../graph/heap-graph.js";
-import { IdSet } from "../graph/id-set.js";
 import { loadHeapGraph, type LoadOptions } from "../graph/load.js";
 import {
   chooseTargets,
@@ -25,6 +24,7 @@ import {
 } from "../query/backrefs.js";
 import { diffSnapshots, type SnapshotDiff } from "../query/growth.js";
 import { DEFAULT_GROUP_NODES, groupRetainingPaths } from "../query/group.js";
+import { assertComparableIds, SnapshotIds } from "../query/id-trust.js";
 import { retainingPaths, whyAlive, type WhyAlive } from "../query/paths.js";
 import { selectNodes } from "../query/select.js";
 import { classStat, classTable, topIndices, type ClassSort, type ClassStat } from "../query/summary.js";
@@ -100,7 +100,8 @@ export interface DiffOptions {
 export interface SnapshotComparison extends SnapshotDiff {
   /**
    * Both are live snapshots of this process, and V8's ids were reset between them (a heap
-   * profiler was disabled): objects cannot be matched by id, `new`/`deleted` are null.
+   * profiler was disabled): objects cannot be matched by id, `new`/`deleted` are null and
+   * `idsComparable` is false. (Snapshots from files go through the id-trust check instead.)
    */
   idsReset?: boolean;
 }
@@ -159,7 +160,7 @@ export interface LiveInfo {
 export class BackrefsSnapshotState {
   readonly analysis: HeapAnalysis;
   private prepared: { retained: boolean } | null = null;
-  private ids: IdSet | null = null;
+  private ids: SnapshotIds | null = null;
   /** 1 = an object of backrefs itself (live snapshots), never shown. */
   owned: Uint8Array | null = null;
   live: LiveInfo | null = null;
@@ -177,8 +178,9 @@ export class BackrefsSnapshotState {
     return this.analysis;
   }
 
-  idSet(): IdSet {
-    return (this.ids ??= IdSet.fromGraph(this.graph));
+  /** The ids, and what the id-trust check needs of them: all a later snapshot asks of a baseline. */
+  snapshotIds(): SnapshotIds {
+    return (this.ids ??= SnapshotIds.of(this.graph));
   }
 
   /** The owned mask as DevTools-style filters want it: 1 = the user's object. */
@@ -290,7 +292,7 @@ export class Snapshot {
     const d = diffSnapshots(
       { graph: a.graph, analysis: retained ? await a.ready(true) : undefined, exclude: a.owned ?? undefined },
       { graph: b.graph, analysis: retained ? await b.ready(true) : undefined, exclude: b.owned ?? undefined },
-      reset ? { sameProcess: false } : {},
+      reset ? { idsMismatch: "V8's heap ids were reset in this process between the two snapshots" } : {},
     );
     const out: SnapshotComparison = { ...d, classes: d.classes.slice(0, clampTop(options.top, 20)) };
     if (reset) out.idsReset = true;
@@ -379,7 +381,7 @@ export class Snapshot {
     return this.candidates(selection).candidates;
   }
 
-  private candidates(selection: Selection): { candidates: number[]; byIdOnly: boolean; baseline?: IdSet } {
+  private candidates(selection: Selection): { candidates: number[]; byIdOnly: boolean; baseline?: SnapshotIds } {
     const s = this.#s;
     const spec = normalize(selection);
     const sel = selectNodes(s.graph, spec);
@@ -390,13 +392,17 @@ export class Snapshot {
       candidates = candidates.filter((n) => owned[n] !== 1 || ids.has(s.graph.nodeId(n)));
       if (candidates.length === 0) throw new QueryError("no objects match (only backrefs' own objects did)");
     }
-    let baseline: IdSet | undefined;
+    let baseline: SnapshotIds | undefined;
     if (spec.newSince) {
       const base = spec.newSince.#s;
-      if (base.live && s.live && base.live.isolate === s.live.isolate && base.live.epoch !== s.live.epoch) {
-        throw new IdsResetError("the baseline was taken before V8's heap ids were reset in this process: its ids name other objects now");
+      if (base.live && s.live && base.live.isolate === s.live.isolate) {
+        if (base.live.epoch !== s.live.epoch) {
+          throw new IdsResetError("the baseline was taken before V8's heap ids were reset in this process: its ids name other objects now");
+        }
+      } else {
+        assertComparableIds(base.snapshotIds(), s.graph, ["the baseline", "this snapshot"]);
       }
-      baseline = base.idSet();
+      baseline = base.snapshotIds();
       const before = candidates.length;
       candidates = candidates.filter((n) => !baseline!.has(s.graph.nodeId(n)));
       if (candidates.length === 0) {
