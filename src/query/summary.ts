@@ -62,8 +62,9 @@ export interface ClassTable {
  * space...). With the analysis, self sizes are those after the shallow-size reassignment (so
  * internal arrays whose size went to their owner drop out too), plus retained size and distance
  * per class; without it, the sizes as written.
+ * Nodes marked 1 in `exclude` are left out (a live snapshot's own objects).
  */
-export function classTable(graph: HeapGraph, analysis?: HeapAnalysis): ClassTable {
+export function classTable(graph: HeapGraph, analysis?: HeapAnalysis, exclude?: Uint8Array): ClassTable {
   const { nodeClass } = graph.classes();
   const limit = graph.classIdLimit;
   const count = new Uint32Array(limit);
@@ -72,6 +73,7 @@ export function classTable(graph: HeapGraph, analysis?: HeapAnalysis): ClassTabl
   const dist = analysis ? new Int32Array(limit).fill(0x7fffffff) : null;
   const distances = analysis?.distances().distance;
   for (let n = 0; n < graph.nodeCount; n++) {
+    if (exclude && exclude[n] === 1) continue;
     const c = nodeClass[n]!;
     const s = shallow ? shallow[n]! : graph.selfSize(n);
     if (s === 0) continue;
@@ -82,7 +84,7 @@ export function classTable(graph: HeapGraph, analysis?: HeapAnalysis): ClassTabl
       if (d >= 0 && d < BASE_SYSTEM_DISTANCE && d < dist[c]!) dist[c] = d;
     }
   }
-  const perClassRetained = analysis?.classRetainedSizes();
+  const perClassRetained = analysis?.classRetainedSizes(exclude ? invert(exclude) : undefined);
   let used = 0;
   for (let c = 0; c < limit; c++) if (count[c]! > 0) used++;
   const classIds = new Uint32Array(used);
@@ -100,6 +102,13 @@ export function classTable(graph: HeapGraph, analysis?: HeapAnalysis): ClassTabl
     k++;
   }
   return { classIds, count: counts, selfSize: sizes, retainedSize: retained, distance };
+}
+
+/** 1 where `mask` is 0 and the other way round. */
+function invert(mask: Uint8Array): Uint8Array {
+  const out = new Uint8Array(mask.length);
+  for (let n = 0; n < mask.length; n++) out[n] = mask[n] === 1 ? 0 : 1;
+  return out;
 }
 
 export type ClassSort = "count" | "self" | "retained";
