@@ -1,0 +1,317 @@
+/**
+ * What a piece of work (a test file, a test, one run of a function) left alive: the objects that
+ * are new since a baseline snapshot of the same process and are still held, after a GC, by the
+ * program's own state — not by the test runner's bookkeeping, the current call stack, or the
+ * engine. See docs/leftovers.md for the rules and why each one is there.
+ */
+import type { HeapAnalysis } from "../graph/analysis.js";
+import type { HeapGraph } from "../graph/heap-graph.js";
+
+/** How many example ids a leftover class lists. */
+const EXAMPLES = 5;
+
+/** Node types that are never reported: the engine's and the embedder's own bookkeeping. */
+const NOT_REPORTED = ["hidden", "code", "object shape", "synthetic", "number", "native"];
+/** Node types whose edges are not followed: compiled code, shapes and the embedder's graph. */
+const NOT_FOLLOWED = ["code", "object shape", "native"];
+/**
+ * The `(GC roots)` categories that hold a program's lasting state. The others are the current
+ * call stack and handle scopes (the code taking the snapshot), compilation caches, builtins and
+ * other engine tables.
+ */
+const LASTING_ROOTS = ["(Global handles)", "(Eternal handles)"];
+/**
+ * Node's own containers for timers and queued callbacks: what they hold is reported (the timer,
+ * its callback and what that holds), the containers themselves are not.
+ */
+const CONTAINER_CLASSES = new Set(["TimersList", "FixedQueue", "FixedCircularBuffer"]);
+/**
+ * Node's queue of `process.nextTick` callbacks: what waits there runs as soon as the current job
+ * ends (the one taking the snapshot), so it is in flight, not kept. Not followed.
+ */
+const IN_FLIGHT_CLASSES = new Set(["FixedQueue"]);
+/** Properties through which Node's timers, immediates and queued ticks hold their callback. */
+const CALLBACK_EDGES = ["_onTimeout", "_onImmediate", "callback"];
+/** Edges of the engine's own caches that hold recent values, not the program's state. */
+const CACHE_EDGES = new Set(["regexp_last_match_info"]);
+
+export interface LeftoverOptions {
+  /**
+   * The highest heap id of a JS object in the baseline snapshot. V8 hands a later snapshot's new
+   * objects higher ids than any it handed out before, so a higher id means "new since then".
+   */
+  sinceId: number;
+  /**
+   * Properties of the global object that belong to the test runner (or to this tool): not
+   * followed. A property given as `name.child` follows only `child` inside `name`.
+   */
+  ignoreGlobals?: readonly string[];
+  /**
+   * Whether a script (by the name V8 gives it: a path or URL) is the runner's own code. The
+   * variables of the runner's functions (their closure contexts) and the state of its suspended
+   * async functions are not followed.
+   */
+  runnerCode?: (script: string) => boolean;
+}
+
+export interface LeftoverClass {
+  className: string;
+  count: number;
+  selfSize: number;
+  /** Retained size of these objects together (an object held by another leftover of its class is not counted twice). */
+  retainedSize: number;
+  /** Heap ids of the largest objects of the class (largest retained size first), at most five. */
+  exampleIds: number[];
+}
+
+export interface Leftovers {
+  /** Leftover objects (all classes). */
+  objects: number;
+  selfSize: number;
+  /** Retained size of every leftover together, not double counted. */
+  retainedSize: number;
+  /** Largest retained size first. */
+  classes: LeftoverClass[];
+  /** Node ordinals of the leftovers (for drawing). */
+  ordinals: number[];
+  /** The walk that found them: a path to each leftover that avoids the runner's state. */
+  reach: LastingReach;
+}
+
+/**
+ * The highest id of a JS heap object in a snapshot: the threshold for {@link findLeftovers}.
+ * Embedder (`native`) and synthetic nodes are left out: their ids do not follow V8's counter.
+ */
+export function maxObjectId(graph: HeapGraph): number {
+  const skip = new Set(["native", "synthetic"].map((t) => graph.nodeTypes.indexOf(t)));
+  let max = 0;
+  for (let n = 0; n < graph.nodeCount; n++) {
+    if (skip.has(graph.nodeType(n))) continue;
+    const id = graph.nodeId(n);
+    if (id > max) max = id;
+  }
+  return max;
+}
+
+/** No parent edge: a starting point of the walk, or not reached. */
+export const NO_EDGE = 0xffffffff;
+
+export interface LastingReach {
+  /** One byte per node: 1 when the lasting state holds it. */
+  reached: Uint8Array;
+  /** The edge through which the walk first reached each node (a shortest path, by hops). */
+  parentEdge: Uint32Array;
+}
+
+/**
+ * Marks what the program's lasting state holds: a breadth-first walk from the global objects and
+ * the lasting `(GC roots)` categories, over strong edges, not entering code, shapes or embedder
+ * nodes, and not following the ignored global properties.
+ */
+export function lastingReach(graph: HeapGraph, ignoreGlobals: readonly string[] = [], runnerCode?: (script: string) => boolean): LastingReach {
+  const reached = new Uint8Array(graph.nodeCount);
+  const parentEdge = new Uint32Array(graph.nodeCount).fill(NO_EDGE);
+  const notFollowed = new Set(NOT_FOLLOWED.map((t) => graph.nodeTypes.indexOf(t)).filter((t) => t >= 0));
+  const weak = graph.edgeTypes.indexOf("weak");
+  const synthetic = graph.types.synthetic;
+  const skipped = new Set<string>();
+  const only = new Map<string, Set<string>>();
+  for (const g of ignoreGlobals) {
+    const dot = g.indexOf(".");
+    if (dot < 0) skipped.add(g);
+    else {
+      const head = g.slice(0, dot);
+      let s = only.get(head);
+      if (!s) only.set(head, (s = new Set()));
+      s.add(g.slice(dot + 1));
+    }
+  }
+  const ownedByRunner = runnerCode ? runnerFunctions(graph, runnerCode) : undefined;
+  const closure = graph.nodeTypes.indexOf("closure");
+  const property = graph.edgeTypes.indexOf("property");
+  const element = graph.edgeTypes.indexOf("element");
+  const queue = new Uint32Array(graph.nodeCount);
+  let head = 0;
+  let tail = 0;
+  const push = (n: number, via: number): void => {
+    if (reached[n]) return;
+    reached[n] = 1;
+    parentEdge[n] = via;
+    queue[tail++] = n;
+  };
+  // Limited: nodes whose edges are followed only by name (the runner's state, for its module graph).
+  const limited = new Map<number, Set<string>>();
+  const isGlobal = (n: number): boolean => {
+    const name = graph.nodeName(n);
+    return graph.nodeTypeName(n) === "object" && (name === "global" || name.startsWith("global /") || name === "Window" || name.startsWith("Window /"));
+  };
+  // The root: its shortcut edges lead to the global objects, its element edges to `(GC roots)`.
+  const root = 0;
+  for (let e = graph.firstEdge[root]!; e < graph.firstEdge[root + 1]!; e++) {
+    const to = graph.edgeTo(e);
+    if (graph.nodeType(to) !== synthetic) {
+      push(to, e);
+      continue;
+    }
+    // (GC roots) and its categories.
+    for (let f = graph.firstEdge[to]!; f < graph.firstEdge[to + 1]!; f++) {
+      const cat = graph.edgeTo(f);
+      if (graph.nodeType(cat) === synthetic && LASTING_ROOTS.includes(graph.nodeName(cat))) push(cat, f);
+    }
+  }
+  while (head < tail) {
+    const n = queue[head++]!;
+    const globalObject = isGlobal(n);
+    const limit = limited.get(n);
+    // The runner's functions: their variables and internal links are the runner's state. Its suspended async
+    // functions (generator objects): everything they hold.
+    let runnerClosure = false;
+    if (ownedByRunner && graph.nodeType(n) === closure && ownedByRunner(n)) runnerClosure = true;
+    else if (ownedByRunner && isSuspended(graph, n, ownedByRunner)) continue;
+    for (let e = graph.firstEdge[n]!; e < graph.firstEdge[n + 1]!; e++) {
+      if (graph.edgeType(e) === weak) continue;
+      const to = graph.edgeTo(e);
+      if (reached[to] || notFollowed.has(graph.nodeType(to))) continue;
+      if (graph.nodeType(to) === synthetic) continue;
+      if (ownedByRunner && isRunnerCallback(graph, to, ownedByRunner)) continue;
+      if (globalObject && graph.edgeName(e) === "properties") continue; // named edges cover them
+      // From the runner's functions, only their properties (a mock's recorded calls, say).
+      if (runnerClosure && graph.edgeType(e) !== property && graph.edgeType(e) !== element) continue;
+      if (IN_FLIGHT_CLASSES.has(graph.className(to))) continue;
+      if (CACHE_EDGES.has(String(graph.edgeName(e)))) continue;
+      if (limit) {
+        if (!limit.has(String(graph.edgeName(e)))) continue;
+      } else if (globalObject) {
+        const name = String(graph.edgeName(e));
+        if (skipped.has(name)) continue;
+        const keep = only.get(name);
+        if (keep && !limited.has(to)) limited.set(to, keep);
+      }
+      push(to, e);
+    }
+  }
+  return { reached, parentEdge };
+}
+
+/** The path the walk took to `n`, from its starting point: `[from, edge, to]` hops. */
+export function reachPath(graph: HeapGraph, reach: LastingReach, n: number): Array<{ from: number; edge: number; to: number }> {
+  const hops: Array<{ from: number; edge: number; to: number }> = [];
+  let cur = n;
+  while (reach.parentEdge[cur] !== NO_EDGE && hops.length < graph.nodeCount) {
+    const e = reach.parentEdge[cur]!;
+    const from = graph.edgeSource(e);
+    hops.push({ from, edge: e, to: cur });
+    cur = from;
+  }
+  return hops.reverse();
+}
+
+/** The script name of a closure's code (its shared function info's script), or "". */
+export function closureScript(graph: HeapGraph, n: number): string {
+  const shared = edgeByName(graph, n, "shared");
+  if (shared < 0) return "";
+  const script = edgeByName(graph, shared, "script_or_debug_info");
+  if (script < 0) return "";
+  return graph.nodeName(script);
+}
+
+function edgeByName(graph: HeapGraph, n: number, name: string): number {
+  for (let e = graph.firstEdge[n]!; e < graph.firstEdge[n + 1]!; e++) if (graph.edgeName(e) === name) return graph.edgeTo(e);
+  return -1;
+}
+
+/** A predicate on closure ordinals: is this function the runner's code? (Cached per script.) */
+function runnerFunctions(graph: HeapGraph, runnerCode: (script: string) => boolean): (n: number) => boolean {
+  const byScript = new Map<string, boolean>();
+  return (n) => {
+    const script = closureScript(graph, n);
+    let yes = byScript.get(script);
+    if (yes === undefined) byScript.set(script, (yes = script !== "" && runnerCode(script)));
+    return yes;
+  };
+}
+
+/** A timer, immediate or queued tick whose callback is the runner's code. */
+function isRunnerCallback(graph: HeapGraph, n: number, ownedByRunner: (n: number) => boolean): boolean {
+  if (graph.nodeTypeName(n) !== "object") return false;
+  for (const name of CALLBACK_EDGES) {
+    const fn = edgeByName(graph, n, name);
+    if (fn >= 0 && graph.nodeTypeName(fn) === "closure") return ownedByRunner(fn);
+  }
+  return false;
+}
+
+/** A suspended async function or generator of the runner's code. */
+function isSuspended(graph: HeapGraph, n: number, ownedByRunner: (n: number) => boolean): boolean {
+  const name = graph.nodeName(n);
+  if (graph.nodeTypeName(n) !== "object" || (name !== "Generator" && name !== "AsyncGenerator" && name !== "AsyncFunctionObject")) return false;
+  const fn = edgeByName(graph, n, "function");
+  return fn >= 0 && ownedByRunner(fn);
+}
+
+/**
+ * The objects new since `sinceId` that the program's lasting state still holds, by class.
+ *
+ * @example
+ * const left = findLeftovers(end, analysis, { sinceId: maxObjectId(start), ignoreGlobals: ["__vitest_worker__"] });
+ * left.classes[0]; // { className: "CachedUser", count: 120, selfSize: 5760, retainedSize: 12480, exampleIds: [...] }
+ */
+export function findLeftovers(graph: HeapGraph, analysis: HeapAnalysis, options: LeftoverOptions): Leftovers {
+  const { reached, parentEdge } = lastingReach(graph, options.ignoreGlobals, options.runnerCode);
+  const notReported = new Set(NOT_REPORTED.map((t) => graph.nodeTypes.indexOf(t)).filter((t) => t >= 0));
+  const mask = new Uint8Array(graph.nodeCount);
+  const ordinals: number[] = [];
+  const shallow = analysis.shallowSizes();
+  for (let n = 0; n < graph.nodeCount; n++) {
+    if (!reached[n] || graph.nodeId(n) <= options.sinceId || notReported.has(graph.nodeType(n))) continue;
+    if (CONTAINER_CLASSES.has(graph.className(n))) continue;
+    if (shallow[n] === 0) continue; // backing stores whose size DevTools counts in their owner
+    mask[n] = 1;
+    ordinals.push(n);
+  }
+  const { nodeClass } = graph.classes();
+  const retained = analysis.retainedSizes();
+  const classRetained = analysis.classRetainedSizes(mask);
+  const byName = new Map<string, { count: number; self: number; retained: number; examples: number[] }>();
+  const seenClassIds = new Map<string, Set<number>>();
+  const larger = (x: number, y: number): number => retained[y]! - retained[x]! || graph.nodeId(y) - graph.nodeId(x);
+  let selfSize = 0;
+  for (const n of ordinals) {
+    const c = nodeClass[n]!;
+    const name = graph.classNameOf(c);
+    let e = byName.get(name);
+    if (!e) byName.set(name, (e = { count: 0, self: 0, retained: 0, examples: [] }));
+    let ids = seenClassIds.get(name);
+    if (!ids) seenClassIds.set(name, (ids = new Set()));
+    if (!ids.has(c)) {
+      ids.add(c);
+      e.retained += classRetained[c]!;
+    }
+    e.count++;
+    e.self += shallow[n]!;
+    selfSize += shallow[n]!;
+    e.examples.push(n);
+    e.examples.sort(larger);
+    if (e.examples.length > EXAMPLES) e.examples.pop();
+  }
+  // Retained size of all leftovers together: those with no leftover among their dominators.
+  // In the dominator tree's preorder every node comes after its dominator, so one pass suffices.
+  const { preorder, idomIndex } = analysis.dominators();
+  const under = new Uint8Array(graph.nodeCount); // by preorder position: a leftover dominates it
+  let retainedSize = 0;
+  for (let k = 1; k < preorder.length; k++) {
+    const d = idomIndex[k]!;
+    const n = preorder[k]!;
+    under[k] = under[d]! | mask[preorder[d]!]!;
+    if (mask[n] && !under[k]) retainedSize += retained[n]!;
+  }
+  const classes: LeftoverClass[] = [...byName].map(([className, e]) => ({
+    className,
+    count: e.count,
+    selfSize: e.self,
+    retainedSize: e.retained,
+    exampleIds: e.examples.map((n) => graph.nodeId(n)),
+  }));
+  classes.sort((p, q) => q.retainedSize - p.retainedSize || q.count - p.count || (p.className < q.className ? -1 : p.className > q.className ? 1 : 0));
+  return { objects: ordinals.length, selfSize, retainedSize, classes, ordinals, reach: { reached, parentEdge } };
+}
