@@ -43,7 +43,8 @@ export interface LeftoverOptions {
   sinceId: number;
   /**
    * Properties of the global object that belong to the test runner (or to this tool): not
-   * followed. A property given as `name.child` follows only `child` inside `name`.
+   * followed. `prefix*` matches every property starting with `prefix`. A property given as
+   * `name.child` follows only `child` inside `name` (this wins over a matching prefix).
    */
   ignoreGlobals?: readonly string[];
   /**
@@ -93,6 +94,34 @@ export function maxObjectId(graph: HeapGraph): number {
   return max;
 }
 
+/** Names by string index, decoded once: the walk compares names on every edge. */
+function nameCache(graph: HeapGraph): { edge: (e: number) => string; node: (n: number) => string; cls: (n: number) => string } {
+  const strings = new Map<number, string>();
+  const classes = new Map<number, string>();
+  const element = graph.edgeTypeCodes.element;
+  const hidden = graph.edgeTypeCodes.hidden;
+  const str = (i: number): string => {
+    let v = strings.get(i);
+    if (v === undefined) strings.set(i, (v = graph.strings.get(i)));
+    return v;
+  };
+  const { nodeClass } = graph.classes();
+  return {
+    edge: (e) => {
+      const t = graph.edgeType(e);
+      const v = graph.edgeNameOrIndex(e);
+      return t === element || t === hidden ? String(v) : str(v);
+    },
+    node: (n) => str(graph.nodeNameIndex(n)),
+    cls: (n) => {
+      const c = nodeClass[n]!;
+      let v = classes.get(c);
+      if (v === undefined) classes.set(c, (v = graph.classNameOf(c)));
+      return v;
+    },
+  };
+}
+
 /** No parent edge: a starting point of the walk, or not reached. */
 export const NO_EDGE = 0xffffffff;
 
@@ -115,10 +144,12 @@ export function lastingReach(graph: HeapGraph, ignoreGlobals: readonly string[] 
   const weak = graph.edgeTypes.indexOf("weak");
   const synthetic = graph.types.synthetic;
   const skipped = new Set<string>();
+  const prefixes: string[] = [];
   const only = new Map<string, Set<string>>();
   for (const g of ignoreGlobals) {
     const dot = g.indexOf(".");
-    if (dot < 0) skipped.add(g);
+    if (g.endsWith("*")) prefixes.push(g.slice(0, -1));
+    else if (dot < 0) skipped.add(g);
     else {
       const head = g.slice(0, dot);
       let s = only.get(head);
@@ -126,7 +157,9 @@ export function lastingReach(graph: HeapGraph, ignoreGlobals: readonly string[] 
       s.add(g.slice(dot + 1));
     }
   }
-  const ownedByRunner = runnerCode ? runnerFunctions(graph, runnerCode) : undefined;
+  const names = nameCache(graph);
+  const ownedByRunner = runnerCode ? runnerFunctions(graph, runnerCode, names.edge) : undefined;
+  const object = graph.nodeTypes.indexOf("object");
   const closure = graph.nodeTypes.indexOf("closure");
   const property = graph.edgeTypes.indexOf("property");
   const element = graph.edgeTypes.indexOf("element");
@@ -142,8 +175,9 @@ export function lastingReach(graph: HeapGraph, ignoreGlobals: readonly string[] 
   // Limited: nodes whose edges are followed only by name (the runner's state, for its module graph).
   const limited = new Map<number, Set<string>>();
   const isGlobal = (n: number): boolean => {
-    const name = graph.nodeName(n);
-    return graph.nodeTypeName(n) === "object" && (name === "global" || name.startsWith("global /") || name === "Window" || name.startsWith("Window /"));
+    if (graph.nodeType(n) !== object) return false;
+    const name = names.node(n);
+    return (name === "global" || name.startsWith("global /") || name === "Window" || name.startsWith("Window /"));
   };
   // The root: its shortcut edges lead to the global objects, its element edges to `(GC roots)`.
   const root = 0;
@@ -167,25 +201,27 @@ export function lastingReach(graph: HeapGraph, ignoreGlobals: readonly string[] 
     // functions (generator objects): everything they hold.
     let runnerClosure = false;
     if (ownedByRunner && graph.nodeType(n) === closure && ownedByRunner(n)) runnerClosure = true;
-    else if (ownedByRunner && isSuspended(graph, n, ownedByRunner)) continue;
+    else if (ownedByRunner && graph.nodeType(n) === object && isSuspended(graph, n, ownedByRunner, names)) continue;
     for (let e = graph.firstEdge[n]!; e < graph.firstEdge[n + 1]!; e++) {
       if (graph.edgeType(e) === weak) continue;
       const to = graph.edgeTo(e);
       if (reached[to] || notFollowed.has(graph.nodeType(to))) continue;
       if (graph.nodeType(to) === synthetic) continue;
-      if (ownedByRunner && isRunnerCallback(graph, to, ownedByRunner)) continue;
-      if (globalObject && graph.edgeName(e) === "properties") continue; // named edges cover them
+      const edgeName = names.edge(e);
+      if (ownedByRunner && graph.nodeType(to) === object && isRunnerCallback(graph, to, ownedByRunner, names.edge)) continue;
+      if (globalObject && edgeName === "properties") continue; // named edges cover them
       // From the runner's functions, only their properties (a mock's recorded calls, say).
       if (runnerClosure && graph.edgeType(e) !== property && graph.edgeType(e) !== element) continue;
-      if (IN_FLIGHT_CLASSES.has(graph.className(to))) continue;
-      if (CACHE_EDGES.has(String(graph.edgeName(e)))) continue;
+      if (IN_FLIGHT_CLASSES.has(names.cls(to))) continue;
+      if (CACHE_EDGES.has(edgeName)) continue;
       if (limit) {
-        if (!limit.has(String(graph.edgeName(e)))) continue;
+        if (!limit.has(edgeName)) continue;
       } else if (globalObject) {
-        const name = String(graph.edgeName(e));
-        if (skipped.has(name)) continue;
+        const name = edgeName;
         const keep = only.get(name);
-        if (keep && !limited.has(to)) limited.set(to, keep);
+        if (keep) {
+          if (!limited.has(to)) limited.set(to, keep);
+        } else if (skipped.has(name) || prefixes.some((p) => name.startsWith(p))) continue;
       }
       push(to, e);
     }
@@ -207,45 +243,48 @@ export function reachPath(graph: HeapGraph, reach: LastingReach, n: number): Arr
 }
 
 /** The script name of a closure's code (its shared function info's script), or "". */
-export function closureScript(graph: HeapGraph, n: number): string {
-  const shared = edgeByName(graph, n, "shared");
+export function closureScript(graph: HeapGraph, n: number, edgeName: (e: number) => string = (e) => String(graph.edgeName(e))): string {
+  const shared = edgeByName(graph, n, "shared", edgeName);
   if (shared < 0) return "";
-  const script = edgeByName(graph, shared, "script_or_debug_info");
+  const script = edgeByName(graph, shared, "script_or_debug_info", edgeName);
   if (script < 0) return "";
   return graph.nodeName(script);
 }
 
-function edgeByName(graph: HeapGraph, n: number, name: string): number {
-  for (let e = graph.firstEdge[n]!; e < graph.firstEdge[n + 1]!; e++) if (graph.edgeName(e) === name) return graph.edgeTo(e);
+function edgeByName(graph: HeapGraph, n: number, name: string, edgeName: (e: number) => string): number {
+  for (let e = graph.firstEdge[n]!; e < graph.firstEdge[n + 1]!; e++) if (edgeName(e) === name) return graph.edgeTo(e);
   return -1;
 }
 
 /** A predicate on closure ordinals: is this function the runner's code? (Cached per script.) */
-function runnerFunctions(graph: HeapGraph, runnerCode: (script: string) => boolean): (n: number) => boolean {
+function runnerFunctions(graph: HeapGraph, runnerCode: (script: string) => boolean, edgeName: (e: number) => string): (n: number) => boolean {
   const byScript = new Map<string, boolean>();
+  const byNode = new Map<number, boolean>();
   return (n) => {
-    const script = closureScript(graph, n);
-    let yes = byScript.get(script);
+    let yes = byNode.get(n);
+    if (yes !== undefined) return yes;
+    const script = closureScript(graph, n, edgeName);
+    yes = byScript.get(script);
     if (yes === undefined) byScript.set(script, (yes = script !== "" && runnerCode(script)));
+    byNode.set(n, yes);
     return yes;
   };
 }
 
 /** A timer, immediate or queued tick whose callback is the runner's code. */
-function isRunnerCallback(graph: HeapGraph, n: number, ownedByRunner: (n: number) => boolean): boolean {
-  if (graph.nodeTypeName(n) !== "object") return false;
+function isRunnerCallback(graph: HeapGraph, n: number, ownedByRunner: (n: number) => boolean, edgeName: (e: number) => string): boolean {
   for (const name of CALLBACK_EDGES) {
-    const fn = edgeByName(graph, n, name);
+    const fn = edgeByName(graph, n, name, edgeName);
     if (fn >= 0 && graph.nodeTypeName(fn) === "closure") return ownedByRunner(fn);
   }
   return false;
 }
 
 /** A suspended async function or generator of the runner's code. */
-function isSuspended(graph: HeapGraph, n: number, ownedByRunner: (n: number) => boolean): boolean {
-  const name = graph.nodeName(n);
-  if (graph.nodeTypeName(n) !== "object" || (name !== "Generator" && name !== "AsyncGenerator" && name !== "AsyncFunctionObject")) return false;
-  const fn = edgeByName(graph, n, "function");
+function isSuspended(graph: HeapGraph, n: number, ownedByRunner: (n: number) => boolean, names: { node: (n: number) => string; edge: (e: number) => string }): boolean {
+  const name = names.node(n);
+  if (name !== "Generator" && name !== "AsyncGenerator" && name !== "AsyncFunctionObject") return false;
+  const fn = edgeByName(graph, n, "function", names.edge);
   return fn >= 0 && ownedByRunner(fn);
 }
 
@@ -269,6 +308,7 @@ export function findLeftovers(graph: HeapGraph, analysis: HeapAnalysis, options:
     mask[n] = 1;
     ordinals.push(n);
   }
+  if (ordinals.length === 0) return { objects: 0, selfSize: 0, retainedSize: 0, classes: [], ordinals, reach: { reached, parentEdge } };
   const { nodeClass } = graph.classes();
   const retained = analysis.retainedSizes();
   const classRetained = analysis.classRetainedSizes(mask);
