@@ -130,6 +130,8 @@ export interface LastingReach {
   reached: Uint8Array;
   /** The edge through which the walk first reached each node (a shortest path, by hops). */
   parentEdge: Uint32Array;
+  /** One byte per node: 1 for the runner's timers and queued callbacks (reached, never reported). */
+  runnerTimer: Uint8Array;
 }
 
 /**
@@ -164,6 +166,7 @@ export function lastingReach(graph: HeapGraph, ignoreGlobals: readonly string[] 
   const property = graph.edgeTypes.indexOf("property");
   const element = graph.edgeTypes.indexOf("element");
   const queue = new Uint32Array(graph.nodeCount);
+  const runnerTimer = new Uint8Array(graph.nodeCount);
   let head = 0;
   let tail = 0;
   const push = (n: number, via: number): void => {
@@ -199,6 +202,8 @@ export function lastingReach(graph: HeapGraph, ignoreGlobals: readonly string[] 
     const limit = limited.get(n);
     // The runner's functions: their variables and internal links are the runner's state. Its suspended async
     // functions (generator objects): everything they hold.
+    // The runner's own timers stay links of Node's timer lists, nothing more.
+    const timerLinksOnly = runnerTimer[n] === 1;
     let runnerClosure = false;
     if (ownedByRunner && graph.nodeType(n) === closure && ownedByRunner(n)) runnerClosure = true;
     else if (ownedByRunner && graph.nodeType(n) === object && isSuspended(graph, n, ownedByRunner, names)) continue;
@@ -208,7 +213,8 @@ export function lastingReach(graph: HeapGraph, ignoreGlobals: readonly string[] 
       if (reached[to] || notFollowed.has(graph.nodeType(to))) continue;
       if (graph.nodeType(to) === synthetic) continue;
       const edgeName = names.edge(e);
-      if (ownedByRunner && graph.nodeType(to) === object && isRunnerCallback(graph, to, ownedByRunner, names.edge)) continue;
+      if (timerLinksOnly && edgeName !== "_idleNext" && edgeName !== "_idlePrev") continue;
+      if (ownedByRunner && graph.nodeType(to) === object && !reached[to] && isRunnerCallback(graph, to, ownedByRunner, names.edge)) runnerTimer[to] = 1;
       if (globalObject && edgeName === "properties") continue; // named edges cover them
       // From the runner's functions, only their properties (a mock's recorded calls, say).
       if (runnerClosure && graph.edgeType(e) !== property && graph.edgeType(e) !== element) continue;
@@ -226,7 +232,7 @@ export function lastingReach(graph: HeapGraph, ignoreGlobals: readonly string[] 
       push(to, e);
     }
   }
-  return { reached, parentEdge };
+  return { reached, parentEdge, runnerTimer };
 }
 
 /** The path the walk took to `n`, from its starting point: `[from, edge, to]` hops. */
@@ -296,19 +302,20 @@ function isSuspended(graph: HeapGraph, n: number, ownedByRunner: (n: number) => 
  * left.classes[0]; // { className: "CachedUser", count: 120, selfSize: 5760, retainedSize: 12480, exampleIds: [...] }
  */
 export function findLeftovers(graph: HeapGraph, analysis: HeapAnalysis, options: LeftoverOptions): Leftovers {
-  const { reached, parentEdge } = lastingReach(graph, options.ignoreGlobals, options.runnerCode);
+  const reach = lastingReach(graph, options.ignoreGlobals, options.runnerCode);
+  const { reached, runnerTimer } = reach;
   const notReported = new Set(NOT_REPORTED.map((t) => graph.nodeTypes.indexOf(t)).filter((t) => t >= 0));
   const mask = new Uint8Array(graph.nodeCount);
   const ordinals: number[] = [];
   const shallow = analysis.shallowSizes();
   for (let n = 0; n < graph.nodeCount; n++) {
-    if (!reached[n] || graph.nodeId(n) <= options.sinceId || notReported.has(graph.nodeType(n))) continue;
+    if (!reached[n] || runnerTimer[n] || graph.nodeId(n) <= options.sinceId || notReported.has(graph.nodeType(n))) continue;
     if (CONTAINER_CLASSES.has(graph.className(n))) continue;
     if (shallow[n] === 0) continue; // backing stores whose size DevTools counts in their owner
     mask[n] = 1;
     ordinals.push(n);
   }
-  if (ordinals.length === 0) return { objects: 0, selfSize: 0, retainedSize: 0, classes: [], ordinals, reach: { reached, parentEdge } };
+  if (ordinals.length === 0) return { objects: 0, selfSize: 0, retainedSize: 0, classes: [], ordinals, reach };
   const { nodeClass } = graph.classes();
   const retained = analysis.retainedSizes();
   const classRetained = analysis.classRetainedSizes(mask);
@@ -353,5 +360,5 @@ export function findLeftovers(graph: HeapGraph, analysis: HeapAnalysis, options:
     exampleIds: e.examples.map((n) => graph.nodeId(n)),
   }));
   classes.sort((p, q) => q.retainedSize - p.retainedSize || q.count - p.count || (p.className < q.className ? -1 : p.className > q.className ? 1 : 0));
-  return { objects: ordinals.length, selfSize, retainedSize, classes, ordinals, reach: { reached, parentEdge } };
+  return { objects: ordinals.length, selfSize, retainedSize, classes, ordinals, reach };
 }

@@ -1,5 +1,5 @@
 /**
- * The vitest setup file (`setupFiles: ["backrefs/vitest/setup"]`): in each worker, a snapshot
+ * The vitest setup file (`setupFiles: ["backrefs/vitest/setup"]`), with the reporter: in each worker, a snapshot
  * when a test file starts (after it was collected: its imports are not what it left) and one when
  * it ends, after a GC; per test too when asked. The reporter (`backrefs/vitest/reporter`) reads
  * them in the main process, so the worker never loads a snapshot.
@@ -12,7 +12,7 @@ import { basename, join, resolve } from "node:path";
 import { threadId } from "node:worker_threads";
 import { afterAll, afterEach, beforeAll, beforeEach } from "vitest";
 import { snapshotToFile } from "../testing/snapshots.js";
-import { DEFAULT_DIR, ENV_DIR, ENV_PER_TEST, SNAPSHOT_SUBDIR } from "./options.js";
+import { ENV_DIR, ENV_PER_TEST, SNAPSHOT_SUBDIR } from "./options.js";
 
 /** What one measured piece (a file or a test) wrote; the reporter reads these. */
 export interface SnapshotManifest {
@@ -32,7 +32,10 @@ export interface SnapshotManifest {
 const KEY = Symbol.for("backrefs.vitest.sequence");
 const g = globalThis as unknown as Record<symbol, number>;
 
-const dir = join(resolve(process.env[ENV_DIR] ?? DEFAULT_DIR), SNAPSHOT_SUBDIR);
+// Set by the reporter. Without it (the reporter is not in this run: another reporter was chosen
+// on the command line, say) nothing is measured, rather than snapshots no one will read.
+const reportDir = process.env[ENV_DIR];
+const dir = reportDir ? join(resolve(reportDir), SNAPSHOT_SUBDIR) : "";
 const perTest = process.env[ENV_PER_TEST] === "1";
 
 function next(): string {
@@ -64,9 +67,8 @@ function close(o: Open, file: string, test?: string): void {
   writeFileSync(join(dir, `${o.key}.json`), JSON.stringify(manifest));
 }
 
-beforeAll(({}, suite) => {
-  fileOpen = open();
-  void suite;
+beforeAll(() => {
+  if (dir) fileOpen = open();
 }, 0);
 
 afterAll(({}, suite) => {
@@ -77,7 +79,7 @@ afterAll(({}, suite) => {
   close(o, file);
 }, 0);
 
-if (perTest) {
+if (dir && perTest) {
   beforeEach(() => {
     testOpen = open();
   }, 0);
