@@ -132,6 +132,12 @@ export interface LastingReach {
   parentEdge: Uint32Array;
   /** One byte per node: 1 for the runner's timers and queued callbacks (reached, never reported). */
   runnerTimer: Uint8Array;
+  /** For nodes of the runner's state: the edge through which its walk reached them. */
+  parentEdgeR: Uint32Array;
+  /** 1 where {@link parentEdge} comes from a node of the runner's state (a program function it holds). */
+  fromRunner: Uint8Array;
+  /** 1 where {@link parentEdgeR} comes from a node of the program's state. */
+  runnerFromProgram: Uint8Array;
 }
 
 /**
@@ -165,84 +171,121 @@ export function lastingReach(graph: HeapGraph, ignoreGlobals: readonly string[] 
   const closure = graph.nodeTypes.indexOf("closure");
   const property = graph.edgeTypes.indexOf("property");
   const element = graph.edgeTypes.indexOf("element");
-  const queue = new Uint32Array(graph.nodeCount);
+  // Two walks in one queue: the program's state (A) and the runner's (R, entries marked by the
+  // top bit). A node reached in A is never walked in R; one reached in R may be reached in A later.
+  const R = 0x80000000;
+  const queue = new Uint32Array(graph.nodeCount * 2);
+  const runnerHeld = new Uint8Array(graph.nodeCount);
+  const parentEdgeR = new Uint32Array(graph.nodeCount).fill(NO_EDGE);
+  const fromRunner = new Uint8Array(graph.nodeCount);
+  const runnerFromProgram = new Uint8Array(graph.nodeCount);
   const runnerTimer = new Uint8Array(graph.nodeCount);
   let head = 0;
   let tail = 0;
-  const push = (n: number, via: number): void => {
+  const push = (n: number, via: number, viaRunner: boolean): void => {
     if (reached[n]) return;
     reached[n] = 1;
     parentEdge[n] = via;
+    if (viaRunner) fromRunner[n] = 1;
     queue[tail++] = n;
+  };
+  const pushR = (n: number, via: number, fromProgram: boolean): void => {
+    if (reached[n] || runnerHeld[n]) return;
+    runnerHeld[n] = 1;
+    parentEdgeR[n] = via;
+    if (fromProgram) runnerFromProgram[n] = 1;
+    queue[tail++] = (n | R) >>> 0;
   };
   // Limited: nodes whose edges are followed only by name (the runner's state, for its module graph).
   const limited = new Map<number, Set<string>>();
   const isGlobal = (n: number): boolean => {
     if (graph.nodeType(n) !== object) return false;
     const name = names.node(n);
-    return (name === "global" || name.startsWith("global /") || name === "Window" || name.startsWith("Window /"));
+    return name === "global" || name.startsWith("global /") || name === "Window" || name.startsWith("Window /");
+  };
+  // The program's own functions (not the runner's, not Node's): found in the runner's state, their
+  // variables are the program's again (a test file's module scope, held by its test functions).
+  const programClosure = (n: number): boolean => {
+    if (!ownedByRunner || graph.nodeType(n) !== closure || ownedByRunner(n)) return false;
+    const script = closureScript(graph, n, names.edge);
+    return script !== "" && !script.startsWith("node:");
   };
   // The root: its shortcut edges lead to the global objects, its element edges to `(GC roots)`.
   const root = 0;
   for (let e = graph.firstEdge[root]!; e < graph.firstEdge[root + 1]!; e++) {
     const to = graph.edgeTo(e);
     if (graph.nodeType(to) !== synthetic) {
-      push(to, e);
+      push(to, e, false);
       continue;
     }
     // (GC roots) and its categories.
     for (let f = graph.firstEdge[to]!; f < graph.firstEdge[to + 1]!; f++) {
       const cat = graph.edgeTo(f);
-      if (graph.nodeType(cat) === synthetic && LASTING_ROOTS.includes(graph.nodeName(cat))) push(cat, f);
+      if (graph.nodeType(cat) === synthetic && LASTING_ROOTS.includes(graph.nodeName(cat))) push(cat, f, false);
     }
   }
   while (head < tail) {
-    const n = queue[head++]!;
-    const globalObject = isGlobal(n);
-    const limit = limited.get(n);
-    // The runner's functions: their variables and internal links are the runner's state. Its suspended async
-    // functions (generator objects): everything they hold.
-    // The runner's own timers stay links of Node's timer lists, nothing more.
-    const timerLinksOnly = runnerTimer[n] === 1;
-    let runnerClosure = false;
-    if (ownedByRunner && graph.nodeType(n) === closure && ownedByRunner(n)) runnerClosure = true;
-    else if (ownedByRunner && graph.nodeType(n) === object && isSuspended(graph, n, ownedByRunner, names)) continue;
+    const entry = queue[head++]!;
+    const inRunner = (entry & R) !== 0;
+    const n = (entry & ~R) >>> 0;
+    if (inRunner && reached[n]) continue; // reached by the program's walk since
+    const globalObject = !inRunner && isGlobal(n);
+    const limit = inRunner ? undefined : limited.get(n);
+    // In the program's walk: the runner's functions keep only their properties (a mock's recorded
+    // calls, say) in it, their variables and internal links are the runner's; so is everything
+    // its suspended async functions hold; its timers stay links of Node's timer lists.
+    const timerLinksOnly = !inRunner && runnerTimer[n] === 1;
+    const runnerClosure = !inRunner && ownedByRunner !== undefined && graph.nodeType(n) === closure && ownedByRunner(n);
+    const suspended = !inRunner && ownedByRunner !== undefined && graph.nodeType(n) === object && isSuspended(graph, n, ownedByRunner, names);
+    // In the runner's walk: a program function's variables are the program's.
+    const contextBack = inRunner && programClosure(n);
     for (let e = graph.firstEdge[n]!; e < graph.firstEdge[n + 1]!; e++) {
       if (graph.edgeType(e) === weak) continue;
       const to = graph.edgeTo(e);
       if (reached[to] || notFollowed.has(graph.nodeType(to))) continue;
       if (graph.nodeType(to) === synthetic) continue;
       const edgeName = names.edge(e);
-      if (timerLinksOnly && edgeName !== "_idleNext" && edgeName !== "_idlePrev") continue;
-      if (ownedByRunner && graph.nodeType(to) === object && !reached[to] && isRunnerCallback(graph, to, ownedByRunner, names.edge)) runnerTimer[to] = 1;
+      if (IN_FLIGHT_CLASSES.has(names.cls(to)) || CACHE_EDGES.has(edgeName)) continue;
+      if (inRunner) {
+        if (contextBack && edgeName === "context") push(to, e, true);
+        else pushR(to, e, false);
+        continue;
+      }
       if (globalObject && edgeName === "properties") continue; // named edges cover them
-      // From the runner's functions, only their properties (a mock's recorded calls, say).
-      if (runnerClosure && graph.edgeType(e) !== property && graph.edgeType(e) !== element) continue;
-      if (IN_FLIGHT_CLASSES.has(names.cls(to))) continue;
-      if (CACHE_EDGES.has(edgeName)) continue;
+      let toRunner = suspended;
+      if (timerLinksOnly && edgeName !== "_idleNext" && edgeName !== "_idlePrev") toRunner = true;
+      if (runnerClosure && graph.edgeType(e) !== property && graph.edgeType(e) !== element) toRunner = true;
       if (limit) {
-        if (!limit.has(edgeName)) continue;
+        if (!limit.has(edgeName)) toRunner = true;
       } else if (globalObject) {
-        const name = edgeName;
-        const keep = only.get(name);
+        const keep = only.get(edgeName);
         if (keep) {
           if (!limited.has(to)) limited.set(to, keep);
-        } else if (skipped.has(name) || prefixes.some((p) => name.startsWith(p))) continue;
+        } else if (skipped.has(edgeName) || prefixes.some((p) => edgeName.startsWith(p))) toRunner = true;
       }
-      push(to, e);
+      if (toRunner) {
+        pushR(to, e, true);
+        continue;
+      }
+      if (ownedByRunner && graph.nodeType(to) === object && isRunnerCallback(graph, to, ownedByRunner, names.edge)) runnerTimer[to] = 1;
+      push(to, e, false);
     }
   }
-  return { reached, parentEdge, runnerTimer };
+  return { reached, parentEdge, runnerTimer, parentEdgeR, fromRunner, runnerFromProgram };
 }
 
 /** The path the walk took to `n`, from its starting point: `[from, edge, to]` hops. */
 export function reachPath(graph: HeapGraph, reach: LastingReach, n: number): Array<{ from: number; edge: number; to: number }> {
   const hops: Array<{ from: number; edge: number; to: number }> = [];
   let cur = n;
-  while (reach.parentEdge[cur] !== NO_EDGE && hops.length < graph.nodeCount) {
-    const e = reach.parentEdge[cur]!;
+  let runner = false;
+  while (hops.length < graph.nodeCount) {
+    const e = runner ? reach.parentEdgeR[cur]! : reach.parentEdge[cur]!;
+    if (e === NO_EDGE) break;
     const from = graph.edgeSource(e);
     hops.push({ from, edge: e, to: cur });
+    if (!runner && reach.fromRunner[cur]) runner = true;
+    else if (runner && reach.runnerFromProgram[cur]) runner = false;
     cur = from;
   }
   return hops.reverse();

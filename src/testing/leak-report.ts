@@ -54,6 +54,8 @@ export interface AnalyseOptions extends Omit<LeftoverOptions, "sinceId"> {
   types?: readonly string[];
   /** Paths of files in path texts are shown relative to this directory. */
   root?: string;
+  /** The end graph's analysis, when the caller has one already (it is reused, not recomputed). */
+  analysis?: HeapAnalysis;
 }
 
 /** A report from a baseline (its graph, or the highest id in it) and an end snapshot. */
@@ -61,7 +63,7 @@ export async function analyseLeftovers(name: string, start: string | HeapGraph |
   const t0 = performance.now();
   const sinceId = typeof start === "number" ? start : maxObjectId(typeof start === "string" ? await loadHeapGraph(start) : start);
   const graph = typeof end === "string" ? await loadHeapGraph(end) : end;
-  const analysis = new HeapAnalysis(graph);
+  const analysis = options.analysis && options.analysis.graph === graph ? options.analysis : new HeapAnalysis(graph);
   const left = findLeftovers(graph, analysis, { ...options, sinceId });
   const wanted = options.types && options.types.length > 0 ? new Set(options.types) : null;
   let ordinals = left.ordinals;

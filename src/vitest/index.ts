@@ -8,3 +8,4 @@
 export { default as LeakReporter, type LeakReporterOptions, type LeakReportFile } from "./reporter.js";
 export type { SnapshotManifest } from "./setup.js";
 export type { LeftoverReport, ClassLeftovers, GroupedPath } from "../testing/leak-report.js";
+export { expectNoLeaks, type ExpectNoLeaksOptions, type NoLeaksResult } from "../testing/expect-no-leaks.js";

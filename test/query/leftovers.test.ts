@@ -38,6 +38,8 @@ function heap() {
   const runner = fn(b, "run", RUNNER);
   const user = fn(b, "load", "/app/src/users.ts");
   b.edge(global, runner.closure, "property", "runnerFn").edge(modules, user.closure, "property", "load");
+  const testFn = fn(b, "test", "/app/test/a.test.ts"); // a test function, held by vitest's task
+  b.edge(task, testFn.closure, "property", "fn");
   const timerList = b.node("object", "TimersList");
   b.edge(global, timerList, "property", "timers");
   const weakRef = b.node("object", "WeakRef");
@@ -54,6 +56,7 @@ function heap() {
   b.edge(task, b.node("object", "PerTestBookkeeping"), "property", "result"); // vitest's state
   b.edge(user.context, b.node("object", "ModuleState"), "context", "state"); // a user module's variable
   b.edge(runner.context, b.node("object", "RunnerVariable"), "context", "x"); // the runner's variable
+  b.edge(testFn.context, b.node("object", "KeptByTestFile"), "context", "kept"); // the test file's module scope
   b.edge(stack, b.node("object", "OnTheStack"), "element", 1); // in flight
   const runnerTimer = b.node("object", "Timeout");
   b.edge(timerList, runnerTimer, "property", "_idleNext").edge(runnerTimer, runner.closure, "property", "_onTimeout");
@@ -65,7 +68,7 @@ function heap() {
   b.edge(cache, b.node("array", "", { selfSize: 0 }), "internal", "backing"); // size 0: counted in its owner
   b.edge(global, b.node("object", "Hidden"), "property", "__vitest_index__");
   const g = graphOf(b);
-  return { g, since, foo1, foo2 };
+  return { g, since, foo1, foo2, testFn };
 }
 
 describe("findLeftovers", () => {
@@ -82,8 +85,9 @@ describe("findLeftovers", () => {
       Function: 1, // its callback (poll)
       "system / Context": 1,
       Poller: 1,
+      KeptByTestFile: 1,
     });
-    expect(left.objects).toBe(8);
+    expect(left.objects).toBe(9);
     const foo = left.classes.find((c) => c.className === "Foo")!;
     expect(foo.selfSize).toBe(64);
     expect(foo.retainedSize).toBe(74); // both, and the string one holds alone
@@ -112,6 +116,10 @@ describe("findLeftovers", () => {
     const left = findLeftovers(g, new HeapAnalysis(g), { sinceId: since, ignoreGlobals: ["__vitest*"], runnerCode: isRunner });
     const hops = reachPath(g, left.reach, foo1).map((h) => `${g.nodeName(h.from)}.${g.edgeName(h.edge)}`);
     expect(hops).toEqual([".global", "global.cache", "Map.1"]);
+    // Through the runner's state to a program function, then its variables.
+    const kept = g.findById(left.classes.find((c) => c.className === "KeptByTestFile")!.exampleIds[0]!);
+    const path = reachPath(g, left.reach, kept).map((h) => `${g.nodeName(h.from)}.${g.edgeName(h.edge)}`);
+    expect(path).toEqual([".global", "global.__vitest_worker__", "Object.current", "Object.fn", "test.context", "system / Context.kept"]);
   });
 
   it("maxObjectId skips embedder and synthetic nodes, whose ids do not follow V8's counter", () => {
