@@ -32,8 +32,15 @@ const CONTAINER_CLASSES = new Set(["TimersList", "FixedQueue", "FixedCircularBuf
 const IN_FLIGHT_CLASSES = new Set(["FixedQueue"]);
 /** Properties through which Node's timers, immediates and queued ticks hold their callback. */
 const CALLBACK_EDGES = ["_onTimeout", "_onImmediate", "callback"];
-/** Edges of the engine's own caches that hold recent values, not the program's state. */
-const CACHE_EDGES = new Set(["regexp_last_match_info"]);
+/** JS wrappers of the pipes and terminals behind stdin, stdout and stderr. */
+const STDIO_HANDLE_CLASSES = new Set(["Pipe", "TTY"]);
+/** Names under which Node keeps (and hands out) the standard streams. */
+const STDIO_EDGES = new Set(["stdin", "stdout", "stderr", "get stdin", "get stdout", "get stderr", "_stdin", "_stdout", "_stderr"]);
+/**
+ * Edges of the engine's own caches that hold recent values, and of Node's stack of the async
+ * resources executing now (the code taking the snapshot): not the program's state.
+ */
+const CACHE_EDGES = new Set(["regexp_last_match_info", "execution_async_resources"]);
 
 export interface LeftoverOptions {
   /**
@@ -171,6 +178,7 @@ export function lastingReach(graph: HeapGraph, ignoreGlobals: readonly string[] 
   const closure = graph.nodeTypes.indexOf("closure");
   const property = graph.edgeTypes.indexOf("property");
   const element = graph.edgeTypes.indexOf("element");
+  const internal = graph.edgeTypes.indexOf("internal");
   // Two walks in one queue: the program's state (A) and the runner's (R, entries marked by the
   // top bit). A node reached in A is never walked in R; one reached in R may be reached in A later.
   const R = 0x80000000;
@@ -210,6 +218,20 @@ export function lastingReach(graph: HeapGraph, ignoreGlobals: readonly string[] 
     const script = closureScript(graph, n, names.edge);
     return script !== "" && !script.startsWith("node:");
   };
+  // Instances of the runner's classes (its tests, hooks, streams): by their prototype's constructor.
+  const runnerByProto = new Map<number, boolean>();
+  const runnerInstance = (n: number): boolean => {
+    if (!ownedByRunner || graph.nodeType(n) !== object) return false;
+    const proto = edgeByName(graph, n, "__proto__", names.edge);
+    if (proto < 0) return false;
+    let yes = runnerByProto.get(proto);
+    if (yes === undefined) {
+      const ctor = edgeByName(graph, proto, "constructor", names.edge);
+      yes = ctor >= 0 && graph.nodeType(ctor) === closure && ownedByRunner(ctor);
+      runnerByProto.set(proto, yes);
+    }
+    return yes;
+  };
   // The root: its shortcut edges lead to the global objects, its element edges to `(GC roots)`.
   const root = 0;
   for (let e = graph.firstEdge[root]!; e < graph.firstEdge[root + 1]!; e++) {
@@ -246,12 +268,16 @@ export function lastingReach(graph: HeapGraph, ignoreGlobals: readonly string[] 
       if (graph.nodeType(to) === synthetic) continue;
       const edgeName = names.edge(e);
       if (IN_FLIGHT_CLASSES.has(names.cls(to)) || CACHE_EDGES.has(edgeName)) continue;
+      // Node holds its stack of executing async resources (an Array) by a global handle too.
+      if (graph.nodeType(n) === synthetic && graph.nodeType(to) === object && names.node(to) === "Array") continue;
       if (inRunner) {
         if (contextBack && edgeName === "context") push(to, e, true);
         else pushR(to, e, false);
         continue;
       }
-      if (globalObject && edgeName === "properties") continue; // named edges cover them
+      // An object's property store: V8 gives each property its own named edge as well, and a
+      // skipped name (above, below) must not be reached through the store.
+      if (edgeName === "properties" && graph.edgeType(e) === internal) continue;
       let toRunner = suspended;
       if (timerLinksOnly && edgeName !== "_idleNext" && edgeName !== "_idlePrev") toRunner = true;
       if (runnerClosure && graph.edgeType(e) !== property && graph.edgeType(e) !== element) toRunner = true;
@@ -264,6 +290,21 @@ export function lastingReach(graph: HeapGraph, ignoreGlobals: readonly string[] 
         } else if (skipped.has(edgeName) || prefixes.some((p) => edgeName.startsWith(p))) toRunner = true;
       }
       if (toRunner) {
+        pushR(to, e, true);
+        continue;
+      }
+      // Node's stdio handles carry the runner's output plumbing (its reporter piped into stdout).
+      // The standard streams themselves, wherever they are reached from, likewise. A WeakMap's
+      // value lives as long as its key: its key is what gets reported.
+      if (
+        STDIO_HANDLE_CLASSES.has(names.cls(to)) ||
+        STDIO_EDGES.has(edgeName) ||
+        edgeName.includes(" / part of key (")
+      ) {
+        pushR(to, e, true);
+        continue;
+      }
+      if (runnerInstance(to)) {
         pushR(to, e, true);
         continue;
       }
@@ -331,10 +372,9 @@ function isRunnerCallback(graph: HeapGraph, n: number, ownedByRunner: (n: number
 
 /** A suspended async function or generator of the runner's code. */
 function isSuspended(graph: HeapGraph, n: number, ownedByRunner: (n: number) => boolean, names: { node: (n: number) => string; edge: (e: number) => string }): boolean {
-  const name = names.node(n);
-  if (name !== "Generator" && name !== "AsyncGenerator" && name !== "AsyncFunctionObject") return false;
+  // Generator objects are named after their function (or "Generator"); they link to it by `function`.
   const fn = edgeByName(graph, n, "function", names.edge);
-  return fn >= 0 && ownedByRunner(fn);
+  return fn >= 0 && graph.nodeTypeName(fn) === "closure" && ownedByRunner(fn);
 }
 
 /**

@@ -145,7 +145,12 @@ export function pathText(graph: HeapGraph, hops: Array<{ from: number; edge: num
   if (head) parts.push(head + " " + hopEdge(graph, hops[start - 1]!.edge));
   for (let i = start; i < hops.length; i++) {
     const h = hops[i]!;
-    if (graph.isRootLike(h.from)) continue;
+    if (graph.isRootLike(h.from)) {
+      // The root category (`(Global handles)`…) says where a path starts; (root) and (GC roots) say nothing.
+      const name = graph.nodeName(h.from);
+      if (h.from !== 0 && name !== "(GC roots)") parts.push(sanitizeText(name));
+      continue;
+    }
     parts.push(`${nodeText(graph, h.from)} ${hopEdge(graph, h.edge)}`);
   }
   const last = hops[hops.length - 1];
