@@ -4,7 +4,11 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     // CLI tests spawn the real binary and render PNGs: seconds, not milliseconds, on 2 cores.
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
+    // On the shared 2-core machine under load, one PNG render alone has taken 20 s.
+    testTimeout: 180_000,
+    hookTimeout: 180_000,
+    // The snapshot cache is off in tests (and so never writes into the user's cache directory);
+    // the cache's own tests turn it on with a temporary BACKREFS_CACHE_DIR.
+    env: { BACKREFS_CACHE: "0" },
   },
 });

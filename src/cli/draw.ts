@@ -7,12 +7,14 @@ import type { HeapAnalysis } from "../graph/analysis.js";
 import type { HeapGraph } from "../graph/heap-graph.js";
 import { IdSet } from "../graph/id-set.js";
 import { chooseTargets, defaultBackrefsOptions, retainerSubgraph, walkContext, type BackrefsOptions } from "../query/backrefs.js";
+import { DEFAULT_GROUP_NODES, groupRetainingPaths } from "../query/group.js";
 import { retainingPaths } from "../query/paths.js";
 import { selectNodes } from "../query/select.js";
 import type { Subgraph } from "../query/types.js";
 import { toDot } from "../render/dot.js";
 import { formatCount } from "../render/format.js";
 import { formatPathsText } from "../render/paths-text.js";
+import { formatGroupedText } from "../render/grouped-text.js";
 import { renderPng } from "../render/png.js";
 import { closeLayoutWorker, renderSvg } from "../render/svg.js";
 import { analyse, loadIds, loadSnapshot, progressBar, writeFileAtomic, type Streams } from "./io.js";
@@ -25,8 +27,11 @@ export interface DrawCliOptions {
   format?: OutputFormat;
   depth: number;
   tooMany: number;
-  maxNodes: number;
+  /** Node budget; undefined: 150 for per-object pictures, 40 for grouped ones. */
+  maxNodes?: number;
   maxTargets: number;
+  /** One picture per object even when more than --max-targets match (no grouping). */
+  each?: boolean;
   weak: boolean;
   path: boolean;
   pathOnly: boolean;
@@ -38,6 +43,9 @@ export interface DrawCliOptions {
   /** A baseline snapshot: draw only targets allocated after it, and mark what is new. */
   newSince?: string;
 }
+
+/** Patterns printed by the grouped text output. */
+const TEXT_PATTERNS = 20;
 
 /** Default PNG size limit: 20 megapixels (about 5,500 × 3,700); rasterising 70 Mpx takes seconds. */
 const DEFAULT_MAX_PIXELS = 20_000_000;
@@ -93,6 +101,23 @@ async function drawGraph(graph: HeapGraph, file: string, spec: DrawSpec, io: Str
   }
   const analysis = spec.analysis ?? (await analyse(graph, progress, spec.retained));
   const ctx = walkContext(graph, { analysis, retained: spec.retained });
+  const what = spec.type?.length ? `--type ${shellQuote(spec.type[0]!)}` : spec.name?.length ? `--name ${shellQuote(spec.name[0]!)}` : null;
+
+  // More matches than --max-targets: one picture per cause, every match grouped by its path.
+  if (!spec.each && candidates.length > spec.maxTargets) {
+    progress.phase(`grouping the retaining paths of ${formatCount(candidates.length)} objects`);
+    const groups = groupRetainingPaths(graph, ctx, candidates, { baseline: spec.baseline });
+    if (spec.format === "text") {
+      progress.done();
+      io.stdout.write(formatGroupedText(groups.report(TEXT_PATTERNS)));
+      if (what) io.stderr.write(`draw it: backrefs ${shellQuote(file)} ${what} -o retainers.svg   (one object at a time: --each)\n`);
+      return null;
+    }
+    const sub = groups.toSubgraph({ maxNodes: spec.maxNodes ?? DEFAULT_GROUP_NODES });
+    await writePicture(sub, spec, io, progress);
+    return sub;
+  }
+
   const { drawn, omitted } = chooseTargets(graph, ctx, candidates, spec.maxTargets);
   progress.phase("walking retainers");
 
@@ -100,21 +125,26 @@ async function drawGraph(graph: HeapGraph, file: string, spec: DrawSpec, io: Str
     progress.done();
     io.stdout.write(formatPathsText(retainingPaths(graph, ctx, drawn)));
     if (omitted > 0) io.stderr.write(omittedLine(candidates.length, drawn.length, ctx.retained));
-    const what = spec.type?.length ? `--type ${shellQuote(spec.type[0]!)}` : spec.name?.length ? `--name ${shellQuote(spec.name[0]!)}` : `--id @${graph.nodeId(drawn[0]!)}`;
-    io.stderr.write(`draw it: backrefs ${shellQuote(file)} ${what} -o retainers.svg\n`);
+    io.stderr.write(`draw it: backrefs ${shellQuote(file)} ${what ?? `--id @${graph.nodeId(drawn[0]!)}`} -o retainers.svg\n`);
     return null;
   }
 
   const walk: BackrefsOptions = {
     depth: spec.depth,
     tooMany: spec.tooMany,
-    maxNodes: spec.maxNodes,
+    maxNodes: spec.maxNodes ?? defaultBackrefsOptions.maxNodes,
     weak: spec.weak,
     path: spec.path,
     pathOnly: spec.pathOnly,
   };
   const sub = retainerSubgraph(graph, ctx, drawn, walk, omitted);
   if (spec.baseline) for (const node of sub.nodes) node.isNew = !spec.baseline.has(node.id);
+  await writePicture(sub, spec, io, progress, omitted > 0 ? omittedLine(candidates.length, drawn.length, ctx.retained) : "");
+  return sub;
+}
+
+/** Renders `sub` in the format asked and writes it where asked, then says what it drew. */
+async function writePicture(sub: Subgraph, spec: DrawSpec, io: Streams, progress: ReturnType<typeof progressBar>, note = ""): Promise<void> {
   progress.phase(`drawing ${sub.nodes.length} nodes`);
   let data: string | Uint8Array;
   try {
@@ -135,9 +165,7 @@ async function drawGraph(graph: HeapGraph, file: string, spec: DrawSpec, io: Str
   const where = spec.output === undefined || spec.output === "-" ? "stdout" : spec.output;
   if (where === "stdout") io.stdout.write(data);
   else await writeFileAtomic(where, data);
-  if (omitted > 0) io.stderr.write(omittedLine(candidates.length, drawn.length, ctx.retained));
-  io.stderr.write(summaryLine(sub, where, spec.format));
-  return sub;
+  io.stderr.write(note + summaryLine(sub, where, spec.format));
 }
 
 /**
@@ -158,7 +186,6 @@ export async function drawToFile(
     format: outputFormat(path, undefined),
     depth: d.depth,
     tooMany: d.tooMany,
-    maxNodes: d.maxNodes,
     maxTargets: 10,
     weak: d.weak,
     path: d.path,
@@ -194,6 +221,14 @@ function summaryLine(sub: Subgraph, where: string, format: OutputFormat): string
   if (l.maxNodes) cuts.push(`${l.maxNodes} retainers over --max-nodes`);
   if (l.depth) cuts.push(`${l.depth} nodes at --depth`);
   if (l.noPath) cuts.push(`${l.noPath} targets with no strong path from a root`);
+  if (l.patternsOmitted) cuts.push(`${l.patternsOmitted} patterns over the node budget (in "more patterns" boxes)`);
+  if (sub.grouped) {
+    const g = sub.grouped;
+    return (
+      `${formatCount(g.targets)} objects grouped into ${formatCount(g.patterns)} retaining pattern${g.patterns === 1 ? "" : "s"}, ` +
+      `${sub.nodes.length} nodes, ${sub.edges.length} edges${cuts.length ? `; cut: ${cuts.join(", ")}` : ""} → ${where} (${format}); one object at a time: --each\n`
+    );
+  }
   return (
     `${sub.targets.length} target${sub.targets.length === 1 ? "" : "s"}, ${sub.nodes.length} nodes, ${sub.edges.length} edges` +
     `${cuts.length ? `; cut: ${cuts.join(", ")}` : "; nothing cut"} → ${where} (${format})\n`

@@ -8,8 +8,8 @@ import { runInNewContext } from "node:vm";
 import { basename, dirname, join } from "node:path";
 import type { ReadProgress } from "../snapshot/read.js";
 import type { HeapGraph } from "../graph/heap-graph.js";
-import { loadHeapGraph } from "../graph/load.js";
-import { HeapAnalysis } from "../graph/analysis.js";
+import type { HeapAnalysis, Phase } from "../graph/analysis.js";
+import { cachedAnalysis, loadGraph } from "./cache.js";
 import { IdSet } from "../graph/id-set.js";
 
 export interface Streams {
@@ -81,10 +81,10 @@ function forceGc(): (() => void) | undefined {
 }
 let gcFunction: (() => void) | undefined | null = null;
 
-/** Loads a snapshot with a progress bar. */
+/** Loads a snapshot with a progress bar, through the snapshot cache when it is on (see cache.ts). */
 export async function loadSnapshot(file: string, io: Streams, quiet: boolean): Promise<{ graph: HeapGraph; progress: Progress }> {
   const progress = progressBar(io, quiet);
-  const graph = await loadHeapGraph(file, { onProgress: progress.onProgress, parallel: parallelSetting() });
+  const graph = await loadGraph(file, { onProgress: progress.onProgress, parallel: parallelSetting() }, io);
   return { graph, progress };
 }
 
@@ -93,9 +93,8 @@ export async function loadSnapshot(file: string, io: Streams, quiet: boolean): P
  * self sizes, plus dominators and retained sizes unless `retained` is false.
  */
 export async function analyse(graph: HeapGraph, progress: Progress, retained: boolean, label = ""): Promise<HeapAnalysis> {
-  const analysis = new HeapAnalysis(graph, { onPhase: (p) => progress.phase(label + p), collectGarbage: forceGc() });
-  await analysis.prepare({ retained, parallel: parallelSetting() });
-  return analysis;
+  const options = { onPhase: (p: Phase) => progress.phase(label + p), collectGarbage: forceGc() };
+  return cachedAnalysis(graph, retained, options, (analysis) => analysis.prepare({ retained, parallel: parallelSetting() }));
 }
 
 /** The object ids of a snapshot (its graph is dropped): what comparing by id needs of a baseline. */

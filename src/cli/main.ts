@@ -23,6 +23,7 @@ import {
   type TypesOptions,
 } from "./growth.js";
 import { removePendingFiles, type Streams } from "./io.js";
+import { dropPendingCaches, flushCaches, runCache, setCacheFlag, type CacheCommandOptions } from "./cache.js";
 
 export const ExitCode = { ok: 0, error: 1, usage: 2, gateFailed: 3, interrupted: 130 } as const;
 
@@ -123,8 +124,9 @@ Examples:
     .addOption(new Option("-f, --format <format>", "output format, overriding the file extension").choices(["dot", "svg", "png", "json", "text"]))
     .option("-d, --depth <n>", "follow retainers up to <n> hops from the targets", nonNegativeInt("--depth"), 3)
     .option("--too-many <n>", "draw at most <n> retainers per object; the rest become one 'N more' box", positiveInt("--too-many"), 10)
-    .option("--max-nodes <n>", "total node budget for the picture", positiveInt("--max-nodes"), 150)
-    .option("--max-targets <n>", "draw at most <n> of the matching objects", positiveInt("--max-targets"), 10)
+    .option("--max-nodes <n>", "total node budget for the picture (default 150; 40 for grouped pictures)", positiveInt("--max-nodes"))
+    .option("--max-targets <n>", "draw at most <n> of the matching objects one by one; more matches are drawn grouped by retaining path", positiveInt("--max-targets"), 10)
+    .option("--each", "one box per object even when more than --max-targets match (no grouping)", false)
     .option("--detached", "detached DOM nodes (browser snapshots); combines with --type", false)
     .option("--weak", "also follow weak edges", false)
     .option("--no-retained", "skip dominators and retained sizes (faster on huge snapshots)")
@@ -133,6 +135,7 @@ Examples:
     .option("--path-only", "draw only the shortest retaining paths", false)
     .option("--scale <x>", "PNG zoom factor (default 1.5, lowered for pictures over 20 megapixels)", positiveNumber("--scale"))
     .option("-q, --quiet", "no progress bar", false)
+    .option("--no-cache", "do not use or write the snapshot cache (see 'backrefs cache')")
     .addHelpText(
       "after",
       `
@@ -157,6 +160,7 @@ Examples:
     .option("--json", "print the answers as JSON", false)
     .option("--no-retained", "skip dominators and retained sizes (faster)")
     .option("-q, --quiet", "no progress bar", false)
+    .option("--no-cache", "do not use or write the snapshot cache (see 'backrefs cache')")
     .addHelpText(
       "after",
       `
@@ -180,6 +184,7 @@ Examples:
     .option("--json", "print JSON", false)
     .option("--no-retained", "skip dominators and retained sizes (faster; sorts by count)")
     .option("-q, --quiet", "no progress bar", false)
+    .option("--no-cache", "do not use or write the snapshot cache (see 'backrefs cache')")
     .addHelpText("after", `
 Examples:
   backrefs types app.heapsnapshot --top 20
@@ -197,6 +202,7 @@ Examples:
     .option("--json", "print JSON", false)
     .option("--no-retained", "skip retained sizes (faster)")
     .option("-q, --quiet", "no progress bar", false)
+    .option("--no-cache", "do not use or write the snapshot cache (see 'backrefs cache')")
     .addHelpText("after", `
 Examples:
   backrefs diff before.heapsnapshot after.heapsnapshot
@@ -215,6 +221,7 @@ Examples:
     .option("--all", "include the engine's own bookkeeping (compiled code, hidden objects, shapes)", false)
     .option("--json", "print JSON", false)
     .option("-q, --quiet", "no progress bar", false)
+    .option("--no-cache", "do not use or write the snapshot cache (see 'backrefs cache')")
     .addHelpText("after", `
 Examples:
   backrefs leaks s1.heapsnapshot s2.heapsnapshot s3.heapsnapshot`)
@@ -234,6 +241,7 @@ Examples:
     .option("--picture-dir <dir>", "where to write the retainer picture of each failing class", ".")
     .option("--json", "print the verdict as JSON", false)
     .option("-q, --quiet", "no progress bar", false)
+    .option("--no-cache", "do not use or write the snapshot cache (see 'backrefs cache')")
     .addHelpText("after", `
 Exit codes: 0 every limit holds, ${GATE_FAILED} a limit was passed (a picture of what retains the class
 is written to --picture-dir), 1 an error, 2 a usage error.
@@ -258,6 +266,7 @@ Examples:
     .option("--top <n>", "how many classes to list", positiveInt("--top"), 10)
     .option("--no-retained", "skip dominators and retained sizes: counts and raw self sizes only (fastest)")
     .option("-q, --quiet", "no progress bar", false)
+    .option("--no-cache", "do not use or write the snapshot cache (see 'backrefs cache')")
     .addHelpText(
       "after",
       `
@@ -268,6 +277,29 @@ Examples:
     .action(async (file: string, opts: { json: boolean; top: number; quiet: boolean; retained: boolean }) => {
       result.code = await runInfo(file, opts, io);
     });
+
+  program
+    .command("cache")
+    .description("show the snapshot cache (what a second look at a snapshot is answered from), or empty it")
+    .option("--clear", "remove every entry", false)
+    .option("--json", "print JSON", false)
+    .addHelpText("after", `
+The cache holds the parsed snapshot and its analysis, so that the next command on the same
+file starts in a second. Off with --no-cache or BACKREFS_CACHE=0; the directory is
+BACKREFS_CACHE_DIR, else $XDG_CACHE_HOME/backrefs, else ~/.cache/backrefs; the size limit is
+BACKREFS_CACHE_MAX (default 4GB, the least recently used entries go first).
+
+Examples:
+  backrefs cache
+  backrefs cache --clear`)
+    .action((opts: CacheCommandOptions) => {
+      result.code = runCache(opts, io);
+    });
+
+  // --no-cache of the command being run (commander sets `cache: false`).
+  program.hook("preAction", (_program, action) => {
+    setCacheFlag(action.opts()["cache"] !== false);
+  });
 
   return program;
 }
@@ -290,8 +322,11 @@ export async function main(
   try {
     const program = buildProgram(io, result);
     await program.parseAsync(argv, { from: "user" });
+    // The answer is out: now write the snapshot cache entries this command earned.
+    flushCaches(io);
     return result.code;
   } catch (e) {
+    dropPendingCaches();
     removePendingFiles();
     return reportError(e, io);
   }

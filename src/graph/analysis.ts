@@ -50,6 +50,20 @@ export interface PrepareOptions {
 /** Below this many nodes, starting a helper thread costs more than it saves. */
 export const PARALLEL_MIN_NODES = 1_000_000;
 
+/** The saved state of an analysis (see {@link HeapAnalysis.savedParts}). */
+export interface AnalysisParts {
+  shallow: Float64Array;
+  distance: Int32Array;
+  parentEdge: Uint32Array;
+  userRoots: Uint8Array;
+  /** Targets of edges the distance filter refused from the user roots (essential edges need them). */
+  refused: Uint32Array;
+  /** Null when dominators were not computed. */
+  tree: { preorder: Uint32Array; idomIndex: Uint32Array; retained: Float64Array } | null;
+  /** Per-class retained sizes of the whole heap (see classRetainedSizes), when computed. */
+  classRetained: Float64Array | null;
+}
+
 /**
  * Lazily computed analysis of one graph. Every getter computes its phase (and what it needs) on
  * first use, then keeps it.
@@ -67,6 +81,8 @@ export class HeapAnalysis {
   private tree: DominatorTree | null = null;
   private retained: Float64Array | null = null;
   private weakMapTable: Float64Array | null = null;
+  /** classRetainedSizes() without a filter, once computed. */
+  private classRetained: Float64Array | null = null;
 
   constructor(readonly graph: HeapGraph, private readonly options: AnalysisOptions = {}) {}
 
@@ -112,6 +128,40 @@ export class HeapAnalysis {
     } finally {
       await helper?.close();
     }
+  }
+
+  /**
+   * What {@link prepare} computed, for saving (the snapshot cache): distances and self sizes, and
+   * the dominator tree and retained sizes when they were computed. Null before distances and self
+   * sizes exist. The arrays are the analysis' own.
+   */
+  savedParts(): AnalysisParts | null {
+    if (!this.dist || !this.shallow) return null;
+    const { distance, parentEdge, userRoots } = this.dist;
+    const tree = this.tree && this.retained ? { preorder: this.tree.preorder, idomIndex: this.tree.idomIndex, retained: this.retained } : null;
+    const classRetained = tree ? this.classRetained : null;
+    return { shallow: this.shallow, distance, parentEdge, userRoots, refused: Uint32Array.from(this.refusedFromUserRoots), tree, classRetained };
+  }
+
+  /**
+   * An analysis that starts from saved parts instead of computing them. The parts must fit the
+   * graph (checked by whoever read them: lengths, and every index in range); the immediate
+   * dominators are rebuilt from the tree's preorder.
+   */
+  static fromParts(graph: HeapGraph, parts: AnalysisParts, options: AnalysisOptions = {}): HeapAnalysis {
+    const a = new HeapAnalysis(graph, options);
+    a.shallow = parts.shallow;
+    a.dist = { distance: parts.distance, parentEdge: parts.parentEdge, userRoots: parts.userRoots };
+    a.refusedFromUserRoots = Array.from(parts.refused);
+    if (parts.tree) {
+      const { preorder, idomIndex, retained } = parts.tree;
+      const idom = new Uint32Array(preorder.length);
+      for (let k = 0; k < preorder.length; k++) idom[preorder[k]!] = preorder[idomIndex[k]!]!;
+      a.tree = { idom, preorder, idomIndex };
+      a.retained = retained;
+      if (parts.classRetained && parts.classRetained.length === graph.classIdLimit) a.classRetained = parts.classRetained;
+    }
+    return a;
   }
 
   /** Whether the snapshot has user roots (non-synthetic objects held by the root, e.g. `global`). */
@@ -414,6 +464,13 @@ export class HeapAnalysis {
    * nor block, nor do objects left out by `filter` (one byte per node, 1 = include).
    */
   classRetainedSizes(filter?: Uint8Array): Float64Array {
+    if (filter === undefined && this.classRetained) return this.classRetained;
+    const out = this.computeClassRetainedSizes(filter);
+    if (filter === undefined) this.classRetained = out;
+    return out;
+  }
+
+  private computeClassRetainedSizes(filter?: Uint8Array): Float64Array {
     const g = this.graph;
     const { nodeClass } = g.classes();
     const retained = this.retainedSizes();

@@ -2,8 +2,19 @@
  * From a file (or stream) to a {@link HeapGraph}: read, validate, index.
  */
 import type { Readable } from "node:stream";
+import { SnapshotFormatError } from "../errors.js";
 import { readSnapshotRaw, type ReadOptions } from "../snapshot/read.js";
+import type { SnapshotCache } from "../cache/store.js";
 import { HeapGraph } from "./heap-graph.js";
+
+export interface LoadOptions extends ReadOptions {
+  /**
+   * A snapshot cache to read the parsed columns from, and to write them to after reading the file
+   * (files only). Absent or false: no cache — what in-process (live) snapshots and library callers
+   * get unless they ask.
+   */
+  cache?: SnapshotCache | false;
+}
 
 /**
  * Loads a heap snapshot into a {@link HeapGraph}.
@@ -11,8 +22,21 @@ import { HeapGraph } from "./heap-graph.js";
  * @example
  * const graph = await loadHeapGraph("app.heapsnapshot");
  * console.log(graph.nodeCount, graph.className(1));
+ * const again = await loadHeapGraph("app.heapsnapshot", { cache: new SnapshotCache({ dir: "/tmp/c" }) });
  */
-export async function loadHeapGraph(source: string | Readable, options: ReadOptions = {}): Promise<HeapGraph> {
+export async function loadHeapGraph(source: string | Readable, options: LoadOptions = {}): Promise<HeapGraph> {
+  const { cache } = options;
+  if (!cache || typeof source !== "string" || source === "-") return new HeapGraph(await readSnapshotRaw(source, options));
+  const look = await cache.lookup(source);
+  if (look.kind === "hit") {
+    try {
+      return new HeapGraph(look.content.raw);
+    } catch (e) {
+      if (!(e instanceof SnapshotFormatError)) throw e;
+    }
+  }
   const raw = await readSnapshotRaw(source, options);
-  return new HeapGraph(raw);
+  const graph = new HeapGraph(raw);
+  if (look.kind !== "uncacheable") cache.save(look.key, { raw, analysis: null });
+  return graph;
 }

@@ -34,6 +34,27 @@ export interface SubgraphNode extends HeapObjectInfo {
   onPath: boolean;
   /** With `--new-since`: allocated after the baseline snapshot (its id is not in the baseline). */
   isNew?: boolean;
+  /**
+   * Grouped pictures: this node stands for a group of objects (same class, reached through the same
+   * edge from the same group). Its `id` is then a synthetic negative number, not a heap id; the
+   * heap ids are in `objectIds`, `selfSize` is the group's sum and, for targets, `retainedSize` the
+   * group's retained size counted once (a target dominated by another target is not added twice).
+   */
+  isGroup?: boolean;
+  /** Grouped pictures: the group's objects have exactly two raw names, `name` and this one. */
+  otherName?: string;
+  /** Grouped pictures: how many distinct objects the node stands for. */
+  count?: number;
+  /** Grouped pictures: heap ids of the first few objects of the group, largest retained size first. */
+  objectIds?: number[];
+  /**
+   * A folded chain (a linked list: objects of one class, each holding the next through the same
+   * edge): the length of the longest run it stands for, and the edge that links them.
+   */
+  chainLength?: number;
+  chainEdge?: { type: string; name: string | number; otherName?: string | number };
+  /** Grouped pictures with `--new-since`: how many of the group's objects are new since the baseline. */
+  newCount?: number;
 }
 
 /** `from` retains `to` through a property, element, context variable... */
@@ -50,6 +71,19 @@ export interface SubgraphEdge {
   onPath: boolean;
   /** The `from` node is `to`'s immediate dominator: cutting this edge frees `to`'s retained size. */
   isDominatorEdge?: boolean;
+  /**
+   * Grouped pictures: how many targets' retaining paths pass through this edge. Element indices
+   * and hash-table slots are merged: `name` is `"*"` when the merged edges had different ones.
+   */
+  count?: number;
+  /** Grouped pictures: a second edge name merged into this edge (the two ends of a linked list), shown `a | b`. */
+  otherName?: string | number;
+  /**
+   * With `--new-since`: the paths pass here from an object that existed in the baseline to one that
+   * did not (LeakCanary's "cut here": where the leak attaches). Grouped pictures: `cutCount` paths.
+   */
+  isCut?: boolean;
+  cutCount?: number;
 }
 
 /** Stands in for retainers of `of` that are not drawn. Nothing is dropped silently. */
@@ -62,9 +96,14 @@ export interface SubgraphPlaceholder {
    * Why: more than `--too-many`, the `--max-nodes` budget, the `--depth` limit, or "path": the
    * middle of a very long retaining path, `count` objects between `after` and `of`.
    */
-  reason: "too-many" | "max-nodes" | "depth" | "path";
+  reason: "too-many" | "max-nodes" | "depth" | "path" | "patterns";
   /** For "path": the heap id of the drawn node on the root side of the gap. */
   after?: number;
+  /**
+   * For "patterns" (grouped pictures): `count` more retaining patterns, not drawn for the node
+   * budget, that lead into node `of`; `objects` targets are held by them.
+   */
+  objects?: number;
 }
 
 export interface LimitsReached {
@@ -80,13 +119,29 @@ export interface LimitsReached {
   noPath: number;
   /** Objects left out of the middle of retaining paths longer than the drawing limit. */
   pathHops: number;
+  /** Grouped pictures: retaining patterns not drawn for the node budget (each has a "patterns" box). */
+  patternsOmitted?: number;
+}
+
+/** What a grouped picture stands for. */
+export interface GroupedSummary {
+  /** Matching objects grouped. */
+  targets: number;
+  /** Distinct retaining patterns (root-to-target group paths) found, drawn or not. */
+  patterns: number;
+  /** Patterns drawn. */
+  patternsDrawn: number;
+  /** Targets that are roots themselves (no retainer to show). */
+  rootTargets: number;
 }
 
 export interface Subgraph {
-  /** Heap ids of the drawn targets. */
+  /** Heap ids of the drawn targets (grouped pictures: the ids of the target group nodes). */
   targets: number[];
   nodes: SubgraphNode[];
   edges: SubgraphEdge[];
   placeholders: SubgraphPlaceholder[];
   limitsReached: LimitsReached;
+  /** Present on grouped pictures (every match's retaining path merged by class and edge). */
+  grouped?: GroupedSummary;
 }

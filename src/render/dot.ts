@@ -38,7 +38,8 @@
  */
 import { RenderError } from "../errors.js";
 import type { Subgraph, SubgraphEdge, SubgraphNode, SubgraphPlaceholder } from "../query/types.js";
-import { edgeLabel, formatBytes, formatCount, sanitizeText, truncateText } from "./format.js";
+import { formatBytes, formatCount, sanitizeText, truncateText } from "./format.js";
+import { groupEdgeLabel } from "./grouped-text.js";
 
 export interface ToDotOptions {
   /** Longest text on one label line, in characters, before it is cut with `…` (default 40). */
@@ -88,6 +89,9 @@ const STYLE = {
   pathEdgeText: "#000000",
   placeholderEdge: "#e57373",
   newText: "#1565c0",
+  // "Cut here" (grouped pictures with --new-since): where a path passes from old to new objects.
+  cutEdge: "#e65100",
+  cutText: "#bf360c",
 } as const;
 
 /**
@@ -239,10 +243,13 @@ export function toDot(sub: Subgraph, opts: ToDotOptions = {}): string {
     if (edge.type === "weak" || edge.type === "shortcut") a.push(["style", "dashed"]);
     if (edge.onPath) a.push(["color", STYLE.pathEdge], ["fontcolor", STYLE.pathEdgeText], ["penwidth", "2.5"]);
     if (edge.isDominatorEdge) a.push(["dir", "both"], ["arrowtail", "diamond"]);
+    if (edge.isCut) a.push(["color", STYLE.cutEdge], ["fontcolor", STYLE.cutText], ["penwidth", "3.5"]);
     let label = "";
     if (edgeLabelMode !== "none") {
-      const text = htmlText(truncateText(sanitizeText(edgeLabel(edge.type, edge.name)), maxLabel));
-      const html = edge.onPath ? `<B>${text}</B>` : text;
+      const text = htmlText(truncateText(sanitizeText(groupEdgeLabel(edge)), maxLabel));
+      let html = edge.onPath ? `<B>${text}</B>` : text;
+      if (edge.count !== undefined) html += ` \u00d7${htmlText(formatCount(edge.count))}`;
+      if (edge.isCut) html += `<BR/><B>cut here</B>`;
       label = `${edgeLabelMode === "xlabel" ? "xlabel" : "label"}=<${html}>`;
     }
     const list = [label, attrs(a)].filter((s) => s !== "").join(", ");
@@ -263,7 +270,7 @@ export function toDot(sub: Subgraph, opts: ToDotOptions = {}): string {
   return out.join("\n") + "\n";
 }
 
-const REASONS: ReadonlyArray<SubgraphPlaceholder["reason"]> = ["too-many", "max-nodes", "depth", "path"];
+const REASONS: ReadonlyArray<SubgraphPlaceholder["reason"]> = ["too-many", "max-nodes", "depth", "path", "patterns"];
 
 /** The text of an objgraph-style "N more" box. */
 function placeholderText(p: SubgraphPlaceholder): string {
@@ -278,6 +285,10 @@ function placeholderText(p: SubgraphPlaceholder): string {
       return `${n} ${noun} beyond --depth`;
     case "path":
       return `… ${n} more object${p.count === 1 ? "" : "s"} on this retaining path …`;
+    case "patterns": {
+      const k = p.objects ?? 0;
+      return `${n} more pattern${p.count === 1 ? "" : "s"} (${formatCount(k)} object${k === 1 ? "" : "s"})`;
+    }
     default:
       return `${n} more ${noun}`;
   }
@@ -287,6 +298,16 @@ function placeholderText(p: SubgraphPlaceholder): string {
 function captionLines(sub: Subgraph): string[] {
   const lines: string[] = [];
   const limits = sub.limitsReached;
+  const grouped = sub.grouped;
+  if (grouped) {
+    const t = grouped.targets;
+    const p = grouped.patterns;
+    lines.push(
+      `${formatCount(t)} matching ${t === 1 ? "object" : "objects"}, ${formatCount(p)} retaining ${p === 1 ? "pattern" : "patterns"}` +
+        (grouped.patternsDrawn < p ? ` (${formatCount(grouped.patternsDrawn)} drawn, the most objects first)` : ""),
+    );
+    if (grouped.rootTargets > 0) lines.push(`${formatCount(grouped.rootTargets)} of them are roots themselves`);
+  }
   if (limits && limits.targetsOmitted > 0) {
     const n = limits.targetsOmitted;
     lines.push(`${formatCount(n)} more matching ${n === 1 ? "object" : "objects"} not drawn (--max-targets)`);
@@ -305,6 +326,11 @@ function legendLines(edges: SubgraphEdge[], nodes: SubgraphNode[]): string[] {
   if (edges.some((e) => e.isDominatorEdge)) lines.push("\u25c6 dominator edge: removing that reference frees the retained size");
   if (edges.some((e) => e.type === "weak" || e.type === "shortcut")) lines.push("dashed: weak or shortcut reference");
   if (nodes.some((n) => n.isNew)) lines.push("NEW: allocated after the baseline snapshot");
+  if (nodes.some((n) => n.isGroup)) {
+    lines.push("each box: the objects of one class reached the same way; \u00d7N on an arrow: N targets' paths pass there");
+  }
+  if (nodes.some((n) => n.chainLength !== undefined)) lines.push("\u00d7N via .edge: a chain (linked list) of N objects folded into one box");
+  if (edges.some((e) => e.isCut)) lines.push("orange arrow, cut here: the path passes from an object in the baseline to a new one");
   return lines;
 }
 
@@ -315,7 +341,14 @@ function nodePreview(node: SubgraphNode): string | undefined {
     // JSON quoting shows newlines as \n and lone surrogates as \udXXX instead of hiding them.
     return JSON.stringify(name);
   }
-  if (type === "closure") return `${name === "" ? "(anonymous)" : name}()`;
+  if (type === "closure") {
+    const fn = (n: string) => `${n === "" ? "(anonymous)" : n}()`;
+    if (node.otherName !== undefined) return `${fn(name)} | ${fn(node.otherName)}`;
+    // A group of closures with three or more names.
+    if (node.isGroup && name === "") return undefined;
+    return fn(name);
+  }
+  if (node.otherName !== undefined) return `${name} | ${node.otherName}`;
   if (type === "regexp") return `/${name}/`;
   if (name !== "" && name !== className) return name;
   return undefined;
@@ -327,17 +360,30 @@ function nodeLabel(node: SubgraphNode, maxLabel: number): string {
   const colour = node.isTarget ? STYLE.targetText : node.isRoot ? STYLE.rootText : undefined;
   const title = colour ? `<FONT COLOR="${colour}"><B>${className}</B></FONT>` : `<B>${className}</B>`;
   const parts = [title];
+  // A folded chain (linked list): how long, and by which edge its objects hold each other.
+  if (node.chainLength !== undefined && node.chainEdge) {
+    parts.push(`<B>${line(`\u00d7${formatCount(node.chainLength)} via ${groupEdgeLabel(node.chainEdge)}`)}</B>`);
+  }
   const preview = nodePreview(node);
   if (preview !== undefined) parts.push(`<FONT POINT-SIZE="10">${line(preview)}</FONT>`);
-  let details = `@${node.id}  ${formatBytes(node.selfSize)}`;
+  let details: string;
+  if (node.isGroup) {
+    const count = node.count ?? 0;
+    details =
+      count === 1 && node.objectIds?.length === 1
+        ? `@${node.objectIds[0]}  ${formatBytes(node.selfSize)}`
+        : `${formatCount(count)} objects · ${formatBytes(node.selfSize)}`;
+  } else details = `@${node.id}  ${formatBytes(node.selfSize)}`;
   if (node.retainedSize !== undefined) details += ` · retained ${formatBytes(node.retainedSize)}`;
   parts.push(`<FONT POINT-SIZE="9" COLOR="${STYLE.detailText}">${htmlText(details)}</FONT>`);
   if (node.isNew) parts.push(`<FONT POINT-SIZE="9" COLOR="${STYLE.newText}"><B>NEW since baseline</B></FONT>`);
+  else if (node.newCount) parts.push(`<FONT POINT-SIZE="9" COLOR="${STYLE.newText}">${htmlText(`${formatCount(node.newCount)} new since baseline`)}</FONT>`);
   return parts.join("<BR/>");
 }
 
 function nodeTooltip(node: SubgraphNode): string {
-  const lines = [`${node.className} @${node.id}`];
+  const lines = [node.isGroup ? `${node.className} (${formatCount(node.count ?? 0)} objects)` : `${node.className} @${node.id}`];
+  if (node.isGroup && node.objectIds?.length) lines.push(`e.g. ${node.objectIds.map((i) => `@${i}`).join(" ")}`);
   if (node.name !== "" && node.name !== node.className) lines.push(node.name);
   let sizes = `self ${formatBytes(node.selfSize)}`;
   if (node.retainedSize !== undefined) sizes += `, retained ${formatBytes(node.retainedSize)}`;

@@ -10,6 +10,15 @@ const CHUNK_SIZE = 1 << 26; // 64 MiB
 /** Marks, in `lengths`, a string whose bytes contain a backslash escape. */
 const ESCAPED = 0x80000000;
 
+/** The storage of a {@link StringTable}: raw string bytes in chunks, and where each string lies. */
+export interface StringTableParts {
+  chunks: Buffer[];
+  chunkIdx: Uint16Array;
+  starts: Uint32Array;
+  lengths: Uint32Array;
+  count: number;
+}
+
 export class StringTable {
   private chunks: Buffer[] = [];
   private chunkIdx: Uint16Array = new Uint16Array(1024);
@@ -66,6 +75,37 @@ export class StringTable {
     this.starts = this.starts.slice(0, this.count);
     this.lengths = this.lengths.slice(0, this.count);
     this.chunkIdx = this.chunkIdx.slice(0, this.count);
+  }
+
+  /**
+   * The table's storage, for saving it (the snapshot cache): call after {@link finish}. The arrays
+   * are the table's own, not copies.
+   */
+  parts(): StringTableParts {
+    return { chunks: this.chunks.slice(), chunkIdx: this.chunkIdx, starts: this.starts, lengths: this.lengths, count: this.count };
+  }
+
+  /**
+   * A table over saved storage. Checks that every string lies inside its chunk (the parts may come
+   * from a damaged file); throws a RangeError when one does not.
+   */
+  static fromParts(p: StringTableParts): StringTable {
+    const { chunks, chunkIdx, starts, lengths, count } = p;
+    if (chunkIdx.length !== count || starts.length !== count || lengths.length !== count) throw new RangeError("string table: arrays of the wrong length");
+    const chunkLengths = chunks.map((c) => c.length);
+    for (let i = 0; i < count; i++) {
+      const c = chunkIdx[i]!;
+      if (c >= chunkLengths.length || starts[i]! + (lengths[i]! & ~ESCAPED) > chunkLengths[c]!) throw new RangeError(`string table: string ${i} lies outside its storage`);
+    }
+    const t = new StringTable();
+    t.chunks = chunks.slice();
+    t.chunkIdx = chunkIdx;
+    t.starts = starts;
+    t.lengths = lengths;
+    t.count = count;
+    t.cur = chunks.length > 0 ? chunks[chunks.length - 1]! : Buffer.alloc(0);
+    t.curPos = t.cur.length;
+    return t;
   }
 
   /** Decodes string `i` exactly as `JSON.parse` would. */

@@ -117,7 +117,7 @@ describe("backrefs info", () => {
 
 describe("backrefs <snapshot> --type (the main job)", () => {
   it("prints the retaining paths as text without -o, with a hint to draw them", () => {
-    const r = run([SAMPLE, "--type", "LeakyRequest", "--max-targets", "1"]);
+    const r = run([SAMPLE, "--type", "LeakyRequest", "--max-targets", "1", "--each"]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^LeakyRequest @\d+ /);
     expect(r.stdout).toMatch(/└─ \.requestCache → Map @\d+/);
@@ -128,11 +128,11 @@ describe("backrefs <snapshot> --type (the main job)", () => {
   it("writes DOT, SVG, PNG and JSON by extension, byte-identical on a second run", () => {
     for (const ext of ["dot", "svg", "png", "json"]) {
       const out = join(tmp, `leak.${ext}`);
-      const r = run([SAMPLE, "--type", "LeakyRequest", "-o", out]);
+      const r = run([SAMPLE, "--type", "LeakyRequest", "--each", "-o", out]);
       expect(r.code, r.stderr).toBe(0);
       expect(r.stderr).toMatch(new RegExp(`10 targets, \\d+ nodes, \\d+ edges.*→ .*leak\\.${ext} \\(${ext}\\)\\n$`));
       const first = readFileSync(out);
-      run([SAMPLE, "--type", "LeakyRequest", "-o", out]);
+      run([SAMPLE, "--type", "LeakyRequest", "--each", "-o", out]);
       expect(readFileSync(out).equals(first)).toBe(true);
     }
     expect(readFileSync(join(tmp, "leak.png")).subarray(1, 4).toString()).toBe("PNG");
@@ -184,13 +184,13 @@ describe("backrefs why", () => {
   });
 
   it("the JSON graph gains retained size, distance, dominator and the dominator edge", () => {
-    const j = JSON.parse(run([SAMPLE, "--type", "LeakyRequest", "--format", "json", "-o", "-"]).stdout);
+    const j = JSON.parse(run([SAMPLE, "--type", "LeakyRequest", "--each", "--format", "json", "-o", "-"]).stdout);
     const target = j.nodes.find((n: { isTarget: boolean }) => n.isTarget);
     expect(target.retainedSize).toBeGreaterThanOrEqual(target.selfSize);
     expect(typeof target.distance).toBe("number");
     expect(typeof target.dominatorId).toBe("number");
     expect(j.edges.some((e: { isDominatorEdge?: boolean }) => e.isDominatorEdge)).toBe(true);
-    const fast = JSON.parse(run([SAMPLE, "--type", "LeakyRequest", "--format", "json", "-o", "-", "--no-retained"]).stdout);
+    const fast = JSON.parse(run([SAMPLE, "--type", "LeakyRequest", "--each", "--format", "json", "-o", "-", "--no-retained"]).stdout);
     expect(fast.nodes[0].retainedSize).toBeUndefined();
   });
 });

@@ -1,0 +1,348 @@
+/**
+ * The snapshot cache: one entry file per snapshot path in a directory the caller chooses (the CLI
+ * uses the user's cache directory), so that a second command on the same snapshot skips reading
+ * and analysing it.
+ *
+ * When an entry may be used (see docs/cache.md): the snapshot's real path names the entry; the
+ * entry records the file's size, modification and status-change times (nanoseconds), inode and
+ * device, and a SHA-256 of blocks sampled across the file. All must match. Any write to a file
+ * sets its status-change time (ctime) to the current time, and no system call lets a program set
+ * it back (`touch`/`utimes` set the modification time and thereby move ctime forward), so a file
+ * changed in any way, even with its size and mtime restored, no longer matches. The one gap is a
+ * change within the same timestamp tick as the entry's snapshot of the file: entries are therefore
+ * only written for files whose last change is at least {@link RACY_MS} older than the moment they
+ * were read (like git's "racily clean" rule), and the file's identity is taken again after
+ * reading; a change during the read means no entry.
+ *
+ * Entries are written to a temporary file and renamed into place, so two processes writing the
+ * same entry at once both leave a whole file (the last rename wins), and a reader never sees half
+ * an entry. The directory is kept under a size limit by dropping the least recently used entries
+ * (an entry's mtime is its last use).
+ */
+import { createHash } from "node:crypto";
+import { closeSync, openSync, readSync, readdirSync, statSync, unlinkSync, utimesSync, mkdirSync, renameSync, realpathSync, readFileSync, type BigIntStats } from "node:fs";
+import { basename, join } from "node:path";
+import { CACHE_FORMAT, CacheFormatError, entrySize, readEntry, readHeader, writeEntry, type EntryContent, type SourceIdentity } from "./entry.js";
+
+/** Default size limit of the cache directory. */
+export const DEFAULT_CACHE_MAX_BYTES = 4e9;
+/** A file changed less than this long before it was read gets no entry (timestamp granularity). */
+export const RACY_MS = 2000;
+const SUFFIX = ".brc";
+/** Temporary files older than this are leftovers of a writer that died. */
+const STALE_TMP_MS = 3600_000;
+
+export interface CacheOptions {
+  /** The cache directory (created when an entry is first written). */
+  dir: string;
+  /** Size limit of the directory; the least recently used entries go first. Default 4 GB. */
+  maxBytes?: number;
+}
+
+/** The result of a lookup. */
+export type CacheLookup =
+  | { kind: "hit"; content: EntryContent; entry: string; bytes: number; key: CacheKey }
+  | { kind: "miss"; key: CacheKey; entry: string; reason: string | null }
+  | { kind: "uncacheable"; reason: string };
+
+/** What identifies a source file for an entry, and what was true of it when first looked at. */
+export interface CacheKey {
+  source: SourceIdentity;
+  /** When the file was looked at (ms since the epoch): a change within RACY_MS of this is too close. */
+  lookedAt: number;
+}
+
+export type SaveResult =
+  | { kind: "written"; entry: string; bytes: number; totalBytes: number; maxBytes: number; dropped: number }
+  | { kind: "not-written"; reason: string };
+
+export interface CacheListing {
+  dir: string;
+  maxBytes: number;
+  totalBytes: number;
+  entries: { entry: string; bytes: number; lastUsed: Date; source: string | null; sourceSize: number | null; problem: string | null }[];
+}
+
+let buildIdMemo: string | null = null;
+
+/**
+ * Identifies this build's reading and analysis code: the package version, the cache format and a
+ * hash of the compiled modules that produce what an entry holds (the snapshot reader, the graph
+ * and its analysis, this cache). Entries of any other build are ignored and rebuilt.
+ */
+export function buildId(): string {
+  if (buildIdMemo !== null) return buildIdMemo;
+  const h = createHash("sha256");
+  h.update(`format ${CACHE_FORMAT}\n`);
+  const root = new URL("../", import.meta.url);
+  try {
+    h.update(readFileSync(new URL("../package.json", root)));
+  } catch {
+    h.update("no package.json");
+  }
+  for (const sub of ["snapshot", "graph", "cache"]) {
+    const dir = new URL(`${sub}/`, root);
+    let names: string[] = [];
+    try {
+      names = readdirSync(dir).filter((n) => (n.endsWith(".js") || n.endsWith(".ts")) && !n.endsWith(".d.ts")).sort();
+    } catch {
+      // not there: the hash says so by leaving it out
+    }
+    for (const n of names) {
+      h.update(`${sub}/${n}\n`);
+      h.update(readFileSync(new URL(n, dir)));
+    }
+  }
+  return (buildIdMemo = h.digest("hex").slice(0, 32));
+}
+
+/** Size of each block hashed into a file's fingerprint, and how many. */
+const BLOCK = 4096;
+const BLOCKS = 64;
+
+/**
+ * SHA-256 over the file's size and 64 blocks of 4 KB spread evenly from its first byte to its last
+ * (the whole file when it is smaller than that): a cheap check that an entry is about this content.
+ */
+export function fingerprint(fd: number, size: number): string {
+  const h = createHash("sha256");
+  h.update(`${size}\n`);
+  const buf = Buffer.alloc(BLOCK);
+  const read = (pos: number): void => {
+    const n = readSync(fd, buf, 0, Math.min(BLOCK, size - pos), pos);
+    h.update(buf.subarray(0, n));
+  };
+  if (size <= BLOCK * BLOCKS) {
+    for (let pos = 0; pos < size; pos += BLOCK) read(pos);
+  } else {
+    const span = size - BLOCK;
+    for (let i = 0; i < BLOCKS; i++) read(Math.floor((span * i) / (BLOCKS - 1)));
+  }
+  return h.digest("hex");
+}
+
+function identity(path: string, st: BigIntStats, fd: number): SourceIdentity {
+  return {
+    path,
+    size: Number(st.size),
+    mtimeNs: st.mtimeNs.toString(),
+    ctimeNs: st.ctimeNs.toString(),
+    ino: st.ino.toString(),
+    dev: st.dev.toString(),
+    fingerprint: fingerprint(fd, Number(st.size)),
+  };
+}
+
+function sameIdentity(a: SourceIdentity, b: SourceIdentity): boolean {
+  return (Object.keys(a) as (keyof SourceIdentity)[]).every((k) => a[k] === b[k]);
+}
+
+/** The identity of a file now, or why it cannot have an entry. */
+function identify(file: string): { source: SourceIdentity; lookedAt: number } | { reason: string } {
+  let real: string;
+  try {
+    real = realpathSync(file);
+  } catch {
+    return { reason: "the file cannot be found" };
+  }
+  let fd: number;
+  try {
+    fd = openSync(real, "r");
+  } catch {
+    return { reason: "the file cannot be opened" };
+  }
+  try {
+    const lookedAt = Date.now();
+    const st = statSync(real, { bigint: true });
+    if (!st.isFile()) return { reason: "not a regular file" };
+    return { source: identity(real, st, fd), lookedAt };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export class SnapshotCache {
+  readonly dir: string;
+  readonly maxBytes: number;
+
+  constructor(options: CacheOptions) {
+    this.dir = options.dir;
+    this.maxBytes = options.maxBytes ?? DEFAULT_CACHE_MAX_BYTES;
+  }
+
+  /** The entry file of a source path. */
+  entryPath(realPath: string): string {
+    return join(this.dir, createHash("sha256").update(realPath).digest("hex").slice(0, 40) + SUFFIX);
+  }
+
+  /**
+   * Looks the file up. A hit has been checked whole (see entry.ts); an entry that fails a check is
+   * a miss with the reason, and is replaced when the caller saves.
+   */
+  async lookup(file: string): Promise<CacheLookup> {
+    const id = identify(file);
+    if ("reason" in id) return { kind: "uncacheable", reason: id.reason };
+    const key: CacheKey = { source: id.source, lookedAt: id.lookedAt };
+    const entry = this.entryPath(id.source.path);
+    let bytes: number;
+    try {
+      bytes = statSync(entry).size;
+    } catch {
+      return { kind: "miss", key, entry, reason: null };
+    }
+    try {
+      const content = await readEntry(entry, { build: buildId(), source: id.source });
+      try {
+        const now = new Date();
+        utimesSync(entry, now, now); // last use, for the size limit
+      } catch {
+        // a read-only cache still serves
+      }
+      return { kind: "hit", content, entry, bytes, key };
+    } catch (e) {
+      if (e instanceof CacheFormatError) return { kind: "miss", key, entry, reason: e.message };
+      return { kind: "miss", key, entry, reason: `cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})` };
+    }
+  }
+
+  /**
+   * Writes the entry of a source read under `key`. Nothing is written when the file changed
+   * since (or too shortly before) it was read, or when the entry alone would pass the size limit.
+   */
+  save(key: CacheKey, content: EntryContent): SaveResult {
+    const src = key.source;
+    const changed = Math.max(Number(BigInt(src.mtimeNs) / 1_000_000n), Number(BigInt(src.ctimeNs) / 1_000_000n));
+    if (key.lookedAt - changed < RACY_MS) {
+      return { kind: "not-written", reason: `the file changed less than ${RACY_MS / 1000} s before it was read` };
+    }
+    const now = identify(src.path);
+    if ("reason" in now || !sameIdentity(now.source, src)) return { kind: "not-written", reason: "the file changed while it was read" };
+    const build = buildId();
+    const size = entrySize(content, build, src);
+    if (size > this.maxBytes) {
+      return { kind: "not-written", reason: `the entry (${size} bytes) is larger than the cache's limit (${this.maxBytes} bytes)` };
+    }
+    const entry = this.entryPath(src.path);
+    const tmp = join(this.dir, `.${basename(entry)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
+    try {
+      mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+      const dropped = this.makeRoom(size, entry);
+      const bytes = writeEntry(tmp, content, build, src);
+      renameSync(tmp, entry);
+      return { kind: "written", entry, bytes, totalBytes: this.list().totalBytes, maxBytes: this.maxBytes, dropped };
+    } catch (e) {
+      try {
+        unlinkSync(tmp);
+      } catch {
+        // not created
+      }
+      const err = e as NodeJS.ErrnoException;
+      return { kind: "not-written", reason: describeFsError(err) };
+    }
+  }
+
+  /** Drops least recently used entries (never `keep`) until `incoming` more bytes fit. Returns how many went. */
+  private makeRoom(incoming: number, keep: string): number {
+    const listing = this.list();
+    let total = listing.totalBytes - (listing.entries.find((e) => e.entry === keep)?.bytes ?? 0);
+    let dropped = 0;
+    const oldestFirst = listing.entries.filter((e) => e.entry !== keep).sort((a, b) => a.lastUsed.getTime() - b.lastUsed.getTime());
+    for (const e of oldestFirst) {
+      if (total + incoming <= this.maxBytes) break;
+      try {
+        unlinkSync(e.entry);
+        total -= e.bytes;
+        dropped++;
+      } catch {
+        // gone already, or not ours to remove
+      }
+    }
+    // Leftovers of writers that died.
+    for (const name of safeReaddir(this.dir)) {
+      if (!name.endsWith(".tmp")) continue;
+      const p = join(this.dir, name);
+      try {
+        if (Date.now() - statSync(p).mtimeMs > STALE_TMP_MS) unlinkSync(p);
+      } catch {
+        // another process took care of it
+      }
+    }
+    return dropped;
+  }
+
+  /** The entries, newest use first, each with what its header says (or why it cannot be read). */
+  list(): CacheListing {
+    const entries: CacheListing["entries"] = [];
+    let totalBytes = 0;
+    for (const name of safeReaddir(this.dir)) {
+      if (!name.endsWith(SUFFIX)) continue;
+      const entry = join(this.dir, name);
+      let st;
+      try {
+        st = statSync(entry);
+      } catch {
+        continue;
+      }
+      totalBytes += st.size;
+      let source: string | null = null;
+      let sourceSize: number | null = null;
+      let problem: string | null = null;
+      try {
+        const fd = openSync(entry, "r");
+        try {
+          const { header } = readHeader(fd);
+          if (header.build !== buildId()) problem = "written by another build";
+          source = typeof header.source?.path === "string" ? header.source.path : null;
+          sourceSize = typeof header.source?.size === "number" ? header.source.size : null;
+        } finally {
+          closeSync(fd);
+        }
+      } catch (e) {
+        problem = e instanceof CacheFormatError ? e.message : "cannot be read";
+      }
+      entries.push({ entry, bytes: st.size, lastUsed: st.mtime, source, sourceSize, problem });
+    }
+    entries.sort((a, b) => b.lastUsed.getTime() - a.lastUsed.getTime() || a.entry.localeCompare(b.entry));
+    return { dir: this.dir, maxBytes: this.maxBytes, totalBytes, entries };
+  }
+
+  /** Removes every entry (and leftover temporary file). Returns the number of entries and bytes removed. */
+  clear(): { entries: number; bytes: number } {
+    let entries = 0;
+    let bytes = 0;
+    for (const name of safeReaddir(this.dir)) {
+      if (!name.endsWith(SUFFIX) && !name.endsWith(".tmp")) continue;
+      const p = join(this.dir, name);
+      try {
+        const size = statSync(p).size;
+        unlinkSync(p);
+        if (name.endsWith(SUFFIX)) {
+          entries++;
+          bytes += size;
+        }
+      } catch {
+        // gone already
+      }
+    }
+    return { entries, bytes };
+  }
+}
+
+function safeReaddir(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+function describeFsError(err: NodeJS.ErrnoException): string {
+  switch (err.code) {
+    case "EACCES":
+    case "EPERM": return "the cache directory is not writable (permission denied)";
+    case "EROFS": return "the cache directory is on a read-only file system";
+    case "ENOSPC": return "no space left on the device";
+    case "ENOTDIR": return "the cache directory's path runs through a file";
+    default: return `cannot write it (${err.code ?? err.message})`;
+  }
+}

@@ -1,0 +1,389 @@
+/**
+ * The snapshot cache as a library: what an entry holds, when one is used, and that a damaged,
+ * truncated, foreign or other-build entry is never trusted. Every test has its own temporary
+ * cache directory.
+ */
+import { copyFileSync, mkdtempSync, readFileSync, readdirSync, statSync, truncateSync, utimesSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { crc32 } from "node:zlib";
+import { beforeAll, describe, expect, it } from "vitest";
+import { SnapshotCache, RACY_MS, buildId, type CacheKey } from "../../src/cache/store.js";
+import { writeEntry, type EntryContent } from "../../src/cache/entry.js";
+import { readSnapshotRaw } from "../../src/snapshot/read.js";
+import { HeapGraph } from "../../src/graph/heap-graph.js";
+import { HeapAnalysis } from "../../src/graph/analysis.js";
+import { summarize } from "../../src/query/summary.js";
+import { SnapshotBuilder } from "../helpers/snapshot-builder.js";
+
+const SAMPLE = resolve(import.meta.dirname, "../../samples/leak.heapsnapshot.gz");
+const work = mkdtempSync(join(tmpdir(), "backrefs-cache-"));
+let dirCount = 0;
+const freshDir = (): string => join(work, `cache-${dirCount++}`);
+
+/** A small snapshot whose one class name can be swapped for another of the same length. */
+function builtSnapshot(marker: string): string {
+  const b = new SnapshotBuilder();
+  const holder = b.node("object", "Holder", { selfSize: 40 });
+  b.edge(b.gcRoots, holder, "element", 1);
+  for (let i = 0; i < 5; i++) {
+    const leak = b.node("object", marker, { selfSize: 24 + i });
+    b.edge(holder, leak, "property", `item${i}`);
+    const s = b.node("string", `text "quoted" \u00e9 ${i}\n`, { selfSize: 16 });
+    b.edge(leak, s, "property", "label");
+  }
+  return b.serialize();
+}
+
+/** Files given a modification time well in the past (whole seconds, so it can be restored exactly). */
+/** Typed arrays with the same elements (compared as bytes: element by element is slow on big arrays). */
+function expectSameArray(a: ArrayBufferView | null, b: ArrayBufferView | null, what = ""): void {
+  expect(a === null, what).toBe(b === null);
+  if (a === null || b === null) return;
+  expect(a.constructor, what).toBe(b.constructor);
+  expect(a.byteLength, what).toBe(b.byteLength);
+  const bytes = (v: ArrayBufferView): Buffer => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+  expect(bytes(a).equals(bytes(b)), what).toBe(true);
+}
+
+const OLD = Math.floor(Date.now() / 1000) - 3600;
+const files = { sample: join(work, "sample.heapsnapshot.gz"), built: join(work, "built.heapsnapshot"), a: join(work, "a.heapsnapshot"), b: join(work, "b.heapsnapshot"), c: join(work, "c.heapsnapshot") };
+
+beforeAll(async () => {
+  copyFileSync(SAMPLE, files.sample);
+  writeFileSync(files.built, builtSnapshot("MarkerAAAA"));
+  for (const [i, f] of [files.a, files.b, files.c].entries()) writeFileSync(f, builtSnapshot(`Other${i}`));
+  for (const f of Object.values(files)) utimesSync(f, OLD, OLD);
+  // Entries are only written for files whose last change is RACY_MS old (see store.ts).
+  await new Promise((r) => setTimeout(r, RACY_MS + 200));
+});
+
+/** Reads and analyses a file the long way, as a command does on a miss. */
+async function analysed(file: string): Promise<{ content: EntryContent; graph: HeapGraph; analysis: HeapAnalysis }> {
+  const raw = await readSnapshotRaw(file);
+  const graph = new HeapGraph(raw);
+  const analysis = new HeapAnalysis(graph);
+  await analysis.prepare({ retained: true });
+  analysis.classRetainedSizes();
+  return { content: { raw, analysis: analysis.savedParts() }, graph, analysis };
+}
+
+async function missKey(cache: SnapshotCache, file: string): Promise<CacheKey> {
+  const look = await cache.lookup(file);
+  if (look.kind !== "miss") throw new Error(`expected a miss, got ${look.kind}`);
+  return look.key;
+}
+
+/** Caches `file` in a fresh directory; returns the cache and the entry path. */
+async function cached(file: string, dir = freshDir()): Promise<{ cache: SnapshotCache; entry: string }> {
+  const cache = new SnapshotCache({ dir });
+  const key = await missKey(cache, file);
+  const saved = cache.save(key, (await analysed(file)).content);
+  if (saved.kind !== "written") throw new Error(`not written: ${saved.reason}`);
+  return { cache, entry: saved.entry };
+}
+
+async function expectMiss(cache: SnapshotCache, file: string, reason: RegExp): Promise<void> {
+  const look = await cache.lookup(file);
+  expect(look.kind).toBe("miss");
+  if (look.kind === "miss") expect(look.reason).toMatch(reason);
+}
+
+describe("snapshot cache: hits", () => {
+  it("an entry gives back every column, every string and the whole analysis", async () => {
+    const { cache } = await cached(files.sample);
+    const look = await cache.lookup(files.sample);
+    expect(look.kind).toBe("hit");
+    if (look.kind !== "hit") return;
+    const fresh = await analysed(files.sample);
+    const raw = fresh.content.raw;
+    const back = look.content.raw;
+    // Every field of what the reader produces survives (a field added to RawSnapshot shows here).
+    expect(Object.keys(back).sort()).toEqual(Object.keys(raw).sort());
+    expect(back.meta).toEqual(raw.meta);
+    expect(back.header).toEqual(raw.header);
+    expect(Object.keys(back.nodes).sort()).toEqual(Object.keys(raw.nodes).sort());
+    for (const k of ["type", "name", "id", "selfSize", "detachedness", "firstEdge"] as const) {
+      expectSameArray(back.nodes[k], raw.nodes[k], k);
+    }
+    expect(Object.keys(back.edges).sort()).toEqual(Object.keys(raw.edges).sort());
+    for (const k of ["type", "name", "to"] as const) expectSameArray(back.edges[k], raw.edges[k], k);
+    expect(back.strings.length).toBe(raw.strings.length);
+    const all = (t: typeof raw.strings): string[] => Array.from({ length: t.length }, (_, i) => t.get(i));
+    expect(all(back.strings)).toEqual(all(raw.strings));
+
+    const graph = new HeapGraph(back);
+    const a = HeapAnalysis.fromParts(graph, look.content.analysis!);
+    const b = fresh.analysis;
+    expectSameArray(a.retainedSizes(), b.retainedSizes());
+    expectSameArray(a.shallowSizes(), b.shallowSizes());
+    expectSameArray(a.distances().distance, b.distances().distance);
+    expectSameArray(a.distances().parentEdge, b.distances().parentEdge);
+    expectSameArray(a.dominators().idom, b.dominators().idom);
+    expectSameArray(a.classRetainedSizes(), b.classRetainedSizes());
+    // What is not saved (the essential edges) is computed again from what is.
+    expectSameArray(a.essentialEdges(), b.essentialEdges());
+    expect(JSON.stringify(summarize(graph, { top: 20, analysis: a }))).toBe(JSON.stringify(summarize(fresh.graph, { top: 20, analysis: b })));
+  });
+
+  it("escaped strings and a snapshot without analysis round-trip", async () => {
+    const dir = freshDir();
+    const cache = new SnapshotCache({ dir });
+    const key = await missKey(cache, files.built);
+    const raw = await readSnapshotRaw(files.built);
+    expect(cache.save(key, { raw, analysis: null }).kind).toBe("written");
+    const look = await cache.lookup(files.built);
+    expect(look.kind).toBe("hit");
+    if (look.kind !== "hit") return;
+    expect(look.content.analysis).toBeNull();
+    const names = Array.from({ length: raw.strings.length }, (_, i) => raw.strings.get(i));
+    expect(names).toContain('text "quoted" \u00e9 3\n');
+    expect(Array.from({ length: look.content.raw.strings.length }, (_, i) => look.content.raw.strings.get(i))).toEqual(names);
+  });
+});
+
+describe("snapshot cache: the file changed", () => {
+  it("same size, different content, mtime restored: a miss", async () => {
+    const file = join(work, "changed.heapsnapshot");
+    writeFileSync(file, builtSnapshot("MarkerAAAA"));
+    utimesSync(file, OLD, OLD);
+    await new Promise((r) => setTimeout(r, RACY_MS + 200));
+    const { cache } = await cached(file);
+    expect((await cache.lookup(file)).kind).toBe("hit");
+    const before = statSync(file, { bigint: true });
+    writeFileSync(file, builtSnapshot("MarkerBBBB"));
+    utimesSync(file, OLD, OLD);
+    const after = statSync(file, { bigint: true });
+    expect(after.size).toBe(before.size);
+    expect(after.mtimeNs).toBe(before.mtimeNs);
+    await expectMiss(cache, file, /another version of the file/);
+    // And a command would not write an entry for it yet: it changed a moment ago.
+    const key = await missKey(cache, file);
+    const saved = cache.save(key, (await analysed(file)).content);
+    expect(saved.kind).toBe("not-written");
+    if (saved.kind === "not-written") expect(saved.reason).toMatch(/changed less than/);
+  });
+
+  it("the same content with a touched mtime: a miss", async () => {
+    const file = join(work, "touched.heapsnapshot");
+    copyFileSync(files.built, file);
+    utimesSync(file, OLD, OLD);
+    await new Promise((r) => setTimeout(r, RACY_MS + 200));
+    const { cache } = await cached(file);
+    expect((await cache.lookup(file)).kind).toBe("hit");
+    utimesSync(file, OLD + 10, OLD + 10);
+    await expectMiss(cache, file, /another version of the file \((mtimeNs|ctimeNs) differs\)/);
+  });
+
+  it("a file changed while it was read gets no entry", async () => {
+    const file = join(work, "moving.heapsnapshot");
+    copyFileSync(files.built, file);
+    utimesSync(file, OLD, OLD);
+    await new Promise((r) => setTimeout(r, RACY_MS + 200));
+    const cache = new SnapshotCache({ dir: freshDir() });
+    const key = await missKey(cache, file);
+    const content = (await analysed(file)).content;
+    writeFileSync(file, builtSnapshot("MarkerCCCC"));
+    utimesSync(file, OLD, OLD);
+    const saved = cache.save(key, content);
+    expect(saved.kind).toBe("not-written");
+    if (saved.kind === "not-written") expect(saved.reason).toMatch(/changed while it was read/);
+  });
+});
+
+/** Rewrites an entry's header (and its checksum), keeping its sections. */
+function rewriteHeader(entry: string, edit: (h: Record<string, unknown>) => void): void {
+  const buf = readFileSync(entry);
+  const len = buf.readUInt32LE(8);
+  const header = JSON.parse(buf.subarray(16, 16 + len).toString("utf8")) as Record<string, unknown>;
+  const data = buf.subarray((16 + len + 7) & ~7);
+  edit(header);
+  const json = Buffer.from(JSON.stringify(header), "utf8");
+  const prefix = Buffer.alloc((16 + json.length + 7) & ~7);
+  buf.copy(prefix, 0, 0, 8);
+  prefix.writeUInt32LE(json.length, 8);
+  prefix.writeUInt32LE(crc32(json), 12);
+  json.copy(prefix, 16);
+  writeFileSync(entry, Buffer.concat([prefix, data]));
+}
+
+describe("snapshot cache: damaged, truncated, foreign and other-build entries are not used", () => {
+  it("a flipped byte in a section fails its checksum", async () => {
+    const { cache, entry } = await cached(files.sample);
+    const good = readFileSync(entry);
+    const dataStart = (16 + good.readUInt32LE(8) + 7) & ~7;
+    // The first section (node types) and the last (per-class retained sizes, 8-byte values).
+    for (const [at, section] of [[dataStart + 3, "node.type"], [good.length - 12, "analysis.classRetained"]] as const) {
+      const buf = Buffer.from(good);
+      buf[at]! ^= 0x40;
+      writeFileSync(entry, buf);
+      await expectMiss(cache, files.sample, new RegExp(`section ${section.replace(".", "\\.")} is damaged \\(checksum\\)`));
+    }
+  });
+
+  it("a flipped byte in the header fails the header's checksum", async () => {
+    const { cache, entry } = await cached(files.sample);
+    const buf = readFileSync(entry);
+    buf[40]! ^= 0x01;
+    writeFileSync(entry, buf);
+    await expectMiss(cache, files.sample, /header's checksum/);
+  });
+
+  it("a truncated entry, at any length", async () => {
+    const { cache, entry } = await cached(files.sample);
+    const full = readFileSync(entry);
+    for (const keep of [0, 7, 15, 100, Math.floor(full.length / 2), full.length - 1]) {
+      writeFileSync(entry, full.subarray(0, keep));
+      await expectMiss(cache, files.sample, /short|truncated|does not fit|past the end/);
+    }
+    truncateSync(entry, 0);
+    await expectMiss(cache, files.sample, /short/);
+  });
+
+  it("a foreign file in the entry's place", async () => {
+    const { cache, entry } = await cached(files.sample);
+    writeFileSync(entry, Buffer.from('{"snapshot":{}} not a cache file at all'));
+    await expectMiss(cache, files.sample, /not a backrefs cache file/);
+  });
+
+  it("an entry written by another build, or in another format", async () => {
+    const { cache, entry } = await cached(files.sample);
+    const good = readFileSync(entry);
+    rewriteHeader(entry, (h) => (h["build"] = "0123456789abcdef0123456789abcdef"));
+    await expectMiss(cache, files.sample, /another build/);
+    writeFileSync(entry, good);
+    rewriteHeader(entry, (h) => (h["format"] = 999));
+    await expectMiss(cache, files.sample, /cache format 999/);
+    writeFileSync(entry, good);
+    expect((await cache.lookup(files.sample)).kind).toBe("hit");
+  });
+
+  it("an entry of another file at this file's entry path", async () => {
+    const { cache, entry } = await cached(files.a);
+    const other = await cached(files.b);
+    copyFileSync(other.entry, entry);
+    await expectMiss(cache, files.a, /another version of the file \(path differs\)/);
+  });
+
+  it("checksums that match do not make values trusted: indices are checked like the reader checks a snapshot", async () => {
+    const cases: [string, (c: EntryContent) => void, RegExp][] = [
+      ["an edge target past the last node", (c) => (c.raw.edges.to[3] = c.raw.meta.nodeCount + 7), /points past the last node/],
+      ["an unknown node type", (c) => (c.raw.nodes.type[2] = 200), /unknown type/],
+      ["first-edge sums that go down", (c) => (c.raw.nodes.firstEdge[5] = c.raw.nodes.firstEdge[4]! + 100000), /first-edge index/],
+      ["a string index past the strings", (c) => (c.raw.nodes.name[4] = c.raw.strings.length + 3), /names a string past the last/],
+      ["a dominator after its node", (c) => (c.analysis!.tree!.idomIndex[10] = 20), /before its dominator/],
+      ["a parent edge past the last edge", (c) => (c.analysis!.parentEdge[6] = c.raw.meta.edgeCount + 9), /past the last/],
+    ];
+    for (const [what, spoil, reason] of cases) {
+      const cache = new SnapshotCache({ dir: freshDir() });
+      const key = await missKey(cache, files.sample);
+      const { content } = await analysed(files.sample);
+      spoil(content);
+      expect(cache.save(key, content).kind, what).toBe("written");
+      const look = await cache.lookup(files.sample);
+      expect(look.kind, what).toBe("miss");
+      if (look.kind === "miss") expect(look.reason, what).toMatch(reason);
+    }
+  });
+});
+
+describe("snapshot cache: the directory", () => {
+  it("keeps under its size limit by dropping the least recently used entry", async () => {
+    const dir = freshDir();
+    const probe = await cached(files.a, dir);
+    const one = statSync(probe.entry).size;
+    const cache = new SnapshotCache({ dir, maxBytes: Math.floor(one * 2.5) });
+    for (const f of [files.b, files.c]) {
+      const saved = cache.save(await missKey(cache, f), (await analysed(f)).content);
+      expect(saved.kind).toBe("written");
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    // a (oldest use) went when c came.
+    const left = cache.list();
+    expect(left.entries.map((e) => e.source).sort()).toEqual([files.b, files.c].sort());
+    expect(left.totalBytes).toBeLessThanOrEqual(cache.maxBytes);
+    // Using b makes c the oldest: the next entry drops c.
+    expect((await cache.lookup(files.b)).kind).toBe("hit");
+    await new Promise((r) => setTimeout(r, 20));
+    expect(cache.save(await missKey(cache, files.a), (await analysed(files.a)).content).kind).toBe("written");
+    expect(cache.list().entries.map((e) => e.source).sort()).toEqual([files.a, files.b].sort());
+  });
+
+  it("an entry larger than the whole limit is not written", async () => {
+    const cache = new SnapshotCache({ dir: freshDir(), maxBytes: 1000 });
+    const saved = cache.save(await missKey(cache, files.sample), (await analysed(files.sample)).content);
+    expect(saved.kind).toBe("not-written");
+    if (saved.kind === "not-written") expect(saved.reason).toMatch(/larger than the cache's limit/);
+  });
+
+  it("a cache directory that cannot be written: nothing written, no error", async () => {
+    const blocker = join(work, "a-file");
+    writeFileSync(blocker, "x");
+    const cache = new SnapshotCache({ dir: join(blocker, "cache") });
+    const saved = cache.save(await missKey(cache, files.sample), (await analysed(files.sample)).content);
+    expect(saved.kind).toBe("not-written");
+    if (saved.kind === "not-written") expect(saved.reason).toMatch(/runs through a file/);
+  });
+
+  it("list and clear", async () => {
+    const dir = freshDir();
+    await cached(files.a, dir);
+    await cached(files.b, dir);
+    writeFileSync(join(dir, "junk.brc"), "junk");
+    const cache = new SnapshotCache({ dir });
+    const l = cache.list();
+    expect(l.entries).toHaveLength(3);
+    expect(l.entries.find((e) => e.entry.endsWith("junk.brc"))?.problem).toMatch(/too short|not a backrefs cache/);
+    expect(l.totalBytes).toBe(l.entries.reduce((n, e) => n + e.bytes, 0));
+    expect(cache.clear().entries).toBe(3);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it("the build id is stable within a build", () => {
+    expect(buildId()).toMatch(/^[0-9a-f]{32}$/);
+    expect(buildId()).toBe(buildId());
+  });
+});
+
+describe("snapshot cache: entries written with writeEntry directly", () => {
+  it("an entry for other source details is refused", async () => {
+    const dir = freshDir();
+    const cache = new SnapshotCache({ dir });
+    const key = await missKey(cache, files.a);
+    const { content } = await analysed(files.a);
+    const entry = cache.entryPath(key.source.path);
+    // Written as if the file had been 1 byte longer.
+    const { mkdirSync } = await import("node:fs");
+    mkdirSync(dir, { recursive: true });
+    writeEntry(entry, content, buildId(), { ...key.source, size: key.source.size + 1 });
+    await expectMiss(cache, files.a, /size differs/);
+  });
+});
+
+describe("loadHeapGraph's cache option", () => {
+  it("with a cache: the first load writes the columns, the second reads them; without: nothing is written", async () => {
+    const { loadHeapGraph } = await import("../../src/graph/load.js");
+    const dir = freshDir();
+    const plain = await loadHeapGraph(files.sample, { cache: false });
+    expect(readdirSafe(dir)).toEqual([]);
+    const cache = new SnapshotCache({ dir });
+    const first = await loadHeapGraph(files.sample, { cache });
+    expect(cache.list().entries).toHaveLength(1);
+    const look = await cache.lookup(files.sample);
+    expect(look.kind).toBe("hit");
+    const second = await loadHeapGraph(files.sample, { cache });
+    for (const g of [first, second]) {
+      expect(g.nodeCount).toBe(plain.nodeCount);
+      expectSameArray(g.columns.edgeTo, plain.columns.edgeTo);
+      expect(g.className(g.nodeCount - 1)).toBe(plain.className(plain.nodeCount - 1));
+    }
+  });
+});
+
+function readdirSafe(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}

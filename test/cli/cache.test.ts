@@ -1,0 +1,235 @@
+/**
+ * The snapshot cache from the command line (the real binary; `npm test` builds dist/ first):
+ * the same answers with and without it, what it says on stderr, the switches that turn it off,
+ * `backrefs cache`, a cache directory that cannot be written, and two processes writing one entry
+ * at once. Every run has its own temporary cache directory (vitest.config.ts turns the cache off
+ * for every other test).
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, utimesSync, writeFileSync, chmodSync, accessSync, constants } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { RACY_MS } from "../../src/cache/store.js";
+
+const ROOT = resolve(import.meta.dirname, "../..");
+const BIN = join(ROOT, "bin/backrefs.js");
+const tmp = mkdtempSync(join(tmpdir(), "backrefs-cli-cache-"));
+const SNAP = join(tmp, "leak.heapsnapshot.gz");
+let dirs = 0;
+const freshDir = (): string => join(tmp, `cache-${dirs++}`);
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+  raw: Buffer;
+}
+
+function env(dir: string | null, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return { ...process.env, NO_COLOR: "1", DEBUG: "", BACKREFS_CACHE: dir === null ? "0" : "1", BACKREFS_CACHE_DIR: dir ?? "", ...extra };
+}
+
+function run(args: string[], dir: string | null, extra: Record<string, string> = {}): Run {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: tmp, env: env(dir, extra), maxBuffer: 64 << 20 });
+  return { code: r.status ?? -1, stdout: r.stdout.toString("utf8"), stderr: r.stderr.toString("utf8"), raw: r.stdout };
+}
+
+function runAsync(args: string[], dir: string): Promise<Run> {
+  return new Promise((done) => {
+    const p = spawn(process.execPath, [BIN, ...args], { cwd: tmp, env: env(dir) });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    p.stdout.on("data", (b: Buffer) => out.push(b));
+    p.stderr.on("data", (b: Buffer) => err.push(b));
+    p.on("close", (code) => {
+      const raw = Buffer.concat(out);
+      done({ code: code ?? -1, stdout: raw.toString("utf8"), stderr: Buffer.concat(err).toString("utf8"), raw });
+    });
+  });
+}
+
+/** These tests spawn the binary many times: on a loaded 2-core machine that takes minutes. */
+const SLOW = 300_000;
+
+const entries = (dir: string): string[] => readdirSync(dir).filter((n) => n.endsWith(".brc"));
+
+beforeAll(async () => {
+  copyFileSync(join(ROOT, "samples/leak.heapsnapshot.gz"), SNAP);
+  const old = Date.now() / 1000 - 3600;
+  utimesSync(SNAP, old, old);
+  // Entries are written only for files whose last change is RACY_MS old.
+  await new Promise((r) => setTimeout(r, RACY_MS + 200));
+});
+
+/** Every command that reads a snapshot, with output that must not depend on the cache. */
+const COMMANDS: string[][] = [
+  ["info", SNAP, "--json"],
+  ["info", SNAP, "--no-retained"],
+  ["types", SNAP, "--json", "--top", "15"],
+  ["why", SNAP, "--type", "LeakyRequest", "--json"],
+  [SNAP, "--type", "LeakyRequest", "-o", "-", "--format", "dot"],
+  [SNAP, "--type", "LeakyRequest", "-o", "-", "--format", "json", "--no-retained"],
+  [SNAP, "--type", "LeakyRequest"],
+  ["check", SNAP, "--max-count", "LeakyRequest=100000", "--json"],
+];
+
+describe("backrefs with the snapshot cache", { timeout: SLOW }, () => {
+  it("answers byte for byte as without it, first look and second look, and says so on stderr", () => {
+    const dir = freshDir();
+    const without = COMMANDS.map((args) => run(args, null));
+    for (const r of without) {
+      expect(r.code).toBe(0);
+      expect(r.stderr).not.toMatch(/cache:/);
+    }
+    // The first command writes the entry; the ones after use it (and add what they compute).
+    const first = run(COMMANDS[0]!, dir);
+    expect(first.stderr).toMatch(/^cache: wrote .*\.brc \([\d.]+ [kM]B in [\d.]+ s; the cache holds [\d.]+ [kM]B of 4\.0 GB\)$/m);
+    expect(first.raw.equals(without[0]!.raw)).toBe(true);
+    expect(entries(dir)).toHaveLength(1);
+    COMMANDS.forEach((args, i) => {
+      const r = run(args, dir);
+      expect(r.code, args.join(" ")).toBe(without[i]!.code);
+      expect(r.raw.equals(without[i]!.raw), args.join(" ")).toBe(true);
+      expect(r.stderr, args.join(" ")).toMatch(/^cache: used .*\.brc \([\d.]+ [kM]B, read in [\d.]+ s\)$/m);
+      expect(r.stderr).not.toMatch(/cache: wrote/);
+      expect(r.stderr.replace(/^cache: .*\n/gm, "")).toBe(without[i]!.stderr);
+    });
+  });
+
+  it("a picture drawn from the cache is the same file", () => {
+    const dir = freshDir();
+    const a = run([SNAP, "--type", "LeakyRequest", "-o", join(tmp, "a.svg")], null);
+    run(["info", SNAP], dir);
+    const b = run([SNAP, "--type", "LeakyRequest", "-o", join(tmp, "b.svg")], dir);
+    expect(a.code).toBe(0);
+    expect(b.code).toBe(0);
+    expect(b.stderr).toMatch(/cache: used/);
+    expect(readFileSync(join(tmp, "b.svg")).equals(readFileSync(join(tmp, "a.svg")))).toBe(true);
+  });
+
+  it("an entry without the dominators gains them when a command computes them", () => {
+    const dir = freshDir();
+    const fast = run(["info", SNAP, "--no-retained"], dir);
+    expect(fast.stderr).toMatch(/cache: wrote/);
+    const full = run(["info", SNAP, "--json"], dir);
+    expect(full.stderr).toMatch(/cache: used/);
+    expect(full.stderr).toMatch(/cache: wrote/); // now with the analysis
+    const again = run(["info", SNAP, "--json"], dir);
+    expect(again.stderr).toMatch(/cache: used/);
+    expect(again.stderr).not.toMatch(/cache: wrote/);
+    expect(again.raw.equals(full.raw)).toBe(true);
+    expect(entries(dir)).toHaveLength(1);
+  });
+
+  it("--no-cache and BACKREFS_CACHE=0 neither read nor write it", () => {
+    const dir = freshDir();
+    const a = run(["info", SNAP, "--no-cache"], dir);
+    expect(a.code).toBe(0);
+    expect(a.stderr).not.toMatch(/cache:/);
+    expect(readdirSafe(dir)).toEqual([]);
+    const b = run(["info", SNAP], dir, { BACKREFS_CACHE: "0" });
+    expect(b.stderr).not.toMatch(/cache:/);
+    expect(readdirSafe(dir)).toEqual([]);
+    run(["info", SNAP], dir);
+    expect(entries(dir)).toHaveLength(1);
+    const c = run(["info", SNAP, "--no-cache"], dir);
+    expect(c.stderr).not.toMatch(/cache:/);
+    for (const cmd of [["types", SNAP, "--no-cache"], ["why", SNAP, "--type", "LeakyRequest", "--no-cache"], [SNAP, "--type", "LeakyRequest", "--no-cache"]]) {
+      const r = run(cmd, dir);
+      expect(r.code, cmd.join(" ")).toBe(0);
+      expect(r.stderr, cmd.join(" ")).not.toMatch(/cache:/);
+    }
+  });
+
+  it("the cache directory comes from BACKREFS_CACHE_DIR, else XDG_CACHE_HOME", () => {
+    const xdg = freshDir();
+    const r = run(["info", SNAP], null, { BACKREFS_CACHE: "1", BACKREFS_CACHE_DIR: "", XDG_CACHE_HOME: xdg });
+    expect(r.stderr).toMatch(/cache: wrote/);
+    expect(entries(join(xdg, "backrefs"))).toHaveLength(1);
+  });
+
+  it("a damaged entry is ignored, said so, and rewritten", () => {
+    const dir = freshDir();
+    run(["info", SNAP, "--json"], dir);
+    const [name] = entries(dir);
+    const path = join(dir, name!);
+    const buf = readFileSync(path);
+    buf[buf.length - 100]! ^= 0xff;
+    writeFileSync(path, buf);
+    const r = run(["info", SNAP, "--json"], dir);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/^cache: ignored .*\.brc \(section .* is damaged \(checksum\)\); reading the snapshot$/m);
+    expect(r.stderr).toMatch(/cache: wrote/);
+    expect(r.raw.equals(run(["info", SNAP, "--json"], null).raw)).toBe(true);
+    expect(run(["info", SNAP, "--json"], dir).stderr).toMatch(/cache: used/);
+  });
+
+  it("a cache directory that cannot be written: the answer, exit 0, and a note", () => {
+    const ro = freshDir();
+    mkdirSync(ro);
+    chmodSync(ro, 0o555);
+    let writable = true;
+    try {
+      accessSync(ro, constants.W_OK);
+    } catch {
+      writable = false;
+    }
+    // As root, permission bits do not bind: a directory path running through a file stands in.
+    const dir = writable ? join(SNAP, "cache") : ro;
+    const r = run(["info", SNAP, "--json"], dir);
+    expect(r.code).toBe(0);
+    expect(r.raw.equals(run(["info", SNAP, "--json"], null).raw)).toBe(true);
+    expect(r.stderr).toMatch(/^cache: not written for .* \((the cache directory is not writable|the cache directory's path runs through a file)/m);
+  });
+
+  it("two processes writing the same entry at once both answer, and leave one whole entry", async () => {
+    const dir = freshDir();
+    const [a, b] = await Promise.all([runAsync(["info", SNAP, "--json"], dir), runAsync(["info", SNAP, "--json"], dir)]);
+    const expected = run(["info", SNAP, "--json"], null).raw;
+    for (const r of [a, b]) {
+      expect(r.code).toBe(0);
+      expect(r.raw.equals(expected)).toBe(true);
+      expect(r.stderr).toMatch(/cache: wrote/);
+    }
+    expect(readdirSync(dir).filter((n) => n.endsWith(".tmp"))).toEqual([]);
+    expect(entries(dir)).toHaveLength(1);
+    const c = run(["info", SNAP, "--json"], dir);
+    expect(c.stderr).toMatch(/cache: used/);
+    expect(c.raw.equals(expected)).toBe(true);
+  });
+
+  it("a snapshot read from standard input is not cached", () => {
+    const dir = freshDir();
+    const r = spawnSync(process.execPath, [BIN, "info", "-", "--json"], { cwd: tmp, env: env(dir), input: readFileSync(SNAP) });
+    expect(r.status).toBe(0);
+    expect(r.stderr.toString()).not.toMatch(/cache:/);
+    expect(readdirSafe(dir)).toEqual([]);
+  });
+
+  it("backrefs cache lists the entries; --clear empties it", () => {
+    const dir = freshDir();
+    run(["info", SNAP], dir);
+    const list = run(["cache"], dir);
+    expect(list.code).toBe(0);
+    expect(list.stdout).toContain(dir);
+    expect(list.stdout).toMatch(/1 entry, [\d.]+ [kM]B of 4\.0 GB/);
+    expect(list.stdout).toContain(SNAP);
+    const json = JSON.parse(run(["cache", "--json"], dir, { BACKREFS_CACHE_MAX: "2GB" }).stdout) as { dir: string; maxBytes: number; entries: { source: string; bytes: number }[] };
+    expect(json.dir).toBe(dir);
+    expect(json.maxBytes).toBe(2e9);
+    expect(json.entries.map((e) => e.source)).toEqual([SNAP]);
+    const cleared = run(["cache", "--clear"], dir);
+    expect(cleared.stdout).toMatch(/^removed 1 entry \([\d.]+ [kM]B\) from /);
+    expect(entries(dir)).toEqual([]);
+    expect(run(["cache"], dir).stdout).toMatch(/0 entries, 0 B of 4\.0 GB/);
+  });
+});
+
+function readdirSafe(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,265 @@
+import { describe, expect, it } from "vitest";
+import { shortestPath, walkContext } from "../../src/query/backrefs.js";
+import { groupRetainingPaths, type GroupOptions } from "../../src/query/group.js";
+import { selectNodes } from "../../src/query/select.js";
+import type { Subgraph, SubgraphNode } from "../../src/query/types.js";
+import { toDot } from "../../src/render/dot.js";
+import { SnapshotBuilder } from "../helpers/snapshot-builder.js";
+import { graphOf } from "../helpers/load.js";
+
+function group(b: SnapshotBuilder, type: string, opts: GroupOptions = {}) {
+  const g = graphOf(b);
+  const ctx = walkContext(g);
+  const { ordinals } = selectNodes(g, { types: [type] });
+  return { graph: g, groups: groupRetainingPaths(g, ctx, ordinals, opts) };
+}
+
+const byClass = (sub: Subgraph, cls: string): SubgraphNode[] => sub.nodes.filter((n) => n.className === cls);
+const one = (sub: Subgraph, cls: string): SubgraphNode => {
+  const found = byClass(sub, cls);
+  expect(found).toHaveLength(1);
+  return found[0]!;
+};
+const edgeInto = (sub: Subgraph, node: SubgraphNode) => sub.edges.filter((e) => e.to === node.id);
+
+/** A user root, as Node writes it: root ─shortcut→ global. */
+function withGlobal(): { b: SnapshotBuilder; global: number } {
+  const b = new SnapshotBuilder();
+  const global = b.node("object", "global");
+  b.edge(b.root, global, "shortcut", "global");
+  return { b, global };
+}
+
+/**
+ *   global ─.cache→ Cache ─{table}→ (array) ─{0..29}→ Foo ×30       cause 1: 30
+ *   global ─.bus→ Bus ─.listeners→ Array ─[0..19]→ Listener ─.foo→ Foo ×20   cause 2: 20
+ */
+function twoCauses(): { b: SnapshotBuilder; foos: number[]; global: number } {
+  const { b, global } = withGlobal();
+  const cache = b.node("object", "Cache", { selfSize: 100 });
+  const table = b.node("array", "(object elements)", { selfSize: 0 });
+  const bus = b.node("object", "Bus");
+  const arr = b.node("object", "Array", { selfSize: 200 });
+  b.edge(global, cache, "property", "cache").edge(cache, table, "internal", "table");
+  b.edge(global, bus, "property", "bus").edge(bus, arr, "property", "listeners");
+  const foos: number[] = [];
+  for (let i = 0; i < 30; i++) {
+    const f = b.node("object", "Foo", { selfSize: 10 });
+    b.edge(table, f, "internal", String(700 + i));
+    foos.push(f);
+  }
+  for (let i = 0; i < 20; i++) {
+    const l = b.node("object", "Listener", { selfSize: 7 });
+    const f = b.node("object", "Foo", { selfSize: 10 });
+    b.edge(arr, l, "element", i).edge(l, f, "property", "foo");
+    foos.push(f);
+  }
+  return { b, foos, global };
+}
+
+describe("groupRetainingPaths", () => {
+  it("groups two causes with exact counts on groups and edges", () => {
+    const { groups } = group(twoCauses().b, "Foo");
+    const report = groups.report();
+    expect(report.patterns.map((p) => p.targets)).toEqual([30, 20]);
+    expect(report.patterns[0]!.steps.map((s) => s.className)).toEqual(["Foo", "(array)", "Cache", "global"]);
+    expect(report.patterns[1]!.steps.map((s) => s.className)).toEqual(["Foo", "Listener", "Array", "Bus", "global"]);
+
+    const sub = groups.toSubgraph();
+    expect(sub.grouped).toEqual({ targets: 50, patterns: 2, patternsDrawn: 2, rootTargets: 0 });
+    const foo = one(sub, "Foo");
+    expect(foo).toMatchObject({ isGroup: true, isTarget: true, count: 50, selfSize: 500, retainedSize: 500 });
+    expect(one(sub, "Listener")).toMatchObject({ count: 20, selfSize: 140 });
+    expect(one(sub, "Array")).toMatchObject({ count: 1, selfSize: 200 });
+    // global is drawn once, with an edge per cause
+    const global = one(sub, "global");
+    expect(global.isRoot).toBe(true);
+    expect(sub.edges.filter((e) => e.from === global.id).map((e) => [e.name, e.count]).sort()).toEqual([["bus", 20], ["cache", 30]]);
+    expect(edgeInto(sub, foo).map((e) => e.count).sort()).toEqual([20, 30]);
+    // group ids are synthetic (negative), the examples are heap ids
+    expect(sub.nodes.every((n) => n.id < 0)).toBe(true);
+    expect(foo.objectIds).toHaveLength(5);
+    expect(sub.targets).toEqual([foo.id]);
+  });
+
+  it("merges element indices and hash-table slots, keeps property names apart", () => {
+    const { groups } = group(twoCauses().b, "Foo");
+    const sub = groups.toSubgraph();
+    const foo = one(sub, "Foo");
+    const names = edgeInto(sub, foo).map((e) => `${e.type}:${e.name}`).sort();
+    // 30 slots {700}..{729} are one edge, 20 indices [0]..[19] one edge further up
+    expect(names).toEqual(["internal:*", "property:foo"]);
+    const listener = one(sub, "Listener");
+    expect(edgeInto(sub, listener).map((e) => `${e.type}:${e.name}:${e.count}`)).toEqual(["element:*:20"]);
+
+    // Two property names: two patterns.
+    const { b, global } = withGlobal();
+    const h = b.node("object", "Holder");
+    b.edge(global, h, "property", "h");
+    for (let i = 0; i < 6; i++) b.edge(h, b.node("object", "Foo"), "property", i < 4 ? "a" : "b");
+    const r = group(b, "Foo").groups.report();
+    expect(r.patterns.map((p) => [p.targets, p.steps[1]!.edge!.name])).toEqual([[4, "a"], [2, "b"]]);
+  });
+
+  it("agrees with grouping each target's shortestPath by a signature string", () => {
+    // A random-ish heap: the simple method (a string per path) must give the same patterns.
+    const { b, global } = withGlobal();
+    const mids = [b.node("object", "A"), b.node("object", "B"), b.node("object", "A")];
+    b.edge(global, mids[0]!, "property", "x").edge(global, mids[1]!, "property", "y").edge(mids[1]!, mids[2]!, "property", "z");
+    const targets: number[] = [];
+    for (let i = 0; i < 40; i++) {
+      const t = b.node("object", "T");
+      const holder = mids[(i * 7) % 3]!;
+      b.edge(holder, t, i % 2 === 0 ? "element" : "property", i % 2 === 0 ? i : i % 4 === 1 ? "p" : "q");
+      if (i % 5 === 0) b.edge(mids[2]!, t, "property", "also");
+      targets.push(t);
+    }
+    const g = graphOf(b);
+    const ctx = walkContext(g);
+    const { ordinals } = selectNodes(g, { types: ["T"] });
+    const fast = groupRetainingPaths(g, ctx, ordinals, { fold: false }).report();
+    expect(fast.patterns.map((p) => p.targets).reduce((a, c) => a + c, 0)).toBe(40);
+    const naive = new Map<string, number>();
+    for (const t of ordinals) {
+      const hops = shortestPath(g, ctx, t)!;
+      const sig = hops.map((h) => `${g.className(h.from)}|${g.edgeTypeName(h.edge)}|${g.edgeTypeName(h.edge) === "element" ? "*" : g.edgeName(h.edge)}`).join(">");
+      naive.set(sig, (naive.get(sig) ?? 0) + 1);
+    }
+    const fastSigs = new Map<string, number>();
+    for (const p of fast.patterns) {
+      const steps = [...p.steps].reverse();
+      const sig = steps.slice(0, -1).map((s) => `${s.className}|${s.edge!.type}|${s.edge!.name === "*" || s.edge!.type === "element" ? "*" : s.edge!.name}`).join(">");
+      fastSigs.set(sig, p.targets);
+    }
+    expect(fastSigs).toEqual(naive);
+  });
+
+  it("folds a 10,000-long linked list into one chain node", () => {
+    const { b, global } = withGlobal();
+    const head = b.node("object", "List");
+    b.edge(global, head, "property", "list");
+    let prev = head;
+    let prevEdge = "first";
+    for (let i = 0; i < 10_000; i++) {
+      const n = b.node("object", "Node", { selfSize: 8 });
+      b.edge(prev, n, "property", prevEdge);
+      b.edge(n, b.node("object", "Payload", { selfSize: 4 }), "property", "value");
+      prev = n;
+      prevEdge = "next";
+    }
+    const { groups } = group(b, "Payload");
+    const sub = groups.toSubgraph();
+    expect(sub.grouped!.patterns).toBe(1);
+    const chain = one(sub, "Node");
+    expect(chain).toMatchObject({ count: 10_000, chainLength: 10_000, chainEdge: { type: "property", name: "next" } });
+    expect(one(sub, "Payload").count).toBe(10_000);
+    expect(sub.nodes).toHaveLength(4); // global, List, Node ×10,000, Payload
+    const report = groups.report();
+    expect(report.patterns[0]!.steps.map((s) => s.className)).toEqual(["Payload", "Node", "List", "global"]);
+  });
+
+  it("folds both ends of a doubly linked list into one chain, entered from its head either way", () => {
+    const { b, global } = withGlobal();
+    const list = b.node("object", "TimersList");
+    b.edge(global, list, "property", "timers");
+    const nodes = Array.from({ length: 10 }, () => b.node("object", "Timeout"));
+    b.edge(list, nodes[0]!, "property", "_idleNext").edge(list, nodes[9]!, "property", "_idlePrev");
+    for (let i = 0; i < 10; i++) {
+      if (i < 9) b.edge(nodes[i]!, nodes[i + 1]!, "property", "_idleNext");
+      if (i > 0) b.edge(nodes[i]!, nodes[i - 1]!, "property", "_idlePrev");
+      b.edge(nodes[i]!, b.node("object", "Job"), "property", "_onTimeout");
+    }
+    const sub = group(b, "Job").groups.toSubgraph();
+    expect(sub.grouped!.patterns).toBe(1);
+    const chain = one(sub, "Timeout");
+    expect(chain.count).toBe(10);
+    expect(chain.chainLength).toBe(5);
+    const into = edgeInto(sub, chain);
+    expect(into).toHaveLength(1);
+    expect([into[0]!.name, into[0]!.otherName].sort()).toEqual(["_idleNext", "_idlePrev"]);
+  });
+
+  it("counts the target group's retained size once when a target dominates another", () => {
+    const { b, global } = withGlobal();
+    const outer = b.node("object", "Foo", { selfSize: 100 });
+    const inner = b.node("object", "Foo", { selfSize: 30 });
+    const other = b.node("object", "Foo", { selfSize: 5 });
+    b.edge(global, outer, "property", "a").edge(outer, inner, "property", "child").edge(global, other, "property", "b");
+    const sub = group(b, "Foo").groups.toSubgraph();
+    const foos = sub.nodes.filter((n) => n.isTarget);
+    expect(foos).toHaveLength(1);
+    expect(foos[0]).toMatchObject({ count: 3, selfSize: 135, retainedSize: 135 });
+  });
+
+  it("marks where each path passes from the baseline's objects to new ones", () => {
+    const { b, global } = withGlobal();
+    const registry = b.node("object", "Registry");
+    const bucket = b.node("object", "Bucket");
+    b.edge(global, registry, "property", "registry").edge(registry, bucket, "property", "bucket");
+    const foos = Array.from({ length: 4 }, (_, i) => {
+      const f = b.node("object", "Foo");
+      b.edge(bucket, f, "element", i);
+      return f;
+    });
+    const g = graphOf(b);
+    // The baseline had global and the registry; the bucket and the Foos are new.
+    const old = new Set([b.nodes[global]!.id, b.nodes[registry]!.id, 1, 3]);
+    const ctx = walkContext(g);
+    const sub = groupRetainingPaths(g, ctx, foos, { baseline: { has: (id) => old.has(id) } }).toSubgraph();
+    const cut = sub.edges.filter((e) => e.isCut);
+    expect(cut).toHaveLength(1);
+    const from = sub.nodes.find((n) => n.id === cut[0]!.from)!;
+    const to = sub.nodes.find((n) => n.id === cut[0]!.to)!;
+    expect([from.className, cut[0]!.name, to.className, cut[0]!.cutCount]).toEqual(["Registry", "bucket", "Bucket", 4]);
+    expect(one(sub, "Bucket")).toMatchObject({ isNew: true, newCount: 1 });
+    expect(one(sub, "Registry")).toMatchObject({ isNew: false, newCount: 0 });
+    expect(toDot(sub)).toContain("cut here");
+  });
+
+  it("draws the largest patterns within the node budget and boxes the rest as 'N more patterns'", () => {
+    const { b, global } = withGlobal();
+    // 12 causes: holder i keeps i + 1 Foos through its own property name.
+    let total = 0;
+    for (let i = 0; i < 12; i++) {
+      const h = b.node("object", `Holder${i}`);
+      b.edge(global, h, "property", `h${i}`);
+      for (let k = 0; k <= i; k++) b.edge(h, b.node("object", "Foo"), "property", "foo");
+      total += i + 1;
+    }
+    const { groups } = group(b, "Foo");
+    const sub = groups.toSubgraph({ maxNodes: 8 });
+    // global + Foo + one holder per drawn pattern: 6 patterns fit in 8 nodes
+    expect(sub.grouped).toMatchObject({ patterns: 12, patternsDrawn: 6 });
+    expect(sub.nodes.map((n) => n.className).filter((c) => c.startsWith("Holder")).sort()).toEqual(
+      ["Holder10", "Holder11", "Holder6", "Holder7", "Holder8", "Holder9"],
+    );
+    expect(sub.placeholders).toHaveLength(1);
+    const box = sub.placeholders[0]!;
+    const foo = one(sub, "Foo");
+    expect(box).toEqual({ of: foo.id, count: 6, reason: "patterns", objects: 1 + 2 + 3 + 4 + 5 + 6 });
+    // nothing dropped: drawn edges into Foo plus the box hold every target
+    expect(edgeInto(sub, foo).reduce((n, e) => n + e.count!, 0) + box.objects!).toBe(total);
+    expect(sub.limitsReached.patternsOmitted).toBe(6);
+    expect(toDot(sub)).toContain("6 more patterns (21 objects)");
+  });
+
+  it("is deterministic", () => {
+    const a = group(twoCauses().b, "Foo").groups.toSubgraph();
+    const b2 = group(twoCauses().b, "Foo").groups.toSubgraph();
+    expect(JSON.stringify(a)).toBe(JSON.stringify(b2));
+    expect(toDot(a)).toBe(toDot(b2));
+  });
+
+  it("says which targets no strong path reaches", () => {
+    const { b, foos } = twoCauses();
+    const lost = b.node("object", "Foo");
+    const weakRef = b.node("object", "WeakRef");
+    b.edge(b.gcRoots, weakRef, "element", 9).edge(weakRef, lost, "weak", "target");
+    const { groups } = group(b, "Foo");
+    const sub = groups.toSubgraph();
+    expect(sub.limitsReached.noPath).toBe(1);
+    expect(sub.grouped!.targets).toBe(foos.length + 1);
+    expect(groups.report().noPath).toBe(1);
+  });
+});
+
