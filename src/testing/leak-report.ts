@@ -9,11 +9,18 @@ import { dirname, relative, sep } from "node:path";
 import { HeapAnalysis } from "../graph/analysis.js";
 import type { HeapGraph } from "../graph/heap-graph.js";
 import { loadHeapGraph } from "../graph/load.js";
-import { retainerSubgraph, walkContext } from "../query/backrefs.js";
+import { walkContext } from "../query/backrefs.js";
+import { groupRetainingPaths } from "../query/group.js";
 import { findLeftovers, maxObjectId, reachPath, type LeftoverClass, type LeftoverOptions } from "../query/leftovers.js";
 import { toDot } from "../render/dot.js";
 import { edgeLabel, formatBytes, formatCount, sanitizeText, truncateText } from "../render/format.js";
 import { closeLayoutWorker, renderSvg } from "../render/svg.js";
+
+/** Classes every program has: drawn only when a file left nothing else. */
+const GENERIC_CLASSES = new Set([
+  "Object", "Array", "Function", "system / Context", "(string)", "(concatenated string)", "(sliced string)",
+  "(array)", "(system)", "(number)", "Map", "Set", "Promise", "ArrayBuffer", "Uint8Array", "Error",
+]);
 
 /** Retaining paths of one class that have the same shape (same classes and edge names). */
 export interface GroupedPath {
@@ -93,10 +100,16 @@ export async function analyseLeftovers(name: string, start: string | HeapGraph |
   const objects = wanted ? ordinals.length : left.objects;
   let picture: string | null = null;
   if (options.picture && objects > 0) {
-    const targets = classes.slice(0, options.pictureClasses ?? 3).map((c) => graph.findById(c.exampleIds[0]!));
+    // One picture per file: the grouped retaining paths of every leftover of the largest classes,
+    // with the edge where old objects pass to new ones marked.
+    // The program's own classes tell the story (CachedUser, Session); the engine's generic ones
+    // (arrays, closures, strings) are what they hold. Generic ones only when nothing else is left.
+    const own = classes.filter((c) => !GENERIC_CLASSES.has(c.className));
+    const drawn = new Set((own.length > 0 ? own : classes).slice(0, options.pictureClasses ?? 3).map((c) => c.className));
+    const targets = ordinals.filter((n) => drawn.has(graph.className(n)));
     const ctx = walkContext(graph, { analysis });
-    const sub = retainerSubgraph(graph, ctx, targets, { depth: 2, tooMany: 6, maxNodes: 60, weak: false, path: true, pathOnly: false });
-    for (const node of sub.nodes) node.isNew = node.id > sinceId;
+    const groups = groupRetainingPaths(graph, ctx, targets, { baseline: { has: (id: number) => id <= sinceId } });
+    const sub = groups.toSubgraph({ maxNodes: 40 });
     try {
       const svg = await renderSvg(toDot(sub));
       writeAtomically(options.picture, svg);
@@ -203,11 +216,12 @@ function shortPath(file: string, root?: string): string {
 }
 
 /** The reports as text: worst first (retained size), each class with its grouped paths. */
-export function formatLeftoverReports(reports: readonly LeftoverReport[], options: { classes?: number } = {}): string {
+export function formatLeftoverReports(reports: readonly LeftoverReport[], options: { classes?: number; relativeTo?: string } = {}): string {
   const lines: string[] = [];
   const sorted = [...reports].sort((p, q) => q.retainedSize - p.retainedSize || q.objects - p.objects || (p.name < q.name ? -1 : 1));
   for (const r of sorted) {
-    lines.push(`${sanitizeText(r.name)}: left ${formatCount(r.objects)} objects alive, ${formatBytes(r.retainedSize)} retained${r.picture ? ` — picture: ${sanitizeText(r.picture)}` : ""}`);
+    const picture = r.picture && options.relativeTo ? shortPath(r.picture, options.relativeTo) : r.picture;
+    lines.push(`${sanitizeText(r.name)}: left ${formatCount(r.objects)} objects alive, ${formatBytes(r.retainedSize)} retained${picture ? ` — picture: ${sanitizeText(picture)}` : ""}`);
     const width = Math.max(5, ...r.classes.slice(0, options.classes ?? 8).map((c) => c.className.length));
     for (const c of r.classes.slice(0, options.classes ?? 8)) {
       lines.push(`  ${sanitizeText(truncateText(c.className, 60)).padEnd(Math.min(60, width))}  +${formatCount(c.count)}  ${formatBytes(c.selfSize)} self  ${formatBytes(c.retainedSize)} retained`);

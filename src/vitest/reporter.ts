@@ -98,7 +98,9 @@ export default class BackrefsLeakReporter implements Reporter {
     const analysis = (performance.now() - t0) / 1000;
     this.result = { files, leaks, seconds: { snapshots: snapshotSeconds, analysis } };
     writeAtomically(join(this.dir, "report.json"), JSON.stringify(this.result, null, 2) + "\n");
-    this.print(leaksText(this.result, this.relative(this.dir), this.options.classes));
+    // Paths in the text are relative to where vitest was started, as a terminal user reads them.
+    const fromCwd = relative(process.cwd(), this.dir).split(sep).join("/") || ".";
+    this.print(leaksText(this.result, fromCwd.startsWith("..") ? this.dir : fromCwd, this.options.classes, process.cwd()));
   }
 
   private relative(file: string): string {
@@ -119,13 +121,13 @@ export function pictureName(name: string): string {
 }
 
 /** The whole run as text. */
-export function leaksText(r: LeakReportFile, dir: string, classes?: number): string {
+export function leaksText(r: LeakReportFile, dir: string, classes?: number, relativeTo?: string): string {
   const timing = `snapshots took ${r.seconds.snapshots.toFixed(1)} s in the workers, analysis ${r.seconds.analysis.toFixed(1)} s`;
   const fileLeaks = r.leaks.filter((l) => !l.name.includes(" > ")).length;
   if (r.leaks.length === 0) return `\nbackrefs: no test file left objects alive after a GC (${r.files} checked; ${timing})\n`;
   return (
     `\nbackrefs: ${fileLeaks} of ${r.files} test files left objects alive after a GC, worst first (${timing}):\n` +
-    formatLeftoverReports(r.leaks, { classes }) +
+    formatLeftoverReports(r.leaks, { classes, relativeTo }) +
     `report: ${dir}/report.json\n`
   );
 }
