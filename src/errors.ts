@@ -67,3 +67,13 @@ export class AbortedError extends BackrefsError {
     super("E_ABORTED", message);
   }
 }
+
+/**
+ * Two snapshots cannot be compared by object id: the same id names different objects in them
+ * (snapshots of different processes, or of one process whose heap profiler was reset).
+ */
+export class IdMismatchError extends BackrefsError {
+  constructor(message: string, hint?: string) {
+    super("E_IDS", message, hint);
+  }
+}

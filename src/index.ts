@@ -33,6 +33,7 @@ export {
 export { retainingPaths, whyAlive, kShortestPaths, type RetainingPath, type WhyAlive, type PathHop, type PathObject } from "./query/paths.js";
 export { diffSnapshots, findLeaks, type SnapshotDiff, type ClassDiff, type LeakReport, type LeakGroup } from "./query/growth.js";
 export { IdSet } from "./graph/id-set.js";
+export { idTrust, assertComparableIds, SnapshotIds, type IdTrust } from "./query/id-trust.js";
 export type * from "./query/types.js";
 export { toDot, renderSvg, renderPng, closeLayoutWorker, formatBytes, edgeLabel } from "./render/index.js";
 export { formatPathsText, formatWhyText } from "./render/paths-text.js";

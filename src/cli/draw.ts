@@ -5,14 +5,14 @@ import { extname } from "node:path";
 import { QueryError } from "../errors.js";
 import type { HeapAnalysis } from "../graph/analysis.js";
 import type { HeapGraph } from "../graph/heap-graph.js";
-import { IdSet } from "../graph/id-set.js";
+import { assertComparableIds, type SnapshotIds } from "../query/id-trust.js";
 import { chooseTargets, defaultBackrefsOptions, retainerSubgraph, walkContext, type BackrefsOptions } from "../query/backrefs.js";
 import { DEFAULT_GROUP_NODES, groupRetainingPaths } from "../query/group.js";
 import { retainingPaths } from "../query/paths.js";
 import { selectNodes } from "../query/select.js";
 import type { Subgraph } from "../query/types.js";
 import { toDot } from "../render/dot.js";
-import { formatCount } from "../render/format.js";
+import { formatCount, sanitizeText } from "../render/format.js";
 import { formatPathsText } from "../render/paths-text.js";
 import { formatGroupedText } from "../render/grouped-text.js";
 import { renderPng } from "../render/png.js";
@@ -73,6 +73,7 @@ export async function runDraw(file: string, opts: DrawCliOptions, io: Streams): 
   const baseline = opts.newSince ? await loadIds(opts.newSince, io, opts.quiet) : undefined;
   const { graph, progress } = await loadSnapshot(file, io, opts.quiet);
   progress.done();
+  if (baseline) assertComparableIds(baseline, graph, [displayName(opts.newSince!), displayName(file)]);
   await drawGraph(graph, file, { ...opts, format, baseline }, io);
   return 0;
 }
@@ -80,7 +81,7 @@ export async function runDraw(file: string, opts: DrawCliOptions, io: Streams): 
 interface DrawSpec extends Omit<DrawCliOptions, "format" | "newSince"> {
   format: OutputFormat;
   /** Ids of the baseline snapshot: only objects absent from it are targets, and new nodes are marked. */
-  baseline?: IdSet;
+  baseline?: SnapshotIds;
   analysis?: HeapAnalysis;
 }
 
@@ -176,7 +177,7 @@ export async function drawToFile(
   graph: HeapGraph,
   selector: { types: string[] },
   path: string,
-  opts: { baseline?: IdSet; analysis: HeapAnalysis; retained: boolean; io: Streams; quiet: boolean },
+  opts: { baseline?: SnapshotIds; analysis: HeapAnalysis; retained: boolean; io: Streams; quiet: boolean },
 ): Promise<void> {
   const { baseline } = opts;
   const d = defaultBackrefsOptions;
@@ -233,6 +234,11 @@ function summaryLine(sub: Subgraph, where: string, format: OutputFormat): string
     `${sub.targets.length} target${sub.targets.length === 1 ? "" : "s"}, ${sub.nodes.length} nodes, ${sub.edges.length} edges` +
     `${cuts.length ? `; cut: ${cuts.join(", ")}` : "; nothing cut"} → ${where} (${format})\n`
   );
+}
+
+/** A file name as messages show it (`-` is standard input). */
+export function displayName(file: string): string {
+  return file === "-" ? "standard input" : sanitizeText(file);
 }
 
 function shellQuote(s: string): string {

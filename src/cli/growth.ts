@@ -4,14 +4,16 @@
 import { join } from "node:path";
 import { HeapAnalysis } from "../graph/analysis.js";
 import type { HeapGraph } from "../graph/heap-graph.js";
-import { IdSet } from "../graph/id-set.js";
 import { diffSnapshots, findLeaks, type ClassDiff } from "../query/growth.js";
+import { assertComparableIds, SnapshotIds } from "../query/id-trust.js";
+import { closestNames } from "../query/select.js";
+import { UsageError } from "./usage.js";
 import { classStat, classTable, topIndices, type ClassSort, type ClassStat } from "../query/summary.js";
 import { formatBytes, formatCount, sanitizeText } from "../render/format.js";
 import { classTableText } from "./info.js";
 import { analyse, loadIds, loadSnapshot, type Streams } from "./io.js";
 import { table } from "./table.js";
-import { drawToFile } from "./draw.js";
+import { displayName, drawToFile } from "./draw.js";
 
 interface Common {
   json: boolean;
@@ -79,13 +81,15 @@ export async function runDiff(beforeFile: string, afterFile: string, opts: DiffO
   const diff = diffSnapshots(before, after);
   const rows = diff.classes.slice(0, opts.top);
   if (opts.json) {
-    io.stdout.write(JSON.stringify({ sameProcess: diff.sameProcess, sharedIds: diff.sharedIds, classes: rows }, null, 2) + "\n");
+    const { classes: _all, ...head } = diff;
+    io.stdout.write(JSON.stringify({ ...head, classes: rows }, null, 2) + "\n");
     return 0;
   }
-  if (!diff.sameProcess) {
+  if (!diff.idsComparable) {
     io.stdout.write(
-      "These snapshots share almost no object ids: they come from different processes, so objects\n" +
-        "cannot be matched. Comparing counts per class only (no new/deleted columns).\n\n",
+      `Objects cannot be matched by id: ${diff.idsMismatch}. The snapshots come from different\n` +
+        "processes, or from one process whose heap profiler was reset between them (ids start again).\n" +
+        "Comparing counts per class only (no new/deleted columns).\n\n",
     );
   }
   io.stdout.write(diffTable(rows, diff.sameProcess) + "\n");
@@ -104,7 +108,8 @@ export async function runLeaks(baselineFile: string, targetFile: string, finalFi
   const baseline = await loadIds(baselineFile, io, opts.quiet);
   const target = await loadIds(targetFile, io, opts.quiet);
   const { graph, analysis } = await load(finalFile, { ...opts, retained: true }, io, "final");
-  const report = findLeaks(baseline, target, { graph, analysis: analysis! }, { all: opts.all });
+  const labels: [string, string, string] = [displayName(baselineFile), displayName(targetFile), displayName(finalFile)];
+  const report = findLeaks(baseline, target, { graph, analysis: analysis! }, { all: opts.all, labels });
   const groups = report.groups.slice(0, opts.top);
   if (opts.json) {
     io.stdout.write(JSON.stringify({ leakedObjects: report.leakedObjects, groups }, null, 2) + "\n");
@@ -143,6 +148,8 @@ export interface CheckOptions extends Common {
   maxGrowth?: Limit[];
   maxRetainedGrowth?: Limit[];
   pictureDir: string;
+  /** Limits may name classes that neither snapshot has (a class that should not exist at all). */
+  allowAbsent?: boolean;
 }
 
 interface Violation {
@@ -151,6 +158,17 @@ interface Violation {
   actual: number;
   limit: number;
   bytes: boolean;
+}
+
+/** The usage error for a limit on a class no snapshot has, with the closest class names. */
+function absentClass(flag: string, limit: Limit, known: Map<string, number>, twoSnapshots: boolean): UsageError {
+  const where = twoSnapshots ? "in either snapshot" : "in the snapshot";
+  const suggestions = closestNames([limit.className], known);
+  return new UsageError(
+    `${flag} ${sanitizeText(limit.className)}: no class '${sanitizeText(limit.className)}' ${where}, so this limit could never fail` +
+      `${suggestions.length ? `; did you mean ${suggestions.map(sanitizeText).join(", ")}?` : ""}` +
+      ` (--allow-absent lets limits name classes that may not exist)`,
+  );
 }
 
 export async function runCheck(file: string, opts: CheckOptions, io: Streams): Promise<number> {
@@ -173,20 +191,45 @@ export async function runCheck(file: string, opts: CheckOptions, io: Streams): P
       if (a > l.value) violations.push({ className: l.className, what, actual: a, limit: l.value, bytes });
     }
   };
-  test(opts.maxCount, "count", false, (c) => stats.get(c)?.count ?? 0);
-  test(opts.maxRetained, "retained size", true, (c) => stats.get(c)?.retained ?? 0);
-  let baselineIds: IdSet | undefined;
+  let baselineIds: SnapshotIds | undefined;
+  const labels: [string, string] = [displayName(opts.baseline ?? ""), displayName(file)];
+  // Classes either snapshot has, with their counts (for "did you mean").
+  const known = new Map<string, number>([...stats].map(([name, s]) => [name, s.count]));
+  let growth: ((c: string) => ClassDiff | undefined) | undefined;
   if (opts.maxGrowth?.length || opts.maxRetainedGrowth?.length) {
     const before = await load(opts.baseline!, common, io, "baseline");
-    baselineIds = IdSet.fromGraph(before.graph);
+    baselineIds = SnapshotIds.of(before.graph);
+    // Growth is counted per class, but the pictures mark what is new by id: both need one process.
+    assertComparableIds(baselineIds, current.graph, labels);
     const diff = diffSnapshots(before, current);
-    const row = (c: string): ClassDiff | undefined => diff.classes.find((r) => r.className === c);
-    test(opts.maxGrowth, "growth", false, (c) => row(c)?.delta ?? 0);
-    test(opts.maxRetainedGrowth, "retained growth", true, (c) => row(c)?.retainedSizeDelta ?? 0);
+    const rows = new Map(diff.classes.map((r) => [r.className, r]));
+    for (const r of diff.classes) known.set(r.className, Math.max(r.countBefore, r.countAfter));
+    growth = (c) => rows.get(c);
+  }
+  // A limit on a class that no snapshot has can never fail: most likely a typo.
+  if (!opts.allowAbsent) {
+    const flags: Array<[string, Limit[] | undefined]> = [
+      ["--max-count", opts.maxCount],
+      ["--max-retained", opts.maxRetained],
+      ["--max-growth", opts.maxGrowth],
+      ["--max-retained-growth", opts.maxRetainedGrowth],
+    ];
+    for (const [flag, limits] of flags) {
+      for (const l of limits ?? []) if (!known.has(l.className)) throw absentClass(flag, l, known, growth !== undefined);
+    }
+  }
+  test(opts.maxCount, "count", false, (c) => stats.get(c)?.count ?? 0);
+  test(opts.maxRetained, "retained size", true, (c) => stats.get(c)?.retained ?? 0);
+  if (growth) {
+    test(opts.maxGrowth, "growth", false, (c) => growth(c)?.delta ?? 0);
+    test(opts.maxRetainedGrowth, "retained growth", true, (c) => growth(c)?.retainedSizeDelta ?? 0);
   }
   const fmt = (v: Violation, n: number): string => (v.bytes ? formatBytes(n) : formatCount(n));
   // One baseline id set and one analysis serve every picture.
-  if (violations.length > 0 && opts.baseline && !baselineIds) baselineIds = await loadIds(opts.baseline, io, opts.quiet);
+  if (opts.baseline && !baselineIds) {
+    baselineIds = await loadIds(opts.baseline, io, opts.quiet);
+    assertComparableIds(baselineIds, current.graph, labels);
+  }
   const analysis = current.analysis ?? new HeapAnalysis(current.graph);
   const report = [];
   for (const v of violations) {

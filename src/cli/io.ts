@@ -10,7 +10,7 @@ import type { ReadProgress } from "../snapshot/read.js";
 import type { HeapGraph } from "../graph/heap-graph.js";
 import type { HeapAnalysis, Phase } from "../graph/analysis.js";
 import { cachedAnalysis, loadGraph } from "./cache.js";
-import { IdSet } from "../graph/id-set.js";
+import { SnapshotIds } from "../query/id-trust.js";
 
 export interface Streams {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -98,10 +98,10 @@ export async function analyse(graph: HeapGraph, progress: Progress, retained: bo
 }
 
 /** The object ids of a snapshot (its graph is dropped): what comparing by id needs of a baseline. */
-export async function loadIds(file: string, io: Streams, quiet: boolean): Promise<IdSet> {
+export async function loadIds(file: string, io: Streams, quiet: boolean): Promise<SnapshotIds> {
   const { graph, progress } = await loadSnapshot(file, io, quiet);
   progress.done();
-  return IdSet.fromGraph(graph);
+  return SnapshotIds.of(graph);
 }
 
 /** Temporary files being written; removed if the process is interrupted. */

@@ -23,12 +23,11 @@ import {
   type TypesOptions,
 } from "./growth.js";
 import { removePendingFiles, type Streams } from "./io.js";
+import { UsageError } from "./usage.js";
 import { dropPendingCaches, flushCaches, runCache, setCacheFlag, type CacheCommandOptions } from "./cache.js";
 
 export const ExitCode = { ok: 0, error: 1, usage: 2, gateFailed: 3, interrupted: 130 } as const;
 
-/** A usage error found after parsing (a missing combination of options): exit 2 like commander's. */
-class UsageError extends Error {}
 
 /** `5MB`, `512kB`, `1.5 GB`, `1000` (bytes; 1000-based units like DevTools). */
 export function parseSize(text: string): number | null {
@@ -239,6 +238,7 @@ Examples:
     .option("--max-growth <class=n>", "fail when the class grew by more than n objects since --baseline; repeatable", collectLimit(false))
     .option("--max-retained-growth <class=size>", "fail when the class's retained size grew by more than size; repeatable", collectLimit(true))
     .option("--picture-dir <dir>", "where to write the retainer picture of each failing class", ".")
+    .option("--allow-absent", "limits may name classes that no snapshot has (by default that is a usage error: a typo would make a gate that never fails)", false)
     .option("--json", "print the verdict as JSON", false)
     .option("-q, --quiet", "no progress bar", false)
     .option("--no-cache", "do not use or write the snapshot cache (see 'backrefs cache')")

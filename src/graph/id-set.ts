@@ -50,6 +50,13 @@ export class IdSet {
     }
   }
 
+  /** How many ids of this set `other` holds too. */
+  countIn(other: IdSet): number {
+    let n = this.hasZero && other.has(0) ? 1 : 0;
+    for (const v of this.table) if (v !== 0 && other.has(v)) n++;
+    return n;
+  }
+
   has(id: number): boolean {
     if (id === 0) return this.hasZero;
     const t = this.table;

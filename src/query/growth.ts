@@ -4,7 +4,8 @@
  */
 import type { HeapAnalysis } from "../graph/analysis.js";
 import type { HeapGraph } from "../graph/heap-graph.js";
-import { IdSet } from "../graph/id-set.js";
+import type { IdSet } from "../graph/id-set.js";
+import { assertComparableIds, idTrust, SnapshotIds } from "./id-trust.js";
 
 export interface ClassDiff {
   className: string;
@@ -25,8 +26,15 @@ export interface ClassDiff {
 }
 
 export interface SnapshotDiff {
-  /** True when the snapshots come from one process (ids denote the same objects). */
+  /**
+   * True when objects can be matched by id (the name is historical: false also for one process
+   * whose heap profiler was reset between the snapshots). Same as `idsComparable`.
+   */
   sameProcess: boolean;
+  /** True when an id names the same object in both snapshots, so `new` and `deleted` mean something. */
+  idsComparable: boolean;
+  /** Why objects cannot be matched by id (absent when they can). */
+  idsMismatch?: string;
   /** Ids present in both snapshots. */
   sharedIds: number;
   /** Every class present in either snapshot, what grew most first. */
@@ -86,46 +94,18 @@ function retainedPerClass(side: Side, filter?: Uint8Array): Map<string, number> 
 }
 
 /**
- * Whether two snapshots come from one process: V8 reuses no id within a process, but two runs of
- * one program hand out similar ids to different objects. So: enough shared ids, and shared ids
- * that almost always name objects of the same class.
- */
-function sameProcess(before: HeapGraph, after: HeapGraph, afterIds: IdSet): { same: boolean; shared: number } {
-  const synthetic = before.types.synthetic;
-  let shared = 0;
-  let checked = 0;
-  let sameClass = 0;
-  const afterOrdinal = new Map<number, number>();
-  // Sample: every k-th node of `after`, up to 200k, to compare classes of shared ids.
-  const step = Math.max(1, Math.floor(after.nodeCount / 200_000));
-  for (let n = 0; n < after.nodeCount; n += step) afterOrdinal.set(after.nodeId(n), n);
-  for (let n = 0; n < before.nodeCount; n++) {
-    if (before.nodeType(n) === synthetic) continue;
-    const id = before.nodeId(n);
-    if (!afterIds.has(id)) continue;
-    shared++;
-    const m = afterOrdinal.get(id);
-    if (m === undefined) continue;
-    checked++;
-    if (before.className(n) === after.className(m) && before.nodeName(n) === after.nodeName(m)) sameClass++;
-  }
-  const smaller = Math.min(before.nodeCount, after.nodeCount);
-  const same = shared >= smaller * 0.05 && checked > 0 && sameClass >= checked * 0.95;
-  return { same, shared };
-}
-
-/**
- * Compares two snapshots class by class, by object id when they come from one process, else by
- * counts only (new and deleted are then null).
+ * Compares two snapshots class by class, by object id when ids can be trusted ({@link idTrust}),
+ * else by counts only (new and deleted are then null).
  *
  * @example
  * const d = diffSnapshots({ graph: before }, { graph: after });
  * d.classes[0]; // { className: "LeakyRequest", countBefore: 10, countAfter: 35, new: 25, deleted: 0, ... }
  */
 export function diffSnapshots(before: Side, after: Side): SnapshotDiff {
-  const beforeIds = IdSet.fromGraph(before.graph);
-  const afterIds = IdSet.fromGraph(after.graph);
-  const { same, shared } = sameProcess(before.graph, after.graph, afterIds);
+  const beforeIds = SnapshotIds.of(before.graph);
+  const afterIds = SnapshotIds.of(after.graph);
+  const trust = idTrust(beforeIds, afterIds);
+  const same = trust.comparable;
   const b = perClass(before);
   const a = perClass(after);
   const added = same ? perClass(after, (n) => !beforeIds.has(after.graph.nodeId(n))) : null;
@@ -163,7 +143,13 @@ export function diffSnapshots(before: Side, after: Side): SnapshotDiff {
       (q.new ?? 0) - (p.new ?? 0) ||
       (p.className < q.className ? -1 : p.className > q.className ? 1 : 0),
   );
-  return { sameProcess: same, sharedIds: shared, classes };
+  return {
+    sameProcess: same,
+    idsComparable: same,
+    ...(trust.reason ? { idsMismatch: trust.reason } : {}),
+    sharedIds: trust.sharedIds,
+    classes,
+  };
 }
 
 export interface LeakGroup {
@@ -188,11 +174,23 @@ export interface LeakReport {
  * size first. The engine's own bookkeeping (compiled code, hidden objects, shapes) is left out
  * unless `all` is set.
  *
+ * Given {@link SnapshotIds} (not bare id sets), it first checks that the three snapshots can be
+ * compared by id, and throws {@link IdMismatchError} when they cannot; `labels` name the three
+ * snapshots in that message.
+ *
  * @example
- * leaks(baselineIds, targetIds, { graph: final, analysis }).groups[0].className // "LeakyRequest"
+ * findLeaks(SnapshotIds.of(s1), SnapshotIds.of(s2), { graph: s3, analysis }).groups[0].className // "LeakyRequest"
  */
-export function findLeaks(baseline: IdSet, target: IdSet, final: Required<Side>, options: { all?: boolean } = {}): LeakReport {
+export function findLeaks(
+  baseline: IdSet | SnapshotIds,
+  target: IdSet | SnapshotIds,
+  final: Required<Side>,
+  options: { all?: boolean; labels?: [string, string, string] } = {},
+): LeakReport {
   const g = final.graph;
+  const [l1, l2, l3] = options.labels ?? ["the baseline", "the target", "the final snapshot"];
+  if (baseline instanceof SnapshotIds && target instanceof SnapshotIds) assertComparableIds(baseline, target, [l1, l2]);
+  if (target instanceof SnapshotIds) assertComparableIds(target, SnapshotIds.of(g), [l2, l3]);
   const leaked = new Uint8Array(g.nodeCount);
   const internal = new Set([...INTERNAL_TYPES].map((t) => g.nodeTypes.indexOf(t)).filter((t) => t >= 0));
   let leakedObjects = 0;

@@ -100,20 +100,35 @@ function noMatch(graph: HeapGraph, types: string[], names: string[]): QueryError
     return new QueryError(`no objects named ${names.map((n) => `'${n}'`).join(" or ")}`, "--name matches the raw node name exactly");
   }
   const table = classTable(graph);
-  const candidates: Array<{ name: string; count: number; score: number }> = [];
+  const counts = new Map<string, number>();
   for (let i = 0; i < table.classIds.length; i++) {
     const name = graph.classNameOf(table.classIds[i]!);
-    let best = Infinity;
-    for (const t of types) best = Math.min(best, similarity(t, name));
-    if (best < Infinity) candidates.push({ name, count: table.count[i]!, score: best });
+    counts.set(name, (counts.get(name) ?? 0) + table.count[i]!);
   }
-  candidates.sort((a, b) => a.score - b.score || b.count - a.count || (a.name < b.name ? -1 : 1));
-  const suggestions = candidates.slice(0, 3).map((c) => `${c.name} (${c.count.toLocaleString("en-US")})`);
+  const suggestions = closestNames(types, counts);
   const what = `no objects of class ${types.map((t) => `'${t}'`).join(" or ")}${names.length ? ` named ${names.map((n) => `'${n}'`).join(" or ")}` : ""}`;
   return new QueryError(
     suggestions.length ? `${what}; did you mean ${suggestions.join(", ")}?` : what,
     "'backrefs info <snapshot>' lists the most common classes",
   );
+}
+
+/**
+ * The (at most `k`) names closest to any of `typed`, as `Name (count)`, closest first, then the
+ * most common: what "did you mean" lists. Unrelated names are never suggested.
+ *
+ * @example
+ * closestNames(["OrderServce"], new Map([["OrderService", 201], ["Map", 90]])) // ["OrderService (201)"]
+ */
+export function closestNames(typed: string[], counts: Map<string, number>, k = 3): string[] {
+  const candidates: Array<{ name: string; count: number; score: number }> = [];
+  for (const [name, count] of counts) {
+    let best = Infinity;
+    for (const t of typed) best = Math.min(best, similarity(t, name));
+    if (best < Infinity) candidates.push({ name, count, score: best });
+  }
+  candidates.sort((a, b) => a.score - b.score || b.count - a.count || (a.name < b.name ? -1 : 1));
+  return candidates.slice(0, k).map((c) => `${c.name} (${c.count.toLocaleString("en-US")})`);
 }
 
 /**
@@ -127,23 +142,31 @@ function similarity(typed: string, name: string): number {
   if (a === b) return 0;
   if (b.startsWith(a) || a.startsWith(b)) return 1 + Math.abs(a.length - b.length) / 100;
   if (b.includes(a) || a.includes(b)) return 2 + Math.abs(a.length - b.length) / 100;
-  const d = editDistance(a, b, 3);
-  return d <= Math.max(1, Math.floor(a.length / 3)) ? 3 + d : Infinity;
+  // At most one edit per three letters typed (and the search gives up past that).
+  const most = Math.max(1, Math.floor(a.length / 3));
+  const d = editDistance(a, b, most);
+  return d <= most ? 3 + d : Infinity;
 }
 
-/** Levenshtein distance, giving up (returning `limit + 1`) once it passes `limit`. */
+/**
+ * Edit distance counting a swap of two neighbouring letters as one edit (optimal string
+ * alignment: "Tmep" is one edit from "Temp"), giving up (returning `limit + 1`) once it passes `limit`.
+ */
 function editDistance(a: string, b: string, limit: number): number {
   if (Math.abs(a.length - b.length) > limit) return limit + 1;
+  let before: number[] = [];
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const cur = [i];
     let rowMin = i;
     for (let j = 1; j <= b.length; j++) {
-      const v = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      let v = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, before[j - 2]! + 1);
       cur.push(v);
       rowMin = Math.min(rowMin, v);
     }
     if (rowMin > limit) return limit + 1;
+    before = prev;
     prev = cur;
   }
   return prev[b.length]!;

@@ -146,7 +146,7 @@ describe("backrefs <snapshot> --type (the main job)", () => {
     // every edge's ends are nodes of the graph, and the retainer is "from"
     const ids = new Set(j.nodes.map((n: { id: number }) => n.id));
     for (const e of j.edges) expect(ids.has(e.from) && ids.has(e.to)).toBe(true);
-  });
+  }, 300_000); // eight runs of the binary: over a minute on a busy 2-core machine
 
   it("--format overrides the extension and -o - writes to stdout", () => {
     const r = run([SAMPLE, "--id", "@1", "--format", "json", "-o", "-", "--path-only"]);

@@ -11,10 +11,23 @@ import { writeGrowthSnapshots } from "../helpers/real-snapshot.js";
 const BIN = resolve(import.meta.dirname, "../../bin/backrefs.js");
 const tmp = mkdtempSync(join(tmpdir(), "backrefs-growth-"));
 let s1: string, s2: string, s3: string;
+/** The same program in another process, and in one whose heap profiler was reset after its first snapshot. */
+let o1: string, o2: string, r1: string, r2: string, r3: string;
 
 beforeAll(() => {
   [s1, s2, s3] = writeGrowthSnapshots("cli-growth");
+  [o1, o2] = writeGrowthSnapshots("cli-growth-other");
+  [r1, r2, r3] = writeGrowthSnapshots("cli-growth-reset", { resetAfterFirst: true });
 });
+
+/** Exit 1, one line naming the cause (and both possible reasons, never just one), no output. */
+function expectIdsRefused(r: { code: number; stdout: string; stderr: string }): void {
+  expect(r.code, r.stderr).toBe(1);
+  expect(r.stdout).toBe("");
+  const lines = r.stderr.trimEnd().split("\n");
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(/^backrefs: the object ids of .* and .* cannot be matched: .* — the snapshots come from different processes, or from one process whose heap profiler was reset/);
+}
 
 function run(args: string[]): { code: number; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [BIN, ...args], { cwd: tmp, env: { ...process.env, NO_COLOR: "1" } });
@@ -70,6 +83,40 @@ describe("backrefs types / diff / leaks", () => {
   });
 });
 
+describe("snapshots whose ids cannot be matched", () => {
+  it("leaks refuses a baseline from another process or from before a profiler reset, and a foreign final snapshot", () => {
+    expectIdsRefused(run(["leaks", o1, s2, s3]));
+    expectIdsRefused(run(["leaks", r1, r2, r3]));
+    expectIdsRefused(run(["leaks", s1, o2, o2]));
+    expectIdsRefused(run(["leaks", s1, s2, o2, "--json"]));
+  });
+
+  it("--new-since refuses them instead of drawing old objects as new", () => {
+    expectIdsRefused(run([s2, "--type", "Keep", "--new-since", o1, "--format", "json", "-o", "-"]));
+    const out = join(tmp, "reset-new.svg");
+    expectIdsRefused(run([r2, "--type", "Keep", "--new-since", r1, "-o", out]));
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it("check --baseline refuses them rather than pass (or fail) on ids that mean other objects", () => {
+    expectIdsRefused(run(["check", s2, "--baseline", o1, "--max-growth", "Keep=100"]));
+    expectIdsRefused(run(["check", r2, "--baseline", r1, "--max-growth", "Keep=100"]));
+    expectIdsRefused(run(["check", r2, "--baseline", r1, "--max-count", "Keep=100"]));
+  });
+
+  it("diff falls back to counts per class, and says why without claiming which cause", () => {
+    const r = run(["diff", r1, r2, "--top", "500"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^Objects cannot be matched by id: .*name the same object.*\. The snapshots come from different\nprocesses, or from one process whose heap profiler was reset/);
+    expect(r.stdout).toMatch(/class\s+before\s+after\s+delta/);
+    expect(r.stdout).not.toMatch(/\bnew\s+deleted\b/);
+    const j = JSON.parse(run(["diff", s1, o2, "--json", "--no-retained"]).stdout);
+    expect(j).toMatchObject({ sameProcess: false, idsComparable: false });
+    expect(j.idsMismatch).toMatch(/name the same object/);
+    expect(j.classes.find((c: { className: string }) => c.className === "Keep")).toMatchObject({ countBefore: 10, countAfter: 35, new: null, deleted: null });
+  });
+});
+
 describe("backrefs check (CI gate)", () => {
   it("passes within the limits (exit 0)", () => {
     const r = run(["check", s2, "--max-count", "Keep=35", "--max-retained", "Keep=10MB"]);
@@ -90,6 +137,20 @@ describe("backrefs check (CI gate)", () => {
     expect(verdict.violations).toHaveLength(1);
     expect(verdict.violations[0]).toMatchObject({ className: "Keep", what: "growth", actual: 25, limit: 20 });
     expect(readFileSync(join(dir, "backrefs-Keep.svg"), "utf8")).toMatch(/NEW since baseline/);
+  });
+
+  it("a limit on a class no snapshot has is a usage error with the closest names, unless --allow-absent", () => {
+    const typo = run(["check", s2, "--baseline", s1, "--max-growth", "Kep=0"]);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toMatch(/^backrefs: --max-growth Kep: no class 'Kep' in either snapshot, so this limit could never fail; did you mean Keep \(35\)/);
+    const count = run(["check", s2, "--max-count", "Keep=100", "--max-count", "Tmep=0"]);
+    expect(count.code).toBe(2);
+    expect(count.stderr).toMatch(/--max-count Tmep: no class 'Tmep' in the snapshot.*did you mean Temp \(40\)/);
+    // Temp is gone from s3 but was in s2: a growth limit on it is fine
+    expect(run(["check", s3, "--baseline", s2, "--max-growth", "Temp=0"]).code).toBe(0);
+    const allowed = run(["check", s2, "--max-count", "DetachedWindow=0", "--allow-absent"]);
+    expect(allowed.code, allowed.stderr).toBe(0);
+    expect(allowed.stderr).toMatch(/passed/);
   });
 
   it("usage errors exit 2", () => {

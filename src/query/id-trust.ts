@@ -1,0 +1,261 @@
+/**
+ * Can two snapshots be compared by object id? The one check every comparison by id goes through
+ * (`diff`, `leaks`, `--new-since`, `check --baseline`, and library users).
+ *
+ * V8 gives an object the same id in every snapshot of one isolate for as long as its heap
+ * profiler keeps its id map (docs/heap-ids.md). Two things break that, and neither can be told
+ * from the other by looking at the files:
+ *
+ * - snapshots of different processes: each numbers its objects from the same starting point, so
+ *   the same ids name unrelated objects;
+ * - one process whose heap profiler was reset between the snapshots (the inspector's
+ *   `HeapProfiler.disable`, or closing a session that had enabled it): ids start again, old
+ *   objects get new ids, and new ids collide with those of the earlier snapshot.
+ *
+ * The test: for a sample of the ids both snapshots have, does the id name the same object in
+ * both — the same node type and raw name, and mostly the same objects referenced (by id)? In one
+ * process that holds for (nearly) every id, even when a third of the references changed between
+ * the snapshots; across processes or a reset it fails for a tenth to nine tenths of them.
+ */
+import { IdMismatchError } from "../errors.js";
+import type { HeapGraph } from "../graph/heap-graph.js";
+import { IdSet } from "../graph/id-set.js";
+
+/** Ids examined per snapshot, at most (about): enough for a tight estimate, cheap to keep. */
+const SAMPLE_TARGET = 1 << 14;
+/** Referenced ids kept per sampled object: its edges' targets with the smallest hashes (a bottom-k sketch). */
+const SKETCH = 64;
+/** The share of examined ids that must name the same object in both snapshots. */
+const MIN_SAME = 0.95;
+/** The share of the smaller snapshot's ids the other must also have. */
+const MIN_SHARED = 0.05;
+
+/** What an id names in one snapshot: a hash of node type and raw name, and a sketch of the ids it references. */
+interface IdSignature {
+  what: number;
+  refs: Uint32Array;
+}
+
+/**
+ * The ids of one snapshot and, for a sample of them, what they name: all that comparing by id
+ * needs once the snapshot itself is dropped (about 8 bytes per object plus a fixed few MB).
+ *
+ * The sample is chosen by a hash of the id, at a rate that halves as snapshots double, so two
+ * snapshots of any sizes examine the same ids: those the sparser of the two sampled.
+ */
+export class SnapshotIds {
+  /** Every object id of the snapshot. */
+  readonly ids: IdSet;
+  /** Object ids, not counting the synthetic root and GC-root nodes (ids V8 gives every snapshot). */
+  readonly objectCount: number;
+  /** An id is sampled when `hash(id) >>> (32 - level)` is 0: level 0 samples every id. */
+  readonly level: number;
+  private readonly sample: Map<number, IdSignature>;
+  /** Ids of the synthetic root nodes (a few dozen): not objects, the same in every snapshot. */
+  readonly syntheticIds: number[];
+
+  private constructor(ids: IdSet, objectCount: number, level: number, sample: Map<number, IdSignature>, syntheticIds: number[]) {
+    this.ids = ids;
+    this.objectCount = objectCount;
+    this.level = level;
+    this.sample = sample;
+    this.syntheticIds = syntheticIds;
+  }
+
+  /** Reads what the check needs from a graph (one pass over the nodes, the sampled ones' edges). */
+  static of(graph: HeapGraph): SnapshotIds {
+    const ids = IdSet.fromGraph(graph);
+    let level = 0;
+    while (level < 31 && graph.nodeCount / 2 ** level > SAMPLE_TARGET) level++;
+    const { nodeId, edgeTo } = graph.columns;
+    const first = graph.firstEdge;
+    const sample = new Map<number, IdSignature>();
+    let objectCount = 0;
+    const syntheticIds: number[] = [];
+    let scratch = new Uint32Array(1024);
+    for (let n = 0; n < graph.nodeCount; n++) {
+      if (isSyntheticRoot(graph, n)) {
+        syntheticIds.push(nodeId[n]!);
+        continue;
+      }
+      objectCount++;
+      const id = nodeId[n]!;
+      if (!sampled(id, level)) continue;
+      const count = first[n + 1]! - first[n]!;
+      if (count > scratch.length) scratch = new Uint32Array(count);
+      for (let k = 0; k < count; k++) scratch[k] = mix(nodeId[edgeTo[first[n]! + k]!]!);
+      sample.set(id, { what: hashString(`${graph.nodeTypeName(n)}\u0000${graph.nodeName(n)}`), refs: sketch(scratch.subarray(0, count)) });
+    }
+    return new SnapshotIds(ids, objectCount, level, sample, syntheticIds);
+  }
+
+  has(id: number): boolean {
+    return this.ids.has(id);
+  }
+
+  /** @internal The signature of a sampled id (for {@link idTrust}). */
+  signature(id: number): IdSignature | undefined {
+    return this.sample.get(id);
+  }
+
+  /** @internal Sampled ids, in the order they were read. */
+  sampledIds(): IterableIterator<number> {
+    return this.sample.keys();
+  }
+}
+
+/** The verdict on comparing two snapshots by id. */
+export interface IdTrust {
+  /** True when an id denotes the same object in both snapshots. */
+  comparable: boolean;
+  /** Ids of objects present in both (synthetic roots left out). */
+  sharedIds: number;
+  /** Shared ids examined closely. */
+  examined: number;
+  /** Of those, how many name the same object in both. */
+  same: number;
+  /** Why they cannot be compared (absent when they can): one clause, no advice. */
+  reason?: string;
+}
+
+type Side = HeapGraph | SnapshotIds;
+
+const idsOf = (s: Side): SnapshotIds => (s instanceof SnapshotIds ? s : SnapshotIds.of(s));
+
+/**
+ * Whether `before` and `after` can be compared by object id. Never claims to know *why* they
+ * cannot: different processes and a reset heap profiler look alike.
+ *
+ * @example
+ * const t = idTrust(beforeGraph, afterGraph);
+ * if (!t.comparable) console.log(t.reason); // "of 4,096 ids both have, only 21% name the same object in both"
+ */
+export function idTrust(before: Side, after: Side): IdTrust {
+  const a = idsOf(before);
+  const b = idsOf(after);
+  // Ids both have: count from the smaller side.
+  const [small, large] = a.objectCount <= b.objectCount ? [a, b] : [b, a];
+  // The sparser sample's ids are in both samples when both snapshots have them.
+  const level = Math.max(a.level, b.level);
+  const sparse = a.level >= b.level ? a : b;
+  const other = sparse === a ? b : a;
+  let examined = 0;
+  let same = 0;
+  for (const id of sparse.sampledIds()) {
+    if (!sampled(id, level)) continue;
+    const x = sparse.signature(id)!;
+    const y = other.signature(id);
+    if (!y) continue;
+    examined++;
+    if (x.what === y.what && similarRefs(x.refs, y.refs)) same++;
+  }
+  const shared = countShared(small, large);
+  const verdict = (reason?: string): IdTrust => ({ comparable: reason === undefined, sharedIds: shared, examined, same, ...(reason ? { reason } : {}) });
+  if (small.objectCount === 0) return verdict();
+  if (shared === 0) return verdict("the two snapshots have no object id in common");
+  if (shared < small.objectCount * MIN_SHARED) {
+    return verdict(`they have only ${fmt(shared)} of ${fmt(small.objectCount)} object ids in common`);
+  }
+  if (examined > 0 && same < examined * MIN_SAME) {
+    const which = level > 0 ? `${fmt(examined)} sampled ids` : `the ${fmt(examined)} ids`;
+    return verdict(`of ${which} both have, only ${Math.floor((100 * same) / examined)}% name the same object in both`);
+  }
+  return verdict();
+}
+
+/**
+ * Throws {@link IdMismatchError} when `before` and `after` cannot be compared by object id;
+ * `labels` name them in the message (file names, say).
+ *
+ * @example
+ * assertComparableIds(baselineIds, graph, ["before.heapsnapshot", "after.heapsnapshot"]);
+ */
+export function assertComparableIds(before: Side, after: Side, labels: [string, string] = ["the baseline", "the later snapshot"]): IdTrust {
+  const t = idTrust(before, after);
+  if (!t.comparable) throw idMismatch(t, labels);
+  return t;
+}
+
+/** The error for two snapshots whose ids cannot be matched (message and advice, one line each). */
+export function idMismatch(t: IdTrust, labels: [string, string]): IdMismatchError {
+  return new IdMismatchError(
+    `the object ids of ${labels[0]} and ${labels[1]} cannot be matched: ${t.reason ?? "they do not name the same objects"}`,
+    ID_ADVICE,
+  );
+}
+
+/** What to do about snapshots whose ids cannot be matched. */
+export const ID_ADVICE =
+  "the snapshots come from different processes, or from one process whose heap profiler was reset between them " +
+  "(ids start again); take them from one process without disabling its heap profiler or closing the inspector session " +
+  "that enabled it ('backrefs diff' still compares counts per class)";
+
+/** Whether this node is one of the synthetic root nodes every snapshot has (same ids everywhere). */
+function isSyntheticRoot(graph: HeapGraph, n: number): boolean {
+  return n === 0 || graph.nodeType(n) === graph.types.synthetic;
+}
+
+/** Object ids both snapshots have (synthetic roots left out). */
+function countShared(small: SnapshotIds, large: SnapshotIds): number {
+  let synthetic = 0;
+  for (const id of new Set(small.syntheticIds)) if (large.has(id)) synthetic++;
+  return small.ids.countIn(large.ids) - synthetic;
+}
+
+function sampled(id: number, level: number): boolean {
+  return level === 0 || mix(id) >>> (32 - level) === 0;
+}
+
+/**
+ * Two sketches name mostly the same objects: Jaccard similarity of the referenced ids ≥ 1/2,
+ * estimated from bottom-k sketches (exact when both reference at most SKETCH objects).
+ */
+function similarRefs(x: Uint32Array, y: Uint32Array): boolean {
+  if (x.length === 0 && y.length === 0) return true;
+  // Merge in order: the union's SKETCH smallest hashes, and how many of them both have.
+  let i = 0;
+  let j = 0;
+  let union = 0;
+  let both = 0;
+  while (union < SKETCH && (i < x.length || j < y.length)) {
+    const hx = i < x.length ? x[i]! : Infinity;
+    const hy = j < y.length ? y[j]! : Infinity;
+    if (hx === hy) {
+      both++;
+      i++;
+      j++;
+    } else if (hx < hy) i++;
+    else j++;
+    union++;
+  }
+  return both * 2 >= union;
+}
+
+/**
+ * The SKETCH smallest distinct values of `hashes` (sorted in place), ascending. The hashes are
+ * {@link mix}ed ids: `mix` is a bijection, so distinct hashes are distinct ids.
+ */
+function sketch(hashes: Uint32Array): Uint32Array {
+  hashes.sort();
+  const out: number[] = [];
+  for (let k = 0; k < hashes.length && out.length < SKETCH; k++) {
+    if (k === 0 || hashes[k] !== hashes[k - 1]) out.push(hashes[k]!);
+  }
+  return Uint32Array.from(out);
+}
+
+/** A 32-bit integer mix, a bijection (xor-shifts and odd multipliers): spreads sequential ids. */
+function mix(x: number): number {
+  x = Math.imul(x ^ (x >>> 16), 0x7feb352d);
+  x = Math.imul(x ^ (x >>> 15), 0x846ca68b);
+  return (x ^ (x >>> 16)) >>> 0;
+}
+
+/** FNV-1a over UTF-16 code units. */
+function hashString(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+const fmt = (n: number): string => n.toLocaleString("en-US");
