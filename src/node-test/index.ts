@@ -73,7 +73,7 @@ export function trackLeaks(options: TrackLeaksOptions = {}): void {
         return;
       }
       writeAtomically(join(dir, pictureName(name).replace(/\.svg$/, ".json")), JSON.stringify(report, null, 2) + "\n");
-      for (const line of (`backrefs: ${name} left objects alive after a GC (${timing}):\n` + formatLeftoverReports([report])).trimEnd().split("\n")) {
+      for (const line of (`backrefs: ${name} left objects alive after a GC (${timing}):\n` + formatLeftoverReports([report], { relativeTo: process.cwd() })).trimEnd().split("\n")) {
         t.diagnostic?.(line);
       }
     } finally {

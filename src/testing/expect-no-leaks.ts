@@ -92,7 +92,7 @@ export async function expectNoLeaks(fn: () => unknown, options: ExpectNoLeaksOpt
       .join(", ");
     const message =
       `${name}: objects kept growing over ${runs} runs (after ${warmup} warm-up): ${classes}\n` +
-      formatLeftoverReports([report]) +
+      formatLeftoverReports([report], { relativeTo: process.cwd() }) +
       `(snapshots took ${snapshots.toFixed(1)} s, analysis ${analysis.toFixed(1)} s)`;
     throw new AssertionError({ message });
   } finally {

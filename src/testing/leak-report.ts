@@ -140,15 +140,18 @@ export function writeAtomically(path: string, data: string): void {
 /**
  * A path as text, its shape only: element indexes and hash-table slots become `[…]`, ids are left
  * out, so that paths through different slots of one container read the same. A path through
- * vitest's module graph starts at the module: `module src/users.ts`.
+ * vitest's module graph or Node's ESM loader starts at the module: `module src/users.ts`.
  */
 export function pathText(graph: HeapGraph, hops: Array<{ from: number; edge: number; to: number }>, root?: string): string {
   let start = 0;
   let head = "";
   for (let i = hops.length - 1; i >= 0; i--) {
     const from = hops[i]!.from;
-    if (graph.className(from) === "EvaluatedModuleNode" && graph.edgeName(hops[i]!.edge) === "exports") {
-      const file = stringProperty(graph, from, "file") ?? stringProperty(graph, from, "id") ?? "?";
+    const cls = graph.className(from);
+    const edge = graph.edgeName(hops[i]!.edge);
+    // vitest's module graph (a module's exports), or Node's ESM loader (a module job's module).
+    if ((cls === "EvaluatedModuleNode" && edge === "exports") || (cls === "ModuleJob" && edge === "module")) {
+      const file = stringProperty(graph, from, "file") ?? stringProperty(graph, from, "url") ?? stringProperty(graph, from, "id") ?? "?";
       head = `module ${shortPath(file, root)}`;
       start = i + 1;
       break;
