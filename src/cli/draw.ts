@@ -1,8 +1,9 @@
 /**
  * The main job: `backrefs <snapshot> --type Foo -o out.png`.
  */
-import { extname } from "node:path";
-import { QueryError } from "../errors.js";
+import { accessSync, constants as fsConstants, statSync } from "node:fs";
+import { dirname, extname, join, resolve } from "node:path";
+import { BackrefsError, QueryError } from "../errors.js";
 import type { HeapAnalysis } from "../graph/analysis.js";
 import type { HeapGraph } from "../graph/heap-graph.js";
 import { assertComparableIds, type SnapshotIds } from "../query/id-trust.js";
@@ -18,12 +19,14 @@ import { formatGroupedText } from "../render/grouped-text.js";
 import { renderPng } from "../render/png.js";
 import { closeLayoutWorker, renderSvg } from "../render/svg.js";
 import { analyse, loadIds, loadSnapshot, progressBar, writeFileAtomic, type Streams } from "./io.js";
+import { UsageError } from "./usage.js";
 
 export interface DrawCliOptions {
   type?: string[];
   name?: string[];
   id?: number[];
-  output?: string;
+  /** Where to write: files (their extensions say the format), or `-` for stdout; repeatable. */
+  output?: string[];
   format?: OutputFormat;
   depth: number;
   tooMany: number;
@@ -52,34 +55,103 @@ const DEFAULT_MAX_PIXELS = 20_000_000;
 
 export type OutputFormat = "dot" | "svg" | "png" | "json" | "text";
 
-/** The format: `--format`, else the output file's extension, else text. */
+/** One place to write an answer: a file, or `-` for standard output. */
+export interface OutputTarget {
+  path: string;
+  format: OutputFormat;
+}
+
+/** The format a file's extension names, or null. */
+function formatOfExtension(path: string): OutputFormat | null {
+  const ext = extname(path).toLowerCase().slice(1);
+  if (ext === "dot" || ext === "gv") return "dot";
+  if (ext === "svg" || ext === "png" || ext === "json") return ext;
+  if (ext === "txt" || ext === "text") return "text";
+  return null;
+}
+
+/** The format: `--format`, else the output file's extension, else text (svg for `-o -`). */
 export function outputFormat(output: string | undefined, format: OutputFormat | undefined): OutputFormat {
   if (format) return format;
   if (output === undefined || output === "-") return output === "-" ? "svg" : "text";
-  const ext = extname(output).toLowerCase().slice(1);
-  if (ext === "dot" || ext === "gv") return "dot";
-  if (ext === "svg" || ext === "png" || ext === "json") return ext;
-  throw new QueryError(
-    `cannot tell the format of '${output}' from its extension`,
-    "use .dot, .svg, .png or .json, or say --format",
-  );
+  const byExtension = formatOfExtension(output);
+  if (byExtension) return byExtension;
+  throw new UsageError(`cannot tell the format of '${sanitizeText(output)}' from its extension: use .dot, .svg, .png, .json or .txt, or say --format`);
+}
+
+/**
+ * Where each answer goes: every `-o` (its extension, or `--format` when there is one `-o`, says
+ * the format), or standard output when there is none. Usage errors for what cannot work.
+ */
+export function outputTargets(outputs: string[] | undefined, format: OutputFormat | undefined, stdoutIsTerminal: boolean): OutputTarget[] {
+  const list = outputs ?? [];
+  if (list.length > 1 && format) {
+    throw new UsageError("--format applies to a single -o; with several, each file's extension says its format (.dot, .svg, .png, .json, .txt)");
+  }
+  if (list.filter((o) => o === "-").length > 1) throw new UsageError("-o - (standard output) can be given once");
+  const seen = new Set<string>();
+  for (const o of list) {
+    if (o !== "-" && seen.has(resolve(o))) throw new UsageError(`-o ${sanitizeText(o)} is given twice`);
+    seen.add(resolve(o));
+  }
+  const targets = list.length ? list.map((o) => ({ path: o, format: outputFormat(o, format) })) : [{ path: "-", format: outputFormat(undefined, format) }];
+  if (list.length === 0 && stdoutIsTerminal && targets[0]!.format === "png") {
+    throw new UsageError("a PNG is not written to a terminal: say -o <file>.png, pipe the output, or -o - to write it here anyway");
+  }
+  return targets;
+}
+
+/**
+ * Fails early, before any loading, when an output file could not be written: its folder is
+ * missing or not writable, or the path is a folder.
+ */
+export function checkWritable(path: string): void {
+  const full = resolve(path);
+  const dir = dirname(full);
+  const fail = (what: string, hint: string): never => {
+    throw new BackrefsError("E_OUTPUT", `cannot write ${sanitizeText(path)}: ${what}`, hint);
+  };
+  let st;
+  try {
+    st = statSync(dir);
+  } catch {
+    fail(`the folder ${sanitizeText(dir)} does not exist`, "create it first, or write somewhere else");
+  }
+  if (!st!.isDirectory()) fail(`${sanitizeText(dir)} is not a folder`, "write somewhere else");
+  try {
+    accessSync(dir, fsConstants.W_OK);
+  } catch {
+    fail(`no permission to write in ${sanitizeText(dir)}`, "write somewhere else, or change the folder's permissions");
+  }
+  try {
+    if (statSync(full).isDirectory()) fail("it is a folder", "give a file name");
+  } catch (e) {
+    if (e instanceof BackrefsError) throw e;
+    // does not exist yet: fine
+  }
+}
+
+/** Checks a folder pictures will be written into (`check --picture-dir`). */
+export function checkWritableDir(dir: string): void {
+  checkWritable(join(dir, "backrefs-check.svg"));
 }
 
 export async function runDraw(file: string, opts: DrawCliOptions, io: Streams): Promise<number> {
-  const format = outputFormat(opts.output, opts.format);
+  const targets = outputTargets(opts.output, opts.format, io.stdout.isTTY === true);
   if (!opts.type?.length && !opts.name?.length && !opts.id?.length && !opts.detached) {
-    throw new QueryError("no objects chosen", "name them with --type <Class>, --name <name>, --id <id> or --detached");
+    throw new UsageError("no objects chosen: name them with --type <Class>, --name <name>, --id <id> or --detached");
   }
+  for (const t of targets) if (t.path !== "-") checkWritable(t.path);
   const baseline = opts.newSince ? await loadIds(opts.newSince, io, opts.quiet) : undefined;
   const { graph, progress } = await loadSnapshot(file, io, opts.quiet);
   progress.done();
   if (baseline) assertComparableIds(baseline, graph, [displayName(opts.newSince!), displayName(file)]);
-  await drawGraph(graph, file, { ...opts, format, baseline }, io);
+  await drawGraph(graph, file, { ...opts, targets, baseline }, io);
   return 0;
 }
 
-interface DrawSpec extends Omit<DrawCliOptions, "format" | "newSince"> {
-  format: OutputFormat;
+interface DrawSpec extends Omit<DrawCliOptions, "format" | "newSince" | "output"> {
+  targets: OutputTarget[];
   /** Ids of the baseline snapshot: only objects absent from it are targets, and new nodes are marked. */
   baseline?: SnapshotIds;
   analysis?: HeapAnalysis;
@@ -104,15 +176,28 @@ async function drawGraph(graph: HeapGraph, file: string, spec: DrawSpec, io: Str
   const ctx = walkContext(graph, { analysis, retained: spec.retained });
   const what = spec.type?.length ? `--type ${shellQuote(spec.type[0]!)}` : spec.name?.length ? `--name ${shellQuote(spec.name[0]!)}` : null;
 
+  const textTargets = spec.targets.filter((t) => t.format === "text");
+  const pictureTargets = spec.targets.filter((t) => t.format !== "text");
+  /** Writes the text answer to each text output; says what it did when there is nothing else to draw. */
+  const writeText = async (text: string, stdoutHint: string, done: boolean): Promise<void> => {
+    for (const t of textTargets) {
+      if (t.path === "-") io.stdout.write(text);
+      else await writeFileAtomic(t.path, text);
+    }
+    if (!done) return;
+    progress.done();
+    if (textTargets.some((t) => t.path === "-")) io.stderr.write(stdoutHint);
+    else io.stderr.write(`retaining paths → ${textTargets.map(where).join(", ")}\n`);
+  };
+
   // More matches than --max-targets: one picture per cause, every match grouped by its path.
   if (!spec.each && candidates.length > spec.maxTargets) {
     progress.phase(`grouping the retaining paths of ${formatCount(candidates.length)} objects`);
     const groups = groupRetainingPaths(graph, ctx, candidates, { baseline: spec.baseline });
-    if (spec.format === "text") {
-      progress.done();
-      io.stdout.write(formatGroupedText(groups.report(TEXT_PATTERNS)));
-      if (what) io.stderr.write(`draw it: backrefs ${shellQuote(file)} ${what} -o retainers.svg   (one object at a time: --each)\n`);
-      return null;
+    if (textTargets.length > 0) {
+      const hint = what ? `draw it: backrefs ${shellQuote(file)} ${what} -o retainers.svg   (one object at a time: --each)\n` : "";
+      await writeText(formatGroupedText(groups.report(TEXT_PATTERNS)), hint, pictureTargets.length === 0);
+      if (pictureTargets.length === 0) return null;
     }
     const sub = groups.toSubgraph({ maxNodes: spec.maxNodes ?? DEFAULT_GROUP_NODES });
     await writePicture(sub, spec, io, progress);
@@ -121,13 +206,12 @@ async function drawGraph(graph: HeapGraph, file: string, spec: DrawSpec, io: Str
 
   const { drawn, omitted } = chooseTargets(graph, ctx, candidates, spec.maxTargets);
   progress.phase("walking retainers");
+  const omittedNote = omitted > 0 ? omittedLine(candidates.length, drawn.length, ctx.retained) : "";
 
-  if (spec.format === "text") {
-    progress.done();
-    io.stdout.write(formatPathsText(retainingPaths(graph, ctx, drawn)));
-    if (omitted > 0) io.stderr.write(omittedLine(candidates.length, drawn.length, ctx.retained));
-    io.stderr.write(`draw it: backrefs ${shellQuote(file)} ${what ?? `--id @${graph.nodeId(drawn[0]!)}`} -o retainers.svg\n`);
-    return null;
+  if (textTargets.length > 0) {
+    const hint = `${omittedNote}draw it: backrefs ${shellQuote(file)} ${what ?? `--id @${graph.nodeId(drawn[0]!)}`} -o retainers.svg\n`;
+    await writeText(formatPathsText(retainingPaths(graph, ctx, drawn)), hint, pictureTargets.length === 0);
+    if (pictureTargets.length === 0) return null;
   }
 
   const walk: BackrefsOptions = {
@@ -140,33 +224,49 @@ async function drawGraph(graph: HeapGraph, file: string, spec: DrawSpec, io: Str
   };
   const sub = retainerSubgraph(graph, ctx, drawn, walk, omitted);
   if (spec.baseline) for (const node of sub.nodes) node.isNew = !spec.baseline.has(node.id);
-  await writePicture(sub, spec, io, progress, omitted > 0 ? omittedLine(candidates.length, drawn.length, ctx.retained) : "");
+  await writePicture(sub, spec, io, progress, omittedNote);
   return sub;
 }
 
-/** Renders `sub` in the format asked and writes it where asked, then says what it drew. */
+/**
+ * Renders `sub` in every picture format asked (one DOT, one layout for all of them) and writes
+ * each where asked, then says what it drew.
+ */
 async function writePicture(sub: Subgraph, spec: DrawSpec, io: Streams, progress: ReturnType<typeof progressBar>, note = ""): Promise<void> {
   progress.phase(`drawing ${sub.nodes.length} nodes`);
-  let data: string | Uint8Array;
+  const outputs: Array<{ target: OutputTarget; data: string | Uint8Array }> = [];
   try {
-    if (spec.format === "json") data = JSON.stringify(sub, null, 2) + "\n";
-    else {
-      const dot = toDot(sub);
-      if (spec.format === "dot") data = dot;
+    let dot: string | undefined;
+    let svg: string | undefined;
+    for (const target of spec.targets) {
+      if (target.format === "text") continue;
+      let data: string | Uint8Array;
+      if (target.format === "json") data = JSON.stringify(sub, null, 2) + "\n";
       else {
-        const svg = await renderSvg(dot);
-        // Without --scale: 1.5, or less for a huge picture (rasterising 70 Mpx takes seconds).
-        data = spec.format === "svg" ? svg : await renderPng(svg, spec.scale === undefined ? { maxPixels: DEFAULT_MAX_PIXELS } : { scale: spec.scale });
+        dot ??= toDot(sub);
+        if (target.format === "dot") data = dot;
+        else {
+          svg ??= await renderSvg(dot);
+          // Without --scale: 1.5, or less for a huge picture (rasterising 70 Mpx takes seconds).
+          data = target.format === "svg" ? svg : await renderPng(svg, spec.scale === undefined ? { maxPixels: DEFAULT_MAX_PIXELS } : { scale: spec.scale });
+        }
       }
+      outputs.push({ target, data });
     }
   } finally {
     await closeLayoutWorker();
   }
   progress.done();
-  const where = spec.output === undefined || spec.output === "-" ? "stdout" : spec.output;
-  if (where === "stdout") io.stdout.write(data);
-  else await writeFileAtomic(where, data);
-  io.stderr.write(note + summaryLine(sub, where, spec.format));
+  for (const { target, data } of outputs) {
+    if (target.path === "-") io.stdout.write(data);
+    else await writeFileAtomic(target.path, data);
+  }
+  io.stderr.write(note + summaryLine(sub, spec.targets.map(where).join(", ")));
+}
+
+/** How a summary names where an output went. */
+function where(t: OutputTarget): string {
+  return `${t.path === "-" ? "stdout" : t.path} (${t.format})`;
 }
 
 /**
@@ -183,8 +283,7 @@ export async function drawToFile(
   const d = defaultBackrefsOptions;
   const spec: DrawSpec = {
     type: selector.types,
-    output: path,
-    format: outputFormat(path, undefined),
+    targets: [{ path, format: outputFormat(path, undefined) }],
     depth: d.depth,
     tooMany: d.tooMany,
     maxTargets: 10,
@@ -215,7 +314,7 @@ function omittedLine(matched: number, drawn: number, byRetained: boolean): strin
   );
 }
 
-function summaryLine(sub: Subgraph, where: string, format: OutputFormat): string {
+function summaryLine(sub: Subgraph, destinations: string): string {
   const l = sub.limitsReached;
   const cuts: string[] = [];
   if (l.tooMany) cuts.push(`${l.tooMany} nodes over --too-many`);
@@ -227,12 +326,12 @@ function summaryLine(sub: Subgraph, where: string, format: OutputFormat): string
     const g = sub.grouped;
     return (
       `${formatCount(g.targets)} objects grouped into ${formatCount(g.patterns)} retaining pattern${g.patterns === 1 ? "" : "s"}, ` +
-      `${sub.nodes.length} nodes, ${sub.edges.length} edges${cuts.length ? `; cut: ${cuts.join(", ")}` : ""} → ${where} (${format}); one object at a time: --each\n`
+      `${sub.nodes.length} nodes, ${sub.edges.length} edges${cuts.length ? `; cut: ${cuts.join(", ")}` : ""} → ${destinations}; one object at a time: --each\n`
     );
   }
   return (
     `${sub.targets.length} target${sub.targets.length === 1 ? "" : "s"}, ${sub.nodes.length} nodes, ${sub.edges.length} edges` +
-    `${cuts.length ? `; cut: ${cuts.join(", ")}` : "; nothing cut"} → ${where} (${format})\n`
+    `${cuts.length ? `; cut: ${cuts.join(", ")}` : "; nothing cut"} → ${destinations}\n`
   );
 }
 

@@ -4,7 +4,7 @@
 import { join } from "node:path";
 import { HeapAnalysis } from "../graph/analysis.js";
 import type { HeapGraph } from "../graph/heap-graph.js";
-import { diffSnapshots, findLeaks, type ClassDiff } from "../query/growth.js";
+import { classChanged, diffSnapshots, findLeaks, rankDiff, type ClassDiff, type DiffSort } from "../query/growth.js";
 import { assertComparableIds, SnapshotIds } from "../query/id-trust.js";
 import { closestNames } from "../query/select.js";
 import { UsageError } from "./usage.js";
@@ -13,7 +13,7 @@ import { formatBytes, formatCount, sanitizeText } from "../render/format.js";
 import { classTableText } from "./info.js";
 import { analyse, loadIds, loadSnapshot, type Streams } from "./io.js";
 import { table } from "./table.js";
-import { displayName, drawToFile } from "./draw.js";
+import { checkWritableDir, displayName, drawToFile } from "./draw.js";
 
 interface Common {
   json: boolean;
@@ -56,6 +56,11 @@ export async function runTypes(file: string, opts: TypesOptions, io: Streams): P
 
 export interface DiffOptions extends Common {
   top: number;
+  /** True when the user gave --top (JSON then cuts to it too; otherwise JSON lists every changed class). */
+  topGiven?: boolean;
+  sort?: DiffSort;
+  /** Include the engine's own bookkeeping. */
+  all?: boolean;
 }
 
 function diffTable(rows: ClassDiff[], sameProcess: boolean): string {
@@ -75,14 +80,49 @@ function diffTable(rows: ClassDiff[], sameProcess: boolean): string {
   );
 }
 
+/** How each sort names its two lists. */
+const SORT_WORDS: Record<DiffSort, { grew: string; shrank: string }> = {
+  count: { grew: "grew (by object count)", shrank: "shrank (by object count)" },
+  new: { grew: "new objects (allocated since <before>, still alive)", shrank: "deleted objects (in <before>, gone since)" },
+  self: { grew: "grew (by self size)", shrank: "shrank (by self size)" },
+  retained: { grew: "retained size grew (largest retained size now first)", shrank: "retained size shrank (largest before first)" },
+  "retained-growth": { grew: "grew (by retained size)", shrank: "shrank (by retained size)" },
+};
+
 export async function runDiff(beforeFile: string, afterFile: string, opts: DiffOptions, io: Streams): Promise<number> {
+  let sort: DiffSort = opts.sort ?? "count";
+  if ((sort === "retained" || sort === "retained-growth") && !opts.retained) {
+    throw new UsageError(`--sort ${sort} needs retained sizes: drop --no-retained`);
+  }
   const before = await load(beforeFile, opts, io, "before");
   const after = await load(afterFile, opts, io, "after");
-  const diff = diffSnapshots(before, after);
-  const rows = diff.classes.slice(0, opts.top);
+  const diff = diffSnapshots(before, after, { hideInternals: !opts.all });
+  if (sort === "new" && !diff.idsComparable) {
+    io.stderr.write("backrefs: objects cannot be matched by id, so there are no new objects to sort by: sorting by count\n");
+    sort = "count";
+  }
+  const { grew, shrank } = rankDiff(diff.classes, sort);
+  const changed = diff.classes.filter(classChanged);
+  // With --json and no --top, every changed class; otherwise the top of each list.
+  const cut = !opts.json || opts.topGiven === true;
+  const shownGrew = cut ? grew.slice(0, opts.top) : grew;
+  const shownShrank = cut ? shrank.slice(0, opts.top) : shrank;
+  const listed = new Set([...shownGrew, ...shownShrank]);
+  const omitted = changed.filter((c) => !listed.has(c)).length;
   if (opts.json) {
     const { classes: _all, ...head } = diff;
-    io.stdout.write(JSON.stringify({ ...head, classes: rows }, null, 2) + "\n");
+    // Every changed class once: the grown, the shrunk, then those changed by other measures.
+    const classes = cut ? [...listed] : [...new Set([...grew, ...shrank, ...changed])];
+    const out = {
+      ...head,
+      sort,
+      grew: shownGrew.map((c) => c.className),
+      shrank: shownShrank.map((c) => c.className),
+      classes,
+      classesOmitted: cut ? omitted : 0,
+      unchangedClasses: diff.classes.length - changed.length,
+    };
+    io.stdout.write(JSON.stringify(out, null, 2) + "\n");
     return 0;
   }
   if (!diff.idsComparable) {
@@ -92,7 +132,17 @@ export async function runDiff(beforeFile: string, afterFile: string, opts: DiffO
         "Comparing counts per class only (no new/deleted columns).\n\n",
     );
   }
-  io.stdout.write(diffTable(rows, diff.sameProcess) + "\n");
+  const words = SORT_WORDS[sort];
+  const section = (title: string, rows: ClassDiff[], total: number): string =>
+    `${title[0]!.toUpperCase()}${title.slice(1)}${total > rows.length ? ` — top ${formatCount(rows.length)} of ${formatCount(total)}` : ""}:\n` +
+    (rows.length ? diffTable(rows, diff.idsComparable) : "  (none)") +
+    "\n";
+  io.stdout.write(section(words.grew, shownGrew, grew.length));
+  io.stdout.write("\n" + section(words.shrank, shownShrank, shrank.length));
+  const notes: string[] = [];
+  if (omitted > 0) notes.push(`${formatCount(omitted)} more classes changed but are not listed (raise --top, try another --sort; --json lists every changed class)`);
+  if (!opts.all) notes.push("engine internals left out (--all shows them)");
+  if (notes.length) io.stdout.write(`\n${notes.join("; ")}\n`);
   return 0;
 }
 
@@ -172,6 +222,7 @@ function absentClass(flag: string, limit: Limit, known: Map<string, number>, two
 }
 
 export async function runCheck(file: string, opts: CheckOptions, io: Streams): Promise<number> {
+  checkWritableDir(opts.pictureDir);
   const needsRetained = !!(opts.maxRetained?.length || opts.maxRetainedGrowth?.length);
   const common = { ...opts, retained: needsRetained };
   const current = await load(file, common, io, "snapshot");
@@ -201,7 +252,7 @@ export async function runCheck(file: string, opts: CheckOptions, io: Streams): P
     baselineIds = SnapshotIds.of(before.graph);
     // Growth is counted per class, but the pictures mark what is new by id: both need one process.
     assertComparableIds(baselineIds, current.graph, labels);
-    const diff = diffSnapshots(before, current);
+    const diff = diffSnapshots(before, current, { beforeIds: baselineIds });
     const rows = new Map(diff.classes.map((r) => [r.className, r]));
     for (const r of diff.classes) known.set(r.className, Math.max(r.countBefore, r.countAfter));
     growth = (c) => rows.get(c);

@@ -6,7 +6,7 @@
  */
 import { createRequire } from "node:module";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import { BackrefsError, QueryError } from "../errors.js";
+import { BackrefsError } from "../errors.js";
 import { runInfo } from "./info.js";
 import { runDraw, type DrawCliOptions } from "./draw.js";
 import { runWhy, type WhyCliOptions } from "./why.js";
@@ -23,8 +23,11 @@ import {
   type TypesOptions,
 } from "./growth.js";
 import { removePendingFiles, type Streams } from "./io.js";
+import { DIFF_SORTS } from "../query/growth.js";
 import { UsageError } from "./usage.js";
 import { dropPendingCaches, flushCaches, runCache, setCacheFlag, type CacheCommandOptions } from "./cache.js";
+import { existsSync } from "node:fs";
+import { closestNames } from "../query/select.js";
 
 export const ExitCode = { ok: 0, error: 1, usage: 2, gateFailed: 3, interrupted: 130 } as const;
 
@@ -116,10 +119,14 @@ Examples:
     .command("draw", { isDefault: true })
     .description("draw what keeps the chosen objects alive (the default command)")
     .argument("<snapshot>", "a .heapsnapshot file (gzip is fine), or - for standard input")
-    .option("-t, --type <class>", "objects whose class name (as DevTools shows it) is exactly <class>", collectString)
-    .option("-n, --name <name>", "objects whose raw node name is exactly <name>", collectString)
+    .option("-t, --type <class>", "objects whose class name (as DevTools shows it) is exactly <class>; repeatable", collectString)
+    .option("-n, --name <name>", "objects whose raw node name is exactly <name>; repeatable", collectString)
     .option("-i, --id <id>", "a specific object by heap id (@123 or 123); repeatable", collectId)
-    .option("-o, --output <file>", "write the picture to <file>: .dot, .svg, .png or .json (- for stdout)")
+    .option(
+      "-o, --output <file>",
+      "write to <file>: .dot, .svg, .png, .json or .txt (the retaining paths), - for stdout; repeatable: one load, several outputs",
+      collectString,
+    )
     .addOption(new Option("-f, --format <format>", "output format, overriding the file extension").choices(["dot", "svg", "png", "json", "text"]))
     .option("-d, --depth <n>", "follow retainers up to <n> hops from the targets", nonNegativeInt("--depth"), 3)
     .option("--too-many <n>", "draw at most <n> retainers per object; the rest become one 'N more' box", positiveInt("--too-many"), 10)
@@ -141,9 +148,13 @@ Examples:
 Examples:
   backrefs app.heapsnapshot --type LeakyRequest -o leak.svg
   backrefs app.heapsnapshot --id @12345 -o why.png
-  backrefs app.heapsnapshot --type Foo              # text: the retaining paths`,
+  backrefs app.heapsnapshot --type Foo -o foo.svg -o foo.png -o foo.json   # one load, three files
+  backrefs app.heapsnapshot --type Foo              # text: the retaining paths
+
+Repeatable: --type, --name, --id, --output.`,
     )
     .action(async (file: string, opts: DrawCliOptions) => {
+      readsStdinOnce(file, opts.newSince);
       result.code = await runDraw(file, opts, io);
     });
 
@@ -169,7 +180,7 @@ Examples:
     )
     .action(async (file: string, opts: WhyCliOptions) => {
       if (!opts.id?.length && !opts.type?.length && !opts.name?.length) {
-        throw new QueryError("why needs objects", "name them with --id <id>, --type <Class> or --name <name>");
+        throw new UsageError("why needs objects: name them with --id <id>, --type <Class> or --name <name>");
       }
       result.code = await runWhy(file, opts, io);
     });
@@ -197,7 +208,11 @@ Examples:
     .description("what grew between two snapshots of one process, per class, by object id")
     .argument("<before>", "the earlier snapshot")
     .argument("<after>", "the later snapshot")
-    .option("--top <n>", "how many classes", positiveInt("--top"), 20)
+    .option("--top <n>", "how many classes that grew, and that shrank (--json: all that changed, unless --top is given)", positiveInt("--top"), 20)
+    .addOption(
+      new Option("--sort <key>", "rank by change in count, new (and deleted) objects, self size, retained size now, or retained size change").choices([...DIFF_SORTS]).default("count"),
+    )
+    .option("--all", "include the engine's own bookkeeping (compiled code, hidden objects, shapes, numbers)", false)
     .option("--json", "print JSON", false)
     .option("--no-retained", "skip retained sizes (faster)")
     .option("-q, --quiet", "no progress bar", false)
@@ -205,9 +220,11 @@ Examples:
     .addHelpText("after", `
 Examples:
   backrefs diff before.heapsnapshot after.heapsnapshot
-  backrefs diff before.heapsnapshot after.heapsnapshot --json --top 50`)
-    .action(async (before: string, after: string, opts: DiffOptions) => {
-      result.code = await runDiff(before, after, opts, io);
+  backrefs diff before.heapsnapshot after.heapsnapshot --sort new --top 10
+  backrefs diff before.heapsnapshot after.heapsnapshot --json`)
+    .action(async (before: string, after: string, opts: DiffOptions, cmd: Command) => {
+      readsStdinOnce(before, after);
+      result.code = await runDiff(before, after, { ...opts, topGiven: cmd.getOptionValueSource("top") === "cli" }, io);
     });
 
   program
@@ -225,6 +242,7 @@ Examples:
 Examples:
   backrefs leaks s1.heapsnapshot s2.heapsnapshot s3.heapsnapshot`)
     .action(async (baseline: string, target: string, final: string, opts: LeaksOptions) => {
+      readsStdinOnce(baseline, target, final);
       result.code = await runLeaks(baseline, target, final, { ...opts, retained: true }, io);
     });
 
@@ -250,6 +268,7 @@ Examples:
   backrefs check after.heapsnapshot --max-count LeakyRequest=100 --max-retained Map=50MB
   backrefs check after.heapsnapshot --baseline before.heapsnapshot --max-growth LeakyRequest=0`)
     .action(async (file: string, opts: CheckOptions) => {
+      readsStdinOnce(file, opts.baseline);
       const limits = [opts.maxCount, opts.maxRetained, opts.maxGrowth, opts.maxRetainedGrowth].reduce((n, l) => n + (l?.length ?? 0), 0);
       if (limits === 0) throw new UsageError("check needs at least one limit (--max-count, --max-retained, --max-growth, --max-retained-growth)");
       if ((opts.maxGrowth?.length || opts.maxRetainedGrowth?.length) && !opts.baseline) {
@@ -319,8 +338,10 @@ export async function main(
   // which a JS handler could not run, so Ctrl-C would wait for them. The default action stops the
   // process at once, and nothing is half-written then: output files appear by rename, and
   // writeFileAtomic handles signals itself while its temporary file exists.
+  quietOnClosedPipe(io);
   try {
     const program = buildProgram(io, result);
+    mistypedCommand(program, argv);
     await program.parseAsync(argv, { from: "user" });
     // The answer is out: now write the snapshot cache entries this command earned.
     flushCaches(io);
@@ -329,6 +350,48 @@ export async function main(
     dropPendingCaches();
     removePendingFiles();
     return reportError(e, io);
+  }
+}
+
+/**
+ * When whoever reads our output stops reading (`backrefs … | head -1`), writing fails with EPIPE.
+ * That is not an error of ours: end at once, quietly, with nothing half-written left behind.
+ */
+function quietOnClosedPipe(io: Streams): void {
+  for (const stream of [io.stdout, io.stderr]) {
+    if (pipeWatched.has(stream)) continue;
+    pipeWatched.add(stream);
+    stream.on("error", (e: NodeJS.ErrnoException) => {
+      if (e.code !== "EPIPE") throw e;
+      removePendingFiles();
+      process.exit(ExitCode.ok);
+    });
+  }
+}
+const pipeWatched = new WeakSet<object>();
+
+/**
+ * `backrefs typs app.heapsnapshot`: the drawing command is the default, so a mistyped command
+ * would be taken for a snapshot file. When the first word is no command and no file but looks
+ * like a command, say which one was meant (a usage error) instead.
+ */
+function mistypedCommand(program: Command, argv: string[]): void {
+  const first = argv[0];
+  // Only a bare word: a path-like argument is a snapshot file, missing or not.
+  if (first === undefined || !/^[a-z][a-z-]*$/i.test(first)) return;
+  const commands = program.commands.flatMap((c) => [c.name(), ...c.aliases()]).concat("help");
+  if (commands.includes(first) || existsSync(first)) return;
+  const meant = closestNames([first], new Map(commands.map((c) => [c, 0])), 1);
+  if (meant.length > 0) {
+    const name = meant[0]!.replace(/ \(0\)$/, "");
+    throw new UsageError(`unknown command '${oneLine(first)}' (and no such file): did you mean 'backrefs ${name}'?`);
+  }
+}
+
+/** Standard input can be read once: at most one snapshot argument may be `-`. */
+export function readsStdinOnce(...files: Array<string | undefined>): void {
+  if (files.filter((f) => f === "-").length > 1) {
+    throw new UsageError("standard input can be read once: at most one snapshot may be -");
   }
 }
 

@@ -37,6 +37,8 @@ export interface SnapshotDiff {
   idsMismatch?: string;
   /** Ids present in both snapshots. */
   sharedIds: number;
+  /** True when the engine's own bookkeeping (compiled code, hidden objects, shapes, numbers) was left out. */
+  internalsHidden: boolean;
   /** Every class present in either snapshot, what grew most first. */
   classes: ClassDiff[];
 }
@@ -44,8 +46,17 @@ export interface SnapshotDiff {
 /** How many example ids a leak group lists. */
 const EXAMPLES = 5;
 
-/** Node types that are the engine's own bookkeeping, left out of leak reports unless asked. */
+/** Node types that are the engine's own bookkeeping, left out of leak reports and diffs unless asked. */
 const INTERNAL_TYPES = new Set(["hidden", "code", "object shape", "synthetic", "number"]);
+
+/** The type codes of {@link INTERNAL_TYPES} in a graph, as a lookup by type code. */
+function internalTypeMask(g: HeapGraph): Uint8Array {
+  const mask = new Uint8Array(Math.max(1, g.nodeTypes.length));
+  g.nodeTypes.forEach((t, i) => {
+    if (INTERNAL_TYPES.has(t)) mask[i] = 1;
+  });
+  return mask;
+}
 
 interface Side {
   graph: HeapGraph;
@@ -93,6 +104,13 @@ function retainedPerClass(side: Side, filter?: Uint8Array): Map<string, number> 
   return out;
 }
 
+export interface DiffOptions {
+  /** Leave out the engine's own bookkeeping (compiled code, hidden objects, shapes, numbers), as `findLeaks` does. */
+  hideInternals?: boolean;
+  /** The before snapshot's ids, when the caller already has them (saves reading them again). */
+  beforeIds?: SnapshotIds;
+}
+
 /**
  * Compares two snapshots class by class, by object id when ids can be trusted ({@link idTrust}),
  * else by counts only (new and deleted are then null).
@@ -101,15 +119,19 @@ function retainedPerClass(side: Side, filter?: Uint8Array): Map<string, number> 
  * const d = diffSnapshots({ graph: before }, { graph: after });
  * d.classes[0]; // { className: "LeakyRequest", countBefore: 10, countAfter: 35, new: 25, deleted: 0, ... }
  */
-export function diffSnapshots(before: Side, after: Side): SnapshotDiff {
-  const beforeIds = SnapshotIds.of(before.graph);
+export function diffSnapshots(before: Side, after: Side, options: DiffOptions = {}): SnapshotDiff {
+  const beforeIds = options.beforeIds ?? SnapshotIds.of(before.graph);
   const afterIds = SnapshotIds.of(after.graph);
   const trust = idTrust(beforeIds, afterIds);
   const same = trust.comparable;
-  const b = perClass(before);
-  const a = perClass(after);
-  const added = same ? perClass(after, (n) => !beforeIds.has(after.graph.nodeId(n))) : null;
-  const deleted = same ? perClass(before, (n) => !afterIds.has(before.graph.nodeId(n))) : null;
+  const bi = options.hideInternals ? internalTypeMask(before.graph) : null;
+  const ai = options.hideInternals ? internalTypeMask(after.graph) : null;
+  const inB = bi ? (n: number): boolean => bi[before.graph.nodeType(n)] === 0 : undefined;
+  const inA = ai ? (n: number): boolean => ai[after.graph.nodeType(n)] === 0 : undefined;
+  const b = perClass(before, inB);
+  const a = perClass(after, inA);
+  const added = same ? perClass(after, (n) => (!inA || inA(n)) && !beforeIds.has(after.graph.nodeId(n))) : null;
+  const deleted = same ? perClass(before, (n) => (!inB || inB(n)) && !afterIds.has(before.graph.nodeId(n))) : null;
   const rb = retainedPerClass(before);
   const ra = retainedPerClass(after);
   const withRetained = before.analysis !== undefined && after.analysis !== undefined;
@@ -148,8 +170,81 @@ export function diffSnapshots(before: Side, after: Side): SnapshotDiff {
     idsComparable: same,
     ...(trust.reason ? { idsMismatch: trust.reason } : {}),
     sharedIds: trust.sharedIds,
+    internalsHidden: options.hideInternals === true,
     classes,
   };
+}
+
+/** What `diff` ranks classes by. */
+export type DiffSort = "count" | "new" | "self" | "retained" | "retained-growth";
+
+export const DIFF_SORTS: readonly DiffSort[] = ["count", "new", "self", "retained", "retained-growth"];
+
+/** The classes that grew and those that shrank, by one measure, the largest change first. */
+export interface DiffRanking {
+  grew: ClassDiff[];
+  shrank: ClassDiff[];
+}
+
+/**
+ * Splits a diff's classes into those that grew and those that shrank by `sort`, each list the
+ * largest change first (ties: the larger change in retained size, then in self size, then by name):
+ *
+ * - `count`: the change in object count;
+ * - `new`: objects new since before (grew), objects deleted since (shrank) — needs ids that can
+ *   be matched; a class can be in both lists;
+ * - `self`: the change in self size;
+ * - `retained`: classes whose retained size grew, largest retained size now first; those whose
+ *   retained size shrank, largest before first;
+ * - `retained-growth`: the change in retained size.
+ *
+ * The retained sorts need a diff computed with retained sizes. Classes that did not change by the
+ * measure are in neither list.
+ *
+ * @example
+ * rankDiff(diffSnapshots(before, after).classes, "new").grew[0].className // "OrderService"
+ */
+export function rankDiff(classes: ClassDiff[], sort: DiffSort): DiffRanking {
+  const grew: Array<[number, ClassDiff]> = [];
+  const shrank: Array<[number, ClassDiff]> = [];
+  for (const c of classes) {
+    const retainedDelta = c.retainedSizeDelta ?? 0;
+    switch (sort) {
+      case "count":
+        if (c.delta > 0) grew.push([c.delta, c]);
+        else if (c.delta < 0) shrank.push([-c.delta, c]);
+        break;
+      case "new":
+        if ((c.new ?? 0) > 0) grew.push([c.new!, c]);
+        if ((c.deleted ?? 0) > 0) shrank.push([c.deleted!, c]);
+        break;
+      case "self":
+        if (c.selfSizeDelta > 0) grew.push([c.selfSizeDelta, c]);
+        else if (c.selfSizeDelta < 0) shrank.push([-c.selfSizeDelta, c]);
+        break;
+      case "retained":
+        if (retainedDelta > 0) grew.push([c.retainedSizeAfter ?? 0, c]);
+        else if (retainedDelta < 0) shrank.push([c.retainedSizeBefore ?? 0, c]);
+        break;
+      case "retained-growth":
+        if (retainedDelta > 0) grew.push([retainedDelta, c]);
+        else if (retainedDelta < 0) shrank.push([-retainedDelta, c]);
+        break;
+    }
+  }
+  // Ties (201 new objects of five classes...) go to the class whose retained size, then self
+  // size, changed most: the application's objects that hold the rest come first.
+  const order = (p: [number, ClassDiff], q: [number, ClassDiff]): number =>
+    q[0] - p[0] ||
+    Math.abs(q[1].retainedSizeDelta ?? 0) - Math.abs(p[1].retainedSizeDelta ?? 0) ||
+    Math.abs(q[1].selfSizeDelta) - Math.abs(p[1].selfSizeDelta) ||
+    (p[1].className < q[1].className ? -1 : p[1].className > q[1].className ? 1 : 0);
+  return { grew: grew.sort(order).map((x) => x[1]), shrank: shrank.sort(order).map((x) => x[1]) };
+}
+
+/** Whether a class changed at all between the snapshots (by count, ids, self or retained size). */
+export function classChanged(c: ClassDiff): boolean {
+  return c.delta !== 0 || (c.new ?? 0) > 0 || (c.deleted ?? 0) > 0 || c.selfSizeDelta !== 0 || (c.retainedSizeDelta ?? 0) !== 0;
 }
 
 export interface LeakGroup {
@@ -192,12 +287,12 @@ export function findLeaks(
   if (baseline instanceof SnapshotIds && target instanceof SnapshotIds) assertComparableIds(baseline, target, [l1, l2]);
   if (target instanceof SnapshotIds) assertComparableIds(target, SnapshotIds.of(g), [l2, l3]);
   const leaked = new Uint8Array(g.nodeCount);
-  const internal = new Set([...INTERNAL_TYPES].map((t) => g.nodeTypes.indexOf(t)).filter((t) => t >= 0));
+  const internal = internalTypeMask(g);
   let leakedObjects = 0;
   for (let n = 0; n < g.nodeCount; n++) {
     const id = g.nodeId(n);
     if (baseline.has(id) || !target.has(id)) continue;
-    if (!options.all && internal.has(g.nodeType(n))) continue;
+    if (!options.all && internal[g.nodeType(n)] === 1) continue;
     leaked[n] = 1;
     leakedObjects++;
   }

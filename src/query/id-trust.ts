@@ -27,6 +27,12 @@ const SAMPLE_TARGET = 1 << 14;
 const SKETCH = 64;
 /** The share of examined ids that must name the same object in both snapshots. */
 const MIN_SAME = 0.95;
+/**
+ * Ids that must fail before two snapshots are declared incomparable: in a toy heap of a few dozen
+ * objects one object whose references all changed is 5%. Real snapshots examine thousands of ids,
+ * and ids that cannot be matched fail by the thousand.
+ */
+const MIN_FAILURES = 8;
 /** The share of the smaller snapshot's ids the other must also have. */
 const MIN_SHARED = 0.05;
 
@@ -156,7 +162,7 @@ export function idTrust(before: Side, after: Side): IdTrust {
   if (shared < small.objectCount * MIN_SHARED) {
     return verdict(`they have only ${fmt(shared)} of ${fmt(small.objectCount)} object ids in common`);
   }
-  if (examined > 0 && same < examined * MIN_SAME) {
+  if (examined > 0 && same < examined * MIN_SAME && examined - same >= MIN_FAILURES) {
     const which = level > 0 ? `${fmt(examined)} sampled ids` : `the ${fmt(examined)} ids`;
     return verdict(`of ${which} both have, only ${Math.floor((100 * same) / examined)}% name the same object in both`);
   }

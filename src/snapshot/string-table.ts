@@ -55,6 +55,9 @@ export class StringTable {
   /** Finishes the current string and returns its index. */
   endString(): number {
     if (this.count === this.starts.length) this.grow();
+    // Empty strings before any byte was stored (DevTools' own test snapshots begin with "") still
+    // need a chunk to point at.
+    if (this.chunks.length === 0) this.moveToNewChunk(0);
     const i = this.count++;
     const len = this.curPos - this.strStart;
     if (len >= ESCAPED) throw new RangeError("string longer than 2 GiB");

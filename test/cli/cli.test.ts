@@ -179,7 +179,7 @@ describe("backrefs why", () => {
   });
 
   it("needs objects, and says what is wrong in one line", () => {
-    expectOneLineError(run(["why", SAMPLE]), 1, /why needs objects/);
+    expectOneLineError(run(["why", SAMPLE]), 2, /why needs objects/); // a usage error
     expectOneLineError(run(["why", SAMPLE, "--id", "@999999999"]), 1, /no object with id @999999999/);
   });
 

@@ -56,6 +56,63 @@ describe("backrefs types / diff / leaks", () => {
     expect(j.classes[0].delta).toBeGreaterThanOrEqual(j.classes[1].delta);
   });
 
+  it("diff: engine internals hidden unless --all, shrinking listed as well as growth", () => {
+    const r = run(["diff", s1, s2, "--top", "500", "--no-retained"]);
+    expect(r.code, r.stderr).toBe(0);
+    const [grew, shrank] = r.stdout.split(/\n\nShrank/);
+    expect(grew).toMatch(/^Grew \(by object count\):\n/);
+    expect(grew).toMatch(/\n\s+Keep\s+10\s+35\s/);
+    expect(grew).not.toMatch(/Drop/);
+    expect(shrank).toMatch(/\n\s+Drop\s+20\s+15\s+0\s+5\s+-5\s/);
+    expect(r.stdout).not.toMatch(/\(compiled code\)|\(system\)|\(object shape\)/);
+    expect(r.stdout).toMatch(/engine internals left out \(--all shows them\)/);
+    const all = run(["diff", s1, s2, "--top", "500", "--no-retained", "--all"]);
+    expect(all.stdout).toMatch(/\(compiled code\)|\(system\)/);
+    // --top cuts each list, and says how many it left out
+    const top = run(["diff", s1, s2, "--top", "1", "--no-retained"]);
+    expect(top.stdout).toMatch(/^Grew \(by object count\) — top 1 of \d+:\n.*\n\s+Temp\s/);
+    expect(top.stdout).toMatch(/\d+ more classes changed but are not listed/);
+  });
+
+  it("diff --sort: by new objects (deleted for what shrank), self size, retained size and its growth", () => {
+    const byNew = run(["diff", s1, s2, "--sort", "new", "--no-retained"]);
+    expect(byNew.code, byNew.stderr).toBe(0);
+    expect(byNew.stdout).toMatch(/^New objects[^\n]*\n[^\n]*\n\s+Temp\s+0\s+40\s+40\s/);
+    expect(byNew.stdout).toMatch(/Deleted objects[^\n]*\n[^\n]*\n(\s+.*\n)*\s+Drop\s+20\s+15\s+0\s+5\s/);
+    const sorted = (key: string, field: (c: Record<string, number>) => number): void => {
+      const j = JSON.parse(run(["diff", s1, s2, "--sort", key, "--json"]).stdout);
+      expect(j.sort).toBe(key);
+      const byName = new Map(j.classes.map((c: { className: string }) => [c.className, c]));
+      const values = j.grew.map((n: string) => field(byName.get(n) as Record<string, number>));
+      expect(values.length).toBeGreaterThan(1);
+      for (let i = 1; i < values.length; i++) expect(values[i - 1]).toBeGreaterThanOrEqual(values[i]);
+      expect(values.every((v: number) => v > 0)).toBe(true);
+    };
+    sorted("self", (c) => c.selfSizeDelta!);
+    sorted("retained-growth", (c) => c.retainedSizeDelta!);
+    sorted("retained", (c) => c.retainedSizeAfter!);
+    sorted("new", (c) => c.new!);
+    // retained sorts need retained sizes
+    expect(run(["diff", s1, s2, "--sort", "retained", "--no-retained"]).code).toBe(2);
+    expect(run(["diff", s1, s2, "--sort", "size"]).code).toBe(2);
+  });
+
+  it("diff --json lists every changed class, or says how many it left out", () => {
+    const j = JSON.parse(run(["diff", s1, s2, "--json", "--no-retained"]).stdout);
+    const names = j.classes.map((c: { className: string }) => c.className);
+    expect(names).toEqual(expect.arrayContaining(["Keep", "Temp", "Drop"]));
+    expect(new Set(names).size).toBe(names.length);
+    expect(j.classesOmitted).toBe(0);
+    expect(j.classes.length).toBeGreaterThan(20); // more than the text's default --top
+    for (const c of j.classes) expect(c.delta !== 0 || c.new > 0 || c.deleted > 0 || c.selfSizeDelta !== 0).toBe(true);
+    expect(j.unchangedClasses).toBeGreaterThan(0);
+    const cut = JSON.parse(run(["diff", s1, s2, "--json", "--no-retained", "--top", "1"]).stdout);
+    expect(cut.grew).toEqual(["Temp"]);
+    expect(cut.shrank).toHaveLength(1);
+    expect(cut.classes).toHaveLength(2);
+    expect(cut.classesOmitted).toBe(j.classes.length - 2);
+  });
+
   it("leaks: MemLab's three-snapshot method", () => {
     const r = run(["leaks", s1, s2, s3, "--json"]);
     expect(r.code).toBe(0);

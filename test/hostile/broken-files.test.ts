@@ -10,7 +10,7 @@ import { HeapGraph } from "../../src/graph/heap-graph.js";
 import { HeapAnalysis } from "../../src/graph/analysis.js";
 import { SnapshotParser } from "../../src/snapshot/parser.js";
 import { readSnapshotRaw } from "../../src/snapshot/read.js";
-import { SnapshotBuilder, chunkedStream } from "../helpers/snapshot-builder.js";
+import { LAYOUTS, SnapshotBuilder, chunkedStream } from "../helpers/snapshot-builder.js";
 
 function sample(): string {
   const b = new SnapshotBuilder();
@@ -29,6 +29,20 @@ function sample(): string {
 const TEXT = sample();
 const BYTES = Buffer.from(TEXT);
 
+/** The same kind of heap in Chrome DevTools' unit-test layout (two node types, three edge types, "" first). */
+function devtoolsSample(): string {
+  const b = new SnapshotBuilder(LAYOUTS["devtoolsTwoTypes"]!);
+  let prev = b.root;
+  for (let i = 0; i < 30; i++) {
+    const n = b.node(i % 3 === 0 ? "hidden" : "object", i % 3 === 0 ? `value ${i} "q" \\ é` : `Class${i % 5}`, { selfSize: 8 + i });
+    b.edge(prev, n, i % 4 === 0 ? "element" : "property", i % 4 === 0 ? i : `p${i}`);
+    if (i % 7 === 0) b.edge(n, b.root, "shortcut", "back");
+    prev = n;
+  }
+  return b.serialize();
+}
+const DEVTOOLS_BYTES = Buffer.from(devtoolsSample());
+
 /** Parses and analyses fully; returns "ok", or the SnapshotFormatError. Any other throw fails the test. */
 function outcome(data: Uint8Array): "ok" | SnapshotFormatError {
   try {
@@ -37,6 +51,7 @@ function outcome(data: Uint8Array): "ok" | SnapshotFormatError {
     const g = new HeapGraph(p.end());
     new HeapAnalysis(g).retainedSizes();
     g.classes();
+    for (let n = 0; n < g.nodeCount; n++) g.nodeName(n);
     return "ok";
   } catch (e) {
     if (e instanceof SnapshotFormatError) {
@@ -67,6 +82,18 @@ describe("broken files (property-based)", () => {
         outcome(data);
       }),
       { numRuns: 1500 },
+    );
+  });
+
+  it("DevTools' own layout, flipped bytes: loads or fails with a SnapshotFormatError, nothing else", () => {
+    expect(outcome(DEVTOOLS_BYTES)).toBe("ok");
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat(DEVTOOLS_BYTES.length - 1), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }), (flips) => {
+        const data = Buffer.from(DEVTOOLS_BYTES);
+        for (const [at, value] of flips) data[at] = value;
+        outcome(data);
+      }),
+      { numRuns: 800 },
     );
   });
 

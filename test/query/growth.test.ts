@@ -3,7 +3,7 @@ import { HeapAnalysis } from "../../src/graph/analysis.js";
 import type { HeapGraph } from "../../src/graph/heap-graph.js";
 import { IdSet } from "../../src/graph/id-set.js";
 import { loadHeapGraph } from "../../src/graph/load.js";
-import { diffSnapshots, findLeaks } from "../../src/query/growth.js";
+import { diffSnapshots, findLeaks, rankDiff, type ClassDiff } from "../../src/query/growth.js";
 import { writeGrowthSnapshots } from "../helpers/real-snapshot.js";
 
 let s1: HeapGraph, s2: HeapGraph, s3: HeapGraph, other2: HeapGraph;
@@ -56,5 +56,27 @@ describe("IdSet", () => {
     for (let n = 0; n < s1.nodeCount; n += 97) expect(ids.has(s1.nodeId(n))).toBe(true);
     expect(ids.has(0)).toBe(false);
     expect(ids.has(2 ** 32 - 1)).toBe(false);
+  });
+});
+
+describe("rankDiff", () => {
+  const row = (className: string, d: Partial<ClassDiff>): ClassDiff => ({
+    className, countBefore: 0, countAfter: 0, new: 0, deleted: 0, delta: 0, selfSizeBefore: 0, selfSizeAfter: 0, selfSizeDelta: 0,
+    retainedSizeBefore: 0, retainedSizeAfter: 0, retainedSizeDelta: 0, ...d,
+  });
+  const rows = [
+    row("A", { delta: 5, new: 5, selfSizeDelta: 10, retainedSizeAfter: 900, retainedSizeDelta: 100 }),
+    row("B", { delta: -7, new: 1, deleted: 8, selfSizeDelta: -70, retainedSizeBefore: 2000, retainedSizeAfter: 1000, retainedSizeDelta: -1000 }),
+    row("C", { delta: 9, new: 9, selfSizeDelta: 1, retainedSizeAfter: 300, retainedSizeDelta: 300 }),
+    row("D", {}),
+  ];
+  const names = (r: { grew: ClassDiff[]; shrank: ClassDiff[] }) => [r.grew.map((c) => c.className), r.shrank.map((c) => c.className)];
+
+  it("splits what grew from what shrank by each measure, largest change first", () => {
+    expect(names(rankDiff(rows, "count"))).toEqual([["C", "A"], ["B"]]);
+    expect(names(rankDiff(rows, "new"))).toEqual([["C", "A", "B"], ["B"]]);
+    expect(names(rankDiff(rows, "self"))).toEqual([["A", "C"], ["B"]]);
+    expect(names(rankDiff(rows, "retained"))).toEqual([["A", "C"], ["B"]]);
+    expect(names(rankDiff(rows, "retained-growth"))).toEqual([["C", "A"], ["B"]]);
   });
 });
