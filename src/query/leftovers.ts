@@ -1,0 +1,447 @@
+/**
+ * What a piece of work (a test file, a test, one run of a function) left alive: the objects that
+ * are new since a baseline snapshot of the same process and are still held, after a GC, by the
+ * program's own state — not by the test runner's bookkeeping, the current call stack, or the
+ * engine. See docs/leftovers.md for the rules and why each one is there.
+ */
+import type { HeapAnalysis } from "../graph/analysis.js";
+import type { HeapGraph } from "../graph/heap-graph.js";
+
+/** How many example ids a leftover class lists. */
+const EXAMPLES = 5;
+
+/** Node types that are never reported: the engine's and the embedder's own bookkeeping. */
+const NOT_REPORTED = ["hidden", "code", "object shape", "synthetic", "number", "native"];
+/** Node types whose edges are not followed: compiled code, shapes and the embedder's graph. */
+const NOT_FOLLOWED = ["code", "object shape", "native"];
+/**
+ * The `(GC roots)` categories that hold a program's lasting state. The others are the current
+ * call stack and handle scopes (the code taking the snapshot), compilation caches, builtins and
+ * other engine tables.
+ */
+const LASTING_ROOTS = ["(Global handles)", "(Eternal handles)"];
+/**
+ * Node's own containers for timers and queued callbacks: what they hold is reported (the timer,
+ * its callback and what that holds), the containers themselves are not.
+ */
+const CONTAINER_CLASSES = new Set(["TimersList", "FixedQueue", "FixedCircularBuffer"]);
+/**
+ * Node's queue of `process.nextTick` callbacks: what waits there runs as soon as the current job
+ * ends (the one taking the snapshot), so it is in flight, not kept. Not followed.
+ */
+const IN_FLIGHT_CLASSES = new Set(["FixedQueue"]);
+/** Properties through which Node's timers, immediates and queued ticks hold their callback. */
+const CALLBACK_EDGES = ["_onTimeout", "_onImmediate", "callback"];
+/** JS wrappers of the pipes and terminals behind stdin, stdout and stderr. */
+const STDIO_HANDLE_CLASSES = new Set(["Pipe", "TTY"]);
+/** Names under which Node keeps (and hands out) the standard streams. */
+const STDIO_EDGES = new Set(["stdin", "stdout", "stderr", "get stdin", "get stdout", "get stderr", "_stdin", "_stdout", "_stderr"]);
+/**
+ * Edges of the engine's own caches that hold recent values, and of Node's stack of the async
+ * resources executing now (the code taking the snapshot): not the program's state.
+ */
+const CACHE_EDGES = new Set(["regexp_last_match_info", "execution_async_resources"]);
+
+export interface LeftoverOptions {
+  /**
+   * The highest heap id of a JS object in the baseline snapshot. V8 hands a later snapshot's new
+   * objects higher ids than any it handed out before, so a higher id means "new since then".
+   */
+  sinceId: number;
+  /**
+   * Properties of the global object that belong to the test runner (or to this tool): not
+   * followed. `prefix*` matches every property starting with `prefix`. A property given as
+   * `name.child` follows only `child` inside `name` (this wins over a matching prefix).
+   */
+  ignoreGlobals?: readonly string[];
+  /**
+   * Whether a script (by the name V8 gives it: a path or URL) is the runner's own code. The
+   * variables of the runner's functions (their closure contexts) and the state of its suspended
+   * async functions are not followed.
+   */
+  runnerCode?: (script: string) => boolean;
+}
+
+export interface LeftoverClass {
+  className: string;
+  count: number;
+  selfSize: number;
+  /** Retained size of these objects together (an object held by another leftover of its class is not counted twice). */
+  retainedSize: number;
+  /** Heap ids of the largest objects of the class (largest retained size first), at most five. */
+  exampleIds: number[];
+}
+
+export interface Leftovers {
+  /** Leftover objects (all classes). */
+  objects: number;
+  selfSize: number;
+  /** Retained size of every leftover together, not double counted. */
+  retainedSize: number;
+  /** Largest retained size first. */
+  classes: LeftoverClass[];
+  /** Node ordinals of the leftovers (for drawing). */
+  ordinals: number[];
+  /** The walk that found them: a path to each leftover that avoids the runner's state. */
+  reach: LastingReach;
+}
+
+/**
+ * The highest id of a JS heap object in a snapshot: the threshold for {@link findLeftovers}.
+ * Embedder (`native`) and synthetic nodes are left out: their ids do not follow V8's counter.
+ */
+export function maxObjectId(graph: HeapGraph): number {
+  const skip = new Set(["native", "synthetic"].map((t) => graph.nodeTypes.indexOf(t)));
+  let max = 0;
+  for (let n = 0; n < graph.nodeCount; n++) {
+    if (skip.has(graph.nodeType(n))) continue;
+    const id = graph.nodeId(n);
+    if (id > max) max = id;
+  }
+  return max;
+}
+
+/** Names by string index, decoded once: the walk compares names on every edge. */
+function nameCache(graph: HeapGraph): { edge: (e: number) => string; node: (n: number) => string; cls: (n: number) => string } {
+  const strings = new Map<number, string>();
+  const classes = new Map<number, string>();
+  const element = graph.edgeTypeCodes.element;
+  const hidden = graph.edgeTypeCodes.hidden;
+  const str = (i: number): string => {
+    let v = strings.get(i);
+    if (v === undefined) strings.set(i, (v = graph.strings.get(i)));
+    return v;
+  };
+  const { nodeClass } = graph.classes();
+  return {
+    edge: (e) => {
+      const t = graph.edgeType(e);
+      const v = graph.edgeNameOrIndex(e);
+      return t === element || t === hidden ? String(v) : str(v);
+    },
+    node: (n) => str(graph.nodeNameIndex(n)),
+    cls: (n) => {
+      const c = nodeClass[n]!;
+      let v = classes.get(c);
+      if (v === undefined) classes.set(c, (v = graph.classNameOf(c)));
+      return v;
+    },
+  };
+}
+
+/** No parent edge: a starting point of the walk, or not reached. */
+export const NO_EDGE = 0xffffffff;
+
+export interface LastingReach {
+  /** One byte per node: 1 when the lasting state holds it. */
+  reached: Uint8Array;
+  /** The edge through which the walk first reached each node (a shortest path, by hops). */
+  parentEdge: Uint32Array;
+  /** One byte per node: 1 for the runner's timers and queued callbacks (reached, never reported). */
+  runnerTimer: Uint8Array;
+  /** For nodes of the runner's state: the edge through which its walk reached them. */
+  parentEdgeR: Uint32Array;
+  /** 1 where {@link parentEdge} comes from a node of the runner's state (a program function it holds). */
+  fromRunner: Uint8Array;
+  /** 1 where {@link parentEdgeR} comes from a node of the program's state. */
+  runnerFromProgram: Uint8Array;
+}
+
+/**
+ * Marks what the program's lasting state holds: a breadth-first walk from the global objects and
+ * the lasting `(GC roots)` categories, over strong edges, not entering code, shapes or embedder
+ * nodes, and not following the ignored global properties.
+ */
+export function lastingReach(graph: HeapGraph, ignoreGlobals: readonly string[] = [], runnerCode?: (script: string) => boolean): LastingReach {
+  const reached = new Uint8Array(graph.nodeCount);
+  const parentEdge = new Uint32Array(graph.nodeCount).fill(NO_EDGE);
+  const notFollowed = new Set(NOT_FOLLOWED.map((t) => graph.nodeTypes.indexOf(t)).filter((t) => t >= 0));
+  const weak = graph.edgeTypes.indexOf("weak");
+  const synthetic = graph.types.synthetic;
+  const skipped = new Set<string>();
+  const prefixes: string[] = [];
+  const only = new Map<string, Set<string>>();
+  for (const g of ignoreGlobals) {
+    const dot = g.indexOf(".");
+    if (g.endsWith("*")) prefixes.push(g.slice(0, -1));
+    else if (dot < 0) skipped.add(g);
+    else {
+      const head = g.slice(0, dot);
+      let s = only.get(head);
+      if (!s) only.set(head, (s = new Set()));
+      s.add(g.slice(dot + 1));
+    }
+  }
+  const names = nameCache(graph);
+  const ownedByRunner = runnerCode ? runnerFunctions(graph, runnerCode, names.edge) : undefined;
+  const object = graph.nodeTypes.indexOf("object");
+  const closure = graph.nodeTypes.indexOf("closure");
+  const property = graph.edgeTypes.indexOf("property");
+  const element = graph.edgeTypes.indexOf("element");
+  const internal = graph.edgeTypes.indexOf("internal");
+  // Two walks in one queue: the program's state (A) and the runner's (R, entries marked by the
+  // top bit). A node reached in A is never walked in R; one reached in R may be reached in A later.
+  const R = 0x80000000;
+  const queue = new Uint32Array(graph.nodeCount * 2);
+  const runnerHeld = new Uint8Array(graph.nodeCount);
+  const parentEdgeR = new Uint32Array(graph.nodeCount).fill(NO_EDGE);
+  const fromRunner = new Uint8Array(graph.nodeCount);
+  const runnerFromProgram = new Uint8Array(graph.nodeCount);
+  const runnerTimer = new Uint8Array(graph.nodeCount);
+  let head = 0;
+  let tail = 0;
+  const push = (n: number, via: number, viaRunner: boolean): void => {
+    if (reached[n]) return;
+    reached[n] = 1;
+    parentEdge[n] = via;
+    if (viaRunner) fromRunner[n] = 1;
+    queue[tail++] = n;
+  };
+  const pushR = (n: number, via: number, fromProgram: boolean): void => {
+    if (reached[n] || runnerHeld[n]) return;
+    runnerHeld[n] = 1;
+    parentEdgeR[n] = via;
+    if (fromProgram) runnerFromProgram[n] = 1;
+    queue[tail++] = (n | R) >>> 0;
+  };
+  // Limited: nodes whose edges are followed only by name (the runner's state, for its module graph).
+  const limited = new Map<number, Set<string>>();
+  const isGlobal = (n: number): boolean => {
+    if (graph.nodeType(n) !== object) return false;
+    const name = names.node(n);
+    return name === "global" || name.startsWith("global /") || name === "Window" || name.startsWith("Window /");
+  };
+  // The program's own functions (not the runner's, not Node's): found in the runner's state, their
+  // variables are the program's again (a test file's module scope, held by its test functions).
+  const programClosure = (n: number): boolean => {
+    if (!ownedByRunner || graph.nodeType(n) !== closure || ownedByRunner(n)) return false;
+    const script = closureScript(graph, n, names.edge);
+    return script !== "" && !script.startsWith("node:");
+  };
+  // Instances of the runner's classes (its tests, hooks, streams): by their prototype's constructor.
+  const runnerByProto = new Map<number, boolean>();
+  const runnerInstance = (n: number): boolean => {
+    if (!ownedByRunner || graph.nodeType(n) !== object) return false;
+    const proto = edgeByName(graph, n, "__proto__", names.edge);
+    if (proto < 0) return false;
+    let yes = runnerByProto.get(proto);
+    if (yes === undefined) {
+      const ctor = edgeByName(graph, proto, "constructor", names.edge);
+      yes = ctor >= 0 && graph.nodeType(ctor) === closure && ownedByRunner(ctor);
+      runnerByProto.set(proto, yes);
+    }
+    return yes;
+  };
+  // The root: its shortcut edges lead to the global objects, its element edges to `(GC roots)`.
+  const root = 0;
+  for (let e = graph.firstEdge[root]!; e < graph.firstEdge[root + 1]!; e++) {
+    const to = graph.edgeTo(e);
+    if (graph.nodeType(to) !== synthetic) {
+      push(to, e, false);
+      continue;
+    }
+    // (GC roots) and its categories.
+    for (let f = graph.firstEdge[to]!; f < graph.firstEdge[to + 1]!; f++) {
+      const cat = graph.edgeTo(f);
+      if (graph.nodeType(cat) === synthetic && LASTING_ROOTS.includes(graph.nodeName(cat))) push(cat, f, false);
+    }
+  }
+  while (head < tail) {
+    const entry = queue[head++]!;
+    const inRunner = (entry & R) !== 0;
+    const n = (entry & ~R) >>> 0;
+    if (inRunner && reached[n]) continue; // reached by the program's walk since
+    const globalObject = !inRunner && isGlobal(n);
+    const limit = inRunner ? undefined : limited.get(n);
+    // In the program's walk: the runner's functions keep only their properties (a mock's recorded
+    // calls, say) in it, their variables and internal links are the runner's; so is everything
+    // its suspended async functions hold; its timers stay links of Node's timer lists.
+    const timerLinksOnly = !inRunner && runnerTimer[n] === 1;
+    const runnerClosure = !inRunner && ownedByRunner !== undefined && graph.nodeType(n) === closure && ownedByRunner(n);
+    const suspended = !inRunner && ownedByRunner !== undefined && graph.nodeType(n) === object && isSuspended(graph, n, ownedByRunner, names);
+    // In the runner's walk: a program function's variables are the program's.
+    const contextBack = inRunner && programClosure(n);
+    for (let e = graph.firstEdge[n]!; e < graph.firstEdge[n + 1]!; e++) {
+      if (graph.edgeType(e) === weak) continue;
+      const to = graph.edgeTo(e);
+      if (reached[to] || notFollowed.has(graph.nodeType(to))) continue;
+      if (graph.nodeType(to) === synthetic) continue;
+      const edgeName = names.edge(e);
+      if (IN_FLIGHT_CLASSES.has(names.cls(to)) || CACHE_EDGES.has(edgeName)) continue;
+      // Node holds its stack of executing async resources (an Array) by a global handle too.
+      if (graph.nodeType(n) === synthetic && graph.nodeType(to) === object && names.node(to) === "Array") continue;
+      if (inRunner) {
+        if (contextBack && edgeName === "context") push(to, e, true);
+        else pushR(to, e, false);
+        continue;
+      }
+      // An object's property store: V8 gives each property its own named edge as well, and a
+      // skipped name (above, below) must not be reached through the store.
+      if (edgeName === "properties" && graph.edgeType(e) === internal) continue;
+      let toRunner = suspended;
+      if (timerLinksOnly && edgeName !== "_idleNext" && edgeName !== "_idlePrev") toRunner = true;
+      if (runnerClosure && graph.edgeType(e) !== property && graph.edgeType(e) !== element) toRunner = true;
+      if (limit) {
+        if (!limit.has(edgeName)) toRunner = true;
+      } else if (globalObject) {
+        const keep = only.get(edgeName);
+        if (keep) {
+          if (!limited.has(to)) limited.set(to, keep);
+        } else if (skipped.has(edgeName) || prefixes.some((p) => edgeName.startsWith(p))) toRunner = true;
+      }
+      if (toRunner) {
+        pushR(to, e, true);
+        continue;
+      }
+      // Node's stdio handles carry the runner's output plumbing (its reporter piped into stdout).
+      // The standard streams themselves, wherever they are reached from, likewise. A WeakMap's
+      // value lives as long as its key: its key is what gets reported.
+      if (
+        STDIO_HANDLE_CLASSES.has(names.cls(to)) ||
+        STDIO_EDGES.has(edgeName) ||
+        edgeName.includes(" / part of key (")
+      ) {
+        pushR(to, e, true);
+        continue;
+      }
+      if (runnerInstance(to)) {
+        pushR(to, e, true);
+        continue;
+      }
+      if (ownedByRunner && graph.nodeType(to) === object && isRunnerCallback(graph, to, ownedByRunner, names.edge)) runnerTimer[to] = 1;
+      push(to, e, false);
+    }
+  }
+  return { reached, parentEdge, runnerTimer, parentEdgeR, fromRunner, runnerFromProgram };
+}
+
+/** The path the walk took to `n`, from its starting point: `[from, edge, to]` hops. */
+export function reachPath(graph: HeapGraph, reach: LastingReach, n: number): Array<{ from: number; edge: number; to: number }> {
+  const hops: Array<{ from: number; edge: number; to: number }> = [];
+  let cur = n;
+  let runner = false;
+  while (hops.length < graph.nodeCount) {
+    const e = runner ? reach.parentEdgeR[cur]! : reach.parentEdge[cur]!;
+    if (e === NO_EDGE) break;
+    const from = graph.edgeSource(e);
+    hops.push({ from, edge: e, to: cur });
+    if (!runner && reach.fromRunner[cur]) runner = true;
+    else if (runner && reach.runnerFromProgram[cur]) runner = false;
+    cur = from;
+  }
+  return hops.reverse();
+}
+
+/** The script name of a closure's code (its shared function info's script), or "". */
+export function closureScript(graph: HeapGraph, n: number, edgeName: (e: number) => string = (e) => String(graph.edgeName(e))): string {
+  const shared = edgeByName(graph, n, "shared", edgeName);
+  if (shared < 0) return "";
+  const script = edgeByName(graph, shared, "script_or_debug_info", edgeName);
+  if (script < 0) return "";
+  return graph.nodeName(script);
+}
+
+function edgeByName(graph: HeapGraph, n: number, name: string, edgeName: (e: number) => string): number {
+  for (let e = graph.firstEdge[n]!; e < graph.firstEdge[n + 1]!; e++) if (edgeName(e) === name) return graph.edgeTo(e);
+  return -1;
+}
+
+/** A predicate on closure ordinals: is this function the runner's code? (Cached per script.) */
+function runnerFunctions(graph: HeapGraph, runnerCode: (script: string) => boolean, edgeName: (e: number) => string): (n: number) => boolean {
+  const byScript = new Map<string, boolean>();
+  const byNode = new Map<number, boolean>();
+  return (n) => {
+    let yes = byNode.get(n);
+    if (yes !== undefined) return yes;
+    const script = closureScript(graph, n, edgeName);
+    yes = byScript.get(script);
+    if (yes === undefined) byScript.set(script, (yes = script !== "" && runnerCode(script)));
+    byNode.set(n, yes);
+    return yes;
+  };
+}
+
+/** A timer, immediate or queued tick whose callback is the runner's code. */
+function isRunnerCallback(graph: HeapGraph, n: number, ownedByRunner: (n: number) => boolean, edgeName: (e: number) => string): boolean {
+  for (const name of CALLBACK_EDGES) {
+    const fn = edgeByName(graph, n, name, edgeName);
+    if (fn >= 0 && graph.nodeTypeName(fn) === "closure") return ownedByRunner(fn);
+  }
+  return false;
+}
+
+/** A suspended async function or generator of the runner's code. */
+function isSuspended(graph: HeapGraph, n: number, ownedByRunner: (n: number) => boolean, names: { node: (n: number) => string; edge: (e: number) => string }): boolean {
+  // Generator objects are named after their function (or "Generator"); they link to it by `function`.
+  const fn = edgeByName(graph, n, "function", names.edge);
+  return fn >= 0 && graph.nodeTypeName(fn) === "closure" && ownedByRunner(fn);
+}
+
+/**
+ * The objects new since `sinceId` that the program's lasting state still holds, by class.
+ *
+ * @example
+ * const left = findLeftovers(end, analysis, { sinceId: maxObjectId(start), ignoreGlobals: ["__vitest_worker__"] });
+ * left.classes[0]; // { className: "CachedUser", count: 120, selfSize: 5760, retainedSize: 12480, exampleIds: [...] }
+ */
+export function findLeftovers(graph: HeapGraph, analysis: HeapAnalysis, options: LeftoverOptions): Leftovers {
+  const reach = lastingReach(graph, options.ignoreGlobals, options.runnerCode);
+  const { reached, runnerTimer } = reach;
+  const notReported = new Set(NOT_REPORTED.map((t) => graph.nodeTypes.indexOf(t)).filter((t) => t >= 0));
+  const mask = new Uint8Array(graph.nodeCount);
+  const ordinals: number[] = [];
+  const shallow = analysis.shallowSizes();
+  for (let n = 0; n < graph.nodeCount; n++) {
+    if (!reached[n] || runnerTimer[n] || graph.nodeId(n) <= options.sinceId || notReported.has(graph.nodeType(n))) continue;
+    if (CONTAINER_CLASSES.has(graph.className(n))) continue;
+    if (shallow[n] === 0) continue; // backing stores whose size DevTools counts in their owner
+    mask[n] = 1;
+    ordinals.push(n);
+  }
+  if (ordinals.length === 0) return { objects: 0, selfSize: 0, retainedSize: 0, classes: [], ordinals, reach };
+  const { nodeClass } = graph.classes();
+  const retained = analysis.retainedSizes();
+  const classRetained = analysis.classRetainedSizes(mask);
+  const byName = new Map<string, { count: number; self: number; retained: number; examples: number[] }>();
+  const seenClassIds = new Map<string, Set<number>>();
+  const larger = (x: number, y: number): number => retained[y]! - retained[x]! || graph.nodeId(y) - graph.nodeId(x);
+  let selfSize = 0;
+  for (const n of ordinals) {
+    const c = nodeClass[n]!;
+    const name = graph.classNameOf(c);
+    let e = byName.get(name);
+    if (!e) byName.set(name, (e = { count: 0, self: 0, retained: 0, examples: [] }));
+    let ids = seenClassIds.get(name);
+    if (!ids) seenClassIds.set(name, (ids = new Set()));
+    if (!ids.has(c)) {
+      ids.add(c);
+      e.retained += classRetained[c]!;
+    }
+    e.count++;
+    e.self += shallow[n]!;
+    selfSize += shallow[n]!;
+    e.examples.push(n);
+    e.examples.sort(larger);
+    if (e.examples.length > EXAMPLES) e.examples.pop();
+  }
+  // Retained size of all leftovers together: those with no leftover among their dominators.
+  // In the dominator tree's preorder every node comes after its dominator, so one pass suffices.
+  const { preorder, idomIndex } = analysis.dominators();
+  const under = new Uint8Array(graph.nodeCount); // by preorder position: a leftover dominates it
+  let retainedSize = 0;
+  for (let k = 1; k < preorder.length; k++) {
+    const d = idomIndex[k]!;
+    const n = preorder[k]!;
+    under[k] = under[d]! | mask[preorder[d]!]!;
+    if (mask[n] && !under[k]) retainedSize += retained[n]!;
+  }
+  const classes: LeftoverClass[] = [...byName].map(([className, e]) => ({
+    className,
+    count: e.count,
+    selfSize: e.self,
+    retainedSize: e.retained,
+    exampleIds: e.examples.map((n) => graph.nodeId(n)),
+  }));
+  classes.sort((p, q) => q.retainedSize - p.retainedSize || q.count - p.count || (p.className < q.className ? -1 : p.className > q.className ? 1 : 0));
+  return { objects: ordinals.length, selfSize, retainedSize, classes, ordinals, reach };
+}

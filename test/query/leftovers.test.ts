@@ -1,0 +1,141 @@
+import { describe, expect, it } from "vitest";
+import { HeapAnalysis } from "../../src/graph/analysis.js";
+import { closureScript, findLeftovers, maxObjectId, reachPath } from "../../src/query/leftovers.js";
+import { SnapshotBuilder } from "../helpers/snapshot-builder.js";
+import { graphOf } from "../helpers/load.js";
+
+const RUNNER = "/app/node_modules/vitest/dist/chunk.js";
+const isRunner = (s: string): boolean => s.includes("/node_modules/vitest/");
+
+/** A function of `script`: closure → shared (code) → script_or_debug_info (code named by the path). */
+function fn(b: SnapshotBuilder, name: string, script: string): { closure: number; context: number } {
+  const closure = b.node("closure", name, { selfSize: 32 });
+  const shared = b.node("code", name);
+  const scriptNode = b.node("code", script);
+  const context = b.node("object", "system / Context", { selfSize: 24 });
+  b.edge(closure, shared, "internal", "shared").edge(shared, scriptNode, "internal", "script_or_debug_info");
+  b.edge(closure, context, "internal", "context");
+  return { closure, context };
+}
+
+/**
+ * A heap like a vitest worker's after a test file: old objects (before `since`), then what the
+ * file and the runner made. Each new object says by its class whether it must be reported.
+ */
+function heap() {
+  const b = new SnapshotBuilder();
+  const global = b.node("object", "global", { selfSize: 100 });
+  b.edge(b.root, global, "shortcut", "global");
+  const handles = b.node("synthetic", "(Global handles)");
+  const stack = b.node("synthetic", "(Stack roots)");
+  b.edge(b.gcRoots, handles, "element", 1).edge(b.gcRoots, stack, "element", 2);
+  const cache = b.node("object", "Map", { selfSize: 40 });
+  b.edge(global, cache, "property", "cache");
+  const worker = b.node("object", "Object");
+  const task = b.node("object", "Object");
+  const modules = b.node("object", "VitestEvaluatedModules");
+  b.edge(global, worker, "property", "__vitest_worker__").edge(worker, task, "property", "current").edge(worker, modules, "property", "evaluatedModules");
+  const runner = fn(b, "run", RUNNER);
+  const user = fn(b, "load", "/app/src/users.ts");
+  b.edge(global, runner.closure, "property", "runnerFn").edge(modules, user.closure, "property", "load");
+  const testFn = fn(b, "test", "/app/test/a.test.ts"); // a test function, held by vitest's task
+  b.edge(task, testFn.closure, "property", "fn");
+  const timerList = b.node("object", "TimersList");
+  b.edge(global, timerList, "property", "timers");
+  const weakRef = b.node("object", "WeakRef");
+  b.edge(global, weakRef, "property", "ref");
+  const old = b.node("object", "OldThing");
+  b.edge(cache, old, "internal", "table");
+  const since = b.nodes[b.nodes.length - 1]!.id;
+
+  // New since the file started:
+  const foo1 = b.node("object", "Foo", { selfSize: 32 });
+  const foo2 = b.node("object", "Foo", { selfSize: 32 });
+  const name1 = b.node("string", "a name", { selfSize: 10 });
+  b.edge(cache, foo1, "element", 1).edge(cache, foo2, "element", 2).edge(foo1, name1, "property", "name");
+  b.edge(task, b.node("object", "PerTestBookkeeping"), "property", "result"); // vitest's state
+  b.edge(user.context, b.node("object", "ModuleState"), "context", "state"); // a user module's variable
+  b.edge(runner.context, b.node("object", "RunnerVariable"), "context", "x"); // the runner's variable
+  b.edge(testFn.context, b.node("object", "KeptByTestFile"), "context", "kept"); // the test file's module scope
+  b.edge(stack, b.node("object", "OnTheStack"), "element", 1); // in flight
+  const runnerTimer = b.node("object", "Timeout");
+  b.edge(timerList, runnerTimer, "property", "_idleNext").edge(runnerTimer, runner.closure, "property", "_onTimeout");
+  const userTimer = b.node("object", "Timeout");
+  const poll = fn(b, "poll", "/app/src/poller.ts");
+  b.edge(runnerTimer, userTimer, "property", "_idleNext").edge(userTimer, poll.closure, "property", "_onTimeout");
+  b.edge(poll.context, b.node("object", "Poller", { selfSize: 48 }), "context", "this");
+  b.edge(weakRef, b.node("object", "OnlyWeak"), "weak", "target");
+  b.edge(cache, b.node("array", "", { selfSize: 0 }), "internal", "backing"); // size 0: counted in its owner
+  b.edge(global, b.node("object", "Hidden"), "property", "__vitest_index__");
+  const g = graphOf(b);
+  return { g, since, foo1, foo2, testFn };
+}
+
+describe("findLeftovers", () => {
+  it("reports the new objects the program's state holds, not the runner's, the stack's or weak ones", () => {
+    const { g, since } = heap();
+    const a = new HeapAnalysis(g);
+    const left = findLeftovers(g, a, { sinceId: since, ignoreGlobals: ["__vitest_worker__.evaluatedModules", "__vitest*"], runnerCode: isRunner });
+    const byClass = Object.fromEntries(left.classes.map((c) => [c.className, c.count]));
+    expect(byClass).toEqual({
+      Foo: 2,
+      "(string)": 1,
+      ModuleState: 1,
+      Timeout: 1, // the user's timer, not the runner's
+      Function: 1, // its callback (poll)
+      "system / Context": 1,
+      Poller: 1,
+      KeptByTestFile: 1,
+    });
+    expect(left.objects).toBe(9);
+    const foo = left.classes.find((c) => c.className === "Foo")!;
+    expect(foo.selfSize).toBe(64);
+    expect(foo.retainedSize).toBe(74); // both, and the string one holds alone
+    // Largest retained first: the user's timer holds its callback, context and poller.
+    expect(left.classes[0]!.className).toBe("Timeout");
+    const sizes = left.classes.map((c) => c.retainedSize);
+    expect(sizes).toEqual([...sizes].sort((x, y) => y - x));
+  });
+
+  it("without the runner's rules, its objects are reported too (each rule matters)", () => {
+    const { g, since } = heap();
+    const a = new HeapAnalysis(g);
+    const left = findLeftovers(g, a, { sinceId: since });
+    const names = left.classes.map((c) => c.className);
+    expect(names).toContain("PerTestBookkeeping");
+    expect(names).toContain("RunnerVariable");
+    expect(names).toContain("Hidden");
+    expect(names).not.toContain("OnTheStack"); // the stack is never a lasting root
+    expect(names).not.toContain("OnlyWeak");
+    expect(names).not.toContain("TimersList"); // a container of timers: its contents speak
+    expect(names).not.toContain("OldThing");
+  });
+
+  it("the path to each leftover avoids the runner's state", () => {
+    const { g, since, foo1 } = heap();
+    const left = findLeftovers(g, new HeapAnalysis(g), { sinceId: since, ignoreGlobals: ["__vitest*"], runnerCode: isRunner });
+    const hops = reachPath(g, left.reach, foo1).map((h) => `${g.nodeName(h.from)}.${g.edgeName(h.edge)}`);
+    expect(hops).toEqual([".global", "global.cache", "Map.1"]);
+    // Through the runner's state to a program function, then its variables.
+    const kept = g.findById(left.classes.find((c) => c.className === "KeptByTestFile")!.exampleIds[0]!);
+    const path = reachPath(g, left.reach, kept).map((h) => `${g.nodeName(h.from)}.${g.edgeName(h.edge)}`);
+    expect(path).toEqual([".global", "global.__vitest_worker__", "Object.current", "Object.fn", "test.context", "system / Context.kept"]);
+  });
+
+  it("maxObjectId skips embedder and synthetic nodes, whose ids do not follow V8's counter", () => {
+    const b = new SnapshotBuilder();
+    const o = b.node("object", "O", { id: 41 });
+    b.edge(b.gcRoots, o, "element", 1);
+    const n = b.node("native", "Node / Thing", { id: 9_000_001 });
+    b.edge(o, n, "internal", "native");
+    expect(maxObjectId(graphOf(b))).toBe(41);
+  });
+
+  it("closureScript reads a function's script name", () => {
+    const b = new SnapshotBuilder();
+    const f = fn(b, "f", "/app/x.js");
+    b.edge(b.gcRoots, f.closure, "element", 1);
+    const g = graphOf(b);
+    expect(closureScript(g, f.closure)).toBe("/app/x.js");
+  });
+});
