@@ -31,6 +31,7 @@ export {
   type GroupPattern,
   type GroupStep,
 } from "./query/group.js";
+export { foldChains, MIN_FOLDED_CHAIN } from "./query/fold.js";
 export { retainingPaths, whyAlive, kShortestPaths, type RetainingPath, type WhyAlive, type PathHop, type PathObject } from "./query/paths.js";
 export { diffSnapshots, findLeaks, type SnapshotDiff, type ClassDiff, type LeakReport, type LeakGroup } from "./query/growth.js";
 export { IdSet } from "./graph/id-set.js";
