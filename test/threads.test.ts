@@ -11,7 +11,7 @@ import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type * as Library from "../src/index.js";
+import type * as Library from "../src/internals.js";
 import type { WorkerReport } from "../src/threads.js";
 
 const ROOT = resolve(import.meta.dirname, "..");
@@ -24,9 +24,9 @@ beforeAll(() => {
 });
 
 const builds: Array<[string, () => Promise<typeof Library>]> = [
-  ["the TypeScript sources", () => import("../src/index.js")],
+  ["the TypeScript sources", () => import("../src/internals.js")],
   // A computed path: the type checker must not need dist/ to exist.
-  ["the compiled package (dist/)", () => import(pathToFileURL(join(ROOT, "dist", "index.js")).href) as Promise<typeof Library>],
+  ["the compiled package (dist/)", () => import(pathToFileURL(join(ROOT, "dist", "internals.js")).href) as Promise<typeof Library>],
 ];
 
 for (const [name, load] of builds) {
