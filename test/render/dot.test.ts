@@ -32,7 +32,7 @@ describe("toDot", () => {
   it("writes the tiny graph", () => {
     expect(toDot(tiny())).toMatchInlineSnapshot(`
       "digraph <What retains Leak @9> {
-        graph [id="br_ac37d22e"];
+        graph [id="br_90bcf5b3"];
         graph [comment=<backrefs description: Retainer graph of 1 object: Leak @9 (4 matched; 3 not drawn). Held from the root (GC roots) @3. 3 boxes and 2 references drawn; arrows point from the retainer to the object it retains, thick arrows are shortest retaining paths from a root.>];
         graph [rankdir="TB", charset="UTF-8", fontname="DejaVu Sans", fontsize="10", bgcolor="#ffffff", nodesep="0.3", ranksep="0.45", pad="0.2"];
         node [fontname="DejaVu Sans", fontsize="11", shape="box", style="filled,rounded", color="#757575", fontcolor="#000000", fillcolor="#ffffff", margin="0.12,0.05"];
