@@ -40,6 +40,9 @@ const BACKREFS_INFO_ARGS = ['--no-retained'];
 const BACKREFS_ANALYSIS_ARGS = [];
 // The class the `retainers` task asks about (gen-snapshot.mjs makes it leak).
 const TARGET_CLASS = 'LeakyRequest';
+// The class the `grouped` tasks ask about: hundreds of thousands of instances in `large`
+// (gen-snapshot.mjs makes 1–3 per User), every one of them grouped by retaining path.
+const GROUPED_CLASS = 'Order';
 // Peers get a big old space so default limits do not penalise them.
 const PEER_NODE_FLAGS = ['--max-old-space-size=20000'];
 // ============================================================================
@@ -63,8 +66,12 @@ const TASKS = {
       'floor-scan': (f) => ({ argv: [NODE, path.join(HERE, 'floor-scan.mjs'), f] }),
     },
   },
-  retainers: retainersTask([], `what retains ${TARGET_CLASS} (backrefs SVG; peers: load + retainers of one instance)`),
-  'retainers-fast': retainersTask(['--no-retained'], `what retains ${TARGET_CLASS}, without retained sizes (backrefs --no-retained SVG; peers as in retainers)`),
+  // Per-object pictures (--each: more matches than --max-targets would otherwise be grouped).
+  retainers: retainersTask(['--each'], `what retains ${TARGET_CLASS} (backrefs per-object SVG; peers: load + retainers of one instance)`),
+  'retainers-fast': retainersTask(['--each', '--no-retained'], `what retains ${TARGET_CLASS}, without retained sizes (backrefs --no-retained SVG; peers as in retainers)`),
+  // The grouped picture of every instance of a big class, beside the per-object picture of the same class.
+  grouped: retainersTask([], `what retains every ${GROUPED_CLASS}, grouped by retaining path (backrefs SVG; peers as in retainers)`, GROUPED_CLASS),
+  'grouped-each': retainersTask(['--each'], `what retains ${GROUPED_CLASS}, per-object picture of the 10 largest (backrefs SVG; peers as in retainers)`, GROUPED_CLASS),
   analysis: {
     describe: 'full load + dominators + retained sizes + distances',
     tools: {
@@ -117,14 +124,14 @@ function withCache(task, second) {
 }
 
 /** The picture task: backrefs draws the SVG (with `extra` arguments); peers list the retainers. */
-function retainersTask(extra, describe) {
+function retainersTask(extra, describe, cls = TARGET_CLASS) {
   return {
     describe,
     tools: {
       backrefs: (f, ctx) => {
-        const svg = path.join(ctx.outDir, `${ctx.dataset}-${TARGET_CLASS}.svg`);
+        const svg = path.join(ctx.outDir, `${ctx.dataset}-${cls}${extra.includes('--each') ? '-each' : ''}.svg`);
         return {
-          argv: [NODE, ...BACKREFS_NODE_FLAGS, BACKREFS_BIN, f, '--type', TARGET_CLASS, '-o', svg, ...extra, ...BACKREFS_COMMON_ARGS],
+          argv: [NODE, ...BACKREFS_NODE_FLAGS, BACKREFS_BIN, f, '--type', cls, '-o', svg, ...extra, ...BACKREFS_COMMON_ARGS],
           stdoutTo: 'ignore',
           before: () => fs.rmSync(svg, { force: true }),
           check: () => {

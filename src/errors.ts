@@ -77,3 +77,31 @@ export class IdMismatchError extends BackrefsError {
     super("E_IDS", message, hint);
   }
 }
+
+/**
+ * The comparison by id that {@link IdMismatchError} refuses, when backrefs *knows* the cause: live
+ * snapshots of this process taken before and after V8's ids were reset (a heap profiler was
+ * disabled, or an inspector session disconnected).
+ */
+export class IdsResetError extends IdMismatchError {
+  constructor(message: string, hint = "take the baseline again, after the reset") {
+    super(message, hint);
+  }
+}
+
+/**
+ * `assertNoLeaks()` found watched objects still alive after a garbage collection. The message
+ * holds their grouped retaining paths as text and names the picture written.
+ */
+export class LeakError extends BackrefsError {
+  /** The retained objects and their groups, as data. */
+  readonly report: unknown;
+  /** Where the picture of what retains them was written (null if drawing failed). */
+  readonly picture: string | null;
+
+  constructor(message: string, report: unknown, picture: string | null) {
+    super("E_LEAK", message, picture ? `what retains them: ${picture}` : undefined);
+    this.report = report;
+    this.picture = picture;
+  }
+}

@@ -1,40 +1,56 @@
 /**
- * backrefs as a library: load a snapshot, choose objects, cut their retainer subgraph, draw it.
- * Re-exports only.
+ * backrefs as a library. One way in — `openSnapshot(pathOrStream)` for a file, `liveSnapshot()`
+ * for the process you are in — returning a {@link Snapshot} that takes heap ids and answers
+ * `types()`, `diff()`, `retainers()` and `why()`; objgraph's calls for the running process
+ * (`showGrowth`, `byType`, `showBackrefs`, `whyAlive`) and LeakCanary's `watch()`.
+ * Lower-level pieces: `backrefs/internals`. Re-exports only.
  */
 export * from "./errors.js";
-export { readSnapshotRaw, type ReadOptions, type ReadProgress } from "./snapshot/read.js";
-export { SnapshotParser, type RawSnapshot } from "./snapshot/parser.js";
-export { HeapGraph, syntheticClassName, domClassName } from "./graph/heap-graph.js";
-export { loadHeapGraph, type LoadOptions } from "./graph/load.js";
-export { SnapshotCache, DEFAULT_CACHE_MAX_BYTES, type CacheOptions, type CacheLookup, type CacheKey, type SaveResult, type CacheListing } from "./cache/store.js";
-export { HeapAnalysis, NO_DISTANCE, BASE_SYSTEM_DISTANCE, type Phase, type AnalysisParts } from "./graph/analysis.js";
-export { dominatorTree, retainedSizes, type DominatorTree } from "./graph/dominators.js";
-export { summarize, classTable, classStat, topIndices, type SnapshotSummary, type ClassStat, type ClassTable, type ClassSort } from "./query/summary.js";
-export { selectNodes, type Selector, type Selection } from "./query/select.js";
 export {
-  retainerSubgraph,
-  walkContext,
-  chooseTargets,
-  shortestPath,
-  defaultBackrefsOptions,
-  type BackrefsOptions,
-  type WalkContext,
-} from "./query/backrefs.js";
-export {
-  groupRetainingPaths,
-  PathGroups,
-  DEFAULT_GROUP_NODES,
-  type GroupOptions,
-  type GroupedPathsReport,
-  type GroupPattern,
-  type GroupStep,
-} from "./query/group.js";
-export { retainingPaths, whyAlive, kShortestPaths, type RetainingPath, type WhyAlive, type PathHop, type PathObject } from "./query/paths.js";
-export { diffSnapshots, findLeaks, type SnapshotDiff, type ClassDiff, type LeakReport, type LeakGroup } from "./query/growth.js";
-export { IdSet } from "./graph/id-set.js";
-export { idTrust, assertComparableIds, SnapshotIds, type IdTrust } from "./query/id-trust.js";
+  openSnapshot,
+  Snapshot,
+  RetainerGraph,
+  parseId,
+  type HeapId,
+  type Selection,
+  type RetainersOptions,
+  type WhyOptions,
+  type TypesOptions,
+  type DiffOptions,
+  type SnapshotComparison,
+  type OpenOptions,
+  type PngOptions,
+  type SaveOptions,
+} from "./api/snapshot.js";
+export type { OutputFormat } from "./api/files.js";
+export type { ClassStat, ClassSort } from "./query/summary.js";
+export type { SnapshotDiff, ClassDiff } from "./query/growth.js";
+export type { WhyAlive, RetainingPath, PathHop, PathObject } from "./query/paths.js";
 export type * from "./query/types.js";
-export { toDot, renderSvg, renderPng, closeLayoutWorker, formatBytes, edgeLabel, layoutToFit, measureSvg, type FittedPicture, type FitOptions } from "./render/index.js";
-export { formatPathsText, formatWhyText } from "./render/paths-text.js";
-export { formatGroupedText } from "./render/grouped-text.js";
+export type { ToDotOptions } from "./render/dot.js";
+export type { RenderSvgOptions } from "./render/svg.js";
+export type { ReadOptions, ReadProgress } from "./snapshot/read.js";
+export {
+  liveSnapshot,
+  LiveSnapshot,
+  showGrowth,
+  byType,
+  showBackrefs,
+  whyAlive,
+  watch,
+  clearWatched,
+  watchedCount,
+  findRetained,
+  assertNoLeaks,
+  retainedText,
+  type LiveSnapshotOptions,
+  type GrowthRow,
+  type ShowGrowthOptions,
+  type ByTypeOptions,
+  type ShowBackrefsOptions,
+  type LivePhase,
+  type RetainedObject,
+  type RetainedGroup,
+  type RetainedReport,
+  type AssertNoLeaksOptions,
+} from "./api/live.js";

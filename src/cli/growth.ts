@@ -14,6 +14,14 @@ import { classTableText } from "./info.js";
 import { analyse, loadIds, loadSnapshot, type Streams } from "./io.js";
 import { table } from "./table.js";
 import { checkWritableDir, displayName, drawToFile } from "./draw.js";
+import { walkContext } from "../query/backrefs.js";
+import { groupRetainingPaths } from "../query/group.js";
+import { formatGroupedText } from "../render/grouped-text.js";
+
+/** Classes of `leaks` whose leaked objects' retaining paths are printed, grouped. */
+const LEAK_CLASSES_EXPLAINED = 3;
+/** Patterns printed per class there. */
+const LEAK_PATTERNS = 3;
 
 interface Common {
   json: boolean;
@@ -175,6 +183,30 @@ export async function runLeaks(baselineFile: string, targetFile: string, finalFi
       groups.map((g) => [sanitizeText(g.className), formatCount(g.count), formatBytes(g.selfSize), formatBytes(g.retainedSize), g.exampleIds.slice(0, 2).map((id) => `@${id}`).join(" ")]),
     ) + "\n",
   );
+  // Why they are alive: the leaked objects of the largest classes, grouped by retaining path in the
+  // final snapshot, with the reference where each path passes from old objects to new ones.
+  const explained = groups.slice(0, LEAK_CLASSES_EXPLAINED).map((g) => g.className);
+  if (explained.length > 0) {
+    const wanted = new Map(explained.map((name, i) => [name, i]));
+    const ordinals: number[][] = explained.map(() => []);
+    const { nodeClass } = graph.classes();
+    const names = new Map<number, number>();
+    for (let n = 0; n < graph.nodeCount; n++) {
+      const id = graph.nodeId(n);
+      if (baseline.has(id) || !target.has(id)) continue;
+      const c = nodeClass[n]!;
+      let k = names.get(c);
+      if (k === undefined) names.set(c, (k = wanted.get(graph.classNameOf(c)) ?? -1));
+      if (k >= 0) ordinals[k]!.push(n);
+    }
+    const ctx = walkContext(graph, { analysis, retained: true });
+    io.stdout.write(`\nWhy they are alive (retaining paths in the final snapshot, grouped; "cut here": where a path passes from objects of the baseline to new ones):\n\n`);
+    for (const list of ordinals) {
+      if (list.length === 0) continue;
+      const report = groupRetainingPaths(graph, ctx, list, { baseline }).report(LEAK_PATTERNS);
+      io.stdout.write(formatGroupedText(report) + "\n");
+    }
+  }
   if (groups[0]) {
     io.stderr.write(`why is it alive: backrefs why ${sanitizeText(finalFile)} --id @${groups[0].exampleIds[0]}\n`);
   }

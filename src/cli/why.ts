@@ -3,10 +3,12 @@
  * `find_backref_chain` as text, with DevTools' numbers.
  */
 import { chooseTargets, walkContext } from "../query/backrefs.js";
+import { groupRetainingPaths } from "../query/group.js";
 import { whyAlive } from "../query/paths.js";
 import { selectNodes } from "../query/select.js";
 import { formatCount } from "../render/format.js";
 import { formatWhyText } from "../render/paths-text.js";
+import { formatGroupedText } from "../render/grouped-text.js";
 import { analyse, loadSnapshot, type Streams } from "./io.js";
 
 export interface WhyCliOptions {
@@ -30,8 +32,10 @@ export async function runWhy(file: string, opts: WhyCliOptions, io: Streams): Pr
     ? { drawn: selection.ordinals, omitted: 0 }
     : chooseTargets(graph, ctx, selection.ordinals, opts.maxTargets);
   const entries = whyAlive(graph, ctx, drawn, opts.paths);
+  // A class with more matches than are explained one by one: first every match, grouped by path.
+  const grouped = omitted > 0 && !opts.json ? formatGroupedText(groupRetainingPaths(graph, ctx, selection.ordinals).report(10)) + "\n" : "";
   progress.done();
-  io.stdout.write(opts.json ? JSON.stringify(entries, null, 2) + "\n" : formatWhyText(entries));
+  io.stdout.write(opts.json ? JSON.stringify(entries, null, 2) + "\n" : grouped + formatWhyText(entries));
   if (omitted > 0) {
     const which = ctx.retained ? "with the largest retained sizes" : "newest (highest ids)";
     io.stderr.write(

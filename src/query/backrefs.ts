@@ -6,6 +6,7 @@
  */
 import type { HeapGraph } from "../graph/heap-graph.js";
 import { HeapAnalysis, NO_DISTANCE } from "../graph/analysis.js";
+import { withoutBackingStores } from "./holders.js";
 import type { LimitsReached, PlaceholderGroup, Subgraph, SubgraphEdge, SubgraphNode, SubgraphPlaceholder } from "./types.js";
 
 export interface BackrefsOptions {
@@ -75,7 +76,8 @@ function distanceKey(d: number): number {
 
 /**
  * The retainers of `n` that the picture may show: one edge per distinct retaining node (the first,
- * in snapshot order), no self edges, no weak edges unless asked; closest to a root first.
+ * in snapshot order), no self edges, no weak edges unless asked, no backing store of another
+ * retainer (an object and its `(object elements)` are one holder); closest to a root first.
  */
 export function retainersOf(graph: HeapGraph, ctx: WalkContext, n: number, weak: boolean): Retainer[] {
   const r = graph.retainers();
@@ -93,9 +95,11 @@ export function retainersOf(graph: HeapGraph, ctx: WalkContext, n: number, weak:
     out.push({ edge, from });
   }
   const d = ctx.analysis.distances().distance;
+  // An object's backing store that holds the same target is the object itself (see holders.ts).
+  const held = withoutBackingStores(graph, out);
   // Stable sort: ties keep snapshot order, so the walk is deterministic.
-  out.sort((a, b) => distanceKey(d[a.from]!) - distanceKey(d[b.from]!));
-  return out;
+  held.sort((a, b) => distanceKey(d[a.from]!) - distanceKey(d[b.from]!));
+  return held;
 }
 
 /**

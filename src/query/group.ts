@@ -225,6 +225,10 @@ export class PathGroups {
     this.shallow = ctx.analysis.shallowSizes();
     this.walk(targets, d.distance);
     this.finish();
+    // The per-node memo columns are only for building: let them go before anything is drawn.
+    this.runLen = null;
+    this.runTop = null;
+    this.listNode = null;
   }
 
   // ------------------------------------------------------------------ building

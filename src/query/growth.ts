@@ -61,6 +61,8 @@ function internalTypeMask(g: HeapGraph): Uint8Array {
 interface Side {
   graph: HeapGraph;
   analysis?: HeapAnalysis;
+  /** 1 = leave this node out of every count (a live snapshot's own objects). */
+  exclude?: Uint8Array;
 }
 
 /** Per class name: count and self size of the nodes a mask selects (all nodes without a mask). */
@@ -70,8 +72,10 @@ function perClass(side: Side, mask?: (n: number) => boolean): Map<string, { coun
   const shallow = side.analysis?.shallowSizes();
   const byId = new Map<number, { count: number; self: number }>();
   const synthetic = graph.types.synthetic;
+  const exclude = side.exclude;
   for (let n = 0; n < graph.nodeCount; n++) {
     if (graph.nodeType(n) === synthetic) continue;
+    if (exclude && exclude[n] === 1) continue;
     if (mask && !mask(n)) continue;
     const c = nodeClass[n]!;
     let e = byId.get(c);
@@ -95,6 +99,11 @@ function perClass(side: Side, mask?: (n: number) => boolean): Map<string, { coun
 function retainedPerClass(side: Side, filter?: Uint8Array): Map<string, number> {
   const out = new Map<string, number>();
   if (!side.analysis) return out;
+  if (side.exclude) {
+    const f = filter ? filter.slice() : new Uint8Array(side.graph.nodeCount).fill(1);
+    for (let n = 0; n < f.length; n++) if (side.exclude[n] === 1) f[n] = 0;
+    filter = f;
+  }
   const sizes = side.analysis.classRetainedSizes(filter);
   for (let c = 0; c < sizes.length; c++) {
     if (sizes[c] === 0) continue;
@@ -109,11 +118,15 @@ export interface DiffOptions {
   hideInternals?: boolean;
   /** The before snapshot's ids, when the caller already has them (saves reading them again). */
   beforeIds?: SnapshotIds;
+  /** Why the ids cannot be compared, when the caller knows (a live snapshot saw V8's ids reset). */
+  idsMismatch?: string;
 }
 
 /**
  * Compares two snapshots class by class, by object id when ids can be trusted ({@link idTrust}),
- * else by counts only (new and deleted are then null).
+ * else by counts only (new and deleted are then null). A caller that knows better than the check
+ * (a live snapshot knows when V8's ids were reset in its process) passes `idsMismatch`: the reason
+ * they cannot be compared.
  *
  * @example
  * const d = diffSnapshots({ graph: before }, { graph: after });
@@ -123,6 +136,10 @@ export function diffSnapshots(before: Side, after: Side, options: DiffOptions = 
   const beforeIds = options.beforeIds ?? SnapshotIds.of(before.graph);
   const afterIds = SnapshotIds.of(after.graph);
   const trust = idTrust(beforeIds, afterIds);
+  if (options.idsMismatch !== undefined) {
+    trust.comparable = false;
+    trust.reason = options.idsMismatch;
+  }
   const same = trust.comparable;
   const bi = options.hideInternals ? internalTypeMask(before.graph) : null;
   const ai = options.hideInternals ? internalTypeMask(after.graph) : null;
@@ -279,7 +296,7 @@ export interface LeakReport {
 export function findLeaks(
   baseline: IdSet | SnapshotIds,
   target: IdSet | SnapshotIds,
-  final: Required<Side>,
+  final: Side & { analysis: HeapAnalysis },
   options: { all?: boolean; labels?: [string, string, string] } = {},
 ): LeakReport {
   const g = final.graph;

@@ -55,8 +55,9 @@ export interface ClassTable {
  * Counts and self sizes per class id, in one pass over the nodes. With the analysis, as DevTools'
  * Summary counts them: self sizes after the shallow-size reassignment, objects of size 0 left out
  * (internal arrays whose size went to their owner), plus retained size and distance per class.
+ * Nodes marked 1 in `exclude` are left out (a live snapshot's own objects).
  */
-export function classTable(graph: HeapGraph, analysis?: HeapAnalysis): ClassTable {
+export function classTable(graph: HeapGraph, analysis?: HeapAnalysis, exclude?: Uint8Array): ClassTable {
   const { nodeClass } = graph.classes();
   const limit = graph.classIdLimit;
   const count = new Uint32Array(limit);
@@ -65,6 +66,7 @@ export function classTable(graph: HeapGraph, analysis?: HeapAnalysis): ClassTabl
   const dist = analysis ? new Int32Array(limit).fill(0x7fffffff) : null;
   const distances = analysis?.distances().distance;
   for (let n = 0; n < graph.nodeCount; n++) {
+    if (exclude && exclude[n] === 1) continue;
     const c = nodeClass[n]!;
     const s = shallow ? shallow[n]! : graph.selfSize(n);
     if (shallow && s === 0) continue;
@@ -75,7 +77,7 @@ export function classTable(graph: HeapGraph, analysis?: HeapAnalysis): ClassTabl
       if (d >= 0 && d < BASE_SYSTEM_DISTANCE && d < dist[c]!) dist[c] = d;
     }
   }
-  const perClassRetained = analysis?.classRetainedSizes();
+  const perClassRetained = analysis?.classRetainedSizes(exclude ? invert(exclude) : undefined);
   let used = 0;
   for (let c = 0; c < limit; c++) if (count[c]! > 0) used++;
   const classIds = new Uint32Array(used);
@@ -93,6 +95,13 @@ export function classTable(graph: HeapGraph, analysis?: HeapAnalysis): ClassTabl
     k++;
   }
   return { classIds, count: counts, selfSize: sizes, retainedSize: retained, distance };
+}
+
+/** 1 where `mask` is 0 and the other way round. */
+function invert(mask: Uint8Array): Uint8Array {
+  const out = new Uint8Array(mask.length);
+  for (let n = 0; n < mask.length; n++) out[n] = mask[n] === 1 ? 0 : 1;
+  return out;
 }
 
 export type ClassSort = "count" | "self" | "retained";

@@ -27,19 +27,51 @@ const MAX_DOMINATOR_LINES = 12;
 /** The staircase stops stepping right here, so deep paths stay on screen. */
 const MAX_INDENT = 24;
 
-/** A path as an indented staircase, root first, ending at `target`. */
+/** Runs of this many same-class objects linked by one edge name, or more, print as one line. */
+const MIN_FOLDED_RUN = 3;
+
+/**
+ * A path as an indented staircase, root first, ending at `target`. A run of objects of one class
+ * that hold each other through the same edge (a linked list) prints as one line:
+ * `Timeout ×37 via ._idleNext @101 … @173`.
+ */
 function pathLines(hops: PathHop[], target: PathObject, indent: string): string[] {
   const out: string[] = [];
   out.push(`${indent}${hops[0] ? objectText(hops[0].from) : objectText(target)}`);
-  const long = hops.length > MAX_PATH_LINES;
-  hops.forEach((h, i) => {
-    if (long && i >= PATH_END && i < hops.length - PATH_END) {
-      if (i === PATH_END) out.push(`${indent}${"  ".repeat(Math.min(i, MAX_INDENT))}… ${hops.length - 2 * PATH_END} more hops …`);
-      return;
+  const label = (h: PathHop) => sanitizeText(truncateText(edgeLabel(h.edgeType, h.edgeName), 60));
+  const steps: string[] = [];
+  for (let i = 0; i < hops.length; i++) {
+    const h = hops[i]!;
+    // The run of objects that starts with the one this hop leads to.
+    let j = i + 1;
+    if (j < hops.length) {
+      const first = hops[j]!;
+      while (
+        j + 1 < hops.length &&
+        hops[j + 1]!.from.className === first.from.className &&
+        hops[j]!.edgeType === first.edgeType &&
+        hops[j]!.edgeName === first.edgeName
+      ) j++;
+    }
+    const runLength = j - i;
+    if (runLength >= MIN_FOLDED_RUN) {
+      const first = hops[i + 1]!;
+      const last = hops[j]!.from;
+      const text = `${truncateText(first.from.className, 60)} \u00d7${formatCount(runLength)} via ${label(first)} @${first.from.id} … @${last.id}`;
+      steps.push(`└─ ${label(h)} → ${sanitizeText(text)}`);
+      i = j - 1; // the next line is the edge out of the run's last object
+      continue;
     }
     const next = hops[i + 1]?.from ?? target;
-    const label = sanitizeText(truncateText(edgeLabel(h.edgeType, h.edgeName), 60));
-    out.push(`${indent}${"  ".repeat(Math.min(i, MAX_INDENT))}└─ ${label} → ${objectText(next)}`);
+    steps.push(`└─ ${label(h)} → ${objectText(next)}`);
+  }
+  const long = steps.length > MAX_PATH_LINES;
+  steps.forEach((line, i) => {
+    if (long && i >= PATH_END && i < steps.length - PATH_END) {
+      if (i === PATH_END) out.push(`${indent}${"  ".repeat(Math.min(i, MAX_INDENT))}… ${steps.length - 2 * PATH_END} more hops …`);
+      return;
+    }
+    out.push(`${indent}${"  ".repeat(Math.min(i, MAX_INDENT))}${line}`);
   });
   return out;
 }

@@ -82,6 +82,14 @@ describe("grouped pictures of a real leak (three causes)", () => {
     expect(first.toString("utf8")).toMatch(/×25 via/);
   });
 
+  it("why --type prints the groups of every match before the objects it explains", () => {
+    const r = run(["why", SAMPLE, "--type", "OrderService", "-q"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^201 × OrderService \(retained [^)]+\) — 3 retaining patterns/);
+    expect(r.stdout.split("\n").filter((l) => /^ {2}\d+ × OrderService/.test(l))).toHaveLength(3);
+    expect(r.stdout).toMatch(/\nOrderService @\d+ .* — distance \d+, 1 direct retainer\n/);
+  });
+
   it("--each keeps the per-object picture", () => {
     const r = run([SAMPLE, "--type", "OrderService", "--each", "--format", "json", "-o", "-", "-q"]);
     const j = JSON.parse(r.stdout) as Json;

@@ -120,7 +120,10 @@ describe("backrefs types / diff / leaks", () => {
     const keep = j.groups.find((g: { className: string }) => g.className === "Keep");
     expect(keep.count).toBe(25);
     expect(j.groups.find((g: { className: string }) => g.className === "Temp")).toBeUndefined();
-    expect(run(["leaks", s1, s2, s3]).stderr).toMatch(/why is it alive: backrefs why .* --id @\d+/);
+    const text = run(["leaks", s1, s2, s3]);
+    expect(text.stderr).toMatch(/why is it alive: backrefs why .* --id @\d+/);
+    // Why they are alive: the 25 new Keeps grouped by path, cut where the old array holds new objects.
+    expect(text.stdout).toMatch(/\n {2}25 × Keep \(retained [^)]+\) ← \[\*\] ✂ cut here ← Array ← \.kept ← global\n/);
   });
 
   it("--new-since draws only objects allocated after the baseline, and marks what is new", () => {
@@ -193,7 +196,11 @@ describe("backrefs check (CI gate)", () => {
     expect(verdict.passed).toBe(false);
     expect(verdict.violations).toHaveLength(1);
     expect(verdict.violations[0]).toMatchObject({ className: "Keep", what: "growth", actual: 25, limit: 20 });
-    expect(readFileSync(join(dir, "backrefs-Keep.svg"), "utf8")).toMatch(/NEW since baseline/);
+    const picture = readFileSync(join(dir, "backrefs-Keep.svg"), "utf8");
+    expect(picture).toMatch(/NEW since baseline/);
+    // 25 new objects, more than one picture draws one by one: the grouped picture, cut where they attach.
+    expect(picture).toMatch(/25 matching objects, 1 retaining pattern/);
+    expect(picture).toMatch(/cut here/);
   });
 
   it("a limit on a class no snapshot has is a usage error with the closest names, unless --allow-absent", () => {

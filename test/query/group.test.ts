@@ -263,3 +263,52 @@ describe("groupRetainingPaths", () => {
   });
 });
 
+
+describe("owner and backing store", () => {
+  /**
+   *   global ─.list→ Array ─[0..2]→ Fn ×3
+   *                  Array ─{elements}→ (array) (object elements) ─{0..2}→ Fn ×3
+   */
+  function arrayWithStore(): { b: SnapshotBuilder; fns: number[]; arr: number; store: number } {
+    const { b, global } = withGlobal();
+    const arr = b.node("object", "Array");
+    const store = b.node("array", "(object elements)");
+    b.edge(global, arr, "property", "list");
+    const fns = [0, 1, 2].map((i) => {
+      const f = b.node("closure", "onEvent");
+      b.edge(arr, f, "element", i);
+      return f;
+    });
+    b.edge(arr, store, "internal", "elements");
+    fns.forEach((f, i) => b.edge(store, f, "internal", String(i)));
+    return { b, fns, arr, store };
+  }
+
+  it("counts one holder in why and draws one retainer", async () => {
+    const { b, fns } = arrayWithStore();
+    const g = graphOf(b);
+    const ctx = walkContext(g);
+    const { whyAlive } = await import("../../src/query/paths.js");
+    const [w] = whyAlive(g, ctx, [fns[1]!], 3);
+    expect(w!.directRetainers).toBe(1);
+    expect(w!.paths).toHaveLength(1);
+    const { retainerSubgraph, defaultBackrefsOptions } = await import("../../src/query/backrefs.js");
+    const sub = retainerSubgraph(g, ctx, [fns[1]!], defaultBackrefsOptions);
+    expect(sub.nodes.map((n) => n.className).sort()).toEqual(["Array", "Function", "global"]);
+    // The grouped picture counts the Array once too.
+    const grouped = groupRetainingPaths(g, ctx, fns).toSubgraph();
+    expect(one(grouped, "Array")).toMatchObject({ count: 1 });
+    expect(byClass(grouped, "(array)")).toHaveLength(0);
+  });
+
+  it("keeps a store that holds a target its owner does not hold directly", () => {
+    const { b, fns, store } = arrayWithStore();
+    const extra = b.node("closure", "onEvent");
+    b.edge(store, extra, "internal", "3");
+    const g = graphOf(b);
+    const ctx = walkContext(g);
+    const sub = groupRetainingPaths(g, ctx, [...fns, extra]).toSubgraph();
+    expect(byClass(sub, "(array)")).toHaveLength(1);
+    expect(sub.grouped!.patterns).toBe(2);
+  });
+});

@@ -1,0 +1,621 @@
+/**
+ * The library's one way in: `openSnapshot(pathOrStream)` gives a {@link Snapshot} that takes heap
+ * ids (never node ordinals) and answers the CLI's questions with the CLI's options and defaults:
+ * `types()`, `diff(other)`, `retainers(selection, options)` (a {@link RetainerGraph} that renders
+ * itself as DOT, SVG, PNG, JSON or text), `why(selection)`.
+ *
+ * A snapshot of the running process (`liveSnapshot()`, in `./live.ts`) is the same object, with
+ * backrefs' own objects kept out of every answer.
+ */
+import { layoutToFit } from "../render/fit.js";
+import type { Readable } from "node:stream";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+import { IdsResetError, QueryError } from "../errors.js";
+import { HeapAnalysis } from "../graph/analysis.js";
+import type { HeapGraph } from "../graph/heap-graph.js";
+import { loadHeapGraph, type LoadOptions } from "../graph/load.js";
+import {
+  chooseTargets,
+  defaultBackrefsOptions,
+  retainerSubgraph,
+  walkContext,
+  type BackrefsOptions,
+  type WalkContext,
+} from "../query/backrefs.js";
+import { diffSnapshots, type SnapshotDiff } from "../query/growth.js";
+import { DEFAULT_GROUP_NODES, groupRetainingPaths } from "../query/group.js";
+import { assertComparableIds, SnapshotIds } from "../query/id-trust.js";
+import { retainingPaths, whyAlive, type WhyAlive } from "../query/paths.js";
+import { selectNodes } from "../query/select.js";
+import { classStat, classTable, topIndices, type ClassSort, type ClassStat } from "../query/summary.js";
+import type { HeapObjectInfo, LimitsReached, Subgraph, SubgraphEdge, SubgraphNode, SubgraphPlaceholder } from "../query/types.js";
+import { toDot, type ToDotOptions } from "../render/dot.js";
+import { formatCount } from "../render/format.js";
+import { formatGroupedText } from "../render/grouped-text.js";
+import { formatPathsText, formatWhyText } from "../render/paths-text.js";
+import { renderPng } from "../render/png.js";
+import { renderSvg, type RenderSvgOptions } from "../render/svg.js";
+import { formatOfFile, writeFileAtomic, type OutputFormat } from "./files.js";
+
+/** A heap id: `123` or `"@123"` (as DevTools and the CLI write them). */
+export type HeapId = number | `@${number}`;
+
+/**
+ * Which objects a question is about. A heap id or a list of ids, or a spec: `type` (class names as
+ * DevTools shows them), `name` (raw node names) and `detached` must all hold; `id` always adds its
+ * objects; `newSince` keeps only objects absent from an earlier snapshot of the same process.
+ */
+export type Selection =
+  | HeapId
+  | readonly HeapId[]
+  | {
+      type?: string | readonly string[];
+      name?: string | readonly string[];
+      id?: HeapId | readonly HeapId[];
+      detached?: boolean;
+      /** Only objects allocated after this earlier snapshot of the same process (`--new-since`). */
+      newSince?: Snapshot;
+    };
+
+/** Options of {@link Snapshot.retainers}: the CLI's draw options, with its defaults. */
+export interface RetainersOptions extends Partial<BackrefsOptions> {
+  /**
+   * Draw at most this many of the matching objects, largest retained size first (default 10).
+   * When more match, the picture groups every match's retaining path by class and edge (one
+   * picture per cause; `maxNodes` then defaults to 40), as the CLI does.
+   */
+  maxTargets?: number;
+  /** One picture per object even when more than `maxTargets` match (the CLI's `--each`). */
+  each?: boolean;
+  /** Compute dominators and retained sizes (default true; false is `--no-retained`). */
+  retained?: boolean;
+}
+
+/** Options of {@link Snapshot.why}. */
+export interface WhyOptions {
+  /** Distinct retaining paths per object (default 1; `--paths`). */
+  paths?: number;
+  /** With a class or name selection: explain at most this many objects (default 3). */
+  maxTargets?: number;
+  retained?: boolean;
+}
+
+/** Options of {@link Snapshot.types}. */
+export interface TypesOptions {
+  /** How many classes (default 20; `Infinity` for all). */
+  top?: number;
+  /** Sort key (default `retained`, or `count` without retained sizes). */
+  sort?: ClassSort;
+  retained?: boolean;
+}
+
+/** Options of {@link Snapshot.diff}. */
+export interface DiffOptions {
+  /** How many classes (default 20; `Infinity` for all). */
+  top?: number;
+  retained?: boolean;
+}
+
+/** What {@link Snapshot.diff} answers: the CLI's `diff --json`, and whether ids were reset. */
+export interface SnapshotComparison extends SnapshotDiff {
+  /**
+   * Both are live snapshots of this process, and V8's ids were reset between them (a heap
+   * profiler was disabled): objects cannot be matched by id, `new`/`deleted` are null and
+   * `idsComparable` is false. (Snapshots from files go through the id-trust check instead.)
+   */
+  idsReset?: boolean;
+}
+
+/** Reading options (progress, abort, the snapshot `cache` for files) and: */
+export interface OpenOptions extends LoadOptions {
+  /**
+   * Force a garbage collection after the dominator pass to give its temporary memory back sooner,
+   * as the CLI does (it switches on V8's `--expose-gc` for this process). Default false.
+   */
+  collectGarbage?: boolean;
+}
+
+/** PNG output: the CLI's `--scale` (default 1.5, lowered so that a picture stays under 20 megapixels). */
+export interface PngOptions {
+  scale?: number;
+}
+
+export interface SaveOptions extends PngOptions, RenderSvgOptions {
+  /** Overrides the format the file's extension names. */
+  format?: OutputFormat;
+}
+
+/** Patterns in a grouped picture's text, as the CLI prints. */
+const TEXT_PATTERNS = 20;
+
+/** Default PNG size limit, as the CLI's: 20 megapixels. */
+const DEFAULT_MAX_PIXELS = 20_000_000;
+
+/**
+ * Loads a heap snapshot (a path, `.gz` or not, or a byte stream) and returns the object that
+ * answers questions about it.
+ *
+ * @example
+ * const snap = await openSnapshot("app.heapsnapshot");
+ * console.log(await snap.types({ top: 5 }));
+ * await (await snap.retainers({ type: "LeakyRequest" })).save("leak.svg");
+ */
+export async function openSnapshot(source: string | Readable, options: OpenOptions = {}): Promise<Snapshot> {
+  const graph = await loadHeapGraph(source, options);
+  return new Snapshot(new BackrefsSnapshotState(graph, { collectGarbage: options.collectGarbage ? forceGc() : undefined }));
+}
+
+/** Facts about a live snapshot: set by `liveSnapshot()` only. */
+export interface LiveInfo {
+  /** Increases each time backrefs saw that V8's heap ids were reset in this process. */
+  epoch: number;
+  /** Where the process' id anchors were found; used by the ids-reset check. */
+  isolate: object;
+}
+
+/**
+ * Everything a {@link Snapshot} holds. Its class name is one of the names by which a live
+ * snapshot recognises backrefs' own objects (see `own.ts`): keep it.
+ */
+export class BackrefsSnapshotState {
+  readonly analysis: HeapAnalysis;
+  private prepared: { retained: boolean } | null = null;
+  private ids: SnapshotIds | null = null;
+  /** 1 = an object of backrefs itself (live snapshots), never shown. */
+  owned: Uint8Array | null = null;
+  live: LiveInfo | null = null;
+
+  constructor(readonly graph: HeapGraph, options: { collectGarbage?: () => void } = {}) {
+    this.analysis = new HeapAnalysis(graph, { collectGarbage: options.collectGarbage });
+  }
+
+  /** The analysis with what `retained` needs computed (on two threads for big graphs). */
+  async ready(retained: boolean): Promise<HeapAnalysis> {
+    if (!this.prepared || (retained && !this.prepared.retained)) {
+      await this.analysis.prepare({ retained });
+      this.prepared = { retained };
+    }
+    return this.analysis;
+  }
+
+  /** The ids, and what the id-trust check needs of them: all a later snapshot asks of a baseline. */
+  snapshotIds(): SnapshotIds {
+    return (this.ids ??= SnapshotIds.of(this.graph));
+  }
+
+  /** The owned mask as DevTools-style filters want it: 1 = the user's object. */
+  userFilter(): Uint8Array | undefined {
+    if (!this.owned) return undefined;
+    const f = new Uint8Array(this.owned.length);
+    for (let n = 0; n < f.length; n++) f[n] = this.owned[n] === 1 ? 0 : 1;
+    return f;
+  }
+}
+
+/**
+ * One heap snapshot and the questions it answers. Objects are named by heap id (`@123` in
+ * DevTools and in every answer), never by position in the file.
+ */
+export class Snapshot {
+  readonly #s: BackrefsSnapshotState;
+
+  /** @internal Made by {@link openSnapshot} and `liveSnapshot()`. */
+  constructor(state: BackrefsSnapshotState) {
+    this.#s = state;
+  }
+
+  /** The loaded graph, for the lower-level functions of `backrefs/internals`. */
+  get graph(): HeapGraph {
+    return this.#s.graph;
+  }
+
+  /** The lazily computed analysis (distances, dominators, retained sizes) of {@link graph}. */
+  get analysis(): HeapAnalysis {
+    return this.#s.analysis;
+  }
+
+  get nodeCount(): number {
+    return this.#s.graph.nodeCount;
+  }
+
+  get edgeCount(): number {
+    return this.#s.graph.edgeCount;
+  }
+
+  /** A live snapshot's id epoch (see `liveSnapshot()`); undefined for a file. */
+  get idEpoch(): number | undefined {
+    return this.#s.live?.epoch;
+  }
+
+  /** @internal The state, for the live module and the CLI. */
+  static state(s: Snapshot): BackrefsSnapshotState {
+    return s.#s;
+  }
+
+  /** Whether heap id `id` names an object in this snapshot (backrefs' own objects do not count). */
+  has(id: HeapId): boolean {
+    const n = this.#s.graph.findById(parseId(id));
+    return n >= 0 && this.#s.owned?.[n] !== 1;
+  }
+
+  /** What one object is: class, type, raw name, self size (and retained size, once computed). */
+  async object(id: HeapId, options: { retained?: boolean } = {}): Promise<HeapObjectInfo> {
+    const s = this.#s;
+    const n = this.ordinalsOf(id)[0]!;
+    const analysis = await s.ready(options.retained ?? true);
+    const o: HeapObjectInfo = {
+      id: s.graph.nodeId(n),
+      className: s.graph.className(n),
+      type: s.graph.nodeTypeName(n),
+      name: s.graph.nodeName(n),
+      selfSize: analysis.selfSize(n),
+    };
+    if (options.retained ?? true) o.retainedSize = analysis.retainedSize(n);
+    return o;
+  }
+
+  /**
+   * The heap ids of the objects a selection names, in heap order (the CLI's selection rules).
+   *
+   * @throws {QueryError} when nothing matches (with suggestions for a mistyped class).
+   */
+  select(selection: Selection): number[] {
+    const g = this.#s.graph;
+    return this.ordinalsOf(selection).map((n) => g.nodeId(n));
+  }
+
+  /**
+   * The class table: DevTools' Summary (count, self size, retained size, distance), the CLI's
+   * `backrefs types`.
+   *
+   * @example
+   * (await snap.types({ top: 3, sort: "count" }))[0] // { className: "(string)", count: 41234, ... }
+   */
+  async types(options: TypesOptions = {}): Promise<ClassStat[]> {
+    const s = this.#s;
+    const retained = options.retained ?? true;
+    const analysis = retained ? await s.ready(true) : undefined;
+    const t = classTable(s.graph, analysis, s.owned ?? undefined);
+    const sort = options.sort ?? (retained ? "retained" : "count");
+    return topIndices(t, clampTop(options.top, 20), sort).map((i) => classStat(s.graph, t, i));
+  }
+
+  /**
+   * What grew from `before` to this snapshot, per class, by object id when both come from one
+   * process (the CLI's `backrefs diff before after`): call it on the later snapshot.
+   */
+  async diff(before: Snapshot, options: DiffOptions = {}): Promise<SnapshotComparison> {
+    const a = before.#s;
+    const b = this.#s;
+    const retained = options.retained ?? true;
+    const reset = a.live && b.live && a.live.isolate === b.live.isolate && a.live.epoch !== b.live.epoch;
+    const d = diffSnapshots(
+      { graph: a.graph, analysis: retained ? await a.ready(true) : undefined, exclude: a.owned ?? undefined },
+      { graph: b.graph, analysis: retained ? await b.ready(true) : undefined, exclude: b.owned ?? undefined },
+      reset ? { idsMismatch: "V8's heap ids were reset in this process between the two snapshots" } : {},
+    );
+    const out: SnapshotComparison = { ...d, classes: d.classes.slice(0, clampTop(options.top, 20)) };
+    if (reset) out.idsReset = true;
+    return out;
+  }
+
+  /**
+   * What retains the selected objects: objgraph's `show_backrefs` as data, cut by the CLI's limits
+   * (`depth` 3, `tooMany` 10, `maxNodes` 150, `maxTargets` 10, shortest paths always drawn); more
+   * matches than `maxTargets` are grouped by retaining path, as the CLI groups them.
+   * The answer renders itself: `toDot()`, `toSvg()`, `toPng()`, `toJson()`, `toText()`, `save(file)`.
+   *
+   * @example
+   * const g = await snap.retainers({ type: "LeakyRequest" }, { maxTargets: 4 });
+   * await g.save("leak.png");
+   */
+  async retainers(selection: Selection, options: RetainersOptions = {}): Promise<RetainerGraph> {
+    const s = this.#s;
+    const retained = options.retained ?? true;
+    const { candidates, baseline } = this.candidates(selection);
+    const ctx = walkContext(s.graph, { analysis: await s.ready(retained), retained });
+    const maxTargets = options.maxTargets ?? 10;
+    // More matches than maxTargets: one picture per cause, every match grouped by its path.
+    if (!options.each && candidates.length > maxTargets) {
+      const groups = groupRetainingPaths(s.graph, ctx, candidates, { baseline });
+      let sub = groups.toSubgraph({ maxNodes: options.maxNodes ?? DEFAULT_GROUP_NODES });
+      if (s.owned) sub = withoutOwned(sub, s.graph, s.owned);
+      return new RetainerGraph(sub, candidates.length, formatGroupedText(groups.report(TEXT_PATTERNS)));
+    }
+    const { drawn, omitted } = chooseTargets(s.graph, ctx, candidates, maxTargets);
+    const walk: BackrefsOptions = {
+      depth: options.depth ?? defaultBackrefsOptions.depth,
+      tooMany: options.tooMany ?? defaultBackrefsOptions.tooMany,
+      maxNodes: options.maxNodes ?? defaultBackrefsOptions.maxNodes,
+      weak: options.weak ?? defaultBackrefsOptions.weak,
+      path: options.path ?? defaultBackrefsOptions.path,
+      pathOnly: options.pathOnly ?? defaultBackrefsOptions.pathOnly,
+    };
+    let sub = retainerSubgraph(s.graph, ctx, drawn, walk, omitted);
+    if (s.owned) sub = withoutOwned(sub, s.graph, s.owned);
+    if (baseline) for (const node of sub.nodes) node.isNew = !baseline.has(node.id);
+    return new RetainerGraph(sub, candidates.length, formatPathsText(retainingPaths(s.graph, ctx, drawn)));
+  }
+
+  /** `retainers(selection, options).toDot()`. */
+  async toDot(selection: Selection, options: RetainersOptions & ToDotOptions = {}): Promise<string> {
+    return (await this.retainers(selection, options)).toDot(options);
+  }
+
+  /** `retainers(selection, options).toSvg()`. */
+  async toSvg(selection: Selection, options: RetainersOptions & RenderSvgOptions = {}): Promise<string> {
+    return (await this.retainers(selection, options)).toSvg(options);
+  }
+
+  /** `retainers(selection, options).toPng()`. */
+  async toPng(selection: Selection, options: RetainersOptions & PngOptions = {}): Promise<Uint8Array> {
+    return (await this.retainers(selection, options)).toPng(options);
+  }
+
+  /** `retainers(selection, options).toJson()`: the CLI's `--format json`. */
+  async toJson(selection: Selection, options: RetainersOptions = {}): Promise<string> {
+    return (await this.retainers(selection, options)).toJson();
+  }
+
+  /**
+   * Why objects are alive: for each, the K shortest distinct retaining paths from a root, the
+   * distance, and the dominator chain — the CLI's `backrefs why --json`. Objects named by id are
+   * all explained; a class or name is cut to `maxTargets` (default 3), largest retained size first.
+   */
+  async why(selection: Selection, options: WhyOptions = {}): Promise<WhyAlive[]> {
+    const s = this.#s;
+    const retained = options.retained ?? true;
+    const { candidates, byIdOnly } = this.candidates(selection);
+    const ctx: WalkContext = walkContext(s.graph, { analysis: await s.ready(retained), retained });
+    const drawn = byIdOnly ? candidates : chooseTargets(s.graph, ctx, candidates, options.maxTargets ?? 3).drawn;
+    return whyAlive(s.graph, ctx, drawn, options.paths ?? 1);
+  }
+
+  /** {@link why} as the CLI's text: paths as staircases, then the dominator chain. */
+  async whyText(selection: Selection, options: WhyOptions = {}): Promise<string> {
+    return formatWhyText(await this.why(selection, options));
+  }
+
+  /** Node ordinals of a selection, backrefs' own objects left out of class and name matches. */
+  private ordinalsOf(selection: Selection): number[] {
+    return this.candidates(selection).candidates;
+  }
+
+  private candidates(selection: Selection): { candidates: number[]; byIdOnly: boolean; baseline?: SnapshotIds } {
+    const s = this.#s;
+    const spec = normalize(selection);
+    const sel = selectNodes(s.graph, spec);
+    let candidates = sel.ordinals;
+    const owned = s.owned;
+    if (owned && (spec.types.length || spec.names.length || spec.detached)) {
+      const ids = new Set(spec.ids);
+      candidates = candidates.filter((n) => owned[n] !== 1 || ids.has(s.graph.nodeId(n)));
+      if (candidates.length === 0) throw new QueryError("no objects match (only backrefs' own objects did)");
+    }
+    let baseline: SnapshotIds | undefined;
+    if (spec.newSince) {
+      const base = spec.newSince.#s;
+      if (base.live && s.live && base.live.isolate === s.live.isolate) {
+        if (base.live.epoch !== s.live.epoch) {
+          throw new IdsResetError("the baseline was taken before V8's heap ids were reset in this process: its ids name other objects now");
+        }
+      } else {
+        assertComparableIds(base.snapshotIds(), s.graph, ["the baseline", "this snapshot"]);
+      }
+      baseline = base.snapshotIds();
+      const before = candidates.length;
+      candidates = candidates.filter((n) => !baseline!.has(s.graph.nodeId(n)));
+      if (candidates.length === 0) {
+        throw new QueryError(
+          `none of the ${formatCount(before)} matching objects is new since the baseline`,
+          "they were all allocated before the baseline snapshot was taken",
+        );
+      }
+    }
+    const byIdOnly = spec.ids.length > 0 && spec.types.length === 0 && spec.names.length === 0 && !spec.detached;
+    return { candidates, byIdOnly, baseline };
+  }
+}
+
+/**
+ * The answer of {@link Snapshot.retainers}: the retainer subgraph as plain data (`subgraph`, the
+ * CLI's JSON) and the ways to draw it. objgraph's users asked for exactly this: a graph object
+ * with `save('x.png')` and `as_dot()`.
+ */
+export class RetainerGraph {
+  /** The drawn targets' heap ids, nodes, edges, placeholders and limits: the CLI's `--format json`. */
+  readonly subgraph: Subgraph;
+  /** How many objects the selection matched (the drawn ones are `subgraph.targets`). */
+  readonly matched: number;
+  readonly #text: string;
+
+  constructor(subgraph: Subgraph, matched: number, text: string) {
+    this.subgraph = subgraph;
+    this.matched = matched;
+    this.#text = text;
+  }
+
+  /** A grouped picture (more matches than `maxTargets`): every match's path merged by class and edge. */
+  get grouped(): boolean {
+    return this.subgraph.grouped !== undefined;
+  }
+
+  get targets(): number[] {
+    return this.subgraph.targets;
+  }
+  get nodes(): SubgraphNode[] {
+    return this.subgraph.nodes;
+  }
+  get edges(): SubgraphEdge[] {
+    return this.subgraph.edges;
+  }
+  get placeholders(): SubgraphPlaceholder[] {
+    return this.subgraph.placeholders;
+  }
+  get limitsReached(): LimitsReached {
+    return this.subgraph.limitsReached;
+  }
+
+  toDot(options: ToDotOptions = {}): string {
+    return toDot(this.subgraph, options);
+  }
+
+  /**
+   * Laid out by WASM Graphviz in a worker (30 s limit by default), checked safe; in the layout that
+   * fits a screen, as the CLI draws it (see `layoutToFit`).
+   */
+  async toSvg(options: RenderSvgOptions = {}): Promise<string> {
+    return (await layoutToFit(this.subgraph, { timeoutMs: options.timeoutMs, signal: options.signal })).svg;
+  }
+
+  /**
+   * Rasterised by WASM resvg with the bundled fonts; `scale` as the CLI's `--scale` (default: 1.5,
+   * lowered to fit 4,000 px a side but never below 11 px text).
+   */
+  async toPng(options: PngOptions & RenderSvgOptions = {}): Promise<Uint8Array> {
+    const fitted = await layoutToFit(this.subgraph, { timeoutMs: options.timeoutMs, signal: options.signal });
+    return renderPng(fitted.svg, options.scale === undefined ? { scale: fitted.zoom, maxPixels: DEFAULT_MAX_PIXELS } : { scale: options.scale });
+  }
+
+  /** The CLI's `--format json`, byte for byte. */
+  toJson(): string {
+    return JSON.stringify(this.subgraph, null, 2) + "\n";
+  }
+
+  /**
+   * The CLI's text output: each drawn target's shortest retaining path, or for a grouped picture
+   * one line per retaining pattern, the most objects first.
+   */
+  toText(): string {
+    return this.#text;
+  }
+
+  /** The picture in a format (`dot`, `svg`, `png`, `json`, `text`). */
+  async render(format: OutputFormat, options: PngOptions & RenderSvgOptions = {}): Promise<string | Uint8Array> {
+    switch (format) {
+      case "dot":
+        return this.toDot();
+      case "svg":
+        return this.toSvg(options);
+      case "png":
+        return this.toPng(options);
+      case "json":
+        return this.toJson();
+      case "text":
+        return this.toText();
+    }
+  }
+
+  /**
+   * Writes the picture to `path`, in the format its extension names (`.dot`, `.svg`, `.png`,
+   * `.json`, `.txt`), atomically: a failure leaves no half-written file.
+   */
+  async save(path: string, options: SaveOptions = {}): Promise<void> {
+    const data = await this.render(options.format ?? formatOfFile(path), options);
+    await writeFileAtomic(path, data);
+  }
+}
+
+// ------------------------------------------------------------------------------------ helpers
+
+function clampTop(top: number | undefined, dflt: number): number {
+  if (top === undefined) return dflt;
+  if (!(top >= 0)) throw new QueryError(`top must be a number ≥ 0, not ${top}`);
+  return top === Infinity ? Number.MAX_SAFE_INTEGER : Math.floor(top);
+}
+
+/** `123`, `"@123"` or `"123"` → 123. */
+export function parseId(id: HeapId | string): number {
+  if (typeof id === "number" && Number.isSafeInteger(id) && id >= 0) return id;
+  const m = typeof id === "string" ? /^@?(\d+)$/.exec(id.trim()) : null;
+  if (!m || !Number.isSafeInteger(Number(m[1]))) throw new QueryError(`a heap id is a whole number like 123 or "@123", not ${JSON.stringify(id)}`);
+  return Number(m[1]);
+}
+
+interface NormalSelection {
+  types: string[];
+  names: string[];
+  ids: number[];
+  detached: boolean;
+  newSince?: Snapshot;
+}
+
+function list<T>(v: T | readonly T[] | undefined): T[] {
+  return v === undefined ? [] : Array.isArray(v) ? [...(v as readonly T[])] : [v as T];
+}
+
+function normalize(selection: Selection): NormalSelection {
+  if (typeof selection === "number" || typeof selection === "string") return { types: [], names: [], ids: [parseId(selection)], detached: false };
+  if (Array.isArray(selection)) return { types: [], names: [], ids: (selection as readonly HeapId[]).map(parseId), detached: false };
+  const spec = selection as Exclude<Selection, HeapId | readonly HeapId[]>;
+  if (spec === null || typeof spec !== "object") throw new QueryError("a selection is a heap id, a list of ids, or { type, name, id, detached }");
+  return {
+    types: list(spec.type),
+    names: list(spec.name),
+    ids: list(spec.id).map(parseId),
+    detached: spec.detached === true,
+    newSince: spec.newSince,
+  };
+}
+
+/**
+ * The subgraph without backrefs' own objects: they are removed with their edges and placeholders,
+ * and so is whatever then no longer leads to a target.
+ */
+function withoutOwned(sub: Subgraph, graph: HeapGraph, owned: Uint8Array): Subgraph {
+  const ownIds = new Set<number>();
+  const ids = graph.columns.nodeId;
+  const wanted = new Set(sub.nodes.map((n) => n.id));
+  for (let n = 0; n < ids.length && ownIds.size < wanted.size; n++) {
+    if (owned[n] === 1 && wanted.has(ids[n]!)) ownIds.add(ids[n]!);
+  }
+  if (ownIds.size === 0) return sub;
+  const edges = sub.edges.filter((e) => !ownIds.has(e.from) && !ownIds.has(e.to));
+  // Keep what still leads down to a target.
+  const keep = new Set<number>(sub.targets.filter((t) => !ownIds.has(t)));
+  const into = new Map<number, number[]>();
+  for (const e of edges) {
+    const l = into.get(e.to) ?? [];
+    l.push(e.from);
+    into.set(e.to, l);
+  }
+  const stack = [...keep];
+  while (stack.length > 0) {
+    for (const from of into.get(stack.pop()!) ?? []) {
+      if (!keep.has(from)) {
+        keep.add(from);
+        stack.push(from);
+      }
+    }
+  }
+  return {
+    ...sub,
+    targets: sub.targets.filter((t) => keep.has(t)),
+    nodes: sub.nodes.filter((n) => keep.has(n.id)),
+    edges: edges.filter((e) => keep.has(e.from) && keep.has(e.to)),
+    placeholders: sub.placeholders.filter((p) => keep.has(p.of) && (p.after === undefined || keep.has(p.after))),
+  };
+}
+
+/**
+ * A function that runs a full garbage collection now, without command-line flags: V8's
+ * `--expose-gc` switched on for this process, then `gc` taken from a fresh context (the flag only
+ * installs it in contexts made after it is set). Undefined where that cannot be had.
+ */
+export function forceGc(): (() => void) | undefined {
+  if (gcFunction !== null) return gcFunction;
+  try {
+    // Only on first need: a library user who never needs a collection never touches V8's flags.
+    const g = (globalThis as { gc?: unknown }).gc;
+    if (typeof g === "function") gcFunction = g as () => void;
+    else {
+      setFlagsFromString("--expose-gc");
+      gcFunction = runInNewContext("gc") as () => void;
+    }
+  } catch {
+    gcFunction = undefined;
+  }
+  return gcFunction;
+}
+let gcFunction: (() => void) | undefined | null = null;
