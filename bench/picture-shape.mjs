@@ -34,7 +34,8 @@ if (!file || classes.length === 0) {
   console.error("usage: node bench/picture-shape.mjs <snapshot> <class> [<class>…] [--max-targets N] [--out dir] [--dist dir]");
   process.exit(2);
 }
-const lib = await import(new URL("index.js", dist).href);
+// The low-level pieces are in internals.js (index.js before the library API had one way in).
+const lib = await import(new URL("internals.js", dist).href).catch(() => import(new URL("index.js", dist).href));
 const { measureSvg, pngSize, PX_PER_PT } = await import(new URL("render/measure.js", import.meta.url.replace(/bench\/picture-shape\.mjs$/, "dist/")).href);
 const { chooseTargets, closeLayoutWorker, defaultBackrefsOptions, loadHeapGraph, renderPng, renderSvg, retainerSubgraph, selectNodes, toDot, walkContext } = lib;
 

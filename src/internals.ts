@@ -39,7 +39,7 @@ export { diffSnapshots, findLeaks, type SnapshotDiff, type ClassDiff, type LeakR
 export { IdSet } from "./graph/id-set.js";
 export { idTrust, assertComparableIds, SnapshotIds, type IdTrust } from "./query/id-trust.js";
 export type * from "./query/types.js";
-export { toDot, renderSvg, renderPng, closeLayoutWorker, formatBytes, edgeLabel, layoutToFit, measureSvg, type FittedPicture, type FitOptions } from "./render/index.js";
+export { toDot, renderSvg, renderPng, closeLayoutWorker, formatBytes, edgeLabel, layoutToFit, measureSvg, pngSize, type FittedPicture, type FitOptions } from "./render/index.js";
 export { formatPathsText, formatWhyText } from "./render/paths-text.js";
 export { describeSubgraph, type PictureText } from "./render/describe.js";
 export { formatGroupedText } from "./render/grouped-text.js";

@@ -7,6 +7,7 @@
  * A snapshot of the running process (`liveSnapshot()`, in `./live.ts`) is the same object, with
  * backrefs' own objects kept out of every answer.
  */
+import { layoutToFit } from "../render/fit.js";
 import type { Readable } from "node:stream";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
@@ -460,15 +461,21 @@ export class RetainerGraph {
     return toDot(this.subgraph, options);
   }
 
-  /** Laid out by WASM Graphviz in a worker (30 s limit by default), checked safe. */
+  /**
+   * Laid out by WASM Graphviz in a worker (30 s limit by default), checked safe; in the layout that
+   * fits a screen, as the CLI draws it (see `layoutToFit`).
+   */
   async toSvg(options: RenderSvgOptions = {}): Promise<string> {
-    return renderSvg(this.toDot(), { timeoutMs: options.timeoutMs, signal: options.signal });
+    return (await layoutToFit(this.subgraph, { timeoutMs: options.timeoutMs, signal: options.signal })).svg;
   }
 
-  /** Rasterised by WASM resvg with the bundled fonts; `scale` as the CLI's `--scale`. */
+  /**
+   * Rasterised by WASM resvg with the bundled fonts; `scale` as the CLI's `--scale` (default: 1.5,
+   * lowered to fit 4,000 px a side but never below 11 px text).
+   */
   async toPng(options: PngOptions & RenderSvgOptions = {}): Promise<Uint8Array> {
-    const svg = await this.toSvg(options);
-    return renderPng(svg, options.scale === undefined ? { maxPixels: DEFAULT_MAX_PIXELS } : { scale: options.scale });
+    const fitted = await layoutToFit(this.subgraph, { timeoutMs: options.timeoutMs, signal: options.signal });
+    return renderPng(fitted.svg, options.scale === undefined ? { scale: fitted.zoom, maxPixels: DEFAULT_MAX_PIXELS } : { scale: options.scale });
   }
 
   /** The CLI's `--format json`, byte for byte. */
