@@ -11,7 +11,7 @@
  * the ratio of the whole call to `writeHeapSnapshot()` (target: at most 2×). Run from the repo root
  * after `npm run build`, one benchmark at a time on a shared machine:
  *
- *   flock /work/bench.lock node bench/live.mjs [--heap-mb 100] [--runs 3]
+ *   node bench/live.mjs [--heap-mb 100] [--runs 3]
  */
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
