@@ -12,11 +12,28 @@ export { formatPropertyName, type InterfaceDefinition } from "./graph/class-name
 export { loadHeapGraph, type LoadOptions } from "./graph/load.js";
 export { CacheSession, type CacheEvent } from "./cache/session.js";
 export { checkLimits, limitList, type CheckLimitsOptions } from "./query/check.js";
-export { SnapshotCache, DEFAULT_CACHE_MAX_BYTES, type CacheOptions, type CacheLookup, type CacheKey, type SaveResult, type CacheListing } from "./cache/store.js";
+export {
+  SnapshotCache,
+  DEFAULT_CACHE_MAX_BYTES,
+  type CacheOptions,
+  type CacheLookup,
+  type CacheKey,
+  type SaveResult,
+  type CacheListing,
+} from "./cache/store.js";
 export { HeapAnalysis, NO_DISTANCE, BASE_SYSTEM_DISTANCE, type Phase, type AnalysisParts } from "./graph/analysis.js";
 export { dominatorTree, type DominatorTree } from "./graph/dominators.js";
 export { retainedSizes } from "./graph/retained-sizes.js";
-export { summarize, classTable, classStat, topIndices, type SnapshotSummary, type ClassStat, type ClassTable, type ClassSort } from "./query/summary.js";
+export {
+  summarize,
+  classTable,
+  classStat,
+  topIndices,
+  type SnapshotSummary,
+  type ClassStat,
+  type ClassTable,
+  type ClassSort,
+} from "./query/summary.js";
 export { selectNodes, type Selector, type Selection } from "./query/select.js";
 export {
   retainerSubgraph,
@@ -37,12 +54,32 @@ export {
   type GroupStep,
 } from "./query/group.js";
 export { foldChains, MIN_FOLDED_CHAIN } from "./query/fold.js";
-export { retainingPaths, whyAlive, kShortestPaths, type RetainingPath, type WhyAlive, type PathHop, type PathObject } from "./query/paths.js";
+export {
+  retainingPaths,
+  whyAlive,
+  kShortestPaths,
+  type RetainingPath,
+  type WhyAlive,
+  type PathHop,
+  type PathObject,
+} from "./query/paths.js";
 export { diffSnapshots, findLeaks, type SnapshotDiff, type ClassDiff, type LeakReport, type LeakGroup } from "./query/growth.js";
 export { IdSet } from "./graph/id-set.js";
 export { idTrust, assertComparableIds, SnapshotIds, type IdTrust } from "./query/id-trust.js";
 export type * from "./query/types.js";
-export { toDot, renderSvg, renderPng, closeLayoutWorker, formatBytes, edgeLabel, layoutToFit, measureSvg, pngSize, type FittedPicture, type FitOptions } from "./render/index.js";
+export {
+  toDot,
+  renderSvg,
+  renderPng,
+  closeLayoutWorker,
+  formatBytes,
+  edgeLabel,
+  layoutToFit,
+  measureSvg,
+  pngSize,
+  type FittedPicture,
+  type FitOptions,
+} from "./render/index.js";
 export { formatPathsText, formatWhyText } from "./render/paths-text.js";
 export { describeSubgraph, type PictureText } from "./render/describe.js";
 export { formatGroupedText } from "./render/grouped-text.js";

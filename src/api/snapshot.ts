@@ -24,7 +24,16 @@ import {
   type BackrefsOptions,
   type WalkContext,
 } from "../query/backrefs.js";
-import { classChanged, diffSnapshots, findLeaks, rankDiff, type ClassDiff, type DiffSort, type LeakGroup, type SnapshotDiff } from "../query/growth.js";
+import {
+  classChanged,
+  diffSnapshots,
+  findLeaks,
+  rankDiff,
+  type ClassDiff,
+  type DiffSort,
+  type LeakGroup,
+  type SnapshotDiff,
+} from "../query/growth.js";
 import { checkLimits, needsBaseline, needsRetained, type CheckVerdict, type Limits } from "../query/check.js";
 import { foldChains } from "../query/fold.js";
 import { DEFAULT_GROUP_NODES, groupRetainingPaths } from "../query/group.js";
@@ -39,7 +48,7 @@ import { formatCount } from "../render/format.js";
 import { formatGroupedText } from "../render/grouped-text.js";
 import { formatPathsText, formatWhyText } from "../render/paths-text.js";
 import { renderPng } from "../render/png.js";
-import { renderSvg, type RenderSvgOptions } from "../render/svg.js";
+import type { RenderSvgOptions } from "../render/svg.js";
 import { formatOfFile, writeFileAtomic, type OutputFormat, type WriteOptions } from "./files.js";
 
 /** A heap id: `123` or `"@123"` (as DevTools and the CLI write them). */
@@ -417,7 +426,10 @@ export class Snapshot {
     const d = diffSnapshots(
       { graph: a.graph, analysis: retained ? await a.ready(true) : undefined, exclude: a.owned ?? undefined },
       { graph: b.graph, analysis: retained ? await b.ready(true) : undefined, exclude: b.owned ?? undefined },
-      { hideInternals: options.all !== true, ...(reset ? { idsMismatch: "V8's heap ids were reset in this process between the two snapshots" } : {}) },
+      {
+        hideInternals: options.all !== true,
+        ...(reset ? { idsMismatch: "V8's heap ids were reset in this process between the two snapshots" } : {}),
+      },
     );
     if (sort === "new" && !d.idsComparable) sort = "count";
     const { grew, shrank } = rankDiff(d.classes, sort);
@@ -495,7 +507,12 @@ export class Snapshot {
     const base = baseline instanceof SnapshotIds ? baseline : baseline.#s.snapshotIds();
     const tgt = target instanceof SnapshotIds ? target : target.#s.snapshotIds();
     const analysis = await s.ready(true);
-    const report = findLeaks(base, tgt, { graph: s.graph, analysis, exclude: s.owned ?? undefined }, { all: options.all, labels: options.labels });
+    const report = findLeaks(
+      base,
+      tgt,
+      { graph: s.graph, analysis, exclude: s.owned ?? undefined },
+      { all: options.all, labels: options.labels },
+    );
     const groups = report.groups.slice(0, clampTop(options.top, 20));
     const explained = groups.slice(0, options.explain ?? 3).map((g) => g.className);
     const out: LeaksReport = { leakedObjects: report.leakedObjects, groups, explained: [] };
@@ -614,7 +631,9 @@ export class Snapshot {
     const { candidates, byIdOnly } = this.candidates(selection);
     const ctx: WalkContext = walkContext(s.graph, { analysis: await s.ready(retained), retained });
     // Objects asked for by id are all explained; a class is cut to maxTargets, largest first.
-    const { drawn, omitted } = byIdOnly ? { drawn: candidates, omitted: 0 } : chooseTargets(s.graph, ctx, candidates, options.maxTargets ?? 3);
+    const { drawn, omitted } = byIdOnly
+      ? { drawn: candidates, omitted: 0 }
+      : chooseTargets(s.graph, ctx, candidates, options.maxTargets ?? 3);
     const objects = whyAlive(s.graph, ctx, drawn, options.paths ?? 1);
     return {
       matched: candidates.length,
@@ -783,7 +802,10 @@ export class RetainerGraph {
    */
   async toPng(options: PngOptions & RenderSvgOptions = {}): Promise<Uint8Array> {
     const fitted = await this.fit(options);
-    return renderPng(fitted.svg, options.scale === undefined ? { scale: fitted.zoom, maxPixels: DEFAULT_MAX_PIXELS } : { scale: options.scale });
+    return renderPng(
+      fitted.svg,
+      options.scale === undefined ? { scale: fitted.zoom, maxPixels: DEFAULT_MAX_PIXELS } : { scale: options.scale },
+    );
   }
 
   /** The CLI's `--format json`, byte for byte. */
@@ -838,7 +860,8 @@ function clampTop(top: number | undefined, dflt: number): number {
 export function parseId(id: HeapId | string): number {
   if (typeof id === "number" && Number.isSafeInteger(id) && id >= 0) return id;
   const m = typeof id === "string" ? /^@?(\d+)$/.exec(id.trim()) : null;
-  if (!m || !Number.isSafeInteger(Number(m[1]))) throw new QueryError(`a heap id is a whole number like 123 or "@123", not ${JSON.stringify(id)}`);
+  if (!m || !Number.isSafeInteger(Number(m[1])))
+    throw new QueryError(`a heap id is a whole number like 123 or "@123", not ${JSON.stringify(id)}`);
   return Number(m[1]);
 }
 
@@ -855,10 +878,12 @@ function list<T>(v: T | readonly T[] | undefined): T[] {
 }
 
 function normalize(selection: Selection): NormalSelection {
-  if (typeof selection === "number" || typeof selection === "string") return { types: [], names: [], ids: [parseId(selection)], detached: false };
+  if (typeof selection === "number" || typeof selection === "string")
+    return { types: [], names: [], ids: [parseId(selection)], detached: false };
   if (Array.isArray(selection)) return { types: [], names: [], ids: (selection as readonly HeapId[]).map(parseId), detached: false };
   const spec = selection as Exclude<Selection, HeapId | readonly HeapId[]>;
-  if (spec === null || typeof spec !== "object") throw new QueryError("a selection is a heap id, a list of ids, or { type, name, id, detached }");
+  if (spec === null || typeof spec !== "object")
+    throw new QueryError("a selection is a heap id, a list of ids, or { type, name, id, detached }");
   return {
     types: list(spec.type),
     names: list(spec.name),

@@ -85,7 +85,12 @@ export class CacheSession {
    * prepares what is missing (`retained`: the dominator tree and retained sizes too). The entry is
    * marked for rewriting with whatever the analysis computes meanwhile.
    */
-  async analysis(graph: HeapGraph, retained: boolean, options: AnalysisOptions, compute: (start: HeapAnalysis) => Promise<void>): Promise<HeapAnalysis> {
+  async analysis(
+    graph: HeapGraph,
+    retained: boolean,
+    options: AnalysisOptions,
+    compute: (start: HeapAnalysis) => Promise<void>,
+  ): Promise<HeapAnalysis> {
     const t = this.#tracked.get(graph);
     const start = t?.saved ? HeapAnalysis.fromParts(graph, t.saved, options) : new HeapAnalysis(graph, options);
     if (t) {

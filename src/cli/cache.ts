@@ -41,7 +41,11 @@ function theCache(): SnapshotCache {
   // BACKREFS_PARALLEL (see io.ts) also decides the second thread that reads big entries.
   const par = process.env["BACKREFS_PARALLEL"];
   const parallel = par === "1" ? true : par === "0" ? false : undefined;
-  return new SnapshotCache({ dir: cacheDir(), maxBytes: sizeSetting(process.env["BACKREFS_CACHE_MAX"]) ?? DEFAULT_CACHE_MAX_BYTES, parallel });
+  return new SnapshotCache({
+    dir: cacheDir(),
+    maxBytes: sizeSetting(process.env["BACKREFS_CACHE_MAX"]) ?? DEFAULT_CACHE_MAX_BYTES,
+    parallel,
+  });
 }
 
 /** Whether the environment turns the cache off. */
@@ -108,7 +112,10 @@ export function runCache(opts: CacheCommandOptions, io: Streams): number {
   if (opts.clear) {
     const r = cache.clear();
     if (opts.json) io.stdout.write(JSON.stringify({ dir: cache.dir, removedEntries: r.entries, removedBytes: r.bytes }, null, 2) + "\n");
-    else io.stdout.write(`removed ${r.entries} entr${r.entries === 1 ? "y" : "ies"} (${formatBytes(r.bytes)}) from ${sanitizeText(cache.dir)}\n`);
+    else
+      io.stdout.write(
+        `removed ${r.entries} entr${r.entries === 1 ? "y" : "ies"} (${formatBytes(r.bytes)}) from ${sanitizeText(cache.dir)}\n`,
+      );
     return ExitCode.ok;
   }
   const l = cache.list();
@@ -121,7 +128,14 @@ export function runCache(opts: CacheCommandOptions, io: Streams): number {
           enabled: !off,
           maxBytes: l.maxBytes,
           totalBytes: l.totalBytes,
-          entries: l.entries.map((e) => ({ entry: e.entry, bytes: e.bytes, lastUsed: e.lastUsed.toISOString(), source: e.source, sourceSize: e.sourceSize, problem: e.problem })),
+          entries: l.entries.map((e) => ({
+            entry: e.entry,
+            bytes: e.bytes,
+            lastUsed: e.lastUsed.toISOString(),
+            source: e.source,
+            sourceSize: e.sourceSize,
+            problem: e.problem,
+          })),
         },
         null,
         2,

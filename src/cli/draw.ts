@@ -56,7 +56,9 @@ export function outputFormat(output: string | undefined, format: OutputFormat | 
   if (output === undefined || output === "-") return output === "-" ? "svg" : "text";
   const byExtension = formatOfExtension(output);
   if (byExtension) return byExtension;
-  throw new UsageError(`cannot tell the format of '${sanitizeText(output)}' from its extension: use .dot, .svg, .png, .json or .txt, or say --format`);
+  throw new UsageError(
+    `cannot tell the format of '${sanitizeText(output)}' from its extension: use .dot, .svg, .png, .json or .txt, or say --format`,
+  );
 }
 
 /**
@@ -66,7 +68,9 @@ export function outputFormat(output: string | undefined, format: OutputFormat | 
 export function outputTargets(outputs: string[] | undefined, format: OutputFormat | undefined, stdoutIsTerminal: boolean): OutputTarget[] {
   const list = outputs ?? [];
   if (list.length > 1 && format) {
-    throw new UsageError("--format applies to a single -o; with several, each file's extension says its format (.dot, .svg, .png, .json, .txt)");
+    throw new UsageError(
+      "--format applies to a single -o; with several, each file's extension says its format (.dot, .svg, .png, .json, .txt)",
+    );
   }
   if (list.filter((o) => o === "-").length > 1) throw new UsageError("-o - (standard output) can be given once");
   const seen = new Set<string>();
@@ -74,7 +78,9 @@ export function outputTargets(outputs: string[] | undefined, format: OutputForma
     if (o !== "-" && seen.has(resolve(o))) throw new UsageError(`-o ${sanitizeText(o)} is given twice`);
     seen.add(resolve(o));
   }
-  const targets = list.length ? list.map((o) => ({ path: o, format: outputFormat(o, format) })) : [{ path: "-", format: outputFormat(undefined, format) }];
+  const targets = list.length
+    ? list.map((o) => ({ path: o, format: outputFormat(o, format) }))
+    : [{ path: "-", format: outputFormat(undefined, format) }];
   if (list.length === 0 && stdoutIsTerminal && targets[0]!.format === "png") {
     throw new UsageError("a PNG is not written to a terminal: say -o <file>.png, pipe the output, or -o - to write it here anyway");
   }
@@ -158,7 +164,10 @@ async function drawSnapshot(snap: Snapshot, file: string, spec: DrawSpec, io: St
     pathOnly: spec.pathOnly,
     retained: spec.retained,
   };
-  const g = await snap.retainers({ type: spec.type, name: spec.name, id: spec.id, detached: spec.detached, newSince: spec.baseline }, options);
+  const g = await snap.retainers(
+    { type: spec.type, name: spec.name, id: spec.id, detached: spec.detached, newSince: spec.baseline },
+    options,
+  );
   const what = spec.type?.length ? `--type ${shellQuote(spec.type[0]!)}` : spec.name?.length ? `--name ${shellQuote(spec.name[0]!)}` : null;
 
   const textTargets = spec.targets.filter((t) => t.format === "text");

@@ -63,7 +63,15 @@ export interface DiffOptions extends Common {
 
 function diffTable(rows: ClassDiff[], sameProcess: boolean): string {
   const withRetained = rows.some((r) => r.retainedSizeDelta !== undefined);
-  const head = ["class", "before", "after", ...(sameProcess ? ["new", "deleted"] : []), "delta", "size delta", ...(withRetained ? ["retained delta"] : [])];
+  const head = [
+    "class",
+    "before",
+    "after",
+    ...(sameProcess ? ["new", "deleted"] : []),
+    "delta",
+    "size delta",
+    ...(withRetained ? ["retained delta"] : []),
+  ];
   return table(
     head,
     rows.map((r) => [
@@ -103,7 +111,18 @@ export async function runDiff(beforeFile: string, afterFile: string, opts: DiffO
     io.stderr.write("backrefs: objects cannot be matched by id, so there are no new objects to sort by: sorting by count\n");
   }
   if (opts.json) {
-    const { classes, sort: used, grew, shrank, grewTotal: _g, shrankTotal: _s, classesOmitted, unchangedClasses, idsReset: _r, ...head } = d;
+    const {
+      classes,
+      sort: used,
+      grew,
+      shrank,
+      grewTotal: _g,
+      shrankTotal: _s,
+      classesOmitted,
+      unchangedClasses,
+      idsReset: _r,
+      ...head
+    } = d;
     const out = { ...head, sort: used, grew, shrank, classes, classesOmitted, unchangedClasses };
     io.stdout.write(JSON.stringify(out, null, 2) + "\n");
     return ExitCode.ok;
@@ -127,7 +146,9 @@ export async function runDiff(beforeFile: string, afterFile: string, opts: DiffO
   io.stdout.write("\n" + section(words.shrank, shownShrank, d.shrankTotal));
   const notes: string[] = [];
   if (d.classesOmitted > 0) {
-    notes.push(`${formatCount(d.classesOmitted)} more classes changed but are not listed (raise --top, try another --sort; --json lists every changed class)`);
+    notes.push(
+      `${formatCount(d.classesOmitted)} more classes changed but are not listed (raise --top, try another --sort; --json lists every changed class)`,
+    );
   }
   if (!opts.all) notes.push("engine internals left out (--all shows them)");
   if (notes.length) io.stdout.write(`\n${notes.join("; ")}\n`);
@@ -141,13 +162,25 @@ export interface LeaksOptions extends Common {
   all: boolean;
 }
 
-export async function runLeaks(baselineFile: string, targetFile: string, finalFile: string, opts: LeaksOptions, io: Streams): Promise<number> {
+export async function runLeaks(
+  baselineFile: string,
+  targetFile: string,
+  finalFile: string,
+  opts: LeaksOptions,
+  io: Streams,
+): Promise<number> {
   // One snapshot in memory at a time: the first two only lend their ids.
   const baseline = await loadIds(baselineFile, io, opts.quiet);
   const target = await loadIds(targetFile, io, opts.quiet);
   const { snap, progress } = await openForCli(finalFile, io, opts.quiet, "final: ");
   const labels: [string, string, string] = [displayName(baselineFile), displayName(targetFile), displayName(finalFile)];
-  const report = await snap.leaks(baseline, target, { all: opts.all, labels, top: opts.top, explain: LEAK_CLASSES_EXPLAINED, patterns: LEAK_PATTERNS });
+  const report = await snap.leaks(baseline, target, {
+    all: opts.all,
+    labels,
+    top: opts.top,
+    explain: LEAK_CLASSES_EXPLAINED,
+    patterns: LEAK_PATTERNS,
+  });
   progress.done();
   const groups = report.groups;
   if (opts.json) {
@@ -161,11 +194,22 @@ export async function runLeaks(baselineFile: string, targetFile: string, finalFi
   io.stdout.write(
     table(
       ["class", "count", "self size", "retained size", "e.g."],
-      groups.map((g) => [sanitizeText(g.className), formatCount(g.count), formatBytes(g.selfSize), formatBytes(g.retainedSize), g.exampleIds.slice(0, 2).map((id) => `@${id}`).join(" ")]),
+      groups.map((g) => [
+        sanitizeText(g.className),
+        formatCount(g.count),
+        formatBytes(g.selfSize),
+        formatBytes(g.retainedSize),
+        g.exampleIds
+          .slice(0, 2)
+          .map((id) => `@${id}`)
+          .join(" "),
+      ]),
     ) + "\n",
   );
   if (groups.length > 0) {
-    io.stdout.write(`\nWhy they are alive (retaining paths in the final snapshot, grouped; "cut here": where a path passes from objects of the baseline to new ones):\n\n`);
+    io.stdout.write(
+      `\nWhy they are alive (retaining paths in the final snapshot, grouped; "cut here": where a path passes from objects of the baseline to new ones):\n\n`,
+    );
     for (const explained of report.explained) io.stdout.write(formatGroupedText(explained) + "\n");
   }
   if (groups[0]) {
@@ -202,7 +246,12 @@ function absentClass(e: LimitError): UsageError {
 export async function runCheck(file: string, opts: CheckOptions, io: Streams): Promise<number> {
   checkWritableDir(opts.pictureDir);
   const current = await openForCli(file, io, opts.quiet, "snapshot: ");
-  const limits = { maxCount: opts.maxCount, maxRetained: opts.maxRetained, maxGrowth: opts.maxGrowth, maxRetainedGrowth: opts.maxRetainedGrowth };
+  const limits = {
+    maxCount: opts.maxCount,
+    maxRetained: opts.maxRetained,
+    maxGrowth: opts.maxGrowth,
+    maxRetainedGrowth: opts.maxRetainedGrowth,
+  };
   const labels: [string, string] = [displayName(opts.baseline ?? ""), displayName(file)];
   // Only growth limits need the baseline's graph; pictures only its ids.
   const growthLimits = needsBaseline(limits);
@@ -228,7 +277,12 @@ export async function runCheck(file: string, opts: CheckOptions, io: Streams): P
     let picture: string | null = null;
     if ((verdict.counts[v.className] ?? 0) > 0) {
       picture = join(opts.pictureDir, `backrefs-${v.className.replace(/[^\w.-]+/g, "_").slice(0, 80)}.svg`);
-      await drawToFile(current.snap, v.className, picture, { baseline: baselineIds, retained: needsRetained(limits), io, quiet: opts.quiet });
+      await drawToFile(current.snap, v.className, picture, {
+        baseline: baselineIds,
+        retained: needsRetained(limits),
+        io,
+        quiet: opts.quiet,
+      });
     }
     report.push({ ...v, picture });
     io.stderr.write(

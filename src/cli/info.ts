@@ -17,7 +17,7 @@ export interface InfoOptions {
 }
 
 export async function runInfo(file: string, opts: InfoOptions, io: Streams): Promise<number> {
-  const fileSize = file === "-" ? null : (await fsp.stat(file).catch(() => null))?.size ?? null;
+  const fileSize = file === "-" ? null : ((await fsp.stat(file).catch(() => null))?.size ?? null);
   const { snap, progress } = await openForCli(file, io, !!opts.quiet);
   const summary = await snap.summary({ top: opts.top, retained: opts.retained });
   progress.done();
@@ -40,7 +40,12 @@ function formatInfo(file: string, fileSize: number | null, s: SnapshotSummary): 
   lines.push(`  node fields: ${s.nodeFields.map(sanitizeText).join(", ")}`);
   lines.push("");
   lines.push("By node type:");
-  lines.push(table(["type", "count", "self size"], s.nodeTypes.map((t) => [sanitizeText(t.type), formatCount(t.count), formatBytes(t.selfSize)])));
+  lines.push(
+    table(
+      ["type", "count", "self size"],
+      s.nodeTypes.map((t) => [sanitizeText(t.type), formatCount(t.count), formatBytes(t.selfSize)]),
+    ),
+  );
   lines.push("");
   lines.push(`Top ${s.topClasses.length} classes by count:`);
   lines.push(classTableText(s.topClasses));

@@ -31,7 +31,6 @@ import { closestNames } from "../query/select.js";
 
 export { ExitCode } from "./exit-codes.js";
 
-
 /** `5MB`, `512kB`, `1.5 GB`, `1000` (bytes; 1000-based units like DevTools). */
 export function parseSize(text: string): number | null {
   const m = /^(\d+(?:\.\d+)?)\s*(b|kb|k|mb|m|gb|g)?$/i.exec(text.trim());
@@ -127,11 +126,22 @@ Examples:
       "write to <file>: .dot, .svg, .png, .json or .txt (the retaining paths), - for stdout; repeatable: one load, several outputs",
       collectString,
     )
-    .addOption(new Option("-f, --format <format>", "output format, overriding the file extension").choices(["dot", "svg", "png", "json", "text"]))
+    .addOption(
+      new Option("-f, --format <format>", "output format, overriding the file extension").choices(["dot", "svg", "png", "json", "text"]),
+    )
     .option("-d, --depth <n>", "follow retainers up to <n> hops from the targets", nonNegativeInt("--depth"), 3)
     .option("--too-many <n>", "draw at most <n> retainers per object; the rest become one 'N more' box", positiveInt("--too-many"), 10)
-    .option("--max-nodes <n>", "box budget for the picture: objects and 'N more' boxes together (default 60; 40 for grouped pictures)", positiveInt("--max-nodes"))
-    .option("--max-targets <n>", "draw at most <n> of the matching objects one by one; more matches are drawn grouped by retaining path", positiveInt("--max-targets"), 10)
+    .option(
+      "--max-nodes <n>",
+      "box budget for the picture: objects and 'N more' boxes together (default 60; 40 for grouped pictures)",
+      positiveInt("--max-nodes"),
+    )
+    .option(
+      "--max-targets <n>",
+      "draw at most <n> of the matching objects one by one; more matches are drawn grouped by retaining path",
+      positiveInt("--max-targets"),
+      10,
+    )
     .option("--each", "one box per object even when more than --max-targets match (no grouping)", false)
     .option("--detached", "detached DOM nodes (browser snapshots); combines with --type", false)
     .option("--weak", "also follow weak edges", false)
@@ -139,7 +149,11 @@ Examples:
     .option("--new-since <baseline>", "only objects allocated after this earlier snapshot of the same process; marks what is new")
     .option("--no-path", "do not force the shortest retaining path from a root into the picture")
     .option("--path-only", "draw only the shortest retaining paths", false)
-    .option("--scale <x>", "PNG zoom factor (default 1.5, lowered to fit 4,000 px a side, never below 11 px text)", positiveNumber("--scale"))
+    .option(
+      "--scale <x>",
+      "PNG zoom factor (default 1.5, lowered to fit 4,000 px a side, never below 11 px text)",
+      positiveNumber("--scale"),
+    )
     .option("-q, --quiet", "no progress bar", false)
     .option("--no-cache", "do not use or write the snapshot cache (see 'backrefs cache')")
     .addHelpText(
@@ -166,7 +180,12 @@ Repeatable: --type, --name, --id, --output.`,
     .option("-t, --type <class>", "objects of this class (as DevTools names it); repeatable", collectString)
     .option("-n, --name <name>", "objects with this raw node name; repeatable", collectString)
     .option("-k, --paths <k>", "how many distinct retaining paths per object", positiveInt("--paths"), 1)
-    .option("--max-targets <n>", "with --type/--name: explain at most <n> objects, largest retained size first", positiveInt("--max-targets"), 3)
+    .option(
+      "--max-targets <n>",
+      "with --type/--name: explain at most <n> objects, largest retained size first",
+      positiveInt("--max-targets"),
+      3,
+    )
     .option("--json", "print the answers as JSON", false)
     .option("--no-retained", "skip dominators and retained sizes (faster)")
     .option("-q, --quiet", "no progress bar", false)
@@ -190,15 +209,20 @@ Examples:
     .description("the class table: count, self size, retained size (DevTools' Summary)")
     .argument("<snapshot>", "a .heapsnapshot file (gzip is fine), or - for standard input")
     .option("--top <n>", "how many classes", positiveInt("--top"), 20)
-    .addOption(new Option("--sort <key>", "sort by count, self size or retained size (default retained)").choices(["count", "self", "retained"]))
+    .addOption(
+      new Option("--sort <key>", "sort by count, self size or retained size (default retained)").choices(["count", "self", "retained"]),
+    )
     .option("--json", "print JSON", false)
     .option("--no-retained", "skip dominators and retained sizes (faster; sorts by count)")
     .option("-q, --quiet", "no progress bar", false)
     .option("--no-cache", "do not use or write the snapshot cache (see 'backrefs cache')")
-    .addHelpText("after", `
+    .addHelpText(
+      "after",
+      `
 Examples:
   backrefs types app.heapsnapshot --top 20
-  backrefs types app.heapsnapshot --sort count --json`)
+  backrefs types app.heapsnapshot --sort count --json`,
+    )
     .action(async (file: string, opts: TypesOptions) => {
       result.code = await runTypes(file, opts, io);
     });
@@ -208,20 +232,33 @@ Examples:
     .description("what grew between two snapshots of one process, per class, by object id")
     .argument("<before>", "the earlier snapshot")
     .argument("<after>", "the later snapshot")
-    .option("--top <n>", "how many classes that grew, and that shrank (--json: all that changed, unless --top is given)", positiveInt("--top"), 20)
+    .option(
+      "--top <n>",
+      "how many classes that grew, and that shrank (--json: all that changed, unless --top is given)",
+      positiveInt("--top"),
+      20,
+    )
     .addOption(
-      new Option("--sort <key>", "rank by change in count, new (and deleted) objects, self size, retained size now, or retained size change").choices([...DIFF_SORTS]).default("count"),
+      new Option(
+        "--sort <key>",
+        "rank by change in count, new (and deleted) objects, self size, retained size now, or retained size change",
+      )
+        .choices([...DIFF_SORTS])
+        .default("count"),
     )
     .option("--all", "include the engine's own bookkeeping (compiled code, hidden objects, shapes, numbers)", false)
     .option("--json", "print JSON", false)
     .option("--no-retained", "skip retained sizes (faster)")
     .option("-q, --quiet", "no progress bar", false)
     .option("--no-cache", "do not use or write the snapshot cache (see 'backrefs cache')")
-    .addHelpText("after", `
+    .addHelpText(
+      "after",
+      `
 Examples:
   backrefs diff before.heapsnapshot after.heapsnapshot
   backrefs diff before.heapsnapshot after.heapsnapshot --sort new --top 10
-  backrefs diff before.heapsnapshot after.heapsnapshot --json`)
+  backrefs diff before.heapsnapshot after.heapsnapshot --json`,
+    )
     .action(async (before: string, after: string, opts: DiffOptions, cmd: Command) => {
       readsStdinOnce(before, after);
       result.code = await runDiff(before, after, { ...opts, topGiven: cmd.getOptionValueSource("top") === "cli" }, io);
@@ -238,9 +275,12 @@ Examples:
     .option("--json", "print JSON", false)
     .option("-q, --quiet", "no progress bar", false)
     .option("--no-cache", "do not use or write the snapshot cache (see 'backrefs cache')")
-    .addHelpText("after", `
+    .addHelpText(
+      "after",
+      `
 Examples:
-  backrefs leaks s1.heapsnapshot s2.heapsnapshot s3.heapsnapshot`)
+  backrefs leaks s1.heapsnapshot s2.heapsnapshot s3.heapsnapshot`,
+    )
     .action(async (baseline: string, target: string, final: string, opts: LeaksOptions) => {
       readsStdinOnce(baseline, target, final);
       result.code = await runLeaks(baseline, target, final, { ...opts, retained: true }, io);
@@ -254,23 +294,35 @@ Examples:
     .option("--max-count <class=n>", "fail when the class has more than n objects; repeatable", collectLimit(false))
     .option("--max-retained <class=size>", "fail when the class retains more than size (e.g. 5MB); repeatable", collectLimit(true))
     .option("--max-growth <class=n>", "fail when the class grew by more than n objects since --baseline; repeatable", collectLimit(false))
-    .option("--max-retained-growth <class=size>", "fail when the class's retained size grew by more than size; repeatable", collectLimit(true))
+    .option(
+      "--max-retained-growth <class=size>",
+      "fail when the class's retained size grew by more than size; repeatable",
+      collectLimit(true),
+    )
     .option("--picture-dir <dir>", "where to write the retainer picture of each failing class", ".")
-    .option("--allow-absent", "limits may name classes that no snapshot has (by default that is a usage error: a typo would make a gate that never fails)", false)
+    .option(
+      "--allow-absent",
+      "limits may name classes that no snapshot has (by default that is a usage error: a typo would make a gate that never fails)",
+      false,
+    )
     .option("--json", "print the verdict as JSON", false)
     .option("-q, --quiet", "no progress bar", false)
     .option("--no-cache", "do not use or write the snapshot cache (see 'backrefs cache')")
-    .addHelpText("after", `
+    .addHelpText(
+      "after",
+      `
 Exit codes: ${ExitCode.ok} every limit holds, ${ExitCode.gateFailed} a limit was passed (a picture of what retains the class
 is written to --picture-dir), ${ExitCode.error} an error, ${ExitCode.usage} a usage error.
 
 Examples:
   backrefs check after.heapsnapshot --max-count LeakyRequest=100 --max-retained Map=50MB
-  backrefs check after.heapsnapshot --baseline before.heapsnapshot --max-growth LeakyRequest=0`)
+  backrefs check after.heapsnapshot --baseline before.heapsnapshot --max-growth LeakyRequest=0`,
+    )
     .action(async (file: string, opts: CheckOptions) => {
       readsStdinOnce(file, opts.baseline);
       const limits = [opts.maxCount, opts.maxRetained, opts.maxGrowth, opts.maxRetainedGrowth].reduce((n, l) => n + (l?.length ?? 0), 0);
-      if (limits === 0) throw new UsageError("check needs at least one limit (--max-count, --max-retained, --max-growth, --max-retained-growth)");
+      if (limits === 0)
+        throw new UsageError("check needs at least one limit (--max-count, --max-retained, --max-growth, --max-retained-growth)");
       if ((opts.maxGrowth?.length || opts.maxRetainedGrowth?.length) && !opts.baseline) {
         throw new UsageError("--max-growth and --max-retained-growth need --baseline <snapshot>");
       }
@@ -302,7 +354,9 @@ Examples:
     .description("show the snapshot cache (what a second look at a snapshot is answered from), or empty it")
     .option("--clear", "remove every entry", false)
     .option("--json", "print JSON", false)
-    .addHelpText("after", `
+    .addHelpText(
+      "after",
+      `
 The cache holds the parsed snapshot and its analysis, so that the next command on the same
 file starts in a second. Off with --no-cache or BACKREFS_CACHE=0; the directory is
 BACKREFS_CACHE_DIR, else $XDG_CACHE_HOME/backrefs, else ~/.cache/backrefs; the size limit is
@@ -310,7 +364,8 @@ BACKREFS_CACHE_MAX (default 4GB, the least recently used entries go first).
 
 Examples:
   backrefs cache
-  backrefs cache --clear`)
+  backrefs cache --clear`,
+    )
     .action((opts: CacheCommandOptions) => {
       result.code = runCache(opts, io);
     });
@@ -329,10 +384,7 @@ Examples:
  * @example
  * process.exitCode = await main(["info", "app.heapsnapshot"]);
  */
-export async function main(
-  argv: string[],
-  io: Streams = { stdout: process.stdout, stderr: process.stderr },
-): Promise<number> {
+export async function main(argv: string[], io: Streams = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
   const result = { code: ExitCode.ok as number };
   // No SIGINT/SIGTERM handler here on purpose: the analysis runs long synchronous phases during
   // which a JS handler could not run, so Ctrl-C would wait for them. The default action stops the

@@ -14,15 +14,16 @@ export function table(head: string[], rows: string[][]): string {
   const all = [head, ...rows.map((r) => r.map((c, i) => (i === 0 ? truncateText(c, MAX_FIRST_COLUMN) : c)))];
   const widths = head.map((_, i) => Math.max(...all.map((r) => [...(r[i] ?? "")].length)));
   return all
-    .map((r) =>
-      "  " +
-      r
-        .map((c, i) => {
-          const pad = " ".repeat(widths[i]! - [...c].length);
-          return i === 0 ? c + pad : pad + c;
-        })
-        .join("  ")
-        .trimEnd(),
+    .map(
+      (r) =>
+        "  " +
+        r
+          .map((c, i) => {
+            const pad = " ".repeat(widths[i]! - [...c].length);
+            return i === 0 ? c + pad : pad + c;
+          })
+          .join("  ")
+          .trimEnd(),
     )
     .join("\n");
 }

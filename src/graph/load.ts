@@ -29,7 +29,8 @@ export interface LoadOptions extends ReadOptions {
 export async function loadHeapGraph(source: string | Readable, options: LoadOptions = {}): Promise<HeapGraph> {
   const { cache } = options;
   if (cache instanceof CacheSession && typeof source === "string") return cache.load(source, options);
-  if (!cache || cache instanceof CacheSession || typeof source !== "string" || source === "-") return new HeapGraph(await readSnapshotRaw(source, options));
+  if (!cache || cache instanceof CacheSession || typeof source !== "string" || source === "-")
+    return new HeapGraph(await readSnapshotRaw(source, options));
   const look = await cache.lookup(source);
   if (look.kind === "hit") {
     try {

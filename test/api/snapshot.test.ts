@@ -47,7 +47,22 @@ describe("openSnapshot: the CLI's answers, by heap id", () => {
     expect(each.grouped).toBe(false);
     expect(each.targets.length).toBe(10);
 
-    const cliOpts = await cli([SAMPLE, "--type", "LeakyRequest", "--max-targets", "2", "--each", "--depth", "1", "--too-many", "3", "--weak", "-f", "json", "-q"]);
+    const cliOpts = await cli([
+      SAMPLE,
+      "--type",
+      "LeakyRequest",
+      "--max-targets",
+      "2",
+      "--each",
+      "--depth",
+      "1",
+      "--too-many",
+      "3",
+      "--weak",
+      "-f",
+      "json",
+      "-q",
+    ]);
     const opts = await snap.toJson({ type: "LeakyRequest" }, { maxTargets: 2, each: true, depth: 1, tooMany: 3, weak: true });
     expect(opts).toBe(cliOpts.stdout);
     expect(opts).not.toBe(cliDefault.stdout);
@@ -183,7 +198,24 @@ describe("diff and newSince between snapshots of one process", () => {
     expect(fail.counts).toMatchObject({ Keep: 35, Temp: 40, Drop: 15 });
     // The CLI prints the same violations (with the picture it drew for each).
     const dir = mkdtempSync(join(tmp, "check-"));
-    const r = await cli(["check", files[1], "--max-count", "Keep=30", "--max-count", "Temp=100", "--baseline", files[0], "--max-growth", "Keep=20", "--max-growth", "Drop=0", "--json", "-q", "--picture-dir", dir]);
+    const r = await cli([
+      "check",
+      files[1],
+      "--max-count",
+      "Keep=30",
+      "--max-count",
+      "Temp=100",
+      "--baseline",
+      files[0],
+      "--max-growth",
+      "Keep=20",
+      "--max-growth",
+      "Drop=0",
+      "--json",
+      "-q",
+      "--picture-dir",
+      dir,
+    ]);
     expect(r.code).toBe(3);
     const j = JSON.parse(r.stdout) as { passed: boolean; violations: Array<Record<string, unknown>> };
     expect(j.passed).toBe(false);
@@ -254,7 +286,9 @@ describe("the snapshot cache, through the library", () => {
     expect(events.map((e) => e.kind)).toEqual(["used"]);
     // The entry held the dominators: the same answer, and nothing new to write.
     expect(await b.types({ top: 5 })).toEqual(types);
-    expect(JSON.stringify(await b.retainers({ type: "LeakyRequest" }).then((g) => g.subgraph))).toBe(JSON.stringify((await snap.retainers({ type: "LeakyRequest" })).subgraph));
+    expect(JSON.stringify(await b.retainers({ type: "LeakyRequest" }).then((g) => g.subgraph))).toBe(
+      JSON.stringify((await snap.retainers({ type: "LeakyRequest" })).subgraph),
+    );
     second.flush();
     expect(events.map((e) => e.kind)).toEqual(["used"]);
   });

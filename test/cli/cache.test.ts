@@ -7,7 +7,18 @@
  * for every other test).
  */
 import { spawn, spawnSync } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, utimesSync, writeFileSync, chmodSync, accessSync, constants } from "node:fs";
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  utimesSync,
+  writeFileSync,
+  chmodSync,
+  accessSync,
+  constants,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -109,7 +120,9 @@ describe("backrefs with the snapshot cache", { timeout: SLOW }, () => {
     const [name] = entries(dir);
     const path = join(dir, name!);
     const good = readFileSync(path);
-    const header = JSON.parse(good.subarray(16, 16 + good.readUInt32LE(8)).toString("utf8")) as { sections: { name: string; offset: number }[] };
+    const header = JSON.parse(good.subarray(16, 16 + good.readUInt32LE(8)).toString("utf8")) as {
+      sections: { name: string; offset: number }[];
+    };
     const dataStart = (16 + good.readUInt32LE(8) + 7) & ~7;
     const edgeTo = header.sections.find((s) => s.name === "edge.to")!;
     const bad = Buffer.from(good);
@@ -163,7 +176,11 @@ describe("backrefs with the snapshot cache", { timeout: SLOW }, () => {
     expect(entries(dir)).toHaveLength(1);
     const c = await run(["info", SNAP, "--no-cache"], dir);
     expect(c.stderr).not.toMatch(/cache:/);
-    for (const cmd of [["types", SNAP, "--no-cache"], ["why", SNAP, "--type", "LeakyRequest", "--no-cache"], [SNAP, "--type", "LeakyRequest", "--no-cache"]]) {
+    for (const cmd of [
+      ["types", SNAP, "--no-cache"],
+      ["why", SNAP, "--type", "LeakyRequest", "--no-cache"],
+      [SNAP, "--type", "LeakyRequest", "--no-cache"],
+    ]) {
       const r = await run(cmd, dir);
       expect(r.code, cmd.join(" ")).toBe(0);
       expect(r.stderr, cmd.join(" ")).not.toMatch(/cache:/);
@@ -208,7 +225,9 @@ describe("backrefs with the snapshot cache", { timeout: SLOW }, () => {
     const r = await run(["info", SNAP, "--json"], dir);
     expect(r.code).toBe(0);
     expect(r.raw.equals((await run(["info", SNAP, "--json"], null)).raw)).toBe(true);
-    expect(r.stderr).toMatch(/^cache: not written for .* \((the cache directory is not writable|the cache directory's path runs through a file)/m);
+    expect(r.stderr).toMatch(
+      /^cache: not written for .* \((the cache directory is not writable|the cache directory's path runs through a file)/m,
+    );
   });
 
   it("two processes writing the same entry at once both answer, and leave one whole entry", async () => {
@@ -244,7 +263,11 @@ describe("backrefs with the snapshot cache", { timeout: SLOW }, () => {
     expect(list.stdout).toContain(dir);
     expect(list.stdout).toMatch(/1 entry, [\d.]+ [kM]B of 4\.0 GB/);
     expect(list.stdout).toContain(SNAP);
-    const json = JSON.parse((await run(["cache", "--json"], dir, { BACKREFS_CACHE_MAX: "2GB" })).stdout) as { dir: string; maxBytes: number; entries: { source: string; bytes: number }[] };
+    const json = JSON.parse((await run(["cache", "--json"], dir, { BACKREFS_CACHE_MAX: "2GB" })).stdout) as {
+      dir: string;
+      maxBytes: number;
+      entries: { source: string; bytes: number }[];
+    };
     expect(json.dir).toBe(dir);
     expect(json.maxBytes).toBe(2e9);
     expect(json.entries.map((e) => e.source)).toEqual([SNAP]);

@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join } from "node:path";
 import { fileError } from "../../src/snapshot/read.js";
 import { describe, expect, it } from "vitest";
 import { SnapshotBuilder } from "../helpers/snapshot-builder.js";
@@ -207,7 +207,9 @@ describe("backrefs why", () => {
     expect(typeof target.distance).toBe("number");
     expect(typeof target.dominatorId).toBe("number");
     expect(j.edges.some((e: { isDominatorEdge?: boolean }) => e.isDominatorEdge)).toBe(true);
-    const fast = JSON.parse((await run([SAMPLE, "--type", "LeakyRequest", "--each", "--format", "json", "-o", "-", "--no-retained"])).stdout);
+    const fast = JSON.parse(
+      (await run([SAMPLE, "--type", "LeakyRequest", "--each", "--format", "json", "-o", "-", "--no-retained"])).stdout,
+    );
     expect(fast.nodes[0].retainedSize).toBeUndefined();
   });
 });
@@ -226,7 +228,7 @@ describe("the edges worker (files of 64 MB and more, or BACKREFS_PARALLEL=1)", (
     expect(drawTwo.stdout).toBe(drawOne.stdout);
   });
 
-  it("is not fooled by an earlier \"edges\" key, and reports truncation the same way", async () => {
+  it('is not fooled by an earlier "edges" key, and reports truncation the same way', async () => {
     const text = readFileSync(plain, "latin1");
     const decoy = join(tmp, "decoy.heapsnapshot");
     const header = text.indexOf('"nodes":[');
@@ -254,4 +256,3 @@ describe("the edges worker (files of 64 MB and more, or BACKREFS_PARALLEL=1)", (
     expect(two.stderr).toBe(one.stderr);
   });
 });
-

@@ -19,7 +19,16 @@ function run(args: string[]): Promise<CliResult> {
 
 interface Json {
   targets: number[];
-  nodes: Array<{ id: number; className: string; isTarget: boolean; isRoot: boolean; isGroup?: boolean; count?: number; objectIds?: number[]; chainLength?: number }>;
+  nodes: Array<{
+    id: number;
+    className: string;
+    isTarget: boolean;
+    isRoot: boolean;
+    isGroup?: boolean;
+    count?: number;
+    objectIds?: number[];
+    chainLength?: number;
+  }>;
   edges: Array<{ from: number; to: number; name: string | number; count?: number }>;
   placeholders: unknown[];
   limitsReached: Record<string, number>;

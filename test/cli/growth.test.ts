@@ -3,7 +3,7 @@
  */
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { runCli, type CliResult } from "../helpers/cli.js";
 import { writeGrowthSnapshots } from "../helpers/real-snapshot.js";
@@ -25,7 +25,9 @@ function expectIdsRefused(r: { code: number; stdout: string; stderr: string }): 
   expect(r.stdout).toBe("");
   const lines = r.stderr.trimEnd().split("\n");
   expect(lines).toHaveLength(1);
-  expect(lines[0]).toMatch(/^backrefs: the object ids of .* and .* cannot be matched: .* — the snapshots come from different processes, or from one process whose heap profiler was reset/);
+  expect(lines[0]).toMatch(
+    /^backrefs: the object ids of .* and .* cannot be matched: .* — the snapshots come from different processes, or from one process whose heap profiler was reset/,
+  );
 }
 
 function run(args: string[]): Promise<CliResult> {
@@ -165,13 +167,20 @@ describe("snapshots whose ids cannot be matched", () => {
   it("diff falls back to counts per class, and says why without claiming which cause", async () => {
     const r = await run(["diff", r1, r2, "--top", "500"]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/^Objects cannot be matched by id: .*name the same object.*\. The snapshots come from different\nprocesses, or from one process whose heap profiler was reset/);
+    expect(r.stdout).toMatch(
+      /^Objects cannot be matched by id: .*name the same object.*\. The snapshots come from different\nprocesses, or from one process whose heap profiler was reset/,
+    );
     expect(r.stdout).toMatch(/class\s+before\s+after\s+delta/);
     expect(r.stdout).not.toMatch(/\bnew\s+deleted\b/);
     const j = JSON.parse((await run(["diff", s1, o2, "--json", "--no-retained"])).stdout);
     expect(j).toMatchObject({ sameProcess: false, idsComparable: false });
     expect(j.idsMismatch).toMatch(/name the same object/);
-    expect(j.classes.find((c: { className: string }) => c.className === "Keep")).toMatchObject({ countBefore: 10, countAfter: 35, new: null, deleted: null });
+    expect(j.classes.find((c: { className: string }) => c.className === "Keep")).toMatchObject({
+      countBefore: 10,
+      countAfter: 35,
+      new: null,
+      deleted: null,
+    });
   });
 });
 
@@ -188,7 +197,19 @@ describe("backrefs check (CI gate)", () => {
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/FAIL Keep count 35 > 30 — what retains it: .*backrefs-Keep\.svg/);
     expect(existsSync(join(dir, "backrefs-Keep.svg"))).toBe(true);
-    const growth = await run(["check", s2, "--baseline", s1, "--max-growth", "Keep=20", "--max-growth", "Drop=0", "--picture-dir", dir, "--json"]);
+    const growth = await run([
+      "check",
+      s2,
+      "--baseline",
+      s1,
+      "--max-growth",
+      "Keep=20",
+      "--max-growth",
+      "Drop=0",
+      "--picture-dir",
+      dir,
+      "--json",
+    ]);
     expect(growth.code).toBe(3);
     const verdict = JSON.parse(growth.stdout);
     expect(verdict.passed).toBe(false);
@@ -204,7 +225,9 @@ describe("backrefs check (CI gate)", () => {
   it("a limit on a class no snapshot has is a usage error with the closest names, unless --allow-absent", async () => {
     const typo = await run(["check", s2, "--baseline", s1, "--max-growth", "Kep=0"]);
     expect(typo.code).toBe(2);
-    expect(typo.stderr).toMatch(/^backrefs: --max-growth Kep: no class 'Kep' in either snapshot, so this limit could never fail; did you mean Keep \(35\)/);
+    expect(typo.stderr).toMatch(
+      /^backrefs: --max-growth Kep: no class 'Kep' in either snapshot, so this limit could never fail; did you mean Keep \(35\)/,
+    );
     const count = await run(["check", s2, "--max-count", "Keep=100", "--max-count", "Tmep=0"]);
     expect(count.code).toBe(2);
     expect(count.stderr).toMatch(/--max-count Tmep: no class 'Tmep' in the snapshot.*did you mean Temp \(40\)/);

@@ -46,7 +46,9 @@ describe("one load, many answers", () => {
     const r = await run([SAMPLE, "--type", "LeakyRequest", "--each", ...outs.flatMap((o) => ["-o", o])]);
     expect(r.code, r.stderr).toBe(0);
     for (const o of outs) expect(existsSync(o), o).toBe(true);
-    expect(r.stderr).toMatch(/→ .*many\.svg \(svg\), .*many\.png \(png\), .*many\.json \(json\), .*many\.dot \(dot\), .*many\.txt \(text\)\n$/);
+    expect(r.stderr).toMatch(
+      /→ .*many\.svg \(svg\), .*many\.png \(png\), .*many\.json \(json\), .*many\.dot \(dot\), .*many\.txt \(text\)\n$/,
+    );
     expect(readFileSync(outs[1]!).subarray(1, 4).toString()).toBe("PNG");
     expect(readFileSync(outs[4]!, "utf8")).toMatch(/^LeakyRequest @\d+ /);
     const alone = join(tmp, "alone.svg");
@@ -65,14 +67,21 @@ describe("one load, many answers", () => {
   });
 
   it("--format with several -o, or -o - twice, is a usage error", async () => {
-    expectUsage(await run([SAMPLE, "--type", "LeakyRequest", "-f", "svg", "-o", "a.svg", "-o", "b.svg"]), /--format applies to a single -o/);
+    expectUsage(
+      await run([SAMPLE, "--type", "LeakyRequest", "-f", "svg", "-o", "a.svg", "-o", "b.svg"]),
+      /--format applies to a single -o/,
+    );
     expectUsage(await run([SAMPLE, "--type", "LeakyRequest", "-o", "-", "-o", "-"]), /standard output\) can be given once/);
   });
 });
 
 describe("output closed early", () => {
   it("ends quietly: no EPIPE, no stack trace, exit 0", async () => {
-    for (const args of [["help", "why"], [SAMPLE, "--type", "LeakyRequest", "-o", "-", "-f", "svg"], ["types", SAMPLE, "--top", "500"]]) {
+    for (const args of [
+      ["help", "why"],
+      [SAMPLE, "--type", "LeakyRequest", "-o", "-", "-f", "svg"],
+      ["types", SAMPLE, "--top", "500"],
+    ]) {
       const r = await runWithClosedStdout(args);
       expect(r.stderr, args.join(" ")).not.toMatch(/EPIPE|internal error|\n\s+at /);
       expect(r.code, args.join(" ")).toBe(0);
@@ -86,7 +95,9 @@ describe("outputs that cannot be written", () => {
     const missing = join(tmp, "never-loaded.heapsnapshot");
     const r = await run([missing, "--type", "X", "-o", "/nonexistent/dir/x.svg"]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe("backrefs: cannot write /nonexistent/dir/x.svg: the folder /nonexistent/dir does not exist — create it first, or write somewhere else\n");
+    expect(r.stderr).toBe(
+      "backrefs: cannot write /nonexistent/dir/x.svg: the folder /nonexistent/dir does not exist — create it first, or write somewhere else\n",
+    );
     const folder = join(tmp, "folder.svg");
     mkdirSync(folder, { recursive: true });
     const dir = await run([SAMPLE, "--type", "LeakyRequest", "-o", folder]);

@@ -20,7 +20,10 @@ function interrupted(signal: NodeJS.Signals): Promise<{ code: number | null; sig
   b.edge(b.gcRoots, t, "element", 0);
   const text = b.serialize();
   return new Promise((done) => {
-    const child = spawn(process.execPath, [BIN, "-", "--type", "Target", "-o", join(dir, "out.svg")], { cwd: dir, stdio: ["pipe", "ignore", "pipe"] });
+    const child = spawn(process.execPath, [BIN, "-", "--type", "Target", "-o", join(dir, "out.svg")], {
+      cwd: dir,
+      stdio: ["pipe", "ignore", "pipe"],
+    });
     // Half a snapshot, then nothing: backrefs is waiting for the rest when the signal comes.
     child.stdin.write(text.slice(0, text.length >> 1));
     setTimeout(() => child.kill(signal), 400);
@@ -44,7 +47,9 @@ describe("interruption", () => {
  * frozen (SIGSTOP) and the folder looked at: the temporary file is there and the output is not, so
  * the signal really comes mid-write. Then the signal, and SIGCONT to deliver it.
  */
-function interruptedWhileWriting(signal: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null; caught: string[]; files: string[] }> {
+function interruptedWhileWriting(
+  signal: NodeJS.Signals,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; caught: string[]; files: string[] }> {
   const dir = mkdtempSync(join(tmpdir(), "backrefs-int-write-"));
   const io = pathToFileURL(resolve(import.meta.dirname, "../../dist/cli/io.js")).href;
   const script = `const { writeOutput } = await import(${JSON.stringify(io)});
