@@ -144,7 +144,7 @@ export async function runDraw(file: string, opts: DrawCliOptions, io: Streams): 
   }
   for (const t of targets) if (t.path !== "-") checkWritable(t.path);
   // What drawing needs that does not depend on the snapshot starts now, while it loads.
-  if (targets.some((t) => t.format === "svg" || t.format === "png")) prepareLayout();
+  if (targets.some((t) => t.format === "svg" || t.format === "png" || t.format === "dot")) prepareLayout();
   if (targets.some((t) => t.format === "png")) preparePng();
   try {
     const baseline = opts.newSince ? await loadIds(opts.newSince, io, opts.quiet) : undefined;
@@ -268,7 +268,8 @@ async function writePicture(sub: Subgraph, spec: DrawSpec, io: Streams, progress
       outputs.push({ target, data });
     }
   } finally {
-    await closeLayoutWorker();
+    // Frees the worker's memory; not awaited: the process need not wait for the thread to stop.
+    closeLayoutWorker().catch(() => {});
   }
   progress.done();
   for (const { target, data } of outputs) {

@@ -15,13 +15,14 @@
  *    Graphviz's `ratio`, which spreads the short side (more room between boxes, text unchanged).
  * Then the PNG zoom is lowered from the preferred one as far as the longest side needs, but never
  * below the zoom at which the smallest text is `minTextPx` high. Every step is deterministic, so the
- * same subgraph gives the same DOT, SVG and PNG.
+ * same subgraph gives the same DOT, SVG and PNG. Layouts are measured on Graphviz's own SVG (what
+ * {@link finishLayout} changes does not touch sizes), and only the one kept is finished and checked.
  */
 import type { Subgraph } from "../query/types.js";
 import { toDot, type ToDotOptions } from "./dot.js";
 import { measureSvg, PX_PER_PT } from "./measure.js";
 import { DEFAULT_PNG_SCALE } from "./png.js";
-import { renderSvg, type RenderSvgOptions } from "./svg.js";
+import { finishLayout, layoutSvg, type RenderSvgOptions } from "./svg.js";
 
 export interface FitOptions extends Omit<ToDotOptions, "rankdir" | "stagger" | "ratio">, RenderSvgOptions {
   /** Longest side of the PNG, in pixels (default 4,000). */
@@ -72,12 +73,18 @@ const SMALL_SIDE_PX = 1500;
  * Lays `sub` out in the first of {@link LAYOUTS} that fits the bounds, and says at which PNG zoom
  * to draw it.
  *
- * @throws {RenderError} as {@link renderSvg} does.
+ * @throws {RenderError} as `renderSvg` does.
  * @example
  * const fitted = await layoutToFit(sub);
  * const png = await renderPng(fitted.svg, { scale: fitted.zoom });
  */
 export async function layoutToFit(sub: Subgraph, opts: FitOptions = {}): Promise<FittedPicture> {
+  const picture = await fit(sub, opts);
+  return { ...picture, svg: finishLayout(picture.svg) };
+}
+
+/** {@link layoutToFit} with Graphviz's SVG as it is. */
+async function fit(sub: Subgraph, opts: FitOptions): Promise<FittedPicture> {
   const maxSide = opts.maxSidePx ?? 4000;
   const maxAspect = opts.maxAspect ?? 3;
   const minText = opts.minTextPx ?? 11;
@@ -88,7 +95,7 @@ export async function layoutToFit(sub: Subgraph, opts: FitOptions = {}): Promise
   let best: { picture: FittedPicture; badness: number } | undefined;
   for (const layout of layouts) {
     const dot = toDot(sub, { ...opts, rankdir: layout.rankdir, stagger: layout.stagger });
-    const svg = await renderSvg(dot, opts);
+    const svg = await layoutSvg(dot, opts);
     const m = measureSvg(svg);
     if (!m) return { dot, svg, zoom: preferred, widthPx: NaN, heightPx: NaN, minTextPx: NaN, fits: false, layout };
     const longPt = Math.max(m.widthPt, m.heightPt, 1);
@@ -128,7 +135,7 @@ export async function layoutToFit(sub: Subgraph, opts: FitOptions = {}): Promise
     const wide = b.widthPx >= b.heightPx;
     const ratio = wide ? 1 / (maxAspect * 0.97) : maxAspect * 0.97;
     const dot = toDot(sub, { ...opts, rankdir: b.layout.rankdir, stagger: b.layout.stagger, ratio });
-    const svg = await renderSvg(dot, opts);
+    const svg = await layoutSvg(dot, opts);
     const m = measureSvg(svg);
     if (m) {
       const longPt = Math.max(m.widthPt, m.heightPt, 1);
