@@ -321,7 +321,7 @@ export class Snapshot {
       const groups = groupRetainingPaths(s.graph, ctx, candidates, { baseline });
       let sub = groups.toSubgraph({ maxNodes: options.maxNodes ?? DEFAULT_GROUP_NODES });
       if (s.owned) sub = withoutOwned(sub, s.graph, s.owned);
-      return new RetainerGraph(sub, candidates.length, formatGroupedText(groups.report(TEXT_PATTERNS)));
+      return new RetainerGraph(sub, candidates.length, formatGroupedText(groups.report(TEXT_PATTERNS)), options.maxNodes === undefined);
     }
     const { drawn, omitted } = chooseTargets(s.graph, ctx, candidates, maxTargets);
     const walk: BackrefsOptions = {
@@ -335,7 +335,7 @@ export class Snapshot {
     let sub = retainerSubgraph(s.graph, ctx, drawn, walk, omitted);
     if (s.owned) sub = withoutOwned(sub, s.graph, s.owned);
     if (baseline) for (const node of sub.nodes) node.isNew = !baseline.has(node.id);
-    return new RetainerGraph(sub, candidates.length, formatPathsText(retainingPaths(s.graph, ctx, drawn)));
+    return new RetainerGraph(sub, candidates.length, formatPathsText(retainingPaths(s.graph, ctx, drawn)), options.maxNodes === undefined);
   }
 
   /** `retainers(selection, options).toDot()`. */
@@ -429,11 +429,14 @@ export class RetainerGraph {
   /** How many objects the selection matched (the drawn ones are `subgraph.targets`). */
   readonly matched: number;
   readonly #text: string;
+  /** Pictures may leave objects out to fit a screen (not when a node budget was asked for). */
+  readonly #shrink: boolean;
 
-  constructor(subgraph: Subgraph, matched: number, text: string) {
+  constructor(subgraph: Subgraph, matched: number, text: string, shrinkToFit = true) {
     this.subgraph = subgraph;
     this.matched = matched;
     this.#text = text;
+    this.#shrink = shrinkToFit;
   }
 
   /** A grouped picture (more matches than `maxTargets`): every match's path merged by class and edge. */
@@ -466,7 +469,7 @@ export class RetainerGraph {
    * fits a screen, as the CLI draws it (see `layoutToFit`).
    */
   async toSvg(options: RenderSvgOptions = {}): Promise<string> {
-    return (await layoutToFit(this.subgraph, { timeoutMs: options.timeoutMs, signal: options.signal })).svg;
+    return (await layoutToFit(this.subgraph, { timeoutMs: options.timeoutMs, signal: options.signal, shrink: this.#shrink })).svg;
   }
 
   /**
@@ -474,7 +477,7 @@ export class RetainerGraph {
    * lowered to fit 4,000 px a side but never below 11 px text).
    */
   async toPng(options: PngOptions & RenderSvgOptions = {}): Promise<Uint8Array> {
-    const fitted = await layoutToFit(this.subgraph, { timeoutMs: options.timeoutMs, signal: options.signal });
+    const fitted = await layoutToFit(this.subgraph, { timeoutMs: options.timeoutMs, signal: options.signal, shrink: this.#shrink });
     return renderPng(fitted.svg, options.scale === undefined ? { scale: fitted.zoom, maxPixels: DEFAULT_MAX_PIXELS } : { scale: options.scale });
   }
 

@@ -247,16 +247,17 @@ async function drawGraph(graph: HeapGraph, file: string, spec: DrawSpec, io: Str
 async function writePicture(sub: Subgraph, spec: DrawSpec, io: Streams, progress: ReturnType<typeof progressBar>, note = ""): Promise<void> {
   progress.phase(`drawing ${sub.nodes.length} nodes`);
   const outputs: Array<{ target: OutputTarget; data: string | Uint8Array }> = [];
+  // One layout for every format: the one (direction, folded levels) that fits a screen; the DOT
+  // written is the one it laid out.
+  let fitted: FittedPicture | undefined;
   try {
-    // One layout for every format: the one (direction, folded levels) that fits a screen; the DOT
-    // written is the one it laid out.
-    let fitted: FittedPicture | undefined;
     for (const target of spec.targets) {
       if (target.format === "text") continue;
       let data: string | Uint8Array;
       if (target.format === "json") data = JSON.stringify(sub, null, 2) + "\n";
       else {
-        fitted ??= await layoutToFit(sub);
+        // An explicit --max-nodes asks for that many boxes: no objects are taken out to fit.
+        fitted ??= await layoutToFit(sub, { shrink: spec.maxNodes === undefined });
         if (target.format === "dot") data = fitted.dot;
         else if (target.format === "svg") data = fitted.svg;
         else {
@@ -275,7 +276,9 @@ async function writePicture(sub: Subgraph, spec: DrawSpec, io: Streams, progress
     if (target.path === "-") io.stdout.write(data);
     else await writeFileAtomic(target.path, data);
   }
-  io.stderr.write(note + summaryLine(sub, spec.targets.map(where).join(", ")));
+  const dropped = fitted?.subgraph.limitsReached.droppedToFit;
+  const fitNote = dropped ? `The picture leaves out ${formatCount(dropped)} of these objects to fit a screen (its "more" boxes count them); --max-nodes ${sub.nodes.length + sub.placeholders.length} draws them.\n` : "";
+  io.stderr.write(note + summaryLine(sub, spec.targets.map(where).join(", ")) + fitNote);
 }
 
 /** How a summary names where an output went. */
