@@ -249,7 +249,7 @@ export class Snapshot {
       className: s.graph.className(n),
       type: s.graph.nodeTypeName(n),
       name: s.graph.nodeName(n),
-      selfSize: analysis.selfSize(n),
+      selfSize: analysis.shallowSize(n),
     };
     if (options.retained ?? true) o.retainedSize = analysis.retainedSize(n);
     return o;

@@ -21,6 +21,16 @@ export const NO_DISTANCE = -5;
 /** Distances of nodes reached only from the root, not from a user root, start here. */
 export const BASE_SYSTEM_DISTANCE = 100_000_000;
 
+/**
+ * DevTools' rule for which of the root's children are user roots: all but the synthetic ones,
+ * except `(Document DOM trees)`, which is synthetic but counts. Only meaningful for nodes the root
+ * holds; the distances' first pass starts from exactly those.
+ */
+function countsAsUserRoot(g: HeapGraph, n: number): boolean {
+  if (g.nodeType(n) !== g.types.synthetic) return true;
+  return g.nodeName(n) === "(Document DOM trees)";
+}
+
 /** DevTools' WeakMap entry edge name: `N / part of key (K @k) -> value (V @v) pair in WeakMap (table @t)`. */
 const WEAKMAP_EDGE = /^\d+(?<pair> \/ part of key \(.*? @\d+\) -> value \(.*? @\d+\) pair in WeakMap \(table @(?<table>\d+)\))$/;
 
@@ -181,15 +191,28 @@ export class HeapAnalysis {
   /** Whether the snapshot has user roots (non-synthetic objects held by the root, e.g. `global`). */
   get hasUserRoots(): boolean {
     const g = this.graph;
-    for (let e = g.firstEdge[0]!; e < g.firstEdge[1]!; e++) if (this.isUserRoot(g.edgeTo(e))) return true;
+    for (let e = g.firstEdge[0]!; e < g.firstEdge[1]!; e++) if (countsAsUserRoot(g, g.edgeTo(e))) return true;
     return false;
   }
 
-  /** DevTools' user root: not synthetic, or the `(Document DOM trees)` root. */
+  /**
+   * Where a retaining path ends and a walk up the retainers stops (as objgraph stops at modules):
+   * a synthetic root ({@link HeapGraph.isSyntheticRoot}: the root, `(GC roots)` and its
+   * categories) or a user root (an object the root holds directly, e.g. `global`; see
+   * {@link distances}). What the pictures mark as roots (`SubgraphNode.isRoot`); used by the
+   * retainer walks, path grouping and `whyAlive`.
+   */
+  isRetentionRoot(n: number): boolean {
+    return this.graph.isSyntheticRoot(n) || this.distances().userRoots[n] === 1;
+  }
+
+  /**
+   * @deprecated DevTools' test for a node the root holds: true unless it is synthetic (other than
+   * `(Document DOM trees)`). It says nothing about whether the root holds n: for the user roots
+   * use `distances().userRoots`, for where paths end {@link isRetentionRoot}.
+   */
   isUserRoot(n: number): boolean {
-    const g = this.graph;
-    if (g.nodeType(n) !== g.types.synthetic) return true;
-    return g.nodeName(n) === "(Document DOM trees)";
+    return countsAsUserRoot(this.graph, n);
   }
 
   // ------------------------------------------------------------------ shallow sizes
@@ -205,9 +228,18 @@ export class HeapAnalysis {
     return (this.shallow = computeShallowSizes(shallowInput(this.graph, this.hasUserRoots)));
   }
 
-  /** DevTools' self size of node n. */
-  selfSize(n: number): number {
+  /**
+   * Node n's self size as DevTools shows it (its "Shallow Size" column): V8's raw self size
+   * ({@link HeapGraph.rawSelfSize}) plus the sizes of the internal objects it alone owns, or 0
+   * for such an internal object (see {@link shallowSizes}).
+   */
+  shallowSize(n: number): number {
     return this.shallowSizes()[n]!;
+  }
+
+  /** @deprecated The same as {@link shallowSize} (DevTools' self size), under its old name. */
+  selfSize(n: number): number {
+    return this.shallowSize(n);
   }
 
   // ------------------------------------------------------------------ distances
@@ -296,7 +328,7 @@ export class HeapAnalysis {
     let tail = 0;
     for (let e = g.firstEdge[0]!; e < g.firstEdge[1]!; e++) {
       const to = g.edgeTo(e);
-      if (!this.isUserRoot(to)) continue;
+      if (!countsAsUserRoot(g, to)) continue;
       userRoots[to] = 1;
       distance[to] = 1;
       queue[tail++] = to;
