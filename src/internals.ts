@@ -14,7 +14,8 @@ export { CacheSession, type CacheEvent } from "./cache/session.js";
 export { checkLimits, limitList, type CheckLimitsOptions } from "./query/check.js";
 export { SnapshotCache, DEFAULT_CACHE_MAX_BYTES, type CacheOptions, type CacheLookup, type CacheKey, type SaveResult, type CacheListing } from "./cache/store.js";
 export { HeapAnalysis, NO_DISTANCE, BASE_SYSTEM_DISTANCE, type Phase, type AnalysisParts } from "./graph/analysis.js";
-export { dominatorTree, retainedSizes, type DominatorTree } from "./graph/dominators.js";
+export { dominatorTree, type DominatorTree } from "./graph/dominators.js";
+export { retainedSizes } from "./graph/retained-sizes.js";
 export { summarize, classTable, classStat, topIndices, type SnapshotSummary, type ClassStat, type ClassTable, type ClassSort } from "./query/summary.js";
 export { selectNodes, type Selector, type Selection } from "./query/select.js";
 export {

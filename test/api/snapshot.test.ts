@@ -3,12 +3,14 @@
  * Each answer is checked against the CLI run in-process on the same file (same bytes for JSON),
  * or against the lower-level functions it stands for.
  */
-import { createReadStream, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createReadStream, existsSync, mkdtempSync, readdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { PassThrough, Writable } from "node:stream";
+import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { main } from "../../src/cli/main.js";
+import { runCli, type CliResult } from "../helpers/cli.js";
+import { CacheSession, type CacheEvent } from "../../src/cache/session.js";
+import { RACY_MS, SnapshotCache } from "../../src/cache/store.js";
 import { IdMismatchError, IdsResetError, LimitError, QueryError } from "../../src/errors.js";
 import { openSnapshot, type Snapshot } from "../../src/api/snapshot.js";
 import { closeLayoutWorker } from "../../src/render/svg.js";
@@ -20,19 +22,7 @@ const SAMPLE = join(ROOT, "samples/leak.heapsnapshot.gz");
 const tmp = mkdtempSync(join(tmpdir(), "backrefs-api-"));
 
 /** Runs the CLI in this process; returns its exit code and what it printed. */
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const sink = (add: (s: string) => void): Writable =>
-    new Writable({
-      write(chunk, _enc, cb) {
-        add(chunk.toString());
-        cb();
-      },
-    });
-  const code = await main(args, { stdout: sink((s) => (stdout += s)), stderr: sink((s) => (stderr += s)) });
-  return { code, stdout, stderr };
-}
+const cli = (args: string[]): Promise<CliResult> => runCli(args);
 
 let snap: Snapshot;
 beforeAll(async () => {
@@ -239,6 +229,34 @@ describe("diff and newSince between snapshots of one process", () => {
     expect(all.filter((id) => !a.has(id))).toHaveLength(25);
     expect(g.nodes.filter((n) => n.isTarget).every((n) => n.isNew === true)).toBe(true);
     await expect(b.retainers({ type: "Drop", newSince: a })).rejects.toThrow(/none of the 15 matching objects is new/);
+  });
+});
+
+describe("the snapshot cache, through the library", () => {
+  it("a CacheSession loads from the entry and keeps the analysis in it; nothing is written before flush()", async () => {
+    const file = join(tmp, "cached.heapsnapshot.gz");
+    writeFileSync(file, readFileSync(SAMPLE));
+    const old = Date.now() / 1000 - 3600;
+    utimesSync(file, old, old);
+    // Entries are made only for files that stopped changing RACY_MS before they were read.
+    await new Promise((r) => setTimeout(r, RACY_MS + 200));
+    const dir = join(tmp, "cache");
+    const events: CacheEvent[] = [];
+    const first = new CacheSession(new SnapshotCache({ dir }), (e) => events.push(e));
+    const a = await openSnapshot(file, { cache: first });
+    const types = await a.types({ top: 5 });
+    expect(existsSync(dir) ? readdirSync(dir).filter((n) => n.endsWith(".brc")) : []).toEqual([]);
+    first.flush();
+    expect(events.map((e) => (e.kind === "not-written" ? e.reason : e.kind))).toEqual(["written"]);
+    events.length = 0;
+    const second = new CacheSession(new SnapshotCache({ dir }), (e) => events.push(e));
+    const b = await openSnapshot(file, { cache: second });
+    expect(events.map((e) => e.kind)).toEqual(["used"]);
+    // The entry held the dominators: the same answer, and nothing new to write.
+    expect(await b.types({ top: 5 })).toEqual(types);
+    expect(JSON.stringify(await b.retainers({ type: "LeakyRequest" }).then((g) => g.subgraph))).toBe(JSON.stringify((await snap.retainers({ type: "LeakyRequest" })).subgraph));
+    second.flush();
+    expect(events.map((e) => e.kind)).toEqual(["used"]);
   });
 });
 

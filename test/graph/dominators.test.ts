@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { dominatorTree, dominatorTreeWithHelper, fillPredecessors, retainedSizes, type FillInput } from "../../src/graph/dominators.js";
+import { dominatorTree, dominatorTreeWithHelper, fillPredecessors, type FillInput } from "../../src/graph/dominators.js";
+import { retainedSizes } from "../../src/graph/retained-sizes.js";
 import { AnalysisHelper, type Helper } from "../../src/graph/helper.js";
 import { sharedU8 } from "../../src/snapshot/columns.js";
 import { SnapshotBuilder } from "../helpers/snapshot-builder.js";
