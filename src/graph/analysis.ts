@@ -90,7 +90,10 @@ export class HeapAnalysis {
    */
   private classRetainedFor: Uint32Array | "own" | null = null;
 
-  constructor(readonly graph: HeapGraph, private readonly options: AnalysisOptions = {}) {}
+  constructor(
+    readonly graph: HeapGraph,
+    private readonly options: AnalysisOptions = {},
+  ) {}
 
   /**
    * Computes up front what a command will ask for, on two threads where that pays: self sizes
@@ -145,10 +148,19 @@ export class HeapAnalysis {
   savedParts(): AnalysisParts | null {
     if (!this.dist || !this.shallow) return null;
     const { distance, parentEdge, userRoots } = this.dist;
-    const tree = this.tree && this.retained ? { preorder: this.tree.preorder, idomIndex: this.tree.idomIndex, retained: this.retained } : null;
+    const tree =
+      this.tree && this.retained ? { preorder: this.tree.preorder, idomIndex: this.tree.idomIndex, retained: this.retained } : null;
     const own = this.graph.namedByOwnShapes && this.classRetainedFor === this.graph.classes().nodeClass;
     const classRetained = tree && own ? this.classRetained : null;
-    return { shallow: this.shallow, distance, parentEdge, userRoots, refused: Uint32Array.from(this.refusedFromUserRoots), tree, classRetained };
+    return {
+      shallow: this.shallow,
+      distance,
+      parentEdge,
+      userRoots,
+      refused: Uint32Array.from(this.refusedFromUserRoots),
+      tree,
+      classRetained,
+    };
   }
 
   /**

@@ -82,7 +82,7 @@ export function classRetainedSizes(input: ClassRetainedInput, filter?: Uint8Arra
       }
     }
     // Pushed last first, so that the smallest position comes up next.
-    for (let i = first[k + 1]!; i > first[k]!; ) stack[sp++] = children[--i]!;
+    for (let i = first[k + 1]!; i > first[k]!;) stack[sp++] = children[--i]!;
   }
   return out;
 }

@@ -50,16 +50,27 @@ export class JsonValueSkipper {
         else if (c === 92) this.escape = true;
         else if (c === 34) {
           this.inString = false;
-          if (this.depth === 0) { done = true; break; }
+          if (this.depth === 0) {
+            done = true;
+            break;
+          }
         } else if (c < 32) this.fail("control character inside a string", base + i);
         continue;
       }
       if (this.scalar) {
-        if (c === 44 || c === 125 || c === 93 || isWs(c)) { done = true; consumeLast = false; break; }
+        if (c === 44 || c === 125 || c === 93 || isWs(c)) {
+          done = true;
+          consumeLast = false;
+          break;
+        }
         if (!isScalarByte(c)) this.fail(`unexpected ${describeByte(c)}`, base + i);
         continue;
       }
-      if (c === 34) { this.inString = true; this.started = true; continue; }
+      if (c === 34) {
+        this.inString = true;
+        this.started = true;
+        continue;
+      }
       if (c === 123 || c === 91) {
         if (++this.depth > MAX_DEPTH) this.fail("nested too deeply", base + i);
         this.started = true;
@@ -67,14 +78,21 @@ export class JsonValueSkipper {
       }
       if (c === 125 || c === 93) {
         if (this.depth === 0) this.fail(`unexpected ${describeByte(c)}`, base + i);
-        if (--this.depth === 0) { done = true; break; }
+        if (--this.depth === 0) {
+          done = true;
+          break;
+        }
         continue;
       }
       if (isWs(c) || c === 44 || c === 58) {
         if (this.depth === 0 && !isWs(c)) this.fail(`expected a value but found ${describeByte(c)}`, base + i);
         continue;
       }
-      if (this.depth === 0 && !this.started) { this.scalar = true; this.started = true; continue; }
+      if (this.depth === 0 && !this.started) {
+        this.scalar = true;
+        this.started = true;
+        continue;
+      }
       if (!isScalarByte(c)) this.fail(`unexpected ${describeByte(c)}`, base + i);
     }
     const end = done && consumeLast ? i + 1 : i;

@@ -217,8 +217,12 @@ export class NumberColumnsReader {
               cols.name[row] = acc;
               if (acc > maxName) maxName = acc;
               break;
-            case NodeSlot.Id: cols.id[row] = acc; break;
-            case NodeSlot.SelfSize: cols.selfSize![row] = acc; break;
+            case NodeSlot.Id:
+              cols.id[row] = acc;
+              break;
+            case NodeSlot.SelfSize:
+              cols.selfSize![row] = acc;
+              break;
             case NodeSlot.EdgeCount:
               edgeSum += acc;
               if (edgeSum > edgeCount) {
@@ -226,7 +230,9 @@ export class NumberColumnsReader {
               }
               cols.firstEdge[row + 1] = edgeSum;
               break;
-            case NodeSlot.Detachedness: cols.detachedness![row] = acc > 255 ? 255 : acc; break;
+            case NodeSlot.Detachedness:
+              cols.detachedness![row] = acc > 255 ? 255 : acc;
+              break;
           }
         } else {
           lc![row] = acc;

@@ -162,7 +162,8 @@ export class SnapshotParser {
 
   /** The edges parsed in section-only mode. */
   takeEdges(): EdgeColumns {
-    if (!this.edges) this.fail("the file ends too early (truncated?)", this.base, "the snapshot may still have been being written or copied");
+    if (!this.edges)
+      this.fail("the file ends too early (truncated?)", this.base, "the snapshot may still have been being written or copied");
     return this.edges;
   }
 
@@ -223,22 +224,35 @@ export class SnapshotParser {
       case S.TopStart:
         if (isWs(c)) return i + 1;
         if (at === 0 && c === 0xef && buf[i + 1] === 0xbb && buf[i + 2] === 0xbf) return i + 3; // UTF-8 BOM
-        if (c === 123) { this.state = S.TopKeyFirst; return i + 1; }
+        if (c === 123) {
+          this.state = S.TopKeyFirst;
+          return i + 1;
+        }
         if (at === 0 && c === 0x1f) this.fail("the file looks gzip-compressed but was read as plain data", at);
         this.fail(`not JSON: expected '{' but found ${describeByte(c)}`, at, "is this a .heapsnapshot file?");
       // falls through never
       case S.TopKeyFirst:
       case S.TopKeyNext:
         if (isWs(c)) return i + 1;
-        if (c === 34) { this.state = S.Key; this.keyBytes = []; this.keyEsc = false; return i + 1; }
-        if (c === 125 && this.state === S.TopKeyFirst) { this.state = S.Done; return i + 1; }
+        if (c === 34) {
+          this.state = S.Key;
+          this.keyBytes = [];
+          this.keyEsc = false;
+          return i + 1;
+        }
+        if (c === 125 && this.state === S.TopKeyFirst) {
+          this.state = S.Done;
+          return i + 1;
+        }
         this.fail(`expected a section name but found ${describeByte(c)}`, at);
       // falls through never
       case S.Key:
         if (this.keyEsc) this.keyEsc = false;
         else if (c === 92) this.keyEsc = true;
-        else if (c === 34) { this.state = S.Colon; return i + 1; }
-        else if (c < 32) this.fail("control character in a section name", at);
+        else if (c === 34) {
+          this.state = S.Colon;
+          return i + 1;
+        } else if (c < 32) this.fail("control character in a section name", at);
         if (this.keyBytes.length > 4096) this.fail("section name too long", at);
         this.keyBytes.push(c);
         return i + 1;
@@ -249,8 +263,14 @@ export class SnapshotParser {
         return i + 1;
       case S.AfterValue:
         if (isWs(c)) return i + 1;
-        if (c === 44) { this.state = S.TopKeyNext; return i + 1; }
-        if (c === 125) { this.state = S.Done; return i + 1; }
+        if (c === 44) {
+          this.state = S.TopKeyNext;
+          return i + 1;
+        }
+        if (c === 125) {
+          this.state = S.Done;
+          return i + 1;
+        }
         this.fail(`expected ',' or '}' after section "${this.sectionName}" but found ${describeByte(c)}`, at);
       // falls through never
       case S.Done:

@@ -74,14 +74,21 @@ export class StringsSectionReader {
       }
       if (esc) {
         esc = false;
-        if (c === 117) { hex = 4; this.escaped = true; continue; }
+        if (c === 117) {
+          hex = 4;
+          this.escaped = true;
+          continue;
+        }
         if (c === 34 || c === 92 || c === 47 || c === 98 || c === 102 || c === 110 || c === 114 || c === 116) {
           this.escaped = true;
           continue;
         }
         this.fail(`bad escape '\\${String.fromCharCode(c)}' in a string`, base + i);
       }
-      if (c === 92) { esc = true; continue; }
+      if (c === 92) {
+        esc = true;
+        continue;
+      }
       if (c === 34) {
         this.strings.appendBytes(buf, start, i, this.escaped);
         this.strings.endString();

@@ -16,7 +16,12 @@ const arbHeap = fc.integer({ min: 1, max: 20 }).chain((n) =>
     kinds: fc.array(fc.constantFrom("object", "descriptors"), { minLength: n, maxLength: n }),
     held: fc.array(fc.tuple(fc.integer({ min: 0, max: n - 1 }), fc.constantFrom("shortcut", "shortcut", "element")), { maxLength: 4 }),
     edges: fc.array(
-      fc.tuple(fc.integer({ min: 0, max: n - 1 }), fc.integer({ min: 0, max: n - 1 }), fc.constantFrom("property", "element", "element", "weak"), fc.constantFrom(0, 1, 3, 4, 4, 7)),
+      fc.tuple(
+        fc.integer({ min: 0, max: n - 1 }),
+        fc.integer({ min: 0, max: n - 1 }),
+        fc.constantFrom("property", "element", "element", "weak"),
+        fc.constantFrom(0, 1, 3, 4, 4, 7),
+      ),
       { maxLength: n * 3 },
     ),
   }),
@@ -156,7 +161,8 @@ describe("weakMapTables", () => {
     const g = graphOf(b);
     const tables = weakMapTables(g);
     const byName = new Map<string, number>();
-    for (let e = 0; e < g.edgeCount; e++) if (g.edgeTypeName(e) !== "element") byName.set(String(g.edgeName(e)), tables[g.columns.edgeName[e]!]!);
+    for (let e = 0; e < g.edgeCount; e++)
+      if (g.edgeTypeName(e) !== "element") byName.set(String(g.edgeName(e)), tables[g.columns.edgeName[e]!]!);
     expect(byName.get(entry)).toBe(77);
     expect(byName.get(lookalike)).toBeNaN();
     expect(byName.get("table")).toBeNaN();

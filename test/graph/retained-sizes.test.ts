@@ -10,7 +10,10 @@ import type { DominatorTree } from "../../src/graph/dominators.js";
 const arbTree = fc.integer({ min: 1, max: 40 }).chain((n) =>
   fc.record({
     parents: fc.array(fc.nat(), { minLength: n, maxLength: n }),
-    order: fc.shuffledSubarray(Array.from({ length: n - 1 }, (_, i) => i + 1), { minLength: n - 1, maxLength: n - 1 }),
+    order: fc.shuffledSubarray(
+      Array.from({ length: n - 1 }, (_, i) => i + 1),
+      { minLength: n - 1, maxLength: n - 1 },
+    ),
     classes: fc.array(fc.integer({ min: 0, max: 3 }), { minLength: n, maxLength: n }),
     sizes: fc.array(fc.constantFrom(0, 1, 10, 2 ** 32), { minLength: n, maxLength: n }),
     filter: fc.array(fc.constantFrom(0, 1, 1), { minLength: n, maxLength: n }),
@@ -34,7 +37,7 @@ function treeOf({ parents, order }: Case): DominatorTree {
 /** The dominators above n, nearest first, the root last (none for the root). */
 function ancestors(tree: DominatorTree, n: number): number[] {
   const out: number[] = [];
-  for (let a = n; a !== 0; ) out.push((a = tree.idom[a]!));
+  for (let a = n; a !== 0;) out.push((a = tree.idom[a]!));
   return out;
 }
 

@@ -37,7 +37,12 @@ describe("JsonValueSkipper", () => {
   });
 
   it("ends a bare scalar at its delimiter, which it leaves unread", () => {
-    for (const [v, rest] of [["12345", ","], ["true", "}"], ["null", " "], ["-0.5", "]"]]) {
+    for (const [v, rest] of [
+      ["12345", ","],
+      ["true", "}"],
+      ["null", " "],
+      ["-0.5", "]"],
+    ]) {
       for (const size of [1, 3, 100]) expect(skip(v + rest, size).end).toBe(v.length);
     }
   });
