@@ -15,7 +15,7 @@ import { HeapGraph } from "../graph/heap-graph.js";
 import { HeapAnalysis, type AnalysisOptions, type AnalysisParts } from "../graph/analysis.js";
 import { readSnapshotRaw, type ReadOptions } from "../snapshot/read.js";
 import type { RawSnapshot } from "../snapshot/parser.js";
-import { DEFAULT_CACHE_MAX_BYTES, SnapshotCache, type CacheKey } from "../cache/store.js";
+import { DEFAULT_CACHE_MAX_BYTES, SnapshotCache, type CacheKey, type PendingSave, type SaveResult } from "../cache/store.js";
 import { formatBytes, sanitizeText } from "../render/format.js";
 import { table } from "./table.js";
 import type { Streams } from "./io.js";
@@ -72,6 +72,8 @@ interface Tracked {
   saved: AnalysisParts | null;
   analysis: HeapAnalysis | null;
   file: string;
+  /** The entry being written since the snapshot was read (a miss), or why none is. */
+  pending: PendingSave | Extract<SaveResult, { kind: "not-written" }> | null;
 }
 
 const tracked = new WeakMap<HeapGraph, Tracked>();
@@ -90,7 +92,7 @@ export async function loadGraph(file: string, read: ReadOptions, io: Streams): P
   if (look.kind === "hit") {
     try {
       const graph = new HeapGraph(look.content.raw);
-      tracked.set(graph, { cache, key: look.key, raw: look.content.raw, saved: look.content.analysis, analysis: null, file });
+      tracked.set(graph, { cache, key: look.key, raw: look.content.raw, saved: look.content.analysis, analysis: null, file, pending: null });
       const secs = ((performance.now() - start) / 1000).toFixed(2);
       io.stderr.write(`cache: used ${sanitizeText(look.entry)} (${formatBytes(look.bytes)}, read in ${secs} s)\n`);
       return graph;
@@ -104,7 +106,8 @@ export async function loadGraph(file: string, read: ReadOptions, io: Streams): P
   const raw = await readSnapshotRaw(file, read);
   const graph = new HeapGraph(raw);
   if (look.kind !== "uncacheable") {
-    const t: Tracked = { cache, key: look.key, raw, saved: null, analysis: null, file };
+    // The entry is written while the command goes on (the columns now, the analysis once known).
+    const t: Tracked = { cache, key: look.key, raw, saved: null, analysis: null, file, pending: cache.begin(look.key, raw) };
     tracked.set(graph, t);
     toWrite.push(t);
   }
@@ -131,11 +134,16 @@ export async function cachedAnalysis(
   }
   if (t?.saved && (!retained || t.saved.tree)) return start;
   await compute(start);
+  const parts = t?.pending && "hand" in t.pending ? start.savedParts() : null;
+  if (parts) (t!.pending as PendingSave).hand({ raw: t!.raw, analysis: parts });
   return start;
 }
 
-/** Writes the entries of this command's snapshots that are new or gained analysis, and says so. */
-export function flushCaches(io: Streams): void {
+/**
+ * Completes the entries of this command's snapshots that are new or gained analysis, and says so
+ * (the time given is what completing took, after the answer was out).
+ */
+export async function flushCaches(io: Streams): Promise<void> {
   const jobs = toWrite;
   toWrite = [];
   for (const t of jobs) {
@@ -143,7 +151,9 @@ export function flushCaches(io: Streams): void {
     // An entry read from the cache is rewritten only when the command added to it.
     if (t.saved && !gained(t.saved, analysis)) continue;
     const start = performance.now();
-    const r = t.cache.save(t.key, { raw: t.raw, analysis });
+    const pending = t.pending;
+    t.pending = null;
+    const r = pending === null ? t.cache.save(t.key, { raw: t.raw, analysis }) : "finish" in pending ? await pending.finish({ raw: t.raw, analysis }) : pending;
     if (r.kind === "written") {
       const secs = ((performance.now() - start) / 1000).toFixed(2);
       io.stderr.write(
@@ -162,9 +172,15 @@ function gained(before: AnalysisParts, now: AnalysisParts | null): boolean {
   return (now.tree !== null && before.tree === null) || (now.classRetained !== null && before.classRetained === null);
 }
 
-/** Forgets entries waiting to be written (a command that failed writes none). */
-export function dropPendingCaches(): void {
+/** Forgets entries waiting to be written, and removes those begun (a command that failed writes none). */
+export async function dropPendingCaches(): Promise<void> {
+  const jobs = toWrite;
   toWrite = [];
+  for (const t of jobs) {
+    const pending = t.pending;
+    t.pending = null;
+    if (pending && "abandon" in pending) await pending.abandon();
+  }
 }
 
 export interface CacheCommandOptions {
