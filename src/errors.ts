@@ -105,3 +105,25 @@ export class LeakError extends BackrefsError {
     this.picture = picture;
   }
 }
+
+/**
+ * A leak-gate limit names a class that no snapshot has: such a limit could never fail, and is
+ * most likely a typo. `suggestions` holds the closest class names (with their counts).
+ */
+export class LimitError extends BackrefsError {
+  constructor(
+    /** Which kind of limit: `maxCount`, `maxRetained`, `maxGrowth` or `maxRetainedGrowth`. */
+    readonly kind: string,
+    readonly limit: { className: string; value: number },
+    readonly suggestions: string[],
+    /** Two snapshots were looked in (a baseline and the current one). */
+    readonly twoSnapshots: boolean,
+  ) {
+    super(
+      "E_LIMIT",
+      `${kind} ${JSON.stringify(limit.className)}: no such class ${twoSnapshots ? "in either snapshot" : "in the snapshot"}, so this limit could never fail` +
+        `${suggestions.length ? `; did you mean ${suggestions.join(", ")}?` : ""}`,
+      "allowAbsent lets limits name classes that may not exist",
+    );
+  }
+}

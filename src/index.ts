@@ -18,13 +18,20 @@ export {
   type TypesOptions,
   type DiffOptions,
   type SnapshotComparison,
+  type CheckOptions,
+  type LeaksOptions,
+  type LeaksReport,
+  type WhyReport,
   type OpenOptions,
   type PngOptions,
   type SaveOptions,
 } from "./api/snapshot.js";
 export type { OutputFormat } from "./api/files.js";
 export type { ClassStat, ClassSort } from "./query/summary.js";
-export type { SnapshotDiff, ClassDiff } from "./query/growth.js";
+export type { SnapshotDiff, ClassDiff, DiffSort, LeakGroup } from "./query/growth.js";
+export type { CheckVerdict, CheckViolation, Limit, Limits, LimitList } from "./query/check.js";
+export type { GroupedPathsReport } from "./query/group.js";
+export type { SnapshotSummary, TypeStat } from "./query/summary.js";
 export type { WhyAlive, RetainingPath, PathHop, PathObject } from "./query/paths.js";
 export type * from "./query/types.js";
 export type { ToDotOptions } from "./render/dot.js";

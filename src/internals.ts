@@ -10,9 +10,12 @@ export { SnapshotParser, type RawSnapshot } from "./snapshot/parser.js";
 export { HeapGraph, syntheticClassName, domClassName, objectClassName, type ClassLocation } from "./graph/heap-graph.js";
 export { formatPropertyName, type InterfaceDefinition } from "./graph/class-names.js";
 export { loadHeapGraph, type LoadOptions } from "./graph/load.js";
+export { CacheSession, type CacheEvent } from "./cache/session.js";
+export { checkLimits, limitList, type CheckLimitsOptions } from "./query/check.js";
 export { SnapshotCache, DEFAULT_CACHE_MAX_BYTES, type CacheOptions, type CacheLookup, type CacheKey, type SaveResult, type CacheListing } from "./cache/store.js";
 export { HeapAnalysis, NO_DISTANCE, BASE_SYSTEM_DISTANCE, type Phase, type AnalysisParts } from "./graph/analysis.js";
-export { dominatorTree, retainedSizes, type DominatorTree } from "./graph/dominators.js";
+export { dominatorTree, type DominatorTree } from "./graph/dominators.js";
+export { retainedSizes } from "./graph/retained-sizes.js";
 export { summarize, classTable, classStat, topIndices, type SnapshotSummary, type ClassStat, type ClassTable, type ClassSort } from "./query/summary.js";
 export { selectNodes, type Selector, type Selection } from "./query/select.js";
 export {

@@ -503,7 +503,7 @@ export interface ShowBackrefsOptions extends RetainersOptions, SaveOptions {
 
 /**
  * objgraph's `show_backrefs()` for live objects: what retains them, right now, drawn with the
- * CLI's options and defaults (`depth` 3, `tooMany` 10, `maxNodes` 150, shortest paths forced in).
+ * CLI's options and defaults (`depth` 3, `tooMany` 10, `maxNodes` 60, shortest paths forced in).
  * With `filename`, the picture is written there (format by extension); the graph is returned
  * either way (`toSvg()`, `toPng()`, `save()`...).
  *

@@ -7,12 +7,13 @@
  * A snapshot of the running process (`liveSnapshot()`, in `./live.ts`) is the same object, with
  * backrefs' own objects kept out of every answer.
  */
-import { layoutToFit } from "../render/fit.js";
+import { layoutToFit, type FittedPicture } from "../render/fit.js";
 import type { Readable } from "node:stream";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { IdsResetError, QueryError } from "../errors.js";
-import { HeapAnalysis } from "../graph/analysis.js";
+import { HeapAnalysis, type Phase } from "../graph/analysis.js";
+import { CacheSession } from "../cache/session.js";
 import type { HeapGraph } from "../graph/heap-graph.js";
 import { loadHeapGraph, type LoadOptions } from "../graph/load.js";
 import {
@@ -23,12 +24,15 @@ import {
   type BackrefsOptions,
   type WalkContext,
 } from "../query/backrefs.js";
-import { diffSnapshots, type SnapshotDiff } from "../query/growth.js";
+import { classChanged, diffSnapshots, findLeaks, rankDiff, type ClassDiff, type DiffSort, type LeakGroup, type SnapshotDiff } from "../query/growth.js";
+import { checkLimits, needsBaseline, needsRetained, type CheckVerdict, type Limits } from "../query/check.js";
+import { foldChains } from "../query/fold.js";
 import { DEFAULT_GROUP_NODES, groupRetainingPaths } from "../query/group.js";
 import { assertComparableIds, SnapshotIds } from "../query/id-trust.js";
 import { retainingPaths, whyAlive, type WhyAlive } from "../query/paths.js";
+import type { GroupedPathsReport } from "../query/group.js";
 import { selectNodes } from "../query/select.js";
-import { classStat, classTable, topIndices, type ClassSort, type ClassStat } from "../query/summary.js";
+import { classStat, classTable, summarize, topIndices, type ClassSort, type ClassStat, type SnapshotSummary } from "../query/summary.js";
 import type { HeapObjectInfo, LimitsReached, Subgraph, SubgraphEdge, SubgraphNode, SubgraphPlaceholder } from "../query/types.js";
 import { toDot, type ToDotOptions } from "../render/dot.js";
 import { formatCount } from "../render/format.js";
@@ -36,7 +40,7 @@ import { formatGroupedText } from "../render/grouped-text.js";
 import { formatPathsText, formatWhyText } from "../render/paths-text.js";
 import { renderPng } from "../render/png.js";
 import { renderSvg, type RenderSvgOptions } from "../render/svg.js";
-import { formatOfFile, writeFileAtomic, type OutputFormat } from "./files.js";
+import { formatOfFile, writeFileAtomic, type OutputFormat, type WriteOptions } from "./files.js";
 
 /** A heap id: `123` or `"@123"` (as DevTools and the CLI write them). */
 export type HeapId = number | `@${number}`;
@@ -54,8 +58,11 @@ export type Selection =
       name?: string | readonly string[];
       id?: HeapId | readonly HeapId[];
       detached?: boolean;
-      /** Only objects allocated after this earlier snapshot of the same process (`--new-since`). */
-      newSince?: Snapshot;
+      /**
+       * Only objects allocated after this earlier snapshot of the same process (`--new-since`):
+       * the snapshot, or only its ids (`SnapshotIds.of(graph)`, which lets the graph go).
+       */
+      newSince?: Snapshot | SnapshotIds;
     };
 
 /** Options of {@link Snapshot.retainers}: the CLI's draw options, with its defaults. */
@@ -79,6 +86,11 @@ export interface WhyOptions {
   /** With a class or name selection: explain at most this many objects (default 3). */
   maxTargets?: number;
   retained?: boolean;
+  /**
+   * `whyReport` only: group every match's retaining path when more objects matched than were
+   * explained (default true; the CLI's `--json` skips it).
+   */
+  grouped?: boolean;
 }
 
 /** Options of {@link Snapshot.types}. */
@@ -90,10 +102,21 @@ export interface TypesOptions {
   retained?: boolean;
 }
 
-/** Options of {@link Snapshot.diff}. */
+/** Options of {@link Snapshot.diff}: the CLI's `diff` options, with its defaults. */
 export interface DiffOptions {
-  /** How many classes (default 20; `Infinity` for all). */
+  /**
+   * List the first `top` classes of each list (what grew, what shrank). Default: every class
+   * that changed, as `diff --json` without `--top` (`Infinity` says the same).
+   */
   top?: number;
+  /**
+   * Rank by change in `count` (default), `new` objects (deleted for what shrank), `self` size,
+   * `retained` size now, or `retained-growth`. `new` falls back to `count` when objects cannot be
+   * matched by id (the answer's `sort` says which was used).
+   */
+  sort?: DiffSort;
+  /** Include the engine's own bookkeeping: compiled code, hidden objects, shapes, numbers (`--all`). */
+  all?: boolean;
   retained?: boolean;
 }
 
@@ -105,15 +128,82 @@ export interface SnapshotComparison extends SnapshotDiff {
    * `idsComparable` is false. (Snapshots from files go through the id-trust check instead.)
    */
   idsReset?: boolean;
+  /** The ranking used (the one asked for, or `count` when `new` could not be had). */
+  sort: DiffSort;
+  /** Classes that grew, ranked by `sort`, cut to `top`: names of rows of `classes`. */
+  grew: string[];
+  /** Classes that shrank, ranked by `sort`, cut to `top`. */
+  shrank: string[];
+  /** How many classes grew, and shrank, in all (listed or not). */
+  grewTotal: number;
+  shrankTotal: number;
+  /** Classes that changed but are not listed (only with `top`). */
+  classesOmitted: number;
+  /** Classes present in either snapshot that did not change. */
+  unchangedClasses: number;
 }
 
-/** Reading options (progress, abort, the snapshot `cache` for files) and: */
+/** Options of {@link Snapshot.check}: the limits, and what growth is measured from. */
+export interface CheckOptions extends Limits {
+  /** An earlier snapshot of the same process: needed by `maxGrowth` and `maxRetainedGrowth`. */
+  baseline?: Snapshot;
+  /** Limits may name classes no snapshot has (by default a {@link LimitError}: a typo would make a gate that never fails). */
+  allowAbsent?: boolean;
+  /** How error messages name the baseline and this snapshot (default "the baseline", "this snapshot"). */
+  labels?: [string, string];
+}
+
+/** Options of {@link Snapshot.leaks}. */
+export interface LeaksOptions {
+  /** How many classes (default 20). */
+  top?: number;
+  /** Include the engine's own bookkeeping (compiled code, hidden objects, shapes). */
+  all?: boolean;
+  /** How the three snapshots are named in error messages (default the baseline, the target, the final snapshot). */
+  labels?: [string, string, string];
+  /** Of how many of the largest classes to group the leaked objects' retaining paths (default 3). */
+  explain?: number;
+  /** Patterns per explained class (default 3). */
+  patterns?: number;
+}
+
+/** What {@link Snapshot.leaks} answers: the CLI's `backrefs leaks`. */
+export interface LeaksReport {
+  /** Objects allocated after the baseline, present in the target and alive in this snapshot. */
+  leakedObjects: number;
+  /** Per class, largest retained size first, cut to `top`. */
+  groups: LeakGroup[];
+  /**
+   * Why they are alive: for the largest classes, their leaked objects' retaining paths grouped,
+   * with the reference where each path passes from the baseline's objects to new ones.
+   */
+  explained: GroupedPathsReport[];
+}
+
+/** What {@link Snapshot.whyReport} answers. */
+export interface WhyReport {
+  /** How many objects the selection matched. */
+  matched: number;
+  /** The objects explained (all those named by id; else at most `maxTargets`, largest retained size first). */
+  objects: WhyAlive[];
+  /** Every match's retaining path grouped by class and edge, when more matched than were explained. */
+  grouped: GroupedPathsReport | null;
+  /** The objects explained were chosen by retained size (false: by id, newest first). */
+  byRetainedSize: boolean;
+}
+
+/**
+ * Reading options (progress, abort, the snapshot `cache` for files; `parallel` also decides the
+ * analysis' helper thread) and:
+ */
 export interface OpenOptions extends LoadOptions {
   /**
    * Force a garbage collection after the dominator pass to give its temporary memory back sooner,
    * as the CLI does (it switches on V8's `--expose-gc` for this process). Default false.
    */
   collectGarbage?: boolean;
+  /** Told when each phase of the analysis starts (distances, dominators...): for a progress line. */
+  onPhase?: (phase: Phase) => void;
 }
 
 /** PNG output: the CLI's `--scale` (default 1.5, lowered so that a picture stays under 20 megapixels). */
@@ -121,13 +211,16 @@ export interface PngOptions {
   scale?: number;
 }
 
-export interface SaveOptions extends PngOptions, RenderSvgOptions {
+export interface SaveOptions extends PngOptions, RenderSvgOptions, WriteOptions {
   /** Overrides the format the file's extension names. */
   format?: OutputFormat;
 }
 
 /** Patterns in a grouped picture's text, as the CLI prints. */
 const TEXT_PATTERNS = 20;
+
+/** Patterns in `why`'s grouped text, when more objects matched than were explained. */
+const WHY_PATTERNS = 10;
 
 /** Default PNG size limit, as the CLI's: 20 megapixels. */
 const DEFAULT_MAX_PIXELS = 20_000_000;
@@ -143,7 +236,14 @@ const DEFAULT_MAX_PIXELS = 20_000_000;
  */
 export async function openSnapshot(source: string | Readable, options: OpenOptions = {}): Promise<Snapshot> {
   const graph = await loadHeapGraph(source, options);
-  return new Snapshot(new BackrefsSnapshotState(graph, { collectGarbage: options.collectGarbage ? forceGc() : undefined }));
+  return new Snapshot(
+    new BackrefsSnapshotState(graph, {
+      collectGarbage: options.collectGarbage ? forceGc() : undefined,
+      onPhase: options.onPhase,
+      parallel: options.parallel,
+      cache: options.cache instanceof CacheSession ? options.cache : undefined,
+    }),
+  );
 }
 
 /** Facts about a live snapshot: set by `liveSnapshot()` only. */
@@ -159,21 +259,33 @@ export interface LiveInfo {
  * snapshot recognises backrefs' own objects (see `own.ts`): keep it.
  */
 export class BackrefsSnapshotState {
-  readonly analysis: HeapAnalysis;
+  private made: HeapAnalysis | null = null;
   private prepared: { retained: boolean } | null = null;
   private ids: SnapshotIds | null = null;
   /** 1 = an object of backrefs itself (live snapshots), never shown. */
   owned: Uint8Array | null = null;
   live: LiveInfo | null = null;
 
-  constructor(readonly graph: HeapGraph, options: { collectGarbage?: () => void } = {}) {
-    this.analysis = new HeapAnalysis(graph, { collectGarbage: options.collectGarbage });
+  constructor(
+    readonly graph: HeapGraph,
+    private readonly options: { collectGarbage?: () => void; onPhase?: (p: Phase) => void; parallel?: boolean; cache?: CacheSession } = {},
+  ) {}
+
+  /** The analysis (lazy: nothing is computed until asked). */
+  get analysis(): HeapAnalysis {
+    return (this.made ??= new HeapAnalysis(this.graph, { collectGarbage: this.options.collectGarbage, onPhase: this.options.onPhase }));
   }
 
-  /** The analysis with what `retained` needs computed (on two threads for big graphs). */
+  /**
+   * The analysis with what `retained` needs computed (on two threads for big graphs); through the
+   * cache session, when the snapshot was opened with one, starting from what its entry holds.
+   */
   async ready(retained: boolean): Promise<HeapAnalysis> {
     if (!this.prepared || (retained && !this.prepared.retained)) {
-      await this.analysis.prepare({ retained });
+      const { cache, parallel, collectGarbage, onPhase } = this.options;
+      const prepare = (a: HeapAnalysis): Promise<void> => a.prepare({ retained, parallel });
+      if (cache && !this.made) this.made = await cache.analysis(this.graph, retained, { collectGarbage, onPhase }, prepare);
+      else await prepare(this.analysis);
       this.prepared = { retained };
     }
     return this.analysis;
@@ -249,7 +361,7 @@ export class Snapshot {
       className: s.graph.className(n),
       type: s.graph.nodeTypeName(n),
       name: s.graph.nodeName(n),
-      selfSize: analysis.selfSize(n),
+      selfSize: analysis.shallowSize(n),
     };
     if (options.retained ?? true) o.retainedSize = analysis.retainedSize(n);
     return o;
@@ -283,26 +395,135 @@ export class Snapshot {
 
   /**
    * What grew from `before` to this snapshot, per class, by object id when both come from one
-   * process (the CLI's `backrefs diff before after`): call it on the later snapshot.
+   * process: the CLI's `backrefs diff before after --json`, with its defaults (ranked by change in
+   * count, engine internals left out, what grew and what shrank listed apart). Call it on the later
+   * snapshot.
+   *
+   * @example
+   * const d = await after.diff(before, { top: 10 });
+   * d.grew; // ["LeakyRequest", "Array", ...]
+   * d.classes.find((c) => c.className === d.grew[0]); // { countBefore: 10, countAfter: 35, new: 25, ... }
    */
   async diff(before: Snapshot, options: DiffOptions = {}): Promise<SnapshotComparison> {
     const a = before.#s;
     const b = this.#s;
     const retained = options.retained ?? true;
+    let sort: DiffSort = options.sort ?? "count";
+    if ((sort === "retained" || sort === "retained-growth") && !retained) {
+      throw new QueryError(`sorting by ${sort} needs retained sizes`, "leave retained on");
+    }
+    const top = options.top === undefined ? undefined : clampTop(options.top, 0);
     const reset = a.live && b.live && a.live.isolate === b.live.isolate && a.live.epoch !== b.live.epoch;
     const d = diffSnapshots(
       { graph: a.graph, analysis: retained ? await a.ready(true) : undefined, exclude: a.owned ?? undefined },
       { graph: b.graph, analysis: retained ? await b.ready(true) : undefined, exclude: b.owned ?? undefined },
-      reset ? { idsMismatch: "V8's heap ids were reset in this process between the two snapshots" } : {},
+      { hideInternals: options.all !== true, ...(reset ? { idsMismatch: "V8's heap ids were reset in this process between the two snapshots" } : {}) },
     );
-    const out: SnapshotComparison = { ...d, classes: d.classes.slice(0, clampTop(options.top, 20)) };
+    if (sort === "new" && !d.idsComparable) sort = "count";
+    const { grew, shrank } = rankDiff(d.classes, sort);
+    const changed = d.classes.filter(classChanged);
+    const shownGrew = top === undefined ? grew : grew.slice(0, top);
+    const shownShrank = top === undefined ? shrank : shrank.slice(0, top);
+    const listed = new Set<ClassDiff>([...shownGrew, ...shownShrank]);
+    // Every listed class once: the grown, the shrunk, then (uncut) those changed by other measures.
+    const classes = top === undefined ? [...new Set([...grew, ...shrank, ...changed])] : [...listed];
+    const out: SnapshotComparison = {
+      ...d,
+      classes,
+      sort,
+      grew: shownGrew.map((c) => c.className),
+      shrank: shownShrank.map((c) => c.className),
+      grewTotal: grew.length,
+      shrankTotal: shrank.length,
+      classesOmitted: top === undefined ? 0 : changed.filter((c) => !listed.has(c)).length,
+      unchangedClasses: d.classes.length - changed.length,
+    };
     if (reset) out.idsReset = true;
     return out;
   }
 
   /**
+   * The leak gate (the CLI's `backrefs check`): counts, retained sizes and growth since
+   * `baseline`, per class name, against the limits. Passing a limit is not an error: the verdict
+   * lists each violation; drawing what retains a failing class is `retainers({ type })`.
+   *
+   * @throws {LimitError} when a limit names a class no snapshot has (unless `allowAbsent`).
+   * @throws {IdMismatchError} when growth limits compare snapshots whose ids cannot be matched.
+   * @example
+   * const v = await after.check({ maxCount: { LeakyRequest: 100 }, maxGrowth: { Session: 0 }, baseline: before });
+   * if (!v.passed) console.log(v.violations); // [{ className: "LeakyRequest", what: "count", actual: 200, limit: 100, bytes: false }]
+   */
+  async check(options: CheckOptions): Promise<CheckVerdict> {
+    const s = this.#s;
+    const retained = needsRetained(options);
+    const current = { graph: s.graph, analysis: retained ? await s.ready(true) : undefined, exclude: s.owned ?? undefined };
+    let baseline;
+    if (needsBaseline(options)) {
+      if (!options.baseline) throw new QueryError("growth limits (maxGrowth, maxRetainedGrowth) need a baseline snapshot");
+      const base = options.baseline.#s;
+      // Growth is counted per class, but pictures mark what is new by id: both need one process.
+      this.assertSameIds(base, options.labels ?? ["the baseline", "this snapshot"]);
+      const analysis = retained ? await base.ready(true) : undefined;
+      baseline = { graph: base.graph, analysis, exclude: base.owned ?? undefined, ids: base.snapshotIds() };
+    }
+    return checkLimits(current, options, { baseline, allowAbsent: options.allowAbsent });
+  }
+
+  /**
+   * Counts, sizes and the most common classes (the CLI's `backrefs info --json`, without the
+   * file's name and size): by count, by self size and, with `retained` (default), by retained size.
+   */
+  async summary(options: { top?: number; retained?: boolean } = {}): Promise<SnapshotSummary> {
+    const s = this.#s;
+    const analysis = options.retained === false ? undefined : await s.ready(true);
+    return summarize(s.graph, { top: clampTop(options.top, 10), analysis });
+  }
+
+  /**
+   * MemLab's three-snapshot method, the CLI's `backrefs leaks`: objects allocated after `baseline`,
+   * present in `target`, and still alive in this (the final) snapshot, per class, with their
+   * retaining paths grouped. The first two can be given as their ids alone (`SnapshotIds.of(graph)`),
+   * so that only this snapshot's graph needs to stay in memory.
+   *
+   * @throws {IdMismatchError} when the three snapshots' ids cannot be matched.
+   * @example
+   * const r = await s3.leaks(s1, s2);
+   * r.groups[0]; // { className: "LeakyRequest", count: 200, retainedSize: 12800, exampleIds: [...] }
+   */
+  async leaks(baseline: Snapshot | SnapshotIds, target: Snapshot | SnapshotIds, options: LeaksOptions = {}): Promise<LeaksReport> {
+    const s = this.#s;
+    const base = baseline instanceof SnapshotIds ? baseline : baseline.#s.snapshotIds();
+    const tgt = target instanceof SnapshotIds ? target : target.#s.snapshotIds();
+    const analysis = await s.ready(true);
+    const report = findLeaks(base, tgt, { graph: s.graph, analysis, exclude: s.owned ?? undefined }, { all: options.all, labels: options.labels });
+    const groups = report.groups.slice(0, clampTop(options.top, 20));
+    const explained = groups.slice(0, options.explain ?? 3).map((g) => g.className);
+    const out: LeaksReport = { leakedObjects: report.leakedObjects, groups, explained: [] };
+    if (explained.length === 0) return out;
+    // The leaked objects of the explained classes, by a pass over the nodes.
+    const wanted = new Map(explained.map((name, i) => [name, i]));
+    const ordinals: number[][] = explained.map(() => []);
+    const g = s.graph;
+    const { nodeClass } = g.classes();
+    const names = new Map<number, number>();
+    for (let n = 0; n < g.nodeCount; n++) {
+      const id = g.nodeId(n);
+      if (base.has(id) || !tgt.has(id) || s.owned?.[n] === 1) continue;
+      const c = nodeClass[n]!;
+      let k = names.get(c);
+      if (k === undefined) names.set(c, (k = wanted.get(g.classNameOf(c)) ?? -1));
+      if (k >= 0) ordinals[k]!.push(n);
+    }
+    const ctx = walkContext(g, { analysis, retained: true });
+    for (const list of ordinals) {
+      if (list.length > 0) out.explained.push(groupRetainingPaths(g, ctx, list, { baseline: base }).report(options.patterns ?? 3));
+    }
+    return out;
+  }
+
+  /**
    * What retains the selected objects: objgraph's `show_backrefs` as data, cut by the CLI's limits
-   * (`depth` 3, `tooMany` 10, `maxNodes` 150, `maxTargets` 10, shortest paths always drawn); more
+   * (`depth` 3, `tooMany` 10, `maxNodes` 60, `maxTargets` 10, shortest paths always drawn); more
    * matches than `maxTargets` are grouped by retaining path, as the CLI groups them.
    * The answer renders itself: `toDot()`, `toSvg()`, `toPng()`, `toJson()`, `toText()`, `save(file)`.
    *
@@ -316,12 +537,19 @@ export class Snapshot {
     const { candidates, baseline } = this.candidates(selection);
     const ctx = walkContext(s.graph, { analysis: await s.ready(retained), retained });
     const maxTargets = options.maxTargets ?? 10;
+    const owned = s.owned;
     // More matches than maxTargets: one picture per cause, every match grouped by its path.
     if (!options.each && candidates.length > maxTargets) {
       const groups = groupRetainingPaths(s.graph, ctx, candidates, { baseline });
-      let sub = groups.toSubgraph({ maxNodes: options.maxNodes ?? DEFAULT_GROUP_NODES });
-      if (s.owned) sub = withoutOwned(sub, s.graph, s.owned);
-      return new RetainerGraph(sub, candidates.length, formatGroupedText(groups.report(TEXT_PATTERNS)));
+      return new RetainerGraph(
+        () => {
+          const sub = groups.toSubgraph({ maxNodes: options.maxNodes ?? DEFAULT_GROUP_NODES });
+          return owned ? withoutOwned(sub, s.graph, owned) : sub;
+        },
+        candidates.length,
+        () => formatGroupedText(groups.report(TEXT_PATTERNS)),
+        { omitted: 0, byRetainedSize: retained },
+      );
     }
     const { drawn, omitted } = chooseTargets(s.graph, ctx, candidates, maxTargets);
     const walk: BackrefsOptions = {
@@ -332,10 +560,19 @@ export class Snapshot {
       path: options.path ?? defaultBackrefsOptions.path,
       pathOnly: options.pathOnly ?? defaultBackrefsOptions.pathOnly,
     };
-    let sub = retainerSubgraph(s.graph, ctx, drawn, walk, omitted);
-    if (s.owned) sub = withoutOwned(sub, s.graph, s.owned);
-    if (baseline) for (const node of sub.nodes) node.isNew = !baseline.has(node.id);
-    return new RetainerGraph(sub, candidates.length, formatPathsText(retainingPaths(s.graph, ctx, drawn)));
+    return new RetainerGraph(
+      () => {
+        let sub = retainerSubgraph(s.graph, ctx, drawn, walk, omitted);
+        if (owned) sub = withoutOwned(sub, s.graph, owned);
+        // Linked lists on the way read as one node ("Timeout ×37 via ._idleNext").
+        sub = foldChains(sub);
+        if (baseline) for (const node of sub.nodes) node.isNew = !baseline.has(node.id);
+        return sub;
+      },
+      candidates.length,
+      () => formatPathsText(retainingPaths(s.graph, ctx, drawn)),
+      { omitted, byRetainedSize: retained, firstId: s.graph.nodeId(drawn[0]!) },
+    );
   }
 
   /** `retainers(selection, options).toDot()`. */
@@ -364,17 +601,36 @@ export class Snapshot {
    * all explained; a class or name is cut to `maxTargets` (default 3), largest retained size first.
    */
   async why(selection: Selection, options: WhyOptions = {}): Promise<WhyAlive[]> {
+    return (await this.whyReport(selection, { ...options, grouped: false })).objects;
+  }
+
+  /**
+   * {@link why} with what the CLI says around it: how many objects matched, and when more matched
+   * than were explained, every match's retaining path grouped by class and edge.
+   */
+  async whyReport(selection: Selection, options: WhyOptions = {}): Promise<WhyReport> {
     const s = this.#s;
     const retained = options.retained ?? true;
     const { candidates, byIdOnly } = this.candidates(selection);
     const ctx: WalkContext = walkContext(s.graph, { analysis: await s.ready(retained), retained });
-    const drawn = byIdOnly ? candidates : chooseTargets(s.graph, ctx, candidates, options.maxTargets ?? 3).drawn;
-    return whyAlive(s.graph, ctx, drawn, options.paths ?? 1);
+    // Objects asked for by id are all explained; a class is cut to maxTargets, largest first.
+    const { drawn, omitted } = byIdOnly ? { drawn: candidates, omitted: 0 } : chooseTargets(s.graph, ctx, candidates, options.maxTargets ?? 3);
+    const objects = whyAlive(s.graph, ctx, drawn, options.paths ?? 1);
+    return {
+      matched: candidates.length,
+      objects,
+      grouped: options.grouped !== false && omitted > 0 ? groupRetainingPaths(s.graph, ctx, candidates).report(WHY_PATTERNS) : null,
+      byRetainedSize: ctx.retained,
+    };
   }
 
-  /** {@link why} as the CLI's text: paths as staircases, then the dominator chain. */
+  /**
+   * {@link why} as the CLI's text: paths as staircases, then the dominator chain; when more
+   * objects matched than were explained, first every match's path, grouped.
+   */
   async whyText(selection: Selection, options: WhyOptions = {}): Promise<string> {
-    return formatWhyText(await this.why(selection, options));
+    const r = await this.whyReport(selection, options);
+    return (r.grouped ? formatGroupedText(r.grouped) + "\n" : "") + formatWhyText(r.objects);
   }
 
   /** Node ordinals of a selection, backrefs' own objects left out of class and name matches. */
@@ -394,16 +650,15 @@ export class Snapshot {
       if (candidates.length === 0) throw new QueryError("no objects match (only backrefs' own objects did)");
     }
     let baseline: SnapshotIds | undefined;
-    if (spec.newSince) {
+    if (spec.newSince instanceof SnapshotIds) {
+      baseline = spec.newSince;
+      assertComparableIds(baseline, s.snapshotIds(), ["the baseline", "this snapshot"]);
+    } else if (spec.newSince) {
       const base = spec.newSince.#s;
-      if (base.live && s.live && base.live.isolate === s.live.isolate) {
-        if (base.live.epoch !== s.live.epoch) {
-          throw new IdsResetError("the baseline was taken before V8's heap ids were reset in this process: its ids name other objects now");
-        }
-      } else {
-        assertComparableIds(base.snapshotIds(), s.graph, ["the baseline", "this snapshot"]);
-      }
+      this.assertSameIds(base, ["the baseline", "this snapshot"]);
       baseline = base.snapshotIds();
+    }
+    if (baseline) {
       const before = candidates.length;
       candidates = candidates.filter((n) => !baseline!.has(s.graph.nodeId(n)));
       if (candidates.length === 0) {
@@ -416,6 +671,18 @@ export class Snapshot {
     const byIdOnly = spec.ids.length > 0 && spec.types.length === 0 && spec.names.length === 0 && !spec.detached;
     return { candidates, byIdOnly, baseline };
   }
+
+  /** Throws when objects of `base` and of this snapshot cannot be matched by id. */
+  private assertSameIds(base: BackrefsSnapshotState, labels: [string, string]): void {
+    const s = this.#s;
+    if (base.live && s.live && base.live.isolate === s.live.isolate) {
+      if (base.live.epoch !== s.live.epoch) {
+        throw new IdsResetError("the baseline was taken before V8's heap ids were reset in this process: its ids name other objects now");
+      }
+    } else {
+      assertComparableIds(base.snapshotIds(), s.snapshotIds(), labels);
+    }
+  }
 }
 
 /**
@@ -424,16 +691,37 @@ export class Snapshot {
  * with `save('x.png')` and `as_dot()`.
  */
 export class RetainerGraph {
-  /** The drawn targets' heap ids, nodes, edges, placeholders and limits: the CLI's `--format json`. */
-  readonly subgraph: Subgraph;
   /** How many objects the selection matched (the drawn ones are `subgraph.targets`). */
   readonly matched: number;
-  readonly #text: string;
+  /** Objects that matched but are not drawn one by one (more than `maxTargets`, with `each`); 0 for a grouped picture. */
+  readonly omitted: number;
+  /** The drawn objects were chosen by retained size (false: newest first, by id). */
+  readonly byRetainedSize: boolean;
+  /** @internal The first object drawn one by one (the CLI's hints name it). */
+  readonly firstId: number | undefined;
+  #subgraph: Subgraph | (() => Subgraph);
+  #text: string | (() => string);
+  #fitted: Promise<FittedPicture> | null = null;
 
-  constructor(subgraph: Subgraph, matched: number, text: string) {
-    this.subgraph = subgraph;
+  /** @internal Made by {@link Snapshot.retainers}; the subgraph and the text are made when first asked for. */
+  constructor(
+    subgraph: Subgraph | (() => Subgraph),
+    matched: number,
+    text: string | (() => string),
+    more: { omitted?: number; byRetainedSize?: boolean; firstId?: number } = {},
+  ) {
+    this.#subgraph = subgraph;
     this.matched = matched;
     this.#text = text;
+    this.omitted = more.omitted ?? 0;
+    this.byRetainedSize = more.byRetainedSize ?? true;
+    this.firstId = more.firstId;
+  }
+
+  /** The drawn targets' heap ids, nodes, edges, placeholders and limits: the CLI's `--format json`. */
+  get subgraph(): Subgraph {
+    if (typeof this.#subgraph === "function") this.#subgraph = this.#subgraph();
+    return this.#subgraph;
   }
 
   /** A grouped picture (more matches than `maxTargets`): every match's path merged by class and edge. */
@@ -457,16 +745,36 @@ export class RetainerGraph {
     return this.subgraph.limitsReached;
   }
 
+  /**
+   * The DOT of the subgraph, top to bottom (or as `options` say). `render("dot")` and `save("x.dot")`
+   * write the DOT of the layout that fits (see {@link fit}), as the CLI's `-o x.dot` does.
+   */
   toDot(options: ToDotOptions = {}): string {
     return toDot(this.subgraph, options);
   }
 
   /**
+   * The picture laid out to fit a screen, as the CLI draws it (see `layoutToFit`): the DOT that
+   * was laid out, the SVG, and the PNG zoom. Laid out once; every format after the first reuses it.
+   */
+  fit(options: RenderSvgOptions = {}): Promise<FittedPicture> {
+    if (!this.#fitted) {
+      const p = layoutToFit(this.subgraph, { timeoutMs: options.timeoutMs, signal: options.signal });
+      // A failed layout (timeout, abort) is not kept: a later call tries again.
+      p.catch(() => {
+        if (this.#fitted === p) this.#fitted = null;
+      });
+      this.#fitted = p;
+    }
+    return this.#fitted;
+  }
+
+  /**
    * Laid out by WASM Graphviz in a worker (30 s limit by default), checked safe; in the layout that
-   * fits a screen, as the CLI draws it (see `layoutToFit`).
+   * fits a screen, as the CLI draws it (see {@link fit}).
    */
   async toSvg(options: RenderSvgOptions = {}): Promise<string> {
-    return (await layoutToFit(this.subgraph, { timeoutMs: options.timeoutMs, signal: options.signal })).svg;
+    return (await this.fit(options)).svg;
   }
 
   /**
@@ -474,7 +782,7 @@ export class RetainerGraph {
    * lowered to fit 4,000 px a side but never below 11 px text).
    */
   async toPng(options: PngOptions & RenderSvgOptions = {}): Promise<Uint8Array> {
-    const fitted = await layoutToFit(this.subgraph, { timeoutMs: options.timeoutMs, signal: options.signal });
+    const fitted = await this.fit(options);
     return renderPng(fitted.svg, options.scale === undefined ? { scale: fitted.zoom, maxPixels: DEFAULT_MAX_PIXELS } : { scale: options.scale });
   }
 
@@ -488,14 +796,15 @@ export class RetainerGraph {
    * one line per retaining pattern, the most objects first.
    */
   toText(): string {
+    if (typeof this.#text === "function") this.#text = this.#text();
     return this.#text;
   }
 
-  /** The picture in a format (`dot`, `svg`, `png`, `json`, `text`). */
+  /** The picture in a format (`dot`, `svg`, `png`, `json`, `text`), as the CLI writes it. */
   async render(format: OutputFormat, options: PngOptions & RenderSvgOptions = {}): Promise<string | Uint8Array> {
     switch (format) {
       case "dot":
-        return this.toDot();
+        return (await this.fit(options)).dot;
       case "svg":
         return this.toSvg(options);
       case "png":
@@ -513,7 +822,7 @@ export class RetainerGraph {
    */
   async save(path: string, options: SaveOptions = {}): Promise<void> {
     const data = await this.render(options.format ?? formatOfFile(path), options);
-    await writeFileAtomic(path, data);
+    await writeFileAtomic(path, data, options);
   }
 }
 
@@ -538,7 +847,7 @@ interface NormalSelection {
   names: string[];
   ids: number[];
   detached: boolean;
-  newSince?: Snapshot;
+  newSince?: Snapshot | SnapshotIds;
 }
 
 function list<T>(v: T | readonly T[] | undefined): T[] {

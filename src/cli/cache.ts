@@ -9,23 +9,12 @@
  */
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { performance } from "node:perf_hooks";
-import { SnapshotFormatError } from "../errors.js";
-import { HeapGraph } from "../graph/heap-graph.js";
-import { HeapAnalysis, type AnalysisOptions, type AnalysisParts } from "../graph/analysis.js";
-import { readSnapshotRaw, type ReadOptions } from "../snapshot/read.js";
-import type { RawSnapshot } from "../snapshot/parser.js";
-import { DEFAULT_CACHE_MAX_BYTES, SnapshotCache, type CacheKey, type PendingSave, type SaveResult } from "../cache/store.js";
+import { DEFAULT_CACHE_MAX_BYTES, SnapshotCache } from "../cache/store.js";
+import { CacheSession, type CacheEvent } from "../cache/session.js";
 import { formatBytes, sanitizeText } from "../render/format.js";
 import { table } from "./table.js";
 import type { Streams } from "./io.js";
-
-let disabledByFlag = false;
-
-/** `--no-cache` on the command being run (main sets it before every command). */
-export function setCacheFlag(enabled: boolean): void {
-  disabledByFlag = !enabled;
-}
+import { ExitCode } from "./exit-codes.js";
 
 /** The cache directory from the environment (see the top of this file). */
 export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -55,132 +44,59 @@ function theCache(): SnapshotCache {
   return new SnapshotCache({ dir: cacheDir(), maxBytes: sizeSetting(process.env["BACKREFS_CACHE_MAX"]) ?? DEFAULT_CACHE_MAX_BYTES, parallel });
 }
 
-/** The cache, or null when it is off. */
-function activeCache(): SnapshotCache | null {
-  if (disabledByFlag) return null;
+/** Whether the environment turns the cache off. */
+function offByEnvironment(): boolean {
   const env = (process.env["BACKREFS_CACHE"] ?? "").toLowerCase();
-  if (env === "0" || env === "off" || env === "false" || env === "no") return null;
-  return theCache();
+  return env === "0" || env === "off" || env === "false" || env === "no";
 }
 
-/** What the cache knows of a loaded graph. */
-interface Tracked {
-  cache: SnapshotCache;
-  key: CacheKey;
-  raw: RawSnapshot;
-  /** The analysis the entry held (null when none, or when the snapshot was read). */
-  saved: AnalysisParts | null;
-  analysis: HeapAnalysis | null;
-  file: string;
-  /** The entry being written since the snapshot was read (a miss), or why none is. */
-  pending: PendingSave | Extract<SaveResult, { kind: "not-written" }> | null;
-}
-
-const tracked = new WeakMap<HeapGraph, Tracked>();
-/** Graphs whose entry should be (re)written when the command is done. */
-let toWrite: Tracked[] = [];
+/** The cache session of the command being run; null when the cache is off. */
+let session: CacheSession | null = null;
 
 /**
- * Loads a snapshot through the cache when it is on: from the entry when there is a valid one,
- * else by reading the file (the entry is written at the end of the command, see flushCaches).
+ * Starts the cache session of a command (main calls it before every command): on unless
+ * `--no-cache` (`enabled` false) or BACKREFS_CACHE says off. What the cache does is said on stderr.
  */
-export async function loadGraph(file: string, read: ReadOptions, io: Streams): Promise<HeapGraph> {
-  const cache = file === "-" ? null : activeCache();
-  if (!cache) return new HeapGraph(await readSnapshotRaw(file, read));
-  const start = performance.now();
-  const look = await cache.lookup(file);
-  if (look.kind === "hit") {
-    try {
-      const graph = new HeapGraph(look.content.raw);
-      tracked.set(graph, { cache, key: look.key, raw: look.content.raw, saved: look.content.analysis, analysis: null, file, pending: null });
-      const secs = ((performance.now() - start) / 1000).toFixed(2);
-      io.stderr.write(`cache: used ${sanitizeText(look.entry)} (${formatBytes(look.bytes)}, read in ${secs} s)\n`);
-      return graph;
-    } catch (e) {
-      if (!(e instanceof SnapshotFormatError)) throw e;
-      io.stderr.write(`cache: ignored ${sanitizeText(look.entry)} (${sanitizeText(e.message)}); reading the snapshot\n`);
-    }
-  } else if (look.kind === "miss" && look.reason !== null) {
-    io.stderr.write(`cache: ignored ${sanitizeText(look.entry)} (${sanitizeText(look.reason)}); reading the snapshot\n`);
-  }
-  const raw = await readSnapshotRaw(file, read);
-  const graph = new HeapGraph(raw);
-  if (look.kind !== "uncacheable") {
-    // The entry is written while the command goes on (the columns now, the analysis once known).
-    const t: Tracked = { cache, key: look.key, raw, saved: null, analysis: null, file, pending: cache.begin(look.key, raw) };
-    tracked.set(graph, t);
-    toWrite.push(t);
-  }
-  return graph;
+export function beginCacheSession(enabled: boolean, io: Streams): void {
+  session = enabled && !offByEnvironment() ? new CacheSession(theCache(), (e) => io.stderr.write(cacheMessage(e))) : null;
 }
 
-/**
- * The analysis the graph's cache entry holds, when it has what is asked for (`retained`: the
- * dominator tree and retained sizes too); otherwise computes it with `compute`, starting from
- * what the entry has, and marks the entry for rewriting with the result.
- */
-export async function cachedAnalysis(
-  graph: HeapGraph,
-  retained: boolean,
-  options: AnalysisOptions,
-  compute: (start: HeapAnalysis) => Promise<void>,
-): Promise<HeapAnalysis> {
-  const t = tracked.get(graph);
-  const start = t?.saved ? HeapAnalysis.fromParts(graph, t.saved, options) : new HeapAnalysis(graph, options);
-  if (t) {
-    t.analysis = start;
-    // Parts computed later (per-class retained sizes) are saved too: look again when done.
-    if (!toWrite.includes(t)) toWrite.push(t);
-  }
-  if (t?.saved && (!retained || t.saved.tree)) return start;
-  await compute(start);
-  const parts = t?.pending && "hand" in t.pending ? start.savedParts() : null;
-  if (parts) (t!.pending as PendingSave).hand({ raw: t!.raw, analysis: parts });
-  return start;
+/** The session snapshots are opened with (`openSnapshot(file, { cache })`), or false when the cache is off. */
+export function cacheSession(): CacheSession | false {
+  return session ?? false;
 }
 
-/**
- * Completes the entries of this command's snapshots that are new or gained analysis, and says so
- * (the time given is what completing took, after the answer was out).
- */
-export async function flushCaches(io: Streams): Promise<void> {
-  const jobs = toWrite;
-  toWrite = [];
-  for (const t of jobs) {
-    const analysis = t.analysis?.savedParts() ?? t.saved;
-    // An entry read from the cache is rewritten only when the command added to it.
-    if (t.saved && !gained(t.saved, analysis)) continue;
-    const start = performance.now();
-    const pending = t.pending;
-    t.pending = null;
-    const r = pending === null ? t.cache.save(t.key, { raw: t.raw, analysis }) : "finish" in pending ? await pending.finish({ raw: t.raw, analysis }) : pending;
-    if (r.kind === "written") {
-      const secs = ((performance.now() - start) / 1000).toFixed(2);
-      io.stderr.write(
-        `cache: wrote ${sanitizeText(r.entry)} (${formatBytes(r.bytes)} in ${secs} s; the cache holds ${formatBytes(r.totalBytes)} of ${formatBytes(r.maxBytes)}` +
-          `${r.dropped > 0 ? `, ${r.dropped} older entr${r.dropped === 1 ? "y" : "ies"} dropped` : ""})\n`,
+/** What the CLI says of a cache event, one line. */
+function cacheMessage(e: CacheEvent): string {
+  switch (e.kind) {
+    case "used":
+      return `cache: used ${sanitizeText(e.entry)} (${formatBytes(e.bytes)}, read in ${e.seconds.toFixed(2)} s)\n`;
+    case "ignored":
+      return `cache: ignored ${sanitizeText(e.entry)} (${sanitizeText(e.reason)}); reading the snapshot\n`;
+    case "written": {
+      const r = e.result;
+      return (
+        `cache: wrote ${sanitizeText(r.entry)} (${formatBytes(r.bytes)} in ${e.seconds.toFixed(2)} s; the cache holds ${formatBytes(r.totalBytes)} of ${formatBytes(r.maxBytes)}` +
+        `${r.dropped > 0 ? `, ${r.dropped} older entr${r.dropped === 1 ? "y" : "ies"} dropped` : ""})\n`
       );
-    } else {
-      io.stderr.write(`cache: not written for ${sanitizeText(t.file)} (${sanitizeText(r.reason)})\n`);
     }
+    case "not-written":
+      return `cache: not written for ${sanitizeText(e.file)} (${sanitizeText(e.reason)})\n`;
   }
 }
 
-/** Whether `now` holds parts of the analysis that `before` lacks. */
-function gained(before: AnalysisParts, now: AnalysisParts | null): boolean {
-  if (!now) return false;
-  return (now.tree !== null && before.tree === null) || (now.classRetained !== null && before.classRetained === null);
+/** The answer is out: completes the entries this command's snapshots earned, and says so. */
+export async function flushCaches(): Promise<void> {
+  const s = session;
+  session = null;
+  await s?.flush();
 }
 
 /** Forgets entries waiting to be written, and removes those begun (a command that failed writes none). */
 export async function dropPendingCaches(): Promise<void> {
-  const jobs = toWrite;
-  toWrite = [];
-  for (const t of jobs) {
-    const pending = t.pending;
-    t.pending = null;
-    if (pending && "abandon" in pending) await pending.abandon();
-  }
+  const s = session;
+  session = null;
+  await s?.drop();
 }
 
 export interface CacheCommandOptions {
@@ -195,10 +111,10 @@ export function runCache(opts: CacheCommandOptions, io: Streams): number {
     const r = cache.clear();
     if (opts.json) io.stdout.write(JSON.stringify({ dir: cache.dir, removedEntries: r.entries, removedBytes: r.bytes }, null, 2) + "\n");
     else io.stdout.write(`removed ${r.entries} entr${r.entries === 1 ? "y" : "ies"} (${formatBytes(r.bytes)}) from ${sanitizeText(cache.dir)}\n`);
-    return 0;
+    return ExitCode.ok;
   }
   const l = cache.list();
-  const off = activeCache() === null;
+  const off = offByEnvironment();
   if (opts.json) {
     io.stdout.write(
       JSON.stringify(
@@ -213,7 +129,7 @@ export function runCache(opts: CacheCommandOptions, io: Streams): number {
         2,
       ) + "\n",
     );
-    return 0;
+    return ExitCode.ok;
   }
   const lines = [
     `${sanitizeText(l.dir)}${off ? "  (the cache is off: BACKREFS_CACHE)" : ""}`,
@@ -234,5 +150,5 @@ export function runCache(opts: CacheCommandOptions, io: Streams): number {
     );
   }
   io.stdout.write(lines.join("\n") + "\n");
-  return 0;
+  return ExitCode.ok;
 }

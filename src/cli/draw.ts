@@ -2,25 +2,21 @@
  * The main job: `backrefs <snapshot> --type Foo -o out.png`.
  */
 import { accessSync, constants as fsConstants, statSync } from "node:fs";
-import { dirname, extname, join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { BackrefsError, QueryError } from "../errors.js";
-import type { HeapAnalysis } from "../graph/analysis.js";
-import type { HeapGraph } from "../graph/heap-graph.js";
 import { assertComparableIds, type SnapshotIds } from "../query/id-trust.js";
-import { chooseTargets, defaultBackrefsOptions, retainerSubgraph, walkContext, type BackrefsOptions } from "../query/backrefs.js";
-import { foldChains } from "../query/fold.js";
-import { DEFAULT_GROUP_NODES, groupRetainingPaths } from "../query/group.js";
-import { retainingPaths } from "../query/paths.js";
-import { selectNodes } from "../query/select.js";
+import { defaultBackrefsOptions } from "../query/backrefs.js";
 import type { Subgraph } from "../query/types.js";
-import { layoutToFit, type FittedPicture } from "../render/fit.js";
 import { formatCount, sanitizeText } from "../render/format.js";
-import { formatPathsText } from "../render/paths-text.js";
-import { formatGroupedText } from "../render/grouped-text.js";
-import { preparePng, renderPng } from "../render/png.js";
+import { preparePng } from "../render/png.js";
 import { closeLayoutWorker, prepareLayout } from "../render/svg.js";
-import { analyse, loadIds, loadSnapshot, progressBar, writeFileAtomic, type Streams } from "./io.js";
+import { Snapshot, type RetainerGraph, type RetainersOptions } from "../api/snapshot.js";
+import { formatOfExtension, type OutputFormat } from "../api/files.js";
+import { loadIds, openForCli, progressBar, writeOutput, type Progress, type Streams } from "./io.js";
+import { ExitCode } from "./exit-codes.js";
 import { UsageError } from "./usage.js";
+
+export type { OutputFormat } from "../api/files.js";
 
 export interface DrawCliOptions {
   type?: string[];
@@ -31,7 +27,7 @@ export interface DrawCliOptions {
   format?: OutputFormat;
   depth: number;
   tooMany: number;
-  /** Node budget; undefined: 150 for per-object pictures, 40 for grouped ones. */
+  /** Node budget; undefined: 60 for per-object pictures, 40 for grouped ones. */
   maxNodes?: number;
   maxTargets: number;
   /** One picture per object even when more than --max-targets match (no grouping). */
@@ -48,27 +44,10 @@ export interface DrawCliOptions {
   newSince?: string;
 }
 
-/** Patterns printed by the grouped text output. */
-const TEXT_PATTERNS = 20;
-
-/** Default PNG size limit: 20 megapixels (about 5,500 × 3,700); rasterising 70 Mpx takes seconds. */
-const DEFAULT_MAX_PIXELS = 20_000_000;
-
-export type OutputFormat = "dot" | "svg" | "png" | "json" | "text";
-
 /** One place to write an answer: a file, or `-` for standard output. */
 export interface OutputTarget {
   path: string;
   format: OutputFormat;
-}
-
-/** The format a file's extension names, or null. */
-function formatOfExtension(path: string): OutputFormat | null {
-  const ext = extname(path).toLowerCase().slice(1);
-  if (ext === "dot" || ext === "gv") return "dot";
-  if (ext === "svg" || ext === "png" || ext === "json") return ext;
-  if (ext === "txt" || ext === "text") return "text";
-  return null;
 }
 
 /** The format: `--format`, else the output file's extension, else text (svg for `-o -`). */
@@ -148,124 +127,75 @@ export async function runDraw(file: string, opts: DrawCliOptions, io: Streams): 
   if (targets.some((t) => t.format === "png")) preparePng();
   try {
     const baseline = opts.newSince ? await loadIds(opts.newSince, io, opts.quiet) : undefined;
-    const { graph, progress } = await loadSnapshot(file, io, opts.quiet);
-    progress.done();
-    if (baseline) assertComparableIds(baseline, graph, [displayName(opts.newSince!), displayName(file)]);
-    await drawGraph(graph, file, { ...opts, targets, baseline }, io);
+    const { snap, progress } = await openForCli(file, io, opts.quiet);
+    if (baseline) assertComparableIds(baseline, Snapshot.state(snap).snapshotIds(), [displayName(opts.newSince!), displayName(file)]);
+    await drawSnapshot(snap, file, { ...opts, targets, baseline }, io, progress);
   } catch (e) {
     // The worker started early, when nothing gets drawn. Not awaited: a worker stopped while it
     // loads may never report its exit once unreferenced, which would leave this promise hanging.
     closeLayoutWorker().catch(() => {});
     throw e;
   }
-  return 0;
+  return ExitCode.ok;
 }
 
 interface DrawSpec extends Omit<DrawCliOptions, "format" | "newSince" | "output"> {
   targets: OutputTarget[];
   /** Ids of the baseline snapshot: only objects absent from it are targets, and new nodes are marked. */
   baseline?: SnapshotIds;
-  analysis?: HeapAnalysis;
 }
 
-/** Chooses the targets, walks their retainers, and writes the picture (or text) where asked. */
-async function drawGraph(graph: HeapGraph, file: string, spec: DrawSpec, io: Streams): Promise<Subgraph | null> {
-  const progress = progressBar(io, spec.quiet);
-  const selection = selectNodes(graph, { types: spec.type, names: spec.name, ids: spec.id, detached: spec.detached });
-  let candidates = selection.ordinals;
-  if (spec.baseline) {
-    const base = spec.baseline;
-    candidates = candidates.filter((n) => !base.has(graph.nodeId(n)));
-    if (candidates.length === 0) {
-      throw new QueryError(
-        `none of the ${formatCount(selection.ordinals.length)} matching objects is new since the baseline`,
-        "they were all allocated before the baseline snapshot was taken",
-      );
-    }
-  }
-  const analysis = spec.analysis ?? (await analyse(graph, progress, spec.retained));
-  const ctx = walkContext(graph, { analysis, retained: spec.retained });
+/** Asks the library what retains the chosen objects, and writes the picture (or text) where asked. */
+async function drawSnapshot(snap: Snapshot, file: string, spec: DrawSpec, io: Streams, progress: Progress): Promise<void> {
+  const options: RetainersOptions = {
+    depth: spec.depth,
+    tooMany: spec.tooMany,
+    maxNodes: spec.maxNodes,
+    maxTargets: spec.maxTargets,
+    each: spec.each,
+    weak: spec.weak,
+    path: spec.path,
+    pathOnly: spec.pathOnly,
+    retained: spec.retained,
+  };
+  const g = await snap.retainers({ type: spec.type, name: spec.name, id: spec.id, detached: spec.detached, newSince: spec.baseline }, options);
   const what = spec.type?.length ? `--type ${shellQuote(spec.type[0]!)}` : spec.name?.length ? `--name ${shellQuote(spec.name[0]!)}` : null;
 
   const textTargets = spec.targets.filter((t) => t.format === "text");
   const pictureTargets = spec.targets.filter((t) => t.format !== "text");
-  /** Writes the text answer to each text output; says what it did when there is nothing else to draw. */
-  const writeText = async (text: string, stdoutHint: string, done: boolean): Promise<void> => {
+  const omittedNote = g.omitted > 0 ? omittedLine(g.matched, g.matched - g.omitted, g.byRetainedSize) : "";
+  if (textTargets.length > 0) {
+    const text = g.toText();
     for (const t of textTargets) {
       if (t.path === "-") io.stdout.write(text);
-      else await writeFileAtomic(t.path, text);
+      else await writeOutput(t.path, text);
     }
-    if (!done) return;
-    progress.done();
-    if (textTargets.some((t) => t.path === "-")) io.stderr.write(stdoutHint);
-    else io.stderr.write(`retaining paths → ${textTargets.map(where).join(", ")}\n`);
-  };
-
-  // More matches than --max-targets: one picture per cause, every match grouped by its path.
-  if (!spec.each && candidates.length > spec.maxTargets) {
-    progress.phase(`grouping the retaining paths of ${formatCount(candidates.length)} objects`);
-    const groups = groupRetainingPaths(graph, ctx, candidates, { baseline: spec.baseline });
-    if (textTargets.length > 0) {
-      const hint = what ? `draw it: backrefs ${shellQuote(file)} ${what} -o retainers.svg   (one object at a time: --each)\n` : "";
-      await writeText(formatGroupedText(groups.report(TEXT_PATTERNS)), hint, pictureTargets.length === 0);
-      if (pictureTargets.length === 0) return null;
+    if (pictureTargets.length === 0) {
+      // Nothing else to draw: say what was done.
+      progress.done();
+      if (textTargets.some((t) => t.path === "-")) {
+        if (g.grouped) {
+          if (what) io.stderr.write(`draw it: backrefs ${shellQuote(file)} ${what} -o retainers.svg   (one object at a time: --each)\n`);
+        } else io.stderr.write(`${omittedNote}draw it: backrefs ${shellQuote(file)} ${what ?? `--id @${g.firstId}`} -o retainers.svg\n`);
+      } else io.stderr.write(`retaining paths → ${textTargets.map(where).join(", ")}\n`);
+      return;
     }
-    const sub = groups.toSubgraph({ maxNodes: spec.maxNodes ?? DEFAULT_GROUP_NODES });
-    await writePicture(sub, spec, io, progress);
-    return sub;
   }
-
-  const { drawn, omitted } = chooseTargets(graph, ctx, candidates, spec.maxTargets);
-  progress.phase("walking retainers");
-  const omittedNote = omitted > 0 ? omittedLine(candidates.length, drawn.length, ctx.retained) : "";
-
-  if (textTargets.length > 0) {
-    const hint = `${omittedNote}draw it: backrefs ${shellQuote(file)} ${what ?? `--id @${graph.nodeId(drawn[0]!)}`} -o retainers.svg\n`;
-    await writeText(formatPathsText(retainingPaths(graph, ctx, drawn)), hint, pictureTargets.length === 0);
-    if (pictureTargets.length === 0) return null;
-  }
-
-  const walk: BackrefsOptions = {
-    depth: spec.depth,
-    tooMany: spec.tooMany,
-    maxNodes: spec.maxNodes ?? defaultBackrefsOptions.maxNodes,
-    weak: spec.weak,
-    path: spec.path,
-    pathOnly: spec.pathOnly,
-  };
-  // Linked lists on the way read as one node ("Timeout ×37 via ._idleNext").
-  const sub = foldChains(retainerSubgraph(graph, ctx, drawn, walk, omitted));
-  if (spec.baseline) for (const node of sub.nodes) node.isNew = !spec.baseline.has(node.id);
-  await writePicture(sub, spec, io, progress, omittedNote);
-  return sub;
+  await writePicture(g, spec, io, progress, omittedNote);
 }
 
 /**
- * Renders `sub` in every picture format asked (one DOT, one layout for all of them) and writes
- * each where asked, then says what it drew.
+ * Renders the picture in every format asked (one layout for all of them: the one that fits a
+ * screen, whose DOT is the DOT written) and writes each where asked, then says what it drew.
  */
-async function writePicture(sub: Subgraph, spec: DrawSpec, io: Streams, progress: ReturnType<typeof progressBar>, note = ""): Promise<void> {
+async function writePicture(g: RetainerGraph, spec: DrawSpec, io: Streams, progress: Progress, note: string): Promise<void> {
+  const sub = g.subgraph;
   progress.phase(`drawing ${sub.nodes.length} nodes`);
   const outputs: Array<{ target: OutputTarget; data: string | Uint8Array }> = [];
   try {
-    // One layout for every format: the one (direction, folded levels) that fits a screen; the DOT
-    // written is the one it laid out.
-    let fitted: FittedPicture | undefined;
     for (const target of spec.targets) {
       if (target.format === "text") continue;
-      let data: string | Uint8Array;
-      if (target.format === "json") data = JSON.stringify(sub, null, 2) + "\n";
-      else {
-        fitted ??= await layoutToFit(sub);
-        if (target.format === "dot") data = fitted.dot;
-        else if (target.format === "svg") data = fitted.svg;
-        else {
-          // Without --scale: 1.5, lowered (never below legible text) to fit 4,000 px, and under
-          // 20 megapixels whatever happens (rasterising 70 Mpx takes seconds).
-          data = await renderPng(fitted.svg, spec.scale === undefined ? { scale: fitted.zoom, maxPixels: DEFAULT_MAX_PIXELS } : { scale: spec.scale });
-        }
-      }
-      outputs.push({ target, data });
+      outputs.push({ target, data: await g.render(target.format, { scale: spec.scale }) });
     }
   } finally {
     await closeLayoutWorker();
@@ -273,7 +203,7 @@ async function writePicture(sub: Subgraph, spec: DrawSpec, io: Streams, progress
   progress.done();
   for (const { target, data } of outputs) {
     if (target.path === "-") io.stdout.write(data);
-    else await writeFileAtomic(target.path, data);
+    else await writeOutput(target.path, data);
   }
   io.stderr.write(note + summaryLine(sub, spec.targets.map(where).join(", ")));
 }
@@ -285,18 +215,17 @@ function where(t: OutputTarget): string {
 
 /**
  * The default picture of a class, written to `path` (the CI gate's explanation of a failure).
- * The caller's analysis is reused, so drawing several classes walks the heap's numbers once.
+ * The snapshot's analysis is reused, so drawing several classes walks the heap's numbers once.
  */
 export async function drawToFile(
-  graph: HeapGraph,
-  selector: { types: string[] },
+  snap: Snapshot,
+  className: string,
   path: string,
-  opts: { baseline?: SnapshotIds; analysis: HeapAnalysis; retained: boolean; io: Streams; quiet: boolean },
+  opts: { baseline?: SnapshotIds; retained: boolean; io: Streams; quiet: boolean },
 ): Promise<void> {
-  const { baseline } = opts;
   const d = defaultBackrefsOptions;
   const spec: DrawSpec = {
-    type: selector.types,
+    type: [className],
     targets: [{ path, format: outputFormat(path, undefined) }],
     depth: d.depth,
     tooMany: d.tooMany,
@@ -308,15 +237,15 @@ export async function drawToFile(
     quiet: opts.quiet,
     retained: opts.retained,
     detached: false,
-    baseline,
-    analysis: opts.analysis,
+    baseline: opts.baseline,
   };
+  const progress = progressBar(opts.io, opts.quiet);
   try {
-    await drawGraph(graph, path, spec, opts.io);
+    await drawSnapshot(snap, path, spec, opts.io, progress);
   } catch (e) {
     // All of the class was there before the baseline: draw them all rather than nothing.
-    if (!(e instanceof QueryError) || !baseline) throw e;
-    await drawGraph(graph, path, { ...spec, baseline: undefined }, opts.io);
+    if (!(e instanceof QueryError) || !opts.baseline) throw e;
+    await drawSnapshot(snap, path, { ...spec, baseline: undefined }, opts.io, progress);
   }
 }
 

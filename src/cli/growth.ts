@@ -1,22 +1,24 @@
 /**
- * What grew: `types`, `diff`, `leaks`, and the CI gate `check`.
+ * What grew: `types`, `diff`, `leaks`, and the CI gate `check`. Each parses nothing and computes
+ * nothing of its own: it asks the library object (`openSnapshot(...)`) and prints the answer.
  */
 import { join } from "node:path";
-import { HeapAnalysis } from "../graph/analysis.js";
-import type { HeapGraph } from "../graph/heap-graph.js";
-import { classChanged, diffSnapshots, findLeaks, rankDiff, type ClassDiff, type DiffSort } from "../query/growth.js";
-import { assertComparableIds, SnapshotIds } from "../query/id-trust.js";
-import { closestNames } from "../query/select.js";
+import { LimitError } from "../errors.js";
+import type { ClassDiff, DiffSort } from "../query/growth.js";
+import { assertComparableIds, type SnapshotIds } from "../query/id-trust.js";
+import { countLimits, LIMIT_FLAGS, needsBaseline, needsRetained, type Limit, type LimitKind } from "../query/check.js";
 import { UsageError } from "./usage.js";
-import { classStat, classTable, topIndices, type ClassSort, type ClassStat } from "../query/summary.js";
+import type { ClassSort } from "../query/summary.js";
 import { formatBytes, formatCount, sanitizeText } from "../render/format.js";
 import { classTableText } from "./info.js";
-import { analyse, loadIds, loadSnapshot, type Streams } from "./io.js";
+import { loadIds, openForCli, type Streams } from "./io.js";
 import { table } from "./table.js";
 import { checkWritableDir, displayName, drawToFile } from "./draw.js";
-import { walkContext } from "../query/backrefs.js";
-import { groupRetainingPaths } from "../query/group.js";
 import { formatGroupedText } from "../render/grouped-text.js";
+import { ExitCode } from "./exit-codes.js";
+import { Snapshot } from "../api/snapshot.js";
+
+export type { Limit } from "../query/check.js";
 
 /** Classes of `leaks` whose leaked objects' retaining paths are printed, grouped. */
 const LEAK_CLASSES_EXPLAINED = 3;
@@ -27,13 +29,6 @@ interface Common {
   json: boolean;
   quiet: boolean;
   retained: boolean;
-}
-
-async function load(file: string, opts: Common, io: Streams, label: string): Promise<{ graph: HeapGraph; analysis?: HeapAnalysis }> {
-  const { graph, progress } = await loadSnapshot(file, io, opts.quiet);
-  const analysis = opts.retained ? await analyse(graph, progress, true, `${label}: `) : undefined;
-  progress.done();
-  return { graph, analysis };
 }
 
 const signed = (n: number): string => (n > 0 ? `+${formatCount(n)}` : formatCount(n));
@@ -47,17 +42,12 @@ export interface TypesOptions extends Common {
 }
 
 /** The class table: DevTools' Summary, objgraph's `most_common_types` with sizes. */
-export function classRows(graph: HeapGraph, analysis: HeapAnalysis | undefined, top: number, sort: ClassSort): ClassStat[] {
-  const t = classTable(graph, analysis);
-  return topIndices(t, top, sort).map((i) => classStat(graph, t, i));
-}
-
 export async function runTypes(file: string, opts: TypesOptions, io: Streams): Promise<number> {
-  const { graph, analysis } = await load(file, opts, io, "analysis");
-  const sort = opts.sort ?? (opts.retained ? "retained" : "count");
-  const rows = classRows(graph, analysis, opts.top, sort);
+  const { snap, progress } = await openForCli(file, io, opts.quiet, "analysis: ");
+  const rows = await snap.types({ top: opts.top, sort: opts.sort, retained: opts.retained });
+  progress.done();
   io.stdout.write(opts.json ? JSON.stringify(rows, null, 2) + "\n" : classTableText(rows) + "\n");
-  return 0;
+  return ExitCode.ok;
 }
 
 // ---------------------------------------------------------------------------- diff
@@ -98,60 +88,50 @@ const SORT_WORDS: Record<DiffSort, { grew: string; shrank: string }> = {
 };
 
 export async function runDiff(beforeFile: string, afterFile: string, opts: DiffOptions, io: Streams): Promise<number> {
-  let sort: DiffSort = opts.sort ?? "count";
+  const sort: DiffSort = opts.sort ?? "count";
   if ((sort === "retained" || sort === "retained-growth") && !opts.retained) {
     throw new UsageError(`--sort ${sort} needs retained sizes: drop --no-retained`);
   }
-  const before = await load(beforeFile, opts, io, "before");
-  const after = await load(afterFile, opts, io, "after");
-  const diff = diffSnapshots(before, after, { hideInternals: !opts.all });
-  if (sort === "new" && !diff.idsComparable) {
-    io.stderr.write("backrefs: objects cannot be matched by id, so there are no new objects to sort by: sorting by count\n");
-    sort = "count";
-  }
-  const { grew, shrank } = rankDiff(diff.classes, sort);
-  const changed = diff.classes.filter(classChanged);
+  const before = await openForCli(beforeFile, io, opts.quiet, "before: ");
+  const after = await openForCli(afterFile, io, opts.quiet, "after: ");
   // With --json and no --top, every changed class; otherwise the top of each list.
   const cut = !opts.json || opts.topGiven === true;
-  const shownGrew = cut ? grew.slice(0, opts.top) : grew;
-  const shownShrank = cut ? shrank.slice(0, opts.top) : shrank;
-  const listed = new Set([...shownGrew, ...shownShrank]);
-  const omitted = changed.filter((c) => !listed.has(c)).length;
-  if (opts.json) {
-    const { classes: _all, ...head } = diff;
-    // Every changed class once: the grown, the shrunk, then those changed by other measures.
-    const classes = cut ? [...listed] : [...new Set([...grew, ...shrank, ...changed])];
-    const out = {
-      ...head,
-      sort,
-      grew: shownGrew.map((c) => c.className),
-      shrank: shownShrank.map((c) => c.className),
-      classes,
-      classesOmitted: cut ? omitted : 0,
-      unchangedClasses: diff.classes.length - changed.length,
-    };
-    io.stdout.write(JSON.stringify(out, null, 2) + "\n");
-    return 0;
+  const d = await after.snap.diff(before.snap, { top: cut ? opts.top : undefined, sort, all: opts.all, retained: opts.retained });
+  before.progress.done();
+  after.progress.done();
+  if (sort === "new" && d.sort !== "new") {
+    io.stderr.write("backrefs: objects cannot be matched by id, so there are no new objects to sort by: sorting by count\n");
   }
-  if (!diff.idsComparable) {
+  if (opts.json) {
+    const { classes, sort: used, grew, shrank, grewTotal: _g, shrankTotal: _s, classesOmitted, unchangedClasses, idsReset: _r, ...head } = d;
+    const out = { ...head, sort: used, grew, shrank, classes, classesOmitted, unchangedClasses };
+    io.stdout.write(JSON.stringify(out, null, 2) + "\n");
+    return ExitCode.ok;
+  }
+  if (!d.idsComparable) {
     io.stdout.write(
-      `Objects cannot be matched by id: ${diff.idsMismatch}. The snapshots come from different\n` +
+      `Objects cannot be matched by id: ${d.idsMismatch}. The snapshots come from different\n` +
         "processes, or from one process whose heap profiler was reset between them (ids start again).\n" +
         "Comparing counts per class only (no new/deleted columns).\n\n",
     );
   }
-  const words = SORT_WORDS[sort];
+  const rows = new Map(d.classes.map((c) => [c.className, c]));
+  const shownGrew = d.grew.map((name) => rows.get(name)!);
+  const shownShrank = d.shrank.map((name) => rows.get(name)!);
+  const words = SORT_WORDS[d.sort];
   const section = (title: string, rows: ClassDiff[], total: number): string =>
     `${title[0]!.toUpperCase()}${title.slice(1)}${total > rows.length ? ` — top ${formatCount(rows.length)} of ${formatCount(total)}` : ""}:\n` +
-    (rows.length ? diffTable(rows, diff.idsComparable) : "  (none)") +
+    (rows.length ? diffTable(rows, d.idsComparable) : "  (none)") +
     "\n";
-  io.stdout.write(section(words.grew, shownGrew, grew.length));
-  io.stdout.write("\n" + section(words.shrank, shownShrank, shrank.length));
+  io.stdout.write(section(words.grew, shownGrew, d.grewTotal));
+  io.stdout.write("\n" + section(words.shrank, shownShrank, d.shrankTotal));
   const notes: string[] = [];
-  if (omitted > 0) notes.push(`${formatCount(omitted)} more classes changed but are not listed (raise --top, try another --sort; --json lists every changed class)`);
+  if (d.classesOmitted > 0) {
+    notes.push(`${formatCount(d.classesOmitted)} more classes changed but are not listed (raise --top, try another --sort; --json lists every changed class)`);
+  }
   if (!opts.all) notes.push("engine internals left out (--all shows them)");
   if (notes.length) io.stdout.write(`\n${notes.join("; ")}\n`);
-  return 0;
+  return ExitCode.ok;
 }
 
 // ---------------------------------------------------------------------------- leaks
@@ -165,13 +145,14 @@ export async function runLeaks(baselineFile: string, targetFile: string, finalFi
   // One snapshot in memory at a time: the first two only lend their ids.
   const baseline = await loadIds(baselineFile, io, opts.quiet);
   const target = await loadIds(targetFile, io, opts.quiet);
-  const { graph, analysis } = await load(finalFile, { ...opts, retained: true }, io, "final");
+  const { snap, progress } = await openForCli(finalFile, io, opts.quiet, "final: ");
   const labels: [string, string, string] = [displayName(baselineFile), displayName(targetFile), displayName(finalFile)];
-  const report = findLeaks(baseline, target, { graph, analysis: analysis! }, { all: opts.all, labels });
-  const groups = report.groups.slice(0, opts.top);
+  const report = await snap.leaks(baseline, target, { all: opts.all, labels, top: opts.top, explain: LEAK_CLASSES_EXPLAINED, patterns: LEAK_PATTERNS });
+  progress.done();
+  const groups = report.groups;
   if (opts.json) {
     io.stdout.write(JSON.stringify({ leakedObjects: report.leakedObjects, groups }, null, 2) + "\n");
-    return 0;
+    return ExitCode.ok;
   }
   io.stdout.write(
     `${formatCount(report.leakedObjects)} objects allocated after the baseline are still alive in the final snapshot` +
@@ -183,45 +164,17 @@ export async function runLeaks(baselineFile: string, targetFile: string, finalFi
       groups.map((g) => [sanitizeText(g.className), formatCount(g.count), formatBytes(g.selfSize), formatBytes(g.retainedSize), g.exampleIds.slice(0, 2).map((id) => `@${id}`).join(" ")]),
     ) + "\n",
   );
-  // Why they are alive: the leaked objects of the largest classes, grouped by retaining path in the
-  // final snapshot, with the reference where each path passes from old objects to new ones.
-  const explained = groups.slice(0, LEAK_CLASSES_EXPLAINED).map((g) => g.className);
-  if (explained.length > 0) {
-    const wanted = new Map(explained.map((name, i) => [name, i]));
-    const ordinals: number[][] = explained.map(() => []);
-    const { nodeClass } = graph.classes();
-    const names = new Map<number, number>();
-    for (let n = 0; n < graph.nodeCount; n++) {
-      const id = graph.nodeId(n);
-      if (baseline.has(id) || !target.has(id)) continue;
-      const c = nodeClass[n]!;
-      let k = names.get(c);
-      if (k === undefined) names.set(c, (k = wanted.get(graph.classNameOf(c)) ?? -1));
-      if (k >= 0) ordinals[k]!.push(n);
-    }
-    const ctx = walkContext(graph, { analysis, retained: true });
+  if (groups.length > 0) {
     io.stdout.write(`\nWhy they are alive (retaining paths in the final snapshot, grouped; "cut here": where a path passes from objects of the baseline to new ones):\n\n`);
-    for (const list of ordinals) {
-      if (list.length === 0) continue;
-      const report = groupRetainingPaths(graph, ctx, list, { baseline }).report(LEAK_PATTERNS);
-      io.stdout.write(formatGroupedText(report) + "\n");
-    }
+    for (const explained of report.explained) io.stdout.write(formatGroupedText(explained) + "\n");
   }
   if (groups[0]) {
     io.stderr.write(`why is it alive: backrefs why ${sanitizeText(finalFile)} --id @${groups[0].exampleIds[0]}\n`);
   }
-  return 0;
+  return ExitCode.ok;
 }
 
 // ---------------------------------------------------------------------------- check (CI gate)
-
-/** Exit code of a failed gate: distinct from errors (1) and usage errors (2). */
-export const GATE_FAILED = 3;
-
-export interface Limit {
-  className: string;
-  value: number;
-}
 
 export interface CheckOptions extends Common {
   baseline?: string;
@@ -234,112 +187,59 @@ export interface CheckOptions extends Common {
   allowAbsent?: boolean;
 }
 
-interface Violation {
-  className: string;
-  what: string;
-  actual: number;
-  limit: number;
-  bytes: boolean;
-}
-
 /** The usage error for a limit on a class no snapshot has, with the closest class names. */
-function absentClass(flag: string, limit: Limit, known: Map<string, number>, twoSnapshots: boolean): UsageError {
-  const where = twoSnapshots ? "in either snapshot" : "in the snapshot";
-  const suggestions = closestNames([limit.className], known);
+function absentClass(e: LimitError): UsageError {
+  const flag = LIMIT_FLAGS[e.kind as LimitKind] ?? e.kind;
+  const name = sanitizeText(e.limit.className);
+  const where = e.twoSnapshots ? "in either snapshot" : "in the snapshot";
   return new UsageError(
-    `${flag} ${sanitizeText(limit.className)}: no class '${sanitizeText(limit.className)}' ${where}, so this limit could never fail` +
-      `${suggestions.length ? `; did you mean ${suggestions.map(sanitizeText).join(", ")}?` : ""}` +
+    `${flag} ${name}: no class '${name}' ${where}, so this limit could never fail` +
+      `${e.suggestions.length ? `; did you mean ${e.suggestions.map(sanitizeText).join(", ")}?` : ""}` +
       ` (--allow-absent lets limits name classes that may not exist)`,
   );
 }
 
 export async function runCheck(file: string, opts: CheckOptions, io: Streams): Promise<number> {
   checkWritableDir(opts.pictureDir);
-  const needsRetained = !!(opts.maxRetained?.length || opts.maxRetainedGrowth?.length);
-  const common = { ...opts, retained: needsRetained };
-  const current = await load(file, common, io, "snapshot");
-  const stats = new Map<string, { count: number; retained: number }>();
-  const t = classTable(current.graph, current.analysis);
-  // Limits are per name; a name DevTools splits by script is totalled without double counting.
-  const groups = current.graph.classNameGroups();
-  const retainedByName = current.analysis?.classRetainedSizes(undefined, groups);
-  for (let i = 0; i < t.classIds.length; i++) {
-    const name = current.graph.classNameOf(t.classIds[i]!);
-    const s = stats.get(name) ?? { count: 0, retained: 0 };
-    s.count += t.count[i]!;
-    if (retainedByName) s.retained = retainedByName[groups[t.classIds[i]!]!]!;
-    stats.set(name, s);
-  }
-  const violations: Violation[] = [];
-  const test = (limits: Limit[] | undefined, what: string, bytes: boolean, actual: (c: string) => number): void => {
-    for (const l of limits ?? []) {
-      const a = actual(l.className);
-      if (a > l.value) violations.push({ className: l.className, what, actual: a, limit: l.value, bytes });
-    }
-  };
-  let baselineIds: SnapshotIds | undefined;
+  const current = await openForCli(file, io, opts.quiet, "snapshot: ");
+  const limits = { maxCount: opts.maxCount, maxRetained: opts.maxRetained, maxGrowth: opts.maxGrowth, maxRetainedGrowth: opts.maxRetainedGrowth };
   const labels: [string, string] = [displayName(opts.baseline ?? ""), displayName(file)];
-  // Classes either snapshot has, with their counts (for "did you mean").
-  const known = new Map<string, number>([...stats].map(([name, s]) => [name, s.count]));
-  let growth: ((c: string) => ClassDiff | undefined) | undefined;
-  if (opts.maxGrowth?.length || opts.maxRetainedGrowth?.length) {
-    const before = await load(opts.baseline!, common, io, "baseline");
-    baselineIds = SnapshotIds.of(before.graph);
-    // Growth is counted per class, but the pictures mark what is new by id: both need one process.
-    assertComparableIds(baselineIds, current.graph, labels);
-    const diff = diffSnapshots(before, current, { beforeIds: baselineIds });
-    const rows = new Map(diff.classes.map((r) => [r.className, r]));
-    for (const r of diff.classes) known.set(r.className, Math.max(r.countBefore, r.countAfter));
-    growth = (c) => rows.get(c);
+  // Only growth limits need the baseline's graph; pictures only its ids.
+  const growthLimits = needsBaseline(limits);
+  const before = growthLimits ? await openForCli(opts.baseline!, io, opts.quiet, "baseline: ") : undefined;
+  let verdict;
+  try {
+    verdict = await current.snap.check({ ...limits, baseline: before?.snap, allowAbsent: opts.allowAbsent, labels });
+  } catch (e) {
+    throw e instanceof LimitError ? absentClass(e) : e;
   }
-  // A limit on a class that no snapshot has can never fail: most likely a typo.
-  if (!opts.allowAbsent) {
-    const flags: Array<[string, Limit[] | undefined]> = [
-      ["--max-count", opts.maxCount],
-      ["--max-retained", opts.maxRetained],
-      ["--max-growth", opts.maxGrowth],
-      ["--max-retained-growth", opts.maxRetainedGrowth],
-    ];
-    for (const [flag, limits] of flags) {
-      for (const l of limits ?? []) if (!known.has(l.className)) throw absentClass(flag, l, known, growth !== undefined);
-    }
-  }
-  test(opts.maxCount, "count", false, (c) => stats.get(c)?.count ?? 0);
-  test(opts.maxRetained, "retained size", true, (c) => stats.get(c)?.retained ?? 0);
-  if (growth) {
-    test(opts.maxGrowth, "growth", false, (c) => growth(c)?.delta ?? 0);
-    test(opts.maxRetainedGrowth, "retained growth", true, (c) => growth(c)?.retainedSizeDelta ?? 0);
-  }
-  const fmt = (v: Violation, n: number): string => (v.bytes ? formatBytes(n) : formatCount(n));
-  // One baseline id set and one analysis serve every picture.
-  if (opts.baseline && !baselineIds) {
+  current.progress.done();
+  before?.progress.done();
+  const fmt = (bytes: boolean, n: number): string => (bytes ? formatBytes(n) : formatCount(n));
+  // One baseline id set serves every picture.
+  let baselineIds: SnapshotIds | undefined;
+  if (before) baselineIds = Snapshot.state(before.snap).snapshotIds();
+  else if (opts.baseline) {
     baselineIds = await loadIds(opts.baseline, io, opts.quiet);
-    assertComparableIds(baselineIds, current.graph, labels);
+    assertComparableIds(baselineIds, current.snap.graph, labels);
   }
-  const analysis = current.analysis ?? new HeapAnalysis(current.graph);
   const report = [];
-  for (const v of violations) {
+  for (const v of verdict.violations) {
     let picture: string | null = null;
-    if ((stats.get(v.className)?.count ?? 0) > 0) {
+    if ((verdict.counts[v.className] ?? 0) > 0) {
       picture = join(opts.pictureDir, `backrefs-${v.className.replace(/[^\w.-]+/g, "_").slice(0, 80)}.svg`);
-      await drawToFile(current.graph, { types: [v.className] }, picture, {
-        baseline: baselineIds,
-        analysis,
-        retained: current.analysis !== undefined,
-        io,
-        quiet: opts.quiet,
-      });
+      await drawToFile(current.snap, v.className, picture, { baseline: baselineIds, retained: needsRetained(limits), io, quiet: opts.quiet });
     }
     report.push({ ...v, picture });
     io.stderr.write(
-      `backrefs check: FAIL ${sanitizeText(v.className)} ${v.what} ${fmt(v, v.actual)} > ${fmt(v, v.limit)}` +
+      `backrefs check: FAIL ${sanitizeText(v.className)} ${v.what} ${fmt(v.bytes, v.actual)} > ${fmt(v.bytes, v.limit)}` +
         `${picture ? ` — what retains it: ${picture}` : ""}\n`,
     );
   }
-  if (opts.json) io.stdout.write(JSON.stringify({ passed: violations.length === 0, violations: report }, null, 2) + "\n");
-  if (violations.length === 0) {
-    io.stderr.write(`backrefs check: passed (${[opts.maxCount, opts.maxRetained, opts.maxGrowth, opts.maxRetainedGrowth].reduce((n, l) => n + (l?.length ?? 0), 0)} limits)\n`);
-    return 0;
+  if (opts.json) io.stdout.write(JSON.stringify({ passed: verdict.passed, violations: report }, null, 2) + "\n");
+  if (verdict.passed) {
+    io.stderr.write(`backrefs check: passed (${countLimits(limits)} limits)\n`);
+    return ExitCode.ok;
   }
-  return GATE_FAILED;
+  return ExitCode.gateFailed;
 }

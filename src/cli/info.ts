@@ -2,10 +2,11 @@
  * `backrefs info <snapshot>`: what a user runs first on a snapshot.
  */
 import { promises as fsp } from "node:fs";
-import { summarize, type ClassStat, type SnapshotSummary } from "../query/summary.js";
+import type { ClassStat, SnapshotSummary } from "../query/summary.js";
 import { formatBytes, formatCount, sanitizeText, truncateText } from "../render/format.js";
 import { MAX_FIRST_COLUMN, table } from "./table.js";
-import { analyse, loadSnapshot, type Streams } from "./io.js";
+import { openForCli, type Streams } from "./io.js";
+import { ExitCode } from "./exit-codes.js";
 
 export interface InfoOptions {
   json?: boolean;
@@ -17,17 +18,15 @@ export interface InfoOptions {
 
 export async function runInfo(file: string, opts: InfoOptions, io: Streams): Promise<number> {
   const fileSize = file === "-" ? null : (await fsp.stat(file).catch(() => null))?.size ?? null;
-  const { graph, progress } = await loadSnapshot(file, io, !!opts.quiet);
-  const analysis = opts.retained === false ? undefined : await analyse(graph, progress, true);
-  progress.phase("summarising");
-  const summary = summarize(graph, { top: opts.top, analysis });
+  const { snap, progress } = await openForCli(file, io, !!opts.quiet);
+  const summary = await snap.summary({ top: opts.top, retained: opts.retained });
   progress.done();
   if (opts.json) {
     io.stdout.write(JSON.stringify({ file, fileSize, ...summary }, null, 2) + "\n");
   } else {
     io.stdout.write(formatInfo(file, fileSize, summary));
   }
-  return 0;
+  return ExitCode.ok;
 }
 
 function formatInfo(file: string, fileSize: number | null, s: SnapshotSummary): string {

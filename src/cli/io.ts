@@ -1,15 +1,11 @@
 /**
- * The CLI's contact with the outside world: the progress bar, atomic output files, cleanup on
- * Ctrl-C. Only `src/cli/` touches process, the console and files.
+ * The CLI's contact with the outside world: the progress bar, opening snapshots the CLI's way,
+ * atomic output files cleaned up on Ctrl-C. Only `src/cli/` touches process, the console and files.
  */
-import { promises as fsp, unlinkSync } from "node:fs";
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
-import { basename, dirname, join } from "node:path";
 import type { ReadProgress } from "../snapshot/read.js";
-import type { HeapGraph } from "../graph/heap-graph.js";
-import type { HeapAnalysis, Phase } from "../graph/analysis.js";
-import { cachedAnalysis, loadGraph } from "./cache.js";
+import { openSnapshot, type Snapshot } from "../api/snapshot.js";
+import { writeFileAtomic } from "../api/files.js";
+import { cacheSession } from "./cache.js";
 import { SnapshotIds } from "../query/id-trust.js";
 
 export interface Streams {
@@ -64,84 +60,31 @@ function parallelSetting(): boolean | undefined {
 }
 
 /**
- * A function that runs a full garbage collection now, or undefined where that cannot be had.
- * Big typed arrays are only given back to the system by a collection, and V8 starts one late when
- * the JavaScript heap itself is small (it is: the graph lives in typed arrays). Forcing one after
- * the dominator pass cuts the peak memory of the steps that follow.
+ * Opens a snapshot the CLI's way: a progress bar (analysis phases prefixed with `label`), the
+ * command's cache session (see cache.ts), a garbage collection after the dominator pass (big typed
+ * arrays are only given back by one, and V8 starts it late when the JavaScript heap is small), and
+ * BACKREFS_PARALLEL. Call `progress.done()` once the answer is computed.
  */
-function forceGc(): (() => void) | undefined {
-  if (gcFunction !== null) return gcFunction;
-  try {
-    setFlagsFromString("--expose-gc");
-    gcFunction = runInNewContext("gc") as () => void;
-  } catch {
-    gcFunction = undefined;
-  }
-  return gcFunction;
-}
-let gcFunction: (() => void) | undefined | null = null;
-
-/** Loads a snapshot with a progress bar, through the snapshot cache when it is on (see cache.ts). */
-export async function loadSnapshot(file: string, io: Streams, quiet: boolean): Promise<{ graph: HeapGraph; progress: Progress }> {
+export async function openForCli(file: string, io: Streams, quiet: boolean, label = ""): Promise<{ snap: Snapshot; progress: Progress }> {
   const progress = progressBar(io, quiet);
-  const graph = await loadGraph(file, { onProgress: progress.onProgress, parallel: parallelSetting() }, io);
-  return { graph, progress };
-}
-
-/**
- * The analysis of a loaded graph, computed up front (two threads on big graphs): distances and
- * self sizes, plus dominators and retained sizes unless `retained` is false.
- */
-export async function analyse(graph: HeapGraph, progress: Progress, retained: boolean, label = ""): Promise<HeapAnalysis> {
-  const options = { onPhase: (p: Phase) => progress.phase(label + p), collectGarbage: forceGc() };
-  return cachedAnalysis(graph, retained, options, (analysis) => analysis.prepare({ retained, parallel: parallelSetting() }));
+  const snap = await openSnapshot(file, {
+    onProgress: progress.onProgress,
+    onPhase: (p) => progress.phase(label + p),
+    parallel: parallelSetting(),
+    cache: cacheSession(),
+    collectGarbage: true,
+  });
+  return { snap, progress };
 }
 
 /** The object ids of a snapshot (its graph is dropped): what comparing by id needs of a baseline. */
 export async function loadIds(file: string, io: Streams, quiet: boolean): Promise<SnapshotIds> {
-  const { graph, progress } = await loadSnapshot(file, io, quiet);
+  const { snap, progress } = await openForCli(file, io, quiet);
   progress.done();
-  return SnapshotIds.of(graph);
+  return SnapshotIds.of(snap.graph);
 }
 
-/** Temporary files being written; removed if the process is interrupted. */
-const pendingFiles = new Set<string>();
-
-/** Removes every half-written temporary file (called on SIGINT/SIGTERM and on errors). */
-export function removePendingFiles(): void {
-  for (const f of pendingFiles) {
-    try {
-      unlinkSync(f);
-    } catch {
-      // already gone
-    }
-  }
-  pendingFiles.clear();
-}
-
-/**
- * Writes `data` to `path` atomically: a temporary file next to it, then a rename. A failure or
- * Ctrl-C never leaves a half-written file at `path`.
- */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
-  pendingFiles.add(tmp);
-  // While the temporary file exists, a signal removes it before the process goes.
-  const onSignal = (signal: NodeJS.Signals): void => {
-    removePendingFiles();
-    process.kill(process.pid, signal);
-  };
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
-  try {
-    await fsp.writeFile(tmp, data);
-    await fsp.rename(tmp, path);
-  } catch (e) {
-    await fsp.unlink(tmp).catch(() => {});
-    throw e;
-  } finally {
-    pendingFiles.delete(tmp);
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
-  }
+/** Writes an output file atomically; Ctrl-C while it is written leaves no temporary file behind. */
+export function writeOutput(path: string, data: string | Uint8Array): Promise<void> {
+  return writeFileAtomic(path, data, { removeOnSignal: true });
 }

@@ -1,8 +1,7 @@
 /**
- * The command line. `main(argv)` returns the exit code; `bin/backrefs.js` sets it.
- *
- * Exit codes: 0 success, 1 an error (bad snapshot, no match, render failure), 2 a usage error,
- * 3 a CI gate (`check`) failed, 130 interrupted.
+ * The command line. `main(argv)` returns the exit code (see exit-codes.ts); `bin/backrefs.js`
+ * sets it. Each command parses its flags here, asks the library object (`openSnapshot(...)`) and
+ * prints the answer: the CLI and the library cannot disagree.
  */
 import { createRequire } from "node:module";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
@@ -11,7 +10,6 @@ import { runInfo } from "./info.js";
 import { runDraw, type DrawCliOptions } from "./draw.js";
 import { runWhy, type WhyCliOptions } from "./why.js";
 import {
-  GATE_FAILED,
   runCheck,
   runDiff,
   runLeaks,
@@ -22,14 +20,16 @@ import {
   type LeaksOptions,
   type TypesOptions,
 } from "./growth.js";
-import { removePendingFiles, type Streams } from "./io.js";
+import type { Streams } from "./io.js";
+import { removePendingFiles } from "../api/files.js";
+import { ExitCode } from "./exit-codes.js";
 import { DIFF_SORTS } from "../query/growth.js";
 import { UsageError } from "./usage.js";
-import { dropPendingCaches, flushCaches, runCache, setCacheFlag, type CacheCommandOptions } from "./cache.js";
+import { beginCacheSession, dropPendingCaches, flushCaches, runCache, type CacheCommandOptions } from "./cache.js";
 import { existsSync } from "node:fs";
 import { closestNames } from "../query/select.js";
 
-export const ExitCode = { ok: 0, error: 1, usage: 2, gateFailed: 3, interrupted: 130 } as const;
+export { ExitCode } from "./exit-codes.js";
 
 
 /** `5MB`, `512kB`, `1.5 GB`, `1000` (bytes; 1000-based units like DevTools). */
@@ -248,7 +248,7 @@ Examples:
 
   program
     .command("check")
-    .description(`a CI gate: exit ${GATE_FAILED} when a class's count, retained size or growth passes a limit, and draw why`)
+    .description(`a CI gate: exit ${ExitCode.gateFailed} when a class's count, retained size or growth passes a limit, and draw why`)
     .argument("<snapshot>", "the snapshot to check")
     .option("--baseline <snapshot>", "an earlier snapshot of the same process, for the growth limits")
     .option("--max-count <class=n>", "fail when the class has more than n objects; repeatable", collectLimit(false))
@@ -261,8 +261,8 @@ Examples:
     .option("-q, --quiet", "no progress bar", false)
     .option("--no-cache", "do not use or write the snapshot cache (see 'backrefs cache')")
     .addHelpText("after", `
-Exit codes: 0 every limit holds, ${GATE_FAILED} a limit was passed (a picture of what retains the class
-is written to --picture-dir), 1 an error, 2 a usage error.
+Exit codes: ${ExitCode.ok} every limit holds, ${ExitCode.gateFailed} a limit was passed (a picture of what retains the class
+is written to --picture-dir), ${ExitCode.error} an error, ${ExitCode.usage} a usage error.
 
 Examples:
   backrefs check after.heapsnapshot --max-count LeakyRequest=100 --max-retained Map=50MB
@@ -315,9 +315,9 @@ Examples:
       result.code = runCache(opts, io);
     });
 
-  // --no-cache of the command being run (commander sets `cache: false`).
+  // The cache session of the command being run; --no-cache sets `cache: false`.
   program.hook("preAction", (_program, action) => {
-    setCacheFlag(action.opts()["cache"] !== false);
+    beginCacheSession(action.opts()["cache"] !== false, io);
   });
 
   return program;
@@ -337,14 +337,14 @@ export async function main(
   // No SIGINT/SIGTERM handler here on purpose: the analysis runs long synchronous phases during
   // which a JS handler could not run, so Ctrl-C would wait for them. The default action stops the
   // process at once, and nothing is half-written then: output files appear by rename, and
-  // writeFileAtomic handles signals itself while its temporary file exists.
+  // writeOutput (io.ts) handles signals itself while its temporary file exists.
   quietOnClosedPipe(io);
   try {
     const program = buildProgram(io, result);
     mistypedCommand(program, argv);
     await program.parseAsync(argv, { from: "user" });
     // The answer is out: now write the snapshot cache entries this command earned.
-    await flushCaches(io);
+    await flushCaches();
     return result.code;
   } catch (e) {
     await dropPendingCaches();

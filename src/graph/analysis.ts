@@ -9,20 +9,17 @@
  * other set of root edges), we follow DevTools.
  */
 import type { HeapGraph } from "./heap-graph.js";
-import { dominatorTree, dominatorTreeWithHelper, retainedSizes, type DominatorTree } from "./dominators.js";
+import { dominatorTree, dominatorTreeWithHelper, type DominatorTree } from "./dominators.js";
 import { AnalysisHelper, reportingHelper, type Helper } from "./helper.js";
 import type { WorkerReport } from "../threads.js";
-import { sharedU8 } from "../snapshot/columns.js";
 import { computeShallowSizes, shallowInput } from "./shallow.js";
-import { markEssential, type EssentialInput } from "./essential.js";
+import { essentialInput, markEssential, type EssentialInput } from "./essential.js";
+import { computeDistances, countsAsUserRoot, type Distances } from "./distances.js";
+import { weakMapTables } from "./weakmap-edges.js";
+import { pageOwned } from "./page-owned.js";
+import { classRetainedSizes, retainedSizes } from "./retained-sizes.js";
 
-/** Distance of a node nothing reaches (DevTools' `noDistance`). */
-export const NO_DISTANCE = -5;
-/** Distances of nodes reached only from the root, not from a user root, start here. */
-export const BASE_SYSTEM_DISTANCE = 100_000_000;
-
-/** DevTools' WeakMap entry edge name: `N / part of key (K @k) -> value (V @v) pair in WeakMap (table @t)`. */
-const WEAKMAP_EDGE = /^\d+(?<pair> \/ part of key \(.*? @\d+\) -> value \(.*? @\d+\) pair in WeakMap \(table @(?<table>\d+)\))$/;
+export { NO_DISTANCE, BASE_SYSTEM_DISTANCE } from "./distances.js";
 
 export type Phase = "shallow sizes" | "distances" | "essential edges" | "dominators" | "retained sizes";
 
@@ -77,7 +74,7 @@ export interface AnalysisParts {
  */
 export class HeapAnalysis {
   private shallow: Float64Array | null = null;
-  private dist: { distance: Int32Array; parentEdge: Uint32Array; userRoots: Uint8Array } | null = null;
+  private dist: Distances | null = null;
   /** Targets of edges the distance filter refused during the user-root pass (see pageOwned). */
   private refusedFromUserRoots: number[] = [];
   private essentialMask: Uint8Array | null = null;
@@ -93,7 +90,10 @@ export class HeapAnalysis {
    */
   private classRetainedFor: Uint32Array | "own" | null = null;
 
-  constructor(readonly graph: HeapGraph, private readonly options: AnalysisOptions = {}) {}
+  constructor(
+    readonly graph: HeapGraph,
+    private readonly options: AnalysisOptions = {},
+  ) {}
 
   /**
    * Computes up front what a command will ask for, on two threads where that pays: self sizes
@@ -148,10 +148,19 @@ export class HeapAnalysis {
   savedParts(): AnalysisParts | null {
     if (!this.dist || !this.shallow) return null;
     const { distance, parentEdge, userRoots } = this.dist;
-    const tree = this.tree && this.retained ? { preorder: this.tree.preorder, idomIndex: this.tree.idomIndex, retained: this.retained } : null;
+    const tree =
+      this.tree && this.retained ? { preorder: this.tree.preorder, idomIndex: this.tree.idomIndex, retained: this.retained } : null;
     const own = this.graph.namedByOwnShapes && this.classRetainedFor === this.graph.classes().nodeClass;
     const classRetained = tree && own ? this.classRetained : null;
-    return { shallow: this.shallow, distance, parentEdge, userRoots, refused: Uint32Array.from(this.refusedFromUserRoots), tree, classRetained };
+    return {
+      shallow: this.shallow,
+      distance,
+      parentEdge,
+      userRoots,
+      refused: Uint32Array.from(this.refusedFromUserRoots),
+      tree,
+      classRetained,
+    };
   }
 
   /**
@@ -181,15 +190,28 @@ export class HeapAnalysis {
   /** Whether the snapshot has user roots (non-synthetic objects held by the root, e.g. `global`). */
   get hasUserRoots(): boolean {
     const g = this.graph;
-    for (let e = g.firstEdge[0]!; e < g.firstEdge[1]!; e++) if (this.isUserRoot(g.edgeTo(e))) return true;
+    for (let e = g.firstEdge[0]!; e < g.firstEdge[1]!; e++) if (countsAsUserRoot(g, g.edgeTo(e))) return true;
     return false;
   }
 
-  /** DevTools' user root: not synthetic, or the `(Document DOM trees)` root. */
+  /**
+   * Where a retaining path ends and a walk up the retainers stops (as objgraph stops at modules):
+   * a synthetic root ({@link HeapGraph.isSyntheticRoot}: the root, `(GC roots)` and its
+   * categories) or a user root (an object the root holds directly, e.g. `global`; see
+   * {@link distances}). What the pictures mark as roots (`SubgraphNode.isRoot`); used by the
+   * retainer walks, path grouping and `whyAlive`.
+   */
+  isRetentionRoot(n: number): boolean {
+    return this.graph.isSyntheticRoot(n) || this.distances().userRoots[n] === 1;
+  }
+
+  /**
+   * @deprecated DevTools' test for a node the root holds: true unless it is synthetic (other than
+   * `(Document DOM trees)`). It says nothing about whether the root holds n: for the user roots
+   * use `distances().userRoots`, for where paths end {@link isRetentionRoot}.
+   */
   isUserRoot(n: number): boolean {
-    const g = this.graph;
-    if (g.nodeType(n) !== g.types.synthetic) return true;
-    return g.nodeName(n) === "(Document DOM trees)";
+    return countsAsUserRoot(this.graph, n);
   }
 
   // ------------------------------------------------------------------ shallow sizes
@@ -205,203 +227,43 @@ export class HeapAnalysis {
     return (this.shallow = computeShallowSizes(shallowInput(this.graph, this.hasUserRoots)));
   }
 
-  /** DevTools' self size of node n. */
-  selfSize(n: number): number {
+  /**
+   * Node n's self size as DevTools shows it (its "Shallow Size" column): V8's raw self size
+   * ({@link HeapGraph.rawSelfSize}) plus the sizes of the internal objects it alone owns, or 0
+   * for such an internal object (see {@link shallowSizes}).
+   */
+  shallowSize(n: number): number {
     return this.shallowSizes()[n]!;
+  }
+
+  /** @deprecated The same as {@link shallowSize} (DevTools' self size), under its old name. */
+  selfSize(n: number): number {
+    return this.shallowSize(n);
   }
 
   // ------------------------------------------------------------------ distances
 
   /**
-   * DevTools' distances: BFS from the user roots (distance 1), then from the root (starting at
-   * {@link BASE_SYSTEM_DISTANCE} when there are user roots) for what is left; weak edges skipped,
-   * two V8-internal links not followed, a WeakMap value reached through the second of its two
-   * entry edges. Unreached nodes get {@link NO_DISTANCE}. Also records the BFS tree (the edge each
-   * node was reached by), which gives every node its shortest retaining path.
+   * DevTools' distances ({@link computeDistances}): BFS from the user roots, then from the root;
+   * unreached nodes get {@link NO_DISTANCE}. Also the BFS tree (the edge each node was reached
+   * by), which gives every node its shortest retaining path, and which nodes are user roots.
    */
-  distances(): { distance: Int32Array; parentEdge: Uint32Array; userRoots: Uint8Array } {
+  distances(): Distances {
     if (this.dist) return this.dist;
     this.options.onPhase?.("distances");
-    const g = this.graph;
-    const N = g.nodeCount;
-    const distance = new Int32Array(N).fill(NO_DISTANCE);
-    /** Edge number + 1 by which each node was first reached; 0 for none. */
-    const parentEdge = new Uint32Array(N);
-    const userRoots = new Uint8Array(N);
-    if (N === 0) return (this.dist = { distance, parentEdge, userRoots });
-    const queue = new Uint32Array(N + (g.firstEdge[1]! - g.firstEdge[0]!));
-    const weak = g.edgeTypeCodes.weak;
-    const internal = g.edgeTypeCodes.internal;
-    const hidden = g.types.hidden;
-    const array = g.types.array;
-    const nativeContext = new Set(g.strings.indicesOf("system / NativeContext"));
-    const sloppyMap = new Set(g.strings.indicesOf("sloppy_function_map"));
-    const mapDescriptors = new Set(g.strings.indicesOf("(map descriptors)"));
-    const elementType = g.edgeTypeCodes.element;
-    const hiddenEdge = g.edgeTypeCodes.hidden;
-    const pending = new Set<string>();
-    const tables = this.weakMapTables();
-
-    /** DevTools' JS distance filter, consulted only for edges into nodes without a distance. */
-    const accept = (parent: number, e: number): boolean => {
-      const pt = g.nodeType(parent);
-      const et = g.edgeType(e);
-      const nameIdx = g.edgeNameOrIndex(e);
-      const numeric = et === elementType || et === hiddenEdge;
-      if (pt === hidden && !numeric && sloppyMap.has(nameIdx) && nativeContext.has(g.nodeNameIndex(parent))) return false;
-      if (pt === array && mapDescriptors.has(g.nodeNameIndex(parent))) {
-        const i = numeric ? nameIdx : parseInt(g.strings.get(nameIdx), 10);
-        return i < 2 || i % 3 !== 1;
-      }
-      if (et === internal && !Number.isNaN(tables[nameIdx]!)) {
-        const m = WEAKMAP_EDGE.exec(g.strings.get(nameIdx));
-        const key = m?.groups?.["pair"] ?? "";
-        if (!pending.has(key)) {
-          pending.add(key);
-          return false;
-        }
-        pending.delete(key);
-      }
-      return true;
-    };
-
-    const { nodeType, edgeType, edgeTo } = g.columns;
-    const firstEdge = g.firstEdge;
-    let firstPass = true;
-    const refused = this.refusedFromUserRoots;
-    const bfs = (head: number, tail: number): void => {
-      while (head < tail) {
-        const n = queue[head++]!;
-        const d = distance[n]! + 1;
-        // The filter only matters from hidden/array nodes and for internal edges.
-        const pt = nodeType[n]!;
-        const special = pt === hidden || pt === array;
-        const end = firstEdge[n + 1]!;
-        for (let e = firstEdge[n]!; e < end; e++) {
-          const et = edgeType[e]!;
-          if (et === weak) continue;
-          const to = edgeTo[e]!;
-          if (distance[to] !== NO_DISTANCE) continue;
-          if ((special || et === internal) && !accept(n, e)) {
-            if (firstPass) refused.push(to);
-            continue;
-          }
-          distance[to] = d;
-          parentEdge[to] = e + 1;
-          queue[tail++] = to;
-        }
-      }
-    };
-
-    let tail = 0;
-    for (let e = g.firstEdge[0]!; e < g.firstEdge[1]!; e++) {
-      const to = g.edgeTo(e);
-      if (!this.isUserRoot(to)) continue;
-      userRoots[to] = 1;
-      distance[to] = 1;
-      queue[tail++] = to;
-    }
-    bfs(0, tail);
-    firstPass = false;
-    distance[0] = tail > 0 ? BASE_SYSTEM_DISTANCE : 0;
-    queue[0] = 0;
-    bfs(0, 1);
-    return (this.dist = { distance, parentEdge, userRoots });
+    return (this.dist = computeDistances(this.graph, this.weakMapTables(), this.refusedFromUserRoots));
   }
 
   distance(n: number): number {
     return this.distances().distance[n]!;
   }
 
-  /**
-   * Table ids of WeakMap entry edge names, by string index (NaN when the string is not one):
-   * only strings used as names of internal edges are examined.
-   */
+  /** {@link weakMapTables} of the graph, computed once (the distances and the essential edges read it). */
   private weakMapTables(): Float64Array {
-    if (this.weakMapTable) return this.weakMapTable;
-    const g = this.graph;
-    const S = g.strings.length;
-    const tables = new Float64Array(new SharedArrayBuffer(S * 8)).fill(NaN); // shared: see essentialInput
-    const seen = new Uint8Array(S);
-    const internal = g.edgeTypeCodes.internal;
-    const { edgeType, edgeName } = g.columns;
-    for (let e = 0; e < g.edgeCount; e++) {
-      if (edgeType[e] !== internal) continue;
-      const s = edgeName[e]!;
-      if (seen[s] === 1) continue;
-      seen[s] = 1;
-      const first = g.strings.firstByte(s);
-      if (first < 48 || first > 57 || g.strings.rawLength(s) < 50) continue;
-      const m = WEAKMAP_EDGE.exec(g.strings.get(s));
-      if (m) tables[s] = Number(m.groups!["table"]);
-    }
-    return (this.weakMapTable = tables);
+    return (this.weakMapTable ??= weakMapTables(this.graph));
   }
 
   // ------------------------------------------------------------------ essential edges
-
-  /**
-   * Objects owned by the page: everything reachable, over non-weak edges, from the root's shortcut
-   * edges (user globals) and from `(Document DOM trees)`. Debugger and console objects are not.
-   */
-  private pageOwned(): Uint8Array {
-    const g = this.graph;
-    const N = g.nodeCount;
-    const flags = sharedU8(N); // shared: see essentialInput
-    const stack = new Uint32Array(N);
-    let sp = 0;
-    const shortcut = g.edgeTypeCodes.shortcut;
-    const element = g.edgeTypeCodes.element;
-    const weak = g.edgeTypeCodes.weak;
-    const seeds: number[] = [];
-    for (let e = g.firstEdge[0]!; e < g.firstEdge[1]!; e++) {
-      const t = g.edgeType(e);
-      const to = g.edgeTo(e);
-      const isDocTrees = t === element && g.nodeType(to) === g.types.synthetic && g.nodeName(to) === "(Document DOM trees)";
-      if (t === shortcut || isDocTrees) seeds.push(to);
-    }
-    // Shortcut: when the seeds are exactly the user roots (always so for Node), the distances'
-    // first BFS pass already walked everything they reach, except behind the edges its filter
-    // refused; only those need walking again. Saves a traversal of the whole heap.
-    const { distance, userRoots } = this.distances();
-    const rootsHeld = new Set<number>();
-    for (let e = g.firstEdge[0]!; e < g.firstEdge[1]!; e++) if (userRoots[g.edgeTo(e)] === 1) rootsHeld.add(g.edgeTo(e));
-    const seedSet = new Set(seeds);
-    const sameSeeds = seedSet.size > 0 && seedSet.size === rootsHeld.size && seeds.every((n) => rootsHeld.has(n));
-    if (sameSeeds) {
-      for (let n = 0; n < N; n++) {
-        const d = distance[n]!;
-        if (d >= 1 && d < BASE_SYSTEM_DISTANCE) flags[n] = 1;
-      }
-      for (const n of this.refusedFromUserRoots) {
-        if (flags[n] === 0) {
-          flags[n] = 1;
-          stack[sp++] = n;
-        }
-      }
-    } else {
-      for (const to of seeds) {
-        if (flags[to] === 0) {
-          flags[to] = 1;
-          stack[sp++] = to;
-        }
-      }
-    }
-    const { edgeType, edgeTo } = g.columns;
-    const firstEdge = g.firstEdge;
-    while (sp > 0) {
-      const n = stack[--sp]!;
-      const end = firstEdge[n + 1]!;
-      for (let e = firstEdge[n]!; e < end; e++) {
-        if (edgeType[e] === weak) continue;
-        const to = edgeTo[e]!;
-        if (flags[to] !== 0) continue;
-        flags[to] = 1;
-        stack[sp++] = to;
-      }
-    }
-    return flags;
-  }
 
   /**
    * One byte per edge, the single essential-edge predicate every dominator pass uses (DevTools'
@@ -431,19 +293,7 @@ export class HeapAnalysis {
 
   private essentialInput(): EssentialInput {
     const g = this.graph;
-    const { weak, shortcut, internal } = g.edgeTypeCodes;
-    const { edgeType, edgeTo, edgeName, nodeId } = g.columns;
-    return {
-      firstEdge: g.firstEdge,
-      edgeType,
-      edgeTo,
-      edgeName,
-      nodeId,
-      page: this.pageOwned(),
-      weakMapTables: this.weakMapTables(),
-      codes: { weak, shortcut, internal },
-      mask: sharedU8(g.edgeCount), // shared: the helper thread reads it
-    };
+    return essentialInput(g, pageOwned(g, this.distances(), this.refusedFromUserRoots), this.weakMapTables());
   }
 
   // ------------------------------------------------------------------ dominators
@@ -498,51 +348,13 @@ export class HeapAnalysis {
 
   private computeClassRetainedSizes(filter?: Uint8Array, groups?: Uint32Array): Float64Array {
     const g = this.graph;
-    const { nodeClass } = g.classes();
-    const retained = this.retainedSizes();
-    const shallow = this.shallowSizes();
-    const { preorder, idomIndex } = this.dominators();
-    const N = g.nodeCount;
-    const out = new Float64Array(g.classIdLimit);
-    // Everything by position in the DFS preorder, where dominator subtrees lie close together:
-    // the walk below then reads memory almost in sequence. Class ids, or ~0 for objects that
-    // neither count nor block (size 0, or filtered out).
-    const NONE = 0xffffffff;
-    const cls = new Uint32Array(N);
-    for (let k = 0; k < N; k++) {
-      const n = preorder[k]!;
-      cls[k] = shallow[n]! !== 0 && (filter === undefined || filter[n] === 1) ? (groups ? groups[nodeClass[n]!]! : nodeClass[n]!) : NONE;
-    }
-    // Children lists of the dominator tree (counting sort by dominator; each list ascending).
-    const first = new Uint32Array(N + 1);
-    for (let k = 1; k < N; k++) first[idomIndex[k]! + 1]!++;
-    for (let k = 0; k < N; k++) first[k + 1]! += first[k]!;
-    const fill = first.slice(0, N);
-    const children = new Uint32Array(Math.max(0, N - 1));
-    for (let k = 1; k < N; k++) children[fill[idomIndex[k]!]!++] = k;
-    const onPath = new Uint8Array(g.classIdLimit);
-    // Iterative DFS: a node is "entered" when first popped, and "left" (its class unmarked) when
-    // its marker comes back up; markers are encoded as ~k (negative).
-    const stack = new Int32Array(2 * N + 1);
-    let sp = 0;
-    stack[sp++] = 0;
-    while (sp > 0) {
-      const k = stack[--sp]!;
-      if (k < 0) {
-        onPath[cls[~k]!] = 0;
-        continue;
-      }
-      const c = cls[k]!;
-      if (k !== 0 && c !== NONE && onPath[c] === 0) {
-        out[c]! += retained[preorder[k]!]!;
-        if (first[k + 1]! > first[k]!) {
-          onPath[c] = 1;
-          stack[sp++] = ~k;
-        }
-      }
-      // Pushed last first, so that the smallest position comes up next.
-      for (let i = first[k + 1]!; i > first[k]!; ) stack[sp++] = children[--i]!;
-    }
-    return out;
+    const input = {
+      nodeClass: g.classes().nodeClass,
+      classIdLimit: g.classIdLimit,
+      tree: this.dominators(),
+      retained: this.retainedSizes(),
+      shallow: this.shallowSizes(),
+    };
+    return classRetainedSizes(input, filter, groups);
   }
 }

@@ -347,19 +347,3 @@ function finishTree(work: Numbering): DominatorTree {
   for (let k = 0; k < N; k++) idomIndex[k] = idom[k + 1]! - 1;
   return { idom: idomOut, preorder, idomIndex };
 }
-
-/**
- * Retained sizes: a node's own size plus the retained sizes of the nodes it immediately dominates.
- * In `Float64Array`: they pass 2^32.
- */
-export function retainedSizes(tree: DominatorTree, selfSize: (n: number) => number): Float64Array {
-  const { idom, preorder } = tree;
-  const size = new Float64Array(idom.length);
-  for (let n = 0; n < idom.length; n++) size[n] = selfSize(n);
-  // Reverse preorder: every node is finished before its dominator (which comes earlier).
-  for (let i = preorder.length - 1; i > 0; i--) {
-    const n = preorder[i]!;
-    size[idom[n]!]! += size[n]!;
-  }
-  return size;
-}

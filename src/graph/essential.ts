@@ -3,6 +3,8 @@
  * plain function of columns over a range of source nodes, so that the analysis helper thread can
  * mark half of the edges while the main thread marks the other half (see helper.ts).
  */
+import type { HeapGraph } from "./heap-graph.js";
+import { sharedU8 } from "../snapshot/columns.js";
 
 export interface EssentialInput {
   firstEdge: Uint32Array;
@@ -17,6 +19,27 @@ export interface EssentialInput {
   codes: { weak: number; shortcut: number; internal: number };
   /** Written: one byte per edge, 1 when essential. */
   mask: Uint8Array;
+}
+
+/**
+ * The input for graph `g`, given which nodes the page owns (`pageOwned`) and the WeakMap entry
+ * edge names (`weakMapTables`); the mask starts all 0, in shared memory (the helper thread writes
+ * its half into it).
+ */
+export function essentialInput(g: HeapGraph, page: Uint8Array, weakMapTables: Float64Array): EssentialInput {
+  const { weak, shortcut, internal } = g.edgeTypeCodes;
+  const { edgeType, edgeTo, edgeName, nodeId } = g.columns;
+  return {
+    firstEdge: g.firstEdge,
+    edgeType,
+    edgeTo,
+    edgeName,
+    nodeId,
+    page,
+    weakMapTables,
+    codes: { weak, shortcut, internal },
+    mask: sharedU8(g.edgeCount),
+  };
 }
 
 /**

@@ -199,9 +199,17 @@ export class HeapGraph {
   nodeId(n: number): number {
     return this.nId[n]!;
   }
-  /** Self size as written in the snapshot (0 when the snapshot has no self_size field). */
-  selfSize(n: number): number {
+  /**
+   * Self size as V8 wrote it in the snapshot (0 when the snapshot has no self_size field). Not the
+   * size DevTools shows: for that, `HeapAnalysis.shallowSize`, which moves the sizes of some
+   * internal objects to their owners.
+   */
+  rawSelfSize(n: number): number {
     return this.nSize === null ? 0 : this.nSize[n]!;
+  }
+  /** @deprecated The same as {@link rawSelfSize} (V8's raw self size), under its old name. */
+  selfSize(n: number): number {
+    return this.rawSelfSize(n);
   }
   /** 0 unknown, 1 attached, 2 detached (DOM nodes in browser snapshots). */
   detachedness(n: number): number {
@@ -558,9 +566,19 @@ export class HeapGraph {
     return this.strings.length + this.classes().extraNames.length;
   }
 
-  /** True for the synthetic root and the `(GC roots)` family of synthetic nodes. */
-  isRootLike(n: number): boolean {
+  /**
+   * True for the root (ordinal 0) and every node of type `synthetic`: `(GC roots)` and its
+   * categories (`(Global handles)`, `(Strong roots)`, …), `(Document DOM trees)`. These are V8's
+   * bookkeeping, not heap objects: they say where retention starts. A graph-only test (no
+   * analysis); `HeapAnalysis.isRetentionRoot` adds the user roots. Used there and by the
+   * leak report's path text (which names a root category instead of describing it as an object).
+   */
+  isSyntheticRoot(n: number): boolean {
     return n === 0 || this.nodeType(n) === this.types.synthetic;
+  }
+  /** @deprecated The same as {@link isSyntheticRoot}, under its old name. */
+  isRootLike(n: number): boolean {
+    return this.isSyntheticRoot(n);
   }
 }
 

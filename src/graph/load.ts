@@ -5,15 +5,17 @@ import type { Readable } from "node:stream";
 import { SnapshotFormatError } from "../errors.js";
 import { readSnapshotRaw, type ReadOptions } from "../snapshot/read.js";
 import type { SnapshotCache } from "../cache/store.js";
+import { CacheSession } from "../cache/session.js";
 import { HeapGraph } from "./heap-graph.js";
 
 export interface LoadOptions extends ReadOptions {
   /**
    * A snapshot cache to read the parsed columns from, and to write them to after reading the file
    * (files only). Absent or false: no cache — what in-process (live) snapshots and library callers
-   * get unless they ask.
+   * get unless they ask. A {@link CacheSession} also keeps the analysis in the entry, and writes
+   * entries only when told (`session.flush()`): what the CLI uses.
    */
-  cache?: SnapshotCache | false;
+  cache?: SnapshotCache | CacheSession | false;
 }
 
 /**
@@ -26,7 +28,8 @@ export interface LoadOptions extends ReadOptions {
  */
 export async function loadHeapGraph(source: string | Readable, options: LoadOptions = {}): Promise<HeapGraph> {
   const { cache } = options;
-  if (!cache || typeof source !== "string" || source === "-") return new HeapGraph(await readSnapshotRaw(source, options));
+  if (cache instanceof CacheSession && typeof source === "string") return cache.load(source, options);
+  if (!cache || cache instanceof CacheSession || typeof source !== "string" || source === "-") return new HeapGraph(await readSnapshotRaw(source, options));
   const look = await cache.lookup(source);
   if (look.kind === "hit") {
     try {

@@ -56,14 +56,6 @@ export function walkContext(graph: HeapGraph, options: { retained?: boolean; ana
   return { analysis: options.analysis ?? new HeapAnalysis(graph), retained: options.retained ?? true };
 }
 
-/**
- * True where the walk stops climbing, like objgraph stops at modules: the root, the GC roots and
- * sub-roots (synthetic nodes), and the user roots (`global`: non-synthetic objects the root holds).
- */
-export function isStop(graph: HeapGraph, ctx: WalkContext, n: number): boolean {
-  return graph.isRootLike(n) || ctx.analysis.distances().userRoots[n] === 1;
-}
-
 interface Retainer {
   edge: number;
   from: number;
@@ -112,7 +104,7 @@ export function shortestPath(graph: HeapGraph, ctx: WalkContext, target: number)
   if (distance[target] === NO_DISTANCE) return null;
   const hops: Array<{ edge: number; from: number; to: number }> = [];
   let cur = target;
-  while (!isStop(graph, ctx, cur) && parentEdge[cur] !== 0) {
+  while (!ctx.analysis.isRetentionRoot(cur) && parentEdge[cur] !== 0) {
     const edge = parentEdge[cur]! - 1;
     const from = graph.edgeSource(edge);
     hops.push({ edge, from, to: cur });
@@ -169,7 +161,7 @@ export function retainerSubgraph(
   const gapNodes = new Map<number, number>();
   /** Expanded nodes that showed `tooMany` retainers (the rest are cut for that reason). */
   const cappedByTooMany = new Set<number>();
-  const stop = (n: number) => isStop(graph, ctx, n);
+  const stop = (n: number) => ctx.analysis.isRetentionRoot(n);
   /**
    * Box accounting: every drawn object that is not a root holds a slot for the placeholder it may
    * need, released as soon as it is known to need none. `boxes` never undercounts the picture.
@@ -408,7 +400,7 @@ export function retainerSubgraph(
       className: graph.className(n),
       type: graph.nodeTypeName(n),
       name: graph.nodeName(n),
-      selfSize: a.selfSize(n),
+      selfSize: a.shallowSize(n),
       isTarget: isTarget.has(n),
       isRoot: stop(n),
       depth: depthOf.get(n)!,

@@ -165,7 +165,6 @@ export class PathGroups {
   private readonly exampleCount: number;
   private readonly nodeClass: Uint32Array;
   private readonly parentEdge: Uint32Array;
-  private readonly userRoots: Uint8Array;
   private readonly retained: Float64Array | null;
   private readonly shallow: Float64Array;
   // Chain runs, per node (0 = not computed): the run's length from this node up, and its top.
@@ -220,7 +219,6 @@ export class PathGroups {
     this.nodeClass = graph.classes().nodeClass;
     const d = ctx.analysis.distances();
     this.parentEdge = d.parentEdge;
-    this.userRoots = d.userRoots;
     this.retained = ctx.retained ? ctx.analysis.retainedSizes() : null;
     this.shallow = ctx.analysis.shallowSizes();
     this.walk(targets, d.distance);
@@ -232,10 +230,6 @@ export class PathGroups {
   }
 
   // ------------------------------------------------------------------ building
-
-  private isStop(n: number): boolean {
-    return this.graph.isRootLike(n) || this.userRoots[n] === 1;
-  }
 
   /** Edge name key: element indices and numbered internal slots merge into one. */
   private nameKey(e: number): number {
@@ -271,14 +265,14 @@ export class PathGroups {
     for (let x = n; len[x] === 0; ) {
       stack.push(x);
       const q = this.parentOf(x);
-      if (q < 0 || this.isStop(q)) break;
+      if (q < 0 || this.ctx.analysis.isRetentionRoot(q)) break;
       x = q;
     }
     for (let i = stack.length - 1; i >= 0; i--) {
       const x = stack[i]!;
       const q = this.parentOf(x);
       let continues = false;
-      if (q >= 0 && !this.isStop(q) && this.nodeClass[q] === this.nodeClass[x]) {
+      if (q >= 0 && !this.ctx.analysis.isRetentionRoot(q) && this.nodeClass[q] === this.nodeClass[x]) {
         if (len[q] === 1) continues = true;
         else {
           const a = this.parentEdge[x]! - 1;
@@ -395,7 +389,7 @@ export class PathGroups {
     let link = -1;
     for (let f = g.firstEdge[p]!; f < g.firstEdge[p + 1]! && link < 0; f++) {
       const to = g.edgeTo(f);
-      if (to !== p && this.nodeClass[to] === cls && this.parentEdge[to] === f + 1 && !this.isStop(to)) link = f;
+      if (to !== p && this.nodeClass[to] === cls && this.parentEdge[to] === f + 1 && !this.ctx.analysis.isRetentionRoot(to)) link = f;
     }
     memo[p] = link < 0 ? 1 : 2;
     if (link >= 0) this.listLinks.set(p, link);
@@ -438,7 +432,7 @@ export class PathGroups {
       let { index: pair } = this.pair(t, tg);
       this.pOwn.data[pair]!++;
       if (this.retained && dominated![i] === 0) this.pOwnRetained.data[pair]! += this.retained[t]!;
-      if (this.isStop(t)) {
+      if (this.ctx.analysis.isRetentionRoot(t)) {
         this.rootTargets++;
         continue;
       }
@@ -454,7 +448,7 @@ export class PathGroups {
         let kind = PLAIN;
         // The edge that links the chain's objects, when p's step is a chain.
         let link = -1;
-        if (this.isStop(p)) kind = ROOT;
+        if (this.ctx.analysis.isRetentionRoot(p)) kind = ROOT;
         else if (this.fold && this.run(p) >= 2) {
           kind = CHAIN;
           link = this.parentEdge[p]! - 1;

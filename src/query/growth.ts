@@ -81,7 +81,7 @@ function perClass(side: Side, mask?: (n: number) => boolean): Map<string, { coun
     let e = byId.get(c);
     if (!e) byId.set(c, (e = { count: 0, self: 0 }));
     e.count++;
-    e.self += shallow ? shallow[n]! : graph.selfSize(n);
+    e.self += shallow ? shallow[n]! : graph.rawSelfSize(n);
   }
   const out = new Map<string, { count: number; self: number }>();
   for (const [c, v] of byId) {

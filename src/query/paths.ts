@@ -4,7 +4,7 @@
  */
 import type { HeapGraph } from "../graph/heap-graph.js";
 import { NO_DISTANCE } from "../graph/analysis.js";
-import { isStop, shortestPath, retainersOf, type WalkContext } from "./backrefs.js";
+import { shortestPath, retainersOf, type WalkContext } from "./backrefs.js";
 import type { HeapObjectInfo } from "./types.js";
 
 export type PathObject = HeapObjectInfo;
@@ -47,7 +47,7 @@ export function describeObject(graph: HeapGraph, ctx: WalkContext, n: number): P
     className: graph.className(n),
     type: graph.nodeTypeName(n),
     name: graph.nodeName(n),
-    selfSize: ctx.analysis.selfSize(n),
+    selfSize: ctx.analysis.shallowSize(n),
   };
   if (ctx.retained) o.retainedSize = ctx.analysis.retainedSize(n);
   return o;
@@ -80,7 +80,7 @@ export function kShortestPaths(graph: HeapGraph, ctx: WalkContext, target: numbe
   for (const r of retainersOf(graph, ctx, target, false)) {
     if (out.length >= k) break;
     if (r.from === lastFrom || distance[r.from] === NO_DISTANCE) continue;
-    const upTo = isStop(graph, ctx, r.from) ? [] : shortestPath(graph, ctx, r.from);
+    const upTo = ctx.analysis.isRetentionRoot(r.from) ? [] : shortestPath(graph, ctx, r.from);
     if (!upTo || upTo.some((h) => h.from === target)) continue;
     out.push([...upTo, { edge: r.edge, from: r.from, to: target }]);
   }

@@ -75,7 +75,7 @@ export function classTable(graph: HeapGraph, analysis?: HeapAnalysis, exclude?: 
   for (let n = 0; n < graph.nodeCount; n++) {
     if (exclude && exclude[n] === 1) continue;
     const c = nodeClass[n]!;
-    const s = shallow ? shallow[n]! : graph.selfSize(n);
+    const s = shallow ? shallow[n]! : graph.rawSelfSize(n);
     if (s === 0) continue;
     count[c]!++;
     size[c]! += s;
@@ -146,7 +146,7 @@ export function summarize(graph: HeapGraph, options: { top?: number; analysis?: 
   let total = 0;
   for (let n = 0; n < graph.nodeCount; n++) {
     const t = graph.nodeType(n);
-    const s = graph.selfSize(n);
+    const s = graph.rawSelfSize(n);
     typeCount[t]!++;
     typeSize[t]! += s;
     total += s;

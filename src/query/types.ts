@@ -26,7 +26,7 @@ export interface SubgraphNode extends HeapObjectInfo {
   /** Heap id of the immediate dominator; absent when not computed. */
   dominatorId?: number;
   isTarget: boolean;
-  /** Where retaining chains start: the synthetic root, a GC root (`(GC roots)`, `(Global handles)`...) or a user root (`global`). */
+  /** Where retaining chains start (`HeapAnalysis.isRetentionRoot`): the synthetic root, a GC root (`(GC roots)`, `(Global handles)`...) or a user root (`global`). */
   isRoot: boolean;
   /** Hops from the nearest target along retainer edges (0 for targets). */
   depth: number;

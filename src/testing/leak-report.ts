@@ -161,7 +161,7 @@ export function pathText(graph: HeapGraph, hops: Array<{ from: number; edge: num
   if (head) parts.push(head + " " + hopEdge(graph, hops[start - 1]!.edge));
   for (let i = start; i < hops.length; i++) {
     const h = hops[i]!;
-    if (graph.isRootLike(h.from)) {
+    if (graph.isSyntheticRoot(h.from)) {
       // The root category (`(Global handles)`…) says where a path starts; (root) and (GC roots) say nothing.
       const name = graph.nodeName(h.from);
       if (h.from !== 0 && name !== "(GC roots)") parts.push(sanitizeText(name));

@@ -3,13 +3,15 @@
  * Each answer is checked against the CLI run in-process on the same file (same bytes for JSON),
  * or against the lower-level functions it stands for.
  */
-import { createReadStream, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createReadStream, existsSync, mkdtempSync, readdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { PassThrough, Writable } from "node:stream";
+import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { main } from "../../src/cli/main.js";
-import { IdMismatchError, IdsResetError, QueryError } from "../../src/errors.js";
+import { runCli, type CliResult } from "../helpers/cli.js";
+import { CacheSession, type CacheEvent } from "../../src/cache/session.js";
+import { RACY_MS, SnapshotCache } from "../../src/cache/store.js";
+import { IdMismatchError, IdsResetError, LimitError, QueryError } from "../../src/errors.js";
 import { openSnapshot, type Snapshot } from "../../src/api/snapshot.js";
 import { closeLayoutWorker } from "../../src/render/svg.js";
 import { SnapshotBuilder } from "../helpers/snapshot-builder.js";
@@ -20,19 +22,7 @@ const SAMPLE = join(ROOT, "samples/leak.heapsnapshot.gz");
 const tmp = mkdtempSync(join(tmpdir(), "backrefs-api-"));
 
 /** Runs the CLI in this process; returns its exit code and what it printed. */
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const sink = (add: (s: string) => void): Writable =>
-    new Writable({
-      write(chunk, _enc, cb) {
-        add(chunk.toString());
-        cb();
-      },
-    });
-  const code = await main(args, { stdout: sink((s) => (stdout += s)), stderr: sink((s) => (stderr += s)) });
-  return { code, stdout, stderr };
-}
+const cli = (args: string[]): Promise<CliResult> => runCli(args);
 
 let snap: Snapshot;
 beforeAll(async () => {
@@ -116,7 +106,8 @@ describe("openSnapshot: the CLI's answers, by heap id", () => {
     await g.save(join(dir, "a.json"));
     await g.save(join(dir, "a.txt"));
     expect(readFileSync(join(dir, "a.svg"), "utf8")).toBe(svg);
-    expect(readFileSync(join(dir, "a.dot"), "utf8")).toBe(g.toDot());
+    // The DOT of the layout drawn (as the CLI's -o x.dot), not the unfitted toDot().
+    expect(readFileSync(join(dir, "a.dot"), "utf8")).toBe((await g.fit()).dot);
     expect(readFileSync(join(dir, "a.json"), "utf8")).toBe(g.toJson());
     expect(readFileSync(join(dir, "a.txt"), "utf8")).toBe(g.toText());
     await expect(g.save(join(dir, "a.bmp"))).rejects.toThrow(QueryError);
@@ -140,15 +131,93 @@ describe("diff and newSince between snapshots of one process", () => {
     files = writeGrowthSnapshots("api-growth");
   });
 
-  it("diff() is the CLI's `diff --json`", async () => {
+  it("diff() is the CLI's `diff --json`, with its defaults", async () => {
     const [a, b] = await Promise.all([openSnapshot(files[0]), openSnapshot(files[1])]);
-    const d = await b.diff(a, { top: Infinity });
+    const d = await b.diff(a);
     const keep = d.classes.find((c) => c.className === "Keep")!;
     expect(keep).toMatchObject({ countBefore: 10, countAfter: 35, new: 25, deleted: 0, delta: 25 });
     expect(d.classes.find((c) => c.className === "Temp")).toMatchObject({ new: 40, delta: 40 });
     expect(d.classes.find((c) => c.className === "Drop")).toMatchObject({ deleted: 5, delta: -5 });
     expect(d.idsReset).toBeUndefined();
-    // Not yet mirrored: the CLI's newer diff defaults (--sort count, internals hidden, grew/shrank).
+    // The CLI's defaults: by count, engine internals left out, what grew apart from what shrank.
+    expect(d.sort).toBe("count");
+    expect(d.internalsHidden).toBe(true);
+    expect(d.grew[0]).toBe("Temp");
+    expect(d.grew).toContain("Keep");
+    expect(d.shrank).toContain("Drop");
+    expect(d.grew).not.toContain("Drop");
+    expect(d.classes.map((c) => c.className)).not.toContain("(compiled code)");
+    // Every changed class is listed once (no --top), and the byte-for-byte JSON of the CLI.
+    const project = (x: typeof d): unknown => {
+      const { grewTotal: _g, shrankTotal: _s, idsReset: _r, classes, sort, grew, shrank, classesOmitted, unchangedClasses, ...head } = x;
+      return { ...head, sort, grew, shrank, classes, classesOmitted, unchangedClasses };
+    };
+    for (const [args, options] of [
+      [[], {}],
+      [["--top", "3"], { top: 3 }],
+      [["--sort", "new", "--all"], { sort: "new", all: true }],
+      [["--sort", "retained-growth", "--top", "5"], { sort: "retained-growth", top: 5 }],
+      [["--no-retained", "--sort", "self"], { retained: false, sort: "self" }],
+    ] as const) {
+      const r = await cli(["diff", files[0], files[1], "--json", "-q", ...args]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.stringify(project(await b.diff(a, options)), null, 2) + "\n", args.join(" ")).toBe(r.stdout);
+    }
+    const cut = await b.diff(a, { top: 1 });
+    expect(cut.grew).toEqual(["Temp"]);
+    expect(cut.grewTotal).toBe(d.grew.length);
+    expect(cut.classesOmitted).toBe(d.classes.length - cut.classes.length);
+    await expect(b.diff(a, { sort: "retained", retained: false })).rejects.toThrow(QueryError);
+  });
+
+  it("check() is the CLI's gate: the same verdict, by the same rules", async () => {
+    const [a, b] = await Promise.all([openSnapshot(files[0]), openSnapshot(files[1])]);
+    const pass = await b.check({ maxCount: { Keep: 35 }, maxRetained: [{ className: "Keep", value: 10e6 }] });
+    expect(pass).toMatchObject({ passed: true, limits: 2, violations: [] });
+    const fail = await b.check({ maxCount: { Keep: 30, Temp: 100 }, maxGrowth: { Keep: 20, Drop: 0 }, baseline: a });
+    expect(fail.passed).toBe(false);
+    expect(fail.violations).toEqual([
+      { className: "Keep", what: "count", actual: 35, limit: 30, bytes: false },
+      { className: "Keep", what: "growth", actual: 25, limit: 20, bytes: false },
+    ]);
+    expect(fail.counts).toMatchObject({ Keep: 35, Temp: 40, Drop: 15 });
+    // The CLI prints the same violations (with the picture it drew for each).
+    const dir = mkdtempSync(join(tmp, "check-"));
+    const r = await cli(["check", files[1], "--max-count", "Keep=30", "--max-count", "Temp=100", "--baseline", files[0], "--max-growth", "Keep=20", "--max-growth", "Drop=0", "--json", "-q", "--picture-dir", dir]);
+    expect(r.code).toBe(3);
+    const j = JSON.parse(r.stdout) as { passed: boolean; violations: Array<Record<string, unknown>> };
+    expect(j.passed).toBe(false);
+    expect(j.violations.map(({ picture: _p, ...v }) => v)).toEqual(fail.violations);
+    // Growth limits need a baseline.
+    await expect(b.check({ maxGrowth: { Keep: 0 } })).rejects.toThrow(/need a baseline/);
+    // A class no snapshot has: a LimitError naming the closest classes, unless allowAbsent.
+    const typo = await b.check({ maxCount: { Kep: 0 } }).catch((e: unknown) => e);
+    expect(typo).toBeInstanceOf(LimitError);
+    expect((typo as LimitError).kind).toBe("maxCount");
+    expect((typo as LimitError).suggestions[0]).toBe("Keep (35)");
+    expect(await b.check({ maxCount: { Kep: 0 }, allowAbsent: true })).toMatchObject({ passed: true, counts: { Kep: 0 } });
+    // Retained limits use retained sizes per class name (needs the dominators).
+    const retained = await b.check({ maxRetained: { Keep: 1 } });
+    expect(retained.violations[0]).toMatchObject({ className: "Keep", what: "retained size", bytes: true, limit: 1 });
+    expect(retained.violations[0]!.actual).toBeGreaterThan(1);
+  });
+
+  it("leaks() is the CLI's `leaks --json`, with the grouped paths of the largest classes", async () => {
+    const [a, b, c] = await Promise.all(files.map((f) => openSnapshot(f)));
+    const r = await cli(["leaks", ...files, "--json", "-q"]);
+    expect(r.code, r.stderr).toBe(0);
+    const report = await c!.leaks(a!, b!);
+    expect(JSON.stringify({ leakedObjects: report.leakedObjects, groups: report.groups }, null, 2) + "\n").toBe(r.stdout);
+    expect(report.groups.find((g) => g.className === "Keep")!.count).toBe(25);
+    expect(report.explained.length).toBeGreaterThan(0);
+    expect(report.explained.length).toBeLessThanOrEqual(3);
+  });
+
+  it("summary() is the CLI's `info --json` without the file's name and size", async () => {
+    const s = await openSnapshot(files[1]);
+    const r = await cli(["info", files[1], "--json", "--top", "4", "-q"]);
+    const { file: _f, fileSize: _s, ...summary } = JSON.parse(r.stdout) as Record<string, unknown>;
+    expect(JSON.parse(JSON.stringify(await s.summary({ top: 4 })))).toEqual(summary);
   });
 
   it("newSince keeps only objects absent from the baseline and marks new nodes", async () => {
@@ -160,6 +229,34 @@ describe("diff and newSince between snapshots of one process", () => {
     expect(all.filter((id) => !a.has(id))).toHaveLength(25);
     expect(g.nodes.filter((n) => n.isTarget).every((n) => n.isNew === true)).toBe(true);
     await expect(b.retainers({ type: "Drop", newSince: a })).rejects.toThrow(/none of the 15 matching objects is new/);
+  });
+});
+
+describe("the snapshot cache, through the library", () => {
+  it("a CacheSession loads from the entry and keeps the analysis in it; nothing is written before flush()", async () => {
+    const file = join(tmp, "cached.heapsnapshot.gz");
+    writeFileSync(file, readFileSync(SAMPLE));
+    const old = Date.now() / 1000 - 3600;
+    utimesSync(file, old, old);
+    // Entries are made only for files that stopped changing RACY_MS before they were read.
+    await new Promise((r) => setTimeout(r, RACY_MS + 200));
+    const dir = join(tmp, "cache");
+    const events: CacheEvent[] = [];
+    const first = new CacheSession(new SnapshotCache({ dir }), (e) => events.push(e));
+    const a = await openSnapshot(file, { cache: first });
+    const types = await a.types({ top: 5 });
+    expect(existsSync(dir) ? readdirSync(dir).filter((n) => n.endsWith(".brc")) : []).toEqual([]);
+    await first.flush();
+    expect(events.map((e) => (e.kind === "not-written" ? e.reason : e.kind))).toEqual(["written"]);
+    events.length = 0;
+    const second = new CacheSession(new SnapshotCache({ dir }), (e) => events.push(e));
+    const b = await openSnapshot(file, { cache: second });
+    expect(events.map((e) => e.kind)).toEqual(["used"]);
+    // The entry held the dominators: the same answer, and nothing new to write.
+    expect(await b.types({ top: 5 })).toEqual(types);
+    expect(JSON.stringify(await b.retainers({ type: "LeakyRequest" }).then((g) => g.subgraph))).toBe(JSON.stringify((await snap.retainers({ type: "LeakyRequest" })).subgraph));
+    await second.flush();
+    expect(events.map((e) => e.kind)).toEqual(["used"]);
   });
 });
 

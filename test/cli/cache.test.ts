@@ -1,5 +1,6 @@
 /**
- * The snapshot cache from the command line (the real binary; `npm test` builds dist/ first):
+ * The snapshot cache from the command line (in this process through `main`; the real binary,
+ * which `npm test` builds, where two processes or standard input are what is tested):
  * the same answers with and without it, what it says on stderr, the switches that turn it off,
  * `backrefs cache`, a cache directory that cannot be written, and two processes writing one entry
  * at once. Every run has its own temporary cache directory (vitest.config.ts turns the cache off
@@ -8,12 +9,11 @@
 import { spawn, spawnSync } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, utimesSync, writeFileSync, chmodSync, accessSync, constants } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { BIN, ROOT, runCli, spawnCli } from "../helpers/cli.js";
 import { RACY_MS } from "../../src/cache/store.js";
 
-const ROOT = resolve(import.meta.dirname, "../..");
-const BIN = join(ROOT, "bin/backrefs.js");
 const tmp = mkdtempSync(join(tmpdir(), "backrefs-cli-cache-"));
 const SNAP = join(tmp, "leak.heapsnapshot.gz");
 let dirs = 0;
@@ -30,9 +30,9 @@ function env(dir: string | null, extra: Record<string, string> = {}): NodeJS.Pro
   return { ...process.env, NO_COLOR: "1", DEBUG: "", BACKREFS_CACHE: dir === null ? "0" : "1", BACKREFS_CACHE_DIR: dir ?? "", ...extra };
 }
 
-function run(args: string[], dir: string | null, extra: Record<string, string> = {}): Run {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: tmp, env: env(dir, extra), maxBuffer: 64 << 20 });
-  return { code: r.status ?? -1, stdout: r.stdout.toString("utf8"), stderr: r.stderr.toString("utf8"), raw: r.stdout };
+/** The CLI in this process (`main`), with the cache in `dir` (null: off). */
+function run(args: string[], dir: string | null, extra: Record<string, string> = {}): Promise<Run> {
+  return runCli(args, { cwd: tmp, env: { BACKREFS_CACHE: dir === null ? "0" : "1", BACKREFS_CACHE_DIR: dir ?? "", ...extra } });
 }
 
 function runAsync(args: string[], dir: string): Promise<Run> {
@@ -75,33 +75,34 @@ const COMMANDS: string[][] = [
 ];
 
 describe("backrefs with the snapshot cache", { timeout: SLOW }, () => {
-  it("answers byte for byte as without it, first look and second look, and says so on stderr", () => {
+  it("answers byte for byte as without it, first look and second look, and says so on stderr", async () => {
     const dir = freshDir();
-    const without = COMMANDS.map((args) => run(args, null));
+    const without: Run[] = [];
+    for (const args of COMMANDS) without.push(await run(args, null));
     for (const r of without) {
       expect(r.code).toBe(0);
       expect(r.stderr).not.toMatch(/cache:/);
     }
     // The first command writes the entry; the ones after use it (and add what they compute).
-    const first = run(COMMANDS[0]!, dir);
+    const first = await run(COMMANDS[0]!, dir);
     expect(first.stderr).toMatch(/^cache: wrote .*\.brc \([\d.]+ [kM]B in [\d.]+ s; the cache holds [\d.]+ [kM]B of 4\.0 GB\)$/m);
     expect(first.raw.equals(without[0]!.raw)).toBe(true);
     expect(entries(dir)).toHaveLength(1);
-    COMMANDS.forEach((args, i) => {
-      const r = run(args, dir);
+    for (const [i, args] of COMMANDS.entries()) {
+      const r = await run(args, dir);
       expect(r.code, args.join(" ")).toBe(without[i]!.code);
       expect(r.raw.equals(without[i]!.raw), args.join(" ")).toBe(true);
       expect(r.stderr, args.join(" ")).toMatch(/^cache: used .*\.brc \([\d.]+ [kM]B, read in [\d.]+ s\)$/m);
       expect(r.stderr).not.toMatch(/cache: wrote/);
       expect(r.stderr.replace(/^cache: .*\n/gm, "")).toBe(without[i]!.stderr);
-    });
+    }
   });
 
-  it("an entry read with the second thread (BACKREFS_PARALLEL=1) gives the same answers, and is checked as well", () => {
+  it("an entry read with the second thread (BACKREFS_PARALLEL=1) gives the same answers, and is checked as well", async () => {
     const dir = freshDir();
-    const expected = run(["info", SNAP, "--json"], null).raw;
-    run(["info", SNAP, "--json"], dir);
-    const r = run(["info", SNAP, "--json"], dir, { BACKREFS_PARALLEL: "1" });
+    const expected = (await run(["info", SNAP, "--json"], null)).raw;
+    await run(["info", SNAP, "--json"], dir);
+    const r = await run(["info", SNAP, "--json"], dir, { BACKREFS_PARALLEL: "1" });
     expect(r.stderr).toMatch(/cache: used/);
     expect(r.raw.equals(expected)).toBe(true);
     // A damaged byte in the part the worker reads (the edges come after the nodes, early in the file).
@@ -114,85 +115,85 @@ describe("backrefs with the snapshot cache", { timeout: SLOW }, () => {
     const bad = Buffer.from(good);
     bad[dataStart + edgeTo.offset + 5]! ^= 0x10;
     writeFileSync(path, bad);
-    const d = run(["info", SNAP, "--json"], dir, { BACKREFS_PARALLEL: "1" });
+    const d = await run(["info", SNAP, "--json"], dir, { BACKREFS_PARALLEL: "1" });
     expect(d.stderr).toMatch(/cache: ignored .*section edge\.to is damaged \(checksum\)/);
     expect(d.raw.equals(expected)).toBe(true);
     // Truncated in the worker's part.
     writeFileSync(path, good.subarray(0, dataStart + edgeTo.offset + 100));
-    const t = run(["info", SNAP, "--json"], dir, { BACKREFS_PARALLEL: "1" });
+    const t = await run(["info", SNAP, "--json"], dir, { BACKREFS_PARALLEL: "1" });
     expect(t.stderr).toMatch(/cache: ignored .*(truncated|past the end)/);
     expect(t.raw.equals(expected)).toBe(true);
   });
 
-  it("a picture drawn from the cache is the same file", () => {
+  it("a picture drawn from the cache is the same file", async () => {
     const dir = freshDir();
-    const a = run([SNAP, "--type", "LeakyRequest", "-o", join(tmp, "a.svg")], null);
-    run(["info", SNAP], dir);
-    const b = run([SNAP, "--type", "LeakyRequest", "-o", join(tmp, "b.svg")], dir);
+    const a = await run([SNAP, "--type", "LeakyRequest", "-o", join(tmp, "a.svg")], null);
+    await run(["info", SNAP], dir);
+    const b = await run([SNAP, "--type", "LeakyRequest", "-o", join(tmp, "b.svg")], dir);
     expect(a.code).toBe(0);
     expect(b.code).toBe(0);
     expect(b.stderr).toMatch(/cache: used/);
     expect(readFileSync(join(tmp, "b.svg")).equals(readFileSync(join(tmp, "a.svg")))).toBe(true);
   });
 
-  it("an entry without the dominators gains them when a command computes them", () => {
+  it("an entry without the dominators gains them when a command computes them", async () => {
     const dir = freshDir();
-    const fast = run(["info", SNAP, "--no-retained"], dir);
+    const fast = await run(["info", SNAP, "--no-retained"], dir);
     expect(fast.stderr).toMatch(/cache: wrote/);
-    const full = run(["info", SNAP, "--json"], dir);
+    const full = await run(["info", SNAP, "--json"], dir);
     expect(full.stderr).toMatch(/cache: used/);
     expect(full.stderr).toMatch(/cache: wrote/); // now with the analysis
-    const again = run(["info", SNAP, "--json"], dir);
+    const again = await run(["info", SNAP, "--json"], dir);
     expect(again.stderr).toMatch(/cache: used/);
     expect(again.stderr).not.toMatch(/cache: wrote/);
     expect(again.raw.equals(full.raw)).toBe(true);
     expect(entries(dir)).toHaveLength(1);
   });
 
-  it("--no-cache and BACKREFS_CACHE=0 neither read nor write it", () => {
+  it("--no-cache and BACKREFS_CACHE=0 neither read nor write it", async () => {
     const dir = freshDir();
-    const a = run(["info", SNAP, "--no-cache"], dir);
+    const a = await run(["info", SNAP, "--no-cache"], dir);
     expect(a.code).toBe(0);
     expect(a.stderr).not.toMatch(/cache:/);
     expect(readdirSafe(dir)).toEqual([]);
-    const b = run(["info", SNAP], dir, { BACKREFS_CACHE: "0" });
+    const b = await run(["info", SNAP], dir, { BACKREFS_CACHE: "0" });
     expect(b.stderr).not.toMatch(/cache:/);
     expect(readdirSafe(dir)).toEqual([]);
-    run(["info", SNAP], dir);
+    await run(["info", SNAP], dir);
     expect(entries(dir)).toHaveLength(1);
-    const c = run(["info", SNAP, "--no-cache"], dir);
+    const c = await run(["info", SNAP, "--no-cache"], dir);
     expect(c.stderr).not.toMatch(/cache:/);
     for (const cmd of [["types", SNAP, "--no-cache"], ["why", SNAP, "--type", "LeakyRequest", "--no-cache"], [SNAP, "--type", "LeakyRequest", "--no-cache"]]) {
-      const r = run(cmd, dir);
+      const r = await run(cmd, dir);
       expect(r.code, cmd.join(" ")).toBe(0);
       expect(r.stderr, cmd.join(" ")).not.toMatch(/cache:/);
     }
   });
 
-  it("the cache directory comes from BACKREFS_CACHE_DIR, else XDG_CACHE_HOME", () => {
+  it("the cache directory comes from BACKREFS_CACHE_DIR, else XDG_CACHE_HOME", async () => {
     const xdg = freshDir();
-    const r = run(["info", SNAP], null, { BACKREFS_CACHE: "1", BACKREFS_CACHE_DIR: "", XDG_CACHE_HOME: xdg });
+    const r = await run(["info", SNAP], null, { BACKREFS_CACHE: "1", BACKREFS_CACHE_DIR: "", XDG_CACHE_HOME: xdg });
     expect(r.stderr).toMatch(/cache: wrote/);
     expect(entries(join(xdg, "backrefs"))).toHaveLength(1);
   });
 
-  it("a damaged entry is ignored, said so, and rewritten", () => {
+  it("a damaged entry is ignored, said so, and rewritten", async () => {
     const dir = freshDir();
-    run(["info", SNAP, "--json"], dir);
+    await run(["info", SNAP, "--json"], dir);
     const [name] = entries(dir);
     const path = join(dir, name!);
     const buf = readFileSync(path);
     buf[buf.length - 100]! ^= 0xff;
     writeFileSync(path, buf);
-    const r = run(["info", SNAP, "--json"], dir);
+    const r = await run(["info", SNAP, "--json"], dir);
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/^cache: ignored .*\.brc \(section .* is damaged \(checksum\)\); reading the snapshot$/m);
     expect(r.stderr).toMatch(/cache: wrote/);
-    expect(r.raw.equals(run(["info", SNAP, "--json"], null).raw)).toBe(true);
-    expect(run(["info", SNAP, "--json"], dir).stderr).toMatch(/cache: used/);
+    expect(r.raw.equals((await run(["info", SNAP, "--json"], null)).raw)).toBe(true);
+    expect((await run(["info", SNAP, "--json"], dir)).stderr).toMatch(/cache: used/);
   });
 
-  it("a cache directory that cannot be written: the answer, exit 0, and a note", () => {
+  it("a cache directory that cannot be written: the answer, exit 0, and a note", async () => {
     const ro = freshDir();
     mkdirSync(ro);
     chmodSync(ro, 0o555);
@@ -204,16 +205,16 @@ describe("backrefs with the snapshot cache", { timeout: SLOW }, () => {
     }
     // As root, permission bits do not bind: a directory path running through a file stands in.
     const dir = writable ? join(SNAP, "cache") : ro;
-    const r = run(["info", SNAP, "--json"], dir);
+    const r = await run(["info", SNAP, "--json"], dir);
     expect(r.code).toBe(0);
-    expect(r.raw.equals(run(["info", SNAP, "--json"], null).raw)).toBe(true);
+    expect(r.raw.equals((await run(["info", SNAP, "--json"], null)).raw)).toBe(true);
     expect(r.stderr).toMatch(/^cache: not written for .* \((the cache directory is not writable|the cache directory's path runs through a file)/m);
   });
 
   it("two processes writing the same entry at once both answer, and leave one whole entry", async () => {
     const dir = freshDir();
     const [a, b] = await Promise.all([runAsync(["info", SNAP, "--json"], dir), runAsync(["info", SNAP, "--json"], dir)]);
-    const expected = run(["info", SNAP, "--json"], null).raw;
+    const expected = (await run(["info", SNAP, "--json"], null)).raw;
     for (const r of [a, b]) {
       expect(r.code).toBe(0);
       expect(r.raw.equals(expected)).toBe(true);
@@ -221,12 +222,13 @@ describe("backrefs with the snapshot cache", { timeout: SLOW }, () => {
     }
     expect(readdirSync(dir).filter((n) => n.endsWith(".tmp"))).toEqual([]);
     expect(entries(dir)).toHaveLength(1);
-    const c = run(["info", SNAP, "--json"], dir);
+    // The binary's entry, read by the binary (an in-process run is another build: src/, not dist/).
+    const c = spawnCli(["info", SNAP, "--json"], { cwd: tmp, env: { BACKREFS_CACHE: "1", BACKREFS_CACHE_DIR: dir } });
     expect(c.stderr).toMatch(/cache: used/);
     expect(c.raw.equals(expected)).toBe(true);
   });
 
-  it("a snapshot read from standard input is not cached", () => {
+  it("a snapshot read from standard input is not cached", async () => {
     const dir = freshDir();
     const r = spawnSync(process.execPath, [BIN, "info", "-", "--json"], { cwd: tmp, env: env(dir), input: readFileSync(SNAP) });
     expect(r.status).toBe(0);
@@ -234,22 +236,22 @@ describe("backrefs with the snapshot cache", { timeout: SLOW }, () => {
     expect(readdirSafe(dir)).toEqual([]);
   });
 
-  it("backrefs cache lists the entries; --clear empties it", () => {
+  it("backrefs cache lists the entries; --clear empties it", async () => {
     const dir = freshDir();
-    run(["info", SNAP], dir);
-    const list = run(["cache"], dir);
+    await run(["info", SNAP], dir);
+    const list = await run(["cache"], dir);
     expect(list.code).toBe(0);
     expect(list.stdout).toContain(dir);
     expect(list.stdout).toMatch(/1 entry, [\d.]+ [kM]B of 4\.0 GB/);
     expect(list.stdout).toContain(SNAP);
-    const json = JSON.parse(run(["cache", "--json"], dir, { BACKREFS_CACHE_MAX: "2GB" }).stdout) as { dir: string; maxBytes: number; entries: { source: string; bytes: number }[] };
+    const json = JSON.parse((await run(["cache", "--json"], dir, { BACKREFS_CACHE_MAX: "2GB" })).stdout) as { dir: string; maxBytes: number; entries: { source: string; bytes: number }[] };
     expect(json.dir).toBe(dir);
     expect(json.maxBytes).toBe(2e9);
     expect(json.entries.map((e) => e.source)).toEqual([SNAP]);
-    const cleared = run(["cache", "--clear"], dir);
+    const cleared = await run(["cache", "--clear"], dir);
     expect(cleared.stdout).toMatch(/^removed 1 entry \([\d.]+ [kM]B\) from /);
     expect(entries(dir)).toEqual([]);
-    expect(run(["cache"], dir).stdout).toMatch(/0 entries, 0 B of 4\.0 GB/);
+    expect((await run(["cache"], dir)).stdout).toMatch(/0 entries, 0 B of 4\.0 GB/);
   });
 });
 

@@ -3,20 +3,18 @@
  * samples/make-grouped-leak-snapshot.cjs (one class leaked by an EventEmitter listener, a
  * setInterval closure and a module-level Map).
  */
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
+import { runCli, type CliResult } from "../helpers/cli.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
-const BIN = join(ROOT, "bin/backrefs.js");
 const SAMPLE = join(ROOT, "samples/grouped-leak.heapsnapshot.gz");
 const tmp = mkdtempSync(join(tmpdir(), "backrefs-grouped-"));
 
-function run(args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: tmp, env: { ...process.env, NO_COLOR: "1", DEBUG: "" }, maxBuffer: 64 << 20 });
-  return { code: r.status ?? -1, stdout: r.stdout.toString("utf8"), stderr: r.stderr.toString("utf8") };
+function run(args: string[]): Promise<CliResult> {
+  return runCli(args, { cwd: tmp });
 }
 
 interface Json {
@@ -29,8 +27,8 @@ interface Json {
 }
 
 describe("grouped pictures of a real leak (three causes)", () => {
-  it("draws exactly the three causes with exact counts", () => {
-    const r = run([SAMPLE, "--type", "OrderService", "--format", "json", "-o", "-", "-q"]);
+  it("draws exactly the three causes with exact counts", async () => {
+    const r = await run([SAMPLE, "--type", "OrderService", "--format", "json", "-o", "-", "-q"]);
     expect(r.code, r.stderr).toBe(0);
     const j = JSON.parse(r.stdout) as Json;
     expect(j.grouped).toMatchObject({ targets: 201, patterns: 3, patternsDrawn: 3 });
@@ -60,8 +58,8 @@ describe("grouped pictures of a real leak (three causes)", () => {
     expect(j.nodes.filter((n) => n.isRoot).map((n) => n.className)).toEqual(["global"]);
   });
 
-  it("prints the three patterns as text, largest first", () => {
-    const r = run([SAMPLE, "--type", "OrderService", "-q"]);
+  it("prints the three patterns as text, largest first", async () => {
+    const r = await run([SAMPLE, "--type", "OrderService", "-q"]);
     expect(r.code, r.stderr).toBe(0);
     const lines = r.stdout.split("\n").filter((l) => /^\s+\d+ × /.test(l));
     expect(lines.map((l) => Number(/^\s+(\d+) ×/.exec(l)![1]))).toEqual([120, 50, 31]);
@@ -71,27 +69,27 @@ describe("grouped pictures of a real leak (three causes)", () => {
     expect(r.stderr).toMatch(/--each/);
   });
 
-  it("is byte-identical from run to run (SVG)", () => {
+  it("is byte-identical from run to run (SVG)", async () => {
     const out = join(tmp, "g.svg");
-    const a = run([SAMPLE, "--type", "OrderService", "-o", out, "-q"]);
+    const a = await run([SAMPLE, "--type", "OrderService", "-o", out, "-q"]);
     expect(a.code, a.stderr).toBe(0);
     expect(a.stderr).toMatch(/201 objects grouped into 3 retaining patterns/);
     const first = readFileSync(out);
-    run([SAMPLE, "--type", "OrderService", "-o", out, "-q"]);
+    await run([SAMPLE, "--type", "OrderService", "-o", out, "-q"]);
     expect(readFileSync(out).equals(first)).toBe(true);
     expect(first.toString("utf8")).toMatch(/×25 via/);
   });
 
-  it("why --type prints the groups of every match before the objects it explains", () => {
-    const r = run(["why", SAMPLE, "--type", "OrderService", "-q"]);
+  it("why --type prints the groups of every match before the objects it explains", async () => {
+    const r = await run(["why", SAMPLE, "--type", "OrderService", "-q"]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^201 × OrderService \(retained [^)]+\) — 3 retaining patterns/);
     expect(r.stdout.split("\n").filter((l) => /^ {2}\d+ × OrderService/.test(l))).toHaveLength(3);
     expect(r.stdout).toMatch(/\nOrderService @\d+ .* — distance \d+, 1 direct retainer\n/);
   });
 
-  it("--each keeps the per-object picture", () => {
-    const r = run([SAMPLE, "--type", "OrderService", "--each", "--format", "json", "-o", "-", "-q"]);
+  it("--each keeps the per-object picture", async () => {
+    const r = await run([SAMPLE, "--type", "OrderService", "--each", "--format", "json", "-o", "-", "-q"]);
     const j = JSON.parse(r.stdout) as Json;
     expect(j.grouped).toBeUndefined();
     expect(j.targets).toHaveLength(10);

@@ -2,25 +2,24 @@
  * The CLI as people use CLIs: several outputs from one load, output closed early, outputs that
  * cannot be written, mistyped commands, usage errors (exit 2), binary output and terminals.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { outputTargets } from "../../src/cli/draw.js";
 import { UsageError } from "../../src/cli/usage.js";
 import { LAYOUTS, SnapshotBuilder } from "../helpers/snapshot-builder.js";
 import { writeFileSync } from "node:fs";
+import { BIN, ROOT, runCli, type CliResult } from "../helpers/cli.js";
 
-const ROOT = resolve(import.meta.dirname, "../..");
-const BIN = join(ROOT, "bin/backrefs.js");
 const SAMPLE = join(ROOT, "samples/leak.heapsnapshot.gz");
 const tmp = mkdtempSync(join(tmpdir(), "backrefs-hygiene-"));
 const env = { ...process.env, NO_COLOR: "1", DEBUG: "", BACKREFS_CACHE: "0" };
 
-function run(args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: tmp, env, maxBuffer: 64 << 20 });
-  return { code: r.status ?? -1, stdout: r.stdout.toString("utf8"), stderr: r.stderr.toString("utf8") };
+/** The CLI in this process (`main`); output closed early below needs the real binary. */
+function run(args: string[]): Promise<CliResult> {
+  return runCli(args, { cwd: tmp });
 }
 
 /** Runs the binary with its standard output closed by the reader before anything is written. */
@@ -42,32 +41,32 @@ function expectUsage(r: { code: number; stderr: string }, pattern: RegExp): void
 }
 
 describe("one load, many answers", () => {
-  it("-o repeats: every output written from one load, each the same as when written alone", () => {
+  it("-o repeats: every output written from one load, each the same as when written alone", async () => {
     const outs = ["many.svg", "many.png", "many.json", "many.dot", "many.txt"].map((f) => join(tmp, f));
-    const r = run([SAMPLE, "--type", "LeakyRequest", "--each", ...outs.flatMap((o) => ["-o", o])]);
+    const r = await run([SAMPLE, "--type", "LeakyRequest", "--each", ...outs.flatMap((o) => ["-o", o])]);
     expect(r.code, r.stderr).toBe(0);
     for (const o of outs) expect(existsSync(o), o).toBe(true);
     expect(r.stderr).toMatch(/→ .*many\.svg \(svg\), .*many\.png \(png\), .*many\.json \(json\), .*many\.dot \(dot\), .*many\.txt \(text\)\n$/);
     expect(readFileSync(outs[1]!).subarray(1, 4).toString()).toBe("PNG");
     expect(readFileSync(outs[4]!, "utf8")).toMatch(/^LeakyRequest @\d+ /);
     const alone = join(tmp, "alone.svg");
-    expect(run([SAMPLE, "--type", "LeakyRequest", "--each", "-o", alone]).code).toBe(0);
+    expect((await run([SAMPLE, "--type", "LeakyRequest", "--each", "-o", alone])).code).toBe(0);
     expect(readFileSync(outs[0]!).equals(readFileSync(alone))).toBe(true);
-    const aloneText = run([SAMPLE, "--type", "LeakyRequest", "--each"]);
+    const aloneText = await run([SAMPLE, "--type", "LeakyRequest", "--each"]);
     expect(readFileSync(outs[4]!, "utf8")).toBe(aloneText.stdout);
   });
 
-  it("-f text -o file writes the file, not the terminal", () => {
+  it("-f text -o file writes the file, not the terminal", async () => {
     const out = join(tmp, "paths.out");
-    const r = run([SAMPLE, "--type", "LeakyRequest", "--max-targets", "1", "--each", "-f", "text", "-o", out]);
+    const r = await run([SAMPLE, "--type", "LeakyRequest", "--max-targets", "1", "--each", "-f", "text", "-o", out]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe("");
     expect(readFileSync(out, "utf8")).toMatch(/^LeakyRequest @\d+ .*\n\s+global @\d+/);
   });
 
-  it("--format with several -o, or -o - twice, is a usage error", () => {
-    expectUsage(run([SAMPLE, "--type", "LeakyRequest", "-f", "svg", "-o", "a.svg", "-o", "b.svg"]), /--format applies to a single -o/);
-    expectUsage(run([SAMPLE, "--type", "LeakyRequest", "-o", "-", "-o", "-"]), /standard output\) can be given once/);
+  it("--format with several -o, or -o - twice, is a usage error", async () => {
+    expectUsage(await run([SAMPLE, "--type", "LeakyRequest", "-f", "svg", "-o", "a.svg", "-o", "b.svg"]), /--format applies to a single -o/);
+    expectUsage(await run([SAMPLE, "--type", "LeakyRequest", "-o", "-", "-o", "-"]), /standard output\) can be given once/);
   });
 });
 
@@ -82,18 +81,18 @@ describe("output closed early", () => {
 });
 
 describe("outputs that cannot be written", () => {
-  it("are found before anything is loaded, with what is wrong", () => {
+  it("are found before anything is loaded, with what is wrong", async () => {
     // The snapshot does not exist either: the output is checked first.
     const missing = join(tmp, "never-loaded.heapsnapshot");
-    const r = run([missing, "--type", "X", "-o", "/nonexistent/dir/x.svg"]);
+    const r = await run([missing, "--type", "X", "-o", "/nonexistent/dir/x.svg"]);
     expect(r.code).toBe(1);
     expect(r.stderr).toBe("backrefs: cannot write /nonexistent/dir/x.svg: the folder /nonexistent/dir does not exist — create it first, or write somewhere else\n");
     const folder = join(tmp, "folder.svg");
     mkdirSync(folder, { recursive: true });
-    const dir = run([SAMPLE, "--type", "LeakyRequest", "-o", folder]);
+    const dir = await run([SAMPLE, "--type", "LeakyRequest", "-o", folder]);
     expect(dir.code).toBe(1);
     expect(dir.stderr).toMatch(/cannot write .*: it is a folder/);
-    const check = run(["check", missing, "--max-count", "X=1", "--picture-dir", "/nonexistent/pictures"]);
+    const check = await run(["check", missing, "--max-count", "X=1", "--picture-dir", "/nonexistent/pictures"]);
     expect(check.code).toBe(1);
     expect(check.stderr).toMatch(/^backrefs: cannot write .*: the folder \/nonexistent\/pictures does not exist/);
     expect(readdirSync(tmp).filter((f) => f.endsWith(".tmp"))).toEqual([]);
@@ -101,35 +100,35 @@ describe("outputs that cannot be written", () => {
 });
 
 describe("usage errors exit 2 everywhere", () => {
-  it("a mistyped command says which was meant", () => {
-    expectUsage(run(["typs", SAMPLE]), /unknown command 'typs' .*did you mean 'backrefs types'\?/);
-    expectUsage(run(["lekas", "a", "b", "c"]), /did you mean 'backrefs leaks'\?/);
+  it("a mistyped command says which was meant", async () => {
+    expectUsage(await run(["typs", SAMPLE]), /unknown command 'typs' .*did you mean 'backrefs types'\?/);
+    expectUsage(await run(["lekas", "a", "b", "c"]), /did you mean 'backrefs leaks'\?/);
     // a snapshot file that happens to be missing is still reported as a missing file
-    const r = run([join(tmp, "gone.heapsnapshot"), "--type", "X"]);
+    const r = await run([join(tmp, "gone.heapsnapshot"), "--type", "X"]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/no such file/);
   });
 
-  it("no objects chosen, an unknown output extension, standard input twice", () => {
-    expectUsage(run([SAMPLE]), /no objects chosen/);
-    expectUsage(run([SAMPLE, "-o", "x.svg"]), /no objects chosen/);
-    expectUsage(run(["why", SAMPLE]), /why needs objects/);
-    expectUsage(run([SAMPLE, "--type", "LeakyRequest", "-o", "out.bmp"]), /cannot tell the format of 'out\.bmp'/);
-    expectUsage(run(["diff", "-", "-"]), /standard input can be read once/);
-    expectUsage(run(["leaks", "-", SAMPLE, "-"]), /standard input can be read once/);
-    expectUsage(run(["check", "-", "--baseline", "-", "--max-growth", "X=1"]), /standard input can be read once/);
-    expectUsage(run(["-", "--new-since", "-", "--type", "X"]), /standard input can be read once/);
+  it("no objects chosen, an unknown output extension, standard input twice", async () => {
+    expectUsage(await run([SAMPLE]), /no objects chosen/);
+    expectUsage(await run([SAMPLE, "-o", "x.svg"]), /no objects chosen/);
+    expectUsage(await run(["why", SAMPLE]), /why needs objects/);
+    expectUsage(await run([SAMPLE, "--type", "LeakyRequest", "-o", "out.bmp"]), /cannot tell the format of 'out\.bmp'/);
+    expectUsage(await run(["diff", "-", "-"]), /standard input can be read once/);
+    expectUsage(await run(["leaks", "-", SAMPLE, "-"]), /standard input can be read once/);
+    expectUsage(await run(["check", "-", "--baseline", "-", "--max-growth", "X=1"]), /standard input can be read once/);
+    expectUsage(await run(["-", "--new-since", "-", "--type", "X"]), /standard input can be read once/);
   });
 
-  it("--help of the drawing command says which options repeat", () => {
-    const help = run(["draw", "--help"]).stdout;
+  it("--help of the drawing command says which options repeat", async () => {
+    const help = (await run(["draw", "--help"])).stdout;
     expect(help).toMatch(/Repeatable: --type, --name, --id, --output/);
     expect(help).toMatch(/-o, --output <file>.*repeatable/s);
   });
 });
 
 describe("binary output and terminals", () => {
-  it("no PNG to a terminal unless asked with -o -", () => {
+  it("no PNG to a terminal unless asked with -o -", async () => {
     expect(() => outputTargets(undefined, "png", true)).toThrow(UsageError);
     expect(outputTargets(["-"], "png", true)).toEqual([{ path: "-", format: "png" }]);
     expect(outputTargets(undefined, "png", false)).toEqual([{ path: "-", format: "png" }]);
@@ -155,10 +154,10 @@ describe("snapshots in Chrome DevTools' own test layouts", () => {
     return file;
   }
 
-  it("every command answers (no internal error)", () => {
+  it("every command answers (no internal error)", async () => {
     const before = devtoolsFile("devtools-1.heapsnapshot", 0);
     const after = devtoolsFile("devtools-2.heapsnapshot", 3);
-    const why = run(["why", after, "--type", "E"]);
+    const why = await run(["why", after, "--type", "E"]);
     expect(why.code, why.stderr).toBe(0);
     expect(why.stdout).toMatch(/^E @11 6 B \(retained 6 B\) — distance 3/);
     expect(why.stdout).toMatch(/\.ac → C @7 4 B \(retained 10 B\)\n\s+└─ \.ce → E @11/);
@@ -173,7 +172,7 @@ describe("snapshots in Chrome DevTools' own test layouts", () => {
       ["check", after, "--baseline", before, "--max-growth", "A=10", "--max-count", "E=1"],
     ];
     for (const args of commands) {
-      const r = run(args);
+      const r = await run(args);
       expect(r.stderr, args.join(" ")).not.toMatch(/internal error/);
       expect(r.code, `${args.join(" ")}: ${r.stderr}`).toBe(0);
     }

@@ -39,7 +39,7 @@ describe("interruption", () => {
 });
 
 /**
- * The output being written: the CLI's own atomic writer (compiled, as the binary runs it) writes
+ * The output being written: the CLI's own output writer (compiled, as the binary runs it) writes
  * 256 MB, long enough to be caught in the act. The moment its temporary file appears, the child is
  * frozen (SIGSTOP) and the folder looked at: the temporary file is there and the output is not, so
  * the signal really comes mid-write. Then the signal, and SIGCONT to deliver it.
@@ -47,8 +47,8 @@ describe("interruption", () => {
 function interruptedWhileWriting(signal: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null; caught: string[]; files: string[] }> {
   const dir = mkdtempSync(join(tmpdir(), "backrefs-int-write-"));
   const io = pathToFileURL(resolve(import.meta.dirname, "../../dist/cli/io.js")).href;
-  const script = `const { writeFileAtomic } = await import(${JSON.stringify(io)});
-await writeFileAtomic(${JSON.stringify(join(dir, "out.png"))}, new Uint8Array(256 << 20).fill(7));`;
+  const script = `const { writeOutput } = await import(${JSON.stringify(io)});
+await writeOutput(${JSON.stringify(join(dir, "out.png"))}, new Uint8Array(256 << 20).fill(7));`;
   return new Promise((done) => {
     const child = spawn(process.execPath, ["--input-type=module", "-e", script], { cwd: dir, stdio: "ignore" });
     let caught: string[] = [];

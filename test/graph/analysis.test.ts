@@ -151,10 +151,10 @@ describe("HeapAnalysis: dominators, retained sizes, distances (DevTools' rules)"
     const R = b.node("hidden", "system / RootHeld", { selfSize: 7 });
     b.edge(b.gcRoots, R, "element", 9);
     const { a } = analyse(b);
-    expect(a.selfSize(R)).toBe(7);
-    expect(a.selfSize(b.gcRoots)).toBe(a.graph.selfSize(b.gcRoots));
-    expect([a.selfSize(O), a.selfSize(H), a.selfSize(A2)]).toEqual([60, 0, 0]);
-    expect(a.selfSize(shared)).toBe(40);
+    expect(a.shallowSize(R)).toBe(7);
+    expect(a.shallowSize(b.gcRoots)).toBe(a.graph.rawSelfSize(b.gcRoots));
+    expect([a.shallowSize(O), a.shallowSize(H), a.shallowSize(A2)]).toEqual([60, 0, 0]);
+    expect(a.shallowSize(shared)).toBe(40);
     expect(a.retainedSize(O)).toBe(60);
   });
 
@@ -171,6 +171,68 @@ describe("HeapAnalysis: dominators, retained sizes, distances (DevTools' rules)"
     const perClass = a.classRetainedSizes();
     expect(perClass[g.classes().nodeClass[f1]!]).toBe(25 + 7);
     expect(perClass[g.classes().nodeClass[bar]!]).toBe(5);
+  });
+});
+
+describe("where retaining paths end (root predicates)", () => {
+  /**
+   * root ─shortcut→ global → A;  root ─element→ (Document DOM trees) → D;  (GC roots) → (Global
+   * handles) → H;  root ─element→ (Stray synthetic)
+   */
+  function rooted(): { b: SnapshotBuilder; global: number; A: number; docTrees: number; D: number; handles: number; H: number; stray: number } {
+    const { b, global } = withGlobal();
+    const A = b.node("object", "A");
+    const docTrees = b.node("synthetic", "(Document DOM trees)");
+    const D = b.node("native", "HTMLDocument");
+    const handles = b.node("synthetic", "(Global handles)");
+    const H = b.node("object", "Handled");
+    const stray = b.node("synthetic", "(Stray synthetic)");
+    b.edge(global, A, "property", "a").edge(b.root, docTrees, "element", 2).edge(docTrees, D, "element", 1);
+    b.edge(b.gcRoots, handles, "element", 3).edge(handles, H, "element", 1).edge(b.root, stray, "element", 4);
+    return { b, global, A, docTrees, D, handles, H, stray };
+  }
+
+  it("isSyntheticRoot: the root and every synthetic node, nothing else", () => {
+    const { b, global, A, docTrees, D, handles, H, stray } = rooted();
+    const g = graphOf(b);
+    const synthetic = [b.root, b.gcRoots, docTrees, handles, stray];
+    for (const n of synthetic) expect(g.isSyntheticRoot(n)).toBe(true);
+    for (const n of [global, A, D, H]) expect(g.isSyntheticRoot(n)).toBe(false);
+    for (let n = 0; n < g.nodeCount; n++) expect(g.isRootLike(n)).toBe(g.isSyntheticRoot(n)); // deprecated alias
+  });
+
+  it("isRetentionRoot: synthetic roots and the user roots (the root's non-synthetic children and (Document DOM trees))", () => {
+    const { b, global, A, docTrees, D, handles, H, stray } = rooted();
+    const a = new HeapAnalysis(graphOf(b));
+    const ends = [b.root, b.gcRoots, global, docTrees, handles, stray];
+    for (const n of ends) expect(a.isRetentionRoot(n)).toBe(true);
+    // held by a user root, by (Document DOM trees) or by a GC root category: paths go on through them
+    for (const n of [A, D, H]) expect(a.isRetentionRoot(n)).toBe(false);
+    const userRoots = a.distances().userRoots;
+    expect([global, docTrees].map((n) => userRoots[n])).toEqual([1, 1]);
+    expect([b.gcRoots, stray, A, D, handles, H].map((n) => userRoots[n])).toEqual([0, 0, 0, 0, 0, 0]);
+  });
+
+  it("the deprecated isUserRoot keeps its old meaning: not synthetic, or (Document DOM trees)", () => {
+    const { b, global, A, docTrees, D, handles, H, stray } = rooted();
+    const a = new HeapAnalysis(graphOf(b));
+    for (const n of [global, A, D, H, docTrees]) expect(a.isUserRoot(n)).toBe(true);
+    for (const n of [b.root, b.gcRoots, handles, stray]) expect(a.isUserRoot(n)).toBe(false);
+  });
+
+  it("shallowSize is DevTools' self size, rawSelfSize V8's; the old selfSize names stay as aliases", () => {
+    const { b, global } = withGlobal();
+    const O = b.node("object", "O", { selfSize: 10 });
+    const H = b.node("hidden", "system / Thing", { selfSize: 20 });
+    b.edge(global, O, "property", "o").edge(O, H, "internal", "h");
+    const a = new HeapAnalysis(graphOf(b));
+    const g = a.graph;
+    expect([g.rawSelfSize(O), g.rawSelfSize(H)]).toEqual([10, 20]);
+    expect([a.shallowSize(O), a.shallowSize(H)]).toEqual([30, 0]);
+    for (let n = 0; n < g.nodeCount; n++) {
+      expect(g.selfSize(n)).toBe(g.rawSelfSize(n));
+      expect(a.selfSize(n)).toBe(a.shallowSize(n));
+    }
   });
 });
 

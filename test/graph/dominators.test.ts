@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { dominatorTree, dominatorTreeWithHelper, fillPredecessors, retainedSizes, type FillInput } from "../../src/graph/dominators.js";
+import { dominatorTree, dominatorTreeWithHelper, fillPredecessors, type FillInput } from "../../src/graph/dominators.js";
+import { retainedSizes } from "../../src/graph/retained-sizes.js";
 import { AnalysisHelper, type Helper } from "../../src/graph/helper.js";
 import { sharedU8 } from "../../src/snapshot/columns.js";
 import { SnapshotBuilder } from "../helpers/snapshot-builder.js";
@@ -108,9 +109,9 @@ describe("dominatorTree (Semi-NCA)", () => {
     const tree = dominatorTree(g, essential);
     expect(tree.idom[c]).toBe(a);
     expect(tree.idom[bb]).toBe(a);
-    const sizes = retainedSizes(tree, (n) => g.selfSize(n));
+    const sizes = retainedSizes(tree, (n) => g.rawSelfSize(n));
     expect(sizes[a]).toBe(70);
     expect(sizes[d]).toBe(2 * 0xffffffff);
-    expect(sizes[0]).toBe(70 + 2 * 0xffffffff + g.selfSize(b.gcRoots) + g.selfSize(0));
+    expect(sizes[0]).toBe(70 + 2 * 0xffffffff + g.rawSelfSize(b.gcRoots) + g.rawSelfSize(0));
   });
 });

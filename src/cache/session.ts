@@ -1,0 +1,145 @@
+/**
+ * The snapshot cache over the life of one job (a CLI command, say): graphs are loaded from their
+ * entry when it is valid, an analysis starts from what the entry holds, and entries that are new
+ * or gained analysis are completed when the caller says the job is done ({@link CacheSession.flush}),
+ * so that writing never delays an answer. A new entry is begun as soon as its snapshot is read, and
+ * for big snapshots mostly written while the job computes (see {@link SnapshotCache.begin}); until
+ * flushed it is a temporary file, and {@link CacheSession.drop} removes it. What happens is told
+ * to `onEvent`; nothing is printed.
+ *
+ * @example
+ * const session = new CacheSession(new SnapshotCache({ dir }), (e) => console.error(e));
+ * const snap = await openSnapshot("app.heapsnapshot", { cache: session });
+ * console.log(await snap.types());
+ * await session.flush();
+ */
+import { performance } from "node:perf_hooks";
+import { SnapshotFormatError } from "../errors.js";
+import { HeapGraph } from "../graph/heap-graph.js";
+import { HeapAnalysis, type AnalysisOptions, type AnalysisParts } from "../graph/analysis.js";
+import { readSnapshotRaw, type ReadOptions } from "../snapshot/read.js";
+import type { RawSnapshot } from "../snapshot/parser.js";
+import type { CacheKey, PendingSave, SaveResult, SnapshotCache } from "./store.js";
+
+/** What a session did with the cache, for its owner to report. */
+export type CacheEvent =
+  /** A graph was loaded from its entry, in `seconds`. */
+  | { kind: "used"; entry: string; bytes: number; seconds: number }
+  /** An entry was there but unusable (`reason`); the snapshot is read instead. */
+  | { kind: "ignored"; entry: string; reason: string }
+  /** An entry was written by {@link CacheSession.flush} (`seconds`: what completing it took there). */
+  | { kind: "written"; result: Extract<SaveResult, { kind: "written" }>; seconds: number }
+  /** An entry could not be written. */
+  | { kind: "not-written"; file: string; reason: string };
+
+/** What the session knows of a loaded graph. */
+interface Tracked {
+  key: CacheKey;
+  raw: RawSnapshot;
+  /** The analysis the entry held (null when none, or when the snapshot was read). */
+  saved: AnalysisParts | null;
+  analysis: HeapAnalysis | null;
+  file: string;
+  /** The entry begun when the snapshot was read (a miss), or why none was. */
+  pending: PendingSave | Extract<SaveResult, { kind: "not-written" }> | null;
+}
+
+export class CacheSession {
+  readonly #tracked = new WeakMap<HeapGraph, Tracked>();
+  /** Graphs whose entry should be (re)written when the job is done. */
+  #toWrite: Tracked[] = [];
+
+  constructor(
+    readonly cache: SnapshotCache,
+    private readonly onEvent: (e: CacheEvent) => void = () => {},
+  ) {}
+
+  /**
+   * Loads a snapshot file: from its entry when there is a valid one, else by reading the file (its
+   * entry is then begun, and completed by {@link flush}). Standard input (`-`) is read, never cached.
+   */
+  async load(file: string, read: ReadOptions = {}): Promise<HeapGraph> {
+    if (file === "-") return new HeapGraph(await readSnapshotRaw(file, read));
+    const start = performance.now();
+    const look = await this.cache.lookup(file);
+    if (look.kind === "hit") {
+      try {
+        const graph = new HeapGraph(look.content.raw);
+        this.#tracked.set(graph, { key: look.key, raw: look.content.raw, saved: look.content.analysis, analysis: null, file, pending: null });
+        this.onEvent({ kind: "used", entry: look.entry, bytes: look.bytes, seconds: (performance.now() - start) / 1000 });
+        return graph;
+      } catch (e) {
+        if (!(e instanceof SnapshotFormatError)) throw e;
+        this.onEvent({ kind: "ignored", entry: look.entry, reason: e.message });
+      }
+    } else if (look.kind === "miss" && look.reason !== null) {
+      this.onEvent({ kind: "ignored", entry: look.entry, reason: look.reason });
+    }
+    const raw = await readSnapshotRaw(file, read);
+    const graph = new HeapGraph(raw);
+    if (look.kind !== "uncacheable") {
+      // The entry is written while the job goes on: the columns now, the analysis once known.
+      const t: Tracked = { key: look.key, raw, saved: null, analysis: null, file, pending: this.cache.begin(look.key, raw) };
+      this.#tracked.set(graph, t);
+      this.#toWrite.push(t);
+    }
+    return graph;
+  }
+
+  /**
+   * The analysis of a graph this session loaded, started from what its entry holds; `compute`
+   * prepares what is missing (`retained`: the dominator tree and retained sizes too). The entry is
+   * marked for rewriting with whatever the analysis computes meanwhile.
+   */
+  async analysis(graph: HeapGraph, retained: boolean, options: AnalysisOptions, compute: (start: HeapAnalysis) => Promise<void>): Promise<HeapAnalysis> {
+    const t = this.#tracked.get(graph);
+    const start = t?.saved ? HeapAnalysis.fromParts(graph, t.saved, options) : new HeapAnalysis(graph, options);
+    if (t) {
+      t.analysis = start;
+      // Parts computed later (per-class retained sizes) are saved too: look again when done.
+      if (!this.#toWrite.includes(t)) this.#toWrite.push(t);
+    }
+    if (t?.saved && (!retained || t.saved.tree)) return start;
+    await compute(start);
+    const pending = t?.pending;
+    if (pending && "hand" in pending) {
+      const parts = start.savedParts();
+      if (parts) pending.hand({ raw: t!.raw, analysis: parts });
+    }
+    return start;
+  }
+
+  /** Completes the entries that are new or gained analysis (told to `onEvent`). */
+  async flush(): Promise<void> {
+    const jobs = this.#toWrite;
+    this.#toWrite = [];
+    for (const t of jobs) {
+      const analysis = t.analysis?.savedParts() ?? t.saved;
+      // An entry read from the cache is rewritten only when the job added to it.
+      if (t.saved && !gained(t.saved, analysis)) continue;
+      const start = performance.now();
+      const pending = t.pending;
+      t.pending = null;
+      const r = pending === null ? this.cache.save(t.key, { raw: t.raw, analysis }) : "finish" in pending ? await pending.finish({ raw: t.raw, analysis }) : pending;
+      if (r.kind === "written") this.onEvent({ kind: "written", result: r, seconds: (performance.now() - start) / 1000 });
+      else this.onEvent({ kind: "not-written", file: t.file, reason: r.reason });
+    }
+  }
+
+  /** Forgets the entries waiting to be written, and removes those begun (a job that failed writes none). */
+  async drop(): Promise<void> {
+    const jobs = this.#toWrite;
+    this.#toWrite = [];
+    for (const t of jobs) {
+      const pending = t.pending;
+      t.pending = null;
+      if (pending && "abandon" in pending) await pending.abandon();
+    }
+  }
+}
+
+/** Whether `now` holds parts of the analysis that `before` lacks. */
+function gained(before: AnalysisParts, now: AnalysisParts | null): boolean {
+  if (!now) return false;
+  return (now.tree !== null && before.tree === null) || (now.classRetained !== null && before.classRetained === null);
+}

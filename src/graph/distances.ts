@@ -1,0 +1,127 @@
+/**
+ * DevTools' distances (docs/devtools-rules.md, "Distances"): a breadth-first search from the user
+ * roots, then from the root for what is left, with DevTools' filter on which edges count. The
+ * search tree it leaves behind (the edge each node was first reached by) gives every node its
+ * shortest retaining path.
+ */
+import type { HeapGraph } from "./heap-graph.js";
+import { WEAKMAP_EDGE } from "./weakmap-edges.js";
+
+/** Distance of a node nothing reaches (DevTools' `noDistance`). */
+export const NO_DISTANCE = -5;
+/** Distances of nodes reached only from the root, not from a user root, start here. */
+export const BASE_SYSTEM_DISTANCE = 100_000_000;
+
+/** What {@link computeDistances} produces, one entry per node. */
+export interface Distances {
+  /** DevTools' distance; {@link NO_DISTANCE} for unreached nodes. */
+  distance: Int32Array;
+  /** Edge number + 1 by which each node was first reached; 0 for none (the starts, unreached nodes). */
+  parentEdge: Uint32Array;
+  /** 1 for the user roots: the root's children that {@link countsAsUserRoot}. */
+  userRoots: Uint8Array;
+}
+
+/**
+ * DevTools' rule for which of the root's children are user roots: all but the synthetic ones,
+ * except `(Document DOM trees)`, which is synthetic but counts. Only meaningful for nodes the root
+ * holds; the distances' first pass starts from exactly those. Used by {@link computeDistances}
+ * and `HeapAnalysis.hasUserRoots`.
+ */
+export function countsAsUserRoot(g: HeapGraph, n: number): boolean {
+  if (g.nodeType(n) !== g.types.synthetic) return true;
+  return g.nodeName(n) === "(Document DOM trees)";
+}
+
+/**
+ * DevTools' distances: BFS from the user roots (distance 1), then from the root (starting at
+ * {@link BASE_SYSTEM_DISTANCE} when there are user roots) for what is left; weak edges skipped,
+ * two V8-internal links not followed, a WeakMap value reached through the second of its two
+ * entry edges. Unreached nodes get {@link NO_DISTANCE}.
+ *
+ * `tables` is `weakMapTables(g)` (weakmap-edges.ts). The targets of edges the filter refused during
+ * the user-root pass are pushed onto `refused` (page ownership walks on from them).
+ */
+export function computeDistances(g: HeapGraph, tables: Float64Array, refused: number[]): Distances {
+  const N = g.nodeCount;
+  const distance = new Int32Array(N).fill(NO_DISTANCE);
+  const parentEdge = new Uint32Array(N);
+  const userRoots = new Uint8Array(N);
+  if (N === 0) return { distance, parentEdge, userRoots };
+  const queue = new Uint32Array(N + (g.firstEdge[1]! - g.firstEdge[0]!));
+  const weak = g.edgeTypeCodes.weak;
+  const internal = g.edgeTypeCodes.internal;
+  const hidden = g.types.hidden;
+  const array = g.types.array;
+  const nativeContext = new Set(g.strings.indicesOf("system / NativeContext"));
+  const sloppyMap = new Set(g.strings.indicesOf("sloppy_function_map"));
+  const mapDescriptors = new Set(g.strings.indicesOf("(map descriptors)"));
+  const elementType = g.edgeTypeCodes.element;
+  const hiddenEdge = g.edgeTypeCodes.hidden;
+  const pending = new Set<string>();
+
+  /** DevTools' JS distance filter, consulted only for edges into nodes without a distance. */
+  const accept = (parent: number, e: number): boolean => {
+    const pt = g.nodeType(parent);
+    const et = g.edgeType(e);
+    const nameIdx = g.edgeNameOrIndex(e);
+    const numeric = et === elementType || et === hiddenEdge;
+    if (pt === hidden && !numeric && sloppyMap.has(nameIdx) && nativeContext.has(g.nodeNameIndex(parent))) return false;
+    if (pt === array && mapDescriptors.has(g.nodeNameIndex(parent))) {
+      const i = numeric ? nameIdx : parseInt(g.strings.get(nameIdx), 10);
+      return i < 2 || i % 3 !== 1;
+    }
+    if (et === internal && !Number.isNaN(tables[nameIdx]!)) {
+      const m = WEAKMAP_EDGE.exec(g.strings.get(nameIdx));
+      const key = m?.groups?.["pair"] ?? "";
+      if (!pending.has(key)) {
+        pending.add(key);
+        return false;
+      }
+      pending.delete(key);
+    }
+    return true;
+  };
+
+  const { nodeType, edgeType, edgeTo } = g.columns;
+  const firstEdge = g.firstEdge;
+  let firstPass = true;
+  const bfs = (head: number, tail: number): void => {
+    while (head < tail) {
+      const n = queue[head++]!;
+      const d = distance[n]! + 1;
+      // The filter only matters from hidden/array nodes and for internal edges.
+      const pt = nodeType[n]!;
+      const special = pt === hidden || pt === array;
+      const end = firstEdge[n + 1]!;
+      for (let e = firstEdge[n]!; e < end; e++) {
+        const et = edgeType[e]!;
+        if (et === weak) continue;
+        const to = edgeTo[e]!;
+        if (distance[to] !== NO_DISTANCE) continue;
+        if ((special || et === internal) && !accept(n, e)) {
+          if (firstPass) refused.push(to);
+          continue;
+        }
+        distance[to] = d;
+        parentEdge[to] = e + 1;
+        queue[tail++] = to;
+      }
+    }
+  };
+
+  let tail = 0;
+  for (let e = g.firstEdge[0]!; e < g.firstEdge[1]!; e++) {
+    const to = g.edgeTo(e);
+    if (!countsAsUserRoot(g, to)) continue;
+    userRoots[to] = 1;
+    distance[to] = 1;
+    queue[tail++] = to;
+  }
+  bfs(0, tail);
+  firstPass = false;
+  distance[0] = tail > 0 ? BASE_SYSTEM_DISTANCE : 0;
+  queue[0] = 0;
+  bfs(0, 1);
+  return { distance, parentEdge, userRoots };
+}

@@ -1,0 +1,88 @@
+/**
+ * Retained sizes (docs/devtools-rules.md, "Retained sizes"): per object, from the dominator tree,
+ * and per class without double counting, as DevTools' Summary view shows them.
+ */
+import type { DominatorTree } from "./dominators.js";
+
+/**
+ * Retained sizes: a node's own size plus the retained sizes of the nodes it immediately dominates.
+ * In `Float64Array`: they pass 2^32.
+ */
+export function retainedSizes(tree: DominatorTree, selfSize: (n: number) => number): Float64Array {
+  const { idom, preorder } = tree;
+  const size = new Float64Array(idom.length);
+  for (let n = 0; n < idom.length; n++) size[n] = selfSize(n);
+  // Reverse preorder: every node is finished before its dominator (which comes earlier).
+  for (let i = preorder.length - 1; i > 0; i--) {
+    const n = preorder[i]!;
+    size[idom[n]!]! += size[n]!;
+  }
+  return size;
+}
+
+/** What {@link classRetainedSizes} reads, one entry per node unless said otherwise. */
+export interface ClassRetainedInput {
+  /** Class id of each node. */
+  nodeClass: Uint32Array;
+  /** Number of class ids (the length of the result). */
+  classIdLimit: number;
+  /** The dominator tree's preorder and, by preorder position, the position of each immediate dominator. */
+  tree: Pick<DominatorTree, "preorder" | "idomIndex">;
+  retained: Float64Array;
+  /** Self sizes as DevTools shows them: objects of size 0 neither count nor block. */
+  shallow: Float64Array;
+}
+
+/**
+ * Retained size per class id without double counting (DevTools' Summary): an object counts only
+ * when no dominator-tree ancestor of the same class was counted; objects of size 0 neither count
+ * nor block, nor do objects left out by `filter` (one byte per node, 1 = include). With `groups`
+ * (class id → group id), per group instead (the result is still indexed by class id, which must
+ * cover every group id).
+ */
+export function classRetainedSizes(input: ClassRetainedInput, filter?: Uint8Array, groups?: Uint32Array): Float64Array {
+  const { nodeClass, retained, shallow } = input;
+  const { preorder, idomIndex } = input.tree;
+  const N = preorder.length;
+  const out = new Float64Array(input.classIdLimit);
+  // Everything by position in the DFS preorder, where dominator subtrees lie close together:
+  // the walk below then reads memory almost in sequence. Class ids, or ~0 for objects that
+  // neither count nor block (size 0, or filtered out).
+  const NONE = 0xffffffff;
+  const cls = new Uint32Array(N);
+  for (let k = 0; k < N; k++) {
+    const n = preorder[k]!;
+    cls[k] = shallow[n]! !== 0 && (filter === undefined || filter[n] === 1) ? (groups ? groups[nodeClass[n]!]! : nodeClass[n]!) : NONE;
+  }
+  // Children lists of the dominator tree (counting sort by dominator; each list ascending).
+  const first = new Uint32Array(N + 1);
+  for (let k = 1; k < N; k++) first[idomIndex[k]! + 1]!++;
+  for (let k = 0; k < N; k++) first[k + 1]! += first[k]!;
+  const fill = first.slice(0, N);
+  const children = new Uint32Array(Math.max(0, N - 1));
+  for (let k = 1; k < N; k++) children[fill[idomIndex[k]!]!++] = k;
+  const onPath = new Uint8Array(input.classIdLimit);
+  // Iterative DFS: a node is "entered" when first popped, and "left" (its class unmarked) when
+  // its marker comes back up; markers are encoded as ~k (negative).
+  const stack = new Int32Array(2 * N + 1);
+  let sp = 0;
+  stack[sp++] = 0;
+  while (sp > 0) {
+    const k = stack[--sp]!;
+    if (k < 0) {
+      onPath[cls[~k]!] = 0;
+      continue;
+    }
+    const c = cls[k]!;
+    if (k !== 0 && c !== NONE && onPath[c] === 0) {
+      out[c]! += retained[preorder[k]!]!;
+      if (first[k + 1]! > first[k]!) {
+        onPath[c] = 1;
+        stack[sp++] = ~k;
+      }
+    }
+    // Pushed last first, so that the smallest position comes up next.
+    for (let i = first[k + 1]!; i > first[k]!;) stack[sp++] = children[--i]!;
+  }
+  return out;
+}

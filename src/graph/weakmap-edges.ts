@@ -1,0 +1,36 @@
+/**
+ * WeakMap entry edges. V8 writes each WeakMap entry as two `internal` edges, from the key and from
+ * the table, into the value, both named `N / part of key (K @k) -> value (V @v) pair in WeakMap
+ * (table @t)`. DevTools reads that name twice: the distances reach the value only through the
+ * second of the two edges, and the table→value edge is not essential (it does not keep the value
+ * alive on its own). See docs/devtools-rules.md.
+ */
+import type { HeapGraph } from "./heap-graph.js";
+
+/** DevTools' WeakMap entry edge name; `pair` is the part both edges of one entry share. */
+export const WEAKMAP_EDGE = /^\d+(?<pair> \/ part of key \(.*? @\d+\) -> value \(.*? @\d+\) pair in WeakMap \(table @(?<table>\d+)\))$/;
+
+/**
+ * By string index: the table's heap id when the string is a WeakMap entry edge name, NaN
+ * otherwise. Only strings used as names of `internal` edges are examined (and only those long
+ * enough and starting with a digit are matched). In shared memory: the analysis helper thread
+ * reads it (essential edges).
+ */
+export function weakMapTables(g: HeapGraph): Float64Array {
+  const S = g.strings.length;
+  const tables = new Float64Array(new SharedArrayBuffer(S * 8)).fill(NaN);
+  const seen = new Uint8Array(S);
+  const internal = g.edgeTypeCodes.internal;
+  const { edgeType, edgeName } = g.columns;
+  for (let e = 0; e < g.edgeCount; e++) {
+    if (edgeType[e] !== internal) continue;
+    const s = edgeName[e]!;
+    if (seen[s] === 1) continue;
+    seen[s] = 1;
+    const first = g.strings.firstByte(s);
+    if (first < 48 || first > 57 || g.strings.rawLength(s) < 50) continue;
+    const m = WEAKMAP_EDGE.exec(g.strings.get(s));
+    if (m) tables[s] = Number(m.groups!["table"]);
+  }
+  return tables;
+}

@@ -1,0 +1,63 @@
+import { describe, expect, it } from "vitest";
+import { SnapshotFormatError } from "../../src/errors.js";
+import { StringTable } from "../../src/snapshot/string-table.js";
+import { StringsSectionReader } from "../../src/snapshot/strings-section.js";
+
+const STRINGS = ["", "plain", 'quote " backslash \\ slash /', "\b\f\n\r\t", "\u0001 and é and 😀", "<div>"];
+
+/** Reads `text` (what follows the array's '[') in chunks of `size`; returns the table and where the reader stopped. */
+function read(text: string, size: number): { table: StringTable; stop: number } {
+  const table = new StringTable();
+  const r = new StringsSectionReader(table);
+  const data = Buffer.from(text);
+  let stop = -1;
+  for (let at = 0; at < data.length && stop < 0; at += size) {
+    const end = r.scan(data.subarray(at, at + size), 0, at);
+    if (r.done) stop = at + end;
+  }
+  return { table, stop };
+}
+
+describe("StringsSectionReader", () => {
+  const text = JSON.stringify(STRINGS).slice(1) + ',"not read"';
+  const close = Buffer.byteLength(JSON.stringify(STRINGS)) - 1;
+
+  it("keeps each string's bytes in the table, decoded on demand, in any chunking", () => {
+    for (const size of [1, 2, 3, 5, 64, 4096]) {
+      const { table, stop } = read(text, size);
+      expect(stop).toBe(close);
+      expect(Array.from({ length: table.length }, (_, i) => table.get(i))).toEqual(STRINGS);
+    }
+  });
+
+  it("reads an empty list, with white space anywhere between strings", () => {
+    expect(read(" \n]", 1).table.length).toBe(0);
+    const { table } = read(' "a" ,\n\t"b" ]', 2);
+    expect([table.get(0), table.get(1)]).toEqual(["a", "b"]);
+  });
+
+  it("rejects bad escapes, raw control characters and bad punctuation, naming the section", () => {
+    const cases: Array<[string, RegExp]> = [
+      ['"a\\x"]', /bad escape '\\x'/],
+      ['"a\\u12G4"]', /bad \\u escape/],
+      ['"a\nb"]', /control character inside a string/],
+      ['"a" "b"]', /expected ',' between strings/],
+      ['"a",]', /unexpected '\]' in the list of strings/],
+      [",]", /unexpected ','/],
+      ["1]", /unexpected '1'/],
+    ];
+    for (const [bad, want] of cases) {
+      for (const size of [1, 100]) {
+        let err: unknown;
+        try {
+          read(bad, size);
+        } catch (e) {
+          err = e;
+        }
+        expect(err, bad).toBeInstanceOf(SnapshotFormatError);
+        expect((err as SnapshotFormatError).message).toMatch(want);
+        expect((err as SnapshotFormatError).section).toBe("strings");
+      }
+    }
+  });
+});
