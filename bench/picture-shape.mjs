@@ -60,7 +60,10 @@ for (const cls of classes) {
     if (lib.layoutToFit) {
       const fitted = await lib.layoutToFit(sub);
       ({ svg, zoom } = fitted);
-      layout = `${fitted.layout.rankdir}${fitted.layout.stagger > 1 ? ` stagger ${fitted.layout.stagger}` : ""}${fitted.fits ? "" : " (OUT OF BOUNDS)"}`;
+      const dropped = fitted.subgraph?.limitsReached.droppedToFit;
+      layout =
+        `${fitted.layout.rankdir}${fitted.layout.stagger > 1 ? ` stagger ${fitted.layout.stagger}` : ""}` +
+        `${dropped ? ` (${dropped} objects left out to fit)` : ""}${fitted.fits ? "" : " (OUT OF BOUNDS)"}`;
     } else {
       svg = await renderSvg(toDot(sub));
       layout = "TB (before fitting)";

@@ -565,7 +565,8 @@ export class Snapshot {
         },
         candidates.length,
         () => formatGroupedText(groups.report(TEXT_PATTERNS)),
-        { omitted: 0, byRetainedSize: retained },
+        // An explicit node budget asks for that many boxes: the picture leaves nothing out to fit.
+        { omitted: 0, byRetainedSize: retained, shrinkToFit: options.maxNodes === undefined },
       );
     }
     const { drawn, omitted } = chooseTargets(s.graph, ctx, candidates, maxTargets);
@@ -588,7 +589,7 @@ export class Snapshot {
       },
       candidates.length,
       () => formatPathsText(retainingPaths(s.graph, ctx, drawn)),
-      { omitted, byRetainedSize: retained, firstId: s.graph.nodeId(drawn[0]!) },
+      { omitted, byRetainedSize: retained, firstId: s.graph.nodeId(drawn[0]!), shrinkToFit: options.maxNodes === undefined },
     );
   }
 
@@ -721,13 +722,15 @@ export class RetainerGraph {
   #subgraph: Subgraph | (() => Subgraph);
   #text: string | (() => string);
   #fitted: Promise<FittedPicture> | null = null;
+  /** Pictures may leave objects out to fit a screen (not when a node budget was asked for). */
+  readonly #shrink: boolean;
 
   /** @internal Made by {@link Snapshot.retainers}; the subgraph and the text are made when first asked for. */
   constructor(
     subgraph: Subgraph | (() => Subgraph),
     matched: number,
     text: string | (() => string),
-    more: { omitted?: number; byRetainedSize?: boolean; firstId?: number } = {},
+    more: { omitted?: number; byRetainedSize?: boolean; firstId?: number; shrinkToFit?: boolean } = {},
   ) {
     this.#subgraph = subgraph;
     this.matched = matched;
@@ -735,6 +738,7 @@ export class RetainerGraph {
     this.omitted = more.omitted ?? 0;
     this.byRetainedSize = more.byRetainedSize ?? true;
     this.firstId = more.firstId;
+    this.#shrink = more.shrinkToFit ?? true;
   }
 
   /** The drawn targets' heap ids, nodes, edges, placeholders and limits: the CLI's `--format json`. */
@@ -778,7 +782,7 @@ export class RetainerGraph {
    */
   fit(options: RenderSvgOptions = {}): Promise<FittedPicture> {
     if (!this.#fitted) {
-      const p = layoutToFit(this.subgraph, { timeoutMs: options.timeoutMs, signal: options.signal });
+      const p = layoutToFit(this.subgraph, { timeoutMs: options.timeoutMs, signal: options.signal, shrink: this.#shrink });
       // A failed layout (timeout, abort) is not kept: a later call tries again.
       p.catch(() => {
         if (this.#fitted === p) this.#fitted = null;

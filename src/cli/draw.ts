@@ -129,7 +129,7 @@ export async function runDraw(file: string, opts: DrawCliOptions, io: Streams): 
   }
   for (const t of targets) if (t.path !== "-") checkWritable(t.path);
   // What drawing needs that does not depend on the snapshot starts now, while it loads.
-  if (targets.some((t) => t.format === "svg" || t.format === "png")) prepareLayout();
+  if (targets.some((t) => t.format === "svg" || t.format === "png" || t.format === "dot")) prepareLayout();
   if (targets.some((t) => t.format === "png")) preparePng();
   try {
     const baseline = opts.newSince ? await loadIds(opts.newSince, io, opts.quiet) : undefined;
@@ -201,20 +201,25 @@ async function writePicture(g: RetainerGraph, spec: DrawSpec, io: Streams, progr
   const sub = g.subgraph;
   progress.phase(`drawing ${sub.nodes.length} nodes`);
   const outputs: Array<{ target: OutputTarget; data: string | Uint8Array }> = [];
+  let dropped: number | undefined;
   try {
     for (const target of spec.targets) {
       if (target.format === "text") continue;
       outputs.push({ target, data: await g.render(target.format, { scale: spec.scale }) });
     }
+    // A picture that no layout fitted whole leaves objects out (never with an explicit --max-nodes).
+    if (spec.targets.some((t) => t.format !== "text" && t.format !== "json")) dropped = (await g.fit()).subgraph.limitsReached.droppedToFit;
   } finally {
-    await closeLayoutWorker();
+    // Frees the worker's memory; not awaited: the process need not wait for the thread to stop.
+    closeLayoutWorker().catch(() => {});
   }
   progress.done();
   for (const { target, data } of outputs) {
     if (target.path === "-") io.stdout.write(data);
     else await writeOutput(target.path, data);
   }
-  io.stderr.write(note + summaryLine(sub, spec.targets.map(where).join(", ")));
+  const fitNote = dropped ? `The picture leaves out ${formatCount(dropped)} of these objects to fit a screen (its "more" boxes count them); --max-nodes ${sub.nodes.length + sub.placeholders.length} draws them.\n` : "";
+  io.stderr.write(note + summaryLine(sub, spec.targets.map(where).join(", ")) + fitNote);
 }
 
 /** How a summary names where an output went. */

@@ -396,10 +396,10 @@ export async function main(argv: string[], io: Streams = { stdout: process.stdou
     mistypedCommand(program, argv);
     await program.parseAsync(argv, { from: "user" });
     // The answer is out: now write the snapshot cache entries this command earned.
-    flushCaches();
+    await flushCaches();
     return result.code;
   } catch (e) {
-    dropPendingCaches();
+    await dropPendingCaches();
     removePendingFiles();
     return reportError(e, io);
   }

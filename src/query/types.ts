@@ -143,6 +143,11 @@ export interface LimitsReached {
   pathHops: number;
   /** Grouped pictures: retaining patterns not drawn for the node budget (each has a "patterns" box). */
   patternsOmitted?: number;
+  /**
+   * Pictures only: objects taken out of the picture so that it fits a screen (no layout of all the
+   * boxes did); each is counted in the "N more" box of an object it held. Absent when none were.
+   */
+  droppedToFit?: number;
 }
 
 /** What a grouped picture stands for. */

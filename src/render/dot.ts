@@ -437,6 +437,10 @@ function captionLines(sub: Subgraph): string[] {
     const n = limits.targetsOmitted;
     lines.push(`${formatCount(n)} more matching ${n === 1 ? "object" : "objects"} not drawn (--max-targets)`);
   }
+  if (limits && limits.droppedToFit) {
+    const n = limits.droppedToFit;
+    lines.push(`${formatCount(n)} ${n === 1 ? "object" : "objects"} left out to fit a screen (counted in the \u201cmore\u201d boxes; --max-nodes draws them)`);
+  }
   if (limits && limits.noPath > 0) {
     const n = limits.noPath;
     lines.push(`${formatCount(n)} ${n === 1 ? "target has" : "targets have"} no strong retaining path from a GC root`);

@@ -14,14 +14,21 @@
  * 4. if the best of those is legible and small enough but too long and thin, the same layout with
  *    Graphviz's `ratio`, which spreads the short side (more room between boxes, text unchanged).
  * Then the PNG zoom is lowered from the preferred one as far as the longest side needs, but never
- * below the zoom at which the smallest text is `minTextPx` high. Every step is deterministic, so the
- * same subgraph gives the same DOT, SVG and PNG.
+ * below the zoom at which the smallest text is `minTextPx` high.
+ *
+ * When no layout of all the boxes fits (a heap that is wide everywhere), the picture draws fewer:
+ * objects are taken out, breadth first and never a target or a shortest retaining path, each one
+ * counted in the "N more" box of the object it held (`src/query/shrink.ts`), and the layouts are
+ * tried again, until one fits. Every step is deterministic, so the same subgraph gives the same
+ * DOT, SVG and PNG. Layouts are measured on Graphviz's own SVG (what {@link finishLayout} changes
+ * does not touch sizes), and only the one kept is finished and checked.
  */
+import { boxCount, shrinkSubgraph } from "../query/shrink.js";
 import type { Subgraph } from "../query/types.js";
 import { toDot, type ToDotOptions } from "./dot.js";
 import { measureSvg, PX_PER_PT } from "./measure.js";
 import { DEFAULT_PNG_SCALE } from "./png.js";
-import { renderSvg, type RenderSvgOptions } from "./svg.js";
+import { finishLayout, layoutSvg, type RenderSvgOptions } from "./svg.js";
 
 export interface FitOptions extends Omit<ToDotOptions, "rankdir" | "stagger" | "ratio">, RenderSvgOptions {
   /** Longest side of the PNG, in pixels (default 4,000). */
@@ -37,6 +44,13 @@ export interface FitOptions extends Omit<ToDotOptions, "rankdir" | "stagger" | "
    * seconds for thousands of boxes). Default 400.
    */
   maxBoxesToTry?: number;
+  /**
+   * When no layout of the whole subgraph fits, take objects out of the picture until one does:
+   * breadth first, never a target or a shortest retaining path ({@link shrinkSubgraph}); each one
+   * taken out is counted in the "N more" box of the object it held. Default `true`; `false` when
+   * the user asked for a big picture (an explicit node budget).
+   */
+  shrink?: boolean;
 }
 
 export interface FittedPicture {
@@ -53,6 +67,11 @@ export interface FittedPicture {
   fits: boolean;
   /** Which layout was kept. */
   layout: { rankdir: "TB" | "LR"; stagger: number };
+  /**
+   * What the picture draws: `sub` itself, or, when no layout of all of it fit, `sub` with objects
+   * taken out ({@link shrinkSubgraph}; `limitsReached.droppedToFit` says how many).
+   */
+  subgraph: Subgraph;
 }
 
 /** The layouts tried, in order. */
@@ -72,12 +91,42 @@ const SMALL_SIDE_PX = 1500;
  * Lays `sub` out in the first of {@link LAYOUTS} that fits the bounds, and says at which PNG zoom
  * to draw it.
  *
- * @throws {RenderError} as {@link renderSvg} does.
+ * @throws {RenderError} as `renderSvg` does.
  * @example
  * const fitted = await layoutToFit(sub);
  * const png = await renderPng(fitted.svg, { scale: fitted.zoom });
  */
 export async function layoutToFit(sub: Subgraph, opts: FitOptions = {}): Promise<FittedPicture> {
+  let current = sub;
+  let picture = await layoutOnce(current, opts);
+  if (opts.shrink === false) return finish(picture, current);
+  // No layout of every box fits: draw fewer boxes (breadth first; never a target or a shortest
+  // path), each round as many fewer as the overshoot suggests, until one fits or nothing more may go.
+  for (let round = 0; !picture.fits && round < MAX_SHRINK_ROUNDS; round++) {
+    const boxes = boxCount(current);
+    const over = Number.isFinite(picture.overshoot) ? Math.max(picture.overshoot, 1) : 2;
+    const want = Math.min(boxes - 1, Math.floor(boxes / (over * 1.05)));
+    const smaller = shrinkSubgraph(current, Math.max(1, want));
+    if (!smaller) break;
+    current = smaller;
+    picture = await layoutOnce(current, opts);
+  }
+  return finish(picture, current);
+}
+
+function finish(picture: Laid, subgraph: Subgraph): FittedPicture {
+  const { overshoot: _overshoot, ...fitted } = picture;
+  return { ...fitted, svg: finishLayout(fitted.svg), subgraph };
+}
+
+/** Shrinking rounds before the fitter settles for the closest picture. */
+const MAX_SHRINK_ROUNDS = 8;
+
+/** A layout of one subgraph; `overshoot` (≥ 1 when it does not fit) says by how much it misses. */
+type Laid = Omit<FittedPicture, "subgraph"> & { overshoot: number };
+
+/** One subgraph laid out in the first of {@link LAYOUTS} that fits, else the closest to fitting. */
+async function layoutOnce(sub: Subgraph, opts: FitOptions): Promise<Laid> {
   const maxSide = opts.maxSidePx ?? 4000;
   const maxAspect = opts.maxAspect ?? 3;
   const minText = opts.minTextPx ?? 11;
@@ -85,12 +134,12 @@ export async function layoutToFit(sub: Subgraph, opts: FitOptions = {}): Promise
   const boxes = sub.nodes.length + sub.placeholders.length;
   const layouts = boxes > (opts.maxBoxesToTry ?? 400) ? LAYOUTS.slice(0, 1) : LAYOUTS;
 
-  let best: { picture: FittedPicture; badness: number } | undefined;
+  let best: { picture: Laid; badness: number } | undefined;
   for (const layout of layouts) {
     const dot = toDot(sub, { ...opts, rankdir: layout.rankdir, stagger: layout.stagger });
-    const svg = await renderSvg(dot, opts);
+    const svg = await layoutSvg(dot, opts);
     const m = measureSvg(svg);
-    if (!m) return { dot, svg, zoom: preferred, widthPx: NaN, heightPx: NaN, minTextPx: NaN, fits: false, layout };
+    if (!m) return { dot, svg, zoom: preferred, widthPx: NaN, heightPx: NaN, minTextPx: NaN, fits: false, layout, overshoot: NaN };
     const longPt = Math.max(m.widthPt, m.heightPt, 1);
     const shortPt = Math.max(Math.min(m.widthPt, m.heightPt), 1);
     // The zoom the longest side allows, and the one the smallest text needs.
@@ -103,7 +152,8 @@ export async function layoutToFit(sub: Subgraph, opts: FitOptions = {}): Promise
     const small = Math.max(widthPx, heightPx) <= SMALL_SIDE_PX;
     const sideOk = sideZoom >= textZoom;
     const aspectOk = small || aspect <= maxAspect;
-    const picture: FittedPicture = {
+    const overshoot = Math.max(textZoom / sideZoom, aspectOk ? 1 : aspect / maxAspect);
+    const picture: Laid = {
       dot,
       svg,
       zoom,
@@ -112,9 +162,10 @@ export async function layoutToFit(sub: Subgraph, opts: FitOptions = {}): Promise
       minTextPx: m.minFontPt * PX_PER_PT * zoom,
       fits: sideOk && aspectOk,
       layout,
+      overshoot,
     };
     // Among layouts that fit, the one drawn largest; among the others, the one closest to fitting.
-    const badness = picture.fits ? -zoom : Math.max(textZoom / sideZoom, aspectOk ? 1 : aspect / maxAspect);
+    const badness = picture.fits ? -zoom : overshoot;
     if (!best || (picture.fits ? 0 : 1) < (best.picture.fits ? 0 : 1) || ((picture.fits === best.picture.fits) && badness < best.badness)) {
       best = { picture, badness };
     }
@@ -128,7 +179,7 @@ export async function layoutToFit(sub: Subgraph, opts: FitOptions = {}): Promise
     const wide = b.widthPx >= b.heightPx;
     const ratio = wide ? 1 / (maxAspect * 0.97) : maxAspect * 0.97;
     const dot = toDot(sub, { ...opts, rankdir: b.layout.rankdir, stagger: b.layout.stagger, ratio });
-    const svg = await renderSvg(dot, opts);
+    const svg = await layoutSvg(dot, opts);
     const m = measureSvg(svg);
     if (m) {
       const longPt = Math.max(m.widthPt, m.heightPt, 1);
@@ -147,6 +198,7 @@ export async function layoutToFit(sub: Subgraph, opts: FitOptions = {}): Promise
           minTextPx: m.minFontPt * PX_PER_PT * zoom,
           fits,
           layout: b.layout,
+          overshoot: 1,
         };
       }
     }

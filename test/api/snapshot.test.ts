@@ -278,7 +278,7 @@ describe("the snapshot cache, through the library", () => {
     const a = await openSnapshot(file, { cache: first });
     const types = await a.types({ top: 5 });
     expect(existsSync(dir) ? readdirSync(dir).filter((n) => n.endsWith(".brc")) : []).toEqual([]);
-    first.flush();
+    await first.flush();
     expect(events.map((e) => (e.kind === "not-written" ? e.reason : e.kind))).toEqual(["written"]);
     events.length = 0;
     const second = new CacheSession(new SnapshotCache({ dir }), (e) => events.push(e));
@@ -289,7 +289,7 @@ describe("the snapshot cache, through the library", () => {
     expect(JSON.stringify(await b.retainers({ type: "LeakyRequest" }).then((g) => g.subgraph))).toBe(
       JSON.stringify((await snap.retainers({ type: "LeakyRequest" })).subgraph),
     );
-    second.flush();
+    await second.flush();
     expect(events.map((e) => e.kind)).toEqual(["used"]);
   });
 });

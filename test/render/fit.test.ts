@@ -67,10 +67,36 @@ describe("layoutToFit", () => {
     expect(fitted.fits).toBe(true);
   });
 
-  it("says so when nothing fits", async () => {
-    const fitted = await layoutToFit(fan(400), { maxBoxesToTry: 10 });
+  it("says so when nothing fits and it may not draw fewer boxes", async () => {
+    const fitted = await layoutToFit(fan(400), { maxBoxesToTry: 10, shrink: false });
     expect(fitted.fits).toBe(false);
     // Never shrinks text below the legible size to force a fit.
     expect(fitted.minTextPx).toBeGreaterThanOrEqual(11 - 1e-9);
+    expect(fitted.subgraph.nodes).toHaveLength(402);
+  });
+
+  it("draws fewer boxes when no layout of all of them fits, and says what it left out", async () => {
+    const sub = fan(400);
+    const fitted = await layoutToFit(sub, { maxBoxesToTry: 10 });
+    expect(fitted.fits).toBe(true);
+    const png = await renderPng(fitted.svg, { scale: fitted.zoom });
+    const { width, height } = pngSize(png);
+    expect(Math.max(width, height)).toBeLessThanOrEqual(4000);
+    expect(fitted.minTextPx).toBeGreaterThanOrEqual(11);
+    // The target, the root and the path between them stay; the holders left out are counted in
+    // the target's box, with their class and edge.
+    const drawn = fitted.subgraph;
+    const ids = new Set(drawn.nodes.map((n) => n.id));
+    for (const n of sub.nodes) if (n.onPath) expect(ids.has(n.id)).toBe(true);
+    const left = sub.nodes.length - drawn.nodes.length;
+    expect(left).toBeGreaterThan(0);
+    expect(drawn.limitsReached.droppedToFit).toBe(left);
+    const box = drawn.placeholders.find((p) => p.of === 1)!;
+    expect(box.count).toBe(500 + left);
+    expect(box.breakdown!.reduce((s, g) => s + g.count, 0)).toBe(box.count);
+    // The caption says it too.
+    expect(fitted.dot).toContain(`${left} objects left out to fit a screen`);
+    // Same input, same picture.
+    expect((await layoutToFit(sub, { maxBoxesToTry: 10 })).svg).toBe(fitted.svg);
   });
 });
