@@ -15,6 +15,7 @@ import { IdsResetError, QueryError } from "../errors.js";
 import { HeapAnalysis, type Phase } from "../graph/analysis.js";
 import { CacheSession } from "../cache/session.js";
 import type { HeapGraph } from "../graph/heap-graph.js";
+import { objectDisplayName } from "../graph/class-names.js";
 import { loadHeapGraph, type LoadOptions } from "../graph/load.js";
 import {
   chooseTargets,
@@ -363,6 +364,8 @@ export class Snapshot {
       name: s.graph.nodeName(n),
       selfSize: analysis.shallowSize(n),
     };
+    const shown = objectDisplayName(s.graph, n);
+    if (shown !== undefined && shown !== o.name) o.displayName = shown;
     if (options.retained ?? true) o.retainedSize = analysis.retainedSize(n);
     return o;
   }

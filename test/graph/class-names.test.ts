@@ -1,5 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { formatPropertyName, type InterfaceDefinition } from "../../src/graph/class-names.js";
+import { formatPropertyName, objectDisplayName, type InterfaceDefinition } from "../../src/graph/class-names.js";
+import { defaultBackrefsOptions, retainerSubgraph, walkContext } from "../../src/query/backrefs.js";
+import { retainingPaths } from "../../src/query/paths.js";
+import { toDot } from "../../src/render/dot.js";
+import { formatPathsText } from "../../src/render/paths-text.js";
 import type { HeapGraph } from "../../src/graph/heap-graph.js";
 import { diffSnapshots } from "../../src/query/growth.js";
 import { selectNodes } from "../../src/query/select.js";
@@ -337,5 +341,76 @@ describe("same-named constructors from different places", () => {
     const groups = g.classNameGroups();
     const perName = analysis.classRetainedSizes(undefined, groups);
     expect(perName[groups[nodeClass[outer]!]!]).toBe(110);
+  });
+});
+
+describe("an object's own name, as DevTools lists it", () => {
+  it("names a plain object by its own properties, whatever its class, __proto__ and other edges left out", () => {
+    const b = new SnapshotBuilder();
+    const lone = plain(b, ["requestCache", "configBus", "logger"]);
+    const odd = b.node("object", "Object");
+    b.edge(b.gcRoots, odd, "element", 99);
+    b.edge(odd, b.node("object", "Object"), "property", "__proto__");
+    b.edge(odd, b.node("string", "x"), "property", "a");
+    b.edge(odd, b.node("object shape", "system / Map"), "internal", "map");
+    b.edge(odd, b.node("string", "y"), "property", "b,c");
+    const shaped = [plain(b, ["left", "right"]), plain(b, ["left", "right"]), plain(b, ["left", "right", "extra"])];
+    const empty = plain(b, []);
+    const notPlain = b.node("object", "Item");
+    b.edge(notPlain, b.node("string", "z"), "property", "a");
+    const g = graphOf(b);
+    expect(g.className(lone)).toBe("Object");
+    expect(objectDisplayName(g, lone)).toBe("{requestCache, configBus, logger}");
+    expect(objectDisplayName(g, odd)).toBe('{a, "b,c"}');
+    // Objects of a {…} class keep their own full list.
+    expect(shaped.map((n) => g.className(n))).toEqual(["{left, right}", "{left, right}", "{left, right}"]);
+    expect(objectDisplayName(g, shaped[2]!)).toBe("{left, right, extra}");
+    expect(objectDisplayName(g, empty)).toBe("{}");
+    expect(objectDisplayName(g, notPlain)).toBeUndefined();
+  });
+
+  it("keeps the first and the last properties of a long list and leaves out the middle, at about 100 characters", () => {
+    const b = new SnapshotBuilder();
+    const names = Array.from({ length: 20 }, (_, i) => `prop${String(i).padStart(6, "0")}`);
+    const o = plain(b, names);
+    const one = plain(b, ["x".repeat(150)]);
+    const g = graphOf(b);
+    // Taken in turn from each end while the name stays within 100 characters: four from each.
+    const expected = `{${names.slice(0, 4).join(", ")}, ..., ${names.slice(16).join(", ")}}`;
+    expect(objectDisplayName(g, o)).toBe(expected);
+    expect(expected.length).toBeLessThanOrEqual(110);
+    // The first property always goes in, however long.
+    expect(objectDisplayName(g, one)).toBe(`{${"x".repeat(150)}}`);
+  });
+
+  it("rebuilds a concatenated string's text from its parts", () => {
+    const b = new SnapshotBuilder();
+    const inner = b.node("concatenated string", "(concatenated string)");
+    b.edge(inner, b.node("string", "wor"), "internal", "first").edge(inner, b.node("string", "ld"), "internal", "second");
+    const outer = b.node("concatenated string", "(concatenated string)");
+    b.edge(b.gcRoots, outer, "element", 7);
+    b.edge(outer, b.node("string", "Hello, "), "internal", "first").edge(outer, inner, "internal", "second");
+    const g = graphOf(b);
+    expect(objectDisplayName(g, outer)).toBe("Hello, world");
+  });
+
+  it("shows in pictures and retaining paths where the class says only Object", () => {
+    const b = new SnapshotBuilder();
+    const global = b.node("object", "global");
+    b.edge(b.root, global, "shortcut", "global");
+    const holder = b.node("object", "Object");
+    b.edge(global, holder, "property", "app");
+    const target = b.node("object", "Leaky");
+    b.edge(holder, target, "property", "requestCache").edge(holder, b.node("string", "bus"), "property", "configBus");
+    const g = graphOf(b);
+    const ctx = walkContext(g);
+    const sub = retainerSubgraph(g, ctx, [target], defaultBackrefsOptions);
+    const node = sub.nodes.find((n) => n.id === g.nodeId(holder))!;
+    expect(node.className).toBe("Object");
+    expect(node.name).toBe("Object");
+    expect(node.displayName).toBe("{requestCache, configBus}");
+    expect(toDot(sub)).toContain("{requestCache, configBus}");
+    const text = formatPathsText(retainingPaths(g, ctx, [target]));
+    expect(text).toContain(`Object {requestCache, configBus} @${g.nodeId(holder)}`);
   });
 });
