@@ -414,3 +414,55 @@ describe("an object's own name, as DevTools lists it", () => {
     expect(text).toContain(`Object {requestCache, configBus} @${g.nodeId(holder)}`);
   });
 });
+
+describe("same-named constructors in comparisons", () => {
+  /**
+   * One process's heap: `outer` Items made by one script (each holding one inner Item made by
+   * another), and `bare` Items without a location; ids are kept from snapshot to snapshot.
+   */
+  function heap(outer: number, bare: number): SnapshotBuilder {
+    const b = new SnapshotBuilder();
+    for (let i = 0; i < outer; i++) {
+      const o = b.node("object", "Item", { id: 1001 + 4 * i, selfSize: 100 });
+      const inner = b.node("object", "Item", { id: 1003 + 4 * i, selfSize: 10 });
+      b.location(o, 7, 3, 8).location(inner, 9, 0, 4);
+      b.edge(b.gcRoots, o, "element", i).edge(o, inner, "property", "inner");
+    }
+    for (let i = 0; i < bare; i++) b.edge(b.gcRoots, b.node("object", "Item", { id: 5001 + 2 * i, selfSize: 30 }), "element", 1000 + i);
+    return b;
+  }
+
+  it("diff and leaks key them apart as types does; check's limits total them per name", async () => {
+    const { HeapAnalysis } = await import("../../src/graph/analysis.js");
+    const { findLeaks } = await import("../../src/query/growth.js");
+    const { checkLimits } = await import("../../src/query/check.js");
+    const { SnapshotIds } = await import("../../src/query/id-trust.js");
+    const g1 = graphOf(heap(2, 1));
+    const g2 = graphOf(heap(5, 1));
+    const side = (g: HeapGraph) => ({ graph: g, analysis: new HeapAnalysis(g) });
+    const d = diffSnapshots(side(g1), side(g2));
+    const items = d.classes.filter((c) => c.className === "Item");
+    const at = (script: number | null) => items.find((c) => (c.location?.scriptId ?? null) === script)!;
+    expect(items).toHaveLength(3);
+    expect(at(7)).toMatchObject({ location: { scriptId: 7, line: 3, column: 8 }, countBefore: 2, countAfter: 5, new: 3, delta: 3 });
+    expect(at(9)).toMatchObject({ location: { scriptId: 9, line: 0, column: 4 }, countBefore: 2, countAfter: 5, new: 3 });
+    expect(at(null)).toMatchObject({ countBefore: 1, countAfter: 1, delta: 0 });
+    expect(at(null).location).toBeUndefined();
+    // Retained per row: an outer Item retains its inner one (110 bytes each), the inner ones 10.
+    expect(at(7).retainedSizeAfter).toBe(5 * 110);
+    expect(at(9).retainedSizeAfter).toBe(5 * 10);
+    // Per name (as a check limit names a class): one row, the outer Items' retained size counted once.
+    const byName = diffSnapshots(side(g1), side(g2), { byName: true }).classes.filter((c) => c.className === "Item");
+    expect(byName).toHaveLength(1);
+    expect(byName[0]).toMatchObject({ countBefore: 5, countAfter: 11, delta: 6, retainedSizeAfter: 5 * 110 + 30 });
+    const verdict = checkLimits(side(g2), { maxGrowth: { Item: 5 } }, { baseline: { ...side(g1), ids: SnapshotIds.of(g1) } });
+    expect(verdict.violations).toEqual([expect.objectContaining({ className: "Item", what: "growth", actual: 6, limit: 5 })]);
+    // The three-snapshot method: the leaked Items of each script are a group of their own.
+    const leaks = findLeaks(SnapshotIds.of(g1), SnapshotIds.of(g2), side(g2));
+    const leaked = leaks.groups.filter((g) => g.className === "Item");
+    expect(leaked.map((g) => [g.location?.scriptId, g.count, g.retainedSize])).toEqual([
+      [7, 3, 3 * 110],
+      [9, 3, 3 * 10],
+    ]);
+  });
+});
