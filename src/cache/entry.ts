@@ -19,7 +19,7 @@
  * positions) the way the snapshot reader does. Anything off is a {@link CacheFormatError}, and the
  * caller reads the snapshot instead.
  */
-import { closeSync, fstatSync, openSync, read, readSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, ftruncateSync, openSync, read, readSync, write, writeSync } from "node:fs";
 import { crc32 } from "node:zlib";
 import { readMeta } from "../snapshot/meta.js";
 import type { RawSnapshot } from "../snapshot/parser.js";
@@ -151,27 +151,60 @@ function encodeHeader(c: EntryContent, build: string, source: SourceIdentity, cr
     offset += pad8(s.data.byteLength);
     return r;
   });
-  const parts = c.raw.strings.parts();
+  const analysis = c.analysis
+    ? { refused: c.analysis.refused.length, tree: c.analysis.tree !== null, classRetained: c.analysis.tree && c.analysis.classRetained ? c.analysis.classRetained.length : null }
+    : null;
+  const json = headerJson(c.raw, build, source, analysis, records);
+  return { json, dataStart: pad8(PREFIX + json.length), sections };
+}
+
+function headerJson(raw: RawSnapshot, build: string, source: SourceIdentity, analysis: Header["analysis"], sections: SectionRecord[]): Buffer {
+  const parts = raw.strings.parts();
   const header: Header = {
     format: CACHE_FORMAT,
     build,
     source,
     written: Date.now(),
-    snapshot: c.raw.header,
+    snapshot: raw.header,
     strings: { count: parts.count, chunks: parts.chunks.map((b) => b.length) },
-    locations: c.raw.locations ? c.raw.locations.length : null,
-    analysis: c.analysis
-      ? { refused: c.analysis.refused.length, tree: c.analysis.tree !== null, classRetained: c.analysis.tree && c.analysis.classRetained ? c.analysis.classRetained.length : null }
-      : null,
-    sections: records,
+    locations: raw.locations ? raw.locations.length : null,
+    analysis,
+    sections,
   };
-  const json = Buffer.from(JSON.stringify(header), "utf8");
-  return { json, dataStart: pad8(PREFIX + json.length), sections };
+  return Buffer.from(JSON.stringify(header), "utf8");
 }
 
-function writeAll(fd: number, data: Uint8Array): void {
+/**
+ * The longest header an entry of `raw` can have, whatever analysis it ends up holding: every
+ * analysis section present, every count, offset and checksum at its widest. An entry written
+ * section by section (see {@link EntryWriter}) reserves this much room for its header, which it
+ * writes last, padded with spaces (JSON allows trailing white space).
+ */
+function maxHeaderLength(raw: RawSnapshot, build: string, source: SourceIdentity): number {
+  const WIDEST = Number.MAX_SAFE_INTEGER;
+  const U32 = 0xffffffff;
+  const records: SectionRecord[] = sectionsOf({ raw, analysis: null }).map((s) => ({ name: s.name, type: s.type, length: s.data.length, offset: WIDEST, crc: U32 }));
+  const N = raw.meta.nodeCount;
+  const more: [string, ElementType, number][] = [
+    ["analysis.shallow", "f64", N],
+    ["analysis.distance", "i32", N],
+    ["analysis.parentEdge", "u32", N],
+    ["analysis.userRoots", "u8", N],
+    ["analysis.refused", "u32", U32],
+    ["analysis.preorder", "u32", N],
+    ["analysis.idomIndex", "u32", N],
+    ["analysis.retained", "f64", N],
+    ["analysis.classRetained", "f64", U32],
+  ];
+  for (const [name, type, length] of more) records.push({ name, type, length, offset: WIDEST, crc: U32 });
+  // `tree: false` is longer than `true`; a `written` time keeps 13 digits until the year 2286.
+  return headerJson(raw, build, source, { refused: U32, tree: false, classRetained: U32 }, records).length;
+}
+
+/** Writes all of `data`, at `position` when given, else at the file's current offset. */
+function writeAll(fd: number, data: Uint8Array, position?: number): void {
   let off = 0;
-  while (off < data.length) off += writeSync(fd, data, off, Math.min(data.length - off, 1 << 30));
+  while (off < data.length) off += writeSync(fd, data, off, Math.min(data.length - off, 1 << 30), position === undefined ? null : position + off);
 }
 
 const ZEROS = new Uint8Array(8);
@@ -200,6 +233,150 @@ export function writeEntry(path: string, c: EntryContent, build: string, source:
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * An entry written while the command that read the snapshot goes on: created as soon as the columns
+ * are read, it is handed what is known as it becomes known ({@link hand}), and each big section is
+ * summed at once and written by libuv's thread pool meanwhile (the data is not copied, so nothing
+ * handed over may change afterwards); {@link finish} writes the rest and the header last. The
+ * header's room is reserved up front at its longest (see maxHeaderLength), so that every section's
+ * place is known before the analysis is. The file is the one {@link writeEntry} makes, except that
+ * the header is padded with spaces.
+ */
+export class EntryWriter {
+  /** Sections being written in the background: what, where, and its checksum once written. */
+  private readonly placed = new Map<string, { data: Typed; position: number; crc: Promise<number> }>();
+  private readonly dataStart: number;
+  private closed = false;
+
+  private constructor(
+    /** The file being written (a new file: the caller renames it into place when done). */
+    readonly path: string,
+    private readonly fd: number,
+    private readonly reserved: number,
+    private readonly build: string,
+    private readonly source: SourceIdentity,
+    /** Sections this big and more are written in the background when handed over; null: all by {@link finish}. */
+    private readonly backgroundMin: number | null,
+  ) {
+    this.dataStart = pad8(PREFIX + reserved);
+  }
+
+  /**
+   * Creates the file at `path` (which must not exist) for an entry of `raw`. `backgroundMin`:
+   * sections of this many bytes and more are written in the background as they are handed over
+   * (the rest by {@link finish}); null: everything by finish.
+   */
+  static create(path: string, raw: RawSnapshot, build: string, source: SourceIdentity, backgroundMin: number | null): EntryWriter {
+    const reserved = maxHeaderLength(raw, build, source);
+    const fd = openSync(path, "wx", 0o600);
+    const w = new EntryWriter(path, fd, reserved, build, source, backgroundMin);
+    w.hand({ raw, analysis: null });
+    return w;
+  }
+
+  /**
+   * What the entry will hold, as far as known: its big sections not handed over yet start being
+   * written now. Later sections may still be added; a section handed over must not change.
+   */
+  hand(c: EntryContent): void {
+    if (this.backgroundMin === null || this.closed) return;
+    let position = this.dataStart;
+    for (const s of sectionsOf(c)) {
+      const at = position;
+      position += pad8(s.data.byteLength);
+      if (this.placed.has(s.name) || s.data.byteLength < this.backgroundMin) continue;
+      const bytes = bytesOf(s.data);
+      const sum = crc32(bytes);
+      const crc = writeInBackground(this.fd, bytes, at).then(() => sum);
+      crc.catch(() => {}); // looked at in finish
+      this.placed.set(s.name, { data: s.data, position: at, crc });
+    }
+  }
+
+  /** The size of the entry of `c` as this writer lays it out. */
+  sizeOf(c: EntryContent): number {
+    return this.dataStart + sectionsOf(c).reduce((n, s) => n + pad8(s.data.byteLength), 0);
+  }
+
+  /**
+   * Writes the sections of `c` not written yet (those handed over are kept when they are still the
+   * same arrays in the same places), then the header; closes the file. Returns its size. Throws
+   * what writing threw (no space left...); the caller removes the file then.
+   */
+  async finish(c: EntryContent): Promise<number> {
+    if (this.closed) throw new Error("the entry was already finished");
+    try {
+      // Every background write settles before this thread writes anywhere; one that failed is
+      // written again here (a real write error then throws).
+      const written = new Map<string, number>();
+      await Promise.all(
+        [...this.placed].map(async ([name, p]) => {
+          const crc = await p.crc.catch(() => null);
+          if (crc !== null) written.set(name, crc);
+        }),
+      );
+      const records: SectionRecord[] = [];
+      let position = this.dataStart;
+      for (const s of sectionsOf(c)) {
+        const p = this.placed.get(s.name);
+        const reuse = p !== undefined && p.data === s.data && p.position === position && written.has(s.name);
+        let crc: number;
+        if (reuse) {
+          crc = written.get(s.name)!;
+        } else {
+          const bytes = bytesOf(s.data);
+          writeAll(this.fd, bytes, position);
+          crc = crc32(bytes);
+        }
+        records.push({ name: s.name, type: s.type, length: s.data.length, offset: position - this.dataStart, crc });
+        position += pad8(s.data.byteLength);
+      }
+      const analysis = c.analysis
+        ? { refused: c.analysis.refused.length, tree: c.analysis.tree !== null, classRetained: c.analysis.tree && c.analysis.classRetained ? c.analysis.classRetained.length : null }
+        : null;
+      const json = headerJson(c.raw, this.build, this.source, analysis, records);
+      if (json.length > this.reserved) throw new Error("the entry's header outgrew its room");
+      const prefix = Buffer.alloc(this.dataStart);
+      MAGIC.copy(prefix, 0);
+      prefix.fill(0x20, PREFIX, PREFIX + this.reserved);
+      json.copy(prefix, PREFIX);
+      prefix.writeUInt32LE(this.reserved, 8);
+      prefix.writeUInt32LE(crc32(prefix.subarray(PREFIX, PREFIX + this.reserved)), 12);
+      writeAll(this.fd, prefix, 0);
+      // The padding after the last section, and nothing beyond (a section handed over and then
+      // replaced by a shorter one may have been written past the end).
+      ftruncateSync(this.fd, position);
+      return position;
+    } finally {
+      await this.close();
+    }
+  }
+
+  /** Stops writing and closes the file (the caller removes it). */
+  async abandon(): Promise<void> {
+    await this.close();
+  }
+
+  private async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    // Background writes run to their end before the file is closed (its descriptor could be reused).
+    await Promise.allSettled([...this.placed.values()].map((p) => p.crc));
+    closeSync(this.fd);
+  }
+}
+
+/** Writes all of `data` at `position` on libuv's thread pool. */
+function writeInBackground(fd: number, data: Uint8Array, position: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const next = (off: number): void => {
+      if (off >= data.length) return resolve();
+      write(fd, data, off, Math.min(data.length - off, 1 << 30), position + off, (err, n) => (err ? reject(err) : next(off + n)));
+    };
+    next(0);
+  });
 }
 
 function readFully(fd: number, into: Uint8Array, position: number): void {

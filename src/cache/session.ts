@@ -1,14 +1,17 @@
 /**
  * The snapshot cache over the life of one job (a CLI command, say): graphs are loaded from their
  * entry when it is valid, an analysis starts from what the entry holds, and entries that are new
- * or gained analysis are written when the caller says the job is done ({@link CacheSession.flush}),
- * so that writing never delays an answer. What happens is told to `onEvent`; nothing is printed.
+ * or gained analysis are completed when the caller says the job is done ({@link CacheSession.flush}),
+ * so that writing never delays an answer. A new entry is begun as soon as its snapshot is read, and
+ * for big snapshots mostly written while the job computes (see {@link SnapshotCache.begin}); until
+ * flushed it is a temporary file, and {@link CacheSession.drop} removes it. What happens is told
+ * to `onEvent`; nothing is printed.
  *
  * @example
  * const session = new CacheSession(new SnapshotCache({ dir }), (e) => console.error(e));
  * const snap = await openSnapshot("app.heapsnapshot", { cache: session });
  * console.log(await snap.types());
- * session.flush();
+ * await session.flush();
  */
 import { performance } from "node:perf_hooks";
 import { SnapshotFormatError } from "../errors.js";
@@ -16,7 +19,7 @@ import { HeapGraph } from "../graph/heap-graph.js";
 import { HeapAnalysis, type AnalysisOptions, type AnalysisParts } from "../graph/analysis.js";
 import { readSnapshotRaw, type ReadOptions } from "../snapshot/read.js";
 import type { RawSnapshot } from "../snapshot/parser.js";
-import type { CacheKey, SaveResult, SnapshotCache } from "./store.js";
+import type { CacheKey, PendingSave, SaveResult, SnapshotCache } from "./store.js";
 
 /** What a session did with the cache, for its owner to report. */
 export type CacheEvent =
@@ -24,7 +27,7 @@ export type CacheEvent =
   | { kind: "used"; entry: string; bytes: number; seconds: number }
   /** An entry was there but unusable (`reason`); the snapshot is read instead. */
   | { kind: "ignored"; entry: string; reason: string }
-  /** An entry was written by {@link CacheSession.flush}. */
+  /** An entry was written by {@link CacheSession.flush} (`seconds`: what completing it took there). */
   | { kind: "written"; result: Extract<SaveResult, { kind: "written" }>; seconds: number }
   /** An entry could not be written. */
   | { kind: "not-written"; file: string; reason: string };
@@ -37,6 +40,8 @@ interface Tracked {
   saved: AnalysisParts | null;
   analysis: HeapAnalysis | null;
   file: string;
+  /** The entry begun when the snapshot was read (a miss), or why none was. */
+  pending: PendingSave | Extract<SaveResult, { kind: "not-written" }> | null;
 }
 
 export class CacheSession {
@@ -51,7 +56,7 @@ export class CacheSession {
 
   /**
    * Loads a snapshot file: from its entry when there is a valid one, else by reading the file (its
-   * entry is then written by {@link flush}). Standard input (`-`) is read, never cached.
+   * entry is then begun, and completed by {@link flush}). Standard input (`-`) is read, never cached.
    */
   async load(file: string, read: ReadOptions = {}): Promise<HeapGraph> {
     if (file === "-") return new HeapGraph(await readSnapshotRaw(file, read));
@@ -60,7 +65,7 @@ export class CacheSession {
     if (look.kind === "hit") {
       try {
         const graph = new HeapGraph(look.content.raw);
-        this.#tracked.set(graph, { key: look.key, raw: look.content.raw, saved: look.content.analysis, analysis: null, file });
+        this.#tracked.set(graph, { key: look.key, raw: look.content.raw, saved: look.content.analysis, analysis: null, file, pending: null });
         this.onEvent({ kind: "used", entry: look.entry, bytes: look.bytes, seconds: (performance.now() - start) / 1000 });
         return graph;
       } catch (e) {
@@ -73,7 +78,8 @@ export class CacheSession {
     const raw = await readSnapshotRaw(file, read);
     const graph = new HeapGraph(raw);
     if (look.kind !== "uncacheable") {
-      const t: Tracked = { key: look.key, raw, saved: null, analysis: null, file };
+      // The entry is written while the job goes on: the columns now, the analysis once known.
+      const t: Tracked = { key: look.key, raw, saved: null, analysis: null, file, pending: this.cache.begin(look.key, raw) };
       this.#tracked.set(graph, t);
       this.#toWrite.push(t);
     }
@@ -95,11 +101,16 @@ export class CacheSession {
     }
     if (t?.saved && (!retained || t.saved.tree)) return start;
     await compute(start);
+    const pending = t?.pending;
+    if (pending && "hand" in pending) {
+      const parts = start.savedParts();
+      if (parts) pending.hand({ raw: t!.raw, analysis: parts });
+    }
     return start;
   }
 
-  /** Writes the entries that are new or gained analysis (told to `onEvent`). */
-  flush(): void {
+  /** Completes the entries that are new or gained analysis (told to `onEvent`). */
+  async flush(): Promise<void> {
     const jobs = this.#toWrite;
     this.#toWrite = [];
     for (const t of jobs) {
@@ -107,15 +118,23 @@ export class CacheSession {
       // An entry read from the cache is rewritten only when the job added to it.
       if (t.saved && !gained(t.saved, analysis)) continue;
       const start = performance.now();
-      const r = this.cache.save(t.key, { raw: t.raw, analysis });
+      const pending = t.pending;
+      t.pending = null;
+      const r = pending === null ? this.cache.save(t.key, { raw: t.raw, analysis }) : "finish" in pending ? await pending.finish({ raw: t.raw, analysis }) : pending;
       if (r.kind === "written") this.onEvent({ kind: "written", result: r, seconds: (performance.now() - start) / 1000 });
       else this.onEvent({ kind: "not-written", file: t.file, reason: r.reason });
     }
   }
 
-  /** Forgets the entries waiting to be written (a job that failed writes none). */
-  drop(): void {
+  /** Forgets the entries waiting to be written, and removes those begun (a job that failed writes none). */
+  async drop(): Promise<void> {
+    const jobs = this.#toWrite;
     this.#toWrite = [];
+    for (const t of jobs) {
+      const pending = t.pending;
+      t.pending = null;
+      if (pending && "abandon" in pending) await pending.abandon();
+    }
   }
 }
 

@@ -22,7 +22,8 @@
 import { createHash } from "node:crypto";
 import { closeSync, openSync, readSync, readdirSync, statSync, unlinkSync, utimesSync, mkdirSync, renameSync, realpathSync, readFileSync, type BigIntStats } from "node:fs";
 import { basename, join } from "node:path";
-import { CACHE_FORMAT, CacheFormatError, entrySize, readEntry, readHeader, writeEntry, type EntryContent, type SourceIdentity } from "./entry.js";
+import { CACHE_FORMAT, CacheFormatError, EntryWriter, entrySize, readEntry, readHeader, writeEntry, type EntryContent, type SourceIdentity } from "./entry.js";
+import type { RawSnapshot } from "../snapshot/parser.js";
 
 /** Default size limit of the cache directory. */
 export const DEFAULT_CACHE_MAX_BYTES = 4e9;
@@ -37,7 +38,11 @@ export interface CacheOptions {
   dir: string;
   /** Size limit of the directory; the least recently used entries go first. Default 4 GB. */
   maxBytes?: number;
-  /** Read big entries with a worker thread too (default: entries of 64 MB and more; true forces it, false never). */
+  /**
+   * Read big entries with a worker thread too, and write the entries of big snapshots in the
+   * background while the command runs (default: entries and snapshots of 64 MB and more; true
+   * forces both, false turns them off).
+   */
   parallel?: boolean;
 }
 
@@ -57,6 +62,21 @@ export interface CacheKey {
 export type SaveResult =
   | { kind: "written"; entry: string; bytes: number; totalBytes: number; maxBytes: number; dropped: number }
   | { kind: "not-written"; reason: string };
+
+/**
+ * An entry being written while the command that read the snapshot goes on (see
+ * {@link SnapshotCache.begin}).
+ */
+export interface PendingSave {
+  /** Whether big sections are written in the background as they are handed over (else all at the end). */
+  readonly background: boolean;
+  /** Hands over what is known so far (e.g. the analysis once computed): written meanwhile where that pays. */
+  hand(content: EntryContent): void;
+  /** Completes the entry with `content` and puts it in place. */
+  finish(content: EntryContent): Promise<SaveResult>;
+  /** Gives up: nothing is left behind. */
+  abandon(): Promise<void>;
+}
 
 export interface CacheListing {
   dir: string;
@@ -245,6 +265,74 @@ export class SnapshotCache {
     }
   }
 
+  /**
+   * Starts the entry of a source read under `key`, right after reading: its columns are written
+   * (by libuv's thread pool, for snapshots of 64 MB and more) while the caller computes; the caller
+   * hands over the analysis when it has it, and finishes the entry at the end. The same checks as
+   * {@link save}, at the start and again at the end; a "not-written" result when they fail.
+   */
+  begin(key: CacheKey, raw: RawSnapshot): PendingSave | Extract<SaveResult, { kind: "not-written" }> {
+    const src = key.source;
+    const changed = Math.max(Number(BigInt(src.mtimeNs) / 1_000_000n), Number(BigInt(src.ctimeNs) / 1_000_000n));
+    if (key.lookedAt - changed < RACY_MS) {
+      return { kind: "not-written", reason: `the file changed less than ${RACY_MS / 1000} s before it was read` };
+    }
+    const build = buildId();
+    const least = entrySize({ raw, analysis: null }, build, src);
+    if (least > this.maxBytes) {
+      return { kind: "not-written", reason: `the entry (${least} bytes) is larger than the cache's limit (${this.maxBytes} bytes)` };
+    }
+    const entry = this.entryPath(src.path);
+    const tmp = join(this.dir, `.${basename(entry)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
+    const background = this.parallel === true || (this.parallel !== false && src.size >= BACKGROUND_WRITE_MIN_BYTES);
+    let writer: EntryWriter;
+    try {
+      mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+      // Forced (tests): every section in the background; otherwise small ones are not worth a trip.
+      writer = EntryWriter.create(tmp, raw, build, src, !background ? null : this.parallel === true ? 0 : BACKGROUND_SECTION_MIN_BYTES);
+    } catch (e) {
+      removeQuietly(tmp);
+      return { kind: "not-written", reason: describeFsError(e as NodeJS.ErrnoException) };
+    }
+    let done = false;
+    const abandon = async (): Promise<void> => {
+      if (done) return;
+      done = true;
+      await writer.abandon().catch(() => {});
+      removeQuietly(tmp);
+    };
+    return {
+      background,
+      hand: (content) => {
+        if (!done) writer.hand(content);
+      },
+      abandon,
+      finish: async (content) => {
+        if (done) return { kind: "not-written", reason: "the entry was given up" };
+        const now = identify(src.path);
+        if ("reason" in now || !sameIdentity(now.source, src)) {
+          await abandon();
+          return { kind: "not-written", reason: "the file changed while it was read" };
+        }
+        const size = writer.sizeOf(content);
+        if (size > this.maxBytes) {
+          await abandon();
+          return { kind: "not-written", reason: `the entry (${size} bytes) is larger than the cache's limit (${this.maxBytes} bytes)` };
+        }
+        done = true;
+        try {
+          const bytes = await writer.finish(content);
+          const dropped = this.makeRoom(bytes, entry);
+          renameSync(tmp, entry);
+          return { kind: "written", entry, bytes, totalBytes: this.list().totalBytes, maxBytes: this.maxBytes, dropped };
+        } catch (e) {
+          removeQuietly(tmp);
+          return { kind: "not-written", reason: describeFsError(e as NodeJS.ErrnoException) };
+        }
+      },
+    };
+  }
+
   /** Drops least recently used entries (never `keep`) until `incoming` more bytes fit. Returns how many went. */
   private makeRoom(incoming: number, keep: string): number {
     const listing = this.list();
@@ -261,12 +349,13 @@ export class SnapshotCache {
         // gone already, or not ours to remove
       }
     }
-    // Leftovers of writers that died.
+    // Leftovers of writers that died: a process that is gone (an entry is now written while its
+    // command runs, so Ctrl-C can leave one), or an hour old (a process on another machine).
     for (const name of safeReaddir(this.dir)) {
       if (!name.endsWith(".tmp")) continue;
       const p = join(this.dir, name);
       try {
-        if (Date.now() - statSync(p).mtimeMs > STALE_TMP_MS) unlinkSync(p);
+        if (!writerAlive(name) || Date.now() - statSync(p).mtimeMs > STALE_TMP_MS) unlinkSync(p);
       } catch {
         // another process took care of it
       }
@@ -329,6 +418,35 @@ export class SnapshotCache {
       }
     }
     return { entries, bytes };
+  }
+}
+
+/** Snapshots this big get their entry written in the background while the command runs. */
+const BACKGROUND_WRITE_MIN_BYTES = 64 << 20;
+/** Sections smaller than this are written at the end even then. */
+const BACKGROUND_SECTION_MIN_BYTES = 1 << 20;
+
+function removeQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // not created, or gone already
+  }
+}
+
+/**
+ * Whether the process that named a temporary file `.<entry>.<pid>.<random>.tmp` may still be
+ * writing it: true unless no process with that number exists here.
+ */
+function writerAlive(name: string): boolean {
+  const pid = Number(/\.(\d+)\.[a-z0-9]*\.tmp$/.exec(name)?.[1]);
+  if (!Number.isSafeInteger(pid) || pid <= 0) return true;
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code !== "ESRCH";
   }
 }
 

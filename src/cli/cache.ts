@@ -85,16 +85,18 @@ function cacheMessage(e: CacheEvent): string {
   }
 }
 
-/** The answer is out: writes the entries this command's snapshots earned, and says so. */
-export function flushCaches(): void {
-  session?.flush();
+/** The answer is out: completes the entries this command's snapshots earned, and says so. */
+export async function flushCaches(): Promise<void> {
+  const s = session;
   session = null;
+  await s?.flush();
 }
 
-/** Forgets entries waiting to be written (a command that failed writes none). */
-export function dropPendingCaches(): void {
-  session?.drop();
+/** Forgets entries waiting to be written, and removes those begun (a command that failed writes none). */
+export async function dropPendingCaches(): Promise<void> {
+  const s = session;
   session = null;
+  await s?.drop();
 }
 
 export interface CacheCommandOptions {

@@ -344,10 +344,10 @@ export async function main(
     mistypedCommand(program, argv);
     await program.parseAsync(argv, { from: "user" });
     // The answer is out: now write the snapshot cache entries this command earned.
-    flushCaches();
+    await flushCaches();
     return result.code;
   } catch (e) {
-    dropPendingCaches();
+    await dropPendingCaches();
     removePendingFiles();
     return reportError(e, io);
   }

@@ -246,7 +246,7 @@ describe("the snapshot cache, through the library", () => {
     const a = await openSnapshot(file, { cache: first });
     const types = await a.types({ top: 5 });
     expect(existsSync(dir) ? readdirSync(dir).filter((n) => n.endsWith(".brc")) : []).toEqual([]);
-    first.flush();
+    await first.flush();
     expect(events.map((e) => (e.kind === "not-written" ? e.reason : e.kind))).toEqual(["written"]);
     events.length = 0;
     const second = new CacheSession(new SnapshotCache({ dir }), (e) => events.push(e));
@@ -255,7 +255,7 @@ describe("the snapshot cache, through the library", () => {
     // The entry held the dominators: the same answer, and nothing new to write.
     expect(await b.types({ top: 5 })).toEqual(types);
     expect(JSON.stringify(await b.retainers({ type: "LeakyRequest" }).then((g) => g.subgraph))).toBe(JSON.stringify((await snap.retainers({ type: "LeakyRequest" })).subgraph));
-    second.flush();
+    await second.flush();
     expect(events.map((e) => e.kind)).toEqual(["used"]);
   });
 });

@@ -5,7 +5,7 @@
  */
 import { copyFileSync, mkdtempSync, readFileSync, readdirSync, statSync, truncateSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { crc32 } from "node:zlib";
 import { beforeAll, describe, expect, it } from "vitest";
 import { SnapshotCache, RACY_MS, buildId, type CacheKey } from "../../src/cache/store.js";
@@ -347,6 +347,120 @@ describe("snapshot cache: the directory", () => {
   it("the build id is stable within a build", () => {
     expect(buildId()).toMatch(/^[0-9a-f]{32}$/);
     expect(buildId()).toBe(buildId());
+  });
+});
+
+describe("snapshot cache: an entry begun while the command runs", () => {
+  /** A cache that writes big sections in the background (forced: the test files are small). */
+  const backgroundCache = (dir = freshDir()): SnapshotCache => new SnapshotCache({ dir, parallel: true });
+
+  it("begun after reading, handed the analysis, finished at the end: the same entry as written at once", async () => {
+    for (const parallel of [true, false]) {
+      const dir = freshDir();
+      const cache = new SnapshotCache({ dir, parallel });
+      const key = await missKey(cache, files.sample);
+      const { content, graph } = await analysed(files.sample);
+      const pending = cache.begin(key, content.raw);
+      if ("kind" in pending) throw new Error(pending.reason);
+      expect(pending.background).toBe(parallel);
+      pending.hand({ raw: content.raw, analysis: { ...content.analysis!, classRetained: null } });
+      const saved = await pending.finish(content);
+      expect(saved.kind).toBe("written");
+      expect(readdirSync(dir).filter((n) => n.endsWith(".tmp"))).toEqual([]);
+      const look = await cache.lookup(files.sample);
+      expect(look.kind).toBe("hit");
+      if (look.kind !== "hit") return;
+      for (const k of ["type", "name", "id", "selfSize", "firstEdge"] as const) expectSameArray(look.content.raw.nodes[k], content.raw.nodes[k], k);
+      for (const k of ["type", "name", "to"] as const) expectSameArray(look.content.raw.edges[k], content.raw.edges[k], k);
+      const a = look.content.analysis!;
+      const b = content.analysis!;
+      for (const k of ["shallow", "distance", "parentEdge", "userRoots", "refused", "classRetained"] as const) expectSameArray(a[k], b[k], k);
+      for (const k of ["preorder", "idomIndex", "retained"] as const) expectSameArray(a.tree![k], b.tree![k], k);
+      const back = new HeapGraph(look.content.raw);
+      expect(JSON.stringify(summarize(back, { top: 20, analysis: HeapAnalysis.fromParts(back, a) }))).toBe(
+        JSON.stringify(summarize(graph, { top: 20, analysis: HeapAnalysis.fromParts(graph, b) })),
+      );
+    }
+  });
+
+  it("a section handed over and then replaced, or left out, is written as it is at the end", async () => {
+    const cache = backgroundCache();
+    const key = await missKey(cache, files.sample);
+    const { content } = await analysed(files.sample);
+    const pending = cache.begin(key, content.raw);
+    if ("kind" in pending) throw new Error(pending.reason);
+    // Handed over: other retained sizes, and a longer refused list (which moves what follows it).
+    const wrong = { ...content.analysis!, refused: new Uint32Array(content.analysis!.refused.length + 5), tree: { ...content.analysis!.tree!, retained: new Float64Array(content.raw.meta.nodeCount).fill(7) } };
+    pending.hand({ raw: content.raw, analysis: wrong });
+    // Finished without the dominator tree.
+    const final = { raw: content.raw, analysis: { ...content.analysis!, tree: null, classRetained: null } };
+    expect((await pending.finish(final)).kind).toBe("written");
+    const look = await cache.lookup(files.sample);
+    expect(look.kind).toBe("hit");
+    if (look.kind !== "hit") return;
+    expect(look.content.analysis!.tree).toBeNull();
+    expectSameArray(look.content.analysis!.refused, content.analysis!.refused);
+    expectSameArray(look.content.analysis!.shallow, content.analysis!.shallow);
+    expectSameArray(look.content.raw.edges.to, content.raw.edges.to);
+  });
+
+  it("given up (the command failed): nothing is left in the directory", async () => {
+    const dir = freshDir();
+    const cache = backgroundCache(dir);
+    const key = await missKey(cache, files.sample);
+    const { content } = await analysed(files.sample);
+    const pending = cache.begin(key, content.raw);
+    if ("kind" in pending) throw new Error(pending.reason);
+    pending.hand(content);
+    expect(readdirSync(dir).filter((n) => n.endsWith(".tmp"))).toHaveLength(1);
+    await pending.abandon();
+    expect(readdirSync(dir)).toEqual([]);
+    expect((await pending.finish(content)).kind).toBe("not-written");
+  });
+
+  it("the file changed while the command ran: no entry, nothing left", async () => {
+    const file = join(work, "moving-begun.heapsnapshot");
+    copyFileSync(files.built, file);
+    utimesSync(file, OLD, OLD);
+    await new Promise((r) => setTimeout(r, RACY_MS + 200));
+    const dir = freshDir();
+    const cache = backgroundCache(dir);
+    const key = await missKey(cache, file);
+    const { content } = await analysed(file);
+    const pending = cache.begin(key, content.raw);
+    if ("kind" in pending) throw new Error(pending.reason);
+    writeFileSync(file, builtSnapshot("MarkerDDDD"));
+    utimesSync(file, OLD, OLD);
+    const saved = await pending.finish(content);
+    expect(saved.kind).toBe("not-written");
+    if (saved.kind === "not-written") expect(saved.reason).toMatch(/changed while it was read/);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it("a file changed just before it was read, or a directory that cannot be written: not begun", async () => {
+    const cache = backgroundCache();
+    const key = await missKey(cache, files.sample);
+    const { content } = await analysed(files.sample);
+    const racy = cache.begin({ ...key, lookedAt: Number(BigInt(key.source.ctimeNs) / 1_000_000n) + 10 }, content.raw);
+    expect("kind" in racy && racy.reason).toMatch(/changed less than/);
+    const blocker = join(work, "another-file");
+    writeFileSync(blocker, "x");
+    const blocked = new SnapshotCache({ dir: join(blocker, "cache"), parallel: true }).begin(key, content.raw);
+    expect("kind" in blocked && blocked.reason).toMatch(/runs through a file/);
+  });
+
+  it("a temporary file left by a writer that is gone is removed by the next write", async () => {
+    const dir = freshDir();
+    await cached(files.a, dir);
+    // No process has a number this high (Linux caps them at 2^22).
+    const orphan = join(dir, `.0123456789abcdef.brc.${2 ** 30}.abc123.tmp`);
+    const ours = join(dir, `.0123456789abcdef.brc.${process.pid}.def456.tmp`);
+    writeFileSync(orphan, "half an entry");
+    writeFileSync(ours, "being written");
+    await cached(files.b, dir);
+    const left = readdirSync(dir);
+    expect(left).not.toContain(basename(orphan));
+    expect(left).toContain(basename(ours));
   });
 });
 
