@@ -123,7 +123,7 @@ export async function runDraw(file: string, opts: DrawCliOptions, io: Streams): 
   }
   for (const t of targets) if (t.path !== "-") checkWritable(t.path);
   // What drawing needs that does not depend on the snapshot starts now, while it loads.
-  if (targets.some((t) => t.format === "svg" || t.format === "png")) prepareLayout();
+  if (targets.some((t) => t.format === "svg" || t.format === "png" || t.format === "dot")) prepareLayout();
   if (targets.some((t) => t.format === "png")) preparePng();
   try {
     const baseline = opts.newSince ? await loadIds(opts.newSince, io, opts.quiet) : undefined;
@@ -201,7 +201,8 @@ async function writePicture(g: RetainerGraph, spec: DrawSpec, io: Streams, progr
     // A picture that no layout fitted whole leaves objects out (never with an explicit --max-nodes).
     if (spec.targets.some((t) => t.format !== "text" && t.format !== "json")) dropped = (await g.fit()).subgraph.limitsReached.droppedToFit;
   } finally {
-    await closeLayoutWorker();
+    // Frees the worker's memory; not awaited: the process need not wait for the thread to stop.
+    closeLayoutWorker().catch(() => {});
   }
   progress.done();
   for (const { target, data } of outputs) {

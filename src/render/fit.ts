@@ -20,14 +20,15 @@
  * objects are taken out, breadth first and never a target or a shortest retaining path, each one
  * counted in the "N more" box of the object it held (`src/query/shrink.ts`), and the layouts are
  * tried again, until one fits. Every step is deterministic, so the same subgraph gives the same
- * DOT, SVG and PNG.
+ * DOT, SVG and PNG. Layouts are measured on Graphviz's own SVG (what {@link finishLayout} changes
+ * does not touch sizes), and only the one kept is finished and checked.
  */
 import { boxCount, shrinkSubgraph } from "../query/shrink.js";
 import type { Subgraph } from "../query/types.js";
 import { toDot, type ToDotOptions } from "./dot.js";
 import { measureSvg, PX_PER_PT } from "./measure.js";
 import { DEFAULT_PNG_SCALE } from "./png.js";
-import { renderSvg, type RenderSvgOptions } from "./svg.js";
+import { finishLayout, layoutSvg, type RenderSvgOptions } from "./svg.js";
 
 export interface FitOptions extends Omit<ToDotOptions, "rankdir" | "stagger" | "ratio">, RenderSvgOptions {
   /** Longest side of the PNG, in pixels (default 4,000). */
@@ -90,7 +91,7 @@ const SMALL_SIDE_PX = 1500;
  * Lays `sub` out in the first of {@link LAYOUTS} that fits the bounds, and says at which PNG zoom
  * to draw it.
  *
- * @throws {RenderError} as {@link renderSvg} does.
+ * @throws {RenderError} as `renderSvg` does.
  * @example
  * const fitted = await layoutToFit(sub);
  * const png = await renderPng(fitted.svg, { scale: fitted.zoom });
@@ -115,7 +116,7 @@ export async function layoutToFit(sub: Subgraph, opts: FitOptions = {}): Promise
 
 function finish(picture: Laid, subgraph: Subgraph): FittedPicture {
   const { overshoot: _overshoot, ...fitted } = picture;
-  return { ...fitted, subgraph };
+  return { ...fitted, svg: finishLayout(fitted.svg), subgraph };
 }
 
 /** Shrinking rounds before the fitter settles for the closest picture. */
@@ -136,7 +137,7 @@ async function layoutOnce(sub: Subgraph, opts: FitOptions): Promise<Laid> {
   let best: { picture: Laid; badness: number } | undefined;
   for (const layout of layouts) {
     const dot = toDot(sub, { ...opts, rankdir: layout.rankdir, stagger: layout.stagger });
-    const svg = await renderSvg(dot, opts);
+    const svg = await layoutSvg(dot, opts);
     const m = measureSvg(svg);
     if (!m) return { dot, svg, zoom: preferred, widthPx: NaN, heightPx: NaN, minTextPx: NaN, fits: false, layout, overshoot: NaN };
     const longPt = Math.max(m.widthPt, m.heightPt, 1);
@@ -178,7 +179,7 @@ async function layoutOnce(sub: Subgraph, opts: FitOptions): Promise<Laid> {
     const wide = b.widthPx >= b.heightPx;
     const ratio = wide ? 1 / (maxAspect * 0.97) : maxAspect * 0.97;
     const dot = toDot(sub, { ...opts, rankdir: b.layout.rankdir, stagger: b.layout.stagger, ratio });
-    const svg = await renderSvg(dot, opts);
+    const svg = await layoutSvg(dot, opts);
     const m = measureSvg(svg);
     if (m) {
       const longPt = Math.max(m.widthPt, m.heightPt, 1);

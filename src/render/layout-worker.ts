@@ -3,7 +3,9 @@
  * worker of backrefs. Graphviz is loaded on the first job, one instance per worker.
  *
  * Protocol: the parent posts `{ id, dot }`; the worker answers `{ id, ok: true, svg }` or
- * `{ id, ok: false, message }`. The parent terminates the worker on timeout, abort, or any layout
+ * `{ id, ok: false, message }`. The parent may also post `{ warmUp: dot, rounds }` (no answer): the
+ * worker loads Graphviz and lays that graph out up to `rounds` times, stopping as soon as a real
+ * job arrives, so that the real layouts find Graphviz loaded and its code compiled (warm-up.ts). The parent terminates the worker on timeout, abort, or any layout
  * error (a failed layout can leave the WASM instance in a bad state), and recycles it after many
  * layouts (upstream reports crashes after many layouts in one instance).
  */
@@ -13,6 +15,12 @@ import { parentPort } from "node:worker_threads";
 export interface LayoutJob {
   id: number;
   dot: string;
+}
+
+/** Lay out `warmUp` (discarding the result) up to `rounds` times while no real job is waiting. */
+export interface WarmUpJob {
+  warmUp: string;
+  rounds: number;
 }
 
 /** A message from the worker. */
@@ -25,10 +33,31 @@ interface Layout {
 const port = parentPort;
 if (port) {
   let graphviz: Promise<Layout> | undefined;
-  port.on("message", async (job: LayoutJob) => {
+  const load = (): Promise<Layout> => (graphviz ??= import("@hpcc-js/wasm-graphviz").then((m) => m.Graphviz.load()));
+  /** Real jobs received so far: the warm-up stops at the first. */
+  let jobs = 0;
+  const warmUp = async ({ warmUp: dot, rounds }: WarmUpJob): Promise<void> => {
     try {
-      graphviz ??= import("@hpcc-js/wasm-graphviz").then((m) => m.Graphviz.load());
-      const gv = await graphviz;
+      const gv = await load();
+      for (let i = 0; i < rounds && jobs === 0; i++) {
+        gv.layout(dot, "svg", "dot");
+        // Let a real job in between two rounds.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    } catch {
+      // A failed warm-up may have left the instance unusable: the next job loads a fresh one and
+      // reports its own errors.
+      graphviz = undefined;
+    }
+  };
+  port.on("message", async (job: LayoutJob | WarmUpJob) => {
+    if ("warmUp" in job) {
+      void warmUp(job);
+      return;
+    }
+    jobs++;
+    try {
+      const gv = await load();
       const svg = gv.layout(job.dot, "svg", "dot");
       port.postMessage({ id: job.id, ok: true, svg } satisfies LayoutReply);
     } catch (error) {

@@ -10,10 +10,11 @@
 import type { Worker } from "node:worker_threads";
 import { AbortedError, RenderError } from "../errors.js";
 import { sanitizeText, truncateText } from "./format.js";
-import type { LayoutJob, LayoutReply } from "./layout-worker.js";
+import type { LayoutJob, LayoutReply, WarmUpJob } from "./layout-worker.js";
 import { startWorker } from "../threads.js";
 import { finishSvg } from "./svg-finish.js";
 import { secureSvg } from "./svg-safety.js";
+import { warmUpDot } from "./warm-up.js";
 
 export interface RenderSvgOptions {
   /** Give up on the layout after this many milliseconds (default 30 000). */
@@ -26,6 +27,8 @@ export interface RenderSvgOptions {
 export const DEFAULT_LAYOUT_TIMEOUT_MS = 30_000;
 /** Start a fresh worker after this many layouts (upstream: crashes after many layouts in one instance). */
 const LAYOUTS_PER_WORKER = 200;
+/** Warm-up layouts run by {@link prepareLayout} (see warm-up.ts). */
+const WARM_UP_ROUNDS = 2;
 const TOO_SLOW_HINT = "draw fewer objects: lower --max-nodes or --depth (or raise the time limit)";
 
 let worker: Worker | undefined;
@@ -46,6 +49,17 @@ let queue: Promise<unknown> = Promise.resolve();
  * const svg = await renderSvg(toDot(subgraph), { timeoutMs: 10_000 });
  */
 export async function renderSvg(dot: string, opts: RenderSvgOptions = {}): Promise<string> {
+  return finishLayout(await layoutSvg(dot, opts));
+}
+
+/**
+ * Graphviz's own SVG for `dot`, as {@link renderSvg} lays it out but not yet finished nor checked:
+ * for measuring layouts that may be thrown away ({@link layoutToFit}). Whatever is written or shown
+ * goes through {@link finishLayout} first.
+ *
+ * @throws {RenderError}, {@link AbortedError} as renderSvg does (except the SVG checks).
+ */
+export async function layoutSvg(dot: string, opts: RenderSvgOptions = {}): Promise<string> {
   const timeoutMs = opts.timeoutMs ?? DEFAULT_LAYOUT_TIMEOUT_MS;
   if (!(timeoutMs > 0) || !Number.isFinite(timeoutMs)) {
     throw new RenderError(`invalid layout time limit: ${timeoutMs} ms`, "use a positive number of milliseconds");
@@ -53,16 +67,34 @@ export async function renderSvg(dot: string, opts: RenderSvgOptions = {}): Promi
   if (opts.signal?.aborted) throw new AbortedError();
   const job = queue.then(() => layoutInWorker(dot, timeoutMs, opts.signal));
   queue = job.catch(() => undefined);
-  return secureSvg(finishSvg(await job));
+  return job;
 }
 
 /**
- * Starts the layout worker and loads Graphviz's WASM in it now, without waiting (a tiny layout is
- * queued ahead of the real ones). Call it early — the CLI does before reading the snapshot — so
- * the first {@link renderSvg} does not pay for the start. Failures are left to renderSvg.
+ * The last steps of {@link renderSvg}: {@link finishSvg} (fonts, title, description), then
+ * {@link secureSvg} (well-formed, nothing a browser would execute).
+ *
+ * @throws {RenderError} on an unsafe or malformed SVG.
+ */
+export function finishLayout(graphvizSvg: string): string {
+  return secureSvg(finishSvg(graphvizSvg));
+}
+
+/**
+ * Starts the layout worker now, without waiting: it loads Graphviz's WASM and lays out a made-up
+ * picture a couple of times (warm-up.ts), stopping as soon as a real layout is asked for. Call it
+ * early — the CLI does before reading the snapshot — so the first {@link renderSvg} pays neither
+ * for the start nor for running code V8 has not optimised yet. Failures are left to renderSvg.
  */
 export function prepareLayout(): void {
-  renderSvg("digraph{}").catch(() => {});
+  let w: Worker;
+  try {
+    w = getWorker();
+  } catch {
+    return;
+  }
+  layoutsOnWorker += WARM_UP_ROUNDS;
+  w.postMessage({ warmUp: warmUpDot(), rounds: WARM_UP_ROUNDS } satisfies WarmUpJob);
 }
 
 /**

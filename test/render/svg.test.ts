@@ -2,7 +2,10 @@ import { afterAll, describe, it, expect } from "vitest";
 import { AbortedError, RenderError } from "../../src/errors.js";
 import type { Subgraph, SubgraphEdge, SubgraphNode } from "../../src/query/types.js";
 import { toDot } from "../../src/render/dot.js";
-import { closeLayoutWorker, renderSvg } from "../../src/render/svg.js";
+import { measureSvg } from "../../src/render/measure.js";
+import { closeLayoutWorker, finishLayout, layoutSvg, prepareLayout, renderSvg } from "../../src/render/svg.js";
+import { warmUpDot, warmUpSubgraph } from "../../src/render/warm-up.js";
+import { HOSTILE, hostileSubgraph } from "./hostile-strings.js";
 import { sampleSubgraph } from "./sample-subgraph.js";
 
 afterAll(closeLayoutWorker);
@@ -91,5 +94,57 @@ describe("renderSvg", () => {
 
   it("rejects a nonsense time limit", async () => {
     await expect(renderSvg("digraph {}", { timeoutMs: -1 })).rejects.toThrow(RenderError);
+  });
+});
+
+describe("prepareLayout and the warm-up picture", () => {
+  it("the warm-up picture is a real retainer picture Graphviz lays out", async () => {
+    const sub = warmUpSubgraph();
+    const svg = await renderSvg(warmUpDot());
+    expect(svg.match(/class="node"/g)).toHaveLength(sub.nodes.length + sub.placeholders.length);
+    expect(svg).toContain("LeakyRequest");
+  });
+
+  it("a layout asked for while the worker warms up gets the same SVG as on a fresh worker", async () => {
+    const dot = toDot(sampleSubgraph());
+    await closeLayoutWorker();
+    const cold = await renderSvg(dot);
+    await closeLayoutWorker();
+    prepareLayout();
+    const during = await renderSvg(dot); // queued behind (or between) warm-up rounds
+    const after = await renderSvg(dot);
+    expect(during).toBe(cold);
+    expect(after).toBe(cold);
+  });
+
+  it("a failing job after a warm-up fails alone, and the worker recovers", async () => {
+    await closeLayoutWorker();
+    prepareLayout();
+    await expect(renderSvg("digraph { a -> }")).rejects.toThrow(RenderError);
+    await expect(renderSvg(toDot(sampleSubgraph()))).resolves.toContain('class="node"');
+  });
+});
+
+describe("layoutSvg and finishLayout", () => {
+  it("renderSvg is layoutSvg then finishLayout", async () => {
+    const dot = toDot(sampleSubgraph());
+    const raw = await layoutSvg(dot);
+    expect(raw).not.toContain("role=\"img\""); // Graphviz's own output
+    expect(finishLayout(raw)).toBe(await renderSvg(dot));
+  });
+
+  it("finishing never changes what a layout measures (the fitter measures before finishing)", async () => {
+    for (const sub of [sampleSubgraph(), warmUpSubgraph(), hostileSubgraph(HOSTILE)]) {
+      const raw = await layoutSvg(toDot(sub));
+      const finished = finishLayout(raw);
+      expect(finished).not.toBe(raw);
+      expect(measureSvg(raw)).not.toBeNull();
+      expect(measureSvg(finished)).toEqual(measureSvg(raw));
+    }
+  });
+
+  it("finishLayout refuses what renderSvg refuses", async () => {
+    const raw = await layoutSvg('digraph { a [URL="javascript:alert(1)"] }');
+    expect(() => finishLayout(raw)).toThrow(RenderError);
   });
 });
