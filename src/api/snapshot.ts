@@ -15,6 +15,7 @@ import { IdsResetError, QueryError } from "../errors.js";
 import { HeapAnalysis, type Phase } from "../graph/analysis.js";
 import { CacheSession } from "../cache/session.js";
 import type { HeapGraph } from "../graph/heap-graph.js";
+import { objectDisplayName } from "../graph/class-names.js";
 import { loadHeapGraph, type LoadOptions } from "../graph/load.js";
 import {
   chooseTargets,
@@ -363,6 +364,8 @@ export class Snapshot {
       name: s.graph.nodeName(n),
       selfSize: analysis.shallowSize(n),
     };
+    const shown = objectDisplayName(s.graph, n);
+    if (shown !== undefined && shown !== o.name) o.displayName = shown;
     if (options.retained ?? true) o.retainedSize = analysis.retainedSize(n);
     return o;
   }
@@ -497,7 +500,8 @@ export class Snapshot {
     const analysis = await s.ready(true);
     const report = findLeaks(base, tgt, { graph: s.graph, analysis, exclude: s.owned ?? undefined }, { all: options.all, labels: options.labels });
     const groups = report.groups.slice(0, clampTop(options.top, 20));
-    const explained = groups.slice(0, options.explain ?? 3).map((g) => g.className);
+    // Same-named classes from different scripts are explained together, once.
+    const explained = [...new Set(groups.slice(0, options.explain ?? 3).map((g) => g.className))];
     const out: LeaksReport = { leakedObjects: report.leakedObjects, groups, explained: [] };
     if (explained.length === 0) return out;
     // The leaked objects of the explained classes, by a pass over the nodes.

@@ -4,12 +4,12 @@
  */
 import { join } from "node:path";
 import { LimitError } from "../errors.js";
-import type { ClassDiff, DiffSort } from "../query/growth.js";
+import { rankDiff, type ClassDiff, type DiffSort } from "../query/growth.js";
 import { assertComparableIds, type SnapshotIds } from "../query/id-trust.js";
 import { countLimits, LIMIT_FLAGS, needsBaseline, needsRetained, type Limit, type LimitKind } from "../query/check.js";
 import { UsageError } from "./usage.js";
 import type { ClassSort } from "../query/summary.js";
-import { formatBytes, formatCount, sanitizeText } from "../render/format.js";
+import { formatBytes, formatCount, sanitizeText, truncateText } from "../render/format.js";
 import { classTableText } from "./info.js";
 import { loadIds, openForCli, type Streams } from "./io.js";
 import { table } from "./table.js";
@@ -61,13 +61,22 @@ export interface DiffOptions extends Common {
   all?: boolean;
 }
 
+/**
+ * A class as a table names it: a name shown on several rows (DevTools splits same-named
+ * constructors by script) says where each is defined, `Item (script 12, line 3)`, as `types` does.
+ */
+function classLabel(c: { className: string; location?: { scriptId: number; line: number } }, rows: Array<{ className: string }>): string {
+  if (!c.location || rows.filter((r) => r.className === c.className).length < 2) return sanitizeText(c.className);
+  return `${sanitizeText(truncateText(c.className, 40))} (script ${c.location.scriptId}, line ${c.location.line + 1})`;
+}
+
 function diffTable(rows: ClassDiff[], sameProcess: boolean): string {
   const withRetained = rows.some((r) => r.retainedSizeDelta !== undefined);
   const head = ["class", "before", "after", ...(sameProcess ? ["new", "deleted"] : []), "delta", "size delta", ...(withRetained ? ["retained delta"] : [])];
   return table(
     head,
     rows.map((r) => [
-      sanitizeText(r.className),
+      classLabel(r, rows),
       formatCount(r.countBefore),
       formatCount(r.countAfter),
       ...(sameProcess ? [formatCount(r.new ?? 0), formatCount(r.deleted ?? 0)] : []),
@@ -115,9 +124,10 @@ export async function runDiff(beforeFile: string, afterFile: string, opts: DiffO
         "Comparing counts per class only (no new/deleted columns).\n\n",
     );
   }
-  const rows = new Map(d.classes.map((c) => [c.className, c]));
-  const shownGrew = d.grew.map((name) => rows.get(name)!);
-  const shownShrank = d.shrank.map((name) => rows.get(name)!);
+  // The listed rows, in the library's order (a name can have several rows: one per script).
+  const ranked = rankDiff(d.classes, d.sort);
+  const shownGrew = ranked.grew.slice(0, d.grew.length);
+  const shownShrank = ranked.shrank.slice(0, d.shrank.length);
   const words = SORT_WORDS[d.sort];
   const section = (title: string, rows: ClassDiff[], total: number): string =>
     `${title[0]!.toUpperCase()}${title.slice(1)}${total > rows.length ? ` — top ${formatCount(rows.length)} of ${formatCount(total)}` : ""}:\n` +
@@ -161,7 +171,7 @@ export async function runLeaks(baselineFile: string, targetFile: string, finalFi
   io.stdout.write(
     table(
       ["class", "count", "self size", "retained size", "e.g."],
-      groups.map((g) => [sanitizeText(g.className), formatCount(g.count), formatBytes(g.selfSize), formatBytes(g.retainedSize), g.exampleIds.slice(0, 2).map((id) => `@${id}`).join(" ")]),
+      groups.map((g) => [classLabel(g, groups), formatCount(g.count), formatBytes(g.selfSize), formatBytes(g.retainedSize), g.exampleIds.slice(0, 2).map((id) => `@${id}`).join(" ")]),
     ) + "\n",
   );
   if (groups.length > 0) {

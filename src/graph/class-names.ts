@@ -386,3 +386,89 @@ export class PlainObjects {
     return result;
   }
 }
+
+/** DevTools shortens a plain object's own name to about this many characters. */
+export const MAX_OBJECT_NAME_LENGTH = 100;
+/** DevTools stops rebuilding a concatenated string's text once it is this long. */
+export const MAX_CONS_STRING_LENGTH = 1024;
+
+/**
+ * The name DevTools shows for one object in its lists, where that is not the raw node name:
+ *
+ * - a plain object (`object` node named `Object`): its own property names, `{a, b, c}`, taken in
+ *   turn from the first and the last property edges (`__proto__` left out), until the next one
+ *   would make the name longer than 100 characters (the first always goes in); what is left out
+ *   shows as `...` in the middle: `{a, b, ..., y, z}`. Whatever its class (`Object` or a `{…}`
+ *   shape), each object has its own;
+ * - a concatenated string: its text, rebuilt from its `first` and `second` parts, about 1,024
+ *   characters at most (V8 writes only `(concatenated string)` as its name).
+ *
+ * Undefined for every other object. Reads the object's edges only: for the few objects an answer
+ * shows, never for every node.
+ *
+ * @example
+ * objectDisplayName(graph, n); // "{requestCache, configBus, ..., logger}"
+ */
+export function objectDisplayName(graph: HeapGraph, n: number): string | undefined {
+  const type = graph.nodeType(n);
+  if (type === graph.types.object && type >= 0 && graph.nodeName(n) === "Object") return plainObjectName(graph, n);
+  if (type === graph.types.concatenatedString && type >= 0) return consStringText(graph, n);
+  return undefined;
+}
+
+function plainObjectName(graph: HeapGraph, n: number): string {
+  const property = graph.edgeTypeCodes.property;
+  let start = "{";
+  let end = "}";
+  let from = graph.firstEdge[n]!;
+  let to = graph.firstEdge[n + 1]! - 1;
+  let fromEnd = false;
+  while (from <= to) {
+    const e = fromEnd ? to : from;
+    const name = graph.edgeType(e) === property ? graph.edgeName(e) : undefined;
+    if (typeof name !== "string" || name === "__proto__") {
+      if (fromEnd) to--;
+      else from++;
+      continue;
+    }
+    const formatted = formatPropertyName(name);
+    if (start.length > 1 && start.length + end.length + formatted.length > MAX_OBJECT_NAME_LENGTH) break;
+    if (fromEnd) {
+      to--;
+      end = (end.length > 1 ? `${formatted}, ` : formatted) + end;
+    } else {
+      from++;
+      start += (start.length > 1 ? ", " : "") + formatted;
+    }
+    fromEnd = !fromEnd;
+  }
+  if (from <= to) start += ", ...";
+  if (end.length > 1) start += ", ";
+  return start + end;
+}
+
+function consStringText(graph: HeapGraph, n: number): string {
+  const cons = graph.types.concatenatedString;
+  const internal = graph.edgeTypeCodes.internal;
+  const stack = [n];
+  let text = "";
+  while (stack.length > 0 && text.length < MAX_CONS_STRING_LENGTH) {
+    const u = stack.pop()!;
+    if (graph.nodeType(u) !== cons) {
+      text += graph.nodeName(u);
+      continue;
+    }
+    let first = -1;
+    let second = -1;
+    for (let e = graph.firstEdge[u]!; e < graph.firstEdge[u + 1]! && (first < 0 || second < 0); e++) {
+      if (graph.edgeType(e) !== internal) continue;
+      const name = graph.edgeName(e);
+      if (name === "first") first = graph.edgeTo(e);
+      else if (name === "second") second = graph.edgeTo(e);
+    }
+    // A part V8 did not write adds nothing (DevTools reads the root's empty name there).
+    if (second >= 0) stack.push(second);
+    if (first >= 0) stack.push(first);
+  }
+  return text;
+}

@@ -5,6 +5,7 @@
  * *why*.
  */
 import type { HeapGraph } from "../graph/heap-graph.js";
+import { objectDisplayName } from "../graph/class-names.js";
 import { HeapAnalysis, NO_DISTANCE } from "../graph/analysis.js";
 import { withoutBackingStores } from "./holders.js";
 import type { LimitsReached, PlaceholderGroup, Subgraph, SubgraphEdge, SubgraphNode, SubgraphPlaceholder } from "./types.js";
@@ -406,6 +407,8 @@ export function retainerSubgraph(
       depth: depthOf.get(n)!,
       onPath: onPath.has(n),
     };
+    const shown = objectDisplayName(graph, n);
+    if (shown !== undefined && shown !== node.name) node.displayName = shown;
     const d = a.distance(n);
     if (d !== NO_DISTANCE) node.distance = d;
     if (ctx.retained) {

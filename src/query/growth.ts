@@ -3,12 +3,17 @@
  * objgraph's `show_growth`), and MemLab's three-snapshot leak method.
  */
 import type { HeapAnalysis } from "../graph/analysis.js";
-import type { HeapGraph } from "../graph/heap-graph.js";
+import type { ClassLocation, HeapGraph } from "../graph/heap-graph.js";
 import type { IdSet } from "../graph/id-set.js";
 import { assertComparableIds, idTrust, SnapshotIds } from "./id-trust.js";
 
 export interface ClassDiff {
   className: string;
+  /**
+   * Where the class's constructor is defined, when DevTools keeps same-named classes apart by it
+   * (as `types` does): two `Item` classes from two scripts are two rows. Absent otherwise.
+   */
+  location?: ClassLocation;
   countBefore: number;
   countAfter: number;
   /** Objects in `after` whose id is not in `before` (null when the snapshots are not comparable by id). */
@@ -65,8 +70,28 @@ interface Side {
   exclude?: Uint8Array;
 }
 
-/** Per class name: count and self size of the nodes a mask selects (all nodes without a mask). */
-function perClass(side: Side, mask?: (n: number) => boolean): Map<string, { count: number; self: number }> {
+/**
+ * DevTools' key of a class in comparisons: the name, plus the constructor's location where
+ * DevTools splits a name by it (`script,line,column,name`; `,name` otherwise). With `byName`, the
+ * name alone.
+ */
+function keyOf(graph: HeapGraph, c: number, byName: boolean): { key: string; className: string; location?: ClassLocation } {
+  const className = graph.classNameOf(c);
+  const location = byName ? null : graph.classLocation(c);
+  return location
+    ? { key: `${location.scriptId},${location.line},${location.column},${className}`, className, location }
+    : { key: `,${className}`, className };
+}
+
+interface ClassTotals {
+  count: number;
+  self: number;
+  className: string;
+  location?: ClassLocation;
+}
+
+/** Per class key (see {@link keyOf}): count and self size of the nodes a mask selects (all nodes without a mask). */
+function perClass(side: Side, byName: boolean, mask?: (n: number) => boolean): Map<string, ClassTotals> {
   const { graph } = side;
   const { nodeClass } = graph.classes();
   const shallow = side.analysis?.shallowSizes();
@@ -83,20 +108,43 @@ function perClass(side: Side, mask?: (n: number) => boolean): Map<string, { coun
     e.count++;
     e.self += shallow ? shallow[n]! : graph.rawSelfSize(n);
   }
-  const out = new Map<string, { count: number; self: number }>();
+  const out = new Map<string, ClassTotals>();
   for (const [c, v] of byId) {
-    const name = graph.classNameOf(c);
-    const have = out.get(name);
+    const { key, className, location } = keyOf(graph, c, byName);
+    const have = out.get(key);
     if (have) {
       have.count += v.count;
       have.self += v.self;
-    } else out.set(name, v);
+    } else out.set(key, location ? { ...v, className, location } : { ...v, className });
   }
   return out;
 }
 
-/** Retained size per class name, not double counted (needs the analysis). */
-function retainedPerClass(side: Side, filter?: Uint8Array): Map<string, number> {
+/**
+ * For each class id, one id per class key (the first id seen with that key), for retained totals
+ * per key without double counting: per name ({@link HeapGraph.classNameGroups}) with `byName`.
+ */
+function keyGroups(graph: HeapGraph, byName: boolean): Uint32Array {
+  if (byName) return graph.classNameGroups();
+  const groups = new Uint32Array(graph.classIdLimit);
+  for (let i = 0; i < groups.length; i++) groups[i] = i;
+  const { nodeClass } = graph.classes();
+  const seen = new Uint8Array(groups.length);
+  const first = new Map<string, number>();
+  for (let n = 0; n < graph.nodeCount; n++) {
+    const c = nodeClass[n]!;
+    if (seen[c] === 1) continue;
+    seen[c] = 1;
+    const { key } = keyOf(graph, c, false);
+    const f = first.get(key);
+    if (f === undefined) first.set(key, c);
+    else groups[c] = f;
+  }
+  return groups;
+}
+
+/** Retained size per class key, not double counted (needs the analysis). */
+function retainedPerClass(side: Side, byName: boolean, filter?: Uint8Array): Map<string, number> {
   const out = new Map<string, number>();
   if (!side.analysis) return out;
   if (side.exclude) {
@@ -104,12 +152,13 @@ function retainedPerClass(side: Side, filter?: Uint8Array): Map<string, number> 
     for (let n = 0; n < f.length; n++) if (side.exclude[n] === 1) f[n] = 0;
     filter = f;
   }
-  // One total per name: a name DevTools splits by script must not count an object twice.
-  const sizes = side.analysis.classRetainedSizes(filter, side.graph.classNameGroups());
+  // One total per key (per name with byName: a name DevTools splits by script must not count an
+  // object twice); only each group's first id carries a total.
+  const sizes = side.analysis.classRetainedSizes(filter, keyGroups(side.graph, byName));
   for (let c = 0; c < sizes.length; c++) {
     if (sizes[c] === 0) continue;
-    const name = side.graph.classNameOf(c);
-    out.set(name, (out.get(name) ?? 0) + sizes[c]!);
+    const { key } = keyOf(side.graph, c, byName);
+    out.set(key, (out.get(key) ?? 0) + sizes[c]!);
   }
   return out;
 }
@@ -121,6 +170,12 @@ export interface DiffOptions {
   beforeIds?: SnapshotIds;
   /** Why the ids cannot be compared, when the caller knows (a live snapshot saw V8's ids reset). */
   idsMismatch?: string;
+  /**
+   * One row per class name, same-named classes from different scripts totalled (without counting
+   * an object twice), as `check`'s limits name classes. Default: one row per class as `types` and
+   * DevTools' Comparison view list them, a name split by where its constructor is defined.
+   */
+  byName?: boolean;
 }
 
 /**
@@ -153,20 +208,23 @@ function diffNamed(before: Side, after: Side, options: DiffOptions): SnapshotDif
   const ai = options.hideInternals ? internalTypeMask(after.graph) : null;
   const inB = bi ? (n: number): boolean => bi[before.graph.nodeType(n)] === 0 : undefined;
   const inA = ai ? (n: number): boolean => ai[after.graph.nodeType(n)] === 0 : undefined;
-  const b = perClass(before, inB);
-  const a = perClass(after, inA);
-  const added = same ? perClass(after, (n) => (!inA || inA(n)) && !beforeIds.has(after.graph.nodeId(n))) : null;
-  const deleted = same ? perClass(before, (n) => (!inB || inB(n)) && !afterIds.has(before.graph.nodeId(n))) : null;
-  const rb = retainedPerClass(before);
-  const ra = retainedPerClass(after);
+  const byName = options.byName === true;
+  const b = perClass(before, byName, inB);
+  const a = perClass(after, byName, inA);
+  const added = same ? perClass(after, byName, (n) => (!inA || inA(n)) && !beforeIds.has(after.graph.nodeId(n))) : null;
+  const deleted = same ? perClass(before, byName, (n) => (!inB || inB(n)) && !afterIds.has(before.graph.nodeId(n))) : null;
+  const rb = retainedPerClass(before, byName);
+  const ra = retainedPerClass(after, byName);
   const withRetained = before.analysis !== undefined && after.analysis !== undefined;
-  const names = new Set([...b.keys(), ...a.keys()]);
+  const keys = new Set([...b.keys(), ...a.keys()]);
   const classes: ClassDiff[] = [];
-  for (const name of names) {
+  for (const name of keys) {
     const x = b.get(name) ?? { count: 0, self: 0 };
     const y = a.get(name) ?? { count: 0, self: 0 };
+    const which = a.get(name) ?? b.get(name)!;
     const row: ClassDiff = {
-      className: name,
+      className: which.className,
+      ...(which.location ? { location: which.location } : {}),
       countBefore: x.count,
       countAfter: y.count,
       new: added ? (added.get(name)?.count ?? 0) : null,
@@ -188,7 +246,8 @@ function diffNamed(before: Side, after: Side, options: DiffOptions): SnapshotDif
       q.delta - p.delta ||
       q.selfSizeDelta - p.selfSizeDelta ||
       (q.new ?? 0) - (p.new ?? 0) ||
-      (p.className < q.className ? -1 : p.className > q.className ? 1 : 0),
+      (p.className < q.className ? -1 : p.className > q.className ? 1 : 0) ||
+      byLocation(p, q),
   );
   return {
     sameProcess: same,
@@ -263,7 +322,8 @@ export function rankDiff(classes: ClassDiff[], sort: DiffSort): DiffRanking {
     q[0] - p[0] ||
     Math.abs(q[1].retainedSizeDelta ?? 0) - Math.abs(p[1].retainedSizeDelta ?? 0) ||
     Math.abs(q[1].selfSizeDelta) - Math.abs(p[1].selfSizeDelta) ||
-    (p[1].className < q[1].className ? -1 : p[1].className > q[1].className ? 1 : 0);
+    (p[1].className < q[1].className ? -1 : p[1].className > q[1].className ? 1 : 0) ||
+    byLocation(p[1], q[1]);
   return { grew: grew.sort(order).map((x) => x[1]), shrank: shrank.sort(order).map((x) => x[1]) };
 }
 
@@ -274,6 +334,8 @@ export function classChanged(c: ClassDiff): boolean {
 
 export interface LeakGroup {
   className: string;
+  /** Where the class's constructor is defined, when DevTools keeps same-named classes apart by it (as `types` does). */
+  location?: ClassLocation;
   count: number;
   selfSize: number;
   /** Retained size in the final snapshot, not double counted within the class. */
@@ -321,8 +383,8 @@ export function findLeaks(
     leaked[n] = 1;
     leakedObjects++;
   }
-  const counts = perClass(final, (n) => leaked[n] === 1);
-  const retained = retainedPerClass(final, leaked);
+  const counts = perClass(final, false, (n) => leaked[n] === 1);
+  const retained = retainedPerClass(final, false, leaked);
   const sizes = final.analysis.retainedSizes();
   // The five largest leaked objects of each class, kept while scanning (not every leaked object).
   const { nodeClass } = g.classes();
@@ -341,21 +403,32 @@ export function findLeaks(
   }
   const examples = new Map<string, number[]>();
   for (const [classId, list] of byClassId) {
-    const name = g.classNameOf(classId);
-    const merged = examples.get(name) ?? [];
+    const { key } = keyOf(g, classId, false);
+    const merged = examples.get(key) ?? [];
     for (const n of list) keepTop(merged, n);
-    examples.set(name, merged);
+    examples.set(key, merged);
   }
-  const groups: LeakGroup[] = [...counts].map(([className, c]) => {
-    const ordinals = examples.get(className) ?? [];
+  const groups: LeakGroup[] = [...counts].map(([key, c]) => {
+    const ordinals = examples.get(key) ?? [];
     return {
-      className,
+      className: c.className,
+      ...(c.location ? { location: c.location } : {}),
       count: c.count,
       selfSize: c.self,
-      retainedSize: retained.get(className) ?? 0,
+      retainedSize: retained.get(key) ?? 0,
       exampleIds: ordinals.map((n) => g.nodeId(n)),
     };
   });
-  groups.sort((p, q) => q.retainedSize - p.retainedSize || q.count - p.count || (p.className < q.className ? -1 : 1));
+  groups.sort(
+    (p, q) => q.retainedSize - p.retainedSize || q.count - p.count || (p.className < q.className ? -1 : p.className > q.className ? 1 : 0) || byLocation(p, q),
+  );
   return { leakedObjects, groups };
+}
+
+/** Rows of one name in a fixed order: without a location first, then by script, line, column. */
+function byLocation(p: { location?: ClassLocation }, q: { location?: ClassLocation }): number {
+  const a = p.location;
+  const b = q.location;
+  if (!a || !b) return (a ? 1 : 0) - (b ? 1 : 0);
+  return a.scriptId - b.scriptId || a.line - b.line || a.column - b.column;
 }

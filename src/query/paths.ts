@@ -3,6 +3,7 @@
  * (objgraph's `find_backref_chain`), and its dominator chain (who, if it let go, would free it).
  */
 import type { HeapGraph } from "../graph/heap-graph.js";
+import { objectDisplayName } from "../graph/class-names.js";
 import { NO_DISTANCE } from "../graph/analysis.js";
 import { shortestPath, retainersOf, type WalkContext } from "./backrefs.js";
 import type { HeapObjectInfo } from "./types.js";
@@ -49,6 +50,8 @@ export function describeObject(graph: HeapGraph, ctx: WalkContext, n: number): P
     name: graph.nodeName(n),
     selfSize: ctx.analysis.shallowSize(n),
   };
+  const shown = objectDisplayName(graph, n);
+  if (shown !== undefined && shown !== o.name) o.displayName = shown;
   if (ctx.retained) o.retainedSize = ctx.analysis.retainedSize(n);
   return o;
 }

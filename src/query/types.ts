@@ -13,6 +13,12 @@ export interface HeapObjectInfo {
   type: string;
   /** Raw node name from the snapshot (constructor name, string value, function name...). */
   name: string;
+  /**
+   * The name DevTools shows for this one object, where it differs from `name`: a plain object's
+   * own properties (`{a, b, ..., y, z}`, at most about 100 characters), a concatenated string's
+   * text (V8 names those `(concatenated string)`). Absent otherwise, and on group nodes.
+   */
+  displayName?: string;
   /** Self size as DevTools shows it. */
   selfSize: number;
   /** Retained size (bytes freed if this object became unreachable); absent when not computed. */

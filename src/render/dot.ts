@@ -468,8 +468,10 @@ function nodePreview(node: SubgraphNode): string | undefined {
   const { type, name, className } = node;
   if (type === "string" || type === "concatenated string" || type === "sliced string") {
     // JSON quoting shows newlines as \n and lone surrogates as \udXXX instead of hiding them.
-    return JSON.stringify(name);
+    return JSON.stringify(node.displayName ?? name);
   }
+  // DevTools' own name for the object: a plain object's properties.
+  if (node.displayName !== undefined) return node.displayName !== className ? node.displayName : undefined;
   if (type === "closure") {
     const fn = (n: string) => `${n === "" ? "(anonymous)" : n}()`;
     if (node.otherName !== undefined) return `${fn(name)} | ${fn(node.otherName)}`;

@@ -10,7 +10,10 @@ export function objectText(o: PathObject): string {
   const cls = truncateText(o.className, 60);
   let preview = "";
   if (o.type === "string" || o.type === "concatenated string" || o.type === "sliced string") {
-    preview = ` ${JSON.stringify(truncateText(o.name, 40))}`;
+    preview = ` ${JSON.stringify(truncateText(o.displayName ?? o.name, 40))}`;
+  } else if (o.displayName !== undefined) {
+    // DevTools' own name for the object: a plain object's properties.
+    if (o.displayName !== o.className) preview = ` ${truncateText(o.displayName, 60)}`;
   } else if (o.name !== "" && o.name !== o.className) {
     preview = ` ${truncateText(o.name, 40)}`;
   }

@@ -1,5 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { formatPropertyName, type InterfaceDefinition } from "../../src/graph/class-names.js";
+import { formatPropertyName, objectDisplayName, type InterfaceDefinition } from "../../src/graph/class-names.js";
+import { defaultBackrefsOptions, retainerSubgraph, walkContext } from "../../src/query/backrefs.js";
+import { retainingPaths } from "../../src/query/paths.js";
+import { toDot } from "../../src/render/dot.js";
+import { formatPathsText } from "../../src/render/paths-text.js";
 import type { HeapGraph } from "../../src/graph/heap-graph.js";
 import { diffSnapshots } from "../../src/query/growth.js";
 import { selectNodes } from "../../src/query/select.js";
@@ -337,5 +341,128 @@ describe("same-named constructors from different places", () => {
     const groups = g.classNameGroups();
     const perName = analysis.classRetainedSizes(undefined, groups);
     expect(perName[groups[nodeClass[outer]!]!]).toBe(110);
+  });
+});
+
+describe("an object's own name, as DevTools lists it", () => {
+  it("names a plain object by its own properties, whatever its class, __proto__ and other edges left out", () => {
+    const b = new SnapshotBuilder();
+    const lone = plain(b, ["requestCache", "configBus", "logger"]);
+    const odd = b.node("object", "Object");
+    b.edge(b.gcRoots, odd, "element", 99);
+    b.edge(odd, b.node("object", "Object"), "property", "__proto__");
+    b.edge(odd, b.node("string", "x"), "property", "a");
+    b.edge(odd, b.node("object shape", "system / Map"), "internal", "map");
+    b.edge(odd, b.node("string", "y"), "property", "b,c");
+    const shaped = [plain(b, ["left", "right"]), plain(b, ["left", "right"]), plain(b, ["left", "right", "extra"])];
+    const empty = plain(b, []);
+    const notPlain = b.node("object", "Item");
+    b.edge(notPlain, b.node("string", "z"), "property", "a");
+    const g = graphOf(b);
+    expect(g.className(lone)).toBe("Object");
+    expect(objectDisplayName(g, lone)).toBe("{requestCache, configBus, logger}");
+    expect(objectDisplayName(g, odd)).toBe('{a, "b,c"}');
+    // Objects of a {…} class keep their own full list.
+    expect(shaped.map((n) => g.className(n))).toEqual(["{left, right}", "{left, right}", "{left, right}"]);
+    expect(objectDisplayName(g, shaped[2]!)).toBe("{left, right, extra}");
+    expect(objectDisplayName(g, empty)).toBe("{}");
+    expect(objectDisplayName(g, notPlain)).toBeUndefined();
+  });
+
+  it("keeps the first and the last properties of a long list and leaves out the middle, at about 100 characters", () => {
+    const b = new SnapshotBuilder();
+    const names = Array.from({ length: 20 }, (_, i) => `prop${String(i).padStart(6, "0")}`);
+    const o = plain(b, names);
+    const one = plain(b, ["x".repeat(150)]);
+    const g = graphOf(b);
+    // Taken in turn from each end while the name stays within 100 characters: four from each.
+    const expected = `{${names.slice(0, 4).join(", ")}, ..., ${names.slice(16).join(", ")}}`;
+    expect(objectDisplayName(g, o)).toBe(expected);
+    expect(expected.length).toBeLessThanOrEqual(110);
+    // The first property always goes in, however long.
+    expect(objectDisplayName(g, one)).toBe(`{${"x".repeat(150)}}`);
+  });
+
+  it("rebuilds a concatenated string's text from its parts", () => {
+    const b = new SnapshotBuilder();
+    const inner = b.node("concatenated string", "(concatenated string)");
+    b.edge(inner, b.node("string", "wor"), "internal", "first").edge(inner, b.node("string", "ld"), "internal", "second");
+    const outer = b.node("concatenated string", "(concatenated string)");
+    b.edge(b.gcRoots, outer, "element", 7);
+    b.edge(outer, b.node("string", "Hello, "), "internal", "first").edge(outer, inner, "internal", "second");
+    const g = graphOf(b);
+    expect(objectDisplayName(g, outer)).toBe("Hello, world");
+  });
+
+  it("shows in pictures and retaining paths where the class says only Object", () => {
+    const b = new SnapshotBuilder();
+    const global = b.node("object", "global");
+    b.edge(b.root, global, "shortcut", "global");
+    const holder = b.node("object", "Object");
+    b.edge(global, holder, "property", "app");
+    const target = b.node("object", "Leaky");
+    b.edge(holder, target, "property", "requestCache").edge(holder, b.node("string", "bus"), "property", "configBus");
+    const g = graphOf(b);
+    const ctx = walkContext(g);
+    const sub = retainerSubgraph(g, ctx, [target], defaultBackrefsOptions);
+    const node = sub.nodes.find((n) => n.id === g.nodeId(holder))!;
+    expect(node.className).toBe("Object");
+    expect(node.name).toBe("Object");
+    expect(node.displayName).toBe("{requestCache, configBus}");
+    expect(toDot(sub)).toContain("{requestCache, configBus}");
+    const text = formatPathsText(retainingPaths(g, ctx, [target]));
+    expect(text).toContain(`Object {requestCache, configBus} @${g.nodeId(holder)}`);
+  });
+});
+
+describe("same-named constructors in comparisons", () => {
+  /**
+   * One process's heap: `outer` Items made by one script (each holding one inner Item made by
+   * another), and `bare` Items without a location; ids are kept from snapshot to snapshot.
+   */
+  function heap(outer: number, bare: number): SnapshotBuilder {
+    const b = new SnapshotBuilder();
+    for (let i = 0; i < outer; i++) {
+      const o = b.node("object", "Item", { id: 1001 + 4 * i, selfSize: 100 });
+      const inner = b.node("object", "Item", { id: 1003 + 4 * i, selfSize: 10 });
+      b.location(o, 7, 3, 8).location(inner, 9, 0, 4);
+      b.edge(b.gcRoots, o, "element", i).edge(o, inner, "property", "inner");
+    }
+    for (let i = 0; i < bare; i++) b.edge(b.gcRoots, b.node("object", "Item", { id: 5001 + 2 * i, selfSize: 30 }), "element", 1000 + i);
+    return b;
+  }
+
+  it("diff and leaks key them apart as types does; check's limits total them per name", async () => {
+    const { HeapAnalysis } = await import("../../src/graph/analysis.js");
+    const { findLeaks } = await import("../../src/query/growth.js");
+    const { checkLimits } = await import("../../src/query/check.js");
+    const { SnapshotIds } = await import("../../src/query/id-trust.js");
+    const g1 = graphOf(heap(2, 1));
+    const g2 = graphOf(heap(5, 1));
+    const side = (g: HeapGraph) => ({ graph: g, analysis: new HeapAnalysis(g) });
+    const d = diffSnapshots(side(g1), side(g2));
+    const items = d.classes.filter((c) => c.className === "Item");
+    const at = (script: number | null) => items.find((c) => (c.location?.scriptId ?? null) === script)!;
+    expect(items).toHaveLength(3);
+    expect(at(7)).toMatchObject({ location: { scriptId: 7, line: 3, column: 8 }, countBefore: 2, countAfter: 5, new: 3, delta: 3 });
+    expect(at(9)).toMatchObject({ location: { scriptId: 9, line: 0, column: 4 }, countBefore: 2, countAfter: 5, new: 3 });
+    expect(at(null)).toMatchObject({ countBefore: 1, countAfter: 1, delta: 0 });
+    expect(at(null).location).toBeUndefined();
+    // Retained per row: an outer Item retains its inner one (110 bytes each), the inner ones 10.
+    expect(at(7).retainedSizeAfter).toBe(5 * 110);
+    expect(at(9).retainedSizeAfter).toBe(5 * 10);
+    // Per name (as a check limit names a class): one row, the outer Items' retained size counted once.
+    const byName = diffSnapshots(side(g1), side(g2), { byName: true }).classes.filter((c) => c.className === "Item");
+    expect(byName).toHaveLength(1);
+    expect(byName[0]).toMatchObject({ countBefore: 5, countAfter: 11, delta: 6, retainedSizeAfter: 5 * 110 + 30 });
+    const verdict = checkLimits(side(g2), { maxGrowth: { Item: 5 } }, { baseline: { ...side(g1), ids: SnapshotIds.of(g1) } });
+    expect(verdict.violations).toEqual([expect.objectContaining({ className: "Item", what: "growth", actual: 6, limit: 5 })]);
+    // The three-snapshot method: the leaked Items of each script are a group of their own.
+    const leaks = findLeaks(SnapshotIds.of(g1), SnapshotIds.of(g2), side(g2));
+    const leaked = leaks.groups.filter((g) => g.className === "Item");
+    expect(leaked.map((g) => [g.location?.scriptId, g.count, g.retainedSize])).toEqual([
+      [7, 3, 3 * 110],
+      [9, 3, 3 * 10],
+    ]);
   });
 });
