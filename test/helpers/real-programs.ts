@@ -4,7 +4,7 @@
  * committed).
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -24,4 +24,11 @@ export function realProgramSnapshot(program: RealProgram): string {
   execFileSync(process.execPath, [script, file], { stdio: "inherit" });
   made.set(program, file);
   return file;
+}
+
+/** Removes the snapshots made so far (call from `afterAll`: they are tens of MB each). */
+export function removeRealProgramSnapshots(): void {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+  dir = undefined;
+  made.clear();
 }

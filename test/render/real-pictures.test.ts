@@ -5,7 +5,7 @@
  * small project, a node:http server with a request cache) are made by the programs in
  * test/fixtures/programs, in a child process, at every run.
  */
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { HeapGraph } from "../../src/graph/heap-graph.js";
 import { loadHeapGraph } from "../../src/graph/load.js";
 import { chooseTargets, defaultBackrefsOptions, retainerSubgraph, shortestPath, walkContext, type WalkContext } from "../../src/query/backrefs.js";
@@ -15,7 +15,7 @@ import type { Subgraph } from "../../src/query/types.js";
 import { layoutToFit } from "../../src/render/fit.js";
 import { pngSize } from "../../src/render/measure.js";
 import { renderPng } from "../../src/render/png.js";
-import { realProgramSnapshot, type RealProgram } from "../helpers/real-programs.js";
+import { realProgramSnapshot, removeRealProgramSnapshots, type RealProgram } from "../helpers/real-programs.js";
 
 const SLOW = 300_000;
 const heaps = new Map<RealProgram, { graph: HeapGraph; ctx: WalkContext }>();
@@ -67,6 +67,8 @@ const cases: Array<[RealProgram, string]> = [
   ["http-cache", "IncomingMessage"],
   ["http-cache", "Socket"],
 ];
+
+afterAll(removeRealProgramSnapshots);
 
 describe("default per-object pictures of real programs", () => {
   for (const [program, className] of cases) {
