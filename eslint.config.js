@@ -1,6 +1,6 @@
 // Correctness rules for the TypeScript sources, tests, scripts and benchmarks: ESLint's and
 // typescript-eslint's recommended sets. Formatting is Prettier's job (.prettierrc.json); no style
-// rule here. Run with `npm run lint` (not part of `npm test`).
+// rule here. Run with `npm run lint`; `npm test` runs it before the tests.
 import js from "@eslint/js";
 import globals from "globals";
 import tseslint from "typescript-eslint";

@@ -42,7 +42,8 @@ for (let n = 0; n < N; n++) {
   for (const [what, devtools, ours] of checks) {
     if (devtools !== ours) {
       mismatches[what]++;
-      if (examples.length < 10) examples.push(`${what} of @${graph.nodeId(n)} (${graph.className(n)}): DevTools ${devtools}, backrefs ${ours}`);
+      if (examples.length < 10)
+        examples.push(`${what} of @${graph.nodeId(n)} (${graph.className(n)}): DevTools ${devtools}, backrefs ${ours}`);
     }
   }
 }
@@ -76,7 +77,15 @@ for (let n = 0; n < N; n++) {
   }
   ours.set(key, c);
 }
-const aggregates = hst.aggregatesWithFilter({ minNodeId: undefined, maxNodeId: undefined, allocationNodeId: undefined, filterName: undefined, equals() { return false; } });
+const aggregates = hst.aggregatesWithFilter({
+  minNodeId: undefined,
+  maxNodeId: undefined,
+  allocationNodeId: undefined,
+  filterName: undefined,
+  equals() {
+    return false;
+  },
+});
 let classMismatch = 0;
 let classes = 0;
 let shapes = 0;
@@ -89,7 +98,10 @@ for (const [key, d] of Object.entries(aggregates)) {
   const o = ours.get(key);
   if (!o || o.count !== d.count || o.self !== d.self || o.retained !== d.maxRet) {
     classMismatch++;
-    if (examples.length < 20) examples.push(`class ${key}: DevTools ${d.count}/${d.self}/${d.maxRet}, backrefs ${o ? `${o.count}/${o.self}/${o.retained}` : "missing"}`);
+    if (examples.length < 20)
+      examples.push(
+        `class ${key}: DevTools ${d.count}/${d.self}/${d.maxRet}, backrefs ${o ? `${o.count}/${o.self}/${o.retained}` : "missing"}`,
+      );
   }
 }
 for (const c of names.values()) if (c > 1) split++;
@@ -98,6 +110,8 @@ for (const [key, o] of ours) {
   classMismatch++;
   if (examples.length < 20) examples.push(`class ${key}: DevTools missing, backrefs ${o.count}/${o.self}/${o.retained}`);
 }
-console.log(`${file}: ${N} nodes; mismatches ${JSON.stringify(mismatches)}; classes ${classes} (${shapes} named {…}, ${split} names split by script), class mismatches ${classMismatch}`);
+console.log(
+  `${file}: ${N} nodes; mismatches ${JSON.stringify(mismatches)}; classes ${classes} (${shapes} named {…}, ${split} names split by script), class mismatches ${classMismatch}`,
+);
 for (const e of examples) console.log("  " + e);
 process.exit(Object.values(mismatches).some((v) => v > 0) || classMismatch > 0 ? 1 : 0);

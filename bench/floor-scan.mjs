@@ -7,15 +7,15 @@
 //
 // Prints one JSON line: { "tool": "floor-scan", bytes, integers, sum, seconds }. The sum (mod 2^32)
 // is printed so that the parsing cannot be optimised away.
-import fs from 'node:fs';
+import fs from "node:fs";
 
 const file = process.argv[2];
 if (!file) {
-  console.error('usage: node bench/floor-scan.mjs <file>');
+  console.error("usage: node bench/floor-scan.mjs <file>");
   process.exit(2);
 }
 const started = performance.now();
-const fd = fs.openSync(file, 'r');
+const fd = fs.openSync(file, "r");
 const buf = Buffer.allocUnsafe(4 << 20);
 let pos = 0;
 let integers = 0;
@@ -59,4 +59,4 @@ if (inNumber) {
   integers++;
 }
 fs.closeSync(fd);
-console.log(JSON.stringify({ tool: 'floor-scan', bytes: pos, integers, sum, seconds: (performance.now() - started) / 1000 }));
+console.log(JSON.stringify({ tool: "floor-scan", bytes: pos, integers, sum, seconds: (performance.now() - started) / 1000 }));

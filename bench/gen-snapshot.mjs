@@ -52,10 +52,50 @@ function rng(seed) {
   };
 }
 
-const SYLLABLES = ['ka', 'lo', 'mi', 'ne', 'ru', 'sa', 'ti', 'vo', 'xe', 'zu', 'ba', 'de',
-  'fi', 'go', 'hu', 'ja', 'ke', 'li', 'mo', 'nu', 'pa', 're', 'si', 'to'];
-const CITIES = ['Lisbon', 'Oslo', 'Lima', 'Kyoto', 'Accra', 'Quito', 'Perth', 'Turin',
-  'Hanoi', 'Dakar', 'Graz', 'Cork', 'Fez', 'Bern', 'Riga', 'Nice'];
+const SYLLABLES = [
+  'ka',
+  'lo',
+  'mi',
+  'ne',
+  'ru',
+  'sa',
+  'ti',
+  'vo',
+  'xe',
+  'zu',
+  'ba',
+  'de',
+  'fi',
+  'go',
+  'hu',
+  'ja',
+  'ke',
+  'li',
+  'mo',
+  'nu',
+  'pa',
+  're',
+  'si',
+  'to',
+];
+const CITIES = [
+  'Lisbon',
+  'Oslo',
+  'Lima',
+  'Kyoto',
+  'Accra',
+  'Quito',
+  'Perth',
+  'Turin',
+  'Hanoi',
+  'Dakar',
+  'Graz',
+  'Cork',
+  'Fez',
+  'Bern',
+  'Riga',
+  'Nice',
+];
 const STATUSES = ['open', 'paid', 'shipped', 'returned', 'cancelled'];
 
 class Address {
@@ -177,8 +217,9 @@ function buildHeap(units, nBigStrings) {
   const rand = rng(0xbac4ef5);
   const nProducts = Math.max(50, Math.floor(units / 10));
   for (let p = 0; p < nProducts; p++) {
-    products.push(new Product(`SKU-${p.toString(36).padStart(6, '0')}`,
-      `${word(rand, 3)} ${word(rand, 2)}`, Math.round(rand() * 10000) / 100 + 0.01));
+    products.push(
+      new Product(`SKU-${p.toString(36).padStart(6, '0')}`, `${word(rand, 3)} ${word(rand, 2)}`, Math.round(rand() * 10000) / 100 + 0.01),
+    );
   }
   const tags = [];
   for (let t = 0; t < 500; t++) tags.push(`tag-${word(rand, 2)}-${t}`);
@@ -186,8 +227,11 @@ function buildHeap(units, nBigStrings) {
   for (let i = 0; i < units; i++) {
     const name = `${word(rand, 2)} ${word(rand, 3)} #${i}`;
     const email = `${word(rand, 3)}.${i}@example.${i % 7 === 0 ? 'org' : 'com'}`;
-    const address = new Address(`${(rand() * 999) | 0} ${word(rand, 3)} street, apt ${i}`,
-      CITIES[i % CITIES.length], String(10000 + ((rand() * 89999) | 0)));
+    const address = new Address(
+      `${(rand() * 999) | 0} ${word(rand, 3)} street, apt ${i}`,
+      CITIES[i % CITIES.length],
+      String(10000 + ((rand() * 89999) | 0)),
+    );
     const user = new User(i, name, email, address);
     const nTags = 1 + ((rand() * 3) | 0);
     for (let t = 0; t < nTags; t++) {
@@ -243,11 +287,16 @@ function child(units, nBigStrings, out) {
   if (usersById.size !== units || bigStrings?.length === -1 || bus.listenerCount('x') < 0) {
     throw new Error('unreachable');
   }
-  process.stdout.write(JSON.stringify({
-    units, bigStrings: nBigStrings, leakyRequests: nLeaks,
-    buildMs: Math.round(t1 - t0), writeMs: Math.round(t2 - t1),
-    heapUsedMB: Math.round(process.memoryUsage().heapUsed / 2 ** 20),
-  }) + '\n');
+  process.stdout.write(
+    JSON.stringify({
+      units,
+      bigStrings: nBigStrings,
+      leakyRequests: nLeaks,
+      buildMs: Math.round(t1 - t0),
+      writeMs: Math.round(t2 - t1),
+      heapUsedMB: Math.round(process.memoryUsage().heapUsed / 2 ** 20),
+    }) + '\n',
+  );
 }
 
 // --------------------------------------------------------------- parent side
@@ -270,14 +319,28 @@ function parseArgs(argv) {
 function runChild(units, nBigStrings, out) {
   return new Promise((resolve) => {
     const timeFile = `${out}.time`;
-    const args = ['-f', '%e %M', '-o', timeFile, process.execPath,
-      '--max-old-space-size=20000', fileURLToPath(import.meta.url),
-      '--child', String(units), String(nBigStrings), out];
+    const args = [
+      '-f',
+      '%e %M',
+      '-o',
+      timeFile,
+      process.execPath,
+      '--max-old-space-size=20000',
+      fileURLToPath(import.meta.url),
+      '--child',
+      String(units),
+      String(nBigStrings),
+      out,
+    ];
     const p = spawn('/usr/bin/time', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    p.stdout.on('data', (d) => { stdout += d; });
-    p.stderr.on('data', (d) => { stderr += d; });
+    p.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    p.stderr.on('data', (d) => {
+      stderr += d;
+    });
     p.on('close', (code) => {
       let wallS = NaN;
       let maxRssMB = NaN;
@@ -287,7 +350,9 @@ function runChild(units, nBigStrings, out) {
         wallS = Number(e);
         maxRssMB = Math.round(Number(m) / 1024);
         fs.rmSync(timeFile);
-      } catch { /* ignore */ }
+      } catch {
+        /* ignore */
+      }
       resolve({ code, stdout, stderr, wallS, maxRssMB });
     });
   });
@@ -313,13 +378,21 @@ async function generate(name, units, nBigStrings, force) {
   const info = JSON.parse(r.stdout.trim().split('\n').pop());
   const bytes = fs.statSync(file).size;
   const record = {
-    name, file: path.relative(HERE, file), bytes, ...info, wallS: r.wallS,
-    maxRssMB: r.maxRssMB, node: process.version, date: new Date().toISOString(),
+    name,
+    file: path.relative(HERE, file),
+    bytes,
+    ...info,
+    wallS: r.wallS,
+    maxRssMB: r.maxRssMB,
+    node: process.version,
+    date: new Date().toISOString(),
   };
   fs.writeFileSync(path.join(DATA_DIR, `${name}.gen.json`), JSON.stringify(record, null, 2) + '\n');
-  console.log(`${name}: ${(bytes / 1e6).toFixed(1)} MB in ${r.wallS}s ` +
-    `(build ${(info.buildMs / 1000).toFixed(1)}s, write ${(info.writeMs / 1000).toFixed(1)}s, ` +
-    `peak RSS ${r.maxRssMB} MB)`);
+  console.log(
+    `${name}: ${(bytes / 1e6).toFixed(1)} MB in ${r.wallS}s ` +
+      `(build ${(info.buildMs / 1000).toFixed(1)}s, write ${(info.writeMs / 1000).toFixed(1)}s, ` +
+      `peak RSS ${r.maxRssMB} MB)`,
+  );
   return true;
 }
 
@@ -330,9 +403,13 @@ async function main() {
   }
   const { names, opts } = parseArgs(process.argv.slice(2));
   if (opts.help || names.length === 0) {
-    console.log('usage: node bench/gen-snapshot.mjs <preset|custom>[,...] [--force] ' +
-      '[--units N --big-strings N --name NAME]\npresets: ' +
-      Object.entries(PRESETS).map(([k, v]) => `${k} (units=${v.units}, bigStrings=${v.bigStrings})`).join(', '));
+    console.log(
+      'usage: node bench/gen-snapshot.mjs <preset|custom>[,...] [--force] ' +
+        '[--units N --big-strings N --name NAME]\npresets: ' +
+        Object.entries(PRESETS)
+          .map(([k, v]) => `${k} (units=${v.units}, bigStrings=${v.bigStrings})`)
+          .join(', '),
+    );
     process.exitCode = names.length === 0 && !opts.help ? 2 : 0;
     return;
   }

@@ -41,7 +41,10 @@ class Order {
   constructor(i, customer) {
     this.id = i;
     this.customer = customer;
-    this.lines = [{ sku: `sku-${i % 1000}`, qty: (i % 5) + 1 }, { sku: `sku-${(i * 7) % 1000}`, qty: 1 }];
+    this.lines = [
+      { sku: `sku-${i % 1000}`, qty: (i % 5) + 1 },
+      { sku: `sku-${(i * 7) % 1000}`, qty: 1 },
+    ];
     this.note = i % 10 === 0 ? "x".repeat(200) + i : null;
   }
 }
@@ -69,7 +72,9 @@ globalThis.app.requestCache.set(leaked.url, leaked);
 
 const dir = mkdtempSync(join(tmpdir(), "backrefs-live-bench-"));
 const heapUsed = getHeapStatistics().used_heap_size;
-console.log(`heap: ${(heapUsed / 1e6).toFixed(0)} MB used, ${i.toLocaleString("en-US")} customers and orders; node ${process.version}; ${runs} runs`);
+console.log(
+  `heap: ${(heapUsed / 1e6).toFixed(0)} MB used, ${i.toLocaleString("en-US")} customers and orders; node ${process.version}; ${runs} runs`,
+);
 
 const rows = [];
 let snapshotBytes = 0;
@@ -102,4 +107,6 @@ for (const [k, r] of rows.entries()) {
   );
 }
 const best = (key) => Math.min(...rows.map((r) => r[key]));
-console.log(`best ${s(best("write"))} s          ${s(best("total"))} s        ratio of bests ${(best("total") / best("write")).toFixed(2)}× (target ≤ 2×)`);
+console.log(
+  `best ${s(best("write"))} s          ${s(best("total"))} s        ratio of bests ${(best("total") / best("write")).toFixed(2)}× (target ≤ 2×)`,
+);

@@ -36,8 +36,21 @@ if (!file || classes.length === 0) {
 }
 // The low-level pieces are in internals.js (index.js before the library API had one way in).
 const lib = await import(new URL("internals.js", dist).href).catch(() => import(new URL("index.js", dist).href));
-const { measureSvg, pngSize, PX_PER_PT } = await import(new URL("render/measure.js", import.meta.url.replace(/bench\/picture-shape\.mjs$/, "dist/")).href);
-const { chooseTargets, closeLayoutWorker, defaultBackrefsOptions, loadHeapGraph, renderPng, renderSvg, retainerSubgraph, selectNodes, toDot, walkContext } = lib;
+const { measureSvg, pngSize, PX_PER_PT } = await import(
+  new URL("render/measure.js", import.meta.url.replace(/bench\/picture-shape\.mjs$/, "dist/")).href
+);
+const {
+  chooseTargets,
+  closeLayoutWorker,
+  defaultBackrefsOptions,
+  loadHeapGraph,
+  renderPng,
+  renderSvg,
+  retainerSubgraph,
+  selectNodes,
+  toDot,
+  walkContext,
+} = lib;
 
 let t = performance.now();
 const graph = await loadHeapGraph(file);

@@ -15,4 +15,6 @@ const png = await renderPng(svg, { maxPixels: 20_000_000 }); // what the CLI doe
 const raster = performance.now() - t;
 await closeLayoutWorker();
 const nodes = (dot.match(/^\s+n\d+ \[/gm) ?? []).length;
-console.log(`${nodes} nodes: layout ${layout.toFixed(0)} ms, rasterise ${raster.toFixed(0)} ms, total ${(layout + raster).toFixed(0)} ms (${png.length} bytes of PNG)`);
+console.log(
+  `${nodes} nodes: layout ${layout.toFixed(0)} ms, rasterise ${raster.toFixed(0)} ms, total ${(layout + raster).toFixed(0)} ms (${png.length} bytes of PNG)`,
+);

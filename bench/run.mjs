@@ -58,7 +58,8 @@ const TASKS = {
     tools: {
       backrefs: (f, ctx) => ({
         argv: [NODE, ...BACKREFS_NODE_FLAGS, BACKREFS_BIN, 'info', f, '--json', ...BACKREFS_INFO_ARGS, ...BACKREFS_COMMON_ARGS],
-        stdoutTo: 'file', check: () => checkJsonFile(ctx.stdoutFile),
+        stdoutTo: 'file',
+        check: () => checkJsonFile(ctx.stdoutFile),
       }),
       'heap-snapshot-toolkit': (f) => ({ argv: [NODE, ...PEER_NODE_FLAGS, path.join(PEERS, 'hst-load.mjs'), f] }),
       '@memlab/core': (f) => ({ argv: [NODE, ...PEER_NODE_FLAGS, path.join(PEERS, 'memlab-load.mjs'), f] }),
@@ -68,16 +69,28 @@ const TASKS = {
   },
   // Per-object pictures (--each: more matches than --max-targets would otherwise be grouped).
   retainers: retainersTask(['--each'], `what retains ${TARGET_CLASS} (backrefs per-object SVG; peers: load + retainers of one instance)`),
-  'retainers-fast': retainersTask(['--each', '--no-retained'], `what retains ${TARGET_CLASS}, without retained sizes (backrefs --no-retained SVG; peers as in retainers)`),
+  'retainers-fast': retainersTask(
+    ['--each', '--no-retained'],
+    `what retains ${TARGET_CLASS}, without retained sizes (backrefs --no-retained SVG; peers as in retainers)`,
+  ),
   // The grouped picture of every instance of a big class, beside the per-object picture of the same class.
-  grouped: retainersTask([], `what retains every ${GROUPED_CLASS}, grouped by retaining path (backrefs SVG; peers as in retainers)`, GROUPED_CLASS),
-  'grouped-each': retainersTask(['--each'], `what retains ${GROUPED_CLASS}, per-object picture of the 10 largest (backrefs SVG; peers as in retainers)`, GROUPED_CLASS),
+  grouped: retainersTask(
+    [],
+    `what retains every ${GROUPED_CLASS}, grouped by retaining path (backrefs SVG; peers as in retainers)`,
+    GROUPED_CLASS,
+  ),
+  'grouped-each': retainersTask(
+    ['--each'],
+    `what retains ${GROUPED_CLASS}, per-object picture of the 10 largest (backrefs SVG; peers as in retainers)`,
+    GROUPED_CLASS,
+  ),
   analysis: {
     describe: 'full load + dominators + retained sizes + distances',
     tools: {
       backrefs: (f, ctx) => ({
         argv: [NODE, ...BACKREFS_NODE_FLAGS, BACKREFS_BIN, 'info', f, '--json', ...BACKREFS_ANALYSIS_ARGS, ...BACKREFS_COMMON_ARGS],
-        stdoutTo: 'file', check: () => checkJsonFile(ctx.stdoutFile),
+        stdoutTo: 'file',
+        check: () => checkJsonFile(ctx.stdoutFile),
       }),
       // DevTools always computes dominators/retained sizes/distances on open.
       'heap-snapshot-toolkit': (f) => ({ argv: [NODE, ...PEER_NODE_FLAGS, path.join(PEERS, 'hst-load.mjs'), f] }),
@@ -109,8 +122,13 @@ function withCache(task, second) {
           spec.before?.();
           fs.rmSync(dir, { recursive: true, force: true });
           if (second) {
-            const r = spawnSync(spec.argv[0], spec.argv.slice(1), { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, BACKREFS_CACHE: '1', BACKREFS_CACHE_DIR: dir } });
-            if (!/cache: wrote/.test(r.stderr.toString())) throw new Error(`the untimed first run wrote no cache entry: ${r.stderr.toString().trim().split('\n').pop()}`);
+            const r = spawnSync(spec.argv[0], spec.argv.slice(1), {
+              cwd: ROOT,
+              stdio: ['ignore', 'ignore', 'pipe'],
+              env: { ...process.env, BACKREFS_CACHE: '1', BACKREFS_CACHE_DIR: dir },
+            });
+            if (!/cache: wrote/.test(r.stderr.toString()))
+              throw new Error(`the untimed first run wrote no cache entry: ${r.stderr.toString().trim().split('\n').pop()}`);
           }
         },
         check: () => {
@@ -167,25 +185,59 @@ function checkJsonFile(file) {
 
 function parseArgs(argv) {
   const o = {
-    sizes: ['small', 'medium', 'large'], tasks: ['info'], tools: ['backrefs', 'hst', 'memlab'],
-    timeoutMin: 30, repeat: 1, warm: true, dryRun: false, outDir: path.join(HERE, 'out'),
+    sizes: ['small', 'medium', 'large'],
+    tasks: ['info'],
+    tools: ['backrefs', 'hst', 'memlab'],
+    timeoutMin: 30,
+    repeat: 1,
+    warm: true,
+    dryRun: false,
+    outDir: path.join(HERE, 'out'),
   };
-  const list = (v) => v.split(',').map((s) => s.trim()).filter(Boolean);
+  const list = (v) =>
+    v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const [k, inline] = a.includes('=') ? a.split(/=(.*)/s) : [a, undefined];
     const val = () => inline ?? argv[++i];
     switch (k) {
-      case '--sizes': case '--size': case '--datasets': o.sizes = list(val()); break;
-      case '--tasks': case '--task': o.tasks = list(val()); break;
-      case '--tools': case '--tool': o.tools = list(val()); break;
-      case '--timeout-min': o.timeoutMin = Number(val()); break;
-      case '--repeat': o.repeat = Math.max(1, Number(val()) | 0); break;
-      case '--no-warm': o.warm = false; break;
-      case '--dry-run': o.dryRun = true; break;
-      case '--out': o.outDir = path.resolve(val()); break;
-      case '-h': case '--help': o.help = true; break;
-      default: throw new Error(`unknown option ${a} (see --help)`);
+      case '--sizes':
+      case '--size':
+      case '--datasets':
+        o.sizes = list(val());
+        break;
+      case '--tasks':
+      case '--task':
+        o.tasks = list(val());
+        break;
+      case '--tools':
+      case '--tool':
+        o.tools = list(val());
+        break;
+      case '--timeout-min':
+        o.timeoutMin = Number(val());
+        break;
+      case '--repeat':
+        o.repeat = Math.max(1, Number(val()) | 0);
+        break;
+      case '--no-warm':
+        o.warm = false;
+        break;
+      case '--dry-run':
+        o.dryRun = true;
+        break;
+      case '--out':
+        o.outDir = path.resolve(val());
+        break;
+      case '-h':
+      case '--help':
+        o.help = true;
+        break;
+      default:
+        throw new Error(`unknown option ${a} (see --help)`);
     }
   }
   for (const t of o.tasks) if (!TASKS[t]) throw new Error(`unknown task ${t}; known: ${Object.keys(TASKS).join(', ')}`);
@@ -207,11 +259,16 @@ function resolveDataset(s) {
 // --------------------------------------------------------------- measuring
 
 function firstErrorLine(stderr) {
-  const lines = stderr.split('\n').map((l) => l.trim()).filter(Boolean)
+  const lines = stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
     .filter((l) => !/^Command (exited with non-zero status|terminated by signal)/.test(l));
-  const pick = lines.find((l) => /^(\w*Error|FATAL ERROR)\b/.test(l))
-    ?? lines.find((l) => /error|invalid|out of memory|cannot/i.test(l))
-    ?? lines[0] ?? '';
+  const pick =
+    lines.find((l) => /^(\w*Error|FATAL ERROR)\b/.test(l)) ??
+    lines.find((l) => /error|invalid|out of memory|cannot/i.test(l)) ??
+    lines[0] ??
+    '';
   return pick.length > 240 ? `${pick.slice(0, 240)}…` : pick;
 }
 
@@ -223,18 +280,29 @@ function measure(spec, timeoutMs, ctx) {
     if (spec.stdoutTo === 'ignore') stdoutFd = 'ignore';
     else if (spec.stdoutTo === 'file') stdoutFd = fs.openSync(ctx.stdoutFile, 'w');
     const child = spawn('/usr/bin/time', ['-f', '%e %M %x', '-o', timeFile, ...spec.argv], {
-      cwd: ROOT, detached: true, stdio: ['ignore', stdoutFd, 'pipe'], env: { ...process.env, ...spec.env },
+      cwd: ROOT,
+      detached: true,
+      stdio: ['ignore', stdoutFd, 'pipe'],
+      env: { ...process.env, ...spec.env },
     });
     if (typeof stdoutFd === 'number') fs.closeSync(stdoutFd);
     let stdout = '';
     let stderr = '';
     const cap = (s, d) => (s.length < 1 << 20 ? s + d : s);
-    child.stdout?.on('data', (d) => { stdout = cap(stdout, d); });
-    child.stderr.on('data', (d) => { stderr = cap(stderr, d); });
+    child.stdout?.on('data', (d) => {
+      stdout = cap(stdout, d);
+    });
+    child.stderr.on('data', (d) => {
+      stderr = cap(stderr, d);
+    });
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
-      try { process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
     }, timeoutMs);
     const started = performance.now();
     child.on('close', (code, signal) => {
@@ -255,7 +323,9 @@ function measure(spec, timeoutMs, ctx) {
         const sig = t.find((l) => l.startsWith('Command terminated by signal'));
         if (sig) killedBy = `signal ${sig.split(' ').pop()}`;
         fs.rmSync(timeFile, { force: true });
-      } catch { /* time did not write (killed) */ }
+      } catch {
+        /* time did not write (killed) */
+      }
       resolve({ exitCode, killedBy, timedOut, wallS, maxRssMB, stdout, stderr });
     });
   });
@@ -263,7 +333,8 @@ function measure(spec, timeoutMs, ctx) {
 
 async function runOne(taskName, tool, ds, opts, ctx) {
   const spec = TASKS[taskName].tools[tool](ds.file, ctx);
-  const command = spec.argv.map((a) => (/[\s"'$]/.test(a) ? JSON.stringify(a) : a)).join(' ') +
+  const command =
+    spec.argv.map((a) => (/[\s"'$]/.test(a) ? JSON.stringify(a) : a)).join(' ') +
     (spec.stdoutTo === 'file' ? ' > <tmp>' : spec.stdoutTo === 'ignore' ? ' > /dev/null' : '');
   const rec = { dataset: ds.name, task: taskName, tool, command, ok: false };
   if (opts.dryRun) {
@@ -280,7 +351,10 @@ async function runOne(taskName, tool, ds, opts, ctx) {
   }
   const r = await measure(spec, opts.timeoutMin * 60_000, ctx);
   Object.assign(rec, {
-    wallS: r.wallS, maxRssMB: r.maxRssMB, exitCode: r.exitCode, timedOut: r.timedOut,
+    wallS: r.wallS,
+    maxRssMB: r.maxRssMB,
+    exitCode: r.exitCode,
+    timedOut: r.timedOut,
     killedBy: r.killedBy ?? undefined,
   });
   if (r.timedOut) {
@@ -322,7 +396,7 @@ function tableFor(rows) {
     const leanest = peersOk.length ? Math.min(...peersOk.map((r) => r.maxRssMB)) : null;
     const floor = taskRows.find((r) => r.ok && r.tool === 'floor-scan');
     for (const r of taskRows) {
-      let note = r.ok ? (r.samples > 1 ? `best of ${r.samples}` : '') : (r.skipped ? r.error : `FAIL: ${r.error}`);
+      let note = r.ok ? (r.samples > 1 ? `best of ${r.samples}` : '') : r.skipped ? r.error : `FAIL: ${r.error}`;
       if (r.ok && floor && r.tool === 'backrefs') note = `${note ? `${note}; ` : ''}${fmt(r.wallS / floor.wallS)}× the floor scan`;
       const tr = r.ok && fastest ? `${fmt(r.wallS / fastest)}×` : '–';
       const mr = r.ok && leanest ? `${fmt(r.maxRssMB / leanest)}×` : '–';
@@ -340,8 +414,15 @@ function gitHead() {
     const loose = path.join(ROOT, '.git', ref);
     if (fs.existsSync(loose)) return fs.readFileSync(loose, 'utf8').trim();
     const packed = fs.readFileSync(path.join(ROOT, '.git', 'packed-refs'), 'utf8');
-    return packed.split('\n').find((l) => l.endsWith(` ${ref}`))?.split(' ')[0] ?? null;
-  } catch { return null; }
+    return (
+      packed
+        .split('\n')
+        .find((l) => l.endsWith(` ${ref}`))
+        ?.split(' ')[0] ?? null
+    );
+  } catch {
+    return null;
+  }
 }
 
 async function warm(file) {
@@ -357,8 +438,14 @@ async function warm(file) {
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
   if (opts.help) {
-    console.log(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 16)
-      .map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
+    console.log(
+      fs
+        .readFileSync(fileURLToPath(import.meta.url), 'utf8')
+        .split('\n')
+        .slice(1, 16)
+        .map((l) => l.replace(/^\/\/ ?/, ''))
+        .join('\n'),
+    );
     return;
   }
   const tmpDir = path.join(opts.outDir, 'tmp');
@@ -367,12 +454,32 @@ async function main() {
   const results = {
     date: started.toISOString(),
     node: process.version,
-    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, totalMemMB: Math.round(os.totalmem() / 2 ** 20), platform: `${os.platform()} ${os.release()}` },
+    machine: {
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model,
+      totalMemMB: Math.round(os.totalmem() / 2 ** 20),
+      platform: `${os.platform()} ${os.release()}`,
+    },
     backrefsCommit: gitHead(),
-    config: { BACKREFS_NODE_FLAGS, BACKREFS_COMMON_ARGS, BACKREFS_INFO_ARGS, BACKREFS_ANALYSIS_ARGS, PEER_NODE_FLAGS, TARGET_CLASS, timeoutMin: opts.timeoutMin, repeat: opts.repeat },
-    peerVersions: Object.fromEntries(['heap-snapshot-toolkit', '@memlab/core'].map((p) => {
-      try { return [p, JSON.parse(fs.readFileSync(path.join(HERE, 'node_modules', p, 'package.json'), 'utf8')).version]; } catch { return [p, null]; }
-    })),
+    config: {
+      BACKREFS_NODE_FLAGS,
+      BACKREFS_COMMON_ARGS,
+      BACKREFS_INFO_ARGS,
+      BACKREFS_ANALYSIS_ARGS,
+      PEER_NODE_FLAGS,
+      TARGET_CLASS,
+      timeoutMin: opts.timeoutMin,
+      repeat: opts.repeat,
+    },
+    peerVersions: Object.fromEntries(
+      ['heap-snapshot-toolkit', '@memlab/core'].map((p) => {
+        try {
+          return [p, JSON.parse(fs.readFileSync(path.join(HERE, 'node_modules', p, 'package.json'), 'utf8')).version];
+        } catch {
+          return [p, null];
+        }
+      }),
+    ),
     datasets: [],
     runs: [],
   };
@@ -380,12 +487,18 @@ async function main() {
   for (const size of opts.sizes) {
     const ds = resolveDataset(size);
     if (!fs.existsSync(ds.file)) {
-      console.error(`\n[${ds.name}] missing ${path.relative(process.cwd(), ds.file)}: run \`node bench/gen-snapshot.mjs ${ds.name}\` first; skipping`);
+      console.error(
+        `\n[${ds.name}] missing ${path.relative(process.cwd(), ds.file)}: run \`node bench/gen-snapshot.mjs ${ds.name}\` first; skipping`,
+      );
       continue;
     }
     const bytes = fs.statSync(ds.file).size;
     let gen = null;
-    try { gen = JSON.parse(fs.readFileSync(ds.file.replace(/\.heapsnapshot$/, '.gen.json'), 'utf8')); } catch { /* none */ }
+    try {
+      gen = JSON.parse(fs.readFileSync(ds.file.replace(/\.heapsnapshot$/, '.gen.json'), 'utf8'));
+    } catch {
+      /* none */
+    }
     results.datasets.push({ name: ds.name, file: ds.file, bytes, gen });
     console.log(`\n[${ds.name}] ${ds.file} (${(bytes / 1e6).toFixed(1)} MB)`);
     if (opts.warm && !opts.dryRun) await warm(ds.file);
@@ -401,13 +514,23 @@ async function main() {
           if (!rec) break;
           samples.push(rec);
           results.runs.push({ ...rec, sample: i + 1 });
-          console.log(rec.ok ? `${fmt(rec.wallS)} s, ${rec.maxRssMB} MB` : (rec.skipped ? rec.error : `FAIL (${fmt(rec.wallS)} s, ${rec.maxRssMB ?? '?'} MB): ${rec.error}`));
+          console.log(
+            rec.ok
+              ? `${fmt(rec.wallS)} s, ${rec.maxRssMB} MB`
+              : rec.skipped
+                ? rec.error
+                : `FAIL (${fmt(rec.wallS)} s, ${rec.maxRssMB ?? '?'} MB): ${rec.error}`,
+          );
           if (!rec.ok) break; // do not repeat failures
         }
         if (!samples.length) continue;
         const okSamples = samples.filter((s) => s.ok);
         const best = okSamples.length ? okSamples.reduce((a, b) => (b.wallS < a.wallS ? b : a)) : samples[samples.length - 1];
-        rows.push({ ...best, samples: okSamples.length, maxRssMB: okSamples.length ? Math.min(...okSamples.map((s) => s.maxRssMB)) : best.maxRssMB });
+        rows.push({
+          ...best,
+          samples: okSamples.length,
+          maxRssMB: okSamples.length ? Math.min(...okSamples.map((s) => s.maxRssMB)) : best.maxRssMB,
+        });
       }
     }
     if (opts.dryRun) continue;

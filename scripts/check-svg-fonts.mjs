@@ -39,7 +39,11 @@ const inline = (file) => readFileSync(join(out, file), "utf8").replace(/^[^]*?(?
 const page = (title, style, body) =>
   `<!doctype html><html><head><meta charset="utf-8"><title>${title}</title><style>${style}</style></head><body>${body}</body></html>\n`;
 const pages = {
-  "img-light": page("as <img>", "body{margin:16px;background:#fff;font-family:serif}", '<p>As &lt;img&gt;:</p><img src="many.svg" style="max-width:100%">'),
+  "img-light": page(
+    "as <img>",
+    "body{margin:16px;background:#fff;font-family:serif}",
+    '<p>As &lt;img&gt;:</p><img src="many.svg" style="max-width:100%">',
+  ),
   "inline-dark": page(
     "inline, dark",
     "body{margin:16px;background:#121212;color:#e0e0e0;font-family:serif} svg{display:block;margin:12px 0;max-width:100%;height:auto}",
@@ -60,7 +64,10 @@ writeFileSync(
   `<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n<fontconfig>\n  <dir>${fontDir}</dir>\n  <cachedir>${join(out, "fontconfig-cache")}</cachedir>\n  <include ignore_missing="yes">/etc/fonts/conf.d</include>\n</fontconfig>\n`,
 );
 const families = (env) =>
-  execFileSync("fc-list", [":", "family"], { encoding: "utf8", env: { ...process.env, ...env } }).split("\n").filter(Boolean).sort();
+  execFileSync("fc-list", [":", "family"], { encoding: "utf8", env: { ...process.env, ...env } })
+    .split("\n")
+    .filter(Boolean)
+    .sort();
 const withoutEnv = { FONTCONFIG_FILE: join(out, "fonts-without-dejavu.conf") };
 const without = families(withoutEnv);
 if (without.some((f) => /dejavu/i.test(f))) throw new Error("the font setup without DejaVu still has DejaVu");
@@ -68,7 +75,10 @@ console.log(`fonts without DejaVu: ${[...new Set(without)].join("; ") || "(none)
 
 // 4. Screenshots.
 const shots = [];
-for (const [fonts, env] of [["with-dejavu", {}], ["without-dejavu", withoutEnv]]) {
+for (const [fonts, env] of [
+  ["with-dejavu", {}],
+  ["without-dejavu", withoutEnv],
+]) {
   for (const name of Object.keys(pages)) {
     const profile = mkdtempSync(join(tmpdir(), "backrefs-chromium-"));
     const png = join(out, `${name}.${fonts}.png`);

@@ -16,12 +16,12 @@
 //
 // @memlab/core 2.0.5 has no file-size check of its own (no 900 MB refusal in
 // this code path); the limits it hits are V8's (string length, heap size).
-import memlab from '@memlab/core';
-import { argFile, report } from './common.mjs';
+import memlab from "@memlab/core";
+import { argFile, report } from "./common.mjs";
 
 const { config, utils, analysis, ErrorHandling } = memlab;
 const file = argFile();
-const full = process.argv.includes('--full');
+const full = process.argv.includes("--full");
 config.muteConsole = true; // no progress spinner on stdout
 config.errorHandling = ErrorHandling.Throw; // surface the real error, do not process.exit(1)
 
@@ -35,8 +35,8 @@ try {
     rootRetainedSize = heap.nodes.get(0).retainedSize;
   }
   report({
-    tool: '@memlab/core',
-    mode: full ? 'full' : 'parse',
+    tool: "@memlab/core",
+    mode: full ? "full" : "parse",
     nodeCount: heap.nodes.length,
     edgeCount: heap.edges.length,
     rootRetainedSize,
@@ -44,6 +44,6 @@ try {
     totalMs: Math.round(performance.now() - t0),
   });
 } catch (err) {
-  console.error(`${err?.name ?? 'Error'}: ${err?.message ?? err}`);
+  console.error(`${err?.name ?? "Error"}: ${err?.message ?? err}`);
   process.exitCode = 1;
 }

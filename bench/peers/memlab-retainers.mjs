@@ -3,8 +3,8 @@
 // reports for it (`memlab trace`-style: TraceFinder.annotateShortestPaths()
 // then getPathToGCRoots()).  Dominators/retained sizes are not computed: they
 // are not needed to list retainers.
-import memlab from '@memlab/core';
-import { argFile, report, TARGET_CLASS } from './common.mjs';
+import memlab from "@memlab/core";
+import { argFile, report, TARGET_CLASS } from "./common.mjs";
 
 const { config, utils, ErrorHandling, TraceFinder } = memlab;
 const file = argFile();
@@ -18,7 +18,7 @@ try {
   const target = heap.getAnyObjectWithClassName(TARGET_CLASS);
   if (!target) throw new Error(`no instance of ${TARGET_CLASS}`);
   const retainers = target.referrers
-    .filter((e) => e.type !== 'weak')
+    .filter((e) => e.type !== "weak")
     .map((e) => ({ edge: e.name_or_index, type: e.type, from: e.fromNode.name, id: e.fromNode.id }));
   const finder = new TraceFinder();
   finder.annotateShortestPaths(heap);
@@ -27,7 +27,7 @@ try {
     pathToRoot.push(`${p.node.name}@${p.node.id} --${p.edge.name_or_index}-->`);
   }
   report({
-    tool: '@memlab/core',
+    tool: "@memlab/core",
     target: `${TARGET_CLASS}@${target.id}`,
     retainerCount: retainers.length,
     retainers: retainers.slice(0, 10),
@@ -36,6 +36,6 @@ try {
     totalMs: Math.round(performance.now() - t0),
   });
 } catch (err) {
-  console.error(`${err?.name ?? 'Error'}: ${err?.message ?? err}`);
+  console.error(`${err?.name ?? "Error"}: ${err?.message ?? err}`);
   process.exitCode = 1;
 }

@@ -35,14 +35,7 @@ import { edgeLabel, formatBytes, formatCount, sanitizeText, truncateText } from 
 import { objectText } from "../render/paths-text.js";
 import { formatOfFile, type OutputFormat } from "./files.js";
 import { ownedObjects } from "./own.js";
-import {
-  BackrefsSnapshotState,
-  forceGc,
-  Snapshot,
-  type RetainerGraph,
-  type RetainersOptions,
-  type SaveOptions,
-} from "./snapshot.js";
+import { BackrefsSnapshotState, forceGc, Snapshot, type RetainerGraph, type RetainersOptions, type SaveOptions } from "./snapshot.js";
 
 // ------------------------------------------------------------------------------ own state
 
@@ -213,7 +206,10 @@ function heldObject(graph: HeapGraph, holder: number): number {
 }
 
 /** A snapshot of this isolate; `ids` has the heap id of each holder's object (null: collected). */
-async function takeLive(holders: readonly BackrefsTargetHolder[], timing?: Timing): Promise<{ snapshot: LiveSnapshot; ids: Array<number | null> }> {
+async function takeLive(
+  holders: readonly BackrefsTargetHolder[],
+  timing?: Timing,
+): Promise<{ snapshot: LiveSnapshot; ids: Array<number | null> }> {
   // Objects a WeakRef was just made for are kept alive until the end of this turn: let go first,
   // so that "kept for the current job" never shows up as a retainer.
   await nextTurn();
@@ -374,9 +370,13 @@ export async function showGrowth(options: ShowGrowthOptions = {}): Promise<Growt
   const rows: GrowthRow[] = [];
   for (const [className, c] of now) {
     const b = before.get(className) ?? { count: 0, selfSize: 0 };
-    if (c.count > b.count) rows.push({ className, count: c.count, delta: c.count - b.count, selfSize: c.selfSize, selfSizeDelta: c.selfSize - b.selfSize });
+    if (c.count > b.count)
+      rows.push({ className, count: c.count, delta: c.count - b.count, selfSize: c.selfSize, selfSizeDelta: c.selfSize - b.selfSize });
   }
-  rows.sort((x, y) => y.delta - x.delta || y.selfSizeDelta - x.selfSizeDelta || (x.className < y.className ? -1 : x.className > y.className ? 1 : 0));
+  rows.sort(
+    (x, y) =>
+      y.delta - x.delta || y.selfSizeDelta - x.selfSizeDelta || (x.className < y.className ? -1 : x.className > y.className ? 1 : 0),
+  );
   const shown = rows.slice(0, options.limit ?? 10);
   const out = options.output === undefined ? process.stdout : options.output;
   if (out) out.write(growthText(shown));
@@ -469,7 +469,10 @@ function objectsById(ids: number[]): object[] {
     for (const id of ids) {
       let objectId: string | undefined;
       try {
-        objectId = post<{ result: { objectId?: string } }>("HeapProfiler.getObjectByHeapObjectId", { objectId: String(id), objectGroup: group }).result.objectId;
+        objectId = post<{ result: { objectId?: string } }>("HeapProfiler.getObjectByHeapObjectId", {
+          objectId: String(id),
+          objectGroup: group,
+        }).result.objectId;
       } catch {
         continue; // collected since the snapshot
       }
@@ -711,12 +714,18 @@ export function retainedText(report: RetainedReport): string {
   for (const g of report.groups) {
     const reasons = g.reasons.filter((r) => r !== "").map((r) => JSON.stringify(sanitizeText(truncateText(r, 80))));
     const size = g.retainedSize === undefined ? "" : `, retaining ${formatBytes(g.retainedSize)}`;
-    out.push(`  ${formatCount(g.count)} × ${sanitizeText(truncateText(g.className, 60))}${reasons.length ? ` (watched: ${reasons.join(", ")})` : ""}${size}`);
+    out.push(
+      `  ${formatCount(g.count)} × ${sanitizeText(truncateText(g.className, 60))}${reasons.length ? ` (watched: ${reasons.join(", ")})` : ""}${size}`,
+    );
     if (!g.path) {
       out.push("    no strong path from a root (only weak references hold it)");
       continue;
     }
-    const ids = g.ids.slice(0, 5).map((id) => `@${id}`).join(" ") + (g.ids.length > 5 ? " …" : "");
+    const ids =
+      g.ids
+        .slice(0, 5)
+        .map((id) => `@${id}`)
+        .join(" ") + (g.ids.length > 5 ? " …" : "");
     if (g.path.length === 0) out.push(`    held by a root directly: ${ids}`);
     g.path.forEach((h, i) => {
       const label = sanitizeText(truncateText(edgeLabel(h.edgeType, h.edgeName), 60));

@@ -143,7 +143,12 @@ export function entrySize(c: EntryContent, build: string, source: SourceIdentity
   return encodeHeader(c, build, source).dataStart + sectionsOf(c).reduce((n, s) => n + pad8(s.data.byteLength), 0);
 }
 
-function encodeHeader(c: EntryContent, build: string, source: SourceIdentity, crcs?: number[]): { json: Buffer; dataStart: number; sections: ReturnType<typeof sectionsOf> } {
+function encodeHeader(
+  c: EntryContent,
+  build: string,
+  source: SourceIdentity,
+  crcs?: number[],
+): { json: Buffer; dataStart: number; sections: ReturnType<typeof sectionsOf> } {
   const sections = sectionsOf(c);
   let offset = 0;
   const records: SectionRecord[] = sections.map((s, i) => {
@@ -152,13 +157,23 @@ function encodeHeader(c: EntryContent, build: string, source: SourceIdentity, cr
     return r;
   });
   const analysis = c.analysis
-    ? { refused: c.analysis.refused.length, tree: c.analysis.tree !== null, classRetained: c.analysis.tree && c.analysis.classRetained ? c.analysis.classRetained.length : null }
+    ? {
+        refused: c.analysis.refused.length,
+        tree: c.analysis.tree !== null,
+        classRetained: c.analysis.tree && c.analysis.classRetained ? c.analysis.classRetained.length : null,
+      }
     : null;
   const json = headerJson(c.raw, build, source, analysis, records);
   return { json, dataStart: pad8(PREFIX + json.length), sections };
 }
 
-function headerJson(raw: RawSnapshot, build: string, source: SourceIdentity, analysis: Header["analysis"], sections: SectionRecord[]): Buffer {
+function headerJson(
+  raw: RawSnapshot,
+  build: string,
+  source: SourceIdentity,
+  analysis: Header["analysis"],
+  sections: SectionRecord[],
+): Buffer {
   const parts = raw.strings.parts();
   const header: Header = {
     format: CACHE_FORMAT,
@@ -183,7 +198,13 @@ function headerJson(raw: RawSnapshot, build: string, source: SourceIdentity, ana
 function maxHeaderLength(raw: RawSnapshot, build: string, source: SourceIdentity): number {
   const WIDEST = Number.MAX_SAFE_INTEGER;
   const U32 = 0xffffffff;
-  const records: SectionRecord[] = sectionsOf({ raw, analysis: null }).map((s) => ({ name: s.name, type: s.type, length: s.data.length, offset: WIDEST, crc: U32 }));
+  const records: SectionRecord[] = sectionsOf({ raw, analysis: null }).map((s) => ({
+    name: s.name,
+    type: s.type,
+    length: s.data.length,
+    offset: WIDEST,
+    crc: U32,
+  }));
   const N = raw.meta.nodeCount;
   const more: [string, ElementType, number][] = [
     ["analysis.shallow", "f64", N],
@@ -204,7 +225,8 @@ function maxHeaderLength(raw: RawSnapshot, build: string, source: SourceIdentity
 /** Writes all of `data`, at `position` when given, else at the file's current offset. */
 function writeAll(fd: number, data: Uint8Array, position?: number): void {
   let off = 0;
-  while (off < data.length) off += writeSync(fd, data, off, Math.min(data.length - off, 1 << 30), position === undefined ? null : position + off);
+  while (off < data.length)
+    off += writeSync(fd, data, off, Math.min(data.length - off, 1 << 30), position === undefined ? null : position + off);
 }
 
 const ZEROS = new Uint8Array(8);
@@ -334,7 +356,11 @@ export class EntryWriter {
         position += pad8(s.data.byteLength);
       }
       const analysis = c.analysis
-        ? { refused: c.analysis.refused.length, tree: c.analysis.tree !== null, classRetained: c.analysis.tree && c.analysis.classRetained ? c.analysis.classRetained.length : null }
+        ? {
+            refused: c.analysis.refused.length,
+            tree: c.analysis.tree !== null,
+            classRetained: c.analysis.tree && c.analysis.classRetained ? c.analysis.classRetained.length : null,
+          }
         : null;
       const json = headerJson(c.raw, this.build, this.source, analysis, records);
       if (json.length > this.reserved) throw new Error("the entry's header outgrew its room");
@@ -418,7 +444,11 @@ const isCount = (v: unknown): v is number => typeof v === "number" && Number.isS
  * an entry of another build or another file is refused before its sections are read. `parallel`:
  * read part of it on a worker thread (default: for entries of 64 MB and more; true forces it).
  */
-export async function readEntry(path: string, expect: { build: string; source: SourceIdentity }, parallel?: boolean): Promise<EntryContent> {
+export async function readEntry(
+  path: string,
+  expect: { build: string; source: SourceIdentity },
+  parallel?: boolean,
+): Promise<EntryContent> {
   const fd = openSync(path, "r");
   try {
     const { header, dataStart, fileSize } = readHeader(fd);
@@ -454,7 +484,14 @@ function readPiece(fd: number, into: Uint8Array, position: number): Promise<void
   });
 }
 
-async function readSections(path: string, fd: number, header: Header, dataStart: number, fileSize: number, wanted?: boolean): Promise<EntryContent> {
+async function readSections(
+  path: string,
+  fd: number,
+  header: Header,
+  dataStart: number,
+  fileSize: number,
+  wanted?: boolean,
+): Promise<EntryContent> {
   let meta;
   try {
     meta = readMeta(header.snapshot, 0);
@@ -464,10 +501,17 @@ async function readSections(path: string, fd: number, header: Header, dataStart:
   const N = meta.nodeCount;
   const E = meta.edgeCount;
   const str = header.strings;
-  if (typeof str !== "object" || str === null || !isCount(str.count) || !Array.isArray(str.chunks) || !str.chunks.every(isCount)) bad("the string table's record is not valid");
+  if (typeof str !== "object" || str === null || !isCount(str.count) || !Array.isArray(str.chunks) || !str.chunks.every(isCount))
+    bad("the string table's record is not valid");
   const S = str.count;
   const an = header.analysis;
-  if (an !== null && (typeof an !== "object" || !isCount(an.refused) || typeof an.tree !== "boolean" || !(an.classRetained === null || isCount(an.classRetained)))) {
+  if (
+    an !== null &&
+    (typeof an !== "object" ||
+      !isCount(an.refused) ||
+      typeof an.tree !== "boolean" ||
+      !(an.classRetained === null || isCount(an.classRetained)))
+  ) {
     bad("the analysis record is not valid");
   }
   if (!Array.isArray(header.sections)) bad("no section list");
@@ -572,7 +616,14 @@ async function readSections(path: string, fd: number, header: Header, dataStart:
     await inFlight?.catch(() => {});
   }
   const nodeTypeCount = meta.nodeTypes.length;
-  const nodeCheck = checkNodes(arrays.get("node.type") as Uint8Array, arrays.get("node.name") as Uint32Array, arrays.get("node.firstEdge") as Uint32Array, nodeTypeCount, N, E);
+  const nodeCheck = checkNodes(
+    arrays.get("node.type") as Uint8Array,
+    arrays.get("node.name") as Uint32Array,
+    arrays.get("node.firstEdge") as Uint32Array,
+    nodeTypeCount,
+    N,
+    E,
+  );
 
   // The worker's part: its answer, or (no worker, or it failed) the same job done here.
   let reply = helped ? await helped : null;
@@ -582,7 +633,8 @@ async function readSections(path: string, fd: number, header: Header, dataStart:
   }
   if (!reply.ok) bad(reply.message);
   theirs.forEach((i, k) => (crcs[i] = reply.crcs[k]!));
-  for (let i = 0; i < want.length; i++) if (crcs[i] !== (recs[i] as SectionRecord).crc) bad(`section ${want[i]!.name} is damaged (checksum)`);
+  for (let i = 0; i < want.length; i++)
+    if (crcs[i] !== (recs[i] as SectionRecord).crc) bad(`section ${want[i]!.name} is damaged (checksum)`);
   // Values only after the checksums: a damaged file is reported as damaged.
   if (nodeCheck.problem) bad(nodeCheck.problem);
   if (reply.problem) bad(reply.problem);
@@ -622,7 +674,9 @@ async function readSections(path: string, fd: number, header: Header, dataStart:
       parentEdge: get("analysis.parentEdge"),
       userRoots: get("analysis.userRoots"),
       refused: get("analysis.refused"),
-      tree: an.tree ? { preorder: get("analysis.preorder"), idomIndex: get("analysis.idomIndex"), retained: get("analysis.retained") } : null,
+      tree: an.tree
+        ? { preorder: get("analysis.preorder"), idomIndex: get("analysis.idomIndex"), retained: get("analysis.retained") }
+        : null,
       classRetained: an.tree && an.classRetained !== null ? get("analysis.classRetained") : null,
     };
     checkAnalysis(analysis, N, E);
@@ -635,11 +689,16 @@ async function readSections(path: string, fd: number, header: Header, dataStart:
 function allocate(type: ElementType, length: number, shared: boolean): Typed {
   const buffer = (bytes: number): ArrayBuffer => (shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes)) as ArrayBuffer;
   switch (type) {
-    case "u8": return shared ? sharedU8(length) : new Uint8Array(length);
-    case "u16": return new Uint16Array(buffer(length * 2));
-    case "u32": return shared ? sharedU32(length) : new Uint32Array(length);
-    case "i32": return new Int32Array(buffer(length * 4));
-    case "f64": return new Float64Array(buffer(length * 8));
+    case "u8":
+      return shared ? sharedU8(length) : new Uint8Array(length);
+    case "u16":
+      return new Uint16Array(buffer(length * 2));
+    case "u32":
+      return shared ? sharedU32(length) : new Uint32Array(length);
+    case "i32":
+      return new Int32Array(buffer(length * 4));
+    case "f64":
+      return new Float64Array(buffer(length * 8));
   }
 }
 
@@ -648,14 +707,22 @@ function allocate(type: ElementType, length: number, shared: boolean): Typed {
  * first-edge sums from 0 to the edge count and never decreasing. Notes the largest string index
  * used, which is checked against the strings table. (The edges: read-worker.ts.)
  */
-function checkNodes(type: Uint8Array, name: Uint32Array, firstEdge: Uint32Array, typeCount: number, N: number, E: number): { maxName: number; problem: string | null } {
+function checkNodes(
+  type: Uint8Array,
+  name: Uint32Array,
+  firstEdge: Uint32Array,
+  typeCount: number,
+  N: number,
+  E: number,
+): { maxName: number; problem: string | null } {
   let maxName = 0;
   for (let n = 0; n < N; n++) {
     if (type[n]! >= typeCount) return { maxName, problem: `node ${n} has an unknown type` };
     if (name[n]! > maxName) maxName = name[n]!;
   }
   if (firstEdge[0] !== 0 || firstEdge[N] !== E) return { maxName, problem: "the first-edge index does not span the edges" };
-  for (let n = 0; n < N; n++) if (firstEdge[n + 1]! < firstEdge[n]!) return { maxName, problem: `the first-edge index decreases at node ${n}` };
+  for (let n = 0; n < N; n++)
+    if (firstEdge[n + 1]! < firstEdge[n]!) return { maxName, problem: `the first-edge index decreases at node ${n}` };
   return { maxName, problem: null };
 }
 

@@ -17,9 +17,7 @@ export interface ReadJob {
   hidden: number;
 }
 
-export type ReadReply =
-  | { ok: true; crcs: number[]; maxEdgeName: number; problem: string | null }
-  | { ok: false; message: string };
+export type ReadReply = { ok: true; crcs: number[]; maxEdgeName: number; problem: string | null } | { ok: false; message: string };
 
 /** Reads and checksums the job's sections; checks the edges when they are among them. */
 export function runReadJob(job: ReadJob): ReadReply {
@@ -29,7 +27,7 @@ export function runReadJob(job: ReadJob): ReadReply {
     for (const s of job.sections) {
       let crc = 0;
       const PIECE = 16 << 20;
-      for (let off = 0; off < s.view.length; ) {
+      for (let off = 0; off < s.view.length;) {
         const piece = s.view.subarray(off, Math.min(s.view.length, off + PIECE));
         let got = 0;
         while (got < piece.length) {

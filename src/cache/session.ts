@@ -65,7 +65,14 @@ export class CacheSession {
     if (look.kind === "hit") {
       try {
         const graph = new HeapGraph(look.content.raw);
-        this.#tracked.set(graph, { key: look.key, raw: look.content.raw, saved: look.content.analysis, analysis: null, file, pending: null });
+        this.#tracked.set(graph, {
+          key: look.key,
+          raw: look.content.raw,
+          saved: look.content.analysis,
+          analysis: null,
+          file,
+          pending: null,
+        });
         this.onEvent({ kind: "used", entry: look.entry, bytes: look.bytes, seconds: (performance.now() - start) / 1000 });
         return graph;
       } catch (e) {
@@ -125,7 +132,12 @@ export class CacheSession {
       const start = performance.now();
       const pending = t.pending;
       t.pending = null;
-      const r = pending === null ? this.cache.save(t.key, { raw: t.raw, analysis }) : "finish" in pending ? await pending.finish({ raw: t.raw, analysis }) : pending;
+      const r =
+        pending === null
+          ? this.cache.save(t.key, { raw: t.raw, analysis })
+          : "finish" in pending
+            ? await pending.finish({ raw: t.raw, analysis })
+            : pending;
       if (r.kind === "written") this.onEvent({ kind: "written", result: r, seconds: (performance.now() - start) / 1000 });
       else this.onEvent({ kind: "not-written", file: t.file, reason: r.reason });
     }

@@ -20,9 +20,32 @@
  * (an entry's mtime is its last use).
  */
 import { createHash } from "node:crypto";
-import { closeSync, openSync, readSync, readdirSync, statSync, unlinkSync, utimesSync, mkdirSync, renameSync, realpathSync, readFileSync, type BigIntStats } from "node:fs";
+import {
+  closeSync,
+  openSync,
+  readSync,
+  readdirSync,
+  statSync,
+  unlinkSync,
+  utimesSync,
+  mkdirSync,
+  renameSync,
+  realpathSync,
+  readFileSync,
+  type BigIntStats,
+} from "node:fs";
 import { basename, join } from "node:path";
-import { CACHE_FORMAT, CacheFormatError, EntryWriter, entrySize, readEntry, readHeader, writeEntry, type EntryContent, type SourceIdentity } from "./entry.js";
+import {
+  CACHE_FORMAT,
+  CacheFormatError,
+  EntryWriter,
+  entrySize,
+  readEntry,
+  readHeader,
+  writeEntry,
+  type EntryContent,
+  type SourceIdentity,
+} from "./entry.js";
 import type { RawSnapshot } from "../snapshot/parser.js";
 
 /** Default size limit of the cache directory. */
@@ -106,7 +129,9 @@ export function buildId(): string {
     const dir = new URL(`${sub}/`, root);
     let names: string[] = [];
     try {
-      names = readdirSync(dir).filter((n) => (n.endsWith(".js") || n.endsWith(".ts")) && !n.endsWith(".d.ts")).sort();
+      names = readdirSync(dir)
+        .filter((n) => (n.endsWith(".js") || n.endsWith(".ts")) && !n.endsWith(".d.ts"))
+        .sort();
     } catch {
       // not there: the hash says so by leaving it out
     }
@@ -461,10 +486,15 @@ function safeReaddir(dir: string): string[] {
 function describeFsError(err: NodeJS.ErrnoException): string {
   switch (err.code) {
     case "EACCES":
-    case "EPERM": return "the cache directory is not writable (permission denied)";
-    case "EROFS": return "the cache directory is on a read-only file system";
-    case "ENOSPC": return "no space left on the device";
-    case "ENOTDIR": return "the cache directory's path runs through a file";
-    default: return `cannot write it (${err.code ?? err.message})`;
+    case "EPERM":
+      return "the cache directory is not writable (permission denied)";
+    case "EROFS":
+      return "the cache directory is on a read-only file system";
+    case "ENOSPC":
+      return "no space left on the device";
+    case "ENOTDIR":
+      return "the cache directory's path runs through a file";
+    default:
+      return `cannot write it (${err.code ?? err.message})`;
   }
 }

@@ -218,7 +218,9 @@ async function writePicture(g: RetainerGraph, spec: DrawSpec, io: Streams, progr
     if (target.path === "-") io.stdout.write(data);
     else await writeOutput(target.path, data);
   }
-  const fitNote = dropped ? `The picture leaves out ${formatCount(dropped)} of these objects to fit a screen (its "more" boxes count them); --max-nodes ${sub.nodes.length + sub.placeholders.length} draws them.\n` : "";
+  const fitNote = dropped
+    ? `The picture leaves out ${formatCount(dropped)} of these objects to fit a screen (its "more" boxes count them); --max-nodes ${sub.nodes.length + sub.placeholders.length} draws them.\n`
+    : "";
   io.stderr.write(note + summaryLine(sub, spec.targets.map(where).join(", ")) + fitNote);
 }
 

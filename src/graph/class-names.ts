@@ -299,11 +299,13 @@ export class PlainObjects {
     const ids = this.ids;
     // Rank the definitions' property names in JavaScript string order; other names never match.
     const used = new Set<number>();
-    const defIds = defs.map((d) => d.properties.map((p) => {
-      const id = ids.ofName(p);
-      used.add(id);
-      return id;
-    }));
+    const defIds = defs.map((d) =>
+      d.properties.map((p) => {
+        const id = ids.ofName(p);
+        used.add(id);
+        return id;
+      }),
+    );
     const sortedIds = [...used].sort((a, b) => (ids.names[a]! < ids.names[b]! ? -1 : ids.names[a]! > ids.names[b]! ? 1 : 0));
     const rank = new Int32Array(ids.names.length).fill(-1);
     sortedIds.forEach((id, r) => (rank[id] = r));

@@ -596,11 +596,16 @@ function sameDefinitions(a: readonly InterfaceDefinition[], b: readonly Interfac
 /** Class names of non-object node types, as DevTools shows them. */
 export function syntheticClassName(type: string): string {
   switch (type) {
-    case "hidden": return "(system)";
-    case "code": return "(compiled code)";
-    case "closure": return "Function";
-    case "regexp": return "RegExp";
-    default: return `(${type})`;
+    case "hidden":
+      return "(system)";
+    case "code":
+      return "(compiled code)";
+    case "closure":
+      return "Function";
+    case "regexp":
+      return "RegExp";
+    default:
+      return `(${type})`;
   }
 }
 

@@ -44,40 +44,50 @@ export function trackLeaks(options: TrackLeaksOptions = {}): void {
   let tmp = "";
   let seconds = 0;
   // No timeout: a snapshot of a big heap takes seconds (about 1 s per 10 MB).
-  before(async () => {
-    // node:test sets its reporting pipeline up asynchronously once the first test is queued:
-    // let it finish, so that its streams are not counted as this file's.
-    for (let i = 0; i < 3; i++) await new Promise((done) => setImmediate(done));
-    tmp = mkdtempSync(join(tmpdir(), "backrefs-nt-"));
-    seconds = snapshotToFile(join(tmp, "start.heapsnapshot"));
-  }, { timeout: Infinity });
-  after(async (ctx) => {
-    // Hooks get the test's context; `diagnostic` is on tests (the root included), not on suites.
-    const t = ctx as { diagnostic?: (message: string) => void };
-    if (!tmp) return;
-    try {
-      seconds += snapshotToFile(join(tmp, "end.heapsnapshot"));
-      const picture = join(dir, pictureName(name));
-      const report = await analyseLeftovers(name, join(tmp, "start.heapsnapshot"), join(tmp, "end.heapsnapshot"), {
-        ignoreGlobals: VITEST_GLOBALS,
-        runnerCode: isTestRunnerScript,
-        picture,
-        types: options.types,
-        root: process.cwd(),
-      });
-      report.seconds.snapshots = seconds;
-      options.onReport?.(report);
-      const timing = `snapshots took ${seconds.toFixed(1)} s, analysis ${report.seconds.analysis.toFixed(1)} s`;
-      if (report.objects === 0) {
-        t.diagnostic?.(`backrefs: ${name} left no objects alive after a GC (${timing})`);
-        return;
+  before(
+    async () => {
+      // node:test sets its reporting pipeline up asynchronously once the first test is queued:
+      // let it finish, so that its streams are not counted as this file's.
+      for (let i = 0; i < 3; i++) await new Promise((done) => setImmediate(done));
+      tmp = mkdtempSync(join(tmpdir(), "backrefs-nt-"));
+      seconds = snapshotToFile(join(tmp, "start.heapsnapshot"));
+    },
+    { timeout: Infinity },
+  );
+  after(
+    async (ctx) => {
+      // Hooks get the test's context; `diagnostic` is on tests (the root included), not on suites.
+      const t = ctx as { diagnostic?: (message: string) => void };
+      if (!tmp) return;
+      try {
+        seconds += snapshotToFile(join(tmp, "end.heapsnapshot"));
+        const picture = join(dir, pictureName(name));
+        const report = await analyseLeftovers(name, join(tmp, "start.heapsnapshot"), join(tmp, "end.heapsnapshot"), {
+          ignoreGlobals: VITEST_GLOBALS,
+          runnerCode: isTestRunnerScript,
+          picture,
+          types: options.types,
+          root: process.cwd(),
+        });
+        report.seconds.snapshots = seconds;
+        options.onReport?.(report);
+        const timing = `snapshots took ${seconds.toFixed(1)} s, analysis ${report.seconds.analysis.toFixed(1)} s`;
+        if (report.objects === 0) {
+          t.diagnostic?.(`backrefs: ${name} left no objects alive after a GC (${timing})`);
+          return;
+        }
+        writeAtomically(join(dir, pictureName(name).replace(/\.svg$/, ".json")), JSON.stringify(report, null, 2) + "\n");
+        for (const line of (
+          `backrefs: ${name} left objects alive after a GC (${timing}):\n` + formatLeftoverReports([report], { relativeTo: process.cwd() })
+        )
+          .trimEnd()
+          .split("\n")) {
+          t.diagnostic?.(line);
+        }
+      } finally {
+        rmSync(tmp, { recursive: true, force: true });
       }
-      writeAtomically(join(dir, pictureName(name).replace(/\.svg$/, ".json")), JSON.stringify(report, null, 2) + "\n");
-      for (const line of (`backrefs: ${name} left objects alive after a GC (${timing}):\n` + formatLeftoverReports([report], { relativeTo: process.cwd() })).trimEnd().split("\n")) {
-        t.diagnostic?.(line);
-      }
-    } finally {
-      rmSync(tmp, { recursive: true, force: true });
-    }
-  }, { timeout: Infinity });
+    },
+    { timeout: Infinity },
+  );
 }

@@ -214,8 +214,7 @@ export function retainerSubgraph(
     edges.set(key, { ...describeEdge(graph, edge, from, to), onPath: path, edgeNo: edge });
   };
   /** Retainers of `n` not drawn (yet), leaving out the one a path gap stands for. */
-  const undrawn = (n: number) =>
-    retainersOf(graph, ctx, n, opts.weak).filter((r) => !depthOf.has(r.from) && gapNodes.get(n) !== r.from);
+  const undrawn = (n: number) => retainersOf(graph, ctx, n, opts.weak).filter((r) => !depthOf.has(r.from) && gapNodes.get(n) !== r.from);
   /** Release the slots of objects whose retainers are all drawn by now. */
   const releaseSettled = () => {
     for (const n of [...reserved]) if (undrawn(n).length === 0) release(n);
@@ -495,8 +494,6 @@ function describeEdge(graph: HeapGraph, edge: number, from: number, to: number):
  */
 export function chooseTargets(graph: HeapGraph, ctx: WalkContext, ordinals: number[], max: number): { drawn: number[]; omitted: number } {
   const retained = ctx.retained ? ctx.analysis.retainedSizes() : null;
-  const sorted = [...ordinals].sort(
-    (a, b) => (retained ? retained[b]! - retained[a]! : 0) || graph.nodeId(b) - graph.nodeId(a),
-  );
+  const sorted = [...ordinals].sort((a, b) => (retained ? retained[b]! - retained[a]! : 0) || graph.nodeId(b) - graph.nodeId(a));
   return { drawn: sorted.slice(0, max), omitted: Math.max(0, sorted.length - max) };
 }

@@ -9,7 +9,8 @@ import type { Subgraph, SubgraphEdge, SubgraphNode } from "./types.js";
 /** Runs shorter than this stay as they are (two objects read fine one by one). */
 export const MIN_FOLDED_CHAIN = 3;
 
-const sameName = (a: SubgraphEdge, b: SubgraphEdge): boolean => a.type === b.type && String(a.name) === String(b.name) && typeof a.name === typeof b.name;
+const sameName = (a: SubgraphEdge, b: SubgraphEdge): boolean =>
+  a.type === b.type && String(a.name) === String(b.name) && typeof a.name === typeof b.name;
 
 /**
  * Folds every run of at least `minLength` same-class objects linked one to the next by same-named
@@ -58,7 +59,7 @@ export function foldChains(sub: Subgraph, minLength = MIN_FOLDED_CHAIN): Subgrap
     }
     const run: SubgraphNode[] = [top];
     let link: SubgraphEdge | undefined;
-    for (let cur = top; ; ) {
+    for (let cur = top; ;) {
       const e = linkFrom(cur);
       if (!e || (link && !sameName(link, e))) break;
       // Inner objects may carry no box; the run's last object keeps its own edges out.

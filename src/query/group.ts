@@ -211,7 +211,12 @@ export class PathGroups {
 
   private readonly baseline: { has(id: number): boolean } | undefined;
 
-  constructor(private readonly graph: HeapGraph, private readonly ctx: WalkContext, targets: number[], opts: GroupOptions) {
+  constructor(
+    private readonly graph: HeapGraph,
+    private readonly ctx: WalkContext,
+    targets: number[],
+    opts: GroupOptions,
+  ) {
     this.targetCount = targets.length;
     this.fold = opts.fold ?? true;
     this.exampleCount = Math.max(0, opts.examples ?? 5);
@@ -262,7 +267,7 @@ export class PathGroups {
     const top = (this.runTop ??= new Uint32Array(this.graph.nodeCount));
     if (len[n] !== 0) return len[n]!;
     const stack: number[] = [];
-    for (let x = n; len[x] === 0; ) {
+    for (let x = n; len[x] === 0;) {
       stack.push(x);
       const q = this.parentOf(x);
       if (q < 0 || this.ctx.analysis.isRetentionRoot(q)) break;
@@ -362,11 +367,19 @@ export class PathGroups {
   }
 
   /** How a group's example edges read: one name, `a | b`, or "*" for many. */
-  private edgeOf(g: number, first: Column<Int32Array>, second: Column<Int32Array>, mixed: Column<Int32Array>): { type: string; name: string | number; otherName?: string | number } {
+  private edgeOf(
+    g: number,
+    first: Column<Int32Array>,
+    second: Column<Int32Array>,
+    mixed: Column<Int32Array>,
+  ): { type: string; name: string | number; otherName?: string | number } {
     const graph = this.graph;
     const e = first.data[g]!;
     if (mixed.data[g] === 1) return { type: graph.edgeTypeName(e), name: "*" };
-    const out: { type: string; name: string | number; otherName?: string | number } = { type: graph.edgeTypeName(e), name: graph.edgeName(e) };
+    const out: { type: string; name: string | number; otherName?: string | number } = {
+      type: graph.edgeTypeName(e),
+      name: graph.edgeName(e),
+    };
     const s = second.data[g]!;
     if (s >= 0) {
       if (graph.edgeType(s) !== graph.edgeType(e)) return { type: out.type, name: "*" };

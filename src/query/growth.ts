@@ -420,7 +420,11 @@ export function findLeaks(
     };
   });
   groups.sort(
-    (p, q) => q.retainedSize - p.retainedSize || q.count - p.count || (p.className < q.className ? -1 : p.className > q.className ? 1 : 0) || byLocation(p, q),
+    (p, q) =>
+      q.retainedSize - p.retainedSize ||
+      q.count - p.count ||
+      (p.className < q.className ? -1 : p.className > q.className ? 1 : 0) ||
+      byLocation(p, q),
   );
   return { leakedObjects, groups };
 }

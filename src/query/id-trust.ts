@@ -156,7 +156,13 @@ export function idTrust(before: Side, after: Side): IdTrust {
     if (x.what === y.what && similarRefs(x.refs, y.refs)) same++;
   }
   const shared = countShared(small, large);
-  const verdict = (reason?: string): IdTrust => ({ comparable: reason === undefined, sharedIds: shared, examined, same, ...(reason ? { reason } : {}) });
+  const verdict = (reason?: string): IdTrust => ({
+    comparable: reason === undefined,
+    sharedIds: shared,
+    examined,
+    same,
+    ...(reason ? { reason } : {}),
+  });
   if (small.objectCount === 0) return verdict();
   if (shared === 0) return verdict("the two snapshots have no object id in common");
   if (shared < small.objectCount * MIN_SHARED) {

@@ -152,7 +152,11 @@ export interface LastingReach {
  * the lasting `(GC roots)` categories, over strong edges, not entering code, shapes or embedder
  * nodes, and not following the ignored global properties.
  */
-export function lastingReach(graph: HeapGraph, ignoreGlobals: readonly string[] = [], runnerCode?: (script: string) => boolean): LastingReach {
+export function lastingReach(
+  graph: HeapGraph,
+  ignoreGlobals: readonly string[] = [],
+  runnerCode?: (script: string) => boolean,
+): LastingReach {
   const reached = new Uint8Array(graph.nodeCount);
   const parentEdge = new Uint32Array(graph.nodeCount).fill(NO_EDGE);
   const notFollowed = new Set(NOT_FOLLOWED.map((t) => graph.nodeTypes.indexOf(t)).filter((t) => t >= 0));
@@ -258,7 +262,8 @@ export function lastingReach(graph: HeapGraph, ignoreGlobals: readonly string[] 
     // its suspended async functions hold; its timers stay links of Node's timer lists.
     const timerLinksOnly = !inRunner && runnerTimer[n] === 1;
     const runnerClosure = !inRunner && ownedByRunner !== undefined && graph.nodeType(n) === closure && ownedByRunner(n);
-    const suspended = !inRunner && ownedByRunner !== undefined && graph.nodeType(n) === object && isSuspended(graph, n, ownedByRunner, names);
+    const suspended =
+      !inRunner && ownedByRunner !== undefined && graph.nodeType(n) === object && isSuspended(graph, n, ownedByRunner, names);
     // In the runner's walk: a program function's variables are the program's.
     const contextBack = inRunner && programClosure(n);
     for (let e = graph.firstEdge[n]!; e < graph.firstEdge[n + 1]!; e++) {
@@ -296,11 +301,7 @@ export function lastingReach(graph: HeapGraph, ignoreGlobals: readonly string[] 
       // Node's stdio handles carry the runner's output plumbing (its reporter piped into stdout).
       // The standard streams themselves, wherever they are reached from, likewise. A WeakMap's
       // value lives as long as its key: its key is what gets reported.
-      if (
-        STDIO_HANDLE_CLASSES.has(names.cls(to)) ||
-        STDIO_EDGES.has(edgeName) ||
-        edgeName.includes(" / part of key (")
-      ) {
+      if (STDIO_HANDLE_CLASSES.has(names.cls(to)) || STDIO_EDGES.has(edgeName) || edgeName.includes(" / part of key (")) {
         pushR(to, e, true);
         continue;
       }
@@ -347,7 +348,11 @@ function edgeByName(graph: HeapGraph, n: number, name: string, edgeName: (e: num
 }
 
 /** A predicate on closure ordinals: is this function the runner's code? (Cached per script.) */
-function runnerFunctions(graph: HeapGraph, runnerCode: (script: string) => boolean, edgeName: (e: number) => string): (n: number) => boolean {
+function runnerFunctions(
+  graph: HeapGraph,
+  runnerCode: (script: string) => boolean,
+  edgeName: (e: number) => string,
+): (n: number) => boolean {
   const byScript = new Map<string, boolean>();
   const byNode = new Map<number, boolean>();
   return (n) => {
@@ -371,7 +376,12 @@ function isRunnerCallback(graph: HeapGraph, n: number, ownedByRunner: (n: number
 }
 
 /** A suspended async function or generator of the runner's code. */
-function isSuspended(graph: HeapGraph, n: number, ownedByRunner: (n: number) => boolean, names: { node: (n: number) => string; edge: (e: number) => string }): boolean {
+function isSuspended(
+  graph: HeapGraph,
+  n: number,
+  ownedByRunner: (n: number) => boolean,
+  names: { node: (n: number) => string; edge: (e: number) => string },
+): boolean {
   // Generator objects are named after their function (or "Generator"); they link to it by `function`.
   const fn = edgeByName(graph, n, "function", names.edge);
   return fn >= 0 && graph.nodeTypeName(fn) === "closure" && ownedByRunner(fn);
@@ -442,6 +452,8 @@ export function findLeftovers(graph: HeapGraph, analysis: HeapAnalysis, options:
     retainedSize: e.retained,
     exampleIds: e.examples.map((n) => graph.nodeId(n)),
   }));
-  classes.sort((p, q) => q.retainedSize - p.retainedSize || q.count - p.count || (p.className < q.className ? -1 : p.className > q.className ? 1 : 0));
+  classes.sort(
+    (p, q) => q.retainedSize - p.retainedSize || q.count - p.count || (p.className < q.className ? -1 : p.className > q.className ? 1 : 0),
+  );
   return { objects: ordinals.length, selfSize, retainedSize, classes, ordinals, reach };
 }

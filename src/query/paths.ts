@@ -126,7 +126,7 @@ export function whyAlive(graph: HeapGraph, ctx: WalkContext, targets: number[], 
     if (ctx.retained) {
       entry.dominatorId = graph.nodeId(a.dominator(t));
       const chain: PathObject[] = [];
-      for (let n = t; n !== 0; ) {
+      for (let n = t; n !== 0;) {
         n = a.dominator(n);
         if (chain.length === MAX_DOMINATOR_CHAIN) {
           entry.dominatorsTruncated = true;

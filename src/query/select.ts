@@ -35,7 +35,10 @@ export function selectNodes(graph: HeapGraph, sel: Selector): Selection {
   const ids = sel.ids ?? [];
   const detached = sel.detached ? graph.domStates() : null;
   if (sel.detached && detached === null) {
-    throw new QueryError("this snapshot has no detachedness field, so no detached DOM nodes", "take the snapshot with a newer Chrome or Node");
+    throw new QueryError(
+      "this snapshot has no detachedness field, so no detached DOM nodes",
+      "take the snapshot with a newer Chrome or Node",
+    );
   }
   if (types.length === 0 && names.length === 0 && ids.length === 0 && !detached) {
     throw new QueryError("no objects chosen", "name them with --type <Class>, --name <name>, --id <id> or --detached");
@@ -65,7 +68,10 @@ export function selectNodes(graph: HeapGraph, sel: Selector): Selection {
     }
     const missing = [...wanted].filter(([, found]) => !found).map(([id]) => `@${id}`);
     if (missing.length > 0) {
-      throw new QueryError(`no object with id ${missing.join(", ")} in this snapshot`, "ids come from this same snapshot (DevTools shows them as @123)");
+      throw new QueryError(
+        `no object with id ${missing.join(", ")} in this snapshot`,
+        "ids come from this same snapshot (DevTools shows them as @123)",
+      );
     }
   }
   for (let n = 0; n < graph.nodeCount; n++) if (picked[n] === 1) out.push(n);

@@ -79,7 +79,12 @@ export function shrinkSubgraph(sub: Subgraph, maxBoxes: number): Subgraph | null
   };
 
   while (boxes() > maxBoxes) {
-    const next = cheapestCut([...kept].map((id) => byId.get(id)!), edges, more, keep);
+    const next = cheapestCut(
+      [...kept].map((id) => byId.get(id)!),
+      edges,
+      more,
+      keep,
+    );
     if (!next) break;
     drop(next);
   }

@@ -10,7 +10,10 @@ export class TupleMap {
   private mask: number;
   private count = 0;
 
-  constructor(readonly arity: number, capacity = 64) {
+  constructor(
+    readonly arity: number,
+    capacity = 64,
+  ) {
     let size = 16;
     while (size < capacity * 2) size *= 2;
     this.slots = new Int32Array(size).fill(-1);

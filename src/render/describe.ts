@@ -31,7 +31,8 @@ export function describeSubgraph(sub: Subgraph): PictureText {
   // A node of a grouped picture stands for `count` objects, and its id is not a heap id.
   const objectCount = (n: SubgraphNode) => (n.isGroup ? (n.count ?? 1) : 1);
   const heapIds = (n: SubgraphNode) => (n.isGroup ? (n.objectIds ?? []) : [n.id]);
-  const ref = (n: SubgraphNode) => (!n.isGroup ? `@${n.id}` : objectCount(n) === 1 && n.objectIds?.length ? `@${n.objectIds[0]}` : `(${objects(objectCount(n))})`);
+  const ref = (n: SubgraphNode) =>
+    !n.isGroup ? `@${n.id}` : objectCount(n) === 1 && n.objectIds?.length ? `@${n.objectIds[0]}` : `(${objects(objectCount(n))})`;
   const objects = (n: number) => `${formatCount(n)} ${n === 1 ? "object" : "objects"}`;
 
   // Targets by class, largest class first (then by name, for a stable order).
@@ -60,13 +61,17 @@ export function describeSubgraph(sub: Subgraph): PictureText {
     const all = list.flatMap(heapIds);
     const count = total(list);
     const shown = all.slice(0, LISTED_MAX);
-    return shown.map((id) => `@${id}`).join(", ") + (count > shown.length ? `${shown.length > 0 ? ", and " : ""}${formatCount(count - shown.length)} more` : "");
+    return (
+      shown.map((id) => `@${id}`).join(", ") +
+      (count > shown.length ? `${shown.length > 0 ? ", and " : ""}${formatCount(count - shown.length)} more` : "")
+    );
   };
   const omitted = sub.limitsReached?.targetsOmitted ?? 0;
   if (targets.length > 0) {
     const parts = groups.map(([cls, list]) => `${cls} ${ids(list)}`);
     let s = `Retainer graph of ${objects(targetCount)}: ${parts.join("; ")}`;
-    if (sub.grouped) s += `, grouped by retaining path (${formatCount(sub.grouped.patterns)} ${sub.grouped.patterns === 1 ? "pattern" : "patterns"}, ${formatCount(sub.grouped.patternsDrawn)} drawn)`;
+    if (sub.grouped)
+      s += `, grouped by retaining path (${formatCount(sub.grouped.patterns)} ${sub.grouped.patterns === 1 ? "pattern" : "patterns"}, ${formatCount(sub.grouped.patternsDrawn)} drawn)`;
     if (omitted > 0) s += ` (${formatCount(targetCount + omitted)} matched; ${formatCount(omitted)} not drawn)`;
     sentences.push(s + ".");
   }
@@ -83,7 +88,8 @@ export function describeSubgraph(sub: Subgraph): PictureText {
     sentences.push("No root is drawn: the retaining paths were cut before reaching one.");
   }
   const noPath = sub.limitsReached?.noPath ?? 0;
-  if (noPath > 0) sentences.push(`${formatCount(noPath)} of the targets ${noPath === 1 ? "has" : "have"} no strong retaining path from a GC root.`);
+  if (noPath > 0)
+    sentences.push(`${formatCount(noPath)} of the targets ${noPath === 1 ? "has" : "have"} no strong retaining path from a GC root.`);
 
   const edges = new Set(sub.edges.map((e) => `${e.from} ${e.to} ${e.type} ${e.name}`)).size;
   sentences.push(

@@ -170,19 +170,11 @@ export function toDot(sub: Subgraph, opts: ToDotOptions = {}): string {
     edgeKeys.add(key);
     edges.push({ edge, from, to, name });
   }
-  edges.sort(
-    (a, b) =>
-      a.to - b.to ||
-      a.from - b.from ||
-      compareStrings(a.edge.type, b.edge.type) ||
-      compareStrings(a.name, b.name),
-  );
+  edges.sort((a, b) => a.to - b.to || a.from - b.from || compareStrings(a.edge.type, b.edge.type) || compareStrings(a.name, b.name));
 
   const placeholders = sub.placeholders
     .map((p) => ({ p, of: orderOf(p.of, "a placeholder"), after: p.after === undefined ? undefined : orderOf(p.after, "a placeholder") }))
-    .sort(
-      (a, b) => a.of - b.of || REASONS.indexOf(a.p.reason) - REASONS.indexOf(b.p.reason) || a.p.count - b.p.count,
-    );
+    .sort((a, b) => a.of - b.of || REASONS.indexOf(a.p.reason) - REASONS.indexOf(b.p.reason) || a.p.count - b.p.count);
 
   const maxDepth = nodes.reduce((m, n) => (Number.isFinite(n.depth) ? Math.max(m, n.depth) : m), 0);
   const edgeLabelMode =
@@ -236,10 +228,21 @@ export function toDot(sub: Subgraph, opts: ToDotOptions = {}): string {
   );
 
   const caption = captionLines(sub);
-  if (opts.legend ?? true) caption.push(...legendLines(edges.map((e) => e.edge), nodes));
+  if (opts.legend ?? true)
+    caption.push(
+      ...legendLines(
+        edges.map((e) => e.edge),
+        nodes,
+      ),
+    );
   if (caption.length > 0) {
     const html = caption.map(htmlText).join('<BR ALIGN="LEFT"/>') + '<BR ALIGN="LEFT"/>';
-    const a: Attr[] = [["labelloc", "b"], ["labeljust", "l"], ["fontcolor", STYLE.detailText], ["fontsize", "9"]];
+    const a: Attr[] = [
+      ["labelloc", "b"],
+      ["labeljust", "l"],
+      ["fontcolor", STYLE.detailText],
+      ["fontsize", "9"],
+    ];
     out.push(`  graph [label=<${html}>, ${attrs(a)}];`);
   }
 
@@ -249,12 +252,7 @@ export function toDot(sub: Subgraph, opts: ToDotOptions = {}): string {
     if (node.isTarget) {
       a.push(["fillcolor", STYLE.targetFill], ["color", STYLE.targetBorder], ["penwidth", "2.5"]);
     } else if (node.isRoot) {
-      a.push(
-        ["style", "filled"],
-        ["peripheries", "2"],
-        ["fillcolor", STYLE.rootFill],
-        ["color", STYLE.rootBorder],
-      );
+      a.push(["style", "filled"], ["peripheries", "2"], ["fillcolor", STYLE.rootFill], ["color", STYLE.rootBorder]);
     } else {
       a.push(["fillcolor", depthFill(node.depth, maxDepth)]);
       if (node.onPath) a.push(["penwidth", "1.5"], ["color", STYLE.pathEdge]);
@@ -415,7 +413,8 @@ function placeholderLabel(p: SubgraphPlaceholder, maxLabel: number): string {
 
 function placeholderTooltip(p: SubgraphPlaceholder): string {
   const lines = [placeholderText(p)];
-  for (const g of p.breakdown ?? []) lines.push(g.rest ? `${formatCount(g.count)} other${g.count === 1 ? "" : "s"}` : groupText(g, TOOLTIP_MAX));
+  for (const g of p.breakdown ?? [])
+    lines.push(g.rest ? `${formatCount(g.count)} other${g.count === 1 ? "" : "s"}` : groupText(g, TOOLTIP_MAX));
   return lines.map((l) => truncateText(sanitizeText(l), TOOLTIP_MAX)).join("\n");
 }
 
@@ -439,7 +438,9 @@ function captionLines(sub: Subgraph): string[] {
   }
   if (limits && limits.droppedToFit) {
     const n = limits.droppedToFit;
-    lines.push(`${formatCount(n)} ${n === 1 ? "object" : "objects"} left out to fit a screen (counted in the \u201cmore\u201d boxes; --max-nodes draws them)`);
+    lines.push(
+      `${formatCount(n)} ${n === 1 ? "object" : "objects"} left out to fit a screen (counted in the \u201cmore\u201d boxes; --max-nodes draws them)`,
+    );
   }
   if (limits && limits.noPath > 0) {
     const n = limits.noPath;
@@ -458,7 +459,8 @@ function legendLines(edges: SubgraphEdge[], nodes: SubgraphNode[]): string[] {
   if (nodes.some((n) => n.isGroup)) {
     lines.push("each box: the objects of one class reached the same way; \u00d7N on an arrow: N targets' paths pass there");
   }
-  if (nodes.some((n) => n.chainLength !== undefined)) lines.push("\u00d7N via .edge: a chain (linked list) of N objects folded into one box");
+  if (nodes.some((n) => n.chainLength !== undefined))
+    lines.push("\u00d7N via .edge: a chain (linked list) of N objects folded into one box");
   if (edges.some((e) => e.isCut)) lines.push("orange arrow, cut here: the path passes from an object in the baseline to a new one");
   return lines;
 }
@@ -508,7 +510,8 @@ function nodeLabel(node: SubgraphNode, maxLabel: number): string {
   if (node.retainedSize !== undefined) details += ` · retained ${formatBytes(node.retainedSize)}`;
   parts.push(`<FONT POINT-SIZE="9" COLOR="${STYLE.detailText}">${htmlText(details)}</FONT>`);
   if (node.isNew) parts.push(`<FONT POINT-SIZE="9" COLOR="${STYLE.newText}"><B>NEW since baseline</B></FONT>`);
-  else if (node.newCount) parts.push(`<FONT POINT-SIZE="9" COLOR="${STYLE.newText}">${htmlText(`${formatCount(node.newCount)} new since baseline`)}</FONT>`);
+  else if (node.newCount)
+    parts.push(`<FONT POINT-SIZE="9" COLOR="${STYLE.newText}">${htmlText(`${formatCount(node.newCount)} new since baseline`)}</FONT>`);
   return parts.join("<BR/>");
 }
 
@@ -552,12 +555,7 @@ function tooltipText(text: string): string {
   const body = text
     .split("\n")
     .map((l) =>
-      sanitizeText(l)
-        .replace(/&/g, "&amp;")
-        .replace(/</g, "&lt;")
-        .replace(/>/g, "&gt;")
-        .replace(/"/g, "&quot;")
-        .replace(/\\/g, "\\\\\\\\"),
+      sanitizeText(l).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/\\/g, "\\\\\\\\"),
     )
     .join("&#10;");
   return `"${body}"`;

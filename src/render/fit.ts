@@ -166,7 +166,7 @@ async function layoutOnce(sub: Subgraph, opts: FitOptions): Promise<Laid> {
     };
     // Among layouts that fit, the one drawn largest; among the others, the one closest to fitting.
     const badness = picture.fits ? -zoom : overshoot;
-    if (!best || (picture.fits ? 0 : 1) < (best.picture.fits ? 0 : 1) || ((picture.fits === best.picture.fits) && badness < best.badness)) {
+    if (!best || (picture.fits ? 0 : 1) < (best.picture.fits ? 0 : 1) || (picture.fits === best.picture.fits && badness < best.badness)) {
       best = { picture, badness };
     }
     // TB and LR are always both tried; the folded layouts only when neither fits.

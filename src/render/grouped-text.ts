@@ -51,7 +51,9 @@ export function formatGroupedText(r: GroupedPathsReport): string {
     return `${formatCount(g.count)} \u00d7 ${sanitizeText(truncateText(g.className, MAX_CLASS))}${retained}`;
   });
   const n = r.patternCount;
-  out.push(`${classes.join(", ") || `${formatCount(r.targets)} objects`} — ${formatCount(n)} retaining pattern${n === 1 ? "" : "s"}, the most objects first`);
+  out.push(
+    `${classes.join(", ") || `${formatCount(r.targets)} objects`} — ${formatCount(n)} retaining pattern${n === 1 ? "" : "s"}, the most objects first`,
+  );
   out.push("");
   for (const p of r.patterns) {
     const [target, ...up] = p.steps;
@@ -61,9 +63,12 @@ export function formatGroupedText(r: GroupedPathsReport): string {
     out.push(line);
   }
   if (r.patternsOmitted > 0) {
-    out.push(`  … ${formatCount(r.patternsOmitted)} more pattern${r.patternsOmitted === 1 ? "" : "s"} (${formatCount(r.targetsOmitted)} objects)`);
+    out.push(
+      `  … ${formatCount(r.patternsOmitted)} more pattern${r.patternsOmitted === 1 ? "" : "s"} (${formatCount(r.targetsOmitted)} objects)`,
+    );
   }
-  if (r.noPath > 0) out.push(`  ${formatCount(r.noPath)} × no strong path from a root: only weak references hold them (they will be collected)`);
+  if (r.noPath > 0)
+    out.push(`  ${formatCount(r.noPath)} × no strong path from a root: only weak references hold them (they will be collected)`);
   if (r.rootTargets > 0) out.push(`  ${formatCount(r.rootTargets)} × roots themselves`);
   return out.join("\n") + "\n";
 }

@@ -18,7 +18,8 @@ export function objectText(o: PathObject): string {
     preview = ` ${truncateText(o.name, 40)}`;
   }
   const label = o.type === "synthetic" && o.name !== "" ? o.name : o.type === "synthetic" ? "(root)" : cls + preview;
-  const sizes = o.retainedSize === undefined ? formatBytes(o.selfSize) : `${formatBytes(o.selfSize)} (retained ${formatBytes(o.retainedSize)})`;
+  const sizes =
+    o.retainedSize === undefined ? formatBytes(o.selfSize) : `${formatBytes(o.selfSize)} (retained ${formatBytes(o.retainedSize)})`;
   return sanitizeText(`${label} @${o.id} ${sizes}`);
 }
 
@@ -54,7 +55,8 @@ function pathLines(hops: PathHop[], target: PathObject, indent: string): string[
         hops[j + 1]!.from.className === first.from.className &&
         hops[j]!.edgeType === first.edgeType &&
         hops[j]!.edgeName === first.edgeName
-      ) j++;
+      )
+        j++;
     }
     const runLength = j - i;
     if (runLength >= MIN_FOLDED_RUN) {

@@ -117,7 +117,9 @@ export function preparePng(): void {
     .then(({ fonts }) => {
       setImmediate(() => {
         try {
-          const r = new Resvg(WARM_UP_SVG, { font: { fontBuffers: fonts, defaultFontFamily: "DejaVu Sans", sansSerifFamily: "DejaVu Sans" } });
+          const r = new Resvg(WARM_UP_SVG, {
+            font: { fontBuffers: fonts, defaultFontFamily: "DejaVu Sans", sansSerifFamily: "DejaVu Sans" },
+          });
           r.render().free();
           r.free();
         } catch {

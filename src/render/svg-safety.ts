@@ -206,8 +206,24 @@ function hex(ch: string): string {
 
 /** What Graphviz's SVG renderer writes; anything else (script, foreignObject, animate, image...) is refused. */
 const ALLOWED_ELEMENTS = new Set([
-  "svg", "g", "title", "desc", "text", "tspan", "a", "polygon", "polyline", "path", "ellipse",
-  "circle", "rect", "line", "defs", "linearGradient", "radialGradient", "stop",
+  "svg",
+  "g",
+  "title",
+  "desc",
+  "text",
+  "tspan",
+  "a",
+  "polygon",
+  "polyline",
+  "path",
+  "ellipse",
+  "circle",
+  "rect",
+  "line",
+  "defs",
+  "linearGradient",
+  "radialGradient",
+  "stop",
 ]);
 
 /** Patterns a naive scanner (or a browser) could read as active content. */

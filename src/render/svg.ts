@@ -170,9 +170,7 @@ function layoutInWorker(dot: string, timeoutMs: number, signal: AbortSignal | un
     };
     const onError = (error: Error) => {
       discard();
-      settle(() =>
-        reject(new RenderError(`the layout worker crashed: ${cleanMessage(error.message)}`, TOO_SLOW_HINT)),
-      );
+      settle(() => reject(new RenderError(`the layout worker crashed: ${cleanMessage(error.message)}`, TOO_SLOW_HINT)));
     };
     const onExit = (code: number) => {
       settle(() => reject(new RenderError(`the layout worker stopped unexpectedly (exit code ${code})`, TOO_SLOW_HINT)));

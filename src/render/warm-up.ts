@@ -15,7 +15,18 @@ import type { Subgraph, SubgraphEdge, SubgraphNode } from "../query/types.js";
 import { toDot } from "./dot.js";
 
 function node(id: number, className: string, depth: number, extra: Partial<SubgraphNode> = {}): SubgraphNode {
-  return { id, className, type: "object", name: className, selfSize: 32 + id, isTarget: false, isRoot: false, depth, onPath: false, ...extra };
+  return {
+    id,
+    className,
+    type: "object",
+    name: className,
+    selfSize: 32 + id,
+    isTarget: false,
+    isRoot: false,
+    depth,
+    onPath: false,
+    ...extra,
+  };
 }
 
 function edge(from: number, to: number, type: string, name: string | number, extra: Partial<SubgraphEdge> = {}): SubgraphEdge {
@@ -53,7 +64,11 @@ export function warmUpSubgraph(): Subgraph {
   for (let i = 0; i < 8; i++) {
     const id = 101 + 2 * i;
     nodes.push(node(id, "LeakyRequest", 0, { isTarget: true, onPath: i < 4, retainedSize: 480 + i, distance: 6 }));
-    edges.push(edge(i % 2 === 0 ? 9 : 17, id, i % 2 === 0 ? "element" : "context", i % 2 === 0 ? 3 + i : `request${i}`, { onPath: i < 4 && i % 2 === 0 }));
+    edges.push(
+      edge(i % 2 === 0 ? 9 : 17, id, i % 2 === 0 ? "element" : "context", i % 2 === 0 ? 3 + i : `request${i}`, {
+        onPath: i < 4 && i % 2 === 0,
+      }),
+    );
     if (i % 3 === 0) edges.push(edge(19, id, "property", "request"));
     if (i === 5) edges.push(edge(19, id, "weak", "ref"));
   }
@@ -62,7 +77,15 @@ export function warmUpSubgraph(): Subgraph {
     nodes,
     edges,
     placeholders: [
-      { of: 101, count: 37, reason: "too-many", breakdown: [{ count: 30, className: "Object", edgeType: "property", edgeName: "next" }, { count: 7, className: "Array", edgeType: "element" }] },
+      {
+        of: 101,
+        count: 37,
+        reason: "too-many",
+        breakdown: [
+          { count: 30, className: "Object", edgeType: "property", edgeName: "next" },
+          { count: 7, className: "Array", edgeType: "element" },
+        ],
+      },
       { of: 13, count: 4, reason: "depth", breakdown: [{ count: 4, className: "Socket", edgeType: "property", edgeName: "listeners" }] },
       { of: 19, count: 2, reason: "max-nodes" },
     ],

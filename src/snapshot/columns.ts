@@ -54,13 +54,20 @@ export interface EdgeColumns {
 export function nodeSlots(fields: readonly string[]): NodeSlot[] {
   return fields.map((f) => {
     switch (f) {
-      case "type": return NodeSlot.Type;
-      case "name": return NodeSlot.Name;
-      case "id": return NodeSlot.Id;
-      case "self_size": return NodeSlot.SelfSize;
-      case "edge_count": return NodeSlot.EdgeCount;
-      case "detachedness": return NodeSlot.Detachedness;
-      default: return NodeSlot.Skip;
+      case "type":
+        return NodeSlot.Type;
+      case "name":
+        return NodeSlot.Name;
+      case "id":
+        return NodeSlot.Id;
+      case "self_size":
+        return NodeSlot.SelfSize;
+      case "edge_count":
+        return NodeSlot.EdgeCount;
+      case "detachedness":
+        return NodeSlot.Detachedness;
+      default:
+        return NodeSlot.Skip;
     }
   });
 }
@@ -68,10 +75,14 @@ export function nodeSlots(fields: readonly string[]): NodeSlot[] {
 export function edgeSlots(fields: readonly string[]): EdgeSlot[] {
   return fields.map((f) => {
     switch (f) {
-      case "type": return EdgeSlot.Type;
-      case "name_or_index": return EdgeSlot.Name;
-      case "to_node": return EdgeSlot.ToNode;
-      default: return EdgeSlot.Skip;
+      case "type":
+        return EdgeSlot.Type;
+      case "name_or_index":
+        return EdgeSlot.Name;
+      case "to_node":
+        return EdgeSlot.ToNode;
+      default:
+        return EdgeSlot.Skip;
     }
   });
 }

@@ -70,7 +70,13 @@ async function run(data: EdgesWorkerData): Promise<void> {
   }
   const edges = parser.takeEdges();
   // The columns are in shared memory (see columns.ts): posting them shares them, no copy.
-  port.postMessage({ type: "done", edgeType: edges.type, edgeName: edges.name, edgeTo: edges.to, maxStringRef: edges.maxStringRef } satisfies EdgesWorkerMessage);
+  port.postMessage({
+    type: "done",
+    edgeType: edges.type,
+    edgeName: edges.name,
+    edgeTo: edges.to,
+    maxStringRef: edges.maxStringRef,
+  } satisfies EdgesWorkerMessage);
 }
 
 run(workerData as EdgesWorkerData).catch((e: unknown) => {

@@ -150,11 +150,15 @@ class EdgesHelper {
 /** The one-line error for a file that cannot be opened (missing, no permission, a directory...). */
 export function fileError(path: string, e: NodeJS.ErrnoException): InputError {
   switch (e.code) {
-    case "ENOENT": return new InputError(`${path}: no such file`, "check the path");
+    case "ENOENT":
+      return new InputError(`${path}: no such file`, "check the path");
     case "EACCES":
-    case "EPERM": return new InputError(`${path}: permission denied`, "check the file's read permission");
-    case "EISDIR": return new InputError(`${path} is a directory, not a snapshot file`);
-    default: return new InputError(`${path}: cannot read (${e.code ?? e.message})`);
+    case "EPERM":
+      return new InputError(`${path}: permission denied`, "check the file's read permission");
+    case "EISDIR":
+      return new InputError(`${path} is a directory, not a snapshot file`);
+    default:
+      return new InputError(`${path}: cannot read (${e.code ?? e.message})`);
   }
 }
 

@@ -94,11 +94,13 @@ export class StringTable {
    */
   static fromParts(p: StringTableParts): StringTable {
     const { chunks, chunkIdx, starts, lengths, count } = p;
-    if (chunkIdx.length !== count || starts.length !== count || lengths.length !== count) throw new RangeError("string table: arrays of the wrong length");
+    if (chunkIdx.length !== count || starts.length !== count || lengths.length !== count)
+      throw new RangeError("string table: arrays of the wrong length");
     const chunkLengths = chunks.map((c) => c.length);
     for (let i = 0; i < count; i++) {
       const c = chunkIdx[i]!;
-      if (c >= chunkLengths.length || starts[i]! + (lengths[i]! & ~ESCAPED) > chunkLengths[c]!) throw new RangeError(`string table: string ${i} lies outside its storage`);
+      if (c >= chunkLengths.length || starts[i]! + (lengths[i]! & ~ESCAPED) > chunkLengths[c]!)
+        throw new RangeError(`string table: string ${i} lies outside its storage`);
     }
     const t = new StringTable();
     t.chunks = chunks.slice();
@@ -217,19 +219,30 @@ function decodeEscaped(buf: Buffer, start: number, end: number): string {
     const e = buf[i + 1]!;
     i += 2;
     switch (e) {
-      case 110: out += "\n"; break; // n
-      case 116: out += "\t"; break; // t
-      case 114: out += "\r"; break; // r
-      case 98: out += "\b"; break; // b
-      case 102: out += "\f"; break; // f
-      case 117: { // u: a UTF-16 code unit; surrogate pairs come as two escapes and join here
-        const v = (hexValue(buf[i]!) << 12) | (hexValue(buf[i + 1]!) << 8) |
-          (hexValue(buf[i + 2]!) << 4) | hexValue(buf[i + 3]!);
+      case 110:
+        out += "\n";
+        break; // n
+      case 116:
+        out += "\t";
+        break; // t
+      case 114:
+        out += "\r";
+        break; // r
+      case 98:
+        out += "\b";
+        break; // b
+      case 102:
+        out += "\f";
+        break; // f
+      case 117: {
+        // u: a UTF-16 code unit; surrogate pairs come as two escapes and join here
+        const v = (hexValue(buf[i]!) << 12) | (hexValue(buf[i + 1]!) << 8) | (hexValue(buf[i + 2]!) << 4) | hexValue(buf[i + 3]!);
         out += String.fromCharCode(v);
         i += 4;
         break;
       }
-      default: out += String.fromCharCode(e); // \" \\ \/
+      default:
+        out += String.fromCharCode(e); // \" \\ \/
     }
     run = i;
   }

@@ -71,15 +71,24 @@ export async function expectNoLeaks(fn: () => unknown, options: ExpectNoLeaksOpt
     const since0 = maxObjectId(await loadHeapGraph(files[0]!));
     const since1 = maxObjectId(await loadHeapGraph(files[1]!));
     const end = await loadHeapGraph(files[2]!);
-    const common = { ignoreGlobals: VITEST_GLOBALS, runnerCode: isTestRunnerScript, types: options.types, root: process.cwd(), analysis: new HeapAnalysis(end) };
+    const common = {
+      ignoreGlobals: VITEST_GLOBALS,
+      runnerCode: isTestRunnerScript,
+      types: options.types,
+      root: process.cwd(),
+      analysis: new HeapAnalysis(end),
+    };
     const second = await analyseLeftovers(name, since1, end, common);
     const grewLate = new Set(second.classes.map((c) => c.className));
     const all = await analyseLeftovers(name, since0, end, { ...common });
     // Leaking classes: objects of the class made in the second half are alive, and more are
     // alive from both halves than from the second alone (so the first half's are too).
-    const leaking = all.classes.filter((c) => grewLate.has(c.className) && c.count > second.classes.find((s) => s.className === c.className)!.count);
+    const leaking = all.classes.filter(
+      (c) => grewLate.has(c.className) && c.count > second.classes.find((s) => s.className === c.className)!.count,
+    );
     let analysis = (performance.now() - t0) / 1000;
-    if (leaking.length === 0) return { seconds: { snapshots, analysis }, report: { ...all, classes: [], objects: 0, selfSize: 0, retainedSize: 0 } };
+    if (leaking.length === 0)
+      return { seconds: { snapshots, analysis }, report: { ...all, classes: [], objects: 0, selfSize: 0, retainedSize: 0 } };
 
     const dir = resolve(options.dir ?? "backrefs-leaks");
     mkdirSync(dir, { recursive: true });

@@ -18,8 +18,22 @@ import { closeLayoutWorker, renderSvg } from "../render/svg.js";
 
 /** Classes every program has: drawn only when a file left nothing else. */
 const GENERIC_CLASSES = new Set([
-  "Object", "Array", "Function", "system / Context", "(string)", "(concatenated string)", "(sliced string)",
-  "(array)", "(system)", "(number)", "Map", "Set", "Promise", "ArrayBuffer", "Uint8Array", "Error",
+  "Object",
+  "Array",
+  "Function",
+  "system / Context",
+  "(string)",
+  "(concatenated string)",
+  "(sliced string)",
+  "(array)",
+  "(system)",
+  "(number)",
+  "Map",
+  "Set",
+  "Promise",
+  "ArrayBuffer",
+  "Uint8Array",
+  "Error",
 ]);
 
 /** Retaining paths of one class that have the same shape (same classes and edge names). */
@@ -66,7 +80,12 @@ export interface AnalyseOptions extends Omit<LeftoverOptions, "sinceId"> {
 }
 
 /** A report from a baseline (its graph, or the highest id in it) and an end snapshot. */
-export async function analyseLeftovers(name: string, start: string | HeapGraph | number, end: string | HeapGraph, options: AnalyseOptions = {}): Promise<LeftoverReport> {
+export async function analyseLeftovers(
+  name: string,
+  start: string | HeapGraph | number,
+  end: string | HeapGraph,
+  options: AnalyseOptions = {},
+): Promise<LeftoverReport> {
   const t0 = performance.now();
   const sinceId = typeof start === "number" ? start : maxObjectId(typeof start === "string" ? await loadHeapGraph(start) : start);
   const graph = typeof end === "string" ? await loadHeapGraph(end) : end;
@@ -176,7 +195,7 @@ export function pathText(graph: HeapGraph, hops: Array<{ from: number; edge: num
 
 function hopEdge(graph: HeapGraph, e: number): string {
   const type = graph.edgeTypeName(e);
-  if (type === "element" || (type === "internal" && /^\d/.test(String(graph.edgeName(e))) ) || type === "hidden") return "[…]";
+  if (type === "element" || (type === "internal" && /^\d/.test(String(graph.edgeName(e)))) || type === "hidden") return "[…]";
   return sanitizeText(truncateText(edgeLabel(type, graph.edgeName(e)), 40));
 }
 
@@ -224,10 +243,14 @@ export function formatLeftoverReports(reports: readonly LeftoverReport[], option
   const sorted = [...reports].sort((p, q) => q.retainedSize - p.retainedSize || q.objects - p.objects || (p.name < q.name ? -1 : 1));
   for (const r of sorted) {
     const picture = r.picture && options.relativeTo ? shortPath(r.picture, options.relativeTo) : r.picture;
-    lines.push(`${sanitizeText(r.name)}: left ${formatCount(r.objects)} objects alive, ${formatBytes(r.retainedSize)} retained${picture ? ` — picture: ${sanitizeText(picture)}` : ""}`);
+    lines.push(
+      `${sanitizeText(r.name)}: left ${formatCount(r.objects)} objects alive, ${formatBytes(r.retainedSize)} retained${picture ? ` — picture: ${sanitizeText(picture)}` : ""}`,
+    );
     const width = Math.max(5, ...r.classes.slice(0, options.classes ?? 8).map((c) => c.className.length));
     for (const c of r.classes.slice(0, options.classes ?? 8)) {
-      lines.push(`  ${sanitizeText(truncateText(c.className, 60)).padEnd(Math.min(60, width))}  +${formatCount(c.count)}  ${formatBytes(c.selfSize)} self  ${formatBytes(c.retainedSize)} retained`);
+      lines.push(
+        `  ${sanitizeText(truncateText(c.className, 60)).padEnd(Math.min(60, width))}  +${formatCount(c.count)}  ${formatBytes(c.selfSize)} self  ${formatBytes(c.retainedSize)} retained`,
+      );
       for (const p of c.paths.slice(0, 2)) lines.push(`      ${formatCount(p.count)}× ${p.path}`);
     }
     if (r.classes.length > (options.classes ?? 8)) lines.push(`  … and ${r.classes.length - (options.classes ?? 8)} more classes`);

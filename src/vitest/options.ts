@@ -34,7 +34,8 @@ export const VITEST_GLOBALS: readonly string[] = [
 ];
 
 /** The packages vitest runs on: their code's variables are the runner's state. */
-const RUNNER_PACKAGES = /[\\/]node_modules[\\/](?:vitest|@vitest[\\/][^\\/]+|vite|vite-node|tinypool|tinyspy|birpc|chai|tinyrainbow|expect-type|magic-string|pathe|std-env|tinybench|@jridgewell[\\/][^\\/]+|es-module-lexer|obug|debug)[\\/]/;
+const RUNNER_PACKAGES =
+  /[\\/]node_modules[\\/](?:vitest|@vitest[\\/][^\\/]+|vite|vite-node|tinypool|tinyspy|birpc|chai|tinyrainbow|expect-type|magic-string|pathe|std-env|tinybench|@jridgewell[\\/][^\\/]+|es-module-lexer|obug|debug)[\\/]/;
 
 /** backrefs' own compiled code (this package's `dist/`). */
 const OWN_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "..");

@@ -117,7 +117,12 @@ export default class BackrefsLeakReporter implements Reporter {
 
 /** A file name for a report's picture: the test file's path, flattened. */
 export function pictureName(name: string): string {
-  return name.replace(/[^A-Za-z0-9._-]+/g, "_").replace(/^_+/, "").slice(0, 150) + ".svg";
+  return (
+    name
+      .replace(/[^A-Za-z0-9._-]+/g, "_")
+      .replace(/^_+/, "")
+      .slice(0, 150) + ".svg"
+  );
 }
 
 /** The whole run as text. */

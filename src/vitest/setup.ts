@@ -71,11 +71,11 @@ beforeAll(() => {
   if (dir) fileOpen = open();
 }, 0);
 
-afterAll(({}, suite) => {
+afterAll((_context, suite) => {
   const o = fileOpen;
   fileOpen = null;
   if (!o) return;
-  const file = "filepath" in suite && typeof suite.filepath === "string" ? suite.filepath : suite.file?.filepath ?? basename(suite.name);
+  const file = "filepath" in suite && typeof suite.filepath === "string" ? suite.filepath : (suite.file?.filepath ?? basename(suite.name));
   close(o, file);
 }, 0);
 

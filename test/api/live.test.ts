@@ -241,7 +241,9 @@ const result = { count: growth && growth.count, delta: growth && growth.delta, m
 
 describe("off the main thread", () => {
   it("works in a worker thread, with no flags", async () => {
-    const worker = new Worker(`(async () => { ${PROGRAM}; require("node:worker_threads").parentPort.postMessage(result); })()`, { eval: true });
+    const worker = new Worker(`(async () => { ${PROGRAM}; require("node:worker_threads").parentPort.postMessage(result); })()`, {
+      eval: true,
+    });
     const result = await new Promise<Record<string, unknown>>((res, rej) => {
       worker.once("message", res);
       worker.once("error", rej);

@@ -47,7 +47,13 @@ function expectSameArray(a: ArrayBufferView | null, b: ArrayBufferView | null, w
 }
 
 const OLD = Math.floor(Date.now() / 1000) - 3600;
-const files = { sample: join(work, "sample.heapsnapshot.gz"), built: join(work, "built.heapsnapshot"), a: join(work, "a.heapsnapshot"), b: join(work, "b.heapsnapshot"), c: join(work, "c.heapsnapshot") };
+const files = {
+  sample: join(work, "sample.heapsnapshot.gz"),
+  built: join(work, "built.heapsnapshot"),
+  a: join(work, "a.heapsnapshot"),
+  b: join(work, "b.heapsnapshot"),
+  c: join(work, "c.heapsnapshot"),
+};
 
 beforeAll(async () => {
   copyFileSync(SAMPLE, files.sample);
@@ -128,7 +134,9 @@ describe("snapshot cache: hits", () => {
     expectSameArray(a.classRetainedSizes(), b.classRetainedSizes());
     // What is not saved (the essential edges) is computed again from what is.
     expectSameArray(a.essentialEdges(), b.essentialEdges());
-    expect(JSON.stringify(summarize(graph, { top: 20, analysis: a }))).toBe(JSON.stringify(summarize(fresh.graph, { top: 20, analysis: b })));
+    expect(JSON.stringify(summarize(graph, { top: 20, analysis: a }))).toBe(
+      JSON.stringify(summarize(fresh.graph, { top: 20, analysis: b })),
+    );
   });
 
   it("escaped strings and a snapshot without analysis round-trip", async () => {
@@ -218,7 +226,10 @@ describe("snapshot cache: damaged, truncated, foreign and other-build entries ar
     const good = readFileSync(entry);
     const dataStart = (16 + good.readUInt32LE(8) + 7) & ~7;
     // The first section (node types) and the last (per-class retained sizes, 8-byte values).
-    for (const [at, section] of [[dataStart + 3, "node.type"], [good.length - 12, "analysis.classRetained"]] as const) {
+    for (const [at, section] of [
+      [dataStart + 3, "node.type"],
+      [good.length - 12, "analysis.classRetained"],
+    ] as const) {
       const buf = Buffer.from(good);
       buf[at]! ^= 0x40;
       writeFileSync(entry, buf);
@@ -311,7 +322,12 @@ describe("snapshot cache: the directory", () => {
     expect((await cache.lookup(files.b)).kind).toBe("hit");
     await new Promise((r) => setTimeout(r, 20));
     expect(cache.save(await missKey(cache, files.a), (await analysed(files.a)).content).kind).toBe("written");
-    expect(cache.list().entries.map((e) => e.source).sort()).toEqual([files.a, files.b].sort());
+    expect(
+      cache
+        .list()
+        .entries.map((e) => e.source)
+        .sort(),
+    ).toEqual([files.a, files.b].sort());
   });
 
   it("an entry larger than the whole limit is not written", async () => {
@@ -370,11 +386,13 @@ describe("snapshot cache: an entry begun while the command runs", () => {
       const look = await cache.lookup(files.sample);
       expect(look.kind).toBe("hit");
       if (look.kind !== "hit") return;
-      for (const k of ["type", "name", "id", "selfSize", "firstEdge"] as const) expectSameArray(look.content.raw.nodes[k], content.raw.nodes[k], k);
+      for (const k of ["type", "name", "id", "selfSize", "firstEdge"] as const)
+        expectSameArray(look.content.raw.nodes[k], content.raw.nodes[k], k);
       for (const k of ["type", "name", "to"] as const) expectSameArray(look.content.raw.edges[k], content.raw.edges[k], k);
       const a = look.content.analysis!;
       const b = content.analysis!;
-      for (const k of ["shallow", "distance", "parentEdge", "userRoots", "refused", "classRetained"] as const) expectSameArray(a[k], b[k], k);
+      for (const k of ["shallow", "distance", "parentEdge", "userRoots", "refused", "classRetained"] as const)
+        expectSameArray(a[k], b[k], k);
       for (const k of ["preorder", "idomIndex", "retained"] as const) expectSameArray(a.tree![k], b.tree![k], k);
       const back = new HeapGraph(look.content.raw);
       expect(JSON.stringify(summarize(back, { top: 20, analysis: HeapAnalysis.fromParts(back, a) }))).toBe(
@@ -390,7 +408,11 @@ describe("snapshot cache: an entry begun while the command runs", () => {
     const pending = cache.begin(key, content.raw);
     if ("kind" in pending) throw new Error(pending.reason);
     // Handed over: other retained sizes, and a longer refused list (which moves what follows it).
-    const wrong = { ...content.analysis!, refused: new Uint32Array(content.analysis!.refused.length + 5), tree: { ...content.analysis!.tree!, retained: new Float64Array(content.raw.meta.nodeCount).fill(7) } };
+    const wrong = {
+      ...content.analysis!,
+      refused: new Uint32Array(content.analysis!.refused.length + 5),
+      tree: { ...content.analysis!.tree!, retained: new Float64Array(content.raw.meta.nodeCount).fill(7) },
+    };
     pending.hand({ raw: content.raw, analysis: wrong });
     // Finished without the dominator tree.
     const final = { raw: content.raw, analysis: { ...content.analysis!, tree: null, classRetained: null } };

@@ -179,7 +179,16 @@ describe("where retaining paths end (root predicates)", () => {
    * root ─shortcut→ global → A;  root ─element→ (Document DOM trees) → D;  (GC roots) → (Global
    * handles) → H;  root ─element→ (Stray synthetic)
    */
-  function rooted(): { b: SnapshotBuilder; global: number; A: number; docTrees: number; D: number; handles: number; H: number; stray: number } {
+  function rooted(): {
+    b: SnapshotBuilder;
+    global: number;
+    A: number;
+    docTrees: number;
+    D: number;
+    handles: number;
+    H: number;
+    stray: number;
+  } {
     const { b, global } = withGlobal();
     const A = b.node("object", "A");
     const docTrees = b.node("synthetic", "(Document DOM trees)");

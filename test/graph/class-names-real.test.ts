@@ -89,6 +89,9 @@ describe("plain-object class names in a real Node snapshot", () => {
       rows.push([g.classLocation(id)?.line ?? -1, table.count[i]!]);
     }
     rows.sort((a, b) => a[0] - b[0]);
-    expect(rows).toEqual([[lineOf("const FirstItem"), 30], [lineOf("const SecondItem"), 20]]);
+    expect(rows).toEqual([
+      [lineOf("const FirstItem"), 30],
+      [lineOf("const SecondItem"), 20],
+    ]);
   });
 });

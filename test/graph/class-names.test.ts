@@ -277,7 +277,10 @@ describe("plain-object names against a plain reimplementation", () => {
         ordinals.push(plain(b, props));
       }
       const g = graphOf(b);
-      expect(ordinals.map((n) => g.className(n)), `round ${round}: ${JSON.stringify(shapes)}`).toEqual(referenceNames(objects));
+      expect(
+        ordinals.map((n) => g.className(n)),
+        `round ${round}: ${JSON.stringify(shapes)}`,
+      ).toEqual(referenceNames(objects));
     }
   });
 });
@@ -308,7 +311,13 @@ describe("same-named constructors from different places", () => {
     expect(selectNodes(g, { types: ["Item"] }).ordinals).toEqual([...a, ...c, bare]);
     const t = classTable(g);
     const rows = [...t.classIds].map((id, i) => [g.classNameOf(id), t.count[i], g.classLocation(id)?.scriptId ?? null]);
-    expect(rows.filter((r) => r[0] === "Item")).toEqual(expect.arrayContaining([["Item", 3, 7], ["Item", 2, 9], ["Item", 1, null]]));
+    expect(rows.filter((r) => r[0] === "Item")).toEqual(
+      expect.arrayContaining([
+        ["Item", 3, 7],
+        ["Item", 2, 9],
+        ["Item", 1, null],
+      ]),
+    );
     const groups = g.classNameGroups();
     expect(groups[ia!]).toBe(ib);
     expect(groups[ic!]).toBe(ib);

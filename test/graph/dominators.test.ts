@@ -9,28 +9,27 @@ import { graphOf } from "../helpers/load.js";
 import { naiveIdom } from "../helpers/naive-dominators.js";
 
 /** A random heap: node 0 is the root, edges of every type, cycles and orphans included. */
-const arbHeap = fc
-  .integer({ min: 2, max: 24 })
-  .chain((n) =>
-    fc.record({
-      n: fc.constant(n),
-      edges: fc.array(
-        fc.tuple(
-          fc.integer({ min: 0, max: n - 1 }),
-          fc.integer({ min: 0, max: n - 1 }),
-          fc.constantFrom("property", "element", "internal", "weak", "shortcut", "context"),
-        ),
-        { maxLength: n * 3 },
+const arbHeap = fc.integer({ min: 2, max: 24 }).chain((n) =>
+  fc.record({
+    n: fc.constant(n),
+    edges: fc.array(
+      fc.tuple(
+        fc.integer({ min: 0, max: n - 1 }),
+        fc.integer({ min: 0, max: n - 1 }),
+        fc.constantFrom("property", "element", "internal", "weak", "shortcut", "context"),
       ),
-    }),
-  );
+      { maxLength: n * 3 },
+    ),
+  }),
+);
 
 /** The random heap as a graph, its essential mask (all but weak edges) and the naive idoms. */
 function randomCase({ n, edges }: { n: number; edges: Array<[number, number, string]> }) {
   const b = new SnapshotBuilder();
   // the builder already made root(0) → (GC roots)(1); add the rest
   for (let i = 2; i < n; i++) b.node("object", `N${i}`, { selfSize: i });
-  for (const [from, to, type] of edges) if (to < b.nodes.length && from < b.nodes.length) b.edge(from, to, type, type === "element" ? 0 : "p");
+  for (const [from, to, type] of edges)
+    if (to < b.nodes.length && from < b.nodes.length) b.edge(from, to, type, type === "element" ? 0 : "p");
   const g = graphOf(b);
   const essential = sharedU8(g.edgeCount); // in shared memory, as the analysis makes it
   const naiveEdges: Array<[number, number]> = [];

@@ -25,7 +25,11 @@ export function naiveIdom(g: NaiveGraph): number[] {
     reached[s] = true;
     while (stack.length) {
       const v = stack.pop()!;
-      for (const w of succ[v]!) if (!reached[w]) { reached[w] = true; stack.push(w); }
+      for (const w of succ[v]!)
+        if (!reached[w]) {
+          reached[w] = true;
+          stack.push(w);
+        }
     }
   };
   reach(0);
@@ -41,7 +45,11 @@ export function naiveIdom(g: NaiveGraph): number[] {
   const orphan = reached.map((r) => !r);
   for (let n = 1; n < N; n++) if (orphan[n]) succ[n] = [];
   const pred: number[][] = Array.from({ length: N }, () => []);
-  succ.forEach((ws, v) => ws.forEach((w) => { if (!orphan[w]) pred[w]!.push(v); }));
+  succ.forEach((ws, v) =>
+    ws.forEach((w) => {
+      if (!orphan[w]) pred[w]!.push(v);
+    }),
+  );
   for (let n = 1; n < N; n++) if (orphan[n]) pred[n] = [0];
 
   const all = (): Set<number> => new Set(Array.from({ length: N }, (_, i) => i));

@@ -14,8 +14,21 @@
 import { Readable } from "node:stream";
 
 export const NODE_TYPES = [
-  "hidden", "array", "string", "object", "code", "closure", "regexp", "number", "native",
-  "synthetic", "concatenated string", "sliced string", "symbol", "bigint", "object shape",
+  "hidden",
+  "array",
+  "string",
+  "object",
+  "code",
+  "closure",
+  "regexp",
+  "number",
+  "native",
+  "synthetic",
+  "concatenated string",
+  "sliced string",
+  "symbol",
+  "bigint",
+  "object shape",
 ];
 export const EDGE_TYPES = ["context", "element", "property", "internal", "hidden", "shortcut", "weak"];
 
@@ -45,7 +58,12 @@ export const LAYOUTS: Record<string, Layout> = {
   node20: { fields: NODE_FIELDS.node20, nodeTypes: NODE_TYPES, edgeTypes: EDGE_TYPES },
   chromium: { fields: NODE_FIELDS.chromium, nodeTypes: NODE_TYPES, edgeTypes: EDGE_TYPES },
   minimal: { fields: NODE_FIELDS.minimal, nodeTypes: NODE_TYPES, edgeTypes: EDGE_TYPES },
-  devtoolsTwoTypes: { fields: NODE_FIELDS.devtools, nodeTypes: ["hidden", "object"], edgeTypes: ["element", "property", "shortcut"], firstString: "" },
+  devtoolsTwoTypes: {
+    fields: NODE_FIELDS.devtools,
+    nodeTypes: ["hidden", "object"],
+    edgeTypes: ["element", "property", "shortcut"],
+    firstString: "",
+  },
   devtoolsComparison: { fields: NODE_FIELDS.devtools, nodeTypes: ["hidden", "object", "native"], edgeTypes: ["shortcut"], firstString: "" },
 };
 
@@ -90,7 +108,9 @@ export class SnapshotBuilder {
    * `synthetic` type get a `hidden` root and no `(GC roots)`: `gcRoots` is then the root itself.
    */
   constructor(layout: readonly string[] | Layout = NODE_FIELDS.node20) {
-    const l: Layout = Array.isArray(layout) ? { fields: layout as readonly string[], nodeTypes: NODE_TYPES, edgeTypes: EDGE_TYPES } : (layout as Layout);
+    const l: Layout = Array.isArray(layout)
+      ? { fields: layout as readonly string[], nodeTypes: NODE_TYPES, edgeTypes: EDGE_TYPES }
+      : (layout as Layout);
     this.fields = l.fields;
     this.nodeTypes = l.nodeTypes;
     this.edgeTypes = l.edgeTypes;
@@ -154,16 +174,33 @@ export class SnapshotBuilder {
     for (const n of this.nodes) {
       for (const f of nf) {
         switch (f) {
-          case "type": nodes.push(this.nodeTypes.indexOf(n.type)); break;
-          case "name": nodes.push(str(n.name)); break;
-          case "id": nodes.push(n.id); break;
-          case "self_size": nodes.push(n.selfSize); break;
-          case "edge_count": nodes.push(byFrom[n.ordinal]!.length); break;
-          case "detachedness": nodes.push(n.detachedness); break;
+          case "type":
+            nodes.push(this.nodeTypes.indexOf(n.type));
+            break;
+          case "name":
+            nodes.push(str(n.name));
+            break;
+          case "id":
+            nodes.push(n.id);
+            break;
+          case "self_size":
+            nodes.push(n.selfSize);
+            break;
+          case "edge_count":
+            nodes.push(byFrom[n.ordinal]!.length);
+            break;
+          case "detachedness":
+            nodes.push(n.detachedness);
+            break;
           // DevTools' test snapshots carry numbers here that readers must not trust: make them wrong.
-          case "retained_size": nodes.push(7); break;
-          case "dominator": nodes.push(0); break;
-          default: nodes.push(0);
+          case "retained_size":
+            nodes.push(7);
+            break;
+          case "dominator":
+            nodes.push(0);
+            break;
+          default:
+            nodes.push(0);
         }
       }
     }
@@ -224,9 +261,19 @@ export function chunkedStream(data: Uint8Array, size: number): Readable {
 }
 
 /** The columns a parser should produce from a snapshot's JSON (`JSON.parse` of the file). */
-export function expectedColumns(j: { snapshot: { meta: { node_fields: string[]; edge_fields: string[] } }; nodes: number[]; edges: number[] }): {
-  nodeType: number[]; nodeName: number[]; nodeId: number[]; selfSize: number[] | null; firstEdge: number[];
-  edgeType: number[]; edgeName: number[]; edgeTo: number[];
+export function expectedColumns(j: {
+  snapshot: { meta: { node_fields: string[]; edge_fields: string[] } };
+  nodes: number[];
+  edges: number[];
+}): {
+  nodeType: number[];
+  nodeName: number[];
+  nodeId: number[];
+  selfSize: number[] | null;
+  firstEdge: number[];
+  edgeType: number[];
+  edgeName: number[];
+  edgeTo: number[];
 } {
   const nf = j.snapshot.meta.node_fields;
   const ef = j.snapshot.meta.edge_fields;

@@ -76,11 +76,14 @@ describe("broken files (property-based)", () => {
 
   it("flipped bytes: loads or fails with a SnapshotFormatError, nothing else", () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.nat(BYTES.length - 1), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }), (flips) => {
-        const data = Buffer.from(BYTES);
-        for (const [at, value] of flips) data[at] = value;
-        outcome(data);
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.nat(BYTES.length - 1), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }),
+        (flips) => {
+          const data = Buffer.from(BYTES);
+          for (const [at, value] of flips) data[at] = value;
+          outcome(data);
+        },
+      ),
       { numRuns: 1500 },
     );
   });
@@ -88,11 +91,14 @@ describe("broken files (property-based)", () => {
   it("DevTools' own layout, flipped bytes: loads or fails with a SnapshotFormatError, nothing else", () => {
     expect(outcome(DEVTOOLS_BYTES)).toBe("ok");
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.nat(DEVTOOLS_BYTES.length - 1), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }), (flips) => {
-        const data = Buffer.from(DEVTOOLS_BYTES);
-        for (const [at, value] of flips) data[at] = value;
-        outcome(data);
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.nat(DEVTOOLS_BYTES.length - 1), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }),
+        (flips) => {
+          const data = Buffer.from(DEVTOOLS_BYTES);
+          for (const [at, value] of flips) data[at] = value;
+          outcome(data);
+        },
+      ),
       { numRuns: 800 },
     );
   });
@@ -109,7 +115,24 @@ describe("broken files (property-based)", () => {
   });
 
   it("junk inserted anywhere: loads or fails cleanly", () => {
-    const junk = fc.constantFrom("[", "]", "{", "}", ",", ":", '"', "\\", "-1", "1.5", "1e9", "null", "\u0000", "\r\n", "99999999999", "\ufeff");
+    const junk = fc.constantFrom(
+      "[",
+      "]",
+      "{",
+      "}",
+      ",",
+      ":",
+      '"',
+      "\\",
+      "-1",
+      "1.5",
+      "1e9",
+      "null",
+      "\u0000",
+      "\r\n",
+      "99999999999",
+      "\ufeff",
+    );
     fc.assert(
       fc.property(fc.nat(BYTES.length), junk, (at, j) => {
         outcome(Buffer.concat([BYTES.subarray(0, at), Buffer.from(j), BYTES.subarray(at)]));
@@ -154,16 +177,36 @@ describe("broken files (property-based)", () => {
   it("meta missing or inconsistent with the arrays fails cleanly", () => {
     const j = JSON.parse(TEXT);
     const variants: Array<(o: typeof j) => void> = [
-      (o) => { delete o.snapshot.meta; },
-      (o) => { o.snapshot.meta.node_fields = []; },
-      (o) => { o.snapshot.meta.node_fields = o.snapshot.meta.node_fields.slice(0, 4); },
-      (o) => { o.snapshot.meta.edge_fields = ["type", "to_node"]; },
-      (o) => { o.snapshot.meta.node_types = "object"; },
-      (o) => { o.snapshot.node_count = -1; },
-      (o) => { o.snapshot.node_count = 1.5; },
-      (o) => { o.snapshot.edge_count = "many"; },
-      (o) => { o.snapshot.node_count = 1e15; },
-      (o) => { o.snapshot = [1, 2]; },
+      (o) => {
+        delete o.snapshot.meta;
+      },
+      (o) => {
+        o.snapshot.meta.node_fields = [];
+      },
+      (o) => {
+        o.snapshot.meta.node_fields = o.snapshot.meta.node_fields.slice(0, 4);
+      },
+      (o) => {
+        o.snapshot.meta.edge_fields = ["type", "to_node"];
+      },
+      (o) => {
+        o.snapshot.meta.node_types = "object";
+      },
+      (o) => {
+        o.snapshot.node_count = -1;
+      },
+      (o) => {
+        o.snapshot.node_count = 1.5;
+      },
+      (o) => {
+        o.snapshot.edge_count = "many";
+      },
+      (o) => {
+        o.snapshot.node_count = 1e15;
+      },
+      (o) => {
+        o.snapshot = [1, 2];
+      },
     ];
     for (const mutate of variants) {
       const o = JSON.parse(TEXT);

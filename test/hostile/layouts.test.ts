@@ -37,7 +37,9 @@ const randomHeap = fc.record({
 function build(layout: Layout, heap: RandomHeap, idBase = 101): { b: SnapshotBuilder; ordinals: number[] } {
   const b = new SnapshotBuilder(layout);
   const types = layout.nodeTypes.filter((t) => t !== "synthetic");
-  const ordinals = heap.nodes.map((n, i) => b.node(types[n.type % types.length]!, NAMES[n.name]!, { id: idBase + 2 * i, selfSize: n.size }));
+  const ordinals = heap.nodes.map((n, i) =>
+    b.node(types[n.type % types.length]!, NAMES[n.name]!, { id: idBase + 2 * i, selfSize: n.size }),
+  );
   const all = [b.root, ...ordinals];
   for (const e of heap.edges) {
     const type = layout.edgeTypes[e.type % layout.edgeTypes.length]!;
@@ -75,7 +77,10 @@ async function everyAnswer(layout: Layout, heap: RandomHeap): Promise<void> {
 describe("every layout the meta allows", () => {
   for (const [layoutName, layout] of Object.entries(LAYOUTS)) {
     it(`${layoutName}: every answer, on random heaps`, async () => {
-      await fc.assert(fc.asyncProperty(randomHeap, (heap) => everyAnswer(layout, heap)), { numRuns: 60 });
+      await fc.assert(
+        fc.asyncProperty(randomHeap, (heap) => everyAnswer(layout, heap)),
+        { numRuns: 60 },
+      );
     });
   }
 

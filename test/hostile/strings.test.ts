@@ -13,9 +13,22 @@ import { graphOf } from "../helpers/load.js";
 const hostile = fc.oneof(
   fc.string({ unit: "binary", maxLength: 60 }),
   fc.constantFrom(
-    "\\", "C:\\temp\\", "\\N", "\\G", "\\l", "<anonymous>", "<b>x</b>", "javascript:alert(1)",
-    "<script>alert(1)</script>", '"quoted"', "\u0000\u001b[31mred", "\ud800", "\udfff\ud800", "\ufffe\uffff",
-    '<x>]; evil [label=<PWNED> URL=<javascript:alert(1)>]; y [label=<y>', "x".repeat(1024),
+    "\\",
+    "C:\\temp\\",
+    "\\N",
+    "\\G",
+    "\\l",
+    "<anonymous>",
+    "<b>x</b>",
+    "javascript:alert(1)",
+    "<script>alert(1)</script>",
+    '"quoted"',
+    "\u0000\u001b[31mred",
+    "\ud800",
+    "\udfff\ud800",
+    "\ufffe\uffff",
+    "<x>]; evil [label=<PWNED> URL=<javascript:alert(1)>]; y [label=<y>",
+    "x".repeat(1024),
   ),
 );
 

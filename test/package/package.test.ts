@@ -40,7 +40,8 @@ beforeAll(() => {
 /** `import … from "x"`, `export … from "x"` (at the start of a line), `import("x")`, `require("x")`, `require.resolve("x")`. */
 function specifiers(source: string): string[] {
   const found: string[] = [];
-  const re = /^\s*(?:import|export)\b[^;]*?\bfrom\s*"([^"]+)"|\bimport\s*\(\s*"([^"]+)"\s*\)|^\s*import\s+"([^"]+)"|\brequire(?:\.resolve)?\(\s*"([^"]+)"\s*\)/gm;
+  const re =
+    /^\s*(?:import|export)\b[^;]*?\bfrom\s*"([^"]+)"|\bimport\s*\(\s*"([^"]+)"\s*\)|^\s*import\s+"([^"]+)"|\brequire(?:\.resolve)?\(\s*"([^"]+)"\s*\)/gm;
   for (const m of source.matchAll(re)) found.push((m[1] ?? m[2] ?? m[3] ?? m[4])!);
   return found;
 }
@@ -100,7 +101,10 @@ describe("the packed package", () => {
         used.add(name);
       }
     }
-    expect([...runtime].filter((d) => !used.has(d)), "runtime dependencies nothing imports").toEqual([]);
+    expect(
+      [...runtime].filter((d) => !used.has(d)),
+      "runtime dependencies nothing imports",
+    ).toEqual([]);
   });
 });
 

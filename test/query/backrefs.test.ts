@@ -1,11 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  chooseTargets,
-  defaultBackrefsOptions,
-  retainerSubgraph,
-  walkContext,
-  type BackrefsOptions,
-} from "../../src/query/backrefs.js";
+import { chooseTargets, defaultBackrefsOptions, retainerSubgraph, walkContext, type BackrefsOptions } from "../../src/query/backrefs.js";
 import { selectNodes } from "../../src/query/select.js";
 import { QueryError } from "../../src/errors.js";
 import type { Subgraph } from "../../src/query/types.js";
@@ -54,7 +48,12 @@ describe("retainerSubgraph", () => {
     const sub = walk(b, [target], { depth: 0 });
     expect(sub.nodes.filter((n) => n.onPath).map((n) => n.name)).toEqual(["Target", "Mid", "Holder", "(GC roots)"]);
     // (GC roots) → Holder → Mid → Target: three edges on the path
-    expect(sub.edges.filter((e) => e.onPath).map((e) => String(e.name)).sort()).toEqual(["1", "a", "t"]);
+    expect(
+      sub.edges
+        .filter((e) => e.onPath)
+        .map((e) => String(e.name))
+        .sort(),
+    ).toEqual(["1", "a", "t"]);
     expect(sub.nodes.find((n) => n.name === "(GC roots)")!).toMatchObject({ isRoot: true, className: "(synthetic)" });
     expect(sub.nodes.find((n) => n.className === "Holder")!.depth).toBe(2);
   });
@@ -94,7 +93,12 @@ describe("retainerSubgraph", () => {
     }
     const sub = walk(b, [t], { tooMany: 10 });
     expect(sub.placeholders).toEqual([
-      { of: sub.targets[0], count: 15, reason: "too-many", breakdown: [{ count: 15, className: "R", edgeType: "property", edgeName: "t" }] },
+      {
+        of: sub.targets[0],
+        count: 15,
+        reason: "too-many",
+        breakdown: [{ count: 15, className: "R", edgeType: "property", edgeName: "t" }],
+      },
     ]);
     expect(sub.limitsReached.tooMany).toBe(1);
     // T, 10 retainers, (GC roots)

@@ -4,7 +4,13 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { defaultBackrefsOptions, MAX_BREAKDOWN_GROUPS, retainerSubgraph, walkContext, type BackrefsOptions } from "../../src/query/backrefs.js";
+import {
+  defaultBackrefsOptions,
+  MAX_BREAKDOWN_GROUPS,
+  retainerSubgraph,
+  walkContext,
+  type BackrefsOptions,
+} from "../../src/query/backrefs.js";
 import type { PlaceholderGroup, Subgraph } from "../../src/query/types.js";
 import type { HeapGraph } from "../../src/graph/heap-graph.js";
 import { SnapshotBuilder } from "../helpers/snapshot-builder.js";
@@ -149,7 +155,9 @@ describe("budget", () => {
           for (const x of sub.nodes) {
             if (rootish.has(x.id)) continue;
             const ord = [...nodes, global].find((o) => g.nodeId(o) === x.id)!;
-            const sources = new Set(built.filter(([from, to, type]) => to === ord && from !== ord && type !== "weak").map(([from]) => g.nodeId(from)));
+            const sources = new Set(
+              built.filter(([from, to, type]) => to === ord && from !== ord && type !== "weak").map(([from]) => g.nodeId(from)),
+            );
             if (ord === nodes[0]) sources.add(g.nodeId(global));
             const missing = [...sources].filter((s) => !drawn.has(s)).length;
             const said = sub.placeholders.filter((p) => p.of === x.id).reduce((s, p) => s + p.count, 0);

@@ -74,8 +74,20 @@ describe("groupRetainingPaths", () => {
     // global is drawn once, with an edge per cause
     const global = one(sub, "global");
     expect(global.isRoot).toBe(true);
-    expect(sub.edges.filter((e) => e.from === global.id).map((e) => [e.name, e.count]).sort()).toEqual([["bus", 20], ["cache", 30]]);
-    expect(edgeInto(sub, foo).map((e) => e.count).sort()).toEqual([20, 30]);
+    expect(
+      sub.edges
+        .filter((e) => e.from === global.id)
+        .map((e) => [e.name, e.count])
+        .sort(),
+    ).toEqual([
+      ["bus", 20],
+      ["cache", 30],
+    ]);
+    expect(
+      edgeInto(sub, foo)
+        .map((e) => e.count)
+        .sort(),
+    ).toEqual([20, 30]);
     // group ids are synthetic (negative), the examples are heap ids
     expect(sub.nodes.every((n) => n.id < 0)).toBe(true);
     expect(foo.objectIds).toHaveLength(5);
@@ -86,7 +98,9 @@ describe("groupRetainingPaths", () => {
     const { groups } = group(twoCauses().b, "Foo");
     const sub = groups.toSubgraph();
     const foo = one(sub, "Foo");
-    const names = edgeInto(sub, foo).map((e) => `${e.type}:${e.name}`).sort();
+    const names = edgeInto(sub, foo)
+      .map((e) => `${e.type}:${e.name}`)
+      .sort();
     // 30 slots {700}..{729} are one edge, 20 indices [0]..[19] one edge further up
     expect(names).toEqual(["internal:*", "property:foo"]);
     const listener = one(sub, "Listener");
@@ -98,7 +112,10 @@ describe("groupRetainingPaths", () => {
     b.edge(global, h, "property", "h");
     for (let i = 0; i < 6; i++) b.edge(h, b.node("object", "Foo"), "property", i < 4 ? "a" : "b");
     const r = group(b, "Foo").groups.report();
-    expect(r.patterns.map((p) => [p.targets, p.steps[1]!.edge!.name])).toEqual([[4, "a"], [2, "b"]]);
+    expect(r.patterns.map((p) => [p.targets, p.steps[1]!.edge!.name])).toEqual([
+      [4, "a"],
+      [2, "b"],
+    ]);
   });
 
   it("agrees with grouping each target's shortestPath by a signature string", () => {
@@ -122,13 +139,18 @@ describe("groupRetainingPaths", () => {
     const naive = new Map<string, number>();
     for (const t of ordinals) {
       const hops = shortestPath(g, ctx, t)!;
-      const sig = hops.map((h) => `${g.className(h.from)}|${g.edgeTypeName(h.edge)}|${g.edgeTypeName(h.edge) === "element" ? "*" : g.edgeName(h.edge)}`).join(">");
+      const sig = hops
+        .map((h) => `${g.className(h.from)}|${g.edgeTypeName(h.edge)}|${g.edgeTypeName(h.edge) === "element" ? "*" : g.edgeName(h.edge)}`)
+        .join(">");
       naive.set(sig, (naive.get(sig) ?? 0) + 1);
     }
     const fastSigs = new Map<string, number>();
     for (const p of fast.patterns) {
       const steps = [...p.steps].reverse();
-      const sig = steps.slice(0, -1).map((s) => `${s.className}|${s.edge!.type}|${s.edge!.name === "*" || s.edge!.type === "element" ? "*" : s.edge!.name}`).join(">");
+      const sig = steps
+        .slice(0, -1)
+        .map((s) => `${s.className}|${s.edge!.type}|${s.edge!.name === "*" || s.edge!.type === "element" ? "*" : s.edge!.name}`)
+        .join(">");
       fastSigs.set(sig, p.targets);
     }
     expect(fastSigs).toEqual(naive);
@@ -230,9 +252,12 @@ describe("groupRetainingPaths", () => {
     const sub = groups.toSubgraph({ maxNodes: 8 });
     // global + Foo + one holder per drawn pattern: 6 patterns fit in 8 nodes
     expect(sub.grouped).toMatchObject({ patterns: 12, patternsDrawn: 6 });
-    expect(sub.nodes.map((n) => n.className).filter((c) => c.startsWith("Holder")).sort()).toEqual(
-      ["Holder10", "Holder11", "Holder6", "Holder7", "Holder8", "Holder9"],
-    );
+    expect(
+      sub.nodes
+        .map((n) => n.className)
+        .filter((c) => c.startsWith("Holder"))
+        .sort(),
+    ).toEqual(["Holder10", "Holder11", "Holder6", "Holder7", "Holder8", "Holder9"]);
     expect(sub.placeholders).toHaveLength(1);
     const box = sub.placeholders[0]!;
     const foo = one(sub, "Foo");
@@ -262,7 +287,6 @@ describe("groupRetainingPaths", () => {
     expect(groups.report().noPath).toBe(1);
   });
 });
-
 
 describe("owner and backing store", () => {
   /**

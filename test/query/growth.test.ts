@@ -61,12 +61,31 @@ describe("IdSet", () => {
 
 describe("rankDiff", () => {
   const row = (className: string, d: Partial<ClassDiff>): ClassDiff => ({
-    className, countBefore: 0, countAfter: 0, new: 0, deleted: 0, delta: 0, selfSizeBefore: 0, selfSizeAfter: 0, selfSizeDelta: 0,
-    retainedSizeBefore: 0, retainedSizeAfter: 0, retainedSizeDelta: 0, ...d,
+    className,
+    countBefore: 0,
+    countAfter: 0,
+    new: 0,
+    deleted: 0,
+    delta: 0,
+    selfSizeBefore: 0,
+    selfSizeAfter: 0,
+    selfSizeDelta: 0,
+    retainedSizeBefore: 0,
+    retainedSizeAfter: 0,
+    retainedSizeDelta: 0,
+    ...d,
   });
   const rows = [
     row("A", { delta: 5, new: 5, selfSizeDelta: 10, retainedSizeAfter: 900, retainedSizeDelta: 100 }),
-    row("B", { delta: -7, new: 1, deleted: 8, selfSizeDelta: -70, retainedSizeBefore: 2000, retainedSizeAfter: 1000, retainedSizeDelta: -1000 }),
+    row("B", {
+      delta: -7,
+      new: 1,
+      deleted: 8,
+      selfSizeDelta: -70,
+      retainedSizeBefore: 2000,
+      retainedSizeAfter: 1000,
+      retainedSizeDelta: -1000,
+    }),
     row("C", { delta: 9, new: 9, selfSizeDelta: 1, retainedSizeAfter: 300, retainedSizeDelta: 300 }),
     row("D", {}),
   ];

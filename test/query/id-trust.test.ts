@@ -34,7 +34,11 @@ function expectIncomparable(t: ReturnType<typeof idTrust>): void {
 
 describe("idTrust on real snapshots", () => {
   it("snapshots of one process can be compared", () => {
-    for (const [a, b] of [[0, 1], [1, 2], [0, 2]] as const) {
+    for (const [a, b] of [
+      [0, 1],
+      [1, 2],
+      [0, 2],
+    ] as const) {
       const t = idTrust(one[a]!, one[b]!);
       expect(t.comparable, t.reason).toBe(true);
       expect(t.same).toBeGreaterThan(0.99 * t.examined);
@@ -43,7 +47,12 @@ describe("idTrust on real snapshots", () => {
   });
 
   it("snapshots of two runs of the same program cannot", () => {
-    for (const [a, b] of [[0, 1], [1, 1], [2, 0]] as const) expectIncomparable(idTrust(one[a]!, other[b]!));
+    for (const [a, b] of [
+      [0, 1],
+      [1, 1],
+      [2, 0],
+    ] as const)
+      expectIncomparable(idTrust(one[a]!, other[b]!));
   });
 
   it("one process whose heap profiler was reset between two snapshots cannot, before and after the reset alike", () => {
@@ -133,7 +142,12 @@ describe("idTrust on built snapshots mirroring V8", () => {
 
   it("one process: new objects get new, higher ids; a third of the references changed: still comparable", () => {
     const before = heap(N, (k) => 101 + 2 * k, refs);
-    const after = heap(N, (k) => 101 + 2 * k, (k) => (k % 3 === 0 ? [(k + 1) % N, ...refs(k).slice(1)] : refs(k)), 500);
+    const after = heap(
+      N,
+      (k) => 101 + 2 * k,
+      (k) => (k % 3 === 0 ? [(k + 1) % N, ...refs(k).slice(1)] : refs(k)),
+      500,
+    );
     expect(idTrust(before, after).comparable).toBe(true);
   });
 
@@ -153,7 +167,12 @@ describe("idTrust on built snapshots mirroring V8", () => {
   it("a toy heap where one of five objects changed every reference is still one process", () => {
     const refs5 = (k: number): number[] => (k === 4 ? [] : [(k + 1) % 5]);
     const before = heap(5, (k) => 101 + 2 * k, refs5);
-    const after = heap(5, (k) => 101 + 2 * k, (k) => (k === 4 ? [5, 6, 7] : refs5(k)), 3);
+    const after = heap(
+      5,
+      (k) => 101 + 2 * k,
+      (k) => (k === 4 ? [5, 6, 7] : refs5(k)),
+      3,
+    );
     const t = idTrust(before, after);
     expect(t.same).toBeLessThan(t.examined);
     expect(t.comparable).toBe(true);
@@ -161,8 +180,16 @@ describe("idTrust on built snapshots mirroring V8", () => {
 
   it("no id in common, or only a few", () => {
     const before = heap(N, (k) => 101 + 2 * k, refs);
-    expectIncomparable(idTrust(before, heap(N, (k) => 900_001 + 2 * k, refs)));
-    const few = idTrust(before, heap(N, (k) => (k < 10 ? 101 + 2 * k : 900_001 + 2 * k), refs));
+    expectIncomparable(
+      idTrust(
+        before,
+        heap(N, (k) => 900_001 + 2 * k, refs),
+      ),
+    );
+    const few = idTrust(
+      before,
+      heap(N, (k) => (k < 10 ? 101 + 2 * k : 900_001 + 2 * k), refs),
+    );
     expectIncomparable(few);
     expect(few.reason).toMatch(/only 11 of 3,001 object ids in common/); // global too
   });
@@ -177,7 +204,10 @@ describe("idTrust on built snapshots mirroring V8", () => {
     expect(t.examined).toBeLessThan(big / 2);
     expect(t.examined).toBeGreaterThan(1000);
     expect(t.same).toBe(t.examined);
-    const shifted = idTrust(before, heap(big, (k) => 101 + 2 * ((k + 3) % big), bigRefs));
+    const shifted = idTrust(
+      before,
+      heap(big, (k) => 101 + 2 * ((k + 3) % big), bigRefs),
+    );
     expect(shifted.comparable).toBe(false);
   });
 });

@@ -34,7 +34,9 @@ function heap() {
   const worker = b.node("object", "Object");
   const task = b.node("object", "Object");
   const modules = b.node("object", "VitestEvaluatedModules");
-  b.edge(global, worker, "property", "__vitest_worker__").edge(worker, task, "property", "current").edge(worker, modules, "property", "evaluatedModules");
+  b.edge(global, worker, "property", "__vitest_worker__")
+    .edge(worker, task, "property", "current")
+    .edge(worker, modules, "property", "evaluatedModules");
   const runner = fn(b, "run", RUNNER);
   const user = fn(b, "load", "/app/src/users.ts");
   b.edge(global, runner.closure, "property", "runnerFn").edge(modules, user.closure, "property", "load");
@@ -75,7 +77,11 @@ describe("findLeftovers", () => {
   it("reports the new objects the program's state holds, not the runner's, the stack's or weak ones", () => {
     const { g, since } = heap();
     const a = new HeapAnalysis(g);
-    const left = findLeftovers(g, a, { sinceId: since, ignoreGlobals: ["__vitest_worker__.evaluatedModules", "__vitest*"], runnerCode: isRunner });
+    const left = findLeftovers(g, a, {
+      sinceId: since,
+      ignoreGlobals: ["__vitest_worker__.evaluatedModules", "__vitest*"],
+      runnerCode: isRunner,
+    });
     const byClass = Object.fromEntries(left.classes.map((c) => [c.className, c.count]));
     expect(byClass).toEqual({
       Foo: 2,

@@ -35,7 +35,10 @@ describe("whyAlive", () => {
     expect(w!.directRetainers).toBe(2);
     // only two strong paths exist (the weak one never counts)
     expect(w!.paths).toHaveLength(2);
-    expect(w!.paths[0]!.map((h) => `${h.from.className}${h.edgeType === "internal" ? `{${h.edgeName}}` : `.${h.edgeName}`}`)).toEqual(["global.cache", "Map{table}"]);
+    expect(w!.paths[0]!.map((h) => `${h.from.className}${h.edgeType === "internal" ? `{${h.edgeName}}` : `.${h.edgeName}`}`)).toEqual([
+      "global.cache",
+      "Map{table}",
+    ]);
     expect(w!.paths[1]!.map((h) => h.from.name)).toEqual(["global", "Bus", "onData", "system / Context"]);
     // two paths: only global (and the root) dominate it
     expect(w!.dominatorId).toBe(g.nodeId(1 + 1));

@@ -182,7 +182,13 @@ describe("the DOT we write, read by ts-graphviz's parser", () => {
 
     // The strings that broke ts-graphviz's own printer come back whole.
     const text = [...parseDot(toDot(sub, { maxLabelLength: 1000 })).nodes.values()].flatMap((n) => n.label);
-    for (const s of ["C:\\temp\\", "ends with a backslash\\", "<anonymous>", "\\N", "<x>]; evil [label=<PWNED> URL=<javascript:alert(1)>]; y [label=<y>"]) {
+    for (const s of [
+      "C:\\temp\\",
+      "ends with a backslash\\",
+      "<anonymous>",
+      "\\N",
+      "<x>]; evil [label=<PWNED> URL=<javascript:alert(1)>]; y [label=<y>",
+    ]) {
       expect(text).toContain(s);
     }
   });

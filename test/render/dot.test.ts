@@ -15,8 +15,29 @@ function tiny(): Subgraph {
   return {
     targets: [9],
     nodes: [
-      { id: 9, className: "Leak", type: "object", name: "Leak", selfSize: 48, retainedSize: 1234, isTarget: true, isRoot: false, depth: 0, onPath: true },
-      { id: 3, className: "(GC roots)", type: "synthetic", name: "(GC roots)", selfSize: 0, isTarget: false, isRoot: true, depth: 2, onPath: true },
+      {
+        id: 9,
+        className: "Leak",
+        type: "object",
+        name: "Leak",
+        selfSize: 48,
+        retainedSize: 1234,
+        isTarget: true,
+        isRoot: false,
+        depth: 0,
+        onPath: true,
+      },
+      {
+        id: 3,
+        className: "(GC roots)",
+        type: "synthetic",
+        name: "(GC roots)",
+        selfSize: 0,
+        isTarget: false,
+        isRoot: true,
+        depth: 2,
+        onPath: true,
+      },
       { id: 7, className: "Holder", type: "object", name: "Holder", selfSize: 32, isTarget: false, isRoot: false, depth: 1, onPath: true },
     ],
     edges: [
@@ -98,7 +119,9 @@ describe("toDot", () => {
       "51 × &lt;b&gt;Links&lt;/b&gt; […]",
       "21 others",
     ]);
-    expect(dot).toContain('tooltip="372 more retainers&#10;300 × NodeObject .parent&#10;51 × &lt;b&gt;Links&lt;/b&gt; […]&#10;20 × SymbolLinks .type&#10;1 other"');
+    expect(dot).toContain(
+      'tooltip="372 more retainers&#10;300 × NodeObject .parent&#10;51 × &lt;b&gt;Links&lt;/b&gt; […]&#10;20 × SymbolLinks .type&#10;1 other"',
+    );
   });
 
   it("draws placeholders as their own boxes pointing at the cut node", () => {
@@ -132,7 +155,17 @@ describe("toDot", () => {
       ...tiny(),
       nodes: [
         ...tiny().nodes,
-        { id: 11, className: "(string)", type: "string", name: `line1\n${long}`, selfSize: 120, isTarget: false, isRoot: false, depth: 1, onPath: false },
+        {
+          id: 11,
+          className: "(string)",
+          type: "string",
+          name: `line1\n${long}`,
+          selfSize: 120,
+          isTarget: false,
+          isRoot: false,
+          depth: 1,
+          onPath: false,
+        },
         { id: 13, className: "Function", type: "closure", name: "", selfSize: 64, isTarget: false, isRoot: false, depth: 1, onPath: false },
       ],
     });

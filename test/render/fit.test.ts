@@ -23,7 +23,9 @@ function fan(n: number): Subgraph {
     targets: [1],
     nodes,
     edges,
-    placeholders: [{ of: 1, count: 500, reason: "too-many", breakdown: [{ count: 500, className: "Holder", edgeType: "property", edgeName: "target" }] }],
+    placeholders: [
+      { of: 1, count: 500, reason: "too-many", breakdown: [{ count: 500, className: "Holder", edgeType: "property", edgeName: "target" }] },
+    ],
     limitsReached: { targetsOmitted: 0, tooMany: 1, maxNodes: 0, depth: 0, noPath: 0, pathHops: 0 },
   };
 }

@@ -40,8 +40,15 @@ export const HOSTILE = [
  */
 export function hostileSubgraph(strings: string[]): Subgraph {
   const target: SubgraphNode = {
-    id: 1, className: strings[0] ?? "T", type: "object", name: strings[0] ?? "T", selfSize: 8,
-    isTarget: true, isRoot: false, depth: 0, onPath: true,
+    id: 1,
+    className: strings[0] ?? "T",
+    type: "object",
+    name: strings[0] ?? "T",
+    selfSize: 8,
+    isTarget: true,
+    isRoot: false,
+    depth: 0,
+    onPath: true,
   };
   const types = ["object", "string", "closure", "regexp"];
   const nodes: SubgraphNode[] = [target];
@@ -49,8 +56,16 @@ export function hostileSubgraph(strings: string[]): Subgraph {
   strings.forEach((s, i) => {
     const id = 3 + 2 * i;
     nodes.push({
-      id, className: s, type: types[i % types.length]!, name: s, selfSize: i * 1000,
-      retainedSize: i * 1e6, isTarget: false, isRoot: i === strings.length - 1, depth: 1, onPath: i === 0,
+      id,
+      className: s,
+      type: types[i % types.length]!,
+      name: s,
+      selfSize: i * 1000,
+      retainedSize: i * 1e6,
+      isTarget: false,
+      isRoot: i === strings.length - 1,
+      depth: 1,
+      onPath: i === 0,
     });
     edges.push({ from: id, to: 1, type: "property", name: s, onPath: i === 0, isDominatorEdge: i === 0 });
   });

@@ -12,10 +12,22 @@ afterAll(closeLayoutWorker);
 function textContent(svg: string, tokens: XmlToken[]): string {
   const decode = (s: string) =>
     s.replace(/&(lt|gt|amp|quot|apos|#x[0-9a-fA-F]+|#\d+);/g, (_, e: string) =>
-      e === "lt" ? "<" : e === "gt" ? ">" : e === "amp" ? "&" : e === "quot" ? '"' : e === "apos" ? "'"
-        : String.fromCodePoint(e[1] === "x" ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10)),
+      e === "lt"
+        ? "<"
+        : e === "gt"
+          ? ">"
+          : e === "amp"
+            ? "&"
+            : e === "quot"
+              ? '"'
+              : e === "apos"
+                ? "'"
+                : String.fromCodePoint(e[1] === "x" ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10)),
     );
-  return tokens.filter((t) => t.kind === "text").map((t) => decode(svg.slice(t.start, t.end))).join("\n");
+  return tokens
+    .filter((t) => t.kind === "text")
+    .map((t) => decode(svg.slice(t.start, t.end)))
+    .join("\n");
 }
 
 /** The guarantees, whatever the heap held. */
@@ -64,8 +76,31 @@ describe("hostile strings", () => {
       fc.string({ unit: "binary", minLength: 1, maxLength: 1 }),
       fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)), // lone surrogates too
       fc.constantFrom(
-        "\\", "<", ">", "&", '"', "'", "\n", "\u0000", "[", "]", "{", "}", ";", "=", ":", "-", "|",
-        "javascript:", "<script>", " onload=", "\\N", "&#0;", "]]>", "<B>", "<BR/>",
+        "\\",
+        "<",
+        ">",
+        "&",
+        '"',
+        "'",
+        "\n",
+        "\u0000",
+        "[",
+        "]",
+        "{",
+        "}",
+        ";",
+        "=",
+        ":",
+        "-",
+        "|",
+        "javascript:",
+        "<script>",
+        " onload=",
+        "\\N",
+        "&#0;",
+        "]]>",
+        "<B>",
+        "<BR/>",
       ),
     );
     const hostileString = fc.string({ unit: hostileChar, maxLength: 60 });

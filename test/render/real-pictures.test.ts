@@ -8,7 +8,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { HeapGraph } from "../../src/graph/heap-graph.js";
 import { loadHeapGraph } from "../../src/graph/load.js";
-import { chooseTargets, defaultBackrefsOptions, retainerSubgraph, shortestPath, walkContext, type WalkContext } from "../../src/query/backrefs.js";
+import {
+  chooseTargets,
+  defaultBackrefsOptions,
+  retainerSubgraph,
+  shortestPath,
+  walkContext,
+  type WalkContext,
+} from "../../src/query/backrefs.js";
 import { DEFAULT_GROUP_NODES, groupRetainingPaths } from "../../src/query/group.js";
 import { selectNodes } from "../../src/query/select.js";
 import type { Subgraph } from "../../src/query/types.js";
@@ -72,42 +79,54 @@ afterAll(removeRealProgramSnapshots);
 
 describe("default per-object pictures of real programs", () => {
   for (const [program, className] of cases) {
-    it(`${program}: ${className}`, async () => {
-      const { graph, ctx } = heaps.get(program)!;
-      const { ordinals } = selectNodes(graph, { types: [className] });
-      const { drawn, omitted } = chooseTargets(graph, ctx, ordinals, 10);
-      const sub = retainerSubgraph(graph, ctx, drawn, defaultBackrefsOptions, omitted);
-      // Within the budget, unless the paths alone need more.
-      const forced = retainerSubgraph(graph, ctx, drawn, { ...defaultBackrefsOptions, maxNodes: 1 }, omitted);
-      expect(boxes(sub)).toBeLessThanOrEqual(Math.max(defaultBackrefsOptions.maxNodes, boxes(forced)));
-      // Placeholders say what they stand for.
-      expect(sub.placeholders.length).toBeGreaterThan(0);
-      expectBreakdowns(sub);
-      const picture = await expectFits(sub);
-      // The answer first: every target's shortest retaining path is in the picture, and every
-      // object the picture left out is counted in a "more" box.
-      const ids = new Set(picture.nodes.map((n) => n.id));
-      for (const t of drawn) {
-        const hops = shortestPath(graph, ctx, t)!;
-        expect(hops.length).toBeLessThanOrEqual(40);
-        expect(ids.has(graph.nodeId(t))).toBe(true);
-        for (const h of hops) expect(ids.has(graph.nodeId(h.from)), `${className} @${graph.nodeId(t)}`).toBe(true);
-      }
-      expectBreakdowns(picture);
-      // Each object drawn has as many retainers, drawn or counted, as in the whole subgraph.
-      const before = accounted(sub);
-      for (const [id, n] of accounted(picture)) expect(n, `@${id}`).toBe(before.get(id));
-    }, SLOW);
+    it(
+      `${program}: ${className}`,
+      async () => {
+        const { graph, ctx } = heaps.get(program)!;
+        const { ordinals } = selectNodes(graph, { types: [className] });
+        const { drawn, omitted } = chooseTargets(graph, ctx, ordinals, 10);
+        const sub = retainerSubgraph(graph, ctx, drawn, defaultBackrefsOptions, omitted);
+        // Within the budget, unless the paths alone need more.
+        const forced = retainerSubgraph(graph, ctx, drawn, { ...defaultBackrefsOptions, maxNodes: 1 }, omitted);
+        expect(boxes(sub)).toBeLessThanOrEqual(Math.max(defaultBackrefsOptions.maxNodes, boxes(forced)));
+        // Placeholders say what they stand for.
+        expect(sub.placeholders.length).toBeGreaterThan(0);
+        expectBreakdowns(sub);
+        const picture = await expectFits(sub);
+        // The answer first: every target's shortest retaining path is in the picture, and every
+        // object the picture left out is counted in a "more" box.
+        const ids = new Set(picture.nodes.map((n) => n.id));
+        for (const t of drawn) {
+          const hops = shortestPath(graph, ctx, t)!;
+          expect(hops.length).toBeLessThanOrEqual(40);
+          expect(ids.has(graph.nodeId(t))).toBe(true);
+          for (const h of hops) expect(ids.has(graph.nodeId(h.from)), `${className} @${graph.nodeId(t)}`).toBe(true);
+        }
+        expectBreakdowns(picture);
+        // Each object drawn has as many retainers, drawn or counted, as in the whole subgraph.
+        const before = accounted(sub);
+        for (const [id, n] of accounted(picture)) expect(n, `@${id}`).toBe(before.get(id));
+      },
+      SLOW,
+    );
   }
 });
 
 describe("default grouped pictures of real programs", () => {
-  for (const [program, className] of [["typescript-compile", "TypeObject"], ["typescript-compile", "NodeObject"], ["http-cache", "IncomingMessage"]] as const) {
-    it(`${program}: ${className}`, async () => {
-      const { graph, ctx } = heaps.get(program)!;
-      const { ordinals } = selectNodes(graph, { types: [className] });
-      const sub = groupRetainingPaths(graph, ctx, ordinals).toSubgraph({ maxNodes: DEFAULT_GROUP_NODES });
-      await expectFits(sub);
-    }, SLOW);
+  for (const [program, className] of [
+    ["typescript-compile", "TypeObject"],
+    ["typescript-compile", "NodeObject"],
+    ["http-cache", "IncomingMessage"],
+  ] as const) {
+    it(
+      `${program}: ${className}`,
+      async () => {
+        const { graph, ctx } = heaps.get(program)!;
+        const { ordinals } = selectNodes(graph, { types: [className] });
+        const sub = groupRetainingPaths(graph, ctx, ordinals).toSubgraph({ maxNodes: DEFAULT_GROUP_NODES });
+        await expectFits(sub);
+      },
+      SLOW,
+    );
   }
 });

@@ -32,13 +32,7 @@ function node(partial: Partial<SubgraphNode> & Pick<SubgraphNode, "id" | "classN
   };
 }
 
-function edge(
-  from: number,
-  to: number,
-  type: string,
-  name: string | number,
-  extra: Partial<SubgraphEdge> = {},
-): SubgraphEdge {
+function edge(from: number, to: number, type: string, name: string | number, extra: Partial<SubgraphEdge> = {}): SubgraphEdge {
   return { from, to, type, name, onPath: false, ...extra };
 }
 
@@ -51,7 +45,16 @@ export function sampleSubgraph(): Subgraph {
       node({ id: 5001, className: "global", depth: 3, onPath: true, selfSize: 2048, retainedSize: 5_600_000 }),
       node({ id: 7001, className: "Map", depth: 2, onPath: true, selfSize: 32, retainedSize: 3_400_200, distance: 4 }),
       node({ id: 7003, className: "Array", depth: 3, selfSize: 16, retainedSize: 480 }),
-      node({ id: 8001, className: "(array)", type: "array", name: "OrderedHashMap", depth: 1, onPath: true, selfSize: 4096, retainedSize: 3_400_168 }),
+      node({
+        id: 8001,
+        className: "(array)",
+        type: "array",
+        name: "OrderedHashMap",
+        depth: 1,
+        onPath: true,
+        selfSize: 4096,
+        retainedSize: 3_400_168,
+      }),
       node({ id: 9001, className: "Function", type: "closure", name: "onRequest", depth: 2, selfSize: 64 }),
       node({ id: 9003, className: "(system)", type: "hidden", name: "system / Context", depth: 1, selfSize: 40 }),
       node({ id: 6001, className: "WeakRef", depth: 1, selfSize: 24 }),

@@ -19,8 +19,17 @@ afterAll(closeLayoutWorker);
 
 function decode(text: string): string {
   return text.replace(/&(lt|gt|amp|quot|apos|#x[0-9a-fA-F]+|#\d+);/g, (_, e: string) =>
-    e === "lt" ? "<" : e === "gt" ? ">" : e === "amp" ? "&" : e === "quot" ? '"' : e === "apos" ? "'"
-      : String.fromCodePoint(e[1] === "x" ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10)),
+    e === "lt"
+      ? "<"
+      : e === "gt"
+        ? ">"
+        : e === "amp"
+          ? "&"
+          : e === "quot"
+            ? '"'
+            : e === "apos"
+              ? "'"
+              : String.fromCodePoint(e[1] === "x" ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10)),
   );
 }
 
@@ -46,10 +55,23 @@ function outline(svg: string) {
 function threeTargets(): Subgraph {
   const sub = sampleSubgraph();
   sub.nodes.push(
-    { id: 12347, className: "LeakyThing", type: "object", name: "LeakyThing", selfSize: 8, isTarget: true, isRoot: false, depth: 0, onPath: false },
+    {
+      id: 12347,
+      className: "LeakyThing",
+      type: "object",
+      name: "LeakyThing",
+      selfSize: 8,
+      isTarget: true,
+      isRoot: false,
+      depth: 0,
+      onPath: false,
+    },
     { id: 12349, className: "Other", type: "object", name: "Other", selfSize: 8, isTarget: true, isRoot: false, depth: 0, onPath: false },
   );
-  sub.edges.push({ from: 8001, to: 12347, type: "element", name: 4, onPath: false }, { from: 8001, to: 12349, type: "element", name: 5, onPath: false });
+  sub.edges.push(
+    { from: 8001, to: 12347, type: "element", name: 4, onPath: false },
+    { from: 8001, to: 12349, type: "element", name: 5, onPath: false },
+  );
   sub.targets.push(12347, 12349);
   sub.limitsReached = { ...sub.limitsReached, targetsOmitted: 7 };
   return sub;
@@ -103,7 +125,9 @@ describe("SVG in other people's pages", () => {
     sub.grouped = { targets: 201, patterns: 3, patternsDrawn: 2, rootTargets: 0 };
     const text = describeSubgraph(sub);
     expect(text.title).toBe("What retains 201 LeakyThing objects");
-    expect(text.description).toContain("Retainer graph of 201 objects: LeakyThing @88399, @88395, and 199 more, grouped by retaining path (3 patterns, 2 drawn).");
+    expect(text.description).toContain(
+      "Retainer graph of 201 objects: LeakyThing @88399, @88395, and 199 more, grouped by retaining path (3 patterns, 2 drawn).",
+    );
     expect(text.description).not.toContain("@-5");
   });
 

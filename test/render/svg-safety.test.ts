@@ -26,7 +26,15 @@ describe("tokenizeXml", () => {
   it("reads what Graphviz writes", () => {
     const tokens = tokenizeXml(GRAPHVIZ_LIKE);
     expect(tokens.filter((t) => t.kind === "open").map((t) => (t.kind === "open" ? t.name : ""))).toEqual([
-      "svg", "g", "title", "g", "title", "g", "a", "polygon", "text",
+      "svg",
+      "g",
+      "title",
+      "g",
+      "title",
+      "g",
+      "a",
+      "polygon",
+      "text",
     ]);
     const a = tokens.find((t) => t.kind === "open" && t.name === "a");
     expect(a && a.kind === "open" && a.attrs[0]!.value).toBe("see javascript:alert(1) onload=x");

@@ -17,8 +17,15 @@ function bigSubgraph(n: number): Subgraph {
   for (let i = 0; i < n; i++) {
     const depth = Math.floor(Math.log2(i + 1));
     nodes.push({
-      id: 2 * i + 1, className: `Class${i % 17}`, type: "object", name: `Class${i % 17}`, selfSize: 16 * i,
-      isTarget: i === 0, isRoot: i === n - 1, depth, onPath: false,
+      id: 2 * i + 1,
+      className: `Class${i % 17}`,
+      type: "object",
+      name: `Class${i % 17}`,
+      selfSize: 16 * i,
+      isTarget: i === 0,
+      isRoot: i === n - 1,
+      depth,
+      onPath: false,
     });
     for (const parent of [2 * i + 1, 2 * i + 2, (i * 7919) % n]) {
       if (parent < n && parent !== i) {
@@ -27,7 +34,10 @@ function bigSubgraph(n: number): Subgraph {
     }
   }
   return {
-    targets: [1], nodes, edges, placeholders: [],
+    targets: [1],
+    nodes,
+    edges,
+    placeholders: [],
     limitsReached: { targetsOmitted: 0, tooMany: 0, maxNodes: 0, depth: 0, noPath: 0, pathHops: 0 },
   };
 }
@@ -64,11 +74,7 @@ describe("renderSvg", () => {
 
   it("runs jobs one at a time; a timeout only fails its own job", async () => {
     const small = toDot(sampleSubgraph());
-    const results = await Promise.allSettled([
-      renderSvg(small),
-      renderSvg(toDot(bigSubgraph(300)), { timeoutMs: 1 }),
-      renderSvg(small),
-    ]);
+    const results = await Promise.allSettled([renderSvg(small), renderSvg(toDot(bigSubgraph(300)), { timeoutMs: 1 }), renderSvg(small)]);
     expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
   });
 
@@ -89,7 +95,7 @@ describe("renderSvg", () => {
 
   it("refuses SVG with active content, whatever DOT it was given", async () => {
     await expect(renderSvg('digraph { a [URL="javascript:alert(1)"] }')).rejects.toThrow(RenderError);
-    await expect(renderSvg("digraph { a [label=<x>, tooltip=\"x\"] }")).resolves.toContain("xlink:title");
+    await expect(renderSvg('digraph { a [label=<x>, tooltip="x"] }')).resolves.toContain("xlink:title");
   });
 
   it("rejects a nonsense time limit", async () => {
@@ -129,7 +135,7 @@ describe("layoutSvg and finishLayout", () => {
   it("renderSvg is layoutSvg then finishLayout", async () => {
     const dot = toDot(sampleSubgraph());
     const raw = await layoutSvg(dot);
-    expect(raw).not.toContain("role=\"img\""); // Graphviz's own output
+    expect(raw).not.toContain('role="img"'); // Graphviz's own output
     expect(finishLayout(raw)).toBe(await renderSvg(dot));
   });
 

@@ -169,21 +169,51 @@ describe("SnapshotParser errors", () => {
   });
 
   it("counts that disagree with the header", () => {
-    const more = formatError(() => parseWhole(withJson((o) => { o.snapshot.node_count -= 1; })));
+    const more = formatError(() =>
+      parseWhole(
+        withJson((o) => {
+          o.snapshot.node_count -= 1;
+        }),
+      ),
+    );
     expect(more.message).toMatch(/more values than the header/);
     expect(more.section).toBe("nodes");
-    const fewer = formatError(() => parseWhole(withJson((o) => { o.snapshot.node_count += 1; })));
+    const fewer = formatError(() =>
+      parseWhole(
+        withJson((o) => {
+          o.snapshot.node_count += 1;
+        }),
+      ),
+    );
     expect(fewer.message).toMatch(/found \d+ values but the header announces node_count/);
-    const edges = formatError(() => parseWhole(withJson((o) => { o.snapshot.edge_count += 1; })));
+    const edges = formatError(() =>
+      parseWhole(
+        withJson((o) => {
+          o.snapshot.edge_count += 1;
+        }),
+      ),
+    );
     expect(edges.message).toMatch(/edge counts add up to \d+ but the header says edge_count is \d+/);
   });
 
   it("a to_node out of range or not a multiple of the node field count", () => {
     const nf = j.snapshot.meta.node_fields.length;
-    const out = formatError(() => parseWhole(withJson((o) => { o.edges[2] = o.snapshot.node_count * nf; })));
+    const out = formatError(() =>
+      parseWhole(
+        withJson((o) => {
+          o.edges[2] = o.snapshot.node_count * nf;
+        }),
+      ),
+    );
     expect(out.message).toMatch(/points past the last node/);
     expect(out.section).toBe("edges");
-    const odd = formatError(() => parseWhole(withJson((o) => { o.edges[2] = nf + 1; })));
+    const odd = formatError(() =>
+      parseWhole(
+        withJson((o) => {
+          o.edges[2] = nf + 1;
+        }),
+      ),
+    );
     expect(odd.message).toMatch(/not a multiple/);
   });
 

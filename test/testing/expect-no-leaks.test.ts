@@ -25,37 +25,48 @@ const dir = mkdtempSync(join(tmpdir(), "backrefs-enl-"));
 const TIMEOUT = 180_000;
 
 describe("expectNoLeaks", () => {
-  it("fails when objects keep growing across runs, with the grouped path and the picture", async () => {
-    let n = 0;
-    const fn = (): void => {
-      kept.push(new LeakyThing(n++));
-      others.push(new OtherThing()); // leaks too, but is not asked about
-    };
-    const err = await expectNoLeaks(fn, { runs: 4, types: ["LeakyThing"], dir, name: "keeps things" }).then(
-      () => null,
-      (e: unknown) => e,
-    );
-    expect(err).toBeInstanceOf(AssertionError);
-    const message = (err as Error).message;
-    // 4 measured runs, one LeakyThing each (the warm-up's is older than the first snapshot).
-    expect(message).toMatch(/^keeps things: objects kept growing over 4 runs \(after 1 warm-up\): LeakyThing \+4 /);
-    expect(message).toMatch(/\n      4× global .* → Array \[…\] → LeakyThing\n/);
-    expect(message).not.toMatch(/OtherThing/);
-    expect(message).toMatch(/\(snapshots took [\d.]+ s, analysis [\d.]+ s\)$/);
-    const picture = join(dir, "keeps_things.svg");
-    expect(message).toContain(picture);
-    expect(readFileSync(picture, "utf8")).toMatch(/LeakyThing/);
-  }, TIMEOUT);
+  it(
+    "fails when objects keep growing across runs, with the grouped path and the picture",
+    async () => {
+      let n = 0;
+      const fn = (): void => {
+        kept.push(new LeakyThing(n++));
+        others.push(new OtherThing()); // leaks too, but is not asked about
+      };
+      const err = await expectNoLeaks(fn, { runs: 4, types: ["LeakyThing"], dir, name: "keeps things" }).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(AssertionError);
+      const message = (err as Error).message;
+      // 4 measured runs, one LeakyThing each (the warm-up's is older than the first snapshot).
+      expect(message).toMatch(/^keeps things: objects kept growing over 4 runs \(after 1 warm-up\): LeakyThing \+4 /);
+      expect(message).toMatch(/\n {6}4× global .* → Array \[…\] → LeakyThing\n/);
+      expect(message).not.toMatch(/OtherThing/);
+      expect(message).toMatch(/\(snapshots took [\d.]+ s, analysis [\d.]+ s\)$/);
+      const picture = join(dir, "keeps_things.svg");
+      expect(message).toContain(picture);
+      expect(readFileSync(picture, "utf8")).toMatch(/LeakyThing/);
+    },
+    TIMEOUT,
+  );
 
-  it("passes on code that makes objects and lets them go", async () => {
-    let last: PassingThing | null = null;
-    const r = await expectNoLeaks(() => {
-      last = new PassingThing(1); // the latest one only: replaced each run, no growth
-      return Array.from({ length: 50 }, (_, i) => new PassingThing(i)).length;
-    }, { runs: 4, dir, name: "lets go" });
-    expect(last).not.toBeNull();
-    expect(r.report.classes).toEqual([]);
-    expect(r.seconds.snapshots).toBeGreaterThan(0);
-    expect(existsSync(join(dir, "lets_go.svg"))).toBe(false);
-  }, TIMEOUT);
+  it(
+    "passes on code that makes objects and lets them go",
+    async () => {
+      let last: PassingThing | null = null;
+      const r = await expectNoLeaks(
+        () => {
+          last = new PassingThing(1); // the latest one only: replaced each run, no growth
+          return Array.from({ length: 50 }, (_, i) => new PassingThing(i)).length;
+        },
+        { runs: 4, dir, name: "lets go" },
+      );
+      expect(last).not.toBeNull();
+      expect(r.report.classes).toEqual([]);
+      expect(r.seconds.snapshots).toBeGreaterThan(0);
+      expect(existsSync(join(dir, "lets_go.svg"))).toBe(false);
+    },
+    TIMEOUT,
+  );
 });

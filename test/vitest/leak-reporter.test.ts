@@ -26,7 +26,16 @@ function runSample(args: string[]): Promise<Run> {
   return new Promise((done, fail) => {
     const child = spawn(process.execPath, [VITEST, "run", ...args], {
       cwd: SAMPLE,
-      env: { ...process.env, LEAK_REPORT_DIR: dir, NO_COLOR: "1", FORCE_COLOR: "0", VITEST: undefined, VITEST_POOL_ID: undefined, VITEST_WORKER_ID: undefined, NODE_OPTIONS: "" },
+      env: {
+        ...process.env,
+        LEAK_REPORT_DIR: dir,
+        NO_COLOR: "1",
+        FORCE_COLOR: "0",
+        VITEST: undefined,
+        VITEST_POOL_ID: undefined,
+        VITEST_WORKER_ID: undefined,
+        NODE_OPTIONS: "",
+      },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";
@@ -54,47 +63,55 @@ describe("vitest leak reporter on samples/vitest-leaky", () => {
   // Minutes, not seconds, on a loaded 2-core machine: two vitest runs, two snapshots per test file.
   const TIMEOUT = 300_000;
 
-  it("forks, isolated: names the three leaking files, worst first, with exact counts, not the clean one", async () => {
-    const r = await forks;
-    expect(r.code).toBe(0);
-    expect(r.report.files).toBe(4);
-    expect(r.report.leaks.map((l) => l.name)).toEqual(["test/users.test.ts", "test/session.test.ts", "test/poller.test.ts"]);
-    expect(count(r, "test/users.test.ts", "CachedUser")).toBe(120);
-    expect(count(r, "test/session.test.ts", "Session")).toBe(5);
-    expect(count(r, "test/poller.test.ts", "StatusPoller")).toBe(2);
-    expect(count(r, "test/poller.test.ts", "Timeout")).toBe(2);
-    // The clean file's objects, and vitest's per-test bookkeeping, are not there.
-    const classes = r.report.leaks.flatMap((l) => l.classes.map((c) => c.className));
-    expect(classes).not.toContain("Invoice");
-    expect(classes).not.toContain("Listener");
-    expect(classes).not.toContain("Promise");
-    // Why: the grouped path of the cached users goes through the module's cache.
-    const users = r.report.leaks[0]!.classes.find((c) => c.className === "CachedUser")!;
-    expect(users.paths[0]).toMatchObject({ count: 120 });
-    expect(users.paths[0]!.path).toMatch(/^module src\/users\.ts .*Map .*CachedUser$/);
-    const session = r.report.leaks[1]!.classes.find((c) => c.className === "Session")!;
-    expect(session.paths[0]!.path).toMatch(/EventEmitter \._events → Object \.reload → .* ->this → Session$/);
-    // A picture per leaking file, and the text names them.
-    for (const l of r.report.leaks) {
-      expect(l.picture).toBe(join(r.dir, l.name.replace(/\//g, "_") + ".svg"));
-      expect(readFileSync(l.picture!, "utf8")).toMatch(/^<\?xml|^<svg/);
-    }
-    expect(existsSync(join(r.dir, "test_invoice.test.ts.svg"))).toBe(false);
-    expect(r.stdout).toMatch(/backrefs: 3 of 4 test files left objects alive after a GC, worst first \(snapshots took [\d.]+ s/);
-    expect(r.stdout).toMatch(/test\/users\.test\.ts: left [\d,]+ objects alive/);
-    expect(r.stdout).not.toMatch(/test\/invoice\.test\.ts: left/);
-    // Snapshots are deleted once read.
-    expect(existsSync(join(r.dir, "snapshots"))).toBe(false);
-  }, TIMEOUT);
+  it(
+    "forks, isolated: names the three leaking files, worst first, with exact counts, not the clean one",
+    async () => {
+      const r = await forks;
+      expect(r.code).toBe(0);
+      expect(r.report.files).toBe(4);
+      expect(r.report.leaks.map((l) => l.name)).toEqual(["test/users.test.ts", "test/session.test.ts", "test/poller.test.ts"]);
+      expect(count(r, "test/users.test.ts", "CachedUser")).toBe(120);
+      expect(count(r, "test/session.test.ts", "Session")).toBe(5);
+      expect(count(r, "test/poller.test.ts", "StatusPoller")).toBe(2);
+      expect(count(r, "test/poller.test.ts", "Timeout")).toBe(2);
+      // The clean file's objects, and vitest's per-test bookkeeping, are not there.
+      const classes = r.report.leaks.flatMap((l) => l.classes.map((c) => c.className));
+      expect(classes).not.toContain("Invoice");
+      expect(classes).not.toContain("Listener");
+      expect(classes).not.toContain("Promise");
+      // Why: the grouped path of the cached users goes through the module's cache.
+      const users = r.report.leaks[0]!.classes.find((c) => c.className === "CachedUser")!;
+      expect(users.paths[0]).toMatchObject({ count: 120 });
+      expect(users.paths[0]!.path).toMatch(/^module src\/users\.ts .*Map .*CachedUser$/);
+      const session = r.report.leaks[1]!.classes.find((c) => c.className === "Session")!;
+      expect(session.paths[0]!.path).toMatch(/EventEmitter \._events → Object \.reload → .* ->this → Session$/);
+      // A picture per leaking file, and the text names them.
+      for (const l of r.report.leaks) {
+        expect(l.picture).toBe(join(r.dir, l.name.replace(/\//g, "_") + ".svg"));
+        expect(readFileSync(l.picture!, "utf8")).toMatch(/^<\?xml|^<svg/);
+      }
+      expect(existsSync(join(r.dir, "test_invoice.test.ts.svg"))).toBe(false);
+      expect(r.stdout).toMatch(/backrefs: 3 of 4 test files left objects alive after a GC, worst first \(snapshots took [\d.]+ s/);
+      expect(r.stdout).toMatch(/test\/users\.test\.ts: left [\d,]+ objects alive/);
+      expect(r.stdout).not.toMatch(/test\/invoice\.test\.ts: left/);
+      // Snapshots are deleted once read.
+      expect(existsSync(join(r.dir, "snapshots"))).toBe(false);
+    },
+    TIMEOUT,
+  );
 
-  it("threads, one worker for all files (isolate off): each file is charged only with what it left", async () => {
-    const r = await threads;
-    expect(r.code).toBe(0);
-    expect(r.report.files).toBe(3);
-    expect(r.report.leaks.map((l) => l.name)).toEqual(["test/session.test.ts", "test/poller.test.ts"]);
-    expect(count(r, "test/session.test.ts", "Session")).toBe(5);
-    expect(count(r, "test/poller.test.ts", "StatusPoller")).toBe(2);
-    expect(r.report.leaks.find((l) => l.name === "test/session.test.ts")!.classes.map((c) => c.className)).not.toContain("StatusPoller");
-    for (const l of r.report.leaks) expect(existsSync(l.picture!)).toBe(true);
-  }, TIMEOUT);
+  it(
+    "threads, one worker for all files (isolate off): each file is charged only with what it left",
+    async () => {
+      const r = await threads;
+      expect(r.code).toBe(0);
+      expect(r.report.files).toBe(3);
+      expect(r.report.leaks.map((l) => l.name)).toEqual(["test/session.test.ts", "test/poller.test.ts"]);
+      expect(count(r, "test/session.test.ts", "Session")).toBe(5);
+      expect(count(r, "test/poller.test.ts", "StatusPoller")).toBe(2);
+      expect(r.report.leaks.find((l) => l.name === "test/session.test.ts")!.classes.map((c) => c.className)).not.toContain("StatusPoller");
+      for (const l of r.report.leaks) expect(existsSync(l.picture!)).toBe(true);
+    },
+    TIMEOUT,
+  );
 });
