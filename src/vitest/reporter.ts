@@ -129,6 +129,8 @@ export function pictureName(name: string): string {
 export function leaksText(r: LeakReportFile, dir: string, classes?: number, relativeTo?: string): string {
   const timing = `snapshots took ${r.seconds.snapshots.toFixed(1)} s in the workers, analysis ${r.seconds.analysis.toFixed(1)} s`;
   const fileLeaks = r.leaks.filter((l) => !l.name.includes(" > ")).length;
+  // No file measured is not an all-clear: the setup file did not run, or every file failed first.
+  if (r.files === 0) return `\nbackrefs: no test file was checked for leaks (is backrefs/vitest/setup in setupFiles?)\n`;
   if (r.leaks.length === 0) return `\nbackrefs: no test file left objects alive after a GC (${r.files} checked; ${timing})\n`;
   return (
     `\nbackrefs: ${fileLeaks} of ${r.files} test files left objects alive after a GC, worst first (${timing}):\n` +

@@ -71,7 +71,10 @@ beforeAll(() => {
   if (dir) fileOpen = open();
 }, 0);
 
-afterAll((_context, suite) => {
+// vitest reads the hook's first parameter as a fixture list and requires an object pattern there;
+// the suite is the second parameter.
+// eslint-disable-next-line no-empty-pattern
+afterAll(({}, suite) => {
   const o = fileOpen;
   fileOpen = null;
   if (!o) return;
