@@ -156,15 +156,19 @@ function encodeHeader(
     offset += pad8(s.data.byteLength);
     return r;
   });
-  const analysis = c.analysis
+  const json = headerJson(c.raw, build, source, analysisSummary(c), records);
+  return { json, dataStart: pad8(PREFIX + json.length), sections };
+}
+
+/** What the header records of the analysis: which optional sections the entry holds, and their lengths. */
+function analysisSummary(c: EntryContent) {
+  return c.analysis
     ? {
         refused: c.analysis.refused.length,
         tree: c.analysis.tree !== null,
         classRetained: c.analysis.tree && c.analysis.classRetained ? c.analysis.classRetained.length : null,
       }
     : null;
-  const json = headerJson(c.raw, build, source, analysis, records);
-  return { json, dataStart: pad8(PREFIX + json.length), sections };
 }
 
 function headerJson(
@@ -355,14 +359,7 @@ export class EntryWriter {
         records.push({ name: s.name, type: s.type, length: s.data.length, offset: position - this.dataStart, crc });
         position += pad8(s.data.byteLength);
       }
-      const analysis = c.analysis
-        ? {
-            refused: c.analysis.refused.length,
-            tree: c.analysis.tree !== null,
-            classRetained: c.analysis.tree && c.analysis.classRetained ? c.analysis.classRetained.length : null,
-          }
-        : null;
-      const json = headerJson(c.raw, this.build, this.source, analysis, records);
+      const json = headerJson(c.raw, this.build, this.source, analysisSummary(c), records);
       if (json.length > this.reserved) throw new Error("the entry's header outgrew its room");
       const prefix = Buffer.alloc(this.dataStart);
       MAGIC.copy(prefix, 0);

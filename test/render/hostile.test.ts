@@ -6,24 +6,12 @@ import { closeLayoutWorker, renderSvg } from "../../src/render/svg.js";
 import { renderPng } from "../../src/render/png.js";
 import { tokenizeXml, type XmlToken } from "../../src/render/svg-safety.js";
 import { HOSTILE, hostileSubgraph } from "./hostile-strings.js";
+import { decodeXmlEntities } from "../helpers/xml-text.js";
 
 afterAll(closeLayoutWorker);
 
 function textContent(svg: string, tokens: XmlToken[]): string {
-  const decode = (s: string) =>
-    s.replace(/&(lt|gt|amp|quot|apos|#x[0-9a-fA-F]+|#\d+);/g, (_, e: string) =>
-      e === "lt"
-        ? "<"
-        : e === "gt"
-          ? ">"
-          : e === "amp"
-            ? "&"
-            : e === "quot"
-              ? '"'
-              : e === "apos"
-                ? "'"
-                : String.fromCodePoint(e[1] === "x" ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10)),
-    );
+  const decode = decodeXmlEntities;
   return tokens
     .filter((t) => t.kind === "text")
     .map((t) => decode(svg.slice(t.start, t.end)))

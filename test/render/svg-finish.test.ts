@@ -14,24 +14,11 @@ import { closeLayoutWorker, renderSvg } from "../../src/render/svg.js";
 import { tokenizeXml } from "../../src/render/svg-safety.js";
 import { HOSTILE, hostileSubgraph } from "./hostile-strings.js";
 import { sampleSubgraph } from "./sample-subgraph.js";
+import { decodeXmlEntities } from "../helpers/xml-text.js";
 
 afterAll(closeLayoutWorker);
 
-function decode(text: string): string {
-  return text.replace(/&(lt|gt|amp|quot|apos|#x[0-9a-fA-F]+|#\d+);/g, (_, e: string) =>
-    e === "lt"
-      ? "<"
-      : e === "gt"
-        ? ">"
-        : e === "amp"
-          ? "&"
-          : e === "quot"
-            ? '"'
-            : e === "apos"
-              ? "'"
-              : String.fromCodePoint(e[1] === "x" ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10)),
-  );
-}
+const decode = decodeXmlEntities;
 
 /** The `<svg>` element's attributes and its first children, read with our XML tokenizer. */
 function outline(svg: string) {
