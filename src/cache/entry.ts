@@ -26,12 +26,13 @@ import type { RawSnapshot } from "../snapshot/parser.js";
 import { sharedU32, sharedU8, type EdgeColumns, type NodeColumns } from "../snapshot/columns.js";
 import { StringTable } from "../snapshot/string-table.js";
 import type { AnalysisParts } from "../graph/analysis.js";
+import type { ClassParts } from "../graph/heap-graph.js";
 import { Worker } from "node:worker_threads";
 import { checkEdges, runReadJob, type ReadJob, type ReadReply } from "./read-worker.js";
 
 const MAGIC = Buffer.from("BRCACHE\x01", "latin1");
 /** Bumped whenever the layout or the meaning of a section changes. */
-export const CACHE_FORMAT = 2;
+export const CACHE_FORMAT = 3;
 const PREFIX = 16;
 /** A header longer than this is not one of ours. */
 const MAX_HEADER = 64 << 20;
@@ -73,6 +74,8 @@ interface Header {
   /** Length of the `locations` column, or null when the snapshot has none. */
   locations: number | null;
   analysis: { refused: number; tree: boolean; classRetained: number | null } | null;
+  /** Byte length of the class index's names (the `classes.names` section), or null when the entry has no class index. */
+  classes: number | null;
   sections: SectionRecord[];
 }
 
@@ -80,6 +83,22 @@ interface Header {
 export interface EntryContent {
   raw: RawSnapshot;
   analysis: AnalysisParts | null;
+  /** The graph's class index (HeapGraph.classParts), when computed. */
+  classes?: ClassParts | null;
+}
+
+/**
+ * The parts of an entry read only when first asked for (only some commands need them): each loader
+ * reads its sections, checks their checksums and values, and throws a {@link CacheFormatError}
+ * when anything is off. Null: the entry does not hold it.
+ */
+export interface LaterParts {
+  classes: (() => ClassParts) | null;
+}
+
+/** What reading an entry gives: its content, and the parts read later. */
+export interface ReadContent extends EntryContent {
+  later: LaterParts;
 }
 
 /** A cache file that is not a valid entry of this build (damaged, truncated, foreign, older). */
@@ -135,7 +154,30 @@ function sectionsOf(c: EntryContent): { name: string; type: ElementType; data: T
       if (a.classRetained) out.push({ name: "analysis.classRetained", type: "f64", data: a.classRetained });
     }
   }
+  // Last, so that adding them never moves a section written before (see EntryWriter).
+  if (c.classes) {
+    out.push(
+      { name: "classes.nodeClass", type: "u32", data: c.classes.nodeClass },
+      { name: "classes.names", type: "u8", data: encodeClassNames(c.classes) },
+    );
+  }
   return out;
+}
+
+/** The class index's names, definitions and split classes as UTF-8 JSON (encoded once per index). */
+const encodedNames = new WeakMap<ClassParts, Uint8Array>();
+function encodeClassNames(c: ClassParts): Uint8Array {
+  let b = encodedNames.get(c);
+  if (!b) {
+    const json = {
+      extraNames: c.extraNames,
+      definitions: c.definitions,
+      split: c.split.map((s) => [s.id, s.base, s.location.scriptId, s.location.line, s.location.column]),
+    };
+    b = new Uint8Array(Buffer.from(JSON.stringify(json), "utf8"));
+    encodedNames.set(c, b);
+  }
+  return b;
 }
 
 /** The size in bytes the entry of a content would take. */
@@ -156,7 +198,7 @@ function encodeHeader(
     offset += pad8(s.data.byteLength);
     return r;
   });
-  const json = headerJson(c.raw, build, source, analysisSummary(c), records);
+  const json = headerJson(c.raw, build, source, analysisSummary(c), classSummary(c), records);
   return { json, dataStart: pad8(PREFIX + json.length), sections };
 }
 
@@ -171,11 +213,17 @@ function analysisSummary(c: EntryContent) {
     : null;
 }
 
+/** What the header records of the graph's class index. */
+function classSummary(c: EntryContent): number | null {
+  return c.classes ? encodeClassNames(c.classes).length : null;
+}
+
 function headerJson(
   raw: RawSnapshot,
   build: string,
   source: SourceIdentity,
   analysis: Header["analysis"],
+  classes: number | null,
   sections: SectionRecord[],
 ): Buffer {
   const parts = raw.strings.parts();
@@ -188,6 +236,7 @@ function headerJson(
     strings: { count: parts.count, chunks: parts.chunks.map((b) => b.length) },
     locations: raw.locations ? raw.locations.length : null,
     analysis,
+    classes,
     sections,
   };
   return Buffer.from(JSON.stringify(header), "utf8");
@@ -220,10 +269,12 @@ function maxHeaderLength(raw: RawSnapshot, build: string, source: SourceIdentity
     ["analysis.idomIndex", "u32", N],
     ["analysis.retained", "f64", N],
     ["analysis.classRetained", "f64", U32],
+    ["classes.nodeClass", "u32", N],
+    ["classes.names", "u8", U32],
   ];
   for (const [name, type, length] of more) records.push({ name, type, length, offset: WIDEST, crc: U32 });
   // `tree: false` is longer than `true`; a `written` time keeps 13 digits until the year 2286.
-  return headerJson(raw, build, source, { refused: U32, tree: false, classRetained: U32 }, records).length;
+  return headerJson(raw, build, source, { refused: U32, tree: false, classRetained: U32 }, U32, records).length;
 }
 
 /** Writes all of `data`, at `position` when given, else at the file's current offset. */
@@ -359,7 +410,7 @@ export class EntryWriter {
         records.push({ name: s.name, type: s.type, length: s.data.length, offset: position - this.dataStart, crc });
         position += pad8(s.data.byteLength);
       }
-      const json = headerJson(c.raw, this.build, this.source, analysisSummary(c), records);
+      const json = headerJson(c.raw, this.build, this.source, analysisSummary(c), classSummary(c), records);
       if (json.length > this.reserved) throw new Error("the entry's header outgrew its room");
       const prefix = Buffer.alloc(this.dataStart);
       MAGIC.copy(prefix, 0);
@@ -441,11 +492,7 @@ const isCount = (v: unknown): v is number => typeof v === "number" && Number.isS
  * an entry of another build or another file is refused before its sections are read. `parallel`:
  * read part of it on a worker thread (default: for entries of 64 MB and more; true forces it).
  */
-export async function readEntry(
-  path: string,
-  expect: { build: string; source: SourceIdentity },
-  parallel?: boolean,
-): Promise<EntryContent> {
+export async function readEntry(path: string, expect: { build: string; source: SourceIdentity }, parallel?: boolean): Promise<ReadContent> {
   const fd = openSync(path, "r");
   try {
     const { header, dataStart, fileSize } = readHeader(fd);
@@ -488,7 +535,7 @@ async function readSections(
   dataStart: number,
   fileSize: number,
   wanted?: boolean,
-): Promise<EntryContent> {
+): Promise<ReadContent> {
   let meta;
   try {
     meta = readMeta(header.snapshot, 0);
@@ -511,6 +558,7 @@ async function readSections(
   ) {
     bad("the analysis record is not valid");
   }
+  if (!(header.classes === null || isCount(header.classes))) bad("the class index record is not valid");
   if (!Array.isArray(header.sections)) bad("no section list");
 
   // What this build expects, section by section, in order.
@@ -551,6 +599,9 @@ async function readSections(
       if (an.classRetained !== null) want.push({ name: "analysis.classRetained", type: "f64", length: an.classRetained });
     }
   }
+  if (header.classes !== null) {
+    want.push({ name: "classes.nodeClass", type: "u32", length: N }, { name: "classes.names", type: "u8", length: header.classes });
+  }
   const recs = header.sections;
   if (recs.length !== want.length) bad("the section list does not match this build's");
   // Every section's place and size checked before anything is allocated or read.
@@ -577,6 +628,7 @@ async function readSections(
   const theirs: number[] = [];
   for (let i = 0; i < want.length; i++) {
     const w = want[i]!;
+    if (isLater(w.name)) continue;
     const shared = parallel || w.name.startsWith("node.") || w.name.startsWith("edge.");
     arrays.set(w.name, allocate(w.type, w.length, shared));
     (parallel && (w.name.startsWith("edge.") || w.name.startsWith("string.bytes.")) ? theirs : mine).push(i);
@@ -631,7 +683,7 @@ async function readSections(
   if (!reply.ok) bad(reply.message);
   theirs.forEach((i, k) => (crcs[i] = reply.crcs[k]!));
   for (let i = 0; i < want.length; i++)
-    if (crcs[i] !== (recs[i] as SectionRecord).crc) bad(`section ${want[i]!.name} is damaged (checksum)`);
+    if (!isLater(want[i]!.name) && crcs[i] !== (recs[i] as SectionRecord).crc) bad(`section ${want[i]!.name} is damaged (checksum)`);
   // Values only after the checksums: a damaged file is reported as damaged.
   if (nodeCheck.problem) bad(nodeCheck.problem);
   if (reply.problem) bad(reply.problem);
@@ -680,7 +732,85 @@ async function readSections(
   }
   // Location rows are only looked up (rows naming no node are skipped), so need no check here.
   const locations = loc !== null ? get<Uint32Array>("locations") : null;
-  return { raw: { meta, nodes, edges, strings, header: header.snapshot, locations }, analysis };
+
+  // The parts read later, from this same file: an entry is never changed in place (a new one is
+  // renamed over it), so the same inode with the same size is the same content.
+  const st = fstatSync(fd, { bigint: true });
+  const readLater = (name: string): Typed => {
+    const i = want.findIndex((w) => w.name === name);
+    const w = want[i]!;
+    const later = openSync(path, "r");
+    try {
+      const now = fstatSync(later, { bigint: true });
+      if (now.ino !== st.ino || now.dev !== st.dev || now.size !== st.size) bad("the entry was replaced after it was read");
+      const data = allocate(w.type, w.length, false);
+      const bytes = bytesOf(data);
+      readFully(later, bytes, places[i]!);
+      if (crc32(bytes) !== (recs[i] as SectionRecord).crc) bad(`section ${w.name} is damaged (checksum)`);
+      return data;
+    } finally {
+      closeSync(later);
+    }
+  };
+  const later: LaterParts = {
+    classes:
+      header.classes === null
+        ? null
+        : () => checkClasses(readLater("classes.nodeClass") as Uint32Array, readLater("classes.names") as Uint8Array, S, N),
+  };
+  return { raw: { meta, nodes, edges, strings, header: header.snapshot, locations }, analysis, later };
+}
+
+/** Sections read only when asked for (see {@link LaterParts}). */
+function isLater(name: string): boolean {
+  return name.startsWith("classes.");
+}
+
+/**
+ * The class index as the graph would use it: names, definitions and split classes of the right
+ * shapes, every class id of a node or a split class inside the id range (the strings, then the
+ * extra names), split class ids among the extra names and each given once.
+ */
+function checkClasses(nodeClass: Uint32Array, names: Uint8Array, S: number, N: number): ClassParts {
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(names.buffer, names.byteOffset, names.byteLength).toString("utf8"));
+  } catch {
+    bad("the class names are not JSON");
+  }
+  const j = json as { extraNames?: unknown; definitions?: unknown; split?: unknown };
+  const isString = (v: unknown): v is string => typeof v === "string";
+  if (typeof j !== "object" || j === null || !Array.isArray(j.extraNames) || !j.extraNames.every(isString))
+    bad("the class names are not valid");
+  const extraNames = j.extraNames as string[];
+  if (
+    !Array.isArray(j.definitions) ||
+    !j.definitions.every(
+      (d: unknown) =>
+        typeof d === "object" &&
+        d !== null &&
+        isString((d as { name?: unknown }).name) &&
+        Array.isArray((d as { properties?: unknown }).properties) &&
+        (d as { properties: unknown[] }).properties.every(isString),
+    )
+  )
+    bad("the plain-object shapes are not valid");
+  const definitions = (j.definitions as { name: string; properties: string[] }[]).map((d) => ({ name: d.name, properties: d.properties }));
+  const limit = S + extraNames.length;
+  if (!Array.isArray(j.split)) bad("the split classes are not valid");
+  const seen = new Set<number>();
+  const split: ClassParts["split"] = [];
+  for (const r of j.split as unknown[]) {
+    if (!Array.isArray(r) || r.length !== 5 || !r.every((v) => isCount(v) && v <= 0xffffffff)) bad("a split class is not valid");
+    const [id, base, scriptId, line, column] = r as number[];
+    if (id! < S || id! >= limit || base! >= limit) bad("a split class names a class past the last");
+    if (seen.has(id!)) bad("a split class is given twice");
+    seen.add(id!);
+    split.push({ id: id!, base: base!, location: { scriptId: scriptId!, line: line!, column: column! } });
+  }
+  if (nodeClass.length !== N) bad("the class index has the wrong length");
+  for (let n = 0; n < N; n++) if (nodeClass[n]! >= limit) bad(`node ${n} has a class past the last`);
+  return { nodeClass, extraNames, definitions, split };
 }
 
 function allocate(type: ElementType, length: number, shared: boolean): Typed {

@@ -15,11 +15,12 @@
  */
 import { performance } from "node:perf_hooks";
 import { SnapshotFormatError } from "../errors.js";
-import { HeapGraph } from "../graph/heap-graph.js";
+import { HeapGraph, type ClassParts } from "../graph/heap-graph.js";
 import { HeapAnalysis, type AnalysisOptions, type AnalysisParts } from "../graph/analysis.js";
 import { readSnapshotRaw, type ReadOptions } from "../snapshot/read.js";
 import type { RawSnapshot } from "../snapshot/parser.js";
 import type { CacheKey, PendingSave, SaveResult, SnapshotCache } from "./store.js";
+import { CacheFormatError, type LaterParts } from "./entry.js";
 
 /** What a session did with the cache, for its owner to report. */
 export type CacheEvent =
@@ -27,6 +28,8 @@ export type CacheEvent =
   | { kind: "used"; entry: string; bytes: number; seconds: number }
   /** An entry was there but unusable (`reason`); the snapshot is read instead. */
   | { kind: "ignored"; entry: string; reason: string }
+  /** A part of an entry read when first needed (`part`) was unusable (`reason`); it is computed instead. */
+  | { kind: "ignored-part"; entry: string; part: "class index"; reason: string }
   /** An entry was written by {@link CacheSession.flush} (`seconds`: what completing it took there). */
   | { kind: "written"; result: Extract<SaveResult, { kind: "written" }>; seconds: number }
   /** An entry could not be written. */
@@ -42,6 +45,11 @@ interface Tracked {
   file: string;
   /** The entry begun when the snapshot was read (a miss), or why none was. */
   pending: PendingSave | Extract<SaveResult, { kind: "not-written" }> | null;
+  graph: HeapGraph;
+  /** What the entry held, read when first needed (a hit). */
+  later: LaterParts | null;
+  /** Whether the entry held a usable class index (false from when it fails its checks). */
+  heldClasses: boolean;
 }
 
 export class CacheSession {
@@ -65,14 +73,19 @@ export class CacheSession {
     if (look.kind === "hit") {
       try {
         const graph = new HeapGraph(look.content.raw);
-        this.#tracked.set(graph, {
+        const t: Tracked = {
           key: look.key,
           raw: look.content.raw,
           saved: look.content.analysis,
           analysis: null,
           file,
           pending: null,
-        });
+          graph,
+          later: look.content.later,
+          heldClasses: look.content.later.classes !== null,
+        };
+        graph.useStoredIndexes({ classes: this.#storedClasses(look.entry, t) });
+        this.#tracked.set(graph, t);
         this.onEvent({ kind: "used", entry: look.entry, bytes: look.bytes, seconds: (performance.now() - start) / 1000 });
         return graph;
       } catch (e) {
@@ -86,11 +99,40 @@ export class CacheSession {
     const graph = new HeapGraph(raw);
     if (look.kind !== "uncacheable") {
       // The entry is written while the job goes on: the columns now, the analysis once known.
-      const t: Tracked = { key: look.key, raw, saved: null, analysis: null, file, pending: this.cache.begin(look.key, raw) };
+      const t: Tracked = {
+        key: look.key,
+        raw,
+        saved: null,
+        analysis: null,
+        file,
+        pending: this.cache.begin(look.key, raw),
+        graph,
+        later: null,
+        heldClasses: false,
+      };
       this.#tracked.set(graph, t);
       this.#toWrite.push(t);
     }
     return graph;
+  }
+
+  /**
+   * The graph's class index from the entry, read when the graph first needs it. One that fails its
+   * checks is said, computed by the graph instead, and saved again when the job is done.
+   */
+  #storedClasses(entry: string, t: Tracked): (() => ClassParts | null) | null {
+    const load = t.later?.classes;
+    if (!load) return null;
+    return () => {
+      try {
+        return load();
+      } catch (e) {
+        this.onEvent({ kind: "ignored-part", entry, part: "class index", reason: describeReadError(e) });
+        t.heldClasses = false;
+        if (!this.#toWrite.includes(t)) this.#toWrite.push(t);
+        return null;
+      }
+    };
   }
 
   /**
@@ -127,16 +169,26 @@ export class CacheSession {
     this.#toWrite = [];
     for (const t of jobs) {
       const analysis = t.analysis?.savedParts() ?? t.saved;
+      let classes = t.graph.classParts();
       // An entry read from the cache is rewritten only when the job added to it.
-      if (t.saved && !gained(t.saved, analysis)) continue;
+      const hit = t.pending === null;
+      if (hit && !gained(t.saved, analysis) && !(classes && !t.heldClasses)) continue;
+      // A rewrite keeps the class index the entry held even when this job did not need it.
+      if (!classes && t.heldClasses && t.later?.classes) {
+        try {
+          classes = t.later.classes();
+        } catch {
+          classes = null;
+        }
+      }
       const start = performance.now();
       const pending = t.pending;
       t.pending = null;
       const r =
         pending === null
-          ? this.cache.save(t.key, { raw: t.raw, analysis })
+          ? this.cache.save(t.key, { raw: t.raw, analysis, classes })
           : "finish" in pending
-            ? await pending.finish({ raw: t.raw, analysis })
+            ? await pending.finish({ raw: t.raw, analysis, classes })
             : pending;
       if (r.kind === "written") this.onEvent({ kind: "written", result: r, seconds: (performance.now() - start) / 1000 });
       else this.onEvent({ kind: "not-written", file: t.file, reason: r.reason });
@@ -155,8 +207,13 @@ export class CacheSession {
   }
 }
 
+function describeReadError(e: unknown): string {
+  return e instanceof CacheFormatError ? e.message : `cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
+}
+
 /** Whether `now` holds parts of the analysis that `before` lacks. */
-function gained(before: AnalysisParts, now: AnalysisParts | null): boolean {
+function gained(before: AnalysisParts | null, now: AnalysisParts | null): boolean {
   if (!now) return false;
+  if (!before) return true;
   return (now.tree !== null && before.tree === null) || (now.classRetained !== null && before.classRetained === null);
 }

@@ -44,6 +44,7 @@ import {
   readHeader,
   writeEntry,
   type EntryContent,
+  type ReadContent,
   type SourceIdentity,
 } from "./entry.js";
 import type { RawSnapshot } from "../snapshot/parser.js";
@@ -71,7 +72,7 @@ export interface CacheOptions {
 
 /** The result of a lookup. */
 export type CacheLookup =
-  | { kind: "hit"; content: EntryContent; entry: string; bytes: number; key: CacheKey }
+  | { kind: "hit"; content: ReadContent; entry: string; bytes: number; key: CacheKey }
   | { kind: "miss"; key: CacheKey; entry: string; reason: string | null }
   | { kind: "uncacheable"; reason: string };
 

@@ -77,6 +77,8 @@ function cacheMessage(e: CacheEvent): string {
       return `cache: used ${sanitizeText(e.entry)} (${formatBytes(e.bytes)}, read in ${e.seconds.toFixed(2)} s)\n`;
     case "ignored":
       return `cache: ignored ${sanitizeText(e.entry)} (${sanitizeText(e.reason)}); reading the snapshot\n`;
+    case "ignored-part":
+      return `cache: ignored the ${e.part} of ${sanitizeText(e.entry)} (${sanitizeText(e.reason)}); computing it again\n`;
     case "written": {
       const r = e.result;
       return (

@@ -44,6 +44,34 @@ export interface ClassLocation {
   column: number;
 }
 
+/** The reverse (retainer) index: see {@link HeapGraph.retainers}. */
+export interface RetainerIndex {
+  first: Uint32Array;
+  edge: Uint32Array;
+}
+
+/**
+ * Everything {@link HeapGraph.classes} computes under the snapshot's own plain-object shapes, for
+ * saving (the snapshot cache) and handing back to a graph of the same snapshot.
+ */
+export interface ClassParts {
+  nodeClass: Uint32Array;
+  extraNames: string[];
+  definitions: InterfaceDefinition[];
+  /** The classes split by script: their id, the class they were split from, and the place. */
+  split: { id: number; base: number; location: ClassLocation }[];
+}
+
+/**
+ * Where a graph may take its class index from instead of computing it (the snapshot cache). Called
+ * at most once, on first use; it returns null when what it holds cannot be used, and the graph
+ * then computes the index itself. What it returns must be checked already (lengths, every id in
+ * range: see src/cache/entry.ts).
+ */
+export interface StoredIndexes {
+  classes?: (() => ClassParts | null) | null;
+}
+
 export class HeapGraph {
   readonly nodeCount: number;
   readonly edgeCount: number;
@@ -91,7 +119,8 @@ export class HeapGraph {
     };
   }
 
-  private retainerIndex: { first: Uint32Array; edge: Uint32Array } | null = null;
+  private retainerIndex: RetainerIndex | null = null;
+  private stored: StoredIndexes = {};
   private classIndex: { nodeClass: Uint32Array; extraNames: string[] } | null = null;
   private definitions: InterfaceDefinition[] = [];
   private givenDefinitions: InterfaceDefinition[] | null = null;
@@ -267,7 +296,7 @@ export class HeapGraph {
    * their source node (so repeats from one retainer are adjacent, and every walk is deterministic).
    * The source of an edge is {@link edgeSource}: not stored, which saves 4 bytes per edge.
    */
-  retainers(): { first: Uint32Array; edge: Uint32Array } {
+  retainers(): RetainerIndex {
     if (this.retainerIndex) return this.retainerIndex;
     const N = this.nodeCount;
     const E = this.edgeCount;
@@ -296,6 +325,17 @@ export class HeapGraph {
    */
   classes(): { nodeClass: Uint32Array; extraNames: string[] } {
     if (this.classIndex) return this.classIndex;
+    const load = this.givenDefinitions === null ? this.stored.classes : null;
+    this.stored.classes = null;
+    const saved = load ? load() : null;
+    if (saved) {
+      this.definitions = saved.definitions;
+      this.classLocations = new Map(saved.split.map((s) => [s.id, s.location]));
+      this.splitBase = new Map(saved.split.map((s) => [s.id, s.base]));
+      this.nameGroups = null;
+      this.classIndex = { nodeClass: saved.nodeClass, extraNames: saved.extraNames };
+      return this.classIndex;
+    }
     const S = this.strings.length;
     const extraNames: string[] = [];
     const extraIds = new Map<string, number>();
@@ -366,6 +406,21 @@ export class HeapGraph {
     this.nameGroups = null;
     this.classIndex = { nodeClass, extraNames };
     return this.classIndex;
+  }
+
+  /**
+   * Takes the class index from `stored` when first needed instead of computing it (see
+   * {@link StoredIndexes}). Call before classes are used.
+   */
+  useStoredIndexes(stored: StoredIndexes): void {
+    this.stored = { ...stored };
+  }
+
+  /** The class index as computed under the snapshot's own shapes, for saving; null when not computed (or named by other shapes). */
+  classParts(): ClassParts | null {
+    if (!this.classIndex || this.givenDefinitions !== null) return null;
+    const split = [...this.splitBase].map(([id, base]) => ({ id, base, location: this.classLocations.get(id)! }));
+    return { ...this.classIndex, definitions: this.definitions, split };
   }
 
   /**

@@ -3,13 +3,24 @@
  * truncated, foreign or other-build entry is never trusted. Every test has its own temporary
  * cache directory.
  */
-import { copyFileSync, mkdtempSync, readFileSync, readdirSync, statSync, truncateSync, utimesSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  statSync,
+  truncateSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { crc32 } from "node:zlib";
 import { beforeAll, describe, expect, it } from "vitest";
 import { SnapshotCache, RACY_MS, buildId, type CacheKey } from "../../src/cache/store.js";
-import { writeEntry, type EntryContent } from "../../src/cache/entry.js";
+import { CACHE_FORMAT, CacheFormatError, writeEntry, type EntryContent } from "../../src/cache/entry.js";
+import { CacheSession, type CacheEvent } from "../../src/cache/session.js";
 import { readSnapshotRaw } from "../../src/snapshot/read.js";
 import { HeapGraph } from "../../src/graph/heap-graph.js";
 import { HeapAnalysis } from "../../src/graph/analysis.js";
@@ -64,14 +75,14 @@ beforeAll(async () => {
   await new Promise((r) => setTimeout(r, RACY_MS + 200));
 });
 
-/** Reads and analyses a file the long way, as a command does on a miss. */
-async function analysed(file: string): Promise<{ content: EntryContent; graph: HeapGraph; analysis: HeapAnalysis }> {
+/** Reads and analyses a file the long way, as a command does on a miss (`classes`: with the class index in the entry). */
+async function analysed(file: string, classes = false): Promise<{ content: EntryContent; graph: HeapGraph; analysis: HeapAnalysis }> {
   const raw = await readSnapshotRaw(file);
   const graph = new HeapGraph(raw);
   const analysis = new HeapAnalysis(graph);
   await analysis.prepare({ retained: true });
   analysis.classRetainedSizes();
-  return { content: { raw, analysis: analysis.savedParts() }, graph, analysis };
+  return { content: { raw, analysis: analysis.savedParts(), classes: classes ? graph.classParts() : null }, graph, analysis };
 }
 
 async function missKey(cache: SnapshotCache, file: string): Promise<CacheKey> {
@@ -81,10 +92,10 @@ async function missKey(cache: SnapshotCache, file: string): Promise<CacheKey> {
 }
 
 /** Caches `file` in a fresh directory; returns the cache and the entry path. */
-async function cached(file: string, dir = freshDir()): Promise<{ cache: SnapshotCache; entry: string }> {
+async function cached(file: string, dir = freshDir(), classes = false): Promise<{ cache: SnapshotCache; entry: string }> {
   const cache = new SnapshotCache({ dir });
   const key = await missKey(cache, file);
-  const saved = cache.save(key, (await analysed(file)).content);
+  const saved = cache.save(key, (await analysed(file, classes)).content);
   if (saved.kind !== "written") throw new Error(`not written: ${saved.reason}`);
   return { cache, entry: saved.entry };
 }
@@ -260,6 +271,12 @@ describe("snapshot cache: damaged, truncated, foreign and other-build entries ar
     const { cache, entry } = await cached(files.sample);
     writeFileSync(entry, Buffer.from('{"snapshot":{}} not a cache file at all'));
     await expectMiss(cache, files.sample, /not a backrefs cache file/);
+  });
+
+  it("an entry of the previous format is not read", async () => {
+    const { cache, entry } = await cached(files.sample);
+    rewriteHeader(entry, (h) => (h["format"] = CACHE_FORMAT - 1));
+    await expectMiss(cache, files.sample, new RegExp(`cache format ${CACHE_FORMAT - 1}, this build reads ${CACHE_FORMAT}`));
   });
 
   it("an entry written by another build, or in another format", async () => {
@@ -528,3 +545,177 @@ function readdirSafe(dir: string): string[] {
     return [];
   }
 }
+
+/** Where a section of an entry starts, from its header. */
+function sectionAt(entry: string, name: string): { at: number; length: number } {
+  const buf = readFileSync(entry);
+  const len = buf.readUInt32LE(8);
+  const header = JSON.parse(buf.subarray(16, 16 + len).toString("utf8")) as {
+    sections: { name: string; offset: number; length: number }[];
+  };
+  const s = header.sections.find((r) => r.name === name);
+  if (!s) throw new Error(`no section ${name}`);
+  return { at: ((16 + len + 7) & ~7) + s.offset, length: s.length };
+}
+
+/** A graph loaded through a cache session, with what the session said. */
+async function sessionLoad(dir: string, file: string): Promise<{ graph: HeapGraph; events: CacheEvent[]; session: CacheSession }> {
+  const events: CacheEvent[] = [];
+  const session = new CacheSession(new SnapshotCache({ dir }), (e) => events.push(e));
+  const graph = await session.load(file);
+  return { graph, events, session };
+}
+
+describe("snapshot cache: the class index", () => {
+  it("is saved, read only when the classes are first needed, and names every node as computing does", async () => {
+    const { cache } = await cached(files.sample, freshDir(), true);
+    const look = await cache.lookup(files.sample);
+    expect(look.kind).toBe("hit");
+    if (look.kind !== "hit") return;
+    const load = look.content.later.classes;
+    expect(load).not.toBeNull();
+    let calls = 0;
+    const graph = new HeapGraph(look.content.raw);
+    graph.useStoredIndexes({
+      classes: () => {
+        calls++;
+        return load!();
+      },
+    });
+    expect(calls).toBe(0);
+    const fresh = new HeapGraph(await readSnapshotRaw(files.sample));
+    expectSameArray(graph.classes().nodeClass, fresh.classes().nodeClass, "nodeClass");
+    expect(calls).toBe(1);
+    expect(graph.classes().extraNames).toEqual(fresh.classes().extraNames);
+    expect(graph.interfaceDefinitions()).toEqual(fresh.interfaceDefinitions());
+    expectSameArray(graph.classNameGroups(), fresh.classNameGroups(), "name groups");
+    // The sample's classes split by script come back with their places.
+    const limit = fresh.classIdLimit;
+    const placed = Array.from({ length: limit }, (_, c) => fresh.classLocation(c)).filter((l) => l !== null);
+    expect(placed.length).toBeGreaterThan(0);
+    for (let c = 0; c < limit; c++) expect(graph.classLocation(c)).toEqual(fresh.classLocation(c));
+    expect(calls).toBe(1);
+    // Named by another snapshot's shapes and back: computed, then the snapshot's own again.
+    graph.useInterfaceDefinitions([{ name: "{zz}", properties: ["zz"] }]);
+    expect(graph.classParts()).toBeNull();
+    graph.useInterfaceDefinitions(null);
+    expectSameArray(graph.classes().nodeClass, fresh.classes().nodeClass, "nodeClass again");
+    expect(calls).toBe(1);
+  });
+
+  it("an entry without a class index: the graph computes the classes, and the next write saves them", async () => {
+    const dir = freshDir();
+    await cached(files.sample, dir, false);
+    const { graph, events, session } = await sessionLoad(dir, files.sample);
+    expect(events.map((e) => e.kind)).toEqual(["used"]);
+    await session.analysis(graph, true, {}, async () => {});
+    graph.classes();
+    await session.flush();
+    expect(events.map((e) => e.kind)).toEqual(["used", "written"]);
+    const look = await new SnapshotCache({ dir }).lookup(files.sample);
+    expect(look.kind === "hit" && look.content.later.classes !== null).toBe(true);
+    // Used again without anything new: not rewritten.
+    const again = await sessionLoad(dir, files.sample);
+    await again.session.analysis(again.graph, true, {}, async () => {});
+    again.graph.classes();
+    await again.session.flush();
+    expect(again.events.map((e) => e.kind)).toEqual(["used"]);
+  });
+
+  it("a damaged class index: the rest of the entry is used, the classes are computed again (said so), and the entry rewritten", async () => {
+    for (const section of ["classes.nodeClass", "classes.names"]) {
+      const dir = freshDir();
+      const { entry } = await cached(files.sample, dir, true);
+      const buf = readFileSync(entry);
+      buf[sectionAt(entry, section).at + 2]! ^= 0x20;
+      writeFileSync(entry, buf);
+      const { graph, events, session } = await sessionLoad(dir, files.sample);
+      expect(
+        events.map((e) => e.kind),
+        section,
+      ).toEqual(["used"]);
+      const fresh = new HeapGraph(await readSnapshotRaw(files.sample));
+      expectSameArray(graph.classes().nodeClass, fresh.classes().nodeClass, section);
+      expect(graph.classes().extraNames).toEqual(fresh.classes().extraNames);
+      const ignored = events[1];
+      expect(ignored?.kind).toBe("ignored-part");
+      if (ignored?.kind === "ignored-part") {
+        expect(ignored.part).toBe("class index");
+        expect(ignored.reason).toBe(`section ${section} is damaged (checksum)`);
+      }
+      await session.flush();
+      expect(events.map((e) => e.kind)).toEqual(["used", "ignored-part", "written"]);
+      const look = await new SnapshotCache({ dir }).lookup(files.sample);
+      if (look.kind !== "hit") throw new Error("expected a hit");
+      expectSameArray(look.content.later.classes!().nodeClass, fresh.classes().nodeClass, "rewritten");
+    }
+  });
+
+  it("checksums that match do not make the class index trusted: every id and name is checked", async () => {
+    const S = (c: EntryContent): number => c.raw.strings.length;
+    const cases: [string, (c: EntryContent) => EntryContent, RegExp][] = [
+      [
+        "a node's class past the last",
+        (c) => {
+          const nodeClass = Uint32Array.from(c.classes!.nodeClass);
+          nodeClass[7] = S(c) + c.classes!.extraNames.length;
+          return { ...c, classes: { ...c.classes!, nodeClass } };
+        },
+        /node 7 has a class past the last/,
+      ],
+      [
+        "a split class outside the extra names",
+        (c) => ({ ...c, classes: { ...c.classes!, split: [{ id: 3, base: 0, location: { scriptId: 1, line: 2, column: 3 } }] } }),
+        /split class names a class past the last/,
+      ],
+      [
+        "a split class given twice",
+        (c) => {
+          const id = S(c);
+          const one = { id, base: 0, location: { scriptId: 1, line: 2, column: 3 } };
+          return { ...c, classes: { ...c.classes!, split: [one, one] } };
+        },
+        /split class is given twice/,
+      ],
+      [
+        "an extra name that is not a string",
+        (c) => ({ ...c, classes: { ...c.classes!, extraNames: [...c.classes!.extraNames, 42 as unknown as string] } }),
+        /class names are not valid/,
+      ],
+      [
+        "a shape without its properties",
+        (c) => ({ ...c, classes: { ...c.classes!, definitions: [{ name: "{a}" } as unknown as { name: string; properties: string[] }] } }),
+        /plain-object shapes are not valid/,
+      ],
+    ];
+    for (const [what, spoil, reason] of cases) {
+      const cache = new SnapshotCache({ dir: freshDir() });
+      const key = await missKey(cache, files.sample);
+      const { content } = await analysed(files.sample, true);
+      expect(cache.save(key, spoil(content)).kind, what).toBe("written");
+      const look = await cache.lookup(files.sample);
+      expect(look.kind, what).toBe("hit");
+      if (look.kind !== "hit") continue;
+      expect(() => look.content.later.classes!(), what).toThrow(CacheFormatError);
+      expect(() => look.content.later.classes!(), what).toThrow(reason);
+    }
+  });
+
+  it("an entry replaced after it was read: its class index is not taken from the new file", async () => {
+    const dir = freshDir();
+    const { cache, entry } = await cached(files.sample, dir, true);
+    const look = await cache.lookup(files.sample);
+    if (look.kind !== "hit") throw new Error("expected a hit");
+    const copy = entry + ".copy";
+    copyFileSync(entry, copy);
+    renameSync(copy, entry);
+    expect(() => look.content.later.classes!()).toThrow(/replaced after it was read/);
+  });
+
+  it("a truncated class index: the rest of the entry is not even read", async () => {
+    const { cache, entry } = await cached(files.sample, freshDir(), true);
+    const full = readFileSync(entry);
+    writeFileSync(entry, full.subarray(0, sectionAt(entry, "classes.names").at + 3));
+    await expectMiss(cache, files.sample, /past the end|truncated/);
+  });
+});

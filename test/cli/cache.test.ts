@@ -65,6 +65,16 @@ const SLOW = 300_000;
 
 const entries = (dir: string): string[] => readdirSync(dir).filter((n) => n.endsWith(".brc"));
 
+/** The file position of a section of an entry, from its header. */
+function sectionAt(entry: string, section: string): number {
+  const buf = readFileSync(entry);
+  const len = buf.readUInt32LE(8);
+  const header = JSON.parse(buf.subarray(16, 16 + len).toString("utf8")) as { sections: { name: string; offset: number }[] };
+  const s = header.sections.find((r) => r.name === section);
+  if (!s) throw new Error(`no section ${section}`);
+  return ((16 + len + 7) & ~7) + s.offset;
+}
+
 beforeAll(async () => {
   copyFileSync(join(ROOT, "samples/leak.heapsnapshot.gz"), SNAP);
   const old = Date.now() / 1000 - 3600;
@@ -200,7 +210,7 @@ describe("backrefs with the snapshot cache", { timeout: SLOW }, () => {
     const [name] = entries(dir);
     const path = join(dir, name!);
     const buf = readFileSync(path);
-    buf[buf.length - 100]! ^= 0xff;
+    buf[sectionAt(path, "analysis.retained") + 100]! ^= 0xff;
     writeFileSync(path, buf);
     const r = await run(["info", SNAP, "--json"], dir);
     expect(r.code).toBe(0);
@@ -208,6 +218,29 @@ describe("backrefs with the snapshot cache", { timeout: SLOW }, () => {
     expect(r.stderr).toMatch(/cache: wrote/);
     expect(r.raw.equals((await run(["info", SNAP, "--json"], null)).raw)).toBe(true);
     expect((await run(["info", SNAP, "--json"], dir)).stderr).toMatch(/cache: used/);
+  });
+
+  it("a damaged class index: the rest of the entry is used, the classes computed again, said so, and the entry rewritten", async () => {
+    const dir = freshDir();
+    const expected = (await run(["types", SNAP, "--json", "--top", "15"], null)).raw;
+    await run(["info", SNAP, "--json"], dir);
+    const [name] = entries(dir);
+    const path = join(dir, name!);
+    const buf = readFileSync(path);
+    buf[sectionAt(path, "classes.nodeClass") + 9]! ^= 0x04;
+    writeFileSync(path, buf);
+    const r = await run(["types", SNAP, "--json", "--top", "15"], dir);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/^cache: used .*\.brc/m);
+    expect(r.stderr).toMatch(
+      /^cache: ignored the class index of .*\.brc \(section classes\.nodeClass is damaged \(checksum\)\); computing it again$/m,
+    );
+    expect(r.stderr).toMatch(/cache: wrote/);
+    expect(r.raw.equals(expected)).toBe(true);
+    const again = await run(["types", SNAP, "--json", "--top", "15"], dir);
+    expect(again.stderr).toMatch(/cache: used/);
+    expect(again.stderr).not.toMatch(/cache: (ignored|wrote)/);
+    expect(again.raw.equals(expected)).toBe(true);
   });
 
   it("a cache directory that cannot be written: the answer, exit 0, and a note", async () => {
