@@ -6,12 +6,13 @@
 #     && (cd /tmp/base && npx tsc -p tsconfig.json)
 #   bench/ab.sh 4 /tmp/base . -- info bench/data/large.heapsnapshot --json -q
 #
-# Prints every run (wall seconds, peak RSS) and, per build, the mean and the best.
+# Prints every run (wall seconds, peak RSS, CPU seconds) and, per build, the mean and the best of the
+# wall and CPU times (on a shared machine the CPU time drifts much less than the wall time).
 [ "$#" -ge 4 ] && [ "$4" = "--" ] || { echo "usage: bench/ab.sh <rounds> <dirA> <dirB> -- <backrefs args>" >&2; exit 2; }
 R=$1; A=$2; B=$3; shift 4
 # Both builds compute every run: the snapshot cache is off unless asked for (BACKREFS_CACHE=1 and a
 # BACKREFS_CACHE_DIR to compare second looks; two builds never share entries, see docs/cache.md).
 export BACKREFS_CACHE="${BACKREFS_CACHE:-0}"
 for k in $(seq 1 "$R"); do
-  for d in "$A" "$B"; do /usr/bin/time -f "$d %e s %M KB" node "$d/bin/backrefs.js" "$@" > /dev/null; done
-done 2>&1 | grep " s .* KB$" | sort | awk '{print} {t[$1]+=$2; n[$1]++; if(!($1 in m)||$2<m[$1])m[$1]=$2} END{for(d in t) printf "%s: mean %.2f s, best %.2f s over %d runs\n", d, t[d]/n[d], m[d], n[d]}'
+  for d in "$A" "$B"; do /usr/bin/time -f "$d %e s %M KB %U %S cpu" node "$d/bin/backrefs.js" "$@" > /dev/null; done
+done 2>&1 | grep " s .* KB .* cpu$" | sort | awk '{c=$6+$7; print $1, $2, "s", $4, "KB", c, "s CPU"} {t[$1]+=$2; u[$1]+=c; n[$1]++; if(!($1 in m)||$2<m[$1])m[$1]=$2; if(!($1 in mu)||c<mu[$1])mu[$1]=c} END{for(d in t) printf "%s: mean %.2f s, best %.2f s; CPU (user+sys) mean %.2f s, best %.2f s; over %d runs\n", d, t[d]/n[d], m[d], u[d]/n[d], mu[d], n[d]}'

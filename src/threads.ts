@@ -36,4 +36,9 @@ export interface WorkerReport {
   done: boolean;
   /** Why not, when `done` is false. */
   problem?: string;
+  /**
+   * The edges worker, when this thread read the end part of the edges array: from which byte, and
+   * whether its rows were placed as read (`rows`) or read again on from the worker's state (`reread`).
+   */
+  split?: { from: number; join: "rows" | "reread" };
 }

@@ -7,7 +7,7 @@
  * A snapshot of the running process (`liveSnapshot()`, in `./live.ts`) is the same object, with
  * backrefs' own objects kept out of every answer.
  */
-import { layoutToFit, type FittedPicture } from "../render/fit.js";
+import type { FittedPicture } from "../render/fit.js";
 import type { Readable } from "node:stream";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
@@ -48,7 +48,6 @@ import { toDot, type ToDotOptions } from "../render/dot.js";
 import { formatCount } from "../render/format.js";
 import { formatGroupedText } from "../render/grouped-text.js";
 import { formatPathsText, formatWhyText } from "../render/paths-text.js";
-import { renderPng } from "../render/png.js";
 import type { RenderSvgOptions } from "../render/svg.js";
 import { formatOfFile, writeFileAtomic, type OutputFormat, type WriteOptions } from "./files.js";
 
@@ -786,7 +785,9 @@ export class RetainerGraph {
    */
   fit(options: RenderSvgOptions = {}): Promise<FittedPicture> {
     if (!this.#fitted) {
-      const p = layoutToFit(this.subgraph, { timeoutMs: options.timeoutMs, signal: options.signal, shrink: this.#shrink });
+      // Loaded on first use, like png.js below: what lays out and rasterises pictures (Graphviz's
+      // worker, resvg) is not loaded by the commands and programs that draw nothing.
+      const p = import("../render/fit.js").then(({ layoutToFit }) => layoutToFit(this.subgraph, { timeoutMs: options.timeoutMs, signal: options.signal, shrink: this.#shrink }));
       // A failed layout (timeout, abort) is not kept: a later call tries again.
       p.catch(() => {
         if (this.#fitted === p) this.#fitted = null;
@@ -810,6 +811,7 @@ export class RetainerGraph {
    */
   async toPng(options: PngOptions & RenderSvgOptions = {}): Promise<Uint8Array> {
     const fitted = await this.fit(options);
+    const { renderPng } = await import("../render/png.js");
     return renderPng(
       fitted.svg,
       options.scale === undefined ? { scale: fitted.zoom, maxPixels: DEFAULT_MAX_PIXELS } : { scale: options.scale },

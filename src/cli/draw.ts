@@ -14,6 +14,7 @@ import { Snapshot, type RetainerGraph, type RetainersOptions } from "../api/snap
 import { formatOfExtension, type OutputFormat } from "../api/files.js";
 import { loadIds, openForCli, progressBar, writeOutput, type Progress, type Streams } from "./io.js";
 import { ExitCode } from "./exit-codes.js";
+import { mark } from "./timing.js";
 import { UsageError } from "./usage.js";
 
 export type { OutputFormat } from "../api/files.js";
@@ -214,6 +215,7 @@ async function writePicture(g: RetainerGraph, spec: DrawSpec, io: Streams, progr
     closeLayoutWorker().catch(() => {});
   }
   progress.done();
+  mark(io, "picture drawn");
   for (const { target, data } of outputs) {
     if (target.path === "-") io.stdout.write(data);
     else await writeOutput(target.path, data);

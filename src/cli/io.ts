@@ -7,6 +7,7 @@ import { openSnapshot, type Snapshot } from "../api/snapshot.js";
 import { writeFileAtomic } from "../api/files.js";
 import { cacheSession } from "./cache.js";
 import { SnapshotIds } from "../query/id-trust.js";
+import { mark, timingMarks } from "./timing.js";
 
 export interface Streams {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -27,6 +28,7 @@ export interface Progress {
 }
 
 export function progressBar(io: Streams, quiet: boolean): Progress {
+  if (timingMarks()) return markingProgress(io);
   if (quiet || !io.stderr.isTTY) return { phase: () => {}, done: () => {} };
   let drawn = false;
   const mb = (n: number): string => (n / 1e6).toFixed(0);
@@ -53,6 +55,19 @@ export function progressBar(io: Streams, quiet: boolean): Progress {
   };
 }
 
+/** Timing marks (timing.ts) in place of the progress bar: one per phase. */
+function markingProgress(io: Streams): Progress {
+  let read = false;
+  return {
+    onProgress: (p) => {
+      if (!read && p.bytesRead > 0) mark(io, "reading");
+      read = true;
+    },
+    phase: (label) => mark(io, label),
+    done: () => mark(io, "answer computed"),
+  };
+}
+
 /** `BACKREFS_PARALLEL=1` forces the second thread (edges reader, analysis helper) even for small inputs, `0` turns it off: tests use it to cover both paths. */
 function parallelSetting(): boolean | undefined {
   const env = process.env["BACKREFS_PARALLEL"];
@@ -67,6 +82,7 @@ function parallelSetting(): boolean | undefined {
  */
 export async function openForCli(file: string, io: Streams, quiet: boolean, label = ""): Promise<{ snap: Snapshot; progress: Progress }> {
   const progress = progressBar(io, quiet);
+  mark(io, `opening ${label}snapshot`);
   const snap = await openSnapshot(file, {
     onProgress: progress.onProgress,
     onPhase: (p) => progress.phase(label + p),
@@ -74,6 +90,7 @@ export async function openForCli(file: string, io: Streams, quiet: boolean, labe
     cache: cacheSession(),
     collectGarbage: true,
   });
+  mark(io, `${label}snapshot read`);
   return { snap, progress };
 }
 

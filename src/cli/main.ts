@@ -4,30 +4,23 @@
  * prints the answer: the CLI and the library cannot disagree.
  */
 import { createRequire } from "node:module";
+import { existsSync } from "node:fs";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { BackrefsError } from "../errors.js";
-import { runInfo } from "./info.js";
-import { runDraw, type DrawCliOptions } from "./draw.js";
-import { runWhy, type WhyCliOptions } from "./why.js";
-import {
-  runCheck,
-  runDiff,
-  runLeaks,
-  runTypes,
-  type CheckOptions,
-  type DiffOptions,
-  type Limit,
-  type LeaksOptions,
-  type TypesOptions,
-} from "./growth.js";
+import type { DrawCliOptions } from "./draw.js";
+import type { WhyCliOptions } from "./why.js";
+import type { CheckOptions, DiffOptions, Limit, LeaksOptions, TypesOptions } from "./growth.js";
 import type { Streams } from "./io.js";
+import type { CacheCommandOptions } from "./cache.js";
 import { removePendingFiles } from "../api/files.js";
 import { ExitCode } from "./exit-codes.js";
 import { DIFF_SORTS } from "../query/growth.js";
 import { UsageError } from "./usage.js";
-import { beginCacheSession, dropPendingCaches, flushCaches, runCache, type CacheCommandOptions } from "./cache.js";
-import { existsSync } from "node:fs";
-import { closestNames } from "../query/select.js";
+import { mark } from "./timing.js";
+
+// Each command's modules are loaded when it runs (`await import(...)` in its action), not before
+// the command line is read: `backrefs --version` or a usage error loads none of them, and `info`
+// does not load what draws pictures. Only what builds the command line is imported above.
 
 export { ExitCode } from "./exit-codes.js";
 
@@ -89,6 +82,9 @@ function collectId(value: string, previous: number[] = []): number[] {
 function collectString(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
+
+/** The cache module, once a command has started its cache session (loaded with the command). */
+let cacheModule: typeof import("./cache.js") | undefined;
 
 function buildProgram(io: Streams, result: { code: number }): Command {
   const program = new Command("backrefs");
@@ -169,6 +165,7 @@ Repeatable: --type, --name, --id, --output.`,
     )
     .action(async (file: string, opts: DrawCliOptions) => {
       readsStdinOnce(file, opts.newSince);
+      const { runDraw } = await import("./draw.js");
       result.code = await runDraw(file, opts, io);
     });
 
@@ -201,6 +198,7 @@ Examples:
       if (!opts.id?.length && !opts.type?.length && !opts.name?.length) {
         throw new UsageError("why needs objects: name them with --id <id>, --type <Class> or --name <name>");
       }
+      const { runWhy } = await import("./why.js");
       result.code = await runWhy(file, opts, io);
     });
 
@@ -224,6 +222,7 @@ Examples:
   backrefs types app.heapsnapshot --sort count --json`,
     )
     .action(async (file: string, opts: TypesOptions) => {
+      const { runTypes } = await import("./growth.js");
       result.code = await runTypes(file, opts, io);
     });
 
@@ -261,6 +260,7 @@ Examples:
     )
     .action(async (before: string, after: string, opts: DiffOptions, cmd: Command) => {
       readsStdinOnce(before, after);
+      const { runDiff } = await import("./growth.js");
       result.code = await runDiff(before, after, { ...opts, topGiven: cmd.getOptionValueSource("top") === "cli" }, io);
     });
 
@@ -283,6 +283,7 @@ Examples:
     )
     .action(async (baseline: string, target: string, final: string, opts: LeaksOptions) => {
       readsStdinOnce(baseline, target, final);
+      const { runLeaks } = await import("./growth.js");
       result.code = await runLeaks(baseline, target, final, { ...opts, retained: true }, io);
     });
 
@@ -326,6 +327,7 @@ Examples:
       if ((opts.maxGrowth?.length || opts.maxRetainedGrowth?.length) && !opts.baseline) {
         throw new UsageError("--max-growth and --max-retained-growth need --baseline <snapshot>");
       }
+      const { runCheck } = await import("./growth.js");
       result.code = await runCheck(file, { ...opts, retained: false }, io);
     });
 
@@ -346,6 +348,7 @@ Examples:
   backrefs info app.heapsnapshot.gz --json --top 20`,
     )
     .action(async (file: string, opts: { json: boolean; top: number; quiet: boolean; retained: boolean }) => {
+      const { runInfo } = await import("./info.js");
       result.code = await runInfo(file, opts, io);
     });
 
@@ -366,13 +369,15 @@ Examples:
   backrefs cache
   backrefs cache --clear`,
     )
-    .action((opts: CacheCommandOptions) => {
+    .action(async (opts: CacheCommandOptions) => {
+      const { runCache } = await import("./cache.js");
       result.code = runCache(opts, io);
     });
 
   // The cache session of the command being run; --no-cache sets `cache: false`.
-  program.hook("preAction", (_program, action) => {
-    beginCacheSession(action.opts()["cache"] !== false, io);
+  program.hook("preAction", async (_program, action) => {
+    cacheModule = await import("./cache.js");
+    cacheModule.beginCacheSession(action.opts()["cache"] !== false, io);
   });
 
   return program;
@@ -391,15 +396,18 @@ export async function main(argv: string[], io: Streams = { stdout: process.stdou
   // process at once, and nothing is half-written then: output files appear by rename, and
   // writeOutput (io.ts) handles signals itself while its temporary file exists.
   quietOnClosedPipe(io);
+  mark(io, "command line read");
   try {
     const program = buildProgram(io, result);
-    mistypedCommand(program, argv);
+    await mistypedCommand(program, argv);
     await program.parseAsync(argv, { from: "user" });
+    mark(io, "answer written");
     // The answer is out: now write the snapshot cache entries this command earned.
-    await flushCaches();
+    await cacheModule?.flushCaches();
+    mark(io, "cache entry written");
     return result.code;
   } catch (e) {
-    await dropPendingCaches();
+    await cacheModule?.dropPendingCaches();
     removePendingFiles();
     return reportError(e, io);
   }
@@ -427,12 +435,13 @@ const pipeWatched = new WeakSet<object>();
  * would be taken for a snapshot file. When the first word is no command and no file but looks
  * like a command, say which one was meant (a usage error) instead.
  */
-function mistypedCommand(program: Command, argv: string[]): void {
+async function mistypedCommand(program: Command, argv: string[]): Promise<void> {
   const first = argv[0];
   // Only a bare word: a path-like argument is a snapshot file, missing or not.
   if (first === undefined || !/^[a-z][a-z-]*$/i.test(first)) return;
   const commands = program.commands.flatMap((c) => [c.name(), ...c.aliases()]).concat("help");
   if (commands.includes(first) || existsSync(first)) return;
+  const { closestNames } = await import("../query/select.js");
   const meant = closestNames([first], new Map(commands.map((c) => [c, 0])), 1);
   if (meant.length > 0) {
     const name = meant[0]!.replace(/ \(0\)$/, "");

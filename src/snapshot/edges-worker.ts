@@ -2,13 +2,17 @@
  * A worker thread that parses the `edges` array of a snapshot file while the main thread reads
  * the rest: on a 1 GB file the edges are ~60% of the bytes. It finds the array after the header,
  * says where it starts (the main thread then skips it), parses it with the same parser, and hands
- * the columns back without copying (they are in shared memory). See readSnapshotRaw.
+ * the columns back without copying (they are in shared memory). It reads the file block by block
+ * at known offsets, claiming each block first: the main thread, once done with the rest of the
+ * file, may take the end part of the array (edges-split.ts). See readSnapshotRaw.
  */
-import { createReadStream } from "node:fs";
+import { closeSync, openSync, readSync } from "node:fs";
 import { parentPort, workerData } from "node:worker_threads";
 import { SnapshotFormatError } from "../errors.js";
 import type { SnapshotMeta } from "./meta.js";
+import type { ScanState } from "./number-columns.js";
 import { SnapshotParser } from "./parser.js";
+import { SplitControl } from "./edges-split.js";
 
 export interface EdgesWorkerData {
   path: string;
@@ -16,73 +20,106 @@ export interface EdgesWorkerData {
   from: number;
   meta: SnapshotMeta;
   sizeHint: number;
+  /** Shared with the main thread, which may take the end part of the array (edges-split.ts). */
+  control?: SharedArrayBuffer;
 }
 
 export type EdgesWorkerMessage =
   | { type: "found"; at: number }
   | { type: "done"; edgeType: Uint8Array; edgeName: Uint32Array; edgeTo: Uint32Array; maxStringRef: number }
+  /** Stopped after the main thread's ',' (SplitControl): the columns hold the rows read so far. */
+  | { type: "partial"; edgeType: Uint8Array; edgeName: Uint32Array; edgeTo: Uint32Array; state: ScanState }
   | { type: "error"; problem: string; offset: number; hint: string | undefined }
   | { type: "not-found" };
 
 const KEY = Buffer.from('"edges"');
+const BLOCK = 4 << 20;
+/** How long a worker told to wait for the main thread's decision waits at most. */
+const HOLD_MS = 60_000;
 
-async function run(data: EdgesWorkerData): Promise<void> {
-  const port = parentPort!;
-  let parser: SnapshotParser | null = null;
+/** Where the '[' of the `edges` array is, searching from `from`; -1 if it is not found. */
+function findEdges(fd: number, from: number, buf: Buffer): number {
   let carry = Buffer.alloc(0);
-  let carryAt = data.from;
-  for await (const chunk of createReadStream(data.path, { start: data.from, highWaterMark: 4 << 20 }) as AsyncIterable<Buffer>) {
-    if (parser) {
-      parser.write(chunk);
-      if (parser.sectionDone) break;
-      continue;
-    }
-    // Searching: keep a few bytes from the previous chunk so a key split in two is still found.
-    const buf = carry.length ? Buffer.concat([carry, chunk]) : chunk;
-    const bufAt = carryAt;
-    let at = -1;
-    for (let k = buf.indexOf(KEY); k >= 0; k = buf.indexOf(KEY, k + 1)) {
+  let carryAt = from;
+  for (let pos = from; ;) {
+    const n = readSync(fd, buf, 0, buf.length, pos);
+    if (n === 0) return -1;
+    pos += n;
+    // Keep a few bytes from the previous block so a key split in two is still found.
+    const b = carry.length ? Buffer.concat([carry, buf.subarray(0, n)]) : buf.subarray(0, n);
+    const bAt = carryAt;
+    for (let k = b.indexOf(KEY); k >= 0; k = b.indexOf(KEY, k + 1)) {
       let j = k + KEY.length;
-      while (j < buf.length && (buf[j] === 32 || buf[j] === 10 || buf[j] === 13 || buf[j] === 9)) j++;
-      if (j >= buf.length) break; // undecided: look again with the next chunk
-      if (buf[j] !== 58) continue;
+      while (j < b.length && (b[j] === 32 || b[j] === 10 || b[j] === 13 || b[j] === 9)) j++;
+      if (j >= b.length) break; // undecided: look again with the next block
+      if (b[j] !== 58) continue;
       j++;
-      while (j < buf.length && (buf[j] === 32 || buf[j] === 10 || buf[j] === 13 || buf[j] === 9)) j++;
-      if (j >= buf.length) break;
-      if (buf[j] !== 91) continue;
-      at = j;
-      break;
+      while (j < b.length && (b[j] === 32 || b[j] === 10 || b[j] === 13 || b[j] === 9)) j++;
+      if (j >= b.length) break;
+      if (b[j] !== 91) continue;
+      return bAt + j;
     }
-    if (at < 0) {
-      const keep = Math.min(buf.length, 64);
-      carry = Buffer.from(buf.subarray(buf.length - keep));
-      carryAt = bufAt + buf.length - keep;
-      continue;
-    }
-    port.postMessage({ type: "found", at: bufAt + at } satisfies EdgesWorkerMessage);
-    parser = SnapshotParser.forEdgesSection(data.meta, bufAt + at, data.sizeHint);
-    parser.write(buf.subarray(at));
-    if (parser.sectionDone) break;
+    const keep = Math.min(b.length, 64);
+    carry = Buffer.from(b.subarray(b.length - keep));
+    carryAt = bAt + b.length - keep;
   }
-  if (!parser) {
-    port.postMessage({ type: "not-found" } satisfies EdgesWorkerMessage);
-    return;
-  }
-  const edges = parser.takeEdges();
-  // The columns are in shared memory (see columns.ts): posting them shares them, no copy.
-  port.postMessage({
-    type: "done",
-    edgeType: edges.type,
-    edgeName: edges.name,
-    edgeTo: edges.to,
-    maxStringRef: edges.maxStringRef,
-  } satisfies EdgesWorkerMessage);
 }
 
-run(workerData as EdgesWorkerData).catch((e: unknown) => {
+function run(data: EdgesWorkerData): void {
+  const port = parentPort!;
+  const control = data.control ? new SplitControl(data.control) : null;
+  const fd = openSync(data.path, "r");
+  try {
+    const buf = Buffer.allocUnsafe(BLOCK);
+    const at = findEdges(fd, data.from, buf);
+    if (at < 0) {
+      port.postMessage({ type: "not-found" } satisfies EdgesWorkerMessage);
+      return;
+    }
+    port.postMessage({ type: "found", at } satisfies EdgesWorkerMessage);
+    control?.waitForRelease(HOLD_MS);
+    const parser = SnapshotParser.forEdgesSection(data.meta, at, data.sizeHint);
+    for (let p = at; !parser.sectionDone;) {
+      const end = control ? control.claim(p, p + BLOCK) : p + BLOCK;
+      if (end === p) {
+        // The main thread reads the rest, from just after the ',' this thread read last.
+        const reader = parser.numbersReader;
+        const cols = reader?.edgeColumns;
+        if (!reader || !cols) throw new Error("stopped outside the edges array");
+        port.postMessage({
+          type: "partial",
+          edgeType: cols.type,
+          edgeName: cols.name,
+          edgeTo: cols.to,
+          state: reader.state(),
+        } satisfies EdgesWorkerMessage);
+        return;
+      }
+      const n = readSync(fd, buf, 0, end - p, p);
+      if (n === 0) break; // the file ends here: takeEdges says so
+      parser.write(buf.subarray(0, n));
+      p += n;
+    }
+    const edges = parser.takeEdges();
+    // The columns are in shared memory (see columns.ts): posting them shares them, no copy.
+    port.postMessage({
+      type: "done",
+      edgeType: edges.type,
+      edgeName: edges.name,
+      edgeTo: edges.to,
+      maxStringRef: edges.maxStringRef,
+    } satisfies EdgesWorkerMessage);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+try {
+  run(workerData as EdgesWorkerData);
+} catch (e: unknown) {
   const message: EdgesWorkerMessage =
     e instanceof SnapshotFormatError
       ? { type: "error", problem: e.problem, offset: e.offset, hint: e.hint }
       : { type: "error", problem: `cannot read the edges (${(e as Error).message})`, offset: 0, hint: undefined };
   parentPort!.postMessage(message);
-});
+}

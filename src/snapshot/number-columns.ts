@@ -29,6 +29,22 @@ export const enum NumberSection {
 }
 
 const MAX_U32 = 0xffffffff;
+
+/**
+ * Where a reader stands between two bytes: enough to go on reading on another thread, or to
+ * check that two readers of adjacent parts of one array fit together (see edges-split.ts).
+ */
+export interface ScanState {
+  acc: number;
+  digits: number;
+  /** 0: just after '[', 1: after ',', 2: after a value. */
+  expect: number;
+  field: number;
+  row: number;
+  edgeSum: number;
+  maxName: number;
+  lastType: number;
+}
 /** The locations column starts this long and doubles. */
 const LOCATIONS_START = 1024;
 /** More location values than this (4 GiB of them) is junk, not a snapshot. */
@@ -79,6 +95,14 @@ export class NumberColumnsReader {
   private maxNameSeen = 0;
   /** Type of the current edge row, once read (-1 before). */
   private lastEdgeType = -1;
+  /** Reading the end part of an `edges` array (see {@link tailOfEdges}): no count check at ']'. */
+  private tailPart = false;
+  /** The edges are rows of type, name, to_node in that order (the fast path's layout). */
+  private readonly fastEdges: boolean = false;
+  /** Where each kept node field is in a row, for the fast path (null: another layout). */
+  private readonly nodeLayout: Int32Array | null = null;
+  /** For the fast paths: type limit, node stride, node limit, element and hidden edge types, edge count. */
+  private readonly rowLimits = new Float64Array(6);
 
   /**
    * Checks the header's counts for the section and allocates its columns: all at once when the
@@ -125,7 +149,90 @@ export class NumberColumnsReader {
       this.typeField = this.slots.indexOf(EdgeSlot.Type);
       this.elementType = meta.edgeTypes.indexOf("element");
       this.hiddenType = meta.edgeTypes.indexOf("hidden");
+      this.fastEdges = stride === 3 && this.typeField === 0 && this.nameField === 1 && this.toField === 2;
+    } else {
+      const at = (slot: NodeSlot): number => this.slots.indexOf(slot);
+      const layout = Int32Array.of(
+        at(NodeSlot.Type),
+        at(NodeSlot.Name),
+        at(NodeSlot.Id),
+        at(NodeSlot.SelfSize),
+        at(NodeSlot.EdgeCount),
+        at(NodeSlot.Detachedness),
+      );
+      // Each kept field once, and type, name, id and edge_count there (any order).
+      const kept = this.slots.filter((x) => x !== NodeSlot.Skip);
+      const ok = layout[0]! >= 0 && layout[1]! >= 0 && layout[2]! >= 0 && layout[4]! >= 0 && new Set(kept).size === kept.length;
+      if (ok && stride <= FAST_MAX_FIELDS) this.nodeLayout = layout;
     }
+    this.rowLimits.set([
+      this.typeLimit,
+      this.nodeStride,
+      this.nodeStride * this.nodeCount,
+      this.elementType,
+      this.hiddenType,
+      this.edgeCount,
+    ]);
+  }
+
+  /**
+   * A reader of the `edges` array that goes on from `state` into `columns` (allocated for every
+   * row the header announces), as if it had read the bytes before itself.
+   */
+  static resumeEdges(meta: SnapshotMeta, columns: EdgeColumns, state: ScanState, at: number): NumberColumnsReader {
+    const r = new NumberColumnsReader(NumberSection.Edges, meta, 0, at);
+    if (columns.type.length !== meta.edgeCount) throw new Error("the edges columns must hold every edge");
+    r.edgeCols = columns;
+    r.capacity = meta.edgeCount;
+    r.acc = state.acc;
+    r.digits = state.digits;
+    r.expect = state.expect;
+    r.field = state.field;
+    r.row = state.row;
+    r.maxNameSeen = state.maxName;
+    r.lastEdgeType = state.lastType;
+    return r;
+  }
+
+  /**
+   * A reader of the end part of an `edges` array, fed the bytes just after a ',' up to and with
+   * the closing ']', that takes its first value for the first field of a row: right when the
+   * values before it are whole rows (its count of values then is a multiple of the row length as
+   * well, which {@link valuesRead} tells). Its columns start at row 0; the count is not checked.
+   * `rowsHint` sizes them (they grow if needed).
+   */
+  static tailOfEdges(meta: SnapshotMeta, rowsHint: number, at: number): NumberColumnsReader {
+    const r = new NumberColumnsReader(NumberSection.Edges, meta, 0, at);
+    const rows = Math.max(1, Math.min(meta.edgeCount, rowsHint));
+    r.edgeCols = allocEdgeColumns(rows);
+    r.capacity = rows;
+    r.expect = 1;
+    r.tailPart = true;
+    return r;
+  }
+
+  /** Where the reader stands (between two calls of {@link scan}). */
+  state(): ScanState {
+    return {
+      acc: this.acc,
+      digits: this.digits,
+      expect: this.expect,
+      field: this.field,
+      row: this.row,
+      edgeSum: this.edgeSum,
+      maxName: this.maxNameSeen,
+      lastType: this.lastEdgeType,
+    };
+  }
+
+  /** Values read so far (rows × fields + fields of the current row). */
+  get valuesRead(): number {
+    return this.row * this.stride + this.field;
+  }
+
+  /** The edges columns being filled (before {@link done}; their length is the capacity). */
+  get edgeColumns(): EdgeColumns | null {
+    return this.edgeCols;
   }
 
   /**
@@ -163,6 +270,9 @@ export class NumberColumnsReader {
     // name counts (an over-estimate only makes the final check look at each edge).
     const trackType = typeField >= 0 && typeField < nameField;
     let lastType = trackType ? this.lastEdgeType : -1;
+    const fastEdges = this.fastEdges;
+    const fastNodes = this.nodeLayout !== null;
+    const rowLimits = this.rowLimits;
     let i = start;
     for (; i < n; i++) {
       let c = buf[i]!;
@@ -240,6 +350,29 @@ export class NumberColumnsReader {
         if (++field === stride) {
           field = 0;
           row++;
+          // Whole rows as V8 writes them, in one go (see fastEdgeRows): when a row is not written
+          // that way, or has a value to complain about, the loop here reads it again, byte by byte.
+          if (i < n - FAST_MARGIN) {
+            if (fastEdges) {
+              const f = fastEdgeRows(buf, i, n - FAST_MARGIN, ec!, row, this.capacity, rowLimits, maxName);
+              if (f !== i) {
+                i = f;
+                row = fastOut[0]!;
+                maxName = fastOut[1]!;
+                lastType = fastOut[2]!;
+                c = buf[i]!;
+              }
+            } else if (fastNodes) {
+              const f = fastNodeRows(buf, i, n - FAST_MARGIN, nc!, row, this.capacity, rowLimits, maxName, edgeSum, this.nodeLayout!);
+              if (f !== i) {
+                i = f;
+                row = fastOut[0]!;
+                maxName = fastOut[1]!;
+                edgeSum = fastOut[2]!;
+                c = buf[i]!;
+              }
+            }
+          }
         }
         acc = 0;
         digits = 0;
@@ -301,12 +434,12 @@ export class NumberColumnsReader {
       const isEdges = this.section === NumberSection.Edges;
       const stride = this.stride;
       const values = this.row * stride + this.field;
-      if (values !== this.rowsExpected * stride) {
+      if (values !== this.rowsExpected * stride && !this.tailPart) {
         const what = isEdges ? "edge_count" : "node_count";
         this.fail(`found ${values} values but the header announces ${what} × ${stride} = ${this.rowsExpected * stride}`, at);
       }
       if (isEdges) {
-        this.edges = resizeEdgeColumns(this.edgeCols!, this.row);
+        this.edges = this.tailPart ? this.edgeCols! : resizeEdgeColumns(this.edgeCols!, this.row);
         this.edges.maxStringRef = this.maxNameSeen;
       } else {
         if (this.edgeSum !== this.edgeCount) {
@@ -325,4 +458,144 @@ export class NumberColumnsReader {
   private fail(message: string, offset: number): never {
     throw new SnapshotFormatError(message, offset, this.name);
   }
+}
+
+/** The fast paths stop this far before the end of a chunk: a row as V8 writes it is shorter. */
+const FAST_MARGIN = 160;
+/** Node rows longer than this take the byte-by-byte loop. */
+const FAST_MAX_FIELDS = 12;
+/** What a fast path returns besides the offset: row, largest name, then the last edge type or the edge sum. */
+const fastOut = new Float64Array(3);
+/** A node row's values, read before they are stored. */
+const rowValues = new Float64Array(FAST_MAX_FIELDS);
+
+/**
+ * Reads whole edge rows as V8 writes them — "\n," (or ",\n", or ","), then type, name and to_node
+ * separated by "," — from `i` (just after a row's last value) while they end before `end`. It stops before
+ * any row written otherwise or holding a value the careful loop complains about (a number too
+ * large or with more than 10 digits, a type not in the header, a to_node that is not a node's
+ * offset); the careful loop then reads that row. Returns the offset after the last row read
+ * (`i` when none), with the row count, largest string name and last type in `fastOut`.
+ */
+function fastEdgeRows(
+  buf: Uint8Array,
+  i: number,
+  end: number,
+  cols: EdgeColumns,
+  row: number,
+  capacity: number,
+  limits: Float64Array,
+  maxName: number,
+): number {
+  const typeLimit = limits[0]!;
+  const nodeStride = limits[1]!;
+  const nodeLimit = limits[2]!;
+  const elementType = limits[3]!;
+  const hiddenType = limits[4]!;
+  const types = cols.type;
+  const names = cols.name;
+  const tos = cols.to;
+  let lastType = -1;
+  while (i < end && row < capacity) {
+    let j = i;
+    let b = buf[j]!;
+    if (b === 10) b = buf[++j]!;
+    if (b !== 44) break;
+    if (buf[++j] === 10) j++;
+    let s = j;
+    let t = buf[j]! - 48;
+    if (!(t >= 0 && t <= 9)) break;
+    while ((b = buf[++j]!) >= 48 && b <= 57) t = t * 10 + (b - 48);
+    if (b !== 44 || j - s > 10 || t >= typeLimit) break;
+    s = ++j;
+    let nm = buf[j]! - 48;
+    if (!(nm >= 0 && nm <= 9)) break;
+    while ((b = buf[++j]!) >= 48 && b <= 57) nm = nm * 10 + (b - 48);
+    if (b !== 44 || j - s > 10 || nm > MAX_U32) break;
+    s = ++j;
+    let to = buf[j]! - 48;
+    if (!(to >= 0 && to <= 9)) break;
+    while ((b = buf[++j]!) >= 48 && b <= 57) to = to * 10 + (b - 48);
+    if (j - s > 10 || !(to < nodeLimit)) break;
+    const q = Math.floor(to / nodeStride);
+    if (q * nodeStride !== to) break;
+    types[row] = t;
+    names[row] = nm;
+    tos[row] = q;
+    if (nm > maxName && t !== elementType && t !== hiddenType) maxName = nm;
+    lastType = t;
+    row++;
+    i = j;
+  }
+  fastOut[0] = row;
+  fastOut[1] = maxName;
+  fastOut[2] = lastType;
+  return i;
+}
+
+/**
+ * The same for node rows: `layout` says where type, name, id, self_size, edge_count and
+ * detachedness are in a row (-1: absent). Returns the offset after the last row read, with the
+ * row count, largest name and edge sum in `fastOut`.
+ */
+function fastNodeRows(
+  buf: Uint8Array,
+  i: number,
+  end: number,
+  cols: NodeColumns,
+  row: number,
+  capacity: number,
+  limits: Float64Array,
+  maxName: number,
+  edgeSum: number,
+  layout: Int32Array,
+): number {
+  const typeLimit = limits[0]!;
+  const stride = limits[1]!;
+  const edgeCount = limits[5]!;
+  const vals = rowValues;
+  const typeAt = layout[0]!;
+  const nameAt = layout[1]!;
+  const idAt = layout[2]!;
+  const sizeAt = layout[3]!;
+  const countAt = layout[4]!;
+  const detAt = layout[5]!;
+  while (i < end && row < capacity) {
+    let j = i;
+    let b = buf[j]!;
+    if (b === 10) b = buf[++j]!;
+    let k = 0;
+    for (; k < stride; k++) {
+      if (b !== 44) break;
+      if (buf[++j] === 10 && k === 0) j++;
+      const s = j;
+      let v = buf[j]! - 48;
+      if (!(v >= 0 && v <= 9)) break;
+      while ((b = buf[++j]!) >= 48 && b <= 57) v = v * 10 + (b - 48);
+      if (j - s > 10 || v > MAX_U32) break;
+      vals[k] = v;
+    }
+    if (k !== stride) break;
+    const type = vals[typeAt]!;
+    const count = vals[countAt]!;
+    if (type >= typeLimit || edgeSum + count > edgeCount) break;
+    const name = vals[nameAt]!;
+    cols.type[row] = type;
+    cols.name[row] = name;
+    if (name > maxName) maxName = name;
+    cols.id[row] = vals[idAt]!;
+    if (sizeAt >= 0) cols.selfSize![row] = vals[sizeAt]!;
+    edgeSum += count;
+    cols.firstEdge[row + 1] = edgeSum;
+    if (detAt >= 0) {
+      const d = vals[detAt]!;
+      cols.detachedness![row] = d > 255 ? 255 : d;
+    }
+    row++;
+    i = j;
+  }
+  fastOut[0] = row;
+  fastOut[1] = maxName;
+  fastOut[2] = edgeSum;
+  return i;
 }

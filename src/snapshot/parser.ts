@@ -88,6 +88,8 @@ export class SnapshotParser {
 
   /** Byte offset of the edges '[' that another thread parses, or -1. */
   private externalEdgesAt = -1;
+  /** Byte offset of that array's ']', once skipped to (-1 before). */
+  private externalEdgesEnd = -1;
   private edgesExternal = false;
   /** Parsing one section only (in a worker): done at its closing bracket. */
   private sectionOnly = false;
@@ -133,6 +135,16 @@ export class SnapshotParser {
 
   get edgesSkipped(): boolean {
     return this.edgesExternal;
+  }
+
+  /** Where the array another thread parses starts ('[') and ends (']'), once skipped. */
+  get skippedEdges(): { start: number; end: number } | null {
+    return this.edgesExternal && this.externalEdgesEnd >= 0 ? { start: this.externalEdgesAt, end: this.externalEdgesEnd } : null;
+  }
+
+  /** The reader of the number section being read, if any (section-only mode: the edges'). */
+  get numbersReader(): NumberColumnsReader | null {
+    return this.numbers;
   }
 
   setExternalEdges(edges: EdgeColumns): void {
@@ -204,6 +216,7 @@ export class SnapshotParser {
           const close = buf.indexOf(93, i);
           if (close < 0) i = n;
           else {
+            this.externalEdgesEnd = this.base + close;
             this.state = this.sectionOnly ? S.Done : S.AfterValue;
             i = close + 1;
           }

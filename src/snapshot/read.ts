@@ -11,6 +11,8 @@ import type { Worker } from "node:worker_threads";
 import { startWorker, type WorkerReport } from "../threads.js";
 import { SnapshotParser, type RawSnapshot } from "./parser.js";
 import type { EdgesWorkerData, EdgesWorkerMessage } from "./edges-worker.js";
+import { SplitControl, commaAtOrAfter, joinEdges, readTailGuess, type ReadAt, type TailGuess } from "./edges-split.js";
+import type { SnapshotMeta } from "./meta.js";
 
 export interface ReadProgress {
   /** Bytes of input read so far (compressed bytes for gzip input). */
@@ -31,6 +33,13 @@ export interface ReadOptions {
   signal?: AbortSignal;
   /** Told whether the edges worker, once started, read the edges (or why this thread did). */
   onWorker?: (report: WorkerReport) => void;
+  /**
+   * For tests: with `parallel: true`, this thread takes the edges array from this fraction (0–1)
+   * of its bytes on, whatever the worker has read by then (the worker waits for the decision).
+   * By default it takes about half of what the worker has not read when this thread is done with
+   * the rest of the file.
+   */
+  splitEdgesAt?: number;
 }
 
 const READ_CHUNK = 4 << 20;
@@ -68,6 +77,11 @@ export async function readSnapshotRaw(source: string | Readable, options: ReadOp
   return parseStream(input, totalBytes, options);
 }
 
+/** This thread takes no part of the edges when the worker has less than this left to read. */
+const MIN_TAIL_BYTES = 8 << 20;
+/** Where this thread starts its part of the edges, the first ',' within this many bytes. */
+const COMMA_WINDOW = 64 << 10;
+
 /** Files smaller than this are read on one thread: a worker costs more than it saves. */
 const PARALLEL_MIN_BYTES = 64 << 20;
 
@@ -87,18 +101,29 @@ class EdgesHelper {
   located: Promise<void> | null = null;
   /** Why the worker did not deliver, once it failed. */
   private problem: string | undefined;
+  /** Shared with the worker: where it stops when this thread takes the end of the edges. */
+  private readonly control: SplitControl;
 
   constructor(
     private readonly path: string,
     private readonly sizeHint: number,
     private readonly onWorker: ReadOptions["onWorker"],
-  ) {}
+    private readonly splitAt: number | undefined,
+  ) {
+    this.control = SplitControl.create(splitAt !== undefined);
+  }
 
   maybeStart(parser: SnapshotParser): void {
     if (this.worker || !parser.snapshotMeta) return;
     let found: () => void = () => {};
     this.located = new Promise((resolve) => (found = resolve));
-    const data: EdgesWorkerData = { path: this.path, from: parser.headerEnd, meta: parser.snapshotMeta, sizeHint: this.sizeHint };
+    const data: EdgesWorkerData = {
+      path: this.path,
+      from: parser.headerEnd,
+      meta: parser.snapshotMeta,
+      sizeHint: this.sizeHint,
+      control: this.control.buffer,
+    };
     const worker = startWorker("edges-worker", import.meta.url, { workerData: data });
     this.worker = worker;
     this.result = new Promise((resolve) => {
@@ -117,7 +142,11 @@ class EdgesHelper {
     });
   }
 
-  /** Hands the worker's edges to the parser when it skipped them; stops the worker otherwise. */
+  /**
+   * Hands the worker's edges to the parser when it skipped them; stops the worker otherwise. When
+   * the worker still has much to read, this thread (done with the rest of the file) reads the end
+   * part of the array meanwhile (see edges-split.ts).
+   */
   async finish(parser: SnapshotParser): Promise<void> {
     if (!this.worker) return;
     if (!parser.edgesSkipped) {
@@ -125,25 +154,81 @@ class EdgesHelper {
       this.report(false, this.problem ?? "this thread reached the edges first");
       return;
     }
-    const m = await this.result!;
-    await this.stop();
-    this.report(m.type === "done", m.type === "done" ? undefined : m.type === "error" ? m.problem : "the worker stopped early");
-    if (m.type === "done") {
-      parser.setExternalEdges({ type: m.edgeType, name: m.edgeName, to: m.edgeTo, maxStringRef: m.maxStringRef });
-    } else if (m.type === "error") {
-      throw new SnapshotFormatError(m.problem, m.offset, "edges", m.hint);
-    } else {
-      throw new SnapshotFormatError("the edges section could not be read", parser.sectionOffset("edges"), "edges");
+    const skipped = parser.skippedEdges;
+    const meta = parser.snapshotMeta!;
+    const file = skipped ? await fsp.open(this.path, "r") : null;
+    try {
+      const readAt: ReadAt = async (buf, length, position) => (await file!.read(buf, 0, length, position)).bytesRead;
+      const tail = skipped ? await this.takeTail(meta, skipped.start, skipped.end, readAt) : null;
+      this.control.release();
+      const m = await this.result!;
+      await this.stop();
+      if (m.type === "done") {
+        this.report(true, undefined);
+        parser.setExternalEdges({ type: m.edgeType, name: m.edgeName, to: m.edgeTo, maxStringRef: m.maxStringRef });
+        return;
+      }
+      if (m.type === "partial") {
+        if (!tail || !skipped) throw new Error("the edges worker stopped where it was not asked to");
+        const head = { columns: { type: m.edgeType, name: m.edgeName, to: m.edgeTo, maxStringRef: 0 }, state: m.state };
+        // Only reading the end part again can fail: it then reports the error one thread would.
+        const joined = await joinEdges(meta, head, await tail.guess, tail.x, skipped.end, readAt).catch((e: unknown) => {
+          this.report(true, undefined, { from: tail.x + 1, join: "reread" });
+          throw e;
+        });
+        this.report(true, undefined, { from: tail.x + 1, join: joined.join });
+        parser.setExternalEdges(joined.edges);
+        return;
+      }
+      this.report(false, m.type === "error" ? m.problem : "the worker stopped early");
+      if (m.type === "error") {
+        throw new SnapshotFormatError(m.problem, m.offset, "edges", m.hint);
+      } else {
+        throw new SnapshotFormatError("the edges section could not be read", parser.sectionOffset("edges"), "edges");
+      }
+    } finally {
+      await file?.close();
     }
   }
 
+  /**
+   * Takes the end part of the edges array (`start` its '[', `end` its ']') from a ',' about halfway
+   * through what the worker has not claimed, and starts reading it; null when not worth it (or the
+   * worker got there first).
+   */
+  private async takeTail(
+    meta: SnapshotMeta,
+    start: number,
+    end: number,
+    readAt: ReadAt,
+  ): Promise<{ x: number; guess: Promise<TailGuess> } | null> {
+    const claimed = Math.max(this.control.claimed(), start + 1);
+    let from: number;
+    if (this.splitAt !== undefined) {
+      from = start + 1 + Math.floor(Math.min(1, Math.max(0, this.splitAt)) * (end - start - 1));
+    } else {
+      if (end - claimed < MIN_TAIL_BYTES) return null;
+      from = Math.floor((claimed + end) / 2);
+    }
+    if (from >= end) return null;
+    const window = new Uint8Array(Math.min(COMMA_WINDOW, end - from));
+    const n = await readAt(window, window.length, from);
+    const x = commaAtOrAfter(window, n, from);
+    if (x < 0 || !this.control.takeFrom(x)) return null;
+    const guess = readTailGuess(meta, x, end, readAt);
+    // Settled by joinEdges; a rejection before that must not go unhandled.
+    guess.catch(() => {});
+    return { x, guess };
+  }
+
   async stop(): Promise<void> {
+    this.control.release();
     const w = this.worker;
     if (w) await w.terminate();
   }
 
-  private report(done: boolean, problem: string | undefined): void {
-    this.onWorker?.({ worker: "edges", task: "edges", done, ...(problem === undefined ? {} : { problem }) });
+  private report(done: boolean, problem: string | undefined, split?: WorkerReport["split"]): void {
+    this.onWorker?.({ worker: "edges", task: "edges", done, ...(problem === undefined ? {} : { problem }), ...(split ? { split } : {}) });
   }
 }
 
@@ -200,7 +285,10 @@ async function parseStream(input: Readable, totalBytes: number, options: ReadOpt
         for await (const chunk of source) p.write(chunk);
       });
     } else {
-      helper = path !== undefined ? new EdgesHelper(path, totalBytes, options.onWorker) : null;
+      helper =
+        path !== undefined
+          ? new EdgesHelper(path, totalBytes, options.onWorker, options.parallel === true ? options.splitEdgesAt : undefined)
+          : null;
       for await (const chunk of counted(head.value)) {
         if (!helper || helper.located) {
           p.write(chunk);

@@ -1,0 +1,205 @@
+/**
+ * Reading the `edges` array with two threads (see readSnapshotRaw and edges-worker.ts).
+ *
+ * The edges worker reads the array from its '[' forward, into columns sized for every edge the
+ * header announces. The main thread, once done with the rest of the file, takes the end part of
+ * the array that the worker has not reached yet: from a ',' at byte `x` up to the closing ']'.
+ * Which value the first one after `x` is, is not known until the worker's count is (the bytes
+ * before `x` have to be read to count them). So the main thread reads its part on the guess that
+ * `x` falls between two rows — V8 writes each edge on a line of its own, starting with the ','
+ * — into columns of its own, and counts its values. The guess is right exactly when both counts
+ * are whole rows and add up to the header's count; then the end part's rows are copied behind the
+ * worker's. Otherwise (another writer's layout, or a broken file) the main thread reads its part
+ * again, going on from where the worker stopped as if one thread had read the whole array: the
+ * result, and any error, is the same as one thread's.
+ *
+ * The two threads agree on where the worker stops through {@link SplitControl}: the worker claims
+ * the bytes it is about to read, block by block; the main thread can only take bytes the worker has
+ * not claimed.
+ */
+import type { SnapshotMeta } from "./meta.js";
+import type { EdgeColumns } from "./columns.js";
+import { NumberColumnsReader, type ScanState } from "./number-columns.js";
+
+/** No stop set: the worker reads to the ']'. */
+const NO_STOP = -1;
+
+/**
+ * Shared between the main thread and the edges worker: a lock, whether the worker must wait for
+ * the main thread's decision (tests), how far the worker has claimed, and where it must stop.
+ */
+export class SplitControl {
+  private readonly i32: Int32Array;
+  private readonly f64: Float64Array;
+
+  constructor(readonly buffer: SharedArrayBuffer) {
+    this.i32 = new Int32Array(buffer, 0, 2);
+    this.f64 = new Float64Array(buffer, 8, 2);
+  }
+
+  /** `hold`: the worker waits for {@link release} before reading any edge (forced splits in tests). */
+  static create(hold = false): SplitControl {
+    const c = new SplitControl(new SharedArrayBuffer(24));
+    c.f64[0] = 0;
+    c.f64[1] = NO_STOP;
+    c.i32[1] = hold ? 1 : 0;
+    return c;
+  }
+
+  private lock(): void {
+    // The critical sections below are a few loads and stores: spinning is cheaper than waiting.
+    while (Atomics.compareExchange(this.i32, 0, 0, 1) !== 0);
+  }
+
+  private unlock(): void {
+    Atomics.store(this.i32, 0, 0);
+  }
+
+  /** Worker: waits (at most `ms`) until the main thread lets it read. */
+  waitForRelease(ms: number): void {
+    Atomics.wait(this.i32, 1, 1, ms);
+  }
+
+  /** Main thread: lets a holding worker read. */
+  release(): void {
+    Atomics.store(this.i32, 1, 0);
+    Atomics.notify(this.i32, 1);
+  }
+
+  /**
+   * Worker: it is about to read bytes `[from, to)`. Returns where it must stop reading instead: `to`,
+   * or just past the stop ',' when the main thread took the rest.
+   */
+  claim(from: number, to: number): number {
+    this.lock();
+    const stop = this.f64[1]!;
+    let end = to;
+    if (stop !== NO_STOP) end = Math.min(to, stop + 1);
+    else if (to > this.f64[0]!) this.f64[0] = to;
+    this.unlock();
+    return Math.max(from, end);
+  }
+
+  /** How far the worker has claimed (a byte offset). */
+  claimed(): number {
+    this.lock();
+    const c = this.f64[0]!;
+    this.unlock();
+    return c;
+  }
+
+  /** Main thread: takes the bytes after the ',' at `x`, unless the worker claimed it already. */
+  takeFrom(x: number): boolean {
+    this.lock();
+    const ok = this.f64[1] === NO_STOP && this.f64[0]! <= x;
+    if (ok) this.f64[1] = x;
+    this.unlock();
+    return ok;
+  }
+
+  /** Where the worker must stop (the ',' it reads last), or -1. */
+  stop(): number {
+    this.lock();
+    const s = this.f64[1]!;
+    this.unlock();
+    return s;
+  }
+}
+
+/** What the worker read of the array when it stopped at the main thread's ','. */
+export interface HeadPart {
+  columns: EdgeColumns;
+  state: ScanState;
+}
+
+/** The main thread's reading of the end part, on the guess that it starts a row. */
+export interface TailGuess {
+  /** The end part's rows, or null when reading it on that guess failed. */
+  columns: EdgeColumns | null;
+  values: number;
+}
+
+/** Reads bytes `[from, to)` of the input into `buf` (from its start); returns how many were read. */
+export type ReadAt = (buf: Uint8Array, length: number, position: number) => Promise<number>;
+
+const BLOCK = 4 << 20;
+
+/**
+ * Reads the end part `(x, end]` of the edges array (`end` is its ']') as its own rows, on the guess
+ * that the value after `x` is a row's first. Any error means only that the guess may be wrong.
+ */
+export async function readTailGuess(meta: SnapshotMeta, x: number, end: number, readAt: ReadAt): Promise<TailGuess> {
+  // A row is at least 6 bytes ("0,0,0,"): room for all of them, filled only as far as needed.
+  const reader = NumberColumnsReader.tailOfEdges(meta, Math.ceil((end - x) / 6) + 1, x + 1);
+  try {
+    await feedRange(reader, x + 1, end + 1, readAt);
+  } catch {
+    return { columns: null, values: 0 };
+  }
+  if (!reader.done) return { columns: null, values: 0 };
+  return { columns: reader.edges, values: reader.valuesRead };
+}
+
+/**
+ * The whole edges columns from the worker's head part and the main thread's end part `(x, end]`:
+ * the guessed rows placed behind the head's when they fit, else the end part read again on from
+ * the head's state (same result and errors as one thread).
+ */
+export async function joinEdges(
+  meta: SnapshotMeta,
+  head: HeadPart,
+  tail: TailGuess,
+  x: number,
+  end: number,
+  readAt: ReadAt,
+): Promise<{ edges: EdgeColumns; join: "rows" | "reread" }> {
+  const s = head.state;
+  const stride = meta.edgeFields.length;
+  const headValues = s.row * stride + s.field;
+  if (
+    tail.columns &&
+    s.expect === 1 &&
+    s.digits === 0 &&
+    s.field === 0 &&
+    tail.values % stride === 0 &&
+    headValues + tail.values === meta.edgeCount * stride
+  ) {
+    const rows = tail.values / stride;
+    const c = head.columns;
+    c.type.set(tail.columns.type.subarray(0, rows), s.row);
+    c.name.set(tail.columns.name.subarray(0, rows), s.row);
+    c.to.set(tail.columns.to.subarray(0, rows), s.row);
+    c.maxStringRef = Math.max(s.maxName, tail.columns.maxStringRef);
+    return { edges: c, join: "rows" };
+  }
+  const reader = NumberColumnsReader.resumeEdges(meta, head.columns, s, x + 1);
+  await feedRange(reader, x + 1, end + 1, readAt);
+  if (!reader.done) throw new Error("the edges array did not end where it was seen to end");
+  return { edges: reader.edges!, join: "reread" };
+}
+
+async function feedRange(reader: NumberColumnsReader, from: number, to: number, readAt: ReadAt): Promise<void> {
+  const buf = new Uint8Array(Math.min(BLOCK, Math.max(1, to - from)));
+  for (let p = from; p < to && !reader.done;) {
+    const n = await readAt(buf, Math.min(buf.length, to - p), p);
+    if (n <= 0) throw new Error("the file changed while it was read");
+    reader.scan(n === buf.length ? buf : buf.subarray(0, n), 0, p);
+    p += n;
+  }
+}
+
+/**
+ * Where the main thread should take the end part from: the first ',' in `window` (the bytes from
+ * `guess` on) next to a line break — V8 starts each row on a line of its own ("\n,"), other
+ * writers end rows with ",\n" — else the first ',' at all. Returns its byte offset, or -1 when
+ * there is no ',' in the window.
+ */
+export function commaAtOrAfter(window: Uint8Array, length: number, guess: number): number {
+  const w = window.subarray(0, length);
+  for (let k = w.indexOf(10); k >= 0; k = w.indexOf(10, k + 1)) {
+    if (w[k + 1] === 44) return guess + k + 1;
+    if (k > 0 && w[k - 1] === 44) return guess + k - 1;
+  }
+  const k = w.indexOf(44);
+  return k < 0 ? -1 : guess + k;
+}

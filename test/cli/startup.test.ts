@@ -1,0 +1,129 @@
+/**
+ * What a command loads before it starts, and the timing marks (BACKREFS_TIMING=1) that show where
+ * its time and memory go. Runs the real binary over `dist/` (built by `npm test`), with a module
+ * hook that lists every module the process loads.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { describe, expect, it } from "vitest";
+import { BIN, ROOT } from "../helpers/cli.js";
+
+const SAMPLE = join(ROOT, "samples/leak.heapsnapshot.gz");
+/** What reads snapshots, analyses them, caches and draws: no command needs it before it runs. */
+const HEAVY = /^dist\/(snapshot\/|graph\/(?!id-set)|render\/|cache\/|api\/snapshot)|^@/;
+const tmp = mkdtempSync(join(tmpdir(), "backrefs-startup-"));
+const hooks = join(tmp, "hooks.mjs");
+const register = join(tmp, "register.mjs");
+// Every module loaded is written to stderr as `loaded: <url>`.
+writeFileSync(
+  hooks,
+  `export async function load(url, context, next) { process._rawDebug("loaded: " + url); return next(url, context); }\n`,
+);
+writeFileSync(register, `import { register } from "node:module";\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`);
+
+interface Run {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+  /** Modules of this package (`dist/...`) and of its dependencies (`node_modules/<name>`) loaded. */
+  loaded: string[];
+}
+
+function run(args: string[], env: Record<string, string> = {}, listModules = true): Run {
+  const r = spawnSync(process.execPath, [...(listModules ? ["--import", register] : []), BIN, ...args], {
+    cwd: tmp,
+    env: { ...process.env, BACKREFS_CACHE: "0", DEBUG: "", ...env },
+    encoding: "utf8",
+  });
+  const loaded: string[] = [];
+  const stderr: string[] = [];
+  for (const line of r.stderr.split("\n")) {
+    const m = /^loaded: (.*)$/.exec(line);
+    if (!m) {
+      stderr.push(line);
+      continue;
+    }
+    const url = m[1]!;
+    const dist = /\/dist\/(.*)$/.exec(url);
+    const dep = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
+    if (dep) loaded.push(dep[1]!);
+    else if (dist && url.startsWith(pathToFileURL(ROOT).href)) loaded.push(`dist/${dist[1]}`);
+  }
+  return { status: r.status, stdout: r.stdout, stderr: stderr.join("\n"), loaded };
+}
+
+describe("start-up", () => {
+  it("--version loads no command: no snapshot reader, analysis, cache or drawing", () => {
+    const r = run(["--version"]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^\d+\.\d+\.\d+/);
+    expect(r.loaded).toContain("dist/cli/main.js");
+    expect(r.loaded.filter((m) => HEAVY.test(m))).toEqual([]);
+  });
+
+  it("a usage error loads no command either", () => {
+    const r = run(["info"]);
+    expect(r.status).toBe(2);
+    expect(r.loaded.filter((m) => HEAVY.test(m))).toEqual([]);
+  });
+
+  it("info loads the reader and the analysis but nothing that lays out or rasterises pictures", () => {
+    const r = run(["info", SAMPLE, "--json", "-q"]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.loaded).toContain("dist/snapshot/read.js");
+    expect(r.loaded).toContain("dist/graph/dominators.js");
+    for (const m of ["dist/render/svg.js", "dist/render/fit.js", "dist/render/png.js", "dist/render/warm-up.js"]) {
+      expect(r.loaded).not.toContain(m);
+    }
+    expect(r.loaded).not.toContain("@hpcc-js/wasm-graphviz");
+    expect(r.loaded).not.toContain("@resvg/resvg-wasm");
+  });
+
+  it("a picture loads the layout and, for a PNG only, the rasteriser", () => {
+    const svg = run([SAMPLE, "--type", "LeakyRequest", "-o", "x.svg", "-q"]);
+    expect(svg.status, svg.stderr).toBe(0);
+    expect(svg.loaded).toContain("dist/render/fit.js");
+    expect(svg.loaded).toContain("@hpcc-js/wasm-graphviz");
+    const png = run([SAMPLE, "--type", "LeakyRequest", "-o", "x.png", "-q"]);
+    expect(png.status, png.stderr).toBe(0);
+    expect(png.loaded).toContain("@resvg/resvg-wasm");
+  });
+});
+
+describe("BACKREFS_TIMING=1", () => {
+  it("marks each step on stderr (time, memory), in order, and leaves the answer unchanged", () => {
+    const plain = run(["info", SAMPLE, "--json", "-q"], {}, false);
+    const timed = run(["info", SAMPLE, "--json", "-q"], { BACKREFS_TIMING: "1" }, false);
+    expect(timed.status, timed.stderr).toBe(0);
+    expect(timed.stdout).toBe(plain.stdout);
+    expect(plain.stderr).not.toMatch(/timing:/);
+    const marks = timed.stderr
+      .split("\n")
+      .filter((l) => l.startsWith("timing:"))
+      .map((l) => /^timing: +(\d+) ms +(\d+) MB \(JS heap +\d+, array buffers +\d+\) +(.+)$/.exec(l));
+    expect(
+      marks.every((m) => m !== null),
+      timed.stderr,
+    ).toBe(true);
+    const labels = marks.map((m) => m![3]);
+    const order = ["command line read", "opening snapshot", "snapshot read", "dominators", "answer computed", "answer written"];
+    const at = order.map((l) => labels.indexOf(l));
+    expect(
+      at.every((i) => i >= 0),
+      labels.join(" | "),
+    ).toBe(true);
+    expect([...at].sort((a, b) => a - b)).toEqual(at);
+    const ms = marks.map((m) => Number(m![1]));
+    expect([...ms].sort((a, b) => a - b)).toEqual(ms);
+    expect(marks.every((m) => Number(m![2]) > 0)).toBe(true);
+  });
+
+  it("marks the drawing of a picture", () => {
+    const r = run([SAMPLE, "--type", "LeakyRequest", "-o", "t.svg", "-q"], { BACKREFS_TIMING: "1" }, false);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/timing: .* picture drawn\n/);
+  });
+});
