@@ -789,7 +789,9 @@ export class RetainerGraph {
     if (!this.#fitted) {
       // Loaded on first use, like png.js below: what lays out and rasterises pictures (Graphviz's
       // worker, resvg) is not loaded by the commands and programs that draw nothing.
-      const p = import("../render/fit.js").then(({ layoutToFit }) => layoutToFit(this.subgraph, { timeoutMs: options.timeoutMs, signal: options.signal, shrink: this.#shrink }));
+      const p = import("../render/fit.js").then(({ layoutToFit }) =>
+        layoutToFit(this.subgraph, { timeoutMs: options.timeoutMs, signal: options.signal, shrink: this.#shrink }),
+      );
       // A failed layout (timeout, abort) is not kept: a later call tries again.
       p.catch(() => {
         if (this.#fitted === p) this.#fitted = null;
