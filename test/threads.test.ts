@@ -66,6 +66,17 @@ for (const [name, load] of builds) {
       expect(Array.from(two.retainedSizes())).toEqual(Array.from(one.retainedSizes()));
       expect(Array.from(two.shallowSizes())).toEqual(Array.from(one.shallowSizes()));
       expect(Array.from(two.dominators().idom)).toEqual(Array.from(one.dominators().idom));
+
+      // Given work to do alongside, the helper thread finishes the dominator tree too.
+      const finishing: WorkerReport[] = [];
+      const three = new lib.HeapAnalysis(graph);
+      let alongside = 0;
+      await three.prepare({ parallel: true, onWorker: (r) => finishing.push(r), alongside: () => alongside++ });
+      expect(alongside).toBe(1);
+      expect(finishing.filter((r) => !r.done)).toEqual([]);
+      expect(finishing.map((r) => r.task)).toContain("finish-tree");
+      expect(Array.from(three.dominators().idom)).toEqual(Array.from(one.dominators().idom));
+      expect(Array.from(three.retainedSizes())).toEqual(Array.from(one.retainedSizes()));
     });
 
     it("the layout worker draws the SVG", async () => {

@@ -288,11 +288,13 @@ export class BackrefsSnapshotState {
   /**
    * The analysis with what `retained` needs computed (on two threads for big graphs); through the
    * cache session, when the snapshot was opened with one, starting from what its entry holds.
+   * `alongside`: work the caller needs next that does not depend on the analysis (the class
+   * index), done meanwhile where the analysis has a helper thread (see PrepareOptions.alongside).
    */
-  async ready(retained: boolean): Promise<HeapAnalysis> {
+  async ready(retained: boolean, alongside?: () => void): Promise<HeapAnalysis> {
     if (!this.prepared || (retained && !this.prepared.retained)) {
       const { cache, parallel, collectGarbage, onPhase } = this.options;
-      const prepare = (a: HeapAnalysis): Promise<void> => a.prepare({ retained, parallel });
+      const prepare = (a: HeapAnalysis): Promise<void> => a.prepare({ retained, parallel, alongside });
       if (cache && !this.made) this.made = await cache.analysis(this.graph, retained, { collectGarbage, onPhase }, prepare);
       else await prepare(this.analysis);
       this.prepared = { retained };
@@ -398,7 +400,7 @@ export class Snapshot {
   async types(options: TypesOptions = {}): Promise<ClassStat[]> {
     const s = this.#s;
     const retained = options.retained ?? true;
-    const analysis = retained ? await s.ready(true) : undefined;
+    const analysis = retained ? await s.ready(true, () => s.graph.classes()) : undefined;
     const t = classTable(s.graph, analysis, s.owned ?? undefined);
     const sort = options.sort ?? (retained ? "retained" : "count");
     return topIndices(t, clampTop(options.top, 20), sort).map((i) => classStat(s.graph, t, i));
@@ -489,7 +491,7 @@ export class Snapshot {
    */
   async summary(options: { top?: number; retained?: boolean } = {}): Promise<SnapshotSummary> {
     const s = this.#s;
-    const analysis = options.retained === false ? undefined : await s.ready(true);
+    const analysis = options.retained === false ? undefined : await s.ready(true, () => s.graph.classes());
     return summarize(s.graph, { top: clampTop(options.top, 10), analysis });
   }
 
@@ -787,7 +789,9 @@ export class RetainerGraph {
     if (!this.#fitted) {
       // Loaded on first use, like png.js below: what lays out and rasterises pictures (Graphviz's
       // worker, resvg) is not loaded by the commands and programs that draw nothing.
-      const p = import("../render/fit.js").then(({ layoutToFit }) => layoutToFit(this.subgraph, { timeoutMs: options.timeoutMs, signal: options.signal, shrink: this.#shrink }));
+      const p = import("../render/fit.js").then(({ layoutToFit }) =>
+        layoutToFit(this.subgraph, { timeoutMs: options.timeoutMs, signal: options.signal, shrink: this.#shrink }),
+      );
       // A failed layout (timeout, abort) is not kept: a later call tries again.
       p.catch(() => {
         if (this.#fitted === p) this.#fitted = null;

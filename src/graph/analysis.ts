@@ -45,6 +45,12 @@ export interface PrepareOptions {
   parallel?: boolean;
   /** Told, task by task, whether the helper thread's result was used (or why this thread did the work). */
   onWorker?: (report: WorkerReport) => void;
+  /**
+   * Work the caller will need next that does not depend on the analysis (e.g. `graph.classes()`):
+   * done on this thread while the helper thread finishes the dominator tree. Only called when a
+   * helper does that; otherwise the caller does the work when it needs it.
+   */
+  alongside?: () => void;
 }
 
 /** Below this many nodes, starting a helper thread costs more than it saves. */
@@ -119,7 +125,7 @@ export class HeapAnalysis {
       if (retained && helper && !this.tree) {
         const essential = await this.essentialEdgesWithHelper(helper);
         this.options.onPhase?.("dominators");
-        this.tree = await dominatorTreeWithHelper(g, essential, helper);
+        this.tree = await dominatorTreeWithHelper(g, essential, helper, options.alongside);
       }
       if (retained) {
         this.dominators();

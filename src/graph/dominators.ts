@@ -18,7 +18,7 @@
  *   and each sorted, so that the records it leads to are read in address order.
  */
 import type { HeapGraph } from "./heap-graph.js";
-import { sharedU32 } from "../snapshot/columns.js";
+import { sharedU32, sharedU8 } from "../snapshot/columns.js";
 import type { Helper } from "./helper.js";
 
 export interface DominatorTree {
@@ -54,10 +54,23 @@ export function dominatorTree(graph: HeapGraph, essential: Uint8Array): Dominato
 /**
  * The same tree, with the helper thread filling half of the predecessor lists (sources from the
  * middle of the DFS order on, written from each list's end backwards) while this thread fills the
- * other half. Falls back to doing it all here when the helper fails.
+ * other half, and, given `alongside`, finishing the tree while this thread does that. Falls back
+ * to doing it all here when the helper fails.
  */
-export async function dominatorTreeWithHelper(graph: HeapGraph, essential: Uint8Array, helper: Helper): Promise<DominatorTree> {
-  if (graph.nodeCount === 0) return EMPTY_TREE;
+export async function dominatorTreeWithHelper(
+  graph: HeapGraph,
+  essential: Uint8Array,
+  helper: Helper,
+  /**
+   * Work that does not need the tree, done on this thread while the helper finishes it (semidominators
+   * and immediate dominators); without it, this thread finishes the tree.
+   */
+  alongside?: () => void,
+): Promise<DominatorTree> {
+  if (graph.nodeCount === 0) {
+    alongside?.();
+    return EMPTY_TREE;
+  }
   const work = numberNodes(graph, essential);
   const half = Math.floor(work.N / 2);
   const helped = helper.run({ task: "fill-predecessors", input: fillInput(work, essential, half + 1, work.N, true) });
@@ -69,7 +82,13 @@ export async function dominatorTreeWithHelper(graph: HeapGraph, essential: Uint8
     resetCursors(work);
     fillPredecessors(fillInput(work, essential, 1, work.N, false));
   }
-  return finishTree(work);
+  if (!alongside) return finishTree(work);
+  const input = finishInput(work);
+  const finished = helper.run({ task: "finish-tree", input });
+  alongside();
+  if ((await finished) !== null) return treeIn(input);
+  // The helper may have stopped part way through arrays it changes in place: start over here.
+  return dominatorTree(graph, essential);
 }
 
 /** Puts every list's cursors back at its start (front) and end (back), as numberNodes left them. */
@@ -176,9 +195,9 @@ function numberNodes(graph: HeapGraph, essential: Uint8Array): Numbering {
   /** Per ordinal w: [2w] its DFS number, [2w+1] its essential in-degree, later its list cursor. */
   const dn = sharedU32(2 * N + 2);
   const vertex = sharedU32(N + 1); // DFS number → ordinal
-  const rec = new Uint32Array(4 * (N + 2));
+  const rec = sharedU32(4 * (N + 2));
   /** By DFS number: 1 = an unreachable DFS start attached to the root, 2 = dominated by the root outright. */
-  const forced = new Uint8Array(N + 1);
+  const forced = sharedU8(N + 1);
   let stackNode: Uint32Array = new Uint32Array(1 << 16);
   let stackEdge: Uint32Array = new Uint32Array(1 << 16);
   let count = 0;
@@ -267,8 +286,38 @@ function numberNodes(graph: HeapGraph, essential: Uint8Array): Numbering {
   return { N, firstEdge, edgeTo, dn, vertex, rec, forced, pred };
 }
 
+/** What finishing the tree reads and writes (shared memory: the helper thread can do it). */
+export interface FinishInput {
+  N: number;
+  dn: Uint32Array;
+  vertex: Uint32Array;
+  rec: Uint32Array;
+  forced: Uint8Array;
+  pred: Uint32Array;
+}
+
+function finishInput(work: Numbering): FinishInput {
+  const { N, dn, vertex, rec, forced, pred } = work;
+  return { N, dn, vertex, rec, forced, pred };
+}
+
 /** Semidominators, then immediate dominators, from numbered nodes with filled lists. */
-function finishTree(work: Numbering): DominatorTree {
+function finishTree(work: FinishInput): DominatorTree {
+  finishInPlace(work);
+  return treeIn(work);
+}
+
+/** The tree {@link finishInPlace} left in the input's arrays. */
+function treeIn(work: FinishInput): DominatorTree {
+  const { N, dn, vertex } = work;
+  return { idom: dn.subarray(N + 1, 2 * N + 1), preorder: vertex.subarray(1, N + 1), idomIndex: dn.subarray(0, N) };
+}
+
+/**
+ * Semidominators, then immediate dominators, written into the input's arrays (see {@link treeIn}
+ * for where).
+ */
+export function finishInPlace(work: FinishInput): void {
   const { N, vertex, rec, forced, pred } = work;
   // The DFS numbers and list cursors are done with: their buffer takes the DFS parents, which
   // become the immediate dominators, and then the outputs. Nothing new is allocated at the pass's
@@ -339,11 +388,9 @@ function finishTree(work: Numbering): DominatorTree {
     while (d > semi && d > 1) d = idom[d]!; // (d > 1: the root ends every chain, whatever semi says)
     idom[i] = d;
   }
-  const preorder = vertex.subarray(1, N + 1);
   const idomOut = work.dn.subarray(N + 1, 2 * N + 1);
   for (let i = 1; i <= N; i++) idomOut[vertex[i]!] = vertex[idom[i]!]!;
   // By preorder position, in place: position k is DFS number k + 1.
   const idomIndex = work.dn.subarray(0, N);
   for (let k = 0; k < N; k++) idomIndex[k] = idom[k + 1]! - 1;
-  return { idom: idomOut, preorder, idomIndex };
 }

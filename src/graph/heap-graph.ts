@@ -120,6 +120,7 @@ export class HeapGraph {
   }
 
   private retainerIndex: RetainerIndex | null = null;
+  private retainerScan: RetainerScan | null = null;
   private stored: StoredIndexes = {};
   private classIndex: { nodeClass: Uint32Array; extraNames: string[] } | null = null;
   private definitions: InterfaceDefinition[] = [];
@@ -289,6 +290,35 @@ export class HeapGraph {
   }
 
   // ------------------------------------------------------------------ retainers
+
+  /**
+   * The edges that retain node n, in increasing order (so by source node, repeats from one
+   * retainer adjacent): the same as n's slot of the {@link retainers} index. Without that index,
+   * a walk that asks for the retainers of a few nodes at a time (a picture) does not pay for
+   * building it: a node is looked up by one pass over the edges' targets, which also looks up the
+   * retainers of the sources of the nodes looked up before (the walk's next step). Past a few such
+   * passes the whole index is built.
+   */
+  retainerEdges(n: number): Uint32Array {
+    if (!this.retainerIndex) {
+      this.retainerScan ??= new RetainerScan(this.eTo, this.nodeCount, (e) => this.edgeSource(e));
+      const got = this.retainerScan.of(n);
+      if (got) return got;
+      this.retainerScan = null;
+    }
+    const r = this.retainers();
+    return r.edge.subarray(r.first[n]!, r.first[n + 1]!);
+  }
+
+  /**
+   * Says that the retainers of `nodes` will be asked for ({@link retainerEdges}): without the
+   * whole index, they are looked up together with the next node asked for, in one pass.
+   */
+  prefetchRetainers(nodes: Iterable<number>): void {
+    if (this.retainerIndex) return;
+    this.retainerScan ??= new RetainerScan(this.eTo, this.nodeCount, (e) => this.edgeSource(e));
+    this.retainerScan.expect(nodes);
+  }
 
   /**
    * The reverse index, built on first use by a counting sort over edges: for node n,
@@ -683,4 +713,124 @@ export function objectClassName(name: string): string {
     return space < 0 ? name : name.slice(0, space) + ">";
   }
   return name;
+}
+
+/** How many passes over the edges {@link RetainerScan} makes before the whole index is built instead. */
+const MAX_RETAINER_SCANS = 12;
+
+/**
+ * Retainers of some nodes without the whole reverse index (see {@link HeapGraph.retainerEdges}):
+ * each pass over the edges' targets collects the retainers of the node asked for and of the
+ * nodes queued: those said to come ({@link expect}), and the sources of the retainers given out,
+ * which is where a walk up the retainers goes next. Gives up (null) after
+ * {@link MAX_RETAINER_SCANS} passes. Per node a byte of state and a slot number; no hashing.
+ */
+class RetainerScan {
+  /** Per node: 0 nothing, 1 queued, 2 found, 3 found and given out. */
+  private readonly state: Uint8Array;
+  /** Per found node: its slot in `slotStart`/`slotEnd`/`slotChunk`. */
+  private readonly slotOf: Uint32Array;
+  private slotStart = new Uint32Array(256);
+  private slotEnd = new Uint32Array(256);
+  private slotChunk = new Uint32Array(256);
+  private slots = 0;
+  /** The edges found by each pass, grouped by target. */
+  private readonly chunks: Uint32Array[] = [];
+  private queue: number[] = [];
+  private scans = 0;
+  private readonly bits: Uint8Array;
+
+  constructor(
+    private readonly to: Uint32Array,
+    nodeCount: number,
+    private readonly source: (e: number) => number,
+  ) {
+    this.state = new Uint8Array(nodeCount);
+    this.slotOf = new Uint32Array(nodeCount);
+    this.bits = new Uint8Array((nodeCount + 7) >>> 3);
+  }
+
+  /** Queues nodes for the next pass. */
+  expect(nodes: Iterable<number>): void {
+    for (const m of nodes) this.enqueue(m);
+  }
+
+  private enqueue(m: number): void {
+    if (this.state[m] !== 0) return;
+    this.state[m] = 1;
+    this.queue.push(m);
+  }
+
+  of(n: number): Uint32Array | null {
+    if (this.state[n]! < 2) {
+      if (this.scans >= MAX_RETAINER_SCANS) return null;
+      this.scan(n);
+    }
+    const k = this.slotOf[n]!;
+    const got = this.chunks[this.slotChunk[k]!]!.subarray(this.slotStart[k]!, this.slotEnd[k]!);
+    if (this.state[n] === 2) {
+      // The walk's next step: the retainers of these retainers.
+      this.state[n] = 3;
+      for (let i = 0; i < got.length; i++) this.enqueue(this.source(got[i]!));
+    }
+    return got;
+  }
+
+  private scan(n: number): void {
+    this.scans++;
+    if (this.state[n] === 0) this.queue.push(n);
+    const wanted = this.queue;
+    this.queue = [];
+    const bits = this.bits;
+    for (const m of wanted) bits[m >>> 3]! |= 1 << (m & 7);
+    const to = this.to;
+    const E = to.length;
+    let hits = new Uint32Array(1024);
+    let count = 0;
+    for (let e = 0; e < E; e++) {
+      const t = to[e]!;
+      if ((bits[t >>> 3]! & (1 << (t & 7))) === 0) continue;
+      if (count === hits.length) {
+        const more = new Uint32Array(hits.length * 2);
+        more.set(hits);
+        hits = more;
+      }
+      hits[count++] = e;
+    }
+    for (const m of wanted) bits[m >>> 3] = 0;
+    // Group by target (a counting sort over the wanted nodes), keeping edge order within each.
+    const W = wanted.length;
+    if (this.slots + W > this.slotStart.length) {
+      const size = Math.max(this.slots + W, this.slotStart.length * 2);
+      const grow = (a: Uint32Array<ArrayBuffer>): Uint32Array<ArrayBuffer> => {
+        const b = new Uint32Array(size);
+        b.set(a.subarray(0, this.slots));
+        return b;
+      };
+      this.slotStart = grow(this.slotStart);
+      this.slotEnd = grow(this.slotEnd);
+      this.slotChunk = grow(this.slotChunk);
+    }
+    const base = this.slots;
+    const slotOf = this.slotOf;
+    for (let i = 0; i < W; i++) slotOf[wanted[i]!] = base + i;
+    const start = this.slotStart;
+    const end = this.slotEnd;
+    for (let i = 0; i < W; i++) start[base + i] = 0;
+    for (let k = 0; k < count; k++) start[slotOf[to[hits[k]!]!]!]!++;
+    let sum = 0;
+    for (let i = 0; i < W; i++) {
+      const c = start[base + i]!;
+      start[base + i] = sum;
+      end[base + i] = sum;
+      sum += c;
+    }
+    const grouped = new Uint32Array(count);
+    for (let k = 0; k < count; k++) grouped[end[slotOf[to[hits[k]!]!]!]!++] = hits[k]!;
+    const chunk = this.chunks.length;
+    this.chunks.push(grouped);
+    this.slotChunk.fill(chunk, base, base + W);
+    for (const m of wanted) this.state[m] = 2;
+    this.slots += W;
+  }
 }

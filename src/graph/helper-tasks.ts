@@ -2,14 +2,15 @@
  * The tasks the analysis helper runs (see helper.ts), as one function: the helper's thread calls
  * it for each message, and an in-process helper (tests, or no thread support) calls it directly.
  */
-import { fillPredecessors, type FillInput } from "./dominators.js";
+import { fillPredecessors, finishInPlace, type FillInput, type FinishInput } from "./dominators.js";
 import { markEssential, type EssentialInput } from "./essential.js";
 import { computeShallowSizes, type ShallowInput } from "./shallow.js";
 
 export type HelperTask =
   | { task: "shallow"; input: ShallowInput }
   | { task: "fill-predecessors"; input: FillInput }
-  | { task: "mark-essential"; input: EssentialInput; from: number; to: number };
+  | { task: "mark-essential"; input: EssentialInput; from: number; to: number }
+  | { task: "finish-tree"; input: FinishInput };
 
 export type HelperRequest = HelperTask & { id: number };
 
@@ -17,6 +18,7 @@ export type HelperResponse =
   | { id: number; ok: true; task: "shallow"; result: Float64Array }
   | { id: number; ok: true; task: "fill-predecessors"; result: true }
   | { id: number; ok: true; task: "mark-essential"; result: true }
+  | { id: number; ok: true; task: "finish-tree"; result: true }
   | { id: number; ok: false; error: string };
 
 /** Runs one task; `transfer` lists the buffers to move (not copy) with the answer. */
@@ -34,6 +36,10 @@ export function runTask(m: HelperRequest): { response: HelperResponse; transfer:
       case "mark-essential":
         markEssential(m.input, m.from, m.to);
         return { response: { id: m.id, ok: true, task: "mark-essential", result: true }, transfer: [] };
+      case "finish-tree":
+        // Writes the tree into the shared arrays it was given.
+        finishInPlace(m.input);
+        return { response: { id: m.id, ok: true, task: "finish-tree", result: true }, transfer: [] };
     }
   } catch (e) {
     return { response: { id: m.id, ok: false, error: (e as Error).message }, transfer: [] };

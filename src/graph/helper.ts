@@ -16,6 +16,7 @@ interface Results {
   shallow: Float64Array;
   "fill-predecessors": true;
   "mark-essential": true;
+  "finish-tree": true;
 }
 
 /** What the analysis asks of a helper. */

@@ -73,14 +73,14 @@ function distanceKey(d: number): number {
  * retainer (an object and its `(object elements)` are one holder); closest to a root first.
  */
 export function retainersOf(graph: HeapGraph, ctx: WalkContext, n: number, weak: boolean): Retainer[] {
-  const r = graph.retainers();
+  const r = graph.retainerEdges(n);
   const weakType = graph.edgeTypeCodes.weak;
   const out: Retainer[] = [];
   // The retainer index lists a node's retainers by source ordinal, so repeats are adjacent:
   // no Set (a node can have more retainers than a Set holds).
   let last = -1;
-  for (let i = r.first[n]!; i < r.first[n + 1]!; i++) {
-    const edge = r.edge[i]!;
+  for (let i = 0; i < r.length; i++) {
+    const edge = r[i]!;
     const from = graph.edgeSource(edge);
     if (from === n || from === last) continue;
     if (!weak && graph.edgeType(edge) === weakType) continue;
@@ -189,10 +189,10 @@ export function retainerSubgraph(
   /** Whether `n` may need a placeholder: it is not a root and has a retainer not drawn yet. */
   const needsSlot = (n: number): boolean => {
     if (stop(n)) return false;
-    const r = graph.retainers();
+    const r = graph.retainerEdges(n);
     const weakType = graph.edgeTypeCodes.weak;
-    for (let i = r.first[n]!; i < r.first[n + 1]!; i++) {
-      const edge = r.edge[i]!;
+    for (let i = 0; i < r.length; i++) {
+      const edge = r[i]!;
       const from = graph.edgeSource(edge);
       if (from === n || depthOf.has(from) || (!opts.weak && graph.edgeType(edge) === weakType)) continue;
       return true;
@@ -219,6 +219,12 @@ export function retainerSubgraph(
   const releaseSettled = () => {
     for (const n of [...reserved]) if (undrawn(n).length === 0) release(n);
   };
+
+  // The retainers the walk will ask for first, looked up together (see HeapGraph.retainerEdges):
+  // the targets' and those of the objects on their shortest paths.
+  const first = [...targets];
+  if (opts.path || opts.pathOnly) for (const t of targets) for (const h of shortestPath(graph, ctx, t) ?? []) first.push(h.from);
+  graph.prefetchRetainers(first);
 
   for (const t of targets) addNode(t, 0);
 
@@ -265,6 +271,19 @@ export function retainerSubgraph(
   if (!opts.pathOnly) {
     // 2. The other ways up from each target's closest direct retainers, until they meet the picture.
     const { parentEdge } = ctx.analysis.distances();
+    // Their retainers, looked up together: the objects on each such way, climbed as below.
+    const ways: number[] = [];
+    for (const t of opts.path ? targets : []) {
+      for (const r of retainersOf(graph, ctx, t, opts.weak).slice(0, 4 * JOIN_PATHS_PER_TARGET)) {
+        for (let cur = r.from, k = 0; k <= JOIN_PATH_MAX_OBJECTS && !stop(cur); k++) {
+          ways.push(cur);
+          const pe = parentEdge[cur]!;
+          if (pe === 0) break;
+          cur = graph.edgeSource(pe - 1);
+        }
+      }
+    }
+    graph.prefetchRetainers(ways);
     for (const t of opts.path ? targets : []) {
       let joined = 0;
       for (const r of retainersOf(graph, ctx, t, opts.weak)) {

@@ -28,12 +28,12 @@ export function withoutBackingStores<R extends { from: number }>(graph: HeapGrap
   if (stores === 0) return rets;
   const holders = new Set<number>();
   for (const r of rets) holders.add(r.from);
-  const index = graph.retainers();
   return rets.filter(({ from }) => {
     const t = graph.nodeType(from);
     if (t !== array && t !== hidden) return true;
-    for (let i = index.first[from]!; i < index.first[from + 1]!; i++) {
-      const e = index.edge[i]!;
+    const index = graph.retainerEdges(from);
+    for (let i = 0; i < index.length; i++) {
+      const e = index[i]!;
       const et = graph.edgeType(e);
       if (et !== codes.internal && et !== codes.hidden) continue;
       const owner = graph.edgeSource(e);

@@ -97,6 +97,7 @@ export function kShortestPaths(graph: HeapGraph, ctx: WalkContext, target: numbe
  * retainingPaths(graph, walkContext(graph), [target])[0].hops?.length // 6
  */
 export function retainingPaths(graph: HeapGraph, ctx: WalkContext, targets: number[]): RetainingPath[] {
+  graph.prefetchRetainers(targets);
   return targets.map((t) => {
     const hops = shortestPath(graph, ctx, t);
     return {
@@ -115,6 +116,7 @@ export function retainingPaths(graph: HeapGraph, ctx: WalkContext, targets: numb
  */
 export function whyAlive(graph: HeapGraph, ctx: WalkContext, targets: number[], k: number): WhyAlive[] {
   const a = ctx.analysis;
+  graph.prefetchRetainers(targets);
   return targets.map((t) => {
     const entry: WhyAlive = {
       ...describeObject(graph, ctx, t),

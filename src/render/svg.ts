@@ -29,6 +29,12 @@ export const DEFAULT_LAYOUT_TIMEOUT_MS = 30_000;
 const LAYOUTS_PER_WORKER = 200;
 /** Warm-up layouts run by {@link prepareLayout} (see warm-up.ts). */
 const WARM_UP_ROUNDS = 2;
+/**
+ * The layout worker's young generation (V8's nursery for short-lived JavaScript objects). Its work is
+ * in WebAssembly; its JavaScript makes a few strings per layout, so V8's default nursery (16 MB per
+ * half) only adds resident memory: 2 MB took 6–8 MB off a picture's peak at no measurable CPU cost.
+ */
+const LAYOUT_YOUNG_GENERATION_MB = 2;
 const TOO_SLOW_HINT = "draw fewer objects: lower --max-nodes or --depth (or raise the time limit)";
 
 let worker: Worker | undefined;
@@ -112,7 +118,7 @@ export async function closeLayoutWorker(): Promise<void> {
 
 function getWorker(): Worker {
   if (worker) return worker;
-  const w = startWorker("layout-worker", import.meta.url);
+  const w = startWorker("layout-worker", import.meta.url, { resourceLimits: { maxYoungGenerationSizeMb: LAYOUT_YOUNG_GENERATION_MB } });
   w.unref();
   // Permanent listeners: an unhandled 'error' event would crash the parent.
   const forget = () => {

@@ -18,7 +18,10 @@ const tmp = mkdtempSync(join(tmpdir(), "backrefs-startup-"));
 const hooks = join(tmp, "hooks.mjs");
 const register = join(tmp, "register.mjs");
 // Every module loaded is written to stderr as `loaded: <url>`.
-writeFileSync(hooks, `export async function load(url, context, next) { process._rawDebug("loaded: " + url); return next(url, context); }\n`);
+writeFileSync(
+  hooks,
+  `export async function load(url, context, next) { process._rawDebug("loaded: " + url); return next(url, context); }\n`,
+);
 writeFileSync(register, `import { register } from "node:module";\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`);
 
 interface Run {
@@ -101,11 +104,17 @@ describe("BACKREFS_TIMING=1", () => {
       .split("\n")
       .filter((l) => l.startsWith("timing:"))
       .map((l) => /^timing: +(\d+) ms +(\d+) MB \(JS heap +\d+, array buffers +\d+\) +(.+)$/.exec(l));
-    expect(marks.every((m) => m !== null), timed.stderr).toBe(true);
+    expect(
+      marks.every((m) => m !== null),
+      timed.stderr,
+    ).toBe(true);
     const labels = marks.map((m) => m![3]);
     const order = ["command line read", "opening snapshot", "snapshot read", "dominators", "answer computed", "answer written"];
     const at = order.map((l) => labels.indexOf(l));
-    expect(at.every((i) => i >= 0), labels.join(" | ")).toBe(true);
+    expect(
+      at.every((i) => i >= 0),
+      labels.join(" | "),
+    ).toBe(true);
     expect([...at].sort((a, b) => a - b)).toEqual(at);
     const ms = marks.map((m) => Number(m![1]));
     expect([...ms].sort((a, b) => a - b)).toEqual(ms);

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { dominatorTree, dominatorTreeWithHelper, fillPredecessors, type FillInput } from "../../src/graph/dominators.js";
+import { dominatorTree, dominatorTreeWithHelper, fillPredecessors, type FillInput, type FinishInput } from "../../src/graph/dominators.js";
 import { retainedSizes } from "../../src/graph/retained-sizes.js";
 import { AnalysisHelper, type Helper } from "../../src/graph/helper.js";
 import { sharedU8 } from "../../src/snapshot/columns.js";
@@ -64,10 +64,41 @@ describe("dominatorTree (Semi-NCA)", () => {
         const split = await dominatorTreeWithHelper(g, essential, helper);
         expect(Array.from(split.idom)).toEqual(expected);
         expect(Array.from(split.preorder)).toEqual(Array.from(dominatorTree(g, essential).preorder));
+        // With work to do alongside, the helper also finishes the tree (semidominators, idoms).
+        let alongside = 0;
+        const finished = await dominatorTreeWithHelper(g, essential, helper, () => alongside++);
+        expect(alongside).toBe(1);
+        expect(Array.from(finished.idom)).toEqual(expected);
+        expect(Array.from(finished.preorder)).toEqual(Array.from(split.preorder));
+        expect(Array.from(finished.idomIndex)).toEqual(Array.from(split.idomIndex));
       }),
       { numRuns: 300 },
     );
-    expect(helped).toBe(300);
+    // Per graph: one share of the lists alone; with work alongside, the lists and the finish.
+    expect(helped).toBe(300 * 3);
+  });
+
+  it("gets the same tree when the helper fails part way through finishing it", async () => {
+    // A helper that dies mid-task leaves half-changed records and outputs behind.
+    const inProcess = AnalysisHelper.inProcess();
+    const broken: Helper = {
+      run: (async (task: { task: string; input: FinishInput }) => {
+        if (task.task !== "finish-tree") return inProcess.run(task as Parameters<Helper["run"]>[0]);
+        task.input.rec.fill(7, 0, task.input.rec.length >> 1);
+        task.input.dn.fill(3);
+        return null;
+      }) as Helper["run"],
+      close: async () => {},
+    };
+    await fc.assert(
+      fc.asyncProperty(arbHeap, async (heap) => {
+        const { g, essential, expected } = randomCase(heap);
+        let alongside = 0;
+        expect(Array.from((await dominatorTreeWithHelper(g, essential, broken, () => alongside++)).idom)).toEqual(expected);
+        expect(alongside).toBe(1);
+      }),
+      { numRuns: 200 },
+    );
   });
 
   it("gets the same tree when the helper stops part way through its share, or does nothing", async () => {

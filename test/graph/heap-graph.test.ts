@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { SnapshotFormatError } from "../../src/errors.js";
 import { HeapGraph } from "../../src/graph/heap-graph.js";
 import { SnapshotParser } from "../../src/snapshot/parser.js";
@@ -120,5 +120,62 @@ describe("HeapGraph", () => {
     (badTypeFirst.snapshot["meta"] as typeof meta).edge_types[0] = renamed;
     badTypeFirst.edges[3 + 1] = 999;
     expect(() => load(badTypeFirst)).toThrow(/edge 1 names string 999/);
+  });
+});
+
+/** A seeded heap: `n` objects, each with a few edges to random others, some of them weak; a few held by the GC roots. */
+function randomHeap(n: number, seed: number): { b: SnapshotBuilder; nodes: number[] } {
+  let x = seed;
+  const next = (m: number): number => {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    return (x >>> 8) % m;
+  };
+  const b = new SnapshotBuilder();
+  const nodes = Array.from({ length: n }, (_, i) => b.node("object", `C${i % 7}`));
+  for (let i = 0; i < 5; i++) b.edge(b.gcRoots, nodes[next(n)]!, "element", i);
+  for (const from of nodes) {
+    for (let k = next(5); k > 0; k--) b.edge(from, nodes[next(n)]!, next(6) === 0 ? "weak" : "property", `p${k}`);
+  }
+  return { b, nodes };
+}
+
+describe("HeapGraph.retainerEdges", () => {
+  const slot = (g: HeapGraph, n: number): number[] => {
+    const r = g.retainers();
+    return Array.from(r.edge.subarray(r.first[n]!, r.first[n + 1]!));
+  };
+
+  it("gives every node's slot of the retainer index, walked upwards a few at a time, without building the index", () => {
+    const { b, nodes } = randomHeap(400, 7);
+    const full = graphOf(b);
+    const g = graphOf(b);
+    const built = vi.spyOn(g, "retainers");
+    // A walk up from two objects, three levels, as a picture asks.
+    g.prefetchRetainers([nodes[3]!, nodes[10]!]);
+    let level = [nodes[3]!, nodes[10]!];
+    const asked = new Set<number>();
+    for (let d = 0; d < 3; d++) {
+      const up: number[] = [];
+      for (const n of level) {
+        if (asked.has(n)) continue;
+        asked.add(n);
+        const got = Array.from(g.retainerEdges(n));
+        expect(got, `node ${n}`).toEqual(slot(full, n));
+        for (const e of got) up.push(g.edgeSource(e));
+      }
+      level = up;
+    }
+    expect(asked.size).toBeGreaterThan(10);
+    expect(built).not.toHaveBeenCalled();
+  });
+
+  it("asked for every node in an order no pass foresees: the same answers (past a few passes, from the whole index)", () => {
+    const { b } = randomHeap(300, 11);
+    const full = graphOf(b);
+    const g = graphOf(b);
+    const built = vi.spyOn(g, "retainers");
+    const order = Array.from({ length: g.nodeCount }, (_, i) => (i * 97) % g.nodeCount);
+    for (const n of order) expect(Array.from(g.retainerEdges(n)), `node ${n}`).toEqual(slot(full, n));
+    expect(built).toHaveBeenCalled();
   });
 });

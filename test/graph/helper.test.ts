@@ -12,7 +12,10 @@ describe("HeapAnalysis.prepare with the helper's share of the work", () => {
     const split = new HeapAnalysis(graph, { onPhase: (p) => phases.push(p) });
     // parallel: true: the helper's tasks (self sizes, half of the essential marks, half of the
     // predecessor lists) run on its thread (test/threads.test.ts checks that it really does).
-    await split.prepare({ parallel: true });
+    // (and, given work to do alongside, the helper finishes the dominator tree meanwhile)
+    let alongside = 0;
+    await split.prepare({ parallel: true, alongside: () => alongside++ });
+    expect(alongside).toBe(1);
     expect(phases).toEqual(["distances", "essential edges", "dominators", "shallow sizes", "retained sizes"]);
     expect(Array.from(split.shallowSizes())).toEqual(Array.from(alone.shallowSizes()));
     expect(Array.from(split.essentialEdges())).toEqual(Array.from(alone.essentialEdges()));
