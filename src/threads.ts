@@ -41,4 +41,6 @@ export interface WorkerReport {
    * whether its rows were placed as read (`rows`) or read again on from the worker's state (`reread`).
    */
   split?: { from: number; join: "rows" | "reread" };
+  /** The edges worker: this thread skipped over the edges array to where the worker guessed it ends, unread. */
+  skippedToEnd?: boolean;
 }

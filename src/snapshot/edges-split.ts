@@ -21,6 +21,16 @@ import type { SnapshotMeta } from "./meta.js";
 import type { EdgeColumns } from "./columns.js";
 import { NumberColumnsReader, type ScanState } from "./number-columns.js";
 
+/**
+ * The edges array did not end where it was guessed to end (see findEdgesEnd): the file is read
+ * again on one thread.
+ */
+export class SplitMismatch extends Error {
+  constructor() {
+    super("the edges array does not end where it was expected to");
+  }
+}
+
 /** No stop set: the worker reads to the ']'. */
 const NO_STOP = -1;
 
@@ -132,11 +142,11 @@ export async function readTailGuess(meta: SnapshotMeta, x: number, end: number, 
   // A row is at least 6 bytes ("0,0,0,"): room for all of them, filled only as far as needed.
   const reader = NumberColumnsReader.tailOfEdges(meta, Math.ceil((end - x) / 6) + 1, x + 1);
   try {
-    await feedRange(reader, x + 1, end + 1, readAt);
+    const last = await feedRange(reader, x + 1, end + 1, readAt);
+    if (!reader.done || last !== end) return { columns: null, values: 0 };
   } catch {
     return { columns: null, values: 0 };
   }
-  if (!reader.done) return { columns: null, values: 0 };
   return { columns: reader.edges, values: reader.valuesRead };
 }
 
@@ -152,6 +162,7 @@ export async function joinEdges(
   x: number,
   end: number,
   readAt: ReadAt,
+  guessedEnd = false,
 ): Promise<{ edges: EdgeColumns; join: "rows" | "reread" }> {
   const s = head.state;
   const stride = meta.edgeFields.length;
@@ -173,19 +184,29 @@ export async function joinEdges(
     return { edges: c, join: "rows" };
   }
   const reader = NumberColumnsReader.resumeEdges(meta, head.columns, s, x + 1);
-  await feedRange(reader, x + 1, end + 1, readAt);
-  if (!reader.done) throw new Error("the edges array did not end where it was seen to end");
+  let last: number;
+  try {
+    last = await feedRange(reader, x + 1, end + 1, readAt);
+  } catch (e) {
+    // With a guessed end, bytes after the real end may be read as edges: not an answer to give.
+    if (guessedEnd) throw new SplitMismatch();
+    throw e;
+  }
+  if (!reader.done || last !== end) throw new SplitMismatch();
   return { edges: reader.edges!, join: "reread" };
 }
 
-async function feedRange(reader: NumberColumnsReader, from: number, to: number, readAt: ReadAt): Promise<void> {
+/** Feeds bytes `[from, to)` to `reader` until it is done; returns where its ']' was (-1: not seen). */
+async function feedRange(reader: NumberColumnsReader, from: number, to: number, readAt: ReadAt): Promise<number> {
   const buf = new Uint8Array(Math.min(BLOCK, Math.max(1, to - from)));
-  for (let p = from; p < to && !reader.done;) {
+  for (let p = from; p < to;) {
     const n = await readAt(buf, Math.min(buf.length, to - p), p);
-    if (n <= 0) throw new Error("the file changed while it was read");
-    reader.scan(n === buf.length ? buf : buf.subarray(0, n), 0, p);
+    if (n <= 0) throw new SplitMismatch(); // the file is shorter than when it was looked at
+    const i = reader.scan(n === buf.length ? buf : buf.subarray(0, n), 0, p);
+    if (reader.done) return p + i - 1;
     p += n;
   }
+  return -1;
 }
 
 /**
@@ -202,4 +223,60 @@ export function commaAtOrAfter(window: Uint8Array, length: number, guess: number
   }
   const k = w.indexOf(44);
   return k < 0 ? -1 : guess + k;
+}
+
+/** Bytes a probe of {@link findEdgesEnd} looks at. */
+const PROBE = 16 << 10;
+
+/**
+ * What a block of the file at `at` says about where the edges array ends: "end" (a ']' there,
+ * after number rows of `stride` values), "before" (whole rows of `stride` values: the end is
+ * after the block), "after" (other bytes: the end is before them) or "unknown".
+ */
+export function probeBlock(
+  b: Uint8Array,
+  n: number,
+  stride: number,
+): { kind: "end"; at: number } | { kind: "before" | "after" | "unknown" } {
+  let sawLine = false;
+  let lines = 0;
+  let commas = 0;
+  for (let k = 0; k < n; k++) {
+    const c = b[k]!;
+    if ((c >= 48 && c <= 57) || c === 32 || c === 13 || c === 9) continue;
+    if (c === 44) commas++;
+    else if (c === 10) {
+      if (sawLine) {
+        if (commas !== stride) return { kind: "after" };
+        lines++;
+      }
+      sawLine = true;
+      commas = 0;
+    } else if (c === 93) {
+      return lines >= 1 && commas <= stride ? { kind: "end", at: k } : { kind: "unknown" };
+    } else return { kind: "after" };
+  }
+  return lines >= 2 ? { kind: "before" } : { kind: "unknown" };
+}
+
+/**
+ * Where the edges array whose '[' is at `start` probably ends, found by looking at a few blocks
+ * (a binary search between `start` and `size`, the file's size) rather than reading the array:
+ * rows as V8 writes them, one per line, tell the edges (`stride` values a line) from what follows.
+ * -1 when the blocks do not tell. A guess only: the readers of the array check it.
+ */
+export function findEdgesEnd(read: (buf: Uint8Array, position: number) => number, start: number, size: number, stride: number): number {
+  const buf = new Uint8Array(PROBE);
+  let lo = start + 1;
+  let hi = size;
+  for (let probes = 0; lo < hi && probes < 64; probes++) {
+    const at = lo + Math.floor((hi - lo) / 2);
+    const n = read(buf, at);
+    const r = probeBlock(buf, n, stride);
+    if (r.kind === "end") return at + r.at;
+    if (r.kind === "before") lo = at + n;
+    else if (r.kind === "after") hi = at;
+    else return -1;
+  }
+  return -1;
 }

@@ -6,13 +6,13 @@
  * at known offsets, claiming each block first: the main thread, once done with the rest of the
  * file, may take the end part of the array (edges-split.ts). See readSnapshotRaw.
  */
-import { closeSync, openSync, readSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { parentPort, workerData } from "node:worker_threads";
 import { SnapshotFormatError } from "../errors.js";
 import type { SnapshotMeta } from "./meta.js";
 import type { ScanState } from "./number-columns.js";
 import { SnapshotParser } from "./parser.js";
-import { SplitControl } from "./edges-split.js";
+import { SplitControl, findEdgesEnd } from "./edges-split.js";
 
 export interface EdgesWorkerData {
   path: string;
@@ -25,8 +25,10 @@ export interface EdgesWorkerData {
 }
 
 export type EdgesWorkerMessage =
-  | { type: "found"; at: number }
-  | { type: "done"; edgeType: Uint8Array; edgeName: Uint32Array; edgeTo: Uint32Array; maxStringRef: number }
+  /** The array's '[' is at `at`; its ']' probably at `end` (-1: not known; see findEdgesEnd). */
+  | { type: "found"; at: number; end: number }
+  /** Read to the array's ']' at `end`. */
+  | { type: "done"; edgeType: Uint8Array; edgeName: Uint32Array; edgeTo: Uint32Array; maxStringRef: number; end: number }
   /** Stopped after the main thread's ',' (SplitControl): the columns hold the rows read so far. */
   | { type: "partial"; edgeType: Uint8Array; edgeName: Uint32Array; edgeTo: Uint32Array; state: ScanState }
   | { type: "error"; problem: string; offset: number; hint: string | undefined }
@@ -39,15 +41,12 @@ const HOLD_MS = 60_000;
 
 /** Where the '[' of the `edges` array is, searching from `from`; -1 if it is not found. */
 function findEdges(fd: number, from: number, buf: Buffer): number {
-  let carry = Buffer.alloc(0);
-  let carryAt = from;
+  // Each block is read with the last bytes of the one before, so a key split in two is found.
+  const keep = 64;
   for (let pos = from; ;) {
     const n = readSync(fd, buf, 0, buf.length, pos);
     if (n === 0) return -1;
-    pos += n;
-    // Keep a few bytes from the previous block so a key split in two is still found.
-    const b = carry.length ? Buffer.concat([carry, buf.subarray(0, n)]) : buf.subarray(0, n);
-    const bAt = carryAt;
+    const b = buf.subarray(0, n);
     for (let k = b.indexOf(KEY); k >= 0; k = b.indexOf(KEY, k + 1)) {
       let j = k + KEY.length;
       while (j < b.length && (b[j] === 32 || b[j] === 10 || b[j] === 13 || b[j] === 9)) j++;
@@ -57,11 +56,10 @@ function findEdges(fd: number, from: number, buf: Buffer): number {
       while (j < b.length && (b[j] === 32 || b[j] === 10 || b[j] === 13 || b[j] === 9)) j++;
       if (j >= b.length) break;
       if (b[j] !== 91) continue;
-      return bAt + j;
+      return pos + j;
     }
-    const keep = Math.min(b.length, 64);
-    carry = Buffer.from(b.subarray(b.length - keep));
-    carryAt = bAt + b.length - keep;
+    if (n < buf.length) return -1;
+    pos += n - keep;
   }
 }
 
@@ -76,7 +74,9 @@ function run(data: EdgesWorkerData): void {
       port.postMessage({ type: "not-found" } satisfies EdgesWorkerMessage);
       return;
     }
-    port.postMessage({ type: "found", at } satisfies EdgesWorkerMessage);
+    const size = fstatSync(fd).size;
+    const end = findEdgesEnd((b, position) => readSync(fd, b, 0, b.length, position), at, size, data.meta.edgeFields.length);
+    port.postMessage({ type: "found", at, end } satisfies EdgesWorkerMessage);
     control?.waitForRelease(HOLD_MS);
     const parser = SnapshotParser.forEdgesSection(data.meta, at, data.sizeHint);
     for (let p = at; !parser.sectionDone;) {
@@ -108,6 +108,7 @@ function run(data: EdgesWorkerData): void {
       edgeName: edges.name,
       edgeTo: edges.to,
       maxStringRef: edges.maxStringRef,
+      end: parser.sectionEnd,
     } satisfies EdgesWorkerMessage);
   } finally {
     closeSync(fd);

@@ -270,6 +270,7 @@ export class NumberColumnsReader {
     // name counts (an over-estimate only makes the final check look at each edge).
     const trackType = typeField >= 0 && typeField < nameField;
     let lastType = trackType ? this.lastEdgeType : -1;
+    const isLocations = this.section === NumberSection.Locations;
     const fastEdges = this.fastEdges;
     const fastNodes = this.nodeLayout !== null;
     const rowLimits = this.rowLimits;
@@ -360,6 +361,13 @@ export class NumberColumnsReader {
                 row = fastOut[0]!;
                 maxName = fastOut[1]!;
                 lastType = fastOut[2]!;
+                c = buf[i]!;
+              }
+            } else if (isLocations) {
+              const f = fastValues(buf, i, n - FAST_MARGIN, lc!, row, this.capacity);
+              if (f !== i) {
+                i = f;
+                row = fastOut[0]!;
                 c = buf[i]!;
               }
             } else if (fastNodes) {
@@ -597,5 +605,25 @@ function fastNodeRows(
   fastOut[0] = row;
   fastOut[1] = maxName;
   fastOut[2] = edgeSum;
+  return i;
+}
+
+/** The same for a flat list of values (`locations`): returns the offset after the last value read. */
+function fastValues(buf: Uint8Array, i: number, end: number, col: Uint32Array, row: number, capacity: number): number {
+  while (i < end && row < capacity) {
+    let j = i;
+    let b = buf[j]!;
+    if (b === 10) b = buf[++j]!;
+    if (b !== 44) break;
+    if (buf[++j] === 10) j++;
+    const s = j;
+    let v = buf[j]! - 48;
+    if (!(v >= 0 && v <= 9)) break;
+    while ((b = buf[++j]!) >= 48 && b <= 57) v = v * 10 + (b - 48);
+    if (j - s > 10 || v > MAX_U32) break;
+    col[row++] = v;
+    i = j;
+  }
+  fastOut[0] = row;
   return i;
 }

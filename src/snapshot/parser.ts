@@ -90,6 +90,8 @@ export class SnapshotParser {
   private externalEdgesAt = -1;
   /** Byte offset of that array's ']', once skipped to (-1 before). */
   private externalEdgesEnd = -1;
+  /** Byte offset of the ']' of the last number section read. */
+  private numbersEndAt = -1;
   private edgesExternal = false;
   /** Parsing one section only (in a worker): done at its closing bracket. */
   private sectionOnly = false;
@@ -140,6 +142,26 @@ export class SnapshotParser {
   /** Where the array another thread parses starts ('[') and ends (']'), once skipped. */
   get skippedEdges(): { start: number; end: number } | null {
     return this.edgesExternal && this.externalEdgesEnd >= 0 ? { start: this.externalEdgesAt, end: this.externalEdgesEnd } : null;
+  }
+
+  /** Where the last number section read ended (its ']'): in section-only mode, the edges'. */
+  get sectionEnd(): number {
+    return this.numbersEndAt;
+  }
+
+  /** True while skipping the `edges` array another thread parses, up to its ']'. */
+  get skippingEdges(): boolean {
+    return this.state === S.SkipNumbers;
+  }
+
+  /**
+   * While {@link skippingEdges}: the bytes up to `at` are not looked at; the next chunk fed is
+   * the file from `at` on. `at` must be where the caller believes the array's ']' is: whoever
+   * reads the array checks that it ends there (see readSnapshotRaw).
+   */
+  skipTo(at: number): void {
+    if (this.state !== S.SkipNumbers || at < this.base) throw new Error("skipTo outside the skipped edges");
+    this.base = at;
   }
 
   /** The reader of the number section being read, if any (section-only mode: the edges'). */
@@ -194,7 +216,10 @@ export class SnapshotParser {
         case S.Numbers: {
           const r = this.numbers!;
           i = r.scan(buf, i, this.base);
-          if (r.done) this.endNumbers(r);
+          if (r.done) {
+            this.numbersEndAt = this.base + i - 1;
+            this.endNumbers(r);
+          }
           break;
         }
         case S.Strings: {

@@ -2,7 +2,7 @@
  * Reading a snapshot from a path, `-` (standard input) or any byte stream, plain or gzip
  * (detected by magic bytes, whatever the name), in chunks.
  */
-import { promises as fsp } from "node:fs";
+import { createReadStream, promises as fsp } from "node:fs";
 import { createGunzip } from "node:zlib";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -11,7 +11,7 @@ import type { Worker } from "node:worker_threads";
 import { startWorker, type WorkerReport } from "../threads.js";
 import { SnapshotParser, type RawSnapshot } from "./parser.js";
 import type { EdgesWorkerData, EdgesWorkerMessage } from "./edges-worker.js";
-import { SplitControl, commaAtOrAfter, joinEdges, readTailGuess, type ReadAt, type TailGuess } from "./edges-split.js";
+import { SplitControl, SplitMismatch, commaAtOrAfter, joinEdges, readTailGuess, type ReadAt, type TailGuess } from "./edges-split.js";
 import type { SnapshotMeta } from "./meta.js";
 
 export interface ReadProgress {
@@ -67,7 +67,22 @@ export async function readSnapshotRaw(source: string | Readable, options: ReadOp
     });
     input = handle.createReadStream({ highWaterMark: READ_CHUNK });
     if (stat.isFile() && useEdgesWorker(totalBytes, options.parallel)) {
-      return parseStream(input, totalBytes, options, source);
+      try {
+        return await parseStream(input, totalBytes, options, source);
+      } catch (e) {
+        if (!(e instanceof SplitMismatch)) throw e;
+        // The edges array did not end where it was guessed to: read again, on one thread.
+        options.onWorker?.({
+          worker: "edges",
+          task: "edges",
+          done: false,
+          problem: "the edges did not end where guessed: read again on one thread",
+        });
+        const again = await fsp.open(source, "r").catch((err: NodeJS.ErrnoException) => {
+          throw fileError(source, err);
+        });
+        return parseStream(again.createReadStream({ highWaterMark: READ_CHUNK }), totalBytes, { ...options, parallel: false });
+      }
     }
   } else if (source === "-") {
     input = process.stdin;
@@ -99,6 +114,10 @@ class EdgesHelper {
   private result: Promise<EdgesWorkerMessage> | null = null;
   /** Settles once the worker knows where the edges are (or that it cannot tell). */
   located: Promise<void> | null = null;
+  /** Where the worker guesses the edges array ends (its ']'), or -1. */
+  probableEnd = -1;
+  /** This thread skipped to {@link probableEnd} without reading up to it: the readers must end there. */
+  jumped = false;
   /** Why the worker did not deliver, once it failed. */
   private problem: string | undefined;
   /** Shared with the worker: where it stops when this thread takes the end of the edges. */
@@ -129,8 +148,10 @@ class EdgesHelper {
     this.result = new Promise((resolve) => {
       worker.on("message", (m: EdgesWorkerMessage) => {
         found();
-        if (m.type === "found") parser.expectExternalEdges(m.at);
-        else resolve(m);
+        if (m.type === "found") {
+          this.probableEnd = m.end;
+          parser.expectExternalEdges(m.at);
+        } else resolve(m);
       });
       const failed = (m: EdgesWorkerMessage): void => {
         if (m.type === "error") this.problem ??= m.problem;
@@ -164,6 +185,7 @@ class EdgesHelper {
       const m = await this.result!;
       await this.stop();
       if (m.type === "done") {
+        if (this.jumped && (tail || m.end !== skipped?.end)) throw new SplitMismatch();
         this.report(true, undefined);
         parser.setExternalEdges({ type: m.edgeType, name: m.edgeName, to: m.edgeTo, maxStringRef: m.maxStringRef });
         return;
@@ -172,7 +194,7 @@ class EdgesHelper {
         if (!tail || !skipped) throw new Error("the edges worker stopped where it was not asked to");
         const head = { columns: { type: m.edgeType, name: m.edgeName, to: m.edgeTo, maxStringRef: 0 }, state: m.state };
         // Only reading the end part again can fail: it then reports the error one thread would.
-        const joined = await joinEdges(meta, head, await tail.guess, tail.x, skipped.end, readAt).catch((e: unknown) => {
+        const joined = await joinEdges(meta, head, await tail.guess, tail.x, skipped.end, readAt, this.jumped).catch((e: unknown) => {
           this.report(true, undefined, { from: tail.x + 1, join: "reread" });
           throw e;
         });
@@ -228,7 +250,14 @@ class EdgesHelper {
   }
 
   private report(done: boolean, problem: string | undefined, split?: WorkerReport["split"]): void {
-    this.onWorker?.({ worker: "edges", task: "edges", done, ...(problem === undefined ? {} : { problem }), ...(split ? { split } : {}) });
+    this.onWorker?.({
+      worker: "edges",
+      task: "edges",
+      done,
+      ...(problem === undefined ? {} : { problem }),
+      ...(split ? { split } : {}),
+      ...(this.jumped ? { skippedToEnd: true } : {}),
+    });
   }
 }
 
@@ -251,7 +280,14 @@ async function parseStream(input: Readable, totalBytes: number, options: ReadOpt
   const { onProgress, signal } = options;
   let bytesRead = 0;
   let nextReport = 0;
-  const iterator = (input as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+  let iterator = (input as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+  /** Goes on reading the file from byte `at` (the bytes before it are not read). */
+  const jumpTo = (at: number): void => {
+    input.destroy();
+    input = createReadStream(path!, { start: at, highWaterMark: READ_CHUNK });
+    iterator = (input as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+    bytesRead = at;
+  };
 
   /** The raw input with progress and abort checks; `first` was already pulled to sniff gzip. */
   async function* counted(first: Buffer): AsyncGenerator<Buffer> {
@@ -290,8 +326,17 @@ async function parseStream(input: Readable, totalBytes: number, options: ReadOpt
           ? new EdgesHelper(path, totalBytes, options.onWorker, options.parallel === true ? options.splitEdgesAt : undefined)
           : null;
       for await (const chunk of counted(head.value)) {
+        // The worker reads the edges and guessed where they end: skip to there, unread.
+        const skipAhead = (h: EdgesHelper): void => {
+          if (p.skippingEdges && h.probableEnd > p.position) {
+            p.skipTo(h.probableEnd);
+            jumpTo(h.probableEnd);
+            h.jumped = true;
+          }
+        };
         if (!helper || helper.located) {
           p.write(chunk);
+          if (helper) skipAhead(helper);
           continue;
         }
         // Until the header is read, feed small slices: the worker starts as soon as it can.
@@ -306,13 +351,18 @@ async function parseStream(input: Readable, totalBytes: number, options: ReadOpt
         // that reads them. By default the main thread does not wait; it has the nodes to read.
         if (options.parallel === true && helper.located) await helper.located;
         if (off < chunk.length) p.write(chunk.subarray(off));
+        skipAhead(helper);
       }
       await helper?.finish(p);
     }
     onProgress?.({ bytesRead, totalBytes });
     return p.end();
   } catch (e) {
-    if (e instanceof BackrefsError) throw e;
+    // After skipping to a guessed end, any error may come from a wrong guess: the caller reads again.
+    if (helper?.jumped && !(e instanceof AbortedError) && (e instanceof BackrefsError || e instanceof SplitMismatch)) {
+      throw new SplitMismatch();
+    }
+    if (e instanceof BackrefsError || e instanceof SplitMismatch) throw e;
     const err = e as NodeJS.ErrnoException;
     if (err.code === "Z_DATA_ERROR" || err.code === "Z_BUF_ERROR" || err.code?.startsWith("Z_")) {
       const msg = /unexpected end/i.test(err.message) ? "the gzip stream ends too early (truncated?)" : `bad gzip data (${err.message})`;

@@ -48,8 +48,15 @@ export class StringTable {
     const n = to - from;
     if (escaped) this.strEscaped = true;
     if (this.curPos + n > this.cur.length) this.moveToNewChunk(n);
-    this.cur.set(src.subarray(from, to), this.curPos);
-    this.curPos += n;
+    const cur = this.cur;
+    let p = this.curPos;
+    // Most strings are short: a loop costs less than a subarray (an object) and a copy call.
+    if (n <= 64) for (let k = from; k < to; k++) cur[p++] = src[k]!;
+    else {
+      cur.set(src.subarray(from, to), p);
+      p += n;
+    }
+    this.curPos = p;
   }
 
   /** Finishes the current string and returns its index. */

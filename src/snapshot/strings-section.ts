@@ -66,7 +66,12 @@ export class StringsSectionReader {
     let esc = this.escape;
     let hex = this.hex;
     for (; i < n; i++) {
-      const c = buf[i]!;
+      let c = buf[i]!;
+      if (hex === 0 && !esc) {
+        // Plain bytes in a tight loop: only a quote, a backslash or a control character stops it.
+        while (c !== 34 && c !== 92 && c >= 32 && ++i < n) c = buf[i]!;
+        if (i === n) break;
+      }
       if (hex > 0) {
         if (!isHex(c)) this.fail("bad \\u escape in a string", base + i);
         hex--;

@@ -12,7 +12,7 @@ import { describe, expect, it } from "vitest";
 import { SnapshotFormatError } from "../../src/errors.js";
 import { readMeta, type SnapshotMeta } from "../../src/snapshot/meta.js";
 import { NumberColumnsReader, NumberSection } from "../../src/snapshot/number-columns.js";
-import { commaAtOrAfter, joinEdges, readTailGuess, type ReadAt } from "../../src/snapshot/edges-split.js";
+import { commaAtOrAfter, findEdgesEnd, joinEdges, probeBlock, readTailGuess, type ReadAt } from "../../src/snapshot/edges-split.js";
 import type { EdgeColumns } from "../../src/snapshot/columns.js";
 import { readSnapshotRaw } from "../../src/snapshot/read.js";
 import type { WorkerReport } from "../../src/threads.js";
@@ -186,7 +186,7 @@ describe("the number reader's fast paths", () => {
         const r = new NumberColumnsReader(section, m, 1 << 30, 0);
         const data = Buffer.from(text);
         for (let at = 0; at < data.length && !r.done; at += size) r.scan(data.subarray(at, at + size), 0, 1 + at);
-        return section === NumberSection.Edges ? r.edges : r.nodes;
+        return section === NumberSection.Edges ? r.edges : section === NumberSection.Nodes ? r.nodes : r.locations;
       } catch (e) {
         return { error: (e as Error).message, offset: (e as SnapshotFormatError).offset };
       }
@@ -216,6 +216,21 @@ describe("the number reader's fast paths", () => {
     }
   });
 
+  it("read locations exactly as the byte-by-byte loop does, hostile values included", async () => {
+    const rows = Array.from({ length: 300 }, (_, k) => `${k * 7},${k % 5},${k * 3},${k % 80}`);
+    const variants = [
+      rows.join("\n,"),
+      rows.join(",\n"),
+      rows.slice(0, 100).join("\n,") + "\n,4294967296" + rows.slice(100).join("\n,"),
+      rows.slice(0, 100).join("\n,") + "\n,00000000001\n," + rows.slice(100).join("\n,"),
+      rows.slice(0, 100).join("\n,") + "\n,,1" + rows.slice(100).join("\n,"),
+    ];
+    for (const [k, v] of variants.entries()) {
+      const [slow, fast] = await both(NumberSection.Locations, meta(300, 400), v + "]");
+      expect(fast, `variant ${k}`).toEqual(slow);
+    }
+  });
+
   it("read node rows exactly as the byte-by-byte loop does, hostile values included", async () => {
     const r = random(5);
     const rows: string[] = [];
@@ -239,7 +254,67 @@ describe("the number reader's fast paths", () => {
   });
 });
 
+describe("guessing where the edges array ends", () => {
+  it("finds the ']' of rows of three values, not of the rows of four that follow", () => {
+    const edges = edgeRows(5000, 100, 1)
+      .map((x) => x.join(","))
+      .join("\n,");
+    const locations = Array.from({ length: 5000 }, (_, k) => `${k * 7},1,2,3`).join("\n,");
+    const text = Buffer.from(`{"nodes":[1,2],\n"edges":[${edges}\n],\n"locations":[${locations}\n],\n"strings":["a]",\n"b"]}`);
+    const start = text.indexOf('"edges":[') + 8;
+    const read = (buf: Uint8Array, at: number): number => {
+      const part = text.subarray(at, at + buf.length);
+      buf.set(part);
+      return part.length;
+    };
+    expect(findEdgesEnd(read, start, text.length, 3)).toBe(text.indexOf("]", start));
+    // One line, no rows to tell: no guess.
+    const flat = Buffer.from(`"edges":[${edgeRows(5000, 100, 1).flat().join(",")}],"strings":[]`);
+    const readFlat = (buf: Uint8Array, at: number): number => {
+      const part = flat.subarray(at, at + buf.length);
+      buf.set(part);
+      return part.length;
+    };
+    expect(findEdgesEnd(readFlat, 8, flat.length, 3)).toBe(-1);
+  });
+
+  it("tells rows of the edges from other bytes", () => {
+    const probe = (t: string): string => {
+      const r = probeBlock(Buffer.from(t), t.length, 3);
+      return r.kind === "end" ? `end ${r.at}` : r.kind;
+    };
+    expect(probe("5\n,1,2,3\n,4,5,6\n,7")).toBe("before");
+    expect(probe("5\n,1,2,3\n,4,5,6\n]")).toBe("end 16");
+    expect(probe("5\n,1,2,3,4\n,4,5,6,7\n,")).toBe("after");
+    expect(probe('5\n,1,2,3\n],"strings"')).toBe("end 9");
+    expect(probe('"strings":["a"]')).toBe("after");
+    expect(probe("1,2,3")).toBe("unknown");
+  });
+});
+
 describe("readSnapshotRaw with the edges split between two threads", () => {
+  it("reads again on one thread when the guessed end of the edges is wrong", async () => {
+    const b = new SnapshotBuilder();
+    const nodes = [b.gcRoots];
+    for (let k = 0; k < 6000; k++) nodes.push(b.node("object", `C${k % 50}`));
+    // Edges past the first chunk read (4 MB): this thread skips the rest of them.
+    for (let k = 0; k < 320000; k++) b.edge(nodes[k % 6000]!, nodes[(k * 7) % 6000]!, "element", k);
+    // A longer section of three numbers a line after the edges: the guess finds its ']'.
+    const samples = Array.from({ length: 600000 }, (_, k) => `${k},${k},${k},`).join("\n");
+    const text = b.serialize().replace('"samples":[]', `"samples":[${samples}0]`);
+    const file = join(mkdtempSync(join(tmpdir(), "backrefs-split-")), "s.heapsnapshot");
+    writeFileSync(file, text);
+    const one = await readSnapshotRaw(file, { parallel: false });
+    for (const at of [0.3, 1]) {
+      const reports: WorkerReport[] = [];
+      const two = await readSnapshotRaw(file, { parallel: true, splitEdgesAt: at, onWorker: (x) => reports.push(x) });
+      expect(reports.at(-1)?.problem).toMatch(/read again on one thread/);
+      expect(Array.from(two.edges.to)).toEqual(Array.from(one.edges.to));
+      expect(Array.from(two.edges.name)).toEqual(Array.from(one.edges.name));
+      expect(Array.from(two.nodes.firstEdge)).toEqual(Array.from(one.nodes.firstEdge));
+    }
+  });
+
   it("gives the one-thread columns wherever this thread takes over", async () => {
     const b = new SnapshotBuilder();
     const nodes = [b.gcRoots];
