@@ -123,9 +123,17 @@ export class HeapAnalysis {
       const shallow = this.shallow ? null : helper?.run({ task: "shallow", input: shallowInput(g, this.hasUserRoots) });
       this.distances();
       if (retained && helper && !this.tree) {
-        const essential = await this.essentialEdgesWithHelper(helper);
+        await this.essentialEdgesWithHelper(helper);
         this.options.onPhase?.("dominators");
-        this.tree = await dominatorTreeWithHelper(g, essential, helper, options.alongside);
+        // The mask is let go (and collected, where the host can force it) before the work
+        // alongside, which then does not add to the memory peak as much (essentialEdges() marks it
+        // again if asked).
+        const drop = (): void => {
+          this.essentialMask = null;
+          this.options.collectGarbage?.();
+        };
+        const letGo = { drop, again: () => this.essentialEdges() };
+        this.tree = await dominatorTreeWithHelper(g, this.essentialMask!, helper, options.alongside, letGo);
       }
       if (retained) {
         this.dominators();

@@ -66,6 +66,12 @@ export async function dominatorTreeWithHelper(
    * and immediate dominators); without it, this thread finishes the tree.
    */
   alongside?: () => void,
+  /**
+   * Given, the mask is let go once the predecessor lists are filled (`drop` tells the caller to
+   * let go of it too; the finish does not need it, and the work alongside may want the memory):
+   * `again` gives it anew should the helper fail.
+   */
+  letGo?: { drop: () => void; again: () => Uint8Array },
 ): Promise<DominatorTree> {
   if (graph.nodeCount === 0) {
     alongside?.();
@@ -83,13 +89,19 @@ export async function dominatorTreeWithHelper(
     fillPredecessors(fillInput(work, essential, 1, work.N, false));
   }
   if (!alongside) return finishTree(work);
+  if (letGo) {
+    essential = NO_MASK;
+    letGo.drop();
+  }
   const input = finishInput(work);
   const finished = helper.run({ task: "finish-tree", input });
   alongside();
   if ((await finished) !== null) return treeIn(input);
   // The helper may have stopped part way through arrays it changes in place: start over here.
-  return dominatorTree(graph, essential);
+  return dominatorTree(graph, letGo ? letGo.again() : essential);
 }
+
+const NO_MASK = new Uint8Array(0);
 
 /** Puts every list's cursors back at its start (front) and end (back), as numberNodes left them. */
 function resetCursors(work: Numbering): void {

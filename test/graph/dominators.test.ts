@@ -96,6 +96,13 @@ describe("dominatorTree (Semi-NCA)", () => {
         let alongside = 0;
         expect(Array.from((await dominatorTreeWithHelper(g, essential, broken, () => alongside++)).idom)).toEqual(expected);
         expect(alongside).toBe(1);
+        // The mask let go before the finish is asked for again.
+        const asked: string[] = [];
+        const letGo = { drop: () => asked.push("drop"), again: () => (asked.push("again"), essential) };
+        expect(Array.from((await dominatorTreeWithHelper(g, essential, broken, () => asked.push("alongside"), letGo)).idom)).toEqual(
+          expected,
+        );
+        expect(asked).toEqual(["drop", "alongside", "again"]);
       }),
       { numRuns: 200 },
     );
