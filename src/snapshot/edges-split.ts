@@ -280,3 +280,70 @@ export function findEdgesEnd(read: (buf: Uint8Array, position: number) => number
   }
   return -1;
 }
+
+const EDGES_KEY = Buffer.from('"edges"');
+
+/**
+ * Where the '[' of the `edges` array probably is, found by looking at a few blocks between `from`
+ * (the end of the header) and `size` rather than reading the nodes before it: lines of
+ * `nodeStride` values are nodes (the array is further on), lines of `edgeStride` values are edges
+ * (it is before). -1 when the blocks do not tell. A guess only: the main thread skips the array
+ * only if it finds its '[' exactly there.
+ */
+export function findEdgesStart(
+  read: (buf: Uint8Array, position: number) => number,
+  from: number,
+  size: number,
+  nodeStride: number,
+  edgeStride: number,
+): number {
+  if (nodeStride === edgeStride) return -1;
+  const buf = new Uint8Array(PROBE);
+  let lo = from;
+  let hi = size;
+  for (let probes = 0; lo < hi && probes < 64; probes++) {
+    const at = hi - lo <= PROBE - 64 ? lo : lo + Math.floor((hi - lo) / 2);
+    const n = read(buf, at);
+    const b = Buffer.from(buf.buffer, buf.byteOffset, n);
+    for (let k = b.indexOf(EDGES_KEY); k >= 0; k = b.indexOf(EDGES_KEY, k + 1)) {
+      let j = k + EDGES_KEY.length;
+      while (j < n && (b[j] === 32 || b[j] === 10 || b[j] === 13 || b[j] === 9)) j++;
+      if (b[j] !== 58) continue;
+      j++;
+      while (j < n && (b[j] === 32 || b[j] === 10 || b[j] === 13 || b[j] === 9)) j++;
+      if (b[j] === 91) return at + j;
+    }
+    if (at === lo && hi - lo <= PROBE - 64) return -1; // the whole range was looked at
+    const kind = lineKind(b, n, nodeStride, edgeStride);
+    // A key cut by the block's edge stays inside [lo, hi): keep a few bytes of overlap.
+    if (kind === "before") lo = Math.max(lo, at + n - 64);
+    else if (kind === "after") hi = Math.min(hi, at + 64);
+    else return -1;
+  }
+  return -1;
+}
+
+/** Whether the whole lines of number bytes in `b` have `before` or `after` values each. */
+function lineKind(b: Uint8Array, n: number, before: number, after: number): "before" | "after" | "unknown" {
+  let sawLine = false;
+  let numbers = true;
+  let commas = 0;
+  let seenBefore = 0;
+  let seenAfter = 0;
+  for (let k = 0; k < n; k++) {
+    const c = b[k]!;
+    if (c === 10) {
+      if (sawLine && numbers) {
+        if (commas === before) seenBefore++;
+        else if (commas === after) seenAfter++;
+      }
+      sawLine = true;
+      numbers = true;
+      commas = 0;
+    } else if (c === 44) commas++;
+    else if (!((c >= 48 && c <= 57) || c === 32 || c === 13 || c === 9)) numbers = false;
+  }
+  if (seenBefore >= 2 && seenAfter === 0) return "before";
+  if (seenAfter >= 2 && seenBefore === 0) return "after";
+  return "unknown";
+}

@@ -12,7 +12,7 @@ import { SnapshotFormatError } from "../errors.js";
 import type { SnapshotMeta } from "./meta.js";
 import type { ScanState } from "./number-columns.js";
 import { SnapshotParser } from "./parser.js";
-import { SplitControl, findEdgesEnd } from "./edges-split.js";
+import { SplitControl, findEdgesEnd, findEdgesStart } from "./edges-split.js";
 
 export interface EdgesWorkerData {
   path: string;
@@ -69,13 +69,16 @@ function run(data: EdgesWorkerData): void {
   const fd = openSync(data.path, "r");
   try {
     const buf = Buffer.allocUnsafe(BLOCK);
-    const at = findEdges(fd, data.from, buf);
+    const size = fstatSync(fd).size;
+    const readBlock = (b: Uint8Array, position: number): number => readSync(fd, b, 0, b.length, position);
+    // A few probes usually tell where the array is; else it is searched for, reading every byte.
+    const probed = findEdgesStart(readBlock, data.from, size, data.meta.nodeFields.length, data.meta.edgeFields.length);
+    const at = probed >= 0 ? probed : findEdges(fd, data.from, buf);
     if (at < 0) {
       port.postMessage({ type: "not-found" } satisfies EdgesWorkerMessage);
       return;
     }
-    const size = fstatSync(fd).size;
-    const end = findEdgesEnd((b, position) => readSync(fd, b, 0, b.length, position), at, size, data.meta.edgeFields.length);
+    const end = findEdgesEnd(readBlock, at, size, data.meta.edgeFields.length);
     port.postMessage({ type: "found", at, end } satisfies EdgesWorkerMessage);
     control?.waitForRelease(HOLD_MS);
     const parser = SnapshotParser.forEdgesSection(data.meta, at, data.sizeHint);

@@ -12,7 +12,15 @@ import { describe, expect, it } from "vitest";
 import { SnapshotFormatError } from "../../src/errors.js";
 import { readMeta, type SnapshotMeta } from "../../src/snapshot/meta.js";
 import { NumberColumnsReader, NumberSection } from "../../src/snapshot/number-columns.js";
-import { commaAtOrAfter, findEdgesEnd, joinEdges, probeBlock, readTailGuess, type ReadAt } from "../../src/snapshot/edges-split.js";
+import {
+  commaAtOrAfter,
+  findEdgesEnd,
+  findEdgesStart,
+  joinEdges,
+  probeBlock,
+  readTailGuess,
+  type ReadAt,
+} from "../../src/snapshot/edges-split.js";
 import type { EdgeColumns } from "../../src/snapshot/columns.js";
 import { readSnapshotRaw } from "../../src/snapshot/read.js";
 import type { WorkerReport } from "../../src/threads.js";
@@ -276,6 +284,29 @@ describe("guessing where the edges array ends", () => {
       return part.length;
     };
     expect(findEdgesEnd(readFlat, 8, flat.length, 3)).toBe(-1);
+  });
+
+  it("finds the '[' of the edges among rows of nodes, or says it cannot", () => {
+    const nodes = Array.from({ length: 20000 }, (_, k) => `3,${k % 90},${k * 2 + 1},16,2,0,0`).join("\n,");
+    const edges = edgeRows(40000, 20000, 2)
+      .map((x) => x.join(","))
+      .join("\n,");
+    const text = Buffer.from(`{"snapshot":{},\n"nodes":[${nodes}],\n"edges":[${edges}],\n"strings":["x"]}`);
+    const read = (buf: Uint8Array, at: number): number => {
+      const part = text.subarray(at, at + buf.length);
+      buf.set(part);
+      return part.length;
+    };
+    expect(findEdgesStart(read, 15, text.length, 7, 3)).toBe(text.indexOf('"edges":[') + 8);
+    expect(findEdgesStart(read, 15, text.length, 3, 3)).toBe(-1);
+    // Rows that tell nothing (one line): no guess.
+    const flat = Buffer.from(`{"snapshot":{},"nodes":[${"1,".repeat(50000)}1],"edges":[${"2,".repeat(90000)}2]}`);
+    const readFlat = (buf: Uint8Array, at: number): number => {
+      const part = flat.subarray(at, at + buf.length);
+      buf.set(part);
+      return part.length;
+    };
+    expect(findEdgesStart(readFlat, 15, flat.length, 7, 3)).toBe(-1);
   });
 
   it("tells rows of the edges from other bytes", () => {
