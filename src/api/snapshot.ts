@@ -400,7 +400,7 @@ export class Snapshot {
   async types(options: TypesOptions = {}): Promise<ClassStat[]> {
     const s = this.#s;
     const retained = options.retained ?? true;
-    const analysis = retained ? await s.ready(true, () => s.graph.classes()) : undefined;
+    const analysis = retained ? await s.ready(true) : undefined;
     const t = classTable(s.graph, analysis, s.owned ?? undefined);
     const sort = options.sort ?? (retained ? "retained" : "count");
     return topIndices(t, clampTop(options.top, 20), sort).map((i) => classStat(s.graph, t, i));
@@ -491,7 +491,7 @@ export class Snapshot {
    */
   async summary(options: { top?: number; retained?: boolean } = {}): Promise<SnapshotSummary> {
     const s = this.#s;
-    const analysis = options.retained === false ? undefined : await s.ready(true, () => s.graph.classes());
+    const analysis = options.retained === false ? undefined : await s.ready(true);
     return summarize(s.graph, { top: clampTop(options.top, 10), analysis });
   }
 
