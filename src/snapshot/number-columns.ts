@@ -659,12 +659,11 @@ function fastNode7Rows(
   const dets = cols.detachedness!;
   while (i < end && row < capacity) {
     let j = i;
-    let s = j;
     let b = buf[j]!;
     if (b === 10) b = buf[++j]!;
     if (b !== 44) break;
     if (buf[++j] === 10) j++;
-    s = j;
+    let s = j;
     let type = buf[j]! - 48;
     if (!(type >= 0 && type <= 9)) break;
     while ((b = buf[++j]!) >= 48 && b <= 57) type = type * 10 + (b - 48);
