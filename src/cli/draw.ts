@@ -203,13 +203,18 @@ async function writePicture(g: RetainerGraph, spec: DrawSpec, io: Streams, progr
   progress.phase(`drawing ${sub.nodes.length} nodes`);
   const outputs: Array<{ target: OutputTarget; data: string | Uint8Array }> = [];
   let dropped: number | undefined;
+  let targetsDropped: number | undefined;
   try {
     for (const target of spec.targets) {
       if (target.format === "text") continue;
       outputs.push({ target, data: await g.render(target.format, { scale: spec.scale }) });
     }
     // A picture that no layout fitted whole leaves objects out (never with an explicit --max-nodes).
-    if (spec.targets.some((t) => t.format !== "text" && t.format !== "json")) dropped = (await g.fit()).subgraph.limitsReached.droppedToFit;
+    if (spec.targets.some((t) => t.format !== "text" && t.format !== "json")) {
+      const limits = (await g.fit()).subgraph.limitsReached;
+      dropped = limits.droppedToFit;
+      targetsDropped = limits.targetsDroppedToFit;
+    }
   } finally {
     // Frees the worker's memory; not awaited: the process need not wait for the thread to stop.
     closeLayoutWorker().catch(() => {});
@@ -220,9 +225,16 @@ async function writePicture(g: RetainerGraph, spec: DrawSpec, io: Streams, progr
     if (target.path === "-") io.stdout.write(data);
     else await writeOutput(target.path, data);
   }
-  const fitNote = dropped
-    ? `The picture leaves out ${formatCount(dropped)} of these objects to fit a screen (its "more" boxes count them); --max-nodes ${sub.nodes.length + sub.placeholders.length} draws them.\n`
+  const boxes = sub.nodes.length + sub.placeholders.length;
+  let fitNote = dropped
+    ? `The picture leaves out ${formatCount(dropped)} of these objects to fit a screen (its "more" boxes count them); --max-nodes ${boxes} draws them.\n`
     : "";
+  if (targetsDropped) {
+    const n = sub.targets.length - targetsDropped;
+    fitNote +=
+      `The picture draws ${formatCount(n)} of the ${formatCount(sub.targets.length)} targets: the shortest paths of all of them do not fit a screen; ` +
+      `--max-nodes ${boxes} draws them all, --max-targets ${n} draws these alone.\n`;
+  }
   io.stderr.write(note + summaryLine(sub, spec.targets.map(where).join(", ")) + fitNote);
 }
 

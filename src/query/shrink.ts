@@ -100,6 +100,84 @@ export function shrinkSubgraph(sub: Subgraph, maxBoxes: number): Subgraph | null
   };
 }
 
+/**
+ * `sub` drawing only its first `count` targets (the order of `sub.targets`: the ones chosen first),
+ * with their shortest retaining paths, for a picture whose paths alone are too wide for a screen; or
+ * null when it already draws no more than `count` (or is grouped). A target left out is counted in
+ * `limitsReached.targetsDroppedToFit`; the objects drawn only for the targets left out go with them
+ * (none of them holds anything still drawn, so no "more" box counts them). A target that lies on a
+ * kept target's shortest path stays a target. Objects still drawn keep every retainer they had,
+ * drawn or counted.
+ *
+ * @example
+ * const fewer = keepFirstTargets(sub, 4);
+ * if (fewer) fewer.limitsReached.targetsDroppedToFit; // targets no longer drawn
+ */
+export function keepFirstTargets(sub: Subgraph, count: number): Subgraph | null {
+  if (sub.grouped || count < 1 || sub.targets.length <= count) return null;
+  const byId = new Map<number, SubgraphNode>(sub.nodes.map((n) => [n.id, n]));
+  // Ways up: every edge, and each path gap from the object below it to the one above.
+  const up = new Map<number, number[]>();
+  const pathUp = new Map<number, number[]>();
+  const link = (m: Map<number, number[]>, to: number, from: number) => (m.get(to) ?? m.set(to, []).get(to)!).push(from);
+  for (const e of sub.edges) {
+    link(up, e.to, e.from);
+    if (e.onPath) link(pathUp, e.to, e.from);
+  }
+  for (const p of sub.placeholders) {
+    if (p.reason === "path" && p.after !== undefined) {
+      link(up, p.of, p.after);
+      link(pathUp, p.of, p.after);
+    }
+  }
+  const climb = (from: number[], ways: Map<number, number[]>): Set<number> => {
+    const seen = new Set<number>(from.filter((id) => byId.has(id)));
+    const stack = [...seen];
+    while (stack.length > 0) {
+      for (const w of ways.get(stack.pop()!) ?? []) {
+        if (!seen.has(w) && byId.has(w)) {
+          seen.add(w);
+          stack.push(w);
+        }
+      }
+    }
+    return seen;
+  };
+  const first = sub.targets.slice(0, count);
+  // The kept targets' shortest paths (up their thick arrows), and what leads to a kept target.
+  const paths = climb(first, pathUp);
+  const targets = sub.targets.filter((t, i) => i < count || paths.has(t));
+  const leads = climb(targets, up);
+  const limits = { ...sub.limitsReached };
+  limits.targetsDroppedToFit = (sub.limitsReached.targetsDroppedToFit ?? 0) + sub.targets.length - targets.length;
+  for (const t of sub.targets) {
+    const n = byId.get(t);
+    // A target without a strong path that is no longer drawn is no longer a target without one.
+    if (n && !targets.includes(t) && !n.onPath) limits.noPath--;
+  }
+  const placeholders = sub.placeholders.filter((p) => {
+    if (leads.has(p.of) && (p.reason !== "path" || p.after === undefined || leads.has(p.after))) return true;
+    if (p.reason === "depth") limits.depth--;
+    else if (p.reason === "too-many") limits.tooMany--;
+    else if (p.reason === "max-nodes") limits.maxNodes -= p.count;
+    else if (p.reason === "path") limits.pathHops -= p.count;
+    return false;
+  });
+  const kept = new Set(targets);
+  return {
+    ...sub,
+    targets,
+    nodes: sub.nodes
+      .filter((n) => leads.has(n.id))
+      .map((n) => ({ ...n, isTarget: n.isTarget && kept.has(n.id), onPath: n.onPath && paths.has(n.id) })),
+    edges: sub.edges
+      .filter((e) => leads.has(e.from) && leads.has(e.to))
+      .map((e) => (e.onPath && !(paths.has(e.from) && paths.has(e.to)) ? { ...e, onPath: false } : e)),
+    placeholders,
+    limitsReached: limits,
+  };
+}
+
 /** Unreached objects count as farthest from a root. */
 function distanceKey(n: SubgraphNode): number {
   return n.distance ?? 0x7fffffff;

@@ -154,6 +154,11 @@ export interface LimitsReached {
    * boxes did); each is counted in the "N more" box of an object it held. Absent when none were.
    */
   droppedToFit?: number;
+  /**
+   * Pictures only: targets not drawn because their shortest retaining paths alone were too wide for
+   * a screen (the first ones of `targets` are kept, with their paths). Absent when none were.
+   */
+  targetsDroppedToFit?: number;
 }
 
 /** What a grouped picture stands for. */

@@ -66,7 +66,7 @@ export function describeSubgraph(sub: Subgraph): PictureText {
       (count > shown.length ? `${shown.length > 0 ? ", and " : ""}${formatCount(count - shown.length)} more` : "")
     );
   };
-  const omitted = sub.limitsReached?.targetsOmitted ?? 0;
+  const omitted = (sub.limitsReached?.targetsOmitted ?? 0) + (sub.limitsReached?.targetsDroppedToFit ?? 0);
   if (targets.length > 0) {
     const parts = groups.map(([cls, list]) => `${cls} ${ids(list)}`);
     let s = `Retainer graph of ${objects(targetCount)}: ${parts.join("; ")}`;

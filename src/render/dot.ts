@@ -442,6 +442,12 @@ function captionLines(sub: Subgraph): string[] {
       `${formatCount(n)} ${n === 1 ? "object" : "objects"} left out to fit a screen (counted in the \u201cmore\u201d boxes; --max-nodes draws them)`,
     );
   }
+  if (limits && limits.targetsDroppedToFit) {
+    const n = limits.targetsDroppedToFit;
+    lines.push(
+      `${formatCount(n)} more ${n === 1 ? "target" : "targets"} not drawn: their shortest paths do not fit a screen (--max-nodes draws them)`,
+    );
+  }
   if (limits && limits.noPath > 0) {
     const n = limits.noPath;
     lines.push(`${formatCount(n)} ${n === 1 ? "target has" : "targets have"} no strong retaining path from a GC root`);

@@ -19,11 +19,13 @@
  * When no layout of all the boxes fits (a heap that is wide everywhere), the picture draws fewer:
  * objects are taken out, breadth first and never a target or a shortest retaining path, each one
  * counted in the "N more" box of the object it held (`src/query/shrink.ts`), and the layouts are
- * tried again, until one fits. Every step is deterministic, so the same subgraph gives the same
+ * tried again, until one fits. When only targets and their shortest paths are left and those alone
+ * are too wide, the picture draws its first targets only, with their paths, and says how many
+ * targets it does not draw (`limitsReached.targetsDroppedToFit`). Every step is deterministic, so the same subgraph gives the same
  * DOT, SVG and PNG. Layouts are measured on Graphviz's own SVG (what {@link finishLayout} changes
  * does not touch sizes), and only the one kept is finished and checked.
  */
-import { boxCount, shrinkSubgraph } from "../query/shrink.js";
+import { boxCount, keepFirstTargets, shrinkSubgraph } from "../query/shrink.js";
 import type { Subgraph } from "../query/types.js";
 import { toDot, type ToDotOptions } from "./dot.js";
 import { measureSvg, PX_PER_PT } from "./measure.js";
@@ -69,7 +71,8 @@ export interface FittedPicture {
   layout: { rankdir: "TB" | "LR"; stagger: number };
   /**
    * What the picture draws: `sub` itself, or, when no layout of all of it fit, `sub` with objects
-   * taken out ({@link shrinkSubgraph}; `limitsReached.droppedToFit` says how many).
+   * taken out ({@link shrinkSubgraph}; `limitsReached.droppedToFit` says how many), or with its
+   * first targets only when their paths alone did not fit (`limitsReached.targetsDroppedToFit`).
    */
   subgraph: Subgraph;
 }
@@ -106,7 +109,13 @@ export async function layoutToFit(sub: Subgraph, opts: FitOptions = {}): Promise
     const boxes = boxCount(current);
     const over = Number.isFinite(picture.overshoot) ? Math.max(picture.overshoot, 1) : 2;
     const want = Math.min(boxes - 1, Math.floor(boxes / (over * 1.05)));
-    const smaller = shrinkSubgraph(current, Math.max(1, want));
+    let smaller = shrinkSubgraph(current, Math.max(1, want));
+    // Nothing more may go but the targets' shortest paths, and those alone are too wide: draw the
+    // first targets only (with their paths), as many fewer as the overshoot suggests.
+    if (!smaller) {
+      const targets = current.targets.length;
+      smaller = keepFirstTargets(current, Math.max(1, Math.min(targets - 1, Math.floor(targets / (over * 1.05)))));
+    }
     if (!smaller) break;
     current = smaller;
     picture = await layoutOnce(current, opts);

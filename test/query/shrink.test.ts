@@ -6,7 +6,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { defaultBackrefsOptions, retainerSubgraph, walkContext, type BackrefsOptions } from "../../src/query/backrefs.js";
 import { groupRetainingPaths } from "../../src/query/group.js";
-import { boxCount, shrinkSubgraph } from "../../src/query/shrink.js";
+import { boxCount, keepFirstTargets, shrinkSubgraph } from "../../src/query/shrink.js";
 import type { PlaceholderGroup, Subgraph } from "../../src/query/types.js";
 import type { HeapGraph } from "../../src/graph/heap-graph.js";
 import { SnapshotBuilder } from "../helpers/snapshot-builder.js";
@@ -163,5 +163,61 @@ describe("shrinkSubgraph", () => {
       ),
       { numRuns: 200 },
     );
+  });
+});
+
+describe("keepFirstTargets", () => {
+  /** Second's path passes through First; Third has a path of its own; Extra holds First off the path. */
+  function three() {
+    const { b, global } = withGlobal();
+    const owner = b.node("object", "Owner");
+    const first = b.node("object", "First");
+    const second = b.node("object", "Second");
+    const other = b.node("object", "OtherOwner");
+    const third = b.node("object", "Third");
+    const pool = b.node("array", "Pool");
+    const extra = b.node("object", "Extra");
+    b.edge(global, owner, "property", "owner").edge(owner, first, "property", "first").edge(first, second, "property", "second");
+    b.edge(global, other, "property", "other").edge(other, third, "property", "third");
+    b.edge(global, pool, "property", "pool").edge(pool, extra, "element", 0).edge(extra, first, "property", "also");
+    return { g: graphOf(b), first, second, third, extra, other };
+  }
+
+  it("keeps the first targets with their paths (and any target on them), and counts the others", () => {
+    const { g, first, second, third, other } = three();
+    const big = walk(g, [second, third, first]);
+    const small = keepFirstTargets(big, 1)!;
+    const id = (o: number) => g.nodeId(o);
+    // Second is kept; First lies on its path, so it is drawn and stays a target; Third goes.
+    expect(small.targets).toEqual([id(second), id(first)]);
+    expect(small.limitsReached.targetsDroppedToFit).toBe(1);
+    const ids = new Set(small.nodes.map((n) => n.id));
+    expect(ids.has(id(third))).toBe(false);
+    expect(ids.has(id(other))).toBe(false);
+    expect(
+      small.nodes
+        .filter((n) => n.isTarget)
+        .map((n) => n.id)
+        .sort(),
+    ).toEqual([id(first), id(second)].sort());
+    // Edges and boxes only refer to drawn objects, and each drawn object has as many retainers, drawn or counted, as before.
+    for (const p of small.placeholders) expect(ids.has(p.of)).toBe(true);
+    expect(small.limitsReached.droppedToFit).toBeUndefined();
+    for (const e of small.edges) expect(ids.has(e.from) && ids.has(e.to)).toBe(true);
+    const before = accounted(big);
+    for (const [n, count] of accounted(small)) expect(count, `@${n}`).toBe(before.get(n));
+    // Only the kept paths are drawn thick.
+    for (const e of small.edges.filter((x) => x.onPath)) expect(small.nodes.find((n) => n.id === e.to)!.onPath).toBe(true);
+    expect(small.edges.some((e) => e.onPath && e.from === id(other))).toBe(false);
+  });
+
+  it("returns null when there is nothing to leave out, and is deterministic", () => {
+    const { g, first, second, third } = three();
+    const big = walk(g, [second, third, first]);
+    expect(keepFirstTargets(big, 3)).toBeNull();
+    expect(keepFirstTargets(big, 0)).toBeNull();
+    const copy = JSON.stringify(big);
+    expect(JSON.stringify(keepFirstTargets(big, 2))).toBe(JSON.stringify(keepFirstTargets(big, 2)));
+    expect(JSON.stringify(big)).toBe(copy);
   });
 });
