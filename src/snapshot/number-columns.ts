@@ -99,6 +99,8 @@ export class NumberColumnsReader {
   private tailPart = false;
   /** The edges are rows of type, name, to_node in that order (the fast path's layout). */
   private readonly fastEdges: boolean = false;
+  /** The node fields are Node's seven (see fastNode7Rows). */
+  private readonly node7: boolean = false;
   /** Where each kept node field is in a row, for the fast path (null: another layout). */
   private readonly nodeLayout: Int32Array | null = null;
   /** For the fast paths: type limit, node stride, node limit, element and hidden edge types, edge count. */
@@ -164,6 +166,7 @@ export class NumberColumnsReader {
       const kept = this.slots.filter((x) => x !== NodeSlot.Skip);
       const ok = layout[0]! >= 0 && layout[1]! >= 0 && layout[2]! >= 0 && layout[4]! >= 0 && new Set(kept).size === kept.length;
       if (ok && stride <= FAST_MAX_FIELDS) this.nodeLayout = layout;
+      this.node7 = this.nodeLayout !== null && meta.nodeFields.join() === NODE7;
     }
     this.rowLimits.set([
       this.typeLimit,
@@ -371,7 +374,9 @@ export class NumberColumnsReader {
                 c = buf[i]!;
               }
             } else if (fastNodes) {
-              const f = fastNodeRows(buf, i, n - FAST_MARGIN, nc!, row, this.capacity, rowLimits, maxName, edgeSum, this.nodeLayout!);
+              const f = this.node7
+                ? fastNode7Rows(buf, i, n - FAST_MARGIN, nc!, row, this.capacity, rowLimits, maxName, edgeSum)
+                : fastNodeRows(buf, i, n - FAST_MARGIN, nc!, row, this.capacity, rowLimits, maxName, edgeSum, this.nodeLayout!);
               if (f !== i) {
                 i = f;
                 row = fastOut[0]!;
@@ -468,6 +473,7 @@ export class NumberColumnsReader {
   }
 }
 
+const NODE7 = "type,name,id,self_size,edge_count,trace_node_id,detachedness";
 /** The fast paths stop this far before the end of a chunk: a row as V8 writes it is shorter. */
 const FAST_MARGIN = 160;
 /** Node rows longer than this take the byte-by-byte loop. */
@@ -625,5 +631,100 @@ function fastValues(buf: Uint8Array, i: number, end: number, col: Uint32Array, r
     i = j;
   }
   fastOut[0] = row;
+  return i;
+}
+
+/**
+ * {@link fastNodeRows} for the node fields Node writes (type, name, id, self_size, edge_count,
+ * trace_node_id, detachedness), with the row unrolled: the same rows read, the same checks.
+ */
+function fastNode7Rows(
+  buf: Uint8Array,
+  i: number,
+  end: number,
+  cols: NodeColumns,
+  row: number,
+  capacity: number,
+  limits: Float64Array,
+  maxName: number,
+  edgeSum: number,
+): number {
+  const typeLimit = limits[0]!;
+  const edgeCount = limits[5]!;
+  const types = cols.type;
+  const names = cols.name;
+  const ids = cols.id;
+  const sizes = cols.selfSize!;
+  const firstEdge = cols.firstEdge;
+  const dets = cols.detachedness!;
+  while (i < end && row < capacity) {
+    let j = i;
+    let b = buf[j]!;
+    if (b === 10) b = buf[++j]!;
+    if (b !== 44) break;
+    if (buf[++j] === 10) j++;
+    let s = j;
+    let type = buf[j]! - 48;
+    if (!(type >= 0 && type <= 9)) break;
+    while ((b = buf[++j]!) >= 48 && b <= 57) type = type * 10 + (b - 48);
+    if (j - s > 10 || type > MAX_U32) break;
+    if (b !== 44) break;
+    ++j;
+    s = j;
+    let name = buf[j]! - 48;
+    if (!(name >= 0 && name <= 9)) break;
+    while ((b = buf[++j]!) >= 48 && b <= 57) name = name * 10 + (b - 48);
+    if (j - s > 10 || name > MAX_U32) break;
+    if (b !== 44) break;
+    ++j;
+    s = j;
+    let id = buf[j]! - 48;
+    if (!(id >= 0 && id <= 9)) break;
+    while ((b = buf[++j]!) >= 48 && b <= 57) id = id * 10 + (b - 48);
+    if (j - s > 10 || id > MAX_U32) break;
+    if (b !== 44) break;
+    ++j;
+    s = j;
+    let size = buf[j]! - 48;
+    if (!(size >= 0 && size <= 9)) break;
+    while ((b = buf[++j]!) >= 48 && b <= 57) size = size * 10 + (b - 48);
+    if (j - s > 10 || size > MAX_U32) break;
+    if (b !== 44) break;
+    ++j;
+    s = j;
+    let count = buf[j]! - 48;
+    if (!(count >= 0 && count <= 9)) break;
+    while ((b = buf[++j]!) >= 48 && b <= 57) count = count * 10 + (b - 48);
+    if (j - s > 10 || count > MAX_U32) break;
+    if (b !== 44) break;
+    ++j;
+    s = j;
+    let trace = buf[j]! - 48;
+    if (!(trace >= 0 && trace <= 9)) break;
+    while ((b = buf[++j]!) >= 48 && b <= 57) trace = trace * 10 + (b - 48);
+    if (j - s > 10 || trace > MAX_U32) break;
+    if (b !== 44) break;
+    ++j;
+    s = j;
+    let det = buf[j]! - 48;
+    if (!(det >= 0 && det <= 9)) break;
+    while ((b = buf[++j]!) >= 48 && b <= 57) det = det * 10 + (b - 48);
+    if (j - s > 10 || det > MAX_U32) break;
+    void trace; // trace_node_id is not kept
+    if (type >= typeLimit || edgeSum + count > edgeCount) break;
+    types[row] = type;
+    names[row] = name;
+    if (name > maxName) maxName = name;
+    ids[row] = id;
+    sizes[row] = size;
+    edgeSum += count;
+    firstEdge[row + 1] = edgeSum;
+    dets[row] = det > 255 ? 255 : det;
+    row++;
+    i = j;
+  }
+  fastOut[0] = row;
+  fastOut[1] = maxName;
+  fastOut[2] = edgeSum;
   return i;
 }
