@@ -189,9 +189,20 @@ export class HeapAnalysis {
     a.refusedFromUserRoots = Array.from(parts.refused);
     if (parts.tree) {
       const { preorder, idomIndex, retained } = parts.tree;
-      const idom = new Uint32Array(preorder.length);
-      for (let k = 0; k < preorder.length; k++) idom[preorder[k]!] = preorder[idomIndex[k]!]!;
-      a.tree = { idom, preorder, idomIndex };
+      // The immediate dominators by node are rebuilt from the preorder on first use: commands
+      // answered from the stored sizes alone (the class table of `info`) never need them.
+      let idom: Uint32Array | null = null;
+      a.tree = {
+        get idom(): Uint32Array {
+          if (idom === null) {
+            idom = new Uint32Array(preorder.length);
+            for (let k = 0; k < preorder.length; k++) idom[preorder[k]!] = preorder[idomIndex[k]!]!;
+          }
+          return idom;
+        },
+        preorder,
+        idomIndex,
+      };
       a.retained = retained;
       if (parts.classRetained && parts.classRetained.length === graph.classIdLimit) {
         a.classRetained = parts.classRetained;
