@@ -27,8 +27,13 @@ export interface RenderSvgOptions {
 export const DEFAULT_LAYOUT_TIMEOUT_MS = 30_000;
 /** Start a fresh worker after this many layouts (upstream: crashes after many layouts in one instance). */
 const LAYOUTS_PER_WORKER = 200;
-/** Warm-up layouts run by {@link prepareLayout} (see warm-up.ts). */
-const WARM_UP_ROUNDS = 2;
+/**
+ * Warm-up layouts {@link prepareLayout} runs by default (see warm-up.ts): none. On a 2-core machine
+ * the reading and the analysis keep both cores busy, so the warm-up's CPU was taken from them: with
+ * two rounds, pictures of the benchmark snapshots took 0.1–0.2 s longer and 0.2–0.4 s more CPU than
+ * with the worker only loading Graphviz early (bench/README.md, 2026-11-29).
+ */
+const WARM_UP_ROUNDS = 0;
 /**
  * The layout worker's young generation (V8's nursery for short-lived JavaScript objects). Its work is
  * in WebAssembly; its JavaScript makes a few strings per layout, so V8's default nursery (16 MB per
@@ -87,20 +92,22 @@ export function finishLayout(graphvizSvg: string): string {
 }
 
 /**
- * Starts the layout worker now, without waiting: it loads Graphviz's WASM and lays out a made-up
- * picture a couple of times (warm-up.ts), stopping as soon as a real layout is asked for. Call it
- * early — the CLI does before reading the snapshot — so the first {@link renderSvg} pays neither
- * for the start nor for running code V8 has not optimised yet. Failures are left to renderSvg.
+ * Starts the layout worker now, without waiting: it loads Graphviz's WASM and then lays out a
+ * made-up picture `rounds` times (warm-up.ts; none by default), stopping as soon as a real layout is
+ * asked for. Call it early — the CLI does before reading the snapshot — so the first
+ * {@link renderSvg} does not pay for starting the worker and compiling Graphviz. Warm-up rounds
+ * also spare it V8's first, unoptimised runs of Graphviz, but only pay where a core is idle while
+ * the caller works. Failures are left to renderSvg.
  */
-export function prepareLayout(): void {
+export function prepareLayout(rounds: number = WARM_UP_ROUNDS): void {
   let w: Worker;
   try {
     w = getWorker();
   } catch {
     return;
   }
-  layoutsOnWorker += WARM_UP_ROUNDS;
-  w.postMessage({ warmUp: warmUpDot(), rounds: WARM_UP_ROUNDS } satisfies WarmUpJob);
+  layoutsOnWorker += rounds;
+  w.postMessage({ warmUp: warmUpDot(), rounds } satisfies WarmUpJob);
 }
 
 /**

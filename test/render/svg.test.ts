@@ -116,7 +116,7 @@ describe("prepareLayout and the warm-up picture", () => {
     await closeLayoutWorker();
     const cold = await renderSvg(dot);
     await closeLayoutWorker();
-    prepareLayout();
+    prepareLayout(2);
     const during = await renderSvg(dot); // queued behind (or between) warm-up rounds
     const after = await renderSvg(dot);
     expect(during).toBe(cold);
@@ -125,7 +125,7 @@ describe("prepareLayout and the warm-up picture", () => {
 
   it("a failing job after a warm-up fails alone, and the worker recovers", async () => {
     await closeLayoutWorker();
-    prepareLayout();
+    prepareLayout(2);
     await expect(renderSvg("digraph { a -> }")).rejects.toThrow(RenderError);
     await expect(renderSvg(toDot(sampleSubgraph()))).resolves.toContain('class="node"');
   });
