@@ -183,6 +183,10 @@ export async function joinEdges(
     c.maxStringRef = Math.max(s.maxName, tail.columns.maxStringRef);
     return { edges: c, join: "rows" };
   }
+  // The worker's columns hold every edge the header announces unless it capped them by the file's
+  // size (a header that announces more edges than the file can hold): then one thread reads again
+  // and says what is wrong.
+  if (head.columns.type.length !== meta.edgeCount) throw new SplitMismatch();
   const reader = NumberColumnsReader.resumeEdges(meta, head.columns, s, x + 1);
   let last: number;
   try {

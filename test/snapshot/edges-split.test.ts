@@ -376,6 +376,40 @@ describe("readSnapshotRaw with the edges split between two threads", () => {
     }
   });
 
+  it("says what one thread says when the header and the nodes announce more edges than the file can hold", async () => {
+    const b = new SnapshotBuilder();
+    const n = b.node("object", "A");
+    for (let k = 0; k < 6000; k++) b.node("object", "B");
+    for (let k = 0; k < 2000; k++) b.edge(b.gcRoots, n, "element", k);
+    const json = JSON.parse(b.serialize()) as {
+      snapshot: { meta: { node_fields: string[] }; edge_count: number };
+      nodes: number[];
+    };
+    // The header and (GC roots)' edge count say 10^7 edges: far more than the file's bytes allow,
+    // so the reader's columns are capped by the file's size, and the edges array is short of them.
+    const fields = json.snapshot.meta.node_fields;
+    const extra = 10_000_000 - json.snapshot.edge_count;
+    json.snapshot.edge_count += extra;
+    json.nodes[b.gcRoots * fields.length + fields.indexOf("edge_count")]! += extra;
+    const file = join(mkdtempSync(join(tmpdir(), "backrefs-split-")), "s.heapsnapshot");
+    writeFileSync(file, JSON.stringify(json));
+    const fail = (p: Promise<unknown>): Promise<unknown> =>
+      p.then(
+        () => {
+          throw new Error("expected an error");
+        },
+        (e: unknown) => e,
+      );
+    const one = await fail(readSnapshotRaw(file, { parallel: false }));
+    expect(one).toBeInstanceOf(SnapshotFormatError);
+    for (const at of [0, 0.5, 0.9]) {
+      const two = await fail(readSnapshotRaw(file, { parallel: true, splitEdgesAt: at }));
+      expect(two).toBeInstanceOf(SnapshotFormatError);
+      const [e1, e2] = [one as SnapshotFormatError, two as SnapshotFormatError];
+      expect([e2.problem, e2.offset]).toEqual([e1.problem, e1.offset]);
+    }
+  });
+
   it("says what one thread says of an edges array shorter than the header says, wherever the split is", async () => {
     const b = new SnapshotBuilder();
     const n = b.node("object", "A");
