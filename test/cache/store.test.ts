@@ -326,10 +326,14 @@ describe("snapshot cache: the directory", () => {
     const probe = await cached(files.a, dir);
     const one = statSync(probe.entry).size;
     const cache = new SnapshotCache({ dir, maxBytes: Math.floor(one * 2.5) });
+    // An entry's last use is its file's modification time, which the kernel keeps with a coarse
+    // clock (a few milliseconds): entries written closer together than that tie.
+    const apart = (): Promise<unknown> => new Promise((r) => setTimeout(r, 50));
+    await apart();
     for (const f of [files.b, files.c]) {
       const saved = cache.save(await missKey(cache, f), (await analysed(f)).content);
       expect(saved.kind).toBe("written");
-      await new Promise((r) => setTimeout(r, 20));
+      await apart();
     }
     // a (oldest use) went when c came.
     const left = cache.list();
@@ -337,7 +341,7 @@ describe("snapshot cache: the directory", () => {
     expect(left.totalBytes).toBeLessThanOrEqual(cache.maxBytes);
     // Using b makes c the oldest: the next entry drops c.
     expect((await cache.lookup(files.b)).kind).toBe("hit");
-    await new Promise((r) => setTimeout(r, 20));
+    await apart();
     expect(cache.save(await missKey(cache, files.a), (await analysed(files.a)).content).kind).toBe("written");
     expect(
       cache
