@@ -9,15 +9,8 @@ import { formatWhyText } from "../../src/render/paths-text.js";
 import { renderSvg } from "../../src/render/svg.js";
 import type { Subgraph } from "../../src/query/types.js";
 import type { HeapGraph } from "../../src/graph/heap-graph.js";
-import { SnapshotBuilder } from "../helpers/snapshot-builder.js";
 import { graphOf } from "../helpers/load.js";
-
-function withGlobal(): { b: SnapshotBuilder; global: number } {
-  const b = new SnapshotBuilder();
-  const global = b.node("object", "global");
-  b.edge(b.root, global, "shortcut", "global");
-  return { b, global };
-}
+import { withGlobal } from "../helpers/subgraphs.js";
 
 async function drawable(g: HeapGraph, sub: Subgraph): Promise<void> {
   expect(sub.nodes.length).toBeLessThanOrEqual(defaultBackrefsOptions.maxNodes + 2 * 15 + 2);

@@ -4,31 +4,10 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import {
-  defaultBackrefsOptions,
-  MAX_BREAKDOWN_GROUPS,
-  retainerSubgraph,
-  walkContext,
-  type BackrefsOptions,
-} from "../../src/query/backrefs.js";
-import type { PlaceholderGroup, Subgraph } from "../../src/query/types.js";
-import type { HeapGraph } from "../../src/graph/heap-graph.js";
-import { SnapshotBuilder } from "../helpers/snapshot-builder.js";
+import { defaultBackrefsOptions, MAX_BREAKDOWN_GROUPS } from "../../src/query/backrefs.js";
 import { graphOf } from "../helpers/load.js";
-
-const boxes = (sub: Subgraph): number => sub.nodes.length + sub.placeholders.length;
-const sum = (groups: PlaceholderGroup[] | undefined): number => (groups ?? []).reduce((s, g) => s + g.count, 0);
-
-function walk(g: HeapGraph, targets: number[], opts: Partial<BackrefsOptions> = {}): Subgraph {
-  return retainerSubgraph(g, walkContext(g), targets, { ...defaultBackrefsOptions, ...opts });
-}
-
-function withGlobal(): { b: SnapshotBuilder; global: number } {
-  const b = new SnapshotBuilder();
-  const global = b.node("object", "global");
-  b.edge(b.root, global, "shortcut", "global");
-  return { b, global };
-}
+import { withGlobal, walk, sumCounts } from "../helpers/subgraphs.js";
+import { boxCount } from "../../src/query/shrink.js";
 
 describe("placeholder breakdown", () => {
   it("says what was cut by class and edge, largest group first, indexes as one group, summing to the count", () => {
@@ -53,7 +32,7 @@ describe("placeholder breakdown", () => {
     const drawn = new Set(sub.nodes.map((n) => n.id));
     const cut = holders.filter((h) => !drawn.has(g.nodeId(h.n)));
     expect(p.count).toBe(cut.length);
-    expect(sum(p.breakdown)).toBe(p.count);
+    expect(sumCounts(p.breakdown)).toBe(p.count);
     // Counted independently from what was built: per class and edge.
     const expected = new Map<string, number>();
     for (const h of cut) expected.set(`${h.className} ${h.edge}`, (expected.get(`${h.className} ${h.edge}`) ?? 0) + 1);
@@ -82,7 +61,7 @@ describe("placeholder breakdown", () => {
     }
     const g = graphOf(b);
     const gap = walk(g, [prev]).placeholders.find((p) => p.reason === "path")!;
-    expect(sum(gap.breakdown)).toBe(gap.count);
+    expect(sumCounts(gap.breakdown)).toBe(gap.count);
     expect(gap.breakdown!.map((x) => x.className).sort()).toEqual(["Even", "Odd"]);
     expect(gap.breakdown!.every((x) => x.edgeType === "property" && x.edgeName === "next")).toBe(true);
   });
@@ -116,7 +95,7 @@ describe("budget", () => {
     for (const n of smallTree) expect(drawn.has(g.nodeId(n))).toBe(true);
     const hubHolders = sub.edges.filter((e) => e.to === g.nodeId(hub));
     expect(hubHolders.length).toBeLessThanOrEqual(defaultBackrefsOptions.tooMany);
-    expect(boxes(sub)).toBeLessThanOrEqual(defaultBackrefsOptions.maxNodes);
+    expect(boxCount(sub)).toBeLessThanOrEqual(defaultBackrefsOptions.maxNodes);
   });
 
   it("on random graphs: stays in budget past the forced paths, draws every path, and accounts for every cut retainer", () => {
@@ -144,7 +123,7 @@ describe("budget", () => {
           const opts = { maxNodes, tooMany, depth };
           const sub = walk(g, targets, opts);
           const forced = walk(g, targets, { ...opts, maxNodes: 1 });
-          expect(boxes(sub)).toBeLessThanOrEqual(Math.max(maxNodes, boxes(forced)));
+          expect(boxCount(sub)).toBeLessThanOrEqual(Math.max(maxNodes, boxCount(forced)));
           // Same input, same answer.
           expect(walk(g, targets, opts)).toEqual(sub);
           const drawn = new Set(sub.nodes.map((x) => x.id));
@@ -163,7 +142,7 @@ describe("budget", () => {
             const said = sub.placeholders.filter((p) => p.of === x.id).reduce((s, p) => s + p.count, 0);
             expect(said).toBe(missing);
           }
-          for (const p of sub.placeholders) expect(sum(p.breakdown)).toBe(p.count);
+          for (const p of sub.placeholders) expect(sumCounts(p.breakdown)).toBe(p.count);
         },
       ),
       { numRuns: 150 },

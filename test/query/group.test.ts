@@ -6,6 +6,7 @@ import type { Subgraph, SubgraphNode } from "../../src/query/types.js";
 import { toDot } from "../../src/render/dot.js";
 import { SnapshotBuilder } from "../helpers/snapshot-builder.js";
 import { graphOf } from "../helpers/load.js";
+import { withGlobal } from "../helpers/subgraphs.js";
 
 function group(b: SnapshotBuilder, type: string, opts: GroupOptions = {}) {
   const g = graphOf(b);
@@ -21,14 +22,6 @@ const one = (sub: Subgraph, cls: string): SubgraphNode => {
   return found[0]!;
 };
 const edgeInto = (sub: Subgraph, node: SubgraphNode) => sub.edges.filter((e) => e.to === node.id);
-
-/** A user root, as Node writes it: root ─shortcut→ global. */
-function withGlobal(): { b: SnapshotBuilder; global: number } {
-  const b = new SnapshotBuilder();
-  const global = b.node("object", "global");
-  b.edge(b.root, global, "shortcut", "global");
-  return { b, global };
-}
 
 /**
  *   global ─.cache→ Cache ─{table}→ (array) ─{0..29}→ Foo ×30       cause 1: 30

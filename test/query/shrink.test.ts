@@ -4,35 +4,12 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { defaultBackrefsOptions, retainerSubgraph, walkContext, type BackrefsOptions } from "../../src/query/backrefs.js";
+import { walkContext } from "../../src/query/backrefs.js";
 import { groupRetainingPaths } from "../../src/query/group.js";
 import { boxCount, keepFirstTargets, shrinkSubgraph } from "../../src/query/shrink.js";
-import type { PlaceholderGroup, Subgraph } from "../../src/query/types.js";
-import type { HeapGraph } from "../../src/graph/heap-graph.js";
-import { SnapshotBuilder } from "../helpers/snapshot-builder.js";
+import type { Subgraph } from "../../src/query/types.js";
 import { graphOf } from "../helpers/load.js";
-
-const sum = (groups: PlaceholderGroup[] | undefined): number => (groups ?? []).reduce((s, g) => s + g.count, 0);
-
-function walk(g: HeapGraph, targets: number[], opts: Partial<BackrefsOptions> = {}): Subgraph {
-  return retainerSubgraph(g, walkContext(g), targets, { ...defaultBackrefsOptions, ...opts });
-}
-
-function withGlobal(): { b: SnapshotBuilder; global: number } {
-  const b = new SnapshotBuilder();
-  const global = b.node("object", "global");
-  b.edge(b.root, global, "shortcut", "global");
-  return { b, global };
-}
-
-/** For each drawn object: drawn retainers + what its "more" boxes count (gaps aside). */
-function accounted(sub: Subgraph): Map<number, number> {
-  const out = new Map<number, number>();
-  for (const n of sub.nodes) out.set(n.id, 0);
-  for (const e of sub.edges) out.set(e.to, out.get(e.to)! + 1);
-  for (const p of sub.placeholders) if (p.reason !== "path") out.set(p.of, out.get(p.of)! + p.count);
-  return out;
-}
+import { withGlobal, walk, sumCounts, accounted } from "../helpers/subgraphs.js";
 
 /** Checks what every shrunk picture must keep, against the picture it came from. */
 function expectShrunkFrom(small: Subgraph, big: Subgraph): void {
@@ -45,7 +22,7 @@ function expectShrunkFrom(small: Subgraph, big: Subgraph): void {
   // Nothing silently: each kept object's retainers, drawn or counted, are as many as before.
   const before = accounted(big);
   for (const [id, n] of accounted(small)) expect(n, `@${id}`).toBe(before.get(id));
-  for (const p of small.placeholders) expect(sum(p.breakdown)).toBe(p.count);
+  for (const p of small.placeholders) expect(sumCounts(p.breakdown)).toBe(p.count);
   expect(small.limitsReached.droppedToFit).toBe(big.nodes.length - small.nodes.length);
   // Every drawn object still leads to a target.
   const down = new Map<number, number[]>();

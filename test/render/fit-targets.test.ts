@@ -5,12 +5,12 @@
 import { describe, expect, it } from "vitest";
 import { chooseTargets, defaultBackrefsOptions, retainerSubgraph, shortestPath, walkContext } from "../../src/query/backrefs.js";
 import { selectNodes } from "../../src/query/select.js";
-import type { Subgraph } from "../../src/query/types.js";
 import { layoutToFit } from "../../src/render/fit.js";
 import { pngSize } from "../../src/render/measure.js";
 import { renderPng } from "../../src/render/png.js";
 import { graphOf } from "../helpers/load.js";
 import { SnapshotBuilder } from "../helpers/snapshot-builder.js";
+import { accounted } from "../helpers/subgraphs.js";
 
 /**
  * `n` Leaky objects, each held by a holder of its own class (long names) held by a root: every
@@ -27,15 +27,6 @@ function wideHeap(n: number) {
   const graph = graphOf(b);
   const ctx = walkContext(graph);
   return { graph, ctx };
-}
-
-/** For each drawn object: its retainers drawn, plus those its "more" boxes count (path gaps aside). */
-function accounted(sub: Subgraph): Map<number, number> {
-  const out = new Map<number, number>();
-  for (const n of sub.nodes) out.set(n.id, 0);
-  for (const e of sub.edges) out.set(e.to, out.get(e.to)! + 1);
-  for (const p of sub.placeholders) if (p.reason !== "path") out.set(p.of, out.get(p.of)! + p.count);
-  return out;
 }
 
 describe("layoutToFit with targets whose paths alone are too wide", () => {

@@ -23,6 +23,8 @@ import { layoutToFit } from "../../src/render/fit.js";
 import { pngSize } from "../../src/render/measure.js";
 import { renderPng } from "../../src/render/png.js";
 import { realProgramSnapshot, removeRealProgramSnapshots, type RealProgram } from "../helpers/real-programs.js";
+import { accounted } from "../helpers/subgraphs.js";
+import { boxCount } from "../../src/query/shrink.js";
 
 const SLOW = 300_000;
 const heaps = new Map<RealProgram, { graph: HeapGraph; ctx: WalkContext }>();
@@ -48,17 +50,6 @@ async function expectFits(sub: Subgraph): Promise<Subgraph> {
   expect(Math.max(width, height) / Math.min(width, height), what).toBeLessThanOrEqual(3);
   expect(fitted.minTextPx, what).toBeGreaterThanOrEqual(11);
   return fitted.subgraph;
-}
-
-const boxes = (s: Subgraph) => s.nodes.length + s.placeholders.length;
-
-/** For each drawn object: its retainers drawn, plus those its "more" boxes count (path gaps aside). */
-function accounted(sub: Subgraph): Map<number, number> {
-  const out = new Map<number, number>();
-  for (const n of sub.nodes) out.set(n.id, 0);
-  for (const e of sub.edges) out.set(e.to, out.get(e.to)! + 1);
-  for (const p of sub.placeholders) if (p.reason !== "path") out.set(p.of, out.get(p.of)! + p.count);
-  return out;
 }
 
 /** Every placeholder's breakdown adds up to its count. */
@@ -88,7 +79,7 @@ describe("default per-object pictures of real programs", () => {
         const sub = retainerSubgraph(graph, ctx, drawn, defaultBackrefsOptions, omitted);
         // Within the budget, unless the paths alone need more.
         const forced = retainerSubgraph(graph, ctx, drawn, { ...defaultBackrefsOptions, maxNodes: 1 }, omitted);
-        expect(boxes(sub)).toBeLessThanOrEqual(Math.max(defaultBackrefsOptions.maxNodes, boxes(forced)));
+        expect(boxCount(sub)).toBeLessThanOrEqual(Math.max(defaultBackrefsOptions.maxNodes, boxCount(forced)));
         // Placeholders say what they stand for.
         expect(sub.placeholders.length).toBeGreaterThan(0);
         expectBreakdowns(sub);
