@@ -288,13 +288,11 @@ export class BackrefsSnapshotState {
   /**
    * The analysis with what `retained` needs computed (on two threads for big graphs); through the
    * cache session, when the snapshot was opened with one, starting from what its entry holds.
-   * `alongside`: work the caller needs next that does not depend on the analysis (the class
-   * index), done meanwhile where the analysis has a helper thread (see PrepareOptions.alongside).
    */
-  async ready(retained: boolean, alongside?: () => void): Promise<HeapAnalysis> {
+  async ready(retained: boolean): Promise<HeapAnalysis> {
     if (!this.prepared || (retained && !this.prepared.retained)) {
       const { cache, parallel, collectGarbage, onPhase } = this.options;
-      const prepare = (a: HeapAnalysis): Promise<void> => a.prepare({ retained, parallel, alongside });
+      const prepare = (a: HeapAnalysis): Promise<void> => a.prepare({ retained, parallel });
       if (cache && !this.made) this.made = await cache.analysis(this.graph, retained, { collectGarbage, onPhase }, prepare);
       else await prepare(this.analysis);
       this.prepared = { retained };
