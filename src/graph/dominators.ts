@@ -13,7 +13,7 @@
  * - the four per-node fields the main loop touches together (ancestor, semi, best semi, list start)
  *   share one cache line: one `Uint32Array`, stride 4, indexed by DFS number;
  * - the DFS numbering and the predecessor lists do not depend on each other: with a helper
- *   thread, one builds the lists while the other numbers the nodes;
+ *   thread, it numbers the nodes while this thread builds the lists;
  * - the lists are built going through the edges in storage order (sequential reads, the list
  *   slots written at random), as ordinals, then turned into DFS numbers in one pass of independent
  *   reads, which the CPU overlaps;
@@ -52,7 +52,7 @@ const BEST = 1;
 export function dominatorTree(graph: HeapGraph, essential: Uint8Array): DominatorTree {
   if (graph.nodeCount === 0) return EMPTY_TREE;
   const work = allocate(graph);
-  const count = numberFromRoot(work, essential);
+  const count = numberFromRoot(numberingInput(work, essential));
   const lists = predecessorInput(work, essential);
   const pred = buildPredecessors(lists);
   finishNumbering(work, essential, count, lists, pred);
@@ -60,10 +60,11 @@ export function dominatorTree(graph: HeapGraph, essential: Uint8Array): Dominato
 }
 
 /**
- * The same tree, with the helper thread building the predecessor lists while this thread numbers
- * the nodes depth-first (the two passes do not depend on each other), and, given `alongside`,
- * finishing the tree while this thread does that. Falls back to doing it all here when the helper
- * fails.
+ * The same tree, with the helper thread numbering the nodes depth-first while this thread builds
+ * the predecessor lists (the two passes do not depend on each other; the lists, whose size only
+ * the count tells, are allocated on this thread, where the memory goes back to the allocator this
+ * thread uses for what comes next), and, given `alongside`, finishing the tree while this thread
+ * does that. Falls back to doing it all here when the helper fails.
  */
 export async function dominatorTreeWithHelper(
   graph: HeapGraph,
@@ -86,18 +87,17 @@ export async function dominatorTreeWithHelper(
     return EMPTY_TREE;
   }
   const work = allocate(graph);
+  const numbering = numberingInput(work, essential);
+  const helped = helper.run({ task: "number", input: numbering });
   const lists = predecessorInput(work, essential);
-  const helped = helper.run({ task: "predecessors", input: lists });
-  const count = numberFromRoot(work, essential);
-  let pred = await helped;
-  if (pred === null) {
-    // The helper may have stopped part way (counts, flags and some list slots written): build the
-    // lists over here. A failed helper writes nothing more (it is dead, or its task ended with an
-    // error).
-    lists.start.fill(0);
-    lists.listed.fill(0);
-    lists.unheld.fill(0);
-    pred = buildPredecessors(lists);
+  const pred = buildPredecessors(lists);
+  let count = await helped;
+  if (count === null) {
+    // The helper may have stopped part way (some nodes numbered): number them all over here
+    // (every node's entry in vertex and rec is written again). A failed helper writes nothing more
+    // (it is dead, or its task ended with an error).
+    work.dn.fill(0, 0, work.N + 1);
+    count = numberFromRoot(numbering);
   }
   finishNumbering(work, essential, count, lists, pred);
   if (!alongside) return finishTree(work);
@@ -201,7 +201,6 @@ interface Numbering {
   unheld: Uint8Array;
   /** The predecessor lists, as DFS numbers once numbering is finished. */
   pred: Uint32Array;
-  stacks: DfsStacks;
 }
 
 /** A stack that grows as needed (a DFS in a heap can be millions deep, but rarely is). */
@@ -226,14 +225,31 @@ function allocate(graph: HeapGraph): Numbering {
     listed: sharedU8(bits),
     unheld: sharedU8(bits),
     pred: NO_PRED,
-    stacks: { num: new Uint32Array(1 << 12), edge: new Uint32Array(1 << 12), end: new Uint32Array(1 << 12) },
   };
 }
 
 const NO_PRED = new Uint32Array(0);
 
-/** Numbers node w (DFS number count + 1) under the node numbered parentNum. */
-function visit(work: Numbering, w: number, i: number, parentNum: number): void {
+/** What the DFS numbering reads and writes (shared memory when a helper does it). */
+export interface NumberingInput {
+  firstEdge: Uint32Array;
+  edgeTo: Uint32Array;
+  essential: Uint8Array;
+  /** Written: [0, N) each ordinal's DFS number (must start all 0; see Numbering.dn). */
+  dn: Uint32Array;
+  /** Written: DFS number → ordinal. */
+  vertex: Uint32Array;
+  /** Written: each numbered node's record (see ANCESTOR, BEST). */
+  rec: Uint32Array;
+}
+
+function numberingInput(work: Numbering, essential: Uint8Array): NumberingInput {
+  const { firstEdge, edgeTo, dn, vertex, rec } = work;
+  return { firstEdge, edgeTo, essential, dn, vertex, rec };
+}
+
+/** Numbers node w (DFS number i) under the node numbered parentNum. */
+function visit(work: NumberingInput, w: number, i: number, parentNum: number): void {
   work.dn[w] = i;
   work.vertex[i] = w;
   const rec = work.rec;
@@ -256,9 +272,9 @@ interface DfsStacks {
  * Depth-first over essential edges from `start`, numbering from count + 1 under parentNum; returns
  * the new count. DFS numbers are 1-based (0 = not visited).
  */
-function dfsFrom(work: Numbering, essential: Uint8Array, start: number, parentNum: number, count: number): number {
-  const { firstEdge, edgeTo, dn } = work;
-  let { num, edge, end } = work.stacks;
+function dfsFrom(work: NumberingInput, stacks: DfsStacks, start: number, parentNum: number, count: number): number {
+  const { firstEdge, edgeTo, essential, dn } = work;
+  let { num, edge, end } = stacks;
   let sp = 0;
   visit(work, start, ++count, parentNum);
   num[0] = count;
@@ -277,8 +293,9 @@ function dfsFrom(work: Numbering, essential: Uint8Array, start: number, parentNu
     if (dn[w] !== 0) continue;
     visit(work, w, ++count, num[sp - 1]!);
     if (sp === num.length) {
-      work.stacks = { num: grown(num), edge: grown(edge), end: grown(end) };
-      ({ num, edge, end } = work.stacks);
+      num = stacks.num = grown(num);
+      edge = stacks.edge = grown(edge);
+      end = stacks.end = grown(end);
     }
     num[sp] = count;
     edge[sp] = firstEdge[w]!;
@@ -288,9 +305,13 @@ function dfsFrom(work: Numbering, essential: Uint8Array, start: number, parentNu
   return count;
 }
 
+function newStacks(): DfsStacks {
+  return { num: new Uint32Array(1 << 12), edge: new Uint32Array(1 << 12), end: new Uint32Array(1 << 12) };
+}
+
 /** DFS numbering from the root; returns how many nodes it reached. */
-function numberFromRoot(work: Numbering, essential: Uint8Array): number {
-  return dfsFrom(work, essential, 0, 0, 0);
+export function numberFromRoot(input: NumberingInput): number {
+  return dfsFrom(input, newStacks(), 0, 0, 0);
 }
 
 /**
@@ -302,18 +323,20 @@ function finishNumbering(work: Numbering, essential: Uint8Array, reached: number
   const { N, dn, vertex, semi, forced, unheld } = work;
   let count = reached;
   if (count < N) {
+    const numbering = numberingInput(work, essential);
+    const stacks = newStacks();
     // Nodes no essential path from the root reaches, as DevTools attaches them: first each node
     // that has no essential retainer at all (held only weakly...) starts a DFS of its own under the
     // root; then what is still left (cycles only reachable from each other) is dominated by the
     // root directly.
     for (let n = 1; n < N; n++) {
       if (dn[n] !== 0 || (unheld[n >>> 3]! & (1 << (n & 7))) === 0) continue;
-      count = dfsFrom(work, essential, n, 1, count);
+      count = dfsFrom(numbering, stacks, n, 1, count);
       forced[dn[n]!] = 1;
     }
     for (let n = 1; n < N; n++) {
       if (dn[n] !== 0) continue;
-      visit(work, n, ++count, 1);
+      visit(numbering, n, ++count, 1);
       // Its BEST stays count: larger than every DFS-reached number, so it cannot lower theirs.
       forced[count] = 2;
     }

@@ -4,7 +4,9 @@ import {
   buildPredecessors,
   dominatorTree,
   dominatorTreeWithHelper,
+  numberFromRoot,
   type FinishInput,
+  type NumberingInput,
   type PredecessorInput,
 } from "../../src/graph/dominators.js";
 import { retainedSizes } from "../../src/graph/retained-sizes.js";
@@ -66,7 +68,7 @@ describe("dominatorTree (Semi-NCA)", () => {
         const { g, essential, expected } = randomCase(heap);
         const { idom } = dominatorTree(g, essential);
         expect(Array.from(idom)).toEqual(expected);
-        // The helper builds the predecessor lists while this thread numbers the nodes.
+        // The helper numbers the nodes while this thread builds the predecessor lists.
         const split = await dominatorTreeWithHelper(g, essential, helper);
         expect(Array.from(split.idom)).toEqual(expected);
         expect(Array.from(split.preorder)).toEqual(Array.from(dominatorTree(g, essential).preorder));
@@ -115,16 +117,16 @@ describe("dominatorTree (Semi-NCA)", () => {
   });
 
   it("gets the same tree when the helper stops part way through its share, or does nothing", async () => {
-    // A helper that dies mid-task leaves counts, flags and half-written lists behind: here, the
-    // whole task done over the first half of the edges, then the second half's targets counted
-    // again.
+    // A helper that dies mid-task leaves part of the numbering behind: here, a DFS over the first
+    // half of the edges only, and some records overwritten.
     const partial: Helper = {
-      run: (async (task: { task: string; input: PredecessorInput }) => {
-        if (task.task === "predecessors") {
+      run: (async (task: { task: string; input: NumberingInput }) => {
+        if (task.task === "number") {
           const { input } = task;
-          const half = input.firstEdge[Math.floor(input.N / 2)]!;
-          buildPredecessors({ ...input, essential: input.essential.map((m, e) => (e < half ? m : 0)) });
-          for (let e = half; e < input.essential.length; e++) if (input.essential[e] !== 0) input.start[input.edgeTo[e]!]!++;
+          const half = input.firstEdge[Math.floor((input.firstEdge.length - 1) / 2)]!;
+          numberFromRoot({ ...input, essential: input.essential.map((m, e) => (e < half ? m : 0)) });
+          input.rec.fill(5, 0, input.rec.length >> 1);
+          input.vertex.fill(1);
         }
         return null;
       }) as Helper["run"],
