@@ -179,3 +179,46 @@ describe("HeapGraph.retainerEdges", () => {
     expect(built).toHaveBeenCalled();
   });
 });
+
+describe("HeapGraph.edgeSource", () => {
+  /** The source of every edge by walking the first-edge index node by node. */
+  const sourcesByWalking = (g: HeapGraph): number[] => {
+    const out: number[] = [];
+    for (let n = 0; n < g.nodeCount; n++) for (let e = g.firstEdge[n]!; e < g.firstEdge[n + 1]!; e++) out.push(n);
+    return out;
+  };
+
+  it("names the source of every edge: runs of nodes without edges, nodes with edges over several blocks, the last edge", () => {
+    let x = 5;
+    const next = (m: number): number => {
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+      return (x >>> 8) % m;
+    };
+    const b = new SnapshotBuilder();
+    const nodes = Array.from({ length: 600 }, (_, i) => b.node("object", `C${i % 5}`));
+    for (let i = 0; i < nodes.length; i++) {
+      const from = nodes[i]!;
+      // Long runs of leaves, a few nodes with hundreds of edges, the rest a few each.
+      const k = i % 97 < 40 ? 0 : i % 53 === 0 ? 150 + next(200) : next(6);
+      for (let j = 0; j < k; j++) b.edge(from, nodes[next(nodes.length)]!, "property", `p${j % 9}`);
+    }
+    b.edge(nodes[nodes.length - 1]!, nodes[0]!, "property", "last");
+    const g = graphOf(b);
+    const want = sourcesByWalking(g);
+    expect(want.length).toBe(g.edgeCount);
+    expect(g.edgeCount).toBeGreaterThan(64 * 20);
+    // In a scattered order, so the answers do not depend on being asked in edge order.
+    for (let i = 0; i < g.edgeCount; i++) {
+      const e = (i * 7919) % g.edgeCount;
+      expect(g.edgeSource(e), `edge ${e}`).toBe(want[e]);
+    }
+  });
+
+  it("agrees with the retainer index on a random heap", () => {
+    const { b } = randomHeap(500, 3);
+    const g = graphOf(b);
+    const want = sourcesByWalking(g);
+    const r = g.retainers();
+    for (let i = 0; i < r.edge.length; i++) expect(g.edgeSource(r.edge[i]!)).toBe(want[r.edge[i]!]);
+  });
+});
