@@ -92,8 +92,35 @@ export function retainersOf(graph: HeapGraph, ctx: WalkContext, n: number, weak:
   // An object's backing store that holds the same target is the object itself (see holders.ts).
   const held = withoutBackingStores(graph, out);
   // Stable sort: ties keep snapshot order, so the walk is deterministic.
-  held.sort((a, b) => distanceKey(d[a.from]!) - distanceKey(d[b.from]!));
-  return held;
+  return sortByDistance(held, d);
+}
+
+/** Distances below this sort by one typed-array sort of `distance · length + position`. */
+const TYPED_SORT_DISTANCES = 2 ** 21;
+
+/**
+ * `list` in increasing distance of each retainer (unreached last), ties in list order: a stable
+ * sort. Long lists (an object a hundred thousand others point at) are sorted as numbers.
+ */
+function sortByDistance(list: Retainer[], d: Int32Array): Retainer[] {
+  const L = list.length;
+  if (L >= 64) {
+    const keys = new Float64Array(L);
+    let typed = true;
+    for (let i = 0; i < L && typed; i++) {
+      const k = d[list[i]!.from]!;
+      const key = k === NO_DISTANCE ? TYPED_SORT_DISTANCES : k;
+      typed = key >= 0 && key <= TYPED_SORT_DISTANCES;
+      keys[i] = key * L + i;
+    }
+    if (typed) {
+      keys.sort();
+      const out: Retainer[] = new Array<Retainer>(L);
+      for (let j = 0; j < L; j++) out[j] = list[keys[j]! % L]!;
+      return out;
+    }
+  }
+  return list.sort((a, b) => distanceKey(d[a.from]!) - distanceKey(d[b.from]!));
 }
 
 /**
@@ -224,11 +251,11 @@ export function retainerSubgraph(
     }
     return list;
   };
-  /** Retainers of `n` not drawn (yet), leaving out the one a path gap stands for. */
-  const undrawn = (n: number) => retainersOfNode(n).filter((r) => !depthOf.has(r.from) && gapNodes.get(n) !== r.from);
+  /** Whether `n` has a retainer not drawn (yet), leaving out the one a path gap stands for. */
+  const hasUndrawn = (n: number) => retainersOfNode(n).some((r) => !depthOf.has(r.from) && gapNodes.get(n) !== r.from);
   /** Release the slots of objects whose retainers are all drawn by now. */
   const releaseSettled = () => {
-    for (const n of [...reserved]) if (undrawn(n).length === 0) release(n);
+    for (const n of [...reserved]) if (!hasUndrawn(n)) release(n);
   };
 
   // The retainers the walk will ask for first, looked up together (see HeapGraph.retainerEdges):

@@ -169,6 +169,23 @@ describe("HeapGraph.retainerEdges", () => {
     expect(built).not.toHaveBeenCalled();
   });
 
+  it("finds thousands of retainers of one node in one pass (the pass's list of hits grows mid-way)", () => {
+    const b = new SnapshotBuilder();
+    const hub = b.node("object", "Hub");
+    const other = b.node("object", "Other");
+    const holders = Array.from({ length: 3000 }, (_, i) => b.node("object", `H${i % 3}`));
+    for (const h of holders) b.edge(h, other, "property", "o").edge(h, hub, "property", "hub");
+    b.edge(b.gcRoots, hub, "element", 1);
+    const full = graphOf(b);
+    const g = graphOf(b);
+    const built = vi.spyOn(g, "retainers");
+    g.prefetchRetainers([other]);
+    expect(Array.from(g.retainerEdges(hub))).toEqual(slot(full, hub));
+    expect(Array.from(g.retainerEdges(other))).toEqual(slot(full, other));
+    expect(slot(full, hub)).toHaveLength(3001);
+    expect(built).not.toHaveBeenCalled();
+  });
+
   it("asked for every node in an order no pass foresees: the same answers (past a few passes, from the whole index)", () => {
     const { b } = randomHeap(300, 11);
     const full = graphOf(b);
