@@ -275,12 +275,11 @@ interface DfsStacks {
 function dfsFrom(work: NumberingInput, stacks: DfsStacks, start: number, parentNum: number, count: number): number {
   const { firstEdge, edgeTo, essential, dn } = work;
   let { num, edge, end } = stacks;
-  let sp = 0;
   visit(work, start, ++count, parentNum);
   num[0] = count;
   edge[0] = firstEdge[start]!;
   end[0] = firstEdge[start + 1]!;
-  sp = 1;
+  let sp = 1;
   while (sp > 0) {
     const e = edge[sp - 1]!;
     if (e >= end[sp - 1]!) {

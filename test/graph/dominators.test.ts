@@ -175,7 +175,9 @@ describe("dominatorTree (Semi-NCA)", () => {
     const b = new SnapshotBuilder();
     const c: number[] = [];
     for (let k = 0; k < M; k++) c.push(b.node("object", "C", { selfSize: 1 }));
-    b.edge(b.root, c[0]!, "element", 1).edge(b.root, c[M - 1]!, "element", 2).edge(c[0]!, c[M / 2]!, "property", "skip");
+    b.edge(b.root, c[0]!, "element", 1)
+      .edge(b.root, c[M - 1]!, "element", 2)
+      .edge(c[0]!, c[M / 2]!, "property", "skip");
     for (let k = 0; k + 1 < M; k++) b.edge(c[k]!, c[k + 1]!, "property", "next");
     const g = graphOf(b);
     const essential = sharedU8(g.edgeCount).fill(1);
