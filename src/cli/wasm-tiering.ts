@@ -23,10 +23,11 @@ import { setFlagsFromString } from "node:v8";
 export const CLI_WASM_TIERING_BUDGET = 1_000_000_000;
 
 /**
- * V8 major versions known to have `--wasm-tiering-budget` (Node 20 to 24 ship 11.3 to 13.6). V8
- * prints an error line for a flag it does not know, so another version keeps its defaults.
+ * V8 major versions known to have `--wasm-tiering-budget` (Node 20 has V8 11, Node 24 has V8 13),
+ * as in v8-tuning.ts: V8 prints an error line for a flag it does not know, so another version
+ * keeps its defaults.
  */
-const KNOWN_V8_MAJORS = { min: 11, max: 14 };
+const KNOWN_V8_MAJORS = [11, 12, 13];
 
 let applied = false;
 
@@ -37,8 +38,8 @@ let applied = false;
  */
 export function wasmTieringFlag(execArgv: readonly string[], v8Version: string): string | null {
   if (execArgv.some((a) => /^--(no-)?(wasm|liftoff)/.test(a))) return null;
-  const major = Number(v8Version.split(".")[0]);
-  if (!(major >= KNOWN_V8_MAJORS.min && major <= KNOWN_V8_MAJORS.max)) return null;
+  const major = Number(/^(\d+)\./.exec(v8Version)?.[1]);
+  if (!KNOWN_V8_MAJORS.includes(major)) return null;
   return `--wasm-tiering-budget=${CLI_WASM_TIERING_BUDGET}`;
 }
 

@@ -34,7 +34,7 @@ describe("wasmTieringFlag", () => {
 
   it("leaves V8 alone on a version not known to have the flag (V8 prints an error for unknown flags)", () => {
     expect(wasmTieringFlag([], "10.2.154.26-node.22")).toBeNull();
-    expect(wasmTieringFlag([], "15.0.1")).toBeNull();
+    expect(wasmTieringFlag([], "14.1.146.11-node.14")).toBeNull();
     expect(wasmTieringFlag([], "")).toBeNull();
   });
 });
