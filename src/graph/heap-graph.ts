@@ -766,7 +766,7 @@ export function objectClassName(name: string): string {
 }
 
 /** Edges per entry of the table that narrows {@link HeapGraph.edgeSource}'s search. */
-const SOURCE_BLOCK_SHIFT = 6;
+const SOURCE_BLOCK_SHIFT = 8;
 const SOURCE_BLOCK = 1 << SOURCE_BLOCK_SHIFT;
 
 /** How many passes over the edges {@link RetainerScan} makes before the whole index is built instead. */
@@ -791,6 +791,8 @@ class RetainerScan {
   /** The edges found by each pass, grouped by target. */
   private readonly chunks: Uint32Array[] = [];
   private queue: number[] = [];
+  /** Retainer lists given out since the last pass: their sources are queued for the next. */
+  private givenOut: Uint32Array[] = [];
   private scans = 0;
   private readonly bits: Uint8Array;
 
@@ -823,15 +825,18 @@ class RetainerScan {
     const k = this.slotOf[n]!;
     const got = this.chunks[this.slotChunk[k]!]!.subarray(this.slotStart[k]!, this.slotEnd[k]!);
     if (this.state[n] === 2) {
-      // The walk's next step: the retainers of these retainers.
+      // The walk's next step: the retainers of these retainers, queued when a pass comes (a walk
+      // that needs no other pass never looks up the sources of a long list).
       this.state[n] = 3;
-      for (let i = 0; i < got.length; i++) this.enqueue(this.source(got[i]!));
+      this.givenOut.push(got);
     }
     return got;
   }
 
   private scan(n: number): void {
     this.scans++;
+    for (const got of this.givenOut) for (let i = 0; i < got.length; i++) this.enqueue(this.source(got[i]!));
+    this.givenOut = [];
     if (this.state[n] === 0) this.queue.push(n);
     const wanted = this.queue;
     this.queue = [];

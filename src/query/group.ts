@@ -283,16 +283,15 @@ export class PathGroups {
     if (len[n] !== 0) return len[n]!;
     const stack = this.runStack;
     const parents = this.runParents;
-    stack.length = 0;
-    parents.length = 0;
+    let depth = 0;
     for (let x = n; len[x] === 0;) {
       const q = this.parentOf(x);
-      stack.push(x);
-      parents.push(q);
+      stack[depth] = x;
+      parents[depth++] = q;
       if (q < 0 || this.ctx.analysis.isRetentionRoot(q)) break;
       x = q;
     }
-    for (let i = stack.length - 1; i >= 0; i--) {
+    for (let i = depth - 1; i >= 0; i--) {
       const x = stack[i]!;
       const q = parents[i]!;
       let continues = false;
@@ -321,9 +320,11 @@ export class PathGroups {
     const a = this.ctx.analysis;
     const out = new Uint8Array(targets.length);
     const stack: number[] = [];
-    targets.forEach((t, i) => {
+    for (let i = 0; i < targets.length; i++) {
+      const t = targets[i]!;
       let x = t === 0 ? 0 : a.dominator(t);
       let answer = 1;
+      let depth = 0;
       while (true) {
         if (x === 0) break;
         if (isTarget[x] === 1 || memo[x] === 2) {
@@ -331,13 +332,12 @@ export class PathGroups {
           break;
         }
         if (memo[x] === 1) break;
-        stack.push(x);
+        stack[depth++] = x;
         x = a.dominator(x);
       }
-      for (const y of stack) memo[y] = answer;
-      stack.length = 0;
+      for (let k = 0; k < depth; k++) memo[stack[k]!] = answer;
       out[i] = answer === 2 ? 1 : 0;
-    });
+    }
     return out;
   }
 
@@ -387,12 +387,16 @@ export class PathGroups {
   /** Keeps up to two differently named example edges of group g; a third name marks it mixed. */
   private noteName(g: number, e: number, first: Column<Int32Array>, second: Column<Int32Array>, mixed: Column<Int32Array>): void {
     if (mixed.data[g] === 1) return;
-    const graph = this.graph;
-    const same = (f: number): boolean => graph.edgeType(f) === graph.edgeType(e) && graph.edgeNameOrIndex(f) === graph.edgeNameOrIndex(e);
-    if (same(first.data[g]!)) return;
+    if (this.sameEdgeName(first.data[g]!, e)) return;
     const s = second.data[g]!;
     if (s < 0) second.data[g] = e;
-    else if (!same(s)) mixed.data[g] = 1;
+    else if (!this.sameEdgeName(s, e)) mixed.data[g] = 1;
+  }
+
+  /** Whether edges f and e have the same type and raw name. */
+  private sameEdgeName(f: number, e: number): boolean {
+    const graph = this.graph;
+    return graph.edgeType(f) === graph.edgeType(e) && graph.edgeNameOrIndex(f) === graph.edgeNameOrIndex(e);
   }
 
   /** How a group's example edges read: one name, `a | b`, or "*" for many. */
@@ -462,68 +466,71 @@ export class PathGroups {
   }
 
   private walk(targets: number[], distance: Int32Array): void {
-    const graph = this.graph;
     const dominated = this.dominatedByTarget(targets);
     const key = new Uint32Array(7);
-    for (let i = 0; i < targets.length; i++) {
-      const t = targets[i]!;
-      if (distance[t] === NO_DISTANCE) {
-        this.noPath++;
-        continue;
+    // One call per target: V8 optimises a small function called often sooner than a long loop.
+    for (let i = 0; i < targets.length; i++) this.walkFrom(targets[i]!, i, distance, dominated, key);
+  }
+
+  /** Walks target t (the i-th) up its retaining path until it meets a step already walked. */
+  private walkFrom(t: number, i: number, distance: Int32Array, dominated: Uint8Array | null, key: Uint32Array): void {
+    const graph = this.graph;
+    if (distance[t] === NO_DISTANCE) {
+      this.noPath++;
+      return;
+    }
+    key.fill(0);
+    key[0] = this.nodeClass[t]!;
+    key[3] = NONE;
+    key[4] = TARGET;
+    const tg = this.newGroup(key, TARGET, -1, -1, -1, t);
+    let pair = this.pair(t, tg);
+    this.pOwn.data[pair]!++;
+    if (this.retained && dominated![i] === 0) this.pOwnRetained.data[pair]! += this.retained[t]!;
+    if (this.ctx.analysis.isRetentionRoot(t)) {
+      this.rootTargets++;
+      return;
+    }
+    if (this.pParent.data[pair]! >= 0) return; // the same target twice
+    let top = t;
+    let group = tg;
+    let chainLink = -1; // the link edge of the step below, when it is a chain
+    while (true) {
+      const pe = this.parentEdge[top]!;
+      if (pe === 0) break;
+      const e = pe - 1;
+      const p = graph.edgeSource(e);
+      let kind = PLAIN;
+      // The edge that links the chain's objects, when p's step is a chain.
+      let link = -1;
+      if (this.ctx.analysis.isRetentionRoot(p)) kind = ROOT;
+      else if (this.fold && this.run(p) >= 2) {
+        kind = CHAIN;
+        link = this.parentEdge[p]! - 1;
       }
-      key.fill(0);
-      key[0] = this.nodeClass[t]!;
-      key[3] = NONE;
-      key[4] = TARGET;
-      const tg = this.newGroup(key, TARGET, -1, -1, -1, t);
-      let pair = this.pair(t, tg);
-      this.pOwn.data[pair]!++;
-      if (this.retained && dominated![i] === 0) this.pOwnRetained.data[pair]! += this.retained[t]!;
-      if (this.ctx.analysis.isRetentionRoot(t)) {
-        this.rootTargets++;
-        continue;
+      key[0] = kind === ROOT ? p : this.nodeClass[p]!;
+      if (chainLink >= 0 && graph.edgeType(e) === graph.edgeType(chainLink) && this.nameKey(e) === this.nameKey(chainLink)) {
+        key[1] = LINK; // into a chain through its own link: a list's head
+        key[2] = 0;
+      } else {
+        key[1] = graph.edgeType(e);
+        key[2] = this.nameKey(e);
       }
-      if (this.pParent.data[pair]! >= 0) continue; // the same target twice
-      let top = t;
-      let group = tg;
-      let chainLink = -1; // the link edge of the step below, when it is a chain
-      while (true) {
-        const pe = this.parentEdge[top]!;
-        if (pe === 0) break;
-        const e = pe - 1;
-        const p = graph.edgeSource(e);
-        let kind = PLAIN;
-        // The edge that links the chain's objects, when p's step is a chain.
-        let link = -1;
-        if (this.ctx.analysis.isRetentionRoot(p)) kind = ROOT;
-        else if (this.fold && this.run(p) >= 2) {
-          kind = CHAIN;
-          link = this.parentEdge[p]! - 1;
-        }
-        key[0] = kind === ROOT ? p : this.nodeClass[p]!;
-        if (chainLink >= 0 && graph.edgeType(e) === graph.edgeType(chainLink) && this.nameKey(e) === this.nameKey(chainLink)) {
-          key[1] = LINK; // into a chain through its own link: a list's head
-          key[2] = 0;
-        } else {
-          key[1] = graph.edgeType(e);
-          key[2] = this.nameKey(e);
-        }
-        key[3] = group;
-        // Chain or not is not part of the key: a list's first element (a run of one) and its
-        // longer runs are one group, and so are the runs of both directions of a list.
-        key[4] = kind === ROOT ? ROOT : PLAIN;
-        key[5] = 0;
-        key[6] = 0;
-        const g2 = this.newGroup(key, kind, group, e, link, p);
-        const up = this.pair(p, g2);
-        this.pParent.data[pair] = up;
-        if (!this.pairAdded || kind === ROOT) break;
-        pair = up;
-        group = g2;
-        // How the step above must name its edge into this one: through the list's own link?
-        chainLink = kind === CHAIN ? link : kind === PLAIN && this.fold ? this.listLink(p) : -1;
-        top = kind === CHAIN ? this.runTop![p]! : p;
-      }
+      key[3] = group;
+      // Chain or not is not part of the key: a list's first element (a run of one) and its
+      // longer runs are one group, and so are the runs of both directions of a list.
+      key[4] = kind === ROOT ? ROOT : PLAIN;
+      key[5] = 0;
+      key[6] = 0;
+      const g2 = this.newGroup(key, kind, group, e, link, p);
+      const up = this.pair(p, g2);
+      this.pParent.data[pair] = up;
+      if (!this.pairAdded || kind === ROOT) break;
+      pair = up;
+      group = g2;
+      // How the step above must name its edge into this one: through the list's own link?
+      chainLink = kind === CHAIN ? link : kind === PLAIN && this.fold ? this.listLink(p) : -1;
+      top = kind === CHAIN ? this.runTop![p]! : p;
     }
   }
 
@@ -598,15 +605,16 @@ export class PathGroups {
       const byGroup: number[] = [];
       for (let i = 0; i < P; i++) if (kind[pGroup[i]!] === CHAIN) byGroup.push(i);
       byGroup.sort((a, b) => pGroup[a]! - pGroup[b]! || a - b);
-      const stamp = new Int32Array(this.graph.nodeCount).fill(-1);
+      // 1 + the group that last counted each object (0: none), so the column needs no filling.
+      const stamp = new Uint32Array(this.graph.nodeCount);
       for (const i of byGroup) {
         const g = pGroup[i]!;
         const entry = pNode[i]!;
         this.run(entry);
         this.gChainMax[g] = Math.max(this.gChainMax[g]!, this.runLen![entry]!);
         const top = this.runTop![entry]!;
-        for (let x = entry; stamp[x] !== g; x = this.parentOf(x)) {
-          stamp[x] = g;
+        for (let x = entry; stamp[x] !== g + 1; x = this.parentOf(x)) {
+          stamp[x] = g + 1;
           addObject(g, x);
           if (x === top) break;
         }
