@@ -23,11 +23,17 @@ const TUNED_V8_MAJORS = [11, 12, 13];
  * before a missing file is reported, on a busy machine). Set later, once the modules are loaded,
  * it saved neither (the nursery had grown by then).
  *
- * Returns whether the setting was applied.
+ * Returns whether the setting was applied: not on other V8 versions, nor when Node was started
+ * with flags of its own about the young generation (on its command line or in NODE_OPTIONS).
  */
-export function tuneV8ForCli(v8Version: string = process.versions.v8): boolean {
+export function tuneV8ForCli(
+  v8Version: string = process.versions.v8,
+  nodeFlags: string = [...process.execArgv, process.env["NODE_OPTIONS"] ?? ""].join(" "),
+): boolean {
   const major = Number(/^(\d+)\./.exec(v8Version)?.[1]);
   if (!TUNED_V8_MAJORS.includes(major)) return false;
+  // A user who sized the young generation (`node --max-semi-space-size=64 ...`) keeps it.
+  if (/semi[-_]space/.test(nodeFlags)) return false;
   // The flag is read each time V8 considers growing the young generation, so setting it after
   // start-up works (unlike the young generation's maximum, fixed when the heap is made).
   setFlagsFromString("--semi-space-growth-factor=1");
