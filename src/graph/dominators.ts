@@ -90,7 +90,7 @@ export async function dominatorTreeWithHelper(
   const numbering = numberingInput(work, essential);
   const helped = helper.run({ task: "number", input: numbering });
   const lists = predecessorInput(work, essential);
-  const pred = buildPredecessors(lists);
+  let pred = buildPredecessors(lists);
   let count = await helped;
   if (count === null) {
     // The helper may have stopped part way (some nodes numbered): number them all over here
@@ -99,7 +99,21 @@ export async function dominatorTreeWithHelper(
     work.dn.fill(0, 0, work.N + 1);
     count = numberFromRoot(numbering);
   }
-  finishNumbering(work, essential, count, lists, pred);
+  numberUnreached(work, essential, count);
+  // The lists' slots into DFS numbers, half on each thread.
+  const half = pred.length >>> 1;
+  const translated = helper.run({ task: "translate", input: { pred, dn: work.dn, from: half, to: pred.length } });
+  translatePredecessors({ pred, dn: work.dn, from: 0, to: half });
+  if ((await translated) === null) {
+    // The helper's half may be partly translated, and a slot does not say whether it is: build
+    // the lists again and translate them all here.
+    lists.start.fill(0);
+    lists.listed.fill(0);
+    lists.unheld.fill(0);
+    pred = buildPredecessors(lists);
+    translatePredecessors({ pred, dn: work.dn, from: 0, to: pred.length });
+  }
+  recordLists(work, lists, pred);
   if (!alongside) return finishTree(work);
   if (letGo) {
     essential = NO_MASK;
@@ -319,7 +333,14 @@ export function numberFromRoot(input: NumberingInput): number {
  * starts and ends by DFS number.
  */
 function finishNumbering(work: Numbering, essential: Uint8Array, reached: number, lists: PredecessorInput, pred: Uint32Array): void {
-  const { N, dn, vertex, semi, forced, unheld } = work;
+  numberUnreached(work, essential, reached);
+  translatePredecessors({ pred, dn: work.dn, from: 0, to: pred.length });
+  recordLists(work, lists, pred);
+}
+
+/** Numbers the nodes the root's DFS did not reach (reached: how many it did), as DevTools attaches them. */
+function numberUnreached(work: Numbering, essential: Uint8Array, reached: number): void {
+  const { N, dn, forced, unheld } = work;
   let count = reached;
   if (count < N) {
     const numbering = numberingInput(work, essential);
@@ -340,8 +361,26 @@ function finishNumbering(work: Numbering, essential: Uint8Array, reached: number
       forced[count] = 2;
     }
   }
-  // Independent random reads, which the CPU overlaps.
-  for (let r = 0; r < pred.length; r++) pred[r] = dn[pred[r]!]!;
+}
+
+/** What turning a range of the lists' slots from ordinals into DFS numbers reads and writes. */
+export interface TranslateInput {
+  pred: Uint32Array;
+  /** [0, N): each ordinal's DFS number (see Numbering.dn). */
+  dn: Uint32Array;
+  from: number;
+  to: number;
+}
+
+/** Turns the lists' slots from..to (exclusive) into DFS numbers: independent random reads, which the CPU overlaps. */
+export function translatePredecessors(input: TranslateInput): void {
+  const { pred, dn, from, to } = input;
+  for (let r = from; r < to; r++) pred[r] = dn[pred[r]!]!;
+}
+
+/** Where each node's list starts and ends, by DFS number (the DFS numbers by ordinal are done with). */
+function recordLists(work: Numbering, lists: PredecessorInput, pred: Uint32Array): void {
+  const { N, dn, vertex, semi } = work;
   const start = lists.start;
   const ends = dn; // the DFS numbers by ordinal are done with
   for (let i = 1; i <= N; i++) {

@@ -2,13 +2,21 @@
  * The tasks the analysis helper runs (see helper.ts), as one function: the helper's thread calls
  * it for each message, and an in-process helper (tests, or no thread support) calls it directly.
  */
-import { finishInPlace, numberFromRoot, type FinishInput, type NumberingInput } from "./dominators.js";
+import {
+  finishInPlace,
+  numberFromRoot,
+  translatePredecessors,
+  type FinishInput,
+  type NumberingInput,
+  type TranslateInput,
+} from "./dominators.js";
 import { markEssential, type EssentialInput } from "./essential.js";
 import { computeShallowSizes, type ShallowInput } from "./shallow.js";
 
 export type HelperTask =
   | { task: "shallow"; input: ShallowInput }
   | { task: "number"; input: NumberingInput }
+  | { task: "translate"; input: TranslateInput }
   | { task: "mark-essential"; input: EssentialInput; from: number; to: number }
   | { task: "finish-tree"; input: FinishInput };
 
@@ -17,6 +25,7 @@ export type HelperRequest = HelperTask & { id: number };
 export type HelperResponse =
   | { id: number; ok: true; task: "shallow"; result: Float64Array }
   | { id: number; ok: true; task: "number"; result: number }
+  | { id: number; ok: true; task: "translate"; result: true }
   | { id: number; ok: true; task: "mark-essential"; result: true }
   | { id: number; ok: true; task: "finish-tree"; result: true }
   | { id: number; ok: false; error: string };
@@ -29,6 +38,9 @@ export function runTask(m: HelperRequest): { response: HelperResponse; transfer:
         const result = computeShallowSizes(m.input);
         return { response: { id: m.id, ok: true, task: "shallow", result }, transfer: [result.buffer as ArrayBuffer] };
       }
+      case "translate":
+        translatePredecessors(m.input);
+        return { response: { id: m.id, ok: true, task: "translate", result: true }, transfer: [] };
       case "number": {
         // Writes the numbering into the shared arrays it was given; answers how many nodes the
         // DFS from the root reached.

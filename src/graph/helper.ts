@@ -15,6 +15,7 @@ import { runTask, type HelperRequest, type HelperResponse, type HelperTask } fro
 interface Results {
   shallow: Float64Array;
   number: number;
+  translate: true;
   "mark-essential": true;
   "finish-tree": true;
 }

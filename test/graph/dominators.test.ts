@@ -8,6 +8,8 @@ import {
   type FinishInput,
   type NumberingInput,
   type PredecessorInput,
+  translatePredecessors,
+  type TranslateInput,
 } from "../../src/graph/dominators.js";
 import { retainedSizes } from "../../src/graph/retained-sizes.js";
 import { AnalysisHelper, type Helper } from "../../src/graph/helper.js";
@@ -82,8 +84,8 @@ describe("dominatorTree (Semi-NCA)", () => {
       }),
       { numRuns: 300 },
     );
-    // Per graph: the lists alone; with work alongside, the lists and the finish.
-    expect(helped).toBe(300 * 3);
+    // Per graph: the numbering and half of the translation; with work alongside, the finish too.
+    expect(helped).toBe(300 * 5);
   });
 
   it("gets the same tree when the helper fails part way through finishing it", async () => {
@@ -117,12 +119,15 @@ describe("dominatorTree (Semi-NCA)", () => {
   });
 
   it("gets the same tree when the helper stops part way through its share, or does nothing", async () => {
-    // A helper that dies mid-task leaves part of the numbering behind: here, a DFS over the first
-    // half of the edges only, and some records overwritten.
+    // A helper that dies mid-task leaves part of its work behind: here, a DFS over the first half
+    // of the edges only, and some records overwritten; half of its share of the lists translated.
     const partial: Helper = {
-      run: (async (task: { task: string; input: NumberingInput }) => {
-        if (task.task === "number") {
-          const { input } = task;
+      run: (async (task: { task: string; input: NumberingInput } | { task: "translate"; input: TranslateInput }) => {
+        if (task.task === "translate") {
+          const { input } = task as { input: TranslateInput };
+          translatePredecessors({ ...input, to: input.from + ((input.to - input.from) >>> 1) });
+        } else if (task.task === "number") {
+          const { input } = task as { input: NumberingInput };
           const half = input.firstEdge[Math.floor((input.firstEdge.length - 1) / 2)]!;
           numberFromRoot({ ...input, essential: input.essential.map((m, e) => (e < half ? m : 0)) });
           input.rec.fill(5, 0, input.rec.length >> 1);
