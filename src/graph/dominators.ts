@@ -429,22 +429,31 @@ export function finishInPlace(work: FinishInput): void {
     // The DFS parent is a predecessor (for a DFS start under the root, the root stands in); with
     // one predecessor it is the semidominator.
     let semi = rec[2 * i + ANCESTOR]!;
-    for (let r0 = start; r0 < end; r0 += 16) {
+    // Two shortcuts, exact: a predecessor numbered before i is not processed yet and stands for
+    // itself (no record to read); and once semi is the root's number, nothing can lower it (on
+    // the 200 MB benchmark a fifth of the predecessors come after that).
+    for (let r0 = start; r0 < end && semi > 1; r0 += 16) {
       const r1 = Math.min(end, r0 + 16);
       // Touch the batch's records, then their ancestors', before the real work:
       // independent loads the CPU overlaps, where EVAL's chains of loads cannot be (measured on
       // the 1 GB benchmark: this loop 2.2 s → 1.7 s).
       let sink = 0;
-      for (let r = r0; r < r1; r++) sink |= rec[2 * pred[r]!]!;
       for (let r = r0; r < r1; r++) {
         const v = pred[r]!;
-        sink |= rec[2 * rec[2 * v + ANCESTOR]!]!;
+        if (v > i) sink |= rec[2 * v]!;
+      }
+      for (let r = r0; r < r1; r++) {
+        const v = pred[r]!;
+        if (v > i) sink |= rec[2 * rec[2 * v + ANCESTOR]!]!;
       }
       if (sink === 0xfffffffff) break; // never true: keeps the loads
       for (let r = r0; r < r1; r++) {
         const v = pred[r]!;
-        const s = evaluate(v, i + 1);
-        if (s < semi) semi = s;
+        const s = v < i ? v : evaluate(v, i + 1);
+        if (s < semi) {
+          semi = s;
+          if (s === 1) break;
+        }
       }
     }
     semis[i] = semi;
