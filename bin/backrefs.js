@@ -1,4 +1,6 @@
 #!/usr/bin/env node
-import { main } from "../dist/cli/main.js";
+import { tuneV8ForCli } from "../dist/cli/v8-tuning.js";
 
+tuneV8ForCli();
+const { main } = await import("../dist/cli/main.js");
 process.exitCode = await main(process.argv.slice(2));

@@ -16,6 +16,7 @@ import { loadIds, openForCli, progressBar, writeOutput, type Progress, type Stre
 import { ExitCode } from "./exit-codes.js";
 import { mark } from "./timing.js";
 import { UsageError } from "./usage.js";
+import { tuneWasmTiering } from "./wasm-tiering.js";
 
 export type { OutputFormat } from "../api/files.js";
 
@@ -129,8 +130,11 @@ export async function runDraw(file: string, opts: DrawCliOptions, io: Streams): 
     throw new UsageError("no objects chosen: name them with --type <Class>, --name <name>, --id <id> or --detached");
   }
   for (const t of targets) if (t.path !== "-") checkWritable(t.path);
-  // What drawing needs that does not depend on the snapshot starts now, while it loads.
-  if (targets.some((t) => t.format === "svg" || t.format === "png" || t.format === "dot")) prepareLayout();
+  // What drawing needs that does not depend on the snapshot starts now, while it loads; first
+  // V8's tiering for the WebAssembly it runs, which must be set before that is compiled.
+  const drawing = targets.some((t) => t.format === "svg" || t.format === "png" || t.format === "dot");
+  if (drawing) tuneWasmTiering();
+  if (drawing) prepareLayout();
   if (targets.some((t) => t.format === "png")) preparePng();
   try {
     const baseline = opts.newSince ? await loadIds(opts.newSince, io, opts.quiet) : undefined;
@@ -269,6 +273,7 @@ export async function drawToFile(
     detached: false,
     baseline: opts.baseline,
   };
+  tuneWasmTiering();
   const progress = progressBar(opts.io, opts.quiet);
   try {
     await drawSnapshot(snap, path, spec, opts.io, progress);

@@ -8,6 +8,7 @@ import type { HeapGraph } from "../graph/heap-graph.js";
 import { objectDisplayName } from "../graph/class-names.js";
 import { HeapAnalysis, NO_DISTANCE } from "../graph/analysis.js";
 import { withoutBackingStores } from "./holders.js";
+import { TupleMap } from "./tuple-map.js";
 import type { LimitsReached, PlaceholderGroup, Subgraph, SubgraphEdge, SubgraphNode, SubgraphPlaceholder } from "./types.js";
 
 export interface BackrefsOptions {
@@ -91,8 +92,36 @@ export function retainersOf(graph: HeapGraph, ctx: WalkContext, n: number, weak:
   // An object's backing store that holds the same target is the object itself (see holders.ts).
   const held = withoutBackingStores(graph, out);
   // Stable sort: ties keep snapshot order, so the walk is deterministic.
-  held.sort((a, b) => distanceKey(d[a.from]!) - distanceKey(d[b.from]!));
-  return held;
+  return sortByDistance(held, d);
+}
+
+/** Distances below this sort by one typed-array sort of `distance · length + position` (exact: below 2^52). */
+const TYPED_SORT_DISTANCES = 2 ** 21;
+
+/**
+ * `list` in increasing distance of each retainer (unreached last), ties in list order: a stable
+ * sort. Long lists (an object a hundred thousand others point at) are sorted as numbers.
+ */
+function sortByDistance(list: Retainer[], d: Int32Array): Retainer[] {
+  const L = list.length;
+  if (L >= 64 && L < 2 ** 31) {
+    const keys = new Float64Array(L);
+    let typed = true;
+    for (let i = 0; i < L && typed; i++) {
+      const k = d[list[i]!.from]!;
+      // Unreached after every distance below the bound; a distance at or past it: sort as below.
+      const key = k === NO_DISTANCE ? TYPED_SORT_DISTANCES : k;
+      typed = k === NO_DISTANCE || (k >= 0 && k < TYPED_SORT_DISTANCES);
+      keys[i] = key * L + i;
+    }
+    if (typed) {
+      keys.sort();
+      const out: Retainer[] = new Array<Retainer>(L);
+      for (let j = 0; j < L; j++) out[j] = list[keys[j]! % L]!;
+      return out;
+    }
+  }
+  return list.sort((a, b) => distanceKey(d[a.from]!) - distanceKey(d[b.from]!));
 }
 
 /**
@@ -213,11 +242,21 @@ export function retainerSubgraph(
     }
     edges.set(key, { ...describeEdge(graph, edge, from, to), onPath: path, edgeNo: edge });
   };
-  /** Retainers of `n` not drawn (yet), leaving out the one a path gap stands for. */
-  const undrawn = (n: number) => retainersOf(graph, ctx, n, opts.weak).filter((r) => !depthOf.has(r.from) && gapNodes.get(n) !== r.from);
+  /** {@link retainersOf} each object, computed once per object (the walk asks several times). */
+  const retainerLists = new Map<number, Retainer[]>();
+  const retainersOfNode = (n: number): Retainer[] => {
+    let list = retainerLists.get(n);
+    if (list === undefined) {
+      list = retainersOf(graph, ctx, n, opts.weak);
+      retainerLists.set(n, list);
+    }
+    return list;
+  };
+  /** Whether `n` has a retainer not drawn (yet), leaving out the one a path gap stands for. */
+  const hasUndrawn = (n: number) => retainersOfNode(n).some((r) => !depthOf.has(r.from) && gapNodes.get(n) !== r.from);
   /** Release the slots of objects whose retainers are all drawn by now. */
   const releaseSettled = () => {
-    for (const n of [...reserved]) if (undrawn(n).length === 0) release(n);
+    for (const n of [...reserved]) if (!hasUndrawn(n)) release(n);
   };
 
   // The retainers the walk will ask for first, looked up together (see HeapGraph.retainerEdges):
@@ -274,7 +313,7 @@ export function retainerSubgraph(
     // Their retainers, looked up together: the objects on each such way, climbed as below.
     const ways: number[] = [];
     for (const t of opts.path ? targets : []) {
-      for (const r of retainersOf(graph, ctx, t, opts.weak).slice(0, 4 * JOIN_PATHS_PER_TARGET)) {
+      for (const r of retainersOfNode(t).slice(0, 4 * JOIN_PATHS_PER_TARGET)) {
         for (let cur = r.from, k = 0; k <= JOIN_PATH_MAX_OBJECTS && !stop(cur); k++) {
           ways.push(cur);
           const pe = parentEdge[cur]!;
@@ -286,7 +325,7 @@ export function retainerSubgraph(
     graph.prefetchRetainers(ways);
     for (const t of opts.path ? targets : []) {
       let joined = 0;
-      for (const r of retainersOf(graph, ctx, t, opts.weak)) {
+      for (const r of retainersOfNode(t)) {
         if (joined >= JOIN_PATHS_PER_TARGET) break;
         if (depthOf.has(r.from)) continue;
         // Climb the distance tree from r: each object's own shortest way to a root.
@@ -341,7 +380,7 @@ export function retainerSubgraph(
           let st = state.get(u);
           if (st) return st;
           expanded.add(u);
-          const rets = retainersOf(graph, ctx, u, opts.weak);
+          const rets = retainersOfNode(u);
           let shown = 0;
           // Retainers already in the picture cost nothing: draw their edges.
           for (const r of rets) {
@@ -395,7 +434,7 @@ export function retainerSubgraph(
     for (const n of order) {
       if (stop(n)) continue;
       const hidden: Retainer[] = [];
-      for (const r of retainersOf(graph, ctx, n, opts.weak)) {
+      for (const r of retainersOfNode(n)) {
         if (gapNodes.get(n) === r.from) continue;
         if (depthOf.has(r.from)) addEdge(r.edge, r.from, n, false);
         else hidden.push(r);
@@ -464,16 +503,22 @@ function isIndexName(name: string | number): boolean {
   return typeof name === "number" || /^\d+$/.test(name);
 }
 
-/** Adds one object, held through `edge`, to a breakdown being counted. */
-function countGroup(graph: HeapGraph, groups: Map<string, { group: PlaceholderGroup; key: string }>, node: number, edge: number): void {
+/** Adds `count` objects like `node`, held through edges like `edge`, to a breakdown being counted. */
+function countGroup(
+  graph: HeapGraph,
+  groups: Map<string, { group: PlaceholderGroup; key: string }>,
+  node: number,
+  edge: number,
+  count = 1,
+): void {
   const className = graph.className(node);
   const edgeType = graph.edgeTypeName(edge);
   const name = graph.edgeName(edge);
   const key = isIndexName(name) ? `${className}\u0000${edgeType}` : `${className}\u0000${edgeType}\u0000${typeof name}\u0000${name}`;
   const have = groups.get(key);
-  if (have) have.group.count++;
+  if (have) have.group.count += count;
   else {
-    const group: PlaceholderGroup = { count: 1, className, edgeType };
+    const group: PlaceholderGroup = { count, className, edgeType };
     if (!isIndexName(name)) group.edgeName = name;
     groups.set(key, { group, key });
   }
@@ -489,10 +534,50 @@ function finishGroups(groups: Map<string, { group: PlaceholderGroup; key: string
   return kept;
 }
 
-/** What a list of cut retainers stands for, grouped by the retainer's class and edge. */
+/** Edge name part of a breakdown tally: names that are indices (see {@link isIndexName}) are one. */
+const ANY_INDEX = 0xffffffff;
+
+/**
+ * What a list of cut retainers stands for, grouped by the retainer's class and edge. A list can
+ * hold every retainer of an object that a hundred thousand objects point at: they are tallied by
+ * numbers (class id, edge type, name's string index) first, then named once per tally.
+ */
 function breakdown(graph: HeapGraph, cut: Retainer[]): PlaceholderGroup[] {
+  const nodeClass = graph.classes().nodeClass;
+  const { element, hidden } = graph.edgeTypeCodes;
+  const tallies = new TupleMap(3, 16);
+  const counts: number[] = [];
+  const example: number[] = [];
+  const digitsOnly = new Map<number, boolean>();
+  const key = new Uint32Array(3);
+  for (let i = 0; i < cut.length; i++) {
+    const { from, edge } = cut[i]!;
+    const type = graph.edgeType(edge);
+    let name = ANY_INDEX;
+    if (type !== element && type !== hidden) {
+      const s = graph.edgeNameOrIndex(edge);
+      let index = digitsOnly.get(s);
+      if (index === undefined) {
+        index = isIndexName(graph.strings.get(s));
+        digitsOnly.set(s, index);
+      }
+      if (!index) name = s;
+    }
+    key[0] = nodeClass[from]!;
+    key[1] = type;
+    key[2] = name;
+    const k = tallies.intern(key);
+    if (tallies.added) {
+      counts.push(1);
+      example.push(i);
+    } else counts[k]!++;
+  }
+  // Tallies that read the same (two class ids of one name, two copies of a string) are one group.
   const groups = new Map<string, { group: PlaceholderGroup; key: string }>();
-  for (const r of cut) countGroup(graph, groups, r.from, r.edge);
+  for (let k = 0; k < counts.length; k++) {
+    const r = cut[example[k]!]!;
+    countGroup(graph, groups, r.from, r.edge, counts[k]!);
+  }
   return finishGroups(groups, cut.length);
 }
 
@@ -513,6 +598,23 @@ function describeEdge(graph: HeapGraph, edge: number, from: number, to: number):
  */
 export function chooseTargets(graph: HeapGraph, ctx: WalkContext, ordinals: number[], max: number): { drawn: number[]; omitted: number } {
   const retained = ctx.retained ? ctx.analysis.retainedSizes() : null;
-  const sorted = [...ordinals].sort((a, b) => (retained ? retained[b]! - retained[a]! : 0) || graph.nodeId(b) - graph.nodeId(a));
-  return { drawn: sorted.slice(0, max), omitted: Math.max(0, sorted.length - max) };
+  const order = (a: number, b: number): number => (retained ? retained[b]! - retained[a]! : 0) || graph.nodeId(b) - graph.nodeId(a);
+  const omitted = Math.max(0, ordinals.length - max);
+  if (max < 1 || max > TOP_BY_INSERTION || omitted === 0) return { drawn: [...ordinals].sort(order).slice(0, max), omitted };
+  // The first `max` of that stable sort, by insertion into a short list: half a million matches
+  // are not sorted to draw ten. Ties keep the matches' order (inserted after their equals).
+  const top: number[] = [];
+  for (const n of ordinals) {
+    if (top.length === max && order(n, top[max - 1]!) >= 0) continue;
+    let i = top.length === max ? max - 1 : top.length;
+    while (i > 0 && order(n, top[i - 1]!) < 0) {
+      top[i] = top[i - 1]!;
+      i--;
+    }
+    top[i] = n;
+  }
+  return { drawn: top, omitted };
 }
+
+/** Up to this many targets are chosen by insertion instead of sorting every match. */
+const TOP_BY_INSERTION = 64;

@@ -190,6 +190,13 @@ export class PathGroups {
   private readonly gNode2 = int32(); // an example object with another name, or -1
   private readonly gNameMixed = int32(); // 1: three or more names
   private readonly gDepth = int32();
+  /**
+   * Per group: the group last found above it (or -1), tried before the key map. Paths that pass
+   * one group mostly go on to the same next one, so most steps need no hashing.
+   */
+  private readonly gAbove = int32();
+  /** The same for target groups (they have no group below). */
+  private targetGroup = -1;
   // Filled by finish().
   private gCount!: Int32Array;
   private gSelf!: Float64Array;
@@ -202,7 +209,12 @@ export class PathGroups {
   private gExamples: number[][] = [];
 
   // (object, group) pairs: the object that enters the step, its group, the pair above.
-  private readonly pairKeys = new TupleMap(2, 1024);
+  /** Per node: 1 + its last pair, or 0 (found by node, then among the node's few pairs). */
+  private pairHead: Uint32Array | null = null;
+  /** Per pair: the node's pair made before it, or -1. */
+  private readonly pSameNode = int32();
+  /** Whether the last {@link pair} made its pair. */
+  private pairAdded = false;
   private readonly pNode = int32();
   private readonly pGroup = int32();
   private readonly pParent = int32();
@@ -227,6 +239,7 @@ export class PathGroups {
     this.retained = ctx.retained ? ctx.analysis.retainedSizes() : null;
     this.shallow = ctx.analysis.shallowSizes();
     this.walk(targets, d.distance);
+    this.pairHead = null;
     this.finish();
     // The per-node memo columns are only for building: let them go before anything is drawn.
     this.runLen = null;
@@ -262,20 +275,25 @@ export class PathGroups {
    * continues its parent's run when the parent (not a root) has the same class and is linked to
    * `n` by the edge that links the rest of the run (any edge, when the parent starts the run).
    */
+  private readonly runStack: number[] = [];
+  private readonly runParents: number[] = [];
   private run(n: number): number {
     const len = (this.runLen ??= new Uint32Array(this.graph.nodeCount));
     const top = (this.runTop ??= new Uint32Array(this.graph.nodeCount));
     if (len[n] !== 0) return len[n]!;
-    const stack: number[] = [];
+    const stack = this.runStack;
+    const parents = this.runParents;
+    let depth = 0;
     for (let x = n; len[x] === 0;) {
-      stack.push(x);
       const q = this.parentOf(x);
+      stack[depth] = x;
+      parents[depth++] = q;
       if (q < 0 || this.ctx.analysis.isRetentionRoot(q)) break;
       x = q;
     }
-    for (let i = stack.length - 1; i >= 0; i--) {
+    for (let i = depth - 1; i >= 0; i--) {
       const x = stack[i]!;
-      const q = this.parentOf(x);
+      const q = parents[i]!;
       let continues = false;
       if (q >= 0 && !this.ctx.analysis.isRetentionRoot(q) && this.nodeClass[q] === this.nodeClass[x]) {
         if (len[q] === 1) continues = true;
@@ -302,9 +320,11 @@ export class PathGroups {
     const a = this.ctx.analysis;
     const out = new Uint8Array(targets.length);
     const stack: number[] = [];
-    targets.forEach((t, i) => {
+    for (let i = 0; i < targets.length; i++) {
+      const t = targets[i]!;
       let x = t === 0 ? 0 : a.dominator(t);
       let answer = 1;
+      let depth = 0;
       while (true) {
         if (x === 0) break;
         if (isTarget[x] === 1 || memo[x] === 2) {
@@ -312,19 +332,28 @@ export class PathGroups {
           break;
         }
         if (memo[x] === 1) break;
-        stack.push(x);
+        stack[depth++] = x;
         x = a.dominator(x);
       }
-      for (const y of stack) memo[y] = answer;
-      stack.length = 0;
+      for (let k = 0; k < depth; k++) memo[stack[k]!] = answer;
       out[i] = answer === 2 ? 1 : 0;
-    });
+    }
     return out;
   }
 
   private newGroup(key: Uint32Array, kind: number, child: number, edge: number, link: number, node: number): number {
-    const g = this.groupKeys.intern(key);
-    if (this.groupKeys.added) {
+    const hint = child < 0 ? this.targetGroup : this.gAbove.data[child]!;
+    let g: number;
+    let added = false;
+    if (hint >= 0 && this.groupKeys.keyEquals(hint, key)) g = hint;
+    else {
+      g = this.groupKeys.intern(key);
+      added = this.groupKeys.added;
+      if (child < 0) this.targetGroup = g;
+      else this.gAbove.data[child] = g;
+    }
+    if (added) {
+      this.gAbove.push(-1);
       this.gChild.push(child);
       this.gKind.push(kind);
       this.gEdge.push(edge);
@@ -345,8 +374,8 @@ export class PathGroups {
         if (this.gLink.data[g]! < 0) this.gLink.data[g] = link;
         else this.noteName(g, link, this.gLink, this.gLink2, this.gLinkMixed);
       }
-      const name = this.graph.nodeNameIndex(node);
-      if (this.gNameMixed.data[g] === 0 && this.graph.nodeNameIndex(this.gNode.data[g]!) !== name) {
+      const name = this.gNameMixed.data[g] === 0 ? this.graph.nodeNameIndex(node) : -1;
+      if (name >= 0 && this.graph.nodeNameIndex(this.gNode.data[g]!) !== name) {
         const other = this.gNode2.data[g]!;
         if (other < 0) this.gNode2.data[g] = node;
         else if (this.graph.nodeNameIndex(other) !== name) this.gNameMixed.data[g] = 1;
@@ -358,12 +387,16 @@ export class PathGroups {
   /** Keeps up to two differently named example edges of group g; a third name marks it mixed. */
   private noteName(g: number, e: number, first: Column<Int32Array>, second: Column<Int32Array>, mixed: Column<Int32Array>): void {
     if (mixed.data[g] === 1) return;
-    const graph = this.graph;
-    const same = (f: number): boolean => graph.edgeType(f) === graph.edgeType(e) && graph.edgeNameOrIndex(f) === graph.edgeNameOrIndex(e);
-    if (same(first.data[g]!)) return;
+    if (this.sameEdgeName(first.data[g]!, e)) return;
     const s = second.data[g]!;
     if (s < 0) second.data[g] = e;
-    else if (!same(s)) mixed.data[g] = 1;
+    else if (!this.sameEdgeName(s, e)) mixed.data[g] = 1;
+  }
+
+  /** Whether edges f and e have the same type and raw name. */
+  private sameEdgeName(f: number, e: number): boolean {
+    const graph = this.graph;
+    return graph.edgeType(f) === graph.edgeType(e) && graph.edgeNameOrIndex(f) === graph.edgeNameOrIndex(e);
   }
 
   /** How a group's example edges read: one name, `a | b`, or "*" for many. */
@@ -410,86 +443,94 @@ export class PathGroups {
   }
   private readonly listLinks = new Map<number, number>();
 
-  private pair(node: number, group: number): { index: number; added: boolean } {
-    const key = this.pairKey;
-    key[0] = node;
-    key[1] = group;
-    const index = this.pairKeys.intern(key);
-    const added = this.pairKeys.added;
-    if (added) {
-      this.pNode.push(node);
-      this.pGroup.push(group);
-      this.pParent.push(-1);
-      this.pOwn.push(0);
-      this.pOwnRetained.push(0);
+  /** The pair (node, group), made if new ({@link pairAdded} says which). */
+  private pair(node: number, group: number): number {
+    const head = (this.pairHead ??= new Uint32Array(this.graph.nodeCount));
+    const pGroup = this.pGroup.data;
+    for (let i = head[node]! - 1; i >= 0; i = this.pSameNode.data[i]!) {
+      if (pGroup[i] === group) {
+        this.pairAdded = false;
+        return i;
+      }
     }
-    return { index, added };
+    const index = this.pNode.length;
+    this.pNode.push(node);
+    this.pGroup.push(group);
+    this.pParent.push(-1);
+    this.pOwn.push(0);
+    this.pOwnRetained.push(0);
+    this.pSameNode.push(head[node]! - 1);
+    head[node] = index + 1;
+    this.pairAdded = true;
+    return index;
   }
-  private readonly pairKey = new Uint32Array(2);
 
   private walk(targets: number[], distance: Int32Array): void {
-    const graph = this.graph;
     const dominated = this.dominatedByTarget(targets);
     const key = new Uint32Array(7);
-    for (let i = 0; i < targets.length; i++) {
-      const t = targets[i]!;
-      if (distance[t] === NO_DISTANCE) {
-        this.noPath++;
-        continue;
+    // One call per target: V8 optimises a small function called often sooner than a long loop.
+    for (let i = 0; i < targets.length; i++) this.walkFrom(targets[i]!, i, distance, dominated, key);
+  }
+
+  /** Walks target t (the i-th) up its retaining path until it meets a step already walked. */
+  private walkFrom(t: number, i: number, distance: Int32Array, dominated: Uint8Array | null, key: Uint32Array): void {
+    const graph = this.graph;
+    if (distance[t] === NO_DISTANCE) {
+      this.noPath++;
+      return;
+    }
+    key.fill(0);
+    key[0] = this.nodeClass[t]!;
+    key[3] = NONE;
+    key[4] = TARGET;
+    const tg = this.newGroup(key, TARGET, -1, -1, -1, t);
+    let pair = this.pair(t, tg);
+    this.pOwn.data[pair]!++;
+    if (this.retained && dominated![i] === 0) this.pOwnRetained.data[pair]! += this.retained[t]!;
+    if (this.ctx.analysis.isRetentionRoot(t)) {
+      this.rootTargets++;
+      return;
+    }
+    if (this.pParent.data[pair]! >= 0) return; // the same target twice
+    let top = t;
+    let group = tg;
+    let chainLink = -1; // the link edge of the step below, when it is a chain
+    while (true) {
+      const pe = this.parentEdge[top]!;
+      if (pe === 0) break;
+      const e = pe - 1;
+      const p = graph.edgeSource(e);
+      let kind = PLAIN;
+      // The edge that links the chain's objects, when p's step is a chain.
+      let link = -1;
+      if (this.ctx.analysis.isRetentionRoot(p)) kind = ROOT;
+      else if (this.fold && this.run(p) >= 2) {
+        kind = CHAIN;
+        link = this.parentEdge[p]! - 1;
       }
-      key.fill(0);
-      key[0] = this.nodeClass[t]!;
-      key[3] = NONE;
-      key[4] = TARGET;
-      const tg = this.newGroup(key, TARGET, -1, -1, -1, t);
-      let { index: pair } = this.pair(t, tg);
-      this.pOwn.data[pair]!++;
-      if (this.retained && dominated![i] === 0) this.pOwnRetained.data[pair]! += this.retained[t]!;
-      if (this.ctx.analysis.isRetentionRoot(t)) {
-        this.rootTargets++;
-        continue;
+      key[0] = kind === ROOT ? p : this.nodeClass[p]!;
+      if (chainLink >= 0 && graph.edgeType(e) === graph.edgeType(chainLink) && this.nameKey(e) === this.nameKey(chainLink)) {
+        key[1] = LINK; // into a chain through its own link: a list's head
+        key[2] = 0;
+      } else {
+        key[1] = graph.edgeType(e);
+        key[2] = this.nameKey(e);
       }
-      if (this.pParent.data[pair]! >= 0) continue; // the same target twice
-      let top = t;
-      let group = tg;
-      let chainLink = -1; // the link edge of the step below, when it is a chain
-      while (true) {
-        const pe = this.parentEdge[top]!;
-        if (pe === 0) break;
-        const e = pe - 1;
-        const p = graph.edgeSource(e);
-        let kind = PLAIN;
-        // The edge that links the chain's objects, when p's step is a chain.
-        let link = -1;
-        if (this.ctx.analysis.isRetentionRoot(p)) kind = ROOT;
-        else if (this.fold && this.run(p) >= 2) {
-          kind = CHAIN;
-          link = this.parentEdge[p]! - 1;
-        }
-        key[0] = kind === ROOT ? p : this.nodeClass[p]!;
-        if (chainLink >= 0 && graph.edgeType(e) === graph.edgeType(chainLink) && this.nameKey(e) === this.nameKey(chainLink)) {
-          key[1] = LINK; // into a chain through its own link: a list's head
-          key[2] = 0;
-        } else {
-          key[1] = graph.edgeType(e);
-          key[2] = this.nameKey(e);
-        }
-        key[3] = group;
-        // Chain or not is not part of the key: a list's first element (a run of one) and its
-        // longer runs are one group, and so are the runs of both directions of a list.
-        key[4] = kind === ROOT ? ROOT : PLAIN;
-        key[5] = 0;
-        key[6] = 0;
-        const g2 = this.newGroup(key, kind, group, e, link, p);
-        const up = this.pair(p, g2);
-        this.pParent.data[pair] = up.index;
-        if (!up.added || kind === ROOT) break;
-        pair = up.index;
-        group = g2;
-        // How the step above must name its edge into this one: through the list's own link?
-        chainLink = kind === CHAIN ? link : kind === PLAIN && this.fold ? this.listLink(p) : -1;
-        top = kind === CHAIN ? this.runTop![p]! : p;
-      }
+      key[3] = group;
+      // Chain or not is not part of the key: a list's first element (a run of one) and its
+      // longer runs are one group, and so are the runs of both directions of a list.
+      key[4] = kind === ROOT ? ROOT : PLAIN;
+      key[5] = 0;
+      key[6] = 0;
+      const g2 = this.newGroup(key, kind, group, e, link, p);
+      const up = this.pair(p, g2);
+      this.pParent.data[pair] = up;
+      if (!this.pairAdded || kind === ROOT) break;
+      pair = up;
+      group = g2;
+      // How the step above must name its edge into this one: through the list's own link?
+      chainLink = kind === CHAIN ? link : kind === PLAIN && this.fold ? this.listLink(p) : -1;
+      top = kind === CHAIN ? this.runTop![p]! : p;
     }
   }
 
@@ -564,15 +605,16 @@ export class PathGroups {
       const byGroup: number[] = [];
       for (let i = 0; i < P; i++) if (kind[pGroup[i]!] === CHAIN) byGroup.push(i);
       byGroup.sort((a, b) => pGroup[a]! - pGroup[b]! || a - b);
-      const stamp = new Int32Array(this.graph.nodeCount).fill(-1);
+      // 1 + the group that last counted each object (0: none), so the column needs no filling.
+      const stamp = new Uint32Array(this.graph.nodeCount);
       for (const i of byGroup) {
         const g = pGroup[i]!;
         const entry = pNode[i]!;
         this.run(entry);
         this.gChainMax[g] = Math.max(this.gChainMax[g]!, this.runLen![entry]!);
         const top = this.runTop![entry]!;
-        for (let x = entry; stamp[x] !== g; x = this.parentOf(x)) {
-          stamp[x] = g;
+        for (let x = entry; stamp[x] !== g + 1; x = this.parentOf(x)) {
+          stamp[x] = g + 1;
           addObject(g, x);
           if (x === top) break;
         }
@@ -591,17 +633,21 @@ export class PathGroups {
     const k = this.exampleCount;
     if (k === 0) return;
     const list = this.gExamples[g]!;
-    const size = (x: number): number => (this.retained ? this.retained[x]! : 0);
-    const before = (a: number, b: number): boolean =>
-      size(a) > size(b) || (size(a) === size(b) && this.graph.nodeId(a) > this.graph.nodeId(b));
-    if (list.length === k && !before(n, list[k - 1]!)) return;
+    if (list.length === k && !this.shownBefore(n, list[k - 1]!)) return;
     let i = list.length === k ? k - 1 : list.length;
     if (list.length < k) list.push(n);
-    while (i > 0 && before(n, list[i - 1]!)) {
+    while (i > 0 && this.shownBefore(n, list[i - 1]!)) {
       list[i] = list[i - 1]!;
       i--;
     }
     list[i] = n;
+  }
+
+  /** Example order: larger retained size first, then the newer (higher) id. */
+  private shownBefore(a: number, b: number): boolean {
+    const sa = this.retained ? this.retained[a]! : 0;
+    const sb = this.retained ? this.retained[b]! : 0;
+    return sa > sb || (sa === sb && this.graph.nodeId(a) > this.graph.nodeId(b));
   }
 
   // ------------------------------------------------------------------ reading

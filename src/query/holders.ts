@@ -20,25 +20,30 @@ export function withoutBackingStores<R extends { from: number }>(graph: HeapGrap
   if (rets.length < 2) return rets;
   const { array, hidden } = graph.types;
   const codes = graph.edgeTypeCodes;
-  let stores = 0;
+  const stores = new Set<number>();
   for (const r of rets) {
     const t = graph.nodeType(r.from);
-    if (t === array || t === hidden) stores++;
+    if (t === array || t === hidden) stores.add(r.from);
   }
-  if (stores === 0) return rets;
-  const holders = new Set<number>();
-  for (const r of rets) holders.add(r.from);
-  return rets.filter(({ from }) => {
-    const t = graph.nodeType(from);
-    if (t !== array && t !== hidden) return true;
-    const index = graph.retainerEdges(from);
-    for (let i = 0; i < index.length; i++) {
-      const e = index[i]!;
-      const et = graph.edgeType(e);
+  if (stores.size === 0) return rets;
+  // A store is dropped when another of the holders points at it through an internal or hidden
+  // edge. Looked up forwards, over the holders' own edges: no retainer lookups (which, without
+  // the whole retainer index, may cost a pass over every edge).
+  const { edgeType, edgeTo } = graph.columns;
+  const first = graph.firstEdge;
+  const owned = new Set<number>();
+  const seen = new Set<number>();
+  for (const r of rets) {
+    const owner = r.from;
+    if (seen.has(owner)) continue;
+    seen.add(owner);
+    for (let e = first[owner]!, end = first[owner + 1]!; e < end; e++) {
+      const et = edgeType[e]!;
       if (et !== codes.internal && et !== codes.hidden) continue;
-      const owner = graph.edgeSource(e);
-      if (owner !== from && holders.has(owner)) return false;
+      const to = edgeTo[e]!;
+      if (to !== owner && stores.has(to)) owned.add(to);
     }
-    return true;
-  });
+  }
+  if (owned.size === 0) return rets;
+  return rets.filter(({ from }) => !owned.has(from));
 }

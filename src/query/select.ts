@@ -43,24 +43,33 @@ export function selectNodes(graph: HeapGraph, sel: Selector): Selection {
   if (types.length === 0 && names.length === 0 && ids.length === 0 && !detached) {
     throw new QueryError("no objects chosen", "name them with --type <Class>, --name <name>, --id <id> or --detached");
   }
-  const picked = new Uint8Array(graph.nodeCount);
+  // Without ids, matches are listed as found (in node order); ids add theirs through a mark.
+  const picked = ids.length > 0 ? new Uint8Array(graph.nodeCount) : null;
   const out: number[] = [];
 
   if (types.length > 0 || names.length > 0 || detached) {
     const classMark = types.length > 0 ? markClasses(graph, types) : null;
     const nameMark = names.length > 0 ? markStrings(graph, names) : null;
     const nodeClass = classMark ? graph.classes().nodeClass : null;
-    for (let n = 0; n < graph.nodeCount; n++) {
-      if (detached && detached[n] !== 2) continue;
+    const nodeName = graph.columns.nodeName;
+    const N = graph.nodeCount;
+    for (let n = 0; n < N; n++) {
       if (classMark && classMark[nodeClass![n]!] === 0) continue;
-      if (nameMark && nameMark[graph.nodeNameIndex(n)] === 0) continue;
-      picked[n] = 1;
+      if (nameMark && nameMark[nodeName[n]!] === 0) continue;
+      if (detached && detached[n] !== 2) continue;
+      if (picked) picked[n] = 1;
+      else out.push(n);
     }
   }
-  if (ids.length > 0) {
+  if (picked) {
     const wanted = new Map<number, boolean>(ids.map((id) => [id, false]));
+    // A bit per low 16 bits of the ids asked for: most nodes are passed over without hashing.
+    const maybe = new Uint8Array(8192);
+    for (const id of ids) maybe[(id >>> 3) & 8191]! |= 1 << (id & 7);
+    const nodeId = graph.columns.nodeId;
     for (let n = 0; n < graph.nodeCount; n++) {
-      const id = graph.nodeId(n);
+      const id = nodeId[n]!;
+      if ((maybe[(id >>> 3) & 8191]! & (1 << (id & 7))) === 0) continue;
       if (wanted.has(id)) {
         wanted.set(id, true);
         picked[n] = 1;
@@ -73,8 +82,8 @@ export function selectNodes(graph: HeapGraph, sel: Selector): Selection {
         "ids come from this same snapshot (DevTools shows them as @123)",
       );
     }
+    for (let n = 0; n < graph.nodeCount; n++) if (picked[n] === 1) out.push(n);
   }
-  for (let n = 0; n < graph.nodeCount; n++) if (picked[n] === 1) out.push(n);
   if (out.length === 0) {
     if (detached && types.length === 0 && names.length === 0) throw new QueryError("no detached DOM nodes in this snapshot");
     throw noMatch(graph, types, names);

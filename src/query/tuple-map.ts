@@ -64,6 +64,11 @@ export class TupleMap {
   /** Whether the last {@link intern} added its key. */
   added = false;
 
+  /** Whether the tuple stored at `index` is `key` (its first `arity` numbers). */
+  keyEquals(index: number, key: ArrayLike<number>): boolean {
+    return index >= 0 && index < this.count && this.matches(index, key);
+  }
+
   /** Component `j` of the tuple stored at `index`. */
   keyAt(index: number, j: number): number {
     return this.keys[index * this.arity + j]!;

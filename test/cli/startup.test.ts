@@ -103,12 +103,12 @@ describe("BACKREFS_TIMING=1", () => {
     const marks = timed.stderr
       .split("\n")
       .filter((l) => l.startsWith("timing:"))
-      .map((l) => /^timing: +(\d+) ms +(\d+) MB \(JS heap +\d+, array buffers +\d+\) +(.+)$/.exec(l));
+      .map((l) => /^timing: +(\d+) ms \(CPU +(\d+) ms\) +(\d+) MB \(JS heap +\d+, array buffers +\d+\) +(.+)$/.exec(l));
     expect(
       marks.every((m) => m !== null),
       timed.stderr,
     ).toBe(true);
-    const labels = marks.map((m) => m![3]);
+    const labels = marks.map((m) => m![4]);
     const order = ["command line read", "opening snapshot", "snapshot read", "dominators", "answer computed", "answer written"];
     const at = order.map((l) => labels.indexOf(l));
     expect(
@@ -118,12 +118,63 @@ describe("BACKREFS_TIMING=1", () => {
     expect([...at].sort((a, b) => a - b)).toEqual(at);
     const ms = marks.map((m) => Number(m![1]));
     expect([...ms].sort((a, b) => a - b)).toEqual(ms);
-    expect(marks.every((m) => Number(m![2]) > 0)).toBe(true);
+    // CPU time only grows, and the analysis takes some.
+    const cpu = marks.map((m) => Number(m![2]));
+    expect([...cpu].sort((a, b) => a - b)).toEqual(cpu);
+    expect(cpu.at(-1)!).toBeGreaterThan(cpu[0]!);
+    expect(marks.every((m) => Number(m![3]) > 0)).toBe(true);
   });
 
   it("marks the drawing of a picture", () => {
     const r = run([SAMPLE, "--type", "LeakyRequest", "-o", "t.svg", "-q"], { BACKREFS_TIMING: "1" }, false);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/timing: .* picture drawn\n/);
+  });
+});
+
+describe("the binary's V8 settings", () => {
+  // The main thread's young generation when the process ends, printed by a module loaded first.
+  const probe = join(tmp, "young.mjs");
+  writeFileSync(
+    probe,
+    `import { getHeapSpaceStatistics } from "node:v8";\nimport { isMainThread } from "node:worker_threads";\n` +
+      `if (isMainThread) process.on("exit", () => process._rawDebug("young: " + getHeapSpaceStatistics().find((s) => s.space_name === "new_space").space_size));\n`,
+  );
+  // The same command without the binary: a program that calls main() keeps V8's own settings.
+  const callMain = join(tmp, "call-main.mjs");
+  writeFileSync(
+    callMain,
+    `import { main } from ${JSON.stringify(pathToFileURL(join(ROOT, "dist/cli/main.js")).href)};\n` +
+      `process.exitCode = await main(process.argv.slice(2));\n`,
+  );
+  const youngAtExit = (args: string[]): number => {
+    const r = spawnSync(process.execPath, ["--import", probe, ...args], {
+      cwd: tmp,
+      env: { ...process.env, BACKREFS_CACHE: "0" },
+      encoding: "utf8",
+    });
+    expect(r.status, r.stderr).toBe(0);
+    return Number(/^young: (\d+)$/m.exec(r.stderr)?.[1]);
+  };
+
+  it("keeps the young generation small in the binary, and leaves a program that calls main() alone", () => {
+    const args = ["info", SAMPLE, "--json", "-q"];
+    const first = youngAtExit(["-e", "0"]);
+    const direct = youngAtExit([callMain, ...args]);
+    const bin = youngAtExit([BIN, ...args]);
+    expect(first).toBeGreaterThan(0);
+    // The command makes V8 grow its young generation, unless told not to.
+    expect(direct).toBeGreaterThanOrEqual(4 * first);
+    expect(bin).toBeLessThan(direct);
+    expect(bin).toBeLessThanOrEqual(2 * first);
+  });
+
+  it("applies the setting only to the V8 versions known to have it, and not over the user's own", async () => {
+    const { tuneV8ForCli } = await import("../../src/cli/v8-tuning.js");
+    expect(tuneV8ForCli("99.1.0")).toBe(false);
+    expect(tuneV8ForCli("10.2.154")).toBe(false);
+    expect(tuneV8ForCli("not a version")).toBe(false);
+    expect(tuneV8ForCli("11.3.244", "--max-semi-space-size=64")).toBe(false);
+    expect(tuneV8ForCli("12.4.254", "--inspect --semi_space_growth_factor=4")).toBe(false);
   });
 });

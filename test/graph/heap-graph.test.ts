@@ -169,6 +169,23 @@ describe("HeapGraph.retainerEdges", () => {
     expect(built).not.toHaveBeenCalled();
   });
 
+  it("finds thousands of retainers of one node in one pass (the pass's list of hits grows mid-way)", () => {
+    const b = new SnapshotBuilder();
+    const hub = b.node("object", "Hub");
+    const other = b.node("object", "Other");
+    const holders = Array.from({ length: 3000 }, (_, i) => b.node("object", `H${i % 3}`));
+    for (const h of holders) b.edge(h, other, "property", "o").edge(h, hub, "property", "hub");
+    b.edge(b.gcRoots, hub, "element", 1);
+    const full = graphOf(b);
+    const g = graphOf(b);
+    const built = vi.spyOn(g, "retainers");
+    g.prefetchRetainers([other]);
+    expect(Array.from(g.retainerEdges(hub))).toEqual(slot(full, hub));
+    expect(Array.from(g.retainerEdges(other))).toEqual(slot(full, other));
+    expect(slot(full, hub)).toHaveLength(3001);
+    expect(built).not.toHaveBeenCalled();
+  });
+
   it("asked for every node in an order no pass foresees: the same answers (past a few passes, from the whole index)", () => {
     const { b } = randomHeap(300, 11);
     const full = graphOf(b);
@@ -177,5 +194,48 @@ describe("HeapGraph.retainerEdges", () => {
     const order = Array.from({ length: g.nodeCount }, (_, i) => (i * 97) % g.nodeCount);
     for (const n of order) expect(Array.from(g.retainerEdges(n)), `node ${n}`).toEqual(slot(full, n));
     expect(built).toHaveBeenCalled();
+  });
+});
+
+describe("HeapGraph.edgeSource", () => {
+  /** The source of every edge by walking the first-edge index node by node. */
+  const sourcesByWalking = (g: HeapGraph): number[] => {
+    const out: number[] = [];
+    for (let n = 0; n < g.nodeCount; n++) for (let e = g.firstEdge[n]!; e < g.firstEdge[n + 1]!; e++) out.push(n);
+    return out;
+  };
+
+  it("names the source of every edge: runs of nodes without edges, nodes with edges over several blocks, the last edge", () => {
+    let x = 5;
+    const next = (m: number): number => {
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+      return (x >>> 8) % m;
+    };
+    const b = new SnapshotBuilder();
+    const nodes = Array.from({ length: 600 }, (_, i) => b.node("object", `C${i % 5}`));
+    for (let i = 0; i < nodes.length; i++) {
+      const from = nodes[i]!;
+      // Long runs of leaves, a few nodes with hundreds of edges, the rest a few each.
+      const k = i % 97 < 40 ? 0 : i % 53 === 0 ? 150 + next(200) : next(6);
+      for (let j = 0; j < k; j++) b.edge(from, nodes[next(nodes.length)]!, "property", `p${j % 9}`);
+    }
+    b.edge(nodes[nodes.length - 1]!, nodes[0]!, "property", "last");
+    const g = graphOf(b);
+    const want = sourcesByWalking(g);
+    expect(want.length).toBe(g.edgeCount);
+    expect(g.edgeCount).toBeGreaterThan(64 * 20);
+    // In a scattered order, so the answers do not depend on being asked in edge order.
+    for (let i = 0; i < g.edgeCount; i++) {
+      const e = (i * 7919) % g.edgeCount;
+      expect(g.edgeSource(e), `edge ${e}`).toBe(want[e]);
+    }
+  });
+
+  it("agrees with the retainer index on a random heap", () => {
+    const { b } = randomHeap(500, 3);
+    const g = graphOf(b);
+    const want = sourcesByWalking(g);
+    const r = g.retainers();
+    for (let i = 0; i < r.edge.length; i++) expect(g.edgeSource(r.edge[i]!)).toBe(want[r.edge[i]!]);
   });
 });

@@ -242,6 +242,34 @@ describe("selectNodes and chooseTargets", () => {
   });
 });
 
+describe("chooseTargets among many matches", () => {
+  it("draws the first of the sorted matches (retained size, then newest id), ties in match order, for every count asked", () => {
+    let x = 21;
+    const next = (m: number): number => {
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+      return (x >>> 8) % m;
+    };
+    const b = new SnapshotBuilder();
+    // Ids not in node order, and retained sizes from a few values: many ties.
+    const ts = Array.from({ length: 300 }, (_, i) =>
+      b.node("object", "Foo", { selfSize: 8 * (1 + next(4)), id: 2 * ((i * 7919) % 300) + 101 }),
+    );
+    for (const t of ts) b.edge(b.gcRoots, t, "element", 0);
+    const g = graphOf(b);
+    for (const retained of [true, false]) {
+      const ctx = walkContext(g, { retained });
+      const sizes = retained ? ctx.analysis.retainedSizes() : null;
+      const shuffled = [...ts].sort((a, c) => ((a * 31) % 17) - ((c * 31) % 17));
+      const sorted = [...shuffled].sort((a, c) => (sizes ? sizes[c]! - sizes[a]! : 0) || g.nodeId(c) - g.nodeId(a));
+      for (const max of [1, 2, 3, 10, 64, 65, 299, 300, 400]) {
+        const got = chooseTargets(g, ctx, shuffled, max);
+        expect(got.drawn, `max ${max}`).toEqual(sorted.slice(0, max));
+        expect(got.omitted).toBe(Math.max(0, 300 - max));
+      }
+    }
+  });
+});
+
 describe("retainerSubgraph without the whole retainer index", () => {
   it("draws the same picture whether the retainer index was built first or not", () => {
     // A heap with many objects and cross references, so the walk asks for many retainers.
@@ -265,5 +293,54 @@ describe("retainerSubgraph without the whole retainer index", () => {
       expect(JSON.stringify(a), JSON.stringify(opts)).toBe(JSON.stringify(e));
       expect(a.nodes.length).toBeGreaterThan(targets.length);
     }
+  });
+});
+
+describe("retainersOf", () => {
+  it("lists one retainer per holder, closest to a root first, ties in snapshot order, unreached last (long lists too)", async () => {
+    const { retainersOf } = await import("../../src/query/backrefs.js");
+    const { NO_DISTANCE } = await import("../../src/graph/analysis.js");
+    let x = 9;
+    const next = (m: number): number => {
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+      return (x >>> 8) % m;
+    };
+    const b = new SnapshotBuilder();
+    const target = b.node("object", "Target");
+    // Ladders of holders at distances 2…7 from the GC roots, and holders nothing reaches.
+    const rungs = [b.node("object", "Rung")];
+    b.edge(b.gcRoots, rungs[0]!, "element", 1);
+    for (let i = 1; i < 6; i++) {
+      rungs.push(b.node("object", "Rung"));
+      b.edge(rungs[i - 1]!, rungs[i]!, "property", "up");
+    }
+    for (let k = 0; k < 300; k++) {
+      const h = b.node("object", `H${k % 4}`);
+      const r = next(7);
+      if (r < 6) b.edge(rungs[r]!, h, "property", `h${k}`);
+      b.edge(h, target, "property", "t");
+      if (k % 5 === 0) b.edge(h, target, "property", "again"); // a repeat from one holder
+      if (k % 11 === 0) b.edge(target, h, "property", "back");
+    }
+    b.edge(target, target, "property", "self");
+    const g = graphOf(b);
+    const ctx = walkContext(g);
+    const d = ctx.analysis.distances().distance;
+    // Independently: the whole retainer index, one edge per holder, no self edge, a plain stable sort.
+    const index = g.retainers();
+    const want: Array<{ edge: number; from: number }> = [];
+    for (let i = index.first[target]!; i < index.first[target + 1]!; i++) {
+      const edge = index.edge[i]!;
+      const from = g.edgeSource(edge);
+      if (from === target || want.some((w) => w.from === from)) continue;
+      want.push({ edge, from });
+    }
+    const key = (n: number): number => (d[n] === NO_DISTANCE ? Infinity : d[n]!);
+    want.sort((a, c) => key(a.from) - key(c.from));
+    const got = retainersOf(g, ctx, target, false);
+    expect(got).toEqual(want);
+    expect(got.length).toBeGreaterThan(200);
+    expect(new Set(got.map((r) => d[r.from])).size).toBeGreaterThan(5);
+    expect(d[got.at(-1)!.from]).toBe(NO_DISTANCE);
   });
 });

@@ -51,6 +51,48 @@ describe("placeholder breakdown", () => {
     expect(groups.at(-1)).toEqual({ count: expect.any(Number), rest: true });
   });
 
+  it("one group per name that reads the same: classes split by script, digit property names with indexes", () => {
+    const { b, global } = withGlobal();
+    const pool = b.node("array", "Pool");
+    b.edge(global, pool, "property", "pool");
+    const t = b.node("object", "Target");
+    const expected = new Map<string, number>();
+    const split: number[] = [];
+    let i = 0;
+    const hold = (className: string, type: string, name: string | number, key: string, script?: number) => {
+      const n = b.node("object", className);
+      if (script !== undefined) {
+        b.location(n, script, 1, 0);
+        split.push(n);
+      }
+      b.edge(pool, n, "element", i++).edge(n, t, type, name);
+      expected.set(key, (expected.get(key) ?? 0) + 1);
+    };
+    // Two classes named Split (constructors in two scripts), listed as one.
+    for (let k = 0; k < 40; k++) hold("Split", "property", "t", "Split property t", k % 2);
+    // `7`, `12` and [3] are indexes: one group; `x7` is a name.
+    for (let k = 0; k < 30; k++) hold("Box", "property", String(k % 3 === 0 ? 7 : 12), "Box property");
+    for (let k = 0; k < 20; k++) hold("Box", "element", k, "Box element");
+    for (let k = 0; k < 25; k++) hold("Box", "property", "x7", "Box property x7");
+    for (let k = 0; k < 15; k++) hold("Box", "hidden", k, "Box hidden");
+    const g = graphOf(b);
+    const sub = walk(g, [t], { tooMany: 2, maxNodes: 8 });
+    const p = sub.placeholders.find((x) => x.of === g.nodeId(t))!;
+    // What the picture drew is not in the breakdown: count it from the drawn edges into t.
+    for (const e of sub.edges.filter((x) => x.to === g.nodeId(t))) {
+      const from = sub.nodes.find((n) => n.id === e.from)!;
+      const index = typeof e.name === "number" || /^\d+$/.test(e.name);
+      const key = `${from.className} ${e.type}${index ? "" : ` ${e.name}`}`;
+      expected.set(key, expected.get(key)! - 1);
+    }
+    const got = new Map(
+      p.breakdown!.map((x) => [`${x.className} ${x.edgeType}${x.edgeName === undefined ? "" : ` ${x.edgeName}`}`, x.count]),
+    );
+    expect(got).toEqual(new Map([...expected].filter(([, c]) => c > 0)));
+    // The split is real: the Split objects have two class ids.
+    expect(new Set(split.map((n) => g.classes().nodeClass[n])).size).toBe(2);
+  });
+
   it("a long path's gap says which objects it stands for", () => {
     const { b, global } = withGlobal();
     let prev = global;

@@ -149,6 +149,61 @@ describe("groupRetainingPaths", () => {
     expect(fastSigs).toEqual(naive);
   });
 
+  it("agrees with the signature strings on random heaps, targets of two classes interleaved", () => {
+    for (const seed of [3, 17, 29]) {
+      let x = seed;
+      const next = (m: number): number => {
+        x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+        return (x >>> 8) % m;
+      };
+      const { b, global } = withGlobal();
+      const inner = Array.from({ length: 30 }, (_, i) => b.node("object", `C${i % 4}`));
+      inner.forEach((n, i) => {
+        // Each inner node hangs below global or an earlier one: every one is reached.
+        const up = i === 0 || next(4) === 0 ? global : inner[next(i)]!;
+        if (next(3) === 0) b.edge(up, n, "element", i);
+        else b.edge(up, n, "property", `p${next(3)}`);
+      });
+      const targets: number[] = [];
+      for (let i = 0; i < 200; i++) {
+        const t = b.node("object", i % 3 === 0 ? "T" : "U");
+        if (next(2) === 0) b.edge(inner[next(inner.length)]!, t, "element", i);
+        else b.edge(inner[next(inner.length)]!, t, "property", `t${next(2)}`);
+        if (next(5) === 0) b.edge(inner[next(inner.length)]!, t, "property", "also");
+        targets.push(t);
+      }
+      const g = graphOf(b);
+      const ctx = walkContext(g);
+      const { ordinals } = selectNodes(g, { types: ["T", "U"] });
+      const fast = groupRetainingPaths(g, ctx, ordinals, { fold: false }).report();
+      const naive = new Map<string, number>();
+      for (const t of ordinals) {
+        const hops = shortestPath(g, ctx, t)!;
+        const sig = [
+          g.className(t),
+          ...hops
+            .reverse()
+            .map(
+              (h) => `${g.className(h.from)}|${g.edgeTypeName(h.edge)}|${g.edgeTypeName(h.edge) === "element" ? "*" : g.edgeName(h.edge)}`,
+            ),
+        ].join("<");
+        naive.set(sig, (naive.get(sig) ?? 0) + 1);
+      }
+      const fastSigs = new Map<string, number>();
+      for (const p of fast.patterns) {
+        const sig = [
+          p.steps[0]!.className,
+          ...p.steps
+            .slice(1)
+            .map((st) => `${st.className}|${st.edge!.type}|${st.edge!.name === "*" || st.edge!.type === "element" ? "*" : st.edge!.name}`),
+        ].join("<");
+        fastSigs.set(sig, p.targets);
+      }
+      expect(fastSigs, `seed ${seed}`).toEqual(naive);
+      expect(naive.size, `seed ${seed}`).toBeGreaterThan(10);
+    }
+  });
+
   it("folds a 10,000-long linked list into one chain node", () => {
     const { b, global } = withGlobal();
     const head = b.node("object", "List");
