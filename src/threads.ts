@@ -30,7 +30,7 @@ export function startWorker(name: string, from: string, options?: WorkerOptions)
 export interface WorkerReport {
   /** Which worker: the edges reader or the analysis helper. */
   worker: "edges" | "analysis helper";
-  /** The job: `edges`, or the helper's task name (`shallow`, `mark-essential`, `fill-predecessors`). */
+  /** The job: `edges`, or the helper's task name (`shallow`, `mark-essential`, `number`, `finish-tree`). */
   task: string;
   /** True when the worker's result was used; false when this thread did the job instead. */
   done: boolean;

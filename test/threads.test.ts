@@ -57,7 +57,7 @@ for (const [name, load] of builds) {
       const two = new lib.HeapAnalysis(graph);
       await two.prepare({ parallel: true, onWorker: (r) => reports.push(r) });
       expect(reports.filter((r) => !r.done)).toEqual([]);
-      expect(new Set(reports.map((r) => r.task))).toEqual(new Set(["shallow", "mark-essential", "fill-predecessors"]));
+      expect(new Set(reports.map((r) => r.task))).toEqual(new Set(["shallow", "mark-essential", "number"]));
       expect(reports.every((r) => r.worker === "analysis helper")).toBe(true);
 
       const one = new lib.HeapAnalysis(graph);

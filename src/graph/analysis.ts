@@ -103,8 +103,9 @@ export class HeapAnalysis {
 
   /**
    * Computes up front what a command will ask for, on two threads where that pays: self sizes
-   * on a helper thread while this one computes distances and dominators, and half of the
-   * essential-edge marks and of the dominator pass's predecessor lists. Every getter works
+   * on a helper thread while this one computes distances, half of the essential-edge marks,
+   * and the dominator pass's depth-first numbering while this thread builds the predecessor lists.
+   * Every getter works
    * without this (computing on first use, on this thread); this only makes them ready sooner.
    *
    * @example

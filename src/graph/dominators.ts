@@ -10,12 +10,15 @@
  * the way Chrome DevTools attaches them, so every node gets a dominator and a retained size.
  *
  * Built for 10^7+ nodes, where every random memory access counts:
- * - the four per-node fields the main loop touches together (ancestor, semi, label, list start)
+ * - the four per-node fields the main loop touches together (ancestor, semi, best semi, list start)
  *   share one cache line: one `Uint32Array`, stride 4, indexed by DFS number;
- * - essential in-degrees are counted during the DFS, next to the DFS numbers (same cache line);
+ * - the DFS numbering and the predecessor lists do not depend on each other: with a helper
+ *   thread, it numbers the nodes while this thread builds the lists;
+ * - the lists are built going through the edges in storage order (sequential reads, the list
+ *   slots written at random), as ordinals, then turned into DFS numbers in one pass of independent
+ *   reads, which the CPU overlaps;
  * - a node with one essential retainer (most of a heap) has it as its DFS parent, which is then
- *   its semidominator: only nodes with two or more get a predecessor list, laid out in DFS order
- *   and each sorted, so that the records it leads to are read in address order.
+ *   its semidominator: only nodes with two or more get a predecessor list.
  */
 import type { HeapGraph } from "./heap-graph.js";
 import { sharedU32, sharedU8 } from "../snapshot/columns.js";
@@ -33,11 +36,13 @@ export interface DominatorTree {
   idomIndex: Uint32Array;
 }
 
-// Fields of the per-node record (by DFS number, stride 4).
+// Fields of the per-node record (by DFS number, stride 2): what path compression reads and writes.
 const ANCESTOR = 0; // the DFS parent, then compressed towards the forest root
-const SEMI = 1; // DFS number of the semidominator
-const LABEL = 2; // DFS number of the node with the smallest semi on the compressed path
-const PRED = 3; // where the node's predecessor list starts (it ends where the next one's starts)
+// The smallest semidominator number on the node's compressed path. Lengauer & Tarjan keep the node
+// that has it (the "label") and look its semidominator up; Semi-NCA needs only the number, and
+// keeping the number saves a dependent load (a cache miss, mostly) per node on every path. The
+// semidominators themselves are read in order, not at random: they have an array of their own.
+const BEST = 1;
 
 /**
  * @param essential one byte per edge: 1 when the edge counts for dominance
@@ -46,16 +51,20 @@ const PRED = 3; // where the node's predecessor list starts (it ends where the n
  */
 export function dominatorTree(graph: HeapGraph, essential: Uint8Array): DominatorTree {
   if (graph.nodeCount === 0) return EMPTY_TREE;
-  const work = numberNodes(graph, essential);
-  fillPredecessors(fillInput(work, essential, 1, work.N, false));
+  const work = allocate(graph);
+  const count = numberFromRoot(numberingInput(work, essential));
+  const lists = predecessorInput(work, essential);
+  const pred = buildPredecessors(lists);
+  finishNumbering(work, essential, count, lists, pred);
   return finishTree(work);
 }
 
 /**
- * The same tree, with the helper thread filling half of the predecessor lists (sources from the
- * middle of the DFS order on, written from each list's end backwards) while this thread fills the
- * other half, and, given `alongside`, finishing the tree while this thread does that. Falls back
- * to doing it all here when the helper fails.
+ * The same tree, with the helper thread numbering the nodes depth-first while this thread builds
+ * the predecessor lists (the two passes do not depend on each other; the lists, whose size only
+ * the count tells, are allocated on this thread, where the memory goes back to the allocator this
+ * thread uses for what comes next), and, given `alongside`, finishing the tree while this thread
+ * does that. Falls back to doing it all here when the helper fails.
  */
 export async function dominatorTreeWithHelper(
   graph: HeapGraph,
@@ -67,7 +76,7 @@ export async function dominatorTreeWithHelper(
    */
   alongside?: () => void,
   /**
-   * Given, the mask is let go once the predecessor lists are filled (`drop` tells the caller to
+   * Given, the mask is let go once the predecessor lists are built (`drop` tells the caller to
    * let go of it too; the finish does not need it, and the work alongside may want the memory):
    * `again` gives it anew should the helper fail.
    */
@@ -77,17 +86,20 @@ export async function dominatorTreeWithHelper(
     alongside?.();
     return EMPTY_TREE;
   }
-  const work = numberNodes(graph, essential);
-  const half = Math.floor(work.N / 2);
-  const helped = helper.run({ task: "fill-predecessors", input: fillInput(work, essential, half + 1, work.N, true) });
-  fillPredecessors(fillInput(work, essential, 1, half, false));
-  if ((await helped) === null) {
-    // The helper may have stopped part way (its cursors moved, some slots written): start the
-    // lists over and fill them all here. A failed helper writes nothing more (it is dead, or its
-    // task ended with an error).
-    resetCursors(work);
-    fillPredecessors(fillInput(work, essential, 1, work.N, false));
+  const work = allocate(graph);
+  const numbering = numberingInput(work, essential);
+  const helped = helper.run({ task: "number", input: numbering });
+  const lists = predecessorInput(work, essential);
+  const pred = buildPredecessors(lists);
+  let count = await helped;
+  if (count === null) {
+    // The helper may have stopped part way (some nodes numbered): number them all over here
+    // (every node's entry in vertex and rec is written again). A failed helper writes nothing more
+    // (it is dead, or its task ended with an error).
+    work.dn.fill(0, 0, work.N + 1);
+    count = numberFromRoot(numbering);
   }
+  finishNumbering(work, essential, count, lists, pred);
   if (!alongside) return finishTree(work);
   if (letGo) {
     essential = NO_MASK;
@@ -103,74 +115,67 @@ export async function dominatorTreeWithHelper(
 
 const NO_MASK = new Uint8Array(0);
 
-/** Puts every list's cursors back at its start (front) and end (back), as numberNodes left them. */
-function resetCursors(work: Numbering): void {
-  const { N, vertex, rec, dn } = work;
-  for (let i = 1; i <= N; i++) {
-    const w = vertex[i]!;
-    const start = rec[4 * i + PRED]!;
-    const end = rec[4 * (i + 1) + PRED]!;
-    dn[2 * w + 1] = end > start ? start : NO_LIST;
-    dn[2 * w] = end > start ? end : NO_LIST;
-  }
-}
+const EMPTY_TREE: DominatorTree = { idom: new Uint32Array(0), preorder: new Uint32Array(0), idomIndex: new Uint32Array(0) };
 
-/** What filling predecessor lists reads and writes (shared memory when a helper does it). */
-export interface FillInput {
-  vertex: Uint32Array;
+/** What building the predecessor lists reads and writes (shared memory when a helper does it). */
+export interface PredecessorInput {
+  N: number;
   firstEdge: Uint32Array;
   edgeTo: Uint32Array;
   essential: Uint8Array;
   /**
-   * Per target ordinal w, where its list is written next, or NO_LIST: at `2w + 1` going forwards,
-   * at `2w` (one past the next slot) going backwards. The two fillers use the two slots of the
-   * same array (the lines they share would miss the cache anyway: the writes land at random).
+   * N + 1 entries by ordinal, all 0 to begin with; on return, where each node's list starts (the
+   * lists lie in ordinal order, so node w's ends where w + 1's starts; the last entry is the
+   * total). Nodes with fewer than two essential retainers have an empty list.
    */
-  cursor: Uint32Array;
-  pred: Uint32Array;
-  /** DFS numbers of the sources to go through, inclusive. */
-  from: number;
-  to: number;
-  /** Write each list from its end backwards. */
-  backwards: boolean;
+  start: Uint32Array;
+  /** One bit per ordinal, all 0 to begin with; on return, 1 for nodes with a list (two or more essential retainers). */
+  listed: Uint8Array;
+  /** One bit per ordinal, all 0 to begin with; on return, 1 for nodes with no essential retainer at all. */
+  unheld: Uint8Array;
 }
 
-function fillInput(work: Numbering, essential: Uint8Array, from: number, to: number, backwards: boolean): FillInput {
-  const { vertex, firstEdge, edgeTo, dn, pred } = work;
-  return { vertex, firstEdge, edgeTo, essential, cursor: dn, pred, from, to, backwards };
+function predecessorInput(work: Numbering, essential: Uint8Array): PredecessorInput {
+  const { N, firstEdge, edgeTo, dn, listed, unheld } = work;
+  return { N, firstEdge, edgeTo, essential, start: dn.subarray(N + 1, 2 * N + 2), listed, unheld };
 }
-
-const EMPTY_TREE: DominatorTree = { idom: new Uint32Array(0), preorder: new Uint32Array(0), idomIndex: new Uint32Array(0) };
-
-/** Marks, in a list cursor, a node with no list (fewer than two essential retainers). */
-const NO_LIST = 0xffffffff;
 
 /**
- * Appends each source (by DFS number, in DFS order) to the predecessor lists of its essential
- * edges' targets. Sources in DFS order make each list come out sorted (ascending from the front;
- * a backward filler leaves its part descending from the end): the semidominator loop then walks
- * the records of a node's predecessors in address order (fewer cache and TLB misses).
+ * The predecessor lists (as ordinals) of the nodes with two or more essential retainers, in
+ * shared memory: counts the essential in-degrees, lays the lists out, then fills them going through
+ * the edges in storage order (sequential reads; only the list slots are written at random).
+ * A node with one essential retainer has it as its DFS parent, which is then its semidominator:
+ * it needs no list (most of a heap).
  */
-export function fillPredecessors(input: FillInput): void {
-  const { vertex, firstEdge, edgeTo, essential, cursor, pred, from, to, backwards } = input;
-  const off = backwards ? 0 : 1;
-  for (let v = from; v <= to; v++) {
-    const src = vertex[v]!;
+export function buildPredecessors(input: PredecessorInput): Uint32Array {
+  const { N, firstEdge, edgeTo, essential, start, listed, unheld } = input;
+  const E = firstEdge[N]!;
+  for (let e = firstEdge[0]!; e < E; e++) if (essential[e] !== 0) start[edgeTo[e]]!++;
+  // Each list's end, where the fill below starts writing it backwards; empty lists start and end
+  // at the same place.
+  let total = 0;
+  for (let w = 0; w < N; w++) {
+    const c = start[w]!;
+    if (c >= 2) {
+      total += c;
+      listed[w >>> 3]! |= 1 << (w & 7);
+    } else if (c === 0) {
+      unheld[w >>> 3]! |= 1 << (w & 7);
+    }
+    start[w] = total;
+  }
+  start[N] = total;
+  const pred = sharedU32(total);
+  for (let src = 0; src < N; src++) {
     const end = firstEdge[src + 1]!;
     for (let e = firstEdge[src]!; e < end; e++) {
       if (essential[e] === 0) continue;
-      const slot = 2 * edgeTo[e]! + off;
-      const at = cursor[slot]!;
-      if (at === NO_LIST) continue;
-      if (backwards) {
-        pred[at - 1] = v;
-        cursor[slot] = at - 1;
-      } else {
-        pred[at] = v;
-        cursor[slot] = at + 1;
-      }
+      const w = edgeTo[e]!;
+      if ((listed[w >>> 3]! & (1 << (w & 7))) === 0) continue;
+      pred[--start[w]!] = src;
     }
   }
+  return pred;
 }
 
 interface Numbering {
@@ -178,15 +183,23 @@ interface Numbering {
   firstEdge: Uint32Array;
   edgeTo: Uint32Array;
   /**
-   * Per ordinal w: [2w] its DFS number, then the back list cursor (see dominatorTreeWithHelper),
-   * [2w+1] its list cursor; once the lists are filled, the immediate dominators and then the
-   * outputs (see finishTree). 2N + 2 entries, in shared memory.
+   * 2N + 2 entries, in shared memory, used in turn for: [0, N] each ordinal's DFS number, and
+   * [N + 1, 2N + 1] the predecessor list starts (see PredecessorInput); then [0, N] each DFS
+   * number's list end; then, while the tree is finished, [N + 1, 2N + 1] the immediate dominators
+   * by DFS number; and at last the outputs (see treeIn).
    */
   dn: Uint32Array;
   /** DFS number → ordinal. */
   vertex: Uint32Array;
+  /** The per-node record, by DFS number, stride 2 (see ANCESTOR, BEST). */
   rec: Uint32Array;
+  /** By DFS number: where the node's predecessor list starts (it ends: see dn), then its semidominator. */
+  semi: Uint32Array;
+  /** By DFS number: 1 = an unreachable DFS start attached to the root, 2 = dominated by the root outright. */
   forced: Uint8Array;
+  listed: Uint8Array;
+  unheld: Uint8Array;
+  /** The predecessor lists, as DFS numbers once numbering is finished. */
   pred: Uint32Array;
 }
 
@@ -197,105 +210,146 @@ function grown(a: Uint32Array): Uint32Array {
   return b;
 }
 
-/** DFS numbering, DevTools' attachment of unreachable nodes, and the predecessor lists' layout. */
-function numberNodes(graph: HeapGraph, essential: Uint8Array): Numbering {
+function allocate(graph: HeapGraph): Numbering {
   const N = graph.nodeCount;
-  const firstEdge = graph.firstEdge;
-  const edgeTo = graph.columns.edgeTo;
+  const bits = (N + 7) >>> 3;
+  return {
+    N,
+    firstEdge: graph.firstEdge,
+    edgeTo: graph.columns.edgeTo,
+    dn: sharedU32(2 * N + 2),
+    vertex: sharedU32(N + 1),
+    rec: sharedU32(2 * (N + 2)),
+    semi: sharedU32(N + 2),
+    forced: sharedU8(N + 1),
+    listed: sharedU8(bits),
+    unheld: sharedU8(bits),
+    pred: NO_PRED,
+  };
+}
 
-  // ---- DFS numbering (1-based; 0 = not visited), counting essential in-degrees on the way.
-  /** Per ordinal w: [2w] its DFS number, [2w+1] its essential in-degree, later its list cursor. */
-  const dn = sharedU32(2 * N + 2);
-  const vertex = sharedU32(N + 1); // DFS number → ordinal
-  const rec = sharedU32(4 * (N + 2));
-  /** By DFS number: 1 = an unreachable DFS start attached to the root, 2 = dominated by the root outright. */
-  const forced = sharedU8(N + 1);
-  let stackNode: Uint32Array = new Uint32Array(1 << 16);
-  let stackEdge: Uint32Array = new Uint32Array(1 << 16);
-  let count = 0;
-  const visit = (w: number, parentNum: number): void => {
-    const i = ++count;
-    dn[2 * w] = i;
-    vertex[i] = w;
-    rec[4 * i + ANCESTOR] = parentNum;
-    rec[4 * i + SEMI] = i; // until processed: unprocessed predecessors stand for themselves
-    rec[4 * i + LABEL] = i;
-  };
-  /** Depth-first from `start`; `countEdges`: add the edges it follows to the in-degrees. */
-  const dfsFrom = (start: number, parentNum: number, countEdges: boolean): void => {
-    let sp = 0;
-    visit(start, parentNum);
-    stackNode[sp] = start;
-    stackEdge[sp] = firstEdge[start]!;
-    sp++;
-    while (sp > 0) {
-      const v = stackNode[sp - 1]!;
-      const e = stackEdge[sp - 1]!;
-      if (e >= firstEdge[v + 1]!) {
-        sp--;
-        continue;
-      }
-      stackEdge[sp - 1] = e + 1;
-      if (essential[e] === 0) continue;
-      const w = edgeTo[e]!;
-      if (countEdges) dn[2 * w + 1]!++;
-      if (dn[2 * w] !== 0) continue;
-      visit(w, dn[2 * v]!);
-      if (sp === stackNode.length) {
-        stackNode = grown(stackNode);
-        stackEdge = grown(stackEdge);
-      }
-      stackNode[sp] = w;
-      stackEdge[sp] = firstEdge[w]!;
-      sp++;
+const NO_PRED = new Uint32Array(0);
+
+/** What the DFS numbering reads and writes (shared memory when a helper does it). */
+export interface NumberingInput {
+  firstEdge: Uint32Array;
+  edgeTo: Uint32Array;
+  essential: Uint8Array;
+  /** Written: [0, N) each ordinal's DFS number (must start all 0; see Numbering.dn). */
+  dn: Uint32Array;
+  /** Written: DFS number → ordinal. */
+  vertex: Uint32Array;
+  /** Written: each numbered node's record (see ANCESTOR, BEST). */
+  rec: Uint32Array;
+}
+
+function numberingInput(work: Numbering, essential: Uint8Array): NumberingInput {
+  const { firstEdge, edgeTo, dn, vertex, rec } = work;
+  return { firstEdge, edgeTo, essential, dn, vertex, rec };
+}
+
+/** Numbers node w (DFS number i) under the node numbered parentNum. */
+function visit(work: NumberingInput, w: number, i: number, parentNum: number): void {
+  work.dn[w] = i;
+  work.vertex[i] = w;
+  const rec = work.rec;
+  rec[2 * i + ANCESTOR] = parentNum;
+  rec[2 * i + BEST] = i; // until processed: unprocessed predecessors stand for themselves
+}
+
+/** The DFS's stacks (kept between the DFS runs of one numbering; grown as needed). */
+interface DfsStacks {
+  /**
+   * Per level: the node's DFS number, the next edge to follow, the end of its edges (nothing
+   * read at random when the DFS comes back up to the node).
+   */
+  num: Uint32Array;
+  edge: Uint32Array;
+  end: Uint32Array;
+}
+
+/**
+ * Depth-first over essential edges from `start`, numbering from count + 1 under parentNum; returns
+ * the new count. DFS numbers are 1-based (0 = not visited).
+ */
+function dfsFrom(work: NumberingInput, stacks: DfsStacks, start: number, parentNum: number, count: number): number {
+  const { firstEdge, edgeTo, essential, dn } = work;
+  let { num, edge, end } = stacks;
+  visit(work, start, ++count, parentNum);
+  num[0] = count;
+  edge[0] = firstEdge[start]!;
+  end[0] = firstEdge[start + 1]!;
+  let sp = 1;
+  while (sp > 0) {
+    const e = edge[sp - 1]!;
+    if (e >= end[sp - 1]!) {
+      sp--;
+      continue;
     }
-  };
-  dfsFrom(0, 0, true);
+    edge[sp - 1] = e + 1;
+    if (essential[e] === 0) continue;
+    const w = edgeTo[e]!;
+    if (dn[w] !== 0) continue;
+    visit(work, w, ++count, num[sp - 1]!);
+    if (sp === num.length) {
+      num = stacks.num = grown(num);
+      edge = stacks.edge = grown(edge);
+      end = stacks.end = grown(end);
+    }
+    num[sp] = count;
+    edge[sp] = firstEdge[w]!;
+    end[sp] = firstEdge[w + 1]!;
+    sp++;
+  }
+  return count;
+}
+
+function newStacks(): DfsStacks {
+  return { num: new Uint32Array(1 << 12), edge: new Uint32Array(1 << 12), end: new Uint32Array(1 << 12) };
+}
+
+/** DFS numbering from the root; returns how many nodes it reached. */
+export function numberFromRoot(input: NumberingInput): number {
+  return dfsFrom(input, newStacks(), 0, 0, 0);
+}
+
+/**
+ * Given the predecessor lists: numbers the nodes the root's DFS did not reach (as DevTools
+ * attaches them), turns the lists' ordinals into DFS numbers, and records where each node's list
+ * starts and ends by DFS number.
+ */
+function finishNumbering(work: Numbering, essential: Uint8Array, reached: number, lists: PredecessorInput, pred: Uint32Array): void {
+  const { N, dn, vertex, semi, forced, unheld } = work;
+  let count = reached;
   if (count < N) {
+    const numbering = numberingInput(work, essential);
+    const stacks = newStacks();
     // Nodes no essential path from the root reaches, as DevTools attaches them: first each node
     // that has no essential retainer at all (held only weakly...) starts a DFS of its own under the
     // root; then what is still left (cycles only reachable from each other) is dominated by the
-    // root directly. The in-degrees so far count the edges from reached nodes; add the rest.
-    for (let src = 0; src < N; src++) {
-      if (dn[2 * src] !== 0) continue;
-      for (let e = firstEdge[src]!; e < firstEdge[src + 1]!; e++) {
-        if (essential[e] !== 0) dn[2 * edgeTo[e]! + 1]!++;
-      }
+    // root directly.
+    for (let n = 1; n < N; n++) {
+      if (dn[n] !== 0 || (unheld[n >>> 3]! & (1 << (n & 7))) === 0) continue;
+      count = dfsFrom(numbering, stacks, n, 1, count);
+      forced[dn[n]!] = 1;
     }
     for (let n = 1; n < N; n++) {
-      if (dn[2 * n] !== 0 || dn[2 * n + 1] !== 0) continue;
-      dfsFrom(n, 1, false);
-      forced[dn[2 * n]!] = 1;
-    }
-    for (let n = 1; n < N; n++) {
-      if (dn[2 * n] !== 0) continue;
-      visit(n, 1);
-      const i = count;
-      // semi stays i: larger than every DFS-reached number, so it cannot lower theirs.
-      forced[i] = 2;
+      if (dn[n] !== 0) continue;
+      visit(numbering, n, ++count, 1);
+      // Its BEST stays count: larger than every DFS-reached number, so it cannot lower theirs.
+      forced[count] = 2;
     }
   }
-
-  // ---- Predecessor lists (as DFS numbers) of nodes with two or more essential retainers, laid
-  // out in DFS order. dn[2w+1] becomes the fill cursor, dn[2w] the back one (one past the list's
-  // end; the DFS numbers are not needed any more); ~0: no list.
-  let total = 0;
+  // Independent random reads, which the CPU overlaps.
+  for (let r = 0; r < pred.length; r++) pred[r] = dn[pred[r]!]!;
+  const start = lists.start;
+  const ends = dn; // the DFS numbers by ordinal are done with
   for (let i = 1; i <= N; i++) {
-    rec[4 * i + PRED] = total;
     const w = vertex[i]!;
-    const c = dn[2 * w + 1]!;
-    if (c >= 2) {
-      dn[2 * w + 1] = total;
-      total += c;
-      dn[2 * w] = total;
-    } else {
-      dn[2 * w + 1] = NO_LIST;
-      dn[2 * w] = NO_LIST;
-    }
+    semi[i] = start[w]!;
+    ends[i] = start[w + 1]!;
   }
-  rec[4 * (N + 1) + PRED] = total;
-  const pred = sharedU32(total);
-  return { N, firstEdge, edgeTo, dn, vertex, rec, forced, pred };
+  work.pred = pred;
 }
 
 /** What finishing the tree reads and writes (shared memory: the helper thread can do it). */
@@ -304,13 +358,14 @@ export interface FinishInput {
   dn: Uint32Array;
   vertex: Uint32Array;
   rec: Uint32Array;
+  semi: Uint32Array;
   forced: Uint8Array;
   pred: Uint32Array;
 }
 
 function finishInput(work: Numbering): FinishInput {
-  const { N, dn, vertex, rec, forced, pred } = work;
-  return { N, dn, vertex, rec, forced, pred };
+  const { N, dn, vertex, rec, semi, forced, pred } = work;
+  return { N, dn, vertex, rec, semi, forced, pred };
 }
 
 /** Semidominators, then immediate dominators, from numbered nodes with filled lists. */
@@ -322,7 +377,7 @@ function finishTree(work: FinishInput): DominatorTree {
 /** The tree {@link finishInPlace} left in the input's arrays. */
 function treeIn(work: FinishInput): DominatorTree {
   const { N, dn, vertex } = work;
-  return { idom: dn.subarray(N + 1, 2 * N + 1), preorder: vertex.subarray(1, N + 1), idomIndex: dn.subarray(0, N) };
+  return { idom: dn.subarray(0, N), preorder: vertex.subarray(1, N + 1), idomIndex: dn.subarray(N + 1, 2 * N + 1) };
 }
 
 /**
@@ -330,79 +385,92 @@ function treeIn(work: FinishInput): DominatorTree {
  * for where).
  */
 export function finishInPlace(work: FinishInput): void {
-  const { N, vertex, rec, forced, pred } = work;
-  // The DFS numbers and list cursors are done with: their buffer takes the DFS parents, which
-  // become the immediate dominators, and then the outputs. Nothing new is allocated at the pass's
-  // memory peak.
-  const idom = work.dn.subarray(0, N + 1);
-  for (let i = 1; i <= N; i++) idom[i] = rec[4 * i + ANCESTOR]!;
+  const { N, vertex, rec, semi: semis, forced, pred } = work;
+  // The list starts by ordinal are done with: their half of the buffer takes the DFS parents,
+  // which become the immediate dominators; the list ends by DFS number are in the other half.
+  // Nothing new is allocated at the pass's memory peak.
+  const ends = work.dn.subarray(0, N + 1);
+  const idom = work.dn.subarray(N + 1, 2 * N + 2);
+  for (let i = 1; i <= N; i++) idom[i] = rec[2 * i + ANCESTOR]!;
   idom[1] = 1;
 
   // ---- Semidominators, in reverse DFS order. A node is linked (its ANCESTOR is live) once
   // processed, i.e. when its number is above the one being processed.
   let path: Uint32Array = new Uint32Array(1 << 16);
   const evaluate = (v: number, lastLinked: number): number => {
-    if (rec[4 * v + ANCESTOR]! < lastLinked) return rec[4 * v + LABEL]!;
+    if (rec[2 * v + ANCESTOR]! < lastLinked) return rec[2 * v + BEST]!;
     // Collect the path up to the last linked node, then compress it from the top down.
     let sp = 0;
     let u = v;
     do {
       if (sp === path.length) path = grown(path);
       path[sp++] = u;
-      u = rec[4 * u + ANCESTOR]!;
-    } while (rec[4 * u + ANCESTOR]! >= lastLinked);
+      u = rec[2 * u + ANCESTOR]!;
+    } while (rec[2 * u + ANCESTOR]! >= lastLinked);
     let p = u;
-    let pLabel = rec[4 * p + LABEL]!;
-    let x = v;
+    let best = rec[2 * p + BEST]!;
     while (sp > 0) {
-      x = path[--sp]!;
-      rec[4 * x + ANCESTOR] = rec[4 * p + ANCESTOR]!;
-      const xLabel = rec[4 * x + LABEL]!;
-      if (rec[4 * pLabel + SEMI]! < rec[4 * xLabel + SEMI]!) rec[4 * x + LABEL] = pLabel;
-      else pLabel = xLabel;
+      const x = path[--sp]!;
+      rec[2 * x + ANCESTOR] = rec[2 * p + ANCESTOR]!;
+      const xBest = rec[2 * x + BEST]!;
+      if (best < xBest) rec[2 * x + BEST] = best;
+      else best = xBest;
       p = x;
     }
-    return rec[4 * x + LABEL]!;
+    return best; // v's, after compression
   };
   for (let i = N; i >= 2; i--) {
-    if (forced[i] === 2) continue;
-    const start = rec[4 * i + PRED]!;
-    const end = rec[4 * (i + 1) + PRED]!;
+    if (forced[i] === 2) {
+      semis[i] = i; // larger than every DFS-reached number: cannot lower theirs
+      continue;
+    }
+    const start = semis[i]!;
+    const end = ends[i]!;
     // The DFS parent is a predecessor (for a DFS start under the root, the root stands in); with
     // one predecessor it is the semidominator.
-    let semi = rec[4 * i + ANCESTOR]!;
-    for (let r0 = start; r0 < end; r0 += 16) {
+    let semi = rec[2 * i + ANCESTOR]!;
+    // Two shortcuts, exact: a predecessor numbered before i is not processed yet and stands for
+    // itself (no record to read); and once semi is the root's number, nothing can lower it (on
+    // the 200 MB benchmark a fifth of the predecessors come after that).
+    for (let r0 = start; r0 < end && semi > 1; r0 += 16) {
       const r1 = Math.min(end, r0 + 16);
-      // Touch the batch's records, then their ancestors' and labels', before the real work:
+      // Touch the batch's records, then their ancestors', before the real work:
       // independent loads the CPU overlaps, where EVAL's chains of loads cannot be (measured on
       // the 1 GB benchmark: this loop 2.2 s → 1.7 s).
       let sink = 0;
-      for (let r = r0; r < r1; r++) sink |= rec[4 * pred[r]!]!;
       for (let r = r0; r < r1; r++) {
         const v = pred[r]!;
-        sink |= rec[4 * rec[4 * v]!]! | rec[4 * rec[4 * v + LABEL]! + SEMI]!;
+        if (v > i) sink |= rec[2 * v]!;
+      }
+      for (let r = r0; r < r1; r++) {
+        const v = pred[r]!;
+        if (v > i) sink |= rec[2 * rec[2 * v + ANCESTOR]!]!;
       }
       if (sink === 0xfffffffff) break; // never true: keeps the loads
       for (let r = r0; r < r1; r++) {
         const v = pred[r]!;
-        const s = rec[4 * evaluate(v, i + 1) + SEMI]!;
-        if (s < semi) semi = s;
+        const s = v < i ? v : evaluate(v, i + 1);
+        if (s < semi) {
+          semi = s;
+          if (s === 1) break;
+        }
       }
     }
-    rec[4 * i + SEMI] = semi;
+    semis[i] = semi;
+    rec[2 * i + BEST] = semi;
   }
 
   // ---- Immediate dominators: the nearest ancestor of the DFS parent, in the dominator tree built
   // so far, whose number is at most the semidominator's.
   for (let i = 2; i <= N; i++) {
-    const semi = rec[4 * i + SEMI]!;
+    const semi = semis[i]!;
     let d = idom[i]!;
     while (d > semi && d > 1) d = idom[d]!; // (d > 1: the root ends every chain, whatever semi says)
     idom[i] = d;
   }
-  const idomOut = work.dn.subarray(N + 1, 2 * N + 1);
+  const idomOut = work.dn.subarray(0, N);
   for (let i = 1; i <= N; i++) idomOut[vertex[i]!] = vertex[idom[i]!]!;
   // By preorder position, in place: position k is DFS number k + 1.
-  const idomIndex = work.dn.subarray(0, N);
+  const idomIndex = work.dn.subarray(N + 1, 2 * N + 1);
   for (let k = 0; k < N; k++) idomIndex[k] = idom[k + 1]! - 1;
 }

@@ -2,13 +2,13 @@
  * The tasks the analysis helper runs (see helper.ts), as one function: the helper's thread calls
  * it for each message, and an in-process helper (tests, or no thread support) calls it directly.
  */
-import { fillPredecessors, finishInPlace, type FillInput, type FinishInput } from "./dominators.js";
+import { finishInPlace, numberFromRoot, type FinishInput, type NumberingInput } from "./dominators.js";
 import { markEssential, type EssentialInput } from "./essential.js";
 import { computeShallowSizes, type ShallowInput } from "./shallow.js";
 
 export type HelperTask =
   | { task: "shallow"; input: ShallowInput }
-  | { task: "fill-predecessors"; input: FillInput }
+  | { task: "number"; input: NumberingInput }
   | { task: "mark-essential"; input: EssentialInput; from: number; to: number }
   | { task: "finish-tree"; input: FinishInput };
 
@@ -16,7 +16,7 @@ export type HelperRequest = HelperTask & { id: number };
 
 export type HelperResponse =
   | { id: number; ok: true; task: "shallow"; result: Float64Array }
-  | { id: number; ok: true; task: "fill-predecessors"; result: true }
+  | { id: number; ok: true; task: "number"; result: number }
   | { id: number; ok: true; task: "mark-essential"; result: true }
   | { id: number; ok: true; task: "finish-tree"; result: true }
   | { id: number; ok: false; error: string };
@@ -29,10 +29,12 @@ export function runTask(m: HelperRequest): { response: HelperResponse; transfer:
         const result = computeShallowSizes(m.input);
         return { response: { id: m.id, ok: true, task: "shallow", result }, transfer: [result.buffer as ArrayBuffer] };
       }
-      case "fill-predecessors":
-        // Writes into the shared lists; the answer only says it is done.
-        fillPredecessors(m.input);
-        return { response: { id: m.id, ok: true, task: "fill-predecessors", result: true }, transfer: [] };
+      case "number": {
+        // Writes the numbering into the shared arrays it was given; answers how many nodes the
+        // DFS from the root reached.
+        const result = numberFromRoot(m.input);
+        return { response: { id: m.id, ok: true, task: "number", result }, transfer: [] };
+      }
       case "mark-essential":
         markEssential(m.input, m.from, m.to);
         return { response: { id: m.id, ok: true, task: "mark-essential", result: true }, transfer: [] };

@@ -14,7 +14,7 @@ import { runTask, type HelperRequest, type HelperResponse, type HelperTask } fro
 /** What each task answers. */
 interface Results {
   shallow: Float64Array;
-  "fill-predecessors": true;
+  number: number;
   "mark-essential": true;
   "finish-tree": true;
 }

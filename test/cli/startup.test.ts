@@ -169,10 +169,12 @@ describe("the binary's V8 settings", () => {
     expect(bin).toBeLessThanOrEqual(2 * first);
   });
 
-  it("applies the setting only to the V8 versions known to have it", async () => {
+  it("applies the setting only to the V8 versions known to have it, and not over the user's own", async () => {
     const { tuneV8ForCli } = await import("../../src/cli/v8-tuning.js");
     expect(tuneV8ForCli("99.1.0")).toBe(false);
     expect(tuneV8ForCli("10.2.154")).toBe(false);
     expect(tuneV8ForCli("not a version")).toBe(false);
+    expect(tuneV8ForCli("11.3.244", "--max-semi-space-size=64")).toBe(false);
+    expect(tuneV8ForCli("12.4.254", "--inspect --semi_space_growth_factor=4")).toBe(false);
   });
 });

@@ -1,6 +1,14 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { dominatorTree, dominatorTreeWithHelper, fillPredecessors, type FillInput, type FinishInput } from "../../src/graph/dominators.js";
+import {
+  buildPredecessors,
+  dominatorTree,
+  dominatorTreeWithHelper,
+  numberFromRoot,
+  type FinishInput,
+  type NumberingInput,
+  type PredecessorInput,
+} from "../../src/graph/dominators.js";
 import { retainedSizes } from "../../src/graph/retained-sizes.js";
 import { AnalysisHelper, type Helper } from "../../src/graph/helper.js";
 import { sharedU8 } from "../../src/snapshot/columns.js";
@@ -60,7 +68,7 @@ describe("dominatorTree (Semi-NCA)", () => {
         const { g, essential, expected } = randomCase(heap);
         const { idom } = dominatorTree(g, essential);
         expect(Array.from(idom)).toEqual(expected);
-        // The helper fills the predecessor lists of the second half of the DFS order backwards.
+        // The helper numbers the nodes while this thread builds the predecessor lists.
         const split = await dominatorTreeWithHelper(g, essential, helper);
         expect(Array.from(split.idom)).toEqual(expected);
         expect(Array.from(split.preorder)).toEqual(Array.from(dominatorTree(g, essential).preorder));
@@ -74,7 +82,7 @@ describe("dominatorTree (Semi-NCA)", () => {
       }),
       { numRuns: 300 },
     );
-    // Per graph: one share of the lists alone; with work alongside, the lists and the finish.
+    // Per graph: the lists alone; with work alongside, the lists and the finish.
     expect(helped).toBe(300 * 3);
   });
 
@@ -109,12 +117,16 @@ describe("dominatorTree (Semi-NCA)", () => {
   });
 
   it("gets the same tree when the helper stops part way through its share, or does nothing", async () => {
-    // A helper that dies mid-task leaves moved cursors and half-written lists behind.
+    // A helper that dies mid-task leaves part of the numbering behind: here, a DFS over the first
+    // half of the edges only, and some records overwritten.
     const partial: Helper = {
-      run: (async (task: { task: string; input: FillInput }) => {
-        if (task.task === "fill-predecessors") {
-          const { from, to } = task.input;
-          fillPredecessors({ ...task.input, to: from + Math.floor((to - from) / 2) });
+      run: (async (task: { task: string; input: NumberingInput }) => {
+        if (task.task === "number") {
+          const { input } = task;
+          const half = input.firstEdge[Math.floor((input.firstEdge.length - 1) / 2)]!;
+          numberFromRoot({ ...input, essential: input.essential.map((m, e) => (e < half ? m : 0)) });
+          input.rec.fill(5, 0, input.rec.length >> 1);
+          input.vertex.fill(1);
         }
         return null;
       }) as Helper["run"],
@@ -126,6 +138,92 @@ describe("dominatorTree (Semi-NCA)", () => {
         const { g, essential, expected } = randomCase(heap);
         expect(Array.from((await dominatorTreeWithHelper(g, essential, partial)).idom)).toEqual(expected);
         expect(Array.from((await dominatorTreeWithHelper(g, essential, idle)).idom)).toEqual(expected);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it("agrees with the naive algorithm on bigger heap-like graphs (a spanning tree, shared objects, cycles, weak edges)", () => {
+    // Deeper forests and longer compressed paths than the small random graphs give.
+    fc.assert(
+      fc.property(fc.integer({ min: 50, max: 400 }), fc.integer({ min: 0, max: 2 ** 31 - 1 }), (n, seed) => {
+        let x = seed || 1;
+        const rand = (k: number): number => {
+          x ^= x << 13;
+          x ^= x >>> 17;
+          x ^= x << 5;
+          return (x >>> 0) % k;
+        };
+        const edges: Array<[number, number, string]> = [];
+        // Every node retained once from an earlier one (most objects of a heap have one retainer)...
+        for (let w = 2; w < n; w++) edges.push([rand(w), w, "property"]);
+        // ...then shared objects (retainers from anywhere, back edges too), and some weak or
+        // shortcut edges that do not count.
+        for (let k = 0; k < n; k++) edges.push([rand(n), rand(n), k % 7 === 0 ? "weak" : k % 11 === 0 ? "shortcut" : "element"]);
+        // A few orphans held only from each other or weakly.
+        for (let k = 0; k < 3 && n > 10; k++) edges.push([n - 1 - k, n - 2 - k, "internal"]);
+        const { g, essential, expected } = randomCase({ n, edges });
+        expect(Array.from(dominatorTree(g, essential).idom)).toEqual(expected);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it("handles a heap deeper than its stacks start out (a chain of 150,000 objects)", () => {
+    // root → c0 → c1 → … → c(M-1); c0 → c(M/2) skips half the chain; root → c(M-1) directly.
+    const M = 150_000;
+    const b = new SnapshotBuilder();
+    const c: number[] = [];
+    for (let k = 0; k < M; k++) c.push(b.node("object", "C", { selfSize: 1 }));
+    b.edge(b.root, c[0]!, "element", 1)
+      .edge(b.root, c[M - 1]!, "element", 2)
+      .edge(c[0]!, c[M / 2]!, "property", "skip");
+    for (let k = 0; k + 1 < M; k++) b.edge(c[k]!, c[k + 1]!, "property", "next");
+    const g = graphOf(b);
+    const essential = sharedU8(g.edgeCount).fill(1);
+    const { idom, preorder, idomIndex } = dominatorTree(g, essential);
+    expect(idom[c[0]!]).toBe(b.root);
+    expect(idom[c[M / 2]!]).toBe(c[0]);
+    expect(idom[c[M - 1]!]).toBe(b.root);
+    let wrong = 0;
+    for (let k = 1; k + 1 < M; k++) if (k !== M / 2 && idom[c[k]!] !== c[k - 1]) wrong++;
+    expect(wrong).toBe(0);
+    // The stack went deeper than 65,536 (half the chain is one DFS branch), and so did the path
+    // compressed when c(M/2) is processed (its retainer c(M/2-1) heads a linked chain that long).
+    let misplaced = 0;
+    for (let k = 0; k < preorder.length; k++) if (preorder[idomIndex[k]!] !== idom[preorder[k]!]) misplaced++;
+    expect(misplaced).toBe(0);
+  });
+
+  it("builds the predecessor lists of exactly the nodes with two or more essential retainers", () => {
+    fc.assert(
+      fc.property(arbHeap, (heap) => {
+        const { g, essential } = randomCase(heap);
+        const N = g.nodeCount;
+        const bits = (N + 7) >>> 3;
+        const input: PredecessorInput = {
+          N,
+          firstEdge: g.firstEdge,
+          edgeTo: g.columns.edgeTo,
+          essential,
+          start: new Uint32Array(N + 1),
+          listed: new Uint8Array(bits),
+          unheld: new Uint8Array(bits),
+        };
+        const pred = buildPredecessors(input);
+        // The simple way: every essential edge's source, by target.
+        const retainers: number[][] = Array.from({ length: N }, () => []);
+        for (let s = 0; s < N; s++)
+          for (let e = g.firstEdge[s]!; e < g.firstEdge[s + 1]!; e++) if (essential[e] === 1) retainers[g.edgeTo(e)]!.push(s);
+        const bit = (a: Uint8Array, w: number): number => (a[w >>> 3]! >> (w & 7)) & 1;
+        expect(input.start[N]).toBe(pred.length);
+        for (let w = 0; w < N; w++) {
+          const list = Array.from(pred.subarray(input.start[w]!, input.start[w + 1]!)).sort((p, q) => p - q);
+          const want = retainers[w]!.length >= 2 ? retainers[w]! : [];
+          expect(list).toEqual(want);
+          expect(bit(input.listed, w)).toBe(retainers[w]!.length >= 2 ? 1 : 0);
+          expect(bit(input.unheld, w)).toBe(retainers[w]!.length === 0 ? 1 : 0);
+        }
       }),
       { numRuns: 200 },
     );
