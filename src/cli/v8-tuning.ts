@@ -17,11 +17,11 @@ const TUNED_V8_MAJORS = [11, 12, 13];
  * grows to stays resident. backrefs keeps its data in typed arrays outside the JavaScript heap;
  * what passes through the nursery (the snapshot's strings, a picture's objects) gains little from
  * a big one. With this setting the nursery of `info` on the sample snapshot ends at 2 MB instead
- * of 8 MB; measured with bench/ab.sh (bench/README.md): 5–11 MB less peak resident memory at 20
- * and 200 MB, CPU time of whole commands within the noise. It has a price at start-up: the modules'
- * objects, which stay, are copied once more each by the smaller nursery (30–70 ms more CPU time
- * before a missing file is reported, on a busy machine). Set later, once the modules are loaded,
- * it saved neither (the nursery had grown by then).
+ * of 8 MB; measured with bench/ab.sh (bench/README.md): 0–11 MB less peak resident memory at 20
+ * and 200 MB, CPU time of whole commands within the noise. It may have a price at start-up: the
+ * modules' objects, which stay, are copied once more each by the smaller nursery (30–70 ms more CPU
+ * time before a missing file is reported in two series on a busy machine, none in a third). Set
+ * later, once the modules are loaded, it saved no memory (the nursery had grown by then).
  *
  * Returns whether the setting was applied: not on other V8 versions, nor when Node was started
  * with flags of its own about the young generation (on its command line or in NODE_OPTIONS).

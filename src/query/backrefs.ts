@@ -95,7 +95,7 @@ export function retainersOf(graph: HeapGraph, ctx: WalkContext, n: number, weak:
   return sortByDistance(held, d);
 }
 
-/** Distances below this sort by one typed-array sort of `distance · length + position`. */
+/** Distances below this sort by one typed-array sort of `distance · length + position` (exact: below 2^52). */
 const TYPED_SORT_DISTANCES = 2 ** 21;
 
 /**
@@ -104,13 +104,14 @@ const TYPED_SORT_DISTANCES = 2 ** 21;
  */
 function sortByDistance(list: Retainer[], d: Int32Array): Retainer[] {
   const L = list.length;
-  if (L >= 64) {
+  if (L >= 64 && L < 2 ** 31) {
     const keys = new Float64Array(L);
     let typed = true;
     for (let i = 0; i < L && typed; i++) {
       const k = d[list[i]!.from]!;
+      // Unreached after every distance below the bound; a distance at or past it: sort as below.
       const key = k === NO_DISTANCE ? TYPED_SORT_DISTANCES : k;
-      typed = key >= 0 && key <= TYPED_SORT_DISTANCES;
+      typed = k === NO_DISTANCE || (k >= 0 && k < TYPED_SORT_DISTANCES);
       keys[i] = key * L + i;
     }
     if (typed) {
@@ -597,6 +598,23 @@ function describeEdge(graph: HeapGraph, edge: number, from: number, to: number):
  */
 export function chooseTargets(graph: HeapGraph, ctx: WalkContext, ordinals: number[], max: number): { drawn: number[]; omitted: number } {
   const retained = ctx.retained ? ctx.analysis.retainedSizes() : null;
-  const sorted = [...ordinals].sort((a, b) => (retained ? retained[b]! - retained[a]! : 0) || graph.nodeId(b) - graph.nodeId(a));
-  return { drawn: sorted.slice(0, max), omitted: Math.max(0, sorted.length - max) };
+  const order = (a: number, b: number): number => (retained ? retained[b]! - retained[a]! : 0) || graph.nodeId(b) - graph.nodeId(a);
+  const omitted = Math.max(0, ordinals.length - max);
+  if (max < 1 || max > TOP_BY_INSERTION || omitted === 0) return { drawn: [...ordinals].sort(order).slice(0, max), omitted };
+  // The first `max` of that stable sort, by insertion into a short list: half a million matches
+  // are not sorted to draw ten. Ties keep the matches' order (inserted after their equals).
+  const top: number[] = [];
+  for (const n of ordinals) {
+    if (top.length === max && order(n, top[max - 1]!) >= 0) continue;
+    let i = top.length === max ? max - 1 : top.length;
+    while (i > 0 && order(n, top[i - 1]!) < 0) {
+      top[i] = top[i - 1]!;
+      i--;
+    }
+    top[i] = n;
+  }
+  return { drawn: top, omitted };
 }
+
+/** Up to this many targets are chosen by insertion instead of sorting every match. */
+const TOP_BY_INSERTION = 64;

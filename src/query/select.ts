@@ -63,9 +63,13 @@ export function selectNodes(graph: HeapGraph, sel: Selector): Selection {
   }
   if (picked) {
     const wanted = new Map<number, boolean>(ids.map((id) => [id, false]));
+    // A bit per low 16 bits of the ids asked for: most nodes are passed over without hashing.
+    const maybe = new Uint8Array(8192);
+    for (const id of ids) maybe[(id >>> 3) & 8191]! |= 1 << (id & 7);
     const nodeId = graph.columns.nodeId;
     for (let n = 0; n < graph.nodeCount; n++) {
       const id = nodeId[n]!;
+      if ((maybe[(id >>> 3) & 8191]! & (1 << (id & 7))) === 0) continue;
       if (wanted.has(id)) {
         wanted.set(id, true);
         picked[n] = 1;

@@ -31,7 +31,9 @@ const LAYOUTS_PER_WORKER = 200;
  * Warm-up layouts {@link prepareLayout} runs by default (see warm-up.ts): none. On a 2-core machine
  * the reading and the analysis keep both cores busy, so the warm-up's CPU was taken from them: with
  * two rounds, pictures of the benchmark snapshots took 0.1–0.2 s longer and 0.2–0.4 s more CPU than
- * with the worker only loading Graphviz early (bench/README.md, 2026-11-29).
+ * with the worker only loading Graphviz early (bench/README.md, 2026-11-29). Since the command line
+ * raised V8's WebAssembly tiering budget (src/cli/wasm-tiering.ts) a warm-up has no optimising to
+ * do early, and one round saved no measurable time (bench/README.md, 2026-11-30).
  */
 const WARM_UP_ROUNDS = 0;
 /**

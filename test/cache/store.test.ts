@@ -248,6 +248,44 @@ describe("snapshot cache: damaged, truncated, foreign and other-build entries ar
     }
   });
 
+  it("a flipped byte in any section is caught: when the entry is read, or when a part read later is", async () => {
+    const dir = freshDir();
+    const { entry } = await cached(files.sample, dir, true);
+    const cache = new SnapshotCache({ dir });
+    const good = readFileSync(entry);
+    const len = good.readUInt32LE(8);
+    const header = JSON.parse(good.subarray(16, 16 + len).toString("utf8")) as {
+      sections: { name: string; type: string; length: number }[];
+    };
+    const names = header.sections.filter((s) => s.length > 0).map((s) => s.name);
+    expect(names).toContain("locations");
+    expect(names).toContain("classes.nodeClass");
+    for (const name of names) {
+      const { at, length } = sectionAt(entry, name);
+      const width = { u8: 1, u16: 2, u32: 4, i32: 4, f64: 8 }[header.sections.find((s) => s.name === name)!.type]!;
+      // The first, a middle and the last byte of the section.
+      for (const offset of [0, Math.floor((length * width) / 2), length * width - 1]) {
+        const buf = Buffer.from(good);
+        buf[at + offset]! ^= 0x10;
+        writeFileSync(entry, buf);
+        const what = `${name} byte ${offset}`;
+        const damaged = `section ${name} is damaged (checksum)`;
+        if (name.startsWith("classes.")) {
+          // Read only when the classes are first needed: the rest of the entry is good.
+          const look = await cache.lookup(files.sample);
+          expect(look.kind, what).toBe("hit");
+          if (look.kind === "hit") expect(() => look.content.later.classes!(), what).toThrow(damaged);
+        } else {
+          const look = await cache.lookup(files.sample);
+          expect(look.kind, what).toBe("miss");
+          if (look.kind === "miss") expect(look.reason, what).toBe(damaged);
+        }
+      }
+    }
+    writeFileSync(entry, good);
+    expect((await cache.lookup(files.sample)).kind).toBe("hit");
+  });
+
   it("a flipped byte in the header fails the header's checksum", async () => {
     const { cache, entry } = await cached(files.sample);
     const buf = readFileSync(entry);

@@ -242,6 +242,34 @@ describe("selectNodes and chooseTargets", () => {
   });
 });
 
+describe("chooseTargets among many matches", () => {
+  it("draws the first of the sorted matches (retained size, then newest id), ties in match order, for every count asked", () => {
+    let x = 21;
+    const next = (m: number): number => {
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+      return (x >>> 8) % m;
+    };
+    const b = new SnapshotBuilder();
+    // Ids not in node order, and retained sizes from a few values: many ties.
+    const ts = Array.from({ length: 300 }, (_, i) =>
+      b.node("object", "Foo", { selfSize: 8 * (1 + next(4)), id: 2 * ((i * 7919) % 300) + 101 }),
+    );
+    for (const t of ts) b.edge(b.gcRoots, t, "element", 0);
+    const g = graphOf(b);
+    for (const retained of [true, false]) {
+      const ctx = walkContext(g, { retained });
+      const sizes = retained ? ctx.analysis.retainedSizes() : null;
+      const shuffled = [...ts].sort((a, c) => ((a * 31) % 17) - ((c * 31) % 17));
+      const sorted = [...shuffled].sort((a, c) => (sizes ? sizes[c]! - sizes[a]! : 0) || g.nodeId(c) - g.nodeId(a));
+      for (const max of [1, 2, 3, 10, 64, 65, 299, 300, 400]) {
+        const got = chooseTargets(g, ctx, shuffled, max);
+        expect(got.drawn, `max ${max}`).toEqual(sorted.slice(0, max));
+        expect(got.omitted).toBe(Math.max(0, 300 - max));
+      }
+    }
+  });
+});
+
 describe("retainerSubgraph without the whole retainer index", () => {
   it("draws the same picture whether the retainer index was built first or not", () => {
     // A heap with many objects and cross references, so the walk asks for many retainers.

@@ -21,3 +21,21 @@ describe("closestNames (did you mean)", () => {
     expect(closestNames(["Zebra"], counts)).toEqual([]);
   });
 });
+
+describe("selectNodes by id", () => {
+  it("finds every id asked for, among ids that share their low bits, and names the missing ones", async () => {
+    const { selectNodes } = await import("../../src/query/select.js");
+    const { SnapshotBuilder } = await import("../helpers/snapshot-builder.js");
+    const { graphOf } = await import("../helpers/load.js");
+    const b = new SnapshotBuilder();
+    // Ids 65536 apart have the same low 16 bits.
+    const nodes = Array.from({ length: 40 }, (_, i) => b.node("object", `N${i}`, { id: 101 + 2 * (i % 4) + 65536 * Math.floor(i / 4) }));
+    const g = graphOf(b);
+    const asked = [nodes[5]!, nodes[9]!, nodes[13]!, nodes[38]!];
+    expect(selectNodes(g, { ids: asked.map((n) => g.nodeId(n)) }).ordinals).toEqual(asked);
+    // Same low bits as node 5's id, but no such object.
+    expect(() => selectNodes(g, { ids: [g.nodeId(nodes[5]!), g.nodeId(nodes[5]!) + 65536 * 100] })).toThrow(
+      new RegExp(`no object with id @${g.nodeId(nodes[5]!) + 65536 * 100}`),
+    );
+  });
+});
