@@ -5,11 +5,16 @@
 import { setFlagsFromString } from "node:v8";
 
 /**
- * V8 versions known to have the flag set below: an unknown flag is not an error but a message on
- * stderr, which a newer engine without it must not print on every command. (Node 20 has V8 11,
- * Node 24 has V8 13.)
+ * V8 major versions known to have the flags the command line sets (here and in wasm-tiering.ts):
+ * an unknown flag is not an error but a message on stderr, which a newer engine without it must
+ * not print on every command. (Node 20 has V8 11, Node 24 has V8 13.)
  */
 const TUNED_V8_MAJORS = [11, 12, 13];
+
+/** Whether `v8Version` (as in `process.versions.v8`) is one of {@link TUNED_V8_MAJORS}. */
+export function isTunedV8(v8Version: string): boolean {
+  return TUNED_V8_MAJORS.includes(Number(/^(\d+)\./.exec(v8Version)?.[1]));
+}
 
 /**
  * Stops V8 from doubling its young generation (the nursery for short-lived JavaScript objects)
@@ -30,8 +35,7 @@ export function tuneV8ForCli(
   v8Version: string = process.versions.v8,
   nodeFlags: string = [...process.execArgv, process.env["NODE_OPTIONS"] ?? ""].join(" "),
 ): boolean {
-  const major = Number(/^(\d+)\./.exec(v8Version)?.[1]);
-  if (!TUNED_V8_MAJORS.includes(major)) return false;
+  if (!isTunedV8(v8Version)) return false;
   // A user who sized the young generation (`node --max-semi-space-size=64 ...`) keeps it.
   if (/semi[-_]space/.test(nodeFlags)) return false;
   // The flag is read each time V8 considers growing the young generation, so setting it after

@@ -18,16 +18,10 @@
  * output is the same either way: the compilers change the speed, not the result.
  */
 import { setFlagsFromString } from "node:v8";
+import { isTunedV8 } from "./v8-tuning.js";
 
 /** The tiering budget the command line sets: see above. */
 export const CLI_WASM_TIERING_BUDGET = 1_000_000_000;
-
-/**
- * V8 major versions known to have `--wasm-tiering-budget` (Node 20 has V8 11, Node 24 has V8 13),
- * as in v8-tuning.ts: V8 prints an error line for a flag it does not know, so another version
- * keeps its defaults.
- */
-const KNOWN_V8_MAJORS = [11, 12, 13];
 
 let applied = false;
 
@@ -38,8 +32,7 @@ let applied = false;
  */
 export function wasmTieringFlag(execArgv: readonly string[], v8Version: string): string | null {
   if (execArgv.some((a) => /^--(no-)?(wasm|liftoff)/.test(a))) return null;
-  const major = Number(/^(\d+)\./.exec(v8Version)?.[1]);
-  if (!KNOWN_V8_MAJORS.includes(major)) return null;
+  if (!isTunedV8(v8Version)) return null;
   return `--wasm-tiering-budget=${CLI_WASM_TIERING_BUDGET}`;
 }
 
