@@ -133,8 +133,10 @@ export async function runDraw(file: string, opts: DrawCliOptions, io: Streams): 
   // What drawing needs that does not depend on the snapshot starts now, while it loads; first
   // V8's tiering for the WebAssembly it runs, which must be set before that is compiled.
   const drawing = targets.some((t) => t.format === "svg" || t.format === "png" || t.format === "dot");
-  if (drawing) tuneWasmTiering();
-  if (drawing) prepareLayout();
+  if (drawing) {
+    tuneWasmTiering();
+    prepareLayout();
+  }
   if (targets.some((t) => t.format === "png")) preparePng();
   try {
     const baseline = opts.newSince ? await loadIds(opts.newSince, io, opts.quiet) : undefined;

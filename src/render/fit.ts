@@ -106,16 +106,12 @@ export async function layoutToFit(sub: Subgraph, opts: FitOptions = {}): Promise
   // No layout of every box fits: draw fewer boxes (breadth first; never a target or a shortest
   // path), each round as many fewer as the overshoot suggests, until one fits or nothing more may go.
   for (let round = 0; !picture.fits && round < MAX_SHRINK_ROUNDS; round++) {
-    const boxes = boxCount(current);
     const over = Number.isFinite(picture.overshoot) ? Math.max(picture.overshoot, 1) : 2;
-    const want = Math.min(boxes - 1, Math.floor(boxes / (over * 1.05)));
-    let smaller = shrinkSubgraph(current, Math.max(1, want));
+    // At least one fewer, at most as many fewer as the overshoot suggests (and never none).
+    const fewer = (n: number): number => Math.max(1, Math.min(n - 1, Math.floor(n / (over * 1.05))));
     // Nothing more may go but the targets' shortest paths, and those alone are too wide: draw the
-    // first targets only (with their paths), as many fewer as the overshoot suggests.
-    if (!smaller) {
-      const targets = current.targets.length;
-      smaller = keepFirstTargets(current, Math.max(1, Math.min(targets - 1, Math.floor(targets / (over * 1.05)))));
-    }
+    // first targets only (with their paths).
+    const smaller = shrinkSubgraph(current, fewer(boxCount(current))) ?? keepFirstTargets(current, fewer(current.targets.length));
     if (!smaller) break;
     current = smaller;
     picture = await layoutOnce(current, opts);

@@ -62,10 +62,7 @@ export async function readSnapshotRaw(source: string | Readable, options: ReadOp
     });
     if (stat.isDirectory()) throw new InputError(`${source} is a directory, not a snapshot file`);
     totalBytes = stat.size;
-    const handle = await fsp.open(source, "r").catch((e: NodeJS.ErrnoException) => {
-      throw fileError(source, e);
-    });
-    input = handle.createReadStream({ highWaterMark: READ_CHUNK });
+    input = await openStream(source);
     if (stat.isFile() && useEdgesWorker(totalBytes, options.parallel)) {
       try {
         return await parseStream(input, totalBytes, options, source);
@@ -78,10 +75,7 @@ export async function readSnapshotRaw(source: string | Readable, options: ReadOp
           done: false,
           problem: "the edges did not end where guessed: read again on one thread",
         });
-        const again = await fsp.open(source, "r").catch((err: NodeJS.ErrnoException) => {
-          throw fileError(source, err);
-        });
-        return parseStream(again.createReadStream({ highWaterMark: READ_CHUNK }), totalBytes, { ...options, parallel: false });
+        return parseStream(await openStream(source), totalBytes, { ...options, parallel: false });
       }
     }
   } else if (source === "-") {
@@ -90,6 +84,14 @@ export async function readSnapshotRaw(source: string | Readable, options: ReadOp
     input = source as Readable;
   }
   return parseStream(input, totalBytes, options);
+}
+
+/** The file at `path` as a stream of chunks, or the one-line error of a file that cannot be opened. */
+async function openStream(path: string): Promise<Readable> {
+  const handle = await fsp.open(path, "r").catch((e: NodeJS.ErrnoException) => {
+    throw fileError(path, e);
+  });
+  return handle.createReadStream({ highWaterMark: READ_CHUNK });
 }
 
 /** This thread takes no part of the edges when the worker has less than this left to read. */
