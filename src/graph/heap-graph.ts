@@ -268,8 +268,8 @@ export class HeapGraph {
   }
   /**
    * The source node of edge `e`: a binary search over the first-edge index, narrowed by a table
-   * of the source of every {@link SOURCE_BLOCK}-th edge (built on first use: a pass over the
-   * nodes, 4 bytes per block), so that the search looks at a few neighbouring nodes instead of
+   * of the source of every {@link SOURCE_BLOCK}-th edge (built on first use by a short forward
+   * search per block, 4 bytes per block), so that the search looks at a few neighbouring nodes instead of
    * ~24 far-apart ones. Walks up the retainers ask this for every retainer they look at.
    */
   edgeSource(e: number): number {

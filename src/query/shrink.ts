@@ -11,7 +11,7 @@
  * Pure data in, data out: the result is a new {@link Subgraph}; `sub` is not changed. Same input,
  * same output.
  */
-import type { PlaceholderGroup, Subgraph, SubgraphEdge, SubgraphNode, SubgraphPlaceholder } from "./types.js";
+import type { LimitsReached, PlaceholderGroup, Subgraph, SubgraphEdge, SubgraphNode, SubgraphPlaceholder } from "./types.js";
 import { MAX_BREAKDOWN_GROUPS } from "./backrefs.js";
 
 /** Boxes a picture draws: objects and "N more" boxes. */
@@ -70,9 +70,7 @@ export function shrinkSubgraph(sub: Subgraph, maxBoxes: number): Subgraph | null
       const p = more.get(id);
       if (p) {
         more.delete(id);
-        if (p.reason === "depth") limits.depth--;
-        else if (p.reason === "too-many") limits.tooMany--;
-        else limits.maxNodes -= p.count;
+        uncount(limits, p);
       }
       dropped++;
     }
@@ -150,20 +148,17 @@ export function keepFirstTargets(sub: Subgraph, count: number): Subgraph | null 
   const leads = climb(targets, up);
   const limits = { ...sub.limitsReached };
   limits.targetsDroppedToFit = (sub.limitsReached.targetsDroppedToFit ?? 0) + sub.targets.length - targets.length;
+  const kept = new Set(targets);
   for (const t of sub.targets) {
     const n = byId.get(t);
     // A target without a strong path that is no longer drawn is no longer a target without one.
-    if (n && !targets.includes(t) && !n.onPath) limits.noPath--;
+    if (n && !kept.has(t) && !n.onPath) limits.noPath--;
   }
   const placeholders = sub.placeholders.filter((p) => {
     if (leads.has(p.of) && (p.reason !== "path" || p.after === undefined || leads.has(p.after))) return true;
-    if (p.reason === "depth") limits.depth--;
-    else if (p.reason === "too-many") limits.tooMany--;
-    else if (p.reason === "max-nodes") limits.maxNodes -= p.count;
-    else if (p.reason === "path") limits.pathHops -= p.count;
+    uncount(limits, p);
     return false;
   });
-  const kept = new Set(targets);
   return {
     ...sub,
     targets,
@@ -176,6 +171,14 @@ export function keepFirstTargets(sub: Subgraph, count: number): Subgraph | null 
     placeholders,
     limitsReached: limits,
   };
+}
+
+/** Takes a placeholder that is no longer drawn out of the limits it was counted in. */
+function uncount(limits: LimitsReached, p: SubgraphPlaceholder): void {
+  if (p.reason === "depth") limits.depth--;
+  else if (p.reason === "too-many") limits.tooMany--;
+  else if (p.reason === "max-nodes") limits.maxNodes -= p.count;
+  else if (p.reason === "path") limits.pathHops -= p.count;
 }
 
 /** Unreached objects count as farthest from a root. */
