@@ -604,16 +604,24 @@ export function chooseTargets(graph: HeapGraph, ctx: WalkContext, ordinals: numb
   // The first `max` of that stable sort, by insertion into a short list: half a million matches
   // are not sorted to draw ten. Ties keep the matches' order (inserted after their equals).
   const top: number[] = [];
-  for (const n of ordinals) {
-    if (top.length === max && order(n, top[max - 1]!) >= 0) continue;
-    let i = top.length === max ? max - 1 : top.length;
-    while (i > 0 && order(n, top[i - 1]!) < 0) {
-      top[i] = top[i - 1]!;
-      i--;
-    }
-    top[i] = n;
-  }
+  const before = (a: number, b: number): boolean => order(a, b) < 0;
+  for (const n of ordinals) insertTop(top, max, n, before);
   return { drawn: top, omitted };
+}
+
+/**
+ * Keeps `list` the first `k` items in `before` order as items arrive one by one: `n` goes in if
+ * the list is not full or `n` comes before its last item (which then falls out); an item equal to
+ * one already in goes after it, so ties keep their arrival order.
+ */
+export function insertTop(list: number[], k: number, n: number, before: (a: number, b: number) => boolean): void {
+  if (list.length === k && !before(n, list[k - 1]!)) return;
+  let i = list.length === k ? k - 1 : list.length;
+  while (i > 0 && before(n, list[i - 1]!)) {
+    list[i] = list[i - 1]!;
+    i--;
+  }
+  list[i] = n;
 }
 
 /** Up to this many targets are chosen by insertion instead of sorting every match. */

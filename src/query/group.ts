@@ -27,7 +27,7 @@
  */
 import type { HeapGraph } from "../graph/heap-graph.js";
 import { NO_DISTANCE } from "../graph/analysis.js";
-import type { WalkContext } from "./backrefs.js";
+import { insertTop, type WalkContext } from "./backrefs.js";
 import { TupleMap } from "./tuple-map.js";
 import type { GroupedSummary, LimitsReached, Subgraph, SubgraphEdge, SubgraphNode, SubgraphPlaceholder } from "./types.js";
 
@@ -630,25 +630,15 @@ export class PathGroups {
 
   /** Keeps the group's largest objects (retained size, then newest id) as examples. */
   private addExample(g: number, n: number): void {
-    const k = this.exampleCount;
-    if (k === 0) return;
-    const list = this.gExamples[g]!;
-    if (list.length === k && !this.shownBefore(n, list[k - 1]!)) return;
-    let i = list.length === k ? k - 1 : list.length;
-    if (list.length < k) list.push(n);
-    while (i > 0 && this.shownBefore(n, list[i - 1]!)) {
-      list[i] = list[i - 1]!;
-      i--;
-    }
-    list[i] = n;
+    if (this.exampleCount > 0) insertTop(this.gExamples[g]!, this.exampleCount, n, this.shownBefore);
   }
 
   /** Example order: larger retained size first, then the newer (higher) id. */
-  private shownBefore(a: number, b: number): boolean {
+  private readonly shownBefore = (a: number, b: number): boolean => {
     const sa = this.retained ? this.retained[a]! : 0;
     const sb = this.retained ? this.retained[b]! : 0;
     return sa > sb || (sa === sb && this.graph.nodeId(a) > this.graph.nodeId(b));
-  }
+  };
 
   // ------------------------------------------------------------------ reading
 
