@@ -8,16 +8,21 @@
  *     8   u32      length L of the header (UTF-8 JSON)
  *     12  u32      CRC-32 of the header
  *     16  L bytes  header: format, build id, the source file's identity, the snapshot header,
- *                  string chunk lengths, and one record per section (name, element type, element
- *                  count, byte offset from the data start, CRC-32)
+ *                  string chunk lengths, one record per section (name, element type, element
+ *                  count, byte offset from the data start), and the block table's CRC-32
  *     ... zero padding to a multiple of 8: the data start
  *     sections, each padded to a multiple of 8
+ *     the block table: the CRC-32 of every 64 KB block of every section, in file order (u32 each),
+ *                  padded to a multiple of 8
  *
- * A cache file is untrusted input like a snapshot: reading checks the magic, the header's CRC and
- * shape, every section's size against the counts, every section's CRC, and then every value used
- * as an index (types, edge targets, first-edge sums, string indices and bounds, dominator tree
- * positions) the way the snapshot reader does. Anything off is a {@link CacheFormatError}, and the
- * caller reads the snapshot instead.
+ * A cache file is untrusted input like a snapshot. Opening it checks the magic, the header's CRC
+ * and shape, that the sections are exactly the ones this build writes for the recorded counts and
+ * end where the block table begins, and the block table's CRC; anything off is a
+ * {@link CacheFormatError}, and the caller reads the snapshot instead. The sections are read when
+ * first used, a block at a time (lazy.ts): each block's CRC and then every value in it used as an
+ * index (types, edge targets, first-edge sums, string indices, dominator tree places) are checked
+ * before any of it is handed out, the way the snapshot reader checks a snapshot; a block that
+ * fails is a CacheDamagedError then.
  */
 import { closeSync, fstatSync, ftruncateSync, openSync, readSync, write, writeSync } from "node:fs";
 import { crc32 } from "node:zlib";
@@ -31,7 +36,7 @@ import { blockCount, blockCrcs, bytesOf, EntryFile, LazySection, type Typed } fr
 
 const MAGIC = Buffer.from("BRCACHE\x01", "latin1");
 /** Bumped whenever the layout or the meaning of a section changes. */
-export const CACHE_FORMAT = 3;
+export const CACHE_FORMAT = 4;
 const PREFIX = 16;
 /** A header longer than this is not one of ours. */
 const MAX_HEADER = 64 << 20;
