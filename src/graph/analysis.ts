@@ -87,6 +87,11 @@ export class HeapAnalysis {
   private tree: DominatorTree | null = null;
   private retained: Float64Array | null = null;
   private weakMapTable: Float64Array | null = null;
+  /**
+   * Whether `tree.idom` is a plain array already: false while an analysis made from saved parts
+   * has not rebuilt it (see {@link fromParts}).
+   */
+  private idomBuilt: () => boolean = () => true;
   /** classRetainedSizes() without a filter, once computed. */
   private classRetained: Float64Array | null = null;
   /**
@@ -193,6 +198,7 @@ export class HeapAnalysis {
       // The immediate dominators by node are rebuilt from the preorder on first use: commands
       // answered from the stored sizes alone (the class table of `info`) never need them.
       let idom: Uint32Array | null = null;
+      a.idomBuilt = () => idom !== null;
       a.tree = {
         get idom(): Uint32Array {
           if (idom === null) {
@@ -336,6 +342,63 @@ export class HeapAnalysis {
     return this.dominators().idom[n]!;
   }
 
+  /**
+   * The immediate dominator of each of `nodes` (in their order), as {@link dominator} gives it one
+   * by one. Where the per-node array is not built (an analysis made from saved parts), the nodes
+   * are found by one pass over the tree's preorder ({@link preorderPositions}) instead of
+   * rebuilding that array for all nodes: a picture asks this for a few dozen objects.
+   */
+  dominatorsOf(nodes: ArrayLike<number>): Uint32Array {
+    const tree = this.dominators();
+    const out = new Uint32Array(nodes.length);
+    if (this.idomBuilt()) {
+      const idom = tree.idom;
+      for (let i = 0; i < nodes.length; i++) out[i] = idom[nodes[i]!]!;
+      return out;
+    }
+    const { preorder, idomIndex } = tree;
+    const at = this.preorderPositions(nodes);
+    for (let i = 0; i < nodes.length; i++) out[i] = preorder[idomIndex[at[i]!]!]!;
+    return out;
+  }
+
+  /**
+   * The position of each of `nodes` in the dominator tree's preorder (`dominators().preorder`),
+   * found by one pass over it that tests a bit per node. With the tree's `idomIndex` (positions of
+   * the immediate dominators, each before its node), dominator chains are walked by position
+   * without the per-node `idom` array.
+   */
+  preorderPositions(nodes: ArrayLike<number>): Uint32Array {
+    const { preorder } = this.dominators();
+    const N = preorder.length;
+    const out = new Uint32Array(nodes.length);
+    if (nodes.length === 0) return out;
+    const bits = new Uint8Array((N + 7) >>> 3);
+    // Node → its first index in `nodes` (repeats are copied at the end).
+    const slot = new Map<number, number>();
+    for (let i = 0; i < nodes.length; i++) {
+      const n = nodes[i]!;
+      if (!(n >= 0 && n < N)) throw new RangeError(`no node ${n}`);
+      if (slot.has(n)) continue;
+      slot.set(n, i);
+      bits[n >>> 3]! |= 1 << (n & 7);
+    }
+    let left = slot.size;
+    for (let k = 0; k < N && left > 0;) {
+      const end = Math.min(N, k + POSITION_STRETCH);
+      const hit = nextMarked(preorder, bits, k, end);
+      if (hit < 0) {
+        k = end;
+        continue;
+      }
+      out[slot.get(preorder[hit]!)!] = hit;
+      left--;
+      k = hit + 1;
+    }
+    for (let i = 0; i < nodes.length; i++) out[i] = out[slot.get(nodes[i]!)!]!;
+    return out;
+  }
+
   retainedSizes(): Float64Array {
     if (this.retained) return this.retained;
     const tree = this.dominators();
@@ -383,4 +446,19 @@ export class HeapAnalysis {
     };
     return classRetainedSizes(input, filter, groups);
   }
+}
+
+/** Preorder entries looked at per call of {@link nextMarked}. */
+const POSITION_STRETCH = 1 << 18;
+
+/**
+ * The first k in `[from, to)` whose node `order[k]` has its bit set in `bits`, or -1. A small
+ * function called per stretch: V8 optimises it sooner than one long loop run once.
+ */
+function nextMarked(order: Uint32Array, bits: Uint8Array, from: number, to: number): number {
+  for (let k = from; k < to; k++) {
+    const n = order[k]!;
+    if ((bits[n >>> 3]! & (1 << (n & 7))) !== 0) return k;
+  }
+  return -1;
 }

@@ -100,10 +100,15 @@ const TYPED_SORT_DISTANCES = 2 ** 21;
 
 /**
  * `list` in increasing distance of each retainer (unreached last), ties in list order: a stable
- * sort. Long lists (an object a hundred thousand others point at) are sorted as numbers.
+ * sort. Long lists (an object a hundred thousand others point at) are sorted by counting when
+ * their distances are small (they are: a heap is a few dozen steps deep), else as numbers.
  */
-function sortByDistance(list: Retainer[], d: Int32Array): Retainer[] {
+export function sortByDistance<R extends { from: number }>(list: R[], d: Int32Array): R[] {
   const L = list.length;
+  if (L >= 64) {
+    const counted = countingSortByDistance(list, d);
+    if (counted) return counted;
+  }
   if (L >= 64 && L < 2 ** 31) {
     const keys = new Float64Array(L);
     let typed = true;
@@ -116,12 +121,42 @@ function sortByDistance(list: Retainer[], d: Int32Array): Retainer[] {
     }
     if (typed) {
       keys.sort();
-      const out: Retainer[] = new Array<Retainer>(L);
+      const out: R[] = new Array<R>(L);
       for (let j = 0; j < L; j++) out[j] = list[keys[j]! % L]!;
       return out;
     }
   }
   return list.sort((a, b) => distanceKey(d[a.from]!) - distanceKey(d[b.from]!));
+}
+
+/**
+ * The same order by a counting sort over the distances (unreached in a bucket after the largest),
+ * or null when a distance is negative or the largest is past the list's length (then a bucket per
+ * distance costs more than sorting).
+ */
+function countingSortByDistance<R extends { from: number }>(list: R[], d: Int32Array): R[] | null {
+  const L = list.length;
+  let most = 0;
+  for (let i = 0; i < L; i++) {
+    const k = d[list[i]!.from]!;
+    if (k === NO_DISTANCE) continue;
+    if (!(k >= 0 && k < L)) return null;
+    if (k > most) most = k;
+  }
+  // Buckets 0..most, then one for the unreached; start[b] becomes the next place of bucket b.
+  const start = new Uint32Array(most + 3);
+  for (let i = 0; i < L; i++) {
+    const k = d[list[i]!.from]!;
+    start[(k === NO_DISTANCE ? most + 1 : k) + 1]!++;
+  }
+  for (let b = 1; b < start.length; b++) start[b]! += start[b - 1]!;
+  const out: R[] = new Array<R>(L);
+  for (let i = 0; i < L; i++) {
+    const r = list[i]!;
+    const k = d[r.from]!;
+    out[start[k === NO_DISTANCE ? most + 1 : k]!++] = r;
+  }
+  return out;
 }
 
 /**
@@ -452,7 +487,9 @@ export function retainerSubgraph(
   }
 
   const a = ctx.analysis;
-  const nodes: SubgraphNode[] = order.map((n) => {
+  // Looked up together: one pass, not the whole per-node dominator array (see dominatorsOf).
+  const dominators = ctx.retained ? a.dominatorsOf(order) : null;
+  const nodes: SubgraphNode[] = order.map((n, i) => {
     const node: SubgraphNode = {
       id: graph.nodeId(n),
       className: graph.className(n),
@@ -470,17 +507,17 @@ export function retainerSubgraph(
     if (d !== NO_DISTANCE) node.distance = d;
     if (ctx.retained) {
       node.retainedSize = a.retainedSize(n);
-      node.dominatorId = graph.nodeId(a.dominator(n));
+      node.dominatorId = graph.nodeId(dominators![i]!);
     }
     return node;
   });
   const edgeList = [...edges.values()].map(({ edgeNo: _edgeNo, ...e }) => e);
   if (ctx.retained) {
     // The edge from a node's immediate dominator: cutting it frees the node's retained size.
-    const ordinalOf = new Map(order.map((n) => [graph.nodeId(n), n]));
+    const slotOf = new Map(order.map((n, i) => [graph.nodeId(n), i]));
     for (const e of edgeList) {
-      const to = ordinalOf.get(e.to)!;
-      if (to !== 0 && graph.nodeId(a.dominator(to)) === e.from) e.isDominatorEdge = true;
+      const i = slotOf.get(e.to)!;
+      if (order[i] !== 0 && graph.nodeId(dominators![i]!) === e.from) e.isDominatorEdge = true;
     }
   }
   return {
@@ -550,20 +587,31 @@ function breakdown(graph: HeapGraph, cut: Retainer[]): PlaceholderGroup[] {
   const example: number[] = [];
   const digitsOnly = new Map<number, boolean>();
   const key = new Uint32Array(3);
+  // The tally of the retainer before: runs of alike retainers (a hundred thousand closures'
+  // contexts, each through `previous`) are counted without hashing.
+  let last = -1;
+  let lastClass = 0;
+  let lastType = 0;
+  let lastRaw = 0;
   for (let i = 0; i < cut.length; i++) {
     const { from, edge } = cut[i]!;
     const type = graph.edgeType(edge);
+    const raw = graph.edgeNameOrIndex(edge);
+    const cls = nodeClass[from]!;
+    if (last >= 0 && cls === lastClass && type === lastType && raw === lastRaw) {
+      counts[last]!++;
+      continue;
+    }
     let name = ANY_INDEX;
     if (type !== element && type !== hidden) {
-      const s = graph.edgeNameOrIndex(edge);
-      let index = digitsOnly.get(s);
+      let index = digitsOnly.get(raw);
       if (index === undefined) {
-        index = isIndexName(graph.strings.get(s));
-        digitsOnly.set(s, index);
+        index = isIndexName(graph.strings.get(raw));
+        digitsOnly.set(raw, index);
       }
-      if (!index) name = s;
+      if (!index) name = raw;
     }
-    key[0] = nodeClass[from]!;
+    key[0] = cls;
     key[1] = type;
     key[2] = name;
     const k = tallies.intern(key);
@@ -571,6 +619,10 @@ function breakdown(graph: HeapGraph, cut: Retainer[]): PlaceholderGroup[] {
       counts.push(1);
       example.push(i);
     } else counts[k]!++;
+    last = k;
+    lastClass = cls;
+    lastType = type;
+    lastRaw = raw;
   }
   // Tallies that read the same (two class ids of one name, two copies of a string) are one group.
   const groups = new Map<string, { group: PlaceholderGroup; key: string }>();

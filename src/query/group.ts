@@ -312,17 +312,21 @@ export class PathGroups {
   /** Whether a dominator-tree ancestor of each target is also a target (then it is not counted twice). */
   private dominatedByTarget(targets: number[]): Uint8Array | null {
     if (!this.retained) return null;
-    const N = this.graph.nodeCount;
+    // Walked by position in the tree's preorder (the root is position 0, and every node's
+    // dominator is at idomIndex of its position): no per-node dominator array is needed.
+    const a = this.ctx.analysis;
+    const { idomIndex } = a.dominators();
+    const at = a.preorderPositions(targets);
+    const N = idomIndex.length;
     const isTarget = new Uint8Array(N);
-    for (const t of targets) isTarget[t] = 1;
+    for (let i = 0; i < at.length; i++) isTarget[at[i]!] = 1;
     // memo: 0 unknown, 1 neither it nor an ancestor is a target, 2 it or an ancestor is.
     const memo = new Uint8Array(N);
-    const a = this.ctx.analysis;
     const out = new Uint8Array(targets.length);
     const stack: number[] = [];
     for (let i = 0; i < targets.length; i++) {
-      const t = targets[i]!;
-      let x = t === 0 ? 0 : a.dominator(t);
+      const k = at[i]!;
+      let x = k === 0 ? 0 : idomIndex[k]!;
       let answer = 1;
       let depth = 0;
       while (true) {
@@ -333,7 +337,7 @@ export class PathGroups {
         }
         if (memo[x] === 1) break;
         stack[depth++] = x;
-        x = a.dominator(x);
+        x = idomIndex[x]!;
       }
       for (let k = 0; k < depth; k++) memo[stack[k]!] = answer;
       out[i] = answer === 2 ? 1 : 0;

@@ -264,3 +264,47 @@ describe("detached DOM", () => {
     expect(g.className(attached)).toBe("<li>");
   });
 });
+
+describe("HeapAnalysis.dominatorsOf and preorderPositions (a few nodes without the per-node dominator array)", () => {
+  /** A seeded heap: objects with a few edges each to random others, some held by global. */
+  function randomHeap(n: number, seed: number): { b: SnapshotBuilder; nodes: number[] } {
+    let x = seed;
+    const next = (m: number): number => {
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+      return (x >>> 8) % m;
+    };
+    const { b, global } = withGlobal();
+    const nodes = Array.from({ length: n }, (_, i) => b.node("object", `C${i % 5}`, { selfSize: 8 + (i % 3) }));
+    for (let i = 0; i < 6; i++) b.edge(global, nodes[next(n)]!, "property", `g${i}`);
+    for (const from of nodes) for (let k = next(4); k > 0; k--) b.edge(from, nodes[next(n)]!, "property", `p${k}`);
+    return { b, nodes };
+  }
+
+  it("agree with dominator(n), for a computed tree and for one made from saved parts (every node, repeats, any order)", () => {
+    const { b } = randomHeap(600, 3);
+    const computed = new HeapAnalysis(graphOf(b));
+    const N = computed.graph.nodeCount;
+    const all = Array.from({ length: N }, (_, i) => (i * 37) % N);
+    const asked = [...all, all[5]!, 0, all[5]!];
+    const expected = asked.map((n) => computed.dominator(n));
+    expect(Array.from(computed.dominatorsOf(asked))).toEqual(expected);
+
+    computed.retainedSizes();
+    const g = graphOf(b);
+    const saved = HeapAnalysis.fromParts(g, computed.savedParts()!);
+    // Answered from the preorder: the per-node array is not rebuilt.
+    expect(Array.from(saved.dominatorsOf(asked))).toEqual(expected);
+    const { preorder } = saved.dominators();
+    const at = saved.preorderPositions(asked);
+    asked.forEach((n, i) => expect(preorder[at[i]!], `node ${n}`).toBe(n));
+    // And then the same as the rebuilt array says.
+    expect(asked.map((n) => saved.dominator(n))).toEqual(expected);
+    expect(Array.from(saved.dominatorsOf([]))).toEqual([]);
+  });
+
+  it("refuses a node that does not exist", () => {
+    const { b } = randomHeap(20, 1);
+    const a = new HeapAnalysis(graphOf(b));
+    expect(() => a.preorderPositions([a.graph.nodeCount])).toThrow(RangeError);
+  });
+});

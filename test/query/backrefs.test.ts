@@ -344,3 +344,25 @@ describe("retainersOf", () => {
     expect(d[got.at(-1)!.from]).toBe(NO_DISTANCE);
   });
 });
+
+describe("sortByDistance", () => {
+  it("orders retainers as a stable sort by distance (unreached last) does: short and long lists, small and large distances", async () => {
+    const { sortByDistance } = await import("../../src/query/backrefs.js");
+    const { NO_DISTANCE } = await import("../../src/graph/analysis.js");
+    let x = 9;
+    const next = (m: number): number => {
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+      return (x >>> 8) % m;
+    };
+    const d = new Int32Array(5000);
+    for (const spread of [3, 40, 4_000_000]) {
+      for (let n = 0; n < d.length; n++) d[n] = next(10) === 0 ? NO_DISTANCE : next(spread);
+      for (const length of [5, 64, 100, 3000]) {
+        const list = Array.from({ length }, (_, i) => ({ from: next(d.length), i }));
+        const key = (r: { from: number }): number => (d[r.from] === NO_DISTANCE ? Infinity : d[r.from]!);
+        const want = [...list].sort((a, b) => key(a) - key(b) || a.i - b.i);
+        expect(sortByDistance([...list], d), `spread ${spread}, length ${length}`).toEqual(want);
+      }
+    }
+  });
+});

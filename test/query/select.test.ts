@@ -39,3 +39,27 @@ describe("selectNodes by id", () => {
     );
   });
 });
+
+describe("selectNodes by class", () => {
+  it("finds the same objects, in node order, as a test of every node's class name: one class, several, repeated, many", async () => {
+    const { selectNodes, nodesOfClasses, classIdsNamed } = await import("../../src/query/select.js");
+    const { SnapshotBuilder } = await import("../helpers/snapshot-builder.js");
+    const { graphOf } = await import("../helpers/load.js");
+    const b = new SnapshotBuilder();
+    const names = ["Foo", "Bar", "Baz", "Qux", "Quux", "Corge", "Object"];
+    for (let i = 0; i < 300; i++) {
+      const n = b.node(i % 11 === 0 ? "closure" : "object", names[(i * 7) % names.length]!);
+      b.edge(b.gcRoots, n, "element", i);
+    }
+    const g = graphOf(b);
+    const naive = (types: string[]): number[] =>
+      Array.from({ length: g.nodeCount }, (_, n) => n).filter((n) => types.includes(g.className(n)));
+    for (const types of [["Foo"], ["Baz", "Foo"], ["Foo", "Foo"], ["Function"], names.slice(0, 6), ["Bar", "Function", "Qux"]]) {
+      const want = naive(types);
+      expect(want.length, types.join()).toBeGreaterThan(0);
+      expect(selectNodes(g, { types }).ordinals, types.join()).toEqual(want);
+      // The class column searched id by id: the same as the general loop's answer.
+      expect(Array.from(nodesOfClasses(g.classes().nodeClass, classIdsNamed(g, types))), types.join()).toEqual(want);
+    }
+  });
+});
