@@ -76,6 +76,8 @@ export interface AnalysisParts {
     idom?: Uint32Array;
     rank?: Uint32Array;
     dominatorOf?: (n: number) => number;
+    /** Node n's position in the preorder (`rank[n]`), looked up alone. */
+    placeOf?: (n: number) => number;
   } | null;
   /** Per-class retained sizes of the whole heap (see classRetainedSizes), when computed. */
   classRetained: Float64Array | null;
@@ -447,6 +449,18 @@ export class HeapAnalysis {
    * without the per-node `idom` array.
    */
   preorderPositions(nodes: ArrayLike<number>): Uint32Array {
+    // Saved parts may look each one up without reading the whole preorder.
+    const placeOf = this.tree === null || this.treeFromStored ? this.stored?.tree?.placeOf : undefined;
+    if (placeOf) {
+      const N = this.graph.nodeCount;
+      const out = new Uint32Array(nodes.length);
+      for (let i = 0; i < nodes.length; i++) {
+        const n = nodes[i]!;
+        if (!(n >= 0 && n < N)) throw new RangeError(`no node ${n}`);
+        out[i] = placeOf(n);
+      }
+      return out;
+    }
     const { preorder } = this.dominators();
     const N = preorder.length;
     const out = new Uint32Array(nodes.length);
