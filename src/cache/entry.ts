@@ -848,6 +848,19 @@ function openSections(path: string, fd: number, header: Header, dataStart: numbe
         : null,
       classRetained: null,
     };
+    const one = <T extends Typed>(name: string) => {
+      const sec = section<T>(name);
+      return (n: number): number => {
+        sec.at(n);
+        return sec.array[n]!;
+      };
+    };
+    analysis.at = {
+      shallow: one("analysis.shallow"),
+      distance: one("analysis.distance"),
+      userRoot: one("analysis.userRoots"),
+      retained: an.tree ? one("analysis.retained") : () => 0,
+    };
     if (an.tree && an.classRetained !== null) {
       const get = whole<Float64Array>("analysis.classRetained");
       Object.defineProperty(analysis, "classRetained", { get, enumerable: true });

@@ -81,6 +81,17 @@ export interface AnalysisParts {
   } | null;
   /** Per-class retained sizes of the whole heap (see classRetainedSizes), when computed. */
   classRetained: Float64Array | null;
+  /**
+   * Saved parts may look single values up without reading a whole array (a snapshot cache entry
+   * reads the block that holds them): what the per-node methods of {@link HeapAnalysis} use until
+   * the whole array is taken. `retained` only when `tree` is there.
+   */
+  at?: {
+    shallow(n: number): number;
+    distance(n: number): number;
+    userRoot(n: number): number;
+    retained(n: number): number;
+  };
 }
 
 /**
@@ -261,7 +272,9 @@ export class HeapAnalysis {
    * retainer walks, path grouping and `whyAlive`.
    */
   isRetentionRoot(n: number): boolean {
-    return this.graph.isSyntheticRoot(n) || this.distances().userRoots[n] === 1;
+    if (this.graph.isSyntheticRoot(n)) return true;
+    const at = this.dist === null ? this.stored?.at : undefined;
+    return (at ? at.userRoot(n) : this.distances().userRoots[n]) === 1;
   }
 
   /**
@@ -293,6 +306,8 @@ export class HeapAnalysis {
    * for such an internal object (see {@link shallowSizes}).
    */
   shallowSize(n: number): number {
+    const at = this.shallow === null ? this.stored?.at : undefined;
+    if (at) return at.shallow(n);
     return this.shallowSizes()[n]!;
   }
 
@@ -331,6 +346,8 @@ export class HeapAnalysis {
   }
 
   distance(n: number): number {
+    const at = this.dist === null ? this.stored?.at : undefined;
+    if (at) return at.distance(n);
     return this.distances().distance[n]!;
   }
 
@@ -501,6 +518,8 @@ export class HeapAnalysis {
   }
 
   retainedSize(n: number): number {
+    const at = this.retained === null && this.stored?.tree ? this.stored.at : undefined;
+    if (at) return at.retained(n);
     return this.retainedSizes()[n]!;
   }
 
