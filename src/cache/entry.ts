@@ -815,25 +815,31 @@ function openSections(path: string, fd: number, header: Header, dataStart: numbe
 
   let analysis: AnalysisParts | null = null;
   if (an) {
-    const whole =
-      <T extends Typed>(name: string) =>
-      (): T =>
-        section<T>(name).whole();
+    // Each array looked up once: hot loops read these through getters.
+    const whole = <T extends Typed>(name: string): (() => T) => {
+      let got: T | null = null;
+      return () => (got ??= section<T>(name).whole());
+    };
+    const shallow = whole<Float64Array>("analysis.shallow");
+    const distance = whole<Int32Array>("analysis.distance");
+    const parentEdge = whole<Uint32Array>("analysis.parentEdge");
+    const userRoots = whole<Uint8Array>("analysis.userRoots");
+    const refused = whole<Uint32Array>("analysis.refused");
     analysis = {
       get shallow() {
-        return whole<Float64Array>("analysis.shallow")();
+        return shallow();
       },
       get distance() {
-        return whole<Int32Array>("analysis.distance")();
+        return distance();
       },
       get parentEdge() {
-        return whole<Uint32Array>("analysis.parentEdge")();
+        return parentEdge();
       },
       get userRoots() {
-        return whole<Uint8Array>("analysis.userRoots")();
+        return userRoots();
       },
       get refused() {
-        return whole<Uint32Array>("analysis.refused")();
+        return refused();
       },
       tree: an.tree
         ? storedTree(

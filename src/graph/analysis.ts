@@ -328,16 +328,19 @@ export class HeapAnalysis {
     const s = this.stored;
     if (s) {
       this.refusedFromUserRoots = Array.from(s.refused);
-      // Each array taken when first asked for.
+      // Each array taken when first asked for (and kept: hot loops read these getters).
+      let distance: Int32Array | null = null;
+      let parentEdge: Uint32Array | null = null;
+      let userRoots: Uint8Array | null = null;
       return (this.dist = {
         get distance() {
-          return s.distance;
+          return (distance ??= s.distance);
         },
         get parentEdge() {
-          return s.parentEdge;
+          return (parentEdge ??= s.parentEdge);
         },
         get userRoots() {
-          return s.userRoots;
+          return (userRoots ??= s.userRoots);
         },
       });
     }
