@@ -65,6 +65,14 @@ export function beginCacheSession(enabled: boolean, io: Streams): void {
   session = enabled && !offByEnvironment() ? new CacheSession(theCache(), (e) => io.stderr.write(cacheMessage(e))) : null;
 }
 
+/**
+ * The directory the layout worker keeps Graphviz's decoded program in (src/render/graphviz-wasm.ts):
+ * the cache directory when the cache is on, else none.
+ */
+export function graphvizProgramDir(): string | null {
+  return session ? cacheDir() : null;
+}
+
 /** The session snapshots are opened with (`openSnapshot(file, { cache })`), or false when the cache is off. */
 export function cacheSession(): CacheSession | false {
   return session ?? false;
@@ -110,16 +118,26 @@ export interface CacheCommandOptions {
   json: boolean;
 }
 
-/** `backrefs cache [--clear] [--json]`: what the cache holds, or empty it. */
-export function runCache(opts: CacheCommandOptions, io: Streams): number {
+/**
+ * `backrefs cache [--clear] [--json]`: what the cache holds, or empty it (with the Graphviz program
+ * pictures keep there: src/render/graphviz-wasm.ts).
+ */
+export async function runCache(opts: CacheCommandOptions, io: Streams): Promise<number> {
   const cache = theCache();
   if (opts.clear) {
     const r = cache.clear();
-    if (opts.json) io.stdout.write(JSON.stringify({ dir: cache.dir, removedEntries: r.entries, removedBytes: r.bytes }, null, 2) + "\n");
-    else
+    const { removeKeptPrograms } = await import("../render/graphviz-wasm.js");
+    const program = removeKeptPrograms(cache.dir);
+    if (opts.json) {
       io.stdout.write(
-        `removed ${r.entries} entr${r.entries === 1 ? "y" : "ies"} (${formatBytes(r.bytes)}) from ${sanitizeText(cache.dir)}\n`,
+        JSON.stringify({ dir: cache.dir, removedEntries: r.entries, removedBytes: r.bytes, removedProgramBytes: program }, null, 2) + "\n",
       );
+    } else {
+      const also = program > 0 ? ` and Graphviz's kept program (${formatBytes(program)})` : "";
+      io.stdout.write(
+        `removed ${r.entries} entr${r.entries === 1 ? "y" : "ies"} (${formatBytes(r.bytes)})${also} from ${sanitizeText(cache.dir)}\n`,
+      );
+    }
     return ExitCode.ok;
   }
   const l = cache.list();

@@ -9,10 +9,11 @@ import { defaultBackrefsOptions } from "../query/backrefs.js";
 import type { Subgraph } from "../query/types.js";
 import { formatCount, sanitizeText } from "../render/format.js";
 import { preparePng } from "../render/png.js";
-import { closeLayoutWorker, prepareLayout } from "../render/svg.js";
+import { closeLayoutWorker, keepGraphvizIn, prepareLayout } from "../render/svg.js";
 import { Snapshot, type RetainerGraph, type RetainersOptions } from "../api/snapshot.js";
 import { formatOfExtension, type OutputFormat } from "../api/files.js";
 import { loadIds, openForCli, progressBar, writeOutput, type Progress, type Streams } from "./io.js";
+import { graphvizProgramDir } from "./cache.js";
 import { ExitCode } from "./exit-codes.js";
 import { mark } from "./timing.js";
 import { UsageError } from "./usage.js";
@@ -135,6 +136,7 @@ export async function runDraw(file: string, opts: DrawCliOptions, io: Streams): 
   const drawing = targets.some((t) => t.format === "svg" || t.format === "png" || t.format === "dot");
   if (drawing) {
     tuneWasmTiering();
+    keepGraphvizIn(graphvizProgramDir());
     prepareLayout();
   }
   if (targets.some((t) => t.format === "png")) preparePng();
@@ -276,6 +278,7 @@ export async function drawToFile(
     baseline: opts.baseline,
   };
   tuneWasmTiering();
+  keepGraphvizIn(graphvizProgramDir());
   const progress = progressBar(opts.io, opts.quiet);
   try {
     await drawSnapshot(snap, path, spec, opts.io, progress);

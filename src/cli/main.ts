@@ -371,7 +371,7 @@ Examples:
     )
     .action(async (opts: CacheCommandOptions) => {
       const { runCache } = await import("./cache.js");
-      result.code = runCache(opts, io);
+      result.code = await runCache(opts, io);
     });
 
   // The cache session of the command being run; --no-cache sets `cache: false`.

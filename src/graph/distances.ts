@@ -53,9 +53,14 @@ export function computeDistances(g: HeapGraph, tables: Float64Array, refused: nu
   const internal = g.edgeTypeCodes.internal;
   const hidden = g.types.hidden;
   const array = g.types.array;
-  const nativeContext = new Set(g.strings.indicesOf("system / NativeContext"));
-  const sloppyMap = new Set(g.strings.indicesOf("sloppy_function_map"));
-  const mapDescriptors = new Set(g.strings.indicesOf("(map descriptors)"));
+  const [nativeContexts, sloppyMaps, descriptors] = g.strings.indicesOfEach([
+    "system / NativeContext",
+    "sloppy_function_map",
+    "(map descriptors)",
+  ]);
+  const nativeContext = new Set(nativeContexts);
+  const sloppyMap = new Set(sloppyMaps);
+  const mapDescriptors = new Set(descriptors);
   const elementType = g.edgeTypeCodes.element;
   const hiddenEdge = g.edgeTypeCodes.hidden;
   const pending = new Set<string>();

@@ -45,6 +45,7 @@ export function classRetainedSizes(input: ClassRetainedInput, filter?: Uint8Arra
   const { preorder, idomIndex } = input.tree;
   const N = preorder.length;
   const out = new Float64Array(input.classIdLimit);
+  if (N === 0) return out;
   // Everything by position in the DFS preorder, where dominator subtrees lie close together:
   // the walk below then reads memory almost in sequence. Class ids, or ~0 for objects that
   // neither count nor block (size 0, or filtered out).
@@ -54,35 +55,42 @@ export function classRetainedSizes(input: ClassRetainedInput, filter?: Uint8Arra
     const n = preorder[k]!;
     cls[k] = shallow[n]! !== 0 && (filter === undefined || filter[n] === 1) ? (groups ? groups[nodeClass[n]!]! : nodeClass[n]!) : NONE;
   }
-  // Children lists of the dominator tree (counting sort by dominator; each list ascending).
-  const first = new Uint32Array(N + 1);
-  for (let k = 1; k < N; k++) first[idomIndex[k]! + 1]!++;
-  for (let k = 0; k < N; k++) first[k + 1]! += first[k]!;
-  const fill = first.slice(0, N);
-  const children = new Uint32Array(Math.max(0, N - 1));
-  for (let k = 1; k < N; k++) children[fill[idomIndex[k]!]!++] = k;
+  // The dominator tree as links by position: each node's first child and next sibling, children
+  // in ascending position; 0 is "none" (the root, at position 0, is nobody's child or sibling).
+  const firstChild = new Uint32Array(N);
+  const nextSibling = new Uint32Array(N);
+  for (let k = N - 1; k > 0; k--) {
+    const p = idomIndex[k]!;
+    nextSibling[k] = firstChild[p]!;
+    firstChild[p] = k;
+  }
   const onPath = new Uint8Array(input.classIdLimit);
-  // Iterative DFS: a node is "entered" when first popped, and "left" (its class unmarked) when
-  // its marker comes back up; markers are encoded as ~k (negative).
-  const stack = new Int32Array(2 * N + 1);
-  let sp = 0;
-  stack[sp++] = 0;
-  while (sp > 0) {
-    const k = stack[--sp]!;
-    if (k < 0) {
-      onPath[cls[~k]!] = 0;
-      continue;
-    }
+  // Which nodes marked their class on the path (counted, and have children): a bit each.
+  const marked = new Uint8Array((N + 7) >>> 3);
+  // Depth first without a stack: down to the first child, on to the next sibling, and back up
+  // through the dominators (each node's class unmarked when it is left, if it marked it).
+  let k = 0;
+  for (;;) {
     const c = cls[k]!;
     if (k !== 0 && c !== NONE && onPath[c] === 0) {
       out[c]! += retained[preorder[k]!]!;
-      if (first[k + 1]! > first[k]!) {
+      if (firstChild[k] !== 0) {
         onPath[c] = 1;
-        stack[sp++] = ~k;
+        marked[k >>> 3]! |= 1 << (k & 7);
       }
     }
-    // Pushed last first, so that the smallest position comes up next.
-    for (let i = first[k + 1]!; i > first[k]!;) stack[sp++] = children[--i]!;
+    if (firstChild[k] !== 0) {
+      k = firstChild[k]!;
+      continue;
+    }
+    for (;;) {
+      if (k === 0) return out;
+      if ((marked[k >>> 3]! & (1 << (k & 7))) !== 0) onPath[cls[k]!] = 0;
+      if (nextSibling[k] !== 0) {
+        k = nextSibling[k]!;
+        break;
+      }
+      k = idomIndex[k]!;
+    }
   }
-  return out;
 }

@@ -2,6 +2,9 @@
  * The Graphviz layout worker, started by svg.ts with `startWorker` (src/threads.ts), like every
  * worker of backrefs. Graphviz is loaded on the first job, one instance per worker.
  *
+ * The worker is started with {@link LayoutWorkerData}: where to keep Graphviz's decoded program
+ * (graphviz-wasm.ts), if anywhere.
+ *
  * Protocol: the parent posts `{ id, dot }`; the worker answers `{ id, ok: true, svg }` or
  * `{ id, ok: false, message }`. The parent may also post `{ warmUp: dot, rounds }` (no answer): the
  * worker loads Graphviz and lays that graph out up to `rounds` times, stopping as soon as a real
@@ -9,7 +12,14 @@
  * error (a failed layout can leave the WASM instance in a bad state), and recycles it after many
  * layouts (upstream reports crashes after many layouts in one instance).
  */
-import { parentPort } from "node:worker_threads";
+import { parentPort, workerData } from "node:worker_threads";
+import type { Layout } from "./graphviz-wasm.js";
+
+/** What the worker is started with. */
+export interface LayoutWorkerData {
+  /** The directory to keep Graphviz's decoded program in; null: load Graphviz as the package does. */
+  keepProgramIn: string | null;
+}
 
 /** A job from the parent. */
 export interface LayoutJob {
@@ -26,14 +36,15 @@ export interface WarmUpJob {
 /** A message from the worker. */
 export type LayoutReply = { id: number; ok: true; svg: string } | { id: number; ok: false; message: string };
 
-interface Layout {
-  layout(dot: string, format: "svg", engine: "dot"): string;
-}
-
 const port = parentPort;
 if (port) {
   let graphviz: Promise<Layout> | undefined;
-  const load = (): Promise<Layout> => (graphviz ??= import("@hpcc-js/wasm-graphviz").then((m) => m.Graphviz.load()));
+  const keepIn = (workerData as Partial<LayoutWorkerData> | null)?.keepProgramIn;
+  const load = (): Promise<Layout> =>
+    (graphviz ??=
+      typeof keepIn === "string"
+        ? import("./graphviz-wasm.js").then((m) => m.loadGraphviz(keepIn)).then((l) => l.graphviz)
+        : import("@hpcc-js/wasm-graphviz").then((m) => m.Graphviz.load()));
   /** Real jobs received so far: the warm-up stops at the first. */
   let jobs = 0;
   const warmUp = async ({ warmUp: dot, rounds }: WarmUpJob): Promise<void> => {

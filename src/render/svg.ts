@@ -10,7 +10,7 @@
 import type { Worker } from "node:worker_threads";
 import { AbortedError, RenderError } from "../errors.js";
 import { sanitizeText, truncateText } from "./format.js";
-import type { LayoutJob, LayoutReply, WarmUpJob } from "./layout-worker.js";
+import type { LayoutJob, LayoutReply, LayoutWorkerData, WarmUpJob } from "./layout-worker.js";
 import { startWorker } from "../threads.js";
 import { finishSvg } from "./svg-finish.js";
 import { secureSvg } from "./svg-safety.js";
@@ -109,7 +109,21 @@ export function prepareLayout(rounds: number = WARM_UP_ROUNDS): void {
     return;
   }
   layoutsOnWorker += rounds;
-  w.postMessage({ warmUp: warmUpDot(), rounds } satisfies WarmUpJob);
+  // With no rounds the message only makes the worker load Graphviz: no picture to build.
+  w.postMessage({ warmUp: rounds > 0 ? warmUpDot() : "", rounds } satisfies WarmUpJob);
+}
+
+/** Where layout workers started from now on keep Graphviz's decoded program; null: nowhere. */
+let keepProgramIn: string | null = null;
+
+/**
+ * Lets layout workers started from now on keep Graphviz's WebAssembly program, decoded, in `dir`
+ * (and read it from there), which spares each later process ~0.1 s of CPU decoding it
+ * (graphviz-wasm.ts). The command line passes its cache directory when the cache is on; by default
+ * (null) nothing is written anywhere.
+ */
+export function keepGraphvizIn(dir: string | null): void {
+  keepProgramIn = dir;
 }
 
 /**
@@ -127,7 +141,11 @@ export async function closeLayoutWorker(): Promise<void> {
 
 function getWorker(): Worker {
   if (worker) return worker;
-  const w = startWorker("layout-worker", import.meta.url, { resourceLimits: { maxYoungGenerationSizeMb: LAYOUT_YOUNG_GENERATION_MB } });
+  const workerData: LayoutWorkerData = { keepProgramIn };
+  const w = startWorker("layout-worker", import.meta.url, {
+    workerData,
+    resourceLimits: { maxYoungGenerationSizeMb: LAYOUT_YOUNG_GENERATION_MB },
+  });
   w.unref();
   // Permanent listeners: an unhandled 'error' event would crash the parent.
   const forget = () => {

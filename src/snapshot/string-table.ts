@@ -146,23 +146,44 @@ export class StringTable {
    * strings that hold escapes, so a scan over millions of strings stays cheap.
    */
   indicesOf(s: string): number[] {
-    const needle = Buffer.from(s, "utf8");
-    const out: number[] = [];
+    return this.indicesOfEach([s])[0]!;
+  }
+
+  /**
+   * For each of `names`, the indices of every string equal to it, in one pass over the strings
+   * (each string that holds escapes is decoded at most once).
+   */
+  indicesOfEach(names: readonly string[]): number[][] {
+    const needles = names.map((s) => Buffer.from(s, "utf8"));
+    const out: number[][] = names.map(() => []);
+    if (needles.length === 0) return out;
+    let shortest = Infinity;
+    let longest = 0;
+    for (const b of needles) {
+      shortest = Math.min(shortest, b.length);
+      longest = Math.max(longest, b.length);
+    }
     for (let i = 0; i < this.count; i++) {
       const raw = this.lengths[i]!;
       if ((raw & ESCAPED) !== 0) {
         // An escape takes 2 to 6 stored bytes for 1 to 4 bytes of text (a \u pair: 12 for 4), so
         // the text is no longer than the stored form and at least a sixth of it: decode only then.
         const stored = raw & ~ESCAPED;
-        if (stored >= needle.length && stored <= 6 * needle.length && this.get(i) === s) out.push(i);
+        if (stored < shortest || stored > 6 * longest) continue;
+        const text = this.get(i);
+        for (let k = 0; k < names.length; k++) if (text === names[k]) out[k]!.push(i);
         continue;
       }
-      if (raw !== needle.length) continue;
+      if (raw < shortest || raw > longest) continue;
       const chunk = this.chunks[this.chunkIdx[i]!]!;
       const start = this.starts[i]!;
-      let j = 0;
-      while (j < raw && chunk[start + j] === needle[j]) j++;
-      if (j === raw) out.push(i);
+      for (let k = 0; k < needles.length; k++) {
+        const needle = needles[k]!;
+        if (raw !== needle.length) continue;
+        let j = 0;
+        while (j < raw && chunk[start + j] === needle[j]) j++;
+        if (j === raw) out[k]!.push(i);
+      }
     }
     return out;
   }

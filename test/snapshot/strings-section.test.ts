@@ -61,3 +61,23 @@ describe("StringsSectionReader", () => {
     }
   });
 });
+
+describe("StringTable.indicesOfEach", () => {
+  it("finds every copy of each name in one pass, escaped or not, as a string-by-string comparison does", () => {
+    // Repeats, escaped spellings of plain text (another writer may escape what V8 does not),
+    // names that are prefixes of others, and a name nothing matches.
+    const strings = ["Object", "Obj", "Object", "\u004fbject", "x", "a/b", "a/b", "é", "😀", "", "Objects"];
+    const raw = strings.map((s, i) => (i === 3 ? '"\\u004fbject"' : i === 6 ? '"a\\/b"' : JSON.stringify(s))).join(",") + "]";
+    const { table } = read(raw, 7);
+    const names = ["Object", "a/b", "😀", "", "Obj", "missing"];
+    const each = table.indicesOfEach(names);
+    names.forEach((name, k) => {
+      const plain = Array.from({ length: table.length }, (_, i) => i).filter((i) => table.get(i) === name);
+      expect(each[k]).toEqual(plain);
+      expect(table.indicesOf(name)).toEqual(plain);
+    });
+    expect(each[0]).toEqual([0, 2, 3]);
+    expect(each[1]).toEqual([5, 6]);
+    expect(table.indicesOfEach([])).toEqual([]);
+  });
+});
