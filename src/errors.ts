@@ -40,6 +40,27 @@ export class SnapshotFormatError extends BackrefsError {
   }
 }
 
+/**
+ * A snapshot cache entry turned out damaged after it was opened: its sections are read on first
+ * use (see docs/cache.md), and a block that fails its checksum or its checks is found only then.
+ * Nothing computed from the entry can be trusted; the entry has been removed, so the same command
+ * run again reads the snapshot (the CLI does that by itself when nothing was printed yet).
+ */
+export class CacheDamagedError extends BackrefsError {
+  constructor(
+    /** The entry file. */
+    readonly entry: string,
+    /** What was wrong with it. */
+    readonly reason: string,
+  ) {
+    super(
+      "E_CACHE",
+      `the snapshot cache entry ${entry.replace(/[\u0000-\u001f\u007f]+/g, " ")} is damaged (${reason})`,
+      "run the command again: the entry was removed (or use --no-cache)",
+    );
+  }
+}
+
 /** The file cannot be read at all: missing, a directory, no permission... */
 export class InputError extends BackrefsError {
   constructor(message: string, hint?: string) {

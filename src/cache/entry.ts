@@ -8,37 +8,40 @@
  *     8   u32      length L of the header (UTF-8 JSON)
  *     12  u32      CRC-32 of the header
  *     16  L bytes  header: format, build id, the source file's identity, the snapshot header,
- *                  string chunk lengths, and one record per section (name, element type, element
- *                  count, byte offset from the data start, CRC-32)
+ *                  string chunk lengths, one record per section (name, element type, element
+ *                  count, byte offset from the data start), and the block table's CRC-32
  *     ... zero padding to a multiple of 8: the data start
  *     sections, each padded to a multiple of 8
+ *     the block table: the CRC-32 of every 64 KB block of every section, in file order (u32 each),
+ *                  padded to a multiple of 8
  *
- * A cache file is untrusted input like a snapshot: reading checks the magic, the header's CRC and
- * shape, every section's size against the counts, every section's CRC, and then every value used
- * as an index (types, edge targets, first-edge sums, string indices and bounds, dominator tree
- * positions) the way the snapshot reader does. Anything off is a {@link CacheFormatError}, and the
- * caller reads the snapshot instead.
+ * A cache file is untrusted input like a snapshot. Opening it checks the magic, the header's CRC
+ * and shape, that the sections are exactly the ones this build writes for the recorded counts and
+ * end where the block table begins, and the block table's CRC; anything off is a
+ * {@link CacheFormatError}, and the caller reads the snapshot instead. The sections are read when
+ * first used, a block at a time (lazy.ts): each block's CRC and then every value in it used as an
+ * index (types, edge targets, first-edge sums, string indices, dominator tree places) are checked
+ * before any of it is handed out, the way the snapshot reader checks a snapshot; a block that
+ * fails is a CacheDamagedError then.
  */
-import { closeSync, fstatSync, ftruncateSync, openSync, read, readSync, write, writeSync } from "node:fs";
+import { closeSync, fstatSync, ftruncateSync, openSync, readSync, write, writeSync } from "node:fs";
 import { crc32 } from "node:zlib";
 import { readMeta } from "../snapshot/meta.js";
 import type { RawSnapshot } from "../snapshot/parser.js";
-import { sharedU32, sharedU8, type EdgeColumns, type NodeColumns } from "../snapshot/columns.js";
+import { sharedU32, sharedU8, type EdgeColumns, type LazyColumn, type LazyColumns, type NodeColumns } from "../snapshot/columns.js";
 import { StringTable } from "../snapshot/string-table.js";
 import type { AnalysisParts } from "../graph/analysis.js";
 import type { ClassParts } from "../graph/heap-graph.js";
-import { Worker } from "node:worker_threads";
-import { checkEdges, runReadJob, type ReadJob, type ReadReply } from "./read-worker.js";
+import { blockCount, blockCrcs, bytesOf, EntryFile, LazySection, type Typed } from "./lazy.js";
 
 const MAGIC = Buffer.from("BRCACHE\x01", "latin1");
 /** Bumped whenever the layout or the meaning of a section changes. */
-export const CACHE_FORMAT = 3;
+export const CACHE_FORMAT = 4;
 const PREFIX = 16;
 /** A header longer than this is not one of ours. */
 const MAX_HEADER = 64 << 20;
 
 type ElementType = "u8" | "u16" | "u32" | "i32" | "f64";
-type Typed = Uint8Array | Uint16Array | Uint32Array | Int32Array | Float64Array;
 const WIDTH: Record<ElementType, number> = { u8: 1, u16: 2, u32: 4, i32: 4, f64: 8 };
 
 /** The source file an entry was made from, as it was when it was read. */
@@ -60,7 +63,6 @@ interface SectionRecord {
   type: ElementType;
   length: number;
   offset: number;
-  crc: number;
 }
 
 interface Header {
@@ -77,6 +79,8 @@ interface Header {
   /** Byte length of the class index's names (the `classes.names` section), or null when the entry has no class index. */
   classes: number | null;
   sections: SectionRecord[];
+  /** CRC-32 of the block table (which follows the last section). */
+  blocks: number;
 }
 
 /** What an entry holds. */
@@ -99,6 +103,8 @@ export interface LaterParts {
 /** What reading an entry gives: its content, and the parts read later. */
 export interface ReadContent extends EntryContent {
   later: LaterParts;
+  /** What the entry's analysis holds (known from its header: the parts are read on first use). */
+  holds: { tree: boolean; classRetained: boolean };
 }
 
 /** A cache file that is not a valid entry of this build (damaged, truncated, foreign, older). */
@@ -108,14 +114,13 @@ function bad(what: string): never {
   throw new CacheFormatError(what);
 }
 
-function bytesOf(a: Typed): Uint8Array {
-  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-}
-
 const pad8 = (n: number): number => (n + 7) & ~7;
 
 /** The sections of a content, in file order. */
 function sectionsOf(c: EntryContent): { name: string; type: ElementType; data: Typed }[] {
+  // Columns read on first use (from an entry) are read whole before they are written again.
+  const lazy = c.raw.lazy;
+  if (lazy) for (const col of Object.values(lazy)) (col as LazyColumn | null)?.whole();
   const { nodes, edges, strings } = c.raw;
   const parts = strings.parts();
   const out: { name: string; type: ElementType; data: Typed }[] = [
@@ -146,9 +151,10 @@ function sectionsOf(c: EntryContent): { name: string; type: ElementType; data: T
       { name: "analysis.refused", type: "u32", data: a.refused },
     );
     if (a.tree) {
+      const { idom, rank } = byNode(a.tree);
       out.push(
-        { name: "analysis.preorder", type: "u32", data: a.tree.preorder },
-        { name: "analysis.idomIndex", type: "u32", data: a.tree.idomIndex },
+        { name: "analysis.idom", type: "u32", data: idom },
+        { name: "analysis.rank", type: "u32", data: rank },
         { name: "analysis.retained", type: "f64", data: a.tree.retained },
       );
       if (a.classRetained) out.push({ name: "analysis.classRetained", type: "f64", data: a.classRetained });
@@ -162,6 +168,32 @@ function sectionsOf(c: EntryContent): { name: string; type: ElementType; data: T
     );
   }
   return out;
+}
+
+/**
+ * The dominator tree as an entry stores it, by node: each node's immediate dominator and its
+ * position in the preorder (computed once per tree). One dominator is then two reads, and the
+ * preorder is rebuilt from the positions when a command needs the whole tree.
+ */
+const treesByNode = new WeakMap<object, { idom: Uint32Array; rank: Uint32Array }>();
+function byNode(tree: NonNullable<AnalysisParts["tree"]>): { idom: Uint32Array; rank: Uint32Array } {
+  let t = treesByNode.get(tree);
+  if (!t) {
+    if (tree.idom && tree.rank) t = { idom: tree.idom, rank: tree.rank };
+    else {
+      const { preorder, idomIndex } = tree;
+      const rank = new Uint32Array(preorder.length);
+      for (let k = 0; k < preorder.length; k++) rank[preorder[k]!] = k;
+      let idom = tree.idom;
+      if (!idom) {
+        idom = new Uint32Array(preorder.length);
+        for (let k = 0; k < preorder.length; k++) idom[preorder[k]!] = preorder[idomIndex[k]!]!;
+      }
+      t = { idom, rank };
+    }
+    treesByNode.set(tree, t);
+  }
+  return t;
 }
 
 /** The class index's names, definitions and split classes as UTF-8 JSON (encoded once per index). */
@@ -182,23 +214,41 @@ function encodeClassNames(c: ClassParts): Uint8Array {
 
 /** The size in bytes the entry of a content would take. */
 export function entrySize(c: EntryContent, build: string, source: SourceIdentity): number {
-  return encodeHeader(c, build, source).dataStart + sectionsOf(c).reduce((n, s) => n + pad8(s.data.byteLength), 0);
+  const sections = sectionsOf(c);
+  return encodeHeader(c, build, source, 0).dataStart + sections.reduce((n, s) => n + pad8(s.data.byteLength), 0) + tableBytes(sections);
+}
+
+/** Bytes of the block table of `sections` (padded to a multiple of 8). */
+function tableBytes(sections: { data: Typed }[]): number {
+  return pad8(4 * sections.reduce((n, s) => n + blockCount(s.data.byteLength), 0));
+}
+
+/** The block table: every section's block checksums, in file order, padded to a multiple of 8 bytes. */
+function blockTable(crcs: Uint32Array[]): Uint8Array {
+  const count = crcs.reduce((n, c) => n + c.length, 0);
+  const table = new Uint32Array(pad8(count * 4) / 4);
+  let at = 0;
+  for (const c of crcs) {
+    table.set(c, at);
+    at += c.length;
+  }
+  return bytesOf(table);
 }
 
 function encodeHeader(
   c: EntryContent,
   build: string,
   source: SourceIdentity,
-  crcs?: number[],
+  blocks: number,
 ): { json: Buffer; dataStart: number; sections: ReturnType<typeof sectionsOf> } {
   const sections = sectionsOf(c);
   let offset = 0;
-  const records: SectionRecord[] = sections.map((s, i) => {
-    const r = { name: s.name, type: s.type, length: s.data.length, offset, crc: crcs?.[i] ?? 0 };
+  const records: SectionRecord[] = sections.map((s) => {
+    const r = { name: s.name, type: s.type, length: s.data.length, offset };
     offset += pad8(s.data.byteLength);
     return r;
   });
-  const json = headerJson(c.raw, build, source, analysisSummary(c), classSummary(c), records);
+  const json = headerJson(c.raw, build, source, analysisSummary(c), classSummary(c), records, blocks);
   return { json, dataStart: pad8(PREFIX + json.length), sections };
 }
 
@@ -225,6 +275,7 @@ function headerJson(
   analysis: Header["analysis"],
   classes: number | null,
   sections: SectionRecord[],
+  blocks: number,
 ): Buffer {
   const parts = raw.strings.parts();
   const header: Header = {
@@ -238,6 +289,7 @@ function headerJson(
     analysis,
     classes,
     sections,
+    blocks,
   };
   return Buffer.from(JSON.stringify(header), "utf8");
 }
@@ -256,7 +308,6 @@ function maxHeaderLength(raw: RawSnapshot, build: string, source: SourceIdentity
     type: s.type,
     length: s.data.length,
     offset: WIDEST,
-    crc: U32,
   }));
   const N = raw.meta.nodeCount;
   const more: [string, ElementType, number][] = [
@@ -265,16 +316,16 @@ function maxHeaderLength(raw: RawSnapshot, build: string, source: SourceIdentity
     ["analysis.parentEdge", "u32", N],
     ["analysis.userRoots", "u8", N],
     ["analysis.refused", "u32", U32],
-    ["analysis.preorder", "u32", N],
-    ["analysis.idomIndex", "u32", N],
+    ["analysis.idom", "u32", N],
+    ["analysis.rank", "u32", N],
     ["analysis.retained", "f64", N],
     ["analysis.classRetained", "f64", U32],
     ["classes.nodeClass", "u32", N],
     ["classes.names", "u8", U32],
   ];
-  for (const [name, type, length] of more) records.push({ name, type, length, offset: WIDEST, crc: U32 });
+  for (const [name, type, length] of more) records.push({ name, type, length, offset: WIDEST });
   // `tree: false` is longer than `true`; a `written` time keeps 13 digits until the year 2286.
-  return headerJson(raw, build, source, { refused: U32, tree: false, classRetained: U32 }, U32, records).length;
+  return headerJson(raw, build, source, { refused: U32, tree: false, classRetained: U32 }, U32, records, U32).length;
 }
 
 /** Writes all of `data`, at `position` when given, else at the file's current offset. */
@@ -288,8 +339,8 @@ const ZEROS = new Uint8Array(8);
 
 /** Writes an entry to `path` (a new file: the caller renames it into place). Returns its size. */
 export function writeEntry(path: string, c: EntryContent, build: string, source: SourceIdentity): number {
-  const crcs = sectionsOf(c).map((s) => crc32(bytesOf(s.data)));
-  const { json, dataStart, sections } = encodeHeader(c, build, source, crcs);
+  const table = blockTable(sectionsOf(c).map((s) => blockCrcs(bytesOf(s.data))));
+  const { json, dataStart, sections } = encodeHeader(c, build, source, crc32(table));
   const fd = openSync(path, "wx", 0o600);
   try {
     const prefix = Buffer.alloc(dataStart);
@@ -306,7 +357,8 @@ export function writeEntry(path: string, c: EntryContent, build: string, source:
       if (padding > 0) writeAll(fd, ZEROS.subarray(0, padding));
       size += b.length + padding;
     }
-    return size;
+    writeAll(fd, table);
+    return size + table.length;
   } finally {
     closeSync(fd);
   }
@@ -323,7 +375,7 @@ export function writeEntry(path: string, c: EntryContent, build: string, source:
  */
 export class EntryWriter {
   /** Sections being written in the background: what, where, and its checksum once written. */
-  private readonly placed = new Map<string, { data: Typed; position: number; crc: Promise<number> }>();
+  private readonly placed = new Map<string, { data: Typed; position: number; crc: Promise<Uint32Array> }>();
   private readonly dataStart: number;
   private closed = false;
 
@@ -365,7 +417,7 @@ export class EntryWriter {
       position += pad8(s.data.byteLength);
       if (this.placed.has(s.name) || s.data.byteLength < this.backgroundMin) continue;
       const bytes = bytesOf(s.data);
-      const sum = crc32(bytes);
+      const sum = blockCrcs(bytes);
       const crc = writeInBackground(this.fd, bytes, at).then(() => sum);
       crc.catch(() => {}); // looked at in finish
       this.placed.set(s.name, { data: s.data, position: at, crc });
@@ -374,7 +426,8 @@ export class EntryWriter {
 
   /** The size of the entry of `c` as this writer lays it out. */
   sizeOf(c: EntryContent): number {
-    return this.dataStart + sectionsOf(c).reduce((n, s) => n + pad8(s.data.byteLength), 0);
+    const sections = sectionsOf(c);
+    return this.dataStart + sections.reduce((n, s) => n + pad8(s.data.byteLength), 0) + tableBytes(sections);
   }
 
   /**
@@ -387,7 +440,7 @@ export class EntryWriter {
     try {
       // Every background write settles before this thread writes anywhere; one that failed is
       // written again here (a real write error then throws).
-      const written = new Map<string, number>();
+      const written = new Map<string, Uint32Array>();
       await Promise.all(
         [...this.placed].map(async ([name, p]) => {
           const crc = await p.crc.catch(() => null);
@@ -395,22 +448,25 @@ export class EntryWriter {
         }),
       );
       const records: SectionRecord[] = [];
+      const crcs: Uint32Array[] = [];
       let position = this.dataStart;
       for (const s of sectionsOf(c)) {
         const p = this.placed.get(s.name);
         const reuse = p !== undefined && p.data === s.data && p.position === position && written.has(s.name);
-        let crc: number;
         if (reuse) {
-          crc = written.get(s.name)!;
+          crcs.push(written.get(s.name)!);
         } else {
           const bytes = bytesOf(s.data);
           writeAll(this.fd, bytes, position);
-          crc = crc32(bytes);
+          crcs.push(blockCrcs(bytes));
         }
-        records.push({ name: s.name, type: s.type, length: s.data.length, offset: position - this.dataStart, crc });
+        records.push({ name: s.name, type: s.type, length: s.data.length, offset: position - this.dataStart });
         position += pad8(s.data.byteLength);
       }
-      const json = headerJson(c.raw, this.build, this.source, analysisSummary(c), classSummary(c), records);
+      const table = blockTable(crcs);
+      writeAll(this.fd, table, position);
+      position += table.length;
+      const json = headerJson(c.raw, this.build, this.source, analysisSummary(c), classSummary(c), records, crc32(table));
       if (json.length > this.reserved) throw new Error("the entry's header outgrew its room");
       const prefix = Buffer.alloc(this.dataStart);
       MAGIC.copy(prefix, 0);
@@ -419,7 +475,7 @@ export class EntryWriter {
       prefix.writeUInt32LE(this.reserved, 8);
       prefix.writeUInt32LE(crc32(prefix.subarray(PREFIX, PREFIX + this.reserved)), 12);
       writeAll(this.fd, prefix, 0);
-      // The padding after the last section, and nothing beyond (a section handed over and then
+      // The block table last, and nothing beyond (a section handed over and then
       // replaced by a shorter one may have been written past the end).
       ftruncateSync(this.fd, position);
       return position;
@@ -488,12 +544,15 @@ export function readHeader(fd: number): { header: Header; dataStart: number; fil
 const isCount = (v: unknown): v is number => typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
 
 /**
- * Reads and checks an entry. `expect` is what the caller knows must hold (this build, this source):
- * an entry of another build or another file is refused before its sections are read. `parallel`:
- * read part of it on a worker thread (default: for entries of 64 MB and more; true forces it).
+ * Opens an entry: checks its header, that it is of this build and this source, that its sections
+ * are exactly the ones this build writes for the recorded counts, each inside the file and the
+ * file ending with the block table, and the block table's checksum. The sections themselves are
+ * read when first used, block by block, each block checked then (see lazy.ts); a block that fails
+ * is a CacheDamagedError at that moment. `expect` is what the caller knows must hold.
  */
-export async function readEntry(path: string, expect: { build: string; source: SourceIdentity }, parallel?: boolean): Promise<ReadContent> {
+export async function readEntry(path: string, expect: { build: string; source: SourceIdentity }): Promise<ReadContent> {
   const fd = openSync(path, "r");
+  let kept = false;
   try {
     const { header, dataStart, fileSize } = readHeader(fd);
     if (header.build !== expect.build) bad("written by another build of backrefs");
@@ -501,41 +560,18 @@ export async function readEntry(path: string, expect: { build: string; source: S
     for (const k of Object.keys(expect.source) as (keyof SourceIdentity)[]) {
       if (src?.[k] !== expect.source[k]) bad(`made from another version of the file (${k} differs)`);
     }
-    return await readSections(path, fd, header, dataStart, fileSize, parallel);
+    const content = openSections(path, fd, header, dataStart, fileSize);
+    kept = true;
+    return content;
   } finally {
-    closeSync(fd);
+    if (!kept) closeSync(fd);
   }
 }
 
-/** Reads are issued in pieces of this size: the checksum of one runs while the next is read. */
-const PIECE = 16 << 20;
+/** Closes an entry's file when its graph is collected before every section was read. */
+const closeWhenCollected = new FinalizationRegistry<EntryFile>((f) => f.close());
 
-/** One asynchronous read (on libuv's thread pool) that fills `into` completely. */
-function readPiece(fd: number, into: Uint8Array, position: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let off = 0;
-    const next = (): void => {
-      read(fd, into, off, into.length - off, position + off, (err, n) => {
-        if (err) return reject(err);
-        if (n === 0) return reject(new CacheFormatError("the file ends too early (truncated)"));
-        off += n;
-        if (off < into.length) next();
-        else resolve();
-      });
-    };
-    if (into.length === 0) resolve();
-    else next();
-  });
-}
-
-async function readSections(
-  path: string,
-  fd: number,
-  header: Header,
-  dataStart: number,
-  fileSize: number,
-  wanted?: boolean,
-): Promise<ReadContent> {
+function openSections(path: string, fd: number, header: Header, dataStart: number, fileSize: number): ReadContent {
   let meta;
   try {
     meta = readMeta(header.snapshot, 0);
@@ -560,6 +596,7 @@ async function readSections(
   }
   if (!(header.classes === null || isCount(header.classes))) bad("the class index record is not valid");
   if (!Array.isArray(header.sections)) bad("no section list");
+  if (!isCount(header.blocks)) bad("the block table's record is not valid");
 
   // What this build expects, section by section, in order.
   const want: { name: string; type: ElementType; length: number }[] = [
@@ -592,8 +629,8 @@ async function readSections(
     );
     if (an.tree) {
       want.push(
-        { name: "analysis.preorder", type: "u32", length: N },
-        { name: "analysis.idomIndex", type: "u32", length: N },
+        { name: "analysis.idom", type: "u32", length: N },
+        { name: "analysis.rank", type: "u32", length: N },
         { name: "analysis.retained", type: "f64", length: N },
       );
       if (an.classRetained !== null) want.push({ name: "analysis.classRetained", type: "f64", length: an.classRetained });
@@ -606,164 +643,274 @@ async function readSections(
   if (recs.length !== want.length) bad("the section list does not match this build's");
   // Every section's place and size checked before anything is allocated or read.
   let expectedOffset = 0;
+  let blocks = 0;
   const places: number[] = [];
+  const crcBase: number[] = [];
   for (let i = 0; i < want.length; i++) {
     const w = want[i]!;
     const r = recs[i] as Partial<SectionRecord>;
-    if (r.name !== w.name || r.type !== w.type || r.length !== w.length || r.offset !== expectedOffset || !isCount(r.crc)) {
+    if (r.name !== w.name || r.type !== w.type || r.length !== w.length || r.offset !== expectedOffset) {
       bad(`section ${i} (${String(r?.name)}) does not match this build's layout`);
     }
     const bytes = w.length * WIDTH[w.type];
     if (dataStart + expectedOffset + bytes > fileSize) bad(`section ${w.name} goes past the end of the file (truncated?)`);
     places.push(dataStart + expectedOffset);
+    crcBase.push(blocks);
+    blocks += blockCount(bytes);
     expectedOffset += pad8(bytes);
   }
-  if (dataStart + expectedOffset !== fileSize) bad("the file has bytes after its last section");
-
-  // Big entries: a worker thread reads, checksums and checks the edges and the string bytes while
-  // this thread reads the rest (everything then lives in shared memory, so nothing is copied).
-  const parallel = CAN_USE_WORKER && wanted !== false && (wanted === true || fileSize >= PARALLEL_MIN_BYTES);
-  const arrays = new Map<string, Typed>();
-  const mine: number[] = [];
-  const theirs: number[] = [];
-  for (let i = 0; i < want.length; i++) {
-    const w = want[i]!;
-    if (isLater(w.name)) continue;
-    const shared = parallel || w.name.startsWith("node.") || w.name.startsWith("edge.");
-    arrays.set(w.name, allocate(w.type, w.length, shared));
-    (parallel && (w.name.startsWith("edge.") || w.name.startsWith("string.bytes.")) ? theirs : mine).push(i);
+  const tablePlace = dataStart + expectedOffset;
+  if (tablePlace + pad8(blocks * 4) !== fileSize) {
+    bad(
+      tablePlace + pad8(blocks * 4) > fileSize
+        ? "the block table goes past the end of the file (truncated?)"
+        : "the file has bytes after its block table",
+    );
   }
-  const job: ReadJob = {
-    path,
-    sections: theirs.map((i) => ({ name: want[i]!.name, view: bytesOf(arrays.get(want[i]!.name)!), position: places[i]! })),
-    nodeCount: N,
-    edgeTypeCount: meta.edgeTypes.length,
-    element: meta.edgeTypes.indexOf("element"),
-    hidden: meta.edgeTypes.indexOf("hidden"),
+  const table = new Uint32Array(pad8(blocks * 4) / 4);
+  readFully(fd, bytesOf(table), tablePlace);
+  if (crc32(bytesOf(table)) !== header.blocks) bad("the block table's checksum does not match");
+
+  const file = new EntryFile(path, fd, table);
+  const index = new Map<string, number>(want.map((w, i) => [w.name, i]));
+  const sections = new Map<string, LazySection<Typed>>();
+  const checks = new Map<string, (a: Typed, from: number, to: number) => string | null>();
+  const section = <T extends Typed>(name: string, soft = false): LazySection<T> => {
+    let s = sections.get(name);
+    if (!s) {
+      const i = index.get(name)!;
+      const w = want[i]!;
+      // Columns live in shared memory (the analysis helper thread reads them without a copy).
+      const array = allocate(w.type, w.length, name.startsWith("node.") || name.startsWith("edge."));
+      const check = checks.get(name);
+      const fail = soft ? bad : null;
+      s = new LazySection(file, name, array, places[i]!, crcBase[i]!, check ? (from, to) => check(array, from, to) : null, fail);
+      sections.set(name, s);
+    }
+    return s as LazySection<T>;
   };
-  const helped = theirs.length > 0 ? runInWorker(job) : null;
 
-  const pieces: { section: number; view: Uint8Array; position: number }[] = [];
-  for (const i of mine) {
-    const view = bytesOf(arrays.get(want[i]!.name)!);
-    if (view.length === 0) pieces.push({ section: i, view, position: places[i]! });
-    for (let off = 0; off < view.length; off += PIECE) {
-      pieces.push({ section: i, view: view.subarray(off, Math.min(view.length, off + PIECE)), position: places[i]! + off });
-    }
-  }
-  // Read piece k + 1 (on libuv's thread pool) while the checksum of piece k is computed.
-  const crcs = new Array<number>(want.length).fill(0);
-  let inFlight = pieces.length > 0 ? readPiece(fd, pieces[0]!.view, pieces[0]!.position) : null;
-  try {
-    for (let k = 0; k < pieces.length; k++) {
-      await inFlight;
-      const p = pieces[k]!;
-      inFlight = k + 1 < pieces.length ? readPiece(fd, pieces[k + 1]!.view, pieces[k + 1]!.position) : null;
-      crcs[p.section] = crc32(p.view, crcs[p.section]);
-    }
-  } finally {
-    await inFlight?.catch(() => {});
-  }
-  const nodeTypeCount = meta.nodeTypes.length;
-  const nodeCheck = checkNodes(
-    arrays.get("node.type") as Uint8Array,
-    arrays.get("node.name") as Uint32Array,
-    arrays.get("node.firstEdge") as Uint32Array,
-    nodeTypeCount,
-    N,
-    E,
-  );
+  // What the snapshot reader checks while parsing, checked for each block as it is read.
+  const nodeTypes = meta.nodeTypes.length;
+  const edgeTypes = meta.edgeTypes.length;
+  const element = meta.edgeTypes.indexOf("element");
+  const hidden = meta.edgeTypes.indexOf("hidden");
+  checks.set("node.type", (a, from, to) => {
+    for (let n = from; n < to; n++) if (a[n]! >= nodeTypes) return `node ${n} has an unknown type`;
+    return null;
+  });
+  checks.set("node.name", (a, from, to) => {
+    for (let n = from; n < to; n++) if (a[n]! >= S) return `node ${n} names a string past the last`;
+    return null;
+  });
+  checks.set("node.firstEdge", (a, from, to) => {
+    // From 0 to the edge count, never decreasing: each range also against the element before it.
+    if (from === 0 && a[0] !== 0) return "the first-edge index does not start at 0";
+    if (to === N + 1 && a[N] !== E) return "the first-edge index does not end at the edge count";
+    if (from > 0) section("node.firstEdge").at(from - 1);
+    for (let n = Math.max(1, from); n < to; n++)
+      if (a[n]! < a[n - 1]! || a[n]! > E) return `the first-edge index decreases at node ${n - 1}`;
+    return null;
+  });
+  checks.set("edge.type", (a, from, to) => {
+    for (let e = from; e < to; e++) if (a[e]! >= edgeTypes) return `edge ${e} has an unknown type`;
+    return null;
+  });
+  checks.set("edge.to", (a, from, to) => {
+    for (let e = from; e < to; e++) if (a[e]! >= N) return `edge ${e} points past the last node`;
+    return null;
+  });
+  checks.set("edge.name", (a, from, to) => {
+    // A string index, except for element and hidden edges: the types of the same edges first.
+    const types = section<Uint8Array>("edge.type");
+    types.range(from, to);
+    const t = types.array;
+    for (let e = from; e < to; e++) if (a[e]! >= S && t[e] !== element && t[e] !== hidden) return `edge ${e} names a string past the last`;
+    return null;
+  });
+  checks.set("analysis.parentEdge", (a, from, to) => {
+    for (let n = from; n < to; n++) if (a[n]! > E) return "a distance record names an edge past the last";
+    return null;
+  });
+  checks.set("analysis.refused", (a, from, to) => {
+    for (let k = from; k < to; k++) if (a[k]! >= N) return "a refused-edge record names a node past the last";
+    return null;
+  });
+  checks.set("analysis.idom", (a, from, to) => {
+    if (from === 0 && N > 0 && a[0] !== 0) return "the dominator tree does not start at the root";
+    for (let n = from; n < to; n++) if (a[n]! >= N) return "the dominator tree names a node past the last";
+    return null;
+  });
+  checks.set("analysis.rank", (a, from, to) => {
+    if (from === 0 && N > 0 && a[0] !== 0) return "the dominator tree does not start at the root";
+    for (let n = from; n < to; n++) if (a[n]! >= N) return "the dominator tree's order names a place past the last";
+    return null;
+  });
 
-  // The worker's part: its answer, or (no worker, or it failed) the same job done here.
-  let reply = helped ? await helped : null;
-  if (reply === null || (!reply.ok && reply.message !== TRUNCATED)) {
-    if (theirs.length > 0) reply = runReadJob(job);
-    else reply = checkEdgesHere(arrays, job);
-  }
-  if (!reply.ok) bad(reply.message);
-  theirs.forEach((i, k) => (crcs[i] = reply.crcs[k]!));
-  for (let i = 0; i < want.length; i++)
-    if (!isLater(want[i]!.name) && crcs[i] !== (recs[i] as SectionRecord).crc) bad(`section ${want[i]!.name} is damaged (checksum)`);
-  // Values only after the checksums: a damaged file is reported as damaged.
-  if (nodeCheck.problem) bad(nodeCheck.problem);
-  if (reply.problem) bad(reply.problem);
-
-  const get = <T extends Typed>(name: string): T => arrays.get(name) as T;
+  // Every section made now (its memory is only taken as it is read), so that the file stays open
+  // until all of them have been read.
+  for (const w of want) section(w.name, w.name.startsWith("classes."));
+  const has = (name: string): boolean => index.has(name);
+  const lazy: LazyColumns = {
+    nodeType: section("node.type"),
+    nodeName: section("node.name"),
+    nodeId: section("node.id"),
+    selfSize: has("node.selfSize") ? section("node.selfSize") : null,
+    detachedness: has("node.detachedness") ? section("node.detachedness") : null,
+    firstEdge: section("node.firstEdge"),
+    edgeType: section("edge.type"),
+    edgeName: section("edge.name"),
+    edgeTo: section("edge.to"),
+    locations: loc !== null ? section("locations") : null,
+  };
+  const arr = <T extends Typed>(name: string): T => section<T>(name).array;
   const nodes: NodeColumns = {
-    type: get("node.type"),
-    name: get("node.name"),
-    id: get("node.id"),
-    selfSize: meta.nodeSelfSize >= 0 ? get("node.selfSize") : null,
-    detachedness: meta.nodeDetachedness >= 0 ? get("node.detachedness") : null,
-    firstEdge: get("node.firstEdge"),
+    type: arr("node.type"),
+    name: arr("node.name"),
+    id: arr("node.id"),
+    selfSize: has("node.selfSize") ? arr("node.selfSize") : null,
+    detachedness: has("node.detachedness") ? arr("node.detachedness") : null,
+    firstEdge: arr("node.firstEdge"),
     maxStringRef: 0,
   };
-  const edges: EdgeColumns = { type: get("edge.type"), name: get("edge.name"), to: get("edge.to"), maxStringRef: 0 };
-  nodes.maxStringRef = nodeCheck.maxName;
-  edges.maxStringRef = reply.maxEdgeName;
-  if (N > 0 && nodes.maxStringRef >= S) bad("a node names a string past the last");
-  if (E > 0 && edges.maxStringRef >= S) bad("an edge names a string past the last");
-  let strings: StringTable;
-  try {
-    strings = StringTable.fromParts({
-      chunks: str.chunks.map((_, i) => Buffer.from(get<Uint8Array>(`string.bytes.${i}`).buffer as ArrayBuffer)),
-      chunkIdx: get("string.chunk"),
-      starts: get("string.start"),
-      lengths: get("string.length"),
+  const edges: EdgeColumns = { type: arr("edge.type"), name: arr("edge.name"), to: arr("edge.to"), maxStringRef: 0 };
+  const chunkSecs = str.chunks.map((_, i) => section<Uint8Array>(`string.bytes.${i}`));
+  const place = [section("string.chunk"), section("string.start"), section("string.length")];
+  const strings = StringTable.lazy(
+    {
+      chunks: chunkSecs.map((c) => Buffer.from(c.array.buffer, c.array.byteOffset, c.array.byteLength)),
+      chunkIdx: arr("string.chunk"),
+      starts: arr("string.start"),
+      lengths: arr("string.length"),
       count: S,
-    });
-  } catch (e) {
-    bad((e as Error).message);
-  }
+    },
+    {
+      place: (i) => {
+        for (const p of place) p.at(i);
+      },
+      bytes: (c, start, end) => chunkSecs[c]!.range(start, end),
+      all: () => {
+        for (const p of place) p.whole();
+        for (const c of chunkSecs) c.whole();
+      },
+      damaged: (why) => file.damaged(why),
+    },
+  );
+
   let analysis: AnalysisParts | null = null;
   if (an) {
+    const whole =
+      <T extends Typed>(name: string) =>
+      (): T =>
+        section<T>(name).whole();
     analysis = {
-      shallow: get("analysis.shallow"),
-      distance: get("analysis.distance"),
-      parentEdge: get("analysis.parentEdge"),
-      userRoots: get("analysis.userRoots"),
-      refused: get("analysis.refused"),
+      get shallow() {
+        return whole<Float64Array>("analysis.shallow")();
+      },
+      get distance() {
+        return whole<Int32Array>("analysis.distance")();
+      },
+      get parentEdge() {
+        return whole<Uint32Array>("analysis.parentEdge")();
+      },
+      get userRoots() {
+        return whole<Uint8Array>("analysis.userRoots")();
+      },
+      get refused() {
+        return whole<Uint32Array>("analysis.refused")();
+      },
       tree: an.tree
-        ? { preorder: get("analysis.preorder"), idomIndex: get("analysis.idomIndex"), retained: get("analysis.retained") }
+        ? storedTree(file, section<Uint32Array>("analysis.idom"), section<Uint32Array>("analysis.rank"), whole("analysis.retained"), N)
         : null,
-      classRetained: an.tree && an.classRetained !== null ? get("analysis.classRetained") : null,
+      classRetained: null,
     };
-    checkAnalysis(analysis, N, E);
-  }
-  // Location rows are only looked up (rows naming no node are skipped), so need no check here.
-  const locations = loc !== null ? get<Uint32Array>("locations") : null;
-
-  // The parts read later, from this same file: an entry is never changed in place (a new one is
-  // renamed over it), so the same inode with the same size is the same content.
-  const st = fstatSync(fd, { bigint: true });
-  const readLater = (name: string): Typed => {
-    const i = want.findIndex((w) => w.name === name);
-    const w = want[i]!;
-    const later = openSync(path, "r");
-    try {
-      const now = fstatSync(later, { bigint: true });
-      if (now.ino !== st.ino || now.dev !== st.dev || now.size !== st.size) bad("the entry was replaced after it was read");
-      const data = allocate(w.type, w.length, false);
-      const bytes = bytesOf(data);
-      readFully(later, bytes, places[i]!);
-      if (crc32(bytes) !== (recs[i] as SectionRecord).crc) bad(`section ${w.name} is damaged (checksum)`);
-      return data;
-    } finally {
-      closeSync(later);
+    if (an.tree && an.classRetained !== null) {
+      const get = whole<Float64Array>("analysis.classRetained");
+      Object.defineProperty(analysis, "classRetained", { get, enumerable: true });
     }
+  }
+
+  const raw: RawSnapshot = {
+    meta,
+    nodes,
+    edges,
+    strings,
+    header: header.snapshot,
+    locations: loc !== null ? arr("locations") : null,
+    lazy,
   };
+  closeWhenCollected.register(raw, file);
   const later: LaterParts = {
+    // The class index is checked as a whole when read; a problem with it (or a damaged block of
+    // it) leaves the rest of the entry usable: the classes are then named again.
     classes:
       header.classes === null
         ? null
-        : () => checkClasses(readLater("classes.nodeClass") as Uint32Array, readLater("classes.names") as Uint8Array, S, N),
+        : () => checkClasses(section<Uint32Array>("classes.nodeClass").whole(), section<Uint8Array>("classes.names").whole(), S, N),
   };
-  return { raw: { meta, nodes, edges, strings, header: header.snapshot, locations }, analysis, later };
+  return { raw, analysis, later, holds: { tree: an?.tree === true, classRetained: an?.tree === true && an.classRetained !== null } };
 }
 
-/** Sections read only when asked for (see {@link LaterParts}). */
-function isLater(name: string): boolean {
-  return name.startsWith("classes.");
+/**
+ * The dominator tree of an entry: each node's immediate dominator and its place in the preorder.
+ * One dominator is looked up by reading the blocks holding it (checked: inside the nodes, and
+ * placed before the node, so that walking up the dominators always ends at the root); the whole
+ * tree (the preorder, rebuilt from the places) is checked to be one: the places a permutation of
+ * the nodes, every node after its dominator.
+ */
+function storedTree(
+  file: EntryFile,
+  idomSec: LazySection<Uint32Array>,
+  rankSec: LazySection<Uint32Array>,
+  retained: () => Float64Array,
+  N: number,
+): NonNullable<AnalysisParts["tree"]> {
+  let built: { preorder: Uint32Array; idomIndex: Uint32Array } | null = null;
+  const build = (): { preorder: Uint32Array; idomIndex: Uint32Array } => {
+    if (built) return built;
+    const idom = idomSec.whole();
+    const rank = rankSec.whole();
+    const preorder = new Uint32Array(N);
+    const seen = new Uint8Array(N);
+    for (let n = 0; n < N; n++) {
+      const k = rank[n]!;
+      if (seen[k] === 1) file.damaged("the dominator tree's order is not a permutation of the nodes");
+      seen[k] = 1;
+      preorder[k] = n;
+      if (n !== 0 && rank[idom[n]!]! >= k) file.damaged("the dominator tree has a node before its dominator");
+    }
+    const idomIndex = new Uint32Array(N);
+    for (let k = 0; k < N; k++) idomIndex[k] = rank[idom[preorder[k]!]!]!;
+    return (built = { preorder, idomIndex });
+  };
+  return {
+    get preorder() {
+      return build().preorder;
+    },
+    get idomIndex() {
+      return build().idomIndex;
+    },
+    get retained() {
+      return retained();
+    },
+    get idom() {
+      build();
+      return idomSec.array;
+    },
+    get rank() {
+      build();
+      return rankSec.array;
+    },
+    dominatorOf: (n: number): number => {
+      idomSec.at(n);
+      const d = idomSec.array[n]!;
+      if (n === 0) return d;
+      rankSec.at(n);
+      rankSec.at(d);
+      if (rankSec.array[d]! >= rankSec.array[n]!) file.damaged("the dominator tree has a node before its dominator");
+      return d;
+    },
+  };
 }
 
 /**
@@ -826,75 +973,5 @@ function allocate(type: ElementType, length: number, shared: boolean): Typed {
       return new Int32Array(buffer(length * 4));
     case "f64":
       return new Float64Array(buffer(length * 8));
-  }
-}
-
-/**
- * What the snapshot reader checks while parsing, checked again for the nodes: type codes in range,
- * first-edge sums from 0 to the edge count and never decreasing. Notes the largest string index
- * used, which is checked against the strings table. (The edges: read-worker.ts.)
- */
-function checkNodes(
-  type: Uint8Array,
-  name: Uint32Array,
-  firstEdge: Uint32Array,
-  typeCount: number,
-  N: number,
-  E: number,
-): { maxName: number; problem: string | null } {
-  let maxName = 0;
-  for (let n = 0; n < N; n++) {
-    if (type[n]! >= typeCount) return { maxName, problem: `node ${n} has an unknown type` };
-    if (name[n]! > maxName) maxName = name[n]!;
-  }
-  if (firstEdge[0] !== 0 || firstEdge[N] !== E) return { maxName, problem: "the first-edge index does not span the edges" };
-  for (let n = 0; n < N; n++)
-    if (firstEdge[n + 1]! < firstEdge[n]!) return { maxName, problem: `the first-edge index decreases at node ${n}` };
-  return { maxName, problem: null };
-}
-
-/** The edge checks of the worker's job, on this thread, for sections this thread read. */
-function checkEdgesHere(arrays: Map<string, Typed>, job: ReadJob): ReadReply {
-  const sections = ["edge.type", "edge.name", "edge.to"].map((name) => ({ name, view: bytesOf(arrays.get(name)!), position: -1 }));
-  return checkEdges({ ...job, sections }, []);
-}
-
-const READ_WORKER_URL = new URL("./read-worker.js", import.meta.url);
-/** Under a TypeScript test runner only the .ts source exists: no worker, this thread reads it all. */
-const CAN_USE_WORKER = import.meta.url.endsWith(".js");
-/** Entries smaller than this are read on one thread: a worker costs more than it saves. */
-const PARALLEL_MIN_BYTES = 64 << 20;
-const TRUNCATED = "the file ends too early (truncated)";
-
-/** The job on a worker thread; null when the worker could not run it (the caller then does). */
-function runInWorker(job: ReadJob): Promise<ReadReply | null> {
-  return new Promise((resolve) => {
-    let worker: Worker;
-    try {
-      worker = new Worker(READ_WORKER_URL, { workerData: { cacheReadJob: job } });
-    } catch {
-      resolve(null);
-      return;
-    }
-    worker.once("message", (r: ReadReply) => resolve(r));
-    worker.once("error", () => resolve(null));
-    worker.once("exit", () => resolve(null));
-  });
-}
-
-/** Every index in the analysis in range, and the dominator tree a tree (each node after its dominator). */
-function checkAnalysis(a: AnalysisParts, N: number, E: number): void {
-  for (let n = 0; n < N; n++) if (a.parentEdge[n]! > E) bad("a distance record names an edge past the last");
-  for (const r of a.refused) if (r >= N) bad("a refused-edge record names a node past the last");
-  if (!a.tree) return;
-  const { preorder, idomIndex } = a.tree;
-  if (N === 0) return;
-  if (preorder[0] !== 0 || idomIndex[0] !== 0) bad("the dominator tree does not start at the root");
-  const seen = new Uint8Array(N);
-  for (let k = 0; k < N; k++) {
-    const n = preorder[k]!;
-    if (n >= N || seen[n] === 1) bad("the dominator tree's order is not a permutation of the nodes");
-    seen[n] = 1;
-    if (k > 0 && idomIndex[k]! >= k) bad("the dominator tree has a node before its dominator");
   }
 }

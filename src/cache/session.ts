@@ -14,7 +14,7 @@
  * await session.flush();
  */
 import { performance } from "node:perf_hooks";
-import { SnapshotFormatError } from "../errors.js";
+import { CacheDamagedError, SnapshotFormatError } from "../errors.js";
 import { HeapGraph, type ClassParts } from "../graph/heap-graph.js";
 import { HeapAnalysis, type AnalysisOptions, type AnalysisParts } from "../graph/analysis.js";
 import { readSnapshotRaw, type ReadOptions } from "../snapshot/read.js";
@@ -48,6 +48,8 @@ interface Tracked {
   graph: HeapGraph;
   /** What the entry held, read when first needed (a hit). */
   later: LaterParts | null;
+  /** What the analysis in the entry held (a hit). */
+  held: { tree: boolean; classRetained: boolean };
   /** Whether the entry held a usable class index (false from when it fails its checks). */
   heldClasses: boolean;
 }
@@ -60,6 +62,8 @@ export class CacheSession {
   constructor(
     readonly cache: SnapshotCache,
     private readonly onEvent: (e: CacheEvent) => void = () => {},
+    /** Entries not to read (found damaged before): the snapshot is read instead, and its entry written again. */
+    private readonly skip: ReadonlySet<string> = new Set(),
   ) {}
 
   /**
@@ -69,7 +73,7 @@ export class CacheSession {
   async load(file: string, read: ReadOptions = {}): Promise<HeapGraph> {
     if (file === "-") return new HeapGraph(await readSnapshotRaw(file, read));
     const start = performance.now();
-    const look = await this.cache.lookup(file);
+    const look = await this.cache.lookup(file, this.skip);
     if (look.kind === "hit") {
       try {
         const graph = new HeapGraph(look.content.raw);
@@ -82,6 +86,7 @@ export class CacheSession {
           pending: null,
           graph,
           later: look.content.later,
+          held: look.content.holds,
           heldClasses: look.content.later.classes !== null,
         };
         graph.useStoredIndexes({ classes: this.#storedClasses(look.entry, t) });
@@ -108,6 +113,7 @@ export class CacheSession {
         pending: this.cache.begin(look.key, raw),
         graph,
         later: null,
+        held: { tree: false, classRetained: false },
         heldClasses: false,
       };
       this.#tracked.set(graph, t);
@@ -168,11 +174,29 @@ export class CacheSession {
     const jobs = this.#toWrite;
     this.#toWrite = [];
     for (const t of jobs) {
-      const analysis = t.analysis?.savedParts() ?? t.saved;
-      let classes = t.graph.classParts();
-      // An entry read from the cache is rewritten only when the job added to it.
+      try {
+        await this.#complete(t);
+      } catch (e) {
+        // Rewriting an entry reads all of it: a damaged block found then means no new entry.
+        if (!(e instanceof CacheDamagedError)) throw e;
+        this.onEvent({ kind: "not-written", file: t.file, reason: e.message });
+      }
+    }
+  }
+
+  async #complete(t: Tracked): Promise<void> {
+    {
+      // An entry read from the cache is rewritten only when the job added to it (known without
+      // reading the parts it holds, which are read on first use).
       const hit = t.pending === null;
-      if (hit && !gained(t.saved, analysis) && !(classes && !t.heldClasses)) continue;
+      let classes = t.graph.classParts();
+      if (hit) {
+        const now = t.analysis?.holds() ?? { tree: false, classRetained: false };
+        const before = t.held;
+        const gainedAnalysis = (now.tree && !before.tree) || (now.classRetained && !before.classRetained);
+        if (!gainedAnalysis && !(classes && !t.heldClasses)) return;
+      }
+      const analysis = t.analysis?.savedParts() ?? t.saved;
       // A rewrite keeps the class index the entry held even when this job did not need it.
       if (!classes && t.heldClasses && t.later?.classes) {
         try {
@@ -209,11 +233,4 @@ export class CacheSession {
 
 function describeReadError(e: unknown): string {
   return e instanceof CacheFormatError ? e.message : `cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
-}
-
-/** Whether `now` holds parts of the analysis that `before` lacks. */
-function gained(before: AnalysisParts | null, now: AnalysisParts | null): boolean {
-  if (!now) return false;
-  if (!before) return true;
-  return (now.tree !== null && before.tree === null) || (now.classRetained !== null && before.classRetained === null);
 }

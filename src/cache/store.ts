@@ -226,14 +226,16 @@ export class SnapshotCache {
   }
 
   /**
-   * Looks the file up. A hit has been checked whole (see entry.ts); an entry that fails a check is
-   * a miss with the reason, and is replaced when the caller saves.
+   * Looks the file up. A hit has its header, layout and block table checked; its sections are
+   * checked as they are read (see entry.ts and lazy.ts). An entry that fails a check is a miss
+   * with the reason, and is replaced when the caller saves. Entries in `skip` are a miss.
    */
-  async lookup(file: string): Promise<CacheLookup> {
+  async lookup(file: string, skip?: ReadonlySet<string>): Promise<CacheLookup> {
     const id = identify(file);
     if ("reason" in id) return { kind: "uncacheable", reason: id.reason };
     const key: CacheKey = { source: id.source, lookedAt: id.lookedAt };
     const entry = this.entryPath(id.source.path);
+    if (skip?.has(entry)) return { kind: "miss", key, entry, reason: null };
     let bytes: number;
     try {
       bytes = statSync(entry).size;
@@ -241,7 +243,7 @@ export class SnapshotCache {
       return { kind: "miss", key, entry, reason: null };
     }
     try {
-      const content = await readEntry(entry, { build: buildId(), source: id.source }, this.parallel);
+      const content = await readEntry(entry, { build: buildId(), source: id.source });
       try {
         const now = new Date();
         utimesSync(entry, now, now); // last use, for the size limit

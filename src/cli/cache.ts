@@ -60,9 +60,10 @@ let session: CacheSession | null = null;
 /**
  * Starts the cache session of a command (main calls it before every command): on unless
  * `--no-cache` (`enabled` false) or BACKREFS_CACHE says off. What the cache does is said on stderr.
+ * Entries in `skip` (found damaged by this command's first run) are not read.
  */
-export function beginCacheSession(enabled: boolean, io: Streams): void {
-  session = enabled && !offByEnvironment() ? new CacheSession(theCache(), (e) => io.stderr.write(cacheMessage(e))) : null;
+export function beginCacheSession(enabled: boolean, io: Streams, skip?: ReadonlySet<string>): void {
+  session = enabled && !offByEnvironment() ? new CacheSession(theCache(), (e) => io.stderr.write(cacheMessage(e)), skip) : null;
 }
 
 /**

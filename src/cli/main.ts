@@ -6,7 +6,7 @@
 import { createRequire } from "node:module";
 import { existsSync } from "node:fs";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import { BackrefsError } from "../errors.js";
+import { BackrefsError, CacheDamagedError } from "../errors.js";
 import type { DrawCliOptions } from "./draw.js";
 import type { WhyCliOptions } from "./why.js";
 import type { CheckOptions, DiffOptions, Limit, LeaksOptions, TypesOptions } from "./growth.js";
@@ -86,7 +86,7 @@ function collectString(value: string, previous: string[] = []): string[] {
 /** The cache module, once a command has started its cache session (loaded with the command). */
 let cacheModule: typeof import("./cache.js") | undefined;
 
-function buildProgram(io: Streams, result: { code: number }): Command {
+function buildProgram(io: Streams, result: { code: number }, skipEntries: ReadonlySet<string> = new Set()): Command {
   const program = new Command("backrefs");
   program
     .description("Why is this object still alive? Draws what retains objects in a V8 heap snapshot.")
@@ -377,7 +377,7 @@ Examples:
   // The cache session of the command being run; --no-cache sets `cache: false`.
   program.hook("preAction", async (_program, action) => {
     cacheModule = await import("./cache.js");
-    cacheModule.beginCacheSession(action.opts()["cache"] !== false, io);
+    cacheModule.beginCacheSession(action.opts()["cache"] !== false, io, skipEntries);
   });
 
   return program;
@@ -397,20 +397,50 @@ export async function main(argv: string[], io: Streams = { stdout: process.stdou
   // writeOutput (io.ts) handles signals itself while its temporary file exists.
   quietOnClosedPipe(io);
   mark(io, "command line read");
-  try {
-    const program = buildProgram(io, result);
-    await mistypedCommand(program, argv);
-    await program.parseAsync(argv, { from: "user" });
-    mark(io, "answer written");
-    // The answer is out: now write the snapshot cache entries this command earned.
-    await cacheModule?.flushCaches();
-    mark(io, "cache entry written");
-    return result.code;
-  } catch (e) {
-    await cacheModule?.dropPendingCaches();
-    removePendingFiles();
-    return reportError(e, io);
+  // A cache entry is read part by part as the command needs it, so a damaged part can turn up
+  // after the command started: the command is then run once more from the snapshot itself (the
+  // entry was removed, and is not read again), unless it already wrote to stdout.
+  let wrote = false;
+  const skip = new Set<string>();
+  const watched: Streams = { stdout: watchWrites(io.stdout, () => (wrote = true)), stderr: io.stderr };
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const program = buildProgram(watched, result, skip);
+      await mistypedCommand(program, argv);
+      await program.parseAsync(argv, { from: "user" });
+      mark(io, "answer written");
+      // The answer is out: now write the snapshot cache entries this command earned.
+      await cacheModule?.flushCaches();
+      mark(io, "cache entry written");
+      return result.code;
+    } catch (e) {
+      await cacheModule?.dropPendingCaches();
+      removePendingFiles();
+      if (e instanceof CacheDamagedError && attempt === 0 && !wrote) {
+        io.stderr.write(`cache: ignored ${oneLine(e.entry)} (${oneLine(e.reason)}); reading the snapshot\n`);
+        skip.add(e.entry);
+        result.code = ExitCode.ok;
+        continue;
+      }
+      return reportError(e, io);
+    }
   }
+}
+
+/** `stream`, telling `onWrite` when anything is written to it. */
+function watchWrites<T extends NodeJS.WritableStream>(stream: T, onWrite: () => void): T {
+  return new Proxy(stream, {
+    get(target, key) {
+      if (key === "write") {
+        return (...args: Parameters<T["write"]>): boolean => {
+          onWrite();
+          return (target.write as (...a: unknown[]) => boolean)(...args);
+        };
+      }
+      const value = Reflect.get(target, key, target) as unknown;
+      return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
 }
 
 /**

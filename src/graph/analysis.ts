@@ -64,8 +64,19 @@ export interface AnalysisParts {
   userRoots: Uint8Array;
   /** Targets of edges the distance filter refused from the user roots (essential edges need them). */
   refused: Uint32Array;
-  /** Null when dominators were not computed. */
-  tree: { preorder: Uint32Array; idomIndex: Uint32Array; retained: Float64Array } | null;
+  /**
+   * Null when dominators were not computed. Saved parts may also give each node's immediate
+   * dominator and its position in the preorder (`idom`, `rank`), and look one dominator up
+   * without the whole tree (`dominatorOf`).
+   */
+  tree: {
+    preorder: Uint32Array;
+    idomIndex: Uint32Array;
+    retained: Float64Array;
+    idom?: Uint32Array;
+    rank?: Uint32Array;
+    dominatorOf?: (n: number) => number;
+  } | null;
   /** Per-class retained sizes of the whole heap (see classRetainedSizes), when computed. */
   classRetained: Float64Array | null;
 }
@@ -100,6 +111,13 @@ export class HeapAnalysis {
    * graph's own naming.
    */
   private classRetainedFor: Uint32Array | "own" | null = null;
+  /**
+   * Saved parts this analysis started from ({@link fromParts}), taken on first use: a part of a
+   * snapshot cache entry is read only when asked for.
+   */
+  private stored: AnalysisParts | null = null;
+  private storedClassRetainedTaken = false;
+  private treeFromStored = false;
 
   constructor(
     readonly graph: HeapGraph,
@@ -126,9 +144,9 @@ export class HeapAnalysis {
     const started = wanted ? (AnalysisHelper.start() ?? (options.parallel ? AnalysisHelper.inProcess() : null)) : null;
     const helper = started && options.onWorker ? reportingHelper(started, options.onWorker) : started;
     try {
-      const shallow = this.shallow ? null : helper?.run({ task: "shallow", input: shallowInput(g, this.hasUserRoots) });
+      const shallow = this.shallow || this.stored ? null : helper?.run({ task: "shallow", input: shallowInput(g, this.hasUserRoots) });
       this.distances();
-      if (retained && helper && !this.tree) {
+      if (retained && helper && !this.tree && !this.stored?.tree) {
         await this.essentialEdgesWithHelper(helper);
         this.options.onPhase?.("dominators");
         // The mask is let go (and collected, where the host can force it) before the work
@@ -166,11 +184,23 @@ export class HeapAnalysis {
    * sizes exist. The arrays are the analysis' own.
    */
   savedParts(): AnalysisParts | null {
+    const stored = this.stored;
+    if (stored) {
+      // Everything saved is taken (and so read) for saving again.
+      this.distances();
+      this.shallowSizes();
+      if (stored.tree) this.retainedSizes();
+      this.takeStoredClassRetained();
+    }
     if (!this.dist || !this.shallow) return null;
     const { distance, parentEdge, userRoots } = this.dist;
     const tree =
-      this.tree && this.retained ? { preorder: this.tree.preorder, idomIndex: this.tree.idomIndex, retained: this.retained } : null;
-    const own = this.graph.namedByOwnShapes && this.classRetainedFor === this.graph.classes().nodeClass;
+      stored?.tree && this.retained === stored.tree.retained
+        ? stored.tree
+        : this.tree && this.retained
+          ? { preorder: this.tree.preorder, idomIndex: this.tree.idomIndex, retained: this.retained, idom: this.tree.idom }
+          : null;
+    const own = this.classRetained !== null && this.graph.namedByOwnShapes && this.classRetainedFor === this.graph.classes().nodeClass;
     const classRetained = tree && own ? this.classRetained : null;
     return {
       shallow: this.shallow,
@@ -185,38 +215,33 @@ export class HeapAnalysis {
 
   /**
    * An analysis that starts from saved parts instead of computing them. The parts must fit the
-   * graph (checked by whoever read them: lengths, and every index in range); the immediate
-   * dominators are rebuilt from the tree's preorder.
+   * graph (checked by whoever read them: lengths, and every index in range). Each part is taken
+   * when first asked for (the parts may be read from a cache entry only then); the immediate
+   * dominators by node, when the parts lack them, are rebuilt from the tree's preorder.
    */
   static fromParts(graph: HeapGraph, parts: AnalysisParts, options: AnalysisOptions = {}): HeapAnalysis {
     const a = new HeapAnalysis(graph, options);
-    a.shallow = parts.shallow;
-    a.dist = { distance: parts.distance, parentEdge: parts.parentEdge, userRoots: parts.userRoots };
-    a.refusedFromUserRoots = Array.from(parts.refused);
-    if (parts.tree) {
-      const { preorder, idomIndex, retained } = parts.tree;
-      // The immediate dominators by node are rebuilt from the preorder on first use: commands
-      // answered from the stored sizes alone (the class table of `info`) never need them.
-      let idom: Uint32Array | null = null;
-      a.idomBuilt = () => idom !== null;
-      a.tree = {
-        get idom(): Uint32Array {
-          if (idom === null) {
-            idom = new Uint32Array(preorder.length);
-            for (let k = 0; k < preorder.length; k++) idom[preorder[k]!] = preorder[idomIndex[k]!]!;
-          }
-          return idom;
-        },
-        preorder,
-        idomIndex,
-      };
-      a.retained = retained;
-      if (parts.classRetained && parts.classRetained.length === graph.classIdLimit) {
-        a.classRetained = parts.classRetained;
-        a.classRetainedFor = "own";
-      }
-    }
+    a.stored = parts;
     return a;
+  }
+
+  /**
+   * Which parts this analysis holds now (computed, or taken from its saved parts), without
+   * reading saved parts not taken yet.
+   */
+  holds(): { tree: boolean; classRetained: boolean } {
+    return { tree: this.tree !== null && this.retained !== null, classRetained: this.classRetained !== null };
+  }
+
+  /** The saved per-class retained sizes, when they fit the graph's classes (taken once). */
+  private takeStoredClassRetained(): void {
+    const s = this.stored;
+    if (this.storedClassRetainedTaken || !s?.tree || !s.classRetained) return;
+    this.storedClassRetainedTaken = true;
+    if (this.classRetained === null && s.classRetained.length === this.graph.classIdLimit) {
+      this.classRetained = s.classRetained;
+      this.classRetainedFor = "own";
+    }
   }
 
   /** Whether the snapshot has user roots (non-synthetic objects held by the root, e.g. `global`). */
@@ -255,6 +280,7 @@ export class HeapAnalysis {
    */
   shallowSizes(): Float64Array {
     if (this.shallow) return this.shallow;
+    if (this.stored) return (this.shallow = this.stored.shallow);
     this.options.onPhase?.("shallow sizes");
     return (this.shallow = computeShallowSizes(shallowInput(this.graph, this.hasUserRoots)));
   }
@@ -282,6 +308,22 @@ export class HeapAnalysis {
    */
   distances(): Distances {
     if (this.dist) return this.dist;
+    const s = this.stored;
+    if (s) {
+      this.refusedFromUserRoots = Array.from(s.refused);
+      // Each array taken when first asked for.
+      return (this.dist = {
+        get distance() {
+          return s.distance;
+        },
+        get parentEdge() {
+          return s.parentEdge;
+        },
+        get userRoots() {
+          return s.userRoots;
+        },
+      });
+    }
     this.options.onPhase?.("distances");
     return (this.dist = computeDistances(this.graph, this.weakMapTables(), this.refusedFromUserRoots));
   }
@@ -332,6 +374,33 @@ export class HeapAnalysis {
 
   dominators(): DominatorTree {
     if (this.tree) return this.tree;
+    const saved = this.stored?.tree;
+    if (saved) {
+      // Without the immediate dominators by node, they are rebuilt from the preorder on first
+      // use: commands answered from the stored sizes alone never need them.
+      let idom: Uint32Array | null = null;
+      this.treeFromStored = true;
+      this.idomBuilt = () => idom !== null;
+      return (this.tree = {
+        get idom(): Uint32Array {
+          if (idom === null) {
+            idom = saved.idom ?? null;
+            if (idom === null) {
+              const { preorder, idomIndex } = saved;
+              idom = new Uint32Array(preorder.length);
+              for (let k = 0; k < preorder.length; k++) idom[preorder[k]!] = preorder[idomIndex[k]!]!;
+            }
+          }
+          return idom;
+        },
+        get preorder() {
+          return saved.preorder;
+        },
+        get idomIndex() {
+          return saved.idomIndex;
+        },
+      });
+    }
     const essential = this.essentialEdges();
     this.options.onPhase?.("dominators");
     return (this.tree = dominatorTree(this.graph, essential));
@@ -339,6 +408,9 @@ export class HeapAnalysis {
 
   /** Ordinal of node n's immediate dominator (the root's is itself). */
   dominator(n: number): number {
+    // Saved parts may look one up without reading the whole tree.
+    const lookUp = this.tree === null || this.treeFromStored ? this.stored?.tree?.dominatorOf : undefined;
+    if (lookUp) return lookUp(n);
     return this.dominators().idom[n]!;
   }
 
@@ -349,8 +421,14 @@ export class HeapAnalysis {
    * rebuilding that array for all nodes: a picture asks this for a few dozen objects.
    */
   dominatorsOf(nodes: ArrayLike<number>): Uint32Array {
-    const tree = this.dominators();
     const out = new Uint32Array(nodes.length);
+    // Saved parts may look each one up without reading the whole tree.
+    const lookUp = this.tree === null || this.treeFromStored ? this.stored?.tree?.dominatorOf : undefined;
+    if (lookUp) {
+      for (let i = 0; i < nodes.length; i++) out[i] = lookUp(nodes[i]!);
+      return out;
+    }
+    const tree = this.dominators();
     if (this.idomBuilt()) {
       const idom = tree.idom;
       for (let i = 0; i < nodes.length; i++) out[i] = idom[nodes[i]!]!;
@@ -401,6 +479,7 @@ export class HeapAnalysis {
 
   retainedSizes(): Float64Array {
     if (this.retained) return this.retained;
+    if (this.stored?.tree) return (this.retained = this.stored.tree.retained);
     const tree = this.dominators();
     const shallow = this.shallowSizes();
     this.options.onPhase?.("retained sizes");
@@ -423,6 +502,7 @@ export class HeapAnalysis {
     // another snapshot's shapes).
     const { nodeClass } = this.graph.classes();
     const plain = filter === undefined && groups === undefined;
+    if (plain) this.takeStoredClassRetained();
     if (plain && this.classRetained) {
       if (this.classRetainedFor === "own" && this.graph.namedByOwnShapes) this.classRetainedFor = nodeClass;
       if (this.classRetainedFor === nodeClass) return this.classRetained;

@@ -8,6 +8,7 @@
  */
 import { SnapshotFormatError } from "../errors.js";
 import type { RawSnapshot } from "../snapshot/parser.js";
+import type { LazyColumns } from "../snapshot/columns.js";
 import type { StringTable } from "../snapshot/string-table.js";
 import { PlainObjects, type InterfaceDefinition } from "./class-names.js";
 
@@ -85,18 +86,62 @@ export class HeapGraph {
   readonly edgeTypeCodes: EdgeTypeCodes;
 
   /** `firstEdge[n] .. firstEdge[n + 1]` are node n's outgoing edges. Length nodeCount + 1. */
-  readonly firstEdge: Uint32Array;
+  get firstEdge(): Uint32Array {
+    this.lz?.firstEdge.whole();
+    return this.aFirstEdge;
+  }
 
   // Columns. Hot loops elsewhere read them directly (`graph.columns`) rather than per-item methods.
-  private readonly nType: Uint8Array;
-  private readonly nName: Uint32Array;
-  private readonly nId: Uint32Array;
-  private readonly nSize: Uint32Array | null;
-  private readonly nDetached: Uint8Array | null;
-  private readonly eType: Uint8Array;
-  private readonly eName: Uint32Array;
-  private readonly eTo: Uint32Array;
-  private readonly locations: Uint32Array | null;
+  // A graph from the snapshot cache has them read on first use (`lz`, null otherwise): the
+  // getters below read a whole column, the per-item methods of the columns a command samples
+  // (names, ids, self sizes, edge types and names) only the block holding the item.
+  private readonly lz: LazyColumns | null;
+  private readonly aFirstEdge: Uint32Array;
+  private readonly aType: Uint8Array;
+  private readonly aName: Uint32Array;
+  private readonly aId: Uint32Array;
+  private readonly aSize: Uint32Array | null;
+  private readonly aDetached: Uint8Array | null;
+  private readonly aEdgeType: Uint8Array;
+  private readonly aEdgeName: Uint32Array;
+  private readonly aEdgeTo: Uint32Array;
+  private readonly aLocations: Uint32Array | null;
+  private get nType(): Uint8Array {
+    this.lz?.nodeType.whole();
+    return this.aType;
+  }
+  private get nName(): Uint32Array {
+    this.lz?.nodeName.whole();
+    return this.aName;
+  }
+  private get nId(): Uint32Array {
+    this.lz?.nodeId.whole();
+    return this.aId;
+  }
+  private get nSize(): Uint32Array | null {
+    this.lz?.selfSize?.whole();
+    return this.aSize;
+  }
+  private get nDetached(): Uint8Array | null {
+    this.lz?.detachedness?.whole();
+    return this.aDetached;
+  }
+  private get eType(): Uint8Array {
+    this.lz?.edgeType.whole();
+    return this.aEdgeType;
+  }
+  private get eName(): Uint32Array {
+    this.lz?.edgeName.whole();
+    return this.aEdgeName;
+  }
+  private get eTo(): Uint32Array {
+    this.lz?.edgeTo.whole();
+    return this.aEdgeTo;
+  }
+  private get locations(): Uint32Array | null {
+    this.lz?.locations?.whole();
+    return this.aLocations;
+  }
 
   /** The raw columns, for hot loops: node type codes, edge type codes and edge targets. */
   get columns(): {
@@ -108,6 +153,34 @@ export class HeapGraph {
     edgeTo: Uint32Array;
     edgeName: Uint32Array;
   } {
+    if (this.lz !== null) {
+      // Read on first use: only the columns a caller takes are read.
+      // eslint-disable-next-line @typescript-eslint/no-this-alias
+      const g = this;
+      return {
+        get nodeType() {
+          return g.nType;
+        },
+        get nodeName() {
+          return g.nName;
+        },
+        get nodeId() {
+          return g.nId;
+        },
+        get selfSize() {
+          return g.nSize;
+        },
+        get edgeType() {
+          return g.eType;
+        },
+        get edgeTo() {
+          return g.eTo;
+        },
+        get edgeName() {
+          return g.eName;
+        },
+      };
+    }
     return {
       nodeType: this.nType,
       nodeName: this.nName,
@@ -142,16 +215,17 @@ export class HeapGraph {
     this.nodeFields = m.nodeFields;
     this.edgeFields = m.edgeFields;
     this.header = raw.header;
-    this.nType = raw.nodes.type;
-    this.nName = raw.nodes.name;
-    this.nId = raw.nodes.id;
-    this.nSize = raw.nodes.selfSize;
-    this.nDetached = raw.nodes.detachedness;
-    this.firstEdge = raw.nodes.firstEdge;
-    this.eType = raw.edges.type;
-    this.eName = raw.edges.name;
-    this.eTo = raw.edges.to;
-    this.locations = raw.locations ?? null;
+    this.lz = raw.lazy ?? null;
+    this.aType = raw.nodes.type;
+    this.aName = raw.nodes.name;
+    this.aId = raw.nodes.id;
+    this.aSize = raw.nodes.selfSize;
+    this.aDetached = raw.nodes.detachedness;
+    this.aFirstEdge = raw.nodes.firstEdge;
+    this.aEdgeType = raw.edges.type;
+    this.aEdgeName = raw.edges.name;
+    this.aEdgeTo = raw.edges.to;
+    this.aLocations = raw.locations ?? null;
     const t = (name: string): number => m.nodeTypes.indexOf(name);
     this.types = {
       hidden: t("hidden"),
@@ -177,7 +251,8 @@ export class HeapGraph {
       shortcut: e("shortcut"),
       weak: e("weak"),
     };
-    this.validateStrings(raw.nodes.maxStringRef, raw.edges.maxStringRef);
+    // Columns read on first use are checked as they are read (string indices included).
+    if (this.lz === null) this.validateStrings(raw.nodes.maxStringRef, raw.edges.maxStringRef);
   }
 
   /**
@@ -221,13 +296,15 @@ export class HeapGraph {
   }
   /** Index into the strings table of the node's raw name. */
   nodeNameIndex(n: number): number {
-    return this.nName[n]!;
+    this.lz?.nodeName.at(n);
+    return this.aName[n]!;
   }
   nodeName(n: number): string {
     return this.strings.get(this.nodeNameIndex(n));
   }
   nodeId(n: number): number {
-    return this.nId[n]!;
+    this.lz?.nodeId.at(n);
+    return this.aId[n]!;
   }
   /**
    * Self size as V8 wrote it in the snapshot (0 when the snapshot has no self_size field). Not the
@@ -235,7 +312,9 @@ export class HeapGraph {
    * internal objects to their owners.
    */
   rawSelfSize(n: number): number {
-    return this.nSize === null ? 0 : this.nSize[n]!;
+    if (this.aSize === null) return 0;
+    this.lz?.selfSize?.at(n);
+    return this.aSize[n]!;
   }
   /** @deprecated The same as {@link rawSelfSize} (V8's raw self size), under its old name. */
   selfSize(n: number): number {
@@ -257,7 +336,8 @@ export class HeapGraph {
   // ------------------------------------------------------------------ edges
 
   edgeType(e: number): number {
-    return this.eType[e]!;
+    this.lz?.edgeType.at(e);
+    return this.aEdgeType[e]!;
   }
   edgeTypeName(e: number): string {
     return this.edgeTypes[this.edgeType(e)]!;
@@ -329,7 +409,8 @@ export class HeapGraph {
 
   /** Raw `name_or_index`: an element index for element/hidden edges, else a string index. */
   edgeNameOrIndex(e: number): number {
-    return this.eName[e]!;
+    this.lz?.edgeName.at(e);
+    return this.aEdgeName[e]!;
   }
   /** Property name (string) or element index (number), as in the snapshot. */
   edgeName(e: number): string | number {

@@ -51,6 +51,32 @@ export interface EdgeColumns {
   maxStringRef: number;
 }
 
+/**
+ * A column read on first use (the snapshot cache reads its entries so): its array exists from
+ * the start, but only the elements made readable here may be read. Both throw when the stored
+ * column turns out damaged.
+ */
+export interface LazyColumn {
+  /** Makes element `i` readable. */
+  at(i: number): void;
+  /** Makes every element readable. */
+  whole(): unknown;
+}
+
+/** The columns of a {@link RawSnapshot} that are read on first use (see HeapGraph). */
+export interface LazyColumns {
+  nodeType: LazyColumn;
+  nodeName: LazyColumn;
+  nodeId: LazyColumn;
+  selfSize: LazyColumn | null;
+  detachedness: LazyColumn | null;
+  firstEdge: LazyColumn;
+  edgeType: LazyColumn;
+  edgeName: LazyColumn;
+  edgeTo: LazyColumn;
+  locations: LazyColumn | null;
+}
+
 export function nodeSlots(fields: readonly string[]): NodeSlot[] {
   return fields.map((f) => {
     switch (f) {

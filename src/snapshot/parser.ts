@@ -17,7 +17,7 @@
 import { SnapshotFormatError } from "../errors.js";
 import { readMeta, type SnapshotMeta } from "./meta.js";
 import { StringTable } from "./string-table.js";
-import type { EdgeColumns, NodeColumns } from "./columns.js";
+import type { EdgeColumns, LazyColumns, NodeColumns } from "./columns.js";
 import { describeByte, isWs } from "./json-bytes.js";
 import { JsonValueSkipper } from "./json-skip.js";
 import { NumberColumnsReader, NumberSection } from "./number-columns.js";
@@ -33,6 +33,11 @@ export interface RawSnapshot {
   header: Record<string, unknown>;
   /** The `locations` section as written (rows of `meta.location_fields`); null or absent without one. */
   locations?: Uint32Array | null;
+  /**
+   * Set when the columns above are read on first use (a snapshot cache entry): only what these
+   * make readable may be read (HeapGraph does so).
+   */
+  lazy?: LazyColumns;
 }
 
 const enum S {

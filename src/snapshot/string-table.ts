@@ -19,6 +19,21 @@ export interface StringTableParts {
   count: number;
 }
 
+/**
+ * Storage read on first use (the snapshot cache reads its entries so): a string's place and bytes
+ * may be read only once made readable here. All of these throw when the storage turns out damaged.
+ */
+export interface LazyStrings {
+  /** Makes string i's chunk, start and length readable. */
+  place(i: number): void;
+  /** Makes bytes `[start, end)` of chunk `chunk` readable. */
+  bytes(chunk: number, start: number, end: number): void;
+  /** Makes everything readable. */
+  all(): void;
+  /** The storage is damaged (`why`): throws. */
+  damaged(why: string): never;
+}
+
 export class StringTable {
   private chunks: Buffer[] = [];
   private chunkIdx: Uint16Array = new Uint16Array(1024);
@@ -31,6 +46,8 @@ export class StringTable {
   private curPos = 0;
   private strStart = 0;
   private strEscaped = false;
+  /** Storage read on first use, or null (see {@link lazy}). */
+  private lz: LazyStrings | null = null;
 
   /** Number of strings. */
   get length(): number {
@@ -92,7 +109,50 @@ export class StringTable {
    * are the table's own, not copies.
    */
   parts(): StringTableParts {
+    this.readAll();
     return { chunks: this.chunks.slice(), chunkIdx: this.chunkIdx, starts: this.starts, lengths: this.lengths, count: this.count };
+  }
+
+  /**
+   * A table over storage read on first use: each string's place is checked (inside its chunk)
+   * when the string is first read, and everything by {@link parts} and the whole-table scans.
+   */
+  static lazy(p: StringTableParts, source: LazyStrings): StringTable {
+    const t = new StringTable();
+    t.chunks = p.chunks.slice();
+    t.chunkIdx = p.chunkIdx;
+    t.starts = p.starts;
+    t.lengths = p.lengths;
+    t.count = p.count;
+    t.cur = t.chunks.length > 0 ? t.chunks[t.chunks.length - 1]! : Buffer.alloc(0);
+    t.curPos = t.cur.length;
+    t.lz = source;
+    return t;
+  }
+
+  /** Lazy storage: makes string i readable, its place checked. */
+  private readOne(i: number): void {
+    const lz = this.lz!;
+    lz.place(i);
+    const c = this.chunkIdx[i]!;
+    const start = this.starts[i]!;
+    const end = start + (this.lengths[i]! & ~ESCAPED);
+    if (c >= this.chunks.length || end > this.chunks[c]!.length) lz.damaged(`string ${i} lies outside its storage`);
+    lz.bytes(c, start, end);
+  }
+
+  /** Lazy storage: makes everything readable, every string's place checked. */
+  private readAll(): void {
+    const lz = this.lz;
+    if (lz === null) return;
+    lz.all();
+    const chunkLengths = this.chunks.map((c) => c.length);
+    for (let i = 0; i < this.count; i++) {
+      const c = this.chunkIdx[i]!;
+      if (c >= chunkLengths.length || this.starts[i]! + (this.lengths[i]! & ~ESCAPED) > chunkLengths[c]!)
+        lz.damaged(`string ${i} lies outside its storage`);
+    }
+    this.lz = null;
   }
 
   /**
@@ -122,6 +182,7 @@ export class StringTable {
 
   /** Decodes string `i` exactly as `JSON.parse` would. */
   get(i: number): string {
+    if (this.lz !== null) this.readOne(i);
     const raw = this.lengths[i]!;
     const chunk = this.chunks[this.chunkIdx[i]!]!;
     const start = this.starts[i]!;
@@ -132,11 +193,13 @@ export class StringTable {
 
   /** Byte length of string `i` as stored (escaped form). */
   rawLength(i: number): number {
+    if (this.lz !== null) this.readOne(i);
     return this.lengths[i]! & ~ESCAPED;
   }
 
   /** First stored byte of string `i`, or -1 for the empty string. */
   firstByte(i: number): number {
+    if (this.lz !== null) this.readOne(i);
     if ((this.lengths[i]! & ~ESCAPED) === 0) return -1;
     return this.chunks[this.chunkIdx[i]!]![this.starts[i]!]!;
   }
@@ -154,6 +217,7 @@ export class StringTable {
    * (each string that holds escapes is decoded at most once).
    */
   indicesOfEach(names: readonly string[]): number[][] {
+    this.readAll();
     const needles = names.map((s) => Buffer.from(s, "utf8"));
     const out: number[][] = names.map(() => []);
     if (needles.length === 0) return out;

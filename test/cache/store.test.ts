@@ -20,6 +20,8 @@ import { crc32 } from "node:zlib";
 import { beforeAll, describe, expect, it } from "vitest";
 import { SnapshotCache, RACY_MS, buildId, type CacheKey } from "../../src/cache/store.js";
 import { CACHE_FORMAT, CacheFormatError, writeEntry, type EntryContent } from "../../src/cache/entry.js";
+import { BLOCK } from "../../src/cache/lazy.js";
+import { CacheDamagedError } from "../../src/errors.js";
 import { CacheSession, type CacheEvent } from "../../src/cache/session.js";
 import { readSnapshotRaw } from "../../src/snapshot/read.js";
 import { HeapGraph } from "../../src/graph/heap-graph.js";
@@ -85,6 +87,19 @@ async function analysed(file: string, classes = false): Promise<{ content: Entry
   return { content: { raw, analysis: analysis.savedParts(), classes: classes ? graph.classParts() : null }, graph, analysis };
 }
 
+/**
+ * Reads every part of an entry read from the cache (its parts are read on first use), as a command
+ * that needs all of it would: the columns, the strings, the analysis and the whole dominator tree.
+ */
+function readWhole(c: EntryContent): void {
+  for (const col of Object.values(c.raw.lazy ?? {})) (col as { whole(): unknown } | null)?.whole();
+  c.raw.strings.parts();
+  const a = c.analysis;
+  if (!a) return;
+  void [a.shallow, a.distance, a.parentEdge, a.userRoots, a.refused, a.classRetained];
+  if (a.tree) void [a.tree.preorder, a.tree.idomIndex, a.tree.idom, a.tree.retained];
+}
+
 async function missKey(cache: SnapshotCache, file: string): Promise<CacheKey> {
   const look = await cache.lookup(file);
   if (look.kind !== "miss") throw new Error(`expected a miss, got ${look.kind}`);
@@ -115,8 +130,15 @@ describe("snapshot cache: hits", () => {
     const fresh = await analysed(files.sample);
     const raw = fresh.content.raw;
     const back = look.content.raw;
+    // Read on first use: the columns say so.
+    expect(back.lazy).toBeDefined();
+    readWhole(look.content);
     // Every field of what the reader produces survives (a field added to RawSnapshot shows here).
-    expect(Object.keys(back).sort()).toEqual(Object.keys(raw).sort());
+    expect(
+      Object.keys(back)
+        .filter((k) => k !== "lazy")
+        .sort(),
+    ).toEqual(Object.keys(raw).sort());
     expect(back.meta).toEqual(raw.meta);
     expect(back.header).toEqual(raw.header);
     expect(Object.keys(back.nodes).sort()).toEqual(Object.keys(raw.nodes).sort());
@@ -232,20 +254,50 @@ function rewriteHeader(entry: string, edit: (h: Record<string, unknown>) => void
 }
 
 describe("snapshot cache: damaged, truncated, foreign and other-build entries are not used", () => {
-  it("a flipped byte in a section fails its checksum", async () => {
+  it("a flipped byte in a section fails its checksum when the section is read, and the entry is removed", async () => {
     const { cache, entry } = await cached(files.sample);
     const good = readFileSync(entry);
-    const dataStart = (16 + good.readUInt32LE(8) + 7) & ~7;
     // The first section (node types) and the last (per-class retained sizes, 8-byte values).
-    for (const [at, section] of [
-      [dataStart + 3, "node.type"],
-      [good.length - 12, "analysis.classRetained"],
-    ] as const) {
+    for (const section of ["node.type", "analysis.classRetained"]) {
+      const { at, length } = sectionAt(entry, section);
       const buf = Buffer.from(good);
-      buf[at]! ^= 0x40;
+      buf[at + length - 1]! ^= 0x40;
       writeFileSync(entry, buf);
-      await expectMiss(cache, files.sample, new RegExp(`section ${section.replace(".", "\\.")} is damaged \\(checksum\\)`));
+      const look = await cache.lookup(files.sample);
+      expect(look.kind, section).toBe("hit");
+      if (look.kind !== "hit") continue;
+      expect(() => readWhole(look.content), section).toThrow(CacheDamagedError);
+      expect(() => readWhole(look.content), section).toThrow(
+        new RegExp(`section ${section.replace(".", "\\.")} is damaged \\(checksum of block 0\\)`),
+      );
+      // Removed, so that the next command reads the snapshot and writes a good entry.
+      expect((await cache.lookup(files.sample)).kind).toBe("miss");
+      expect(readdirSync(cache.dir)).toEqual([]);
+      writeFileSync(entry, good);
     }
+  });
+
+  it("a flipped byte in a block read on demand is caught when that block is used, and nothing after", async () => {
+    const dir = freshDir();
+    const { cache, entry } = await cached(files.sample, dir);
+    const fresh = new HeapGraph(await readSnapshotRaw(files.sample));
+    // Edge names: 4 bytes an edge, so edges of the second block and of the first are told apart.
+    const perBlock = BLOCK / 4;
+    expect(fresh.edgeCount).toBeGreaterThan(2 * perBlock);
+    const { at } = sectionAt(entry, "edge.name");
+    const buf = readFileSync(entry);
+    buf[at + BLOCK + 5]! ^= 0x01;
+    writeFileSync(entry, buf);
+    const look = await cache.lookup(files.sample);
+    if (look.kind !== "hit") throw new Error("expected a hit");
+    const graph = new HeapGraph(look.content.raw);
+    // Blocks not damaged give the right answers...
+    for (const e of [0, 7, perBlock - 1, 2 * perBlock + 3]) expect(graph.edgeName(e)).toEqual(fresh.edgeName(e));
+    // ...the damaged one is an error when used, never a wrong answer, and so is every later read.
+    expect(() => graph.edgeName(perBlock + 1)).toThrow(/section edge\.name is damaged \(checksum of block 1\)/);
+    expect(() => graph.edgeName(perBlock + 1)).toThrow(CacheDamagedError);
+    expect(() => graph.nodeId(fresh.nodeCount - 1)).toThrow(CacheDamagedError);
+    expect(readdirSync(dir)).toEqual([]);
   });
 
   it("a flipped byte in any section is caught: when the entry is read, or when a part read later is", async () => {
@@ -261,24 +313,28 @@ describe("snapshot cache: damaged, truncated, foreign and other-build entries ar
     expect(names).toContain("locations");
     expect(names).toContain("classes.nodeClass");
     for (const name of names) {
+      writeFileSync(entry, good);
       const { at, length } = sectionAt(entry, name);
       const width = { u8: 1, u16: 2, u32: 4, i32: 4, f64: 8 }[header.sections.find((s) => s.name === name)!.type]!;
       // The first, a middle and the last byte of the section.
       for (const offset of [0, Math.floor((length * width) / 2), length * width - 1]) {
         const buf = Buffer.from(good);
         buf[at + offset]! ^= 0x10;
+        // (A damaged entry is removed when found: each case writes it again.)
         writeFileSync(entry, buf);
         const what = `${name} byte ${offset}`;
-        const damaged = `section ${name} is damaged (checksum)`;
+        const damaged = `section ${name} is damaged (checksum of block ${Math.floor(offset / BLOCK)})`;
+        // Every section is read on first use: the entry opens, and the damage is found when the
+        // section is read.
+        const look = await cache.lookup(files.sample);
+        expect(look.kind, what).toBe("hit");
+        if (look.kind !== "hit") continue;
         if (name.startsWith("classes.")) {
-          // Read only when the classes are first needed: the rest of the entry is good.
-          const look = await cache.lookup(files.sample);
-          expect(look.kind, what).toBe("hit");
-          if (look.kind === "hit") expect(() => look.content.later.classes!(), what).toThrow(damaged);
+          // The class index can be done without: the rest of the entry is good.
+          expect(() => look.content.later.classes!(), what).toThrow(damaged);
+          expect(() => readWhole(look.content), what).not.toThrow();
         } else {
-          const look = await cache.lookup(files.sample);
-          expect(look.kind, what).toBe("miss");
-          if (look.kind === "miss") expect(look.reason, what).toBe(damaged);
+          expect(() => readWhole(look.content), what).toThrow(damaged);
         }
       }
     }
@@ -342,8 +398,25 @@ describe("snapshot cache: damaged, truncated, foreign and other-build entries ar
       ["an unknown node type", (c) => (c.raw.nodes.type[2] = 200), /unknown type/],
       ["first-edge sums that go down", (c) => (c.raw.nodes.firstEdge[5] = c.raw.nodes.firstEdge[4]! + 100000), /first-edge index/],
       ["a string index past the strings", (c) => (c.raw.nodes.name[4] = c.raw.strings.length + 3), /names a string past the last/],
-      ["a dominator after its node", (c) => (c.analysis!.tree!.idomIndex[10] = 20), /before its dominator/],
+      [
+        "a dominator after its node",
+        (c) => {
+          const { preorder, idom } = c.analysis!.tree!;
+          idom![preorder[10]!] = preorder[20]!;
+        },
+        /before its dominator/,
+      ],
+      ["a dominator past the last node", (c) => (c.analysis!.tree!.idom![5] = c.raw.meta.nodeCount), /past the last/],
       ["a parent edge past the last edge", (c) => (c.analysis!.parentEdge[6] = c.raw.meta.edgeCount + 9), /past the last/],
+      [
+        "an edge name past the strings",
+        (c) => {
+          const { type, name } = c.raw.edges;
+          const e = type.findIndex((t) => c.raw.meta.edgeTypes[t] === "property");
+          name[e] = c.raw.strings.length + 1;
+        },
+        /names a string past the last/,
+      ],
     ];
     for (const [what, spoil, reason] of cases) {
       const cache = new SnapshotCache({ dir: freshDir() });
@@ -351,9 +424,12 @@ describe("snapshot cache: damaged, truncated, foreign and other-build entries ar
       const { content } = await analysed(files.sample);
       spoil(content);
       expect(cache.save(key, content).kind, what).toBe("written");
+      // The values are checked when read: the entry opens, and reading it fails.
       const look = await cache.lookup(files.sample);
-      expect(look.kind, what).toBe("miss");
-      if (look.kind === "miss") expect(look.reason, what).toMatch(reason);
+      expect(look.kind, what).toBe("hit");
+      if (look.kind !== "hit") continue;
+      expect(() => readWhole(look.content), what).toThrow(CacheDamagedError);
+      expect(() => readWhole(look.content), what).toThrow(reason);
     }
   });
 });
@@ -445,6 +521,7 @@ describe("snapshot cache: an entry begun while the command runs", () => {
       const look = await cache.lookup(files.sample);
       expect(look.kind).toBe("hit");
       if (look.kind !== "hit") return;
+      readWhole(look.content);
       for (const k of ["type", "name", "id", "selfSize", "firstEdge"] as const)
         expectSameArray(look.content.raw.nodes[k], content.raw.nodes[k], k);
       for (const k of ["type", "name", "to"] as const) expectSameArray(look.content.raw.edges[k], content.raw.edges[k], k);
@@ -480,6 +557,7 @@ describe("snapshot cache: an entry begun while the command runs", () => {
     expect(look.kind).toBe("hit");
     if (look.kind !== "hit") return;
     expect(look.content.analysis!.tree).toBeNull();
+    readWhole(look.content);
     expectSameArray(look.content.analysis!.refused, content.analysis!.refused);
     expectSameArray(look.content.analysis!.shallow, content.analysis!.shallow);
     expectSameArray(look.content.raw.edges.to, content.raw.edges.to);
@@ -683,7 +761,7 @@ describe("snapshot cache: the class index", () => {
       expect(ignored?.kind).toBe("ignored-part");
       if (ignored?.kind === "ignored-part") {
         expect(ignored.part).toBe("class index");
-        expect(ignored.reason).toBe(`section ${section} is damaged (checksum)`);
+        expect(ignored.reason).toBe(`section ${section} is damaged (checksum of block 0)`);
       }
       await session.flush();
       expect(events.map((e) => e.kind)).toEqual(["used", "ignored-part", "written"]);
@@ -743,15 +821,21 @@ describe("snapshot cache: the class index", () => {
     }
   });
 
-  it("an entry replaced after it was read: its class index is not taken from the new file", async () => {
+  it("an entry replaced after it was opened: what is read later comes from the file that was opened", async () => {
     const dir = freshDir();
     const { cache, entry } = await cached(files.sample, dir, true);
     const look = await cache.lookup(files.sample);
     if (look.kind !== "hit") throw new Error("expected a hit");
+    // Another process renames another entry (here: of another snapshot) over this one.
+    const other = await cached(files.a);
     const copy = entry + ".copy";
-    copyFileSync(entry, copy);
+    copyFileSync(other.entry, copy);
     renameSync(copy, entry);
-    expect(() => look.content.later.classes!()).toThrow(/replaced after it was read/);
+    const fresh = new HeapGraph(await readSnapshotRaw(files.sample));
+    expectSameArray(look.content.later.classes!().nodeClass, fresh.classes().nodeClass);
+    const graph = new HeapGraph(look.content.raw);
+    expect(graph.nodeName(fresh.nodeCount - 1)).toBe(fresh.nodeName(fresh.nodeCount - 1));
+    expectSameArray(graph.columns.edgeTo, fresh.columns.edgeTo);
   });
 
   it("a truncated class index: the rest of the entry is not even read", async () => {
