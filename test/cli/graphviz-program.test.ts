@@ -4,11 +4,13 @@
  * draws the same file, a damaged one is replaced, the cache switched off writes nothing, and
  * `backrefs cache --clear` removes it.
  */
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ROOT, runCli } from "../helpers/cli.js";
+import { openSnapshot } from "../../src/api/snapshot.js";
+import { closeLayoutWorker } from "../../src/render/svg.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "backrefs-cli-graphviz-"));
 const SNAP = join(tmp, "leak.heapsnapshot.gz");
@@ -73,6 +75,19 @@ describe("Graphviz's program in the cache directory", { timeout: 300_000 }, () =
     });
     expect(off.code).toBe(0);
     expect(readdirSafe(dir)).toEqual([]);
+  });
+
+  it("a picture the library draws later in the same process keeps nothing", async () => {
+    const dir = freshDir();
+    await picture(dir, "i.svg");
+    const [name] = programs(dir);
+    rmSync(join(dir, name!));
+    const snap = await openSnapshot(SNAP, { cache: false });
+    const svg = await (await snap.retainers({ type: ["LeakyRequest"] })).render("svg");
+    // The library leaves its worker running; the commands after this one start their own.
+    await closeLayoutWorker();
+    expect(Buffer.from(svg as string).equals(expected)).toBe(true);
+    expect(programs(dir)).toEqual([]);
   });
 
   it("backrefs cache --clear removes it and says so", async () => {
