@@ -1,16 +1,20 @@
 /**
  * The command line keeps Graphviz's decoded WebAssembly program in its cache directory when the
  * cache is on (src/render/graphviz-wasm.ts): a picture writes it, the next picture reads it and
- * draws the same file, a damaged one is replaced, the cache switched off writes nothing, and
- * `backrefs cache --clear` removes it.
+ * draws the same file, a damaged one is replaced, two processes writing it at once leave one whole
+ * file, the cache switched off (or the library, later) writes nothing, and `backrefs cache --clear`
+ * removes it.
  */
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ROOT, runCli } from "../helpers/cli.js";
+import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { BIN, ROOT, runCli } from "../helpers/cli.js";
 import { openSnapshot } from "../../src/api/snapshot.js";
 import { closeLayoutWorker } from "../../src/render/svg.js";
+import { KNOWN_GRAPHVIZ } from "../../src/render/graphviz-wasm.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "backrefs-cli-graphviz-"));
 const SNAP = join(tmp, "leak.heapsnapshot.gz");
@@ -63,6 +67,27 @@ describe("Graphviz's program in the cache directory", { timeout: 300_000 }, () =
     writeFileSync(file, program.subarray(0, 5000));
     expect((await picture(dir, "d.svg")).equals(expected)).toBe(true);
     expect(readFileSync(file).equals(program)).toBe(true);
+    expect(readdirSafe(dir).filter((n) => n.endsWith(".tmp"))).toEqual([]);
+  });
+
+  it("two processes writing it at once both draw the picture, and leave one whole program", async () => {
+    const dir = freshDir();
+    const draw = (name: string): Promise<number> =>
+      new Promise((done) => {
+        const p = spawn(process.execPath, [BIN, SNAP, "--type", "LeakyRequest", "-o", join(tmp, name)], {
+          cwd: tmp,
+          env: { ...process.env, BACKREFS_CACHE: "1", BACKREFS_CACHE_DIR: dir },
+          stdio: "ignore",
+        });
+        p.on("close", (code) => done(code ?? -1));
+      });
+    expect(await Promise.all([draw("p1.svg"), draw("p2.svg")])).toEqual([0, 0]);
+    for (const name of ["p1.svg", "p2.svg"]) expect(readFileSync(join(tmp, name)).equals(expected)).toBe(true);
+    expect(programs(dir)).toHaveLength(1);
+    const sha = createHash("sha256")
+      .update(readFileSync(join(dir, programs(dir)[0]!)))
+      .digest("hex");
+    expect(Object.values(KNOWN_GRAPHVIZ).map((k) => k.wasmSha256)).toContain(sha);
     expect(readdirSafe(dir).filter((n) => n.endsWith(".tmp"))).toEqual([]);
   });
 
