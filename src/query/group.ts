@@ -63,16 +63,17 @@ const NONE = 0xffffffff;
  */
 const LINK = 0xfffffffe;
 
-/** A growable column of numbers in a typed array. */
-class Column<T extends Int32Array | Float64Array> {
-  data: T;
+/**
+ * A growable column of 32-bit integers in a typed array. (Whole numbers and sizes have a class
+ * each: one class over both kinds of array makes every read and write of `data` see two shapes,
+ * which V8 compiles to slower code; the walk pushes a few million values.)
+ */
+class Column {
+  data = new Int32Array(64);
   length = 0;
-  constructor(private readonly make: (n: number) => T) {
-    this.data = make(64);
-  }
   push(v: number): number {
     if (this.length === this.data.length) {
-      const grown = this.make(this.data.length * 2);
+      const grown = new Int32Array(this.data.length * 2);
       grown.set(this.data);
       this.data = grown;
     }
@@ -80,8 +81,22 @@ class Column<T extends Int32Array | Float64Array> {
     return this.length++;
   }
 }
-const int32 = (): Column<Int32Array> => new Column((n) => new Int32Array(n));
-const float64 = (): Column<Float64Array> => new Column((n) => new Float64Array(n));
+/** {@link Column} of doubles. */
+class SizeColumn {
+  data = new Float64Array(64);
+  length = 0;
+  push(v: number): number {
+    if (this.length === this.data.length) {
+      const grown = new Float64Array(this.data.length * 2);
+      grown.set(this.data);
+      this.data = grown;
+    }
+    this.data[this.length] = v;
+    return this.length++;
+  }
+}
+const int32 = (): Column => new Column();
+const float64 = (): SizeColumn => new SizeColumn();
 
 /** One step of a pattern as plain data (target side first), for text output. */
 export interface GroupStep {
@@ -276,6 +291,9 @@ export class PathGroups {
    * `n` by the edge that links the rest of the run (any edge, when the parent starts the run).
    */
   private readonly runStack: number[] = [];
+  /** The last node {@link run} looked up the parent of, and that parent. */
+  private parentKnownOf = -1;
+  private parentKnown = -1;
   private readonly runParents: number[] = [];
   private run(n: number): number {
     const len = (this.runLen ??= new Uint32Array(this.graph.nodeCount));
@@ -291,6 +309,9 @@ export class PathGroups {
       if (q < 0 || this.ctx.analysis.isRetentionRoot(q)) break;
       x = q;
     }
+    // The walk's next step up from n needs n's parent: found here already.
+    this.parentKnownOf = n;
+    this.parentKnown = parents[0]!;
     for (let i = depth - 1; i >= 0; i--) {
       const x = stack[i]!;
       const q = parents[i]!;
@@ -312,35 +333,21 @@ export class PathGroups {
   /** Whether a dominator-tree ancestor of each target is also a target (then it is not counted twice). */
   private dominatedByTarget(targets: number[]): Uint8Array | null {
     if (!this.retained) return null;
-    // Walked by position in the tree's preorder (the root is position 0, and every node's
-    // dominator is at idomIndex of its position): no per-node dominator array is needed.
-    const a = this.ctx.analysis;
-    const { idomIndex } = a.dominators();
-    const at = a.preorderPositions(targets);
-    const N = idomIndex.length;
-    const isTarget = new Uint8Array(N);
-    for (let i = 0; i < at.length; i++) isTarget[at[i]!] = 1;
-    // memo: 0 unknown, 1 neither it nor an ancestor is a target, 2 it or an ancestor is.
-    const memo = new Uint8Array(N);
+    // One pass over the dominator tree in preorder (every node after its dominator), by position:
+    // no per-node dominator array, and no lookup of each target's position.
+    const { preorder, idomIndex } = this.ctx.analysis.dominators();
+    const N = preorder.length;
+    const isTarget = new Uint8Array((N + 7) >>> 3);
+    for (const t of targets) isTarget[t >>> 3]! |= 1 << (t & 7);
+    const dominated = new Uint8Array((N + 7) >>> 3);
+    // Per position: 1 the node is a target or below one (the root never counts as one).
+    const below = new Uint8Array(N);
+    for (let k = 1; k < N; k += DOMINATED_STRETCH)
+      markDominated(preorder, idomIndex, isTarget, below, dominated, k, Math.min(N, k + DOMINATED_STRETCH));
     const out = new Uint8Array(targets.length);
-    const stack: number[] = [];
     for (let i = 0; i < targets.length; i++) {
-      const k = at[i]!;
-      let x = k === 0 ? 0 : idomIndex[k]!;
-      let answer = 1;
-      let depth = 0;
-      while (true) {
-        if (x === 0) break;
-        if (isTarget[x] === 1 || memo[x] === 2) {
-          answer = 2;
-          break;
-        }
-        if (memo[x] === 1) break;
-        stack[depth++] = x;
-        x = idomIndex[x]!;
-      }
-      for (let k = 0; k < depth; k++) memo[stack[k]!] = answer;
-      out[i] = answer === 2 ? 1 : 0;
+      const t = targets[i]!;
+      out[i] = (dominated[t >>> 3]! >>> (t & 7)) & 1;
     }
     return out;
   }
@@ -389,7 +396,7 @@ export class PathGroups {
   }
 
   /** Keeps up to two differently named example edges of group g; a third name marks it mixed. */
-  private noteName(g: number, e: number, first: Column<Int32Array>, second: Column<Int32Array>, mixed: Column<Int32Array>): void {
+  private noteName(g: number, e: number, first: Column, second: Column, mixed: Column): void {
     if (mixed.data[g] === 1) return;
     if (this.sameEdgeName(first.data[g]!, e)) return;
     const s = second.data[g]!;
@@ -406,9 +413,9 @@ export class PathGroups {
   /** How a group's example edges read: one name, `a | b`, or "*" for many. */
   private edgeOf(
     g: number,
-    first: Column<Int32Array>,
-    second: Column<Int32Array>,
-    mixed: Column<Int32Array>,
+    first: Column,
+    second: Column,
+    mixed: Column,
   ): { type: string; name: string | number; otherName?: string | number } {
     const graph = this.graph;
     const e = first.data[g]!;
@@ -446,6 +453,29 @@ export class PathGroups {
     return link;
   }
   private readonly listLinks = new Map<number, number>();
+
+  /** Whether edges e and f have the same type and name key ({@link nameKey}). */
+  private sameNameKey(e: number, f: number): boolean {
+    return this.graph.edgeType(e) === this.graph.edgeType(f) && this.nameKey(e) === this.nameKey(f);
+  }
+
+  /**
+   * Whether e, the edge into `p` from above, is of the kind of p's list link ({@link listLink}):
+   * the edge into a list's head named as its links. The link is one of p's own edges, so unless
+   * one of them has e's type and name key it cannot be (told from p's edges alone, without
+   * looking at the objects they lead to, as finding the link does).
+   */
+  private entersList(p: number, e: number): boolean {
+    const g = this.graph;
+    const type = g.edgeType(e);
+    const key = this.nameKey(e);
+    let alike = false;
+    for (let f = g.firstEdge[p]!, end = g.firstEdge[p + 1]!; f < end && !alike; f++)
+      alike = g.edgeType(f) === type && this.nameKey(f) === key;
+    if (!alike) return false;
+    const link = this.listLink(p);
+    return link >= 0 && this.sameNameKey(e, link);
+  }
 
   /** The pair (node, group), made if new ({@link pairAdded} says which). */
   private pair(node: number, group: number): number {
@@ -499,11 +529,12 @@ export class PathGroups {
     let top = t;
     let group = tg;
     let chainLink = -1; // the link edge of the step below, when it is a chain
+    let listFrom = -1; // the object of the step below, when it is plain (its list link, if any, may name e)
     while (true) {
       const pe = this.parentEdge[top]!;
       if (pe === 0) break;
       const e = pe - 1;
-      const p = graph.edgeSource(e);
+      const p = top === this.parentKnownOf ? this.parentKnown : graph.edgeSource(e);
       let kind = PLAIN;
       // The edge that links the chain's objects, when p's step is a chain.
       let link = -1;
@@ -513,7 +544,8 @@ export class PathGroups {
         link = this.parentEdge[p]! - 1;
       }
       key[0] = kind === ROOT ? p : this.nodeClass[p]!;
-      if (chainLink >= 0 && graph.edgeType(e) === graph.edgeType(chainLink) && this.nameKey(e) === this.nameKey(chainLink)) {
+      const intoLink = chainLink >= 0 ? this.sameNameKey(e, chainLink) : listFrom >= 0 && this.entersList(listFrom, e);
+      if (intoLink) {
         key[1] = LINK; // into a chain through its own link: a list's head
         key[2] = 0;
       } else {
@@ -533,7 +565,8 @@ export class PathGroups {
       pair = up;
       group = g2;
       // How the step above must name its edge into this one: through the list's own link?
-      chainLink = kind === CHAIN ? link : kind === PLAIN && this.fold ? this.listLink(p) : -1;
+      chainLink = kind === CHAIN ? link : -1;
+      listFrom = kind === PLAIN && this.fold ? p : -1;
       top = kind === CHAIN ? this.runTop![p]! : p;
     }
   }
@@ -859,5 +892,33 @@ export class PathGroups {
       if (kind[g] === TARGET) targetIds.push(id(s));
     });
     return { targets: targetIds, nodes, edges, placeholders, limitsReached: limits, grouped };
+  }
+}
+
+/** Preorder positions per call of {@link markDominated}. */
+const DOMINATED_STRETCH = 1 << 18;
+
+/**
+ * For the preorder positions `[from, to)` (from ≥ 1): `below[k]` = 1 when the node at k is a
+ * target (bit set in `isTarget`, by node) or its immediate dominator's `below` is 1 — the root's
+ * stays 0, so the root never counts as a target above another; and a target whose dominator's
+ * `below` is 1 has a target strictly above it: its bit is set in `dominated` (by node).
+ */
+function markDominated(
+  preorder: Uint32Array,
+  idomIndex: Uint32Array,
+  isTarget: Uint8Array,
+  below: Uint8Array,
+  dominated: Uint8Array,
+  from: number,
+  to: number,
+): void {
+  for (let k = from; k < to; k++) {
+    const n = preorder[k]!;
+    const above = below[idomIndex[k]!]!;
+    if ((isTarget[n >>> 3]! & (1 << (n & 7))) !== 0) {
+      below[k] = 1;
+      if (above === 1) dominated[n >>> 3]! |= 1 << (n & 7);
+    } else below[k] = above;
   }
 }

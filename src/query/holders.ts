@@ -29,7 +29,8 @@ export function withoutBackingStores<R extends { from: number }>(graph: HeapGrap
   // A store is dropped when another of the holders points at it through an internal or hidden
   // edge. Looked up forwards, over the holders' own edges: no retainer lookups (which, without
   // the whole retainer index, may cost a pass over every edge).
-  const { edgeType, edgeTo } = graph.columns;
+  // Per-edge accessors, not whole columns: a graph read from the cache then reads only the
+  // blocks of these holders' edges.
   const first = graph.firstEdge;
   const owned = new Set<number>();
   const seen = new Set<number>();
@@ -38,9 +39,9 @@ export function withoutBackingStores<R extends { from: number }>(graph: HeapGrap
     if (seen.has(owner)) continue;
     seen.add(owner);
     for (let e = first[owner]!, end = first[owner + 1]!; e < end; e++) {
-      const et = edgeType[e]!;
+      const et = graph.edgeType(e);
       if (et !== codes.internal && et !== codes.hidden) continue;
-      const to = edgeTo[e]!;
+      const to = graph.edgeTo(e);
       if (to !== owner && stores.has(to)) owned.add(to);
     }
   }

@@ -51,9 +51,10 @@ export function selectNodes(graph: HeapGraph, sel: Selector): Selection {
     const classIds = types.length > 0 ? classIdsNamed(graph, types) : null;
     if (classIds && names.length === 0 && !detached && classIds.length <= FEW_CLASSES) {
       // Class alone, of a few ids (the usual --type): the class column searched for each id.
-      for (const n of nodesOfClasses(graph.classes().nodeClass, classIds)) {
-        if (picked) picked[n] = 1;
-        else out.push(n);
+      const found = nodesOfClasses(graph.classes().nodeClass, classIds);
+      for (let i = 0; i < found.length; i++) {
+        if (picked) picked[found[i]!] = 1;
+        else out.push(found[i]!);
       }
     } else {
       const classMark = classIds ? markIds(graph.classIdLimit, classIds) : null;
@@ -126,11 +127,18 @@ function markIds(limit: number, ids: number[]): Uint8Array {
 /**
  * The nodes whose class is one of `ids` (distinct), in node order: per id, the class column
  * searched by the typed array's own `indexOf`, which runs through it much faster than a loop that
- * tests each node's class against a mark. What selectNodes' general loop finds for a class alone.
+ * tests each node's class against a mark. Past {@link MANY_MATCHES} matches of one id, a call per
+ * match costs more than it saves: the rest of the column is compared in a loop. What
+ * selectNodes' general loop finds for a class alone.
  */
 export function nodesOfClasses(nodeClass: Uint32Array, ids: number[]): Uint32Array {
   const found: number[] = [];
-  for (const id of ids) for (let n = nodeClass.indexOf(id); n >= 0; n = nodeClass.indexOf(id, n + 1)) found.push(n);
+  const N = nodeClass.length;
+  for (const id of ids) {
+    let n = nodeClass.indexOf(id);
+    for (let k = 0; n >= 0 && k < MANY_MATCHES; k++, n = nodeClass.indexOf(id, n + 1)) found.push(n);
+    for (; n >= 0 && n < N; n += CLASS_STRETCH) pushMatches(nodeClass, id, n, Math.min(N, n + CLASS_STRETCH), found);
+  }
   const out = Uint32Array.from(found);
   // Each id's nodes come in order; several ids: merged by one sort.
   if (ids.length > 1) out.sort();
@@ -218,4 +226,14 @@ function editDistance(a: string, b: string, limit: number): number {
     prev = cur;
   }
   return prev[b.length]!;
+}
+
+/** Matches of one class id found by `indexOf` before the rest of the column is compared in a loop. */
+const MANY_MATCHES = 2048;
+/** Nodes per call of {@link pushMatches}. */
+const CLASS_STRETCH = 1 << 18;
+
+/** Appends the nodes of `[from, to)` of class `id` to `out`. (A small function called per stretch: optimised sooner.) */
+function pushMatches(nodeClass: Uint32Array, id: number, from: number, to: number, out: number[]): void {
+  for (let n = from; n < to; n++) if (nodeClass[n] === id) out.push(n);
 }

@@ -261,6 +261,40 @@ describe("groupRetainingPaths", () => {
     expect(foos[0]).toMatchObject({ count: 3, selfSize: 135, retainedSize: 135 });
   });
 
+  it("counts each target's retained size unless a target dominates it: as a walk up every dominator chain says, whether the analysis was computed or read back", async () => {
+    const { HeapAnalysis, NO_DISTANCE } = await import("../../src/graph/analysis.js");
+    let x = 17;
+    const next = (m: number): number => {
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+      return (x >>> 8) % m;
+    };
+    const { b, global } = withGlobal();
+    const nodes = Array.from({ length: 400 }, (_, i) => b.node("object", i % 3 === 0 ? "T" : `C${i % 4}`, { selfSize: 1 + (i % 7) }));
+    for (let i = 0; i < 8; i++) b.edge(global, nodes[next(40)]!, "property", `g${i}`);
+    // Mostly a tree (so that targets dominate targets), with some cross edges.
+    for (let i = 1; i < nodes.length; i++) b.edge(nodes[next(i)]!, nodes[i]!, "property", `p${i}`);
+    for (let i = 0; i < 60; i++) b.edge(nodes[next(400)]!, nodes[next(400)]!, "property", `x${i}`);
+    const computed = new HeapAnalysis(graphOf(b));
+    const targets = selectNodes(computed.graph, { types: ["T"] }).ordinals;
+    const isTarget = new Set(targets);
+    let want = 0;
+    let dominated = 0;
+    for (const t of targets) {
+      // Objects no path reaches are not in any pattern.
+      if (computed.distance(t) === NO_DISTANCE) continue;
+      let under = false;
+      for (let d = computed.dominator(t); d !== 0; d = computed.dominator(d)) if (isTarget.has(d)) under = true;
+      if (under) dominated++;
+      else want += computed.retainedSize(t);
+    }
+    expect(dominated).toBeGreaterThan(5);
+    const total = (a: InstanceType<typeof HeapAnalysis>): number | undefined =>
+      groupRetainingPaths(a.graph, walkContext(a.graph, { analysis: a }), targets).report(10).targetGroups[0]!.retainedSize;
+    expect(total(computed)).toBe(want);
+    computed.retainedSizes();
+    expect(total(HeapAnalysis.fromParts(graphOf(b), computed.savedParts()!))).toBe(want);
+  });
+
   it("marks where each path passes from the baseline's objects to new ones", () => {
     const { b, global } = withGlobal();
     const registry = b.node("object", "Registry");

@@ -62,4 +62,21 @@ describe("selectNodes by class", () => {
       expect(Array.from(nodesOfClasses(g.classes().nodeClass, classIdsNamed(g, types))), types.join()).toEqual(want);
     }
   });
+
+  it("a class of thousands of objects (searched past the first matches by a loop): the same objects as the general loop", async () => {
+    const { selectNodes, nodesOfClasses, classIdsNamed } = await import("../../src/query/select.js");
+    const { SnapshotBuilder } = await import("../helpers/snapshot-builder.js");
+    const { graphOf } = await import("../helpers/load.js");
+    const b = new SnapshotBuilder();
+    for (let i = 0; i < 7000; i++) b.edge(b.gcRoots, b.node("object", i % 3 === 1 ? "Rare" : i % 5 === 0 ? "Other" : "Many"), "element", i);
+    const g = graphOf(b);
+    const naive = (types: string[]): number[] =>
+      Array.from({ length: g.nodeCount }, (_, n) => n).filter((n) => types.includes(g.className(n)));
+    for (const types of [["Many"], ["Many", "Rare"], ["Other", "Many"]]) {
+      const want = naive(types);
+      expect(want.length).toBeGreaterThan(2500);
+      expect(selectNodes(g, { types }).ordinals, types.join()).toEqual(want);
+      expect(Array.from(nodesOfClasses(g.classes().nodeClass, classIdsNamed(g, types))), types.join()).toEqual(want);
+    }
+  });
 });
