@@ -150,6 +150,9 @@ export async function runDraw(file: string, opts: DrawCliOptions, io: Streams): 
     // loads may never report its exit once unreferenced, which would leave this promise hanging.
     closeLayoutWorker().catch(() => {});
     throw e;
+  } finally {
+    // Pictures drawn later in this process by other means (the library) keep nothing.
+    keepGraphvizIn(null);
   }
   return ExitCode.ok;
 }
@@ -286,6 +289,8 @@ export async function drawToFile(
     // All of the class was there before the baseline: draw them all rather than nothing.
     if (!(e instanceof QueryError) || !opts.baseline) throw e;
     await drawSnapshot(snap, path, { ...spec, baseline: undefined }, opts.io, progress);
+  } finally {
+    keepGraphvizIn(null);
   }
 }
 

@@ -483,7 +483,7 @@ export class HeapAnalysis {
     const tree = this.dominators();
     const shallow = this.shallowSizes();
     this.options.onPhase?.("retained sizes");
-    return (this.retained = retainedSizes(tree, (n) => shallow[n]!));
+    return (this.retained = retainedSizes(tree, shallow));
   }
 
   retainedSize(n: number): number {

@@ -295,15 +295,17 @@ function dfsFrom(work: NumberingInput, stacks: DfsStacks, start: number, parentN
   end[0] = firstEdge[start + 1]!;
   let sp = 1;
   while (sp > 0) {
-    const e = edge[sp - 1]!;
-    if (e >= end[sp - 1]!) {
+    // The top node's next edge into a node not numbered yet, over essential edges (the loads of
+    // one node's targets do not depend on each other, and the stack is written once per step).
+    let e = edge[sp - 1]!;
+    const last = end[sp - 1]!;
+    while (e < last && (essential[e] === 0 || dn[edgeTo[e]!] !== 0)) e++;
+    if (e >= last) {
       sp--;
       continue;
     }
     edge[sp - 1] = e + 1;
-    if (essential[e] === 0) continue;
     const w = edgeTo[e]!;
-    if (dn[w] !== 0) continue;
     visit(work, w, ++count, num[sp - 1]!);
     if (sp === num.length) {
       num = stacks.num = grown(num);

@@ -511,19 +511,23 @@ export class HeapGraph {
     };
     const byType = this.nodeTypes.map((t) => extra(syntheticClassName(t)));
     const { object, native } = this.types;
-    // Names starting with '<' (DOM elements) or 'D' (maybe `Detached <…>`) may need shortening;
-    // each such name is looked at once.
-    const shortened = new Map<number, number>();
+    // The class of an object or native node's name, plus one (0: not looked at yet): each name is
+    // looked at once. Names starting with '<' (DOM elements) or 'D' (maybe `Detached <…>`) may
+    // need shortening; every other name is its own class.
+    const nameClass = new Uint32Array(S);
     const detachedClass = new Map<number, number>();
     const state = this.domStates();
-    const nodeClass = new Uint32Array(this.nodeCount);
-    for (let n = 0; n < this.nodeCount; n++) {
-      const t = this.nType[n]!;
+    const N = this.nodeCount;
+    const types = this.nType;
+    const names = this.nName;
+    const nodeClass = new Uint32Array(N);
+    for (let n = 0; n < N; n++) {
+      const t = types[n]!;
       if (t !== object && t !== native) {
         nodeClass[n] = byType[t]!;
         continue;
       }
-      const name = this.nName[n]!;
+      const name = names[n]!;
       if (state !== null && state[n] === 2) {
         let id = detachedClass.get(name);
         if (id === undefined) {
@@ -533,18 +537,19 @@ export class HeapGraph {
         nodeClass[n] = id;
         continue;
       }
-      const b = this.strings.firstByte(name);
-      if (b !== 60 && b !== 68) {
-        nodeClass[n] = name;
+      const known = nameClass[name]!;
+      if (known !== 0) {
+        nodeClass[n] = known - 1;
         continue;
       }
-      let id = shortened.get(name);
-      if (id === undefined) {
+      let id = name;
+      const b = this.strings.firstByte(name);
+      if (b === 60 || b === 68) {
         // One class per DOM name, whether the file wrote `<div>` or `<div class="x">`.
         const raw = this.strings.get(name);
-        id = raw.startsWith("<") || raw.startsWith("Detached <") ? extra(objectClassName(raw)) : name;
-        shortened.set(name, id);
+        if (raw.startsWith("<") || raw.startsWith("Detached <")) id = extra(objectClassName(raw));
       }
+      nameClass[name] = id + 1;
       nodeClass[n] = id;
     }
     // Plain objects: shape ids go into nodeClass for a moment, then the shape's class.
@@ -746,8 +751,9 @@ export class HeapGraph {
       if (s === 2) detached.push(n);
       else attached.push(n);
     };
+    const given = this.nDetached;
     for (let n = 0; n < N; n++) {
-      const s = this.detachedness(n);
+      const s = given[n]!;
       if (s === 1 || s === 2) visit(n, s);
     }
     const { hidden, weak } = this.edgeTypeCodes;

@@ -6,12 +6,13 @@ import type { DominatorTree } from "./dominators.js";
 
 /**
  * Retained sizes: a node's own size plus the retained sizes of the nodes it immediately dominates.
- * In `Float64Array`: they pass 2^32.
+ * In `Float64Array`: they pass 2^32. `selfSize` gives each node's own size, or is the array of them.
  */
-export function retainedSizes(tree: DominatorTree, selfSize: (n: number) => number): Float64Array {
+export function retainedSizes(tree: DominatorTree, selfSize: ((n: number) => number) | Float64Array): Float64Array {
   const { idom, preorder } = tree;
   const size = new Float64Array(idom.length);
-  for (let n = 0; n < idom.length; n++) size[n] = selfSize(n);
+  if (typeof selfSize === "function") for (let n = 0; n < idom.length; n++) size[n] = selfSize(n);
+  else size.set(selfSize);
   // Reverse preorder: every node is finished before its dominator (which comes earlier).
   for (let i = preorder.length - 1; i > 0; i--) {
     const n = preorder[i]!;

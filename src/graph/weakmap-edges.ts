@@ -11,22 +11,16 @@ import type { HeapGraph } from "./heap-graph.js";
 export const WEAKMAP_EDGE = /^\d+(?<pair> \/ part of key \(.*? @\d+\) -> value \(.*? @\d+\) pair in WeakMap \(table @(?<table>\d+)\))$/;
 
 /**
- * By string index: the table's heap id when the string is a WeakMap entry edge name, NaN
- * otherwise. Only strings used as names of `internal` edges are examined (and only those long
- * enough and starting with a digit are matched). In shared memory: the analysis helper thread
- * reads it (essential edges).
+ * By string index: the table's heap id when the string has the form of a WeakMap entry edge name,
+ * NaN otherwise. Whether an edge uses it as an `internal` edge's name is not looked at: the
+ * distances and the essential edges read the table only for `internal` edges, so one pass over
+ * the strings (only those long enough and starting with a digit are matched) replaces a pass over
+ * every edge. In shared memory: the analysis helper thread reads it (essential edges).
  */
 export function weakMapTables(g: HeapGraph): Float64Array {
   const S = g.strings.length;
   const tables = new Float64Array(new SharedArrayBuffer(S * 8)).fill(NaN);
-  const seen = new Uint8Array(S);
-  const internal = g.edgeTypeCodes.internal;
-  const { edgeType, edgeName } = g.columns;
-  for (let e = 0; e < g.edgeCount; e++) {
-    if (edgeType[e] !== internal) continue;
-    const s = edgeName[e]!;
-    if (seen[s] === 1) continue;
-    seen[s] = 1;
+  for (let s = 0; s < S; s++) {
     const first = g.strings.firstByte(s);
     if (first < 48 || first > 57 || g.strings.rawLength(s) < 50) continue;
     const m = WEAKMAP_EDGE.exec(g.strings.get(s));

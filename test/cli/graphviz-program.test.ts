@@ -1,14 +1,20 @@
 /**
  * The command line keeps Graphviz's decoded WebAssembly program in its cache directory when the
  * cache is on (src/render/graphviz-wasm.ts): a picture writes it, the next picture reads it and
- * draws the same file, a damaged one is replaced, the cache switched off writes nothing, and
- * `backrefs cache --clear` removes it.
+ * draws the same file, a damaged one is replaced, two processes writing it at once leave one whole
+ * file, the cache switched off (or the library, later) writes nothing, and `backrefs cache --clear`
+ * removes it.
  */
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ROOT, runCli } from "../helpers/cli.js";
+import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { BIN, ROOT, runCli } from "../helpers/cli.js";
+import { openSnapshot } from "../../src/api/snapshot.js";
+import { closeLayoutWorker } from "../../src/render/svg.js";
+import { KNOWN_GRAPHVIZ } from "../../src/render/graphviz-wasm.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "backrefs-cli-graphviz-"));
 const SNAP = join(tmp, "leak.heapsnapshot.gz");
@@ -64,6 +70,27 @@ describe("Graphviz's program in the cache directory", { timeout: 300_000 }, () =
     expect(readdirSafe(dir).filter((n) => n.endsWith(".tmp"))).toEqual([]);
   });
 
+  it("two processes writing it at once both draw the picture, and leave one whole program", async () => {
+    const dir = freshDir();
+    const draw = (name: string): Promise<number> =>
+      new Promise((done) => {
+        const p = spawn(process.execPath, [BIN, SNAP, "--type", "LeakyRequest", "-o", join(tmp, name)], {
+          cwd: tmp,
+          env: { ...process.env, BACKREFS_CACHE: "1", BACKREFS_CACHE_DIR: dir },
+          stdio: "ignore",
+        });
+        p.on("close", (code) => done(code ?? -1));
+      });
+    expect(await Promise.all([draw("p1.svg"), draw("p2.svg")])).toEqual([0, 0]);
+    for (const name of ["p1.svg", "p2.svg"]) expect(readFileSync(join(tmp, name)).equals(expected)).toBe(true);
+    expect(programs(dir)).toHaveLength(1);
+    const sha = createHash("sha256")
+      .update(readFileSync(join(dir, programs(dir)[0]!)))
+      .digest("hex");
+    expect(Object.values(KNOWN_GRAPHVIZ).map((k) => k.wasmSha256)).toContain(sha);
+    expect(readdirSafe(dir).filter((n) => n.endsWith(".tmp"))).toEqual([]);
+  });
+
   it("with the cache off (--no-cache, BACKREFS_CACHE=0) nothing is written", async () => {
     const dir = freshDir();
     expect((await picture(dir, "e.svg", ["--no-cache"])).equals(expected)).toBe(true);
@@ -73,6 +100,19 @@ describe("Graphviz's program in the cache directory", { timeout: 300_000 }, () =
     });
     expect(off.code).toBe(0);
     expect(readdirSafe(dir)).toEqual([]);
+  });
+
+  it("a picture the library draws later in the same process keeps nothing", async () => {
+    const dir = freshDir();
+    await picture(dir, "i.svg");
+    const [name] = programs(dir);
+    rmSync(join(dir, name!));
+    const snap = await openSnapshot(SNAP, { cache: false });
+    const svg = await (await snap.retainers({ type: ["LeakyRequest"] })).render("svg");
+    // The library leaves its worker running; the commands after this one start their own.
+    await closeLayoutWorker();
+    expect(Buffer.from(svg as string).equals(expected)).toBe(true);
+    expect(programs(dir)).toEqual([]);
   });
 
   it("backrefs cache --clear removes it and says so", async () => {

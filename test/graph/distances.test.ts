@@ -4,6 +4,7 @@ import { BASE_SYSTEM_DISTANCE, NO_DISTANCE, computeDistances, countsAsUserRoot }
 import { pageOwned } from "../../src/graph/page-owned.js";
 import { weakMapTables } from "../../src/graph/weakmap-edges.js";
 import type { HeapGraph } from "../../src/graph/heap-graph.js";
+import { HeapAnalysis } from "../../src/graph/analysis.js";
 import { SnapshotBuilder } from "../helpers/snapshot-builder.js";
 import { graphOf } from "../helpers/load.js";
 
@@ -148,15 +149,16 @@ describe("pageOwned", () => {
 });
 
 describe("weakMapTables", () => {
-  it("gives the table id for names of internal WeakMap entry edges, NaN for every other string", () => {
+  it("gives the table id for every string of a WeakMap entry edge's form, NaN for every other string", () => {
     const b = new SnapshotBuilder();
     const table = b.node("array", "", { id: 77 });
     const key = b.node("object", "K");
     const value = b.node("object", "V");
     const entry = `3 / part of key (K @${b.nodes[key]!.id}) -> value (V @${b.nodes[value]!.id}) pair in WeakMap (table @77)`;
-    const lookalike = `4 / part of key (K @1) -> value (V @2) pair in WeakMap (table @99)`;
+    // Its table id is the key's own: were the table read for it, the key's edge would not count.
+    const lookalike = `4 / part of key (K @1) -> value (V @2) pair in WeakMap (table @${b.nodes[key]!.id})`;
     b.edge(b.root, table, "element", 1).edge(table, value, "internal", entry).edge(key, value, "internal", entry);
-    b.edge(key, value, "property", lookalike); // not internal: not looked at
+    b.edge(key, value, "property", lookalike); // the form, but not an internal edge's name
     b.edge(key, table, "internal", "table");
     const g = graphOf(b);
     const tables = weakMapTables(g);
@@ -164,7 +166,16 @@ describe("weakMapTables", () => {
     for (let e = 0; e < g.edgeCount; e++)
       if (g.edgeTypeName(e) !== "element") byName.set(String(g.edgeName(e)), tables[g.columns.edgeName[e]!]!);
     expect(byName.get(entry)).toBe(77);
-    expect(byName.get(lookalike)).toBeNaN();
+    // The table is only read for internal edges' names: a property edge of the same form is
+    // essential, and counts for the distances, like any other.
+    expect(byName.get(lookalike)).toBe(b.nodes[key]!.id);
+    const a = new HeapAnalysis(g);
+    const property = [...Array(g.edgeCount).keys()].find((e) => g.edgeTypeName(e) === "property")!;
+    expect(String(g.edgeName(property))).toBe(lookalike);
+    expect(a.essentialEdges()[property]).toBe(1);
+    const tableEdge = g.firstEdge[table]!;
+    expect(g.edgeTypeName(tableEdge)).toBe("internal");
+    expect(a.essentialEdges()[tableEdge]).toBe(0);
     expect(byName.get("table")).toBeNaN();
     expect(tables.length).toBe(g.strings.length);
   });

@@ -1,6 +1,10 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { HeapAnalysis } from "../../src/graph/analysis.js";
 import { loadHeapGraph } from "../../src/graph/load.js";
+import type { WorkerReport } from "../../src/threads.js";
+import { SnapshotBuilder } from "../helpers/snapshot-builder.js";
+import { graphOf } from "../helpers/load.js";
 
 const SAMPLE = new URL("../../samples/leak.heapsnapshot.gz", import.meta.url).pathname;
 
@@ -33,5 +37,87 @@ describe("HeapAnalysis.prepare with the helper's share of the work", () => {
     const a = new HeapAnalysis(graph, { onPhase: (p) => phases.push(p) });
     await a.prepare({ retained: false, parallel: true });
     expect(phases).toEqual(["distances", "shallow sizes"]);
+  });
+});
+
+/**
+ * A random heap where page ownership is not simply what the user roots reach: the root holds
+ * objects by shortcut edges (the page's globals), by element edges (user roots the page does not
+ * own) and `(Document DOM trees)`; `(GC roots)` holds debugger-side objects; internal nodes
+ * (hidden, array) can be owned; weak edges and WeakMap entries.
+ */
+const arbPage = fc.integer({ min: 2, max: 14 }).chain((n) =>
+  fc.record({
+    kinds: fc.array(fc.constantFrom("object", "object", "hidden", "array"), { minLength: n, maxLength: n }),
+    held: fc.array(fc.tuple(fc.integer({ min: 0, max: n - 1 }), fc.constantFrom("shortcut", "element", "docs", "gc")), {
+      minLength: 1,
+      maxLength: 5,
+    }),
+    edges: fc.array(
+      fc.tuple(
+        fc.integer({ min: 0, max: n - 1 }),
+        fc.integer({ min: 0, max: n - 1 }),
+        fc.constantFrom("property", "internal", "weak", "element"),
+      ),
+      { maxLength: n * 3 },
+    ),
+    weakMaps: fc.array(
+      fc.tuple(fc.integer({ min: 0, max: n - 1 }), fc.integer({ min: 0, max: n - 1 }), fc.integer({ min: 0, max: n - 1 })),
+      {
+        maxLength: 2,
+      },
+    ),
+  }),
+);
+
+type PageHeap = {
+  kinds: string[];
+  held: Array<[number, string]>;
+  edges: Array<[number, number, string]>;
+  weakMaps: Array<[number, number, number]>;
+};
+
+function pageHeap({ kinds, held, edges, weakMaps }: PageHeap) {
+  const b = new SnapshotBuilder();
+  const first = b.nodes.length;
+  kinds.forEach((k, i) => b.node(k, k === "object" ? `Thing${i % 3}` : "", { selfSize: 8 + i }));
+  const docs = b.node("synthetic", "(Document DOM trees)", { selfSize: 0 });
+  held.forEach(([to, how], i) => {
+    if (how === "shortcut") b.edge(b.root, first + to, "shortcut", `g${i}`);
+    else if (how === "element") b.edge(b.root, first + to, "element", 10 + i);
+    else if (how === "docs") b.edge(b.root, docs, "element", 20 + i).edge(docs, first + to, "element", i);
+    else b.edge(b.gcRoots, first + to, "element", 30 + i);
+  });
+  edges.forEach(([from, to, type], i) => b.edge(first + from, first + to, type, type === "element" ? i : `p${i}`));
+  weakMaps.forEach(([table, key, value], i) => {
+    const [t, k, v] = [table, key, value].map((x) => b.nodes[first + x]!.id);
+    const name = `${i} / part of key (K @${k}) -> value (V @${v}) pair in WeakMap (table @${t})`;
+    b.edge(first + table, first + value, "internal", name).edge(first + key, first + value, "internal", name);
+  });
+  return graphOf(b);
+}
+
+describe("HeapAnalysis.prepare on two threads where page ownership is not the user roots' reach", () => {
+  it("gives every node the same numbers as the one-thread analysis, the helper thread doing its tasks", async () => {
+    let helped = 0;
+    await fc.assert(
+      fc.asyncProperty(arbPage, async (heap) => {
+        const graph = pageHeap(heap);
+        const one = new HeapAnalysis(graph);
+        const reports: WorkerReport[] = [];
+        const two = new HeapAnalysis(graph);
+        await two.prepare({ parallel: true, onWorker: (r) => reports.push(r) });
+        expect(reports.filter((r) => !r.done)).toEqual([]);
+        helped += reports.length;
+        expect(Array.from(two.distances().distance)).toEqual(Array.from(one.distances().distance));
+        expect(Array.from(two.shallowSizes())).toEqual(Array.from(one.shallowSizes()));
+        expect(Array.from(two.essentialEdges())).toEqual(Array.from(one.essentialEdges()));
+        expect(Array.from(two.dominators().idom)).toEqual(Array.from(one.dominators().idom));
+        expect(Array.from(two.retainedSizes())).toEqual(Array.from(one.retainedSizes()));
+        expect(Array.from(two.classRetainedSizes())).toEqual(Array.from(one.classRetainedSizes()));
+      }),
+      { numRuns: 25 },
+    );
+    expect(helped).toBeGreaterThan(25);
   });
 });

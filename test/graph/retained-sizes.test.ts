@@ -49,6 +49,8 @@ describe("retainedSizes", () => {
         const want = c.sizes.slice();
         for (let n = 1; n < c.sizes.length; n++) for (const a of ancestors(tree, n)) want[a] += c.sizes[n]!;
         expect(Array.from(retainedSizes(tree, (n) => c.sizes[n]!))).toEqual(want);
+        // The sizes given as an array: the same.
+        expect(Array.from(retainedSizes(tree, Float64Array.from(c.sizes)))).toEqual(want);
       }),
       { numRuns: 300 },
     );

@@ -1,0 +1,84 @@
+#!/usr/bin/env node
+// CPU time of each phase of the full analysis (`info`'s), on one thread, in one process, for one
+// build or two: a way to compare two builds' phases on a shared machine, where the wall time of a
+// whole command drifts by tens of percent. Each build reads the file once; then every round runs
+// each build's phases on a fresh analysis of its own graph, the builds alternating, and the
+// table shows each phase's best (lowest) CPU time over the rounds.
+//
+//   node --expose-gc bench/phases.mjs bench/data/medium.heapsnapshot . [/path/to/other/build] [--rounds 5]
+//
+// A build is a repository checkout with `dist/` built. The phases are those of
+// `HeapAnalysis.prepare()` run on one thread (so the sum is not the two-thread wall time), plus
+// the class index and the per-class retained sizes that `info` computes next. Results are
+// checked to be the same across builds (retained sizes and per-class retained sizes).
+import { parseArgs } from "node:util";
+import path from "node:path";
+
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { rounds: { type: "string", default: "5" } } });
+const [file, ...dirs] = positionals;
+if (!file || dirs.length === 0) {
+  console.error("usage: node --expose-gc bench/phases.mjs <file> <build dir> [<build dir>] [--rounds N]");
+  process.exit(2);
+}
+const rounds = Number(values.rounds);
+const cpu = () => {
+  const c = process.cpuUsage();
+  return (c.user + c.system) / 1000;
+};
+
+const builds = [];
+for (const dir of dirs) {
+  const dist = path.resolve(dir, "dist/graph");
+  const load = await import(path.join(dist, "load.js"));
+  const analysis = await import(path.join(dist, "analysis.js"));
+  const graph = await load.loadHeapGraph(file, { parallel: false });
+  builds.push({ dir, graph, HeapAnalysis: analysis.HeapAnalysis, best: new Map(), result: null });
+}
+
+/** The phases, in the order `info` needs them; each reads what the ones before computed. */
+function phases(b) {
+  const g = b.graph;
+  const a = new b.HeapAnalysis(g);
+  return [
+    // (the analysis keeps them: the distances and the essential edges read them)
+    ["WeakMap entry names", () => a.weakMapTables()],
+    ["distances", () => a.distances()],
+    ["self sizes", () => a.shallowSizes()],
+    ["essential edges", () => a.essentialEdges()],
+    ["dominator tree", () => a.dominators()],
+    ["retained sizes", () => a.retainedSizes()],
+    ["class index", () => g.classes()],
+    ["per-class retained sizes", () => a.classRetainedSizes()],
+    ["(result)", () => (b.result = [a.retainedSizes(), a.classRetainedSizes()])],
+  ];
+}
+
+for (let r = 0; r < rounds; r++) {
+  for (const b of builds) {
+    // A fresh class index each round (the graph keeps it once computed).
+    b.graph.classIndex = null;
+    b.graph.domState = undefined;
+    globalThis.gc?.();
+    for (const [name, run] of phases(b)) {
+      const c = cpu();
+      run();
+      const t = cpu() - c;
+      b.best.set(name, Math.min(b.best.get(name) ?? Infinity, t));
+    }
+  }
+}
+
+const [first, ...others] = builds;
+for (const b of others) {
+  const same = (x, y) => x.length === y.length && x.every((v, i) => v === y[i]);
+  if (!same(first.result[0], b.result[0]) || !same(first.result[1], b.result[1])) {
+    console.error(`${b.dir}: the results differ from ${first.dir}'s`);
+    process.exitCode = 1;
+  }
+}
+const names = [...first.best.keys()].filter((n) => n !== "(result)");
+console.log(`best CPU ms of ${rounds} rounds, one thread, ${file}`);
+console.log(["phase".padEnd(26), ...builds.map((b) => b.dir.slice(-24).padStart(24))].join(" "));
+for (const n of names) console.log([n.padEnd(26), ...builds.map((b) => b.best.get(n).toFixed(0).padStart(24))].join(" "));
+const total = (b) => names.reduce((s, n) => s + b.best.get(n), 0);
+console.log(["sum".padEnd(26), ...builds.map((b) => total(b).toFixed(0).padStart(24))].join(" "));
