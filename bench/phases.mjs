@@ -6,6 +6,11 @@
 // table shows each phase's best (lowest) CPU time over the rounds.
 //
 //   node --expose-gc bench/phases.mjs bench/data/medium.heapsnapshot . [/path/to/other/build] [--rounds 5]
+//   node --expose-gc bench/phases.mjs bench/data/medium.heapsnapshot <base> . --two-threads
+//
+// --two-threads: instead, the wall and CPU time of `HeapAnalysis.prepare({ parallel: true })` (the
+// helper thread started each time, as a command starts it) followed by the class index and the
+// per-class retained sizes, best and mean of the rounds.
 //
 // A build is a repository checkout with `dist/` built. The phases are those of
 // `HeapAnalysis.prepare()` run on one thread (so the sum is not the two-thread wall time), plus
@@ -14,7 +19,10 @@
 import { parseArgs } from "node:util";
 import path from "node:path";
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { rounds: { type: "string", default: "5" } } });
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { rounds: { type: "string", default: "5" }, "two-threads": { type: "boolean", default: false } },
+});
 const [file, ...dirs] = positionals;
 if (!file || dirs.length === 0) {
   console.error("usage: node --expose-gc bench/phases.mjs <file> <build dir> [<build dir>] [--rounds N]");
@@ -53,7 +61,35 @@ function phases(b) {
   ];
 }
 
-for (let r = 0; r < rounds; r++) {
+if (values["two-threads"]) {
+  const runs = builds.map(() => []);
+  for (let r = 0; r < rounds; r++) {
+    for (const [i, b] of builds.entries()) {
+      b.graph.classIndex = null;
+      b.graph.domState = undefined;
+      globalThis.gc?.();
+      const a = new b.HeapAnalysis(b.graph);
+      const t = performance.now();
+      const c = cpu();
+      await a.prepare({ parallel: true });
+      b.graph.classes();
+      b.result = [a.retainedSizes(), a.classRetainedSizes()];
+      runs[i].push([performance.now() - t, cpu() - c]);
+    }
+  }
+  console.log(`prepare({ parallel: true }) + class index + per-class retained sizes, ${rounds} rounds, ${file}`);
+  for (const [i, b] of builds.entries()) {
+    const wall = runs[i].map((x) => x[0]);
+    const used = runs[i].map((x) => x[1]);
+    const mean = (xs) => xs.reduce((s, x) => s + x, 0) / xs.length;
+    console.log(
+      `${b.dir}: wall best ${Math.min(...wall).toFixed(0)} ms, mean ${mean(wall).toFixed(0)} ms; ` +
+        `CPU (both threads) best ${Math.min(...used).toFixed(0)} ms, mean ${mean(used).toFixed(0)} ms`,
+    );
+  }
+}
+
+for (let r = 0; r < (values["two-threads"] ? 0 : rounds); r++) {
   for (const b of builds) {
     // A fresh class index each round (the graph keeps it once computed).
     b.graph.classIndex = null;
@@ -69,6 +105,7 @@ for (let r = 0; r < rounds; r++) {
 }
 
 const [first, ...others] = builds;
+const table = !values["two-threads"];
 for (const b of others) {
   const same = (x, y) => x.length === y.length && x.every((v, i) => v === y[i]);
   if (!same(first.result[0], b.result[0]) || !same(first.result[1], b.result[1])) {
@@ -76,6 +113,7 @@ for (const b of others) {
     process.exitCode = 1;
   }
 }
+if (!table) process.exit();
 const names = [...first.best.keys()].filter((n) => n !== "(result)");
 console.log(`best CPU ms of ${rounds} rounds, one thread, ${file}`);
 console.log(["phase".padEnd(26), ...builds.map((b) => b.dir.slice(-24).padStart(24))].join(" "));

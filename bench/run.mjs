@@ -12,7 +12,7 @@
 //
 // Options: --sizes a,b  --tasks info,retainers,analysis  --tools backrefs,hst,memlab
 //          --timeout-min 30  --repeat N (table shows the fastest of N)  --no-warm
-//          --out DIR (default bench/out)
+//          --out DIR (default bench/out)  --first-ever
 // See bench/README.md.
 
 import { spawn, spawnSync } from 'node:child_process';
@@ -104,6 +104,8 @@ const TASKS = {
 // second-look task (`<task>-2nd`) runs the same command once untimed to fill a fresh directory, then
 // times the second run. Peers have no cache: their rows are the same as in the first-look task.
 let cacheDirs = 0;
+/** Where one untimed picture left Graphviz's kept program (see keepGraphvizProgram); null: none is given. */
+let keptProgramDir = null;
 function withCache(task, second) {
   const tools = {};
   for (const [tool, make] of Object.entries(task.tools)) {
@@ -121,6 +123,12 @@ function withCache(task, second) {
         before: () => {
           spec.before?.();
           fs.rmSync(dir, { recursive: true, force: true });
+          // A first look at this snapshot by someone who has drawn a picture before: the cache
+          // directory holds nothing but Graphviz's kept program (src/render/graphviz-wasm.ts).
+          if (!second && keptProgramDir) {
+            fs.mkdirSync(dir, { recursive: true });
+            for (const name of fs.readdirSync(keptProgramDir)) fs.copyFileSync(path.join(keptProgramDir, name), path.join(dir, name));
+          }
           if (second) {
             const r = spawnSync(spec.argv[0], spec.argv.slice(1), {
               cwd: ROOT,
@@ -193,6 +201,7 @@ function parseArgs(argv) {
     warm: true,
     dryRun: false,
     outDir: path.join(HERE, 'out'),
+    firstEver: false,
   };
   const list = (v) =>
     v
@@ -228,6 +237,9 @@ function parseArgs(argv) {
         break;
       case '--dry-run':
         o.dryRun = true;
+        break;
+      case '--first-ever':
+        o.firstEver = true;
         break;
       case '--out':
         o.outDir = path.resolve(val());
@@ -425,6 +437,49 @@ function gitHead() {
   }
 }
 
+/**
+ * Draws one picture of a shipped sample, untimed, into a fresh cache directory, so that the first
+ * looks of the benchmark find Graphviz's program kept as every picture after a user's first does.
+ * Returns that directory holding only the kept program, or null when none was kept (then every
+ * first look decodes it, as a user's very first picture does; `--first-ever` asks for that).
+ */
+function keepGraphvizProgram(tmpDir) {
+  const dir = path.join(tmpDir, `graphviz-program-${process.pid}`);
+  fs.rmSync(dir, { recursive: true, force: true });
+  const svg = path.join(tmpDir, `graphviz-program-${process.pid}.svg`);
+  spawnSync(
+    NODE,
+    [
+      BACKREFS_BIN,
+      path.join(ROOT, 'samples', 'leak.heapsnapshot.gz'),
+      '--type',
+      'LeakyRequest',
+      '--max-targets',
+      '1',
+      '--each',
+      '-o',
+      svg,
+      '-q',
+    ],
+    {
+      cwd: ROOT,
+      stdio: 'ignore',
+      env: { ...process.env, BACKREFS_CACHE: '1', BACKREFS_CACHE_DIR: dir },
+    },
+  );
+  fs.rmSync(svg, { force: true });
+  if (!fs.existsSync(dir)) return null;
+  for (const name of fs.readdirSync(dir))
+    if (!/^graphviz-.*\.wasm$/.test(name)) fs.rmSync(path.join(dir, name), { recursive: true, force: true });
+  const kept = fs.readdirSync(dir).length > 0;
+  console.log(
+    kept
+      ? "First looks: Graphviz's program kept from an earlier picture (--first-ever: not)."
+      : 'First looks: no Graphviz program could be kept.',
+  );
+  return kept ? dir : null;
+}
+
 async function warm(file) {
   // Read the file once so every tool starts with it in the page cache.
   await new Promise((resolve, reject) => {
@@ -450,10 +505,13 @@ async function main() {
   }
   const tmpDir = path.join(opts.outDir, 'tmp');
   fs.mkdirSync(tmpDir, { recursive: true });
+  if (!opts.firstEver && !opts.dryRun && opts.tools.includes('backrefs')) keptProgramDir = keepGraphvizProgram(tmpDir);
   const started = new Date();
   const results = {
     date: started.toISOString(),
     node: process.version,
+    // Whether backrefs' first looks found Graphviz's program kept from an earlier picture.
+    graphvizProgramKept: keptProgramDir !== null,
     machine: {
       cpus: os.cpus().length,
       cpuModel: os.cpus()[0]?.model,
