@@ -929,19 +929,6 @@ class RetainerScan {
     this.queue = [];
     const bits = this.bits;
     for (const m of wanted) bits[m >>> 3]! |= 1 << (m & 7);
-    // A few hundred nodes wanted among millions: most edges are passed over by a small table of
-    // the nodes' low bits (it stays in the fastest cache), the whole bitmap read only on a match.
-    let filterBits = MIN_SCAN_FILTER_BITS;
-    while (filterBits < 64 * wanted.length) filterBits *= 2;
-    const filtered = filterBits * 4 < this.state.length;
-    const filter = filtered ? new Uint8Array(filterBits >>> 3) : bits;
-    const filterMask = filtered ? filterBits - 1 : -1;
-    if (filtered) {
-      for (const m of wanted) {
-        const h = m & filterMask;
-        filter[h >>> 3]! |= 1 << (h & 7);
-      }
-    }
     const to = this.to;
     const E = to.length;
     let hits = new Uint32Array(1024);
@@ -950,7 +937,7 @@ class RetainerScan {
     // one long loop, and this pass runs once or twice per process.
     for (let e = 0; e < E;) {
       const end = Math.min(E, e + SCAN_STRETCH);
-      e = collectHits(to, filter, filterMask, bits, e, end, hits, found);
+      e = collectHits(to, bits, e, end, hits, found);
       if (e < end) {
         const more = new Uint32Array(hits.length * 2);
         more.set(hits);
@@ -999,31 +986,16 @@ class RetainerScan {
 /** Edges looked at per call of {@link collectHits}. */
 const SCAN_STRETCH = 1 << 18;
 
-/** Smallest table of low node bits that {@link RetainerScan} tests each edge's target against first. */
-const MIN_SCAN_FILTER_BITS = 1 << 12;
-
 /**
  * Appends to `hits` (from `found[0]` on) the edges of `[e, end)` whose target's bit is set in
- * `bits`, and stores the new count in `found[0]`. A target is first looked up in `filter` by its
- * bits under `mask` (`filter` may be `bits` itself, with mask -1). Stops early when `hits` is full;
- * returns the first edge not looked at.
+ * `bits`, and stores the new count in `found[0]`. Stops early when `hits` is full; returns the
+ * first edge not looked at.
  */
-function collectHits(
-  to: Uint32Array,
-  filter: Uint8Array,
-  mask: number,
-  bits: Uint8Array,
-  e: number,
-  end: number,
-  hits: Uint32Array,
-  found: Uint32Array,
-): number {
+function collectHits(to: Uint32Array, bits: Uint8Array, e: number, end: number, hits: Uint32Array, found: Uint32Array): number {
   let count = found[0]!;
   const room = hits.length;
   for (; e < end; e++) {
     const t = to[e]!;
-    const h = t & mask;
-    if ((filter[h >>> 3]! & (1 << (h & 7))) === 0) continue;
     if ((bits[t >>> 3]! & (1 << (t & 7))) === 0) continue;
     if (count === room) break;
     hits[count++] = e;
