@@ -117,13 +117,26 @@ function bad(what: string): never {
 const pad8 = (n: number): number => (n + 7) & ~7;
 
 /** The sections of a content, in file order. */
-function sectionsOf(c: EntryContent): { name: string; type: ElementType; data: Typed }[] {
+/**
+ * A section of an entry: its bytes are known up front; `data` of a `deferred` one (the tree's
+ * per-node places, computed from the preorder) is only made when it is written, at the end of the
+ * command rather than while the command still needs its memory.
+ */
+interface Section {
+  name: string;
+  type: ElementType;
+  data: Typed;
+  bytes: number;
+  deferred?: boolean;
+}
+
+function sectionsOf(c: EntryContent): Section[] {
   // Columns read on first use (from an entry) are read whole before they are written again.
   const lazy = c.raw.lazy;
   if (lazy) for (const col of Object.values(lazy)) (col as LazyColumn | null)?.whole();
   const { nodes, edges, strings } = c.raw;
   const parts = strings.parts();
-  const out: { name: string; type: ElementType; data: Typed }[] = [
+  const out: (Omit<Section, "bytes"> & { bytes?: number })[] = [
     { name: "node.type", type: "u8", data: nodes.type },
     { name: "node.name", type: "u32", data: nodes.name },
     { name: "node.id", type: "u32", data: nodes.id },
@@ -151,10 +164,19 @@ function sectionsOf(c: EntryContent): { name: string; type: ElementType; data: T
       { name: "analysis.refused", type: "u32", data: a.refused },
     );
     if (a.tree) {
-      const { idom, rank } = byNode(a.tree);
+      const tree = a.tree;
+      const N = tree.preorder.length;
       out.push(
-        { name: "analysis.idom", type: "u32", data: idom },
-        { name: "analysis.rank", type: "u32", data: rank },
+        { name: "analysis.idom", type: "u32", data: tree.idom ?? byNode(tree).idom },
+        {
+          name: "analysis.rank",
+          type: "u32",
+          get data() {
+            return byNode(tree).rank;
+          },
+          bytes: N * 4,
+          deferred: !tree.rank && !treesByNode.has(tree),
+        },
         { name: "analysis.preorder", type: "u32", data: a.tree.preorder },
         { name: "analysis.idomIndex", type: "u32", data: a.tree.idomIndex },
         { name: "analysis.retained", type: "f64", data: a.tree.retained },
@@ -169,7 +191,8 @@ function sectionsOf(c: EntryContent): { name: string; type: ElementType; data: T
       { name: "classes.names", type: "u8", data: encodeClassNames(c.classes) },
     );
   }
-  return out;
+  for (const o of out) o.bytes ??= o.data.byteLength;
+  return out as Section[];
 }
 
 /**
@@ -217,12 +240,12 @@ function encodeClassNames(c: ClassParts): Uint8Array {
 /** The size in bytes the entry of a content would take. */
 export function entrySize(c: EntryContent, build: string, source: SourceIdentity): number {
   const sections = sectionsOf(c);
-  return encodeHeader(c, build, source, 0).dataStart + sections.reduce((n, s) => n + pad8(s.data.byteLength), 0) + tableBytes(sections);
+  return encodeHeader(c, build, source, 0).dataStart + sections.reduce((n, s) => n + pad8(s.bytes), 0) + tableBytes(sections);
 }
 
 /** Bytes of the block table of `sections` (padded to a multiple of 8). */
-function tableBytes(sections: { data: Typed }[]): number {
-  return pad8(4 * sections.reduce((n, s) => n + blockCount(s.data.byteLength), 0));
+function tableBytes(sections: { bytes: number }[]): number {
+  return pad8(4 * sections.reduce((n, s) => n + blockCount(s.bytes), 0));
 }
 
 /** The block table: every section's block checksums, in file order, padded to a multiple of 8 bytes. */
@@ -246,8 +269,8 @@ function encodeHeader(
   const sections = sectionsOf(c);
   let offset = 0;
   const records: SectionRecord[] = sections.map((s) => {
-    const r = { name: s.name, type: s.type, length: s.data.length, offset };
-    offset += pad8(s.data.byteLength);
+    const r = { name: s.name, type: s.type, length: s.bytes / WIDTH[s.type], offset };
+    offset += pad8(s.bytes);
     return r;
   });
   const json = headerJson(c.raw, build, source, analysisSummary(c), classSummary(c), records, blocks);
@@ -308,7 +331,7 @@ function maxHeaderLength(raw: RawSnapshot, build: string, source: SourceIdentity
   const records: SectionRecord[] = sectionsOf({ raw, analysis: null }).map((s) => ({
     name: s.name,
     type: s.type,
-    length: s.data.length,
+    length: s.bytes / WIDTH[s.type],
     offset: WIDEST,
   }));
   const N = raw.meta.nodeCount;
@@ -418,8 +441,8 @@ export class EntryWriter {
     let position = this.dataStart;
     for (const s of sectionsOf(c)) {
       const at = position;
-      position += pad8(s.data.byteLength);
-      if (this.placed.has(s.name) || s.data.byteLength < this.backgroundMin) continue;
+      position += pad8(s.bytes);
+      if (this.placed.has(s.name) || s.deferred || s.bytes < this.backgroundMin) continue;
       const bytes = bytesOf(s.data);
       const sum = blockCrcs(bytes);
       const crc = writeInBackground(this.fd, bytes, at).then(() => sum);
@@ -431,7 +454,7 @@ export class EntryWriter {
   /** The size of the entry of `c` as this writer lays it out. */
   sizeOf(c: EntryContent): number {
     const sections = sectionsOf(c);
-    return this.dataStart + sections.reduce((n, s) => n + pad8(s.data.byteLength), 0) + tableBytes(sections);
+    return this.dataStart + sections.reduce((n, s) => n + pad8(s.bytes), 0) + tableBytes(sections);
   }
 
   /**
@@ -464,8 +487,8 @@ export class EntryWriter {
           writeAll(this.fd, bytes, position);
           crcs.push(blockCrcs(bytes));
         }
-        records.push({ name: s.name, type: s.type, length: s.data.length, offset: position - this.dataStart });
-        position += pad8(s.data.byteLength);
+        records.push({ name: s.name, type: s.type, length: s.bytes / WIDTH[s.type], offset: position - this.dataStart });
+        position += pad8(s.bytes);
       }
       const table = blockTable(crcs);
       writeAll(this.fd, table, position);
