@@ -259,8 +259,12 @@ export class HeapAnalysis {
    * retainer walks, path grouping and `whyAlive`.
    */
   isRetentionRoot(n: number): boolean {
-    return this.graph.isSyntheticRoot(n) || this.distances().userRoots[n] === 1;
+    // The walks ask this of every object they pass: the user-root marks are taken once (from
+    // saved parts, `distances()` hands them out through getters).
+    const userRoots = (this.userRootMarks ??= this.distances().userRoots);
+    return this.graph.isSyntheticRoot(n) || userRoots[n] === 1;
   }
+  private userRootMarks: Uint8Array | null = null;
 
   /**
    * @deprecated DevTools' test for a node the root holds: true unless it is synthetic (other than
