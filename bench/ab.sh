@@ -10,9 +10,14 @@
 # wall and CPU times (on a shared machine the CPU time drifts much less than the wall time).
 [ "$#" -ge 4 ] && [ "$4" = "--" ] || { echo "usage: bench/ab.sh <rounds> <dirA> <dirB> -- <backrefs args>" >&2; exit 2; }
 R=$1; A=$2; B=$3; shift 4
-# Both builds compute every run: the snapshot cache is off unless asked for (BACKREFS_CACHE=1 and a
-# BACKREFS_CACHE_DIR to compare second looks; two builds never share entries, see docs/cache.md).
+# Both builds compute every run: the snapshot cache is off unless asked for. To compare second
+# looks: BACKREFS_CACHE=1 and one cache directory per build, BACKREFS_CACHE_DIR_A and
+# BACKREFS_CACHE_DIR_B (two builds never share entries, see docs/cache.md: in one directory each
+# run would replace the other build's entry), each filled by one run of its build before.
 export BACKREFS_CACHE="${BACKREFS_CACHE:-0}"
 for k in $(seq 1 "$R"); do
-  for d in "$A" "$B"; do /usr/bin/time -f "$d %e s %M KB %U %S cpu" node "$d/bin/backrefs.js" "$@" > /dev/null; done
+  for d in "$A" "$B"; do
+    if [ "$d" = "$A" ]; then dir="${BACKREFS_CACHE_DIR_A:-${BACKREFS_CACHE_DIR:-}}"; else dir="${BACKREFS_CACHE_DIR_B:-${BACKREFS_CACHE_DIR:-}}"; fi
+    BACKREFS_CACHE_DIR="$dir" /usr/bin/time -f "$d %e s %M KB %U %S cpu" node "$d/bin/backrefs.js" "$@" > /dev/null
+  done
 done 2>&1 | grep " s .* KB .* cpu$" | sort | awk '{c=$6+$7; print $1, $2, "s", $4, "KB", c, "s CPU"} {t[$1]+=$2; u[$1]+=c; n[$1]++; if(!($1 in m)||$2<m[$1])m[$1]=$2; if(!($1 in mu)||c<mu[$1])mu[$1]=c} END{for(d in t) printf "%s: mean %.2f s, best %.2f s; CPU (user+sys) mean %.2f s, best %.2f s; over %d runs\n", d, t[d]/n[d], m[d], u[d]/n[d], mu[d], n[d]}'

@@ -155,6 +155,8 @@ function sectionsOf(c: EntryContent): { name: string; type: ElementType; data: T
       out.push(
         { name: "analysis.idom", type: "u32", data: idom },
         { name: "analysis.rank", type: "u32", data: rank },
+        { name: "analysis.preorder", type: "u32", data: a.tree.preorder },
+        { name: "analysis.idomIndex", type: "u32", data: a.tree.idomIndex },
         { name: "analysis.retained", type: "f64", data: a.tree.retained },
       );
       if (a.classRetained) out.push({ name: "analysis.classRetained", type: "f64", data: a.classRetained });
@@ -318,6 +320,8 @@ function maxHeaderLength(raw: RawSnapshot, build: string, source: SourceIdentity
     ["analysis.refused", "u32", U32],
     ["analysis.idom", "u32", N],
     ["analysis.rank", "u32", N],
+    ["analysis.preorder", "u32", N],
+    ["analysis.idomIndex", "u32", N],
     ["analysis.retained", "f64", N],
     ["analysis.classRetained", "f64", U32],
     ["classes.nodeClass", "u32", N],
@@ -631,6 +635,8 @@ function openSections(path: string, fd: number, header: Header, dataStart: numbe
       want.push(
         { name: "analysis.idom", type: "u32", length: N },
         { name: "analysis.rank", type: "u32", length: N },
+        { name: "analysis.preorder", type: "u32", length: N },
+        { name: "analysis.idomIndex", type: "u32", length: N },
         { name: "analysis.retained", type: "f64", length: N },
       );
       if (an.classRetained !== null) want.push({ name: "analysis.classRetained", type: "f64", length: an.classRetained });
@@ -746,6 +752,16 @@ function openSections(path: string, fd: number, header: Header, dataStart: numbe
     for (let n = from; n < to; n++) if (a[n]! >= N) return "the dominator tree's order names a place past the last";
     return null;
   });
+  checks.set("analysis.preorder", (a, from, to) => {
+    if (from === 0 && N > 0 && a[0] !== 0) return "the dominator tree does not start at the root";
+    for (let k = from; k < to; k++) if (a[k]! >= N) return "the dominator tree names a node past the last";
+    return null;
+  });
+  checks.set("analysis.idomIndex", (a, from, to) => {
+    if (from === 0 && N > 0 && a[0] !== 0) return "the dominator tree does not start at the root";
+    for (let k = Math.max(1, from); k < to; k++) if (a[k]! >= k) return "the dominator tree has a node before its dominator";
+    return null;
+  });
 
   // Every section made now (its memory is only taken as it is read), so that the file stays open
   // until all of them have been read.
@@ -799,30 +815,57 @@ function openSections(path: string, fd: number, header: Header, dataStart: numbe
 
   let analysis: AnalysisParts | null = null;
   if (an) {
-    const whole =
-      <T extends Typed>(name: string) =>
-      (): T =>
-        section<T>(name).whole();
+    // Each array looked up once: hot loops read these through getters.
+    const whole = <T extends Typed>(name: string): (() => T) => {
+      let got: T | null = null;
+      return () => (got ??= section<T>(name).whole());
+    };
+    const shallow = whole<Float64Array>("analysis.shallow");
+    const distance = whole<Int32Array>("analysis.distance");
+    const parentEdge = whole<Uint32Array>("analysis.parentEdge");
+    const userRoots = whole<Uint8Array>("analysis.userRoots");
+    const refused = whole<Uint32Array>("analysis.refused");
     analysis = {
       get shallow() {
-        return whole<Float64Array>("analysis.shallow")();
+        return shallow();
       },
       get distance() {
-        return whole<Int32Array>("analysis.distance")();
+        return distance();
       },
       get parentEdge() {
-        return whole<Uint32Array>("analysis.parentEdge")();
+        return parentEdge();
       },
       get userRoots() {
-        return whole<Uint8Array>("analysis.userRoots")();
+        return userRoots();
       },
       get refused() {
-        return whole<Uint32Array>("analysis.refused")();
+        return refused();
       },
       tree: an.tree
-        ? storedTree(file, section<Uint32Array>("analysis.idom"), section<Uint32Array>("analysis.rank"), whole("analysis.retained"), N)
+        ? storedTree(
+            file,
+            section<Uint32Array>("analysis.idom"),
+            section<Uint32Array>("analysis.rank"),
+            section<Uint32Array>("analysis.preorder"),
+            section<Uint32Array>("analysis.idomIndex"),
+            whole("analysis.retained"),
+            N,
+          )
         : null,
       classRetained: null,
+    };
+    const one = <T extends Typed>(name: string) => {
+      const sec = section<T>(name);
+      return (n: number): number => {
+        sec.at(n);
+        return sec.array[n]!;
+      };
+    };
+    analysis.at = {
+      shallow: one("analysis.shallow"),
+      distance: one("analysis.distance"),
+      userRoot: one("analysis.userRoots"),
+      retained: an.tree ? one("analysis.retained") : () => 0,
     };
     if (an.tree && an.classRetained !== null) {
       const get = whole<Float64Array>("analysis.classRetained");
@@ -852,53 +895,67 @@ function openSections(path: string, fd: number, header: Header, dataStart: numbe
 }
 
 /**
- * The dominator tree of an entry: each node's immediate dominator and its place in the preorder.
- * One dominator is looked up by reading the blocks holding it (checked: inside the nodes, and
- * placed before the node, so that walking up the dominators always ends at the root); the whole
- * tree (the preorder, rebuilt from the places) is checked to be one: the places a permutation of
- * the nodes, every node after its dominator.
+ * The dominator tree of an entry, by node (each node's immediate dominator and its place in the
+ * preorder) and by place (the preorder, and each place's dominator place). One dominator or place
+ * is looked up by reading the blocks holding it; a dominator is checked to be placed before its
+ * node, so that walking up the dominators always ends at the root. The tree by place, when a
+ * command needs it whole, is checked to be one: the preorder a permutation of the nodes, every
+ * place's dominator before it (each block checks the latter as it is read). The per-node arrays,
+ * when read whole, are checked against it.
  */
 function storedTree(
   file: EntryFile,
   idomSec: LazySection<Uint32Array>,
   rankSec: LazySection<Uint32Array>,
+  preorderSec: LazySection<Uint32Array>,
+  idomIndexSec: LazySection<Uint32Array>,
   retained: () => Float64Array,
   N: number,
 ): NonNullable<AnalysisParts["tree"]> {
-  let built: { preorder: Uint32Array; idomIndex: Uint32Array } | null = null;
-  const build = (): { preorder: Uint32Array; idomIndex: Uint32Array } => {
-    if (built) return built;
+  let permutation = false;
+  const preorder = (): Uint32Array => {
+    const p = preorderSec.whole();
+    if (!permutation) {
+      const seen = new Uint8Array(N);
+      for (let k = 0; k < N; k++) {
+        const n = p[k]!;
+        if (seen[n] === 1) file.damaged("the dominator tree's order is not a permutation of the nodes");
+        seen[n] = 1;
+      }
+      permutation = true;
+    }
+    return p;
+  };
+  let byNodeChecked = false;
+  const byNode = (): void => {
+    if (byNodeChecked) return;
+    const p = preorder();
+    const ix = idomIndexSec.whole();
     const idom = idomSec.whole();
     const rank = rankSec.whole();
-    const preorder = new Uint32Array(N);
-    const seen = new Uint8Array(N);
-    for (let n = 0; n < N; n++) {
-      const k = rank[n]!;
-      if (seen[k] === 1) file.damaged("the dominator tree's order is not a permutation of the nodes");
-      seen[k] = 1;
-      preorder[k] = n;
-      if (n !== 0 && rank[idom[n]!]! >= k) file.damaged("the dominator tree has a node before its dominator");
+    for (let k = 0; k < N; k++) {
+      const n = p[k]!;
+      if (rank[n] !== k || idom[n] !== p[ix[k]!]) file.damaged("the dominator tree by node does not match it by place");
     }
-    const idomIndex = new Uint32Array(N);
-    for (let k = 0; k < N; k++) idomIndex[k] = rank[idom[preorder[k]!]!]!;
-    return (built = { preorder, idomIndex });
+    byNodeChecked = true;
   };
   return {
     get preorder() {
-      return build().preorder;
+      return preorder();
     },
     get idomIndex() {
-      return build().idomIndex;
+      preorder();
+      return idomIndexSec.whole();
     },
     get retained() {
       return retained();
     },
     get idom() {
-      build();
+      byNode();
       return idomSec.array;
     },
     get rank() {
-      build();
+      byNode();
       return rankSec.array;
     },
     dominatorOf: (n: number): number => {
@@ -909,6 +966,10 @@ function storedTree(
       rankSec.at(d);
       if (rankSec.array[d]! >= rankSec.array[n]!) file.damaged("the dominator tree has a node before its dominator");
       return d;
+    },
+    placeOf: (n: number): number => {
+      rankSec.at(n);
+      return rankSec.array[n]!;
     },
   };
 }

@@ -76,9 +76,22 @@ export interface AnalysisParts {
     idom?: Uint32Array;
     rank?: Uint32Array;
     dominatorOf?: (n: number) => number;
+    /** Node n's position in the preorder (`rank[n]`), looked up alone. */
+    placeOf?: (n: number) => number;
   } | null;
   /** Per-class retained sizes of the whole heap (see classRetainedSizes), when computed. */
   classRetained: Float64Array | null;
+  /**
+   * Saved parts may look single values up without reading a whole array (a snapshot cache entry
+   * reads the block that holds them): what the per-node methods of {@link HeapAnalysis} use until
+   * the whole array is taken. `retained` only when `tree` is there.
+   */
+  at?: {
+    shallow(n: number): number;
+    distance(n: number): number;
+    userRoot(n: number): number;
+    retained(n: number): number;
+  };
 }
 
 /**
@@ -259,10 +272,13 @@ export class HeapAnalysis {
    * retainer walks, path grouping and `whyAlive`.
    */
   isRetentionRoot(n: number): boolean {
-    // The walks ask this of every object they pass: the user-root marks are taken once (from
-    // saved parts, `distances()` hands them out through getters).
+    if (this.graph.isSyntheticRoot(n)) return true;
+    const at = this.dist === null ? this.stored?.at : undefined;
+    if (at) return at.userRoot(n) === 1;
+    // The walks ask this of every object they pass: once the distances are taken, their user-root
+    // marks are kept (from saved parts, `distances()` hands them out through getters).
     const userRoots = (this.userRootMarks ??= this.distances().userRoots);
-    return this.graph.isSyntheticRoot(n) || userRoots[n] === 1;
+    return userRoots[n] === 1;
   }
   private userRootMarks: Uint8Array | null = null;
 
@@ -295,6 +311,8 @@ export class HeapAnalysis {
    * for such an internal object (see {@link shallowSizes}).
    */
   shallowSize(n: number): number {
+    const at = this.shallow === null ? this.stored?.at : undefined;
+    if (at) return at.shallow(n);
     return this.shallowSizes()[n]!;
   }
 
@@ -315,16 +333,19 @@ export class HeapAnalysis {
     const s = this.stored;
     if (s) {
       this.refusedFromUserRoots = Array.from(s.refused);
-      // Each array taken when first asked for.
+      // Each array taken when first asked for (and kept: hot loops read these getters).
+      let distance: Int32Array | null = null;
+      let parentEdge: Uint32Array | null = null;
+      let userRoots: Uint8Array | null = null;
       return (this.dist = {
         get distance() {
-          return s.distance;
+          return (distance ??= s.distance);
         },
         get parentEdge() {
-          return s.parentEdge;
+          return (parentEdge ??= s.parentEdge);
         },
         get userRoots() {
-          return s.userRoots;
+          return (userRoots ??= s.userRoots);
         },
       });
     }
@@ -333,6 +354,8 @@ export class HeapAnalysis {
   }
 
   distance(n: number): number {
+    const at = this.dist === null ? this.stored?.at : undefined;
+    if (at) return at.distance(n);
     return this.distances().distance[n]!;
   }
 
@@ -451,6 +474,18 @@ export class HeapAnalysis {
    * without the per-node `idom` array.
    */
   preorderPositions(nodes: ArrayLike<number>): Uint32Array {
+    // Saved parts may look each one up without reading the whole preorder.
+    const placeOf = this.tree === null || this.treeFromStored ? this.stored?.tree?.placeOf : undefined;
+    if (placeOf) {
+      const N = this.graph.nodeCount;
+      const out = new Uint32Array(nodes.length);
+      for (let i = 0; i < nodes.length; i++) {
+        const n = nodes[i]!;
+        if (!(n >= 0 && n < N)) throw new RangeError(`no node ${n}`);
+        out[i] = placeOf(n);
+      }
+      return out;
+    }
     const { preorder } = this.dominators();
     const N = preorder.length;
     const out = new Uint32Array(nodes.length);
@@ -491,6 +526,8 @@ export class HeapAnalysis {
   }
 
   retainedSize(n: number): number {
+    const at = this.retained === null && this.stored?.tree ? this.stored.at : undefined;
+    if (at) return at.retained(n);
     return this.retainedSizes()[n]!;
   }
 

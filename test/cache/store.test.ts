@@ -97,7 +97,11 @@ function readWhole(c: EntryContent): void {
   const a = c.analysis;
   if (!a) return;
   void [a.shallow, a.distance, a.parentEdge, a.userRoots, a.refused, a.classRetained];
-  if (a.tree) void [a.tree.preorder, a.tree.idomIndex, a.tree.idom, a.tree.retained];
+  if (a.tree) {
+    // Each node's dominator looked up alone, as a picture does, then the whole tree.
+    for (let n = 0; n < c.raw.meta.nodeCount; n++) a.tree.dominatorOf?.(n);
+    void [a.tree.preorder, a.tree.idomIndex, a.tree.idom, a.tree.retained];
+  }
 }
 
 async function missKey(cache: SnapshotCache, file: string): Promise<CacheKey> {
@@ -405,6 +409,16 @@ describe("snapshot cache: damaged, truncated, foreign and other-build entries ar
           idom![preorder[10]!] = preorder[20]!;
         },
         /before its dominator/,
+      ],
+      ["a dominator's place after its node's", (c) => (c.analysis!.tree!.idomIndex[10] = 20), /before its dominator/],
+      [
+        "a preorder that is not a permutation",
+        (c) => {
+          const { preorder } = c.analysis!.tree!;
+          preorder[7] = preorder[8]!;
+        },
+        // (the places computed from it put some node before its dominator: found first)
+        /not a permutation|before its dominator/,
       ],
       ["a dominator past the last node", (c) => (c.analysis!.tree!.idom![5] = c.raw.meta.nodeCount), /past the last/],
       ["a parent edge past the last edge", (c) => (c.analysis!.parentEdge[6] = c.raw.meta.edgeCount + 9), /past the last/],
