@@ -274,8 +274,13 @@ export class HeapAnalysis {
   isRetentionRoot(n: number): boolean {
     if (this.graph.isSyntheticRoot(n)) return true;
     const at = this.dist === null ? this.stored?.at : undefined;
-    return (at ? at.userRoot(n) : this.distances().userRoots[n]) === 1;
+    if (at) return at.userRoot(n) === 1;
+    // The walks ask this of every object they pass: once the distances are taken, their user-root
+    // marks are kept (from saved parts, `distances()` hands them out through getters).
+    const userRoots = (this.userRootMarks ??= this.distances().userRoots);
+    return userRoots[n] === 1;
   }
+  private userRootMarks: Uint8Array | null = null;
 
   /**
    * @deprecated DevTools' test for a node the root holds: true unless it is synthetic (other than
