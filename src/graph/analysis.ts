@@ -9,14 +9,14 @@
  * other set of root edges), we follow DevTools.
  */
 import type { HeapGraph } from "./heap-graph.js";
-import { dominatorTree, dominatorTreeWithHelper, type DominatorTree } from "./dominators.js";
+import { beginDominatorTree, dominatorTree, dominatorTreeWithHelper, type BegunTree, type DominatorTree } from "./dominators.js";
 import { AnalysisHelper, reportingHelper, type Helper } from "./helper.js";
 import type { WorkerReport } from "../threads.js";
 import { computeShallowSizes, shallowInput } from "./shallow.js";
 import { essentialInput, markEssential, type EssentialInput } from "./essential.js";
 import { computeDistances, countsAsUserRoot, type Distances } from "./distances.js";
 import { weakMapTables } from "./weakmap-edges.js";
-import { pageOwned } from "./page-owned.js";
+import { pageInput, pageOwned } from "./page-owned.js";
 import { classRetainedSizes, retainedSizes } from "./retained-sizes.js";
 
 export { NO_DISTANCE, BASE_SYSTEM_DISTANCE } from "./distances.js";
@@ -138,10 +138,12 @@ export class HeapAnalysis {
   ) {}
 
   /**
-   * Computes up front what a command will ask for, on two threads where that pays: self sizes
-   * on a helper thread while this one computes distances, half of the essential-edge marks,
-   * and the dominator pass's depth-first numbering while this thread builds the predecessor lists.
-   * Every getter works
+   * Computes up front what a command will ask for, on two threads where that pays. With retained
+   * sizes, the helper thread finds what the page owns (its own walk, which needs no distances),
+   * marks the essential edges and numbers the nodes for the dominator pass while this thread
+   * computes the distances and then builds the predecessor lists; it then translates half of the
+   * lists and computes the self sizes while this thread finishes the dominator tree. Without, the
+   * helper computes the self sizes while this thread computes the distances. Every getter works
    * without this (computing on first use, on this thread); this only makes them ready sooner.
    *
    * @example
@@ -156,21 +158,16 @@ export class HeapAnalysis {
     // Forced (tests) where no thread can be started: the same split, run on this thread.
     const started = wanted ? (AnalysisHelper.start() ?? (options.parallel ? AnalysisHelper.inProcess() : null)) : null;
     const helper = started && options.onWorker ? reportingHelper(started, options.onWorker) : started;
+    const shallowTask = (h: Helper): Promise<Float64Array | null> | null =>
+      this.shallow || this.stored ? null : h.run({ task: "shallow", input: shallowInput(g, this.hasUserRoots) });
     try {
-      const shallow = this.shallow || this.stored ? null : helper?.run({ task: "shallow", input: shallowInput(g, this.hasUserRoots) });
-      this.distances();
+      // The helper's self sizes, once asked for.
+      const pending: { shallow: Promise<Float64Array | null> | null } = { shallow: null };
       if (retained && helper && !this.tree && !this.stored?.tree) {
-        await this.essentialEdgesWithHelper(helper);
-        this.options.onPhase?.("dominators");
-        // The mask is let go (and collected, where the host can force it) before the work
-        // alongside, which then does not add to the memory peak as much (essentialEdges() marks it
-        // again if asked).
-        const drop = (): void => {
-          this.essentialMask = null;
-          this.options.collectGarbage?.();
-        };
-        const letGo = { drop, again: () => this.essentialEdges() };
-        this.tree = await dominatorTreeWithHelper(g, this.essentialMask!, helper, options.alongside, letGo);
+        await this.dominatorsWithHelper(helper, options.alongside, () => (pending.shallow = shallowTask(helper)));
+      } else {
+        pending.shallow = helper ? shallowTask(helper) : null;
+        this.distances();
       }
       if (retained) {
         this.dominators();
@@ -179,7 +176,7 @@ export class HeapAnalysis {
         this.essentialMask = null;
         this.options.collectGarbage?.();
       }
-      const result = shallow ? await shallow : null;
+      const result = pending.shallow ? await pending.shallow : null;
       if (result && !this.shallow) {
         this.options.onPhase?.("shallow sizes");
         this.shallow = result;
@@ -189,6 +186,46 @@ export class HeapAnalysis {
     } finally {
       await helper?.close();
     }
+  }
+
+  /**
+   * The dominator tree on two threads (see {@link prepare}): the helper's walk from the page's
+   * seeds, its essential marks and its DFS numbering run as one chain of tasks beside this
+   * thread's distances. The page walk needs no distances, and gives the same flags as
+   * {@link pageOwned}'s shortcut. `afterNumbering` is called when the helper is free for more
+   * work while this thread finishes the tree.
+   */
+  private async dominatorsWithHelper(helper: Helper, alongside: (() => void) | undefined, afterNumbering: () => void): Promise<void> {
+    const g = this.graph;
+    let begun: BegunTree | undefined;
+    let marked: Promise<true | null> | null = null;
+    let input: EssentialInput | null = null;
+    if (!this.essentialMask && g.nodeCount > 0) {
+      const stage = new Int32Array(new SharedArrayBuffer(4));
+      const page = pageInput(g);
+      void helper.run({ task: "page-owned", input: page, chain: { stage, after: 0 } });
+      input = essentialInput(g, page.flags, this.weakMapTables());
+      marked = helper.run({ task: "mark-essential", input, from: 0, to: g.nodeCount, chain: { stage, after: 1 } });
+      begun = beginDominatorTree(g, input.mask, helper, { stage, after: 2 });
+    }
+    this.distances();
+    if (marked) {
+      this.options.onPhase?.("essential edges");
+      // Where the helper failed, marked here (its numbering, chained to the marks, then did nothing).
+      this.essentialMask = (await marked) === null ? this.essentialEdges() : input!.mask;
+    } else {
+      this.essentialEdges();
+    }
+    this.options.onPhase?.("dominators");
+    // The mask is let go (and collected, where the host can force it) before the work
+    // alongside, which then does not add to the memory peak as much (essentialEdges() marks it
+    // again if asked).
+    const drop = (): void => {
+      this.essentialMask = null;
+      this.options.collectGarbage?.();
+    };
+    const letGo = { drop, again: () => this.essentialEdges() };
+    this.tree = await dominatorTreeWithHelper(g, this.essentialMask!, helper, alongside, letGo, { begun, afterNumbering });
   }
 
   /**

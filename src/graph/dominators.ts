@@ -23,6 +23,7 @@
 import type { HeapGraph } from "./heap-graph.js";
 import { sharedU32, sharedU8 } from "../snapshot/columns.js";
 import type { Helper } from "./helper.js";
+import type { Chain } from "./helper-tasks.js";
 
 export interface DominatorTree {
   /** Immediate dominator ordinal of every node (the root's is itself). */
@@ -60,6 +61,29 @@ export function dominatorTree(graph: HeapGraph, essential: Uint8Array): Dominato
 }
 
 /**
+ * The dominator pass begun on the helper thread ({@link beginDominatorTree}): its arrays, and the
+ * helper's DFS numbering under way.
+ */
+export interface BegunTree {
+  work: Numbering;
+  /** How many nodes the helper's DFS from the root reached; null when it failed (nothing numbered, or part). */
+  numbered: Promise<number | null>;
+}
+
+/**
+ * Allocates the dominator pass's arrays and has the helper number the nodes depth-first over
+ * `essential`, while this thread goes on with other work. With `chain`, the mask is still being
+ * written by an earlier task of the same helper, and the numbering runs only if that one succeeded
+ * (see helper-tasks.ts). Finish with {@link dominatorTreeWithHelper} (option `begun`).
+ */
+export function beginDominatorTree(graph: HeapGraph, essential: Uint8Array, helper: Helper, chain?: Chain): BegunTree {
+  const work = allocate(graph);
+  if (graph.nodeCount === 0) return { work, numbered: Promise.resolve(0) };
+  const numbered = helper.run({ task: "number", input: numberingInput(work, essential), ...(chain ? { chain } : {}) });
+  return { work, numbered };
+}
+
+/**
  * The same tree, with the helper thread numbering the nodes depth-first while this thread builds
  * the predecessor lists (the two passes do not depend on each other; the lists, whose size only
  * the count tells, are allocated on this thread, where the memory goes back to the allocator this
@@ -81,14 +105,28 @@ export async function dominatorTreeWithHelper(
    * `again` gives it anew should the helper fail.
    */
   letGo?: { drop: () => void; again: () => Uint8Array },
+  more: {
+    /**
+     * The pass as {@link beginDominatorTree} began it (the helper numbering the nodes already);
+     * `essential` is then the mask it numbers over, or, when the task that marked it failed, one
+     * marked anew by the caller.
+     */
+    begun?: BegunTree;
+    /**
+     * Called once the helper is given its last task of the pass that this thread waits for (half
+     * of the lists' translation): the caller can queue work of its own for the helper then, which
+     * it does while this thread finishes the tree.
+     */
+    afterNumbering?: () => void;
+  } = {},
 ): Promise<DominatorTree> {
   if (graph.nodeCount === 0) {
+    more.afterNumbering?.();
     alongside?.();
     return EMPTY_TREE;
   }
-  const work = allocate(graph);
-  const numbering = numberingInput(work, essential);
-  const helped = helper.run({ task: "number", input: numbering });
+  const work = more.begun?.work ?? allocate(graph);
+  const helped = more.begun?.numbered ?? helper.run({ task: "number", input: numberingInput(work, essential) });
   const lists = predecessorInput(work, essential);
   let pred = buildPredecessors(lists);
   let count = await helped;
@@ -97,12 +135,13 @@ export async function dominatorTreeWithHelper(
     // (every node's entry in vertex and rec is written again). A failed helper writes nothing more
     // (it is dead, or its task ended with an error).
     work.dn.fill(0, 0, work.N + 1);
-    count = numberFromRoot(numbering);
+    count = numberFromRoot(numberingInput(work, essential));
   }
   numberUnreached(work, essential, count);
   // The lists' slots into DFS numbers, half on each thread.
   const half = pred.length >>> 1;
   const translated = helper.run({ task: "translate", input: { pred, dn: work.dn, from: half, to: pred.length } });
+  more.afterNumbering?.();
   translatePredecessors({ pred, dn: work.dn, from: 0, to: half });
   if ((await translated) === null) {
     // The helper's half may be partly translated, and a slot does not say whether it is: build
@@ -192,7 +231,7 @@ export function buildPredecessors(input: PredecessorInput): Uint32Array {
   return pred;
 }
 
-interface Numbering {
+export interface Numbering {
   N: number;
   firstEdge: Uint32Array;
   edgeTo: Uint32Array;

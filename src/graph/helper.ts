@@ -16,6 +16,7 @@ interface Results {
   shallow: Float64Array;
   number: number;
   translate: true;
+  "page-owned": true;
   "mark-essential": true;
   "finish-tree": true;
 }
@@ -83,7 +84,7 @@ export class AnalysisHelper implements Helper {
     // Arrays outside shared memory would be copied to the thread: big, and what it writes into
     // them would be lost. The caller computes such a task itself.
     if (this.dead) return Promise.resolve(null);
-    if (!inSharedMemory(task.input)) {
+    if (!inSharedMemory(task.input) || (task.chain && !inSharedMemory(task.chain))) {
       this.problem = "the task's arrays are not in shared memory";
       return Promise.resolve(null);
     }
