@@ -51,18 +51,18 @@ for (const [name, load] of builds) {
       expect(two.meta.edgeCount).toBeGreaterThan(100_000);
     });
 
-    it("the analysis helper does its four tasks, giving the same numbers as one thread", async () => {
+    it("the analysis helper does its five tasks, giving the same numbers as one thread", async () => {
       const graph = await lib.loadHeapGraph(plain, { parallel: false });
       const reports: WorkerReport[] = [];
       const two = new lib.HeapAnalysis(graph);
       await two.prepare({ parallel: true, onWorker: (r) => reports.push(r) });
       expect(reports.filter((r) => !r.done)).toEqual([]);
-      expect(new Set(reports.map((r) => r.task))).toEqual(new Set(["shallow", "mark-essential", "number", "translate"]));
+      expect(new Set(reports.map((r) => r.task))).toEqual(new Set(["page-owned", "shallow", "mark-essential", "number", "translate"]));
       expect(reports.every((r) => r.worker === "analysis helper")).toBe(true);
 
       const one = new lib.HeapAnalysis(graph);
       await one.prepare({ parallel: false, onWorker: (r) => reports.push(r) });
-      expect(reports).toHaveLength(4);
+      expect(reports).toHaveLength(5);
       expect(Array.from(two.retainedSizes())).toEqual(Array.from(one.retainedSizes()));
       expect(Array.from(two.shallowSizes())).toEqual(Array.from(one.shallowSizes()));
       expect(Array.from(two.dominators().idom)).toEqual(Array.from(one.dominators().idom));
