@@ -16,6 +16,7 @@
  * each definition (at most 1,000 of them).
  */
 import type { HeapGraph } from "./heap-graph.js";
+import { IntList } from "./lists.js";
 
 /** A named object shape, as DevTools infers it (`{name: "{a, b}", properties: ["a", "b"]}`). */
 export interface InterfaceDefinition {
@@ -77,24 +78,6 @@ class PropertyIds {
       this.byName.set(name, c);
     }
     return c;
-  }
-}
-
-/** A growable Int32Array. */
-class IntList {
-  data: Int32Array;
-  length = 0;
-  constructor(capacity = 1024) {
-    this.data = new Int32Array(capacity);
-  }
-  push(v: number): number {
-    if (this.length === this.data.length) {
-      const d = new Int32Array(this.data.length * 2);
-      d.set(this.data);
-      this.data = d;
-    }
-    this.data[this.length] = v;
-    return this.length++;
   }
 }
 

@@ -22,6 +22,7 @@
  */
 import type { HeapGraph } from "./heap-graph.js";
 import { sharedU32, sharedU8 } from "../snapshot/columns.js";
+import { grown } from "./lists.js";
 import type { Helper } from "./helper.js";
 import type { Chain } from "./helper-tasks.js";
 
@@ -254,13 +255,6 @@ export interface Numbering {
   unheld: Uint8Array;
   /** The predecessor lists, as DFS numbers once numbering is finished. */
   pred: Uint32Array;
-}
-
-/** A stack that grows as needed (a DFS in a heap can be millions deep, but rarely is). */
-function grown(a: Uint32Array): Uint32Array {
-  const b = new Uint32Array(a.length * 2);
-  b.set(a);
-  return b;
 }
 
 function allocate(graph: HeapGraph): Numbering {

@@ -5,6 +5,7 @@
  */
 import type { HeapGraph } from "./heap-graph.js";
 import { sharedU32, sharedU8 } from "../snapshot/columns.js";
+import { grown } from "./lists.js";
 import { BASE_SYSTEM_DISTANCE, type Distances } from "./distances.js";
 
 /** What the walk over non-weak edges reads and writes: plain columns, so the analysis helper thread can run it. */
@@ -75,12 +76,6 @@ export function walkPageOwned(input: PageInput): Uint8Array {
     }
   }
   return flags;
-}
-
-function grown(a: Uint32Array): Uint32Array {
-  const b = new Uint32Array(a.length * 2);
-  b.set(a);
-  return b;
 }
 
 /**

@@ -27,6 +27,7 @@
  */
 import type { HeapGraph } from "../graph/heap-graph.js";
 import { NO_DISTANCE } from "../graph/analysis.js";
+import { IntList, SizeList } from "../graph/lists.js";
 import { insertTop, type WalkContext } from "./backrefs.js";
 import { TupleMap } from "./tuple-map.js";
 import type { GroupedSummary, LimitsReached, Subgraph, SubgraphEdge, SubgraphNode, SubgraphPlaceholder } from "./types.js";
@@ -62,41 +63,6 @@ const NONE = 0xffffffff;
  * are one way in.
  */
 const LINK = 0xfffffffe;
-
-/**
- * A growable column of 32-bit integers in a typed array. (Whole numbers and sizes have a class
- * each: one class over both kinds of array makes every read and write of `data` see two shapes,
- * which V8 compiles to slower code; the walk pushes a few million values.)
- */
-class Column {
-  data = new Int32Array(64);
-  length = 0;
-  push(v: number): number {
-    if (this.length === this.data.length) {
-      const grown = new Int32Array(this.data.length * 2);
-      grown.set(this.data);
-      this.data = grown;
-    }
-    this.data[this.length] = v;
-    return this.length++;
-  }
-}
-/** {@link Column} of doubles. */
-class SizeColumn {
-  data = new Float64Array(64);
-  length = 0;
-  push(v: number): number {
-    if (this.length === this.data.length) {
-      const grown = new Float64Array(this.data.length * 2);
-      grown.set(this.data);
-      this.data = grown;
-    }
-    this.data[this.length] = v;
-    return this.length++;
-  }
-}
-const int32 = (): Column => new Column();
-const float64 = (): SizeColumn => new SizeColumn();
 
 /** One step of a pattern as plain data (target side first), for text output. */
 export interface GroupStep {
@@ -191,25 +157,25 @@ export class PathGroups {
 
   // Groups.
   private readonly groupKeys = new TupleMap(7, 256);
-  private readonly gChild = int32();
-  private readonly gKind = int32();
+  private readonly gChild = new IntList(64);
+  private readonly gKind = new IntList(64);
   // Up to two example edges with different names (shown as `a | b`); more: the name shows as "*".
-  private readonly gEdge = int32();
-  private readonly gEdge2 = int32();
-  private readonly gEdgeMixed = int32();
+  private readonly gEdge = new IntList(64);
+  private readonly gEdge2 = new IntList(64);
+  private readonly gEdgeMixed = new IntList(64);
   // The same for a chain's links.
-  private readonly gLink = int32();
-  private readonly gLink2 = int32();
-  private readonly gLinkMixed = int32();
-  private readonly gNode = int32(); // an example object
-  private readonly gNode2 = int32(); // an example object with another name, or -1
-  private readonly gNameMixed = int32(); // 1: three or more names
-  private readonly gDepth = int32();
+  private readonly gLink = new IntList(64);
+  private readonly gLink2 = new IntList(64);
+  private readonly gLinkMixed = new IntList(64);
+  private readonly gNode = new IntList(64); // an example object
+  private readonly gNode2 = new IntList(64); // an example object with another name, or -1
+  private readonly gNameMixed = new IntList(64); // 1: three or more names
+  private readonly gDepth = new IntList(64);
   /**
    * Per group: the group last found above it (or -1), tried before the key map. Paths that pass
    * one group mostly go on to the same next one, so most steps need no hashing.
    */
-  private readonly gAbove = int32();
+  private readonly gAbove = new IntList(64);
   /** The same for target groups (they have no group below). */
   private targetGroup = -1;
   // Filled by finish().
@@ -227,14 +193,14 @@ export class PathGroups {
   /** Per node: 1 + its last pair, or 0 (found by node, then among the node's few pairs). */
   private pairHead: Uint32Array | null = null;
   /** Per pair: the node's pair made before it, or -1. */
-  private readonly pSameNode = int32();
+  private readonly pSameNode = new IntList(64);
   /** Whether the last {@link pair} made its pair. */
   private pairAdded = false;
-  private readonly pNode = int32();
-  private readonly pGroup = int32();
-  private readonly pParent = int32();
-  private readonly pOwn = int32();
-  private readonly pOwnRetained = float64();
+  private readonly pNode = new IntList(64);
+  private readonly pGroup = new IntList(64);
+  private readonly pParent = new IntList(64);
+  private readonly pOwn = new IntList(64);
+  private readonly pOwnRetained = new SizeList(64);
 
   private readonly baseline: { has(id: number): boolean } | undefined;
 
@@ -396,7 +362,7 @@ export class PathGroups {
   }
 
   /** Keeps up to two differently named example edges of group g; a third name marks it mixed. */
-  private noteName(g: number, e: number, first: Column, second: Column, mixed: Column): void {
+  private noteName(g: number, e: number, first: IntList, second: IntList, mixed: IntList): void {
     if (mixed.data[g] === 1) return;
     if (this.sameEdgeName(first.data[g]!, e)) return;
     const s = second.data[g]!;
@@ -413,9 +379,9 @@ export class PathGroups {
   /** How a group's example edges read: one name, `a | b`, or "*" for many. */
   private edgeOf(
     g: number,
-    first: Column,
-    second: Column,
-    mixed: Column,
+    first: IntList,
+    second: IntList,
+    mixed: IntList,
   ): { type: string; name: string | number; otherName?: string | number } {
     const graph = this.graph;
     const e = first.data[g]!;
