@@ -32,6 +32,7 @@ import { sharedU32, sharedU8, type EdgeColumns, type LazyColumn, type LazyColumn
 import { StringTable } from "../snapshot/string-table.js";
 import type { AnalysisParts } from "../graph/analysis.js";
 import type { ClassParts } from "../graph/heap-graph.js";
+import { idomFromPreorder } from "../graph/dominators.js";
 import { blockCount, blockCrcs, bytesOf, EntryFile, LazySection, type Typed } from "./lazy.js";
 
 const MAGIC = Buffer.from("BRCACHE\x01", "latin1");
@@ -209,12 +210,7 @@ function byNode(tree: NonNullable<AnalysisParts["tree"]>): { idom: Uint32Array; 
       const { preorder, idomIndex } = tree;
       const rank = new Uint32Array(preorder.length);
       for (let k = 0; k < preorder.length; k++) rank[preorder[k]!] = k;
-      let idom = tree.idom;
-      if (!idom) {
-        idom = new Uint32Array(preorder.length);
-        for (let k = 0; k < preorder.length; k++) idom[preorder[k]!] = preorder[idomIndex[k]!]!;
-      }
-      t = { idom, rank };
+      t = { idom: tree.idom ?? idomFromPreorder(preorder, idomIndex), rank };
     }
     treesByNode.set(tree, t);
   }
@@ -703,7 +699,8 @@ function openSections(path: string, fd: number, header: Header, dataStart: numbe
   const file = new EntryFile(path, fd, table);
   const index = new Map<string, number>(want.map((w, i) => [w.name, i]));
   const sections = new Map<string, LazySection<Typed>>();
-  const checks = new Map<string, (a: Typed, from: number, to: number) => string | null>();
+  type BlockCheck = (a: Typed, from: number, to: number) => string | null;
+  const checks = new Map<string, BlockCheck>();
   const section = <T extends Typed>(name: string, soft = false): LazySection<T> => {
     let s = sections.get(name);
     if (!s) {
@@ -765,21 +762,18 @@ function openSections(path: string, fd: number, header: Header, dataStart: numbe
     for (let k = from; k < to; k++) if (a[k]! >= N) return "a refused-edge record names a node past the last";
     return null;
   });
-  checks.set("analysis.idom", (a, from, to) => {
-    if (from === 0 && N > 0 && a[0] !== 0) return "the dominator tree does not start at the root";
-    for (let n = from; n < to; n++) if (a[n]! >= N) return "the dominator tree names a node past the last";
-    return null;
-  });
-  checks.set("analysis.rank", (a, from, to) => {
-    if (from === 0 && N > 0 && a[0] !== 0) return "the dominator tree does not start at the root";
-    for (let n = from; n < to; n++) if (a[n]! >= N) return "the dominator tree's order names a place past the last";
-    return null;
-  });
-  checks.set("analysis.preorder", (a, from, to) => {
-    if (from === 0 && N > 0 && a[0] !== 0) return "the dominator tree does not start at the root";
-    for (let k = from; k < to; k++) if (a[k]! >= N) return "the dominator tree names a node past the last";
-    return null;
-  });
+  // The dominator tree by node (idom), its places (rank) and its preorder: node numbers or places,
+  // the root first.
+  const rootedBelowN =
+    (message: string): BlockCheck =>
+    (a, from, to) => {
+      if (from === 0 && N > 0 && a[0] !== 0) return "the dominator tree does not start at the root";
+      for (let k = from; k < to; k++) if (a[k]! >= N) return message;
+      return null;
+    };
+  checks.set("analysis.idom", rootedBelowN("the dominator tree names a node past the last"));
+  checks.set("analysis.rank", rootedBelowN("the dominator tree's order names a place past the last"));
+  checks.set("analysis.preorder", rootedBelowN("the dominator tree names a node past the last"));
   checks.set("analysis.idomIndex", (a, from, to) => {
     if (from === 0 && N > 0 && a[0] !== 0) return "the dominator tree does not start at the root";
     for (let k = Math.max(1, from); k < to; k++) if (a[k]! >= k) return "the dominator tree has a node before its dominator";

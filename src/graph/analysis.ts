@@ -9,7 +9,14 @@
  * other set of root edges), we follow DevTools.
  */
 import type { HeapGraph } from "./heap-graph.js";
-import { beginDominatorTree, dominatorTree, dominatorTreeWithHelper, type BegunTree, type DominatorTree } from "./dominators.js";
+import {
+  beginDominatorTree,
+  dominatorTree,
+  dominatorTreeWithHelper,
+  idomFromPreorder,
+  type BegunTree,
+  type DominatorTree,
+} from "./dominators.js";
 import { AnalysisHelper, reportingHelper, type Helper } from "./helper.js";
 import type { WorkerReport } from "../threads.js";
 import { computeShallowSizes, shallowInput } from "./shallow.js";
@@ -416,19 +423,6 @@ export class HeapAnalysis {
     return (this.essentialMask = input.mask);
   }
 
-  /** The same, the helper thread marking the second half of the sources. */
-  private async essentialEdgesWithHelper(helper: Helper): Promise<Uint8Array> {
-    if (this.essentialMask) return this.essentialMask;
-    this.options.onPhase?.("essential edges");
-    const input = this.essentialInput();
-    const N = this.graph.nodeCount;
-    const half = Math.floor(N / 2);
-    const helped = helper.run({ task: "mark-essential", input, from: half, to: N });
-    markEssential(input, 0, half);
-    if ((await helped) === null) markEssential(input, half, N);
-    return (this.essentialMask = input.mask);
-  }
-
   private essentialInput(): EssentialInput {
     const g = this.graph;
     return essentialInput(g, pageOwned(g, this.distances(), this.refusedFromUserRoots), this.weakMapTables());
@@ -448,12 +442,7 @@ export class HeapAnalysis {
       return (this.tree = {
         get idom(): Uint32Array {
           if (idom === null) {
-            idom = saved.idom ?? null;
-            if (idom === null) {
-              const { preorder, idomIndex } = saved;
-              idom = new Uint32Array(preorder.length);
-              for (let k = 0; k < preorder.length; k++) idom[preorder[k]!] = preorder[idomIndex[k]!]!;
-            }
+            idom = saved.idom ?? idomFromPreorder(saved.preorder, saved.idomIndex);
           }
           return idom;
         },

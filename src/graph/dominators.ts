@@ -169,6 +169,13 @@ export async function dominatorTreeWithHelper(
 
 const NO_MASK = new Uint8Array(0);
 
+/** The immediate dominator of every node, from the tree's preorder form (`idom[preorder[k]] = preorder[idomIndex[k]]`). */
+export function idomFromPreorder(preorder: Uint32Array, idomIndex: Uint32Array): Uint32Array {
+  const idom = new Uint32Array(preorder.length);
+  for (let k = 0; k < preorder.length; k++) idom[preorder[k]!] = preorder[idomIndex[k]!]!;
+  return idom;
+}
+
 const EMPTY_TREE: DominatorTree = { idom: new Uint32Array(0), preorder: new Uint32Array(0), idomIndex: new Uint32Array(0) };
 
 /** What building the predecessor lists reads and writes (shared memory when a helper does it). */
