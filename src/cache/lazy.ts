@@ -141,10 +141,6 @@ export class EntryFile {
       }
     }
   }
-
-  get isOpen(): boolean {
-    return this.fd !== null;
-  }
 }
 
 /**

@@ -63,9 +63,8 @@ export interface CacheOptions {
   /** Size limit of the directory; the least recently used entries go first. Default 4 GB. */
   maxBytes?: number;
   /**
-   * Read big entries with a worker thread too, and write the entries of big snapshots in the
-   * background while the command runs (default: entries and snapshots of 64 MB and more; true
-   * forces both, false turns them off).
+   * Write the entries of big snapshots in the background while the command runs (default:
+   * snapshots of 64 MB and more; true forces it, false turns it off).
    */
   parallel?: boolean;
 }

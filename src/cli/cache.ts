@@ -38,7 +38,7 @@ function sizeSetting(text: string | undefined): number | null {
 }
 
 function theCache(): SnapshotCache {
-  // BACKREFS_PARALLEL (see io.ts) also decides the second thread that reads big entries.
+  // BACKREFS_PARALLEL (see io.ts) also decides whether big entries are written in the background.
   const par = process.env["BACKREFS_PARALLEL"];
   const parallel = par === "1" ? true : par === "0" ? false : undefined;
   return new SnapshotCache({

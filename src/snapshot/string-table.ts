@@ -155,31 +155,6 @@ export class StringTable {
     this.lz = null;
   }
 
-  /**
-   * A table over saved storage. Checks that every string lies inside its chunk (the parts may come
-   * from a damaged file); throws a RangeError when one does not.
-   */
-  static fromParts(p: StringTableParts): StringTable {
-    const { chunks, chunkIdx, starts, lengths, count } = p;
-    if (chunkIdx.length !== count || starts.length !== count || lengths.length !== count)
-      throw new RangeError("string table: arrays of the wrong length");
-    const chunkLengths = chunks.map((c) => c.length);
-    for (let i = 0; i < count; i++) {
-      const c = chunkIdx[i]!;
-      if (c >= chunkLengths.length || starts[i]! + (lengths[i]! & ~ESCAPED) > chunkLengths[c]!)
-        throw new RangeError(`string table: string ${i} lies outside its storage`);
-    }
-    const t = new StringTable();
-    t.chunks = chunks.slice();
-    t.chunkIdx = chunkIdx;
-    t.starts = starts;
-    t.lengths = lengths;
-    t.count = count;
-    t.cur = chunks.length > 0 ? chunks[chunks.length - 1]! : Buffer.alloc(0);
-    t.curPos = t.cur.length;
-    return t;
-  }
-
   /** Decodes string `i` exactly as `JSON.parse` would. */
   get(i: number): string {
     if (this.lz !== null) this.readOne(i);
