@@ -17,7 +17,6 @@ import { graphvizProgramDir } from "./cache.js";
 import { ExitCode } from "./exit-codes.js";
 import { mark } from "./timing.js";
 import { UsageError } from "./usage.js";
-import { tuneWasmTiering } from "./wasm-tiering.js";
 
 export type { OutputFormat } from "../api/files.js";
 
@@ -131,11 +130,9 @@ export async function runDraw(file: string, opts: DrawCliOptions, io: Streams): 
     throw new UsageError("no objects chosen: name them with --type <Class>, --name <name>, --id <id> or --detached");
   }
   for (const t of targets) if (t.path !== "-") checkWritable(t.path);
-  // What drawing needs that does not depend on the snapshot starts now, while it loads; first
-  // V8's tiering for the WebAssembly it runs, which must be set before that is compiled.
+  // What drawing needs that does not depend on the snapshot starts now, while it loads.
   const drawing = targets.some((t) => t.format === "svg" || t.format === "png" || t.format === "dot");
   if (drawing) {
-    tuneWasmTiering();
     keepGraphvizIn(graphvizProgramDir());
     prepareLayout();
   }
@@ -280,7 +277,6 @@ export async function drawToFile(
     detached: false,
     baseline: opts.baseline,
   };
-  tuneWasmTiering();
   keepGraphvizIn(graphvizProgramDir());
   const progress = progressBar(opts.io, opts.quiet);
   try {

@@ -1,7 +1,8 @@
 /**
  * How V8 compiles the WebAssembly a picture runs (Graphviz's layout, resvg's rasteriser), for the
- * command line only: V8's flags belong to the whole process, and a program that uses the library
- * keeps its own.
+ * command line only: `bin/backrefs.js` sets it at start, before any WebAssembly is compiled. V8's
+ * flags belong to the whole process, so a program that uses the library, or calls `main()`
+ * itself, keeps its own.
  *
  * V8 first compiles each WebAssembly function with its quick baseline compiler (Liftoff), then
  * recompiles a function with its optimising compiler (TurboFan) once the function has run about
@@ -23,8 +24,6 @@ import { isTunedV8 } from "./v8-tuning.js";
 /** The tiering budget the command line sets: see above. */
 export const CLI_WASM_TIERING_BUDGET = 1_000_000_000;
 
-let applied = false;
-
 /**
  * The V8 flag the command line sets, or null to leave V8's defaults: when the user started Node
  * with flags of their own about WebAssembly or Liftoff (`node --liftoff-only backrefs ...`), or on
@@ -37,12 +36,10 @@ export function wasmTieringFlag(execArgv: readonly string[], v8Version: string):
 }
 
 /**
- * Sets {@link wasmTieringFlag} for the rest of the process, once, before any WebAssembly is
+ * Sets {@link wasmTieringFlag} for the rest of the process; called before any WebAssembly is
  * compiled (the budget is read when a module is instantiated).
  */
 export function tuneWasmTiering(): void {
-  if (applied) return;
-  applied = true;
   const flag = wasmTieringFlag(process.execArgv, process.versions.v8);
   if (flag) setFlagsFromString(flag);
 }
