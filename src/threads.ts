@@ -30,7 +30,7 @@ export function startWorker(name: string, from: string, options?: WorkerOptions)
 export interface WorkerReport {
   /** Which worker: the edges reader or the analysis helper. */
   worker: "edges" | "analysis helper";
-  /** The job: `edges`, or the helper's task name (`shallow`, `mark-essential`, `number`, `translate`, `finish-tree`). */
+  /** The job: `edges`, or the helper's task name (`page-owned`, `shallow`, `mark-essential`, `number`, `translate`, `finish-tree`). */
   task: string;
   /** True when the worker's result was used; false when this thread did the job instead. */
   done: boolean;

@@ -185,38 +185,36 @@ export class CacheSession {
   }
 
   async #complete(t: Tracked): Promise<void> {
-    {
-      // An entry read from the cache is rewritten only when the job added to it (known without
-      // reading the parts it holds, which are read on first use).
-      const hit = t.pending === null;
-      let classes = t.graph.classParts();
-      if (hit) {
-        const now = t.analysis?.holds() ?? { tree: false, classRetained: false };
-        const before = t.held;
-        const gainedAnalysis = (now.tree && !before.tree) || (now.classRetained && !before.classRetained);
-        if (!gainedAnalysis && !(classes && !t.heldClasses)) return;
-      }
-      const analysis = t.analysis?.savedParts() ?? t.saved;
-      // A rewrite keeps the class index the entry held even when this job did not need it.
-      if (!classes && t.heldClasses && t.later?.classes) {
-        try {
-          classes = t.later.classes();
-        } catch {
-          classes = null;
-        }
-      }
-      const start = performance.now();
-      const pending = t.pending;
-      t.pending = null;
-      const r =
-        pending === null
-          ? this.cache.save(t.key, { raw: t.raw, analysis, classes })
-          : "finish" in pending
-            ? await pending.finish({ raw: t.raw, analysis, classes })
-            : pending;
-      if (r.kind === "written") this.onEvent({ kind: "written", result: r, seconds: (performance.now() - start) / 1000 });
-      else this.onEvent({ kind: "not-written", file: t.file, reason: r.reason });
+    // An entry read from the cache is rewritten only when the job added to it (known without
+    // reading the parts it holds, which are read on first use).
+    const hit = t.pending === null;
+    let classes = t.graph.classParts();
+    if (hit) {
+      const now = t.analysis?.holds() ?? { tree: false, classRetained: false };
+      const before = t.held;
+      const gainedAnalysis = (now.tree && !before.tree) || (now.classRetained && !before.classRetained);
+      if (!gainedAnalysis && !(classes && !t.heldClasses)) return;
     }
+    const analysis = t.analysis?.savedParts() ?? t.saved;
+    // A rewrite keeps the class index the entry held even when this job did not need it.
+    if (!classes && t.heldClasses && t.later?.classes) {
+      try {
+        classes = t.later.classes();
+      } catch {
+        classes = null;
+      }
+    }
+    const start = performance.now();
+    const pending = t.pending;
+    t.pending = null;
+    const r =
+      pending === null
+        ? this.cache.save(t.key, { raw: t.raw, analysis, classes })
+        : "finish" in pending
+          ? await pending.finish({ raw: t.raw, analysis, classes })
+          : pending;
+    if (r.kind === "written") this.onEvent({ kind: "written", result: r, seconds: (performance.now() - start) / 1000 });
+    else this.onEvent({ kind: "not-written", file: t.file, reason: r.reason });
   }
 
   /** Forgets the entries waiting to be written, and removes those begun (a job that failed writes none). */

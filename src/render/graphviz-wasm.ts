@@ -185,7 +185,7 @@ export async function loadGraphviz(
   return { graphviz, program: problem ? { from: "decoded", written: false, problem } : { from: "decoded", written: true } };
 }
 
-function sha256(data: string | Uint8Array): string {
+function sha256(data: Uint8Array): string {
   return createHash("sha256").update(data).digest("hex");
 }
 
