@@ -94,7 +94,7 @@ export class HeapGraph {
   // Columns. Hot loops elsewhere read them directly (`graph.columns`) rather than per-item methods.
   // A graph from the snapshot cache has them read on first use (`lz`, null otherwise): the
   // getters below read a whole column, the per-item methods of the columns a command samples
-  // (names, ids, self sizes, edge types and names) only the block holding the item.
+  // (names, ids, self sizes, edge types, names and targets) only the block holding the item.
   private readonly lz: LazyColumns | null;
   private readonly aFirstEdge: Uint32Array;
   private readonly aType: Uint8Array;
@@ -344,7 +344,8 @@ export class HeapGraph {
   }
   /** The target node ordinal of edge `e`. */
   edgeTo(e: number): number {
-    return this.eTo[e]!;
+    this.lz?.edgeTo.at(e);
+    return this.aEdgeTo[e]!;
   }
   /**
    * The source node of edge `e`: a binary search over the first-edge index, narrowed by a table

@@ -26,7 +26,6 @@
  * first. Keys are integer tuples in {@link TupleMap}, never strings.
  */
 import type { HeapGraph } from "../graph/heap-graph.js";
-import { NO_DISTANCE } from "../graph/analysis.js";
 import { IntList, SizeList } from "../graph/lists.js";
 import { insertTop, type WalkContext } from "./backrefs.js";
 import { TupleMap } from "./tuple-map.js";
@@ -146,6 +145,7 @@ export class PathGroups {
   private readonly exampleCount: number;
   private readonly nodeClass: Uint32Array;
   private readonly parentEdge: Uint32Array;
+  private readonly userRoots: Uint8Array;
   private readonly retained: Float64Array | null;
   private readonly shallow: Float64Array;
   // Chain runs, per node (0 = not computed): the run's length from this node up, and its top.
@@ -217,9 +217,10 @@ export class PathGroups {
     this.nodeClass = graph.classes().nodeClass;
     const d = ctx.analysis.distances();
     this.parentEdge = d.parentEdge;
+    this.userRoots = d.userRoots;
     this.retained = ctx.retained ? ctx.analysis.retainedSizes() : null;
     this.shallow = ctx.analysis.shallowSizes();
-    this.walk(targets, d.distance);
+    this.walk(targets);
     this.pairHead = null;
     this.finish();
     // The per-node memo columns are only for building: let them go before anything is drawn.
@@ -296,24 +297,36 @@ export class PathGroups {
     return len[n]!;
   }
 
-  /** Whether a dominator-tree ancestor of each target is also a target (then it is not counted twice). */
+  /**
+   * Whether a dominator-tree ancestor of each target (below the root) is also a target: then its
+   * retained size is already in that target's and is not counted twice. Each target's chain of
+   * immediate dominators is walked up to the root, a target, or a node whose answer is known from
+   * an earlier chain: every node is looked at once, and only the dominators of the targets and of
+   * the nodes above them are read (a cached tree reads just the blocks that hold them).
+   */
   private dominatedByTarget(targets: number[]): Uint8Array | null {
     if (!this.retained) return null;
-    // One pass over the dominator tree in preorder (every node after its dominator), by position:
-    // no per-node dominator array, and no lookup of each target's position.
-    const { preorder, idomIndex } = this.ctx.analysis.dominators();
-    const N = preorder.length;
+    const analysis = this.ctx.analysis;
+    const N = this.graph.nodeCount;
     const isTarget = new Uint8Array((N + 7) >>> 3);
     for (const t of targets) isTarget[t >>> 3]! |= 1 << (t & 7);
-    const dominated = new Uint8Array((N + 7) >>> 3);
-    // Per position: 1 the node is a target or below one (the root never counts as one).
-    const below = new Uint8Array(N);
-    for (let k = 1; k < N; k += DOMINATED_STRETCH)
-      markDominated(preorder, idomIndex, isTarget, below, dominated, k, Math.min(N, k + DOMINATED_STRETCH));
+    // Per node, once walked: 1 no target at or above it (the root never counts), 2 a target is.
+    const covered = new Uint8Array(N);
+    const chain: number[] = [];
     const out = new Uint8Array(targets.length);
     for (let i = 0; i < targets.length; i++) {
       const t = targets[i]!;
-      out[i] = (dominated[t >>> 3]! >>> (t & 7)) & 1;
+      if (t === 0) continue;
+      let x = analysis.dominator(t);
+      let depth = 0;
+      while (x !== 0 && covered[x] === 0 && (isTarget[x >>> 3]! & (1 << (x & 7))) === 0) {
+        chain[depth++] = x;
+        x = analysis.dominator(x);
+      }
+      // The root: nothing above; a node walked before: its answer; else x is a target.
+      const answer = x === 0 ? 1 : covered[x] !== 0 ? covered[x]! : 2;
+      for (let k = 0; k < depth; k++) covered[chain[k]!] = answer;
+      out[i] = answer === 2 ? 1 : 0;
     }
     return out;
   }
@@ -465,17 +478,27 @@ export class PathGroups {
     return index;
   }
 
-  private walk(targets: number[], distance: Int32Array): void {
+  private walk(targets: number[]): void {
     const dominated = this.dominatedByTarget(targets);
     const key = new Uint32Array(7);
     // One call per target: V8 optimises a small function called often sooner than a long loop.
-    for (let i = 0; i < targets.length; i++) this.walkFrom(targets[i]!, i, distance, dominated, key);
+    for (let i = 0; i < targets.length; i++) this.walkFrom(targets[i]!, i, dominated, key);
+  }
+
+  /**
+   * Whether no path from a root reaches node n (its distance is `NO_DISTANCE`), told from the
+   * distance tree alone: every reached node has the edge it was reached by, except the root and
+   * the user roots, where the search starts (see computeDistances). The distances themselves are
+   * then never read.
+   */
+  private unreached(n: number): boolean {
+    return this.parentEdge[n] === 0 && n !== 0 && this.userRoots[n] !== 1;
   }
 
   /** Walks target t (the i-th) up its retaining path until it meets a step already walked. */
-  private walkFrom(t: number, i: number, distance: Int32Array, dominated: Uint8Array | null, key: Uint32Array): void {
+  private walkFrom(t: number, i: number, dominated: Uint8Array | null, key: Uint32Array): void {
     const graph = this.graph;
-    if (distance[t] === NO_DISTANCE) {
+    if (this.unreached(t)) {
       this.noPath++;
       return;
     }
@@ -858,33 +881,5 @@ export class PathGroups {
       if (kind[g] === TARGET) targetIds.push(id(s));
     });
     return { targets: targetIds, nodes, edges, placeholders, limitsReached: limits, grouped };
-  }
-}
-
-/** Preorder positions per call of {@link markDominated}. */
-const DOMINATED_STRETCH = 1 << 18;
-
-/**
- * For the preorder positions `[from, to)` (from ≥ 1): `below[k]` = 1 when the node at k is a
- * target (bit set in `isTarget`, by node) or its immediate dominator's `below` is 1 — the root's
- * stays 0, so the root never counts as a target above another; and a target whose dominator's
- * `below` is 1 has a target strictly above it: its bit is set in `dominated` (by node).
- */
-function markDominated(
-  preorder: Uint32Array,
-  idomIndex: Uint32Array,
-  isTarget: Uint8Array,
-  below: Uint8Array,
-  dominated: Uint8Array,
-  from: number,
-  to: number,
-): void {
-  for (let k = from; k < to; k++) {
-    const n = preorder[k]!;
-    const above = below[idomIndex[k]!]!;
-    if ((isTarget[n >>> 3]! & (1 << (n & 7))) !== 0) {
-      below[k] = 1;
-      if (above === 1) dominated[n >>> 3]! |= 1 << (n & 7);
-    } else below[k] = above;
   }
 }
