@@ -43,6 +43,12 @@ export interface GroupOptions {
   baseline?: { has(id: number): boolean };
 }
 
+/**
+ * At least one target per this many nodes: the walk reads a little of nearly every block of the
+ * node and edge columns it samples, so a cached snapshot reads them ahead whole.
+ */
+const DENSE_TARGETS = 1024;
+
 /** The node budget of a default grouped picture. */
 export const DEFAULT_GROUP_NODES = 40;
 
@@ -146,8 +152,10 @@ export class PathGroups {
   private readonly nodeClass: Uint32Array;
   private readonly parentEdge: Uint32Array;
   private readonly userRoots: Uint8Array;
-  private readonly retained: Float64Array | null;
-  private readonly shallow: Float64Array;
+  /** Retained sizes (with retained sizes), set once the walk is done. */
+  private retained: Float64Array | null = null;
+  /** Set once the walk is done. */
+  private shallow!: Float64Array;
   // Chain runs, per node (0 = not computed): the run's length from this node up, and its top.
   private runLen: Uint32Array | null = null;
   private runTop: Uint32Array | null = null;
@@ -214,14 +222,28 @@ export class PathGroups {
     this.fold = opts.fold ?? true;
     this.exampleCount = Math.max(0, opts.examples ?? 5);
     this.baseline = opts.baseline;
+    // What the walk reads whole, in the order it does, and, for many targets, the columns it
+    // reads a little of nearly everywhere (a cached snapshot reads them on a second thread meanwhile).
+    const dense = targets.length * DENSE_TARGETS >= graph.nodeCount;
+    graph.readAhead([
+      "parentEdge",
+      "userRoots",
+      "nodeType",
+      "firstEdge",
+      ...(dense ? (["edgeType", "edgeName", "nodeName"] as const) : []),
+      ...(ctx.retained ? (dense ? (["dominators", "retained"] as const) : (["retained"] as const)) : []),
+      "shallow",
+      ...(dense ? (["nodeId"] as const) : []),
+    ]);
     this.nodeClass = graph.classes().nodeClass;
     const d = ctx.analysis.distances();
     this.parentEdge = d.parentEdge;
     this.userRoots = d.userRoots;
-    this.retained = ctx.retained ? ctx.analysis.retainedSizes() : null;
-    this.shallow = ctx.analysis.shallowSizes();
-    this.walk(targets);
+    const targetPairs = this.walk(targets);
     this.pairHead = null;
+    // The sizes are read after the walk, which needs none of them.
+    if (ctx.retained) this.addRetained(targets, targetPairs);
+    this.shallow = ctx.analysis.shallowSizes();
     this.finish();
     // The per-node memo columns are only for building: let them go before anything is drawn.
     this.runLen = null;
@@ -304,8 +326,7 @@ export class PathGroups {
    * an earlier chain: every node is looked at once, and only the dominators of the targets and of
    * the nodes above them are read (a cached tree reads just the blocks that hold them).
    */
-  private dominatedByTarget(targets: number[]): Uint8Array | null {
-    if (!this.retained) return null;
+  private dominatedByTarget(targets: number[]): Uint8Array {
     const analysis = this.ctx.analysis;
     const N = this.graph.nodeCount;
     const isTarget = new Uint8Array((N + 7) >>> 3);
@@ -478,11 +499,22 @@ export class PathGroups {
     return index;
   }
 
-  private walk(targets: number[]): void {
-    const dominated = this.dominatedByTarget(targets);
+  /** Walks every target's path; returns each target's own pair (-1 when no path reaches it). */
+  private walk(targets: number[]): Int32Array {
     const key = new Uint32Array(7);
+    const pairs = new Int32Array(targets.length).fill(-1);
     // One call per target: V8 optimises a small function called often sooner than a long loop.
-    for (let i = 0; i < targets.length; i++) this.walkFrom(targets[i]!, i, dominated, key);
+    for (let i = 0; i < targets.length; i++) pairs[i] = this.walkFrom(targets[i]!, key);
+    return pairs;
+  }
+
+  /** Adds each target's retained size to its own pair, unless another target dominates it. */
+  private addRetained(targets: number[], pairs: Int32Array): void {
+    const dominated = this.dominatedByTarget(targets);
+    const retained = (this.retained = this.ctx.analysis.retainedSizes());
+    const own = this.pOwnRetained.data;
+    // In target order, as the sums always were.
+    for (let i = 0; i < targets.length; i++) if (pairs[i]! >= 0 && dominated[i] === 0) own[pairs[i]!]! += retained[targets[i]!]!;
   }
 
   /**
@@ -495,26 +527,29 @@ export class PathGroups {
     return this.parentEdge[n] === 0 && n !== 0 && this.userRoots[n] !== 1;
   }
 
-  /** Walks target t (the i-th) up its retaining path until it meets a step already walked. */
-  private walkFrom(t: number, i: number, dominated: Uint8Array | null, key: Uint32Array): void {
+  /**
+   * Walks target t up its retaining path until it meets a step already walked. Returns the pair
+   * the target is counted in, or -1 when no path reaches it.
+   */
+  private walkFrom(t: number, key: Uint32Array): number {
     const graph = this.graph;
     if (this.unreached(t)) {
       this.noPath++;
-      return;
+      return -1;
     }
     key.fill(0);
     key[0] = this.nodeClass[t]!;
     key[3] = NONE;
     key[4] = TARGET;
     const tg = this.newGroup(key, TARGET, -1, -1, -1, t);
-    let pair = this.pair(t, tg);
-    this.pOwn.data[pair]!++;
-    if (this.retained && dominated![i] === 0) this.pOwnRetained.data[pair]! += this.retained[t]!;
+    const own = this.pair(t, tg);
+    this.pOwn.data[own]!++;
     if (this.ctx.analysis.isRetentionRoot(t)) {
       this.rootTargets++;
-      return;
+      return own;
     }
-    if (this.pParent.data[pair]! >= 0) return; // the same target twice
+    if (this.pParent.data[own]! >= 0) return own; // the same target twice
+    let pair = own;
     let top = t;
     let group = tg;
     let chainLink = -1; // the link edge of the step below, when it is a chain
@@ -558,6 +593,7 @@ export class PathGroups {
       listFrom = kind === PLAIN && this.fold ? p : -1;
       top = kind === CHAIN ? this.runTop![p]! : p;
     }
+    return own;
   }
 
   /** The topmost object of pair i's step (the run's top for a chain). */
