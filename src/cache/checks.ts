@@ -39,13 +39,13 @@ export function checkValues(
   // Each kind in a function of its own, with its limits in locals: the loops stay tight.
   switch (check.kind) {
     case "node-type":
-      return below(a, from, to, check.limit, (n) => `node ${n} has an unknown type`);
+      return belowInBytes(a, from, to, check.limit, (n) => `node ${n} has an unknown type`);
     case "node-name":
       return below(a, from, to, check.limit, (n) => `node ${n} names a string past the last`);
     case "first-edge":
       return firstEdges(a, from, to, check.nodes, check.edges);
     case "edge-type":
-      return below(a, from, to, check.limit, (e) => `edge ${e} has an unknown type`);
+      return belowInBytes(a, from, to, check.limit, (e) => `edge ${e} has an unknown type`);
     case "edge-to":
       return below(a, from, to, check.limit, (e) => `edge ${e} points past the last node`);
     case "edge-name":
@@ -63,8 +63,14 @@ export function checkValues(
   }
 }
 
-/** The first element of `[from, to)` at or past `limit`, described by `say`; or null. */
+/** The first element of `[from, to)` at or past `limit`, described by `say`; or null. For 32-bit sections. */
 function below(a: ArrayLike<number>, from: number, to: number, limit: number, say: (i: number) => string): string | null {
+  for (let i = from; i < to; i++) if (a[i]! >= limit) return say(i);
+  return null;
+}
+
+/** {@link below} for the byte sections (a copy: a loop that sees one kind of array stays twice as fast). */
+function belowInBytes(a: ArrayLike<number>, from: number, to: number, limit: number, say: (i: number) => string): string | null {
   for (let i = from; i < to; i++) if (a[i]! >= limit) return say(i);
   return null;
 }

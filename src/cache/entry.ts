@@ -43,7 +43,7 @@ import type { ClassParts } from "../graph/heap-graph.js";
 import { idomFromPreorder } from "../graph/dominators.js";
 import { blockCount, blockCrcs, bytesOf, EntryFile, LazySection, type Typed } from "./lazy.js";
 import type { ValueCheck } from "./checks.js";
-import { ReadAhead } from "./read-ahead.js";
+import { ReadAhead, WARM_MIN_BYTES } from "./read-ahead.js";
 
 const MAGIC = Buffer.from("BRCACHE\x01", "latin1");
 /** Bumped whenever the layout or the meaning of a section changes. */
@@ -868,6 +868,7 @@ function openSections(
   // The sections behind each part a command may ask to have read ahead, in the order given.
   const st = fstatSync(fd, { bigint: true });
   const ahead = new ReadAhead({ path, ino: String(st.ino), dev: String(st.dev), crcs: table }, parallel);
+  if (fileSize >= WARM_MIN_BYTES) ahead.warm();
   const partSections: Record<ReadAheadPart, string[]> = {
     nodeType: ["node.type"],
     nodeName: ["node.name"],

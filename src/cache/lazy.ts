@@ -16,8 +16,11 @@ import { checkValues, type ValueCheck } from "./checks.js";
 export const BLOCK_SHIFT = 16;
 /** Bytes per checksummed block (64 KB). */
 export const BLOCK = 1 << BLOCK_SHIFT;
-/** Whole sections are read in pieces of this many blocks (16 MB). */
-const PIECE_BLOCKS = 256;
+/**
+ * Whole sections are read in pieces of this many blocks (2 MB), each claimed on its own: a
+ * section the read-ahead thread reads too is shared between the two threads piece by piece.
+ */
+const PIECE_BLOCKS = 32;
 
 export type Typed = Uint8Array | Uint16Array | Uint32Array | Int32Array | Float64Array;
 

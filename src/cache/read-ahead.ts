@@ -33,6 +33,8 @@ export interface ReadAheadRequest {
 
 /** Below this many bytes to read, a thread is not worth starting (unless `parallel: true`). */
 export const READ_AHEAD_MIN_BYTES = 24 << 20;
+/** Entries of this many bytes and more start the thread as soon as they are opened (see {@link ReadAhead.warm}). */
+export const WARM_MIN_BYTES = 128 << 20;
 
 export class ReadAhead {
   private worker: Worker | null = null;
@@ -45,6 +47,14 @@ export class ReadAhead {
     private readonly parallel: boolean | undefined,
   ) {}
 
+  /**
+   * Starts the thread now, before anything is asked of it (a thread takes a tenth of a second to
+   * start): for a big entry, whose commands mostly ask.
+   */
+  warm(): void {
+    if (this.parallel !== false) this.thread();
+  }
+
   /** Reads `sections` ahead, in this order (those read or asked for already are left out). */
   read(sections: LazySection<Typed>[]): void {
     if (this.dead || this.parallel === false) return;
@@ -56,18 +66,26 @@ export class ReadAhead {
     const jobs = todo.map((s) => s.job());
     for (const s of todo) if (s.uses !== null) jobs.push(s.uses.job());
     try {
-      if (this.worker === null) {
-        const worker = startWorker("read-ahead-worker", import.meta.url, { workerData: this.start });
-        // Never what keeps the process alive: its work only ever saves this thread some.
-        worker.unref();
-        worker.on("error", () => {
-          this.dead = true;
-        });
-        this.worker = worker;
-      }
-      this.worker.postMessage({ jobs, order: todo.map((s) => s.name) } satisfies ReadAheadRequest);
+      this.thread()?.postMessage({ jobs, order: todo.map((s) => s.name) } satisfies ReadAheadRequest);
     } catch {
       this.dead = true;
+    }
+  }
+
+  /** The thread, started on first use; null when it cannot start. */
+  private thread(): Worker | null {
+    if (this.worker !== null || this.dead) return this.worker;
+    try {
+      const worker = startWorker("read-ahead-worker", import.meta.url, { workerData: this.start });
+      // Never what keeps the process alive: its work only ever saves this thread some.
+      worker.unref();
+      worker.on("error", () => {
+        this.dead = true;
+      });
+      return (this.worker = worker);
+    } catch {
+      this.dead = true;
+      return null;
     }
   }
 }
