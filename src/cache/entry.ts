@@ -859,7 +859,7 @@ function openLatePart(
     fd = openSync(path, "r");
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
-    throw new CacheFormatError(`cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw e;
   }
   let kept = false;
   try {
@@ -1003,9 +1003,11 @@ function openSections(path: string, fd: number, header: Header, dataStart: numbe
     try {
       got = openLatePart(path, part, expectLate, ours);
     } catch (e) {
-      if (!(e instanceof CacheFormatError)) throw e;
-      ignored.push({ part, reason: e.message });
-      if (ours()) removeQuietly(latePartPath(path, part));
+      // Not valid: removed (the next command that needs it writes it again). Not readable: left.
+      const unreadable = !(e instanceof CacheFormatError);
+      const reason = unreadable ? `cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})` : e.message;
+      ignored.push({ part, reason });
+      if (!unreadable && ours()) removeQuietly(latePartPath(path, part));
       continue;
     }
     if (!got) continue;
