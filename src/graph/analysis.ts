@@ -167,6 +167,7 @@ export class HeapAnalysis {
     const helper = started && options.onWorker ? reportingHelper(started, options.onWorker) : started;
     const shallowTask = (h: Helper): Promise<Float64Array | null> | null =>
       this.shallow || this.stored ? null : h.run({ task: "shallow", input: shallowInput(g, this.hasUserRoots) });
+    let closed = false;
     try {
       // The helper's self sizes, once asked for.
       const pending: { shallow: Promise<Float64Array | null> | null } = { shallow: null };
@@ -181,9 +182,14 @@ export class HeapAnalysis {
         // The essential-edge mask (a byte per edge) is only the dominator pass's input: let it go
         // with the pass's temporaries (essentialEdges() computes it again if asked).
         this.essentialMask = null;
-        this.options.collectGarbage?.();
       }
       const result = pending.shallow ? await pending.shallow : null;
+      // The helper has done its last task. A thread keeps every shared array it was sent until it
+      // ends (the mask, the page flags, the dominator pass's lists and records): ended now, the
+      // collection below frees them before the steps that follow allocate.
+      closed = true;
+      await helper?.close();
+      if (retained) this.options.collectGarbage?.();
       if (result && !this.shallow) {
         this.options.onPhase?.("shallow sizes");
         this.shallow = result;
@@ -191,7 +197,7 @@ export class HeapAnalysis {
       this.shallowSizes();
       if (retained) this.retainedSizes();
     } finally {
-      await helper?.close();
+      if (!closed) await helper?.close();
     }
   }
 
