@@ -59,11 +59,20 @@ export class EntryFile {
     fd: number,
     /** The block table: CRC-32 of every block of every section, in file order. */
     private readonly crcs: Uint32Array,
+    /** The entry a damaged block is reported as (a late part's file belongs to its entry). */
+    readonly entry: string = path,
   ) {
     this.fd = fd;
     const st = fstatSync(fd, { bigint: true });
     this.ino = st.ino;
     this.dev = st.dev;
+  }
+
+  /** What the read-ahead thread needs to read this file: where it is, which file it is, its block table. */
+  identity(): FileIdentity {
+    const ino = String(this.ino);
+    const dev = String(this.dev);
+    return { key: `${dev}:${ino}:${this.path}`, path: this.path, ino, dev, crcs: this.crcs };
   }
 
   /** A section that is still being read from this file (see {@link done}). */
@@ -131,7 +140,7 @@ export class EntryFile {
   }
 
   private error(why: string): CacheDamagedError {
-    return new CacheDamagedError(this.path, why);
+    return new CacheDamagedError(this.entry, why);
   }
 
   close(): void {
@@ -157,15 +166,31 @@ export const READ = 2;
 /** How long this thread waits for a block the read-ahead thread claimed before reading it itself. */
 const CLAIM_PATIENCE_MS = 30_000;
 
+/** A file of an entry as the read-ahead thread opens it: the same inode and device, or not at all. */
+export interface FileIdentity {
+  /** Names this file among those the thread reads (its device, inode and path). */
+  key: string;
+  path: string;
+  /** Decimal strings. */
+  ino: string;
+  dev: string;
+  /** The file's block table. */
+  crcs: Uint32Array;
+}
+
 /** What the read-ahead thread needs to read a section (its memory is shared, not copied). */
 export interface SectionJob {
+  /** Names the section among those the thread reads: its file's key and its name. */
+  key: string;
   name: string;
+  /** Its file's key (the entry's, or a part's beside it). */
+  file: string;
   array: Typed;
   states: Int32Array;
   position: number;
   crcBase: number;
   check: ValueCheck | null;
-  /** The section a check also reads (the edge types, for the edge names). */
+  /** The key of the section a check also reads (the edge types, for the edge names). */
   uses: string | null;
 }
 
@@ -238,15 +263,23 @@ export class LazySection<T extends Typed> {
 
   /** What the read-ahead thread needs to read this section. */
   job(): SectionJob {
+    const file = this.file.identity().key;
     return {
+      key: `${file}#${this.name}`,
       name: this.name,
+      file,
       array: this.array,
       states: this.states,
       position: this.position,
       crcBase: this.crcBase,
       check: this.check,
-      uses: this.uses?.name ?? null,
+      uses: this.uses?.job().key ?? null,
     };
+  }
+
+  /** The file the section is in. */
+  get fileIdentity(): FileIdentity {
+    return this.file.identity();
   }
 
   /** Bytes of the blocks not known to be read yet. */
