@@ -69,20 +69,14 @@ export function classTable(graph: HeapGraph, analysis?: HeapAnalysis, exclude?: 
   const limit = graph.classIdLimit;
   const count = new Uint32Array(limit);
   const size = new Float64Array(limit);
-  const shallow = analysis?.shallowSizes();
   const dist = analysis ? new Int32Array(limit).fill(0x7fffffff) : null;
-  const distances = analysis?.distances().distance;
-  for (let n = 0; n < graph.nodeCount; n++) {
-    if (exclude && exclude[n] === 1) continue;
-    const c = nodeClass[n]!;
-    const s = shallow ? shallow[n]! : graph.rawSelfSize(n);
-    if (s === 0) continue;
-    count[c]!++;
-    size[c]! += s;
-    if (dist) {
-      const d = distances![n]!;
-      if (d >= 0 && d < BASE_SYSTEM_DISTANCE && d < dist[c]!) dist[c] = d;
-    }
+  // One pass over typed arrays (no per-node method calls: a 1 GB snapshot has ~14M nodes), in one
+  // of two loops so that each reads one kind of size array.
+  if (analysis) {
+    countWithAnalysis(nodeClass, analysis.shallowSizes(), analysis.distances().distance, exclude, count, size, dist!);
+  } else {
+    const raw = graph.columns.selfSize;
+    if (raw) countRaw(nodeClass, raw, graph.nodeCount, exclude, count, size);
   }
   const perClassRetained = analysis?.classRetainedSizes(exclude ? invert(exclude) : undefined);
   let used = 0;
@@ -102,6 +96,45 @@ export function classTable(graph: HeapGraph, analysis?: HeapAnalysis, exclude?: 
     k++;
   }
   return { classIds, count: counts, selfSize: sizes, retainedSize: retained, distance };
+}
+
+/** {@link classTable}'s counts from the sizes as written (objects of size 0 left out). */
+function countRaw(
+  nodeClass: Uint32Array,
+  raw: Uint32Array,
+  N: number,
+  exclude: Uint8Array | undefined,
+  count: Uint32Array,
+  size: Float64Array,
+): void {
+  for (let n = 0; n < N; n++) {
+    const s = raw[n]!;
+    if (s === 0 || (exclude !== undefined && exclude[n] === 1)) continue;
+    const c = nodeClass[n]!;
+    count[c]!++;
+    size[c]! += s;
+  }
+}
+
+/** {@link classTable}'s counts from the analysis' sizes, with each class's smallest distance. */
+function countWithAnalysis(
+  nodeClass: Uint32Array,
+  shallow: Float64Array,
+  distances: Int32Array,
+  exclude: Uint8Array | undefined,
+  count: Uint32Array,
+  size: Float64Array,
+  dist: Int32Array,
+): void {
+  for (let n = 0; n < shallow.length; n++) {
+    const s = shallow[n]!;
+    if (s === 0 || (exclude !== undefined && exclude[n] === 1)) continue;
+    const c = nodeClass[n]!;
+    count[c]!++;
+    size[c]! += s;
+    const d = distances[n]!;
+    if (d >= 0 && d < BASE_SYSTEM_DISTANCE && d < dist[c]!) dist[c] = d;
+  }
 }
 
 /** 1 where `mask` is 0 and the other way round. */
@@ -132,6 +165,15 @@ export function classStat(graph: HeapGraph, t: ClassTable, i: number): ClassStat
   return stat;
 }
 
+/** Count and self size per node type, in one pass. */
+function countTypes(nodeType: Uint8Array, selfSize: Uint32Array, N: number, count: Float64Array, size: Float64Array): void {
+  for (let n = 0; n < N; n++) {
+    const t = nodeType[n]!;
+    count[t]!++;
+    size[t]! += selfSize[n]!;
+  }
+}
+
 /**
  * Summarises a snapshot.
  *
@@ -143,14 +185,11 @@ export function summarize(graph: HeapGraph, options: { top?: number; analysis?: 
   const top = options.top ?? 10;
   const typeCount = new Float64Array(graph.nodeTypes.length);
   const typeSize = new Float64Array(graph.nodeTypes.length);
+  const { nodeType, selfSize } = graph.columns;
+  if (selfSize) countTypes(nodeType, selfSize, graph.nodeCount, typeCount, typeSize);
+  else for (let n = 0; n < graph.nodeCount; n++) typeCount[nodeType[n]!]!++;
   let total = 0;
-  for (let n = 0; n < graph.nodeCount; n++) {
-    const t = graph.nodeType(n);
-    const s = graph.rawSelfSize(n);
-    typeCount[t]!++;
-    typeSize[t]! += s;
-    total += s;
-  }
+  for (let t = 0; t < typeSize.length; t++) total += typeSize[t]!;
   const nodeTypes: TypeStat[] = [];
   graph.nodeTypes.forEach((type, t) => {
     if (typeCount[t]! > 0) nodeTypes.push({ type, count: typeCount[t]!, selfSize: typeSize[t]! });
