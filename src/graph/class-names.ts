@@ -180,9 +180,10 @@ export class PlainObjects {
 
   /**
    * Writes each plain object's shape id into `out[n]` (other entries are left alone) and counts
-   * the objects per shape. One pass over the plain objects' edges.
+   * the objects per shape. One pass over the plain objects' edges. `plainNodes`: the plain objects
+   * in increasing order, when the caller listed them (else every node is looked at).
    */
-  scan(out: Uint32Array): void {
+  scan(out: Uint32Array, plainNodes?: IntList): void {
     const g = this.graph;
     this.scanned = true;
     if (this.objectName < 0) return;
@@ -196,10 +197,15 @@ export class PlainObjects {
     const byString = ids.byString;
     let buf = new Int32Array(256);
     let last = -1;
-    for (let n = 0; n < g.nodeCount; n++) {
-      if (nodeType[n] !== objectType) continue;
-      const nm = nodeName[n]!;
-      if (nm !== this.objectName && (more === null || !more.has(nm))) continue;
+    const listed = plainNodes?.data;
+    const count = plainNodes ? plainNodes.length : g.nodeCount;
+    for (let i = 0; i < count; i++) {
+      const n = listed !== undefined ? listed[i]! : i;
+      if (listed === undefined) {
+        if (nodeType[n] !== objectType) continue;
+        const nm = nodeName[n]!;
+        if (nm !== this.objectName && (more === null || !more.has(nm))) continue;
+      }
       const e0 = first[n]!;
       const e1 = first[n + 1]!;
       if (e1 - e0 > buf.length) buf = new Int32Array(Math.max(e1 - e0, buf.length * 2));

@@ -65,6 +65,25 @@ export interface ClassTable {
  * Nodes marked 1 in `exclude` are left out (a live snapshot's own objects).
  */
 export function classTable(graph: HeapGraph, analysis?: HeapAnalysis, exclude?: Uint8Array): ClassTable {
+  return tableOfClasses(graph, analysis, exclude, null);
+}
+
+/** Count and self size (as written) per node type, every node counted: what {@link summarize} shows. */
+interface TypeCounts {
+  count: Float64Array;
+  size: Float64Array;
+}
+
+/**
+ * {@link classTable}; with `types`, also counts every node by type (into `types`) — in the same
+ * pass over the nodes when there is no analysis.
+ */
+function tableOfClasses(
+  graph: HeapGraph,
+  analysis: HeapAnalysis | undefined,
+  exclude: Uint8Array | undefined,
+  types: TypeCounts | null,
+): ClassTable {
   const { nodeClass } = graph.classes();
   const limit = graph.classIdLimit;
   const count = new Uint32Array(limit);
@@ -75,9 +94,13 @@ export function classTable(graph: HeapGraph, analysis?: HeapAnalysis, exclude?: 
   if (analysis) {
     countWithAnalysis(nodeClass, analysis.shallowSizes(), analysis.distances().distance, exclude, count, size, dist!);
   } else {
-    const raw = graph.columns.selfSize;
-    if (raw) countRaw(nodeClass, raw, graph.nodeCount, exclude, count, size);
+    const { nodeType, selfSize } = graph.columns;
+    if (selfSize && types && !exclude) {
+      countRawWithTypes(nodeType, nodeClass, selfSize, graph.nodeCount, count, size, types);
+      types = null;
+    } else if (selfSize) countRaw(nodeClass, selfSize, graph.nodeCount, exclude, count, size);
   }
+  if (types) countTypes(graph, types);
   const perClassRetained = analysis?.classRetainedSizes(exclude ? invert(exclude) : undefined);
   let used = 0;
   for (let c = 0; c < limit; c++) if (count[c]! > 0) used++;
@@ -110,6 +133,30 @@ function countRaw(
   for (let n = 0; n < N; n++) {
     const s = raw[n]!;
     if (s === 0 || (exclude !== undefined && exclude[n] === 1)) continue;
+    const c = nodeClass[n]!;
+    count[c]!++;
+    size[c]! += s;
+  }
+}
+
+/** {@link countRaw} without `exclude`, and the counts by type of every node, in one pass. */
+function countRawWithTypes(
+  nodeType: Uint8Array,
+  nodeClass: Uint32Array,
+  raw: Uint32Array,
+  N: number,
+  count: Uint32Array,
+  size: Float64Array,
+  types: TypeCounts,
+): void {
+  const typeCount = types.count;
+  const typeSize = types.size;
+  for (let n = 0; n < N; n++) {
+    const s = raw[n]!;
+    const t = nodeType[n]!;
+    typeCount[t]!++;
+    if (s === 0) continue;
+    typeSize[t]! += s;
     const c = nodeClass[n]!;
     count[c]!++;
     size[c]! += s;
@@ -165,8 +212,15 @@ export function classStat(graph: HeapGraph, t: ClassTable, i: number): ClassStat
   return stat;
 }
 
-/** Count and self size per node type, in one pass. */
-function countTypes(nodeType: Uint8Array, selfSize: Uint32Array, N: number, count: Float64Array, size: Float64Array): void {
+/** Count and self size (as written) of every node, by type. */
+function countTypes(graph: HeapGraph, types: TypeCounts): void {
+  const { nodeType, selfSize } = graph.columns;
+  const { count, size } = types;
+  const N = graph.nodeCount;
+  if (selfSize === null) {
+    for (let n = 0; n < N; n++) count[nodeType[n]!]!++;
+    return;
+  }
   for (let n = 0; n < N; n++) {
     const t = nodeType[n]!;
     count[t]!++;
@@ -185,9 +239,7 @@ export function summarize(graph: HeapGraph, options: { top?: number; analysis?: 
   const top = options.top ?? 10;
   const typeCount = new Float64Array(graph.nodeTypes.length);
   const typeSize = new Float64Array(graph.nodeTypes.length);
-  const { nodeType, selfSize } = graph.columns;
-  if (selfSize) countTypes(nodeType, selfSize, graph.nodeCount, typeCount, typeSize);
-  else for (let n = 0; n < graph.nodeCount; n++) typeCount[nodeType[n]!]!++;
+  const table = tableOfClasses(graph, options.analysis, undefined, { count: typeCount, size: typeSize });
   let total = 0;
   for (let t = 0; t < typeSize.length; t++) total += typeSize[t]!;
   const nodeTypes: TypeStat[] = [];
@@ -196,7 +248,6 @@ export function summarize(graph: HeapGraph, options: { top?: number; analysis?: 
   });
   nodeTypes.sort((x, y) => y.count - x.count || y.selfSize - x.selfSize || (x.type < y.type ? -1 : 1));
 
-  const table = classTable(graph, options.analysis);
   const stat = (i: number): ClassStat => classStat(graph, table, i);
   return {
     nodeCount: graph.nodeCount,
