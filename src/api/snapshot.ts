@@ -292,7 +292,10 @@ export class BackrefsSnapshotState {
   async ready(retained: boolean): Promise<HeapAnalysis> {
     if (!this.prepared || (retained && !this.prepared.retained)) {
       const { cache, parallel, collectGarbage, onPhase } = this.options;
-      const prepare = (a: HeapAnalysis): Promise<void> => a.prepare({ retained, parallel });
+      // Every command that asks for retained sizes names classes too: the class index is built
+      // while the helper thread finishes the dominator tree.
+      const alongside = retained ? () => void this.graph.classes() : undefined;
+      const prepare = (a: HeapAnalysis): Promise<void> => a.prepare({ retained, parallel, alongside });
       if (cache && !this.made) this.made = await cache.analysis(this.graph, retained, { collectGarbage, onPhase }, prepare);
       else await prepare(this.analysis);
       this.prepared = { retained };

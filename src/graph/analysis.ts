@@ -54,8 +54,9 @@ export interface PrepareOptions {
   onWorker?: (report: WorkerReport) => void;
   /**
    * Work the caller will need next that does not depend on the analysis (e.g. `graph.classes()`):
-   * done on this thread while the helper thread finishes the dominator tree. Only called when a
-   * helper does that; otherwise the caller does the work when it needs it.
+   * done on this thread, after the self sizes, while the helper thread finishes the dominator
+   * tree. Only called when a helper does that; otherwise the caller does the work when it needs
+   * it. What it allocates then adds to the memory held while the tree is finished.
    */
   alongside?: () => void;
 }
@@ -137,6 +138,8 @@ export class HeapAnalysis {
    */
   private stored: AnalysisParts | null = null;
   private storedClassRetainedTaken = false;
+  /** Whether `classRetained` is the saved parts' (not computed here). */
+  private classRetainedTakenFromStored = false;
   private treeFromStored = false;
 
   constructor(
@@ -149,7 +152,9 @@ export class HeapAnalysis {
    * sizes, the helper thread finds what the page owns (its own walk, which needs no distances),
    * marks the essential edges and numbers the nodes for the dominator pass while this thread
    * computes the distances and then builds the predecessor lists; it then translates half of the
-   * lists and computes the self sizes while this thread finishes the dominator tree. Without, the
+   * lists and computes the self sizes while this thread finishes the dominator tree (given work
+   * `alongside`, the other way round: the helper finishes the tree while this thread computes the
+   * self sizes and does that work). Without, the
    * helper computes the self sizes while this thread computes the distances. Every getter works
    * without this (computing on first use, on this thread); this only makes them ready sooner.
    *
@@ -167,11 +172,19 @@ export class HeapAnalysis {
     const helper = started && options.onWorker ? reportingHelper(started, options.onWorker) : started;
     const shallowTask = (h: Helper): Promise<Float64Array | null> | null =>
       this.shallow || this.stored ? null : h.run({ task: "shallow", input: shallowInput(g, this.hasUserRoots) });
+    let closed = false;
     try {
       // The helper's self sizes, once asked for.
       const pending: { shallow: Promise<Float64Array | null> | null } = { shallow: null };
       if (retained && helper && !this.tree && !this.stored?.tree) {
-        await this.dominatorsWithHelper(helper, options.alongside, () => (pending.shallow = shallowTask(helper)));
+        const alongside = options.alongside;
+        if (alongside) {
+          // The helper finishes the tree while this thread computes the self sizes and then does
+          // the caller's work (the two sides take about as long).
+          await this.dominatorsWithHelper(helper, () => (this.shallowSizes(), alongside()), () => {});
+        } else {
+          await this.dominatorsWithHelper(helper, undefined, () => (pending.shallow = shallowTask(helper)));
+        }
       } else {
         pending.shallow = helper ? shallowTask(helper) : null;
         this.distances();
@@ -181,9 +194,14 @@ export class HeapAnalysis {
         // The essential-edge mask (a byte per edge) is only the dominator pass's input: let it go
         // with the pass's temporaries (essentialEdges() computes it again if asked).
         this.essentialMask = null;
-        this.options.collectGarbage?.();
       }
       const result = pending.shallow ? await pending.shallow : null;
+      // The helper has done its last task. A thread keeps every shared array it was sent until it
+      // ends (the mask, the page flags, the dominator pass's lists and records): ended now, the
+      // collection below frees them before the steps that follow allocate.
+      closed = true;
+      await helper?.close();
+      if (retained) this.options.collectGarbage?.();
       if (result && !this.shallow) {
         this.options.onPhase?.("shallow sizes");
         this.shallow = result;
@@ -191,7 +209,7 @@ export class HeapAnalysis {
       this.shallowSizes();
       if (retained) this.retainedSizes();
     } finally {
-      await helper?.close();
+      if (!closed) await helper?.close();
     }
   }
 
@@ -271,6 +289,26 @@ export class HeapAnalysis {
   }
 
   /**
+   * What this analysis computed beyond the saved parts it started from ({@link fromParts}),
+   * without taking (and so reading) any saved part: the dominator tree with the retained sizes
+   * when the saved parts had none, the per-class retained sizes when they were computed here. For
+   * adding to the snapshot cache entry the saved parts came from. Without saved parts, use
+   * {@link savedParts}.
+   */
+  computedParts(): { tree: AnalysisParts["tree"]; classRetained: Float64Array | null } {
+    const tree =
+      !this.treeFromStored && this.tree && this.retained
+        ? { preorder: this.tree.preorder, idomIndex: this.tree.idomIndex, retained: this.retained, idom: this.tree.idom }
+        : null;
+    const own =
+      this.classRetained !== null &&
+      !this.classRetainedTakenFromStored &&
+      this.graph.namedByOwnShapes &&
+      this.classRetainedFor === this.graph.classes().nodeClass;
+    return { tree, classRetained: own ? this.classRetained : null };
+  }
+
+  /**
    * An analysis that starts from saved parts instead of computing them. The parts must fit the
    * graph (checked by whoever read them: lengths, and every index in range). Each part is taken
    * when first asked for (the parts may be read from a cache entry only then); the immediate
@@ -298,6 +336,7 @@ export class HeapAnalysis {
     if (this.classRetained === null && s.classRetained.length === this.graph.classIdLimit) {
       this.classRetained = s.classRetained;
       this.classRetainedFor = "own";
+      this.classRetainedTakenFromStored = true;
     }
   }
 
@@ -577,6 +616,7 @@ export class HeapAnalysis {
     const out = this.computeClassRetainedSizes(filter, groups);
     if (plain) {
       this.classRetained = out;
+      this.classRetainedTakenFromStored = false;
       this.classRetainedFor = nodeClass;
     }
     return out;

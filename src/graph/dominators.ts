@@ -36,6 +36,12 @@ export interface DominatorTree {
    * root). Passes over the tree in this order read memory nearly in sequence.
    */
   idomIndex: Uint32Array;
+  /**
+   * Memory the pass has finished with (its per-node records), one float64 per node: what
+   * {@link retainedSizes} fills instead of allocating a new array of that size while the pass's
+   * other arrays are still held. Taken off the tree by the first to use it.
+   */
+  spare?: Float64Array | undefined;
 }
 
 // Fields of the per-node record (by DFS number, stride 2): what path compression reads and writes.
@@ -455,10 +461,11 @@ function finishTree(work: FinishInput): DominatorTree {
   return treeIn(work);
 }
 
-/** The tree {@link finishInPlace} left in the input's arrays. */
+/** The tree {@link finishInPlace} left in the input's arrays; the records (8 bytes a node and more) are spare. */
 function treeIn(work: FinishInput): DominatorTree {
-  const { N, dn, vertex } = work;
-  return { idom: dn.subarray(0, N), preorder: vertex.subarray(1, N + 1), idomIndex: dn.subarray(N + 1, 2 * N + 1) };
+  const { N, dn, vertex, rec } = work;
+  const spare = new Float64Array(rec.buffer, rec.byteOffset, N);
+  return { idom: dn.subarray(0, N), preorder: vertex.subarray(1, N + 1), idomIndex: dn.subarray(N + 1, 2 * N + 1), spare };
 }
 
 /**

@@ -7,10 +7,12 @@ import type { DominatorTree } from "./dominators.js";
 /**
  * Retained sizes: a node's own size plus the retained sizes of the nodes it immediately dominates.
  * In `Float64Array`: they pass 2^32. `selfSize` gives each node's own size, or is the array of them.
+ * Written into the tree's spare memory when it has some (which is then taken off the tree).
  */
 export function retainedSizes(tree: DominatorTree, selfSize: ((n: number) => number) | Float64Array): Float64Array {
-  const { idom, preorder } = tree;
-  const size = new Float64Array(idom.length);
+  const { idom, preorder, spare } = tree;
+  tree.spare = undefined;
+  const size = spare !== undefined && spare.length === idom.length ? spare : new Float64Array(idom.length);
   if (typeof selfSize === "function") for (let n = 0; n < idom.length; n++) size[n] = selfSize(n);
   else size.set(selfSize);
   // Reverse preorder: every node is finished before its dominator (which comes earlier).

@@ -70,6 +70,12 @@ describe("dominatorTree (Semi-NCA)", () => {
         const { g, essential, expected } = randomCase(heap);
         const { idom } = dominatorTree(g, essential);
         expect(Array.from(idom)).toEqual(expected);
+        // The spare memory (the pass's records) is the tree's own nowhere: filling it changes nothing.
+        const spared = dominatorTree(g, essential);
+        const before = [spared.idom, spared.preorder, spared.idomIndex].map((a) => Array.from(a));
+        expect(spared.spare?.length).toBe(g.nodeCount);
+        spared.spare!.fill(-1);
+        expect([spared.idom, spared.preorder, spared.idomIndex].map((a) => Array.from(a))).toEqual(before);
         // The helper numbers the nodes while this thread builds the predecessor lists.
         const split = await dominatorTreeWithHelper(g, essential, helper);
         expect(Array.from(split.idom)).toEqual(expected);

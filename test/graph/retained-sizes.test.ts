@@ -55,6 +55,35 @@ describe("retainedSizes", () => {
       { numRuns: 300 },
     );
   });
+
+  it("fills the tree's spare memory, whatever it held, once: a second call allocates its own", () => {
+    fc.assert(
+      fc.property(arbTree, fc.double({ noNaN: true }), (c, junk) => {
+        const plain = retainedSizes(treeOf(c), Float64Array.from(c.sizes));
+        const tree = treeOf(c);
+        const spare = new Float64Array(c.sizes.length).fill(junk);
+        tree.spare = spare;
+        const first = retainedSizes(tree, Float64Array.from(c.sizes));
+        expect(first).toBe(spare);
+        expect(tree.spare).toBeUndefined();
+        expect(Array.from(first)).toEqual(Array.from(plain));
+        const second = retainedSizes(tree, (n) => c.sizes[n]!);
+        expect(second).not.toBe(spare);
+        expect(Array.from(second)).toEqual(Array.from(plain));
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it("leaves spare memory of another length alone", () => {
+    const c: Case = { parents: [0, 0, 1], order: [2, 1], classes: [0, 0, 0], sizes: [1, 2, 3], filter: [1, 1, 1] };
+    const tree = treeOf(c);
+    const spare = new Float64Array(2);
+    tree.spare = spare;
+    const out = retainedSizes(tree, Float64Array.from(c.sizes));
+    expect(out).not.toBe(spare);
+    expect(Array.from(out)).toEqual(Array.from(retainedSizes(treeOf(c), Float64Array.from(c.sizes))));
+  });
 });
 
 describe("classRetainedSizes", () => {
