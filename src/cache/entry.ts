@@ -24,7 +24,8 @@
  * before any of it is handed out, the way the snapshot reader checks a snapshot; a block that
  * fails is a CacheDamagedError then.
  */
-import { closeSync, fstatSync, ftruncateSync, openSync, readSync, write, writeSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { closeSync, fstatSync, ftruncateSync, openSync, readSync, statSync, unlinkSync, write, writeSync } from "node:fs";
 import { crc32 } from "node:zlib";
 import { readMeta } from "../snapshot/meta.js";
 import type { RawSnapshot } from "../snapshot/parser.js";
@@ -104,8 +105,27 @@ export interface LaterParts {
 /** What reading an entry gives: its content, and the parts read later. */
 export interface ReadContent extends EntryContent {
   later: LaterParts;
-  /** What the entry's analysis holds (known from its header: the parts are read on first use). */
-  holds: { tree: boolean; classRetained: boolean };
+  /**
+   * What the entry holds, with its late parts (known from the headers: the parts are read on
+   * first use): the analysis, the dominator tree, the per-class retained sizes, the class index.
+   */
+  holds: { analysis: boolean; tree: boolean; classRetained: boolean; classes: boolean };
+  /** Which file was read, for adding late parts to it. */
+  stamp: EntryStamp;
+  /** Late parts that were there but unusable (damaged, truncated...): removed, and computed again when needed. */
+  ignored: { part: LatePart; reason: string }[];
+}
+
+/** An entry file as it was read: late parts are added only while it is still the one in place. */
+export interface EntryStamp {
+  entry: string;
+  /** SHA-256 of its header (late parts name their entry by it). */
+  key: string;
+  ino: string;
+  dev: string;
+  size: number;
+  /** The late parts read with it. */
+  late: LatePart[];
 }
 
 /** A cache file that is not a valid entry of this build (damaged, truncated, foreign, older). */
@@ -117,7 +137,6 @@ function bad(what: string): never {
 
 const pad8 = (n: number): number => (n + 7) & ~7;
 
-/** The sections of a content, in file order. */
 /**
  * A section of an entry: its bytes are known up front; `data` of a `deferred` one (the tree's
  * per-node places, computed from the preorder) is only made when it is written, at the end of the
@@ -131,13 +150,14 @@ interface Section {
   deferred?: boolean;
 }
 
+/** The sections of a content, in file order. */
 function sectionsOf(c: EntryContent): Section[] {
   // Columns read on first use (from an entry) are read whole before they are written again.
   const lazy = c.raw.lazy;
   if (lazy) for (const col of Object.values(lazy)) (col as LazyColumn | null)?.whole();
   const { nodes, edges, strings } = c.raw;
   const parts = strings.parts();
-  const out: (Omit<Section, "bytes"> & { bytes?: number })[] = [
+  const out: Unsized[] = [
     { name: "node.type", type: "u8", data: nodes.type },
     { name: "node.name", type: "u32", data: nodes.name },
     { name: "node.id", type: "u32", data: nodes.id },
@@ -157,43 +177,64 @@ function sectionsOf(c: EntryContent): Section[] {
   if (c.raw.locations) out.push({ name: "locations", type: "u32", data: c.raw.locations });
   const a = c.analysis;
   if (a) {
-    out.push(
-      { name: "analysis.shallow", type: "f64", data: a.shallow },
-      { name: "analysis.distance", type: "i32", data: a.distance },
-      { name: "analysis.parentEdge", type: "u32", data: a.parentEdge },
-      { name: "analysis.userRoots", type: "u8", data: a.userRoots },
-      { name: "analysis.refused", type: "u32", data: a.refused },
-    );
+    out.push(...analysisSections(a));
     if (a.tree) {
-      const tree = a.tree;
-      const N = tree.preorder.length;
-      out.push(
-        { name: "analysis.idom", type: "u32", data: tree.idom ?? byNode(tree).idom },
-        {
-          name: "analysis.rank",
-          type: "u32",
-          get data() {
-            return byNode(tree).rank;
-          },
-          bytes: N * 4,
-          deferred: !tree.rank && !treesByNode.has(tree),
-        },
-        { name: "analysis.preorder", type: "u32", data: a.tree.preorder },
-        { name: "analysis.idomIndex", type: "u32", data: a.tree.idomIndex },
-        { name: "analysis.retained", type: "f64", data: a.tree.retained },
-      );
-      if (a.classRetained) out.push({ name: "analysis.classRetained", type: "f64", data: a.classRetained });
+      out.push(...treeSections(a.tree));
+      if (a.classRetained) out.push(...classRetainedSections(a.classRetained));
     }
   }
   // Last, so that adding them never moves a section written before (see EntryWriter).
-  if (c.classes) {
-    out.push(
-      { name: "classes.nodeClass", type: "u32", data: c.classes.nodeClass },
-      { name: "classes.names", type: "u8", data: encodeClassNames(c.classes) },
-    );
-  }
+  if (c.classes) out.push(...classesSections(c.classes));
+  return sized(out);
+}
+
+type Unsized = Omit<Section, "bytes"> & { bytes?: number };
+
+function sized(out: Unsized[]): Section[] {
   for (const o of out) o.bytes ??= o.data.byteLength;
   return out as Section[];
+}
+
+/** The analysis' sections: self sizes, distances and the BFS tree, user roots, refused edges. */
+function analysisSections(a: AnalysisParts): Unsized[] {
+  return [
+    { name: "analysis.shallow", type: "f64", data: a.shallow },
+    { name: "analysis.distance", type: "i32", data: a.distance },
+    { name: "analysis.parentEdge", type: "u32", data: a.parentEdge },
+    { name: "analysis.userRoots", type: "u8", data: a.userRoots },
+    { name: "analysis.refused", type: "u32", data: a.refused },
+  ];
+}
+
+/** The dominator tree's sections (by node, then by place) and the retained sizes. */
+function treeSections(tree: NonNullable<AnalysisParts["tree"]>): Unsized[] {
+  const N = tree.preorder.length;
+  return [
+    { name: "analysis.idom", type: "u32", data: tree.idom ?? byNode(tree).idom },
+    {
+      name: "analysis.rank",
+      type: "u32",
+      get data() {
+        return byNode(tree).rank;
+      },
+      bytes: N * 4,
+      deferred: !tree.rank && !treesByNode.has(tree),
+    },
+    { name: "analysis.preorder", type: "u32", data: tree.preorder },
+    { name: "analysis.idomIndex", type: "u32", data: tree.idomIndex },
+    { name: "analysis.retained", type: "f64", data: tree.retained },
+  ];
+}
+
+function classRetainedSections(classRetained: Float64Array): Unsized[] {
+  return [{ name: "analysis.classRetained", type: "f64", data: classRetained }];
+}
+
+function classesSections(classes: ClassParts): Unsized[] {
+  return [
+    { name: "classes.nodeClass", type: "u32", data: classes.nodeClass },
+    { name: "classes.names", type: "u8", data: encodeClassNames(classes) },
+  ];
 }
 
 /**
@@ -263,13 +304,7 @@ function encodeHeader(
   blocks: number,
 ): { json: Buffer; dataStart: number; sections: ReturnType<typeof sectionsOf> } {
   const sections = sectionsOf(c);
-  let offset = 0;
-  const records: SectionRecord[] = sections.map((s) => {
-    const r = { name: s.name, type: s.type, length: s.bytes / WIDTH[s.type], offset };
-    offset += pad8(s.bytes);
-    return r;
-  });
-  const json = headerJson(c.raw, build, source, analysisSummary(c), classSummary(c), records, blocks);
+  const json = headerJson(c.raw, build, source, analysisSummary(c), classSummary(c), recordsOf(sections), blocks);
   return { json, dataStart: pad8(PREFIX + json.length), sections };
 }
 
@@ -364,10 +399,15 @@ const ZEROS = new Uint8Array(8);
 export function writeEntry(path: string, c: EntryContent, build: string, source: SourceIdentity): number {
   const table = blockTable(sectionsOf(c).map((s) => blockCrcs(bytesOf(s.data))));
   const { json, dataStart, sections } = encodeHeader(c, build, source, crc32(table));
+  return writeFile(path, MAGIC, json, dataStart, sections, table);
+}
+
+/** Writes a new file: the prefix (`magic`, the header's length and CRC-32), the header, the sections, the block table. */
+function writeFile(path: string, magic: Buffer, json: Buffer, dataStart: number, sections: Section[], table: Uint8Array): number {
   const fd = openSync(path, "wx", 0o600);
   try {
     const prefix = Buffer.alloc(dataStart);
-    MAGIC.copy(prefix, 0);
+    magic.copy(prefix, 0);
     prefix.writeUInt32LE(json.length, 8);
     prefix.writeUInt32LE(crc32(json), 12);
     json.copy(prefix, PREFIX);
@@ -385,6 +425,118 @@ export function writeEntry(path: string, c: EntryContent, build: string, source:
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * A part an entry gains after it was written, when a later command computes it (the entry was
+ * written by a command that did not need it): the analysis (self sizes, distances...), the dominator
+ * tree with the retained sizes, the per-class retained sizes, the class index. Each is a file of its
+ * own beside the entry ({@link latePartPath}), tied to that entry by a hash of its header, so that
+ * adding a part writes that part only, never a copy of the entry. See docs/cache.md.
+ */
+export type LatePart = "analysis" | "tree" | "class-retained" | "classes";
+/** In the order a reader takes them: each of the first three is used only with the one before. */
+export const LATE_PARTS: readonly LatePart[] = ["analysis", "tree", "class-retained", "classes"];
+
+const LATE_MAGIC = Buffer.from("BRCLATE\x01", "latin1");
+const LATE_SUFFIX = ".brl";
+
+/** The file of an entry's late part: `<entry without .brc>.<part>.brl`. */
+export function latePartPath(entry: string, part: LatePart): string {
+  return `${entry.replace(/\.brc$/, "")}.${part}${LATE_SUFFIX}`;
+}
+
+/** Whether a file name is a late part's (see {@link latePartPath}), and of which entry file name. */
+export function latePartOf(name: string): { entryName: string; part: LatePart } | null {
+  const m = /^(.*)\.(analysis|tree|class-retained|classes)\.brl$/.exec(name);
+  return m ? { entryName: `${m[1]}.brc`, part: m[2] as LatePart } : null;
+}
+
+/** What late parts are written from (each part from its own field). */
+export interface LateContent {
+  /** The "analysis" part: its self sizes, distances, BFS tree, user roots and refused edges (the rest is not read). */
+  analysis?: AnalysisParts | null;
+  tree?: AnalysisParts["tree"];
+  classRetained?: Float64Array | null;
+  classes?: ClassParts | null;
+}
+
+interface LateHeader {
+  format: number;
+  build: string;
+  /** SHA-256 of the header of the entry this part belongs to (an entry written again has another). */
+  base: string;
+  part: LatePart;
+  /**
+   * The part's one variable length: the refused-edge count (analysis), the class count
+   * (class-retained), the class names' bytes (classes); null for the tree.
+   */
+  length: number | null;
+  sections: SectionRecord[];
+  blocks: number;
+}
+
+/** The sections of a late part, and its variable length (see LateHeader). */
+function lateSections(part: LatePart, c: LateContent): { sections: Section[]; length: number | null } {
+  const missing = (): never => {
+    throw new Error(`no ${part} to write`);
+  };
+  switch (part) {
+    case "analysis": {
+      const a = c.analysis ?? missing();
+      return { sections: sized(analysisSections(a)), length: a.refused.length };
+    }
+    case "tree":
+      return { sections: sized(treeSections(c.tree ?? missing())), length: null };
+    case "class-retained": {
+      const r = c.classRetained ?? missing();
+      return { sections: sized(classRetainedSections(r)), length: r.length };
+    }
+    case "classes": {
+      const sections = sized(classesSections(c.classes ?? missing()));
+      return { sections, length: sections[1]!.bytes };
+    }
+  }
+}
+
+function lateHeaderJson(
+  part: LatePart,
+  length: number | null,
+  build: string,
+  base: string,
+  records: SectionRecord[],
+  blocks: number,
+): Buffer {
+  const header: LateHeader = { format: CACHE_FORMAT, build, base, part, length, sections: records, blocks };
+  return Buffer.from(JSON.stringify(header), "utf8");
+}
+
+function recordsOf(sections: Section[]): SectionRecord[] {
+  let offset = 0;
+  return sections.map((s) => {
+    const r = { name: s.name, type: s.type, length: s.bytes / WIDTH[s.type], offset };
+    offset += pad8(s.bytes);
+    return r;
+  });
+}
+
+/** The size in bytes of a late part's file. */
+export function latePartSize(part: LatePart, c: LateContent, build: string, base: string): number {
+  const { sections, length } = lateSections(part, c);
+  const json = lateHeaderJson(part, length, build, base, recordsOf(sections), 0xffffffff);
+  return pad8(PREFIX + json.length) + sections.reduce((n, s) => n + pad8(s.bytes), 0) + tableBytes(sections);
+}
+
+/**
+ * Writes a late part of the entry whose header hashes to `base` to `path` (a new file: the caller
+ * renames it into place, see {@link latePartPath}). Laid out as an entry is: a header (naming the
+ * part, the entry, and the sections), the sections in 64 KB blocks, and their block table. Returns its size.
+ */
+export function writeLatePart(path: string, part: LatePart, c: LateContent, build: string, base: string): number {
+  const { sections, length } = lateSections(part, c);
+  const table = blockTable(sections.map((s) => blockCrcs(bytesOf(s.data))));
+  const json = lateHeaderJson(part, length, build, base, recordsOf(sections), crc32(table));
+  return writeFile(path, LATE_MAGIC, json, pad8(PREFIX + json.length), sections, table);
 }
 
 /**
@@ -541,27 +693,33 @@ function readFully(fd: number, into: Uint8Array, position: number): void {
   }
 }
 
-/** The header of an entry file, checked for shape (not the sections). */
-export function readHeader(fd: number): { header: Header; dataStart: number; fileSize: number } {
+/**
+ * The header of an entry file (or, with `magic` the late parts', of a late part), checked for
+ * shape (not the sections); `key` is the SHA-256 of its bytes, which late parts name their entry by.
+ */
+export function readHeader<H extends { format: number } = Header>(
+  fd: number,
+  magic: Buffer = MAGIC,
+): { header: H; dataStart: number; fileSize: number; key: string } {
   const fileSize = fstatSync(fd).size;
   if (fileSize < PREFIX) bad("the file is too short");
   const prefix = Buffer.alloc(PREFIX);
   readFully(fd, prefix, 0);
-  if (!prefix.subarray(0, 8).equals(MAGIC)) bad("not a backrefs cache file");
+  if (!prefix.subarray(0, 8).equals(magic)) bad("not a backrefs cache file");
   const length = prefix.readUInt32LE(8);
   if (length > MAX_HEADER || PREFIX + length > fileSize) bad("the header does not fit in the file (truncated?)");
   const json = Buffer.alloc(length);
   readFully(fd, json, PREFIX);
   if (crc32(json) !== prefix.readUInt32LE(12)) bad("the header's checksum does not match");
-  let header: Header;
+  let header: H;
   try {
-    header = JSON.parse(json.toString("utf8")) as Header;
+    header = JSON.parse(json.toString("utf8")) as H;
   } catch {
     bad("the header is not JSON");
   }
   if (typeof header !== "object" || header === null) bad("the header is not an object");
   if (header.format !== CACHE_FORMAT) bad(`written in cache format ${String(header.format)}, this build reads ${CACHE_FORMAT}`);
-  return { header, dataStart: pad8(PREFIX + length), fileSize };
+  return { header, dataStart: pad8(PREFIX + length), fileSize, key: createHash("sha256").update(json).digest("hex") };
 }
 
 const isCount = (v: unknown): v is number => typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
@@ -569,21 +727,23 @@ const isCount = (v: unknown): v is number => typeof v === "number" && Number.isS
 /**
  * Opens an entry: checks its header, that it is of this build and this source, that its sections
  * are exactly the ones this build writes for the recorded counts, each inside the file and the
- * file ending with the block table, and the block table's checksum. The sections themselves are
- * read when first used, block by block, each block checked then (see lazy.ts); a block that fails
- * is a CacheDamagedError at that moment. `expect` is what the caller knows must hold.
+ * file ending with the block table, and the block table's checksum; then the same of each late
+ * part beside it that the entry lacks (see {@link LatePart}), and that the part was made for this
+ * entry. The sections themselves are read when first used, block by block, each block checked then
+ * (see lazy.ts); a block that fails is a CacheDamagedError at that moment. `expect` is what the
+ * caller knows must hold.
  */
 export async function readEntry(path: string, expect: { build: string; source: SourceIdentity }): Promise<ReadContent> {
   const fd = openSync(path, "r");
   let kept = false;
   try {
-    const { header, dataStart, fileSize } = readHeader(fd);
+    const { header, dataStart, fileSize, key } = readHeader(fd);
     if (header.build !== expect.build) bad("written by another build of backrefs");
     const src = header.source as Partial<SourceIdentity> | undefined;
     for (const k of Object.keys(expect.source) as (keyof SourceIdentity)[]) {
       if (src?.[k] !== expect.source[k]) bad(`made from another version of the file (${k} differs)`);
     }
-    const content = openSections(path, fd, header, dataStart, fileSize);
+    const content = openSections(path, fd, header, dataStart, fileSize, key);
     kept = true;
     return content;
   } finally {
@@ -594,7 +754,163 @@ export async function readEntry(path: string, expect: { build: string; source: S
 /** Closes an entry's file when its graph is collected before every section was read. */
 const closeWhenCollected = new FinalizationRegistry<EntryFile>((f) => f.close());
 
-function openSections(path: string, fd: number, header: Header, dataStart: number, fileSize: number): ReadContent {
+interface Want {
+  name: string;
+  type: ElementType;
+  length: number;
+}
+
+function analysisWant(N: number, refused: number): Want[] {
+  return [
+    { name: "analysis.shallow", type: "f64", length: N },
+    { name: "analysis.distance", type: "i32", length: N },
+    { name: "analysis.parentEdge", type: "u32", length: N },
+    { name: "analysis.userRoots", type: "u8", length: N },
+    { name: "analysis.refused", type: "u32", length: refused },
+  ];
+}
+
+function treeWant(N: number): Want[] {
+  return [
+    { name: "analysis.idom", type: "u32", length: N },
+    { name: "analysis.rank", type: "u32", length: N },
+    { name: "analysis.preorder", type: "u32", length: N },
+    { name: "analysis.idomIndex", type: "u32", length: N },
+    { name: "analysis.retained", type: "f64", length: N },
+  ];
+}
+
+const classRetainedWant = (classes: number): Want[] => [{ name: "analysis.classRetained", type: "f64", length: classes }];
+
+const classesWant = (N: number, names: number): Want[] => [
+  { name: "classes.nodeClass", type: "u32", length: N },
+  { name: "classes.names", type: "u8", length: names },
+];
+
+/**
+ * Checks that a file's section records are exactly `want`, in order, each inside the file, the
+ * block table right after the last section and the file ending with it, and the block table's
+ * CRC-32 (`tableCrc`). Returns each section's file position, its first block's index in the
+ * table, and the table.
+ */
+function checkLayout(
+  fd: number,
+  want: Want[],
+  recs: unknown,
+  tableCrc: number,
+  dataStart: number,
+  fileSize: number,
+): { places: number[]; crcBase: number[]; table: Uint32Array } {
+  if (!Array.isArray(recs)) bad("no section list");
+  if (recs.length !== want.length) bad("the section list does not match this build's");
+  // Every section's place and size checked before anything is allocated or read.
+  let expectedOffset = 0;
+  let blocks = 0;
+  const places: number[] = [];
+  const crcBase: number[] = [];
+  for (let i = 0; i < want.length; i++) {
+    const w = want[i]!;
+    const r = recs[i] as Partial<SectionRecord>;
+    if (r?.name !== w.name || r.type !== w.type || r.length !== w.length || r.offset !== expectedOffset) {
+      bad(`section ${i} (${String(r?.name)}) does not match this build's layout`);
+    }
+    const bytes = w.length * WIDTH[w.type];
+    if (dataStart + expectedOffset + bytes > fileSize) bad(`section ${w.name} goes past the end of the file (truncated?)`);
+    places.push(dataStart + expectedOffset);
+    crcBase.push(blocks);
+    blocks += blockCount(bytes);
+    expectedOffset += pad8(bytes);
+  }
+  const tablePlace = dataStart + expectedOffset;
+  if (tablePlace + pad8(blocks * 4) !== fileSize) {
+    bad(
+      tablePlace + pad8(blocks * 4) > fileSize
+        ? "the block table goes past the end of the file (truncated?)"
+        : "the file has bytes after its block table",
+    );
+  }
+  const table = new Uint32Array(pad8(blocks * 4) / 4);
+  readFully(fd, bytesOf(table), tablePlace);
+  if (crc32(bytesOf(table)) !== tableCrc) bad("the block table's checksum does not match");
+  return { places, crcBase, table };
+}
+
+/** Where a section is: its file, its position there, its first block's index in that file's table. */
+interface Placed extends Want {
+  file: EntryFile;
+  place: number;
+  crcBase: number;
+}
+
+/**
+ * Opens the late part `part` of the entry at `entry` (whose header hashes to `base`): null when
+ * there is none, or one made for another entry (removed, when `ours` says the entry in place is
+ * the one opened); a CacheFormatError when it is not valid. `lengthOk` checks the part's variable length.
+ */
+function openLatePart(
+  entry: string,
+  part: LatePart,
+  expect: { build: string; base: string; N: number },
+  ours: () => boolean,
+): { placed: Placed[]; length: number | null; file: EntryFile } | null {
+  const path = latePartPath(entry, part);
+  let fd: number;
+  try {
+    fd = openSync(path, "r");
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw e;
+  }
+  let kept = false;
+  try {
+    const { header: h, dataStart, fileSize } = readHeader<LateHeader>(fd, LATE_MAGIC);
+    if (h.base !== expect.base || h.build !== expect.build) {
+      // Made for an entry written before this one (or by another build): of no use to anyone.
+      if (ours()) removeQuietly(path);
+      return null;
+    }
+    if (h.part !== part) bad("it holds another part than its name says");
+    const length = h.length;
+    const N = expect.N;
+    let want: Want[];
+    switch (part) {
+      case "analysis":
+        if (!isCount(length) || length > 0xffffffff) bad("the analysis record is not valid");
+        want = analysisWant(N, length);
+        break;
+      case "tree":
+        if (length !== null) bad("the dominator tree's record is not valid");
+        want = treeWant(N);
+        break;
+      case "class-retained":
+        if (!isCount(length) || length > 0xffffffff) bad("the per-class record is not valid");
+        want = classRetainedWant(length);
+        break;
+      case "classes":
+        if (!isCount(length) || length > 0xffffffff) bad("the class index record is not valid");
+        want = classesWant(N, length);
+        break;
+    }
+    if (!isCount(h.blocks)) bad("the block table's record is not valid");
+    const { places, crcBase, table } = checkLayout(fd, want, h.sections, h.blocks, dataStart, fileSize);
+    // A damaged block found later is reported as the entry's (the command runs again from the snapshot).
+    const file = new EntryFile(path, fd, table, entry);
+    kept = true;
+    return { placed: want.map((w, i) => ({ ...w, file, place: places[i]!, crcBase: crcBase[i]! })), length, file };
+  } finally {
+    if (!kept) closeSync(fd);
+  }
+}
+
+function removeQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // gone already, or a read-only cache
+  }
+}
+
+function openSections(path: string, fd: number, header: Header, dataStart: number, fileSize: number, key: string): ReadContent {
   let meta;
   try {
     meta = readMeta(header.snapshot, 0);
@@ -618,11 +934,10 @@ function openSections(path: string, fd: number, header: Header, dataStart: numbe
     bad("the analysis record is not valid");
   }
   if (!(header.classes === null || isCount(header.classes))) bad("the class index record is not valid");
-  if (!Array.isArray(header.sections)) bad("no section list");
   if (!isCount(header.blocks)) bad("the block table's record is not valid");
 
   // What this build expects, section by section, in order.
-  const want: { name: string; type: ElementType; length: number }[] = [
+  const want: Want[] = [
     { name: "node.type", type: "u8", length: N },
     { name: "node.name", type: "u32", length: N },
     { name: "node.id", type: "u32", length: N },
@@ -643,74 +958,80 @@ function openSections(path: string, fd: number, header: Header, dataStart: numbe
   if (!(loc === null || isCount(loc))) bad("the locations record is not valid");
   if (loc !== null) want.push({ name: "locations", type: "u32", length: loc });
   if (an) {
-    want.push(
-      { name: "analysis.shallow", type: "f64", length: N },
-      { name: "analysis.distance", type: "i32", length: N },
-      { name: "analysis.parentEdge", type: "u32", length: N },
-      { name: "analysis.userRoots", type: "u8", length: N },
-      { name: "analysis.refused", type: "u32", length: an.refused },
-    );
+    want.push(...analysisWant(N, an.refused));
     if (an.tree) {
-      want.push(
-        { name: "analysis.idom", type: "u32", length: N },
-        { name: "analysis.rank", type: "u32", length: N },
-        { name: "analysis.preorder", type: "u32", length: N },
-        { name: "analysis.idomIndex", type: "u32", length: N },
-        { name: "analysis.retained", type: "f64", length: N },
-      );
-      if (an.classRetained !== null) want.push({ name: "analysis.classRetained", type: "f64", length: an.classRetained });
+      want.push(...treeWant(N));
+      if (an.classRetained !== null) want.push(...classRetainedWant(an.classRetained));
     }
   }
-  if (header.classes !== null) {
-    want.push({ name: "classes.nodeClass", type: "u32", length: N }, { name: "classes.names", type: "u8", length: header.classes });
-  }
-  const recs = header.sections;
-  if (recs.length !== want.length) bad("the section list does not match this build's");
-  // Every section's place and size checked before anything is allocated or read.
-  let expectedOffset = 0;
-  let blocks = 0;
-  const places: number[] = [];
-  const crcBase: number[] = [];
-  for (let i = 0; i < want.length; i++) {
-    const w = want[i]!;
-    const r = recs[i] as Partial<SectionRecord>;
-    if (r.name !== w.name || r.type !== w.type || r.length !== w.length || r.offset !== expectedOffset) {
-      bad(`section ${i} (${String(r?.name)}) does not match this build's layout`);
-    }
-    const bytes = w.length * WIDTH[w.type];
-    if (dataStart + expectedOffset + bytes > fileSize) bad(`section ${w.name} goes past the end of the file (truncated?)`);
-    places.push(dataStart + expectedOffset);
-    crcBase.push(blocks);
-    blocks += blockCount(bytes);
-    expectedOffset += pad8(bytes);
-  }
-  const tablePlace = dataStart + expectedOffset;
-  if (tablePlace + pad8(blocks * 4) !== fileSize) {
-    bad(
-      tablePlace + pad8(blocks * 4) > fileSize
-        ? "the block table goes past the end of the file (truncated?)"
-        : "the file has bytes after its block table",
-    );
-  }
-  const table = new Uint32Array(pad8(blocks * 4) / 4);
-  readFully(fd, bytesOf(table), tablePlace);
-  if (crc32(bytesOf(table)) !== header.blocks) bad("the block table's checksum does not match");
-
+  if (header.classes !== null) want.push(...classesWant(N, header.classes));
+  const { places, crcBase, table } = checkLayout(fd, want, header.sections, header.blocks, dataStart, fileSize);
   const file = new EntryFile(path, fd, table);
-  const index = new Map<string, number>(want.map((w, i) => [w.name, i]));
+  const placedAt = new Map<string, Placed>(want.map((w, i) => [w.name, { ...w, file, place: places[i]!, crcBase: crcBase[i]! }]));
+
+  // The parts the entry lacks, from their own files when a later command added them.
+  const files = [file];
+  const late: LatePart[] = [];
+  const ignored: { part: LatePart; reason: string }[] = [];
+  let analysisLength = an ? an.refused : null;
+  let tree = an?.tree === true;
+  let classRetained = tree && an!.classRetained !== null;
+  let classes = header.classes !== null;
+  const st = fstatSync(fd, { bigint: true });
+  const ours = (): boolean => {
+    try {
+      const now = statSync(path, { bigint: true });
+      return now.ino === st.ino && now.dev === st.dev;
+    } catch {
+      return false;
+    }
+  };
+  const expectLate = { build: header.build, base: key, N };
+  for (const part of LATE_PARTS) {
+    // Each of the analysis' parts only with the one before; a class index of its own replaces the entry's
+    // (it is written when the entry's was found unusable).
+    const lacking =
+      part === "analysis"
+        ? analysisLength === null
+        : part === "tree"
+          ? analysisLength !== null && !tree
+          : part === "class-retained"
+            ? tree && !classRetained
+            : true;
+    if (!lacking) continue;
+    let got: ReturnType<typeof openLatePart>;
+    try {
+      got = openLatePart(path, part, expectLate, ours);
+    } catch (e) {
+      // Not valid: removed (the next command that needs it writes it again). Not readable: left.
+      const unreadable = !(e instanceof CacheFormatError);
+      const reason = unreadable ? `cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})` : e.message;
+      ignored.push({ part, reason });
+      if (!unreadable && ours()) removeQuietly(latePartPath(path, part));
+      continue;
+    }
+    if (!got) continue;
+    for (const p of got.placed) placedAt.set(p.name, p);
+    files.push(got.file);
+    late.push(part);
+    if (part === "analysis") analysisLength = got.length;
+    else if (part === "tree") tree = true;
+    else if (part === "class-retained") classRetained = true;
+    else classes = true;
+  }
+
   const sections = new Map<string, LazySection<Typed>>();
   type BlockCheck = (a: Typed, from: number, to: number) => string | null;
   const checks = new Map<string, BlockCheck>();
   const section = <T extends Typed>(name: string, soft = false): LazySection<T> => {
     let s = sections.get(name);
     if (!s) {
-      const i = index.get(name)!;
-      const w = want[i]!;
+      const w = placedAt.get(name)!;
       // Columns live in shared memory (the analysis helper thread reads them without a copy).
       const array = allocate(w.type, w.length, name.startsWith("node.") || name.startsWith("edge."));
       const check = checks.get(name);
       const fail = soft ? bad : null;
-      s = new LazySection(file, name, array, places[i]!, crcBase[i]!, check ? (from, to) => check(array, from, to) : null, fail);
+      s = new LazySection(w.file, name, array, w.place, w.crcBase, check ? (from, to) => check(array, from, to) : null, fail);
       sections.set(name, s);
     }
     return s as LazySection<T>;
@@ -782,8 +1103,8 @@ function openSections(path: string, fd: number, header: Header, dataStart: numbe
 
   // Every section made now (its memory is only taken as it is read), so that the file stays open
   // until all of them have been read.
-  for (const w of want) section(w.name, w.name.startsWith("classes."));
-  const has = (name: string): boolean => index.has(name);
+  for (const name of placedAt.keys()) section(name, name.startsWith("classes."));
+  const has = (name: string): boolean => placedAt.has(name);
   const lazy: LazyColumns = {
     nodeType: section("node.type"),
     nodeName: section("node.name"),
@@ -831,7 +1152,7 @@ function openSections(path: string, fd: number, header: Header, dataStart: numbe
   );
 
   let analysis: AnalysisParts | null = null;
-  if (an) {
+  if (analysisLength !== null) {
     // Each array looked up once: hot loops read these through getters.
     const whole = <T extends Typed>(name: string): (() => T) => {
       let got: T | null = null;
@@ -858,9 +1179,9 @@ function openSections(path: string, fd: number, header: Header, dataStart: numbe
       get refused() {
         return refused();
       },
-      tree: an.tree
+      tree: tree
         ? storedTree(
-            file,
+            placedAt.get("analysis.preorder")!.file,
             section<Uint32Array>("analysis.idom"),
             section<Uint32Array>("analysis.rank"),
             section<Uint32Array>("analysis.preorder"),
@@ -882,9 +1203,9 @@ function openSections(path: string, fd: number, header: Header, dataStart: numbe
       shallow: one("analysis.shallow"),
       distance: one("analysis.distance"),
       userRoot: one("analysis.userRoots"),
-      retained: an.tree ? one("analysis.retained") : () => 0,
+      retained: tree ? one("analysis.retained") : () => 0,
     };
-    if (an.tree && an.classRetained !== null) {
+    if (classRetained) {
       const get = whole<Float64Array>("analysis.classRetained");
       Object.defineProperty(analysis, "classRetained", { get, enumerable: true });
     }
@@ -899,16 +1220,22 @@ function openSections(path: string, fd: number, header: Header, dataStart: numbe
     locations: loc !== null ? arr("locations") : null,
     lazy,
   };
-  closeWhenCollected.register(raw, file);
+  for (const f of files) closeWhenCollected.register(raw, f);
   const later: LaterParts = {
     // The class index is checked as a whole when read; a problem with it (or a damaged block of
     // it) leaves the rest of the entry usable: the classes are then named again.
-    classes:
-      header.classes === null
-        ? null
-        : () => checkClasses(section<Uint32Array>("classes.nodeClass").whole(), section<Uint8Array>("classes.names").whole(), S, N),
+    classes: !classes
+      ? null
+      : () => checkClasses(section<Uint32Array>("classes.nodeClass").whole(), section<Uint8Array>("classes.names").whole(), S, N),
   };
-  return { raw, analysis, later, holds: { tree: an?.tree === true, classRetained: an?.tree === true && an.classRetained !== null } };
+  return {
+    raw,
+    analysis,
+    later,
+    holds: { analysis: analysis !== null, tree, classRetained, classes },
+    stamp: { entry: path, key, ino: st.ino.toString(), dev: st.dev.toString(), size: fileSize, late },
+    ignored,
+  };
 }
 
 /**

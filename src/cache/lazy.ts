@@ -55,6 +55,8 @@ export class EntryFile {
     fd: number,
     /** The block table: CRC-32 of every block of every section, in file order. */
     private readonly crcs: Uint32Array,
+    /** The entry a damaged block is reported as (a late part's file belongs to its entry). */
+    readonly entry: string = path,
   ) {
     this.fd = fd;
     const st = fstatSync(fd, { bigint: true });
@@ -127,7 +129,7 @@ export class EntryFile {
   }
 
   private error(why: string): CacheDamagedError {
-    return new CacheDamagedError(this.path, why);
+    return new CacheDamagedError(this.entry, why);
   }
 
   close(): void {

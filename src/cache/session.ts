@@ -20,7 +20,7 @@ import { HeapAnalysis, type AnalysisOptions, type AnalysisParts } from "../graph
 import { readSnapshotRaw, type ReadOptions } from "../snapshot/read.js";
 import type { RawSnapshot } from "../snapshot/parser.js";
 import type { CacheKey, PendingSave, SaveResult, SnapshotCache } from "./store.js";
-import { CacheFormatError, type LaterParts } from "./entry.js";
+import { CacheFormatError, type EntryStamp, type LateContent, type LatePart, type LaterParts } from "./entry.js";
 
 /** What a session did with the cache, for its owner to report. */
 export type CacheEvent =
@@ -28,9 +28,16 @@ export type CacheEvent =
   | { kind: "used"; entry: string; bytes: number; seconds: number }
   /** An entry was there but unusable (`reason`); the snapshot is read instead. */
   | { kind: "ignored"; entry: string; reason: string }
-  /** A part of an entry read when first needed (`part`) was unusable (`reason`); it is computed instead. */
-  | { kind: "ignored-part"; entry: string; part: "class index"; reason: string }
-  /** An entry was written by {@link CacheSession.flush} (`seconds`: what completing it took there). */
+  /**
+   * A part of an entry (`part`: the class index, checked when first needed; or a part added to the
+   * entry later, checked when the entry is opened) was unusable (`reason`); it is computed instead
+   * when needed.
+   */
+  | { kind: "ignored-part"; entry: string; part: PartName; reason: string }
+  /**
+   * An entry was written by {@link CacheSession.flush} (`seconds`: what completing it took there),
+   * or parts were added to it (`result.added`).
+   */
   | { kind: "written"; result: Extract<SaveResult, { kind: "written" }>; seconds: number }
   /** An entry could not be written. */
   | { kind: "not-written"; file: string; reason: string };
@@ -48,8 +55,10 @@ interface Tracked {
   graph: HeapGraph;
   /** What the entry held, read when first needed (a hit). */
   later: LaterParts | null;
-  /** What the analysis in the entry held (a hit). */
-  held: { tree: boolean; classRetained: boolean };
+  /** What the entry held, with its late parts (a hit). */
+  held: { analysis: boolean; tree: boolean; classRetained: boolean };
+  /** The entry file read (a hit): parts computed meanwhile are added to it. */
+  stamp: EntryStamp | null;
   /** Whether the entry held a usable class index (false from when it fails its checks). */
   heldClasses: boolean;
 }
@@ -87,10 +96,13 @@ export class CacheSession {
           graph,
           later: look.content.later,
           held: look.content.holds,
+          stamp: look.content.stamp,
           heldClasses: look.content.later.classes !== null,
         };
         graph.useStoredIndexes({ classes: this.#storedClasses(look.entry, t) });
         this.#tracked.set(graph, t);
+        for (const i of look.content.ignored)
+          this.onEvent({ kind: "ignored-part", entry: look.entry, part: PART_NAMES[i.part], reason: i.reason });
         this.onEvent({ kind: "used", entry: look.entry, bytes: look.bytes, seconds: (performance.now() - start) / 1000 });
         return graph;
       } catch (e) {
@@ -113,7 +125,8 @@ export class CacheSession {
         pending: this.cache.begin(look.key, raw),
         graph,
         later: null,
-        held: { tree: false, classRetained: false },
+        held: { analysis: false, tree: false, classRetained: false },
+        stamp: null,
         heldClasses: false,
       };
       this.#tracked.set(graph, t);
@@ -185,36 +198,65 @@ export class CacheSession {
   }
 
   async #complete(t: Tracked): Promise<void> {
-    // An entry read from the cache is rewritten only when the job added to it (known without
-    // reading the parts it holds, which are read on first use).
-    const hit = t.pending === null;
-    let classes = t.graph.classParts();
-    if (hit) {
-      const now = t.analysis?.holds() ?? { tree: false, classRetained: false };
-      const before = t.held;
-      const gainedAnalysis = (now.tree && !before.tree) || (now.classRetained && !before.classRetained);
-      if (!gainedAnalysis && !(classes && !t.heldClasses)) return;
-    }
-    const analysis = t.analysis?.savedParts() ?? t.saved;
-    // A rewrite keeps the class index the entry held even when this job did not need it.
-    if (!classes && t.heldClasses && t.later?.classes) {
-      try {
-        classes = t.later.classes();
-      } catch {
-        classes = null;
-      }
-    }
     const start = performance.now();
+    if (t.pending === null) {
+      // An entry read from the cache: what the job computed that it lacks is added beside it
+      // (known without reading the parts it holds, which are read on first use).
+      if (!t.stamp) return;
+      const { content, parts } = this.#added(t);
+      if (parts.length === 0) return;
+      const r = this.cache.addParts(t.stamp, content, parts);
+      if (r.kind === "written") this.onEvent({ kind: "written", result: r, seconds: (performance.now() - start) / 1000 });
+      else this.onEvent({ kind: "not-written", file: t.file, reason: r.reason });
+      return;
+    }
     const pending = t.pending;
     t.pending = null;
-    const r =
-      pending === null
-        ? this.cache.save(t.key, { raw: t.raw, analysis, classes })
-        : "finish" in pending
-          ? await pending.finish({ raw: t.raw, analysis, classes })
-          : pending;
+    const content = { raw: t.raw, analysis: t.analysis?.savedParts() ?? t.saved, classes: t.graph.classParts() };
+    const r = "finish" in pending ? await pending.finish(content) : pending;
     if (r.kind === "written") this.onEvent({ kind: "written", result: r, seconds: (performance.now() - start) / 1000 });
     else this.onEvent({ kind: "not-written", file: t.file, reason: r.reason });
+  }
+
+  /** What a job computed on a graph loaded from an entry that the entry lacks, as late parts. */
+  #added(t: Tracked): { content: LateContent; parts: LatePart[] } {
+    const held = t.held;
+    const content: LateContent = {};
+    const parts: LatePart[] = [];
+    const a = t.analysis;
+    if (a && !held.analysis) {
+      // The entry had no analysis, so this one started from nothing: all it has is new.
+      const all = a.savedParts();
+      if (all) {
+        content.analysis = all;
+        parts.push("analysis");
+        if (all.tree) {
+          content.tree = all.tree;
+          parts.push("tree");
+          if (all.classRetained) {
+            content.classRetained = all.classRetained;
+            parts.push("class-retained");
+          }
+        }
+      }
+    } else if (a) {
+      const now = a.computedParts();
+      const tree = held.tree || now.tree !== null;
+      if (now.tree && !held.tree) {
+        content.tree = now.tree;
+        parts.push("tree");
+      }
+      if (now.classRetained && !held.classRetained && tree) {
+        content.classRetained = now.classRetained;
+        parts.push("class-retained");
+      }
+    }
+    const classes = t.graph.classParts();
+    if (classes && !t.heldClasses) {
+      content.classes = classes;
+      parts.push("classes");
+    }
+    return { content, parts };
   }
 
   /** Forgets the entries waiting to be written, and removes those begun (a job that failed writes none). */
@@ -228,6 +270,16 @@ export class CacheSession {
     }
   }
 }
+
+/** The parts of an entry as events name them. */
+export type PartName = "class index" | "analysis" | "dominator tree" | "per-class retained sizes";
+
+const PART_NAMES: Record<LatePart, PartName> = {
+  analysis: "analysis",
+  tree: "dominator tree",
+  "class-retained": "per-class retained sizes",
+  classes: "class index",
+};
 
 function describeReadError(e: unknown): string {
   return e instanceof CacheFormatError ? e.message : `cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;

@@ -39,11 +39,19 @@ import {
   CACHE_FORMAT,
   CacheFormatError,
   EntryWriter,
+  LATE_PARTS,
   entrySize,
+  latePartOf,
+  latePartPath,
+  latePartSize,
   readEntry,
   readHeader,
   writeEntry,
+  writeLatePart,
   type EntryContent,
+  type EntryStamp,
+  type LateContent,
+  type LatePart,
   type ReadContent,
   type SourceIdentity,
 } from "./entry.js";
@@ -83,7 +91,17 @@ export interface CacheKey {
 }
 
 export type SaveResult =
-  | { kind: "written"; entry: string; bytes: number; totalBytes: number; maxBytes: number; dropped: number }
+  | {
+      kind: "written";
+      entry: string;
+      /** Bytes written: the entry's, or with `added` the added parts'. */
+      bytes: number;
+      totalBytes: number;
+      maxBytes: number;
+      dropped: number;
+      /** Set when late parts were added to an entry ({@link SnapshotCache.addParts}) rather than the entry written. */
+      added?: LatePart[];
+    }
   | { kind: "not-written"; reason: string };
 
 /**
@@ -243,6 +261,7 @@ export class SnapshotCache {
     }
     try {
       const content = await readEntry(entry, { build: buildId(), source: id.source });
+      for (const part of content.stamp.late) bytes += fileSize(latePartPath(entry, part));
       try {
         const now = new Date();
         utimesSync(entry, now, now); // last use, for the size limit
@@ -280,6 +299,7 @@ export class SnapshotCache {
       const dropped = this.makeRoom(size, entry);
       const bytes = writeEntry(tmp, content, build, src);
       renameSync(tmp, entry);
+      removeLateParts(entry);
       return { kind: "written", entry, bytes, totalBytes: this.list().totalBytes, maxBytes: this.maxBytes, dropped };
     } catch (e) {
       try {
@@ -351,6 +371,7 @@ export class SnapshotCache {
           const bytes = await writer.finish(content);
           const dropped = this.makeRoom(bytes, entry);
           renameSync(tmp, entry);
+          removeLateParts(entry);
           return { kind: "written", entry, bytes, totalBytes: this.list().totalBytes, maxBytes: this.maxBytes, dropped };
         } catch (e) {
           removeQuietly(tmp);
@@ -360,21 +381,75 @@ export class SnapshotCache {
     };
   }
 
+  /**
+   * Adds parts computed after an entry was read (`stamp`, from its lookup) to it, each in a file
+   * of its own beside the entry (see {@link LatePart}): written to a temporary file and renamed
+   * into place, so that a reader sees the whole part or none, and two processes adding the same
+   * part both leave a whole one. Nothing is added when the entry in place is no longer the one
+   * read (another process wrote it again meanwhile), or when it would pass the size limit.
+   */
+  addParts(stamp: EntryStamp, content: LateContent, parts: readonly LatePart[]): SaveResult {
+    const entry = stamp.entry;
+    const build = buildId();
+    const sizes = parts.map((p) => latePartSize(p, content, build, stamp.key));
+    const size = sizes.reduce((a, b) => a + b, 0);
+    const now = this.list().entries.find((e) => e.entry === entry);
+    if (!now || !sameFile(entry, stamp)) return { kind: "not-written", reason: "the entry was replaced or removed meanwhile" };
+    // The entry with everything it has and the new parts (a part written again replaces its file).
+    const replaced = parts.reduce((n, p) => n + fileSize(latePartPath(entry, p)), 0);
+    const whole = now.bytes - replaced + size;
+    if (whole > this.maxBytes) {
+      return { kind: "not-written", reason: `the entry (${whole} bytes) is larger than the cache's limit (${this.maxBytes} bytes)` };
+    }
+    let dropped: number;
+    try {
+      dropped = this.makeRoom(size - replaced, entry, now.bytes);
+      for (const part of parts) {
+        const target = latePartPath(entry, part);
+        const tmp = join(this.dir, `.${basename(target)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
+        try {
+          writeLatePart(tmp, part, content, build, stamp.key);
+          // Checked again just before: a part renamed beside an entry written meanwhile would be
+          // of no use (readers check what it was made for, and remove it).
+          if (!sameFile(entry, stamp)) throw Object.assign(new Error("replaced"), { code: "REPLACED" });
+          renameSync(tmp, target);
+        } catch (e) {
+          removeQuietly(tmp);
+          throw e;
+        }
+      }
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      return {
+        kind: "not-written",
+        reason: err.code === "REPLACED" ? "the entry was replaced or removed meanwhile" : describeFsError(err),
+      };
+    }
+    return { kind: "written", entry, bytes: size, totalBytes: this.list().totalBytes, maxBytes: this.maxBytes, dropped, added: [...parts] };
+  }
+
   /** Drops least recently used entries (never `keep`) until `incoming` more bytes fit. Returns how many went. */
-  private makeRoom(incoming: number, keep: string): number {
+  private makeRoom(incoming: number, keep: string, keepBytes = 0): number {
     const listing = this.list();
-    let total = listing.totalBytes - (listing.entries.find((e) => e.entry === keep)?.bytes ?? 0);
+    let total = listing.totalBytes - (listing.entries.find((e) => e.entry === keep)?.bytes ?? 0) + keepBytes;
     let dropped = 0;
     const oldestFirst = listing.entries.filter((e) => e.entry !== keep).sort((a, b) => a.lastUsed.getTime() - b.lastUsed.getTime());
     for (const e of oldestFirst) {
       if (total + incoming <= this.maxBytes) break;
       try {
         unlinkSync(e.entry);
+        removeLateParts(e.entry);
         total -= e.bytes;
         dropped++;
       } catch {
         // gone already, or not ours to remove
       }
+    }
+    // Late parts whose entry is gone (it was found damaged, or removed by hand).
+    const names = new Set(safeReaddir(this.dir));
+    for (const name of names) {
+      const of = latePartOf(name);
+      if (of && !names.has(of.entryName)) removeQuietly(join(this.dir, name));
     }
     // Leftovers of writers that died: a process that is gone (an entry is now written while its
     // command runs, so Ctrl-C can leave one), or an hour old (a process on another machine).
@@ -390,11 +465,23 @@ export class SnapshotCache {
     return dropped;
   }
 
-  /** The entries, newest use first, each with what its header says (or why it cannot be read). */
+  /**
+   * The entries, newest use first, each with what its header says (or why it cannot be read); an
+   * entry's bytes count its late parts, and the total every late part.
+   */
   list(): CacheListing {
     const entries: CacheListing["entries"] = [];
     let totalBytes = 0;
-    for (const name of safeReaddir(this.dir)) {
+    const names = safeReaddir(this.dir);
+    const lateBytes = new Map<string, number>();
+    for (const name of names) {
+      const of = latePartOf(name);
+      if (!of) continue;
+      const size = fileSize(join(this.dir, name));
+      totalBytes += size;
+      lateBytes.set(of.entryName, (lateBytes.get(of.entryName) ?? 0) + size);
+    }
+    for (const name of names) {
       if (!name.endsWith(SUFFIX)) continue;
       const entry = join(this.dir, name);
       let st;
@@ -420,26 +507,28 @@ export class SnapshotCache {
       } catch (e) {
         problem = e instanceof CacheFormatError ? e.message : "cannot be read";
       }
-      entries.push({ entry, bytes: st.size, lastUsed: st.mtime, source, sourceSize, problem });
+      entries.push({ entry, bytes: st.size + (lateBytes.get(name) ?? 0), lastUsed: st.mtime, source, sourceSize, problem });
     }
     entries.sort((a, b) => b.lastUsed.getTime() - a.lastUsed.getTime() || a.entry.localeCompare(b.entry));
     return { dir: this.dir, maxBytes: this.maxBytes, totalBytes, entries };
   }
 
-  /** Removes every entry (and leftover temporary file). Returns the number of entries and bytes removed. */
+  /**
+   * Removes every entry with its late parts (and leftover temporary files). Returns the number of
+   * entries and the bytes removed (entries and late parts).
+   */
   clear(): { entries: number; bytes: number } {
     let entries = 0;
     let bytes = 0;
     for (const name of safeReaddir(this.dir)) {
-      if (!name.endsWith(SUFFIX) && !name.endsWith(".tmp")) continue;
+      const late = latePartOf(name) !== null;
+      if (!name.endsWith(SUFFIX) && !late && !name.endsWith(".tmp")) continue;
       const p = join(this.dir, name);
       try {
         const size = statSync(p).size;
         unlinkSync(p);
-        if (name.endsWith(SUFFIX)) {
-          entries++;
-          bytes += size;
-        }
+        if (name.endsWith(SUFFIX)) entries++;
+        if (name.endsWith(SUFFIX) || late) bytes += size;
       } catch {
         // gone already
       }
@@ -452,6 +541,29 @@ export class SnapshotCache {
 const BACKGROUND_WRITE_MIN_BYTES = 64 << 20;
 /** Sections smaller than this are written at the end even then. */
 const BACKGROUND_SECTION_MIN_BYTES = 1 << 20;
+
+/** Removes an entry's late parts (it was written again, or dropped). */
+function removeLateParts(entry: string): void {
+  for (const part of LATE_PARTS) removeQuietly(latePartPath(entry, part));
+}
+
+/** Whether the entry file in place is still the one read (`stamp`). */
+function sameFile(entry: string, stamp: EntryStamp): boolean {
+  try {
+    const st = statSync(entry, { bigint: true });
+    return st.ino.toString() === stamp.ino && st.dev.toString() === stamp.dev && Number(st.size) === stamp.size;
+  } catch {
+    return false;
+  }
+}
+
+function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
 
 function removeQuietly(path: string): void {
   try {

@@ -138,6 +138,8 @@ export class HeapAnalysis {
    */
   private stored: AnalysisParts | null = null;
   private storedClassRetainedTaken = false;
+  /** Whether `classRetained` is the saved parts' (not computed here). */
+  private classRetainedTakenFromStored = false;
   private treeFromStored = false;
 
   constructor(
@@ -291,6 +293,26 @@ export class HeapAnalysis {
   }
 
   /**
+   * What this analysis computed beyond the saved parts it started from ({@link fromParts}),
+   * without taking (and so reading) any saved part: the dominator tree with the retained sizes
+   * when the saved parts had none, the per-class retained sizes when they were computed here. For
+   * adding to the snapshot cache entry the saved parts came from. Without saved parts, use
+   * {@link savedParts}.
+   */
+  computedParts(): { tree: AnalysisParts["tree"]; classRetained: Float64Array | null } {
+    const tree =
+      !this.treeFromStored && this.tree && this.retained
+        ? { preorder: this.tree.preorder, idomIndex: this.tree.idomIndex, retained: this.retained, idom: this.tree.idom }
+        : null;
+    const own =
+      this.classRetained !== null &&
+      !this.classRetainedTakenFromStored &&
+      this.graph.namedByOwnShapes &&
+      this.classRetainedFor === this.graph.classes().nodeClass;
+    return { tree, classRetained: own ? this.classRetained : null };
+  }
+
+  /**
    * An analysis that starts from saved parts instead of computing them. The parts must fit the
    * graph (checked by whoever read them: lengths, and every index in range). Each part is taken
    * when first asked for (the parts may be read from a cache entry only then); the immediate
@@ -318,6 +340,7 @@ export class HeapAnalysis {
     if (this.classRetained === null && s.classRetained.length === this.graph.classIdLimit) {
       this.classRetained = s.classRetained;
       this.classRetainedFor = "own";
+      this.classRetainedTakenFromStored = true;
     }
   }
 
@@ -597,6 +620,7 @@ export class HeapAnalysis {
     const out = this.computeClassRetainedSizes(filter, groups);
     if (plain) {
       this.classRetained = out;
+      this.classRetainedTakenFromStored = false;
       this.classRetainedFor = nodeClass;
     }
     return out;

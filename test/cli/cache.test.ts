@@ -169,12 +169,107 @@ describe("backrefs with the snapshot cache", { timeout: SLOW }, () => {
     expect(fast.stderr).toMatch(/cache: wrote/);
     const full = await run(["info", SNAP, "--json"], dir);
     expect(full.stderr).toMatch(/cache: used/);
-    expect(full.stderr).toMatch(/cache: wrote/); // now with the analysis
+    // Now with the analysis: added beside the entry, which is not written again.
+    expect(full.stderr).toMatch(
+      /^cache: added the distances, dominator tree and per-class retained sizes to .*\.brc \([\d.]+ [kM]B in [\d.]+ s; the cache holds [\d.]+ [kM]B of 4\.0 GB\)$/m,
+    );
+    expect(full.stderr).not.toMatch(/cache: wrote/);
     const again = await run(["info", SNAP, "--json"], dir);
     expect(again.stderr).toMatch(/cache: used/);
     expect(again.stderr).not.toMatch(/cache: wrote/);
     expect(again.raw.equals(full.raw)).toBe(true);
     expect(entries(dir)).toHaveLength(1);
+  });
+
+  it("a picture, then info: the per-class retained sizes are added beside the entry, which is not written again", async () => {
+    const dir = freshDir();
+    const expected = (await run(["info", SNAP, "--json"], null)).raw;
+    const pic = await run([SNAP, "--type", "LeakyRequest", "--each", "-o", join(tmp, "first.svg")], dir);
+    expect(pic.stderr).toMatch(/cache: wrote/);
+    const [name] = entries(dir);
+    const entry = join(dir, name!);
+    const before = readFileSync(entry);
+    const info = await run(["info", SNAP, "--json"], dir);
+    expect(info.code).toBe(0);
+    expect(info.raw.equals(expected)).toBe(true);
+    expect(info.stderr).toMatch(/^cache: used .*\.brc/m);
+    expect(info.stderr).toMatch(
+      /^cache: added the per-class retained sizes to .*\.brc \([\d.]+ [kM]B in [\d.]+ s; the cache holds [\d.]+ [kM]B of 4\.0 GB\)$/m,
+    );
+    expect(info.stderr).not.toMatch(/cache: wrote/);
+    expect(readFileSync(entry).equals(before)).toBe(true);
+    expect(readdirSync(dir).filter((n) => n.endsWith(".brl"))).toEqual([name!.replace(/\.brc$/, ".class-retained.brl")]);
+    const again = await run(["info", SNAP, "--json"], dir);
+    expect(again.raw.equals(expected)).toBe(true);
+    expect(again.stderr).not.toMatch(/cache: (wrote|added)/);
+    // `backrefs cache` counts the part with its entry.
+    const listed = await run(["cache", "--json"], dir);
+    const l = JSON.parse(listed.stdout) as { totalBytes: number; entries: { bytes: number }[] };
+    const onDisk = readdirSync(dir)
+      .filter((n) => n.endsWith(".brc") || n.endsWith(".brl"))
+      .reduce((t, n) => t + readFileSync(join(dir, n)).length, 0);
+    expect(l.totalBytes).toBe(onDisk);
+    expect(l.entries[0]!.bytes).toBe(onDisk);
+  });
+
+  it("a damaged part added later is found when read: the command runs again from the snapshot, said so", async () => {
+    const dir = freshDir();
+    const dot = [SNAP, "--type", "LeakyRequest", "-o", "-", "--format", "dot"];
+    const expected = (await run(dot, null)).raw;
+    await run(["info", SNAP, "--no-retained"], dir);
+    const added = await run(["info", SNAP, "--json"], dir);
+    expect(added.stderr).toMatch(/cache: added the distances, dominator tree/);
+    const [name] = entries(dir);
+    const tree = join(dir, name!.replace(/\.brc$/, ".tree.brl"));
+    // A flipped byte in every block of every section of the dominator tree's file.
+    const buf = readFileSync(tree);
+    const len = buf.readUInt32LE(8);
+    const header = JSON.parse(buf.subarray(16, 16 + len).toString("utf8")) as {
+      sections: { name: string; offset: number; length: number; type: string }[];
+    };
+    for (const s of header.sections) {
+      const bytes = s.length * (s.type === "f64" ? 8 : 4);
+      for (let off = 0; off < bytes; off += 65536) buf[((16 + len + 7) & ~7) + s.offset + off]! ^= 0x40;
+    }
+    writeFileSync(tree, buf);
+    const r = await run(dot, dir);
+    expect(r.code).toBe(0);
+    expect(r.raw.equals(expected)).toBe(true);
+    expect(r.stderr).toMatch(
+      /^cache: ignored .*\.brc \(section analysis\.\w+ is damaged \(checksum of block \d+\)\); reading the snapshot$/m,
+    );
+    expect(r.stderr).toMatch(/cache: wrote/);
+    // The entry written again has everything in itself: its old parts are gone.
+    expect(readdirSync(dir).filter((n) => n.endsWith(".brl"))).toEqual([]);
+    const again = await run(dot, dir);
+    expect(again.raw.equals(expected)).toBe(true);
+    expect(again.stderr).not.toMatch(/cache: (ignored|wrote|added)/);
+  });
+
+  it("two processes adding the same part at once both answer, and leave one whole part", async () => {
+    const dir = freshDir();
+    const expected = (await run(["info", SNAP, "--json"], null)).raw;
+    // The binary's entry (an in-process run is another build: src/, not dist/).
+    const pic = spawnCli([SNAP, "--type", "LeakyRequest", "--each", "-o", join(tmp, "two.svg")], {
+      cwd: tmp,
+      env: { BACKREFS_CACHE: "1", BACKREFS_CACHE_DIR: dir },
+    });
+    expect(pic.stderr).toMatch(/cache: wrote/);
+    const [a, b] = await Promise.all([runAsync(["info", SNAP, "--json"], dir), runAsync(["info", SNAP, "--json"], dir)]);
+    for (const r of [a, b]) {
+      expect(r.code).toBe(0);
+      expect(r.raw.equals(expected)).toBe(true);
+      expect(r.stderr).toMatch(/cache: used/);
+    }
+    // Both add the part, unless one finished before the other read the entry.
+    const adding = [a, b].filter((r) => /cache: added the per-class retained sizes/.test(r.stderr));
+    expect(adding.length).toBeGreaterThanOrEqual(1);
+    expect(readdirSync(dir).filter((n) => n.endsWith(".tmp"))).toEqual([]);
+    expect(readdirSync(dir).filter((n) => n.endsWith(".brl"))).toHaveLength(1);
+    const c = spawnCli(["info", SNAP, "--json"], { cwd: tmp, env: { BACKREFS_CACHE: "1", BACKREFS_CACHE_DIR: dir } });
+    expect(c.stderr).toMatch(/cache: used/);
+    expect(c.stderr).not.toMatch(/cache: (ignored|wrote|added)/);
+    expect(c.raw.equals(expected)).toBe(true);
   });
 
   it("--no-cache and BACKREFS_CACHE=0 neither read nor write it", async () => {
@@ -234,7 +329,7 @@ describe("backrefs with the snapshot cache", { timeout: SLOW }, () => {
     expect((await run(["info", SNAP, "--json"], dir)).stderr).toMatch(/cache: used/);
   });
 
-  it("a damaged class index: the rest of the entry is used, the classes computed again, said so, and the entry rewritten", async () => {
+  it("a damaged class index: the rest of the entry is used, the classes computed again, said so, and added beside the entry", async () => {
     const dir = freshDir();
     const expected = (await run(["types", SNAP, "--json", "--top", "15"], null)).raw;
     await run(["info", SNAP, "--json"], dir);
@@ -249,11 +344,11 @@ describe("backrefs with the snapshot cache", { timeout: SLOW }, () => {
     expect(r.stderr).toMatch(
       /^cache: ignored the class index of .*\.brc \(section classes\.nodeClass is damaged \(checksum of block 0\)\); computing it again$/m,
     );
-    expect(r.stderr).toMatch(/cache: wrote/);
+    expect(r.stderr).toMatch(/^cache: added the class index to .*\.brc/m);
     expect(r.raw.equals(expected)).toBe(true);
     const again = await run(["types", SNAP, "--json", "--top", "15"], dir);
     expect(again.stderr).toMatch(/cache: used/);
-    expect(again.stderr).not.toMatch(/cache: (ignored|wrote)/);
+    expect(again.stderr).not.toMatch(/cache: (ignored|wrote|added)/);
     expect(again.raw.equals(expected)).toBe(true);
   });
 
