@@ -215,6 +215,12 @@ export interface OpenOptions extends LoadOptions {
   collectGarbage?: boolean;
   /** Told when each phase of the analysis starts (distances, dominators...): for a progress line. */
   onPhase?: (phase: Phase) => void;
+  /**
+   * False when no question asked of this snapshot will need the analysis (counts and self sizes
+   * only, as `info --no-retained` asks): no helper thread is then started for it while the file
+   * is read. Default true. Only a hint: an analysis asked for anyway is still computed.
+   */
+  analysis?: boolean;
 }
 
 /** PNG output: the CLI's `--scale` (default 1.5, lowered so that a picture stays under 20 megapixels). */
@@ -257,7 +263,7 @@ export async function openSnapshot(source: string | Readable, options: OpenOptio
   // turns out too small for it. Not for a snapshot cache's entry, which is not read this way.
   let early = false;
   const onProgress =
-    options.parallel === false
+    options.parallel === false || options.analysis === false
       ? options.onProgress
       : (p: ReadProgress): void => {
           if (!early && p.totalBytes >= EARLY_HELPER_MIN_BYTES) {
