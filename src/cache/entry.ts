@@ -45,6 +45,7 @@ import { idomFromPreorder } from "../graph/dominators.js";
 import { blockCount, blockCrcs, bytesOf, EntryFile, LazySection, type Typed } from "./lazy.js";
 import type { ValueCheck } from "./checks.js";
 import { ReadAhead, WARM_MIN_BYTES } from "./read-ahead.js";
+import { BackgroundChecksums } from "./checksums.js";
 
 const MAGIC = Buffer.from("BRCACHE\x01", "latin1");
 /** Bumped whenever the layout or the meaning of a section changes. */
@@ -552,8 +553,8 @@ export function writeLatePart(path: string, part: LatePart, c: LateContent, buil
 /**
  * An entry written while the command that read the snapshot goes on: created as soon as the columns
  * are read, it is handed what is known as it becomes known ({@link hand}), and each big section is
- * summed at once and written by libuv's thread pool meanwhile (the data is not copied, so nothing
- * handed over may change afterwards); {@link finish} writes the rest and the header last. The
+ * summed by a second thread (see checksums.ts) and written by libuv's thread pool meanwhile (the
+ * data is not copied, so nothing handed over may change afterwards); {@link finish} writes the rest and the header last. The
  * header's room is reserved up front at its longest (see maxHeaderLength), so that every section's
  * place is known before the analysis is. The file is the one {@link writeEntry} makes, except that
  * the header is padded with spaces.
@@ -563,6 +564,8 @@ export class EntryWriter {
   private readonly placed = new Map<string, { data: Typed; position: number; crc: Promise<Uint32Array> }>();
   private readonly dataStart: number;
   private closed = false;
+  /** Sums the sections written in the background, on a second thread where it can. */
+  private readonly checksums = new BackgroundChecksums();
 
   private constructor(
     /** The file being written (a new file: the caller renames it into place when done). */
@@ -602,8 +605,8 @@ export class EntryWriter {
       position += pad8(s.bytes);
       if (this.placed.has(s.name) || s.deferred || s.bytes < this.backgroundMin) continue;
       const bytes = bytesOf(s.data);
-      const sum = blockCrcs(bytes);
-      const crc = writeInBackground(this.fd, bytes, at).then(() => sum);
+      const sum = this.checksums.sum(bytes);
+      const crc = Promise.all([writeInBackground(this.fd, bytes, at), sum]).then(([, sums]) => sums);
       crc.catch(() => {}); // looked at in finish
       this.placed.set(s.name, { data: s.data, position: at, crc });
     }
@@ -680,6 +683,7 @@ export class EntryWriter {
     // Background writes run to their end before the file is closed (its descriptor could be reused).
     await Promise.allSettled([...this.placed.values()].map((p) => p.crc));
     closeSync(this.fd);
+    await this.checksums.close();
   }
 }
 
