@@ -8,7 +8,7 @@
  */
 import { SnapshotFormatError } from "../errors.js";
 import type { RawSnapshot } from "../snapshot/parser.js";
-import type { LazyColumns } from "../snapshot/columns.js";
+import type { LazyColumns, ReadAheadPart } from "../snapshot/columns.js";
 import type { StringTable } from "../snapshot/string-table.js";
 import { PlainObjects, type InterfaceDefinition } from "./class-names.js";
 import { IntList } from "./lists.js";
@@ -98,8 +98,9 @@ export class HeapGraph {
   // Columns. Hot loops elsewhere read them directly (`graph.columns`) rather than per-item methods.
   // A graph from the snapshot cache has them read on first use (`lz`, null otherwise): the
   // getters below read a whole column, the per-item methods of the columns a command samples
-  // (names, ids, self sizes, edge types and names) only the block holding the item.
+  // (names, ids, self sizes, edge types, names and targets) only the block holding the item.
   private readonly lz: LazyColumns | null;
+  private readonly ahead: ((parts: readonly ReadAheadPart[]) => void) | null;
   private readonly aFirstEdge: Uint32Array;
   private readonly aType: Uint8Array;
   private readonly aName: Uint32Array;
@@ -220,6 +221,7 @@ export class HeapGraph {
     this.edgeFields = m.edgeFields;
     this.header = raw.header;
     this.lz = raw.lazy ?? null;
+    this.ahead = raw.readAhead ?? null;
     this.aType = raw.nodes.type;
     this.aName = raw.nodes.name;
     this.aId = raw.nodes.id;
@@ -290,6 +292,16 @@ export class HeapGraph {
     }
   }
 
+  /**
+   * A hint, for a graph read back from the snapshot cache: the command is about to read these
+   * parts whole (or nearly), in this order, so they are read on a second thread meanwhile (the
+   * parts it has not read yet; see src/cache/read-ahead.ts). Nothing changes for a graph read from
+   * its snapshot, nor in what any method returns.
+   */
+  readAhead(parts: readonly ReadAheadPart[]): void {
+    this.ahead?.(parts);
+  }
+
   // ------------------------------------------------------------------ nodes
 
   nodeType(n: number): number {
@@ -348,7 +360,8 @@ export class HeapGraph {
   }
   /** The target node ordinal of edge `e`. */
   edgeTo(e: number): number {
-    return this.eTo[e]!;
+    this.lz?.edgeTo.at(e);
+    return this.aEdgeTo[e]!;
   }
   /**
    * The source node of edge `e`: a binary search over the first-edge index, narrowed by a table
