@@ -215,8 +215,8 @@ export class CacheSession {
     const classes = t.graph.classParts();
     // A big snapshot's per-class retained sizes, when the job has what they need (the dominator tree
     // and the classes) but did not ask for them: computed now, so that a later `info` or `types`
-    // need not read the whole tree to compute them (about a second at 13 million nodes, which the
-    // second look cannot spare; here, after the answer, half of that on arrays already in memory).
+    // need not read the whole tree to compute them (over a second at 13 million nodes, which the
+    // second look cannot spare; here, after the answer, about half of that on arrays in memory).
     const a = t.analysis;
     if (a && classes && t.graph.nodeCount >= this.cache.classRetainedEarlyNodes) {
       const holds = a.holds();
