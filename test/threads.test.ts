@@ -5,6 +5,7 @@
  * used; a worker that fails to load, crashes or answers nothing makes these tests fail, even though
  * backrefs itself quietly does the work on one thread then.
  */
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -90,3 +91,15 @@ for (const [name, load] of builds) {
     });
   });
 }
+
+describe("the analysis helper started early (compiled package)", () => {
+  it("does not keep a process alive when nothing takes it", () => {
+    const helper = pathToFileURL(join(ROOT, "dist", "graph", "helper.js")).href;
+    const code = `import(${JSON.stringify(helper)}).then(({ AnalysisHelper }) => { AnalysisHelper.startEarly(); console.log(AnalysisHelper.waiting); })`;
+    // A thread that held the process would end this child only at the kill.
+    const r = spawnSync(process.execPath, ["-e", code], { encoding: "utf8", timeout: 60_000 });
+    expect(r.signal).toBe(null);
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim()).toBe("true");
+  });
+});

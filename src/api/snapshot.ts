@@ -12,7 +12,9 @@ import type { Readable } from "node:stream";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { IdsResetError, QueryError } from "../errors.js";
-import { HeapAnalysis, type Phase } from "../graph/analysis.js";
+import { HeapAnalysis, PARALLEL_MIN_NODES, type Phase } from "../graph/analysis.js";
+import { AnalysisHelper } from "../graph/helper.js";
+import type { ReadProgress } from "../snapshot/read.js";
 import { CacheSession } from "../cache/session.js";
 import type { HeapGraph } from "../graph/heap-graph.js";
 import { objectDisplayName } from "../graph/class-names.js";
@@ -213,6 +215,12 @@ export interface OpenOptions extends LoadOptions {
   collectGarbage?: boolean;
   /** Told when each phase of the analysis starts (distances, dominators...): for a progress line. */
   onPhase?: (phase: Phase) => void;
+  /**
+   * False when no question asked of this snapshot will need the analysis (counts and self sizes
+   * only, as `info --no-retained` asks): no helper thread is then started for it while the file
+   * is read. Default true. Only a hint: an analysis asked for anyway is still computed.
+   */
+  analysis?: boolean;
 }
 
 /** PNG output: the CLI's `--scale` (default 1.5, lowered so that a picture stays under 20 megapixels). */
@@ -231,6 +239,12 @@ const TEXT_PATTERNS = 20;
 /** Patterns in `why`'s grouped text, when more objects matched than were explained. */
 const WHY_PATTERNS = 10;
 
+/**
+ * Files from this size on start the analysis' helper thread while they are read: they usually
+ * hold {@link PARALLEL_MIN_NODES} nodes or more (a snapshot takes about 75 bytes a node).
+ */
+const EARLY_HELPER_MIN_BYTES = 80 << 20;
+
 /** Default PNG size limit, as the CLI's: 20 megapixels. */
 const DEFAULT_MAX_PIXELS = 20_000_000;
 
@@ -244,7 +258,28 @@ const DEFAULT_MAX_PIXELS = 20_000_000;
  * await (await snap.retainers({ type: "LeakyRequest" })).save("leak.svg");
  */
 export async function openSnapshot(source: string | Readable, options: OpenOptions = {}): Promise<Snapshot> {
-  const graph = await loadHeapGraph(source, options);
+  // A file big enough for the analysis' helper thread: the thread starts while the file is read
+  // (it takes ~0.1 s, which the analysis would otherwise wait for), and is let go if the graph
+  // turns out too small for it. Not for a snapshot cache's entry, which is not read this way.
+  let early = false;
+  const onProgress =
+    options.parallel === false || options.analysis === false
+      ? options.onProgress
+      : (p: ReadProgress): void => {
+          if (!early && p.totalBytes >= EARLY_HELPER_MIN_BYTES) {
+            early = true;
+            AnalysisHelper.startEarly();
+          }
+          options.onProgress?.(p);
+        };
+  let graph: HeapGraph;
+  try {
+    graph = await loadHeapGraph(source, { ...options, onProgress });
+  } catch (e) {
+    if (early) AnalysisHelper.stopEarly();
+    throw e;
+  }
+  if (early && options.parallel !== true && graph.nodeCount < PARALLEL_MIN_NODES) AnalysisHelper.stopEarly();
   return new Snapshot(
     new BackrefsSnapshotState(graph, {
       collectGarbage: options.collectGarbage ? forceGc() : undefined,

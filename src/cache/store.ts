@@ -72,7 +72,8 @@ export interface CacheOptions {
   maxBytes?: number;
   /**
    * Write the entries of big snapshots in the background while the command runs (default:
-   * snapshots of 64 MB and more; true forces it, false turns it off).
+   * snapshots of 64 MB and more; true forces it, false turns it off), and read ahead on a second
+   * thread what a command asks of an entry it uses (default: when that is big, see read-ahead.ts).
    */
   parallel?: boolean;
   /**
@@ -273,7 +274,7 @@ export class SnapshotCache {
       return { kind: "miss", key, entry, reason: null };
     }
     try {
-      const content = await readEntry(entry, { build: buildId(), source: id.source });
+      const content = await readEntry(entry, { build: buildId(), source: id.source }, { parallel: this.parallel });
       for (const part of content.stamp.late) bytes += fileSize(latePartPath(entry, part));
       try {
         const now = new Date();

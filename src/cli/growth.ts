@@ -43,7 +43,7 @@ export interface TypesOptions extends Common {
 
 /** The class table: DevTools' Summary, objgraph's `most_common_types` with sizes. */
 export async function runTypes(file: string, opts: TypesOptions, io: Streams): Promise<number> {
-  const { snap, progress } = await openForCli(file, io, opts.quiet, "analysis: ");
+  const { snap, progress } = await openForCli(file, io, opts.quiet, "analysis: ", opts.retained !== false);
   const rows = await snap.types({ top: opts.top, sort: opts.sort, retained: opts.retained });
   progress.done();
   io.stdout.write(opts.json ? JSON.stringify(rows, null, 2) + "\n" : classTableText(rows) + "\n");

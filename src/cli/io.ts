@@ -80,10 +80,17 @@ function parallelSetting(): boolean | undefined {
  * arrays are only given back by one, and V8 starts it late when the JavaScript heap is small), and
  * BACKREFS_PARALLEL. Call `progress.done()` once the answer is computed.
  */
-export async function openForCli(file: string, io: Streams, quiet: boolean, label = ""): Promise<{ snap: Snapshot; progress: Progress }> {
+export async function openForCli(
+  file: string,
+  io: Streams,
+  quiet: boolean,
+  label = "",
+  analysis = true,
+): Promise<{ snap: Snapshot; progress: Progress }> {
   const progress = progressBar(io, quiet);
   mark(io, `opening ${label}snapshot`);
   const snap = await openSnapshot(file, {
+    analysis,
     onProgress: progress.onProgress,
     onPhase: (p) => progress.phase(label + p),
     parallel: parallelSetting(),
@@ -96,7 +103,7 @@ export async function openForCli(file: string, io: Streams, quiet: boolean, labe
 
 /** The object ids of a snapshot (its graph is dropped): what comparing by id needs of a baseline. */
 export async function loadIds(file: string, io: Streams, quiet: boolean): Promise<SnapshotIds> {
-  const { snap, progress } = await openForCli(file, io, quiet);
+  const { snap, progress } = await openForCli(file, io, quiet, "", false);
   progress.done();
   return SnapshotIds.of(snap.graph);
 }

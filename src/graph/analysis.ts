@@ -181,7 +181,11 @@ export class HeapAnalysis {
         if (alongside) {
           // The helper finishes the tree while this thread computes the self sizes and then does
           // the caller's work (the two sides take about as long).
-          await this.dominatorsWithHelper(helper, () => (this.shallowSizes(), alongside()), () => {});
+          const beside = (): void => {
+            this.shallowSizes();
+            alongside();
+          };
+          await this.dominatorsWithHelper(helper, beside, () => {});
         } else {
           await this.dominatorsWithHelper(helper, undefined, () => (pending.shallow = shallowTask(helper)));
         }

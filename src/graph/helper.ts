@@ -56,11 +56,56 @@ export class AnalysisHelper implements Helper {
 
   /** A started helper thread, or null where threads are not available. */
   static start(): AnalysisHelper | null {
+    const early = AnalysisHelper.early;
+    if (early) {
+      AnalysisHelper.early = null;
+      early.ref();
+      return new AnalysisHelper(early);
+    }
     try {
       return new AnalysisHelper(startWorker("helper-worker", import.meta.url));
     } catch {
       return null;
     }
+  }
+
+  /** A thread {@link startEarly} started, until {@link start} takes it; null when it stopped. */
+  private static early: Worker | null = null;
+
+  /**
+   * Starts a helper thread now, for the next {@link start} to take: a thread takes about 0.1 s
+   * to start, which the analysis would otherwise wait for. For a caller that knows an analysis
+   * with a helper is coming (the snapshot is being read). Until taken, it does not keep the
+   * process alive.
+   */
+  static startEarly(): void {
+    if (AnalysisHelper.early) return;
+    let w: Worker;
+    try {
+      w = startWorker("helper-worker", import.meta.url);
+    } catch {
+      return;
+    }
+    w.unref();
+    // One that failed before it was taken is not handed out.
+    const gone = (): void => {
+      if (AnalysisHelper.early === w) AnalysisHelper.early = null;
+    };
+    w.on("error", gone);
+    w.on("exit", gone);
+    AnalysisHelper.early = w;
+  }
+
+  /** Whether a thread {@link startEarly} started waits for {@link start}. */
+  static get waiting(): boolean {
+    return AnalysisHelper.early !== null;
+  }
+
+  /** Ends the thread {@link startEarly} started, if {@link start} has not taken it. */
+  static stopEarly(): void {
+    const early = AnalysisHelper.early;
+    AnalysisHelper.early = null;
+    early?.terminate().catch(() => {});
   }
 
   /**

@@ -1,12 +1,45 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { HeapAnalysis } from "../../src/graph/analysis.js";
+import { AnalysisHelper } from "../../src/graph/helper.js";
 import { loadHeapGraph } from "../../src/graph/load.js";
 import type { WorkerReport } from "../../src/threads.js";
 import { SnapshotBuilder } from "../helpers/snapshot-builder.js";
 import { graphOf } from "../helpers/load.js";
 
 const SAMPLE = new URL("../../samples/leak.heapsnapshot.gz", import.meta.url).pathname;
+
+describe("a helper thread started early", () => {
+  const task = () => {
+    const pred = new Uint32Array(new SharedArrayBuffer(12));
+    pred.set([2, 0, 1]);
+    const dn = new Uint32Array(new SharedArrayBuffer(12));
+    dn.set([7, 8, 9]);
+    return { pred, dn };
+  };
+
+  it("is taken by the next start, and does its tasks", async () => {
+    AnalysisHelper.startEarly();
+    expect(AnalysisHelper.waiting).toBe(true);
+    const helper = AnalysisHelper.start()!;
+    expect(AnalysisHelper.waiting).toBe(false);
+    const input = task();
+    expect(await helper.run({ task: "translate", input: { ...input, from: 0, to: 3 } })).toBe(true);
+    expect(Array.from(input.pred)).toEqual([9, 7, 8]);
+    await helper.close();
+  });
+
+  it("is not handed out once stopped: start makes a thread of its own", async () => {
+    AnalysisHelper.startEarly();
+    AnalysisHelper.stopEarly();
+    expect(AnalysisHelper.waiting).toBe(false);
+    const helper = AnalysisHelper.start()!;
+    const input = task();
+    expect(await helper.run({ task: "translate", input: { ...input, from: 1, to: 3 } })).toBe(true);
+    expect(Array.from(input.pred)).toEqual([2, 7, 8]);
+    await helper.close();
+  });
+});
 
 describe("HeapAnalysis.prepare with the helper's share of the work", () => {
   it("gives every node the same numbers as computing each phase alone (the real sample)", async () => {
