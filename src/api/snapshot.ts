@@ -702,6 +702,9 @@ export class Snapshot {
   private candidates(selection: Selection): { candidates: number[]; byIdOnly: boolean; baseline?: SnapshotIds } {
     const s = this.#s;
     const spec = normalize(selection);
+    // A class is found through the class index, read whole (from a cached snapshot, on a second
+    // thread too: one that a grouped picture then finds started).
+    if (spec.types.length > 0) s.graph.readAhead(["classes"]);
     const sel = selectNodes(s.graph, spec);
     let candidates = sel.ordinals;
     const owned = s.owned;

@@ -44,7 +44,7 @@ import type { ClassParts } from "../graph/heap-graph.js";
 import { idomFromPreorder } from "../graph/dominators.js";
 import { blockCount, blockCrcs, bytesOf, EntryFile, LazySection, type Typed } from "./lazy.js";
 import type { ValueCheck } from "./checks.js";
-import { ReadAhead, WARM_MIN_BYTES } from "./read-ahead.js";
+import { BIG_ENTRY_BYTES, ReadAhead } from "./read-ahead.js";
 import { BackgroundChecksums } from "./checksums.js";
 
 const MAGIC = Buffer.from("BRCACHE\x01", "latin1");
@@ -1192,8 +1192,7 @@ function openSections(
   }
 
   // The sections behind each part a command may ask to have read ahead, in the order given.
-  const ahead = new ReadAhead(parallel);
-  if (fileSize >= WARM_MIN_BYTES) ahead.warm();
+  const ahead = new ReadAhead(parallel, fileSize >= BIG_ENTRY_BYTES);
   const partSections: Record<ReadAheadPart, string[]> = {
     nodeType: ["node.type"],
     nodeName: ["node.name"],

@@ -24,10 +24,10 @@ export interface ReadAheadRequest {
 
 /** Below this many bytes to read, a thread is not worth starting (unless `parallel: true`). */
 export const READ_AHEAD_MIN_BYTES = 24 << 20;
-/** Entries of this many bytes and more start the thread as soon as they are opened (see {@link ReadAhead.warm}). */
-export const WARM_MIN_BYTES = 128 << 20;
+/** Entries of this many bytes and more start the thread at their first request, whatever its size. */
+export const BIG_ENTRY_BYTES = 128 << 20;
 
-/** The one read-ahead thread of the process, started on first use (see {@link ReadAhead.warm}). */
+/** The one read-ahead thread of the process, started on first use. */
 let shared: Worker | null = null;
 let sharedDead = false;
 /** Files and sections the thread has been told of (by key). */
@@ -56,15 +56,12 @@ export class ReadAhead {
   constructor(
     /** `parallel` as the reading options give it: false never starts a thread, true always does. */
     private readonly parallel: boolean | undefined,
+    /**
+     * A big entry (see {@link BIG_ENTRY_BYTES}): the thread is started at the first request, however
+     * little it asks, so that it is ready for the next one (a thread takes a tenth of a second to start).
+     */
+    private readonly big: boolean,
   ) {}
-
-  /**
-   * Starts the thread now, before anything is asked of it (a thread takes a tenth of a second to
-   * start): for a big entry, whose commands mostly ask.
-   */
-  warm(): void {
-    if (this.parallel !== false) thread();
-  }
 
   /** Reads `sections` ahead, in this order (those read or asked for already are left out). */
   read(sections: LazySection<Typed>[]): void {
@@ -72,7 +69,7 @@ export class ReadAhead {
     const todo = sections.filter((s) => !s.complete && !asked.has(s.job().key));
     if (todo.length === 0) return;
     const bytes = todo.reduce((n, s) => n + s.bytesLeft, 0);
-    if (shared === null && this.parallel !== true && bytes < READ_AHEAD_MIN_BYTES) return;
+    if (shared === null && this.parallel !== true && !this.big && bytes < READ_AHEAD_MIN_BYTES) return;
     const jobs = [...todo, ...todo.flatMap((s) => (s.uses !== null ? [s.uses] : []))].map((s) => s.job());
     for (const s of todo) asked.add(s.job().key);
     const files: FileIdentity[] = [];
