@@ -4,6 +4,7 @@
  */
 import type { ReadProgress } from "../snapshot/read.js";
 import { openSnapshot, type Snapshot } from "../api/snapshot.js";
+import type { Phase } from "../graph/analysis.js";
 import { writeFileAtomic } from "../api/files.js";
 import { cacheSession } from "./cache.js";
 import { SnapshotIds } from "../query/id-trust.js";
@@ -80,18 +81,32 @@ function parallelSetting(): boolean | undefined {
  * arrays are only given back by one, and V8 starts it late when the JavaScript heap is small), and
  * BACKREFS_PARALLEL. Call `progress.done()` once the answer is computed.
  */
-export async function openForCli(file: string, io: Streams, quiet: boolean, label = ""): Promise<{ snap: Snapshot; progress: Progress }> {
+export async function openForCli(
+  file: string,
+  io: Streams,
+  quiet: boolean,
+  label = "",
+  onPhase?: (phase: Phase) => void,
+): Promise<{ snap: Snapshot; progress: Progress; read: boolean }> {
   const progress = progressBar(io, quiet);
   mark(io, `opening ${label}snapshot`);
+  // Whether the file itself was read (not a snapshot cache's entry): then the analysis is still to come.
+  let read = false;
   const snap = await openSnapshot(file, {
-    onProgress: progress.onProgress,
-    onPhase: (p) => progress.phase(label + p),
+    onProgress: (p) => {
+      if (p.bytesRead > 0) read = true;
+      progress.onProgress?.(p);
+    },
+    onPhase: (p) => {
+      progress.phase(label + p);
+      onPhase?.(p);
+    },
     parallel: parallelSetting(),
     cache: cacheSession(),
     collectGarbage: true,
   });
   mark(io, `${label}snapshot read`);
-  return { snap, progress };
+  return { snap, progress, read };
 }
 
 /** The object ids of a snapshot (its graph is dropped): what comparing by id needs of a baseline. */
