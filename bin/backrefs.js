@@ -5,4 +5,14 @@ import { tuneWasmTiering } from "../dist/cli/wasm-tiering.js";
 tuneV8ForCli();
 tuneWasmTiering();
 const { main } = await import("../dist/cli/main.js");
-process.exitCode = await main(process.argv.slice(2));
+const code = await main(process.argv.slice(2));
+process.exitCode = code;
+// The command is done (its files written, its cache entry in place): end as soon as what it wrote
+// to stdout and stderr is out, instead of letting Node free the heap and every array first (about
+// 0.05 s for a 1 GB snapshot's columns).
+let unflushed = 2;
+const flushed = () => {
+  if (--unflushed === 0) process.exit(code);
+};
+process.stdout.write("", flushed);
+process.stderr.write("", flushed);

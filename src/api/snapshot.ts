@@ -215,6 +215,12 @@ export interface OpenOptions extends LoadOptions {
   collectGarbage?: boolean;
   /** Told when each phase of the analysis starts (distances, dominators...): for a progress line. */
   onPhase?: (phase: Phase) => void;
+  /**
+   * False when no question asked of this snapshot will need the analysis (counts and self sizes
+   * only, as `info --no-retained` asks): no helper thread is then started for it while the file
+   * is read. Default true. Only a hint: an analysis asked for anyway is still computed.
+   */
+  analysis?: boolean;
 }
 
 /** PNG output: the CLI's `--scale` (default 1.5, lowered so that a picture stays under 20 megapixels). */
@@ -255,14 +261,17 @@ export async function openSnapshot(source: string | Readable, options: OpenOptio
   // A file big enough for the analysis' helper thread: the thread starts while the file is read
   // (it takes ~0.1 s, which the analysis would otherwise wait for), and is let go if the graph
   // turns out too small for it. Not for a snapshot cache's entry, which is not read this way.
+  // Only the thread this call started is let go here: another snapshot being opened may have
+  // started the one that waits.
+  let asked = false;
   let early = false;
   const onProgress =
-    options.parallel === false
+    options.parallel === false || options.analysis === false
       ? options.onProgress
       : (p: ReadProgress): void => {
-          if (!early && p.totalBytes >= EARLY_HELPER_MIN_BYTES) {
-            early = true;
-            AnalysisHelper.startEarly();
+          if (!asked && p.totalBytes >= EARLY_HELPER_MIN_BYTES) {
+            asked = true;
+            early = AnalysisHelper.startEarly();
           }
           options.onProgress?.(p);
         };
@@ -696,6 +705,9 @@ export class Snapshot {
   private candidates(selection: Selection): { candidates: number[]; byIdOnly: boolean; baseline?: SnapshotIds } {
     const s = this.#s;
     const spec = normalize(selection);
+    // A class is found through the class index, read whole (from a cached snapshot, on a second
+    // thread too: one that a grouped picture then finds started).
+    if (spec.types.length > 0) s.graph.readAhead(["classes"]);
     const sel = selectNodes(s.graph, spec);
     let candidates = sel.ordinals;
     const owned = s.owned;

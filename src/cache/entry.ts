@@ -29,12 +29,23 @@ import { closeSync, fstatSync, ftruncateSync, openSync, readSync, statSync, unli
 import { crc32 } from "node:zlib";
 import { readMeta } from "../snapshot/meta.js";
 import type { RawSnapshot } from "../snapshot/parser.js";
-import { sharedU32, sharedU8, type EdgeColumns, type LazyColumn, type LazyColumns, type NodeColumns } from "../snapshot/columns.js";
+import {
+  sharedU32,
+  sharedU8,
+  type EdgeColumns,
+  type LazyColumn,
+  type LazyColumns,
+  type NodeColumns,
+  type ReadAheadPart,
+} from "../snapshot/columns.js";
 import { StringTable } from "../snapshot/string-table.js";
 import type { AnalysisParts } from "../graph/analysis.js";
 import type { ClassParts } from "../graph/heap-graph.js";
 import { idomFromPreorder } from "../graph/dominators.js";
 import { blockCount, blockCrcs, bytesOf, EntryFile, LazySection, type Typed } from "./lazy.js";
+import type { ValueCheck } from "./checks.js";
+import { BIG_ENTRY_BYTES, ReadAhead } from "./read-ahead.js";
+import { BackgroundChecksums } from "./checksums.js";
 
 const MAGIC = Buffer.from("BRCACHE\x01", "latin1");
 /** Bumped whenever the layout or the meaning of a section changes. */
@@ -542,8 +553,8 @@ export function writeLatePart(path: string, part: LatePart, c: LateContent, buil
 /**
  * An entry written while the command that read the snapshot goes on: created as soon as the columns
  * are read, it is handed what is known as it becomes known ({@link hand}), and each big section is
- * summed at once and written by libuv's thread pool meanwhile (the data is not copied, so nothing
- * handed over may change afterwards); {@link finish} writes the rest and the header last. The
+ * summed by a second thread (see checksums.ts) and written by libuv's thread pool meanwhile (the
+ * data is not copied, so nothing handed over may change afterwards); {@link finish} writes the rest and the header last. The
  * header's room is reserved up front at its longest (see maxHeaderLength), so that every section's
  * place is known before the analysis is. The file is the one {@link writeEntry} makes, except that
  * the header is padded with spaces.
@@ -553,6 +564,8 @@ export class EntryWriter {
   private readonly placed = new Map<string, { data: Typed; position: number; crc: Promise<Uint32Array> }>();
   private readonly dataStart: number;
   private closed = false;
+  /** Sums the sections written in the background, on a second thread where it can. */
+  private readonly checksums = new BackgroundChecksums();
 
   private constructor(
     /** The file being written (a new file: the caller renames it into place when done). */
@@ -592,8 +605,8 @@ export class EntryWriter {
       position += pad8(s.bytes);
       if (this.placed.has(s.name) || s.deferred || s.bytes < this.backgroundMin) continue;
       const bytes = bytesOf(s.data);
-      const sum = blockCrcs(bytes);
-      const crc = writeInBackground(this.fd, bytes, at).then(() => sum);
+      const sum = this.checksums.sum(bytes);
+      const crc = Promise.all([writeInBackground(this.fd, bytes, at), sum]).then(([, sums]) => sums);
       crc.catch(() => {}); // looked at in finish
       this.placed.set(s.name, { data: s.data, position: at, crc });
     }
@@ -670,6 +683,7 @@ export class EntryWriter {
     // Background writes run to their end before the file is closed (its descriptor could be reused).
     await Promise.allSettled([...this.placed.values()].map((p) => p.crc));
     closeSync(this.fd);
+    await this.checksums.close();
   }
 }
 
@@ -733,7 +747,12 @@ const isCount = (v: unknown): v is number => typeof v === "number" && Number.isS
  * (see lazy.ts); a block that fails is a CacheDamagedError at that moment. `expect` is what the
  * caller knows must hold.
  */
-export async function readEntry(path: string, expect: { build: string; source: SourceIdentity }): Promise<ReadContent> {
+export async function readEntry(
+  path: string,
+  expect: { build: string; source: SourceIdentity },
+  /** `parallel: false`: never read ahead on a second thread; true: always (see read-ahead.ts). */
+  options: { parallel?: boolean } = {},
+): Promise<ReadContent> {
   const fd = openSync(path, "r");
   let kept = false;
   try {
@@ -743,7 +762,7 @@ export async function readEntry(path: string, expect: { build: string; source: S
     for (const k of Object.keys(expect.source) as (keyof SourceIdentity)[]) {
       if (src?.[k] !== expect.source[k]) bad(`made from another version of the file (${k} differs)`);
     }
-    const content = openSections(path, fd, header, dataStart, fileSize, key);
+    const content = openSections(path, fd, header, dataStart, fileSize, key, options.parallel);
     kept = true;
     return content;
   } finally {
@@ -910,7 +929,15 @@ function removeQuietly(path: string): void {
   }
 }
 
-function openSections(path: string, fd: number, header: Header, dataStart: number, fileSize: number, key: string): ReadContent {
+function openSections(
+  path: string,
+  fd: number,
+  header: Header,
+  dataStart: number,
+  fileSize: number,
+  key: string,
+  parallel: boolean | undefined,
+): ReadContent {
   let meta;
   try {
     meta = readMeta(header.snapshot, 0);
@@ -1021,85 +1048,38 @@ function openSections(path: string, fd: number, header: Header, dataStart: numbe
   }
 
   const sections = new Map<string, LazySection<Typed>>();
-  type BlockCheck = (a: Typed, from: number, to: number) => string | null;
-  const checks = new Map<string, BlockCheck>();
+  // What the snapshot reader checks while parsing, checked for each block as it is read (checks.ts).
+  const element = meta.edgeTypes.indexOf("element");
+  const hidden = meta.edgeTypes.indexOf("hidden");
+  const checks: Record<string, ValueCheck> = {
+    "node.type": { kind: "node-type", limit: meta.nodeTypes.length },
+    "node.name": { kind: "node-name", limit: S },
+    "node.firstEdge": { kind: "first-edge", nodes: N, edges: E },
+    "edge.type": { kind: "edge-type", limit: meta.edgeTypes.length },
+    "edge.to": { kind: "edge-to", limit: N },
+    "edge.name": { kind: "edge-name", limit: S, element, hidden },
+    "analysis.parentEdge": { kind: "parent-edge", edges: E },
+    "analysis.refused": { kind: "refused", limit: N },
+    // The dominator tree by node (idom), its places (rank) and its preorder: node numbers or
+    // places, the root first.
+    "analysis.idom": { kind: "rooted", nodes: N, message: "the dominator tree names a node past the last" },
+    "analysis.rank": { kind: "rooted", nodes: N, message: "the dominator tree's order names a place past the last" },
+    "analysis.preorder": { kind: "rooted", nodes: N, message: "the dominator tree names a node past the last" },
+    "analysis.idomIndex": { kind: "idom-index", nodes: N },
+  };
   const section = <T extends Typed>(name: string, soft = false): LazySection<T> => {
     let s = sections.get(name);
     if (!s) {
       const w = placedAt.get(name)!;
-      // Columns live in shared memory (the analysis helper thread reads them without a copy).
-      const array = allocate(w.type, w.length, name.startsWith("node.") || name.startsWith("edge."));
-      const check = checks.get(name);
-      const fail = soft ? bad : null;
-      s = new LazySection(w.file, name, array, w.place, w.crcBase, check ? (from, to) => check(array, from, to) : null, fail);
+      // In shared memory: the analysis helper thread reads the columns without a copy, and the
+      // read-ahead thread fills any section.
+      const array = allocate(w.type, w.length, true);
+      const uses = name === "edge.name" ? section<Uint8Array>("edge.type") : null;
+      s = new LazySection(w.file, name, array, w.place, w.crcBase, checks[name] ?? null, soft ? bad : null, uses);
       sections.set(name, s);
     }
     return s as LazySection<T>;
   };
-
-  // What the snapshot reader checks while parsing, checked for each block as it is read.
-  const nodeTypes = meta.nodeTypes.length;
-  const edgeTypes = meta.edgeTypes.length;
-  const element = meta.edgeTypes.indexOf("element");
-  const hidden = meta.edgeTypes.indexOf("hidden");
-  checks.set("node.type", (a, from, to) => {
-    for (let n = from; n < to; n++) if (a[n]! >= nodeTypes) return `node ${n} has an unknown type`;
-    return null;
-  });
-  checks.set("node.name", (a, from, to) => {
-    for (let n = from; n < to; n++) if (a[n]! >= S) return `node ${n} names a string past the last`;
-    return null;
-  });
-  checks.set("node.firstEdge", (a, from, to) => {
-    // From 0 to the edge count, never decreasing: each range also against the element before it.
-    if (from === 0 && a[0] !== 0) return "the first-edge index does not start at 0";
-    if (to === N + 1 && a[N] !== E) return "the first-edge index does not end at the edge count";
-    if (from > 0) section("node.firstEdge").at(from - 1);
-    for (let n = Math.max(1, from); n < to; n++)
-      if (a[n]! < a[n - 1]! || a[n]! > E) return `the first-edge index decreases at node ${n - 1}`;
-    return null;
-  });
-  checks.set("edge.type", (a, from, to) => {
-    for (let e = from; e < to; e++) if (a[e]! >= edgeTypes) return `edge ${e} has an unknown type`;
-    return null;
-  });
-  checks.set("edge.to", (a, from, to) => {
-    for (let e = from; e < to; e++) if (a[e]! >= N) return `edge ${e} points past the last node`;
-    return null;
-  });
-  checks.set("edge.name", (a, from, to) => {
-    // A string index, except for element and hidden edges: the types of the same edges first.
-    const types = section<Uint8Array>("edge.type");
-    types.range(from, to);
-    const t = types.array;
-    for (let e = from; e < to; e++) if (a[e]! >= S && t[e] !== element && t[e] !== hidden) return `edge ${e} names a string past the last`;
-    return null;
-  });
-  checks.set("analysis.parentEdge", (a, from, to) => {
-    for (let n = from; n < to; n++) if (a[n]! > E) return "a distance record names an edge past the last";
-    return null;
-  });
-  checks.set("analysis.refused", (a, from, to) => {
-    for (let k = from; k < to; k++) if (a[k]! >= N) return "a refused-edge record names a node past the last";
-    return null;
-  });
-  // The dominator tree by node (idom), its places (rank) and its preorder: node numbers or places,
-  // the root first.
-  const rootedBelowN =
-    (message: string): BlockCheck =>
-    (a, from, to) => {
-      if (from === 0 && N > 0 && a[0] !== 0) return "the dominator tree does not start at the root";
-      for (let k = from; k < to; k++) if (a[k]! >= N) return message;
-      return null;
-    };
-  checks.set("analysis.idom", rootedBelowN("the dominator tree names a node past the last"));
-  checks.set("analysis.rank", rootedBelowN("the dominator tree's order names a place past the last"));
-  checks.set("analysis.preorder", rootedBelowN("the dominator tree names a node past the last"));
-  checks.set("analysis.idomIndex", (a, from, to) => {
-    if (from === 0 && N > 0 && a[0] !== 0) return "the dominator tree does not start at the root";
-    for (let k = Math.max(1, from); k < to; k++) if (a[k]! >= k) return "the dominator tree has a node before its dominator";
-    return null;
-  });
 
   // Every section made now (its memory is only taken as it is read), so that the file stays open
   // until all of them have been read.
@@ -1211,6 +1191,30 @@ function openSections(path: string, fd: number, header: Header, dataStart: numbe
     }
   }
 
+  // The sections behind each part a command may ask to have read ahead, in the order given.
+  const ahead = new ReadAhead(parallel, fileSize >= BIG_ENTRY_BYTES);
+  const partSections: Record<ReadAheadPart, string[]> = {
+    nodeType: ["node.type"],
+    nodeName: ["node.name"],
+    nodeId: ["node.id"],
+    selfSize: ["node.selfSize"],
+    firstEdge: ["node.firstEdge"],
+    edgeType: ["edge.type"],
+    edgeName: ["edge.name"],
+    edgeTo: ["edge.to"],
+    classes: ["classes.nodeClass"],
+    shallow: ["analysis.shallow"],
+    distance: ["analysis.distance"],
+    parentEdge: ["analysis.parentEdge"],
+    userRoots: ["analysis.userRoots"],
+    dominators: ["analysis.idom", "analysis.rank"],
+    retained: ["analysis.retained"],
+  };
+  const readAhead = (parts: readonly ReadAheadPart[]): void => {
+    const names = parts.flatMap((p) => partSections[p] ?? []).filter((n) => placedAt.has(n));
+    ahead.read(names.map((n) => section(n)));
+  };
+
   const raw: RawSnapshot = {
     meta,
     nodes,
@@ -1219,6 +1223,7 @@ function openSections(path: string, fd: number, header: Header, dataStart: numbe
     header: header.snapshot,
     locations: loc !== null ? arr("locations") : null,
     lazy,
+    readAhead,
   };
   for (const f of files) closeWhenCollected.register(raw, f);
   const later: LaterParts = {

@@ -10,13 +10,17 @@
 import { closeSync, fstatSync, readSync, statSync, unlinkSync } from "node:fs";
 import { crc32 } from "node:zlib";
 import { CacheDamagedError } from "../errors.js";
+import { checkValues, type ValueCheck } from "./checks.js";
 
 /** log2 of the block size. */
 export const BLOCK_SHIFT = 16;
 /** Bytes per checksummed block (64 KB). */
 export const BLOCK = 1 << BLOCK_SHIFT;
-/** Whole sections are read in pieces of this many blocks (16 MB). */
-const PIECE_BLOCKS = 256;
+/**
+ * Whole sections are read in pieces of this many blocks (2 MB), each claimed on its own: a
+ * section the read-ahead thread reads too is shared between the two threads piece by piece.
+ */
+const PIECE_BLOCKS = 32;
 
 export type Typed = Uint8Array | Uint16Array | Uint32Array | Int32Array | Float64Array;
 
@@ -62,6 +66,13 @@ export class EntryFile {
     const st = fstatSync(fd, { bigint: true });
     this.ino = st.ino;
     this.dev = st.dev;
+  }
+
+  /** What the read-ahead thread needs to read this file: where it is, which file it is, its block table. */
+  identity(): FileIdentity {
+    const ino = String(this.ino);
+    const dev = String(this.dev);
+    return { key: `${dev}:${ino}:${this.path}`, path: this.path, ino, dev, crcs: this.crcs };
   }
 
   /** A section that is still being read from this file (see {@link done}). */
@@ -145,14 +156,61 @@ export class EntryFile {
   }
 }
 
+/** Block states, shared with the thread that reads ahead (see read-ahead.ts). */
+export const NOT_READ = 0;
+/** A thread has claimed the block and is reading it. */
+export const READING = 1;
+/** Read, and its CRC-32 and values checked: its elements may be handed out. */
+export const READ = 2;
+
+/** How long this thread waits for a block the read-ahead thread claimed before reading it itself. */
+const CLAIM_PATIENCE_MS = 30_000;
+
+/** A file of an entry as the read-ahead thread opens it: the same inode and device, or not at all. */
+export interface FileIdentity {
+  /** Names this file among those the thread reads (its device, inode and path). */
+  key: string;
+  path: string;
+  /** Decimal strings. */
+  ino: string;
+  dev: string;
+  /** The file's block table. */
+  crcs: Uint32Array;
+}
+
+/** What the read-ahead thread needs to read a section (its memory is shared, not copied). */
+export interface SectionJob {
+  /** Names the section among those the thread reads: its file's key and its name. */
+  key: string;
+  name: string;
+  /** Its file's key (the entry's, or a part's beside it). */
+  file: string;
+  array: Typed;
+  states: Int32Array;
+  position: number;
+  crcBase: number;
+  check: ValueCheck | null;
+  /** The key of the section a check also reads (the edge types, for the edge names). */
+  uses: string | null;
+}
+
 /**
  * One section of an entry, read on first use: {@link array} is allocated at once (the operating
  * system gives its pages only when written) and filled a block at a time. {@link at} makes one
- * element readable, {@link whole} all of them; `check` looks at the values of each range of
- * elements read (after their checksums) and names the first problem, or returns null.
+ * element readable, {@link whole} all of them; `check` names the test of the values of each range
+ * of elements read (after their checksums), see checks.ts.
+ *
+ * Each block's state ({@link NOT_READ}, {@link READING}, {@link READ}) lives in shared memory, so
+ * that a thread reading ahead (read-ahead.ts) and this one never read a block twice: a thread
+ * claims a block by moving it from NOT_READ to READING, and hands it out only once it is READ. A
+ * block another thread is reading is waited for; one it gave back (it failed there) is read here,
+ * where a failure makes the entry damaged.
  */
 export class LazySection<T extends Typed> {
-  private readonly loaded: Uint8Array;
+  /** Per block: NOT_READ, READING or READ (shared with the read-ahead thread). */
+  readonly states: Int32Array;
+  /** Blocks this thread has seen READ (read without atomics). */
+  private readonly seen: Uint8Array;
   private readonly blocks: number;
   private left: number;
   private readonly elementShift: number;
@@ -165,17 +223,20 @@ export class LazySection<T extends Typed> {
     readonly array: T,
     private readonly position: number,
     private readonly crcBase: number,
-    private readonly check: ((from: number, to: number) => string | null) | null,
+    readonly check: ValueCheck | null,
     /**
      * What a block that fails does: by default the whole entry is damaged (see
      * {@link EntryFile.damaged}); a part of the entry that can be done without (the class index)
      * throws its own error and leaves the rest usable.
      */
     private readonly fail: ((why: string) => never) | null = null,
+    /** The section the check also reads (the edge types, for `edge-name`). */
+    readonly uses: LazySection<Uint8Array> | null = null,
   ) {
     this.blocks = blockCount(array.byteLength);
     this.left = this.blocks;
-    this.loaded = new Uint8Array(this.blocks);
+    this.states = new Int32Array(new SharedArrayBuffer(Math.max(1, this.blocks) * 4));
+    this.seen = new Uint8Array(this.blocks);
     this.elementShift = BLOCK_SHIFT - Math.log2(array.BYTES_PER_ELEMENT);
     if (this.blocks === 0) this.complete = true;
     else file.opened();
@@ -185,7 +246,7 @@ export class LazySection<T extends Typed> {
   at(i: number): void {
     if (this.complete) return;
     const b = i >>> this.elementShift;
-    if (b < this.blocks && this.loaded[b] === 0) this.load(b, b + 1);
+    if (b < this.blocks && this.seen[b] === 0) this.load(b, b + 1);
   }
 
   /** Makes elements `[from, to)` readable. */
@@ -200,30 +261,121 @@ export class LazySection<T extends Typed> {
     return this.array;
   }
 
-  /** Reads the blocks of `[b0, b1)` not read yet, in runs of at most {@link PIECE_BLOCKS}. */
+  /** What the read-ahead thread needs to read this section. */
+  job(): SectionJob {
+    const file = this.file.identity().key;
+    return {
+      key: `${file}#${this.name}`,
+      name: this.name,
+      file,
+      array: this.array,
+      states: this.states,
+      position: this.position,
+      crcBase: this.crcBase,
+      check: this.check,
+      uses: this.uses?.job().key ?? null,
+    };
+  }
+
+  /** The file the section is in. */
+  get fileIdentity(): FileIdentity {
+    return this.file.identity();
+  }
+
+  /** Bytes of the blocks not known to be read yet. */
+  get bytesLeft(): number {
+    return this.complete ? 0 : Math.min(this.array.byteLength, this.left * BLOCK);
+  }
+
+  /**
+   * Reads the blocks of `[b0, b1)` that no thread has read, in runs of at most
+   * {@link PIECE_BLOCKS}, then waits for those another thread is reading.
+   */
   private load(b0: number, b1: number): void {
-    const bytes = bytesOf(this.array);
-    const per = 1 << this.elementShift;
-    const length = this.array.length;
+    const states = this.states;
+    let waitFor: number[] | null = null;
     let b = b0;
     while (b < b1) {
-      if (this.loaded[b] === 1) {
+      if (this.seen[b] === 1) {
         b++;
         continue;
       }
-      let end = b + 1;
-      while (end < b1 && end - b < PIECE_BLOCKS && this.loaded[end] === 0) end++;
-      const fail = this.fail ?? ((why: string) => this.file.damaged(why));
-      this.file.readBlocks(this.name, bytes, this.position, this.crcBase, b, end, fail);
-      if (this.check) {
-        const problem = this.check(b * per, Math.min(length, end * per));
-        if (problem !== null) fail(problem);
+      const state = Atomics.load(states, b);
+      if (state === READ) {
+        this.saw(b++);
+        continue;
       }
-      this.loaded.fill(1, b, end);
-      this.left -= end - b;
+      if (state === READING) {
+        (waitFor ??= []).push(b++);
+        continue;
+      }
+      let end = b;
+      while (
+        end < b1 &&
+        end - b < PIECE_BLOCKS &&
+        this.seen[end] === 0 &&
+        Atomics.compareExchange(states, end, NOT_READ, READING) === NOT_READ
+      )
+        end++;
+      if (end === b) continue; // another thread claimed it first: look again
+      this.readClaimed(b, end);
       b = end;
     }
-    if (this.left === 0 && !this.complete) {
+    if (waitFor !== null) for (const k of waitFor) this.await(k);
+  }
+
+  /** Reads and checks blocks `[b, end)`, claimed by this thread; on failure they are given back. */
+  private readClaimed(b: number, end: number): void {
+    const per = 1 << this.elementShift;
+    const fail = this.fail ?? ((why: string) => this.file.damaged(why));
+    try {
+      this.file.readBlocks(this.name, bytesOf(this.array), this.position, this.crcBase, b, end, fail);
+      if (this.check) {
+        const problem = this.checkRange(b * per, Math.min(this.array.length, end * per));
+        if (problem !== null) fail(problem);
+      }
+    } catch (e) {
+      for (let k = b; k < end; k++) Atomics.store(this.states, k, NOT_READ);
+      for (let k = b; k < end; k++) Atomics.notify(this.states, k);
+      throw e;
+    }
+    for (let k = b; k < end; k++) Atomics.store(this.states, k, READ);
+    for (let k = b; k < end; k++) {
+      Atomics.notify(this.states, k);
+      this.saw(k);
+    }
+  }
+
+  /** The values of elements `[from, to)` checked (what the check also reads made readable first). */
+  private checkRange(from: number, to: number): string | null {
+    const check = this.check!;
+    if (check.kind === "first-edge" && from > 0) this.at(from - 1);
+    if (this.uses !== null) {
+      this.uses.range(from, to);
+      return checkValues(check, this.array, from, to, { edgeTypes: this.uses.array });
+    }
+    return checkValues(check, this.array, from, to);
+  }
+
+  /** Waits for block k, which another thread claimed; reads it here if that thread gave it back. */
+  private await(k: number): void {
+    const started = performance.now();
+    while (this.seen[k] === 0) {
+      const state = Atomics.load(this.states, k);
+      if (state === READ) this.saw(k);
+      else if (state === NOT_READ) this.load(k, k + 1);
+      else if (performance.now() - started > CLAIM_PATIENCE_MS) {
+        // The other thread stopped half way (it cannot, short of a crash): read it here.
+        Atomics.store(this.states, k, NOT_READ);
+      } else Atomics.wait(this.states, k, READING, 1000);
+    }
+  }
+
+  /** Block k is READ: counted once. */
+  private saw(k: number): void {
+    if (this.seen[k] === 1) return;
+    this.seen[k] = 1;
+    if (--this.left === 0 && !this.complete) {
       this.complete = true;
       this.file.done();
     }

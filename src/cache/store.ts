@@ -72,10 +72,21 @@ export interface CacheOptions {
   maxBytes?: number;
   /**
    * Write the entries of big snapshots in the background while the command runs (default:
-   * snapshots of 64 MB and more; true forces it, false turns it off).
+   * snapshots of 64 MB and more; true forces it, false turns it off), and read ahead on a second
+   * thread what a command asks of an entry it uses (default: when that is big, see read-ahead.ts).
    */
   parallel?: boolean;
+  /**
+   * Snapshots with this many nodes and more get their per-class retained sizes computed when their
+   * entry is first written, if the command computed the dominator tree and the classes but not
+   * them (default 8 million: about a 1 GB snapshot, where computing them on a later look costs it
+   * about a second, reading the whole tree; below, the later look computes them when asked).
+   */
+  classRetainedEarlyNodes?: number;
 }
+
+/** Default of {@link CacheOptions.classRetainedEarlyNodes}. */
+export const CLASS_RETAINED_EARLY_NODES = 8_000_000;
 
 /** The result of a lookup. */
 export type CacheLookup =
@@ -230,11 +241,14 @@ export class SnapshotCache {
   readonly dir: string;
   readonly maxBytes: number;
   private readonly parallel: boolean | undefined;
+  /** See {@link CacheOptions.classRetainedEarlyNodes}. */
+  readonly classRetainedEarlyNodes: number;
 
   constructor(options: CacheOptions) {
     this.dir = options.dir;
     this.maxBytes = options.maxBytes ?? DEFAULT_CACHE_MAX_BYTES;
     this.parallel = options.parallel;
+    this.classRetainedEarlyNodes = options.classRetainedEarlyNodes ?? CLASS_RETAINED_EARLY_NODES;
   }
 
   /** The entry file of a source path. */
@@ -260,7 +274,7 @@ export class SnapshotCache {
       return { kind: "miss", key, entry, reason: null };
     }
     try {
-      const content = await readEntry(entry, { build: buildId(), source: id.source });
+      const content = await readEntry(entry, { build: buildId(), source: id.source }, { parallel: this.parallel });
       for (const part of content.stamp.late) bytes += fileSize(latePartPath(entry, part));
       try {
         const now = new Date();

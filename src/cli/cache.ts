@@ -39,7 +39,8 @@ function sizeSetting(text: string | undefined): number | null {
 }
 
 function theCache(): SnapshotCache {
-  // BACKREFS_PARALLEL (see io.ts) also decides whether big entries are written in the background.
+  // BACKREFS_PARALLEL (see io.ts) also decides whether big entries are written in the background
+  // and whether an entry in use is read ahead on a second thread.
   const par = process.env["BACKREFS_PARALLEL"];
   const parallel = par === "1" ? true : par === "0" ? false : undefined;
   return new SnapshotCache({

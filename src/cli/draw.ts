@@ -169,7 +169,7 @@ export async function runDraw(file: string, opts: DrawCliOptions, io: Streams): 
   if (targets.some((t) => t.format === "png")) preparePng();
   try {
     const baseline = opts.newSince ? await loadIds(opts.newSince, io, opts.quiet) : undefined;
-    const { snap, progress, read } = await openForCli(file, io, opts.quiet, "", onPhase);
+    const { snap, progress, read } = await openForCli(file, io, opts.quiet, "", true, onPhase);
     if (late && !read) startLayout();
     if (baseline) assertComparableIds(baseline, Snapshot.state(snap).snapshotIds(), [displayName(opts.newSince!), displayName(file)]);
     await drawSnapshot(snap, file, { ...opts, targets, baseline }, io, progress);

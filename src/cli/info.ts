@@ -18,7 +18,7 @@ export interface InfoOptions {
 
 export async function runInfo(file: string, opts: InfoOptions, io: Streams): Promise<number> {
   const fileSize = file === "-" ? null : ((await fsp.stat(file).catch(() => null))?.size ?? null);
-  const { snap, progress } = await openForCli(file, io, !!opts.quiet);
+  const { snap, progress } = await openForCli(file, io, !!opts.quiet, "", opts.retained !== false);
   const summary = await snap.summary({ top: opts.top, retained: opts.retained });
   progress.done();
   if (opts.json) {

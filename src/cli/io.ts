@@ -86,6 +86,7 @@ export async function openForCli(
   io: Streams,
   quiet: boolean,
   label = "",
+  analysis = true,
   onPhase?: (phase: Phase) => void,
 ): Promise<{ snap: Snapshot; progress: Progress; read: boolean }> {
   const progress = progressBar(io, quiet);
@@ -93,6 +94,7 @@ export async function openForCli(
   // Whether the file itself was read (not a snapshot cache's entry): then the analysis is still to come.
   let read = false;
   const snap = await openSnapshot(file, {
+    analysis,
     onProgress: (p) => {
       if (p.bytesRead > 0) read = true;
       progress.onProgress?.(p);
@@ -111,7 +113,7 @@ export async function openForCli(
 
 /** The object ids of a snapshot (its graph is dropped): what comparing by id needs of a baseline. */
 export async function loadIds(file: string, io: Streams, quiet: boolean): Promise<SnapshotIds> {
-  const { snap, progress } = await openForCli(file, io, quiet);
+  const { snap, progress } = await openForCli(file, io, quiet, "", false);
   progress.done();
   return SnapshotIds.of(snap.graph);
 }

@@ -155,22 +155,29 @@ class Candidates {
 export class PlainObjects {
   private readonly ids: PropertyIds;
   private readonly proto: number;
-  private readonly objectName: number;
-  private readonly moreObjectNames: Set<number> | null;
+  /**
+   * Per string index: 1 when the string is `Object`, 2 when not, 0 until looked at (a name is
+   * looked at when a node first bears it: no pass over every string).
+   */
+  private readonly objectNames: Uint8Array;
   private readonly shapes = new Candidates();
   private scanned = false;
 
   constructor(private readonly graph: HeapGraph) {
     this.ids = new PropertyIds(graph);
     this.proto = this.ids.ofName("__proto__");
-    const names = graph.types.object < 0 ? [] : graph.strings.indicesOf("Object");
-    this.objectName = names[0] ?? -1;
-    this.moreObjectNames = names.length > 1 ? new Set(names) : null;
+    this.objectNames = new Uint8Array(graph.strings.length);
   }
 
   /** Whether a node of type `object` named by string `name` is a plain object (named `Object`). */
   isObjectName(name: number): boolean {
-    return name === this.objectName || (this.moreObjectNames !== null && this.moreObjectNames.has(name));
+    const known = this.objectNames[name]!;
+    if (known !== 0) return known === 1;
+    // 'O', or a backslash (an escape could spell the same text).
+    const b = this.graph.strings.firstByte(name);
+    const yes = (b === 79 || b === 92) && this.graph.strings.get(name) === "Object";
+    this.objectNames[name] = yes ? 1 : 2;
+    return yes;
   }
 
   /** Number of shapes (valid after {@link scan}). */
@@ -180,26 +187,27 @@ export class PlainObjects {
 
   /**
    * Writes each plain object's shape id into `out[n]` (other entries are left alone) and counts
-   * the objects per shape. One pass over the plain objects' edges.
+   * the objects per shape. One pass over the plain objects' edges. `plainNodes`: the plain objects
+   * in increasing order, when the caller listed them (else every node is looked at).
    */
-  scan(out: Uint32Array): void {
+  scan(out: Uint32Array, plainNodes?: IntList): void {
     const g = this.graph;
     this.scanned = true;
-    if (this.objectName < 0) return;
+    if (g.types.object < 0) return;
     const property = g.edgeTypeCodes.property;
     const { nodeType, nodeName, edgeType, edgeName } = g.columns;
     const first = g.firstEdge;
     const objectType = g.types.object;
     const ids = this.ids;
-    const more = this.moreObjectNames;
     const shapes = this.shapes;
     const byString = ids.byString;
     let buf = new Int32Array(256);
     let last = -1;
-    for (let n = 0; n < g.nodeCount; n++) {
-      if (nodeType[n] !== objectType) continue;
-      const nm = nodeName[n]!;
-      if (nm !== this.objectName && (more === null || !more.has(nm))) continue;
+    const listed = plainNodes?.data;
+    const count = plainNodes ? plainNodes.length : g.nodeCount;
+    for (let i = 0; i < count; i++) {
+      const n = listed !== undefined ? listed[i]! : i;
+      if (listed === undefined && (nodeType[n] !== objectType || !this.isObjectName(nodeName[n]!))) continue;
       const e0 = first[n]!;
       const e1 = first[n + 1]!;
       if (e1 - e0 > buf.length) buf = new Int32Array(Math.max(e1 - e0, buf.length * 2));

@@ -8,9 +8,10 @@
  */
 import { SnapshotFormatError } from "../errors.js";
 import type { RawSnapshot } from "../snapshot/parser.js";
-import type { LazyColumns } from "../snapshot/columns.js";
+import type { LazyColumns, ReadAheadPart } from "../snapshot/columns.js";
 import type { StringTable } from "../snapshot/string-table.js";
 import { PlainObjects, type InterfaceDefinition } from "./class-names.js";
+import { IntList } from "./lists.js";
 
 /** Type codes looked up by name once; -1 when the snapshot's meta lacks that type. */
 export interface TypeCodes {
@@ -73,6 +74,9 @@ export interface StoredIndexes {
   classes?: (() => ClassParts | null) | null;
 }
 
+/** In the class pass, marks the name of plain objects (see {@link HeapGraph.classes}). */
+const PLAIN_NAME = 0xffffffff;
+
 export class HeapGraph {
   readonly nodeCount: number;
   readonly edgeCount: number;
@@ -94,8 +98,9 @@ export class HeapGraph {
   // Columns. Hot loops elsewhere read them directly (`graph.columns`) rather than per-item methods.
   // A graph from the snapshot cache has them read on first use (`lz`, null otherwise): the
   // getters below read a whole column, the per-item methods of the columns a command samples
-  // (names, ids, self sizes, edge types and names) only the block holding the item.
+  // (names, ids, self sizes, edge types, names and targets) only the block holding the item.
   private readonly lz: LazyColumns | null;
+  private readonly ahead: ((parts: readonly ReadAheadPart[]) => void) | null;
   private readonly aFirstEdge: Uint32Array;
   private readonly aType: Uint8Array;
   private readonly aName: Uint32Array;
@@ -216,6 +221,7 @@ export class HeapGraph {
     this.edgeFields = m.edgeFields;
     this.header = raw.header;
     this.lz = raw.lazy ?? null;
+    this.ahead = raw.readAhead ?? null;
     this.aType = raw.nodes.type;
     this.aName = raw.nodes.name;
     this.aId = raw.nodes.id;
@@ -286,6 +292,16 @@ export class HeapGraph {
     }
   }
 
+  /**
+   * A hint, for a graph read back from the snapshot cache: the command is about to read these
+   * parts whole (or nearly), in this order, so they are read on a second thread meanwhile (the
+   * parts it has not read yet; see src/cache/read-ahead.ts). Nothing changes for a graph read from
+   * its snapshot, nor in what any method returns.
+   */
+  readAhead(parts: readonly ReadAheadPart[]): void {
+    this.ahead?.(parts);
+  }
+
   // ------------------------------------------------------------------ nodes
 
   nodeType(n: number): number {
@@ -344,7 +360,8 @@ export class HeapGraph {
   }
   /** The target node ordinal of edge `e`. */
   edgeTo(e: number): number {
-    return this.eTo[e]!;
+    this.lz?.edgeTo.at(e);
+    return this.aEdgeTo[e]!;
   }
   /**
    * The source node of edge `e`: a binary search over the first-edge index, narrowed by a table
@@ -511,16 +528,23 @@ export class HeapGraph {
     };
     const byType = this.nodeTypes.map((t) => extra(syntheticClassName(t)));
     const { object, native } = this.types;
-    // The class of an object or native node's name, plus one (0: not looked at yet): each name is
-    // looked at once. Names starting with '<' (DOM elements) or 'D' (maybe `Detached <…>`) may
-    // need shortening; every other name is its own class.
+    // The class of an object or native node's name, plus one (0: not looked at yet; PLAIN_NAME: the
+    // name of plain objects, which are named by their shape below): each name is looked at once.
+    // Names starting with '<' (DOM elements) or 'D' (maybe `Detached <…>`) may need shortening;
+    // every other name is its own class.
     const nameClass = new Uint32Array(S);
     const detachedClass = new Map<number, number>();
-    const state = this.domStates();
+    const states = this.domStates();
+    // (Only native nodes can be detached: with none, the loop does not look.)
+    const state = states !== null && states.indexOf(2) >= 0 ? states : null;
     const N = this.nodeCount;
     const types = this.nType;
     const names = this.nName;
     const nodeClass = new Uint32Array(N);
+    // Plain objects are listed here, so that the passes over them visit them alone, not every node
+    // again.
+    const plain = new PlainObjects(this);
+    const plainNodes = new IntList();
     for (let n = 0; n < N; n++) {
       const t = types[n]!;
       if (t !== object && t !== native) {
@@ -537,35 +561,36 @@ export class HeapGraph {
         nodeClass[n] = id;
         continue;
       }
-      const known = nameClass[name]!;
-      if (known !== 0) {
-        nodeClass[n] = known - 1;
-        continue;
+      let known = nameClass[name]!;
+      if (known === 0) {
+        let id = name;
+        if (plain.isObjectName(name)) {
+          known = nameClass[name] = PLAIN_NAME;
+        } else {
+          const b = this.strings.firstByte(name);
+          if (b === 60 || b === 68) {
+            // One class per DOM name, whether the file wrote `<div>` or `<div class="x">`.
+            const raw = this.strings.get(name);
+            if (raw.startsWith("<") || raw.startsWith("Detached <")) id = extra(objectClassName(raw));
+          }
+          known = nameClass[name] = id + 1;
+        }
       }
-      let id = name;
-      const b = this.strings.firstByte(name);
-      if (b === 60 || b === 68) {
-        // One class per DOM name, whether the file wrote `<div>` or `<div class="x">`.
-        const raw = this.strings.get(name);
-        if (raw.startsWith("<") || raw.startsWith("Detached <")) id = extra(objectClassName(raw));
-      }
-      nameClass[name] = id + 1;
-      nodeClass[n] = id;
+      if (known !== PLAIN_NAME) nodeClass[n] = known - 1;
+      else if (t === object) plainNodes.push(n);
+      // A native node named `Object` is no plain object: its name is its class.
+      else nodeClass[n] = name;
     }
     // Plain objects: shape ids go into nodeClass for a moment, then the shape's class.
-    const plain = new PlainObjects(this);
-    plain.scan(nodeClass);
+    plain.scan(nodeClass, plainNodes);
     const defs = this.givenDefinitions ?? plain.infer();
     const defIds = defs.map((d) => extra(d.name));
     const byShape = plain.match(defs);
-    if (plain.shapeCount > 0) {
-      const types = this.nType;
-      const names = this.nName;
-      for (let n = 0; n < this.nodeCount; n++) {
-        if (types[n] !== object || !plain.isObjectName(names[n]!)) continue;
-        const d = byShape[nodeClass[n]!]!;
-        nodeClass[n] = d >= 0 ? defIds[d]! : names[n]!;
-      }
+    const listed = plainNodes.data;
+    for (let i = 0; i < plainNodes.length; i++) {
+      const n = listed[i]!;
+      const d = byShape[nodeClass[n]!]!;
+      nodeClass[n] = d >= 0 ? defIds[d]! : names[n]!;
     }
     this.definitions = defs;
     this.classLocations = this.splitByLocation(nodeClass, extraNames);

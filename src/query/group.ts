@@ -26,7 +26,6 @@
  * first. Keys are integer tuples in {@link TupleMap}, never strings.
  */
 import type { HeapGraph } from "../graph/heap-graph.js";
-import { NO_DISTANCE } from "../graph/analysis.js";
 import { IntList, SizeList } from "../graph/lists.js";
 import { insertTop, type WalkContext } from "./backrefs.js";
 import { TupleMap } from "./tuple-map.js";
@@ -43,6 +42,12 @@ export interface GroupOptions {
    */
   baseline?: { has(id: number): boolean };
 }
+
+/**
+ * At least one target per this many nodes: the walk reads a little of nearly every block of the
+ * node and edge columns it samples, so a cached snapshot reads them ahead whole.
+ */
+const DENSE_TARGETS = 1024;
 
 /** The node budget of a default grouped picture. */
 export const DEFAULT_GROUP_NODES = 40;
@@ -146,8 +151,11 @@ export class PathGroups {
   private readonly exampleCount: number;
   private readonly nodeClass: Uint32Array;
   private readonly parentEdge: Uint32Array;
-  private readonly retained: Float64Array | null;
-  private readonly shallow: Float64Array;
+  private readonly userRoots: Uint8Array;
+  /** Retained sizes (with retained sizes), set once the walk is done. */
+  private retained: Float64Array | null = null;
+  /** Set once the walk is done. */
+  private shallow!: Float64Array;
   // Chain runs, per node (0 = not computed): the run's length from this node up, and its top.
   private runLen: Uint32Array | null = null;
   private runTop: Uint32Array | null = null;
@@ -214,13 +222,28 @@ export class PathGroups {
     this.fold = opts.fold ?? true;
     this.exampleCount = Math.max(0, opts.examples ?? 5);
     this.baseline = opts.baseline;
+    // What the walk reads whole, in the order it does, and, for many targets, the columns it
+    // reads a little of nearly everywhere (a cached snapshot reads them on a second thread meanwhile).
+    const dense = targets.length * DENSE_TARGETS >= graph.nodeCount;
+    graph.readAhead([
+      "parentEdge",
+      "userRoots",
+      "nodeType",
+      "firstEdge",
+      ...(dense ? (["edgeType", "edgeName", "nodeName"] as const) : []),
+      ...(ctx.retained ? (dense ? (["dominators", "retained"] as const) : (["retained"] as const)) : []),
+      "shallow",
+      ...(dense ? (["nodeId"] as const) : []),
+    ]);
     this.nodeClass = graph.classes().nodeClass;
     const d = ctx.analysis.distances();
     this.parentEdge = d.parentEdge;
-    this.retained = ctx.retained ? ctx.analysis.retainedSizes() : null;
-    this.shallow = ctx.analysis.shallowSizes();
-    this.walk(targets, d.distance);
+    this.userRoots = d.userRoots;
+    const targetPairs = this.walk(targets);
     this.pairHead = null;
+    // The sizes are read after the walk, which needs none of them.
+    if (ctx.retained) this.addRetained(targets, targetPairs);
+    this.shallow = ctx.analysis.shallowSizes();
     this.finish();
     // The per-node memo columns are only for building: let them go before anything is drawn.
     this.runLen = null;
@@ -296,24 +319,35 @@ export class PathGroups {
     return len[n]!;
   }
 
-  /** Whether a dominator-tree ancestor of each target is also a target (then it is not counted twice). */
-  private dominatedByTarget(targets: number[]): Uint8Array | null {
-    if (!this.retained) return null;
-    // One pass over the dominator tree in preorder (every node after its dominator), by position:
-    // no per-node dominator array, and no lookup of each target's position.
-    const { preorder, idomIndex } = this.ctx.analysis.dominators();
-    const N = preorder.length;
+  /**
+   * Whether a dominator-tree ancestor of each target (below the root) is also a target: then its
+   * retained size is already in that target's and is not counted twice. Each target's chain of
+   * immediate dominators is walked up to the root, a target, or a node whose answer is known from
+   * an earlier chain: every node is looked at once, and only the dominators of the targets and of
+   * the nodes above them are read (a cached tree reads just the blocks that hold them).
+   */
+  private dominatedByTarget(targets: number[]): Uint8Array {
+    const analysis = this.ctx.analysis;
+    const N = this.graph.nodeCount;
     const isTarget = new Uint8Array((N + 7) >>> 3);
     for (const t of targets) isTarget[t >>> 3]! |= 1 << (t & 7);
-    const dominated = new Uint8Array((N + 7) >>> 3);
-    // Per position: 1 the node is a target or below one (the root never counts as one).
-    const below = new Uint8Array(N);
-    for (let k = 1; k < N; k += DOMINATED_STRETCH)
-      markDominated(preorder, idomIndex, isTarget, below, dominated, k, Math.min(N, k + DOMINATED_STRETCH));
+    // Per node, once walked: 1 no target at or above it (the root never counts), 2 a target is.
+    const covered = new Uint8Array(N);
+    const chain: number[] = [];
     const out = new Uint8Array(targets.length);
     for (let i = 0; i < targets.length; i++) {
       const t = targets[i]!;
-      out[i] = (dominated[t >>> 3]! >>> (t & 7)) & 1;
+      if (t === 0) continue;
+      let x = analysis.dominator(t);
+      let depth = 0;
+      while (x !== 0 && covered[x] === 0 && (isTarget[x >>> 3]! & (1 << (x & 7))) === 0) {
+        chain[depth++] = x;
+        x = analysis.dominator(x);
+      }
+      // The root: nothing above; a node walked before: its answer; else x is a target.
+      const answer = x === 0 ? 1 : covered[x] !== 0 ? covered[x]! : 2;
+      for (let k = 0; k < depth; k++) covered[chain[k]!] = answer;
+      out[i] = answer === 2 ? 1 : 0;
     }
     return out;
   }
@@ -465,33 +499,57 @@ export class PathGroups {
     return index;
   }
 
-  private walk(targets: number[], distance: Int32Array): void {
-    const dominated = this.dominatedByTarget(targets);
+  /** Walks every target's path; returns each target's own pair (-1 when no path reaches it). */
+  private walk(targets: number[]): Int32Array {
     const key = new Uint32Array(7);
+    const pairs = new Int32Array(targets.length).fill(-1);
     // One call per target: V8 optimises a small function called often sooner than a long loop.
-    for (let i = 0; i < targets.length; i++) this.walkFrom(targets[i]!, i, distance, dominated, key);
+    for (let i = 0; i < targets.length; i++) pairs[i] = this.walkFrom(targets[i]!, key);
+    return pairs;
   }
 
-  /** Walks target t (the i-th) up its retaining path until it meets a step already walked. */
-  private walkFrom(t: number, i: number, distance: Int32Array, dominated: Uint8Array | null, key: Uint32Array): void {
+  /** Adds each target's retained size to its own pair, unless another target dominates it. */
+  private addRetained(targets: number[], pairs: Int32Array): void {
+    const dominated = this.dominatedByTarget(targets);
+    const retained = (this.retained = this.ctx.analysis.retainedSizes());
+    const own = this.pOwnRetained.data;
+    // In target order, as the sums always were.
+    for (let i = 0; i < targets.length; i++) if (pairs[i]! >= 0 && dominated[i] === 0) own[pairs[i]!]! += retained[targets[i]!]!;
+  }
+
+  /**
+   * Whether no path from a root reaches node n (its distance is `NO_DISTANCE`), told from the
+   * distance tree alone: every reached node has the edge it was reached by, except the root and
+   * the user roots, where the search starts (see computeDistances). The distances themselves are
+   * then never read.
+   */
+  private unreached(n: number): boolean {
+    return this.parentEdge[n] === 0 && n !== 0 && this.userRoots[n] !== 1;
+  }
+
+  /**
+   * Walks target t up its retaining path until it meets a step already walked. Returns the pair
+   * the target is counted in, or -1 when no path reaches it.
+   */
+  private walkFrom(t: number, key: Uint32Array): number {
     const graph = this.graph;
-    if (distance[t] === NO_DISTANCE) {
+    if (this.unreached(t)) {
       this.noPath++;
-      return;
+      return -1;
     }
     key.fill(0);
     key[0] = this.nodeClass[t]!;
     key[3] = NONE;
     key[4] = TARGET;
     const tg = this.newGroup(key, TARGET, -1, -1, -1, t);
-    let pair = this.pair(t, tg);
-    this.pOwn.data[pair]!++;
-    if (this.retained && dominated![i] === 0) this.pOwnRetained.data[pair]! += this.retained[t]!;
+    const own = this.pair(t, tg);
+    this.pOwn.data[own]!++;
     if (this.ctx.analysis.isRetentionRoot(t)) {
       this.rootTargets++;
-      return;
+      return own;
     }
-    if (this.pParent.data[pair]! >= 0) return; // the same target twice
+    if (this.pParent.data[own]! >= 0) return own; // the same target twice
+    let pair = own;
     let top = t;
     let group = tg;
     let chainLink = -1; // the link edge of the step below, when it is a chain
@@ -535,6 +593,7 @@ export class PathGroups {
       listFrom = kind === PLAIN && this.fold ? p : -1;
       top = kind === CHAIN ? this.runTop![p]! : p;
     }
+    return own;
   }
 
   /** The topmost object of pair i's step (the run's top for a chain). */
@@ -858,33 +917,5 @@ export class PathGroups {
       if (kind[g] === TARGET) targetIds.push(id(s));
     });
     return { targets: targetIds, nodes, edges, placeholders, limitsReached: limits, grouped };
-  }
-}
-
-/** Preorder positions per call of {@link markDominated}. */
-const DOMINATED_STRETCH = 1 << 18;
-
-/**
- * For the preorder positions `[from, to)` (from ≥ 1): `below[k]` = 1 when the node at k is a
- * target (bit set in `isTarget`, by node) or its immediate dominator's `below` is 1 — the root's
- * stays 0, so the root never counts as a target above another; and a target whose dominator's
- * `below` is 1 has a target strictly above it: its bit is set in `dominated` (by node).
- */
-function markDominated(
-  preorder: Uint32Array,
-  idomIndex: Uint32Array,
-  isTarget: Uint8Array,
-  below: Uint8Array,
-  dominated: Uint8Array,
-  from: number,
-  to: number,
-): void {
-  for (let k = from; k < to; k++) {
-    const n = preorder[k]!;
-    const above = below[idomIndex[k]!]!;
-    if ((isTarget[n >>> 3]! & (1 << (n & 7))) !== 0) {
-      below[k] = 1;
-      if (above === 1) dominated[n >>> 3]! |= 1 << (n & 7);
-    } else below[k] = above;
   }
 }

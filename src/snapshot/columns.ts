@@ -65,6 +65,28 @@ export interface LazyColumn {
   whole(): unknown;
 }
 
+/**
+ * A part of a snapshot read back from the cache that a command may ask to have read ahead, on a
+ * second thread, because it is about to read it whole or nearly (see HeapGraph.readAhead): node
+ * and edge columns, the class index, and the analysis' per-node results.
+ */
+export type ReadAheadPart =
+  | "nodeType"
+  | "nodeName"
+  | "nodeId"
+  | "selfSize"
+  | "firstEdge"
+  | "edgeType"
+  | "edgeName"
+  | "edgeTo"
+  | "classes"
+  | "shallow"
+  | "distance"
+  | "parentEdge"
+  | "userRoots"
+  | "dominators"
+  | "retained";
+
 /** The columns of a {@link RawSnapshot} that are read on first use (see HeapGraph). */
 export interface LazyColumns {
   nodeType: LazyColumn;

@@ -17,7 +17,7 @@
 import { SnapshotFormatError } from "../errors.js";
 import { readMeta, type SnapshotMeta } from "./meta.js";
 import { StringTable } from "./string-table.js";
-import type { EdgeColumns, LazyColumns, NodeColumns } from "./columns.js";
+import type { EdgeColumns, LazyColumns, NodeColumns, ReadAheadPart } from "./columns.js";
 import { describeByte, isWs } from "./json-bytes.js";
 import { JsonValueSkipper } from "./json-skip.js";
 import { NumberColumnsReader, NumberSection } from "./number-columns.js";
@@ -38,6 +38,8 @@ export interface RawSnapshot {
    * make readable may be read (HeapGraph does so).
    */
   lazy?: LazyColumns;
+  /** With `lazy`: starts reading these parts on a second thread, in this order (a hint; see HeapGraph.readAhead). */
+  readAhead?: (parts: readonly ReadAheadPart[]) => void;
 }
 
 const enum S {

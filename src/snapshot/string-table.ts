@@ -94,7 +94,7 @@ export class StringTable {
   /** Releases unused capacity once reading is done. */
   finish(): void {
     if (this.chunks.length > 0 && this.curPos < this.cur.length) {
-      const trimmed = Buffer.allocUnsafeSlow(this.curPos);
+      const trimmed = sharedBuffer(this.curPos);
       this.cur.copy(trimmed, 0, 0, this.curPos);
       this.chunks[this.chunks.length - 1] = trimmed;
       this.cur = trimmed;
@@ -247,11 +247,11 @@ export class StringTable {
     let size = Math.min(CHUNK_SIZE, Math.max(1 << 16, this.cur.length * 2));
     while (size < (partial + extra) * 2) size *= 2;
     if (this.chunks.length >= 0xffff) throw new RangeError("too many string chunks");
-    const next = Buffer.allocUnsafeSlow(size);
+    const next = sharedBuffer(size);
     if (partial > 0) this.cur.copy(next, 0, this.strStart, this.curPos);
     // Drop the unused tail of the previous chunk so memory follows the data.
     if (this.chunks.length > 0 && this.strStart < this.cur.length) {
-      const trimmed = Buffer.allocUnsafeSlow(this.strStart);
+      const trimmed = sharedBuffer(this.strStart);
       this.cur.copy(trimmed, 0, 0, this.strStart);
       this.chunks[this.chunks.length - 1] = trimmed;
     }
@@ -260,6 +260,14 @@ export class StringTable {
     this.strStart = 0;
     this.curPos = partial;
   }
+}
+
+/**
+ * A chunk of string storage, in shared memory like the node and edge columns (see columns.ts): a
+ * thread given it (the snapshot cache's checksums) reads it where it is, without a copy.
+ */
+function sharedBuffer(size: number): Buffer {
+  return Buffer.from(new SharedArrayBuffer(size));
 }
 
 function hexValue(c: number): number {

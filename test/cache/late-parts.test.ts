@@ -317,6 +317,44 @@ describe("late parts: added beside the entry, never rewriting it", () => {
   });
 });
 
+describe("per-class retained sizes of big snapshots, computed when the entry is first written", () => {
+  /** A first look that computes the tree and the classes but not the per-class sizes (as a picture does). */
+  async function firstLook(cache: SnapshotCache): Promise<CacheEvent[]> {
+    const events: CacheEvent[] = [];
+    const session = new CacheSession(cache, (e) => events.push(e));
+    const graph = await session.load(snap);
+    await session.analysis(graph, true, {}, (a) => a.prepare({ retained: true }));
+    graph.classes();
+    await session.flush();
+    return events;
+  }
+
+  it("at or above the size: in the entry, and the next command computes and adds nothing", async () => {
+    const dir = freshDir();
+    const cache = new SnapshotCache({ dir, classRetainedEarlyNodes: 1 });
+    expect((await firstLook(cache)).map((e) => e.kind)).toEqual(["written"]);
+    const look = await cache.lookup(snap);
+    if (look.kind !== "hit") throw new Error("expected a hit");
+    expect(look.content.holds.classRetained).toBe(true);
+    expect(look.content.stamp.late).toEqual([]);
+    const { analysis } = await truth();
+    expectSameArray(look.content.analysis!.classRetained, analysis.classRetainedSizes(), "per class");
+    const next = await command(dir, cache);
+    expect(next.events.map((e) => e.kind)).toEqual(["used"]);
+  });
+
+  it("below it: not computed (a later command that needs them adds them)", async () => {
+    const dir = freshDir();
+    const cache = new SnapshotCache({ dir });
+    expect((await truth()).graph.nodeCount).toBeLessThan(cache.classRetainedEarlyNodes);
+    await firstLook(cache);
+    const look = await cache.lookup(snap);
+    expect(look.kind === "hit" && look.content.holds.classRetained).toBe(false);
+    const next = await command(dir, cache);
+    expect(written(next.events)?.result.added).toEqual(["class-retained"]);
+  });
+});
+
 describe("late parts: damaged, truncated or foreign files are never trusted", () => {
   it("a flipped byte in a late part's section is caught when read: the part's file is removed, the error names the entry", async () => {
     const sections: [LatePart, string][] = [

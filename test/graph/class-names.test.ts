@@ -48,6 +48,28 @@ describe("plain-object class names", () => {
     ]);
   });
 
+  it("names only object nodes named Object by shape: a native node of that name, and other objects among them, keep their names", () => {
+    const b = new SnapshotBuilder();
+    const first = plain(b, ["a", "b"]);
+    const nativeObject = b.node("native", "Object");
+    b.edge(b.gcRoots, nativeObject, "element", b.edges.length);
+    b.edge(nativeObject, b.node("string", "x"), "property", "a");
+    b.edge(nativeObject, b.node("string", "y"), "property", "b");
+    const user = b.node("object", "User");
+    b.edge(b.gcRoots, user, "element", b.edges.length);
+    const second = plain(b, ["a", "b"]);
+    const nativeAgain = b.node("native", "Object");
+    b.edge(b.gcRoots, nativeAgain, "element", b.edges.length);
+    const third = plain(b, ["b", "a", "c"]);
+    const g = graphOf(b);
+    expect(counts(g, [first, second, third])).toEqual({ "{a, b}": 3 });
+    expect([g.className(nativeObject), g.className(nativeAgain), g.className(user)]).toEqual(["Object", "Object", "User"]);
+    // The class table counts each by its class: the two native nodes under `Object`.
+    const t = classTable(g);
+    const row = (name: string): number => t.count[[...t.classIds].findIndex((id) => g.classNameOf(id) === name)] ?? 0;
+    expect([row("{a, b}"), row("Object"), row("User")]).toEqual([3, 2, 1]);
+  });
+
   it("leaves out __proto__ and edges that are not properties", () => {
     const b = new SnapshotBuilder();
     const objs = [0, 1].map(() => {

@@ -295,6 +295,63 @@ describe("groupRetainingPaths", () => {
     expect(total(HeapAnalysis.fromParts(graphOf(b), computed.savedParts()!))).toBe(want);
   });
 
+  it("draws the same picture from an analysis read back from a cache entry (dominators and distance tree looked up a block at a time) as from a computed one", async () => {
+    const { mkdtempSync, rmSync, utimesSync, writeFileSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { HeapAnalysis } = await import("../../src/graph/analysis.js");
+    const { HeapGraph } = await import("../../src/graph/heap-graph.js");
+    const { SnapshotCache, RACY_MS } = await import("../../src/cache/store.js");
+    const { readSnapshotRaw } = await import("../../src/snapshot/read.js");
+    let x = 5;
+    const next = (m: number): number => {
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+      return (x >>> 8) % m;
+    };
+    const { b, global } = withGlobal();
+    const nodes = Array.from({ length: 3000 }, (_, i) => b.node("object", i % 5 === 0 ? "T" : `C${i % 4}`, { selfSize: 1 + (i % 7) }));
+    for (let i = 0; i < 8; i++) b.edge(global, nodes[next(40)]!, "property", `g${i}`);
+    // Mostly a tree (targets under targets), some cross edges, a few objects nothing reaches and a
+    // target the root holds itself (a user root).
+    for (let i = 1; i < nodes.length - 20; i++)
+      b.edge(nodes[next(i)]!, nodes[i]!, i % 3 === 0 ? "element" : "property", i % 3 === 0 ? i : `p${i % 9}`);
+    for (let i = 0; i < 300; i++) b.edge(nodes[next(3000)]!, nodes[next(3000)]!, "property", `x${i % 5}`);
+    b.edge(b.root, nodes[nodes.length - 5]!, "shortcut", "held");
+    const dir = mkdtempSync(join(tmpdir(), "backrefs-group-"));
+    try {
+      const file = join(dir, "t.heapsnapshot");
+      writeFileSync(file, b.serialize());
+      const old = Math.floor(Date.now() / 1000) - 3600;
+      utimesSync(file, old, old);
+      // Entries are only written for files whose last change (the inode's too) is RACY_MS old.
+      const waited = new Promise((r) => setTimeout(r, RACY_MS + 200));
+      const picture = (a: InstanceType<typeof HeapAnalysis>): string => {
+        const targets = selectNodes(a.graph, { types: ["T"] }).ordinals;
+        const groups = groupRetainingPaths(a.graph, walkContext(a.graph, { analysis: a }), targets);
+        return JSON.stringify([groups.toSubgraph({ maxNodes: 30 }), groups.report(50)]);
+      };
+      const raw = await readSnapshotRaw(file);
+      const computed = new HeapAnalysis(new HeapGraph(raw));
+      await computed.prepare({ retained: true });
+      const want = picture(computed);
+      await waited;
+      const cache = new SnapshotCache({ dir: join(dir, "cache") });
+      const miss = await cache.lookup(file);
+      if (miss.kind !== "miss") throw new Error(miss.kind);
+      expect(cache.save(miss.key, { raw, analysis: computed.savedParts() }).kind).toBe("written");
+      const hit = await cache.lookup(file);
+      if (hit.kind !== "hit") throw new Error(hit.kind);
+      const stored = hit.content.analysis!;
+      expect(stored.tree?.dominatorOf).toBeTypeOf("function");
+      const report = JSON.parse(want)[1] as { noPath: number; rootTargets: number; targetGroups: { retainedSize: number }[] };
+      expect(report.noPath).toBeGreaterThan(0);
+      expect(report.rootTargets).toBe(1);
+      expect(picture(HeapAnalysis.fromParts(new HeapGraph(hit.content.raw), stored))).toBe(want);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("marks where each path passes from the baseline's objects to new ones", () => {
     const { b, global } = withGlobal();
     const registry = b.node("object", "Registry");

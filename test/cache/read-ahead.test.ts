@@ -1,0 +1,153 @@
+/**
+ * Reading a cache entry's sections ahead on a second thread (src/cache/read-ahead.ts): the same
+ * bytes as reading them on the command's thread, a block read once by whichever thread claims it,
+ * and damage found there reported exactly as on the command's thread.
+ */
+import { mkdtempSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { SnapshotCache, RACY_MS } from "../../src/cache/store.js";
+import { NOT_READ, READ, type LazySection, type Typed } from "../../src/cache/lazy.js";
+import { CacheDamagedError } from "../../src/errors.js";
+import { HeapAnalysis } from "../../src/graph/analysis.js";
+import { HeapGraph } from "../../src/graph/heap-graph.js";
+import type { RawSnapshot } from "../../src/snapshot/parser.js";
+import type { ReadAheadPart } from "../../src/snapshot/columns.js";
+import { readSnapshotRaw } from "../../src/snapshot/read.js";
+import { SnapshotBuilder } from "../helpers/snapshot-builder.js";
+
+const work = mkdtempSync(join(tmpdir(), "backrefs-read-ahead-"));
+const file = join(work, "big.heapsnapshot");
+let dirs = 0;
+
+/** Enough nodes and edges that every column spans several 64 KB blocks. */
+function bigSnapshot(): string {
+  const b = new SnapshotBuilder();
+  const holder = b.node("object", "Holder", { selfSize: 40 });
+  b.edge(b.gcRoots, holder, "element", 1);
+  let previous = holder;
+  for (let i = 0; i < 40_000; i++) {
+    const n = b.node("object", i % 3 === 0 ? "Leak" : `Thing${i % 50}`, { selfSize: 16 + (i % 9) });
+    b.edge(i % 5 === 0 ? holder : previous, n, i % 2 === 0 ? "element" : "property", i % 2 === 0 ? i : `p${i % 13}`);
+    previous = n;
+  }
+  return b.serialize();
+}
+
+beforeAll(async () => {
+  writeFileSync(file, bigSnapshot());
+  const old = Math.floor(Date.now() / 1000) - 3600;
+  utimesSync(file, old, old);
+  // Entries are only written for files whose last change is RACY_MS old (see store.ts).
+  await new Promise((r) => setTimeout(r, RACY_MS + 200));
+});
+
+/** An entry of the snapshot (with its analysis) in a fresh directory. */
+async function cachedEntry(): Promise<{ dir: string; entry: string }> {
+  const dir = join(work, `cache-${dirs++}`);
+  const cache = new SnapshotCache({ dir });
+  const look = await cache.lookup(file);
+  if (look.kind !== "miss") throw new Error(look.kind);
+  const raw = await readSnapshotRaw(file);
+  const analysis = new HeapAnalysis(new HeapGraph(raw));
+  await analysis.prepare({ retained: true });
+  const saved = cache.save(look.key, { raw, analysis: analysis.savedParts() });
+  if (saved.kind !== "written") throw new Error(saved.kind);
+  return { dir, entry: saved.entry };
+}
+
+async function hit(dir: string, parallel: boolean): Promise<RawSnapshot & { analysisParts: unknown }> {
+  const look = await new SnapshotCache({ dir, parallel }).lookup(file);
+  if (look.kind !== "hit") throw new Error(look.kind);
+  return { ...look.content.raw, analysisParts: look.content.analysis };
+}
+
+const section = (col: unknown): LazySection<Typed> => col as LazySection<Typed>;
+
+/** Waits (without reading anything on this thread) until every block of `sections` is READ, or a few seconds pass. */
+async function readByTheOtherThread(sections: LazySection<Typed>[]): Promise<boolean> {
+  for (let i = 0; i < 200; i++) {
+    if (sections.every((s) => s.states.every((st) => st === READ))) return true;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return false;
+}
+
+const bytes = (a: Typed): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+
+describe("reading a cache entry ahead on a second thread", () => {
+  it("reads the sections asked for on the other thread, the same bytes as this thread reads", async () => {
+    const { dir } = await cachedEntry();
+    const ahead = await hit(dir, true);
+    const lz = ahead.lazy!;
+    const parts: ReadAheadPart[] = ["edgeName", "edgeTo", "nodeName", "firstEdge"];
+    const sections = [lz.edgeName, lz.edgeTo, lz.nodeName, lz.firstEdge].map(section);
+    expect(sections.every((s) => s.states.length > 2)).toBe(true);
+    ahead.readAhead!(parts);
+    // Nothing asked of these on this thread: only the other one can have read them.
+    expect(await readByTheOtherThread(sections)).toBe(true);
+    // The edge names' check reads the edge types: read there too.
+    expect(section(lz.edgeType).states.every((st) => st === READ)).toBe(true);
+    const here = await hit(dir, false);
+    for (const [name, a, b] of [
+      ["edge.name", ahead.edges.name, here.lazy!.edgeName.whole()],
+      ["edge.to", ahead.edges.to, here.lazy!.edgeTo.whole()],
+      ["node.name", ahead.nodes.name, here.lazy!.nodeName.whole()],
+      ["node.firstEdge", ahead.nodes.firstEdge, here.lazy!.firstEdge.whole()],
+    ] as const) {
+      expect(bytes(a as Typed).equals(bytes(b as Typed)), name).toBe(true);
+    }
+    // Read on this thread after the other one: nothing read again, the same graph.
+    expect(section(lz.edgeName).whole()).toBe(ahead.edges.name);
+    expect(section(lz.edgeName).complete).toBe(true);
+  });
+
+  it("shares a section both threads want: each block read once, by either, and all of it correct", async () => {
+    const { dir } = await cachedEntry();
+    const ahead = await hit(dir, true);
+    const here = await hit(dir, false);
+    ahead.readAhead!(["edgeTo", "edgeName"]);
+    // At once on this thread too: whichever thread claims a block first reads it.
+    const a = ahead.lazy!.edgeName.whole() as Uint32Array;
+    const b = ahead.lazy!.edgeTo.whole() as Uint32Array;
+    expect(bytes(a).equals(bytes(here.lazy!.edgeName.whole() as Typed))).toBe(true);
+    expect(bytes(b).equals(bytes(here.lazy!.edgeTo.whole() as Typed))).toBe(true);
+  });
+
+  it("leaves a damaged block to this thread, which reports it as it always does", async () => {
+    const { dir, entry } = await cachedEntry();
+    const buf = readFileSync(entry);
+    const len = buf.readUInt32LE(8);
+    const header = JSON.parse(buf.subarray(16, 16 + len).toString("utf8")) as {
+      sections: { name: string; offset: number; length: number }[];
+    };
+    const to = header.sections.find((s) => s.name === "edge.to")!;
+    expect(to.length * 4).toBeGreaterThan(2 * 65536);
+    // One byte of the second block of the edge targets.
+    const at = ((16 + len + 7) & ~7) + to.offset + 65536 + 1000;
+    buf[at] = buf[at]! ^ 0x40;
+    writeFileSync(entry, buf);
+    const ahead = await hit(dir, true);
+    const s = section(ahead.lazy!.edgeTo);
+    ahead.readAhead!(["edgeName", "edgeTo"]);
+    // The other thread reads the edge names, then fails on the targets: gives them back, stops.
+    expect(await readByTheOtherThread([section(ahead.lazy!.edgeName)])).toBe(true);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(s.states.every((st) => st === NOT_READ)).toBe(true);
+    ahead.readAhead!(["nodeName"]);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(section(ahead.lazy!.nodeName).states.every((st) => st === NOT_READ)).toBe(true);
+    // This thread reads the targets itself, and finds the damage where it is.
+    expect(() => s.whole()).toThrow(CacheDamagedError);
+    expect(() => s.whole()).toThrow(/section edge\.to is damaged \(checksum of block 1\)/);
+  });
+
+  it("never starts a thread with parallel: false", async () => {
+    const { dir } = await cachedEntry();
+    const raw = await hit(dir, false);
+    raw.readAhead!(["edgeTo"]);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(section(raw.lazy!.edgeTo).states.every((st) => st !== READ)).toBe(true);
+  });
+});
