@@ -261,14 +261,17 @@ export async function openSnapshot(source: string | Readable, options: OpenOptio
   // A file big enough for the analysis' helper thread: the thread starts while the file is read
   // (it takes ~0.1 s, which the analysis would otherwise wait for), and is let go if the graph
   // turns out too small for it. Not for a snapshot cache's entry, which is not read this way.
+  // Only the thread this call started is let go here: another snapshot being opened may have
+  // started the one that waits.
+  let asked = false;
   let early = false;
   const onProgress =
     options.parallel === false || options.analysis === false
       ? options.onProgress
       : (p: ReadProgress): void => {
-          if (!early && p.totalBytes >= EARLY_HELPER_MIN_BYTES) {
-            early = true;
-            AnalysisHelper.startEarly();
+          if (!asked && p.totalBytes >= EARLY_HELPER_MIN_BYTES) {
+            asked = true;
+            early = AnalysisHelper.startEarly();
           }
           options.onProgress?.(p);
         };

@@ -109,8 +109,8 @@ export async function runDiff(beforeFile: string, afterFile: string, opts: DiffO
   if ((sort === "retained" || sort === "retained-growth") && !opts.retained) {
     throw new UsageError(`--sort ${sort} needs retained sizes: drop --no-retained`);
   }
-  const before = await openForCli(beforeFile, io, opts.quiet, "before: ");
-  const after = await openForCli(afterFile, io, opts.quiet, "after: ");
+  const before = await openForCli(beforeFile, io, opts.quiet, "before: ", opts.retained !== false);
+  const after = await openForCli(afterFile, io, opts.quiet, "after: ", opts.retained !== false);
   // With --json and no --top, every changed class; otherwise the top of each list.
   const cut = !opts.json || opts.topGiven === true;
   const d = await after.snap.diff(before.snap, { top: cut ? opts.top : undefined, sort, all: opts.all, retained: opts.retained });

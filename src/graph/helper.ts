@@ -76,15 +76,16 @@ export class AnalysisHelper implements Helper {
    * Starts a helper thread now, for the next {@link start} to take: a thread takes about 0.1 s
    * to start, which the analysis would otherwise wait for. For a caller that knows an analysis
    * with a helper is coming (the snapshot is being read). Until taken, it does not keep the
-   * process alive.
+   * process alive. Returns whether it started one (not when one already waits, or none could
+   * start): only the caller that started the thread should {@link stopEarly} it.
    */
-  static startEarly(): void {
-    if (AnalysisHelper.early) return;
+  static startEarly(): boolean {
+    if (AnalysisHelper.early) return false;
     let w: Worker;
     try {
       w = startWorker("helper-worker", import.meta.url);
     } catch {
-      return;
+      return false;
     }
     w.unref();
     // One that failed before it was taken is not handed out.
@@ -94,6 +95,7 @@ export class AnalysisHelper implements Helper {
     w.on("error", gone);
     w.on("exit", gone);
     AnalysisHelper.early = w;
+    return true;
   }
 
   /** Whether a thread {@link startEarly} started waits for {@link start}. */

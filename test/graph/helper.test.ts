@@ -29,6 +29,14 @@ describe("a helper thread started early", () => {
     await helper.close();
   });
 
+  it("says whether this call started it: a second call while one waits starts none", async () => {
+    expect(AnalysisHelper.startEarly()).toBe(true);
+    expect(AnalysisHelper.startEarly()).toBe(false);
+    expect(AnalysisHelper.waiting).toBe(true);
+    AnalysisHelper.stopEarly();
+    expect(AnalysisHelper.waiting).toBe(false);
+  });
+
   it("is not handed out once stopped: start makes a thread of its own", async () => {
     AnalysisHelper.startEarly();
     AnalysisHelper.stopEarly();

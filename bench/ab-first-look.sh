@@ -1,0 +1,21 @@
+#!/bin/bash
+# A/B of two builds' first looks: like bench/ab.sh (alternating runs), but each run writes its cache
+# entry into a fresh, empty cache directory (as a user's first command on a snapshot does, and as
+# bench/run.mjs's first-look tasks do), and each run also reports its main thread's CPU time (see
+# bench/thread-cpu.mjs): on a shared machine that is the figure to compare, as the wall time drifts
+# with the load and the process' CPU time does not change when work moves to another thread.
+#
+#   bench/ab-first-look.sh 4 <base build> . -- info bench/data/large.heapsnapshot --json --no-retained -q
+[ "$#" -ge 4 ] && [ "$4" = "--" ] || { echo "usage: bench/ab-first-look.sh <rounds> <dirA> <dirB> -- <backrefs args>" >&2; exit 2; }
+R=$1; A=$2; B=$3; shift 4
+HERE=$(cd "$(dirname "$0")" && pwd)
+for k in $(seq 1 "$R"); do
+  for d in "$A" "$B"; do
+    c=$(mktemp -d)
+    out=$( { BACKREFS_CACHE=1 BACKREFS_CACHE_DIR="$c" /usr/bin/time -f "TIME %e %U %S" node --import "$HERE/thread-cpu.mjs" "$d/bin/backrefs.js" "$@" > /dev/null; } 2>&1 )
+    rm -rf "$c"
+    main=$(echo "$out" | grep '^threadcpu' | tail -1 | grep -o 'MAIN:[0-9]*' | cut -d: -f2)
+    echo "$d $(echo "$out" | grep '^TIME') main ${main:-0}"
+  done
+done | awk '{d=$1; w=$3; c=$4+$5; m=$7; print d, w, "s", c, "s CPU, main thread", m, "ms"; n[d]++; W[d]+=w; C[d]+=c; M[d]+=m; if(!(d in bw)||w<bw[d])bw[d]=w; if(!(d in bm)||m<bm[d])bm[d]=m}
+  END{for(d in n) printf "%s: wall mean %.2f s, best %.2f s; CPU mean %.2f s; main thread CPU mean %.0f ms, best %.0f ms; over %d runs\n", d, W[d]/n[d], bw[d], C[d]/n[d], M[d]/n[d], bm[d], n[d]}'
