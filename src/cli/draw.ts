@@ -15,6 +15,7 @@ import { formatOfExtension, type OutputFormat } from "../api/files.js";
 import { loadIds, openForCli, progressBar, writeOutput, type Progress, type Streams } from "./io.js";
 import { graphvizProgramDir } from "./cache.js";
 import { ExitCode } from "./exit-codes.js";
+import type { Phase } from "../graph/analysis.js";
 import { mark } from "./timing.js";
 import { UsageError } from "./usage.js";
 
@@ -124,22 +125,52 @@ export function checkWritableDir(dir: string): void {
   checkWritable(join(dir, "backrefs-check.svg"));
 }
 
+/**
+ * Snapshot files from this size on start the layout worker late (see runDraw): their analysis
+ * takes a second or more, which hides the worker's start.
+ */
+const LATE_LAYOUT_MIN_BYTES = 80 << 20;
+
+/** The size of a snapshot file; 0 for standard input or what cannot be read (reported later). */
+function fileSize(file: string): number {
+  if (file === "-") return 0;
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
 export async function runDraw(file: string, opts: DrawCliOptions, io: Streams): Promise<number> {
   const targets = outputTargets(opts.output, opts.format, io.stdout.isTTY === true);
   if (!opts.type?.length && !opts.name?.length && !opts.id?.length && !opts.detached) {
     throw new UsageError("no objects chosen: name them with --type <Class>, --name <name>, --id <id> or --detached");
   }
   for (const t of targets) if (t.path !== "-") checkWritable(t.path);
-  // What drawing needs that does not depend on the snapshot starts now, while it loads.
+  // What drawing needs that does not depend on the snapshot starts now, while it loads. For a big
+  // file, the layout worker (~30 MB) starts once the analysis has passed its memory peak (the
+  // dominator tree's finish), still long before the first layout; or, when a snapshot cache
+  // entry answers (no analysis), as soon as the snapshot is open.
   const drawing = targets.some((t) => t.format === "svg" || t.format === "png" || t.format === "dot");
+  const late = drawing && fileSize(file) >= LATE_LAYOUT_MIN_BYTES;
+  let layoutStarted = false;
+  const startLayout = (): void => {
+    if (layoutStarted) return;
+    layoutStarted = true;
+    prepareLayout();
+  };
   if (drawing) {
     keepGraphvizIn(graphvizProgramDir());
-    prepareLayout();
+    if (!late) startLayout();
   }
+  // The last phase of the analysis a picture asks for.
+  const lastPhase = opts.retained === false ? "shallow sizes" : "retained sizes";
+  const onPhase = late ? (p: Phase) => void (p === lastPhase && startLayout()) : undefined;
   if (targets.some((t) => t.format === "png")) preparePng();
   try {
     const baseline = opts.newSince ? await loadIds(opts.newSince, io, opts.quiet) : undefined;
-    const { snap, progress } = await openForCli(file, io, opts.quiet);
+    const { snap, progress, read } = await openForCli(file, io, opts.quiet, "", true, onPhase);
+    if (late && !read) startLayout();
     if (baseline) assertComparableIds(baseline, Snapshot.state(snap).snapshotIds(), [displayName(opts.newSince!), displayName(file)]);
     await drawSnapshot(snap, file, { ...opts, targets, baseline }, io, progress);
   } catch (e) {

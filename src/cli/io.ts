@@ -4,6 +4,7 @@
  */
 import type { ReadProgress } from "../snapshot/read.js";
 import { openSnapshot, type Snapshot } from "../api/snapshot.js";
+import type { Phase } from "../graph/analysis.js";
 import { writeFileAtomic } from "../api/files.js";
 import { cacheSession } from "./cache.js";
 import { SnapshotIds } from "../query/id-trust.js";
@@ -86,19 +87,28 @@ export async function openForCli(
   quiet: boolean,
   label = "",
   analysis = true,
-): Promise<{ snap: Snapshot; progress: Progress }> {
+  onPhase?: (phase: Phase) => void,
+): Promise<{ snap: Snapshot; progress: Progress; read: boolean }> {
   const progress = progressBar(io, quiet);
   mark(io, `opening ${label}snapshot`);
+  // Whether the file itself was read (not a snapshot cache's entry): then the analysis is still to come.
+  let read = false;
   const snap = await openSnapshot(file, {
     analysis,
-    onProgress: progress.onProgress,
-    onPhase: (p) => progress.phase(label + p),
+    onProgress: (p) => {
+      if (p.bytesRead > 0) read = true;
+      progress.onProgress?.(p);
+    },
+    onPhase: (p) => {
+      progress.phase(label + p);
+      onPhase?.(p);
+    },
     parallel: parallelSetting(),
     cache: cacheSession(),
     collectGarbage: true,
   });
   mark(io, `${label}snapshot read`);
-  return { snap, progress };
+  return { snap, progress, read };
 }
 
 /** The object ids of a snapshot (its graph is dropped): what comparing by id needs of a baseline. */

@@ -5,6 +5,7 @@
  * shortest retaining path.
  */
 import type { HeapGraph } from "./heap-graph.js";
+import { mappedU32 } from "../memory.js";
 import { WEAKMAP_EDGE } from "./weakmap-edges.js";
 
 /** Distance of a node nothing reaches (DevTools' `noDistance`). */
@@ -48,7 +49,7 @@ export function computeDistances(g: HeapGraph, tables: Float64Array, refused: nu
   const parentEdge = new Uint32Array(N);
   const userRoots = new Uint8Array(N);
   if (N === 0) return { distance, parentEdge, userRoots };
-  const queue = new Uint32Array(N + (g.firstEdge[1]! - g.firstEdge[0]!));
+  const queue = mappedU32(N + (g.firstEdge[1]! - g.firstEdge[0]!));
   const weak = g.edgeTypeCodes.weak;
   const internal = g.edgeTypeCodes.internal;
   const hidden = g.types.hidden;

@@ -5,6 +5,7 @@
  * thread can run it too (see helper.ts).
  */
 import type { HeapGraph } from "./heap-graph.js";
+import { mappedU8 } from "../memory.js";
 
 /** What the computation reads: columns (shared memory when read from a file) and a few codes. */
 export interface ShallowInput {
@@ -59,7 +60,7 @@ export function computeShallowSizes(input: ShallowInput): Float64Array {
   // 1 for the nodes that can be owned. The walks below read it for every edge's target, at
   // random: a byte per node stays in the CPU's caches where the owners (8 bytes per node) do not,
   // and most targets cannot be owned.
-  const ownable = new Uint8Array(N);
+  const ownable = mappedU8(N);
   for (let n = 0; n < N; n++) {
     const t = nodeType[n]!;
     if (t === hidden || t === array || (t === native && external.includes(nodeName[n]!))) ownable[n] = 1;

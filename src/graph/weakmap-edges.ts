@@ -6,6 +6,7 @@
  * alive on its own). See docs/devtools-rules.md.
  */
 import type { HeapGraph } from "./heap-graph.js";
+import { mappedBuffer } from "../memory.js";
 
 /** DevTools' WeakMap entry edge name; `pair` is the part both edges of one entry share. */
 export const WEAKMAP_EDGE = /^\d+(?<pair> \/ part of key \(.*? @\d+\) -> value \(.*? @\d+\) pair in WeakMap \(table @(?<table>\d+)\))$/;
@@ -19,7 +20,7 @@ export const WEAKMAP_EDGE = /^\d+(?<pair> \/ part of key \(.*? @\d+\) -> value \
  */
 export function weakMapTables(g: HeapGraph): Float64Array {
   const S = g.strings.length;
-  const tables = new Float64Array(new SharedArrayBuffer(S * 8)).fill(NaN);
+  const tables = new Float64Array(mappedBuffer(S * 8, true), 0, S).fill(NaN);
   for (let s = 0; s < S; s++) {
     const first = g.strings.firstByte(s);
     if (first < 48 || first > 57 || g.strings.rawLength(s) < 50) continue;

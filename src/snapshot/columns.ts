@@ -5,6 +5,8 @@
  * A 1 GB snapshot's 13M nodes take 18 bytes each instead of the 32 of a flat array plus index.
  */
 
+import { mappedBuffer } from "../memory.js";
+
 /** What a node field is stored as. */
 export const enum NodeSlot {
   Type,
@@ -137,14 +139,16 @@ export function edgeSlots(fields: readonly string[]): EdgeSlot[] {
 
 /**
  * Columns live in shared memory: a worker thread (the edges reader, the analysis helper) sees
- * them without a copy. Typed arrays over a SharedArrayBuffer are as fast as plain ones.
+ * them without a copy. Typed arrays over a SharedArrayBuffer are as fast as plain ones. The
+ * memory goes back to the system when the array is freed (see memory.ts); the buffer may be
+ * larger than the array.
  */
 export function sharedU8(length: number): Uint8Array {
-  return new Uint8Array(new SharedArrayBuffer(length));
+  return new Uint8Array(mappedBuffer(length, true), 0, length);
 }
 
 export function sharedU32(length: number): Uint32Array {
-  return new Uint32Array(new SharedArrayBuffer(length * 4));
+  return new Uint32Array(mappedBuffer(length * 4, true), 0, length);
 }
 
 export function allocNodeColumns(rows: number, fields: readonly string[]): NodeColumns {
