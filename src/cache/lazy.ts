@@ -122,8 +122,9 @@ export class EntryFile {
   }
 
   /**
-   * The entry is damaged (`why`): it is removed when it is still the file in place (so that the
-   * next command reads the snapshot and writes a good one), closed, and every later read fails.
+   * The file is damaged (`why`): it is removed when it is still the file in place (so that the
+   * next command reads the snapshot and writes a good entry, or computes a late part again), closed,
+   * and every later read fails. The error names {@link entry}.
    */
   damaged(why: string): never {
     if (this.broken === null) {
