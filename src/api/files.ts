@@ -62,7 +62,10 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, o
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (typeof code !== "string" || !(e as NodeJS.ErrnoException).syscall) throw e;
-    throw new OutputError(`cannot write ${sanitizeText(path)}: ${systemReason(code)}`, "write somewhere else, or make room and run it again");
+    throw new OutputError(
+      `cannot write ${sanitizeText(path)}: ${systemReason(code)}`,
+      "write somewhere else, or make room and run it again",
+    );
   }
 }
 
