@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { SnapshotCache, RACY_MS } from "../../src/cache/store.js";
-import { EntryFile, NOT_READ, READ, type LazySection, type Typed } from "../../src/cache/lazy.js";
+import { EntryFile, NOT_READ, READ, READING, type LazySection, type Typed } from "../../src/cache/lazy.js";
 import { CacheDamagedError } from "../../src/errors.js";
 import { HeapAnalysis } from "../../src/graph/analysis.js";
 import { HeapGraph } from "../../src/graph/heap-graph.js";
@@ -65,9 +65,9 @@ async function hit(dir: string, parallel: boolean): Promise<RawSnapshot & { anal
 
 const section = (col: unknown): LazySection<Typed> => col as LazySection<Typed>;
 
-/** Waits (without reading anything on this thread) until every block of `sections` is READ, or a few seconds pass. */
+/** Waits (without reading anything on this thread) until every block of `sections` is READ, or 10 seconds pass (a busy machine). */
 async function readByTheOtherThread(sections: LazySection<Typed>[]): Promise<boolean> {
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < 500; i++) {
     if (sections.every((s) => s.states.every((st) => st === READ))) return true;
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -170,7 +170,8 @@ describe("reading a cache entry ahead on a second thread", () => {
     ahead.readAhead!(["edgeName", "edgeTo"]);
     // The other thread reads the edge names, then fails on the targets: gives them back, stops.
     expect(await readByTheOtherThread([section(ahead.lazy!.edgeName)])).toBe(true);
-    await new Promise((r) => setTimeout(r, 300));
+    // It is at the targets now: once none is being read any more, none is read.
+    for (let i = 0; i < 200 && s.states.some((st) => st === READING); i++) await new Promise((r) => setTimeout(r, 20));
     expect(s.states.every((st) => st === NOT_READ)).toBe(true);
     ahead.readAhead!(["nodeName"]);
     await new Promise((r) => setTimeout(r, 300));
