@@ -20,7 +20,7 @@ import {
 import { accessSync, constants } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { SnapshotCache, RACY_MS, type CacheKey } from "../../src/cache/store.js";
 import { CacheFormatError, latePartPath, type EntryContent, type LatePart } from "../../src/cache/entry.js";
 import { CacheDamagedError } from "../../src/errors.js";
@@ -341,6 +341,53 @@ describe("per-class retained sizes of big snapshots, computed when the entry is 
     expectSameArray(look.content.analysis!.classRetained, analysis.classRetainedSizes(), "per class");
     const next = await command(dir, cache);
     expect(next.events.map((e) => e.kind)).toEqual(["used"]);
+  });
+
+  it("when computing them fails (out of memory), the entry is written without them and flush does not throw", async () => {
+    const dir = freshDir();
+    const cache = new SnapshotCache({ dir, classRetainedEarlyNodes: 1 });
+    const spy = vi.spyOn(HeapAnalysis.prototype, "classRetainedSizes").mockImplementation(() => {
+      throw new RangeError("Array buffer allocation failed");
+    });
+    let events: CacheEvent[];
+    try {
+      events = await firstLook(cache);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(events.map((e) => e.kind)).toEqual(["written"]);
+    expect(readdirSync(dir).filter((n) => n.endsWith(".tmp"))).toEqual([]);
+    const look = await cache.lookup(snap);
+    if (look.kind !== "hit") throw new Error("expected a hit");
+    expect(look.content.holds).toMatchObject({ tree: true, classRetained: false });
+  });
+
+  it("an entry that fails at the end is said and removed; the others are still written, and flush does not throw", async () => {
+    const dir = freshDir();
+    const cache = new SnapshotCache({ dir, parallel: true });
+    const events: CacheEvent[] = [];
+    const session = new CacheSession(cache, (e) => events.push(e));
+    for (const file of [snap, other]) {
+      const graph = await session.load(file);
+      await session.analysis(graph, true, {}, (a) => a.prepare({ retained: true }));
+    }
+    // The first entry's last step fails as no cache problem would (a bug, or memory).
+    const spy = vi.spyOn(HeapGraph.prototype, "classParts").mockImplementationOnce(() => {
+      throw new RangeError("Invalid array length");
+    });
+    try {
+      await session.flush();
+    } finally {
+      spy.mockRestore();
+    }
+    expect(events.map((e) => e.kind)).toEqual(["not-written", "written"]);
+    const nw = events[0]!;
+    if (nw.kind !== "not-written") throw new Error("expected not-written");
+    expect(nw.file).toBe(snap);
+    expect(nw.reason).toMatch(/Invalid array length/);
+    expect(readdirSync(dir).filter((n) => n.endsWith(".tmp"))).toEqual([]);
+    expect((await cache.lookup(snap)).kind).toBe("miss");
+    expect((await cache.lookup(other)).kind).toBe("hit");
   });
 
   it("below it: not computed (a later command that needs them adds them)", async () => {
