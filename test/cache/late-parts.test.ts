@@ -284,6 +284,25 @@ describe("late parts: added beside the entry, never rewriting it", () => {
     expect(existsSync(latePartPath(entry, "class-retained"))).toBe(false);
   });
 
+  it("parts left without their entry are removed before the size limit is counted (they never cost a live entry)", async () => {
+    const dir = freshDir();
+    const { entry: b } = await entryHolding("columns", dir, other);
+    const { entry: a } = await entryHolding("no per-class", dir);
+    await command(dir);
+    const orphans = readdirSync(dir).filter((n) => n.endsWith(".brl"));
+    expect(orphans).toHaveLength(2);
+    const { unlinkSync } = await import("node:fs");
+    unlinkSync(a);
+    const { entry: alone } = await entryHolding("columns", freshDir());
+    const small = new SnapshotCache({ dir, maxBytes: statSync(b).size + statSync(alone).size + 10 });
+    const look = await small.lookup(snap);
+    if (look.kind !== "miss") throw new Error("expected a miss");
+    const r = small.save(look.key, { raw: await readSnapshotRaw(snap), analysis: null });
+    expect(r.kind === "written" && r.dropped).toBe(0);
+    expect(existsSync(b)).toBe(true);
+    expect(readdirSync(dir).filter((n) => n.endsWith(".brl"))).toEqual([]);
+  });
+
   it("list, clear and the size limit count an entry's late parts; parts left without their entry are removed", async () => {
     const dir = freshDir();
     const { cache, entry } = await entryHolding("no per-class", dir);
