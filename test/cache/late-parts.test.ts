@@ -190,6 +190,22 @@ describe("late parts: added beside the entry, never rewriting it", () => {
     expect(existsSync(late)).toBe(false);
   });
 
+  it("a stale part of what the entry now holds itself (renamed in just after the entry was written again) is removed by the next reader", async () => {
+    const dir = freshDir();
+    const { entry } = await entryHolding("columns", dir);
+    await command(dir);
+    const kept = new Map((["analysis", "tree"] as LatePart[]).map((p) => [p, readFileSync(latePartPath(entry, p))]));
+    // Written anew holding the analysis and its tree; the old entry's parts put back beside it.
+    await entryHolding("no per-class", dir);
+    for (const [p, bytes] of kept) writeFileSync(latePartPath(entry, p), bytes);
+    const look = await new SnapshotCache({ dir }).lookup(snap);
+    expect(look.kind).toBe("hit");
+    if (look.kind !== "hit") return;
+    expect(look.content.stamp.late).toEqual([]);
+    expect(look.content.ignored).toEqual([]);
+    for (const p of kept.keys()) expect(existsSync(latePartPath(entry, p)), p).toBe(false);
+  });
+
   it("a late part of another entry (another snapshot's, renamed into place) is not used", async () => {
     const dir = freshDir();
     const mine = await entryHolding("no per-class", dir);
