@@ -68,6 +68,16 @@ export class InputError extends BackrefsError {
   }
 }
 
+/**
+ * An output file could not be written (no space left, no permission, its folder gone...). Nothing
+ * half-written is left where the file was to be.
+ */
+export class OutputError extends BackrefsError {
+  constructor(message: string, hint?: string) {
+    super("E_OUTPUT", message, hint);
+  }
+}
+
 /** The user asked for something the snapshot does not have (no objects of a class, unknown id...). */
 export class QueryError extends BackrefsError {
   constructor(message: string, hint?: string) {

@@ -5,7 +5,8 @@
  */
 import { promises as fsp, unlinkSync } from "node:fs";
 import { basename, dirname, extname, join } from "node:path";
-import { QueryError } from "../errors.js";
+import { OutputError, QueryError } from "../errors.js";
+import { sanitizeText } from "../render/format.js";
 
 export type OutputFormat = "dot" | "svg" | "png" | "json" | "text";
 
@@ -51,8 +52,42 @@ export function removePendingFiles(): void {
   pendingFiles.clear();
 }
 
-/** Writes `data` to `path` through a temporary file and a rename; creates the directory if needed. */
+/**
+ * Writes `data` to `path` through a temporary file and a rename; creates the directory if needed.
+ * A failure of the file system (no space left, no permission...) is an {@link OutputError}.
+ */
 export async function writeFileAtomic(path: string, data: string | Uint8Array, options: WriteOptions = {}): Promise<void> {
+  try {
+    await writeThroughTemporary(path, data, options);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (typeof code !== "string" || !(e as NodeJS.ErrnoException).syscall) throw e;
+    throw new OutputError(
+      `cannot write ${sanitizeText(path)}: ${systemReason(code)}`,
+      "write somewhere else, or make room and run it again",
+    );
+  }
+}
+
+/** What a file system error code means, in words, with the code. */
+function systemReason(code: string): string {
+  const words: Record<string, string> = {
+    ENOSPC: "no space left on the device",
+    EDQUOT: "the disk quota is used up",
+    EACCES: "no permission",
+    EPERM: "not permitted",
+    EROFS: "the file system is read-only",
+    ENOENT: "its folder does not exist",
+    ENOTDIR: "a part of its path is not a folder",
+    EEXIST: "a part of its path is a file",
+    EISDIR: "it is a folder",
+    EIO: "an input/output error",
+    EFBIG: "the file is too large",
+  };
+  return `${words[code] ?? "the file system refused"} (${code})`;
+}
+
+async function writeThroughTemporary(path: string, data: string | Uint8Array, options: WriteOptions): Promise<void> {
   await fsp.mkdir(dirname(path), { recursive: true });
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${++tmpSeq}.tmp`);
   pendingFiles.add(tmp);
