@@ -864,20 +864,23 @@ interface Placed extends Want {
 /**
  * Opens the late part `part` of the entry at `entry` (whose header hashes to `base`): null when
  * there is none, or one made for another entry (removed, when `ours` says the entry in place is
- * the one opened); a CacheFormatError when it is not valid. `lengthOk` checks the part's variable length.
+ * the one opened); a CacheFormatError when it is not valid (removed, likewise). A part the entry
+ * does not `need` (it holds that part itself, or lacks what the part completes) is only looked at
+ * to remove it when it was made for another entry: null, whatever it holds.
  */
 function openLatePart(
   entry: string,
   part: LatePart,
   expect: { build: string; base: string; N: number },
   ours: () => boolean,
+  need: boolean,
 ): { placed: Placed[]; length: number | null; file: EntryFile } | null {
   const path = latePartPath(entry, part);
   let fd: number;
   try {
     fd = openSync(path, "r");
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
+    if ((e as NodeJS.ErrnoException).code === "ENOENT" || !need) return null;
     throw e;
   }
   let kept = false;
@@ -885,9 +888,10 @@ function openLatePart(
     const { header: h, dataStart, fileSize } = readHeader<LateHeader>(fd, LATE_MAGIC);
     if (h.base !== expect.base || h.build !== expect.build) {
       // Made for an entry written before this one (or by another build): of no use to anyone.
-      if (ours()) removeQuietly(path);
+      if (ours()) removeIfStill(path, fd);
       return null;
     }
+    if (!need) return null;
     if (h.part !== part) bad("it holds another part than its name says");
     const length = h.length;
     const N = expect.N;
@@ -916,8 +920,31 @@ function openLatePart(
     const file = new EntryFile(path, fd, table, entry);
     kept = true;
     return { placed: want.map((w, i) => ({ ...w, file, place: places[i]!, crcBase: crcBase[i]! })), length, file };
+  } catch (e) {
+    if (!need) return null;
+    // Not valid: removed (the next command that needs it writes it again). Not readable: left.
+    if (e instanceof CacheFormatError && ours()) removeIfStill(path, fd);
+    throw e;
   } finally {
     if (!kept) closeSync(fd);
+  }
+}
+
+/**
+ * Removes `path` only while it still names the file open as `fd`: another process may have
+ * renamed a new, valid file there since it was opened.
+ */
+function removeIfStill(path: string, fd: number): void {
+  if (namesFile(path, fstatSync(fd, { bigint: true }))) removeQuietly(path);
+}
+
+/** Whether `path` names the file `id` was taken of (the same inode on the same device). */
+export function namesFile(path: string, id: { ino: bigint | string; dev: bigint | string }): boolean {
+  try {
+    const now = statSync(path, { bigint: true });
+    return String(now.ino) === String(id.ino) && String(now.dev) === String(id.dev);
+  } catch {
+    return false;
   }
 }
 
@@ -1005,14 +1032,7 @@ function openSections(
   let classRetained = tree && an!.classRetained !== null;
   let classes = header.classes !== null;
   const st = fstatSync(fd, { bigint: true });
-  const ours = (): boolean => {
-    try {
-      const now = statSync(path, { bigint: true });
-      return now.ino === st.ino && now.dev === st.dev;
-    } catch {
-      return false;
-    }
-  };
+  const ours = (): boolean => namesFile(path, st);
   const expectLate = { build: header.build, base: key, N };
   for (const part of LATE_PARTS) {
     // Each of the analysis' parts only with the one before; a class index of its own replaces the entry's
@@ -1025,16 +1045,13 @@ function openSections(
           : part === "class-retained"
             ? tree && !classRetained
             : true;
-    if (!lacking) continue;
     let got: ReturnType<typeof openLatePart>;
     try {
-      got = openLatePart(path, part, expectLate, ours);
+      got = openLatePart(path, part, expectLate, ours, lacking);
     } catch (e) {
-      // Not valid: removed (the next command that needs it writes it again). Not readable: left.
-      const unreadable = !(e instanceof CacheFormatError);
-      const reason = unreadable ? `cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})` : e.message;
+      const reason =
+        e instanceof CacheFormatError ? e.message : `cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
       ignored.push({ part, reason });
-      if (!unreadable && ours()) removeQuietly(latePartPath(path, part));
       continue;
     }
     if (!got) continue;

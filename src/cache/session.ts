@@ -182,7 +182,7 @@ export class CacheSession {
     return start;
   }
 
-  /** Completes the entries that are new or gained analysis (told to `onEvent`). */
+  /** Completes the entries that are new or gained analysis (told to `onEvent`); never throws. */
   async flush(): Promise<void> {
     const jobs = this.#toWrite;
     this.#toWrite = [];
@@ -190,9 +190,13 @@ export class CacheSession {
       try {
         await this.#complete(t);
       } catch (e) {
-        // Rewriting an entry reads all of it: a damaged block found then means no new entry.
-        if (!(e instanceof CacheDamagedError)) throw e;
-        this.onEvent({ kind: "not-written", file: t.file, reason: e.message });
+        // The answer is out: whatever goes wrong with an entry now is said, and the entry begun is
+        // removed, but it is never the command's error, and the other entries are still completed.
+        const pending = t.pending;
+        if (pending && "abandon" in pending) await pending.abandon().catch(() => {});
+        this.onEvent({ kind: "not-written", file: t.file, reason: describeWriteError(e) });
+      } finally {
+        t.pending = null;
       }
     }
   }
@@ -211,7 +215,6 @@ export class CacheSession {
       return;
     }
     const pending = t.pending;
-    t.pending = null;
     const classes = t.graph.classParts();
     // A big snapshot's per-class retained sizes, when the job has what they need (the dominator tree
     // and the classes) but did not ask for them: computed now, so that a later `info` or `types`
@@ -220,7 +223,14 @@ export class CacheSession {
     const a = t.analysis;
     if (a && classes && t.graph.nodeCount >= this.cache.classRetainedEarlyNodes) {
       const holds = a.holds();
-      if (holds.tree && !holds.classRetained) a.classRetainedSizes();
+      if (holds.tree && !holds.classRetained) {
+        try {
+          a.classRetainedSizes();
+        } catch {
+          // Too big for this process's memory now (the answer is out): the entry is written
+          // without them, and a later command that needs them adds them.
+        }
+      }
     }
     const content = { raw: t.raw, analysis: a?.savedParts() ?? t.saved, classes };
     const r = "finish" in pending ? await pending.finish(content) : pending;
@@ -290,6 +300,11 @@ const PART_NAMES: Record<LatePart, PartName> = {
   "class-retained": "per-class retained sizes",
   classes: "class index",
 };
+
+function describeWriteError(e: unknown): string {
+  if (e instanceof CacheDamagedError) return e.message;
+  return `cannot write it (${e instanceof Error ? ((e as NodeJS.ErrnoException).code ?? e.message) : String(e)})`;
+}
 
 function describeReadError(e: unknown): string {
   return e instanceof CacheFormatError ? e.message : `cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;

@@ -444,6 +444,13 @@ export class SnapshotCache {
 
   /** Drops least recently used entries (never `keep`) until `incoming` more bytes fit. Returns how many went. */
   private makeRoom(incoming: number, keep: string, keepBytes = 0): number {
+    // Late parts whose entry is gone (it was found damaged, or removed by hand) first: the listing
+    // counts them, and they must not cost a live entry its place.
+    const names = new Set(safeReaddir(this.dir));
+    for (const name of names) {
+      const of = latePartOf(name);
+      if (of && !names.has(of.entryName)) removeQuietly(join(this.dir, name));
+    }
     const listing = this.list();
     let total = listing.totalBytes - (listing.entries.find((e) => e.entry === keep)?.bytes ?? 0) + keepBytes;
     let dropped = 0;
@@ -458,12 +465,6 @@ export class SnapshotCache {
       } catch {
         // gone already, or not ours to remove
       }
-    }
-    // Late parts whose entry is gone (it was found damaged, or removed by hand).
-    const names = new Set(safeReaddir(this.dir));
-    for (const name of names) {
-      const of = latePartOf(name);
-      if (of && !names.has(of.entryName)) removeQuietly(join(this.dir, name));
     }
     // Leftovers of writers that died: a process that is gone (an entry is now written while its
     // command runs, so Ctrl-C can leave one), or an hour old (a process on another machine).
