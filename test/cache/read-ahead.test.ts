@@ -6,9 +6,10 @@
 import { mkdtempSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { crc32 } from "node:zlib";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { SnapshotCache, RACY_MS } from "../../src/cache/store.js";
-import { EntryFile, NOT_READ, READ, READING, type LazySection, type Typed } from "../../src/cache/lazy.js";
+import { EntryFile, NOT_READ, READ, type LazySection, type Typed } from "../../src/cache/lazy.js";
 import { CacheDamagedError } from "../../src/errors.js";
 import { HeapAnalysis } from "../../src/graph/analysis.js";
 import { HeapGraph } from "../../src/graph/heap-graph.js";
@@ -170,17 +171,63 @@ describe("reading a cache entry ahead on a second thread", () => {
     ahead.readAhead!(["edgeName", "edgeTo"]);
     // The other thread reads the edge names, then fails on the targets: gives them back, stops.
     expect(await readByTheOtherThread([section(ahead.lazy!.edgeName)])).toBe(true);
-    // It is at the targets now: once none is being read any more, none is read.
-    for (let i = 0; i < 200 && s.states.some((st) => st === READING); i++) await new Promise((r) => setTimeout(r, 20));
+    // The thread takes requests in order: once it has read a good entry asked for next, it is done with these.
+    const good = await hit((await cachedEntry()).dir, true);
+    good.readAhead!(["nodeName"]);
+    expect(await readByTheOtherThread([section(good.lazy!.nodeName)])).toBe(true);
     expect(s.states.every((st) => st === NOT_READ)).toBe(true);
+    // Nothing more of that file is read.
     ahead.readAhead!(["nodeName"]);
-    await new Promise((r) => setTimeout(r, 300));
+    good.readAhead!(["edgeTo"]);
+    expect(await readByTheOtherThread([section(good.lazy!.edgeTo)])).toBe(true);
     expect(section(ahead.lazy!.nodeName).states.every((st) => st === NOT_READ)).toBe(true);
     // This thread reads the targets itself, and finds the damage where it is.
     expect(() => s.whole()).toThrow(CacheDamagedError);
     expect(() => s.whole()).toThrow(/section edge\.to is damaged \(checksum of block 1\)/);
     // Nor are the blocks the other thread read before handed out any more: the entry is damaged.
     expect(() => section(ahead.lazy!.edgeName).whole()).toThrow(/section edge\.to is damaged/);
+  });
+
+  it("leaves a block whose checksum holds but a value does not to this thread, which reports the value", async () => {
+    const { dir, entry } = await cachedEntry();
+    const buf = readFileSync(entry);
+    const len = buf.readUInt32LE(8);
+    const headerText = buf.subarray(16, 16 + len).toString("utf8");
+    const header = JSON.parse(headerText) as { sections: { name: string; type: string; offset: number; length: number }[]; blocks: number };
+    const dataStart = (16 + len + 7) & ~7;
+    const width: Record<string, number> = { u8: 1, u16: 2, u32: 4, i32: 4, f64: 8 };
+    // The block table follows the last section (each padded to a multiple of 8) and ends the file.
+    const tablePlace = dataStart + Math.max(...header.sections.map((s) => s.offset + ((s.length * width[s.type]! + 7) & ~7)));
+    const to = header.sections.find((s) => s.name === "edge.to")!;
+    const block = dataStart + to.offset + 65536;
+    const oldCrc = crc32(buf.subarray(block, block + 65536));
+    const tableAt = buf.indexOf(Buffer.from(new Uint32Array([oldCrc]).buffer), tablePlace);
+    expect(tableAt).toBeGreaterThanOrEqual(tablePlace);
+    // Edge 16384 + 10 points past the last node; the block's checksum, the table's and the header's
+    // made to match (the header keeps its length: a table checksum with more digits is tried again).
+    const old = `"blocks":${header.blocks}`;
+    expect(headerText).toContain(old);
+    let header2 = "";
+    for (let bad = 1 << 30; header2.length !== len; bad++) {
+      buf.writeUInt32LE(bad, block + 40);
+      buf.writeUInt32LE(crc32(buf.subarray(block, block + 65536)), tableAt);
+      const digits = String(crc32(buf.subarray(tablePlace)));
+      header2 = headerText.replace(old, `"blocks":${" ".repeat(Math.max(0, String(header.blocks).length - digits.length))}${digits}`);
+    }
+    Buffer.from(header2, "utf8").copy(buf, 16);
+    buf.writeUInt32LE(crc32(buf.subarray(16, 16 + len)), 12);
+    writeFileSync(entry, buf);
+    const ahead = await hit(dir, true);
+    const s = section(ahead.lazy!.edgeTo);
+    ahead.readAhead!(["edgeTo"]);
+    // The thread takes requests in order: once it has read a good entry asked for next, it is done with this one.
+    const good = await hit((await cachedEntry()).dir, true);
+    good.readAhead!(["nodeName"]);
+    expect(await readByTheOtherThread([section(good.lazy!.nodeName)])).toBe(true);
+    // The other thread's value check failed: nothing marked read, all given back.
+    expect(s.states.every((st) => st === NOT_READ)).toBe(true);
+    expect(() => s.whole()).toThrow(CacheDamagedError);
+    expect(() => s.whole()).toThrow(/edge 16394 points past the last node/);
   });
 
   it("never reads ahead with parallel: false, though the thread is running", async () => {
