@@ -156,8 +156,9 @@ export class CacheSession {
 
   /**
    * The analysis of a graph this session loaded, started from what its entry holds; `compute`
-   * prepares what is missing (`retained`: the dominator tree and retained sizes too). The entry is
-   * marked for rewriting with whatever the analysis computes meanwhile.
+   * prepares what is missing (`retained`: the dominator tree and retained sizes too). What the
+   * analysis computes meanwhile is saved at {@link flush}: in a new entry, or, for one read from
+   * the cache, as late parts beside it (the entry itself is never rewritten).
    */
   async analysis(
     graph: HeapGraph,
