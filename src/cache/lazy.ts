@@ -5,7 +5,8 @@
  * — and every block is checked (its CRC-32, then the values in it the way the snapshot reader
  * checks them) before any of its values is handed out. A block that fails is a
  * {@link CacheDamagedError}: the entry is removed (when it is still the file in place) and every
- * later read from it fails too, so no answer is ever built from a damaged block. See docs/cache.md.
+ * later read of a block not handed out yet fails too (blocks the read-ahead thread read included),
+ * so no answer is ever built from a damaged block. See docs/cache.md.
  */
 import { closeSync, fstatSync, readSync, statSync, unlinkSync } from "node:fs";
 import { crc32 } from "node:zlib";
@@ -41,6 +42,17 @@ export function blockCrcs(bytes: Uint8Array): Uint32Array {
   return out;
 }
 
+/** Told the key of each entry file as it is closed (set by the read-ahead thread's owner, read-ahead.ts). */
+let onClose: ((key: string) => void) | null = null;
+
+/** Calls `f` with the {@link FileIdentity.key} of every entry file closed from now on (damaged ones included). */
+export function whenFileClosed(f: (key: string) => void): void {
+  onClose = f;
+}
+
+/** Entry files opened so far in this process: each one's number, used in its key. */
+let filesOpened = 0;
+
 /**
  * An entry file held open while its graph is in use. The descriptor keeps the file that was
  * checked even when another process renames a new entry over it; it is closed by {@link close}
@@ -53,6 +65,10 @@ export class EntryFile {
   /** Why the entry is unusable, once a block failed. */
   private broken: string | null = null;
   private open = 0;
+  /** Names this file (this opening of it) among all the process opens; see {@link identity}. */
+  private readonly key = String(++filesOpened);
+  /** Word 0 is 1 once the file is closed (shared with the read-ahead thread, which then stops reading it). */
+  private readonly closedFlag = new Int32Array(new SharedArrayBuffer(4));
 
   constructor(
     readonly path: string,
@@ -72,7 +88,12 @@ export class EntryFile {
   identity(): FileIdentity {
     const ino = String(this.ino);
     const dev = String(this.dev);
-    return { key: `${dev}:${ino}:${this.path}`, path: this.path, ino, dev, crcs: this.crcs };
+    return { key: this.key, path: this.path, ino, dev, crcs: this.crcs, closed: this.closedFlag };
+  }
+
+  /** Throws the entry's damage when a block of it has failed (even one the read-ahead thread read). */
+  usable(): void {
+    if (this.broken !== null) throw this.error(this.broken);
   }
 
   /** A section that is still being read from this file (see {@link done}). */
@@ -144,6 +165,7 @@ export class EntryFile {
     return new CacheDamagedError(this.entry, why);
   }
 
+  /** Closes the file; the read-ahead thread stops reading it and forgets its sections (and their memory). */
   close(): void {
     const fd = this.fd;
     this.fd = null;
@@ -153,6 +175,8 @@ export class EntryFile {
       } catch {
         // closed already
       }
+      Atomics.store(this.closedFlag, 0, 1);
+      onClose?.(this.key);
     }
   }
 }
@@ -164,12 +188,12 @@ export const READING = 1;
 /** Read, and its CRC-32 and values checked: its elements may be handed out. */
 export const READ = 2;
 
-/** How long this thread waits for a block the read-ahead thread claimed before reading it itself. */
+/** How long one read waits, in all, for blocks the read-ahead thread claimed before reading them itself. */
 const CLAIM_PATIENCE_MS = 30_000;
 
 /** A file of an entry as the read-ahead thread opens it: the same inode and device, or not at all. */
 export interface FileIdentity {
-  /** Names this file among those the thread reads (its device, inode and path). */
+  /** Names this opening of the file among all the process opens (never reused). */
   key: string;
   path: string;
   /** Decimal strings. */
@@ -177,6 +201,8 @@ export interface FileIdentity {
   dev: string;
   /** The file's block table. */
   crcs: Uint32Array;
+  /** Word 0 is 1 once the file is closed: nothing more is read from it. */
+  closed: Int32Array;
 }
 
 /** What the read-ahead thread needs to read a section (its memory is shared, not copied). */
@@ -293,6 +319,7 @@ export class LazySection<T extends Typed> {
    * {@link PIECE_BLOCKS}, then waits for those another thread is reading.
    */
   private load(b0: number, b1: number): void {
+    this.file.usable();
     const states = this.states;
     let waitFor: number[] | null = null;
     let b = b0;
@@ -322,7 +349,10 @@ export class LazySection<T extends Typed> {
       this.readClaimed(b, end);
       b = end;
     }
-    if (waitFor !== null) for (const k of waitFor) this.await(k);
+    if (waitFor !== null) {
+      const deadline = performance.now() + CLAIM_PATIENCE_MS;
+      for (const k of waitFor) this.await(k, deadline);
+    }
   }
 
   /** Reads and checks blocks `[b, end)`, claimed by this thread; on failure they are given back. */
@@ -358,14 +388,16 @@ export class LazySection<T extends Typed> {
     return checkValues(check, this.array, from, to);
   }
 
-  /** Waits for block k, which another thread claimed; reads it here if that thread gave it back. */
-  private await(k: number): void {
-    const started = performance.now();
+  /**
+   * Waits for block k, which another thread claimed; reads it here if that thread gave it back, or
+   * once `deadline` (one for all the blocks one read waits for) has passed.
+   */
+  private await(k: number, deadline: number): void {
     while (this.seen[k] === 0) {
       const state = Atomics.load(this.states, k);
       if (state === READ) this.saw(k);
       else if (state === NOT_READ) this.load(k, k + 1);
-      else if (performance.now() - started > CLAIM_PATIENCE_MS) {
+      else if (performance.now() > deadline) {
         // The other thread stopped half way (it cannot, short of a crash): read it here.
         Atomics.store(this.states, k, NOT_READ);
       } else Atomics.wait(this.states, k, READING, 1000);

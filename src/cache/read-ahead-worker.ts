@@ -2,27 +2,42 @@
  * The read-ahead thread (see read-ahead.ts): reads the sections it is asked for, in order, into
  * their shared memory, claiming each run of blocks first and marking each block READ only once
  * its CRC-32 and values have passed the checks the command's thread makes (lazy.ts, checks.ts).
- * A block that fails, or a file that is not the one the command opened any more, stops the thread: what it claimed
- * is given back, and the command's thread reads it and reports the damage.
+ * A block that fails, or a file that is not the one the command opened any more, stops the reading
+ * of that file: what was claimed is given back (the command's thread reads it and reports the
+ * damage) and the file and its sections are dropped. A file the command closed is not read further
+ * (its shared closed word) and is dropped when the command says to forget it.
  */
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { parentPort } from "node:worker_threads";
 import { crc32 } from "node:zlib";
 import { checkValues } from "./checks.js";
 import { BLOCK, BLOCK_SHIFT, NOT_READ, READ, READING, blockCount, bytesOf, type FileIdentity, type SectionJob } from "./lazy.js";
-import type { ReadAheadRequest } from "./read-ahead.js";
+import type { ForgetRequest, ReadAheadRequest } from "./read-ahead.js";
 
 /** Blocks claimed and read at a time (4 MB): small enough that both threads share a section they both want. */
 const RUN_BLOCKS = 64;
 /** How long a dependency claimed by the command's thread is waited for, at most, per try. */
 const WAIT_MS = 1000;
 
+/** The files still to read from, and their sections, by key (each key names one opening of a file). */
 const files = new Map<string, FileIdentity>();
 const jobs = new Map<string, SectionJob>();
-let stopped = false;
 
-/** Thrown to stop: a file changed, or a block failed. */
-class Stop extends Error {}
+/** Thrown to stop reading a file: it changed, or a block of it failed. */
+class Stop extends Error {
+  constructor(
+    readonly file: string,
+    why: string,
+  ) {
+    super(why);
+  }
+}
+
+/** Drops a file and every section of it (the thread holds no more of their memory). */
+function drop(key: string): void {
+  files.delete(key);
+  for (const [k, j] of jobs) if (j.file === key) jobs.delete(k);
+}
 
 /** The files opened for one request, by key: each checked to be the one the command opened. */
 let open = new Map<string, number>();
@@ -30,23 +45,43 @@ let open = new Map<string, number>();
 function fdOf(key: string): number {
   let fd = open.get(key);
   if (fd === undefined) {
-    const f = files.get(key)!;
-    fd = openSync(f.path, "r");
+    const f = files.get(key);
+    if (f === undefined) throw new Stop(key, "forgotten");
+    try {
+      fd = openSync(f.path, "r");
+    } catch {
+      throw new Stop(key, "cannot open");
+    }
     open.set(key, fd);
     const st = fstatSync(fd, { bigint: true });
-    if (String(st.ino) !== f.ino || String(st.dev) !== f.dev) throw new Stop("another file");
+    if (String(st.ino) !== f.ino || String(st.dev) !== f.dev) throw new Stop(key, "another file");
   }
   return fd;
 }
 
-parentPort!.on("message", (m: ReadAheadRequest) => {
+parentPort!.on("message", (m: ReadAheadRequest | ForgetRequest) => {
+  if ("forget" in m) {
+    drop(m.forget);
+    return;
+  }
   for (const f of m.files) files.set(f.key, f);
-  for (const j of m.jobs) if (!jobs.has(j.key)) jobs.set(j.key, j);
-  if (stopped) return;
+  // A section of a file not known (any more) is one the thread stopped reading, or was told to forget.
+  for (const j of m.jobs) if (files.has(j.file) && !jobs.has(j.key)) jobs.set(j.key, j);
   try {
-    for (const key of m.order) readSection(jobs.get(key)!);
+    for (const key of m.order) {
+      const j = jobs.get(key);
+      if (j === undefined) continue;
+      try {
+        readSection(j);
+      } catch (e) {
+        if (!(e instanceof Stop)) throw e;
+        drop(e.file);
+      }
+    }
   } catch {
-    stopped = true;
+    // Not a file's fault (out of memory, say): the command's thread reads what is left.
+    files.clear();
+    jobs.clear();
   } finally {
     for (const fd of open.values()) closeSync(fd);
     open = new Map();
@@ -60,8 +95,10 @@ function shiftOf(j: SectionJob): number {
 /** Reads every block of section j that no thread has claimed. */
 function readSection(j: SectionJob): void {
   const blocks = blockCount(j.array.byteLength);
+  const closed = files.get(j.file)?.closed;
   let b = 0;
   while (b < blocks) {
+    if (closed === undefined || Atomics.load(closed, 0) !== 0) return; // closed by the command's thread
     let end = b;
     while (end < blocks && end - b < RUN_BLOCKS && Atomics.compareExchange(j.states, end, NOT_READ, READING) === NOT_READ) end++;
     if (end === b) {
@@ -99,11 +136,12 @@ function readClaimed(j: SectionJob, b: number, end: number): void {
     const to = Math.min(bytes.length, end * BLOCK);
     for (let off = from; off < to;) {
       const n = readSync(fd, bytes, off, to - off, j.position + off);
-      if (n === 0) throw new Stop("truncated");
+      if (n === 0) throw new Stop(j.file, "truncated");
       off += n;
     }
     for (let k = b; k < end; k++) {
-      if (crc32(bytes.subarray(k * BLOCK, Math.min(bytes.length, (k + 1) * BLOCK))) !== crcs[j.crcBase + k]) throw new Stop("checksum");
+      if (crc32(bytes.subarray(k * BLOCK, Math.min(bytes.length, (k + 1) * BLOCK))) !== crcs[j.crcBase + k])
+        throw new Stop(j.file, "checksum");
     }
     if (j.check !== null) {
       const shift = shiftOf(j);
@@ -112,17 +150,18 @@ function readClaimed(j: SectionJob, b: number, end: number): void {
       let context = {};
       if (j.check.kind === "first-edge" && first > 0) ensure(j, (first - 1) >>> shift);
       if (j.uses !== null) {
-        const types = jobs.get(j.uses)!;
+        const types = jobs.get(j.uses);
+        if (types === undefined) throw new Stop(j.file, "forgotten");
         const ts = shiftOf(types);
         for (let k = first >>> ts; k <= (last - 1) >>> ts; k++) ensure(types, k);
         context = { edgeTypes: types.array };
       }
-      if (checkValues(j.check, j.array, first, last, context) !== null) throw new Stop("values");
+      if (checkValues(j.check, j.array, first, last, context) !== null) throw new Stop(j.file, "values");
     }
   } catch (e) {
     for (let k = b; k < end; k++) Atomics.store(j.states, k, NOT_READ);
     for (let k = b; k < end; k++) Atomics.notify(j.states, k);
-    throw e;
+    throw e instanceof Stop ? e : new Stop(j.file, "cannot read it");
   }
   for (let k = b; k < end; k++) Atomics.store(j.states, k, READ);
   for (let k = b; k < end; k++) Atomics.notify(j.states, k);

@@ -7,19 +7,29 @@
  * thread comes first; this thread waits only for a block the other one is reading at that moment.
  *
  * The read-ahead thread only ever speeds things up. It opens the entry's files itself (and stops
- * when one is no longer the file this thread checked); a block that fails its checks there is
- * given back unread and the thread stops, so that this thread reads the block itself and says the
- * entry is damaged as it always does. A thread that cannot start changes nothing.
+ * reading one that is no longer the file this thread checked); a block that fails its checks there
+ * is given back unread and the thread reads nothing more of that file, so that this thread reads
+ * the block itself and says the entry is damaged as it always does. A thread that cannot start
+ * changes nothing.
+ *
+ * Each opening of an entry file has its own key (lazy.ts, EntryFile): when the file is closed
+ * (its sections all read, the entry found damaged, or its graph collected) the thread is told to
+ * forget it, stops reading it and drops its sections, so their memory goes with the graph.
  */
 import type { Worker } from "node:worker_threads";
 import { startWorker } from "../threads.js";
-import type { FileIdentity, LazySection, SectionJob, Typed } from "./lazy.js";
+import { whenFileClosed, type FileIdentity, type LazySection, type SectionJob, type Typed } from "./lazy.js";
 
 /** One request: the files and sections to know (with what their checks read), and the order to read them in. */
 export interface ReadAheadRequest {
   files: FileIdentity[];
   jobs: SectionJob[];
   order: string[];
+}
+
+/** A file closed: the thread reads no more of it and drops it and its sections. */
+export interface ForgetRequest {
+  forget: string;
 }
 
 /** Below this many bytes to read, a thread is not worth starting (unless `parallel: true`). */
@@ -30,9 +40,20 @@ export const BIG_ENTRY_BYTES = 128 << 20;
 /** The one read-ahead thread of the process, started on first use. */
 let shared: Worker | null = null;
 let sharedDead = false;
-/** Files and sections the thread has been told of (by key). */
-const knownFiles = new Set<string>();
-const asked = new Set<string>();
+/** Files the thread has been told of and not told to forget (by key), with the sections asked for in each. */
+const asked = new Map<string, Set<string>>();
+
+/** A file closed: forgotten here and by the thread. */
+function forget(key: string): void {
+  if (!asked.delete(key)) return;
+  try {
+    shared?.postMessage({ forget: key } satisfies ForgetRequest);
+  } catch {
+    sharedDead = true;
+  }
+}
+
+whenFileClosed(forget);
 
 /** The thread, started on first use; null when it cannot start. */
 function thread(): Worker | null {
@@ -66,20 +87,23 @@ export class ReadAhead {
   /** Reads `sections` ahead, in this order (those read or asked for already are left out). */
   read(sections: LazySection<Typed>[]): void {
     if (sharedDead || this.parallel === false) return;
-    const todo = sections.filter((s) => !s.complete && !asked.has(s.job().key));
+    const todo = sections.filter((s) => {
+      const f = s.fileIdentity;
+      return !s.complete && Atomics.load(f.closed, 0) === 0 && asked.get(f.key)?.has(s.job().key) !== true;
+    });
     if (todo.length === 0) return;
     const bytes = todo.reduce((n, s) => n + s.bytesLeft, 0);
     if (shared === null && this.parallel !== true && !this.big && bytes < READ_AHEAD_MIN_BYTES) return;
     const jobs = [...todo, ...todo.flatMap((s) => (s.uses !== null ? [s.uses] : []))].map((s) => s.job());
-    for (const s of todo) asked.add(s.job().key);
     const files: FileIdentity[] = [];
     for (const s of todo) {
       for (const f of [s.fileIdentity, ...(s.uses !== null ? [s.uses.fileIdentity] : [])]) {
-        if (!knownFiles.has(f.key)) {
-          knownFiles.add(f.key);
+        if (!asked.has(f.key)) {
+          asked.set(f.key, new Set());
           files.push(f);
         }
       }
+      asked.get(s.fileIdentity.key)!.add(s.job().key);
     }
     try {
       thread()?.postMessage({ files, jobs, order: todo.map((s) => s.job().key) } satisfies ReadAheadRequest);

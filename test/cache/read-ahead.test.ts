@@ -6,9 +6,9 @@
 import { mkdtempSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { SnapshotCache, RACY_MS } from "../../src/cache/store.js";
-import { NOT_READ, READ, type LazySection, type Typed } from "../../src/cache/lazy.js";
+import { EntryFile, NOT_READ, READ, READING, type LazySection, type Typed } from "../../src/cache/lazy.js";
 import { CacheDamagedError } from "../../src/errors.js";
 import { HeapAnalysis } from "../../src/graph/analysis.js";
 import { HeapGraph } from "../../src/graph/heap-graph.js";
@@ -65,9 +65,9 @@ async function hit(dir: string, parallel: boolean): Promise<RawSnapshot & { anal
 
 const section = (col: unknown): LazySection<Typed> => col as LazySection<Typed>;
 
-/** Waits (without reading anything on this thread) until every block of `sections` is READ, or a few seconds pass. */
+/** Waits (without reading anything on this thread) until every block of `sections` is READ, or 10 seconds pass (a busy machine). */
 async function readByTheOtherThread(sections: LazySection<Typed>[]): Promise<boolean> {
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < 500; i++) {
     if (sections.every((s) => s.states.every((st) => st === READ))) return true;
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -107,12 +107,49 @@ describe("reading a cache entry ahead on a second thread", () => {
     const { dir } = await cachedEntry();
     const ahead = await hit(dir, true);
     const here = await hit(dir, false);
-    ahead.readAhead!(["edgeTo", "edgeName"]);
-    // At once on this thread too: whichever thread claims a block first reads it.
-    const a = ahead.lazy!.edgeName.whole() as Uint32Array;
-    const b = ahead.lazy!.edgeTo.whole() as Uint32Array;
-    expect(bytes(a).equals(bytes(here.lazy!.edgeName.whole() as Typed))).toBe(true);
-    expect(bytes(b).equals(bytes(here.lazy!.edgeTo.whole() as Typed))).toBe(true);
+    const sections = [section(ahead.lazy!.edgeTo), section(ahead.lazy!.edgeName)];
+    // The blocks this thread reads, by section.
+    const readHere = new Map<string, number[]>();
+    const readBlocks = EntryFile.prototype.readBlocks;
+    const spy = vi.spyOn(EntryFile.prototype, "readBlocks").mockImplementation(function (
+      this: EntryFile,
+      name,
+      into,
+      position,
+      crcBase,
+      b0,
+      b1,
+      fail,
+    ) {
+      const list = readHere.get(name) ?? [];
+      for (let b = b0; b < b1; b++) list.push(b);
+      readHere.set(name, list);
+      readBlocks.call(this, name, into, position, crcBase, b0, b1, fail);
+    });
+    try {
+      ahead.readAhead!(["edgeTo", "edgeName"]);
+      // Once the other thread has read a block, this thread reads both sections whole too.
+      for (let i = 0; i < 200 && !sections.some((s) => s.states.some((st) => st === READ)); i++)
+        await new Promise((r) => setTimeout(r, 10));
+      const before = sections.map((s) => Array.from(s.states));
+      const a = ahead.lazy!.edgeName.whole() as Uint32Array;
+      const b = ahead.lazy!.edgeTo.whole() as Uint32Array;
+      spy.mockRestore();
+      expect(bytes(a).equals(bytes(here.lazy!.edgeName.whole() as Typed))).toBe(true);
+      expect(bytes(b).equals(bytes(here.lazy!.edgeTo.whole() as Typed))).toBe(true);
+      const total = sections.reduce((n, s) => n + s.states.length, 0);
+      const here2 = [...readHere.values()].flat();
+      // The other thread read some blocks; this thread read none twice, and none the other had read.
+      expect(before.some((states) => states.includes(READ))).toBe(true);
+      expect(here2.length).toBeLessThan(total);
+      for (const [k, s] of sections.entries()) {
+        const mine = readHere.get(s.name) ?? [];
+        expect(new Set(mine).size, s.name).toBe(mine.length);
+        for (const blk of mine) expect(before[k]![blk], `${s.name} block ${blk}`).not.toBe(READ);
+      }
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it("leaves a damaged block to this thread, which reports it as it always does", async () => {
@@ -133,7 +170,8 @@ describe("reading a cache entry ahead on a second thread", () => {
     ahead.readAhead!(["edgeName", "edgeTo"]);
     // The other thread reads the edge names, then fails on the targets: gives them back, stops.
     expect(await readByTheOtherThread([section(ahead.lazy!.edgeName)])).toBe(true);
-    await new Promise((r) => setTimeout(r, 300));
+    // It is at the targets now: once none is being read any more, none is read.
+    for (let i = 0; i < 200 && s.states.some((st) => st === READING); i++) await new Promise((r) => setTimeout(r, 20));
     expect(s.states.every((st) => st === NOT_READ)).toBe(true);
     ahead.readAhead!(["nodeName"]);
     await new Promise((r) => setTimeout(r, 300));
@@ -141,13 +179,43 @@ describe("reading a cache entry ahead on a second thread", () => {
     // This thread reads the targets itself, and finds the damage where it is.
     expect(() => s.whole()).toThrow(CacheDamagedError);
     expect(() => s.whole()).toThrow(/section edge\.to is damaged \(checksum of block 1\)/);
+    // Nor are the blocks the other thread read before handed out any more: the entry is damaged.
+    expect(() => section(ahead.lazy!.edgeName).whole()).toThrow(/section edge\.to is damaged/);
   });
 
-  it("never starts a thread with parallel: false", async () => {
+  it("never reads ahead with parallel: false, though the thread is running", async () => {
     const { dir } = await cachedEntry();
+    // The thread is running and reads for an entry opened with parallel: true ...
+    const ahead = await hit(dir, true);
+    ahead.readAhead!(["nodeName"]);
+    expect(await readByTheOtherThread([section(ahead.lazy!.nodeName)])).toBe(true);
+    // ... but not for one opened with parallel: false.
     const raw = await hit(dir, false);
     raw.readAhead!(["edgeTo"]);
     await new Promise((r) => setTimeout(r, 300));
     expect(section(raw.lazy!.edgeTo).states.every((st) => st !== READ)).toBe(true);
+  });
+
+  it("gives the same entry opened twice its own read-ahead", async () => {
+    const { dir } = await cachedEntry();
+    const first = await hit(dir, true);
+    const second = await hit(dir, true);
+    first.readAhead!(["edgeTo"]);
+    expect(await readByTheOtherThread([section(first.lazy!.edgeTo)])).toBe(true);
+    second.readAhead!(["edgeTo"]);
+    expect(await readByTheOtherThread([section(second.lazy!.edgeTo)])).toBe(true);
+  });
+
+  it("stops reading an entry once it is closed, and reads the next one", async () => {
+    const { dir } = await cachedEntry();
+    const closed = await hit(dir, true);
+    const s = section(closed.lazy!.edgeTo);
+    (s as unknown as { file: EntryFile }).file.close();
+    closed.readAhead!(["edgeTo"]);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(s.states.every((st) => st === NOT_READ)).toBe(true);
+    const next = await hit(dir, true);
+    next.readAhead!(["edgeTo"]);
+    expect(await readByTheOtherThread([section(next.lazy!.edgeTo)])).toBe(true);
   });
 });
