@@ -25,7 +25,7 @@
  * fails is a CacheDamagedError then.
  */
 import { createHash } from "node:crypto";
-import { closeSync, fstatSync, ftruncateSync, openSync, readSync, statSync, unlinkSync, write, writeSync } from "node:fs";
+import { closeSync, fstatSync, ftruncateSync, openSync, readSync, write, writeSync } from "node:fs";
 import { crc32 } from "node:zlib";
 import { readMeta } from "../snapshot/meta.js";
 import type { RawSnapshot } from "../snapshot/parser.js";
@@ -46,6 +46,7 @@ import { blockCount, blockCrcs, bytesOf, EntryFile, LazySection, type Typed } fr
 import type { ValueCheck } from "./checks.js";
 import { BIG_ENTRY_BYTES, ReadAhead } from "./read-ahead.js";
 import { BackgroundChecksums } from "./checksums.js";
+import { removeQuietly, sameFileAt } from "./files.js";
 
 const MAGIC = Buffer.from("BRCACHE\x01", "latin1");
 /** Bumped whenever the layout or the meaning of a section changes. */
@@ -935,25 +936,7 @@ function openLatePart(
  * renamed a new, valid file there since it was opened.
  */
 function removeIfStill(path: string, fd: number): void {
-  if (namesFile(path, fstatSync(fd, { bigint: true }))) removeQuietly(path);
-}
-
-/** Whether `path` names the file `id` was taken of (the same inode on the same device). */
-export function namesFile(path: string, id: { ino: bigint | string; dev: bigint | string }): boolean {
-  try {
-    const now = statSync(path, { bigint: true });
-    return String(now.ino) === String(id.ino) && String(now.dev) === String(id.dev);
-  } catch {
-    return false;
-  }
-}
-
-function removeQuietly(path: string): void {
-  try {
-    unlinkSync(path);
-  } catch {
-    // gone already, or a read-only cache
-  }
+  if (sameFileAt(path, fstatSync(fd, { bigint: true }))) removeQuietly(path);
 }
 
 function openSections(
@@ -1032,7 +1015,7 @@ function openSections(
   let classRetained = tree && an!.classRetained !== null;
   let classes = header.classes !== null;
   const st = fstatSync(fd, { bigint: true });
-  const ours = (): boolean => namesFile(path, st);
+  const ours = (): boolean => sameFileAt(path, st) !== null;
   const expectLate = { build: header.build, base: key, N };
   for (const part of LATE_PARTS) {
     // Each of the analysis' parts only with the one before; a class index of its own replaces the entry's

@@ -156,8 +156,9 @@ export class CacheSession {
 
   /**
    * The analysis of a graph this session loaded, started from what its entry holds; `compute`
-   * prepares what is missing (`retained`: the dominator tree and retained sizes too). The entry is
-   * marked for rewriting with whatever the analysis computes meanwhile.
+   * prepares what is missing (`retained`: the dominator tree and retained sizes too). What the
+   * analysis computes meanwhile is saved at {@link flush}: in a new entry, or, for one read from
+   * the cache, as late parts beside it (the entry itself is never rewritten).
    */
   async analysis(
     graph: HeapGraph,
@@ -291,11 +292,15 @@ export class CacheSession {
   }
 }
 
-/** The parts of an entry as events name them. */
-export type PartName = "class index" | "analysis" | "dominator tree" | "per-class retained sizes";
+/**
+ * The parts of an entry as events (and the CLI's lines, "added" and "ignored" alike) name them.
+ * "analysis" is the name the distances had before; it is no longer given.
+ */
+export type PartName = "class index" | "distances" | "analysis" | "dominator tree" | "per-class retained sizes";
 
-const PART_NAMES: Record<LatePart, PartName> = {
-  analysis: "analysis",
+/** The name of each part that can be added to an entry later (see {@link PartName}). */
+export const PART_NAMES: Record<LatePart, PartName> = {
+  analysis: "distances",
   tree: "dominator tree",
   "class-retained": "per-class retained sizes",
   classes: "class index",

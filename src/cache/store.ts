@@ -55,6 +55,7 @@ import {
   type ReadContent,
   type SourceIdentity,
 } from "./entry.js";
+import { removeQuietly, sameFileAt } from "./files.js";
 import type { RawSnapshot } from "../snapshot/parser.js";
 
 /** Default size limit of the cache directory. */
@@ -307,7 +308,7 @@ export class SnapshotCache {
       return { kind: "not-written", reason: `the entry (${size} bytes) is larger than the cache's limit (${this.maxBytes} bytes)` };
     }
     const entry = this.entryPath(src.path);
-    const tmp = join(this.dir, `.${basename(entry)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
+    const tmp = tempPath(this.dir, entry);
     try {
       mkdirSync(this.dir, { recursive: true, mode: 0o700 });
       const dropped = this.makeRoom(size, entry);
@@ -344,7 +345,7 @@ export class SnapshotCache {
       return { kind: "not-written", reason: `the entry (${least} bytes) is larger than the cache's limit (${this.maxBytes} bytes)` };
     }
     const entry = this.entryPath(src.path);
-    const tmp = join(this.dir, `.${basename(entry)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
+    const tmp = tempPath(this.dir, entry);
     const background = this.parallel === true || (this.parallel !== false && src.size >= BACKGROUND_WRITE_MIN_BYTES);
     let writer: EntryWriter;
     try {
@@ -420,7 +421,7 @@ export class SnapshotCache {
       dropped = this.makeRoom(size - replaced, entry, now.bytes);
       for (const part of parts) {
         const target = latePartPath(entry, part);
-        const tmp = join(this.dir, `.${basename(target)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
+        const tmp = tempPath(this.dir, target);
         try {
           writeLatePart(tmp, part, content, build, stamp.key);
           // Checked again just before: a part renamed beside an entry written meanwhile would be
@@ -564,12 +565,13 @@ function removeLateParts(entry: string): void {
 
 /** Whether the entry file in place is still the one read (`stamp`). */
 function sameFile(entry: string, stamp: EntryStamp): boolean {
-  try {
-    const st = statSync(entry, { bigint: true });
-    return st.ino.toString() === stamp.ino && st.dev.toString() === stamp.dev && Number(st.size) === stamp.size;
-  } catch {
-    return false;
-  }
+  const st = sameFileAt(entry, stamp);
+  return st !== null && Number(st.size) === stamp.size;
+}
+
+/** A temporary file's name for writing `target` in `dir`: `.<name>.<pid>.<random>.tmp` (see {@link writerAlive}). */
+function tempPath(dir: string, target: string): string {
+  return join(dir, `.${basename(target)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
 }
 
 function fileSize(path: string): number {
@@ -577,14 +579,6 @@ function fileSize(path: string): number {
     return statSync(path).size;
   } catch {
     return 0;
-  }
-}
-
-function removeQuietly(path: string): void {
-  try {
-    unlinkSync(path);
-  } catch {
-    // not created, or gone already
   }
 }
 

@@ -10,8 +10,7 @@
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { DEFAULT_CACHE_MAX_BYTES, SnapshotCache } from "../cache/store.js";
-import { CacheSession, type CacheEvent } from "../cache/session.js";
-import type { LatePart } from "../cache/entry.js";
+import { CacheSession, PART_NAMES, type CacheEvent } from "../cache/session.js";
 import { formatBytes, sanitizeText } from "../render/format.js";
 import { table } from "./table.js";
 import type { Streams } from "./io.js";
@@ -92,7 +91,7 @@ function cacheMessage(e: CacheEvent): string {
       return `cache: ignored the ${e.part} of ${sanitizeText(e.entry)} (${sanitizeText(e.reason)}); computing it again\n`;
     case "written": {
       const r = e.result;
-      const what = r.added ? `added the ${listed(r.added.map((p) => LATE_PART_NAMES[p]))} to` : "wrote";
+      const what = r.added ? `added the ${listed(r.added.map((p) => PART_NAMES[p]))} to` : "wrote";
       return (
         `cache: ${what} ${sanitizeText(r.entry)} (${formatBytes(r.bytes)} in ${e.seconds.toFixed(2)} s; the cache holds ${formatBytes(r.totalBytes)} of ${formatBytes(r.maxBytes)}` +
         `${r.dropped > 0 ? `, ${r.dropped} older entr${r.dropped === 1 ? "y" : "ies"} dropped` : ""})\n`
@@ -102,14 +101,6 @@ function cacheMessage(e: CacheEvent): string {
       return `cache: not written for ${sanitizeText(e.file)} (${sanitizeText(e.reason)})\n`;
   }
 }
-
-/** What the messages call the parts added to an entry. */
-const LATE_PART_NAMES: Record<LatePart, string> = {
-  analysis: "distances",
-  tree: "dominator tree",
-  "class-retained": "per-class retained sizes",
-  classes: "class index",
-};
 
 /** `a`, `a and b`, `a, b and c`. */
 function listed(items: string[]): string {

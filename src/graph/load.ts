@@ -24,7 +24,7 @@ export interface LoadOptions extends ReadOptions {
  * @example
  * const graph = await loadHeapGraph("app.heapsnapshot");
  * console.log(graph.nodeCount, graph.className(1));
- * const again = await loadHeapGraph("app.heapsnapshot", { cache: new SnapshotCache({ dir: "/tmp/c" }) });
+ * const again = await loadHeapGraph("app.heapsnapshot", { cache: new SnapshotCache({ dir: "heap-cache" }) });
  */
 export async function loadHeapGraph(source: string | Readable, options: LoadOptions = {}): Promise<HeapGraph> {
   const { cache } = options;

@@ -24,7 +24,7 @@ import { beforeAll, describe, expect, it, vi } from "vitest";
 import { SnapshotCache, RACY_MS, type CacheKey } from "../../src/cache/store.js";
 import { CacheFormatError, latePartPath, type EntryContent, type LatePart } from "../../src/cache/entry.js";
 import { CacheDamagedError } from "../../src/errors.js";
-import { CacheSession, type CacheEvent } from "../../src/cache/session.js";
+import { CacheSession, PART_NAMES, type CacheEvent } from "../../src/cache/session.js";
 import { readSnapshotRaw } from "../../src/snapshot/read.js";
 import { HeapGraph } from "../../src/graph/heap-graph.js";
 import { HeapAnalysis } from "../../src/graph/analysis.js";
@@ -540,6 +540,23 @@ describe("late parts: damaged, truncated or foreign files are never trusted", ()
       }
       await expectWhole(new SnapshotCache({ dir }), part);
     }
+  });
+
+  it("an ignored part is named as an added one is (the analysis part: the distances)", async () => {
+    const dir = freshDir();
+    const { entry } = await entryHolding("columns", dir);
+    await command(dir);
+    writeFileSync(latePartPath(entry, "analysis"), readFileSync(latePartPath(entry, "analysis")).subarray(0, 40));
+    const events: CacheEvent[] = [];
+    const session = new CacheSession(new SnapshotCache({ dir }), (e) => events.push(e));
+    const graph = await session.load(snap);
+    await session.analysis(graph, true, {}, (a) => a.prepare({ retained: true }));
+    await session.flush();
+    const ig = events.find((e) => e.kind === "ignored-part");
+    const added = written(events)?.result.added ?? [];
+    expect(added).toContain("analysis");
+    expect(ig?.kind === "ignored-part" && ig.part).toBe(PART_NAMES.analysis);
+    expect(PART_NAMES.analysis).toBe("distances");
   });
 
   it("a late part whose header claims other lengths or another part is not used", async () => {
