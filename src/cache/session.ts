@@ -208,6 +208,8 @@ export class CacheSession {
       // An entry read from the cache: what the job computed that it lacks is added beside it
       // (known without reading the parts it holds, which are read on first use).
       if (!t.stamp) return;
+      // The tree computed here, on a big snapshot: its per-class sizes too, as on a first look.
+      if (t.analysis?.computedParts().tree && !t.held.classRetained) this.#classRetainedEarly(t, true);
       const { content, parts } = this.#added(t);
       if (parts.length === 0) return;
       const r = this.cache.addParts(t.stamp, content, parts);
@@ -217,26 +219,31 @@ export class CacheSession {
     }
     const pending = t.pending;
     const classes = t.graph.classParts();
-    // A big snapshot's per-class retained sizes, when the job has what they need (the dominator tree
-    // and the classes) but did not ask for them: computed now, so that a later `info` or `types`
-    // need not read the whole tree to compute them (over a second at 13 million nodes, which the
-    // second look cannot spare; here, after the answer, about half of that on arrays in memory).
+    this.#classRetainedEarly(t, classes !== null);
     const a = t.analysis;
-    if (a && classes && t.graph.nodeCount >= this.cache.classRetainedEarlyNodes) {
-      const holds = a.holds();
-      if (holds.tree && !holds.classRetained) {
-        try {
-          a.classRetainedSizes();
-        } catch {
-          // Too big for this process's memory now (the answer is out): the entry is written
-          // without them, and a later command that needs them adds them.
-        }
-      }
-    }
     const content = { raw: t.raw, analysis: a?.savedParts() ?? t.saved, classes };
     const r = "finish" in pending ? await pending.finish(content) : pending;
     if (r.kind === "written") this.onEvent({ kind: "written", result: r, seconds: (performance.now() - start) / 1000 });
     else this.onEvent({ kind: "not-written", file: t.file, reason: r.reason });
+  }
+
+  /**
+   * A big snapshot's per-class retained sizes, when the job has what they need (the dominator tree
+   * and the classes) but did not ask for them: computed now, so that a later `info` or `types`
+   * need not read the whole tree to compute them (over a second at 13 million nodes, which the
+   * second look cannot spare; here, after the answer, about half of that on arrays in memory).
+   */
+  #classRetainedEarly(t: Tracked, classesKnown: boolean): void {
+    const a = t.analysis;
+    if (!a || !classesKnown || t.graph.nodeCount < this.cache.classRetainedEarlyNodes) return;
+    const holds = a.holds();
+    if (!holds.tree || holds.classRetained) return;
+    try {
+      a.classRetainedSizes();
+    } catch {
+      // Too big for this process's memory now (the answer is out): the entry is written
+      // without them, and a later command that needs them adds them.
+    }
   }
 
   /** What a job computed on a graph loaded from an entry that the entry lacks, as late parts. */

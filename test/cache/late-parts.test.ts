@@ -425,6 +425,25 @@ describe("per-class retained sizes of big snapshots, computed when the entry is 
     expect((await cache.lookup(other)).kind).toBe("hit");
   });
 
+  it("at or above the size, when a command adds the tree to an entry without one: added with it", async () => {
+    const dir = freshDir();
+    await entryHolding("no tree", dir);
+    const cache = new SnapshotCache({ dir, classRetainedEarlyNodes: 1 });
+    const events: CacheEvent[] = [];
+    const session = new CacheSession(cache, (e) => events.push(e));
+    const graph = await session.load(snap);
+    // A picture: the tree and the classes, not the per-class sizes.
+    await session.analysis(graph, true, {}, (a) => a.prepare({ retained: true }));
+    graph.classes();
+    await session.flush();
+    expect(written(events)?.result.added).toEqual(expect.arrayContaining(["tree", "class-retained"]));
+    const look = await cache.lookup(snap);
+    if (look.kind !== "hit") throw new Error("expected a hit");
+    expect(look.content.holds.classRetained).toBe(true);
+    const { analysis } = await truth();
+    expectSameArray(look.content.analysis!.classRetained, analysis.classRetainedSizes(), "per class");
+  });
+
   it("below it: not computed (a later command that needs them adds them)", async () => {
     const dir = freshDir();
     const cache = new SnapshotCache({ dir });
