@@ -6,7 +6,6 @@
 import { promises as fsp, unlinkSync } from "node:fs";
 import { basename, dirname, extname, join } from "node:path";
 import { OutputError, QueryError } from "../errors.js";
-import { sanitizeText } from "../render/format.js";
 
 export type OutputFormat = "dot" | "svg" | "png" | "json" | "text";
 
@@ -62,11 +61,13 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, o
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (typeof code !== "string" || !(e as NodeJS.ErrnoException).syscall) throw e;
-    throw new OutputError(
-      `cannot write ${sanitizeText(path)}: ${systemReason(code)}`,
-      "write somewhere else, or make room and run it again",
-    );
+    throw new OutputError(`cannot write ${printable(path)}: ${systemReason(code)}`, "write somewhere else, or make room and run it again");
   }
+}
+
+/** A path as one printable line (this module is loaded at start-up, before any renderer). */
+function printable(path: string): string {
+  return path.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, "?");
 }
 
 /** What a file system error code means, in words, with the code. */
