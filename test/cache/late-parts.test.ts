@@ -429,13 +429,8 @@ describe("per-class retained sizes of big snapshots, computed when the entry is 
     const dir = freshDir();
     await entryHolding("no tree", dir);
     const cache = new SnapshotCache({ dir, classRetainedEarlyNodes: 1 });
-    const events: CacheEvent[] = [];
-    const session = new CacheSession(cache, (e) => events.push(e));
-    const graph = await session.load(snap);
     // A picture: the tree and the classes, not the per-class sizes.
-    await session.analysis(graph, true, {}, (a) => a.prepare({ retained: true }));
-    graph.classes();
-    await session.flush();
+    const events = await firstLook(cache);
     expect(written(events)?.result.added).toEqual(expect.arrayContaining(["tree", "class-retained"]));
     const look = await cache.lookup(snap);
     if (look.kind !== "hit") throw new Error("expected a hit");
