@@ -35,6 +35,15 @@ export function countsAsUserRoot(g: HeapGraph, n: number): boolean {
 }
 
 /**
+ * Whether no path from a root reaches node n (its distance is {@link NO_DISTANCE}), told from the
+ * distance tree alone: every reached node has the edge it was reached by, except the root (node 0)
+ * and the user roots, where {@link computeDistances} starts. Reads no distance.
+ */
+export function isUnreached(parentEdge: Uint32Array, userRoots: Uint8Array, n: number): boolean {
+  return parentEdge[n] === 0 && n !== 0 && userRoots[n] !== 1;
+}
+
+/**
  * DevTools' distances: BFS from the user roots (distance 1), then from the root (starting at
  * {@link BASE_SYSTEM_DISTANCE} when there are user roots) for what is left; weak edges skipped,
  * two V8-internal links not followed, a WeakMap value reached through the second of its two

@@ -25,6 +25,7 @@
  * above it is the same for both; how many targets pass each pair is summed at the end, leaves
  * first. Keys are integer tuples in {@link TupleMap}, never strings.
  */
+import { isUnreached } from "../graph/distances.js";
 import type { HeapGraph } from "../graph/heap-graph.js";
 import { IntList, SizeList } from "../graph/lists.js";
 import { insertTop, type WalkContext } from "./backrefs.js";
@@ -517,14 +518,9 @@ export class PathGroups {
     for (let i = 0; i < targets.length; i++) if (pairs[i]! >= 0 && dominated[i] === 0) own[pairs[i]!]! += retained[targets[i]!]!;
   }
 
-  /**
-   * Whether no path from a root reaches node n (its distance is `NO_DISTANCE`), told from the
-   * distance tree alone: every reached node has the edge it was reached by, except the root and
-   * the user roots, where the search starts (see computeDistances). The distances themselves are
-   * then never read.
-   */
+  /** Whether no path reaches node n, from the distance tree (the distances are then never read). */
   private unreached(n: number): boolean {
-    return this.parentEdge[n] === 0 && n !== 0 && this.userRoots[n] !== 1;
+    return isUnreached(this.parentEdge, this.userRoots, n);
   }
 
   /**
