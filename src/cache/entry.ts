@@ -771,9 +771,6 @@ export async function readEntry(
   }
 }
 
-/** Closes an entry's file when its graph is collected before every section was read. */
-const closeWhenCollected = new FinalizationRegistry<EntryFile>((f) => f.close());
-
 interface Want {
   name: string;
   type: ElementType;
@@ -1225,7 +1222,7 @@ function openSections(
     lazy,
     readAhead,
   };
-  for (const f of files) closeWhenCollected.register(raw, f);
+  for (const f of files) f.closeWhenCollected();
   const later: LaterParts = {
     // The class index is checked as a whole when read; a problem with it (or a damaged block of
     // it) leaves the rest of the entry usable: the classes are then named again.

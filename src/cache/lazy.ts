@@ -53,22 +53,48 @@ export function whenFileClosed(f: (key: string) => void): void {
 /** Entry files opened so far in this process: each one's number, used in its key. */
 let filesOpened = 0;
 
+/** What an open entry file holds of the system: its descriptor, and the flag the read-ahead thread reads. */
+interface OpenFile {
+  fd: number | null;
+  /** Names this opening of the file among all the process opens; see {@link EntryFile.identity}. */
+  readonly key: string;
+  /** Word 0 is 1 once the file is closed (shared with the read-ahead thread, which then stops reading it). */
+  readonly closed: Int32Array;
+}
+
+/** Closes the descriptor once; the read-ahead thread stops reading the file and forgets its sections. */
+function closeOpenFile(open: OpenFile): void {
+  const fd = open.fd;
+  open.fd = null;
+  if (fd !== null) {
+    try {
+      closeSync(fd);
+    } catch {
+      // closed already
+    }
+    Atomics.store(open.closed, 0, 1);
+    onClose?.(open.key);
+  }
+}
+
 /**
- * An entry file held open while its graph is in use. The descriptor keeps the file that was
+ * Closes the file of an entry nothing can read any more: the {@link EntryFile} is collected only
+ * once every section that reads from it is, whatever else of the graph was let go before.
+ */
+const unreadFiles = new FinalizationRegistry<OpenFile>(closeOpenFile);
+
+/**
+ * An entry file held open while its sections are in use. The descriptor keeps the file that was
  * checked even when another process renames a new entry over it; it is closed by {@link close}
- * (when every section has been read, or the job is done) or when the graph is collected.
+ * (when every section has been read, or the job is done) or when the sections are collected.
  */
 export class EntryFile {
-  private fd: number | null;
+  private readonly openFile: OpenFile;
   private readonly ino: bigint;
   private readonly dev: bigint;
   /** Why the entry is unusable, once a block failed. */
   private broken: string | null = null;
   private open = 0;
-  /** Names this file (this opening of it) among all the process opens; see {@link identity}. */
-  private readonly key = String(++filesOpened);
-  /** Word 0 is 1 once the file is closed (shared with the read-ahead thread, which then stops reading it). */
-  private readonly closedFlag = new Int32Array(new SharedArrayBuffer(4));
 
   constructor(
     readonly path: string,
@@ -78,17 +104,26 @@ export class EntryFile {
     /** The entry a damaged block is reported as (a late part's file belongs to its entry). */
     readonly entry: string = path,
   ) {
-    this.fd = fd;
+    this.openFile = { fd, key: String(++filesOpened), closed: new Int32Array(new SharedArrayBuffer(4)) };
     const st = fstatSync(fd, { bigint: true });
     this.ino = st.ino;
     this.dev = st.dev;
+  }
+
+  /**
+   * From now on the file is closed when this object is collected (once no section reads from it).
+   * Called once the entry is known good: until then, its opener closes the descriptor itself.
+   */
+  closeWhenCollected(): void {
+    unreadFiles.register(this, this.openFile, this.openFile);
   }
 
   /** What the read-ahead thread needs to read this file: where it is, which file it is, its block table. */
   identity(): FileIdentity {
     const ino = String(this.ino);
     const dev = String(this.dev);
-    return { key: this.key, path: this.path, ino, dev, crcs: this.crcs, closed: this.closedFlag };
+    const { key, closed } = this.openFile;
+    return { key, path: this.path, ino, dev, crcs: this.crcs, closed };
   }
 
   /** Throws the entry's damage when a block of it has failed (even one the read-ahead thread read). */
@@ -121,7 +156,7 @@ export class EntryFile {
     fail: (why: string) => never = (why) => this.damaged(why),
   ): void {
     if (this.broken !== null) throw this.error(this.broken);
-    const fd = this.fd;
+    const fd = this.openFile.fd;
     if (fd === null) throw this.error("the entry was closed");
     const from = b0 * BLOCK;
     const to = Math.min(into.length, b1 * BLOCK);
@@ -167,17 +202,8 @@ export class EntryFile {
 
   /** Closes the file; the read-ahead thread stops reading it and forgets its sections (and their memory). */
   close(): void {
-    const fd = this.fd;
-    this.fd = null;
-    if (fd !== null) {
-      try {
-        closeSync(fd);
-      } catch {
-        // closed already
-      }
-      Atomics.store(this.closedFlag, 0, 1);
-      onClose?.(this.key);
-    }
+    if (this.openFile.fd !== null) unreadFiles.unregister(this.openFile);
+    closeOpenFile(this.openFile);
   }
 }
 

@@ -13,7 +13,7 @@
  * changes nothing.
  *
  * Each opening of an entry file has its own key (lazy.ts, EntryFile): when the file is closed
- * (its sections all read, the entry found damaged, or its graph collected) the thread is told to
+ * (its sections all read, the entry found damaged, or its sections collected) the thread is told to
  * forget it, stops reading it and drops its sections, so their memory goes with the graph.
  */
 import type { Worker } from "node:worker_threads";

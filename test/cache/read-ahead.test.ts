@@ -6,6 +6,8 @@
 import { mkdtempSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import v8 from "node:v8";
+import { runInNewContext } from "node:vm";
 import { crc32 } from "node:zlib";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { SnapshotCache, RACY_MS } from "../../src/cache/store.js";
@@ -271,5 +273,28 @@ describe("reading a cache entry ahead on a second thread", () => {
     const next = await hit(dir, true);
     next.readAhead!(["edgeTo"]);
     expect(await readByTheOtherThread([section(next.lazy!.edgeTo)])).toBe(true);
+  });
+
+  it("keeps an entry's file open while a section can still read it, though the rest of the snapshot is gone", async () => {
+    const { dir } = await cachedEntry();
+    v8.setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as () => void;
+    const collect = async (): Promise<void> => {
+      for (let i = 0; i < 4; i++) {
+        gc();
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+    // Only one section is kept: the snapshot object that held it is collected.
+    let kept: LazySection<Typed> | null = section((await hit(dir, false)).lazy!.edgeTo);
+    const closed = kept.fileIdentity.closed;
+    await collect();
+    expect(Atomics.load(closed, 0)).toBe(0);
+    const fresh = await hit(dir, false);
+    expect(bytes(kept.whole()).equals(bytes(fresh.lazy!.edgeTo.whole() as Typed))).toBe(true);
+    // Once nothing can read the file, it is closed.
+    kept = null;
+    await collect();
+    expect(Atomics.load(closed, 0)).toBe(1);
   });
 });
