@@ -286,14 +286,14 @@ describe("reading a cache entry ahead on a second thread", () => {
       }
     };
     // Only one section is kept: the snapshot object that held it is collected.
-    let kept: LazySection<Typed> | null = section((await hit(dir, false)).lazy!.edgeTo);
-    const closed = kept.fileIdentity.closed;
+    const kept: { s: LazySection<Typed> | null } = { s: section((await hit(dir, false)).lazy!.edgeTo) };
+    const closed = kept.s!.fileIdentity.closed;
     await collect();
     expect(Atomics.load(closed, 0)).toBe(0);
     const fresh = await hit(dir, false);
-    expect(bytes(kept.whole()).equals(bytes(fresh.lazy!.edgeTo.whole() as Typed))).toBe(true);
+    expect(bytes(kept.s!.whole()).equals(bytes(fresh.lazy!.edgeTo.whole() as Typed))).toBe(true);
     // Once nothing can read the file, it is closed.
-    kept = null;
+    kept.s = null;
     await collect();
     expect(Atomics.load(closed, 0)).toBe(1);
   });
