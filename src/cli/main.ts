@@ -376,8 +376,15 @@ Examples:
 
   // The cache session of the command being run; --no-cache sets `cache: false`.
   program.hook("preAction", async (_program, action) => {
+    const cacheOn = action.opts()["cache"] !== false;
+    // A picture's layout worker first: it starts and loads Graphviz on its own thread while this
+    // one loads the command's modules and the cache's (draw-early.ts).
+    if (action.name() === "draw") {
+      const { startLayoutEarly } = await import("./draw-early.js");
+      await startLayoutEarly(String(action.processedArgs[0]), action.opts(), cacheOn);
+    }
     cacheModule = await import("./cache.js");
-    cacheModule.beginCacheSession(action.opts()["cache"] !== false, io, skipEntries);
+    cacheModule.beginCacheSession(cacheOn, io, skipEntries);
   });
 
   return program;
