@@ -452,10 +452,13 @@ function watchWrites<T extends NodeJS.WritableStream>(stream: T, onWrite: () => 
 
 /**
  * When whoever reads our output stops reading (`backrefs … | head -1`), writing fails with EPIPE.
- * That is not an error of ours: end at once, quietly, with nothing half-written left behind.
+ * That is not an error of ours: end at once, quietly, with nothing half-written left behind. Only
+ * for the process's own streams: a program that runs `main` with streams of its own keeps its
+ * process, and what a closed stream of its own means is for it to say.
  */
 function quietOnClosedPipe(io: Streams): void {
   for (const stream of [io.stdout, io.stderr]) {
+    if (stream !== process.stdout && stream !== process.stderr) continue;
     if (pipeWatched.has(stream)) continue;
     pipeWatched.add(stream);
     stream.on("error", (e: NodeJS.ErrnoException) => {
