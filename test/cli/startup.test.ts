@@ -82,6 +82,20 @@ describe("start-up", () => {
     expect(r.loaded).not.toContain("@resvg/resvg-wasm");
   });
 
+  it("a command answered from the snapshot cache loads no snapshot reader", () => {
+    const env = { BACKREFS_CACHE: "1", BACKREFS_CACHE_DIR: mkdtempSync(join(tmpdir(), "backrefs-startup-cache-")) };
+    const first = run(["info", SAMPLE, "--json", "-q"], env);
+    expect(first.status, first.stderr).toBe(0);
+    expect(first.loaded).toContain("dist/snapshot/parser.js");
+    const second = run(["info", SAMPLE, "--json", "-q"], env);
+    expect(second.status, second.stderr).toBe(0);
+    expect(second.stderr).toMatch(/^cache: used /m);
+    expect(second.stdout).toBe(first.stdout);
+    for (const m of ["dist/snapshot/read.js", "dist/snapshot/parser.js", "dist/snapshot/number-columns.js"]) {
+      expect(second.loaded).not.toContain(m);
+    }
+  });
+
   it("a picture loads the layout and, for a PNG only, the rasteriser", () => {
     const svg = run([SAMPLE, "--type", "LeakyRequest", "-o", "x.svg", "-q"]);
     expect(svg.status, svg.stderr).toBe(0);
