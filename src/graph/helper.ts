@@ -7,9 +7,11 @@
  * A helper that fails (no worker support, a crash, out of memory, arrays outside shared memory)
  * answers `null`: the caller then computes the phase itself. Nothing waits on it synchronously, so a dead helper cannot hang.
  */
-import type { Worker } from "node:worker_threads";
+import { MessageChannel, type Worker } from "node:worker_threads";
 import { startWorker, type WorkerReport } from "../threads.js";
-import { runTask, type HelperRequest, type HelperResponse, type HelperTask } from "./helper-tasks.js";
+import type { EdgesThread } from "../snapshot/read.js";
+import type { EdgesJobMessage } from "../snapshot/edges-job.js";
+import { runTask, type EdgesRequest, type HelperRequest, type HelperResponse, type HelperTask } from "./helper-tasks.js";
 
 /** What each task answers. */
 interface Results {
@@ -96,6 +98,42 @@ export class AnalysisHelper implements Helper {
     w.on("exit", gone);
     AnalysisHelper.early = w;
     return true;
+  }
+
+  /**
+   * The thread {@link startEarly} started, lent to the read under way to parse the snapshot's
+   * edges (see ReadOptions.edgesThread) before {@link start} takes it for the analysis; null when
+   * none waits. The job's answers come through a channel of their own; the thread runs the
+   * analysis' tasks after it.
+   */
+  static edgesThread(): EdgesThread | null {
+    const w = AnalysisHelper.early;
+    if (!w) return null;
+    return {
+      run(data, onMessage, onGone): void {
+        const { port1, port2 } = new MessageChannel();
+        let ended = false;
+        const end = (): void => {
+          ended = true;
+          port1.close();
+          w.off("exit", gone);
+          w.off("error", gone);
+        };
+        function gone(): void {
+          if (ended) return;
+          end();
+          onGone("the helper thread stopped before it read the edges");
+        }
+        port1.on("message", (m: EdgesJobMessage) => {
+          if (ended) return;
+          if (m.type !== "found") end();
+          onMessage(m);
+        });
+        w.on("exit", gone);
+        w.on("error", gone);
+        w.postMessage({ edges: data, port: port2 } satisfies EdgesRequest, [port2]);
+      },
+    };
   }
 
   /** Whether a thread {@link startEarly} started waits for {@link start}. */
