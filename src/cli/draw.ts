@@ -14,6 +14,7 @@ import { Snapshot, type RetainerGraph, type RetainersOptions } from "../api/snap
 import { formatOfExtension, type OutputFormat } from "../api/files.js";
 import { loadIds, openForCli, progressBar, writeOutput, type Progress, type Streams } from "./io.js";
 import { graphvizProgramDir } from "./cache.js";
+import { fileSize, LATE_LAYOUT_MIN_BYTES } from "./draw-early.js";
 import { ExitCode } from "./exit-codes.js";
 import type { Phase } from "../graph/analysis.js";
 import { mark } from "./timing.js";
@@ -125,31 +126,32 @@ export function checkWritableDir(dir: string): void {
   checkWritable(join(dir, "backrefs-check.svg"));
 }
 
-/**
- * Snapshot files from this size on start the layout worker late (see runDraw): their analysis
- * takes a second or more, which hides the worker's start.
- */
-const LATE_LAYOUT_MIN_BYTES = 80 << 20;
-
-/** The size of a snapshot file; 0 for standard input or what cannot be read (reported later). */
-function fileSize(file: string): number {
-  if (file === "-") return 0;
+export async function runDraw(file: string, opts: DrawCliOptions, io: Streams): Promise<number> {
   try {
-    return statSync(file).size;
-  } catch {
-    return 0;
+    await draw(file, opts, io);
+  } catch (e) {
+    // The worker started early (here, or when the command line was read: draw-early.ts), when
+    // nothing gets drawn. Not awaited: a worker stopped while it loads may never report its exit
+    // once unreferenced, which would leave this promise hanging.
+    closeLayoutWorker().catch(() => {});
+    throw e;
+  } finally {
+    // Pictures drawn later in this process by other means (the library) keep nothing.
+    keepGraphvizIn(null);
   }
+  return ExitCode.ok;
 }
 
-export async function runDraw(file: string, opts: DrawCliOptions, io: Streams): Promise<number> {
+async function draw(file: string, opts: DrawCliOptions, io: Streams): Promise<void> {
   const targets = outputTargets(opts.output, opts.format, io.stdout.isTTY === true);
   if (!opts.type?.length && !opts.name?.length && !opts.id?.length && !opts.detached) {
     throw new UsageError("no objects chosen: name them with --type <Class>, --name <name>, --id <id> or --detached");
   }
   for (const t of targets) if (t.path !== "-") checkWritable(t.path);
-  // What drawing needs that does not depend on the snapshot starts now, while it loads. For a big
-  // file, the layout worker (~30 MB) starts once the analysis has passed its memory peak (the
-  // dominator tree's finish), still long before the first layout; or, when a snapshot cache
+  // What drawing needs that does not depend on the snapshot starts now, while it loads (for a
+  // small file the worker started when the command line was read: then this finds it started).
+  // For a big file, the layout worker (~30 MB) starts once the analysis has passed its memory peak
+  // (the dominator tree's finish), still long before the first layout; or, when a snapshot cache
   // entry answers (no analysis), as soon as the snapshot is open.
   const drawing = targets.some((t) => t.format === "svg" || t.format === "png" || t.format === "dot");
   const late = drawing && fileSize(file) >= LATE_LAYOUT_MIN_BYTES;
@@ -167,22 +169,11 @@ export async function runDraw(file: string, opts: DrawCliOptions, io: Streams): 
   const lastPhase = opts.retained === false ? "shallow sizes" : "retained sizes";
   const onPhase = late ? (p: Phase) => void (p === lastPhase && startLayout()) : undefined;
   if (targets.some((t) => t.format === "png")) preparePng();
-  try {
-    const baseline = opts.newSince ? await loadIds(opts.newSince, io, opts.quiet) : undefined;
-    const { snap, progress, read } = await openForCli(file, io, opts.quiet, "", true, onPhase);
-    if (late && !read) startLayout();
-    if (baseline) assertComparableIds(baseline, Snapshot.state(snap).snapshotIds(), [displayName(opts.newSince!), displayName(file)]);
-    await drawSnapshot(snap, file, { ...opts, targets, baseline }, io, progress);
-  } catch (e) {
-    // The worker started early, when nothing gets drawn. Not awaited: a worker stopped while it
-    // loads may never report its exit once unreferenced, which would leave this promise hanging.
-    closeLayoutWorker().catch(() => {});
-    throw e;
-  } finally {
-    // Pictures drawn later in this process by other means (the library) keep nothing.
-    keepGraphvizIn(null);
-  }
-  return ExitCode.ok;
+  const baseline = opts.newSince ? await loadIds(opts.newSince, io, opts.quiet) : undefined;
+  const { snap, progress, read } = await openForCli(file, io, opts.quiet, "", true, onPhase);
+  if (late && !read) startLayout();
+  if (baseline) assertComparableIds(baseline, Snapshot.state(snap).snapshotIds(), [displayName(opts.newSince!), displayName(file)]);
+  await drawSnapshot(snap, file, { ...opts, targets, baseline }, io, progress);
 }
 
 interface DrawSpec extends Omit<DrawCliOptions, "format" | "newSince" | "output"> {

@@ -376,8 +376,15 @@ Examples:
 
   // The cache session of the command being run; --no-cache sets `cache: false`.
   program.hook("preAction", async (_program, action) => {
+    const cacheOn = action.opts()["cache"] !== false;
+    // A picture's layout worker first: it starts and loads Graphviz on its own thread while this
+    // one loads the command's modules and the cache's (draw-early.ts).
+    if (action.name() === "draw") {
+      const { startLayoutEarly } = await import("./draw-early.js");
+      await startLayoutEarly(String(action.processedArgs[0]), action.opts(), cacheOn);
+    }
     cacheModule = await import("./cache.js");
-    cacheModule.beginCacheSession(action.opts()["cache"] !== false, io, skipEntries);
+    cacheModule.beginCacheSession(cacheOn, io, skipEntries);
   });
 
   return program;
@@ -445,10 +452,13 @@ function watchWrites<T extends NodeJS.WritableStream>(stream: T, onWrite: () => 
 
 /**
  * When whoever reads our output stops reading (`backrefs … | head -1`), writing fails with EPIPE.
- * That is not an error of ours: end at once, quietly, with nothing half-written left behind.
+ * That is not an error of ours: end at once, quietly, with nothing half-written left behind. Only
+ * for the process's own streams: a program that runs `main` with streams of its own keeps its
+ * process, and what a closed stream of its own means is for it to say.
  */
 function quietOnClosedPipe(io: Streams): void {
   for (const stream of [io.stdout, io.stderr]) {
+    if (stream !== process.stdout && stream !== process.stderr) continue;
     if (pipeWatched.has(stream)) continue;
     pipeWatched.add(stream);
     stream.on("error", (e: NodeJS.ErrnoException) => {

@@ -278,14 +278,8 @@ export class HeapAnalysis {
     }
     if (!this.dist || !this.shallow) return null;
     const { distance, parentEdge, userRoots } = this.dist;
-    const tree =
-      stored?.tree && this.retained === stored.tree.retained
-        ? stored.tree
-        : this.tree && this.retained
-          ? { preorder: this.tree.preorder, idomIndex: this.tree.idomIndex, retained: this.retained, idom: this.tree.idom }
-          : null;
-    const own = this.classRetained !== null && this.graph.namedByOwnShapes && this.classRetainedFor === this.graph.classes().nodeClass;
-    const classRetained = tree && own ? this.classRetained : null;
+    const tree = stored?.tree && this.retained === stored.tree.retained ? stored.tree : this.treeParts();
+    const classRetained = tree && this.hasOwnClassRetained() ? this.classRetained : null;
     return {
       shallow: this.shallow,
       distance,
@@ -305,16 +299,20 @@ export class HeapAnalysis {
    * {@link savedParts}.
    */
   computedParts(): { tree: AnalysisParts["tree"]; classRetained: Float64Array | null } {
-    const tree =
-      !this.treeFromStored && this.tree && this.retained
-        ? { preorder: this.tree.preorder, idomIndex: this.tree.idomIndex, retained: this.retained, idom: this.tree.idom }
-        : null;
-    const own =
-      this.classRetained !== null &&
-      !this.classRetainedTakenFromStored &&
-      this.graph.namedByOwnShapes &&
-      this.classRetainedFor === this.graph.classes().nodeClass;
+    const tree = this.treeFromStored ? null : this.treeParts();
+    const own = !this.classRetainedTakenFromStored && this.hasOwnClassRetained();
     return { tree, classRetained: own ? this.classRetained : null };
+  }
+
+  /** The dominator tree and retained sizes computed here, as saved parts hold them; null when not computed. */
+  private treeParts(): AnalysisParts["tree"] {
+    if (!this.tree || !this.retained) return null;
+    return { preorder: this.tree.preorder, idomIndex: this.tree.idomIndex, retained: this.retained, idom: this.tree.idom };
+  }
+
+  /** Per-class retained sizes are there, for the classes this graph names by its own shapes (so worth saving). */
+  private hasOwnClassRetained(): boolean {
+    return this.classRetained !== null && this.graph.namedByOwnShapes && this.classRetainedFor === this.graph.classes().nodeClass;
   }
 
   /**

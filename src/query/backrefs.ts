@@ -5,6 +5,7 @@
  * *why*.
  */
 import type { HeapGraph } from "../graph/heap-graph.js";
+import type { ReadAheadPart } from "../snapshot/columns.js";
 import { objectDisplayName } from "../graph/class-names.js";
 import { HeapAnalysis, NO_DISTANCE } from "../graph/analysis.js";
 import { withoutBackingStores } from "./holders.js";
@@ -176,6 +177,27 @@ export function shortestPath(graph: HeapGraph, ctx: WalkContext, target: number)
     cur = from;
   }
   return hops.reverse();
+}
+
+/**
+ * What choosing the targets ({@link chooseTargets}) and drawing them ({@link retainerSubgraph})
+ * read whole, or nearly, in the order they read it: the retained sizes of the matches, the
+ * shortest-path tree and roots, the node types and first edges (each edge's source), the edges'
+ * targets (one pass finds the retainers of many nodes) and, a block here and there nearly
+ * everywhere, the edges' types. A graph read back from the snapshot cache reads these on a second
+ * thread meanwhile ({@link HeapGraph.readAhead}).
+ */
+export function walkReadAhead(retained: boolean): ReadAheadPart[] {
+  return [
+    ...(retained ? (["retained"] as const) : []),
+    "distance",
+    "parentEdge",
+    "nodeType",
+    "userRoots",
+    "firstEdge",
+    "edgeTo",
+    "edgeType",
+  ];
 }
 
 /** Direct retainers of each target whose own way up is drawn after the shortest path (phase 2). */

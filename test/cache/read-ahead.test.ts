@@ -3,7 +3,7 @@
  * bytes as reading them on the command's thread, a block read once by whichever thread claims it,
  * and damage found there reported exactly as on the command's thread.
  */
-import { mkdtempSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, renameSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import v8 from "node:v8";
@@ -296,5 +296,22 @@ describe("reading a cache entry ahead on a second thread", () => {
     kept.s = null;
     await collect();
     expect(Atomics.load(closed, 0)).toBe(1);
+  });
+
+  it("reads nothing ahead from a file renamed over the entry it opened; this thread still reads the one it checked", async () => {
+    const { dir, entry } = await cachedEntry();
+    const ahead = await hit(dir, true);
+    const s = section(ahead.lazy!.edgeTo);
+    // Another process puts a new file in the entry's place (the same bytes, another inode).
+    writeFileSync(`${entry}.new`, readFileSync(entry));
+    renameSync(`${entry}.new`, entry);
+    ahead.readAhead!(["edgeTo"]);
+    // The thread takes requests in order: once it has read a good entry asked for next, it is done with this one.
+    const good = await hit((await cachedEntry()).dir, true);
+    good.readAhead!(["nodeName"]);
+    expect(await readByTheOtherThread([section(good.lazy!.nodeName)])).toBe(true);
+    expect(s.states.every((st) => st === NOT_READ)).toBe(true);
+    const fresh = await hit(dir, false);
+    expect(bytes(s.whole()).equals(bytes(fresh.lazy!.edgeTo.whole() as Typed))).toBe(true);
   });
 });

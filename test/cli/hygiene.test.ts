@@ -6,8 +6,10 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { Writable } from "node:stream";
+import { describe, expect, it, vi } from "vitest";
 import { outputTargets } from "../../src/cli/draw.js";
+import { main } from "../../src/cli/main.js";
 import { UsageError } from "../../src/cli/usage.js";
 import { LAYOUTS, SnapshotBuilder } from "../helpers/snapshot-builder.js";
 import { writeFileSync } from "node:fs";
@@ -85,6 +87,35 @@ describe("output closed early", () => {
       const r = await runWithClosedStdout(args);
       expect(r.stderr, args.join(" ")).not.toMatch(/EPIPE|internal error|\n\s+at /);
       expect(r.code, args.join(" ")).toBe(0);
+    }
+  });
+
+  it("leaves the process of a program that runs main() with its own streams, when one of them closes", async () => {
+    const exit = vi.spyOn(process, "exit").mockImplementation((() => undefined) as never);
+    const errors: string[] = [];
+    const closed = new Writable({
+      write(_chunk, _enc, done) {
+        done(Object.assign(new Error("write EPIPE"), { code: "EPIPE" }));
+      },
+    });
+    // The program's own handler: the stream's errors are its to handle.
+    closed.on("error", (e: NodeJS.ErrnoException) => errors.push(e.code ?? ""));
+    let stderr = "";
+    const sink = new Writable({
+      write(chunk, _enc, done) {
+        stderr += String(chunk);
+        done();
+      },
+    });
+    try {
+      const code = await main(["types", SAMPLE, "--top", "5"], { stdout: closed, stderr: sink });
+      await new Promise((r) => setImmediate(r));
+      expect(errors).toContain("EPIPE");
+      expect(exit).not.toHaveBeenCalled();
+      expect(code).toBe(0);
+      expect(stderr).not.toMatch(/internal error|\n\s+at /);
+    } finally {
+      exit.mockRestore();
     }
   });
 });

@@ -87,9 +87,19 @@ describe("start-up", () => {
     expect(svg.status, svg.stderr).toBe(0);
     expect(svg.loaded).toContain("dist/render/fit.js");
     expect(svg.loaded).toContain("@hpcc-js/wasm-graphviz");
+    // The layout worker starts as soon as the command line is read, before the cache's modules load.
+    expect(svg.loaded.indexOf("dist/render/svg.js")).toBeGreaterThanOrEqual(0);
+    expect(svg.loaded.indexOf("dist/render/svg.js")).toBeLessThan(svg.loaded.indexOf("dist/cli/cache.js"));
     const png = run([SAMPLE, "--type", "LeakyRequest", "-o", "x.png", "-q"]);
     expect(png.status, png.stderr).toBe(0);
     expect(png.loaded).toContain("@resvg/resvg-wasm");
+  });
+
+  it("retaining paths as text start no layout worker", () => {
+    const r = run([SAMPLE, "--type", "LeakyRequest", "-o", "x.txt", "-q"]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.loaded).not.toContain("dist/render/layout-worker.js");
+    expect(r.loaded).not.toContain("@hpcc-js/wasm-graphviz");
   });
 });
 
