@@ -14,7 +14,7 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { IdsResetError, QueryError } from "../errors.js";
 import { HeapAnalysis, PARALLEL_MIN_NODES, type Phase } from "../graph/analysis.js";
-import { AnalysisHelper } from "../graph/helper.js";
+import { AnalysisHelper, EARLY_HELPER_MIN_BYTES } from "../graph/helper.js";
 import type { EdgesThread, ReadProgress } from "../snapshot/read.js";
 import type { ReadAheadPart } from "../snapshot/columns.js";
 import { CacheSession } from "../cache/session.js";
@@ -241,13 +241,6 @@ const TEXT_PATTERNS = 20;
 
 /** Patterns in `why`'s grouped text, when more objects matched than were explained. */
 const WHY_PATTERNS = 10;
-
-/**
- * Files from this size on start the analysis' helper thread before they are read, and have it read
- * their edges when they are too small for an edges worker of their own: they usually hold
- * {@link PARALLEL_MIN_NODES} nodes or more (a snapshot takes about 75 bytes a node).
- */
-const EARLY_HELPER_MIN_BYTES = 11 << 20;
 
 /** Default PNG size limit, as the CLI's: 20 megapixels. */
 const DEFAULT_MAX_PIXELS = 20_000_000;
