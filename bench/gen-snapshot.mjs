@@ -6,6 +6,9 @@
 //   node bench/gen-snapshot.mjs strings600       -> strings section > 600 MB
 //   node bench/gen-snapshot.mjs custom --units 5000 --big-strings 0 --name mine
 //   node bench/gen-snapshot.mjs small --force    -> regenerate even if it exists
+//   node bench/gen-snapshot.mjs medium --series 3 --out-dir /tmp/s
+//        -> /tmp/s/medium.heapsnapshot, medium-2 and medium-3: three snapshots of ONE process
+//           (ids match; for diff, leaks, --new-since), more work done before each later one
 //
 // Each snapshot is written by a separate child process (this same file with
 // `--child`) that builds a realistic heap and calls v8.writeHeapSnapshot().
@@ -182,6 +185,7 @@ const requestCache = new Map(); // leak #1: module-level cache
 const bus = new EventEmitter(); // leak #2: listeners never removed
 bus.setMaxListeners(0);
 let bigStrings = null;
+let heapState = null;
 
 function word(rand, n) {
   let s = '';
@@ -213,18 +217,8 @@ function startRequest(id, rand) {
   }
 }
 
-function buildHeap(units, nBigStrings) {
-  const rand = rng(0xbac4ef5);
-  const nProducts = Math.max(50, Math.floor(units / 10));
-  for (let p = 0; p < nProducts; p++) {
-    products.push(
-      new Product(`SKU-${p.toString(36).padStart(6, '0')}`, `${word(rand, 3)} ${word(rand, 2)}`, Math.round(rand() * 10000) / 100 + 0.01),
-    );
-  }
-  const tags = [];
-  for (let t = 0; t < 500; t++) tags.push(`tag-${word(rand, 2)}-${t}`);
-
-  for (let i = 0; i < units; i++) {
+function addUsers(from, to, rand, tags) {
+  for (let i = from; i < to; i++) {
     const name = `${word(rand, 2)} ${word(rand, 3)} #${i}`;
     const email = `${word(rand, 3)}.${i}@example.${i % 7 === 0 ? 'org' : 'com'}`;
     const address = new Address(
@@ -258,9 +252,45 @@ function buildHeap(units, nBigStrings) {
     if (i % 10 === 0) listeners.push(user.onChange);
     usersById.set(i, user);
   }
+}
+
+/** What the program does between two snapshots of a series: 2% of the users leave (their objects are
+ * freed), as many new ones come, and half as many requests as at first leak again. */
+function laterWork(nLeaks) {
+  const { rand, tags } = heapState;
+  const n = Math.max(20, Math.floor(usersById.size / 50));
+  let gone = 0;
+  for (const [id, user] of usersById) {
+    if (gone >= n) break;
+    if (id % 7 !== 3) continue;
+    usersById.delete(id);
+    for (const tag of user.tags) tagIndex.get(tag)?.delete(user);
+    gone++;
+  }
+  addUsers(heapState.nextUser, heapState.nextUser + gone, rand, tags);
+  heapState.nextUser += gone;
+  const more = Math.max(30, Math.floor(nLeaks / 2));
+  for (let r = heapState.nextRequest; r < heapState.nextRequest + more; r++) startRequest(r, rand);
+  heapState.nextRequest += more;
+}
+
+function buildHeap(units, nBigStrings) {
+  const rand = rng(0xbac4ef5);
+  const nProducts = Math.max(50, Math.floor(units / 10));
+  for (let p = 0; p < nProducts; p++) {
+    products.push(
+      new Product(`SKU-${p.toString(36).padStart(6, '0')}`, `${word(rand, 3)} ${word(rand, 2)}`, Math.round(rand() * 10000) / 100 + 0.01),
+    );
+  }
+  const tags = [];
+  for (let t = 0; t < 500; t++) tags.push(`tag-${word(rand, 2)}-${t}`);
+
+  addUsers(0, units, rand, tags);
+  heapState = { rand, tags, nextUser: units, nextRequest: 0 };
 
   const nLeaks = Math.max(60, Math.floor(units / 100));
   for (let r = 0; r < nLeaks; r++) startRequest(r, rand);
+  heapState.nextRequest = nLeaks;
 
   if (nBigStrings > 0) {
     // Distinct flat strings of 1100 chars; the distinct part is at the start
@@ -277,12 +307,17 @@ function buildHeap(units, nBigStrings) {
   return { nLeaks };
 }
 
-function child(units, nBigStrings, out) {
+function child(units, nBigStrings, out, later) {
   const t0 = performance.now();
   const { nLeaks } = buildHeap(units, nBigStrings);
   const t1 = performance.now();
   v8.writeHeapSnapshot(out);
   const t2 = performance.now();
+  // A series: later snapshots of this same process (object ids match across them), each after more work.
+  for (const file of later) {
+    laterWork(nLeaks);
+    v8.writeHeapSnapshot(file);
+  }
   // keep the heap alive until after the snapshot
   if (usersById.size !== units || bigStrings?.length === -1 || bus.listenerCount('x') < 0) {
     throw new Error('unreachable');
@@ -303,20 +338,22 @@ function child(units, nBigStrings, out) {
 
 function parseArgs(argv) {
   const names = [];
-  const opts = { force: false, units: undefined, bigStrings: 0, name: undefined };
+  const opts = { force: false, units: undefined, bigStrings: 0, name: undefined, series: 1, outDir: DATA_DIR };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--force') opts.force = true;
     else if (a === '--units') opts.units = Number(argv[++i]);
     else if (a === '--big-strings') opts.bigStrings = Number(argv[++i]);
     else if (a === '--name') opts.name = argv[++i];
+    else if (a === '--series') opts.series = Number(argv[++i]);
+    else if (a === '--out-dir') opts.outDir = path.resolve(argv[++i]);
     else if (a === '-h' || a === '--help') opts.help = true;
     else names.push(...a.split(',').filter(Boolean));
   }
   return { names, opts };
 }
 
-function runChild(units, nBigStrings, out) {
+function runChild(units, nBigStrings, out, later) {
   return new Promise((resolve) => {
     const timeFile = `${out}.time`;
     const args = [
@@ -331,6 +368,7 @@ function runChild(units, nBigStrings, out) {
       String(units),
       String(nBigStrings),
       out,
+      ...later,
     ];
     const p = spawn('/usr/bin/time', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -358,9 +396,12 @@ function runChild(units, nBigStrings, out) {
   });
 }
 
-async function generate(name, units, nBigStrings, force) {
-  fs.mkdirSync(DATA_DIR, { recursive: true });
-  const file = path.join(DATA_DIR, `${name}.heapsnapshot`);
+async function generate(name, units, nBigStrings, force, series = 1, dir = DATA_DIR) {
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${name}.heapsnapshot`);
+  // The later snapshots of a series: `<name>-2.heapsnapshot`, `<name>-3.heapsnapshot`, ...
+  const later = [];
+  for (let k = 2; k <= series; k++) later.push(path.join(dir, `${name}-${k}.heapsnapshot`));
   if (fs.existsSync(file) && !force) {
     const mb = (fs.statSync(file).size / 1e6).toFixed(1);
     console.log(`${name}: ${file} exists (${mb} MB), skipping (use --force to regenerate)`);
@@ -368,13 +409,19 @@ async function generate(name, units, nBigStrings, force) {
   }
   const tmp = `${file}.partial`;
   console.log(`${name}: generating (units=${units}, bigStrings=${nBigStrings}) ...`);
-  const r = await runChild(units, nBigStrings, tmp);
+  const r = await runChild(
+    units,
+    nBigStrings,
+    tmp,
+    later.map((f) => `${f}.partial`),
+  );
   if (r.code !== 0) {
     console.error(`${name}: FAILED (exit ${r.code})\n${r.stderr.trim()}`);
-    fs.rmSync(tmp, { force: true });
+    for (const f of [tmp, ...later.map((f) => `${f}.partial`)]) fs.rmSync(f, { force: true });
     return false;
   }
   fs.renameSync(tmp, file);
+  for (const f of later) fs.renameSync(`${f}.partial`, f);
   const info = JSON.parse(r.stdout.trim().split('\n').pop());
   const bytes = fs.statSync(file).size;
   const record = {
@@ -387,7 +434,8 @@ async function generate(name, units, nBigStrings, force) {
     node: process.version,
     date: new Date().toISOString(),
   };
-  fs.writeFileSync(path.join(DATA_DIR, `${name}.gen.json`), JSON.stringify(record, null, 2) + '\n');
+  if (later.length > 0) record.series = later.map((f) => path.basename(f));
+  fs.writeFileSync(path.join(dir, `${name}.gen.json`), JSON.stringify(record, null, 2) + '\n');
   console.log(
     `${name}: ${(bytes / 1e6).toFixed(1)} MB in ${r.wallS}s ` +
       `(build ${(info.buildMs / 1000).toFixed(1)}s, write ${(info.writeMs / 1000).toFixed(1)}s, ` +
@@ -398,14 +446,14 @@ async function generate(name, units, nBigStrings, force) {
 
 async function main() {
   if (process.argv[2] === '--child') {
-    child(Number(process.argv[3]), Number(process.argv[4]), process.argv[5]);
+    child(Number(process.argv[3]), Number(process.argv[4]), process.argv[5], process.argv.slice(6));
     return;
   }
   const { names, opts } = parseArgs(process.argv.slice(2));
   if (opts.help || names.length === 0) {
     console.log(
       'usage: node bench/gen-snapshot.mjs <preset|custom>[,...] [--force] ' +
-        '[--units N --big-strings N --name NAME]\npresets: ' +
+        '[--units N --big-strings N --name NAME] [--series N] [--out-dir DIR]\npresets: ' +
         Object.entries(PRESETS)
           .map(([k, v]) => `${k} (units=${v.units}, bigStrings=${v.bigStrings})`)
           .join(', '),
@@ -427,7 +475,7 @@ async function main() {
       ok = false;
       continue;
     }
-    ok = (await generate(outName, preset.units, preset.bigStrings, opts.force)) && ok;
+    ok = (await generate(outName, preset.units, preset.bigStrings, opts.force, opts.series, opts.outDir)) && ok;
   }
   process.exitCode = ok ? 0 : 1;
 }

@@ -34,6 +34,7 @@ import {
   classChanged,
   diffSnapshots,
   findLeaks,
+  leakPresence,
   rankDiff,
   type ClassDiff,
   type DiffSort,
@@ -566,11 +567,12 @@ export class Snapshot {
     const base = baseline instanceof SnapshotIds ? baseline : baseline.#s.snapshotIds();
     const tgt = target instanceof SnapshotIds ? target : target.#s.snapshotIds();
     const analysis = await s.ready(true);
+    const presence = leakPresence(base, tgt, s.graph, options.labels);
     const report = findLeaks(
       base,
       tgt,
       { graph: s.graph, analysis, exclude: s.owned ?? undefined },
-      { all: options.all, labels: options.labels },
+      { all: options.all, labels: options.labels, presence },
     );
     const groups = report.groups.slice(0, clampTop(options.top, 20));
     // Same-named classes from different scripts are explained together, once.
@@ -583,9 +585,9 @@ export class Snapshot {
     const g = s.graph;
     const { nodeClass } = g.classes();
     const names = new Map<number, number>();
+    const { inBaseline, inTarget } = presence;
     for (let n = 0; n < g.nodeCount; n++) {
-      const id = g.nodeId(n);
-      if (base.has(id) || !tgt.has(id) || s.owned?.[n] === 1) continue;
+      if (inBaseline[n] === 1 || inTarget[n] === 0 || s.owned?.[n] === 1) continue;
       const c = nodeClass[n]!;
       let k = names.get(c);
       if (k === undefined) names.set(c, (k = wanted.get(g.classNameOf(c)) ?? -1));

@@ -727,11 +727,13 @@ export class HeapGraph {
 
   /**
    * Runs `fn` with plain objects named by `defs` (see {@link useInterfaceDefinitions}), then puts
-   * this graph's naming back. Nothing is recomputed when `defs` are the ones in use.
+   * this graph's naming back. Nothing is recomputed when `defs` name every object as the ones in
+   * use do ({@link sameNaming}: two snapshots of one program usually differ only in the order of
+   * shapes whose counts are close).
    */
   withInterfaceDefinitions<T>(defs: readonly InterfaceDefinition[], fn: () => T): T {
     this.classes();
-    if (sameDefinitions(this.definitions, defs)) return fn();
+    if (sameNaming(this.definitions, defs)) return fn();
     const saved = {
       index: this.classIndex,
       definitions: this.definitions,
@@ -838,6 +840,24 @@ function sameDefinitions(a: readonly InterfaceDefinition[], b: readonly Interfac
     for (let k = 0; k < x.properties.length; k++) if (x.properties[k] !== y.properties[k]) return false;
   }
   return true;
+}
+
+/**
+ * Whether two lists of definitions name every plain object alike: the same definitions, and
+ * among those with as many properties the same order. An object takes the fitting definition with
+ * the most properties, the earlier one on a tie (class-names.ts, `match`), so only the order
+ * between definitions of one length can change a name; the list is ordered by count, which two
+ * snapshots of one program often tell apart only for shapes of different lengths.
+ */
+export function sameNaming(a: readonly InterfaceDefinition[], b: readonly InterfaceDefinition[]): boolean {
+  if (sameDefinitions(a, b)) return true;
+  if (a.length !== b.length) return false;
+  const byLength = (list: readonly InterfaceDefinition[]): InterfaceDefinition[] =>
+    list
+      .map((d, i) => ({ d, i }))
+      .sort((x, y) => x.d.properties.length - y.d.properties.length || x.i - y.i)
+      .map((x) => x.d);
+  return sameDefinitions(byLength(a), byLength(b));
 }
 
 /** Class names of non-object node types, as DevTools shows them. */

@@ -1,15 +1,31 @@
 /**
- * A set of heap object ids in one typed array (open addressing, linear probing): what comparing
- * snapshots by id needs, past the 2^24-entry limit of a JS `Set` and at 8 bytes per id.
- * V8 keeps an object's id the same in every snapshot of one process.
+ * A set of heap object ids in typed arrays: what comparing snapshots by id needs, past the
+ * 2^24-entry limit of a JS `Set`. V8 keeps an object's id the same in every snapshot of one
+ * process.
+ *
+ * Made from a graph ({@link IdSet.fromGraph}), the ids below a limit are bits of a bitmap and only
+ * the others go into a hash table (open addressing, linear probing). V8 numbers a process's
+ * objects in steps of 2 from 1, so a snapshot's object ids mostly lie below about twice its node
+ * count (the embedder's nodes, whose ids are addresses, are the few above, in the table): the
+ * bitmap is under a MB at 2.6 million nodes and mostly in the processor's caches, and since a snapshot lists
+ * objects mostly in id order, looking every node of another snapshot up walks it nearly in order.
+ * A lookup in a hash table of tens of MB misses the caches nearly every time. The bitmap covers at
+ * most {@link BITS_PER_NODE} ids per node (8 bytes a node, what the hash table takes), so ids
+ * spread far wider (a long-running process) fall back to the table.
  */
 import type { HeapGraph } from "./heap-graph.js";
+
+/** The most bitmap bits per node of the graph (8 bytes a node). */
+const BITS_PER_NODE = 64;
 
 export class IdSet {
   private readonly table: Uint32Array;
   private readonly mask: number;
   private hasZero = false;
   private count = 0;
+  /** Ids below `limit` are bits here (bit `id & 7` of byte `id >>> 3`), not in `table`. */
+  private bits: Uint8Array | null = null;
+  private limit = 0;
 
   constructor(capacity: number) {
     let size = 16;
@@ -20,9 +36,43 @@ export class IdSet {
 
   /** Every node id of a graph. */
   static fromGraph(graph: HeapGraph): IdSet {
-    const set = new IdSet(graph.nodeCount);
-    const ids = graph.columns.nodeId;
-    for (let n = 0; n < graph.nodeCount; n++) set.add(ids[n]!);
+    return IdSet.fromIds(graph.columns.nodeId, graph.nodeCount);
+  }
+
+  /** The ids `ids[0 … count-1]`: a bitmap below a limit chosen from them, a hash table above it. */
+  static fromIds(ids: Uint32Array, count: number): IdSet {
+    // The limit: the lowest multiple of 2^20 above which at most 1 id in 256 lies (those go to the
+    // hash table), but at most BITS_PER_NODE bits a node.
+    const perMega = new Uint32Array(1 << 12);
+    for (let n = 0; n < count; n++) perMega[ids[n]! >>> 20]++;
+    let top = perMega.length;
+    let rest = 0;
+    while (top > 0 && rest + perMega[top - 1]! <= count >>> 8) rest += perMega[--top]!;
+    let limit = top * (1 << 20);
+    let above = rest;
+    if (limit > BITS_PER_NODE * Math.max(count, 1024)) {
+      limit = BITS_PER_NODE * Math.max(count, 1024);
+      above = 0;
+      for (let n = 0; n < count; n++) if (ids[n]! >= limit) above++;
+    }
+    const set = new IdSet(above);
+    const bits = new Uint8Array((limit + 7) >>> 3);
+    set.bits = bits;
+    set.limit = limit;
+    let inBits = 0;
+    for (let n = 0; n < count; n++) {
+      const id = ids[n]!;
+      if (id >= limit) {
+        set.add(id);
+        continue;
+      }
+      const bit = 1 << (id & 7);
+      if ((bits[id >>> 3]! & bit) === 0) {
+        bits[id >>> 3]! |= bit;
+        inBits++;
+      }
+    }
+    set.count += inBits;
     return set;
   }
 
@@ -31,6 +81,14 @@ export class IdSet {
   }
 
   add(id: number): void {
+    if (id < this.limit) {
+      const bit = 1 << (id & 7);
+      if ((this.bits![id >>> 3]! & bit) === 0) {
+        this.bits![id >>> 3]! |= bit;
+        this.count++;
+      }
+      return;
+    }
     if (id === 0) {
       if (!this.hasZero) this.count++;
       this.hasZero = true;
@@ -53,11 +111,24 @@ export class IdSet {
   /** How many ids of this set `other` holds too. */
   countIn(other: IdSet): number {
     let n = this.hasZero && other.has(0) ? 1 : 0;
+    const bits = this.bits;
+    if (bits) {
+      // Bytes both bitmaps cover whole: the bits both have set, counted by a table.
+      const theirs = other.bits;
+      const common = theirs ? Math.min(bits.length, theirs.length - 1, other.limit >>> 3) : 0;
+      for (let i = 0; i < common; i++) n += BIT_COUNT[bits[i]! & theirs![i]!]!;
+      for (let i = Math.max(common, 0); i < bits.length; i++) {
+        const b = bits[i]!;
+        if (b === 0) continue;
+        for (let k = 0; k < 8; k++) if ((b & (1 << k)) !== 0 && other.has(i * 8 + k)) n++;
+      }
+    }
     for (const v of this.table) if (v !== 0 && other.has(v)) n++;
     return n;
   }
 
   has(id: number): boolean {
+    if (id < this.limit) return (this.bits![id >>> 3]! & (1 << (id & 7))) !== 0;
     if (id === 0) return this.hasZero;
     const t = this.table;
     let i = hash(id) & this.mask;
@@ -69,6 +140,13 @@ export class IdSet {
     }
   }
 }
+
+/** The number of bits set in each byte value. */
+const BIT_COUNT = Uint8Array.from({ length: 256 }, (_, b) => {
+  let c = 0;
+  for (let x = b; x !== 0; x >>>= 1) c += x & 1;
+  return c;
+});
 
 /** A 32-bit integer mix (ids are sequential odd numbers: spread them). */
 function hash(x: number): number {

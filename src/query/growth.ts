@@ -90,34 +90,83 @@ interface ClassTotals {
   location?: ClassLocation;
 }
 
-/** Per class key (see {@link keyOf}): count and self size of the nodes a mask selects (all nodes without a mask). */
-function perClass(side: Side, byName: boolean, mask?: (n: number) => boolean): Map<string, ClassTotals> {
+interface Counted {
+  /** Per class key: the nodes counted. */
+  all: Map<string, ClassTotals>;
+  /** Per class key: those of them `marked` (absent without `marked`). */
+  marked: Map<string, ClassTotals> | null;
+}
+
+/**
+ * Per class key (see {@link keyOf}): count and self size of the nodes counted — not synthetic, not
+ * excluded, not of a type `internal` marks (by type code), and with `only`, only those it marks
+ * (1 = count) — and of those among them that `marked` marks (1). One pass over the nodes, totals
+ * per class id in typed arrays, then per key.
+ */
+function perClass(
+  side: Side,
+  byName: boolean,
+  options: { internal?: Uint8Array | null; only?: Uint8Array; marked?: Uint8Array | null } = {},
+): Counted {
   const { graph } = side;
   const { nodeClass } = graph.classes();
+  const limit = graph.classIdLimit;
+  const types = graph.columns.nodeType;
   const shallow = side.analysis?.shallowSizes();
-  const byId = new Map<number, { count: number; self: number }>();
   const synthetic = graph.types.synthetic;
   const exclude = side.exclude;
+  const { internal, only, marked } = options;
+  const count = new Float64Array(limit);
+  const self = new Float64Array(limit);
+  const markedCount = marked ? new Float64Array(limit) : null;
+  const markedSelf = marked ? new Float64Array(limit) : null;
   for (let n = 0; n < graph.nodeCount; n++) {
-    if (graph.nodeType(n) === synthetic) continue;
+    const t = types[n]!;
+    if (t === synthetic) continue;
+    if (internal && internal[t] === 1) continue;
     if (exclude && exclude[n] === 1) continue;
-    if (mask && !mask(n)) continue;
+    if (only && only[n] !== 1) continue;
     const c = nodeClass[n]!;
-    let e = byId.get(c);
-    if (!e) byId.set(c, (e = { count: 0, self: 0 }));
-    e.count++;
-    e.self += shallow ? shallow[n]! : graph.rawSelfSize(n);
+    const size = shallow ? shallow[n]! : graph.rawSelfSize(n);
+    count[c]++;
+    self[c] += size;
+    if (marked && marked[n] === 1) {
+      markedCount![c]++;
+      markedSelf![c] += size;
+    }
   }
+  return {
+    all: byKey(graph, byName, count, self),
+    marked: markedCount && markedSelf ? byKey(graph, byName, markedCount, markedSelf) : null,
+  };
+}
+
+/** Per-class-id totals summed per class key (classes with no node left out). */
+function byKey(graph: HeapGraph, byName: boolean, count: Float64Array, self: Float64Array): Map<string, ClassTotals> {
   const out = new Map<string, ClassTotals>();
-  for (const [c, v] of byId) {
+  for (let c = 0; c < count.length; c++) {
+    if (count[c] === 0) continue;
     const { key, className, location } = keyOf(graph, c, byName);
     const have = out.get(key);
     if (have) {
-      have.count += v.count;
-      have.self += v.self;
-    } else out.set(key, location ? { ...v, className, location } : { ...v, className });
+      have.count += count[c]!;
+      have.self += self[c]!;
+    } else
+      out.set(key, location ? { count: count[c]!, self: self[c]!, className, location } : { count: count[c]!, self: self[c]!, className });
   }
   return out;
+}
+
+/** 1 where `mask` is 0 and the other way round. */
+function flip(mask: Uint8Array): Uint8Array {
+  for (let n = 0; n < mask.length; n++) mask[n] = mask[n]! ^ 1;
+  return mask;
+}
+
+/** Whether every class id is its own group (nothing to merge). */
+function isIdentity(groups: Uint32Array): boolean {
+  for (let i = 0; i < groups.length; i++) if (groups[i] !== i) return false;
+  return true;
 }
 
 /**
@@ -154,7 +203,10 @@ function retainedPerClass(side: Side, byName: boolean, filter?: Uint8Array): Map
   }
   // One total per key (per name with byName: a name DevTools splits by script must not count an
   // object twice); only each group's first id carries a total.
-  const sizes = side.analysis.classRetainedSizes(filter, keyGroups(side.graph, byName));
+  // Groups that merge nothing are left out: then the whole heap's per-class sizes are the ones the
+  // analysis keeps (and a snapshot cache entry holds).
+  const groups = keyGroups(side.graph, byName);
+  const sizes = side.analysis.classRetainedSizes(filter, isIdentity(groups) ? undefined : groups);
   for (let c = 0; c < sizes.length; c++) {
     if (sizes[c] === 0) continue;
     const { key } = keyOf(side.graph, c, byName);
@@ -206,13 +258,12 @@ function diffNamed(before: Side, after: Side, options: DiffOptions): SnapshotDif
   const same = trust.comparable;
   const bi = options.hideInternals ? internalTypeMask(before.graph) : null;
   const ai = options.hideInternals ? internalTypeMask(after.graph) : null;
-  const inB = bi ? (n: number): boolean => bi[before.graph.nodeType(n)] === 0 : undefined;
-  const inA = ai ? (n: number): boolean => ai[after.graph.nodeType(n)] === 0 : undefined;
   const byName = options.byName === true;
-  const b = perClass(before, byName, inB);
-  const a = perClass(after, byName, inA);
-  const added = same ? perClass(after, byName, (n) => (!inA || inA(n)) && !beforeIds.has(after.graph.nodeId(n))) : null;
-  const deleted = same ? perClass(before, byName, (n) => (!inB || inB(n)) && !afterIds.has(before.graph.nodeId(n))) : null;
+  // New: after's objects whose id before lacks; deleted: before's whose id after lacks.
+  const added = same ? flip(beforeIds.presentIn(after.graph)) : null;
+  const gone = same ? flip(afterIds.presentIn(before.graph)) : null;
+  const { all: b, marked: deleted } = perClass(before, byName, { internal: bi, marked: gone });
+  const { all: a, marked: addedPerClass } = perClass(after, byName, { internal: ai, marked: added });
   const rb = retainedPerClass(before, byName);
   const ra = retainedPerClass(after, byName);
   const withRetained = before.analysis !== undefined && after.analysis !== undefined;
@@ -227,7 +278,7 @@ function diffNamed(before: Side, after: Side, options: DiffOptions): SnapshotDif
       ...(which.location ? { location: which.location } : {}),
       countBefore: x.count,
       countAfter: y.count,
-      new: added ? (added.get(name)?.count ?? 0) : null,
+      new: addedPerClass ? (addedPerClass.get(name)?.count ?? 0) : null,
       deleted: deleted ? (deleted.get(name)?.count ?? 0) : null,
       delta: y.count - x.count,
       selfSizeBefore: x.self,
@@ -367,23 +418,22 @@ export function findLeaks(
   baseline: IdSet | SnapshotIds,
   target: IdSet | SnapshotIds,
   final: Side & { analysis: HeapAnalysis },
-  options: { all?: boolean; labels?: [string, string, string] } = {},
+  options: { all?: boolean; labels?: [string, string, string]; presence?: LeakPresence } = {},
 ): LeakReport {
   const g = final.graph;
   const [l1, l2, l3] = options.labels ?? ["the baseline", "the target", "the final snapshot"];
-  if (baseline instanceof SnapshotIds && target instanceof SnapshotIds) assertComparableIds(baseline, target, [l1, l2]);
-  if (target instanceof SnapshotIds) assertComparableIds(target, SnapshotIds.of(g), [l2, l3]);
+  const { inBaseline, inTarget } = options.presence ?? leakPresence(baseline, target, g, [l1, l2, l3]);
   const leaked = new Uint8Array(g.nodeCount);
   const internal = internalTypeMask(g);
+  const types = g.columns.nodeType;
   let leakedObjects = 0;
   for (let n = 0; n < g.nodeCount; n++) {
-    const id = g.nodeId(n);
-    if (baseline.has(id) || !target.has(id)) continue;
-    if (!options.all && internal[g.nodeType(n)] === 1) continue;
+    if (inBaseline[n] === 1 || inTarget[n] === 0) continue;
+    if (!options.all && internal[types[n]!] === 1) continue;
     leaked[n] = 1;
     leakedObjects++;
   }
-  const counts = perClass(final, false, (n) => leaked[n] === 1);
+  const counts = perClass(final, false, { only: leaked }).all;
   const retained = retainedPerClass(final, false, leaked);
   const sizes = final.analysis.retainedSizes();
   // The five largest leaked objects of each class, kept while scanning (not every leaked object).
@@ -427,6 +477,38 @@ export function findLeaks(
       byLocation(p, q),
   );
   return { leakedObjects, groups };
+}
+
+/** For each node of a final snapshot, whether the baseline has its id, and whether the target has it (1 = yes). */
+export interface LeakPresence {
+  inBaseline: Uint8Array;
+  inTarget: Uint8Array;
+}
+
+/**
+ * Which of `final`'s nodes' ids the baseline and the target have: with {@link SnapshotIds}, after
+ * checking that the three can be compared by id (throws {@link IdMismatchError} when not; `labels`
+ * name them). One pass over the final snapshot's ids.
+ */
+export function leakPresence(
+  baseline: IdSet | SnapshotIds,
+  target: IdSet | SnapshotIds,
+  final: HeapGraph,
+  labels: [string, string, string] = ["the baseline", "the target", "the final snapshot"],
+): LeakPresence {
+  const [l1, l2, l3] = labels;
+  if (baseline instanceof SnapshotIds && target instanceof SnapshotIds) assertComparableIds(baseline, target, [l1, l2]);
+  if (target instanceof SnapshotIds) assertComparableIds(target, SnapshotIds.of(final), [l2, l3]);
+  return { inBaseline: present(baseline, final), inTarget: present(target, final) };
+}
+
+/** 1 for each node of `graph` whose id `ids` has. */
+function present(ids: IdSet | SnapshotIds, graph: HeapGraph): Uint8Array {
+  if (ids instanceof SnapshotIds) return ids.presentIn(graph);
+  const out = new Uint8Array(graph.nodeCount);
+  const nodeId = graph.columns.nodeId;
+  for (let n = 0; n < out.length; n++) if (ids.has(nodeId[n]!)) out[n] = 1;
+  return out;
 }
 
 /** Rows of one name in a fixed order: without a location first, then by script, line, column. */

@@ -73,14 +73,16 @@ export class SnapshotIds {
     const ids = IdSet.fromGraph(graph);
     let level = 0;
     while (level < 31 && graph.nodeCount / 2 ** level > SAMPLE_TARGET) level++;
-    const { nodeId, edgeTo } = graph.columns;
+    const { nodeId, edgeTo, nodeType } = graph.columns;
     const first = graph.firstEdge;
+    const synthetic = graph.types.synthetic;
     const sample = new Map<number, IdSignature>();
     let objectCount = 0;
     const syntheticIds: number[] = [];
     let scratch = new Uint32Array(1024);
     for (let n = 0; n < graph.nodeCount; n++) {
-      if (isSyntheticRoot(graph, n)) {
+      // One of the synthetic root nodes every snapshot has (same ids everywhere).
+      if (n === 0 || nodeType[n] === synthetic) {
         syntheticIds.push(nodeId[n]!);
         continue;
       }
@@ -97,6 +99,15 @@ export class SnapshotIds {
 
   has(id: number): boolean {
     return this.ids.has(id);
+  }
+
+  /** For each node of `graph`, 1 when these ids include its id, else 0. */
+  presentIn(graph: HeapGraph): Uint8Array {
+    const out = new Uint8Array(graph.nodeCount);
+    const nodeId = graph.columns.nodeId;
+    const ids = this.ids;
+    for (let n = 0; n < out.length; n++) if (ids.has(nodeId[n]!)) out[n] = 1;
+    return out;
   }
 
   /** @internal The signature of a sampled id (for {@link idTrust}). */
@@ -201,11 +212,6 @@ export const ID_ADVICE =
   "the snapshots come from different processes, or from one process whose heap profiler was reset between them " +
   "(ids start again); take them from one process without disabling its heap profiler or closing the inspector session " +
   "that enabled it ('backrefs diff' still compares counts per class)";
-
-/** Whether this node is one of the synthetic root nodes every snapshot has (same ids everywhere). */
-function isSyntheticRoot(graph: HeapGraph, n: number): boolean {
-  return n === 0 || graph.nodeType(n) === graph.types.synthetic;
-}
 
 /** Object ids both snapshots have (synthetic roots left out). */
 function countShared(small: SnapshotIds, large: SnapshotIds): number {

@@ -4,7 +4,7 @@ import { defaultBackrefsOptions, retainerSubgraph, walkContext } from "../../src
 import { retainingPaths } from "../../src/query/paths.js";
 import { toDot } from "../../src/render/dot.js";
 import { formatPathsText } from "../../src/render/paths-text.js";
-import type { HeapGraph } from "../../src/graph/heap-graph.js";
+import { sameNaming, type HeapGraph } from "../../src/graph/heap-graph.js";
 import { diffSnapshots } from "../../src/query/growth.js";
 import { selectNodes } from "../../src/query/select.js";
 import { classTable } from "../../src/query/summary.js";
@@ -202,6 +202,63 @@ describe("plain-object names in a comparison", () => {
     expect(row("Object")).toBeUndefined();
     // and the earlier graph keeps its own names afterwards
     expect(before.className(before.nodeCount - 3)).toBe("Object");
+  });
+
+  it("keeps the earlier snapshot's class index when the later one's shapes name every object alike", () => {
+    // Shapes of different lengths in another order (their counts swapped): the same names.
+    let both = -1;
+    const build = (ab: number, xyz: number): HeapGraph => {
+      const b = new SnapshotBuilder();
+      for (let i = 0; i < ab; i++) plain(b, ["a", "b"]);
+      for (let i = 0; i < xyz; i++) plain(b, ["x", "y", "z"]);
+      both = plain(b, ["a", "b", "x", "y", "z"]);
+      return graphOf(b);
+    };
+    const before = build(3, 4);
+    const last = both;
+    const after = build(5, 2);
+    expect(before.interfaceDefinitions().map((d) => d.name)).toEqual(["{x, y, z}", "{a, b}"]);
+    expect(after.interfaceDefinitions().map((d) => d.name)).toEqual(["{a, b}", "{x, y, z}"]);
+    const index = before.classes();
+    let inside: ReturnType<HeapGraph["classes"]> | null = null;
+    before.withInterfaceDefinitions(after.interfaceDefinitions(), () => (inside = before.classes()));
+    expect(inside).toBe(index);
+    // The object holding both shapes takes the longer one either way.
+    expect(before.className(last)).toBe("{x, y, z}");
+  });
+
+  it("names the earlier snapshot's objects again when the order of shapes of one length differs", () => {
+    // {a, b} and {x, y} both fit the last object: the earlier one in the list names it.
+    let both = -1;
+    const build = (ab: number, xy: number): HeapGraph => {
+      const b = new SnapshotBuilder();
+      for (let i = 0; i < ab; i++) plain(b, ["a", "b"]);
+      for (let i = 0; i < xy; i++) plain(b, ["x", "y"]);
+      both = plain(b, ["a", "b", "x", "y"]);
+      return graphOf(b);
+    };
+    const before = build(3, 4);
+    const last = both;
+    const after = build(5, 2);
+    expect(before.className(last)).toBe("{x, y}");
+    const named = before.withInterfaceDefinitions(after.interfaceDefinitions(), () => before.className(last));
+    expect(named).toBe("{a, b}");
+    expect(sameNaming(before.interfaceDefinitions(), after.interfaceDefinitions())).toBe(false);
+  });
+});
+
+describe("sameNaming", () => {
+  const d = (...properties: string[]): InterfaceDefinition => ({ name: `{${properties.join(", ")}}`, properties });
+  it("tells lists that name every object alike", () => {
+    expect(sameNaming([d("a"), d("b", "c")], [d("b", "c"), d("a")])).toBe(true);
+    expect(sameNaming([d("a"), d("b", "c"), d("d")], [d("b", "c"), d("a"), d("d")])).toBe(true);
+    expect(sameNaming([], [])).toBe(true);
+  });
+  it("tells lists that may name an object differently", () => {
+    expect(sameNaming([d("a"), d("d")], [d("d"), d("a")])).toBe(false); // one length, other order
+    expect(sameNaming([d("a"), d("b", "c")], [d("a")])).toBe(false);
+    expect(sameNaming([d("a"), d("b", "c")], [d("a"), d("c", "b")])).toBe(false);
+    expect(sameNaming([d("a")], [{ name: "{A}", properties: ["a"] }])).toBe(false);
   });
 });
 

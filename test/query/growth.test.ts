@@ -4,6 +4,7 @@ import type { HeapGraph } from "../../src/graph/heap-graph.js";
 import { IdSet } from "../../src/graph/id-set.js";
 import { loadHeapGraph } from "../../src/graph/load.js";
 import { diffSnapshots, findLeaks, rankDiff, type ClassDiff } from "../../src/query/growth.js";
+import { SnapshotIds } from "../../src/query/id-trust.js";
 import { writeGrowthSnapshots } from "../helpers/real-snapshot.js";
 
 let s1: HeapGraph, s2: HeapGraph, s3: HeapGraph, other2: HeapGraph;
@@ -49,7 +50,132 @@ describe("findLeaks (three snapshots)", () => {
   });
 });
 
+describe("against a plain reimplementation with JS sets", () => {
+  const INTERNAL = new Set(["hidden", "code", "object shape", "synthetic", "number"]);
+  const key = (g: HeapGraph, n: number): string => {
+    const c = g.classes().nodeClass[n]!;
+    const loc = g.classLocation(c);
+    return `${g.classNameOf(c)}@${loc ? `${loc.scriptId},${loc.line},${loc.column}` : ""}`;
+  };
+  const rowKey = (c: { className: string; location?: { scriptId: number; line: number; column: number } }): string =>
+    `${c.className}@${c.location ? `${c.location.scriptId},${c.location.line},${c.location.column}` : ""}`;
+  const idsOf = (g: HeapGraph): Set<number> => new Set(Array.from({ length: g.nodeCount }, (_, n) => g.nodeId(n)));
+
+  for (const hide of [true, false]) {
+    it(`diff counts, new and deleted objects and self sizes per class as a Set per snapshot does${hide ? "" : " (internals too)"}`, () => {
+      const [a, b] = [new HeapAnalysis(s1), new HeapAnalysis(s2)];
+      const d = diffSnapshots({ graph: s1, analysis: a }, { graph: s2, analysis: b }, { hideInternals: hide });
+      const expected = new Map<
+        string,
+        { before: number; after: number; new: number; deleted: number; selfBefore: number; selfAfter: number }
+      >();
+      const tally = (g: HeapGraph, an: HeapAnalysis, other: Set<number>, side: "before" | "after"): void => {
+        for (let n = 0; n < g.nodeCount; n++) {
+          const type = g.nodeTypeName(n);
+          if (type === "synthetic" || (hide && INTERNAL.has(type))) continue;
+          const k = key(g, n);
+          const e = expected.get(k) ?? { before: 0, after: 0, new: 0, deleted: 0, selfBefore: 0, selfAfter: 0 };
+          expected.set(k, e);
+          e[side]++;
+          if (side === "before") e.selfBefore += an.shallowSize(n);
+          else e.selfAfter += an.shallowSize(n);
+          if (!other.has(g.nodeId(n))) e[side === "before" ? "deleted" : "new"]++;
+        }
+      };
+      tally(s1, a, idsOf(s2), "before");
+      tally(s2, b, idsOf(s1), "after");
+      expect(d.classes).toHaveLength(expected.size);
+      for (const c of d.classes) {
+        const e = expected.get(rowKey(c))!;
+        expect({ k: rowKey(c), ...c }).toMatchObject({
+          k: rowKey(c),
+          countBefore: e.before,
+          countAfter: e.after,
+          new: e.new,
+          deleted: e.deleted,
+          selfSizeBefore: e.selfBefore,
+          selfSizeAfter: e.selfAfter,
+        });
+      }
+    });
+  }
+
+  it("leaks finds the objects of the final snapshot new since the baseline and in the target, as Sets do", () => {
+    const [base, target] = [idsOf(s1), idsOf(s2)];
+    const expected = new Map<string, number>();
+    for (let n = 0; n < s3.nodeCount; n++) {
+      const id = s3.nodeId(n);
+      if (base.has(id) || !target.has(id) || INTERNAL.has(s3.nodeTypeName(n))) continue;
+      expected.set(key(s3, n), (expected.get(key(s3, n)) ?? 0) + 1);
+    }
+    expect(expected.size).toBeGreaterThan(0);
+    const final = { graph: s3, analysis: new HeapAnalysis(s3) };
+    for (const report of [
+      findLeaks(SnapshotIds.of(s1), SnapshotIds.of(s2), final),
+      findLeaks(IdSet.fromGraph(s1), IdSet.fromGraph(s2), final),
+    ]) {
+      expect(new Map(report.groups.map((g) => [rowKey(g), g.count]))).toEqual(expected);
+      expect(report.leakedObjects).toBe([...expected.values()].reduce((x, y) => x + y, 0));
+    }
+  });
+});
+
 describe("IdSet", () => {
+  /** Ids dense from 1 in steps of 2 (V8's object ids), a few far above (addresses), 0, the largest, and repeats. */
+  function someIds(count: number, seed: number, spread = false): Uint32Array {
+    let x = seed;
+    const rand = (): number => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0), x / 2 ** 32);
+    const ids = new Uint32Array(count);
+    for (let i = 0; i < count; i++) {
+      const r = rand();
+      ids[i] = spread
+        ? Math.floor(rand() * 2 ** 32)
+        : r < 0.01
+          ? 2 ** 31 + Math.floor(rand() * 2 ** 31)
+          : 1 + 2 * Math.floor(rand() * count * 1.5);
+    }
+    ids[0] = 0;
+    ids[1] = 2 ** 32 - 1;
+    ids[2] = ids[3]!;
+    return ids;
+  }
+
+  it("holds exactly the ids it was made of, as a JS Set does, whatever their spread", () => {
+    for (const [count, seed, spread] of [
+      [5000, 1, false],
+      [20000, 2, false],
+      [3000, 3, true],
+    ] as const) {
+      const ids = someIds(count, seed, spread);
+      const set = IdSet.fromIds(ids, count);
+      const plain = new Set(ids);
+      expect(set.size).toBe(plain.size);
+      for (const id of ids) expect(set.has(id)).toBe(true);
+      const probes = someIds(count, seed + 100, spread);
+      for (const id of probes) expect(set.has(id)).toBe(plain.has(id));
+      for (let id = 0; id < 200; id++) expect(set.has(id)).toBe(plain.has(id));
+    }
+  });
+
+  it("counts the ids two sets share as JS Sets do (bitmaps of different reach, and a hash table alone)", () => {
+    const a = someIds(20000, 7);
+    const b = someIds(5000, 7).map((v, i) => (i % 3 === 0 ? v + 2 : v));
+    const spread = someIds(4000, 9, true);
+    const byAdding = (ids: Uint32Array): IdSet => {
+      const s = new IdSet(ids.length);
+      for (const id of ids) s.add(id);
+      return s;
+    };
+    const sets = [a, b, spread].map((ids) => ({ plain: new Set(ids), fromIds: IdSet.fromIds(ids, ids.length), added: byAdding(ids) }));
+    for (const x of sets) {
+      for (const y of sets) {
+        const expected = [...x.plain].filter((id) => y.plain.has(id)).length;
+        for (const sx of [x.fromIds, x.added]) for (const sy of [y.fromIds, y.added]) expect(sx.countIn(sy)).toBe(expected);
+      }
+      expect(x.added.size).toBe(x.plain.size);
+    }
+  });
+
   it("holds every id of a graph and nothing else", () => {
     const ids = IdSet.fromGraph(s1);
     expect(ids.size).toBe(s1.nodeCount);
