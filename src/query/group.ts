@@ -19,9 +19,11 @@
  * `_idleNext`, `next`, `parent`…) fold into one *chain* step, so a list of 10,000 timers is one
  * group, not 10,000 levels.
  *
- * Cost: near linear. Per node, two memo columns for the chain runs (allocated only when folding)
- * and a byte for "dominated by a target"; per visited (object, group) pair a few numbers in typed
- * arrays. A target's walk stops at the first (object, group) pair already seen, since everything
+ * Cost: near linear. One node-sized column (where each object's record is) and a byte per node
+ * for "dominated by a target"; per object the walk meets, one record of a few words (its parent,
+ * its chain run, its pairs, what is known of it: one place in memory per object, where separate
+ * per-node columns would each be a cache miss and, sparsely touched, each fault in pages over all
+ * nodes); per visited (object, group) pair a few numbers in typed arrays. A target's walk stops at the first (object, group) pair already seen, since everything
  * above it is the same for both; how many targets pass each pair is summed at the end, leaves
  * first. Keys are integer tuples in {@link TupleMap}, never strings.
  */
@@ -58,6 +60,27 @@ const TARGET = 0;
 const PLAIN = 1;
 const CHAIN = 2;
 const ROOT = 3;
+
+// The words of an object's record (see PathGroups.rec).
+/** Its parent in the distance tree, -1 for none, or {@link NOT_LOOKED_UP}. */
+const R_PARENT = 0;
+/** The length of its chain run from it upwards (0: not computed; see PathGroups.run). */
+const R_LEN = 1;
+/** The top of its chain run. */
+const R_TOP = 2;
+/** 1 + its last pair, or 0. */
+const R_PAIR = 3;
+/** What is known of it: the bits below. */
+const R_FLAGS = 4;
+/** Words per record. */
+const REC = 5;
+const NOT_LOOKED_UP = -2;
+/** R_FLAGS: whether it is a retention root is known, and the answer. */
+const ROOT_KNOWN = 1;
+const IS_ROOT = 2;
+/** R_FLAGS: it starts no chain run, or does (see PathGroups.listLink). */
+const NO_LIST = 4;
+const LIST = 8;
 
 /** Edge name key for names that are merged: element indices, hash-table slots. */
 const ANY_NAME = 0xffffffff;
@@ -157,12 +180,19 @@ export class PathGroups {
   private retained: Float64Array | null = null;
   /** Set once the walk is done. */
   private shallow!: Float64Array;
-  // Chain runs, per node (0 = not computed): the run's length from this node up, and its top.
-  private runLen: Uint32Array | null = null;
-  private runTop: Uint32Array | null = null;
-  /** Per node: 0 not known, 1 no, 2 starts a chain run (see listLink). */
-  private listNode: Uint8Array | null = null;
+  /**
+   * What the walk keeps of each object it passes, in one record of {@link REC} words per object
+   * (the words of one object side by side, so that looking at an object reads one place of memory,
+   * not one per column): see the `R_…` words. Records are made in the order objects are first
+   * met; `recAt[n]` is 1 + node n's record number, 0 for an object not met.
+   */
+  private recAt: Int32Array | null = null;
+  private rec = new Int32Array(REC * 1024);
+  private recCount = 0;
   private numericName: Int8Array | null = null;
+  private readonly elementType: number;
+  private readonly hiddenType: number;
+  private readonly internalType: number;
 
   // Groups.
   private readonly groupKeys = new TupleMap(7, 256);
@@ -170,6 +200,8 @@ export class PathGroups {
   private readonly gKind = new IntList(64);
   // Up to two example edges with different names (shown as `a | b`); more: the name shows as "*".
   private readonly gEdge = new IntList(64);
+  /** The raw name of the group's first edge (gEdge), -1 for none. */
+  private readonly gEdgeName = new IntList(64);
   private readonly gEdge2 = new IntList(64);
   private readonly gEdgeMixed = new IntList(64);
   // The same for a chain's links.
@@ -177,6 +209,7 @@ export class PathGroups {
   private readonly gLink2 = new IntList(64);
   private readonly gLinkMixed = new IntList(64);
   private readonly gNode = new IntList(64); // an example object
+  private readonly gNodeName = new IntList(64); // its raw name
   private readonly gNode2 = new IntList(64); // an example object with another name, or -1
   private readonly gNameMixed = new IntList(64); // 1: three or more names
   private readonly gDepth = new IntList(64);
@@ -198,9 +231,8 @@ export class PathGroups {
   private gNew!: Int32Array;
   private gExamples: number[][] = [];
 
-  // (object, group) pairs: the object that enters the step, its group, the pair above.
-  /** Per node: 1 + its last pair, or 0 (found by node, then among the node's few pairs). */
-  private pairHead: Uint32Array | null = null;
+  // (object, group) pairs: the object that enters the step, its group, the pair above. A node's
+  // pairs are found from its record (R_PAIR), then among the node's few pairs.
   /** Per pair: the node's pair made before it, or -1. */
   private readonly pSameNode = new IntList(64);
   /** Whether the last {@link pair} made its pair. */
@@ -223,6 +255,10 @@ export class PathGroups {
     this.fold = opts.fold ?? true;
     this.exampleCount = Math.max(0, opts.examples ?? 5);
     this.baseline = opts.baseline;
+    const codes = graph.edgeTypeCodes;
+    this.elementType = codes.element;
+    this.hiddenType = codes.hidden;
+    this.internalType = codes.internal;
     // What the walk reads whole, in the order it does, and, for many targets, the columns it
     // reads a little of nearly everywhere (a cached snapshot reads them on a second thread meanwhile).
     const dense = targets.length * DENSE_TARGETS >= graph.nodeCount;
@@ -240,28 +276,33 @@ export class PathGroups {
     const d = ctx.analysis.distances();
     this.parentEdge = d.parentEdge;
     this.userRoots = d.userRoots;
+    this.recAt = new Int32Array(graph.nodeCount);
     const targetPairs = this.walk(targets);
-    this.pairHead = null;
     // The sizes are read after the walk, which needs none of them.
     if (ctx.retained) this.addRetained(targets, targetPairs);
     this.shallow = ctx.analysis.shallowSizes();
     this.finish();
-    // The per-node memo columns are only for building: let them go before anything is drawn.
-    this.runLen = null;
-    this.runTop = null;
-    this.listNode = null;
+    // The records are only for building: let them go before anything is drawn.
+    this.recAt = null;
+    this.rec = new Int32Array(0);
   }
 
   // ------------------------------------------------------------------ building
 
   /** Edge name key: element indices and numbered internal slots merge into one. */
   private nameKey(e: number): number {
+    return this.nameKeyOf(e, this.graph.edgeType(e));
+  }
+
+  /** {@link nameKey} of edge e, whose type is `t`. */
+  private nameKeyOf(e: number, t: number): number {
+    return t === this.elementType || t === this.hiddenType ? ANY_NAME : this.namedKey(e, t);
+  }
+
+  private namedKey(e: number, t: number): number {
     const g = this.graph;
-    const t = g.edgeType(e);
-    const codes = g.edgeTypeCodes;
-    if (t === codes.element || t === codes.hidden) return ANY_NAME;
     const name = g.edgeNameOrIndex(e);
-    if (t !== codes.internal) return name;
+    if (t !== this.internalType) return name;
     const cache = (this.numericName ??= new Int8Array(g.strings.length));
     if (cache[name] === 0) {
       // `{729}` (a hash table's slot) and WeakMap entries (`12 / part of key … pair in WeakMap`).
@@ -270,54 +311,101 @@ export class PathGroups {
     return cache[name] === 1 ? ANY_NAME : name;
   }
 
+  /** The offset in {@link rec} of node n's record, made if n has none. */
+  private recOf(n: number): number {
+    const at = this.recAt!;
+    const r = at[n]!;
+    if (r !== 0) return (r - 1) * REC;
+    const i = this.recCount++;
+    if ((i + 1) * REC > this.rec.length) {
+      const grown = new Int32Array(this.rec.length * 2);
+      grown.set(this.rec);
+      this.rec = grown;
+    }
+    const base = i * REC;
+    this.rec[base + R_PARENT] = NOT_LOOKED_UP;
+    at[n] = i + 1;
+    return base;
+  }
+
+  /** Node n's parent in the distance tree (the source of the edge n was reached by), or -1; `base` is n's record. */
+  private parentAt(n: number, base: number): number {
+    let p = this.rec[base + R_PARENT]!;
+    if (p === NOT_LOOKED_UP) {
+      const pe = this.parentEdge[n]!;
+      p = pe === 0 ? -1 : this.graph.edgeSource(pe - 1);
+      this.rec[base + R_PARENT] = p;
+    }
+    return p;
+  }
+
   private parentOf(n: number): number {
-    const pe = this.parentEdge[n]!;
-    return pe === 0 ? -1 : this.graph.edgeSource(pe - 1);
+    return this.parentAt(n, this.recOf(n));
+  }
+
+  /** Whether node n is where paths end ({@link HeapAnalysis.isRetentionRoot}); `base` is n's record. */
+  private rootAt(n: number, base: number): boolean {
+    const flags = this.rec[base + R_FLAGS]!;
+    if ((flags & ROOT_KNOWN) !== 0) return (flags & IS_ROOT) !== 0;
+    const root = this.ctx.analysis.isRetentionRoot(n);
+    this.rec[base + R_FLAGS] = flags | ROOT_KNOWN | (root ? IS_ROOT : 0);
+    return root;
   }
 
   /**
    * Length of the chain run that node `n` (not a root) belongs to, counted from `n` upwards: `n`
    * continues its parent's run when the parent (not a root) has the same class and is linked to
    * `n` by the edge that links the rest of the run (any edge, when the parent starts the run).
+   * Kept in the records of n and of the objects above it (R_LEN, and the run's top in R_TOP).
    */
-  private readonly runStack: number[] = [];
-  /** The last node {@link run} looked up the parent of, and that parent. */
-  private parentKnownOf = -1;
-  private parentKnown = -1;
+  private readonly runNodes: number[] = [];
+  private readonly runBases: number[] = [];
   private readonly runParents: number[] = [];
+  private readonly runParentBases: number[] = [];
   private run(n: number): number {
-    const len = (this.runLen ??= new Uint32Array(this.graph.nodeCount));
-    const top = (this.runTop ??= new Uint32Array(this.graph.nodeCount));
-    if (len[n] !== 0) return len[n]!;
-    const stack = this.runStack;
+    const base = this.recOf(n);
+    const known = this.rec[base + R_LEN]!;
+    if (known !== 0) return known;
+    const nodes = this.runNodes;
+    const bases = this.runBases;
     const parents = this.runParents;
+    const parentBases = this.runParentBases;
     let depth = 0;
-    for (let x = n; len[x] === 0;) {
-      const q = this.parentOf(x);
-      stack[depth] = x;
-      parents[depth++] = q;
-      if (q < 0 || this.ctx.analysis.isRetentionRoot(q)) break;
+    for (let x = n, bx = base; ;) {
+      const q = this.parentAt(x, bx);
+      const bq = q < 0 ? -1 : this.recOf(q);
+      nodes[depth] = x;
+      bases[depth] = bx;
+      parents[depth] = q;
+      parentBases[depth++] = bq;
+      if (q < 0 || this.rootAt(q, bq) || this.rec[bq + R_LEN] !== 0) break;
       x = q;
+      bx = bq;
     }
-    // The walk's next step up from n needs n's parent: found here already.
-    this.parentKnownOf = n;
-    this.parentKnown = parents[0]!;
+    const rec = this.rec;
     for (let i = depth - 1; i >= 0; i--) {
-      const x = stack[i]!;
+      const x = nodes[i]!;
       const q = parents[i]!;
+      const bq = parentBases[i]!;
       let continues = false;
-      if (q >= 0 && !this.ctx.analysis.isRetentionRoot(q) && this.nodeClass[q] === this.nodeClass[x]) {
-        if (len[q] === 1) continues = true;
+      if (q >= 0 && !this.rootAt(q, bq) && this.nodeClass[q] === this.nodeClass[x]) {
+        if (rec[bq + R_LEN] === 1) continues = true;
         else {
           const a = this.parentEdge[x]! - 1;
           const b = this.parentEdge[q]! - 1;
           continues = this.graph.edgeType(a) === this.graph.edgeType(b) && this.nameKey(a) === this.nameKey(b);
         }
       }
-      len[x] = continues ? len[q]! + 1 : 1;
-      top[x] = continues ? top[q]! : x;
+      const bx = bases[i]!;
+      rec[bx + R_LEN] = continues ? rec[bq + R_LEN]! + 1 : 1;
+      rec[bx + R_TOP] = continues ? rec[bq + R_TOP]! : x;
     }
-    return len[n]!;
+    return rec[base + R_LEN]!;
+  }
+
+  /** The top of the chain run of node n (computed by {@link run} before). */
+  private runTopOf(n: number): number {
+    return this.rec[this.recOf(n) + R_TOP]!;
   }
 
   /**
@@ -353,47 +441,75 @@ export class PathGroups {
     return out;
   }
 
-  private newGroup(key: Uint32Array, kind: number, child: number, edge: number, link: number, node: number): number {
+  /**
+   * The group of `key` (a step of `kind` above group `child`, -1 for a target step, through edge
+   * `edge` of type `edgeType`), made if new, with the step's object `node` counted in its names.
+   */
+  private groupOf(key: Uint32Array, kind: number, child: number, edge: number, edgeType: number, link: number, node: number): number {
+    // The group last found above the same child first: most steps need no hashing.
     const hint = child < 0 ? this.targetGroup : this.gAbove.data[child]!;
-    let g: number;
-    let added = false;
-    if (hint >= 0 && this.groupKeys.keyEquals(hint, key)) g = hint;
-    else {
-      g = this.groupKeys.intern(key);
-      added = this.groupKeys.added;
-      if (child < 0) this.targetGroup = g;
-      else this.gAbove.data[child] = g;
+    if (hint >= 0 && this.groupKeys.keyEquals(hint, key)) {
+      this.joinGroup(hint, kind, edge, edgeType, link, node);
+      return hint;
     }
-    if (added) {
-      this.gAbove.push(-1);
-      this.gChild.push(child);
-      this.gKind.push(kind);
-      this.gEdge.push(edge);
-      this.gEdge2.push(-1);
-      this.gEdgeMixed.push(0);
-      this.gLink.push(link);
-      this.gLink2.push(-1);
-      this.gLinkMixed.push(0);
-      this.gNode.push(node);
-      this.gNode2.push(-1);
-      this.gNameMixed.push(0);
-      this.gDepth.push(child < 0 ? 0 : this.gDepth.data[child]! + 1);
-    } else {
-      if (edge >= 0) this.noteName(g, edge, this.gEdge, this.gEdge2, this.gEdgeMixed);
-      // A group is a chain once any of its steps is (a list's first element alone is a plain step).
-      if (kind === CHAIN) this.gKind.data[g] = CHAIN;
-      if (link >= 0) {
-        if (this.gLink.data[g]! < 0) this.gLink.data[g] = link;
-        else this.noteName(g, link, this.gLink, this.gLink2, this.gLinkMixed);
-      }
-      const name = this.gNameMixed.data[g] === 0 ? this.graph.nodeNameIndex(node) : -1;
-      if (name >= 0 && this.graph.nodeNameIndex(this.gNode.data[g]!) !== name) {
-        const other = this.gNode2.data[g]!;
-        if (other < 0) this.gNode2.data[g] = node;
-        else if (this.graph.nodeNameIndex(other) !== name) this.gNameMixed.data[g] = 1;
-      }
+    const g = this.groupKeys.intern(key);
+    if (child < 0) this.targetGroup = g;
+    else this.gAbove.data[child] = g;
+    if (!this.groupKeys.added) {
+      this.joinGroup(g, kind, edge, edgeType, link, node);
+      return g;
     }
+    this.gAbove.push(-1);
+    this.gChild.push(child);
+    this.gKind.push(kind);
+    this.gEdge.push(edge);
+    this.gEdgeName.push(edge >= 0 ? this.graph.edgeNameOrIndex(edge) : -1);
+    this.gEdge2.push(-1);
+    this.gEdgeMixed.push(0);
+    this.gLink.push(link);
+    this.gLink2.push(-1);
+    this.gLinkMixed.push(0);
+    this.gNode.push(node);
+    this.gNodeName.push(this.graph.nodeNameIndex(node));
+    this.gNode2.push(-1);
+    this.gNameMixed.push(0);
+    this.gDepth.push(child < 0 ? 0 : this.gDepth.data[child]! + 1);
     return g;
+  }
+
+  /** Another step of group g (see {@link groupOf}): its edge, link and object's name noted. */
+  private joinGroup(g: number, kind: number, edge: number, edgeType: number, link: number, node: number): void {
+    if (edge >= 0 && this.gEdgeMixed.data[g] === 0) this.noteEdge(g, edge, edgeType);
+    // A group is a chain once any of its steps is (a list's first element alone is a plain step).
+    if (kind === CHAIN) this.gKind.data[g] = CHAIN;
+    if (link >= 0) {
+      if (this.gLink.data[g]! < 0) this.gLink.data[g] = link;
+      else this.noteName(g, link, this.gLink, this.gLink2, this.gLinkMixed);
+    }
+    if (this.gNameMixed.data[g] === 0) this.noteNodeName(g, node);
+  }
+
+  /**
+   * {@link noteName} for the group's own edges, with the first one's raw name kept (gEdgeName):
+   * edge `e` of type `type` is looked at once.
+   */
+  private noteEdge(g: number, e: number, type: number): void {
+    const f = this.gEdge.data[g]!;
+    const graph = this.graph;
+    if (graph.edgeType(f) === type && this.gEdgeName.data[g] === graph.edgeNameOrIndex(e)) return;
+    const s = this.gEdge2.data[g]!;
+    if (s < 0) this.gEdge2.data[g] = e;
+    else if (!this.sameEdgeName(s, e)) this.gEdgeMixed.data[g] = 1;
+  }
+
+  /** Keeps up to two names of group g's objects (gNode, gNode2); a third marks the names mixed. */
+  private noteNodeName(g: number, node: number): void {
+    const graph = this.graph;
+    const name = graph.nodeNameIndex(node);
+    if (this.gNodeName.data[g] === name) return;
+    const other = this.gNode2.data[g]!;
+    if (other < 0) this.gNode2.data[g] = node;
+    else if (graph.nodeNameIndex(other) !== name) this.gNameMixed.data[g] = 1;
   }
 
   /** Keeps up to two differently named example edges of group g; a third name marks it mixed. */
@@ -439,9 +555,10 @@ export class PathGroups {
    * the edge into `p` is still named as the list's link, so that it joins the list's longer runs.
    */
   private listLink(p: number): number {
-    const memo = (this.listNode ??= new Uint8Array(this.graph.nodeCount));
-    if (memo[p] === 1) return -1;
-    if (memo[p] === 2) return this.listLinks.get(p)!;
+    const base = this.recOf(p);
+    const flags = this.rec[base + R_FLAGS]!;
+    if ((flags & NO_LIST) !== 0) return -1;
+    if ((flags & LIST) !== 0) return this.listLinks.get(p)!;
     const g = this.graph;
     const cls = this.nodeClass[p]!;
     let link = -1;
@@ -449,7 +566,7 @@ export class PathGroups {
       const to = g.edgeTo(f);
       if (to !== p && this.nodeClass[to] === cls && this.parentEdge[to] === f + 1 && !this.ctx.analysis.isRetentionRoot(to)) link = f;
     }
-    memo[p] = link < 0 ? 1 : 2;
+    this.rec[base + R_FLAGS] = flags | (link < 0 ? NO_LIST : LIST);
     if (link >= 0) this.listLinks.set(p, link);
     return link;
   }
@@ -478,11 +595,11 @@ export class PathGroups {
     return link >= 0 && this.sameNameKey(e, link);
   }
 
-  /** The pair (node, group), made if new ({@link pairAdded} says which). */
-  private pair(node: number, group: number): number {
-    const head = (this.pairHead ??= new Uint32Array(this.graph.nodeCount));
+  /** The pair (node, group), made if new ({@link pairAdded} says which); `base` is the node's record. */
+  private pair(node: number, base: number, group: number): number {
     const pGroup = this.pGroup.data;
-    for (let i = head[node]! - 1; i >= 0; i = this.pSameNode.data[i]!) {
+    const head = this.rec[base + R_PAIR]!;
+    for (let i = head - 1; i >= 0; i = this.pSameNode.data[i]!) {
       if (pGroup[i] === group) {
         this.pairAdded = false;
         return i;
@@ -494,8 +611,8 @@ export class PathGroups {
     this.pParent.push(-1);
     this.pOwn.push(0);
     this.pOwnRetained.push(0);
-    this.pSameNode.push(head[node]! - 1);
-    head[node] = index + 1;
+    this.pSameNode.push(head - 1);
+    this.rec[base + R_PAIR] = index + 1;
     this.pairAdded = true;
     return index;
   }
@@ -528,7 +645,6 @@ export class PathGroups {
    * the target is counted in, or -1 when no path reaches it.
    */
   private walkFrom(t: number, key: Uint32Array): number {
-    const graph = this.graph;
     if (this.unreached(t)) {
       this.noPath++;
       return -1;
@@ -537,40 +653,54 @@ export class PathGroups {
     key[0] = this.nodeClass[t]!;
     key[3] = NONE;
     key[4] = TARGET;
-    const tg = this.newGroup(key, TARGET, -1, -1, -1, t);
-    const own = this.pair(t, tg);
+    const tg = this.groupOf(key, TARGET, -1, -1, -1, -1, t);
+    let topBase = this.recOf(t);
+    const own = this.pair(t, topBase, tg);
     this.pOwn.data[own]!++;
-    if (this.ctx.analysis.isRetentionRoot(t)) {
+    if (this.rootAt(t, topBase)) {
       this.rootTargets++;
       return own;
     }
     if (this.pParent.data[own]! >= 0) return own; // the same target twice
+    const graph = this.graph;
+    const parentEdge = this.parentEdge;
+    const recAt = this.recAt!;
     let pair = own;
     let top = t;
     let group = tg;
     let chainLink = -1; // the link edge of the step below, when it is a chain
     let listFrom = -1; // the object of the step below, when it is plain (its list link, if any, may name e)
     while (true) {
-      const pe = this.parentEdge[top]!;
+      const pe = parentEdge[top]!;
       if (pe === 0) break;
       const e = pe - 1;
-      const p = top === this.parentKnownOf ? this.parentKnown : graph.edgeSource(e);
+      // What the records hold of p, looked up here (each at most once per object, in the calls).
+      let p = this.rec[topBase + R_PARENT]!;
+      if (p === NOT_LOOKED_UP) p = this.parentAt(top, topBase);
+      const r = recAt[p]!;
+      const pBase = r !== 0 ? (r - 1) * REC : this.recOf(p);
+      const flags = this.rec[pBase + R_FLAGS]!;
+      const root = (flags & ROOT_KNOWN) !== 0 ? (flags & IS_ROOT) !== 0 : this.rootAt(p, pBase);
       let kind = PLAIN;
       // The edge that links the chain's objects, when p's step is a chain.
       let link = -1;
-      if (this.ctx.analysis.isRetentionRoot(p)) kind = ROOT;
-      else if (this.fold && this.run(p) >= 2) {
-        kind = CHAIN;
-        link = this.parentEdge[p]! - 1;
+      if (root) kind = ROOT;
+      else if (this.fold) {
+        const len = this.rec[pBase + R_LEN]!;
+        if ((len !== 0 ? len : this.run(p)) >= 2) {
+          kind = CHAIN;
+          link = parentEdge[p]! - 1;
+        }
       }
       key[0] = kind === ROOT ? p : this.nodeClass[p]!;
+      const type = graph.edgeType(e);
       const intoLink = chainLink >= 0 ? this.sameNameKey(e, chainLink) : listFrom >= 0 && this.entersList(listFrom, e);
       if (intoLink) {
         key[1] = LINK; // into a chain through its own link: a list's head
         key[2] = 0;
       } else {
-        key[1] = graph.edgeType(e);
-        key[2] = this.nameKey(e);
+        key[1] = type;
+        key[2] = this.nameKeyOf(e, type);
       }
       key[3] = group;
       // Chain or not is not part of the key: a list's first element (a run of one) and its
@@ -578,8 +708,8 @@ export class PathGroups {
       key[4] = kind === ROOT ? ROOT : PLAIN;
       key[5] = 0;
       key[6] = 0;
-      const g2 = this.newGroup(key, kind, group, e, link, p);
-      const up = this.pair(p, g2);
+      const g2 = this.groupOf(key, kind, group, e, type, link, p);
+      const up = this.pair(p, pBase, g2);
       this.pParent.data[pair] = up;
       if (!this.pairAdded || kind === ROOT) break;
       pair = up;
@@ -587,7 +717,13 @@ export class PathGroups {
       // How the step above must name its edge into this one: through the list's own link?
       chainLink = kind === CHAIN ? link : -1;
       listFrom = kind === PLAIN && this.fold ? p : -1;
-      top = kind === CHAIN ? this.runTop![p]! : p;
+      if (kind === CHAIN) {
+        top = this.rec[pBase + R_TOP]!;
+        topBase = this.recOf(top);
+      } else {
+        top = p;
+        topBase = pBase;
+      }
     }
     return own;
   }
@@ -595,7 +731,7 @@ export class PathGroups {
   /** The topmost object of pair i's step (the run's top for a chain). */
   private stepTop(i: number): number {
     const n = this.pNode.data[i]!;
-    return this.gKind.data[this.pGroup.data[i]!] === CHAIN ? this.runTop![n]! : n;
+    return this.gKind.data[this.pGroup.data[i]!] === CHAIN ? this.runTopOf(n) : n;
   }
 
   private isOld(n: number): boolean {
@@ -668,9 +804,9 @@ export class PathGroups {
       for (const i of byGroup) {
         const g = pGroup[i]!;
         const entry = pNode[i]!;
-        this.run(entry);
-        this.gChainMax[g] = Math.max(this.gChainMax[g]!, this.runLen![entry]!);
-        const top = this.runTop![entry]!;
+        const len = this.run(entry);
+        this.gChainMax[g] = Math.max(this.gChainMax[g]!, len);
+        const top = this.runTopOf(entry);
         for (let x = entry; stamp[x] !== g + 1; x = this.parentOf(x)) {
           stamp[x] = g + 1;
           addObject(g, x);
@@ -688,7 +824,12 @@ export class PathGroups {
 
   /** Keeps the group's largest objects (retained size, then newest id) as examples. */
   private addExample(g: number, n: number): void {
-    if (this.exampleCount > 0) insertTop(this.gExamples[g]!, this.exampleCount, n, this.shownBefore);
+    const k = this.exampleCount;
+    if (k === 0) return;
+    const list = this.gExamples[g]!;
+    // Most objects of a big group are smaller than its smallest example: passed over here.
+    if (list.length === k && this.retained !== null && this.retained[n]! < this.retained[list[k - 1]!]!) return;
+    insertTop(list, k, n, this.shownBefore);
   }
 
   /** Example order: larger retained size first, then the newer (higher) id. */

@@ -1,12 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { shortestPath, walkContext } from "../../src/query/backrefs.js";
-import { groupRetainingPaths, type GroupOptions } from "../../src/query/group.js";
+import { groupRetainingPaths, type GroupedPathsReport, type GroupOptions } from "../../src/query/group.js";
 import { selectNodes } from "../../src/query/select.js";
 import type { Subgraph, SubgraphNode } from "../../src/query/types.js";
 import { toDot } from "../../src/render/dot.js";
 import { SnapshotBuilder } from "../helpers/snapshot-builder.js";
 import { graphOf } from "../helpers/load.js";
 import { withGlobal } from "../helpers/subgraphs.js";
+import { naiveGroups, type NaiveGroups } from "../helpers/naive-groups.js";
 
 function group(b: SnapshotBuilder, type: string, opts: GroupOptions = {}) {
   const g = graphOf(b);
@@ -22,6 +23,75 @@ const one = (sub: Subgraph, cls: string): SubgraphNode => {
   return found[0]!;
 };
 const edgeInto = (sub: Subgraph, node: SubgraphNode) => sub.edges.filter((e) => e.to === node.id);
+
+/** A report in the form {@link naiveGroups} gives, patterns in a fixed order. */
+function asNaive(r: GroupedPathsReport): NaiveGroups {
+  const shown = (e: { type: string; name: string | number; otherName?: string | number }): string =>
+    `${e.type} ${e.name}${e.otherName !== undefined ? ` | ${e.otherName}` : ""}`;
+  const patterns = r.patterns.map((p) => ({
+    targets: p.targets,
+    steps: p.steps.map((s) => ({
+      className: s.className,
+      count: s.count,
+      isRoot: s.isRoot,
+      ...(s.chainLength !== undefined ? { chainLength: s.chainLength, chainEdge: shown(s.chainEdge!) } : {}),
+      ...(s.edge !== undefined ? { edge: shown(s.edge) } : {}),
+    })),
+  }));
+  return { patterns, noPath: r.noPath, rootTargets: r.rootTargets };
+}
+
+const sortedPatterns = (g: NaiveGroups): NaiveGroups => ({
+  ...g,
+  patterns: [...g.patterns].sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1)),
+});
+
+/**
+ * A random heap with what the walk folds and names specially: linked lists of one class (targets
+ * in them too), element and numbered internal slots, shared holders, cycles, a target the root
+ * holds itself and targets nothing strong reaches.
+ */
+function randomHeap(seed: number): SnapshotBuilder {
+  let x = seed;
+  const next = (m: number): number => {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    return (x >>> 8) % m;
+  };
+  const { b, global } = withGlobal();
+  const classes = ["T", "A", "B", "L", "T"];
+  const nodes = Array.from({ length: 400 }, (_, i) =>
+    b.node(i % 11 === 0 ? "array" : "object", i % 11 === 0 ? "(object elements)" : classes[next(classes.length)]!),
+  );
+  for (let i = 0; i < 6; i++) b.edge(global, nodes[next(30)]!, "property", `g${next(3)}`);
+  // Lists: runs of one class linked by `next` (and some by `prev` back).
+  for (let i = 0; i < 12; i++) {
+    const len = 2 + next(6);
+    const cls = next(2) === 0 ? "L" : "T";
+    const head = nodes[next(200)]!;
+    let prev = head;
+    for (let k = 0; k < len; k++) {
+      const n = b.node("object", cls);
+      b.edge(prev, n, "property", k === 0 && next(2) === 0 ? "first" : "next");
+      if (next(3) === 0) b.edge(n, prev, "property", "prev");
+      prev = n;
+    }
+  }
+  for (let i = 1; i < nodes.length; i++) {
+    const from = nodes[next(i)]!;
+    const kind = next(4);
+    if (kind === 0) b.edge(from, nodes[i]!, "element", next(5));
+    else if (kind === 1) b.edge(from, nodes[i]!, "internal", String(next(40)));
+    else b.edge(from, nodes[i]!, "property", `p${next(4)}`);
+  }
+  for (let i = 0; i < 120; i++) {
+    const [from, to] = [nodes[next(400)]!, nodes[next(400)]!];
+    if (next(2) === 0) b.edge(from, to, "property", `x${next(3)}`);
+    else b.edge(from, to, "element", next(3));
+  }
+  b.edge(b.root, nodes[5]!, "shortcut", "held");
+  for (let i = 0; i < 4; i++) b.node("object", "T"); // nothing holds these
+  return b;
+}
 
 /**
  *   global ─.cache→ Cache ─{table}→ (array) ─{0..29}→ Foo ×30       cause 1: 30
@@ -346,7 +416,13 @@ describe("groupRetainingPaths", () => {
       const report = JSON.parse(want)[1] as { noPath: number; rootTargets: number; targetGroups: { retainedSize: number }[] };
       expect(report.noPath).toBeGreaterThan(0);
       expect(report.rootTargets).toBe(1);
-      expect(picture(HeapAnalysis.fromParts(new HeapGraph(hit.content.raw), stored))).toBe(want);
+      const read = HeapAnalysis.fromParts(new HeapGraph(hit.content.raw), stored);
+      expect(picture(read)).toBe(want);
+      // And what the plain walk finds on the entry read back (blocks read as the walk asks).
+      const fresh = HeapAnalysis.fromParts(new HeapGraph(hit.content.raw), stored);
+      const targets = selectNodes(fresh.graph, { types: ["T"] }).ordinals;
+      const found = groupRetainingPaths(fresh.graph, walkContext(fresh.graph, { analysis: fresh }), targets).report();
+      expect(sortedPatterns(asNaive(found))).toEqual(sortedPatterns(naiveGroups(read.graph, read, targets)));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -405,6 +481,23 @@ describe("groupRetainingPaths", () => {
     expect(edgeInto(sub, foo).reduce((n, e) => n + e.count!, 0) + box.objects!).toBe(total);
     expect(sub.limitsReached.patternsOmitted).toBe(6);
     expect(toDot(sub)).toContain("6 more patterns (21 objects)");
+  });
+
+  it("finds the patterns the plain walk finds (whole paths, string keys) on random heaps", () => {
+    let chains = 0;
+    for (let seed = 1; seed <= 12; seed++) {
+      const g = graphOf(randomHeap(seed));
+      const ctx = walkContext(g);
+      for (const type of ["T", "L", "A"]) {
+        const { ordinals } = selectNodes(g, { types: [type] });
+        const report = groupRetainingPaths(g, ctx, ordinals).report();
+        const want = naiveGroups(g, ctx.analysis, ordinals);
+        expect(sortedPatterns(asNaive(report))).toEqual(sortedPatterns(want));
+        chains += want.patterns.filter((p) => p.steps.some((s) => s.chainLength !== undefined)).length;
+      }
+    }
+    // The heaps have what the fast walk treats specially.
+    expect(chains).toBeGreaterThan(5);
   });
 
   it("is deterministic", () => {
