@@ -43,7 +43,9 @@ for (const [name, load] of builds) {
     it("the edges worker reads the edges array, giving the same columns as one thread", async () => {
       const reports: WorkerReport[] = [];
       const two = await lib.readSnapshotRaw(plain, { parallel: true, onWorker: (r) => reports.push(r) });
-      expect(reports).toEqual([{ worker: "edges", task: "edges", done: true }]);
+      // (The main thread may or may not jump over the array, by where its chunks end: `skippedToEnd`.)
+      expect(reports).toEqual([expect.objectContaining({ worker: "edges", task: "edges", done: true })]);
+      expect(reports[0]!.problem).toBeUndefined();
       const one = await lib.readSnapshotRaw(plain, { parallel: false, onWorker: (r) => reports.push(r) });
       expect(reports).toHaveLength(1); // no worker on one thread
       expect(two.edges.to).toEqual(one.edges.to);

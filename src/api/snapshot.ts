@@ -7,14 +7,15 @@
  * A snapshot of the running process (`liveSnapshot()`, in `./live.ts`) is the same object, with
  * backrefs' own objects kept out of every answer.
  */
+import { promises as fsp } from "node:fs";
 import type { FittedPicture } from "../render/fit.js";
 import type { Readable } from "node:stream";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { IdsResetError, QueryError } from "../errors.js";
 import { HeapAnalysis, PARALLEL_MIN_NODES, type Phase } from "../graph/analysis.js";
-import { AnalysisHelper } from "../graph/helper.js";
-import type { ReadProgress } from "../snapshot/read.js";
+import { AnalysisHelper, EARLY_HELPER_MIN_BYTES } from "../graph/helper.js";
+import type { EdgesThread, ReadProgress } from "../snapshot/read.js";
 import type { ReadAheadPart } from "../snapshot/columns.js";
 import { CacheSession } from "../cache/session.js";
 import type { HeapGraph } from "../graph/heap-graph.js";
@@ -242,12 +243,6 @@ const TEXT_PATTERNS = 20;
 /** Patterns in `why`'s grouped text, when more objects matched than were explained. */
 const WHY_PATTERNS = 10;
 
-/**
- * Files from this size on start the analysis' helper thread while they are read: they usually
- * hold {@link PARALLEL_MIN_NODES} nodes or more (a snapshot takes about 75 bytes a node).
- */
-const EARLY_HELPER_MIN_BYTES = 80 << 20;
-
 /** Default PNG size limit, as the CLI's: 20 megapixels. */
 const DEFAULT_MAX_PIXELS = 20_000_000;
 
@@ -261,31 +256,50 @@ const DEFAULT_MAX_PIXELS = 20_000_000;
  * await (await snap.retainers({ type: "LeakyRequest" })).save("leak.svg");
  */
 export async function openSnapshot(source: string | Readable, options: OpenOptions = {}): Promise<Snapshot> {
-  // A file big enough for the analysis' helper thread: the thread starts while the file is read
-  // (it takes ~0.1 s, which the analysis would otherwise wait for), and is let go if the graph
-  // turns out too small for it. Not for a snapshot cache's entry, which is not read this way.
-  // Only the thread this call started is let go here: another snapshot being opened may have
-  // started the one that waits.
+  // A file big enough for the analysis' helper thread: the thread starts before the file is read
+  // (it takes ~0.05–0.1 s, which the analysis would otherwise wait for), and reads the edges
+  // meanwhile when the file is too small for an edges worker of its own (ReadOptions.edgesThread;
+  // the read asks only for files big enough). It is let go if the graph turns out too small for
+  // it, or was not read from the file (a snapshot cache's entry: its analysis is saved too). Only
+  // the thread this call started is let go here: another snapshot being opened may have started
+  // the one that waits.
   let asked = false;
   let early = false;
-  const onProgress =
-    options.parallel === false || options.analysis === false
-      ? options.onProgress
-      : (p: ReadProgress): void => {
-          if (!asked && p.totalBytes >= EARLY_HELPER_MIN_BYTES) {
-            asked = true;
-            early = AnalysisHelper.startEarly();
-          }
-          options.onProgress?.(p);
-        };
+  let fileRead = false;
+  const helped = options.parallel !== false && options.analysis !== false;
+  const startHelper = (): void => {
+    if (asked) return;
+    asked = true;
+    early = AnalysisHelper.startEarly();
+  };
+  let big = false;
+  if (helped && typeof source === "string" && source !== "-") {
+    // A missing or unreadable file is reported by the read itself.
+    const stat = await fsp.stat(source).catch(() => null);
+    big = stat !== null && stat.isFile() && stat.size >= EARLY_HELPER_MIN_BYTES;
+    if (big) startHelper();
+  }
+  const onProgress = !helped
+    ? options.onProgress
+    : (p: ReadProgress): void => {
+        if (p.bytesRead > 0) fileRead = true;
+        if (p.totalBytes >= EARLY_HELPER_MIN_BYTES) startHelper();
+        options.onProgress?.(p);
+      };
+  const edgesThread = !big
+    ? undefined
+    : (): EdgesThread | null => {
+        startHelper();
+        return AnalysisHelper.edgesThread();
+      };
   let graph: HeapGraph;
   try {
-    graph = await loadHeapGraph(source, { ...options, onProgress });
+    graph = await loadHeapGraph(source, { ...options, onProgress, ...(edgesThread ? { edgesThread } : {}) });
   } catch (e) {
     if (early) AnalysisHelper.stopEarly();
     throw e;
   }
-  if (early && options.parallel !== true && graph.nodeCount < PARALLEL_MIN_NODES) AnalysisHelper.stopEarly();
+  if (early && options.parallel !== true && (graph.nodeCount < PARALLEL_MIN_NODES || !fileRead)) AnalysisHelper.stopEarly();
   return new Snapshot(
     new BackrefsSnapshotState(graph, {
       collectGarbage: options.collectGarbage ? forceGc() : undefined,

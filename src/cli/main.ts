@@ -383,6 +383,11 @@ Examples:
       const { startLayoutEarly } = await import("./draw-early.js");
       await startLayoutEarly(String(action.processedArgs[0]), action.opts(), cacheOn);
     }
+    // The analysis helper's thread too, for a big enough file (analysis-early.ts).
+    if (action.name() === "draw" || action.name() === "info") {
+      const { startHelperEarly } = await import("./analysis-early.js");
+      startHelperEarly(String(action.processedArgs[0]), action.opts());
+    }
     cacheModule = await import("./cache.js");
     cacheModule.beginCacheSession(cacheOn, io, skipEntries);
   });

@@ -13,6 +13,8 @@ import {
 import { markEssential, type EssentialInput } from "./essential.js";
 import { walkPageOwned, type PageInput } from "./page-owned.js";
 import { computeShallowSizes, type ShallowInput } from "./shallow.js";
+import type { MessagePort } from "node:worker_threads";
+import type { EdgesJobData } from "../snapshot/edges-job.js";
 
 /**
  * Tasks that build on each other's results, sent together: each runs only if the one before it
@@ -35,6 +37,15 @@ export type HelperTask = (
 ) & { chain?: Chain };
 
 export type HelperRequest = HelperTask & { id: number };
+
+/**
+ * Sent to the helper's thread before any task, while the snapshot is read: it parses the edges
+ * (snapshot/edges-job.ts) and answers through `port`, which it then closes.
+ */
+export interface EdgesRequest {
+  edges: EdgesJobData;
+  port: MessagePort;
+}
 
 export type HelperResponse =
   | { id: number; ok: true; task: "shallow"; result: Float64Array }

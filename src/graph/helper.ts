@@ -7,9 +7,19 @@
  * A helper that fails (no worker support, a crash, out of memory, arrays outside shared memory)
  * answers `null`: the caller then computes the phase itself. Nothing waits on it synchronously, so a dead helper cannot hang.
  */
-import type { Worker } from "node:worker_threads";
+import { MessageChannel, type Worker } from "node:worker_threads";
 import { startWorker, type WorkerReport } from "../threads.js";
-import { runTask, type HelperRequest, type HelperResponse, type HelperTask } from "./helper-tasks.js";
+import type { EdgesThread } from "../snapshot/read.js";
+import type { EdgesJobMessage } from "../snapshot/edges-job.js";
+import { runTask, type EdgesRequest, type HelperRequest, type HelperResponse, type HelperTask } from "./helper-tasks.js";
+
+/**
+ * Snapshot files from this size on start the analysis' helper thread before they are read (see
+ * `openSnapshot`), and have it read their edges when they are too small for an edges worker of
+ * their own: they usually hold `PARALLEL_MIN_NODES` nodes or more (a snapshot takes about 75
+ * bytes a node).
+ */
+export const EARLY_HELPER_MIN_BYTES = 11 << 20;
 
 /** What each task answers. */
 interface Results {
@@ -59,6 +69,7 @@ export class AnalysisHelper implements Helper {
     const early = AnalysisHelper.early;
     if (early) {
       AnalysisHelper.early = null;
+      AnalysisHelper.unowned = false;
       early.ref();
       return new AnalysisHelper(early);
     }
@@ -80,7 +91,12 @@ export class AnalysisHelper implements Helper {
    * start): only the caller that started the thread should {@link stopEarly} it.
    */
   static startEarly(): boolean {
-    if (AnalysisHelper.early) return false;
+    if (AnalysisHelper.early) {
+      // One started by prestart() belongs to the first caller that asks.
+      const adopted = AnalysisHelper.unowned;
+      AnalysisHelper.unowned = false;
+      return adopted;
+    }
     let w: Worker;
     try {
       w = startWorker("helper-worker", import.meta.url);
@@ -90,12 +106,64 @@ export class AnalysisHelper implements Helper {
     w.unref();
     // One that failed before it was taken is not handed out.
     const gone = (): void => {
-      if (AnalysisHelper.early === w) AnalysisHelper.early = null;
+      if (AnalysisHelper.early !== w) return;
+      AnalysisHelper.early = null;
+      AnalysisHelper.unowned = false;
     };
     w.on("error", gone);
     w.on("exit", gone);
     AnalysisHelper.early = w;
     return true;
+  }
+
+  /**
+   * The thread {@link startEarly} started, lent to the read under way to parse the snapshot's
+   * edges (see ReadOptions.edgesThread) before {@link start} takes it for the analysis; null when
+   * none waits. The job's answers come through a channel of their own; the thread runs the
+   * analysis' tasks after it.
+   */
+  static edgesThread(): EdgesThread | null {
+    const w = AnalysisHelper.early;
+    if (!w) return null;
+    return {
+      run(data, onMessage, onGone): void {
+        const { port1, port2 } = new MessageChannel();
+        let ended = false;
+        const end = (): void => {
+          ended = true;
+          port1.close();
+          w.off("exit", gone);
+          w.off("error", gone);
+        };
+        function gone(): void {
+          if (ended) return;
+          end();
+          onGone("the helper thread stopped before it read the edges");
+        }
+        port1.on("message", (m: EdgesJobMessage) => {
+          if (ended) return;
+          if (m.type !== "found") end();
+          onMessage(m);
+        });
+        w.on("exit", gone);
+        w.on("error", gone);
+        w.postMessage({ edges: data, port: port2 } satisfies EdgesRequest, [port2]);
+      },
+    };
+  }
+
+  /** The waiting thread was started by {@link prestart}, and no {@link startEarly} adopted it yet. */
+  private static unowned = false;
+
+  /**
+   * Starts a helper thread, as {@link startEarly} does, for a caller that does not know yet which
+   * snapshot it will open, nor whether it will be read (the command line, before it loads the
+   * command's modules): the first {@link startEarly} then adopts it (returns true), and so owns
+   * letting it go when the snapshot does not need it. Nothing when one waits already.
+   */
+  static prestart(): void {
+    if (AnalysisHelper.early) return;
+    if (AnalysisHelper.startEarly()) AnalysisHelper.unowned = true;
   }
 
   /** Whether a thread {@link startEarly} started waits for {@link start}. */
@@ -107,6 +175,7 @@ export class AnalysisHelper implements Helper {
   static stopEarly(): void {
     const early = AnalysisHelper.early;
     AnalysisHelper.early = null;
+    AnalysisHelper.unowned = false;
     early?.terminate().catch(() => {});
   }
 

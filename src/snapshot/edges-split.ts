@@ -22,11 +22,11 @@ import type { EdgeColumns } from "./columns.js";
 import { NumberColumnsReader, type ScanState } from "./number-columns.js";
 
 /**
- * The edges array did not end where it was guessed to end (see findEdgesEnd): the file is read
- * again on one thread.
+ * The edges array did not end where it was guessed to end (see findEdgesEnd), or the thread that
+ * read it stopped: the file is read again on one thread. `why` says which, as the read reports it.
  */
 export class SplitMismatch extends Error {
-  constructor() {
+  constructor(readonly why = "the edges did not end where guessed") {
     super("the edges array does not end where it was expected to");
   }
 }
@@ -36,7 +36,9 @@ const NO_STOP = -1;
 
 /**
  * Shared between the main thread and the edges worker: a lock, whether the worker must wait for
- * the main thread's decision (tests), how far the worker has claimed, and where it must stop.
+ * the main thread's decision (tests), how far the worker has claimed, where it must stop, and
+ * where it found the array (which the main thread's parser can look up while it reads a chunk,
+ * before the worker's message about it could be received).
  */
 export class SplitControl {
   private readonly i32: Int32Array;
@@ -44,14 +46,16 @@ export class SplitControl {
 
   constructor(readonly buffer: SharedArrayBuffer) {
     this.i32 = new Int32Array(buffer, 0, 2);
-    this.f64 = new Float64Array(buffer, 8, 2);
+    this.f64 = new Float64Array(buffer, 8, 4);
   }
 
   /** `hold`: the worker waits for {@link release} before reading any edge (forced splits in tests). */
   static create(hold = false): SplitControl {
-    const c = new SplitControl(new SharedArrayBuffer(24));
+    const c = new SplitControl(new SharedArrayBuffer(40));
     c.f64[0] = 0;
     c.f64[1] = NO_STOP;
+    c.f64[2] = -1;
+    c.f64[3] = -1;
     c.i32[1] = hold ? 1 : 0;
     return c;
   }
@@ -105,6 +109,34 @@ export class SplitControl {
     if (ok) this.f64[1] = x;
     this.unlock();
     return ok;
+  }
+
+  /**
+   * Main thread: the worker is to stop before its next block, whatever it has read (its result is
+   * not wanted any more). A worker that has a thread of its own is ended instead; one that shares
+   * its thread with other work (see ReadOptions.edgesThread) stops so.
+   */
+  cancel(): void {
+    this.lock();
+    this.f64[1] = 0;
+    this.unlock();
+  }
+
+  /** Worker: the array's '[' is at `at`, its ']' probably at `end` (-1: not known). */
+  found(at: number, end: number): void {
+    this.lock();
+    this.f64[2] = at;
+    this.f64[3] = end;
+    this.unlock();
+  }
+
+  /** Where the worker found the array (see {@link found}), or null before it did. */
+  located(): { at: number; end: number } | null {
+    this.lock();
+    const at = this.f64[2]!;
+    const end = this.f64[3]!;
+    this.unlock();
+    return at < 0 ? null : { at, end };
   }
 
   /** Where the worker must stop (the ',' it reads last), or -1. */

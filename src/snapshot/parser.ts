@@ -95,6 +95,8 @@ export class SnapshotParser {
 
   /** Byte offset of the edges '[' that another thread parses, or -1. */
   private externalEdgesAt = -1;
+  /** Asked at the edges' '[' when no offset was given yet: whether another thread parses the array from there. */
+  private externalEdgesProbe: ((at: number) => boolean) | null = null;
   /** Byte offset of that array's ']', once skipped to (-1 before). */
   private externalEdgesEnd = -1;
   /** Byte offset of the ']' of the last number section read. */
@@ -140,6 +142,15 @@ export class SnapshotParser {
   expectExternalEdges(at: number): void {
     if (this.sectionOffsets.has("edges")) return; // too late: already reading it here
     this.externalEdgesAt = at;
+  }
+
+  /**
+   * Like {@link expectExternalEdges}, but asked when the parser reaches the edges array's '[' (at
+   * byte `at`), in the middle of a chunk: `probe(at)` says whether another thread parses it from
+   * there. For a thread that finds the array while this one reads a chunk.
+   */
+  probeExternalEdges(probe: (at: number) => boolean): void {
+    this.externalEdgesProbe = probe;
   }
 
   get edgesSkipped(): boolean {
@@ -325,6 +336,8 @@ export class SnapshotParser {
       case S.ListOpen:
         if (isWs(c)) return i + 1;
         if (c !== 91) this.fail(`expected '[' to open "${this.sectionName}" but found ${describeByte(c)}`, at);
+        // The probe is asked once: told no, the other thread is stopped (this one reads the array).
+        if (this.section === Section.Edges && this.externalEdgesAt < 0 && this.externalEdgesProbe?.(at)) this.externalEdgesAt = at;
         if (this.section === Section.Edges && this.externalEdgesAt === at) {
           // Another thread parses this array from here (see readSnapshotRaw): skip to its end.
           this.edgesExternal = true;

@@ -3,6 +3,7 @@
  * (detected by magic bytes, whatever the name), in chunks.
  */
 import { createReadStream, promises as fsp } from "node:fs";
+import type { FileHandle } from "node:fs/promises";
 import { createGunzip } from "node:zlib";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -10,7 +11,7 @@ import { AbortedError, BackrefsError, InputError, SnapshotFormatError } from "..
 import type { Worker } from "node:worker_threads";
 import { startWorker, type WorkerReport } from "../threads.js";
 import { SnapshotParser, type RawSnapshot } from "./parser.js";
-import type { EdgesWorkerData, EdgesWorkerMessage } from "./edges-worker.js";
+import type { EdgesJobData, EdgesJobMessage } from "./edges-job.js";
 import { SplitControl, SplitMismatch, commaAtOrAfter, joinEdges, readTailGuess, type ReadAt, type TailGuess } from "./edges-split.js";
 import type { SnapshotMeta } from "./meta.js";
 
@@ -40,6 +41,22 @@ export interface ReadOptions {
    * the rest of the file.
    */
   splitEdgesAt?: number;
+  /**
+   * A thread that reads the edges of a file too small for an edges worker of its own (files only,
+   * not gzip; not with `parallel` set): called once the header is read; null when there is none.
+   * `openSnapshot` gives the analysis helper's thread for files big enough for it, which is
+   * started for the analysis anyway and goes on with it after the read.
+   */
+  edgesThread?: () => EdgesThread | null;
+}
+
+/**
+ * A thread, other than one started for the purpose, that runs the edges job (edges-job.ts) of one
+ * read. It answers through `onMessage` (the job's last message is anything but `found`), or calls
+ * `onGone` if it stops before the job ends. The job is told to stop early through its `control`.
+ */
+export interface EdgesThread {
+  run(data: EdgesJobData, onMessage: (m: EdgesJobMessage) => void, onGone: (problem: string) => void): void;
 }
 
 const READ_CHUNK = 4 << 20;
@@ -54,7 +71,7 @@ const HEADER_SLICE = 64 << 10;
  * console.log(raw.meta.nodeCount);
  */
 export async function readSnapshotRaw(source: string | Readable, options: ReadOptions = {}): Promise<RawSnapshot> {
-  let input: Readable;
+  let input: Readable | FileChunks;
   let totalBytes = 0;
   if (typeof source === "string" && source !== "-") {
     const stat = await fsp.stat(source).catch((e: NodeJS.ErrnoException) => {
@@ -62,10 +79,11 @@ export async function readSnapshotRaw(source: string | Readable, options: ReadOp
     });
     if (stat.isDirectory()) throw new InputError(`${source} is a directory, not a snapshot file`);
     totalBytes = stat.size;
-    input = await openStream(source);
-    if (stat.isFile() && useEdgesWorker(totalBytes, options.parallel)) {
+    input = await openStream(source, stat.isFile());
+    const shared = stat.isFile() && sharesEdgesThread(totalBytes, options) ? options.edgesThread : undefined;
+    if (stat.isFile() && (useEdgesWorker(totalBytes, options.parallel) || shared)) {
       try {
-        return await parseStream(input, totalBytes, options, source);
+        return await parseStream(input, totalBytes, options, source, shared);
       } catch (e) {
         if (!(e instanceof SplitMismatch)) throw e;
         // The edges array did not end where it was guessed to: read again, on one thread.
@@ -73,9 +91,9 @@ export async function readSnapshotRaw(source: string | Readable, options: ReadOp
           worker: "edges",
           task: "edges",
           done: false,
-          problem: "the edges did not end where guessed: read again on one thread",
+          problem: `${e.why}: read again on one thread`,
         });
-        return parseStream(await openStream(source), totalBytes, { ...options, parallel: false });
+        return parseStream(await openStream(source, true), totalBytes, { ...options, parallel: false });
       }
     }
   } else if (source === "-") {
@@ -86,12 +104,74 @@ export async function readSnapshotRaw(source: string | Readable, options: ReadOp
   return parseStream(input, totalBytes, options);
 }
 
-/** The file at `path` as a stream of chunks, or the one-line error of a file that cannot be opened. */
-async function openStream(path: string): Promise<Readable> {
+/**
+ * The file at `path` as chunks, or the one-line error of a file that cannot be opened: a regular
+ * file of plain JSON as {@link FileChunks}; a gzip file (its first two bytes say so) as a stream,
+ * whose chunks the decompressor may still hold after the next one is read; anything else (a pipe,
+ * a device), which cannot be read at given offsets, as a stream too.
+ */
+async function openStream(path: string, regular: boolean): Promise<Readable | FileChunks> {
   const handle = await fsp.open(path, "r").catch((e: NodeJS.ErrnoException) => {
     throw fileError(path, e);
   });
+  if (!regular) return handle.createReadStream({ highWaterMark: READ_CHUNK });
+  try {
+    const magic = Buffer.alloc(2);
+    const { bytesRead } = await handle.read(magic, 0, 2, 0);
+    if (bytesRead < 2 || magic[0] !== 0x1f || magic[1] !== 0x8b) return new FileChunks(handle, 0);
+  } catch (e) {
+    await handle.close().catch(() => {});
+    throw fileError(path, e as NodeJS.ErrnoException);
+  }
   return handle.createReadStream({ highWaterMark: READ_CHUNK });
+}
+
+/** Bytes a {@link FileChunks} reads at a time, into each of its two buffers. */
+const FILE_CHUNK = 1 << 20;
+
+/**
+ * A plain file read from byte `start` on into two buffers in turn, the next chunk read while the
+ * one before is parsed: a chunk is valid until the next one is asked for (the parser copies what it
+ * keeps). Unlike a file stream, which allocates each chunk anew, it holds 2 MiB however big the file.
+ * Chunks from another place of the file ({@link from}) share the file handle, which
+ * {@link destroy} closes (once the reads under way are done).
+ */
+class FileChunks implements AsyncIterable<Buffer> {
+  constructor(
+    private readonly handle: FileHandle,
+    private readonly start: number,
+  ) {}
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<Buffer> {
+    const buffers = [Buffer.allocUnsafe(FILE_CHUNK), Buffer.allocUnsafe(FILE_CHUNK)];
+    let k = 0;
+    let position = this.start;
+    const readInto = (b: Buffer, at: number): Promise<number> => {
+      const read = this.handle.read(b, 0, b.length, at).then((r) => r.bytesRead);
+      // Looked at below, unless the reader stops first (then its failure does not matter).
+      read.catch(() => {});
+      return read;
+    };
+    let pending = readInto(buffers[0]!, position);
+    for (;;) {
+      const n = await pending;
+      if (n === 0) return;
+      const chunk = buffers[k]!;
+      position += n;
+      k ^= 1;
+      pending = readInto(buffers[k]!, position);
+      yield n === chunk.length ? chunk : chunk.subarray(0, n);
+    }
+  }
+
+  /** The same file from byte `at` on. */
+  from(at: number): FileChunks {
+    return new FileChunks(this.handle, at);
+  }
+
+  destroy(): void {
+    this.handle.close().catch(() => {});
+  }
 }
 
 /** This thread takes no part of the edges when the worker has less than this left to read. */
@@ -99,21 +179,42 @@ const MIN_TAIL_BYTES = 8 << 20;
 /** Where this thread starts its part of the edges, the first ',' within this many bytes. */
 const COMMA_WINDOW = 64 << 10;
 
-/** Files smaller than this are read on one thread: a worker costs more than it saves. */
+/** Files smaller than this are read on one thread, unless a thread started anyway is given (ReadOptions.edgesThread). */
 const PARALLEL_MIN_BYTES = 64 << 20;
+
+/** The block a job on a shared thread reads at a time: that thread keeps its buffer afterwards. */
+const SHARED_BLOCK_BYTES = 1 << 20;
 
 function useEdgesWorker(size: number, parallel: ReadOptions["parallel"]): boolean {
   if (parallel === false) return false;
   return parallel === true || size >= PARALLEL_MIN_BYTES;
 }
 
+function sharesEdgesThread(size: number, options: ReadOptions): boolean {
+  return options.edgesThread !== undefined && options.parallel === undefined && size < PARALLEL_MIN_BYTES;
+}
+
+/**
+ * This thread takes no part of the edges when the worker has less than this left to read:
+ * {@link MIN_TAIL_BYTES}, or for a job on a shared thread (a file under 64 MB) a sixteenth of the
+ * file, at least 1 MB.
+ */
+function minTailBytes(size: number, shared: boolean): number {
+  return shared ? Math.min(MIN_TAIL_BYTES, Math.max(1 << 20, size >>> 4)) : MIN_TAIL_BYTES;
+}
+
 /**
  * The edges worker of one read: started once the header is known, it finds and parses the edges
  * array; the main parser skips that array if the worker found it before the main thread got there.
+ * The job runs on a worker of its own, or on a thread given (see ReadOptions.edgesThread).
  */
 class EdgesHelper {
   private worker: Worker | null = null;
-  private result: Promise<EdgesWorkerMessage> | null = null;
+  /** The job was started on a thread given, not on a worker of its own. */
+  private onShared = false;
+  /** That thread stopped before the job ended (the read is then done again on one thread). */
+  private threadGone = false;
+  private result: Promise<EdgesJobMessage> | null = null;
   /** Settles once the worker knows where the edges are (or that it cannot tell). */
   located: Promise<void> | null = null;
   /** Where the worker guesses the edges array ends (its ']'), or -1. */
@@ -130,36 +231,74 @@ class EdgesHelper {
     private readonly sizeHint: number,
     private readonly onWorker: ReadOptions["onWorker"],
     private readonly splitAt: number | undefined,
+    /** Where to run the job instead of on a worker of its own (see ReadOptions.edgesThread). */
+    private readonly thread: (() => EdgesThread | null) | undefined,
   ) {
     this.control = SplitControl.create(splitAt !== undefined);
   }
 
+  /** Whether the job was started (or found no thread to run on): then {@link located} is set. */
+  private started = false;
+
   maybeStart(parser: SnapshotParser): void {
-    if (this.worker || !parser.snapshotMeta) return;
-    let found: () => void = () => {};
-    this.located = new Promise((resolve) => (found = resolve));
-    const data: EdgesWorkerData = {
+    if (this.started || !parser.snapshotMeta) return;
+    this.started = true;
+    const shared = this.thread ? this.thread() : null;
+    const data: EdgesJobData = {
       path: this.path,
       from: parser.headerEnd,
       meta: parser.snapshotMeta,
       sizeHint: this.sizeHint,
       control: this.control.buffer,
+      ...(shared ? { blockBytes: SHARED_BLOCK_BYTES } : {}),
     };
-    const worker = startWorker("edges-worker", import.meta.url, { workerData: data });
-    this.worker = worker;
+    if (this.thread && !shared) {
+      // No thread to share: this thread reads the edges itself.
+      this.located = Promise.resolve();
+      this.result = Promise.resolve({ type: "not-found" });
+      this.problem = "no thread to read the edges on";
+      return;
+    }
+    let found: () => void = () => {};
+    this.located = new Promise((resolve) => (found = resolve));
+    // The worker's message comes only once this thread is between chunks; what it wrote to shared
+    // memory is seen as soon as the parser reaches the array. Not found there by then, the array is
+    // read here, and a job on a shared thread is stopped at once (a worker of its own is ended
+    // once the read is done).
+    parser.probeExternalEdges((at) => {
+      const where = this.control.located();
+      if (where === null || where.at !== at) {
+        if (shared) this.control.cancel();
+        return false;
+      }
+      this.probableEnd = where.end;
+      found();
+      return true;
+    });
     this.result = new Promise((resolve) => {
-      worker.on("message", (m: EdgesWorkerMessage) => {
+      const onMessage = (m: EdgesJobMessage): void => {
         found();
         if (m.type === "found") {
           this.probableEnd = m.end;
           parser.expectExternalEdges(m.at);
         } else resolve(m);
-      });
-      const failed = (m: EdgesWorkerMessage): void => {
+      };
+      const failed = (m: EdgesJobMessage): void => {
         if (m.type === "error") this.problem ??= m.problem;
         found();
         resolve(m);
       };
+      if (shared) {
+        this.onShared = true;
+        shared.run(data, onMessage, (problem) => {
+          this.threadGone = true;
+          failed({ type: "error", problem, offset: 0, hint: undefined });
+        });
+        return;
+      }
+      const worker = startWorker("edges-worker", import.meta.url, { workerData: data });
+      this.worker = worker;
+      worker.on("message", onMessage);
       worker.on("error", (e) => failed({ type: "error", problem: `the edges reader failed (${e.message})`, offset: 0, hint: undefined }));
       worker.on("exit", () => failed({ type: "not-found" }));
     });
@@ -171,7 +310,10 @@ class EdgesHelper {
    * part of the array meanwhile (see edges-split.ts).
    */
   async finish(parser: SnapshotParser): Promise<void> {
-    if (!this.worker) return;
+    if (!this.worker && !this.onShared) {
+      if (this.started && this.thread) this.report(false, this.problem ?? "no thread to read the edges on");
+      return;
+    }
     if (!parser.edgesSkipped) {
       await this.stop();
       this.report(false, this.problem ?? "this thread reached the edges first");
@@ -186,6 +328,7 @@ class EdgesHelper {
       this.control.release();
       const m = await this.result!;
       await this.stop();
+      if (this.threadGone) throw new SplitMismatch("the thread reading the edges stopped");
       if (m.type === "done") {
         if (this.jumped && (tail || m.end !== skipped?.end)) throw new SplitMismatch();
         this.report(true, undefined);
@@ -231,7 +374,7 @@ class EdgesHelper {
     if (this.splitAt !== undefined) {
       from = start + 1 + Math.floor(Math.min(1, Math.max(0, this.splitAt)) * (end - start - 1));
     } else {
-      if (end - claimed < MIN_TAIL_BYTES) return null;
+      if (end - claimed < minTailBytes(this.sizeHint, this.onShared)) return null;
       from = Math.floor((claimed + end) / 2);
     }
     if (from >= end) return null;
@@ -247,6 +390,9 @@ class EdgesHelper {
 
   async stop(): Promise<void> {
     this.control.release();
+    // A thread shared with other work is not ended: its job is told to stop (a job that ended
+    // already is not affected).
+    if (this.onShared) this.control.cancel();
     const w = this.worker;
     if (w) await w.terminate();
   }
@@ -278,15 +424,24 @@ export function fileError(path: string, e: NodeJS.ErrnoException): InputError {
   }
 }
 
-async function parseStream(input: Readable, totalBytes: number, options: ReadOptions, path?: string): Promise<RawSnapshot> {
+async function parseStream(
+  input: Readable | FileChunks,
+  totalBytes: number,
+  options: ReadOptions,
+  path?: string,
+  thread?: () => EdgesThread | null,
+): Promise<RawSnapshot> {
   const { onProgress, signal } = options;
   let bytesRead = 0;
   let nextReport = 0;
   let iterator = (input as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
   /** Goes on reading the file from byte `at` (the bytes before it are not read). */
   const jumpTo = (at: number): void => {
-    input.destroy();
-    input = createReadStream(path!, { start: at, highWaterMark: READ_CHUNK });
+    if (input instanceof FileChunks) input = input.from(at);
+    else {
+      input.destroy();
+      input = createReadStream(path!, { start: at, highWaterMark: READ_CHUNK });
+    }
     iterator = (input as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
     bytesRead = at;
   };
@@ -325,7 +480,7 @@ async function parseStream(input: Readable, totalBytes: number, options: ReadOpt
     } else {
       helper =
         path !== undefined
-          ? new EdgesHelper(path, totalBytes, options.onWorker, options.parallel === true ? options.splitEdgesAt : undefined)
+          ? new EdgesHelper(path, totalBytes, options.onWorker, options.parallel === true ? options.splitEdgesAt : undefined, thread)
           : null;
       for await (const chunk of counted(head.value)) {
         // The worker reads the edges and guessed where they end: skip to there, unread.
@@ -362,7 +517,7 @@ async function parseStream(input: Readable, totalBytes: number, options: ReadOpt
   } catch (e) {
     // After skipping to a guessed end, any error may come from a wrong guess: the caller reads again.
     if (helper?.jumped && !(e instanceof AbortedError) && (e instanceof BackrefsError || e instanceof SplitMismatch)) {
-      throw new SplitMismatch();
+      throw e instanceof SplitMismatch ? e : new SplitMismatch();
     }
     if (e instanceof BackrefsError || e instanceof SplitMismatch) throw e;
     const err = e as NodeJS.ErrnoException;

@@ -37,6 +37,20 @@ describe("a helper thread started early", () => {
     expect(AnalysisHelper.waiting).toBe(false);
   });
 
+  it("started by prestart, belongs to the first startEarly that asks (which may let it go)", async () => {
+    AnalysisHelper.prestart();
+    expect(AnalysisHelper.waiting).toBe(true);
+    expect(AnalysisHelper.startEarly()).toBe(true);
+    expect(AnalysisHelper.startEarly()).toBe(false);
+    AnalysisHelper.stopEarly();
+    expect(AnalysisHelper.waiting).toBe(false);
+    // One that waits already (started by a caller who owns it) is not handed to another.
+    expect(AnalysisHelper.startEarly()).toBe(true);
+    AnalysisHelper.prestart();
+    expect(AnalysisHelper.startEarly()).toBe(false);
+    AnalysisHelper.stopEarly();
+  });
+
   it("is not handed out once stopped: start makes a thread of its own", async () => {
     AnalysisHelper.startEarly();
     AnalysisHelper.stopEarly();
