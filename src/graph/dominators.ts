@@ -216,10 +216,24 @@ function predecessorInput(work: Numbering, essential: Uint8Array): PredecessorIn
  */
 export function buildPredecessors(input: PredecessorInput): Uint32Array {
   const { N, firstEdge, edgeTo, essential, start, listed, unheld } = input;
-  const E = firstEdge[N]!;
-  for (let e = firstEdge[0]!; e < E; e++) if (essential[e] !== 0) start[edgeTo[e]]!++;
-  // Each list's end, where the fill below starts writing it backwards; empty lists start and end
-  // at the same place.
+  // Each pass is a function of its own (see computeShallowSizes in shallow.ts: V8 then optimises
+  // each once, while it runs, instead of the whole function again after each loop).
+  countEssentialRetainers(firstEdge[0]!, firstEdge[N]!, edgeTo, essential, start);
+  const total = layOutLists(N, start, listed, unheld);
+  const pred = sharedU32(total);
+  fillLists(N, firstEdge, edgeTo, essential, listed, start, pred);
+  return pred;
+}
+
+function countEssentialRetainers(from: number, to: number, edgeTo: Uint32Array, essential: Uint8Array, start: Uint32Array): void {
+  for (let e = from; e < to; e++) if (essential[e] !== 0) start[edgeTo[e]]!++;
+}
+
+/**
+ * Each list's end, where the fill starts writing it backwards (empty lists start and end at the
+ * same place), and the `listed` and `unheld` bits; returns the lists' total length.
+ */
+function layOutLists(N: number, start: Uint32Array, listed: Uint8Array, unheld: Uint8Array): number {
   let total = 0;
   for (let w = 0; w < N; w++) {
     const c = start[w]!;
@@ -232,7 +246,18 @@ export function buildPredecessors(input: PredecessorInput): Uint32Array {
     start[w] = total;
   }
   start[N] = total;
-  const pred = sharedU32(total);
+  return total;
+}
+
+function fillLists(
+  N: number,
+  firstEdge: Uint32Array,
+  edgeTo: Uint32Array,
+  essential: Uint8Array,
+  listed: Uint8Array,
+  start: Uint32Array,
+  pred: Uint32Array,
+): void {
   for (let src = 0; src < N; src++) {
     const end = firstEdge[src + 1]!;
     for (let e = firstEdge[src]!; e < end; e++) {
@@ -242,7 +267,6 @@ export function buildPredecessors(input: PredecessorInput): Uint32Array {
       pred[--start[w]!] = src;
     }
   }
-  return pred;
 }
 
 export interface Numbering {

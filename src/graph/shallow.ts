@@ -45,34 +45,64 @@ export function shallowInput(g: HeapGraph, reassign: boolean): ShallowInput {
  * One size per node: DevTools' self sizes. The result array first holds each node's owner (so no
  * second array of owners is needed; only a byte per node says which nodes can be owned), then the
  * sizes.
+ *
+ * Each pass over the nodes is a function of its own: V8 optimises a long loop while it runs (on
+ * stack replacement), and code after that loop, not run yet, sends an optimised function back to
+ * the interpreter; at 20 MB, where each pass takes a few milliseconds, small functions are
+ * optimised sooner and once.
  */
 export function computeShallowSizes(input: ShallowInput): Float64Array {
-  const { nodeType, nodeName, selfSize, firstEdge, edgeType, edgeTo } = input;
+  const { nodeType, nodeName, selfSize } = input;
   const N = nodeType.length;
   const size = new Float64Array(N);
-  const self = (n: number): number => (selfSize ? selfSize[n]! : 0);
   if (!input.reassign) {
-    for (let n = 0; n < N; n++) size[n] = self(n);
+    if (selfSize) for (let n = 0; n < N; n++) size[n] = selfSize[n]!;
     return size;
   }
   const { hidden, array, native, synthetic } = input.types;
-  const external = input.externalNames;
   // 1 for the nodes that can be owned. The walks below read it for every edge's target, at
   // random: a byte per node stays in the CPU's caches where the owners (8 bytes per node) do not,
   // and most targets cannot be owned.
   const ownable = mappedU8(N);
-  for (let n = 0; n < N; n++) {
+  markOwnable(nodeType, nodeName, hidden, array, native, input.externalNames, ownable);
+  // Owners: every node that is not ownable owns itself; ownable ones start unvisited.
+  const owner = size;
+  initOwners(ownable, owner);
+  walkOwners(input, ownable, owner);
+  handOver(nodeType, selfSize, synthetic, ownable, owner, size);
+  return size;
+}
+
+const UNVISITED = -1;
+const MULTIPLE = -2;
+
+function markOwnable(
+  nodeType: Uint8Array,
+  nodeName: Uint32Array,
+  hidden: number,
+  array: number,
+  native: number,
+  external: number[],
+  ownable: Uint8Array,
+): void {
+  for (let n = 0; n < nodeType.length; n++) {
     const t = nodeType[n]!;
     if (t === hidden || t === array || (t === native && external.includes(nodeName[n]!))) ownable[n] = 1;
   }
-  // Owners: every node that is not ownable owns itself; ownable ones start unvisited.
-  const UNVISITED = -1;
-  const MULTIPLE = -2;
-  const owner = size;
-  for (let n = 0; n < N; n++) owner[n] = ownable[n] === 1 ? UNVISITED : n;
-  // From each owner in turn, a worklist through the nodes it reaches over owned ones. A node enters
-  // it at most twice: once owned, once when it turns out to have several owners. The result does
-  // not depend on the order: an owned node ends up with the one owner that reaches it, or MULTIPLE.
+}
+
+function initOwners(ownable: Uint8Array, owner: Float64Array): void {
+  for (let n = 0; n < owner.length; n++) owner[n] = ownable[n] === 1 ? UNVISITED : n;
+}
+
+/**
+ * From each owner in turn, a worklist through the nodes it reaches over owned ones. A node enters
+ * it at most twice: once owned, once when it turns out to have several owners. The result does
+ * not depend on the order: an owned node ends up with the one owner that reaches it, or MULTIPLE.
+ */
+function walkOwners(input: ShallowInput, ownable: Uint8Array, owner: Float64Array): void {
+  const { firstEdge, edgeType, edgeTo } = input;
+  const N = owner.length;
   let work = new Uint32Array(1024);
   const weak = input.weakEdge;
   for (let root = 0; root < N; root++) {
@@ -99,18 +129,50 @@ export function computeShallowSizes(input: ShallowInput): Float64Array {
       }
     }
   }
-  // Owners' entries become their own sizes first; then each owned node with one owner (not the
-  // root, not synthetic) hands its size over and shows 0.
-  for (let n = 0; n < N; n++) if (ownable[n] === 0) size[n] = self(n);
-  for (let n = 0; n < N; n++) {
+}
+
+/**
+ * Owners' entries become their own sizes first; then each owned node with one owner (not the
+ * root, not synthetic) hands its size over and shows 0.
+ */
+function handOver(
+  nodeType: Uint8Array,
+  selfSize: Uint32Array | null,
+  synthetic: number,
+  ownable: Uint8Array,
+  owner: Float64Array,
+  size: Float64Array,
+): void {
+  const none = new Uint32Array(0);
+  const own = selfSize ?? none;
+  ownSizes(own, ownable, size);
+  ownedSizes(nodeType, own, synthetic, ownable, owner, size);
+}
+
+/** `self[n]`, or 0 when the snapshot has no sizes (`self` empty). */
+function ownSizes(self: Uint32Array, ownable: Uint8Array, size: Float64Array): void {
+  const sized = self.length > 0;
+  for (let n = 0; n < size.length; n++) if (ownable[n] === 0) size[n] = sized ? self[n]! : 0;
+}
+
+function ownedSizes(
+  nodeType: Uint8Array,
+  self: Uint32Array,
+  synthetic: number,
+  ownable: Uint8Array,
+  owner: Float64Array,
+  size: Float64Array,
+): void {
+  const sized = self.length > 0;
+  for (let n = 0; n < size.length; n++) {
     if (ownable[n] === 0) continue;
     const o = owner[n]!;
+    const s = sized ? self[n]! : 0;
     if (o > 0 && nodeType[o] !== synthetic) {
-      size[o]! += self(n);
+      size[o]! += s;
       size[n] = 0;
     } else {
-      size[n] = self(n);
+      size[n] = s;
     }
   }
-  return size;
 }
