@@ -41,6 +41,7 @@ import {
 import { StringTable } from "../snapshot/string-table.js";
 import type { AnalysisParts } from "../graph/analysis.js";
 import type { ClassParts } from "../graph/heap-graph.js";
+import { unpackIdSample } from "../graph/id-sample.js";
 import { idomFromPreorder } from "../graph/dominators.js";
 import { blockCount, blockCrcs, bytesOf, EntryFile, LazySection, type Typed } from "./lazy.js";
 import type { ValueCheck } from "./checks.js";
@@ -112,6 +113,8 @@ export interface EntryContent {
  */
 export interface LaterParts {
   classes: (() => ClassParts) | null;
+  /** The id-trust check's sample of the snapshot, packed (graph/id-sample.ts): a late part only. */
+  idSample: (() => Uint32Array) | null;
 }
 
 /** What reading an entry gives: its content, and the parts read later. */
@@ -442,13 +445,14 @@ function writeFile(path: string, magic: Buffer, json: Buffer, dataStart: number,
 /**
  * A part an entry gains after it was written, when a later command computes it (the entry was
  * written by a command that did not need it): the analysis (self sizes, distances...), the dominator
- * tree with the retained sizes, the per-class retained sizes, the class index. Each is a file of its
+ * tree with the retained sizes, the per-class retained sizes, the class index, and the sample of
+ * ids that comparing snapshots by id checks (never in an entry itself). Each is a file of its
  * own beside the entry ({@link latePartPath}), tied to that entry by a hash of its header, so that
  * adding a part writes that part only, never a copy of the entry. See docs/cache.md.
  */
-export type LatePart = "analysis" | "tree" | "class-retained" | "classes";
+export type LatePart = "analysis" | "tree" | "class-retained" | "classes" | "ids";
 /** In the order a reader takes them: each of the first three is used only with the one before. */
-export const LATE_PARTS: readonly LatePart[] = ["analysis", "tree", "class-retained", "classes"];
+export const LATE_PARTS: readonly LatePart[] = ["analysis", "tree", "class-retained", "classes", "ids"];
 
 const LATE_MAGIC = Buffer.from("BRCLATE\x01", "latin1");
 const LATE_SUFFIX = ".brl";
@@ -460,7 +464,7 @@ export function latePartPath(entry: string, part: LatePart): string {
 
 /** Whether a file name is a late part's (see {@link latePartPath}), and of which entry file name. */
 export function latePartOf(name: string): { entryName: string; part: LatePart } | null {
-  const m = /^(.*)\.(analysis|tree|class-retained|classes)\.brl$/.exec(name);
+  const m = /^(.*)\.(analysis|tree|class-retained|classes|ids)\.brl$/.exec(name);
   return m ? { entryName: `${m[1]}.brc`, part: m[2] as LatePart } : null;
 }
 
@@ -471,6 +475,8 @@ export interface LateContent {
   tree?: AnalysisParts["tree"];
   classRetained?: Float64Array | null;
   classes?: ClassParts | null;
+  /** The id-trust check's sample, packed (graph/id-sample.ts). */
+  idSample?: Uint32Array | null;
 }
 
 interface LateHeader {
@@ -481,7 +487,8 @@ interface LateHeader {
   part: LatePart;
   /**
    * The part's one variable length: the refused-edge count (analysis), the class count
-   * (class-retained), the class names' bytes (classes); null for the tree.
+   * (class-retained), the class names' bytes (classes), the words of the id sample (ids); null
+   * for the tree.
    */
   length: number | null;
   sections: SectionRecord[];
@@ -507,6 +514,10 @@ function lateSections(part: LatePart, c: LateContent): { sections: Section[]; le
     case "classes": {
       const sections = sized(classesSections(c.classes ?? missing()));
       return { sections, length: sections[1]!.bytes };
+    }
+    case "ids": {
+      const packed = c.idSample ?? missing();
+      return { sections: sized([{ name: "ids.sample", type: "u32", data: packed }]), length: packed.length };
     }
   }
 }
@@ -799,6 +810,8 @@ function treeWant(N: number): Want[] {
 
 const classRetainedWant = (classes: number): Want[] => [{ name: "analysis.classRetained", type: "f64", length: classes }];
 
+const idSampleWant = (words: number): Want[] => [{ name: "ids.sample", type: "u32", length: words }];
+
 const classesWant = (N: number, names: number): Want[] => [
   { name: "classes.nodeClass", type: "u32", length: N },
   { name: "classes.names", type: "u8", length: names },
@@ -911,6 +924,10 @@ function openLatePart(
         if (!isCount(length) || length > 0xffffffff) bad("the class index record is not valid");
         want = classesWant(N, length);
         break;
+      case "ids":
+        if (!isCount(length) || length > 0xffffffff) bad("the id sample's record is not valid");
+        want = idSampleWant(length);
+        break;
     }
     if (!isCount(h.blocks)) bad("the block table's record is not valid");
     const { places, crcBase, table } = checkLayout(fd, want, h.sections, h.blocks, dataStart, fileSize);
@@ -1011,12 +1028,13 @@ function openSections(
   let tree = an?.tree === true;
   let classRetained = tree && an!.classRetained !== null;
   let classes = header.classes !== null;
+  let idSample = false;
   const st = fstatSync(fd, { bigint: true });
   const ours = (): boolean => sameFileAt(path, st) !== null;
   const expectLate = { build: header.build, base: key, N };
   for (const part of LATE_PARTS) {
     // Each of the analysis' parts only with the one before; a class index of its own replaces the entry's
-    // (it is written when the entry's was found unusable).
+    // (it is written when the entry's was found unusable); an entry never holds the id sample itself.
     const lacking =
       part === "analysis"
         ? analysisLength === null
@@ -1041,7 +1059,8 @@ function openSections(
     if (part === "analysis") analysisLength = got.length;
     else if (part === "tree") tree = true;
     else if (part === "class-retained") classRetained = true;
-    else classes = true;
+    else if (part === "classes") classes = true;
+    else idSample = true;
   }
 
   const sections = new Map<string, LazySection<Typed>>();
@@ -1080,7 +1099,7 @@ function openSections(
 
   // Every section made now (its memory is only taken as it is read), so that the file stays open
   // until all of them have been read.
-  for (const name of placedAt.keys()) section(name, name.startsWith("classes."));
+  for (const name of placedAt.keys()) section(name, name.startsWith("classes.") || name.startsWith("ids."));
   const has = (name: string): boolean => placedAt.has(name);
   const lazy: LazyColumns = {
     nodeType: section("node.type"),
@@ -1229,6 +1248,15 @@ function openSections(
     classes: !classes
       ? null
       : () => checkClasses(section<Uint32Array>("classes.nodeClass").whole(), section<Uint8Array>("classes.names").whole(), S, N),
+    // Likewise the id sample: checked as a whole (graph/id-sample.ts); when anything is off it is
+    // computed again.
+    idSample: !idSample
+      ? null
+      : () => {
+          const packed = section<Uint32Array>("ids.sample").whole();
+          if (!unpackIdSample(packed, N)) bad("the id sample is not valid");
+          return packed;
+        },
   };
   return {
     raw,

@@ -61,6 +61,8 @@ interface Tracked {
   stamp: EntryStamp | null;
   /** Whether the entry held a usable class index (false from when it fails its checks). */
   heldClasses: boolean;
+  /** Whether the entry held a usable id sample (false from when it fails its checks). */
+  heldIdSample: boolean;
 }
 
 export class CacheSession {
@@ -98,9 +100,13 @@ export class CacheSession {
           held: look.content.holds,
           stamp: look.content.stamp,
           heldClasses: look.content.later.classes !== null,
+          heldIdSample: look.content.later.idSample !== null,
         };
-        graph.useStoredIndexes({ classes: this.#storedClasses(look.entry, t) });
+        graph.useStoredIndexes({ classes: this.#storedClasses(look.entry, t), idSample: this.#storedIdSample(look.entry, t) });
         this.#tracked.set(graph, t);
+        // What the job computes that the entry lacks is added when it is done, also when it asks
+        // for no analysis (the id sample that comparing by id needs).
+        this.#toWrite.push(t);
         for (const i of look.content.ignored)
           this.onEvent({ kind: "ignored-part", entry: look.entry, part: PART_NAMES[i.part], reason: i.reason });
         this.onEvent({ kind: "used", entry: look.entry, bytes: look.bytes, seconds: (performance.now() - start) / 1000 });
@@ -128,6 +134,7 @@ export class CacheSession {
         held: { analysis: false, tree: false, classRetained: false },
         stamp: null,
         heldClasses: false,
+        heldIdSample: false,
       };
       this.#tracked.set(graph, t);
       this.#toWrite.push(t);
@@ -149,6 +156,21 @@ export class CacheSession {
         this.onEvent({ kind: "ignored-part", entry, part: "class index", reason: describeReadError(e) });
         t.heldClasses = false;
         if (!this.#toWrite.includes(t)) this.#toWrite.push(t);
+        return null;
+      }
+    };
+  }
+
+  /** The id-trust check's sample from the entry, like {@link #storedClasses}. */
+  #storedIdSample(entry: string, t: Tracked): (() => Uint32Array | null) | null {
+    const load = t.later?.idSample;
+    if (!load) return null;
+    return () => {
+      try {
+        return load();
+      } catch (e) {
+        this.onEvent({ kind: "ignored-part", entry, part: "id sample", reason: describeReadError(e) });
+        t.heldIdSample = false;
         return null;
       }
     };
@@ -284,6 +306,11 @@ export class CacheSession {
       content.classes = classes;
       parts.push("classes");
     }
+    const idSample = t.graph.idSampleParts();
+    if (idSample && !t.heldIdSample) {
+      content.idSample = idSample;
+      parts.push("ids");
+    }
     return { content, parts };
   }
 
@@ -303,7 +330,7 @@ export class CacheSession {
  * The parts of an entry as events (and the CLI's lines, "added" and "ignored" alike) name them.
  * "analysis" is the name the distances had before; it is no longer given.
  */
-export type PartName = "class index" | "distances" | "analysis" | "dominator tree" | "per-class retained sizes";
+export type PartName = "class index" | "distances" | "analysis" | "dominator tree" | "per-class retained sizes" | "id sample";
 
 /** The name of each part that can be added to an entry later (see {@link PartName}). */
 export const PART_NAMES: Record<LatePart, PartName> = {
@@ -311,6 +338,7 @@ export const PART_NAMES: Record<LatePart, PartName> = {
   tree: "dominator tree",
   "class-retained": "per-class retained sizes",
   classes: "class index",
+  ids: "id sample",
 };
 
 function describeWriteError(e: unknown): string {

@@ -72,6 +72,11 @@ export interface ClassParts {
  */
 export interface StoredIndexes {
   classes?: (() => ClassParts | null) | null;
+  /**
+   * The id-trust check's sample of this snapshot, packed (see id-sample.ts): checked as a whole
+   * by whoever unpacks it.
+   */
+  idSample?: (() => Uint32Array | null) | null;
 }
 
 /** In the class pass, marks the name of plain objects (see {@link HeapGraph.classes}). */
@@ -209,6 +214,10 @@ export class HeapGraph {
   private splitBase = new Map<number, number>();
   private nameGroups: Uint32Array | null = null;
   private domState: Uint8Array | null | undefined = undefined;
+  /** The id-trust check's sample, packed, when computed here (not taken from `stored`). */
+  private idSampleComputed: Uint32Array | null = null;
+  /** The one taken from `stored` (undefined: not asked yet). */
+  private idSampleStored: Uint32Array | null | undefined = undefined;
 
   constructor(raw: RawSnapshot) {
     const m = raw.meta;
@@ -605,6 +614,30 @@ export class HeapGraph {
    */
   useStoredIndexes(stored: StoredIndexes): void {
     this.stored = { ...stored };
+  }
+
+  /**
+   * The id-trust check's sample of this snapshot, packed (see id-sample.ts): the one computed here
+   * ({@link keepIdSample}), else the one {@link StoredIndexes} holds (taken on first use), else null.
+   */
+  idSample(): Uint32Array | null {
+    if (this.idSampleComputed) return this.idSampleComputed;
+    if (this.idSampleStored === undefined) {
+      const load = this.stored.idSample;
+      this.stored.idSample = null;
+      this.idSampleStored = load ? load() : null;
+    }
+    return this.idSampleStored;
+  }
+
+  /** Keeps the id-trust check's sample, packed, computed from this graph: for saving ({@link idSampleParts}). */
+  keepIdSample(packed: Uint32Array): void {
+    this.idSampleComputed = packed;
+  }
+
+  /** The id-trust check's sample when it was computed from this graph (not taken from a store), for saving. */
+  idSampleParts(): Uint32Array | null {
+    return this.idSampleComputed;
   }
 
   /** The class index as computed under the snapshot's own shapes, for saving; null when not computed (or named by other shapes). */

@@ -20,11 +20,12 @@
 import { IdMismatchError } from "../errors.js";
 import type { HeapGraph } from "../graph/heap-graph.js";
 import { IdSet } from "../graph/id-set.js";
+import { MAX_SKETCH, packIdSample, unpackIdSample } from "../graph/id-sample.js";
 
 /** Ids examined per snapshot, at most (about): enough for a tight estimate, cheap to keep. */
 const SAMPLE_TARGET = 1 << 14;
 /** Referenced ids kept per sampled object: its edges' targets with the smallest hashes (a bottom-k sketch). */
-const SKETCH = 64;
+const SKETCH = MAX_SKETCH;
 /** The share of examined ids that must name the same object in both snapshots. */
 const MIN_SAME = 0.95;
 /**
@@ -68,9 +69,15 @@ export class SnapshotIds {
     this.syntheticIds = syntheticIds;
   }
 
-  /** Reads what the check needs from a graph (one pass over the nodes, the sampled ones' edges). */
+  /**
+   * Reads what the check needs from a graph (one pass over the nodes, the sampled ones' edges), or
+   * its ids and the sample a snapshot cache kept (the sample is then not computed again).
+   */
   static of(graph: HeapGraph): SnapshotIds {
     const ids = IdSet.fromGraph(graph);
+    const packed = graph.idSample();
+    const kept = packed ? unpackIdSample(packed, graph.nodeCount) : null;
+    if (kept) return new SnapshotIds(ids, kept.objectCount, kept.level, kept.sample, kept.syntheticIds);
     let level = 0;
     while (level < 31 && graph.nodeCount / 2 ** level > SAMPLE_TARGET) level++;
     const { nodeId, edgeTo, nodeType } = graph.columns;
@@ -94,6 +101,7 @@ export class SnapshotIds {
       for (let k = 0; k < count; k++) scratch[k] = mix(nodeId[edgeTo[first[n]! + k]!]!);
       sample.set(id, { what: hashString(`${graph.nodeTypeName(n)}\u0000${graph.nodeName(n)}`), refs: sketch(scratch.subarray(0, count)) });
     }
+    graph.keepIdSample(packIdSample({ objectCount, level, syntheticIds, sample }));
     return new SnapshotIds(ids, objectCount, level, sample, syntheticIds);
   }
 

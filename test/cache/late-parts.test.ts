@@ -28,6 +28,8 @@ import { CacheSession, PART_NAMES, type CacheEvent } from "../../src/cache/sessi
 import { readSnapshotRaw } from "../../src/snapshot/read.js";
 import { HeapGraph } from "../../src/graph/heap-graph.js";
 import { HeapAnalysis } from "../../src/graph/analysis.js";
+import { SnapshotIds } from "../../src/query/id-trust.js";
+import { packIdSample, unpackIdSample } from "../../src/graph/id-sample.js";
 
 const SAMPLE = resolve(import.meta.dirname, "../../samples/leak.heapsnapshot.gz");
 const work = mkdtempSync(join(tmpdir(), "backrefs-late-"));
@@ -602,5 +604,164 @@ describe("late parts: damaged, truncated or foreign files are never trusted", ()
     expect(() => again.content.later.classes!()).toThrow(CacheFormatError);
     expect(() => again.content.later.classes!()).toThrow(/node 3 has a class past the last/);
     void entry;
+  });
+});
+
+describe("the id sample (what comparing snapshots by id checks) as a late part", () => {
+  /** A command that compares by id (diff, leaks, --new-since): loads through a session, reads the ids, flushes. */
+  async function idCommand(dir: string): Promise<{ events: CacheEvent[]; graph: HeapGraph; ids: SnapshotIds }> {
+    const events: CacheEvent[] = [];
+    const session = new CacheSession(new SnapshotCache({ dir }), (e) => events.push(e));
+    const graph = await session.load(snap);
+    const ids = SnapshotIds.of(graph);
+    await session.flush();
+    return { events, graph, ids };
+  }
+
+  /** Everything the id-trust check uses of a snapshot's ids, as plain data. */
+  const sampleOf = (s: SnapshotIds): unknown => ({
+    objectCount: s.objectCount,
+    level: s.level,
+    syntheticIds: s.syntheticIds,
+    sample: [...s.sampledIds()].map((id) => [id, s.signature(id)!.what, [...s.signature(id)!.refs]]),
+  });
+
+  let expected: unknown = null;
+  async function expectedSample(): Promise<unknown> {
+    return (expected ??= sampleOf(SnapshotIds.of((await truth()).graph)));
+  }
+
+  it("a command that compares by id adds it; the next one reads it instead of computing it, and adds nothing", async () => {
+    const dir = freshDir();
+    const { entry } = await entryHolding("no per-class", dir);
+    const before = readFileSync(entry);
+    const first = await idCommand(dir);
+    expect(first.events.map((e) => e.kind)).toEqual(["used", "written"]);
+    expect(written(first.events)!.result.added).toEqual(["ids"]);
+    expect(sampleOf(first.ids)).toEqual(await expectedSample());
+    expect(existsSync(latePartPath(entry, "ids"))).toBe(true);
+    expect(readFileSync(entry).equals(before)).toBe(true);
+    const again = await idCommand(dir);
+    expect(again.events.map((e) => e.kind)).toEqual(["used"]);
+    expect(again.graph.idSampleParts()).toBeNull(); // read, not computed
+    expect(sampleOf(again.ids)).toEqual(await expectedSample());
+    expect(again.ids.ids.size).toBe(first.ids.ids.size);
+    // The listing counts it with its entry; --clear removes it.
+    const cache = new SnapshotCache({ dir });
+    expect(cache.list().entries[0]!.bytes).toBe(before.length + statSync(latePartPath(entry, "ids")).size);
+    cache.clear();
+    expect(existsSync(latePartPath(entry, "ids"))).toBe(false);
+  });
+
+  it("a flipped byte in it: ignored (said so), computed again, added again as it was", async () => {
+    const dir = freshDir();
+    const { entry } = await entryHolding("columns", dir);
+    await idCommand(dir);
+    const file = latePartPath(entry, "ids");
+    const good = readFileSync(file);
+    const buf = Buffer.from(good);
+    buf[lateSectionAt(file, "ids.sample") + 5]! ^= 0x04;
+    writeFileSync(file, buf);
+    const { events, ids } = await idCommand(dir);
+    expect(events.map((e) => e.kind)).toEqual(["used", "ignored-part", "written"]);
+    const ig = events[1];
+    expect(ig?.kind === "ignored-part" && [ig.part, ig.reason]).toEqual([
+      "id sample",
+      "section ids.sample is damaged (checksum of block 0)",
+    ]);
+    expect(written(events)!.result.added).toEqual(["ids"]);
+    expect(sampleOf(ids)).toEqual(await expectedSample());
+    expect(readFileSync(file).equals(good)).toBe(true);
+  });
+
+  it("truncated at any length, or with a damaged header or block table: ignored when the entry is opened (said so, removed), then added again", async () => {
+    const dir = freshDir();
+    const { entry } = await entryHolding("columns", dir);
+    await idCommand(dir);
+    const file = latePartPath(entry, "ids");
+    const good = readFileSync(file);
+    const spoiled: [string, Buffer][] = [0, 7, 16, 40, Math.floor(good.length / 2), good.length - 4, good.length - 1].map((n) => [
+      `cut at ${n}`,
+      good.subarray(0, n),
+    ]);
+    const header = Buffer.from(good);
+    header[20]! ^= 0x01;
+    spoiled.push(["header", header]);
+    const table = Buffer.from(good);
+    table[table.length - 8]! ^= 0x01;
+    spoiled.push(["block table", table]);
+    spoiled.push(["longer", Buffer.concat([good, Buffer.alloc(8)])]);
+    for (const [what, bytes] of spoiled) {
+      writeFileSync(file, bytes);
+      const look = await new SnapshotCache({ dir }).lookup(snap);
+      expect(look.kind, what).toBe("hit");
+      if (look.kind !== "hit") continue;
+      expect(
+        look.content.ignored.map((i) => i.part),
+        what,
+      ).toEqual(["ids"]);
+      expect(look.content.later.idSample, what).toBeNull();
+      expect(existsSync(file), what).toBe(false);
+      const { events, ids } = await idCommand(dir);
+      expect(
+        events.map((e) => e.kind),
+        what,
+      ).toEqual(["used", "written"]);
+      expect(sampleOf(ids), what).toEqual(await expectedSample());
+      expect(readFileSync(file).equals(good), what).toBe(true);
+    }
+  });
+
+  it("another snapshot's (renamed into place) is not used, and removed", async () => {
+    const dir = freshDir();
+    const mine = await entryHolding("columns", dir);
+    const theirs = await entryHolding("columns", dir, other);
+    const session = new CacheSession(theirs.cache);
+    SnapshotIds.of(await session.load(other));
+    await session.flush();
+    copyFileSync(latePartPath(theirs.entry, "ids"), latePartPath(mine.entry, "ids"));
+    const look = await mine.cache.lookup(snap);
+    expect(look.kind === "hit" && look.content.later.idSample).toBeNull();
+    expect(existsSync(latePartPath(mine.entry, "ids"))).toBe(false);
+  });
+
+  it("one whose checksums hold but whose values do not is not used: computed again and added again", async () => {
+    const { graph } = await truth();
+    const good = packIdSample(
+      (() => {
+        const s = SnapshotIds.of(graph);
+        const sample = new Map([...s.sampledIds()].map((id) => [id, s.signature(id)!]));
+        return { objectCount: s.objectCount, level: s.level, syntheticIds: s.syntheticIds, sample };
+      })(),
+    );
+    const wrongCount = Uint32Array.from(good);
+    wrongCount[0]! += 1; // objects and synthetic roots no longer add up to the nodes
+    const unsorted = Uint32Array.from(good);
+    // The first sampled object's sketch, its first two hashes swapped.
+    const first = 4 + unsorted[2]!;
+    expect(unsorted[first + 2]!).toBeGreaterThan(1);
+    [unsorted[first + 3], unsorted[first + 4]] = [unsorted[first + 4]!, unsorted[first + 3]!];
+    const cut = good.slice(0, good.length - 1);
+    for (const [what, packed] of [
+      ["counts", wrongCount],
+      ["sketch order", unsorted],
+      ["last record cut", cut],
+    ] as const) {
+      const dir = freshDir();
+      const { cache } = await entryHolding("columns", dir);
+      const look = await cache.lookup(snap);
+      if (look.kind !== "hit") throw new Error("expected a hit");
+      expect(cache.addParts(look.content.stamp, { idSample: packed }, ["ids"]).kind, what).toBe("written");
+      const again = await cache.lookup(snap);
+      if (again.kind !== "hit") throw new Error("expected a hit");
+      expect(() => again.content.later.idSample!(), what).toThrow(/the id sample is not valid/);
+      const { events, ids } = await idCommand(dir);
+      expect(
+        events.map((e) => e.kind),
+        what,
+      ).toEqual(["used", "ignored-part", "written"]);
+      expect(sampleOf(ids), what).toEqual(await expectedSample());
+    }
+    expect(unpackIdSample(good, graph.nodeCount)).not.toBeNull();
   });
 });

@@ -212,6 +212,32 @@ describe("backrefs with the snapshot cache", { timeout: SLOW }, () => {
     expect(l.entries[0]!.bytes).toBe(onDisk);
   });
 
+  it("diff, then diff again: the id samples are added beside the entries, then read; the answers are the ones without the cache", async () => {
+    const dir = freshDir();
+    const later = join(tmp, "leak-later.heapsnapshot.gz");
+    copyFileSync(SNAP, later);
+    const old = Date.now() / 1000 - 3600;
+    utimesSync(later, old, old);
+    await new Promise((r) => setTimeout(r, RACY_MS + 200));
+    const args = ["diff", SNAP, later, "--json"];
+    const expected = (await run(args, null)).raw;
+    const first = await run(args, dir);
+    expect(first.raw.equals(expected)).toBe(true);
+    expect(first.stderr.match(/^cache: wrote /gm)).toHaveLength(2);
+    const second = await run(args, dir);
+    expect(second.raw.equals(expected)).toBe(true);
+    expect(second.stderr.match(/^cache: added the id sample to .*\.brc \([\d.]+ [kM]B in [\d.]+ s; /gm)).toHaveLength(2);
+    expect(readdirSync(dir).filter((n) => n.endsWith(".ids.brl"))).toHaveLength(2);
+    const third = await run(args, dir);
+    expect(third.raw.equals(expected)).toBe(true);
+    expect(third.stderr).not.toMatch(/cache: (wrote|added)/);
+    // leaks reads them too (the copy's ids are the sample's: nothing leaked, the same answer)
+    const leaks = ["leaks", SNAP, later, SNAP, "--json"];
+    const leaked = await run(leaks, dir);
+    expect(leaked.raw.equals((await run(leaks, null)).raw)).toBe(true);
+    expect(leaked.stderr).not.toMatch(/cache: (wrote|added)/);
+  });
+
   it("a damaged part added later is found when read: the command runs again from the snapshot, said so", async () => {
     const dir = freshDir();
     const dot = [SNAP, "--type", "LeakyRequest", "-o", "-", "--format", "dot"];
