@@ -13,7 +13,7 @@ import { BIN, ROOT } from "../helpers/cli.js";
 
 const SAMPLE = join(ROOT, "samples/leak.heapsnapshot.gz");
 /** What reads snapshots, analyses them, caches and draws: no command needs it before it runs. */
-const HEAVY = /^dist\/(snapshot\/|graph\/(?!id-set)|render\/|cache\/|api\/snapshot)|^@/;
+const HEAVY = /^dist\/(snapshot\/|graph\/(?!id-set|id-sample)|render\/|cache\/|api\/snapshot)|^@/;
 const tmp = mkdtempSync(join(tmpdir(), "backrefs-startup-"));
 const hooks = join(tmp, "hooks.mjs");
 const register = join(tmp, "register.mjs");
