@@ -572,27 +572,29 @@ export class PathGroups {
   }
   private readonly listLinks = new Map<number, number>();
 
-  /** Whether edges e and f have the same type and name key ({@link nameKey}). */
-  private sameNameKey(e: number, f: number): boolean {
-    return this.graph.edgeType(e) === this.graph.edgeType(f) && this.nameKey(e) === this.nameKey(f);
-  }
-
   /**
-   * Whether e, the edge into `p` from above, is of the kind of p's list link ({@link listLink}):
+   * Whether e (of type `type` and name key `key`), the edge into `p` from above, is of the kind of
+   * p's list link ({@link listLink}):
    * the edge into a list's head named as its links. The link is one of p's own edges, so unless
    * one of them has e's type and name key it cannot be (told from p's edges alone, without
    * looking at the objects they lead to, as finding the link does).
    */
-  private entersList(p: number, e: number): boolean {
+  private entersList(p: number, type: number, key: number): boolean {
     const g = this.graph;
-    const type = g.edgeType(e);
-    const key = this.nameKey(e);
     let alike = false;
-    for (let f = g.firstEdge[p]!, end = g.firstEdge[p + 1]!; f < end && !alike; f++)
-      alike = g.edgeType(f) === type && this.nameKey(f) === key;
+    for (let f = g.firstEdge[p]!, end = g.firstEdge[p + 1]!; f < end && !alike; f++) {
+      const t = g.edgeType(f);
+      alike = t === type && this.nameKeyOf(f, t) === key;
+    }
     if (!alike) return false;
     const link = this.listLink(p);
-    return link >= 0 && this.sameNameKey(e, link);
+    return link >= 0 && this.hasNameKey(link, type, key);
+  }
+
+  /** Whether edge f has type `type` and name key `key` ({@link nameKey}). */
+  private hasNameKey(f: number, type: number, key: number): boolean {
+    const t = this.graph.edgeType(f);
+    return t === type && this.nameKeyOf(f, t) === key;
   }
 
   /** The pair (node, group), made if new ({@link pairAdded} says which); `base` is the node's record. */
@@ -694,13 +696,15 @@ export class PathGroups {
       }
       key[0] = kind === ROOT ? p : this.nodeClass[p]!;
       const type = graph.edgeType(e);
-      const intoLink = chainLink >= 0 ? this.sameNameKey(e, chainLink) : listFrom >= 0 && this.entersList(listFrom, e);
+      const nameKey = this.nameKeyOf(e, type);
+      const intoLink =
+        chainLink >= 0 ? this.hasNameKey(chainLink, type, nameKey) : listFrom >= 0 && this.entersList(listFrom, type, nameKey);
       if (intoLink) {
         key[1] = LINK; // into a chain through its own link: a list's head
         key[2] = 0;
       } else {
         key[1] = type;
-        key[2] = this.nameKeyOf(e, type);
+        key[2] = nameKey;
       }
       key[3] = group;
       // Chain or not is not part of the key: a list's first element (a run of one) and its
