@@ -63,9 +63,10 @@ export interface PrepareOptions {
 
 /**
  * Below this many nodes, starting a helper thread costs more than it saves. A thread takes ~0.05 s
- * of CPU time to start and ~10 MB of memory; started while the file is read (see `openSnapshot`),
- * its start is hidden, and from about this size on its share of the analysis saves more time than
- * that (bench/README.md, 2026-11-30 09:00–10:40 UTC).
+ * of CPU time to start, on the other core, and ~10 MB of memory; started before the file is read
+ * (see `openSnapshot`), it is ready by the analysis, and from about this size on its share (with
+ * the edges it reads, see `ReadOptions.edgesThread`) takes more off the main thread than that:
+ * 10–13% of it at 20 MB (bench/README.md, 2026-11-30, 08:40–10:10 UTC).
  */
 export const PARALLEL_MIN_NODES = 150_000;
 
