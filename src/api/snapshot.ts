@@ -256,13 +256,14 @@ const DEFAULT_MAX_PIXELS = 20_000_000;
  * await (await snap.retainers({ type: "LeakyRequest" })).save("leak.svg");
  */
 export async function openSnapshot(source: string | Readable, options: OpenOptions = {}): Promise<Snapshot> {
-  // A file big enough for the analysis' helper thread: the thread starts before the file is read
-  // (it takes ~0.05–0.1 s, which the analysis would otherwise wait for), and reads the edges
+  // A file big enough for the analysis' helper thread: the thread starts as the file's reading
+  // begins (it takes ~0.05–0.1 s, which the analysis would otherwise wait for), and reads the edges
   // meanwhile when the file is too small for an edges worker of its own (ReadOptions.edgesThread;
-  // the read asks only for files big enough). It is let go if the graph turns out too small for
-  // it, or was not read from the file (a snapshot cache's entry: its analysis is saved too). Only
-  // the thread this call started is let go here: another snapshot being opened may have started
-  // the one that waits.
+  // the read asks only for files big enough, at its start). Not before: a snapshot cache's entry
+  // answers without reading the file (its analysis is saved too), and a thread started for nothing
+  // costs its start-up. It is let go if the graph turns out too small for it, or was not read from
+  // the file. Only the thread this call started is let go here: another snapshot being opened may
+  // have started the one that waits.
   let asked = false;
   let early = false;
   let fileRead = false;
@@ -277,7 +278,6 @@ export async function openSnapshot(source: string | Readable, options: OpenOptio
     // A missing or unreadable file is reported by the read itself.
     const stat = await fsp.stat(source).catch(() => null);
     big = stat !== null && stat.isFile() && stat.size >= EARLY_HELPER_MIN_BYTES;
-    if (big) startHelper();
   }
   const onProgress = !helped
     ? options.onProgress

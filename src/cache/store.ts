@@ -55,6 +55,7 @@ import {
   type ReadContent,
   type SourceIdentity,
 } from "./entry.js";
+import { ENTRY_SUFFIX, entryPathIn } from "./entry-name.js";
 import { removeQuietly, sameFileAt } from "./files.js";
 import type { RawSnapshot } from "../snapshot/parser.js";
 
@@ -62,7 +63,7 @@ import type { RawSnapshot } from "../snapshot/parser.js";
 export const DEFAULT_CACHE_MAX_BYTES = 4e9;
 /** A file changed less than this long before it was read gets no entry (timestamp granularity). */
 export const RACY_MS = 2000;
-const SUFFIX = ".brc";
+const SUFFIX = ENTRY_SUFFIX;
 /** Temporary files older than this are leftovers of a writer that died. */
 const STALE_TMP_MS = 3600_000;
 
@@ -254,7 +255,7 @@ export class SnapshotCache {
 
   /** The entry file of a source path. */
   entryPath(realPath: string): string {
-    return join(this.dir, createHash("sha256").update(realPath).digest("hex").slice(0, 40) + SUFFIX);
+    return entryPathIn(this.dir, realPath);
   }
 
   /**

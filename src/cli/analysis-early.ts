@@ -3,13 +3,20 @@
  * command's own modules and the snapshot cache's are loaded) for a command that analyses a
  * snapshot file big enough for the helper: a thread takes ~0.05–0.1 s to start, and started this
  * early it is ready to read the file's edges when the reading reaches them (openSnapshot adopts
- * it, and lets it go if the cache answers). Decides from the command line alone.
+ * it). Not when the snapshot cache has an entry for the file: the answer then comes from the
+ * entry (its analysis is saved too), and a thread started for nothing costs a second look its
+ * start-up on the other core. Decides from the command line and the cache directory alone.
  */
-import { statSync } from "node:fs";
+import { realpathSync, statSync } from "node:fs";
+import { entryPathIn } from "../cache/entry-name.js";
 import { AnalysisHelper, EARLY_HELPER_MIN_BYTES } from "../graph/helper.js";
+import { cacheDir, cacheOffByEnvironment } from "./cache-dir.js";
 
-/** For `info` and the drawing command on `file`, unless told not to compute retained sizes or use a second thread. */
-export function startHelperEarly(file: string, opts: { retained?: boolean }): void {
+/**
+ * For `info` and the drawing command on `file`, unless told not to compute retained sizes or use a
+ * second thread, or the cache (on: `cacheOn`) has an entry for the file.
+ */
+export function startHelperEarly(file: string, opts: { retained?: boolean }, cacheOn: boolean): void {
   if (opts.retained === false || file === "-" || process.env["BACKREFS_PARALLEL"] === "0") return;
   let size: number;
   try {
@@ -17,5 +24,14 @@ export function startHelperEarly(file: string, opts: { retained?: boolean }): vo
   } catch {
     return; // reported when the file is opened
   }
-  if (size >= EARLY_HELPER_MIN_BYTES) AnalysisHelper.prestart();
+  if (size < EARLY_HELPER_MIN_BYTES) return;
+  if (cacheOn && !cacheOffByEnvironment()) {
+    try {
+      statSync(entryPathIn(cacheDir(), realpathSync(file)));
+      return; // an entry: most likely the answer (a stale one is replaced, read without the head start)
+    } catch {
+      // no entry: the file is read
+    }
+  }
+  AnalysisHelper.prestart();
 }

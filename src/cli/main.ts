@@ -386,7 +386,7 @@ Examples:
     // The analysis helper's thread too, for a big enough file (analysis-early.ts).
     if (action.name() === "draw" || action.name() === "info") {
       const { startHelperEarly } = await import("./analysis-early.js");
-      startHelperEarly(String(action.processedArgs[0]), action.opts());
+      startHelperEarly(String(action.processedArgs[0]), action.opts(), cacheOn);
     }
     cacheModule = await import("./cache.js");
     cacheModule.beginCacheSession(cacheOn, io, skipEntries);

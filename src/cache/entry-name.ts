@@ -1,0 +1,15 @@
+/**
+ * The name of a snapshot's cache entry: a hash of the snapshot file's real path, in the cache
+ * directory. Apart from the cache itself so that what starts threads first thing
+ * (cli/analysis-early.ts) can tell whether an entry is there without loading the cache.
+ */
+import { createHash } from "node:crypto";
+import { join } from "node:path";
+
+/** The file name ending of a cache entry. */
+export const ENTRY_SUFFIX = ".brc";
+
+/** Where the entry of the snapshot at `realPath` is (or would be) in `dir`. */
+export function entryPathIn(dir: string, realPath: string): string {
+  return join(dir, createHash("sha256").update(realPath).digest("hex").slice(0, 40) + ENTRY_SUFFIX);
+}
