@@ -17,7 +17,7 @@ import { performance } from "node:perf_hooks";
 import { CacheDamagedError, SnapshotFormatError } from "../errors.js";
 import { HeapGraph, type ClassParts } from "../graph/heap-graph.js";
 import { HeapAnalysis, type AnalysisOptions, type AnalysisParts } from "../graph/analysis.js";
-import { readSnapshotRaw, type ReadOptions } from "../snapshot/read.js";
+import type { ReadOptions } from "../snapshot/read.js";
 import type { RawSnapshot } from "../snapshot/parser.js";
 import type { CacheKey, PendingSave, SaveResult, SnapshotCache } from "./store.js";
 import { CacheFormatError, type EntryStamp, type LateContent, type LatePart, type LaterParts } from "./entry.js";
@@ -82,7 +82,7 @@ export class CacheSession {
    * entry is then begun, and completed by {@link flush}). Standard input (`-`) is read, never cached.
    */
   async load(file: string, read: ReadOptions = {}): Promise<HeapGraph> {
-    if (file === "-") return new HeapGraph(await readSnapshotRaw(file, read));
+    if (file === "-") return new HeapGraph(await readSnapshot(file, read));
     const start = performance.now();
     const look = await this.cache.lookup(file, this.skip);
     if (look.kind === "hit") {
@@ -124,7 +124,7 @@ export class CacheSession {
     } else if (look.kind === "miss" && look.reason !== null) {
       this.onEvent({ kind: "ignored", entry: look.entry, reason: look.reason });
     }
-    const raw = await readSnapshotRaw(file, read);
+    const raw = await readSnapshot(file, read);
     const graph = new HeapGraph(raw);
     if (look.kind !== "uncacheable") {
       // The entry is written while the job goes on: the columns now, the analysis once known.
@@ -354,4 +354,13 @@ function describeWriteError(e: unknown): string {
 
 function describeReadError(e: unknown): string {
   return e instanceof CacheFormatError ? e.message : `cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
+}
+
+/**
+ * The snapshot reader, loaded when a snapshot is read: a command answered from a cache entry never
+ * loads it (the parser and its helpers, ~10 modules).
+ */
+async function readSnapshot(file: string, options: ReadOptions): Promise<RawSnapshot> {
+  const { readSnapshotRaw } = await import("../snapshot/read.js");
+  return readSnapshotRaw(file, options);
 }

@@ -3,7 +3,8 @@
  */
 import type { Readable } from "node:stream";
 import { SnapshotFormatError } from "../errors.js";
-import { readSnapshotRaw, type ReadOptions } from "../snapshot/read.js";
+import type { RawSnapshot } from "../snapshot/parser.js";
+import type { ReadOptions } from "../snapshot/read.js";
 import type { SnapshotCache } from "../cache/store.js";
 import { CacheSession } from "../cache/session.js";
 import { HeapGraph } from "./heap-graph.js";
@@ -30,7 +31,7 @@ export async function loadHeapGraph(source: string | Readable, options: LoadOpti
   const { cache } = options;
   if (cache instanceof CacheSession && typeof source === "string") return cache.load(source, options);
   if (!cache || cache instanceof CacheSession || typeof source !== "string" || source === "-")
-    return new HeapGraph(await readSnapshotRaw(source, options));
+    return new HeapGraph(await readSnapshot(source, options));
   const look = await cache.lookup(source);
   if (look.kind === "hit") {
     try {
@@ -39,8 +40,17 @@ export async function loadHeapGraph(source: string | Readable, options: LoadOpti
       if (!(e instanceof SnapshotFormatError)) throw e;
     }
   }
-  const raw = await readSnapshotRaw(source, options);
+  const raw = await readSnapshot(source, options);
   const graph = new HeapGraph(raw);
   if (look.kind !== "uncacheable") cache.save(look.key, { raw, analysis: null });
   return graph;
+}
+
+/**
+ * The snapshot reader, loaded when a snapshot is read: a command answered from a cache entry never
+ * loads it (the parser and its helpers, ~10 modules).
+ */
+async function readSnapshot(source: string | Readable, options: ReadOptions): Promise<RawSnapshot> {
+  const { readSnapshotRaw } = await import("../snapshot/read.js");
+  return readSnapshotRaw(source, options);
 }

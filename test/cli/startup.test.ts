@@ -13,7 +13,7 @@ import { BIN, ROOT } from "../helpers/cli.js";
 
 const SAMPLE = join(ROOT, "samples/leak.heapsnapshot.gz");
 /** What reads snapshots, analyses them, caches and draws: no command needs it before it runs. */
-const HEAVY = /^dist\/(snapshot\/|graph\/(?!id-set)|render\/|cache\/|api\/snapshot)|^@/;
+const HEAVY = /^dist\/(snapshot\/|graph\/(?!id-set|id-sample)|render\/|cache\/|api\/snapshot)|^@/;
 const tmp = mkdtempSync(join(tmpdir(), "backrefs-startup-"));
 const hooks = join(tmp, "hooks.mjs");
 const register = join(tmp, "register.mjs");
@@ -80,6 +80,20 @@ describe("start-up", () => {
     }
     expect(r.loaded).not.toContain("@hpcc-js/wasm-graphviz");
     expect(r.loaded).not.toContain("@resvg/resvg-wasm");
+  });
+
+  it("a command answered from the snapshot cache loads no snapshot reader", () => {
+    const env = { BACKREFS_CACHE: "1", BACKREFS_CACHE_DIR: mkdtempSync(join(tmpdir(), "backrefs-startup-cache-")) };
+    const first = run(["info", SAMPLE, "--json", "-q"], env);
+    expect(first.status, first.stderr).toBe(0);
+    expect(first.loaded).toContain("dist/snapshot/parser.js");
+    const second = run(["info", SAMPLE, "--json", "-q"], env);
+    expect(second.status, second.stderr).toBe(0);
+    expect(second.stderr).toMatch(/^cache: used /m);
+    expect(second.stdout).toBe(first.stdout);
+    for (const m of ["dist/snapshot/read.js", "dist/snapshot/parser.js", "dist/snapshot/number-columns.js"]) {
+      expect(second.loaded).not.toContain(m);
+    }
   });
 
   it("a picture loads the layout and, for a PNG only, the rasteriser", () => {
