@@ -102,11 +102,17 @@ export class CacheSession {
           heldClasses: look.content.later.classes !== null,
           heldIdSample: look.content.later.idSample !== null,
         };
-        graph.useStoredIndexes({ classes: this.#storedClasses(look.entry, t), idSample: this.#storedIdSample(look.entry, t) });
+        graph.useStoredIndexes({
+          classes: this.#storedClasses(look.entry, t),
+          idSample: this.#storedIdSample(look.entry, t),
+          // An id sample computed here is added when the job is done, also when it asked for no
+          // analysis (the first two snapshots of `leaks`: their graphs are then kept until the job
+          // is done, which only the first comparison on an entry does).
+          onIdSample: () => {
+            if (!this.#toWrite.includes(t)) this.#toWrite.push(t);
+          },
+        });
         this.#tracked.set(graph, t);
-        // What the job computes that the entry lacks is added when it is done, also when it asks
-        // for no analysis (the id sample that comparing by id needs).
-        this.#toWrite.push(t);
         for (const i of look.content.ignored)
           this.onEvent({ kind: "ignored-part", entry: look.entry, part: PART_NAMES[i.part], reason: i.reason });
         this.onEvent({ kind: "used", entry: look.entry, bytes: look.bytes, seconds: (performance.now() - start) / 1000 });

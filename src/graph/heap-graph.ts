@@ -77,6 +77,8 @@ export interface StoredIndexes {
    * by whoever unpacks it.
    */
   idSample?: (() => Uint32Array | null) | null;
+  /** Told when the graph keeps an id sample it computed ({@link HeapGraph.keepIdSample}): one to save. */
+  onIdSample?: (() => void) | null;
 }
 
 /** In the class pass, marks the name of plain objects (see {@link HeapGraph.classes}). */
@@ -633,6 +635,7 @@ export class HeapGraph {
   /** Keeps the id-trust check's sample, packed, computed from this graph: for saving ({@link idSampleParts}). */
   keepIdSample(packed: Uint32Array): void {
     this.idSampleComputed = packed;
+    this.stored.onIdSample?.();
   }
 
   /** The id-trust check's sample when it was computed from this graph (not taken from a store), for saving. */
