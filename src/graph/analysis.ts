@@ -63,12 +63,12 @@ export interface PrepareOptions {
 
 /**
  * Below this many nodes, starting a helper thread costs more than it saves. A thread takes ~0.05 s
- * of CPU time to start, on the other core, and ~10 MB of memory; started before the file is read
- * (see `openSnapshot`), it is ready by the analysis, and from about this size on its share (with
- * the edges it reads, see `ReadOptions.edgesThread`) takes more off the main thread than that:
- * 10–13% of it at 20 MB (bench/README.md, 2026-11-30, 08:40–10:10 UTC).
+ * of CPU time to start, on the other core, and ~10 MB of memory. At 248k nodes (a 20 MB file) a
+ * helper started before the read, reading the edges too, took 10–13% off the main thread but
+ * nothing off the wall time on an idle machine, for +0.2–0.35 s of CPU time and +6–13 MB of peak
+ * memory (bench/README.md, 2026-11-30, "The helper thread at 20 MB, idle").
  */
-export const PARALLEL_MIN_NODES = 150_000;
+export const PARALLEL_MIN_NODES = 1_000_000;
 
 /** The saved state of an analysis (see {@link HeapAnalysis.savedParts}). */
 export interface AnalysisParts {

@@ -14,12 +14,13 @@ import type { EdgesJobMessage } from "../snapshot/edges-job.js";
 import { runTask, type EdgesRequest, type HelperRequest, type HelperResponse, type HelperTask } from "./helper-tasks.js";
 
 /**
- * Snapshot files from this size on start the analysis' helper thread before they are read (see
- * `openSnapshot`), and have it read their edges when they are too small for an edges worker of
- * their own: they usually hold `PARALLEL_MIN_NODES` nodes or more (a snapshot takes about 75
- * bytes a node).
+ * Snapshot files from this size on start the analysis' helper thread as their reading begins (see
+ * `openSnapshot`): they usually hold `PARALLEL_MIN_NODES` nodes or more (a snapshot takes about 75
+ * bytes a node). A file this big has an edges worker of its own; the helper reads the edges of a
+ * smaller one only when a caller gives it one to read (`ReadOptions.edgesThread`, `parallel: true`
+ * aside, for files under 64 MB).
  */
-export const EARLY_HELPER_MIN_BYTES = 11 << 20;
+export const EARLY_HELPER_MIN_BYTES = 80 << 20;
 
 /** What each task answers. */
 interface Results {
