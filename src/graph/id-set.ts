@@ -19,8 +19,10 @@ import type { HeapGraph } from "./heap-graph.js";
 const BITS_PER_NODE = 64;
 
 export class IdSet {
-  private readonly table: Uint32Array;
-  private readonly mask: number;
+  private table: Uint32Array;
+  private mask: number;
+  /** Ids in {@link table}: it is made twice as big before it is half full, so a probe always ends. */
+  private inTable = 0;
   private hasZero = false;
   private count = 0;
   /** Ids below `limit` are bits here (bit `id & 7` of byte `id >>> 3`), not in `table`. */
@@ -56,7 +58,7 @@ export class IdSet {
       for (let n = 0; n < count; n++) if (ids[n]! >= limit) above++;
     }
     const set = new IdSet(above);
-    const bits = new Uint8Array((limit + 7) >>> 3);
+    const bits = new Uint8Array(bitmapBytes(limit));
     set.bits = bits;
     set.limit = limit;
     let inBits = 0;
@@ -102,10 +104,26 @@ export class IdSet {
       if (v === 0) {
         t[i] = id;
         this.count++;
+        if (++this.inTable * 2 > t.length) this.grow();
         return;
       }
       i = (i + 1) & this.mask;
     }
+  }
+
+  /** The table made twice as big, its ids placed again. */
+  private grow(): void {
+    const old = this.table;
+    const t = new Uint32Array(old.length * 2);
+    const mask = t.length - 1;
+    for (const v of old) {
+      if (v === 0) continue;
+      let i = hash(v) & mask;
+      while (t[i] !== 0) i = (i + 1) & mask;
+      t[i] = v;
+    }
+    this.table = t;
+    this.mask = mask;
   }
 
   /** How many ids of this set `other` holds too. */
@@ -139,6 +157,11 @@ export class IdSet {
       i = (i + 1) & this.mask;
     }
   }
+}
+
+/** The bytes of a bitmap of the ids below `limit` (up to 2^32: a shift would wrap there). */
+export function bitmapBytes(limit: number): number {
+  return Math.ceil(limit / 8);
 }
 
 /** The number of bits set in each byte value. */

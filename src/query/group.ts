@@ -23,7 +23,8 @@
  * for "dominated by a target"; per object the walk meets, one record of a few words (its parent,
  * its chain run, its pairs, what is known of it: one place in memory per object, where separate
  * per-node columns would each be a cache miss and, sparsely touched, each fault in pages over all
- * nodes); per visited (object, group) pair a few numbers in typed arrays. A target's walk stops at the first (object, group) pair already seen, since everything
+ * nodes); per visited (object, group) pair a few numbers in typed arrays. A target's walk stops
+ * at the first (object, group) pair already seen, since everything
  * above it is the same for both; how many targets pass each pair is summed at the end, leaves
  * first. Keys are integer tuples in {@link TupleMap}, never strings.
  */

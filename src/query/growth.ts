@@ -423,6 +423,9 @@ export function findLeaks(
   const g = final.graph;
   const [l1, l2, l3] = options.labels ?? ["the baseline", "the target", "the final snapshot"];
   const { inBaseline, inTarget } = options.presence ?? leakPresence(baseline, target, g, [l1, l2, l3]);
+  if (inBaseline.length !== g.nodeCount || inTarget.length !== g.nodeCount) {
+    throw new RangeError(`the presence given has ${inBaseline.length} and ${inTarget.length} marks for a graph of ${g.nodeCount} nodes`);
+  }
   const leaked = new Uint8Array(g.nodeCount);
   const internal = internalTypeMask(g);
   const types = g.columns.nodeType;

@@ -136,14 +136,17 @@ describe("reading the edges on a thread given", () => {
 
   it("reads them on the analysis helper's thread, which then does the analysis' tasks", async () => {
     const one = await readSnapshotRaw(file, { parallel: false });
-    for (let attempt = 0; attempt < 3; attempt++) {
+    // The thread may start too late for the array (this thread then reads it): each attempt gives it
+    // longer to start, and one of them must find it reading the edges.
+    const waits = [0, 100, 500, 1500, 4000];
+    for (const wait of waits) {
       AnalysisHelper.startEarly();
+      await new Promise((r) => setTimeout(r, wait));
       const reports: WorkerReport[] = [];
       const two = await readSnapshotRaw(file, { edgesThread: () => AnalysisHelper.edgesThread(), onWorker: (x) => reports.push(x) });
       expectSameColumns(two, one);
       expect(reports).toHaveLength(1);
-      // The thread may start too late for the array (this thread then reads it): either way it
-      // is free for the analysis afterwards.
+      // Either way the thread is free for the analysis afterwards.
       const helper = AnalysisHelper.start()!;
       const pred = new Uint32Array(new SharedArrayBuffer(8));
       pred.set([1, 0]);
@@ -154,5 +157,6 @@ describe("reading the edges on a thread given", () => {
       await helper.close();
       if (reports[0]!.done) return;
     }
+    expect.fail(`the helper's thread never read the edges, even given ${waits.at(-1)} ms to start`);
   });
 });
