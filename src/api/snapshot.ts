@@ -257,9 +257,11 @@ const DEFAULT_MAX_PIXELS = 20_000_000;
  */
 export async function openSnapshot(source: string | Readable, options: OpenOptions = {}): Promise<Snapshot> {
   // A file big enough for the analysis' helper thread: the thread starts as the file's reading
-  // begins (it takes ~0.05–0.1 s, which the analysis would otherwise wait for), and reads the edges
-  // meanwhile when the file is too small for an edges worker of its own (ReadOptions.edgesThread;
-  // the read asks only for files big enough, at its start). Not before: a snapshot cache's entry
+  // begins (it takes ~0.05–0.1 s, which the analysis would otherwise wait for). It is offered to the
+  // read for the edges (ReadOptions.edgesThread), which takes it only for a file too small for an
+  // edges worker of its own: none that openSnapshot offers it for at the present thresholds
+  // (EARLY_HELPER_MIN_BYTES is above the edges worker's), so it is there for a lower threshold to
+  // use. Not before: a snapshot cache's entry
   // answers without reading the file (its analysis is saved too), and a thread started for nothing
   // costs its start-up. It is let go if the graph turns out too small for it, or was not read from
   // the file. Only the thread this call started is let go here: another snapshot being opened may

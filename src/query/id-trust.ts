@@ -20,7 +20,7 @@
 import { IdMismatchError } from "../errors.js";
 import type { HeapGraph } from "../graph/heap-graph.js";
 import { IdSet } from "../graph/id-set.js";
-import { MAX_SKETCH, packIdSample, unpackIdSample } from "../graph/id-sample.js";
+import { MAX_SKETCH, packIdSample, unpackIdSample, type IdSample } from "../graph/id-sample.js";
 
 /** Ids examined per snapshot, at most (about): enough for a tight estimate, cheap to keep. */
 const SAMPLE_TARGET = 1 << 14;
@@ -75,11 +75,14 @@ export class SnapshotIds {
    */
   static of(graph: HeapGraph): SnapshotIds {
     const ids = IdSet.fromGraph(graph);
+    const level = sampleLevel(graph.nodeCount);
     const packed = graph.idSample();
     const kept = packed ? unpackIdSample(packed, graph.nodeCount) : null;
-    if (kept) return new SnapshotIds(ids, kept.objectCount, kept.level, kept.sample, kept.syntheticIds);
-    let level = 0;
-    while (level < 31 && graph.nodeCount / 2 ** level > SAMPLE_TARGET) level++;
+    // A kept sample is used only when it is this graph's: its checksums say it was not damaged, not
+    // that it was made from these nodes (an empty or sparser sample would let the check pass unseen).
+    if (kept && kept.level === level && sampleFits(graph, kept)) {
+      return new SnapshotIds(ids, kept.objectCount, kept.level, kept.sample, kept.syntheticIds);
+    }
     const { nodeId, edgeTo, nodeType } = graph.columns;
     const first = graph.firstEdge;
     const synthetic = graph.types.synthetic;
@@ -226,6 +229,38 @@ function countShared(small: SnapshotIds, large: SnapshotIds): number {
   let synthetic = 0;
   for (const id of new Set(small.syntheticIds)) if (large.has(id)) synthetic++;
   return small.ids.countIn(large.ids) - synthetic;
+}
+
+/** The sampling level for a graph of `nodeCount` nodes: about {@link SAMPLE_TARGET} ids sampled. */
+function sampleLevel(nodeCount: number): number {
+  let level = 0;
+  while (level < 31 && nodeCount / 2 ** level > SAMPLE_TARGET) level++;
+  return level;
+}
+
+/**
+ * Whether a kept sample is the one this graph gives, as far as its ids tell: the same synthetic
+ * root ids in the same order, the same number of objects, and exactly the objects whose ids the
+ * level samples (what each sampled object's signature says is taken as kept).
+ */
+function sampleFits(graph: HeapGraph, kept: IdSample): boolean {
+  const { nodeId, nodeType } = graph.columns;
+  const synthetic = graph.types.synthetic;
+  let k = 0;
+  let objects = 0;
+  const seen = new Set<number>();
+  for (let n = 0; n < graph.nodeCount; n++) {
+    const id = nodeId[n]!;
+    if (n === 0 || nodeType[n] === synthetic) {
+      if (kept.syntheticIds[k++] !== id) return false;
+      continue;
+    }
+    objects++;
+    if (!sampled(id, kept.level)) continue;
+    if (!kept.sample.has(id)) return false;
+    seen.add(id);
+  }
+  return k === kept.syntheticIds.length && objects === kept.objectCount && seen.size === kept.sample.size;
 }
 
 function sampled(id: number, level: number): boolean {

@@ -7,6 +7,7 @@ import { IdMismatchError } from "../../src/errors.js";
 import { HeapAnalysis } from "../../src/graph/analysis.js";
 import type { HeapGraph } from "../../src/graph/heap-graph.js";
 import { IdSet } from "../../src/graph/id-set.js";
+import { packIdSample, unpackIdSample } from "../../src/graph/id-sample.js";
 import { loadHeapGraph } from "../../src/graph/load.js";
 import { diffSnapshots, findLeaks } from "../../src/query/growth.js";
 import { assertComparableIds, idTrust, SnapshotIds } from "../../src/query/id-trust.js";
@@ -31,6 +32,36 @@ function expectIncomparable(t: ReturnType<typeof idTrust>): void {
   expect(t.reason).toBeTruthy();
   expect(t.reason).not.toMatch(/process|reset/);
 }
+
+describe("a kept id sample (a snapshot cache's late part)", () => {
+  it("is used when it is the graph's, and not when it is not (an empty one, checksums and all): the check still finds the reset", async () => {
+    const files = writeGrowthSnapshots("trust-reset-kept", { resetAfterFirst: true });
+    const load = (f: string): Promise<HeapGraph> => loadHeapGraph(f);
+    const a = await load(files[0]!);
+    const b = await load(files[1]!);
+    SnapshotIds.of(b);
+    const real = unpackIdSample(b.idSampleParts()!, b.nodeCount)!;
+    expect(real.sample.size).toBeGreaterThan(0);
+    // Its own sample, kept: used as it is (nothing computed again).
+    const own = await load(files[1]!);
+    own.useStoredIndexes({ idSample: () => packIdSample(real) });
+    expectIncomparable(idTrust(a, own));
+    expect(own.idSampleParts()).toBeNull();
+    // Not its own: an empty sample, a sparser one, other synthetic ids. Each is computed again.
+    const sparser = new Map([...real.sample].filter(([id]) => id % 3 === 0));
+    for (const wrong of [
+      { ...real, sample: new Map() },
+      { ...real, sample: sparser },
+      { ...real, level: real.level + 2 },
+      { ...real, syntheticIds: real.syntheticIds.map((id) => id + 2) },
+    ]) {
+      const g = await load(files[1]!);
+      g.useStoredIndexes({ idSample: () => packIdSample(wrong) });
+      expectIncomparable(idTrust(a, g));
+      expect(g.idSampleParts()).not.toBeNull();
+    }
+  });
+});
 
 describe("idTrust on real snapshots", () => {
   it("snapshots of one process can be compared", () => {
