@@ -153,30 +153,31 @@ export class CacheSession {
    * checks is said, computed by the graph instead, and saved again when the job is done.
    */
   #storedClasses(entry: string, t: Tracked): (() => ClassParts | null) | null {
-    const load = t.later?.classes;
-    if (!load) return null;
-    return () => {
-      try {
-        return load();
-      } catch (e) {
-        this.onEvent({ kind: "ignored-part", entry, part: "class index", reason: describeReadError(e) });
-        t.heldClasses = false;
-        if (!this.#toWrite.includes(t)) this.#toWrite.push(t);
-        return null;
-      }
-    };
+    return this.#storedPart(entry, "class index", t.later?.classes, () => {
+      t.heldClasses = false;
+      if (!this.#toWrite.includes(t)) this.#toWrite.push(t);
+    });
   }
 
-  /** The id-trust check's sample from the entry, like {@link #storedClasses}. */
+  /**
+   * The id-trust check's sample from the entry, like {@link #storedClasses}; the graph tells the
+   * session when it computed one instead (which queues it for saving).
+   */
   #storedIdSample(entry: string, t: Tracked): (() => Uint32Array | null) | null {
-    const load = t.later?.idSample;
+    return this.#storedPart(entry, "id sample", t.later?.idSample, () => {
+      t.heldIdSample = false;
+    });
+  }
+
+  /** A part the entry may do without, read on first use: one that fails is said, `failed` is told, and null is the answer. */
+  #storedPart<T>(entry: string, part: PartName, load: (() => T) | null | undefined, failed: () => void): (() => T | null) | null {
     if (!load) return null;
     return () => {
       try {
         return load();
       } catch (e) {
-        this.onEvent({ kind: "ignored-part", entry, part: "id sample", reason: describeReadError(e) });
-        t.heldIdSample = false;
+        this.onEvent({ kind: "ignored-part", entry, part, reason: describeReadError(e) });
+        failed();
         return null;
       }
     };
