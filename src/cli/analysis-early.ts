@@ -10,7 +10,7 @@
 import { realpathSync, statSync } from "node:fs";
 import { entryPathIn } from "../cache/entry-name.js";
 import { AnalysisHelper, EARLY_HELPER_MIN_BYTES } from "../graph/helper.js";
-import { cacheDir, cacheOffByEnvironment } from "./cache-dir.js";
+import { activeCacheDir } from "./cache-dir.js";
 
 /**
  * For `info` and the drawing command on `file`, unless told not to compute retained sizes or use a
@@ -25,9 +25,10 @@ export function startHelperEarly(file: string, opts: { retained?: boolean }, cac
     return; // reported when the file is opened
   }
   if (size < EARLY_HELPER_MIN_BYTES) return;
-  if (cacheOn && !cacheOffByEnvironment()) {
+  const dir = activeCacheDir(cacheOn);
+  if (dir !== null) {
     try {
-      statSync(entryPathIn(cacheDir(), realpathSync(file)));
+      statSync(entryPathIn(dir, realpathSync(file)));
       return; // an entry: most likely the answer (a stale one is replaced, read without the head start)
     } catch {
       // no entry: the file is read

@@ -17,6 +17,11 @@ export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(homedir(), ".cache", "backrefs");
 }
 
+/** The cache directory when the cache is on (`cacheOn`: no `--no-cache`, and not off by the environment), else null. */
+export function activeCacheDir(cacheOn: boolean): string | null {
+  return cacheOn && !cacheOffByEnvironment() ? cacheDir() : null;
+}
+
 /** Whether the environment turns the cache off. */
 export function cacheOffByEnvironment(): boolean {
   const env = (process.env["BACKREFS_CACHE"] ?? "").toLowerCase();

@@ -10,7 +10,7 @@
  */
 import { statSync } from "node:fs";
 import { formatOfExtension } from "../api/files.js";
-import { cacheDir, cacheOffByEnvironment } from "./cache-dir.js";
+import { activeCacheDir } from "./cache-dir.js";
 
 /**
  * Snapshot files from this size on start the layout worker late (see runDraw in draw.ts): their
@@ -47,6 +47,6 @@ export function drawsPicture(outputs: readonly string[] | undefined, format: str
 export async function startLayoutEarly(file: string, opts: { output?: string[]; format?: string }, cacheOn: boolean): Promise<void> {
   if (!drawsPicture(opts.output, opts.format) || fileSize(file) >= LATE_LAYOUT_MIN_BYTES) return;
   const { keepGraphvizIn, prepareLayout } = await import("../render/svg.js");
-  keepGraphvizIn(cacheOn && !cacheOffByEnvironment() ? cacheDir() : null);
+  keepGraphvizIn(activeCacheDir(cacheOn));
   prepareLayout();
 }

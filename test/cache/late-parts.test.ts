@@ -136,6 +136,22 @@ function lateSectionAt(file: string, name: string): number {
   return ((16 + len + 7) & ~7) + s.offset;
 }
 
+/** A late part's file spoiled every way the tests try: cut at several lengths, a header bit, a block-table bit, bytes added. */
+function spoiledCopies(good: Buffer): [string, Buffer][] {
+  const spoiled: [string, Buffer][] = [0, 7, 16, 40, Math.floor(good.length / 2), good.length - 4, good.length - 1].map((n) => [
+    `cut at ${n}`,
+    good.subarray(0, n),
+  ]);
+  const header = Buffer.from(good);
+  header[20]! ^= 0x01;
+  spoiled.push(["header", header]);
+  const table = Buffer.from(good);
+  table[table.length - 8]! ^= 0x01;
+  spoiled.push(["block table", table]);
+  spoiled.push(["longer", Buffer.concat([good, Buffer.alloc(8)])]);
+  return spoiled;
+}
+
 describe("late parts: added beside the entry, never rewriting it", () => {
   const cases: [Held, LatePart[]][] = [
     ["columns", ["analysis", "tree", "class-retained", "classes"]],
@@ -522,17 +538,7 @@ describe("late parts: damaged, truncated or foreign files are never trusted", ()
       await command(dir);
       const file = latePartPath(entry, part);
       const good = readFileSync(file);
-      const spoiled: [string, Buffer][] = [0, 7, 16, 40, Math.floor(good.length / 2), good.length - 4, good.length - 1].map((n) => [
-        `cut at ${n}`,
-        good.subarray(0, n),
-      ]);
-      const header = Buffer.from(good);
-      header[20]! ^= 0x01;
-      spoiled.push(["header", header]);
-      const table = Buffer.from(good);
-      table[table.length - 8]! ^= 0x01;
-      spoiled.push(["block table", table]);
-      spoiled.push(["longer", Buffer.concat([good, Buffer.alloc(8)])]);
+      const spoiled = spoiledCopies(good);
       for (const [what, bytes] of spoiled) {
         writeFileSync(file, bytes);
         const look = await new SnapshotCache({ dir }).lookup(snap);
@@ -680,17 +686,7 @@ describe("the id sample (what comparing snapshots by id checks) as a late part",
     await idCommand(dir);
     const file = latePartPath(entry, "ids");
     const good = readFileSync(file);
-    const spoiled: [string, Buffer][] = [0, 7, 16, 40, Math.floor(good.length / 2), good.length - 4, good.length - 1].map((n) => [
-      `cut at ${n}`,
-      good.subarray(0, n),
-    ]);
-    const header = Buffer.from(good);
-    header[20]! ^= 0x01;
-    spoiled.push(["header", header]);
-    const table = Buffer.from(good);
-    table[table.length - 8]! ^= 0x01;
-    spoiled.push(["block table", table]);
-    spoiled.push(["longer", Buffer.concat([good, Buffer.alloc(8)])]);
+    const spoiled = spoiledCopies(good);
     for (const [what, bytes] of spoiled) {
       writeFileSync(file, bytes);
       const look = await new SnapshotCache({ dir }).lookup(snap);
