@@ -27,6 +27,7 @@ import {
   retainerSubgraph,
   walkContext,
   walkReadAhead,
+  chooseTargetsReadsAllSizes,
   type BackrefsOptions,
   type WalkContext,
 } from "../query/backrefs.js";
@@ -617,7 +618,7 @@ export class Snapshot {
     const retained = options.retained ?? true;
     // One picture per object: what its walk reads is known before the objects are (read ahead
     // from a cached snapshot); otherwise once it is known that no more match than are drawn.
-    const { candidates, baseline } = this.candidates(selection, options.each ? walkReadAhead(retained) : []);
+    const { candidates, baseline } = this.candidates(selection, options.each ? walkReadAhead() : []);
     const ctx = walkContext(s.graph, { analysis: await s.ready(retained), retained });
     const maxTargets = options.maxTargets ?? 10;
     const owned = s.owned;
@@ -635,7 +636,9 @@ export class Snapshot {
         { omitted: 0, byRetainedSize: retained, shrinkToFit: options.maxNodes === undefined },
       );
     }
-    if (!options.each) s.graph.readAhead(walkReadAhead(retained));
+    // Choosing the targets reads every retained size only when the matches are spread widely.
+    const allSizes = retained && chooseTargetsReadsAllSizes(s.graph, candidates) ? (["retained"] as const) : [];
+    s.graph.readAhead(options.each ? allSizes : [...allSizes, ...walkReadAhead()]);
     const { drawn, omitted } = chooseTargets(s.graph, ctx, candidates, maxTargets);
     const walk: BackrefsOptions = {
       depth: options.depth ?? defaultBackrefsOptions.depth,
