@@ -32,6 +32,7 @@ import { isUnreached } from "../graph/distances.js";
 import type { HeapGraph } from "../graph/heap-graph.js";
 import { IntList } from "../graph/lists.js";
 import { insertTop, type WalkContext } from "./backrefs.js";
+import type { ReadAheadPart } from "../snapshot/columns.js";
 import { TupleMap } from "./tuple-map.js";
 import type { GroupedSummary, LimitsReached, Subgraph, SubgraphEdge, SubgraphNode, SubgraphPlaceholder } from "./types.js";
 
@@ -52,6 +53,14 @@ export interface GroupOptions {
  * node and edge columns it samples, so a cached snapshot reads them ahead whole.
  */
 const DENSE_TARGETS = 1024;
+
+/**
+ * What the walk up the distance tree reads whole, whatever the targets (the tree's edges, the
+ * user-root marks and node types that say where paths end, the first-edge index that gives an
+ * edge's source): a caller that is about to choose many targets may ask for these to be read
+ * ahead before it knows them ({@link HeapGraph.readAhead}).
+ */
+export const GROUP_WALK_READ_AHEAD: readonly ReadAheadPart[] = ["parentEdge", "userRoots", "nodeType", "firstEdge"];
 
 /** The node budget of a default grouped picture. */
 export const DEFAULT_GROUP_NODES = 40;
@@ -272,10 +281,7 @@ export class PathGroups {
     // reads a little of nearly everywhere (a cached snapshot reads them on a second thread meanwhile).
     const dense = targets.length * DENSE_TARGETS >= graph.nodeCount;
     graph.readAhead([
-      "parentEdge",
-      "userRoots",
-      "nodeType",
-      "firstEdge",
+      ...GROUP_WALK_READ_AHEAD,
       ...(dense ? (["edgeType", "edgeName", "nodeName"] as const) : []),
       ...(ctx.retained ? (dense ? (["dominators", "retained"] as const) : (["retained"] as const)) : []),
       "shallow",
