@@ -76,13 +76,20 @@ function run(data: EdgesJobData, post: (m: EdgesJobMessage) => void): void {
     const size = fstatSync(fd).size;
     const readBlock = (b: Uint8Array, position: number): number => readSync(fd, b, 0, b.length, position);
     // A few probes usually tell where the array is; else it is searched for, reading every byte.
+    // A cancelled job (the reading thread reached the array first) stops at once, before each
+    // search and before its columns are allocated: on a shared thread, other work waits behind it.
+    const cancelled = (): boolean => control?.cancelled() === true;
     const probed = findEdgesStart(readBlock, data.from, size, data.meta.nodeFields.length, data.meta.edgeFields.length);
-    const at = probed >= 0 ? probed : findEdges(fd, data.from, buf);
-    if (at < 0) {
+    const at = probed >= 0 ? probed : cancelled() ? -1 : findEdges(fd, data.from, buf);
+    if (at < 0 || cancelled()) {
       post({ type: "not-found" });
       return;
     }
     const end = findEdgesEnd(readBlock, at, size, data.meta.edgeFields.length);
+    if (cancelled()) {
+      post({ type: "not-found" });
+      return;
+    }
     // In shared memory first: the reading thread's parser looks there as it reaches the array.
     control?.found(at, end);
     post({ type: "found", at, end });

@@ -122,6 +122,11 @@ export class SplitControl {
     this.unlock();
   }
 
+  /** Worker: whether the main thread {@link cancel}led the job (no position to stop at is 0). */
+  cancelled(): boolean {
+    return this.stop() === 0;
+  }
+
   /** Worker: the array's '[' is at `at`, its ']' probably at `end` (-1: not known). */
   found(at: number, end: number): void {
     this.lock();

@@ -470,6 +470,11 @@ async function parseStream(
       throw new SnapshotFormatError("the file is empty", 0, undefined, "is this a .heapsnapshot file?");
     }
     const gz = head.value.length >= 2 && head.value[0] === 0x1f && head.value[1] === 0x8b;
+    // openStream saw plain JSON at this byte: the file was replaced since. Its chunks are not
+    // made to be read ahead as a gzip stream would, so say what happened instead of a gzip error.
+    if (gz && input instanceof FileChunks) {
+      throw new InputError(`${path ?? "the input"}: the file changed while it was read`, "read it again once it is written");
+    }
     // Gzip's output size is unknown up front: the parser then grows its arrays with the data.
     const p = new SnapshotParser({ sizeHint: gz ? 0 : totalBytes });
     parser = p;

@@ -2,10 +2,13 @@
  * Broken files, as real files break: every case ends in a typed error that names the problem and
  * a byte offset — or, where the file is still usable, it loads. Never another kind of exception.
  */
+import { promises as fsp, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
-import { SnapshotFormatError } from "../../src/errors.js";
+import { describe, expect, it, vi } from "vitest";
+import { InputError, SnapshotFormatError } from "../../src/errors.js";
 import { HeapGraph } from "../../src/graph/heap-graph.js";
 import { HeapAnalysis } from "../../src/graph/analysis.js";
 import { SnapshotParser } from "../../src/snapshot/parser.js";
@@ -223,5 +226,33 @@ describe("broken files (property-based)", () => {
     const corrupt = Buffer.from(gz);
     corrupt[20] = corrupt[20]! ^ 0xff;
     await expect(readSnapshotRaw(chunkedStream(corrupt, 16))).rejects.toBeInstanceOf(SnapshotFormatError);
+  });
+
+  it("a file replaced by a gzip one between its first look and its reading is said to have changed", async () => {
+    const path = join(tmpdir(), `backrefs-replaced-${process.pid}.heapsnapshot`);
+    writeFileSync(path, gzipSync(BYTES));
+    // The first read of the file (its first two bytes) still sees the plain JSON it held before.
+    const open = fsp.open.bind(fsp);
+    const spy = vi.spyOn(fsp, "open").mockImplementation(async (...args: Parameters<typeof fsp.open>) => {
+      const handle = await open(...args);
+      const read = handle.read.bind(handle);
+      let first = true;
+      handle.read = (async (buffer: Buffer, offset: number, length: number, position: number) => {
+        if (!first) return read(buffer, offset, length, position);
+        first = false;
+        buffer.write('{"', offset);
+        return { bytesRead: 2, buffer };
+      }) as typeof handle.read;
+      return handle;
+    });
+    try {
+      const err = await readSnapshotRaw(path).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(InputError);
+      expect((err as Error).message).toMatch(/changed while it was read/);
+      expect(spy).toHaveBeenCalled();
+    } finally {
+      spy.mockRestore();
+      await fsp.rm(path, { force: true });
+    }
   });
 });

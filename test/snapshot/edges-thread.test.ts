@@ -8,7 +8,8 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { readEdgesJob, type EdgesJobMessage } from "../../src/snapshot/edges-job.js";
+import { readEdgesJob, type EdgesJobData, type EdgesJobMessage } from "../../src/snapshot/edges-job.js";
+import { SplitControl } from "../../src/snapshot/edges-split.js";
 import { readSnapshotRaw, type EdgesThread } from "../../src/snapshot/read.js";
 import type { RawSnapshot } from "../../src/snapshot/parser.js";
 import type { WorkerReport } from "../../src/threads.js";
@@ -104,6 +105,24 @@ describe("reading the edges on a thread given", () => {
     expectSameColumns(two, one);
   });
 
+  it("a job cancelled before it runs (this thread reached the array first) says only that it found nothing", async () => {
+    let data: EdgesJobData | null = null;
+    // The job is kept, not run: this thread then reads the edges itself and cancels the job.
+    const keeping: EdgesThread = { run: (d) => void (data = d) };
+    await readSnapshotRaw(file, { edgesThread: () => keeping });
+    expect(data).not.toBeNull();
+    const job = data!;
+    expect(new SplitControl(job.control!).cancelled()).toBe(true);
+    const posted: EdgesJobMessage[] = [];
+    readEdgesJob(job, (m) => posted.push(m));
+    expect(posted.map((m) => m.type)).toEqual(["not-found"]);
+    // Not cancelled, the same job finds the array and reads it.
+    const fresh = SplitControl.create();
+    const read: EdgesJobMessage[] = [];
+    readEdgesJob({ ...job, control: fresh.buffer }, (m) => read.push(m));
+    expect(read.map((m) => m.type)).toEqual(["found", "done"]);
+  });
+
   it("reads the file again on one thread when the thread stops after it found the array", async () => {
     const one = await readSnapshotRaw(file, { parallel: false });
     const reports: WorkerReport[] = [];
@@ -136,27 +155,32 @@ describe("reading the edges on a thread given", () => {
 
   it("reads them on the analysis helper's thread, which then does the analysis' tasks", async () => {
     const one = await readSnapshotRaw(file, { parallel: false });
-    // The thread may start too late for the array (this thread then reads it): each attempt gives it
-    // longer to start, and one of them must find it reading the edges.
-    const waits = [0, 100, 500, 1500, 4000];
-    for (const wait of waits) {
-      AnalysisHelper.startEarly();
-      await new Promise((r) => setTimeout(r, wait));
-      const reports: WorkerReport[] = [];
-      const two = await readSnapshotRaw(file, { edgesThread: () => AnalysisHelper.edgesThread(), onWorker: (x) => reports.push(x) });
-      expectSameColumns(two, one);
-      expect(reports).toHaveLength(1);
-      // Either way the thread is free for the analysis afterwards.
-      const helper = AnalysisHelper.start()!;
-      const pred = new Uint32Array(new SharedArrayBuffer(8));
-      pred.set([1, 0]);
-      const dn = new Uint32Array(new SharedArrayBuffer(8));
-      dn.set([5, 6]);
-      expect(await helper.run({ task: "translate", input: { pred, dn, from: 0, to: 2 } })).toBe(true);
-      expect(Array.from(pred)).toEqual([6, 5]);
-      await helper.close();
-      if (reports[0]!.done) return;
-    }
-    expect.fail(`the helper's thread never read the edges, even given ${waits.at(-1)} ms to start`);
+    AnalysisHelper.startEarly();
+    const thread = AnalysisHelper.edgesThread();
+    expect(thread).not.toBeNull();
+    // This thread waits, when it gives the job, until the helper's thread has found the array: it
+    // then reads the edges whatever the load of the machine (given the job, this thread would
+    // otherwise race it to the array, and on a small file often win).
+    const waiting: EdgesThread = {
+      run(data, onMessage, onGone) {
+        thread!.run(data, onMessage, onGone);
+        const control = new SplitControl(data.control!);
+        const pause = new Int32Array(new SharedArrayBuffer(4));
+        for (let waited = 0; control.located() === null && waited < 120_000; waited += 5) Atomics.wait(pause, 0, 0, 5);
+      },
+    };
+    const reports: WorkerReport[] = [];
+    const two = await readSnapshotRaw(file, { edgesThread: () => waiting, onWorker: (x) => reports.push(x) });
+    expectSameColumns(two, one);
+    expect(reports.map((x) => [x.done, x.problem])).toEqual([[true, undefined]]);
+    // The thread is free for the analysis afterwards.
+    const helper = AnalysisHelper.start()!;
+    const pred = new Uint32Array(new SharedArrayBuffer(8));
+    pred.set([1, 0]);
+    const dn = new Uint32Array(new SharedArrayBuffer(8));
+    dn.set([5, 6]);
+    expect(await helper.run({ task: "translate", input: { pred, dn, from: 0, to: 2 } })).toBe(true);
+    expect(Array.from(pred)).toEqual([6, 5]);
+    await helper.close();
   });
 });
