@@ -43,13 +43,31 @@ function theCache(): SnapshotCache {
 let session: CacheSession | null = null;
 
 /**
+ * The entries completed early ({@link flushCachesEarly}) and what the cache said meanwhile, which
+ * is held until the command ends; null when none were.
+ */
+let early: { done: Promise<void>; said: string[] } | null = null;
+
+/**
  * Starts the cache session of a command (main calls it before every command): on unless
  * `--no-cache` (`enabled` false) or BACKREFS_CACHE says off. What the cache does is said on stderr.
  * Entries in `skip` (found damaged by this command's first run) are not read.
  */
 export function beginCacheSession(enabled: boolean, io: Streams, skip?: ReadonlySet<string>): void {
-  session = enabled && !cacheOffByEnvironment() ? new CacheSession(theCache(), (e) => io.stderr.write(cacheMessage(e)), skip) : null;
+  early = null;
+  const say = (e: CacheEvent): void => {
+    const line = cacheMessage(e);
+    if (early) early.said.push(line);
+    else io.stderr.write(line);
+  };
+  session = enabled && !cacheOffByEnvironment() ? new CacheSession(theCache(), say, skip) : null;
+  sayLater = (lines) => {
+    for (const line of lines) io.stderr.write(line);
+  };
 }
+
+/** Writes lines the cache said during an early flush (set with the session's streams). */
+let sayLater: (lines: string[]) => void = () => {};
 
 /**
  * The directory the layout worker keeps Graphviz's decoded program in (src/render/graphviz-wasm.ts):
@@ -91,17 +109,49 @@ function listed(items: string[]): string {
   return items.length <= 1 ? (items[0] ?? "") : `${items.slice(0, -1).join(", ")} and ${items[items.length - 1]}`;
 }
 
+/**
+ * Completes the entries this command's snapshots earned now, before the command ends, when what
+ * is left of it needs nothing an entry holds and waits on another thread: a picture's layout
+ * (draw.ts), during which this thread is otherwise idle. What the cache says is held until
+ * {@link flushCaches} or {@link dropPendingCaches}, so that it comes where it always did (after the
+ * answer, never inside a progress line). An entry completed so is kept even when the command fails
+ * after it: it holds the snapshot as read and analysed, which nothing after changes.
+ */
+export function flushCachesEarly(): void {
+  if (!session || early) return;
+  const said: string[] = [];
+  early = { done: Promise.resolve(), said };
+  early.done = session.flush();
+}
+
+/** The early flush, if any: awaited, then what the cache said during it is written. */
+async function endEarly(): Promise<void> {
+  const e = early;
+  if (!e) return;
+  try {
+    await e.done;
+  } finally {
+    early = null;
+    sayLater(e.said);
+  }
+}
+
 /** The answer is out: completes the entries this command's snapshots earned, and says so. */
 export async function flushCaches(): Promise<void> {
   const s = session;
   session = null;
+  await endEarly();
   await s?.flush();
 }
 
-/** Forgets entries waiting to be written, and removes those begun (a command that failed writes none). */
+/**
+ * Forgets entries waiting to be written, and removes those begun (a command that failed writes
+ * none, except the entries {@link flushCachesEarly} completed before it failed).
+ */
 export async function dropPendingCaches(): Promise<void> {
   const s = session;
   session = null;
+  await endEarly().catch(() => {});
   await s?.drop();
 }
 

@@ -13,7 +13,7 @@ import { closeLayoutWorker, keepGraphvizIn, prepareLayout } from "../render/svg.
 import { Snapshot, type RetainerGraph, type RetainersOptions } from "../api/snapshot.js";
 import { formatOfExtension, type OutputFormat } from "../api/files.js";
 import { loadIds, openForCli, progressBar, writeOutput, type Progress, type Streams } from "./io.js";
-import { graphvizProgramDir } from "./cache.js";
+import { flushCachesEarly, graphvizProgramDir } from "./cache.js";
 import { fileSize, LATE_LAYOUT_MIN_BYTES } from "./draw-early.js";
 import { ExitCode } from "./exit-codes.js";
 import type { Phase } from "../graph/analysis.js";
@@ -221,7 +221,21 @@ async function drawSnapshot(snap: Snapshot, file: string, spec: DrawSpec, io: St
       return;
     }
   }
-  await writePicture(g, spec, io, progress, omittedNote);
+  // The snapshot's cache entry is completed while the layout worker lays the picture out, rather
+  // than after the picture is written: this thread only waits for the layout then. The first
+  // layout is asked for within the microtasks writePicture runs before it waits (fit.js loaded
+  // beforehand), so the entry is begun once every microtask has run. Its messages still come at
+  // the end.
+  const laidOut = pictureTargets.some((t) => t.format === "svg" || t.format === "png" || t.format === "dot");
+  if (laidOut) await import("../render/fit.js");
+  const drawn = writePicture(g, spec, io, progress, omittedNote);
+  if (laidOut) {
+    drawn.catch(() => {}); // (awaited below; this only keeps a failure meanwhile from counting as unhandled)
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    flushCachesEarly();
+    mark(io, "cache entry begun while laying out");
+  }
+  await drawn;
 }
 
 /**

@@ -497,17 +497,33 @@ function treeIn(work: FinishInput): DominatorTree {
  * for where).
  */
 export function finishInPlace(work: FinishInput): void {
-  const { N, vertex, rec, semi: semis, forced, pred } = work;
+  const { N, dn, vertex, rec, semi, forced, pred } = work;
   // The list starts by ordinal are done with: their half of the buffer takes the DFS parents,
   // which become the immediate dominators; the list ends by DFS number are in the other half.
-  // Nothing new is allocated at the pass's memory peak.
-  const ends = work.dn.subarray(0, N + 1);
-  const idom = work.dn.subarray(N + 1, 2 * N + 2);
+  // Nothing new is allocated at the pass's memory peak. Each pass is a function of its own (see
+  // computeShallowSizes in shallow.ts): V8 then optimises each once, while it runs, instead of
+  // the whole function again each time a later loop is reached.
+  const ends = dn.subarray(0, N + 1);
+  const idom = dn.subarray(N + 1, 2 * N + 2);
+  parentsAsDominators(N, rec, idom);
+  semidominators(N, rec, semi, forced, pred, ends);
+  immediateDominators(N, semi, idom);
+  // By ordinal, then by preorder position, in place: position k is DFS number k + 1.
+  dominatorsByOrdinal(N, vertex, idom, dn.subarray(0, N));
+  dominatorsByPosition(N, idom, dn.subarray(N + 1, 2 * N + 1));
+}
+
+/** Each DFS parent as the first guess at the immediate dominator (the root's is itself). */
+function parentsAsDominators(N: number, rec: Uint32Array, idom: Uint32Array): void {
   for (let i = 1; i <= N; i++) idom[i] = rec[2 * i + ANCESTOR]!;
   idom[1] = 1;
+}
 
-  // ---- Semidominators, in reverse DFS order. A node is linked (its ANCESTOR is live) once
-  // processed, i.e. when its number is above the one being processed.
+/**
+ * Semidominators, in reverse DFS order. A node is linked (its ANCESTOR is live) once processed,
+ * i.e. when its number is above the one being processed.
+ */
+function semidominators(N: number, rec: Uint32Array, semis: Uint32Array, forced: Uint8Array, pred: Uint32Array, ends: Uint32Array): void {
   let path: Uint32Array = new Uint32Array(1 << 16);
   const evaluate = (v: number, lastLinked: number): number => {
     if (rec[2 * v + ANCESTOR]! < lastLinked) return rec[2 * v + BEST]!;
@@ -571,18 +587,26 @@ export function finishInPlace(work: FinishInput): void {
     semis[i] = semi;
     rec[2 * i + BEST] = semi;
   }
+}
 
-  // ---- Immediate dominators: the nearest ancestor of the DFS parent, in the dominator tree built
-  // so far, whose number is at most the semidominator's.
+/**
+ * Immediate dominators: the nearest ancestor of the DFS parent, in the dominator tree built so
+ * far, whose number is at most the semidominator's.
+ */
+function immediateDominators(N: number, semis: Uint32Array, idom: Uint32Array): void {
   for (let i = 2; i <= N; i++) {
     const semi = semis[i]!;
     let d = idom[i]!;
     while (d > semi && d > 1) d = idom[d]!; // (d > 1: the root ends every chain, whatever semi says)
     idom[i] = d;
   }
-  const idomOut = work.dn.subarray(0, N);
+}
+
+function dominatorsByOrdinal(N: number, vertex: Uint32Array, idom: Uint32Array, idomOut: Uint32Array): void {
   for (let i = 1; i <= N; i++) idomOut[vertex[i]!] = vertex[idom[i]!]!;
-  // By preorder position, in place: position k is DFS number k + 1.
-  const idomIndex = work.dn.subarray(N + 1, 2 * N + 1);
+}
+
+/** In place: `idomIndex` is `idom` one entry on, so each entry is read before it is written over. */
+function dominatorsByPosition(N: number, idom: Uint32Array, idomIndex: Uint32Array): void {
   for (let k = 0; k < N; k++) idomIndex[k] = idom[k + 1]! - 1;
 }

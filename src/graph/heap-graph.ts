@@ -556,42 +556,47 @@ export class HeapGraph {
     // again.
     const plain = new PlainObjects(this);
     const plainNodes = new IntList();
-    for (let n = 0; n < N; n++) {
-      const t = types[n]!;
-      if (t !== object && t !== native) {
-        nodeClass[n] = byType[t]!;
-        continue;
-      }
-      const name = names[n]!;
-      if (state !== null && state[n] === 2) {
-        let id = detachedClass.get(name);
-        if (id === undefined) {
-          id = extra(objectClassName(`Detached ${this.strings.get(name)}`));
-          detachedClass.set(name, id);
+    // The pass over every node is a function of its own (see computeShallowSizes in shallow.ts):
+    // V8 optimises it while it runs, without the code after it, which it has not run yet.
+    const perNode = (): void => {
+      for (let n = 0; n < N; n++) {
+        const t = types[n]!;
+        if (t !== object && t !== native) {
+          nodeClass[n] = byType[t]!;
+          continue;
         }
-        nodeClass[n] = id;
-        continue;
-      }
-      let known = nameClass[name]!;
-      if (known === 0) {
-        let id = name;
-        if (plain.isObjectName(name)) {
-          known = nameClass[name] = PLAIN_NAME;
-        } else {
-          const b = this.strings.firstByte(name);
-          if (b === 60 || b === 68) {
-            // One class per DOM name, whether the file wrote `<div>` or `<div class="x">`.
-            const raw = this.strings.get(name);
-            if (raw.startsWith("<") || raw.startsWith("Detached <")) id = extra(objectClassName(raw));
+        const name = names[n]!;
+        if (state !== null && state[n] === 2) {
+          let id = detachedClass.get(name);
+          if (id === undefined) {
+            id = extra(objectClassName(`Detached ${this.strings.get(name)}`));
+            detachedClass.set(name, id);
           }
-          known = nameClass[name] = id + 1;
+          nodeClass[n] = id;
+          continue;
         }
+        let known = nameClass[name]!;
+        if (known === 0) {
+          let id = name;
+          if (plain.isObjectName(name)) {
+            known = nameClass[name] = PLAIN_NAME;
+          } else {
+            const b = this.strings.firstByte(name);
+            if (b === 60 || b === 68) {
+              // One class per DOM name, whether the file wrote `<div>` or `<div class="x">`.
+              const raw = this.strings.get(name);
+              if (raw.startsWith("<") || raw.startsWith("Detached <")) id = extra(objectClassName(raw));
+            }
+            known = nameClass[name] = id + 1;
+          }
+        }
+        if (known !== PLAIN_NAME) nodeClass[n] = known - 1;
+        else if (t === object) plainNodes.push(n);
+        // A native node named `Object` is no plain object: its name is its class.
+        else nodeClass[n] = name;
       }
-      if (known !== PLAIN_NAME) nodeClass[n] = known - 1;
-      else if (t === object) plainNodes.push(n);
-      // A native node named `Object` is no plain object: its name is its class.
-      else nodeClass[n] = name;
-    }
+    };
+    perNode();
     // Plain objects: shape ids go into nodeClass for a moment, then the shape's class.
     plain.scan(nodeClass, plainNodes);
     const defs = this.givenDefinitions ?? plain.infer();

@@ -50,24 +50,61 @@ export function classRetainedSizes(input: ClassRetainedInput, filter?: Uint8Arra
   const out = new Float64Array(input.classIdLimit);
   if (N === 0) return out;
   // Everything by position in the DFS preorder, where dominator subtrees lie close together:
-  // the walk below then reads memory almost in sequence. Class ids, or ~0 for objects that
-  // neither count nor block (size 0, or filtered out).
-  const NONE = 0xffffffff;
+  // the walk below then reads memory almost in sequence. Each pass is a function of its own (see
+  // computeShallowSizes in shallow.ts): V8 then optimises each once, while it runs.
+  const cls = classesByPosition(preorder, nodeClass, shallow, filter, groups);
+  // The dominator tree as links by position: each node's first child and next sibling, children
+  // in ascending position; 0 is "none" (the root, at position 0, is nobody's child or sibling).
+  const firstChild = new Uint32Array(N);
+  const nextSibling = new Uint32Array(N);
+  linkChildren(idomIndex, firstChild, nextSibling);
+  sumOutermost(cls, preorder, firstChild, nextSibling, idomIndex, retained, out);
+  return out;
+}
+
+/** Marks, in {@link classesByPosition}' result, an object that neither counts nor blocks. */
+const NONE = 0xffffffff;
+
+/** Class ids by preorder position, or {@link NONE} for objects of size 0 or filtered out. */
+function classesByPosition(
+  preorder: Uint32Array,
+  nodeClass: Uint32Array,
+  shallow: Float64Array,
+  filter: Uint8Array | undefined,
+  groups: Uint32Array | undefined,
+): Uint32Array {
+  const N = preorder.length;
   const cls = new Uint32Array(N);
   for (let k = 0; k < N; k++) {
     const n = preorder[k]!;
     cls[k] = shallow[n]! !== 0 && (filter === undefined || filter[n] === 1) ? (groups ? groups[nodeClass[n]!]! : nodeClass[n]!) : NONE;
   }
-  // The dominator tree as links by position: each node's first child and next sibling, children
-  // in ascending position; 0 is "none" (the root, at position 0, is nobody's child or sibling).
-  const firstChild = new Uint32Array(N);
-  const nextSibling = new Uint32Array(N);
-  for (let k = N - 1; k > 0; k--) {
+  return cls;
+}
+
+function linkChildren(idomIndex: Uint32Array, firstChild: Uint32Array, nextSibling: Uint32Array): void {
+  for (let k = firstChild.length - 1; k > 0; k--) {
     const p = idomIndex[k]!;
     nextSibling[k] = firstChild[p]!;
     firstChild[p] = k;
   }
-  const onPath = new Uint8Array(input.classIdLimit);
+}
+
+/**
+ * Adds to `out` the retained size of each object that counts and has no counted dominator-tree
+ * ancestor of its class.
+ */
+function sumOutermost(
+  cls: Uint32Array,
+  preorder: Uint32Array,
+  firstChild: Uint32Array,
+  nextSibling: Uint32Array,
+  idomIndex: Uint32Array,
+  retained: Float64Array,
+  out: Float64Array,
+): void {
+  const N = cls.length;
+  const onPath = new Uint8Array(out.length);
   // Which nodes marked their class on the path (counted, and have children): a bit each.
   const marked = new Uint8Array((N + 7) >>> 3);
   // Depth first without a stack: down to the first child, on to the next sibling, and back up
@@ -87,7 +124,7 @@ export function classRetainedSizes(input: ClassRetainedInput, filter?: Uint8Arra
       continue;
     }
     for (;;) {
-      if (k === 0) return out;
+      if (k === 0) return;
       if ((marked[k >>> 3]! & (1 << (k & 7))) !== 0) onPath[cls[k]!] = 0;
       if (nextSibling[k] !== 0) {
         k = nextSibling[k]!;

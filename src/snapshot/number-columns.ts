@@ -361,8 +361,8 @@ export class NumberColumnsReader {
               const f = fastEdgeRows(buf, i, n - FAST_MARGIN, ec!, row, this.capacity, rowLimits, maxName);
               if (f !== i) {
                 i = f;
-                row = fastOut[0]!;
-                maxName = fastOut[1]!;
+                row = small(fastOut[0]!);
+                maxName = small(fastOut[1]!);
                 lastType = fastOut[2]!;
                 c = buf[i]!;
               }
@@ -370,7 +370,7 @@ export class NumberColumnsReader {
               const f = fastValues(buf, i, n - FAST_MARGIN, lc!, row, this.capacity);
               if (f !== i) {
                 i = f;
-                row = fastOut[0]!;
+                row = small(fastOut[0]!);
                 c = buf[i]!;
               }
             } else if (fastNodes) {
@@ -379,9 +379,9 @@ export class NumberColumnsReader {
                 : fastNodeRows(buf, i, n - FAST_MARGIN, nc!, row, this.capacity, rowLimits, maxName, edgeSum, this.nodeLayout!);
               if (f !== i) {
                 i = f;
-                row = fastOut[0]!;
-                maxName = fastOut[1]!;
-                edgeSum = fastOut[2]!;
+                row = small(fastOut[0]!);
+                maxName = small(fastOut[1]!);
+                edgeSum = small(fastOut[2]!);
                 c = buf[i]!;
               }
             }
@@ -480,6 +480,16 @@ const FAST_MARGIN = 160;
 const FAST_MAX_FIELDS = 12;
 /** What a fast path returns besides the offset: row, largest name, then the last edge type or the edge sum. */
 const fastOut = new Float64Array(3);
+/**
+ * `x` (a whole number read from {@link fastOut}) as a small integer when it is below 2^31, the
+ * same value. A number read from a Float64Array is a boxed double; passed on to a fast path
+ * compiled for small integers, it made V8 throw that code away and compile the function again
+ * ("not a Smi") on the next chunk of every snapshot.
+ */
+function small(x: number): number {
+  return x <= 0x7fffffff ? x | 0 : x;
+}
+
 /** A node row's values, read before they are stored. */
 const rowValues = new Float64Array(FAST_MAX_FIELDS);
 
