@@ -46,7 +46,7 @@ export class IdSet {
     // The limit: the lowest multiple of 2^20 above which at most 1 id in 256 lies (those go to the
     // hash table), but at most BITS_PER_NODE bits a node.
     const perMega = new Uint32Array(1 << 12);
-    for (let n = 0; n < count; n++) perMega[ids[n]! >>> 20]++;
+    for (let n = 0; n < count; n += STRETCH) histogram(ids, n, Math.min(count, n + STRETCH), perMega);
     let top = perMega.length;
     let rest = 0;
     while (top > 0 && rest + perMega[top - 1]! <= count >>> 8) rest += perMega[--top]!;
@@ -62,10 +62,24 @@ export class IdSet {
     set.bits = bits;
     set.limit = limit;
     let inBits = 0;
-    for (let n = 0; n < count; n++) {
+    for (let n = 0; n < count; n += STRETCH) inBits += set.addBelowLimit(ids, n, Math.min(count, n + STRETCH));
+    set.count += inBits;
+    return set;
+  }
+
+  /**
+   * Adds `ids[from … to-1]`: those below the limit as bits (returns how many bits it set, for the
+   * caller to count), the others into the table. One stretch of {@link fromIds}' pass: V8
+   * optimises a short function called many times sooner, and better, than one long loop run once.
+   */
+  private addBelowLimit(ids: Uint32Array, from: number, to: number): number {
+    const bits = this.bits!;
+    const limit = this.limit;
+    let inBits = 0;
+    for (let n = from; n < to; n++) {
       const id = ids[n]!;
       if (id >= limit) {
-        set.add(id);
+        this.add(id);
         continue;
       }
       const bit = 1 << (id & 7);
@@ -74,8 +88,7 @@ export class IdSet {
         inBits++;
       }
     }
-    set.count += inBits;
-    return set;
+    return inBits;
   }
 
   get size(): number {
@@ -157,6 +170,14 @@ export class IdSet {
       i = (i + 1) & this.mask;
     }
   }
+}
+
+/** Ids per call of the stretch functions below. */
+const STRETCH = 1 << 15;
+
+/** Counts `ids[from … to-1]` per MB of id range (`perMega[id >>> 20]`). */
+function histogram(ids: Uint32Array, from: number, to: number, perMega: Uint32Array): void {
+  for (let n = from; n < to; n++) perMega[ids[n]! >>> 20]++;
 }
 
 /** The bytes of a bitmap of the ids below `limit` (up to 2^32: a shift would wrap there). */

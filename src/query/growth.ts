@@ -95,105 +95,200 @@ interface Counted {
   all: Map<string, ClassTotals>;
   /** Per class key: those of them `marked` (absent without `marked`). */
   marked: Map<string, ClassTotals> | null;
+  /**
+   * For each class id, one id per class key (the first id met, in node order, with that key):
+   * what retained totals per key need so as not to count an object twice. Null when no two class
+   * ids of the graph's nodes share a key (each is its own group). Per name with `byName`
+   * ({@link HeapGraph.classNameGroups}).
+   */
+  groups: Uint32Array | null;
+}
+
+/** Per-slot totals start with room for this many class ids, and double when full. */
+const SLOTS = 1024;
+/** Nodes per call of {@link tallyStretch}. */
+const STRETCH = 1 << 15;
+
+/** The running totals of {@link perClass}, per slot: a class id met, numbered in the order met. */
+interface Tally {
+  /** Class id → its slot + 1 (0: not met yet). */
+  slotOf: Uint32Array;
+  /** Slot → class id. */
+  classOf: Uint32Array;
+  count: Float64Array;
+  self: Float64Array;
+  /** Of the nodes counted, those whose id `absentFrom` lacks (null without it). */
+  markedCount: Float64Array | null;
+  markedSelf: Float64Array | null;
+  slots: number;
+}
+
+/** What {@link tallyStretch} reads: one entry per node, except `internal` (per type code). */
+interface TallyInput {
+  nodeClass: Uint32Array;
+  types: Uint8Array;
+  synthetic: number;
+  internal: Uint8Array | null;
+  exclude: Uint8Array | null;
+  only: Uint8Array | null;
+  /** Sizes: DevTools' (the analysis'), else as written, else none (all 0). */
+  shallow: Float64Array | null;
+  raw: Uint32Array | null;
+  ids: Uint32Array | null;
+  absentFrom: IdSet | null;
 }
 
 /**
  * Per class key (see {@link keyOf}): count and self size of the nodes counted — not synthetic, not
  * excluded, not of a type `internal` marks (by type code), and with `only`, only those it marks
- * (1 = count) — and of those among them that `marked` marks (1). One pass over the nodes, totals
- * per class id in typed arrays, then per key.
+ * (1 = count) — and of those among them whose id `absentFrom` lacks (the new or the deleted
+ * objects of a comparison). One pass over the nodes: each class id met gets a slot, numbered in
+ * the order met (a few hundred, where class ids run as far as the strings table), totals per
+ * slot in typed arrays, then per key.
  */
 function perClass(
   side: Side,
   byName: boolean,
-  options: { internal?: Uint8Array | null; only?: Uint8Array; marked?: Uint8Array | null } = {},
+  options: { internal?: Uint8Array | null; only?: Uint8Array; absentFrom?: IdSet | null } = {},
 ): Counted {
   const { graph } = side;
   const { nodeClass } = graph.classes();
-  const limit = graph.classIdLimit;
-  const types = graph.columns.nodeType;
-  const shallow = side.analysis?.shallowSizes();
-  const synthetic = graph.types.synthetic;
-  const exclude = side.exclude;
-  const { internal, only, marked } = options;
-  const count = new Float64Array(limit);
-  const self = new Float64Array(limit);
-  const markedCount = marked ? new Float64Array(limit) : null;
-  const markedSelf = marked ? new Float64Array(limit) : null;
-  for (let n = 0; n < graph.nodeCount; n++) {
-    const t = types[n]!;
-    if (t === synthetic) continue;
-    if (internal && internal[t] === 1) continue;
-    if (exclude && exclude[n] === 1) continue;
-    if (only && only[n] !== 1) continue;
-    const c = nodeClass[n]!;
-    const size = shallow ? shallow[n]! : graph.rawSelfSize(n);
-    count[c]++;
-    self[c] += size;
-    if (marked && marked[n] === 1) {
-      markedCount![c]++;
-      markedSelf![c] += size;
+  const shallow = side.analysis?.shallowSizes() ?? null;
+  const absentFrom = options.absentFrom ?? null;
+  const input: TallyInput = {
+    nodeClass,
+    types: graph.columns.nodeType,
+    synthetic: graph.types.synthetic,
+    internal: options.internal ?? null,
+    exclude: side.exclude ?? null,
+    only: options.only ?? null,
+    shallow,
+    raw: shallow ? null : graph.columns.selfSize,
+    ids: absentFrom ? graph.columns.nodeId : null,
+    absentFrom,
+  };
+  const t: Tally = {
+    slotOf: new Uint32Array(graph.classIdLimit),
+    classOf: new Uint32Array(SLOTS),
+    count: new Float64Array(SLOTS),
+    self: new Float64Array(SLOTS),
+    markedCount: absentFrom ? new Float64Array(SLOTS) : null,
+    markedSelf: absentFrom ? new Float64Array(SLOTS) : null,
+    slots: 0,
+  };
+  // In stretches: V8 optimises a short function called many times sooner, and better, than one
+  // long loop run once.
+  for (let n = 0; n < graph.nodeCount;) {
+    n = tallyStretch(input, t, n, Math.min(graph.nodeCount, n + STRETCH));
+    if (t.slots === t.classOf.length) {
+      t.classOf = grown(t.classOf);
+      t.count = grown(t.count);
+      t.self = grown(t.self);
+      if (t.markedCount) t.markedCount = grown(t.markedCount);
+      if (t.markedSelf) t.markedSelf = grown(t.markedSelf);
     }
   }
+  const used = t.classOf.subarray(0, t.slots);
   return {
-    all: byKey(graph, byName, count, self),
-    marked: markedCount && markedSelf ? byKey(graph, byName, markedCount, markedSelf) : null,
+    all: byKey(graph, byName, used, t.count, t.self),
+    marked: t.markedCount && t.markedSelf ? byKey(graph, byName, used, t.markedCount, t.markedSelf) : null,
+    groups: byName ? nameGroups(graph) : keyGroups(graph, used),
   };
 }
 
-/** Per-class-id totals summed per class key (classes with no node left out). */
-function byKey(graph: HeapGraph, byName: boolean, count: Float64Array, self: Float64Array): Map<string, ClassTotals> {
+/**
+ * {@link perClass}'s pass over nodes `from … to-1`. Every node's class gets its slot, counted or
+ * not (the key groups cover them all). Returns where it stopped: `to`, or earlier when the slots
+ * are full (the caller makes room and calls again from there).
+ */
+function tallyStretch(input: TallyInput, t: Tally, from: number, to: number): number {
+  const { nodeClass, types, synthetic, internal, exclude, only, shallow, raw, ids, absentFrom } = input;
+  const { slotOf, classOf, count, self, markedCount, markedSelf } = t;
+  let slots = t.slots;
+  let n = from;
+  for (; n < to; n++) {
+    const c = nodeClass[n]!;
+    let s = slotOf[c]! - 1;
+    if (s < 0) {
+      if (slots === classOf.length) break;
+      s = slots++;
+      slotOf[c] = slots;
+      classOf[s] = c;
+    }
+    const ty = types[n]!;
+    if (ty === synthetic) continue;
+    if (internal !== null && internal[ty] === 1) continue;
+    if (exclude !== null && exclude[n] === 1) continue;
+    if (only !== null && only[n] !== 1) continue;
+    const size = shallow !== null ? shallow[n]! : raw !== null ? raw[n]! : 0;
+    count[s]++;
+    self[s] += size;
+    if (absentFrom !== null && !absentFrom.has(ids![n]!)) {
+      markedCount![s]++;
+      markedSelf![s] += size;
+    }
+  }
+  t.slots = slots;
+  return n;
+}
+
+/** A typed array twice as long, its values kept. */
+function grown<T extends Uint32Array | Float64Array>(a: T): T {
+  const b = new (a.constructor as new (n: number) => T)(a.length * 2);
+  b.set(a);
+  return b;
+}
+
+/** Per-slot totals (slot s: class id `classOf[s]`) summed per class key (classes with no node counted left out). */
+function byKey(graph: HeapGraph, byName: boolean, classOf: Uint32Array, count: Float64Array, self: Float64Array): Map<string, ClassTotals> {
   const out = new Map<string, ClassTotals>();
-  for (let c = 0; c < count.length; c++) {
-    if (count[c] === 0) continue;
-    const { key, className, location } = keyOf(graph, c, byName);
+  for (let s = 0; s < classOf.length; s++) {
+    if (count[s] === 0) continue;
+    const { key, className, location } = keyOf(graph, classOf[s]!, byName);
     const have = out.get(key);
     if (have) {
-      have.count += count[c]!;
-      have.self += self[c]!;
+      have.count += count[s]!;
+      have.self += self[s]!;
     } else
-      out.set(key, location ? { count: count[c]!, self: self[c]!, className, location } : { count: count[c]!, self: self[c]!, className });
+      out.set(key, location ? { count: count[s]!, self: self[s]!, className, location } : { count: count[s]!, self: self[s]!, className });
   }
   return out;
 }
 
-/** 1 where `mask` is 0 and the other way round. */
-function flip(mask: Uint8Array): Uint8Array {
-  for (let n = 0; n < mask.length; n++) mask[n] = mask[n]! ^ 1;
-  return mask;
-}
-
-/** Whether every class id is its own group (nothing to merge). */
-function isIdentity(groups: Uint32Array): boolean {
-  for (let i = 0; i < groups.length; i++) if (groups[i] !== i) return false;
-  return true;
-}
-
 /**
- * For each class id, one id per class key (the first id seen with that key), for retained totals
- * per key without double counting: per name ({@link HeapGraph.classNameGroups}) with `byName`.
+ * For each class id, one id per class key: the first of `classOf` (class ids in the order the
+ * nodes meet them) with that key. Null when every key has one class id.
  */
-function keyGroups(graph: HeapGraph, byName: boolean): Uint32Array {
-  if (byName) return graph.classNameGroups();
-  const groups = new Uint32Array(graph.classIdLimit);
-  for (let i = 0; i < groups.length; i++) groups[i] = i;
-  const { nodeClass } = graph.classes();
-  const seen = new Uint8Array(groups.length);
+function keyGroups(graph: HeapGraph, classOf: Uint32Array): Uint32Array | null {
   const first = new Map<string, number>();
-  for (let n = 0; n < graph.nodeCount; n++) {
-    const c = nodeClass[n]!;
-    if (seen[c] === 1) continue;
-    seen[c] = 1;
+  let groups: Uint32Array | null = null;
+  for (const c of classOf) {
     const { key } = keyOf(graph, c, false);
     const f = first.get(key);
     if (f === undefined) first.set(key, c);
-    else groups[c] = f;
+    else {
+      if (!groups) {
+        groups = new Uint32Array(graph.classIdLimit);
+        for (let i = 0; i < groups.length; i++) groups[i] = i;
+      }
+      groups[c] = f;
+    }
   }
   return groups;
 }
 
-/** Retained size per class key, not double counted (needs the analysis). */
-function retainedPerClass(side: Side, byName: boolean, filter?: Uint8Array): Map<string, number> {
+/** {@link HeapGraph.classNameGroups}, or null when it merges nothing. */
+function nameGroups(graph: HeapGraph): Uint32Array | null {
+  const groups = graph.classNameGroups();
+  for (let i = 0; i < groups.length; i++) if (groups[i] !== i) return groups;
+  return null;
+}
+
+/**
+ * Retained size per class key, not double counted (needs the analysis): `groups` as
+ * {@link perClass} gives them (null: each class id its own group).
+ */
+function retainedPerClass(side: Side, byName: boolean, groups: Uint32Array | null, filter?: Uint8Array): Map<string, number> {
   const out = new Map<string, number>();
   if (!side.analysis) return out;
   if (side.exclude) {
@@ -203,10 +298,9 @@ function retainedPerClass(side: Side, byName: boolean, filter?: Uint8Array): Map
   }
   // One total per key (per name with byName: a name DevTools splits by script must not count an
   // object twice); only each group's first id carries a total.
-  // Groups that merge nothing are left out: then the whole heap's per-class sizes are the ones the
+  // Without groups (none merges anything) the whole heap's per-class sizes are the ones the
   // analysis keeps (and a snapshot cache entry holds).
-  const groups = keyGroups(side.graph, byName);
-  const sizes = side.analysis.classRetainedSizes(filter, isIdentity(groups) ? undefined : groups);
+  const sizes = side.analysis.classRetainedSizes(filter, groups ?? undefined);
   for (let c = 0; c < sizes.length; c++) {
     if (sizes[c] === 0) continue;
     const { key } = keyOf(side.graph, c, byName);
@@ -260,12 +354,10 @@ function diffNamed(before: Side, after: Side, options: DiffOptions): SnapshotDif
   const ai = options.hideInternals ? internalTypeMask(after.graph) : null;
   const byName = options.byName === true;
   // New: after's objects whose id before lacks; deleted: before's whose id after lacks.
-  const added = same ? flip(beforeIds.presentIn(after.graph)) : null;
-  const gone = same ? flip(afterIds.presentIn(before.graph)) : null;
-  const { all: b, marked: deleted } = perClass(before, byName, { internal: bi, marked: gone });
-  const { all: a, marked: addedPerClass } = perClass(after, byName, { internal: ai, marked: added });
-  const rb = retainedPerClass(before, byName);
-  const ra = retainedPerClass(after, byName);
+  const { all: b, marked: deleted, groups: gb } = perClass(before, byName, { internal: bi, absentFrom: same ? afterIds.ids : null });
+  const { all: a, marked: addedPerClass, groups: ga } = perClass(after, byName, { internal: ai, absentFrom: same ? beforeIds.ids : null });
+  const rb = retainedPerClass(before, byName, gb);
+  const ra = retainedPerClass(after, byName, ga);
   const withRetained = before.analysis !== undefined && after.analysis !== undefined;
   const keys = new Set([...b.keys(), ...a.keys()]);
   const classes: ClassDiff[] = [];
@@ -436,8 +528,8 @@ export function findLeaks(
     leaked[n] = 1;
     leakedObjects++;
   }
-  const counts = perClass(final, false, { only: leaked }).all;
-  const retained = retainedPerClass(final, false, leaked);
+  const { all: counts, groups: keyGroupsOf } = perClass(final, false, { only: leaked });
+  const retained = retainedPerClass(final, false, keyGroupsOf, leaked);
   const sizes = final.analysis.retainedSizes();
   // The five largest leaked objects of each class, kept while scanning (not every leaked object).
   const { nodeClass } = g.classes();

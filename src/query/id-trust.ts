@@ -74,13 +74,21 @@ export class SnapshotIds {
    * its ids and the sample a snapshot cache kept (the sample is then not computed again).
    */
   static of(graph: HeapGraph): SnapshotIds {
+    // A graph's ids never change: one comparison asks several times (the check, the counts, a
+    // picture's marks), and each would build the id set again.
+    let made = madeFor.get(graph);
+    if (!made) madeFor.set(graph, (made = SnapshotIds.make(graph)));
+    return made;
+  }
+
+  private static make(graph: HeapGraph): SnapshotIds {
     const ids = IdSet.fromGraph(graph);
     const level = sampleLevel(graph.nodeCount);
     const packed = graph.idSample();
     const kept = packed ? unpackIdSample(packed, graph.nodeCount) : null;
     // A kept sample is used only when it is this graph's: its checksums say it was not damaged, not
     // that it was made from these nodes (an empty or sparser sample would let the check pass unseen).
-    if (kept && kept.level === level && sampleFits(graph, kept)) {
+    if (kept && kept.level === level && sampleFits(graph, kept, ids.size === graph.nodeCount)) {
       return new SnapshotIds(ids, kept.objectCount, kept.level, kept.sample, kept.syntheticIds);
     }
     const { nodeId, edgeTo, nodeType } = graph.columns;
@@ -131,6 +139,9 @@ export class SnapshotIds {
     return this.sample.keys();
   }
 }
+
+/** The ids of each graph asked for (see {@link SnapshotIds.of}). */
+const madeFor = new WeakMap<HeapGraph, SnapshotIds>();
 
 /** The verdict on comparing two snapshots by id. */
 export interface IdTrust {
@@ -241,26 +252,73 @@ function sampleLevel(nodeCount: number): number {
 /**
  * Whether a kept sample is the one this graph gives, as far as its ids tell: the same synthetic
  * root ids in the same order, the same number of objects, and exactly the objects whose ids the
- * level samples (what each sampled object's signature says is taken as kept).
+ * level samples (what each sampled object's signature says is taken as kept). When the graph's
+ * ids are `distinct` (no id twice), counting its sampled objects, each in the sample, is enough.
  */
-function sampleFits(graph: HeapGraph, kept: IdSample): boolean {
+function sampleFits(graph: HeapGraph, kept: IdSample, distinct: boolean): boolean {
   const { nodeId, nodeType } = graph.columns;
-  const synthetic = graph.types.synthetic;
-  let k = 0;
-  let objects = 0;
-  const seen = new Set<number>();
-  for (let n = 0; n < graph.nodeCount; n++) {
+  const walk: FitWalk = {
+    nodeId,
+    nodeType,
+    synthetic: graph.types.synthetic,
+    shift: 32 - kept.level,
+    every: kept.level === 0,
+    kept,
+    seen: distinct ? null : new Set<number>(),
+    k: 0,
+    objects: 0,
+    inSample: 0,
+  };
+  for (let n = 0; n < graph.nodeCount; n += FIT_STRETCH) {
+    if (!fitStretch(walk, n, Math.min(graph.nodeCount, n + FIT_STRETCH))) return false;
+  }
+  const { k, objects, seen, inSample } = walk;
+  return k === kept.syntheticIds.length && objects === kept.objectCount && (seen ? seen.size : inSample) === kept.sample.size;
+}
+
+/** Nodes per call of {@link fitStretch}. */
+const FIT_STRETCH = 1 << 15;
+
+/** {@link sampleFits}' columns, settings and running counts. */
+interface FitWalk {
+  nodeId: Uint32Array;
+  nodeType: Uint8Array;
+  synthetic: number;
+  shift: number;
+  every: boolean;
+  kept: IdSample;
+  /** The sampled ids met, when the graph may hold an id twice (null: counted in `inSample`). */
+  seen: Set<number> | null;
+  /** Synthetic root nodes met, objects met, sampled objects met. */
+  k: number;
+  objects: number;
+  inSample: number;
+}
+
+/**
+ * {@link sampleFits} over nodes `from … to-1` (a short function called many times: V8 optimises
+ * it sooner than one long loop). False as soon as a node does not fit.
+ */
+function fitStretch(w: FitWalk, from: number, to: number): boolean {
+  const { nodeId, nodeType, synthetic, shift, every, seen } = w;
+  const { syntheticIds, sample } = w.kept;
+  let { k, objects, inSample } = w;
+  for (let n = from; n < to; n++) {
     const id = nodeId[n]!;
     if (n === 0 || nodeType[n] === synthetic) {
-      if (kept.syntheticIds[k++] !== id) return false;
+      if (syntheticIds[k++] !== id) return false;
       continue;
     }
     objects++;
-    if (!sampled(id, kept.level)) continue;
-    if (!kept.sample.has(id)) return false;
-    seen.add(id);
+    if (!every && mix(id) >>> shift !== 0) continue;
+    if (!sample.has(id)) return false;
+    if (seen) seen.add(id);
+    else inSample++;
   }
-  return k === kept.syntheticIds.length && objects === kept.objectCount && seen.size === kept.sample.size;
+  w.k = k;
+  w.objects = objects;
+  w.inSample = inSample;
+  return true;
 }
 
 function sampled(id: number, level: number): boolean {

@@ -63,6 +63,34 @@ describe("a kept id sample (a snapshot cache's late part)", () => {
   });
 });
 
+describe("a kept id sample on a graph that holds an id twice", () => {
+  it("is not taken as the graph's when it has as many ids as the graph samples, but one the graph lacks", () => {
+    const b = new SnapshotBuilder();
+    for (const id of [5, 7, 7]) b.edge(b.gcRoots, b.node("object", "Foo", { id }), "element", id);
+    const g = graphOf(b);
+    SnapshotIds.of(g);
+    const real = unpackIdSample(g.idSampleParts()!, g.nodeCount)!;
+    // Level 0 (a small graph): every object sampled; the graph's sampled ids are 5, 7, 7.
+    expect(real.level).toBe(0);
+    expect([...real.sample.keys()].sort()).toEqual([5, 7]);
+    const foreign = new Map(real.sample).set(9, real.sample.get(7)!);
+    const kept = graphOf(b);
+    kept.useStoredIndexes({ idSample: () => packIdSample({ ...real, sample: foreign }) });
+    SnapshotIds.of(kept);
+    expect(kept.idSampleParts()).not.toBeNull();
+    // Its own sample is taken.
+    const own = graphOf(b);
+    own.useStoredIndexes({ idSample: () => packIdSample(real) });
+    SnapshotIds.of(own);
+    expect(own.idSampleParts()).toBeNull();
+  });
+
+  it("is read once per graph: SnapshotIds.of gives the same object every time", () => {
+    const g = graphOf(new SnapshotBuilder());
+    expect(SnapshotIds.of(g)).toBe(SnapshotIds.of(g));
+  });
+});
+
 describe("idTrust on real snapshots", () => {
   it("snapshots of one process can be compared", () => {
     for (const [a, b] of [

@@ -1,0 +1,214 @@
+/**
+ * `diff` and `leaks` count per class key in one pass (class ids numbered in the order the nodes
+ * meet them, key groups from those alone): checked here against plain per-node tallies on heaps
+ * with more classes than the pass first makes room for, two class ids of one key (an object
+ * named like an engine class), and one name split by script.
+ */
+import { describe, expect, it } from "vitest";
+import { HeapAnalysis } from "../../src/graph/analysis.js";
+import type { HeapGraph } from "../../src/graph/heap-graph.js";
+import { diffSnapshots, findLeaks } from "../../src/query/growth.js";
+import { SnapshotIds } from "../../src/query/id-trust.js";
+import { graphOf } from "../helpers/load.js";
+import { SnapshotBuilder } from "../helpers/snapshot-builder.js";
+
+/** A small deterministic random generator (mulberry32). */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface Planned {
+  id: number;
+  type: string;
+  name: string;
+  size: number;
+  script?: number;
+  /** Held by a GC root. */
+  root: boolean;
+  /** The objects it references (made before it), drawn while they live. */
+  refs: Planned[];
+}
+
+/**
+ * Three snapshots of one process: `kept` objects in all, and at each step some dropped and some
+ * added (ids never reused). Objects of 1,500 classes, code objects and objects named
+ * "(compiled code)" (two class ids, one key), `Item` defined in two scripts; edges at random from
+ * earlier objects and the GC roots, so that the dominator tree has depth.
+ */
+function series(seed: number): HeapGraph[] {
+  const rnd = random(seed);
+  let nextId = 5;
+  let live: Planned[] = [];
+  const make = (): Planned => {
+    const r = rnd();
+    const what =
+      r < 0.1
+        ? { type: "code", name: "", size: 8 + Math.floor(rnd() * 40) }
+        : r < 0.15
+          ? { type: "object", name: "(compiled code)", size: 16 }
+          : r < 0.25
+            ? { type: "object", name: "Item", size: 24, script: 1 + Math.floor(rnd() * 2) }
+            : { type: "object", name: `C${Math.floor(rnd() * 1500)}`, size: rnd() < 0.05 ? 0 : 8 + Math.floor(rnd() * 100) };
+    const refs = live.length === 0 ? [] : Array.from({ length: Math.floor(rnd() * 3) }, () => live[Math.floor(rnd() * live.length)]!);
+    const p: Planned = { id: nextId, ...what, root: live.length < 40 || rnd() < 0.3, refs };
+    nextId += 2;
+    return p;
+  };
+  for (let i = 0; i < 3000; i++) live.push(make());
+  const out: HeapGraph[] = [];
+  for (let step = 0; step < 3; step++) {
+    if (step > 0) {
+      live = live.filter((p) => p.root === false || rnd() > 0.2);
+      for (let i = 0; i < 900; i++) live.push(make());
+    }
+    const b = new SnapshotBuilder();
+    const ord = new Map<Planned, number>();
+    for (const p of live) {
+      const n = b.node(p.type, p.name, { id: p.id, selfSize: p.size });
+      if (p.script !== undefined) b.location(n, p.script, 3 * p.script, 0);
+      ord.set(p, n);
+    }
+    for (const p of live) {
+      if (p.root) b.edge(b.gcRoots, ord.get(p)!, "element", p.id);
+      p.refs.forEach((q, i) => {
+        if (ord.has(q)) b.edge(ord.get(p)!, ord.get(q)!, "property", `r${i}`);
+      });
+    }
+    out.push(graphOf(b));
+  }
+  return out;
+}
+
+const INTERNAL = new Set(["hidden", "code", "object shape", "synthetic", "number"]);
+
+/** The row key the way a reader would write it: name, and where the constructor is, when split. */
+function keyOf(g: HeapGraph, n: number): string {
+  const c = g.classes().nodeClass[n]!;
+  const loc = g.classLocation(c);
+  return `${g.classNameOf(c)}@${loc ? `${loc.scriptId},${loc.line},${loc.column}` : ""}`;
+}
+const rowKey = (c: { className: string; location?: { scriptId: number; line: number; column: number } }): string =>
+  `${c.className}@${c.location ? `${c.location.scriptId},${c.location.line},${c.location.column}` : ""}`;
+
+/**
+ * Retained size per key of the nodes `counts` takes (all but the root by default), the plain way:
+ * a node of nonzero size counts unless a dominator of it, of the same key and nonzero size, that
+ * `counts` takes, lies on its way up to the root.
+ */
+function plainRetained(g: HeapGraph, a: HeapAnalysis, counts: (n: number) => boolean = () => true): Map<string, number> {
+  const out = new Map<string, number>();
+  for (let n = 1; n < g.nodeCount; n++) {
+    if (!counts(n) || a.shallowSize(n) === 0) continue;
+    const k = keyOf(g, n);
+    let blocked = false;
+    for (let d = a.dominator(n); d !== 0; d = a.dominator(d)) {
+      if (counts(d) && a.shallowSize(d) !== 0 && keyOf(g, d) === k) blocked = true;
+    }
+    if (!blocked) out.set(k, (out.get(k) ?? 0) + a.retainedSize(n));
+  }
+  return out;
+}
+
+const idsOf = (g: HeapGraph): Set<number> => new Set(Array.from({ length: g.nodeCount }, (_, n) => g.nodeId(n)));
+
+describe("per-class counts of diff and leaks, against plain per-node tallies", () => {
+  const [s1, s2, s3] = series(7);
+
+  it("has what the test means to cover: more than 1,024 classes, two class ids of one key, a name split by script", () => {
+    const { nodeClass } = s2!.classes();
+    const classes = new Set(nodeClass);
+    expect(classes.size).toBeGreaterThan(1024);
+    const compiled = new Set([...classes].filter((c) => s2!.classNameOf(c) === "(compiled code)"));
+    expect(compiled.size).toBe(2);
+    expect(new Set([...classes].filter((c) => s2!.classNameOf(c) === "Item")).size).toBe(2);
+  });
+
+  for (const hide of [true, false]) {
+    it(`diff: counts, new, deleted, self and retained sizes per class key${hide ? "" : " (internals too)"}`, () => {
+      const [a, b] = [new HeapAnalysis(s1!), new HeapAnalysis(s2!)];
+      const d = diffSnapshots({ graph: s1!, analysis: a }, { graph: s2!, analysis: b }, { hideInternals: hide });
+      expect(d.idsComparable).toBe(true);
+      const expected = new Map<
+        string,
+        { before: number; after: number; new: number; deleted: number; selfBefore: number; selfAfter: number }
+      >();
+      const tally = (g: HeapGraph, an: HeapAnalysis, other: Set<number>, side: "before" | "after"): void => {
+        for (let n = 0; n < g.nodeCount; n++) {
+          const type = g.nodeTypeName(n);
+          if (type === "synthetic" || (hide && INTERNAL.has(type))) continue;
+          const k = keyOf(g, n);
+          const e = expected.get(k) ?? { before: 0, after: 0, new: 0, deleted: 0, selfBefore: 0, selfAfter: 0 };
+          expected.set(k, e);
+          e[side]++;
+          if (side === "before") e.selfBefore += an.shallowSize(n);
+          else e.selfAfter += an.shallowSize(n);
+          if (!other.has(g.nodeId(n))) e[side === "before" ? "deleted" : "new"]++;
+        }
+      };
+      tally(s1!, a, idsOf(s2!), "before");
+      tally(s2!, b, idsOf(s1!), "after");
+      const [rb, ra] = [plainRetained(s1!, a), plainRetained(s2!, b)];
+      expect(d.classes).toHaveLength(expected.size);
+      for (const c of d.classes) {
+        const k = rowKey(c);
+        const e = expected.get(k)!;
+        expect({ k, ...c }).toMatchObject({
+          k,
+          countBefore: e.before,
+          countAfter: e.after,
+          new: e.new,
+          deleted: e.deleted,
+          selfSizeBefore: e.selfBefore,
+          selfSizeAfter: e.selfAfter,
+          retainedSizeBefore: rb.get(k) ?? 0,
+          retainedSizeAfter: ra.get(k) ?? 0,
+        });
+      }
+      // Two class ids of one key: one row, its objects of both counted.
+      const compiled = d.classes.filter((c) => c.className === "(compiled code)");
+      expect(compiled).toHaveLength(1);
+    });
+  }
+
+  it("diff without retained sizes counts self sizes as written (internals too, by default)", () => {
+    const d = diffSnapshots({ graph: s1! }, { graph: s2! });
+    const self = new Map<string, number>();
+    for (let n = 0; n < s2!.nodeCount; n++) {
+      if (s2!.nodeTypeName(n) === "synthetic") continue;
+      self.set(keyOf(s2!, n), (self.get(keyOf(s2!, n)) ?? 0) + s2!.rawSelfSize(n));
+    }
+    for (const c of d.classes) expect([rowKey(c), c.selfSizeAfter]).toEqual([rowKey(c), self.get(rowKey(c)) ?? 0]);
+    expect(d.classes.every((c) => c.retainedSizeAfter === undefined)).toBe(true);
+  });
+
+  it("leaks: count, self and retained size of the leaked objects per class key", () => {
+    const [base, target] = [idsOf(s1!), idsOf(s2!)];
+    const an = new HeapAnalysis(s3!);
+    const leaked = (n: number): boolean => {
+      const id = s3!.nodeId(n);
+      return !base.has(id) && target.has(id) && !INTERNAL.has(s3!.nodeTypeName(n));
+    };
+    const expected = new Map<string, { count: number; self: number }>();
+    for (let n = 0; n < s3!.nodeCount; n++) {
+      if (!leaked(n)) continue;
+      const e = expected.get(keyOf(s3!, n)) ?? { count: 0, self: 0 };
+      e.count++;
+      e.self += an.shallowSize(n);
+      expected.set(keyOf(s3!, n), e);
+    }
+    const retained = plainRetained(s3!, an, leaked);
+    const report = findLeaks(SnapshotIds.of(s1!), SnapshotIds.of(s2!), { graph: s3!, analysis: an });
+    expect(report.groups.length).toBe(expected.size);
+    for (const g of report.groups) {
+      const k = rowKey(g);
+      expect([k, g.count, g.selfSize, g.retainedSize]).toEqual([k, expected.get(k)!.count, expected.get(k)!.self, retained.get(k) ?? 0]);
+    }
+  });
+});
