@@ -76,6 +76,54 @@ export class StringTable {
     this.curPos = p;
   }
 
+  /**
+   * Adds whole plain strings as V8 writes them — `,` (then `\n` or not), a quote, bytes that are
+   * neither a quote, a backslash nor a control character, a quote — read from `buf` at `i`, just
+   * after a string's closing quote, while they end before `end`. Stops, before the comma, at
+   * anything else and at a string that would not fit the chunk or the offset table being filled:
+   * the caller's careful loop reads that (and checks and complains as it does). Returns the offset
+   * after the last string added (`i` when none). The same strings as that loop would add, without
+   * a call per string or per string's bytes.
+   */
+  addPlainStrings(buf: Uint8Array, i: number, end: number): number {
+    const chunk = this.chunks.length - 1;
+    if (chunk < 0) return i;
+    const cur = this.cur;
+    const starts = this.starts;
+    const lengths = this.lengths;
+    const chunkIdx = this.chunkIdx;
+    const room = cur.length;
+    const cap = starts.length;
+    let pos = this.curPos;
+    let count = this.count;
+    while (count < cap) {
+      let j = i;
+      if (buf[j] !== 44) break;
+      let b = buf[++j];
+      if (b === 10) b = buf[++j];
+      if (b !== 34) break;
+      const s = ++j;
+      while (j < end && (b = buf[j]!) !== 34 && b !== 92 && b >= 32) j++;
+      if (j >= end || b !== 34) break;
+      const len = j - s;
+      if (pos + len > room) break;
+      if (len <= 64) for (let k = s; k < j; k++) cur[pos++] = buf[k]!;
+      else {
+        cur.set(buf.subarray(s, j), pos);
+        pos += len;
+      }
+      chunkIdx[count] = chunk;
+      starts[count] = pos - len;
+      lengths[count] = len;
+      count++;
+      i = j + 1;
+    }
+    this.curPos = pos;
+    this.strStart = pos;
+    this.count = count;
+    return i;
+  }
+
   /** Finishes the current string and returns its index. */
   endString(): number {
     if (this.count === this.starts.length) this.grow();
