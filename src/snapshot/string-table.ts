@@ -76,6 +76,54 @@ export class StringTable {
     this.curPos = p;
   }
 
+  /**
+   * Adds whole plain strings as V8 writes them — `,` (then `\n` or not), a quote, bytes that are
+   * neither a quote, a backslash nor a control character, a quote — read from `buf` at `i`, just
+   * after a string's closing quote, while they end before `end`. Stops, before the comma, at
+   * anything else and at a string that would not fit the chunk or the offset table being filled:
+   * the caller's careful loop reads that (and checks and complains as it does). Returns the offset
+   * after the last string added (`i` when none). The same strings as that loop would add, without
+   * a call per string or per string's bytes.
+   */
+  addPlainStrings(buf: Uint8Array, i: number, end: number): number {
+    const chunk = this.chunks.length - 1;
+    if (chunk < 0) return i;
+    const cur = this.cur;
+    const starts = this.starts;
+    const lengths = this.lengths;
+    const chunkIdx = this.chunkIdx;
+    const room = cur.length;
+    const cap = starts.length;
+    let pos = this.curPos;
+    let count = this.count;
+    while (count < cap) {
+      let j = i;
+      if (buf[j] !== 44) break;
+      let b = buf[++j];
+      if (b === 10) b = buf[++j];
+      if (b !== 34) break;
+      const s = ++j;
+      while (j < end && (b = buf[j]!) !== 34 && b !== 92 && b >= 32) j++;
+      if (j >= end || b !== 34) break;
+      const len = j - s;
+      if (pos + len > room) break;
+      if (len <= 64) for (let k = s; k < j; k++) cur[pos++] = buf[k]!;
+      else {
+        cur.set(buf.subarray(s, j), pos);
+        pos += len;
+      }
+      chunkIdx[count] = chunk;
+      starts[count] = pos - len;
+      lengths[count] = len;
+      count++;
+      i = j + 1;
+    }
+    this.curPos = pos;
+    this.strStart = pos;
+    this.count = count;
+    return i;
+  }
+
   /** Finishes the current string and returns its index. */
   endString(): number {
     if (this.count === this.starts.length) this.grow();
@@ -177,6 +225,25 @@ export class StringTable {
     if (this.lz !== null) this.readOne(i);
     if ((this.lengths[i]! & ~ESCAPED) === 0) return -1;
     return this.chunks[this.chunkIdx[i]!]![this.starts[i]!]!;
+  }
+
+  /**
+   * Whether string `i` is a decimal number, alone or followed by ` / ` and anything: what
+   * `/^\d+(?: \/ .*)?$/s.test(get(i))` says, told from the stored bytes without decoding the
+   * string (V8 names hash-table slots `729` and WeakMap entries `12 / part of key …` so).
+   */
+  isNumberName(i: number): boolean {
+    if (this.lz !== null) this.readOne(i);
+    const raw = this.lengths[i]!;
+    // An escape may stand for a digit: decoded, as the pattern reads it.
+    if ((raw & ESCAPED) !== 0) return /^\d+(?: \/ .*)?$/s.test(this.get(i));
+    const chunk = this.chunks[this.chunkIdx[i]!]!;
+    const start = this.starts[i]!;
+    const end = start + raw;
+    let k = start;
+    while (k < end && chunk[k]! >= 0x30 && chunk[k]! <= 0x39) k++;
+    if (k === start) return false;
+    return k === end || (end - k >= 3 && chunk[k] === 0x20 && chunk[k + 1] === 0x2f && chunk[k + 2] === 0x20);
   }
 
   /**

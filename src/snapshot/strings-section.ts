@@ -46,6 +46,12 @@ export class StringsSectionReader {
         this.inString = true;
         i++;
       } else if (c === 44 && this.expect === 2) {
+        // Plain strings in one go (see StringTable.addPlainStrings); this loop reads the rest.
+        const f = this.strings.addPlainStrings(buf, i, n);
+        if (f !== i) {
+          i = f;
+          continue;
+        }
         this.expect = 1;
         i++;
       } else if (c === 93 && this.expect !== 1) {
