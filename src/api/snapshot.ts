@@ -27,6 +27,7 @@ import {
   retainerSubgraph,
   walkContext,
   walkReadAhead,
+  chooseTargetsReadsAllSizes,
   type BackrefsOptions,
   type WalkContext,
 } from "../query/backrefs.js";
@@ -622,7 +623,7 @@ export class Snapshot {
     // are found.
     const { candidates, baseline } = this.candidates(
       selection,
-      options.each ? walkReadAhead(retained) : [],
+      options.each ? walkReadAhead() : [],
       options.each ? [] : GROUP_WALK_READ_AHEAD,
     );
     const ctx = walkContext(s.graph, { analysis: await s.ready(retained), retained });
@@ -642,7 +643,9 @@ export class Snapshot {
         { omitted: 0, byRetainedSize: retained, shrinkToFit: options.maxNodes === undefined },
       );
     }
-    if (!options.each) s.graph.readAhead(walkReadAhead(retained));
+    // Choosing the targets reads every retained size only when the matches are spread widely.
+    const allSizes = retained && chooseTargetsReadsAllSizes(s.graph, candidates) ? (["retained"] as const) : [];
+    s.graph.readAhead(options.each ? allSizes : [...allSizes, ...walkReadAhead()]);
     const { drawn, omitted } = chooseTargets(s.graph, ctx, candidates, maxTargets);
     const walk: BackrefsOptions = {
       depth: options.depth ?? defaultBackrefsOptions.depth,
