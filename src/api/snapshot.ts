@@ -27,6 +27,7 @@ import {
   retainerSubgraph,
   walkContext,
   walkReadAhead,
+  chooseTargetsReadsAllSizes,
   type BackrefsOptions,
   type WalkContext,
 } from "../query/backrefs.js";
@@ -43,7 +44,7 @@ import {
 } from "../query/growth.js";
 import { checkLimits, needsBaseline, needsRetained, type CheckVerdict, type Limits } from "../query/check.js";
 import { foldChains } from "../query/fold.js";
-import { DEFAULT_GROUP_NODES, groupRetainingPaths } from "../query/group.js";
+import { DEFAULT_GROUP_NODES, GROUP_WALK_READ_AHEAD, groupRetainingPaths } from "../query/group.js";
 import { assertComparableIds, SnapshotIds } from "../query/id-trust.js";
 import { retainingPaths, whyAlive, type WhyAlive } from "../query/paths.js";
 import type { GroupedPathsReport } from "../query/group.js";
@@ -617,7 +618,14 @@ export class Snapshot {
     const retained = options.retained ?? true;
     // One picture per object: what its walk reads is known before the objects are (read ahead
     // from a cached snapshot); otherwise once it is known that no more match than are drawn.
-    const { candidates, baseline } = this.candidates(selection, options.each ? walkReadAhead(retained) : []);
+    // Objects chosen by class or name are often many, then grouped, and the grouped walk starts with
+    // what every walk up the distance tree reads whole: asked for now, it is read while the matches
+    // are found.
+    const { candidates, baseline } = this.candidates(
+      selection,
+      options.each ? walkReadAhead() : [],
+      options.each ? [] : GROUP_WALK_READ_AHEAD,
+    );
     const ctx = walkContext(s.graph, { analysis: await s.ready(retained), retained });
     const maxTargets = options.maxTargets ?? 10;
     const owned = s.owned;
@@ -635,7 +643,9 @@ export class Snapshot {
         { omitted: 0, byRetainedSize: retained, shrinkToFit: options.maxNodes === undefined },
       );
     }
-    if (!options.each) s.graph.readAhead(walkReadAhead(retained));
+    // Choosing the targets reads every retained size only when the matches are spread widely.
+    const allSizes = retained && chooseTargetsReadsAllSizes(s.graph, candidates) ? (["retained"] as const) : [];
+    s.graph.readAhead(options.each ? allSizes : [...allSizes, ...walkReadAhead()]);
     const { drawn, omitted } = chooseTargets(s.graph, ctx, candidates, maxTargets);
     const walk: BackrefsOptions = {
       depth: options.depth ?? defaultBackrefsOptions.depth,
@@ -729,12 +739,15 @@ export class Snapshot {
   private candidates(
     selection: Selection,
     ahead: readonly ReadAheadPart[] = [],
+    /** Also read ahead when objects are chosen by class or name (not by id alone). */
+    aheadByClassOrName: readonly ReadAheadPart[] = [],
   ): { candidates: number[]; byIdOnly: boolean; baseline?: SnapshotIds } {
     const s = this.#s;
     const spec = normalize(selection);
     // A class is found through the class index, read whole (from a cached snapshot, on a second
     // thread too: one that a grouped picture then finds started).
-    const parts: ReadAheadPart[] = spec.types.length > 0 ? ["classes", ...ahead] : [...ahead];
+    const byClassOrName = spec.types.length > 0 || spec.names.length > 0 ? aheadByClassOrName : [];
+    const parts: ReadAheadPart[] = spec.types.length > 0 ? ["classes", ...ahead, ...byClassOrName] : [...ahead, ...byClassOrName];
     if (parts.length > 0) s.graph.readAhead(parts);
     const sel = selectNodes(s.graph, spec);
     let candidates = sel.ordinals;

@@ -27,14 +27,16 @@ export type ValueCheck =
 /**
  * The first problem among elements `[from, to)` of `a`, or null. `context` gives what a check
  * reads besides the range: the element before it (`first-edge`, when `from` > 0; the caller makes
- * it readable first) and the edge types of the same edges (`edge-name`).
+ * it readable first) and the edge types of the same edges (`edge-name`), or a function that makes
+ * them readable and gives them: it is called only when a name in the range is past the strings
+ * (an element index may be), so that a range of good names needs no types read.
  */
 export function checkValues(
   check: ValueCheck,
   a: ArrayLike<number>,
   from: number,
   to: number,
-  context: { edgeTypes?: ArrayLike<number> } = {},
+  context: { edgeTypes?: ArrayLike<number> | (() => ArrayLike<number>) } = {},
 ): string | null {
   // Each kind in a function of its own, with its limits in locals: the loops stay tight.
   switch (check.kind) {
@@ -48,8 +50,12 @@ export function checkValues(
       return belowInBytes(a, from, to, check.limit, (e) => `edge ${e} has an unknown type`);
     case "edge-to":
       return below(a, from, to, check.limit, (e) => `edge ${e} points past the last node`);
-    case "edge-name":
-      return edgeNames(a, from, to, check.limit, context.edgeTypes!, check.element, check.hidden);
+    case "edge-name": {
+      // Nearly always every value is below the string count, element indices too: no types needed.
+      if (largest(a, from, to) < check.limit) return null;
+      const types = context.edgeTypes!;
+      return edgeNames(a, from, to, check.limit, typeof types === "function" ? types() : types, check.element, check.hidden);
+    }
     case "parent-edge":
       return below(a, from, to, check.edges + 1, () => "a distance record names an edge past the last");
     case "refused":
@@ -73,6 +79,22 @@ function below(a: ArrayLike<number>, from: number, to: number, limit: number, sa
   for (let i = from; i < to; i++) if (a[i]! >= limit) return say(i);
   return null;
 }
+
+/**
+ * The first element of `a` at or past `limit`, or -1: {@link largest} over the whole array, in
+ * stretches, and an element loop only in a stretch that holds one.
+ */
+export function firstAtLeast(a: Uint32Array, limit: number): number {
+  for (let from = 0; from < a.length; from += STRETCH) {
+    const to = Math.min(a.length, from + STRETCH);
+    if (largest(a, from, to) < limit) continue;
+    for (let i = from; i < to; i++) if (a[i]! >= limit) return i;
+  }
+  return -1;
+}
+
+/** Elements per call of {@link largest} in {@link firstAtLeast} (a small function called often is optimised sooner). */
+const STRETCH = 1 << 16;
 
 /** The largest element of `[from, to)` (0 for an empty range). */
 function largest(a: ArrayLike<number>, from: number, to: number): number {

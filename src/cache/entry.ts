@@ -44,7 +44,7 @@ import type { ClassParts } from "../graph/heap-graph.js";
 import { unpackIdSample } from "../graph/id-sample.js";
 import { idomFromPreorder } from "../graph/dominators.js";
 import { blockCount, blockCrcs, bytesOf, EntryFile, LazySection, type Typed } from "./lazy.js";
-import type { ValueCheck } from "./checks.js";
+import { firstAtLeast, type ValueCheck } from "./checks.js";
 import { BIG_ENTRY_BYTES, ReadAhead } from "./read-ahead.js";
 import { BackgroundChecksums } from "./checksums.js";
 import { removeQuietly, sameFileAt } from "./files.js";
@@ -1226,9 +1226,10 @@ function openSections(
     dominators: ["analysis.idom", "analysis.rank"],
     retained: ["analysis.retained"],
   };
-  const readAhead = (parts: readonly ReadAheadPart[]): void => {
+  const readAhead = (parts: readonly ReadAheadPart[], elements?: ArrayLike<number>): void => {
     const names = parts.flatMap((p) => partSections[p] ?? []).filter((n) => placedAt.has(n));
-    ahead.read(names.map((n) => section(n)));
+    if (elements === undefined) ahead.read(names.map((n) => section(n)));
+    else for (const n of names) ahead.readBlocks(section(n), section(n).blocksOf(elements));
   };
 
   const raw: RawSnapshot = {
@@ -1391,7 +1392,8 @@ function checkClasses(nodeClass: Uint32Array, names: Uint8Array, S: number, N: n
     split.push({ id: id!, base: base!, location: { scriptId: scriptId!, line: line!, column: column! } });
   }
   if (nodeClass.length !== N) bad("the class index has the wrong length");
-  for (let n = 0; n < N; n++) if (nodeClass[n]! >= limit) bad(`node ${n} has a class past the last`);
+  const past = firstAtLeast(nodeClass, limit);
+  if (past >= 0) bad(`node ${past} has a class past the last`);
   return { nodeClass, extraNames, definitions, split };
 }
 

@@ -314,6 +314,26 @@ export class LazySection<T extends Typed> {
     return this.array;
   }
 
+  /**
+   * The blocks holding `elements` (any order, repeats allowed) that this thread has not seen read,
+   * each once, in increasing order.
+   */
+  blocksOf(elements: ArrayLike<number>): Uint32Array {
+    if (this.complete) return new Uint32Array(0);
+    const wanted = new Uint8Array(this.blocks);
+    let count = 0;
+    for (let i = 0; i < elements.length; i++) {
+      const b = elements[i]! >>> this.elementShift;
+      if (b < this.blocks && wanted[b] === 0 && this.seen[b] === 0) {
+        wanted[b] = 1;
+        count++;
+      }
+    }
+    const out = new Uint32Array(count);
+    for (let b = 0, k = 0; k < count; b++) if (wanted[b] === 1) out[k++] = b;
+    return out;
+  }
+
   /** What the read-ahead thread needs to read this section. */
   job(): SectionJob {
     const file = this.file.identity().key;
@@ -407,9 +427,15 @@ export class LazySection<T extends Typed> {
   private checkRange(from: number, to: number): string | null {
     const check = this.check!;
     if (check.kind === "first-edge" && from > 0) this.at(from - 1);
-    if (this.uses !== null) {
-      this.uses.range(from, to);
-      return checkValues(check, this.array, from, to, { edgeTypes: this.uses.array });
+    const uses = this.uses;
+    if (uses !== null) {
+      // The types are read only when the check needs them (see checkValues).
+      return checkValues(check, this.array, from, to, {
+        edgeTypes: () => {
+          uses.range(from, to);
+          return uses.array;
+        },
+      });
     }
     return checkValues(check, this.array, from, to);
   }

@@ -72,7 +72,9 @@ parentPort!.on("message", (m: ReadAheadRequest | ForgetRequest) => {
       const j = jobs.get(key);
       if (j === undefined) continue;
       try {
-        readSection(j);
+        const only = m.blocks?.[key];
+        if (only) readBlocks(j, only);
+        else readSection(j);
       } catch (e) {
         if (!(e instanceof Stop)) throw e;
         drop(e.file);
@@ -107,6 +109,35 @@ function readSection(j: SectionJob): void {
     }
     readClaimed(j, b, end);
     b = end;
+  }
+}
+
+/** Reads the blocks `list` (increasing) of section j that no thread has claimed, consecutive ones together. */
+function readBlocks(j: SectionJob, list: Uint32Array): void {
+  const closed = files.get(j.file)?.closed;
+  const blocks = blockCount(j.array.byteLength);
+  let i = 0;
+  while (i < list.length) {
+    if (closed === undefined || Atomics.load(closed, 0) !== 0) return; // closed by the command's thread
+    const b = list[i]!;
+    let end = b;
+    let k = i;
+    while (
+      k < list.length &&
+      list[k] === end &&
+      end < blocks &&
+      end - b < RUN_BLOCKS &&
+      Atomics.compareExchange(j.states, end, NOT_READ, READING) === NOT_READ
+    ) {
+      end++;
+      k++;
+    }
+    if (end === b) {
+      i++; // read or being read by the command's thread (or past the end: not a block of it)
+      continue;
+    }
+    readClaimed(j, b, end);
+    i = k;
   }
 }
 
@@ -152,9 +183,14 @@ function readClaimed(j: SectionJob, b: number, end: number): void {
       if (j.uses !== null) {
         const types = jobs.get(j.uses);
         if (types === undefined) throw new Stop(j.file, "forgotten");
-        const ts = shiftOf(types);
-        for (let k = first >>> ts; k <= (last - 1) >>> ts; k++) ensure(types, k);
-        context = { edgeTypes: types.array };
+        // Read only when the check needs them (see checkValues).
+        context = {
+          edgeTypes: () => {
+            const ts = shiftOf(types);
+            for (let k = first >>> ts; k <= (last - 1) >>> ts; k++) ensure(types, k);
+            return types.array;
+          },
+        };
       }
       if (checkValues(j.check, j.array, first, last, context) !== null) throw new Stop(j.file, "values");
     }

@@ -18,13 +18,17 @@
  */
 import type { Worker } from "node:worker_threads";
 import { startWorker } from "../threads.js";
-import { whenFileClosed, type FileIdentity, type LazySection, type SectionJob, type Typed } from "./lazy.js";
+import { BLOCK, whenFileClosed, type FileIdentity, type LazySection, type SectionJob, type Typed } from "./lazy.js";
 
-/** One request: the files and sections to know (with what their checks read), and the order to read them in. */
+/**
+ * One request: the files and sections to know (with what their checks read), and the order to read
+ * them in; `blocks` lists, for a section read in part, the blocks to read (increasing).
+ */
 export interface ReadAheadRequest {
   files: FileIdentity[];
   jobs: SectionJob[];
   order: string[];
+  blocks?: Record<string, Uint32Array>;
 }
 
 /** A file closed: the thread reads no more of it and drops it and its sections. */
@@ -72,6 +76,21 @@ function thread(): Worker | null {
   }
 }
 
+/**
+ * Starts the read-ahead thread now, before any entry is open (the command line, for a command
+ * that will read much of a big entry: a thread takes 0.1-0.3 s of CPU time to start, which then
+ * overlaps the loading of the command's modules instead of its first reads). Nothing when it runs
+ * already or cannot start.
+ */
+export function prestartReadAhead(): void {
+  thread();
+}
+
+/** Whether the read-ahead thread has been started (and has not failed). */
+export function readAheadStarted(): boolean {
+  return shared !== null && !sharedDead;
+}
+
 /** Reading ahead for one entry: its sections go to the process's one read-ahead thread. */
 export class ReadAhead {
   constructor(
@@ -87,28 +106,56 @@ export class ReadAhead {
   /** Reads `sections` ahead, in this order (those read or asked for already are left out). */
   read(sections: LazySection<Typed>[]): void {
     if (sharedDead || this.parallel === false) return;
-    const todo = sections.filter((s) => {
-      const f = s.fileIdentity;
-      return !s.complete && Atomics.load(f.closed, 0) === 0 && asked.get(f.key)?.has(s.job().key) !== true;
-    });
+    const todo = sections.filter(wanted);
     if (todo.length === 0) return;
     const bytes = todo.reduce((n, s) => n + s.bytesLeft, 0);
-    if (shared === null && this.parallel !== true && !this.big && bytes < READ_AHEAD_MIN_BYTES) return;
-    const jobs = [...todo, ...todo.flatMap((s) => (s.uses !== null ? [s.uses] : []))].map((s) => s.job());
-    const files: FileIdentity[] = [];
-    for (const s of todo) {
-      for (const f of [s.fileIdentity, ...(s.uses !== null ? [s.uses.fileIdentity] : [])]) {
-        if (!asked.has(f.key)) {
-          asked.set(f.key, new Set());
-          files.push(f);
-        }
+    if (!this.worthIt(bytes)) return;
+    post(todo, true);
+  }
+
+  /**
+   * Reads blocks `blocks` (increasing) of `section` ahead, after what was asked before: the blocks
+   * a command will look up element by element (left out when the whole section was asked for).
+   */
+  readBlocks(section: LazySection<Typed>, blocks: Uint32Array): void {
+    if (sharedDead || this.parallel === false || blocks.length === 0 || !wanted(section)) return;
+    if (!this.worthIt(blocks.length * BLOCK)) return;
+    post([section], false, { [section.job().key]: blocks });
+  }
+
+  /** Whether reading `bytes` ahead is worth a thread (one started already always is). */
+  private worthIt(bytes: number): boolean {
+    return shared !== null || this.parallel === true || this.big || bytes >= READ_AHEAD_MIN_BYTES;
+  }
+}
+
+/** Whether `s` may be read ahead: not read, its file open, not asked for whole before. */
+function wanted(s: LazySection<Typed>): boolean {
+  const f = s.fileIdentity;
+  return !s.complete && Atomics.load(f.closed, 0) === 0 && asked.get(f.key)?.has(s.job().key) !== true;
+}
+
+/**
+ * Asks the thread to read `sections` (with the sections their checks read), in this order: whole
+ * (`whole`: each is then noted as asked for), or the blocks `blocks` lists.
+ */
+function post(sections: LazySection<Typed>[], whole: boolean, blocks?: Record<string, Uint32Array>): void {
+  const jobs = [...sections, ...sections.flatMap((s) => (s.uses !== null ? [s.uses] : []))].map((s) => s.job());
+  const files: FileIdentity[] = [];
+  for (const s of sections) {
+    for (const f of [s.fileIdentity, ...(s.uses !== null ? [s.uses.fileIdentity] : [])]) {
+      if (!asked.has(f.key)) {
+        asked.set(f.key, new Set());
+        files.push(f);
       }
-      asked.get(s.fileIdentity.key)!.add(s.job().key);
     }
-    try {
-      thread()?.postMessage({ files, jobs, order: todo.map((s) => s.job().key) } satisfies ReadAheadRequest);
-    } catch {
-      sharedDead = true;
-    }
+    if (whole) asked.get(s.fileIdentity.key)!.add(s.job().key);
+  }
+  const request: ReadAheadRequest = { files, jobs, order: sections.map((s) => s.job().key) };
+  if (blocks) request.blocks = blocks;
+  try {
+    thread()?.postMessage(request);
+  } catch {
+    sharedDead = true;
   }
 }

@@ -17,6 +17,7 @@ import { performance } from "node:perf_hooks";
 import { CacheDamagedError, SnapshotFormatError } from "../errors.js";
 import { HeapGraph, type ClassParts } from "../graph/heap-graph.js";
 import { HeapAnalysis, type AnalysisOptions, type AnalysisParts } from "../graph/analysis.js";
+import { computeIdSample, packIdSample } from "../graph/id-sample.js";
 import type { ReadOptions } from "../snapshot/read.js";
 import type { RawSnapshot } from "../snapshot/parser.js";
 import type { CacheKey, PendingSave, SaveResult, SnapshotCache } from "./store.js";
@@ -254,6 +255,25 @@ export class CacheSession {
     const r = "finish" in pending ? await pending.finish(content) : pending;
     if (r.kind === "written") this.onEvent({ kind: "written", result: r, seconds: (performance.now() - start) / 1000 });
     else this.onEvent({ kind: "not-written", file: t.file, reason: r.reason });
+    if (r.kind === "written" && r.stamp) this.#idSampleEarly(t, r.stamp);
+  }
+
+  /**
+   * The id sample, added to a new entry at once: the one the job computed (a comparison), or for a
+   * big snapshot one computed now (see {@link CacheOptions.idSampleEarlyNodes}), so that the first
+   * comparison after this command reads it. Said nothing of: the entry is complete without it,
+   * and a later comparison that finds none computes it and adds it (and says so).
+   */
+  #idSampleEarly(t: Tracked, stamp: EntryStamp): void {
+    const computed = t.graph.idSampleParts();
+    if (!computed && t.graph.nodeCount < this.cache.idSampleEarlyNodes) return;
+    try {
+      const packed = computed ?? packIdSample(computeIdSample(t.graph));
+      this.cache.addParts(stamp, { idSample: packed }, ["ids"]);
+    } catch {
+      // Too big for this process's memory now (the answer is out), or the file cannot be written:
+      // the next comparison computes it.
+    }
   }
 
   /**

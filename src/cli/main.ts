@@ -383,6 +383,11 @@ Examples:
       const { startLayoutEarly } = await import("./draw-early.js");
       await startLayoutEarly(String(action.processedArgs[0]), action.opts(), cacheOn);
     }
+    // The snapshot cache's read-ahead thread, for a picture of a class from a big entry (read-ahead-early.ts).
+    if (action.name() === "draw") {
+      const { startReadAheadEarly } = await import("./read-ahead-early.js");
+      await startReadAheadEarly(String(action.processedArgs[0]), action.opts(), cacheOn);
+    }
     // The analysis helper's thread too, for a big enough file (analysis-early.ts).
     if (action.name() === "draw" || action.name() === "info") {
       const { startHelperEarly } = await import("./analysis-early.js");

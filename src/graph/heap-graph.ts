@@ -107,7 +107,7 @@ export class HeapGraph {
   // getters below read a whole column, the per-item methods of the columns a command samples
   // (names, ids, self sizes, edge types, names and targets) only the block holding the item.
   private readonly lz: LazyColumns | null;
-  private readonly ahead: ((parts: readonly ReadAheadPart[]) => void) | null;
+  private readonly ahead: ((parts: readonly ReadAheadPart[], elements?: ArrayLike<number>) => void) | null;
   private readonly aFirstEdge: Uint32Array;
   private readonly aType: Uint8Array;
   private readonly aName: Uint32Array;
@@ -306,11 +306,13 @@ export class HeapGraph {
   /**
    * A hint, for a graph read back from the snapshot cache: the command is about to read these
    * parts whole (or nearly), in this order, so they are read on a second thread meanwhile (the
-   * parts it has not read yet; see src/cache/read-ahead.ts). Nothing changes for a graph read from
-   * its snapshot, nor in what any method returns.
+   * parts it has not read yet; see src/cache/read-ahead.ts). With `elements` (node or edge
+   * numbers, as the part is indexed), only the blocks holding those elements of each part: what a
+   * command will look up one by one, spread over much of a column. Nothing changes for a graph read
+   * from its snapshot, nor in what any method returns.
    */
-  readAhead(parts: readonly ReadAheadPart[]): void {
-    this.ahead?.(parts);
+  readAhead(parts: readonly ReadAheadPart[], elements?: ArrayLike<number>): void {
+    this.ahead?.(parts, elements);
   }
 
   // ------------------------------------------------------------------ nodes

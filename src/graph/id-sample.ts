@@ -9,8 +9,13 @@
  * n ≤ {@link MAX_SKETCH} hashes of the ids it references, ascending and distinct).
  */
 
+import type { HeapGraph } from "./heap-graph.js";
+
 /** Referenced ids kept per sampled object, at most. */
 export const MAX_SKETCH = 64;
+
+/** Ids examined per snapshot, at most (about): enough for a tight estimate, cheap to keep. */
+const SAMPLE_TARGET = 1 << 14;
 
 /** The id-trust check's sample of one snapshot (see query/id-trust.ts). */
 export interface IdSample {
@@ -68,4 +73,74 @@ export function unpackIdSample(a: Uint32Array, nodeCount: number): IdSample | nu
   }
   if (i !== a.length) return null;
   return { objectCount, level, syntheticIds, sample };
+}
+
+/**
+ * The sample of a graph (one pass over the nodes, the sampled ones' edges and names): the objects
+ * whose id {@link sampled} takes at the graph's {@link sampleLevel}, each with a hash of its type
+ * and name and a sketch of the ids it references, and the ids of the synthetic root nodes.
+ */
+export function computeIdSample(graph: HeapGraph): IdSample {
+  const level = sampleLevel(graph.nodeCount);
+  const { nodeId, edgeTo, nodeType } = graph.columns;
+  const first = graph.firstEdge;
+  const synthetic = graph.types.synthetic;
+  const sample = new Map<number, { what: number; refs: Uint32Array }>();
+  let objectCount = 0;
+  const syntheticIds: number[] = [];
+  let scratch = new Uint32Array(1024);
+  for (let n = 0; n < graph.nodeCount; n++) {
+    // One of the synthetic root nodes every snapshot has (same ids everywhere).
+    if (n === 0 || nodeType[n] === synthetic) {
+      syntheticIds.push(nodeId[n]!);
+      continue;
+    }
+    objectCount++;
+    const id = nodeId[n]!;
+    if (!sampled(id, level)) continue;
+    const count = first[n + 1]! - first[n]!;
+    if (count > scratch.length) scratch = new Uint32Array(count);
+    for (let k = 0; k < count; k++) scratch[k] = mix(nodeId[edgeTo[first[n]! + k]!]!);
+    sample.set(id, { what: hashString(`${graph.nodeTypeName(n)}\u0000${graph.nodeName(n)}`), refs: sketch(scratch.subarray(0, count)) });
+  }
+  return { objectCount, level, syntheticIds, sample };
+}
+
+/** The sampling level for a graph of `nodeCount` nodes: about {@link SAMPLE_TARGET} ids sampled. */
+export function sampleLevel(nodeCount: number): number {
+  let level = 0;
+  while (level < 31 && nodeCount / 2 ** level > SAMPLE_TARGET) level++;
+  return level;
+}
+
+/** Whether `level` samples `id`: `mix(id) >>> (32 - level)` is 0 (level 0 samples every id). */
+export function sampled(id: number, level: number): boolean {
+  return level === 0 || mix(id) >>> (32 - level) === 0;
+}
+
+/**
+ * The {@link MAX_SKETCH} smallest distinct values of `hashes` (sorted in place), ascending. The
+ * hashes are {@link mix}ed ids: `mix` is a bijection, so distinct hashes are distinct ids.
+ */
+function sketch(hashes: Uint32Array): Uint32Array {
+  hashes.sort();
+  const out: number[] = [];
+  for (let k = 0; k < hashes.length && out.length < MAX_SKETCH; k++) {
+    if (k === 0 || hashes[k] !== hashes[k - 1]) out.push(hashes[k]!);
+  }
+  return Uint32Array.from(out);
+}
+
+/** A 32-bit integer mix, a bijection (xor-shifts and odd multipliers): spreads sequential ids. */
+export function mix(x: number): number {
+  x = Math.imul(x ^ (x >>> 16), 0x7feb352d);
+  x = Math.imul(x ^ (x >>> 15), 0x846ca68b);
+  return (x ^ (x >>> 16)) >>> 0;
+}
+
+/** FNV-1a over UTF-16 code units. */
+function hashString(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h >>> 0;
 }

@@ -180,24 +180,37 @@ export function shortestPath(graph: HeapGraph, ctx: WalkContext, target: number)
 }
 
 /**
- * What choosing the targets ({@link chooseTargets}) and drawing them ({@link retainerSubgraph})
- * read whole, or nearly, in the order they read it: the retained sizes of the matches, the
- * shortest-path tree and roots, the node types and first edges (each edge's source), the edges'
- * targets (one pass finds the retainers of many nodes) and, a block here and there nearly
- * everywhere, the edges' types. A graph read back from the snapshot cache reads these on a second
- * thread meanwhile ({@link HeapGraph.readAhead}).
+ * What drawing the targets ({@link retainerSubgraph}) reads whole, or nearly, in the order it
+ * reads it: the shortest-path tree and roots, the node types and first edges (each edge's source),
+ * the edges' targets (one pass finds the retainers of many nodes) and, a block here and there
+ * nearly everywhere, the edges' types. A graph read back from the snapshot cache reads these on a
+ * second thread meanwhile ({@link HeapGraph.readAhead}). The walk reads the retained sizes of the
+ * objects it draws only; choosing the targets may read them all (see
+ * {@link chooseTargetsReadsAllSizes}).
  */
-export function walkReadAhead(retained: boolean): ReadAheadPart[] {
-  return [
-    ...(retained ? (["retained"] as const) : []),
-    "distance",
-    "parentEdge",
-    "nodeType",
-    "userRoots",
-    "firstEdge",
-    "edgeTo",
-    "edgeType",
-  ];
+export function walkReadAhead(): ReadAheadPart[] {
+  return ["distance", "parentEdge", "nodeType", "userRoots", "firstEdge", "edgeTo", "edgeType"];
+}
+
+/** Retainer lists this long have their edges' names read ahead ({@link namesAhead}). */
+const NAMES_AHEAD = 256;
+
+/**
+ * The names of `list`'s edges, asked to be read ahead ({@link HeapGraph.readAhead}). An object
+ * with this many retainers cannot show them all: the breakdown of its "N more" box, at the end of
+ * the walk, names the edges of nearly all of them, which lie all over the edge names (the
+ * retainers of a shared object are objects made at every moment). A graph read back from the
+ * snapshot cache reads the blocks that hold them on its second thread while the walk goes on.
+ * Element and hidden edges are named by index, which the breakdown does not read.
+ */
+function namesAhead(graph: HeapGraph, list: Retainer[]): void {
+  const { element, hidden } = graph.edgeTypeCodes;
+  const edges: number[] = [];
+  for (const r of list) {
+    const t = graph.edgeType(r.edge);
+    if (t !== element && t !== hidden) edges.push(r.edge);
+  }
+  if (edges.length > 0) graph.readAhead(["edgeName"], edges);
 }
 
 /** Direct retainers of each target whose own way up is drawn after the shortest path (phase 2). */
@@ -306,6 +319,7 @@ export function retainerSubgraph(
     if (list === undefined) {
       list = retainersOf(graph, ctx, n, opts.weak);
       retainerLists.set(n, list);
+      if (list.length >= NAMES_AHEAD) namesAhead(graph, list);
     }
     return list;
   };
@@ -618,14 +632,16 @@ function breakdown(graph: HeapGraph, cut: Retainer[]): PlaceholderGroup[] {
   for (let i = 0; i < cut.length; i++) {
     const { from, edge } = cut[i]!;
     const type = graph.edgeType(edge);
-    const raw = graph.edgeNameOrIndex(edge);
+    // An element or hidden edge's index is not part of its tally: not read (nor its block).
+    const named = type !== element && type !== hidden;
+    const raw = named ? graph.edgeNameOrIndex(edge) : ANY_INDEX;
     const cls = nodeClass[from]!;
     if (last >= 0 && cls === lastClass && type === lastType && raw === lastRaw) {
       counts[last]!++;
       continue;
     }
     let name = ANY_INDEX;
-    if (type !== element && type !== hidden) {
+    if (named) {
       let index = digitsOnly.get(raw);
       if (index === undefined) {
         index = isIndexName(graph.strings.get(raw));
@@ -671,8 +687,11 @@ function describeEdge(graph: HeapGraph, edge: number, from: number, to: number):
  * with allocation, and leaked objects pile up late.
  */
 export function chooseTargets(graph: HeapGraph, ctx: WalkContext, ordinals: number[], max: number): { drawn: number[]; omitted: number } {
-  const retained = ctx.retained ? ctx.analysis.retainedSizes() : null;
-  const order = (a: number, b: number): number => (retained ? retained[b]! - retained[a]! : 0) || graph.nodeId(b) - graph.nodeId(a);
+  // Every size at once when the matches are spread over the whole heap, else each match's own.
+  const a = ctx.analysis;
+  const all = ctx.retained && chooseTargetsReadsAllSizes(graph, ordinals) ? a.retainedSizes() : null;
+  const size = (n: number): number => (all ? all[n]! : a.retainedSize(n));
+  const order = (x: number, y: number): number => (ctx.retained ? size(y) - size(x) : 0) || graph.nodeId(y) - graph.nodeId(x);
   const omitted = Math.max(0, ordinals.length - max);
   if (max < 1 || max > TOP_BY_INSERTION || omitted === 0) return { drawn: [...ordinals].sort(order).slice(0, max), omitted };
   // The first `max` of that stable sort, by insertion into a short list: half a million matches
@@ -681,6 +700,29 @@ export function chooseTargets(graph: HeapGraph, ctx: WalkContext, ordinals: numb
   const before = (a: number, b: number): boolean => order(a, b) < 0;
   for (const n of ordinals) insertTop(top, max, n, before);
   return { drawn: top, omitted };
+}
+
+/** Node numbers per block of stored retained sizes (a cache entry checks and reads 64 KB blocks of 8-byte sizes). */
+const SIZES_PER_BLOCK = 8192;
+
+/**
+ * Whether {@link chooseTargets} reads the retained sizes of every object rather than of each match
+ * (the same numbers): a graph read back from the snapshot cache reads its stored sizes a block of
+ * {@link SIZES_PER_BLOCK} nodes at a time, and objects of one class are often made together, so
+ * that thousands of matches lie in a dozen blocks of 1,600. Matches in more than an eighth of the
+ * blocks read the whole column, which the read-ahead thread can share ({@link HeapGraph.readAhead}
+ * with `"retained"`). `ordinals` in node order (as selections give them) count each block once.
+ */
+export function chooseTargetsReadsAllSizes(graph: HeapGraph, ordinals: readonly number[]): boolean {
+  const all = Math.ceil(graph.nodeCount / SIZES_PER_BLOCK);
+  let blocks = 0;
+  let last = -1;
+  for (let i = 0; i < ordinals.length && blocks * 8 <= all; i++) {
+    const b = Math.floor(ordinals[i]! / SIZES_PER_BLOCK);
+    if (b !== last) blocks++;
+    last = b;
+  }
+  return blocks * 8 > all;
 }
 
 /**

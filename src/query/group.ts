@@ -30,8 +30,9 @@
  */
 import { isUnreached } from "../graph/distances.js";
 import type { HeapGraph } from "../graph/heap-graph.js";
-import { IntList, SizeList } from "../graph/lists.js";
+import { IntList } from "../graph/lists.js";
 import { insertTop, type WalkContext } from "./backrefs.js";
+import type { ReadAheadPart } from "../snapshot/columns.js";
 import { TupleMap } from "./tuple-map.js";
 import type { GroupedSummary, LimitsReached, Subgraph, SubgraphEdge, SubgraphNode, SubgraphPlaceholder } from "./types.js";
 
@@ -52,6 +53,14 @@ export interface GroupOptions {
  * node and edge columns it samples, so a cached snapshot reads them ahead whole.
  */
 const DENSE_TARGETS = 1024;
+
+/**
+ * What the walk up the distance tree reads whole, whatever the targets (the tree's edges, the
+ * user-root marks and node types that say where paths end, the first-edge index that gives an
+ * edge's source): a caller that is about to choose many targets may ask for these to be read
+ * ahead before it knows them ({@link HeapGraph.readAhead}).
+ */
+export const GROUP_WALK_READ_AHEAD: readonly ReadAheadPart[] = ["parentEdge", "userRoots", "nodeType", "firstEdge"];
 
 /** The node budget of a default grouped picture. */
 export const DEFAULT_GROUP_NODES = 40;
@@ -177,6 +186,9 @@ export class PathGroups {
   private readonly nodeClass: Uint32Array;
   private readonly parentEdge: Uint32Array;
   private readonly userRoots: Uint8Array;
+  /** Node types (whole), and the code of the synthetic ones: for {@link isRoot}. */
+  private readonly nodeTypes: Uint8Array;
+  private readonly syntheticType: number;
   /** Retained sizes (with retained sizes), set once the walk is done. */
   private retained: Float64Array | null = null;
   /** Set once the walk is done. */
@@ -201,7 +213,8 @@ export class PathGroups {
   private readonly gKind = new IntList(64);
   // Up to two example edges with different names (shown as `a | b`); more: the name shows as "*".
   private readonly gEdge = new IntList(64);
-  /** The raw name of the group's first edge (gEdge), -1 for none. */
+  /** The type and raw name of the group's first edge (gEdge), -1 for none. */
+  private readonly gEdgeType = new IntList(64);
   private readonly gEdgeName = new IntList(64);
   private readonly gEdge2 = new IntList(64);
   private readonly gEdgeMixed = new IntList(64);
@@ -232,17 +245,20 @@ export class PathGroups {
   private gNew!: Int32Array;
   private gExamples: number[][] = [];
 
-  // (object, group) pairs: the object that enters the step, its group, the pair above. A node's
-  // pairs are found from its record (R_PAIR), then among the node's few pairs.
+  // (object, group) pairs: the object that enters the step, its group, the pair above, the targets
+  // counted in it. A node's pairs are found from its record (R_PAIR), then among the node's few
+  // pairs. Plain arrays grown together (one length check per pair made, not one per array).
+  private pairCount = 0;
   /** Per pair: the node's pair made before it, or -1. */
-  private readonly pSameNode = new IntList(64);
+  private pSameNode = new Int32Array(1024);
   /** Whether the last {@link pair} made its pair. */
   private pairAdded = false;
-  private readonly pNode = new IntList(64);
-  private readonly pGroup = new IntList(64);
-  private readonly pParent = new IntList(64);
-  private readonly pOwn = new IntList(64);
-  private readonly pOwnRetained = new SizeList(64);
+  private pNode = new Int32Array(1024);
+  private pGroup = new Int32Array(1024);
+  private pParent = new Int32Array(1024);
+  private pOwn = new Int32Array(1024);
+  /** Per pair: the retained size of the targets counted in it (not dominated by another target); set after the walk. */
+  private pOwnRetained: Float64Array | null = null;
 
   private readonly baseline: { has(id: number): boolean } | undefined;
 
@@ -260,14 +276,12 @@ export class PathGroups {
     this.elementType = codes.element;
     this.hiddenType = codes.hidden;
     this.internalType = codes.internal;
+    this.syntheticType = graph.types.synthetic;
     // What the walk reads whole, in the order it does, and, for many targets, the columns it
     // reads a little of nearly everywhere (a cached snapshot reads them on a second thread meanwhile).
     const dense = targets.length * DENSE_TARGETS >= graph.nodeCount;
     graph.readAhead([
-      "parentEdge",
-      "userRoots",
-      "nodeType",
-      "firstEdge",
+      ...GROUP_WALK_READ_AHEAD,
       ...(dense ? (["edgeType", "edgeName", "nodeName"] as const) : []),
       ...(ctx.retained ? (dense ? (["dominators", "retained"] as const) : (["retained"] as const)) : []),
       "shallow",
@@ -277,6 +291,7 @@ export class PathGroups {
     const d = ctx.analysis.distances();
     this.parentEdge = d.parentEdge;
     this.userRoots = d.userRoots;
+    this.nodeTypes = graph.columns.nodeType;
     this.recAt = new Int32Array(graph.nodeCount);
     const targetPairs = this.walk(targets);
     // The sizes are read after the walk, which needs none of them.
@@ -297,17 +312,17 @@ export class PathGroups {
 
   /** {@link nameKey} of edge e, whose type is `t`. */
   private nameKeyOf(e: number, t: number): number {
-    return t === this.elementType || t === this.hiddenType ? ANY_NAME : this.namedKey(e, t);
+    return t === this.elementType || t === this.hiddenType ? ANY_NAME : this.namedKey(this.graph.edgeNameOrIndex(e), t);
   }
 
-  private namedKey(e: number, t: number): number {
-    const g = this.graph;
-    const name = g.edgeNameOrIndex(e);
+  /** The name key of an edge of type `t` (not an element or hidden one) whose raw name is `name`. */
+  private namedKey(name: number, t: number): number {
     if (t !== this.internalType) return name;
+    const g = this.graph;
     const cache = (this.numericName ??= new Int8Array(g.strings.length));
     if (cache[name] === 0) {
       // `{729}` (a hash table's slot) and WeakMap entries (`12 / part of key … pair in WeakMap`).
-      cache[name] = /^\d+(?: \/ .*)?$/s.test(g.strings.get(name)) ? 1 : 2;
+      cache[name] = g.strings.isNumberName(name) ? 1 : 2;
     }
     return cache[name] === 1 ? ANY_NAME : name;
   }
@@ -344,11 +359,19 @@ export class PathGroups {
     return this.parentAt(n, this.recOf(n));
   }
 
+  /**
+   * {@link HeapAnalysis.isRetentionRoot}, from the columns it reads (taken whole here): a synthetic
+   * node (the root included) or a user root.
+   */
+  private isRoot(n: number): boolean {
+    return n === 0 || this.nodeTypes[n] === this.syntheticType || this.userRoots[n] === 1;
+  }
+
   /** Whether node n is where paths end ({@link HeapAnalysis.isRetentionRoot}); `base` is n's record. */
   private rootAt(n: number, base: number): boolean {
     const flags = this.rec[base + R_FLAGS]!;
     if ((flags & ROOT_KNOWN) !== 0) return (flags & IS_ROOT) !== 0;
-    const root = this.ctx.analysis.isRetentionRoot(n);
+    const root = this.isRoot(n);
     this.rec[base + R_FLAGS] = flags | ROOT_KNOWN | (root ? IS_ROOT : 0);
     return root;
   }
@@ -444,27 +467,38 @@ export class PathGroups {
 
   /**
    * The group of `key` (a step of `kind` above group `child`, -1 for a target step, through edge
-   * `edge` of type `edgeType`), made if new, with the step's object `node` counted in its names.
+   * `edge` of type `edgeType` and raw name `edgeName`, -1 when not read yet), made if new, with
+   * the step's object `node` counted in its names.
    */
-  private groupOf(key: Uint32Array, kind: number, child: number, edge: number, edgeType: number, link: number, node: number): number {
+  private groupOf(
+    key: Uint32Array,
+    kind: number,
+    child: number,
+    edge: number,
+    edgeType: number,
+    edgeName: number,
+    link: number,
+    node: number,
+  ): number {
     // The group last found above the same child first: most steps need no hashing.
     const hint = child < 0 ? this.targetGroup : this.gAbove.data[child]!;
     if (hint >= 0 && this.groupKeys.keyEquals(hint, key)) {
-      this.joinGroup(hint, kind, edge, edgeType, link, node);
+      this.joinGroup(hint, kind, edge, edgeType, edgeName, link, node);
       return hint;
     }
     const g = this.groupKeys.intern(key);
     if (child < 0) this.targetGroup = g;
     else this.gAbove.data[child] = g;
     if (!this.groupKeys.added) {
-      this.joinGroup(g, kind, edge, edgeType, link, node);
+      this.joinGroup(g, kind, edge, edgeType, edgeName, link, node);
       return g;
     }
     this.gAbove.push(-1);
     this.gChild.push(child);
     this.gKind.push(kind);
     this.gEdge.push(edge);
-    this.gEdgeName.push(edge >= 0 ? this.graph.edgeNameOrIndex(edge) : -1);
+    this.gEdgeType.push(edgeType);
+    this.gEdgeName.push(edge < 0 ? -1 : edgeName >= 0 ? edgeName : this.graph.edgeNameOrIndex(edge));
     this.gEdge2.push(-1);
     this.gEdgeMixed.push(0);
     this.gLink.push(link);
@@ -479,8 +513,8 @@ export class PathGroups {
   }
 
   /** Another step of group g (see {@link groupOf}): its edge, link and object's name noted. */
-  private joinGroup(g: number, kind: number, edge: number, edgeType: number, link: number, node: number): void {
-    if (edge >= 0 && this.gEdgeMixed.data[g] === 0) this.noteEdge(g, edge, edgeType);
+  private joinGroup(g: number, kind: number, edge: number, edgeType: number, edgeName: number, link: number, node: number): void {
+    if (edge >= 0 && this.gEdgeMixed.data[g] === 0) this.noteEdge(g, edge, edgeType, edgeName);
     // A group is a chain once any of its steps is (a list's first element alone is a plain step).
     if (kind === CHAIN) this.gKind.data[g] = CHAIN;
     if (link >= 0) {
@@ -491,13 +525,12 @@ export class PathGroups {
   }
 
   /**
-   * {@link noteName} for the group's own edges, with the first one's raw name kept (gEdgeName):
-   * edge `e` of type `type` is looked at once.
+   * {@link noteName} for the group's own edges, with the first one's type and raw name kept
+   * (gEdgeType, gEdgeName): edge `e` of type `type` and raw name `name` (-1: not read yet) is
+   * looked at once.
    */
-  private noteEdge(g: number, e: number, type: number): void {
-    const f = this.gEdge.data[g]!;
-    const graph = this.graph;
-    if (graph.edgeType(f) === type && this.gEdgeName.data[g] === graph.edgeNameOrIndex(e)) return;
+  private noteEdge(g: number, e: number, type: number, name: number): void {
+    if (this.gEdgeType.data[g] === type && this.gEdgeName.data[g] === (name >= 0 ? name : this.graph.edgeNameOrIndex(e))) return;
     const s = this.gEdge2.data[g]!;
     if (s < 0) this.gEdge2.data[g] = e;
     else if (!this.sameEdgeName(s, e)) this.gEdgeMixed.data[g] = 1;
@@ -565,7 +598,7 @@ export class PathGroups {
     let link = -1;
     for (let f = g.firstEdge[p]!; f < g.firstEdge[p + 1]! && link < 0; f++) {
       const to = g.edgeTo(f);
-      if (to !== p && this.nodeClass[to] === cls && this.parentEdge[to] === f + 1 && !this.ctx.analysis.isRetentionRoot(to)) link = f;
+      if (to !== p && this.nodeClass[to] === cls && this.parentEdge[to] === f + 1 && !this.isRoot(to)) link = f;
     }
     this.rec[base + R_FLAGS] = flags | (link < 0 ? NO_LIST : LIST);
     if (link >= 0) this.listLinks.set(p, link);
@@ -600,24 +633,38 @@ export class PathGroups {
 
   /** The pair (node, group), made if new ({@link pairAdded} says which); `base` is the node's record. */
   private pair(node: number, base: number, group: number): number {
-    const pGroup = this.pGroup.data;
+    const pGroup = this.pGroup;
     const head = this.rec[base + R_PAIR]!;
-    for (let i = head - 1; i >= 0; i = this.pSameNode.data[i]!) {
+    for (let i = head - 1; i >= 0; i = this.pSameNode[i]!) {
       if (pGroup[i] === group) {
         this.pairAdded = false;
         return i;
       }
     }
-    const index = this.pNode.length;
-    this.pNode.push(node);
-    this.pGroup.push(group);
-    this.pParent.push(-1);
-    this.pOwn.push(0);
-    this.pOwnRetained.push(0);
-    this.pSameNode.push(head - 1);
+    const index = this.pairCount;
+    if (index === this.pNode.length) this.growPairs();
+    this.pNode[index] = node;
+    this.pGroup[index] = group;
+    this.pParent[index] = -1;
+    this.pSameNode[index] = head - 1;
+    this.pairCount = index + 1;
     this.rec[base + R_PAIR] = index + 1;
     this.pairAdded = true;
     return index;
+  }
+
+  /** Doubles the room of the pair arrays. */
+  private growPairs(): void {
+    const grow = (a: Int32Array) => {
+      const b = new Int32Array(a.length * 2);
+      b.set(a);
+      return b;
+    };
+    this.pNode = grow(this.pNode);
+    this.pGroup = grow(this.pGroup);
+    this.pParent = grow(this.pParent);
+    this.pOwn = grow(this.pOwn);
+    this.pSameNode = grow(this.pSameNode);
   }
 
   /** Walks every target's path; returns each target's own pair (-1 when no path reaches it). */
@@ -633,7 +680,7 @@ export class PathGroups {
   private addRetained(targets: number[], pairs: Int32Array): void {
     const dominated = this.dominatedByTarget(targets);
     const retained = (this.retained = this.ctx.analysis.retainedSizes());
-    const own = this.pOwnRetained.data;
+    const own = (this.pOwnRetained = new Float64Array(this.pairCount));
     // In target order, as the sums always were.
     for (let i = 0; i < targets.length; i++) if (pairs[i]! >= 0 && dominated[i] === 0) own[pairs[i]!]! += retained[targets[i]!]!;
   }
@@ -656,15 +703,15 @@ export class PathGroups {
     key[0] = this.nodeClass[t]!;
     key[3] = NONE;
     key[4] = TARGET;
-    const tg = this.groupOf(key, TARGET, -1, -1, -1, -1, t);
+    const tg = this.groupOf(key, TARGET, -1, -1, -1, -1, -1, t);
     let topBase = this.recOf(t);
     const own = this.pair(t, topBase, tg);
-    this.pOwn.data[own]!++;
+    this.pOwn[own]!++;
     if (this.rootAt(t, topBase)) {
       this.rootTargets++;
       return own;
     }
-    if (this.pParent.data[own]! >= 0) return own; // the same target twice
+    if (this.pParent[own]! >= 0) return own; // the same target twice
     const graph = this.graph;
     const parentEdge = this.parentEdge;
     const recAt = this.recAt!;
@@ -697,7 +744,10 @@ export class PathGroups {
       }
       key[0] = kind === ROOT ? p : this.nodeClass[p]!;
       const type = graph.edgeType(e);
-      const nameKey = this.nameKeyOf(e, type);
+      // The edge's raw name, read here when its key needs it (else -1: read when a group notes it).
+      const merged = type === this.elementType || type === this.hiddenType;
+      const name = merged ? -1 : graph.edgeNameOrIndex(e);
+      const nameKey = merged ? ANY_NAME : this.namedKey(name, type);
       const intoLink =
         chainLink >= 0 ? this.hasNameKey(chainLink, type, nameKey) : listFrom >= 0 && this.entersList(listFrom, type, nameKey);
       if (intoLink) {
@@ -713,9 +763,9 @@ export class PathGroups {
       key[4] = kind === ROOT ? ROOT : PLAIN;
       key[5] = 0;
       key[6] = 0;
-      const g2 = this.groupOf(key, kind, group, e, type, link, p);
+      const g2 = this.groupOf(key, kind, group, e, type, name, link, p);
       const up = this.pair(p, pBase, g2);
-      this.pParent.data[pair] = up;
+      this.pParent[pair] = up;
       if (!this.pairAdded || kind === ROOT) break;
       pair = up;
       group = g2;
@@ -735,8 +785,8 @@ export class PathGroups {
 
   /** The topmost object of pair i's step (the run's top for a chain). */
   private stepTop(i: number): number {
-    const n = this.pNode.data[i]!;
-    return this.gKind.data[this.pGroup.data[i]!] === CHAIN ? this.runTopOf(n) : n;
+    const n = this.pNode[i]!;
+    return this.gKind.data[this.pGroup[i]!] === CHAIN ? this.runTopOf(n) : n;
   }
 
   private isOld(n: number): boolean {
@@ -745,12 +795,12 @@ export class PathGroups {
 
   /** Sums per pair (leaves first), then per group: targets, retained sizes, objects, examples. */
   private finish(): void {
-    const P = this.pNode.length;
+    const P = this.pairCount;
     const G = this.gKind.length;
-    const parent = this.pParent.data;
+    const parent = this.pParent;
     // Targets through each pair: a forest; sum children into parents, leaves first.
-    const total = Float64Array.from(this.pOwn.data.subarray(0, P));
-    const totalRetained = this.pOwnRetained.data.slice(0, P);
+    const total = Float64Array.from(this.pOwn.subarray(0, P));
+    const totalRetained = this.pOwnRetained ?? new Float64Array(P);
     const pending = new Int32Array(P);
     for (let i = 0; i < P; i++) if (parent[i]! >= 0) pending[parent[i]!]!++;
     const queue = new Int32Array(P);
@@ -775,8 +825,8 @@ export class PathGroups {
     this.gNew = new Int32Array(G);
     this.gExamples = Array.from({ length: G }, () => []);
     const kind = this.gKind.data;
-    const pGroup = this.pGroup.data;
-    const pNode = this.pNode.data;
+    const pGroup = this.pGroup;
+    const pNode = this.pNode;
 
     const addObject = (g: number, n: number): void => {
       this.gCount[g]!++;

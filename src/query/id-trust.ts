@@ -20,10 +20,7 @@
 import { IdMismatchError } from "../errors.js";
 import type { HeapGraph } from "../graph/heap-graph.js";
 import { IdSet } from "../graph/id-set.js";
-import { MAX_SKETCH, packIdSample, unpackIdSample, type IdSample } from "../graph/id-sample.js";
-
-/** Ids examined per snapshot, at most (about): enough for a tight estimate, cheap to keep. */
-const SAMPLE_TARGET = 1 << 14;
+import { computeIdSample, MAX_SKETCH, mix, packIdSample, sampled, sampleLevel, unpackIdSample, type IdSample } from "../graph/id-sample.js";
 /** Referenced ids kept per sampled object: its edges' targets with the smallest hashes (a bottom-k sketch). */
 const SKETCH = MAX_SKETCH;
 /** The share of examined ids that must name the same object in both snapshots. */
@@ -91,27 +88,7 @@ export class SnapshotIds {
     if (kept && kept.level === level && sampleFits(graph, kept, ids.size === graph.nodeCount)) {
       return new SnapshotIds(ids, kept.objectCount, kept.level, kept.sample, kept.syntheticIds);
     }
-    const { nodeId, edgeTo, nodeType } = graph.columns;
-    const first = graph.firstEdge;
-    const synthetic = graph.types.synthetic;
-    const sample = new Map<number, IdSignature>();
-    let objectCount = 0;
-    const syntheticIds: number[] = [];
-    let scratch = new Uint32Array(1024);
-    for (let n = 0; n < graph.nodeCount; n++) {
-      // One of the synthetic root nodes every snapshot has (same ids everywhere).
-      if (n === 0 || nodeType[n] === synthetic) {
-        syntheticIds.push(nodeId[n]!);
-        continue;
-      }
-      objectCount++;
-      const id = nodeId[n]!;
-      if (!sampled(id, level)) continue;
-      const count = first[n + 1]! - first[n]!;
-      if (count > scratch.length) scratch = new Uint32Array(count);
-      for (let k = 0; k < count; k++) scratch[k] = mix(nodeId[edgeTo[first[n]! + k]!]!);
-      sample.set(id, { what: hashString(`${graph.nodeTypeName(n)}\u0000${graph.nodeName(n)}`), refs: sketch(scratch.subarray(0, count)) });
-    }
+    const { objectCount, syntheticIds, sample } = computeIdSample(graph);
     graph.keepIdSample(packIdSample({ objectCount, level, syntheticIds, sample }));
     return new SnapshotIds(ids, objectCount, level, sample, syntheticIds);
   }
@@ -242,13 +219,6 @@ function countShared(small: SnapshotIds, large: SnapshotIds): number {
   return small.ids.countIn(large.ids) - synthetic;
 }
 
-/** The sampling level for a graph of `nodeCount` nodes: about {@link SAMPLE_TARGET} ids sampled. */
-function sampleLevel(nodeCount: number): number {
-  let level = 0;
-  while (level < 31 && nodeCount / 2 ** level > SAMPLE_TARGET) level++;
-  return level;
-}
-
 /**
  * Whether a kept sample is the one this graph gives, as far as its ids tell: the same synthetic
  * root ids in the same order, the same number of objects, and exactly the objects whose ids the
@@ -321,10 +291,6 @@ function fitStretch(w: FitWalk, from: number, to: number): boolean {
   return true;
 }
 
-function sampled(id: number, level: number): boolean {
-  return level === 0 || mix(id) >>> (32 - level) === 0;
-}
-
 /**
  * Two sketches name mostly the same objects: Jaccard similarity of the referenced ids ≥ 1/2,
  * estimated from bottom-k sketches (exact when both reference at most SKETCH objects).
@@ -348,33 +314,6 @@ function similarRefs(x: Uint32Array, y: Uint32Array): boolean {
     union++;
   }
   return both * 2 >= union;
-}
-
-/**
- * The SKETCH smallest distinct values of `hashes` (sorted in place), ascending. The hashes are
- * {@link mix}ed ids: `mix` is a bijection, so distinct hashes are distinct ids.
- */
-function sketch(hashes: Uint32Array): Uint32Array {
-  hashes.sort();
-  const out: number[] = [];
-  for (let k = 0; k < hashes.length && out.length < SKETCH; k++) {
-    if (k === 0 || hashes[k] !== hashes[k - 1]) out.push(hashes[k]!);
-  }
-  return Uint32Array.from(out);
-}
-
-/** A 32-bit integer mix, a bijection (xor-shifts and odd multipliers): spreads sequential ids. */
-function mix(x: number): number {
-  x = Math.imul(x ^ (x >>> 16), 0x7feb352d);
-  x = Math.imul(x ^ (x >>> 15), 0x846ca68b);
-  return (x ^ (x >>> 16)) >>> 0;
-}
-
-/** FNV-1a over UTF-16 code units. */
-function hashString(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  return h >>> 0;
 }
 
 const fmt = (n: number): string => n.toLocaleString("en-US");

@@ -38,8 +38,11 @@ export interface RawSnapshot {
    * make readable may be read (HeapGraph does so).
    */
   lazy?: LazyColumns;
-  /** With `lazy`: starts reading these parts on a second thread, in this order (a hint; see HeapGraph.readAhead). */
-  readAhead?: (parts: readonly ReadAheadPart[]) => void;
+  /**
+   * With `lazy`: starts reading these parts on a second thread, in this order; with `elements`, only
+   * the blocks that hold these elements of each (a hint; see HeapGraph.readAhead).
+   */
+  readAhead?: (parts: readonly ReadAheadPart[], elements?: ArrayLike<number>) => void;
 }
 
 const enum S {

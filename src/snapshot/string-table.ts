@@ -228,6 +228,25 @@ export class StringTable {
   }
 
   /**
+   * Whether string `i` is a decimal number, alone or followed by ` / ` and anything: what
+   * `/^\d+(?: \/ .*)?$/s.test(get(i))` says, told from the stored bytes without decoding the
+   * string (V8 names hash-table slots `729` and WeakMap entries `12 / part of key …` so).
+   */
+  isNumberName(i: number): boolean {
+    if (this.lz !== null) this.readOne(i);
+    const raw = this.lengths[i]!;
+    // An escape may stand for a digit: decoded, as the pattern reads it.
+    if ((raw & ESCAPED) !== 0) return /^\d+(?: \/ .*)?$/s.test(this.get(i));
+    const chunk = this.chunks[this.chunkIdx[i]!]!;
+    const start = this.starts[i]!;
+    const end = start + raw;
+    let k = start;
+    while (k < end && chunk[k]! >= 0x30 && chunk[k]! <= 0x39) k++;
+    if (k === start) return false;
+    return k === end || (end - k >= 3 && chunk[k] === 0x20 && chunk[k + 1] === 0x2f && chunk[k + 2] === 0x20);
+  }
+
+  /**
    * Indices of every string equal to `s`. Compares bytes for unescaped strings and decodes only
    * strings that hold escapes, so a scan over millions of strings stays cheap.
    */

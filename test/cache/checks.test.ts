@@ -5,7 +5,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { anyByteAtLeast, checkValues, type ValueCheck } from "../../src/cache/checks.js";
+import { anyByteAtLeast, checkValues, firstAtLeast as firstAtLeastFast, type ValueCheck } from "../../src/cache/checks.js";
 
 /** The first element of `[from, to)` at or past `limit`, element by element; or -1. */
 function firstAtLeast(a: ArrayLike<number>, from: number, to: number, limit: number): number {
@@ -91,6 +91,68 @@ describe("value checks", () => {
           const a = Uint32Array.from(values);
           const first = firstAtLeast(a, from, to, limit);
           expect(checkValues({ kind: "edge-to", limit }, a, from, to)).toBe(first < 0 ? null : `edge ${first} points past the last node`);
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  it("a whole 32-bit column (the class index): the first value at or past the limit, across stretches", () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          // Past one stretch of 65,536 elements, so that a bad value can lie in a later one.
+          length: fc.oneof(fc.nat(300), fc.integer({ min: 65_530, max: 200_000 })),
+          limit: fc.oneof(fc.nat(1000), fc.constantFrom(2 ** 31, 2 ** 32 - 1)),
+          bad: fc.array(fc.tuple(fc.nat(), fc.oneof(fc.nat(2000), fc.constantFrom(2 ** 31, 2 ** 32 - 1))), { maxLength: 3 }),
+        }),
+        ({ length, limit, bad }) => {
+          const a = new Uint32Array(length).fill(limit > 0 ? limit - 1 : 0);
+          for (const [at, v] of bad) if (length > 0) a[at % length] = v;
+          expect(firstAtLeastFast(a, limit)).toBe(firstAtLeast(a, 0, length, limit));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it("edge names: the first string index past the last among edges not named by index, the types read only then", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 100 }).chain((length) =>
+          fc.record({
+            limit: fc.integer({ min: 1, max: 500 }),
+            names: fc.array(
+              fc.oneof({ weight: 8, arbitrary: fc.nat(500) }, { weight: 1, arbitrary: fc.constantFrom(2 ** 31, 2 ** 32 - 1) }),
+              {
+                minLength: length,
+                maxLength: length,
+              },
+            ),
+            // 0 element, 1 hidden, 2 property.
+            types: fc.array(fc.nat(2), { minLength: length, maxLength: length }),
+            range: range(length),
+          }),
+        ),
+        ({ limit, names, types, range: { from, to } }) => {
+          const a = Uint32Array.from(names);
+          const t = Uint8Array.from(types);
+          let want: string | null = null;
+          for (let e = from; e < to && want === null; e++)
+            if (a[e]! >= limit && t[e] === 2) want = `edge ${e} names a string past the last`;
+          const check: ValueCheck = { kind: "edge-name", limit, element: 0, hidden: 1 };
+          let asked = 0;
+          const got = checkValues(check, a, from, to, {
+            edgeTypes: () => {
+              asked++;
+              return t;
+            },
+          });
+          expect(got).toBe(want);
+          expect(checkValues(check, a, from, to, { edgeTypes: t })).toBe(want);
+          // The types are looked at only when some value of the range is past the strings.
+          const anyPast = Array.from(a.subarray(from, to)).some((v) => v >= limit);
+          expect(asked).toBe(anyPast ? 1 : 0);
         },
       ),
       { numRuns: 2000 },

@@ -13,6 +13,7 @@ import {
   mkdtempSync,
   readFileSync,
   readdirSync,
+  realpathSync,
   statSync,
   utimesSync,
   writeFileSync,
@@ -657,6 +658,49 @@ describe("the id sample (what comparing snapshots by id checks) as a late part",
     expect(cache.list().entries[0]!.bytes).toBe(before.length + statSync(latePartPath(entry, "ids")).size);
     cache.clear();
     expect(existsSync(latePartPath(entry, "ids"))).toBe(false);
+  });
+
+  /** A first look through a session of `cache` (a picture: the tree and the classes, no ids asked). */
+  async function pictureFirstLook(cache: SnapshotCache): Promise<CacheEvent[]> {
+    const events: CacheEvent[] = [];
+    const session = new CacheSession(cache, (e) => events.push(e));
+    const graph = await session.load(snap);
+    await session.analysis(graph, true, {}, (a) => a.prepare({ retained: true }));
+    graph.classes();
+    await session.flush();
+    return events;
+  }
+
+  it("a snapshot at or above idSampleEarlyNodes gets it with its new entry, unsaid; the first comparison reads it and adds nothing", async () => {
+    const dir = freshDir();
+    const cache = new SnapshotCache({ dir, idSampleEarlyNodes: 1 });
+    expect((await pictureFirstLook(cache)).map((e) => e.kind)).toEqual(["written"]);
+    const entry = cache.entryPath(realpathSync(snap));
+    expect(existsSync(latePartPath(entry, "ids"))).toBe(true);
+    const first = await idCommand(dir);
+    expect(first.events.map((e) => e.kind)).toEqual(["used"]);
+    expect(first.graph.idSampleParts()).toBeNull(); // read, not computed
+    expect(sampleOf(first.ids)).toEqual(await expectedSample());
+  });
+
+  it("below idSampleEarlyNodes: a new entry gets none (the first comparison computes and adds it)", async () => {
+    const dir = freshDir();
+    const cache = new SnapshotCache({ dir, idSampleEarlyNodes: (await truth()).graph.nodeCount + 1 });
+    expect((await pictureFirstLook(cache)).map((e) => e.kind)).toEqual(["written"]);
+    expect(existsSync(latePartPath(cache.entryPath(realpathSync(snap)), "ids"))).toBe(false);
+    const first = await idCommand(dir);
+    expect(written(first.events)!.result.added).toEqual(["ids"]);
+  });
+
+  it("a first look that compares by id keeps the sample it computed with its new entry", async () => {
+    const dir = freshDir();
+    const first = await idCommand(dir);
+    expect(first.events.map((e) => e.kind)).toEqual(["written"]);
+    expect(first.graph.idSampleParts()).not.toBeNull();
+    const again = await idCommand(dir);
+    expect(again.events.map((e) => e.kind)).toEqual(["used"]);
+    expect(again.graph.idSampleParts()).toBeNull();
+    expect(sampleOf(again.ids)).toEqual(await expectedSample());
   });
 
   it("a flipped byte in it: ignored (said so), computed again, added again as it was", async () => {

@@ -106,6 +106,30 @@ describe("reading a cache entry ahead on a second thread", () => {
     expect(section(lz.edgeName).complete).toBe(true);
   });
 
+  it("reads only the blocks holding the elements asked for, and the rest when the whole section is asked for later", async () => {
+    const { dir } = await cachedEntry();
+    const ahead = await hit(dir, true);
+    const names = section(ahead.lazy!.edgeName);
+    expect(names.states.length).toBeGreaterThan(2);
+    const perBlock = 65536 / 4;
+    // Edges in the first and the last block, some twice, in no order.
+    const last = names.states.length - 1;
+    const edges = [last * perBlock + 5, 3, last * perBlock, 17, 3];
+    ahead.readAhead!(["edgeName"], edges);
+    const isRead = (b: number): boolean => Atomics.load(names.states, b) === READ;
+    for (let i = 0; i < 500 && !(isRead(0) && isRead(last)); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(isRead(0) && isRead(last)).toBe(true);
+    // Nothing else was read, here or there (this thread read nothing).
+    for (let b = 1; b < last; b++) expect(names.states[b], `block ${b}`).toBe(NOT_READ);
+    const here = await hit(dir, false);
+    const want = here.lazy!.edgeName.whole() as Uint32Array;
+    for (const e of edges) expect(ahead.edges.name[e]).toBe(want[e]);
+    // The whole section asked for afterwards: the other blocks are read there too.
+    ahead.readAhead!(["edgeName"]);
+    expect(await readByTheOtherThread([names])).toBe(true);
+    expect(bytes(names.whole()).equals(bytes(want))).toBe(true);
+  });
+
   it("shares a section both threads want: each block read once, by either, and all of it correct", async () => {
     const { dir } = await cachedEntry();
     const ahead = await hit(dir, true);

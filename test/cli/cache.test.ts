@@ -212,7 +212,7 @@ describe("backrefs with the snapshot cache", { timeout: SLOW }, () => {
     expect(l.entries[0]!.bytes).toBe(onDisk);
   });
 
-  it("diff, then diff again: the id samples are added beside the entries, then read; the answers are the ones without the cache", async () => {
+  it("info, then diff, then diff again: the id samples are added beside the entries, then read; the answers are the ones without the cache", async () => {
     const dir = freshDir();
     const later = join(tmp, "leak-later.heapsnapshot.gz");
     copyFileSync(SNAP, later);
@@ -221,9 +221,9 @@ describe("backrefs with the snapshot cache", { timeout: SLOW }, () => {
     await new Promise((r) => setTimeout(r, RACY_MS + 200));
     const args = ["diff", SNAP, later, "--json"];
     const expected = (await run(args, null)).raw;
-    const first = await run(args, dir);
-    expect(first.raw.equals(expected)).toBe(true);
-    expect(first.stderr.match(/^cache: wrote /gm)).toHaveLength(2);
+    // First looks that do not compare (of a small snapshot: no id sample kept with the entry).
+    for (const f of [SNAP, later]) expect((await run(["info", f], dir)).stderr).toMatch(/^cache: wrote /m);
+    expect(readdirSync(dir).filter((n) => n.endsWith(".ids.brl"))).toHaveLength(0);
     const second = await run(args, dir);
     expect(second.raw.equals(expected)).toBe(true);
     expect(second.stderr.match(/^cache: added the id sample to .*\.brc \([\d.]+ [kM]B in [\d.]+ s; /gm)).toHaveLength(2);
@@ -236,6 +236,24 @@ describe("backrefs with the snapshot cache", { timeout: SLOW }, () => {
     const leaked = await run(leaks, dir);
     expect(leaked.raw.equals((await run(leaks, null)).raw)).toBe(true);
     expect(leaked.stderr).not.toMatch(/cache: (wrote|added)/);
+  });
+
+  it("a first diff keeps the id samples it computed with the entries it writes: the next diff reads them and adds nothing", async () => {
+    const dir = freshDir();
+    const later = join(tmp, "leak-later-2.heapsnapshot.gz");
+    copyFileSync(SNAP, later);
+    const old = Date.now() / 1000 - 3600;
+    utimesSync(later, old, old);
+    await new Promise((r) => setTimeout(r, RACY_MS + 200));
+    const args = ["diff", SNAP, later, "--json"];
+    const expected = (await run(args, null)).raw;
+    const first = await run(args, dir);
+    expect(first.raw.equals(expected)).toBe(true);
+    expect(first.stderr.match(/^cache: wrote /gm)).toHaveLength(2);
+    expect(readdirSync(dir).filter((n) => n.endsWith(".ids.brl"))).toHaveLength(2);
+    const second = await run(args, dir);
+    expect(second.raw.equals(expected)).toBe(true);
+    expect(second.stderr).not.toMatch(/cache: (wrote|added)/);
   });
 
   it("a damaged part added later is found when read: the command runs again from the snapshot, said so", async () => {

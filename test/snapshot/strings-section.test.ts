@@ -148,3 +148,41 @@ describe("StringTable.indicesOfEach", () => {
     expect(table.indicesOfEach([])).toEqual([]);
   });
 });
+
+describe("StringTable.isNumberName", () => {
+  it("says what the slot-name pattern says of the decoded string, escaped spellings included", () => {
+    const pattern = /^\d+(?: \/ .*)?$/s;
+    const strings = [
+      "729",
+      "0",
+      "",
+      "x",
+      "12 / part of key (Object @1) -> value (Array @2) pair in WeakMap (table @3)",
+      "12 /",
+      "12 / ",
+      "12 /x",
+      "12/ x",
+      " 12",
+      "12 ",
+      "1e3",
+      "-1",
+      "٣",
+      "12 / \n newline",
+      "7\n",
+      "12a",
+      "😀",
+      "12 / 😀",
+    ];
+    // Escaped spellings a writer may use: a digit as \u0031, the slash as \/, a tail with escapes.
+    const raw = strings.map((s) => JSON.stringify(s)).join(",") + ',"\\u0031\\u0032","1\\u0032 \\/ x","3 / \\"q\\"","\\u0031a"]';
+    const { table } = read(raw, 5);
+    expect(table.length).toBe(strings.length + 4);
+    let numbers = 0;
+    for (let i = 0; i < table.length; i++) {
+      const expected = pattern.test(table.get(i));
+      if (expected) numbers++;
+      expect(table.isNumberName(i), JSON.stringify(table.get(i))).toBe(expected);
+    }
+    expect(numbers).toBeGreaterThan(5);
+  });
+});
