@@ -706,7 +706,11 @@ export class Snapshot {
   async whyReport(selection: Selection, options: WhyOptions = {}): Promise<WhyReport> {
     const s = this.#s;
     const retained = options.retained ?? true;
-    const { candidates, byIdOnly } = this.candidates(selection);
+    // The paths of the objects explained read what a per-object picture's walk reads (read ahead
+    // from a cached snapshot, with the class index a class selection reads first); the matches'
+    // retained sizes too when they are spread widely (see chooseTargetsReadsAllSizes).
+    const { candidates, byIdOnly } = this.candidates(selection, walkReadAhead());
+    if (!byIdOnly && retained && chooseTargetsReadsAllSizes(s.graph, candidates)) s.graph.readAhead(["retained"]);
     const ctx: WalkContext = walkContext(s.graph, { analysis: await s.ready(retained), retained });
     // Objects asked for by id are all explained; a class is cut to maxTargets, largest first.
     const { drawn, omitted } = byIdOnly

@@ -13,7 +13,9 @@ import { EntryFile } from "../../src/cache/lazy.js";
 import { RACY_MS, SnapshotCache } from "../../src/cache/store.js";
 import { HeapAnalysis } from "../../src/graph/analysis.js";
 import { HeapGraph } from "../../src/graph/heap-graph.js";
-import { chooseTargets, chooseTargetsReadsAllSizes, walkContext } from "../../src/query/backrefs.js";
+import { chooseTargets, chooseTargetsReadsAllSizes, walkContext, walkReadAhead } from "../../src/query/backrefs.js";
+import { openSnapshot } from "../../src/api/snapshot.js";
+import type { ReadAheadPart } from "../../src/snapshot/columns.js";
 import { selectNodes } from "../../src/query/select.js";
 import { readSnapshotRaw } from "../../src/snapshot/read.js";
 import { sumCounts, walk, withGlobal } from "../helpers/subgraphs.js";
@@ -139,6 +141,31 @@ describe("the per-object picture on a graph read back from the cache", () => {
       const read = await fromEntry(parallel);
       const got = JSON.stringify(walk(read.graph, pick(read)));
       expect(got, `parallel ${parallel}`).toBe(want);
+    }
+  });
+
+  it("why reads ahead what the per-object walk reads, and every retained size only for matches spread widely", async () => {
+    const asked: ReadAheadPart[][] = [];
+    const spy = vi.spyOn(HeapGraph.prototype, "readAhead").mockImplementation(function (this: HeapGraph, parts) {
+      asked.push([...parts]);
+    });
+    try {
+      const snap = await openSnapshot(file);
+      const all = (): ReadAheadPart[] => asked.flat();
+      for (const selection of [
+        { type: "Leak" },
+        { id: computed.graph.nodeId(selectNodes(computed.graph, { types: ["Leak"] }).ordinals[0]!) },
+      ]) {
+        asked.length = 0;
+        await snap.why(selection);
+        for (const part of walkReadAhead()) expect(all(), JSON.stringify(selection)).toContain(part);
+        expect(all()).not.toContain("retained");
+      }
+      asked.length = 0;
+      await snap.why({ type: "Spread" });
+      expect(all()).toContain("retained");
+    } finally {
+      spy.mockRestore();
     }
   });
 });
