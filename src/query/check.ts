@@ -110,7 +110,13 @@ export function checkLimits(current: Side, limits: Limits, options: CheckLimitsO
   const { graph } = current;
   const t = classTable(graph, current.analysis, current.exclude);
   const groups = graph.classNameGroups();
-  const retainedByName = current.analysis?.classRetainedSizes(current.exclude ? invert(current.exclude) : undefined, groups);
+  // Groups that merge nothing are left out: the whole heap's per-class sizes are then the ones the
+  // analysis keeps (and a snapshot cache entry holds), not computed again walking the whole tree.
+  const merges = groups.some((g, c) => g !== c);
+  const retainedByName = current.analysis?.classRetainedSizes(
+    current.exclude ? invert(current.exclude) : undefined,
+    merges ? groups : undefined,
+  );
   for (let i = 0; i < t.classIds.length; i++) {
     const name = graph.classNameOf(t.classIds[i]!);
     const s = stats.get(name) ?? { count: 0, retained: 0 };

@@ -7,7 +7,7 @@
 import { describe, expect, it } from "vitest";
 import { HeapAnalysis } from "../../src/graph/analysis.js";
 import type { HeapGraph } from "../../src/graph/heap-graph.js";
-import { diffSnapshots, findLeaks } from "../../src/query/growth.js";
+import { diffSnapshots, findLeaks, markedClassRetainedSizes } from "../../src/query/growth.js";
 import { SnapshotIds } from "../../src/query/id-trust.js";
 import { graphOf } from "../helpers/load.js";
 import { SnapshotBuilder } from "../helpers/snapshot-builder.js";
@@ -209,6 +209,40 @@ describe("per-class counts of diff and leaks, against plain per-node tallies", (
     for (const g of report.groups) {
       const k = rowKey(g);
       expect([k, g.count, g.selfSize, g.retainedSize]).toEqual([k, expected.get(k)!.count, expected.get(k)!.self, retained.get(k) ?? 0]);
+    }
+  });
+});
+
+describe("per-class retained sizes of marked objects (leaks), walking the marked ones only", () => {
+  /** A chain of objects of two alternating classes under one root, then branches: deep, with classes repeating down it. */
+  function chain(): HeapGraph {
+    const b = new SnapshotBuilder();
+    let prev = b.gcRoots;
+    for (let i = 0; i < 400; i++) {
+      const n = b.node("object", i % 3 === 0 ? "A" : "B", { selfSize: i % 7 === 0 ? 0 : 10 + i });
+      b.edge(prev, n, "property", "next");
+      if (i % 5 === 0) b.edge(n, b.node("object", "A", { selfSize: 3 }), "property", "leaf");
+      prev = n;
+    }
+    return graphOf(b);
+  }
+
+  it("as the whole-tree walk gives them, for random marks, with and without groups merging classes", async () => {
+    const rnd = random(11);
+    for (const g of [...series(3), chain()]) {
+      const a = new HeapAnalysis(g);
+      await a.prepare({ retained: true });
+      const limit = g.classIdLimit;
+      // Merge every class id into one of three groups (ids below the limit).
+      const merged = Uint32Array.from({ length: limit }, (_, c) => c % 3);
+      for (const share of [0.02, 0.3, 1]) {
+        const filter = Uint8Array.from({ length: g.nodeCount }, () => (rnd() < share ? 1 : 0));
+        for (const groups of [null, merged]) {
+          const fast = markedClassRetainedSizes(g, a, filter, groups);
+          const whole = a.classRetainedSizes(filter, groups ?? undefined);
+          expect(Array.from(fast)).toEqual(Array.from(whole));
+        }
+      }
     }
   });
 });
