@@ -243,8 +243,18 @@ export class CacheSession {
       const { content, parts } = this.#added(t);
       if (parts.length === 0) return;
       const r = this.cache.addParts(t.stamp, content, parts);
-      if (r.kind === "written") this.onEvent({ kind: "written", result: r, seconds: (performance.now() - start) / 1000 });
-      else this.onEvent({ kind: "not-written", file: t.file, reason: r.reason });
+      if (r.kind === "written") {
+        // Held now: a later flush of the same job (a picture flushes early, then at the end) adds
+        // only what is new since.
+        for (const p of parts) {
+          if (p === "analysis") t.held.analysis = true;
+          else if (p === "tree") t.held.tree = true;
+          else if (p === "class-retained") t.held.classRetained = true;
+          else if (p === "classes") t.heldClasses = true;
+          else if (p === "ids") t.heldIdSample = true;
+        }
+        this.onEvent({ kind: "written", result: r, seconds: (performance.now() - start) / 1000 });
+      } else this.onEvent({ kind: "not-written", file: t.file, reason: r.reason });
       return;
     }
     const pending = t.pending;

@@ -638,6 +638,24 @@ describe("the id sample (what comparing snapshots by id checks) as a late part",
     return (expected ??= sampleOf(SnapshotIds.of((await truth()).graph)));
   }
 
+  it("flushed twice (early, then at the end), a session adds at the end only what is new since", async () => {
+    const dir = freshDir();
+    await entryHolding("columns", dir);
+    const events: CacheEvent[] = [];
+    const session = new CacheSession(new SnapshotCache({ dir }), (e) => events.push(e));
+    const graph = await session.load(snap);
+    await session.analysis(graph, true, {}, (a) => a.prepare({ retained: true }));
+    graph.classes();
+    await session.flush();
+    SnapshotIds.of(graph);
+    await session.analysis(graph, true, {}, (a) => a.prepare({ retained: true }));
+    await session.flush();
+    expect(events.filter((e) => e.kind === "written").map((e) => (e.kind === "written" ? e.result.added : null))).toEqual([
+      ["analysis", "tree", "classes"],
+      ["ids"],
+    ]);
+  });
+
   it("a command that compares by id adds it; the next one reads it instead of computing it, and adds nothing", async () => {
     const dir = freshDir();
     const { entry } = await entryHolding("no per-class", dir);
