@@ -221,7 +221,7 @@ export class CacheSession {
       try {
         await this.#complete(t);
       } catch (e) {
-        // The answer is out: whatever goes wrong with an entry now is said, and the entry begun is
+        // The answer is computed: whatever goes wrong with an entry now is said, and the entry begun is
         // removed, but it is never the command's error, and the other entries are still completed.
         const pending = t.pending;
         if (pending && "abandon" in pending) await pending.abandon().catch(() => {});
@@ -252,27 +252,36 @@ export class CacheSession {
     this.#classRetainedEarly(t, classes !== null);
     const a = t.analysis;
     const content = { raw: t.raw, analysis: a?.savedParts() ?? t.saved, classes };
-    const r = "finish" in pending ? await pending.finish(content) : pending;
+    let r = "finish" in pending ? await pending.finish(content) : pending;
+    if (r.kind === "written" && r.stamp) {
+      // Said as part of the entry: its size and the cache's total count the sample.
+      const sample = this.#idSampleEarly(t, r.stamp);
+      if (sample) r = { ...r, bytes: r.bytes + sample.bytes, totalBytes: sample.totalBytes };
+    }
     if (r.kind === "written") this.onEvent({ kind: "written", result: r, seconds: (performance.now() - start) / 1000 });
     else this.onEvent({ kind: "not-written", file: t.file, reason: r.reason });
-    if (r.kind === "written" && r.stamp) this.#idSampleEarly(t, r.stamp);
   }
 
   /**
    * The id sample, added to a new entry at once: the one the job computed (a comparison), or for a
    * big snapshot one computed now (see {@link CacheOptions.idSampleEarlyNodes}), so that the first
-   * comparison after this command reads it. Said nothing of: the entry is complete without it,
-   * and a later comparison that finds none computes it and adds it (and says so).
+   * comparison after this command reads it. Counted in what is said of the entry (the result
+   * returned), not said apart: the entry is complete without it, and a later comparison that finds
+   * none computes it and adds it (and says so). Never added at the cost of another entry: a cache
+   * that would have to drop one for it goes without (an optional part of a few MB is not worth an
+   * entry that took a full read to make).
    */
-  #idSampleEarly(t: Tracked, stamp: EntryStamp): void {
+  #idSampleEarly(t: Tracked, stamp: EntryStamp): { bytes: number; totalBytes: number } | null {
     const computed = t.graph.idSampleParts();
-    if (!computed && t.graph.nodeCount < this.cache.idSampleEarlyNodes) return;
+    if (!computed && t.graph.nodeCount < this.cache.idSampleEarlyNodes) return null;
     try {
       const packed = computed ?? packIdSample(computeIdSample(t.graph));
-      this.cache.addParts(stamp, { idSample: packed }, ["ids"]);
+      const r = this.cache.addParts(stamp, { idSample: packed }, ["ids"], { dropOthers: false });
+      return r.kind === "written" ? { bytes: r.bytes, totalBytes: r.totalBytes } : null;
     } catch {
-      // Too big for this process's memory now (the answer is out), or the file cannot be written:
-      // the next comparison computes it.
+      // Too big for this process's memory now, or the file cannot be written: the next comparison
+      // computes it.
+      return null;
     }
   }
 
@@ -280,7 +289,7 @@ export class CacheSession {
    * A big snapshot's per-class retained sizes, when the job has what they need (the dominator tree
    * and the classes) but did not ask for them: computed now, so that a later `info` or `types`
    * need not read the whole tree to compute them (over a second at 13 million nodes, which the
-   * second look cannot spare; here, after the answer, about half of that on arrays in memory).
+   * second look cannot spare; here, once the answer is computed, about half of that on arrays in memory).
    */
   #classRetainedEarly(t: Tracked, classesKnown: boolean): void {
     const a = t.analysis;
@@ -290,7 +299,7 @@ export class CacheSession {
     try {
       a.classRetainedSizes();
     } catch {
-      // Too big for this process's memory now (the answer is out): the entry is written
+      // Too big for this process's memory now (the answer is computed): the entry is written
       // without them, and a later command that needs them adds them.
     }
   }

@@ -432,9 +432,10 @@ export class SnapshotCache {
    * of its own beside the entry (see {@link LatePart}): written to a temporary file and renamed
    * into place, so that a reader sees the whole part or none, and two processes adding the same
    * part both leave a whole one. Nothing is added when the entry in place is no longer the one
-   * read (another process wrote it again meanwhile), or when it would pass the size limit.
+   * read (another process wrote it again meanwhile), or when it would pass the size limit; with
+   * `dropOthers: false`, also when it would only fit by dropping other entries.
    */
-  addParts(stamp: EntryStamp, content: LateContent, parts: readonly LatePart[]): SaveResult {
+  addParts(stamp: EntryStamp, content: LateContent, parts: readonly LatePart[], options: { dropOthers?: boolean } = {}): SaveResult {
     const entry = stamp.entry;
     const build = buildId();
     const sizes = parts.map((p) => latePartSize(p, content, build, stamp.key));
@@ -446,6 +447,9 @@ export class SnapshotCache {
     const whole = now.bytes - replaced + size;
     if (whole > this.maxBytes) {
       return { kind: "not-written", reason: `the entry (${whole} bytes) is larger than the cache's limit (${this.maxBytes} bytes)` };
+    }
+    if (options.dropOthers === false && this.list().totalBytes - replaced + size > this.maxBytes) {
+      return { kind: "not-written", reason: "it would fit only by dropping other entries" };
     }
     let dropped: number;
     try {

@@ -661,10 +661,10 @@ describe("the id sample (what comparing snapshots by id checks) as a late part",
   });
 
   /** A first look through a session of `cache` (a picture: the tree and the classes, no ids asked). */
-  async function pictureFirstLook(cache: SnapshotCache): Promise<CacheEvent[]> {
+  async function pictureFirstLook(cache: SnapshotCache, file = snap): Promise<CacheEvent[]> {
     const events: CacheEvent[] = [];
     const session = new CacheSession(cache, (e) => events.push(e));
-    const graph = await session.load(snap);
+    const graph = await session.load(file);
     await session.analysis(graph, true, {}, (a) => a.prepare({ retained: true }));
     graph.classes();
     await session.flush();
@@ -681,6 +681,35 @@ describe("the id sample (what comparing snapshots by id checks) as a late part",
     expect(first.events.map((e) => e.kind)).toEqual(["used"]);
     expect(first.graph.idSampleParts()).toBeNull(); // read, not computed
     expect(sampleOf(first.ids)).toEqual(await expectedSample());
+  });
+
+  it("the sample added with a new entry is counted in what is said of it (its size, the cache's total)", async () => {
+    const dir = freshDir();
+    const cache = new SnapshotCache({ dir, idSampleEarlyNodes: 1 });
+    const w = written(await pictureFirstLook(cache))!;
+    const entry = cache.entryPath(realpathSync(snap));
+    expect(w.result.bytes).toBe(statSync(entry).size + statSync(latePartPath(entry, "ids")).size);
+    expect(w.result.totalBytes).toBe(cache.list().totalBytes);
+  });
+
+  it("the sample is never added with a new entry at the cost of another entry", async () => {
+    // Each entry's size without the sample, each written alone.
+    const sizeOf = async (file: string): Promise<number> => {
+      const alone = new SnapshotCache({ dir: freshDir(), idSampleEarlyNodes: 1e9 });
+      return written(await pictureFirstLook(alone, file))!.result.bytes;
+    };
+    const [a, b] = [await sizeOf(other), await sizeOf(snap)];
+    const dir = freshDir();
+    await pictureFirstLook(new SnapshotCache({ dir, idSampleEarlyNodes: 1e9 }), other);
+    // Room for both entries, not for the sample too.
+    const cache = new SnapshotCache({ dir, idSampleEarlyNodes: 1, maxBytes: a + b + 1000 });
+    const w = written(await pictureFirstLook(cache))!;
+    expect(w.result.dropped).toBe(0);
+    expect(w.result.bytes).toBe(b);
+    expect(existsSync(cache.entryPath(realpathSync(other)))).toBe(true);
+    expect(existsSync(latePartPath(cache.entryPath(realpathSync(snap)), "ids"))).toBe(false);
+    expect(cache.list().entries).toHaveLength(2);
+    expect(w.result.totalBytes).toBe(cache.list().totalBytes);
   });
 
   it("below idSampleEarlyNodes: a new entry gets none (the first comparison computes and adds it)", async () => {
