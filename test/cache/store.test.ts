@@ -552,6 +552,29 @@ describe("snapshot cache: an entry begun while the command runs", () => {
     }
   });
 
+  it("two writers of one entry, both begun before either finishes: both written, one whole entry, no temporary file", async () => {
+    for (const parallel of [true, false]) {
+      const dir = freshDir();
+      const [one, two] = [new SnapshotCache({ dir, parallel }), new SnapshotCache({ dir, parallel })];
+      const { content } = await analysed(files.sample);
+      const a = one.begin(await missKey(one, files.sample), content.raw);
+      const b = two.begin(await missKey(two, files.sample), content.raw);
+      if ("kind" in a) throw new Error(a.reason);
+      if ("kind" in b) throw new Error(b.reason);
+      const [ra, rb] = await Promise.all([a.finish(content), b.finish(content)]);
+      expect([ra.kind, rb.kind]).toEqual(["written", "written"]);
+      expect(readdirSync(dir).filter((n) => n.endsWith(".tmp"))).toEqual([]);
+      expect(one.list().entries).toHaveLength(1);
+      const look = await one.lookup(files.sample);
+      expect(look.kind).toBe("hit");
+      if (look.kind !== "hit") return;
+      readWhole(look.content);
+      for (const k of ["type", "name", "id", "selfSize", "firstEdge"] as const)
+        expectSameArray(look.content.raw.nodes[k], content.raw.nodes[k], k);
+      for (const k of ["type", "name", "to"] as const) expectSameArray(look.content.raw.edges[k], content.raw.edges[k], k);
+    }
+  });
+
   it("a section handed over and then replaced, or left out, is written as it is at the end", async () => {
     const cache = backgroundCache();
     const key = await missKey(cache, files.sample);
