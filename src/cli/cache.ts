@@ -115,13 +115,15 @@ function listed(items: string[]): string {
  * (draw.ts), during which this thread is otherwise idle. What the cache says is held until
  * {@link flushCaches} or {@link dropPendingCaches}, so that it comes where it always did (after the
  * answer, never inside a progress line). An entry completed so is kept even when the command fails
- * after it: it holds the snapshot as read and analysed, which nothing after changes.
+ * after it: it holds the snapshot as read and analysed, which nothing after changes. Returns
+ * when the entries are completed (it never rejects: a session's flush says what failed).
  */
-export function flushCachesEarly(): void {
-  if (!session || early) return;
+export function flushCachesEarly(): Promise<void> {
+  if (!session || early) return early?.done ?? Promise.resolve();
   const said: string[] = [];
   early = { done: Promise.resolve(), said };
   early.done = session.flush();
+  return early.done;
 }
 
 /** The early flush, if any: awaited, then what the cache said during it is written. */

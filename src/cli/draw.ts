@@ -232,7 +232,7 @@ async function drawSnapshot(snap: Snapshot, file: string, spec: DrawSpec, io: St
   if (laidOut) {
     drawn.catch(() => {}); // (awaited below; this only keeps a failure meanwhile from counting as unhandled)
     await new Promise<void>((resolve) => setImmediate(resolve));
-    flushCachesEarly();
+    void flushCachesEarly();
     mark(io, "cache entry begun while laying out");
   }
   await drawn;
