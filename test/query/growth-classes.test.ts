@@ -10,6 +10,7 @@ import type { HeapGraph } from "../../src/graph/heap-graph.js";
 import { diffSnapshots, findLeaks, markedClassRetainedSizes } from "../../src/query/growth.js";
 import { SnapshotIds } from "../../src/query/id-trust.js";
 import { graphOf } from "../helpers/load.js";
+import { INTERNAL, idsOf, keyOf, plainClassDiff, rowKey } from "../helpers/naive-growth.js";
 import { SnapshotBuilder } from "../helpers/snapshot-builder.js";
 
 /** A small deterministic random generator (mulberry32). */
@@ -86,17 +87,6 @@ function series(seed: number): HeapGraph[] {
   return out;
 }
 
-const INTERNAL = new Set(["hidden", "code", "object shape", "synthetic", "number"]);
-
-/** The row key the way a reader would write it: name, and where the constructor is, when split. */
-function keyOf(g: HeapGraph, n: number): string {
-  const c = g.classes().nodeClass[n]!;
-  const loc = g.classLocation(c);
-  return `${g.classNameOf(c)}@${loc ? `${loc.scriptId},${loc.line},${loc.column}` : ""}`;
-}
-const rowKey = (c: { className: string; location?: { scriptId: number; line: number; column: number } }): string =>
-  `${c.className}@${c.location ? `${c.location.scriptId},${c.location.line},${c.location.column}` : ""}`;
-
 /**
  * Retained size per key of the nodes `counts` takes (all but the root by default), the plain way:
  * a node of nonzero size counts unless a dominator of it, of the same key and nonzero size, that
@@ -116,8 +106,6 @@ function plainRetained(g: HeapGraph, a: HeapAnalysis, counts: (n: number) => boo
   return out;
 }
 
-const idsOf = (g: HeapGraph): Set<number> => new Set(Array.from({ length: g.nodeCount }, (_, n) => g.nodeId(n)));
-
 describe("per-class counts of diff and leaks, against plain per-node tallies", () => {
   const [s1, s2, s3] = series(7);
 
@@ -135,25 +123,7 @@ describe("per-class counts of diff and leaks, against plain per-node tallies", (
       const [a, b] = [new HeapAnalysis(s1!), new HeapAnalysis(s2!)];
       const d = diffSnapshots({ graph: s1!, analysis: a }, { graph: s2!, analysis: b }, { hideInternals: hide });
       expect(d.idsComparable).toBe(true);
-      const expected = new Map<
-        string,
-        { before: number; after: number; new: number; deleted: number; selfBefore: number; selfAfter: number }
-      >();
-      const tally = (g: HeapGraph, an: HeapAnalysis, other: Set<number>, side: "before" | "after"): void => {
-        for (let n = 0; n < g.nodeCount; n++) {
-          const type = g.nodeTypeName(n);
-          if (type === "synthetic" || (hide && INTERNAL.has(type))) continue;
-          const k = keyOf(g, n);
-          const e = expected.get(k) ?? { before: 0, after: 0, new: 0, deleted: 0, selfBefore: 0, selfAfter: 0 };
-          expected.set(k, e);
-          e[side]++;
-          if (side === "before") e.selfBefore += an.shallowSize(n);
-          else e.selfAfter += an.shallowSize(n);
-          if (!other.has(g.nodeId(n))) e[side === "before" ? "deleted" : "new"]++;
-        }
-      };
-      tally(s1!, a, idsOf(s2!), "before");
-      tally(s2!, b, idsOf(s1!), "after");
+      const expected = plainClassDiff({ graph: s1!, analysis: a }, { graph: s2!, analysis: b }, hide);
       const [rb, ra] = [plainRetained(s1!, a), plainRetained(s2!, b)];
       expect(d.classes).toHaveLength(expected.size);
       for (const c of d.classes) {

@@ -5,6 +5,7 @@ import { IdSet } from "../../src/graph/id-set.js";
 import { loadHeapGraph } from "../../src/graph/load.js";
 import { diffSnapshots, findLeaks, rankDiff, type ClassDiff } from "../../src/query/growth.js";
 import { SnapshotIds } from "../../src/query/id-trust.js";
+import { INTERNAL, idsOf, keyOf, plainClassDiff, rowKey } from "../helpers/naive-growth.js";
 import { writeGrowthSnapshots } from "../helpers/real-snapshot.js";
 
 let s1: HeapGraph, s2: HeapGraph, s3: HeapGraph, other2: HeapGraph;
@@ -51,39 +52,12 @@ describe("findLeaks (three snapshots)", () => {
 });
 
 describe("against a plain reimplementation with JS sets", () => {
-  const INTERNAL = new Set(["hidden", "code", "object shape", "synthetic", "number"]);
-  const key = (g: HeapGraph, n: number): string => {
-    const c = g.classes().nodeClass[n]!;
-    const loc = g.classLocation(c);
-    return `${g.classNameOf(c)}@${loc ? `${loc.scriptId},${loc.line},${loc.column}` : ""}`;
-  };
-  const rowKey = (c: { className: string; location?: { scriptId: number; line: number; column: number } }): string =>
-    `${c.className}@${c.location ? `${c.location.scriptId},${c.location.line},${c.location.column}` : ""}`;
-  const idsOf = (g: HeapGraph): Set<number> => new Set(Array.from({ length: g.nodeCount }, (_, n) => g.nodeId(n)));
 
   for (const hide of [true, false]) {
     it(`diff counts, new and deleted objects and self sizes per class as a Set per snapshot does${hide ? "" : " (internals too)"}`, () => {
       const [a, b] = [new HeapAnalysis(s1), new HeapAnalysis(s2)];
       const d = diffSnapshots({ graph: s1, analysis: a }, { graph: s2, analysis: b }, { hideInternals: hide });
-      const expected = new Map<
-        string,
-        { before: number; after: number; new: number; deleted: number; selfBefore: number; selfAfter: number }
-      >();
-      const tally = (g: HeapGraph, an: HeapAnalysis, other: Set<number>, side: "before" | "after"): void => {
-        for (let n = 0; n < g.nodeCount; n++) {
-          const type = g.nodeTypeName(n);
-          if (type === "synthetic" || (hide && INTERNAL.has(type))) continue;
-          const k = key(g, n);
-          const e = expected.get(k) ?? { before: 0, after: 0, new: 0, deleted: 0, selfBefore: 0, selfAfter: 0 };
-          expected.set(k, e);
-          e[side]++;
-          if (side === "before") e.selfBefore += an.shallowSize(n);
-          else e.selfAfter += an.shallowSize(n);
-          if (!other.has(g.nodeId(n))) e[side === "before" ? "deleted" : "new"]++;
-        }
-      };
-      tally(s1, a, idsOf(s2), "before");
-      tally(s2, b, idsOf(s1), "after");
+      const expected = plainClassDiff({ graph: s1, analysis: a }, { graph: s2, analysis: b }, hide);
       expect(d.classes).toHaveLength(expected.size);
       for (const c of d.classes) {
         const e = expected.get(rowKey(c))!;
@@ -106,7 +80,7 @@ describe("against a plain reimplementation with JS sets", () => {
     for (let n = 0; n < s3.nodeCount; n++) {
       const id = s3.nodeId(n);
       if (base.has(id) || !target.has(id) || INTERNAL.has(s3.nodeTypeName(n))) continue;
-      expected.set(key(s3, n), (expected.get(key(s3, n)) ?? 0) + 1);
+      expected.set(keyOf(s3, n), (expected.get(keyOf(s3, n)) ?? 0) + 1);
     }
     expect(expected.size).toBeGreaterThan(0);
     const final = { graph: s3, analysis: new HeapAnalysis(s3) };
