@@ -30,6 +30,19 @@ const SNAP = join(tmp, "leak.heapsnapshot.gz");
 let dirs = 0;
 const freshDir = (): string => join(tmp, `cache-${dirs++}`);
 
+/**
+ * A copy of the sample under another name (the same objects and ids, as a later snapshot of one
+ * process that freed and made nothing), changed long enough ago to be cached.
+ */
+async function laterCopy(name: string): Promise<string> {
+  const later = join(tmp, name);
+  copyFileSync(SNAP, later);
+  const old = Date.now() / 1000 - 3600;
+  utimesSync(later, old, old);
+  await new Promise((r) => setTimeout(r, RACY_MS + 200));
+  return later;
+}
+
 interface Run {
   code: number;
   stdout: string;
@@ -214,11 +227,7 @@ describe("backrefs with the snapshot cache", { timeout: SLOW }, () => {
 
   it("info, then diff, then diff again: the id samples are added beside the entries, then read; the answers are the ones without the cache", async () => {
     const dir = freshDir();
-    const later = join(tmp, "leak-later.heapsnapshot.gz");
-    copyFileSync(SNAP, later);
-    const old = Date.now() / 1000 - 3600;
-    utimesSync(later, old, old);
-    await new Promise((r) => setTimeout(r, RACY_MS + 200));
+    const later = await laterCopy("leak-later.heapsnapshot.gz");
     const args = ["diff", SNAP, later, "--json"];
     const expected = (await run(args, null)).raw;
     // First looks that do not compare (of a small snapshot: no id sample kept with the entry).
@@ -240,11 +249,7 @@ describe("backrefs with the snapshot cache", { timeout: SLOW }, () => {
 
   it("a first diff keeps the id samples it computed with the entries it writes: the next diff reads them and adds nothing", async () => {
     const dir = freshDir();
-    const later = join(tmp, "leak-later-2.heapsnapshot.gz");
-    copyFileSync(SNAP, later);
-    const old = Date.now() / 1000 - 3600;
-    utimesSync(later, old, old);
-    await new Promise((r) => setTimeout(r, RACY_MS + 200));
+    const later = await laterCopy("leak-later-2.heapsnapshot.gz");
     const args = ["diff", SNAP, later, "--json"];
     const expected = (await run(args, null)).raw;
     const first = await run(args, dir);
