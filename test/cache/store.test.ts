@@ -91,6 +91,18 @@ async function analysed(file: string, classes = false): Promise<{ content: Entry
  * Reads every part of an entry read from the cache (its parts are read on first use), as a command
  * that needs all of it would: the columns, the strings, the analysis and the whole dominator tree.
  */
+/** The entry of `file` in `cache`, read whole, after checking it is a hit holding `content`'s columns. */
+async function hitWithColumnsOf(cache: SnapshotCache, file: string, content: EntryContent): Promise<EntryContent> {
+  const look = await cache.lookup(file);
+  expect(look.kind).toBe("hit");
+  if (look.kind !== "hit") throw new Error("not a hit");
+  readWhole(look.content);
+  for (const k of ["type", "name", "id", "selfSize", "firstEdge"] as const)
+    expectSameArray(look.content.raw.nodes[k], content.raw.nodes[k], k);
+  for (const k of ["type", "name", "to"] as const) expectSameArray(look.content.raw.edges[k], content.raw.edges[k], k);
+  return look.content;
+}
+
 function readWhole(c: EntryContent): void {
   for (const col of Object.values(c.raw.lazy ?? {})) (col as { whole(): unknown } | null)?.whole();
   c.raw.strings.parts();
@@ -533,19 +545,13 @@ describe("snapshot cache: an entry begun while the command runs", () => {
       const saved = await pending.finish(content);
       expect(saved.kind).toBe("written");
       expect(readdirSync(dir).filter((n) => n.endsWith(".tmp"))).toEqual([]);
-      const look = await cache.lookup(files.sample);
-      expect(look.kind).toBe("hit");
-      if (look.kind !== "hit") return;
-      readWhole(look.content);
-      for (const k of ["type", "name", "id", "selfSize", "firstEdge"] as const)
-        expectSameArray(look.content.raw.nodes[k], content.raw.nodes[k], k);
-      for (const k of ["type", "name", "to"] as const) expectSameArray(look.content.raw.edges[k], content.raw.edges[k], k);
-      const a = look.content.analysis!;
+      const entry = await hitWithColumnsOf(cache, files.sample, content);
+      const a = entry.analysis!;
       const b = content.analysis!;
       for (const k of ["shallow", "distance", "parentEdge", "userRoots", "refused", "classRetained"] as const)
         expectSameArray(a[k], b[k], k);
       for (const k of ["preorder", "idomIndex", "retained"] as const) expectSameArray(a.tree![k], b.tree![k], k);
-      const back = new HeapGraph(look.content.raw);
+      const back = new HeapGraph(entry.raw);
       expect(JSON.stringify(summarize(back, { top: 20, analysis: HeapAnalysis.fromParts(back, a) }))).toBe(
         JSON.stringify(summarize(graph, { top: 20, analysis: HeapAnalysis.fromParts(graph, b) })),
       );
@@ -565,13 +571,7 @@ describe("snapshot cache: an entry begun while the command runs", () => {
       expect([ra.kind, rb.kind]).toEqual(["written", "written"]);
       expect(readdirSync(dir).filter((n) => n.endsWith(".tmp"))).toEqual([]);
       expect(one.list().entries).toHaveLength(1);
-      const look = await one.lookup(files.sample);
-      expect(look.kind).toBe("hit");
-      if (look.kind !== "hit") return;
-      readWhole(look.content);
-      for (const k of ["type", "name", "id", "selfSize", "firstEdge"] as const)
-        expectSameArray(look.content.raw.nodes[k], content.raw.nodes[k], k);
-      for (const k of ["type", "name", "to"] as const) expectSameArray(look.content.raw.edges[k], content.raw.edges[k], k);
+      await hitWithColumnsOf(one, files.sample, content);
     }
   });
 
