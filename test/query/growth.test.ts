@@ -52,7 +52,6 @@ describe("findLeaks (three snapshots)", () => {
 });
 
 describe("against a plain reimplementation with JS sets", () => {
-
   for (const hide of [true, false]) {
     it(`diff counts, new and deleted objects and self sizes per class as a Set per snapshot does${hide ? "" : " (internals too)"}`, () => {
       const [a, b] = [new HeapAnalysis(s1), new HeapAnalysis(s2)];
