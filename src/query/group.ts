@@ -243,6 +243,9 @@ export class PathGroups {
   private gPatterns!: Float64Array;
   private gCut!: Float64Array;
   private gNew!: Int32Array;
+  /** Two hashes of each group's set of objects (sums of a mix of each), to tell groups of the same objects. */
+  private gSetA!: Int32Array;
+  private gSetB!: Int32Array;
   private gExamples: number[][] = [];
 
   // (object, group) pairs: the object that enters the step, its group, the pair above, the targets
@@ -823,6 +826,8 @@ export class PathGroups {
     this.gPatterns = new Float64Array(G);
     this.gCut = new Float64Array(G);
     this.gNew = new Int32Array(G);
+    this.gSetA = new Int32Array(G);
+    this.gSetB = new Int32Array(G);
     this.gExamples = Array.from({ length: G }, () => []);
     const kind = this.gKind.data;
     const pGroup = this.pGroup;
@@ -830,6 +835,8 @@ export class PathGroups {
 
     const addObject = (g: number, n: number): void => {
       this.gCount[g]!++;
+      this.gSetA[g] = (this.gSetA[g]! + mixA(n)) | 0;
+      this.gSetB[g] = (this.gSetB[g]! + mixB(n)) | 0;
       this.gSelf[g]! += this.shallow[n]!;
       if (this.baseline && !this.isOld(n)) this.gNew[g]!++;
       this.addExample(g, n);
@@ -980,26 +987,53 @@ export class PathGroups {
    * placeholders on the node where they join the drawn ones. Group nodes have negative ids.
    */
   toSubgraph(opts: { maxNodes?: number } = {}): Subgraph {
+    const merged = this.subgraph(opts, true);
+    return merged ?? this.subgraph(opts, false)!;
+  }
+
+  /**
+   * {@link toSubgraph}. Groups of the same objects are one node when `merge` is set: the paths of
+   * two patterns often pass the same objects (one root's chain of single objects, or a target
+   * class whose objects also hold another target class), which drawn once per pattern would
+   * repeat one object in several boxes. Each object has one place in the distance tree, so such
+   * merges cannot make a cycle of real objects; should two groups' hashes ever agree on different
+   * sets and close a cycle, null is returned and the caller draws without merging.
+   */
+  private subgraph(opts: { maxNodes?: number }, merge: boolean): Subgraph | null {
     const maxNodes = Math.max(1, opts.maxNodes ?? DEFAULT_GROUP_NODES);
     const G = this.gKind.length;
     const kind = this.gKind.data;
     const child = this.gChild.data;
     const slot = new Int32Array(G).fill(-1); // group → drawn node number
     const rootSlot = new Map<number, number>(); // root object → drawn node number
+    const setSlot = new Map<string, number>(); // a group's objects (see sameObjects) → drawn node number
     const drawn: number[] = []; // drawn node number → a representative group
     const order = this.patternOrder();
     let patternsDrawn = 0;
+    // Groups are one node when of one class, both chains or neither, and the same objects (count,
+    // two hashes, self size).
+    const sameObjects = (g: number): string | null =>
+      merge && kind[g] !== ROOT && this.gCount[g]! > 0
+        ? `${this.groupKeys.keyAt(g, 0)}:${kind[g] === CHAIN ? 1 : 0}:${this.gCount[g]}:${this.gSetA[g]}:${this.gSetB[g]}:${this.gSelf[g]}`
+        : null;
+    const drawnAs = (g: number): number | undefined => {
+      if (slot[g]! >= 0) return slot[g]!;
+      if (kind[g] === ROOT) return rootSlot.get(this.gNode.data[g]!);
+      const key = sameObjects(g);
+      return key === null ? undefined : setSlot.get(key);
+    };
     const place = (g: number): void => {
       if (slot[g]! >= 0) return;
-      if (kind[g] === ROOT) {
-        const obj = this.gNode.data[g]!;
-        const have = rootSlot.get(obj);
-        if (have !== undefined) {
-          slot[g] = have;
-          return;
-        }
-        rootSlot.set(obj, drawn.length);
+      const have = drawnAs(g);
+      if (have !== undefined) {
+        slot[g] = have;
+        // A node that is a target group for some paths is drawn as one (red, with its retained size).
+        if (kind[g] === TARGET && kind[drawn[have]!] !== TARGET) drawn[have] = g;
+        return;
       }
+      if (kind[g] === ROOT) rootSlot.set(this.gNode.data[g]!, drawn.length);
+      const key = sameObjects(g);
+      if (key !== null) setSlot.set(key, drawn.length);
       slot[g] = drawn.length;
       drawn.push(g);
     };
@@ -1007,7 +1041,7 @@ export class PathGroups {
       let needed = 0;
       for (let g = r; g >= 0; g = child[g]!) {
         if (slot[g]! >= 0) break;
-        if (kind[g] === ROOT && rootSlot.has(this.gNode.data[g]!)) continue;
+        if (drawnAs(g) !== undefined) continue;
         needed++;
       }
       if (patternsDrawn > 0 && drawn.length + needed > maxNodes) break;
@@ -1057,6 +1091,8 @@ export class PathGroups {
       return node;
     });
     const edges: SubgraphEdge[] = [];
+    // Edges between two merged nodes are one, counting the paths of each (drawn node numbers, from * drawn + to).
+    const edgeAt = new Map<number, SubgraphEdge>();
     const boxes = new Map<number, { patterns: number; objects: number }>();
     for (let g = 0; g < G; g++) {
       const c = child[g]!;
@@ -1067,6 +1103,17 @@ export class PathGroups {
           box.patterns += this.gPatterns[g]!;
           box.objects += this.gTargets[g]!;
           boxes.set(slot[c]!, box);
+        }
+        continue;
+      }
+      const same = edgeAt.get(slot[g]! * drawn.length + slot[c]!);
+      if (same) {
+        same.count = same.count! + this.gTargets[g]!;
+        const shown = this.edgeOf(g, this.gEdge, this.gEdge2, this.gEdgeMixed);
+        mergeEdgeNames(same, shown);
+        if (this.gCut[g]! > 0) {
+          same.isCut = true;
+          same.cutCount = (same.cutCount ?? 0) + this.gCut[g]!;
         }
         continue;
       }
@@ -1085,7 +1132,9 @@ export class PathGroups {
         edge.cutCount = this.gCut[g]!;
       }
       edges.push(edge);
+      edgeAt.set(slot[g]! * drawn.length + slot[c]!, edge);
     }
+    if (merge && setSlot.size > 0 && hasCycle(drawn.length, edges)) return null;
     const placeholders: SubgraphPlaceholder[] = [...boxes]
       .sort((a, b) => a[0] - b[0])
       .map(([s, box]) => ({ of: id(s), count: box.patterns, reason: "patterns" as const, objects: box.objects }));
@@ -1110,4 +1159,66 @@ export class PathGroups {
     });
     return { targets: targetIds, nodes, edges, placeholders, limitsReached: limits, grouped };
   }
+}
+
+/**
+ * Edge `into` drawn for one more group: names as {@link PathGroups.edgeOf} gives them, `a | b` for
+ * two, `*` for more names or two types.
+ */
+function mergeEdgeNames(into: SubgraphEdge, more: { type: string; name: string | number; otherName?: string | number }): void {
+  if (into.name === "*") return;
+  if (more.type !== into.type || more.name === "*") {
+    into.name = "*";
+    delete into.otherName;
+    return;
+  }
+  const names = new Set<string | number>([into.name]);
+  if (into.otherName !== undefined) names.add(into.otherName);
+  names.add(more.name);
+  if (more.otherName !== undefined) names.add(more.otherName);
+  if (names.size > 2) {
+    into.name = "*";
+    delete into.otherName;
+  } else if (names.size === 2) into.otherName = [...names][1]!;
+}
+
+/** Whether the edges between `count` drawn nodes (group node ids -1 … -count) close a cycle. */
+function hasCycle(count: number, edges: readonly SubgraphEdge[]): boolean {
+  const slotOf = (nodeId: number): number => -nodeId - 1;
+  const out: number[][] = Array.from({ length: count }, () => []);
+  for (const e of edges) out[slotOf(e.from)]!.push(slotOf(e.to));
+  // 0: not seen, 1: on the current path, 2: done.
+  const state = new Uint8Array(count);
+  for (let s = 0; s < count; s++) {
+    if (state[s] !== 0) continue;
+    const stack: Array<[number, number]> = [[s, 0]];
+    state[s] = 1;
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!;
+      const next = out[top[0]]![top[1]++];
+      if (next === undefined) {
+        state[top[0]] = 2;
+        stack.pop();
+      } else if (state[next] === 1) return true;
+      else if (state[next] === 0) {
+        state[next] = 1;
+        stack.push([next, 0]);
+      }
+    }
+  }
+  return false;
+}
+
+/** Two mixes of a node ordinal (murmur3's finaliser, two seeds) whose sums stand for a set of nodes. */
+function mixA(n: number): number {
+  let x = Math.imul(n ^ 0x5bd1e995, 0x85ebca6b);
+  x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35);
+  return x ^ (x >>> 16);
+}
+
+function mixB(n: number): number {
+  let x = Math.imul((n + 0x7f4a7c15) | 0, 0x9e3779b1);
+  x = Math.imul(x ^ (x >>> 15), 0x2c1b3c6d);
+  x = Math.imul(x ^ (x >>> 12), 0x297a2d39);
+  return x ^ (x >>> 15);
 }

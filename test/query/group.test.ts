@@ -500,6 +500,86 @@ describe("groupRetainingPaths", () => {
     expect(chains).toBeGreaterThan(5);
   });
 
+  it("draws each object once: a target class whose objects hold another target class is one node, the path above drawn once", () => {
+    const { b, global } = withGlobal();
+    const store = b.node("object", "Store", { selfSize: 50 });
+    const list = b.node("object", "Array", { selfSize: 800 });
+    b.edge(global, store, "property", "sessions").edge(store, list, "property", "#t");
+    for (let i = 0; i < 30; i++) {
+      const session = b.node("object", "Session", { selfSize: 48 });
+      const cart = b.node("object", "Array", { selfSize: 16 });
+      b.edge(list, session, "element", i)
+        .edge(session, cart, "property", "cart")
+        .edge(cart, b.node("object", "Sku", { selfSize: 40 }), "element", 0);
+    }
+    const g = graphOf(b);
+    const { ordinals } = selectNodes(g, { types: ["Session", "Sku"] });
+    const groups = groupRetainingPaths(g, walkContext(g), ordinals);
+    // Two patterns (Sessions, and the Skus their carts hold) over one path of objects.
+    expect(groups.report().patterns.map((p) => p.steps.map((st) => st.className))).toEqual([
+      ["Session", "Array", "Store", "global"],
+      ["Sku", "Array", "Session", "Array", "Store", "global"],
+    ]);
+    const sub = groups.toSubgraph();
+    const session = one(sub, "Session");
+    expect(session).toMatchObject({ isTarget: true, count: 30, selfSize: 30 * 48 });
+    expect(one(sub, "Store")).toMatchObject({ count: 1 });
+    expect(
+      byClass(sub, "Array")
+        .map((n) => n.count)
+        .sort((x, y) => x - y),
+    ).toEqual([1, 30]);
+    // The edge into the Sessions carries both patterns' targets; the Sessions lead on to the Skus.
+    expect(edgeInto(sub, session).map((e) => [e.name, e.count])).toEqual([["*", 60]]);
+    const carts = byClass(sub, "Array").find((n) => n.count === 30)!;
+    expect(sub.edges.filter((e) => e.from === session.id).map((e) => [e.to, e.name, e.count])).toEqual([[carts.id, "cart", 30]]);
+    expect(sub.targets.sort()).toEqual([session.id, one(sub, "Sku").id].sort());
+    expect(sub.nodes).toHaveLength(6);
+  });
+
+  it("draws one object that several patterns pass once, and an edge two patterns share once with both names", () => {
+    const { b, global } = withGlobal();
+    const registry = b.node("object", "Registry");
+    b.edge(global, registry, "property", "registry");
+    for (let i = 0; i < 3; i++) b.edge(registry, b.node("object", "Foo"), "property", "a");
+    for (let i = 0; i < 2; i++) b.edge(registry, b.node("object", "Foo"), "property", "b");
+    const h = b.node("object", "Holder");
+    b.edge(registry, h, "property", "holder");
+    for (let i = 0; i < 4; i++) b.edge(h, b.node("object", "Foo"), "property", "x");
+    const { groups } = group(b, "Foo");
+    expect(groups.report().patterns.map((p) => p.targets)).toEqual([4, 3, 2]);
+    const sub = groups.toSubgraph();
+    const reg = one(sub, "Registry");
+    const foo = one(sub, "Foo");
+    expect(edgeInto(sub, reg).map((e) => [e.name, e.count])).toEqual([["registry", 9]]);
+    const down = sub.edges.filter((e) => e.from === reg.id);
+    expect(down.map((e) => [e.to === foo.id ? "Foo" : "Holder", e.name, e.otherName, e.count]).sort()).toEqual([
+      ["Foo", "a", "b", 5],
+      ["Holder", "holder", undefined, 4],
+    ]);
+    expect(toDot(sub)).toContain("a | .b");
+  });
+
+  it("never draws one object in two single-object boxes, on random heaps with targets of two classes", () => {
+    let shared = 0;
+    for (let seed = 1; seed <= 12; seed++) {
+      const g = graphOf(randomHeap(seed));
+      const ctx = walkContext(g);
+      const { ordinals } = selectNodes(g, { types: ["T", "L"] });
+      const groups = groupRetainingPaths(g, ctx, ordinals);
+      const sub = groups.toSubgraph({ maxNodes: 1000 });
+      const singles = sub.nodes.filter((n) => n.count === 1 && n.chainLength === undefined).map((n) => n.objectIds[0]);
+      expect(new Set(singles).size).toBe(singles.length);
+      // Every pattern's targets still reach a drawn target node.
+      const into = sub.edges.filter((e) => sub.targets.includes(e.to)).reduce((n, e) => n + e.count!, 0);
+      expect(into).toBe(groups.report().patterns.reduce((n, p) => n + p.targets, 0));
+      // Patterns share objects here: a non-root group has one group below it, so a single-object
+      // node with two edges down is drawn for several groups.
+      shared += sub.nodes.filter((n) => !n.isRoot && n.count === 1 && sub.edges.filter((e) => e.from === n.id).length >= 2).length;
+    }
+    expect(shared).toBeGreaterThan(0);
+  });
+
   it("is deterministic", () => {
     const a = group(twoCauses().b, "Foo").groups.toSubgraph();
     const b2 = group(twoCauses().b, "Foo").groups.toSubgraph();
