@@ -62,6 +62,15 @@ const DENSE_TARGETS = 1024;
  */
 export const GROUP_WALK_READ_AHEAD: readonly ReadAheadPart[] = ["parentEdge", "userRoots", "nodeType", "firstEdge"];
 
+/**
+ * Classes of a loaded module's record: Node's ESM loader keeps a `ModuleJob` per module (its
+ * `.module` the module itself), vitest's module graph an `EvaluatedModuleNode` (its `.exports`).
+ * Both live as long as the process (or the test worker): a grouped path stops at one as at a root,
+ * shown by the module's file, instead of going on through ten to twenty objects of the loader's own
+ * state up to `global`. Not when the targets are such records themselves.
+ */
+const MODULE_CLASSES: ReadonlySet<string> = new Set(["ModuleJob", "EvaluatedModuleNode"]);
+
 /** The node budget of a default grouped picture. */
 export const DEFAULT_GROUP_NODES = 40;
 
@@ -120,6 +129,12 @@ export interface GroupStep {
   objectIds: number[];
   isTarget: boolean;
   isRoot: boolean;
+  /**
+   * A root that is a loaded module's record (`ModuleJob`, vitest's `EvaluatedModuleNode`): the
+   * module's file or URL as the record names it ("" when it names none). The path above it, through
+   * the module loader's own state, is not part of the pattern.
+   */
+  module?: string;
   chainLength?: number;
   chainEdge?: { type: string; name: string | number; otherName?: string | number };
   /** The edge from this group to the previous step (absent on the target step); `a | b` when two names merged. */
@@ -203,6 +218,8 @@ export class PathGroups {
   private rec = new Int32Array(REC * 1024);
   private recCount = 0;
   private numericName: Int8Array | null = null;
+  /** Per class id: 0 not looked at, 1 a module record's class ({@link MODULE_CLASSES}), 2 not; null when modules are not roots. */
+  private moduleClass: Uint8Array | null = null;
   private readonly elementType: number;
   private readonly hiddenType: number;
   private readonly internalType: number;
@@ -290,7 +307,15 @@ export class PathGroups {
       "shallow",
       ...(dense ? (["nodeId"] as const) : []),
     ]);
-    this.nodeClass = graph.classes().nodeClass;
+    const classes = graph.classes();
+    this.nodeClass = classes.nodeClass;
+    this.moduleClass = new Uint8Array(graph.strings.length + classes.extraNames.length);
+    for (const t of targets) {
+      if (this.isModule(t)) {
+        this.moduleClass = null;
+        break;
+      }
+    }
     const d = ctx.analysis.distances();
     this.parentEdge = d.parentEdge;
     this.userRoots = d.userRoots;
@@ -367,7 +392,30 @@ export class PathGroups {
    * node (the root included) or a user root.
    */
   private isRoot(n: number): boolean {
-    return n === 0 || this.nodeTypes[n] === this.syntheticType || this.userRoots[n] === 1;
+    return n === 0 || this.nodeTypes[n] === this.syntheticType || this.userRoots[n] === 1 || this.isModule(n);
+  }
+
+  /** Whether node n is a loaded module's record (see {@link MODULE_CLASSES}), when modules are roots. */
+  private isModule(n: number): boolean {
+    const known = this.moduleClass;
+    if (known === null) return false;
+    const c = this.nodeClass[n]!;
+    if (known[c] === 0) known[c] = MODULE_CLASSES.has(this.graph.classNameOf(c)) ? 1 : 2;
+    return known[c] === 1;
+  }
+
+  /** The file or URL a module record names (`url` of a ModuleJob; `file`, `url` or `id` of vitest's node), or "". */
+  private moduleFile(n: number): string {
+    const g = this.graph;
+    const found = new Map<string, string>();
+    for (let e = g.firstEdge[n]!; e < g.firstEdge[n + 1]!; e++) {
+      const name = g.edgeName(e);
+      if ((name === "url" || name === "file" || name === "id") && !found.has(name)) {
+        const to = g.edgeTo(e);
+        if (g.nodeTypeName(to) === "string") found.set(name, g.nodeName(to));
+      }
+    }
+    return found.get("file") ?? found.get("url") ?? found.get("id") ?? "";
   }
 
   /** Whether node n is where paths end ({@link HeapAnalysis.isRetentionRoot}); `base` is n's record. */
@@ -934,6 +982,7 @@ export class PathGroups {
       isRoot: kind === ROOT,
     };
     if (this.gNameMixed.data[g] === 0 && this.gNode2.data[g]! >= 0) s.otherName = graph.nodeName(this.gNode2.data[g]!);
+    if (kind === ROOT && this.isModule(node)) s.module = this.moduleFile(node);
     if (kind === TARGET && this.retained) s.retainedSize = this.gRetained[g]!;
     // A chain of one (a list's only element on these paths) reads as a plain object.
     if (kind === CHAIN && this.gChainMax[g]! >= 2) {
@@ -1079,6 +1128,7 @@ export class PathGroups {
         objectIds: st.objectIds,
       };
       if (st.otherName !== undefined) node.otherName = st.otherName;
+      if (st.module !== undefined) node.module = st.module;
       if (st.retainedSize !== undefined) node.retainedSize = st.retainedSize;
       if (st.chainLength !== undefined) {
         node.chainLength = st.chainLength;

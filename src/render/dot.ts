@@ -40,7 +40,7 @@
 import { RenderError } from "../errors.js";
 import type { PlaceholderGroup, Subgraph, SubgraphEdge, SubgraphNode, SubgraphPlaceholder } from "../query/types.js";
 import { describeSubgraph } from "./describe.js";
-import { edgeLabel, formatBytes, formatCount, sanitizeText, truncateText } from "./format.js";
+import { edgeLabel, formatBytes, formatCount, moduleText, sanitizeText, truncateText } from "./format.js";
 import { groupEdgeLabel } from "./grouped-text.js";
 import { DESCRIPTION_MARKER } from "./svg-finish.js";
 
@@ -465,6 +465,8 @@ function legendLines(edges: SubgraphEdge[], nodes: SubgraphNode[]): string[] {
   if (nodes.some((n) => n.isGroup)) {
     lines.push("each box: the objects of one class reached the same way; \u00d7N on an arrow: N targets' paths pass there");
   }
+  if (nodes.some((n) => n.module !== undefined))
+    lines.push("module: a loaded module, which its loader keeps while the process runs (the loader's path above it left out)");
   if (nodes.some((n) => n.chainLength !== undefined))
     lines.push("\u00d7N via .edge: a chain (linked list) of N objects folded into one box");
   if (edges.some((e) => e.isCut)) lines.push("orange arrow, cut here: the path passes from an object in the baseline to a new one");
@@ -474,6 +476,7 @@ function legendLines(edges: SubgraphEdge[], nodes: SubgraphNode[]): string[] {
 /** A short preview of what the object is, where the class name alone says little. */
 function nodePreview(node: SubgraphNode): string | undefined {
   const { type, name, className } = node;
+  if (node.module !== undefined) return moduleText(node.module);
   if (type === "string" || type === "concatenated string" || type === "sliced string") {
     // JSON quoting shows newlines as \n and lone surrogates as \udXXX instead of hiding them.
     return JSON.stringify(node.displayName ?? name);

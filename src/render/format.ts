@@ -76,6 +76,20 @@ export function sanitizeText(text: string): string {
 }
 
 /**
+ * A module's file as a picture or a line shows it: `file://` left out, and a long path cut at its
+ * start (`…/src/users.mjs`), where the file's own name is.
+ *
+ * @example
+ * moduleText("file:///home/ada/app/src/users.mjs", 20) // "module …/src/users.mjs"
+ */
+export function moduleText(file: string, max = 40): string {
+  if (file === "") return "module";
+  const f = file.startsWith("file://") ? file.slice(7) : file;
+  const points = Array.from(f);
+  return `module ${points.length <= max ? f : "\u2026" + points.slice(points.length - (max - 1)).join("")}`;
+}
+
+/**
  * Cut `text` to at most `max` code points, ending with `…` when cut. Never splits a surrogate pair.
  *
  * @example

@@ -5,7 +5,7 @@
  *     120 × OrderService ← ->this ← system / Context (120) ← {context} ← Function onTick (120) ← … ← global
  */
 import type { GroupedPathsReport, GroupStep } from "../query/group.js";
-import { edgeLabel, formatBytes, formatCount, sanitizeText, truncateText } from "./format.js";
+import { edgeLabel, formatBytes, formatCount, moduleText, sanitizeText, truncateText } from "./format.js";
 
 const MAX_CLASS = 40;
 
@@ -20,6 +20,7 @@ const MAX_EDGE = 40;
 /** One group as text: class, a name when all share it, the chain it folds, how many objects. */
 export function groupStepText(s: GroupStep): string {
   let text = truncateText(s.className, MAX_CLASS);
+  if (s.module !== undefined) return sanitizeText(`${text} ${moduleText(s.module)}`);
   if (s.name !== "" && s.name !== s.className && (s.type === "closure" || s.type === "object" || s.type === "native")) {
     text += ` ${truncateText(s.name, MAX_CLASS)}${s.otherName !== undefined ? ` | ${truncateText(s.otherName, MAX_CLASS)}` : ""}`;
   }

@@ -4,6 +4,7 @@ import { groupRetainingPaths, type GroupedPathsReport, type GroupOptions } from 
 import { selectNodes } from "../../src/query/select.js";
 import type { Subgraph, SubgraphNode } from "../../src/query/types.js";
 import { toDot } from "../../src/render/dot.js";
+import { formatGroupedText } from "../../src/render/grouped-text.js";
 import { SnapshotBuilder } from "../helpers/snapshot-builder.js";
 import { graphOf } from "../helpers/load.js";
 import { withGlobal } from "../helpers/subgraphs.js";
@@ -51,14 +52,13 @@ const sortedPatterns = (g: NaiveGroups): NaiveGroups => ({
  * in them too), element and numbered internal slots, shared holders, cycles, a target the root
  * holds itself and targets nothing strong reaches.
  */
-function randomHeap(seed: number): SnapshotBuilder {
+function randomHeap(seed: number, classes = ["T", "A", "B", "L", "T"]): SnapshotBuilder {
   let x = seed;
   const next = (m: number): number => {
     x = (Math.imul(x, 1103515245) + 12345) >>> 0;
     return (x >>> 8) % m;
   };
   const { b, global } = withGlobal();
-  const classes = ["T", "A", "B", "L", "T"];
   const nodes = Array.from({ length: 400 }, (_, i) =>
     b.node(i % 11 === 0 ? "array" : "object", i % 11 === 0 ? "(object elements)" : classes[next(classes.length)]!),
   );
@@ -526,7 +526,7 @@ describe("groupRetainingPaths", () => {
     expect(one(sub, "Store")).toMatchObject({ count: 1 });
     expect(
       byClass(sub, "Array")
-        .map((n) => n.count)
+        .map((n) => n.count!)
         .sort((x, y) => x - y),
     ).toEqual([1, 30]);
     // The edge into the Sessions carries both patterns' targets; the Sessions lead on to the Skus.
@@ -568,7 +568,7 @@ describe("groupRetainingPaths", () => {
       const { ordinals } = selectNodes(g, { types: ["T", "L"] });
       const groups = groupRetainingPaths(g, ctx, ordinals);
       const sub = groups.toSubgraph({ maxNodes: 1000 });
-      const singles = sub.nodes.filter((n) => n.count === 1 && n.chainLength === undefined).map((n) => n.objectIds[0]);
+      const singles = sub.nodes.filter((n) => n.count === 1 && n.chainLength === undefined).map((n) => n.objectIds![0]);
       expect(new Set(singles).size).toBe(singles.length);
       // Every pattern's targets still reach a drawn target node.
       const into = sub.edges.filter((e) => sub.targets.includes(e.to)).reduce((n, e) => n + e.count!, 0);
@@ -578,6 +578,65 @@ describe("groupRetainingPaths", () => {
       shared += sub.nodes.filter((n) => !n.isRoot && n.count === 1 && sub.edges.filter((e) => e.from === n.id).length >= 2).length;
     }
     expect(shared).toBeGreaterThan(0);
+  });
+
+  it("ends a path at a loaded module's record, named by its file, not at global through the loader's state", () => {
+    const { b, global } = withGlobal();
+    // global → loader state → a ModuleJob per module; module → its variables → the leak.
+    const loader = b.node("object", "ModuleLoader");
+    const cache = b.node("object", "LoadCache");
+    b.edge(global, loader, "property", "loader").edge(loader, cache, "property", "loadCache");
+    const jobOf = (file: string, how: "url" | "none") => {
+      const job = b.node("object", "ModuleJob", { selfSize: 96 });
+      const wrap = b.node("object", "ModuleWrap");
+      const env = b.node("object", "system / Context");
+      b.edge(cache, job, "property", `job ${file}`).edge(job, wrap, "property", "module").edge(wrap, env, "internal", "context");
+      if (how === "url") b.edge(job, b.node("string", `file:///home/ada/app/${file}`), "property", "url");
+      return env;
+    };
+    const users = jobOf("src/users.mjs", "url");
+    const other = jobOf("src/other.mjs", "none");
+    const map = b.node("object", "Map");
+    b.edge(users, map, "context", "userCache");
+    for (let i = 0; i < 5; i++) b.edge(map, b.node("object", "User", { selfSize: 40 }), "element", i);
+    b.edge(other, b.node("object", "User", { selfSize: 40 }), "context", "last");
+    const { groups } = group(b, "User");
+    const report = groups.report();
+    expect(report.patterns.map((p) => [p.targets, p.steps.map((st) => st.className)])).toEqual([
+      [5, ["User", "Map", "system / Context", "ModuleWrap", "ModuleJob"]],
+      [1, ["User", "system / Context", "ModuleWrap", "ModuleJob"]],
+    ]);
+    expect(report.patterns.map((p) => p.steps.at(-1))).toMatchObject([
+      { isRoot: true, module: "file:///home/ada/app/src/users.mjs" },
+      { isRoot: true, module: "" },
+    ]);
+    expect(formatGroupedText(report)).toContain("← .module ← ModuleJob module /home/ada/app/src/users.mjs");
+    const sub = groups.toSubgraph();
+    expect(sub.nodes.map((n) => n.className)).not.toContain("global");
+    const roots = sub.nodes.filter((n) => n.isRoot);
+    expect(roots.map((n) => n.module).sort()).toEqual(["", "file:///home/ada/app/src/users.mjs"]);
+    const dot = toDot(sub);
+    expect(dot).toContain("module /home/ada/app/src/users.mjs");
+    expect(dot).toContain("module: a loaded module");
+    // The records themselves as targets are not roots: their paths go on up to global.
+    const jobs = group(b, "ModuleJob").groups.report();
+    expect(jobs.rootTargets).toBe(0);
+    expect(jobs.patterns[0]!.steps.map((st) => st.className)).toEqual(["ModuleJob", "LoadCache", "ModuleLoader", "global"]);
+  });
+
+  it("ends paths at module records as the plain walk does, on random heaps", () => {
+    let ended = 0;
+    for (let seed = 1; seed <= 8; seed++) {
+      const g = graphOf(randomHeap(seed, ["T", "ModuleJob", "B", "L", "T"]));
+      const ctx = walkContext(g);
+      for (const type of ["T", "L", "ModuleJob"]) {
+        const { ordinals } = selectNodes(g, { types: [type] });
+        const report = groupRetainingPaths(g, ctx, ordinals).report();
+        expect(sortedPatterns(asNaive(report))).toEqual(sortedPatterns(naiveGroups(g, ctx.analysis, ordinals)));
+        ended += report.patterns.filter((p) => p.steps.at(-1)!.module !== undefined).length;
+      }
+    }
+    expect(ended).toBeGreaterThan(5);
   });
 
   it("is deterministic", () => {

@@ -1,5 +1,5 @@
 import { describe, it, expect } from "vitest";
-import { edgeLabel, formatBytes, formatCount, sanitizeText, truncateText } from "../../src/render/format.js";
+import { edgeLabel, formatBytes, formatCount, moduleText, sanitizeText, truncateText } from "../../src/render/format.js";
 
 describe("formatBytes", () => {
   it("uses 1000-based units with one decimal below 100", () => {
@@ -75,5 +75,19 @@ describe("truncateText", () => {
     expect(truncateText("abcdef", 4)).toBe("abc\u2026");
     expect(truncateText("\ud83d\ude00\ud83d\ude00\ud83d\ude00", 2)).toBe("\ud83d\ude00\u2026");
     expect(truncateText("\ud83d\ude00\ud83d\ude00", 2)).toBe("\ud83d\ude00\ud83d\ude00");
+  });
+});
+
+describe("moduleText", () => {
+  it("leaves out file:// and cuts a long path at its start, where the file's name is kept", () => {
+    expect(moduleText("file:///app/src/users.mjs")).toBe("module /app/src/users.mjs");
+    const long = "file:///home/someone/projects/a-very-long-project-name/packages/server/src/users.mjs";
+    const shown = moduleText(long, 30);
+    expect(shown.startsWith("module \u2026")).toBe(true);
+    expect(shown.endsWith("/server/src/users.mjs")).toBe(true);
+    expect(Array.from(shown.slice("module ".length))).toHaveLength(30);
+    expect(moduleText("")).toBe("module");
+    // Code points, not code units: an emoji in a path is never split.
+    expect(moduleText("/x/" + "😀".repeat(40) + ".js", 10)).toBe("module \u2026" + "😀".repeat(6) + ".js");
   });
 });
