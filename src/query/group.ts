@@ -33,6 +33,7 @@ import type { HeapGraph } from "../graph/heap-graph.js";
 import { IntList } from "../graph/lists.js";
 import { insertTop, type WalkContext } from "./backrefs.js";
 import type { ReadAheadPart } from "../snapshot/columns.js";
+import { hasEdgeNamed, moduleEdgeOf, moduleFile } from "./modules.js";
 import { TupleMap } from "./tuple-map.js";
 import type { GroupedSummary, LimitsReached, Subgraph, SubgraphEdge, SubgraphNode, SubgraphPlaceholder } from "./types.js";
 
@@ -61,15 +62,6 @@ const DENSE_TARGETS = 1024;
  * ahead before it knows them ({@link HeapGraph.readAhead}).
  */
 export const GROUP_WALK_READ_AHEAD: readonly ReadAheadPart[] = ["parentEdge", "userRoots", "nodeType", "firstEdge"];
-
-/**
- * Classes of a loaded module's record: Node's ESM loader keeps a `ModuleJob` per module (its
- * `.module` the module itself), vitest's module graph an `EvaluatedModuleNode` (its `.exports`).
- * Both live as long as the process (or the test worker): a grouped path stops at one as at a root,
- * shown by the module's file, instead of going on through ten to twenty objects of the loader's own
- * state up to `global`. Not when the targets are such records themselves.
- */
-const MODULE_CLASSES: ReadonlySet<string> = new Set(["ModuleJob", "EvaluatedModuleNode"]);
 
 /** The node budget of a default grouped picture. */
 export const DEFAULT_GROUP_NODES = 40;
@@ -218,7 +210,10 @@ export class PathGroups {
   private rec = new Int32Array(REC * 1024);
   private recCount = 0;
   private numericName: Int8Array | null = null;
-  /** Per class id: 0 not looked at, 1 a module record's class ({@link MODULE_CLASSES}), 2 not; null when modules are not roots. */
+  /**
+   * Per class id: 0 not looked at, 1 a class of module records (see ./modules.ts), 2 not; null when
+   * module records are not roots.
+   */
   private moduleClass: Uint8Array | null = null;
   private readonly elementType: number;
   private readonly hiddenType: number;
@@ -395,30 +390,22 @@ export class PathGroups {
     return n === 0 || this.nodeTypes[n] === this.syntheticType || this.userRoots[n] === 1 || this.isModule(n);
   }
 
-  /** Whether node n is a loaded module's record (see {@link MODULE_CLASSES}), when modules are roots. */
+  /**
+   * Whether node n is a loaded module's record (see ./modules.ts: Node's ESM loader's `ModuleJob`,
+   * vitest's `EvaluatedModuleNode`, holding its module), when those are roots. Such a record lives as
+   * long as its loader (the process, or the test worker): a path stops at one as at a root, shown by
+   * the module's file, instead of going on through ten to twenty objects of the loader's own state up
+   * to `global`. Not when the targets are such records themselves.
+   */
   private isModule(n: number): boolean {
     const known = this.moduleClass;
     if (known === null) return false;
     const c = this.nodeClass[n]!;
-    if (known[c] === 0) known[c] = MODULE_CLASSES.has(this.graph.classNameOf(c)) ? 1 : 2;
-    return known[c] === 1;
+    if (known[c] === 0) known[c] = moduleEdgeOf(this.graph.classNameOf(c)) !== undefined ? 1 : 2;
+    return known[c] === 1 && hasEdgeNamed(this.graph, n, moduleEdgeOf(this.graph.classNameOf(c))!);
   }
 
-  /** The file or URL a module record names (`url` of a ModuleJob; `file`, `url` or `id` of vitest's node), or "". */
-  private moduleFile(n: number): string {
-    const g = this.graph;
-    const found = new Map<string, string>();
-    for (let e = g.firstEdge[n]!; e < g.firstEdge[n + 1]!; e++) {
-      const name = g.edgeName(e);
-      if ((name === "url" || name === "file" || name === "id") && !found.has(name)) {
-        const to = g.edgeTo(e);
-        if (g.nodeTypeName(to) === "string") found.set(name, g.nodeName(to));
-      }
-    }
-    return found.get("file") ?? found.get("url") ?? found.get("id") ?? "";
-  }
-
-  /** Whether node n is where paths end ({@link HeapAnalysis.isRetentionRoot}); `base` is n's record. */
+  /** Whether node n is where paths end ({@link isRoot}); `base` is n's record. */
   private rootAt(n: number, base: number): boolean {
     const flags = this.rec[base + R_FLAGS]!;
     if ((flags & ROOT_KNOWN) !== 0) return (flags & IS_ROOT) !== 0;
@@ -982,7 +969,7 @@ export class PathGroups {
       isRoot: kind === ROOT,
     };
     if (this.gNameMixed.data[g] === 0 && this.gNode2.data[g]! >= 0) s.otherName = graph.nodeName(this.gNode2.data[g]!);
-    if (kind === ROOT && this.isModule(node)) s.module = this.moduleFile(node);
+    if (kind === ROOT && this.isModule(node)) s.module = moduleFile(graph, node);
     if (kind === TARGET && this.retained) s.retainedSize = this.gRetained[g]!;
     // A chain of one (a list's only element on these paths) reads as a plain object.
     if (kind === CHAIN && this.gChainMax[g]! >= 2) {
@@ -1030,6 +1017,39 @@ export class PathGroups {
     };
   }
 
+  /** Each group's objects, by group (a plain or target step's pairs are its objects, each once); made when first asked. */
+  private byGroup: { start: Int32Array; nodes: Int32Array; sorted: Uint8Array } | null = null;
+
+  /** Whether plain or target groups g and h hold the same objects. */
+  private sameObjectsOf(g: number, h: number): boolean {
+    if (g === h) return true;
+    if (this.gCount[g] !== this.gCount[h]) return false;
+    let by = this.byGroup;
+    if (by === null) {
+      const G = this.gKind.length;
+      const P = this.pairCount;
+      const start = new Int32Array(G + 1);
+      for (let i = 0; i < P; i++) start[this.pGroup[i]! + 1]!++;
+      for (let k = 0; k < G; k++) start[k + 1]! += start[k]!;
+      const fill = start.slice(0, G);
+      const nodes = new Int32Array(P);
+      for (let i = 0; i < P; i++) nodes[fill[this.pGroup[i]!]!++] = this.pNode[i]!;
+      by = this.byGroup = { start, nodes, sorted: new Uint8Array(G) };
+    }
+    const { start, nodes, sorted } = by;
+    for (const k of [g, h]) {
+      if (sorted[k] === 0) {
+        nodes.subarray(start[k]!, start[k + 1]!).sort();
+        sorted[k] = 1;
+      }
+    }
+    const a = nodes.subarray(start[g]!, start[g + 1]!);
+    const b = nodes.subarray(start[h]!, start[h + 1]!);
+    if (a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+    return true;
+  }
+
   /**
    * The grouped picture as a {@link Subgraph}: patterns in order (most targets first) while they
    * fit in `maxNodes` (the first always does); the rest become "N more patterns (K objects)"
@@ -1044,9 +1064,9 @@ export class PathGroups {
    * {@link toSubgraph}. Groups of the same objects are one node when `merge` is set: the paths of
    * two patterns often pass the same objects (one root's chain of single objects, or a target
    * class whose objects also hold another target class), which drawn once per pattern would
-   * repeat one object in several boxes. Each object has one place in the distance tree, so such
-   * merges cannot make a cycle of real objects; should two groups' hashes ever agree on different
-   * sets and close a cycle, null is returned and the caller draws without merging.
+   * repeat one object in several boxes. Should merged groups ever close a cycle (groups of several
+   * objects, each above the other in different patterns), null is returned and the caller draws
+   * without merging.
    */
   private subgraph(opts: { maxNodes?: number }, merge: boolean): Subgraph | null {
     const maxNodes = Math.max(1, opts.maxNodes ?? DEFAULT_GROUP_NODES);
@@ -1055,21 +1075,22 @@ export class PathGroups {
     const child = this.gChild.data;
     const slot = new Int32Array(G).fill(-1); // group → drawn node number
     const rootSlot = new Map<number, number>(); // root object → drawn node number
-    const setSlot = new Map<string, number>(); // a group's objects (see sameObjects) → drawn node number
+    const setSlot = new Map<string, { slot: number; group: number }>(); // a group's objects (see sameObjects) → its drawn node
     const drawn: number[] = []; // drawn node number → a representative group
     const order = this.patternOrder();
     let patternsDrawn = 0;
-    // Groups are one node when of one class, both chains or neither, and the same objects (count,
-    // two hashes, self size).
+    // Groups (targets or plain steps, not chains) are one node when they hold the same objects: found
+    // by class, count, self size and two hashes of the objects, then compared object by object.
     const sameObjects = (g: number): string | null =>
-      merge && kind[g] !== ROOT && this.gCount[g]! > 0
-        ? `${this.groupKeys.keyAt(g, 0)}:${kind[g] === CHAIN ? 1 : 0}:${this.gCount[g]}:${this.gSetA[g]}:${this.gSetB[g]}:${this.gSelf[g]}`
+      merge && kind[g] !== ROOT && kind[g] !== CHAIN && this.gCount[g]! > 0
+        ? `${this.groupKeys.keyAt(g, 0)}:${this.gCount[g]}:${this.gSetA[g]}:${this.gSetB[g]}:${this.gSelf[g]}`
         : null;
     const drawnAs = (g: number): number | undefined => {
       if (slot[g]! >= 0) return slot[g]!;
       if (kind[g] === ROOT) return rootSlot.get(this.gNode.data[g]!);
       const key = sameObjects(g);
-      return key === null ? undefined : setSlot.get(key);
+      const have = key === null ? undefined : setSlot.get(key);
+      return have !== undefined && this.sameObjectsOf(g, have.group) ? have.slot : undefined;
     };
     const place = (g: number): void => {
       if (slot[g]! >= 0) return;
@@ -1082,7 +1103,7 @@ export class PathGroups {
       }
       if (kind[g] === ROOT) rootSlot.set(this.gNode.data[g]!, drawn.length);
       const key = sameObjects(g);
-      if (key !== null) setSlot.set(key, drawn.length);
+      if (key !== null && !setSlot.has(key)) setSlot.set(key, { slot: drawn.length, group: g });
       slot[g] = drawn.length;
       drawn.push(g);
     };

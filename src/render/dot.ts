@@ -466,7 +466,7 @@ function legendLines(edges: SubgraphEdge[], nodes: SubgraphNode[]): string[] {
     lines.push("each box: the objects of one class reached the same way; \u00d7N on an arrow: N targets' paths pass there");
   }
   if (nodes.some((n) => n.module !== undefined))
-    lines.push("module: a loaded module, which its loader keeps while the process runs (the loader's path above it left out)");
+    lines.push("module: a loaded module, kept by its loader while the process (or test worker) runs; the loader's path above it left out");
   if (nodes.some((n) => n.chainLength !== undefined))
     lines.push("\u00d7N via .edge: a chain (linked list) of N objects folded into one box");
   if (edges.some((e) => e.isCut)) lines.push("orange arrow, cut here: the path passes from an object in the baseline to a new one");
@@ -474,9 +474,10 @@ function legendLines(edges: SubgraphEdge[], nodes: SubgraphNode[]): string[] {
 }
 
 /** A short preview of what the object is, where the class name alone says little. */
-function nodePreview(node: SubgraphNode): string | undefined {
+function nodePreview(node: SubgraphNode, maxLabel: number): string | undefined {
   const { type, name, className } = node;
-  if (node.module !== undefined) return moduleText(node.module);
+  // Cut at its start to fit the label: the file's own name stays.
+  if (node.module !== undefined) return moduleText(node.module, Math.max(1, maxLabel - "module ".length));
   if (type === "string" || type === "concatenated string" || type === "sliced string") {
     // JSON quoting shows newlines as \n and lone surrogates as \udXXX instead of hiding them.
     return JSON.stringify(node.displayName ?? name);
@@ -506,7 +507,7 @@ function nodeLabel(node: SubgraphNode, maxLabel: number): string {
   if (node.chainLength !== undefined && node.chainEdge) {
     parts.push(`<B>${line(`\u00d7${formatCount(node.chainLength)} via ${groupEdgeLabel(node.chainEdge)}`)}</B>`);
   }
-  const preview = nodePreview(node);
+  const preview = nodePreview(node, maxLabel);
   if (preview !== undefined) parts.push(`<FONT POINT-SIZE="10">${line(preview)}</FONT>`);
   let details: string;
   if (node.isGroup) {

@@ -12,6 +12,7 @@ import { loadHeapGraph } from "../graph/load.js";
 import { walkContext } from "../query/backrefs.js";
 import { groupRetainingPaths } from "../query/group.js";
 import { findLeftovers, maxObjectId, reachPath, type LeftoverClass, type LeftoverOptions } from "../query/leftovers.js";
+import { hasEdgeNamed, moduleEdgeOf, moduleFile } from "../query/modules.js";
 import { toDot } from "../render/dot.js";
 import { edgeLabel, formatBytes, formatCount, sanitizeText, truncateText } from "../render/format.js";
 import { closeLayoutWorker, renderSvg } from "../render/svg.js";
@@ -198,11 +199,10 @@ function pathShape(
   for (let i = hops.length - 1; i >= 0; i--) {
     const from = hops[i]!.from;
     const cls = graph.className(from);
-    const edge = graph.edgeName(hops[i]!.edge);
-    // vitest's module graph (a module's exports), or Node's ESM loader (a module job's module).
-    if ((cls === "EvaluatedModuleNode" && edge === "exports") || (cls === "ModuleJob" && edge === "module")) {
-      const file = stringProperty(graph, from, "file") ?? stringProperty(graph, from, "url") ?? stringProperty(graph, from, "id") ?? "?";
-      head = `module ${shortPath(file, root)}`;
+    // A module's record in vitest's module graph or Node's ESM loader (as a grouped picture's paths end there).
+    const own = moduleEdgeOf(cls);
+    if (own !== undefined && hasEdgeNamed(graph, from, own)) {
+      head = `module ${shortPath(moduleFile(graph, from) || "?", root)}`;
       start = i + 1;
       break;
     }
@@ -258,28 +258,6 @@ function nodeText(graph: HeapGraph, n: number): string {
   // A function by its name, other objects by class.
   const text = type === "closure" && name ? `Function ${name}` : cls;
   return sanitizeText(truncateText(text, 40));
-}
-
-function stringProperty(graph: HeapGraph, n: number, name: string): string | undefined {
-  for (let e = graph.firstEdge[n]!; e < graph.firstEdge[n + 1]!; e++) {
-    if (graph.edgeName(e) === name) return stringValue(graph, graph.edgeTo(e), 0);
-  }
-  return undefined;
-}
-
-/** A string node's text; a concatenation is put back together from its halves (V8 names it only "(concatenated string)"). */
-function stringValue(graph: HeapGraph, n: number, depth: number): string | undefined {
-  const type = graph.nodeTypeName(n);
-  if (type === "string") return graph.nodeName(n);
-  if (type !== "concatenated string" || depth > 20) return undefined;
-  let first: string | undefined;
-  let second: string | undefined;
-  for (let e = graph.firstEdge[n]!; e < graph.firstEdge[n + 1]!; e++) {
-    const name = graph.edgeName(e);
-    if (name === "first") first = stringValue(graph, graph.edgeTo(e), depth + 1);
-    else if (name === "second") second = stringValue(graph, graph.edgeTo(e), depth + 1);
-  }
-  return first !== undefined && second !== undefined ? first + second : undefined;
 }
 
 function shortPath(file: string, root?: string): string {

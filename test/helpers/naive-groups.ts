@@ -42,10 +42,20 @@ export function naiveGroups(graph: HeapGraph, analysis: HeapAnalysis, targets: n
   for (let n = 0; n < graph.nodeCount; n++) for (let e = graph.firstEdge[n]!; e < graph.firstEdge[n + 1]!; e++) sourceOf[e] = n;
   const source = (e: number): number => sourceOf[e]!;
   const parent = (n: number): number => (parentEdge[n] === 0 ? -1 : source(parentEdge[n]! - 1));
-  // A loaded module's record ends a path as a root does, unless the targets are such records.
-  const modules = new Set(["ModuleJob", "EvaluatedModuleNode"]);
-  const modulesEnd = !targets.some((t) => modules.has(graph.className(t)));
-  const isRoot = (n: number): boolean => analysis.isRetentionRoot(n) || (modulesEnd && modules.has(graph.className(n)));
+  // A loaded module's record (of its class, holding its module by its edge) ends a path as a root
+  // does, unless the targets are such records.
+  const moduleEdge = new Map([
+    ["ModuleJob", "module"],
+    ["EvaluatedModuleNode", "exports"],
+  ]);
+  const isModule = (n: number): boolean => {
+    const edge = moduleEdge.get(graph.className(n));
+    if (edge === undefined) return false;
+    for (let e = graph.firstEdge[n]!; e < graph.firstEdge[n + 1]!; e++) if (graph.edgeName(e) === edge) return true;
+    return false;
+  };
+  const modulesEnd = !targets.some(isModule);
+  const isRoot = (n: number): boolean => analysis.isRetentionRoot(n) || (modulesEnd && isModule(n));
   const nameKey = (e: number): string => {
     const t = graph.edgeType(e);
     if (t === codes.element || t === codes.hidden) return "*";

@@ -88,6 +88,11 @@ function randomHeap(seed: number, classes = ["T", "A", "B", "L", "T"]): Snapshot
     if (next(2) === 0) b.edge(from, to, "property", `x${next(3)}`);
     else b.edge(from, to, "element", next(3));
   }
+  // A module record holds its module by its own edge (the other half of them do not: no records).
+  nodes.forEach((n, i) => {
+    if (classes.includes("ModuleJob") && i % 2 === 0 && b.nodes[n]!.name === "ModuleJob")
+      b.edge(n, nodes[next(400)]!, "property", "module");
+  });
   b.edge(b.root, nodes[5]!, "shortcut", "held");
   for (let i = 0; i < 4; i++) b.node("object", "T"); // nothing holds these
   return b;
@@ -595,6 +600,9 @@ describe("groupRetainingPaths", () => {
       return env;
     };
     const users = jobOf("src/users.mjs", "url");
+    const deep = jobOf("projects/shop/packages/server/src/user-sessions.mjs", "url");
+    b.edge(deep, b.node("object", "User", { selfSize: 40 }), "context", "current");
+    b.edge(deep, b.node("object", "User", { selfSize: 40 }), "context", "previous");
     const other = jobOf("src/other.mjs", "none");
     const map = b.node("object", "Map");
     b.edge(users, map, "context", "userCache");
@@ -605,18 +613,28 @@ describe("groupRetainingPaths", () => {
     expect(report.patterns.map((p) => [p.targets, p.steps.map((st) => st.className)])).toEqual([
       [5, ["User", "Map", "system / Context", "ModuleWrap", "ModuleJob"]],
       [1, ["User", "system / Context", "ModuleWrap", "ModuleJob"]],
+      [1, ["User", "system / Context", "ModuleWrap", "ModuleJob"]],
+      [1, ["User", "system / Context", "ModuleWrap", "ModuleJob"]],
     ]);
-    expect(report.patterns.map((p) => p.steps.at(-1))).toMatchObject([
-      { isRoot: true, module: "file:///home/ada/app/src/users.mjs" },
-      { isRoot: true, module: "" },
+    expect(report.patterns.map((p) => p.steps.at(-1)!.module).sort()).toEqual([
+      "",
+      "file:///home/ada/app/projects/shop/packages/server/src/user-sessions.mjs",
+      "file:///home/ada/app/projects/shop/packages/server/src/user-sessions.mjs",
+      "file:///home/ada/app/src/users.mjs",
     ]);
     expect(formatGroupedText(report)).toContain("← .module ← ModuleJob module /home/ada/app/src/users.mjs");
     const sub = groups.toSubgraph();
     expect(sub.nodes.map((n) => n.className)).not.toContain("global");
     const roots = sub.nodes.filter((n) => n.isRoot);
-    expect(roots.map((n) => n.module).sort()).toEqual(["", "file:///home/ada/app/src/users.mjs"]);
+    expect(roots.map((n) => n.module).sort()).toEqual([
+      "",
+      "file:///home/ada/app/projects/shop/packages/server/src/user-sessions.mjs",
+      "file:///home/ada/app/src/users.mjs",
+    ]);
     const dot = toDot(sub);
     expect(dot).toContain("module /home/ada/app/src/users.mjs");
+    // A long path is cut at its start: the file's own name is in the box.
+    expect(dot).toMatch(/module \u2026[^<]*\/server\/src\/user-sessions\.mjs</);
     expect(dot).toContain("module: a loaded module");
     // The records themselves as targets are not roots: their paths go on up to global.
     const jobs = group(b, "ModuleJob").groups.report();

@@ -66,6 +66,8 @@ export function hostileSubgraph(strings: string[]): Subgraph {
       isRoot: i === strings.length - 1,
       depth: 1,
       onPath: i === 0,
+      // A root that is a module's record shows the file it names (heap text too).
+      ...(i === strings.length - 1 && i > 0 ? { module: s } : {}),
     });
     edges.push({ from: id, to: 1, type: "property", name: s, onPath: i === 0, isDominatorEdge: i === 0 });
   });

@@ -1,0 +1,51 @@
+/**
+ * Loaded modules' records in a heap. Node's ESM loader keeps a `ModuleJob` per module, which holds
+ * the module through `.module`; vitest's module graph keeps an `EvaluatedModuleNode` per module,
+ * which holds its exports through `.exports`. Both name the module's file (`url`, `file`, `id`).
+ */
+import type { HeapGraph } from "../graph/heap-graph.js";
+
+/** Per class of module record: the edge by which it holds its module. */
+const MODULE_EDGE: ReadonlyMap<string, string> = new Map([
+  ["ModuleJob", "module"],
+  ["EvaluatedModuleNode", "exports"],
+]);
+
+/** The edge by which a module record of class `className` holds its module; undefined for any other class. */
+export function moduleEdgeOf(className: string): string | undefined {
+  return MODULE_EDGE.get(className);
+}
+
+/** Whether node n holds an edge named `name`. */
+export function hasEdgeNamed(graph: HeapGraph, n: number, name: string): boolean {
+  for (let e = graph.firstEdge[n]!; e < graph.firstEdge[n + 1]!; e++) if (graph.edgeName(e) === name) return true;
+  return false;
+}
+
+/** The file a module record names: its `file`, else `url`, else `id` (`file://` URLs as they are), or "" when none. */
+export function moduleFile(graph: HeapGraph, n: number): string {
+  return stringProperty(graph, n, "file") ?? stringProperty(graph, n, "url") ?? stringProperty(graph, n, "id") ?? "";
+}
+
+/** The text of the string that node n's property `name` holds, or undefined. */
+export function stringProperty(graph: HeapGraph, n: number, name: string): string | undefined {
+  for (let e = graph.firstEdge[n]!; e < graph.firstEdge[n + 1]!; e++) {
+    if (graph.edgeName(e) === name) return stringValue(graph, graph.edgeTo(e), 0);
+  }
+  return undefined;
+}
+
+/** A string node's text; a concatenation is put back together from its halves (V8 names it only "(concatenated string)"). */
+function stringValue(graph: HeapGraph, n: number, depth: number): string | undefined {
+  const type = graph.nodeTypeName(n);
+  if (type === "string") return graph.nodeName(n);
+  if (type !== "concatenated string" || depth > 20) return undefined;
+  let first: string | undefined;
+  let second: string | undefined;
+  for (let e = graph.firstEdge[n]!; e < graph.firstEdge[n + 1]!; e++) {
+    const name = graph.edgeName(e);
+    if (name === "first") first = stringValue(graph, graph.edgeTo(e), depth + 1);
+    else if (name === "second") second = stringValue(graph, graph.edgeTo(e), depth + 1);
+  }
+  return first !== undefined && second !== undefined ? first + second : undefined;
+}
