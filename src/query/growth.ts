@@ -330,25 +330,34 @@ function retainedPerClass(
   side: Side,
   byName: boolean,
   groups: Uint32Array | null,
-  filter?: Uint8Array,
-  marked?: number,
+  only?: { filter: Uint8Array; list: Uint32Array },
 ): Map<string, number> {
   const out = new Map<string, number>();
   if (!side.analysis) return out;
+  let filter = only?.filter;
+  // How many nodes the filter marks (at most: the excluded are left in a list's count).
+  let marked = only ? only.list.length : side.graph.nodeCount;
   if (side.exclude) {
     const f = filter ? filter.slice() : new Uint8Array(side.graph.nodeCount).fill(1);
-    for (let n = 0; n < f.length; n++) if (side.exclude[n] === 1) f[n] = 0;
+    let excluded = 0;
+    for (let n = 0; n < f.length; n++) {
+      if (side.exclude[n] === 1) {
+        f[n] = 0;
+        excluded++;
+      }
+    }
     filter = f;
+    if (!only) marked -= excluded;
   }
   // One total per key (per name with byName: a name DevTools splits by script must not count an
   // object twice); only each group's first id carries a total.
   // Without groups (none merges anything) the whole heap's per-class sizes are the ones the
   // analysis keeps (and a snapshot cache entry holds).
-  // A filter marking many of the nodes (`marked`, at most: before the excluded are taken out) is
-  // walked with the whole tree: the marked objects' forest would then take more memory than it.
+  // A filter marking many of the nodes is walked with the whole tree: the marked objects' forest
+  // would then take more memory than it.
   const sizes =
-    filter && (marked === undefined || marked <= side.graph.nodeCount * MARKED_WALK_MAX_SHARE)
-      ? markedClassRetainedSizes(side.graph, side.analysis, filter, groups)
+    filter && marked <= side.graph.nodeCount * MARKED_WALK_MAX_SHARE
+      ? markedClassRetainedSizes(side.graph, side.analysis, filter, groups, only?.list)
       : side.analysis.classRetainedSizes(filter, groups ?? undefined);
   for (let c = 0; c < sizes.length; c++) {
     if (sizes[c] === 0) continue;
@@ -372,38 +381,24 @@ export const MARKED_WALK_MAX_SHARE = 0.25;
  * (per group with `groups`) of the nodes `filter` marks (1), an object counted only when no
  * dominator-tree ancestor of the same class (group) was, objects of size 0 neither counting nor
  * blocking — walking only the marked objects (a `leaks` report's few thousand) rather than the
- * whole tree: one pass over the tree's places links each marked object to its nearest marked
- * ancestor, and the walk goes through that forest. Sizes and classes are read for marked objects
- * only.
+ * whole tree: each marked object is linked to its nearest marked ancestor, and the walk goes
+ * through that forest. Given `list` (every marked node, in any order; others may be in it too),
+ * the links are found by walking up from the listed objects through their dominators, each
+ * dominator met once; otherwise by one pass over the tree's places. Sizes and classes are read for
+ * marked objects only.
  */
 export function markedClassRetainedSizes(
   graph: HeapGraph,
   analysis: HeapAnalysis,
   filter: Uint8Array,
   groups: Uint32Array | null,
+  list?: Uint32Array,
 ): Float64Array {
   const out = new Float64Array(graph.classIdLimit);
-  const { preorder, idomIndex } = analysis.dominators();
-  const N = preorder.length;
-  if (N === 0) return out;
-  const { nodeClass } = graph.classes();
-  // By place (a dominator's place comes before its own): the index + 1 in `node` of the nearest
-  // marked object at or above it (0: none; the root never counts, as in the whole-tree walk).
-  const near = new Uint32Array(N);
-  const node: number[] = [];
-  const parent: number[] = [];
-  for (let k = 1; k < N; k++) {
-    const up = near[idomIndex[k]!]!;
-    const n = preorder[k]!;
-    if (filter[n] === 1 && analysis.shallowSize(n) !== 0) {
-      node.push(n);
-      parent.push(up - 1);
-      near[k] = node.length;
-    } else near[k] = up;
-  }
+  if (graph.nodeCount === 0) return out;
+  const { node, parent } = list ? markedForestUp(analysis, filter, list) : markedForestByPlace(analysis, filter);
   const L = node.length;
-  // The marked forest as first child and next sibling, children in the order of their places
-  // (as the whole-tree walk meets them); -1 is none.
+  // The marked forest as first child and next sibling; -1 is none.
   const firstChild = new Int32Array(L).fill(-1);
   const nextSibling = new Int32Array(L).fill(-1);
   const roots: number[] = [];
@@ -416,9 +411,12 @@ export function markedClassRetainedSizes(
     }
   }
   roots.reverse();
+  const { nodeClass } = graph.classes();
   const onPath = new Uint8Array(out.length);
   const marked = new Uint8Array(L);
   const classOf = (i: number): number => (groups ? groups[nodeClass[node[i]!]!]! : nodeClass[node[i]!]!);
+  // An object counts when no marked ancestor of its class does: the sums do not depend on the
+  // order the forest is walked in.
   for (const root of roots) {
     let i = root;
     walk: for (;;) {
@@ -447,6 +445,67 @@ export function markedClassRetainedSizes(
     }
   }
   return out;
+}
+
+/** The marked objects that count (of size > 0; never the root), and for each the index of its nearest marked ancestor (-1: none). */
+interface MarkedForest {
+  node: number[];
+  parent: number[];
+}
+
+/** {@link markedClassRetainedSizes}' forest by one pass over the dominator tree's places, objects in place order. */
+function markedForestByPlace(analysis: HeapAnalysis, filter: Uint8Array): MarkedForest {
+  const { preorder, idomIndex } = analysis.dominators();
+  const N = preorder.length;
+  // By place (a dominator's place comes before its own): the index + 1 in `node` of the nearest
+  // marked object at or above it (0: none; the root never counts, as in the whole-tree walk).
+  const near = new Uint32Array(N);
+  const node: number[] = [];
+  const parent: number[] = [];
+  for (let k = 1; k < N; k++) {
+    const up = near[idomIndex[k]!]!;
+    const n = preorder[k]!;
+    if (filter[n] === 1 && analysis.shallowSize(n) !== 0) {
+      node.push(n);
+      parent.push(up - 1);
+      near[k] = node.length;
+    } else near[k] = up;
+  }
+  return { node, parent };
+}
+
+/**
+ * {@link markedClassRetainedSizes}' forest from the listed objects up, objects in list order:
+ * each one's dominators are followed until a marked object, the root, or a dominator met before
+ * (whose answer is then known); every dominator on the way gets the answer.
+ */
+function markedForestUp(analysis: HeapAnalysis, filter: Uint8Array, list: Uint32Array): MarkedForest {
+  const node: number[] = [];
+  // Per node: 0 not known yet, 1 no marked object at or above it, i + 2 the nearest marked object
+  // at or above it is node[i]. Only the nodes met are written.
+  const near = new Int32Array(filter.length);
+  near[0] = 1;
+  for (let i = 0; i < list.length; i++) {
+    const n = list[i]!;
+    if (n === 0 || filter[n] !== 1 || near[n] !== 0 || analysis.shallowSize(n) === 0) continue;
+    near[n] = node.length + 2;
+    node.push(n);
+  }
+  const parent: number[] = new Array<number>(node.length);
+  const way: number[] = [];
+  for (let i = 0; i < node.length; i++) {
+    // The nearest marked object strictly above node[i]: at or above its dominator.
+    let d = analysis.dominator(node[i]!);
+    while (near[d] === 0) {
+      way.push(d);
+      d = analysis.dominator(d);
+    }
+    const found = near[d]!;
+    for (const w of way) near[w] = found;
+    way.length = 0;
+    parent[i] = found - 2;
+  }
+  return { node, parent };
 }
 
 export interface DiffOptions {
@@ -676,7 +735,7 @@ export function findLeaks(
   }
   const listed = list.subarray(0, leakedObjects);
   const { all: counts, groups: keyGroupsOf } = perClass(final, false, { only: leaked, list: listed });
-  const retained = retainedPerClass(final, false, keyGroupsOf, leaked, leakedObjects);
+  const retained = retainedPerClass(final, false, keyGroupsOf, { filter: leaked, list: listed });
   // The five largest leaked objects of each class, kept while scanning (not every leaked object);
   // their retained sizes are read one by one (new objects lie mostly together in a snapshot).
   const { nodeClass } = g.classes();

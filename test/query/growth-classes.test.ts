@@ -243,9 +243,14 @@ describe("per-class retained sizes of marked objects (leaks), walking the marked
       for (const share of [0.02, 0.3, 1]) {
         const filter = Uint8Array.from({ length: g.nodeCount }, () => (rnd() < share ? 1 : 0));
         for (const groups of [null, merged]) {
-          const fast = markedClassRetainedSizes(g, a, filter, groups);
-          const whole = a.classRetainedSizes(filter, groups ?? undefined);
-          expect(Array.from(fast)).toEqual(Array.from(whole));
+          const whole = Array.from(a.classRetainedSizes(filter, groups ?? undefined));
+          expect(Array.from(markedClassRetainedSizes(g, a, filter, groups))).toEqual(whole);
+          // From a list of the marked objects up through their dominators: in node order, and
+          // shuffled with some unmarked objects and repeats among them.
+          const list = Array.from({ length: g.nodeCount }, (_, n) => n).filter((n) => filter[n] === 1);
+          expect(Array.from(markedClassRetainedSizes(g, a, filter, groups, Uint32Array.from(list)))).toEqual(whole);
+          const mixed = [...list, ...list.slice(0, 5), 0, 1, 2].sort(() => rnd() - 0.5);
+          expect(Array.from(markedClassRetainedSizes(g, a, filter, groups, Uint32Array.from(mixed)))).toEqual(whole);
         }
       }
     }
