@@ -51,7 +51,7 @@ import { removeQuietly, sameFileAt } from "./files.js";
 
 const MAGIC = Buffer.from("BRCACHE\x01", "latin1");
 /** Bumped whenever the layout or the meaning of a section changes. */
-export const CACHE_FORMAT = 4;
+export const CACHE_FORMAT = 5;
 const PREFIX = 16;
 /** A header longer than this is not one of ours. */
 const MAX_HEADER = 64 << 20;
@@ -218,6 +218,8 @@ function analysisSections(a: AnalysisParts): Unsized[] {
     { name: "analysis.parentEdge", type: "u32", data: a.parentEdge },
     { name: "analysis.userRoots", type: "u8", data: a.userRoots },
     { name: "analysis.refused", type: "u32", data: a.refused },
+    { name: "analysis.treeType", type: "u8", data: a.treeType },
+    { name: "analysis.treeName", type: "u32", data: a.treeName },
   ];
 }
 
@@ -387,6 +389,8 @@ function maxHeaderLength(raw: RawSnapshot, build: string, source: SourceIdentity
     ["analysis.parentEdge", "u32", N],
     ["analysis.userRoots", "u8", N],
     ["analysis.refused", "u32", U32],
+    ["analysis.treeType", "u8", N],
+    ["analysis.treeName", "u32", N],
     ["analysis.idom", "u32", N],
     ["analysis.rank", "u32", N],
     ["analysis.preorder", "u32", N],
@@ -795,6 +799,8 @@ function analysisWant(N: number, refused: number): Want[] {
     { name: "analysis.parentEdge", type: "u32", length: N },
     { name: "analysis.userRoots", type: "u8", length: N },
     { name: "analysis.refused", type: "u32", length: refused },
+    { name: "analysis.treeType", type: "u8", length: N },
+    { name: "analysis.treeName", type: "u32", length: N },
   ];
 }
 
@@ -1076,6 +1082,9 @@ function openSections(
     "edge.name": { kind: "edge-name", limit: S, element, hidden },
     "analysis.parentEdge": { kind: "parent-edge", edges: E },
     "analysis.refused": { kind: "refused", limit: N },
+    // The distance tree's edge names and types by node: checked as the edges' own are.
+    "analysis.treeType": { kind: "edge-type", limit: meta.edgeTypes.length },
+    "analysis.treeName": { kind: "edge-name", limit: S, element, hidden },
     // The dominator tree by node (idom), its places (rank) and its preorder: node numbers or
     // places, the root first.
     "analysis.idom": { kind: "rooted", nodes: N, message: "the dominator tree names a node past the last" },
@@ -1090,7 +1099,12 @@ function openSections(
       // In shared memory: the analysis helper thread reads the columns without a copy, and the
       // read-ahead thread fills any section.
       const array = allocate(w.type, w.length, true);
-      const uses = name === "edge.name" ? section<Uint8Array>("edge.type") : null;
+      const uses =
+        name === "edge.name"
+          ? section<Uint8Array>("edge.type")
+          : name === "analysis.treeName"
+            ? section<Uint8Array>("analysis.treeType")
+            : null;
       s = new LazySection(w.file, name, array, w.place, w.crcBase, checks[name] ?? null, soft ? bad : null, uses);
       sections.set(name, s);
     }
@@ -1159,6 +1173,8 @@ function openSections(
     const parentEdge = whole<Uint32Array>("analysis.parentEdge");
     const userRoots = whole<Uint8Array>("analysis.userRoots");
     const refused = whole<Uint32Array>("analysis.refused");
+    const treeName = whole<Uint32Array>("analysis.treeName");
+    const treeType = whole<Uint8Array>("analysis.treeType");
     analysis = {
       get shallow() {
         return shallow();
@@ -1174,6 +1190,12 @@ function openSections(
       },
       get refused() {
         return refused();
+      },
+      get treeName() {
+        return treeName();
+      },
+      get treeType() {
+        return treeType();
       },
       tree: tree
         ? storedTree(
@@ -1223,6 +1245,7 @@ function openSections(
     distance: ["analysis.distance"],
     parentEdge: ["analysis.parentEdge"],
     userRoots: ["analysis.userRoots"],
+    treeEdges: ["analysis.treeType", "analysis.treeName"],
     dominators: ["analysis.idom", "analysis.rank"],
     retained: ["analysis.retained"],
   };

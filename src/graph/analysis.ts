@@ -76,6 +76,9 @@ export interface AnalysisParts {
   distance: Int32Array;
   parentEdge: Uint32Array;
   userRoots: Uint8Array;
+  /** The name and type of each node's distance-tree edge ({@link Distances.treeName}). */
+  treeName: Uint32Array;
+  treeType: Uint8Array;
   /** Targets of edges the distance filter refused from the user roots (essential edges need them). */
   refused: Uint32Array;
   /**
@@ -278,7 +281,7 @@ export class HeapAnalysis {
       this.takeStoredClassRetained();
     }
     if (!this.dist || !this.shallow) return null;
-    const { distance, parentEdge, userRoots } = this.dist;
+    const { distance, parentEdge, userRoots, treeName, treeType } = this.dist;
     const tree = stored?.tree && this.retained === stored.tree.retained ? stored.tree : this.treeParts();
     const classRetained = tree && this.hasOwnClassRetained() ? this.classRetained : null;
     return {
@@ -286,6 +289,8 @@ export class HeapAnalysis {
       distance,
       parentEdge,
       userRoots,
+      treeName,
+      treeType,
       refused: Uint32Array.from(this.refusedFromUserRoots),
       tree,
       classRetained,
@@ -428,6 +433,8 @@ export class HeapAnalysis {
       let distance: Int32Array | null = null;
       let parentEdge: Uint32Array | null = null;
       let userRoots: Uint8Array | null = null;
+      let treeName: Uint32Array | null = null;
+      let treeType: Uint8Array | null = null;
       return (this.dist = {
         get distance() {
           return (distance ??= s.distance);
@@ -437,6 +444,12 @@ export class HeapAnalysis {
         },
         get userRoots() {
           return (userRoots ??= s.userRoots);
+        },
+        get treeName() {
+          return (treeName ??= s.treeName);
+        },
+        get treeType() {
+          return (treeType ??= s.treeType);
         },
       });
     }

@@ -21,6 +21,14 @@ export interface Distances {
   parentEdge: Uint32Array;
   /** 1 for the user roots: the root's children that {@link countsAsUserRoot}. */
   userRoots: Uint8Array;
+  /**
+   * The raw `name_or_index` of the edge each node was first reached by ({@link parentEdge}), 0 for
+   * none: the same as `edgeNameOrIndex(parentEdge[n] - 1)`, kept by node so that a walk up the tree
+   * reads it beside the node instead of from the edge's place among all edges.
+   */
+  treeName: Uint32Array;
+  /** The type of that edge (as {@link treeName}), 0 for none. */
+  treeType: Uint8Array;
 }
 
 /**
@@ -57,7 +65,9 @@ export function computeDistances(g: HeapGraph, tables: Float64Array, refused: nu
   const distance = new Int32Array(N).fill(NO_DISTANCE);
   const parentEdge = new Uint32Array(N);
   const userRoots = new Uint8Array(N);
-  if (N === 0) return { distance, parentEdge, userRoots };
+  const treeName = new Uint32Array(N);
+  const treeType = new Uint8Array(N);
+  if (N === 0) return { distance, parentEdge, userRoots, treeName, treeType };
   const queue = mappedU32(N + (g.firstEdge[1]! - g.firstEdge[0]!));
   const weak = g.edgeTypeCodes.weak;
   const internal = g.edgeTypeCodes.internal;
@@ -98,7 +108,7 @@ export function computeDistances(g: HeapGraph, tables: Float64Array, refused: nu
     return true;
   };
 
-  const { nodeType, edgeType, edgeTo } = g.columns;
+  const { nodeType, edgeType, edgeTo, edgeName } = g.columns;
   const firstEdge = g.firstEdge;
   let firstPass = true;
   const bfs = (head: number, tail: number): void => {
@@ -120,6 +130,8 @@ export function computeDistances(g: HeapGraph, tables: Float64Array, refused: nu
         }
         distance[to] = d;
         parentEdge[to] = e + 1;
+        treeName[to] = edgeName[e]!;
+        treeType[to] = et;
         queue[tail++] = to;
       }
     }
@@ -138,5 +150,5 @@ export function computeDistances(g: HeapGraph, tables: Float64Array, refused: nu
   distance[0] = tail > 0 ? BASE_SYSTEM_DISTANCE : 0;
   queue[0] = 0;
   bfs(0, 1);
-  return { distance, parentEdge, userRoots };
+  return { distance, parentEdge, userRoots, treeName, treeType };
 }

@@ -55,12 +55,12 @@ export interface GroupOptions {
 const DENSE_TARGETS = 1024;
 
 /**
- * What the walk up the distance tree reads whole, whatever the targets (the tree's edges, the
- * user-root marks and node types that say where paths end, the first-edge index that gives an
- * edge's source): a caller that is about to choose many targets may ask for these to be read
- * ahead before it knows them ({@link HeapGraph.readAhead}).
+ * What the walk up the distance tree reads whole, whatever the targets (the tree's edges, and
+ * their names and types by node, the user-root marks and node types that say where paths end, the
+ * first-edge index that gives an edge's source): a caller that is about to choose many targets may
+ * ask for these to be read ahead before it knows them ({@link HeapGraph.readAhead}).
  */
-export const GROUP_WALK_READ_AHEAD: readonly ReadAheadPart[] = ["parentEdge", "userRoots", "nodeType", "firstEdge"];
+export const GROUP_WALK_READ_AHEAD: readonly ReadAheadPart[] = ["parentEdge", "treeEdges", "userRoots", "nodeType", "firstEdge"];
 
 /** The node budget of a default grouped picture. */
 export const DEFAULT_GROUP_NODES = 40;
@@ -185,6 +185,9 @@ export class PathGroups {
   private readonly exampleCount: number;
   private readonly nodeClass: Uint32Array;
   private readonly parentEdge: Uint32Array;
+  /** The name and type of each node's tree edge (parentEdge's, by node: read beside the node). */
+  private readonly treeName: Uint32Array;
+  private readonly treeType: Uint8Array;
   private readonly userRoots: Uint8Array;
   /** Node types (whole), and the code of the synthetic ones: for {@link isRoot}. */
   private readonly nodeTypes: Uint8Array;
@@ -282,7 +285,7 @@ export class PathGroups {
     const dense = targets.length * DENSE_TARGETS >= graph.nodeCount;
     graph.readAhead([
       ...GROUP_WALK_READ_AHEAD,
-      ...(dense ? (["edgeType", "edgeName", "nodeName"] as const) : []),
+      ...(dense ? (["edgeType", "nodeName"] as const) : []),
       ...(ctx.retained ? (dense ? (["dominators", "retained"] as const) : (["retained"] as const)) : []),
       "shallow",
       ...(dense ? (["nodeId"] as const) : []),
@@ -290,6 +293,8 @@ export class PathGroups {
     this.nodeClass = graph.classes().nodeClass;
     const d = ctx.analysis.distances();
     this.parentEdge = d.parentEdge;
+    this.treeName = d.treeName;
+    this.treeType = d.treeType;
     this.userRoots = d.userRoots;
     this.nodeTypes = graph.columns.nodeType;
     this.recAt = new Int32Array(graph.nodeCount);
@@ -305,14 +310,15 @@ export class PathGroups {
 
   // ------------------------------------------------------------------ building
 
-  /** Edge name key: element indices and numbered internal slots merge into one. */
-  private nameKey(e: number): number {
-    return this.nameKeyOf(e, this.graph.edgeType(e));
-  }
-
-  /** {@link nameKey} of edge e, whose type is `t`. */
+  /** Edge e's name key, e of type `t`: element indices and numbered internal slots merge into one. */
   private nameKeyOf(e: number, t: number): number {
     return t === this.elementType || t === this.hiddenType ? ANY_NAME : this.namedKey(this.graph.edgeNameOrIndex(e), t);
+  }
+
+  /** {@link nameKeyOf} node n's tree edge (parentEdge[n] - 1), from the columns by node. */
+  private treeKey(n: number): number {
+    const t = this.treeType[n]!;
+    return t === this.elementType || t === this.hiddenType ? ANY_NAME : this.namedKey(this.treeName[n]!, t);
   }
 
   /** The name key of an edge of type `t` (not an element or hidden one) whose raw name is `name`. */
@@ -413,12 +419,9 @@ export class PathGroups {
       const bq = parentBases[i]!;
       let continues = false;
       if (q >= 0 && !this.rootAt(q, bq) && this.nodeClass[q] === this.nodeClass[x]) {
+        // The tree edges into x and into q: the same type and name key.
         if (rec[bq + R_LEN] === 1) continues = true;
-        else {
-          const a = this.parentEdge[x]! - 1;
-          const b = this.parentEdge[q]! - 1;
-          continues = this.graph.edgeType(a) === this.graph.edgeType(b) && this.nameKey(a) === this.nameKey(b);
-        }
+        else continues = this.treeType[x] === this.treeType[q] && this.treeKey(x) === this.treeKey(q);
       }
       const bx = bases[i]!;
       rec[bx + R_LEN] = continues ? rec[bq + R_LEN]! + 1 : 1;
@@ -625,7 +628,7 @@ export class PathGroups {
     return link >= 0 && this.hasNameKey(link, type, key);
   }
 
-  /** Whether edge f has type `type` and name key `key` ({@link nameKey}). */
+  /** Whether edge f has type `type` and name key `key` ({@link nameKeyOf}). */
   private hasNameKey(f: number, type: number, key: number): boolean {
     const t = this.graph.edgeType(f);
     return t === type && this.nameKeyOf(f, t) === key;
@@ -712,13 +715,12 @@ export class PathGroups {
       return own;
     }
     if (this.pParent[own]! >= 0) return own; // the same target twice
-    const graph = this.graph;
     const parentEdge = this.parentEdge;
     const recAt = this.recAt!;
     let pair = own;
     let top = t;
     let group = tg;
-    let chainLink = -1; // the link edge of the step below, when it is a chain
+    let chainNode = -1; // the object below whose tree edge is the link of the step below, when it is a chain
     let listFrom = -1; // the object of the step below, when it is plain (its list link, if any, may name e)
     while (true) {
       const pe = parentEdge[top]!;
@@ -743,13 +745,14 @@ export class PathGroups {
         }
       }
       key[0] = kind === ROOT ? p : this.nodeClass[p]!;
-      const type = graph.edgeType(e);
-      // The edge's raw name, read here when its key needs it (else -1: read when a group notes it).
-      const merged = type === this.elementType || type === this.hiddenType;
-      const name = merged ? -1 : graph.edgeNameOrIndex(e);
-      const nameKey = merged ? ANY_NAME : this.namedKey(name, type);
+      // Edge e's type and raw name, kept by node (e is top's tree edge).
+      const type = this.treeType[top]!;
+      const name = this.treeName[top]!;
+      const nameKey = type === this.elementType || type === this.hiddenType ? ANY_NAME : this.namedKey(name, type);
       const intoLink =
-        chainLink >= 0 ? this.hasNameKey(chainLink, type, nameKey) : listFrom >= 0 && this.entersList(listFrom, type, nameKey);
+        chainNode >= 0
+          ? this.treeType[chainNode] === type && this.treeKey(chainNode) === nameKey
+          : listFrom >= 0 && this.entersList(listFrom, type, nameKey);
       if (intoLink) {
         key[1] = LINK; // into a chain through its own link: a list's head
         key[2] = 0;
@@ -770,7 +773,7 @@ export class PathGroups {
       pair = up;
       group = g2;
       // How the step above must name its edge into this one: through the list's own link?
-      chainLink = kind === CHAIN ? link : -1;
+      chainNode = kind === CHAIN ? p : -1;
       listFrom = kind === PLAIN && this.fold ? p : -1;
       if (kind === CHAIN) {
         top = this.rec[pBase + R_TOP]!;

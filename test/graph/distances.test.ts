@@ -100,6 +100,8 @@ describe("computeDistances", () => {
         for (let s = 0; s < g.nodeCount; s++) for (let e = g.firstEdge[s]!; e < g.firstEdge[s + 1]!; e++) source[e] = s;
         for (let n = 0; n < g.nodeCount; n++) {
           const p = d.parentEdge[n]!;
+          // The tree edge's name and type kept by node: the edge's own (0 for none).
+          expect([d.treeName[n], d.treeType[n]]).toEqual(p === 0 ? [0, 0] : [g.edgeNameOrIndex(p - 1), g.edgeType(p - 1)]);
           if (p === 0) continue;
           expect(g.edgeTo(p - 1)).toBe(n);
           const from = source[p - 1]!;
