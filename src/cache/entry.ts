@@ -220,6 +220,7 @@ function analysisSections(a: AnalysisParts): Unsized[] {
     { name: "analysis.refused", type: "u32", data: a.refused },
     { name: "analysis.treeType", type: "u8", data: a.treeType },
     { name: "analysis.treeName", type: "u32", data: a.treeName },
+    { name: "analysis.treeList", type: "u8", data: a.treeList },
   ];
 }
 
@@ -391,6 +392,7 @@ function maxHeaderLength(raw: RawSnapshot, build: string, source: SourceIdentity
     ["analysis.refused", "u32", U32],
     ["analysis.treeType", "u8", N],
     ["analysis.treeName", "u32", N],
+    ["analysis.treeList", "u8", N],
     ["analysis.idom", "u32", N],
     ["analysis.rank", "u32", N],
     ["analysis.preorder", "u32", N],
@@ -801,6 +803,7 @@ function analysisWant(N: number, refused: number): Want[] {
     { name: "analysis.refused", type: "u32", length: refused },
     { name: "analysis.treeType", type: "u8", length: N },
     { name: "analysis.treeName", type: "u32", length: N },
+    { name: "analysis.treeList", type: "u8", length: N },
   ];
 }
 
@@ -1085,6 +1088,7 @@ function openSections(
     // The distance tree's edge names and types by node: checked as the edges' own are.
     "analysis.treeType": { kind: "edge-type", limit: meta.edgeTypes.length },
     "analysis.treeName": { kind: "edge-name", limit: S, element, hidden },
+    "analysis.treeList": { kind: "flag", message: "a distance record has a list mark other than 0 or 1" },
     // The dominator tree by node (idom), its places (rank) and its preorder: node numbers or
     // places, the root first.
     "analysis.idom": { kind: "rooted", nodes: N, message: "the dominator tree names a node past the last" },
@@ -1175,6 +1179,7 @@ function openSections(
     const refused = whole<Uint32Array>("analysis.refused");
     const treeName = whole<Uint32Array>("analysis.treeName");
     const treeType = whole<Uint8Array>("analysis.treeType");
+    const treeList = whole<Uint8Array>("analysis.treeList");
     analysis = {
       get shallow() {
         return shallow();
@@ -1196,6 +1201,9 @@ function openSections(
       },
       get treeType() {
         return treeType();
+      },
+      get treeList() {
+        return treeList();
       },
       tree: tree
         ? storedTree(
@@ -1245,7 +1253,7 @@ function openSections(
     distance: ["analysis.distance"],
     parentEdge: ["analysis.parentEdge"],
     userRoots: ["analysis.userRoots"],
-    treeEdges: ["analysis.treeType", "analysis.treeName"],
+    treeEdges: ["analysis.treeType", "analysis.treeName", "analysis.treeList"],
     dominators: ["analysis.idom", "analysis.rank"],
     retained: ["analysis.retained"],
   };

@@ -79,6 +79,8 @@ export interface AnalysisParts {
   /** The name and type of each node's distance-tree edge ({@link Distances.treeName}). */
   treeName: Uint32Array;
   treeType: Uint8Array;
+  /** Where the grouped picture's list heads can begin ({@link Distances.treeList}). */
+  treeList: Uint8Array;
   /** Targets of edges the distance filter refused from the user roots (essential edges need them). */
   refused: Uint32Array;
   /**
@@ -281,7 +283,7 @@ export class HeapAnalysis {
       this.takeStoredClassRetained();
     }
     if (!this.dist || !this.shallow) return null;
-    const { distance, parentEdge, userRoots, treeName, treeType } = this.dist;
+    const { distance, parentEdge, userRoots, treeName, treeType, treeList } = this.dist;
     const tree = stored?.tree && this.retained === stored.tree.retained ? stored.tree : this.treeParts();
     const classRetained = tree && this.hasOwnClassRetained() ? this.classRetained : null;
     return {
@@ -291,6 +293,7 @@ export class HeapAnalysis {
       userRoots,
       treeName,
       treeType,
+      treeList,
       refused: Uint32Array.from(this.refusedFromUserRoots),
       tree,
       classRetained,
@@ -435,6 +438,7 @@ export class HeapAnalysis {
       let userRoots: Uint8Array | null = null;
       let treeName: Uint32Array | null = null;
       let treeType: Uint8Array | null = null;
+      let treeList: Uint8Array | null = null;
       return (this.dist = {
         get distance() {
           return (distance ??= s.distance);
@@ -450,6 +454,9 @@ export class HeapAnalysis {
         },
         get treeType() {
           return (treeType ??= s.treeType);
+        },
+        get treeList() {
+          return (treeList ??= s.treeList);
         },
       });
     }

@@ -29,6 +29,14 @@ export interface Distances {
   treeName: Uint32Array;
   /** The type of that edge (as {@link treeName}), 0 for none. */
   treeType: Uint8Array;
+  /**
+   * 1 for a node that reached a node of its own by an edge of the same type and name as the edge
+   * it was itself reached by (names compared as the grouped picture keys them: element and hidden
+   * indices all alike, and numbered internal slots, `{729}`, all alike): the one kind of node where
+   * the grouped picture's list heads can begin (see entersList in src/query/group.ts). 0 for
+   * every other node, and for nodes reached by no edge.
+   */
+  treeList: Uint8Array;
 }
 
 /**
@@ -67,7 +75,8 @@ export function computeDistances(g: HeapGraph, tables: Float64Array, refused: nu
   const userRoots = new Uint8Array(N);
   const treeName = new Uint32Array(N);
   const treeType = new Uint8Array(N);
-  if (N === 0) return { distance, parentEdge, userRoots, treeName, treeType };
+  const treeList = new Uint8Array(N);
+  if (N === 0) return { distance, parentEdge, userRoots, treeName, treeType, treeList };
   const queue = mappedU32(N + (g.firstEdge[1]! - g.firstEdge[0]!));
   const weak = g.edgeTypeCodes.weak;
   const internal = g.edgeTypeCodes.internal;
@@ -84,6 +93,16 @@ export function computeDistances(g: HeapGraph, tables: Float64Array, refused: nu
   const elementType = g.edgeTypeCodes.element;
   const hiddenEdge = g.edgeTypeCodes.hidden;
   const pending = new Set<string>();
+  // Per string, once looked at: 1 a numbered slot's name (`729`, `12 / part of key …`), 2 not.
+  let numbered: Int8Array | null = null;
+  const isNumbered = (name: number): boolean => {
+    numbered ??= new Int8Array(g.strings.length);
+    if (numbered[name] === 0) numbered[name] = g.strings.isNumberName(name) ? 1 : 2;
+    return numbered[name] === 1;
+  };
+  /** Whether names `a` and `b` of two edges of type `t` are alike, as the grouped picture keys them. */
+  const alike = (t: number, a: number, b: number): boolean =>
+    t === elementType || t === hiddenEdge || a === b || (t === internal && isNumbered(a) && isNumbered(b));
 
   /** DevTools' JS distance filter, consulted only for edges into nodes without a distance. */
   const accept = (parent: number, e: number): boolean => {
@@ -119,6 +138,10 @@ export function computeDistances(g: HeapGraph, tables: Float64Array, refused: nu
       const pt = nodeType[n]!;
       const special = pt === hidden || pt === array;
       const end = firstEdge[n + 1]!;
+      // The edge n was reached by (none for the starts): its type and name, for treeList.
+      const ownType = parentEdge[n] === 0 ? -1 : treeType[n]!;
+      const ownName = treeName[n]!;
+      let list = 0;
       for (let e = firstEdge[n]!; e < end; e++) {
         const et = edgeType[e]!;
         if (et === weak) continue;
@@ -130,10 +153,13 @@ export function computeDistances(g: HeapGraph, tables: Float64Array, refused: nu
         }
         distance[to] = d;
         parentEdge[to] = e + 1;
-        treeName[to] = edgeName[e]!;
+        const name = edgeName[e]!;
+        treeName[to] = name;
         treeType[to] = et;
+        if (et === ownType && list === 0 && alike(et, name, ownName)) list = 1;
         queue[tail++] = to;
       }
+      treeList[n] = list;
     }
   };
 
@@ -150,5 +176,5 @@ export function computeDistances(g: HeapGraph, tables: Float64Array, refused: nu
   distance[0] = tail > 0 ? BASE_SYSTEM_DISTANCE : 0;
   queue[0] = 0;
   bfs(0, 1);
-  return { distance, parentEdge, userRoots, treeName, treeType };
+  return { distance, parentEdge, userRoots, treeName, treeType, treeList };
 }

@@ -188,6 +188,8 @@ export class PathGroups {
   /** The name and type of each node's tree edge (parentEdge's, by node: read beside the node). */
   private readonly treeName: Uint32Array;
   private readonly treeType: Uint8Array;
+  /** Where a list head's way in can be (see {@link entersList}). */
+  private readonly treeList: Uint8Array;
   private readonly userRoots: Uint8Array;
   /** Node types (whole), and the code of the synthetic ones: for {@link isRoot}. */
   private readonly nodeTypes: Uint8Array;
@@ -285,7 +287,7 @@ export class PathGroups {
     const dense = targets.length * DENSE_TARGETS >= graph.nodeCount;
     graph.readAhead([
       ...GROUP_WALK_READ_AHEAD,
-      ...(dense ? (["edgeType", "nodeName"] as const) : []),
+      ...(dense ? (["nodeName"] as const) : []),
       ...(ctx.retained ? (dense ? (["dominators", "retained"] as const) : (["retained"] as const)) : []),
       "shallow",
       ...(dense ? (["nodeId"] as const) : []),
@@ -295,6 +297,7 @@ export class PathGroups {
     this.parentEdge = d.parentEdge;
     this.treeName = d.treeName;
     this.treeType = d.treeType;
+    this.treeList = d.treeList;
     this.userRoots = d.userRoots;
     this.nodeTypes = graph.columns.nodeType;
     this.recAt = new Int32Array(graph.nodeCount);
@@ -614,9 +617,12 @@ export class PathGroups {
    * p's list link ({@link listLink}):
    * the edge into a list's head named as its links. The link is one of p's own edges, so unless
    * one of them has e's type and name key it cannot be (told from p's edges alone, without
-   * looking at the objects they lead to, as finding the link does).
+   * looking at the objects they lead to, as finding the link does). Called with p's own tree edge
+   * (the walk's step into p): the link is then one of p's tree edges alike to p's own, which the
+   * distances mark (treeList), so for nearly every p no edge of it is looked at.
    */
   private entersList(p: number, type: number, key: number): boolean {
+    if (this.treeList[p] === 0) return false;
     const g = this.graph;
     let alike = false;
     for (let f = g.firstEdge[p]!, end = g.firstEdge[p + 1]!; f < end && !alike; f++) {

@@ -108,7 +108,7 @@ function readWhole(c: EntryContent): void {
   c.raw.strings.parts();
   const a = c.analysis;
   if (!a) return;
-  void [a.shallow, a.distance, a.parentEdge, a.userRoots, a.treeName, a.treeType, a.refused, a.classRetained];
+  void [a.shallow, a.distance, a.parentEdge, a.userRoots, a.treeName, a.treeType, a.treeList, a.refused, a.classRetained];
   if (a.tree) {
     // Each node's dominator looked up alone, as a picture does, then the whole tree.
     for (let n = 0; n < c.raw.meta.nodeCount; n++) a.tree.dominatorOf?.(n);
@@ -182,6 +182,7 @@ describe("snapshot cache: hits", () => {
     expectSameArray(a.distances().parentEdge, b.distances().parentEdge);
     expectSameArray(a.distances().treeName, b.distances().treeName);
     expectSameArray(a.distances().treeType, b.distances().treeType);
+    expectSameArray(a.distances().treeList, b.distances().treeList);
     expectSameArray(a.dominators().idom, b.dominators().idom);
     expectSameArray(a.classRetainedSizes(), b.classRetainedSizes());
     // What is not saved (the essential edges) is computed again from what is.
@@ -438,6 +439,7 @@ describe("snapshot cache: damaged, truncated, foreign and other-build entries ar
       ["a dominator past the last node", (c) => (c.analysis!.tree!.idom![5] = c.raw.meta.nodeCount), /past the last/],
       ["a parent edge past the last edge", (c) => (c.analysis!.parentEdge[6] = c.raw.meta.edgeCount + 9), /past the last/],
       ["a tree edge of an unknown type", (c) => (c.analysis!.treeType[6] = c.raw.meta.edgeTypes.length), /unknown type/],
+      ["a list mark other than 0 or 1", (c) => (c.analysis!.treeList[9] = 2), /list mark/],
       [
         "a tree edge's name past the strings",
         (c) => {
