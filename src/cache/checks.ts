@@ -19,8 +19,6 @@ export type ValueCheck =
   /** 1 + an edge number, or 0: at most the edge count. */
   | { kind: "parent-edge"; edges: number }
   | { kind: "refused"; limit: number }
-  /** Bytes that are 0 or 1. */
-  | { kind: "flag"; message: string }
   /** Node numbers or places below `nodes`, the first one 0 (the root). */
   | { kind: "rooted"; nodes: number; message: string }
   /** Each place's dominator place before it, the first one 0. */
@@ -62,8 +60,6 @@ export function checkValues(
       return below(a, from, to, check.edges + 1, () => "a distance record names an edge past the last");
     case "refused":
       return below(a, from, to, check.limit, () => "a refused-edge record names a node past the last");
-    case "flag":
-      return belowInBytes(a, from, to, 2, () => (check as { message: string }).message);
     case "rooted":
       if (from === 0 && check.nodes > 0 && a[0] !== 0) return "the dominator tree does not start at the root";
       return below(a, from, to, check.nodes, () => (check as { message: string }).message);

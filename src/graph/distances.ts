@@ -22,21 +22,21 @@ export interface Distances {
   /** 1 for the user roots: the root's children that {@link countsAsUserRoot}. */
   userRoots: Uint8Array;
   /**
-   * The raw `name_or_index` of the edge each node was first reached by ({@link parentEdge}), 0 for
-   * none: the same as `edgeNameOrIndex(parentEdge[n] - 1)`, kept by node so that a walk up the tree
-   * reads it beside the node instead of from the edge's place among all edges.
-   */
-  treeName: Uint32Array;
-  /** The type of that edge (as {@link treeName}), 0 for none. */
-  treeType: Uint8Array;
-  /**
-   * 1 for a node that reached a node of its own by an edge of the same type and name as the edge
-   * it was itself reached by (names compared as the grouped picture keys them: element and hidden
-   * indices all alike, and numbered internal slots, `{729}`, all alike): the one kind of node where
-   * the grouped picture's list heads can begin (see entersList in src/query/group.ts). 0 for
-   * every other node, and for nodes reached by no edge.
+   * A bit per node (node n: bit n & 7 of byte n >> 3), set for a node that reached a node by an
+   * edge of the same type and name as the edge it was itself reached by (names compared as the
+   * grouped picture keys them: element and hidden indices all alike, numbered internal slots,
+   * `{729}`, all alike): the one kind of node where the grouped picture's list heads can begin
+   * (see entersList in src/query/group.ts). Clear for every other node, and for nodes reached by
+   * no edge.
    */
   treeList: Uint8Array;
+  /**
+   * The raw `name_or_index` and the type of each node's {@link parentEdge} (0 for none), kept by
+   * node: only when read back from a snapshot cache entry (which stores them so that a walk up the
+   * tree reads them beside the node instead of at the edge's place among all edges).
+   */
+  treeName?: Uint32Array;
+  treeType?: Uint8Array;
 }
 
 /**
@@ -73,10 +73,8 @@ export function computeDistances(g: HeapGraph, tables: Float64Array, refused: nu
   const distance = new Int32Array(N).fill(NO_DISTANCE);
   const parentEdge = new Uint32Array(N);
   const userRoots = new Uint8Array(N);
-  const treeName = new Uint32Array(N);
-  const treeType = new Uint8Array(N);
-  const treeList = new Uint8Array(N);
-  if (N === 0) return { distance, parentEdge, userRoots, treeName, treeType, treeList };
+  const treeList = new Uint8Array((N + 7) >>> 3);
+  if (N === 0) return { distance, parentEdge, userRoots, treeList };
   const queue = mappedU32(N + (g.firstEdge[1]! - g.firstEdge[0]!));
   const weak = g.edgeTypeCodes.weak;
   const internal = g.edgeTypeCodes.internal;
@@ -127,7 +125,7 @@ export function computeDistances(g: HeapGraph, tables: Float64Array, refused: nu
     return true;
   };
 
-  const { nodeType, edgeType, edgeTo, edgeName } = g.columns;
+  const { nodeType, edgeType, edgeTo } = g.columns;
   const firstEdge = g.firstEdge;
   let firstPass = true;
   const bfs = (head: number, tail: number): void => {
@@ -138,10 +136,10 @@ export function computeDistances(g: HeapGraph, tables: Float64Array, refused: nu
       const pt = nodeType[n]!;
       const special = pt === hidden || pt === array;
       const end = firstEdge[n + 1]!;
-      // The edge n was reached by (none for the starts): its type and name, for treeList.
-      const ownType = parentEdge[n] === 0 ? -1 : treeType[n]!;
-      const ownName = treeName[n]!;
-      let list = 0;
+      // The edge n was reached by (none for the starts): its type, and its name once needed, for treeList.
+      const own = parentEdge[n]! - 1;
+      const ownType = own < 0 ? -1 : edgeType[own]!;
+      let list = false;
       for (let e = firstEdge[n]!; e < end; e++) {
         const et = edgeType[e]!;
         if (et === weak) continue;
@@ -153,13 +151,10 @@ export function computeDistances(g: HeapGraph, tables: Float64Array, refused: nu
         }
         distance[to] = d;
         parentEdge[to] = e + 1;
-        const name = edgeName[e]!;
-        treeName[to] = name;
-        treeType[to] = et;
-        if (et === ownType && list === 0 && alike(et, name, ownName)) list = 1;
+        if (et === ownType && !list && alike(et, g.edgeNameOrIndex(e), g.edgeNameOrIndex(own))) list = true;
         queue[tail++] = to;
       }
-      treeList[n] = list;
+      if (list) treeList[n >>> 3]! |= 1 << (n & 7);
     }
   };
 
@@ -176,5 +171,5 @@ export function computeDistances(g: HeapGraph, tables: Float64Array, refused: nu
   distance[0] = tail > 0 ? BASE_SYSTEM_DISTANCE : 0;
   queue[0] = 0;
   bfs(0, 1);
-  return { distance, parentEdge, userRoots, treeName, treeType, treeList };
+  return { distance, parentEdge, userRoots, treeList };
 }

@@ -185,10 +185,13 @@ export class PathGroups {
   private readonly exampleCount: number;
   private readonly nodeClass: Uint32Array;
   private readonly parentEdge: Uint32Array;
-  /** The name and type of each node's tree edge (parentEdge's, by node: read beside the node). */
-  private readonly treeName: Uint32Array;
-  private readonly treeType: Uint8Array;
-  /** Where a list head's way in can be (see {@link entersList}). */
+  /**
+   * The name and type of each node's tree edge (parentEdge's) by node, read beside the node, when
+   * the analysis holds them (read back from a cache entry); else null: read from the edges.
+   */
+  private readonly treeName: Uint32Array | null;
+  private readonly treeType: Uint8Array | null;
+  /** A bit per node: where a list head's way in can be (see {@link entersList}). */
   private readonly treeList: Uint8Array;
   private readonly userRoots: Uint8Array;
   /** Node types (whole), and the code of the synthetic ones: for {@link isRoot}. */
@@ -285,9 +288,11 @@ export class PathGroups {
     // What the walk reads whole, in the order it does, and, for many targets, the columns it
     // reads a little of nearly everywhere (a cached snapshot reads them on a second thread meanwhile).
     const dense = targets.length * DENSE_TARGETS >= graph.nodeCount;
+    // The edges' names and types: only the tree edges' are read, from the edges when not held by node.
+    const byNode = ctx.analysis.holdsTreeEdges();
     graph.readAhead([
       ...GROUP_WALK_READ_AHEAD,
-      ...(dense ? (["nodeName"] as const) : []),
+      ...(dense ? (byNode ? (["nodeName"] as const) : (["edgeType", "edgeName", "nodeName"] as const)) : []),
       ...(ctx.retained ? (dense ? (["dominators", "retained"] as const) : (["retained"] as const)) : []),
       "shallow",
       ...(dense ? (["nodeId"] as const) : []),
@@ -295,8 +300,8 @@ export class PathGroups {
     this.nodeClass = graph.classes().nodeClass;
     const d = ctx.analysis.distances();
     this.parentEdge = d.parentEdge;
-    this.treeName = d.treeName;
-    this.treeType = d.treeType;
+    this.treeName = byNode ? d.treeName! : null;
+    this.treeType = byNode ? d.treeType! : null;
     this.treeList = d.treeList;
     this.userRoots = d.userRoots;
     this.nodeTypes = graph.columns.nodeType;
@@ -318,10 +323,16 @@ export class PathGroups {
     return t === this.elementType || t === this.hiddenType ? ANY_NAME : this.namedKey(this.graph.edgeNameOrIndex(e), t);
   }
 
-  /** {@link nameKeyOf} node n's tree edge (parentEdge[n] - 1), from the columns by node. */
+  /** The type of node n's tree edge (parentEdge[n] - 1). */
+  private treeTypeOf(n: number): number {
+    return this.treeType !== null ? this.treeType[n]! : this.graph.edgeType(this.parentEdge[n]! - 1);
+  }
+
+  /** {@link nameKeyOf} node n's tree edge (parentEdge[n] - 1). */
   private treeKey(n: number): number {
-    const t = this.treeType[n]!;
-    return t === this.elementType || t === this.hiddenType ? ANY_NAME : this.namedKey(this.treeName[n]!, t);
+    const t = this.treeTypeOf(n);
+    if (t === this.elementType || t === this.hiddenType) return ANY_NAME;
+    return this.namedKey(this.treeName !== null ? this.treeName[n]! : this.graph.edgeNameOrIndex(this.parentEdge[n]! - 1), t);
   }
 
   /** The name key of an edge of type `t` (not an element or hidden one) whose raw name is `name`. */
@@ -424,7 +435,7 @@ export class PathGroups {
       if (q >= 0 && !this.rootAt(q, bq) && this.nodeClass[q] === this.nodeClass[x]) {
         // The tree edges into x and into q: the same type and name key.
         if (rec[bq + R_LEN] === 1) continues = true;
-        else continues = this.treeType[x] === this.treeType[q] && this.treeKey(x) === this.treeKey(q);
+        else continues = this.treeTypeOf(x) === this.treeTypeOf(q) && this.treeKey(x) === this.treeKey(q);
       }
       const bx = bases[i]!;
       rec[bx + R_LEN] = continues ? rec[bq + R_LEN]! + 1 : 1;
@@ -622,7 +633,7 @@ export class PathGroups {
    * distances mark (treeList), so for nearly every p no edge of it is looked at.
    */
   private entersList(p: number, type: number, key: number): boolean {
-    if (this.treeList[p] === 0) return false;
+    if ((this.treeList[p >>> 3]! & (1 << (p & 7))) === 0) return false;
     const g = this.graph;
     let alike = false;
     for (let f = g.firstEdge[p]!, end = g.firstEdge[p + 1]!; f < end && !alike; f++) {
@@ -721,7 +732,9 @@ export class PathGroups {
       return own;
     }
     if (this.pParent[own]! >= 0) return own; // the same target twice
+    const graph = this.graph;
     const parentEdge = this.parentEdge;
+    const treeType = this.treeType;
     const recAt = this.recAt!;
     let pair = own;
     let top = t;
@@ -751,13 +764,13 @@ export class PathGroups {
         }
       }
       key[0] = kind === ROOT ? p : this.nodeClass[p]!;
-      // Edge e's type and raw name, kept by node (e is top's tree edge).
-      const type = this.treeType[top]!;
-      const name = this.treeName[top]!;
+      // Edge e's type and raw name (e is top's tree edge: by node when held so).
+      const type = treeType !== null ? treeType[top]! : graph.edgeType(e);
+      const name = treeType !== null ? this.treeName![top]! : graph.edgeNameOrIndex(e);
       const nameKey = type === this.elementType || type === this.hiddenType ? ANY_NAME : this.namedKey(name, type);
       const intoLink =
         chainNode >= 0
-          ? this.treeType[chainNode] === type && this.treeKey(chainNode) === nameKey
+          ? this.treeTypeOf(chainNode) === type && this.treeKey(chainNode) === nameKey
           : listFrom >= 0 && this.entersList(listFrom, type, nameKey);
       if (intoLink) {
         key[1] = LINK; // into a chain through its own link: a list's head
