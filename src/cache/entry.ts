@@ -316,6 +316,8 @@ function encodeClassNames(c: ClassParts): Uint8Array {
       extraNames: c.extraNames,
       definitions: c.definitions,
       split: c.split.map((s) => [s.id, s.base, s.location.scriptId, s.location.line, s.location.column]),
+      // The [hash, id] pairs of the class names that are strings, as base64 of their bytes.
+      ...(c.named ? { named: Buffer.from(c.named.buffer, c.named.byteOffset, c.named.byteLength).toString("base64") } : {}),
     };
     b = new Uint8Array(Buffer.from(JSON.stringify(json), "utf8"));
     encodedNames.set(c, b);
@@ -1446,7 +1448,7 @@ function checkClasses(nodeClass: Uint32Array, names: Uint8Array, S: number, N: n
   } catch {
     bad("the class names are not JSON");
   }
-  const j = json as { extraNames?: unknown; definitions?: unknown; split?: unknown };
+  const j = json as { extraNames?: unknown; definitions?: unknown; split?: unknown; named?: unknown };
   const isString = (v: unknown): v is string => typeof v === "string";
   if (typeof j !== "object" || j === null || !Array.isArray(j.extraNames) || !j.extraNames.every(isString))
     bad("the class names are not valid");
@@ -1476,10 +1478,36 @@ function checkClasses(nodeClass: Uint32Array, names: Uint8Array, S: number, N: n
     seen.add(id!);
     split.push({ id: id!, base: base!, location: { scriptId: scriptId!, line: line!, column: column! } });
   }
+  const named = j.named === undefined ? null : checkNamedClasses(j.named, S);
   if (nodeClass.length !== N) bad("the class index has the wrong length");
   const past = firstAtLeast(nodeClass, limit);
   if (past >= 0) bad(`node ${past} has a class past the last`);
-  return { nodeClass, extraNames, definitions, split };
+  return { nodeClass, extraNames, definitions, split, named };
+}
+
+/**
+ * The class name table of a class index (`ClassParts.named`) from its base64 text: whole pairs,
+ * every id a string's index, the pairs in strictly increasing order (by hash, then id, so no id
+ * twice within a hash). The hashes themselves are not checked here: a lookup compares the name of
+ * every id it finds with the name asked for.
+ */
+function checkNamedClasses(text: unknown, S: number): Uint32Array {
+  const invalid = (): never => bad("the class name table is not valid");
+  if (typeof text !== "string") invalid();
+  const bytes = Buffer.from(text as string, "base64");
+  if (bytes.length % 8 !== 0 || bytes.toString("base64") !== text) invalid();
+  const named = new Uint32Array(bytes.length / 4);
+  new Uint8Array(named.buffer).set(bytes);
+  for (let k = 0; 2 * k < named.length; k++) {
+    const h = named[2 * k]!;
+    const id = named[2 * k + 1]!;
+    if (id >= S) invalid();
+    if (k > 0) {
+      const ph = named[2 * k - 2]!;
+      if (h < ph || (h === ph && id <= named[2 * k - 1]!)) invalid();
+    }
+  }
+  return named;
 }
 
 function allocate(type: ElementType, length: number, shared: boolean): Typed {

@@ -100,19 +100,29 @@ export async function analyseLeftovers(
   }
   // Group each class's leftovers by the shape of the path the walk found to them.
   const pathClasses = new Set(classes.slice(0, options.pathClasses ?? 6).map((c) => c.className));
-  const shapes = new Map<string, Map<string, number>>();
+  // Paths through linked lists of different lengths have one shape; each run's shortest and
+  // longest length is kept to be said.
+  const shapes = new Map<string, Map<string, { count: number; min: number[]; max: number[] }>>();
   for (const n of ordinals) {
     const cls = graph.className(n);
     if (!pathClasses.has(cls)) continue;
     let byShape = shapes.get(cls);
     if (!byShape) shapes.set(cls, (byShape = new Map()));
-    const text = pathText(graph, reachPath(graph, left.reach, n), options.root);
-    byShape.set(text, (byShape.get(text) ?? 0) + 1);
+    const shape = pathShape(graph, reachPath(graph, left.reach, n), options.root);
+    const seen = byShape.get(shape.text);
+    if (!seen) byShape.set(shape.text, { count: 1, min: [...shape.runs], max: [...shape.runs] });
+    else {
+      seen.count++;
+      shape.runs.forEach((k, i) => {
+        seen.min[i] = Math.min(seen.min[i]!, k);
+        seen.max[i] = Math.max(seen.max[i]!, k);
+      });
+    }
   }
   const withPaths: ClassLeftovers[] = classes.map((c) => ({
     ...c,
-    paths: [...(shapes.get(c.className) ?? new Map<string, number>())]
-      .map(([path, count]) => ({ count, path }))
+    paths: [...(shapes.get(c.className) ?? new Map<string, { count: number; min: number[]; max: number[] }>())]
+      .map(([text, s]) => ({ count: s.count, path: fillRuns(text, s.min, s.max) }))
       .sort((p, q) => q.count - p.count || (p.path < q.path ? -1 : 1))
       .slice(0, 3),
   }));
@@ -159,9 +169,30 @@ export function writeAtomically(path: string, data: string): void {
 /**
  * A path as text, its shape only: element indexes and hash-table slots become `[…]`, ids are left
  * out, so that paths through different slots of one container read the same. A path through
- * vitest's module graph or Node's ESM loader starts at the module: `module src/users.ts`.
+ * vitest's module graph or Node's ESM loader starts at the module: `module src/users.ts`. A run of
+ * objects of one class each holding the next through the same edge (a linked list: Node's timer
+ * list, `next`, `parent`…) is written once with its length: `Timeout ._idleNext ×12 → Timeout`.
  */
 export function pathText(graph: HeapGraph, hops: Array<{ from: number; edge: number; to: number }>, root?: string): string {
+  const shape = pathShape(graph, hops, root);
+  return fillRuns(shape.text, shape.runs, shape.runs);
+}
+
+/**
+ * Stands for a run's length in a path's shape; never in a step's text, where control characters
+ * are replaced ({@link sanitizeText}).
+ */
+const RUN = "\u0000";
+
+/**
+ * {@link pathText} without the lengths of its runs: `text` has {@link RUN} where each goes, and
+ * `runs` the lengths, in order. Paths through lists of different lengths have one `text`.
+ */
+function pathShape(
+  graph: HeapGraph,
+  hops: Array<{ from: number; edge: number; to: number }>,
+  root?: string,
+): { text: string; runs: number[] } {
   let start = 0;
   let head = "";
   for (let i = hops.length - 1; i >= 0; i--) {
@@ -190,7 +221,28 @@ export function pathText(graph: HeapGraph, hops: Array<{ from: number; edge: num
   }
   const last = hops[hops.length - 1];
   if (last) parts.push(nodeText(graph, last.to));
-  return parts.join(" → ");
+  // Runs of two or more equal steps, each a class and the edge it holds the next one through.
+  const folded: string[] = [];
+  const runs: number[] = [];
+  for (let i = 0; i < parts.length;) {
+    let j = i + 1;
+    if (i < parts.length - 1) while (j < parts.length - 1 && parts[j] === parts[i]) j++;
+    if (j - i >= 2) {
+      folded.push(`${parts[i]} ×${RUN}`);
+      runs.push(j - i);
+    } else folded.push(parts[i]!);
+    i = j;
+  }
+  return { text: folded.join(" → "), runs };
+}
+
+/** A shape's text with each run's length, or its shortest and longest (`×2–12`) when they differ. */
+function fillRuns(text: string, min: readonly number[], max: readonly number[]): string {
+  let i = 0;
+  return text.replace(/\u0000/g, () => {
+    const k = i++;
+    return min[k] === max[k] ? formatCount(min[k]!) : `${formatCount(min[k]!)}–${formatCount(max[k]!)}`;
+  });
 }
 
 function hopEdge(graph: HeapGraph, e: number): string {

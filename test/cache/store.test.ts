@@ -24,7 +24,7 @@ import { BLOCK } from "../../src/cache/lazy.js";
 import { CacheDamagedError } from "../../src/errors.js";
 import { CacheSession, type CacheEvent } from "../../src/cache/session.js";
 import { readSnapshotRaw } from "../../src/snapshot/read.js";
-import { HeapGraph } from "../../src/graph/heap-graph.js";
+import { HeapGraph, namedClassTable } from "../../src/graph/heap-graph.js";
 import { HeapAnalysis } from "../../src/graph/analysis.js";
 import { summarize } from "../../src/query/summary.js";
 import { SnapshotBuilder } from "../helpers/snapshot-builder.js";
@@ -854,6 +854,26 @@ describe("snapshot cache: the class index", () => {
     }
   });
 
+  it("a stored class index carries its class name table: the one the graph makes, found by the name's hash", async () => {
+    const { cache } = await cached(files.sample, freshDir(), true);
+    const look = await cache.lookup(files.sample);
+    if (look.kind !== "hit") throw new Error("expected a hit");
+    const stored = look.content.later.classes!();
+    const fresh = new HeapGraph(await readSnapshotRaw(files.sample));
+    const S = fresh.strings.length;
+    expectSameArray(
+      stored.named!,
+      namedClassTable(fresh.classes().nodeClass, S, (id) => fresh.strings.get(id)),
+    );
+    expect(stored.named!.length).toBeGreaterThan(20);
+    const graph = new HeapGraph(look.content.raw);
+    graph.useStoredIndexes({ classes: () => stored });
+    for (const name of ["Object", "Array", "Map", "system / Context", "NoSuchClass"]) {
+      const want = fresh.strings.indicesOf(name).filter((id) => fresh.classes().nodeClass.includes(id));
+      expect(graph.classIdsOfName(name), name).toEqual(want);
+    }
+  });
+
   it("checksums that match do not make the class index trusted: every id and name is checked", async () => {
     const S = (c: EntryContent): number => c.raw.strings.length;
     const cases: [string, (c: EntryContent) => EntryContent, RegExp][] = [
@@ -884,6 +904,21 @@ describe("snapshot cache: the class index", () => {
         "an extra name that is not a string",
         (c) => ({ ...c, classes: { ...c.classes!, extraNames: [...c.classes!.extraNames, 42 as unknown as string] } }),
         /class names are not valid/,
+      ],
+      [
+        "a class name table naming a class past the strings",
+        (c) => ({ ...c, classes: { ...c.classes!, named: Uint32Array.of(7, S(c)) } }),
+        /class name table is not valid/,
+      ],
+      [
+        "a class name table out of order",
+        (c) => ({ ...c, classes: { ...c.classes!, named: Uint32Array.of(9, 1, 5, 2) } }),
+        /class name table is not valid/,
+      ],
+      [
+        "a class name table with one class twice",
+        (c) => ({ ...c, classes: { ...c.classes!, named: Uint32Array.of(5, 1, 5, 1) } }),
+        /class name table is not valid/,
       ],
       [
         "a shape without its properties",
