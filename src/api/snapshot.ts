@@ -35,7 +35,7 @@ import {
   classChanged,
   diffSnapshots,
   findLeaks,
-  leakPresence,
+  leakFresh,
   rankDiff,
   type ClassDiff,
   type DiffSort,
@@ -570,27 +570,27 @@ export class Snapshot {
     const base = baseline instanceof SnapshotIds ? baseline : baseline.#s.snapshotIds();
     const tgt = target instanceof SnapshotIds ? target : target.#s.snapshotIds();
     const analysis = await s.ready(true);
-    const presence = leakPresence(base, tgt, s.graph, options.labels);
+    const fresh = leakFresh(base, tgt, s.graph, options.labels);
     const report = findLeaks(
       base,
       tgt,
       { graph: s.graph, analysis, exclude: s.owned ?? undefined },
-      { all: options.all, labels: options.labels, presence },
+      { all: options.all, labels: options.labels, fresh },
     );
     const groups = report.groups.slice(0, clampTop(options.top, 20));
     // Same-named classes from different scripts are explained together, once.
     const explained = [...new Set(groups.slice(0, options.explain ?? 3).map((g) => g.className))];
     const out: LeaksReport = { leakedObjects: report.leakedObjects, groups, explained: [] };
     if (explained.length === 0) return out;
-    // The leaked objects of the explained classes, by a pass over the nodes.
+    // The objects of the explained classes among those allocated after the baseline (the engine's
+    // bookkeeping too), in node order.
     const wanted = new Map(explained.map((name, i) => [name, i]));
     const ordinals: number[][] = explained.map(() => []);
     const g = s.graph;
     const { nodeClass } = g.classes();
     const names = new Map<number, number>();
-    const { inBaseline, inTarget } = presence;
-    for (let n = 0; n < g.nodeCount; n++) {
-      if (inBaseline[n] === 1 || inTarget[n] === 0 || s.owned?.[n] === 1) continue;
+    for (const n of fresh) {
+      if (s.owned?.[n] === 1) continue;
       const c = nodeClass[n]!;
       let k = names.get(c);
       if (k === undefined) names.set(c, (k = wanted.get(g.classNameOf(c)) ?? -1));

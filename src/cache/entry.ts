@@ -43,7 +43,7 @@ import type { AnalysisParts } from "../graph/analysis.js";
 import type { ClassParts } from "../graph/heap-graph.js";
 import { unpackIdSample } from "../graph/id-sample.js";
 import { idomFromPreorder } from "../graph/dominators.js";
-import { blockCount, blockCrcs, bytesOf, EntryFile, LazySection, type Typed } from "./lazy.js";
+import { BLOCK, blockCount, blockCrcs, bytesOf, EntryFile, LazySection, type Typed } from "./lazy.js";
 import { firstAtLeast, type ValueCheck } from "./checks.js";
 import { BIG_ENTRY_BYTES, ReadAhead } from "./read-ahead.js";
 import { BackgroundChecksums } from "./checksums.js";
@@ -51,7 +51,7 @@ import { removeQuietly, sameFileAt } from "./files.js";
 
 const MAGIC = Buffer.from("BRCACHE\x01", "latin1");
 /** Bumped whenever the layout or the meaning of a section changes. */
-export const CACHE_FORMAT = 4;
+export const CACHE_FORMAT = 5;
 const PREFIX = 16;
 /** A header longer than this is not one of ours. */
 const MAX_HEADER = 64 << 20;
@@ -163,6 +163,12 @@ interface Section {
   data: Typed;
   bytes: number;
   deferred?: boolean;
+  /**
+   * A section made as it is written: fills elements `[from, to)` into `into` (from its index 0),
+   * so that an {@link EntryWriter} writes it a piece at a time without holding it whole (`data`
+   * makes it whole, for the other writers).
+   */
+  fill?: (from: number, to: number, into: Typed) => void;
 }
 
 /** The sections of a content, in file order. */
@@ -218,7 +224,35 @@ function analysisSections(a: AnalysisParts): Unsized[] {
     { name: "analysis.parentEdge", type: "u32", data: a.parentEdge },
     { name: "analysis.userRoots", type: "u8", data: a.userRoots },
     { name: "analysis.refused", type: "u32", data: a.refused },
+    treeEdgeSection("analysis.treeType", "u8", a, a.treeType),
+    treeEdgeSection("analysis.treeName", "u32", a, a.treeName),
+    { name: "analysis.treeList", type: "u8", data: a.treeList },
   ];
+}
+
+/**
+ * The names or types of the tree edges by node: the array when the parts hold it, else made from
+ * the edges as the section is written, a piece at a time ({@link Section.fill}).
+ */
+function treeEdgeSection(name: string, type: "u8" | "u32", a: AnalysisParts, held: Typed | undefined): Unsized {
+  if (held) return { name, type, data: held };
+  const N = a.parentEdge.length;
+  const make = a.fillTreeEdges;
+  if (!make) throw new Error("analysis parts without their tree edges");
+  const fill = (from: number, to: number, into: Typed): void =>
+    type === "u8" ? make(from, to, null, into as Uint8Array) : make(from, to, into as Uint32Array, null);
+  return {
+    name,
+    type,
+    get data() {
+      const whole = allocate(type, N, false);
+      fill(0, N, whole);
+      return whole;
+    },
+    bytes: N * WIDTH[type],
+    deferred: true,
+    fill,
+  };
 }
 
 /** The dominator tree's sections (by node, then by place) and the retained sizes. */
@@ -282,6 +316,8 @@ function encodeClassNames(c: ClassParts): Uint8Array {
       extraNames: c.extraNames,
       definitions: c.definitions,
       split: c.split.map((s) => [s.id, s.base, s.location.scriptId, s.location.line, s.location.column]),
+      // The [hash, id] pairs of the class names that are strings, as base64 of their bytes.
+      ...(c.named ? { named: Buffer.from(c.named.buffer, c.named.byteOffset, c.named.byteLength).toString("base64") } : {}),
     };
     b = new Uint8Array(Buffer.from(JSON.stringify(json), "utf8"));
     encodedNames.set(c, b);
@@ -387,6 +423,9 @@ function maxHeaderLength(raw: RawSnapshot, build: string, source: SourceIdentity
     ["analysis.parentEdge", "u32", N],
     ["analysis.userRoots", "u8", N],
     ["analysis.refused", "u32", U32],
+    ["analysis.treeType", "u8", N],
+    ["analysis.treeName", "u32", N],
+    ["analysis.treeList", "u8", N],
     ["analysis.idom", "u32", N],
     ["analysis.rank", "u32", N],
     ["analysis.preorder", "u32", N],
@@ -655,6 +694,8 @@ export class EntryWriter {
         const reuse = p !== undefined && p.data === s.data && p.position === position && written.has(s.name);
         if (reuse) {
           crcs.push(written.get(s.name)!);
+        } else if (s.fill) {
+          crcs.push(writeFilled(this.fd, s, s.fill, position));
         } else {
           const bytes = bytesOf(s.data);
           writeAll(this.fd, bytes, position);
@@ -697,6 +738,27 @@ export class EntryWriter {
     closeSync(this.fd);
     await this.checksums.close();
   }
+}
+
+/** Elements a {@link Section.fill} piece holds at most: 16 blocks' worth. */
+const FILL_BYTES = 16 * BLOCK;
+
+/** Writes section `s` at `position`, made a piece at a time by `fill`; returns its block checksums. */
+function writeFilled(fd: number, s: Section, fill: NonNullable<Section["fill"]>, position: number): Uint32Array {
+  const width = WIDTH[s.type];
+  const length = s.bytes / width;
+  const step = FILL_BYTES / width;
+  const piece = allocate(s.type, Math.min(step, length), false);
+  const crcs = new Uint32Array(blockCount(s.bytes));
+  for (let from = 0; from < length; from += step) {
+    const to = Math.min(length, from + step);
+    fill(from, to, piece);
+    const bytes = bytesOf(piece).subarray(0, (to - from) * width);
+    writeAll(fd, bytes, position + from * width);
+    // Pieces start on block boundaries: their blocks are the section's.
+    crcs.set(blockCrcs(bytes), (from * width) / BLOCK);
+  }
+  return crcs;
 }
 
 /** Writes all of `data` at `position` on libuv's thread pool. */
@@ -795,6 +857,9 @@ function analysisWant(N: number, refused: number): Want[] {
     { name: "analysis.parentEdge", type: "u32", length: N },
     { name: "analysis.userRoots", type: "u8", length: N },
     { name: "analysis.refused", type: "u32", length: refused },
+    { name: "analysis.treeType", type: "u8", length: N },
+    { name: "analysis.treeName", type: "u32", length: N },
+    { name: "analysis.treeList", type: "u8", length: (N + 7) >>> 3 },
   ];
 }
 
@@ -1076,6 +1141,10 @@ function openSections(
     "edge.name": { kind: "edge-name", limit: S, element, hidden },
     "analysis.parentEdge": { kind: "parent-edge", edges: E },
     "analysis.refused": { kind: "refused", limit: N },
+    // The distance tree's edge names and types by node: checked as the edges' own are.
+    "analysis.treeType": { kind: "edge-type", limit: meta.edgeTypes.length },
+    "analysis.treeName": { kind: "edge-name", limit: S, element, hidden },
+    // (analysis.treeList: a bit per node, any value a mark: nothing to check but its checksums.)
     // The dominator tree by node (idom), its places (rank) and its preorder: node numbers or
     // places, the root first.
     "analysis.idom": { kind: "rooted", nodes: N, message: "the dominator tree names a node past the last" },
@@ -1090,7 +1159,12 @@ function openSections(
       // In shared memory: the analysis helper thread reads the columns without a copy, and the
       // read-ahead thread fills any section.
       const array = allocate(w.type, w.length, true);
-      const uses = name === "edge.name" ? section<Uint8Array>("edge.type") : null;
+      const uses =
+        name === "edge.name"
+          ? section<Uint8Array>("edge.type")
+          : name === "analysis.treeName"
+            ? section<Uint8Array>("analysis.treeType")
+            : null;
       s = new LazySection(w.file, name, array, w.place, w.crcBase, checks[name] ?? null, soft ? bad : null, uses);
       sections.set(name, s);
     }
@@ -1159,6 +1233,9 @@ function openSections(
     const parentEdge = whole<Uint32Array>("analysis.parentEdge");
     const userRoots = whole<Uint8Array>("analysis.userRoots");
     const refused = whole<Uint32Array>("analysis.refused");
+    const treeName = whole<Uint32Array>("analysis.treeName");
+    const treeType = whole<Uint8Array>("analysis.treeType");
+    const treeList = whole<Uint8Array>("analysis.treeList");
     analysis = {
       get shallow() {
         return shallow();
@@ -1174,6 +1251,15 @@ function openSections(
       },
       get refused() {
         return refused();
+      },
+      get treeName() {
+        return treeName();
+      },
+      get treeType() {
+        return treeType();
+      },
+      get treeList() {
+        return treeList();
       },
       tree: tree
         ? storedTree(
@@ -1223,7 +1309,9 @@ function openSections(
     distance: ["analysis.distance"],
     parentEdge: ["analysis.parentEdge"],
     userRoots: ["analysis.userRoots"],
+    treeEdges: ["analysis.treeType", "analysis.treeName", "analysis.treeList"],
     dominators: ["analysis.idom", "analysis.rank"],
+    idom: ["analysis.idom"],
     retained: ["analysis.retained"],
   };
   const readAhead = (parts: readonly ReadAheadPart[], elements?: ArrayLike<number>): void => {
@@ -1342,6 +1430,11 @@ function storedTree(
       if (rankSec.array[d]! >= rankSec.array[n]!) file.damaged("the dominator tree has a node before its dominator");
       return d;
     },
+    idomOf: (n: number): number => {
+      idomSec.at(n);
+      return idomSec.array[n]!;
+    },
+    damaged: (why: string): never => file.damaged(why),
     placeOf: (n: number): number => {
       rankSec.at(n);
       return rankSec.array[n]!;
@@ -1361,7 +1454,7 @@ function checkClasses(nodeClass: Uint32Array, names: Uint8Array, S: number, N: n
   } catch {
     bad("the class names are not JSON");
   }
-  const j = json as { extraNames?: unknown; definitions?: unknown; split?: unknown };
+  const j = json as { extraNames?: unknown; definitions?: unknown; split?: unknown; named?: unknown };
   const isString = (v: unknown): v is string => typeof v === "string";
   if (typeof j !== "object" || j === null || !Array.isArray(j.extraNames) || !j.extraNames.every(isString))
     bad("the class names are not valid");
@@ -1391,10 +1484,36 @@ function checkClasses(nodeClass: Uint32Array, names: Uint8Array, S: number, N: n
     seen.add(id!);
     split.push({ id: id!, base: base!, location: { scriptId: scriptId!, line: line!, column: column! } });
   }
+  const named = j.named === undefined ? null : checkNamedClasses(j.named, S);
   if (nodeClass.length !== N) bad("the class index has the wrong length");
   const past = firstAtLeast(nodeClass, limit);
   if (past >= 0) bad(`node ${past} has a class past the last`);
-  return { nodeClass, extraNames, definitions, split };
+  return { nodeClass, extraNames, definitions, split, named };
+}
+
+/**
+ * The class name table of a class index (`ClassParts.named`) from its base64 text: whole pairs,
+ * every id a string's index, the pairs in strictly increasing order (by hash, then id, so no id
+ * twice within a hash). The hashes themselves are not checked here: a lookup compares the name of
+ * every id it finds with the name asked for.
+ */
+function checkNamedClasses(text: unknown, S: number): Uint32Array {
+  const invalid = (): never => bad("the class name table is not valid");
+  if (typeof text !== "string") invalid();
+  const bytes = Buffer.from(text as string, "base64");
+  if (bytes.length % 8 !== 0 || bytes.toString("base64") !== text) invalid();
+  const named = new Uint32Array(bytes.length / 4);
+  new Uint8Array(named.buffer).set(bytes);
+  for (let k = 0; 2 * k < named.length; k++) {
+    const h = named[2 * k]!;
+    const id = named[2 * k + 1]!;
+    if (id >= S) invalid();
+    if (k > 0) {
+      const ph = named[2 * k - 2]!;
+      if (h < ph || (h === ph && id <= named[2 * k - 1]!)) invalid();
+    }
+  }
+  return named;
 }
 
 function allocate(type: ElementType, length: number, shared: boolean): Typed {

@@ -1,13 +1,13 @@
 /**
  * The main job: `backrefs <snapshot> --type Foo -o out.png`.
  */
-import { accessSync, constants as fsConstants, statSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { BackrefsError, QueryError } from "../errors.js";
+import { resolve } from "node:path";
+import { QueryError } from "../errors.js";
 import { assertComparableIds, type SnapshotIds } from "../query/id-trust.js";
 import { defaultBackrefsOptions } from "../query/backrefs.js";
 import type { Subgraph } from "../query/types.js";
 import { formatCount, sanitizeText } from "../render/format.js";
+import { checkWritable, displayName } from "./output-paths.js";
 import { preparePng } from "../render/png.js";
 import { closeLayoutWorker, keepGraphvizIn, prepareLayout } from "../render/svg.js";
 import { Snapshot, type RetainerGraph, type RetainersOptions } from "../api/snapshot.js";
@@ -19,6 +19,8 @@ import { ExitCode } from "./exit-codes.js";
 import type { Phase } from "../graph/analysis.js";
 import { mark } from "./timing.js";
 import { UsageError } from "./usage.js";
+
+export { checkWritable, checkWritableDir, displayName } from "./output-paths.js";
 
 export type { OutputFormat } from "../api/files.js";
 
@@ -89,41 +91,6 @@ export function outputTargets(outputs: string[] | undefined, format: OutputForma
     throw new UsageError("a PNG is not written to a terminal: say -o <file>.png, pipe the output, or -o - to write it here anyway");
   }
   return targets;
-}
-
-/**
- * Fails early, before any loading, when an output file could not be written: its folder is
- * missing or not writable, or the path is a folder.
- */
-export function checkWritable(path: string): void {
-  const full = resolve(path);
-  const dir = dirname(full);
-  const fail = (what: string, hint: string): never => {
-    throw new BackrefsError("E_OUTPUT", `cannot write ${sanitizeText(path)}: ${what}`, hint);
-  };
-  let st;
-  try {
-    st = statSync(dir);
-  } catch {
-    fail(`the folder ${sanitizeText(dir)} does not exist`, "create it first, or write somewhere else");
-  }
-  if (!st!.isDirectory()) fail(`${sanitizeText(dir)} is not a folder`, "write somewhere else");
-  try {
-    accessSync(dir, fsConstants.W_OK);
-  } catch {
-    fail(`no permission to write in ${sanitizeText(dir)}`, "write somewhere else, or change the folder's permissions");
-  }
-  try {
-    if (statSync(full).isDirectory()) fail("it is a folder", "give a file name");
-  } catch (e) {
-    if (e instanceof BackrefsError) throw e;
-    // does not exist yet: fine
-  }
-}
-
-/** Checks a folder pictures will be written into (`check --picture-dir`). */
-export function checkWritableDir(dir: string): void {
-  checkWritable(join(dir, "backrefs-check.svg"));
 }
 
 export async function runDraw(file: string, opts: DrawCliOptions, io: Streams): Promise<number> {
@@ -353,11 +320,6 @@ function summaryLine(sub: Subgraph, destinations: string): string {
     `${sub.targets.length} target${sub.targets.length === 1 ? "" : "s"}, ${sub.nodes.length} nodes, ${sub.edges.length} edges` +
     `${cuts.length ? `; cut: ${cuts.join(", ")}` : "; nothing cut"} → ${destinations}\n`
   );
-}
-
-/** A file name as messages show it (`-` is standard input). */
-export function displayName(file: string): string {
-  return file === "-" ? "standard input" : sanitizeText(file);
 }
 
 function shellQuote(s: string): string {

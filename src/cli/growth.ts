@@ -13,7 +13,7 @@ import { formatBytes, formatCount, sanitizeText, truncateText } from "../render/
 import { classTableText } from "./info.js";
 import { loadIds, openForCli, type Streams } from "./io.js";
 import { table } from "./table.js";
-import { checkWritableDir, displayName, drawToFile } from "./draw.js";
+import { checkWritableDir, displayName } from "./output-paths.js";
 import { formatGroupedText } from "../render/grouped-text.js";
 import { ExitCode } from "./exit-codes.js";
 import { Snapshot } from "../api/snapshot.js";
@@ -287,6 +287,8 @@ export async function runCheck(file: string, opts: CheckOptions, io: Streams): P
     let picture: string | null = null;
     if ((verdict.counts[v.className] ?? 0) > 0) {
       picture = join(opts.pictureDir, `backrefs-${v.className.replace(/[^\w.-]+/g, "_").slice(0, 80)}.svg`);
+      // What draws is loaded only when a picture is drawn.
+      const { drawToFile } = await import("./draw.js");
       await drawToFile(current.snap, v.className, picture, {
         baseline: baselineIds,
         retained: needsRetained(limits),

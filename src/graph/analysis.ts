@@ -70,12 +70,38 @@ export interface PrepareOptions {
  */
 export const PARALLEL_MIN_NODES = 1_000_000;
 
+/** {@link AnalysisParts.fillTreeEdges} of a graph and its distance tree. */
+function fillTreeEdges(graph: HeapGraph, parentEdge: Uint32Array): NonNullable<AnalysisParts["fillTreeEdges"]> {
+  return (from, to, names, types) => {
+    const { edgeName, edgeType } = graph.columns;
+    for (let n = from; n < to; n++) {
+      const pe = parentEdge[n]!;
+      if (names) names[n - from] = pe === 0 ? 0 : edgeName[pe - 1]!;
+      if (types) types[n - from] = pe === 0 ? 0 : edgeType[pe - 1]!;
+    }
+  };
+}
+
 /** The saved state of an analysis (see {@link HeapAnalysis.savedParts}). */
 export interface AnalysisParts {
   shallow: Float64Array;
   distance: Int32Array;
   parentEdge: Uint32Array;
   userRoots: Uint8Array;
+  /** Where the grouped picture's list heads can begin ({@link Distances.treeList}). */
+  treeList: Uint8Array;
+  /**
+   * The name and type of each node's distance-tree edge by node ({@link Distances.treeName}):
+   * given by saved parts that hold them; made from the edges when saved.
+   */
+  treeName?: Uint32Array;
+  treeType?: Uint8Array;
+  /**
+   * Without {@link treeName}: writes the names and/or types of the tree edges of nodes `[from, to)`
+   * into `names` and `types` (from their index 0), made from the edges, so that saving them never
+   * holds them whole.
+   */
+  fillTreeEdges?: (from: number, to: number, names: Uint32Array | null, types: Uint8Array | null) => void;
   /** Targets of edges the distance filter refused from the user roots (essential edges need them). */
   refused: Uint32Array;
   /**
@@ -90,6 +116,13 @@ export interface AnalysisParts {
     idom?: Uint32Array;
     rank?: Uint32Array;
     dominatorOf?: (n: number) => number;
+    /**
+     * Node n's immediate dominator looked up alone, without the check that it is placed before n
+     * (`dominatorOf` makes it): for a walk that bounds itself ({@link HeapAnalysis.dominatedByMarked}).
+     */
+    idomOf?: (n: number) => number;
+    /** The saved tree turned out wrong (`why`): throws, as a damaged saved part does. */
+    damaged?: (why: string) => never;
     /** Node n's position in the preorder (`rank[n]`), looked up alone. */
     placeOf?: (n: number) => number;
   } | null;
@@ -278,7 +311,7 @@ export class HeapAnalysis {
       this.takeStoredClassRetained();
     }
     if (!this.dist || !this.shallow) return null;
-    const { distance, parentEdge, userRoots } = this.dist;
+    const { distance, parentEdge, userRoots, treeList } = this.dist;
     const tree = stored?.tree && this.retained === stored.tree.retained ? stored.tree : this.treeParts();
     const classRetained = tree && this.hasOwnClassRetained() ? this.classRetained : null;
     return {
@@ -286,6 +319,10 @@ export class HeapAnalysis {
       distance,
       parentEdge,
       userRoots,
+      treeList,
+      ...(stored?.treeName && stored.treeType
+        ? { treeName: stored.treeName, treeType: stored.treeType }
+        : { fillTreeEdges: fillTreeEdges(this.graph, parentEdge) }),
       refused: Uint32Array.from(this.refusedFromUserRoots),
       tree,
       classRetained,
@@ -421,6 +458,18 @@ export class HeapAnalysis {
    */
   distances(): Distances {
     if (this.dist) return this.dist;
+    return this.takeDistances();
+  }
+
+  /**
+   * Whether {@link distances} gives the tree edges' names and types by node (`treeName`,
+   * `treeType`): saved parts that hold them. Told without reading them.
+   */
+  holdsTreeEdges(): boolean {
+    return this.stored !== null && "treeName" in this.stored && "treeType" in this.stored;
+  }
+
+  private takeDistances(): Distances {
     const s = this.stored;
     if (s) {
       this.refusedFromUserRoots = Array.from(s.refused);
@@ -428,6 +477,9 @@ export class HeapAnalysis {
       let distance: Int32Array | null = null;
       let parentEdge: Uint32Array | null = null;
       let userRoots: Uint8Array | null = null;
+      let treeName: Uint32Array | undefined;
+      let treeType: Uint8Array | undefined;
+      let treeList: Uint8Array | null = null;
       return (this.dist = {
         get distance() {
           return (distance ??= s.distance);
@@ -437,6 +489,15 @@ export class HeapAnalysis {
         },
         get userRoots() {
           return (userRoots ??= s.userRoots);
+        },
+        get treeName() {
+          return (treeName ??= s.treeName);
+        },
+        get treeType() {
+          return (treeType ??= s.treeType);
+        },
+        get treeList() {
+          return (treeList ??= s.treeList);
         },
       });
     }
@@ -512,6 +573,48 @@ export class HeapAnalysis {
     const lookUp = this.tree === null || this.treeFromStored ? this.stored?.tree?.dominatorOf : undefined;
     if (lookUp) return lookUp(n);
     return this.dominators().idom[n]!;
+  }
+
+  /**
+   * For each of `nodes` (in their order): 1 when a dominator of it below the root (its immediate
+   * dominator, that one's, and so on up to the root, the root itself not counted) is marked in
+   * `marked` (a bit per node: bit `n & 7` of byte `n >>> 3`), else 0. Each node's chain is walked
+   * up to the root, a marked node, or a node whose answer an earlier chain found: every node is
+   * looked at once. Saved parts are asked only for each node's immediate dominator (not its place
+   * in the preorder, which {@link dominator} reads to check it): the walk's steps are bounded
+   * instead, by the node count, which only a cycle in a damaged saved tree can pass.
+   */
+  dominatedByMarked(nodes: ArrayLike<number>, marked: Uint8Array): Uint8Array {
+    const N = this.graph.nodeCount;
+    const saved = this.tree === null || this.treeFromStored ? this.stored?.tree : undefined;
+    const idomOf = saved?.idomOf;
+    const idom = idomOf ? null : this.dominators().idom;
+    // Per node, once walked: 1 no marked node at or above it (the root never counts), 2 one is.
+    const covered = new Uint8Array(N);
+    const chain: number[] = [];
+    const out = new Uint8Array(nodes.length);
+    // A chain steps only onto nodes no chain walked before, so all chains take at most N steps.
+    let steps = 0;
+    for (let i = 0; i < nodes.length; i++) {
+      const t = nodes[i]!;
+      if (t === 0) continue;
+      let x = idomOf ? idomOf(t) : idom![t]!;
+      let depth = 0;
+      while (x !== 0 && covered[x] === 0 && (marked[x >>> 3]! & (1 << (x & 7))) === 0) {
+        if (++steps > N) {
+          const why = "the dominator tree has a cycle";
+          saved?.damaged?.(why);
+          throw new Error(why);
+        }
+        chain[depth++] = x;
+        x = idomOf ? idomOf(x) : idom![x]!;
+      }
+      // The root: nothing above; a node walked before: its answer; else x is marked.
+      const answer = x === 0 ? 1 : covered[x] !== 0 ? covered[x]! : 2;
+      for (let k = 0; k < depth; k++) covered[chain[k]!] = answer;
+      out[i] = answer === 2 ? 1 : 0;
+    }
+    return out;
   }
 
   /**

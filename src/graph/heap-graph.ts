@@ -62,6 +62,48 @@ export interface ClassParts {
   definitions: InterfaceDefinition[];
   /** The classes split by script: their id, the class they were split from, and the place. */
   split: { id: number; base: number; location: ClassLocation }[];
+  /**
+   * The class ids below the strings' count that some node has (string indices of class names), as
+   * pairs `[hash of the name, id]` in increasing order ({@link namedClassTable}): a class is then
+   * found by its name without going through every string. Absent or null: not known (the strings
+   * are searched).
+   */
+  named?: Uint32Array | null;
+}
+
+/**
+ * The hash of a class name that {@link ClassParts.named} is ordered by: 32-bit FNV-1a over the
+ * name's UTF-16 code units.
+ */
+export function classNameHash(name: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+/**
+ * {@link ClassParts.named} of a class index: every id below `S` that some node of `nodeClass` has,
+ * each once, as `[classNameHash(nameOf(id)), id]` pairs in increasing order (by hash, then id).
+ */
+export function namedClassTable(nodeClass: Uint32Array, S: number, nameOf: (id: number) => string): Uint32Array {
+  const seen = new Uint8Array(S);
+  let count = 0;
+  for (let n = 0; n < nodeClass.length; n++) {
+    const c = nodeClass[n]!;
+    if (c < S && seen[c] === 0) {
+      seen[c] = 1;
+      count++;
+    }
+  }
+  const keys = new BigUint64Array(count);
+  for (let id = 0, k = 0; id < S; id++) if (seen[id] === 1) keys[k++] = (BigInt(classNameHash(nameOf(id))) << 32n) | BigInt(id);
+  keys.sort();
+  const out = new Uint32Array(2 * count);
+  for (let k = 0; k < count; k++) {
+    out[2 * k] = Number(keys[k]! >> 32n);
+    out[2 * k + 1] = Number(keys[k]! & 0xffffffffn);
+  }
+  return out;
 }
 
 /**
@@ -215,6 +257,8 @@ export class HeapGraph {
   /** Class id made by the split → the class it was split from. */
   private splitBase = new Map<number, number>();
   private nameGroups: Uint32Array | null = null;
+  /** {@link ClassParts.named}: taken from a stored class index, or made for saving one; null: not known. */
+  private namedClasses: Uint32Array | null = null;
   private domState: Uint8Array | null | undefined = undefined;
   /** The id-trust check's sample, packed, when computed here (not taken from `stored`). */
   private idSampleComputed: Uint32Array | null = null;
@@ -525,6 +569,7 @@ export class HeapGraph {
       this.splitBase = new Map(saved.split.map((s) => [s.id, s.base]));
       this.nameGroups = null;
       this.classIndex = { nodeClass: saved.nodeClass, extraNames: saved.extraNames };
+      this.namedClasses = saved.named ?? null;
       return this.classIndex;
     }
     const S = this.strings.length;
@@ -654,7 +699,36 @@ export class HeapGraph {
   classParts(): ClassParts | null {
     if (!this.classIndex || this.givenDefinitions !== null) return null;
     const split = [...this.splitBase].map(([id, base]) => ({ id, base, location: this.classLocations.get(id)! }));
-    return { ...this.classIndex, definitions: this.definitions, split };
+    const S = this.strings.length;
+    this.namedClasses ??= namedClassTable(this.classIndex.nodeClass, S, (id) => this.strings.get(id));
+    return { ...this.classIndex, definitions: this.definitions, split, named: this.namedClasses };
+  }
+
+  /**
+   * The class ids below the strings' count named `name`, in increasing order. With a stored
+   * class index ({@link ClassParts.named}), the ids some node has, found by the name's hash (each
+   * checked against its string); otherwise every string equal to `name` (those no node has select
+   * nothing).
+   */
+  classIdsOfName(name: string): number[] {
+    this.classes();
+    const named = this.namedClasses;
+    if (named === null) return this.strings.indicesOf(name);
+    const h = classNameHash(name);
+    // The first pair whose hash is at least h.
+    let lo = 0;
+    let hi = named.length >>> 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (named[2 * mid]! < h) lo = mid + 1;
+      else hi = mid;
+    }
+    const out: number[] = [];
+    for (let k = lo; 2 * k < named.length && named[2 * k] === h; k++) {
+      const id = named[2 * k + 1]!;
+      if (this.strings.get(id) === name) out.push(id);
+    }
+    return out.sort((a, b) => a - b);
   }
 
   /**

@@ -74,8 +74,9 @@ function distanceKey(d: number): number {
  * in snapshot order), no self edges, no weak edges unless asked, no backing store of another
  * retainer (an object and its `(object elements)` are one holder); closest to a root first.
  */
-export function retainersOf(graph: HeapGraph, ctx: WalkContext, n: number, weak: boolean): Retainer[] {
+export function retainersOf(graph: HeapGraph, ctx: WalkContext, n: number, weak: boolean, longFrom = LONG_RETAINERS): Retainer[] {
   const r = graph.retainerEdges(n);
+  if (r.length >= longFrom) return longRetainersOf(graph, ctx, n, weak, r);
   const weakType = graph.edgeTypeCodes.weak;
   const out: Retainer[] = [];
   // The retainer index lists a node's retainers by source ordinal, so repeats are adjacent:
@@ -94,6 +95,83 @@ export function retainersOf(graph: HeapGraph, ctx: WalkContext, n: number, weak:
   const held = withoutBackingStores(graph, out);
   // Stable sort: ties keep snapshot order, so the walk is deterministic.
   return sortByDistance(held, d);
+}
+
+/** Retainer lists at least this long are gathered by {@link longRetainersOf}. */
+const LONG_RETAINERS = 256;
+
+/**
+ * {@link retainersOf} for a long list (one object a hundred thousand others hold): the same list,
+ * gathered into typed arrays first. The holders come in increasing node order (the retainer edges
+ * are in source order, repeats skipped), so that a backing store is found among them by binary
+ * search, and one object is made per holder kept, not per step.
+ */
+function longRetainersOf(graph: HeapGraph, ctx: WalkContext, n: number, weak: boolean, r: Uint32Array): Retainer[] {
+  const L = r.length;
+  const edges = new Uint32Array(L);
+  const froms = new Uint32Array(L);
+  const skipType = weak ? -1 : graph.edgeTypeCodes.weak;
+  let k = 0;
+  let last = -1;
+  for (let i = 0; i < L; i++) {
+    const edge = r[i]!;
+    const from = graph.edgeSource(edge);
+    if (from === n || from === last) continue;
+    if (graph.edgeType(edge) === skipType) continue;
+    last = from;
+    edges[k] = edge;
+    froms[k] = from;
+    k++;
+  }
+  const owned = k >= 2 ? ownedStores(graph, froms, k) : null;
+  const out: Retainer[] = [];
+  for (let i = 0; i < k; i++) if (owned === null || owned[i] === 0) out.push({ edge: edges[i]!, from: froms[i]! });
+  return sortByDistance(out, ctx.analysis.distances().distance);
+}
+
+/**
+ * What {@link withoutBackingStores} leaves out of holders `froms[0..k)` (strictly increasing):
+ * a mark per holder that is an internal array (node type `array` or `hidden`) another holder
+ * points at through an internal or hidden edge; null when there is none.
+ */
+function ownedStores(graph: HeapGraph, froms: Uint32Array, k: number): Uint8Array | null {
+  const { array, hidden } = graph.types;
+  const codes = graph.edgeTypeCodes;
+  let stores = 0;
+  for (let i = 0; i < k; i++) {
+    const t = graph.nodeType(froms[i]!);
+    if (t === array || t === hidden) stores++;
+  }
+  if (stores === 0) return null;
+  const owned = new Uint8Array(k);
+  let any = false;
+  const first = graph.firstEdge;
+  for (let i = 0; i < k; i++) {
+    const owner = froms[i]!;
+    for (let e = first[owner]!, end = first[owner + 1]!; e < end; e++) {
+      const et = graph.edgeType(e);
+      if (et !== codes.internal && et !== codes.hidden) continue;
+      const to = graph.edgeTo(e);
+      if (to === owner) continue;
+      const t = graph.nodeType(to);
+      if (t !== array && t !== hidden) continue;
+      // Binary search for `to` among the holders.
+      let lo = 0;
+      let hi = k - 1;
+      while (lo <= hi) {
+        const mid = (lo + hi) >>> 1;
+        const v = froms[mid]!;
+        if (v < to) lo = mid + 1;
+        else if (v > to) hi = mid - 1;
+        else {
+          owned[mid] = 1;
+          any = true;
+          break;
+        }
+      }
+    }
+  }
+  return any ? owned : null;
 }
 
 /** Distances below this sort by one typed-array sort of `distance · length + position` (exact: below 2^52). */
@@ -205,12 +283,14 @@ const NAMES_AHEAD = 256;
  */
 function namesAhead(graph: HeapGraph, list: Retainer[]): void {
   const { element, hidden } = graph.edgeTypeCodes;
-  const edges: number[] = [];
-  for (const r of list) {
-    const t = graph.edgeType(r.edge);
-    if (t !== element && t !== hidden) edges.push(r.edge);
+  const edges = new Uint32Array(list.length);
+  let k = 0;
+  for (let i = 0; i < list.length; i++) {
+    const edge = list[i]!.edge;
+    const t = graph.edgeType(edge);
+    if (t !== element && t !== hidden) edges[k++] = edge;
   }
-  if (edges.length > 0) graph.readAhead(["edgeName"], edges);
+  if (k > 0) graph.readAhead(["edgeName"], edges.subarray(0, k));
 }
 
 /** Direct retainers of each target whose own way up is drawn after the shortest path (phase 2). */
@@ -505,8 +585,9 @@ export function retainerSubgraph(
     for (const n of order) {
       if (stop(n)) continue;
       const hidden: Retainer[] = [];
+      const gapFrom = gapNodes.get(n);
       for (const r of retainersOfNode(n)) {
-        if (gapNodes.get(n) === r.from) continue;
+        if (gapFrom === r.from) continue;
         if (depthOf.has(r.from)) addEdge(r.edge, r.from, n, false);
         else hidden.push(r);
       }

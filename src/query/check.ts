@@ -131,7 +131,8 @@ export function checkLimits(current: Side, limits: Limits, options: CheckLimitsO
   if (needsBaseline(limits) && !base) throw new QueryError("growth limits (maxGrowth, maxRetainedGrowth) need a baseline snapshot");
   if (base && needsBaseline(limits)) {
     // Limits name classes: one row per name, same-named classes from different scripts totalled.
-    const diff = diffSnapshots(base, current, base.ids ? { beforeIds: base.ids, byName: true } : { byName: true });
+    // Growth is a difference of counts (and sizes): the new and deleted objects are not needed.
+    const diff = diffSnapshots(base, current, { ...(base.ids ? { beforeIds: base.ids } : {}), byName: true, newAndDeleted: false });
     const rows = new Map(diff.classes.map((r) => [r.className, r]));
     for (const r of diff.classes) known.set(r.className, Math.max(r.countBefore, r.countAfter));
     growth = (c) => rows.get(c);

@@ -104,13 +104,17 @@ export function selectNodes(graph: HeapGraph, sel: Selector): Selection {
 /** Up to this many class ids, a `--type` selection searches the class column once per id. */
 const FEW_CLASSES = 4;
 
-/** The class ids named by any of `types`, each once, in increasing order. */
+/**
+ * The class ids named by any of `types`, each once, in increasing order: every one some node has
+ * (with a class index from the snapshot cache, only those; otherwise also string indices of that
+ * name that no node has as its class, which select nothing).
+ */
 export function classIdsNamed(graph: HeapGraph, types: string[]): number[] {
   const ids = new Set<number>();
   const S = graph.strings.length;
   const { extraNames } = graph.classes();
   for (const t of new Set(types)) {
-    for (const i of graph.strings.indicesOf(t)) ids.add(i);
+    for (const i of graph.classIdsOfName(t)) ids.add(i);
     extraNames.forEach((name, k) => {
       if (name === t) ids.add(S + k);
     });

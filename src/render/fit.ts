@@ -140,8 +140,21 @@ async function layoutOnce(sub: Subgraph, opts: FitOptions): Promise<Laid> {
   const layouts = boxes > (opts.maxBoxesToTry ?? 400) ? LAYOUTS.slice(0, 1) : LAYOUTS;
 
   let best: { picture: Laid; badness: number } | undefined;
+  // The DOT of each layout tried. Folding changes nothing in a picture with no wide level and no
+  // "N more" box (a grouped picture's single chain of steps, say): its DOT is then the same as an
+  // earlier try's, and so would be its layout (Graphviz is deterministic), which was measured and
+  // compared then: the same picture again never replaces `best` (only a better one does), so it is
+  // not laid out again. Whether to stop is still decided as after a layout.
+  const tried = new Set<string>();
+  const done = (layout: { rankdir: "TB" | "LR" }): boolean =>
+    best !== undefined && best.picture.fits && (best.picture.zoom >= preferred || layout.rankdir === "LR");
   for (const layout of layouts) {
     const dot = toDot(sub, { ...opts, rankdir: layout.rankdir, stagger: layout.stagger });
+    if (tried.has(dot)) {
+      if (done(layout)) break;
+      continue;
+    }
+    tried.add(dot);
     const svg = await layoutSvg(dot, opts);
     const m = measureSvg(svg);
     if (!m) return { dot, svg, zoom: preferred, widthPx: NaN, heightPx: NaN, minTextPx: NaN, fits: false, layout, overshoot: NaN };
@@ -175,7 +188,7 @@ async function layoutOnce(sub: Subgraph, opts: FitOptions): Promise<Laid> {
       best = { picture, badness };
     }
     // TB and LR are always both tried; the folded layouts only when neither fits.
-    if (best.picture.fits && (best.picture.zoom >= preferred || layout.rankdir === "LR")) break;
+    if (done(layout)) break;
   }
   // Still too long and thin, though small enough: spread the short side (Graphviz's `ratio`),
   // which adds room between boxes and never shrinks anything.

@@ -84,7 +84,10 @@ export type ReadAheadPart =
   | "distance"
   | "parentEdge"
   | "userRoots"
+  | "treeEdges"
   | "dominators"
+  /** The immediate dominators alone (without their places in the tree's preorder). */
+  | "idom"
   | "retained";
 
 /** The columns of a {@link RawSnapshot} that are read on first use (see HeapGraph). */

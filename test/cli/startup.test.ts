@@ -82,6 +82,24 @@ describe("start-up", () => {
     expect(r.loaded).not.toContain("@resvg/resvg-wasm");
   });
 
+  it("diff, and a check that draws nothing, load nothing that draws pictures", () => {
+    const drawing = ["dist/cli/draw.js", "dist/render/svg.js", "dist/render/png.js", "dist/render/warm-up.js"];
+    const diff = run(["diff", SAMPLE, SAMPLE, "--json", "-q"]);
+    expect(diff.status, diff.stderr).toBe(0);
+    expect(diff.loaded).toContain("dist/query/growth.js");
+    const check = run(["check", SAMPLE, "--max-count", "LeakyRequest=1000000", "-q"]);
+    expect(check.status, check.stderr).toBe(0);
+    expect(check.loaded).toContain("dist/query/check.js");
+    for (const m of drawing) {
+      expect(diff.loaded).not.toContain(m);
+      expect(check.loaded).not.toContain(m);
+    }
+    // A check that fails draws what retains the class, with what draws loaded then.
+    const failed = run(["check", SAMPLE, "--max-count", "LeakyRequest=0", "-q"]);
+    expect(failed.status, failed.stderr).toBe(3);
+    expect(failed.loaded).toContain("dist/render/svg.js");
+  });
+
   it("a command answered from the snapshot cache loads no snapshot reader", () => {
     const env = { BACKREFS_CACHE: "1", BACKREFS_CACHE_DIR: mkdtempSync(join(tmpdir(), "backrefs-startup-cache-")) };
     const first = run(["info", SAMPLE, "--json", "-q"], env);

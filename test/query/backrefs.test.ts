@@ -345,6 +345,53 @@ describe("retainersOf", () => {
   });
 });
 
+describe("retainersOf, long lists", () => {
+  it("gives a long list exactly as the per-retainer way does: repeats, self and weak edges, backing stores of holders and of others", async () => {
+    const { retainersOf } = await import("../../src/query/backrefs.js");
+    let x = 5;
+    const next = (m: number): number => {
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+      return (x >>> 8) % m;
+    };
+    for (let round = 0; round < 4; round++) {
+      const b = new SnapshotBuilder();
+      const target = b.node("object", "Target");
+      const hub = b.node("object", "Hub");
+      b.edge(b.gcRoots, hub, "element", 1);
+      const holders: number[] = [];
+      for (let k = 0; k < 400; k++) {
+        const kind = next(6);
+        // Objects, arrays and hidden nodes (backing stores when another holder points at them).
+        const h = b.node(kind === 0 ? "array" : kind === 1 ? "hidden" : "object", kind < 2 ? "(object elements)" : `H${k % 5}`);
+        holders.push(h);
+        if (next(4) > 0) b.edge(hub, h, "property", `h${k}`);
+        b.edge(h, target, next(9) === 0 ? "weak" : "property", "t");
+        if (next(5) === 0) b.edge(h, target, "element", 3); // a repeat from one holder
+      }
+      // Holders pointing at other holders' stores through internal/hidden edges (and some not).
+      for (let k = 0; k < 300; k++) {
+        const from = holders[next(holders.length)]!;
+        const to = holders[next(holders.length)]!;
+        const type = ["internal", "hidden", "property"][next(3)]! as "internal" | "hidden" | "property";
+        b.edge(from, to, type, type === "hidden" ? 1 : "elements");
+      }
+      b.edge(target, target, "property", "self");
+      const g = graphOf(b);
+      const ctx = walkContext(g);
+      for (const weak of [false, true]) {
+        const short = retainersOf(g, ctx, target, weak, Infinity);
+        const long = retainersOf(g, ctx, target, weak, 0);
+        expect(long, `round ${round}, weak ${weak}`).toEqual(short);
+        expect(short.length).toBeGreaterThan(250);
+      }
+      // The stores rule did leave some out.
+      const all = new Set(retainersOf(g, ctx, target, false, 0).map((r) => r.from));
+      const stores = holders.filter((h) => g.nodeType(h) === g.types.array || g.nodeType(h) === g.types.hidden);
+      expect(stores.some((h) => !all.has(h))).toBe(true);
+    }
+  });
+});
+
 describe("sortByDistance", () => {
   it("orders retainers as a stable sort by distance (unreached last) does: short and long lists, small and large distances", async () => {
     const { sortByDistance } = await import("../../src/query/backrefs.js");

@@ -7,7 +7,15 @@
 import { describe, expect, it } from "vitest";
 import { HeapAnalysis } from "../../src/graph/analysis.js";
 import type { HeapGraph } from "../../src/graph/heap-graph.js";
-import { diffSnapshots, findLeaks, markedClassRetainedSizes } from "../../src/query/growth.js";
+import {
+  diffSnapshots,
+  findLeaks,
+  leakFresh,
+  markedClassRetainedSizes,
+  MARKED_WALK_MAX_SHARE,
+  type LeakReport,
+} from "../../src/query/growth.js";
+import { IdSet } from "../../src/graph/id-set.js";
 import { SnapshotIds } from "../../src/query/id-trust.js";
 import { graphOf } from "../helpers/load.js";
 import { INTERNAL, idsOf, keyOf, plainClassDiff, rowKey } from "../helpers/naive-growth.js";
@@ -158,8 +166,8 @@ describe("per-class counts of diff and leaks, against plain per-node tallies", (
     expect(d.classes.every((c) => c.retainedSizeAfter === undefined)).toBe(true);
   });
 
-  it("leaks: count, self and retained size of the leaked objects per class key", () => {
-    const [base, target] = [idsOf(s1!), idsOf(s2!)];
+  /** findLeaks' groups against plain per-node tallies, for a baseline and a target given by their ids. */
+  function expectLeaksAsTallied(base: Set<number>, target: Set<number>, given: [IdSet | SnapshotIds, IdSet | SnapshotIds]): LeakReport {
     const an = new HeapAnalysis(s3!);
     const leaked = (n: number): boolean => {
       const id = s3!.nodeId(n);
@@ -174,12 +182,39 @@ describe("per-class counts of diff and leaks, against plain per-node tallies", (
       expected.set(keyOf(s3!, n), e);
     }
     const retained = plainRetained(s3!, an, leaked);
-    const report = findLeaks(SnapshotIds.of(s1!), SnapshotIds.of(s2!), { graph: s3!, analysis: an });
+    const report = findLeaks(given[0], given[1], { graph: s3!, analysis: an });
     expect(report.groups.length).toBe(expected.size);
     for (const g of report.groups) {
       const k = rowKey(g);
       expect([k, g.count, g.selfSize, g.retainedSize]).toEqual([k, expected.get(k)!.count, expected.get(k)!.self, retained.get(k) ?? 0]);
     }
+    return report;
+  }
+
+  it("leaks: count, self and retained size of the leaked objects per class key", () => {
+    expectLeaksAsTallied(idsOf(s1!), idsOf(s2!), [SnapshotIds.of(s1!), SnapshotIds.of(s2!)]);
+  });
+
+  it("leakFresh: the final snapshot's nodes whose id the target has and the baseline lacks, in node order", () => {
+    const [base, target] = [idsOf(s1!), idsOf(s2!)];
+    const expected: number[] = [];
+    for (let n = 0; n < s3!.nodeCount; n++) if (!base.has(s3!.nodeId(n)) && target.has(s3!.nodeId(n))) expected.push(n);
+    expect(expected.length).toBeGreaterThan(0);
+    expect(Array.from(leakFresh(SnapshotIds.of(s1!), SnapshotIds.of(s2!), s3!))).toEqual(expected);
+    // The same objects, in the same order, whichever way the presence is given to findLeaks.
+    const an = new HeapAnalysis(s3!);
+    const side = { graph: s3!, analysis: an };
+    const fresh = leakFresh(SnapshotIds.of(s1!), SnapshotIds.of(s2!), s3!);
+    expect(findLeaks(SnapshotIds.of(s1!), SnapshotIds.of(s2!), side, { fresh })).toEqual(
+      findLeaks(SnapshotIds.of(s1!), SnapshotIds.of(s2!), side),
+    );
+  });
+
+  it("leaks: the same when most objects are leaked (their retained sizes then from the whole-tree walk)", () => {
+    // A baseline without any of the final snapshot's ids, and the final one as the target: every
+    // object is new.
+    const report = expectLeaksAsTallied(new Set(), idsOf(s3!), [new IdSet(0), IdSet.fromGraph(s3!)]);
+    expect(report.leakedObjects).toBeGreaterThan(s3!.nodeCount * MARKED_WALK_MAX_SHARE);
   });
 });
 
@@ -208,9 +243,14 @@ describe("per-class retained sizes of marked objects (leaks), walking the marked
       for (const share of [0.02, 0.3, 1]) {
         const filter = Uint8Array.from({ length: g.nodeCount }, () => (rnd() < share ? 1 : 0));
         for (const groups of [null, merged]) {
-          const fast = markedClassRetainedSizes(g, a, filter, groups);
-          const whole = a.classRetainedSizes(filter, groups ?? undefined);
-          expect(Array.from(fast)).toEqual(Array.from(whole));
+          const whole = Array.from(a.classRetainedSizes(filter, groups ?? undefined));
+          expect(Array.from(markedClassRetainedSizes(g, a, filter, groups))).toEqual(whole);
+          // From a list of the marked objects up through their dominators: in node order, and
+          // shuffled with some unmarked objects and repeats among them.
+          const list = Array.from({ length: g.nodeCount }, (_, n) => n).filter((n) => filter[n] === 1);
+          expect(Array.from(markedClassRetainedSizes(g, a, filter, groups, Uint32Array.from(list)))).toEqual(whole);
+          const mixed = [...list, ...list.slice(0, 5), 0, 1, 2].sort(() => rnd() - 0.5);
+          expect(Array.from(markedClassRetainedSizes(g, a, filter, groups, Uint32Array.from(mixed)))).toEqual(whole);
         }
       }
     }

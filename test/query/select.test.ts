@@ -80,3 +80,52 @@ describe("selectNodes by class", () => {
     }
   });
 });
+
+describe("class ids by name through a stored class index", () => {
+  it("selects what the search through every string selects, and checks each id the name's hash finds", async () => {
+    const { selectNodes } = await import("../../src/query/select.js");
+    const { SnapshotBuilder } = await import("../helpers/snapshot-builder.js");
+    const { graphOf } = await import("../helpers/load.js");
+    const { classNameHash, namedClassTable } = await import("../../src/graph/heap-graph.js");
+    const b = new SnapshotBuilder();
+    const names = ["Foo", "Bar", "Baz", "(object elements)", "Ünïcode ☃", "Foo2"];
+    const holder = b.node("object", "Holder");
+    b.edge(b.gcRoots, holder, "element", 1);
+    for (let i = 0; i < 60; i++) {
+      const n = b.node(i % 7 === 0 ? "array" : "object", names[i % names.length]!);
+      // "Quux" and "Bar2" are strings (edge names) but no object's class.
+      b.edge(holder, n, "property", i % 2 === 0 ? "Quux" : "Bar2");
+    }
+    b.node("closure", "Foo"); // a closure named Foo: its class is Function, not Foo
+    const fresh = graphOf(b);
+    fresh.classes();
+    const parts = fresh.classParts()!;
+    const S = fresh.strings.length;
+    // The table against a plain computation: every id below S that a node has, by hash then id.
+    const ids = [...new Set(fresh.classes().nodeClass)].filter((c) => c < S);
+    const plain = ids.map((id) => [classNameHash(fresh.strings.get(id)), id] as const).sort((p, q) => p[0] - q[0] || p[1] - q[1]);
+    expect([...parts.named!]).toEqual(plain.flat());
+    expect([...namedClassTable(fresh.classes().nodeClass, S, (id) => fresh.strings.get(id))]).toEqual(plain.flat());
+
+    const select = (g: typeof fresh, t: string): number[] | string => {
+      try {
+        return selectNodes(g, { types: [t] }).ordinals;
+      } catch (e) {
+        return (e as Error).message;
+      }
+    };
+    const asked = [...names, "Holder", "Function", "Quux", "Bar2", "Nothing", ""];
+    const stored = graphOf(b);
+    stored.useStoredIndexes({ classes: () => parts });
+    for (const t of asked) expect(select(stored, t), t).toEqual(select(graphOf(b), t));
+    expect((select(stored, "Foo") as number[]).length).toBe(8); // 10 named Foo, of which 2 arrays
+
+    // A pair whose hash is Foo's but whose string is another class's name: checked, not taken.
+    const bar = stored.classIdsOfName("Bar")[0]!;
+    const forged = [...plain, [classNameHash("Foo"), bar] as const].sort((p, q) => p[0] - q[0] || p[1] - q[1]);
+    const collided = graphOf(b);
+    collided.useStoredIndexes({ classes: () => ({ ...parts, named: Uint32Array.from(forged.flat()) }) });
+    expect(collided.classIdsOfName("Foo")).toEqual(stored.classIdsOfName("Foo"));
+    for (const t of asked) expect(select(collided, t), t).toEqual(select(graphOf(b), t));
+  });
+});
