@@ -51,7 +51,7 @@ import { removeQuietly, sameFileAt } from "./files.js";
 
 const MAGIC = Buffer.from("BRCACHE\x01", "latin1");
 /** Bumped whenever the layout or the meaning of a section changes. */
-export const CACHE_FORMAT = 5;
+export const CACHE_FORMAT = 6;
 const PREFIX = 16;
 /** A header longer than this is not one of ours. */
 const MAX_HEADER = 64 << 20;

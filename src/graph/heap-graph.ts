@@ -712,7 +712,8 @@ export class HeapGraph {
    */
   classIdsOfName(name: string): number[] {
     this.classes();
-    const named = this.namedClasses;
+    // The table describes the class index it came with: not the one made under other shapes.
+    const named = this.givenDefinitions === null ? this.namedClasses : null;
     if (named === null) return this.strings.indicesOf(name);
     const h = classNameHash(name);
     // The first pair whose hash is at least h.
@@ -728,6 +729,9 @@ export class HeapGraph {
       const id = named[2 * k + 1]!;
       if (this.strings.get(id) === name) out.push(id);
     }
+    // A name the table does not find is searched among the strings, so that a table that lacks a
+    // pair or has a wrong hash cannot hide a class (the cost of the search only on a miss).
+    if (out.length === 0) return this.strings.indicesOf(name);
     return out.sort((a, b) => a - b);
   }
 

@@ -16,9 +16,12 @@ export interface ClassDiff {
   location?: ClassLocation;
   countBefore: number;
   countAfter: number;
-  /** Objects in `after` whose id is not in `before` (null when the snapshots are not comparable by id). */
+  /**
+   * Objects in `after` whose id is not in `before` (null when the snapshots are not comparable by
+   * id, or when not asked for: `newAndDeleted: false`).
+   */
   new: number | null;
-  /** Objects in `before` whose id is not in `after` (null when not comparable by id). */
+  /** Objects in `before` whose id is not in `after` (null when not comparable by id, or not asked for). */
   deleted: number | null;
   /** countAfter − countBefore. */
   delta: number;
@@ -720,6 +723,7 @@ export function findLeaks(
   const g = final.graph;
   const [l1, l2, l3] = options.labels ?? ["the baseline", "the target", "the final snapshot"];
   const fresh = options.fresh ?? freshFromPresence(options.presence ?? leakPresence(baseline, target, g, [l1, l2, l3]), g.nodeCount);
+  if (options.fresh) checkFresh(options.fresh, g.nodeCount);
   // The leaked objects: the fresh ones, less the engine's bookkeeping (unless `all`), as a list
   // (in node order) and as marks.
   const leaked = new Uint8Array(g.nodeCount);
@@ -781,6 +785,15 @@ export function findLeaks(
       byLocation(p, q),
   );
   return { leakedObjects, groups };
+}
+
+/** A `fresh` list given to {@link findLeaks}: nodes of the final snapshot, each once, in node order. */
+function checkFresh(fresh: Uint32Array, nodeCount: number): void {
+  for (let i = 0; i < fresh.length; i++) {
+    if (fresh[i]! >= nodeCount || (i > 0 && fresh[i]! <= fresh[i - 1]!)) {
+      throw new RangeError(`the fresh objects given are not nodes of the final snapshot (${nodeCount} nodes) in increasing order, at ${i}`);
+    }
+  }
 }
 
 /** The nodes `presence` marks as absent from the baseline and present in the target, in node order. */

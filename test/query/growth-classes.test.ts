@@ -208,6 +208,10 @@ describe("per-class counts of diff and leaks, against plain per-node tallies", (
     expect(findLeaks(SnapshotIds.of(s1!), SnapshotIds.of(s2!), side, { fresh })).toEqual(
       findLeaks(SnapshotIds.of(s1!), SnapshotIds.of(s2!), side),
     );
+    // A list that is not the final snapshot's nodes in increasing order is refused, not tallied.
+    for (const bad of [Uint32Array.of(s3!.nodeCount), Uint32Array.of(fresh[1]!, fresh[0]!), Uint32Array.of(fresh[0]!, fresh[0]!)]) {
+      expect(() => findLeaks(SnapshotIds.of(s1!), SnapshotIds.of(s2!), side, { fresh: bad })).toThrow(RangeError);
+    }
   });
 
   it("leaks: the same when most objects are leaked (their retained sizes then from the whole-tree walk)", () => {

@@ -66,8 +66,9 @@ export function hostileSubgraph(strings: string[]): Subgraph {
       isRoot: i === strings.length - 1,
       depth: 1,
       onPath: i === 0,
-      // A root that is a module's record shows the file it names (heap text too).
-      ...(i === strings.length - 1 && i > 0 ? { module: s } : {}),
+      // A module's record shows the file it names (heap text too): the last node's own string, and
+      // an injection on the first.
+      ...(i === strings.length - 1 && i > 0 ? { module: s } : i === 0 && strings.length > 1 ? { module: INJECTION } : {}),
     });
     edges.push({ from: id, to: 1, type: "property", name: s, onPath: i === 0, isDominatorEdge: i === 0 });
   });
