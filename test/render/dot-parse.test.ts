@@ -10,7 +10,7 @@ import fc from "fast-check";
 import { fromDot } from "ts-graphviz";
 import type { Subgraph, SubgraphNode } from "../../src/query/types.js";
 import { toDot, type ToDotOptions } from "../../src/render/dot.js";
-import { edgeLabel, sanitizeText, truncateText } from "../../src/render/format.js";
+import { edgeLabel, moduleText, sanitizeText, truncateText } from "../../src/render/format.js";
 import { HOSTILE, hostileSubgraph } from "./hostile-strings.js";
 import { sampleSubgraph } from "./sample-subgraph.js";
 
@@ -125,8 +125,10 @@ function checkAgainstSubgraph(sub: Subgraph, opts: ToDotOptions = {}): void {
 
     const className = heapNode!.className === "" ? `(${heapNode!.type || "object"})` : heapNode!.className;
     expect(node.label[0]).toBe(shown(className, max));
-    if (heapNode!.type === "closure") expect(node.label).toContain(shown(`${heapNode!.name || "(anonymous)"}()`, max));
-    if (heapNode!.type === "regexp") expect(node.label).toContain(shown(`/${heapNode!.name}/`, max));
+    // A module's record shows its file (cut at its start to fit) in place of any other preview.
+    if (heapNode!.module !== undefined) expect(node.label).toContain(shown(moduleText(heapNode!.module, Math.max(1, max - 7)), max));
+    else if (heapNode!.type === "closure") expect(node.label).toContain(shown(`${heapNode!.name || "(anonymous)"}()`, max));
+    else if (heapNode!.type === "regexp") expect(node.label).toContain(shown(`/${heapNode!.name}/`, max));
     if (opts.tooltips ?? true) {
       expect(node.tooltip?.[0]).toBe(shown(`${heapNode!.className} @${heapId}`, 200));
     } else {
