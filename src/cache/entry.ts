@@ -43,7 +43,7 @@ import type { AnalysisParts } from "../graph/analysis.js";
 import type { ClassParts } from "../graph/heap-graph.js";
 import { unpackIdSample } from "../graph/id-sample.js";
 import { idomFromPreorder } from "../graph/dominators.js";
-import { blockCount, blockCrcs, bytesOf, EntryFile, LazySection, type Typed } from "./lazy.js";
+import { BLOCK, blockCount, blockCrcs, bytesOf, EntryFile, LazySection, type Typed } from "./lazy.js";
 import { firstAtLeast, type ValueCheck } from "./checks.js";
 import { BIG_ENTRY_BYTES, ReadAhead } from "./read-ahead.js";
 import { BackgroundChecksums } from "./checksums.js";
@@ -163,6 +163,12 @@ interface Section {
   data: Typed;
   bytes: number;
   deferred?: boolean;
+  /**
+   * A section made as it is written: fills elements `[from, to)` into `into` (from its index 0),
+   * so that an {@link EntryWriter} writes it a piece at a time without holding it whole (`data`
+   * makes it whole, for the other writers).
+   */
+  fill?: (from: number, to: number, into: Typed) => void;
 }
 
 /** The sections of a content, in file order. */
@@ -218,7 +224,35 @@ function analysisSections(a: AnalysisParts): Unsized[] {
     { name: "analysis.parentEdge", type: "u32", data: a.parentEdge },
     { name: "analysis.userRoots", type: "u8", data: a.userRoots },
     { name: "analysis.refused", type: "u32", data: a.refused },
+    treeEdgeSection("analysis.treeType", "u8", a, a.treeType),
+    treeEdgeSection("analysis.treeName", "u32", a, a.treeName),
+    { name: "analysis.treeList", type: "u8", data: a.treeList },
   ];
+}
+
+/**
+ * The names or types of the tree edges by node: the array when the parts hold it, else made from
+ * the edges as the section is written, a piece at a time ({@link Section.fill}).
+ */
+function treeEdgeSection(name: string, type: "u8" | "u32", a: AnalysisParts, held: Typed | undefined): Unsized {
+  if (held) return { name, type, data: held };
+  const N = a.parentEdge.length;
+  const make = a.fillTreeEdges;
+  if (!make) throw new Error("analysis parts without their tree edges");
+  const fill = (from: number, to: number, into: Typed): void =>
+    type === "u8" ? make(from, to, null, into as Uint8Array) : make(from, to, into as Uint32Array, null);
+  return {
+    name,
+    type,
+    get data() {
+      const whole = allocate(type, N, false);
+      fill(0, N, whole);
+      return whole;
+    },
+    bytes: N * WIDTH[type],
+    deferred: true,
+    fill,
+  };
 }
 
 /** The dominator tree's sections (by node, then by place) and the retained sizes. */
@@ -389,6 +423,9 @@ function maxHeaderLength(raw: RawSnapshot, build: string, source: SourceIdentity
     ["analysis.parentEdge", "u32", N],
     ["analysis.userRoots", "u8", N],
     ["analysis.refused", "u32", U32],
+    ["analysis.treeType", "u8", N],
+    ["analysis.treeName", "u32", N],
+    ["analysis.treeList", "u8", N],
     ["analysis.idom", "u32", N],
     ["analysis.rank", "u32", N],
     ["analysis.preorder", "u32", N],
@@ -657,6 +694,8 @@ export class EntryWriter {
         const reuse = p !== undefined && p.data === s.data && p.position === position && written.has(s.name);
         if (reuse) {
           crcs.push(written.get(s.name)!);
+        } else if (s.fill) {
+          crcs.push(writeFilled(this.fd, s, s.fill, position));
         } else {
           const bytes = bytesOf(s.data);
           writeAll(this.fd, bytes, position);
@@ -699,6 +738,27 @@ export class EntryWriter {
     closeSync(this.fd);
     await this.checksums.close();
   }
+}
+
+/** Elements a {@link Section.fill} piece holds at most: 16 blocks' worth. */
+const FILL_BYTES = 16 * BLOCK;
+
+/** Writes section `s` at `position`, made a piece at a time by `fill`; returns its block checksums. */
+function writeFilled(fd: number, s: Section, fill: NonNullable<Section["fill"]>, position: number): Uint32Array {
+  const width = WIDTH[s.type];
+  const length = s.bytes / width;
+  const step = FILL_BYTES / width;
+  const piece = allocate(s.type, Math.min(step, length), false);
+  const crcs = new Uint32Array(blockCount(s.bytes));
+  for (let from = 0; from < length; from += step) {
+    const to = Math.min(length, from + step);
+    fill(from, to, piece);
+    const bytes = bytesOf(piece).subarray(0, (to - from) * width);
+    writeAll(fd, bytes, position + from * width);
+    // Pieces start on block boundaries: their blocks are the section's.
+    crcs.set(blockCrcs(bytes), (from * width) / BLOCK);
+  }
+  return crcs;
 }
 
 /** Writes all of `data` at `position` on libuv's thread pool. */
@@ -797,6 +857,9 @@ function analysisWant(N: number, refused: number): Want[] {
     { name: "analysis.parentEdge", type: "u32", length: N },
     { name: "analysis.userRoots", type: "u8", length: N },
     { name: "analysis.refused", type: "u32", length: refused },
+    { name: "analysis.treeType", type: "u8", length: N },
+    { name: "analysis.treeName", type: "u32", length: N },
+    { name: "analysis.treeList", type: "u8", length: (N + 7) >>> 3 },
   ];
 }
 
@@ -1078,6 +1141,10 @@ function openSections(
     "edge.name": { kind: "edge-name", limit: S, element, hidden },
     "analysis.parentEdge": { kind: "parent-edge", edges: E },
     "analysis.refused": { kind: "refused", limit: N },
+    // The distance tree's edge names and types by node: checked as the edges' own are.
+    "analysis.treeType": { kind: "edge-type", limit: meta.edgeTypes.length },
+    "analysis.treeName": { kind: "edge-name", limit: S, element, hidden },
+    // (analysis.treeList: a bit per node, any value a mark: nothing to check but its checksums.)
     // The dominator tree by node (idom), its places (rank) and its preorder: node numbers or
     // places, the root first.
     "analysis.idom": { kind: "rooted", nodes: N, message: "the dominator tree names a node past the last" },
@@ -1092,7 +1159,12 @@ function openSections(
       // In shared memory: the analysis helper thread reads the columns without a copy, and the
       // read-ahead thread fills any section.
       const array = allocate(w.type, w.length, true);
-      const uses = name === "edge.name" ? section<Uint8Array>("edge.type") : null;
+      const uses =
+        name === "edge.name"
+          ? section<Uint8Array>("edge.type")
+          : name === "analysis.treeName"
+            ? section<Uint8Array>("analysis.treeType")
+            : null;
       s = new LazySection(w.file, name, array, w.place, w.crcBase, checks[name] ?? null, soft ? bad : null, uses);
       sections.set(name, s);
     }
@@ -1161,6 +1233,9 @@ function openSections(
     const parentEdge = whole<Uint32Array>("analysis.parentEdge");
     const userRoots = whole<Uint8Array>("analysis.userRoots");
     const refused = whole<Uint32Array>("analysis.refused");
+    const treeName = whole<Uint32Array>("analysis.treeName");
+    const treeType = whole<Uint8Array>("analysis.treeType");
+    const treeList = whole<Uint8Array>("analysis.treeList");
     analysis = {
       get shallow() {
         return shallow();
@@ -1176,6 +1251,15 @@ function openSections(
       },
       get refused() {
         return refused();
+      },
+      get treeName() {
+        return treeName();
+      },
+      get treeType() {
+        return treeType();
+      },
+      get treeList() {
+        return treeList();
       },
       tree: tree
         ? storedTree(
@@ -1225,6 +1309,7 @@ function openSections(
     distance: ["analysis.distance"],
     parentEdge: ["analysis.parentEdge"],
     userRoots: ["analysis.userRoots"],
+    treeEdges: ["analysis.treeType", "analysis.treeName", "analysis.treeList"],
     dominators: ["analysis.idom", "analysis.rank"],
     retained: ["analysis.retained"],
   };

@@ -21,6 +21,22 @@ export interface Distances {
   parentEdge: Uint32Array;
   /** 1 for the user roots: the root's children that {@link countsAsUserRoot}. */
   userRoots: Uint8Array;
+  /**
+   * A bit per node (node n: bit n & 7 of byte n >> 3), set for a node that reached a node by an
+   * edge of the same type and name as the edge it was itself reached by (names compared as the
+   * grouped picture keys them: element and hidden indices all alike, numbered internal slots,
+   * `{729}`, all alike): the one kind of node where the grouped picture's list heads can begin
+   * (see entersList in src/query/group.ts). Clear for every other node, and for nodes reached by
+   * no edge.
+   */
+  treeList: Uint8Array;
+  /**
+   * The raw `name_or_index` and the type of each node's {@link parentEdge} (0 for none), kept by
+   * node: only when read back from a snapshot cache entry (which stores them so that a walk up the
+   * tree reads them beside the node instead of at the edge's place among all edges).
+   */
+  treeName?: Uint32Array;
+  treeType?: Uint8Array;
 }
 
 /**
@@ -57,7 +73,8 @@ export function computeDistances(g: HeapGraph, tables: Float64Array, refused: nu
   const distance = new Int32Array(N).fill(NO_DISTANCE);
   const parentEdge = new Uint32Array(N);
   const userRoots = new Uint8Array(N);
-  if (N === 0) return { distance, parentEdge, userRoots };
+  const treeList = new Uint8Array((N + 7) >>> 3);
+  if (N === 0) return { distance, parentEdge, userRoots, treeList };
   const queue = mappedU32(N + (g.firstEdge[1]! - g.firstEdge[0]!));
   const weak = g.edgeTypeCodes.weak;
   const internal = g.edgeTypeCodes.internal;
@@ -74,6 +91,16 @@ export function computeDistances(g: HeapGraph, tables: Float64Array, refused: nu
   const elementType = g.edgeTypeCodes.element;
   const hiddenEdge = g.edgeTypeCodes.hidden;
   const pending = new Set<string>();
+  // Per string, once looked at: 1 a numbered slot's name (`729`, `12 / part of key …`), 2 not.
+  let numbered: Int8Array | null = null;
+  const isNumbered = (name: number): boolean => {
+    numbered ??= new Int8Array(g.strings.length);
+    if (numbered[name] === 0) numbered[name] = g.strings.isNumberName(name) ? 1 : 2;
+    return numbered[name] === 1;
+  };
+  /** Whether names `a` and `b` of two edges of type `t` are alike, as the grouped picture keys them. */
+  const alike = (t: number, a: number, b: number): boolean =>
+    t === elementType || t === hiddenEdge || a === b || (t === internal && isNumbered(a) && isNumbered(b));
 
   /** DevTools' JS distance filter, consulted only for edges into nodes without a distance. */
   const accept = (parent: number, e: number): boolean => {
@@ -109,6 +136,10 @@ export function computeDistances(g: HeapGraph, tables: Float64Array, refused: nu
       const pt = nodeType[n]!;
       const special = pt === hidden || pt === array;
       const end = firstEdge[n + 1]!;
+      // The edge n was reached by (none for the starts): its type, and its name once needed, for treeList.
+      const own = parentEdge[n]! - 1;
+      const ownType = own < 0 ? -1 : edgeType[own]!;
+      let list = false;
       for (let e = firstEdge[n]!; e < end; e++) {
         const et = edgeType[e]!;
         if (et === weak) continue;
@@ -120,8 +151,10 @@ export function computeDistances(g: HeapGraph, tables: Float64Array, refused: nu
         }
         distance[to] = d;
         parentEdge[to] = e + 1;
+        if (et === ownType && !list && alike(et, g.edgeNameOrIndex(e), g.edgeNameOrIndex(own))) list = true;
         queue[tail++] = to;
       }
+      if (list) treeList[n >>> 3]! |= 1 << (n & 7);
     }
   };
 
@@ -138,5 +171,5 @@ export function computeDistances(g: HeapGraph, tables: Float64Array, refused: nu
   distance[0] = tail > 0 ? BASE_SYSTEM_DISTANCE : 0;
   queue[0] = 0;
   bfs(0, 1);
-  return { distance, parentEdge, userRoots };
+  return { distance, parentEdge, userRoots, treeList };
 }

@@ -55,12 +55,12 @@ export interface GroupOptions {
 const DENSE_TARGETS = 1024;
 
 /**
- * What the walk up the distance tree reads whole, whatever the targets (the tree's edges, the
- * user-root marks and node types that say where paths end, the first-edge index that gives an
- * edge's source): a caller that is about to choose many targets may ask for these to be read
- * ahead before it knows them ({@link HeapGraph.readAhead}).
+ * What the walk up the distance tree reads whole, whatever the targets (the tree's edges, and
+ * their names and types by node, the user-root marks and node types that say where paths end, the
+ * first-edge index that gives an edge's source): a caller that is about to choose many targets may
+ * ask for these to be read ahead before it knows them ({@link HeapGraph.readAhead}).
  */
-export const GROUP_WALK_READ_AHEAD: readonly ReadAheadPart[] = ["parentEdge", "userRoots", "nodeType", "firstEdge"];
+export const GROUP_WALK_READ_AHEAD: readonly ReadAheadPart[] = ["parentEdge", "treeEdges", "userRoots", "nodeType", "firstEdge"];
 
 /** The node budget of a default grouped picture. */
 export const DEFAULT_GROUP_NODES = 40;
@@ -185,6 +185,14 @@ export class PathGroups {
   private readonly exampleCount: number;
   private readonly nodeClass: Uint32Array;
   private readonly parentEdge: Uint32Array;
+  /**
+   * The name and type of each node's tree edge (parentEdge's) by node, read beside the node, when
+   * the analysis holds them (read back from a cache entry); else null: read from the edges.
+   */
+  private readonly treeName: Uint32Array | null;
+  private readonly treeType: Uint8Array | null;
+  /** A bit per node: where a list head's way in can be (see {@link entersList}). */
+  private readonly treeList: Uint8Array;
   private readonly userRoots: Uint8Array;
   /** Node types (whole), and the code of the synthetic ones: for {@link isRoot}. */
   private readonly nodeTypes: Uint8Array;
@@ -280,9 +288,11 @@ export class PathGroups {
     // What the walk reads whole, in the order it does, and, for many targets, the columns it
     // reads a little of nearly everywhere (a cached snapshot reads them on a second thread meanwhile).
     const dense = targets.length * DENSE_TARGETS >= graph.nodeCount;
+    // The edges' names and types: only the tree edges' are read, from the edges when not held by node.
+    const byNode = ctx.analysis.holdsTreeEdges();
     graph.readAhead([
       ...GROUP_WALK_READ_AHEAD,
-      ...(dense ? (["edgeType", "edgeName", "nodeName"] as const) : []),
+      ...(dense ? (byNode ? (["nodeName"] as const) : (["edgeType", "edgeName", "nodeName"] as const)) : []),
       ...(ctx.retained ? (dense ? (["dominators", "retained"] as const) : (["retained"] as const)) : []),
       "shallow",
       ...(dense ? (["nodeId"] as const) : []),
@@ -290,6 +300,9 @@ export class PathGroups {
     this.nodeClass = graph.classes().nodeClass;
     const d = ctx.analysis.distances();
     this.parentEdge = d.parentEdge;
+    this.treeName = byNode ? d.treeName! : null;
+    this.treeType = byNode ? d.treeType! : null;
+    this.treeList = d.treeList;
     this.userRoots = d.userRoots;
     this.nodeTypes = graph.columns.nodeType;
     this.recAt = new Int32Array(graph.nodeCount);
@@ -305,14 +318,21 @@ export class PathGroups {
 
   // ------------------------------------------------------------------ building
 
-  /** Edge name key: element indices and numbered internal slots merge into one. */
-  private nameKey(e: number): number {
-    return this.nameKeyOf(e, this.graph.edgeType(e));
-  }
-
-  /** {@link nameKey} of edge e, whose type is `t`. */
+  /** Edge e's name key, e of type `t`: element indices and numbered internal slots merge into one. */
   private nameKeyOf(e: number, t: number): number {
     return t === this.elementType || t === this.hiddenType ? ANY_NAME : this.namedKey(this.graph.edgeNameOrIndex(e), t);
+  }
+
+  /** The type of node n's tree edge (parentEdge[n] - 1). */
+  private treeTypeOf(n: number): number {
+    return this.treeType !== null ? this.treeType[n]! : this.graph.edgeType(this.parentEdge[n]! - 1);
+  }
+
+  /** {@link nameKeyOf} node n's tree edge (parentEdge[n] - 1). */
+  private treeKey(n: number): number {
+    const t = this.treeTypeOf(n);
+    if (t === this.elementType || t === this.hiddenType) return ANY_NAME;
+    return this.namedKey(this.treeName !== null ? this.treeName[n]! : this.graph.edgeNameOrIndex(this.parentEdge[n]! - 1), t);
   }
 
   /** The name key of an edge of type `t` (not an element or hidden one) whose raw name is `name`. */
@@ -413,12 +433,9 @@ export class PathGroups {
       const bq = parentBases[i]!;
       let continues = false;
       if (q >= 0 && !this.rootAt(q, bq) && this.nodeClass[q] === this.nodeClass[x]) {
+        // The tree edges into x and into q: the same type and name key.
         if (rec[bq + R_LEN] === 1) continues = true;
-        else {
-          const a = this.parentEdge[x]! - 1;
-          const b = this.parentEdge[q]! - 1;
-          continues = this.graph.edgeType(a) === this.graph.edgeType(b) && this.nameKey(a) === this.nameKey(b);
-        }
+        else continues = this.treeTypeOf(x) === this.treeTypeOf(q) && this.treeKey(x) === this.treeKey(q);
       }
       const bx = bases[i]!;
       rec[bx + R_LEN] = continues ? rec[bq + R_LEN]! + 1 : 1;
@@ -611,9 +628,12 @@ export class PathGroups {
    * p's list link ({@link listLink}):
    * the edge into a list's head named as its links. The link is one of p's own edges, so unless
    * one of them has e's type and name key it cannot be (told from p's edges alone, without
-   * looking at the objects they lead to, as finding the link does).
+   * looking at the objects they lead to, as finding the link does). Called with p's own tree edge
+   * (the walk's step into p): the link is then one of p's tree edges alike to p's own, which the
+   * distances mark (treeList), so for nearly every p no edge of it is looked at.
    */
   private entersList(p: number, type: number, key: number): boolean {
+    if ((this.treeList[p >>> 3]! & (1 << (p & 7))) === 0) return false;
     const g = this.graph;
     let alike = false;
     for (let f = g.firstEdge[p]!, end = g.firstEdge[p + 1]!; f < end && !alike; f++) {
@@ -625,7 +645,7 @@ export class PathGroups {
     return link >= 0 && this.hasNameKey(link, type, key);
   }
 
-  /** Whether edge f has type `type` and name key `key` ({@link nameKey}). */
+  /** Whether edge f has type `type` and name key `key` ({@link nameKeyOf}). */
   private hasNameKey(f: number, type: number, key: number): boolean {
     const t = this.graph.edgeType(f);
     return t === type && this.nameKeyOf(f, t) === key;
@@ -714,11 +734,12 @@ export class PathGroups {
     if (this.pParent[own]! >= 0) return own; // the same target twice
     const graph = this.graph;
     const parentEdge = this.parentEdge;
+    const treeType = this.treeType;
     const recAt = this.recAt!;
     let pair = own;
     let top = t;
     let group = tg;
-    let chainLink = -1; // the link edge of the step below, when it is a chain
+    let chainNode = -1; // the object below whose tree edge is the link of the step below, when it is a chain
     let listFrom = -1; // the object of the step below, when it is plain (its list link, if any, may name e)
     while (true) {
       const pe = parentEdge[top]!;
@@ -743,13 +764,14 @@ export class PathGroups {
         }
       }
       key[0] = kind === ROOT ? p : this.nodeClass[p]!;
-      const type = graph.edgeType(e);
-      // The edge's raw name, read here when its key needs it (else -1: read when a group notes it).
-      const merged = type === this.elementType || type === this.hiddenType;
-      const name = merged ? -1 : graph.edgeNameOrIndex(e);
-      const nameKey = merged ? ANY_NAME : this.namedKey(name, type);
+      // Edge e's type and raw name (e is top's tree edge: by node when held so).
+      const type = treeType !== null ? treeType[top]! : graph.edgeType(e);
+      const name = treeType !== null ? this.treeName![top]! : graph.edgeNameOrIndex(e);
+      const nameKey = type === this.elementType || type === this.hiddenType ? ANY_NAME : this.namedKey(name, type);
       const intoLink =
-        chainLink >= 0 ? this.hasNameKey(chainLink, type, nameKey) : listFrom >= 0 && this.entersList(listFrom, type, nameKey);
+        chainNode >= 0
+          ? this.treeTypeOf(chainNode) === type && this.treeKey(chainNode) === nameKey
+          : listFrom >= 0 && this.entersList(listFrom, type, nameKey);
       if (intoLink) {
         key[1] = LINK; // into a chain through its own link: a list's head
         key[2] = 0;
@@ -770,7 +792,7 @@ export class PathGroups {
       pair = up;
       group = g2;
       // How the step above must name its edge into this one: through the list's own link?
-      chainLink = kind === CHAIN ? link : -1;
+      chainNode = kind === CHAIN ? p : -1;
       listFrom = kind === PLAIN && this.fold ? p : -1;
       if (kind === CHAIN) {
         top = this.rec[pBase + R_TOP]!;

@@ -140,11 +140,11 @@ async function layoutOnce(sub: Subgraph, opts: FitOptions): Promise<Laid> {
   const layouts = boxes > (opts.maxBoxesToTry ?? 400) ? LAYOUTS.slice(0, 1) : LAYOUTS;
 
   let best: { picture: Laid; badness: number } | undefined;
-  // The DOT of each layout tried. Folding wide levels changes nothing in a picture without one (a
-  // grouped picture's single chain of steps, say): its DOT is then the same as an earlier try's,
-  // and so would be its layout (Graphviz is deterministic), which was measured and compared then:
-  // the same picture again never replaces `best` (only a better one does), so it is not laid out
-  // again. Whether to stop is still decided as after a layout.
+  // The DOT of each layout tried. Folding changes nothing in a picture with no wide level and no
+  // "N more" box (a grouped picture's single chain of steps, say): its DOT is then the same as an
+  // earlier try's, and so would be its layout (Graphviz is deterministic), which was measured and
+  // compared then: the same picture again never replaces `best` (only a better one does), so it is
+  // not laid out again. Whether to stop is still decided as after a layout.
   const tried = new Set<string>();
   const done = (layout: { rankdir: "TB" | "LR" }): boolean =>
     best !== undefined && best.picture.fits && (best.picture.zoom >= preferred || layout.rankdir === "LR");

@@ -84,6 +84,7 @@ export type ReadAheadPart =
   | "distance"
   | "parentEdge"
   | "userRoots"
+  | "treeEdges"
   | "dominators"
   | "retained";
 

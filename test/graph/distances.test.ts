@@ -105,6 +105,21 @@ describe("computeDistances", () => {
           const from = source[p - 1]!;
           expect(d.distance[from]! + 1).toBe(d.distance[n]);
         }
+        // `treeList`: n reached a node by an edge alike (type, and name as groups key it) to its own.
+        const key = (e: number): string => {
+          const t = g.edgeTypeName(e);
+          const name = g.edgeName(e);
+          if (t === "element" || t === "hidden") return t;
+          return t === "internal" && /^\d+(?: \/ .*)?$/s.test(String(name)) ? `${t}:#` : `${t}:${name}`;
+        };
+        const wantList = new Uint8Array((g.nodeCount + 7) >>> 3);
+        for (let m = 0; m < g.nodeCount; m++) {
+          const p = d.parentEdge[m]!;
+          if (p === 0) continue;
+          const n = source[p - 1]!;
+          if (d.parentEdge[n] !== 0 && key(d.parentEdge[n]! - 1) === key(p - 1)) wantList[n >>> 3]! |= 1 << (n & 7);
+        }
+        expect(Array.from(d.treeList)).toEqual(Array.from(wantList));
         // `refused`: targets of edges the filter refused from objects the user roots reach
         const wantRefused = new Set<number>();
         for (let e = 0; e < g.edgeCount; e++) {
@@ -116,6 +131,22 @@ describe("computeDistances", () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it("list marks: a node reached by an edge alike to its own (numbered internal slots alike, other names as written)", () => {
+    const b = new SnapshotBuilder();
+    const global = b.node("object", "global");
+    const [slot, named, slashed, plain] = ["S", "N", "W", "P"].map((c) => b.node("object", c));
+    const kids = Array.from({ length: 4 }, () => b.node("object", "K"));
+    b.edge(b.root, global, "shortcut", "global");
+    b.edge(global, slot, "internal", "12").edge(global, named, "internal", "table").edge(global, slashed, "internal", "3 / x");
+    b.edge(global, plain, "property", "next");
+    // A numbered slot holds a numbered slot; a named one a numbered one; a slot named `3 / x` a numbered slot; `next` holds `prev`.
+    b.edge(slot, kids[0]!, "internal", "729").edge(named, kids[1]!, "internal", "5").edge(slashed, kids[2]!, "internal", "8");
+    b.edge(plain, kids[3]!, "property", "prev");
+    const g = graphOf(b);
+    const d = computeDistances(g, weakMapTables(g), []);
+    expect([slot, named, slashed, plain, global].map((n) => (d.treeList[n >>> 3]! >>> (n & 7)) & 1)).toEqual([1, 0, 1, 0, 0]);
   });
 
   it("user roots: the root's children but the synthetic ones, except (Document DOM trees)", () => {
