@@ -1311,6 +1311,7 @@ function openSections(
     userRoots: ["analysis.userRoots"],
     treeEdges: ["analysis.treeType", "analysis.treeName", "analysis.treeList"],
     dominators: ["analysis.idom", "analysis.rank"],
+    idom: ["analysis.idom"],
     retained: ["analysis.retained"],
   };
   const readAhead = (parts: readonly ReadAheadPart[], elements?: ArrayLike<number>): void => {
@@ -1429,6 +1430,11 @@ function storedTree(
       if (rankSec.array[d]! >= rankSec.array[n]!) file.damaged("the dominator tree has a node before its dominator");
       return d;
     },
+    idomOf: (n: number): number => {
+      idomSec.at(n);
+      return idomSec.array[n]!;
+    },
+    damaged: (why: string): never => file.damaged(why),
     placeOf: (n: number): number => {
       rankSec.at(n);
       return rankSec.array[n]!;

@@ -116,6 +116,13 @@ export interface AnalysisParts {
     idom?: Uint32Array;
     rank?: Uint32Array;
     dominatorOf?: (n: number) => number;
+    /**
+     * Node n's immediate dominator looked up alone, without the check that it is placed before n
+     * (`dominatorOf` makes it): for a walk that bounds itself ({@link HeapAnalysis.dominatedByMarked}).
+     */
+    idomOf?: (n: number) => number;
+    /** The saved tree turned out wrong (`why`): throws, as a damaged saved part does. */
+    damaged?: (why: string) => never;
     /** Node n's position in the preorder (`rank[n]`), looked up alone. */
     placeOf?: (n: number) => number;
   } | null;
@@ -566,6 +573,48 @@ export class HeapAnalysis {
     const lookUp = this.tree === null || this.treeFromStored ? this.stored?.tree?.dominatorOf : undefined;
     if (lookUp) return lookUp(n);
     return this.dominators().idom[n]!;
+  }
+
+  /**
+   * For each of `nodes` (in their order): 1 when a dominator of it below the root (its immediate
+   * dominator, that one's, and so on up to the root, the root itself not counted) is marked in
+   * `marked` (a bit per node: bit `n & 7` of byte `n >>> 3`), else 0. Each node's chain is walked
+   * up to the root, a marked node, or a node whose answer an earlier chain found: every node is
+   * looked at once. Saved parts are asked only for each node's immediate dominator (not its place
+   * in the preorder, which {@link dominator} reads to check it): the walk's steps are bounded
+   * instead, by the node count, which only a cycle in a damaged saved tree can pass.
+   */
+  dominatedByMarked(nodes: ArrayLike<number>, marked: Uint8Array): Uint8Array {
+    const N = this.graph.nodeCount;
+    const saved = this.tree === null || this.treeFromStored ? this.stored?.tree : undefined;
+    const idomOf = saved?.idomOf;
+    const idom = idomOf ? null : this.dominators().idom;
+    // Per node, once walked: 1 no marked node at or above it (the root never counts), 2 one is.
+    const covered = new Uint8Array(N);
+    const chain: number[] = [];
+    const out = new Uint8Array(nodes.length);
+    // A chain steps only onto nodes no chain walked before, so all chains take at most N steps.
+    let steps = 0;
+    for (let i = 0; i < nodes.length; i++) {
+      const t = nodes[i]!;
+      if (t === 0) continue;
+      let x = idomOf ? idomOf(t) : idom![t]!;
+      let depth = 0;
+      while (x !== 0 && covered[x] === 0 && (marked[x >>> 3]! & (1 << (x & 7))) === 0) {
+        if (++steps > N) {
+          const why = "the dominator tree has a cycle";
+          saved?.damaged?.(why);
+          throw new Error(why);
+        }
+        chain[depth++] = x;
+        x = idomOf ? idomOf(x) : idom![x]!;
+      }
+      // The root: nothing above; a node walked before: its answer; else x is marked.
+      const answer = x === 0 ? 1 : covered[x] !== 0 ? covered[x]! : 2;
+      for (let k = 0; k < depth; k++) covered[chain[k]!] = answer;
+      out[i] = answer === 2 ? 1 : 0;
+    }
+    return out;
   }
 
   /**

@@ -293,7 +293,7 @@ export class PathGroups {
     graph.readAhead([
       ...GROUP_WALK_READ_AHEAD,
       ...(dense ? (byNode ? (["nodeName"] as const) : (["edgeType", "edgeName", "nodeName"] as const)) : []),
-      ...(ctx.retained ? (dense ? (["dominators", "retained"] as const) : (["retained"] as const)) : []),
+      ...(ctx.retained ? (dense ? (["idom", "retained"] as const) : (["retained"] as const)) : []),
       "shallow",
       ...(dense ? (["nodeId"] as const) : []),
     ]);
@@ -451,35 +451,15 @@ export class PathGroups {
 
   /**
    * Whether a dominator-tree ancestor of each target (below the root) is also a target: then its
-   * retained size is already in that target's and is not counted twice. Each target's chain of
-   * immediate dominators is walked up to the root, a target, or a node whose answer is known from
-   * an earlier chain: every node is looked at once, and only the dominators of the targets and of
-   * the nodes above them are read (a cached tree reads just the blocks that hold them).
+   * retained size is already in that target's and is not counted twice
+   * ({@link HeapAnalysis.dominatedByMarked}: every node looked at once, and only the immediate
+   * dominators of the targets and of the nodes above them read; a cached tree reads just the
+   * blocks that hold them).
    */
   private dominatedByTarget(targets: number[]): Uint8Array {
-    const analysis = this.ctx.analysis;
-    const N = this.graph.nodeCount;
-    const isTarget = new Uint8Array((N + 7) >>> 3);
+    const isTarget = new Uint8Array((this.graph.nodeCount + 7) >>> 3);
     for (const t of targets) isTarget[t >>> 3]! |= 1 << (t & 7);
-    // Per node, once walked: 1 no target at or above it (the root never counts), 2 a target is.
-    const covered = new Uint8Array(N);
-    const chain: number[] = [];
-    const out = new Uint8Array(targets.length);
-    for (let i = 0; i < targets.length; i++) {
-      const t = targets[i]!;
-      if (t === 0) continue;
-      let x = analysis.dominator(t);
-      let depth = 0;
-      while (x !== 0 && covered[x] === 0 && (isTarget[x >>> 3]! & (1 << (x & 7))) === 0) {
-        chain[depth++] = x;
-        x = analysis.dominator(x);
-      }
-      // The root: nothing above; a node walked before: its answer; else x is a target.
-      const answer = x === 0 ? 1 : covered[x] !== 0 ? covered[x]! : 2;
-      for (let k = 0; k < depth; k++) covered[chain[k]!] = answer;
-      out[i] = answer === 2 ? 1 : 0;
-    }
-    return out;
+    return this.ctx.analysis.dominatedByMarked(targets, isTarget);
   }
 
   /**

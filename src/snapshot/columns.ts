@@ -86,6 +86,8 @@ export type ReadAheadPart =
   | "userRoots"
   | "treeEdges"
   | "dominators"
+  /** The immediate dominators alone (without their places in the tree's preorder). */
+  | "idom"
   | "retained";
 
 /** The columns of a {@link RawSnapshot} that are read on first use (see HeapGraph). */

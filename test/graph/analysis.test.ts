@@ -308,3 +308,84 @@ describe("HeapAnalysis.dominatorsOf and preorderPositions (a few nodes without t
     expect(() => a.preorderPositions([a.graph.nodeCount])).toThrow(RangeError);
   });
 });
+
+describe("HeapAnalysis.dominatedByMarked", () => {
+  function randomTree(n: number, seed: number): SnapshotBuilder {
+    let x = seed;
+    const next = (m: number): number => {
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+      return (x >>> 8) % m;
+    };
+    const { b, global } = withGlobal();
+    const nodes = Array.from({ length: n }, (_, i) => b.node("object", `C${i % 5}`, { selfSize: 8 + (i % 3) }));
+    for (let i = 0; i < 6; i++) b.edge(global, nodes[next(40)]!, "property", `g${i}`);
+    // Mostly a tree (long dominator chains), some cross edges.
+    for (let i = 1; i < n; i++) b.edge(nodes[next(i)]!, nodes[i]!, "property", `p${i % 7}`);
+    for (let i = 0; i < n / 10; i++) b.edge(nodes[next(n)]!, nodes[next(n)]!, "property", `x${i % 3}`);
+    return b;
+  }
+
+  it("says what a walk up every dominator chain says, for a computed tree and for one from saved parts (idomOf alone)", () => {
+    const b = randomTree(800, 11);
+    const computed = new HeapAnalysis(graphOf(b));
+    const N = computed.graph.nodeCount;
+    const marked = new Uint8Array((N + 7) >>> 3);
+    const isMarked = (n: number): boolean => (marked[n >>> 3]! & (1 << (n & 7))) !== 0;
+    for (let n = 3; n < N; n += 7) marked[n >>> 3]! |= 1 << (n & 7);
+    const asked = Array.from({ length: N }, (_, i) => (i * 13) % N);
+    const expected = asked.map((t) => {
+      for (let d = t === 0 ? 0 : computed.dominator(t); d !== 0; d = computed.dominator(d)) if (isMarked(d)) return 1;
+      return 0;
+    });
+    expect(expected.filter((v) => v === 1).length).toBeGreaterThan(50);
+    expect(expected.filter((v) => v === 0).length).toBeGreaterThan(50);
+    expect(Array.from(computed.dominatedByMarked(asked, marked))).toEqual(expected);
+    computed.retainedSizes();
+    const parts = computed.savedParts()!;
+    const idom = computed.dominators().idom;
+    let looked = 0;
+    const saved = HeapAnalysis.fromParts(graphOf(b), {
+      ...parts,
+      tree: {
+        ...parts.tree!,
+        idomOf: (n: number) => {
+          looked++;
+          return idom[n]!;
+        },
+        dominatorOf: () => {
+          throw new Error("not asked: it reads the node's place too");
+        },
+      },
+    });
+    expect(Array.from(saved.dominatedByMarked(asked, marked))).toEqual(expected);
+    // Once per node asked, and once more at most per node on a chain (chains stop at nodes walked before).
+    expect(looked).toBeGreaterThan(asked.length);
+    expect(looked).toBeLessThanOrEqual(asked.length + N);
+  });
+
+  it("stops on a cycle in a saved tree (which only a damaged one can have) and says the saved tree is damaged", () => {
+    const b = randomTree(200, 5);
+    const computed = new HeapAnalysis(graphOf(b));
+    computed.retainedSizes();
+    const parts = computed.savedParts()!;
+    const N = computed.graph.nodeCount;
+    const idom = Array.from(computed.dominators().idom);
+    // Two nodes that name each other as their immediate dominator.
+    idom[10] = 11;
+    idom[11] = 10;
+    const reasons: string[] = [];
+    const saved = HeapAnalysis.fromParts(graphOf(b), {
+      ...parts,
+      tree: {
+        ...parts.tree!,
+        idomOf: (n: number) => idom[n]!,
+        damaged: (why: string): never => {
+          reasons.push(why);
+          throw new Error(`damaged: ${why}`);
+        },
+      },
+    });
+    expect(() => saved.dominatedByMarked([10], new Uint8Array((N + 7) >>> 3))).toThrow("damaged: the dominator tree has a cycle");
+    expect(reasons).toEqual(["the dominator tree has a cycle"]);
+  });
+});

@@ -413,6 +413,9 @@ describe("groupRetainingPaths", () => {
       if (hit.kind !== "hit") throw new Error(hit.kind);
       const stored = hit.content.analysis!;
       expect(stored.tree?.dominatorOf).toBeTypeOf("function");
+      // The walk up the dominators reads the immediate dominators alone, and reports a cycle as damage.
+      expect(stored.tree?.idomOf).toBeTypeOf("function");
+      expect(stored.tree?.damaged).toBeTypeOf("function");
       const report = JSON.parse(want)[1] as { noPath: number; rootTargets: number; targetGroups: { retainedSize: number }[] };
       expect(report.noPath).toBeGreaterThan(0);
       expect(report.rootTargets).toBe(1);
