@@ -184,7 +184,7 @@ function perClass(
   const list = options.list ?? null;
   const end = list ? list.length : graph.nodeCount;
   for (let i = 0; i < end;) {
-    i = list ? tallyList(input, t, list, i, Math.min(end, i + STRETCH)) : tallyStretch(input, t, i, Math.min(end, i + STRETCH));
+    i = tallyStretch(input, t, i, Math.min(end, i + STRETCH), list);
     if (t.slots === t.classOf.length) {
       t.classOf = grown(t.classOf);
       t.count = grown(t.count);
@@ -202,52 +202,18 @@ function perClass(
 }
 
 /**
- * {@link perClass}'s pass over nodes `from … to-1`. Every node's class gets its slot, counted or
- * not (the key groups cover them all). Returns where it stopped: `to`, or earlier when the slots
+ * {@link perClass}'s pass over nodes `from … to-1`, or over the nodes `list[from … to-1]` when a
+ * list is given (then only their classes get slots). Every node met gets its class's slot, counted
+ * or not (the key groups cover them all). Returns where it stopped: `to`, or earlier when the slots
  * are full (the caller makes room and calls again from there).
  */
-function tallyStretch(input: TallyInput, t: Tally, from: number, to: number): number {
-  const { nodeClass, types, synthetic, internal, exclude, only, shallow, raw, ids, absentFrom } = input;
-  const { slotOf, classOf, count, self, markedCount, markedSelf } = t;
-  let slots = t.slots;
-  let n = from;
-  for (; n < to; n++) {
-    const c = nodeClass[n]!;
-    let s = slotOf[c]! - 1;
-    if (s < 0) {
-      if (slots === classOf.length) break;
-      s = slots++;
-      slotOf[c] = slots;
-      classOf[s] = c;
-    }
-    const ty = types[n]!;
-    if (ty === synthetic) continue;
-    if (internal !== null && internal[ty] === 1) continue;
-    if (exclude !== null && exclude[n] === 1) continue;
-    if (only !== null && only[n] !== 1) continue;
-    const size = shallow !== null ? shallow[n]! : raw !== null ? raw[n]! : 0;
-    count[s]++;
-    self[s] += size;
-    if (absentFrom !== null && !absentFrom.has(ids![n]!)) {
-      markedCount![s]++;
-      markedSelf![s] += size;
-    }
-  }
-  t.slots = slots;
-  return n;
-}
-
-/**
- * {@link tallyStretch} over the nodes `list[from … to-1]` instead of a range of nodes: only their
- * classes get slots. Returns where it stopped in the list.
- */
-function tallyList(input: TallyInput, t: Tally, list: Uint32Array, from: number, to: number): number {
+function tallyStretch(input: TallyInput, t: Tally, from: number, to: number, list: Uint32Array | null): number {
   const { nodeClass, types, synthetic, internal, exclude, only, shallow, raw, ids, absentFrom } = input;
   const { slotOf, classOf, count, self, markedCount, markedSelf } = t;
   let slots = t.slots;
   let i = from;
   for (; i < to; i++) {
-    const n = list[i]!;
+    const n = list === null ? i : list[i]!;
     const c = nodeClass[n]!;
     let s = slotOf[c]! - 1;
     if (s < 0) {
