@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
 import type { Subgraph, SubgraphNode } from "../../src/query/types.js";
+import { plainSubgraph } from "./sample-subgraph.js";
 
 // Every layout the fitter asks for, with its DOT (the real Graphviz still lays it out).
 const laidOut: string[] = [];
@@ -40,13 +41,7 @@ function chain(n: number): Subgraph {
     nodes.push(node(1 + d, d, d === n ? { isRoot: true } : {}));
     edges.push({ from: 1 + d, to: d, type: "property", name: "next", onPath: true });
   }
-  return {
-    targets: [1],
-    nodes,
-    edges,
-    placeholders: [],
-    limitsReached: { targetsOmitted: 0, tooMany: 0, maxNodes: 0, depth: 0, noPath: 0, pathHops: 0 },
-  };
+  return plainSubgraph(nodes, edges);
 }
 
 describe("layoutToFit without wide levels", () => {

@@ -88,3 +88,14 @@ export function sampleSubgraph(): Subgraph {
     limitsReached: { targetsOmitted: 0, tooMany: 1, maxNodes: 0, depth: 1, noPath: 0, pathHops: 0 },
   };
 }
+
+/** A subgraph of `nodes` and `edges` whose target is node 1, with nothing cut or left out. */
+export function plainSubgraph(nodes: SubgraphNode[], edges: SubgraphEdge[]): Subgraph {
+  return {
+    targets: [1],
+    nodes,
+    edges,
+    placeholders: [],
+    limitsReached: { targetsOmitted: 0, tooMany: 0, maxNodes: 0, depth: 0, noPath: 0, pathHops: 0 },
+  };
+}

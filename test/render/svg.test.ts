@@ -6,7 +6,7 @@ import { measureSvg } from "../../src/render/measure.js";
 import { closeLayoutWorker, finishLayout, layoutSvg, prepareLayout, renderSvg } from "../../src/render/svg.js";
 import { warmUpDot, warmUpSubgraph } from "../../src/render/warm-up.js";
 import { HOSTILE, hostileSubgraph } from "./hostile-strings.js";
-import { sampleSubgraph } from "./sample-subgraph.js";
+import { plainSubgraph, sampleSubgraph } from "./sample-subgraph.js";
 
 afterAll(closeLayoutWorker);
 
@@ -33,13 +33,7 @@ function bigSubgraph(n: number): Subgraph {
       }
     }
   }
-  return {
-    targets: [1],
-    nodes,
-    edges,
-    placeholders: [],
-    limitsReached: { targetsOmitted: 0, tooMany: 0, maxNodes: 0, depth: 0, noPath: 0, pathHops: 0 },
-  };
+  return plainSubgraph(nodes, edges);
 }
 
 describe("renderSvg", () => {
