@@ -3,6 +3,15 @@ import { BASE_SYSTEM_DISTANCE, HeapAnalysis, NO_DISTANCE } from "../../src/graph
 import { NODE_FIELDS, SnapshotBuilder } from "../helpers/snapshot-builder.js";
 import { graphOf } from "../helpers/load.js";
 
+/** A seeded generator of integers below `m` (the same sequence for the same seed). */
+function seeded(seed: number): (m: number) => number {
+  let x = seed;
+  return (m) => {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    return (x >>> 8) % m;
+  };
+}
+
 /** A snapshot with a user root, as Node writes it: root ─shortcut→ global. */
 function withGlobal(fields?: readonly string[]): { b: SnapshotBuilder; global: number } {
   const b = new SnapshotBuilder(fields);
@@ -268,11 +277,7 @@ describe("detached DOM", () => {
 describe("HeapAnalysis.dominatorsOf and preorderPositions (a few nodes without the per-node dominator array)", () => {
   /** A seeded heap: objects with a few edges each to random others, some held by global. */
   function randomHeap(n: number, seed: number): { b: SnapshotBuilder; nodes: number[] } {
-    let x = seed;
-    const next = (m: number): number => {
-      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
-      return (x >>> 8) % m;
-    };
+    const next = seeded(seed);
     const { b, global } = withGlobal();
     const nodes = Array.from({ length: n }, (_, i) => b.node("object", `C${i % 5}`, { selfSize: 8 + (i % 3) }));
     for (let i = 0; i < 6; i++) b.edge(global, nodes[next(n)]!, "property", `g${i}`);
@@ -311,11 +316,7 @@ describe("HeapAnalysis.dominatorsOf and preorderPositions (a few nodes without t
 
 describe("HeapAnalysis.dominatedByMarked", () => {
   function randomTree(n: number, seed: number): SnapshotBuilder {
-    let x = seed;
-    const next = (m: number): number => {
-      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
-      return (x >>> 8) % m;
-    };
+    const next = seeded(seed);
     const { b, global } = withGlobal();
     const nodes = Array.from({ length: n }, (_, i) => b.node("object", `C${i % 5}`, { selfSize: 8 + (i % 3) }));
     for (let i = 0; i < 6; i++) b.edge(global, nodes[next(40)]!, "property", `g${i}`);
