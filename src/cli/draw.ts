@@ -255,6 +255,21 @@ function where(t: OutputTarget): string {
 }
 
 /**
+ * Starts what {@link drawToFile} lays its pictures out with (the layout worker, loading Graphviz
+ * on its own thread) while the caller still computes what to draw.
+ */
+export function prepareDrawing(): void {
+  keepGraphvizIn(graphvizProgramDir());
+  prepareLayout();
+}
+
+/** Stops the worker {@link prepareDrawing} started, when nothing gets drawn after all (not awaited, as in runDraw). */
+export function abandonDrawing(): void {
+  keepGraphvizIn(null);
+  closeLayoutWorker().catch(() => {});
+}
+
+/**
  * The default picture of a class, written to `path` (the CI gate's explanation of a failure).
  * The snapshot's analysis is reused, so drawing several classes walks the heap's numbers once.
  */

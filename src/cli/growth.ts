@@ -274,22 +274,30 @@ export async function runCheck(file: string, opts: CheckOptions, io: Streams): P
   }
   current.progress.done();
   before?.progress.done();
+  // A failing class with objects is drawn: the layout worker starts now, loading Graphviz on its
+  // own thread while this one finds the baseline's ids and walks the class's retaining paths.
+  const drawing = verdict.violations.some((v) => (verdict.counts[v.className] ?? 0) > 0);
+  const draw = drawing ? await import("./draw.js") : null;
+  draw?.prepareDrawing();
   const fmt = (bytes: boolean, n: number): string => (bytes ? formatBytes(n) : formatCount(n));
   // One baseline id set serves every picture.
   let baselineIds: SnapshotIds | undefined;
-  if (before) baselineIds = Snapshot.state(before.snap).snapshotIds();
-  else if (opts.baseline) {
-    baselineIds = await loadIds(opts.baseline, io, opts.quiet);
-    assertComparableIds(baselineIds, current.snap.graph, labels);
+  try {
+    if (before) baselineIds = Snapshot.state(before.snap).snapshotIds();
+    else if (opts.baseline) {
+      baselineIds = await loadIds(opts.baseline, io, opts.quiet);
+      assertComparableIds(baselineIds, current.snap.graph, labels);
+    }
+  } catch (e) {
+    draw?.abandonDrawing();
+    throw e;
   }
   const report = [];
   for (const v of verdict.violations) {
     let picture: string | null = null;
     if ((verdict.counts[v.className] ?? 0) > 0) {
       picture = join(opts.pictureDir, `backrefs-${v.className.replace(/[^\w.-]+/g, "_").slice(0, 80)}.svg`);
-      // What draws is loaded only when a picture is drawn.
-      const { drawToFile } = await import("./draw.js");
-      await drawToFile(current.snap, v.className, picture, {
+      await draw!.drawToFile(current.snap, v.className, picture, {
         baseline: baselineIds,
         retained: needsRetained(limits),
         io,
