@@ -37,6 +37,16 @@ const GENERIC_CLASSES = new Set([
   "Error",
 ]);
 
+/** Whether a class is one every program has (arrays, closures, strings…), not the program's own. */
+export function isGeneric(className: string): boolean {
+  return GENERIC_CLASSES.has(className);
+}
+
+/** The classes in their order, the program's own ones before the generic ones. */
+function programFirst<T extends { className: string }>(classes: readonly T[]): T[] {
+  return [...classes.filter((c) => !isGeneric(c.className)), ...classes.filter((c) => isGeneric(c.className))];
+}
+
 /** Retaining paths of one class that have the same shape (same classes and edge names). */
 export interface GroupedPath {
   /** How many of the class's leftovers are held this way. */
@@ -69,7 +79,7 @@ export interface LeftoverReport {
 export interface AnalyseOptions extends Omit<LeftoverOptions, "sinceId"> {
   /** Where to write the picture (SVG); no picture without it, nor when nothing was left. */
   picture?: string;
-  /** Classes that get grouped paths and a place in the picture (default 6 and 3). */
+  /** Classes that get grouped paths and a place in the picture (default 6 and 3), the program's own classes first. */
   pathClasses?: number;
   pictureClasses?: number;
   /** Only these classes are reported (all when absent or empty). */
@@ -99,11 +109,16 @@ export async function analyseLeftovers(
     classes = classes.filter((c) => wanted.has(c.className));
     ordinals = ordinals.filter((n) => wanted.has(graph.className(n)));
   }
-  // Group each class's leftovers by the shape of the path the walk found to them.
-  const pathClasses = new Set(classes.slice(0, options.pathClasses ?? 6).map((c) => c.className));
+  // Group each class's leftovers by the shape of the path the walk found to them: the program's own
+  // classes first (they tell the story), then the generic ones, largest retained size first in each.
+  const pathClasses = new Set(
+    programFirst(classes)
+      .slice(0, options.pathClasses ?? 6)
+      .map((c) => c.className),
+  );
   // Paths through linked lists of different lengths have one shape; each run's shortest and
   // longest length is kept to be said.
-  const shapes = new Map<string, Map<string, { count: number; min: number[]; max: number[] }>>();
+  const shapes = new Map<string, Map<string, ShapeCount>>();
   for (const n of ordinals) {
     const cls = graph.className(n);
     if (!pathClasses.has(cls)) continue;
@@ -111,19 +126,28 @@ export async function analyseLeftovers(
     if (!byShape) shapes.set(cls, (byShape = new Map()));
     const shape = pathShape(graph, reachPath(graph, left.reach, n), options.root);
     const seen = byShape.get(shape.text);
-    if (!seen) byShape.set(shape.text, { count: 1, min: [...shape.runs], max: [...shape.runs] });
+    if (!seen)
+      byShape.set(shape.text, {
+        steps: shape.steps,
+        holders: shape.steps.map((st) => st.holder),
+        count: 1,
+        min: [...shape.runs],
+        max: [...shape.runs],
+      });
     else {
       seen.count++;
       shape.runs.forEach((k, i) => {
         seen.min[i] = Math.min(seen.min[i]!, k);
         seen.max[i] = Math.max(seen.max[i]!, k);
       });
+      shape.steps.forEach((st, i) => {
+        if (seen.holders[i] !== st.holder) seen.holders[i] = -1;
+      });
     }
   }
   const withPaths: ClassLeftovers[] = classes.map((c) => ({
     ...c,
-    paths: [...(shapes.get(c.className) ?? new Map<string, { count: number; min: number[]; max: number[] }>())]
-      .map(([text, s]) => ({ count: s.count, path: fillRuns(text, s.min, s.max) }))
+    paths: mergeBranches([...(shapes.get(c.className)?.values() ?? [])])
       .sort((p, q) => q.count - p.count || (p.path < q.path ? -1 : 1))
       .slice(0, 3),
   }));
@@ -134,7 +158,7 @@ export async function analyseLeftovers(
     // with the edge where old objects pass to new ones marked.
     // The program's own classes tell the story (CachedUser, Session); the engine's generic ones
     // (arrays, closures, strings) are what they hold. Generic ones only when nothing else is left.
-    const own = classes.filter((c) => !GENERIC_CLASSES.has(c.className));
+    const own = classes.filter((c) => !isGeneric(c.className));
     const drawn = new Set((own.length > 0 ? own : classes).slice(0, options.pictureClasses ?? 3).map((c) => c.className));
     const targets = ordinals.filter((n) => drawn.has(graph.className(n)));
     const ctx = walkContext(graph, { analysis });
@@ -193,7 +217,7 @@ function pathShape(
   graph: HeapGraph,
   hops: Array<{ from: number; edge: number; to: number }>,
   root?: string,
-): { text: string; runs: number[] } {
+): { text: string; steps: Step[]; runs: number[] } {
   let start = 0;
   let head = "";
   for (let i = hops.length - 1; i >= 0; i--) {
@@ -207,33 +231,116 @@ function pathShape(
       break;
     }
   }
-  const parts: string[] = [];
-  if (head) parts.push(head + " " + hopEdge(graph, hops[start - 1]!.edge));
+  // Each step: an object's text, the edge it holds the next one through, and the object itself.
+  const parts: Step[] = [];
+  if (head) parts.push({ node: head, edge: hopEdge(graph, hops[start - 1]!.edge), holder: hops[start - 1]!.from, run: false });
   for (let i = start; i < hops.length; i++) {
     const h = hops[i]!;
     if (graph.isSyntheticRoot(h.from)) {
       // The root category (`(Global handles)`…) says where a path starts; (root) and (GC roots) say nothing.
       const name = graph.nodeName(h.from);
-      if (h.from !== 0 && name !== "(GC roots)") parts.push(sanitizeText(name));
+      if (h.from !== 0 && name !== "(GC roots)") parts.push({ node: sanitizeText(name), edge: "", holder: h.from, run: false });
       continue;
     }
-    parts.push(`${nodeText(graph, h.from)} ${hopEdge(graph, h.edge)}`);
+    parts.push({ node: nodeText(graph, h.from), edge: hopEdge(graph, h.edge), holder: h.from, run: false });
   }
   const last = hops[hops.length - 1];
-  if (last) parts.push(nodeText(graph, last.to));
+  if (last) parts.push({ node: nodeText(graph, last.to), edge: "", holder: -1, run: false });
   // Runs of two or more equal steps, each a class and the edge it holds the next one through.
-  const folded: string[] = [];
+  const steps: Step[] = [];
   const runs: number[] = [];
+  const same = (a: Step, b: Step) => a.node === b.node && a.edge === b.edge;
   for (let i = 0; i < parts.length;) {
     let j = i + 1;
-    if (i < parts.length - 1) while (j < parts.length - 1 && parts[j] === parts[i]) j++;
+    if (i < parts.length - 1) while (j < parts.length - 1 && same(parts[j]!, parts[i]!)) j++;
     if (j - i >= 2) {
-      folded.push(`${parts[i]} ×${RUN}`);
+      steps.push({ ...parts[i]!, run: true });
       runs.push(j - i);
-    } else folded.push(parts[i]!);
+    } else steps.push(parts[i]!);
     i = j;
   }
-  return { text: folded.join(" → "), runs };
+  return { text: steps.map((st) => stepText(st, st.edge)).join(" → "), steps, runs };
+}
+
+/** One step of a path's shape as text: `Class .edge`, `Class .edge ×` + a run's length. */
+function stepText(step: Step, edge: string): string {
+  return step.node + (edge ? " " + edge : "") + (step.run ? ` ×${RUN}` : "");
+}
+
+/** A step of a path's shape: the object's text, the edge to the next step, the object (-1 for the last), a run or not. */
+interface Step {
+  node: string;
+  edge: string;
+  holder: number;
+  run: boolean;
+}
+
+/** The paths of one shape: its steps, each step's object when all the paths share it (else -1), their count and runs' lengths. */
+interface ShapeCount {
+  steps: Step[];
+  holders: number[];
+  count: number;
+  min: number[];
+  max: number[];
+}
+
+/**
+ * Shapes that branch at one object — the same object holds them through different edges, and the
+ * rest of the paths have the same classes and edges but where an object holds one of its own class
+ * — as one path with the edges side by side: a dictionary's keys (`Object .a | .b → User`), a linked
+ * list walked from both ends (`TimersList ._idleNext | ._idlePrev → Timeout ._idleNext | ._idlePrev
+ * ×2–9 → Timeout`).
+ * The most common shape first; each joins the first earlier one it fits.
+ */
+function mergeBranches(shapes: readonly ShapeCount[]): GroupedPath[] {
+  const sorted = [...shapes].sort((p, q) => q.count - p.count || p.steps.length - q.steps.length);
+  const merged: Array<{ first: ShapeCount; edges: string[][]; holders: number[]; count: number; min: number[]; max: number[] }> = [];
+  for (const s of sorted) {
+    const into = merged.find((m) => {
+      if (m.first.steps.length !== s.steps.length || m.min.length !== s.min.length) return false;
+      let branch = -1;
+      for (let i = 0; i < s.steps.length; i++) {
+        const a = m.first.steps[i]!;
+        const b = s.steps[i]!;
+        if (a.node !== b.node || a.run !== b.run) return false;
+        if (m.edges[i]!.includes(b.edge)) continue;
+        // After the branch, the paths differ only where an object holds one of its own class: a
+        // list walked from its two ends.
+        if (branch < 0) branch = i;
+        else if (!b.run && s.steps[i + 1]?.node !== b.node) return false;
+      }
+      return branch >= 0 && m.holders[branch]! >= 0 && m.holders[branch] === s.holders[branch];
+    });
+    if (!into) {
+      merged.push({
+        first: s,
+        edges: s.steps.map((st) => [st.edge]),
+        holders: [...s.holders],
+        count: s.count,
+        min: [...s.min],
+        max: [...s.max],
+      });
+      continue;
+    }
+    into.count += s.count;
+    s.steps.forEach((st, i) => {
+      if (!into.edges[i]!.includes(st.edge)) into.edges[i]!.push(st.edge);
+      if (into.holders[i] !== s.holders[i]) into.holders[i] = -1;
+    });
+    s.min.forEach((k, i) => {
+      into.min[i] = Math.min(into.min[i]!, k);
+      into.max[i] = Math.max(into.max[i]!, s.max[i]!);
+    });
+  }
+  return merged.map((m) => {
+    const text = m.first.steps.map((st, i) => stepText(st, edgesText(m.edges[i]!))).join(" → ");
+    return { count: m.count, path: fillRuns(text, m.min, m.max) };
+  });
+}
+
+/** Edges side by side, at most three named. */
+function edgesText(edges: readonly string[]): string {
+  return edges.length <= 3 ? edges.join(" | ") : `${edges.slice(0, 3).join(" | ")} | … (${formatCount(edges.length)} edges)`;
 }
 
 /** A shape's text with each run's length, or its shortest and longest (`×2–12`) when they differ. */
@@ -276,14 +383,22 @@ export function formatLeftoverReports(reports: readonly LeftoverReport[], option
     lines.push(
       `${sanitizeText(r.name)}: left ${formatCount(r.objects)} objects alive, ${formatBytes(r.retainedSize)} retained${picture ? ` — picture: ${sanitizeText(picture)}` : ""}`,
     );
-    const width = Math.max(5, ...r.classes.slice(0, options.classes ?? 8).map((c) => c.className.length));
-    for (const c of r.classes.slice(0, options.classes ?? 8)) {
+    // The program's own classes with their paths; the generic ones they hold (arrays, closures,
+    // strings) in one line after them, or in full when the report has nothing else.
+    const own = r.classes.filter((c) => !isGeneric(c.className));
+    const listed = (own.length > 0 ? own : r.classes).slice(0, options.classes ?? 8);
+    const width = Math.max(5, ...listed.map((c) => c.className.length));
+    for (const c of listed) {
       lines.push(
         `  ${sanitizeText(truncateText(c.className, 60)).padEnd(Math.min(60, width))}  +${formatCount(c.count)}  ${formatBytes(c.selfSize)} self  ${formatBytes(c.retainedSize)} retained`,
       );
       for (const p of c.paths.slice(0, 2)) lines.push(`      ${formatCount(p.count)}× ${p.path}`);
     }
-    if (r.classes.length > (options.classes ?? 8)) lines.push(`  … and ${r.classes.length - (options.classes ?? 8)} more classes`);
+    const rest = r.classes.filter((c) => !listed.includes(c));
+    if (own.length > 0 && rest.length > 0) {
+      const shown = rest.slice(0, 6).map((c) => `${sanitizeText(truncateText(c.className, 40))} +${formatCount(c.count)}`);
+      lines.push(`  also left: ${shown.join(", ")}${rest.length > 6 ? `, and ${rest.length - 6} more classes` : ""}`);
+    } else if (rest.length > 0) lines.push(`  … and ${rest.length} more classes`);
   }
   return lines.join("\n") + (lines.length ? "\n" : "");
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { reachPath, findLeftovers } from "../../src/query/leftovers.js";
 import { HeapAnalysis } from "../../src/graph/analysis.js";
-import { analyseLeftovers, pathText } from "../../src/testing/leak-report.js";
+import { analyseLeftovers, formatLeftoverReports, pathText } from "../../src/testing/leak-report.js";
 import { SnapshotBuilder } from "../helpers/snapshot-builder.js";
 import { graphOf } from "../helpers/load.js";
 
@@ -65,5 +65,77 @@ describe("leftover reports' paths", () => {
     expect(byClass.get("Poller")![0]).toEqual({ count: 38, path: `${head} → Timeout ._idleNext ×2–39 → Timeout ._onTimeout → Poller` });
     // Every Timeout and Poller is in one of the shapes counted.
     expect(byClass.get("Timeout")!.reduce((s, p) => s + p.count, 0)).toBe(40);
+  });
+
+  it("give the program's own classes their paths and the first lines, the generic ones they hold one line after", async () => {
+    // Seven generic classes, each larger than the one class of the program's that holds them.
+    const b = new SnapshotBuilder();
+    const global = b.node("object", "global", { selfSize: 100 });
+    b.edge(b.root, global, "shortcut", "global");
+    const cache = b.node("object", "Map", { selfSize: 40 });
+    b.edge(global, cache, "property", "sessions");
+    const since = b.nodes[b.nodes.length - 1]!.id;
+    const generic = ["Object", "Array", "Set", "Promise", "Error", "Uint8Array", "ArrayBuffer"];
+    for (let i = 0; i < 3; i++) {
+      const s = b.node("object", "Session", { selfSize: 8 });
+      b.edge(cache, s, "element", String(i));
+      generic.forEach((cls, k) => b.edge(s, b.node("object", cls, { selfSize: 1000 + k }), "property", `p${k}`));
+    }
+    const report = await analyseLeftovers("file", since, graphOf(b), {});
+    // By retained size the seven generic classes come before Session, which is still given its path.
+    expect(report.classes.findIndex((c) => c.className === "Session")).toBe(0);
+    expect(report.classes.map((c) => c.className).slice(1)).toEqual([...generic].reverse());
+    expect(report.classes[0]!.paths).toEqual([{ count: 3, path: "global .sessions → Map […] → Session" }]);
+    const lines = formatLeftoverReports([report]).trimEnd().split("\n");
+    expect(lines[1]).toMatch(/^ {2}Session {2}\+3 /);
+    expect(lines[2]).toBe("      3× global .sessions → Map […] → Session");
+    expect(lines[3]).toBe("  also left: ArrayBuffer +3, Uint8Array +3, Error +3, Promise +3, Set +3, Array +3, and 1 more classes");
+    expect(lines).toHaveLength(4);
+  });
+
+  it("write paths that branch at one object as one, the edges side by side, and never paths through different objects", async () => {
+    // A timer list holding its first timer by _idleNext and its last by _idlePrev, the timers linked
+    // both ways; and Jobs held by different Holders through different edges.
+    const b = new SnapshotBuilder();
+    const global = b.node("object", "global", { selfSize: 100 });
+    b.edge(b.root, global, "shortcut", "global");
+    const list = b.node("object", "TimersList", { selfSize: 40 });
+    b.edge(global, list, "property", "timers");
+    const [h1, h2, h3, h4] = [
+      b.node("object", "Holder"),
+      b.node("object", "Holder"),
+      b.node("object", "Holder"),
+      b.node("object", "Holder"),
+    ];
+    b.edge(global, h1, "property", "a").edge(global, h2, "property", "b");
+    const array = b.node("object", "Array");
+    b.edge(global, array, "property", "list").edge(array, h3, "element", "0").edge(array, h4, "element", "1");
+    const since = b.nodes[b.nodes.length - 1]!.id;
+    const timers = Array.from({ length: 6 }, () => b.node("object", "Timeout", { selfSize: 120 }));
+    b.edge(list, timers[0]!, "property", "_idleNext").edge(list, timers[5]!, "property", "_idlePrev");
+    for (let i = 0; i < 5; i++)
+      b.edge(timers[i]!, timers[i + 1]!, "property", "_idleNext").edge(timers[i + 1]!, timers[i]!, "property", "_idlePrev");
+    for (const [h, edge] of [
+      [h1, "job"],
+      [h2, "task"],
+      [h3, "job"],
+      [h4, "task"],
+    ] as const)
+      b.edge(h, b.node("object", "Job", { selfSize: 16 }), "property", edge);
+    const report = await analyseLeftovers("file", since, graphOf(b), {});
+    const byClass = new Map(report.classes.map((c) => [c.className, c.paths]));
+    const head = "global .timers → TimersList ._idleNext | ._idlePrev → Timeout";
+    expect(byClass.get("Timeout")).toEqual([
+      { count: 2, path: head },
+      { count: 2, path: `${head} ._idleNext | ._idlePrev ×2 → Timeout` },
+      { count: 2, path: `${head} ._idleNext | ._idlePrev → Timeout` },
+    ]);
+    // Two Holders (each the only one in its paths, or two in one array) are never one branch.
+    expect(byClass.get("Job")).toEqual([
+      { count: 1, path: "global .a → Holder .job → Job" },
+      { count: 1, path: "global .b → Holder .task → Job" },
+      { count: 1, path: "global .list → Array […] → Holder .job → Job" },
+    ]);
+    expect(report.classes.find((c) => c.className === "Job")!.count).toBe(4);
   });
 });
