@@ -5,6 +5,12 @@
 # bench/thread-cpu.mjs): on a shared machine that is the figure to compare, as the wall time drifts
 # with the load and the process' CPU time does not change when work moves to another thread. And
 # each run's peak resident memory (`/usr/bin/time`'s %M), with its mean and lowest per build.
+# With BACKREFS_AB_SEED=<dir>, each fresh cache directory starts with a copy of that directory's
+# files: a directory holding only Graphviz's kept program (graphviz-*.wasm, left by any earlier
+# picture) makes the runs first looks by someone who has drawn before, as bench/run.mjs's are.
+# BACKREFS_AB_PREFIX runs each command under another one, e.g. `chrt -f 10` (a real-time priority,
+# root only): on a machine shared with other work the runs then get the cores as on an idle one,
+# for wall times that compare (the others' work waits meanwhile: keep such series short).
 #
 #   bench/ab-first-look.sh 4 <base build> . -- info bench/data/large.heapsnapshot --json --no-retained -q
 [ "$#" -ge 4 ] && [ "$4" = "--" ] || { echo "usage: bench/ab-first-look.sh <rounds> <dirA> <dirB> -- <backrefs args>" >&2; exit 2; }
@@ -13,7 +19,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 for k in $(seq 1 "$R"); do
   for d in "$A" "$B"; do
     c=$(mktemp -d)
-    out=$( { BACKREFS_CACHE=1 BACKREFS_CACHE_DIR="$c" /usr/bin/time -f "TIME %e %U %S %M" node --import "$HERE/thread-cpu.mjs" "$d/bin/backrefs.js" "$@" > /dev/null; } 2>&1 )
+    [ -n "${BACKREFS_AB_SEED:-}" ] && cp "$BACKREFS_AB_SEED"/* "$c"/
+    out=$( { BACKREFS_CACHE=1 BACKREFS_CACHE_DIR="$c" /usr/bin/time -f "TIME %e %U %S %M" ${BACKREFS_AB_PREFIX:-} node --import "$HERE/thread-cpu.mjs" "$d/bin/backrefs.js" "$@" > /dev/null; } 2>&1 )
     rm -rf "$c"
     main=$(echo "$out" | grep '^threadcpu' | tail -1 | grep -o 'MAIN:[0-9]*' | cut -d: -f2)
     echo "$d $(echo "$out" | grep '^TIME') main ${main:-0}"
