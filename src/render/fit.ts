@@ -30,7 +30,7 @@ import type { Subgraph } from "../query/types.js";
 import { toDot, type ToDotOptions } from "./dot.js";
 import { measureSvg, PX_PER_PT } from "./measure.js";
 import { DEFAULT_PNG_SCALE } from "./png.js";
-import { finishLayout, layoutSvg, type RenderSvgOptions } from "./svg.js";
+import { finishLayout, layOutAhead, layoutSvg, type RenderSvgOptions } from "./svg.js";
 
 export interface FitOptions extends Omit<ToDotOptions, "rankdir" | "stagger" | "ratio">, RenderSvgOptions {
   /** Longest side of the PNG, in pixels (default 4,000). */
@@ -86,6 +86,12 @@ const LAYOUTS: ReadonlyArray<{ rankdir: "TB" | "LR"; stagger: number }> = [
   { rankdir: "TB", stagger: 3 },
   { rankdir: "LR", stagger: 3 },
 ];
+
+/**
+ * Pictures of at most this many boxes get their second layout made ahead ({@link layOutAhead}):
+ * the default per-object picture has up to 60 boxes and its "N more" boxes.
+ */
+const AHEAD_MAX_BOXES = 100;
 
 /** Below this many pixels on the longer side, a picture is small enough whatever its aspect. */
 const SMALL_SIDE_PX = 1500;
@@ -148,14 +154,25 @@ async function layoutOnce(sub: Subgraph, opts: FitOptions): Promise<Laid> {
   const tried = new Set<string>();
   const done = (layout: { rankdir: "TB" | "LR" }): boolean =>
     best !== undefined && best.picture.fits && (best.picture.zoom >= preferred || layout.rankdir === "LR");
-  for (const layout of layouts) {
+  for (const [i, layout] of layouts.entries()) {
     const dot = toDot(sub, { ...opts, rankdir: layout.rankdir, stagger: layout.stagger });
     if (tried.has(dot)) {
       if (done(layout)) break;
       continue;
     }
     tried.add(dot);
-    const svg = await layoutSvg(dot, opts);
+    const laid = layoutSvg(dot, opts);
+    // TB and LR are both laid out unless TB fits at the preferred zoom: the worker is told LR's
+    // DOT once TB is asked for, and lays LR out as soon as TB is done, instead of once this thread
+    // has received and measured TB (on a first look this thread is then busy completing the
+    // snapshot's cache entry). For pictures of the default sizes; a big one's LR may be seconds
+    // of work for nothing.
+    if (i === 0 && layouts.length > 1 && boxes <= AHEAD_MAX_BOXES) {
+      await Promise.resolve(); // (TB's request goes out first)
+      const next = layouts[1]!;
+      layOutAhead(toDot(sub, { ...opts, rankdir: next.rankdir, stagger: next.stagger }));
+    }
+    const svg = await laid;
     const m = measureSvg(svg);
     if (!m) return { dot, svg, zoom: preferred, widthPx: NaN, heightPx: NaN, minTextPx: NaN, fits: false, layout, overshoot: NaN };
     const longPt = Math.max(m.widthPt, m.heightPt, 1);

@@ -10,7 +10,7 @@
 import type { Worker } from "node:worker_threads";
 import { AbortedError, RenderError } from "../errors.js";
 import { sanitizeText, truncateText } from "./format.js";
-import type { LayoutJob, LayoutReply, LayoutWorkerData, WarmUpJob } from "./layout-worker.js";
+import type { AheadJob, LayoutJob, LayoutReply, LayoutWorkerData, WarmUpJob } from "./layout-worker.js";
 import { startWorker } from "../threads.js";
 import { finishSvg } from "./svg-finish.js";
 import { secureSvg } from "./svg-safety.js";
@@ -81,6 +81,20 @@ export async function layoutSvg(dot: string, opts: RenderSvgOptions = {}): Promi
   const job = queue.then(() => layoutInWorker(dot, timeoutMs, opts.signal));
   queue = job.catch(() => undefined);
   return job;
+}
+
+/**
+ * Tells the layout worker, when there is one, the DOT most likely asked for next (by
+ * {@link layoutSvg}, after the layouts asked for so far): it lays it out once it is done with
+ * those, and answers the request for it from what it made. Nothing waits for it, and nothing
+ * changes in any layout; a graph never asked for costs the worker's time only. For the fitter,
+ * whose second layout is nearly always asked for right after the first.
+ */
+export function layOutAhead(dot: string): void {
+  const w = worker;
+  if (!w) return;
+  layoutsOnWorker++;
+  w.postMessage({ ahead: dot } satisfies AheadJob);
 }
 
 /**

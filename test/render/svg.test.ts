@@ -3,7 +3,7 @@ import { AbortedError, RenderError } from "../../src/errors.js";
 import type { Subgraph, SubgraphEdge, SubgraphNode } from "../../src/query/types.js";
 import { toDot } from "../../src/render/dot.js";
 import { measureSvg } from "../../src/render/measure.js";
-import { closeLayoutWorker, finishLayout, layoutSvg, prepareLayout, renderSvg } from "../../src/render/svg.js";
+import { closeLayoutWorker, finishLayout, layOutAhead, layoutSvg, prepareLayout, renderSvg } from "../../src/render/svg.js";
 import { warmUpDot, warmUpSubgraph } from "../../src/render/warm-up.js";
 import { HOSTILE, hostileSubgraph } from "./hostile-strings.js";
 import { plainSubgraph, sampleSubgraph } from "./sample-subgraph.js";
@@ -122,6 +122,46 @@ describe("prepareLayout and the warm-up picture", () => {
     prepareLayout(2);
     await expect(renderSvg("digraph { a -> }")).rejects.toThrow(RenderError);
     await expect(renderSvg(toDot(sampleSubgraph()))).resolves.toContain('class="node"');
+  });
+});
+
+describe("layOutAhead", () => {
+  const first = toDot(sampleSubgraph());
+  const second = toDot(sampleSubgraph(), { rankdir: "LR" });
+
+  it("a layout made ahead answers the job for it with the SVG a fresh worker makes", async () => {
+    await closeLayoutWorker();
+    const cold = await layoutSvg(second);
+    await closeLayoutWorker();
+    const a = layoutSvg(first);
+    layOutAhead(second);
+    await a;
+    expect(await layoutSvg(second)).toBe(cold);
+    // Used once: asked again, it is laid out again, the same.
+    expect(await layoutSvg(second)).toBe(cold);
+  });
+
+  it("a layout made ahead and never asked for changes no other job's answer", async () => {
+    await closeLayoutWorker();
+    const cold = await layoutSvg(first);
+    const a = layoutSvg(second);
+    layOutAhead(second);
+    await a;
+    expect(await layoutSvg(first)).toBe(cold);
+  });
+
+  it("a layout ahead that fails is forgotten: the job for it reports the error, and the worker recovers", async () => {
+    const bad = "digraph { a -> }";
+    await layoutSvg(first);
+    layOutAhead(bad);
+    await expect(layoutSvg(bad)).rejects.toThrow(RenderError);
+    expect(await layoutSvg(first)).toBe(await layoutSvg(first));
+  });
+
+  it("does nothing without a worker", async () => {
+    await closeLayoutWorker();
+    layOutAhead(first);
+    await expect(layoutSvg(first)).resolves.toContain('class="node"');
   });
 });
 
