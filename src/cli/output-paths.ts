@@ -2,7 +2,7 @@
  * Output paths and file names as the CLI checks and shows them: what the comparing commands need
  * of the drawing command without loading what draws (draw.ts re-exports these).
  */
-import { accessSync, constants as fsConstants, statSync } from "node:fs";
+import { accessSync, constants as fsConstants, mkdirSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { BackrefsError } from "../errors.js";
 import { sanitizeText } from "../render/format.js";
@@ -37,8 +37,16 @@ export function checkWritable(path: string): void {
   }
 }
 
-/** Checks a folder pictures will be written into (`check --picture-dir`). */
+/**
+ * Makes the folder pictures will be written into (`check --picture-dir`, with its parents, as a CI
+ * job's artifact folder usually does not exist yet) and checks it.
+ */
 export function checkWritableDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch {
+    // a file in the way, no permission: checkWritable says which
+  }
   checkWritable(join(dir, "backrefs-check.svg"));
 }
 

@@ -192,7 +192,8 @@ describe("backrefs check (CI gate)", () => {
   });
 
   it("fails with exit 3, says why, and writes the retainer picture next to the message", async () => {
-    const dir = mkdtempSync(join(tmp, "pics-"));
+    // The picture folder is made, with its parents, when it does not exist yet (a CI artifact folder).
+    const dir = join(mkdtempSync(join(tmp, "pics-")), "ci", "artifacts");
     const r = await run(["check", s2, "--max-count", "Keep=30", "--picture-dir", dir]);
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/FAIL Keep count 35 > 30 — what retains it: .*backrefs-Keep\.svg/);
