@@ -169,6 +169,18 @@ export interface CheckOptions extends Limits {
   labels?: [string, string];
 }
 
+/**
+ * What comparing snapshots class by class reads whole of each (a snapshot read back from the cache
+ * reads these on a second thread meanwhile, in this order: the order the comparison uses them):
+ * the class of each node, the ids and node types (the id-trust check, new and deleted objects),
+ * then the sizes (DevTools' with `retained`, else V8's).
+ */
+function readAheadForCounts(graphs: HeapGraph[], retained: boolean): void {
+  for (const g of graphs) g.readAhead(["classes"]);
+  for (const g of graphs) g.readAhead(["nodeId", "nodeType"]);
+  for (const g of graphs) g.readAhead([retained ? "shallow" : "selfSize"]);
+}
+
 /** Options of {@link Snapshot.leaks}. */
 export interface LeaksOptions {
   /** How many classes (default 20). */
@@ -485,6 +497,7 @@ export class Snapshot {
       throw new QueryError(`sorting by ${sort} needs retained sizes`, "leave retained on");
     }
     const top = options.top === undefined ? undefined : clampTop(options.top, 0);
+    readAheadForCounts([a.graph, b.graph], retained);
     const reset = a.live && b.live && a.live.isolate === b.live.isolate && a.live.epoch !== b.live.epoch;
     const d = diffSnapshots(
       { graph: a.graph, analysis: retained ? await a.ready(true) : undefined, exclude: a.owned ?? undefined },
@@ -531,6 +544,7 @@ export class Snapshot {
   async check(options: CheckOptions): Promise<CheckVerdict> {
     const s = this.#s;
     const retained = needsRetained(options);
+    if (needsBaseline(options) && options.baseline) readAheadForCounts([s.graph, options.baseline.#s.graph], retained);
     const current = { graph: s.graph, analysis: retained ? await s.ready(true) : undefined, exclude: s.owned ?? undefined };
     let baseline;
     if (needsBaseline(options)) {
@@ -569,8 +583,12 @@ export class Snapshot {
     const s = this.#s;
     const base = baseline instanceof SnapshotIds ? baseline : baseline.#s.snapshotIds();
     const tgt = target instanceof SnapshotIds ? target : target.#s.snapshotIds();
+    // What the count per class reads whole, then (when anything leaked) the leaked objects'
+    // retained sizes and what the grouped walk reads whole: read ahead on a second thread.
+    s.graph.readAhead(["nodeId", "nodeType", "classes", "shallow"]);
     const analysis = await s.ready(true);
     const fresh = leakFresh(base, tgt, s.graph, options.labels);
+    if (fresh.length > 0) s.graph.readAhead(["retained", ...GROUP_WALK_READ_AHEAD]);
     const report = findLeaks(
       base,
       tgt,

@@ -388,6 +388,12 @@ Examples:
       const { startReadAheadEarly } = await import("./read-ahead-early.js");
       await startReadAheadEarly(String(action.processedArgs[0]), action.opts(), cacheOn);
     }
+    // And for the commands comparing snapshots, when one of them has a big entry.
+    if (action.name() === "diff" || action.name() === "leaks" || action.name() === "check") {
+      const files = [...action.processedArgs, action.opts()["baseline"]].filter((f): f is string => typeof f === "string");
+      const { startReadAheadForComparison } = await import("./read-ahead-early.js");
+      await startReadAheadForComparison(files, cacheOn);
+    }
     // The analysis helper's thread too, for a big enough file (analysis-early.ts).
     if (action.name() === "draw" || action.name() === "info") {
       const { startHelperEarly } = await import("./analysis-early.js");
