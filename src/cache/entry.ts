@@ -627,6 +627,8 @@ export class EntryWriter {
     private readonly source: SourceIdentity,
     /** Sections this big and more are written in the background when handed over; null: all by {@link finish}. */
     private readonly backgroundMin: number | null,
+    /** Blocks in each piece of a section made as it is written ({@link Section.fill}). */
+    private readonly pieceBlocks: number,
   ) {
     this.dataStart = pad8(PREFIX + reserved);
   }
@@ -634,12 +636,22 @@ export class EntryWriter {
   /**
    * Creates the file at `path` (which must not exist) for an entry of `raw`. `backgroundMin`:
    * sections of this many bytes and more are written in the background as they are handed over
-   * (the rest by {@link finish}); null: everything by finish.
+   * (the rest by {@link finish}); null: everything by finish. `pieceBlocks`: blocks of 64 KB in
+   * each piece of a section made as it is written (the tree edges by node; see
+   * {@link FILL_PIECE_BLOCKS}).
    */
-  static create(path: string, raw: RawSnapshot, build: string, source: SourceIdentity, backgroundMin: number | null): EntryWriter {
+  static create(
+    path: string,
+    raw: RawSnapshot,
+    build: string,
+    source: SourceIdentity,
+    backgroundMin: number | null,
+    pieceBlocks = FILL_PIECE_BLOCKS,
+  ): EntryWriter {
+    if (!Number.isInteger(pieceBlocks) || pieceBlocks < 1) throw new Error("a piece is a whole number of blocks, at least one");
     const reserved = maxHeaderLength(raw, build, source);
     const fd = openSync(path, "wx", 0o600);
-    const w = new EntryWriter(path, fd, reserved, build, source, backgroundMin);
+    const w = new EntryWriter(path, fd, reserved, build, source, backgroundMin, pieceBlocks);
     w.hand({ raw, analysis: null });
     return w;
   }
@@ -695,7 +707,7 @@ export class EntryWriter {
         if (reuse) {
           crcs.push(written.get(s.name)!);
         } else if (s.fill) {
-          crcs.push(writeFilled(this.fd, s, s.fill, position));
+          crcs.push(writeFilled(this.fd, s, s.fill, position, this.pieceBlocks));
         } else {
           const bytes = bytesOf(s.data);
           writeAll(this.fd, bytes, position);
@@ -740,14 +752,20 @@ export class EntryWriter {
   }
 }
 
-/** Elements a {@link Section.fill} piece holds at most: 16 blocks' worth. */
-const FILL_BYTES = 16 * BLOCK;
+/**
+ * Blocks a {@link Section.fill} piece holds by default: 16 (1 MB; 262,144 tree edge names, 1,048,576
+ * types).
+ */
+export const FILL_PIECE_BLOCKS = 16;
 
-/** Writes section `s` at `position`, made a piece at a time by `fill`; returns its block checksums. */
-function writeFilled(fd: number, s: Section, fill: NonNullable<Section["fill"]>, position: number): Uint32Array {
+/**
+ * Writes section `s` at `position`, made a piece of `pieceBlocks` blocks at a time by `fill`;
+ * returns its block checksums.
+ */
+function writeFilled(fd: number, s: Section, fill: NonNullable<Section["fill"]>, position: number, pieceBlocks: number): Uint32Array {
   const width = WIDTH[s.type];
   const length = s.bytes / width;
-  const step = FILL_BYTES / width;
+  const step = (pieceBlocks * BLOCK) / width;
   const piece = allocate(s.type, Math.min(step, length), false);
   const crcs = new Uint32Array(blockCount(s.bytes));
   for (let from = 0; from < length; from += step) {

@@ -95,6 +95,12 @@ export interface CacheOptions {
    * machine, both snapshots); on arrays in memory it takes 0.13 s at 200 MB, 0.35 s at 1 GB.
    */
   idSampleEarlyNodes?: number;
+  /**
+   * Blocks of 64 KB in each piece of the sections an entry makes as it writes them (the tree
+   * edges' names and types by node, made from the edges a piece at a time so that they are never
+   * held whole): default 16 (1 MB). Lower, a small snapshot's entry is written in many pieces.
+   */
+  pieceBlocks?: number;
 }
 
 /** Default of {@link CacheOptions.classRetainedEarlyNodes}. */
@@ -265,6 +271,8 @@ export class SnapshotCache {
   readonly classRetainedEarlyNodes: number;
   /** See {@link CacheOptions.idSampleEarlyNodes}. */
   readonly idSampleEarlyNodes: number;
+  /** See {@link CacheOptions.pieceBlocks}. */
+  private readonly pieceBlocks: number | undefined;
 
   constructor(options: CacheOptions) {
     this.dir = options.dir;
@@ -272,6 +280,7 @@ export class SnapshotCache {
     this.parallel = options.parallel;
     this.classRetainedEarlyNodes = options.classRetainedEarlyNodes ?? CLASS_RETAINED_EARLY_NODES;
     this.idSampleEarlyNodes = options.idSampleEarlyNodes ?? ID_SAMPLE_EARLY_NODES;
+    this.pieceBlocks = options.pieceBlocks;
   }
 
   /** The entry file of a source path. */
@@ -373,7 +382,8 @@ export class SnapshotCache {
     try {
       mkdirSync(this.dir, { recursive: true, mode: 0o700 });
       // Forced (tests): every section in the background; otherwise small ones are not worth a trip.
-      writer = EntryWriter.create(tmp, raw, build, src, !background ? null : this.parallel === true ? 0 : BACKGROUND_SECTION_MIN_BYTES);
+      const backgroundMin = !background ? null : this.parallel === true ? 0 : BACKGROUND_SECTION_MIN_BYTES;
+      writer = EntryWriter.create(tmp, raw, build, src, backgroundMin, this.pieceBlocks);
     } catch (e) {
       removeQuietly(tmp);
       return { kind: "not-written", reason: describeFsError(e as NodeJS.ErrnoException) };
