@@ -30,7 +30,7 @@ import type { Subgraph } from "../query/types.js";
 import { toDot, type ToDotOptions } from "./dot.js";
 import { measureSvg, PX_PER_PT } from "./measure.js";
 import { DEFAULT_PNG_SCALE } from "./png.js";
-import { finishLayout, layOutAhead, layoutSvg, type RenderSvgOptions } from "./svg.js";
+import { addLayoutWorker, finishLayout, layOutAhead, layoutSvg, layoutWorkers, type RenderSvgOptions } from "./svg.js";
 
 export interface FitOptions extends Omit<ToDotOptions, "rankdir" | "stagger" | "ratio">, RenderSvgOptions {
   /** Longest side of the PNG, in pixels (default 4,000). */
@@ -151,28 +151,50 @@ async function layoutOnce(sub: Subgraph, opts: FitOptions): Promise<Laid> {
   // earlier try's, and so would be its layout (Graphviz is deterministic), which was measured and
   // compared then: the same picture again never replaces `best` (only a better one does), so it is
   // not laid out again. Whether to stop is still decided as after a layout.
-  const tried = new Set<string>();
+  const dots: string[] = [];
+  const dotOf = (i: number): string => (dots[i] ??= toDot(sub, { ...opts, rankdir: layouts[i]!.rankdir, stagger: layouts[i]!.stagger }));
+  // Each layout asked for, by index (null: its DOT is an earlier one's). With two layout workers
+  // the next try is laid out while this one is measured (when this one settles the question, the
+  // next was laid out for nothing: one layout of the worker's time, and nothing else changes).
+  const jobs: Array<Promise<string> | null> = [];
+  const jobOf = (i: number): Promise<string> | null => {
+    if (jobs[i] !== undefined) return jobs[i]!;
+    for (let j = 0; j < i; j++) dotOf(j);
+    const dot = dotOf(i);
+    let job: Promise<string> | null = null;
+    if (!dots.slice(0, i).includes(dot)) {
+      job = layoutSvg(dot, opts);
+      job.catch(() => {}); // (awaited when used; one laid out ahead and not used fails unseen)
+    }
+    jobs[i] = job;
+    return job;
+  };
   const done = (layout: { rankdir: "TB" | "LR" }): boolean =>
     best !== undefined && best.picture.fits && (best.picture.zoom >= preferred || layout.rankdir === "LR");
-  for (const [i, layout] of layouts.entries()) {
-    const dot = toDot(sub, { ...opts, rankdir: layout.rankdir, stagger: layout.stagger });
-    if (tried.has(dot)) {
+  for (let i = 0; i < layouts.length; i++) {
+    const layout = layouts[i]!;
+    // Neither of the first two fits: the folded ones follow (and most likely pictures with fewer
+    // boxes), each needed only after the one before is measured. A second worker lays them out
+    // two at a time.
+    if (i === 2 && !best?.picture.fits) addLayoutWorker();
+    const job = jobOf(i);
+    if (layoutWorkers() > 1) {
+      if (i + 1 < layouts.length) jobOf(i + 1);
+    } else if (i === 0 && layouts.length > 1 && boxes <= AHEAD_MAX_BOXES) {
+      // TB and LR are both laid out unless TB fits at the preferred zoom: the worker is told LR's
+      // DOT once TB is asked for, and lays LR out as soon as TB is done, instead of once this
+      // thread has received and measured TB (on a first look this thread is then busy completing
+      // the snapshot's cache entry). For pictures of the default sizes; a big one's LR may be
+      // seconds of work for nothing.
+      await Promise.resolve(); // (TB's request goes out first)
+      layOutAhead(dotOf(1));
+    }
+    if (job === null) {
       if (done(layout)) break;
       continue;
     }
-    tried.add(dot);
-    const laid = layoutSvg(dot, opts);
-    // TB and LR are both laid out unless TB fits at the preferred zoom: the worker is told LR's
-    // DOT once TB is asked for, and lays LR out as soon as TB is done, instead of once this thread
-    // has received and measured TB (on a first look this thread is then busy completing the
-    // snapshot's cache entry). For pictures of the default sizes; a big one's LR may be seconds
-    // of work for nothing.
-    if (i === 0 && layouts.length > 1 && boxes <= AHEAD_MAX_BOXES) {
-      await Promise.resolve(); // (TB's request goes out first)
-      const next = layouts[1]!;
-      layOutAhead(toDot(sub, { ...opts, rankdir: next.rankdir, stagger: next.stagger }));
-    }
-    const svg = await laid;
+    const dot = dots[i]!;
+    const svg = await job;
     const m = measureSvg(svg);
     if (!m) return { dot, svg, zoom: preferred, widthPx: NaN, heightPx: NaN, minTextPx: NaN, fits: false, layout, overshoot: NaN };
     const longPt = Math.max(m.widthPt, m.heightPt, 1);

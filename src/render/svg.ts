@@ -3,9 +3,10 @@
  *
  * Graphviz's `layout()` is synchronous and cannot be interrupted, and big or unlucky graphs can take
  * minutes. So it runs in a `worker_threads` Worker that we `terminate()` when time is up (that stops
- * it within milliseconds). One worker, loaded once, serves the whole process; jobs run one at a time.
- * The worker is `unref()`ed while idle, so it never keeps the process alive; call
- * {@link closeLayoutWorker} to free it early.
+ * it within milliseconds). One worker, loaded once, serves the whole process; jobs run one at a time,
+ * in the order asked, unless {@link addLayoutWorker} started a second one (then two at a time).
+ * Workers are `unref()`ed while idle, so they never keep the process alive; call
+ * {@link closeLayoutWorker} to free them early.
  */
 import type { Worker } from "node:worker_threads";
 import { AbortedError, RenderError } from "../errors.js";
@@ -44,11 +45,35 @@ const WARM_UP_ROUNDS = 0;
 const LAYOUT_YOUNG_GENERATION_MB = 2;
 const TOO_SLOW_HINT = "draw fewer objects: lower --max-nodes or --depth (or raise the time limit)";
 
-let worker: Worker | undefined;
-let layoutsOnWorker = 0;
+/**
+ * The layout workers: the first, started by {@link prepareLayout} or the first layout, and a second
+ * one only when {@link addLayoutWorker} asks for it (a picture that takes many layouts: the fitter
+ * lays out two at a time then). A slot whose worker was terminated (time limit, error, recycling)
+ * starts a new one for its next job.
+ */
+interface Slot {
+  worker: Worker | undefined;
+  /** Layouts run on this slot's current worker (recycled after {@link LAYOUTS_PER_WORKER}). */
+  layouts: number;
+  /** A job is running on it (or, for a second worker, Graphviz is still loading). */
+  busy: boolean;
+}
+
+/** A layout waiting for a free worker. */
+interface Pending {
+  dot: string;
+  timeoutMs: number;
+  signal: AbortSignal | undefined;
+  resolve: (svg: string) => void;
+  reject: (error: unknown) => void;
+}
+
+const slots: Slot[] = [{ worker: undefined, layouts: 0, busy: false }];
+/** Jobs wait here, in the order asked, until a worker is free. */
+const waiting: Pending[] = [];
 let nextJobId = 1;
-/** Jobs run one after another on the single worker. */
-let queue: Promise<unknown> = Promise.resolve();
+/** The most workers {@link addLayoutWorker} runs. */
+const MAX_LAYOUT_WORKERS = 2;
 
 /**
  * Lay out a DOT graph with the `dot` engine and return the SVG, finished by {@link finishSvg} (a
@@ -78,9 +103,61 @@ export async function layoutSvg(dot: string, opts: RenderSvgOptions = {}): Promi
     throw new RenderError(`invalid layout time limit: ${timeoutMs} ms`, "use a positive number of milliseconds");
   }
   if (opts.signal?.aborted) throw new AbortedError();
-  const job = queue.then(() => layoutInWorker(dot, timeoutMs, opts.signal));
-  queue = job.catch(() => undefined);
-  return job;
+  return new Promise<string>((resolve, reject) => {
+    waiting.push({ dot, timeoutMs, signal: opts.signal, resolve, reject });
+    dispatch();
+  });
+}
+
+/** Hands waiting jobs to free workers, first job to the first free slot. */
+function dispatch(): void {
+  for (const slot of slots) {
+    if (waiting.length === 0) return;
+    if (slot.busy) continue;
+    const job = waiting.shift()!;
+    slot.busy = true;
+    layoutInWorker(slot, job.dot, job.timeoutMs, job.signal)
+      .then(job.resolve, job.reject)
+      .finally(() => {
+        slot.busy = false;
+        dispatch();
+      });
+  }
+}
+
+/**
+ * How many layouts run at once: 1, or 2 once {@link addLayoutWorker} started a second worker
+ * (until {@link closeLayoutWorker}).
+ */
+export function layoutWorkers(): number {
+  return slots.length;
+}
+
+/**
+ * Starts a second layout worker, so that two layouts run at once, each on its own thread: for a
+ * caller about to ask for many layouts whose results it needs one after another (the fitter's
+ * tries, when a picture fits neither way at first). Pays off only where a core is free: starting
+ * a worker and loading Graphviz cost ~0.1–0.2 s of CPU (docs/rendering.md). The worker takes jobs
+ * once Graphviz is loaded (until then the first worker takes them all); the promise says when
+ * (it never rejects: a worker that cannot start takes no jobs, the first does them all). No-op
+ * when it runs already. {@link closeLayoutWorker} goes back to one worker.
+ */
+export function addLayoutWorker(): Promise<void> {
+  if (slots.length >= MAX_LAYOUT_WORKERS) return Promise.resolve();
+  const slot: Slot = { worker: undefined, layouts: 0, busy: true };
+  slots.push(slot);
+  // A one-node layout loads Graphviz; the slot takes real jobs once it is answered.
+  return layoutInWorker(slot, "digraph {}", DEFAULT_LAYOUT_TIMEOUT_MS, undefined).then(
+    () => {
+      slot.busy = false;
+      dispatch();
+    },
+    () => {
+      const i = slots.indexOf(slot);
+      if (i > 0) slots.splice(i, 1);
+      slot.busy = false;
+    },
+  );
 }
 
 /**
@@ -88,12 +165,15 @@ export async function layoutSvg(dot: string, opts: RenderSvgOptions = {}): Promi
  * {@link layoutSvg}, after the layouts asked for so far): it lays it out once it is done with
  * those, and answers the request for it from what it made. Nothing waits for it, and nothing
  * changes in any layout; a graph never asked for costs the worker's time only. For the fitter,
- * whose second layout is nearly always asked for right after the first.
+ * whose second layout is nearly always asked for right after the first. Only while one worker
+ * runs (with two, the caller asks for the next layout outright: {@link addLayoutWorker}).
  */
 export function layOutAhead(dot: string): void {
-  const w = worker;
-  if (!w) return;
-  layoutsOnWorker++;
+  const slot = slots[0]!;
+  const w = slot.worker;
+  // With two workers the next job may go to the other one, which would lay it out again.
+  if (!w || slots.length > 1) return;
+  slot.layouts++;
   w.postMessage({ ahead: dot } satisfies AheadJob);
 }
 
@@ -118,11 +198,11 @@ export function finishLayout(graphvizSvg: string): string {
 export function prepareLayout(rounds: number = WARM_UP_ROUNDS): void {
   let w: Worker;
   try {
-    w = getWorker();
+    w = getWorker(slots[0]!);
   } catch {
     return;
   }
-  layoutsOnWorker += rounds;
+  slots[0]!.layouts += rounds;
   // With no rounds the message only makes the worker load Graphviz: no picture to build.
   w.postMessage({ warmUp: rounds > 0 ? warmUpDot() : "", rounds } satisfies WarmUpJob);
 }
@@ -141,20 +221,23 @@ export function keepGraphvizIn(dir: string | null): void {
 }
 
 /**
- * Terminate the layout worker now (the next {@link renderSvg} starts a new one). Not needed for the
- * process to exit — the idle worker is unref'ed — but frees its memory (~20 MB) early.
+ * Terminate the layout workers now (the next {@link renderSvg} starts a new one; one only, until
+ * {@link addLayoutWorker} asks for a second). Not needed for the process to exit — idle workers
+ * are unref'ed — but frees their memory (~20 MB each) early.
  *
  * @example
  * await closeLayoutWorker();
  */
 export async function closeLayoutWorker(): Promise<void> {
-  const w = worker;
-  worker = undefined;
-  if (w) await w.terminate();
+  const workers = slots.map((s) => s.worker);
+  for (const s of slots) s.worker = undefined;
+  // Back to one worker; a second one still loading drops out when its start-up job fails.
+  slots.length = 1;
+  await Promise.all(workers.map((w) => w?.terminate()));
 }
 
-function getWorker(): Worker {
-  if (worker) return worker;
+function getWorker(slot: Slot): Worker {
+  if (slot.worker) return slot.worker;
   const workerData: LayoutWorkerData = { keepProgramIn };
   const w = startWorker("layout-worker", import.meta.url, {
     workerData,
@@ -163,27 +246,27 @@ function getWorker(): Worker {
   w.unref();
   // Permanent listeners: an unhandled 'error' event would crash the parent.
   const forget = () => {
-    if (worker === w) worker = undefined;
+    if (slot.worker === w) slot.worker = undefined;
   };
   w.on("error", forget);
   w.on("exit", forget);
-  worker = w;
-  layoutsOnWorker = 0;
+  slot.worker = w;
+  slot.layouts = 0;
   return w;
 }
 
-function layoutInWorker(dot: string, timeoutMs: number, signal: AbortSignal | undefined): Promise<string> {
+function layoutInWorker(slot: Slot, dot: string, timeoutMs: number, signal: AbortSignal | undefined): Promise<string> {
   return new Promise<string>((resolve, reject) => {
     if (signal?.aborted) {
       reject(new AbortedError());
       return;
     }
-    const w = getWorker();
+    const w = getWorker(slot);
     const id = nextJobId++;
     let settled = false;
 
     const discard = () => {
-      if (worker === w) worker = undefined;
+      if (slot.worker === w) slot.worker = undefined;
       void w.terminate();
     };
     const settle = (action: () => void) => {
@@ -201,7 +284,7 @@ function layoutInWorker(dot: string, timeoutMs: number, signal: AbortSignal | un
       if (reply.id !== id) return;
       if (reply.ok) {
         settle(() => resolve(reply.svg));
-        if (++layoutsOnWorker >= LAYOUTS_PER_WORKER) discard();
+        if (++slot.layouts >= LAYOUTS_PER_WORKER) discard();
       } else {
         // After an error the WASM instance may be unusable: start afresh next time.
         discard();

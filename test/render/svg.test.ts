@@ -3,7 +3,16 @@ import { AbortedError, RenderError } from "../../src/errors.js";
 import type { Subgraph, SubgraphEdge, SubgraphNode } from "../../src/query/types.js";
 import { toDot } from "../../src/render/dot.js";
 import { measureSvg } from "../../src/render/measure.js";
-import { closeLayoutWorker, finishLayout, layOutAhead, layoutSvg, prepareLayout, renderSvg } from "../../src/render/svg.js";
+import {
+  addLayoutWorker,
+  closeLayoutWorker,
+  finishLayout,
+  layOutAhead,
+  layoutSvg,
+  layoutWorkers,
+  prepareLayout,
+  renderSvg,
+} from "../../src/render/svg.js";
 import { warmUpDot, warmUpSubgraph } from "../../src/render/warm-up.js";
 import { HOSTILE, hostileSubgraph } from "./hostile-strings.js";
 import { plainSubgraph, sampleSubgraph } from "./sample-subgraph.js";
@@ -94,6 +103,34 @@ describe("renderSvg", () => {
 
   it("rejects a nonsense time limit", async () => {
     await expect(renderSvg("digraph {}", { timeoutMs: -1 })).rejects.toThrow(RenderError);
+  });
+});
+
+describe("two layout workers", () => {
+  it("lay out two at a time, each DOT as one worker does, until closed", async () => {
+    const dots = [sampleSubgraph(), warmUpSubgraph(), hostileSubgraph(HOSTILE)].map((s) => toDot(s));
+    await closeLayoutWorker();
+    const one: string[] = [];
+    for (const dot of dots) one.push(await layoutSvg(dot));
+    await addLayoutWorker();
+    expect(layoutWorkers()).toBe(2);
+    await addLayoutWorker(); // no third
+    expect(layoutWorkers()).toBe(2);
+    // A slow layout holds one worker; a small one asked after it is laid out by the other meanwhile.
+    let slowSettled = false;
+    const slow = renderSvg(toDot(bigSubgraph(300)), { timeoutMs: 20_000 }).finally(() => (slowSettled = true));
+    slow.catch(() => {});
+    await expect(renderSvg(toDot(sampleSubgraph()))).resolves.toContain('class="node"');
+    expect(slowSettled).toBe(false);
+    // A job that fails fails alone.
+    const results = await Promise.allSettled([...dots, "digraph { a -> }", ...dots].map((d) => layoutSvg(d)));
+    expect(results.map((r) => r.status)).toEqual([...dots.map(() => "fulfilled"), "rejected", ...dots.map(() => "fulfilled")]);
+    const svgs = results.filter((r) => r.status === "fulfilled").map((r) => r.value);
+    expect(svgs).toEqual([...one, ...one]);
+    await closeLayoutWorker();
+    await expect(slow).rejects.toThrow(RenderError);
+    expect(layoutWorkers()).toBe(1);
+    await expect(renderSvg(toDot(sampleSubgraph()))).resolves.toContain('class="node"');
   });
 });
 
