@@ -170,11 +170,14 @@ describe("objgraph's calls", () => {
     const first = [new BatchItem(1), new BatchItem(1), new BatchItem(1)];
     keep.push(first);
     await liveSnapshot(); // the first batch gets its ids here
-    const second = [new BatchItem(2), new BatchItem(2)];
+    // Five or more are found by their prototype in one query; one whose prototype was swapped
+    // (still a BatchItem to V8) one by one.
+    const odd = Object.setPrototypeOf(new BatchItem(2), { odd: true }) as BatchItem;
+    const second = [new BatchItem(2), new BatchItem(2), odd];
     keep.push(second);
     const found = (await byType("BatchItem")) as BatchItem[];
-    expect(found).toHaveLength(5);
-    expect(found.slice(0, 2).every((o) => o.batch === 2)).toBe(true);
+    expect(found).toHaveLength(6);
+    expect(found.slice(0, 3).every((o) => o.batch === 2)).toBe(true);
     for (const o of [...first, ...second]) expect(found).toContain(o);
     expect(await byType("BatchItem", { limit: 1 })).toHaveLength(1);
     expect(await byType("NoSuchClassAnywhere")).toEqual([]);
