@@ -35,6 +35,7 @@ import {
   classChanged,
   diffSnapshots,
   findLeaks,
+  LEAK_COUNT_READ_AHEAD,
   leakFresh,
   rankDiff,
   type ClassDiff,
@@ -585,7 +586,7 @@ export class Snapshot {
     const tgt = target instanceof SnapshotIds ? target : target.#s.snapshotIds();
     // What the count per class reads whole, then (when anything leaked) the leaked objects'
     // retained sizes and what the grouped walk reads whole: read ahead on a second thread.
-    s.graph.readAhead(["nodeId", "nodeType", "classes", "shallow"]);
+    s.graph.readAhead(LEAK_COUNT_READ_AHEAD);
     const analysis = await s.ready(true);
     const fresh = leakFresh(base, tgt, s.graph, options.labels);
     if (fresh.length > 0) s.graph.readAhead(["retained", ...GROUP_WALK_READ_AHEAD]);

@@ -4,14 +4,14 @@
  */
 import { join } from "node:path";
 import { LimitError } from "../errors.js";
-import { rankDiff, type ClassDiff, type DiffSort } from "../query/growth.js";
-import { assertComparableIds, type SnapshotIds } from "../query/id-trust.js";
+import { LEAK_COUNT_READ_AHEAD, rankDiff, type ClassDiff, type DiffSort } from "../query/growth.js";
+import { assertComparableIds, SnapshotIds } from "../query/id-trust.js";
 import { countLimits, LIMIT_FLAGS, needsBaseline, needsRetained, type Limit, type LimitKind } from "../query/check.js";
 import { UsageError } from "./usage.js";
 import type { ClassSort } from "../query/summary.js";
 import { formatBytes, formatCount, sanitizeText, truncateText } from "../render/format.js";
 import { classTableText } from "./info.js";
-import { loadIds, openForCli, type Streams } from "./io.js";
+import { loadIds, openForCli, openForIds, type Streams } from "./io.js";
 import { table } from "./table.js";
 import { checkWritableDir, displayName } from "./output-paths.js";
 import { formatGroupedText } from "../render/grouped-text.js";
@@ -179,10 +179,19 @@ export async function runLeaks(
   opts: LeaksOptions,
   io: Streams,
 ): Promise<number> {
-  // One snapshot in memory at a time: the first two only lend their ids.
-  const baseline = await loadIds(baselineFile, io, opts.quiet);
-  const target = await loadIds(targetFile, io, opts.quiet);
-  const { snap, progress } = await openForCli(finalFile, io, opts.quiet, "final: ");
+  // One snapshot in memory at a time: the first two only lend their ids. A snapshot the cache
+  // answers takes next to no memory until its columns are read, so when the first two came from
+  // the cache the final one is opened at once: the read-ahead thread then reads what the report
+  // needs of it while this thread takes the ids of the first two. One read from its file is let go
+  // as soon as its ids are taken, before the next is opened.
+  // (Taken out of `opened` to be let go: this function's variables live until it returns.)
+  const opened = [await openForIds(baselineFile, io, opts.quiet)];
+  if (!opened[0]!.read) opened.push(await openForIds(targetFile, io, opts.quiet));
+  const early = opened.length === 2 && !opened[1]!.read ? await openForCli(finalFile, io, opts.quiet, "final: ") : null;
+  early?.snap.graph.readAhead(LEAK_COUNT_READ_AHEAD);
+  const baseline = SnapshotIds.of(opened.shift()!.snap.graph);
+  const target = SnapshotIds.of((opened.shift() ?? (await openForIds(targetFile, io, opts.quiet))).snap.graph);
+  const { snap, progress } = early ?? (await openForCli(finalFile, io, opts.quiet, "final: "));
   const labels: [string, string, string] = [displayName(baselineFile), displayName(targetFile), displayName(finalFile)];
   const report = await snap.leaks(baseline, target, {
     all: opts.all,

@@ -111,13 +111,21 @@ export async function openForCli(
   return { snap, progress, read };
 }
 
+/**
+ * A snapshot opened for its object ids alone (no analysis); `read`: whether the file itself was
+ * read (not a snapshot cache's entry). Nothing of it is asked to be read ahead: this thread reads
+ * its ids at once, and the read-ahead thread would hold on to what it read of the snapshot for as
+ * long as the snapshot's entry file stays open (until the graph is collected).
+ */
+export async function openForIds(file: string, io: Streams, quiet: boolean): Promise<{ snap: Snapshot; read: boolean }> {
+  const { snap, progress, read } = await openForCli(file, io, quiet, "", false);
+  progress.done();
+  return { snap, read };
+}
+
 /** The object ids of a snapshot (its graph is dropped): what comparing by id needs of a baseline. */
 export async function loadIds(file: string, io: Streams, quiet: boolean): Promise<SnapshotIds> {
-  const { snap, progress } = await openForCli(file, io, quiet, "", false);
-  progress.done();
-  // Both read whole (the id set, the check of a kept sample): a cached snapshot's on two threads.
-  snap.graph.readAhead(["nodeId", "nodeType"]);
-  return SnapshotIds.of(snap.graph);
+  return SnapshotIds.of((await openForIds(file, io, quiet)).snap.graph);
 }
 
 /** Writes an output file atomically; Ctrl-C while it is written leaves no temporary file behind. */

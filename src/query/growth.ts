@@ -6,6 +6,7 @@ import type { HeapAnalysis } from "../graph/analysis.js";
 import type { ClassLocation, HeapGraph } from "../graph/heap-graph.js";
 import type { IdSet } from "../graph/id-set.js";
 import { assertComparableIds, idTrust, SnapshotIds } from "./id-trust.js";
+import type { ReadAheadPart } from "../snapshot/columns.js";
 
 export interface ClassDiff {
   className: string;
@@ -50,6 +51,12 @@ export interface SnapshotDiff {
   /** Every class present in either snapshot, what grew most first. */
   classes: ClassDiff[];
 }
+
+/**
+ * What {@link findLeaks} and {@link leakFresh} read whole of the final snapshot: its ids, node
+ * types, classes and sizes (a snapshot read back from the cache may read them ahead: HeapGraph.readAhead).
+ */
+export const LEAK_COUNT_READ_AHEAD: readonly ReadAheadPart[] = ["nodeId", "nodeType", "classes", "shallow"];
 
 /** How many example ids a leak group lists. */
 const EXAMPLES = 5;
