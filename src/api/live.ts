@@ -97,7 +97,12 @@ class BackrefsLiveState {
    * only "(concatenated string)". A property key is internalized, hence flat.
    */
   tag(kind: string): string {
-    return Object.keys({ [`${this.prefix}:${kind}:${++this.seq}`]: 0 })[0]!;
+    return Object.keys({ [`${this.tagPrefix}${kind}:${++this.seq}`]: 0 })[0]!;
+  }
+
+  /** What every tag starts with. */
+  get tagPrefix(): string {
+    return `${this.prefix}:`;
   }
 
   anchor(): BackrefsIdAnchor {
@@ -231,7 +236,7 @@ async function takeLive(
     return t < 0 ? null : graph.nodeId(t);
   });
   const s = new BackrefsSnapshotState(graph, { collectGarbage: forceGc() });
-  s.owned = ownedObjects(graph);
+  s.owned = ownedObjects(graph, undefined, state.tagPrefix);
   state.warm = true;
   s.live = { epoch: state.epoch, isolate: state };
   timing?.("analysis", t);

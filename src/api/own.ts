@@ -41,7 +41,11 @@ export function ownScriptPrefixes(): string[] {
  * Two breadth-first walks over strong edges: from the root without entering a tool root (the
  * user's objects), then from the tool roots through what the first walk did not reach.
  */
-export function ownedObjects(graph: HeapGraph, scriptPrefixes: readonly string[] = ownScriptPrefixes()): Uint8Array | null {
+export function ownedObjects(
+  graph: HeapGraph,
+  scriptPrefixes: readonly string[] = ownScriptPrefixes(),
+  tagPrefix?: string,
+): Uint8Array | null {
   const N = graph.nodeCount;
   const { nodeType, nodeName, edgeType, edgeTo } = graph.columns;
   const first = graph.firstEdge;
@@ -147,6 +151,13 @@ export function ownedObjects(graph: HeapGraph, scriptPrefixes: readonly string[]
         queue[tail++] = m;
       }
     }
+  }
+  // 3. The tags backrefs names its objects with: internalized strings, which V8's string table
+  // holds too (so the first walk reached them), made by backrefs alone.
+  if (tagPrefix) {
+    const tags = new Set(graph.strings.indicesWithPrefix(tagPrefix));
+    const stringType = graph.types.string;
+    if (tags.size > 0) for (let n = 0; n < N; n++) if (nodeType[n] === stringType && tags.has(nodeName[n]!)) owned[n] = 1;
   }
   return owned;
 }

@@ -294,6 +294,26 @@ export class StringTable {
     return out;
   }
 
+  /**
+   * Indices of every string that starts with `prefix`, which holds no character a snapshot escapes
+   * (ASCII letters, digits and punctuation but `"` and `\\`): compared on the stored bytes.
+   */
+  indicesWithPrefix(prefix: string): number[] {
+    this.readAll();
+    const needle = Buffer.from(prefix, "utf8");
+    const out: number[] = [];
+    for (let i = 0; i < this.count; i++) {
+      const stored = this.lengths[i]! & ~ESCAPED;
+      if (stored < needle.length) continue;
+      const chunk = this.chunks[this.chunkIdx[i]!]!;
+      const start = this.starts[i]!;
+      let j = 0;
+      while (j < needle.length && chunk[start + j] === needle[j]) j++;
+      if (j === needle.length) out.push(i);
+    }
+    return out;
+  }
+
   private grow(): void {
     const cap = this.starts.length * 2;
     const s = new Uint32Array(cap);

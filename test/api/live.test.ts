@@ -136,6 +136,12 @@ describe("objgraph's calls", () => {
     for (let i = 0; i < 4; i++) probes.push(new GrowthProbe(200 + i));
     const again = await showGrowth({ output: false, limit: 1000 });
     expect(again.find((r) => r.className === "GrowthProbe")).toMatchObject({ count: 14, delta: 4 });
+
+    // Watching objects the program has is not growth: the strings backrefs tags them with are its own.
+    for (let k = 0; k < 10; k++) for (const p of probes) watch(p, "probe");
+    const watched = await showGrowth({ output: false, limit: 1000 });
+    expect(watched.find((r) => r.className === "(string)")?.delta ?? 0).toBeLessThan(5 * probes.length);
+    clearWatched();
   });
 
   it("showBackrefs draws a live object held by a global property, with that property on its path", async () => {
