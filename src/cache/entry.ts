@@ -46,6 +46,7 @@ import { idomFromPreorder } from "../graph/dominators.js";
 import { BLOCK, blockCount, blockCrcs, bytesOf, EntryFile, LazySection, type Typed } from "./lazy.js";
 import { firstAtLeast, type ValueCheck } from "./checks.js";
 import { BIG_ENTRY_BYTES, ReadAhead } from "./read-ahead.js";
+import { treeEdgeMismatch } from "./tree-sample.js";
 import { BackgroundChecksums } from "./checksums.js";
 import { removeQuietly, sameFileAt } from "./files.js";
 
@@ -1254,6 +1255,30 @@ function openSections(
     const treeName = whole<Uint32Array>("analysis.treeName");
     const treeType = whole<Uint8Array>("analysis.treeType");
     const treeList = whole<Uint8Array>("analysis.treeList");
+    // The tree edges by node are handed out only once a sample of them matched the edges
+    // (tree-sample.ts): checksums that hold do not make them the snapshot's.
+    let treeEdgesChecked = false;
+    const checkedTreeEdges = <T>(get: () => T): T => {
+      if (!treeEdgesChecked) {
+        const problem = treeEdgeMismatch(
+          { parentEdge: parentEdge(), treeName: treeName(), treeType: treeType(), treeList: treeList() },
+          {
+            firstEdge: section("node.firstEdge"),
+            edgeType: section("edge.type"),
+            edgeName: section("edge.name"),
+            edgeTo: section("edge.to"),
+            element,
+            hidden,
+            internal: meta.edgeTypes.indexOf("internal"),
+            isNumberName: (name) => strings.isNumberName(name),
+          },
+        );
+        if (problem !== null)
+          placedAt.get("analysis.treeName")!.file.damaged(`the tree edges stored by node do not match the edges: ${problem}`);
+        treeEdgesChecked = true;
+      }
+      return get();
+    };
     analysis = {
       get shallow() {
         return shallow();
@@ -1271,13 +1296,13 @@ function openSections(
         return refused();
       },
       get treeName() {
-        return treeName();
+        return checkedTreeEdges(treeName);
       },
       get treeType() {
-        return treeType();
+        return checkedTreeEdges(treeType);
       },
       get treeList() {
-        return treeList();
+        return checkedTreeEdges(treeList);
       },
       tree: tree
         ? storedTree(

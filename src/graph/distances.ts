@@ -60,6 +60,24 @@ export function isUnreached(parentEdge: Uint32Array, userRoots: Uint8Array, n: n
 }
 
 /**
+ * Whether names (`name_or_index`) `a` and `b` of two edges of type `t` are alike, as the grouped
+ * picture keys them: element and hidden indices all alike, numbered internal slots (`729`,
+ * `12 / part of key …`: `isNumbered`) all alike, other names when equal. The rule of
+ * {@link Distances.treeList}; the type codes are the snapshot's (-1 for a type it lacks).
+ */
+export function edgeNamesAlike(
+  t: number,
+  a: number,
+  b: number,
+  element: number,
+  hidden: number,
+  internal: number,
+  isNumbered: (name: number) => boolean,
+): boolean {
+  return t === element || t === hidden || a === b || (t === internal && isNumbered(a) && isNumbered(b));
+}
+
+/**
  * DevTools' distances: BFS from the user roots (distance 1), then from the root (starting at
  * {@link BASE_SYSTEM_DISTANCE} when there are user roots) for what is left; weak edges skipped,
  * two V8-internal links not followed, a WeakMap value reached through the second of its two
@@ -98,9 +116,7 @@ export function computeDistances(g: HeapGraph, tables: Float64Array, refused: nu
     if (numbered[name] === 0) numbered[name] = g.strings.isNumberName(name) ? 1 : 2;
     return numbered[name] === 1;
   };
-  /** Whether names `a` and `b` of two edges of type `t` are alike, as the grouped picture keys them. */
-  const alike = (t: number, a: number, b: number): boolean =>
-    t === elementType || t === hiddenEdge || a === b || (t === internal && isNumbered(a) && isNumbered(b));
+  const alike = (t: number, a: number, b: number): boolean => edgeNamesAlike(t, a, b, elementType, hiddenEdge, internal, isNumbered);
 
   /** DevTools' JS distance filter, consulted only for edges into nodes without a distance. */
   const accept = (parent: number, e: number): boolean => {

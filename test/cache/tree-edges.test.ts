@@ -12,12 +12,13 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { SnapshotCache, RACY_MS, type CacheKey } from "../../src/cache/store.js";
 import { FILL_PIECE_BLOCKS, type EntryContent, type ReadContent } from "../../src/cache/entry.js";
 import { BLOCK } from "../../src/cache/lazy.js";
+import { treeSampleRuns, TREE_SAMPLE_RUN_EDGES, TREE_SAMPLE_RUN_NODES } from "../../src/cache/tree-sample.js";
 import { CacheDamagedError } from "../../src/errors.js";
 import { readSnapshotRaw } from "../../src/snapshot/read.js";
 import { HeapGraph } from "../../src/graph/heap-graph.js";
-import { HeapAnalysis } from "../../src/graph/analysis.js";
+import { HeapAnalysis, type AnalysisParts } from "../../src/graph/analysis.js";
 import { manyNodesSnapshot } from "../helpers/many-nodes.js";
-import { sectionIn } from "../helpers/cache-entries.js";
+import { resealEntry, sectionIn } from "../helpers/cache-entries.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const work = mkdtempSync(join(tmpdir(), "backrefs-tree-edges-"));
@@ -190,5 +191,139 @@ describe("the tree edges by node, written a piece at a time", () => {
     const look = await new SnapshotCache({ dir: join(entry, "..") }).lookup(files.big);
     expect(look.kind).toBe("miss");
     if (look.kind === "miss") expect(look.reason).toMatch(/truncated|past the end/);
+  });
+
+  it("pieces made from the wrong nodes, with checksums that match, are found before they are used", async () => {
+    const { content } = await analysed(files.big);
+    const a = content.analysis!;
+    const fill = a.fillTreeEdges!;
+    // A writer that forgets where each piece starts: every piece holds the first nodes' values.
+    const wrong: AnalysisParts = { ...a, fillTreeEdges: (from, to, names, types) => fill(0, to - from, names, types) };
+    const entry = await written(files.big, { raw: content.raw, analysis: wrong });
+    const c = await hit(files.big, entry);
+    expect(() => treeEdgesOf(c)).toThrow(CacheDamagedError);
+    expect(() => treeEdgesOf(c)).toThrow(
+      /the tree edges stored by node do not match the edges: node \d+'s tree edge has another name or type/,
+    );
+    expect(readdirSync(join(entry, "..")).filter((n) => n.endsWith(".brc"))).toEqual([]);
+  });
+});
+
+/** Node n's list bit in `list`. */
+const bitOf = (list: Uint8Array, n: number): number => (list[n >>> 3]! >>> (n & 7)) & 1;
+
+/** The nodes of the sample's runs. */
+function sampled(N: number): number[] {
+  return treeSampleRuns(N).flatMap((a) => Array.from({ length: Math.min(N, TREE_SAMPLE_RUN_NODES) }, (_, k) => a + k));
+}
+
+/** The nodes the sample checks as children: the targets of the tree edges among the edges of its runs. */
+function sampledChildren(c: EntryContent): number[] {
+  const parentEdge = c.analysis!.parentEdge;
+  const N = parentEdge.length;
+  const { firstEdge } = c.raw.nodes;
+  const { to } = c.raw.edges;
+  return treeSampleRuns(N).flatMap((a) => {
+    const out: number[] = [];
+    const f0 = firstEdge[a]!;
+    const f1 = Math.min(firstEdge[a + Math.min(N, TREE_SAMPLE_RUN_NODES)]!, f0 + TREE_SAMPLE_RUN_EDGES);
+    for (let e = f0; e < f1; e++) if (parentEdge[to[e]!] === e + 1) out.push(to[e]!);
+    return out;
+  });
+}
+
+describe("the tree edges by node are checked against the edges before they are used", () => {
+  it("entries of real and generated snapshots pass", async () => {
+    for (const file of Object.values(files)) {
+      const { content } = await analysed(file);
+      const c = await hit(file, await written(file, content));
+      const back = treeEdgesOf(c);
+      const expected = expectedTreeEdges(content);
+      expect(bytes(back.treeName).equals(bytes(expected.names)), file).toBe(true);
+      expect(bytes(back.treeType).equals(bytes(expected.types)), file).toBe(true);
+    }
+  });
+
+  it("the sample covers both ends of the node range and a run of every part between", () => {
+    expect(treeSampleRuns(0)).toEqual([]);
+    expect(treeSampleRuns(5)).toEqual([0]);
+    for (const N of [17, 300, 42_179, 8_000_000]) {
+      const runs = treeSampleRuns(N);
+      expect(runs[0]).toBe(0);
+      expect(runs[runs.length - 1]! + Math.min(N, TREE_SAMPLE_RUN_NODES)).toBe(N);
+      for (let r = 1; r < runs.length; r++) expect(runs[r]!).toBeGreaterThan(runs[r - 1]!);
+    }
+  });
+
+  it("values with checksums that match but not the snapshot's: the entry is damaged, said why, and removed", async () => {
+    const { content, graph } = await analysed(files.big);
+    const a = content.analysis!;
+    const N = a.parentEdge.length;
+    const { names, types } = expectedTreeEdges(content);
+    const codes = graph.edgeTypeCodes;
+    const nodes = sampled(N);
+    const withTree = nodes.filter((n) => a.parentEdge[n] !== 0);
+    const property = sampledChildren(content).find((n) => types[n] === codes.property)!;
+    const listHead = nodes.find((n) => bitOf(a.treeList, n) === 1)!;
+    const notListHead = withTree.find((n) => bitOf(a.treeList, n) === 0)!;
+    for (const n of [property, listHead, notListHead]) expect(n).toBeGreaterThanOrEqual(0);
+    const cases: [string, (s: { names: Uint32Array; types: Uint8Array; list: Uint8Array; parentEdge: Uint32Array }) => void, RegExp][] = [
+      [
+        "a tree edge's name",
+        (s) => (s.names[property] = names[property] === 1 ? 2 : 1),
+        /node \d+'s tree edge has another name or type by node/,
+      ],
+      ["a tree edge's type", (s) => (s.types[property] = codes.internal), /node \d+'s tree edge has another name or type by node/],
+      [
+        "a list head not marked",
+        (s) => (s.list[listHead >>> 3]! &= ~(1 << (listHead & 7))),
+        new RegExp(`node ${listHead} is not marked as a possible list head but is one`),
+      ],
+      [
+        "a node marked that heads no list",
+        (s) => (s.list[notListHead >>> 3]! |= 1 << (notListHead & 7)),
+        new RegExp(`node ${notListHead} is marked as a possible list head but is none`),
+      ],
+      [
+        "tree edges that point at other nodes",
+        (s) => {
+          // Every node of the sample with a tree edge: the edge from the root to (GC roots) instead.
+          for (const n of withTree) if (n !== 1) s.parentEdge[n] = 1;
+        },
+        /node \d+'s tree edge 0 points at another node/,
+      ],
+      [
+        "a tree edge by node for the root, which has none",
+        (s) => (s.types[0] = codes.property),
+        /node 0 has a tree edge by node but none in the tree/,
+      ],
+      ["the root marked as a list head", (s) => (s.list[0]! |= 1), /node 0 is marked as a possible list head but has no tree edge/],
+    ];
+    for (const [what, spoil, reason] of cases) {
+      const entry = await written(files.big, content);
+      resealEntry(entry, (sections) => {
+        spoil({
+          names: sections.get("analysis.treeName") as Uint32Array,
+          types: sections.get("analysis.treeType") as Uint8Array,
+          list: sections.get("analysis.treeList") as Uint8Array,
+          parentEdge: sections.get("analysis.parentEdge") as Uint32Array,
+        });
+      });
+      const c = await hit(files.big, entry);
+      expect(() => treeEdgesOf(c), what).toThrow(CacheDamagedError);
+      expect(() => treeEdgesOf(c), what).toThrow(reason);
+      expect(
+        readdirSync(join(entry, "..")).filter((n) => n.endsWith(".brc")),
+        what,
+      ).toEqual([]);
+    }
+  });
+
+  it("the same values resealed unchanged pass (the test's resealing changes nothing else)", async () => {
+    const { content } = await analysed(files.big);
+    const entry = await written(files.big, content);
+    resealEntry(entry, () => {});
+    const c = await hit(files.big, entry);
+    expect(() => treeEdgesOf(c)).not.toThrow();
   });
 });

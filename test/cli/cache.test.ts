@@ -24,6 +24,7 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { BIN, ROOT, runCli, spawnCli } from "../helpers/cli.js";
 import { RACY_MS } from "../../src/cache/store.js";
+import { resealEntry } from "../helpers/cache-entries.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "backrefs-cli-cache-"));
 const SNAP = join(tmp, "leak.heapsnapshot.gz");
@@ -163,6 +164,38 @@ describe("backrefs with the snapshot cache", { timeout: SLOW }, () => {
     const t = await run(svg("truncated.svg"), dir);
     expect(t.stderr).toMatch(/cache: ignored .*(truncated|past the end)/);
     expect(readFileSync(join(tmp, "truncated.svg")).equals(readFileSync(join(tmp, "plain.svg")))).toBe(true);
+  });
+
+  it("tree edges by node that are not the edges', with checksums that match: the entry is ignored, said so, and rewritten; the picture is the one without the cache", async () => {
+    const dir = freshDir();
+    const svg = (name: string): string[] => [SNAP, "--type", "LeakyRequest", "-o", join(tmp, name)];
+    const expected = await run(svg("tree-plain.svg"), null);
+    await run(["info", SNAP, "--json"], dir);
+    const [name] = entries(dir);
+    const path = join(dir, name!);
+    // Each property tree edge given the name of the next one (as a writer with a bug could leave
+    // them: every value a valid string, every checksum right).
+    resealEntry(path, (sections) => {
+      const names = sections.get("analysis.treeName") as Uint32Array;
+      const types = sections.get("analysis.treeType") as Uint8Array;
+      const property = 2; // V8's edge types: context, element, property, ...
+      const nodes = types.reduce<number[]>((out, t, n) => (t === property ? [...out, n] : out), []);
+      const was = Uint32Array.from(names);
+      nodes.forEach((n, i) => (names[n] = was[nodes[(i + 1) % nodes.length]!]!));
+    });
+    const d = await run(svg("tree-damaged.svg"), dir);
+    expect(d.code).toBe(0);
+    expect(d.stderr).toMatch(
+      /^cache: ignored .*\.brc \(the tree edges stored by node do not match the edges: node \d+'s tree edge has another name or type by node\); reading the snapshot$/m,
+    );
+    expect(d.stderr).toMatch(/cache: wrote/);
+    expect(readFileSync(join(tmp, "tree-damaged.svg")).equals(readFileSync(join(tmp, "tree-plain.svg")))).toBe(true);
+    expect(d.stderr.replace(/^cache: .*\n/gm, "").replace("tree-damaged.svg", "tree-plain.svg")).toBe(expected.stderr);
+    // Rewritten: the next picture uses it, and draws the same.
+    const again = await run(svg("tree-again.svg"), dir);
+    expect(again.stderr).toMatch(/cache: used/);
+    expect(again.stderr).not.toMatch(/cache: (ignored|wrote)/);
+    expect(readFileSync(join(tmp, "tree-again.svg")).equals(readFileSync(join(tmp, "tree-plain.svg")))).toBe(true);
   });
 
   it("a picture drawn from the cache is the same file", async () => {
