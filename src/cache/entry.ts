@@ -43,6 +43,7 @@ import type { AnalysisParts } from "../graph/analysis.js";
 import type { ClassParts } from "../graph/heap-graph.js";
 import { unpackIdSample } from "../graph/id-sample.js";
 import { idomFromPreorder } from "../graph/dominators.js";
+import { userRootRule } from "../graph/distances.js";
 import { BLOCK, blockCount, blockCrcs, bytesOf, EntryFile, LazySection, type Typed } from "./lazy.js";
 import { firstAtLeast, type ValueCheck } from "./checks.js";
 import { BIG_ENTRY_BYTES, ReadAhead } from "./read-ahead.js";
@@ -1250,7 +1251,58 @@ function openSections(
     const shallow = whole<Float64Array>("analysis.shallow");
     const distance = whole<Int32Array>("analysis.distance");
     const parentEdge = whole<Uint32Array>("analysis.parentEdge");
-    const userRoots = whole<Uint8Array>("analysis.userRoots");
+    const userRootsSec = section<Uint8Array>("analysis.userRoots");
+    const userRootsBad = (why: string): never =>
+      placedAt.get("analysis.userRoots")!.file.damaged(`the user-root marks do not match the root's edges: ${why}`);
+    // The user roots are the root's children that count as such (userRootRule): told from the
+    // root's few edges, so that every mark is checked against them before it is handed out.
+    let rootUsers: Set<number> | null = null;
+    const usersOfRoot = (): Set<number> => {
+      if (rootUsers) return rootUsers;
+      const users = new Set<number>();
+      if (N > 0) {
+        const fe = section<Uint32Array>("node.firstEdge");
+        fe.range(0, 2);
+        const to = section<Uint32Array>("edge.to");
+        const types = section<Uint8Array>("node.type");
+        const names = section<Uint32Array>("node.name");
+        const synthetic = meta.nodeTypes.indexOf("synthetic");
+        to.range(fe.array[0]!, fe.array[1]!);
+        for (let e = fe.array[0]!; e < fe.array[1]!; e++) {
+          const n = to.array[e]!;
+          types.at(n);
+          const name = (): string => {
+            names.at(n);
+            return strings.get(names.array[n]!);
+          };
+          if (userRootRule(types.array[n]!, synthetic, name)) users.add(n);
+        }
+      }
+      return (rootUsers = users);
+    };
+    let userRootsChecked = false;
+    const userRoots = (): Uint8Array => {
+      const marks = userRootsSec.whole();
+      if (!userRootsChecked) {
+        const users = usersOfRoot();
+        // Four marks to a word: nearly every word is 0.
+        const words = new Uint32Array(marks.buffer, marks.byteOffset, marks.byteOffset % 4 === 0 ? marks.length >>> 2 : 0);
+        let count = 0;
+        const look = (from: number, to: number): void => {
+          for (let n = from; n < to; n++) {
+            const v = marks[n]!;
+            if (v === 0) continue;
+            if (v !== 1 || !users.has(n)) userRootsBad(`node ${n}`);
+            count++;
+          }
+        };
+        for (let w = 0; w < words.length; w++) if (words[w] !== 0) look(4 * w, 4 * w + 4);
+        look(4 * words.length, marks.length);
+        if (count !== users.size) userRootsBad("a user root the root holds, unmarked");
+        userRootsChecked = true;
+      }
+      return marks;
+    };
     const refused = whole<Uint32Array>("analysis.refused");
     const treeName = whole<Uint32Array>("analysis.treeName");
     const treeType = whole<Uint8Array>("analysis.treeType");
@@ -1327,7 +1379,12 @@ function openSections(
     analysis.at = {
       shallow: one("analysis.shallow"),
       distance: one("analysis.distance"),
-      userRoot: one("analysis.userRoots"),
+      userRoot: (n: number): number => {
+        userRootsSec.at(n);
+        const v = userRootsSec.array[n]!;
+        if (v !== (usersOfRoot().has(n) ? 1 : 0)) userRootsBad(`node ${n}`);
+        return v;
+      },
       retained: tree ? one("analysis.retained") : () => 0,
     };
     if (classRetained) {

@@ -46,8 +46,15 @@ export interface Distances {
  * and `HeapAnalysis.hasUserRoots`.
  */
 export function countsAsUserRoot(g: HeapGraph, n: number): boolean {
-  if (g.nodeType(n) !== g.types.synthetic) return true;
-  return g.nodeName(n) === "(Document DOM trees)";
+  return userRootRule(g.nodeType(n), g.types.synthetic, () => g.nodeName(n));
+}
+
+/**
+ * {@link countsAsUserRoot} of a node of type code `type` (`synthetic`: the snapshot's code of that
+ * type) named `name()` (asked only for a synthetic node).
+ */
+export function userRootRule(type: number, synthetic: number, name: () => string): boolean {
+  return type !== synthetic || name() === "(Document DOM trees)";
 }
 
 /**

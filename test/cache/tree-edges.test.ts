@@ -327,3 +327,47 @@ describe("the tree edges by node are checked against the edges before they are u
     expect(() => treeEdgesOf(c)).not.toThrow();
   });
 });
+
+describe("the user-root marks are checked against the root's edges before they are used", () => {
+  it("entries of real and generated snapshots pass, whole and one mark at a time", async () => {
+    for (const file of Object.values(files)) {
+      const { content } = await analysed(file);
+      const N = content.raw.meta.nodeCount;
+      const one = (await hit(file, await written(file, content))).analysis!;
+      for (let n = 0; n < Math.min(N, 50); n++) expect(one.at!.userRoot(n), file).toBe(content.analysis!.userRoots[n]);
+      const whole = (await hit(file, await written(file, content))).analysis!;
+      expect(bytes(whole.userRoots).equals(bytes(content.analysis!.userRoots)), file).toBe(true);
+    }
+  });
+
+  it("marks with checksums that match but not the root's: the entry is damaged, said why, and removed", async () => {
+    const { content, graph } = await analysed(files.big);
+    const marks = content.analysis!.userRoots;
+    const user = marks.indexOf(1);
+    expect(graph.nodeName(user)).toBe("Global");
+    // (GC roots): held by the root, but synthetic.
+    const notUser = 1;
+    expect(marks[notUser]).toBe(0);
+    const cases: [string, (m: Uint8Array) => void, number, RegExp][] = [
+      ["a node marked that is no user root", (m) => (m[notUser] = 1), notUser, new RegExp(`: node ${notUser}\\)`)],
+      ["a user root not marked", (m) => (m[user] = 0), user, /a user root the root holds, unmarked/],
+      ["a mark of another value", (m) => (m[user] = 2), user, new RegExp(`: node ${user}\\)`)],
+    ];
+    for (const [what, spoil, n, wholeReason] of cases) {
+      for (const how of ["whole", "one"] as const) {
+        const entry = await written(files.big, content);
+        resealEntry(entry, (sections) => spoil(sections.get("analysis.userRoots") as Uint8Array));
+        const a = (await hit(files.big, entry)).analysis!;
+        const take = how === "whole" ? () => a.userRoots : () => a.at!.userRoot(n);
+        expect(take, `${what}, ${how}`).toThrow(CacheDamagedError);
+        expect(take, `${what}, ${how}`).toThrow(
+          how === "whole" ? wholeReason : new RegExp(`the user-root marks do not match the root's edges: node ${n}\\)`),
+        );
+        expect(
+          readdirSync(join(entry, "..")).filter((f) => f.endsWith(".brc")),
+          what,
+        ).toEqual([]);
+      }
+    }
+  });
+});
