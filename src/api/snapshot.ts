@@ -45,6 +45,7 @@ import {
 } from "../query/growth.js";
 import { checkLimits, needsBaseline, needsRetained, type CheckVerdict, type Limits } from "../query/check.js";
 import { foldChains } from "../query/fold.js";
+import { programFirst } from "../query/generic-classes.js";
 import { DEFAULT_GROUP_NODES, GROUP_WALK_READ_AHEAD, groupRetainingPaths } from "../query/group.js";
 import { assertComparableIds, SnapshotIds } from "../query/id-trust.js";
 import { retainingPaths, whyAlive, type WhyAlive } from "../query/paths.js";
@@ -190,7 +191,7 @@ export interface LeaksOptions {
   all?: boolean;
   /** How the three snapshots are named in error messages (default the baseline, the target, the final snapshot). */
   labels?: [string, string, string];
-  /** Of how many of the largest classes to group the leaked objects' retaining paths (default 3). */
+  /** Of how many classes to group the leaked objects' retaining paths (default 3): the largest of the program's own, then generic ones. */
   explain?: number;
   /** Patterns per explained class (default 3). */
   patterns?: number;
@@ -203,7 +204,7 @@ export interface LeaksReport {
   /** Per class, largest retained size first, cut to `top`. */
   groups: LeakGroup[];
   /**
-   * Why they are alive: for the largest classes, their leaked objects' retaining paths grouped,
+   * Why they are alive: for the largest classes (the program's own before generic ones), their leaked objects' retaining paths grouped,
    * with the reference where each path passes from the baseline's objects to new ones.
    */
   explained: GroupedPathsReport[];
@@ -597,8 +598,10 @@ export class Snapshot {
       { all: options.all, labels: options.labels, fresh },
     );
     const groups = report.groups.slice(0, clampTop(options.top, 20));
-    // Same-named classes from different scripts are explained together, once.
-    const explained = [...new Set(groups.slice(0, options.explain ?? 3).map((g) => g.className))];
+    // The program's own classes tell why (the arrays, closures and strings they hold are on their
+    // paths), the largest first; generic classes when fewer own ones leaked. Same-named classes from
+    // different scripts are explained together, once.
+    const explained = [...new Set(programFirst(groups).map((g) => g.className))].slice(0, options.explain ?? 3);
     const out: LeaksReport = { leakedObjects: report.leakedObjects, groups, explained: [] };
     if (explained.length === 0) return out;
     // The objects of the explained classes among those allocated after the baseline (the engine's

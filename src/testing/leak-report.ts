@@ -12,40 +12,11 @@ import { loadHeapGraph } from "../graph/load.js";
 import { walkContext } from "../query/backrefs.js";
 import { groupRetainingPaths } from "../query/group.js";
 import { findLeftovers, maxObjectId, reachPath, type LeftoverClass, type LeftoverOptions } from "../query/leftovers.js";
+import { isGeneric, programFirst } from "../query/generic-classes.js";
 import { hasEdgeNamed, moduleEdgeOf, moduleFile } from "../query/modules.js";
 import { toDot } from "../render/dot.js";
 import { edgeLabel, formatBytes, formatCount, sanitizeText, truncateText } from "../render/format.js";
 import { closeLayoutWorker, renderSvg } from "../render/svg.js";
-
-/** Classes every program has: drawn only when a file left nothing else. */
-const GENERIC_CLASSES = new Set([
-  "Object",
-  "Array",
-  "Function",
-  "system / Context",
-  "(string)",
-  "(concatenated string)",
-  "(sliced string)",
-  "(array)",
-  "(system)",
-  "(number)",
-  "Map",
-  "Set",
-  "Promise",
-  "ArrayBuffer",
-  "Uint8Array",
-  "Error",
-]);
-
-/** Whether a class is one every program has (arrays, closures, strings…), not the program's own. */
-export function isGeneric(className: string): boolean {
-  return GENERIC_CLASSES.has(className);
-}
-
-/** The classes in their order, the program's own ones before the generic ones. */
-function programFirst<T extends { className: string }>(classes: readonly T[]): T[] {
-  return [...classes.filter((c) => !isGeneric(c.className)), ...classes.filter((c) => isGeneric(c.className))];
-}
 
 /** Retaining paths of one class that have the same shape (same classes and edge names). */
 export interface GroupedPath {

@@ -245,6 +245,18 @@ describe("diff and newSince between snapshots of one process", () => {
     expect(report.explained.length).toBeLessThanOrEqual(3);
   });
 
+  it("leaks() explains the program's own classes before generic ones that leaked more", async () => {
+    const [a, b, c] = await Promise.all(writeGrowthSnapshots("api-arrays", { arrays: true }).map((f) => openSnapshot(f)));
+    const report = await c!.leaks(a!, b!);
+    // Arrays leaked more bytes than Keep, and Keep is explained first; the arrays after it.
+    expect(report.groups[0]!.className).toBe("Array");
+    expect(report.groups.find((g) => g.className === "Keep")!.count).toBe(25);
+    const explained = report.explained.map((e) => e.targetGroups[0]!.className);
+    expect(explained[0]).toBe("Keep");
+    expect(explained).toContain("Array");
+    expect(report.explained[0]!.targets).toBe(25);
+  });
+
   it("summary() is the CLI's `info --json` without the file's name and size", async () => {
     const s = await openSnapshot(files[1]);
     const r = await cli(["info", files[1], "--json", "--top", "4", "-q"]);
