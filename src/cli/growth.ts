@@ -231,8 +231,11 @@ export async function runLeaks(
     );
     for (const explained of report.explained) io.stdout.write(formatGroupedText(explained) + "\n");
   }
-  if (groups[0]) {
-    io.stderr.write(`why is it alive: backrefs why ${sanitizeText(finalFile)} --id @${groups[0].exampleIds[0]}\n`);
+  // An object of the first class explained (the program's own, when one leaked).
+  const first = report.explained[0]?.targetGroups[0]?.className;
+  const hint = groups.find((g) => g.className === first) ?? groups[0];
+  if (hint) {
+    io.stderr.write(`why is it alive: backrefs why ${sanitizeText(finalFile)} --id @${hint.exampleIds[0]}\n`);
   }
   return ExitCode.ok;
 }

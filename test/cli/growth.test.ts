@@ -126,6 +126,18 @@ describe("backrefs types / diff / leaks", () => {
     expect(text.stdout).toMatch(/\n {2}25 × Keep \(retained [^)]+\) ← \[\*\] ✂ cut here ← Array ← \.kept ← global\n/);
   });
 
+  it("leaks explains the program's own class first, and its `why` hint names one of its objects", async () => {
+    // Arrays leaked more bytes than Keep.
+    const [a, b, c] = writeGrowthSnapshots("cli-growth-arrays", { arrays: true });
+    const j = JSON.parse((await run(["leaks", a, b, c, "--json"])).stdout);
+    expect(j.groups[0].className).toBe("Array");
+    const keep = j.groups.find((g: { className: string }) => g.className === "Keep");
+    const text = await run(["leaks", a, b, c]);
+    expect(text.stdout.split("Why they are alive")[1]).toMatch(/^[^]*?\n25 × Keep /);
+    const hint = /why is it alive: backrefs why .* --id @(\d+)/.exec(text.stderr);
+    expect(keep.exampleIds).toContain(Number(hint![1]));
+  });
+
   it("--new-since draws only objects allocated after the baseline, and marks what is new", async () => {
     const r = await run([s2, "--type", "Keep", "--new-since", s1, "--format", "json", "-o", "-", "--max-targets", "30"]);
     expect(r.code, r.stderr).toBe(0);
