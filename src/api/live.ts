@@ -530,12 +530,19 @@ function objectsOfPrototype(ids: readonly number[], group: string): Map<number, 
   const list = post<{ objects: { objectId?: string } }>("Runtime.queryObjects", { prototypeObjectId: proto, objectGroup: group }).objects
     .objectId;
   if (!list) return found;
+  // Far more objects than asked for (a few of a common class): one by one costs less than
+  // describing each of them.
+  const length = post<{ result: { value?: unknown } }>("Runtime.callFunctionOn", {
+    objectId: list,
+    functionDeclaration: "function () { return this.length; }",
+    returnByValue: true,
+  }).result.value;
+  if (typeof length !== "number" || length > 4 * ids.length + 10_000) return found;
   const { result } = post<{ result: Array<{ name: string; value?: { objectId?: string } }> }>("Runtime.getProperties", {
     objectId: list,
     ownProperties: true,
     objectGroup: group,
   });
-  if (result.length > 4 * ids.length + 10_000) return found;
   const wanted = new Set(ids);
   for (const p of result) {
     const objectId = p.value?.objectId;

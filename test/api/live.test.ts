@@ -176,7 +176,7 @@ describe("objgraph's calls", () => {
     const first = [new BatchItem(1), new BatchItem(1), new BatchItem(1)];
     keep.push(first);
     await liveSnapshot(); // the first batch gets its ids here
-    // Five or more are found by their prototype in one query; one whose prototype was swapped
+    // Four or more are found by their prototype in one query; one whose prototype was swapped
     // (still a BatchItem to V8) one by one.
     const odd = Object.setPrototypeOf(new BatchItem(2), { odd: true }) as BatchItem;
     const second = [new BatchItem(2), new BatchItem(2), odd];
