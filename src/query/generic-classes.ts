@@ -27,9 +27,13 @@ const GENERIC_CLASSES = new Set([
   "WeakSet",
 ]);
 
-/** Whether a class is one every program has, not the program's own. */
+/**
+ * Whether a class is one every program has, not the program's own: one of the list, a plain object
+ * named by its properties (`{k, list}`: DevTools names most object literals so), or the engine's own
+ * (`(object shape)`, `system / Map`).
+ */
 export function isGeneric(className: string): boolean {
-  return GENERIC_CLASSES.has(className);
+  return GENERIC_CLASSES.has(className) || className.startsWith("{") || className.startsWith("(") || className.startsWith("system / ");
 }
 
 /** The classes in their order, the program's own ones before the generic ones. */

@@ -43,7 +43,8 @@ globalThis.app = { bus, cache, label: "quote \\" back\\\\slash \\u00e9 \\ud83d\\
  * - final:    Temp gone
  * Returns the three paths. With `resetAfterFirst`, the heap profiler is reset after the first
  * snapshot, so the first one's ids cannot be matched with the others'. With `arrays`, the target
- * also keeps 25 arrays of 400 numbers for good (a generic class that leaks more bytes than Keep).
+ * also keeps 25 object literals, each with an array of 400 numbers, for good (generic classes that
+ * leak more bytes than Keep).
  */
 export function writeGrowthSnapshots(
   name: string,
@@ -77,7 +78,7 @@ ${reset.after}for (let i = 10; i < 35; i++) kept.push(new Keep(i));
 globalThis.temps = [];
 for (let i = 0; i < 40; i++) temps.push(new Temp(i));
 drops.splice(0, 5);
-${options.arrays ? "globalThis.arrays = Array.from({ length: 25 }, (_, i) => new Array(400).fill(i));\n" : ""}v8.writeHeapSnapshot(${JSON.stringify(files[1])});
+${options.arrays ? "globalThis.arrays = Array.from({ length: 25 }, (_, i) => ({ list: new Array(400).fill(i) }));\n" : ""}v8.writeHeapSnapshot(${JSON.stringify(files[1])});
 globalThis.temps = null;
 v8.writeHeapSnapshot(${JSON.stringify(files[2])});
 `,
