@@ -13,7 +13,7 @@ import { formatBytes, formatCount, sanitizeText, truncateText } from "../render/
 import { classTableText } from "./info.js";
 import { loadIds, openForCli, openForIds, type Streams } from "./io.js";
 import { table } from "./table.js";
-import { checkWritableDir, displayName } from "./output-paths.js";
+import { checkWritableDir, displayName, makeDir } from "./output-paths.js";
 import { formatGroupedText } from "../render/grouped-text.js";
 import { ExitCode } from "./exit-codes.js";
 import { Snapshot } from "../api/snapshot.js";
@@ -308,6 +308,7 @@ export async function runCheck(file: string, opts: CheckOptions, io: Streams): P
   for (const v of verdict.violations) {
     let picture: string | null = null;
     if ((verdict.counts[v.className] ?? 0) > 0) {
+      makeDir(opts.pictureDir);
       picture = join(opts.pictureDir, `backrefs-${v.className.replace(/[^\w.-]+/g, "_").slice(0, 80)}.svg`);
       await draw!.drawToFile(current.snap, v.className, picture, {
         baseline: baselineIds,

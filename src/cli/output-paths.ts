@@ -3,7 +3,7 @@
  * of the drawing command without loading what draws (draw.ts re-exports these).
  */
 import { accessSync, constants as fsConstants, mkdirSync, statSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import { BackrefsError } from "../errors.js";
 import { sanitizeText } from "../render/format.js";
 
@@ -38,16 +38,42 @@ export function checkWritable(path: string): void {
 }
 
 /**
- * Makes the folder pictures will be written into (`check --picture-dir`, with its parents, as a CI
- * job's artifact folder usually does not exist yet) and checks it.
+ * Checks, before any loading, that pictures can be written into `dir` (`check --picture-dir`): the
+ * folder, or the nearest of its parents that exists (a CI job's artifact folder usually does not
+ * exist yet, and is made with {@link makeDir} when the first picture is written), is a writable folder.
  */
 export function checkWritableDir(dir: string): void {
-  try {
-    mkdirSync(dir, { recursive: true });
-  } catch {
-    // a file in the way, no permission: checkWritable says which
+  let existing = resolve(dir);
+  for (;;) {
+    try {
+      statSync(existing);
+      break;
+    } catch {
+      const up = dirname(existing);
+      if (up === existing) break;
+      existing = up;
+    }
   }
-  checkWritable(join(dir, "backrefs-check.svg"));
+  const fail = (what: string, hint: string): never => {
+    throw new BackrefsError("E_OUTPUT", `cannot write pictures into ${sanitizeText(dir)}: ${what}`, hint);
+  };
+  let st;
+  try {
+    st = statSync(existing);
+  } catch {
+    fail(`the folder ${sanitizeText(existing)} does not exist`, "write somewhere else");
+  }
+  if (!st!.isDirectory()) fail(`${sanitizeText(existing)} is not a folder`, "write somewhere else");
+  try {
+    accessSync(existing, fsConstants.W_OK);
+  } catch {
+    fail(`no permission to write in ${sanitizeText(existing)}`, "write somewhere else, or change the folder's permissions");
+  }
+}
+
+/** Makes a folder checked by {@link checkWritableDir}, with its parents. */
+export function makeDir(dir: string): void {
+  mkdirSync(dir, { recursive: true });
 }
 
 /** A file name as messages show it (`-` is standard input). */
