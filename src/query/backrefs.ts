@@ -9,6 +9,7 @@ import type { ReadAheadPart } from "../snapshot/columns.js";
 import { objectDisplayName } from "../graph/class-names.js";
 import { HeapAnalysis, NO_DISTANCE } from "../graph/analysis.js";
 import { withoutBackingStores } from "./holders.js";
+import { isModuleRecord, moduleFile } from "./modules.js";
 import { TupleMap } from "./tuple-map.js";
 import type { LimitsReached, PlaceholderGroup, Subgraph, SubgraphEdge, SubgraphNode, SubgraphPlaceholder } from "./types.js";
 
@@ -243,12 +244,17 @@ function countingSortByDistance<R extends { from: number }>(list: R[], d: Int32A
  * when one reaches it — as edge numbers in root-to-target order, cut at the first root-like node,
  * or null when nothing reaches it through non-weak edges.
  */
-export function shortestPath(graph: HeapGraph, ctx: WalkContext, target: number): Array<{ edge: number; from: number; to: number }> | null {
+export function shortestPath(
+  graph: HeapGraph,
+  ctx: WalkContext,
+  target: number,
+  stop: (n: number) => boolean = (n) => ctx.analysis.isRetentionRoot(n),
+): Array<{ edge: number; from: number; to: number }> | null {
   const { distance, parentEdge } = ctx.analysis.distances();
   if (distance[target] === NO_DISTANCE) return null;
   const hops: Array<{ edge: number; from: number; to: number }> = [];
   let cur = target;
-  while (!ctx.analysis.isRetentionRoot(cur) && parentEdge[cur] !== 0) {
+  while (!stop(cur) && parentEdge[cur] !== 0) {
     const edge = parentEdge[cur]! - 1;
     const from = graph.edgeSource(edge);
     hops.push({ edge, from, to: cur });
@@ -341,7 +347,17 @@ export function retainerSubgraph(
   const gapNodes = new Map<number, number>();
   /** Expanded nodes that showed `tooMany` retainers (the rest are cut for that reason). */
   const cappedByTooMany = new Set<number>();
-  const stop = (n: number) => ctx.analysis.isRetentionRoot(n);
+  // Paths end at a root, or at a loaded module's record (see ./modules.ts), shown by the module's
+  // file: a record lives as long as its loader, and the way up from it is ten to twenty objects of
+  // the loader's own state. Not when a target is such a record itself.
+  const moduleRecords = targets.some((t) => isModuleRecord(graph, t)) ? null : new Map<number, boolean>();
+  const isModule = (n: number): boolean => {
+    if (moduleRecords === null) return false;
+    let known = moduleRecords.get(n);
+    if (known === undefined) moduleRecords.set(n, (known = isModuleRecord(graph, n)));
+    return known;
+  };
+  const stop = (n: number) => ctx.analysis.isRetentionRoot(n) || isModule(n);
   /**
    * Box accounting: every drawn object that is not a root holds a slot for the placeholder it may
    * need, released as soon as it is known to need none. `boxes` never undercounts the picture.
@@ -413,7 +429,7 @@ export function retainerSubgraph(
   // The retainers the walk will ask for first, looked up together (see HeapGraph.retainerEdges):
   // the targets' and those of the objects on their shortest paths.
   const first = [...targets];
-  if (opts.path || opts.pathOnly) for (const t of targets) for (const h of shortestPath(graph, ctx, t) ?? []) first.push(h.from);
+  if (opts.path || opts.pathOnly) for (const t of targets) for (const h of shortestPath(graph, ctx, t, stop) ?? []) first.push(h.from);
   graph.prefetchRetainers(first);
 
   for (const t of targets) addNode(t, 0);
@@ -421,7 +437,7 @@ export function retainerSubgraph(
   // 1. The shortest retaining paths.
   if (opts.path || opts.pathOnly) {
     for (const t of targets) {
-      const hops = shortestPath(graph, ctx, t);
+      const hops = shortestPath(graph, ctx, t, stop);
       if (!hops) {
         limits.noPath++;
         continue;
@@ -620,6 +636,7 @@ export function retainerSubgraph(
     };
     const shown = objectDisplayName(graph, n);
     if (shown !== undefined && shown !== node.name) node.displayName = shown;
+    if (isModule(n)) node.module = moduleFile(graph, n);
     const d = a.distance(n);
     if (d !== NO_DISTANCE) node.distance = d;
     if (ctx.retained) {

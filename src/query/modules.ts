@@ -16,6 +16,16 @@ export function moduleEdgeOf(className: string): string | undefined {
   return MODULE_EDGE.get(className);
 }
 
+/**
+ * Whether node n is a loaded module's record: an object named as a class of module records (for an
+ * object, V8's name is its constructor's) that holds its module through that class's edge.
+ */
+export function isModuleRecord(graph: HeapGraph, n: number): boolean {
+  if (graph.nodeTypeName(n) !== "object") return false;
+  const edge = MODULE_EDGE.get(graph.nodeName(n));
+  return edge !== undefined && hasEdgeNamed(graph, n, edge);
+}
+
 /** Whether node n holds an edge named `name`. */
 export function hasEdgeNamed(graph: HeapGraph, n: number, name: string): boolean {
   for (let e = graph.firstEdge[n]!; e < graph.firstEdge[n + 1]!; e++) if (graph.edgeName(e) === name) return true;

@@ -62,7 +62,7 @@ export interface SubgraphNode extends HeapObjectInfo {
   /** Grouped pictures with `--new-since`: how many of the group's objects are new since the baseline. */
   newCount?: number;
   /**
-   * Grouped pictures: this root is a loaded module's record (Node's `ModuleJob`, vitest's
+   * This root is a loaded module's record (Node's `ModuleJob`, vitest's
    * `EvaluatedModuleNode`), and this its file or URL ("" when it names none); the path above it,
    * through the module loader's state, is left out.
    */

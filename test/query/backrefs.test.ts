@@ -187,6 +187,33 @@ describe("retainerSubgraph", () => {
     expect(sub.nodes.map((n) => n.className)).toEqual(["T", "global"]);
     expect(sub.nodes[1]!.isRoot).toBe(true);
   });
+
+  it("ends paths at a loaded module's record, named by its file, unless a target is such a record", () => {
+    // global → the loader's state → ModuleJob ─.module→ ModuleWrap → its context → Map → T
+    const b = new SnapshotBuilder();
+    const global = b.node("object", "global");
+    b.edge(b.root, global, "shortcut", "global");
+    const loader = b.node("object", "ModuleLoader");
+    const cache = b.node("object", "LoadCache");
+    const job = b.node("object", "ModuleJob", { selfSize: 96 });
+    const wrap = b.node("object", "ModuleWrap");
+    const env = b.node("object", "system / Context");
+    const map = b.node("object", "Map");
+    const t = b.node("object", "T");
+    b.edge(global, loader, "property", "loader").edge(loader, cache, "property", "loadCache").edge(cache, job, "property", "job");
+    b.edge(job, wrap, "property", "module").edge(wrap, env, "internal", "context").edge(env, map, "context", "cache");
+    b.edge(map, t, "element", 0).edge(job, b.node("string", "file:///app/src/cache.mjs"), "property", "url");
+    const sub = walk(b, [t], { depth: 10 });
+    expect(sub.nodes.map((n) => n.className)).toEqual(["T", "Map", "system / Context", "ModuleWrap", "ModuleJob"]);
+    const root = sub.nodes.find((n) => n.className === "ModuleJob")!;
+    expect(root).toMatchObject({ isRoot: true, onPath: true, module: "file:///app/src/cache.mjs" });
+    // Nothing above the record, not even a "beyond --depth" box for it.
+    expect(sub.placeholders.filter((p) => p.of === root.id)).toEqual([]);
+    // A module record asked about is drawn up to global, as any object.
+    const own = walk(b, [job], { depth: 10 });
+    expect(own.nodes.map((n) => n.className)).toEqual(["ModuleJob", "LoadCache", "ModuleLoader", "global"]);
+    expect(own.nodes.every((n) => n.module === undefined)).toBe(true);
+  });
 });
 
 describe("selectNodes and chooseTargets", () => {
