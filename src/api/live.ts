@@ -429,6 +429,11 @@ function post<T>(method: string, params: object): T {
 export interface ByTypeOptions {
   /** At most this many objects (the newest). Default: all. */
   limit?: number;
+  /**
+   * Told how the objects were found: how many through one query of their prototype (one walk of the
+   * heap for all of them), and how many one by one (one walk of the heap each).
+   */
+  onLookups?: (byQuery: number, oneByOne: number) => void;
 }
 
 /**
@@ -454,11 +459,11 @@ export async function byType(className: string, options: ByTypeOptions = {}): Pr
   }
   ids.sort((a, b) => b - a);
   if (options.limit !== undefined) ids = ids.slice(0, Math.max(0, options.limit));
-  return objectsById(ids);
+  return objectsById(ids, options.onLookups);
 }
 
 /** Live objects from heap ids, through the inspector, in the order given; ids of objects gone since are skipped. */
-function objectsById(ids: number[]): object[] {
+function objectsById(ids: number[], onLookups?: (byQuery: number, oneByOne: number) => void): object[] {
   const group = state.tag("group");
   const key = Symbol.for(group);
   const sink: object[] = [];
@@ -471,9 +476,15 @@ function objectsById(ids: number[]): object[] {
     });
     const sinkId = sinkRef.result.objectId;
     if (!sinkId) throw new Error("the inspector could not reach backrefs' list");
-    const found = ids.length >= QUERY_MIN_OBJECTS ? objectsOfPrototype(ids, group) : new Map<number, string>();
+    const { found, probes } =
+      ids.length >= QUERY_MIN_OBJECTS ? objectsByQuery(ids, group) : { found: new Map<number, string>(), probes: 0 };
+    let oneByOne = 0;
     for (const id of ids) {
-      const objectId = found.get(id) ?? objectById(id, group);
+      let objectId = found.get(id);
+      if (objectId === undefined) {
+        oneByOne++;
+        objectId = objectById(id, group);
+      }
       if (!objectId) continue;
       post("Runtime.callFunctionOn", {
         objectId: sinkId,
@@ -482,6 +493,7 @@ function objectsById(ids: number[]): object[] {
         objectGroup: group,
       });
     }
+    onLookups?.(found.size, oneByOne + probes);
   } finally {
     try {
       post("Runtime.releaseObjectGroup", { objectGroup: group });
@@ -510,26 +522,45 @@ function objectById(id: number, group: string): string | undefined {
 }
 
 /**
- * The objects among `ids` that share the first one's prototype, by heap id: one object found by
- * id, then every object with its prototype (`Runtime.queryObjects`: one walk of the heap), each
- * asked its heap id (a table lookup). Empty when the prototype is null or one most objects have
- * (`Object.prototype`, `Array.prototype`, `Function.prototype`), or when far more objects share it
- * than were asked for; the ids not found here are looked up one by one.
+ * The objects among `ids` found by the prototypes they share, by heap id, and how many of them were
+ * looked up by id to start a query: one query from the first id, and one more from the first id it
+ * did not find when it found fewer than half (the first object may be an odd one: a swapped
+ * prototype, a subclass).
  */
-function objectsOfPrototype(ids: readonly number[], group: string): Map<number, string> {
+function objectsByQuery(ids: readonly number[], group: string): { found: Map<number, string>; probes: number } {
   const found = new Map<number, string>();
-  const first = objectById(ids[0]!, group);
-  if (!first) return found;
+  const wanted = new Set(ids);
+  let probes = 0;
+  for (const id of ids) {
+    if (probes === 2 || found.size * 2 >= ids.length) break;
+    if (found.has(id)) continue;
+    probes++;
+    // Far more objects than asked for share the first one's prototype: so would the next one's.
+    if (queryPrototypeOf(id, wanted, group, found) === "too many") break;
+  }
+  return { found, probes };
+}
+
+/**
+ * The objects among `wanted` that share the prototype of the object `id`, by heap id, added to
+ * `found`: the object found by id, then every object with its prototype (`Runtime.queryObjects`:
+ * one walk of the heap), each asked its heap id (a table lookup). None when the prototype is null or
+ * one most objects have (`Object.prototype`, `Array.prototype`, `Function.prototype`), nor (and
+ * "too many") when far more objects share it than were asked for.
+ */
+function queryPrototypeOf(id: number, wanted: ReadonlySet<number>, group: string, found: Map<number, string>): "too many" | undefined {
+  const first = objectById(id, group);
+  if (!first) return;
   const proto = post<{ result: { objectId?: string } }>("Runtime.callFunctionOn", {
     objectId: first,
     functionDeclaration:
       "function () { const p = Object.getPrototypeOf(this); return p === null || p === Object.prototype || p === Array.prototype || p === Function.prototype ? undefined : p; }",
     objectGroup: group,
   }).result.objectId;
-  if (!proto) return found;
+  if (!proto) return;
   const list = post<{ objects: { objectId?: string } }>("Runtime.queryObjects", { prototypeObjectId: proto, objectGroup: group }).objects
     .objectId;
-  if (!list) return found;
+  if (!list) return;
   // Far more objects than asked for (a few of a common class): one by one costs less than
   // describing each of them.
   const length = post<{ result: { value?: unknown } }>("Runtime.callFunctionOn", {
@@ -537,20 +568,19 @@ function objectsOfPrototype(ids: readonly number[], group: string): Map<number, 
     functionDeclaration: "function () { return this.length; }",
     returnByValue: true,
   }).result.value;
-  if (typeof length !== "number" || length > 4 * ids.length + 10_000) return found;
+  if (typeof length !== "number") return;
+  if (length > 4 * wanted.size + 10_000) return "too many";
   const { result } = post<{ result: Array<{ name: string; value?: { objectId?: string } }> }>("Runtime.getProperties", {
     objectId: list,
     ownProperties: true,
     objectGroup: group,
   });
-  const wanted = new Set(ids);
   for (const p of result) {
     const objectId = p.value?.objectId;
     if (!objectId || !/^\d+$/.test(p.name)) continue;
-    const id = Number(post<{ heapSnapshotObjectId: string }>("HeapProfiler.getHeapObjectId", { objectId }).heapSnapshotObjectId);
-    if (wanted.has(id)) found.set(id, objectId);
+    const heapId = Number(post<{ heapSnapshotObjectId: string }>("HeapProfiler.getHeapObjectId", { objectId }).heapSnapshotObjectId);
+    if (wanted.has(heapId)) found.set(heapId, objectId);
   }
-  return found;
 }
 
 export interface ShowBackrefsOptions extends RetainersOptions, SaveOptions {
