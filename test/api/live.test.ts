@@ -138,9 +138,10 @@ describe("objgraph's calls", () => {
     expect(again.find((r) => r.className === "GrowthProbe")).toMatchObject({ count: 14, delta: 4 });
 
     // Watching objects the program has is not growth: the strings backrefs tags them with are its own.
-    for (let k = 0; k < 10; k++) for (const p of probes) watch(p, "probe");
+    // (2,800 tags; other strings a run makes meanwhile, code's names and the like, were up to 290.)
+    for (let k = 0; k < 200; k++) for (const p of probes) watch(p, "probe");
     const watched = await showGrowth({ output: false, limit: 1000 });
-    expect(watched.find((r) => r.className === "(string)")?.delta ?? 0).toBeLessThan(5 * probes.length);
+    expect(watched.find((r) => r.className === "(string)")?.delta ?? 0).toBeLessThan(50 * probes.length);
     clearWatched();
   });
 
