@@ -5,6 +5,7 @@
 import { defaultBackrefsOptions, retainerSubgraph, walkContext, type BackrefsOptions } from "../../src/query/backrefs.js";
 import type { PlaceholderGroup, Subgraph } from "../../src/query/types.js";
 import type { HeapGraph } from "../../src/graph/heap-graph.js";
+import { graphOf } from "./load.js";
 import { SnapshotBuilder } from "./snapshot-builder.js";
 
 /** A user root, as Node writes it: root ─shortcut→ global. */
@@ -13,6 +14,22 @@ export function withGlobal(): { b: SnapshotBuilder; global: number } {
   const global = b.node("object", "global");
   b.edge(b.root, global, "shortcut", "global");
   return { b, global };
+}
+
+/**
+ * `n` Leaky objects, each held by a holder of its own class (long names) held by a root: every
+ * holder is on a shortest path, and no layout of many of them fits a screen.
+ */
+export function wideHeap(n: number) {
+  const b = new SnapshotBuilder();
+  for (let i = 0; i < n; i++) {
+    const holder = b.node("object", `SomeRegistryWithAVeryLongDescriptiveClassName${i}`, { selfSize: 64 });
+    const leaky = b.node("object", "Leaky", { selfSize: 1000 + i });
+    b.edge(b.gcRoots, holder, "element", i);
+    b.edge(holder, leaky, "property", `entryWithALongPropertyName${i}`);
+  }
+  const graph = graphOf(b);
+  return { graph, ctx: walkContext(graph) };
 }
 
 /** The retainer walk from `targets` with the default options, `opts` on top. */

@@ -3,10 +3,9 @@
  * its tries two at a time. The picture is the one a single worker gives.
  */
 import { afterAll, describe, expect, it, vi } from "vitest";
-import { chooseTargets, defaultBackrefsOptions, retainerSubgraph, walkContext } from "../../src/query/backrefs.js";
+import { chooseTargets, defaultBackrefsOptions, retainerSubgraph } from "../../src/query/backrefs.js";
 import { selectNodes } from "../../src/query/select.js";
-import { graphOf } from "../helpers/load.js";
-import { SnapshotBuilder } from "../helpers/snapshot-builder.js";
+import { wideHeap } from "../helpers/subgraphs.js";
 
 // Whether the fitter may start the second worker, and how often it asked for one.
 let allowSecond = true;
@@ -27,17 +26,9 @@ const { closeLayoutWorker, layoutWorkers } = await import("../../src/render/svg.
 
 afterAll(closeLayoutWorker);
 
-/** `n` Leaky objects, each held by a holder of its own class (long names) held by a root. */
+/** The picture of {@link wideHeap}'s `n` Leaky objects, the largest first, as the drawing command chooses them. */
 function wideSubgraph(n: number) {
-  const b = new SnapshotBuilder();
-  for (let i = 0; i < n; i++) {
-    const holder = b.node("object", `SomeRegistryWithAVeryLongDescriptiveClassName${i}`, { selfSize: 64 });
-    const leaky = b.node("object", "Leaky", { selfSize: 1000 + i });
-    b.edge(b.gcRoots, holder, "element", i);
-    b.edge(holder, leaky, "property", `entryWithALongPropertyName${i}`);
-  }
-  const graph = graphOf(b);
-  const ctx = walkContext(graph);
+  const { graph, ctx } = wideHeap(n);
   const { ordinals } = selectNodes(graph, { types: ["Leaky"] });
   const { drawn, omitted } = chooseTargets(graph, ctx, ordinals, n);
   return retainerSubgraph(graph, ctx, drawn, defaultBackrefsOptions, omitted);

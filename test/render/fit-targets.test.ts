@@ -3,31 +3,12 @@
  * draws the first targets only, with their paths, and says how many it does not draw.
  */
 import { describe, expect, it } from "vitest";
-import { chooseTargets, defaultBackrefsOptions, retainerSubgraph, shortestPath, walkContext } from "../../src/query/backrefs.js";
+import { chooseTargets, defaultBackrefsOptions, retainerSubgraph, shortestPath } from "../../src/query/backrefs.js";
 import { selectNodes } from "../../src/query/select.js";
 import { layoutToFit } from "../../src/render/fit.js";
 import { pngSize } from "../../src/render/measure.js";
 import { renderPng } from "../../src/render/png.js";
-import { graphOf } from "../helpers/load.js";
-import { SnapshotBuilder } from "../helpers/snapshot-builder.js";
-import { accounted } from "../helpers/subgraphs.js";
-
-/**
- * `n` Leaky objects, each held by a holder of its own class (long names) held by a root: every
- * holder is on a shortest path, so nothing but whole targets may be left out.
- */
-function wideHeap(n: number) {
-  const b = new SnapshotBuilder();
-  for (let i = 0; i < n; i++) {
-    const holder = b.node("object", `SomeRegistryWithAVeryLongDescriptiveClassName${i}`, { selfSize: 64 });
-    const leaky = b.node("object", "Leaky", { selfSize: 1000 + i });
-    b.edge(b.gcRoots, holder, "element", i);
-    b.edge(holder, leaky, "property", `entryWithALongPropertyName${i}`);
-  }
-  const graph = graphOf(b);
-  const ctx = walkContext(graph);
-  return { graph, ctx };
-}
+import { accounted, wideHeap } from "../helpers/subgraphs.js";
 
 describe("layoutToFit with targets whose paths alone are too wide", () => {
   it("draws the first targets with their whole paths and says how many are not drawn", async () => {
