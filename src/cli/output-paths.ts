@@ -17,18 +17,7 @@ export function checkWritable(path: string): void {
   const fail = (what: string, hint: string): never => {
     throw new BackrefsError("E_OUTPUT", `cannot write ${sanitizeText(path)}: ${what}`, hint);
   };
-  let st;
-  try {
-    st = statSync(dir);
-  } catch {
-    fail(`the folder ${sanitizeText(dir)} does not exist`, "create it first, or write somewhere else");
-  }
-  if (!st!.isDirectory()) fail(`${sanitizeText(dir)} is not a folder`, "write somewhere else");
-  try {
-    accessSync(dir, fsConstants.W_OK);
-  } catch {
-    fail(`no permission to write in ${sanitizeText(dir)}`, "write somewhere else, or change the folder's permissions");
-  }
+  checkFolder(dir, fail, "create it first, or write somewhere else");
   try {
     if (statSync(full).isDirectory()) fail("it is a folder", "give a file name");
   } catch (e) {
@@ -54,20 +43,28 @@ export function checkWritableDir(dir: string): void {
       existing = up;
     }
   }
-  const fail = (what: string, hint: string): never => {
-    throw new BackrefsError("E_OUTPUT", `cannot write pictures into ${sanitizeText(dir)}: ${what}`, hint);
-  };
+  checkFolder(
+    existing,
+    (what, hint) => {
+      throw new BackrefsError("E_OUTPUT", `cannot write pictures into ${sanitizeText(dir)}: ${what}`, hint);
+    },
+    "write somewhere else",
+  );
+}
+
+/** Fails (through `fail`) unless `dir` is an existing, writable folder; `missing` is the hint when it does not exist. */
+function checkFolder(dir: string, fail: (what: string, hint: string) => never, missing: string): void {
   let st;
   try {
-    st = statSync(existing);
+    st = statSync(dir);
   } catch {
-    fail(`the folder ${sanitizeText(existing)} does not exist`, "write somewhere else");
+    fail(`the folder ${sanitizeText(dir)} does not exist`, missing);
   }
-  if (!st!.isDirectory()) fail(`${sanitizeText(existing)} is not a folder`, "write somewhere else");
+  if (!st!.isDirectory()) fail(`${sanitizeText(dir)} is not a folder`, "write somewhere else");
   try {
-    accessSync(existing, fsConstants.W_OK);
+    accessSync(dir, fsConstants.W_OK);
   } catch {
-    fail(`no permission to write in ${sanitizeText(existing)}`, "write somewhere else, or change the folder's permissions");
+    fail(`no permission to write in ${sanitizeText(dir)}`, "write somewhere else, or change the folder's permissions");
   }
 }
 

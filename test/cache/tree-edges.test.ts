@@ -27,6 +27,13 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 let dirCount = 0;
 const freshDir = (): string => join(work, `cache-${dirCount++}`);
 
+/** No entry is left in the folder of `entry` (a damaged one is removed when found). */
+const expectRemoved = (entry: string, what: string): void =>
+  expect(
+    readdirSync(join(entry, "..")).filter((n) => n.endsWith(".brc")),
+    what,
+  ).toEqual([]);
+
 /** More nodes than one piece of tree-edge names holds at the default piece size. */
 const BIG_NODES = 270_000;
 const PIECE_NAMES = (FILL_PIECE_BLOCKS * BLOCK) / 4;
@@ -182,10 +189,7 @@ describe("the tree edges by node, written a piece at a time", () => {
       expect(() => treeEdgesOf(c), what).toThrow(CacheDamagedError);
       expect(() => treeEdgesOf(c), what).toThrow(reason);
       // Removed, so that the next command reads the snapshot and writes a good entry.
-      expect(
-        readdirSync(join(entry, "..")).filter((n) => n.endsWith(".brc")),
-        what,
-      ).toEqual([]);
+      expectRemoved(entry, what);
     }
     // Cut inside a piece: the layout says the file is too short, and the entry is not used.
     writeFileSync(entry, good);
@@ -207,7 +211,7 @@ describe("the tree edges by node, written a piece at a time", () => {
     expect(() => treeEdgesOf(c)).toThrow(
       /the tree edges stored by node do not match the edges: node \d+'s tree edge has another name or type/,
     );
-    expect(readdirSync(join(entry, "..")).filter((n) => n.endsWith(".brc"))).toEqual([]);
+    expectRemoved(entry, "a writer that fills every piece from node 0");
   });
 });
 
@@ -314,10 +318,7 @@ describe("the tree edges by node are checked against the edges before they are u
       const c = await hit(files.big, entry);
       expect(() => treeEdgesOf(c), what).toThrow(CacheDamagedError);
       expect(() => treeEdgesOf(c), what).toThrow(reason);
-      expect(
-        readdirSync(join(entry, "..")).filter((n) => n.endsWith(".brc")),
-        what,
-      ).toEqual([]);
+      expectRemoved(entry, what);
     }
   });
 
@@ -365,10 +366,7 @@ describe("the user-root marks are checked against the root's edges before they a
         expect(take, `${what}, ${how}`).toThrow(
           how === "whole" ? wholeReason : new RegExp(`the user-root marks do not match the root's edges: node ${n}\\)`),
         );
-        expect(
-          readdirSync(join(entry, "..")).filter((f) => f.endsWith(".brc")),
-          what,
-        ).toEqual([]);
+        expectRemoved(entry, what);
       }
     }
   });
