@@ -98,9 +98,11 @@ const ANY_NAME = 0xffffffff;
 /** "No group" in a key (targets lead nowhere). */
 const NONE = 0xffffffff;
 /**
- * Edge type key of the edge into a chain through the chain's own link (a list head's `next`):
- * merged whatever its name, so the two ends of a doubly linked list (`_idleNext`, `_idlePrev`)
- * are one way in.
+ * Edge type key of the edge into a chain through the chain's own link (a list head's `next`), and
+ * of the edge into a target that is one more element of a list (from the list's run above it, or
+ * named as the target's own link): merged whatever its name, so the two ends of a doubly linked
+ * list (`_idleNext`, `_idlePrev`) are one way in, and the list's members, when they are the
+ * targets, one pattern.
  */
 const LINK = 0xfffffffe;
 
@@ -758,7 +760,9 @@ export class PathGroups {
     let top = t;
     let group = tg;
     let chainNode = -1; // the object below whose tree edge is the link of the step below, when it is a chain
-    let listFrom = -1; // the object of the step below, when it is plain (its list link, if any, may name e)
+    // The object of the step below, when it is plain (its list link, if any, may name e): the
+    // target first, so that a list's member reached from either end is held the same way.
+    let listFrom = this.fold ? t : -1;
     while (true) {
       const pe = parentEdge[top]!;
       if (pe === 0) break;
@@ -789,9 +793,15 @@ export class PathGroups {
       const intoLink =
         chainNode >= 0
           ? this.treeTypeOf(chainNode) === type && this.treeKey(chainNode) === nameKey
-          : listFrom >= 0 && this.entersList(listFrom, type, nameKey);
+          : (listFrom >= 0 && this.entersList(listFrom, type, nameKey)) ||
+            // A target held by a run of its own class through the run's link: the list's next member.
+            (top === t &&
+              kind === CHAIN &&
+              this.nodeClass[p] === this.nodeClass[t] &&
+              this.treeTypeOf(p) === type &&
+              this.treeKey(p) === nameKey);
       if (intoLink) {
-        key[1] = LINK; // into a chain through its own link: a list's head
+        key[1] = LINK; // into a chain through its own link (a list's head), or into a list's member
         key[2] = 0;
       } else {
         key[1] = type;

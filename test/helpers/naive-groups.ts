@@ -116,13 +116,15 @@ export function naiveGroups(graph: HeapGraph, analysis: HeapAnalysis, targets: n
       const e = parentEdge[top]! - 1;
       const p = source(e);
       const kind = isRoot(p) ? "root" : runLength(p) >= 2 ? "chain" : "plain";
-      // Into a chain (or a list's first element) through its own link: a list's head.
-      let intoLink = false;
+      // Into a chain (or a list's first element, or a target) through its own link: a list's head.
+      let intoLink: boolean;
       if (below === "chain") intoLink = sameKey(e, parentEdge[belowEntry]! - 1);
-      else if (below === "plain") {
+      else {
         const link = listLink(belowEntry);
         intoLink = link >= 0 && sameKey(e, link);
       }
+      // A target held by a run of its class through the run's link: the list's next member.
+      if (below === "target" && kind === "chain" && nodeClass[p] === nodeClass[t]) intoLink ||= sameKey(e, parentEdge[p]! - 1);
       const edgeKey = intoLink ? "link" : `${graph.edgeType(e)}:${nameKey(e)}`;
       const key = `${kind === "root" ? `root ${p}` : `class ${nodeClass[p]}`} ${edgeKey} under ${g.key.length}:${g.key} ${kind === "root"}`;
       g = groupOf(key, g, kind, kind === "root" ? graph.className(p) : graph.classNameOf(nodeClass[p]!));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { shortestPath, walkContext } from "../../src/query/backrefs.js";
-import { groupRetainingPaths, type GroupedPathsReport, type GroupOptions } from "../../src/query/group.js";
+import { groupRetainingPaths, type GroupedPathsReport, type GroupOptions, type GroupStep } from "../../src/query/group.js";
 import { selectNodes } from "../../src/query/select.js";
 import type { Subgraph, SubgraphNode } from "../../src/query/types.js";
 import { toDot } from "../../src/render/dot.js";
@@ -8,6 +8,7 @@ import { formatGroupedText } from "../../src/render/grouped-text.js";
 import { SnapshotBuilder } from "../helpers/snapshot-builder.js";
 import { graphOf } from "../helpers/load.js";
 import { withGlobal } from "../helpers/subgraphs.js";
+import { timerList } from "../helpers/timers.js";
 import { naiveGroups, type NaiveGroups } from "../helpers/naive-groups.js";
 
 function group(b: SnapshotBuilder, type: string, opts: GroupOptions = {}) {
@@ -305,15 +306,7 @@ describe("groupRetainingPaths", () => {
 
   it("folds both ends of a doubly linked list into one chain, entered from its head either way", () => {
     const { b, global } = withGlobal();
-    const list = b.node("object", "TimersList");
-    b.edge(global, list, "property", "timers");
-    const nodes = Array.from({ length: 10 }, () => b.node("object", "Timeout"));
-    b.edge(list, nodes[0]!, "property", "_idleNext").edge(list, nodes[9]!, "property", "_idlePrev");
-    for (let i = 0; i < 10; i++) {
-      if (i < 9) b.edge(nodes[i]!, nodes[i + 1]!, "property", "_idleNext");
-      if (i > 0) b.edge(nodes[i]!, nodes[i - 1]!, "property", "_idlePrev");
-      b.edge(nodes[i]!, b.node("object", "Job"), "property", "_onTimeout");
-    }
+    for (const t of timerList(b, global, 10).timeouts) b.edge(t, b.node("object", "Job"), "property", "_onTimeout");
     const sub = group(b, "Job").groups.toSubgraph();
     expect(sub.grouped!.patterns).toBe(1);
     const chain = one(sub, "Timeout");
@@ -322,6 +315,55 @@ describe("groupRetainingPaths", () => {
     const into = edgeInto(sub, chain);
     expect(into).toHaveLength(1);
     expect([into[0]!.name, into[0]!.otherName].sort()).toEqual(["_idleNext", "_idlePrev"]);
+  });
+
+  it("groups the members of a doubly linked list, when they are the targets, into one pattern whichever end reaches them", () => {
+    const { b, global } = withGlobal();
+    const { timeouts } = timerList(b, global, 10);
+    const { groups } = group(b, "Timeout");
+    const report = groups.report();
+    // The list's two ends, and the members past them (a run of their class from either end).
+    expect(report.patterns.map((p) => p.targets)).toEqual([8, 2]);
+    expect(report.patternCount).toBe(2);
+    const names = (e: GroupStep["edge"]) => [e!.name, e!.otherName].sort();
+    const [inner, ends] = report.patterns;
+    expect(inner!.steps.map((s) => s.className)).toEqual(["Timeout", "Timeout", "TimersList", "global"]);
+    expect(names(inner!.steps[1]!.edge)).toEqual(["_idleNext", "_idlePrev"]);
+    // The runs from both ends: four objects each, one group.
+    expect(inner!.steps[1]).toMatchObject({ chainLength: 4, count: 8 });
+    expect([inner!.steps[1]!.chainEdge!.name, inner!.steps[1]!.chainEdge!.otherName].sort()).toEqual(["_idleNext", "_idlePrev"]);
+    expect(names(inner!.steps[2]!.edge)).toEqual(["_idleNext", "_idlePrev"]);
+    expect(ends!.steps.map((s) => s.className)).toEqual(["Timeout", "TimersList", "global"]);
+    expect(names(ends!.steps[1]!.edge)).toEqual(["_idleNext", "_idlePrev"]);
+    expect(report.targetGroups).toHaveLength(1);
+    expect(report.targetGroups[0]!.count).toBe(timeouts.length);
+    // The picture: one box of the runs, one edge from it into the targets, counting the eight.
+    const sub = groups.toSubgraph();
+    expect(sub.grouped!.patterns).toBe(2);
+    const chain = sub.nodes.find((n) => n.chainLength !== undefined)!;
+    expect(chain).toMatchObject({ className: "Timeout", count: 8, chainLength: 4 });
+    const out = sub.edges.filter((e) => e.from === chain.id);
+    expect(out).toHaveLength(1);
+    expect(out[0]).toMatchObject({ count: 8 });
+    expect([out[0]!.name, out[0]!.otherName].sort()).toEqual(["_idleNext", "_idlePrev"]);
+    expect(formatGroupedText(report)).toMatch(
+      /^ {2}8 × Timeout \(retained [^)]+\) ← \._idle(Next|Prev) \| \._idle(Prev|Next) ← Timeout ×4 via /m,
+    );
+  });
+
+  it("keeps apart targets a run of their class holds by another edge than the run's link", () => {
+    const { b, global } = withGlobal();
+    const nodes = Array.from({ length: 4 }, () => b.node("object", "Item"));
+    b.edge(global, nodes[0]!, "property", "head");
+    for (let i = 0; i < 3; i++) b.edge(nodes[i]!, nodes[i + 1]!, "property", "next");
+    // Two more Items: one held by the run's last through its link, one through another edge.
+    const linked = b.node("object", "Item");
+    const owned = b.node("object", "Item");
+    b.edge(nodes[3]!, linked, "property", "next").edge(nodes[3]!, owned, "property", "spare");
+    const report = group(b, "Item").groups.report();
+    const spare = report.patterns.find((p) => p.steps[1]!.edge!.name === "spare");
+    expect(spare).toMatchObject({ targets: 1 });
+    expect(spare!.steps[1]!.edge!.otherName).toBeUndefined();
   });
 
   it("counts the target group's retained size once when a target dominates another", () => {
