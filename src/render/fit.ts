@@ -187,7 +187,7 @@ async function layoutOnce(sub: Subgraph, opts: FitOptions): Promise<Laid> {
       // the snapshot's cache entry). For pictures of the default sizes; a big one's LR may be
       // seconds of work for nothing.
       await Promise.resolve(); // (TB's request goes out first)
-      layOutAhead(dotOf(1));
+      layOutAhead(dotOf(1), opts);
     }
     if (job === null) {
       if (done(layout)) break;

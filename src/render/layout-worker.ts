@@ -9,11 +9,10 @@
  * `{ id, ok: false, message }`. The parent may also post `{ warmUp: dot, rounds }` (no answer): the
  * worker loads Graphviz and lays that graph out up to `rounds` times, stopping as soon as a real
  * job arrives, so that the real layouts find Graphviz loaded and its code compiled (warm-up.ts).
- * And `{ ahead: dot }` (no answer): a graph the parent will most likely ask for next, laid out now
- * and kept, so that the job for it (the next `{ id, dot }` with that very DOT) is answered at once;
- * a layout ahead that fails is forgotten (the job then lays it out and reports). The parent terminates the worker on timeout, abort, or any layout
- * error (a failed layout can leave the WASM instance in a bad state), and recycles it after many
- * layouts (upstream reports crashes after many layouts in one instance).
+ * Jobs are done one at a time, in the order posted: the parent may post a job before the one
+ * running is answered (a layout made ahead, svg.ts). The parent terminates the worker on timeout,
+ * abort, or any layout error (a failed layout can leave the WASM instance in a bad state), and
+ * recycles it after many layouts (upstream reports crashes after many layouts in one instance).
  */
 import { parentPort, workerData } from "node:worker_threads";
 import type { Layout } from "./graphviz-wasm.js";
@@ -34,11 +33,6 @@ export interface LayoutJob {
 export interface WarmUpJob {
   warmUp: string;
   rounds: number;
-}
-
-/** A graph to lay out before it is asked for (no answer; see the protocol above). */
-export interface AheadJob {
-  ahead: string;
 }
 
 /** A message from the worker. */
@@ -69,30 +63,15 @@ if (port) {
       graphviz = undefined;
     }
   };
-  /** The last layout made ahead: the next job with this DOT is answered with it. */
-  let ahead: { dot: string; svg: string } | null = null;
-  port.on("message", async (job: LayoutJob | WarmUpJob | AheadJob) => {
+  port.on("message", async (job: LayoutJob | WarmUpJob) => {
     if ("warmUp" in job) {
       void warmUp(job);
-      return;
-    }
-    if ("ahead" in job) {
-      try {
-        const gv = await load();
-        ahead = { dot: job.ahead, svg: gv.layout(job.ahead, "svg", "dot") };
-      } catch {
-        // As after a failed warm-up: a fresh instance for the next job, which reports its own errors.
-        ahead = null;
-        graphviz = undefined;
-      }
       return;
     }
     jobs++;
     try {
       const gv = await load();
-      const kept = ahead !== null && ahead.dot === job.dot ? ahead.svg : null;
-      if (kept !== null) ahead = null;
-      const svg = kept ?? gv.layout(job.dot, "svg", "dot");
+      const svg = gv.layout(job.dot, "svg", "dot");
       port.postMessage({ id: job.id, ok: true, svg } satisfies LayoutReply);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);

@@ -4,14 +4,15 @@
  * Graphviz's `layout()` is synchronous and cannot be interrupted, and big or unlucky graphs can take
  * minutes. So it runs in a `worker_threads` Worker that we `terminate()` when time is up (that stops
  * it within milliseconds). One worker, loaded once, serves the whole process; jobs run one at a time,
- * in the order asked, unless {@link addLayoutWorker} started a second one (then two at a time).
+ * in the order asked, unless {@link addLayoutWorker} started a second one (then two at a time). A
+ * job's time limit counts from when its worker starts on it, never while it waits for another.
  * Workers are `unref()`ed while idle, so they never keep the process alive; call
  * {@link closeLayoutWorker} to free them early.
  */
 import type { Worker } from "node:worker_threads";
 import { AbortedError, RenderError } from "../errors.js";
 import { sanitizeText, truncateText } from "./format.js";
-import type { AheadJob, LayoutJob, LayoutReply, LayoutWorkerData, WarmUpJob } from "./layout-worker.js";
+import type { LayoutJob, LayoutReply, LayoutWorkerData, WarmUpJob } from "./layout-worker.js";
 import { startWorker } from "../threads.js";
 import { finishSvg } from "./svg-finish.js";
 import { secureSvg } from "./svg-safety.js";
@@ -53,10 +54,14 @@ const TOO_SLOW_HINT = "draw fewer objects: lower --max-nodes or --depth (or rais
  */
 interface Slot {
   worker: Worker | undefined;
-  /** Layouts run on this slot's current worker (recycled after {@link LAYOUTS_PER_WORKER}). */
+  /** Layouts answered by this slot's current worker (recycled after {@link LAYOUTS_PER_WORKER}). */
   layouts: number;
-  /** A job is running on it (or, for a second worker, Graphviz is still loading). */
-  busy: boolean;
+  /**
+   * Settles once the last job handed to this slot's worker is done (answered, failed or stopped):
+   * the job running, or one made ahead behind it ({@link layOutAhead}); for a second worker, its
+   * start-up job until Graphviz is loaded. Undefined while the slot is free.
+   */
+  last: Promise<void> | undefined;
 }
 
 /** A layout waiting for a free worker. */
@@ -66,14 +71,22 @@ interface Pending {
   signal: AbortSignal | undefined;
   resolve: (svg: string) => void;
   reject: (error: unknown) => void;
+  /** Takes the job out of the queue when its signal fires. */
+  onAbort: () => void;
 }
 
-const slots: Slot[] = [{ worker: undefined, layouts: 0, busy: false }];
+const newSlot = (): Slot => ({ worker: undefined, layouts: 0, last: undefined });
+const slots: Slot[] = [newSlot()];
 /** Jobs wait here, in the order asked, until a worker is free. */
 const waiting: Pending[] = [];
 let nextJobId = 1;
 /** The most workers {@link addLayoutWorker} runs. */
 const MAX_LAYOUT_WORKERS = 2;
+/** The last layout made ahead and not yet asked for: its DOT, and its SVG once made. */
+let ahead: { dot: string; svg: Promise<string> } | null = null;
+/** Workers {@link closeLayoutWorker} terminated: their jobs fail saying so. */
+const closedWorkers = new WeakSet<Worker>();
+const noop = (): void => {};
 
 /**
  * Lay out a DOT graph with the `dot` engine and return the SVG, finished by {@link finishSvg} (a
@@ -98,14 +111,44 @@ export async function renderSvg(dot: string, opts: RenderSvgOptions = {}): Promi
  * @throws {RenderError}, {@link AbortedError} as renderSvg does (except the SVG checks).
  */
 export async function layoutSvg(dot: string, opts: RenderSvgOptions = {}): Promise<string> {
-  const timeoutMs = opts.timeoutMs ?? DEFAULT_LAYOUT_TIMEOUT_MS;
+  const timeoutMs = checkedTimeout(opts.timeoutMs);
+  const signal = opts.signal;
+  if (signal?.aborted) throw new AbortedError();
+  if (ahead !== null && ahead.dot === dot) {
+    const made = ahead.svg;
+    ahead = null;
+    const svg = await whenMade(made, signal);
+    if (svg !== null) return svg;
+    // It failed (Graphviz, the worker, its time limit): laid out again as asked, to report its own result.
+  }
+  return new Promise<string>((resolve, reject) => {
+    const job: Pending = { dot, timeoutMs, signal, resolve, reject, onAbort: noop };
+    job.onAbort = () => {
+      const i = waiting.indexOf(job);
+      if (i < 0) return;
+      waiting.splice(i, 1);
+      reject(new AbortedError());
+    };
+    signal?.addEventListener("abort", job.onAbort, { once: true });
+    waiting.push(job);
+    dispatch();
+  });
+}
+
+function checkedTimeout(ms: number | undefined): number {
+  const timeoutMs = ms ?? DEFAULT_LAYOUT_TIMEOUT_MS;
   if (!(timeoutMs > 0) || !Number.isFinite(timeoutMs)) {
     throw new RenderError(`invalid layout time limit: ${timeoutMs} ms`, "use a positive number of milliseconds");
   }
-  if (opts.signal?.aborted) throw new AbortedError();
-  return new Promise<string>((resolve, reject) => {
-    waiting.push({ dot, timeoutMs, signal: opts.signal, resolve, reject });
-    dispatch();
+  return timeoutMs;
+}
+
+/** The SVG of a layout made ahead, or null when it failed; rejects at once when `signal` fires. */
+function whenMade(made: Promise<string>, signal: AbortSignal | undefined): Promise<string | null> {
+  return new Promise<string | null>((resolve, reject) => {
+    const onAbort = () => reject(new AbortedError());
+    signal?.addEventListener("abort", onAbort, { once: true });
+    made.then(resolve, () => resolve(null)).finally(() => signal?.removeEventListener("abort", onAbort));
   });
 }
 
@@ -113,16 +156,27 @@ export async function layoutSvg(dot: string, opts: RenderSvgOptions = {}): Promi
 function dispatch(): void {
   for (const slot of slots) {
     if (waiting.length === 0) return;
-    if (slot.busy) continue;
+    if (slot.last) continue;
     const job = waiting.shift()!;
-    slot.busy = true;
-    layoutInWorker(slot, job.dot, job.timeoutMs, job.signal)
-      .then(job.resolve, job.reject)
-      .finally(() => {
-        slot.busy = false;
-        dispatch();
-      });
+    job.signal?.removeEventListener("abort", job.onAbort);
+    handOver(slot, job.dot, job.timeoutMs, job.signal).then(job.resolve, job.reject);
   }
+}
+
+/**
+ * Posts `dot` to the slot's worker now, behind the job it has (if any): the worker lays it out once
+ * that one is done, and its time limit starts then. The slot takes no other job until it is done.
+ */
+function handOver(slot: Slot, dot: string, timeoutMs: number, signal: AbortSignal | undefined): Promise<string> {
+  const job = layoutInWorker(slot, dot, timeoutMs, signal, slot.last);
+  const last = job.then(noop, noop);
+  slot.last = last;
+  void last.then(() => {
+    if (slot.last !== last) return;
+    slot.last = undefined;
+    dispatch();
+  });
+  return job;
 }
 
 /**
@@ -144,37 +198,51 @@ export function layoutWorkers(): number {
  */
 export function addLayoutWorker(): Promise<void> {
   if (slots.length >= MAX_LAYOUT_WORKERS) return Promise.resolve();
-  const slot: Slot = { worker: undefined, layouts: 0, busy: true };
+  const slot = newSlot();
   slots.push(slot);
   // A one-node layout loads Graphviz; the slot takes real jobs once it is answered.
-  return layoutInWorker(slot, "digraph {}", DEFAULT_LAYOUT_TIMEOUT_MS, undefined).then(
+  const started = layoutInWorker(slot, "digraph {}", DEFAULT_LAYOUT_TIMEOUT_MS, undefined, undefined);
+  const loading = started.then(noop, noop);
+  slot.last = loading;
+  return started.then(
     () => {
-      slot.busy = false;
+      if (slot.last === loading) slot.last = undefined;
       dispatch();
     },
     () => {
       const i = slots.indexOf(slot);
       if (i > 0) slots.splice(i, 1);
-      slot.busy = false;
+      if (slot.last === loading) slot.last = undefined;
     },
   );
 }
 
 /**
  * Tells the layout worker, when there is one, the DOT most likely asked for next (by
- * {@link layoutSvg}, after the layouts asked for so far): it lays it out once it is done with
- * those, and answers the request for it from what it made. Nothing waits for it, and nothing
- * changes in any layout; a graph never asked for costs the worker's time only. For the fitter,
- * whose second layout is nearly always asked for right after the first. Only while one worker
- * runs (with two, the caller asks for the next layout outright: {@link addLayoutWorker}).
+ * {@link layoutSvg}, after the layouts asked for so far): it is posted to the worker now, which lays
+ * it out as soon as it is done with the job it has, and the next layoutSvg of that very DOT is
+ * answered with the SVG it made (or laid out again, when making it failed). For the fitter, whose
+ * second layout is nearly always asked for right after the first. Nothing changes in any layout.
+ *
+ * It is a job of its own: its time limit (`opts.timeoutMs`) starts when the worker starts on it,
+ * and a job for another graph waits for it, as for any job before it (a graph never asked for costs
+ * one layout of the worker's time). A layoutSvg answered from it waits for it within that limit
+ * (its signal still stops the waiting at once). Only while one worker runs and no job is waiting
+ * (with two, the caller asks for the next layout outright: {@link addLayoutWorker}).
  */
-export function layOutAhead(dot: string): void {
+export function layOutAhead(dot: string, opts: Pick<RenderSvgOptions, "timeoutMs"> = {}): void {
   const slot = slots[0]!;
-  const w = slot.worker;
   // With two workers the next job may go to the other one, which would lay it out again.
-  if (!w || slots.length > 1) return;
-  slot.layouts++;
-  w.postMessage({ ahead: dot } satisfies AheadJob);
+  if (!slot.worker || slots.length > 1 || waiting.length > 0) return;
+  let timeoutMs: number;
+  try {
+    timeoutMs = checkedTimeout(opts.timeoutMs);
+  } catch {
+    return; // (the job asked for it reports the time limit)
+  }
+  const svg = handOver(slot, dot, timeoutMs, undefined);
+  svg.catch(noop); // (a failure is the job's to report, when there is one)
+  ahead = { dot, svg };
 }
 
 /**
@@ -223,20 +291,37 @@ export function keepGraphvizIn(dir: string | null): void {
 /**
  * Terminate the layout workers now (the next {@link renderSvg} starts a new one; one only, until
  * {@link addLayoutWorker} asks for a second). Not needed for the process to exit — idle workers
- * are unref'ed — but frees their memory (~20 MB each) early.
+ * are unref'ed — but frees their memory (~20 MB each) early. Every layout asked for and not yet
+ * answered, running or waiting for a worker, fails with a `RenderError` saying so.
  *
  * @example
  * await closeLayoutWorker();
  */
 export async function closeLayoutWorker(): Promise<void> {
-  const workers = slots.map((s) => s.worker);
-  for (const s of slots) s.worker = undefined;
-  // Back to one worker; a second one still loading drops out when its start-up job fails.
-  slots.length = 1;
-  await Promise.all(workers.map((w) => w?.terminate()));
+  // Jobs not yet handed to a worker fail too, rather than start a new one after the close.
+  for (const job of waiting.splice(0)) {
+    job.signal?.removeEventListener("abort", job.onAbort);
+    job.reject(closedError());
+  }
+  ahead = null;
+  const workers = slots.flatMap((s) => (s.worker ? [s.worker] : []));
+  for (const w of workers) closedWorkers.add(w);
+  // Back to one free slot. The jobs on the old workers fail as they exit; a second worker still
+  // loading drops out when its start-up job fails.
+  slots.splice(0, slots.length, newSlot());
+  await Promise.all(workers.map((w) => w.terminate()));
 }
 
+function closedError(): RenderError {
+  return new RenderError("the layout workers were closed before this layout was done");
+}
+
+/** The slot's worker, started when it has none, or afresh when it has done its share and nothing runs on it. */
 function getWorker(slot: Slot): Worker {
+  if (slot.worker && slot.layouts >= LAYOUTS_PER_WORKER && !slot.last) {
+    void slot.worker.terminate();
+    slot.worker = undefined;
+  }
   if (slot.worker) return slot.worker;
   const workerData: LayoutWorkerData = { keepProgramIn };
   const w = startWorker("layout-worker", import.meta.url, {
@@ -255,7 +340,18 @@ function getWorker(slot: Slot): Worker {
   return w;
 }
 
-function layoutInWorker(slot: Slot, dot: string, timeoutMs: number, signal: AbortSignal | undefined): Promise<string> {
+/**
+ * Posts a job to the slot's worker and settles with its answer. With `after` (the job posted before
+ * it, which the worker does first), its time limit starts once that one is done; the worker failing
+ * meanwhile fails it at once.
+ */
+function layoutInWorker(
+  slot: Slot,
+  dot: string,
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+  after: Promise<void> | undefined,
+): Promise<string> {
   return new Promise<string>((resolve, reject) => {
     if (signal?.aborted) {
       reject(new AbortedError());
@@ -264,6 +360,7 @@ function layoutInWorker(slot: Slot, dot: string, timeoutMs: number, signal: Abor
     const w = getWorker(slot);
     const id = nextJobId++;
     let settled = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
 
     const discard = () => {
       if (slot.worker === w) slot.worker = undefined;
@@ -283,8 +380,8 @@ function layoutInWorker(slot: Slot, dot: string, timeoutMs: number, signal: Abor
     const onMessage = (reply: LayoutReply) => {
       if (reply.id !== id) return;
       if (reply.ok) {
+        slot.layouts++;
         settle(() => resolve(reply.svg));
-        if (++slot.layouts >= LAYOUTS_PER_WORKER) discard();
       } else {
         // After an error the WASM instance may be unusable: start afresh next time.
         discard();
@@ -303,23 +400,36 @@ function layoutInWorker(slot: Slot, dot: string, timeoutMs: number, signal: Abor
       settle(() => reject(new RenderError(`the layout worker crashed: ${cleanMessage(error.message)}`, TOO_SLOW_HINT)));
     };
     const onExit = (code: number) => {
-      settle(() => reject(new RenderError(`the layout worker stopped unexpectedly (exit code ${code})`, TOO_SLOW_HINT)));
+      settle(() =>
+        reject(
+          closedWorkers.has(w)
+            ? closedError()
+            : new RenderError(`the layout worker stopped unexpectedly (exit code ${code})`, TOO_SLOW_HINT),
+        ),
+      );
     };
     const onAbort = () => {
       discard();
       settle(() => reject(new AbortedError()));
     };
-    const timer = setTimeout(() => {
-      discard();
-      settle(() => reject(new RenderError(`the graph layout took longer than ${timeoutMs} ms`, TOO_SLOW_HINT)));
-    }, timeoutMs);
+    // The time limit counts from when the worker starts on this job. (Settled jobs run this too:
+    // the timer is cleared by settle, and nothing is armed after it.)
+    const start = () => {
+      if (settled) return;
+      w.ref();
+      timer = setTimeout(() => {
+        discard();
+        settle(() => reject(new RenderError(`the graph layout took longer than ${timeoutMs} ms`, TOO_SLOW_HINT)));
+      }, timeoutMs);
+    };
 
     w.on("message", onMessage);
     w.on("error", onError);
     w.on("exit", onExit);
     signal?.addEventListener("abort", onAbort, { once: true });
-    w.ref();
     w.postMessage({ id, dot } satisfies LayoutJob);
+    if (after) void after.then(start);
+    else start();
   });
 }
 
