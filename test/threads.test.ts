@@ -70,12 +70,25 @@ for (const [name, load] of builds) {
       expect(Array.from(two.shallowSizes())).toEqual(Array.from(one.shallowSizes()));
       expect(Array.from(two.dominators().idom)).toEqual(Array.from(one.dominators().idom));
 
-      // Given work to do alongside, the helper thread finishes the dominator tree too.
+      // Given work to do alongside, the helper thread finishes the dominator tree too, and says
+      // when it has, without this thread waiting for its answer: work alongside that goes on
+      // while the helper is busy sees it finish.
       const finishing: WorkerReport[] = [];
       const three = new lib.HeapAnalysis(graph);
-      let alongside = 0;
-      await three.prepare({ parallel: true, onWorker: (r) => finishing.push(r), alongside: () => alongside++ });
-      expect(alongside).toBe(1);
+      const seen: boolean[] = [];
+      await three.prepare({
+        parallel: true,
+        onWorker: (r) => finishing.push(r),
+        alongside: (helperBusy) => {
+          seen.push(helperBusy());
+          // Bounded, so that a helper that never says so fails the test instead of hanging it.
+          const until = Date.now() + 60_000;
+          while (helperBusy() && Date.now() < until);
+          seen.push(helperBusy());
+        },
+      });
+      expect(seen).toHaveLength(2);
+      expect(seen[1]).toBe(false);
       expect(finishing.filter((r) => !r.done)).toEqual([]);
       expect(finishing.map((r) => r.task)).toContain("finish-tree");
       expect(Array.from(three.dominators().idom)).toEqual(Array.from(one.dominators().idom));

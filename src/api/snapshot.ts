@@ -365,8 +365,14 @@ export class BackrefsSnapshotState {
     if (!this.prepared || (retained && !this.prepared.retained)) {
       const { cache, parallel, collectGarbage, onPhase } = this.options;
       // Every command that asks for retained sizes names classes too: the class index is built
-      // while the helper thread finishes the dominator tree.
-      const alongside = retained ? () => void this.graph.classes() : undefined;
+      // while the helper thread finishes the dominator tree, and then, while it still does, work
+      // the cache entry would otherwise leave for the end of the command.
+      const alongside = retained
+        ? (helperBusy: () => boolean): void => {
+            this.graph.classes();
+            cache?.alongside(this.graph, helperBusy);
+          }
+        : undefined;
       const prepare = (a: HeapAnalysis): Promise<void> => a.prepare({ retained, parallel, alongside });
       if (cache && !this.made) this.made = await cache.analysis(this.graph, retained, { collectGarbage, onPhase }, prepare);
       else await prepare(this.analysis);

@@ -615,6 +615,8 @@ export function writeLatePart(path: string, part: LatePart, c: LateContent, buil
 export class EntryWriter {
   /** Sections being written in the background: what, where, and its checksum once written. */
   private readonly placed = new Map<string, { data: Typed; position: number; crc: Promise<Uint32Array> }>();
+  /** Sections made as they are written ({@link Section.fill}) begun by {@link fillAhead}: how far. */
+  private readonly filled = new Map<string, FillProgress>();
   private readonly dataStart: number;
   private closed = false;
   /** Sums the sections written in the background, on a second thread where it can. */
@@ -677,6 +679,32 @@ export class EntryWriter {
     }
   }
 
+  /**
+   * Writes the sections of `c` made as they are written ({@link Section.fill}: the tree edges by
+   * node) a piece at a time while `more()` says so, from where an earlier call stopped; what is
+   * left is written by {@link finish}. For a command that has spare time on this thread before
+   * its end (waiting for another thread), so that the end of the command has less to do. Nothing
+   * when everything is written by finish (no background writing).
+   */
+  fillAhead(c: EntryContent, more: () => boolean): void {
+    if (this.backgroundMin === null || this.closed) return;
+    let position = this.dataStart;
+    for (const s of sectionsOf(c)) {
+      const at = position;
+      position += pad8(s.bytes);
+      if (!s.fill) continue;
+      let progress = this.filled.get(s.name);
+      if (progress === undefined) {
+        progress = newFillProgress(s, at);
+        this.filled.set(s.name, progress);
+      }
+      // Placed elsewhere now (the content changed before): finish writes it whole.
+      if (progress.position !== at) continue;
+      writeFilled(this.fd, s, s.fill, this.pieceBlocks, progress, more);
+      if (progress.done < s.bytes / WIDTH[s.type]) return;
+    }
+  }
+
   /** The size of the entry of `c` as this writer lays it out. */
   sizeOf(c: EntryContent): number {
     const sections = sectionsOf(c);
@@ -709,7 +737,9 @@ export class EntryWriter {
         if (reuse) {
           crcs.push(written.get(s.name)!);
         } else if (s.fill) {
-          crcs.push(writeFilled(this.fd, s, s.fill, position, this.pieceBlocks));
+          const begun = this.filled.get(s.name);
+          const progress = begun !== undefined && begun.position === position ? begun : newFillProgress(s, position);
+          crcs.push(writeFilled(this.fd, s, s.fill, this.pieceBlocks, progress, () => true));
         } else {
           const bytes = bytesOf(s.data);
           writeAll(this.fd, bytes, position);
@@ -760,25 +790,46 @@ export class EntryWriter {
  */
 export const FILL_PIECE_BLOCKS = 16;
 
+/** How far a section made as it is written has been written: elements `[0, done)` at `position`, with their blocks' checksums. */
+interface FillProgress {
+  position: number;
+  done: number;
+  crcs: Uint32Array;
+}
+
+function newFillProgress(s: Section, position: number): FillProgress {
+  return { position, done: 0, crcs: new Uint32Array(blockCount(s.bytes)) };
+}
+
 /**
- * Writes section `s` at `position`, made a piece of `pieceBlocks` blocks at a time by `fill`;
- * returns its block checksums.
+ * Writes section `s` at `progress.position`, from element `progress.done` on, made a piece of
+ * `pieceBlocks` blocks at a time by `fill`, as long as `more()` says so before each piece;
+ * returns its block checksums (whole once `progress.done` is the section's length).
  */
-function writeFilled(fd: number, s: Section, fill: NonNullable<Section["fill"]>, position: number, pieceBlocks: number): Uint32Array {
+function writeFilled(
+  fd: number,
+  s: Section,
+  fill: NonNullable<Section["fill"]>,
+  pieceBlocks: number,
+  progress: FillProgress,
+  more: () => boolean,
+): Uint32Array {
   const width = WIDTH[s.type];
   const length = s.bytes / width;
   const step = (pieceBlocks * BLOCK) / width;
-  const piece = allocate(s.type, Math.min(step, length), false);
-  const crcs = new Uint32Array(blockCount(s.bytes));
-  for (let from = 0; from < length; from += step) {
+  let piece: Typed | null = null;
+  while (progress.done < length && more()) {
+    const from = progress.done;
     const to = Math.min(length, from + step);
+    piece ??= allocate(s.type, Math.min(step, length), false);
     fill(from, to, piece);
     const bytes = bytesOf(piece).subarray(0, (to - from) * width);
-    writeAll(fd, bytes, position + from * width);
+    writeAll(fd, bytes, progress.position + from * width);
     // Pieces start on block boundaries: their blocks are the section's.
-    crcs.set(blockCrcs(bytes), (from * width) / BLOCK);
+    progress.crcs.set(blockCrcs(bytes), (from * width) / BLOCK);
+    progress.done = to;
   }
-  return crcs;
+  return progress.crcs;
 }
 
 /** Writes all of `data` at `position` on libuv's thread pool. */

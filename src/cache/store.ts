@@ -150,6 +150,11 @@ export interface PendingSave {
   readonly background: boolean;
   /** Hands over what is known so far (e.g. the analysis once computed): written meanwhile where that pays. */
   hand(content: EntryContent): void;
+  /**
+   * Writes what of `content` is made as it is written (the tree edges by node) while `more()`
+   * says so; {@link finish} writes the rest (see EntryWriter.fillAhead).
+   */
+  fillAhead(content: EntryContent, more: () => boolean): void;
   /** Completes the entry with `content` and puts it in place. */
   finish(content: EntryContent): Promise<SaveResult>;
   /** Gives up: nothing is left behind. */
@@ -399,6 +404,9 @@ export class SnapshotCache {
       background,
       hand: (content) => {
         if (!done) writer.hand(content);
+      },
+      fillAhead: (content, more) => {
+        if (!done) writer.fillAhead(content, more);
       },
       abandon,
       finish: async (content) => {

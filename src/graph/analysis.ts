@@ -56,9 +56,11 @@ export interface PrepareOptions {
    * Work the caller will need next that does not depend on the analysis (e.g. `graph.classes()`):
    * done on this thread, after the self sizes, while the helper thread finishes the dominator
    * tree. Only called when a helper does that; otherwise the caller does the work when it needs
-   * it. What it allocates then adds to the memory held while the tree is finished.
+   * it. What it allocates then adds to the memory held while the tree is finished. `helperBusy()`
+   * tells whether the helper is still finishing the tree: work beyond what the caller needs next
+   * (which would otherwise wait for the end of the command) is worth doing only while it is.
    */
-  alongside?: () => void;
+  alongside?: (helperBusy: () => boolean) => void;
 }
 
 /**
@@ -220,9 +222,9 @@ export class HeapAnalysis {
         if (alongside) {
           // The helper finishes the tree while this thread computes the self sizes and then does
           // the caller's work (the two sides take about as long).
-          const beside = (): void => {
+          const beside = (helperBusy: () => boolean): void => {
             this.shallowSizes();
-            alongside();
+            alongside(helperBusy);
           };
           await this.dominatorsWithHelper(helper, beside, () => {});
         } else {
@@ -263,7 +265,11 @@ export class HeapAnalysis {
    * {@link pageOwned}'s shortcut. `afterNumbering` is called when the helper is free for more
    * work while this thread finishes the tree.
    */
-  private async dominatorsWithHelper(helper: Helper, alongside: (() => void) | undefined, afterNumbering: () => void): Promise<void> {
+  private async dominatorsWithHelper(
+    helper: Helper,
+    alongside: ((helperBusy: () => boolean) => void) | undefined,
+    afterNumbering: () => void,
+  ): Promise<void> {
     const g = this.graph;
     let begun: BegunTree | undefined;
     let marked: Promise<true | null> | null = null;

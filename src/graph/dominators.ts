@@ -103,9 +103,11 @@ export async function dominatorTreeWithHelper(
   helper: Helper,
   /**
    * Work that does not need the tree, done on this thread while the helper finishes it (semidominators
-   * and immediate dominators); without it, this thread finishes the tree.
+   * and immediate dominators); without it, this thread finishes the tree. `helperBusy()` tells,
+   * without waiting, whether the helper is still at it: work that can stop part way stops when it
+   * is not, and leaves the rest for later, so that it never makes the tree wait.
    */
-  alongside?: () => void,
+  alongside?: (helperBusy: () => boolean) => void,
   /**
    * Given, the mask is let go once the predecessor lists are built (`drop` tells the caller to
    * let go of it too; the finish does not need it, and the work alongside may want the memory):
@@ -129,7 +131,7 @@ export async function dominatorTreeWithHelper(
 ): Promise<DominatorTree> {
   if (graph.nodeCount === 0) {
     more.afterNumbering?.();
-    alongside?.();
+    alongside?.(() => false);
     return EMPTY_TREE;
   }
   const work = more.begun?.work ?? allocate(graph);
@@ -166,8 +168,10 @@ export async function dominatorTreeWithHelper(
     letGo.drop();
   }
   const input = finishInput(work);
-  const finished = helper.run({ task: "finish-tree", input });
-  alongside();
+  // Set to 1 by the helper when the tree is finished (see Chain): read by helperBusy().
+  const stage = new Int32Array(new SharedArrayBuffer(4));
+  const finished = helper.run({ task: "finish-tree", input, chain: { stage, after: 0 } });
+  alongside(() => Atomics.load(stage, 0) === 0);
   if ((await finished) !== null) return treeIn(input);
   // The helper may have stopped part way through arrays it changes in place: start over here.
   return dominatorTree(graph, letGo ? letGo.again() : essential);

@@ -31,6 +31,7 @@ import { HeapGraph } from "../../src/graph/heap-graph.js";
 import { HeapAnalysis } from "../../src/graph/analysis.js";
 import { SnapshotIds } from "../../src/query/id-trust.js";
 import { packIdSample, unpackIdSample } from "../../src/graph/id-sample.js";
+import { dataOf } from "../helpers/cache-entries.js";
 
 const SAMPLE = resolve(import.meta.dirname, "../../samples/leak.heapsnapshot.gz");
 const work = mkdtempSync(join(tmpdir(), "backrefs-late-"));
@@ -699,6 +700,28 @@ describe("the id sample (what comparing snapshots by id checks) as a late part",
     expect(first.events.map((e) => e.kind)).toEqual(["used"]);
     expect(first.graph.idSampleParts()).toBeNull(); // read, not computed
     expect(sampleOf(first.ids)).toEqual(await expectedSample());
+  });
+
+  it("made while the helper thread finishes the tree, the sample and the tree edges by node give the same files as made at the end", async () => {
+    const made: { entry: Buffer; ids: Buffer }[] = [];
+    for (const ahead of [false, true]) {
+      // Every section written in the background, as for a big snapshot (else nothing is written ahead).
+      const cache = new SnapshotCache({ dir: freshDir(), idSampleEarlyNodes: 1, parallel: true });
+      const session = new CacheSession(cache);
+      const graph = await session.load(snap);
+      const alongside = (): void => {
+        graph.classes();
+        // As if the helper were busy all along: all of it is done now.
+        if (ahead) session.alongside(graph, () => true);
+      };
+      await session.analysis(graph, true, {}, (a) => a.prepare({ retained: true, parallel: true, alongside }));
+      expect(graph.idSampleParts() !== null, `ahead: ${ahead}`).toBe(ahead);
+      await session.flush();
+      const entry = cache.entryPath(realpathSync(snap));
+      made.push({ entry: dataOf(entry), ids: dataOf(latePartPath(entry, "ids")) });
+    }
+    expect(made[1]!.entry.equals(made[0]!.entry)).toBe(true);
+    expect(made[1]!.ids.equals(made[0]!.ids)).toBe(true);
   });
 
   it("the sample added with a new entry is counted in what is said of it (its size, the cache's total)", async () => {

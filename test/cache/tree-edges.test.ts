@@ -82,11 +82,31 @@ async function missKey(cache: SnapshotCache, file: string): Promise<CacheKey> {
   return look.key;
 }
 
-/** The entry of `file`, begun and finished as a command on a miss writes it (its tree edges a piece at a time). */
-async function written(file: string, content: EntryContent, options: { pieceBlocks?: number; dir?: string } = {}): Promise<string> {
-  const cache = new SnapshotCache({ dir: options.dir ?? freshDir(), ...(options.pieceBlocks ? { pieceBlocks: options.pieceBlocks } : {}) });
+/**
+ * The entry of `file`, begun and finished as a command on a miss writes it (its tree edges a piece
+ * at a time). `ahead`: with every section in the background, as a big snapshot's, and that many
+ * pieces of the tree edges written ahead of the finish, in `aheadCalls` calls of `fillAhead`
+ * (each told to stop after its share), as a command does while the helper thread is busy.
+ */
+async function written(
+  file: string,
+  content: EntryContent,
+  options: { pieceBlocks?: number; dir?: string; ahead?: number; aheadCalls?: number } = {},
+): Promise<string> {
+  const cache = new SnapshotCache({
+    dir: options.dir ?? freshDir(),
+    ...(options.pieceBlocks ? { pieceBlocks: options.pieceBlocks } : {}),
+    ...(options.ahead !== undefined ? { parallel: true } : {}),
+  });
   const pending = cache.begin(await missKey(cache, file), content.raw);
   if ("kind" in pending) throw new Error(pending.reason);
+  if (options.ahead !== undefined) {
+    const calls = options.aheadCalls ?? 1;
+    for (let c = 0; c < calls; c++) {
+      let left = Math.ceil(options.ahead / calls);
+      pending.fillAhead(content, () => left-- > 0);
+    }
+  }
   const r = await pending.finish(content);
   if (r.kind !== "written") throw new Error(r.reason);
   return r.entry;
@@ -159,6 +179,50 @@ describe("the tree edges by node, written a piece at a time", () => {
       expect(bytes(back.treeName).equals(bytes(expected.names)), what).toBe(true);
       expect(bytes(back.treeType).equals(bytes(expected.types)), what).toBe(true);
       expect(bytes(back.treeList).equals(bytes(content.analysis!.treeList)), what).toBe(true);
+    }
+  });
+
+  it("written partly or wholly ahead of the finish, in one call or several: the same bytes as an entry written at once", async () => {
+    const { content } = await analysed(files.big);
+    const N = content.raw.meta.nodeCount;
+    const cache = new SnapshotCache({ dir: freshDir() });
+    const once = cache.save(await missKey(cache, files.big), content);
+    if (once.kind !== "written") throw new Error(once.reason);
+    const reference = sectionBytes(once.entry);
+    // Pieces of one block: the types take ceil(N / 65,536) pieces, the names four times as many.
+    const typePieces = Math.ceil(N / BLOCK);
+    const all = typePieces + Math.ceil((4 * N) / BLOCK);
+    const cases = [
+      { ahead: 0, aheadCalls: 1 },
+      { ahead: 1, aheadCalls: 1 },
+      // Stopped inside the names, then on again from there.
+      { ahead: typePieces + 2, aheadCalls: 2 },
+      { ahead: all, aheadCalls: 3 },
+      // Asked for more than there is: nothing is written twice or past the section.
+      { ahead: all + 5, aheadCalls: 1 },
+    ];
+    for (const c of cases) {
+      const what = `${c.ahead} of ${all} pieces ahead in ${c.aheadCalls} call(s)`;
+      // Every node's tree edge is made once for each of the two sections: what was written ahead
+      // is not made again.
+      const made = { names: 0, types: 0 };
+      const fill = content.analysis!.fillTreeEdges!;
+      const counting: EntryContent = {
+        ...content,
+        analysis: {
+          ...content.analysis!,
+          fillTreeEdges: (from, to, names, types) => {
+            if (names) made.names += to - from;
+            if (types) made.types += to - from;
+            fill(from, to, names, types);
+          },
+        },
+      };
+      const entry = await written(files.big, counting, { pieceBlocks: 1, ...c });
+      expect(made, what).toEqual({ names: N, types: N });
+      const got = sectionBytes(entry);
+      expect([...got.keys()], what).toEqual([...reference.keys()]);
+      for (const [name, b] of reference) expect(got.get(name)!.equals(b), `${what}: ${name}`).toBe(true);
     }
   });
 

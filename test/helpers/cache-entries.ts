@@ -21,6 +21,15 @@ function parse(buf: Buffer): { header: Header; dataStart: number } {
   return { header, dataStart: (16 + len + 7) & ~7 };
 }
 
+/**
+ * What follows an entry's (or late part's) header: its sections and block table, byte for byte the
+ * same in two files written of the same content (the headers differ in when they were written).
+ */
+export function dataOf(file: string): Buffer {
+  const buf = readFileSync(file);
+  return buf.subarray(parse(buf).dataStart);
+}
+
 /** An entry's (or late part's) section `name`: its file position, element count and element width. */
 export function sectionIn(file: string, name: string): { at: number; length: number; width: number } {
   const { header, dataStart } = parse(readFileSync(file));
