@@ -34,6 +34,11 @@ export interface WhyAlive extends PathObject {
   dominatorId?: number;
   /** Up to K distinct shortest retaining paths, root first (each ends with the edge into the object). */
   paths: PathHop[][];
+  /**
+   * Whether another such path exists beyond the K asked for (through another object that holds it
+   * directly): the paths shown are then not all that keep it alive.
+   */
+  morePaths: boolean;
   /** Immediate dominator first, up to the root (with retained sizes); at most 100 long. */
   dominators?: PathObject[];
   /** Set when the dominator chain was longer than what `dominators` holds. */
@@ -118,9 +123,12 @@ export function whyAlive(graph: HeapGraph, ctx: WalkContext, targets: number[], 
   const a = ctx.analysis;
   graph.prefetchRetainers(targets);
   return targets.map((t) => {
+    // One more than asked for, to tell whether the K shown are all there are.
+    const found = kShortestPaths(graph, ctx, t, k + 1);
     const entry: WhyAlive = {
       ...describeObject(graph, ctx, t),
-      paths: kShortestPaths(graph, ctx, t, k).map((hops) => toHops(graph, ctx, hops)),
+      paths: found.slice(0, k).map((hops) => toHops(graph, ctx, hops)),
+      morePaths: found.length > k,
       directRetainers: retainersOf(graph, ctx, t, false).length,
     };
     const d = a.distance(t);

@@ -111,9 +111,14 @@ export function formatWhyText(entries: WhyAlive[]): string {
     out.push(`${objectText(w)} — ${dist}, ${n} direct retainer${n === 1 ? "" : "s"}`);
     if (w.paths.length === 0) out.push("  no strong path from a root: only weak references hold it (it will be collected)");
     w.paths.forEach((hops, i) => {
-      out.push(`  path ${i + 1} of ${w.paths.length}:`);
+      // "of N" only when these are all the paths there are.
+      out.push(w.morePaths ? `  path ${i + 1}:` : `  path ${i + 1} of ${w.paths.length}:`);
       out.push(...pathLines(hops, w, "    "));
     });
+    if (w.morePaths) {
+      const next = w.paths.length + 1;
+      out.push(`  more paths: another object holds it too (--paths ${next} shows ${next === 2 ? "both" : `${next}`})`);
+    }
     if (w.dominators) {
       const chain = w.dominators.map((d) => objectText(d));
       out.push("  dominated by (if any of these is freed, so is it):");

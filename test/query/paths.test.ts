@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { walkContext } from "../../src/query/backrefs.js";
 import { whyAlive } from "../../src/query/paths.js";
+import { formatWhyText } from "../../src/render/paths-text.js";
 import { SnapshotBuilder } from "../helpers/snapshot-builder.js";
 import { graphOf } from "../helpers/load.js";
 
@@ -35,6 +36,7 @@ describe("whyAlive", () => {
     expect(w!.directRetainers).toBe(2);
     // only two strong paths exist (the weak one never counts)
     expect(w!.paths).toHaveLength(2);
+    expect(w!.morePaths).toBe(false);
     expect(w!.paths[0]!.map((h) => `${h.from.className}${h.edgeType === "internal" ? `{${h.edgeName}}` : `.${h.edgeName}`}`)).toEqual([
       "global.cache",
       "Map{table}",
@@ -44,6 +46,24 @@ describe("whyAlive", () => {
     expect(w!.dominatorId).toBe(g.nodeId(1 + 1));
     expect(w!.dominators!.map((d) => d.name)).toEqual(["global", ""]);
     expect(w!.retainedSize).toBe(100);
+  });
+
+  it("says when more paths keep it alive than the K asked for, and not when K are all there are", () => {
+    const { b, T } = leak();
+    const g = graphOf(b);
+    const ctx = walkContext(g);
+    const [one] = whyAlive(g, ctx, [T], 1);
+    expect(one!.paths).toHaveLength(1);
+    expect(one!.morePaths).toBe(true);
+    const [two] = whyAlive(g, ctx, [T], 2);
+    expect(two!.paths).toHaveLength(2);
+    expect(two!.morePaths).toBe(false);
+    // The text says "of N" only for all the paths there are, and how to see the others.
+    expect(formatWhyText([one!])).toMatch(/ {2}path 1:\n[\s\S]* {2}more paths: another object holds it too \(--paths 2 shows both\)\n/);
+    expect(formatWhyText([one!])).not.toMatch(/path 1 of/);
+    const both = formatWhyText([two!]);
+    expect(both).toMatch(/path 1 of 2:[\s\S]*path 2 of 2:/);
+    expect(both).not.toMatch(/more paths/);
   });
 
   it("without retained sizes gives paths but no dominators", () => {
