@@ -325,7 +325,8 @@ export async function runCheck(file: string, opts: CheckOptions, io: Streams): P
   }
   if (opts.json) io.stdout.write(JSON.stringify({ passed: verdict.passed, violations: report }, null, 2) + "\n");
   if (verdict.passed) {
-    io.stderr.write(`backrefs check: passed (${countLimits(limits)} limits)\n`);
+    const n = countLimits(limits);
+    io.stderr.write(`backrefs check: passed (${n} limit${n === 1 ? "" : "s"})\n`);
     return ExitCode.ok;
   }
   return ExitCode.gateFailed;

@@ -201,6 +201,9 @@ describe("backrefs check (CI gate)", () => {
     const r = await run(["check", s2, "--max-count", "Keep=35", "--max-retained", "Keep=10MB"]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/passed \(2 limits\)/);
+    const one = await run(["check", s2, "--max-count", "Keep=35"]);
+    expect(one.code, one.stderr).toBe(0);
+    expect(one.stderr).toMatch(/passed \(1 limit\)\n/);
   });
 
   it("fails with exit 3, says why, and writes the retainer picture next to the message", async () => {
