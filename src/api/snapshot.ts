@@ -35,6 +35,7 @@ import {
   classChanged,
   diffSnapshots,
   findLeaks,
+  LEAK_CLASSES_EXPLAINED,
   LEAK_COUNT_READ_AHEAD,
   leakFresh,
   rankDiff,
@@ -46,6 +47,7 @@ import {
 import { checkLimits, needsBaseline, needsRetained, type CheckVerdict, type Limits } from "../query/check.js";
 import { foldChains } from "../query/fold.js";
 import { programFirst } from "../query/generic-classes.js";
+import { addLeakScripts } from "../query/leak-scripts.js";
 import { DEFAULT_GROUP_NODES, GROUP_WALK_READ_AHEAD, groupRetainingPaths } from "../query/group.js";
 import { assertComparableIds, SnapshotIds } from "../query/id-trust.js";
 import { retainingPaths, whyAlive, type WhyAlive } from "../query/paths.js";
@@ -191,7 +193,11 @@ export interface LeaksOptions {
   all?: boolean;
   /** How the three snapshots are named in error messages (default the baseline, the target, the final snapshot). */
   labels?: [string, string, string];
-  /** Of how many classes to group the leaked objects' retaining paths (default 3): the largest of the program's own, then generic ones. */
+  /**
+   * Of how many classes to group the leaked objects' retaining paths (default 5): the largest of
+   * the program's own (constructors defined in its scripts) first, then other classes that are not
+   * generic, then those defined in Node's own scripts, then generic ones.
+   */
   explain?: number;
   /** Patterns per explained class (default 3). */
   patterns?: number;
@@ -204,7 +210,7 @@ export interface LeaksReport {
   /** Per class, largest retained size first, cut to `top`. */
   groups: LeakGroup[];
   /**
-   * Why they are alive: for the largest classes (the program's own before generic ones), their leaked objects' retaining paths grouped,
+   * Why they are alive: for the largest classes (the program's own before Node's and generic ones), their leaked objects' retaining paths grouped,
    * with the reference where each path passes from the baseline's objects to new ones.
    */
   explained: GroupedPathsReport[];
@@ -604,18 +610,20 @@ export class Snapshot {
       { all: options.all, labels: options.labels, fresh },
     );
     const groups = report.groups.slice(0, clampTop(options.top, 20));
+    const g = s.graph;
+    const { nodeClass } = g.classes();
+    addLeakScripts(g, groups, fresh, s.owned);
     // The program's own classes tell why (the arrays, closures and strings they hold are on their
-    // paths), the largest first; generic classes when fewer own ones leaked. Same-named classes from
-    // different scripts are explained together, once.
-    const explained = [...new Set(programFirst(groups).map((g) => g.className))].slice(0, options.explain ?? 3);
+    // paths), the largest first, then those of no known script, Node's own (a `Timeout` the program
+    // left set), generic ones last. Same-named classes from different scripts are explained
+    // together, once.
+    const explained = [...new Set(programFirst(groups).map((c) => c.className))].slice(0, options.explain ?? LEAK_CLASSES_EXPLAINED);
     const out: LeaksReport = { leakedObjects: report.leakedObjects, groups, explained: [] };
     if (explained.length === 0) return out;
     // The objects of the explained classes among those allocated after the baseline (the engine's
     // bookkeeping too), in node order.
     const wanted = new Map(explained.map((name, i) => [name, i]));
     const ordinals: number[][] = explained.map(() => []);
-    const g = s.graph;
-    const { nodeClass } = g.classes();
     const names = new Map<number, number>();
     for (const n of fresh) {
       if (s.owned?.[n] === 1) continue;

@@ -4,7 +4,8 @@
  */
 import { join } from "node:path";
 import { LimitError } from "../errors.js";
-import { LEAK_COUNT_READ_AHEAD, rankDiff, type ClassDiff, type DiffSort } from "../query/growth.js";
+import { LEAK_CLASSES_EXPLAINED, LEAK_COUNT_READ_AHEAD, rankDiff, type ClassDiff, type DiffSort } from "../query/growth.js";
+import { isGeneric, programFirst } from "../query/generic-classes.js";
 import { assertComparableIds, SnapshotIds } from "../query/id-trust.js";
 import { countLimits, LIMIT_FLAGS, needsBaseline, needsRetained, type Limit, type LimitKind } from "../query/check.js";
 import { UsageError } from "./usage.js";
@@ -20,9 +21,7 @@ import { Snapshot } from "../api/snapshot.js";
 
 export type { Limit } from "../query/check.js";
 
-/** Classes of `leaks` whose leaked objects' retaining paths are printed, grouped. */
-const LEAK_CLASSES_EXPLAINED = 3;
-/** Patterns printed per class there. */
+/** Patterns printed per class explained by `leaks`. */
 const LEAK_PATTERNS = 3;
 
 interface Common {
@@ -170,6 +169,8 @@ export async function runDiff(beforeFile: string, afterFile: string, opts: DiffO
 export interface LeaksOptions extends Common {
   top: number;
   all: boolean;
+  /** Of how many classes to print why they are alive (default {@link LEAK_CLASSES_EXPLAINED}). */
+  explain?: number;
 }
 
 export async function runLeaks(
@@ -197,7 +198,7 @@ export async function runLeaks(
     all: opts.all,
     labels,
     top: opts.top,
-    explain: LEAK_CLASSES_EXPLAINED,
+    explain: opts.explain ?? LEAK_CLASSES_EXPLAINED,
     patterns: LEAK_PATTERNS,
   });
   progress.done();
@@ -230,6 +231,16 @@ export async function runLeaks(
       `\nWhy they are alive (retaining paths in the final snapshot, grouped; "cut here": where a path passes from objects of the baseline to new ones):\n\n`,
     );
     for (const explained of report.explained) io.stdout.write(formatGroupedText(explained) + "\n");
+    // The listed classes not explained that could tell a leak (not the arrays, closures… they hold).
+    const shown = new Set(report.explained.flatMap((r) => r.targetGroups.map((t) => t.className)));
+    const rest = [...new Set(programFirst(groups).map((c) => c.className))].filter((name) => !shown.has(name) && !isGeneric(name));
+    if (rest.length > 0) {
+      const names = rest.slice(0, 6).map((name) => sanitizeText(truncateText(name, 40)));
+      io.stdout.write(
+        `Not explained: ${names.join(", ")}${rest.length > names.length ? `, and ${formatCount(rest.length - names.length)} more` : ""}` +
+          ` (--explain ${shown.size + rest.length} explains ${rest.length === 1 ? "it" : "them"} too)\n`,
+      );
+    }
   }
   // An object of the first class explained (the program's own, when one leaked).
   const first = report.explained[0]?.targetGroups[0]?.className;

@@ -14,7 +14,7 @@ import type { Streams } from "./io.js";
 import type { CacheCommandOptions } from "./cache.js";
 import { removePendingFiles } from "../api/files.js";
 import { ExitCode } from "./exit-codes.js";
-import { DIFF_SORTS } from "../query/growth.js";
+import { DIFF_SORTS, LEAK_CLASSES_EXPLAINED } from "../query/growth.js";
 import { UsageError } from "./usage.js";
 import { mark } from "./timing.js";
 
@@ -271,6 +271,12 @@ Examples:
     .argument("<target>", "after the action")
     .argument("<final>", "after undoing the action (what should have been freed is gone by now)")
     .option("--top <n>", "how many classes", positiveInt("--top"), 20)
+    .option(
+      "--explain <n>",
+      "of how many classes to print why they are alive: the program's own first (their constructors defined in its files), then Node's, then arrays, closures…",
+      positiveInt("--explain"),
+      LEAK_CLASSES_EXPLAINED,
+    )
     .option("--all", "include the engine's own bookkeeping (compiled code, hidden objects, shapes)", false)
     .option("--json", "print JSON", false)
     .option("-q, --quiet", "no progress bar", false)
@@ -279,7 +285,8 @@ Examples:
       "after",
       `
 Examples:
-  backrefs leaks s1.heapsnapshot s2.heapsnapshot s3.heapsnapshot`,
+  backrefs leaks s1.heapsnapshot s2.heapsnapshot s3.heapsnapshot
+  backrefs leaks s1.heapsnapshot s2.heapsnapshot s3.heapsnapshot --explain 10`,
     )
     .action(async (baseline: string, target: string, final: string, opts: LeaksOptions) => {
       readsStdinOnce(baseline, target, final);

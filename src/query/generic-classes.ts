@@ -1,7 +1,8 @@
 /**
  * The classes every JavaScript program has — arrays, closures, contexts, strings, plain objects,
- * the built-in collections — as opposed to a program's own (`CachedUser`, `Session`, `Timeout`).
- * A leak is told by the program's own classes; the generic ones are what they hold.
+ * the built-in collections — as opposed to a program's own (`CachedUser`, `Session`) or the
+ * runtime's (`Timeout`). A leak is told by the program's own classes; the generic ones are what
+ * they hold.
  */
 const GENERIC_CLASSES = new Set([
   "Object",
@@ -36,7 +37,32 @@ export function isGeneric(className: string): boolean {
   return GENERIC_CLASSES.has(className) || className.startsWith("{") || className.startsWith("(") || className.startsWith("system / ");
 }
 
-/** The classes in their order, the program's own ones before the generic ones. */
-export function programFirst<T extends { className: string }>(classes: readonly T[]): T[] {
-  return [...classes.filter((c) => !isGeneric(c.className)), ...classes.filter((c) => isGeneric(c.className))];
+/**
+ * Whether a script is the runtime's own, not the program's: Node's built-in modules
+ * (`node:internal/timers`, `node:events`).
+ */
+export function isRuntimeScript(script: string): boolean {
+  return script.startsWith("node:");
+}
+
+/**
+ * How well a class tells a leak, best first: 0 the program's own (its constructor is defined in
+ * one of the program's scripts: its files, its dependencies), 1 not generic but with no script
+ * known (a native or built-in constructor, or a snapshot that does not say), 2 defined in the
+ * runtime's own scripts (Node's `Timeout`, held by what the program did), 3 generic.
+ */
+export function classRank(className: string, script?: string | null): number {
+  if (isGeneric(className)) return 3;
+  if (script === undefined || script === null) return 1;
+  return isRuntimeScript(script) ? 2 : 0;
+}
+
+/**
+ * The classes in their order within each rank ({@link classRank}): the program's own ones first,
+ * then the others that are not generic, those defined in the runtime's scripts, the generic ones.
+ */
+export function programFirst<T extends { className: string; script?: string }>(classes: readonly T[]): T[] {
+  const ranked = classes.map((c, i) => ({ c, i, rank: classRank(c.className, c.script) }));
+  ranked.sort((a, b) => a.rank - b.rank || a.i - b.i);
+  return ranked.map((r) => r.c);
 }

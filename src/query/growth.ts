@@ -53,6 +53,12 @@ export interface SnapshotDiff {
 }
 
 /**
+ * Of how many classes `leaks` explains the leaked objects by default (their retaining paths,
+ * grouped): a program that leaks objects of five of its own classes sees all five.
+ */
+export const LEAK_CLASSES_EXPLAINED = 5;
+
+/**
  * What {@link findLeaks} and {@link leakFresh} read whole of the final snapshot: its ids, node
  * types, classes and sizes (a snapshot read back from the cache may read them ahead: HeapGraph.readAhead).
  */
@@ -85,7 +91,7 @@ interface Side {
  * DevTools splits a name by it (`script,line,column,name`; `,name` otherwise). With `byName`, the
  * name alone.
  */
-function keyOf(graph: HeapGraph, c: number, byName: boolean): { key: string; className: string; location?: ClassLocation } {
+export function keyOf(graph: HeapGraph, c: number, byName: boolean): { key: string; className: string; location?: ClassLocation } {
   const className = graph.classNameOf(c);
   const location = byName ? null : graph.classLocation(c);
   return location
@@ -666,6 +672,11 @@ export interface LeakGroup {
   retainedSize: number;
   /** A few heap ids (largest retained first), for `backrefs why --id`. */
   exampleIds: number[];
+  /**
+   * The script that defines the class's constructor (a file or URL of the program, `node:…` for
+   * Node's own), when the snapshot says; set by `Snapshot.leaks` on the classes it lists.
+   */
+  script?: string;
 }
 
 export interface LeakReport {

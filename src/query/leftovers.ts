@@ -6,6 +6,8 @@
  */
 import type { HeapAnalysis } from "../graph/analysis.js";
 import type { HeapGraph } from "../graph/heap-graph.js";
+import { constructorScript } from "../graph/constructor-script.js";
+import { isGeneric } from "./generic-classes.js";
 
 /** How many example ids a leftover class lists. */
 const EXAMPLES = 5;
@@ -70,6 +72,8 @@ export interface LeftoverClass {
   retainedSize: number;
   /** Heap ids of the largest objects of the class (largest retained size first), at most five. */
   exampleIds: number[];
+  /** The script that defines the class's constructor (a file of the program, `node:…` for Node's own), when the snapshot says; not for generic classes. */
+  script?: string;
 }
 
 export interface Leftovers {
@@ -445,13 +449,17 @@ export function findLeftovers(graph: HeapGraph, analysis: HeapAnalysis, options:
     under[k] = under[d]! | mask[preorder[d]!]!;
     if (mask[n] && !under[k]) retainedSize += retained[n]!;
   }
-  const classes: LeftoverClass[] = [...byName].map(([className, e]) => ({
-    className,
-    count: e.count,
-    selfSize: e.self,
-    retainedSize: e.retained,
-    exampleIds: e.examples.map((n) => graph.nodeId(n)),
-  }));
+  const classes: LeftoverClass[] = [...byName].map(([className, e]) => {
+    const script = isGeneric(className) ? null : constructorScript(graph, e.examples[0]!);
+    return {
+      className,
+      count: e.count,
+      selfSize: e.self,
+      retainedSize: e.retained,
+      exampleIds: e.examples.map((n) => graph.nodeId(n)),
+      ...(script !== null ? { script } : {}),
+    };
+  });
   classes.sort(
     (p, q) => q.retainedSize - p.retainedSize || q.count - p.count || (p.className < q.className ? -1 : p.className > q.className ? 1 : 0),
   );

@@ -127,9 +127,10 @@ export async function analyseLeftovers(
   if (options.picture && objects > 0) {
     // One picture per file: the grouped retaining paths of every leftover of the largest classes,
     // with the edge where old objects pass to new ones marked.
-    // The program's own classes tell the story (CachedUser, Session); the engine's generic ones
-    // (arrays, closures, strings) are what they hold. Generic ones only when nothing else is left.
-    const own = classes.filter((c) => !isGeneric(c.className));
+    // The program's own classes tell the story (CachedUser, Session), then Node's (a Timeout); the
+    // engine's generic ones (arrays, closures, strings) are what they hold. Generic ones only when
+    // nothing else is left.
+    const own = programFirst(classes).filter((c) => !isGeneric(c.className));
     const drawn = new Set((own.length > 0 ? own : classes).slice(0, options.pictureClasses ?? 3).map((c) => c.className));
     const targets = ordinals.filter((n) => drawn.has(graph.className(n)));
     const ctx = walkContext(graph, { analysis });
@@ -354,9 +355,9 @@ export function formatLeftoverReports(reports: readonly LeftoverReport[], option
     lines.push(
       `${sanitizeText(r.name)}: left ${formatCount(r.objects)} objects alive, ${formatBytes(r.retainedSize)} retained${picture ? ` — picture: ${sanitizeText(picture)}` : ""}`,
     );
-    // The program's own classes with their paths; the generic ones they hold (arrays, closures,
-    // strings) in one line after them, or in full when the report has nothing else.
-    const own = r.classes.filter((c) => !isGeneric(c.className));
+    // The program's own classes with their paths (then Node's, as a Timeout); the generic ones they
+    // hold (arrays, closures, strings) in one line after them, or in full when the report has nothing else.
+    const own = programFirst(r.classes).filter((c) => !isGeneric(c.className));
     const listed = (own.length > 0 ? own : r.classes).slice(0, options.classes ?? 8);
     const width = Math.max(5, ...listed.map((c) => c.className.length));
     for (const c of listed) {

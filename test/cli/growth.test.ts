@@ -138,6 +138,23 @@ describe("backrefs types / diff / leaks", () => {
     expect(keep.exampleIds).toContain(Number(hint![1]));
   });
 
+  it("leaks explains the script's own classes before Node's, and names those it does not explain with the flag that does", async () => {
+    const [a, b, c] = writeGrowthSnapshots("cli-growth-timers", { timers: true });
+    const text = await run(["leaks", a, b, c, "--explain", "1"]);
+    expect(text.code, text.stderr).toBe(0);
+    const why = text.stdout.split("Why they are alive")[1]!;
+    expect(why).toMatch(/\n25 × Keep /);
+    expect(why).not.toMatch(/\n12 × Watcher /);
+    // Watcher first, then Node's own (the Timeouts and their list), largest first.
+    expect(why).toMatch(/\nNot explained: Watcher, [^\n]*\bTimeout\b[^\n]* \(--explain (\d+) explains them too\)\n/);
+    const more = /--explain (\d+) explains them too/.exec(why)![1]!;
+    const all = await run(["leaks", a, b, c, "--explain", more]);
+    expect(all.stdout).toMatch(/\n12 × Watcher [^\n]*\n\n {2}12 × Watcher /);
+    expect(all.stdout).not.toMatch(/Not explained/);
+    const j = JSON.parse((await run(["leaks", a, b, c, "--json"])).stdout);
+    expect(j.groups.find((g: { className: string }) => g.className === "Timeout").script).toBe("node:internal/timers");
+  });
+
   it("--new-since draws only objects allocated after the baseline, and marks what is new", async () => {
     const r = await run([s2, "--type", "Keep", "--new-since", s1, "--format", "json", "-o", "-", "--max-targets", "30"]);
     expect(r.code, r.stderr).toBe(0);

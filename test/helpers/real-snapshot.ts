@@ -48,7 +48,7 @@ globalThis.app = { bus, cache, label: "quote \\" back\\\\slash \\u00e9 \\ud83d\\
  */
 export function writeGrowthSnapshots(
   name: string,
-  options: { resetAfterFirst?: boolean; arrays?: boolean } = {},
+  options: { resetAfterFirst?: boolean; arrays?: boolean; timers?: boolean } = {},
 ): [string, string, string] {
   dir ??= mkdtempSync(join(tmpdir(), "backrefs-test-"));
   const files = [1, 2, 3].map((i) => join(dir!, `${name}-${i}.heapsnapshot`)) as [string, string, string];
@@ -78,7 +78,13 @@ ${reset.after}for (let i = 10; i < 35; i++) kept.push(new Keep(i));
 globalThis.temps = [];
 for (let i = 0; i < 40; i++) temps.push(new Temp(i));
 drops.splice(0, 5);
-${options.arrays ? "globalThis.arrays = Array.from({ length: 25 }, (_, i) => ({ list: new Array(400).fill(i) }));\n" : ""}v8.writeHeapSnapshot(${JSON.stringify(files[1])});
+${options.arrays ? "globalThis.arrays = Array.from({ length: 25 }, (_, i) => ({ list: new Array(400).fill(i) }));\n" : ""}${
+      // Intervals never cleared, each holding one of the program's objects: Node's Timeouts (larger)
+      // and the script's Watchers leak together.
+      options.timers
+        ? "class Watcher { constructor(i) { this.i = i; } }\nfor (let i = 0; i < 12; i++) { const w = new Watcher(i); setInterval(() => w.i++, 60_000).unref(); }\n"
+        : ""
+    }v8.writeHeapSnapshot(${JSON.stringify(files[1])});
 globalThis.temps = null;
 v8.writeHeapSnapshot(${JSON.stringify(files[2])});
 `,

@@ -4,6 +4,7 @@ import { HeapAnalysis } from "../../src/graph/analysis.js";
 import { analyseLeftovers, formatLeftoverReports, pathText } from "../../src/testing/leak-report.js";
 import { SnapshotBuilder } from "../helpers/snapshot-builder.js";
 import { graphOf } from "../helpers/load.js";
+import { scriptClass, timerList } from "../helpers/timers.js";
 
 /**
  * A heap whose new objects are `timers` Timeouts in one linked list (`_idleNext`) under a timer
@@ -91,6 +92,30 @@ describe("leftover reports' paths", () => {
     expect(lines[2]).toBe("      3× global .sessions → Map […] → Session");
     expect(lines[3]).toBe("  also left: ArrayBuffer +3, Uint8Array +3, Error +3, Promise +3, Set +3, Array +3, and 1 more classes");
     expect(lines).toHaveLength(4);
+  });
+
+  it("list the classes the program defines before Node's own, and give them their paths first", async () => {
+    // Intervals never cleared: Node's Timeouts (larger) each holding one of the program's Pollers.
+    const b = new SnapshotBuilder();
+    const global = b.node("object", "global", { selfSize: 100 });
+    b.edge(b.root, global, "shortcut", "global");
+    const timeout = scriptClass(b, "Timeout", "node:internal/timers");
+    const poller = scriptClass(b, "Poller", "file:///srv/poller.mjs");
+    const since = b.nodes[b.nodes.length - 1]!.id;
+    timerList(b, global, 4, { timeout: () => timeout({ selfSize: 120 }) }).timeouts.forEach((t) =>
+      b.edge(t, poller({ selfSize: 48 }), "property", "_onTimeout"),
+    );
+    const report = await analyseLeftovers("file", since, graphOf(b), { pathClasses: 1 });
+    const byName = new Map(report.classes.map((c) => [c.className, c]));
+    expect(byName.get("Timeout")).toMatchObject({ count: 4, script: "node:internal/timers" });
+    expect(byName.get("Poller")).toMatchObject({ count: 4, script: "file:///srv/poller.mjs" });
+    // By retained size the Timeouts come first; the program's Pollers get the one class's paths.
+    expect(report.classes[0]!.className).toBe("Timeout");
+    expect(byName.get("Timeout")!.paths).toEqual([]);
+    expect(byName.get("Poller")!.paths.reduce((n, p) => n + p.count, 0)).toBe(4);
+    const lines = formatLeftoverReports([report]).trimEnd().split("\n");
+    expect(lines[1]).toMatch(/^ {2}Poller {3}\+4 /);
+    expect(lines.findIndex((l) => /^ {2}Timeout/.test(l))).toBeGreaterThan(1);
   });
 
   it("write paths that branch at one object as one, the edges side by side, and never paths through different objects", async () => {

@@ -1,0 +1,88 @@
+import { describe, expect, it } from "vitest";
+import { constructorScript } from "../../src/graph/constructor-script.js";
+import { HeapAnalysis } from "../../src/graph/analysis.js";
+import { findLeaks } from "../../src/query/growth.js";
+import { addLeakScripts } from "../../src/query/leak-scripts.js";
+import { classRank, programFirst } from "../../src/query/generic-classes.js";
+import { IdSet } from "../../src/graph/id-set.js";
+import { graphOf } from "../helpers/load.js";
+import { withGlobal } from "../helpers/subgraphs.js";
+import { scriptClass, timerList } from "../helpers/timers.js";
+
+describe("constructorScript", () => {
+  it("names the script of an object's constructor, through its map's back pointers; null when the snapshot does not say", () => {
+    const { b, global } = withGlobal();
+    const watcher = scriptClass(b, "Watcher", "file:///srv/app.mjs")();
+    const timeout = scriptClass(b, "Timeout", "node:internal/timers")();
+    const plain = b.node("object", "Lonely");
+    // A map whose constructor is not a function (an API object's template), and one with no constructor.
+    const native = b.node("object", "TCP");
+    const template = b.node("object shape", "system / Map");
+    b.edge(native, template, "internal", "map").edge(
+      template,
+      b.node("hidden", "system / FunctionTemplateInfo"),
+      "internal",
+      "constructor",
+    );
+    for (const n of [watcher, timeout, plain, native]) b.edge(global, n, "property", `o${n}`);
+    const g = graphOf(b);
+    expect(constructorScript(g, watcher)).toBe("file:///srv/app.mjs");
+    expect(constructorScript(g, timeout)).toBe("node:internal/timers");
+    expect(constructorScript(g, plain)).toBeNull();
+    expect(constructorScript(g, native)).toBeNull();
+  });
+});
+
+describe("the classes a leak is told by", () => {
+  it("ranks the program's own classes first, then those of no known script, then Node's, then generic ones", () => {
+    expect(classRank("Watcher", "file:///srv/app.mjs")).toBe(0);
+    expect(classRank("LRUCache", "/srv/node_modules/lru-cache/dist/index.js")).toBe(0);
+    expect(classRank("TCP")).toBe(1);
+    expect(classRank("Timeout", "node:internal/timers")).toBe(2);
+    expect(classRank("Array", "node:internal/timers")).toBe(3);
+    expect(classRank("{k, list}")).toBe(3);
+    const order = programFirst([
+      { className: "Array" },
+      { className: "Timeout", script: "node:internal/timers" },
+      { className: "TCP" },
+      { className: "Session", script: "file:///srv/app.mjs" },
+      { className: "Watcher", script: "file:///srv/app.mjs" },
+    ]);
+    expect(order.map((c) => c.className)).toEqual(["Session", "Watcher", "TCP", "Timeout", "Array"]);
+  });
+
+  it("findLeaks' classes get the script of their constructor (Node's Timeout, the program's Watcher), generic ones none", () => {
+    // Three snapshots of one process: the timers and their watchers are made after the first.
+    const build = (withTimers: boolean) => {
+      const { b, global } = withGlobal();
+      b.edge(b.gcRoots, global, "element", 1);
+      const watcher = scriptClass(b, "Watcher", "file:///srv/app.mjs");
+      const timeout = scriptClass(b, "Timeout", "node:internal/timers");
+      let next = 10_001;
+      if (withTimers) {
+        const { timeouts } = timerList(b, global, 6, { timeout: () => timeout({ selfSize: 120 }) });
+        for (const t of timeouts) {
+          const fn = b.node("closure", "", { id: (next += 2) });
+          b.edge(t, fn, "property", "_onTimeout").edge(fn, watcher({ selfSize: 40 }), "context", "w");
+        }
+      }
+      return graphOf(b);
+    };
+    const [s1, s2, s3] = [build(false), build(true), build(true)];
+    const report = findLeaks(IdSet.fromGraph(s1), IdSet.fromGraph(s2), { graph: s3, analysis: new HeapAnalysis(s3) });
+    const fresh = Array.from({ length: s3.nodeCount }, (_, n) => n).filter((n) => !IdSet.fromGraph(s1).has(s3.nodeId(n)));
+    addLeakScripts(s3, report.groups, fresh);
+    const byName = new Map(report.groups.map((g) => [g.className, g]));
+    expect(byName.get("Timeout")).toMatchObject({ count: 6, script: "node:internal/timers" });
+    expect(byName.get("Watcher")).toMatchObject({ count: 6, script: "file:///srv/app.mjs" });
+    expect(byName.get("Function")?.script).toBeUndefined();
+    // Timeout retains more; Watcher is the program's own and comes first.
+    expect(report.groups.findIndex((g) => g.className === "Timeout")).toBeLessThan(
+      report.groups.findIndex((g) => g.className === "Watcher"),
+    );
+    const ranked = programFirst(report.groups).map((g) => g.className);
+    expect(ranked[0]).toBe("Watcher");
+    expect(ranked.indexOf("Timeout")).toBeGreaterThan(ranked.indexOf("TimersList")); // no script known: before Node's
+    expect(ranked.indexOf("Timeout")).toBeLessThan(ranked.indexOf("Function"));
+  });
+});
