@@ -12,13 +12,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SnapshotCache, RACY_MS, type CacheKey } from "../../src/cache/store.js";
 import { FILL_PIECE_BLOCKS, type EntryContent, type ReadContent } from "../../src/cache/entry.js";
 import { BLOCK } from "../../src/cache/lazy.js";
-import { treeSampleRuns, TREE_SAMPLE_RUN_EDGES, TREE_SAMPLE_RUN_NODES } from "../../src/cache/tree-sample.js";
+import { treeSampleRuns, TREE_SAMPLE_RUN_NODES } from "../../src/cache/tree-sample.js";
 import { CacheDamagedError } from "../../src/errors.js";
 import { readSnapshotRaw } from "../../src/snapshot/read.js";
 import { HeapGraph } from "../../src/graph/heap-graph.js";
 import { HeapAnalysis, type AnalysisParts } from "../../src/graph/analysis.js";
 import { manyNodesSnapshot } from "../helpers/many-nodes.js";
-import { resealEntry, sectionIn } from "../helpers/cache-entries.js";
+import { resealEntry, sampledChildren, sampledNodes, sectionIn } from "../helpers/cache-entries.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const work = mkdtempSync(join(tmpdir(), "backrefs-tree-edges-"));
@@ -282,26 +282,6 @@ describe("the tree edges by node, written a piece at a time", () => {
 /** Node n's list bit in `list`. */
 const bitOf = (list: Uint8Array, n: number): number => (list[n >>> 3]! >>> (n & 7)) & 1;
 
-/** The nodes of the sample's runs. */
-function sampled(N: number): number[] {
-  return treeSampleRuns(N).flatMap((a) => Array.from({ length: Math.min(N, TREE_SAMPLE_RUN_NODES) }, (_, k) => a + k));
-}
-
-/** The nodes the sample checks as children: the targets of the tree edges among the edges of its runs. */
-function sampledChildren(c: EntryContent): number[] {
-  const parentEdge = c.analysis!.parentEdge;
-  const N = parentEdge.length;
-  const { firstEdge } = c.raw.nodes;
-  const { to } = c.raw.edges;
-  return treeSampleRuns(N).flatMap((a) => {
-    const out: number[] = [];
-    const f0 = firstEdge[a]!;
-    const f1 = Math.min(firstEdge[a + Math.min(N, TREE_SAMPLE_RUN_NODES)]!, f0 + TREE_SAMPLE_RUN_EDGES);
-    for (let e = f0; e < f1; e++) if (parentEdge[to[e]!] === e + 1) out.push(to[e]!);
-    return out;
-  });
-}
-
 describe("the tree edges by node are checked against the edges before they are used", () => {
   it("entries of real and generated snapshots pass", async () => {
     for (const file of Object.values(files)) {
@@ -331,9 +311,11 @@ describe("the tree edges by node are checked against the edges before they are u
     const N = a.parentEdge.length;
     const { names, types } = expectedTreeEdges(content);
     const codes = graph.edgeTypeCodes;
-    const nodes = sampled(N);
+    const nodes = sampledNodes(N);
     const withTree = nodes.filter((n) => a.parentEdge[n] !== 0);
-    const property = sampledChildren(content).find((n) => types[n] === codes.property)!;
+    const property = sampledChildren(a.parentEdge, content.raw.nodes.firstEdge, content.raw.edges.to).find(
+      (n) => types[n] === codes.property,
+    )!;
     const listHead = nodes.find((n) => bitOf(a.treeList, n) === 1)!;
     const notListHead = withTree.find((n) => bitOf(a.treeList, n) === 0)!;
     for (const n of [property, listHead, notListHead]) expect(n).toBeGreaterThanOrEqual(0);
