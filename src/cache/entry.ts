@@ -1361,6 +1361,8 @@ function openSections(
     // The tree edges by node are handed out only once a sample of them matched the edges
     // (tree-sample.ts): checksums that hold do not make them the snapshot's.
     let treeEdgesChecked = false;
+    const treeEdgesBad = (why: string): never =>
+      placedAt.get("analysis.treeName")!.file.damaged(`the tree edges stored by node do not match the edges: ${why}`);
     const checkedTreeEdges = <T>(get: () => T): T => {
       if (!treeEdgesChecked) {
         const problem = treeEdgeMismatch(
@@ -1376,8 +1378,7 @@ function openSections(
             isNumberName: (name) => strings.isNumberName(name),
           },
         );
-        if (problem !== null)
-          placedAt.get("analysis.treeName")!.file.damaged(`the tree edges stored by node do not match the edges: ${problem}`);
+        if (problem !== null) treeEdgesBad(problem);
         treeEdgesChecked = true;
       }
       return get();
@@ -1407,6 +1408,7 @@ function openSections(
       get treeList() {
         return checkedTreeEdges(treeList);
       },
+      treeEdgesDamaged: treeEdgesBad,
       tree: tree
         ? storedTree(
             placedAt.get("analysis.preorder")!.file,

@@ -99,6 +99,11 @@ export interface AnalysisParts {
   treeName?: Uint32Array;
   treeType?: Uint8Array;
   /**
+   * A tree edge's name or type by node turned out not to be the edge's (`why`): throws, as a
+   * damaged saved part does (their reader checks each one it keys on against the edge).
+   */
+  treeEdgesDamaged?: (why: string) => never;
+  /**
    * Without {@link treeName}: writes the names and/or types of the tree edges of nodes `[from, to)`
    * into `names` and `types` (from their index 0), made from the edges, so that saving them never
    * holds them whole.
@@ -473,6 +478,15 @@ export class HeapAnalysis {
    */
   holdsTreeEdges(): boolean {
     return this.stored !== null && "treeName" in this.stored && "treeType" in this.stored;
+  }
+
+  /**
+   * A tree edge's name or type given by node ({@link holdsTreeEdges}) is not the edge's: the saved
+   * parts are damaged (`why`). Throws.
+   */
+  storedTreeEdgesWrong(why: string): never {
+    this.stored?.treeEdgesDamaged?.(why);
+    throw new Error(`the tree edges by node do not match the edges: ${why}`);
   }
 
   private takeDistances(): Distances {

@@ -92,6 +92,8 @@ const IS_ROOT = 2;
 /** R_FLAGS: it starts no chain run, or does (see PathGroups.listLink). */
 const NO_LIST = 4;
 const LIST = 8;
+/** R_FLAGS: its tree edge's name and type by node were found to be the edge's (see PathGroups.checkTreeEdge). */
+const TREE_EDGE_CHECKED = 16;
 
 /** Edge name key for names that are merged: element indices, hash-table slots. */
 const ANY_NAME = 0xffffffff;
@@ -305,11 +307,12 @@ export class PathGroups {
     // What the walk reads whole, in the order it does, and, for many targets, the columns it
     // reads a little of nearly everywhere (a cached snapshot reads them on a second thread meanwhile).
     const dense = targets.length * DENSE_TARGETS >= graph.nodeCount;
-    // The edges' names and types: only the tree edges' are read, from the edges when not held by node.
+    // The edges' names and types: only the tree edges' are read, from the edges when not held by
+    // node, and when held by node to check each one the walk keys on (checkTreeEdge).
     const byNode = ctx.analysis.holdsTreeEdges();
     graph.readAhead([
       ...GROUP_WALK_READ_AHEAD,
-      ...(dense ? (byNode ? (["nodeName"] as const) : (["edgeType", "edgeName", "nodeName"] as const)) : []),
+      ...(dense ? (["edgeType", "edgeName", "nodeName"] as const) : []),
       ...(ctx.retained ? (dense ? (["idom", "retained"] as const) : (["retained"] as const)) : []),
       "shallow",
       ...(dense ? (["nodeId"] as const) : []),
@@ -350,7 +353,9 @@ export class PathGroups {
 
   /** The type of node n's tree edge (parentEdge[n] - 1). */
   private treeTypeOf(n: number): number {
-    return this.treeType !== null ? this.treeType[n]! : this.graph.edgeType(this.parentEdge[n]! - 1);
+    if (this.treeType === null) return this.graph.edgeType(this.parentEdge[n]! - 1);
+    this.checkTreeEdge(n, this.recOf(n));
+    return this.treeType[n]!;
   }
 
   /** {@link nameKeyOf} node n's tree edge (parentEdge[n] - 1). */
@@ -358,6 +363,21 @@ export class PathGroups {
     const t = this.treeTypeOf(n);
     if (t === this.elementType || t === this.hiddenType) return ANY_NAME;
     return this.namedKey(this.treeName !== null ? this.treeName[n]! : this.graph.edgeNameOrIndex(this.parentEdge[n]! - 1), t);
+  }
+
+  /**
+   * Node n's tree edge's name and type by node (read back from a cache entry), checked once against
+   * the edge itself before the walk keys on them; `base` is n's record. Checksums only say they are
+   * as written: a wrong one would split n's path off as a pattern of its own, or join it to another.
+   * A mismatch makes the entry damaged ({@link HeapAnalysis.storedTreeEdgesWrong}).
+   */
+  private checkTreeEdge(n: number, base: number): void {
+    const flags = this.rec[base + R_FLAGS]!;
+    if ((flags & TREE_EDGE_CHECKED) !== 0) return;
+    const e = this.parentEdge[n]! - 1;
+    if (e >= 0 && (this.graph.edgeType(e) !== this.treeType![n] || this.graph.edgeNameOrIndex(e) !== this.treeName![n]))
+      this.ctx.analysis.storedTreeEdgesWrong(`node ${n}'s tree edge has another name or type by node`);
+    this.rec[base + R_FLAGS] = flags | TREE_EDGE_CHECKED;
   }
 
   /** The name key of an edge of type `t` (not an element or hidden one) whose raw name is `name`. */
@@ -786,7 +806,8 @@ export class PathGroups {
         }
       }
       key[0] = kind === ROOT ? p : this.nodeClass[p]!;
-      // Edge e's type and raw name (e is top's tree edge: by node when held so).
+      // Edge e's type and raw name (e is top's tree edge: by node when held so, checked).
+      if (treeType !== null) this.checkTreeEdge(top, topBase);
       const type = treeType !== null ? treeType[top]! : graph.edgeType(e);
       const name = treeType !== null ? this.treeName![top]! : graph.edgeNameOrIndex(e);
       const nameKey = type === this.elementType || type === this.hiddenType ? ANY_NAME : this.namedKey(name, type);

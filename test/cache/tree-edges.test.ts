@@ -18,6 +18,9 @@ import { readSnapshotRaw } from "../../src/snapshot/read.js";
 import { HeapGraph } from "../../src/graph/heap-graph.js";
 import { HeapAnalysis, type AnalysisParts } from "../../src/graph/analysis.js";
 import { manyNodesSnapshot } from "../helpers/many-nodes.js";
+import { groupRetainingPaths } from "../../src/query/group.js";
+import { walkContext } from "../../src/query/backrefs.js";
+import { selectNodes } from "../../src/query/select.js";
 import { resealEntry, sampledChildren, sampledNodes, sectionIn } from "../helpers/cache-entries.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
@@ -374,6 +377,50 @@ describe("the tree edges by node are checked against the edges before they are u
     resealEntry(entry, () => {});
     const c = await hit(files.big, entry);
     expect(() => treeEdgesOf(c)).not.toThrow();
+  });
+});
+
+describe("the tree edge by node of each node the grouped picture keys on is checked against the edge", () => {
+  it("one node's tree edge type changed outside the sample, checksums made to match: the sample passes it, the grouped walk finds it, and the entry is removed", async () => {
+    const file = files.grouped;
+    const { content, graph: fresh } = await analysed(file);
+    const a = content.analysis!;
+    const { types } = expectedTreeEdges(content);
+    const codes = fresh.edgeTypeCodes;
+    const expected = groupRetainingPaths(
+      fresh,
+      walkContext(fresh, { retained: false }),
+      selectNodes(fresh, { types: ["OrderService"] }).ordinals,
+    ).report();
+    // A target whose tree edge is a named one (property or internal) that the sample does not look at.
+    const seen = new Set([
+      ...sampledNodes(a.parentEdge.length),
+      ...sampledChildren(a.parentEdge, content.raw.nodes.firstEdge, content.raw.edges.to),
+    ]);
+    const targets = selectNodes(fresh, { types: ["OrderService"] }).ordinals;
+    const damaged = targets.find((t) => !seen.has(t) && (types[t] === codes.property || types[t] === codes.internal))!;
+    expect(damaged).toBeGreaterThanOrEqual(0);
+    const entry = await written(file, content);
+    resealEntry(entry, (sections) => {
+      const stored = sections.get("analysis.treeType") as Uint8Array;
+      stored[damaged] = stored[damaged] === codes.property ? codes.internal : codes.property;
+    });
+    const c = await hit(file, entry);
+    // The sample does not reach it.
+    expect(() => treeEdgesOf(c)).not.toThrow();
+    const graph = new HeapGraph(c.raw);
+    const ctx = walkContext(graph, { retained: false, analysis: HeapAnalysis.fromParts(graph, c.analysis!) });
+    const group = (): unknown => groupRetainingPaths(graph, ctx, selectNodes(graph, { types: ["OrderService"] }).ordinals);
+    expect(group).toThrow(CacheDamagedError);
+    expect(group).toThrow(
+      new RegExp(`the tree edges stored by node do not match the edges: node ${damaged}'s tree edge has another name or type by node`),
+    );
+    expectRemoved(entry, "one tree edge by node changed");
+    // The same entry unchanged gives the picture made without it.
+    const good = await hit(file, await written(file, content));
+    const g2 = new HeapGraph(good.raw);
+    const ctx2 = walkContext(g2, { retained: false, analysis: HeapAnalysis.fromParts(g2, good.analysis!) });
+    expect(groupRetainingPaths(g2, ctx2, selectNodes(g2, { types: ["OrderService"] }).ordinals).report()).toEqual(expected);
   });
 });
 
