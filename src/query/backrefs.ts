@@ -9,7 +9,7 @@ import type { ReadAheadPart } from "../snapshot/columns.js";
 import { objectDisplayName } from "../graph/class-names.js";
 import { HeapAnalysis, NO_DISTANCE } from "../graph/analysis.js";
 import { withoutBackingStores } from "./holders.js";
-import { isModuleRecord, moduleFile } from "./modules.js";
+import { isModuleRecord, moduleFile, scriptOf } from "./modules.js";
 import { TupleMap } from "./tuple-map.js";
 import type { LimitsReached, PlaceholderGroup, Subgraph, SubgraphEdge, SubgraphNode, SubgraphPlaceholder } from "./types.js";
 
@@ -637,6 +637,8 @@ export function retainerSubgraph(
     const shown = objectDisplayName(graph, n);
     if (shown !== undefined && shown !== node.name) node.displayName = shown;
     if (isModule(n)) node.module = moduleFile(graph, n);
+    const script = scriptOf(graph, n);
+    if (script !== undefined) node.script = script;
     const d = a.distance(n);
     if (d !== NO_DISTANCE) node.distance = d;
     if (ctx.retained) {

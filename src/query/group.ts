@@ -33,7 +33,7 @@ import type { HeapGraph } from "../graph/heap-graph.js";
 import { IntList } from "../graph/lists.js";
 import { insertTop, type WalkContext } from "./backrefs.js";
 import type { ReadAheadPart } from "../snapshot/columns.js";
-import { hasEdgeNamed, moduleEdgeOf, moduleFile } from "./modules.js";
+import { hasEdgeNamed, moduleEdgeOf, moduleFile, scriptOf } from "./modules.js";
 import { TupleMap } from "./tuple-map.js";
 import type { GroupedSummary, LimitsReached, Subgraph, SubgraphEdge, SubgraphNode, SubgraphPlaceholder } from "./types.js";
 
@@ -1183,6 +1183,11 @@ export class PathGroups {
       };
       if (st.otherName !== undefined) node.otherName = st.otherName;
       if (st.module !== undefined) node.module = st.module;
+      // A function's script, for a box of one function (a box of several may mix scripts).
+      if (count === 1) {
+        const script = scriptOf(this.graph, this.gNode.data[g]!);
+        if (script !== undefined) node.script = script;
+      }
       if (st.retainedSize !== undefined) node.retainedSize = st.retainedSize;
       if (st.chainLength !== undefined) {
         node.chainLength = st.chainLength;

@@ -8,6 +8,7 @@ import type { HeapAnalysis } from "../graph/analysis.js";
 import type { HeapGraph } from "../graph/heap-graph.js";
 import { constructorScript } from "../graph/constructor-script.js";
 import { isGeneric } from "./generic-classes.js";
+import { closureScript, edgeByName } from "./modules.js";
 
 /** How many example ids a leftover class lists. */
 const EXAMPLES = 5;
@@ -335,20 +336,6 @@ export function reachPath(graph: HeapGraph, reach: LastingReach, n: number): Arr
     cur = from;
   }
   return hops.reverse();
-}
-
-/** The script name of a closure's code (its shared function info's script), or "". */
-export function closureScript(graph: HeapGraph, n: number, edgeName: (e: number) => string = (e) => String(graph.edgeName(e))): string {
-  const shared = edgeByName(graph, n, "shared", edgeName);
-  if (shared < 0) return "";
-  const script = edgeByName(graph, shared, "script_or_debug_info", edgeName);
-  if (script < 0) return "";
-  return graph.nodeName(script);
-}
-
-function edgeByName(graph: HeapGraph, n: number, name: string, edgeName: (e: number) => string): number {
-  for (let e = graph.firstEdge[n]!; e < graph.firstEdge[n + 1]!; e++) if (edgeName(e) === name) return graph.edgeTo(e);
-  return -1;
 }
 
 /** A predicate on closure ordinals: is this function the runner's code? (Cached per script.) */

@@ -26,6 +26,32 @@ export function isModuleRecord(graph: HeapGraph, n: number): boolean {
   return edge !== undefined && hasEdgeNamed(graph, n, edge);
 }
 
+/**
+ * The script of function (closure) n: the file or URL its code comes from, as V8 names the script
+ * its shared function info points to; undefined for any other node, and for code without a named
+ * script.
+ */
+export function scriptOf(graph: HeapGraph, n: number): string | undefined {
+  if (graph.nodeTypeName(n) !== "closure") return undefined;
+  const script = closureScript(graph, n);
+  return script === "" ? undefined : script;
+}
+
+/** The script name of a closure's code (its shared function info's script), or "". */
+export function closureScript(graph: HeapGraph, n: number, edgeName: (e: number) => string = (e) => String(graph.edgeName(e))): string {
+  const shared = edgeByName(graph, n, "shared", edgeName);
+  if (shared < 0) return "";
+  const script = edgeByName(graph, shared, "script_or_debug_info", edgeName);
+  if (script < 0) return "";
+  return graph.nodeName(script);
+}
+
+/** The node n's edge named `name` points to (the first such edge), or -1. */
+export function edgeByName(graph: HeapGraph, n: number, name: string, edgeName: (e: number) => string): number {
+  for (let e = graph.firstEdge[n]!; e < graph.firstEdge[n + 1]!; e++) if (edgeName(e) === name) return graph.edgeTo(e);
+  return -1;
+}
+
 /** Whether node n holds an edge named `name`. */
 export function hasEdgeNamed(graph: HeapGraph, n: number, name: string): boolean {
   for (let e = graph.firstEdge[n]!; e < graph.firstEdge[n + 1]!; e++) if (graph.edgeName(e) === name) return true;

@@ -7,6 +7,7 @@ import { objectDisplayName } from "../graph/class-names.js";
 import { NO_DISTANCE } from "../graph/analysis.js";
 import { shortestPath, retainersOf, type WalkContext } from "./backrefs.js";
 import type { HeapObjectInfo } from "./types.js";
+import { scriptOf } from "./modules.js";
 
 export type PathObject = HeapObjectInfo;
 
@@ -58,6 +59,8 @@ export function describeObject(graph: HeapGraph, ctx: WalkContext, n: number): P
   const shown = objectDisplayName(graph, n);
   if (shown !== undefined && shown !== o.name) o.displayName = shown;
   if (ctx.retained) o.retainedSize = ctx.analysis.retainedSize(n);
+  const script = scriptOf(graph, n);
+  if (script !== undefined) o.script = script;
   return o;
 }
 

@@ -23,6 +23,12 @@ export interface HeapObjectInfo {
   selfSize: number;
   /** Retained size (bytes freed if this object became unreachable); absent when not computed. */
   retainedSize?: number;
+  /**
+   * A function's script: the file or URL its code comes from, as V8 names it (`/app/server.js`,
+   * `file:///app/server.mjs`, `node:internal/timers`). Absent for other objects, for code V8 names
+   * no script for, and on group nodes of more than one object.
+   */
+  script?: string;
 }
 
 /** One heap object in the picture. */

@@ -40,7 +40,7 @@
 import { RenderError } from "../errors.js";
 import type { PlaceholderGroup, Subgraph, SubgraphEdge, SubgraphNode, SubgraphPlaceholder } from "../query/types.js";
 import { describeSubgraph } from "./describe.js";
-import { edgeLabel, formatBytes, formatCount, moduleText, sanitizeText, truncateText } from "./format.js";
+import { edgeLabel, formatBytes, formatCount, moduleText, sanitizeText, scriptText, truncateText } from "./format.js";
 import { groupEdgeLabel } from "./grouped-text.js";
 import { DESCRIPTION_MARKER } from "./svg-finish.js";
 
@@ -509,6 +509,9 @@ function nodeLabel(node: SubgraphNode, maxLabel: number): string {
   }
   const preview = nodePreview(node, maxLabel);
   if (preview !== undefined) parts.push(`<FONT POINT-SIZE="10">${line(preview)}</FONT>`);
+  // A function: where its code is (the file's own name kept when the path is cut).
+  if (node.script !== undefined)
+    parts.push(`<FONT POINT-SIZE="9" COLOR="${STYLE.detailText}">${line(scriptText(node.script, maxLabel))}</FONT>`);
   let details: string;
   if (node.isGroup) {
     const count = node.count ?? 0;
@@ -529,6 +532,7 @@ function nodeTooltip(node: SubgraphNode): string {
   const lines = [node.isGroup ? `${node.className} (${formatCount(node.count ?? 0)} objects)` : `${node.className} @${node.id}`];
   if (node.isGroup && node.objectIds?.length) lines.push(`e.g. ${node.objectIds.map((i) => `@${i}`).join(" ")}`);
   if (node.name !== "" && node.name !== node.className) lines.push(node.name);
+  if (node.script !== undefined) lines.push(`in ${scriptText(node.script, TOOLTIP_MAX)}`);
   let sizes = `self ${formatBytes(node.selfSize)}`;
   if (node.retainedSize !== undefined) sizes += `, retained ${formatBytes(node.retainedSize)}`;
   if (node.distance !== undefined) sizes += `, distance ${node.distance}`;

@@ -84,9 +84,39 @@ export function sanitizeText(text: string): string {
  */
 export function moduleText(file: string, max = 40): string {
   if (file === "") return "module";
+  return `module ${fileText(file, max)}`;
+}
+
+/**
+ * Where a function's code is, short: a package's file from its package name on
+ * (`express/lib/router/index.js`), Node's own modules as they are (`node:internal/timers`), any
+ * other file by its folder and name (`src/server.js`); at most `max` code points (see
+ * {@link fileText}). The whole script name is in the JSON.
+ *
+ * @example
+ * scriptText("/home/ada/app/node_modules/express/lib/router/index.js") // "express/lib/router/index.js"
+ * scriptText("file:///home/ada/app/src/server.mjs") // "src/server.mjs"
+ */
+export function scriptText(script: string, max = 40): string {
+  if (script.startsWith("node:")) return fileText(script, max);
+  const parts = (script.startsWith("file://") ? script.slice(7) : script).split(/[/\\]/);
+  const packages = parts.lastIndexOf("node_modules");
+  const shown = packages >= 0 && packages < parts.length - 1 ? parts.slice(packages + 1) : parts.slice(-2);
+  const short = shown.join("/");
+  return fileText(short === "" ? script : short, max);
+}
+
+/**
+ * A file or URL in at most `max` code points: `file://` left out, and when longer, cut at its start
+ * (`…/src/users.mjs`), where the file's own name is.
+ *
+ * @example
+ * fileText("/home/ada/app/src/server.js", 16) // "…/src/server.js"
+ */
+export function fileText(file: string, max = 40): string {
   const f = file.startsWith("file://") ? file.slice(7) : file;
   const points = Array.from(f);
-  return `module ${points.length <= max ? f : "\u2026" + points.slice(points.length - (max - 1)).join("")}`;
+  return points.length <= max ? f : "\u2026" + points.slice(points.length - (max - 1)).join("");
 }
 
 /**

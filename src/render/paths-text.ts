@@ -3,7 +3,7 @@
  * line, with the edge that holds the next object.
  */
 import type { PathHop, PathObject, RetainingPath, WhyAlive } from "../query/paths.js";
-import { edgeLabel, formatBytes, formatCount, sanitizeText, truncateText } from "./format.js";
+import { edgeLabel, formatBytes, formatCount, sanitizeText, scriptText, truncateText } from "./format.js";
 
 /** `Class "preview" @id 64 B (retained 2.1 kB)` — one object on one line, made printable. */
 export function objectText(o: PathObject): string {
@@ -20,7 +20,9 @@ export function objectText(o: PathObject): string {
   const label = o.type === "synthetic" && o.name !== "" ? o.name : o.type === "synthetic" ? "(root)" : cls + preview;
   const sizes =
     o.retainedSize === undefined ? formatBytes(o.selfSize) : `${formatBytes(o.selfSize)} (retained ${formatBytes(o.retainedSize)})`;
-  return sanitizeText(`${label} @${o.id} ${sizes}`);
+  // A function: where its code is.
+  const where = o.script === undefined ? "" : ` in ${scriptText(o.script, 80)}`;
+  return sanitizeText(`${label} @${o.id} ${sizes}${where}`);
 }
 
 /** Paths longer than this print their first and last PATH_END hops only. */

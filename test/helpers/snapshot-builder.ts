@@ -253,6 +253,18 @@ export class SnapshotBuilder {
   }
 }
 
+/**
+ * A function (closure) named `name` whose code is in `script`, as V8 writes it: the closure's shared
+ * function info (`shared`) names its script (`script_or_debug_info`, a code node named by the path).
+ */
+export function functionIn(b: SnapshotBuilder, name: string, script: string, opts: NodeOptions = {}): number {
+  const closure = b.node("closure", name, opts);
+  const shared = b.node("code", name);
+  const scriptNode = b.node("code", script);
+  b.edge(closure, shared, "internal", "shared").edge(shared, scriptNode, "internal", "script_or_debug_info");
+  return closure;
+}
+
 /** A readable stream giving `data` in chunks of `size` bytes. */
 export function chunkedStream(data: Uint8Array, size: number): Readable {
   const chunks: Buffer[] = [];

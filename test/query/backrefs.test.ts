@@ -3,7 +3,7 @@ import { chooseTargets, defaultBackrefsOptions, retainerSubgraph, walkContext, t
 import { selectNodes } from "../../src/query/select.js";
 import { QueryError } from "../../src/errors.js";
 import type { Subgraph } from "../../src/query/types.js";
-import { SnapshotBuilder } from "../helpers/snapshot-builder.js";
+import { functionIn, SnapshotBuilder } from "../helpers/snapshot-builder.js";
 import { graphOf } from "../helpers/load.js";
 
 function walk(b: SnapshotBuilder, targets: number[], opts: Partial<BackrefsOptions> = {}): Subgraph {
@@ -213,6 +213,23 @@ describe("retainerSubgraph", () => {
     const own = walk(b, [job], { depth: 10 });
     expect(own.nodes.map((n) => n.className)).toEqual(["ModuleJob", "LoadCache", "ModuleLoader", "global"]);
     expect(own.nodes.every((n) => n.module === undefined)).toBe(true);
+  });
+
+  it("names each function's script: the closure holding the target's context says where its code is", () => {
+    const b = new SnapshotBuilder();
+    const global = b.node("object", "global");
+    b.edge(b.root, global, "shortcut", "global");
+    const fn = functionIn(b, "", "file:///app/src/server.mjs");
+    const env = b.node("object", "system / Context");
+    const t = b.node("object", "T");
+    b.edge(global, fn, "property", "handler").edge(fn, env, "context", "context").edge(env, t, "context", "t");
+    const sub = walk(b, [t], { depth: 10 });
+    expect(sub.nodes.map((n) => [n.className, n.script])).toEqual([
+      ["T", undefined],
+      ["system / Context", undefined],
+      ["Function", "file:///app/src/server.mjs"],
+      ["global", undefined],
+    ]);
   });
 });
 

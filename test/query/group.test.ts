@@ -5,7 +5,7 @@ import { selectNodes } from "../../src/query/select.js";
 import type { Subgraph, SubgraphNode } from "../../src/query/types.js";
 import { toDot } from "../../src/render/dot.js";
 import { formatGroupedText } from "../../src/render/grouped-text.js";
-import { SnapshotBuilder } from "../helpers/snapshot-builder.js";
+import { functionIn, SnapshotBuilder } from "../helpers/snapshot-builder.js";
 import { graphOf } from "../helpers/load.js";
 import { withGlobal } from "../helpers/subgraphs.js";
 import { timerList } from "../helpers/timers.js";
@@ -127,6 +127,31 @@ function twoCauses(): { b: SnapshotBuilder; foos: number[]; global: number } {
 }
 
 describe("groupRetainingPaths", () => {
+  it("names the script of a box of one function, not of a box of several (they may come from several scripts)", () => {
+    // global .onTick → one function (its context holds 3 Foo); global .handlers → Array → 3
+    // functions of two scripts, each context holding a Foo.
+    const { b, global } = withGlobal();
+    const tick = functionIn(b, "onTick", "/app/node_modules/poller/index.js");
+    const tickCtx = b.node("object", "system / Context");
+    b.edge(global, tick, "property", "onTick").edge(tick, tickCtx, "context", "context");
+    for (let i = 0; i < 3; i++) b.edge(tickCtx, b.node("object", "Foo"), "context", `foo${i}`);
+    const handlers = b.node("object", "Array");
+    b.edge(global, handlers, "property", "handlers");
+    ["/app/src/a.js", "/app/src/b.js", "/app/src/a.js"].forEach((script, i) => {
+      const f = functionIn(b, "handler", script);
+      const c = b.node("object", "system / Context");
+      b.edge(handlers, f, "element", i).edge(f, c, "context", "context").edge(c, b.node("object", "Foo"), "context", "foo");
+    });
+    const sub = group(b, "Foo").groups.toSubgraph();
+    const fns = sub.nodes.filter((n) => n.type === "closure");
+    expect(fns.map((n) => [n.name, n.count, n.script]).sort()).toEqual([
+      ["handler", 3, undefined],
+      ["onTick", 1, "/app/node_modules/poller/index.js"],
+    ]);
+    // Drawn under the function's name, short: from the package on.
+    expect(toDot(sub)).toContain(">poller/index.js</FONT>");
+  });
+
   it("groups two causes with exact counts on groups and edges", () => {
     const { groups } = group(twoCauses().b, "Foo");
     const report = groups.report();

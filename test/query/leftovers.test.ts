@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { HeapAnalysis } from "../../src/graph/analysis.js";
-import { closureScript, findLeftovers, maxObjectId, reachPath } from "../../src/query/leftovers.js";
-import { SnapshotBuilder } from "../helpers/snapshot-builder.js";
+import { findLeftovers, maxObjectId, reachPath } from "../../src/query/leftovers.js";
+import { closureScript } from "../../src/query/modules.js";
+import { functionIn, SnapshotBuilder } from "../helpers/snapshot-builder.js";
 import { graphOf } from "../helpers/load.js";
 
 const RUNNER = "/app/node_modules/vitest/dist/chunk.js";
@@ -9,11 +10,8 @@ const isRunner = (s: string): boolean => s.includes("/node_modules/vitest/");
 
 /** A function of `script`: closure → shared (code) → script_or_debug_info (code named by the path). */
 function fn(b: SnapshotBuilder, name: string, script: string): { closure: number; context: number } {
-  const closure = b.node("closure", name, { selfSize: 32 });
-  const shared = b.node("code", name);
-  const scriptNode = b.node("code", script);
+  const closure = functionIn(b, name, script, { selfSize: 32 });
   const context = b.node("object", "system / Context", { selfSize: 24 });
-  b.edge(closure, shared, "internal", "shared").edge(shared, scriptNode, "internal", "script_or_debug_info");
   b.edge(closure, context, "internal", "context");
   return { closure, context };
 }

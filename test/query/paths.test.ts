@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { walkContext } from "../../src/query/backrefs.js";
 import { whyAlive } from "../../src/query/paths.js";
 import { formatWhyText } from "../../src/render/paths-text.js";
-import { SnapshotBuilder } from "../helpers/snapshot-builder.js";
+import { functionIn, SnapshotBuilder } from "../helpers/snapshot-builder.js";
 import { graphOf } from "../helpers/load.js";
 
 /**
@@ -64,6 +64,21 @@ describe("whyAlive", () => {
     const both = formatWhyText([two!]);
     expect(both).toMatch(/path 1 of 2:[\s\S]*path 2 of 2:/);
     expect(both).not.toMatch(/more paths/);
+  });
+
+  it("names the script of each function on the path, in the data and, short, in the text", () => {
+    const b = new SnapshotBuilder();
+    const global = b.node("object", "global");
+    const fn = functionIn(b, "onData", "/home/ada/app/node_modules/bus/lib/index.js");
+    const ctx = b.node("object", "system / Context");
+    const T = b.node("object", "Req");
+    b.edge(b.root, global, "shortcut", "global").edge(global, fn, "property", "onData");
+    b.edge(fn, ctx, "context", "context").edge(ctx, T, "context", "req");
+    const g = graphOf(b);
+    const [w] = whyAlive(g, walkContext(g), [T], 1);
+    const froms = w!.paths[0]!.map((h) => h.from);
+    expect(froms.map((f) => f.script)).toEqual([undefined, "/home/ada/app/node_modules/bus/lib/index.js", undefined]);
+    expect(formatWhyText([w!])).toMatch(/└─ \.onData → Function onData @\d+ .* in bus\/lib\/index\.js\n/);
   });
 
   it("without retained sizes gives paths but no dominators", () => {

@@ -1,5 +1,5 @@
 import { describe, it, expect } from "vitest";
-import { edgeLabel, formatBytes, formatCount, moduleText, sanitizeText, truncateText } from "../../src/render/format.js";
+import { edgeLabel, formatBytes, formatCount, moduleText, sanitizeText, scriptText, truncateText } from "../../src/render/format.js";
 
 describe("formatBytes", () => {
   it("uses 1000-based units with one decimal below 100", () => {
@@ -75,6 +75,22 @@ describe("truncateText", () => {
     expect(truncateText("abcdef", 4)).toBe("abc\u2026");
     expect(truncateText("\ud83d\ude00\ud83d\ude00\ud83d\ude00", 2)).toBe("\ud83d\ude00\u2026");
     expect(truncateText("\ud83d\ude00\ud83d\ude00", 2)).toBe("\ud83d\ude00\ud83d\ude00");
+  });
+});
+
+describe("scriptText", () => {
+  it("shows a package's file from its package on, Node's modules whole, other files by folder and name", () => {
+    expect(scriptText("/home/ada/app/node_modules/express/lib/router/index.js")).toBe("express/lib/router/index.js");
+    expect(scriptText("/a/node_modules/x/node_modules/@scope/pkg/i.js")).toBe("@scope/pkg/i.js");
+    expect(scriptText("file:///home/ada/app/src/server.mjs")).toBe("src/server.mjs");
+    expect(scriptText("C:\\app\\src\\server.js")).toBe("src/server.js");
+    expect(scriptText("node:internal/timers")).toBe("node:internal/timers");
+    expect(scriptText("server.js")).toBe("server.js");
+    // Nothing after node_modules: the name as it is.
+    expect(scriptText("/a/node_modules/")).toBe("/a/node_modules/");
+    // Cut at its start to fit, the file's own name kept.
+    const cut = scriptText("/app/node_modules/" + "p".repeat(50) + "/index.js", 20);
+    expect(cut).toBe("\u2026" + "p".repeat(10) + "/index.js");
   });
 });
 

@@ -69,6 +69,8 @@ export function hostileSubgraph(strings: string[]): Subgraph {
       // A module's record shows the file it names (heap text too): the last node's own string, and
       // an injection on the first.
       ...(i === strings.length - 1 && i > 0 ? { module: s } : i === 0 && strings.length > 1 ? { module: INJECTION } : {}),
+      // A function shows its script's name (heap text too): its own string, and an injection on the first.
+      ...(types[i % types.length] === "closure" ? { script: i === 2 ? `/app/node_modules/${INJECTION}` : s } : {}),
     });
     edges.push({ from: id, to: 1, type: "property", name: s, onPath: i === 0, isDominatorEdge: i === 0 });
   });

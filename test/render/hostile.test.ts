@@ -54,6 +54,9 @@ describe("hostile strings", () => {
     expect(text).toContain("1,234 more retainers");
     // The root's module file is cut at its start, to fit its label.
     expect(text).toContain("module \u2026" + "x".repeat(32));
+    // A function's script: from its package on, cut at its start to fit.
+    expect(text).toContain("\u2026RL=<javascript");
+    expect(text).toContain(">]; y [label=<y>");
     expect(text).toContain("2 more matching objects not drawn (--max-targets)");
     expect(svg).not.toMatch(/<PWNED|URL=["<]/);
     // resvg's strict XML parser accepts it too.
