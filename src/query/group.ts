@@ -131,6 +131,8 @@ export interface GroupStep {
    * the module loader's own state, is not part of the pattern.
    */
   module?: string;
+  /** A group of one function: the script its code is in (see `HeapObjectInfo.script`). */
+  script?: string;
   chainLength?: number;
   chainEdge?: { type: string; name: string | number; otherName?: string | number };
   /** The edge from this group to the previous step (absent on the target step); `a | b` when two names merged. */
@@ -1003,6 +1005,11 @@ export class PathGroups {
     };
     if (this.gNameMixed.data[g] === 0 && this.gNode2.data[g]! >= 0) s.otherName = graph.nodeName(this.gNode2.data[g]!);
     if (kind === ROOT && this.isModule(node)) s.module = moduleFile(graph, node);
+    // A group of several functions may mix scripts: only one function's is said.
+    if (kind === ROOT || this.gCount[g] === 1) {
+      const script = scriptOf(graph, node);
+      if (script !== undefined) s.script = script;
+    }
     if (kind === TARGET && this.retained) s.retainedSize = this.gRetained[g]!;
     // A chain of one (a list's only element on these paths) reads as a plain object.
     if (kind === CHAIN && this.gChainMax[g]! >= 2) {
@@ -1183,11 +1190,7 @@ export class PathGroups {
       };
       if (st.otherName !== undefined) node.otherName = st.otherName;
       if (st.module !== undefined) node.module = st.module;
-      // A function's script, for a box of one function (a box of several may mix scripts).
-      if (count === 1) {
-        const script = scriptOf(this.graph, this.gNode.data[g]!);
-        if (script !== undefined) node.script = script;
-      }
+      if (st.script !== undefined) node.script = st.script;
       if (st.retainedSize !== undefined) node.retainedSize = st.retainedSize;
       if (st.chainLength !== undefined) {
         node.chainLength = st.chainLength;

@@ -148,8 +148,11 @@ describe("groupRetainingPaths", () => {
       ["handler", 3, undefined],
       ["onTick", 1, "/app/node_modules/poller/index.js"],
     ]);
-    // Drawn under the function's name, short: from the package on.
+    // Drawn under the function's name, short: from the package on; in the text after it.
     expect(toDot(sub)).toContain(">poller/index.js</FONT>");
+    const text = formatGroupedText(group(b, "Foo").groups.report());
+    expect(text).toContain("\u2190 Function onTick (poller/index.js) \u2190 .onTick \u2190 global");
+    expect(text).toMatch(/\u2190 Function handler \u2190 \[\*\]/);
   });
 
   it("groups two causes with exact counts on groups and edges", () => {
