@@ -139,6 +139,12 @@ export interface GroupStep {
   edge?: { type: string; name: string | number; otherName?: string | number };
   /** With a baseline: the edge into the previous step is where old passes to new, for this many paths. */
   cutCount?: number;
+  /**
+   * When that is so for some of the paths through the edge only, and the step is on one pattern:
+   * how many paths pass the edge (a list reached from both ends is cut at one place from one end
+   * and at another from the other).
+   */
+  cutOf?: number;
   newCount?: number;
 }
 
@@ -1018,7 +1024,10 @@ export class PathGroups {
     }
     if (this.gEdge.data[g]! >= 0) s.edge = this.edgeOf(g, this.gEdge, this.gEdge2, this.gEdgeMixed);
     if (this.baseline) {
-      if (this.gCut[g]! > 0) s.cutCount = this.gCut[g]!;
+      if (this.gCut[g]! > 0) {
+        s.cutCount = this.gCut[g]!;
+        if (s.cutCount < this.gTargets[g]! && this.gPatterns[g] === 1) s.cutOf = this.gTargets[g]!;
+      }
       s.newCount = this.gNew[g]!;
     }
     return s;

@@ -303,7 +303,11 @@ export function toDot(sub: Subgraph, opts: ToDotOptions = {}): string {
       const text = htmlText(truncateText(sanitizeText(groupEdgeLabel(edge)), maxLabel));
       let html = edge.onPath ? `<B>${text}</B>` : text;
       if (edge.count !== undefined) html += ` \u00d7${htmlText(formatCount(edge.count))}`;
-      if (edge.isCut) html += `<BR/><B>cut here</B>`;
+      // Cut on some of the arrow's paths only (a list reached from both ends is cut at one place from each): how many.
+      if (edge.isCut) {
+        const some = edge.cutCount !== undefined && edge.count !== undefined && edge.cutCount < edge.count;
+        html += `<BR/><B>cut here${some ? ` \u00d7${htmlText(formatCount(edge.cutCount!))}` : ""}</B>`;
+      }
       label = `${edgeLabelMode === "xlabel" ? "xlabel" : "label"}=<${html}>`;
     }
     const list = [label, attrs(a)].filter((s) => s !== "").join(", ");
@@ -469,7 +473,12 @@ function legendLines(edges: SubgraphEdge[], nodes: SubgraphNode[]): string[] {
     lines.push("module: a loaded module, kept by its loader while the process (or test worker) runs; the loader's path above it left out");
   if (nodes.some((n) => n.chainLength !== undefined))
     lines.push("\u00d7N via .edge: a chain (linked list) of N objects folded into one box");
-  if (edges.some((e) => e.isCut)) lines.push("orange arrow, cut here: the path passes from an object in the baseline to a new one");
+  if (edges.some((e) => e.isCut)) {
+    const some = edges.some((e) => e.isCut && e.cutCount !== undefined && e.count !== undefined && e.cutCount < e.count);
+    lines.push(
+      `orange arrow, cut here: the path passes from an object in the baseline to a new one${some ? " (cut here \u00d7N: for N of the arrow's paths)" : ""}`,
+    );
+  }
   return lines;
 }
 

@@ -36,7 +36,7 @@ export function groupStepText(s: GroupStep): string {
 function edgeText(s: GroupStep): string {
   if (!s.edge) return "";
   let text = truncateText(groupEdgeLabel(s.edge), MAX_EDGE);
-  if (s.cutCount) text += " \u2702 cut here";
+  if (s.cutCount) text += ` \u2702 cut here${s.cutOf ? ` (${formatCount(s.cutCount)} of ${formatCount(s.cutOf)})` : ""}`;
   return sanitizeText(text);
 }
 

@@ -379,6 +379,29 @@ describe("groupRetainingPaths", () => {
     );
   });
 
+  it("says for how many of a list's paths the cut is where it is, when the list is cut at one place from one end and another from the other", () => {
+    const { b, global } = withGlobal();
+    const { list, timeouts } = timerList(b, global, 10);
+    // The list, its first three and its last three are old; the four between are the targets.
+    const old = new Set([global, list, ...timeouts.slice(0, 3), ...timeouts.slice(7)].map((n) => b.nodes[n]!.id));
+    const g = graphOf(b);
+    const targets = timeouts.slice(3, 7);
+    const groups = groupRetainingPaths(g, walkContext(g), targets, { baseline: { has: (id) => old.has(id) } });
+    const report = groups.report();
+    expect(report.patterns).toHaveLength(1);
+    const into = report.patterns[0]!.steps[1]!;
+    // The first target from each end is held by an old Timeout; the others by a new one inside the run.
+    expect(into).toMatchObject({ cutCount: 2, cutOf: 4 });
+    expect(report.patterns[0]!.steps[2]!.cutCount).toBeUndefined();
+    expect(formatGroupedText(report)).toMatch(
+      /^ {2}4 × Timeout \(retained [^)]+\) ← \._idle\w+ \| \._idle\w+ ✂ cut here \(2 of 4\) ← Timeout ×/m,
+    );
+    // The picture says it on the arrow, and the caption what the number is.
+    const dot = toDot(groups.toSubgraph());
+    expect(dot).toMatch(/×4<BR\/><B>cut here ×2<\/B>/);
+    expect(dot).toContain("cut here ×N: for N of the arrow's paths");
+  });
+
   it("keeps apart targets a run of their class holds by another edge than the run's link", () => {
     const { b, global } = withGlobal();
     const nodes = Array.from({ length: 4 }, () => b.node("object", "Item"));
