@@ -2,10 +2,10 @@
  * Where the constructors of leaked classes are defined (kept apart from ./growth.ts, which the
  * CLI loads at start-up for its flag choices: this reads the graph).
  */
-import { constructorScript } from "../graph/constructor-script.js";
 import type { HeapGraph } from "../graph/heap-graph.js";
 import { isGeneric } from "./generic-classes.js";
 import { keyOf, type LeakGroup } from "./growth.js";
+import { constructorScript } from "./modules.js";
 
 /**
  * Sets each group's {@link LeakGroup.script} (not generic classes': their constructors are the
@@ -32,6 +32,6 @@ export function addLeakScripts(graph: HeapGraph, groups: LeakGroup[], fresh: Arr
     if (!g) continue;
     byKey.delete(key);
     const script = constructorScript(graph, n);
-    if (script !== null) g.script = script;
+    if (script !== undefined) g.script = script;
   }
 }

@@ -6,9 +6,8 @@
  */
 import type { HeapAnalysis } from "../graph/analysis.js";
 import type { HeapGraph } from "../graph/heap-graph.js";
-import { constructorScript } from "../graph/constructor-script.js";
 import { isGeneric } from "./generic-classes.js";
-import { closureScript, edgeByName } from "./modules.js";
+import { closureScript, constructorScript, edgeByName } from "./modules.js";
 
 /** How many example ids a leftover class lists. */
 const EXAMPLES = 5;
@@ -437,14 +436,14 @@ export function findLeftovers(graph: HeapGraph, analysis: HeapAnalysis, options:
     if (mask[n] && !under[k]) retainedSize += retained[n]!;
   }
   const classes: LeftoverClass[] = [...byName].map(([className, e]) => {
-    const script = isGeneric(className) ? null : constructorScript(graph, e.examples[0]!);
+    const script = isGeneric(className) ? undefined : constructorScript(graph, e.examples[0]!);
     return {
       className,
       count: e.count,
       selfSize: e.self,
       retainedSize: e.retained,
       exampleIds: e.examples.map((n) => graph.nodeId(n)),
-      ...(script !== null ? { script } : {}),
+      ...(script !== undefined ? { script } : {}),
     };
   });
   classes.sort(

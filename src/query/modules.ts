@@ -37,6 +37,38 @@ export function scriptOf(graph: HeapGraph, n: number): string | undefined {
   return script === "" ? undefined : script;
 }
 
+/** Longest chain of maps followed: one per property added to an object after it was made. */
+const MAX_MAPS = 10_000;
+
+/**
+ * The script that defines the constructor of object n (a file or URL of the program,
+ * `node:internal/timers` for Node's own), or undefined when the snapshot does not say (a built-in
+ * or native constructor, no map). An object's hidden class (its `map`) leads to the constructor: a
+ * map made by adding a property to another names that one (`back_pointer`), the first map of the
+ * chain names the constructor (`constructor`), a function whose script {@link scriptOf} reads.
+ * Reads a few edges of the object, its maps and its constructor.
+ */
+export function constructorScript(graph: HeapGraph, n: number): string | undefined {
+  // Internal edges only: an object may have a property named `map` or `constructor`.
+  let map = internalEdge(graph, n, "map");
+  for (let i = 0; map >= 0 && i < MAX_MAPS; i++) {
+    const fn = internalEdge(graph, map, "constructor");
+    if (fn >= 0) return scriptOf(graph, fn);
+    const back = internalEdge(graph, map, "back_pointer");
+    map = back === map ? -1 : back;
+  }
+  return undefined;
+}
+
+/** Node n's first edge of type `internal` named `name`, its target, or -1. */
+function internalEdge(graph: HeapGraph, n: number, name: string): number {
+  const internal = graph.edgeTypeCodes.internal;
+  for (let e = graph.firstEdge[n]!, end = graph.firstEdge[n + 1]!; e < end; e++) {
+    if (graph.edgeType(e) === internal && graph.edgeName(e) === name) return graph.edgeTo(e);
+  }
+  return -1;
+}
+
 /** The script name of a closure's code (its shared function info's script), or "". */
 export function closureScript(graph: HeapGraph, n: number, edgeName: (e: number) => string = (e) => String(graph.edgeName(e))): string {
   const shared = edgeByName(graph, n, "shared", edgeName);

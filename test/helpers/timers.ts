@@ -34,9 +34,13 @@ export function timerList(
  * `node:internal/timers`), as V8 writes it: each object's map was made from the constructor's
  * first map by adding a property (`back_pointer`), the first map names the constructor
  * (`constructor`), a function whose shared info names its script (`script_or_debug_info`).
- * Returns a maker of its objects.
+ * Returns a maker of its objects (with `properties`: property name → node).
  */
-export function scriptClass(b: SnapshotBuilder, name: string, script: string): (opts?: { selfSize?: number }) => number {
+export function scriptClass(
+  b: SnapshotBuilder,
+  name: string,
+  script: string,
+): (opts?: { selfSize?: number; properties?: Record<string, number> }) => number {
   const scriptNode = b.node("code", script);
   const shared = b.node("code", name);
   b.edge(shared, scriptNode, "internal", "script_or_debug_info");
@@ -47,7 +51,9 @@ export function scriptClass(b: SnapshotBuilder, name: string, script: string): (
   const map = b.node("object shape", "system / Map");
   b.edge(map, first, "internal", "back_pointer");
   return (opts = {}) => {
-    const n = b.node("object", name, opts);
+    const n = b.node("object", name, { selfSize: opts.selfSize });
+    // Properties first, as V8 lists them.
+    for (const [key, to] of Object.entries(opts.properties ?? {})) b.edge(n, to, "property", key);
     b.edge(n, map, "internal", "map");
     return n;
   };

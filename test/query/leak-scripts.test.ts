@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { constructorScript } from "../../src/graph/constructor-script.js";
+import { constructorScript } from "../../src/query/modules.js";
 import { HeapAnalysis } from "../../src/graph/analysis.js";
 import { findLeaks } from "../../src/query/growth.js";
 import { addLeakScripts } from "../../src/query/leak-scripts.js";
@@ -10,9 +10,12 @@ import { withGlobal } from "../helpers/subgraphs.js";
 import { scriptClass, timerList } from "../helpers/timers.js";
 
 describe("constructorScript", () => {
-  it("names the script of an object's constructor, through its map's back pointers; null when the snapshot does not say", () => {
+  it("names the script of an object's constructor, through its map's back pointers; nothing when the snapshot does not say", () => {
     const { b, global } = withGlobal();
     const watcher = scriptClass(b, "Watcher", "file:///srv/app.mjs")();
+    // Properties named as the internal edges followed (V8 lists properties first).
+    const holder = b.node("object", "Map");
+    const mapped = scriptClass(b, "Route", "file:///srv/routes.mjs")({ properties: { map: holder, constructor: holder } });
     const timeout = scriptClass(b, "Timeout", "node:internal/timers")();
     const plain = b.node("object", "Lonely");
     // A map whose constructor is not a function (an API object's template), and one with no constructor.
@@ -24,12 +27,13 @@ describe("constructorScript", () => {
       "internal",
       "constructor",
     );
-    for (const n of [watcher, timeout, plain, native]) b.edge(global, n, "property", `o${n}`);
+    for (const n of [watcher, mapped, timeout, plain, native]) b.edge(global, n, "property", `o${n}`);
     const g = graphOf(b);
     expect(constructorScript(g, watcher)).toBe("file:///srv/app.mjs");
+    expect(constructorScript(g, mapped)).toBe("file:///srv/routes.mjs");
     expect(constructorScript(g, timeout)).toBe("node:internal/timers");
-    expect(constructorScript(g, plain)).toBeNull();
-    expect(constructorScript(g, native)).toBeNull();
+    expect(constructorScript(g, plain)).toBeUndefined();
+    expect(constructorScript(g, native)).toBeUndefined();
   });
 });
 
