@@ -6,21 +6,21 @@
  * backrefs itself quietly does the work on one thread then.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type * as Library from "../src/internals.js";
 import type { WorkerReport } from "../src/threads.js";
+import { tempDir } from "./helpers/temp-dir.js";
 
 const ROOT = resolve(import.meta.dirname, "..");
 let plain: string;
 
 beforeAll(() => {
   // The edges worker reads plain files only (not gzip, not standard input).
-  plain = join(mkdtempSync(join(tmpdir(), "backrefs-threads-")), "leak.heapsnapshot");
+  plain = join(tempDir("backrefs-threads-"), "leak.heapsnapshot");
   writeFileSync(plain, gunzipSync(readFileSync(join(ROOT, "samples/leak.heapsnapshot.gz"))));
 });
 

@@ -4,9 +4,8 @@
  * same in a worker thread and a child process (those run the built `dist/`: `npm test` builds it).
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { Session } from "node:inspector";
-import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Worker } from "node:worker_threads";
 import { afterEach, describe, expect, it, vi } from "vitest";
@@ -23,9 +22,10 @@ import {
   whyAlive,
 } from "../../src/api/live.js";
 import type { Subgraph } from "../../src/query/types.js";
+import { tempDir } from "../helpers/temp-dir.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
-const tmp = mkdtempSync(join(tmpdir(), "backrefs-live-"));
+const tmp = tempDir("backrefs-live-");
 
 // Classes unique to this file, so that counts cannot be disturbed by anything else in the process.
 class GrowthProbe {

@@ -4,7 +4,6 @@
  * or against the lower-level functions it stands for.
  */
 import { createReadStream, existsSync, mkdtempSync, readdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -17,10 +16,11 @@ import { LEAK_CLASSES_EXPLAINED } from "../../src/query/growth.js";
 import { closeLayoutWorker } from "../../src/render/svg.js";
 import { SnapshotBuilder } from "../helpers/snapshot-builder.js";
 import { writeGrowthSnapshots } from "../helpers/real-snapshot.js";
+import { tempDir } from "../helpers/temp-dir.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const SAMPLE = join(ROOT, "samples/leak.heapsnapshot.gz");
-const tmp = mkdtempSync(join(tmpdir(), "backrefs-api-"));
+const tmp = tempDir("backrefs-api-");
 
 /** Runs the CLI in this process; returns its exit code and what it printed. */
 const cli = (args: string[]): Promise<CliResult> => runCli(args);

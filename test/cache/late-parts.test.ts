@@ -10,7 +10,6 @@ import {
   copyFileSync,
   existsSync,
   mkdirSync,
-  mkdtempSync,
   readFileSync,
   readdirSync,
   realpathSync,
@@ -19,7 +18,6 @@ import {
   writeFileSync,
 } from "node:fs";
 import { accessSync, constants } from "node:fs";
-import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { SnapshotCache, RACY_MS, type CacheKey } from "../../src/cache/store.js";
@@ -32,9 +30,10 @@ import { HeapAnalysis } from "../../src/graph/analysis.js";
 import { SnapshotIds } from "../../src/query/id-trust.js";
 import { packIdSample, unpackIdSample } from "../../src/graph/id-sample.js";
 import { dataOf } from "../helpers/cache-entries.js";
+import { tempDir } from "../helpers/temp-dir.js";
 
 const SAMPLE = resolve(import.meta.dirname, "../../samples/leak.heapsnapshot.gz");
-const work = mkdtempSync(join(tmpdir(), "backrefs-late-"));
+const work = tempDir("backrefs-late-");
 let dirCount = 0;
 const freshDir = (): string => join(work, `cache-${dirCount++}`);
 const snap = join(work, "sample.heapsnapshot.gz");

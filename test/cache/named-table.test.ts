@@ -1,5 +1,4 @@
-import { copyFileSync, mkdtempSync, utimesSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { copyFileSync, utimesSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { SnapshotCache, RACY_MS, type CacheKey } from "../../src/cache/store.js";
@@ -10,9 +9,10 @@ import { HeapAnalysis } from "../../src/graph/analysis.js";
 import { selectNodes } from "../../src/query/select.js";
 import { SnapshotBuilder } from "../helpers/snapshot-builder.js";
 import { graphOf } from "../helpers/load.js";
+import { tempDir } from "../helpers/temp-dir.js";
 
 const SAMPLE = resolve(import.meta.dirname, "../../samples/leak.heapsnapshot.gz");
-const work = mkdtempSync(join(tmpdir(), "backrefs-named-table-"));
+const work = tempDir("backrefs-named-table-");
 let k = 0;
 const freshDir = (): string => join(work, `cache-${k++}`);
 const file = join(work, "sample.heapsnapshot.gz");

@@ -3,8 +3,7 @@
  * bytes as reading them on the command's thread, a block read once by whichever thread claims it,
  * and damage found there reported exactly as on the command's thread.
  */
-import { mkdtempSync, readFileSync, renameSync, utimesSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, renameSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import v8 from "node:v8";
 import { runInNewContext } from "node:vm";
@@ -19,8 +18,9 @@ import type { RawSnapshot } from "../../src/snapshot/parser.js";
 import type { ReadAheadPart } from "../../src/snapshot/columns.js";
 import { readSnapshotRaw } from "../../src/snapshot/read.js";
 import { SnapshotBuilder } from "../helpers/snapshot-builder.js";
+import { tempDir } from "../helpers/temp-dir.js";
 
-const work = mkdtempSync(join(tmpdir(), "backrefs-read-ahead-"));
+const work = tempDir("backrefs-read-ahead-");
 const file = join(work, "big.heapsnapshot");
 let dirs = 0;
 

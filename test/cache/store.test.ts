@@ -3,18 +3,7 @@
  * truncated, foreign or other-build entry is never trusted. Every test has its own temporary
  * cache directory.
  */
-import {
-  copyFileSync,
-  mkdtempSync,
-  readFileSync,
-  readdirSync,
-  renameSync,
-  statSync,
-  truncateSync,
-  utimesSync,
-  writeFileSync,
-} from "node:fs";
-import { tmpdir } from "node:os";
+import { copyFileSync, readFileSync, readdirSync, renameSync, statSync, truncateSync, utimesSync, writeFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { crc32 } from "node:zlib";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -28,9 +17,10 @@ import { HeapGraph, namedClassTable } from "../../src/graph/heap-graph.js";
 import { HeapAnalysis } from "../../src/graph/analysis.js";
 import { summarize } from "../../src/query/summary.js";
 import { SnapshotBuilder } from "../helpers/snapshot-builder.js";
+import { tempDir } from "../helpers/temp-dir.js";
 
 const SAMPLE = resolve(import.meta.dirname, "../../samples/leak.heapsnapshot.gz");
-const work = mkdtempSync(join(tmpdir(), "backrefs-cache-"));
+const work = tempDir("backrefs-cache-");
 let dirCount = 0;
 const freshDir = (): string => join(work, `cache-${dirCount++}`);
 

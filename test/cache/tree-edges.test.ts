@@ -5,10 +5,9 @@
  * snapshot's (a writer with a bug, a foreign file) are never used. Every test has its own cache
  * directory.
  */
-import { copyFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, truncateSync, utimesSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { copyFileSync, readFileSync, readdirSync, truncateSync, utimesSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { SnapshotCache, RACY_MS, type CacheKey } from "../../src/cache/store.js";
 import { FILL_PIECE_BLOCKS, type EntryContent, type ReadContent } from "../../src/cache/entry.js";
 import { BLOCK } from "../../src/cache/lazy.js";
@@ -22,11 +21,11 @@ import { groupRetainingPaths } from "../../src/query/group.js";
 import { walkContext } from "../../src/query/backrefs.js";
 import { selectNodes } from "../../src/query/select.js";
 import { resealEntry, sampledChildren, sampledNodes, sectionIn } from "../helpers/cache-entries.js";
+import { tempDir } from "../helpers/temp-dir.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
-const work = mkdtempSync(join(tmpdir(), "backrefs-tree-edges-"));
-// The generated snapshot and its entries take 50 to 140 MB: not left behind.
-afterAll(() => rmSync(work, { recursive: true, force: true }));
+// The generated snapshot and its entries take 50 to 140 MB: removed after the tests (temp-dir.ts).
+const work = tempDir("backrefs-tree-edges-");
 let dirCount = 0;
 const freshDir = (): string => join(work, `cache-${dirCount++}`);
 

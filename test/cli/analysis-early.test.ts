@@ -4,15 +4,15 @@
  * wanted, nor when the snapshot cache has an entry for the file. The file's size is what it looks
  * at: a sparse file stands for a big snapshot.
  */
-import { closeSync, mkdirSync, mkdtempSync, openSync, ftruncateSync, realpathSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { closeSync, mkdirSync, openSync, ftruncateSync, realpathSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { entryPathIn } from "../../src/cache/entry-name.js";
 import { startHelperEarly } from "../../src/cli/analysis-early.js";
 import { AnalysisHelper, EARLY_HELPER_MIN_BYTES } from "../../src/graph/helper.js";
+import { tempDir } from "../helpers/temp-dir.js";
 
-const dir = mkdtempSync(join(tmpdir(), "backrefs-analysis-early-"));
+const dir = tempDir("backrefs-analysis-early-");
 const big = join(dir, "big.heapsnapshot");
 const fd = openSync(big, "w");
 ftruncateSync(fd, EARLY_HELPER_MIN_BYTES);

@@ -4,8 +4,7 @@
  * done, what the cache says is held until the command ends, and a picture's messages come in the
  * same order as ever.
  */
-import { copyFileSync, mkdtempSync, readdirSync, utimesSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { copyFileSync, readdirSync, utimesSync } from "node:fs";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -13,8 +12,9 @@ import { ROOT, runCli } from "../helpers/cli.js";
 import { RACY_MS } from "../../src/cache/store.js";
 import { beginCacheSession, cacheSession, dropPendingCaches, flushCaches, flushCachesEarly } from "../../src/cli/cache.js";
 import { openSnapshot } from "../../src/api/snapshot.js";
+import { tempDir } from "../helpers/temp-dir.js";
 
-const tmp = mkdtempSync(join(tmpdir(), "backrefs-cache-early-"));
+const tmp = tempDir("backrefs-cache-early-");
 const SNAP = join(tmp, "leak.heapsnapshot.gz");
 let dirs = 0;
 const freshDir = (): string => join(tmp, `cache-${dirs++}`);

@@ -7,19 +7,7 @@
  * for every other test).
  */
 import { spawn, spawnSync } from "node:child_process";
-import {
-  copyFileSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  readdirSync,
-  utimesSync,
-  writeFileSync,
-  chmodSync,
-  accessSync,
-  constants,
-} from "node:fs";
-import { tmpdir } from "node:os";
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, utimesSync, writeFileSync, chmodSync, accessSync, constants } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { BIN, ROOT, runCli, spawnCli } from "../helpers/cli.js";
@@ -28,8 +16,9 @@ import { resealEntry, sampledChildren, sampledNodes } from "../helpers/cache-ent
 import { readSnapshotRaw } from "../../src/snapshot/read.js";
 import { HeapGraph } from "../../src/graph/heap-graph.js";
 import { selectNodes } from "../../src/query/select.js";
+import { tempDir } from "../helpers/temp-dir.js";
 
-const tmp = mkdtempSync(join(tmpdir(), "backrefs-cli-cache-"));
+const tmp = tempDir("backrefs-cli-cache-");
 const SNAP = join(tmp, "leak.heapsnapshot.gz");
 let dirs = 0;
 const freshDir = (): string => join(tmp, `cache-${dirs++}`);

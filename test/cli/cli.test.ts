@@ -3,17 +3,17 @@
  * process is what is tested (needs `tsc` to have built dist/: `npm test` does).
  */
 import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
-import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileError } from "../../src/snapshot/read.js";
 import { describe, expect, it } from "vitest";
 import { SnapshotBuilder } from "../helpers/snapshot-builder.js";
 import { BIN, ROOT, runCli, spawnCli, type CliResult } from "../helpers/cli.js";
+import { tempDir } from "../helpers/temp-dir.js";
 
 const SAMPLE = join(ROOT, "samples/leak.heapsnapshot.gz");
-const tmp = mkdtempSync(join(tmpdir(), "backrefs-cli-"));
+const tmp = tempDir("backrefs-cli-");
 
 /**
  * The CLI in this process; with `input` (standard input), the real binary. The binary itself (the
@@ -100,7 +100,7 @@ describe("backrefs info", () => {
   });
 
   it("a file without read permission is one line and exit 1", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "backrefs-perm-"));
+    const dir = tempDir("backrefs-perm-");
     chmodSync(dir, 0o755);
     const locked = join(dir, "locked.heapsnapshot");
     writeFileSync(locked, readFileSync(SAMPLE));

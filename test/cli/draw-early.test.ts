@@ -3,12 +3,12 @@
  * picture that Graphviz lays out (SVG, PNG, DOT), of a snapshot file below the size whose worker
  * starts late.
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { drawsPicture, fileSize, LATE_LAYOUT_MIN_BYTES } from "../../src/cli/draw-early.js";
 import { outputTargets } from "../../src/cli/draw.js";
+import { tempDir } from "../helpers/temp-dir.js";
 
 describe("drawsPicture", () => {
   it("agrees with the output targets the command draws", () => {
@@ -38,7 +38,7 @@ describe("drawsPicture", () => {
   });
 
   it("sizes files, standard input and missing files (the late start is for big files)", () => {
-    const dir = mkdtempSync(join(tmpdir(), "backrefs-early-"));
+    const dir = tempDir("backrefs-early-");
     const file = join(dir, "x.heapsnapshot");
     writeFileSync(file, "0123456789");
     expect(fileSize(file)).toBe(10);

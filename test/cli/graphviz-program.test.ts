@@ -5,8 +5,7 @@
  * file, the cache switched off (or the library, later) writes nothing, and `backrefs cache --clear`
  * removes it.
  */
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { copyFileSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { spawn } from "node:child_process";
@@ -15,8 +14,9 @@ import { BIN, ROOT, runCli } from "../helpers/cli.js";
 import { openSnapshot } from "../../src/api/snapshot.js";
 import { closeLayoutWorker } from "../../src/render/svg.js";
 import { KNOWN_GRAPHVIZ } from "../../src/render/graphviz-wasm.js";
+import { tempDir } from "../helpers/temp-dir.js";
 
-const tmp = mkdtempSync(join(tmpdir(), "backrefs-cli-graphviz-"));
+const tmp = tempDir("backrefs-cli-graphviz-");
 const SNAP = join(tmp, "leak.heapsnapshot.gz");
 let dirs = 0;
 const freshDir = (): string => join(tmp, `cache-${dirs++}`);

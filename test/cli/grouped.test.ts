@@ -3,15 +3,15 @@
  * samples/make-grouped-leak-snapshot.cjs (one class leaked by an EventEmitter listener, a
  * setInterval closure and a module-level Map).
  */
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runCli, type CliResult } from "../helpers/cli.js";
+import { tempDir } from "../helpers/temp-dir.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const SAMPLE = join(ROOT, "samples/grouped-leak.heapsnapshot.gz");
-const tmp = mkdtempSync(join(tmpdir(), "backrefs-grouped-"));
+const tmp = tempDir("backrefs-grouped-");
 
 function run(args: string[]): Promise<CliResult> {
   return runCli(args, { cwd: tmp });

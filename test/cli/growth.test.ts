@@ -2,13 +2,13 @@
  * `types`, `diff`, `leaks`, `check` and `--new-since`, through the CLI run in this process (`main`).
  */
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { runCli, type CliResult } from "../helpers/cli.js";
 import { writeGrowthSnapshots } from "../helpers/real-snapshot.js";
+import { tempDir } from "../helpers/temp-dir.js";
 
-const tmp = mkdtempSync(join(tmpdir(), "backrefs-growth-"));
+const tmp = tempDir("backrefs-growth-");
 let s1: string, s2: string, s3: string;
 /** The same program in another process, and in one whose heap profiler was reset after its first snapshot. */
 let o1: string, o2: string, r1: string, r2: string, r3: string;

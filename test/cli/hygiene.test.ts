@@ -3,8 +3,7 @@
  * cannot be written, mistyped commands, usage errors (exit 2), binary output and terminals.
  */
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { describe, expect, it, vi } from "vitest";
@@ -14,9 +13,10 @@ import { UsageError } from "../../src/cli/usage.js";
 import { LAYOUTS, SnapshotBuilder } from "../helpers/snapshot-builder.js";
 import { writeFileSync } from "node:fs";
 import { BIN, ROOT, runCli, type CliResult } from "../helpers/cli.js";
+import { tempDir } from "../helpers/temp-dir.js";
 
 const SAMPLE = join(ROOT, "samples/leak.heapsnapshot.gz");
-const tmp = mkdtempSync(join(tmpdir(), "backrefs-hygiene-"));
+const tmp = tempDir("backrefs-hygiene-");
 const env = { ...process.env, NO_COLOR: "1", DEBUG: "", BACKREFS_CACHE: "0" };
 
 /** The CLI in this process (`main`); output closed early below needs the real binary. */

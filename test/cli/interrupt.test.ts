@@ -4,17 +4,17 @@
  * written.
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, watch } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, watch } from "node:fs";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import { SnapshotBuilder } from "../helpers/snapshot-builder.js";
+import { tempDir } from "../helpers/temp-dir.js";
 
 const BIN = resolve(import.meta.dirname, "../../bin/backrefs.js");
 
 function interrupted(signal: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null; files: string[] }> {
-  const dir = mkdtempSync(join(tmpdir(), "backrefs-int-"));
+  const dir = tempDir("backrefs-int-");
   const b = new SnapshotBuilder();
   const t = b.node("object", "Target");
   b.edge(b.gcRoots, t, "element", 0);
@@ -50,7 +50,7 @@ describe("interruption", () => {
 function interruptedWhileWriting(
   signal: NodeJS.Signals,
 ): Promise<{ code: number | null; signal: NodeJS.Signals | null; caught: string[]; files: string[] }> {
-  const dir = mkdtempSync(join(tmpdir(), "backrefs-int-write-"));
+  const dir = tempDir("backrefs-int-write-");
   const io = pathToFileURL(resolve(import.meta.dirname, "../../dist/cli/io.js")).href;
   const script = `const { writeOutput } = await import(${JSON.stringify(io)});
 await writeOutput(${JSON.stringify(join(dir, "out.png"))}, new Uint8Array(256 << 20).fill(7));`;

@@ -4,17 +4,17 @@
  * hook that lists every module the process loads.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import { BIN, ROOT } from "../helpers/cli.js";
+import { tempDir } from "../helpers/temp-dir.js";
 
 const SAMPLE = join(ROOT, "samples/leak.heapsnapshot.gz");
 /** What reads snapshots, analyses them, caches and draws: no command needs it before it runs. */
 const HEAVY = /^dist\/(snapshot\/|graph\/(?!id-set|id-sample)|render\/|cache\/|api\/snapshot)|^@/;
-const tmp = mkdtempSync(join(tmpdir(), "backrefs-startup-"));
+const tmp = tempDir("backrefs-startup-");
 const hooks = join(tmp, "hooks.mjs");
 const register = join(tmp, "register.mjs");
 // Every module loaded is written to stderr as `loaded: <url>`.
@@ -101,7 +101,7 @@ describe("start-up", () => {
   });
 
   it("a command answered from the snapshot cache loads no snapshot reader", () => {
-    const env = { BACKREFS_CACHE: "1", BACKREFS_CACHE_DIR: mkdtempSync(join(tmpdir(), "backrefs-startup-cache-")) };
+    const env = { BACKREFS_CACHE: "1", BACKREFS_CACHE_DIR: tempDir("backrefs-startup-cache-") };
     const first = run(["info", SAMPLE, "--json", "-q"], env);
     expect(first.status, first.stderr).toBe(0);
     expect(first.loaded).toContain("dist/snapshot/parser.js");

@@ -2,13 +2,13 @@
  * The command line's WebAssembly tiering (src/cli/wasm-tiering.ts): which flag it sets, when it
  * leaves V8 alone, and that the pictures do not depend on it.
  */
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { CLI_WASM_TIERING_BUDGET, wasmTieringFlag } from "../../src/cli/wasm-tiering.js";
 import { BIN, ROOT } from "../helpers/cli.js";
+import { tempDir } from "../helpers/temp-dir.js";
 
 describe("wasmTieringFlag", () => {
   it("raises the tiering budget on the V8 versions of Node 20 to 24", () => {
@@ -41,7 +41,7 @@ describe("wasmTieringFlag", () => {
 
 describe("the picture does not depend on V8's tiering", () => {
   it("writes the same SVG and PNG bytes with the command line's budget, V8's default and no optimising compiler", () => {
-    const tmp = mkdtempSync(join(tmpdir(), "backrefs-tiering-"));
+    const tmp = tempDir("backrefs-tiering-");
     const sample = join(ROOT, "samples/leak.heapsnapshot.gz");
     const outputs = (nodeFlags: string[], name: string): Buffer[] => {
       const svg = join(tmp, `${name}.svg`);

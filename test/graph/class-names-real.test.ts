@@ -1,11 +1,11 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { HeapGraph } from "../../src/graph/heap-graph.js";
 import { loadHeapGraph } from "../../src/graph/load.js";
 import { classTable } from "../../src/query/summary.js";
+import { tempDir } from "../helpers/temp-dir.js";
 
 /** The target of `n`'s first edge of the given type and name, or -1. */
 function child(g: HeapGraph, n: number, type: string, name: string | number): number {
@@ -30,7 +30,7 @@ describe("plain-object class names in a real Node snapshot", () => {
   let g: HeapGraph;
   const script = join(__dirname, "../../samples/make-shapes-snapshot.cjs");
   beforeAll(async () => {
-    const file = join(mkdtempSync(join(tmpdir(), "backrefs-shapes-")), "shapes.heapsnapshot");
+    const file = join(tempDir("backrefs-shapes-"), "shapes.heapsnapshot");
     execFileSync(process.execPath, [script, file], { stdio: "inherit" });
     g = await loadHeapGraph(file);
   }, 60_000);

@@ -1,18 +1,18 @@
 /**
  * For the tests of the read-ahead thread started with the command line (src/cli/read-ahead-early.ts):
- * a cache directory holding entries of given sizes for tiny snapshot files — the entry's size is all
- * that is looked at, so a sparse file stands for a big entry — and the cache's environment put back
- * after each test.
+ * a cache directory (in a temporary folder, removed after the file's tests) holding entries of given
+ * sizes for tiny snapshot files — the entry's size is all that is looked at, so a sparse file stands
+ * for a big entry — and the cache's environment put back after each test.
  */
-import { closeSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, realpathSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { closeSync, ftruncateSync, mkdirSync, openSync, realpathSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { entryPathIn } from "../../src/cache/entry-name.js";
 import { EARLY_READ_AHEAD_MIN_BYTES } from "../../src/cli/read-ahead-early.js";
+import { tempDir } from "./temp-dir.js";
 
 /** Snapshots with an entry just big enough (`big`), one byte short (`small`), and none (`uncached`). */
 export function earlyCache(prefix: string): { dir: string; cache: string; big: string; small: string; uncached: string } {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const dir = tempDir(prefix);
   const cache = join(dir, "cache");
   mkdirSync(cache);
   const snapshot = (name: string, entryBytes?: number): string => {

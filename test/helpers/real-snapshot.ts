@@ -1,10 +1,11 @@
 /**
- * Real snapshots written by `v8.writeHeapSnapshot()` in a child Node process, cached per test run.
+ * Real snapshots written by `v8.writeHeapSnapshot()` in a child Node process, in one temporary folder
+ * per test file (removed after its tests: temp-dir.ts).
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { tempDir } from "./temp-dir.js";
 
 let dir: string | undefined;
 
@@ -13,7 +14,7 @@ let dir: string | undefined;
  * Returns the snapshot's path.
  */
 export function writeRealSnapshot(name: string, program: string): string {
-  dir ??= mkdtempSync(join(tmpdir(), "backrefs-test-"));
+  dir ??= tempDir("backrefs-test-");
   const file = join(dir, `${name}.heapsnapshot`);
   const script = join(dir, `${name}.cjs`);
   writeFileSync(script, `${program}\nrequire("v8").writeHeapSnapshot(${JSON.stringify(file)});\n`);
@@ -50,7 +51,7 @@ export function writeGrowthSnapshots(
   name: string,
   options: { resetAfterFirst?: boolean; arrays?: boolean; timers?: boolean } = {},
 ): [string, string, string] {
-  dir ??= mkdtempSync(join(tmpdir(), "backrefs-test-"));
+  dir ??= tempDir("backrefs-test-");
   const files = [1, 2, 3].map((i) => join(dir!, `${name}-${i}.heapsnapshot`)) as [string, string, string];
   const script = join(dir, `${name}.cjs`);
   // resetAfterFirst: the first snapshot is taken while an inspector session has the heap profiler

@@ -3,16 +3,16 @@
  * file in its own process. Needs `tsc` to have built dist/ (`npm test` does).
  */
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, readdirSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { expect, it } from "vitest";
 import type { LeftoverReport } from "../../src/testing/leak-report.js";
+import { tempDir } from "../helpers/temp-dir.js";
 
 const SAMPLE = resolve(import.meta.dirname, "../../samples/node-test-leaky");
 
 it("names the file that leaks with exact counts and a picture, and not the clean one", async () => {
-  const dir = mkdtempSync(join(tmpdir(), "backrefs-nodetest-"));
+  const dir = tempDir("backrefs-nodetest-");
   const { code, stdout } = await new Promise<{ code: number; stdout: string }>((done, fail) => {
     const child = spawn(process.execPath, ["--test", "--test-reporter=tap", "users.test.mjs", "clean.test.mjs"], {
       cwd: SAMPLE,

@@ -5,10 +5,9 @@
  * thousands (whose edge names are read ahead) — the same targets and the same picture as on the
  * computed graph, and as a plain sort of every match.
  */
-import { mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { EntryFile } from "../../src/cache/lazy.js";
 import { RACY_MS, SnapshotCache } from "../../src/cache/store.js";
 import { HeapAnalysis } from "../../src/graph/analysis.js";
@@ -20,8 +19,9 @@ import { selectNodes } from "../../src/query/select.js";
 import { readSnapshotRaw } from "../../src/snapshot/read.js";
 import { sumCounts, walk, withGlobal } from "../helpers/subgraphs.js";
 import type { Subgraph } from "../../src/query/types.js";
+import { tempDir } from "../helpers/temp-dir.js";
 
-const dir = mkdtempSync(join(tmpdir(), "backrefs-cached-walk-"));
+const dir = tempDir("backrefs-cached-walk-");
 const file = join(dir, "t.heapsnapshot");
 let computed: HeapAnalysis;
 
@@ -70,8 +70,6 @@ beforeAll(async () => {
   if (miss.kind !== "miss") throw new Error(miss.kind);
   if (cache.save(miss.key, { raw, analysis: computed.savedParts() }).kind !== "written") throw new Error("not written");
 }, 60_000);
-
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** The graph and analysis read back from the entry (`parallel`: with the read-ahead thread or never). */
 async function fromEntry(parallel: boolean): Promise<HeapAnalysis> {

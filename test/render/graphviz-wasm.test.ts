@@ -5,16 +5,16 @@
  * that cannot be written is no error, and every way of loading lays out the same SVG.
  */
 import { createHash } from "node:crypto";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { KNOWN_GRAPHVIZ, keptProgramPath, loadGraphviz, removeKeptPrograms, type KnownGraphviz } from "../../src/render/graphviz-wasm.js";
 import { toDot } from "../../src/render/dot.js";
 import { warmUpSubgraph } from "../../src/render/warm-up.js";
+import { tempDir } from "../helpers/temp-dir.js";
 
-const tmp = mkdtempSync(join(tmpdir(), "backrefs-graphviz-wasm-"));
+const tmp = tempDir("backrefs-graphviz-wasm-");
 let dirs = 0;
 const freshDir = (): string => join(tmp, `keep-${dirs++}`);
 const sha256 = (data: string | Uint8Array): string => createHash("sha256").update(data).digest("hex");

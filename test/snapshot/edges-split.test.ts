@@ -5,8 +5,7 @@
  * the array is written. And the fast paths of the number reader (whole rows at once) must read
  * exactly what the byte-by-byte loop reads.
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { SnapshotFormatError } from "../../src/errors.js";
@@ -25,6 +24,7 @@ import type { EdgeColumns } from "../../src/snapshot/columns.js";
 import { readSnapshotRaw } from "../../src/snapshot/read.js";
 import type { WorkerReport } from "../../src/threads.js";
 import { SnapshotBuilder } from "../helpers/snapshot-builder.js";
+import { tempDir } from "../helpers/temp-dir.js";
 
 const NODE_FIELDS = ["type", "name", "id", "self_size", "edge_count", "trace_node_id", "detachedness"];
 const EDGE_TYPES = ["context", "element", "property", "internal", "hidden", "shortcut", "weak"];
@@ -332,7 +332,7 @@ describe("readSnapshotRaw with the edges split between two threads", () => {
     // A longer section of three numbers a line after the edges: the guess finds its ']'.
     const samples = Array.from({ length: 600000 }, (_, k) => `${k},${k},${k},`).join("\n");
     const text = b.serialize().replace('"samples":[]', `"samples":[${samples}0]`);
-    const file = join(mkdtempSync(join(tmpdir(), "backrefs-split-")), "s.heapsnapshot");
+    const file = join(tempDir("backrefs-split-"), "s.heapsnapshot");
     writeFileSync(file, text);
     const one = await readSnapshotRaw(file, { parallel: false });
     for (const at of [0.3, 1]) {
@@ -357,7 +357,7 @@ describe("readSnapshotRaw with the edges split between two threads", () => {
       if (k % 3 === 0) b.edge(from, to, "element", k);
       else b.edge(from, to, "property", `p${k % 97}`);
     }
-    const file = join(mkdtempSync(join(tmpdir(), "backrefs-split-")), "s.heapsnapshot");
+    const file = join(tempDir("backrefs-split-"), "s.heapsnapshot");
     writeFileSync(file, b.serialize());
     const one = await readSnapshotRaw(file, { parallel: false });
     for (const at of [0, 0.001, 0.37, 0.5, 0.999, 1]) {
@@ -390,7 +390,7 @@ describe("readSnapshotRaw with the edges split between two threads", () => {
     const extra = 10_000_000 - json.snapshot.edge_count;
     json.snapshot.edge_count += extra;
     json.nodes[b.gcRoots * fields.length + fields.indexOf("edge_count")]! += extra;
-    const file = join(mkdtempSync(join(tmpdir(), "backrefs-split-")), "s.heapsnapshot");
+    const file = join(tempDir("backrefs-split-"), "s.heapsnapshot");
     writeFileSync(file, JSON.stringify(json));
     const fail = (p: Promise<unknown>): Promise<unknown> =>
       p.then(
@@ -419,7 +419,7 @@ describe("readSnapshotRaw with the edges split between two threads", () => {
     const open = full.indexOf('"edges":[');
     const close = full.indexOf("]", open);
     const text = full.slice(0, full.lastIndexOf(",\n", close)) + full.slice(close);
-    const file = join(mkdtempSync(join(tmpdir(), "backrefs-split-")), "s.heapsnapshot");
+    const file = join(tempDir("backrefs-split-"), "s.heapsnapshot");
     writeFileSync(file, text);
     const fail = (p: Promise<unknown>): Promise<SnapshotFormatError> =>
       p.then(

@@ -4,8 +4,7 @@
  * does — answers at once, answers only after this thread has passed the array (it is then seen in
  * shared memory), stops, or is not there — the columns are exactly those one thread reads.
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { readEdgesJob, type EdgesJobData, type EdgesJobMessage } from "../../src/snapshot/edges-job.js";
@@ -15,6 +14,7 @@ import type { RawSnapshot } from "../../src/snapshot/parser.js";
 import type { WorkerReport } from "../../src/threads.js";
 import { AnalysisHelper } from "../../src/graph/helper.js";
 import { SnapshotBuilder } from "../helpers/snapshot-builder.js";
+import { tempDir } from "../helpers/temp-dir.js";
 
 /** A snapshot file whose edges start well after the first chunk a reader takes. */
 function snapshotFile(): string {
@@ -29,7 +29,7 @@ function snapshotFile(): string {
     if (k % 3 === 0) b.edge(from, to, "element", k);
     else b.edge(from, to, "property", `p${k % 97}`);
   }
-  const file = join(mkdtempSync(join(tmpdir(), "backrefs-edges-thread-")), "s.heapsnapshot");
+  const file = join(tempDir("backrefs-edges-thread-"), "s.heapsnapshot");
   writeFileSync(file, b.serialize());
   return file;
 }

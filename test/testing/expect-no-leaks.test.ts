@@ -2,11 +2,11 @@
  * expectNoLeaks in this very process: real objects kept (or not) by this test file's own state.
  */
 import { AssertionError } from "node:assert";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { expectNoLeaks } from "../../src/testing/expect-no-leaks.js";
+import { tempDir } from "../helpers/temp-dir.js";
 
 class LeakyThing {
   constructor(readonly n: number) {}
@@ -19,7 +19,7 @@ class PassingThing {
 // The leak: a module-level list that only grows.
 const kept: LeakyThing[] = [];
 const others: OtherThing[] = [];
-const dir = mkdtempSync(join(tmpdir(), "backrefs-enl-"));
+const dir = tempDir("backrefs-enl-");
 
 // Three snapshots of this worker per call: seconds each on a loaded machine.
 const TIMEOUT = 180_000;

@@ -4,11 +4,11 @@
  * modes. Needs `tsc` to have built dist/ (`npm test` does): the sample imports `backrefs/vitest/*`.
  */
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { LeakReportFile } from "../../src/vitest/reporter.js";
+import { tempDir } from "../helpers/temp-dir.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const SAMPLE = join(ROOT, "samples/vitest-leaky");
@@ -22,7 +22,7 @@ interface Run {
 }
 
 function runSample(args: string[]): Promise<Run> {
-  const dir = mkdtempSync(join(tmpdir(), "backrefs-vitest-"));
+  const dir = tempDir("backrefs-vitest-");
   return new Promise((done, fail) => {
     const child = spawn(process.execPath, [VITEST, "run", ...args], {
       cwd: SAMPLE,
