@@ -9,8 +9,8 @@
  */
 import { DEFAULT_CACHE_MAX_BYTES, SnapshotCache } from "../cache/store.js";
 import { CacheSession, PART_NAMES, type CacheEvent } from "../cache/session.js";
-import { formatBytes, sanitizeText } from "../render/format.js";
-import { table } from "./table.js";
+import { fileText, formatBytes, sanitizeText } from "../render/format.js";
+import { MAX_FIRST_COLUMN, table } from "./table.js";
 import type { Streams } from "./io.js";
 import { ExitCode } from "./exit-codes.js";
 import { cacheDir, cacheOffByEnvironment } from "./cache-dir.js";
@@ -219,7 +219,10 @@ export async function runCache(opts: CacheCommandOptions, io: Streams): Promise<
       table(
         ["snapshot", "snapshot size", "entry size", "last used"],
         l.entries.map((e) => [
-          e.problem ? `${sanitizeText(e.source ?? "?")} (${sanitizeText(e.problem)})` : sanitizeText(e.source ?? "?"),
+          // A long path is cut at its start: the snapshot's own file name stays.
+          e.problem
+            ? `${sanitizeText(fileText(e.source ?? "?", MAX_FIRST_COLUMN))} (${sanitizeText(e.problem)})`
+            : sanitizeText(fileText(e.source ?? "?", MAX_FIRST_COLUMN)),
           e.sourceSize === null ? "-" : formatBytes(e.sourceSize),
           formatBytes(e.bytes),
           e.lastUsed.toISOString().replace("T", " ").slice(0, 19),

@@ -515,7 +515,9 @@ describe("backrefs with the snapshot cache", { timeout: SLOW }, () => {
     expect(list.code).toBe(0);
     expect(list.stdout).toContain(dir);
     expect(list.stdout).toMatch(/1 entry, [\d.]+ [kM]B of 4\.0 GB/);
-    expect(list.stdout).toContain(SNAP);
+    // The snapshot's path, cut at its start when long (a long temporary folder): its file name stays.
+    expect(list.stdout).toMatch(/^ +(\/|\u2026).*\/leak\.heapsnapshot\.gz +\d/m);
+    if (SNAP.length <= 60) expect(list.stdout).toContain(SNAP);
     const json = JSON.parse((await run(["cache", "--json"], dir, { BACKREFS_CACHE_MAX: "2GB" })).stdout) as {
       dir: string;
       maxBytes: number;
