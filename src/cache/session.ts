@@ -217,7 +217,8 @@ export class CacheSession {
    * Work for the new entry of `graph` that would otherwise be done when the job is done, done
    * while this thread waits for the analysis' helper thread to finish the dominator tree
    * (`helperBusy()`, see `PrepareOptions.alongside`): the id sample a big snapshot's entry gets at
-   * once (see {@link CacheOptions.idSampleEarlyNodes}) and the tree edges by node, written a piece
+   * once (see {@link CacheOptions.idSampleEarlyNodes}, and idSampleAlongsideNodes for which) and
+   * the tree edges by node, written a piece
    * at a time while the helper is busy. What is not done then is done at the end, as before; the
    * entry is the same either way. Never throws: what fails here is tried again at the end.
    */
@@ -226,7 +227,8 @@ export class CacheSession {
     const pending = t?.pending;
     if (!t || !pending || !("finish" in pending) || !pending.background) return;
     try {
-      if (helperBusy() && graph.idSampleParts() === null && graph.nodeCount >= this.cache.idSampleEarlyNodes) {
+      const early = Math.max(this.cache.idSampleEarlyNodes, this.cache.idSampleAlongsideNodes);
+      if (helperBusy() && graph.idSampleParts() === null && graph.nodeCount >= early) {
         graph.keepIdSample(packIdSample(computeIdSample(graph)));
       }
       const analysis = helperBusy() ? t.analysis?.savedParts() : null;

@@ -705,7 +705,7 @@ describe("the id sample (what comparing snapshots by id checks) as a late part",
     const made: { entry: Buffer; ids: Buffer }[] = [];
     for (const ahead of [false, true]) {
       // Every section written in the background, as for a big snapshot (else nothing is written ahead).
-      const cache = new SnapshotCache({ dir: freshDir(), idSampleEarlyNodes: 1, parallel: true });
+      const cache = new SnapshotCache({ dir: freshDir(), idSampleEarlyNodes: 1, idSampleAlongsideNodes: 1, parallel: true });
       const session = new CacheSession(cache);
       const graph = await session.load(snap);
       const alongside = (): void => {
@@ -721,6 +721,26 @@ describe("the id sample (what comparing snapshots by id checks) as a late part",
     }
     expect(made[1]!.entry.equals(made[0]!.entry)).toBe(true);
     expect(made[1]!.ids.equals(made[0]!.ids)).toBe(true);
+  });
+
+  it("below idSampleAlongsideNodes the sample is left for the end: the same files", async () => {
+    const cache = new SnapshotCache({ dir: freshDir(), idSampleEarlyNodes: 1, parallel: true });
+    expect(cache.idSampleAlongsideNodes).toBeGreaterThan((await truth()).graph.nodeCount);
+    const session = new CacheSession(cache);
+    const graph = await session.load(snap);
+    const alongside = (): void => {
+      graph.classes();
+      session.alongside(graph, () => true);
+    };
+    await session.analysis(graph, true, {}, (a) => a.prepare({ retained: true, parallel: true, alongside }));
+    expect(graph.idSampleParts()).toBeNull();
+    await session.flush();
+    const entry = cache.entryPath(realpathSync(snap));
+    const atEnd = new SnapshotCache({ dir: freshDir(), idSampleEarlyNodes: 1, parallel: true });
+    await pictureFirstLook(atEnd);
+    const other = atEnd.entryPath(realpathSync(snap));
+    expect(dataOf(entry).equals(dataOf(other))).toBe(true);
+    expect(dataOf(latePartPath(entry, "ids")).equals(dataOf(latePartPath(other, "ids")))).toBe(true);
   });
 
   it("the sample added with a new entry is counted in what is said of it (its size, the cache's total)", async () => {
