@@ -36,10 +36,16 @@ export interface WhyAlive extends PathObject {
   /** Up to K distinct shortest retaining paths, root first (each ends with the edge into the object). */
   paths: PathHop[][];
   /**
-   * Whether another such path exists beyond the K asked for (through another object that holds it
-   * directly): the paths shown are then not all that keep it alive.
+   * False only when the paths shown are all there are: one through each object that holds it
+   * directly and that a root reaches. True when another such path exists beyond the K asked for
+   * (`pathsBeyond`), or when an object holding it is reached only through itself on its shortest
+   * path, so that a longer path avoiding it may exist (`heldInCycle` such objects).
    */
   morePaths: boolean;
+  /** Set (true) when a path beyond the K asked for exists, through another direct retainer. */
+  pathsBeyond?: boolean;
+  /** Direct retainers whose shortest path runs through the object itself (a cycle), not shown. */
+  heldInCycle?: number;
   /** Immediate dominator first, up to the root (with retained sizes); at most 100 long. */
   dominators?: PathObject[];
   /** Set when the dominator chain was longer than what `dominators` holds. */
@@ -82,20 +88,34 @@ function toHops(graph: HeapGraph, ctx: WalkContext, hops: Hops): PathHop[] {
  * shortest path through each other direct retainer. Paths through the target itself are skipped.
  */
 export function kShortestPaths(graph: HeapGraph, ctx: WalkContext, target: number, k: number): Hops[] {
+  return findPaths(graph, ctx, target, k).paths;
+}
+
+/**
+ * {@link kShortestPaths}, and how many of the direct retainers looked at were passed over because
+ * their own shortest path runs through the target (a cycle): such a retainer may still hold the
+ * target through a longer path that avoids it, which these paths do not show.
+ */
+function findPaths(graph: HeapGraph, ctx: WalkContext, target: number, k: number): { paths: Hops[]; throughTarget: number } {
   const out: Hops[] = [];
+  let throughTarget = 0;
   const first = shortestPath(graph, ctx, target);
-  if (!first) return out;
+  if (!first) return { paths: out, throughTarget };
   out.push(first);
   const lastFrom = first.length > 0 ? first[first.length - 1]!.from : -1;
   const distance = ctx.analysis.distances().distance;
   for (const r of retainersOf(graph, ctx, target, false)) {
     if (out.length >= k) break;
+    // A retainer no root reaches does not keep the target alive.
     if (r.from === lastFrom || distance[r.from] === NO_DISTANCE) continue;
     const upTo = ctx.analysis.isRetentionRoot(r.from) ? [] : shortestPath(graph, ctx, r.from);
-    if (!upTo || upTo.some((h) => h.from === target)) continue;
+    if (!upTo || upTo.some((h) => h.from === target)) {
+      throughTarget++;
+      continue;
+    }
     out.push([...upTo, { edge: r.edge, from: r.from, to: target }]);
   }
-  return out;
+  return { paths: out, throughTarget };
 }
 
 /**
@@ -127,13 +147,16 @@ export function whyAlive(graph: HeapGraph, ctx: WalkContext, targets: number[], 
   graph.prefetchRetainers(targets);
   return targets.map((t) => {
     // One more than asked for, to tell whether the K shown are all there are.
-    const found = kShortestPaths(graph, ctx, t, k + 1);
+    const { paths: found, throughTarget } = findPaths(graph, ctx, t, k + 1);
+    const beyond = found.length > k;
     const entry: WhyAlive = {
       ...describeObject(graph, ctx, t),
       paths: found.slice(0, k).map((hops) => toHops(graph, ctx, hops)),
-      morePaths: found.length > k,
+      morePaths: beyond || throughTarget > 0,
       directRetainers: retainersOf(graph, ctx, t, false).length,
     };
+    if (beyond) entry.pathsBeyond = true;
+    else if (throughTarget > 0) entry.heldInCycle = throughTarget;
     const d = a.distance(t);
     if (d !== NO_DISTANCE) entry.distance = d;
     if (ctx.retained) {

@@ -119,7 +119,12 @@ export function formatWhyText(entries: WhyAlive[]): string {
     });
     if (w.morePaths) {
       const next = w.paths.length + 1;
-      out.push(`  more paths: another object holds it too (--paths ${next} shows ${next === 2 ? "both" : `${next}`})`);
+      if (w.heldInCycle) {
+        const n = w.heldInCycle;
+        out.push(
+          `  more paths may exist: ${formatCount(n)} other ${n === 1 ? "object holds" : "objects hold"} it directly, reached through it on the shortest way (a cycle, e.g. a list's other end); a longer path to ${n === 1 ? "it" : "them"} may keep it alive too`,
+        );
+      } else out.push(`  more paths: another object holds it too (--paths ${next} shows ${next === 2 ? "both" : `${next}`})`);
     }
     if (w.dominators) {
       const chain = w.dominators.map((d) => objectText(d));

@@ -55,6 +55,7 @@ describe("whyAlive", () => {
     const [one] = whyAlive(g, ctx, [T], 1);
     expect(one!.paths).toHaveLength(1);
     expect(one!.morePaths).toBe(true);
+    expect(one!.pathsBeyond).toBe(true);
     const [two] = whyAlive(g, ctx, [T], 2);
     expect(two!.paths).toHaveLength(2);
     expect(two!.morePaths).toBe(false);
@@ -79,6 +80,33 @@ describe("whyAlive", () => {
     const froms = w!.paths[0]!.map((h) => h.from);
     expect(froms.map((f) => f.script)).toEqual([undefined, "/home/ada/app/node_modules/bus/lib/index.js", undefined]);
     expect(formatWhyText([w!])).toMatch(/└─ \.onData → Function onData @\d+ .* in bus\/lib\/index\.js\n/);
+  });
+
+  it("does not call the paths all when an object holding it is reached through it first (a cycle)", () => {
+    // root → Window → A → T; T → R → T; Window → B → C → D → R: R's shortest path runs through T,
+    // yet R holds T through Window → B → C → D → R without it.
+    const b = new SnapshotBuilder();
+    const win = b.node("object", "Window");
+    const [A, T, R, B, C, D] = ["A", "Target", "R", "B", "C", "D"].map((n) => b.node("object", n)) as [
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+    ];
+    b.edge(b.root, win, "shortcut", "window");
+    b.edge(win, A, "property", "a").edge(A, T, "property", "t").edge(T, R, "property", "r").edge(R, T, "property", "back");
+    b.edge(win, B, "property", "b").edge(B, C, "property", "c").edge(C, D, "property", "d").edge(D, R, "property", "r");
+    const g = graphOf(b);
+    const [w] = whyAlive(g, walkContext(g), [T], 3);
+    expect(w!.directRetainers).toBe(2);
+    expect(w!.paths).toHaveLength(1);
+    expect(w!.morePaths).toBe(true);
+    expect(w!.heldInCycle).toBe(1);
+    const text = formatWhyText([w!]);
+    expect(text).not.toMatch(/path 1 of/);
+    expect(text).toMatch(/more paths may exist: 1 other object holds it directly/);
   });
 
   it("without retained sizes gives paths but no dominators", () => {
