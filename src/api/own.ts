@@ -74,7 +74,8 @@ export function ownedObjects(
   const internal = graph.edgeTypeCodes.internal;
   const edgeName = graph.columns.edgeName;
   const sharedName = new Set(graph.strings.indicesOf("shared"));
-  const scriptName = new Set(graph.strings.indicesOf("script_or_debug_info"));
+  // The shared info's edge to its script: `script_or_debug_info` up to V8 11 (Node 20), `script` from V8 12.
+  const scriptName = new Set([...graph.strings.indicesOf("script_or_debug_info"), ...graph.strings.indicesOf("script")]);
   const contextName = new Set(graph.strings.indicesOf("context"));
   const contextNodeName = new Set(graph.strings.indicesOf("system / Context"));
   /** Script node → whether it is one of backrefs' modules. */

@@ -51,11 +51,13 @@ const MAX_MAPS = 10_000;
 export function constructorScript(graph: HeapGraph, n: number): string | undefined {
   // Internal edges only: an object may have a property named `map` or `constructor`.
   let map = internalEdge(graph, n, "map");
-  for (let i = 0; map >= 0 && i < MAX_MAPS; i++) {
+  // Each map once: a snapshot's back pointers may go round in a circle.
+  const seen = new Set<number>();
+  for (let i = 0; map >= 0 && i < MAX_MAPS && !seen.has(map); i++) {
+    seen.add(map);
     const fn = internalEdge(graph, map, "constructor");
     if (fn >= 0) return scriptOf(graph, fn);
-    const back = internalEdge(graph, map, "back_pointer");
-    map = back === map ? -1 : back;
+    map = internalEdge(graph, map, "back_pointer");
   }
   return undefined;
 }
@@ -69,13 +71,29 @@ function internalEdge(graph: HeapGraph, n: number, name: string): number {
   return -1;
 }
 
-/** The script name of a closure's code (its shared function info's script), or "". */
+/**
+ * The script name of a closure's code (its shared function info's script), or "". Internal edges
+ * only (a function may have a property named `shared`); the shared info's edge to its script is
+ * `script_or_debug_info` in V8 up to 11 (Node 20), `script` from V8 12 (Node 22).
+ */
 export function closureScript(graph: HeapGraph, n: number, edgeName: (e: number) => string = (e) => String(graph.edgeName(e))): string {
-  const shared = edgeByName(graph, n, "shared", edgeName);
+  const shared = internalEdgeNamed(graph, n, SHARED_EDGE, edgeName);
   if (shared < 0) return "";
-  const script = edgeByName(graph, shared, "script_or_debug_info", edgeName);
+  const script = internalEdgeNamed(graph, shared, SCRIPT_EDGES, edgeName);
   if (script < 0) return "";
   return graph.nodeName(script);
+}
+
+const SHARED_EDGE: ReadonlySet<string> = new Set(["shared"]);
+const SCRIPT_EDGES: ReadonlySet<string> = new Set(["script_or_debug_info", "script"]);
+
+/** Node n's first internal edge with one of `names`, its target, or -1. */
+function internalEdgeNamed(graph: HeapGraph, n: number, names: ReadonlySet<string>, edgeName: (e: number) => string): number {
+  const internal = graph.edgeTypeCodes.internal;
+  for (let e = graph.firstEdge[n]!, end = graph.firstEdge[n + 1]!; e < end; e++) {
+    if (graph.edgeType(e) === internal && names.has(edgeName(e))) return graph.edgeTo(e);
+  }
+  return -1;
 }
 
 /** The node n's edge named `name` points to (the first such edge), or -1. */

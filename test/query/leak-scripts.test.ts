@@ -35,6 +35,28 @@ describe("constructorScript", () => {
     expect(constructorScript(g, plain)).toBeUndefined();
     expect(constructorScript(g, native)).toBeUndefined();
   });
+
+  it("follows each map once: back pointers that go round in a circle end the walk", () => {
+    const { b, global } = withGlobal();
+    const a = b.node("object shape", "system / Map");
+    const m = b.node("object shape", "system / Map");
+    for (let i = 0; i < 50; i++) b.edge(a, b.node("hidden", "x"), "internal", `slot${i}`);
+    b.edge(a, m, "internal", "back_pointer").edge(m, a, "internal", "back_pointer");
+    const o = b.node("object", "Session");
+    b.edge(o, a, "internal", "map").edge(global, o, "property", "s");
+    const g = graphOf(b);
+    let reads = 0;
+    const counted = new Proxy(g, {
+      get(target, key) {
+        const v = Reflect.get(target, key, target) as unknown;
+        if (key === "edgeName" && typeof v === "function") return (e: number) => (reads++, (v as (e: number) => unknown).call(target, e));
+        return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    expect(constructorScript(counted, o)).toBeUndefined();
+    // Each map's edges are read at most twice (its constructor, its back pointer), not ten thousand times.
+    expect(reads).toBeLessThan(4 * 60);
+  });
 });
 
 describe("the classes a leak is told by", () => {

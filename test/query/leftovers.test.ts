@@ -139,7 +139,20 @@ describe("findLeftovers", () => {
     const b = new SnapshotBuilder();
     const f = fn(b, "f", "/app/x.js");
     b.edge(b.gcRoots, f.closure, "element", 1);
+    // V8 12 (Node 22) names the shared info's edge to its script `script`.
+    const g22 = b.node("closure", "g22");
+    const shared22 = b.node("code", "g22");
+    b.edge(g22, shared22, "internal", "shared").edge(shared22, b.node("code", "/app/y.js"), "internal", "script");
+    // A function with a property named `shared` (listed before V8's internal edge).
+    const own = b.node("object", "Object");
+    const h = b.node("closure", "h");
+    b.edge(h, own, "property", "shared");
+    const sharedH = b.node("code", "h");
+    b.edge(h, sharedH, "internal", "shared").edge(sharedH, b.node("code", "/app/z.js"), "internal", "script_or_debug_info");
+    b.edge(b.gcRoots, g22, "element", 2).edge(b.gcRoots, h, "element", 3);
     const g = graphOf(b);
     expect(closureScript(g, f.closure)).toBe("/app/x.js");
+    expect(closureScript(g, g22)).toBe("/app/y.js");
+    expect(closureScript(g, h)).toBe("/app/z.js");
   });
 });
