@@ -61,8 +61,11 @@ export function classRank(className: string, script?: string | null): number {
  * The classes in their order within each rank ({@link classRank}): the program's own ones first,
  * then the others that are not generic, those defined in the runtime's scripts, the generic ones.
  */
-export function programFirst<T extends { className: string; script?: string }>(classes: readonly T[]): T[] {
-  const ranked = classes.map((c, i) => ({ c, i, rank: classRank(c.className, c.script) }));
+export function programFirst<T extends { className: string; script?: string; scripts?: readonly string[] }>(classes: readonly T[]): T[] {
+  // A class of several scripts ranks by the best of them: one of the program's is the program's.
+  const rankOf = (c: T): number =>
+    c.scripts && c.scripts.length > 0 ? Math.min(...c.scripts.map((s) => classRank(c.className, s))) : classRank(c.className, c.script);
+  const ranked = classes.map((c, i) => ({ c, i, rank: rankOf(c) }));
   ranked.sort((a, b) => a.rank - b.rank || a.i - b.i);
   return ranked.map((r) => r.c);
 }

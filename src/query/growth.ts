@@ -677,6 +677,12 @@ export interface LeakGroup {
    * Node's own), when the snapshot says; set by `Snapshot.leaks` on the classes it lists.
    */
   script?: string;
+  /**
+   * When the group's objects have constructors of different scripts (same-named classes the
+   * snapshot does not tell apart by place), or of a script for some and none known for others: the
+   * scripts known, and no `script`.
+   */
+  scripts?: string[];
 }
 
 export interface LeakReport {

@@ -50,7 +50,16 @@ const MAX_MAPS = 10_000;
  */
 export function constructorScript(graph: HeapGraph, n: number): string | undefined {
   // Internal edges only: an object may have a property named `map` or `constructor`.
-  let map = internalEdge(graph, n, "map");
+  return mapScript(graph, objectMap(graph, n));
+}
+
+/** Object n's hidden class (its internal `map` edge's target), or -1. */
+export function objectMap(graph: HeapGraph, n: number): number {
+  return internalEdge(graph, n, "map");
+}
+
+/** {@link constructorScript} of the objects whose hidden class is `map` (-1: undefined). */
+export function mapScript(graph: HeapGraph, map: number): string | undefined {
   // Each map once: a snapshot's back pointers may go round in a circle.
   const seen = new Set<number>();
   for (let i = 0; map >= 0 && i < MAX_MAPS && !seen.has(map); i++) {

@@ -111,4 +111,35 @@ describe("the classes a leak is told by", () => {
     expect(ranked.indexOf("Timeout")).toBeGreaterThan(ranked.indexOf("TimersList")); // no script known: before Node's
     expect(ranked.indexOf("Timeout")).toBeLessThan(ranked.indexOf("Function"));
   });
+
+  it("a class whose objects come from several scripts names them all, and ranks as the program's when one is", () => {
+    // Same-named Session classes of Node's and of the program (no locations: one group by name),
+    // Node's first in node order; a larger Widget of Node's.
+    const build = (withLeaks: boolean) => {
+      const { b, global } = withGlobal();
+      b.edge(b.gcRoots, global, "element", 1);
+      const nodeSession = scriptClass(b, "Session", "node:internal/session");
+      const appSession = scriptClass(b, "Session", "/srv/app/src/session.js");
+      const widget = scriptClass(b, "Widget", "node:internal/widget");
+      if (withLeaks) {
+        const keep = b.node("object", "Array");
+        b.edge(global, keep, "property", "keep");
+        let i = 0;
+        b.edge(keep, nodeSession({ selfSize: 40 }), "element", i++);
+        for (let k = 0; k < 20; k++) b.edge(keep, appSession({ selfSize: 40 }), "element", i++);
+        for (let k = 0; k < 5; k++) b.edge(keep, widget({ selfSize: 4000 }), "element", i++);
+      }
+      return graphOf(b);
+    };
+    const [s1, s2, s3] = [build(false), build(true), build(true)];
+    const report = findLeaks(IdSet.fromGraph(s1), IdSet.fromGraph(s2), { graph: s3, analysis: new HeapAnalysis(s3) });
+    const fresh = Array.from({ length: s3.nodeCount }, (_, n) => n).filter((n) => !IdSet.fromGraph(s1).has(s3.nodeId(n)));
+    addLeakScripts(s3, report.groups, fresh);
+    const session = report.groups.find((g) => g.className === "Session")!;
+    expect(session.count).toBe(21);
+    expect(session.script).toBeUndefined();
+    expect(session.scripts).toEqual(["/srv/app/src/session.js", "node:internal/session"]);
+    expect(report.groups.find((g) => g.className === "Widget")).toMatchObject({ script: "node:internal/widget" });
+    expect(programFirst(report.groups)[0]!.className).toBe("Session");
+  });
 });
