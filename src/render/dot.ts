@@ -518,8 +518,9 @@ function nodeLabel(node: SubgraphNode, maxLabel: number): string {
   }
   const preview = nodePreview(node, maxLabel);
   if (preview !== undefined) parts.push(`<FONT POINT-SIZE="10">${line(preview)}</FONT>`);
-  // A function: where its code is (the file's own name kept when the path is cut).
-  if (node.script !== undefined)
+  // A function of the program or a package: where its code is (the file's own name kept when the
+  // path is cut). Node's own functions (`node:timers`) go without, as in the text: the tooltip says it.
+  if (node.script !== undefined && !node.script.startsWith("node:"))
     parts.push(`<FONT POINT-SIZE="9" COLOR="${STYLE.detailText}">${line(scriptText(node.script, maxLabel))}</FONT>`);
   let details: string;
   if (node.isGroup) {
