@@ -10,6 +10,7 @@
  * backrefs holds it too.
  */
 import type { HeapGraph } from "../graph/heap-graph.js";
+import { SCRIPT_EDGE_NAMES } from "../query/modules.js";
 
 /**
  * Classes whose instances hold backrefs' own state in a process. Their names are part of the
@@ -74,8 +75,7 @@ export function ownedObjects(
   const internal = graph.edgeTypeCodes.internal;
   const edgeName = graph.columns.edgeName;
   const sharedName = new Set(graph.strings.indicesOf("shared"));
-  // The shared info's edge to its script: `script_or_debug_info` up to V8 11 (Node 20), `script` from V8 12.
-  const scriptName = new Set([...graph.strings.indicesOf("script_or_debug_info"), ...graph.strings.indicesOf("script")]);
+  const scriptName = new Set(graph.strings.indicesOfEach(SCRIPT_EDGE_NAMES).flat());
   const contextName = new Set(graph.strings.indicesOf("context"));
   const contextNodeName = new Set(graph.strings.indicesOf("system / Context"));
   /** Script node → whether it is one of backrefs' modules. */

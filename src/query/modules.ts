@@ -55,7 +55,7 @@ export function constructorScript(graph: HeapGraph, n: number): string | undefin
 
 /** Object n's hidden class (its internal `map` edge's target), or -1. */
 export function objectMap(graph: HeapGraph, n: number): number {
-  return internalEdge(graph, n, "map");
+  return internalEdgeNamed(graph, n, MAP_EDGE);
 }
 
 /** {@link constructorScript} of the objects whose hidden class is `map` (-1: undefined). */
@@ -64,26 +64,17 @@ export function mapScript(graph: HeapGraph, map: number): string | undefined {
   const seen = new Set<number>();
   for (let i = 0; map >= 0 && i < MAX_MAPS && !seen.has(map); i++) {
     seen.add(map);
-    const fn = internalEdge(graph, map, "constructor");
+    const fn = internalEdgeNamed(graph, map, CONSTRUCTOR_EDGE);
     if (fn >= 0) return scriptOf(graph, fn);
-    map = internalEdge(graph, map, "back_pointer");
+    map = internalEdgeNamed(graph, map, BACK_POINTER_EDGE);
   }
   return undefined;
-}
-
-/** Node n's first edge of type `internal` named `name`, its target, or -1. */
-function internalEdge(graph: HeapGraph, n: number, name: string): number {
-  const internal = graph.edgeTypeCodes.internal;
-  for (let e = graph.firstEdge[n]!, end = graph.firstEdge[n + 1]!; e < end; e++) {
-    if (graph.edgeType(e) === internal && graph.edgeName(e) === name) return graph.edgeTo(e);
-  }
-  return -1;
 }
 
 /**
  * The script name of a closure's code (its shared function info's script), or "". Internal edges
  * only (a function may have a property named `shared`); the shared info's edge to its script is
- * `script_or_debug_info` in V8 up to 11 (Node 20), `script` from V8 12 (Node 22).
+ * one of {@link SCRIPT_EDGE_NAMES}.
  */
 export function closureScript(graph: HeapGraph, n: number, edgeName: (e: number) => string = (e) => String(graph.edgeName(e))): string {
   const shared = internalEdgeNamed(graph, n, SHARED_EDGE, edgeName);
@@ -93,11 +84,25 @@ export function closureScript(graph: HeapGraph, n: number, edgeName: (e: number)
   return graph.nodeName(script);
 }
 
-const SHARED_EDGE: ReadonlySet<string> = new Set(["shared"]);
-const SCRIPT_EDGES: ReadonlySet<string> = new Set(["script_or_debug_info", "script"]);
+/**
+ * The names of a shared function info's internal edge to its script: `script_or_debug_info` in V8
+ * up to 11 (Node 20), `script` from V8 12 (Node 22).
+ */
+export const SCRIPT_EDGE_NAMES: readonly string[] = ["script_or_debug_info", "script"];
 
-/** Node n's first internal edge with one of `names`, its target, or -1. */
-function internalEdgeNamed(graph: HeapGraph, n: number, names: ReadonlySet<string>, edgeName: (e: number) => string): number {
+const SHARED_EDGE: ReadonlySet<string> = new Set(["shared"]);
+const SCRIPT_EDGES: ReadonlySet<string> = new Set(SCRIPT_EDGE_NAMES);
+const MAP_EDGE: ReadonlySet<string> = new Set(["map"]);
+const CONSTRUCTOR_EDGE: ReadonlySet<string> = new Set(["constructor"]);
+const BACK_POINTER_EDGE: ReadonlySet<string> = new Set(["back_pointer"]);
+
+/** Node n's first internal edge with one of `names` (as `edgeName` names edges), its target, or -1. */
+function internalEdgeNamed(
+  graph: HeapGraph,
+  n: number,
+  names: ReadonlySet<string>,
+  edgeName: (e: number) => string = (e) => String(graph.edgeName(e)),
+): number {
   const internal = graph.edgeTypeCodes.internal;
   for (let e = graph.firstEdge[n]!, end = graph.firstEdge[n + 1]!; e < end; e++) {
     if (graph.edgeType(e) === internal && names.has(edgeName(e))) return graph.edgeTo(e);
