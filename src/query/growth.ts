@@ -94,9 +94,12 @@ interface Side {
 export function keyOf(graph: HeapGraph, c: number, byName: boolean): { key: string; className: string; location?: ClassLocation } {
   const className = graph.classNameOf(c);
   const location = byName ? null : graph.classLocation(c);
-  return location
-    ? { key: `${location.scriptId},${location.line},${location.column},${className}`, className, location }
-    : { key: `,${className}`, className };
+  return location ? { key: classKey(className, location), className, location } : { key: classKey(className), className };
+}
+
+/** The {@link keyOf} key of a class named `className`, defined at `location` when split by it. */
+export function classKey(className: string, location?: ClassLocation | null): string {
+  return location ? `${location.scriptId},${location.line},${location.column},${className}` : `,${className}`;
 }
 
 interface ClassTotals {

@@ -4,7 +4,7 @@
  */
 import type { HeapGraph } from "../graph/heap-graph.js";
 import { isGeneric } from "./generic-classes.js";
-import { keyOf, type LeakGroup } from "./growth.js";
+import { classKey, keyOf, type LeakGroup } from "./growth.js";
 import { mapScript, objectMap } from "./modules.js";
 
 /**
@@ -18,8 +18,7 @@ export function addLeakScripts(graph: HeapGraph, groups: LeakGroup[], fresh: Arr
   const byKey = new Map<string, LeakGroup>();
   for (const g of groups) {
     if (isGeneric(g.className)) continue;
-    const l = g.location;
-    byKey.set(l ? `${l.scriptId},${l.line},${l.column},${g.className}` : `,${g.className}`, g);
+    byKey.set(classKey(g.className, g.location), g);
   }
   if (byKey.size === 0) return;
   const { nodeClass } = graph.classes();

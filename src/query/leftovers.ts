@@ -6,7 +6,7 @@
  */
 import type { HeapAnalysis } from "../graph/analysis.js";
 import type { HeapGraph } from "../graph/heap-graph.js";
-import { isGeneric } from "./generic-classes.js";
+import { isGeneric, isRuntimeScript } from "./generic-classes.js";
 import { closureScript, constructorScript, edgeByName } from "./modules.js";
 
 /** How many example ids a leftover class lists. */
@@ -224,7 +224,7 @@ export function lastingReach(
   const programClosure = (n: number): boolean => {
     if (!ownedByRunner || graph.nodeType(n) !== closure || ownedByRunner(n)) return false;
     const script = closureScript(graph, n, names.edge);
-    return script !== "" && !script.startsWith("node:");
+    return script !== "" && !isRuntimeScript(script);
   };
   // Instances of the runner's classes (its tests, hooks, streams): by their prototype's constructor.
   const runnerByProto = new Map<number, boolean>();

@@ -40,6 +40,7 @@
 import { RenderError } from "../errors.js";
 import type { PlaceholderGroup, Subgraph, SubgraphEdge, SubgraphNode, SubgraphPlaceholder } from "../query/types.js";
 import { describeSubgraph } from "./describe.js";
+import { isRuntimeScript } from "../query/generic-classes.js";
 import { edgeLabel, formatBytes, formatCount, moduleText, sanitizeText, scriptText, truncateText } from "./format.js";
 import { groupEdgeLabel } from "./grouped-text.js";
 import { DESCRIPTION_MARKER } from "./svg-finish.js";
@@ -520,7 +521,7 @@ function nodeLabel(node: SubgraphNode, maxLabel: number): string {
   if (preview !== undefined) parts.push(`<FONT POINT-SIZE="10">${line(preview)}</FONT>`);
   // A function of the program or a package: where its code is (the file's own name kept when the
   // path is cut). Node's own functions (`node:timers`) go without, as in the text: the tooltip says it.
-  if (node.script !== undefined && !node.script.startsWith("node:"))
+  if (node.script !== undefined && !isRuntimeScript(node.script))
     parts.push(`<FONT POINT-SIZE="9" COLOR="${STYLE.detailText}">${line(scriptText(node.script, maxLabel))}</FONT>`);
   let details: string;
   if (node.isGroup) {

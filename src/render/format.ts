@@ -5,6 +5,7 @@
  * Nothing here escapes for a particular output format (DOT, HTML, XML, terminal): these functions
  * only turn data into plain, printable text. Each writer escapes that text for its own syntax.
  */
+import { isRuntimeScript } from "../query/generic-classes.js";
 
 const BYTE_UNITS = ["B", "kB", "MB", "GB", "TB", "PB"] as const;
 
@@ -98,7 +99,7 @@ export function moduleText(file: string, max = 40): string {
  * scriptText("file:///home/ada/app/src/server.mjs") // "src/server.mjs"
  */
 export function scriptText(script: string, max = 40): string {
-  if (script.startsWith("node:")) return fileText(script, max);
+  if (isRuntimeScript(script)) return fileText(script, max);
   const parts = (script.startsWith("file://") ? script.slice(7) : script).split(/[/\\]/);
   const packages = parts.lastIndexOf("node_modules");
   const shown = packages >= 0 && packages < parts.length - 1 ? parts.slice(packages + 1) : parts.slice(-2);

@@ -5,6 +5,7 @@
  *     120 × OrderService ← ->this ← system / Context (120) ← {context} ← Function onTick (120) ← … ← global
  */
 import type { GroupedPathsReport, GroupStep } from "../query/group.js";
+import { isRuntimeScript } from "../query/generic-classes.js";
 import { edgeLabel, formatBytes, formatCount, moduleText, sanitizeText, scriptText, truncateText } from "./format.js";
 
 const MAX_CLASS = 40;
@@ -25,7 +26,7 @@ export function groupStepText(s: GroupStep): string {
     text += ` ${truncateText(s.name, MAX_CLASS)}${s.otherName !== undefined ? ` | ${truncateText(s.otherName, MAX_CLASS)}` : ""}`;
   }
   // A function of the program or of a package: where its code is (Node's own go without).
-  if (s.script !== undefined && !s.script.startsWith("node:")) text += ` (${scriptText(s.script)})`;
+  if (s.script !== undefined && !isRuntimeScript(s.script)) text += ` (${scriptText(s.script)})`;
   if (s.chainLength !== undefined && s.chainEdge) {
     text += ` \u00d7${formatCount(s.chainLength)} via ${truncateText(groupEdgeLabel(s.chainEdge), MAX_EDGE)}`;
     if (s.count !== s.chainLength) text += ` (${formatCount(s.count)} objects)`;
