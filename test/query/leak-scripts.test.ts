@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { constructorScript } from "../../src/query/modules.js";
 import { HeapAnalysis } from "../../src/graph/analysis.js";
-import { findLeaks } from "../../src/query/growth.js";
+import { findLeaks, type LeakReport } from "../../src/query/growth.js";
+import type { HeapGraph } from "../../src/graph/heap-graph.js";
 import { addLeakScripts } from "../../src/query/leak-scripts.js";
 import { classRank, programFirst } from "../../src/query/generic-classes.js";
 import { IdSet } from "../../src/graph/id-set.js";
@@ -59,6 +60,15 @@ describe("constructorScript", () => {
   });
 });
 
+/** `leaks` of three snapshots, with the scripts of its classes (those objects of s3 not in s1 looked at). */
+function leaksWithScripts(s1: HeapGraph, s2: HeapGraph, s3: HeapGraph): LeakReport {
+  const report = findLeaks(IdSet.fromGraph(s1), IdSet.fromGraph(s2), { graph: s3, analysis: new HeapAnalysis(s3) });
+  const before = IdSet.fromGraph(s1);
+  const fresh = Array.from({ length: s3.nodeCount }, (_, n) => n).filter((n) => !before.has(s3.nodeId(n)));
+  addLeakScripts(s3, report.groups, fresh);
+  return report;
+}
+
 describe("the classes a leak is told by", () => {
   it("ranks the program's own classes first, then those of no known script, then Node's, then generic ones", () => {
     expect(classRank("Watcher", "file:///srv/app.mjs")).toBe(0);
@@ -95,9 +105,7 @@ describe("the classes a leak is told by", () => {
       return graphOf(b);
     };
     const [s1, s2, s3] = [build(false), build(true), build(true)];
-    const report = findLeaks(IdSet.fromGraph(s1), IdSet.fromGraph(s2), { graph: s3, analysis: new HeapAnalysis(s3) });
-    const fresh = Array.from({ length: s3.nodeCount }, (_, n) => n).filter((n) => !IdSet.fromGraph(s1).has(s3.nodeId(n)));
-    addLeakScripts(s3, report.groups, fresh);
+    const report = leaksWithScripts(s1, s2, s3);
     const byName = new Map(report.groups.map((g) => [g.className, g]));
     expect(byName.get("Timeout")).toMatchObject({ count: 6, script: "node:internal/timers" });
     expect(byName.get("Watcher")).toMatchObject({ count: 6, script: "file:///srv/app.mjs" });
@@ -132,9 +140,7 @@ describe("the classes a leak is told by", () => {
       return graphOf(b);
     };
     const [s1, s2, s3] = [build(false), build(true), build(true)];
-    const report = findLeaks(IdSet.fromGraph(s1), IdSet.fromGraph(s2), { graph: s3, analysis: new HeapAnalysis(s3) });
-    const fresh = Array.from({ length: s3.nodeCount }, (_, n) => n).filter((n) => !IdSet.fromGraph(s1).has(s3.nodeId(n)));
-    addLeakScripts(s3, report.groups, fresh);
+    const report = leaksWithScripts(s1, s2, s3);
     const session = report.groups.find((g) => g.className === "Session")!;
     expect(session.count).toBe(21);
     expect(session.script).toBeUndefined();
