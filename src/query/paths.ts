@@ -38,13 +38,17 @@ export interface WhyAlive extends PathObject {
   /**
    * False only when the paths shown are all there are: one through each object that holds it
    * directly and that a root reaches. True when another such path exists beyond the K asked for
-   * (`pathsBeyond`), or when an object holding it is reached only through itself on its shortest
-   * path, so that a longer path avoiding it may exist (`heldInCycle` such objects).
+   * (`pathsBeyond`), or when an object holding it is reached through itself on its shortest path,
+   * and a longer path avoiding it may exist (`heldInCycle` such objects). An object that every
+   * path from a root reaches through it (a pure cycle) holds nothing more and is not counted.
    */
   morePaths: boolean;
   /** Set (true) when a path beyond the K asked for exists, through another direct retainer. */
   pathsBeyond?: boolean;
-  /** Direct retainers whose shortest path runs through the object itself (a cycle), not shown. */
+  /**
+   * Direct retainers whose shortest path runs through the object itself (a cycle), not shown, and
+   * that may be reached another way (those reached only through it are left out).
+   */
   heldInCycle?: number;
   /** Immediate dominator first, up to the root (with retained sizes); at most 100 long. */
   dominators?: PathObject[];
@@ -110,12 +114,51 @@ function findPaths(graph: HeapGraph, ctx: WalkContext, target: number, k: number
     if (r.from === lastFrom || distance[r.from] === NO_DISTANCE) continue;
     const upTo = ctx.analysis.isRetentionRoot(r.from) ? [] : shortestPath(graph, ctx, r.from);
     if (!upTo || upTo.some((h) => h.from === target)) {
-      throughTarget++;
+      // Held only through the target itself (a pure cycle: T → R → T, nothing else reaching R), R
+      // keeps nothing alive that the paths shown do not.
+      if (!reachedOnlyThrough(graph, ctx, r.from, target)) throughTarget++;
       continue;
     }
     out.push([...upTo, { edge: r.edge, from: r.from, to: target }]);
   }
   return { paths: out, throughTarget };
+}
+
+/** Objects {@link reachedOnlyThrough} looks at, at most, before it gives up (and answers false). */
+const MAX_CYCLE_SEARCH = 100_000;
+
+/**
+ * Whether every strong path from a root to `n` passes through `target`: a walk up `n`'s retainers
+ * (weak edges not followed) that never steps onto `target`, looking for an object whose shortest
+ * path avoids it. An object at a distance not above the target's has such a path (every object on
+ * its shortest path is closer to a root than the target), and so has every object below it on the
+ * walk, `n` included. True when the walk ends without one; false when it finds one, or gives up
+ * after {@link MAX_CYCLE_SEARCH} objects (it cannot tell then).
+ */
+function reachedOnlyThrough(graph: HeapGraph, ctx: WalkContext, n: number, target: number): boolean {
+  const distance = ctx.analysis.distances().distance;
+  const limit = distance[target]!;
+  const weak = graph.edgeTypeCodes.weak;
+  const seen = new Set<number>([target, n]);
+  const queue = [n];
+  for (let i = 0; i < queue.length; i++) {
+    const cur = queue[i]!;
+    const r = graph.retainerEdges(cur);
+    for (let j = 0; j < r.length; j++) {
+      const edge = r[j]!;
+      if (graph.edgeType(edge) === weak) continue;
+      const from = graph.edgeSource(edge);
+      if (seen.has(from)) continue;
+      // Unreached from the roots, it reaches nothing for them either.
+      const d = distance[from]!;
+      if (d === NO_DISTANCE) continue;
+      if (d <= limit || ctx.analysis.isRetentionRoot(from)) return false;
+      if (seen.size >= MAX_CYCLE_SEARCH) return false;
+      seen.add(from);
+      queue.push(from);
+    }
+  }
+  return true;
 }
 
 /**

@@ -109,6 +109,42 @@ describe("whyAlive", () => {
     expect(text).toMatch(/more paths may exist: 1 other object holds it directly/);
   });
 
+  it("calls the one path all when the other object holding it is reached only through it (a pure cycle)", () => {
+    // root → Window → A → T; T → R → T, and nothing else holds R: R keeps T alive only while T is.
+    const b = new SnapshotBuilder();
+    const win = b.node("object", "Window");
+    const [A, T, R] = ["A", "Target", "R"].map((n) => b.node("object", n)) as [number, number, number];
+    b.edge(b.root, win, "shortcut", "window");
+    b.edge(win, A, "property", "a").edge(A, T, "property", "t").edge(T, R, "property", "r").edge(R, T, "property", "back");
+    const g = graphOf(b);
+    for (const retained of [true, false]) {
+      const [w] = whyAlive(g, walkContext(g, { retained }), [T], 3);
+      expect(w!.directRetainers).toBe(2);
+      expect(w!.paths).toHaveLength(1);
+      expect(w!.morePaths).toBe(false);
+      expect(w!.heldInCycle).toBeUndefined();
+      const text = formatWhyText([w!]);
+      expect(text).toMatch(/ {2}path 1 of 1:\n/);
+      expect(text).not.toMatch(/more paths/);
+    }
+  });
+
+  it("does not count an object in the cycle that elsewhere only a weak reference holds", () => {
+    // As above, plus Window → WeakRef ⇢ R (weak): a weak reference keeps nothing alive. (Held
+    // strongly from elsewhere, R is counted: the cycle test above.)
+    const b = new SnapshotBuilder();
+    const win = b.node("object", "Window");
+    const [A, T, R, W] = ["A", "Target", "R", "WeakRef"].map((n) => b.node("object", n)) as [number, number, number, number];
+    b.edge(b.root, win, "shortcut", "window");
+    b.edge(win, A, "property", "a").edge(A, T, "property", "t").edge(T, R, "property", "r").edge(R, T, "property", "back");
+    b.edge(win, W, "property", "w").edge(W, R, "weak", "target");
+    const g = graphOf(b);
+    const [w] = whyAlive(g, walkContext(g), [T], 3);
+    expect(w!.paths).toHaveLength(1);
+    expect(w!.morePaths).toBe(false);
+    expect(w!.heldInCycle).toBeUndefined();
+  });
+
   it("without retained sizes gives paths but no dominators", () => {
     const { b, T } = leak();
     const g = graphOf(b);
