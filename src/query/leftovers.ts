@@ -7,7 +7,7 @@
 import type { HeapAnalysis } from "../graph/analysis.js";
 import type { HeapGraph } from "../graph/heap-graph.js";
 import { isGeneric, isRuntimeScript } from "./generic-classes.js";
-import { closureScript, constructorScript, edgeByName } from "./modules.js";
+import { closureScript, constructorScript, edgeByName, stringProperty } from "./modules.js";
 
 /** How many example ids a leftover class lists. */
 const EXAMPLES = 5;
@@ -240,6 +240,9 @@ export function lastingReach(
     }
     return yes;
   };
+  // Node's records of its built-in modules that are the runner's code: their exports are its state.
+  const runnerModule = (n: number): boolean =>
+    runnerCode !== undefined && graph.nodeType(n) === object && isRunnerBuiltinModule(graph, n, runnerCode, names);
   // The root: its shortcut edges lead to the global objects, its element edges to `(GC roots)`.
   const root = 0;
   for (let e = graph.firstEdge[root]!; e < graph.firstEdge[root + 1]!; e++) {
@@ -267,7 +270,10 @@ export function lastingReach(
     const timerLinksOnly = !inRunner && runnerTimer[n] === 1;
     const runnerClosure = !inRunner && ownedByRunner !== undefined && graph.nodeType(n) === closure && ownedByRunner(n);
     const suspended =
-      !inRunner && ownedByRunner !== undefined && graph.nodeType(n) === object && isSuspended(graph, n, ownedByRunner, names);
+      !inRunner &&
+      ownedByRunner !== undefined &&
+      graph.nodeType(n) === object &&
+      (isSuspended(graph, n, ownedByRunner, names) || runnerModule(n));
     // In the runner's walk: a program function's variables are the program's.
     const contextBack = inRunner && programClosure(n);
     for (let e = graph.firstEdge[n]!; e < graph.firstEdge[n + 1]!; e++) {
@@ -363,6 +369,31 @@ function isRunnerCallback(graph: HeapGraph, n: number, ownedByRunner: (n: number
     if (fn >= 0 && graph.nodeTypeName(fn) === "closure") return ownedByRunner(fn);
   }
   return false;
+}
+
+/** The class of Node's records of its built-in modules (`node:internal/bootstrap/realm`), one per module loaded. */
+const BUILTIN_MODULE_CLASS = "BuiltinModule";
+
+/**
+ * Node's record of one of its built-in modules whose code is the runner's: a `BuiltinModule` whose
+ * `id` (the module's name without `node:`, as in `internal/test_runner/utils`) names a runner
+ * script. Node keeps every loaded built-in module's record in a table its `require` reaches from a
+ * global handle, and the record holds the module's `exports`: the runner's module-level objects
+ * (node:test's `reporterScope`, which holds the reporters and their streams from Node 22) are
+ * reached that way, not only through the runner's functions. A class of that name defined in the
+ * program's own scripts is not Node's.
+ */
+function isRunnerBuiltinModule(
+  graph: HeapGraph,
+  n: number,
+  runnerCode: (script: string) => boolean,
+  names: { node: (n: number) => string; edge: (e: number) => string },
+): boolean {
+  if (names.node(n) !== BUILTIN_MODULE_CLASS) return false;
+  const id = stringProperty(graph, n, "id");
+  if (id === undefined || !runnerCode(`node:${id}`)) return false;
+  const script = constructorScript(graph, n);
+  return script === undefined || isRuntimeScript(script);
 }
 
 /** A suspended async function or generator of the runner's code. */

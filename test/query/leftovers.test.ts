@@ -4,6 +4,7 @@ import { findLeftovers, maxObjectId, reachPath } from "../../src/query/leftovers
 import { closureScript } from "../../src/query/modules.js";
 import { functionIn, SnapshotBuilder } from "../helpers/snapshot-builder.js";
 import { graphOf } from "../helpers/load.js";
+import { scriptClass } from "../helpers/timers.js";
 
 const RUNNER = "/app/node_modules/vitest/dist/chunk.js";
 const isRunner = (s: string): boolean => s.includes("/node_modules/vitest/");
@@ -124,6 +125,47 @@ describe("findLeftovers", () => {
     const kept = g.findById(left.classes.find((c) => c.className === "KeptByTestFile")!.exampleIds[0]!);
     const path = reachPath(g, left.reach, kept).map((h) => `${g.nodeName(h.from)}.${g.edgeName(h.edge)}`);
     expect(path).toEqual([".global", "global.__vitest_worker__", "Object.current", "Object.fn", "test.context", "system / Context.kept"]);
+  });
+
+  it("node:test's module-level state, reached through Node's table of built-in modules, is the runner's (Node 22)", () => {
+    // Node 22's node:test keeps its reporters on an exported object of a runner module
+    // (`reporterScope.reporters`), whose streams buffer the runner's events. Node's `require` of
+    // built-in modules (a function of Node's own, reached from a global handle) holds a table of
+    // every built-in module's record, and each record holds its module's exports.
+    const b = new SnapshotBuilder();
+    const global = b.node("object", "global", { selfSize: 100 });
+    b.edge(b.root, global, "shortcut", "global");
+    const handles = b.node("synthetic", "(Global handles)");
+    b.edge(b.gcRoots, handles, "element", 1);
+    const requireBuiltin = fn(b, "requireBuiltin", "node:internal/bootstrap/realm");
+    const table = b.node("object", "Map");
+    b.edge(handles, requireBuiltin.closure, "element", 1).edge(requireBuiltin.context, table, "context", "map");
+    const builtinModule = scriptClass(b, "BuiltinModule", "node:internal/bootstrap/realm");
+    const appModule = scriptClass(b, "BuiltinModule", "/app/src/modules.js"); // the program's own class of that name
+    let slot = 0;
+    const record = (make: typeof builtinModule, id: string): number => {
+      const exports = b.node("object", "Object");
+      const rec = make({ properties: { id: b.node("string", id), exports } });
+      b.edge(table, rec, "element", slot++);
+      return exports;
+    };
+    const utils = record(builtinModule, "internal/test_runner/utils");
+    const scope = b.node("object", "AsyncResource");
+    const reporters = b.node("object", "Array");
+    b.edge(utils, scope, "property", "reporterScope").edge(scope, reporters, "property", "reporters");
+    const events = record(builtinModule, "events");
+    const mine = record(appModule, "internal/test_runner/utils");
+    const since = b.nodes[b.nodes.length - 1]!.id;
+    b.edge(reporters, b.node("object", "{type, data}", { selfSize: 40 }), "element", 0); // the runner's event
+    b.edge(events, b.node("object", "Listener", { selfSize: 40 }), "property", "listener"); // held by Node's events module
+    b.edge(mine, b.node("object", "Kept", { selfSize: 40 }), "property", "kept"); // held by the program's module
+    const g = graphOf(b);
+    const isTestRunner = (s: string): boolean => s.startsWith("node:internal/test_runner/");
+    const left = findLeftovers(g, new HeapAnalysis(g), { sinceId: since, runnerCode: isTestRunner });
+    expect(left.classes.map((c) => c.className).sort()).toEqual(["Kept", "Listener"]);
+    // Without the runner's rules, its event is the program's.
+    const all = findLeftovers(g, new HeapAnalysis(g), { sinceId: since });
+    expect(all.classes.map((c) => c.className).sort()).toEqual(["Kept", "Listener", "{type, data}"]);
   });
 
   it("maxObjectId skips embedder and synthetic nodes, whose ids do not follow V8's counter", () => {
