@@ -229,6 +229,9 @@ export function toDot(sub: Subgraph, opts: ToDotOptions = {}): string {
   );
 
   const caption = captionLines(sub);
+  // Functions whose code is all in one file: said once, under the picture, not on every box.
+  const shared = sharedScript(nodes);
+  if (shared !== undefined) caption.push(sharedScriptLine(shared, nodes, maxLabel));
   if (opts.legend ?? true)
     caption.push(
       ...legendLines(
@@ -259,7 +262,7 @@ export function toDot(sub: Subgraph, opts: ToDotOptions = {}): string {
       if (node.onPath) a.push(["penwidth", "1.5"], ["color", STYLE.pathEdge]);
     }
     if (tooltips) a.push(["tooltip", { escaped: tooltipText(nodeTooltip(node)) }]);
-    out.push(`  ${id} [label=<${nodeLabel(node, maxLabel)}>, ${attrs(a)}];`);
+    out.push(`  ${id} [label=<${nodeLabel(node, maxLabel, shared === undefined)}>, ${attrs(a)}];`);
   }
 
   placeholders.forEach(({ p }, i) => {
@@ -460,6 +463,42 @@ function captionLines(sub: Subgraph): string[] {
   return lines;
 }
 
+/** Function boxes at least this many, their code all in one file, say it once in the caption. */
+const SHARED_SCRIPT_BOXES = 2;
+
+/**
+ * The one file that the boxes of the functions drawn would all name (Node's own scripts and
+ * functions with no known script aside: no box names a file for them), when there are at least
+ * {@link SHARED_SCRIPT_BOXES} such boxes; undefined when they would name different files.
+ */
+function sharedScript(nodes: SubgraphNode[]): string | undefined {
+  let shared: string | undefined;
+  let boxes = 0;
+  for (const node of nodes) {
+    if (node.script === undefined || isRuntimeScript(node.script)) continue;
+    if (shared !== undefined && node.script !== shared) return undefined;
+    shared = node.script;
+    boxes++;
+  }
+  return boxes >= SHARED_SCRIPT_BOXES ? shared : undefined;
+}
+
+/**
+ * The caption's line for {@link sharedScript}: the file, short, as the boxes would name it, and
+ * what holds for the other functions drawn (Node's own, or with no file known).
+ */
+function sharedScriptLine(script: string, nodes: SubgraphNode[], maxLabel: number): string {
+  const functions = nodes.filter((n) => n.type === "closure");
+  const runtime = functions.some((n) => n.script !== undefined && isRuntimeScript(n.script));
+  const unknown = functions.some((n) => n.script === undefined);
+  const file = truncateText(sanitizeText(scriptText(script, maxLabel)), maxLabel);
+  return (
+    `functions: code in ${file}` +
+    (runtime ? ", Node's own in node: scripts (named in the tooltips)" : "") +
+    (unknown ? ", or no file named in the snapshot" : "")
+  );
+}
+
 /** The key to the picture's less obvious marks, one line each, only for marks that are present. */
 function legendLines(edges: SubgraphEdge[], nodes: SubgraphNode[]): string[] {
   const lines: string[] = [];
@@ -507,7 +546,7 @@ function nodePreview(node: SubgraphNode, maxLabel: number): string | undefined {
   return undefined;
 }
 
-function nodeLabel(node: SubgraphNode, maxLabel: number): string {
+function nodeLabel(node: SubgraphNode, maxLabel: number, scriptLine: boolean): string {
   const line = (s: string) => htmlText(truncateText(sanitizeText(s), maxLabel));
   const className = line(node.className === "" ? `(${node.type || "object"})` : node.className);
   const colour = node.isTarget ? STYLE.targetText : node.isRoot ? STYLE.rootText : undefined;
@@ -521,7 +560,8 @@ function nodeLabel(node: SubgraphNode, maxLabel: number): string {
   if (preview !== undefined) parts.push(`<FONT POINT-SIZE="10">${line(preview)}</FONT>`);
   // A function of the program or a package: where its code is (the file's own name kept when the
   // path is cut). Node's own functions (`node:timers`) go without, as in the text: the tooltip says it.
-  if (node.script !== undefined && !isRuntimeScript(node.script))
+  // When every function's code is in one file, the caption says it instead ({@link sharedScript}).
+  if (scriptLine && node.script !== undefined && !isRuntimeScript(node.script))
     parts.push(`<FONT POINT-SIZE="9" COLOR="${STYLE.detailText}">${line(scriptText(node.script, maxLabel))}</FONT>`);
   let details: string;
   if (node.isGroup) {

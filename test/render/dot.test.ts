@@ -173,6 +173,48 @@ describe("toDot", () => {
     expect(dot).toContain("(anonymous)()");
   });
 
+  it("names a function's file on its box, or once under the picture when every box would name the same one", () => {
+    const fn = (id: number, name: string, script?: string): Subgraph["nodes"][number] => ({
+      id,
+      className: "Function",
+      type: "closure",
+      name,
+      selfSize: 64,
+      isTarget: false,
+      isRoot: false,
+      depth: 1,
+      onPath: false,
+      ...(script === undefined ? {} : { script }),
+    });
+    const withFunctions = (...fns: Array<Subgraph["nodes"][number]>): Subgraph => ({ ...tiny(), nodes: [...tiny().nodes, ...fns] });
+    const app = "/home/ada/app/src/server.js";
+    // Boxes whose label (up to its first attribute, the tooltip after it) names the file.
+    const boxLines = (dot: string) => dot.split("\n").filter((l) => /^ {2}n\d+ \[label=<((?!>, ).)*src\/(server|other)\.js/.test(l)).length;
+    const caption = (dot: string) => /graph \[label=<([^\n]*)>, labelloc/.exec(dot)?.[1] ?? "";
+
+    // Two functions of one file: said once, under the picture; each tooltip still says it.
+    const one = toDot(withFunctions(fn(20, "onData", app), fn(21, "onEnd", app)));
+    expect(boxLines(one)).toBe(0);
+    expect(caption(one)).toContain("functions: code in src/server.js<BR");
+    expect(one.match(/tooltip="[^"]*in src\/server\.js/g)).toHaveLength(2);
+    // Node's own functions and one whose file is not known do not stop it: the caption says so.
+    const mixed = toDot(
+      withFunctions(fn(20, "onData", app), fn(21, "onEnd", app), fn(22, "listOnTimeout", "node:internal/timers"), fn(23, "native_bind")),
+    );
+    expect(boxLines(mixed)).toBe(0);
+    expect(caption(mixed)).toContain(
+      "functions: code in src/server.js, Node's own in node: scripts (named in the tooltips), or no file named in the snapshot",
+    );
+    // Two files: each box names its own, and the caption none.
+    const two = toDot(withFunctions(fn(20, "onData", app), fn(21, "onEnd", "/home/ada/app/src/other.js")));
+    expect(boxLines(two)).toBe(2);
+    expect(caption(two)).not.toContain("functions:");
+    // A single function: on its box.
+    const single = toDot(withFunctions(fn(20, "onData", app)));
+    expect(boxLines(single)).toBe(1);
+    expect(caption(single)).not.toContain("functions:");
+  });
+
   it("can leave out tooltips, edge labels and the legend", () => {
     const dot = toDot(sampleSubgraph(), { tooltips: false, edgeLabels: "none", legend: false });
     expect(dot).not.toContain("tooltip=");
