@@ -82,8 +82,25 @@ const waiting: Pending[] = [];
 let nextJobId = 1;
 /** The most workers {@link addLayoutWorker} runs. */
 const MAX_LAYOUT_WORKERS = 2;
-/** The last layout made ahead and not yet asked for: its DOT, and its SVG once made. */
-let ahead: { dot: string; svg: Promise<string> } | null = null;
+/** The last layout made ahead and not yet asked for ({@link layOutAhead}). */
+interface Ahead {
+  dot: string;
+  /** Its SVG once made. */
+  svg: Promise<string>;
+  /** Its time limit. */
+  timeoutMs: number;
+  /** Milliseconds it ran (from when its worker started on it to its answer), once answered. */
+  ran: () => number | undefined;
+  /** Stops it (terminating its worker) once its worker is on it; false before. */
+  stop: () => boolean;
+}
+let ahead: Ahead | null = null;
+/** Jobs posted to layout workers so far: made-ahead ones and a second worker's start-up included. */
+let postedJobs = 0;
+/** Errors of layouts stopped by their time limit. */
+const timedOut = new WeakSet<object>();
+/** Errors of layouts whose worker crashed or exited: the same layout on a fresh worker may succeed. */
+const workerLost = new WeakSet<object>();
 /** Workers {@link closeLayoutWorker} terminated: their jobs fail saying so. */
 const closedWorkers = new WeakSet<Worker>();
 const noop = (): void => {};
@@ -114,13 +131,28 @@ export async function layoutSvg(dot: string, opts: RenderSvgOptions = {}): Promi
   const timeoutMs = checkedTimeout(opts.timeoutMs);
   const signal = opts.signal;
   if (signal?.aborted) throw new AbortedError();
+  let limit = timeoutMs;
   if (ahead !== null && ahead.dot === dot) {
-    const made = ahead.svg;
+    const made = ahead;
     ahead = null;
-    const svg = await whenMade(made, signal);
-    if (svg !== null) return svg;
-    // It failed (Graphviz, the worker, its time limit): laid out again as asked, to report its own result.
+    try {
+      return await whenMade(made, signal);
+    } catch (error) {
+      // The time limit holds once, across the layout made ahead and a retry: a layout stopped by its
+      // limit is not laid out again unless this job's limit is longer (then for what is left of it).
+      // Graphviz's errors and a close are the answer as they are. A crashed worker is the one case
+      // worth a fresh worker: laid out again, for what is left of the limit.
+      if (!(error instanceof Error) || error instanceof AbortedError) throw error;
+      const ran = timedOut.has(error) ? made.timeoutMs : workerLost.has(error) ? (made.ran() ?? 0) : undefined;
+      if (ran === undefined || timeoutMs - ran <= 0) throw error;
+      limit = timeoutMs - ran;
+    }
   }
+  return queueLayout(dot, limit, signal);
+}
+
+/** A layout waiting for a worker, in the order asked ({@link dispatch}). */
+function queueLayout(dot: string, timeoutMs: number, signal: AbortSignal | undefined): Promise<string> {
   return new Promise<string>((resolve, reject) => {
     const job: Pending = { dot, timeoutMs, signal, resolve, reject, onAbort: noop };
     job.onAbort = () => {
@@ -143,12 +175,19 @@ function checkedTimeout(ms: number | undefined): number {
   return timeoutMs;
 }
 
-/** The SVG of a layout made ahead, or null when it failed; rejects at once when `signal` fires. */
-function whenMade(made: Promise<string>, signal: AbortSignal | undefined): Promise<string | null> {
-  return new Promise<string | null>((resolve, reject) => {
-    const onAbort = () => reject(new AbortedError());
+/**
+ * The answer of a layout made ahead; rejects at once when `signal` fires, and then stops the layout
+ * when its worker is on it (nothing else waits for it: it was taken out of {@link ahead}).
+ */
+function whenMade(made: Ahead, signal: AbortSignal | undefined): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const onAbort = () => {
+      made.stop();
+      reject(new AbortedError());
+    };
+    if (signal?.aborted) return onAbort();
     signal?.addEventListener("abort", onAbort, { once: true });
-    made.then(resolve, () => resolve(null)).finally(() => signal?.removeEventListener("abort", onAbort));
+    made.svg.then(resolve, reject).finally(() => signal?.removeEventListener("abort", onAbort));
   });
 }
 
@@ -159,7 +198,7 @@ function dispatch(): void {
     if (slot.last) continue;
     const job = waiting.shift()!;
     job.signal?.removeEventListener("abort", job.onAbort);
-    handOver(slot, job.dot, job.timeoutMs, job.signal).then(job.resolve, job.reject);
+    handOver(slot, job.dot, job.timeoutMs, job.signal).svg.then(job.resolve, job.reject);
   }
 }
 
@@ -167,8 +206,9 @@ function dispatch(): void {
  * Posts `dot` to the slot's worker now, behind the job it has (if any): the worker lays it out once
  * that one is done, and its time limit starts then. The slot takes no other job until it is done.
  */
-function handOver(slot: Slot, dot: string, timeoutMs: number, signal: AbortSignal | undefined): Promise<string> {
-  const job = layoutInWorker(slot, dot, timeoutMs, signal, slot.last);
+function handOver(slot: Slot, dot: string, timeoutMs: number, signal: AbortSignal | undefined): Posted {
+  const posted = layoutInWorker(slot, dot, timeoutMs, signal, slot.last);
+  const job = posted.svg;
   const last = job.then(noop, noop);
   slot.last = last;
   void last.then(() => {
@@ -176,7 +216,7 @@ function handOver(slot: Slot, dot: string, timeoutMs: number, signal: AbortSigna
     slot.last = undefined;
     dispatch();
   });
-  return job;
+  return posted;
 }
 
 /**
@@ -201,7 +241,7 @@ export function addLayoutWorker(): Promise<void> {
   const slot = newSlot();
   slots.push(slot);
   // A one-node layout loads Graphviz; the slot takes real jobs once it is answered.
-  const started = layoutInWorker(slot, "digraph {}", DEFAULT_LAYOUT_TIMEOUT_MS, undefined, undefined);
+  const started = layoutInWorker(slot, "digraph {}", DEFAULT_LAYOUT_TIMEOUT_MS, undefined, undefined).svg;
   const loading = started.then(noop, noop);
   slot.last = loading;
   return started.then(
@@ -221,13 +261,16 @@ export function addLayoutWorker(): Promise<void> {
  * Tells the layout worker, when there is one, the DOT most likely asked for next (by
  * {@link layoutSvg}, after the layouts asked for so far): it is posted to the worker now, which lays
  * it out as soon as it is done with the job it has, and the next layoutSvg of that very DOT is
- * answered with the SVG it made (or laid out again, when making it failed). For the fitter, whose
- * second layout is nearly always asked for right after the first. Nothing changes in any layout.
+ * answered with what it made: the SVG, or its error (laid out again only when its worker was lost,
+ * or its time limit was shorter than the job's: for what is left of the job's limit). For the
+ * fitter, whose second layout is nearly always asked for right after the first. Nothing changes in
+ * any layout.
  *
  * It is a job of its own: its time limit (`opts.timeoutMs`) starts when the worker starts on it,
  * and a job for another graph waits for it, as for any job before it (a graph never asked for costs
  * one layout of the worker's time). A layoutSvg answered from it waits for it within that limit
- * (its signal still stops the waiting at once). Only while one worker runs and no job is waiting
+ * (its signal still stops the waiting at once, and this layout too once the worker is on it).
+ * Only while one worker runs and no job is waiting
  * (with two, the caller asks for the next layout outright: {@link addLayoutWorker}).
  */
 export function layOutAhead(dot: string, opts: Pick<RenderSvgOptions, "timeoutMs"> = {}): void {
@@ -240,9 +283,30 @@ export function layOutAhead(dot: string, opts: Pick<RenderSvgOptions, "timeoutMs
   } catch {
     return; // (the job asked for it reports the time limit)
   }
-  const svg = handOver(slot, dot, timeoutMs, undefined);
-  svg.catch(noop); // (a failure is the job's to report, when there is one)
-  ahead = { dot, svg };
+  const stopper = new AbortController();
+  const posted = handOver(slot, dot, timeoutMs, stopper.signal);
+  posted.svg.catch(noop); // (a failure is the job's to report, when there is one)
+  ahead = {
+    dot,
+    svg: posted.svg,
+    timeoutMs,
+    ran: posted.ran,
+    stop: () => {
+      // Before, its worker is on the job posted before it, which is not this one's to stop.
+      if (!posted.started()) return false;
+      stopper.abort();
+      return true;
+    },
+  };
+}
+
+/**
+ * How many layout jobs this process has posted to layout workers: each layout asked for, each made
+ * ahead ({@link layOutAhead}) and each second worker's start-up (a one-node graph). For tests and
+ * measurements: a layout answered from one made ahead is not posted again.
+ */
+export function layoutJobsPosted(): number {
+  return postedJobs;
 }
 
 /**
@@ -340,6 +404,15 @@ function getWorker(slot: Slot): Worker {
   return w;
 }
 
+/** A job posted to a worker: its answer, and how long it ran. */
+interface Posted {
+  svg: Promise<string>;
+  /** Whether its worker has started on it (its time limit runs). */
+  started: () => boolean;
+  /** Milliseconds from when its worker started on it to its answer; undefined until answered. */
+  ran: () => number | undefined;
+}
+
 /**
  * Posts a job to the slot's worker and settles with its answer. With `after` (the job posted before
  * it, which the worker does first), its time limit starts once that one is done; the worker failing
@@ -351,14 +424,17 @@ function layoutInWorker(
   timeoutMs: number,
   signal: AbortSignal | undefined,
   after: Promise<void> | undefined,
-): Promise<string> {
-  return new Promise<string>((resolve, reject) => {
+): Posted {
+  let startedAt: number | undefined;
+  let ran: number | undefined;
+  const svg = new Promise<string>((resolve, reject) => {
     if (signal?.aborted) {
       reject(new AbortedError());
       return;
     }
     const w = getWorker(slot);
     const id = nextJobId++;
+    postedJobs++;
     let settled = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
 
@@ -369,6 +445,7 @@ function layoutInWorker(
     const settle = (action: () => void) => {
       if (settled) return;
       settled = true;
+      if (startedAt !== undefined) ran = performance.now() - startedAt;
       clearTimeout(timer);
       w.off("message", onMessage);
       w.off("error", onError);
@@ -397,14 +474,14 @@ function layoutInWorker(
     };
     const onError = (error: Error) => {
       discard();
-      settle(() => reject(new RenderError(`the layout worker crashed: ${cleanMessage(error.message)}`, TOO_SLOW_HINT)));
+      settle(() => reject(lost(new RenderError(`the layout worker crashed: ${cleanMessage(error.message)}`, TOO_SLOW_HINT))));
     };
     const onExit = (code: number) => {
       settle(() =>
         reject(
           closedWorkers.has(w)
             ? closedError()
-            : new RenderError(`the layout worker stopped unexpectedly (exit code ${code})`, TOO_SLOW_HINT),
+            : lost(new RenderError(`the layout worker stopped unexpectedly (exit code ${code})`, TOO_SLOW_HINT)),
         ),
       );
     };
@@ -416,10 +493,13 @@ function layoutInWorker(
     // the timer is cleared by settle, and nothing is armed after it.)
     const start = () => {
       if (settled) return;
+      startedAt = performance.now();
       w.ref();
       timer = setTimeout(() => {
         discard();
-        settle(() => reject(new RenderError(`the graph layout took longer than ${timeoutMs} ms`, TOO_SLOW_HINT)));
+        const error = new RenderError(`the graph layout took longer than ${timeoutMs} ms`, TOO_SLOW_HINT);
+        timedOut.add(error);
+        settle(() => reject(error));
       }, timeoutMs);
     };
 
@@ -431,6 +511,13 @@ function layoutInWorker(
     if (after) void after.then(start);
     else start();
   });
+  return { svg, started: () => startedAt !== undefined, ran: () => ran };
+}
+
+/** `error`, marked as the loss of its worker ({@link workerLost}). */
+function lost(error: RenderError): RenderError {
+  workerLost.add(error);
+  return error;
 }
 
 /** Graphviz messages end with a newline and may quote the input: keep them to one printable line. */

@@ -8,6 +8,7 @@ import {
   closeLayoutWorker,
   finishLayout,
   layOutAhead,
+  layoutJobsPosted,
   layoutSvg,
   layoutWorkers,
   prepareLayout,
@@ -192,6 +193,50 @@ describe("layOutAhead", () => {
     await layoutSvg(first);
     layOutAhead(bad);
     await expect(layoutSvg(bad)).rejects.toThrow(RenderError);
+    expect(await layoutSvg(first)).toBe(await layoutSvg(first));
+  });
+
+  it("a layout made ahead that hit its time limit is not laid out again with a fresh one", async () => {
+    const big = toDot(bigSubgraph(300));
+    await closeLayoutWorker();
+    const a = layoutSvg(first);
+    layOutAhead(big, { timeoutMs: 1 });
+    await a;
+    const posted = layoutJobsPosted();
+    await expect(layoutSvg(big, { timeoutMs: 1 })).rejects.toThrow(/took longer than 1 ms/);
+    expect(layoutJobsPosted()).toBe(posted);
+    // A job with a longer limit than the one made ahead had is laid out again, for what is left of
+    // it: 3 ms - 1 ms.
+    const b = layoutSvg(first);
+    layOutAhead(big, { timeoutMs: 1 });
+    await b;
+    const again = layoutJobsPosted();
+    await expect(layoutSvg(big, { timeoutMs: 3 })).rejects.toThrow(/took longer than 2 ms/);
+    expect(layoutJobsPosted()).toBe(again + 1);
+  });
+
+  it("a job answered from a layout made ahead reports its Graphviz error as it is, without laying it out again", async () => {
+    const bad = "digraph { a -> }";
+    await layoutSvg(first);
+    layOutAhead(bad);
+    const posted = layoutJobsPosted();
+    await expect(layoutSvg(bad)).rejects.toThrow(/Graphviz could not lay out/);
+    expect(layoutJobsPosted()).toBe(posted);
+  });
+
+  it("a job aborted while it waits for the layout made ahead stops that layout", async () => {
+    const big = toDot(bigSubgraph(300));
+    await closeLayoutWorker();
+    const a = layoutSvg(first);
+    layOutAhead(big, { timeoutMs: 60_000 });
+    await a;
+    // The worker is on it now.
+    await new Promise((resolve) => setImmediate(resolve));
+    const stop = new AbortController();
+    const waiting = layoutSvg(big, { signal: stop.signal });
+    stop.abort();
+    await expect(waiting).rejects.toThrow(AbortedError);
+    // Its worker was stopped with it: the next job starts a fresh one, and is answered as before.
     expect(await layoutSvg(first)).toBe(await layoutSvg(first));
   });
 
