@@ -53,7 +53,7 @@ import { removeQuietly, sameFileAt } from "./files.js";
 
 const MAGIC = Buffer.from("BRCACHE\x01", "latin1");
 /** Bumped whenever the layout or the meaning of a section changes. */
-export const CACHE_FORMAT = 6;
+export const CACHE_FORMAT = 7;
 const PREFIX = 16;
 /** A header longer than this is not one of ours. */
 const MAX_HEADER = 64 << 20;
@@ -1630,7 +1630,13 @@ function checkClasses(nodeClass: Uint32Array, names: Uint8Array, S: number, N: n
   const seen = new Set<number>();
   const split: ClassParts["split"] = [];
   for (const r of j.split as unknown[]) {
-    if (!Array.isArray(r) || r.length !== 5 || !r.every((v) => isCount(v) && v <= 0xffffffff)) bad("a split class is not valid");
+    if (
+      !Array.isArray(r) ||
+      r.length !== 5 ||
+      !r.slice(0, 3).every((v) => isCount(v) && v <= 0xffffffff) ||
+      !r.slice(3).every((v) => Number.isInteger(v) && (v as number) >= -(2 ** 31) && (v as number) < 2 ** 31)
+    )
+      bad("a split class is not valid");
     const [id, base, scriptId, line, column] = r as number[];
     if (id! < S || id! >= limit || base! >= limit) bad("a split class names a class past the last");
     if (seen.has(id!)) bad("a split class is given twice");

@@ -39,7 +39,11 @@ export interface EdgeTypeCodes {
   weak: number;
 }
 
-/** Where a class's constructor is defined, as the snapshot's `locations` give it (0-based). */
+/**
+ * Where a class's constructor is defined, as the snapshot's `locations` give it (0-based). Line and
+ * column may be negative: V8 counts them from the script's start, and code compiled with a negative
+ * offset (vitest's module wrapper) starts before it.
+ */
 export interface ClassLocation {
   scriptId: number;
   line: number;
@@ -800,8 +804,9 @@ export class HeapGraph {
       if (types[n] !== object) continue;
       const c = nodeClass[n]!;
       const sc = values[base + si]!;
-      const li = values[base + li_]!;
-      const co = values[base + ci]!;
+      // Line and column are signed (a column before the script's start: see the reader's `locations`).
+      const li = values[base + li_]! | 0;
+      const co = values[base + ci]! | 0;
       let e = head[c]!;
       while (e >= 0 && (script[e] !== sc || line[e] !== li || column[e] !== co)) e = next[e]!;
       if (e < 0) {

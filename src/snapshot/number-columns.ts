@@ -1,8 +1,9 @@
 /**
  * The number sections — `nodes`, `edges`, `locations` — read straight into typed columns as the
  * bytes arrive: digits accumulate into a value, each value goes to its column by field, and
- * `to_node` offsets become node ordinals. Whole non-negative numbers below 2^32 only. One loop
- * serves all three sections; it is the parser's hot loop (most of a snapshot's bytes are here).
+ * `to_node` offsets become node ordinals. Whole non-negative numbers below 2^32 only, except in
+ * `locations`, whose line and column are signed (see {@link NumberColumnsReader.locations}). One
+ * loop serves all three sections; it is the parser's hot loop (most of a snapshot's bytes are here).
  */
 import { SnapshotFormatError } from "../errors.js";
 import type { SnapshotMeta } from "./meta.js";
@@ -49,6 +50,8 @@ export interface ScanState {
 const LOCATIONS_START = 1024;
 /** More location values than this (4 GiB of them) is junk, not a snapshot. */
 const MAX_LOCATION_VALUES = 2 ** 30 - 1;
+/** The most negative location value: V8 writes a location's line and column as 32-bit ints. */
+const MAX_NEGATIVE = 2 ** 31;
 
 export class NumberColumnsReader {
   /** True once the array's closing ']' was read and the counts checked. */
@@ -57,7 +60,11 @@ export class NumberColumnsReader {
   nodes: NodeColumns | null = null;
   /** The `edges` columns, once {@link done}. */
   edges: EdgeColumns | null = null;
-  /** The `locations` values, once {@link done}. */
+  /**
+   * The `locations` values, once {@link done}. A negative value (V8 writes a line or column before
+   * the script's start, for code compiled with a negative column offset, as vitest's module
+   * wrapper does) is kept as its 32-bit two's complement: `value | 0` reads it back.
+   */
   locations: Uint32Array | null = null;
 
   private readonly name: string;
@@ -86,6 +93,8 @@ export class NumberColumnsReader {
   // Where the scan stands between chunks.
   private acc = 0;
   private digits = 0;
+  /** In `locations`: the value being read has a '-' (no digit yet, when `digits` is 0). */
+  private negative = false;
   /** 0: just after '[', 1: after ',', 2: after a value. */
   private expect = 0;
   private field = 0;
@@ -274,6 +283,7 @@ export class NumberColumnsReader {
     const trackType = typeField >= 0 && typeField < nameField;
     let lastType = trackType ? this.lastEdgeType : -1;
     const isLocations = this.section === NumberSection.Locations;
+    let negative = this.negative;
     const fastEdges = this.fastEdges;
     const fastNodes = this.nodeLayout !== null;
     const rowLimits = this.rowLimits;
@@ -294,8 +304,8 @@ export class NumberColumnsReader {
         if (i === n) break;
       }
       if (digits !== 0) {
-        if (digits > 10 || acc > MAX_U32) {
-          this.fail(`number ${digits > 16 ? "with " + digits + " digits" : acc} is too large`, base + i);
+        if (digits > 10 || acc > (negative ? MAX_NEGATIVE : MAX_U32)) {
+          this.fail(`number ${negative ? "-" : ""}${digits > 16 ? "with " + digits + " digits" : acc} is too large`, base + i);
         }
         if (field === 0 && row === this.capacity) {
           this.grow(row, base + i);
@@ -348,6 +358,9 @@ export class NumberColumnsReader {
               cols.detachedness![row] = acc > 255 ? 255 : acc;
               break;
           }
+        } else if (negative) {
+          lc![row] = -acc; // stored as its two's complement
+          negative = false;
         } else {
           lc![row] = acc;
         }
@@ -396,15 +409,24 @@ export class NumberColumnsReader {
         expect = 1;
         continue;
       }
-      if (c === 10 || c === 32 || c === 13 || c === 9) continue;
+      if (c === 10 || c === 32 || c === 13 || c === 9) {
+        if (negative) this.fail("a '-' with no digits after it", base + i);
+        continue;
+      }
       if (c === 93) {
         if (expect === 1) this.fail("unexpected ']' after ','", base + i);
+        if (negative) this.fail("a '-' with no digits after it", base + i);
         this.row = row;
         this.field = field;
         this.edgeSum = edgeSum;
         this.maxNameSeen = maxName;
         this.end(base + i);
         return i + 1;
+      }
+      // A minus sign starts a negative location value (a line or column: see `locations`).
+      if (c === 45 && isLocations && expect !== 2 && !negative) {
+        negative = true;
+        continue;
       }
       if (c === 45 || c === 46 || c === 101 || c === 69 || c === 43) {
         this.fail(`only whole non-negative numbers belong here, found ${describeByte(c)}`, base + i);
@@ -413,6 +435,7 @@ export class NumberColumnsReader {
     }
     this.acc = acc;
     this.digits = digits;
+    this.negative = negative;
     this.expect = expect;
     this.field = field;
     this.row = row;

@@ -891,6 +891,14 @@ describe("snapshot cache: the class index", () => {
         /split class is given twice/,
       ],
       [
+        "a split class at a column below -2^31",
+        (c) => ({
+          ...c,
+          classes: { ...c.classes!, split: [{ id: S(c), base: 0, location: { scriptId: 1, line: 0, column: -(2 ** 31) - 1 } }] },
+        }),
+        /split class is not valid/,
+      ],
+      [
         "an extra name that is not a string",
         (c) => ({ ...c, classes: { ...c.classes!, extraNames: [...c.classes!.extraNames, 42 as unknown as string] } }),
         /class names are not valid/,
@@ -927,6 +935,17 @@ describe("snapshot cache: the class index", () => {
       expect(() => look.content.later.classes!(), what).toThrow(CacheFormatError);
       expect(() => look.content.later.classes!(), what).toThrow(reason);
     }
+  });
+
+  it("a split class at a negative line and column (code compiled with a negative offset) comes back", async () => {
+    const cache = new SnapshotCache({ dir: freshDir() });
+    const key = await missKey(cache, files.sample);
+    const { content } = await analysed(files.sample, true);
+    const split = [{ id: content.raw.strings.length, base: 0, location: { scriptId: 236, line: -1, column: -196 } }];
+    expect(cache.save(key, { ...content, classes: { ...content.classes!, split } }).kind).toBe("written");
+    const look = await cache.lookup(files.sample);
+    if (look.kind !== "hit") throw new Error("expected a hit");
+    expect(look.content.later.classes!().split).toEqual(split);
   });
 
   it("an entry replaced after it was opened: what is read later comes from the file that was opened", async () => {

@@ -402,6 +402,21 @@ describe("same-named constructors from different places", () => {
     expect(groups[ic!]).toBe(ib);
   });
 
+  it("are kept apart at a negative column too (code compiled with a negative column offset)", () => {
+    const b = new SnapshotBuilder();
+    const x = b.location(b.node("object", "Item"), 236, 0, -196).nodes.length - 1;
+    const y = b.location(b.node("object", "Item"), 236, 0, 196).nodes.length - 1;
+    const z = b.location(b.node("object", "Item"), 236, -1, -196).nodes.length - 1;
+    const g = graphOf(b);
+    const ids = [x, y, z].map((n) => g.classes().nodeClass[n]!);
+    expect(new Set(ids).size).toBe(3);
+    expect(ids.map((c) => g.classLocation(c))).toEqual([
+      { scriptId: 236, line: 0, column: -196 },
+      { scriptId: 236, line: 0, column: 196 },
+      { scriptId: 236, line: -1, column: -196 },
+    ]);
+  });
+
   it("use a node's last location, and ignore rows that name no node", () => {
     const b = new SnapshotBuilder();
     const x = b.node("object", "X");

@@ -237,6 +237,8 @@ describe("the number reader's fast paths", () => {
       rows.slice(0, 100).join("\n,") + "\n,4294967296" + rows.slice(100).join("\n,"),
       rows.slice(0, 100).join("\n,") + "\n,00000000001\n," + rows.slice(100).join("\n,"),
       rows.slice(0, 100).join("\n,") + "\n,,1" + rows.slice(100).join("\n,"),
+      rows.slice(0, 100).join("\n,") + "\n,5,1,0,-196\n," + rows.slice(100).join("\n,"),
+      rows.slice(0, 100).join("\n,") + "\n,5,1,-\n,3" + rows.slice(100).join("\n,"),
     ];
     await expectFastAsSlow(NumberSection.Locations, meta(300, 400), variants);
   });

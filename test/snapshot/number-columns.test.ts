@@ -114,6 +114,10 @@ describe("NumberColumnsReader", () => {
       [NumberSection.Edges, EDGES.replace("5,3", "5 3"), /expected ',' between numbers/],
       [NumberSection.Edges, EDGES.replace("]", ",]"), /unexpected '\]' after ','/],
       [NumberSection.Locations, '1,"a"]', /unexpected '"' in a list of numbers/],
+      [NumberSection.Nodes, NODES.replace("2,0,1", "2,0,-1"), /only whole non-negative numbers/],
+      [NumberSection.Locations, "1,-\n2]", /a '-' with no digits after it/],
+      [NumberSection.Locations, "1,-]", /unexpected .\]. after .,./],
+      [NumberSection.Locations, "1,-2147483649]", /number -2147483649 is too large/],
     ];
     for (const [section, text, want] of cases) {
       for (const size of [1, 1000]) {
