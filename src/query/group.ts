@@ -54,6 +54,11 @@ export interface GroupOptions {
  * node and edge columns it samples, so a cached snapshot reads them ahead whole.
  */
 const DENSE_TARGETS = 1024;
+/**
+ * At most this many walks of the dominator tree count a set of targets' retained sizes once among
+ * themselves (see `addSetRetained`); each allocates a byte per node.
+ */
+const MAX_SET_WALKS = 64;
 
 /**
  * What the walk up the distance tree reads whole, whatever the targets (the tree's edges, and
@@ -120,7 +125,10 @@ export interface GroupStep {
   /** Distinct objects in the group. */
   count: number;
   selfSize: number;
-  /** Targets only: retained size counted once. */
+  /**
+   * Targets only: the objects' retained size, each counted once among them (an object dominated by
+   * another of the same class is in that one's); may include another target class's objects.
+   */
   retainedSize?: number;
   objectIds: number[];
   isTarget: boolean;
@@ -294,6 +302,10 @@ export class PathGroups {
   private pOwn = new Int32Array(1024);
   /** Per pair: the retained size of the targets counted in it (not dominated by another target); set after the walk. */
   private pOwnRetained: Float64Array | null = null;
+  /** Per target group (one class): its objects' retained size, each counted once among them; set after the walk. */
+  private targetRetained = new Map<number, number>();
+  /** Per pattern (its root group): the same, among the pattern's targets; see {@link addSetRetained}. */
+  private patternRetained = new Map<number, number>();
 
   private readonly baseline: { has(id: number): boolean } | undefined;
 
@@ -751,6 +763,80 @@ export class PathGroups {
     const own = (this.pOwnRetained = new Float64Array(this.pairCount));
     // In target order, as the sums always were.
     for (let i = 0; i < targets.length; i++) if (pairs[i]! >= 0 && dominated[i] === 0) own[pairs[i]!]! += retained[targets[i]!]!;
+    this.addSetRetained(targets, pairs, dominated, retained);
+  }
+
+  /**
+   * The retained sizes shown beside "N × Class": each set of targets — a target box (one class), a
+   * pattern — counts its objects' retained sizes once among themselves: an object is left out only
+   * when another object of the same set dominates it (as the class table counts a class). Counted
+   * once over all targets instead, a class or a pattern whose objects are all held through another
+   * target class's objects would read 0 B, though freeing them frees their own retained size. The
+   * patterns' order keeps the sum counted once over all targets (`gRetained`).
+   */
+  private addSetRetained(targets: number[], pairs: Int32Array, dominated: Uint8Array, retained: Float64Array): void {
+    // No target inside another's: every set's sum is the one counted once over all targets.
+    if (!dominated.includes(1)) return;
+    const nodeClass = this.nodeClass;
+    const reached: number[] = [];
+    for (let i = 0; i < targets.length; i++) if (pairs[i]! >= 0) reached.push(i);
+    // Each reached target's pattern: the group of the top pair above its own.
+    const top = new Int32Array(this.pairCount).fill(-1);
+    const topOf = (pair: number): number => {
+      const chain: number[] = [];
+      let x = pair;
+      while (top[x] === -1 && this.pParent[x]! >= 0) {
+        chain.push(x);
+        x = this.pParent[x]!;
+      }
+      const t = top[x] === -1 ? x : top[x]!;
+      top[x] = t;
+      for (const c of chain) top[c] = t;
+      return t;
+    };
+    const classOf = (i: number): number => nodeClass[targets[i]!]!;
+    const patternOf = (i: number): number => this.pGroup[topOf(pairs[i]!)]!;
+    // Sets keyed by class (as 2k) and pattern (2k + 1), in the order first met.
+    const sets = new Map<number, number[]>();
+    const add = (key: number, i: number): void => {
+      const set = sets.get(key);
+      if (set) set.push(i);
+      else sets.set(key, [i]);
+    };
+    for (const i of reached) {
+      add(classOf(i) * 2, i);
+      add(patternOf(i) * 2 + 1, i);
+    }
+    let calls = 0;
+    const marked = new Uint8Array((this.graph.nodeCount + 7) >>> 3);
+    for (const [key, set] of sets) {
+      const nested = set.filter((i) => dominated[i] === 1);
+      // Out: per member of `nested`, 1 when another member of the set dominates it.
+      let out: Uint8Array | null = null;
+      if (nested.length === 0) out = new Uint8Array(0);
+      else if (set.length === reached.length) out = new Uint8Array(nested.length).fill(1);
+      else if (calls < MAX_SET_WALKS) {
+        calls++;
+        for (const i of set) marked[targets[i]! >>> 3]! |= 1 << (targets[i]! & 7);
+        out = this.ctx.analysis.dominatedByMarked(
+          nested.map((i) => targets[i]!),
+          marked,
+        );
+        for (const i of set) marked[targets[i]! >>> 3] = 0;
+      }
+      // Past the bound (a heap of many patterns of nested targets): counted once over all targets.
+      if (out === null) {
+        if (key % 2 === 1) continue;
+        out = new Uint8Array(nested.length).fill(1);
+      }
+      let sum = 0;
+      let k = 0;
+      for (const i of set) {
+        if (dominated[i] === 1 && out[k++] === 1) continue;
+        sum += retained[targets[i]!]!;
+      }
+      (key % 2 === 0 ? this.targetRetained : this.patternRetained).set(key % 2 === 0 ? this.pGroup[pairs[set[0]!]!]! : (key - 1) / 2, sum);
+    }
   }
 
   /** Whether no path reaches node n, from the distance tree (the distances are then never read). */
@@ -1016,7 +1102,7 @@ export class PathGroups {
       const script = scriptOf(graph, node);
       if (script !== undefined) s.script = script;
     }
-    if (kind === TARGET && this.retained) s.retainedSize = this.gRetained[g]!;
+    if (kind === TARGET && this.retained) s.retainedSize = this.targetRetained.get(g) ?? this.gRetained[g]!;
     // A chain of one (a list's only element on these paths) reads as a plain object.
     if (kind === CHAIN && this.gChainMax[g]! >= 2) {
       s.chainLength = this.gChainMax[g]!;
@@ -1047,7 +1133,7 @@ export class PathGroups {
       for (let g = r; g >= 0; g = this.gChild.data[g]!) steps.push(this.step(g));
       steps.reverse();
       const p: GroupPattern = { targets: this.gTargets[r]!, steps };
-      if (this.retained) p.retainedSize = this.gRetained[r]!;
+      if (this.retained) p.retainedSize = this.patternRetained.get(r) ?? this.gRetained[r]!;
       return p;
     });
     let targetsOmitted = 0;

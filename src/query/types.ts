@@ -50,7 +50,8 @@ export interface SubgraphNode extends HeapObjectInfo {
    * Grouped pictures: this node stands for a group of objects (same class, reached through the same
    * edge from the same group). Its `id` is then a synthetic negative number, not a heap id; the
    * heap ids are in `objectIds`, `selfSize` is the group's sum and, for targets, `retainedSize` the
-   * group's retained size counted once (a target dominated by another target is not added twice).
+   * group's retained size counted once among its objects (one dominated by another of the group is not
+   * added twice; one dominated by a target of another class counts in both groups).
    */
   isGroup?: boolean;
   /** Grouped pictures: the group's objects have exactly two raw names, `name` and this one. */

@@ -429,6 +429,40 @@ describe("groupRetainingPaths", () => {
     expect(foos[0]).toMatchObject({ count: 3, selfSize: 135, retainedSize: 135 });
   });
 
+  it("gives each target box and each pattern the retained size of its own objects when another target class holds them (not 0 B)", () => {
+    const { b, global } = withGlobal();
+    const arr = b.node("array", "");
+    b.edge(global, arr, "property", "list");
+    const subs = Array.from({ length: 4 }, (_, i) => {
+      const sub = b.node("object", "Sub", { selfSize: 10 });
+      const widget = b.node("object", "Widget", { selfSize: 50 });
+      b.edge(arr, sub, "element", i).edge(sub, widget, "property", "widget");
+      b.edge(widget, b.node("array", "", { selfSize: 100 }), "property", "buf");
+      return sub;
+    });
+    // One Sub held only by another Sub, and one Widget held straight from the root.
+    b.edge(subs[0]!, b.node("object", "Sub", { selfSize: 7 }), "property", "child");
+    const direct = b.node("object", "Widget", { selfSize: 50 });
+    b.edge(global, direct, "property", "direct").edge(direct, b.node("array", "", { selfSize: 100 }), "property", "buf");
+    const g = graphOf(b);
+    const { ordinals } = selectNodes(g, { types: ["Sub", "Widget"] });
+    const report = groupRetainingPaths(g, walkContext(g), ordinals).report();
+
+    const box = (cls: string) => report.targetGroups.find((s) => s.className === cls)!;
+    // Widgets: 5 × 150, though 4 of them are held only through Subs (their retained size is in those too).
+    expect(box("Widget")).toMatchObject({ count: 5, retainedSize: 750 });
+    // Subs: 4 × 160, and the nested one (7 B) inside the first's.
+    expect(box("Sub")).toMatchObject({ count: 5, retainedSize: 647 });
+
+    const pattern = (cls: string, edge: string) =>
+      report.patterns.find((p) => p.steps[0]!.className === cls && p.steps[1]!.edge!.name === edge)!;
+    expect(pattern("Widget", "widget")).toMatchObject({ targets: 4, retainedSize: 600 });
+    expect(pattern("Widget", "direct")).toMatchObject({ targets: 1, retainedSize: 150 });
+    expect(pattern("Sub", "child")).toMatchObject({ targets: 1, retainedSize: 7 });
+    expect(pattern("Sub", "*")).toMatchObject({ targets: 4, retainedSize: 647 });
+    expect(formatGroupedText(report)).toContain("5 × Widget (retained 750 B)");
+  });
+
   it("counts each target's retained size unless a target dominates it: as a walk up every dominator chain says, whether the analysis was computed or read back", async () => {
     const { HeapAnalysis, NO_DISTANCE } = await import("../../src/graph/analysis.js");
     let x = 17;
