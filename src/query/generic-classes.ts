@@ -46,20 +46,30 @@ export function isRuntimeScript(script: string): boolean {
 }
 
 /**
- * How well a class tells a leak, best first: 0 the program's own (its constructor is defined in
- * one of the program's scripts: its files, its dependencies), 1 not generic but with no script
- * known (a native or built-in constructor, or a snapshot that does not say), 2 defined in the
- * runtime's own scripts (Node's `Timeout`, held by what the program did), 3 generic.
+ * Whether a script is one of the program's dependencies: a file under a `node_modules` folder.
+ */
+export function isPackageScript(script: string): boolean {
+  return /[\\/]node_modules[\\/]/.test(script);
+}
+
+/**
+ * How well a class tells a leak, best first: 0 the program's own (its constructor is defined in one
+ * of the program's files), 1 defined in one of its dependencies (a file under `node_modules`: rxjs'
+ * `Subscriber` that holds the program's `Widget`), 2 not generic but with no script known (a native
+ * or built-in constructor, or a snapshot that does not say), 3 defined in the runtime's own scripts
+ * (Node's `Timeout`, held by what the program did), 4 generic.
  */
 export function classRank(className: string, script?: string | null): number {
-  if (isGeneric(className)) return 3;
-  if (script === undefined || script === null) return 1;
-  return isRuntimeScript(script) ? 2 : 0;
+  if (isGeneric(className)) return 4;
+  if (script === undefined || script === null) return 2;
+  if (isRuntimeScript(script)) return 3;
+  return isPackageScript(script) ? 1 : 0;
 }
 
 /**
  * The classes in their order within each rank ({@link classRank}): the program's own ones first,
- * then the others that are not generic, those defined in the runtime's scripts, the generic ones.
+ * then its dependencies', the others that are not generic, those defined in the runtime's scripts,
+ * the generic ones.
  */
 export function programFirst<T extends { className: string; script?: string; scripts?: readonly string[] }>(classes: readonly T[]): T[] {
   // A class of several scripts ranks by the best of them: one of the program's is the program's.

@@ -70,21 +70,23 @@ function leaksWithScripts(s1: HeapGraph, s2: HeapGraph, s3: HeapGraph): LeakRepo
 }
 
 describe("the classes a leak is told by", () => {
-  it("ranks the program's own classes first, then those of no known script, then Node's, then generic ones", () => {
+  it("ranks the program's own classes first, then its dependencies', those of no known script, Node's, generic ones", () => {
     expect(classRank("Watcher", "file:///srv/app.mjs")).toBe(0);
-    expect(classRank("LRUCache", "/srv/node_modules/lru-cache/dist/index.js")).toBe(0);
-    expect(classRank("TCP")).toBe(1);
-    expect(classRank("Timeout", "node:internal/timers")).toBe(2);
-    expect(classRank("Array", "node:internal/timers")).toBe(3);
-    expect(classRank("{k, list}")).toBe(3);
+    expect(classRank("LRUCache", "/srv/node_modules/lru-cache/dist/index.js")).toBe(1);
+    expect(classRank("Subscriber", "C:\\app\\node_modules\\rxjs\\dist\\cjs\\index.js")).toBe(1);
+    expect(classRank("TCP")).toBe(2);
+    expect(classRank("Timeout", "node:internal/timers")).toBe(3);
+    expect(classRank("Array", "node:internal/timers")).toBe(4);
+    expect(classRank("{k, list}")).toBe(4);
     const order = programFirst([
       { className: "Array" },
+      { className: "OperatorSubscriber", script: "file:///srv/node_modules/rxjs/dist/esm/index.js" },
       { className: "Timeout", script: "node:internal/timers" },
       { className: "TCP" },
       { className: "Session", script: "file:///srv/app.mjs" },
       { className: "Watcher", script: "file:///srv/app.mjs" },
     ]);
-    expect(order.map((c) => c.className)).toEqual(["Session", "Watcher", "TCP", "Timeout", "Array"]);
+    expect(order.map((c) => c.className)).toEqual(["Session", "Watcher", "OperatorSubscriber", "TCP", "Timeout", "Array"]);
   });
 
   it("findLeaks' classes get the script of their constructor (Node's Timeout, the program's Watcher), generic ones none", () => {
