@@ -30,7 +30,7 @@ export interface ExpectNoLeaksOptions {
   types?: readonly string[];
   /** Where the picture goes when it fails (default `backrefs-leaks`, relative to the working directory). */
   dir?: string;
-  /** Names the picture and the message (default `expectNoLeaks`). */
+  /** Names the picture and the message (default `expectNoLeaks`; in vitest, the running test's name). */
   name?: string;
 }
 
