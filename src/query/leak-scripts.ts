@@ -5,14 +5,14 @@
 import type { HeapGraph } from "../graph/heap-graph.js";
 import { isGeneric } from "./generic-classes.js";
 import { classKey, keyOf, type LeakGroup } from "./growth.js";
-import { mapScript, objectMap } from "./modules.js";
+import { ConstructorScripts } from "./modules.js";
 
 /**
  * Sets each group's {@link LeakGroup.script} (not generic classes': their constructors are the
- * engine's), from its objects among `fresh` (node ordinals, those marked in `exclude` left out): one
- * object of each class id the group holds (a group keyed by name may hold several, of different
- * scripts: it then gets {@link LeakGroup.scripts} instead). A pass over `fresh`, and a few edges
- * read per class id.
+ * engine's), from its objects among `fresh` (node ordinals, those marked in `exclude` left out),
+ * through {@link ConstructorScripts}: a group whose objects come from constructors of several
+ * scripts gets {@link LeakGroup.scripts} instead. A pass over `fresh`, and a few edges read per
+ * object and per hidden class.
  */
 export function addLeakScripts(graph: HeapGraph, groups: LeakGroup[], fresh: ArrayLike<number>, exclude?: Uint8Array | null): void {
   const byKey = new Map<string, LeakGroup>();
@@ -22,12 +22,9 @@ export function addLeakScripts(graph: HeapGraph, groups: LeakGroup[], fresh: Arr
   }
   if (byKey.size === 0) return;
   const { nodeClass } = graph.classes();
-  // Per class id, its group (null: none listed); per hidden class, its constructor's script.
+  // Per class id, its group (null: none listed).
   const groupOf = new Map<number, LeakGroup | null>();
-  const scriptOfMap = new Map<number, string>();
-  // Per group, the scripts of its objects' constructors ("" where the snapshot does not say): a
-  // class the snapshot names alike may hold objects of several constructors.
-  const found = new Map<LeakGroup, Set<string>>();
+  const scripts = new ConstructorScripts(graph);
   for (let i = 0; i < fresh.length; i++) {
     const n = fresh[i]!;
     if (exclude?.[n] === 1) continue;
@@ -35,16 +32,7 @@ export function addLeakScripts(graph: HeapGraph, groups: LeakGroup[], fresh: Arr
     let g = groupOf.get(c);
     if (g === undefined) groupOf.set(c, (g = byKey.get(keyOf(graph, c, false).key) ?? null));
     if (g === null) continue;
-    const map = objectMap(graph, n);
-    let script = scriptOfMap.get(map);
-    if (script === undefined) scriptOfMap.set(map, (script = mapScript(graph, map) ?? ""));
-    let scripts = found.get(g);
-    if (!scripts) found.set(g, (scripts = new Set()));
-    scripts.add(script);
+    scripts.add(g, n);
   }
-  for (const [g, scripts] of found) {
-    const known = [...scripts].filter((s) => s !== "").sort();
-    if (known.length === 1 && scripts.size === 1) g.script = known[0]!;
-    else if (known.length > 0) g.scripts = known;
-  }
+  for (const g of byKey.values()) Object.assign(g, scripts.of(g));
 }

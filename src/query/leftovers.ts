@@ -7,7 +7,7 @@
 import type { HeapAnalysis } from "../graph/analysis.js";
 import type { HeapGraph } from "../graph/heap-graph.js";
 import { isGeneric, isRuntimeScript } from "./generic-classes.js";
-import { closureScript, constructorScript, edgeByName, stringProperty } from "./modules.js";
+import { closureScript, ConstructorScripts, constructorScript, edgeByName, stringProperty } from "./modules.js";
 
 /** How many example ids a leftover class lists. */
 const EXAMPLES = 5;
@@ -74,6 +74,12 @@ export interface LeftoverClass {
   exampleIds: number[];
   /** The script that defines the class's constructor (a file of the program, `node:…` for Node's own), when the snapshot says; not for generic classes. */
   script?: string;
+  /**
+   * When the class's objects have constructors of different scripts (same-named classes the
+   * snapshot does not tell apart by place), or of a script for some and none known for others: the
+   * scripts known, sorted, and no `script`. As `leaks` says them (see `addLeakScripts`).
+   */
+  scripts?: string[];
 }
 
 export interface Leftovers {
@@ -435,6 +441,7 @@ export function findLeftovers(graph: HeapGraph, analysis: HeapAnalysis, options:
   const classRetained = analysis.classRetainedSizes(mask);
   const byName = new Map<string, { count: number; self: number; retained: number; examples: number[] }>();
   const seenClassIds = new Map<string, Set<number>>();
+  const scripts = new ConstructorScripts(graph);
   const larger = (x: number, y: number): number => retained[y]! - retained[x]! || graph.nodeId(y) - graph.nodeId(x);
   let selfSize = 0;
   for (const n of ordinals) {
@@ -451,6 +458,7 @@ export function findLeftovers(graph: HeapGraph, analysis: HeapAnalysis, options:
     e.count++;
     e.self += shallow[n]!;
     selfSize += shallow[n]!;
+    if (!isGeneric(name)) scripts.add(name, n);
     e.examples.push(n);
     e.examples.sort(larger);
     if (e.examples.length > EXAMPLES) e.examples.pop();
@@ -466,17 +474,14 @@ export function findLeftovers(graph: HeapGraph, analysis: HeapAnalysis, options:
     under[k] = under[d]! | mask[preorder[d]!]!;
     if (mask[n] && !under[k]) retainedSize += retained[n]!;
   }
-  const classes: LeftoverClass[] = [...byName].map(([className, e]) => {
-    const script = isGeneric(className) ? undefined : constructorScript(graph, e.examples[0]!);
-    return {
-      className,
-      count: e.count,
-      selfSize: e.self,
-      retainedSize: e.retained,
-      exampleIds: e.examples.map((n) => graph.nodeId(n)),
-      ...(script !== undefined ? { script } : {}),
-    };
-  });
+  const classes: LeftoverClass[] = [...byName].map(([className, e]) => ({
+    className,
+    count: e.count,
+    selfSize: e.self,
+    retainedSize: e.retained,
+    exampleIds: e.examples.map((n) => graph.nodeId(n)),
+    ...scripts.of(className),
+  }));
   classes.sort(
     (p, q) => q.retainedSize - p.retainedSize || q.count - p.count || (p.className < q.className ? -1 : p.className > q.className ? 1 : 0),
   );

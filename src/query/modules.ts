@@ -53,6 +53,43 @@ export function constructorScript(graph: HeapGraph, n: number): string | undefin
   return mapScript(graph, objectMap(graph, n));
 }
 
+/**
+ * The scripts of objects' constructors, read once per hidden class: a class the snapshot names
+ * alike may hold objects of several constructors (same-named classes of different scripts, where
+ * the snapshot has no `locations` to tell them apart), so the script is read per object's map, not
+ * per class.
+ */
+export class ConstructorScripts {
+  private readonly byMap = new Map<number, string>();
+  /** Per class (by whatever key the caller groups by): the scripts its objects' constructors are in ("" where the snapshot does not say). */
+  private readonly found = new Map<unknown, Set<string>>();
+
+  constructor(private readonly graph: HeapGraph) {}
+
+  /** Counts object n's constructor's script for `key`'s class. */
+  add(key: unknown, n: number): void {
+    const map = objectMap(this.graph, n);
+    let script = this.byMap.get(map);
+    if (script === undefined) this.byMap.set(map, (script = mapScript(this.graph, map) ?? ""));
+    let scripts = this.found.get(key);
+    if (!scripts) this.found.set(key, (scripts = new Set()));
+    scripts.add(script);
+  }
+
+  /**
+   * What `key`'s class says of its scripts: `script` when its objects' constructors are all of one
+   * known script; `scripts` (the known ones, sorted) when they are of several, or of one for some
+   * objects and not known for others; nothing when none is known.
+   */
+  of(key: unknown): { script?: string; scripts?: string[] } {
+    const scripts = this.found.get(key);
+    if (!scripts) return {};
+    const known = [...scripts].filter((s) => s !== "").sort();
+    if (known.length === 1 && scripts.size === 1) return { script: known[0]! };
+    return known.length > 0 ? { scripts: known } : {};
+  }
+}
+
 /** Object n's hidden class (its internal `map` edge's target), or -1. */
 export function objectMap(graph: HeapGraph, n: number): number {
   return internalEdgeNamed(graph, n, MAP_EDGE);

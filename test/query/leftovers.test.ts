@@ -5,6 +5,11 @@ import { closureScript } from "../../src/query/modules.js";
 import { functionIn, SnapshotBuilder } from "../helpers/snapshot-builder.js";
 import { graphOf } from "../helpers/load.js";
 import { scriptClass } from "../helpers/timers.js";
+import { withGlobal } from "../helpers/subgraphs.js";
+import { findLeaks } from "../../src/query/growth.js";
+import { addLeakScripts } from "../../src/query/leak-scripts.js";
+import { programFirst } from "../../src/query/generic-classes.js";
+import { IdSet } from "../../src/graph/id-set.js";
 
 const RUNNER = "/app/node_modules/vitest/dist/chunk.js";
 const isRunner = (s: string): boolean => s.includes("/node_modules/vitest/");
@@ -166,6 +171,50 @@ describe("findLeftovers", () => {
     // Without the runner's rules, its event is the program's.
     const all = findLeftovers(g, new HeapAnalysis(g), { sinceId: since });
     expect(all.classes.map((c) => c.className).sort()).toEqual(["Kept", "Listener", "{type, data}"]);
+  });
+
+  it("a class whose objects come from constructors of two scripts names both, and ranks as the program's, as leaks does", () => {
+    // Same-named Session classes of Node's and of the program (no locations: one class by name),
+    // Node's the largest; larger Widgets of Node's.
+    const build = (withLeftovers: boolean) => {
+      const { b, global } = withGlobal();
+      const nodeSession = scriptClass(b, "Session", "node:internal/session");
+      const appSession = scriptClass(b, "Session", "/srv/app/src/session.js");
+      const widget = scriptClass(b, "Widget", "node:internal/widget");
+      const keep = b.node("object", "Array");
+      b.edge(global, keep, "property", "keep");
+      const since = b.nodes[b.nodes.length - 1]!.id;
+      if (withLeftovers) {
+        let i = 0;
+        b.edge(keep, nodeSession({ selfSize: 400 }), "element", i++);
+        for (let k = 0; k < 20; k++) b.edge(keep, appSession({ selfSize: 40 }), "element", i++);
+        for (let k = 0; k < 5; k++) b.edge(keep, widget({ selfSize: 4000 }), "element", i++);
+      }
+      return { g: graphOf(b), since };
+    };
+    const { g, since } = build(true);
+    const left = findLeftovers(g, new HeapAnalysis(g), { sinceId: since });
+    const session = left.classes.find((c) => c.className === "Session")!;
+    expect(session.count).toBe(21);
+    expect(session.script).toBeUndefined();
+    expect(session.scripts).toEqual(["/srv/app/src/session.js", "node:internal/session"]);
+    expect(left.classes.find((c) => c.className === "Widget")).toMatchObject({ script: "node:internal/widget" });
+    expect(left.classes[0]!.className).toBe("Widget"); // by retained size
+    expect(programFirst(left.classes)[0]!.className).toBe("Session");
+    // The same heap's leaks (three snapshots, the leftovers made after the first) say the same.
+    const [s1, s2, s3] = [build(false).g, build(true).g, build(true).g];
+    const report = findLeaks(IdSet.fromGraph(s1), IdSet.fromGraph(s2), { graph: s3, analysis: new HeapAnalysis(s3) });
+    const before = IdSet.fromGraph(s1);
+    addLeakScripts(
+      s3,
+      report.groups,
+      Array.from({ length: s3.nodeCount }, (_, n) => n).filter((n) => !before.has(s3.nodeId(n))),
+    );
+    const scriptsOf = (cs: ReadonlyArray<{ className: string; script?: string; scripts?: string[] }>) =>
+      Object.fromEntries(
+        cs.filter((c) => c.className === "Session" || c.className === "Widget").map((c) => [c.className, [c.script, c.scripts]]),
+      );
+    expect(scriptsOf(left.classes)).toEqual(scriptsOf(report.groups));
   });
 
   it("maxObjectId skips embedder and synthetic nodes, whose ids do not follow V8's counter", () => {
