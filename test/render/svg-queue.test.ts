@@ -201,7 +201,7 @@ describe("a layout made ahead (layOutAhead)", () => {
     expect(workers[1]!.dots).toEqual(["C", "B"]);
   });
 
-  it("that fails is forgotten: the job for it lays it out again on a new worker and reports its own result", async () => {
+  it("that fails answers the job for it with its error, without laying it out again; the next job runs on a new worker", async () => {
     const a = layoutSvg("A");
     await flush();
     layOutAhead("B");
@@ -209,11 +209,46 @@ describe("a layout made ahead (layOutAhead)", () => {
     w.finish();
     await a;
     w.finish("syntax error");
-    const b = layoutSvg("B");
+    await expect(layoutSvg("B")).rejects.toThrow(/Graphviz could not lay out the graph: syntax error/);
+    expect(workers).toHaveLength(1);
+    const c = layoutSvg("C");
     await flush();
     expect(workers).toHaveLength(2);
     workers[1]!.finish();
-    await expect(b).resolves.toBe(svgOf("B"));
+    await expect(c).resolves.toBe(svgOf("C"));
+    expect(workers[1]!.dots).toEqual(["C"]);
+  });
+
+  it("that hit its time limit is not laid out again; a job with a longer limit lays it out for what is left of it", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    const a = layoutSvg("A", { timeoutMs: 1000 });
+    await flush();
+    layOutAhead("B", { timeoutMs: 1000 });
+    workers[0]!.finish();
+    await a;
+    const b = track(layoutSvg("B", { timeoutMs: 1000 }));
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(b.status).toBe("rejected");
+    expect(String(b.error)).toMatch(/longer than 1000 ms/);
+    await flush();
+    expect(workers).toHaveLength(1);
+
+    const a2 = layoutSvg("A", { timeoutMs: 1000 });
+    await flush();
+    layOutAhead("B", { timeoutMs: 1000 });
+    workers[1]!.finish();
+    await a2;
+    const b2 = track(layoutSvg("B", { timeoutMs: 1500 }));
+    await vi.advanceTimersByTimeAsync(1000);
+    await flush();
+    // Laid out again on a new worker, with the 500 ms left.
+    expect(workers).toHaveLength(3);
+    expect(workers[2]!.dots).toEqual(["B"]);
+    await vi.advanceTimersByTimeAsync(499);
+    expect(b2.status).toBe("pending");
+    await vi.advanceTimersByTimeAsync(1);
+    expect(b2.status).toBe("rejected");
+    expect(String(b2.error)).toMatch(/longer than 500 ms/);
   });
 
   it("the job waiting for it can be aborted at once", async () => {
@@ -229,6 +264,8 @@ describe("a layout made ahead (layOutAhead)", () => {
     await flush();
     expect(b.status).toBe("rejected");
     expect(b.error).toBeInstanceOf(AbortedError);
+    // The worker was on it, and nothing else waits for it: stopped too.
+    expect(workers[0]!.exited).toBe(true);
   });
 });
 
