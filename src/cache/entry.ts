@@ -44,7 +44,7 @@ import type { ClassParts } from "../graph/heap-graph.js";
 import { unpackIdSample } from "../graph/id-sample.js";
 import { idomFromPreorder } from "../graph/dominators.js";
 import { userRootRule } from "../graph/distances.js";
-import { BLOCK, blockCount, blockCrcs, bytesOf, EntryFile, LazySection, type Typed } from "./lazy.js";
+import { blockCount, blockCrcs, bytesOf, EntryFile, LazySection, type Typed } from "./lazy.js";
 import { firstAtLeast, type ValueCheck } from "./checks.js";
 import { BIG_ENTRY_BYTES, ReadAhead } from "./read-ahead.js";
 import { treeEdgeMismatch } from "./tree-sample.js";
@@ -53,7 +53,7 @@ import { removeQuietly, sameFileAt } from "./files.js";
 
 const MAGIC = Buffer.from("BRCACHE\x01", "latin1");
 /** Bumped whenever the layout or the meaning of a section changes. */
-export const CACHE_FORMAT = 7;
+export const CACHE_FORMAT = 8;
 const PREFIX = 16;
 /** A header longer than this is not one of ours. */
 const MAX_HEADER = 64 << 20;
@@ -165,12 +165,6 @@ interface Section {
   data: Typed;
   bytes: number;
   deferred?: boolean;
-  /**
-   * A section made as it is written: fills elements `[from, to)` into `into` (from its index 0),
-   * so that an {@link EntryWriter} writes it a piece at a time without holding it whole (`data`
-   * makes it whole, for the other writers).
-   */
-  fill?: (from: number, to: number, into: Typed) => void;
 }
 
 /** The sections of a content, in file order. */
@@ -226,35 +220,8 @@ function analysisSections(a: AnalysisParts): Unsized[] {
     { name: "analysis.parentEdge", type: "u32", data: a.parentEdge },
     { name: "analysis.userRoots", type: "u8", data: a.userRoots },
     { name: "analysis.refused", type: "u32", data: a.refused },
-    treeEdgeSection("analysis.treeType", "u8", a, a.treeType),
-    treeEdgeSection("analysis.treeName", "u32", a, a.treeName),
     { name: "analysis.treeList", type: "u8", data: a.treeList },
   ];
-}
-
-/**
- * The names or types of the tree edges by node: the array when the parts hold it, else made from
- * the edges as the section is written, a piece at a time ({@link Section.fill}).
- */
-function treeEdgeSection(name: string, type: "u8" | "u32", a: AnalysisParts, held: Typed | undefined): Unsized {
-  if (held) return { name, type, data: held };
-  const N = a.parentEdge.length;
-  const make = a.fillTreeEdges;
-  if (!make) throw new Error("analysis parts without their tree edges");
-  const fill = (from: number, to: number, into: Typed): void =>
-    type === "u8" ? make(from, to, null, into as Uint8Array) : make(from, to, into as Uint32Array, null);
-  return {
-    name,
-    type,
-    get data() {
-      const whole = allocate(type, N, false);
-      fill(0, N, whole);
-      return whole;
-    },
-    bytes: N * WIDTH[type],
-    deferred: true,
-    fill,
-  };
 }
 
 /** The dominator tree's sections (by node, then by place) and the retained sizes. */
@@ -425,8 +392,6 @@ function maxHeaderLength(raw: RawSnapshot, build: string, source: SourceIdentity
     ["analysis.parentEdge", "u32", N],
     ["analysis.userRoots", "u8", N],
     ["analysis.refused", "u32", U32],
-    ["analysis.treeType", "u8", N],
-    ["analysis.treeName", "u32", N],
     ["analysis.treeList", "u8", N],
     ["analysis.idom", "u32", N],
     ["analysis.rank", "u32", N],
@@ -615,8 +580,6 @@ export function writeLatePart(path: string, part: LatePart, c: LateContent, buil
 export class EntryWriter {
   /** Sections being written in the background: what, where, and its checksum once written. */
   private readonly placed = new Map<string, { data: Typed; position: number; crc: Promise<Uint32Array> }>();
-  /** Sections made as they are written ({@link Section.fill}) begun by {@link fillAhead}: how far. */
-  private readonly filled = new Map<string, FillProgress>();
   private readonly dataStart: number;
   private closed = false;
   /** Sums the sections written in the background, on a second thread where it can. */
@@ -631,8 +594,6 @@ export class EntryWriter {
     private readonly source: SourceIdentity,
     /** Sections this big and more are written in the background when handed over; null: all by {@link finish}. */
     private readonly backgroundMin: number | null,
-    /** Blocks in each piece of a section made as it is written ({@link Section.fill}). */
-    private readonly pieceBlocks: number,
   ) {
     this.dataStart = pad8(PREFIX + reserved);
   }
@@ -640,22 +601,12 @@ export class EntryWriter {
   /**
    * Creates the file at `path` (which must not exist) for an entry of `raw`. `backgroundMin`:
    * sections of this many bytes and more are written in the background as they are handed over
-   * (the rest by {@link finish}); null: everything by finish. `pieceBlocks`: blocks of 64 KB in
-   * each piece of a section made as it is written (the tree edges by node; see
-   * {@link FILL_PIECE_BLOCKS}).
+   * (the rest by {@link finish}); null: everything by finish.
    */
-  static create(
-    path: string,
-    raw: RawSnapshot,
-    build: string,
-    source: SourceIdentity,
-    backgroundMin: number | null,
-    pieceBlocks = FILL_PIECE_BLOCKS,
-  ): EntryWriter {
-    if (!Number.isInteger(pieceBlocks) || pieceBlocks < 1) throw new Error("a piece is a whole number of blocks, at least one");
+  static create(path: string, raw: RawSnapshot, build: string, source: SourceIdentity, backgroundMin: number | null): EntryWriter {
     const reserved = maxHeaderLength(raw, build, source);
     const fd = openSync(path, "wx", 0o600);
-    const w = new EntryWriter(path, fd, reserved, build, source, backgroundMin, pieceBlocks);
+    const w = new EntryWriter(path, fd, reserved, build, source, backgroundMin);
     w.hand({ raw, analysis: null });
     return w;
   }
@@ -676,32 +627,6 @@ export class EntryWriter {
       const crc = Promise.all([writeInBackground(this.fd, bytes, at), sum]).then(([, sums]) => sums);
       crc.catch(() => {}); // looked at in finish
       this.placed.set(s.name, { data: s.data, position: at, crc });
-    }
-  }
-
-  /**
-   * Writes the sections of `c` made as they are written ({@link Section.fill}: the tree edges by
-   * node) a piece at a time while `more()` says so, from where an earlier call stopped; what is
-   * left is written by {@link finish}. For a command that has spare time on this thread before
-   * its end (waiting for another thread), so that the end of the command has less to do. Nothing
-   * when everything is written by finish (no background writing).
-   */
-  fillAhead(c: EntryContent, more: () => boolean): void {
-    if (this.backgroundMin === null || this.closed) return;
-    let position = this.dataStart;
-    for (const s of sectionsOf(c)) {
-      const at = position;
-      position += pad8(s.bytes);
-      if (!s.fill) continue;
-      let progress = this.filled.get(s.name);
-      if (progress === undefined) {
-        progress = newFillProgress(s, at);
-        this.filled.set(s.name, progress);
-      }
-      // Placed elsewhere now (the content changed before): finish writes it whole.
-      if (progress.position !== at) continue;
-      writeFilled(this.fd, s, s.fill, this.pieceBlocks, progress, more);
-      if (progress.done < s.bytes / WIDTH[s.type]) return;
     }
   }
 
@@ -736,10 +661,6 @@ export class EntryWriter {
         const reuse = p !== undefined && p.data === s.data && p.position === position && written.has(s.name);
         if (reuse) {
           crcs.push(written.get(s.name)!);
-        } else if (s.fill) {
-          const begun = this.filled.get(s.name);
-          const progress = begun !== undefined && begun.position === position ? begun : newFillProgress(s, position);
-          crcs.push(writeFilled(this.fd, s, s.fill, this.pieceBlocks, progress, () => true));
         } else {
           const bytes = bytesOf(s.data);
           writeAll(this.fd, bytes, position);
@@ -782,54 +703,6 @@ export class EntryWriter {
     closeSync(this.fd);
     await this.checksums.close();
   }
-}
-
-/**
- * Blocks a {@link Section.fill} piece holds by default: 16 (1 MB; 262,144 tree edge names, 1,048,576
- * types).
- */
-export const FILL_PIECE_BLOCKS = 16;
-
-/** How far a section made as it is written has been written: elements `[0, done)` at `position`, with their blocks' checksums. */
-interface FillProgress {
-  position: number;
-  done: number;
-  crcs: Uint32Array;
-}
-
-function newFillProgress(s: Section, position: number): FillProgress {
-  return { position, done: 0, crcs: new Uint32Array(blockCount(s.bytes)) };
-}
-
-/**
- * Writes section `s` at `progress.position`, from element `progress.done` on, made a piece of
- * `pieceBlocks` blocks at a time by `fill`, as long as `more()` says so before each piece;
- * returns its block checksums (whole once `progress.done` is the section's length).
- */
-function writeFilled(
-  fd: number,
-  s: Section,
-  fill: NonNullable<Section["fill"]>,
-  pieceBlocks: number,
-  progress: FillProgress,
-  more: () => boolean,
-): Uint32Array {
-  const width = WIDTH[s.type];
-  const length = s.bytes / width;
-  const step = (pieceBlocks * BLOCK) / width;
-  let piece: Typed | null = null;
-  while (progress.done < length && more()) {
-    const from = progress.done;
-    const to = Math.min(length, from + step);
-    piece ??= allocate(s.type, Math.min(step, length), false);
-    fill(from, to, piece);
-    const bytes = bytesOf(piece).subarray(0, (to - from) * width);
-    writeAll(fd, bytes, progress.position + from * width);
-    // Pieces start on block boundaries: their blocks are the section's.
-    progress.crcs.set(blockCrcs(bytes), (from * width) / BLOCK);
-    progress.done = to;
-  }
-  return progress.crcs;
 }
 
 /** Writes all of `data` at `position` on libuv's thread pool. */
@@ -928,8 +801,6 @@ function analysisWant(N: number, refused: number): Want[] {
     { name: "analysis.parentEdge", type: "u32", length: N },
     { name: "analysis.userRoots", type: "u8", length: N },
     { name: "analysis.refused", type: "u32", length: refused },
-    { name: "analysis.treeType", type: "u8", length: N },
-    { name: "analysis.treeName", type: "u32", length: N },
     { name: "analysis.treeList", type: "u8", length: (N + 7) >>> 3 },
   ];
 }
@@ -1212,10 +1083,8 @@ function openSections(
     "edge.name": { kind: "edge-name", limit: S, element, hidden },
     "analysis.parentEdge": { kind: "parent-edge", edges: E },
     "analysis.refused": { kind: "refused", limit: N },
-    // The distance tree's edge names and types by node: checked as the edges' own are.
-    "analysis.treeType": { kind: "edge-type", limit: meta.edgeTypes.length },
-    "analysis.treeName": { kind: "edge-name", limit: S, element, hidden },
-    // (analysis.treeList: a bit per node, any value a mark: nothing to check but its checksums.)
+    // (analysis.treeList: a bit per node, any value a mark: nothing to check but its checksums and
+    // the sample, tree-sample.ts.)
     // The dominator tree by node (idom), its places (rank) and its preorder: node numbers or
     // places, the root first.
     "analysis.idom": { kind: "rooted", nodes: N, message: "the dominator tree names a node past the last" },
@@ -1230,12 +1099,7 @@ function openSections(
       // In shared memory: the analysis helper thread reads the columns without a copy, and the
       // read-ahead thread fills any section.
       const array = allocate(w.type, w.length, true);
-      const uses =
-        name === "edge.name"
-          ? section<Uint8Array>("edge.type")
-          : name === "analysis.treeName"
-            ? section<Uint8Array>("analysis.treeType")
-            : null;
+      const uses = name === "edge.name" ? section<Uint8Array>("edge.type") : null;
       s = new LazySection(w.file, name, array, w.place, w.crcBase, checks[name] ?? null, soft ? bad : null, uses);
       sections.set(name, s);
     }
@@ -1355,18 +1219,16 @@ function openSections(
       return marks;
     };
     const refused = whole<Uint32Array>("analysis.refused");
-    const treeName = whole<Uint32Array>("analysis.treeName");
-    const treeType = whole<Uint8Array>("analysis.treeType");
     const treeList = whole<Uint8Array>("analysis.treeList");
-    // The tree edges by node are handed out only once a sample of them matched the edges
-    // (tree-sample.ts): checksums that hold do not make them the snapshot's.
-    let treeEdgesChecked = false;
-    const treeEdgesBad = (why: string): never =>
-      placedAt.get("analysis.treeName")!.file.damaged(`the tree edges stored by node do not match the edges: ${why}`);
-    const checkedTreeEdges = <T>(get: () => T): T => {
-      if (!treeEdgesChecked) {
+    // The list bits are handed out only once a sample of them, and of the tree edges, matched the
+    // edges (tree-sample.ts): checksums that hold do not make them the snapshot's.
+    let treeListChecked = false;
+    const treeListBad = (why: string): never =>
+      placedAt.get("analysis.treeList")!.file.damaged(`the stored distance tree does not match the edges: ${why}`);
+    const checkedTreeList = (): Uint8Array => {
+      if (!treeListChecked) {
         const problem = treeEdgeMismatch(
-          { parentEdge: parentEdge(), treeName: treeName(), treeType: treeType(), treeList: treeList() },
+          { parentEdge: parentEdge(), treeList: treeList() },
           {
             firstEdge: section("node.firstEdge"),
             edgeType: section("edge.type"),
@@ -1378,10 +1240,10 @@ function openSections(
             isNumberName: (name) => strings.isNumberName(name),
           },
         );
-        if (problem !== null) treeEdgesBad(problem);
-        treeEdgesChecked = true;
+        if (problem !== null) treeListBad(problem);
+        treeListChecked = true;
       }
-      return get();
+      return treeList();
     };
     analysis = {
       get shallow() {
@@ -1399,16 +1261,9 @@ function openSections(
       get refused() {
         return refused();
       },
-      get treeName() {
-        return checkedTreeEdges(treeName);
-      },
-      get treeType() {
-        return checkedTreeEdges(treeType);
-      },
       get treeList() {
-        return checkedTreeEdges(treeList);
+        return checkedTreeList();
       },
-      treeEdgesDamaged: treeEdgesBad,
       tree: tree
         ? storedTree(
             placedAt.get("analysis.preorder")!.file,
@@ -1462,7 +1317,7 @@ function openSections(
     distance: ["analysis.distance"],
     parentEdge: ["analysis.parentEdge"],
     userRoots: ["analysis.userRoots"],
-    treeEdges: ["analysis.treeType", "analysis.treeName", "analysis.treeList"],
+    treeList: ["analysis.treeList"],
     dominators: ["analysis.idom", "analysis.rank"],
     idom: ["analysis.idom"],
     retained: ["analysis.retained"],

@@ -217,10 +217,9 @@ export class CacheSession {
    * Work for the new entry of `graph` that would otherwise be done when the job is done, done
    * while this thread waits for the analysis' helper thread to finish the dominator tree
    * (`helperBusy()`, see `PrepareOptions.alongside`): the id sample a big snapshot's entry gets at
-   * once (see {@link CacheOptions.idSampleEarlyNodes}, and idSampleAlongsideNodes for which) and
-   * the tree edges by node, written a piece
-   * at a time while the helper is busy. What is not done then is done at the end, as before; the
-   * entry is the same either way. Never throws: what fails here is tried again at the end.
+   * once (see {@link CacheOptions.idSampleEarlyNodes}, and idSampleAlongsideNodes for which). What
+   * is not done then is done at the end, as before; the entry is the same either way. Never
+   * throws: what fails here is tried again at the end.
    */
   alongside(graph: HeapGraph, helperBusy: () => boolean): void {
     const t = this.#tracked.get(graph);
@@ -231,10 +230,8 @@ export class CacheSession {
       if (helperBusy() && graph.idSampleParts() === null && graph.nodeCount >= early) {
         graph.keepIdSample(packIdSample(computeIdSample(graph)));
       }
-      const analysis = helperBusy() ? t.analysis?.savedParts() : null;
-      if (analysis) pending.fillAhead({ raw: t.raw, analysis }, helperBusy);
     } catch {
-      // Too big for this process's memory now, or a write that failed: done (or said) at the end.
+      // Too big for this process's memory now: done (or said) at the end.
     }
   }
 

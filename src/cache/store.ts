@@ -104,12 +104,6 @@ export interface CacheOptions {
    * 1 GB they are 0.3% for 0.1 to 0.15 s less.
    */
   idSampleAlongsideNodes?: number;
-  /**
-   * Blocks of 64 KB in each piece of the sections an entry makes as it writes them (the tree
-   * edges' names and types by node, made from the edges a piece at a time so that they are never
-   * held whole): default 16 (1 MB). Lower, a small snapshot's entry is written in many pieces.
-   */
-  pieceBlocks?: number;
 }
 
 /** Default of {@link CacheOptions.classRetainedEarlyNodes}. */
@@ -162,11 +156,6 @@ export interface PendingSave {
   readonly background: boolean;
   /** Hands over what is known so far (e.g. the analysis once computed): written meanwhile where that pays. */
   hand(content: EntryContent): void;
-  /**
-   * Writes what of `content` is made as it is written (the tree edges by node) while `more()`
-   * says so; {@link finish} writes the rest (see EntryWriter.fillAhead).
-   */
-  fillAhead(content: EntryContent, more: () => boolean): void;
   /** Completes the entry with `content` and puts it in place. */
   finish(content: EntryContent): Promise<SaveResult>;
   /** Gives up: nothing is left behind. */
@@ -290,8 +279,6 @@ export class SnapshotCache {
   readonly idSampleAlongsideNodes: number;
   /** See {@link CacheOptions.idSampleEarlyNodes}. */
   readonly idSampleEarlyNodes: number;
-  /** See {@link CacheOptions.pieceBlocks}. */
-  private readonly pieceBlocks: number | undefined;
 
   constructor(options: CacheOptions) {
     this.dir = options.dir;
@@ -300,7 +287,6 @@ export class SnapshotCache {
     this.classRetainedEarlyNodes = options.classRetainedEarlyNodes ?? CLASS_RETAINED_EARLY_NODES;
     this.idSampleEarlyNodes = options.idSampleEarlyNodes ?? ID_SAMPLE_EARLY_NODES;
     this.idSampleAlongsideNodes = options.idSampleAlongsideNodes ?? ID_SAMPLE_ALONGSIDE_NODES;
-    this.pieceBlocks = options.pieceBlocks;
   }
 
   /** The entry file of a source path. */
@@ -403,7 +389,7 @@ export class SnapshotCache {
       mkdirSync(this.dir, { recursive: true, mode: 0o700 });
       // Forced (tests): every section in the background; otherwise small ones are not worth a trip.
       const backgroundMin = !background ? null : this.parallel === true ? 0 : BACKGROUND_SECTION_MIN_BYTES;
-      writer = EntryWriter.create(tmp, raw, build, src, backgroundMin, this.pieceBlocks);
+      writer = EntryWriter.create(tmp, raw, build, src, backgroundMin);
     } catch (e) {
       removeQuietly(tmp);
       return { kind: "not-written", reason: describeFsError(e as NodeJS.ErrnoException) };
@@ -419,9 +405,6 @@ export class SnapshotCache {
       background,
       hand: (content) => {
         if (!done) writer.hand(content);
-      },
-      fillAhead: (content, more) => {
-        if (!done) writer.fillAhead(content, more);
       },
       abandon,
       finish: async (content) => {

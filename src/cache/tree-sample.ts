@@ -1,23 +1,23 @@
 /**
- * The sampled check that an entry's distance-tree edges by node — each node's tree-edge name and
- * type (`analysis.treeName`, `analysis.treeType`) and its list bit (`analysis.treeList`) — say
- * what the edges themselves say. Their checksums only tell that they are as written; a writer with
- * a bug, or a foreign file with good checksums, would hand the grouped picture wrong names, types
- * or list heads, and so a wrong picture. So, before they are used, a deterministic sample of nodes
- * is checked against the entry's edges and its tree (`analysis.parentEdge`), and one mismatch
- * makes the entry damaged (see docs/cache.md, "What is checked"):
+ * The sampled check that an entry's distance tree — each node's tree edge (`analysis.parentEdge`)
+ * and its list bit (`analysis.treeList`) — says what the edges themselves say. Their checksums only
+ * tell that they are as written, and the range checks that every tree edge is an edge; a writer
+ * with a bug, or a foreign file with good checksums, would hand the grouped picture wrong list
+ * heads or wrong parents, and so a wrong picture. So, before the list bits are used, a
+ * deterministic sample of nodes is checked against the entry's edges, and one mismatch makes the
+ * entry damaged (see docs/cache.md, "The distance tree against the edges"):
  *
- * - runs of consecutive nodes, spread evenly over the node range, are taken as parents: every
- *   edge of theirs that is a tree edge (the edge its target was reached by) must be named and typed
- *   by node as it is among the edges, and each parent's list bit must be the one the distances set
- *   (some tree edge of its own alike to the edge it was reached by: computeDistances' rule). Their
- *   edges lie together, so a run reads a block or two of each edge section;
- * - each node of a run with a tree edge: that edge must point at it, with the name and type stored
- *   for it by node; a node without one must have none stored (name and type 0) and no list bit.
+ * - runs of consecutive nodes, spread evenly over the node range: each node's list bit must be the
+ *   one the distances set (some tree edge of its own — an edge whose target was reached by it —
+ *   alike to the edge it was itself reached by: computeDistances' rule). Their edges lie together,
+ *   so a run reads a block or two of each edge section, and each node's own tree edge's type and
+ *   name a block of each;
+ * - each node of a run with a tree edge whose target the runs read anyway, and one more node per
+ *   run: that edge must point at it; a node without a tree edge must have no list bit.
  *
- * What it reads: the tree's edges, the tree edges by node and the first-edge index whole (the
- * grouped picture, their one user, reads them whole anyway), and the blocks of the edges' types,
- * names and targets that hold the sampled edges.
+ * What it reads: the tree's edges, the list bits and the first-edge index whole (the grouped
+ * picture, their one user, reads them whole anyway), and the blocks of the edges' types, names and
+ * targets that hold the sampled edges and the run nodes' own tree edges.
  */
 import { edgeNamesAlike } from "../graph/distances.js";
 import type { LazySection } from "./lazy.js";
@@ -46,11 +46,9 @@ export function treeSampleRuns(nodes: number): number[] {
   return starts;
 }
 
-/** The stored tree, whole: each node's tree edge (edge number + 1, 0 for none) and that edge's name, type and list bit by node. */
+/** The stored tree, whole: each node's tree edge (edge number + 1, 0 for none) and list bit. */
 export interface StoredTreeEdges {
   parentEdge: Uint32Array;
-  treeName: Uint32Array;
-  treeType: Uint8Array;
   treeList: Uint8Array;
 }
 
@@ -73,7 +71,7 @@ export interface SampledEdges {
  * the edges say, described; null when all are.
  */
 export function treeEdgeMismatch(stored: StoredTreeEdges, edges: SampledEdges): string | null {
-  const { parentEdge, treeName, treeType, treeList } = stored;
+  const { parentEdge, treeList } = stored;
   const N = parentEdge.length;
   const { firstEdge: fe, edgeType: et, edgeName: en, edgeTo: eto } = edges;
   const firstEdge = fe.array;
@@ -108,33 +106,33 @@ export function treeEdgeMismatch(stored: StoredTreeEdges, edges: SampledEdges): 
     let ownLookedUp = false;
     for (let n = a; n < a + L; n++) {
       const pe = parentEdge[n]!;
-      const ownType = treeType[n]!;
-      const ownName = treeName[n]!;
       const bit = (treeList[n >>> 3]! >>> (n & 7)) & 1;
+      // The type and name of the edge n was reached by, which its bit compares its tree edges with.
+      let ownType = -1;
+      let ownName = 0;
       if (pe === 0) {
-        if (ownType !== 0 || ownName !== 0) return `node ${n} has a tree edge by node but none in the tree`;
         if (bit !== 0) return `node ${n} is marked as a possible list head but has no tree edge`;
-      } else if (!ownLookedUp || inRuns(pe - 1)) {
-        // The edge n was reached by: looked up for every node whose edge the runs read anyway,
-        // and for the run's first other one (its blocks read for it alone).
+      } else {
         const own = pe - 1;
-        if (!inRuns(own)) ownLookedUp = true;
-        eto.at(own);
-        if (edgeTo[own] !== n) return `node ${n}'s tree edge ${own} points at another node`;
+        if (!ownLookedUp || inRuns(own)) {
+          // Where it points: looked up for every node whose edge the runs read anyway, and for the
+          // run's first other one (a block of the targets read for it alone).
+          if (!inRuns(own)) ownLookedUp = true;
+          eto.at(own);
+          if (edgeTo[own] !== n) return `node ${n}'s tree edge ${own} points at another node`;
+        }
         et.at(own);
         en.at(own);
-        if (edgeType[own] !== ownType || edgeName[own] !== ownName) return `node ${n}'s tree edge has another name or type by node`;
+        ownType = edgeType[own]!;
+        ownName = edgeName[own]!;
       }
       const end = firstEdge[n + 1]!;
       let list = false;
-      for (let e = firstEdge[n]!, last = Math.min(end, f1); e < last; e++) {
+      for (let e = firstEdge[n]!, last = Math.min(end, f1); e < last && !list; e++) {
         const to = edgeTo[e]!;
         if (parentEdge[to] !== e + 1) continue;
         const t = edgeType[e]!;
-        const name = edgeName[e]!;
-        if (treeType[to] !== t || treeName[to] !== name) return `node ${to}'s tree edge has another name or type by node`;
-        if (pe !== 0 && !list && t === ownType)
-          list = edgeNamesAlike(t, name, ownName, edges.element, edges.hidden, edges.internal, isNumbered);
+        if (t === ownType) list = edgeNamesAlike(t, edgeName[e]!, ownName, edges.element, edges.hidden, edges.internal, isNumbered);
       }
       // A node whose edges were looked at only in part: its bit cannot be told.
       if (end <= f1 && (list ? 1 : 0) !== bit)

@@ -72,18 +72,6 @@ export interface PrepareOptions {
  */
 export const PARALLEL_MIN_NODES = 1_000_000;
 
-/** {@link AnalysisParts.fillTreeEdges} of a graph and its distance tree. */
-function fillTreeEdges(graph: HeapGraph, parentEdge: Uint32Array): NonNullable<AnalysisParts["fillTreeEdges"]> {
-  return (from, to, names, types) => {
-    const { edgeName, edgeType } = graph.columns;
-    for (let n = from; n < to; n++) {
-      const pe = parentEdge[n]!;
-      if (names) names[n - from] = pe === 0 ? 0 : edgeName[pe - 1]!;
-      if (types) types[n - from] = pe === 0 ? 0 : edgeType[pe - 1]!;
-    }
-  };
-}
-
 /** The saved state of an analysis (see {@link HeapAnalysis.savedParts}). */
 export interface AnalysisParts {
   shallow: Float64Array;
@@ -92,23 +80,6 @@ export interface AnalysisParts {
   userRoots: Uint8Array;
   /** Where the grouped picture's list heads can begin ({@link Distances.treeList}). */
   treeList: Uint8Array;
-  /**
-   * The name and type of each node's distance-tree edge by node ({@link Distances.treeName}):
-   * given by saved parts that hold them; made from the edges when saved.
-   */
-  treeName?: Uint32Array;
-  treeType?: Uint8Array;
-  /**
-   * A tree edge's name or type by node turned out not to be the edge's (`why`): throws, as a
-   * damaged saved part does (their reader checks each one it keys on against the edge).
-   */
-  treeEdgesDamaged?: (why: string) => never;
-  /**
-   * Without {@link treeName}: writes the names and/or types of the tree edges of nodes `[from, to)`
-   * into `names` and `types` (from their index 0), made from the edges, so that saving them never
-   * holds them whole.
-   */
-  fillTreeEdges?: (from: number, to: number, names: Uint32Array | null, types: Uint8Array | null) => void;
   /** Targets of edges the distance filter refused from the user roots (essential edges need them). */
   refused: Uint32Array;
   /**
@@ -331,9 +302,6 @@ export class HeapAnalysis {
       parentEdge,
       userRoots,
       treeList,
-      ...(stored?.treeName && stored.treeType
-        ? { treeName: stored.treeName, treeType: stored.treeType }
-        : { fillTreeEdges: fillTreeEdges(this.graph, parentEdge) }),
       refused: Uint32Array.from(this.refusedFromUserRoots),
       tree,
       classRetained,
@@ -472,23 +440,6 @@ export class HeapAnalysis {
     return this.takeDistances();
   }
 
-  /**
-   * Whether {@link distances} gives the tree edges' names and types by node (`treeName`,
-   * `treeType`): saved parts that hold them. Told without reading them.
-   */
-  holdsTreeEdges(): boolean {
-    return this.stored !== null && "treeName" in this.stored && "treeType" in this.stored;
-  }
-
-  /**
-   * A tree edge's name or type given by node ({@link holdsTreeEdges}) is not the edge's: the saved
-   * parts are damaged (`why`). Throws.
-   */
-  storedTreeEdgesWrong(why: string): never {
-    this.stored?.treeEdgesDamaged?.(why);
-    throw new Error(`the tree edges by node do not match the edges: ${why}`);
-  }
-
   private takeDistances(): Distances {
     const s = this.stored;
     if (s) {
@@ -497,8 +448,6 @@ export class HeapAnalysis {
       let distance: Int32Array | null = null;
       let parentEdge: Uint32Array | null = null;
       let userRoots: Uint8Array | null = null;
-      let treeName: Uint32Array | undefined;
-      let treeType: Uint8Array | undefined;
       let treeList: Uint8Array | null = null;
       return (this.dist = {
         get distance() {
@@ -509,12 +458,6 @@ export class HeapAnalysis {
         },
         get userRoots() {
           return (userRoots ??= s.userRoots);
-        },
-        get treeName() {
-          return (treeName ??= s.treeName);
-        },
-        get treeType() {
-          return (treeType ??= s.treeType);
         },
         get treeList() {
           return (treeList ??= s.treeList);

@@ -30,13 +30,6 @@ export interface Distances {
    * no edge.
    */
   treeList: Uint8Array;
-  /**
-   * The raw `name_or_index` and the type of each node's {@link parentEdge} (0 for none), kept by
-   * node: only when read back from a snapshot cache entry (which stores them so that a walk up the
-   * tree reads them beside the node instead of at the edge's place among all edges).
-   */
-  treeName?: Uint32Array;
-  treeType?: Uint8Array;
 }
 
 /**

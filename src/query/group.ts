@@ -61,12 +61,12 @@ const DENSE_TARGETS = 1024;
 const MAX_SET_WALKS = 64;
 
 /**
- * What the walk up the distance tree reads whole, whatever the targets (the tree's edges, and
- * their names and types by node, the user-root marks and node types that say where paths end, the
- * first-edge index that gives an edge's source): a caller that is about to choose many targets may
- * ask for these to be read ahead before it knows them ({@link HeapGraph.readAhead}).
+ * What the walk up the distance tree reads whole, whatever the targets (the tree's edges and the
+ * list bits that say where a list head can begin, the user-root marks and node types that say where
+ * paths end, the first-edge index that gives an edge's source): a caller that is about to choose
+ * many targets may ask for these to be read ahead before it knows them ({@link HeapGraph.readAhead}).
  */
-export const GROUP_WALK_READ_AHEAD: readonly ReadAheadPart[] = ["parentEdge", "treeEdges", "userRoots", "nodeType", "firstEdge"];
+export const GROUP_WALK_READ_AHEAD: readonly ReadAheadPart[] = ["parentEdge", "treeList", "userRoots", "nodeType", "firstEdge"];
 
 /** The node budget of a default grouped picture. */
 export const DEFAULT_GROUP_NODES = 40;
@@ -97,8 +97,6 @@ const IS_ROOT = 2;
 /** R_FLAGS: it starts no chain run, or does (see PathGroups.listLink). */
 const NO_LIST = 4;
 const LIST = 8;
-/** R_FLAGS: its tree edge's name and type by node were found to be the edge's (see PathGroups.checkTreeEdge). */
-const TREE_EDGE_CHECKED = 16;
 
 /** Edge name key for names that are merged: element indices, hash-table slots. */
 const ANY_NAME = 0xffffffff;
@@ -212,12 +210,6 @@ export class PathGroups {
   private readonly exampleCount: number;
   private readonly nodeClass: Uint32Array;
   private readonly parentEdge: Uint32Array;
-  /**
-   * The name and type of each node's tree edge (parentEdge's) by node, read beside the node, when
-   * the analysis holds them (read back from a cache entry); else null: read from the edges.
-   */
-  private readonly treeName: Uint32Array | null;
-  private readonly treeType: Uint8Array | null;
   /** A bit per node: where a list head's way in can be (see {@link entersList}). */
   private readonly treeList: Uint8Array;
   private readonly userRoots: Uint8Array;
@@ -327,9 +319,8 @@ export class PathGroups {
     // What the walk reads whole, in the order it does, and, for many targets, the columns it
     // reads a little of nearly everywhere (a cached snapshot reads them on a second thread meanwhile).
     const dense = targets.length * DENSE_TARGETS >= graph.nodeCount;
-    // The edges' names and types: only the tree edges' are read, from the edges when not held by
-    // node, and when held by node to check each one the walk keys on (checkTreeEdge).
-    const byNode = ctx.analysis.holdsTreeEdges();
+    // The edges' names and types: the walk reads each step's tree edge (parentEdge - 1) among them,
+    // all over the columns for many targets.
     graph.readAhead([
       ...GROUP_WALK_READ_AHEAD,
       ...(dense ? (["edgeType", "edgeName", "nodeName"] as const) : []),
@@ -348,8 +339,6 @@ export class PathGroups {
     }
     const d = ctx.analysis.distances();
     this.parentEdge = d.parentEdge;
-    this.treeName = byNode ? d.treeName! : null;
-    this.treeType = byNode ? d.treeType! : null;
     this.treeList = d.treeList;
     this.userRoots = d.userRoots;
     this.nodeTypes = graph.columns.nodeType;
@@ -373,31 +362,13 @@ export class PathGroups {
 
   /** The type of node n's tree edge (parentEdge[n] - 1). */
   private treeTypeOf(n: number): number {
-    if (this.treeType === null) return this.graph.edgeType(this.parentEdge[n]! - 1);
-    this.checkTreeEdge(n, this.recOf(n));
-    return this.treeType[n]!;
+    return this.graph.edgeType(this.parentEdge[n]! - 1);
   }
 
   /** {@link nameKeyOf} node n's tree edge (parentEdge[n] - 1). */
   private treeKey(n: number): number {
-    const t = this.treeTypeOf(n);
-    if (t === this.elementType || t === this.hiddenType) return ANY_NAME;
-    return this.namedKey(this.treeName !== null ? this.treeName[n]! : this.graph.edgeNameOrIndex(this.parentEdge[n]! - 1), t);
-  }
-
-  /**
-   * Node n's tree edge's name and type by node (read back from a cache entry), checked once against
-   * the edge itself before the walk keys on them; `base` is n's record. Checksums only say they are
-   * as written: a wrong one would split n's path off as a pattern of its own, or join it to another.
-   * A mismatch makes the entry damaged ({@link HeapAnalysis.storedTreeEdgesWrong}).
-   */
-  private checkTreeEdge(n: number, base: number): void {
-    const flags = this.rec[base + R_FLAGS]!;
-    if ((flags & TREE_EDGE_CHECKED) !== 0) return;
     const e = this.parentEdge[n]! - 1;
-    if (e >= 0 && (this.graph.edgeType(e) !== this.treeType![n] || this.graph.edgeNameOrIndex(e) !== this.treeName![n]))
-      this.ctx.analysis.storedTreeEdgesWrong(`node ${n}'s tree edge has another name or type by node`);
-    this.rec[base + R_FLAGS] = flags | TREE_EDGE_CHECKED;
+    return this.nameKeyOf(e, this.graph.edgeType(e));
   }
 
   /** The name key of an edge of type `t` (not an element or hidden one) whose raw name is `name`. */
@@ -868,7 +839,6 @@ export class PathGroups {
     if (this.pParent[own]! >= 0) return own; // the same target twice
     const graph = this.graph;
     const parentEdge = this.parentEdge;
-    const treeType = this.treeType;
     const recAt = this.recAt!;
     let pair = own;
     let top = t;
@@ -900,10 +870,9 @@ export class PathGroups {
         }
       }
       key[0] = kind === ROOT ? p : this.nodeClass[p]!;
-      // Edge e's type and raw name (e is top's tree edge: by node when held so, checked).
-      if (treeType !== null) this.checkTreeEdge(top, topBase);
-      const type = treeType !== null ? treeType[top]! : graph.edgeType(e);
-      const name = treeType !== null ? this.treeName![top]! : graph.edgeNameOrIndex(e);
+      // Edge e's type and raw name (e is top's tree edge).
+      const type = graph.edgeType(e);
+      const name = graph.edgeNameOrIndex(e);
       const nameKey = type === this.elementType || type === this.hiddenType ? ANY_NAME : this.namedKey(name, type);
       const intoLink =
         chainNode >= 0

@@ -84,7 +84,7 @@ export type ReadAheadPart =
   | "distance"
   | "parentEdge"
   | "userRoots"
-  | "treeEdges"
+  | "treeList"
   | "dominators"
   /** The immediate dominators alone (without their places in the tree's preorder). */
   | "idom"

@@ -12,10 +12,8 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { BIN, ROOT, runCli, spawnCli } from "../helpers/cli.js";
 import { RACY_MS } from "../../src/cache/store.js";
-import { resealEntry, sampledChildren, sampledNodes } from "../helpers/cache-entries.js";
-import { readSnapshotRaw } from "../../src/snapshot/read.js";
-import { HeapGraph } from "../../src/graph/heap-graph.js";
-import { selectNodes } from "../../src/query/select.js";
+import { CACHE_FORMAT } from "../../src/cache/entry.js";
+import { resealEntry } from "../helpers/cache-entries.js";
 import { tempDir } from "../helpers/temp-dir.js";
 
 const tmp = tempDir("backrefs-cli-cache-");
@@ -159,27 +157,20 @@ describe("backrefs with the snapshot cache", { timeout: SLOW }, () => {
     expect(readFileSync(join(tmp, "truncated.svg")).equals(readFileSync(join(tmp, "plain.svg")))).toBe(true);
   });
 
-  it("tree edges by node that are not the edges', with checksums that match: the entry is ignored, said so, and rewritten; the picture is the one without the cache", async () => {
+  it("list bits that are not the distances', with checksums that match: the entry is ignored, said so, and rewritten; the picture is the one without the cache", async () => {
     const dir = freshDir();
     const svg = (name: string): string[] => [SNAP, "--type", "LeakyRequest", "-o", join(tmp, name)];
     const expected = await run(svg("tree-plain.svg"), null);
     await run(["info", SNAP, "--json"], dir);
     const [name] = entries(dir);
     const path = join(dir, name!);
-    // Each property tree edge given the name of the next one (as a writer with a bug could leave
-    // them: every value a valid string, every checksum right).
-    resealEntry(path, (sections) => {
-      const names = sections.get("analysis.treeName") as Uint32Array;
-      const types = sections.get("analysis.treeType") as Uint8Array;
-      const property = 2; // V8's edge types: context, element, property, ...
-      const nodes = types.reduce<number[]>((out, t, n) => (t === property ? [...out, n] : out), []);
-      const was = Uint32Array.from(names);
-      nodes.forEach((n, i) => (names[n] = was[nodes[(i + 1) % nodes.length]!]!));
-    });
+    // Every node marked as a possible list head (as a writer with a bug could leave them: every
+    // checksum right).
+    resealEntry(path, (sections) => (sections.get("analysis.treeList") as Uint8Array).fill(0xff));
     const d = await run(svg("tree-damaged.svg"), dir);
     expect(d.code).toBe(0);
     expect(d.stderr).toMatch(
-      /^cache: ignored .*\.brc \(the tree edges stored by node do not match the edges: node \d+'s tree edge has another name or type by node\); reading the snapshot$/m,
+      /^cache: ignored .*\.brc \(the stored distance tree does not match the edges: node \d+ is marked as a possible list head but (is none|has no tree edge)\); reading the snapshot$/m,
     );
     expect(d.stderr).toMatch(/cache: wrote/);
     expect(readFileSync(join(tmp, "tree-damaged.svg")).equals(readFileSync(join(tmp, "tree-plain.svg")))).toBe(true);
@@ -191,38 +182,32 @@ describe("backrefs with the snapshot cache", { timeout: SLOW }, () => {
     expect(readFileSync(join(tmp, "tree-again.svg")).equals(readFileSync(join(tmp, "tree-plain.svg")))).toBe(true);
   });
 
-  it("one node's tree edge by node changed outside the sampled runs, checksums made to match: the grouped answer is the one without the cache, and the entry is ignored, said so", async () => {
+  it("an entry of the previous cache format (which stored the tree edges' names and types by node): ignored, said so, and written again; the grouped answer is the one without the cache", async () => {
     const dir = freshDir();
     const snap = await laterCopy("grouped-leak.heapsnapshot.gz", join(ROOT, "samples/grouped-leak.heapsnapshot.gz"));
     const args = [snap, "--type", "OrderService"];
     const expected = await run(args, null);
     await run(["info", snap], dir);
     const [name] = entries(dir);
-    const targets = new Set(selectNodes(new HeapGraph(await readSnapshotRaw(snap)), { types: ["OrderService"] }).ordinals);
-    let damaged = -1;
-    resealEntry(join(dir, name!), (sections) => {
-      const parentEdge = sections.get("analysis.parentEdge") as Uint32Array;
-      const types = sections.get("analysis.treeType") as Uint8Array;
-      const seen = new Set([
-        ...sampledNodes(parentEdge.length),
-        ...sampledChildren(parentEdge, sections.get("node.firstEdge")!, sections.get("edge.to")!),
-      ]);
-      const [property, internal] = [2, 3]; // V8's edge types: context, element, property, internal, ...
-      // A target held by an internal edge that the sample does not look at, said to be held by a
-      // property of the same name: its first step's key changes, so its path would be a pattern of its own.
-      damaged = [...targets].find((t) => !seen.has(t) && types[t] === internal)!;
-      types[damaged] = property;
-    });
-    expect(damaged).toBeGreaterThanOrEqual(0);
-    const d = await run(args, dir);
-    expect(d.code).toBe(0);
-    expect(d.stderr).toMatch(
+    // An entry from an older build (format number one less): ignored, said so, and written again.
+    resealEntry(
+      join(dir, name!),
+      () => {},
+      (h) => (h["format"] = CACHE_FORMAT - 1),
+    );
+    const old = await run(args, dir);
+    expect(old.code).toBe(0);
+    expect(old.stderr).toMatch(
       new RegExp(
-        `^cache: ignored .*\\.brc \\(the tree edges stored by node do not match the edges: node ${damaged}'s tree edge has another name or type by node\\); reading the snapshot$`,
+        `^cache: ignored .*\\.brc \\(written in cache format ${CACHE_FORMAT - 1}, this build reads ${CACHE_FORMAT}\\); reading the snapshot$`,
         "m",
       ),
     );
-    expect(d.stdout).toBe(expected.stdout);
+    expect(old.stderr).toMatch(/cache: wrote/);
+    expect(old.stdout).toBe(expected.stdout);
+    const used = await run(args, dir);
+    expect(used.stderr).toMatch(/cache: used/);
+    expect(used.stdout).toBe(expected.stdout);
   });
 
   it("a picture drawn from the cache is the same file", async () => {

@@ -6,7 +6,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { crc32 } from "node:zlib";
 import { BLOCK } from "../../src/cache/lazy.js";
-import { treeSampleRuns, TREE_SAMPLE_RUN_EDGES, TREE_SAMPLE_RUN_NODES } from "../../src/cache/tree-sample.js";
+import { treeSampleRuns, TREE_SAMPLE_RUN_NODES } from "../../src/cache/tree-sample.js";
 
 const WIDTH: Record<string, number> = { u8: 1, u16: 2, u32: 4, i32: 4, f64: 8 };
 
@@ -60,11 +60,17 @@ function view(type: string, bytes: Buffer): View {
 /**
  * Changes an entry file's (or a late part's) sections in place: `edit` gets every section's values
  * by name, changes those it likes, and the file is written back with every block checksum, the
- * block table's checksum and the header's made to match.
+ * block table's checksum and the header's made to match. `editHeader` may change the header's
+ * other fields too (its format number…).
  */
-export function resealEntry(file: string, edit: (sections: Map<string, View>) => void): void {
+export function resealEntry(
+  file: string,
+  edit: (sections: Map<string, View>) => void,
+  editHeader?: (header: Record<string, unknown>) => void,
+): void {
   const buf = readFileSync(file);
   const { header, dataStart } = parse(buf);
+  editHeader?.(header);
   const sections = new Map<string, View>();
   for (const s of header.sections) {
     const at = dataStart + s.offset;
@@ -96,22 +102,7 @@ export function resealEntry(file: string, edit: (sections: Map<string, View>) =>
   writeFileSync(file, Buffer.concat([prefix, buf.subarray(dataStart)]));
 }
 
-/** The nodes of the runs the tree-edge sample (src/cache/tree-sample.ts) checks in a graph of `N` nodes. */
+/** The nodes of the runs the distance-tree sample (src/cache/tree-sample.ts) checks in a graph of `N` nodes. */
 export function sampledNodes(N: number): number[] {
   return treeSampleRuns(N).flatMap((a) => Array.from({ length: Math.min(N, TREE_SAMPLE_RUN_NODES) }, (_, k) => a + k));
-}
-
-/**
- * The nodes the tree-edge sample checks as children: the targets of the tree edges among the edges
- * of its runs, for a distance tree `parentEdge` (edge + 1 by node) over the edges `firstEdge`/`edgeTo`.
- */
-export function sampledChildren(parentEdge: ArrayLike<number>, firstEdge: ArrayLike<number>, edgeTo: ArrayLike<number>): number[] {
-  const N = parentEdge.length;
-  return treeSampleRuns(N).flatMap((a) => {
-    const out: number[] = [];
-    const f0 = firstEdge[a]!;
-    const f1 = Math.min(firstEdge[a + Math.min(N, TREE_SAMPLE_RUN_NODES)]!, f0 + TREE_SAMPLE_RUN_EDGES);
-    for (let e = f0; e < f1; e++) if (parentEdge[edgeTo[e]!] === e + 1) out.push(edgeTo[e]!);
-    return out;
-  });
 }
