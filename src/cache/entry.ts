@@ -1264,6 +1264,7 @@ function openSections(
       get treeList() {
         return checkedTreeList();
       },
+      treeListWrong: treeListBad,
       tree: tree
         ? storedTree(
             placedAt.get("analysis.preorder")!.file,

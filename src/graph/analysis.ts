@@ -80,6 +80,11 @@ export interface AnalysisParts {
   userRoots: Uint8Array;
   /** Where the grouped picture's list heads can begin ({@link Distances.treeList}). */
   treeList: Uint8Array;
+  /**
+   * A list bit given by saved parts turned out wrong (`why`): throws, as a damaged saved part does
+   * (their reader checks each clear bit it relies on against the edges).
+   */
+  treeListWrong?: (why: string) => never;
   /** Targets of edges the distance filter refused from the user roots (essential edges need them). */
   refused: Uint32Array;
   /**
@@ -438,6 +443,19 @@ export class HeapAnalysis {
   distances(): Distances {
     if (this.dist) return this.dist;
     return this.takeDistances();
+  }
+
+  /**
+   * For list bits given by saved parts ({@link AnalysisParts.treeListWrong}): what makes them
+   * damaged when one turns out wrong (throws). Null when the distances were computed here.
+   */
+  storedListBitWrong(): ((why: string) => never) | null {
+    const s = this.stored;
+    if (s === null) return null;
+    return (why) => {
+      s.treeListWrong?.(why);
+      throw new Error(`the stored distance tree does not match the edges: ${why}`);
+    };
   }
 
   private takeDistances(): Distances {

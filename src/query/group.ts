@@ -97,6 +97,8 @@ const IS_ROOT = 2;
 /** R_FLAGS: it starts no chain run, or does (see PathGroups.listLink). */
 const NO_LIST = 4;
 const LIST = 8;
+/** R_FLAGS: its list bit, read back clear from a cache entry, was found right (see PathGroups.checkClearBit). */
+const CLEAR_BIT_CHECKED = 16;
 
 /** Edge name key for names that are merged: element indices, hash-table slots. */
 const ANY_NAME = 0xffffffff;
@@ -212,6 +214,11 @@ export class PathGroups {
   private readonly parentEdge: Uint32Array;
   /** A bit per node: where a list head's way in can be (see {@link entersList}). */
   private readonly treeList: Uint8Array;
+  /**
+   * When the list bits were read back from a cache entry: makes it damaged (throws), for a bit
+   * found wrongly clear ({@link checkClearBit}); else null (computed here: nothing to check).
+   */
+  private readonly listBitWrong: ((why: string) => never) | null;
   private readonly userRoots: Uint8Array;
   /** Node types (whole), and the code of the synthetic ones: for {@link isRoot}. */
   private readonly nodeTypes: Uint8Array;
@@ -340,6 +347,7 @@ export class PathGroups {
     const d = ctx.analysis.distances();
     this.parentEdge = d.parentEdge;
     this.treeList = d.treeList;
+    this.listBitWrong = ctx.analysis.storedListBitWrong();
     this.userRoots = d.userRoots;
     this.nodeTypes = graph.columns.nodeType;
     this.recAt = new Int32Array(graph.nodeCount);
@@ -664,7 +672,10 @@ export class PathGroups {
    * distances mark (treeList), so for nearly every p no edge of it is looked at.
    */
   private entersList(p: number, type: number, key: number): boolean {
-    if ((this.treeList[p >>> 3]! & (1 << (p & 7))) === 0) return false;
+    if ((this.treeList[p >>> 3]! & (1 << (p & 7))) === 0) {
+      if (this.listBitWrong !== null) this.checkClearBit(p, type, key);
+      return false;
+    }
     const g = this.graph;
     let alike = false;
     for (let f = g.firstEdge[p]!, end = g.firstEdge[p + 1]!; f < end && !alike; f++) {
@@ -674,6 +685,27 @@ export class PathGroups {
     if (!alike) return false;
     const link = this.listLink(p);
     return link >= 0 && this.hasNameKey(link, type, key);
+  }
+
+  /**
+   * Node p's list bit, read back clear from a cache entry, checked once against p's edges before
+   * {@link entersList} trusts it: no tree edge of p (one whose target was reached by it) may be
+   * alike to p's own tree edge (type `type`, name key `key`), by the rule the distances set the bit
+   * by. Checksums only say the bit is as written; a wrongly clear one would hide a list head (the
+   * walk never looks at p's edges then), and so change the picture with no word. A wrongly set one
+   * needs no check: {@link entersList} then looks at the edges. Reads p's edges' types and names,
+   * and the targets of those alike to its own.
+   */
+  private checkClearBit(p: number, type: number, key: number): void {
+    const base = this.recOf(p);
+    const flags = this.rec[base + R_FLAGS]!;
+    if ((flags & CLEAR_BIT_CHECKED) !== 0) return;
+    const g = this.graph;
+    for (let f = g.firstEdge[p]!, end = g.firstEdge[p + 1]!; f < end; f++) {
+      if (this.hasNameKey(f, type, key) && this.parentEdge[g.edgeTo(f)] === f + 1)
+        this.listBitWrong!(`node ${p} is not marked as a possible list head but is one`);
+    }
+    this.rec[base + R_FLAGS] = flags | CLEAR_BIT_CHECKED;
   }
 
   /** Whether edge f has type `type` and name key `key` ({@link nameKeyOf}). */

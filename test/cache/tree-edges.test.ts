@@ -187,11 +187,11 @@ describe("the distance tree is checked against the edges before its list bits ar
 });
 
 describe("the grouped walk keys on the edges themselves", () => {
-  /** The grouped report of OrderService from an entry of the grouped-leak sample. */
-  const reportFrom = (c: ReadContent): unknown => {
+  /** The grouped report of a class (OrderService unless told) from an entry of the grouped-leak sample. */
+  const reportFrom = (c: ReadContent, type = "OrderService"): unknown => {
     const graph = new HeapGraph(c.raw);
     const ctx = walkContext(graph, { retained: false, analysis: HeapAnalysis.fromParts(graph, c.analysis!) });
-    return groupRetainingPaths(graph, ctx, selectNodes(graph, { types: ["OrderService"] }).ordinals).report();
+    return groupRetainingPaths(graph, ctx, selectNodes(graph, { types: [type] }).ordinals).report();
   };
 
   it("an entry gives the report made without it; list bits wrongly set outside the sample, checksums made to match, change nothing (the walk reads such a node's edges)", async () => {
@@ -220,6 +220,61 @@ describe("the grouped walk keys on the edges themselves", () => {
     const c = await hit(file, entry);
     expect(() => listBitsOf(c)).not.toThrow();
     expect(reportFrom(c)).toEqual(expected);
+  });
+
+  it("list bits wrongly clear outside the sample, all of them or one, checksums made to match: the sample passes them, the grouped walk finds the first one it relies on, and the entry is removed", async () => {
+    const file = files.grouped;
+    const { content, graph: fresh } = await analysed(file);
+    const a = content.analysis!;
+    const expected = groupRetainingPaths(
+      fresh,
+      walkContext(fresh, { retained: false }),
+      selectNodes(fresh, { types: ["Timeout"] }).ordinals,
+    ).report();
+    // Every list bit outside the sample's runs cleared (a writer that lost them).
+    const sampled = new Set(sampledNodes(a.parentEdge.length));
+    const cleared: number[] = [];
+    const entry = await written(file, content);
+    resealEntry(entry, (sections) => {
+      const list = sections.get("analysis.treeList") as Uint8Array;
+      for (let n = 0; n < a.parentEdge.length; n++) {
+        if (sampled.has(n) || bitOf(list, n) === 0) continue;
+        list[n >>> 3]! &= ~(1 << (n & 7));
+        cleared.push(n);
+      }
+    });
+    expect(cleared.length).toBeGreaterThan(0);
+    const c = await hit(file, entry);
+    expect(() => listBitsOf(c)).not.toThrow();
+    const graph = new HeapGraph(c.raw);
+    const ctx = walkContext(graph, { retained: false, analysis: HeapAnalysis.fromParts(graph, c.analysis!) });
+    const group = (): unknown => groupRetainingPaths(graph, ctx, selectNodes(graph, { types: ["Timeout"] }).ordinals);
+    expect(group).toThrow(CacheDamagedError);
+    const found = /the stored distance tree does not match the edges: node (\d+) is not marked as a possible list head but is one/.exec(
+      (() => {
+        try {
+          group();
+        } catch (e) {
+          return (e as Error).message;
+        }
+        return "";
+      })(),
+    );
+    expect(found).not.toBeNull();
+    const head = Number(found![1]);
+    expect(cleared).toContain(head);
+    expectRemoved(entry, "list bits cleared");
+    // That one bit alone cleared: found the same way.
+    const one = await written(file, content);
+    resealEntry(one, (sections) => ((sections.get("analysis.treeList") as Uint8Array)[head >>> 3]! &= ~(1 << (head & 7))));
+    const c1 = await hit(file, one);
+    expect(() => listBitsOf(c1)).not.toThrow();
+    expect(() => reportFrom(c1, "Timeout")).toThrow(
+      new RegExp(`the stored distance tree does not match the edges: node ${head} is not marked as a possible list head but is one`),
+    );
+    expectRemoved(one, "one list bit cleared");
+    // A good entry gives the report made without it.
+    expect(reportFrom(await hit(file, await written(file, content)), "Timeout")).toEqual(expected);
   });
 });
 

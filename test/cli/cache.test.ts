@@ -13,7 +13,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { BIN, ROOT, runCli, spawnCli } from "../helpers/cli.js";
 import { RACY_MS } from "../../src/cache/store.js";
 import { CACHE_FORMAT } from "../../src/cache/entry.js";
-import { resealEntry } from "../helpers/cache-entries.js";
+import { resealEntry, sampledNodes } from "../helpers/cache-entries.js";
 import { tempDir } from "../helpers/temp-dir.js";
 
 const tmp = tempDir("backrefs-cli-cache-");
@@ -208,6 +208,29 @@ describe("backrefs with the snapshot cache", { timeout: SLOW }, () => {
     const used = await run(args, dir);
     expect(used.stderr).toMatch(/cache: used/);
     expect(used.stdout).toBe(expected.stdout);
+  });
+
+  it("list bits wrongly clear outside the sampled runs, checksums made to match: the grouped answer is the one without the cache, and the entry is ignored, said so", async () => {
+    const dir = freshDir();
+    const snap = await laterCopy("grouped-leak-2.heapsnapshot.gz", join(ROOT, "samples/grouped-leak.heapsnapshot.gz"));
+    const args = [snap, "--type", "Timeout"];
+    const expected = await run(args, null);
+    await run(["info", snap], dir);
+    const [name] = entries(dir);
+    // Every list bit outside the sample's runs cleared: the two ends of the timers' list are then
+    // no list heads, and a picture drawn from them would show 5 patterns instead of 2.
+    resealEntry(join(dir, name!), (sections) => {
+      const list = sections.get("analysis.treeList") as Uint8Array;
+      const sampled = new Set(sampledNodes((sections.get("analysis.parentEdge") as Uint32Array).length));
+      for (let n = 0; n < list.length * 8; n++) if (!sampled.has(n)) list[n >>> 3]! &= ~(1 << (n & 7));
+    });
+    const d = await run(args, dir);
+    expect(d.code).toBe(0);
+    expect(d.stderr).toMatch(
+      /^cache: ignored .*\.brc \(the stored distance tree does not match the edges: node \d+ is not marked as a possible list head but is one\); reading the snapshot$/m,
+    );
+    expect(d.stdout).toBe(expected.stdout);
+    expect(expected.stdout).toMatch(/2 retaining patterns/);
   });
 
   it("a picture drawn from the cache is the same file", async () => {
