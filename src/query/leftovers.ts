@@ -39,10 +39,12 @@ const STDIO_HANDLE_CLASSES = new Set(["Pipe", "TTY"]);
 /** Names under which Node keeps (and hands out) the standard streams. */
 const STDIO_EDGES = new Set(["stdin", "stdout", "stderr", "get stdin", "get stdout", "get stderr", "_stdin", "_stdout", "_stderr"]);
 /**
- * Edges of the engine's own caches that hold recent values, and of Node's stack of the async
- * resources executing now (the code taking the snapshot): not the program's state.
+ * Edges of the engine's own caches that hold recent values, of Node's pool for small buffers (a
+ * new one whenever the last is used up; a buffer cut from it holds it by its own edges), and of
+ * Node's stack of the async resources executing now (the code taking the snapshot): not the
+ * program's state.
  */
-const CACHE_EDGES = new Set(["regexp_last_match_info", "execution_async_resources"]);
+const CACHE_EDGES = new Set(["regexp_last_match_info", "execution_async_resources", "allocPool", "allocBuffer"]);
 
 export interface LeftoverOptions {
   /**
@@ -249,6 +251,20 @@ export function lastingReach(
   // Node's records of its built-in modules that are the runner's code: their exports are its state.
   const runnerModule = (n: number): boolean =>
     runnerCode !== undefined && graph.nodeType(n) === object && isRunnerBuiltinModule(graph, n, runnerCode, names);
+  // Node's loader's records of a module of the runner's code (backrefs' own modules that
+  // `expectNoLeaks` imports as it first runs, in a test file): the loader's state, not the program's.
+  const runnerModuleRecord = (n: number): boolean =>
+    runnerCode !== undefined && graph.nodeType(n) === object && isRunnerModuleRecord(graph, n, runnerCode, names);
+  // A string that names a file of the runner's code or a module of Node's: a key of the loader's
+  // caches (resolutions, real paths) for a module the runner imported.
+  const stringType = graph.nodeTypes.indexOf("string");
+  const runnerPath = (n: number): boolean => {
+    if (runnerCode === undefined || graph.nodeType(n) !== stringType) return false;
+    const text = names.node(n);
+    if (isRuntimeScript(text)) return true;
+    // A path ("/…", "C:…") or a file URL; anything else names no file.
+    return (text.charCodeAt(0) === 47 || text.charCodeAt(1) === 58 || text.startsWith("file:")) && runnerCode(text);
+  };
   // The root: its shortcut edges lead to the global objects, its element edges to `(GC roots)`.
   const root = 0;
   for (let e = graph.firstEdge[root]!; e < graph.firstEdge[root + 1]!; e++) {
@@ -321,7 +337,7 @@ export function lastingReach(
         pushR(to, e, true);
         continue;
       }
-      if (runnerInstance(to)) {
+      if (runnerInstance(to) || runnerModuleRecord(to) || runnerPath(to)) {
         pushR(to, e, true);
         continue;
       }
@@ -400,6 +416,47 @@ function isRunnerBuiltinModule(
   if (id === undefined || !runnerCode(`node:${id}`)) return false;
   const script = constructorScript(graph, n);
   return script === undefined || isRuntimeScript(script);
+}
+
+/** Node's ESM loader's classes that record one loaded module each, naming it by `url`. */
+const LOADER_RECORD_CLASSES = new Set(["ModuleWrap", "ModuleJob"]);
+
+/**
+ * Whether object n is an entry of Node's ESM loader for a module of the runner's code or Node's
+ * own: its `ModuleWrap` or `ModuleJob`, an object naming it by `url` (a resolution `{format, url}`,
+ * the module's `import.meta`), or an object of the loader's caches whose every property is one of
+ * those (the load cache's `{javascript}` per module, the resolve cache's table per importing module).
+ */
+function isRunnerModuleRecord(
+  graph: HeapGraph,
+  n: number,
+  runnerCode: (script: string) => boolean,
+  names: { node: (n: number) => string; edge: (e: number) => string },
+): boolean {
+  if (runnerModuleEntry(graph, n, runnerCode, names)) return true;
+  if (names.node(n) !== "Object") return false;
+  const property = graph.edgeTypes.indexOf("property");
+  let entries = 0;
+  for (let e = graph.firstEdge[n]!; e < graph.firstEdge[n + 1]!; e++) {
+    if (graph.edgeType(e) !== property || names.edge(e) === "__proto__") continue;
+    if (!runnerModuleEntry(graph, graph.edgeTo(e), runnerCode, names)) return false;
+    entries++;
+  }
+  return entries > 0;
+}
+
+/** A loader record (`ModuleWrap`, `ModuleJob`) or an object whose `url` is a runner's or Node's module. */
+function runnerModuleEntry(
+  graph: HeapGraph,
+  n: number,
+  runnerCode: (script: string) => boolean,
+  names: { node: (n: number) => string },
+): boolean {
+  const name = names.node(n);
+  if (!LOADER_RECORD_CLASSES.has(name) && name !== "Object") return false;
+  const url = stringProperty(graph, n, "url");
+  // Node's own modules (`node:stream/promises`) are the runtime's, whoever imported them.
+  return url !== undefined && (runnerCode(url) || isRuntimeScript(url));
 }
 
 /** A suspended async function or generator of the runner's code. */

@@ -217,6 +217,54 @@ describe("findLeftovers", () => {
     expect(scriptsOf(left.classes)).toEqual(scriptsOf(report.groups));
   });
 
+  it("Node's loader's entries for the runner's modules and Node's own (records, resolutions, cache keys) are the runner's: modules expectNoLeaks imports as it first runs", () => {
+    const b = new SnapshotBuilder();
+    const global = b.node("object", "global", { selfSize: 100 });
+    b.edge(b.root, global, "shortcut", "global");
+    const handles = b.node("synthetic", "(Global handles)");
+    b.edge(b.gcRoots, handles, "element", 1);
+    const loader = b.node("object", "ModuleLoader");
+    const [loadCache, resolveCache, realpathCache] = ["loadCache", "#resolveCache", "realpathCache"].map((name) => {
+      const table = b.node("object", "Map");
+      b.edge(loader, table, "property", name);
+      return table;
+    });
+    b.edge(handles, loader, "element", 1);
+    const since = b.nodes[b.nodes.length - 1]!.id;
+    // Imported during the file: a module of the runner's code and one of Node's.
+    let slot = 0;
+    for (const [url, path] of [
+      ["file:///app/node_modules/vitest/dist/lazy.js", "/app/node_modules/vitest/dist/lazy.js"],
+      ["node:stream/promises", "node:stream/promises"],
+    ] as const) {
+      const wrap = b.node("object", "ModuleWrap", { selfSize: 64 });
+      b.edge(wrap, b.node("string", url), "property", "url").edge(wrap, b.node("object", "Generator", { selfSize: 40 }), "internal", "2");
+      b.edge(handles, wrap, "element", 10 + slot);
+      const job = b.node("object", "ModuleJob", { selfSize: 64 });
+      b.edge(job, b.node("string", url), "property", "url").edge(job, wrap, "property", "module");
+      const entry = b.node("object", "Object", { selfSize: 24 }); // the load cache's {javascript: job}
+      b.edge(entry, job, "property", "javascript");
+      b.edge(loadCache, b.node("string", url), "element", slot).edge(loadCache, entry, "element", slot + 1);
+      const resolution = b.node("object", "Object", { selfSize: 24 }); // {format, url}
+      b.edge(resolution, b.node("string", "module"), "property", "format").edge(resolution, b.node("string", url), "property", "url");
+      const byParent = b.node("object", "Object", { selfSize: 24 });
+      b.edge(byParent, resolution, "property", "./lazy.js::");
+      b.edge(resolveCache, byParent, "element", slot);
+      b.edge(realpathCache, b.node("string", path), "element", slot);
+      slot += 2;
+    }
+    // What the file itself left: a program object (its name is a path, and is the program's).
+    const kept = b.node("object", "Kept", { selfSize: 40 });
+    b.edge(global, kept, "property", "kept").edge(kept, b.node("string", "/app/data/users.json"), "property", "file");
+    const g = graphOf(b);
+    const left = findLeftovers(g, new HeapAnalysis(g), { sinceId: since, runnerCode: isRunner });
+    expect(left.classes.map((c) => c.className).sort()).toEqual(["(string)", "Kept"]);
+    expect(left.classes.find((c) => c.className === "(string)")!.count).toBe(1);
+    // Without the runner's rules, the loader's entries are the program's.
+    const all = findLeftovers(g, new HeapAnalysis(g), { sinceId: since });
+    expect(all.classes.map((c) => c.className)).toEqual(expect.arrayContaining(["ModuleWrap", "ModuleJob", "Generator", "Kept"]));
+  });
+
   it("maxObjectId skips embedder and synthetic nodes, whose ids do not follow V8's counter", () => {
     const b = new SnapshotBuilder();
     const o = b.node("object", "O", { id: 41 });
