@@ -39,12 +39,22 @@ const STDIO_HANDLE_CLASSES = new Set(["Pipe", "TTY"]);
 /** Names under which Node keeps (and hands out) the standard streams. */
 const STDIO_EDGES = new Set(["stdin", "stdout", "stderr", "get stdin", "get stdout", "get stderr", "_stdin", "_stdout", "_stderr"]);
 /**
- * Edges of the engine's own caches that hold recent values, of Node's pool for small buffers (a
+ * Edges of the engine's own caches that hold recent values or the objects it made from an API's
+ * templates on their first use (a `Worker`, a `MessagePort`), of Node's pool for small buffers (a
  * new one whenever the last is used up; a buffer cut from it holds it by its own edges), and of
- * Node's stack of the async resources executing now (the code taking the snapshot): not the
+ * Node's stack of the async resources executing now (the code taking the snapshot) and its map of
+ * promise rejections not handled yet (emptied, into a new map, as the current job ends): not the
  * program's state.
  */
-const CACHE_EDGES = new Set(["regexp_last_match_info", "execution_async_resources", "allocPool", "allocBuffer"]);
+const CACHE_EDGES = new Set([
+  "regexp_last_match_info",
+  "execution_async_resources",
+  "allocPool",
+  "allocBuffer",
+  "fast_template_instantiations_cache",
+  "slow_template_instantiations_cache",
+  "pendingUnhandledRejections",
+]);
 
 export interface LeftoverOptions {
   /**

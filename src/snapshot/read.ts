@@ -134,7 +134,7 @@ const FILE_CHUNK = 1 << 20;
  * one before is parsed: a chunk is valid until the next one is asked for (the parser copies what it
  * keeps). Unlike a file stream, which allocates each chunk anew, it holds 2 MiB however big the file.
  * Chunks from another place of the file ({@link from}) share the file handle, which
- * {@link destroy} closes (once the reads under way are done).
+ * {@link close} closes (once the reads under way are done).
  */
 class FileChunks implements AsyncIterable<Buffer> {
   constructor(
@@ -169,8 +169,9 @@ class FileChunks implements AsyncIterable<Buffer> {
     return new FileChunks(this.handle, at);
   }
 
-  destroy(): void {
-    this.handle.close().catch(() => {});
+  /** Closes the file (once the reads under way are done): a caller that awaits it leaves nothing in flight. */
+  async close(): Promise<void> {
+    await this.handle.close().catch(() => {});
   }
 }
 
@@ -535,7 +536,8 @@ async function parseStream(
     }
     throw fileError(path ?? "the input", err);
   } finally {
-    input.destroy();
+    if (input instanceof FileChunks) await input.close();
+    else input.destroy();
     await helper?.stop();
   }
 }

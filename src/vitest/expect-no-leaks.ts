@@ -2,7 +2,11 @@
  * `expectNoLeaks` inside a vitest test: named after the running test unless a name is given, so
  * that each test's message and picture file are its own (`backrefs-leaks/closing_a_session_frees_it.svg`).
  */
+import { loadReader } from "../graph/load.js";
 import { expectNoLeaks as expectNoLeaksNamed, type ExpectNoLeaksOptions, type NoLeaksResult } from "../testing/expect-no-leaks.js";
+import { PREPARE_KEY } from "./options.js";
+
+(globalThis as unknown as Record<symbol, unknown>)[PREPARE_KEY] = loadReader;
 
 /**
  * Runs `fn` `warmup + runs` times and throws an AssertionError when objects keep growing across

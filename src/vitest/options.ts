@@ -9,6 +9,14 @@ import { fileURLToPath } from "node:url";
 export const ENV_DIR = "BACKREFS_LEAKS_DIR";
 export const ENV_PER_TEST = "BACKREFS_LEAKS_PER_TEST";
 
+/**
+ * Where a test file that imported `expectNoLeaks` from "backrefs/vitest" leaves what the setup file
+ * awaits before the file's first snapshot: loading the snapshot reader, which `expectNoLeaks` would
+ * otherwise load as it first runs — its modules and Node's loader's records of them new in the
+ * file, charged to it by the reporter.
+ */
+export const PREPARE_KEY = Symbol.for("backrefs.vitest.prepare");
+
 /** The report directory when none is given. */
 export const DEFAULT_DIR = "backrefs-leaks";
 

@@ -12,7 +12,7 @@ import { basename, join, resolve } from "node:path";
 import { threadId } from "node:worker_threads";
 import { afterAll, afterEach, beforeAll, beforeEach } from "vitest";
 import { snapshotToFile } from "../testing/snapshots.js";
-import { ENV_DIR, ENV_PER_TEST, SNAPSHOT_SUBDIR } from "./options.js";
+import { ENV_DIR, ENV_PER_TEST, PREPARE_KEY, SNAPSHOT_SUBDIR } from "./options.js";
 
 /** What one measured piece (a file or a test) wrote; the reporter reads these. */
 export interface SnapshotManifest {
@@ -67,8 +67,12 @@ function close(o: Open, file: string, test?: string): void {
   writeFileSync(join(dir, `${o.key}.json`), JSON.stringify(manifest));
 }
 
-beforeAll(() => {
-  if (dir) fileOpen = open();
+beforeAll(async () => {
+  if (!dir) return;
+  // A file that uses expectNoLeaks has its snapshot reader loaded before this snapshot (see PREPARE_KEY).
+  const prepare = (globalThis as unknown as Record<symbol, (() => Promise<void>) | undefined>)[PREPARE_KEY];
+  if (prepare) await prepare();
+  fileOpen = open();
 }, 0);
 
 // vitest reads the hook's first parameter as a fixture list and requires an object pattern there;
