@@ -12,6 +12,7 @@ major="$1"
 root="$(cd "$(dirname "$0")/.." && pwd)"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
+chmod 755 "$tmp" # a test runs node as another user (a file it cannot read)
 
 platform="$(node -p 'process.platform + "-" + process.arch')"
 (cd "$tmp" && npm pack --silent "node-$platform@$major" >/dev/null && tar xzf node-*.tgz)

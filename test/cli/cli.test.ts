@@ -105,10 +105,11 @@ describe("backrefs info", () => {
     const locked = join(dir, "locked.heapsnapshot");
     writeFileSync(locked, readFileSync(SAMPLE));
     chmodSync(locked, 0o000);
-    // root reads anything: then run as "nobody" — who must be able to reach the program itself
+    // root reads anything: then run as "nobody" — who must be able to reach the program itself,
+    // and node
     const root = process.getuid?.() === 0;
     const reachable = (d: string): boolean => (statSync(d).mode & 0o005) === 0o005 && (dirname(d) === d || reachable(dirname(d)));
-    if (!root || reachable(ROOT)) {
+    if (!root || (reachable(ROOT) && reachable(dirname(process.execPath)))) {
       const asUser = root ? { uid: 65534, gid: 65534 } : {};
       const r = spawnSync(process.execPath, [BIN, "info", locked], { ...asUser, cwd: dir, env: { ...process.env, NO_COLOR: "1" } });
       expect(r.status).toBe(1);
