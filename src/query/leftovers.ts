@@ -39,22 +39,23 @@ const STDIO_HANDLE_CLASSES = new Set(["Pipe", "TTY"]);
 /** Names under which Node keeps (and hands out) the standard streams. */
 const STDIO_EDGES = new Set(["stdin", "stdout", "stderr", "get stdin", "get stdout", "get stderr", "_stdin", "_stdout", "_stderr"]);
 /**
- * Edges of the engine's own caches that hold recent values or the objects it made from an API's
- * templates on their first use (a `Worker`, a `MessagePort`), of Node's pool for small buffers (a
- * new one whenever the last is used up; a buffer cut from it holds it by its own edges), and of
- * Node's stack of the async resources executing now (the code taking the snapshot) and its map of
- * promise rejections not handled yet (emptied, into a new map, as the current job ends): not the
- * program's state.
+ * Edges of the engine's own caches that hold recent values, and of Node's stack of the async
+ * resources executing now (the code taking the snapshot): not the program's state.
  */
-const CACHE_EDGES = new Set([
-  "regexp_last_match_info",
-  "execution_async_resources",
-  "allocPool",
-  "allocBuffer",
-  "fast_template_instantiations_cache",
-  "slow_template_instantiations_cache",
-  "pendingUnhandledRejections",
-]);
+const CACHE_EDGES = new Set(["regexp_last_match_info", "execution_async_resources"]);
+/**
+ * The engine's internal edges (no program can name one) from its native context to the objects it
+ * made from an API's templates on their first use (a `Worker`, a `MessagePort`): not followed.
+ */
+const TEMPLATE_CACHE_EDGES = new Set(["fast_template_instantiations_cache", "slow_template_instantiations_cache"]);
+/**
+ * Variables of Node's own functions, not followed when the context holding them is the one of a
+ * function of Node's (`node:buffer`'s `Buffer`, `node:internal/process/promises`' handler): its pool
+ * for small buffers (a new one whenever the last is used up; a buffer cut from it holds it by its
+ * own edges) and its map of promise rejections not handled yet (a new map as each job ends). A
+ * program variable of the same name is the program's.
+ */
+const NODE_VARIABLES = new Set(["allocPool", "allocBuffer", "pendingUnhandledRejections"]);
 
 export interface LeftoverOptions {
   /**
@@ -261,20 +262,47 @@ export function lastingReach(
   // Node's records of its built-in modules that are the runner's code: their exports are its state.
   const runnerModule = (n: number): boolean =>
     runnerCode !== undefined && graph.nodeType(n) === object && isRunnerBuiltinModule(graph, n, runnerCode, names);
-  // Node's loader's records of a module of the runner's code (backrefs' own modules that
-  // `expectNoLeaks` imports as it first runs, in a test file): the loader's state, not the program's.
+  // Node's loader's records of a module of the runner's code or of Node's own (backrefs' modules
+  // that `expectNoLeaks` imports as it first runs, in a test file): the loader's state.
   const runnerModuleRecord = (n: number): boolean =>
     runnerCode !== undefined && graph.nodeType(n) === object && isRunnerModuleRecord(graph, n, runnerCode, names);
-  // A string that names a file of the runner's code or a module of Node's: a key of the loader's
-  // caches (resolutions, real paths) for a module the runner imported.
-  const stringType = graph.nodeTypes.indexOf("string");
-  const runnerPath = (n: number): boolean => {
-    if (runnerCode === undefined || graph.nodeType(n) !== stringType) return false;
-    const text = names.node(n);
-    if (isRuntimeScript(text)) return true;
-    // A path ("/…", "C:…") or a file URL; anything else names no file.
-    return (text.charCodeAt(0) === 47 || text.charCodeAt(1) === 58 || text.startsWith("file:")) && runnerCode(text);
+  // A hash table of one of Node's own maps (its loader's caches, its resolver's real paths): the
+  // `table` of an object whose constructor is Node's code.
+  const arrayType = graph.nodeTypes.indexOf("array");
+  const nodeMaps = new Map<number, boolean>();
+  const nodeTable = (n: number): boolean => {
+    if (runnerCode === undefined || graph.nodeType(n) !== arrayType || parentEdge[n] === NO_EDGE) return false;
+    const via = parentEdge[n]!;
+    if (graph.edgeType(via) !== internal || names.edge(via) !== "table") return false;
+    const holder = graph.edgeSource(via);
+    let yes = nodeMaps.get(holder);
+    if (yes === undefined) {
+      const script = graph.nodeType(holder) === object ? constructorScript(graph, holder) : undefined;
+      nodeMaps.set(holder, (yes = script !== undefined && isRuntimeScript(script)));
+    }
+    return yes;
   };
+  // In such a table: an entry for a module of the runner's or Node's (a string naming its file, a
+  // resolution `{format, url}`, the load cache's `{javascript}`, the resolve cache's per-importer table).
+  const stringType = graph.nodeTypes.indexOf("string");
+  const runnerEntry = (n: number): boolean => {
+    if (graph.nodeType(n) === stringType) {
+      const text = names.node(n);
+      if (isRuntimeScript(text)) return true;
+      // A path ("/…", "C:…") or a file URL; anything else names no file.
+      return (text.charCodeAt(0) === 47 || text.charCodeAt(1) === 58 || text.startsWith("file:")) && runnerCode!(text);
+    }
+    return graph.nodeType(n) === object && isRunnerLoaderEntry(graph, n, runnerCode!, names);
+  };
+  // A context of one of Node's functions (reached from it): its variables in NODE_VARIABLES are Node's.
+  const nodeContext = (n: number): boolean => {
+    const via = parentEdge[n]!;
+    if (via === NO_EDGE || graph.edgeType(via) !== internal || names.edge(via) !== "context") return false;
+    const fn = graph.edgeSource(via);
+    if (graph.nodeType(fn) !== closure) return false;
+    return isRuntimeScript(closureScript(graph, fn, names.edge));
+  };
+  const contextEdge = graph.edgeTypes.indexOf("context");
   // The root: its shortcut edges lead to the global objects, its element edges to `(GC roots)`.
   const root = 0;
   for (let e = graph.firstEdge[root]!; e < graph.firstEdge[root + 1]!; e++) {
@@ -308,6 +336,7 @@ export function lastingReach(
       (isSuspended(graph, n, ownedByRunner, names) || runnerModule(n));
     // In the runner's walk: a program function's variables are the program's.
     const contextBack = inRunner && programClosure(n);
+    const inNodeTable = !inRunner && nodeTable(n);
     for (let e = graph.firstEdge[n]!; e < graph.firstEdge[n + 1]!; e++) {
       if (graph.edgeType(e) === weak) continue;
       const to = graph.edgeTo(e);
@@ -315,6 +344,8 @@ export function lastingReach(
       if (graph.nodeType(to) === synthetic) continue;
       const edgeName = names.edge(e);
       if (IN_FLIGHT_CLASSES.has(names.cls(to)) || CACHE_EDGES.has(edgeName)) continue;
+      if (TEMPLATE_CACHE_EDGES.has(edgeName) && graph.edgeType(e) === internal) continue;
+      if (NODE_VARIABLES.has(edgeName) && graph.edgeType(e) === contextEdge && !inRunner && nodeContext(n)) continue;
       // Node holds its stack of executing async resources (an Array) by a global handle too.
       if (graph.nodeType(n) === synthetic && graph.nodeType(to) === object && names.node(to) === "Array") continue;
       if (inRunner) {
@@ -347,7 +378,7 @@ export function lastingReach(
         pushR(to, e, true);
         continue;
       }
-      if (runnerInstance(to) || runnerModuleRecord(to) || runnerPath(to)) {
+      if (runnerInstance(to) || runnerModuleRecord(to) || (inNodeTable && runnerEntry(to))) {
         pushR(to, e, true);
         continue;
       }
@@ -432,40 +463,50 @@ function isRunnerBuiltinModule(
 const LOADER_RECORD_CLASSES = new Set(["ModuleWrap", "ModuleJob"]);
 
 /**
- * Whether object n is an entry of Node's ESM loader for a module of the runner's code or Node's
- * own: its `ModuleWrap` or `ModuleJob`, an object naming it by `url` (a resolution `{format, url}`,
- * the module's `import.meta`), or an object of the loader's caches whose every property is one of
- * those (the load cache's `{javascript}` per module, the resolve cache's table per importing module).
+ * Whether object n is Node's ESM loader's record (`ModuleWrap`, `ModuleJob`: of that name, its
+ * constructor Node's or native) of a module of the runner's code or of Node's own.
  */
 function isRunnerModuleRecord(
   graph: HeapGraph,
   n: number,
   runnerCode: (script: string) => boolean,
+  names: { node: (n: number) => string },
+): boolean {
+  if (!LOADER_RECORD_CLASSES.has(names.node(n))) return false;
+  const script = constructorScript(graph, n);
+  if (script !== undefined && !isRuntimeScript(script)) return false;
+  return urlOfRunner(graph, n, runnerCode);
+}
+
+/**
+ * Whether object n, found in one of Node's own maps, is an entry for a module of the runner's code
+ * or of Node's: a loader record, an object naming the module by `url` (a resolution), or an object
+ * whose every property is one of those (the load cache's `{javascript}` per module, the resolve
+ * cache's table per importing module).
+ */
+function isRunnerLoaderEntry(
+  graph: HeapGraph,
+  n: number,
+  runnerCode: (script: string) => boolean,
   names: { node: (n: number) => string; edge: (e: number) => string },
 ): boolean {
-  if (runnerModuleEntry(graph, n, runnerCode, names)) return true;
+  const entry = (m: number): boolean =>
+    isRunnerModuleRecord(graph, m, runnerCode, names) || (names.node(m) === "Object" && urlOfRunner(graph, m, runnerCode));
+  if (entry(n)) return true;
   if (names.node(n) !== "Object") return false;
   const property = graph.edgeTypes.indexOf("property");
   let entries = 0;
   for (let e = graph.firstEdge[n]!; e < graph.firstEdge[n + 1]!; e++) {
     if (graph.edgeType(e) !== property || names.edge(e) === "__proto__") continue;
-    if (!runnerModuleEntry(graph, graph.edgeTo(e), runnerCode, names)) return false;
+    if (!entry(graph.edgeTo(e))) return false;
     entries++;
   }
   return entries > 0;
 }
 
-/** A loader record (`ModuleWrap`, `ModuleJob`) or an object whose `url` is a runner's or Node's module. */
-function runnerModuleEntry(
-  graph: HeapGraph,
-  n: number,
-  runnerCode: (script: string) => boolean,
-  names: { node: (n: number) => string },
-): boolean {
-  const name = names.node(n);
-  if (!LOADER_RECORD_CLASSES.has(name) && name !== "Object") return false;
+/** Whether object n's `url` names a module of the runner's code or of Node's own. */
+function urlOfRunner(graph: HeapGraph, n: number, runnerCode: (script: string) => boolean): boolean {
   const url = stringProperty(graph, n, "url");
-  // Node's own modules (`node:stream/promises`) are the runtime's, whoever imported them.
   return url !== undefined && (runnerCode(url) || isRuntimeScript(url));
 }
 
