@@ -108,15 +108,18 @@ function findPaths(graph: HeapGraph, ctx: WalkContext, target: number, k: number
   out.push(first);
   const lastFrom = first.length > 0 ? first[first.length - 1]!.from : -1;
   const distance = ctx.analysis.distances().distance;
+  // Objects every strong path to which passes through the target, as the walks below found them:
+  // shared, so that many retainers held through the target cost one walk, not one each.
+  const onlyThrough = new Set<number>();
   for (const r of retainersOf(graph, ctx, target, false)) {
     if (out.length >= k) break;
     // A retainer no root reaches does not keep the target alive.
-    if (r.from === lastFrom || distance[r.from] === NO_DISTANCE) continue;
+    if (r.from === lastFrom || distance[r.from] === NO_DISTANCE || onlyThrough.has(r.from)) continue;
     const upTo = ctx.analysis.isRetentionRoot(r.from) ? [] : shortestPath(graph, ctx, r.from);
     if (!upTo || upTo.some((h) => h.from === target)) {
       // Held only through the target itself (a pure cycle: T → R → T, nothing else reaching R), R
       // keeps nothing alive that the paths shown do not.
-      if (!reachedOnlyThrough(graph, ctx, r.from, target)) throughTarget++;
+      if (!reachedOnlyThrough(graph, ctx, r.from, target, onlyThrough)) throughTarget++;
       continue;
     }
     out.push([...upTo, { edge: r.edge, from: r.from, to: target }]);
@@ -132,10 +135,11 @@ const MAX_CYCLE_SEARCH = 100_000;
  * (weak edges not followed) that never steps onto `target`, looking for an object whose shortest
  * path avoids it. An object at a distance not above the target's has such a path (every object on
  * its shortest path is closer to a root than the target), and so has every object below it on the
- * walk, `n` included. True when the walk ends without one; false when it finds one, or gives up
- * after {@link MAX_CYCLE_SEARCH} objects (it cannot tell then).
+ * walk, `n` included. True when the walk ends without one (every object it met is then added to
+ * `onlyThrough`, which later walks do not enter); false when it finds one, or gives up after
+ * {@link MAX_CYCLE_SEARCH} objects (it cannot tell then).
  */
-function reachedOnlyThrough(graph: HeapGraph, ctx: WalkContext, n: number, target: number): boolean {
+function reachedOnlyThrough(graph: HeapGraph, ctx: WalkContext, n: number, target: number, onlyThrough: Set<number>): boolean {
   const distance = ctx.analysis.distances().distance;
   const limit = distance[target]!;
   const weak = graph.edgeTypeCodes.weak;
@@ -148,7 +152,8 @@ function reachedOnlyThrough(graph: HeapGraph, ctx: WalkContext, n: number, targe
       const edge = r[j]!;
       if (graph.edgeType(edge) === weak) continue;
       const from = graph.edgeSource(edge);
-      if (seen.has(from)) continue;
+      // Known to be reached only through the target: no way around it from there.
+      if (seen.has(from) || onlyThrough.has(from)) continue;
       // Unreached from the roots, it reaches nothing for them either.
       const d = distance[from]!;
       if (d === NO_DISTANCE) continue;
@@ -158,6 +163,8 @@ function reachedOnlyThrough(graph: HeapGraph, ctx: WalkContext, n: number, targe
       queue.push(from);
     }
   }
+  // Every object the walk met is held only through the target too.
+  for (const x of seen) if (x !== target) onlyThrough.add(x);
   return true;
 }
 
