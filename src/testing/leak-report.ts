@@ -136,6 +136,8 @@ export async function analyseLeftovers(
     const ctx = walkContext(graph, { analysis });
     const groups = groupRetainingPaths(graph, ctx, targets, { baseline: { has: (id: number) => id <= sinceId } });
     const sub = groups.toSubgraph({ maxNodes: 40 });
+    // A module's box says its file as the text does: from the project's folder on.
+    for (const node of sub.nodes) if (node.module) node.module = relativePath(node.module, options.root);
     try {
       const svg = await renderSvg(toDot(sub));
       writeAtomically(options.picture, svg);
@@ -340,10 +342,15 @@ function nodeText(graph: HeapGraph, n: number): string {
 }
 
 function shortPath(file: string, root?: string): string {
+  return sanitizeText(relativePath(file, root));
+}
+
+/** A file or file URL as a path relative to `root` (with `/`), when it is under it; else the path. */
+function relativePath(file: string, root?: string): string {
   const f = file.startsWith("file://") ? file.slice(7) : file;
-  if (!root) return sanitizeText(f);
+  if (!root) return f;
   const r = relative(root, f);
-  return sanitizeText(r.startsWith("..") ? f : r.split(sep).join("/"));
+  return r.startsWith("..") ? f : r.split(sep).join("/");
 }
 
 /** The reports as text: worst first (retained size), each class with its grouped paths. */

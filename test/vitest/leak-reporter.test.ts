@@ -90,6 +90,9 @@ describe("vitest leak reporter on samples/vitest-leaky", () => {
         expect(l.picture).toBe(join(r.dir, l.name.replace(/\//g, "_") + ".svg"));
         expect(readFileSync(l.picture!, "utf8")).toMatch(/^<\?xml|^<svg/);
       }
+      // The module the users' path starts at is named from the project's folder on, as in the text.
+      const usersPicture = readFileSync(r.report.leaks[0]!.picture!, "utf8");
+      expect(usersPicture).toContain(">module src/users.ts<");
       expect(existsSync(join(r.dir, "test_invoice.test.ts.svg"))).toBe(false);
       expect(r.stdout).toMatch(/backrefs: 3 of 4 test files left objects alive after a GC, worst first \(snapshots took [\d.]+ s/);
       expect(r.stdout).toMatch(/test\/users\.test\.ts: left [\d,]+ objects alive/);
