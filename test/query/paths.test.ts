@@ -133,43 +133,37 @@ describe("whyAlive", () => {
     // root → Window → Owner; Owner.head → item0 ⇄ item1 ⇄ … (next/prev), each item.owner → Owner:
     // every item is held only through the Owner (a retainer of it, reached through it). One more
     // object outside holds the last item: that one may hold the Owner another way.
-    const b = new SnapshotBuilder();
-    const win = b.node("object", "Window");
-    const T = b.node("object", "Owner");
-    b.edge(b.root, win, "shortcut", "window").edge(win, T, "property", "owner");
-    const items = Array.from({ length: 400 }, () => b.node("object", "Item"));
-    b.edge(T, items[0]!, "property", "head");
-    items.forEach((item, i) => {
-      b.edge(item, T, "property", "owner");
-      if (i > 0) b.edge(item, items[i - 1]!, "property", "prev").edge(items[i - 1]!, item, "property", "next");
-    });
-    const g = graphOf(b);
-    const [w] = whyAlive(g, walkContext(g), [T], 3);
-    expect(w!.directRetainers).toBe(401);
-    expect(w!.paths).toHaveLength(1);
-    expect(w!.morePaths).toBe(false);
-    expect(w!.heldInCycle).toBeUndefined();
+    const ownerWithItems = (heldOutside: boolean) => {
+      const b = new SnapshotBuilder();
+      const win = b.node("object", "Window");
+      const T = b.node("object", "Owner");
+      b.edge(b.root, win, "shortcut", "window").edge(win, T, "property", "owner");
+      const items = Array.from({ length: 400 }, () => b.node("object", "Item"));
+      b.edge(T, items[0]!, "property", "head");
+      items.forEach((item, i) => {
+        b.edge(item, T, "property", "owner");
+        if (i > 0) b.edge(item, items[i - 1]!, "property", "prev").edge(items[i - 1]!, item, "property", "next");
+      });
+      if (heldOutside) {
+        const side = b.node("object", "Side");
+        b.edge(win, side, "property", "side").edge(side, side, "property", "self");
+        for (let i = 0; i < 3; i++) b.edge(side, b.node("object", "Pad"), "property", `p${i}`);
+        const deep = b.node("object", "Deep");
+        b.edge(side, deep, "property", "deep").edge(deep, items[399]!, "property", "last");
+      }
+      const g = graphOf(b);
+      return whyAlive(g, walkContext(g), [T], 3)[0]!;
+    };
+    const w = ownerWithItems(false);
+    expect(w.directRetainers).toBe(401);
+    expect(w.paths).toHaveLength(1);
+    expect(w.morePaths).toBe(false);
+    expect(w.heldInCycle).toBeUndefined();
     // The same heap with the last item also held from the window: that item reaches the Owner
     // without passing through it.
-    const b2 = new SnapshotBuilder();
-    const win2 = b2.node("object", "Window");
-    const T2 = b2.node("object", "Owner");
-    b2.edge(b2.root, win2, "shortcut", "window").edge(win2, T2, "property", "owner");
-    const items2 = Array.from({ length: 400 }, () => b2.node("object", "Item"));
-    b2.edge(T2, items2[0]!, "property", "head");
-    items2.forEach((item, i) => {
-      b2.edge(item, T2, "property", "owner");
-      if (i > 0) b2.edge(item, items2[i - 1]!, "property", "prev").edge(items2[i - 1]!, item, "property", "next");
-    });
-    const side = b2.node("object", "Side");
-    b2.edge(win2, side, "property", "side").edge(side, side, "property", "self");
-    for (let i = 0; i < 3; i++) b2.edge(side, b2.node("object", "Pad"), "property", `p${i}`);
-    const deep = b2.node("object", "Deep");
-    b2.edge(side, deep, "property", "deep").edge(deep, items2[399]!, "property", "last");
-    const g2 = graphOf(b2);
-    const [w2] = whyAlive(g2, walkContext(g2), [T2], 3);
-    expect(w2!.paths.length + (w2!.heldInCycle ?? 0)).toBeGreaterThan(1);
-    expect(w2!.morePaths).toBe(true);
+    const w2 = ownerWithItems(true);
+    expect(w2.paths.length + (w2.heldInCycle ?? 0)).toBeGreaterThan(1);
+    expect(w2.morePaths).toBe(true);
   });
 
   it("does not count an object in the cycle that elsewhere only a weak reference holds", () => {
