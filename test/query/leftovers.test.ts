@@ -22,6 +22,14 @@ function fn(b: SnapshotBuilder, name: string, script: string): { closure: number
   return { closure, context };
 }
 
+/** A heap with the global object and the `(Global handles)` root category, where Node keeps its own state. */
+function withHandles(): { b: SnapshotBuilder; global: number; handles: number } {
+  const { b, global } = withGlobal();
+  const handles = b.node("synthetic", "(Global handles)");
+  b.edge(b.gcRoots, handles, "element", 1);
+  return { b, global, handles };
+}
+
 /**
  * A heap like a vitest worker's after a test file: old objects (before `since`), then what the
  * file and the runner made. Each new object says by its class whether it must be reported.
@@ -137,11 +145,7 @@ describe("findLeftovers", () => {
     // (`reporterScope.reporters`), whose streams buffer the runner's events. Node's `require` of
     // built-in modules (a function of Node's own, reached from a global handle) holds a table of
     // every built-in module's record, and each record holds its module's exports.
-    const b = new SnapshotBuilder();
-    const global = b.node("object", "global", { selfSize: 100 });
-    b.edge(b.root, global, "shortcut", "global");
-    const handles = b.node("synthetic", "(Global handles)");
-    b.edge(b.gcRoots, handles, "element", 1);
+    const { b, handles } = withHandles();
     const requireBuiltin = fn(b, "requireBuiltin", "node:internal/bootstrap/realm");
     const table = b.node("object", "Map");
     b.edge(handles, requireBuiltin.closure, "element", 1).edge(requireBuiltin.context, table, "context", "map");
@@ -218,11 +222,7 @@ describe("findLeftovers", () => {
   });
 
   it("Node's loader's entries for the runner's modules and Node's own (records, cache entries, cache keys) are the runner's: modules expectNoLeaks imports as it first runs; Node's in-flight rejections, buffer pool and first-use templates are no one's", () => {
-    const b = new SnapshotBuilder();
-    const global = b.node("object", "global", { selfSize: 100 });
-    b.edge(b.root, global, "shortcut", "global");
-    const handles = b.node("synthetic", "(Global handles)");
-    b.edge(b.gcRoots, handles, "element", 1);
+    const { b, global, handles } = withHandles();
     // Node's own maps (their constructors are Node's code), each with its hash table.
     const loader = b.node("object", "ModuleLoader");
     b.edge(handles, loader, "element", 1);
