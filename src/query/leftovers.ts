@@ -455,6 +455,11 @@ function isRunnerBuiltinModule(
   if (names.node(n) !== BUILTIN_MODULE_CLASS) return false;
   const id = stringProperty(graph, n, "id");
   if (id === undefined || !runnerCode(`node:${id}`)) return false;
+  return notProgramConstructed(graph, n);
+}
+
+/** Whether object n's constructor is Node's own code or native (not a class of the program's). */
+function notProgramConstructed(graph: HeapGraph, n: number): boolean {
   const script = constructorScript(graph, n);
   return script === undefined || isRuntimeScript(script);
 }
@@ -472,10 +477,7 @@ function isRunnerModuleRecord(
   runnerCode: (script: string) => boolean,
   names: { node: (n: number) => string },
 ): boolean {
-  if (!LOADER_RECORD_CLASSES.has(names.node(n))) return false;
-  const script = constructorScript(graph, n);
-  if (script !== undefined && !isRuntimeScript(script)) return false;
-  return urlOfRunner(graph, n, runnerCode);
+  return LOADER_RECORD_CLASSES.has(names.node(n)) && notProgramConstructed(graph, n) && urlOfRunner(graph, n, runnerCode);
 }
 
 /**
