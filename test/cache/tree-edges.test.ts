@@ -190,19 +190,17 @@ describe("the grouped walk keys on the edges themselves", () => {
   /** The grouped report of a class (OrderService unless told) from an entry of the grouped-leak sample. */
   const reportFrom = (c: ReadContent, type = "OrderService"): unknown => {
     const graph = new HeapGraph(c.raw);
-    const ctx = walkContext(graph, { retained: false, analysis: HeapAnalysis.fromParts(graph, c.analysis!) });
-    return groupRetainingPaths(graph, ctx, selectNodes(graph, { types: [type] }).ordinals).report();
+    return reportOf(graph, walkContext(graph, { retained: false, analysis: HeapAnalysis.fromParts(graph, c.analysis!) }), type);
   };
+  /** The grouped report of a class, made with `ctx` (its own analysis, or one read from an entry). */
+  const reportOf = (graph: HeapGraph, ctx: ReturnType<typeof walkContext>, type: string): unknown =>
+    groupRetainingPaths(graph, ctx, selectNodes(graph, { types: [type] }).ordinals).report();
 
   it("an entry gives the report made without it; list bits wrongly set outside the sample, checksums made to match, change nothing (the walk reads such a node's edges)", async () => {
     const file = files.grouped;
     const { content, graph: fresh } = await analysed(file);
     const a = content.analysis!;
-    const expected = groupRetainingPaths(
-      fresh,
-      walkContext(fresh, { retained: false }),
-      selectNodes(fresh, { types: ["OrderService"] }).ordinals,
-    ).report();
+    const expected = reportOf(fresh, walkContext(fresh, { retained: false }), "OrderService");
     expect(reportFrom(await hit(file, await written(file, content)))).toEqual(expected);
     // Every node outside the sample's runs marked as a possible list head.
     const sampled = new Set(sampledNodes(a.parentEdge.length));
@@ -226,11 +224,7 @@ describe("the grouped walk keys on the edges themselves", () => {
     const file = files.grouped;
     const { content, graph: fresh } = await analysed(file);
     const a = content.analysis!;
-    const expected = groupRetainingPaths(
-      fresh,
-      walkContext(fresh, { retained: false }),
-      selectNodes(fresh, { types: ["Timeout"] }).ordinals,
-    ).report();
+    const expected = reportOf(fresh, walkContext(fresh, { retained: false }), "Timeout");
     // Every list bit outside the sample's runs cleared (a writer that lost them).
     const sampled = new Set(sampledNodes(a.parentEdge.length));
     const cleared: number[] = [];
