@@ -16,10 +16,9 @@ import { tmpdir } from "node:os";
 import { join, relative, resolve, sep } from "node:path";
 import { after, before } from "node:test";
 import { isTestRunnerScript } from "../testing/expect-no-leaks.js";
-import { analyseLeftovers, formatLeftoverReports, writeAtomically, type LeftoverReport } from "../testing/leak-report.js";
+import { analyseLeftovers, formatLeftoverReports, pictureName, writeAtomically, type LeftoverReport } from "../testing/leak-report.js";
 import { snapshotToFile } from "../testing/snapshots.js";
 import { VITEST_GLOBALS } from "../vitest/options.js";
-import { pictureName } from "../vitest/reporter.js";
 
 export { expectNoLeaks, type ExpectNoLeaksOptions, type NoLeaksResult } from "../testing/expect-no-leaks.js";
 export type { LeftoverReport } from "../testing/leak-report.js";

@@ -18,7 +18,7 @@ import { loadHeapGraph } from "../graph/load.js";
 import { maxObjectId } from "../query/leftovers.js";
 import { formatBytes, formatCount } from "../render/format.js";
 import { isRunnerScript, VITEST_GLOBALS } from "../vitest/options.js";
-import { analyseLeftovers, formatLeftoverReports, type LeftoverReport } from "./leak-report.js";
+import { analyseLeftovers, formatLeftoverReports, pictureName, type LeftoverReport } from "./leak-report.js";
 import { snapshotToFile } from "./snapshots.js";
 
 export interface ExpectNoLeaksOptions {
@@ -92,7 +92,7 @@ export async function expectNoLeaks(fn: () => unknown, options: ExpectNoLeaksOpt
 
     const dir = resolve(options.dir ?? "backrefs-leaks");
     mkdirSync(dir, { recursive: true });
-    const picture = join(dir, pictureFile(name));
+    const picture = join(dir, pictureName(name));
     const t1 = performance.now();
     const report = await analyseLeftovers(name, since0, end, { ...common, types: leaking.map((c) => c.className), picture });
     analysis += (performance.now() - t1) / 1000;
@@ -125,23 +125,4 @@ export async function expectNoLeaks(fn: () => unknown, options: ExpectNoLeaksOpt
 /** vitest's code, node:test's, and backrefs' own. */
 export function isTestRunnerScript(script: string): boolean {
   return script.startsWith("node:internal/test_runner/") || isRunnerScript(script);
-}
-
-/**
- * The picture's file name for a check named `name`: its letters, digits, `.`, `_` and `-`, the rest
- * `_`. When more than spaces were replaced or the name was cut at 120 characters, a hash of the
- * whole name follows, so that two names alike there (non-Latin names, long ones that differ at
- * their end) do not write one file.
- *
- * @example
- * pictureFile("closing a session frees it") // "closing_a_session_frees_it.svg"
- */
-export function pictureFile(name: string): string {
-  const safe = name.replace(/[^A-Za-z0-9._-]+/g, "_");
-  const cut = safe.slice(0, 120);
-  if (cut === name.replace(/ +/g, "_")) return `${cut}.svg`;
-  // FNV-1a over the UTF-16 code units: stable, and enough to tell names apart.
-  let h = 0x811c9dc5;
-  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
-  return `${cut}-${(h >>> 0).toString(16).padStart(8, "0")}.svg`;
 }

@@ -353,6 +353,26 @@ function relativePath(file: string, root?: string): string {
   return r.startsWith("..") ? f : r.split(sep).join("/");
 }
 
+/**
+ * The file name of a report's picture, for a test file, a test or a check named `name`: its letters,
+ * digits, `.`, `_` and `-`, the rest `_` (a path flattened). When more than spaces and path
+ * separators were replaced, or the name was cut at 120 characters, a hash of the whole name follows,
+ * so that two names alike there (non-Latin names, long ones that differ at their end) do not write
+ * one file.
+ *
+ * @example
+ * pictureName("test/users.test.ts") // "test_users.test.ts.svg"
+ * pictureName("closing a session frees it") // "closing_a_session_frees_it.svg"
+ */
+export function pictureName(name: string): string {
+  const cut = name.replace(/[^A-Za-z0-9._-]+/g, "_").slice(0, 120);
+  if (cut === name.replace(/[ /\\]+/g, "_")) return `${cut}.svg`;
+  // FNV-1a over the UTF-16 code units: stable, and enough to tell names apart.
+  let h = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
+  return `${cut}-${(h >>> 0).toString(16).padStart(8, "0")}.svg`;
+}
+
 /** The reports as text: worst first (retained size), each class with its grouped paths. */
 export function formatLeftoverReports(reports: readonly LeftoverReport[], options: { classes?: number; relativeTo?: string } = {}): string {
   const lines: string[] = [];

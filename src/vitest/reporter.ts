@@ -9,9 +9,11 @@
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join, relative, resolve, sep } from "node:path";
 import type { Reporter, TestModule, Vitest } from "vitest/node";
-import { analyseLeftovers, formatLeftoverReports, writeAtomically, type LeftoverReport } from "../testing/leak-report.js";
+import { analyseLeftovers, formatLeftoverReports, pictureName, writeAtomically, type LeftoverReport } from "../testing/leak-report.js";
 import { DEFAULT_DIR, ENV_DIR, ENV_PER_TEST, SNAPSHOT_SUBDIR, VITEST_GLOBALS, isRunnerScript } from "./options.js";
 import type { SnapshotManifest } from "./setup.js";
+
+export { pictureName } from "../testing/leak-report.js";
 
 export interface LeakReporterOptions {
   /**
@@ -113,16 +115,6 @@ export default class BackrefsLeakReporter implements Reporter {
     else if (this.vitest) this.vitest.logger.log(text);
     else process.stdout.write(text + "\n");
   }
-}
-
-/** A file name for a report's picture: the test file's path, flattened. */
-export function pictureName(name: string): string {
-  return (
-    name
-      .replace(/[^A-Za-z0-9._-]+/g, "_")
-      .replace(/^_+/, "")
-      .slice(0, 150) + ".svg"
-  );
 }
 
 /** The whole run as text. */

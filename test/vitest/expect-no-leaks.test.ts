@@ -4,7 +4,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { pictureFile } from "../../src/testing/expect-no-leaks.js";
+import { pictureName as pictureFile } from "../../src/testing/leak-report.js";
 import { expectNoLeaks } from "../../src/vitest/index.js";
 import { tempDir } from "../helpers/temp-dir.js";
 
