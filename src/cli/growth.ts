@@ -228,7 +228,7 @@ export async function runLeaks(
   );
   if (groups.length > 0) {
     io.stdout.write(
-      `\nWhy they are alive (retaining paths in the final snapshot, grouped; "cut here": where a path passes from objects of the baseline to new ones):\n\n`,
+      `\nWhy they are alive (retaining paths in the final snapshot, grouped; "cut here": where a path passes from objects of the baseline to new ones for the last time):\n\n`,
     );
     for (const explained of report.explained) io.stdout.write(formatGroupedText(explained) + "\n");
     // The listed classes not explained that could tell a leak (not the arrays, closures… they hold).

@@ -44,7 +44,8 @@ export interface GroupOptions {
   examples?: number;
   /**
    * Ids of the objects of an earlier snapshot of the same process (`--new-since`): the edge where
-   * a path passes from an object that existed then to one that did not is marked "cut here".
+   * a path passes from an object that existed then to one that did not, for the last time on its
+   * way to its target, is marked "cut here".
    */
   baseline?: { has(id: number): boolean };
 }
@@ -972,12 +973,26 @@ export class PathGroups {
     const queue = new Int32Array(P);
     let qn = 0;
     for (let i = 0; i < P; i++) if (pending[i] === 0) queue[qn++] = i;
+    // With a baseline, per pair: the targets through it whose path from its step down is all new
+    // objects (leaves first, as the totals), so that each path is cut once: where it passes from an
+    // old object to a new one for the last time. A path that passes through a new object and back
+    // into old ones (the shortest path running through another leak's object) is not held by the
+    // old object above that new one.
+    const fresh = this.baseline ? new Float64Array(P) : null;
+    const isNew = this.baseline ? new Uint8Array(P) : null;
+    if (fresh && isNew) {
+      for (let i = 0; i < P; i++) {
+        isNew[i] = this.isOld(this.stepTop(i)) ? 0 : 1;
+        if (isNew[i] === 1) fresh[i] = this.pOwn[i]!;
+      }
+    }
     for (let q = 0; q < qn; q++) {
       const i = queue[q]!;
       const p = parent[i]!;
       if (p < 0) continue;
       total[p]! += total[i]!;
       totalRetained[p]! += totalRetained[i]!;
+      if (fresh && isNew![p] === 1) fresh[p]! += fresh[i]!;
       if (--pending[p]! === 0) queue[qn++] = p;
     }
 
@@ -1012,10 +1027,11 @@ export class PathGroups {
       this.gRetained[g]! += totalRetained[i]!;
       if (kind[g] === CHAIN) chainPairs++;
       else addObject(g, pNode[i]!);
-      // "Cut here": the path passes from an old object (the step above) into a new one (this step).
+      // "Cut here": the path passes from an old object (the step above) into a new one (this step)
+      // and stays among new objects down to its target. Counted on the group above, whose one edge
+      // down is that reference.
       const p = parent[i]!;
-      // Counted on the group above, whose one edge down is that reference.
-      if (this.baseline && p >= 0 && this.isOld(pNode[p]!) && !this.isOld(this.stepTop(i))) this.gCut[pGroup[p]!]! += total[i]!;
+      if (fresh && p >= 0 && fresh[i]! > 0 && this.isOld(pNode[p]!)) this.gCut[pGroup[p]!]! += fresh[i]!;
     }
     // A group's objects are shared by pairs: (object, group) is unique for a plain step; a chain's
     // objects are runs that different entries share, so walk each run up to the first object this

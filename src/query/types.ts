@@ -99,7 +99,8 @@ export interface SubgraphEdge {
   otherName?: string | number;
   /**
    * With `--new-since`: the paths pass here from an object that existed in the baseline to one that
-   * did not (LeakCanary's "cut here": where the leak attaches). Grouped pictures: `cutCount` paths.
+   * did not, for the last time on their way to the targets (LeakCanary's "cut here": where the leak
+   * attaches). Grouped pictures: `cutCount` paths.
    */
   isCut?: boolean;
   cutCount?: number;

@@ -588,6 +588,36 @@ describe("groupRetainingPaths", () => {
     expect(toDot(sub)).toContain("cut here");
   });
 
+  it("cuts a path once, where it leaves the baseline's objects for the last time", () => {
+    // global → Timer (new) → Module (old) → Bus (old) → Listeners (new) → Foo ×3: the shortest
+    // path runs through a new object of another leak and back into old ones; the Foos are held
+    // where the old Bus holds the new Listeners, not where the timer list holds the Timer.
+    const { b, global } = withGlobal();
+    const timer = b.node("object", "Timer");
+    const module = b.node("object", "Module");
+    const bus = b.node("object", "Bus");
+    const listeners = b.node("object", "Listeners");
+    b.edge(global, timer, "property", "timer").edge(timer, module, "property", "module");
+    b.edge(module, bus, "property", "bus").edge(bus, listeners, "property", "listeners");
+    const foos = Array.from({ length: 3 }, (_, i) => {
+      const f = b.node("object", "Foo");
+      b.edge(listeners, f, "element", i);
+      return f;
+    });
+    const g = graphOf(b);
+    const old = new Set([global, module, bus].map((n) => b.nodes[n]!.id));
+    const groups = groupRetainingPaths(g, walkContext(g), foos, { baseline: { has: (id) => old.has(id) } });
+    const sub = groups.toSubgraph();
+    const cut = sub.edges.filter((e) => e.isCut);
+    expect(cut).toHaveLength(1);
+    const from = sub.nodes.find((n) => n.id === cut[0]!.from)!;
+    expect([from.className, cut[0]!.name, cut[0]!.cutCount]).toEqual(["Bus", "listeners", 3]);
+    // The timer is new (said on its box), but the arrow into it is not a cut.
+    expect(one(sub, "Timer")).toMatchObject({ isNew: true });
+    const steps = groups.report().patterns[0]!.steps;
+    expect(steps.filter((s) => s.cutCount !== undefined).map((s) => s.className)).toEqual(["Bus"]);
+  });
+
   it("draws the largest patterns within the node budget and boxes the rest as 'N more patterns'", () => {
     const { b, global } = withGlobal();
     // 12 causes: holder i keeps i + 1 Foos through its own property name.
