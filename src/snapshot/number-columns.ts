@@ -46,10 +46,25 @@ export interface ScanState {
   maxName: number;
   lastType: number;
 }
-/** The locations column starts this long and doubles. */
+/** The locations column starts at least this long, and doubles when full. */
 const LOCATIONS_START = 1024;
 /** More location values than this (4 GiB of them) is junk, not a snapshot. */
 const MAX_LOCATION_VALUES = 2 ** 30 - 1;
+/** Location fields V8 writes (object_index, script_id, line, column): for sizing the column only. */
+const LOCATION_FIELDS = 4;
+
+/**
+ * The locations column's first size: when the input's size is known, as many values as the rest
+ * of the input can hold (each takes 2 bytes or more) and no more than one row per node, so that it
+ * does not grow and copy itself a dozen times (40 MB of values at 1 GB); else
+ * {@link LOCATIONS_START}. Pages never written are never touched, so the room left over costs no
+ * memory; the column is cut to its length at the ']'. More values than that grow it as before.
+ */
+function locationsCapacity(meta: SnapshotMeta | null, sizeHint: number, at: number): number {
+  if (sizeHint <= at || !meta) return LOCATIONS_START;
+  const room = Math.floor((sizeHint - at) / 2) + 1;
+  return Math.max(LOCATIONS_START, Math.min(room, meta.nodeCount * LOCATION_FIELDS, MAX_LOCATION_VALUES));
+}
 /** The most negative location value: V8 writes a location's line and column as 32-bit ints. */
 const MAX_NEGATIVE = 2 ** 31;
 
@@ -131,8 +146,8 @@ export class NumberColumnsReader {
       this.name = "locations";
       this.stride = 1;
       this.rowsExpected = MAX_LOCATION_VALUES;
-      this.capacity = LOCATIONS_START;
-      this.locCol = new Uint32Array(LOCATIONS_START);
+      this.capacity = locationsCapacity(meta, sizeHint, at);
+      this.locCol = new Uint32Array(this.capacity);
       return;
     }
     if (!meta) throw new Error("the nodes and edges need the header");

@@ -3,8 +3,8 @@ import { SnapshotFormatError } from "../../src/errors.js";
 import { SnapshotParser } from "../../src/snapshot/parser.js";
 import { SnapshotBuilder } from "../helpers/snapshot-builder.js";
 
-function parse(text: string, chunk = text.length): ReturnType<SnapshotParser["end"]> {
-  const p = new SnapshotParser();
+function parse(text: string, chunk = text.length, sizeHint = 0): ReturnType<SnapshotParser["end"]> {
+  const p = new SnapshotParser({ sizeHint });
   const data = Buffer.from(text);
   for (let i = 0; i < data.length; i += chunk) p.write(data.subarray(i, i + chunk));
   return p.end();
@@ -22,6 +22,25 @@ describe("the locations section", () => {
     const want = [foo * nf, 3, 12, 4, bar * nf, 4294967295, 0, 70000];
     expect(Array.from(parse(text).locations!)).toEqual(want);
     for (const size of [1, 3, 7]) expect(Array.from(parse(text, size).locations!)).toEqual(want);
+  });
+
+  it("is the same column when the file's size is known (sized up front, cut to its length)", () => {
+    const want = [foo * nf, 3, 12, 4, bar * nf, 4294967295, 0, 70000];
+    for (const size of [text.length, 1, 7]) expect(Array.from(parse(text, size, text.length).locations!)).toEqual(want);
+    // More rows than nodes (beyond the size it starts at): the column grows as without a size.
+    const many = new SnapshotBuilder();
+    const only = many.node("object", "Only");
+    const rows: number[] = [];
+    for (let k = 0; k < 3000; k++) {
+      many.location(only, k, k + 1, k + 2);
+      rows.push(only * nf, k, k + 1, k + 2);
+    }
+    const t = many.serialize();
+    for (const size of [t.length, 4096, 5]) {
+      const got = parse(t, size, t.length).locations!;
+      expect(got.length).toBe(rows.length);
+      expect(Array.from(got)).toEqual(rows);
+    }
   });
 
   it("is null when the file has none, and empty when it is empty", () => {
