@@ -284,10 +284,17 @@ export class CacheSession {
     this.#classRetainedEarly(t, classes !== null);
     const a = t.analysis;
     const content = { raw: t.raw, analysis: a?.savedParts() ?? t.saved, classes };
+    let packed: Uint32Array | null = null;
+    if ("finish" in pending) {
+      // The sections not handed over yet (the class index) start being written now, and the id
+      // sample is computed meanwhile, instead of after the whole entry is written.
+      pending.hand(content);
+      packed = this.#idSampleToAdd(t);
+    }
     let r = "finish" in pending ? await pending.finish(content) : pending;
-    if (r.kind === "written" && r.stamp) {
+    if (r.kind === "written" && r.stamp && packed) {
       // Said as part of the entry: its size and the cache's total count the sample.
-      const sample = this.#idSampleEarly(t, r.stamp);
+      const sample = this.#addIdSample(packed, r.stamp);
       if (sample) r = { ...r, bytes: r.bytes + sample.bytes, totalBytes: sample.totalBytes };
     }
     if (r.kind === "written") this.onEvent({ kind: "written", result: r, seconds: (performance.now() - start) / 1000 });
@@ -295,24 +302,32 @@ export class CacheSession {
   }
 
   /**
-   * The id sample, added to a new entry at once: the one the job computed (a comparison), or for a
-   * big snapshot one computed now (see {@link CacheOptions.idSampleEarlyNodes}), so that the first
-   * comparison after this command reads it. Counted in what is said of the entry (the result
-   * returned), not said apart: the entry is complete without it, and a later comparison that finds
-   * none computes it and adds it (and says so). Never added at the cost of another entry: a cache
-   * that would have to drop one for it goes without (an optional part of a few MB is not worth an
-   * entry that took a full read to make).
+   * The id sample to add to a new entry at once (null: none): the one the job computed (a
+   * comparison), or for a big snapshot one computed now (see {@link CacheOptions.idSampleEarlyNodes}),
+   * so that the first comparison after this command reads it. Counted in what is said of the entry
+   * (the result returned), not said apart: the entry is complete without it, and a later comparison
+   * that finds none computes it and adds it (and says so). Never added at the cost of another
+   * entry: a cache that would have to drop one for it goes without (an optional part of a few MB is
+   * not worth an entry that took a full read to make).
    */
-  #idSampleEarly(t: Tracked, stamp: EntryStamp): { bytes: number; totalBytes: number } | null {
+  #idSampleToAdd(t: Tracked): Uint32Array | null {
     const computed = t.graph.idSampleParts();
     if (!computed && t.graph.nodeCount < this.cache.idSampleEarlyNodes) return null;
     try {
-      const packed = computed ?? packIdSample(computeIdSample(t.graph));
+      return computed ?? packIdSample(computeIdSample(t.graph));
+    } catch {
+      // Too big for this process's memory now: the next comparison computes it.
+      return null;
+    }
+  }
+
+  /** Adds the id sample `packed` ({@link #idSampleToAdd}) to the entry just written; null when not added. */
+  #addIdSample(packed: Uint32Array, stamp: EntryStamp): { bytes: number; totalBytes: number } | null {
+    try {
       const r = this.cache.addParts(stamp, { idSample: packed }, ["ids"], { dropOthers: false });
       return r.kind === "written" ? { bytes: r.bytes, totalBytes: r.totalBytes } : null;
     } catch {
-      // Too big for this process's memory now, or the file cannot be written: the next comparison
-      // computes it.
+      // The file cannot be written: the next comparison computes it.
       return null;
     }
   }
