@@ -12,7 +12,12 @@
  * Whether a worker did the work it was started for is reported through {@link WorkerReport}, so
  * that a test (or a curious user) can tell a real second thread from the fallback.
  */
-import { Worker, type WorkerOptions } from "node:worker_threads";
+import { createRequire } from "node:module";
+import type { Worker, WorkerOptions } from "node:worker_threads";
+
+// Node's worker module is loaded when the first worker starts, not with this module: a command
+// that starts none (`info` of a small snapshot) does not load it (~1.5 MB and a few milliseconds).
+const require = createRequire(import.meta.url);
 
 /**
  * Start the worker module `name` (without extension) that sits next to the module `from`
@@ -23,6 +28,7 @@ import { Worker, type WorkerOptions } from "node:worker_threads";
  */
 export function startWorker(name: string, from: string, options?: WorkerOptions): Worker {
   const extension = from.endsWith(".ts") ? ".ts" : ".js";
+  const { Worker } = require("node:worker_threads") as typeof import("node:worker_threads");
   return new Worker(new URL(`./${name}${extension}`, from), options);
 }
 

@@ -7,7 +7,7 @@
  * A helper that fails (no worker support, a crash, out of memory, arrays outside shared memory)
  * answers `null`: the caller then computes the phase itself. Nothing waits on it synchronously, so a dead helper cannot hang.
  */
-import { MessageChannel, type Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import { startWorker, type WorkerReport } from "../threads.js";
 import type { EdgesThread } from "../snapshot/read.js";
 import type { EdgesJobMessage } from "../snapshot/edges-job.js";

@@ -127,6 +127,27 @@ describe("start-up", () => {
     expect(png.loaded).toContain("@resvg/resvg-wasm");
   });
 
+  it("info of a small snapshot starts no thread and loads no part of Node's worker threads", () => {
+    // Node's own list of its modules, when the process ends (what an ES import and a require load alike).
+    const probe = join(tmp, "builtins.mjs");
+    writeFileSync(
+      probe,
+      `process.on("exit", () => process._rawDebug("workers: " + process.moduleLoadList.includes("NativeModule worker_threads")));\n`,
+    );
+    const workers = (args: string[]): string | undefined => {
+      const r = spawnSync(process.execPath, ["--import", probe, BIN, ...args], {
+        cwd: tmp,
+        env: { ...process.env, BACKREFS_CACHE: "1", BACKREFS_CACHE_DIR: tempDir("backrefs-startup-workers-"), DEBUG: "" },
+        encoding: "utf8",
+      });
+      expect(r.status, r.stderr).toBe(0);
+      return /^workers: (\w+)$/m.exec(r.stderr)?.[1];
+    };
+    expect(workers(["info", SAMPLE, "--json", "-q"])).toBe("false");
+    // A picture's layout runs on a worker thread: Node's worker module is loaded then.
+    expect(workers([SAMPLE, "--type", "LeakyRequest", "-o", "x.svg", "-q"])).toBe("true");
+  });
+
   it("retaining paths as text start no layout worker", () => {
     const r = run([SAMPLE, "--type", "LeakyRequest", "-o", "x.txt", "-q"]);
     expect(r.status, r.stderr).toBe(0);
