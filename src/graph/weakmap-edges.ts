@@ -21,9 +21,7 @@ export const WEAKMAP_EDGE = /^\d+(?<pair> \/ part of key \(.*? @\d+\) -> value \
 export function weakMapTables(g: HeapGraph): Float64Array {
   const S = g.strings.length;
   const tables = new Float64Array(mappedBuffer(S * 8, true), 0, S).fill(NaN);
-  for (let s = 0; s < S; s++) {
-    const first = g.strings.firstByte(s);
-    if (first < 48 || first > 57 || g.strings.rawLength(s) < 50) continue;
+  for (const s of g.strings.indicesStartingWithDigit(50)) {
     const m = WEAKMAP_EDGE.exec(g.strings.get(s));
     if (m) tables[s] = Number(m.groups!["table"]);
   }

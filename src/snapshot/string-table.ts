@@ -295,6 +295,24 @@ export class StringTable {
   }
 
   /**
+   * Indices of the strings whose stored form is at least `minBytes` bytes long and starts with an
+   * ASCII digit, in increasing order (what `firstByte` and `rawLength` of each string would tell,
+   * in one pass over the table's arrays).
+   */
+  indicesStartingWithDigit(minBytes: number): number[] {
+    this.readAll();
+    const { lengths, chunks, chunkIdx, starts, count } = this;
+    const out: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const stored = lengths[i]! & ~ESCAPED;
+      if (stored < minBytes || stored === 0) continue;
+      const b = chunks[chunkIdx[i]!]![starts[i]!]!;
+      if (b >= 0x30 && b <= 0x39) out.push(i);
+    }
+    return out;
+  }
+
+  /**
    * Indices of every string that starts with `prefix`, which holds no character a snapshot escapes
    * (ASCII letters, digits and punctuation but `"` and `\\`): compared on the stored bytes.
    */

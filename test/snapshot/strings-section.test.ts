@@ -149,6 +149,24 @@ describe("StringTable.indicesOfEach", () => {
   });
 });
 
+describe("StringTable.indicesStartingWithDigit", () => {
+  it("lists the strings that firstByte and rawLength say start with a digit and are long enough, escaped ones by their stored form", () => {
+    const strings = ["", "7", "12", "x12", "123456", "9 / part of key", " 1", "٣45", "0123", "😀1"];
+    // An escaped digit starts with a backslash as stored: not listed, as firstByte tells too.
+    const raw = strings.map((s) => JSON.stringify(s)).join(",") + ',"\\u00312345","1\\/2345"]';
+    const { table } = read(raw, 3);
+    expect([table.get(10), table.firstByte(10)]).toEqual(["12345", 0x5c]);
+    for (const min of [0, 1, 2, 4, 6, 7, 20]) {
+      const expected = Array.from({ length: table.length }, (_, i) => i).filter((i) => {
+        const b = table.firstByte(i);
+        return b >= 0x30 && b <= 0x39 && table.rawLength(i) >= min;
+      });
+      expect(table.indicesStartingWithDigit(min), `at least ${min} bytes`).toEqual(expected);
+    }
+    expect(table.indicesStartingWithDigit(6)).toEqual([4, 5, 11]);
+  });
+});
+
 describe("StringTable.isNumberName", () => {
   it("says what the slot-name pattern says of the decoded string, escaped spellings included", () => {
     const pattern = /^\d+(?: \/ .*)?$/s;
