@@ -127,25 +127,28 @@ describe("start-up", () => {
     expect(png.loaded).toContain("@resvg/resvg-wasm");
   });
 
-  it("info of a small snapshot starts no thread and loads no part of Node's worker threads", () => {
+  it("info of a small snapshot starts no thread, and loads neither Node's worker threads nor its performance timers", () => {
     // Node's own list of its modules, when the process ends (what an ES import and a require load alike).
     const probe = join(tmp, "builtins.mjs");
     writeFileSync(
       probe,
-      `process.on("exit", () => process._rawDebug("workers: " + process.moduleLoadList.includes("NativeModule worker_threads")));\n`,
+      `process.on("exit", () => process._rawDebug("workers: " + process.moduleLoadList.includes("NativeModule worker_threads") + ` +
+        `"\\nperf_hooks: " + process.moduleLoadList.includes("NativeModule perf_hooks")));\n`,
     );
-    const workers = (args: string[]): string | undefined => {
+    const loads = (args: string[], env: Record<string, string> = {}): { workers?: string; perfHooks?: string } => {
       const r = spawnSync(process.execPath, ["--import", probe, BIN, ...args], {
         cwd: tmp,
-        env: { ...process.env, BACKREFS_CACHE: "1", BACKREFS_CACHE_DIR: tempDir("backrefs-startup-workers-"), DEBUG: "" },
+        env: { ...process.env, BACKREFS_CACHE: "1", BACKREFS_CACHE_DIR: tempDir("backrefs-startup-workers-"), DEBUG: "", ...env },
         encoding: "utf8",
       });
       expect(r.status, r.stderr).toBe(0);
-      return /^workers: (\w+)$/m.exec(r.stderr)?.[1];
+      return { workers: /^workers: (\w+)$/m.exec(r.stderr)?.[1], perfHooks: /^perf_hooks: (\w+)$/m.exec(r.stderr)?.[1] };
     };
-    expect(workers(["info", SAMPLE, "--json", "-q"])).toBe("false");
+    expect(loads(["info", SAMPLE, "--json", "-q"])).toEqual({ workers: "false", perfHooks: "false" });
     // A picture's layout runs on a worker thread: Node's worker module is loaded then.
-    expect(workers([SAMPLE, "--type", "LeakyRequest", "-o", "x.svg", "-q"])).toBe("true");
+    expect(loads([SAMPLE, "--type", "LeakyRequest", "-o", "x.svg", "-q"]).workers).toBe("true");
+    // With timing marks (which read performance.now()), the timers are loaded.
+    expect(loads(["info", SAMPLE, "--json", "-q"], { BACKREFS_TIMING: "1" }).perfHooks).toBe("true");
   });
 
   it("retaining paths as text start no layout worker", () => {
