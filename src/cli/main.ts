@@ -5,7 +5,7 @@
  */
 import { createRequire } from "node:module";
 import { existsSync } from "node:fs";
-import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import type { Command } from "commander";
 import { BackrefsError, CacheDamagedError } from "../errors.js";
 import type { DrawCliOptions } from "./draw.js";
 import type { WhyCliOptions } from "./why.js";
@@ -17,6 +17,12 @@ import { ExitCode } from "./exit-codes.js";
 import { DIFF_SORTS, LEAK_CLASSES_EXPLAINED } from "../query/growth.js";
 import { UsageError } from "./usage.js";
 import { mark } from "./timing.js";
+
+const require = createRequire(import.meta.url);
+// commander is CommonJS: required, not imported. An ES import of it goes through Node's wrapper for
+// CommonJS modules, which scans the source for its exports with a lexer of its own that it loads
+// and starts first (~5 ms of CPU before the command line is read).
+const { Command: CommandClass, CommanderError, InvalidArgumentError, Option } = require("commander") as typeof import("commander");
 
 // Each command's modules are loaded when it runs (`await import(...)` in its action), not before
 // the command line is read: `backrefs --version` or a usage error loads none of them, and `info`
@@ -45,7 +51,7 @@ function collectLimit(bytes: boolean) {
   };
 }
 
-const pkg = createRequire(import.meta.url)("../../package.json") as { version: string };
+const pkg = require("../../package.json") as { version: string };
 
 function positiveInt(name: string) {
   return (value: string): number => {
@@ -87,7 +93,7 @@ function collectString(value: string, previous: string[] = []): string[] {
 let cacheModule: typeof import("./cache.js") | undefined;
 
 function buildProgram(io: Streams, result: { code: number }, skipEntries: ReadonlySet<string> = new Set()): Command {
-  const program = new Command("backrefs");
+  const program = new CommandClass("backrefs");
   program
     .description("Why is this object still alive? Draws what retains objects in a V8 heap snapshot.")
     .version(pkg.version, "-V, --version")
