@@ -101,7 +101,7 @@ export interface AnalysisParts {
     dominatorOf?: (n: number) => number;
     /**
      * Node n's immediate dominator looked up alone, without the check that it is placed before n
-     * (`dominatorOf` makes it): for a walk that bounds itself ({@link HeapAnalysis.dominatedByMarked}).
+     * (`dominatorOf` makes it): for a walk that bounds itself ({@link HeapAnalysis.nearestListedDominators}).
      */
     idomOf?: (n: number) => number;
     /** The saved tree turned out wrong (`why`): throws, as a damaged saved part does. */
@@ -557,31 +557,42 @@ export class HeapAnalysis {
   }
 
   /**
-   * For each of `nodes` (in their order): 1 when a dominator of it below the root (its immediate
-   * dominator, that one's, and so on up to the root, the root itself not counted) is marked in
-   * `marked` (a bit per node: bit `n & 7` of byte `n >>> 3`), else 0. Each node's chain is walked
-   * up to the root, a marked node, or a node whose answer an earlier chain found: every node is
-   * looked at once. Saved parts are asked only for each node's immediate dominator (not its place
-   * in the preorder, which {@link dominator} reads to check it): the walk's steps are bounded
-   * instead, by the node count, which only a cycle in a damaged saved tree can pass.
+   * For each of `nodes` (in their order): the index in `nodes` (its first listing) of its nearest
+   * dominator below the root that is itself one of `nodes`, or -1 when none is (the root never
+   * counts as one). Each node's chain of immediate dominators is walked up to the root, a listed
+   * node, or a node whose answer an earlier chain found: every node is looked at once. Saved parts
+   * are asked only for each node's immediate dominator (not its place in the preorder, which
+   * {@link dominator} reads to check it): the walk's steps are bounded instead, by the node count,
+   * which only a cycle in a damaged saved tree can pass; a cycle through listed nodes is found by
+   * following the answers (each index once). A node listed twice is not its own dominator: both
+   * listings get the answer of the node.
    */
-  dominatedByMarked(nodes: ArrayLike<number>, marked: Uint8Array): Uint8Array {
+  nearestListedDominators(nodes: ArrayLike<number>): Int32Array {
     const N = this.graph.nodeCount;
     const saved = this.tree === null || this.treeFromStored ? this.stored?.tree : undefined;
     const idomOf = saved?.idomOf;
     const idom = idomOf ? null : this.dominators().idom;
-    // Per node, once walked: 1 no marked node at or above it (the root never counts), 2 one is.
-    const covered = new Uint8Array(N);
+    // Per node: 0 not listed and not walked yet; -2 - i listed, first as nodes[i]; once walked,
+    // -1 no listed node above it, 1 + i nodes[i] is the nearest above it.
+    const at = new Int32Array(N);
+    for (let i = nodes.length - 1; i >= 0; i--) {
+      const n = nodes[i]!;
+      if (n < 0 || n >= N) throw new RangeError(`node ${n} is not in the graph`);
+      at[n] = -2 - i;
+    }
     const chain: number[] = [];
-    const out = new Uint8Array(nodes.length);
+    const out = new Int32Array(nodes.length);
     // A chain steps only onto nodes no chain walked before, so all chains take at most N steps.
     let steps = 0;
     for (let i = 0; i < nodes.length; i++) {
       const t = nodes[i]!;
-      if (t === 0) continue;
+      if (t === 0) {
+        out[i] = -1;
+        continue;
+      }
       let x = idomOf ? idomOf(t) : idom![t]!;
       let depth = 0;
-      while (x !== 0 && covered[x] === 0 && (marked[x >>> 3]! & (1 << (x & 7))) === 0) {
+      while (x !== 0 && at[x] === 0) {
         if (++steps > N) {
           const why = "the dominator tree has a cycle";
           saved?.damaged?.(why);
@@ -590,10 +601,30 @@ export class HeapAnalysis {
         chain[depth++] = x;
         x = idomOf ? idomOf(x) : idom![x]!;
       }
-      // The root: nothing above; a node walked before: its answer; else x is marked.
-      const answer = x === 0 ? 1 : covered[x] !== 0 ? covered[x]! : 2;
-      for (let k = 0; k < depth; k++) covered[chain[k]!] = answer;
-      out[i] = answer === 2 ? 1 : 0;
+      // The root: nothing above; a listed node: it; a node walked before: its answer.
+      const v = x === 0 ? -1 : at[x]!;
+      const answer = v <= -2 ? -2 - v : v > 0 ? v - 1 : -1;
+      const memo = answer < 0 ? -1 : answer + 1;
+      for (let k = 0; k < depth; k++) at[chain[k]!] = memo;
+      out[i] = answer;
+    }
+    // A cycle through listed nodes stops the walks above (at a listed node) but, in a damaged
+    // saved tree, would leave listed nodes each above the other: the answers must form a forest.
+    const state = new Uint8Array(nodes.length);
+    for (let i = 0; i < nodes.length; i++) {
+      let depth = 0;
+      let j = i;
+      while (j >= 0 && state[j] === 0) {
+        state[j] = 1;
+        chain[depth++] = j;
+        j = out[j]!;
+      }
+      if (j >= 0 && state[j] === 1) {
+        const why = "the dominator tree has a cycle";
+        saved?.damaged?.(why);
+        throw new Error(why);
+      }
+      for (let k = 0; k < depth; k++) state[chain[k]!] = 2;
     }
     return out;
   }

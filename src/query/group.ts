@@ -19,14 +19,15 @@
  * `_idleNext`, `next`, `parent`…) fold into one *chain* step, so a list of 10,000 timers is one
  * group, not 10,000 levels.
  *
- * Cost: near linear. One node-sized column (where each object's record is) and a byte per node
- * for "dominated by a target"; per object the walk meets, one record of a few words (its parent,
- * its chain run, its pairs, what is known of it: one place in memory per object, where separate
- * per-node columns would each be a cache miss and, sparsely touched, each fault in pages over all
- * nodes); per visited (object, group) pair a few numbers in typed arrays. A target's walk stops
- * at the first (object, group) pair already seen, since everything
- * above it is the same for both; how many targets pass each pair is summed at the end, leaves
- * first. Keys are integer tuples in {@link TupleMap}, never strings.
+ * Cost: near linear. One node-sized column (where each object's record is), and for the retained
+ * sizes a word per node for a while (the nearest target above each node in the dominator tree);
+ * per object the walk meets, one record of a few words (its parent, its chain run, its pairs,
+ * what is known of it: one place in memory per object, where separate per-node columns would each
+ * be a cache miss and, sparsely touched, each fault in pages over all nodes); per visited (object,
+ * group) pair a few numbers in typed arrays. A target's walk stops at the first (object, group)
+ * pair already seen, since everything above it is the same for both; how many targets pass each
+ * pair is summed at the end, leaves first. Keys are integer tuples in {@link TupleMap}, never
+ * strings.
  */
 import { isUnreached } from "../graph/distances.js";
 import type { HeapGraph } from "../graph/heap-graph.js";
@@ -55,12 +56,6 @@ export interface GroupOptions {
  * node and edge columns it samples, so a cached snapshot reads them ahead whole.
  */
 const DENSE_TARGETS = 1024;
-/**
- * At most this many walks of the dominator tree count a set of targets' retained sizes once among
- * themselves (see `addSetRetained`); each allocates a byte per node.
- */
-const MAX_SET_WALKS = 64;
-
 /**
  * What the walk up the distance tree reads whole, whatever the targets (the tree's edges and the
  * list bits that say where a list head can begin, the user-root marks and node types that say where
@@ -510,19 +505,6 @@ export class PathGroups {
   }
 
   /**
-   * Whether a dominator-tree ancestor of each target (below the root) is also a target: then its
-   * retained size is already in that target's and is not counted twice
-   * ({@link HeapAnalysis.dominatedByMarked}: every node looked at once, and only the immediate
-   * dominators of the targets and of the nodes above them read; a cached tree reads just the
-   * blocks that hold them).
-   */
-  private dominatedByTarget(targets: number[]): Uint8Array {
-    const isTarget = new Uint8Array((this.graph.nodeCount + 7) >>> 3);
-    for (const t of targets) isTarget[t >>> 3]! |= 1 << (t & 7);
-    return this.ctx.analysis.dominatedByMarked(targets, isTarget);
-  }
-
-  /**
    * The group of `key` (a step of `kind` above group `child`, -1 for a target step, through edge
    * `edge` of type `edgeType` and raw name `edgeName`, -1 when not read yet), made if new, with
    * the step's object `node` counted in its names.
@@ -762,12 +744,16 @@ export class PathGroups {
 
   /** Adds each target's retained size to its own pair, unless another target dominates it. */
   private addRetained(targets: number[], pairs: Int32Array): void {
-    const dominated = this.dominatedByTarget(targets);
+    // The target forest: per target, the nearest target above it in the dominator tree ({@link
+    // HeapAnalysis.nearestListedDominators}: every node looked at once, and only the immediate
+    // dominators of the targets and of the nodes above them read; a cached tree reads just the
+    // blocks that hold them).
+    const above = this.ctx.analysis.nearestListedDominators(targets);
     const retained = (this.retained = this.ctx.analysis.retainedSizes());
     const own = (this.pOwnRetained = new Float64Array(this.pairCount));
     // In target order, as the sums always were.
-    for (let i = 0; i < targets.length; i++) if (pairs[i]! >= 0 && dominated[i] === 0) own[pairs[i]!]! += retained[targets[i]!]!;
-    this.addSetRetained(targets, pairs, dominated, retained);
+    for (let i = 0; i < targets.length; i++) if (pairs[i]! >= 0 && above[i]! < 0) own[pairs[i]!]! += retained[targets[i]!]!;
+    this.addSetRetained(targets, pairs, above, retained);
   }
 
   /**
@@ -777,70 +763,101 @@ export class PathGroups {
    * once over all targets instead, a class or a pattern whose objects are all held through another
    * target class's objects would read 0 B, though freeing them frees their own retained size. The
    * patterns' order keeps the sum counted once over all targets (`gRetained`).
+   *
+   * `above` is the target forest (per target, the index of the nearest target above it in the
+   * dominator tree, or -1): a member of a set has another member above it exactly when, on its
+   * forest path up, some target is of the same set. One depth-first walk of the forest keeps, per
+   * set, how many targets on the path from the forest's root to the target walked are members:
+   * whatever the number of sets, each target is entered and left once.
    */
-  private addSetRetained(targets: number[], pairs: Int32Array, dominated: Uint8Array, retained: Float64Array): void {
+  private addSetRetained(targets: number[], pairs: Int32Array, above: Int32Array, retained: Float64Array): void {
+    const T = targets.length;
     // No target inside another's: every set's sum is the one counted once over all targets.
-    if (!dominated.includes(1)) return;
-    const nodeClass = this.nodeClass;
-    const reached: number[] = [];
-    for (let i = 0; i < targets.length; i++) if (pairs[i]! >= 0) reached.push(i);
-    // Each reached target's pattern: the group of the top pair above its own.
+    if (!above.some((a) => a >= 0)) return;
+    // Each reached target's sets (-1 when no path reaches it: in no set): its class's target group,
+    // and its pattern, the group of the top pair above its own.
+    const classSet = new Int32Array(T).fill(-1);
+    const patternSet = new Int32Array(T).fill(-1);
     const top = new Int32Array(this.pairCount).fill(-1);
-    const topOf = (pair: number): number => {
-      const chain: number[] = [];
-      let x = pair;
-      while (top[x] === -1 && this.pParent[x]! >= 0) {
-        chain.push(x);
-        x = this.pParent[x]!;
+    const pParent = this.pParent;
+    const chain: number[] = [];
+    for (let i = 0; i < T; i++) {
+      const own = pairs[i]!;
+      if (own < 0) continue;
+      let depth = 0;
+      let x = own;
+      while (top[x] === -1 && pParent[x]! >= 0) {
+        chain[depth++] = x;
+        x = pParent[x]!;
       }
       const t = top[x] === -1 ? x : top[x]!;
       top[x] = t;
-      for (const c of chain) top[c] = t;
-      return t;
-    };
-    const classOf = (i: number): number => nodeClass[targets[i]!]!;
-    const patternOf = (i: number): number => this.pGroup[topOf(pairs[i]!)]!;
-    // Sets keyed by class (as 2k) and pattern (2k + 1), in the order first met.
-    const sets = new Map<number, number[]>();
-    const add = (key: number, i: number): void => {
-      const set = sets.get(key);
-      if (set) set.push(i);
-      else sets.set(key, [i]);
-    };
-    for (const i of reached) {
-      add(classOf(i) * 2, i);
-      add(patternOf(i) * 2 + 1, i);
+      for (let k = 0; k < depth; k++) top[chain[k]!] = t;
+      classSet[i] = this.pGroup[own]!;
+      patternSet[i] = this.pGroup[t]!;
     }
-    let calls = 0;
-    const marked = new Uint8Array((this.graph.nodeCount + 7) >>> 3);
-    for (const [key, set] of sets) {
-      const nested = set.filter((i) => dominated[i] === 1);
-      // Out: per member of `nested`, 1 when another member of the set dominates it.
-      let out: Uint8Array | null = null;
-      if (nested.length === 0) out = new Uint8Array(0);
-      else if (set.length === reached.length) out = new Uint8Array(nested.length).fill(1);
-      else if (calls < MAX_SET_WALKS) {
-        calls++;
-        for (const i of set) marked[targets[i]! >>> 3]! |= 1 << (targets[i]! & 7);
-        out = this.ctx.analysis.dominatedByMarked(
-          nested.map((i) => targets[i]!),
-          marked,
-        );
-        for (const i of set) marked[targets[i]! >>> 3] = 0;
+    // The forest's children lists: children of target i at kids[start[i]] to kids[start[i + 1] - 1].
+    const start = new Int32Array(T + 1);
+    for (let i = 0; i < T; i++) if (above[i]! >= 0) start[above[i]! + 1]!++;
+    for (let i = 0; i < T; i++) start[i + 1]! += start[i]!;
+    const kids = new Int32Array(start[T]!);
+    const fill = start.slice(0, T);
+    for (let i = 0; i < T; i++) if (above[i]! >= 0) kids[fill[above[i]!]!++] = i;
+    // Per set, the members on the path walked; per target, whether a member of its class's set,
+    // and of its pattern's, is above it.
+    const G = this.gKind.length;
+    const inClass = new Int32Array(G);
+    const inPattern = new Int32Array(G);
+    const classNested = new Uint8Array(T);
+    const patternNested = new Uint8Array(T);
+    const stack = new Int32Array(T);
+    const next = new Int32Array(T);
+    const enter = (i: number): void => {
+      const c = classSet[i]!;
+      if (c < 0) return;
+      const p = patternSet[i]!;
+      classNested[i] = inClass[c]! > 0 ? 1 : 0;
+      patternNested[i] = inPattern[p]! > 0 ? 1 : 0;
+      inClass[c]!++;
+      inPattern[p]!++;
+    };
+    for (let r = 0; r < T; r++) {
+      if (above[r]! >= 0) continue;
+      let sp = 0;
+      enter(r);
+      stack[sp++] = r;
+      next[r] = start[r]!;
+      while (sp > 0) {
+        const x = stack[sp - 1]!;
+        if (next[x]! < start[x + 1]!) {
+          const k = kids[next[x]!++]!;
+          enter(k);
+          stack[sp++] = k;
+          next[k] = start[k]!;
+        } else {
+          sp--;
+          if (classSet[x]! >= 0) {
+            inClass[classSet[x]!]!--;
+            inPattern[patternSet[x]!]!--;
+          }
+        }
       }
-      // Past the bound (a heap of many patterns of nested targets): counted once over all targets.
-      if (out === null) {
-        if (key % 2 === 1) continue;
-        out = new Uint8Array(nested.length).fill(1);
-      }
-      let sum = 0;
-      let k = 0;
-      for (const i of set) {
-        if (dominated[i] === 1 && out[k++] === 1) continue;
-        sum += retained[targets[i]!]!;
-      }
-      (key % 2 === 0 ? this.targetRetained : this.patternRetained).set(key % 2 === 0 ? this.pGroup[pairs[set[0]!]!]! : (key - 1) / 2, sum);
     }
+    // The sums, in target order (as each set's always was), each set's made when first met.
+    const classSum = new Float64Array(G);
+    const patternSum = new Float64Array(G);
+    for (let i = 0; i < T; i++) {
+      const c = classSet[i]!;
+      if (c < 0) continue;
+      const p = patternSet[i]!;
+      if (!this.targetRetained.has(c)) this.targetRetained.set(c, 0);
+      if (!this.patternRetained.has(p)) this.patternRetained.set(p, 0);
+      const r = retained[targets[i]!]!;
+      if (classNested[i] === 0) classSum[c]! += r;
+      if (patternNested[i] === 0) patternSum[p]! += r;
+    }
+    for (const c of this.targetRetained.keys()) this.targetRetained.set(c, classSum[c]!);
+    for (const p of this.patternRetained.keys()) this.patternRetained.set(p, patternSum[p]!);
   }
 
   /** Whether no path reaches node n, from the distance tree (the distances are then never read). */

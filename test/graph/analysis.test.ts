@@ -314,7 +314,7 @@ describe("HeapAnalysis.dominatorsOf and preorderPositions (a few nodes without t
   });
 });
 
-describe("HeapAnalysis.dominatedByMarked", () => {
+describe("HeapAnalysis.nearestListedDominators", () => {
   function randomTree(n: number, seed: number): SnapshotBuilder {
     const next = seeded(seed);
     const { b, global } = withGlobal();
@@ -330,17 +330,24 @@ describe("HeapAnalysis.dominatedByMarked", () => {
     const b = randomTree(800, 11);
     const computed = new HeapAnalysis(graphOf(b));
     const N = computed.graph.nodeCount;
-    const marked = new Uint8Array((N + 7) >>> 3);
-    const isMarked = (n: number): boolean => (marked[n >>> 3]! & (1 << (n & 7))) !== 0;
-    for (let n = 3; n < N; n += 7) marked[n >>> 3]! |= 1 << (n & 7);
-    const asked = Array.from({ length: N }, (_, i) => (i * 13) % N);
-    const expected = asked.map((t) => {
-      for (let d = t === 0 ? 0 : computed.dominator(t); d !== 0; d = computed.dominator(d)) if (isMarked(d)) return 1;
-      return 0;
+    // Every seventh node, some of them twice, and the root (never a dominator that counts).
+    const asked: number[] = [];
+    for (let n = 3; n < N; n += 7) asked.push(n);
+    asked.push(0, asked[5]!, asked[40]!);
+    for (let n = 3; n < N; n += 49) asked.push(n);
+    const first = new Map<number, number>();
+    asked.forEach((n, i) => {
+      if (!first.has(n)) first.set(n, i);
     });
-    expect(expected.filter((v) => v === 1).length).toBeGreaterThan(50);
-    expect(expected.filter((v) => v === 0).length).toBeGreaterThan(50);
-    expect(Array.from(computed.dominatedByMarked(asked, marked))).toEqual(expected);
+    const expected = asked.map((t) => {
+      for (let d = t === 0 ? 0 : computed.dominator(t); d !== 0; d = computed.dominator(d)) if (first.has(d)) return first.get(d)!;
+      return -1;
+    });
+    expect(expected.filter((v) => v >= 0).length).toBeGreaterThan(30);
+    expect(expected.filter((v) => v === -1).length).toBeGreaterThan(30);
+    // Some nearest listed dominator is not the first listed one above.
+    expect(expected.some((v, i) => v >= 0 && expected[v]! >= 0 && asked[i] !== 0)).toBe(true);
+    expect(Array.from(computed.nearestListedDominators(asked))).toEqual(expected);
     computed.retainedSizes();
     const parts = computed.savedParts()!;
     const idom = computed.dominators().idom;
@@ -358,7 +365,7 @@ describe("HeapAnalysis.dominatedByMarked", () => {
         },
       },
     });
-    expect(Array.from(saved.dominatedByMarked(asked, marked))).toEqual(expected);
+    expect(Array.from(saved.nearestListedDominators(asked))).toEqual(expected);
     // Once per node asked, and once more at most per node on a chain (chains stop at nodes walked before).
     expect(looked).toBeGreaterThan(asked.length);
     expect(looked).toBeLessThanOrEqual(asked.length + N);
@@ -369,11 +376,11 @@ describe("HeapAnalysis.dominatedByMarked", () => {
     const computed = new HeapAnalysis(graphOf(b));
     computed.retainedSizes();
     const parts = computed.savedParts()!;
-    const N = computed.graph.nodeCount;
     const idom = Array.from(computed.dominators().idom);
-    // Two nodes that name each other as their immediate dominator.
+    // Two nodes that name each other as their immediate dominator, and one below them.
     idom[10] = 11;
     idom[11] = 10;
+    idom[12] = 10;
     const reasons: string[] = [];
     const saved = HeapAnalysis.fromParts(graphOf(b), {
       ...parts,
@@ -386,7 +393,9 @@ describe("HeapAnalysis.dominatedByMarked", () => {
         },
       },
     });
-    expect(() => saved.dominatedByMarked([10], new Uint8Array((N + 7) >>> 3))).toThrow("damaged: the dominator tree has a cycle");
-    expect(reasons).toEqual(["the dominator tree has a cycle"]);
+    // Above a listed node (the walk's steps pass the node count), and through listed nodes.
+    expect(() => saved.nearestListedDominators([12, 5])).toThrow("damaged: the dominator tree has a cycle");
+    expect(() => saved.nearestListedDominators([5, 10])).toThrow("damaged: the dominator tree has a cycle");
+    expect(reasons).toEqual(["the dominator tree has a cycle", "the dominator tree has a cycle"]);
   });
 });

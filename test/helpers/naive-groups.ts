@@ -34,7 +34,11 @@ interface Group {
   targets: number;
 }
 
-export function naiveGroups(graph: HeapGraph, analysis: HeapAnalysis, targets: number[]): NaiveGroups {
+/**
+ * `members`, when given, is filled with each pattern's targets (as ordinals, in target order), at
+ * the pattern's place in the answer's `patterns`.
+ */
+export function naiveGroups(graph: HeapGraph, analysis: HeapAnalysis, targets: number[], members?: number[][]): NaiveGroups {
   const { parentEdge, userRoots } = analysis.distances();
   const nodeClass = graph.classes().nodeClass;
   const codes = graph.edgeTypeCodes;
@@ -96,6 +100,8 @@ export function naiveGroups(graph: HeapGraph, analysis: HeapAnalysis, targets: n
   };
   let noPath = 0;
   let rootTargets = 0;
+  // Per pattern (its root group), its targets.
+  const targetsOf = new Map<Group, number[]>();
   const steps: { g: Group; entry: number }[] = [];
   for (const t of targets) {
     if (parentEdge[t] === 0 && t !== 0 && userRoots[t] !== 1) {
@@ -132,7 +138,12 @@ export function naiveGroups(graph: HeapGraph, analysis: HeapAnalysis, targets: n
       g.edges.push(e);
       if (kind === "chain") g.links.push(parentEdge[p]! - 1);
       steps.push({ g, entry: p });
-      if (kind === "root") break;
+      if (kind === "root") {
+        const list = targetsOf.get(g);
+        if (list) list.push(t);
+        else targetsOf.set(g, [t]);
+        break;
+      }
       below = kind;
       belowEntry = p;
       top = kind === "chain" ? runTop(p) : p;
@@ -177,6 +188,7 @@ export function naiveGroups(graph: HeapGraph, analysis: HeapAnalysis, targets: n
         if (g.edges.length > 0) step.edge = shown(g.edges);
         list.push(step);
       }
+      members?.push(targetsOf.get(r)!);
       return { targets: r.targets, steps: list.reverse() };
     });
   return { patterns, noPath, rootTargets };

@@ -463,6 +463,91 @@ describe("groupRetainingPaths", () => {
     expect(formatGroupedText(report)).toContain("5 × Widget (retained 750 B)");
   });
 
+  /**
+   *   global ─.p<k>→ Outer ─.inner→ Inner ─.buf→ (array)      for k < count
+   *                  Outer ─.tail→ Tail                         (every Tail made after every Inner)
+   *
+   * Every Inner and every Tail is held only through its Outer: 2 × count patterns of nested targets.
+   */
+  function nestedPatterns(count: number): SnapshotBuilder {
+    const { b, global } = withGlobal();
+    const outers = Array.from({ length: count }, (_, k) => {
+      const outer = b.node("object", "Outer", { selfSize: 10 });
+      const inner = b.node("object", "Inner", { selfSize: 20 });
+      b.edge(global, outer, "property", `p${k}`).edge(outer, inner, "property", "inner");
+      b.edge(inner, b.node("array", "", { selfSize: 100 }), "property", "buf");
+      return outer;
+    });
+    for (const outer of outers) b.edge(outer, b.node("object", "Tail", { selfSize: 5 }), "property", "tail");
+    return b;
+  }
+
+  it("gives every box and pattern its own objects' retained size however many sets have nested targets (140 patterns here: the Tail box is not 0 B)", () => {
+    const g = graphOf(nestedPatterns(70));
+    const { ordinals } = selectNodes(g, { types: ["Outer", "Inner", "Tail"] });
+    const report = groupRetainingPaths(g, walkContext(g), ordinals).report();
+    const box = (cls: string) => report.targetGroups.find((s) => s.className === cls)!;
+    expect(box("Outer")).toMatchObject({ count: 70, retainedSize: 70 * 135 });
+    expect(box("Inner")).toMatchObject({ count: 70, retainedSize: 70 * 120 });
+    expect(box("Tail")).toMatchObject({ count: 70, retainedSize: 70 * 5 });
+    const sizes = (cls: string) => report.patterns.filter((p) => p.steps[0]!.className === cls).map((p) => p.retainedSize);
+    expect(sizes("Outer")).toEqual(new Array(70).fill(135));
+    expect(sizes("Inner")).toEqual(new Array(70).fill(120));
+    expect(sizes("Tail")).toEqual(new Array(70).fill(5));
+    expect(formatGroupedText(report)).toContain("70 × Tail (retained 350 B)");
+  });
+
+  it("counts each box's and each pattern's retained size as a walk up each member's dominator chain, looking for another member of its set, says: on random heaps and on many patterns of nested targets", () => {
+    let nested = 0;
+    let nestedSets = 0;
+    const check = (g: ReturnType<typeof graphOf>, types: string[]): void => {
+      const ctx = walkContext(g);
+      const a = ctx.analysis;
+      const { ordinals } = selectNodes(g, { types });
+      const report = groupRetainingPaths(g, ctx, ordinals).report();
+      // The set's retained size the plain way: each member unless another member is above it.
+      const setRetained = (members: number[]): number => {
+        const set = new Set(members);
+        let sum = 0;
+        let under = 0;
+        for (const t of members) {
+          let above = false;
+          for (let d = t === 0 ? 0 : a.dominator(t); d !== 0; d = a.dominator(d)) if (set.has(d)) above = true;
+          if (above) under++;
+          else sum += a.retainedSize(t);
+        }
+        nested += under;
+        if (under > 0) nestedSets++;
+        return sum;
+      };
+      // Patterns are told apart by what they show; those that show the same, by their sizes.
+      const sizesByShape = (list: { shape: string; size: number | undefined }[]): [string, (number | undefined)[]][] => {
+        const m = new Map<string, (number | undefined)[]>();
+        for (const { shape, size } of list) m.set(shape, [...(m.get(shape) ?? []), size]);
+        return [...m].map(([k, v]) => [k, v.sort()] as [string, (number | undefined)[]]).sort((x, y) => (x[0] < y[0] ? -1 : 1));
+      };
+      const members: number[][] = [];
+      const want = naiveGroups(g, a, ordinals, members);
+      const got = asNaive(report);
+      expect(sizesByShape(got.patterns.map((p, i) => ({ shape: JSON.stringify(p), size: report.patterns[i]!.retainedSize })))).toEqual(
+        sizesByShape(want.patterns.map((p, i) => ({ shape: JSON.stringify(p), size: setRetained(members[i]!) }))),
+      );
+      // A box: the targets of its class that a path reaches.
+      const { parentEdge, userRoots } = a.distances();
+      const reached = ordinals.filter((t) => parentEdge[t] !== 0 || t === 0 || userRoots[t] === 1);
+      for (const s of report.targetGroups) expect(s.retainedSize).toBe(setRetained(reached.filter((t) => g.className(t) === s.className)));
+    };
+    for (let seed = 1; seed <= 10; seed++) {
+      const g = graphOf(randomHeap(seed));
+      check(g, ["T", "L"]);
+      check(g, ["T", "A", "L"]);
+    }
+    check(graphOf(nestedPatterns(70)), ["Outer", "Inner", "Tail"]);
+    // Members with another member of their set above them, in many sets.
+    expect(nested).toBeGreaterThan(200);
+    expect(nestedSets).toBeGreaterThan(150);
+  });
+
   it("counts each target's retained size unless a target dominates it: as a walk up every dominator chain says, whether the analysis was computed or read back", async () => {
     const { HeapAnalysis, NO_DISTANCE } = await import("../../src/graph/analysis.js");
     let x = 17;
