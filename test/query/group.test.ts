@@ -18,6 +18,15 @@ function group(b: SnapshotBuilder, type: string, opts: GroupOptions = {}) {
   return { graph: g, groups: groupRetainingPaths(g, ctx, ordinals, opts) };
 }
 
+/** `count` new nodes of class `cls` (type object unless given), elements 0, 1, … of `holder`. */
+function elementsOf(b: SnapshotBuilder, holder: number, cls: string, count: number, type = "object"): number[] {
+  return Array.from({ length: count }, (_, i) => {
+    const n = b.node(type, cls);
+    b.edge(holder, n, "element", i);
+    return n;
+  });
+}
+
 const byClass = (sub: Subgraph, cls: string): SubgraphNode[] => sub.nodes.filter((n) => n.className === cls);
 const one = (sub: Subgraph, cls: string): SubgraphNode => {
   const found = byClass(sub, cls);
@@ -653,11 +662,7 @@ describe("groupRetainingPaths", () => {
     const registry = b.node("object", "Registry");
     const bucket = b.node("object", "Bucket");
     b.edge(global, registry, "property", "registry").edge(registry, bucket, "property", "bucket");
-    const foos = Array.from({ length: 4 }, (_, i) => {
-      const f = b.node("object", "Foo");
-      b.edge(bucket, f, "element", i);
-      return f;
-    });
+    const foos = elementsOf(b, bucket, "Foo", 4);
     const g = graphOf(b);
     // The baseline had global and the registry; the bucket and the Foos are new.
     const old = new Set([b.nodes[global]!.id, b.nodes[registry]!.id, 1, 3]);
@@ -684,11 +689,7 @@ describe("groupRetainingPaths", () => {
     const listeners = b.node("object", "Listeners");
     b.edge(global, timer, "property", "timer").edge(timer, module, "property", "module");
     b.edge(module, bus, "property", "bus").edge(bus, listeners, "property", "listeners");
-    const foos = Array.from({ length: 3 }, (_, i) => {
-      const f = b.node("object", "Foo");
-      b.edge(listeners, f, "element", i);
-      return f;
-    });
+    const foos = elementsOf(b, listeners, "Foo", 3);
     const g = graphOf(b);
     const old = new Set([global, module, bus].map((n) => b.nodes[n]!.id));
     const groups = groupRetainingPaths(g, walkContext(g), foos, { baseline: { has: (id) => old.has(id) } });
@@ -932,11 +933,7 @@ describe("owner and backing store", () => {
     const arr = b.node("object", "Array");
     const store = b.node("array", "(object elements)");
     b.edge(global, arr, "property", "list");
-    const fns = [0, 1, 2].map((i) => {
-      const f = b.node("closure", "onEvent");
-      b.edge(arr, f, "element", i);
-      return f;
-    });
+    const fns = elementsOf(b, arr, "onEvent", 3, "closure");
     b.edge(arr, store, "internal", "elements");
     fns.forEach((f, i) => b.edge(store, f, "internal", String(i)));
     return { b, fns, arr, store };
