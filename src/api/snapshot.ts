@@ -21,44 +21,18 @@ import { CacheSession } from "../cache/session.js";
 import type { HeapGraph } from "../graph/heap-graph.js";
 import { objectDisplayName } from "../graph/class-names.js";
 import { loadHeapGraph, type LoadOptions } from "../graph/load.js";
-import {
-  chooseTargets,
-  defaultBackrefsOptions,
-  retainerSubgraph,
-  walkContext,
-  walkReadAhead,
-  chooseTargetsReadsAllSizes,
-  type BackrefsOptions,
-  type WalkContext,
-} from "../query/backrefs.js";
-import {
-  classChanged,
-  diffSnapshots,
-  findLeaks,
-  LEAK_CLASSES_EXPLAINED,
-  LEAK_COUNT_READ_AHEAD,
-  leakFresh,
-  rankDiff,
-  type ClassDiff,
-  type DiffSort,
-  type LeakGroup,
-  type SnapshotDiff,
-} from "../query/growth.js";
-import { checkLimits, needsBaseline, needsRetained, type CheckVerdict, type Limits } from "../query/check.js";
-import { foldChains } from "../query/fold.js";
+import type { BackrefsOptions, WalkContext } from "../query/backrefs.js";
+import type { ClassDiff, DiffSort, LeakGroup, SnapshotDiff } from "../query/growth.js";
+import type { CheckVerdict, Limits } from "../query/check.js";
 import { programFirst } from "../query/generic-classes.js";
-import { addLeakScripts } from "../query/leak-scripts.js";
-import { DEFAULT_GROUP_NODES, GROUP_WALK_READ_AHEAD, groupRetainingPaths } from "../query/group.js";
 import { assertComparableIds, SnapshotIds } from "../query/id-trust.js";
-import { retainingPaths, whyAlive, type WhyAlive } from "../query/paths.js";
+import type { WhyAlive } from "../query/paths.js";
 import type { GroupedPathsReport } from "../query/group.js";
 import { selectNodes } from "../query/select.js";
 import { classStat, classTable, summarize, topIndices, type ClassSort, type ClassStat, type SnapshotSummary } from "../query/summary.js";
 import type { HeapObjectInfo, LimitsReached, Subgraph, SubgraphEdge, SubgraphNode, SubgraphPlaceholder } from "../query/types.js";
-import { toDot, type ToDotOptions } from "../render/dot.js";
+import type { ToDotOptions } from "../render/dot.js";
 import { formatCount } from "../render/format.js";
-import { formatGroupedText } from "../render/grouped-text.js";
-import { formatPathsText, formatWhyText } from "../render/paths-text.js";
 import type { RenderSvgOptions } from "../render/svg.js";
 import { formatOfFile, writeFileAtomic, type OutputFormat, type WriteOptions } from "./files.js";
 
@@ -503,6 +477,7 @@ export class Snapshot {
    * d.classes.find((c) => c.className === d.grew[0]); // { countBefore: 10, countAfter: 35, new: 25, ... }
    */
   async diff(before: Snapshot, options: DiffOptions = {}): Promise<SnapshotComparison> {
+    const { classChanged, diffSnapshots, rankDiff } = await import("../query/growth.js");
     const a = before.#s;
     const b = this.#s;
     const retained = options.retained ?? true;
@@ -556,6 +531,7 @@ export class Snapshot {
    * if (!v.passed) console.log(v.violations); // [{ className: "LeakyRequest", what: "count", actual: 200, limit: 100, bytes: false }]
    */
   async check(options: CheckOptions): Promise<CheckVerdict> {
+    const { checkLimits, needsBaseline, needsRetained } = await import("../query/check.js");
     const s = this.#s;
     const retained = needsRetained(options);
     if (needsBaseline(options) && options.baseline) readAheadForCounts([s.graph, options.baseline.#s.graph], retained);
@@ -594,6 +570,11 @@ export class Snapshot {
    * r.groups[0]; // { className: "LeakyRequest", count: 200, retainedSize: 12800, exampleIds: [...] }
    */
   async leaks(baseline: Snapshot | SnapshotIds, target: Snapshot | SnapshotIds, options: LeaksOptions = {}): Promise<LeaksReport> {
+    const [
+      { findLeaks, LEAK_CLASSES_EXPLAINED, LEAK_COUNT_READ_AHEAD, leakFresh },
+      { addLeakScripts },
+      { walkContext, groupRetainingPaths, GROUP_WALK_READ_AHEAD },
+    ] = await Promise.all([import("../query/growth.js"), import("../query/leak-scripts.js"), objectQueries()]);
     const s = this.#s;
     const base = baseline instanceof SnapshotIds ? baseline : baseline.#s.snapshotIds();
     const tgt = target instanceof SnapshotIds ? target : target.#s.snapshotIds();
@@ -650,6 +631,10 @@ export class Snapshot {
    * await g.save("leak.png");
    */
   async retainers(selection: Selection, options: RetainersOptions = {}): Promise<RetainerGraph> {
+    const q = await objectQueries();
+    const { walkContext, walkReadAhead, groupRetainingPaths, GROUP_WALK_READ_AHEAD, DEFAULT_GROUP_NODES } = q;
+    const { chooseTargets, chooseTargetsReadsAllSizes, defaultBackrefsOptions, retainerSubgraph, foldChains } = q;
+    const { retainingPaths, formatGroupedText, formatPathsText } = q;
     const s = this.#s;
     const retained = options.retained ?? true;
     // One picture per object: what its walk reads is known before the objects are (read ahead
@@ -740,6 +725,7 @@ export class Snapshot {
    * than were explained, every match's retaining path grouped by class and edge.
    */
   async whyReport(selection: Selection, options: WhyOptions = {}): Promise<WhyReport> {
+    const { walkContext, walkReadAhead, chooseTargets, chooseTargetsReadsAllSizes, whyAlive, groupRetainingPaths } = await objectQueries();
     const s = this.#s;
     const retained = options.retained ?? true;
     // The paths of the objects explained read what a per-object picture's walk reads (read ahead
@@ -767,6 +753,7 @@ export class Snapshot {
    */
   async whyText(selection: Selection, options: WhyOptions = {}): Promise<string> {
     const r = await this.whyReport(selection, options);
+    const { formatGroupedText, formatWhyText } = await objectQueries();
     return (r.grouped ? formatGroupedText(r.grouped) + "\n" : "") + formatWhyText(r.objects);
   }
 
@@ -901,7 +888,8 @@ export class RetainerGraph {
    * write the DOT of the layout that fits (see {@link fit}), as the CLI's `-o x.dot` does.
    */
   toDot(options: ToDotOptions = {}): string {
-    return toDot(this.subgraph, options);
+    // Loaded by Snapshot.retainers, which made this graph.
+    return dotModule!.toDot(this.subgraph, options);
   }
 
   /**
@@ -986,6 +974,48 @@ export class RetainerGraph {
 }
 
 // ------------------------------------------------------------------------------------ helpers
+
+let dotModule: typeof import("../render/dot.js") | undefined;
+let objectQueriesLoaded: ReturnType<typeof loadObjectQueries> | undefined;
+
+/**
+ * What only the questions about particular objects use (the walks, the grouped paths, the paths of
+ * `why`, and what writes them as text and DOT), loaded by the first such question: `info`, `types`
+ * and the comparisons by class do not load these modules.
+ */
+function objectQueries(): ReturnType<typeof loadObjectQueries> {
+  return (objectQueriesLoaded ??= loadObjectQueries());
+}
+
+async function loadObjectQueries() {
+  const [backrefs, group, paths, fold, groupedText, pathsText, dot] = await Promise.all([
+    import("../query/backrefs.js"),
+    import("../query/group.js"),
+    import("../query/paths.js"),
+    import("../query/fold.js"),
+    import("../render/grouped-text.js"),
+    import("../render/paths-text.js"),
+    import("../render/dot.js"),
+  ]);
+  dotModule = dot;
+  return {
+    chooseTargets: backrefs.chooseTargets,
+    chooseTargetsReadsAllSizes: backrefs.chooseTargetsReadsAllSizes,
+    defaultBackrefsOptions: backrefs.defaultBackrefsOptions,
+    retainerSubgraph: backrefs.retainerSubgraph,
+    walkContext: backrefs.walkContext,
+    walkReadAhead: backrefs.walkReadAhead,
+    DEFAULT_GROUP_NODES: group.DEFAULT_GROUP_NODES,
+    GROUP_WALK_READ_AHEAD: group.GROUP_WALK_READ_AHEAD,
+    groupRetainingPaths: group.groupRetainingPaths,
+    retainingPaths: paths.retainingPaths,
+    whyAlive: paths.whyAlive,
+    foldChains: fold.foldChains,
+    formatGroupedText: groupedText.formatGroupedText,
+    formatPathsText: pathsText.formatPathsText,
+    formatWhyText: pathsText.formatWhyText,
+  };
+}
 
 function clampTop(top: number | undefined, dflt: number): number {
   if (top === undefined) return dflt;

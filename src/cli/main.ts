@@ -14,7 +14,7 @@ import type { Streams } from "./io.js";
 import type { CacheCommandOptions } from "./cache.js";
 import { removePendingFiles } from "../api/files.js";
 import { ExitCode } from "./exit-codes.js";
-import { DIFF_SORTS, LEAK_CLASSES_EXPLAINED } from "../query/growth.js";
+import { DIFF_SORTS, LEAK_CLASSES_EXPLAINED } from "../query/growth-options.js";
 import { UsageError } from "./usage.js";
 import { mark } from "./timing.js";
 

@@ -7,6 +7,8 @@ import type { ClassLocation, HeapGraph } from "../graph/heap-graph.js";
 import type { IdSet } from "../graph/id-set.js";
 import { assertComparableIds, idTrust, SnapshotIds } from "./id-trust.js";
 import type { ReadAheadPart } from "../snapshot/columns.js";
+import type { DiffSort } from "./growth-options.js";
+export { DIFF_SORTS, LEAK_CLASSES_EXPLAINED, type DiffSort } from "./growth-options.js";
 
 export interface ClassDiff {
   className: string;
@@ -51,12 +53,6 @@ export interface SnapshotDiff {
   /** Every class present in either snapshot, what grew most first. */
   classes: ClassDiff[];
 }
-
-/**
- * Of how many classes `leaks` explains the leaked objects by default (their retaining paths,
- * grouped): a program that leaks objects of five of its own classes sees all five.
- */
-export const LEAK_CLASSES_EXPLAINED = 5;
 
 /**
  * What {@link findLeaks} and {@link leakFresh} read whole of the final snapshot: its ids, node
@@ -591,11 +587,6 @@ function diffNamed(before: Side, after: Side, options: DiffOptions): SnapshotDif
     classes,
   };
 }
-
-/** What `diff` ranks classes by. */
-export type DiffSort = "count" | "new" | "self" | "retained" | "retained-growth";
-
-export const DIFF_SORTS: readonly DiffSort[] = ["count", "new", "self", "retained", "retained-growth"];
 
 /** The classes that grew and those that shrank, by one measure, the largest change first. */
 export interface DiffRanking {

@@ -62,6 +62,7 @@ describe("start-up", () => {
     expect(r.stdout).toMatch(/^\d+\.\d+\.\d+/);
     expect(r.loaded).toContain("dist/cli/main.js");
     expect(r.loaded.filter((m) => HEAVY.test(m))).toEqual([]);
+    expect(r.loaded).not.toContain("dist/query/growth.js");
   });
 
   it("a usage error loads no command either", () => {
@@ -76,6 +77,16 @@ describe("start-up", () => {
     expect(r.loaded).toContain("dist/snapshot/read.js");
     expect(r.loaded).toContain("dist/graph/dominators.js");
     for (const m of ["dist/render/svg.js", "dist/render/fit.js", "dist/render/png.js", "dist/render/warm-up.js"]) {
+      expect(r.loaded).not.toContain(m);
+    }
+    // Nor what answers questions about particular objects or compares snapshots.
+    for (const m of [
+      "dist/query/backrefs.js",
+      "dist/query/group.js",
+      "dist/query/paths.js",
+      "dist/query/growth.js",
+      "dist/render/dot.js",
+    ]) {
       expect(r.loaded).not.toContain(m);
     }
     expect(r.loaded).not.toContain("@hpcc-js/wasm-graphviz");
