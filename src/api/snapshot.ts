@@ -987,6 +987,15 @@ function objectQueries(): ReturnType<typeof loadObjectQueries> {
   return (objectQueriesLoaded ??= loadObjectQueries());
 }
 
+/**
+ * @internal Starts loading what {@link Snapshot.retainers} and {@link Snapshot.whyReport} use, for
+ * a command that will ask them: loaded while the snapshot is opened, these modules are there when
+ * the question comes (from a cached snapshot, its reading ahead then starts at once).
+ */
+export function prepareObjectQueries(): void {
+  objectQueries().catch(() => {}); // (a failure is seen by the question that awaits it)
+}
+
 async function loadObjectQueries() {
   const [backrefs, group, paths, fold, groupedText, pathsText, dot] = await Promise.all([
     import("../query/backrefs.js"),

@@ -10,7 +10,7 @@ import { formatCount, sanitizeText } from "../render/format.js";
 import { checkWritable, displayName } from "./output-paths.js";
 import { preparePng } from "../render/png.js";
 import { closeLayoutWorker, keepGraphvizIn, prepareLayout } from "../render/svg.js";
-import { Snapshot, type RetainerGraph, type RetainersOptions } from "../api/snapshot.js";
+import { prepareObjectQueries, Snapshot, type RetainerGraph, type RetainersOptions } from "../api/snapshot.js";
 import { formatOfExtension, type OutputFormat } from "../api/files.js";
 import { loadIds, openForCli, progressBar, writeOutput, type Progress, type Streams } from "./io.js";
 import { flushCachesEarly, graphvizProgramDir } from "./cache.js";
@@ -136,6 +136,7 @@ async function draw(file: string, opts: DrawCliOptions, io: Streams): Promise<vo
   const lastPhase = opts.retained === false ? "shallow sizes" : "retained sizes";
   const onPhase = late ? (p: Phase) => void (p === lastPhase && startLayout()) : undefined;
   if (targets.some((t) => t.format === "png")) preparePng();
+  prepareObjectQueries();
   const baseline = opts.newSince ? await loadIds(opts.newSince, io, opts.quiet) : undefined;
   const { snap, progress, read } = await openForCli(file, io, opts.quiet, "", true, onPhase);
   if (late && !read) startLayout();

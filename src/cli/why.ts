@@ -5,6 +5,7 @@
 import { formatCount } from "../render/format.js";
 import { formatWhyText } from "../render/paths-text.js";
 import { formatGroupedText } from "../render/grouped-text.js";
+import { prepareObjectQueries } from "../api/snapshot.js";
 import { openForCli, type Streams } from "./io.js";
 import { ExitCode } from "./exit-codes.js";
 
@@ -20,6 +21,7 @@ export interface WhyCliOptions {
 }
 
 export async function runWhy(file: string, opts: WhyCliOptions, io: Streams): Promise<number> {
+  prepareObjectQueries();
   const { snap, progress } = await openForCli(file, io, opts.quiet);
   progress.phase("finding objects");
   const r = await snap.whyReport(

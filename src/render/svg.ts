@@ -425,6 +425,8 @@ function layoutInWorker(
   signal: AbortSignal | undefined,
   after: Promise<void> | undefined,
 ): Posted {
+  // Milliseconds by Date.now(): what `ran` is for (the rest of a time limit after a lost worker)
+  // needs no finer clock, and `performance` would load Node's perf_hooks for it.
   let startedAt: number | undefined;
   let ran: number | undefined;
   const svg = new Promise<string>((resolve, reject) => {
@@ -445,7 +447,7 @@ function layoutInWorker(
     const settle = (action: () => void) => {
       if (settled) return;
       settled = true;
-      if (startedAt !== undefined) ran = performance.now() - startedAt;
+      if (startedAt !== undefined) ran = Date.now() - startedAt;
       clearTimeout(timer);
       w.off("message", onMessage);
       w.off("error", onError);
@@ -493,7 +495,7 @@ function layoutInWorker(
     // the timer is cleared by settle, and nothing is armed after it.)
     const start = () => {
       if (settled) return;
-      startedAt = performance.now();
+      startedAt = Date.now();
       w.ref();
       timer = setTimeout(() => {
         discard();
