@@ -6,7 +6,6 @@
  */
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
-import { initWasm, Resvg } from "@resvg/resvg-wasm";
 import { crc32, deflateSync } from "node:zlib";
 import { RenderError } from "../errors.js";
 
@@ -30,19 +29,22 @@ const FONTS_DIR = new URL("../../fonts/", import.meta.url);
 
 interface Engine {
   fonts: Uint8Array[];
+  /** resvg's class, from its module: loaded with the engine, so that a picture drawn as SVG alone loads none of resvg. */
+  Resvg: typeof import("@resvg/resvg-wasm").Resvg;
 }
 let engine: Promise<Engine> | undefined;
 
 function loadEngine(): Promise<Engine> {
   engine ??= (async () => {
     const require = createRequire(import.meta.url);
-    const [wasm, regular, bold] = await Promise.all([
+    const [{ initWasm, Resvg }, wasm, regular, bold] = await Promise.all([
+      import("@resvg/resvg-wasm"),
       readFile(require.resolve("@resvg/resvg-wasm/index_bg.wasm")),
       readFile(new URL("DejaVuSans.ttf", FONTS_DIR)),
       readFile(new URL("DejaVuSans-Bold.ttf", FONTS_DIR)),
     ]);
     await initWasm(wasm);
-    return { fonts: [new Uint8Array(regular), new Uint8Array(bold)] };
+    return { fonts: [new Uint8Array(regular), new Uint8Array(bold)], Resvg };
   })();
   // A failed start may be retried by the next call (initWasm has not run to completion).
   engine.catch(() => {
@@ -66,7 +68,7 @@ export async function renderPng(svg: string, opts: RenderPngOptions = {}): Promi
   if (!Number.isFinite(scale) || scale <= 0 || scale > 20) {
     throw new RenderError(`invalid PNG scale: ${scale}`, "use a number between 0 and 20, e.g. --scale 2");
   }
-  const { fonts } = await loadEngine();
+  const { fonts, Resvg } = await loadEngine();
 
   if (opts.maxPixels !== undefined) {
     const size = svgPixelSize(svg);
@@ -74,7 +76,7 @@ export async function renderPng(svg: string, opts: RenderPngOptions = {}): Promi
       scale = Math.sqrt(opts.maxPixels / (size.width * size.height));
     }
   }
-  let resvg: InstanceType<typeof Resvg>;
+  let resvg: InstanceType<Engine["Resvg"]>;
   try {
     resvg = new Resvg(svg, {
       font: { fontBuffers: fonts, defaultFontFamily: "DejaVu Sans", sansSerifFamily: "DejaVu Sans" },
@@ -114,7 +116,7 @@ export async function renderPng(svg: string, opts: RenderPngOptions = {}): Promi
  */
 export function preparePng(): void {
   loadEngine()
-    .then(({ fonts }) => {
+    .then(({ fonts, Resvg }) => {
       setImmediate(() => {
         try {
           const r = new Resvg(WARM_UP_SVG, {

@@ -133,6 +133,7 @@ describe("start-up", () => {
     // The layout worker starts as soon as the command line is read, before the cache's modules load.
     expect(svg.loaded.indexOf("dist/render/svg.js")).toBeGreaterThanOrEqual(0);
     expect(svg.loaded.indexOf("dist/render/svg.js")).toBeLessThan(svg.loaded.indexOf("dist/cli/cache.js"));
+    expect(svg.loaded).not.toContain("@resvg/resvg-wasm");
     const png = run([SAMPLE, "--type", "LeakyRequest", "-o", "x.png", "-q"]);
     expect(png.status, png.stderr).toBe(0);
     expect(png.loaded).toContain("@resvg/resvg-wasm");
