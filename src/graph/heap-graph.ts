@@ -715,6 +715,20 @@ export class HeapGraph {
    * nothing).
    */
   classIdsOfName(name: string): number[] {
+    // A name the table does not find is looked for among the classes the nodes have, so that a
+    // table that lacks a pair or has a wrong hash cannot hide a class (the cost only on a miss,
+    // which every class of objects split by where their constructor is defined meets).
+    return this.classIdsOfNameByTable(name) ?? this.classIdsNamedInColumn(name);
+  }
+
+  /**
+   * {@link classIdsOfName} where it needs no pass over the class column: the ids the stored class
+   * name table finds (each checked against its string), or every string equal to `name` when there
+   * is no table; null when the table finds none, where only the class column can tell (a caller
+   * that goes through the column anyway may look for the name's ids on its way: their strings
+   * equal `name`).
+   */
+  classIdsOfNameByTable(name: string): number[] | null {
     this.classes();
     // The table describes the class index it came with: not the one made under other shapes.
     const named = this.givenDefinitions === null ? this.namedClasses : null;
@@ -733,10 +747,7 @@ export class HeapGraph {
       const id = named[2 * k + 1]!;
       if (this.strings.get(id) === name) out.push(id);
     }
-    // A name the table does not find is looked for among the classes the nodes have, so that a
-    // table that lacks a pair or has a wrong hash cannot hide a class (the cost only on a miss,
-    // which every class of objects split by where their constructor is defined meets).
-    if (out.length === 0) return this.classIdsNamedInColumn(name);
+    if (out.length === 0) return null;
     return out.sort((a, b) => a - b);
   }
 

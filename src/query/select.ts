@@ -47,8 +47,18 @@ export function selectNodes(graph: HeapGraph, sel: Selector): Selection {
   const picked = ids.length > 0 ? new Uint8Array(graph.nodeCount) : null;
   const out: number[] = [];
 
-  if (types.length > 0 || names.length > 0 || detached) {
-    const classIds = types.length > 0 ? classIdsNamed(graph, types) : null;
+  // Class alone, with a name the stored class name table does not find (a class split by where its
+  // constructor is defined): its ids are looked for in the one pass over the class column that
+  // finds the objects.
+  const byTable = types.length > 0 && names.length === 0 && !detached ? classIdsByTable(graph, types) : null;
+  if (byTable && byTable.unresolved.length > 0) {
+    const found = nodesOfClassesOrNamed(graph, byTable.ids, byTable.unresolved);
+    for (let i = 0; i < found.length; i++) {
+      if (picked) picked[found[i]!] = 1;
+      else out.push(found[i]!);
+    }
+  } else if (types.length > 0 || names.length > 0 || detached) {
+    const classIds = byTable ? byTable.ids : types.length > 0 ? classIdsNamed(graph, types) : null;
     if (classIds && names.length === 0 && !detached && classIds.length <= FEW_CLASSES) {
       // Class alone, of a few ids (the usual --type): the class column searched for each id.
       const found = nodesOfClasses(graph.classes().nodeClass, classIds);
@@ -120,6 +130,73 @@ export function classIdsNamed(graph: HeapGraph, types: string[]): number[] {
     });
   }
   return [...ids].sort((a, b) => a - b);
+}
+
+/**
+ * {@link classIdsNamed} without a pass over the class column: `ids`, the class ids found by the
+ * stored class name table (or, without one, by the strings) and among the names that are not
+ * snapshot strings, in increasing order; `unresolved`, the names whose ids below the strings'
+ * count only the class column can tell ({@link HeapGraph.classIdsOfNameByTable}), each once.
+ */
+export function classIdsByTable(graph: HeapGraph, types: string[]): { ids: number[]; unresolved: string[] } {
+  const ids = new Set<number>();
+  const unresolved: string[] = [];
+  const S = graph.strings.length;
+  const { extraNames } = graph.classes();
+  for (const t of new Set(types)) {
+    const found = graph.classIdsOfNameByTable(t);
+    if (found === null) unresolved.push(t);
+    else for (const i of found) ids.add(i);
+    extraNames.forEach((name, k) => {
+      if (name === t) ids.add(S + k);
+    });
+  }
+  return { ids: [...ids].sort((a, b) => a - b), unresolved };
+}
+
+/**
+ * The nodes whose class is one of `ids` or, below the strings' count, a string equal to one of
+ * `named`, in node order: one pass over the class column, each class id's string compared the first
+ * time a node has it. {@link nodesOfClasses} of {@link classIdsNamed} (which passes over the column
+ * once more for the names), for the names the class name table does not find.
+ */
+export function nodesOfClassesOrNamed(graph: HeapGraph, ids: number[], named: string[]): number[] {
+  const { nodeClass } = graph.classes();
+  const S = graph.strings.length;
+  // Per class id: 0 not looked at yet, 1 not chosen, 2 chosen. The ids past the strings are named
+  // by the classes' own names, all looked at already (they are in `ids` or not chosen).
+  const state = new Uint8Array(graph.classIdLimit);
+  state.fill(NOT_CHOSEN, S);
+  for (const id of ids) state[id] = CHOSEN;
+  const wanted = new Set(named);
+  const strings = graph.strings;
+  const decide = (c: number): number => (state[c] = wanted.has(strings.get(c)) ? CHOSEN : NOT_CHOSEN);
+  const out: number[] = [];
+  for (let n = 0; n < nodeClass.length; n += CLASS_STRETCH)
+    pushChosen(nodeClass, state, decide, n, Math.min(nodeClass.length, n + CLASS_STRETCH), out);
+  return out;
+}
+
+const NOT_CHOSEN = 1;
+const CHOSEN = 2;
+
+/**
+ * Appends the nodes of `[from, to)` whose class is chosen in `state` to `out`, deciding (`decide`)
+ * each class not looked at yet. (A small function called per stretch: optimised sooner.)
+ */
+function pushChosen(
+  nodeClass: Uint32Array,
+  state: Uint8Array,
+  decide: (c: number) => number,
+  from: number,
+  to: number,
+  out: number[],
+): void {
+  for (let n = from; n < to; n++) {
+    const c = nodeClass[n]!;
+    const s = state[c];
+    if (s === CHOSEN || (s === 0 && decide(c) === CHOSEN)) out.push(n);
+  }
 }
 
 function markIds(limit: number, ids: number[]): Uint8Array {

@@ -129,3 +129,61 @@ describe("class ids by name through a stored class index", () => {
     for (const t of asked) expect(select(collided, t), t).toEqual(select(graphOf(b), t));
   });
 });
+
+describe("classes split by where their constructor is defined, through a stored class index", () => {
+  it("selects what a fresh graph selects, in node order, whether the name table finds the name or not", async () => {
+    const { selectNodes, nodesOfClasses, nodesOfClassesOrNamed, classIdsNamed, classIdsByTable } =
+      await import("../../src/query/select.js");
+    const { SnapshotBuilder } = await import("../helpers/snapshot-builder.js");
+    const { graphOf } = await import("../helpers/load.js");
+    const b = new SnapshotBuilder();
+    const holder = b.node("object", "Holder");
+    b.edge(b.gcRoots, holder, "element", 1);
+    for (let i = 0; i < 90; i++) {
+      // "Split" objects all have a location (no node's class is the string "Split"); "Item"s have
+      // one, another or none; "Plain"s have none.
+      const name = i % 3 === 0 ? "Split" : i % 3 === 1 ? "Item" : "Plain";
+      const n = b.node("object", name);
+      b.edge(holder, n, "element", i);
+      if (name === "Split") b.location(n, 7 + (i % 2), 3, 8);
+      if (name === "Item" && i % 4 !== 1) b.location(n, 9, i % 4, 0);
+    }
+    const fresh = graphOf(b);
+    fresh.classes();
+    const parts = fresh.classParts()!;
+    const S = fresh.strings.length;
+    const naive = (types: string[]): number[] =>
+      Array.from({ length: fresh.nodeCount }, (_, n) => n).filter((n) => types.includes(fresh.className(n)));
+    const stored = graphOf(b);
+    stored.useStoredIndexes({ classes: () => parts });
+    // The name table has no pair for "Split": only the class column can tell.
+    expect(classIdsByTable(stored, ["Split"]).unresolved).toEqual(["Split"]);
+    expect(classIdsByTable(stored, ["Item"]).unresolved).toEqual([]);
+    for (const types of [["Split"], ["Item"], ["Split", "Item"], ["Split", "Plain", "Holder"], ["Split", "Nothing"]]) {
+      const want = naive(types);
+      expect(want.length, types.join()).toBeGreaterThan(0);
+      expect(selectNodes(stored, { types }).ordinals, types.join()).toEqual(want);
+      const { ids, unresolved } = classIdsByTable(stored, types);
+      expect(nodesOfClassesOrNamed(stored, ids, unresolved), types.join()).toEqual(want);
+      expect(Array.from(nodesOfClasses(stored.classes().nodeClass, classIdsNamed(stored, types))), types.join()).toEqual(want);
+    }
+    // With ids as well: the matches and the id's object, once each, in node order.
+    const extra = naive(["Plain"])[3]!;
+    const split = naive(["Split"]);
+    expect(selectNodes(stored, { types: ["Split"], ids: [stored.nodeId(split[2]!), stored.nodeId(extra)] }).ordinals).toEqual(
+      [...split, extra].sort((x, y) => x - y),
+    );
+
+    // A table that lacks the pair of a class some nodes have (the "Item"s without a location):
+    // the name is looked for in the class column, and those objects are still found.
+    const itemId = fresh.strings.indicesOf("Item").find((id) => fresh.classes().nodeClass.includes(id))!;
+    const pairs: number[] = [];
+    for (let k = 0; k < parts.named!.length; k += 2) if (parts.named![k + 1] !== itemId) pairs.push(parts.named![k]!, parts.named![k + 1]!);
+    expect(pairs.length).toBe(parts.named!.length - 2);
+    const lacking = graphOf(b);
+    lacking.useStoredIndexes({ classes: () => ({ ...parts, named: Uint32Array.from(pairs) }) });
+    expect(classIdsByTable(lacking, ["Item"]).unresolved).toEqual(["Item"]);
+    expect(itemId).toBeLessThan(S);
+    for (const types of [["Item"], ["Item", "Split"]]) expect(selectNodes(lacking, { types }).ordinals, types.join()).toEqual(naive(types));
+  });
+});
