@@ -416,6 +416,15 @@ export class HeapGraph {
     this.lz?.edgeType.at(e);
     return this.aEdgeType[e]!;
   }
+  /**
+   * The edge type column, with the types of edges `[from, to)` readable (from a cache entry, the
+   * blocks that hold them read first): a loop over one node's edges reads their types without a
+   * call per edge. Only `[from, to)` is to be read from it.
+   */
+  edgeTypesOf(from: number, to: number): Uint8Array {
+    this.lz?.edgeType.range(from, to);
+    return this.aEdgeType;
+  }
   edgeTypeName(e: number): string {
     return this.edgeTypes[this.edgeType(e)]!;
   }

@@ -683,12 +683,20 @@ export class PathGroups {
     const base = this.recOf(p);
     const flags = this.rec[base + R_FLAGS]!;
     if ((flags & CLEAR_BIT_CHECKED) !== 0) return;
+    // Marked before the loop, not after: a wrong bit throws (the entry is damaged). And a node of
+    // many edges has V8 optimise the loop while it runs (on-stack replacement), before anything after
+    // the loop has run: code that then stops at the first statement after the loop, on every later call.
+    this.rec[base + R_FLAGS] = flags | CLEAR_BIT_CHECKED;
     const g = this.graph;
-    for (let f = g.firstEdge[p]!, end = g.firstEdge[p + 1]!; f < end; f++) {
-      if (this.hasNameKey(f, type, key) && this.parentEdge[g.edgeTo(f)] === f + 1)
+    const first = g.firstEdge;
+    const from = first[p]!;
+    const end = first[p + 1]!;
+    // The types first, in one loop over the column (most edges are of another type).
+    const types = g.edgeTypesOf(from, end);
+    for (let f = from; f < end; f++) {
+      if (types[f] === type && this.nameKeyOf(f, type) === key && this.parentEdge[g.edgeTo(f)] === f + 1)
         this.listBitWrong!(`node ${p} is not marked as a possible list head but is one`);
     }
-    this.rec[base + R_FLAGS] = flags | CLEAR_BIT_CHECKED;
   }
 
   /** Whether edge f has type `type` and name key `key` ({@link nameKeyOf}). */
@@ -874,10 +882,13 @@ export class PathGroups {
       this.noPath++;
       return -1;
     }
-    key.fill(0);
     key[0] = this.nodeClass[t]!;
+    key[1] = 0;
+    key[2] = 0;
     key[3] = NONE;
     key[4] = TARGET;
+    key[5] = 0;
+    key[6] = 0;
     const tg = this.groupOf(key, TARGET, -1, -1, -1, -1, -1, t);
     let topBase = this.recOf(t);
     const own = this.pair(t, topBase, tg);

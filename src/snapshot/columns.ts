@@ -61,6 +61,8 @@ export interface EdgeColumns {
 export interface LazyColumn {
   /** Makes element `i` readable. */
   at(i: number): void;
+  /** Makes elements `[from, to)` readable. */
+  range(from: number, to: number): void;
   /** Makes every element readable. */
   whole(): unknown;
 }
