@@ -29,6 +29,17 @@ export class BackgroundChecksums {
   #nextId = 0;
   readonly #pending = new Map<number, { bytes: Uint8Array; resolve: (sums: Uint32Array) => void }>();
 
+  /**
+   * Starts the thread now, ahead of the first sections: a thread starts by loading its modules,
+   * which Node reads through libuv's thread pool, and the entry's writes, once queued there, keep
+   * every thread of that pool busy until they are all done, so a thread started with them would
+   * begin summing only then. Idle, the thread does not keep the process alive.
+   */
+  start(): void {
+    const worker = this.#start();
+    if (worker && this.#pending.size === 0) worker.unref();
+  }
+
   /** The CRC-32 of every block of `bytes`, which must not change until this settles. Never rejects. */
   sum(bytes: Uint8Array): Promise<Uint32Array> {
     const worker = bytes.buffer instanceof SharedArrayBuffer ? this.#start() : null;

@@ -582,9 +582,6 @@ export class EntryWriter {
   private readonly placed = new Map<string, { data: Typed; position: number; crc: Promise<Uint32Array> }>();
   private readonly dataStart: number;
   private closed = false;
-  /** Sums the sections written in the background, on a second thread where it can. */
-  private readonly checksums = new BackgroundChecksums();
-
   private constructor(
     /** The file being written (a new file: the caller renames it into place when done). */
     readonly path: string,
@@ -594,6 +591,8 @@ export class EntryWriter {
     private readonly source: SourceIdentity,
     /** Sections this big and more are written in the background when handed over; null: all by {@link finish}. */
     private readonly backgroundMin: number | null,
+    /** Sums the sections written in the background, on a second thread where it can. */
+    private readonly checksums: BackgroundChecksums,
   ) {
     this.dataStart = pad8(PREFIX + reserved);
   }
@@ -601,12 +600,27 @@ export class EntryWriter {
   /**
    * Creates the file at `path` (which must not exist) for an entry of `raw`. `backgroundMin`:
    * sections of this many bytes and more are written in the background as they are handed over
-   * (the rest by {@link finish}); null: everything by finish.
+   * (the rest by {@link finish}); null: everything by finish. `checksums`: what sums those
+   * sections (one started ahead, see {@link BackgroundChecksums.start}); the writer stops it when
+   * it is finished or abandoned, and also when this throws.
    */
-  static create(path: string, raw: RawSnapshot, build: string, source: SourceIdentity, backgroundMin: number | null): EntryWriter {
+  static create(
+    path: string,
+    raw: RawSnapshot,
+    build: string,
+    source: SourceIdentity,
+    backgroundMin: number | null,
+    checksums: BackgroundChecksums = new BackgroundChecksums(),
+  ): EntryWriter {
     const reserved = maxHeaderLength(raw, build, source);
-    const fd = openSync(path, "wx", 0o600);
-    const w = new EntryWriter(path, fd, reserved, build, source, backgroundMin);
+    let fd: number;
+    try {
+      fd = openSync(path, "wx", 0o600);
+    } catch (e) {
+      void checksums.close();
+      throw e;
+    }
+    const w = new EntryWriter(path, fd, reserved, build, source, backgroundMin, checksums);
     w.hand({ raw, analysis: null });
     return w;
   }

@@ -124,7 +124,15 @@ export class CacheSession {
     } else if (look.kind === "miss" && look.reason !== null) {
       this.onEvent({ kind: "ignored", entry: look.entry, reason: look.reason });
     }
-    const raw = await readSnapshot(file, read);
+    // The new entry's checksum thread starts while the file is read (see SnapshotCache.checksumsFor).
+    const checksums = look.kind !== "uncacheable" ? this.cache.checksumsFor(look.key) : null;
+    let raw: RawSnapshot;
+    try {
+      raw = await readSnapshot(file, read);
+    } catch (e) {
+      await checksums?.close();
+      throw e;
+    }
     const graph = new HeapGraph(raw);
     if (look.kind !== "uncacheable") {
       // The entry is written while the job goes on: the columns now, the analysis once known.
@@ -134,7 +142,7 @@ export class CacheSession {
         saved: null,
         analysis: null,
         file,
-        pending: this.cache.begin(look.key, raw),
+        pending: this.cache.begin(look.key, raw, checksums),
         graph,
         later: null,
         held: { analysis: false, tree: false, classRetained: false },

@@ -56,6 +56,7 @@ import {
   type ReadContent,
   type SourceIdentity,
 } from "./entry.js";
+import { BackgroundChecksums } from "./checksums.js";
 import { ENTRY_SUFFIX, entryPathIn } from "./entry-name.js";
 import { removeQuietly, sameFileAt } from "./files.js";
 import type { RawSnapshot } from "../snapshot/parser.js";
@@ -370,7 +371,39 @@ export class SnapshotCache {
    * hands over the analysis when it has it, and finishes the entry at the end. The same checks as
    * {@link save}, at the start and again at the end; a "not-written" result when they fail.
    */
-  begin(key: CacheKey, raw: RawSnapshot): PendingSave | Extract<SaveResult, { kind: "not-written" }> {
+  begin(
+    key: CacheKey,
+    raw: RawSnapshot,
+    /** From {@link checksumsFor} when the source was about to be read; stopped here when not used. */
+    checksums: BackgroundChecksums | null = null,
+  ): PendingSave | Extract<SaveResult, { kind: "not-written" }> {
+    const r = this.#begin(key, raw, checksums);
+    if ("kind" in r) void checksums?.close();
+    return r;
+  }
+
+  /**
+   * The checksum thread for the entry of a source about to be read under `key` (a miss), started
+   * now, so that it has started when {@link begin} hands it the columns (see
+   * {@link BackgroundChecksums.start}); null when that entry would not be written in the
+   * background. Give it to {@link begin}, or close it.
+   */
+  checksumsFor(key: CacheKey): BackgroundChecksums | null {
+    if (!this.#background(key.source)) return null;
+    const checksums = new BackgroundChecksums();
+    checksums.start();
+    return checksums;
+  }
+
+  #background(src: SourceIdentity): boolean {
+    return this.parallel === true || (this.parallel !== false && src.size >= BACKGROUND_WRITE_MIN_BYTES);
+  }
+
+  #begin(
+    key: CacheKey,
+    raw: RawSnapshot,
+    checksums: BackgroundChecksums | null,
+  ): PendingSave | Extract<SaveResult, { kind: "not-written" }> {
     const src = key.source;
     const changed = Math.max(Number(BigInt(src.mtimeNs) / 1_000_000n), Number(BigInt(src.ctimeNs) / 1_000_000n));
     if (key.lookedAt - changed < RACY_MS) {
@@ -383,13 +416,13 @@ export class SnapshotCache {
     }
     const entry = this.entryPath(src.path);
     const tmp = tempPath(this.dir, entry);
-    const background = this.parallel === true || (this.parallel !== false && src.size >= BACKGROUND_WRITE_MIN_BYTES);
+    const background = this.#background(src);
     let writer: EntryWriter;
     try {
       mkdirSync(this.dir, { recursive: true, mode: 0o700 });
       // Forced (tests): every section in the background; otherwise small ones are not worth a trip.
       const backgroundMin = !background ? null : this.parallel === true ? 0 : BACKGROUND_SECTION_MIN_BYTES;
-      writer = EntryWriter.create(tmp, raw, build, src, backgroundMin);
+      writer = EntryWriter.create(tmp, raw, build, src, backgroundMin, checksums ?? undefined);
     } catch (e) {
       removeQuietly(tmp);
       return { kind: "not-written", reason: describeFsError(e as NodeJS.ErrnoException) };

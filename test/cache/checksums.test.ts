@@ -37,6 +37,18 @@ describe("BackgroundChecksums", () => {
     }
   });
 
+  it("started ahead of any section: sums on the second thread once given some", async () => {
+    const sums = new BackgroundChecksums();
+    try {
+      sums.start();
+      const section = bytes(2 * BLOCK + 3, 7, true);
+      expect([...(await sums.sum(section))]).toEqual([...blockCrcs(section)]);
+      expect(sums.summedThere).toBe(1);
+    } finally {
+      await sums.close();
+    }
+  });
+
   it("sums bytes outside shared memory on this thread (they would be copied to the other)", async () => {
     const sums = new BackgroundChecksums();
     try {

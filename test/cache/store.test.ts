@@ -9,7 +9,7 @@ import { crc32 } from "node:zlib";
 import { beforeAll, describe, expect, it } from "vitest";
 import { SnapshotCache, RACY_MS, buildId, type CacheKey } from "../../src/cache/store.js";
 import { CACHE_FORMAT, CacheFormatError, writeEntry, type EntryContent } from "../../src/cache/entry.js";
-import { BLOCK } from "../../src/cache/lazy.js";
+import { BLOCK, blockCrcs } from "../../src/cache/lazy.js";
 import { CacheDamagedError } from "../../src/errors.js";
 import { CacheSession, type CacheEvent } from "../../src/cache/session.js";
 import { readSnapshotRaw } from "../../src/snapshot/read.js";
@@ -639,6 +639,35 @@ describe("snapshot cache: an entry begun while the command runs", () => {
     writeFileSync(blocker, "x");
     const blocked = new SnapshotCache({ dir: join(blocker, "cache"), parallel: true }).begin(key, content.raw);
     expect("kind" in blocked && blocked.reason).toMatch(/runs through a file/);
+  });
+
+  it("the checksum thread started before the read sums the entry's sections, and is stopped by the entry's end", async () => {
+    const key = await missKey(backgroundCache(), files.sample);
+    expect(new SnapshotCache({ dir: freshDir(), parallel: false }).checksumsFor(key)).toBeNull();
+    const shared = new Uint8Array(new SharedArrayBuffer(3 * BLOCK));
+    const { content } = await analysed(files.sample);
+    for (const end of ["finish", "abandon", "not begun"] as const) {
+      const cache = backgroundCache();
+      const checksums = cache.checksumsFor(key);
+      if (checksums === null) throw new Error("no checksum thread for an entry written in the background");
+      const at = end === "not begun" ? { ...key, lookedAt: Number(BigInt(key.source.ctimeNs) / 1_000_000n) + 10 } : key;
+      const pending = cache.begin(at, content.raw, checksums);
+      if (end === "not begun") {
+        expect("kind" in pending).toBe(true);
+      } else {
+        if ("kind" in pending) throw new Error(pending.reason);
+        pending.hand(content);
+        if (end === "finish") {
+          expect((await pending.finish(content)).kind).toBe("written");
+          // The snapshot's columns (shared memory) were summed there, not by a thread of the writer's own.
+          expect(checksums.summedThere).toBeGreaterThan(0);
+        } else await pending.abandon();
+      }
+      // Stopped: what it is given now is summed on this thread.
+      const before = checksums.summedThere;
+      expect([...(await checksums.sum(shared))]).toEqual([...blockCrcs(shared)]);
+      expect(checksums.summedThere).toBe(before);
+    }
   });
 
   it("a temporary file left by a writer that is gone is removed by the next write", async () => {
