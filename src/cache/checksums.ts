@@ -4,30 +4,54 @@
  * shared memory go there (the snapshot's node and edge columns): anything else would be copied to
  * the thread, and is summed here. A thread that cannot start or fails leaves its sections to this
  * thread: the sums are the same either way, and nothing waits on a dead thread.
+ *
+ * The same thread also chooses the id-trust check's sample from the columns (see
+ * graph/id-sample.ts), once it has summed what it was given before: a big snapshot's entry gets
+ * that sample, and the thread is idle by then while this one computes the command's answer.
  */
 import type { Worker } from "node:worker_threads";
 import { startWorker } from "../threads.js";
+import { chooseIdSample, type ChosenIds, type IdSampleColumns } from "../graph/id-sample.js";
 import { blockCrcs } from "./lazy.js";
 
-/** A section's bytes to sum (a view of shared memory: not copied). */
-export interface ChecksumRequest {
-  id: number;
-  bytes: Uint8Array;
+/** A section's bytes to sum (a view of shared memory: not copied), or columns to choose the id sample from. */
+export type ChecksumRequest = { id: number; bytes: Uint8Array } | { id: number; idSample: IdSampleColumns };
+
+/**
+ * The CRC-32 of every block of the section of request `id`, or the id sample chosen, its sketches
+ * in one array (`refs` empty; sketch i is `refs[ends[i-1] .. ends[i]]`): one array to pass between
+ * threads, not one per sampled object.
+ */
+export type ChecksumResponse = { id: number; sums: Uint32Array } | { id: number; chosen: ChosenIds; refs: Uint32Array; ends: Uint32Array };
+
+/** `chosen` as the checksum thread answers it (see {@link ChecksumResponse}). */
+export function packChosen(chosen: ChosenIds): { chosen: ChosenIds; refs: Uint32Array; ends: Uint32Array } {
+  const ends = new Uint32Array(chosen.refs.length);
+  let end = 0;
+  chosen.refs.forEach((r, i) => (ends[i] = end += r.length));
+  const refs = new Uint32Array(end);
+  chosen.refs.forEach((r, i) => refs.set(r, ends[i]! - r.length));
+  return { chosen: { ...chosen, refs: [] }, refs, ends };
 }
 
-/** The CRC-32 of every block of the section of request `id`. */
-export interface ChecksumResponse {
-  id: number;
-  sums: Uint32Array;
+function unpackChosen(m: { chosen: ChosenIds; refs: Uint32Array; ends: Uint32Array }): ChosenIds {
+  const refs = Array.from(m.ends, (end, i) => m.refs.subarray(i === 0 ? 0 : m.ends[i - 1]!, end));
+  return { ...m.chosen, refs };
+}
+
+interface Owed {
+  /** The same work on this thread. */
+  here: () => unknown;
+  resolve: (result: unknown) => void;
 }
 
 export class BackgroundChecksums {
   #worker: Worker | null = null;
   #failed = false;
-  /** How many sections the second thread summed (for tests: a thread that never works is a bug). */
+  /** How many requests the second thread answered (for tests: a thread that never works is a bug). */
   summedThere = 0;
   #nextId = 0;
-  readonly #pending = new Map<number, { bytes: Uint8Array; resolve: (sums: Uint32Array) => void }>();
+  readonly #pending = new Map<number, Owed>();
 
   /**
    * Starts the thread now, ahead of the first sections: a thread starts by loading its modules,
@@ -44,22 +68,39 @@ export class BackgroundChecksums {
   sum(bytes: Uint8Array): Promise<Uint32Array> {
     const worker = bytes.buffer instanceof SharedArrayBuffer ? this.#start() : null;
     if (worker === null) return Promise.resolve(blockCrcs(bytes));
-    const id = this.#nextId++;
-    return new Promise((resolve) => {
-      this.#pending.set(id, { bytes, resolve });
-      // Kept alive only while it owes an answer (an idle thread must not keep the process).
-      worker.ref();
-      worker.postMessage({ id, bytes } satisfies ChecksumRequest);
-    });
+    return this.#ask(worker, { bytes }, () => blockCrcs(bytes));
   }
 
-  /** Stops the thread; sums still owed are computed here. */
+  /**
+   * The id sample chosen from `columns` (which must not change until this settles) on the second
+   * thread, after what it was given before; null when they are not all in shared memory or the
+   * thread cannot run (the caller then chooses it itself, when it needs it). Never rejects.
+   */
+  chooseIdSample(columns: IdSampleColumns): Promise<ChosenIds> | null {
+    const { nodeId, nodeType, firstEdge, edgeTo } = columns;
+    const shared = [nodeId, nodeType, firstEdge, edgeTo].every((a) => a.buffer instanceof SharedArrayBuffer);
+    const worker = shared ? this.#start() : null;
+    if (worker === null) return null;
+    return this.#ask(worker, { idSample: columns }, () => chooseIdSample(columns));
+  }
+
+  /** Stops the thread; what it still owes is computed here. */
   async close(): Promise<void> {
     const worker = this.#worker;
     this.#worker = null;
     this.#failed = true;
-    this.#sumHere();
+    this.#doHere();
     if (worker) await worker.terminate();
+  }
+
+  #ask<T>(worker: Worker, request: { bytes: Uint8Array } | { idSample: IdSampleColumns }, here: () => T): Promise<T> {
+    const id = this.#nextId++;
+    return new Promise<T>((resolve) => {
+      this.#pending.set(id, { here, resolve: resolve as (r: unknown) => void });
+      // Kept alive only while it owes an answer (an idle thread must not keep the process).
+      worker.ref();
+      worker.postMessage({ id, ...request } satisfies ChecksumRequest);
+    });
   }
 
   #start(): Worker | null {
@@ -72,12 +113,12 @@ export class BackgroundChecksums {
         if (this.#pending.size === 0) worker.unref();
         if (!p) return;
         this.summedThere++;
-        p.resolve(m.sums);
+        p.resolve("sums" in m ? m.sums : unpackChosen(m));
       });
       const fail = (): void => {
         this.#failed = true;
         this.#worker = null;
-        this.#sumHere();
+        this.#doHere();
       };
       worker.on("error", fail);
       worker.on("exit", fail);
@@ -89,10 +130,10 @@ export class BackgroundChecksums {
     }
   }
 
-  /** Sums every section still owed, on this thread. */
-  #sumHere(): void {
+  /** Does everything still owed on this thread. */
+  #doHere(): void {
     const owed = [...this.#pending.values()];
     this.#pending.clear();
-    for (const p of owed) p.resolve(blockCrcs(p.bytes));
+    for (const p of owed) p.resolve(p.here());
   }
 }

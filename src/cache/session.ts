@@ -16,7 +16,7 @@
 import { CacheDamagedError, SnapshotFormatError } from "../errors.js";
 import { HeapGraph, type ClassParts } from "../graph/heap-graph.js";
 import { HeapAnalysis, type AnalysisOptions, type AnalysisParts } from "../graph/analysis.js";
-import { computeIdSample, packIdSample } from "../graph/id-sample.js";
+import { computeIdSample, idSampleColumns, nameIdSample, packIdSample, type ChosenIds } from "../graph/id-sample.js";
 import type { ReadOptions } from "../snapshot/read.js";
 import type { RawSnapshot } from "../snapshot/parser.js";
 import type { CacheKey, PendingSave, SaveResult, SnapshotCache } from "./store.js";
@@ -63,6 +63,8 @@ interface Tracked {
   heldClasses: boolean;
   /** Whether the entry held a usable id sample (false from when it fails its checks). */
   heldIdSample: boolean;
+  /** The new entry's id sample being chosen on its checksum thread (see {@link #idSampleToAdd}). */
+  chosenIds: Promise<ChosenIds> | null;
 }
 
 export class CacheSession {
@@ -101,6 +103,7 @@ export class CacheSession {
           stamp: look.content.stamp,
           heldClasses: look.content.later.classes !== null,
           heldIdSample: look.content.later.idSample !== null,
+          chosenIds: null,
         };
         graph.useStoredIndexes({
           classes: this.#storedClasses(look.entry, t),
@@ -149,7 +152,14 @@ export class CacheSession {
         stamp: null,
         heldClasses: false,
         heldIdSample: false,
+        chosenIds: null,
       };
+      // The id sample a big snapshot's entry gets, chosen on the checksum thread once it has summed
+      // the columns, while this thread computes the answer.
+      const early = graph.nodeCount >= this.cache.idSampleEarlyNodes;
+      if (checksums && this.cache.idSampleThread && t.pending && "finish" in t.pending && early) {
+        t.chosenIds = checksums.chooseIdSample(idSampleColumns(graph));
+      }
       this.#tracked.set(graph, t);
       this.#toWrite.push(t);
     }
@@ -234,7 +244,7 @@ export class CacheSession {
     if (!t || !pending || !("finish" in pending) || !pending.background) return;
     try {
       const early = Math.max(this.cache.idSampleEarlyNodes, this.cache.idSampleAlongsideNodes);
-      if (helperBusy() && graph.idSampleParts() === null && graph.nodeCount >= early) {
+      if (helperBusy() && t.chosenIds === null && graph.idSampleParts() === null && graph.nodeCount >= early) {
         graph.keepIdSample(packIdSample(computeIdSample(graph)));
       }
     } catch {
@@ -296,7 +306,7 @@ export class CacheSession {
       // The sections not handed over yet (the class index) start being written now, and the id
       // sample is computed meanwhile, instead of after the whole entry is written.
       pending.hand(content);
-      packed = this.#idSampleToAdd(t);
+      packed = await this.#idSampleToAdd(t);
     }
     let r = "finish" in pending ? await pending.finish(content) : pending;
     if (r.kind === "written" && r.stamp && packed) {
@@ -317,11 +327,13 @@ export class CacheSession {
    * entry: a cache that would have to drop one for it goes without (an optional part of a few MB is
    * not worth an entry that took a full read to make).
    */
-  #idSampleToAdd(t: Tracked): Uint32Array | null {
+  async #idSampleToAdd(t: Tracked): Promise<Uint32Array | null> {
     const computed = t.graph.idSampleParts();
     if (!computed && t.graph.nodeCount < this.cache.idSampleEarlyNodes) return null;
     try {
-      return computed ?? packIdSample(computeIdSample(t.graph));
+      if (computed) return computed;
+      const chosen = t.chosenIds ? await t.chosenIds : null;
+      return packIdSample(chosen ? nameIdSample(t.graph, chosen) : computeIdSample(t.graph));
     } catch {
       // Too big for this process's memory now: the next comparison computes it.
       return null;

@@ -105,6 +105,13 @@ export interface CacheOptions {
    * 1 GB they are 0.3% for 0.1 to 0.15 s less.
    */
   idSampleAlongsideNodes?: number;
+  /**
+   * Whether a new entry's id sample (see idSampleEarlyNodes) is chosen from the snapshot's columns
+   * on the entry's checksum thread, once that has summed them, while the command computes (default
+   * true; the objects' names are still hashed on the command's thread, at the end). False, or when
+   * that thread cannot run: on the command's thread, alongside the helper or at the end as above.
+   */
+  idSampleThread?: boolean;
 }
 
 /** Default of {@link CacheOptions.classRetainedEarlyNodes}. */
@@ -280,6 +287,8 @@ export class SnapshotCache {
   readonly idSampleAlongsideNodes: number;
   /** See {@link CacheOptions.idSampleEarlyNodes}. */
   readonly idSampleEarlyNodes: number;
+  /** See {@link CacheOptions.idSampleThread}. */
+  readonly idSampleThread: boolean;
 
   constructor(options: CacheOptions) {
     this.dir = options.dir;
@@ -288,6 +297,7 @@ export class SnapshotCache {
     this.classRetainedEarlyNodes = options.classRetainedEarlyNodes ?? CLASS_RETAINED_EARLY_NODES;
     this.idSampleEarlyNodes = options.idSampleEarlyNodes ?? ID_SAMPLE_EARLY_NODES;
     this.idSampleAlongsideNodes = options.idSampleAlongsideNodes ?? ID_SAMPLE_ALONGSIDE_NODES;
+    this.idSampleThread = options.idSampleThread ?? true;
   }
 
   /** The entry file of a source path. */

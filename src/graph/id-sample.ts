@@ -81,28 +81,69 @@ export function unpackIdSample(a: Uint32Array, nodeCount: number): IdSample | nu
  * and name and a sketch of the ids it references, and the ids of the synthetic root nodes.
  */
 export function computeIdSample(graph: HeapGraph): IdSample {
-  const level = sampleLevel(graph.nodeCount);
+  return nameIdSample(graph, chooseIdSample(idSampleColumns(graph)));
+}
+
+/** What {@link chooseIdSample} reads of a graph: plain arrays, which another thread can take. */
+export interface IdSampleColumns {
+  nodeCount: number;
+  nodeId: Uint32Array;
+  nodeType: Uint8Array;
+  /** As {@link HeapGraph.firstEdge}. */
+  firstEdge: Uint32Array;
+  edgeTo: Uint32Array;
+  /** The type code of synthetic nodes. */
+  synthetic: number;
+}
+
+/** The sample without the objects' names (see {@link nameIdSample}). */
+export interface ChosenIds {
+  objectCount: number;
+  level: number;
+  syntheticIds: number[];
+  /** The sampled objects' node numbers, in node order. */
+  chosen: Uint32Array;
+  /** Each sampled object's sketch, in the same order. */
+  refs: Uint32Array[];
+}
+
+/** The columns of `graph` that {@link chooseIdSample} reads. */
+export function idSampleColumns(graph: HeapGraph): IdSampleColumns {
   const { nodeId, edgeTo, nodeType } = graph.columns;
-  const first = graph.firstEdge;
-  const synthetic = graph.types.synthetic;
-  const sample = new Map<number, { what: number; refs: Uint32Array }>();
+  return { nodeCount: graph.nodeCount, nodeId, nodeType, firstEdge: graph.firstEdge, edgeTo, synthetic: graph.types.synthetic };
+}
+
+/** The sampled objects and their sketches, from the columns alone (the names are added by {@link nameIdSample}). */
+export function chooseIdSample(c: IdSampleColumns): ChosenIds {
+  const { nodeCount, nodeId, edgeTo, nodeType, firstEdge: first, synthetic } = c;
+  const level = sampleLevel(nodeCount);
   let objectCount = 0;
   const syntheticIds: number[] = [];
   let scratch = new Uint32Array(1024);
   // The sampled objects first, in stretches (V8 optimises a short function called many times
-  // sooner than one long loop run once); then each one's references and name.
+  // sooner than one long loop run once); then each one's references.
   const chosen: number[] = [];
-  for (let n = 0; n < graph.nodeCount; n += STRETCH) {
-    objectCount += chooseStretch(nodeId, nodeType, synthetic, level, n, Math.min(graph.nodeCount, n + STRETCH), syntheticIds, chosen);
+  for (let n = 0; n < nodeCount; n += STRETCH) {
+    objectCount += chooseStretch(nodeId, nodeType, synthetic, level, n, Math.min(nodeCount, n + STRETCH), syntheticIds, chosen);
   }
+  const refs: Uint32Array[] = [];
   for (const n of chosen) {
-    const id = nodeId[n]!;
     const count = first[n + 1]! - first[n]!;
     if (count > scratch.length) scratch = new Uint32Array(count);
     for (let k = 0; k < count; k++) scratch[k] = mix(nodeId[edgeTo[first[n]! + k]!]!);
-    sample.set(id, { what: hashString(`${graph.nodeTypeName(n)}\u0000${graph.nodeName(n)}`), refs: sketch(scratch.subarray(0, count)) });
+    refs.push(sketch(scratch.subarray(0, count)));
   }
-  return { objectCount, level, syntheticIds, sample };
+  return { objectCount, level, syntheticIds, chosen: Uint32Array.from(chosen), refs };
+}
+
+/** The sample of `graph` from what {@link chooseIdSample} chose in its columns: each object's type and name hashed. */
+export function nameIdSample(graph: HeapGraph, c: ChosenIds): IdSample {
+  const { nodeId } = graph.columns;
+  const sample = new Map<number, { what: number; refs: Uint32Array }>();
+  c.chosen.forEach((n, i) => {
+    sample.set(nodeId[n]!, { what: hashString(`${graph.nodeTypeName(n)}\u0000${graph.nodeName(n)}`), refs: c.refs[i]! });
+  });
+  return { objectCount: c.objectCount, level: c.level, syntheticIds: c.syntheticIds, sample };
 }
 
 /** Nodes per call of {@link chooseStretch}. */

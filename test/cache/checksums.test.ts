@@ -2,9 +2,15 @@
  * The block checksums of a new cache entry, summed on a second thread: the same sums as this
  * thread computes, whatever the thread does (works, is stopped part way, never gets the bytes).
  */
+import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { BackgroundChecksums } from "../../src/cache/checksums.js";
 import { BLOCK, blockCrcs } from "../../src/cache/lazy.js";
+import { HeapGraph } from "../../src/graph/heap-graph.js";
+import { chooseIdSample, computeIdSample, idSampleColumns, nameIdSample } from "../../src/graph/id-sample.js";
+import { readSnapshotRaw } from "../../src/snapshot/read.js";
+
+const SAMPLE = resolve(import.meta.dirname, "../../samples/leak.heapsnapshot.gz");
 
 /** `length` pseudo-random bytes, in shared memory or not. */
 function bytes(length: number, seed: number, shared: boolean): Uint8Array {
@@ -44,6 +50,26 @@ describe("BackgroundChecksums", () => {
       const section = bytes(2 * BLOCK + 3, 7, true);
       expect([...(await sums.sum(section))]).toEqual([...blockCrcs(section)]);
       expect(sums.summedThere).toBe(1);
+    } finally {
+      await sums.close();
+    }
+  });
+
+  it("chooses the id sample on the second thread from columns in shared memory: the same as chosen here", async () => {
+    const graph = new HeapGraph(await readSnapshotRaw(SAMPLE));
+    const columns = idSampleColumns(graph);
+    const sums = new BackgroundChecksums();
+    try {
+      const there = sums.chooseIdSample(columns);
+      if (there === null) throw new Error("the sample's columns are not in shared memory");
+      const got = await there;
+      expect(sums.summedThere).toBe(1);
+      const here = chooseIdSample(columns);
+      expect(got.chosen.length).toBeGreaterThan(0);
+      expect({ ...got, refs: got.refs.map((r) => [...r]) }).toEqual({ ...here, refs: here.refs.map((r) => [...r]) });
+      expect(nameIdSample(graph, got)).toEqual(computeIdSample(graph));
+      // Columns outside shared memory would be copied: not sent.
+      expect(sums.chooseIdSample({ ...columns, edgeTo: columns.edgeTo.slice() })).toBeNull();
     } finally {
       await sums.close();
     }
