@@ -387,9 +387,13 @@ export class SnapshotCache {
     /** From {@link checksumsFor} when the source was about to be read; stopped here when not used. */
     checksums: BackgroundChecksums | null = null,
   ): PendingSave | Extract<SaveResult, { kind: "not-written" }> {
-    const r = this.#begin(key, raw, checksums);
-    if ("kind" in r) void checksums?.close();
-    return r;
+    let r: PendingSave | Extract<SaveResult, { kind: "not-written" }> | null = null;
+    try {
+      r = this.#begin(key, raw, checksums);
+      return r;
+    } finally {
+      if (r === null || "kind" in r) void checksums?.close();
+    }
   }
 
   /**
