@@ -155,8 +155,10 @@ export class CacheSession {
         chosenIds: null,
       };
       // The id sample a big snapshot's entry gets, chosen on the checksum thread once it has summed
-      // the columns, while this thread computes the answer.
-      const early = graph.nodeCount >= this.cache.idSampleEarlyNodes;
+      // the columns, while this thread computes the answer: as big as the snapshots whose sample is
+      // made alongside the helper thread (see alongside), for the same reason (the sample's objects
+      // add a few MB to the peak memory then, too many for the time saved below).
+      const early = graph.nodeCount >= Math.max(this.cache.idSampleEarlyNodes, this.cache.idSampleAlongsideNodes);
       if (checksums && this.cache.idSampleThread && t.pending && "finish" in t.pending && early) {
         t.chosenIds = checksums.chooseIdSample(idSampleColumns(graph));
       }

@@ -106,10 +106,11 @@ export interface CacheOptions {
    */
   idSampleAlongsideNodes?: number;
   /**
-   * Whether a new entry's id sample (see idSampleEarlyNodes) is chosen from the snapshot's columns
-   * on the entry's checksum thread, once that has summed them, while the command computes (default
-   * true; the objects' names are still hashed on the command's thread, at the end). False, or when
-   * that thread cannot run: on the command's thread, alongside the helper or at the end as above.
+   * Whether a new entry's id sample, for snapshots of idSampleAlongsideNodes and more, is chosen
+   * from the snapshot's columns on the entry's checksum thread, once that has summed them, while
+   * the command computes (default true; the objects' names are still hashed on the command's
+   * thread, at the end): also when the command computes no dominator tree. False, or when that
+   * thread cannot run: on the command's thread, alongside the helper or at the end as above.
    */
   idSampleThread?: boolean;
 }
