@@ -1070,6 +1070,7 @@ export class PathGroups {
       byGroup.sort((a, b) => pGroup[a]! - pGroup[b]! || a - b);
       // 1 + the group that last counted each object (0: none), so the column needs no filling.
       const stamp = new Uint32Array(this.graph.nodeCount);
+      const objects: number[] = [];
       for (const i of byGroup) {
         const g = pGroup[i]!;
         const entry = pNode[i]!;
@@ -1079,9 +1080,11 @@ export class PathGroups {
         for (let x = entry; stamp[x] !== g + 1; x = this.parentOf(x)) {
           stamp[x] = g + 1;
           addObject(g, x);
+          objects.push(g, x);
           if (x === top) break;
         }
       }
+      this.chainObjects = Int32Array.from(objects);
     }
     // Patterns: a group's key holds its child's index, so children come first and parents later.
     for (let g = G - 1; g >= 0; g--) {
@@ -1197,10 +1200,24 @@ export class PathGroups {
     };
   }
 
-  /** Each group's objects, by group (a plain or target step's pairs are its objects, each once); made when first asked. */
+  /** The objects of the chain groups, as (group, object) pairs, each object once per group. */
+  private chainObjects = new Int32Array(0);
+
+  /**
+   * Each group's objects, by group (a plain or target step's pairs are its objects, each once; a
+   * chain's are {@link chainObjects}); made when first asked.
+   */
   private byGroup: { start: Int32Array; nodes: Int32Array; sorted: Uint8Array } | null = null;
 
-  /** Whether plain or target groups g and h hold the same objects. */
+  /** What tells chain group g's box from another chain's of the same objects: its length and link names. */
+  private chainLabel(g: number): string {
+    if (this.gChainMax[g]! < 2) return ""; // reads as a plain box
+    const link = this.edgeOf(g, this.gLink, this.gLink2, this.gLinkMixed);
+    const names = [link.name, ...(link.otherName !== undefined ? [link.otherName] : [])].map(String).sort();
+    return `:chain ${this.gChainMax[g]} ${link.type} ${JSON.stringify(names)}`;
+  }
+
+  /** Whether groups g and h hold the same objects. */
   private sameObjectsOf(g: number, h: number): boolean {
     if (g === h) return true;
     if (this.gCount[g] !== this.gCount[h]) return false;
@@ -1208,12 +1225,16 @@ export class PathGroups {
     if (by === null) {
       const G = this.gKind.length;
       const P = this.pairCount;
+      const kind = this.gKind.data;
+      const chains = this.chainObjects;
       const start = new Int32Array(G + 1);
-      for (let i = 0; i < P; i++) start[this.pGroup[i]! + 1]!++;
+      for (let i = 0; i < P; i++) if (kind[this.pGroup[i]!] !== CHAIN) start[this.pGroup[i]! + 1]!++;
+      for (let i = 0; i < chains.length; i += 2) start[chains[i]! + 1]!++;
       for (let k = 0; k < G; k++) start[k + 1]! += start[k]!;
       const fill = start.slice(0, G);
-      const nodes = new Int32Array(P);
-      for (let i = 0; i < P; i++) nodes[fill[this.pGroup[i]!]!++] = this.pNode[i]!;
+      const nodes = new Int32Array(start[G]!);
+      for (let i = 0; i < P; i++) if (kind[this.pGroup[i]!] !== CHAIN) nodes[fill[this.pGroup[i]!]!++] = this.pNode[i]!;
+      for (let i = 0; i < chains.length; i += 2) nodes[fill[chains[i]!]!++] = chains[i + 1]!;
       by = this.byGroup = { start, nodes, sorted: new Uint8Array(G) };
     }
     const { start, nodes, sorted } = by;
@@ -1259,11 +1280,12 @@ export class PathGroups {
     const drawn: number[] = []; // drawn node number → a representative group
     const order = this.patternOrder();
     let patternsDrawn = 0;
-    // Groups (targets or plain steps, not chains) are one node when they hold the same objects: found
-    // by class, count, self size and two hashes of the objects, then compared object by object.
+    // Groups are one node when they hold the same objects: found by class, count, self size and two
+    // hashes of the objects, then compared object by object. Chains only with chains of the same
+    // length and link, so that the box reads the same whichever of them it stands for.
     const sameObjects = (g: number): string | null =>
-      merge && kind[g] !== ROOT && kind[g] !== CHAIN && this.gCount[g]! > 0
-        ? `${this.groupKeys.keyAt(g, 0)}:${this.gCount[g]}:${this.gSetA[g]}:${this.gSetB[g]}:${this.gSelf[g]}`
+      merge && kind[g] !== ROOT && this.gCount[g]! > 0
+        ? `${this.groupKeys.keyAt(g, 0)}:${this.gCount[g]}:${this.gSetA[g]}:${this.gSetB[g]}:${this.gSelf[g]}${kind[g] === CHAIN ? this.chainLabel(g) : ""}`
         : null;
     const drawnAs = (g: number): number | undefined => {
       if (slot[g]! >= 0) return slot[g]!;

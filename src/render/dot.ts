@@ -42,7 +42,7 @@ import type { PlaceholderGroup, Subgraph, SubgraphEdge, SubgraphNode, SubgraphPl
 import { describeSubgraph } from "./describe.js";
 import { isRuntimeScript } from "../query/generic-classes.js";
 import { edgeLabel, formatBytes, formatCount, moduleText, sanitizeText, scriptText, truncateText } from "./format.js";
-import { groupEdgeLabel } from "./grouped-text.js";
+import { groupEdgeLabel, MANY_NAMES } from "./grouped-text.js";
 import { DESCRIPTION_MARKER } from "./svg-finish.js";
 
 export interface ToDotOptions {
@@ -304,7 +304,9 @@ export function toDot(sub: Subgraph, opts: ToDotOptions = {}): string {
     if (edge.isCut) a.push(["color", STYLE.cutEdge], ["fontcolor", STYLE.cutText], ["penwidth", "3.5"]);
     let label = "";
     if (edgeLabelMode !== "none") {
-      const text = htmlText(truncateText(sanitizeText(groupEdgeLabel(edge)), maxLabel));
+      // Only an arrow of a grouped picture (it counts paths) stands for references of several names.
+      const name = edge.count === undefined && edge.name === MANY_NAMES ? edgeLabel(edge.type, edge.name) : groupEdgeLabel(edge);
+      const text = htmlText(truncateText(sanitizeText(name), maxLabel));
       let html = edge.onPath ? `<B>${text}</B>` : text;
       if (edge.count !== undefined) html += ` \u00d7${htmlText(formatCount(edge.count))}`;
       // Cut on some of the arrow's paths only (a list reached from both ends is cut at one place from each): how many.
@@ -513,6 +515,8 @@ function legendLines(edges: SubgraphEdge[], nodes: SubgraphNode[]): string[] {
     lines.push("module: a loaded module, kept by its loader while the process (or test worker) runs; the loader's path above it left out");
   if (nodes.some((n) => n.chainLength !== undefined))
     lines.push("\u00d7N via .edge: a chain (linked list) of N objects folded into one box");
+  if (edges.some((e) => e.count !== undefined && groupEdgeLabel(e) === ".*"))
+    lines.push(".*: properties of more than two names (a dictionary's keys) drawn as one arrow");
   if (edges.some((e) => e.isCut)) {
     const some = edges.some((e) => e.isCut && e.cutCount !== undefined && e.count !== undefined && e.cutCount < e.count);
     lines.push(

@@ -10,8 +10,13 @@ import { edgeLabel, formatBytes, formatCount, moduleText, sanitizeText, scriptTe
 
 const MAX_CLASS = 40;
 
-/** An edge of a grouped picture in DevTools' notation; two merged names read `._idleNext | ._idlePrev`. */
+/** The name a grouped edge has when the references it stands for had more than two names (see `SubgraphEdge`). */
+export const MANY_NAMES = "*";
+
+/** An edge of a grouped picture in DevTools' notation; two merged names read `._idleNext | ._idlePrev`, more `.*`. */
 export function groupEdgeLabel(e: { type: string; name: string | number; otherName?: string | number }): string {
+  // Properties of many names (a dictionary's keys): `.*`, not the quoted `["*"]` of a property so named.
+  if (e.name === MANY_NAMES && e.otherName === undefined && (e.type === "property" || e.type === "shortcut")) return ".*";
   const first = edgeLabel(e.type, e.name);
   return e.otherName === undefined ? first : `${first} | ${edgeLabel(e.type, e.otherName)}`;
 }

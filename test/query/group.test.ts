@@ -811,6 +811,52 @@ describe("groupRetainingPaths", () => {
     expect(toDot(sub)).toContain("a | .b");
   });
 
+  it("draws a list's run of objects once when patterns that differ further down all pass it", () => {
+    // node-cache's shape: each cache's check-period Timeout (in Node's timer list) holds the cache
+    // through a bound function, and the cache's entries sit in a plain object under their keys.
+    // Each key is a pattern of its own; all of them pass the same Timeouts.
+    const { b, global } = withGlobal();
+    const keys = ["sku-0", "sku-1", "sku-2", "sku-3", "sku-4"];
+    const { timeouts } = timerList(b, global, 4);
+    for (const t of timeouts) {
+      const check = b.node("closure", "native_bind");
+      const cache = b.node("object", "NodeCache");
+      const data = b.node("object", "Object");
+      b.edge(t, check, "property", "_onTimeout").edge(check, cache, "internal", "bound_this").edge(cache, data, "property", "data");
+      for (const k of keys) {
+        const entry = b.node("object", "Entry");
+        b.edge(data, entry, "property", k).edge(entry, b.node("object", "Quote"), "property", "v");
+      }
+    }
+    const { groups } = group(b, "Quote");
+    expect(groups.report().patternCount).toBe(keys.length);
+    const sub = groups.toSubgraph();
+    // One box per class: the 4 Timeouts (a list run from both ends), their functions, caches…
+    const timeout = one(sub, "Timeout");
+    expect(timeout.count).toBe(4);
+    expect(timeout.chainLength).toBe(2);
+    expect(edgeInto(sub, timeout).reduce((n, e) => n + e.count!, 0)).toBe(4 * keys.length);
+    expect(one(sub, "NodeCache").count).toBe(4);
+    expect(one(sub, "Quote").count).toBe(4 * keys.length);
+    expect(one(sub, "TimersList").count).toBe(1);
+  });
+
+  it("keeps two runs of a list apart when they hold different objects", () => {
+    // Two lists, each of its own Timeouts holding their jobs by another name: two runs of the same
+    // class, link and length, of other objects.
+    const { b, global } = withGlobal();
+    for (const [edge, job] of [
+      ["timers", "_onTimeout"],
+      ["slowTimers", "_repeat"],
+    ] as const)
+      for (const t of timerList(b, global, 4, { edge }).timeouts) b.edge(t, b.node("object", "Job"), "property", job);
+    const sub = group(b, "Job").groups.toSubgraph();
+    expect(byClass(sub, "Timeout").map((n) => [n.count, n.chainLength])).toEqual([
+      [4, 2],
+      [4, 2],
+    ]);
+  });
+
   it("never draws one object in two single-object boxes, on random heaps with targets of two classes", () => {
     let shared = 0;
     for (let seed = 1; seed <= 12; seed++) {

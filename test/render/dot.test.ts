@@ -215,6 +215,26 @@ describe("toDot", () => {
     expect(caption(single)).not.toContain("functions:");
   });
 
+  it("names a grouped arrow of many property names `.*`, and a property named * as such", () => {
+    const keyed = (count: number | undefined): Subgraph => {
+      const sub = tiny();
+      sub.edges[0] = { ...sub.edges[0]!, name: "*", ...(count !== undefined ? { count } : {}) };
+      return sub;
+    };
+    const grouped = toDot(keyed(20));
+    expect(grouped).toContain("n2 -> n1 [label=<<B>.*</B> \u00d720>");
+    expect(grouped).toContain(".*: properties of more than two names");
+    // One object's own property called "*" (no count: not a grouped picture).
+    const plain = toDot(keyed(undefined));
+    expect(plain).toContain("n2 -> n1 [label=<<B>[&quot;*&quot;]</B>>");
+    expect(plain).not.toContain("properties of more than two names");
+    // Element indices merged read `[*]`, as the README explains, with no legend line.
+    const elements = keyed(20);
+    elements.edges[0] = { ...elements.edges[0]!, type: "element" };
+    expect(toDot(elements)).toContain("[*]</B> \u00d720");
+    expect(toDot(elements)).not.toContain("properties of more than two names");
+  });
+
   it("can leave out tooltips, edge labels and the legend", () => {
     const dot = toDot(sampleSubgraph(), { tooltips: false, edgeLabels: "none", legend: false });
     expect(dot).not.toContain("tooltip=");
