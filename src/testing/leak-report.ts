@@ -100,7 +100,7 @@ export async function analyseLeftovers(
     if (!seen)
       byShape.set(shape.text, {
         steps: shape.steps,
-        holders: shape.steps.map((st) => st.holder),
+        holders: shape.steps.map((st) => new Set([st.holder])),
         count: 1,
         min: [...shape.runs],
         max: [...shape.runs],
@@ -112,13 +112,13 @@ export async function analyseLeftovers(
         seen.max[i] = Math.max(seen.max[i]!, k);
       });
       shape.steps.forEach((st, i) => {
-        if (seen.holders[i] !== st.holder) seen.holders[i] = -1;
+        seen.holders[i]!.add(st.holder);
       });
     }
   }
   const withPaths: ClassLeftovers[] = classes.map((c) => ({
     ...c,
-    paths: mergeBranches([...(shapes.get(c.className)?.values() ?? [])])
+    paths: mergeBranches(joinRuns([...(shapes.get(c.className)?.values() ?? [])]))
       .sort((p, q) => q.count - p.count || (p.path < q.path ? -1 : 1))
       .slice(0, 3),
   }));
@@ -220,14 +220,16 @@ function pathShape(
   }
   const last = hops[hops.length - 1];
   if (last) parts.push({ node: nodeText(graph, last.to), edge: "", holder: -1, run: false });
-  // Runs of two or more equal steps, each a class and the edge it holds the next one through.
+  // Runs: equal steps, each a class and the edge it holds the next one through, two or more of them,
+  // or one that holds an object of its own class (a list's element one link from where the path
+  // entered it, as others are further).
   const steps: Step[] = [];
   const runs: number[] = [];
   const same = (a: Step, b: Step) => a.node === b.node && a.edge === b.edge;
   for (let i = 0; i < parts.length;) {
     let j = i + 1;
     if (i < parts.length - 1) while (j < parts.length - 1 && same(parts[j]!, parts[i]!)) j++;
-    if (j - i >= 2) {
+    if (j - i >= 2 || (j < parts.length && parts[j]!.node === parts[i]!.node && parts[i]!.edge !== "")) {
       steps.push({ ...parts[i]!, run: true });
       runs.push(j - i);
     } else steps.push(parts[i]!);
@@ -252,64 +254,172 @@ interface Step {
 /** The paths of one shape: its steps, each step's object when all the paths share it (else -1), their count and runs' lengths. */
 interface ShapeCount {
   steps: Step[];
-  holders: number[];
+  /** Each step's objects (the holder of the next step) over the paths. */
+  holders: Array<Set<number>>;
   count: number;
   min: number[];
   max: number[];
 }
 
 /**
- * Shapes that branch at one object — the same object holds them through different edges, and the
- * rest of the paths have the same classes and edges but where an object holds one of its own class
- * — as one path with the edges side by side: a dictionary's keys (`Object .a | .b → User`), a linked
- * list walked from both ends (`TimersList ._idleNext | ._idlePrev → Timeout ._idleNext | ._idlePrev
- * ×2–9 → Timeout`).
- * The most common shape first; each joins the first earlier one it fits.
+ * Shapes that are one shape with some of its runs left out — paths that reach a list's elements
+ * at its ends, where no link of the list is walked (`TimersList ._idleNext → Timeout`), and those
+ * that walk one or more (`TimersList ._idleNext → Timeout ._idleNext ×3 → Timeout`) — as that
+ * shape, the runs they leave out counted as of length 0 (`×0–3`). Each shape joins the one with
+ * the most runs (then the most paths) among those it fits.
+ */
+function joinRuns(shapes: readonly ShapeCount[]): ShapeCount[] {
+  // A shape without its runs: the key of the shapes that can be one.
+  const bare = (s: ShapeCount): string =>
+    s.steps
+      .filter((st) => !st.run)
+      .map((st) => `${st.node}\u0001${st.edge}`)
+      .join("\u0002");
+  const byBare = new Map<string, ShapeCount[]>();
+  for (const s of shapes) {
+    const k = bare(s);
+    const list = byBare.get(k);
+    if (list) list.push(s);
+    else byBare.set(k, [s]);
+  }
+  const out: ShapeCount[] = [];
+  for (const list of byBare.values()) {
+    const runsOf = (s: ShapeCount) => s.steps.filter((st) => st.run).length;
+    const sorted = [...list].sort((p, q) => runsOf(q) - runsOf(p) || q.count - p.count || p.steps.length - q.steps.length);
+    const joined: ShapeCount[] = [];
+    for (const s of sorted) {
+      const into = joined.find((j) => runsAlign(j, s) !== null);
+      if (!into) {
+        joined.push({ steps: s.steps, holders: s.holders.map((h) => new Set(h)), count: s.count, min: [...s.min], max: [...s.max] });
+        continue;
+      }
+      const at = runsAlign(into, s)!;
+      into.count += s.count;
+      // Each of `into`'s steps: the step of s it stands for (-1: a run s leaves out).
+      into.steps.forEach((_, i) => {
+        if (at.step[i]! >= 0) for (const h of s.holders[at.step[i]!]!) into.holders[i]!.add(h);
+      });
+      at.run.forEach((r, k) => {
+        into.min[k] = Math.min(into.min[k]!, r < 0 ? 0 : s.min[r]!);
+        into.max[k] = Math.max(into.max[k]!, r < 0 ? 0 : s.max[r]!);
+      });
+    }
+    out.push(...joined);
+  }
+  return out;
+}
+
+/**
+ * Where the steps and runs of shape `s` fall in shape `into` when `s` is `into` with some of its
+ * runs left out: for each step of `into`, the step of `s` (-1 for a run left out), and for each
+ * run, the run of `s` (-1); null when `s` does not fit (a run `into` lacks, another edge or class).
+ */
+function runsAlign(into: ShapeCount, s: ShapeCount): { step: number[]; run: number[] } | null {
+  const step: number[] = [];
+  const run: number[] = [];
+  let j = 0;
+  let sRun = 0;
+  for (const st of into.steps) {
+    const other = s.steps[j];
+    if (other !== undefined && other.node === st.node && other.edge === st.edge && other.run === st.run) {
+      step.push(j++);
+      if (st.run) run.push(sRun++);
+      continue;
+    }
+    // Left out in s: only a run, and only where the next step is of the run's class.
+    if (!st.run) return null;
+    step.push(-1);
+    run.push(-1);
+  }
+  return j === s.steps.length ? { step, run } : null;
+}
+
+/**
+ * Shapes that branch at the same objects — those objects hold them through different edges, and
+ * the rest of the paths have the same classes and edges but where an object holds one of its own
+ * class — as one path with the edges side by side: a dictionary's keys (`Object .a | .b → User`,
+ * also when several dictionaries hold the same keys), a linked list walked from both ends
+ * (`TimersList ._idleNext | ._idlePrev → Timeout ._idleNext | ._idlePrev ×2–9 → Timeout`). Paths
+ * held by different objects through different edges (one `Holder` by `.job`, another by `.task`)
+ * stay apart. The most common shape first; paths are joined until none fits another.
  */
 function mergeBranches(shapes: readonly ShapeCount[]): GroupedPath[] {
   const sorted = [...shapes].sort((p, q) => q.count - p.count || p.steps.length - q.steps.length);
-  const merged: Array<{ first: ShapeCount; edges: string[][]; holders: number[]; count: number; min: number[]; max: number[] }> = [];
-  for (const s of sorted) {
-    const into = merged.find((m) => {
-      if (m.first.steps.length !== s.steps.length || m.min.length !== s.min.length) return false;
-      let branch = -1;
-      for (let i = 0; i < s.steps.length; i++) {
-        const a = m.first.steps[i]!;
-        const b = s.steps[i]!;
-        if (a.node !== b.node || a.run !== b.run) return false;
-        if (m.edges[i]!.includes(b.edge)) continue;
-        // After the branch, the paths differ only where an object holds one of its own class: a
-        // list walked from its two ends.
-        if (branch < 0) branch = i;
-        else if (!b.run && s.steps[i + 1]?.node !== b.node) return false;
+  let merged: Branched[] = sorted.map((s) => ({
+    steps: s.steps,
+    edges: s.steps.map((st) => [st.edge]),
+    holders: s.holders.map((h) => new Set(h)),
+    count: s.count,
+    min: [...s.min],
+    max: [...s.max],
+  }));
+  // Joining two paths makes their edges and objects one set, after which a third may fit: again
+  // until nothing changes (each round joins at least two, so at most as many rounds as paths).
+  for (let changed = true; changed;) {
+    changed = false;
+    const next: Branched[] = [];
+    for (const s of merged) {
+      const into = next.find((m) => fits(m, s));
+      if (!into) {
+        next.push(s);
+        continue;
       }
-      return branch >= 0 && m.holders[branch]! >= 0 && m.holders[branch] === s.holders[branch];
-    });
-    if (!into) {
-      merged.push({
-        first: s,
-        edges: s.steps.map((st) => [st.edge]),
-        holders: [...s.holders],
-        count: s.count,
-        min: [...s.min],
-        max: [...s.max],
+      changed = true;
+      into.count += s.count;
+      s.steps.forEach((_, i) => {
+        for (const e of s.edges[i]!) if (!into.edges[i]!.includes(e)) into.edges[i]!.push(e);
+        for (const h of s.holders[i]!) into.holders[i]!.add(h);
       });
+      s.min.forEach((k, i) => {
+        into.min[i] = Math.min(into.min[i]!, k);
+        into.max[i] = Math.max(into.max[i]!, s.max[i]!);
+      });
+    }
+    merged = next;
+  }
+  return merged.map((m) => ({
+    count: m.count,
+    path: fillRuns(m.steps.map((st, i) => stepText(st, edgesText(m.edges[i]!))).join(" → "), m.min, m.max),
+  }));
+}
+
+/** Paths joined by {@link mergeBranches}: each step's edges and objects. */
+interface Branched {
+  steps: Step[];
+  edges: string[][];
+  holders: Array<Set<number>>;
+  count: number;
+  min: number[];
+  max: number[];
+}
+
+/** Whether `s` joins `m` (see {@link mergeBranches}). */
+function fits(m: Branched, s: Branched): boolean {
+  if (m.steps.length !== s.steps.length || m.min.length !== s.min.length) return false;
+  let branched = false;
+  for (let i = 0; i < s.steps.length; i++) {
+    const a = m.steps[i]!;
+    const b = s.steps[i]!;
+    if (a.node !== b.node || a.run !== b.run) return false;
+    if (s.edges[i]!.every((e) => m.edges[i]!.includes(e))) continue;
+    // A branch: the same objects hold both paths' next steps, through different edges (a
+    // dictionary's keys, a list's two ends).
+    if (sameSet(m.holders[i]!, s.holders[i]!)) {
+      branched = true;
       continue;
     }
-    into.count += s.count;
-    s.steps.forEach((st, i) => {
-      if (!into.edges[i]!.includes(st.edge)) into.edges[i]!.push(st.edge);
-      if (into.holders[i] !== s.holders[i]) into.holders[i] = -1;
-    });
-    s.min.forEach((k, i) => {
-      into.min[i] = Math.min(into.min[i]!, k);
-      into.max[i] = Math.max(into.max[i]!, s.max[i]!);
-    });
+    // After a branch, the paths may differ where an object holds one of its own class: a list
+    // walked from its two ends.
+    if (!branched || (!b.run && s.steps[i + 1]?.node !== b.node)) return false;
   }
-  return merged.map((m) => {
-    const text = m.first.steps.map((st, i) => stepText(st, edgesText(m.edges[i]!))).join(" → ");
-    return { count: m.count, path: fillRuns(text, m.min, m.max) };
-  });
+  // Branched, or reads the same as paths joined already.
+  return true;
+}
+
+function sameSet(a: ReadonlySet<number>, b: ReadonlySet<number>): boolean {
+  if (a.size !== b.size) return false;
+  for (const x of a) if (!b.has(x)) return false;
+  return true;
 }
 
 /** Edges side by side, at most three named. */
@@ -317,12 +427,16 @@ function edgesText(edges: readonly string[]): string {
   return edges.length <= 3 ? edges.join(" | ") : `${edges.slice(0, 3).join(" | ")} | … (${formatCount(edges.length)} edges)`;
 }
 
-/** A shape's text with each run's length, or its shortest and longest (`×2–12`) when they differ. */
+/**
+ * A shape's text with each run's length, or its shortest and longest (`×2–12`) when they differ; a
+ * run of one link on every path reads as a plain step (`Node .next → Node`).
+ */
 function fillRuns(text: string, min: readonly number[], max: readonly number[]): string {
   let i = 0;
-  return text.replace(/\u0000/g, () => {
+  return text.replace(/ \u00d7\u0000/g, () => {
     const k = i++;
-    return min[k] === max[k] ? formatCount(min[k]!) : `${formatCount(min[k]!)}–${formatCount(max[k]!)}`;
+    if (min[k] === 1 && max[k] === 1) return "";
+    return ` \u00d7${min[k] === max[k] ? formatCount(min[k]!) : `${formatCount(min[k]!)}–${formatCount(max[k]!)}`}`;
   });
 }
 
@@ -391,7 +505,11 @@ export function formatLeftoverReports(reports: readonly LeftoverReport[], option
       lines.push(
         `  ${sanitizeText(truncateText(c.className, 60)).padEnd(Math.min(60, width))}  +${formatCount(c.count)}  ${formatBytes(c.selfSize)} self  ${formatBytes(c.retainedSize)} retained`,
       );
-      for (const p of c.paths.slice(0, 2)) lines.push(`      ${formatCount(p.count)}× ${p.path}`);
+      const shown = c.paths.slice(0, 2);
+      for (const p of shown) lines.push(`      ${formatCount(p.count)}× ${p.path}`);
+      // Objects held in ways not shown: said, so that two lines never read as all of them.
+      const other = c.count - shown.reduce((n, p) => n + p.count, 0);
+      if (shown.length > 0 && other > 0) lines.push(`      ${formatCount(other)}× held in other ways`);
     }
     const rest = r.classes.filter((c) => !listed.includes(c));
     if (own.length > 0 && rest.length > 0) {
