@@ -193,8 +193,24 @@ export interface GroupedPathsReport {
  * groups.report(10).patterns[0].targets;             // 201
  */
 export function groupRetainingPaths(graph: HeapGraph, ctx: WalkContext, targets: number[], opts: GroupOptions = {}): PathGroups {
-  return new PathGroups(graph, ctx, targets, opts);
+  let groups = new PathGroups(graph, ctx, targets, opts, new Set());
+  // Walked again while it finds more objects that hold paths under their keys (see fanInHolders).
+  for (let round = 1; groups.keyHolders !== null; round++) groups = new PathGroups(graph, ctx, targets, opts, groups.keyHolders, round);
+  return groups;
 }
+
+/**
+ * How many times the paths are walked again for objects found holding them under several names
+ * (a dictionary of dictionaries takes one more walk per level); past it, names stay apart.
+ */
+const MAX_KEY_ROUNDS = 3;
+
+/**
+ * How many property names one object must hold the same objects under for the names to count as
+ * a dictionary's keys: fewer may be the program's own (`primary` and `backup`; `process.argv`,
+ * `process.execArgv`…). Other edge types' names (a closure's variables, the engine's) are never keys.
+ */
+const MIN_KEY_NAMES = 8;
 
 export class PathGroups {
   /** Matching objects given. */
@@ -241,6 +257,7 @@ export class PathGroups {
   private readonly elementType: number;
   private readonly hiddenType: number;
   private readonly internalType: number;
+  private readonly propertyType: number;
 
   // Groups.
   private readonly groupKeys = new TupleMap(7, 256);
@@ -304,11 +321,24 @@ export class PathGroups {
 
   private readonly baseline: { has(id: number): boolean } | undefined;
 
+  /**
+   * Set when the walk found objects that hold the same objects under several property names (see
+   * {@link fanInHolders}): with those added to the ones given, the paths must be walked again, and
+   * nothing else of this instance is made. Null once walked.
+   */
+  readonly keyHolders: ReadonlySet<number> | null = null;
+
+  /**
+   * `anyName`: objects whose edges' names are one key (what a dictionary holds under its keys),
+   * found by an earlier walk; `round`: how many walks came before.
+   */
   constructor(
     private readonly graph: HeapGraph,
     private readonly ctx: WalkContext,
     targets: number[],
     opts: GroupOptions,
+    private readonly anyName: ReadonlySet<number>,
+    round = 0,
   ) {
     this.targetCount = targets.length;
     this.fold = opts.fold ?? true;
@@ -318,6 +348,7 @@ export class PathGroups {
     this.elementType = codes.element;
     this.hiddenType = codes.hidden;
     this.internalType = codes.internal;
+    this.propertyType = codes.property;
     this.syntheticType = graph.types.synthetic;
     // What the walk reads whole, in the order it does, and, for many targets, the columns it
     // reads a little of nearly everywhere (a cached snapshot reads them on a second thread meanwhile).
@@ -348,6 +379,13 @@ export class PathGroups {
     this.nodeTypes = graph.columns.nodeType;
     this.recAt = new Int32Array(graph.nodeCount);
     const targetPairs = this.walk(targets);
+    if (round < MAX_KEY_ROUNDS) {
+      const more = this.fanInHolders();
+      if (more !== null) {
+        this.keyHolders = more;
+        return;
+      }
+    }
     // The sizes are read after the walk, which needs none of them.
     if (ctx.retained) this.addRetained(targets, targetPairs);
     this.shallow = ctx.analysis.shallowSizes();
@@ -750,6 +788,66 @@ export class PathGroups {
     return pairs;
   }
 
+  /**
+   * Objects that hold the same objects under {@link MIN_KEY_NAMES} property names or more, as a dictionary holds its values under
+   * their keys (`sessions["user-1"]`, `sessions["user-2"]`…, or four caches each holding its
+   * entries under the same keys), not among {@link anyName} yet: the union with those, or null when
+   * there are none. Such paths are one cause, but each name makes a group of its own (and each
+   * group a pattern of its own above it): found as that many groups of the same kind, class, edge
+   * type and group below whose objects holding that edge (a chain's: where the walk entered its
+   * runs) are the same, under different names.
+   */
+  private fanInHolders(): Set<number> | null {
+    const G = this.gKind.length;
+    const P = this.pairCount;
+    const kind = this.gKind.data;
+    const type = this.gEdgeType.data;
+    // Per group: the count and two hashes of the objects that hold its edge: its pairs' objects.
+    const count = new Int32Array(G);
+    const hashA = new Int32Array(G);
+    const hashB = new Int32Array(G);
+    for (let i = 0; i < P; i++) {
+      const g = this.pGroup[i]!;
+      const n = this.pNode[i]!;
+      count[g]!++;
+      hashA[g] = (hashA[g]! + mixA(n)) | 0;
+      hashB[g] = (hashB[g]! + mixB(n)) | 0;
+    }
+    const buckets = new Map<string, number[]>();
+    for (let g = 0; g < G; g++) {
+      if (kind[g] === TARGET || this.groupKeys.keyAt(g, 1) !== this.propertyType) continue;
+      const k = `${kind[g]}:${this.groupKeys.keyAt(g, 0)}:${type[g]}:${this.gChild.data[g]}:${count[g]}:${hashA[g]}:${hashB[g]}`;
+      const list = buckets.get(k);
+      if (list) list.push(g);
+      else buckets.set(k, [g]);
+    }
+    let found: Set<number> | null = null;
+    let objectsOf: ((g: number) => number[]) | null = null;
+    for (const list of buckets.values()) {
+      if (list.length < MIN_KEY_NAMES) continue;
+      objectsOf ??= this.pairObjects(G);
+      const first = objectsOf(list[0]!);
+      const same = list.filter((g) => {
+        const o = objectsOf!(g);
+        return o.length === first.length && o.every((n, i) => n === first[i]);
+      });
+      if (same.length < MIN_KEY_NAMES) continue;
+      for (const n of first) {
+        if (this.anyName.has(n)) continue;
+        found ??= new Set(this.anyName);
+        found.add(n);
+      }
+    }
+    return found;
+  }
+
+  /** A getter of each group's pairs' objects, sorted (a plain or root group's objects; a chain's run entries). */
+  private pairObjects(G: number): (g: number) => number[] {
+    const lists: number[][] = Array.from({ length: G }, () => []);
+    for (let i = 0; i < this.pairCount; i++) lists[this.pGroup[i]!]!.push(this.pNode[i]!);
+    return (g) => lists[g]!.sort((a, b) => a - b);
+  }
+
   /** Adds each target's retained size to its own pair, unless another target dominates it. */
   private addRetained(targets: number[], pairs: Int32Array): void {
     // The target forest: per target, the nearest target above it in the dominator tree ({@link
@@ -950,7 +1048,8 @@ export class PathGroups {
         key[2] = 0;
       } else {
         key[1] = type;
-        key[2] = nameKey;
+        // A dictionary's keys are data, not the program's names: one key (see fanInHolders).
+        key[2] = nameKey !== ANY_NAME && this.anyName.size > 0 && this.anyName.has(p) ? ANY_NAME : nameKey;
       }
       key[3] = group;
       // Chain or not is not part of the key: a list's first element (a run of one) and its

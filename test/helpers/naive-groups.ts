@@ -24,6 +24,11 @@ export interface NaiveGroups {
 
 interface Group {
   key: string;
+  /** The class (or root object) and the edge part of the key: what the dictionary check compares. */
+  classKey: string;
+  edgeKey: string;
+  /** The objects that hold the group's edge: its objects, a chain's entries. */
+  holders: Set<number>;
   below: Group | null;
   kind: "target" | "plain" | "chain" | "root";
   className: string;
@@ -37,8 +42,54 @@ interface Group {
 /**
  * `members`, when given, is filled with each pattern's targets (as ordinals, in target order), at
  * the pattern's place in the answer's `patterns`.
+ *
+ * An object that holds the same objects (a group's whole set) under eight property names or more
+ * is a dictionary: its edges' names become one key and everything is grouped again, up to three
+ * times.
  */
 export function naiveGroups(graph: HeapGraph, analysis: HeapAnalysis, targets: number[], members?: number[][]): NaiveGroups {
+  const keyed = new Set<number>();
+  for (let round = 0; ; round++) {
+    const list: number[][] = [];
+    const { answer, groups } = groupOnce(graph, analysis, targets, keyed, list);
+    if (round < 3) {
+      // Groups by what they are but their edge's name: kind, class (or root), edge type, the group
+      // below, the objects that hold their edge (a chain's: the objects where paths entered it).
+      const alike = new Map<string, Set<string>>();
+      for (const g of groups) {
+        if (g.kind === "target" || g.edgeKey.split(":")[0] !== String(graph.edgeTypeCodes.property)) continue;
+        const objects = [...g.holders].sort((a, b) => a - b).join(",");
+        const k = `${g.kind} ${g.className} ${g.classKey} ${g.edgeKey.split(":")[0]} ${g.below!.key} [${objects}]`;
+        let names = alike.get(k);
+        if (!names) alike.set(k, (names = new Set()));
+        names.add(g.edgeKey);
+      }
+      let more = false;
+      for (const [k, names] of alike) {
+        if (names.size < 8) continue;
+        for (const n of k
+          .slice(k.lastIndexOf("[") + 1, -1)
+          .split(",")
+          .map(Number)) {
+          if (keyed.has(n)) continue;
+          keyed.add(n);
+          more = true;
+        }
+      }
+      if (more) continue;
+    }
+    members?.push(...list);
+    return answer;
+  }
+}
+
+function groupOnce(
+  graph: HeapGraph,
+  analysis: HeapAnalysis,
+  targets: number[],
+  keyed: ReadonlySet<number>,
+  members: number[][],
+): { answer: NaiveGroups; groups: Group[] } {
   const { parentEdge, userRoots } = analysis.distances();
   const nodeClass = graph.classes().nodeClass;
   const codes = graph.edgeTypeCodes;
@@ -88,10 +139,23 @@ export function naiveGroups(graph: HeapGraph, analysis: HeapAnalysis, targets: n
 
   const groups = new Map<string, Group>();
   const order: Group[] = [];
-  const groupOf = (key: string, below: Group | null, kind: Group["kind"], className: string): Group => {
+  const groupOf = (key: string, below: Group | null, kind: Group["kind"], className: string, classKey = "", edgeKey = ""): Group => {
     let g = groups.get(key);
     if (!g) {
-      g = { key, below, kind, className, objects: new Set(), chainMax: 0, edges: [], links: [], targets: 0 };
+      g = {
+        key,
+        classKey,
+        edgeKey,
+        holders: new Set(),
+        below,
+        kind,
+        className,
+        objects: new Set(),
+        chainMax: 0,
+        edges: [],
+        links: [],
+        targets: 0,
+      };
       groups.set(key, g);
       order.push(g);
     }
@@ -131,9 +195,10 @@ export function naiveGroups(graph: HeapGraph, analysis: HeapAnalysis, targets: n
       }
       // A target held by a run of its class through the run's link: the list's next member.
       if (below === "target" && kind === "chain" && nodeClass[p] === nodeClass[t]) intoLink ||= sameKey(e, parentEdge[p]! - 1);
-      const edgeKey = intoLink ? "link" : `${graph.edgeType(e)}:${nameKey(e)}`;
-      const key = `${kind === "root" ? `root ${p}` : `class ${nodeClass[p]}`} ${edgeKey} under ${g.key.length}:${g.key} ${kind === "root"}`;
-      g = groupOf(key, g, kind, kind === "root" ? graph.className(p) : graph.classNameOf(nodeClass[p]!));
+      const edgeKey = intoLink ? "link" : `${graph.edgeType(e)}:${keyed.has(p) ? "*" : nameKey(e)}`;
+      const classKey = kind === "root" ? `root ${p}` : `class ${nodeClass[p]}`;
+      const key = `${classKey} ${edgeKey} under ${g.key.length}:${g.key} ${kind === "root"}`;
+      g = groupOf(key, g, kind, kind === "root" ? graph.className(p) : graph.classNameOf(nodeClass[p]!), classKey, edgeKey);
       g.targets++;
       g.edges.push(e);
       if (kind === "chain") g.links.push(parentEdge[p]! - 1);
@@ -151,6 +216,7 @@ export function naiveGroups(graph: HeapGraph, analysis: HeapAnalysis, targets: n
   }
   // A group's objects: its steps' objects, whole runs for a chain group.
   for (const { g, entry } of steps) {
+    g.holders.add(entry);
     if (g.kind !== "chain") {
       g.objects.add(entry);
       continue;
@@ -188,8 +254,8 @@ export function naiveGroups(graph: HeapGraph, analysis: HeapAnalysis, targets: n
         if (g.edges.length > 0) step.edge = shown(g.edges);
         list.push(step);
       }
-      members?.push(targetsOf.get(r)!);
+      members.push(targetsOf.get(r)!);
       return { targets: r.targets, steps: list.reverse() };
     });
-  return { patterns, noPath, rootTargets };
+  return { answer: { patterns, noPath, rootTargets }, groups: order };
 }

@@ -483,7 +483,10 @@ describe("groupRetainingPaths", () => {
     const outers = Array.from({ length: count }, (_, k) => {
       const outer = b.node("object", "Outer", { selfSize: 10 });
       const inner = b.node("object", "Inner", { selfSize: 20 });
-      b.edge(global, outer, "property", `p${k}`).edge(outer, inner, "property", "inner");
+      // Each through a holder of its own class: a pattern each (one object holding them all under
+      // their names would be a dictionary, one pattern).
+      const holder = b.node("object", `Holder${k}`);
+      b.edge(global, holder, "property", `p${k}`).edge(holder, outer, "property", "outer").edge(outer, inner, "property", "inner");
       b.edge(inner, b.node("array", "", { selfSize: 100 }), "property", "buf");
       return outer;
     });
@@ -816,7 +819,8 @@ describe("groupRetainingPaths", () => {
     // through a bound function, and the cache's entries sit in a plain object under their keys.
     // Each key is a pattern of its own; all of them pass the same Timeouts.
     const { b, global } = withGlobal();
-    const keys = ["sku-0", "sku-1", "sku-2", "sku-3", "sku-4"];
+    // Two keys: fewer than a dictionary's (see the next test), so a pattern each.
+    const keys = ["sku-0", "sku-1"];
     const { timeouts } = timerList(b, global, 4);
     for (const t of timeouts) {
       const check = b.node("closure", "native_bind");
@@ -839,6 +843,42 @@ describe("groupRetainingPaths", () => {
     expect(one(sub, "NodeCache").count).toBe(4);
     expect(one(sub, "Quote").count).toBe(4 * keys.length);
     expect(one(sub, "TimersList").count).toBe(1);
+  });
+
+  it("groups what one object holds under eight property names or more (a dictionary's keys) as one pattern, on every level", () => {
+    const { b, global } = withGlobal();
+    // sessions["user-0"…"user-29"] → Session; and a dictionary of dictionaries: tenants[t][u] → User.
+    const sessions = b.node("object", "Object");
+    b.edge(global, sessions, "property", "sessions");
+    for (let i = 0; i < 30; i++) b.edge(sessions, b.node("object", "Session", { selfSize: 40 }), "property", `user-${i}`);
+    const tenants = b.node("object", "Object");
+    b.edge(global, tenants, "property", "tenants");
+    for (let t = 0; t < 4; t++) {
+      const users = b.node("object", "Object");
+      b.edge(tenants, users, "property", `tenant-${t}`);
+      for (let u = 0; u < 10; u++) b.edge(users, b.node("object", "User", { selfSize: 24 }), "property", `u${t}-${u}`);
+    }
+    const g = graphOf(b);
+    const ctx = walkContext(g);
+    for (const [cls, count] of [
+      ["Session", 30],
+      ["User", 40],
+    ] as const) {
+      const { ordinals } = selectNodes(g, { types: [cls] });
+      const report = groupRetainingPaths(g, ctx, ordinals).report();
+      expect(report.patterns.map((p) => p.targets)).toEqual([count]);
+      expect(report.patterns[0]!.steps[1]!.edge).toEqual({ type: "property", name: "*" });
+      expect(asNaive(report)).toEqual(naiveGroups(g, ctx.analysis, ordinals));
+    }
+    // A few names are the program's own: kept apart. So are a closure's variables, however many.
+    const pool = b.node("object", "Pool");
+    b.edge(global, pool, "property", "pool");
+    for (const name of ["primary", "backup", "spare", "standby", "reserve"]) b.edge(pool, b.node("object", "Connection"), "property", name);
+    expect(group(b, "Connection").groups.report().patterns).toHaveLength(5);
+    const scope = b.node("hidden", "system / Context");
+    b.edge(global, scope, "internal", "context");
+    for (let i = 0; i < 10; i++) b.edge(scope, b.node("object", "Queue"), "context", `queue${i}`);
+    expect(group(b, "Queue").groups.report().patterns).toHaveLength(10);
   });
 
   it("keeps two runs of a list apart when they hold different objects", () => {

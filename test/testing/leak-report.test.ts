@@ -188,7 +188,16 @@ describe("leftover reports' paths", () => {
       objects: 10,
       selfSize: 100,
       retainedSize: 100,
-      classes: [{ className: "Thing", count: 10, selfSize: 100, retainedSize: 100, paths: [path(5, "a"), path(3, "b"), path(2, "c")] }],
+      classes: [
+        {
+          className: "Thing",
+          count: 10,
+          selfSize: 100,
+          retainedSize: 100,
+          exampleIds: [],
+          paths: [path(5, "a"), path(3, "b"), path(2, "c")],
+        },
+      ],
       picture: null,
       seconds: { analysis: 0 },
     };
