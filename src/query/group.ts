@@ -822,30 +822,21 @@ export class PathGroups {
       else buckets.set(k, [g]);
     }
     let found: Set<number> | null = null;
-    let objectsOf: ((g: number) => number[]) | null = null;
+    let holders: GroupObjects | null = null;
     for (const list of buckets.values()) {
       if (list.length < MIN_KEY_NAMES) continue;
-      objectsOf ??= this.pairObjects(G);
-      const first = objectsOf(list[0]!);
-      const same = list.filter((g) => {
-        const o = objectsOf!(g);
-        return o.length === first.length && o.every((n, i) => n === first[i]);
+      holders ??= GroupObjects.of(G, (add) => {
+        for (let i = 0; i < P; i++) add(this.pGroup[i]!, this.pNode[i]!);
       });
-      if (same.length < MIN_KEY_NAMES) continue;
-      for (const n of first) {
+      const first = list[0]!;
+      if (list.filter((g) => holders!.same(first, g)).length < MIN_KEY_NAMES) continue;
+      for (const n of holders.of(first)) {
         if (this.anyName.has(n)) continue;
         found ??= new Set(this.anyName);
         found.add(n);
       }
     }
     return found;
-  }
-
-  /** A getter of each group's pairs' objects, sorted (a plain or root group's objects; a chain's run entries). */
-  private pairObjects(G: number): (g: number) => number[] {
-    const lists: number[][] = Array.from({ length: G }, () => []);
-    for (let i = 0; i < this.pairCount; i++) lists[this.pGroup[i]!]!.push(this.pNode[i]!);
-    return (g) => lists[g]!.sort((a, b) => a - b);
   }
 
   /** Adds each target's retained size to its own pair, unless another target dominates it. */
@@ -1303,10 +1294,10 @@ export class PathGroups {
   private chainObjects = new Int32Array(0);
 
   /**
-   * Each group's objects, by group (a plain or target step's pairs are its objects, each once; a
-   * chain's are {@link chainObjects}); made when first asked.
+   * Each group's objects (a plain or target step's pairs are its objects, each once; a chain's are
+   * {@link chainObjects}); made when first asked.
    */
-  private byGroup: { start: Int32Array; nodes: Int32Array; sorted: Uint8Array } | null = null;
+  private byGroup: GroupObjects | null = null;
 
   /** What tells chain group g's box from another chain's of the same objects: its length and link names. */
   private chainLabel(g: number): string {
@@ -1320,34 +1311,13 @@ export class PathGroups {
   private sameObjectsOf(g: number, h: number): boolean {
     if (g === h) return true;
     if (this.gCount[g] !== this.gCount[h]) return false;
-    let by = this.byGroup;
-    if (by === null) {
-      const G = this.gKind.length;
-      const P = this.pairCount;
+    this.byGroup ??= GroupObjects.of(this.gKind.length, (add) => {
       const kind = this.gKind.data;
+      for (let i = 0; i < this.pairCount; i++) if (kind[this.pGroup[i]!] !== CHAIN) add(this.pGroup[i]!, this.pNode[i]!);
       const chains = this.chainObjects;
-      const start = new Int32Array(G + 1);
-      for (let i = 0; i < P; i++) if (kind[this.pGroup[i]!] !== CHAIN) start[this.pGroup[i]! + 1]!++;
-      for (let i = 0; i < chains.length; i += 2) start[chains[i]! + 1]!++;
-      for (let k = 0; k < G; k++) start[k + 1]! += start[k]!;
-      const fill = start.slice(0, G);
-      const nodes = new Int32Array(start[G]!);
-      for (let i = 0; i < P; i++) if (kind[this.pGroup[i]!] !== CHAIN) nodes[fill[this.pGroup[i]!]!++] = this.pNode[i]!;
-      for (let i = 0; i < chains.length; i += 2) nodes[fill[chains[i]!]!++] = chains[i + 1]!;
-      by = this.byGroup = { start, nodes, sorted: new Uint8Array(G) };
-    }
-    const { start, nodes, sorted } = by;
-    for (const k of [g, h]) {
-      if (sorted[k] === 0) {
-        nodes.subarray(start[k]!, start[k + 1]!).sort();
-        sorted[k] = 1;
-      }
-    }
-    const a = nodes.subarray(start[g]!, start[g + 1]!);
-    const b = nodes.subarray(start[h]!, start[h + 1]!);
-    if (a.length !== b.length) return false;
-    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-    return true;
+      for (let i = 0; i < chains.length; i += 2) add(chains[i]!, chains[i + 1]!);
+    });
+    return this.byGroup.same(g, h);
   }
 
   /**
@@ -1583,6 +1553,49 @@ function hasCycle(count: number, edges: readonly SubgraphEdge[]): boolean {
 }
 
 /** Two mixes of a node ordinal (murmur3's finaliser, two seeds) whose sums stand for a set of nodes. */
+/** Each group's objects, as one sorted run of an array per group (sorted when first looked at). */
+class GroupObjects {
+  private readonly sorted: Uint8Array;
+
+  private constructor(
+    private readonly start: Int32Array,
+    private readonly nodes: Int32Array,
+  ) {
+    this.sorted = new Uint8Array(start.length - 1);
+  }
+
+  /** From (group, object) pairs of `G` groups: `each(add)` calls `add` for every pair, the same ones each time it is called. */
+  static of(G: number, each: (add: (g: number, n: number) => void) => void): GroupObjects {
+    const start = new Int32Array(G + 1);
+    each((g) => start[g + 1]!++);
+    for (let k = 0; k < G; k++) start[k + 1]! += start[k]!;
+    const fill = start.slice(0, G);
+    const nodes = new Int32Array(start[G]!);
+    each((g, n) => (nodes[fill[g]!++] = n));
+    return new GroupObjects(start, nodes);
+  }
+
+  /** Group g's objects, sorted. */
+  of(g: number): Int32Array {
+    const run = this.nodes.subarray(this.start[g]!, this.start[g + 1]!);
+    if (this.sorted[g] === 0) {
+      run.sort();
+      this.sorted[g] = 1;
+    }
+    return run;
+  }
+
+  /** Whether groups g and h hold the same objects. */
+  same(g: number, h: number): boolean {
+    if (g === h) return true;
+    const a = this.of(g);
+    const b = this.of(h);
+    if (a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+    return true;
+  }
+}
+
 function mixA(n: number): number {
   let x = Math.imul(n ^ 0x5bd1e995, 0x85ebca6b);
   x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35);

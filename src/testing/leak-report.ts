@@ -288,12 +288,19 @@ function joinRuns(shapes: readonly ShapeCount[]): ShapeCount[] {
     const sorted = [...list].sort((p, q) => runsOf(q) - runsOf(p) || q.count - p.count || p.steps.length - q.steps.length);
     const joined: ShapeCount[] = [];
     for (const s of sorted) {
-      const into = joined.find((j) => runsAlign(j, s) !== null);
-      if (!into) {
+      let into: ShapeCount | undefined;
+      let at: { step: number[]; run: number[] } | null = null;
+      for (const j of joined) {
+        at = runsAlign(j, s);
+        if (at !== null) {
+          into = j;
+          break;
+        }
+      }
+      if (!into || at === null) {
         joined.push({ steps: s.steps, holders: s.holders.map((h) => new Set(h)), count: s.count, min: [...s.min], max: [...s.max] });
         continue;
       }
-      const at = runsAlign(into, s)!;
       into.count += s.count;
       // Each of `into`'s steps: the step of s it stands for (-1: a run s leaves out).
       into.steps.forEach((_, i) => {
