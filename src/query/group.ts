@@ -35,6 +35,7 @@ import { IntList } from "../graph/lists.js";
 import { insertTop, type WalkContext } from "./backrefs.js";
 import type { ReadAheadPart } from "../snapshot/columns.js";
 import { hasEdgeNamed, moduleEdgeOf, moduleFile, scriptOf } from "./modules.js";
+import { formatPropertyName } from "../graph/class-names.js";
 import { TupleMap } from "./tuple-map.js";
 import type { GroupedSummary, LimitsReached, Subgraph, SubgraphEdge, SubgraphNode, SubgraphPlaceholder } from "./types.js";
 
@@ -108,6 +109,11 @@ const NONE = 0xffffffff;
  * targets, one pattern.
  */
 const LINK = 0xfffffffe;
+/**
+ * Class key of the objects of the classes named by their keys (see {@link PathGroups.keyNamedClasses}):
+ * one class, whatever their names.
+ */
+const KEYED_CLASS = 0xfffffffd;
 
 /** One step of a pattern as plain data (target side first), for text output. */
 export interface GroupStep {
@@ -193,10 +199,19 @@ export interface GroupedPathsReport {
  * groups.report(10).patterns[0].targets;             // 201
  */
 export function groupRetainingPaths(graph: HeapGraph, ctx: WalkContext, targets: number[], opts: GroupOptions = {}): PathGroups {
-  let groups = new PathGroups(graph, ctx, targets, opts, new Set());
-  // Walked again while it finds more objects that hold paths under their keys (see fanInHolders).
-  for (let round = 1; groups.keyHolders !== null; round++) groups = new PathGroups(graph, ctx, targets, opts, groups.keyHolders, round);
+  let groups = new PathGroups(graph, ctx, targets, opts, { holders: new Set(), classes: new Set() });
+  // Walked again while it finds more objects or classes that hold paths under their keys (see
+  // fanInHolders and keyNamedClasses).
+  for (let round = 1; groups.moreKeys !== null; round++) groups = new PathGroups(graph, ctx, targets, opts, groups.moreKeys, round);
   return groups;
+}
+
+/** What a walk takes as data rather than the program's names: property names that are keys. */
+export interface PathKeys {
+  /** Objects whose property names are one key (a dictionary's). */
+  readonly holders: ReadonlySet<number>;
+  /** Classes named by their keys, taken as one class whose property names are one key. */
+  readonly classes: ReadonlySet<number>;
 }
 
 /**
@@ -323,23 +338,27 @@ export class PathGroups {
 
   /**
    * Set when the walk found objects that hold the same objects under several property names (see
-   * {@link fanInHolders}): with those added to the ones given, the paths must be walked again, and
+   * {@link fanInHolders}), or classes named by the keys they hold paths under ({@link
+   * keyNamedClasses}): with those added to the ones given, the paths must be walked again, and
    * nothing else of this instance is made. Null once walked.
    */
-  readonly keyHolders: ReadonlySet<number> | null = null;
+  readonly moreKeys: PathKeys | null = null;
+  /** Objects whose edges' names are one key (what a dictionary holds under its keys), found by an earlier walk. */
+  private readonly anyName: ReadonlySet<number>;
+  /** Classes named by their keys, found by an earlier walk: one class, their property names one key. */
+  private readonly keyClasses: ReadonlySet<number>;
 
-  /**
-   * `anyName`: objects whose edges' names are one key (what a dictionary holds under its keys),
-   * found by an earlier walk; `round`: how many walks came before.
-   */
+  /** `keys`: what earlier walks found to be keys; `round`: how many walks came before. */
   constructor(
     private readonly graph: HeapGraph,
     private readonly ctx: WalkContext,
     targets: number[],
     opts: GroupOptions,
-    private readonly anyName: ReadonlySet<number>,
+    keys: PathKeys,
     round = 0,
   ) {
+    this.anyName = keys.holders;
+    this.keyClasses = keys.classes;
     this.targetCount = targets.length;
     this.fold = opts.fold ?? true;
     this.exampleCount = Math.max(0, opts.examples ?? 5);
@@ -380,9 +399,10 @@ export class PathGroups {
     this.recAt = new Int32Array(graph.nodeCount);
     const targetPairs = this.walk(targets);
     if (round < MAX_KEY_ROUNDS) {
-      const more = this.fanInHolders();
-      if (more !== null) {
-        this.keyHolders = more;
+      const holders = this.fanInHolders();
+      const classes = this.keyNamedClasses();
+      if (holders !== null || classes !== null) {
+        this.moreKeys = { holders: holders ?? this.anyName, classes: classes ?? this.keyClasses };
         return;
       }
     }
@@ -839,6 +859,47 @@ export class PathGroups {
     return found;
   }
 
+  /**
+   * Classes named by the keys they hold paths under, not among {@link keyClasses} yet: the union
+   * with those, or null when there are none. DevTools names a plain object after its property
+   * names (`{sku-15}`), so objects that each hold an entry under its own key (a cache per service,
+   * each with the one key it was asked for) are of as many classes as there are keys, and each key
+   * makes a group and a pattern of its own. Found as {@link MIN_KEY_NAMES} such classes or more
+   * holding the same group under that many names, each a name of its class.
+   */
+  private keyNamedClasses(): Set<number> | null {
+    const graph = this.graph;
+    const kind = this.gKind.data;
+    // Per group below: the classes and names of the groups above it that qualify.
+    const byChild = new Map<number, { classes: Set<number>; names: Set<number> }>();
+    const verdict = new Map<number, Map<number, boolean>>();
+    for (let g = 0; g < this.gKind.length; g++) {
+      if (kind[g] === TARGET || kind[g] === ROOT || this.groupKeys.keyAt(g, 1) !== this.propertyType) continue;
+      const c = this.groupKeys.keyAt(g, 0);
+      if (c === KEYED_CLASS) continue;
+      const name = this.gEdgeName.data[g]!;
+      let ofClass = verdict.get(c);
+      if (!ofClass) verdict.set(c, (ofClass = new Map()));
+      let named = ofClass.get(name);
+      if (named === undefined) ofClass.set(name, (named = isNamedByKey(graph.classNameOf(c), graph.strings.get(name))));
+      if (!named) continue;
+      const child = this.gChild.data[g]!;
+      let seen = byChild.get(child);
+      if (!seen) byChild.set(child, (seen = { classes: new Set(), names: new Set() }));
+      seen.classes.add(c);
+      seen.names.add(name);
+    }
+    let found: Set<number> | null = null;
+    for (const { classes, names } of byChild.values()) {
+      if (classes.size < MIN_KEY_NAMES || names.size < MIN_KEY_NAMES) continue;
+      for (const c of classes) {
+        found ??= new Set(this.keyClasses);
+        found.add(c);
+      }
+    }
+    return found;
+  }
+
   /** Adds each target's retained size to its own pair, unless another target dominates it. */
   private addRetained(targets: number[], pairs: Int32Array): void {
     // The target forest: per target, the nearest target above it in the dominator tree ({@link
@@ -1019,7 +1080,10 @@ export class PathGroups {
           link = parentEdge[p]! - 1;
         }
       }
-      key[0] = kind === ROOT ? p : this.nodeClass[p]!;
+      const cls = this.nodeClass[p]!;
+      // One class of the classes named by their keys (see keyNamedClasses).
+      const keyed = this.keyClasses.size > 0 && this.keyClasses.has(cls);
+      key[0] = kind === ROOT ? p : keyed ? KEYED_CLASS : cls;
       // Edge e's type and raw name (e is top's tree edge).
       const type = graph.edgeType(e);
       const name = graph.edgeNameOrIndex(e);
@@ -1039,8 +1103,12 @@ export class PathGroups {
         key[2] = 0;
       } else {
         key[1] = type;
-        // A dictionary's keys are data, not the program's names: one key (see fanInHolders).
-        key[2] = nameKey !== ANY_NAME && this.anyName.size > 0 && this.anyName.has(p) ? ANY_NAME : nameKey;
+        // A dictionary's keys are data, not the program's names: one key (see fanInHolders and
+        // keyNamedClasses).
+        key[2] =
+          nameKey !== ANY_NAME && ((keyed && type === this.propertyType) || (this.anyName.size > 0 && this.anyName.has(p)))
+            ? ANY_NAME
+            : nameKey;
       }
       key[3] = group;
       // Chain or not is not part of the key: a list's first element (a run of one) and its
@@ -1222,7 +1290,9 @@ export class PathGroups {
     const graph = this.graph;
     const kind = this.gKind.data[g]!;
     const node = this.gNode.data[g]!;
-    const className = kind === ROOT ? graph.className(node) : graph.classNameOf(this.groupKeys.keyAt(g, 0));
+    const cls = this.groupKeys.keyAt(g, 0);
+    // The classes named by their keys are plain objects (their raw name).
+    const className = kind === ROOT ? graph.className(node) : cls === KEYED_CLASS ? "Object" : graph.classNameOf(cls);
     const s: GroupStep = {
       className,
       type: graph.nodeTypeName(node),
@@ -1552,7 +1622,6 @@ function hasCycle(count: number, edges: readonly SubgraphEdge[]): boolean {
   return false;
 }
 
-/** Two mixes of a node ordinal (murmur3's finaliser, two seeds) whose sums stand for a set of nodes. */
 /** Each group's objects, as one sorted run of an array per group (sorted when first looked at). */
 class GroupObjects {
   private readonly sorted: Uint8Array;
@@ -1596,6 +1665,18 @@ class GroupObjects {
   }
 }
 
+/**
+ * Whether `className` is a property list (`{a, b}`, DevTools' name of a plain object's shape) with
+ * property `name` among its names.
+ */
+function isNamedByKey(className: string, name: string): boolean {
+  if (!className.startsWith("{") || !className.endsWith("}")) return false;
+  const list = className.slice(1, -1);
+  const p = formatPropertyName(name);
+  return list === p || list.startsWith(`${p}, `) || list.endsWith(`, ${p}`) || list.includes(`, ${p}, `);
+}
+
+/** Two mixes of a node ordinal (murmur3's finaliser, two seeds) whose sums stand for a set of nodes. */
 function mixA(n: number): number {
   let x = Math.imul(n ^ 0x5bd1e995, 0x85ebca6b);
   x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35);

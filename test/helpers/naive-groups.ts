@@ -45,13 +45,15 @@ interface Group {
  *
  * An object that holds the same objects (a group's whole set) under eight property names or more
  * is a dictionary: its edges' names become one key and everything is grouped again, up to three
- * times.
+ * times. So are eight classes or more named `{…}` after their properties that hold one group under
+ * eight names or more, each one of its class's names: they become one class, `Object`.
  */
 export function naiveGroups(graph: HeapGraph, analysis: HeapAnalysis, targets: number[], members?: number[][]): NaiveGroups {
   const keyed = new Set<number>();
+  const keyClasses = new Set<number>();
   for (let round = 0; ; round++) {
     const list: number[][] = [];
-    const { answer, groups } = groupOnce(graph, analysis, targets, keyed, list);
+    const { answer, groups } = groupOnce(graph, analysis, targets, keyed, keyClasses, list);
     if (round < 3) {
       // Groups by what they are but their edge's name: kind, class (or root), edge type, the group
       // below, the objects that hold their edge (a chain's: the objects where paths entered it).
@@ -65,6 +67,25 @@ export function naiveGroups(graph: HeapGraph, analysis: HeapAnalysis, targets: n
         names.add(g.edgeKey);
       }
       let more = false;
+      // Groups above one group whose class is named after the property they hold it by.
+      const namedAbove = new Map<string, { classes: Set<string>; names: Set<string> }>();
+      for (const g of groups) {
+        if (g.kind === "target" || g.kind === "root" || g.classKey === "keyed class") continue;
+        const e = g.edges[0]!;
+        if (g.edgeKey === "link" || graph.edgeType(e) !== graph.edgeTypeCodes.property) continue;
+        const name = String(graph.edgeName(e));
+        const listed = /^\{(.*)\}$/s.exec(g.className)?.[1]?.split(", ") ?? [];
+        if (!listed.includes(/[,'"{}]/.test(name) ? JSON.stringify(name) : name)) continue;
+        let seen = namedAbove.get(g.below!.key);
+        if (!seen) namedAbove.set(g.below!.key, (seen = { classes: new Set(), names: new Set() }));
+        seen.classes.add(g.classKey);
+        seen.names.add(name);
+      }
+      for (const { classes, names } of namedAbove.values()) {
+        if (classes.size < 8 || names.size < 8) continue;
+        for (const c of classes) keyClasses.add(Number(c.slice("class ".length)));
+        more = true;
+      }
       for (const [k, names] of alike) {
         if (names.size < 8) continue;
         for (const n of k
@@ -88,6 +109,7 @@ function groupOnce(
   analysis: HeapAnalysis,
   targets: number[],
   keyed: ReadonlySet<number>,
+  keyClasses: ReadonlySet<number>,
   members: number[][],
 ): { answer: NaiveGroups; groups: Group[] } {
   const { parentEdge, userRoots } = analysis.distances();
@@ -195,10 +217,13 @@ function groupOnce(
       }
       // A target held by a run of its class through the run's link: the list's next member.
       if (below === "target" && kind === "chain" && nodeClass[p] === nodeClass[t]) intoLink ||= sameKey(e, parentEdge[p]! - 1);
-      const edgeKey = intoLink ? "link" : `${graph.edgeType(e)}:${keyed.has(p) ? "*" : nameKey(e)}`;
-      const classKey = kind === "root" ? `root ${p}` : `class ${nodeClass[p]}`;
+      const keyClass = kind !== "root" && keyClasses.has(nodeClass[p]!);
+      const anyName = keyed.has(p) || (keyClass && graph.edgeType(e) === codes.property);
+      const edgeKey = intoLink ? "link" : `${graph.edgeType(e)}:${anyName ? "*" : nameKey(e)}`;
+      const classKey = kind === "root" ? `root ${p}` : keyClass ? "keyed class" : `class ${nodeClass[p]}`;
       const key = `${classKey} ${edgeKey} under ${g.key.length}:${g.key} ${kind === "root"}`;
-      g = groupOf(key, g, kind, kind === "root" ? graph.className(p) : graph.classNameOf(nodeClass[p]!), classKey, edgeKey);
+      const className = kind === "root" ? graph.className(p) : keyClass ? "Object" : graph.classNameOf(nodeClass[p]!);
+      g = groupOf(key, g, kind, className, classKey, edgeKey);
       g.targets++;
       g.edges.push(e);
       if (kind === "chain") g.links.push(parentEdge[p]! - 1);

@@ -881,6 +881,55 @@ describe("groupRetainingPaths", () => {
     expect(group(b, "Queue").groups.report().patterns).toHaveLength(10);
   });
 
+  it("groups objects that DevTools names after their keys ({sku-3}) as one class whose keys are one name", () => {
+    // A service per request, each with its own cache holding the one key it was asked for: each
+    // cache's entry object is a class of its own ({sku-0}…{sku-9}), held under its own name.
+    const build = (keys: number, holdBy: "key" | "same") => {
+      const { b, global } = withGlobal();
+      const services = b.node("object", "Array");
+      b.edge(global, services, "property", "services");
+      for (let i = 0; i < 4 * keys; i++) {
+        const service = b.node("object", "Service");
+        const cache = b.node("object", "NodeCache");
+        const data = b.node("object", "Object");
+        const entry = b.node("object", "Object");
+        const key = `sku-${i % keys}`;
+        b.edge(services, service, "element", i).edge(service, cache, "property", "cache").edge(cache, data, "property", "data");
+        // "same": shapes {x, sku-N} all holding the entry by the same name, x.
+        if (holdBy === "same") b.edge(data, b.node("number", "heap number"), "property", key);
+        b.edge(data, entry, "property", holdBy === "key" ? key : "x");
+        b.edge(entry, b.node("object", "Quote", { selfSize: 32 }), "property", "v");
+      }
+      return b;
+    };
+    const b = build(10, "key");
+    const g = graphOf(b);
+    const ctx = walkContext(g);
+    const { ordinals } = selectNodes(g, { types: ["Quote"] });
+    // Ten classes before: the entries' holders are named by their keys.
+    const holders = new Set<string>();
+    for (let n = 0; n < g.nodeCount; n++) if (g.className(n).startsWith("{sku-")) holders.add(g.className(n));
+    expect(holders.size).toBe(10);
+    const report = groupRetainingPaths(g, ctx, ordinals).report();
+    expect(report.patterns.map((p) => p.targets)).toEqual([40]);
+    expect(report.patterns[0]!.steps.map((st) => st.className)).toEqual([
+      "Quote",
+      "{v}",
+      "Object",
+      "NodeCache",
+      "Service",
+      "Array",
+      "global",
+    ]);
+    expect(report.patterns[0]!.steps[2]).toMatchObject({ count: 40, edge: { type: "property", name: "*" } });
+    expect(asNaive(report)).toEqual(naiveGroups(g, ctx.analysis, ordinals));
+    // Fewer keys than a dictionary's: a pattern each, their classes kept.
+    const few = group(build(5, "key"), "Quote").groups.report();
+    expect(few.patterns.map((p) => p.steps[2]!.className).sort()).toEqual(["{sku-0}", "{sku-1}", "{sku-2}", "{sku-3}", "{sku-4}"]);
+    // Classes named by a key that hold the entry by another, shared name are not keys.
+    expect(group(build(10, "same"), "Quote").groups.report().patterns).toHaveLength(10);
+  });
+
   it("keeps two runs of a list apart when they hold different objects", () => {
     // Two lists, each of its own Timeouts holding their jobs by another name: two runs of the same
     // class, link and length, of other objects.
