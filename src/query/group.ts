@@ -1377,17 +1377,21 @@ export class PathGroups {
     return `:chain ${this.gChainMax[g]} ${link.type} ${JSON.stringify(names)}`;
   }
 
-  /** Whether groups g and h hold the same objects. */
-  private sameObjectsOf(g: number, h: number): boolean {
-    if (g === h) return true;
-    if (this.gCount[g] !== this.gCount[h]) return false;
+  private groupObjects(): GroupObjects {
     this.byGroup ??= GroupObjects.of(this.gKind.length, (add) => {
       const kind = this.gKind.data;
       for (let i = 0; i < this.pairCount; i++) if (kind[this.pGroup[i]!] !== CHAIN) add(this.pGroup[i]!, this.pNode[i]!);
       const chains = this.chainObjects;
       for (let i = 0; i < chains.length; i += 2) add(chains[i]!, chains[i + 1]!);
     });
-    return this.byGroup.same(g, h);
+    return this.byGroup;
+  }
+
+  /** Whether groups g and h hold the same objects. */
+  private sameObjectsOf(g: number, h: number): boolean {
+    if (g === h) return true;
+    if (this.gCount[g] !== this.gCount[h]) return false;
+    return this.groupObjects().same(g, h);
   }
 
   /**
@@ -1396,19 +1400,23 @@ export class PathGroups {
    * placeholders on the node where they join the drawn ones. Group nodes have negative ids.
    */
   toSubgraph(opts: { maxNodes?: number } = {}): Subgraph {
-    const merged = this.subgraph(opts, true);
-    return merged ?? this.subgraph(opts, false)!;
+    return this.subgraph(opts, "members") ?? this.subgraph(opts, "same") ?? this.subgraph(opts, "none")!;
   }
 
   /**
-   * {@link toSubgraph}. Groups of the same objects are one node when `merge` is set: the paths of
-   * two patterns often pass the same objects (one root's chain of single objects, or a target
-   * class whose objects also hold another target class), which drawn once per pattern would
-   * repeat one object in several boxes. Should merged groups ever close a cycle (groups of several
-   * objects, each above the other in different patterns), null is returned and the caller draws
-   * without merging.
+   * {@link toSubgraph}. With `merge` "same" or "members", groups of the same objects are one node:
+   * the paths of two patterns often pass the same objects (one root's chain of single objects, or
+   * a target class whose objects also hold another target class), which drawn once per pattern
+   * would repeat one object in several boxes. With "members", also a group whose objects are all
+   * targets of its class is drawn as their target node (timers that are targets, and also the
+   * list that holds the caches that are targets: one box, not a target box, a list box and a box
+   * for each end of the list); the paths from one target to another of its node are an arrow from
+   * the node to itself. Should merged groups ever close a cycle through other nodes (groups of
+   * several objects, each above the other in different patterns), null is returned and the caller
+   * draws with fewer merges.
    */
-  private subgraph(opts: { maxNodes?: number }, merge: boolean): Subgraph | null {
+  private subgraph(opts: { maxNodes?: number }, mode: "none" | "same" | "members"): Subgraph | null {
+    const merge = mode !== "none";
     const maxNodes = Math.max(1, opts.maxNodes ?? DEFAULT_GROUP_NODES);
     const G = this.gKind.length;
     const kind = this.gKind.data;
@@ -1426,12 +1434,28 @@ export class PathGroups {
       merge && kind[g] !== ROOT && this.gCount[g]! > 0
         ? `${this.groupKeys.keyAt(g, 0)}:${this.gCount[g]}:${this.gSetA[g]}:${this.gSetB[g]}:${this.gSelf[g]}${kind[g] === CHAIN ? this.chainLabel(g) : ""}`
         : null;
+    // "members": per class, its target group (one per class); per group, the target group whose
+    // objects include all of the group's (-1: none; -2: not looked at).
+    const targetOf = new Map<number, number>();
+    if (mode === "members") for (let g = 0; g < G; g++) if (kind[g] === TARGET) targetOf.set(this.groupKeys.keyAt(g, 0), g);
+    const memberMemo = new Int32Array(targetOf.size > 0 ? G : 0).fill(-2);
+    const memberOf = (g: number): number => {
+      if (targetOf.size === 0 || kind[g] === ROOT || kind[g] === TARGET) return -1;
+      let m = memberMemo[g]!;
+      if (m === -2) {
+        const t = targetOf.get(this.groupKeys.keyAt(g, 0));
+        m = memberMemo[g] = t !== undefined && this.groupObjects().within(g, t) ? t : -1;
+      }
+      return m;
+    };
     const drawnAs = (g: number): number | undefined => {
       if (slot[g]! >= 0) return slot[g]!;
       if (kind[g] === ROOT) return rootSlot.get(this.gNode.data[g]!);
       const key = sameObjects(g);
       const have = key === null ? undefined : setSlot.get(key);
-      return have !== undefined && this.sameObjectsOf(g, have.group) ? have.slot : undefined;
+      if (have !== undefined && this.sameObjectsOf(g, have.group)) return have.slot;
+      const t = memberOf(g);
+      return t >= 0 && slot[t]! >= 0 ? slot[t]! : undefined;
     };
     const place = (g: number): void => {
       if (slot[g]! >= 0) return;
@@ -1442,6 +1466,12 @@ export class PathGroups {
         if (kind[g] === TARGET && kind[drawn[have]!] !== TARGET) drawn[have] = g;
         return;
       }
+      const t = memberOf(g);
+      if (t >= 0) {
+        place(t);
+        slot[g] = slot[t]!;
+        return;
+      }
       if (kind[g] === ROOT) rootSlot.set(this.gNode.data[g]!, drawn.length);
       const key = sameObjects(g);
       if (key !== null && !setSlot.has(key)) setSlot.set(key, { slot: drawn.length, group: g });
@@ -1450,9 +1480,16 @@ export class PathGroups {
     };
     for (const r of order) {
       let needed = 0;
+      // Target groups this pattern's groups are drawn as, not drawn yet: one node each.
+      const targetsNeeded = new Set<number>();
       for (let g = r; g >= 0; g = child[g]!) {
         if (slot[g]! >= 0) break;
         if (drawnAs(g) !== undefined) continue;
+        const t = kind[g] === TARGET ? g : memberOf(g);
+        if (t >= 0) {
+          if (targetsNeeded.has(t)) continue;
+          targetsNeeded.add(t);
+        }
         needed++;
       }
       if (patternsDrawn > 0 && drawn.length + needed > maxNodes) break;
@@ -1467,8 +1504,21 @@ export class PathGroups {
     const depth = new Int32Array(drawn.length);
     for (let g = 0; g < G; g++) if (slot[g]! >= 0) depth[slot[g]!] = Math.max(depth[slot[g]!]!, this.gDepth.data[g]!);
 
+    // A target node drawn for a chain of its objects too: the longest such chain, for its label.
+    const chainOf = new Int32Array(drawn.length).fill(-1);
+    if (targetOf.size > 0)
+      for (let g = 0; g < G; g++) {
+        const s = slot[g]!;
+        if (s < 0 || kind[g] !== CHAIN || kind[drawn[s]!] !== TARGET || this.gChainMax[g]! < 2) continue;
+        if (chainOf[s]! < 0 || this.gChainMax[g]! > this.gChainMax[chainOf[s]!]!) chainOf[s] = g;
+      }
     const nodes: SubgraphNode[] = drawn.map((g, s) => {
       const st = this.step(g);
+      if (chainOf[s]! >= 0) {
+        const chain = this.step(chainOf[s]!);
+        st.chainLength = chain.chainLength!;
+        st.chainEdge = chain.chainEdge!;
+      }
       let count = st.count;
       let newCount = st.newCount;
       if (kind[g] === ROOT) {
@@ -1547,7 +1597,7 @@ export class PathGroups {
       edges.push(edge);
       edgeAt.set(slot[g]! * drawn.length + slot[c]!, edge);
     }
-    if (merge && setSlot.size > 0 && hasCycle(drawn.length, edges)) return null;
+    if (merge && hasCycle(drawn.length, edges)) return null;
     const placeholders: SubgraphPlaceholder[] = [...boxes]
       .sort((a, b) => a[0] - b[0])
       .map(([s, box]) => ({ of: id(s), count: box.patterns, reason: "patterns" as const, objects: box.objects }));
@@ -1595,11 +1645,14 @@ function mergeEdgeNames(into: SubgraphEdge, more: { type: string; name: string |
   } else if (names.size === 2) into.otherName = [...names][1]!;
 }
 
-/** Whether the edges between `count` drawn nodes (group node ids -1 … -count) close a cycle. */
+/**
+ * Whether the edges between `count` drawn nodes (group node ids -1 … -count) close a cycle through
+ * two nodes or more (an arrow from a node to itself does not count).
+ */
 function hasCycle(count: number, edges: readonly SubgraphEdge[]): boolean {
   const slotOf = (nodeId: number): number => -nodeId - 1;
   const out: number[][] = Array.from({ length: count }, () => []);
-  for (const e of edges) out[slotOf(e.from)]!.push(slotOf(e.to));
+  for (const e of edges) if (e.from !== e.to) out[slotOf(e.from)]!.push(slotOf(e.to));
   // 0: not seen, 1: on the current path, 2: done.
   const state = new Uint8Array(count);
   for (let s = 0; s < count; s++) {
@@ -1652,6 +1705,19 @@ class GroupObjects {
       this.sorted[g] = 1;
     }
     return run;
+  }
+
+  /** Whether group h holds every object of group g. */
+  within(g: number, h: number): boolean {
+    const a = this.of(g);
+    const b = this.of(h);
+    if (a.length > b.length) return false;
+    let j = 0;
+    for (let i = 0; i < a.length; i++) {
+      while (j < b.length && b[j]! < a[i]!) j++;
+      if (j === b.length || b[j] !== a[i]) return false;
+    }
+    return true;
   }
 
   /** Whether groups g and h hold the same objects. */

@@ -374,15 +374,17 @@ describe("groupRetainingPaths", () => {
     expect(names(ends!.steps[1]!.edge)).toEqual(["_idleNext", "_idlePrev"]);
     expect(report.targetGroups).toHaveLength(1);
     expect(report.targetGroups[0]!.count).toBe(timeouts.length);
-    // The picture: one box of the runs, one edge from it into the targets, counting the eight.
+    // The picture: the runs are targets too, so one box, the target box, with the runs' length; the
+    // list's arrow into it counts all ten paths, its arrow to itself the eight that pass a run.
     const sub = groups.toSubgraph();
     expect(sub.grouped!.patterns).toBe(2);
-    const chain = sub.nodes.find((n) => n.chainLength !== undefined)!;
-    expect(chain).toMatchObject({ className: "Timeout", count: 8, chainLength: 4 });
+    const chain = one(sub, "Timeout");
+    expect(chain).toMatchObject({ isTarget: true, count: 10, chainLength: 4 });
     const out = sub.edges.filter((e) => e.from === chain.id);
     expect(out).toHaveLength(1);
-    expect(out[0]).toMatchObject({ count: 8 });
+    expect(out[0]).toMatchObject({ to: chain.id, count: 8 });
     expect([out[0]!.name, out[0]!.otherName].sort()).toEqual(["_idleNext", "_idlePrev"]);
+    expect(edgeInto(sub, chain).filter((e) => e.from !== chain.id)).toMatchObject([{ count: 10 }]);
     expect(formatGroupedText(report)).toMatch(
       /^ {2}8 × Timeout \(retained [^)]+\) ← \._idle(Next|Prev) \| \._idle(Prev|Next) ← Timeout ×4 via /m,
     );
@@ -843,6 +845,40 @@ describe("groupRetainingPaths", () => {
     expect(one(sub, "NodeCache").count).toBe(4);
     expect(one(sub, "Quote").count).toBe(4 * keys.length);
     expect(one(sub, "TimersList").count).toBe(1);
+  });
+
+  it("draws a list's run and its ends as the target box when all their objects are targets, with an arrow to itself", () => {
+    // The timers are targets too (a test left them and their caches): the run above the caches,
+    // the list's two ends (held by the list, each holding a target) and the target box are the same
+    // Timeouts, one box.
+    const { b, global } = withGlobal();
+    const { timeouts } = timerList(b, global, 6);
+    for (const t of timeouts) {
+      const check = b.node("closure", "native_bind");
+      const cache = b.node("object", "NodeCache");
+      b.edge(t, check, "property", "_onTimeout").edge(check, cache, "internal", "bound_this");
+      b.edge(cache, b.node("object", "Quote"), "property", "last");
+    }
+    const g = graphOf(b);
+    const ctx = walkContext(g);
+    const all = selectNodes(g, { types: ["Timeout", "NodeCache", "Quote"] }).ordinals;
+    const groups = groupRetainingPaths(g, ctx, all);
+    const sub = groups.toSubgraph();
+    const timeout = one(sub, "Timeout");
+    expect(timeout).toMatchObject({ isTarget: true, count: 6, chainLength: 3 });
+    expect(sub.nodes.map((n) => n.className).sort()).toEqual(["Function", "NodeCache", "Quote", "Timeout", "TimersList", "global"]);
+    // Every target's path reaches its box: into the Timeouts from the list, and from Timeouts held
+    // by other Timeouts (the arrow to itself); on to the caches and their quotes.
+    const loop = sub.edges.find((e) => e.from === timeout.id && e.to === timeout.id)!;
+    const into = edgeInto(sub, timeout).filter((e) => e !== loop);
+    expect(into).toHaveLength(1);
+    expect(into[0]!.count).toBe(groups.report().patterns.reduce((n, p) => n + p.targets, 0));
+    expect(loop.count).toBeGreaterThan(0);
+    expect(edgeInto(sub, one(sub, "Quote"))[0]!.count).toBe(6);
+    // Some of the Timeouts only (two in the middle of the list): the list's runs hold others, drawn apart.
+    const part = groupRetainingPaths(g, ctx, [timeouts[2]!, timeouts[3]!]).toSubgraph();
+    expect(byClass(part, "Timeout").filter((n) => !n.isTarget).length).toBeGreaterThan(0);
+    expect(part.edges.every((e) => e.from !== e.to)).toBe(true);
   });
 
   it("groups what one object holds under eight property names or more (a dictionary's keys) as one pattern, on every level", () => {
