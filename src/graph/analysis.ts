@@ -258,9 +258,10 @@ export class HeapAnalysis {
     if (!this.essentialMask && g.nodeCount > 0) {
       const stage = new Int32Array(new SharedArrayBuffer(4));
       const page = pageInput(g);
-      void helper.run({ task: "page-owned", input: page, chain: { stage, after: 0 } });
       input = essentialInput(g, page.flags, this.weakMapTables());
-      marked = helper.run({ task: "mark-essential", input, from: 0, to: g.nodeCount, chain: { stage, after: 1 } });
+      // The walk marks the page's edges; the second task the rest.
+      void helper.run({ task: "page-owned", input: page, essential: input, chain: { stage, after: 0 } });
+      marked = helper.run({ task: "mark-essential", input, from: 0, to: g.nodeCount, outsidePage: true, chain: { stage, after: 1 } });
       begun = beginDominatorTree(g, input.mask, helper, { stage, after: 2 });
     }
     this.distances();

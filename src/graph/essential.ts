@@ -45,14 +45,16 @@ export function essentialInput(g: HeapGraph, page: Uint8Array, weakMapTables: Fl
 /**
  * Marks the essential edges of source nodes `from` to `to` (exclusive): not weak, not a self edge,
  * not the WeakMap table→value edge, not a shortcut unless from the root, not from a non-page
- * object into a page object.
+ * object into a page object. With `outsidePage`, only those of the non-page nodes among them (the
+ * page's were marked by `walkPageOwnedMarking`).
  */
-export function markEssential(input: EssentialInput, from: number, to: number): void {
+export function markEssential(input: EssentialInput, from: number, to: number, outsidePage = false): void {
   const { firstEdge, edgeType, edgeTo, edgeName, nodeId, page, weakMapTables: tables, mask } = input;
   const { weak, shortcut, internal } = input.codes;
   for (let src = from; src < to; src++) {
     const srcId = nodeId[src]!;
     const srcPage = page[src]!;
+    if (outsidePage && srcPage === 1) continue;
     const end = firstEdge[src + 1]!;
     for (let e = firstEdge[src]!; e < end; e++) {
       const t = edgeType[e]!;

@@ -11,7 +11,7 @@ import {
   type TranslateInput,
 } from "./dominators.js";
 import { markEssential, type EssentialInput } from "./essential.js";
-import { walkPageOwned, type PageInput } from "./page-owned.js";
+import { walkPageOwned, walkPageOwnedMarking, type PageInput } from "./page-owned.js";
 import { computeShallowSizes, type ShallowInput } from "./shallow.js";
 import type { MessagePort } from "node:worker_threads";
 import type { EdgesJobData } from "../snapshot/edges-job.js";
@@ -29,10 +29,10 @@ export interface Chain {
 
 export type HelperTask = (
   | { task: "shallow"; input: ShallowInput }
-  | { task: "page-owned"; input: PageInput }
+  | { task: "page-owned"; input: PageInput; essential?: EssentialInput }
   | { task: "number"; input: NumberingInput }
   | { task: "translate"; input: TranslateInput }
-  | { task: "mark-essential"; input: EssentialInput; from: number; to: number }
+  | { task: "mark-essential"; input: EssentialInput; from: number; to: number; outsidePage?: boolean }
   | { task: "finish-tree"; input: FinishInput }
 ) & { chain?: Chain };
 
@@ -75,8 +75,10 @@ function run(m: HelperRequest): { response: HelperResponse; transfer: ArrayBuffe
       return { response: { id: m.id, ok: true, task: "shallow", result }, transfer: [result.buffer as ArrayBuffer] };
     }
     case "page-owned":
-      // Writes the flags into the shared array it was given.
-      walkPageOwned(m.input);
+      // Writes the flags into the shared array it was given (and, given `essential`, the page's
+      // essential edges into its mask).
+      if (m.essential) walkPageOwnedMarking(m.input, m.essential);
+      else walkPageOwned(m.input);
       return { response: { id: m.id, ok: true, task: "page-owned", result: true }, transfer: [] };
     case "translate":
       translatePredecessors(m.input);
@@ -88,7 +90,7 @@ function run(m: HelperRequest): { response: HelperResponse; transfer: ArrayBuffe
       return { response: { id: m.id, ok: true, task: "number", result }, transfer: [] };
     }
     case "mark-essential":
-      markEssential(m.input, m.from, m.to);
+      markEssential(m.input, m.from, m.to, m.outsidePage);
       return { response: { id: m.id, ok: true, task: "mark-essential", result: true }, transfer: [] };
     case "finish-tree":
       // Writes the tree into the shared arrays it was given.

@@ -7,6 +7,7 @@ import type { HeapGraph } from "./heap-graph.js";
 import { sharedU32, sharedU8 } from "../snapshot/columns.js";
 import { grown } from "./lists.js";
 import { BASE_SYSTEM_DISTANCE, type Distances } from "./distances.js";
+import type { EssentialInput } from "./essential.js";
 
 /** What the walk over non-weak edges reads and writes: plain columns, so the analysis helper thread can run it. */
 export interface PageInput {
@@ -69,6 +70,45 @@ export function walkPageOwned(input: PageInput): Uint8Array {
     for (let e = firstEdge[n]!; e < end; e++) {
       if (edgeType[e] === weak) continue;
       const to = edgeTo[e]!;
+      if (flags[to] !== 0) continue;
+      flags[to] = 1;
+      if (sp === stack.length) stack = grown(stack);
+      stack[sp++] = to;
+    }
+  }
+  return flags;
+}
+
+/**
+ * {@link walkPageOwned} from flags all 0, marking on the way the essential edges of every node it
+ * walks from (`essential.mask`, see `markEssential`): a page object's edges are essential or not
+ * whatever the page owns (only an edge from a non-page object into a page object depends on it).
+ * Every flagged node is walked from, so what is left to mark is the edges of the nodes left
+ * unflagged (`markEssential` with `outsidePage`). One pass over the page's edges instead of two.
+ */
+export function walkPageOwnedMarking(input: PageInput, essential: EssentialInput): Uint8Array {
+  const { firstEdge, edgeType, edgeTo, weakEdge: weak, seeds, flags } = input;
+  const { edgeName, nodeId, weakMapTables: tables, mask } = essential;
+  const { shortcut, internal } = essential.codes;
+  let stack: Uint32Array = new Uint32Array(Math.min(flags.length, 1 << 16) || 1);
+  let sp = 0;
+  for (const to of seeds) {
+    if (flags[to] !== 0) continue;
+    flags[to] = 1;
+    if (sp === stack.length) stack = grown(stack);
+    stack[sp++] = to;
+  }
+  while (sp > 0) {
+    const n = stack[--sp]!;
+    const end = firstEdge[n + 1]!;
+    const id = nodeId[n]!;
+    // From the root, shortcut edges are essential too.
+    const cut = n === 0 ? -1 : shortcut;
+    for (let e = firstEdge[n]!; e < end; e++) {
+      const t = edgeType[e]!;
+      if (t === weak) continue;
+      const to = edgeTo[e]!;
+      if (to !== n && t !== cut && (t !== internal || tables[edgeName[e]!] !== id)) mask[e] = 1;
       if (flags[to] !== 0) continue;
       flags[to] = 1;
       if (sp === stack.length) stack = grown(stack);

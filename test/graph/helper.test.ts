@@ -3,6 +3,9 @@ import { describe, expect, it } from "vitest";
 import { HeapAnalysis } from "../../src/graph/analysis.js";
 import { AnalysisHelper } from "../../src/graph/helper.js";
 import { loadHeapGraph } from "../../src/graph/load.js";
+import { essentialInput, markEssential } from "../../src/graph/essential.js";
+import { pageInput, walkPageOwned, walkPageOwnedMarking } from "../../src/graph/page-owned.js";
+import { weakMapTables } from "../../src/graph/weakmap-edges.js";
 import type { WorkerReport } from "../../src/threads.js";
 import { SnapshotBuilder } from "../helpers/snapshot-builder.js";
 import { graphOf } from "../helpers/load.js";
@@ -174,5 +177,30 @@ describe("HeapAnalysis.prepare on two threads where page ownership is not the us
       { numRuns: 25 },
     );
     expect(helped).toBeGreaterThan(25);
+  });
+});
+
+describe("the page walk that marks the page's essential edges as it goes", () => {
+  it("with the marks of the nodes left outside the page, marks what the one-pass rule marks", () => {
+    let marked = 0;
+    fc.assert(
+      fc.property(arbPage, (heap) => {
+        // Some edges between objects are shortcuts too (essential only from the root).
+        const edges = heap.edges.map(([from, to, type], i): [number, number, string] => [from, to, i % 4 === 3 ? "shortcut" : type]);
+        const graph = pageHeap({ ...heap, edges });
+        const tables = weakMapTables(graph);
+        const expected = essentialInput(graph, walkPageOwned(pageInput(graph)), tables);
+        markEssential(expected, 0, graph.nodeCount);
+        const page = pageInput(graph);
+        const input = essentialInput(graph, page.flags, tables);
+        walkPageOwnedMarking(page, input);
+        markEssential(input, 0, graph.nodeCount, true);
+        expect(Array.from(page.flags)).toEqual(Array.from(expected.page));
+        expect(Array.from(input.mask)).toEqual(Array.from(expected.mask));
+        marked += input.mask.reduce((s, m) => s + m, 0);
+      }),
+      { numRuns: 200 },
+    );
+    expect(marked).toBeGreaterThan(200);
   });
 });
