@@ -321,6 +321,8 @@ export interface LiveInfo {
  */
 export class BackrefsSnapshotState {
   private made: HeapAnalysis | null = null;
+  /** Begun ({@link begin}) for a cache session's {@link ready}, which takes it. */
+  private begun: HeapAnalysis | null = null;
   private prepared: { retained: boolean } | null = null;
   private ids: SnapshotIds | null = null;
   /** 1 = an object of backrefs itself (live snapshots), never shown. */
@@ -354,11 +356,38 @@ export class BackrefsSnapshotState {
           }
         : undefined;
       const prepare = (a: HeapAnalysis): Promise<void> => a.prepare({ retained, parallel, alongside });
-      if (cache && !this.made) this.made = await cache.analysis(this.graph, retained, { collectGarbage, onPhase }, prepare);
+      const begun = this.begun ?? undefined;
+      this.begun = null;
+      if (cache && !this.made) this.made = await cache.analysis(this.graph, retained, { collectGarbage, onPhase }, prepare, begun);
       else await prepare(this.analysis);
       this.prepared = { retained };
     }
     return this.analysis;
+  }
+
+  /**
+   * Starts the part of {@link ready}`(true)` that the analysis' helper thread does on its own
+   * (see HeapAnalysis.begin), when `ready(true)` will compute the analysis here (not take it from a
+   * cache entry), for a caller with work to do first. Then `ready(true)`, or {@link end} if that
+   * work failed.
+   */
+  begin(): void {
+    if (this.prepared?.retained || this.begun) return;
+    const { cache, parallel, collectGarbage, onPhase } = this.options;
+    if (cache && !this.made) {
+      if (cache.holdsAnalysis(this.graph)) return;
+      const a = new HeapAnalysis(this.graph, { collectGarbage, onPhase });
+      if (a.begin({ parallel })) this.begun = a;
+    } else {
+      this.analysis.begin({ parallel });
+    }
+  }
+
+  /** Ends what {@link begin} started, when {@link ready} is not going to be called. */
+  async end(): Promise<void> {
+    const a = this.begun ?? (this.prepared?.retained ? null : this.made);
+    this.begun = null;
+    await a?.end();
   }
 
   /** The ids, and what the id-trust check needs of them: all a later snapshot asks of a baseline. */
@@ -642,11 +671,16 @@ export class Snapshot {
     // Objects chosen by class or name are often many, then grouped, and the grouped walk starts with
     // what every walk up the distance tree reads whole: asked for now, it is read while the matches
     // are found.
-    const { candidates, baseline } = this.candidates(
-      selection,
-      options.each ? walkReadAhead() : [],
-      options.each ? [] : GROUP_WALK_READ_AHEAD,
-    );
+    // The helper thread's first part of the analysis runs while the matches are found.
+    if (retained) s.begin();
+    let picked: ReturnType<typeof this.candidates>;
+    try {
+      picked = this.candidates(selection, options.each ? walkReadAhead() : [], options.each ? [] : GROUP_WALK_READ_AHEAD);
+    } catch (e) {
+      await s.end();
+      throw e;
+    }
+    const { candidates, baseline } = picked;
     const ctx = walkContext(s.graph, { analysis: await s.ready(retained), retained });
     const maxTargets = options.maxTargets ?? 10;
     const owned = s.owned;

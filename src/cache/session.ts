@@ -214,9 +214,11 @@ export class CacheSession {
     retained: boolean,
     options: AnalysisOptions,
     compute: (start: HeapAnalysis) => Promise<void>,
+    /** An analysis of `graph` made (and begun) by the caller, used when the entry holds no analysis parts ({@link holdsAnalysis}). */
+    made?: HeapAnalysis,
   ): Promise<HeapAnalysis> {
     const t = this.#tracked.get(graph);
-    const start = t?.saved ? HeapAnalysis.fromParts(graph, t.saved, options) : new HeapAnalysis(graph, options);
+    const start = t?.saved ? HeapAnalysis.fromParts(graph, t.saved, options) : (made ?? new HeapAnalysis(graph, options));
     if (t) {
       t.analysis = start;
       // Parts computed later (per-class retained sizes) are saved too: look again when done.
@@ -230,6 +232,11 @@ export class CacheSession {
       if (parts) pending.hand({ raw: t!.raw, analysis: parts });
     }
     return start;
+  }
+
+  /** Whether the entry `graph` was read from holds analysis parts ({@link analysis} then starts from them). */
+  holdsAnalysis(graph: HeapGraph): boolean {
+    return Boolean(this.#tracked.get(graph)?.saved);
   }
 
   /**

@@ -163,6 +163,11 @@ export class HeapAnalysis {
   /** Whether `classRetained` is the saved parts' (not computed here). */
   private classRetainedTakenFromStored = false;
   private treeFromStored = false;
+  /**
+   * The helper thread and the first tasks of its share of the dominator tree, started by
+   * {@link begin} before {@link prepare}, which takes them.
+   */
+  private ahead: { helper: Helper; chain: HelperChain | null } | null = null;
 
   constructor(
     readonly graph: HeapGraph,
@@ -177,7 +182,8 @@ export class HeapAnalysis {
    * lists and computes the self sizes while this thread finishes the dominator tree (given work
    * `alongside`, the other way round: the helper finishes the tree while this thread computes the
    * self sizes and does that work). Without, the
-   * helper computes the self sizes while this thread computes the distances. Every getter works
+   * helper computes the self sizes while this thread computes the distances. What {@link begin}
+   * started is taken (the helper's tasks then report to begin's `onWorker`). Every getter works
    * without this (computing on first use, on this thread); this only makes them ready sooner.
    *
    * @example
@@ -188,10 +194,14 @@ export class HeapAnalysis {
   async prepare(options: PrepareOptions = {}): Promise<void> {
     const retained = options.retained !== false;
     const g = this.graph;
-    const wanted = options.parallel ?? g.nodeCount >= PARALLEL_MIN_NODES;
-    // Forced (tests) where no thread can be started: the same split, run on this thread.
-    const started = wanted ? (AnalysisHelper.start() ?? (options.parallel ? AnalysisHelper.inProcess() : null)) : null;
-    const helper = started && options.onWorker ? reportingHelper(started, options.onWorker) : started;
+    let ahead = this.ahead;
+    this.ahead = null;
+    if (ahead && !retained) {
+      // Begun for a tree this call does not compute.
+      await ahead.helper.close();
+      ahead = null;
+    }
+    const helper = ahead ? ahead.helper : this.startHelper(options);
     const shallowTask = (h: Helper): Promise<Float64Array | null> | null =>
       this.shallow || this.stored ? null : h.run({ task: "shallow", input: shallowInput(g, this.hasUserRoots) });
     let closed = false;
@@ -207,9 +217,9 @@ export class HeapAnalysis {
             this.shallowSizes();
             alongside(helperBusy);
           };
-          await this.dominatorsWithHelper(helper, beside, () => {});
+          await this.dominatorsWithHelper(helper, beside, () => {}, ahead?.chain);
         } else {
-          await this.dominatorsWithHelper(helper, undefined, () => (pending.shallow = shallowTask(helper)));
+          await this.dominatorsWithHelper(helper, undefined, () => (pending.shallow = shallowTask(helper)), ahead?.chain);
         }
       } else {
         pending.shallow = helper ? shallowTask(helper) : null;
@@ -239,31 +249,70 @@ export class HeapAnalysis {
     }
   }
 
+  /** The helper {@link prepare} would use (null: none), reporting to `onWorker` when given. */
+  private startHelper(options: Pick<PrepareOptions, "parallel" | "onWorker">): Helper | null {
+    const wanted = options.parallel ?? this.graph.nodeCount >= PARALLEL_MIN_NODES;
+    // Forced (tests) where no thread can be started: the same split, run on this thread.
+    const started = wanted ? (AnalysisHelper.start() ?? (options.parallel ? AnalysisHelper.inProcess() : null)) : null;
+    return started && options.onWorker ? reportingHelper(started, options.onWorker) : started;
+  }
+
   /**
-   * The dominator tree on two threads (see {@link prepare}): the helper's walk from the page's
-   * seeds, its essential marks and its DFS numbering run as one chain of tasks beside this
-   * thread's distances. The page walk needs no distances, and gives the same flags as
-   * {@link pageOwned}'s shortcut. `afterNumbering` is called when the helper is free for more
-   * work while this thread finishes the tree.
+   * Starts the helper thread's first tasks of {@link prepare} with retained sizes (what the page
+   * owns, the essential marks, the DFS numbering: they need nothing this thread computes), for a
+   * caller that has other work to do first (finding the objects a command asks about); `prepare`
+   * then goes on from them. Does nothing, and returns false, where `prepare` would not use a
+   * helper thread for them (a small graph, the tree known already). A begun analysis is then
+   * prepared, or {@link end}ed: its thread runs until then.
+   */
+  begin(options: Pick<PrepareOptions, "parallel" | "onWorker"> = {}): boolean {
+    if (this.ahead || this.tree || this.stored || this.essentialMask || this.graph.nodeCount === 0) return false;
+    const helper = this.startHelper(options);
+    if (!helper) return false;
+    this.ahead = { helper, chain: this.startChain(helper) };
+    return true;
+  }
+
+  /** Ends what {@link begin} started, when {@link prepare} is not going to take it. */
+  async end(): Promise<void> {
+    const ahead = this.ahead;
+    this.ahead = null;
+    await ahead?.helper.close();
+  }
+
+  /**
+   * The helper's walk from the page's seeds (marking the page's essential edges as it goes), the
+   * essential marks of the rest and its DFS numbering, as one chain of tasks. The page walk needs
+   * no distances, and gives the same flags as {@link pageOwned}'s shortcut.
+   */
+  private startChain(helper: Helper): HelperChain {
+    const g = this.graph;
+    const stage = new Int32Array(new SharedArrayBuffer(4));
+    const page = pageInput(g);
+    const input = essentialInput(g, page.flags, this.weakMapTables());
+    void helper.run({ task: "page-owned", input: page, essential: input, chain: { stage, after: 0 } });
+    const marked = helper.run({ task: "mark-essential", input, from: 0, to: g.nodeCount, outsidePage: true, chain: { stage, after: 1 } });
+    const begun = beginDominatorTree(g, input.mask, helper, { stage, after: 2 });
+    return { begun, marked, input };
+  }
+
+  /**
+   * The dominator tree on two threads (see {@link prepare}): the helper's chain of tasks
+   * ({@link startChain}, or `chain` when {@link begin} started it) runs beside this thread's
+   * distances. `afterNumbering` is called when the helper is free for more work while this
+   * thread finishes the tree.
    */
   private async dominatorsWithHelper(
     helper: Helper,
     alongside: ((helperBusy: () => boolean) => void) | undefined,
     afterNumbering: () => void,
+    chain: HelperChain | null | undefined,
   ): Promise<void> {
     const g = this.graph;
-    let begun: BegunTree | undefined;
-    let marked: Promise<true | null> | null = null;
-    let input: EssentialInput | null = null;
-    if (!this.essentialMask && g.nodeCount > 0) {
-      const stage = new Int32Array(new SharedArrayBuffer(4));
-      const page = pageInput(g);
-      input = essentialInput(g, page.flags, this.weakMapTables());
-      // The walk marks the page's edges; the second task the rest.
-      void helper.run({ task: "page-owned", input: page, essential: input, chain: { stage, after: 0 } });
-      marked = helper.run({ task: "mark-essential", input, from: 0, to: g.nodeCount, outsidePage: true, chain: { stage, after: 1 } });
-      begun = beginDominatorTree(g, input.mask, helper, { stage, after: 2 });
-    }
+    const started = chain ?? (!this.essentialMask && g.nodeCount > 0 ? this.startChain(helper) : null);
+    const begun = started?.begun;
+    const marked = started?.marked ?? null;
+    const input = started?.input ?? null;
     this.distances();
     if (marked) {
       this.options.onPhase?.("essential edges");
@@ -757,6 +806,14 @@ export class HeapAnalysis {
     };
     return classRetainedSizes(input, filter, groups);
   }
+}
+
+/** The helper's first tasks under way (see `HeapAnalysis.startChain`). */
+interface HelperChain {
+  begun: BegunTree;
+  /** The essential marks: true once done, null when the helper failed. */
+  marked: Promise<true | null>;
+  input: EssentialInput;
 }
 
 /** Preorder entries looked at per call of {@link nextMarked}. */

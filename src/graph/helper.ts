@@ -201,7 +201,8 @@ export class AnalysisHelper implements Helper {
     // Arrays outside shared memory would be copied to the thread: big, and what it writes into
     // them would be lost. The caller computes such a task itself.
     if (this.dead) return Promise.resolve(null);
-    if (!inSharedMemory(task.input) || (task.chain && !inSharedMemory(task.chain))) {
+    const more = "essential" in task ? task.essential : undefined;
+    if (!inSharedMemory(task.input) || (task.chain && !inSharedMemory(task.chain)) || (more && !inSharedMemory(more))) {
       this.problem = "the task's arrays are not in shared memory";
       return Promise.resolve(null);
     }

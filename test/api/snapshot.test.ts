@@ -302,6 +302,38 @@ describe("diff and newSince between snapshots of one process", () => {
   });
 });
 
+describe("the helper thread's share begun while the matches are found", () => {
+  it("a selection that matches nothing fails as before, and the next one gets the same answer", async () => {
+    const two = await openSnapshot(SAMPLE, { parallel: true });
+    await expect(two.retainers({ type: "NoSuchClassAnywhere" })).rejects.toThrow(QueryError);
+    const g = await two.retainers({ type: "LeakyRequest" });
+    expect(g.toJson()).toBe((await snap.retainers({ type: "LeakyRequest" })).toJson());
+  });
+
+  it("with a cache session, the analysis begun is the one the entry keeps", async () => {
+    const file = join(tmp, "begun.heapsnapshot.gz");
+    writeFileSync(file, readFileSync(SAMPLE));
+    const old = Date.now() / 1000 - 3600;
+    utimesSync(file, old, old);
+    await new Promise((r) => setTimeout(r, RACY_MS + 200));
+    const dir = join(tmp, "cache-begun");
+    const events: CacheEvent[] = [];
+    const first = new CacheSession(new SnapshotCache({ dir }), (e) => events.push(e));
+    const a = await openSnapshot(file, { cache: first, parallel: true });
+    const json = (await a.retainers({ type: "LeakyRequest" })).toJson();
+    expect(json).toBe((await snap.retainers({ type: "LeakyRequest" })).toJson());
+    await first.flush();
+    expect(events.map((e) => e.kind)).toEqual(["written"]);
+    events.length = 0;
+    const second = new CacheSession(new SnapshotCache({ dir }), (e) => events.push(e));
+    const b = await openSnapshot(file, { cache: second, parallel: true });
+    // The entry held the dominators (nothing begun, nothing new to write).
+    expect((await b.retainers({ type: "LeakyRequest" })).toJson()).toBe(json);
+    await second.flush();
+    expect(events.map((e) => e.kind)).toEqual(["used"]);
+  });
+});
+
 describe("the snapshot cache, through the library", () => {
   it("a CacheSession loads from the entry and keeps the analysis in it; nothing is written before flush()", async () => {
     const file = join(tmp, "cached.heapsnapshot.gz");

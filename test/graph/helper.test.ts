@@ -89,6 +89,47 @@ describe("HeapAnalysis.prepare with the helper's share of the work", () => {
     expect(moved).toBeGreaterThan(1000);
   });
 
+  it("begun ahead (the helper's first tasks started before prepare), gives the same numbers", async () => {
+    const graph = await loadHeapGraph(SAMPLE);
+    const alone = new HeapAnalysis(graph);
+    const reports: WorkerReport[] = [];
+    const early = new HeapAnalysis(graph);
+    expect(early.begin({ parallel: true, onWorker: (r) => reports.push(r) })).toBe(true);
+    // Once: prepare takes what was begun.
+    expect(early.begin({ parallel: true })).toBe(false);
+    await early.prepare({ parallel: true });
+    expect(reports.filter((r) => !r.done)).toEqual([]);
+    expect(reports.map((r) => r.task)).toEqual(expect.arrayContaining(["page-owned", "mark-essential", "number", "translate"]));
+    expect(Array.from(early.distances().distance)).toEqual(Array.from(alone.distances().distance));
+    expect(Array.from(early.dominators().idom)).toEqual(Array.from(alone.dominators().idom));
+    expect(Array.from(early.retainedSizes())).toEqual(Array.from(alone.retainedSizes()));
+    expect(Array.from(early.shallowSizes())).toEqual(Array.from(alone.shallowSizes()));
+  });
+
+  it("begun and ended, prepares later as if never begun; begun for a tree not wanted, lets its thread go", async () => {
+    const graph = await loadHeapGraph(SAMPLE);
+    const alone = new HeapAnalysis(graph);
+    const ended = new HeapAnalysis(graph);
+    expect(ended.begin({ parallel: true })).toBe(true);
+    await ended.end();
+    await ended.prepare({ parallel: true });
+    expect(Array.from(ended.retainedSizes())).toEqual(Array.from(alone.retainedSizes()));
+    const phases: string[] = [];
+    const partial = new HeapAnalysis(graph, { onPhase: (p) => phases.push(p) });
+    expect(partial.begin({ parallel: true })).toBe(true);
+    await partial.prepare({ retained: false, parallel: true });
+    expect(phases).toEqual(["distances", "shallow sizes"]);
+    expect(Array.from(partial.shallowSizes())).toEqual(Array.from(alone.shallowSizes()));
+  });
+
+  it("is not begun where prepare would use no helper thread: a small graph, a tree already there", async () => {
+    const graph = await loadHeapGraph(SAMPLE);
+    expect(new HeapAnalysis(graph).begin()).toBe(false);
+    const done = new HeapAnalysis(graph);
+    done.dominators();
+    expect(done.begin({ parallel: true })).toBe(false);
+  });
+
   it("computes distances and self sizes only, when retained sizes are not wanted", async () => {
     const graph = await loadHeapGraph(SAMPLE);
     const phases: string[] = [];
