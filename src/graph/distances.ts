@@ -77,6 +77,9 @@ export function edgeNamesAlike(
   return t === element || t === hidden || a === b || (t === internal && isNumbered(a) && isNumbered(b));
 }
 
+/** No edge type (the snapshot's codes are small numbers). */
+const NO_EDGE_TYPE = 255;
+
 /**
  * DevTools' distances: BFS from the user roots (distance 1), then from the root (starting at
  * {@link BASE_SYSTEM_DISTANCE} when there are user roots) for what is left; weak edges skipped,
@@ -146,6 +149,9 @@ export function computeDistances(g: HeapGraph, tables: Float64Array, refused: nu
   // A bit per node, set once it has a distance: what the search tests for every edge's target. At
   // a bit a node it stays in the CPU's caches, where the distances (4 bytes a node) do not.
   const seen = new Uint8Array((N + 7) >>> 3);
+  // By queue position: the type of the edge the node was reached by ({@link NO_EDGE_TYPE} for the
+  // starts), written as it is queued, so that it is read in sequence rather than looked up.
+  const via = new Uint8Array(queue.length);
   let firstPass = true;
   const bfs = (head: number, tail: number): void => {
     // The queue holds one distance after the other: the starts' (all the same), then each level's
@@ -157,14 +163,13 @@ export function computeDistances(g: HeapGraph, tables: Float64Array, refused: nu
         d++;
         levelEnd = tail;
       }
+      // The type of the edge n was reached by (none for the starts), and its name once needed, for treeList.
+      const ownType = via[head]!;
       const n = queue[head++]!;
       // The filter only matters from hidden/array nodes and for internal edges.
       const pt = nodeType[n]!;
       const special = pt === hidden || pt === array;
       const end = firstEdge[n + 1]!;
-      // The edge n was reached by (none for the starts): its type, and its name once needed, for treeList.
-      const own = parentEdge[n]! - 1;
-      const ownType = own < 0 ? -1 : edgeType[own]!;
       let list = false;
       for (let e = firstEdge[n]!; e < end; e++) {
         const et = edgeType[e]!;
@@ -179,7 +184,8 @@ export function computeDistances(g: HeapGraph, tables: Float64Array, refused: nu
         seen[to >>> 3]! |= bit;
         distance[to] = d;
         parentEdge[to] = e + 1;
-        if (et === ownType && !list && alike(et, g.edgeNameOrIndex(e), g.edgeNameOrIndex(own))) list = true;
+        if (et === ownType && !list && alike(et, g.edgeNameOrIndex(e), g.edgeNameOrIndex(parentEdge[n]! - 1))) list = true;
+        via[tail] = et;
         queue[tail++] = to;
       }
       if (list) treeList[n >>> 3]! |= 1 << (n & 7);
@@ -193,6 +199,7 @@ export function computeDistances(g: HeapGraph, tables: Float64Array, refused: nu
     userRoots[to] = 1;
     distance[to] = 1;
     seen[to >>> 3]! |= 1 << (to & 7);
+    via[tail] = NO_EDGE_TYPE;
     queue[tail++] = to;
   }
   bfs(0, tail);
@@ -200,6 +207,8 @@ export function computeDistances(g: HeapGraph, tables: Float64Array, refused: nu
   distance[0] = tail > 0 ? BASE_SYSTEM_DISTANCE : 0;
   seen[0]! |= 1;
   queue[0] = 0;
+  // (An edge of the first pass may have reached the root.)
+  via[0] = parentEdge[0] === 0 ? NO_EDGE_TYPE : edgeType[parentEdge[0]! - 1]!;
   bfs(0, 1);
   return { distance, parentEdge, userRoots, treeList };
 }
