@@ -14,7 +14,7 @@
  * await session.flush();
  */
 import { CacheDamagedError, SnapshotFormatError } from "../errors.js";
-import { HeapGraph, type ClassParts } from "../graph/heap-graph.js";
+import { HeapGraph, nameClassesAlongsideEdges, type ClassParts } from "../graph/heap-graph.js";
 import { HeapAnalysis, type AnalysisOptions, type AnalysisParts } from "../graph/analysis.js";
 import { computeIdSample, idSampleColumns, nameIdSample, packIdSample, type ChosenIds } from "../graph/id-sample.js";
 import type { ReadOptions } from "../snapshot/read.js";
@@ -130,13 +130,15 @@ export class CacheSession {
     // The new entry's checksum thread starts while the file is read (see SnapshotCache.checksumsFor).
     const checksums = look.kind !== "uncacheable" ? this.cache.checksumsFor(look.key) : null;
     let raw: RawSnapshot;
+    const alongside = nameClassesAlongsideEdges(read);
     try {
-      raw = await readSnapshot(file, read);
+      raw = await readSnapshot(file, alongside.options);
     } catch (e) {
       await checksums?.close();
       throw e;
     }
     const graph = new HeapGraph(raw);
+    alongside.give(graph);
     if (look.kind !== "uncacheable") {
       // The entry is written while the job goes on: the columns now, the analysis once known.
       const t: Tracked = {

@@ -15,6 +15,7 @@
  * typed-array hash table. Both steps then run once per shape, and a name string is built only for
  * each definition (at most 1,000 of them).
  */
+import type { StringTable } from "../snapshot/string-table.js";
 import type { HeapGraph } from "./heap-graph.js";
 import { IntList } from "./lists.js";
 
@@ -148,6 +149,13 @@ class Candidates {
   }
 }
 
+/** Whether string `name` is `Object`: the name of plain objects (see {@link PlainObjects}). */
+export function isObjectName(strings: StringTable, name: number): boolean {
+  // 'O', or a backslash (an escape could spell the same text).
+  const b = strings.firstByte(name);
+  return (b === 79 || b === 92) && strings.get(name) === "Object";
+}
+
 /**
  * The plain objects of one graph, grouped by *shape*: the sequence of all their property names in
  * edge order. Both DevTools steps depend on nothing else, so each runs once per shape.
@@ -173,9 +181,7 @@ export class PlainObjects {
   isObjectName(name: number): boolean {
     const known = this.objectNames[name]!;
     if (known !== 0) return known === 1;
-    // 'O', or a backslash (an escape could spell the same text).
-    const b = this.graph.strings.firstByte(name);
-    const yes = (b === 79 || b === 92) && this.graph.strings.get(name) === "Object";
+    const yes = isObjectName(this.graph.strings, name);
     this.objectNames[name] = yes ? 1 : 2;
     return yes;
   }

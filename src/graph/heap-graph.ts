@@ -8,9 +8,11 @@
  */
 import { SnapshotFormatError } from "../errors.js";
 import type { RawSnapshot } from "../snapshot/parser.js";
+import type { ReadOptions } from "../snapshot/read.js";
 import type { LazyColumns, ReadAheadPart } from "../snapshot/columns.js";
 import type { StringTable } from "../snapshot/string-table.js";
-import { PlainObjects, type InterfaceDefinition } from "./class-names.js";
+import { sharedU32 } from "../snapshot/columns.js";
+import { PlainObjects, isObjectName, type InterfaceDefinition } from "./class-names.js";
 import { IntList } from "./lists.js";
 
 /** Type codes looked up by name once; -1 when the snapshot's meta lacks that type. */
@@ -129,6 +131,177 @@ export interface StoredIndexes {
 
 /** In the class pass, marks the name of plain objects (see {@link HeapGraph.classes}). */
 const PLAIN_NAME = 0xffffffff;
+
+/**
+ * The first part of the class pass ({@link HeapGraph.classes}), which reads the node columns and
+ * the strings but no edge: each node's class by its type or its name, the names of the classes
+ * that are no string of the snapshot, and the plain objects, listed in node order (their class is
+ * their shape's, found from their edges next). Nodes are taken in order, and what was done from a
+ * node on can be undone and done again: the pass can run while the edges are still being read,
+ * assuming no node is detached (a node's DOM state spreads along the edges), and be done again
+ * from the first node found detached afterwards, as if it had known from the start.
+ */
+export class NameClasses {
+  /** Each node's class id (0 for plain objects, for now), for the nodes before {@link done}. */
+  readonly nodeClass: Uint32Array;
+  /** The names of class ids from `strings.length` on, and each one's id. */
+  readonly extraNames: string[] = [];
+  readonly extraIds = new Map<string, number>();
+  readonly plainNodes = new IntList();
+  /** The nodes before this one have been looked at. */
+  done = 0;
+  /** The class of each name, plus one (0: not met yet; PLAIN_NAME: the name of plain objects). */
+  private readonly nameClass: Uint32Array;
+  private readonly byType: number[];
+  private readonly detachedClass = new Map<number, number>();
+  /** The node at which each of {@link extraNames} was made (-1: before any node). */
+  private readonly extraAt: number[] = [];
+  /** The names met, in the order first met, and the node that met each. */
+  private readonly met = new IntList();
+  private readonly metAt = new IntList();
+  private readonly S: number;
+
+  constructor(
+    nodeTypes: readonly string[],
+    private readonly codes: Pick<TypeCodes, "object" | "native">,
+    readonly types: Uint8Array,
+    readonly names: Uint32Array,
+    readonly strings: StringTable,
+    readonly nodeCount: number,
+  ) {
+    this.S = strings.length;
+    this.nameClass = new Uint32Array(this.S);
+    this.nodeClass = sharedU32(nodeCount);
+    this.byType = nodeTypes.map((t) => this.extra(syntheticClassName(t), -1));
+  }
+
+  /** The id of the extra class `name` (see {@link extraNames}), made at node `at` when new. */
+  extra(name: string, at: number): number {
+    let id = this.extraIds.get(name);
+    if (id === undefined) {
+      id = this.S + this.extraNames.length;
+      this.extraNames.push(name);
+      this.extraIds.set(name, id);
+      this.extraAt.push(at);
+    }
+    return id;
+  }
+
+  /**
+   * Looks at nodes {@link done} … `to - 1`. `state`: each node's DOM state
+   * ({@link HeapGraph.domStates}) when some node is detached, else null.
+   */
+  run(state: Uint8Array | null, to: number): void {
+    const { types, names, nodeClass, nameClass, byType, strings, plainNodes, met, metAt } = this;
+    const { object, native } = this.codes;
+    for (let n = this.done; n < to; n++) {
+      const t = types[n]!;
+      if (t !== object && t !== native) {
+        nodeClass[n] = byType[t]!;
+        continue;
+      }
+      const name = names[n]!;
+      if (state !== null && state[n] === 2) {
+        let id = this.detachedClass.get(name);
+        if (id === undefined) {
+          id = this.extra(objectClassName(`Detached ${strings.get(name)}`), n);
+          this.detachedClass.set(name, id);
+        }
+        nodeClass[n] = id;
+        continue;
+      }
+      let known = nameClass[name]!;
+      if (known === 0) {
+        met.push(name);
+        metAt.push(n);
+        let id = name;
+        if (isObjectName(strings, name)) {
+          known = nameClass[name] = PLAIN_NAME;
+        } else {
+          const b = strings.firstByte(name);
+          if (b === 60 || b === 68) {
+            // One class per DOM name, whether the file wrote `<div>` or `<div class="x">`.
+            const raw = strings.get(name);
+            if (raw.startsWith("<") || raw.startsWith("Detached <")) id = this.extra(objectClassName(raw), n);
+          }
+          known = nameClass[name] = id + 1;
+        }
+      }
+      if (known !== PLAIN_NAME) nodeClass[n] = known - 1;
+      else if (t === object) plainNodes.push(n);
+      // A native node named `Object` is no plain object: its name is its class.
+      else nodeClass[n] = name;
+    }
+    if (to > this.done) this.done = to;
+  }
+
+  /** Undoes what was done from node `n` on: as if the pass had stopped there. */
+  undoFrom(n: number): void {
+    if (n >= this.done) return;
+    while (this.extraAt.length > 0 && this.extraAt[this.extraAt.length - 1]! >= n) {
+      this.extraAt.pop();
+      this.extraIds.delete(this.extraNames.pop()!);
+    }
+    for (const [name, id] of this.detachedClass) if (id >= this.S + this.extraNames.length) this.detachedClass.delete(name);
+    const { met, metAt } = this;
+    while (met.length > 0 && metAt.data[metAt.length - 1]! >= n) {
+      this.nameClass[met.data[met.length - 1]!] = 0;
+      met.length--;
+      metAt.length--;
+    }
+    const plain = this.plainNodes;
+    while (plain.length > 0 && plain.data[plain.length - 1]! >= n) plain.length--;
+    this.done = n;
+  }
+}
+
+/** The first object or native node whose DOM state is detached (`state` has one). */
+function firstDetached(state: Uint8Array, types: Uint8Array, codes: Pick<TypeCodes, "object" | "native">): number {
+  for (let n = state.indexOf(2); n >= 0; n = state.indexOf(2, n + 1)) {
+    if (types[n] === codes.object || types[n] === codes.native) return n;
+  }
+  return state.length;
+}
+
+/**
+ * {@link NameClasses} of a snapshot read but for its edges, looked at assuming no node is detached,
+ * for its graph to take ({@link HeapGraph.useNameClasses}): what the read does on its own thread
+ * while another one reads the edges. Null when a node's name is no string (the graph says so when
+ * made).
+ */
+export function earlyNameClasses(rest: Pick<RawSnapshot, "meta" | "nodes" | "strings">): NameClasses | null {
+  const { meta, nodes, strings } = rest;
+  const N = meta.nodeCount;
+  if (!(nodes.maxStringRef < strings.length) || nodes.type.length < N || nodes.name.length < N) return null;
+  const codes = { object: meta.nodeTypes.indexOf("object"), native: meta.nodeTypes.indexOf("native") };
+  const pass = new NameClasses(meta.nodeTypes, codes, nodes.type, nodes.name, strings, N);
+  pass.run(null, N);
+  return pass;
+}
+
+/**
+ * Read options that also do the class pass's first part while another thread reads the edges
+ * (ReadOptions.alongsideEdges), and `give`, which hands it to the graph made from that read.
+ */
+export function nameClassesAlongsideEdges<T extends Pick<ReadOptions, "alongsideEdges">>(
+  options: T,
+): { options: T; give: (graph: HeapGraph) => void } {
+  let early: NameClasses | null = null;
+  const before = options.alongsideEdges;
+  return {
+    options: {
+      ...options,
+      alongsideEdges: (rest) => {
+        before?.(rest);
+        early = earlyNameClasses(rest);
+      },
+    },
+    give: (graph) => {
+      graph.useNameClasses(early);
+      early = null;
+    },
+  };
+}
 
 export class HeapGraph {
   readonly nodeCount: number;
@@ -264,6 +437,8 @@ export class HeapGraph {
   /** {@link ClassParts.named}: taken from a stored class index, or made for saving one; null: not known. */
   private namedClasses: Uint32Array | null = null;
   private domState: Uint8Array | null | undefined = undefined;
+  /** The class pass's first part, done while the snapshot was read ({@link useNameClasses}); null once used. */
+  private early: NameClasses | null = null;
   /** The id-trust check's sample, packed, when computed here (not taken from `stored`). */
   private idSampleComputed: Uint32Array | null = null;
   /** The one taken from `stored` (undefined: not asked yet). */
@@ -585,78 +760,20 @@ export class HeapGraph {
       this.namedClasses = saved.named ?? null;
       return this.classIndex;
     }
-    const S = this.strings.length;
-    const extraNames: string[] = [];
-    const extraIds = new Map<string, number>();
-    const extra = (name: string): number => {
-      let id = extraIds.get(name);
-      if (id === undefined) {
-        id = S + extraNames.length;
-        extraNames.push(name);
-        extraIds.set(name, id);
-      }
-      return id;
-    };
-    const byType = this.nodeTypes.map((t) => extra(syntheticClassName(t)));
-    const { object, native } = this.types;
-    // The class of an object or native node's name, plus one (0: not looked at yet; PLAIN_NAME: the
-    // name of plain objects, which are named by their shape below): each name is looked at once.
-    // Names starting with '<' (DOM elements) or 'D' (maybe `Detached <…>`) may need shortening;
-    // every other name is its own class.
-    const nameClass = new Uint32Array(S);
-    const detachedClass = new Map<number, number>();
+    // The first part, by the nodes' names: done while the snapshot was read when it was (assuming
+    // no node detached; done again from the first one that is), else now.
     const states = this.domStates();
-    // (Only native nodes can be detached: with none, the loop does not look.)
+    // (Only native nodes can be detached: with none, the pass does not look.)
     const state = states !== null && states.indexOf(2) >= 0 ? states : null;
-    const N = this.nodeCount;
-    const types = this.nType;
+    let first = this.early;
+    this.early = null;
+    if (first === null) first = new NameClasses(this.nodeTypes, this.types, this.nType, this.nName, this.strings, this.nodeCount);
+    else if (state !== null) first.undoFrom(firstDetached(state, this.nType, this.types));
+    first.run(state, this.nodeCount);
+    const { nodeClass, extraNames, plainNodes } = first;
+    const extra = (name: string): number => first.extra(name, this.nodeCount);
     const names = this.nName;
-    const nodeClass = new Uint32Array(N);
-    // Plain objects are listed here, so that the passes over them visit them alone, not every node
-    // again.
     const plain = new PlainObjects(this);
-    const plainNodes = new IntList();
-    // The pass over every node is a function of its own (see computeShallowSizes in shallow.ts):
-    // V8 optimises it while it runs, without the code after it, which it has not run yet.
-    const perNode = (): void => {
-      for (let n = 0; n < N; n++) {
-        const t = types[n]!;
-        if (t !== object && t !== native) {
-          nodeClass[n] = byType[t]!;
-          continue;
-        }
-        const name = names[n]!;
-        if (state !== null && state[n] === 2) {
-          let id = detachedClass.get(name);
-          if (id === undefined) {
-            id = extra(objectClassName(`Detached ${this.strings.get(name)}`));
-            detachedClass.set(name, id);
-          }
-          nodeClass[n] = id;
-          continue;
-        }
-        let known = nameClass[name]!;
-        if (known === 0) {
-          let id = name;
-          if (plain.isObjectName(name)) {
-            known = nameClass[name] = PLAIN_NAME;
-          } else {
-            const b = this.strings.firstByte(name);
-            if (b === 60 || b === 68) {
-              // One class per DOM name, whether the file wrote `<div>` or `<div class="x">`.
-              const raw = this.strings.get(name);
-              if (raw.startsWith("<") || raw.startsWith("Detached <")) id = extra(objectClassName(raw));
-            }
-            known = nameClass[name] = id + 1;
-          }
-        }
-        if (known !== PLAIN_NAME) nodeClass[n] = known - 1;
-        else if (t === object) plainNodes.push(n);
-        // A native node named `Object` is no plain object: its name is its class.
-        else nodeClass[n] = name;
-      }
-    };
-    perNode();
     // Plain objects: shape ids go into nodeClass for a moment, then the shape's class.
     plain.scan(nodeClass, plainNodes);
     const defs = this.givenDefinitions ?? plain.infer();
@@ -681,6 +798,17 @@ export class HeapGraph {
    */
   useStoredIndexes(stored: StoredIndexes): void {
     this.stored = { ...stored };
+  }
+
+  /**
+   * Takes the class pass's first part, done while the snapshot was read ({@link earlyNameClasses}),
+   * for the class index to go on from. Ignored unless it was done on this graph's own node columns
+   * and strings, before the class index was computed.
+   */
+  useNameClasses(early: NameClasses | null): void {
+    if (early === null || this.classIndex !== null || this.lz !== null) return;
+    if (early.types === this.aType && early.names === this.aName && early.strings === this.strings && early.nodeCount === this.nodeCount)
+      this.early = early;
   }
 
   /**

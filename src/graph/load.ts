@@ -7,7 +7,7 @@ import type { RawSnapshot } from "../snapshot/parser.js";
 import type { ReadOptions } from "../snapshot/read.js";
 import type { SnapshotCache } from "../cache/store.js";
 import { CacheSession } from "../cache/session.js";
-import { HeapGraph } from "./heap-graph.js";
+import { HeapGraph, nameClassesAlongsideEdges } from "./heap-graph.js";
 
 export interface LoadOptions extends ReadOptions {
   /**
@@ -30,8 +30,12 @@ export interface LoadOptions extends ReadOptions {
 export async function loadHeapGraph(source: string | Readable, options: LoadOptions = {}): Promise<HeapGraph> {
   const { cache } = options;
   if (cache instanceof CacheSession && typeof source === "string") return cache.load(source, options);
-  if (!cache || cache instanceof CacheSession || typeof source !== "string" || source === "-")
-    return new HeapGraph(await readSnapshot(source, options));
+  const alongside = nameClassesAlongsideEdges(options);
+  if (!cache || cache instanceof CacheSession || typeof source !== "string" || source === "-") {
+    const graph = new HeapGraph(await readSnapshot(source, alongside.options));
+    alongside.give(graph);
+    return graph;
+  }
   const look = await cache.lookup(source);
   if (look.kind === "hit") {
     try {
@@ -40,8 +44,9 @@ export async function loadHeapGraph(source: string | Readable, options: LoadOpti
       if (!(e instanceof SnapshotFormatError)) throw e;
     }
   }
-  const raw = await readSnapshot(source, options);
+  const raw = await readSnapshot(source, alongside.options);
   const graph = new HeapGraph(raw);
+  alongside.give(graph);
   if (look.kind !== "uncacheable") cache.save(look.key, { raw, analysis: null });
   return graph;
 }

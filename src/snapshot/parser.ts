@@ -423,6 +423,15 @@ export class SnapshotParser {
     this.header = header as Record<string, unknown>;
   }
 
+  /**
+   * Every section read but the edges, which another thread reads (see {@link expectExternalEdges}):
+   * once the input ended after the strings; null before, or when some section is missing.
+   */
+  readButEdges(): Omit<RawSnapshot, "edges"> | null {
+    if (this.state !== S.Done || !this.edgesExternal || !this.meta || !this.nodes || !this.stringsSeen || !this.header) return null;
+    return { meta: this.meta, nodes: this.nodes, strings: this.strings, header: this.header, locations: this.locations };
+  }
+
   /** Call after the last chunk: checks that everything arrived and returns the arrays. */
   end(): RawSnapshot {
     const at = this.base;

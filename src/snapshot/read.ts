@@ -48,6 +48,13 @@ export interface ReadOptions {
    * started for the analysis anyway and goes on with it after the read.
    */
   edgesThread?: () => EdgesThread | null;
+  /**
+   * Work on what was read, done on this thread while another one still reads the edges (a file
+   * read with an edges worker): called once everything else is read, before this thread takes its
+   * part of the edges that are left (so that the two threads still end together). Not called
+   * otherwise; what it throws is ignored.
+   */
+  alongsideEdges?: (rest: Omit<RawSnapshot, "edges">) => void;
 }
 
 /**
@@ -241,6 +248,8 @@ class EdgesHelper {
     private readonly splitAt: number | undefined,
     /** Where to run the job instead of on a worker of its own (see ReadOptions.edgesThread). */
     private readonly thread: (() => EdgesThread | null) | undefined,
+    /** See ReadOptions.alongsideEdges. */
+    private readonly alongside: ReadOptions["alongsideEdges"],
   ) {
     this.control = SplitControl.create(splitAt !== undefined);
   }
@@ -326,6 +335,14 @@ class EdgesHelper {
       await this.stop();
       this.report(false, this.problem ?? "this thread reached the edges first");
       return;
+    }
+    const rest = this.alongside ? parser.readButEdges() : null;
+    if (rest) {
+      try {
+        this.alongside!(rest);
+      } catch {
+        // Work the caller does again later if it needs it.
+      }
     }
     const skipped = parser.skippedEdges;
     const meta = parser.snapshotMeta!;
@@ -493,7 +510,14 @@ async function parseStream(
     } else {
       helper =
         path !== undefined
-          ? new EdgesHelper(path, totalBytes, options.onWorker, options.parallel === true ? options.splitEdgesAt : undefined, thread)
+          ? new EdgesHelper(
+              path,
+              totalBytes,
+              options.onWorker,
+              options.parallel === true ? options.splitEdgesAt : undefined,
+              thread,
+              options.alongsideEdges,
+            )
           : null;
       for await (const chunk of counted(head.value)) {
         // The worker reads the edges and guessed where they end: skip to there, unread.

@@ -1,9 +1,13 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import { SnapshotFormatError } from "../../src/errors.js";
-import { HeapGraph } from "../../src/graph/heap-graph.js";
-import { SnapshotParser } from "../../src/snapshot/parser.js";
+import { HeapGraph, earlyNameClasses } from "../../src/graph/heap-graph.js";
+import { loadHeapGraph } from "../../src/graph/load.js";
+import { SnapshotParser, type RawSnapshot } from "../../src/snapshot/parser.js";
 import { NODE_FIELDS, SnapshotBuilder } from "../helpers/snapshot-builder.js";
 import { graphOf } from "../helpers/load.js";
+import { tempDir } from "../helpers/temp-dir.js";
 
 describe("HeapGraph", () => {
   it("names classes the way DevTools does", () => {
@@ -239,3 +243,91 @@ describe("HeapGraph.edgeSource", () => {
     for (let i = 0; i < r.edge.length; i++) expect(g.edgeSource(r.edge[i]!)).toBe(want[r.edge[i]!]);
   });
 });
+
+describe("the class pass's first part, done while the edges are read", () => {
+  /**
+   * A snapshot whose class pass meets, in node order: plain objects, DOM names and other names
+   * before the first detached node; then a detached `<div>` (its name met there first), a DOM name
+   * and a plain object met first after it, a node sharing the detached one's name but attached, and
+   * a node detached only through an edge (its state spread from another).
+   */
+  function domHeap(): SnapshotBuilder {
+    const b = new SnapshotBuilder(NODE_FIELDS.chromium);
+    // Nodes enough for the edges to start past the first chunk a reader takes: another thread reads them.
+    for (let k = 0; k < 60000; k++) b.node("object", `C${k % 50}`);
+    const holder = b.node("object", "Holder");
+    const plain = [b.node("object", "Object"), b.node("object", "Object")];
+    b.edge(plain[0]!, holder, "property", "a").edge(plain[1]!, holder, "property", "a");
+    const li = b.node("native", "<li>", { detachedness: 1 });
+    b.node("native", "Object");
+    const div = b.node("native", '<div class="x">', { detachedness: 2 });
+    const span = b.node("native", "<span>");
+    b.edge(div, span, "element", 0);
+    b.node("native", "<p>");
+    b.node("native", '<div id="y">');
+    const late = b.node("object", "Object");
+    b.edge(late, holder, "property", "b");
+    b.node("object", "Late");
+    b.edge(b.gcRoots, holder, "element", 1).edge(b.gcRoots, div, "element", 2).edge(b.gcRoots, li, "element", 3);
+    return b;
+  }
+
+  it("gives the class index a read on one thread gives, however many nodes turn out detached", async () => {
+    const dir = tempDir("backrefs-name-classes-");
+    const cases: Array<[string, SnapshotBuilder]> = [["detached", domHeap()]];
+    const none = new SnapshotBuilder(NODE_FIELDS.chromium);
+    for (let k = 0; k < 60000; k++) none.node("object", `C${k % 50}`);
+    const o = none.node("object", "Object");
+    none.edge(o, none.node("native", "<b>"), "property", "x").edge(none.gcRoots, o, "element", 1);
+    cases.push(["none detached", none]);
+    for (const [what, b] of cases) {
+      const file = join(dir, `${what}.heapsnapshot`);
+      writeFileSync(file, b.serialize());
+      const one = await loadHeapGraph(file, { parallel: false });
+      let early = 0;
+      const two = await loadHeapGraph(file, { parallel: true, alongsideEdges: () => early++ });
+      expect(early, what).toBe(1);
+      expect(two.classes().extraNames, what).toEqual(one.classes().extraNames);
+      expect(Array.from(two.classes().nodeClass), what).toEqual(Array.from(one.classes().nodeClass));
+      expect(two.classParts(), what).toEqual(one.classParts());
+    }
+    const g = await loadHeapGraph(join(dir, "detached.heapsnapshot"), { parallel: true });
+    const names = Array.from({ length: g.nodeCount }, (_, n) => g.className(n));
+    expect(names.filter((n) => n.startsWith("Detached") || n.startsWith("<"))).toEqual([
+      "<li>",
+      "Detached <div>",
+      "Detached <span>",
+      "<p>",
+      "<div>",
+    ]);
+  });
+
+  it("is done again from the first detached node: the classes made from there on are undone", () => {
+    const b = domHeap();
+    const raw = readRaw(b);
+    const pass = earlyNameClasses(raw)!;
+    // Assuming no node detached, `<div>` and `<span>` are classes of their own.
+    expect(pass.extraNames).toContain("<div>");
+    const g = new HeapGraph(raw);
+    g.useNameClasses(pass);
+    const expected = graphOf(b);
+    expect(g.classes().extraNames).toEqual(expected.classes().extraNames);
+    expect(g.classes().extraNames).not.toContain("<span>");
+    expect(Array.from(g.classes().nodeClass)).toEqual(Array.from(expected.classes().nodeClass));
+  });
+
+  it("is not taken by a graph of other columns", () => {
+    const b = domHeap();
+    const pass = earlyNameClasses(readRaw(b))!;
+    const g = new HeapGraph(readRaw(b));
+    g.useNameClasses(pass);
+    pass.nodeClass.fill(7);
+    expect(Array.from(g.classes().nodeClass)).toEqual(Array.from(graphOf(b).classes().nodeClass));
+  });
+});
+
+function readRaw(b: SnapshotBuilder): RawSnapshot {
+  const p = new SnapshotParser();
+  p.write(Buffer.from(b.serialize()));
+  return p.end();
+}
