@@ -132,6 +132,14 @@ export interface StoredIndexes {
 /** In the class pass, marks the name of plain objects (see {@link HeapGraph.classes}). */
 const PLAIN_NAME = 0xffffffff;
 
+/** Count and self size (as written) of every node, by type code (see {@link HeapGraph.countsByType}). */
+export interface NodeTypeCounts {
+  count: Float64Array;
+  size: Float64Array;
+  /** The self sizes counted (null: none in the snapshot, every size is 0). */
+  sizes: Uint32Array | null;
+}
+
 /**
  * The first part of the class pass ({@link HeapGraph.classes}), which reads the node columns and
  * the strings but no edge: each node's class by its type or its name, the names of the classes
@@ -150,9 +158,12 @@ export class NameClasses {
   readonly plainNodes = new IntList();
   /** The nodes before this one have been looked at. */
   done = 0;
+  /** Every node counted by type, when counted with the pass (see {@link HeapGraph.countsByType}). */
+  byType: NodeTypeCounts | null = null;
   /** The class of each name, plus one (0: not met yet; PLAIN_NAME: the name of plain objects). */
   private readonly nameClass: Uint32Array;
-  private readonly byType: number[];
+  /** The class of each node type's nodes other than objects and native ones. */
+  private readonly typeClass: number[];
   private readonly detachedClass = new Map<number, number>();
   /** The node at which each of {@link extraNames} was made (-1: before any node). */
   private readonly extraAt: number[] = [];
@@ -172,7 +183,7 @@ export class NameClasses {
     this.S = strings.length;
     this.nameClass = new Uint32Array(this.S);
     this.nodeClass = sharedU32(nodeCount);
-    this.byType = nodeTypes.map((t) => this.extra(syntheticClassName(t), -1));
+    this.typeClass = nodeTypes.map((t) => this.extra(syntheticClassName(t), -1));
   }
 
   /** The id of the extra class `name` (see {@link extraNames}), made at node `at` when new. */
@@ -192,12 +203,12 @@ export class NameClasses {
    * ({@link HeapGraph.domStates}) when some node is detached, else null.
    */
   run(state: Uint8Array | null, to: number): void {
-    const { types, names, nodeClass, nameClass, byType, strings, plainNodes, met, metAt } = this;
+    const { types, names, nodeClass, nameClass, typeClass, strings, plainNodes, met, metAt } = this;
     const { object, native } = this.codes;
     for (let n = this.done; n < to; n++) {
       const t = types[n]!;
       if (t !== object && t !== native) {
-        nodeClass[n] = byType[t]!;
+        nodeClass[n] = typeClass[t]!;
         continue;
       }
       const name = names[n]!;
@@ -276,7 +287,24 @@ export function earlyNameClasses(rest: Pick<RawSnapshot, "meta" | "nodes" | "str
   const codes = { object: meta.nodeTypes.indexOf("object"), native: meta.nodeTypes.indexOf("native") };
   const pass = new NameClasses(meta.nodeTypes, codes, nodes.type, nodes.name, strings, N);
   pass.run(null, N);
+  pass.byType = countByType(nodes.type, nodes.selfSize, N, meta.nodeTypes.length);
   return pass;
+}
+
+/** Count and self size (as written) of every node, by type: what `info` shows (see {@link HeapGraph.countsByType}). */
+function countByType(types: Uint8Array, sizes: Uint32Array | null, N: number, T: number): NodeTypeCounts {
+  const count = new Float64Array(T);
+  const size = new Float64Array(T);
+  if (sizes === null) {
+    for (let n = 0; n < N; n++) count[types[n]!]!++;
+  } else {
+    for (let n = 0; n < N; n++) {
+      const t = types[n]!;
+      count[t]!++;
+      size[t]! += sizes[n]!;
+    }
+  }
+  return { count, size, sizes };
 }
 
 /**
@@ -439,6 +467,8 @@ export class HeapGraph {
   private domState: Uint8Array | null | undefined = undefined;
   /** The class pass's first part, done while the snapshot was read ({@link useNameClasses}); null once used. */
   private early: NameClasses | null = null;
+  /** See {@link countsByType}. */
+  private typeCounts: NodeTypeCounts | null = null;
   /** The id-trust check's sample, packed, when computed here (not taken from `stored`). */
   private idSampleComputed: Uint32Array | null = null;
   /** The one taken from `stored` (undefined: not asked yet). */
@@ -807,8 +837,20 @@ export class HeapGraph {
    */
   useNameClasses(early: NameClasses | null): void {
     if (early === null || this.classIndex !== null || this.lz !== null) return;
-    if (early.types === this.aType && early.names === this.aName && early.strings === this.strings && early.nodeCount === this.nodeCount)
-      this.early = early;
+    if (early.types !== this.aType || early.names !== this.aName || early.strings !== this.strings || early.nodeCount !== this.nodeCount)
+      return;
+    this.early = early;
+    if (early.byType !== null && early.byType.sizes === this.aSize && early.byType.count.length === this.nodeTypes.length)
+      this.typeCounts = early.byType;
+  }
+
+  /**
+   * Count and self size (as written) of every node, by type code, when they were counted while the
+   * snapshot was read (with the class pass's first part, {@link useNameClasses}); null otherwise.
+   * The arrays are the graph's: not to be changed.
+   */
+  countsByType(): NodeTypeCounts | null {
+    return this.typeCounts;
   }
 
   /**

@@ -85,6 +85,13 @@ function tableOfClasses(
   types: TypeCounts | null,
 ): ClassTable {
   const { nodeClass } = graph.classes();
+  // Counted by type while the snapshot was read: no pass for them here.
+  const byType = types ? graph.countsByType() : null;
+  if (types && byType) {
+    types.count.set(byType.count);
+    types.size.set(byType.size);
+    types = null;
+  }
   const limit = graph.classIdLimit;
   const count = new Uint32Array(limit);
   const size = new Float64Array(limit);

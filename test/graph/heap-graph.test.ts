@@ -4,6 +4,7 @@ import { describe, expect, it, vi } from "vitest";
 import { SnapshotFormatError } from "../../src/errors.js";
 import { HeapGraph, earlyNameClasses } from "../../src/graph/heap-graph.js";
 import { loadHeapGraph } from "../../src/graph/load.js";
+import { summarize } from "../../src/query/summary.js";
 import { SnapshotParser, type RawSnapshot } from "../../src/snapshot/parser.js";
 import { NODE_FIELDS, SnapshotBuilder } from "../helpers/snapshot-builder.js";
 import { graphOf } from "../helpers/load.js";
@@ -290,6 +291,13 @@ describe("the class pass's first part, done while the edges are read", () => {
       expect(two.classes().extraNames, what).toEqual(one.classes().extraNames);
       expect(Array.from(two.classes().nodeClass), what).toEqual(Array.from(one.classes().nodeClass));
       expect(two.classParts(), what).toEqual(one.classParts());
+      // Every node counted by type with the pass: `info`'s table by type is the one a pass makes.
+      expect(one.countsByType(), what).toBeNull();
+      const counted = two.countsByType()!;
+      const count = new Float64Array(two.nodeTypes.length);
+      for (let n = 0; n < two.nodeCount; n++) count[two.nodeType(n)]!++;
+      expect(Array.from(counted.count), what).toEqual(Array.from(count));
+      expect(summarize(two), what).toEqual(summarize(one));
     }
     const g = await loadHeapGraph(join(dir, "detached.heapsnapshot"), { parallel: true });
     const names = Array.from({ length: g.nodeCount }, (_, n) => g.className(n));
