@@ -106,6 +106,12 @@ export interface EntryContent {
   analysis: AnalysisParts | null;
   /** The graph's class index (HeapGraph.classParts), when computed. */
   classes?: ClassParts | null;
+  /**
+   * The snapshot's edges are being read still: `raw.edges` is not read (its arrays may be empty),
+   * and the edge sections, sized from the header's count, are written once handed over with them
+   * (see {@link EntryWriter.create}). Never to finish an entry with.
+   */
+  edgesToCome?: boolean;
 }
 
 /**
@@ -165,6 +171,8 @@ interface Section {
   data: Typed;
   bytes: number;
   deferred?: boolean;
+  /** Not read yet (see {@link EntryContent.edgesToCome}): `data` is not the section's. */
+  toCome?: boolean;
 }
 
 /** The sections of a content, in file order. */
@@ -182,10 +190,12 @@ function sectionsOf(c: EntryContent): Section[] {
   ];
   if (nodes.selfSize) out.push({ name: "node.selfSize", type: "u32", data: nodes.selfSize });
   if (nodes.detachedness) out.push({ name: "node.detachedness", type: "u8", data: nodes.detachedness });
+  const E = c.raw.meta.edgeCount;
+  const toCome = c.edgesToCome === true ? { toCome: true } : null;
   out.push(
-    { name: "edge.type", type: "u8", data: edges.type },
-    { name: "edge.name", type: "u32", data: edges.name },
-    { name: "edge.to", type: "u32", data: edges.to },
+    { name: "edge.type", type: "u8", data: edges.type, ...(toCome ? { ...toCome, bytes: E } : {}) },
+    { name: "edge.name", type: "u32", data: edges.name, ...(toCome ? { ...toCome, bytes: 4 * E } : {}) },
+    { name: "edge.to", type: "u32", data: edges.to, ...(toCome ? { ...toCome, bytes: 4 * E } : {}) },
     { name: "string.chunk", type: "u16", data: parts.chunkIdx },
     { name: "string.start", type: "u32", data: parts.starts },
     { name: "string.length", type: "u32", data: parts.lengths },
@@ -376,10 +386,10 @@ function headerJson(
  * section by section (see {@link EntryWriter}) reserves this much room for its header, which it
  * writes last, padded with spaces (JSON allows trailing white space).
  */
-function maxHeaderLength(raw: RawSnapshot, build: string, source: SourceIdentity): number {
+function maxHeaderLength(raw: RawSnapshot, build: string, source: SourceIdentity, edgesToCome = false): number {
   const WIDEST = Number.MAX_SAFE_INTEGER;
   const U32 = 0xffffffff;
-  const records: SectionRecord[] = sectionsOf({ raw, analysis: null }).map((s) => ({
+  const records: SectionRecord[] = sectionsOf({ raw, analysis: null, edgesToCome }).map((s) => ({
     name: s.name,
     type: s.type,
     length: s.bytes / WIDTH[s.type],
@@ -602,7 +612,8 @@ export class EntryWriter {
    * sections of this many bytes and more are written in the background as they are handed over
    * (the rest by {@link finish}); null: everything by finish. `checksums`: what sums those
    * sections (one started ahead, see {@link BackgroundChecksums.start}); the writer stops it when
-   * it is finished or abandoned, and also when this throws.
+   * it is finished or abandoned, and also when this throws. `edgesToCome`: `raw` is read but for its
+   * edges (see {@link EntryContent.edgesToCome}), whose sections are written once handed over.
    */
   static create(
     path: string,
@@ -611,8 +622,9 @@ export class EntryWriter {
     source: SourceIdentity,
     backgroundMin: number | null,
     checksums: BackgroundChecksums = new BackgroundChecksums(),
+    edgesToCome = false,
   ): EntryWriter {
-    const reserved = maxHeaderLength(raw, build, source);
+    const reserved = maxHeaderLength(raw, build, source, edgesToCome);
     let fd: number;
     try {
       fd = openSync(path, "wx", 0o600);
@@ -621,7 +633,7 @@ export class EntryWriter {
       throw e;
     }
     const w = new EntryWriter(path, fd, reserved, build, source, backgroundMin, checksums);
-    w.hand({ raw, analysis: null });
+    w.hand({ raw, analysis: null, edgesToCome });
     return w;
   }
 
@@ -635,7 +647,7 @@ export class EntryWriter {
     for (const s of sectionsOf(c)) {
       const at = position;
       position += pad8(s.bytes);
-      if (this.placed.has(s.name) || s.deferred || s.bytes < this.backgroundMin) continue;
+      if (this.placed.has(s.name) || s.deferred || s.toCome || s.bytes < this.backgroundMin) continue;
       const bytes = bytesOf(s.data);
       const sum = this.checksums.sum(bytes);
       const crc = Promise.all([writeInBackground(this.fd, bytes, at), sum]).then(([, sums]) => sums);
@@ -657,6 +669,7 @@ export class EntryWriter {
    */
   async finish(c: EntryContent): Promise<number> {
     if (this.closed) throw new Error("the entry was already finished");
+    if (c.edgesToCome) throw new Error("an entry is finished with its edges");
     try {
       // Every background write settles before this thread writes anywhere; one that failed is
       // written again here (a real write error then throws).

@@ -129,17 +129,36 @@ export class CacheSession {
     }
     // The new entry's checksum thread starts while the file is read (see SnapshotCache.checksumsFor).
     const checksums = look.kind !== "uncacheable" ? this.cache.checksumsFor(look.key) : null;
+    // An entry written in the background is begun as soon as all but the edges is read, while
+    // another thread still reads them (ReadOptions.alongsideEdges): its other columns are written
+    // and summed meanwhile, the edges' once read.
+    const begun: { pending: Tracked["pending"] } = { pending: null };
+    const beginEarly =
+      checksums && look.kind !== "uncacheable"
+        ? (rest: Omit<RawSnapshot, "edges">): void => {
+            read.alongsideEdges?.(rest);
+            const edges = { type: new Uint8Array(0), name: new Uint32Array(0), to: new Uint32Array(0), maxStringRef: 0 };
+            begun.pending = this.cache.begin(look.key, { ...rest, edges }, checksums, true);
+          }
+        : null;
     let raw: RawSnapshot;
-    const alongside = nameClassesAlongsideEdges(read);
+    let graph: HeapGraph;
+    const alongside = nameClassesAlongsideEdges(beginEarly ? { ...read, alongsideEdges: beginEarly } : read);
     try {
       raw = await readSnapshot(file, alongside.options);
+      // (A snapshot whose columns the graph refuses has no entry: one begun is given up.)
+      graph = new HeapGraph(raw);
     } catch (e) {
-      await checksums?.close();
+      const pending = begun.pending;
+      if (pending && "abandon" in pending) await pending.abandon();
+      else if (pending === null) await checksums?.close();
       throw e;
     }
-    const graph = new HeapGraph(raw);
     alongside.give(graph);
     if (look.kind !== "uncacheable") {
+      let pending = begun.pending;
+      if (pending === null) pending = this.cache.begin(look.key, raw, checksums);
+      else if ("hand" in pending) pending.hand({ raw, analysis: null });
       // The entry is written while the job goes on: the columns now, the analysis once known.
       const t: Tracked = {
         key: look.key,
@@ -147,7 +166,7 @@ export class CacheSession {
         saved: null,
         analysis: null,
         file,
-        pending: this.cache.begin(look.key, raw, checksums),
+        pending,
         graph,
         later: null,
         held: { analysis: false, tree: false, classRetained: false },

@@ -387,10 +387,15 @@ export class SnapshotCache {
     raw: RawSnapshot,
     /** From {@link checksumsFor} when the source was about to be read; stopped here when not used. */
     checksums: BackgroundChecksums | null = null,
+    /**
+     * `raw` is read but for its edges (its `edges` not read; see EntryContent.edgesToCome): its
+     * other sections start being written now, the edges' once handed over with them.
+     */
+    edgesToCome = false,
   ): PendingSave | Extract<SaveResult, { kind: "not-written" }> {
     let r: PendingSave | Extract<SaveResult, { kind: "not-written" }> | null = null;
     try {
-      r = this.#begin(key, raw, checksums);
+      r = this.#begin(key, raw, checksums, edgesToCome);
       return r;
     } finally {
       if (r === null || "kind" in r) void checksums?.close();
@@ -418,6 +423,7 @@ export class SnapshotCache {
     key: CacheKey,
     raw: RawSnapshot,
     checksums: BackgroundChecksums | null,
+    edgesToCome: boolean,
   ): PendingSave | Extract<SaveResult, { kind: "not-written" }> {
     const src = key.source;
     const changed = Math.max(Number(BigInt(src.mtimeNs) / 1_000_000n), Number(BigInt(src.ctimeNs) / 1_000_000n));
@@ -425,7 +431,7 @@ export class SnapshotCache {
       return { kind: "not-written", reason: `the file changed less than ${RACY_MS / 1000} s before it was read` };
     }
     const build = buildId();
-    const least = entrySize({ raw, analysis: null }, build, src);
+    const least = entrySize({ raw, analysis: null, edgesToCome }, build, src);
     if (least > this.maxBytes) {
       return { kind: "not-written", reason: `the entry (${least} bytes) is larger than the cache's limit (${this.maxBytes} bytes)` };
     }
@@ -437,7 +443,7 @@ export class SnapshotCache {
       mkdirSync(this.dir, { recursive: true, mode: 0o700 });
       // Forced (tests): every section in the background; otherwise small ones are not worth a trip.
       const backgroundMin = !background ? null : this.parallel === true ? 0 : BACKGROUND_SECTION_MIN_BYTES;
-      writer = EntryWriter.create(tmp, raw, build, src, backgroundMin, checksums ?? undefined);
+      writer = EntryWriter.create(tmp, raw, build, src, backgroundMin, checksums ?? undefined, edgesToCome);
     } catch (e) {
       removeQuietly(tmp);
       return { kind: "not-written", reason: describeFsError(e as NodeJS.ErrnoException) };

@@ -596,6 +596,89 @@ describe("snapshot cache: an entry begun while the command runs", () => {
     expectSameArray(look.content.raw.edges.to, content.raw.edges.to);
   });
 
+  it("begun before the edges are read, handed them once read: the same file as one begun after reading", async () => {
+    const { content } = await analysed(files.sample);
+    const bodies: Buffer[] = [];
+    for (const early of [false, true]) {
+      const dir = freshDir();
+      const cache = backgroundCache(dir);
+      const key = await missKey(cache, files.sample);
+      const edges = { type: new Uint8Array(0), name: new Uint32Array(0), to: new Uint32Array(0), maxStringRef: 0 };
+      const pending = early ? cache.begin(key, { ...content.raw, edges }, null, true) : cache.begin(key, content.raw);
+      if ("kind" in pending) throw new Error(pending.reason);
+      // Never finished without its edges.
+      if (early)
+        await expect(pending.finish({ ...content, raw: { ...content.raw, edges }, edgesToCome: true })).resolves.toMatchObject({
+          kind: "not-written",
+        });
+      else expect((await pending.finish(content)).kind).toBe("written");
+      if (early) {
+        const again = cache.begin(await missKey(cache, files.sample), { ...content.raw, edges }, null, true);
+        if ("kind" in again) throw new Error(again.reason);
+        again.hand({ raw: content.raw, analysis: null });
+        expect((await again.finish(content)).kind).toBe("written");
+      }
+      await hitWithColumnsOf(cache, files.sample, content);
+      const file = readFileSync(cache.list().entries[0]!.entry);
+      const headerEnd = (16 + file.readUInt32LE(8) + 7) & ~7;
+      bodies.push(file.subarray(headerEnd));
+      expect(readdirSync(dir).filter((n) => n.endsWith(".tmp"))).toEqual([]);
+    }
+    expect(bodies[1]!.equals(bodies[0]!)).toBe(true);
+  });
+
+  it("a session begins a big snapshot's entry while another thread reads its edges: the same entry as one begun after reading", async () => {
+    const b = new SnapshotBuilder();
+    // Nodes enough for the edges to start past the first chunk a reader takes: another thread reads them.
+    const nodes = Array.from({ length: 60000 }, (_, k) => b.node("object", `C${k % 50}`, { selfSize: 8 + (k % 5) }));
+    for (let k = 1; k < nodes.length; k++) b.edge(nodes[k - 1]!, nodes[k]!, "property", `p${k % 7}`);
+    b.edge(b.gcRoots, nodes[0]!, "element", 1);
+    const file = join(work, "edges-apart.heapsnapshot");
+    writeFileSync(file, b.serialize());
+    utimesSync(file, OLD, OLD);
+    await new Promise((r) => setTimeout(r, RACY_MS + 200));
+    const bodies: Buffer[] = [];
+    for (const parallel of [false, true]) {
+      const dir = freshDir();
+      const events: CacheEvent[] = [];
+      const session = new CacheSession(backgroundCache(dir), (e) => events.push(e));
+      let early = 0;
+      const graph = await session.load(file, { parallel, alongsideEdges: () => early++ });
+      expect(early).toBe(parallel ? 1 : 0);
+      const total = summarize(graph);
+      await session.flush();
+      expect(events.map((e) => e.kind)).toEqual(["written"]);
+      const entry = readdirSync(dir).find((n) => n.endsWith(".brc"))!;
+      const bytes = readFileSync(join(dir, entry));
+      bodies.push(bytes.subarray((16 + bytes.readUInt32LE(8) + 7) & ~7));
+      const back = await new CacheSession(backgroundCache(dir)).load(file);
+      expect(summarize(back)).toEqual(total);
+    }
+    expect(bodies[1]!.equals(bodies[0]!)).toBe(true);
+  });
+
+  it("a read that fails after the entry was begun early leaves nothing in the directory", async () => {
+    const b = new SnapshotBuilder();
+    const nodes = Array.from({ length: 60000 }, (_, k) => b.node("object", `C${k % 50}`));
+    for (let k = 1; k < nodes.length; k++) b.edge(nodes[k - 1]!, nodes[k]!, "property", `p${k % 7}`);
+    // A node names a string the table does not have: the graph refuses it once read.
+    const text = b
+      .serialize()
+      .replace(/"strings":\["/, '"strings":["')
+      .replace(/"nodes":\[(\d+),(\d+),/, (_m, t: string) => `"nodes":[${t},999999,`);
+    const file = join(work, "bad-name.heapsnapshot");
+    writeFileSync(file, text);
+    utimesSync(file, OLD, OLD);
+    await new Promise((r) => setTimeout(r, RACY_MS + 200));
+    const dir = freshDir();
+    const session = new CacheSession(backgroundCache(dir));
+    let early = 0;
+    await expect(session.load(file, { parallel: true, alongsideEdges: () => early++ })).rejects.toThrow(/string/);
+    expect(early).toBe(1);
+    await session.drop();
+    expect(readdirSync(dir).filter((n) => n.endsWith(".tmp"))).toEqual([]);
+  });
+
   it("given up (the command failed): nothing is left in the directory", async () => {
     const dir = freshDir();
     const cache = backgroundCache(dir);
