@@ -51,11 +51,11 @@ export function pageInput(g: HeapGraph): PageInput {
   return { firstEdge: g.firstEdge, edgeType, edgeTo, weakEdge: g.edgeTypeCodes.weak, seeds: shared, flags: sharedU8(g.nodeCount) };
 }
 
-/** Flags every node reachable from the seeds over non-weak edges (see {@link PageInput}). */
-export function walkPageOwned(input: PageInput): Uint8Array {
-  const { firstEdge, edgeType, edgeTo, weakEdge: weak, seeds, flags } = input;
-  // Every node enters the stack at most once; it grows as needed (a heap's walk rarely holds a
-  // large part of it at once).
+/**
+ * The walk's stack, holding the seeds not flagged yet, flagged. Every node enters the stack at most
+ * once; it grows as needed (a heap's walk rarely holds a large part of it at once).
+ */
+function seedStack(seeds: Iterable<number>, flags: Uint8Array): { stack: Uint32Array; sp: number } {
   let stack: Uint32Array = new Uint32Array(Math.min(flags.length, 1 << 16) || 1);
   let sp = 0;
   for (const to of seeds) {
@@ -64,6 +64,13 @@ export function walkPageOwned(input: PageInput): Uint8Array {
     if (sp === stack.length) stack = grown(stack);
     stack[sp++] = to;
   }
+  return { stack, sp };
+}
+
+/** Flags every node reachable from the seeds over non-weak edges (see {@link PageInput}). */
+export function walkPageOwned(input: PageInput): Uint8Array {
+  const { firstEdge, edgeType, edgeTo, weakEdge: weak, seeds, flags } = input;
+  let { stack, sp } = seedStack(seeds, flags);
   while (sp > 0) {
     const n = stack[--sp]!;
     const end = firstEdge[n + 1]!;
@@ -90,14 +97,7 @@ export function walkPageOwnedMarking(input: PageInput, essential: EssentialInput
   const { firstEdge, edgeType, edgeTo, weakEdge: weak, seeds, flags } = input;
   const { edgeName, nodeId, weakMapTables: tables, mask } = essential;
   const { shortcut, internal } = essential.codes;
-  let stack: Uint32Array = new Uint32Array(Math.min(flags.length, 1 << 16) || 1);
-  let sp = 0;
-  for (const to of seeds) {
-    if (flags[to] !== 0) continue;
-    flags[to] = 1;
-    if (sp === stack.length) stack = grown(stack);
-    stack[sp++] = to;
-  }
+  let { stack, sp } = seedStack(seeds, flags);
   while (sp > 0) {
     const n = stack[--sp]!;
     const end = firstEdge[n + 1]!;
