@@ -1,0 +1,139 @@
+/**
+ * Transparent huge pages for big snapshots (Linux with glibc): the command-line process starts
+ * itself once more with `GLIBC_TUNABLES=glibc.malloc.hugetlb=1`, which makes glibc's `malloc`
+ * ask the kernel for 2 MiB pages for its mappings — the memory of every typed array. Reading a
+ * big snapshot fills hundreds of megabytes of fresh arrays; with 4 KiB pages each page costs the
+ * kernel one fault, with 2 MiB pages one in 512 does. docs/memory.md has the measurements.
+ *
+ * A glibc tunable is read once, as a process starts, so it cannot be set from inside Node: the
+ * process that decides (`bin/backrefs.js`, before it loads anything else) starts the real one as
+ * its child, passes it the terminal, the exit code and signals, and does nothing else.
+ */
+import { spawn } from "node:child_process";
+import { readFileSync, statSync } from "node:fs";
+import { constants } from "node:os";
+
+/** Snapshot files at least this big are read with huge pages; smaller ones gain too little to pay for a second process. */
+export const HUGE_PAGES_MIN_BYTES = 64 << 20;
+
+/** The glibc tunable, and the first glibc release that has it. */
+const TUNABLE = "glibc.malloc.hugetlb";
+const MIN_GLIBC: readonly [number, number] = [2, 35];
+
+/** Node options under which a second process would get in the way (a debugger port, profiles, reports written twice). */
+const OWN_PROCESS_FLAGS = /--(inspect|debug|prof|cpu-prof|heap-prof|trace|diagnostic|report|watch)/;
+
+/** What the decision looks at; each is read only when the decision needs it. */
+export interface HugePagesFacts {
+  env: Readonly<Record<string, string | undefined>>;
+  platform: string;
+  execArgv: readonly string[];
+  /** The size of a regular file at `path`, or undefined when there is none. */
+  fileSize(path: string): number | undefined;
+  /** The kernel's transparent huge page setting, as in /sys/kernel/mm/transparent_hugepage/enabled (`always [madvise] never`), or undefined. */
+  thpSetting(): string | undefined;
+  /** The running glibc's version (`2.36`), or undefined when the C library is not glibc. */
+  glibcVersion(): string | undefined;
+}
+
+/**
+ * The `GLIBC_TUNABLES` value to start the command again with, or null to run it in this process.
+ *
+ * `BACKREFS_HUGE_PAGES=0` never starts it again, `=1` always does (on Linux); otherwise it does when
+ * one of the arguments is a regular file of {@link HUGE_PAGES_MIN_BYTES} or more (standard input
+ * never counts), the kernel gives huge pages to the mappings that ask for them (`[madvise]`; with
+ * `[always]` every mapping gets them anyway, with `[never]` none does), and glibc has the tunable.
+ * A `GLIBC_TUNABLES` already set — the user's own tunables, or the process started here — is left
+ * alone: Debian 12's glibc 2.36 was seen to apply only the first of two tunables given together,
+ * so adding ours to the user's could lose one of them.
+ */
+export function hugePagesTunables(args: readonly string[], facts: HugePagesFacts): string | null {
+  const setting = facts.env["BACKREFS_HUGE_PAGES"];
+  if (setting === "0" || facts.env["GLIBC_TUNABLES"] || facts.platform !== "linux") return null;
+  if (OWN_PROCESS_FLAGS.test([...facts.execArgv, facts.env["NODE_OPTIONS"] ?? ""].join(" "))) return null;
+  if (setting !== "1") {
+    const big = args.some((a) => !a.startsWith("-") && (facts.fileSize(a) ?? 0) >= HUGE_PAGES_MIN_BYTES);
+    if (!big || !/\[madvise\]/.test(facts.thpSetting() ?? "") || !glibcHasTunable(facts.glibcVersion())) return null;
+  }
+  return `${TUNABLE}=1`;
+}
+
+function glibcHasTunable(version: string | undefined): boolean {
+  const m = /^(\d+)\.(\d+)/.exec(version ?? "");
+  if (!m) return false;
+  const [major, minor] = [Number(m[1]), Number(m[2])];
+  return major > MIN_GLIBC[0] || (major === MIN_GLIBC[0] && minor >= MIN_GLIBC[1]);
+}
+
+/** {@link HugePagesFacts} of this process. */
+export function processFacts(): HugePagesFacts {
+  return {
+    env: process.env,
+    platform: process.platform,
+    execArgv: process.execArgv,
+    fileSize(path) {
+      try {
+        const st = statSync(path);
+        return st.isFile() ? st.size : undefined;
+      } catch {
+        return undefined;
+      }
+    },
+    thpSetting() {
+      try {
+        return readFileSync("/sys/kernel/mm/transparent_hugepage/enabled", "latin1");
+      } catch {
+        return undefined;
+      }
+    },
+    glibcVersion() {
+      const report = process.report as { excludeNetwork?: boolean; getReport(): object } | undefined;
+      if (!report) return undefined;
+      report.excludeNetwork = true;
+      const header = (report.getReport() as { header?: { glibcVersionRuntime?: string } }).header;
+      return header?.glibcVersionRuntime;
+    },
+  };
+}
+
+/** The signals passed on to the child: what stops a command from outside. */
+const FORWARDED: readonly NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"];
+
+/**
+ * Runs this command again in a child process with huge pages, when {@link hugePagesTunables} says
+ * so. Resolves false when the command is to run in this process (no huge pages, or the child could
+ * not be started); otherwise never resolves: this process ends as the child ended, with its exit
+ * code or by its signal.
+ */
+export function runWithHugePages(script: string, args: readonly string[], facts: HugePagesFacts = processFacts()): Promise<boolean> {
+  const tunables = hugePagesTunables(args, facts);
+  if (tunables === null) return Promise.resolve(false);
+  return new Promise<boolean>((resolve) => {
+    const child = spawn(process.execPath, [...process.execArgv, script, ...args], {
+      stdio: "inherit",
+      env: { ...process.env, GLIBC_TUNABLES: tunables },
+    });
+    // A signal meant for the command reaches the child; a terminal's Ctrl-C reaches both, and this
+    // process waits for the child to end.
+    const forward = (signal: NodeJS.Signals) => child.kill(signal);
+    const stopForwarding = () => {
+      for (const s of FORWARDED) process.off(s, forward);
+    };
+    for (const s of FORWARDED) process.on(s, forward);
+    child.on("error", () => {
+      // Not started (no process could be made): the command runs here, as without huge pages. (A
+      // started child's errors, such as a signal that could not be passed on, change nothing.)
+      if (child.pid !== undefined) return;
+      stopForwarding();
+      resolve(false);
+    });
+    child.on("exit", (code, signal) => {
+      stopForwarding();
+      if (signal === null) process.exit(code ?? 1);
+      // Ended by a signal: end by the same one, or, where this process ignores it, with the
+      // exit code a shell reports for it.
+      process.exitCode = 128 + (constants.signals[signal] ?? 0);
+      process.kill(process.pid, signal);
+    });
+  });
+}
