@@ -17,10 +17,21 @@
 
 /** Requests from this size up get a mapping of their own, sized {@link MAPPED_MIN}. */
 const MAPPED_FROM = 128 << 10;
-/** Just above the largest glibc threshold (32 MiB), a page more. */
-const MAPPED_MIN = (32 << 20) + 4096;
 
-const enlarge = process.platform === "linux";
+/**
+ * A threshold fixed by the environment the process started with (`MALLOC_MMAP_THRESHOLD_`, which
+ * glibc reads at start and then never moves; src/cli/huge-pages.ts starts the command-line process
+ * of a big snapshot with one), or undefined.
+ */
+const fixedThreshold = ((v) => (v !== undefined && /^\d+$/.test(v) ? Number(v) : undefined))(process.env["MALLOC_MMAP_THRESHOLD_"]);
+
+/**
+ * Just above the largest threshold a request can meet, a page more: glibc's largest (32 MiB), or
+ * the fixed one. (With a fixed threshold of 128 KiB or less nothing is enlarged.)
+ */
+const MAPPED_MIN = (fixedThreshold !== undefined && fixedThreshold < 32 << 20 ? fixedThreshold : 32 << 20) + 4096;
+
+const enlarge = process.platform === "linux" && MAPPED_MIN > MAPPED_FROM + 4096;
 
 /**
  * A buffer of at least `bytes` bytes (all zero), whose memory is freed back to the system with it

@@ -1,3 +1,6 @@
+import { spawnSync } from "node:child_process";
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import { mappedBuffer, mappedU32, mappedU8 } from "../src/memory.js";
 import { sharedU32, sharedU8 } from "../src/snapshot/columns.js";
@@ -24,5 +27,26 @@ describe("mappedBuffer", () => {
     expect(mappedBuffer((128 << 10) - 1).byteLength).toBe((128 << 10) - 1);
     expect(mappedBuffer(big).byteLength).toBe(big);
     expect(mappedBuffer(40 << 20).byteLength).toBe(40 << 20);
+  });
+
+  it("gives arrays their own size where glibc's threshold was fixed at 128 KiB or less as the process started", () => {
+    const memory = pathToFileURL(resolve(import.meta.dirname, "../dist/memory.js")).href;
+    const script = `const { mappedBuffer } = await import(${JSON.stringify(memory)});
+console.log([1 << 20, 128 << 10, 40 << 20].map((n) => mappedBuffer(n).byteLength).join(" "));`;
+    const lengths = (threshold: string | undefined) => {
+      const env = { ...process.env, MALLOC_MMAP_THRESHOLD_: threshold };
+      if (threshold === undefined) delete env.MALLOC_MMAP_THRESHOLD_;
+      return spawnSync(process.execPath, ["--input-type=module", "-e", script], { env, encoding: "utf8" }).stdout.trim();
+    };
+    const big = (32 << 20) + 4096;
+    const enlarged = process.platform === "linux" ? `${big} ${big} ${40 << 20}` : `${1 << 20} ${128 << 10} ${40 << 20}`;
+    expect(lengths("131072")).toBe(`${1 << 20} ${128 << 10} ${40 << 20}`);
+    expect(lengths("0")).toBe(`${1 << 20} ${128 << 10} ${40 << 20}`);
+    // A threshold above 128 KiB: arrays below it are enlarged to just above it.
+    const mib = (1 << 20) + 4096;
+    expect(lengths("1048576")).toBe(process.platform === "linux" ? `${mib} ${mib} ${40 << 20}` : `${1 << 20} ${128 << 10} ${40 << 20}`);
+    // A value glibc would not read leaves arrays enlarged as without one.
+    expect(lengths("lots")).toBe(enlarged);
+    expect(lengths(undefined)).toBe(enlarged);
   });
 });

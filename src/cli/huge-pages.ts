@@ -19,6 +19,8 @@ export const HUGE_PAGES_MIN_BYTES = 64 << 20;
 /** The glibc tunable, and the first glibc release that has it. */
 const TUNABLE = "glibc.malloc.hugetlb";
 const MIN_GLIBC: readonly [number, number] = [2, 35];
+/** glibc's own first mmap threshold, fixed for the child. */
+const FIXED_MMAP_THRESHOLD = 128 << 10;
 
 /** Node options under which a second process would get in the way (a debugger port, profiles, reports written twice). */
 const OWN_PROCESS_FLAGS = /--(inspect|debug|prof|cpu-prof|heap-prof|trace|diagnostic|report|watch)/;
@@ -37,17 +39,22 @@ export interface HugePagesFacts {
 }
 
 /**
- * The `GLIBC_TUNABLES` value to start the command again with, or null to run it in this process.
+ * What to add to the environment to start the command again with, or null to run it in this
+ * process.
  *
  * `BACKREFS_HUGE_PAGES=0` never starts it again, `=1` always does (on Linux); otherwise it does when
  * one of the arguments is a regular file of {@link HUGE_PAGES_MIN_BYTES} or more (standard input
  * never counts), the kernel gives huge pages to the mappings that ask for them (`[madvise]`; with
  * `[always]` every mapping gets them anyway, with `[never]` none does), and glibc has the tunable.
  * A `GLIBC_TUNABLES` already set — the user's own tunables, or the process started here — is left
- * alone: Debian 12's glibc 2.36 was seen to apply only the first of two tunables given together,
- * so adding ours to the user's could lose one of them.
+ * alone, and no second process is started: a tunable added to the user's could go unread (glibc
+ * parses several in one string by rules that changed between releases).
+ *
+ * The child also gets a fixed mmap threshold (`MALLOC_MMAP_THRESHOLD_=131072`, unless one is set):
+ * every array of 128 KiB and more then has a mapping of its own size, so src/memory.ts need not
+ * give it a bigger one — whose last huge page, touched in part, would be taken whole.
  */
-export function hugePagesTunables(args: readonly string[], facts: HugePagesFacts): string | null {
+export function hugePagesEnv(args: readonly string[], facts: HugePagesFacts): Record<string, string> | null {
   const setting = facts.env["BACKREFS_HUGE_PAGES"];
   if (setting === "0" || facts.env["GLIBC_TUNABLES"] || facts.platform !== "linux") return null;
   if (OWN_PROCESS_FLAGS.test([...facts.execArgv, facts.env["NODE_OPTIONS"] ?? ""].join(" "))) return null;
@@ -55,7 +62,10 @@ export function hugePagesTunables(args: readonly string[], facts: HugePagesFacts
     const big = args.some((a) => !a.startsWith("-") && (facts.fileSize(a) ?? 0) >= HUGE_PAGES_MIN_BYTES);
     if (!big || !/\[madvise\]/.test(facts.thpSetting() ?? "") || !glibcHasTunable(facts.glibcVersion())) return null;
   }
-  return `${TUNABLE}=1`;
+  return {
+    GLIBC_TUNABLES: `${TUNABLE}=1`,
+    MALLOC_MMAP_THRESHOLD_: facts.env["MALLOC_MMAP_THRESHOLD_"] ?? String(FIXED_MMAP_THRESHOLD),
+  };
 }
 
 function glibcHasTunable(version: string | undefined): boolean {
@@ -100,18 +110,18 @@ export function processFacts(): HugePagesFacts {
 const FORWARDED: readonly NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"];
 
 /**
- * Runs this command again in a child process with huge pages, when {@link hugePagesTunables} says
+ * Runs this command again in a child process with huge pages, when {@link hugePagesEnv} says
  * so. Resolves false when the command is to run in this process (no huge pages, or the child could
  * not be started); otherwise never resolves: this process ends as the child ended, with its exit
  * code or by its signal.
  */
 export function runWithHugePages(script: string, args: readonly string[], facts: HugePagesFacts = processFacts()): Promise<boolean> {
-  const tunables = hugePagesTunables(args, facts);
-  if (tunables === null) return Promise.resolve(false);
+  const env = hugePagesEnv(args, facts);
+  if (env === null) return Promise.resolve(false);
   return new Promise<boolean>((resolve) => {
     const child = spawn(process.execPath, [...process.execArgv, script, ...args], {
       stdio: "inherit",
-      env: { ...process.env, GLIBC_TUNABLES: tunables },
+      env: { ...process.env, ...env },
     });
     // A signal meant for the command reaches the child; a terminal's Ctrl-C reaches both, and this
     // process waits for the child to end.

@@ -8,12 +8,14 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { HUGE_PAGES_MIN_BYTES, hugePagesTunables, type HugePagesFacts } from "../../src/cli/huge-pages.js";
+import { HUGE_PAGES_MIN_BYTES, hugePagesEnv, type HugePagesFacts } from "../../src/cli/huge-pages.js";
 import { BIN } from "../helpers/cli.js";
 import { SnapshotBuilder } from "../helpers/snapshot-builder.js";
 import { tempDir } from "../helpers/temp-dir.js";
 
 const BIG = "big.heapsnapshot";
+/** The environment added for the child, when nothing of it was set before. */
+const HUGE = { GLIBC_TUNABLES: "glibc.malloc.hugetlb=1", MALLOC_MMAP_THRESHOLD_: "131072" };
 
 /** Facts of a Linux machine with glibc 2.36 and `[madvise]` huge pages, where only `big.heapsnapshot` is big; `over` changes some. */
 function facts(over: Partial<HugePagesFacts> = {}, asked: string[] = []): HugePagesFacts {
@@ -39,58 +41,59 @@ function facts(over: Partial<HugePagesFacts> = {}, asked: string[] = []): HugePa
 
 describe("when the command starts again with huge pages", () => {
   it("does for a snapshot file of the threshold's size or more, named anywhere among the arguments", () => {
-    expect(hugePagesTunables(["info", BIG], facts())).toBe("glibc.malloc.hugetlb=1");
-    expect(hugePagesTunables([BIG, "--type", "Foo", "-o", "x.svg"], facts())).toBe("glibc.malloc.hugetlb=1");
-    expect(hugePagesTunables(["diff", "small.heapsnapshot", BIG], facts())).toBe("glibc.malloc.hugetlb=1");
+    expect(hugePagesEnv(["info", BIG], facts())).toEqual(HUGE);
+    expect(hugePagesEnv([BIG, "--type", "Foo", "-o", "x.svg"], facts())).toEqual(HUGE);
+    expect(hugePagesEnv(["diff", "small.heapsnapshot", BIG], facts())).toEqual(HUGE);
   });
 
   it("does not for smaller files, missing files, standard input or options", () => {
-    expect(hugePagesTunables(["info", "small.heapsnapshot"], facts())).toBeNull();
-    expect(hugePagesTunables(["info", "missing.heapsnapshot"], facts())).toBeNull();
+    expect(hugePagesEnv(["info", "small.heapsnapshot"], facts())).toBeNull();
+    expect(hugePagesEnv(["info", "missing.heapsnapshot"], facts())).toBeNull();
     const asked: string[] = [];
     // An argument that starts with "-" (an option, or `-` for standard input) is never looked up.
-    expect(hugePagesTunables(["info", "-", "--json"], facts({}, asked))).toBeNull();
+    expect(hugePagesEnv(["info", "-", "--json"], facts({}, asked))).toBeNull();
     expect(asked).toEqual(["size info"]);
   });
 
   it("looks at the kernel and the C library only once a big file is named", () => {
     const asked: string[] = [];
-    hugePagesTunables(["info", "small.heapsnapshot"], facts({}, asked));
+    hugePagesEnv(["info", "small.heapsnapshot"], facts({}, asked));
     expect(asked).toEqual(["size info", "size small.heapsnapshot"]);
   });
 
   it("leaves tunables already set alone: the user's own, or those of the process started again", () => {
     for (const tunables of ["glibc.malloc.arena_max=2", "glibc.malloc.hugetlb=0", "glibc.malloc.hugetlb=1"]) {
-      expect(hugePagesTunables([BIG], facts({ env: { GLIBC_TUNABLES: tunables } }))).toBeNull();
-      expect(hugePagesTunables([BIG], facts({ env: { GLIBC_TUNABLES: tunables, BACKREFS_HUGE_PAGES: "1" } }))).toBeNull();
+      expect(hugePagesEnv([BIG], facts({ env: { GLIBC_TUNABLES: tunables } }))).toBeNull();
+      expect(hugePagesEnv([BIG], facts({ env: { GLIBC_TUNABLES: tunables, BACKREFS_HUGE_PAGES: "1" } }))).toBeNull();
     }
-    expect(hugePagesTunables([BIG], facts({ env: { GLIBC_TUNABLES: "" } }))).toBe("glibc.malloc.hugetlb=1");
+    expect(hugePagesEnv([BIG], facts({ env: { GLIBC_TUNABLES: "" } }))).toEqual(HUGE);
+    // A threshold of the user's own is kept.
+    expect(hugePagesEnv([BIG], facts({ env: { MALLOC_MMAP_THRESHOLD_: "65536" } }))).toEqual({ ...HUGE, MALLOC_MMAP_THRESHOLD_: "65536" });
   });
 
   it("needs the kernel to give huge pages on request, and a glibc that has the tunable", () => {
     for (const thp of ["[always] madvise never", "always madvise [never]", undefined])
-      expect(hugePagesTunables([BIG], facts({ thpSetting: () => thp }))).toBeNull();
-    for (const glibc of ["2.34", "1.99", undefined]) expect(hugePagesTunables([BIG], facts({ glibcVersion: () => glibc }))).toBeNull();
-    for (const glibc of ["2.35", "3.0"])
-      expect(hugePagesTunables([BIG], facts({ glibcVersion: () => glibc }))).toBe("glibc.malloc.hugetlb=1");
-    expect(hugePagesTunables([BIG], facts({ platform: "darwin" }))).toBeNull();
+      expect(hugePagesEnv([BIG], facts({ thpSetting: () => thp }))).toBeNull();
+    for (const glibc of ["2.34", "1.99", undefined]) expect(hugePagesEnv([BIG], facts({ glibcVersion: () => glibc }))).toBeNull();
+    for (const glibc of ["2.35", "3.0"]) expect(hugePagesEnv([BIG], facts({ glibcVersion: () => glibc }))).toEqual(HUGE);
+    expect(hugePagesEnv([BIG], facts({ platform: "darwin" }))).toBeNull();
   });
 
   it("is turned off by BACKREFS_HUGE_PAGES=0 and forced by =1, for any file, on Linux", () => {
-    expect(hugePagesTunables([BIG], facts({ env: { BACKREFS_HUGE_PAGES: "0" } }))).toBeNull();
+    expect(hugePagesEnv([BIG], facts({ env: { BACKREFS_HUGE_PAGES: "0" } }))).toBeNull();
     const asked: string[] = [];
     const forced = facts({ env: { BACKREFS_HUGE_PAGES: "1" }, thpSetting: () => undefined, glibcVersion: () => undefined }, asked);
-    expect(hugePagesTunables(["info", "-"], forced)).toBe("glibc.malloc.hugetlb=1");
+    expect(hugePagesEnv(["info", "-"], forced)).toEqual(HUGE);
     expect(asked).toEqual([]);
-    expect(hugePagesTunables([BIG], facts({ env: { BACKREFS_HUGE_PAGES: "1" }, platform: "win32" }))).toBeNull();
+    expect(hugePagesEnv([BIG], facts({ env: { BACKREFS_HUGE_PAGES: "1" }, platform: "win32" }))).toBeNull();
   });
 
   it("is not done under a debugger, a profiler or a watcher, which a second process would confuse", () => {
-    expect(hugePagesTunables([BIG], facts({ execArgv: ["--inspect-brk"] }))).toBeNull();
-    expect(hugePagesTunables([BIG], facts({ execArgv: ["--cpu-prof"] }))).toBeNull();
-    expect(hugePagesTunables([BIG], facts({ env: { NODE_OPTIONS: "--inspect=9230" } }))).toBeNull();
+    expect(hugePagesEnv([BIG], facts({ execArgv: ["--inspect-brk"] }))).toBeNull();
+    expect(hugePagesEnv([BIG], facts({ execArgv: ["--cpu-prof"] }))).toBeNull();
+    expect(hugePagesEnv([BIG], facts({ env: { NODE_OPTIONS: "--inspect=9230" } }))).toBeNull();
     // Heap size options are passed on to the child, and do not stop it.
-    expect(hugePagesTunables([BIG], facts({ execArgv: ["--max-old-space-size=8000"] }))).toBe("glibc.malloc.hugetlb=1");
+    expect(hugePagesEnv([BIG], facts({ execArgv: ["--max-old-space-size=8000"] }))).toEqual(HUGE);
   });
 });
 
@@ -159,6 +162,7 @@ describe.runIf(process.platform === "linux")("the command started again with hug
       }
       expect(child).toBeDefined();
       expect(environ).toContain("GLIBC_TUNABLES=glibc.malloc.hugetlb=1");
+      expect(environ).toContain("MALLOC_MMAP_THRESHOLD_=131072");
       // The child is the command: it holds standard input, the parent only waits.
       await new Promise((r) => setTimeout(r, 300));
       parent.kill(signal);
