@@ -10,8 +10,9 @@
  * its child, passes it the terminal, the exit code and signals, and does nothing else.
  */
 import { spawn } from "node:child_process";
-import { readFileSync, statSync } from "node:fs";
+import { readFileSync, realpathSync, statSync } from "node:fs";
 import { constants } from "node:os";
+import { activeCacheDir } from "./cache-dir.js";
 
 /** Snapshot files at least this big are read with huge pages; smaller ones gain too little to pay for a second process. */
 export const HUGE_PAGES_MIN_BYTES = 64 << 20;
@@ -19,8 +20,10 @@ export const HUGE_PAGES_MIN_BYTES = 64 << 20;
 /** The glibc tunable, and the first glibc release that has it. */
 const TUNABLE = "glibc.malloc.hugetlb";
 const MIN_GLIBC: readonly [number, number] = [2, 35];
-/** glibc's own first mmap threshold, fixed for the child. */
+/** glibc's own first mmap threshold, fixed for the child that reads a snapshot. */
 const FIXED_MMAP_THRESHOLD = 128 << 10;
+/** The heap top glibc keeps before giving it back, in that child. */
+const TRIM_THRESHOLD = 64 << 20;
 
 /** Node options under which a second process would get in the way (a debugger port, profiles, reports written twice). */
 const OWN_PROCESS_FLAGS = /--(inspect|debug|prof|cpu-prof|heap-prof|trace|diagnostic|report|watch)/;
@@ -36,6 +39,8 @@ export interface HugePagesFacts {
   thpSetting(): string | undefined;
   /** The running glibc's version (`2.36`), or undefined when the C library is not glibc. */
   glibcVersion(): string | undefined;
+  /** Whether the snapshot cache (on unless `--no-cache` is among `args` or the environment turns it off) has an entry for the file at `path`. */
+  hasCacheEntry(path: string): Promise<boolean>;
 }
 
 /**
@@ -46,26 +51,40 @@ export interface HugePagesFacts {
  * one of the arguments is a regular file of {@link HUGE_PAGES_MIN_BYTES} or more (standard input
  * never counts), the kernel gives huge pages to the mappings that ask for them (`[madvise]`; with
  * `[always]` every mapping gets them anyway, with `[never]` none does), and glibc has the tunable.
- * A `GLIBC_TUNABLES` already set — the user's own tunables, or the process started here — is left
- * alone, and no second process is started: a tunable added to the user's could go unread (glibc
- * parses several in one string by rules that changed between releases).
+ * A `GLIBC_TUNABLES` already set — the user's own settings of the C library, or the process
+ * started here — is left as it is, and no second process is started.
  *
- * The child also gets a fixed mmap threshold (`MALLOC_MMAP_THRESHOLD_=131072`, unless one is set):
- * every array of 128 KiB and more then has a mapping of its own size, so src/memory.ts need not
- * give it a bigger one — whose last huge page, touched in part, would be taken whole.
+ * A snapshot to be read and analysed (a big file named has no cache entry) is read with glibc's
+ * mmap threshold fixed at 128 KiB (`MALLOC_MMAP_THRESHOLD_`): every array of 128 KiB and more then
+ * has a mapping of its own size, so src/memory.ts need not give it a bigger one, whose last huge
+ * page, touched in part, would be taken whole (less peak memory, a little more time). A fixed
+ * threshold also keeps glibc's trim threshold at its smallest, so the heap's top was given back and
+ * taken again after every big free: `MALLOC_TRIM_THRESHOLD_` keeps 64 MiB. A second look (each big
+ * file has an entry) keeps glibc's moving threshold: its arrays come and go from an entry, and
+ * reusing the heap's freed memory is faster than mapping fresh pages. Values of the user's own are
+ * kept.
  */
-export function hugePagesEnv(args: readonly string[], facts: HugePagesFacts): Record<string, string> | null {
+export async function hugePagesEnv(args: readonly string[], facts: HugePagesFacts): Promise<Record<string, string> | null> {
   const setting = facts.env["BACKREFS_HUGE_PAGES"];
   if (setting === "0" || facts.env["GLIBC_TUNABLES"] || facts.platform !== "linux") return null;
   if (OWN_PROCESS_FLAGS.test([...facts.execArgv, facts.env["NODE_OPTIONS"] ?? ""].join(" "))) return null;
+  // The files that make it worth it (an output file that exists, or a small snapshot, does not).
+  const big = args.filter((a) => !a.startsWith("-") && (facts.fileSize(a) ?? 0) >= HUGE_PAGES_MIN_BYTES);
   if (setting !== "1") {
-    const big = args.some((a) => !a.startsWith("-") && (facts.fileSize(a) ?? 0) >= HUGE_PAGES_MIN_BYTES);
-    if (!big || !/\[madvise\]/.test(facts.thpSetting() ?? "") || !glibcHasTunable(facts.glibcVersion())) return null;
+    if (big.length === 0 || !/\[madvise\]/.test(facts.thpSetting() ?? "") || !glibcHasTunable(facts.glibcVersion())) return null;
   }
-  return {
-    GLIBC_TUNABLES: `${TUNABLE}=1`,
-    MALLOC_MMAP_THRESHOLD_: facts.env["MALLOC_MMAP_THRESHOLD_"] ?? String(FIXED_MMAP_THRESHOLD),
-  };
+  const env: Record<string, string> = { GLIBC_TUNABLES: `${TUNABLE}=1` };
+  const secondLook = big.length > 0 && (await everyHasEntry(big, facts));
+  if (!secondLook) {
+    env["MALLOC_MMAP_THRESHOLD_"] = facts.env["MALLOC_MMAP_THRESHOLD_"] ?? String(FIXED_MMAP_THRESHOLD);
+    env["MALLOC_TRIM_THRESHOLD_"] = facts.env["MALLOC_TRIM_THRESHOLD_"] ?? String(TRIM_THRESHOLD);
+  }
+  return env;
+}
+
+async function everyHasEntry(files: readonly string[], facts: HugePagesFacts): Promise<boolean> {
+  for (const f of files) if (!(await facts.hasCacheEntry(f))) return false;
+  return true;
 }
 
 function glibcHasTunable(version: string | undefined): boolean {
@@ -75,8 +94,8 @@ function glibcHasTunable(version: string | undefined): boolean {
   return major > MIN_GLIBC[0] || (major === MIN_GLIBC[0] && minor >= MIN_GLIBC[1]);
 }
 
-/** {@link HugePagesFacts} of this process. */
-export function processFacts(): HugePagesFacts {
+/** {@link HugePagesFacts} of this process, run with `args`. */
+export function processFacts(args: readonly string[]): HugePagesFacts {
   return {
     env: process.env,
     platform: process.platform,
@@ -103,6 +122,17 @@ export function processFacts(): HugePagesFacts {
       const header = (report.getReport() as { header?: { glibcVersionRuntime?: string } }).header;
       return header?.glibcVersionRuntime;
     },
+    async hasCacheEntry(path) {
+      const dir = activeCacheDir(!args.includes("--no-cache"));
+      if (dir === null) return false;
+      // Loaded only here: the cache's modules are not needed by a command that does not read a big file.
+      const { entryPathIn } = await import("../cache/entry-name.js");
+      try {
+        return statSync(entryPathIn(dir, realpathSync(path))).isFile();
+      } catch {
+        return false;
+      }
+    },
   };
 }
 
@@ -115,9 +145,13 @@ const FORWARDED: readonly NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP", "SI
  * not be started); otherwise never resolves: this process ends as the child ended, with its exit
  * code or by its signal.
  */
-export function runWithHugePages(script: string, args: readonly string[], facts: HugePagesFacts = processFacts()): Promise<boolean> {
-  const env = hugePagesEnv(args, facts);
-  if (env === null) return Promise.resolve(false);
+export async function runWithHugePages(
+  script: string,
+  args: readonly string[],
+  facts: HugePagesFacts = processFacts(args),
+): Promise<boolean> {
+  const env = await hugePagesEnv(args, facts);
+  if (env === null) return false;
   return new Promise<boolean>((resolve) => {
     const child = spawn(process.execPath, [...process.execArgv, script, ...args], {
       stdio: "inherit",

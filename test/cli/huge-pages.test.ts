@@ -5,19 +5,26 @@
  * code, the tunable in the child's environment, signals passed on.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { HUGE_PAGES_MIN_BYTES, hugePagesEnv, type HugePagesFacts } from "../../src/cli/huge-pages.js";
+import { entryPathIn } from "../../src/cache/entry-name.js";
+import { HUGE_PAGES_MIN_BYTES, hugePagesEnv, processFacts, type HugePagesFacts } from "../../src/cli/huge-pages.js";
 import { BIN } from "../helpers/cli.js";
 import { SnapshotBuilder } from "../helpers/snapshot-builder.js";
 import { tempDir } from "../helpers/temp-dir.js";
 
 const BIG = "big.heapsnapshot";
-/** The environment added for the child, when nothing of it was set before. */
-const HUGE = { GLIBC_TUNABLES: "glibc.malloc.hugetlb=1", MALLOC_MMAP_THRESHOLD_: "131072" };
+const BIG2 = "big2.heapsnapshot";
+/** The environment added for the child that reads a snapshot, when nothing of it was set before. */
+const HUGE = { GLIBC_TUNABLES: "glibc.malloc.hugetlb=1", MALLOC_MMAP_THRESHOLD_: "131072", MALLOC_TRIM_THRESHOLD_: "67108864" };
+/** The same for a second look (every big file has a cache entry). */
+const HUGE_2ND = { GLIBC_TUNABLES: "glibc.malloc.hugetlb=1" };
 
-/** Facts of a Linux machine with glibc 2.36 and `[madvise]` huge pages, where only `big.heapsnapshot` is big; `over` changes some. */
+/**
+ * Facts of a Linux machine with glibc 2.36 and `[madvise]` huge pages, where `big*.heapsnapshot`
+ * are big and no file has a cache entry; `over` changes some. What is asked is listed in `asked`.
+ */
 function facts(over: Partial<HugePagesFacts> = {}, asked: string[] = []): HugePagesFacts {
   return {
     env: {},
@@ -25,7 +32,8 @@ function facts(over: Partial<HugePagesFacts> = {}, asked: string[] = []): HugePa
     execArgv: [],
     fileSize(path) {
       asked.push(`size ${path}`);
-      return path === BIG ? HUGE_PAGES_MIN_BYTES : path === "small.heapsnapshot" ? HUGE_PAGES_MIN_BYTES - 1 : undefined;
+      if (path.startsWith("big")) return HUGE_PAGES_MIN_BYTES;
+      return path === "small.heapsnapshot" || path === "x.svg" ? HUGE_PAGES_MIN_BYTES - 1 : undefined;
     },
     thpSetting() {
       asked.push("thp");
@@ -35,65 +43,87 @@ function facts(over: Partial<HugePagesFacts> = {}, asked: string[] = []): HugePa
       asked.push("glibc");
       return "2.36";
     },
+    hasCacheEntry(path) {
+      asked.push(`entry ${path}`);
+      return Promise.resolve(false);
+    },
     ...over,
   };
 }
 
+/** {@link facts} where the files in `entries` have a cache entry. */
+function withEntries(entries: string[], over: Partial<HugePagesFacts> = {}, asked: string[] = []): HugePagesFacts {
+  return facts({ hasCacheEntry: (path) => (asked.push(`entry ${path}`), Promise.resolve(entries.includes(path))), ...over }, asked);
+}
+
 describe("when the command starts again with huge pages", () => {
-  it("does for a snapshot file of the threshold's size or more, named anywhere among the arguments", () => {
-    expect(hugePagesEnv(["info", BIG], facts())).toEqual(HUGE);
-    expect(hugePagesEnv([BIG, "--type", "Foo", "-o", "x.svg"], facts())).toEqual(HUGE);
-    expect(hugePagesEnv(["diff", "small.heapsnapshot", BIG], facts())).toEqual(HUGE);
+  it("does for a snapshot file of the threshold's size or more, named anywhere among the arguments", async () => {
+    expect(await hugePagesEnv(["info", BIG], facts())).toEqual(HUGE);
+    expect(await hugePagesEnv([BIG, "--type", "Foo", "-o", "x.svg"], facts())).toEqual(HUGE);
+    expect(await hugePagesEnv(["diff", "small.heapsnapshot", BIG], facts())).toEqual(HUGE);
   });
 
-  it("does not for smaller files, missing files, standard input or options", () => {
-    expect(hugePagesEnv(["info", "small.heapsnapshot"], facts())).toBeNull();
-    expect(hugePagesEnv(["info", "missing.heapsnapshot"], facts())).toBeNull();
+  it("does not for smaller files, missing files, standard input or options", async () => {
+    expect(await hugePagesEnv(["info", "small.heapsnapshot"], facts())).toBeNull();
+    expect(await hugePagesEnv(["info", "missing.heapsnapshot"], facts())).toBeNull();
     const asked: string[] = [];
     // An argument that starts with "-" (an option, or `-` for standard input) is never looked up.
-    expect(hugePagesEnv(["info", "-", "--json"], facts({}, asked))).toBeNull();
+    expect(await hugePagesEnv(["info", "-", "--json"], facts({}, asked))).toBeNull();
     expect(asked).toEqual(["size info"]);
   });
 
-  it("looks at the kernel and the C library only once a big file is named", () => {
+  it("looks at the kernel, the C library and the cache only once a big file is named", async () => {
     const asked: string[] = [];
-    hugePagesEnv(["info", "small.heapsnapshot"], facts({}, asked));
+    await hugePagesEnv(["info", "small.heapsnapshot"], facts({}, asked));
     expect(asked).toEqual(["size info", "size small.heapsnapshot"]);
   });
 
-  it("leaves tunables already set alone: the user's own, or those of the process started again", () => {
+  it("keeps glibc's moving threshold for a second look: every big file named has a cache entry (a small one or an output need not)", async () => {
+    const asked: string[] = [];
+    expect(await hugePagesEnv([BIG, "--type", "Foo", "-o", "x.svg"], withEntries([BIG], {}, asked))).toEqual(HUGE_2ND);
+    expect(asked.filter((a) => a.startsWith("entry"))).toEqual([`entry ${BIG}`]);
+    expect(await hugePagesEnv(["diff", "small.heapsnapshot", BIG], withEntries([BIG]))).toEqual(HUGE_2ND);
+    expect(await hugePagesEnv(["diff", BIG, BIG2], withEntries([BIG, BIG2]))).toEqual(HUGE_2ND);
+    // One big file to read: the command reads it, with the fixed threshold.
+    expect(await hugePagesEnv(["diff", BIG, BIG2], withEntries([BIG]))).toEqual(HUGE);
+    expect(await hugePagesEnv(["info", BIG], withEntries([]))).toEqual(HUGE);
+  });
+
+  it("leaves tunables already set alone: the user's own, or those of the process started again", async () => {
     for (const tunables of ["glibc.malloc.arena_max=2", "glibc.malloc.hugetlb=0", "glibc.malloc.hugetlb=1"]) {
-      expect(hugePagesEnv([BIG], facts({ env: { GLIBC_TUNABLES: tunables } }))).toBeNull();
-      expect(hugePagesEnv([BIG], facts({ env: { GLIBC_TUNABLES: tunables, BACKREFS_HUGE_PAGES: "1" } }))).toBeNull();
+      expect(await hugePagesEnv([BIG], facts({ env: { GLIBC_TUNABLES: tunables } }))).toBeNull();
+      expect(await hugePagesEnv([BIG], facts({ env: { GLIBC_TUNABLES: tunables, BACKREFS_HUGE_PAGES: "1" } }))).toBeNull();
     }
-    expect(hugePagesEnv([BIG], facts({ env: { GLIBC_TUNABLES: "" } }))).toEqual(HUGE);
-    // A threshold of the user's own is kept.
-    expect(hugePagesEnv([BIG], facts({ env: { MALLOC_MMAP_THRESHOLD_: "65536" } }))).toEqual({ ...HUGE, MALLOC_MMAP_THRESHOLD_: "65536" });
+    expect(await hugePagesEnv([BIG], facts({ env: { GLIBC_TUNABLES: "" } }))).toEqual(HUGE);
+    // Thresholds of the user's own are kept.
+    const own = { MALLOC_MMAP_THRESHOLD_: "65536", MALLOC_TRIM_THRESHOLD_: "1048576" };
+    expect(await hugePagesEnv([BIG], facts({ env: own }))).toEqual({ ...HUGE, ...own });
   });
 
-  it("needs the kernel to give huge pages on request, and a glibc that has the tunable", () => {
+  it("needs the kernel to give huge pages on request, and a glibc that has the tunable", async () => {
     for (const thp of ["[always] madvise never", "always madvise [never]", undefined])
-      expect(hugePagesEnv([BIG], facts({ thpSetting: () => thp }))).toBeNull();
-    for (const glibc of ["2.34", "1.99", undefined]) expect(hugePagesEnv([BIG], facts({ glibcVersion: () => glibc }))).toBeNull();
-    for (const glibc of ["2.35", "3.0"]) expect(hugePagesEnv([BIG], facts({ glibcVersion: () => glibc }))).toEqual(HUGE);
-    expect(hugePagesEnv([BIG], facts({ platform: "darwin" }))).toBeNull();
+      expect(await hugePagesEnv([BIG], facts({ thpSetting: () => thp }))).toBeNull();
+    for (const glibc of ["2.34", "1.99", undefined]) expect(await hugePagesEnv([BIG], facts({ glibcVersion: () => glibc }))).toBeNull();
+    for (const glibc of ["2.35", "3.0"]) expect(await hugePagesEnv([BIG], facts({ glibcVersion: () => glibc }))).toEqual(HUGE);
+    expect(await hugePagesEnv([BIG], facts({ platform: "darwin" }))).toBeNull();
   });
 
-  it("is turned off by BACKREFS_HUGE_PAGES=0 and forced by =1, for any file, on Linux", () => {
-    expect(hugePagesEnv([BIG], facts({ env: { BACKREFS_HUGE_PAGES: "0" } }))).toBeNull();
+  it("is turned off by BACKREFS_HUGE_PAGES=0 and forced by =1, for any file, on Linux", async () => {
+    expect(await hugePagesEnv([BIG], facts({ env: { BACKREFS_HUGE_PAGES: "0" } }))).toBeNull();
     const asked: string[] = [];
     const forced = facts({ env: { BACKREFS_HUGE_PAGES: "1" }, thpSetting: () => undefined, glibcVersion: () => undefined }, asked);
-    expect(hugePagesEnv(["info", "-"], forced)).toEqual(HUGE);
-    expect(asked).toEqual([]);
-    expect(hugePagesEnv([BIG], facts({ env: { BACKREFS_HUGE_PAGES: "1" }, platform: "win32" }))).toBeNull();
+    expect(await hugePagesEnv(["info", "-"], forced)).toEqual(HUGE);
+    expect(await hugePagesEnv(["info", "small.heapsnapshot"], forced)).toEqual(HUGE);
+    expect(asked).toEqual(["size info", "size info", "size small.heapsnapshot"]);
+    expect(await hugePagesEnv([BIG], facts({ env: { BACKREFS_HUGE_PAGES: "1" }, platform: "win32" }))).toBeNull();
   });
 
-  it("is not done under a debugger, a profiler or a watcher, which a second process would confuse", () => {
-    expect(hugePagesEnv([BIG], facts({ execArgv: ["--inspect-brk"] }))).toBeNull();
-    expect(hugePagesEnv([BIG], facts({ execArgv: ["--cpu-prof"] }))).toBeNull();
-    expect(hugePagesEnv([BIG], facts({ env: { NODE_OPTIONS: "--inspect=9230" } }))).toBeNull();
+  it("is not done under a debugger, a profiler or a watcher, which a second process would confuse", async () => {
+    expect(await hugePagesEnv([BIG], facts({ execArgv: ["--inspect-brk"] }))).toBeNull();
+    expect(await hugePagesEnv([BIG], facts({ execArgv: ["--cpu-prof"] }))).toBeNull();
+    expect(await hugePagesEnv([BIG], facts({ env: { NODE_OPTIONS: "--inspect=9230" } }))).toBeNull();
     // Heap size options are passed on to the child, and do not stop it.
-    expect(hugePagesEnv([BIG], facts({ execArgv: ["--max-old-space-size=8000"] }))).toEqual(HUGE);
+    expect(await hugePagesEnv([BIG], facts({ execArgv: ["--max-old-space-size=8000"] }))).toEqual(HUGE);
   });
 });
 
@@ -106,6 +136,32 @@ const SNAP = join(dir, "app.heapsnapshot");
   for (let i = 0; i < 3; i++) b.edge(holder, b.node("object", "Target", { selfSize: 40 + i }), "element", i);
   writeFileSync(SNAP, b.serialize());
 }
+
+describe("the facts of this process", () => {
+  it("find a file's cache entry where the cache looks for it, unless the cache is off", async () => {
+    const cache = tempDir("backrefs-hugepages-cache-");
+    const saved = { dir: process.env["BACKREFS_CACHE_DIR"], on: process.env["BACKREFS_CACHE"] };
+    process.env["BACKREFS_CACHE_DIR"] = cache;
+    delete process.env["BACKREFS_CACHE"];
+    try {
+      expect(await processFacts(["info", SNAP]).hasCacheEntry(SNAP)).toBe(false);
+      writeFileSync(entryPathIn(cache, realpathSync(SNAP)), "an entry");
+      expect(await processFacts(["info", SNAP]).hasCacheEntry(SNAP)).toBe(true);
+      expect(await processFacts(["info", SNAP, "--no-cache"]).hasCacheEntry(SNAP)).toBe(false);
+      process.env["BACKREFS_CACHE"] = "0";
+      expect(await processFacts(["info", SNAP]).hasCacheEntry(SNAP)).toBe(false);
+    } finally {
+      for (const [k, v] of [
+        ["BACKREFS_CACHE_DIR", saved.dir],
+        ["BACKREFS_CACHE", saved.on],
+      ] as const)
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+    }
+    expect(processFacts([]).fileSize(SNAP)).toBe(readFileSync(SNAP).length);
+    expect(processFacts([]).fileSize(dir)).toBeUndefined();
+  });
+});
 
 function run(args: string[], hugePages: "0" | "1") {
   return spawnSync(process.execPath, [BIN, ...args], {
@@ -163,6 +219,7 @@ describe.runIf(process.platform === "linux")("the command started again with hug
       expect(child).toBeDefined();
       expect(environ).toContain("GLIBC_TUNABLES=glibc.malloc.hugetlb=1");
       expect(environ).toContain("MALLOC_MMAP_THRESHOLD_=131072");
+      expect(environ).toContain("MALLOC_TRIM_THRESHOLD_=67108864");
       // The child is the command: it holds standard input, the parent only waits.
       await new Promise((r) => setTimeout(r, 300));
       parent.kill(signal);
