@@ -36,7 +36,8 @@ export interface AnalysisOptions {
   /**
    * Called by {@link HeapAnalysis.prepare} once the dominator pass has left its temporary arrays
    * (hundreds of MB on a big heap) behind: a host that can force a garbage collection (the CLI
-   * does) keeps the peak memory of the steps that follow lower.
+   * does) keeps the peak memory of the steps that follow lower. Also called by a step about to
+   * allocate much ({@link HeapAnalysis.collectGarbage}).
    */
   collectGarbage?: () => void;
 }
@@ -424,6 +425,18 @@ export class HeapAnalysis {
     const g = this.graph;
     for (let e = g.firstEdge[0]!; e < g.firstEdge[1]!; e++) if (countsAsUserRoot(g, g.edgeTo(e))) return true;
     return false;
+  }
+
+  /**
+   * A full garbage collection, when the analysis was given `collectGarbage` (the CLI's is), for a
+   * step about to allocate much on a big graph: the arrays earlier steps let go of (a typed array's
+   * memory is freed only when the collector finds it unreachable) go now rather than whenever V8
+   * next collects. Returns whether one ran.
+   */
+  collectGarbage(): boolean {
+    const collect = this.options.collectGarbage;
+    collect?.();
+    return collect !== undefined;
   }
 
   /**
