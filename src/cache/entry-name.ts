@@ -4,6 +4,7 @@
  * (cli/analysis-early.ts) can tell whether an entry is there without loading the cache.
  */
 import { createHash } from "node:crypto";
+import { realpathSync, statSync } from "node:fs";
 import { join } from "node:path";
 
 /** The file name ending of a cache entry. */
@@ -12,4 +13,18 @@ export const ENTRY_SUFFIX = ".brc";
 /** Where the entry of the snapshot at `realPath` is (or would be) in `dir`. */
 export function entryPathIn(dir: string, realPath: string): string {
   return join(dir, createHash("sha256").update(realPath).digest("hex").slice(0, 40) + ENTRY_SUFFIX);
+}
+
+/**
+ * The size of the entry in `dir` of the snapshot file `file` (any path to it), or undefined when
+ * there is none (or no such file). Says nothing of whether the entry is current: for what starts
+ * work ahead of the command, which the cache itself then checks.
+ */
+export function entrySizeIn(dir: string, file: string): number | undefined {
+  try {
+    const st = statSync(entryPathIn(dir, realpathSync(file)));
+    return st.isFile() ? st.size : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -7,8 +7,8 @@
  * entry (its analysis is saved too), and a thread started for nothing costs a second look its
  * start-up on the other core. Decides from the command line and the cache directory alone.
  */
-import { realpathSync, statSync } from "node:fs";
-import { entryPathIn } from "../cache/entry-name.js";
+import { statSync } from "node:fs";
+import { entrySizeIn } from "../cache/entry-name.js";
 import { AnalysisHelper, EARLY_HELPER_MIN_BYTES } from "../graph/helper.js";
 import { activeCacheDir } from "./cache-dir.js";
 
@@ -26,13 +26,7 @@ export function startHelperEarly(file: string, opts: { retained?: boolean }, cac
   }
   if (size < EARLY_HELPER_MIN_BYTES) return;
   const dir = activeCacheDir(cacheOn);
-  if (dir !== null) {
-    try {
-      statSync(entryPathIn(dir, realpathSync(file)));
-      return; // an entry: most likely the answer (a stale one is replaced, read without the head start)
-    } catch {
-      // no entry: the file is read
-    }
-  }
+  // An entry: most likely the answer (a stale one is replaced, read without the head start).
+  if (dir !== null && entrySizeIn(dir, file) !== undefined) return;
   AnalysisHelper.prestart();
 }

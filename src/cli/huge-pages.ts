@@ -10,7 +10,7 @@
  * its child, passes it the terminal, the exit code and signals, and does nothing else.
  */
 import { spawn } from "node:child_process";
-import { readFileSync, realpathSync, statSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { constants } from "node:os";
 import { activeCacheDir } from "./cache-dir.js";
 
@@ -126,12 +126,8 @@ export function processFacts(args: readonly string[]): HugePagesFacts {
       const dir = activeCacheDir(!args.includes("--no-cache"));
       if (dir === null) return false;
       // Loaded only here: the cache's modules are not needed by a command that does not read a big file.
-      const { entryPathIn } = await import("../cache/entry-name.js");
-      try {
-        return statSync(entryPathIn(dir, realpathSync(path))).isFile();
-      } catch {
-        return false;
-      }
+      const { entrySizeIn } = await import("../cache/entry-name.js");
+      return entrySizeIn(dir, path) !== undefined;
     },
   };
 }

@@ -8,8 +8,7 @@
  * command's modules. Decides from the command line and the cache directory alone (no cache module
  * is loaded for a file without a big entry).
  */
-import { realpathSync, statSync } from "node:fs";
-import { entryPathIn } from "../cache/entry-name.js";
+import { entrySizeIn } from "../cache/entry-name.js";
 import { activeCacheDir } from "./cache-dir.js";
 
 /**
@@ -39,14 +38,8 @@ async function startForBigEntry(files: readonly string[], cacheOn: boolean): Pro
   if (process.env["BACKREFS_PARALLEL"] === "0") return;
   const dir = activeCacheDir(cacheOn);
   if (dir === null) return;
-  const big = files.some((file) => {
-    if (file === "-") return false;
-    try {
-      return statSync(entryPathIn(dir, realpathSync(file))).size >= EARLY_READ_AHEAD_MIN_BYTES;
-    } catch {
-      return false; // no entry (or no file: reported when it is opened)
-    }
-  });
+  // No entry, or no file (reported when it is opened), counts as no big entry.
+  const big = files.some((file) => file !== "-" && (entrySizeIn(dir, file) ?? 0) >= EARLY_READ_AHEAD_MIN_BYTES);
   if (!big) return;
   const { prestartReadAhead } = await import("../cache/read-ahead.js");
   prestartReadAhead();
