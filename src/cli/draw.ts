@@ -135,7 +135,6 @@ async function draw(file: string, opts: DrawCliOptions, io: Streams): Promise<vo
   // The last phase of the analysis a picture asks for.
   const lastPhase = opts.retained === false ? "shallow sizes" : "retained sizes";
   const onPhase = late ? (p: Phase) => void (p === lastPhase && startLayout()) : undefined;
-  if (targets.some((t) => t.format === "png")) preparePng();
   prepareObjectQueries();
   const baseline = opts.newSince ? await loadIds(opts.newSince, io, opts.quiet) : undefined;
   const { snap, progress, read } = await openForCli(file, io, opts.quiet, "", true, onPhase);
@@ -193,7 +192,9 @@ async function drawSnapshot(snap: Snapshot, file: string, spec: DrawSpec, io: St
   // than after the picture is written: this thread only waits for the layout then. The first
   // layout is asked for within the microtasks writePicture runs before it waits (fit.js loaded
   // beforehand), so the entry is begun once every microtask has run. Its messages still come at
-  // the end.
+  // the end. A PNG's rasteriser (resvg's WebAssembly, the fonts, a first tiny render) is loaded
+  // then too, on this thread while it waits: loaded before the snapshot was read, it took that
+  // thread ~0.1 s of work and the whole command 0.27 s longer at 20 MB (bench/README.md).
   const laidOut = pictureTargets.some((t) => t.format === "svg" || t.format === "png" || t.format === "dot");
   if (laidOut) await import("../render/fit.js");
   const drawn = writePicture(g, spec, io, progress, omittedNote);
@@ -202,6 +203,7 @@ async function drawSnapshot(snap: Snapshot, file: string, spec: DrawSpec, io: St
     await new Promise<void>((resolve) => setImmediate(resolve));
     void flushCachesEarly();
     mark(io, "cache entry begun while laying out");
+    if (pictureTargets.some((t) => t.format === "png")) preparePng();
   }
   await drawn;
 }

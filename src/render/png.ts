@@ -6,8 +6,9 @@
  */
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
-import { crc32, deflateSync } from "node:zlib";
 import { RenderError } from "../errors.js";
+import { PX_PER_PT } from "./measure.js";
+import { PngWriter } from "./png-encode.js";
 
 export interface RenderPngOptions {
   /**
@@ -57,6 +58,11 @@ function loadEngine(): Promise<Engine> {
  * Rasterise an SVG (normally from {@link renderSvg}) to PNG bytes on a white background.
  * Deterministic: the same SVG and scale give the same bytes.
  *
+ * A big picture is drawn in horizontal bands, top to bottom, each compressed on Node's thread pool
+ * while the next one is drawn (png-encode.ts): the picture's pixels are never all held at once,
+ * and the compression adds little to the drawing's time. The bands are cut from the picture's size
+ * alone. An SVG that does not give its size in pt and a viewBox (not Graphviz's) is drawn whole.
+ *
  * @throws {RenderError} for an invalid scale, an SVG resvg cannot read, or a picture too large to
  *   rasterise (hint: use SVG, a smaller scale, or fewer nodes).
  * @example
@@ -64,23 +70,38 @@ function loadEngine(): Promise<Engine> {
  * await writeFile("retainers.png", png);
  */
 export async function renderPng(svg: string, opts: RenderPngOptions = {}): Promise<Uint8Array> {
+  return rasterise(svg, opts, BAND_PIXELS);
+}
+
+/**
+ * Pixels a band holds at most: smaller bands start the compression earlier, but each band walks the
+ * whole drawing again (~25 ms for a 38-box picture at 4000 × 2836 px, where 4 bands of 2.8M pixels
+ * drew in the time of one).
+ */
+const BAND_PIXELS = 3_000_000;
+/** Bands a picture is cut into at most. */
+const MAX_BANDS = 8;
+
+/** {@link renderPng}, with bands of at most `bandPixels` pixels (tests draw a picture whole and in bands). */
+export async function rasterise(svg: string, opts: RenderPngOptions, bandPixels: number): Promise<Uint8Array> {
   let scale = opts.scale ?? DEFAULT_PNG_SCALE;
   if (!Number.isFinite(scale) || scale <= 0 || scale > 20) {
     throw new RenderError(`invalid PNG scale: ${scale}`, "use a number between 0 and 20, e.g. --scale 2");
   }
   const { fonts, Resvg } = await loadEngine();
-
-  if (opts.maxPixels !== undefined) {
-    const size = svgPixelSize(svg);
-    if (size && size.width * size.height * scale * scale > opts.maxPixels) {
-      scale = Math.sqrt(opts.maxPixels / (size.width * size.height));
-    }
+  const frame = svgFrame(svg);
+  if (opts.maxPixels !== undefined && frame) {
+    const width = frame.widthPt * PX_PER_PT;
+    const height = frame.heightPt * PX_PER_PT;
+    if (width * height * scale * scale > opts.maxPixels) scale = Math.sqrt(opts.maxPixels / (width * height));
   }
+  const grid = frame ? pixelGrid(frame, scale, bandPixels) : null;
   let resvg: InstanceType<Engine["Resvg"]>;
   try {
     resvg = new Resvg(svg, {
       font: { fontBuffers: fonts, defaultFontFamily: "DejaVu Sans", sansSerifFamily: "DejaVu Sans" },
-      fitTo: { mode: "zoom", value: scale },
+      // In bands, every band is a crop of the viewBox, drawn at the grid's pixels per user unit.
+      fitTo: { mode: "zoom", value: grid ? grid.pxPerUnit : scale },
       background: "#ffffff",
       shapeRendering: 2,
       textRendering: 1,
@@ -89,30 +110,110 @@ export async function renderPng(svg: string, opts: RenderPngOptions = {}): Promi
     throw new RenderError(`cannot read the SVG for PNG output: ${e instanceof Error ? e.message : String(e)}`);
   }
   try {
-    const width = Math.ceil(resvg.width * scale);
-    const height = Math.ceil(resvg.height * scale);
+    const width = grid ? grid.width : Math.ceil(resvg.width * scale);
+    const height = grid ? grid.height : Math.ceil(resvg.height * scale);
     if (width > MAX_SIDE || height > MAX_SIDE || width * height > MAX_PIXELS) {
       throw new RenderError(
         `the PNG would be ${width}×${height} pixels, too large to rasterise`,
         "write SVG instead (--format svg), lower --scale, or draw fewer objects with --max-nodes/--depth",
       );
     }
-    const image = resvg.render();
+    const box = grid ? resvg.getBBox() : undefined;
+    if (!grid || !box) return await drawWhole(resvg);
     try {
-      return encodePng(image.pixels, image.width, image.height);
+      const png = new PngWriter(grid.width, grid.height);
+      for (let top = 0; top < grid.height; top += grid.bandRows) {
+        const rows = Math.min(grid.bandRows, grid.height - top);
+        box.x = grid.frame.x;
+        box.width = grid.frame.width;
+        box.y = grid.frame.y + top / grid.pxPerUnit;
+        box.height = rows / grid.pxPerUnit;
+        resvg.cropByBBox(box);
+        const image = resvg.render();
+        try {
+          if (image.width !== grid.width || image.height !== rows) {
+            throw new RenderError(
+              `a band of the picture came out ${image.width}×${image.height} pixels, not ${grid.width}×${rows}`,
+              "this is a bug; please report it",
+            );
+          }
+          png.add(image.pixels, rows);
+        } finally {
+          image.free();
+        }
+      }
+      return await png.finish();
     } finally {
-      image.free();
+      box.free();
     }
   } finally {
     resvg.free();
   }
 }
 
+/** Draws the whole picture at the zoom resvg was given. */
+async function drawWhole(resvg: InstanceType<Engine["Resvg"]>): Promise<Uint8Array> {
+  const image = resvg.render();
+  try {
+    const png = new PngWriter(image.width, image.height);
+    png.add(image.pixels, image.height);
+    return await png.finish();
+  } finally {
+    image.free();
+  }
+}
+
+/** The root element's size in pt and its viewBox (user units), as Graphviz writes them. */
+interface SvgFrame {
+  widthPt: number;
+  heightPt: number;
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/** {@link SvgFrame} of an SVG, or null when its root element does not give both. */
+function svgFrame(svg: string): SvgFrame | null {
+  const head = /<svg\b[^>]*>/.exec(svg);
+  if (!head) return null;
+  const w = /\swidth="([\d.]+)pt"/.exec(head[0]);
+  const h = /\sheight="([\d.]+)pt"/.exec(head[0]);
+  const v = /\sviewBox="\s*(-?[\d.]+)[\s,]+(-?[\d.]+)[\s,]+([\d.]+)[\s,]+([\d.]+)\s*"/.exec(head[0]);
+  if (!w || !h || !v) return null;
+  const [widthPt, heightPt, x, y, width, height] = [w[1], h[1], v[1], v[2], v[3], v[4]].map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  if (![widthPt, heightPt, x, y, width, height].every(Number.isFinite) || widthPt <= 0 || heightPt <= 0 || width <= 0 || height <= 0)
+    return null;
+  return { widthPt, heightPt, x, y, width, height };
+}
+
+/**
+ * The picture's pixels: its width is the SVG's at the zoom, rounded; one scale of pixels per user
+ * unit for both directions (so that every band's width and height come out whole); its height no
+ * more than the SVG's height at the zoom, rounded up (what the picture fitting counted on); and
+ * rows cut into at most {@link MAX_BANDS} bands of at most `bandPixels`.
+ */
+function pixelGrid(frame: SvgFrame, zoom: number, bandPixels: number) {
+  const width = Math.max(1, Math.round(frame.widthPt * PX_PER_PT * zoom));
+  const pxPerUnit = width / frame.width;
+  const height = Math.max(1, Math.min(Math.round(frame.height * pxPerUnit), Math.ceil(frame.heightPt * PX_PER_PT * zoom)));
+  const bands = Math.min(MAX_BANDS, Math.max(1, Math.ceil((width * height) / bandPixels)));
+  return { frame, width, height, pxPerUnit, bandRows: Math.ceil(height / bands) };
+}
+
 /**
  * Starts what the first PNG of a process needs, without waiting for it: reading and compiling the
  * resvg WASM and the fonts, then one tiny render with text (the first render of a process pays
- * for parsing the fonts and for unoptimised WASM code). Call it early — the CLI does before reading
- * the snapshot — and the first {@link renderPng} finds it done. Failures are left to renderPng.
+ * for parsing the fonts and for unoptimised WASM code). Call it before the picture is ready — the
+ * CLI does while the layout worker lays the picture out — and the first {@link renderPng} finds it
+ * done, or under way. Failures are left to renderPng.
  */
 export function preparePng(): void {
   loadEngine()
@@ -134,40 +235,3 @@ export function preparePng(): void {
 
 const WARM_UP_SVG =
   '<svg xmlns="http://www.w3.org/2000/svg" width="60" height="20"><text x="2" y="14" font-family="DejaVu Sans" font-size="10">Ab <tspan font-weight="bold">1</tspan></text></svg>';
-
-/** The SVG's size in CSS pixels (Graphviz writes pt: 1 pt = 4/3 px), or null when not given in pt. */
-function svgPixelSize(svg: string): { width: number; height: number } | null {
-  const m = /<svg[^>]*?\swidth="([\d.]+)pt"[^>]*?\sheight="([\d.]+)pt"/.exec(svg);
-  return m ? { width: (Number(m[1]) * 4) / 3, height: (Number(m[2]) * 4) / 3 } : null;
-}
-
-/**
- * RGBA pixels → a PNG. Node's own zlib does the compression: several times faster than the
- * encoder compiled into resvg-wasm, and still nothing to install. Rows are copied whole behind
- * their filter byte (filter "none"); deterministic for the same pixels.
- */
-export function encodePng(rgba: Uint8Array, width: number, height: number): Uint8Array {
-  const row = width * 4;
-  const raw = Buffer.alloc((row + 1) * height); // each row starts with filter type 0 (none)
-  for (let y = 0; y < height; y++) raw.set(rgba.subarray(y * row, (y + 1) * row), y * (row + 1) + 1);
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(width, 0);
-  header.writeUInt32BE(height, 4);
-  header[8] = 8; // bit depth
-  header[9] = 6; // colour type: RGBA
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    pngChunk("IHDR", header),
-    pngChunk("IDAT", deflateSync(raw, { level: 6 })),
-    pngChunk("IEND", Buffer.alloc(0)),
-  ]);
-}
-
-function pngChunk(type: string, data: Buffer): Buffer {
-  const head = Buffer.alloc(8);
-  head.writeUInt32BE(data.length, 0);
-  head.write(type, 4, "latin1");
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(data, crc32(head.subarray(4))), 0);
-  return Buffer.concat([head, data, crc]);
-}

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, it, expect } from "vitest";
 import { RenderError } from "../../src/errors.js";
 import { toDot } from "../../src/render/dot.js";
-import { renderPng } from "../../src/render/png.js";
+import { inflateSync } from "node:zlib";
+import { rasterise, renderPng } from "../../src/render/png.js";
 import { closeLayoutWorker, renderSvg } from "../../src/render/svg.js";
 import { sampleSubgraph } from "./sample-subgraph.js";
 
@@ -59,4 +60,41 @@ describe("renderPng", () => {
     await expect(renderPng(huge)).rejects.toThrow(/too large/);
     await expect(renderPng("<svg")).rejects.toThrow(RenderError);
   });
+
+  it("draws a picture in bands as it draws it whole, without seams", async () => {
+    for (const scale of [1, 2, 2.7]) {
+      const whole = pixelsOf(await rasterise(svg, { scale }, Infinity));
+      // Bands of at most 20,000 pixels: the most bands a picture is cut into.
+      const banded = pixelsOf(await rasterise(svg, { scale }, 20_000));
+      expect({ width: banded.width, height: banded.height }).toEqual({ width: whole.width, height: whole.height });
+      // Each band is drawn from its own origin, so an edge may fall a hair differently on the
+      // pixel grid and its anti-aliasing differ slightly; a band drawn a row off, or with another
+      // scale, would move every edge in it.
+      let differing = 0;
+      let largest = 0;
+      for (let i = 0; i < whole.rgba.length; i++) {
+        const d = Math.abs(whole.rgba[i]! - banded.rgba[i]!);
+        if (d > 0) differing++;
+        largest = Math.max(largest, d);
+      }
+      expect(differing / whole.rgba.length).toBeLessThan(0.002);
+      expect(largest).toBeLessThan(128);
+    }
+  });
 });
+
+/** The RGBA pixels of a PNG written by renderPng (one IDAT chunk, every row with filter 0). */
+function pixelsOf(png: Uint8Array): { width: number; height: number; rgba: Buffer } {
+  const { width, height } = pngSize(png);
+  const buf = Buffer.from(png);
+  let at = 8;
+  while (buf.toString("latin1", at + 4, at + 8) !== "IDAT") at += 12 + buf.readUInt32BE(at);
+  const raw = inflateSync(buf.subarray(at + 8, at + 8 + buf.readUInt32BE(at)));
+  const stride = width * 4;
+  const rgba = Buffer.alloc(stride * height);
+  for (let y = 0; y < height; y++) {
+    expect(raw[y * (stride + 1)]).toBe(0);
+    raw.copy(rgba, y * stride, y * (stride + 1) + 1, (y + 1) * (stride + 1));
+  }
+  return { width, height, rgba };
+}
