@@ -74,6 +74,13 @@ const TASKS = {
   },
   // Per-object pictures (--each: more matches than --max-targets would otherwise be grouped).
   retainers: retainersTask(['--each'], `what retains ${TARGET_CLASS} (backrefs per-object SVG; peers: load + retainers of one instance)`),
+  // The same picture as a PNG (README's first command): the rasterising and its compression on top.
+  'retainers-png': retainersTask(
+    ['--each'],
+    `what retains ${TARGET_CLASS} (backrefs per-object PNG; peers as in retainers)`,
+    TARGET_CLASS,
+    'png',
+  ),
   'retainers-fast': retainersTask(
     ['--each', '--no-retained'],
     `what retains ${TARGET_CLASS}, without retained sizes (backrefs --no-retained SVG; peers as in retainers)`,
@@ -155,19 +162,19 @@ function withCache(task, second) {
   return { describe: second ? `${task.describe} — second look (from the cache)` : task.describe, tools };
 }
 
-/** The picture task: backrefs draws the SVG (with `extra` arguments); peers list the retainers. */
-function retainersTask(extra, describe, cls = TARGET_CLASS) {
+/** The picture task: backrefs draws the SVG (or `format`; with `extra` arguments); peers list the retainers. */
+function retainersTask(extra, describe, cls = TARGET_CLASS, format = 'svg') {
   return {
     describe,
     tools: {
       backrefs: (f, ctx) => {
-        const svg = path.join(ctx.outDir, `${ctx.dataset}-${cls}${extra.includes('--each') ? '-each' : ''}.svg`);
+        const svg = path.join(ctx.outDir, `${ctx.dataset}-${cls}${extra.includes('--each') ? '-each' : ''}.${format}`);
         return {
           argv: [NODE, ...BACKREFS_NODE_FLAGS, BACKREFS_BIN, f, '--type', cls, '-o', svg, ...extra, ...BACKREFS_COMMON_ARGS],
           stdoutTo: 'ignore',
           before: () => fs.rmSync(svg, { force: true }),
           check: () => {
-            if (!fs.existsSync(svg) || fs.statSync(svg).size === 0) throw new Error(`no SVG written at ${svg}`);
+            if (!fs.existsSync(svg) || fs.statSync(svg).size === 0) throw new Error(`no ${format.toUpperCase()} written at ${svg}`);
             return { svg: path.relative(HERE, svg), svgBytes: fs.statSync(svg).size };
           },
         };
