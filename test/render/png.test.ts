@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, it, expect } from "vitest";
 import { RenderError } from "../../src/errors.js";
 import { toDot } from "../../src/render/dot.js";
 import { inflateSync } from "node:zlib";
-import { rasterise, renderPng } from "../../src/render/png.js";
+import { rasterise, renderPng, withoutPageFill } from "../../src/render/png.js";
 import { closeLayoutWorker, renderSvg } from "../../src/render/svg.js";
 import { sampleSubgraph } from "./sample-subgraph.js";
 
@@ -59,6 +59,19 @@ describe("renderPng", () => {
     const huge = `<svg xmlns="http://www.w3.org/2000/svg" width="100000pt" height="100000pt" viewBox="0 0 10 10"/>`;
     await expect(renderPng(huge)).rejects.toThrow(/too large/);
     await expect(renderPng("<svg")).rejects.toThrow(RenderError);
+  });
+
+  it("leaves Graphviz's white page out of the drawing, which changes no pixel", async () => {
+    const page = /<polygon fill="#ffffff" stroke="none" points="[^"]*"\/>/.exec(svg)?.[0];
+    expect(page).toBeDefined();
+    expect(withoutPageFill(svg)).toBe(svg.replace(page!, ""));
+    // The same page with its attributes in another order is not recognised, so it is drawn.
+    const drawn = svg.replace(page!, page!.replace('fill="#ffffff" stroke="none"', 'stroke="none" fill="#ffffff"'));
+    expect(withoutPageFill(drawn)).toBe(drawn);
+    expect(Buffer.from(await renderPng(drawn, { scale: 1.5 })).equals(Buffer.from(await renderPng(svg, { scale: 1.5 })))).toBe(true);
+    // A white polygon drawn over something else is not the page: it stays.
+    const later = svg.replace(page!, "").replace("</g>", `${page!}</g>`);
+    expect(withoutPageFill(later)).toBe(later);
   });
 
   it("draws a picture in bands as it draws it whole, without seams", async () => {
