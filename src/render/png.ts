@@ -212,11 +212,15 @@ function svgFrame(svg: string): SvgFrame | null {
  * The picture's pixels: its width is the SVG's at the zoom, rounded; one scale of pixels per user
  * unit for both directions (so that every band's width and height come out whole); its height no
  * more than the SVG's height at the zoom, rounded up (what the picture fitting counted on); and
- * rows cut into at most {@link MAX_BANDS} bands of at most `bandPixels`.
+ * rows cut into at most {@link MAX_BANDS} bands of at most `bandPixels`. Null for a frame unlike
+ * Graphviz's, whose bands resvg could not place exactly (it keeps a box in 32-bit floats): a
+ * viewBox far from the origin, or whose user units are far from a pixel; such an SVG is drawn whole.
  */
 function pixelGrid(frame: SvgFrame, zoom: number, bandPixels: number) {
   const width = Math.max(1, Math.round(frame.widthPt * PX_PER_PT * zoom));
   const pxPerUnit = width / frame.width;
+  const plain = Math.max(Math.abs(frame.x), Math.abs(frame.y), frame.width, frame.height) <= 1e6 && pxPerUnit >= 1e-2 && pxPerUnit <= 1e2;
+  if (!plain) return null;
   const height = Math.max(1, Math.min(Math.round(frame.height * pxPerUnit), Math.ceil(frame.heightPt * PX_PER_PT * zoom)));
   const bands = Math.min(MAX_BANDS, Math.max(1, Math.ceil((width * height) / bandPixels)));
   return { frame, width, height, pxPerUnit, bandRows: Math.ceil(height / bands) };

@@ -74,6 +74,25 @@ describe("renderPng", () => {
     expect(withoutPageFill(later)).toBe(later);
   });
 
+  it("draws an SVG whose viewBox is unlike Graphviz's whole", async () => {
+    // Red above, blue below; user units of every size, and a viewBox far from the origin (which
+    // bands could not be placed in: resvg keeps a box in 32-bit floats).
+    for (const [w, h, y] of [
+      [0.001, 0.002, 0],
+      [1e7, 2e7, 0],
+      [100, 200, 1e9],
+    ] as const) {
+      const halves = `<rect x="0" y="${y}" width="${w}" height="${h / 2}" fill="#c00"/><rect x="0" y="${y + h / 2}" width="${w}" height="${h / 2}" fill="#00c"/>`;
+      const odd = `<svg xmlns="http://www.w3.org/2000/svg" width="100pt" height="200pt" viewBox="0 ${y} ${w} ${h}">${halves}</svg>`;
+      const { width, height, rgba } = pixelsOf(await rasterise(odd, { scale: 1 }, 1_000));
+      expect(Math.abs(width - 133)).toBeLessThanOrEqual(1);
+      expect(Math.abs(height - 267)).toBeLessThanOrEqual(1);
+      const at = (row: number): number[] => [...rgba.subarray((row * width + (width >> 1)) * 4, (row * width + (width >> 1)) * 4 + 4)];
+      expect(at(Math.floor(height / 4))).toEqual([0xcc, 0, 0, 255]);
+      expect(at(Math.floor((height * 3) / 4))).toEqual([0, 0, 0xcc, 255]);
+    }
+  });
+
   it("draws a picture in bands as it draws it whole, without seams", async () => {
     for (const scale of [1, 2, 2.7]) {
       const whole = pixelsOf(await rasterise(svg, { scale }, Infinity));
