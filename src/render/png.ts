@@ -195,17 +195,16 @@ function svgFrame(svg: string): SvgFrame | null {
   const h = /\sheight="([\d.]+)pt"/.exec(head[0]);
   const v = /\sviewBox="\s*(-?[\d.]+)[\s,]+(-?[\d.]+)[\s,]+([\d.]+)[\s,]+([\d.]+)\s*"/.exec(head[0]);
   if (!w || !h || !v) return null;
-  const [widthPt, heightPt, x, y, width, height] = [w[1], h[1], v[1], v[2], v[3], v[4]].map(Number) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
-  if (![widthPt, heightPt, x, y, width, height].every(Number.isFinite) || widthPt <= 0 || heightPt <= 0 || width <= 0 || height <= 0)
-    return null;
-  return { widthPt, heightPt, x, y, width, height };
+  const frame = {
+    widthPt: Number(w[1]),
+    heightPt: Number(h[1]),
+    x: Number(v[1]),
+    y: Number(v[2]),
+    width: Number(v[3]),
+    height: Number(v[4]),
+  };
+  const sized = frame.widthPt > 0 && frame.heightPt > 0 && frame.width > 0 && frame.height > 0;
+  return sized && Object.values(frame).every(Number.isFinite) ? frame : null;
 }
 
 /**
