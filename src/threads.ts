@@ -29,7 +29,43 @@ const require = createRequire(import.meta.url);
 export function startWorker(name: string, from: string, options?: WorkerOptions): Worker {
   const extension = from.endsWith(".ts") ? ".ts" : ".js";
   const { Worker } = require("node:worker_threads") as typeof import("node:worker_threads");
-  return new Worker(new URL(`./${name}${extension}`, from), options);
+  const url = new URL(`./${name}${extension}`, from);
+  const execArgv = workerExecArgv(process.execArgv);
+  if (execArgv === null || options?.execArgv !== undefined) return new Worker(url, options);
+  try {
+    return new Worker(url, { ...options, execArgv });
+  } catch (e) {
+    // Options given explicitly are checked, inherited ones are not: a process started with V8's
+    // own (`--max-old-space-size`…) gets its worker as Node starts it by itself.
+    if ((e as NodeJS.ErrnoException).code !== "ERR_WORKER_INVALID_EXEC_ARGV") throw e;
+    return new Worker(url, options);
+  }
+}
+
+/** Node's options that say what the main script is: code given on the command line, and its kind. */
+const SCRIPT_OPTIONS = /^(?:-e|--eval|-p|--print|-pe|--input-type)(?:=|$)/;
+
+/**
+ * The Node options for a worker thread when the ones it would inherit from the process stop it
+ * from starting, else null (it inherits them). A worker given `--input-type` with its module file
+ * refuses to start, so a program run as `node --input-type=module -e '…'` could draw no picture:
+ * then the process's options but those that say what the main script is (`--input-type`,
+ * `-e`/`--eval`, `-p`/`--print`, with their values).
+ *
+ * @example
+ * workerExecArgv(["--input-type=module", "-e", "code", "--import", "hooks.mjs"]) // ["--import", "hooks.mjs"]
+ * workerExecArgv(["-e", "code"]) // null
+ */
+export function workerExecArgv(execArgv: readonly string[]): string[] | null {
+  if (!execArgv.some((a) => /^--input-type(?:=|$)/.test(a))) return null;
+  const kept: string[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    const a = execArgv[i]!;
+    if (!SCRIPT_OPTIONS.test(a)) kept.push(a);
+    // `-e code`, `--input-type module`: the value is the next argument, unless given with `=`.
+    else if (!a.includes("=")) i++;
+  }
+  return kept;
 }
 
 /** What a worker thread did with one job it was given. */

@@ -12,7 +12,7 @@ import { pathToFileURL } from "node:url";
 import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type * as Library from "../src/internals.js";
-import type { WorkerReport } from "../src/threads.js";
+import { workerExecArgv, type WorkerReport } from "../src/threads.js";
 import { tempDir } from "./helpers/temp-dir.js";
 
 const ROOT = resolve(import.meta.dirname, "..");
@@ -116,5 +116,50 @@ describe("the analysis helper started early (compiled package)", () => {
     expect(r.signal).toBe(null);
     expect(r.status).toBe(0);
     expect(r.stdout.trim()).toBe("true");
+  });
+});
+
+describe("the Node options a worker thread inherits", () => {
+  it("are the process's own unless they stop a worker from starting: then all but those that say what the main script is", () => {
+    expect(workerExecArgv([])).toBeNull();
+    expect(workerExecArgv(["-e", "code", "--expose-gc"])).toBeNull();
+    expect(workerExecArgv(["--input-type=module", "-e", "code"])).toEqual([]);
+    expect(workerExecArgv(["--input-type", "module", "--eval", "code", "--expose-gc"])).toEqual(["--expose-gc"]);
+    expect(workerExecArgv(["--import", "hooks.mjs", "--input-type=commonjs", "-p", "1 + 1"])).toEqual(["--import", "hooks.mjs"]);
+    expect(workerExecArgv(["--input-type=module", "--eval=code", "--enable-source-maps"])).toEqual(["--enable-source-maps"]);
+  });
+
+  it("let a program run as `node --input-type=module -e …` draw (compiled package)", () => {
+    const svg = pathToFileURL(join(ROOT, "dist", "render", "svg.js")).href;
+    const code = `const { renderSvg, closeLayoutWorker } = await import(${JSON.stringify(svg)});
+console.log((await renderSvg("digraph { a -> b }")).includes("<svg"));
+await closeLayoutWorker();`;
+    const r = spawnSync(process.execPath, ["--input-type=module", "-e", code], { encoding: "utf8", timeout: 60_000 });
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim()).toBe("true");
+    // V8's own options, which a worker may not be given explicitly, leave the workers as they were:
+    // inherited, never an error from the worker's start.
+    const cli = spawnSync(
+      process.execPath,
+      [
+        "--max-old-space-size=4000",
+        "--expose-gc",
+        join(ROOT, "bin", "backrefs.js"),
+        plain,
+        "--type",
+        "LeakyRequest",
+        "--max-targets",
+        "1",
+        "-o",
+        "-",
+        "--format",
+        "svg",
+        "--no-cache",
+      ],
+      { encoding: "utf8", timeout: 60_000 },
+    );
+    expect(cli.status).toBe(0);
+    expect(cli.stdout).toContain("<svg");
   });
 });
