@@ -96,19 +96,22 @@ export async function rasterise(svg: string, opts: RenderPngOptions, bandPixels:
     if (width * height * scale * scale > opts.maxPixels) scale = Math.sqrt(opts.maxPixels / (width * height));
   }
   const grid = frame ? pixelGrid(frame, scale, bandPixels) : null;
-  let resvg: InstanceType<Engine["Resvg"]>;
-  try {
-    resvg = new Resvg(withoutPageFill(svg), {
-      font: { fontBuffers: fonts, defaultFontFamily: "DejaVu Sans", sansSerifFamily: "DejaVu Sans" },
-      // In bands, every band is a crop of the viewBox, drawn at the grid's pixels per user unit.
-      fitTo: { mode: "zoom", value: grid ? grid.pxPerUnit : scale },
-      background: "#ffffff",
-      shapeRendering: 2,
-      textRendering: 1,
-    });
-  } catch (e) {
-    throw new RenderError(`cannot read the SVG for PNG output: ${e instanceof Error ? e.message : String(e)}`);
-  }
+  const drawing = withoutPageFill(svg);
+  const open = (zoom: number): InstanceType<Engine["Resvg"]> => {
+    try {
+      return new Resvg(drawing, {
+        font: { fontBuffers: fonts, defaultFontFamily: "DejaVu Sans", sansSerifFamily: "DejaVu Sans" },
+        fitTo: { mode: "zoom", value: zoom },
+        background: "#ffffff",
+        shapeRendering: 2,
+        textRendering: 1,
+      });
+    } catch (e) {
+      throw new RenderError(`cannot read the SVG for PNG output: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  };
+  // In bands, every band is a crop of the viewBox, drawn at the grid's pixels per user unit.
+  const resvg = open(grid ? grid.pxPerUnit : scale);
   try {
     const width = grid ? grid.width : Math.ceil(resvg.width * scale);
     const height = grid ? grid.height : Math.ceil(resvg.height * scale);
@@ -118,8 +121,18 @@ export async function rasterise(svg: string, opts: RenderPngOptions, bandPixels:
         "write SVG instead (--format svg), lower --scale, or draw fewer objects with --max-nodes/--depth",
       );
     }
-    const box = grid ? resvg.getBBox() : undefined;
-    if (!grid || !box) return await drawWhole(resvg);
+    if (!grid) return await drawWhole(resvg);
+    // resvg hands out its box objects only as the bounds of what the SVG draws: none when it
+    // draws nothing, and then the picture is drawn whole, at the zoom asked.
+    const box = resvg.getBBox();
+    if (!box) {
+      const whole = open(scale);
+      try {
+        return await drawWhole(whole);
+      } finally {
+        whole.free();
+      }
+    }
     try {
       const png = new PngWriter(grid.width, grid.height);
       for (let top = 0; top < grid.height; top += grid.bandRows) {

@@ -93,6 +93,20 @@ describe("renderPng", () => {
     }
   });
 
+  it("draws an SVG that draws nothing at the zoom asked", async () => {
+    // Graphviz's page alone, which is not drawn: resvg then has no bounds to cut bands from.
+    const empty = `<svg width="144pt" height="72pt" viewBox="0.00 0.00 144.00 72.00" xmlns="http://www.w3.org/2000/svg">
+<g id="graph0" class="graph" transform="scale(1 1) rotate(0) translate(4 68)">
+<title>%3</title>
+<polygon fill="#ffffff" stroke="none" points="-4,4 -4,-68 140,-68 140,4 -4,4"/>
+</g>
+</svg>`;
+    expect(withoutPageFill(empty)).not.toContain("<polygon");
+    const { width, height, rgba } = pixelsOf(await renderPng(empty, { scale: 1.5 }));
+    expect({ width, height }).toEqual({ width: 288, height: 144 });
+    expect(rgba.every((b) => b === 255)).toBe(true);
+  });
+
   it("draws a picture in bands as it draws it whole, without seams", async () => {
     for (const scale of [1, 2, 2.7]) {
       const whole = pixelsOf(await rasterise(svg, { scale }, Infinity));
