@@ -194,7 +194,7 @@ async function drawSnapshot(snap: Snapshot, file: string, spec: DrawSpec, io: St
   // beforehand), so the entry is begun once every microtask has run. Its messages still come at
   // the end. A PNG's rasteriser (resvg's WebAssembly, the fonts, a first tiny render) is loaded
   // then too, on this thread while it waits: loaded before the snapshot was read, it took that
-  // thread ~0.1 s of work and the whole command 0.27 s longer at 20 MB (bench/README.md).
+  // thread ~0.1 s of work and the whole command 0.1–0.27 s longer at 20 MB (bench/README.md).
   const laidOut = pictureTargets.some((t) => t.format === "svg" || t.format === "png" || t.format === "dot");
   if (laidOut) await import("../render/fit.js");
   const drawn = writePicture(g, spec, io, progress, omittedNote);
