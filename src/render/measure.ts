@@ -19,6 +19,37 @@ export interface PictureSize {
 /** CSS pixels per pt. */
 export const PX_PER_PT = 4 / 3;
 
+/** An SVG root element's size in pt and its viewBox (user units), as Graphviz writes them. */
+export interface SvgFrame {
+  widthPt: number;
+  heightPt: number;
+  /** The viewBox, or null when the root gives none. */
+  viewBox: { x: number; y: number; width: number; height: number } | null;
+}
+
+/**
+ * The size in pt and the viewBox of an SVG's root element, or null when the root does not say its
+ * size in pt (not Graphviz's output) or says it wrong (not positive). A viewBox that is not four
+ * numbers with a positive width and height counts as none.
+ */
+export function svgFrame(svg: string): SvgFrame | null {
+  const head = /<svg\b[^>]*>/.exec(svg);
+  if (!head) return null;
+  const width = /\swidth="([\d.]+)pt"/.exec(head[0]);
+  const height = /\sheight="([\d.]+)pt"/.exec(head[0]);
+  if (!width || !height) return null;
+  const widthPt = Number(width[1]);
+  const heightPt = Number(height[1]);
+  if (!(widthPt > 0 && heightPt > 0 && Number.isFinite(widthPt) && Number.isFinite(heightPt))) return null;
+  const v = /\sviewBox="\s*(-?[\d.]+)[\s,]+(-?[\d.]+)[\s,]+([\d.]+)[\s,]+([\d.]+)\s*"/.exec(head[0]);
+  let viewBox: SvgFrame["viewBox"] = null;
+  if (v) {
+    const box = { x: Number(v[1]), y: Number(v[2]), width: Number(v[3]), height: Number(v[4]) };
+    if (box.width > 0 && box.height > 0 && Object.values(box).every(Number.isFinite)) viewBox = box;
+  }
+  return { widthPt, heightPt, viewBox };
+}
+
 /**
  * Reads the size and smallest font size of a Graphviz SVG, or null when the SVG does not say its
  * size in pt (not Graphviz's output).
@@ -28,17 +59,11 @@ export const PX_PER_PT = 4 / 3;
  * const widthPx = Math.ceil(m.widthPt * PX_PER_PT * 1.5);
  */
 export function measureSvg(svg: string): PictureSize | null {
-  const head = /<svg\b[^>]*>/.exec(svg);
-  if (!head) return null;
-  const width = /\swidth="([\d.]+)pt"/.exec(head[0]);
-  const height = /\sheight="([\d.]+)pt"/.exec(head[0]);
-  if (!width || !height) return null;
-  const widthPt = Number(width[1]);
-  const heightPt = Number(height[1]);
+  const frame = svgFrame(svg);
+  if (!frame) return null;
+  const { widthPt, heightPt, viewBox } = frame;
   // The viewBox maps user units to the pt size; graph0's transform scales the drawing inside it.
-  let unit = 1;
-  const viewBox = /\sviewBox="[\d.+-]+ [\d.+-]+ ([\d.]+) [\d.]+"/.exec(head[0]);
-  if (viewBox && Number(viewBox[1]) > 0) unit = widthPt / Number(viewBox[1]);
+  let unit = viewBox ? widthPt / viewBox.width : 1;
   const graph0 = /<g\b[^>]*\bid="graph0"[^>]*\btransform="scale\(([\d.]+)/.exec(svg);
   if (graph0 && Number(graph0[1]) > 0) unit *= Number(graph0[1]);
   let minFont = Infinity;

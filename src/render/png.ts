@@ -7,7 +7,7 @@
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { RenderError } from "../errors.js";
-import { PX_PER_PT } from "./measure.js";
+import { PX_PER_PT, svgFrame, type SvgFrame } from "./measure.js";
 import { PngWriter } from "./png-encode.js";
 
 export interface RenderPngOptions {
@@ -34,6 +34,11 @@ interface Engine {
   Resvg: typeof import("@resvg/resvg-wasm").Resvg;
 }
 let engine: Promise<Engine> | undefined;
+
+/** resvg's font options: the two faces shipped, DejaVu Sans for every family Graphviz's SVG names. */
+function fontOptions(fonts: Uint8Array[]) {
+  return { fontBuffers: fonts, defaultFontFamily: "DejaVu Sans", sansSerifFamily: "DejaVu Sans" };
+}
 
 function loadEngine(): Promise<Engine> {
   engine ??= (async () => {
@@ -100,7 +105,7 @@ export async function rasterise(svg: string, opts: RenderPngOptions, bandPixels:
   const open = (zoom: number): InstanceType<Engine["Resvg"]> => {
     try {
       return new Resvg(drawing, {
-        font: { fontBuffers: fonts, defaultFontFamily: "DejaVu Sans", sansSerifFamily: "DejaVu Sans" },
+        font: fontOptions(fonts),
         fitTo: { mode: "zoom", value: zoom },
         background: "#ffffff",
         shapeRendering: 2,
@@ -137,9 +142,9 @@ export async function rasterise(svg: string, opts: RenderPngOptions, bandPixels:
       const png = new PngWriter(grid.width, grid.height);
       for (let top = 0; top < grid.height; top += grid.bandRows) {
         const rows = Math.min(grid.bandRows, grid.height - top);
-        box.x = grid.frame.x;
-        box.width = grid.frame.width;
-        box.y = grid.frame.y + top / grid.pxPerUnit;
+        box.x = grid.box.x;
+        box.width = grid.box.width;
+        box.y = grid.box.y + top / grid.pxPerUnit;
         box.height = rows / grid.pxPerUnit;
         resvg.cropByBBox(box);
         const image = resvg.render();
@@ -190,36 +195,6 @@ export function withoutPageFill(svg: string): string {
   );
 }
 
-/** The root element's size in pt and its viewBox (user units), as Graphviz writes them. */
-interface SvgFrame {
-  widthPt: number;
-  heightPt: number;
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-}
-
-/** {@link SvgFrame} of an SVG, or null when its root element does not give both. */
-function svgFrame(svg: string): SvgFrame | null {
-  const head = /<svg\b[^>]*>/.exec(svg);
-  if (!head) return null;
-  const w = /\swidth="([\d.]+)pt"/.exec(head[0]);
-  const h = /\sheight="([\d.]+)pt"/.exec(head[0]);
-  const v = /\sviewBox="\s*(-?[\d.]+)[\s,]+(-?[\d.]+)[\s,]+([\d.]+)[\s,]+([\d.]+)\s*"/.exec(head[0]);
-  if (!w || !h || !v) return null;
-  const frame = {
-    widthPt: Number(w[1]),
-    heightPt: Number(h[1]),
-    x: Number(v[1]),
-    y: Number(v[2]),
-    width: Number(v[3]),
-    height: Number(v[4]),
-  };
-  const sized = frame.widthPt > 0 && frame.heightPt > 0 && frame.width > 0 && frame.height > 0;
-  return sized && Object.values(frame).every(Number.isFinite) ? frame : null;
-}
-
 /**
  * The picture's pixels: its width is the SVG's at the zoom, rounded; one scale of pixels per user
  * unit for both directions (so that every band's width and height come out whole); its height no
@@ -229,13 +204,15 @@ function svgFrame(svg: string): SvgFrame | null {
  * viewBox far from the origin, or whose user units are far from a pixel; such an SVG is drawn whole.
  */
 function pixelGrid(frame: SvgFrame, zoom: number, bandPixels: number) {
+  const box = frame.viewBox;
+  if (!box) return null;
   const width = Math.max(1, Math.round(frame.widthPt * PX_PER_PT * zoom));
-  const pxPerUnit = width / frame.width;
-  const plain = Math.max(Math.abs(frame.x), Math.abs(frame.y), frame.width, frame.height) <= 1e6 && pxPerUnit >= 1e-2 && pxPerUnit <= 1e2;
+  const pxPerUnit = width / box.width;
+  const plain = Math.max(Math.abs(box.x), Math.abs(box.y), box.width, box.height) <= 1e6 && pxPerUnit >= 1e-2 && pxPerUnit <= 1e2;
   if (!plain) return null;
-  const height = Math.max(1, Math.min(Math.round(frame.height * pxPerUnit), Math.ceil(frame.heightPt * PX_PER_PT * zoom)));
+  const height = Math.max(1, Math.min(Math.round(box.height * pxPerUnit), Math.ceil(frame.heightPt * PX_PER_PT * zoom)));
   const bands = Math.min(MAX_BANDS, Math.max(1, Math.ceil((width * height) / bandPixels)));
-  return { frame, width, height, pxPerUnit, bandRows: Math.ceil(height / bands) };
+  return { box, width, height, pxPerUnit, bandRows: Math.ceil(height / bands) };
 }
 
 /**
@@ -251,7 +228,7 @@ export function preparePng(): void {
       setImmediate(() => {
         try {
           const r = new Resvg(WARM_UP_SVG, {
-            font: { fontBuffers: fonts, defaultFontFamily: "DejaVu Sans", sansSerifFamily: "DejaVu Sans" },
+            font: fontOptions(fonts),
           });
           r.render().free();
           r.free();
