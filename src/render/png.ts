@@ -155,7 +155,7 @@ export async function rasterise(svg: string, opts: RenderPngOptions, bandPixels:
               "this is a bug; please report it",
             );
           }
-          png.add(image.pixels, rows);
+          await png.add(image.pixels, rows);
         } finally {
           image.free();
         }
@@ -174,7 +174,7 @@ async function drawWhole(resvg: InstanceType<Engine["Resvg"]>): Promise<Uint8Arr
   const image = resvg.render();
   try {
     const png = new PngWriter(image.width, image.height);
-    png.add(image.pixels, image.height);
+    await png.add(image.pixels, image.height);
     return await png.finish();
   } finally {
     image.free();

@@ -62,7 +62,7 @@ describe("PngWriter", () => {
     const png = new PngWriter(width, height);
     let top = 0;
     for (const rows of bands) {
-      png.add(pixels.subarray(top * width * 4, (top + rows) * width * 4), rows);
+      await png.add(pixels.subarray(top * width * 4, (top + rows) * width * 4), rows);
       top += rows;
     }
     return png.finish();
@@ -86,14 +86,26 @@ describe("PngWriter", () => {
     }
   });
 
+  it("has copied a band's pixels once add resolves: the caller may draw the next band into them", async () => {
+    // One buffer drawn into again and again, as a renderer that reuses its canvas would.
+    const canvas = new Uint8Array(10 * width * 4);
+    const png = new PngWriter(width, height);
+    for (let top = 0; top < height; top += 10) {
+      canvas.set(pixels.subarray(top * width * 4, (top + 10) * width * 4));
+      await png.add(canvas, 10);
+      canvas.fill(0xee);
+    }
+    expect(Buffer.from(await png.finish()).equals(Buffer.from(await written([10, 10, 10, 10, 10])))).toBe(true);
+  });
+
   it("gives the same bytes for the same pixels and bands", async () => {
     expect(Buffer.from(await written([20, 30])).equals(Buffer.from(await written([20, 30])))).toBe(true);
   });
 
   it("refuses bands that do not add up to the picture", async () => {
     const png = new PngWriter(width, height);
-    expect(() => png.add(pixels, height + 1)).toThrow(RenderError);
-    png.add(pixels, 10);
+    await expect(png.add(pixels, height + 1)).rejects.toThrow(RenderError);
+    await png.add(pixels, 10);
     await expect(png.finish()).rejects.toThrow(/10 of the picture's 50 rows/);
   });
 });
