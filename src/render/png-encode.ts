@@ -110,8 +110,8 @@ export class PngWriter {
   private readonly spare: Buffer[] = [];
   /** Buffers made (spare, or read by zlib). */
   private buffers = 0;
-  /** Wakes a {@link buffer} call waiting for a spare buffer. */
-  private wake: (() => void) | null = null;
+  /** {@link buffer} calls waiting for a spare buffer. */
+  private readonly waiting: (() => void)[] = [];
 
   constructor(
     readonly width: number,
@@ -119,9 +119,9 @@ export class PngWriter {
   ) {}
 
   /**
-   * The next `rows` rows, as RGBA bytes (`width × 4` a row). The pixels are copied before it
-   * resolves: they may be reused then. It waits for the compression of earlier rows only when
-   * {@link MAX_BUFFERS} buffers are in use.
+   * The next `rows` rows, as RGBA bytes (`width × 4` a row); each call awaited before the next.
+   * The pixels are copied before it resolves: they may be reused then. It waits for the
+   * compression of earlier rows only when {@link MAX_BUFFERS} buffers are in use.
    */
   async add(rgba: Uint8Array, rows: number): Promise<void> {
     const stride = this.width * 4;
@@ -147,7 +147,7 @@ export class PngWriter {
       }
       const piece = deflatePiece(raw, () => {
         this.spare.push(raw);
-        this.wake?.();
+        for (const wake of this.waiting.splice(0)) wake();
       });
       // (awaited in finish; this keeps a failure before then from counting as unhandled)
       piece.catch(() => {});
@@ -160,9 +160,8 @@ export class PngWriter {
     if (this.spare.length === 0 && this.buffers > 0) {
       // A compression that ended is heard of on the next turn of the event loop.
       await new Promise<void>((resolve) => setImmediate(resolve));
-      if (this.spare.length === 0 && this.buffers >= MAX_BUFFERS) {
-        await new Promise<void>((resolve) => (this.wake = resolve));
-        this.wake = null;
+      while (this.spare.length === 0 && this.buffers >= MAX_BUFFERS) {
+        await new Promise<void>((resolve) => this.waiting.push(resolve));
       }
     }
     const b = this.spare.pop();

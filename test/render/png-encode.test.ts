@@ -98,6 +98,26 @@ describe("PngWriter", () => {
     expect(Buffer.from(await png.finish()).equals(Buffer.from(await written([10, 10, 10, 10, 10])))).toBe(true);
   });
 
+  it("writes many bands of pixels that compress slowly (bands wait for a spare buffer) as one valid stream", async () => {
+    // Noise deflates slowly: the bands come faster than their pieces are compressed, so later
+    // bands wait for the buffers of earlier ones.
+    const w = 500;
+    const rowsPerBand = 100;
+    const bands = 12;
+    const noise = bytes(w * rowsPerBand * bands * 4, 11);
+    const png = new PngWriter(w, rowsPerBand * bands);
+    for (let b = 0; b < bands; b++) {
+      await png.add(noise.subarray(b * w * rowsPerBand * 4, (b + 1) * w * rowsPerBand * 4), rowsPerBand);
+    }
+    const raw = inflateSync(chunks(await png.finish())[1]!.data);
+    expect(raw.length).toBe((w * 4 + 1) * rowsPerBand * bands);
+    for (let y = 0; y < rowsPerBand * bands; y++) {
+      const row = raw.subarray(y * (w * 4 + 1), (y + 1) * (w * 4 + 1));
+      expect(row[0]).toBe(0);
+      expect(Buffer.compare(row.subarray(1), Buffer.from(noise.subarray(y * w * 4, (y + 1) * w * 4)))).toBe(0);
+    }
+  });
+
   it("gives the same bytes for the same pixels and bands", async () => {
     expect(Buffer.from(await written([20, 30])).equals(Buffer.from(await written([20, 30])))).toBe(true);
   });
