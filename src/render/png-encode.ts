@@ -54,10 +54,16 @@ interface Piece {
 }
 
 /**
- * Deflates `raw` as one piece (see the module's comment), on the thread pool; `done` is called once
- * zlib no longer reads `raw`, whether it succeeded or not.
+ * Deflates `raw` as one piece (see the module's comment), on the thread pool; `done` is called,
+ * once, when zlib no longer reads `raw`, whether it succeeded or not.
  */
 function deflatePiece(raw: Buffer, done: () => void): Promise<Piece> {
+  // Once only: a buffer handed back twice would be filled by two pieces at once.
+  let released = false;
+  const release = (): void => {
+    if (!released) done();
+    released = true;
+  };
   return new Promise((resolve, reject) => {
     // An output buffer the size of the input: the whole piece is compressed in one job on the
     // thread pool, which needs no turn of this thread's event loop until it is done (with zlib's
@@ -66,11 +72,11 @@ function deflatePiece(raw: Buffer, done: () => void): Promise<Piece> {
     const out: Buffer[] = [];
     z.on("data", (c: Buffer) => out.push(c));
     z.on("error", (e) => {
-      done();
+      release();
       reject(e);
     });
     z.on("end", () => {
-      done();
+      release();
       const all = Buffer.concat(out);
       const n = all.length;
       // zlib's own stream: header, the piece, the sync flush, then (from `end`) an empty final

@@ -38,6 +38,17 @@ function chunks(png: Uint8Array): { type: string; data: Buffer }[] {
   return out;
 }
 
+/** The IDAT stream inflates (inflateSync checks its Adler-32 trailer) to `rgba`'s rows, each behind filter byte 0. */
+function expectRows(idat: Buffer, rgba: Uint8Array, width: number, height: number): void {
+  const raw = inflateSync(idat);
+  expect(raw.length).toBe((width * 4 + 1) * height);
+  for (let y = 0; y < height; y++) {
+    const row = raw.subarray(y * (width * 4 + 1), (y + 1) * (width * 4 + 1));
+    expect(row[0]).toBe(0);
+    expect(Buffer.compare(row.subarray(1), Buffer.from(rgba.subarray(y * width * 4, (y + 1) * width * 4)))).toBe(0);
+  }
+}
+
 describe("combineAdler32", () => {
   it("gives the checksum of the concatenation, from the parts' checksums and the second's length", () => {
     const whole = bytes(200_000, 7);
@@ -75,14 +86,7 @@ describe("PngWriter", () => {
       expect(list.map((c) => c.type)).toEqual(["IHDR", "IDAT", "IEND"]);
       expect(list[0]!.data.readUInt32BE(0)).toBe(width);
       expect(list[0]!.data.readUInt32BE(4)).toBe(height);
-      // inflateSync checks the stream's Adler-32 trailer.
-      const raw = inflateSync(list[1]!.data);
-      expect(raw.length).toBe((width * 4 + 1) * height);
-      for (let y = 0; y < height; y++) {
-        const row = raw.subarray(y * (width * 4 + 1), (y + 1) * (width * 4 + 1));
-        expect(row[0]).toBe(0);
-        expect(Buffer.compare(row.subarray(1), Buffer.from(pixels.subarray(y * width * 4, (y + 1) * width * 4)))).toBe(0);
-      }
+      expectRows(list[1]!.data, pixels, width, height);
     }
   });
 
@@ -109,13 +113,7 @@ describe("PngWriter", () => {
     for (let b = 0; b < bands; b++) {
       await png.add(noise.subarray(b * w * rowsPerBand * 4, (b + 1) * w * rowsPerBand * 4), rowsPerBand);
     }
-    const raw = inflateSync(chunks(await png.finish())[1]!.data);
-    expect(raw.length).toBe((w * 4 + 1) * rowsPerBand * bands);
-    for (let y = 0; y < rowsPerBand * bands; y++) {
-      const row = raw.subarray(y * (w * 4 + 1), (y + 1) * (w * 4 + 1));
-      expect(row[0]).toBe(0);
-      expect(Buffer.compare(row.subarray(1), Buffer.from(noise.subarray(y * w * 4, (y + 1) * w * 4)))).toBe(0);
-    }
+    expectRows(chunks(await png.finish())[1]!.data, noise, w, rowsPerBand * bands);
   });
 
   it("gives the same bytes for the same pixels and bands", async () => {
