@@ -1,11 +1,11 @@
 #!/usr/bin/env node
-import { runWithHugePages, tellParentDone } from "../dist/cli/huge-pages.js";
+import { runWithHugePages } from "../dist/cli/huge-pages.js";
 import { tuneV8ForCli } from "../dist/cli/v8-tuning.js";
 import { tuneWasmTiering } from "../dist/cli/wasm-tiering.js";
 import { dropFetchGlobals } from "../dist/cli/web-globals.js";
 
 // A big snapshot is read in a child process with huge pages (dist/cli/huge-pages.js); this one
-// then only waits for it, and ends when it says it is done (or as it ends).
+// then only waits for it, and ends as it ends.
 if (!(await runWithHugePages(process.argv[1], process.argv.slice(2)))) {
   tuneV8ForCli();
   tuneWasmTiering();
@@ -18,10 +18,7 @@ if (!(await runWithHugePages(process.argv[1], process.argv.slice(2)))) {
   // 0.05 s for a 1 GB snapshot's columns).
   let unflushed = 2;
   const flushed = () => {
-    if (--unflushed > 0) return;
-    // Started by a first process that only waits (huge pages): it may end now.
-    tellParentDone(code);
-    process.exit(code);
+    if (--unflushed === 0) process.exit(code);
   };
   process.stdout.write("", flushed);
   process.stderr.write("", flushed);

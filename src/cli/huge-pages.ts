@@ -8,14 +8,9 @@
  * A glibc tunable is read once, as a process starts, so it cannot be set from inside Node: the
  * process that decides (`bin/backrefs.js`, before it loads anything else) starts the real one as
  * its child, passes it the terminal, the exit code and signals, and does nothing else.
- *
- * The child says when the command is done ({@link tellParentDone}: its files written, its output
- * flushed) on a pipe of its own, and the first process ends there, with the child's exit code,
- * instead of waiting for the child to end: a process ending stops its threads and gives back its
- * memory, 20–60 ms after its answer for a big snapshot, which the user then does not wait for.
  */
 import { spawn } from "node:child_process";
-import { readFileSync, statSync, writeSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { constants } from "node:os";
 import { activeCacheDir } from "./cache-dir.js";
 
@@ -137,33 +132,6 @@ export function processFacts(args: readonly string[]): HugePagesFacts {
   };
 }
 
-/** The environment variable that gives the child the descriptor of its pipe to the first process. */
-const DONE_FD_VARIABLE = "BACKREFS_DONE_FD";
-/** The child's descriptor of that pipe (after standard input, output and error). */
-const DONE_FD = 3;
-
-/**
- * Tells the process that started this one (with {@link runWithHugePages}) that the command is done
- * and ends with `code`, so that it ends now, with that code; nothing when this process was not
- * started so. Call it once everything the command writes is written, just before this process ends.
- */
-export function tellParentDone(code: number): void {
-  const fd = Number(process.env[DONE_FD_VARIABLE]);
-  if (fd !== DONE_FD) return;
-  delete process.env[DONE_FD_VARIABLE];
-  try {
-    writeSync(fd, `${code}\n`);
-  } catch {
-    // The first process is gone: nothing waits.
-  }
-}
-
-/** `"<code>\n"` as the child writes it, or null for anything else. */
-export function parseDone(text: string): number | null {
-  const m = /^(\d{1,3})\n$/.exec(text);
-  return m ? Number(m[1]) : null;
-}
-
 /** The signals passed on to the child: what stops a command from outside. */
 const FORWARDED: readonly NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"];
 
@@ -182,19 +150,9 @@ export async function runWithHugePages(
   if (env === null) return false;
   return new Promise<boolean>((resolve) => {
     const child = spawn(process.execPath, [...process.execArgv, script, ...args], {
-      stdio: ["inherit", "inherit", "inherit", "pipe"],
-      env: { ...process.env, ...env, [DONE_FD_VARIABLE]: String(DONE_FD) },
+      stdio: "inherit",
+      env: { ...process.env, ...env },
     });
-    // The child's word that the command is done (tellParentDone): end now, with its exit code.
-    const done = child.stdio[DONE_FD] as NodeJS.ReadableStream | null;
-    let said = "";
-    done?.setEncoding("latin1");
-    done?.on("data", (chunk: string) => {
-      said += chunk;
-      const code = parseDone(said);
-      if (code !== null) process.exit(code);
-    });
-    done?.on("error", () => {});
     // A signal meant for the command reaches the child; a terminal's Ctrl-C reaches both, and this
     // process waits for the child to end.
     const forward = (signal: NodeJS.Signals) => child.kill(signal);

@@ -2,17 +2,15 @@
  * Huge pages for big snapshots: when the command starts itself again with glibc's huge-page
  * tunable (the decision, on made-up facts), and what the started-again command does as a process
  * (the real binary over `dist/`, forced with BACKREFS_HUGE_PAGES=1): the same answer and exit
- * code, the tunable in the child's environment, signals passed on, and the first process ending
- * when the child says the command is done.
+ * code, the tunable in the child's environment, signals passed on.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import { entryPathIn } from "../../src/cache/entry-name.js";
-import { HUGE_PAGES_MIN_BYTES, hugePagesEnv, parseDone, processFacts, type HugePagesFacts } from "../../src/cli/huge-pages.js";
-import { BIN, ROOT } from "../helpers/cli.js";
+import { HUGE_PAGES_MIN_BYTES, hugePagesEnv, processFacts, type HugePagesFacts } from "../../src/cli/huge-pages.js";
+import { BIN } from "../helpers/cli.js";
 import { SnapshotBuilder } from "../helpers/snapshot-builder.js";
 import { tempDir } from "../helpers/temp-dir.js";
 
@@ -231,67 +229,6 @@ describe.runIf(process.platform === "linux")("the command started again with hug
       expect(readdirSync(out)).toEqual([]);
     });
   }
-});
-
-describe.runIf(process.platform === "linux")("the first process", () => {
-  const work = tempDir("backrefs-hugepages-done-");
-  const hugePages = pathToFileURL(join(ROOT, "dist/cli/huge-pages.js")).href;
-  // The first process, as bin/backrefs.js starts it, with a child script of the test's own; its
-  // output goes to a file (a reader of a pipe waits for every process that holds it open).
-  const first = async (child: string, name: string) => {
-    const script = join(work, "first.mjs");
-    writeFileSync(
-      script,
-      `import { runWithHugePages } from ${JSON.stringify(hugePages)};\nawait runWithHugePages(${JSON.stringify(child)}, []);\n`,
-    );
-    const out = join(work, `${name}.out`);
-    const fd = openSync(out, "w");
-    const started = performance.now();
-    const p = spawn(process.execPath, [script], {
-      env: { ...process.env, BACKREFS_HUGE_PAGES: "1", GLIBC_TUNABLES: "" },
-      stdio: ["ignore", fd, fd],
-    });
-    closeSync(fd);
-    const status = await new Promise<number | null>((done) => p.on("exit", (code) => done(code)));
-    return { status, ms: performance.now() - started, stdout: () => readFileSync(out, "utf8") };
-  };
-
-  it("ends with the child's exit code as soon as the child says the command is done, while the child still ends", async () => {
-    const child = join(work, "done.mjs");
-    const pidFile = join(work, "child.pid");
-    // Done, then slow to end (a big snapshot's threads and memory).
-    writeFileSync(
-      child,
-      `import { writeFileSync } from "node:fs";\nimport { tellParentDone } from ${JSON.stringify(hugePages)};\n` +
-        `writeFileSync(${JSON.stringify(pidFile)}, String(process.pid));\n` +
-        `process.stdout.write("the answer\\n", () => { tellParentDone(3); setTimeout(() => process.exit(3), 20000); });\n`,
-    );
-    const r = await first(child, "done");
-    const pid = Number(readFileSync(pidFile, "utf8"));
-    try {
-      expect(r.status).toBe(3);
-      expect(r.stdout()).toBe("the answer\n");
-      expect(r.ms).toBeLessThan(15000);
-      expect(existsSync(`/proc/${pid}`)).toBe(true); // still ending
-    } finally {
-      try {
-        process.kill(pid, "SIGKILL");
-      } catch {
-        // ended
-      }
-    }
-  });
-
-  it("ends as the child ends when it never says it is done (a crash), and takes nothing but a code for done", async () => {
-    const child = join(work, "crash.mjs");
-    // Something else on the pipe first: not a word of done.
-    writeFileSync(child, `import { writeSync } from "node:fs";\nwriteSync(3, "5 ");\nprocess.exit(5);\n`);
-    const r = await first(child, "crash");
-    expect(r.status).toBe(5);
-    expect(parseDone("0\n")).toBe(0);
-    expect(parseDone("130\n")).toBe(130);
-    for (const text of ["", "5", "5 ", "x\n", "-1\n", "1234\n", "2\n3\n"]) expect(parseDone(text)).toBeNull();
-  });
 });
 
 /** The environment a process started with, or none when it ended meanwhile. */
