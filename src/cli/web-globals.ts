@@ -3,12 +3,12 @@
  *
  * Node 20 defines `Request`, `Response`, `Headers` and `FormData` as lazy globals: the first read
  * of any of them loads and compiles Node's whole HTTP client (undici, with http2 and tls). (`fetch`
- * itself is a plain function that loads the client when called; it is left alone.) resvg-wasm's loader reads two of them (`typeof Request`, `typeof Response`) to tell a web
- * response from the WebAssembly it is given, so every PNG paid for that load: 40 ms on Node's
- * start, about 80 ms once the command line has set V8 flags (which keep Node from using its
- * compiled code cache for modules it loads afterwards), and a second look at the 200 MB benchmark
- * snapshot as PNG took about 0.1 s less without it (bench/README.md). With the globals gone, the
- * loader sees `undefined` and goes on with the WebAssembly it was handed.
+ * itself is a plain function that loads the client when called; it is left alone.) resvg-wasm's
+ * loader reads two of them (`typeof Request`, `typeof Response`) to tell a web response from the
+ * WebAssembly it is given, so every PNG paid for that load: 40 ms in a bare `node`, about 80 ms
+ * once the command line has set V8 flags (which keep Node from using its compiled code cache for
+ * modules it loads afterwards). With the globals gone, the loader sees `undefined` and goes on with
+ * the WebAssembly it was handed; bench/README.md has what a PNG command gained.
  *
  * `bin/backrefs.js` calls this once, before it loads the command line; a program that uses the
  * library, or calls `main()` itself, keeps its globals.

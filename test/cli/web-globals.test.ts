@@ -19,7 +19,7 @@ describe("dropFetchGlobals", () => {
     for (const name of ["Request", "Response", "FormData"]) {
       Object.defineProperty(target, name, { configurable: true, get: () => reads.push(name) });
     }
-    // Loaded already (a plain value), or fixed in place: both stay.
+    // Loaded already (a plain value): it stays. `fetch` is not one of them, whatever it is.
     target["Headers"] = "loaded";
     Object.defineProperty(target, "fetch", { configurable: true, get: () => reads.push("fetch") });
     expect(dropFetchGlobals(target)).toEqual(["Request", "Response", "FormData"]);
@@ -28,6 +28,7 @@ describe("dropFetchGlobals", () => {
     expect(Object.getOwnPropertyDescriptor(target, "fetch")?.get).toBeDefined(); // not one of them
     expect(FETCH_GLOBALS).not.toContain("fetch");
 
+    // Fixed in place (not configurable): it stays, unread.
     const fixed: object = {};
     Object.defineProperty(fixed, "Response", { configurable: false, get: () => reads.push("Response") });
     expect(dropFetchGlobals(fixed)).toEqual([]);
