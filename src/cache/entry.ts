@@ -42,6 +42,7 @@ import { StringTable } from "../snapshot/string-table.js";
 import type { AnalysisParts } from "../graph/analysis.js";
 import type { ClassParts } from "../graph/heap-graph.js";
 import { unpackIdSample } from "../graph/id-sample.js";
+import { unpackClassSummary } from "../graph/class-summary.js";
 import { idomFromPreorder } from "../graph/dominators.js";
 import { userRootRule } from "../graph/distances.js";
 import { blockCount, blockCrcs, bytesOf, EntryFile, LazySection, type Typed } from "./lazy.js";
@@ -123,6 +124,8 @@ export interface LaterParts {
   classes: (() => ClassParts) | null;
   /** The id-trust check's sample of the snapshot, packed (graph/id-sample.ts): a late part only. */
   idSample: (() => Uint32Array) | null;
+  /** The per-class and per-type totals of `info`, packed (graph/class-summary.ts): a late part only. */
+  classSummary: (() => Float64Array) | null;
 }
 
 /** What reading an entry gives: its content, and the parts read later. */
@@ -466,9 +469,9 @@ function writeFile(path: string, magic: Buffer, json: Buffer, dataStart: number,
  * own beside the entry ({@link latePartPath}), tied to that entry by a hash of its header, so that
  * adding a part writes that part only, never a copy of the entry. See docs/cache.md.
  */
-export type LatePart = "analysis" | "tree" | "class-retained" | "classes" | "ids";
+export type LatePart = "analysis" | "tree" | "class-retained" | "classes" | "ids" | "summary";
 /** In the order a reader takes them: each of the first three is used only with the one before. */
-export const LATE_PARTS: readonly LatePart[] = ["analysis", "tree", "class-retained", "classes", "ids"];
+export const LATE_PARTS: readonly LatePart[] = ["analysis", "tree", "class-retained", "classes", "ids", "summary"];
 
 const LATE_MAGIC = Buffer.from("BRCLATE\x01", "latin1");
 const LATE_SUFFIX = ".brl";
@@ -480,7 +483,7 @@ export function latePartPath(entry: string, part: LatePart): string {
 
 /** Whether a file name is a late part's (see {@link latePartPath}), and of which entry file name. */
 export function latePartOf(name: string): { entryName: string; part: LatePart } | null {
-  const m = /^(.*)\.(analysis|tree|class-retained|classes|ids)\.brl$/.exec(name);
+  const m = /^(.*)\.(analysis|tree|class-retained|classes|ids|summary)\.brl$/.exec(name);
   return m ? { entryName: `${m[1]}.brc`, part: m[2] as LatePart } : null;
 }
 
@@ -493,6 +496,8 @@ export interface LateContent {
   classes?: ClassParts | null;
   /** The id-trust check's sample, packed (graph/id-sample.ts). */
   idSample?: Uint32Array | null;
+  /** The per-class and per-type totals of `info`, packed (graph/class-summary.ts). */
+  classSummary?: Float64Array | null;
 }
 
 interface LateHeader {
@@ -534,6 +539,10 @@ function lateSections(part: LatePart, c: LateContent): { sections: Section[]; le
     case "ids": {
       const packed = c.idSample ?? missing();
       return { sections: sized([{ name: "ids.sample", type: "u32", data: packed }]), length: packed.length };
+    }
+    case "summary": {
+      const packed = c.classSummary ?? missing();
+      return { sections: sized([{ name: "summary.values", type: "f64", data: packed }]), length: packed.length };
     }
   }
 }
@@ -845,6 +854,7 @@ function treeWant(N: number): Want[] {
 const classRetainedWant = (classes: number): Want[] => [{ name: "analysis.classRetained", type: "f64", length: classes }];
 
 const idSampleWant = (words: number): Want[] => [{ name: "ids.sample", type: "u32", length: words }];
+const summaryWant = (values: number): Want[] => [{ name: "summary.values", type: "f64", length: values }];
 
 const classesWant = (N: number, names: number): Want[] => [
   { name: "classes.nodeClass", type: "u32", length: N },
@@ -962,6 +972,10 @@ function openLatePart(
         if (!isCount(length) || length > 0xffffffff) bad("the id sample's record is not valid");
         want = idSampleWant(length);
         break;
+      case "summary":
+        if (!isCount(length) || length > 0xffffffff) bad("the per-class totals' record is not valid");
+        want = summaryWant(length);
+        break;
     }
     if (!isCount(h.blocks)) bad("the block table's record is not valid");
     const { places, crcBase, table } = checkLayout(fd, want, h.sections, h.blocks, dataStart, fileSize);
@@ -1063,12 +1077,14 @@ function openSections(
   let classRetained = tree && an!.classRetained !== null;
   let classes = header.classes !== null;
   let idSample = false;
+  let summary = false;
   const st = fstatSync(fd, { bigint: true });
   const ours = (): boolean => sameFileAt(path, st) !== null;
   const expectLate = { build: header.build, base: key, N };
   for (const part of LATE_PARTS) {
     // Each of the analysis' parts only with the one before; a class index of its own replaces the entry's
-    // (it is written when the entry's was found unusable); an entry never holds the id sample itself.
+    // (it is written when the entry's was found unusable); an entry never holds the id sample or the
+    // per-class totals itself.
     const lacking =
       part === "analysis"
         ? analysisLength === null
@@ -1094,7 +1110,8 @@ function openSections(
     else if (part === "tree") tree = true;
     else if (part === "class-retained") classRetained = true;
     else if (part === "classes") classes = true;
-    else idSample = true;
+    else if (part === "ids") idSample = true;
+    else summary = true;
   }
 
   const sections = new Map<string, LazySection<Typed>>();
@@ -1380,6 +1397,15 @@ function openSections(
       : () => {
           const packed = section<Uint32Array>("ids.sample").whole();
           if (!unpackIdSample(packed, N)) bad("the id sample is not valid");
+          return packed;
+        },
+    // And the totals: checked as a whole here, against the graph's class ids when used
+    // (graph/class-summary.ts); when anything is off they are computed again.
+    classSummary: !summary
+      ? null
+      : () => {
+          const packed = section<Float64Array>("summary.values").whole();
+          if (!unpackClassSummary(packed, meta.nodeTypes.length, N)) bad("the per-class totals are not valid");
           return packed;
         },
   };

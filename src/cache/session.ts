@@ -63,6 +63,11 @@ interface Tracked {
   heldClasses: boolean;
   /** Whether the entry held a usable id sample (false from when it fails its checks). */
   heldIdSample: boolean;
+  /**
+   * Whether the per-class totals computed here were added to the entry. (The graph computes them
+   * only when the entry holds none it can use.)
+   */
+  addedSummary: boolean;
   /** The new entry's id sample being chosen on its checksum thread (see {@link #idSampleToAdd}). */
   chosenIds: Promise<ChosenIds> | null;
 }
@@ -103,6 +108,7 @@ export class CacheSession {
           stamp: look.content.stamp,
           heldClasses: look.content.later.classes !== null,
           heldIdSample: look.content.later.idSample !== null,
+          addedSummary: false,
           chosenIds: null,
         };
         graph.useStoredIndexes({
@@ -112,6 +118,11 @@ export class CacheSession {
           // analysis (the first two snapshots of `leaks`: their graphs are then kept until the job
           // is done, which only the first comparison on an entry does).
           onIdSample: () => {
+            if (!this.#toWrite.includes(t)) this.#toWrite.push(t);
+          },
+          classSummary: this.#storedPart(look.entry, "per-class totals", t.later?.classSummary, () => {}),
+          // Totals computed here (the entry holds none it can use) are added when the job is done.
+          onClassSummary: () => {
             if (!this.#toWrite.includes(t)) this.#toWrite.push(t);
           },
         });
@@ -173,6 +184,7 @@ export class CacheSession {
         stamp: null,
         heldClasses: false,
         heldIdSample: false,
+        addedSummary: false,
         chosenIds: null,
       };
       // The id sample a big snapshot's entry gets, chosen on the checksum thread once it has summed
@@ -321,6 +333,7 @@ export class CacheSession {
           else if (p === "class-retained") t.held.classRetained = true;
           else if (p === "classes") t.heldClasses = true;
           else if (p === "ids") t.heldIdSample = true;
+          else if (p === "summary") t.addedSummary = true;
         }
         this.onEvent({ kind: "written", result: r, seconds: secondsSince(start) });
       } else this.onEvent({ kind: "not-written", file: t.file, reason: r.reason });
@@ -339,10 +352,11 @@ export class CacheSession {
       packed = await this.#idSampleToAdd(t);
     }
     let r = "finish" in pending ? await pending.finish(content) : pending;
-    if (r.kind === "written" && r.stamp && packed) {
-      // Said as part of the entry: its size and the cache's total count the sample.
-      const sample = this.#addIdSample(packed, r.stamp);
-      if (sample) r = { ...r, bytes: r.bytes + sample.bytes, totalBytes: sample.totalBytes };
+    const summary = t.graph.classSummaryParts();
+    if (r.kind === "written" && r.stamp && (packed || summary)) {
+      // Said as part of the entry: its size and the cache's total count the sample and the totals.
+      const added = this.#addAtOnce({ idSample: packed, classSummary: summary }, r.stamp);
+      if (added) r = { ...r, bytes: r.bytes + added.bytes, totalBytes: added.totalBytes };
     }
     if (r.kind === "written") this.onEvent({ kind: "written", result: r, seconds: secondsSince(start) });
     else this.onEvent({ kind: "not-written", file: t.file, reason: r.reason });
@@ -370,13 +384,19 @@ export class CacheSession {
     }
   }
 
-  /** Adds the id sample `packed` ({@link #idSampleToAdd}) to the entry just written; null when not added. */
-  #addIdSample(packed: Uint32Array, stamp: EntryStamp): { bytes: number; totalBytes: number } | null {
+  /**
+   * Adds to the entry just written its id sample ({@link #idSampleToAdd}) and the per-class totals
+   * the job computed, those given; null when not added.
+   */
+  #addAtOnce(content: LateContent, stamp: EntryStamp): { bytes: number; totalBytes: number } | null {
+    const parts: LatePart[] = [];
+    if (content.idSample) parts.push("ids");
+    if (content.classSummary) parts.push("summary");
     try {
-      const r = this.cache.addParts(stamp, { idSample: packed }, ["ids"], { dropOthers: false });
+      const r = this.cache.addParts(stamp, content, parts, { dropOthers: false });
       return r.kind === "written" ? { bytes: r.bytes, totalBytes: r.totalBytes } : null;
     } catch {
-      // The file cannot be written: the next comparison computes it.
+      // The file cannot be written: the next command that needs them computes them.
       return null;
     }
   }
@@ -443,6 +463,11 @@ export class CacheSession {
       content.idSample = idSample;
       parts.push("ids");
     }
+    const summary = t.graph.classSummaryParts();
+    if (summary && !t.addedSummary) {
+      content.classSummary = summary;
+      parts.push("summary");
+    }
     return { content, parts };
   }
 
@@ -462,7 +487,8 @@ export class CacheSession {
  * The parts of an entry as events (and the CLI's lines, "added" and "ignored" alike) name them.
  * "analysis" is the name the distances had before; it is no longer given.
  */
-export type PartName = "class index" | "distances" | "analysis" | "dominator tree" | "per-class retained sizes" | "id sample";
+export type PartName =
+  "class index" | "distances" | "analysis" | "dominator tree" | "per-class retained sizes" | "id sample" | "per-class totals";
 
 /** The name of each part that can be added to an entry later (see {@link PartName}). */
 export const PART_NAMES: Record<LatePart, PartName> = {
@@ -471,6 +497,7 @@ export const PART_NAMES: Record<LatePart, PartName> = {
   "class-retained": "per-class retained sizes",
   classes: "class index",
   ids: "id sample",
+  summary: "per-class totals",
 };
 
 function describeWriteError(e: unknown): string {

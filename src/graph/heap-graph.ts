@@ -14,6 +14,7 @@ import type { StringTable } from "../snapshot/string-table.js";
 import { sharedU32 } from "../snapshot/columns.js";
 import { PlainObjects, isObjectName, type InterfaceDefinition } from "./class-names.js";
 import { IntList } from "./lists.js";
+import { unpackClassSummary, type ClassSummary } from "./class-summary.js";
 
 /** Type codes looked up by name once; -1 when the snapshot's meta lacks that type. */
 export interface TypeCodes {
@@ -127,6 +128,13 @@ export interface StoredIndexes {
   idSample?: (() => Uint32Array | null) | null;
   /** Told when the graph keeps an id sample it computed ({@link HeapGraph.keepIdSample}): one to save. */
   onIdSample?: (() => void) | null;
+  /**
+   * The per-class and per-type totals of `info`, packed (see class-summary.ts): checked as a
+   * whole by whoever unpacks it.
+   */
+  classSummary?: (() => Float64Array | null) | null;
+  /** Told when the graph keeps totals it computed ({@link HeapGraph.keepClassSummary}): ones to save. */
+  onClassSummary?: (() => void) | null;
 }
 
 /** In the class pass, marks the name of plain objects (see {@link HeapGraph.classes}). */
@@ -473,6 +481,10 @@ export class HeapGraph {
   private idSampleComputed: Uint32Array | null = null;
   /** The one taken from `stored` (undefined: not asked yet). */
   private idSampleStored: Uint32Array | null | undefined = undefined;
+  /** The totals of {@link classSummary}, packed, when computed here (not taken from `stored`). */
+  private classSummaryComputed: Float64Array | null = null;
+  /** The ones taken from `stored` (undefined: not asked yet). */
+  private classSummaryStored: ClassSummary | null | undefined = undefined;
 
   constructor(raw: RawSnapshot) {
     const m = raw.meta;
@@ -876,6 +888,39 @@ export class HeapGraph {
   /** The id-trust check's sample when it was computed from this graph (not taken from a store), for saving. */
   idSampleParts(): Uint32Array | null {
     return this.idSampleComputed;
+  }
+
+  /**
+   * The per-class and per-type totals `info` shows with the analysis (see class-summary.ts), as
+   * {@link StoredIndexes} holds them (taken on first use, with the class index): null when none is
+   * stored, when they are not valid for this graph (see unpackClassSummary), or when the classes are
+   * named by other plain-object shapes than the default (the totals are those of the default classes).
+   */
+  classSummary(): ClassSummary | null {
+    if (this.givenDefinitions !== null) return null;
+    if (this.classSummaryStored === undefined) {
+      const load = this.stored.classSummary;
+      this.stored.classSummary = null;
+      const packed = load ? load() : null;
+      this.classSummaryStored =
+        packed === null ? null : unpackClassSummary(packed, this.nodeTypes.length, this.nodeCount, this.classIdLimit);
+    }
+    return this.classSummaryStored;
+  }
+
+  /**
+   * Keeps the totals computed from this graph and its analysis with the default classes, packed
+   * (see class-summary.ts), for saving ({@link classSummaryParts}); ignored under other classes.
+   */
+  keepClassSummary(packed: Float64Array): void {
+    if (this.givenDefinitions !== null || this.classSummaryComputed !== null) return;
+    this.classSummaryComputed = packed;
+    this.stored.onClassSummary?.();
+  }
+
+  /** The totals when they were computed from this graph (not taken from a store), for saving. */
+  classSummaryParts(): Float64Array | null {
+    return this.classSummaryComputed;
   }
 
   /** The class index as computed under the snapshot's own shapes, for saving; null when not computed (or named by other shapes). */

@@ -4,6 +4,7 @@
  */
 import type { ClassLocation, HeapGraph } from "../graph/heap-graph.js";
 import { BASE_SYSTEM_DISTANCE, type HeapAnalysis } from "../graph/analysis.js";
+import { packClassSummary, type ClassSummary } from "../graph/class-summary.js";
 
 export interface ClassStat {
   className: string;
@@ -84,7 +85,15 @@ function tableOfClasses(
   exclude: Uint8Array | undefined,
   types: TypeCounts | null,
 ): ClassTable {
+  const callerTypes = types;
   const { nodeClass } = graph.classes();
+  // The totals with the analysis, kept from an earlier command on this snapshot (its cache entry):
+  // no pass over the nodes at all.
+  const stored = analysis && !exclude ? graph.classSummary() : null;
+  if (stored) return storedTable(stored, analysis!, types);
+  // What a later command can take instead of this pass: computed with the analysis, for every node,
+  // with the counts by type.
+  const keep = analysis !== undefined && !exclude && callerTypes !== null;
   // Counted by type while the snapshot was read: no pass for them here.
   const byType = types ? graph.countsByType() : null;
   if (types && byType) {
@@ -125,7 +134,30 @@ function tableOfClasses(
     if (distance) distance[k] = dist![c] === 0x7fffffff ? -1 : dist![c]!;
     k++;
   }
+  if (keep && distance) {
+    const { count: typeCount, size: typeSize } = callerTypes!;
+    graph.keepClassSummary(packClassSummary({ typeCount, typeSize, classIds, count: counts, selfSize: sizes, distance }));
+  }
   return { classIds, count: counts, selfSize: sizes, retainedSize: retained, distance };
+}
+
+/** {@link tableOfClasses} from totals kept earlier: the retained sizes from the analysis, the rest as kept. */
+function storedTable(stored: ClassSummary, analysis: HeapAnalysis, types: TypeCounts | null): ClassTable {
+  if (types) {
+    types.count.set(stored.typeCount);
+    types.size.set(stored.typeSize);
+  }
+  const perClassRetained = analysis.classRetainedSizes();
+  const retained = new Float64Array(stored.classIds.length);
+  for (let k = 0; k < retained.length; k++) retained[k] = perClassRetained[stored.classIds[k]!]!;
+  // Copies: the graph keeps the stored totals for the next caller.
+  return {
+    classIds: stored.classIds.slice(),
+    count: stored.count.slice(),
+    selfSize: stored.selfSize.slice(),
+    retainedSize: retained,
+    distance: stored.distance.slice(),
+  };
 }
 
 /** {@link classTable}'s counts from the sizes as written (objects of size 0 left out). */

@@ -252,7 +252,7 @@ describe("backrefs with the snapshot cache", { timeout: SLOW }, () => {
     expect(full.stderr).toMatch(/cache: used/);
     // Now with the analysis: added beside the entry, which is not written again.
     expect(full.stderr).toMatch(
-      /^cache: added the distances, dominator tree and per-class retained sizes to .*\.brc \([\d.]+ [kM]B in [\d.]+ s; the cache holds [\d.]+ [kM]B of 4\.0 GB\)$/m,
+      /^cache: added the distances, dominator tree, per-class retained sizes and per-class totals to .*\.brc \([\d.]+ [kM]B in [\d.]+ s; the cache holds [\d.]+ [kM]B of 4\.0 GB\)$/m,
     );
     expect(full.stderr).not.toMatch(/cache: wrote/);
     const again = await run(["info", SNAP, "--json"], dir);
@@ -262,7 +262,7 @@ describe("backrefs with the snapshot cache", { timeout: SLOW }, () => {
     expect(entries(dir)).toHaveLength(1);
   });
 
-  it("a picture, then info: the per-class retained sizes are added beside the entry, which is not written again", async () => {
+  it("a picture, then info: the per-class retained sizes and totals are added beside the entry, which is not written again", async () => {
     const dir = freshDir();
     const expected = (await run(["info", SNAP, "--json"], null)).raw;
     const pic = await run([SNAP, "--type", "LeakyRequest", "--each", "-o", join(tmp, "first.svg")], dir);
@@ -275,11 +275,15 @@ describe("backrefs with the snapshot cache", { timeout: SLOW }, () => {
     expect(info.raw.equals(expected)).toBe(true);
     expect(info.stderr).toMatch(/^cache: used .*\.brc/m);
     expect(info.stderr).toMatch(
-      /^cache: added the per-class retained sizes to .*\.brc \([\d.]+ [kM]B in [\d.]+ s; the cache holds [\d.]+ [kM]B of 4\.0 GB\)$/m,
+      /^cache: added the per-class retained sizes and per-class totals to .*\.brc \([\d.]+ [kM]B in [\d.]+ s; the cache holds [\d.]+ [kM]B of 4\.0 GB\)$/m,
     );
     expect(info.stderr).not.toMatch(/cache: wrote/);
     expect(readFileSync(entry).equals(before)).toBe(true);
-    expect(readdirSync(dir).filter((n) => n.endsWith(".brl"))).toEqual([name!.replace(/\.brc$/, ".class-retained.brl")]);
+    expect(
+      readdirSync(dir)
+        .filter((n) => n.endsWith(".brl"))
+        .sort(),
+    ).toEqual([name!.replace(/\.brc$/, ".class-retained.brl"), name!.replace(/\.brc$/, ".summary.brl")]);
     const again = await run(["info", SNAP, "--json"], dir);
     expect(again.raw.equals(expected)).toBe(true);
     expect(again.stderr).not.toMatch(/cache: (wrote|added)/);
@@ -363,7 +367,7 @@ describe("backrefs with the snapshot cache", { timeout: SLOW }, () => {
     expect(again.stderr).not.toMatch(/cache: (ignored|wrote|added)/);
   });
 
-  it("two processes adding the same part at once both answer, and leave one whole part", async () => {
+  it("two processes adding the same parts at once both answer, and leave one whole file of each", async () => {
     const dir = freshDir();
     const expected = (await run(["info", SNAP, "--json"], null)).raw;
     // The binary's entry (an in-process run is another build: src/, not dist/).
@@ -382,7 +386,12 @@ describe("backrefs with the snapshot cache", { timeout: SLOW }, () => {
     const adding = [a, b].filter((r) => /cache: added the per-class retained sizes/.test(r.stderr));
     expect(adding.length).toBeGreaterThanOrEqual(1);
     expect(readdirSync(dir).filter((n) => n.endsWith(".tmp"))).toEqual([]);
-    expect(readdirSync(dir).filter((n) => n.endsWith(".brl"))).toHaveLength(1);
+    expect(
+      readdirSync(dir)
+        .filter((n) => n.endsWith(".brl"))
+        .map((n) => n.replace(/^.*\.(.*)\.brl$/, "$1"))
+        .sort(),
+    ).toEqual(["class-retained", "summary"]);
     const c = spawnCli(["info", SNAP, "--json"], { cwd: tmp, env: { BACKREFS_CACHE: "1", BACKREFS_CACHE_DIR: dir } });
     expect(c.stderr).toMatch(/cache: used/);
     expect(c.stderr).not.toMatch(/cache: (ignored|wrote|added)/);
