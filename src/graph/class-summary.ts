@@ -1,8 +1,8 @@
 /**
  * The totals `backrefs info` (and `types`, `check`) show per class and per node type, packed into
  * one array of numbers so that the snapshot cache can keep them: a later command then reads a few
- * kilobytes instead of going through the class index, the self sizes and the distances of every
- * node (about 850 MB of a 3.2 GB snapshot's entry).
+ * kilobytes instead of going through every node's type, self sizes and distance (about 690 MB of a
+ * 3.2 GB snapshot's entry; it still reads the class index, for the classes' names).
  *
  * Layout, all float64 (every value is an integer or a sum of integers below 2^53, so exact):
  * `[T, k, typeCount × T, typeSize × T, (classId, count, selfSize, distance) × k]` — per node type
@@ -11,7 +11,7 @@
  * that count, those sizes' sum, and the smallest distance below the system range (-1: none).
  */
 
-/** The totals unpacked; the arrays are views of nothing shared with the packed array. */
+/** The totals unpacked; the arrays share no memory with the packed array. */
 export interface ClassSummary {
   typeCount: Float64Array;
   typeSize: Float64Array;
