@@ -1,6 +1,7 @@
 /**
  * How V8 compiles the WebAssembly a picture runs (Graphviz's layout, resvg's rasteriser), for the
- * command line only: `bin/backrefs.js` sets it at start, before any WebAssembly is compiled. V8's
+ * command line only: `bin/backrefs.js` chooses it at start, and the flag is set only while one of
+ * those modules is instantiated (src/render/tiering.ts), then V8's own value is set again. V8's
  * flags belong to the whole process, so a program that uses the library, or calls `main()`
  * itself, keeps its own.
  *
@@ -18,7 +19,7 @@
  * (`--liftoff-only`) made it 28% slower (bench/README.md, "The picture's fixed costs"). The
  * output is the same either way: the compilers change the speed, not the result.
  */
-import { setFlagsFromString } from "node:v8";
+import { useWasmTiering, type WasmTiering } from "../render/tiering.js";
 import { isTunedV8 } from "./v8-tuning.js";
 
 /** The tiering budget the command line sets: see above. */
@@ -36,10 +37,26 @@ export function wasmTieringFlag(execArgv: readonly string[], v8Version: string):
 }
 
 /**
- * Sets {@link wasmTieringFlag} for the rest of the process; called before any WebAssembly is
- * compiled (the budget is read when a module is instantiated).
+ * V8's own tiering budget, by major version, where known (V8 11 is Node 20's): what is set again
+ * once the picture's modules are instantiated. While any V8 flag differs from its default, Node
+ * compiles its own JavaScript from source in every worker thread started (~30 ms more CPU each on
+ * Node 20). Where the default is not listed, the raised budget stays set, as it did before.
+ */
+const V8_DEFAULT_BUDGET: Readonly<Record<number, number>> = { 11: 1_800_000 };
+
+/** The tiering the command line holds around instantiations, or null to leave V8 alone (see {@link wasmTieringFlag}). */
+export function cliWasmTiering(execArgv: readonly string[], v8Version: string): WasmTiering | null {
+  const flag = wasmTieringFlag(execArgv, v8Version);
+  if (!flag) return null;
+  const budget = V8_DEFAULT_BUDGET[Number(/^(\d+)\./.exec(v8Version)?.[1])];
+  return { flag, restore: budget === undefined ? null : `--wasm-tiering-budget=${budget}`, active: new SharedArrayBuffer(4) };
+}
+
+/**
+ * Has the picture's WebAssembly instantiated with {@link wasmTieringFlag} for the rest of the
+ * process; called before any WebAssembly is compiled (the budget is read when a module is
+ * instantiated).
  */
 export function tuneWasmTiering(): void {
-  const flag = wasmTieringFlag(process.execArgv, process.versions.v8);
-  if (flag) setFlagsFromString(flag);
+  useWasmTiering(cliWasmTiering(process.execArgv, process.versions.v8));
 }

@@ -25,6 +25,7 @@ import { createHash } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
+import { whileInstantiating, type WasmTiering } from "./tiering.js";
 
 /** What the layout worker needs of a Graphviz instance. */
 export interface Layout {
@@ -139,17 +140,19 @@ function evaluate(source: string, binding: string): Evaluated | null {
 /**
  * A Graphviz instance, its program kept in (and read from) `keepIn` when that is a directory and
  * the installed package is a build listed in `known`; with `keepIn` null, exactly the package's
- * `Graphviz.load()`.
+ * `Graphviz.load()`. `tiering` is held while the module is instantiated (tiering.ts).
  *
  * @throws what `Graphviz.load()` throws; never for the kept file or its directory.
  */
 export async function loadGraphviz(
   keepIn: string | null,
   known: Readonly<Record<string, KnownGraphviz>> = KNOWN_GRAPHVIZ,
+  tiering: WasmTiering | null = null,
 ): Promise<LoadedGraphviz> {
   const plain = async (problem?: string): Promise<LoadedGraphviz> => {
     const { Graphviz } = await import("@hpcc-js/wasm-graphviz");
-    return { graphviz: await Graphviz.load(), program: problem ? { from: "package", problem } : { from: "package" } };
+    const graphviz = await whileInstantiating(tiering, () => Graphviz.load());
+    return { graphviz, program: problem ? { from: "package", problem } : { from: "package" } };
   };
   if (keepIn === null) return plain();
   let text: Buffer;
@@ -173,7 +176,8 @@ export async function loadGraphviz(
   const file = keptProgramPath(keepIn, build);
   const kept = readKept(file, build);
   if (kept) mod.program = kept;
-  const graphviz = await mod.Graphviz.load();
+  const { Graphviz } = mod;
+  const graphviz = await whileInstantiating(tiering, () => Graphviz.load());
   if (kept) return { graphviz, program: { from: "kept" } };
 
   // Decoded by the package: keep what it decoded, when that is the program listed.

@@ -3,7 +3,7 @@
  * worker of backrefs. Graphviz is loaded on the first job, one instance per worker.
  *
  * The worker is started with {@link LayoutWorkerData}: where to keep Graphviz's decoded program
- * (graphviz-wasm.ts), if anywhere.
+ * (graphviz-wasm.ts), if anywhere, and the V8 flag to hold while Graphviz is instantiated, if any.
  *
  * Protocol: the parent posts `{ id, dot }`; the worker answers `{ id, ok: true, svg }` or
  * `{ id, ok: false, message }`. The parent may also post `{ warmUp: dot, rounds }` (no answer): the
@@ -16,11 +16,14 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import type { Layout } from "./graphviz-wasm.js";
+import { whileInstantiating, type WasmTiering } from "./tiering.js";
 
 /** What the worker is started with. */
 export interface LayoutWorkerData {
   /** The directory to keep Graphviz's decoded program in; null: load Graphviz as the package does. */
   keepProgramIn: string | null;
+  /** Held while Graphviz is instantiated (tiering.ts); null: V8's flags are left alone. */
+  wasmTiering: WasmTiering | null;
 }
 
 /** A job from the parent. */
@@ -41,12 +44,14 @@ export type LayoutReply = { id: number; ok: true; svg: string } | { id: number; 
 const port = parentPort;
 if (port) {
   let graphviz: Promise<Layout> | undefined;
-  const keepIn = (workerData as Partial<LayoutWorkerData> | null)?.keepProgramIn;
+  const data = workerData as Partial<LayoutWorkerData> | null;
+  const keepIn = data?.keepProgramIn;
+  const tiering = data?.wasmTiering ?? null;
   const load = (): Promise<Layout> =>
     (graphviz ??=
       typeof keepIn === "string"
-        ? import("./graphviz-wasm.js").then((m) => m.loadGraphviz(keepIn)).then((l) => l.graphviz)
-        : import("@hpcc-js/wasm-graphviz").then((m) => m.Graphviz.load()));
+        ? import("./graphviz-wasm.js").then((m) => m.loadGraphviz(keepIn, m.KNOWN_GRAPHVIZ, tiering)).then((l) => l.graphviz)
+        : import("@hpcc-js/wasm-graphviz").then((m) => whileInstantiating(tiering, () => m.Graphviz.load())));
   /** Real jobs received so far: the warm-up stops at the first. */
   let jobs = 0;
   const warmUp = async ({ warmUp: dot, rounds }: WarmUpJob): Promise<void> => {

@@ -9,6 +9,7 @@ import { createRequire } from "node:module";
 import { RenderError } from "../errors.js";
 import { PX_PER_PT, svgFrame, type SvgFrame } from "./measure.js";
 import { PngWriter } from "./png-encode.js";
+import { wasmTiering, whileInstantiating } from "./tiering.js";
 
 export interface RenderPngOptions {
   /**
@@ -49,7 +50,7 @@ function loadEngine(): Promise<Engine> {
       readFile(new URL("DejaVuSans.ttf", FONTS_DIR)),
       readFile(new URL("DejaVuSans-Bold.ttf", FONTS_DIR)),
     ]);
-    await initWasm(wasm);
+    await whileInstantiating(wasmTiering(), () => initWasm(wasm));
     return { fonts: [new Uint8Array(regular), new Uint8Array(bold)], Resvg };
   })();
   // A failed start may be retried by the next call (initWasm has not run to completion).

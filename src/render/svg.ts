@@ -16,6 +16,7 @@ import type { LayoutJob, LayoutReply, LayoutWorkerData, WarmUpJob } from "./layo
 import { startWorker } from "../threads.js";
 import { finishSvg } from "./svg-finish.js";
 import { secureSvg } from "./svg-safety.js";
+import { wasmTiering } from "./tiering.js";
 import { warmUpDot } from "./warm-up.js";
 
 export interface RenderSvgOptions {
@@ -387,7 +388,7 @@ function getWorker(slot: Slot): Worker {
     slot.worker = undefined;
   }
   if (slot.worker) return slot.worker;
-  const workerData: LayoutWorkerData = { keepProgramIn };
+  const workerData: LayoutWorkerData = { keepProgramIn, wasmTiering: wasmTiering() };
   const w = startWorker("layout-worker", import.meta.url, {
     workerData,
     resourceLimits: { maxYoungGenerationSizeMb: LAYOUT_YOUNG_GENERATION_MB },

@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { CLI_WASM_TIERING_BUDGET, wasmTieringFlag } from "../../src/cli/wasm-tiering.js";
+import { CLI_WASM_TIERING_BUDGET, cliWasmTiering, wasmTieringFlag } from "../../src/cli/wasm-tiering.js";
 import { BIN, ROOT } from "../helpers/cli.js";
 import { tempDir } from "../helpers/temp-dir.js";
 
@@ -36,6 +36,30 @@ describe("wasmTieringFlag", () => {
     expect(wasmTieringFlag([], "10.2.154.26-node.22")).toBeNull();
     expect(wasmTieringFlag([], "14.1.146.11-node.14")).toBeNull();
     expect(wasmTieringFlag([], "")).toBeNull();
+  });
+});
+
+describe("cliWasmTiering", () => {
+  it("gives V8 its own budget back after instantiating where that budget is known (Node 20's V8 11)", () => {
+    const t = cliWasmTiering([], "11.3.244.8-node.38");
+    expect(t?.flag).toBe(`--wasm-tiering-budget=${CLI_WASM_TIERING_BUDGET}`);
+    expect(t?.restore).toBe("--wasm-tiering-budget=1800000");
+    expect(t?.active.byteLength).toBe(4);
+  });
+
+  it("keeps the raised budget where V8's own is not known, and sets nothing where the flag is not", () => {
+    const t = cliWasmTiering([], "13.6.233.10-node.18");
+    expect(t?.flag).toBe(`--wasm-tiering-budget=${CLI_WASM_TIERING_BUDGET}`);
+    expect(t?.restore).toBeNull();
+    expect(cliWasmTiering(["--liftoff-only"], "11.3.244.8-node.38")).toBeNull();
+    expect(cliWasmTiering([], "10.2.154.26-node.22")).toBeNull();
+  });
+
+  it("the budget restored is the running V8's default when it is V8 11", () => {
+    if (!process.versions.v8.startsWith("11.")) return;
+    const options = spawnSync(process.execPath, ["--v8-options"], { encoding: "utf8" }).stdout;
+    const own = /default: --wasm-tiering-budget=(\d+)/.exec(options)?.[1];
+    expect(cliWasmTiering([], process.versions.v8)?.restore).toBe(`--wasm-tiering-budget=${own}`);
   });
 });
 
