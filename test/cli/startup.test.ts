@@ -12,8 +12,11 @@ import { BIN, ROOT } from "../helpers/cli.js";
 import { tempDir } from "../helpers/temp-dir.js";
 
 const SAMPLE = join(ROOT, "samples/leak.heapsnapshot.gz");
-/** What reads snapshots, analyses them, caches and draws: no command needs it before it runs. */
-const HEAVY = /^dist\/(snapshot\/|graph\/(?!id-set|id-sample)|render\/|cache\/|api\/snapshot)|^@/;
+/**
+ * What reads snapshots, analyses them, caches and draws: no command needs it before it runs (but
+ * render/tiering.js, a few lines that the command line configures at start, loads only node:v8).
+ */
+const HEAVY = /^dist\/(snapshot\/|graph\/(?!id-set|id-sample)|render\/(?!tiering\.js)|cache\/|api\/snapshot)|^@/;
 const tmp = tempDir("backrefs-startup-");
 const hooks = join(tmp, "hooks.mjs");
 const register = join(tmp, "register.mjs");
