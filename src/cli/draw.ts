@@ -8,7 +8,6 @@ import { defaultBackrefsOptions } from "../query/backrefs.js";
 import type { Subgraph } from "../query/types.js";
 import { formatCount, sanitizeText } from "../render/format.js";
 import { checkWritable, displayName } from "./output-paths.js";
-import { preparePng } from "../render/png.js";
 import { closeLayoutWorker, keepGraphvizIn, prepareLayout } from "../render/svg.js";
 import { prepareObjectQueries, Snapshot, type RetainerGraph, type RetainersOptions } from "../api/snapshot.js";
 import { formatOfExtension, type OutputFormat } from "../api/files.js";
@@ -203,7 +202,8 @@ async function drawSnapshot(snap: Snapshot, file: string, spec: DrawSpec, io: St
     await new Promise<void>((resolve) => setImmediate(resolve));
     void flushCachesEarly();
     mark(io, "cache entry begun while laying out");
-    if (pictureTargets.some((t) => t.format === "png")) preparePng();
+    // Loaded here, for a PNG only: an SVG picture needs none of the rasteriser's modules.
+    if (pictureTargets.some((t) => t.format === "png")) void import("../render/png.js").then((m) => m.preparePng());
   }
   await drawn;
 }

@@ -28,8 +28,7 @@
 import { boxCount, keepFirstTargets, shrinkSubgraph } from "../query/shrink.js";
 import type { Subgraph } from "../query/types.js";
 import { toDot, type ToDotOptions } from "./dot.js";
-import { measureSvg, PX_PER_PT } from "./measure.js";
-import { DEFAULT_PNG_SCALE } from "./png.js";
+import { DEFAULT_PNG_SCALE, measureSvg, PX_PER_PT } from "./measure.js";
 import { addLayoutWorker, finishLayout, layOutAhead, layoutSvg, layoutWorkers, type RenderSvgOptions } from "./svg.js";
 
 export interface FitOptions extends Omit<ToDotOptions, "rankdir" | "stagger" | "ratio">, RenderSvgOptions {

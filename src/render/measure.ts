@@ -19,6 +19,9 @@ export interface PictureSize {
 /** CSS pixels per pt. */
 export const PX_PER_PT = 4 / 3;
 
+/** The PNG zoom drawn at by default (png.ts) and preferred by the picture fitting (fit.ts). */
+export const DEFAULT_PNG_SCALE = 1.5;
+
 /** An SVG root element's size in pt and its viewBox (user units), as Graphviz writes them. */
 export interface SvgFrame {
   widthPt: number;

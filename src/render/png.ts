@@ -7,7 +7,7 @@
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { RenderError } from "../errors.js";
-import { PX_PER_PT, svgFrame, type SvgFrame } from "./measure.js";
+import { DEFAULT_PNG_SCALE, PX_PER_PT, svgFrame, type SvgFrame } from "./measure.js";
 import { PngWriter } from "./png-encode.js";
 import { wasmTiering, whileInstantiating } from "./tiering.js";
 
@@ -21,7 +21,8 @@ export interface RenderPngOptions {
   maxPixels?: number;
 }
 
-export const DEFAULT_PNG_SCALE = 1.5;
+/** The zoom a PNG is drawn at by default (kept in measure.ts, which the picture fitting loads without the rasteriser). */
+export { DEFAULT_PNG_SCALE };
 /** resvg allocates width × height × 4 bytes; refuse pictures that would need more than ~400 MB. */
 const MAX_PIXELS = 100_000_000;
 const MAX_SIDE = 32_767;

@@ -137,6 +137,8 @@ describe("start-up", () => {
     expect(svg.loaded.indexOf("dist/render/svg.js")).toBeGreaterThanOrEqual(0);
     expect(svg.loaded.indexOf("dist/render/svg.js")).toBeLessThan(svg.loaded.indexOf("dist/cli/cache.js"));
     expect(svg.loaded).not.toContain("@resvg/resvg-wasm");
+    expect(svg.loaded).not.toContain("dist/render/png.js");
+    expect(svg.loaded).not.toContain("dist/render/png-encode.js");
     const png = run([SAMPLE, "--type", "LeakyRequest", "-o", "x.png", "-q"]);
     expect(png.status, png.stderr).toBe(0);
     expect(png.loaded).toContain("@resvg/resvg-wasm");
