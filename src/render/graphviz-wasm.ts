@@ -42,6 +42,13 @@ export interface KnownGraphviz {
   wasmSha256: string;
   /** Its size in bytes. */
   wasmBytes: number;
+  /**
+   * Where the module text holds the encoded program: the string literal from its opening quote at
+   * `start` to its closing quote at `end - 1`. With the decoded program kept, the text is evaluated
+   * with `''` there: the package never reads the literal then, and V8 need not parse 0.7 MB of it
+   * (~12 ms of the layout worker's start).
+   */
+  programText: { start: number; end: number };
 }
 
 /**
@@ -55,6 +62,7 @@ export const KNOWN_GRAPHVIZ: Readonly<Record<string, KnownGraphviz>> = {
     binding: "Lr",
     wasmSha256: "f918f648ff18937b2aa6d3f8b08cd28453a619fa3eb3720c4d0b79345ba68cc7",
     wasmBytes: 1_596_320,
+    programText: { start: 69_757, end: 802_942 },
   },
 };
 
@@ -165,16 +173,16 @@ export async function loadGraphviz(
   const build = known[sha256(text)];
   if (!build) return plain("not a build whose program can be kept");
   const source = text.toString("utf8");
+  const file = keptProgramPath(keepIn, build);
+  const kept = readKept(file, build);
 
   let mod: Evaluated | null;
   try {
-    mod = evaluate(source, build.binding);
+    mod = evaluate(kept ? withoutProgramText(source, build) : source, build.binding);
   } catch {
     mod = null;
   }
   if (!mod) return plain("its module text is not as expected");
-  const file = keptProgramPath(keepIn, build);
-  const kept = readKept(file, build);
   if (kept) mod.program = kept;
   const { Graphviz } = mod;
   const graphviz = await whileInstantiating(tiering, () => Graphviz.load());
@@ -187,6 +195,17 @@ export async function loadGraphviz(
   }
   const problem = writeKept(keepIn, file, decoded);
   return { graphviz, program: problem ? { from: "decoded", written: false, problem } : { from: "decoded", written: true } };
+}
+
+/**
+ * The module text with its encoded program's literal emptied, when the listed place holds one
+ * quoted literal (the text was identified by its hash, so it does); else the text as it is.
+ */
+export function withoutProgramText(source: string, build: KnownGraphviz): string {
+  const { start, end } = build.programText;
+  const quote = source[start];
+  const literal = (quote === "'" || quote === '"') && end > start + 1 && source.indexOf(quote, start + 1) === end - 1;
+  return literal ? `${source.slice(0, start)}''${source.slice(end)}` : source;
 }
 
 function sha256(data: Uint8Array): string {

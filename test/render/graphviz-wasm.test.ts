@@ -9,7 +9,14 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { KNOWN_GRAPHVIZ, keptProgramPath, loadGraphviz, removeKeptPrograms, type KnownGraphviz } from "../../src/render/graphviz-wasm.js";
+import {
+  KNOWN_GRAPHVIZ,
+  keptProgramPath,
+  loadGraphviz,
+  removeKeptPrograms,
+  withoutProgramText,
+  type KnownGraphviz,
+} from "../../src/render/graphviz-wasm.js";
 import { toDot } from "../../src/render/dot.js";
 import { warmUpSubgraph } from "../../src/render/warm-up.js";
 import { tempDir } from "../helpers/temp-dir.js";
@@ -35,8 +42,9 @@ describe("Graphviz's program kept in a directory", () => {
     const entry = createRequire(import.meta.url).resolve("@hpcc-js/wasm-graphviz");
     const version = (JSON.parse(readFileSync(join(entry, "../../package.json"), "utf8")) as { version: string }).version;
     // A new version of the package: list it in KNOWN_GRAPHVIZ, with the name of the module-level
-    // variable its `Graphviz.load()` keeps the decoded program in, and that program's SHA-256 and
-    // size (the test below checks them against what the package decodes).
+    // variable its `Graphviz.load()` keeps the decoded program in, that program's SHA-256 and size
+    // (the test below checks them against what the package decodes), and where its module text
+    // holds the encoded program (the quoted literal; a test below checks it).
     expect(build, `add "${sha256(source)}" (version ${version}) to KNOWN_GRAPHVIZ`).toBeDefined();
     expect(build!.version).toBe(version);
   });
@@ -93,6 +101,31 @@ describe("Graphviz's program kept in a directory", () => {
     const none = await loadGraphviz(null);
     expect(none.program).toEqual({ from: "package" });
     expect(readdirSync(tmp)).not.toContain(dir.slice(tmp.length + 1));
+  });
+
+  it("with the program kept, the module text is evaluated without its encoded program (one quoted literal)", async () => {
+    const { start, end } = build!.programText;
+    const stripped = withoutProgramText(source, build!);
+    expect(stripped.length).toBe(source.length - (end - start) + 2);
+    expect(stripped.slice(0, start)).toBe(source.slice(0, start));
+    expect(stripped.slice(start, start + 2)).toBe("''");
+    expect(stripped.slice(start + 2)).toBe(source.slice(end));
+    // Most of the module's text (a new package build lists where its literal is).
+    expect(end - start).toBeGreaterThan(source.length / 2);
+    // A place that is not one literal: the text as it is.
+    for (const wrong of [
+      { start: 0, end: 10 },
+      { start, end: end - 1 },
+      { start: start + 1, end },
+    ]) {
+      expect(withoutProgramText(source, { ...build!, programText: wrong })).toBe(source);
+    }
+    const dir = freshDir();
+    await loadGraphviz(dir);
+    const misplaced = { [sha256(source)]: { ...build!, programText: { start: 0, end: 10 } } };
+    const r = await loadGraphviz(dir, misplaced);
+    expect(r.program).toEqual({ from: "kept" });
+    expect(r.graphviz.layout(DOT, "svg", "dot")).toBe(expected);
   });
 
   it("a listed build whose program does not match the list is used, but not kept", async () => {
