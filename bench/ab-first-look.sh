@@ -1,5 +1,6 @@
 #!/bin/bash
-# A/B of two builds' first looks: like bench/ab.sh (alternating runs), but each run writes its cache
+# A/B of two builds' first looks: like bench/ab.sh (alternating runs, in an order that changes
+# every round), but each run writes its cache
 # entry into a fresh, empty cache directory (as a user's first command on a snapshot does, and as
 # bench/run.mjs's first-look tasks do), and each run also reports its main thread's CPU time (see
 # bench/thread-cpu.mjs): on a shared machine that is the figure to compare, as the wall time drifts
@@ -17,7 +18,9 @@
 R=$1; A=$2; B=$3; shift 4
 HERE=$(cd "$(dirname "$0")" && pwd)
 for k in $(seq 1 "$R"); do
-  for d in "$A" "$B"; do
+  # A then B in odd rounds, B then A in even ones (see the comment at the top).
+  if [ $((k % 2)) -eq 1 ]; then order="$A $B"; else order="$B $A"; fi
+  for d in $order; do
     c=$(mktemp -d)
     [ -n "${BACKREFS_AB_SEED:-}" ] && cp "$BACKREFS_AB_SEED"/* "$c"/
     out=$( { BACKREFS_CACHE=1 BACKREFS_CACHE_DIR="$c" /usr/bin/time -f "TIME %e %U %S %M" ${BACKREFS_AB_PREFIX:-} node --import "$HERE/thread-cpu.mjs" "$d/bin/backrefs.js" "$@" > /dev/null; } 2>&1 )

@@ -1,6 +1,10 @@
 #!/bin/sh
 # A/B timing of two builds of backrefs on the same command, alternating A and B so that the
-# machine's drift (10-20% within an hour on the 2-core benchmark machine) hits both alike.
+# machine's drift (10-20% within an hour on the 2-core benchmark machine) hits both alike. The
+# order changes every round (A B, B A, A B, ...): on the benchmark machine, consecutive runs that
+# take much fresh memory alternate slow and fast whatever they run (a 1 GB first look: 2.8 / 1.8 s,
+# bench/README.md, 2026-12-03), so a fixed order can put every run of one build in the fast slot.
+# The directories are given as paths without spaces.
 #
 #   git worktree add /tmp/base HEAD~1 && ln -s "$PWD/node_modules" /tmp/base/node_modules \
 #     && (cd /tmp/base && npx tsc -p tsconfig.json)
@@ -16,7 +20,9 @@ R=$1; A=$2; B=$3; shift 4
 # run would replace the other build's entry), each filled by one run of its build before.
 export BACKREFS_CACHE="${BACKREFS_CACHE:-0}"
 for k in $(seq 1 "$R"); do
-  for d in "$A" "$B"; do
+  # A then B in odd rounds, B then A in even ones (see the comment at the top).
+  if [ $((k % 2)) -eq 1 ]; then order="$A $B"; else order="$B $A"; fi
+  for d in $order; do
     if [ "$d" = "$A" ]; then dir="${BACKREFS_CACHE_DIR_A:-${BACKREFS_CACHE_DIR:-}}"; else dir="${BACKREFS_CACHE_DIR_B:-${BACKREFS_CACHE_DIR:-}}"; fi
     BACKREFS_CACHE_DIR="$dir" /usr/bin/time -f "$d %e s %M KB %U %S cpu" node "$d/bin/backrefs.js" "$@" > /dev/null
   done
