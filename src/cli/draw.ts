@@ -203,7 +203,12 @@ async function drawSnapshot(snap: Snapshot, file: string, spec: DrawSpec, io: St
     void flushCachesEarly();
     mark(io, "cache entry begun while laying out");
     // Loaded here, for a PNG only: an SVG picture needs none of the rasteriser's modules.
-    if (pictureTargets.some((t) => t.format === "png")) void import("../render/png.js").then((m) => m.preparePng());
+    // (A failure to load is renderPng's to report, when the picture is drawn.)
+    if (pictureTargets.some((t) => t.format === "png"))
+      import("../render/png.js").then(
+        (m) => m.preparePng(),
+        () => {},
+      );
   }
   await drawn;
 }

@@ -55,8 +55,7 @@ describe("cliWasmTiering", () => {
     expect(cliWasmTiering([], "10.2.154.26-node.22")).toBeNull();
   });
 
-  it("the budget restored is the running V8's default when it is V8 11", () => {
-    if (!process.versions.v8.startsWith("11.")) return;
+  it.skipIf(!process.versions.v8.startsWith("11."))("the budget restored is the running V8's default (V8 11)", () => {
     const options = spawnSync(process.execPath, ["--v8-options"], { encoding: "utf8" }).stdout;
     const own = /default: --wasm-tiering-budget=(\d+)/.exec(options)?.[1];
     expect(cliWasmTiering([], process.versions.v8)?.restore).toBe(`--wasm-tiering-budget=${own}`);
