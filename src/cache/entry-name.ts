@@ -9,6 +9,13 @@ import { join } from "node:path";
 
 /** The file name ending of a cache entry. */
 export const ENTRY_SUFFIX = ".brc";
+/** The file name ending of an entry's late part (entry.ts: parts a later command adds beside it). */
+export const LATE_SUFFIX = ".brl";
+
+/** The file of an entry's late part `part`: `<entry without .brc>.<part>.brl`. */
+export function latePartFile(entry: string, part: string): string {
+  return `${entry.endsWith(ENTRY_SUFFIX) ? entry.slice(0, -ENTRY_SUFFIX.length) : entry}.${part}${LATE_SUFFIX}`;
+}
 
 /** Where the entry of the snapshot at `realPath` is (or would be) in `dir`. */
 export function entryPathIn(dir: string, realPath: string): string {
@@ -26,5 +33,17 @@ export function entrySizeIn(dir: string, file: string): number | undefined {
     return st.isFile() ? st.size : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * Whether the entry in `dir` of the snapshot file `file` has its late part `part` beside it (as
+ * {@link entrySizeIn}, without saying whether it is current).
+ */
+export function hasLatePartIn(dir: string, file: string, part: string): boolean {
+  try {
+    return statSync(latePartFile(entryPathIn(dir, realpathSync(file)), part)).isFile();
+  } catch {
+    return false;
   }
 }

@@ -28,6 +28,7 @@ import { createHash } from "node:crypto";
 import { closeSync, fstatSync, ftruncateSync, openSync, readSync, write, writeSync } from "node:fs";
 import { crc32 } from "node:zlib";
 import { readMeta } from "../snapshot/meta.js";
+import { latePartFile } from "./entry-name.js";
 import type { RawSnapshot } from "../snapshot/parser.js";
 import {
   sharedU32,
@@ -474,11 +475,10 @@ export type LatePart = "analysis" | "tree" | "class-retained" | "classes" | "ids
 export const LATE_PARTS: readonly LatePart[] = ["analysis", "tree", "class-retained", "classes", "ids", "summary"];
 
 const LATE_MAGIC = Buffer.from("BRCLATE\x01", "latin1");
-const LATE_SUFFIX = ".brl";
 
 /** The file of an entry's late part: `<entry without .brc>.<part>.brl`. */
 export function latePartPath(entry: string, part: LatePart): string {
-  return `${entry.replace(/\.brc$/, "")}.${part}${LATE_SUFFIX}`;
+  return latePartFile(entry, part);
 }
 
 /** Whether a file name is a late part's (see {@link latePartPath}), and of which entry file name. */

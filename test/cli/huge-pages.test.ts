@@ -9,7 +9,14 @@ import { existsSync, readdirSync, readFileSync, realpathSync, writeFileSync } fr
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { entryPathIn } from "../../src/cache/entry-name.js";
-import { HUGE_PAGES_MIN_BYTES, hugePagesEnv, processFacts, type HugePagesFacts } from "../../src/cli/huge-pages.js";
+import { latePartPath } from "../../src/cache/entry.js";
+import {
+  HUGE_PAGES_MIN_BYTES,
+  LIGHT_SECOND_LOOK_MAX_BYTES,
+  hugePagesEnv,
+  processFacts,
+  type HugePagesFacts,
+} from "../../src/cli/huge-pages.js";
 import { BIN } from "../helpers/cli.js";
 import { SnapshotBuilder } from "../helpers/snapshot-builder.js";
 import { tempDir } from "../helpers/temp-dir.js";
@@ -47,6 +54,10 @@ function facts(over: Partial<HugePagesFacts> = {}, asked: string[] = []): HugePa
       asked.push(`entry ${path}`);
       return Promise.resolve(false);
     },
+    hasCachePart(path, part) {
+      asked.push(`part ${part} ${path}`);
+      return Promise.resolve(false);
+    },
     ...over,
   };
 }
@@ -76,6 +87,28 @@ describe("when the command starts again with huge pages", () => {
     const asked: string[] = [];
     await hugePagesEnv(["info", "small.heapsnapshot"], facts({}, asked));
     expect(asked).toEqual(["size info", "size small.heapsnapshot"]);
+  });
+
+  it("starts no second process for info's second look (with retained sizes) at a snapshot under 512 MB whose entry keeps the per-class totals", async () => {
+    const asked: string[] = [];
+    const summary = (sizes: Record<string, number> = {}) =>
+      withEntries([BIG], {
+        hasCachePart: (path, part) => (asked.push(`part ${part} ${path}`), Promise.resolve(part === "summary" && path === BIG)),
+        fileSize: (path) => sizes[path] ?? (path.startsWith("big") ? HUGE_PAGES_MIN_BYTES : undefined),
+      });
+    expect(await hugePagesEnv(["info", BIG, "--json", "-q"], summary())).toBeNull();
+    expect(asked).toContain(`part summary ${BIG}`);
+    expect(await hugePagesEnv(["info", BIG], summary({ [BIG]: LIGHT_SECOND_LOOK_MAX_BYTES - 1 }))).toBeNull();
+    // A bigger snapshot (its class index alone is tens of megabytes), counts from the nodes' columns,
+    // another command, or no totals kept: huge pages, as for any second look.
+    expect(await hugePagesEnv(["info", BIG], summary({ [BIG]: LIGHT_SECOND_LOOK_MAX_BYTES }))).toEqual(HUGE_2ND);
+    expect(await hugePagesEnv(["info", BIG, "--no-retained"], summary())).toEqual(HUGE_2ND);
+    expect(await hugePagesEnv(["types", BIG], summary())).toEqual(HUGE_2ND);
+    expect(await hugePagesEnv([BIG, "--type", "Foo", "-o", "x.svg"], summary())).toEqual(HUGE_2ND);
+    expect(await hugePagesEnv(["info", BIG], withEntries([BIG]))).toEqual(HUGE_2ND);
+    // A first look, or BACKREFS_HUGE_PAGES=1: as before.
+    expect(await hugePagesEnv(["info", BIG], facts())).toEqual(HUGE);
+    expect(await hugePagesEnv(["info", BIG], { ...summary(), env: { BACKREFS_HUGE_PAGES: "1" } })).toEqual(HUGE_2ND);
   });
 
   it("keeps glibc's moving threshold for a second look: every big file named has a cache entry (a small one or an output need not)", async () => {
@@ -147,7 +180,13 @@ describe("the facts of this process", () => {
       expect(await processFacts(["info", SNAP]).hasCacheEntry(SNAP)).toBe(false);
       writeFileSync(entryPathIn(cache, realpathSync(SNAP)), "an entry");
       expect(await processFacts(["info", SNAP]).hasCacheEntry(SNAP)).toBe(true);
+      expect(await processFacts(["info", SNAP]).hasCachePart(SNAP, "summary")).toBe(false);
+      // The part's file as the cache names it (a real entry's late part: test/cache/class-summary.test.ts).
+      writeFileSync(latePartPath(entryPathIn(cache, realpathSync(SNAP)), "summary"), "a part");
+      expect(await processFacts(["info", SNAP]).hasCachePart(SNAP, "summary")).toBe(true);
+      expect(await processFacts(["info", SNAP]).hasCachePart(SNAP, "ids")).toBe(false);
       expect(await processFacts(["info", SNAP, "--no-cache"]).hasCacheEntry(SNAP)).toBe(false);
+      expect(await processFacts(["info", SNAP, "--no-cache"]).hasCachePart(SNAP, "summary")).toBe(false);
       process.env["BACKREFS_CACHE"] = "0";
       expect(await processFacts(["info", SNAP]).hasCacheEntry(SNAP)).toBe(false);
     } finally {
