@@ -10,7 +10,7 @@ import { join } from "node:path";
 /** The file name ending of a cache entry. */
 export const ENTRY_SUFFIX = ".brc";
 /** The file name ending of an entry's late part (entry.ts: parts a later command adds beside it). */
-export const LATE_SUFFIX = ".brl";
+const LATE_SUFFIX = ".brl";
 
 /** The file of an entry's late part `part`: `<entry without .brc>.<part>.brl`. */
 export function latePartFile(entry: string, part: string): string {
@@ -28,12 +28,7 @@ export function entryPathIn(dir: string, realPath: string): string {
  * work ahead of the command, which the cache itself then checks.
  */
 export function entrySizeIn(dir: string, file: string): number | undefined {
-  try {
-    const st = statSync(entryPathIn(dir, realpathSync(file)));
-    return st.isFile() ? st.size : undefined;
-  } catch {
-    return undefined;
-  }
+  return sizeBesideEntry(dir, file, (entry) => entry);
 }
 
 /**
@@ -41,9 +36,15 @@ export function entrySizeIn(dir: string, file: string): number | undefined {
  * {@link entrySizeIn}, without saying whether it is current).
  */
 export function hasLatePartIn(dir: string, file: string, part: string): boolean {
+  return sizeBesideEntry(dir, file, (entry) => latePartFile(entry, part)) !== undefined;
+}
+
+/** The size of the regular file `name` gives for the entry of `file` in `dir`, or undefined. */
+function sizeBesideEntry(dir: string, file: string, name: (entry: string) => string): number | undefined {
   try {
-    return statSync(latePartFile(entryPathIn(dir, realpathSync(file)), part)).isFile();
+    const st = statSync(name(entryPathIn(dir, realpathSync(file))));
+    return st.isFile() ? st.size : undefined;
   } catch {
-    return false;
+    return undefined;
   }
 }

@@ -80,13 +80,14 @@ export async function hugePagesEnv(args: readonly string[], facts: HugePagesFact
   if (setting === "0" || facts.env["GLIBC_TUNABLES"] || facts.platform !== "linux") return null;
   if (OWN_PROCESS_FLAGS.test([...facts.execArgv, facts.env["NODE_OPTIONS"] ?? ""].join(" "))) return null;
   // The files that make it worth it (an output file that exists, or a small snapshot, does not).
-  const big = args.filter((a) => !a.startsWith("-") && (facts.fileSize(a) ?? 0) >= HUGE_PAGES_MIN_BYTES);
+  const sizes = new Map(args.filter((a) => !a.startsWith("-")).map((a) => [a, facts.fileSize(a) ?? 0]));
+  const big = [...sizes.keys()].filter((a) => sizes.get(a)! >= HUGE_PAGES_MIN_BYTES);
   if (setting !== "1") {
     if (big.length === 0 || !/\[madvise\]/.test(facts.thpSetting() ?? "") || !glibcHasTunable(facts.glibcVersion())) return null;
   }
   const env: Record<string, string> = { GLIBC_TUNABLES: `${TUNABLE}=1` };
   const secondLook = big.length > 0 && (await everyHasEntry(big, facts));
-  if (setting !== "1" && secondLook && (await lightSecondLook(args, big, facts))) return null;
+  if (setting !== "1" && secondLook && (await lightSecondLook(args, big, sizes, facts))) return null;
   if (!secondLook) {
     env["MALLOC_MMAP_THRESHOLD_"] = facts.env["MALLOC_MMAP_THRESHOLD_"] ?? String(FIXED_MMAP_THRESHOLD);
     env["MALLOC_TRIM_THRESHOLD_"] = facts.env["MALLOC_TRIM_THRESHOLD_"] ?? String(TRIM_THRESHOLD);
@@ -99,10 +100,15 @@ export async function hugePagesEnv(args: readonly string[], facts: HugePagesFact
  * which counts from the nodes' columns) on one snapshot under {@link LIGHT_SECOND_LOOK_MAX_BYTES}
  * whose entry keeps the per-class totals.
  */
-async function lightSecondLook(args: readonly string[], big: readonly string[], facts: HugePagesFacts): Promise<boolean> {
+async function lightSecondLook(
+  args: readonly string[],
+  big: readonly string[],
+  sizes: ReadonlyMap<string, number>,
+  facts: HugePagesFacts,
+): Promise<boolean> {
   if (args[0] !== "info" || args.includes("--no-retained") || big.length !== 1) return false;
   const file = big[0]!;
-  return (facts.fileSize(file) ?? Infinity) < LIGHT_SECOND_LOOK_MAX_BYTES && (await facts.hasCachePart(file, "summary"));
+  return sizes.get(file)! < LIGHT_SECOND_LOOK_MAX_BYTES && (await facts.hasCachePart(file, "summary"));
 }
 
 async function everyHasEntry(files: readonly string[], facts: HugePagesFacts): Promise<boolean> {
@@ -147,16 +153,12 @@ export function processFacts(args: readonly string[]): HugePagesFacts {
     },
     async hasCacheEntry(path) {
       const dir = activeCacheDir(!args.includes("--no-cache"));
-      if (dir === null) return false;
       // Loaded only here: the cache's modules are not needed by a command that does not read a big file.
-      const { entrySizeIn } = await import("../cache/entry-name.js");
-      return entrySizeIn(dir, path) !== undefined;
+      return dir !== null && (await import("../cache/entry-name.js")).entrySizeIn(dir, path) !== undefined;
     },
     async hasCachePart(path, part) {
       const dir = activeCacheDir(!args.includes("--no-cache"));
-      if (dir === null) return false;
-      const { hasLatePartIn } = await import("../cache/entry-name.js");
-      return hasLatePartIn(dir, path, part);
+      return dir !== null && (await import("../cache/entry-name.js")).hasLatePartIn(dir, path, part);
     },
   };
 }

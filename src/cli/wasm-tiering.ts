@@ -20,7 +20,7 @@
  * output is the same either way: the compilers change the speed, not the result.
  */
 import { useWasmTiering, type WasmTiering } from "../render/tiering.js";
-import { isTunedV8 } from "./v8-tuning.js";
+import { isTunedV8, v8Major } from "./v8-tuning.js";
 
 /** The tiering budget the command line sets: see above. */
 export const CLI_WASM_TIERING_BUDGET = 1_000_000_000;
@@ -48,7 +48,7 @@ const V8_DEFAULT_BUDGET: Readonly<Record<number, number>> = { 11: 1_800_000 };
 export function cliWasmTiering(execArgv: readonly string[], v8Version: string): WasmTiering | null {
   const flag = wasmTieringFlag(execArgv, v8Version);
   if (!flag) return null;
-  const budget = V8_DEFAULT_BUDGET[Number(/^(\d+)\./.exec(v8Version)?.[1])];
+  const budget = V8_DEFAULT_BUDGET[v8Major(v8Version)];
   return { flag, restore: budget === undefined ? null : `--wasm-tiering-budget=${budget}`, active: new SharedArrayBuffer(4) };
 }
 

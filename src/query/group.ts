@@ -800,28 +800,29 @@ export class PathGroups {
     return index;
   }
 
-  /** Room for at least `n` pairs in the (still empty) pair arrays. */
+  /** Room for at least `n` pairs in the pair arrays. */
   private reservePairs(n: number): void {
-    if (n <= this.pNode.length) return;
-    this.pNode = new Int32Array(n);
-    this.pGroup = new Int32Array(n);
-    this.pParent = new Int32Array(n);
-    this.pOwn = new Int32Array(n);
-    this.pSameNode = new Int32Array(n);
+    if (n > this.pNode.length) this.resizePairs(n);
   }
 
   /** Doubles the room of the pair arrays. */
   private growPairs(): void {
-    const grow = (a: Int32Array) => {
-      const b = new Int32Array(a.length * 2);
-      b.set(a);
+    this.resizePairs(this.pNode.length * 2);
+  }
+
+  /** Gives the pair arrays room for `n` pairs, the pairs made so far kept. */
+  private resizePairs(n: number): void {
+    const made = this.pairCount;
+    const resized = (a: Int32Array) => {
+      const b = new Int32Array(n);
+      b.set(a.subarray(0, made));
       return b;
     };
-    this.pNode = grow(this.pNode);
-    this.pGroup = grow(this.pGroup);
-    this.pParent = grow(this.pParent);
-    this.pOwn = grow(this.pOwn);
-    this.pSameNode = grow(this.pSameNode);
+    this.pNode = resized(this.pNode);
+    this.pGroup = resized(this.pGroup);
+    this.pParent = resized(this.pParent);
+    this.pOwn = resized(this.pOwn);
+    this.pSameNode = resized(this.pSameNode);
   }
 
   /** Walks every target's path; returns each target's own pair (-1 when no path reaches it). */
