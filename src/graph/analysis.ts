@@ -629,15 +629,19 @@ export class HeapAnalysis {
    * which only a cycle in a damaged saved tree can pass; a cycle through listed nodes is found by
    * following the answers (each index once). A node listed twice is not its own dominator: both
    * listings get the answer of the node.
+   *
+   * `scratch`, when given, is the work column (one word per node, all 0 on the way in, left
+   * dirty): a caller about to make such a column anyway saves making one more.
    */
-  nearestListedDominators(nodes: ArrayLike<number>): Int32Array {
+  nearestListedDominators(nodes: ArrayLike<number>, scratch?: Int32Array): Int32Array {
     const N = this.graph.nodeCount;
+    if (scratch !== undefined && scratch.length !== N) throw new RangeError(`the scratch column has ${scratch.length} words, not ${N}`);
     const saved = this.tree === null || this.treeFromStored ? this.stored?.tree : undefined;
     const idomOf = saved?.idomOf;
     const idom = idomOf ? null : this.dominators().idom;
     // Per node: 0 not listed and not walked yet; -2 - i listed, first as nodes[i]; once walked,
     // -1 no listed node above it, 1 + i nodes[i] is the nearest above it.
-    const at = new Int32Array(N);
+    const at = scratch ?? new Int32Array(N);
     for (let i = nodes.length - 1; i >= 0; i--) {
       const n = nodes[i]!;
       if (n < 0 || n >= N) throw new RangeError(`node ${n} is not in the graph`);

@@ -81,19 +81,23 @@ const R_PARENT = 0;
 const R_LEN = 1;
 /** The top of its chain run. */
 const R_TOP = 2;
-/** 1 + its last pair, or 0. */
+/** 1 + its last pair, or 0; once the walk is done, the chains' stamp (see PathGroups.finish). */
 const R_PAIR = 3;
 /** What is known of it: the bits below. */
 const R_FLAGS = 4;
 /** Words per record. */
 const REC = 5;
 /**
- * Pairs reserved per target before the walk: a target makes its own pair, and the objects on the
- * way up about one more each unless targets share them (1.0–2.5 pairs a target in the benchmark
- * snapshots' classes). Growing from a small start instead doubled the five pair arrays ten times or
- * more for hundreds of thousands of targets (~0.15 s of the 1 GB grouped picture of 460,000 objects).
+ * Pairs, and records, reserved per target before the walk: a target makes its own pair and record,
+ * and the objects on the way up about one more each unless targets share them (1.0–2.5 of each per
+ * target in the benchmark snapshots' classes). Growing from a small start instead doubled the five
+ * pair arrays and the records ten times or more for hundreds of thousands of targets (~0.15 s of the
+ * 1 GB grouped picture of 460,000 objects). Room reserved and not used costs next to nothing: the
+ * pages of a new array are only given to the process when first written, so this is set above the
+ * most seen rather than at the middle (a class that needed one doubling more wrote its arrays over
+ * twice).
  */
-const PAIRS_PER_TARGET = 2;
+const PAIRS_PER_TARGET = 3;
 
 /** From this many nodes, garbage is collected before the walk (a collection takes ~0.01 s; a small graph's garbage is small). */
 const COLLECT_BEFORE_WALK_NODES = 1_000_000;
@@ -212,7 +216,8 @@ export function groupRetainingPaths(graph: HeapGraph, ctx: WalkContext, targets:
   let groups = new PathGroups(graph, ctx, targets, opts, { holders: new Set(), classes: new Set() });
   // Walked again while it finds more objects or classes that hold paths under their keys (see
   // fanInHolders and keyNamedClasses).
-  for (let round = 1; groups.moreKeys !== null; round++) groups = new PathGroups(graph, ctx, targets, opts, groups.moreKeys, round);
+  for (let round = 1; groups.moreKeys !== null; round++)
+    groups = new PathGroups(graph, ctx, targets, opts, groups.moreKeys, round, groups.above);
   return groups;
 }
 
@@ -353,6 +358,11 @@ export class PathGroups {
    * nothing else of this instance is made. Null once walked.
    */
   readonly moreKeys: PathKeys | null = null;
+  /**
+   * The target forest ({@link HeapAnalysis.nearestListedDominators} of the targets), when found
+   * before the walk (see the constructor), or given by an earlier walk of the same targets.
+   */
+  readonly above: Int32Array | null = null;
   /** Objects whose edges' names are one key (what a dictionary holds under its keys), found by an earlier walk. */
   private readonly anyName: ReadonlySet<number>;
   /** Classes named by their keys, found by an earlier walk: one class, their property names one key. */
@@ -366,6 +376,7 @@ export class PathGroups {
     opts: GroupOptions,
     keys: PathKeys,
     round = 0,
+    above: Int32Array | null = null,
   ) {
     this.anyName = keys.holders;
     this.keyClasses = keys.classes;
@@ -410,8 +421,19 @@ export class PathGroups {
     // the steps before it let go of (at 200 MB they were ~40 MB not yet collected, and the walk is
     // the picture's peak).
     if (graph.nodeCount >= COLLECT_BEFORE_WALK_NODES) ctx.analysis.collectGarbage();
-    this.recAt = new Int32Array(graph.nodeCount);
+    const recAt = new Int32Array(graph.nodeCount);
+    // For many targets, the target forest (see addRetained) is found first, in the column the walk
+    // then clears and keeps its records in: one column the size of the graph fewer, and the walk
+    // touches nearly all of its pages anyway. An earlier walk's forest serves again.
+    this.above = above;
+    if (dense && ctx.retained && above === null) {
+      this.above = ctx.analysis.nearestListedDominators(targets, recAt);
+      recAt.fill(0);
+    }
+    this.recAt = recAt;
     this.reservePairs(PAIRS_PER_TARGET * targets.length);
+    // A record per object met: at most one per node.
+    this.reserveRecords(Math.min(graph.nodeCount, PAIRS_PER_TARGET * targets.length));
     const targetPairs = this.walk(targets);
     if (round < MAX_KEY_ROUNDS) {
       const holders = this.fanInHolders();
@@ -460,17 +482,21 @@ export class PathGroups {
     return cache[name] === 1 ? ANY_NAME : name;
   }
 
+  /** Gives the records room for `n` records, unless they have it. */
+  private reserveRecords(n: number): void {
+    if (n * REC <= this.rec.length) return;
+    const grown = new Int32Array(n * REC);
+    grown.set(this.rec.subarray(0, this.recCount * REC));
+    this.rec = grown;
+  }
+
   /** The offset in {@link rec} of node n's record, made if n has none. */
   private recOf(n: number): number {
     const at = this.recAt!;
     const r = at[n]!;
     if (r !== 0) return (r - 1) * REC;
     const i = this.recCount++;
-    if ((i + 1) * REC > this.rec.length) {
-      const grown = new Int32Array(this.rec.length * 2);
-      grown.set(this.rec);
-      this.rec = grown;
-    }
+    if ((i + 1) * REC > this.rec.length) this.reserveRecords(2 * (this.rec.length / REC));
     const base = i * REC;
     this.rec[base + R_PARENT] = NOT_LOOKED_UP;
     at[n] = i + 1;
@@ -932,7 +958,7 @@ export class PathGroups {
     // HeapAnalysis.nearestListedDominators}: every node looked at once, and only the immediate
     // dominators of the targets and of the nodes above them read; a cached tree reads just the
     // blocks that hold them).
-    const above = this.ctx.analysis.nearestListedDominators(targets);
+    const above = this.above ?? this.ctx.analysis.nearestListedDominators(targets);
     const retained = (this.retained = this.ctx.analysis.retainedSizes());
     const own = (this.pOwnRetained = new Float64Array(this.pairCount));
     // In target order, as the sums always were.
@@ -1247,13 +1273,16 @@ export class PathGroups {
     }
     // A group's objects are shared by pairs: (object, group) is unique for a plain step; a chain's
     // objects are runs that different entries share, so walk each run up to the first object this
-    // group already counted (one group at a time, so one stamp column serves all).
+    // group already counted (one group at a time, so one stamp word serves all).
     if (chainPairs > 0) {
       const byGroup: number[] = [];
       for (let i = 0; i < P; i++) if (kind[pGroup[i]!] === CHAIN) byGroup.push(i);
       byGroup.sort((a, b) => pGroup[a]! - pGroup[b]! || a - b);
-      // 1 + the group that last counted each object (0: none), so the column needs no filling.
-      const stamp = new Uint32Array(this.graph.nodeCount);
+      // The stamp: 1 + the group that last counted the object (0: none), kept in the records' R_PAIR
+      // word, which the pairs no longer need once walked (a run's objects all have records: the walk
+      // passed them). A column of its own would be one more array the size of the graph.
+      const rec = this.rec;
+      for (let i = 0; i < this.recCount; i++) rec[i * REC + R_PAIR] = 0;
       const objects: number[] = [];
       for (const i of byGroup) {
         const g = pGroup[i]!;
@@ -1261,8 +1290,8 @@ export class PathGroups {
         const len = this.run(entry);
         this.gChainMax[g] = Math.max(this.gChainMax[g]!, len);
         const top = this.runTopOf(entry);
-        for (let x = entry; stamp[x] !== g + 1; x = this.parentOf(x)) {
-          stamp[x] = g + 1;
+        for (let x = entry, b = this.recOf(x); this.rec[b + R_PAIR] !== g + 1; x = this.parentOf(x), b = this.recOf(x)) {
+          this.rec[b + R_PAIR] = g + 1;
           addObject(g, x);
           objects.push(g, x);
           if (x === top) break;

@@ -348,6 +348,11 @@ describe("HeapAnalysis.nearestListedDominators", () => {
     // Some nearest listed dominator is not the first listed one above.
     expect(expected.some((v, i) => v >= 0 && expected[v]! >= 0 && asked[i] !== 0)).toBe(true);
     expect(Array.from(computed.nearestListedDominators(asked))).toEqual(expected);
+    // In a work column the caller gives (all 0), as in one it makes itself; one of another length is refused.
+    const scratch = new Int32Array(N);
+    expect(Array.from(computed.nearestListedDominators(asked, scratch))).toEqual(expected);
+    expect(scratch.some((v) => v !== 0)).toBe(true);
+    expect(() => computed.nearestListedDominators(asked, new Int32Array(N - 1))).toThrow(RangeError);
     computed.retainedSizes();
     const parts = computed.savedParts()!;
     const idom = computed.dominators().idom;

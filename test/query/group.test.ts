@@ -440,6 +440,31 @@ describe("groupRetainingPaths", () => {
     expect(foos[0]).toMatchObject({ count: 3, selfSize: 135, retainedSize: 135 });
   });
 
+  it("counts nested targets' retained sizes alike for a few targets in a big heap and for many in a small one (the target forest found after or before the walk)", () => {
+    const heap = (filler: number) => {
+      const { b, global } = withGlobal();
+      const outer = b.node("object", "Foo", { selfSize: 100 });
+      const inner = b.node("object", "Foo", { selfSize: 30 });
+      const innermost = b.node("object", "Foo", { selfSize: 7 });
+      const other = b.node("object", "Foo", { selfSize: 5 });
+      b.edge(global, outer, "property", "a").edge(outer, inner, "property", "child").edge(inner, innermost, "property", "child");
+      b.edge(global, other, "property", "b");
+      const bag = b.node("array", "");
+      b.edge(global, bag, "property", "bag");
+      for (let i = 0; i < filler; i++) b.edge(bag, b.node("object", "Filler", { selfSize: 16 }), "element", i);
+      return b;
+    };
+    const small = group(heap(0), "Foo").groups;
+    // More than a thousand nodes per target: the walk's sparse way.
+    const big = group(heap(5000), "Foo").groups;
+    for (const g of [small, big]) {
+      const foos = g.toSubgraph().nodes.filter((n) => n.isTarget);
+      expect(foos).toHaveLength(1);
+      expect(foos[0]).toMatchObject({ count: 4, selfSize: 142, retainedSize: 142 });
+      expect(g.report().targetGroups[0]!.retainedSize).toBe(142);
+    }
+  });
+
   it("gives each target box and each pattern the retained size of its own objects when another target class holds them (not 0 B)", () => {
     const { b, global } = withGlobal();
     const arr = b.node("array", "");
