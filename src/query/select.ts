@@ -215,8 +215,9 @@ function markIds(limit: number, ids: number[]): Uint8Array {
  * The nodes whose class is one of `ids` (distinct), in node order: per id, the class column
  * searched by the typed array's own `indexOf`, which runs through it much faster than a loop that
  * tests each node's class against a mark. Past {@link MANY_MATCHES} matches of one id, a call per
- * match costs more than it saves: the rest of the column is compared in a loop. What
- * selectNodes' general loop finds for a class alone.
+ * match costs more than it saves: the rest of the column is compared in a loop, once to count the
+ * matches and once to list them ({@link listOfLength}). What selectNodes' general loop finds for a
+ * class alone.
  */
 export function nodesOfClasses(nodeClass: Uint32Array, ids: number[]): number[] {
   const N = nodeClass.length;
