@@ -394,12 +394,15 @@ export class PathGroups {
     // What the walk reads whole, in the order it does, and, for many targets, the columns it
     // reads a little of nearly everywhere (a cached snapshot reads them on a second thread meanwhile).
     const dense = targets.length * DENSE_TARGETS >= graph.nodeCount;
-    // The edges' names and types: the walk reads each step's tree edge (parentEdge - 1) among them,
-    // all over the columns for many targets.
+    // For many targets, the dominators first: the target forest is found from them before the walk
+    // (see below), this thread and the other reading their blocks side by side. The edges' names
+    // and types: the walk reads each step's tree edge (parentEdge - 1) among them, all over the
+    // columns for many targets.
     graph.readAhead([
       ...GROUP_WALK_READ_AHEAD,
+      ...(dense && ctx.retained ? (["idom"] as const) : []),
       ...(dense ? (["edgeType", "edgeName", "nodeName"] as const) : []),
-      ...(ctx.retained ? (dense ? (["idom", "retained"] as const) : (["retained"] as const)) : []),
+      ...(ctx.retained ? (["retained"] as const) : []),
       "shallow",
       ...(dense ? (["nodeId"] as const) : []),
     ]);
