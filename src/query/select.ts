@@ -221,26 +221,36 @@ function markIds(limit: number, ids: number[]): Uint8Array {
  */
 export function nodesOfClasses(nodeClass: Uint32Array, ids: number[]): number[] {
   const N = nodeClass.length;
-  // Per id: its first matches, and where the loop over the rest of the column starts (-1: none).
+  // Per id: its first matches, where the loop over the rest of the column starts (-1: none), and
+  // how many matches that rest holds.
   const heads: number[][] = [];
   const rests: number[] = [];
+  const restCounts: number[] = [];
   let count = 0;
   for (const id of ids) {
     const head: number[] = [];
     let n = nodeClass.indexOf(id);
     for (let k = 0; n >= 0 && k < MANY_MATCHES; k++, n = nodeClass.indexOf(id, n + 1)) head.push(n);
+    let rest = 0;
+    for (let from = n; from >= 0 && from < N; from += CLASS_STRETCH)
+      rest += countMatches(nodeClass, id, from, Math.min(N, from + CLASS_STRETCH));
     heads.push(head);
     rests.push(n);
-    count += head.length;
-    for (let from = n; from >= 0 && from < N; from += CLASS_STRETCH)
-      count += countMatches(nodeClass, id, from, Math.min(N, from + CLASS_STRETCH));
+    restCounts.push(rest);
+    count += head.length + rest;
   }
   const out = listOfLength(count);
   let k = 0;
   for (let i = 0; i < ids.length; i++) {
     for (const n of heads[i]!) out[k++] = n;
     const id = ids[i]!;
-    for (let n = rests[i]!; n >= 0 && n < N && k < count; n++) if (nodeClass[n] === id) out[k++] = n;
+    // Up to the id's last match, not the column's end.
+    for (let n = rests[i]!, left = restCounts[i]!; left > 0 && n < N; n++) {
+      if (nodeClass[n] === id) {
+        out[k++] = n;
+        left--;
+      }
+    }
   }
   // Each id's nodes come in order; several ids: merged by one sort.
   if (ids.length > 1) out.sort((a, b) => a - b);
