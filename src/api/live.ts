@@ -11,8 +11,8 @@
  * - A live object is found in a snapshot without the inspector and without changing it: a holder
  *   of a class with a unique name keeps a `WeakRef` to it; in the snapshot, holder → WeakRef →
  *   weak edge → the object. The holder never keeps the object alive.
- * - Garbage is collected without `--expose-gc`: the flag is switched on at run time and `gc` taken
- *   from a fresh context.
+ * - Garbage is collected without `--expose-gc`: the flag is switched on for a moment at run time,
+ *   `gc` taken from a fresh context, and the flag switched off again.
  * - backrefs' own objects (earlier snapshots' arrays, the growth baseline, the holders...) live
  *   below objects of classes with unique names and are left out of every answer (`own.ts`).
  *

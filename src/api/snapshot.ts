@@ -209,7 +209,7 @@ export interface WhyReport {
 export interface OpenOptions extends LoadOptions {
   /**
    * Force a garbage collection after the dominator pass to give its temporary memory back sooner,
-   * as the CLI does (it switches on V8's `--expose-gc` for this process). Default false.
+   * as the CLI does (V8's `--expose-gc` is switched on for a moment to get the function). Default false.
    */
   collectGarbage?: boolean;
   /** Told when each phase of the analysis starts (distances, dominators...): for a progress line. */
@@ -1144,8 +1144,12 @@ function withoutOwned(sub: Subgraph, graph: HeapGraph, owned: Uint8Array): Subgr
 
 /**
  * A function that runs a full garbage collection now, without command-line flags: V8's
- * `--expose-gc` switched on for this process, then `gc` taken from a fresh context (the flag only
- * installs it in contexts made after it is set). Undefined where that cannot be had.
+ * `--expose-gc` switched on for a moment, `gc` taken from a fresh context (the flag only installs
+ * it in contexts made while it is set), then the flag switched off again — the function stays
+ * usable. Off again because while any V8 flag differs from its default, Node compiles its own
+ * modules from source instead of taking them from its code cache, in this thread and in every
+ * worker thread started later (a worker's start took ~1.5× the CPU). Not switched off when Node
+ * was started with it (then `gc` is normally global already). Undefined where that cannot be had.
  */
 export function forceGc(): (() => void) | undefined {
   if (gcFunction !== null) return gcFunction;
@@ -1155,11 +1159,20 @@ export function forceGc(): (() => void) | undefined {
     if (typeof g === "function") gcFunction = g as () => void;
     else {
       setFlagsFromString("--expose-gc");
-      gcFunction = runInNewContext("gc") as () => void;
+      try {
+        gcFunction = runInNewContext("gc") as () => void;
+      } finally {
+        if (!startedWithExposeGc(process.execArgv, process.env["NODE_OPTIONS"])) setFlagsFromString("--no-expose-gc");
+      }
     }
   } catch {
     gcFunction = undefined;
   }
   return gcFunction;
+}
+
+/** Whether Node's own flags (`node --expose-gc`, or in NODE_OPTIONS) switch V8's `--expose-gc` on. */
+export function startedWithExposeGc(execArgv: readonly string[], nodeOptions: string | undefined): boolean {
+  return [...execArgv, ...(nodeOptions ?? "").split(/\s+/)].some((a) => /^--expose[-_]gc$/.test(a));
 }
 let gcFunction: (() => void) | undefined | null = null;

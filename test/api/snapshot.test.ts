@@ -11,7 +11,7 @@ import { runCli, type CliResult } from "../helpers/cli.js";
 import { CacheSession, type CacheEvent } from "../../src/cache/session.js";
 import { RACY_MS, SnapshotCache } from "../../src/cache/store.js";
 import { IdMismatchError, IdsResetError, LimitError, QueryError } from "../../src/errors.js";
-import { openSnapshot, type Snapshot } from "../../src/api/snapshot.js";
+import { openSnapshot, startedWithExposeGc, type Snapshot } from "../../src/api/snapshot.js";
 import { LEAK_CLASSES_EXPLAINED } from "../../src/query/growth.js";
 import { closeLayoutWorker } from "../../src/render/svg.js";
 import { SnapshotBuilder } from "../helpers/snapshot-builder.js";
@@ -404,5 +404,15 @@ describe("ids that cannot be trusted", () => {
     await expect(snap2.retainers({ type: "Keep", newSince: snap })).rejects.toThrow(/IdMismatch|cannot be matched|new since|no objects/i);
     // The live case (ids reset in this process) throws the subclass, IdsResetError: test/api/live.test.ts.
     expect(new IdsResetError("x")).toBeInstanceOf(IdMismatchError);
+  });
+});
+
+describe("startedWithExposeGc", () => {
+  it("finds --expose-gc among Node's flags or in NODE_OPTIONS, in either spelling, and nothing else", () => {
+    expect(startedWithExposeGc(["--expose-gc"], undefined)).toBe(true);
+    expect(startedWithExposeGc([], "--max-old-space-size=4096 --expose_gc")).toBe(true);
+    expect(startedWithExposeGc(["--inspect"], "")).toBe(false);
+    expect(startedWithExposeGc([], "--expose-gc-extra --no-expose-gc")).toBe(false);
+    expect(startedWithExposeGc([], undefined)).toBe(false);
   });
 });
