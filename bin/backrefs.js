@@ -1,13 +1,11 @@
 #!/usr/bin/env node
 import { runWithHugePages } from "../dist/cli/huge-pages.js";
-import { tuneV8ForCli } from "../dist/cli/v8-tuning.js";
 import { tuneWasmTiering } from "../dist/cli/wasm-tiering.js";
 import { dropFetchGlobals } from "../dist/cli/web-globals.js";
 
 // A big snapshot is read in a child process with huge pages (dist/cli/huge-pages.js); this one
 // then only waits for it, and ends as it ends.
 if (!(await runWithHugePages(process.argv[1], process.argv.slice(2)))) {
-  tuneV8ForCli();
   tuneWasmTiering();
   dropFetchGlobals();
   const { main } = await import("../dist/cli/main.js");

@@ -20,7 +20,23 @@
  * output is the same either way: the compilers change the speed, not the result.
  */
 import { useWasmTiering, type WasmTiering } from "../render/tiering.js";
-import { isTunedV8, v8Major } from "./v8-tuning.js";
+
+/**
+ * V8 major versions known to have the flag set here: an unknown flag is not an error but a
+ * message on stderr, which a newer engine without it must not print on every command. (Node 20
+ * has V8 11, Node 24 has V8 13.)
+ */
+const TUNED_V8_MAJORS = [11, 12, 13];
+
+/** Whether `v8Version` (as in `process.versions.v8`) is one of {@link TUNED_V8_MAJORS}. */
+export function isTunedV8(v8Version: string): boolean {
+  return TUNED_V8_MAJORS.includes(v8Major(v8Version));
+}
+
+/** The major version of `v8Version` (as in `process.versions.v8`), NaN when it has none. */
+export function v8Major(v8Version: string): number {
+  return Number(/^(\d+)\./.exec(v8Version)?.[1]);
+}
 
 /** The tiering budget the command line sets: see above. */
 export const CLI_WASM_TIERING_BUDGET = 1_000_000_000;
