@@ -200,6 +200,29 @@ describe("groupRetainingPaths", () => {
     expect(sub.targets).toEqual([foo.id]);
   });
 
+  it("shows as examples the objects that retain most, the newest first among equal sizes", () => {
+    const { b, global } = withGlobal();
+    const holder = b.node("array", "Array");
+    b.edge(global, holder, "property", "items");
+    // Three sizes for 40 objects (many ties), ids in an order unlike the nodes' own.
+    const made = Array.from({ length: 40 }, (_, i) => {
+      const selfSize = 16 * (1 + ((i * 7) % 3));
+      const id = 1001 + 2 * ((i * 37) % 40);
+      const n = b.node("object", "Foo", { selfSize, id });
+      b.edge(holder, n, "element", i);
+      return { selfSize, id };
+    });
+    const expected = (k: number): number[] =>
+      [...made]
+        .sort((x, y) => y.selfSize - x.selfSize || y.id - x.id)
+        .slice(0, k)
+        .map((o) => o.id);
+    for (const k of [1, 3, 5, 60]) {
+      const foo = one(group(b, "Foo", { examples: k }).groups.toSubgraph(), "Foo");
+      expect(foo.objectIds).toEqual(expected(k));
+    }
+  });
+
   it("merges element indices and hash-table slots, keeps property names apart", () => {
     const { groups } = group(twoCauses().b, "Foo");
     const sub = groups.toSubgraph();
