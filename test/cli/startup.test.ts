@@ -251,9 +251,13 @@ describe("the binary's V8 flags", () => {
 
   // While any flag differs from V8's default, Node compiles its own modules from source in this
   // thread and in every worker started: the commands set flags only for a moment.
-  it("leaves V8's flags as they were once a command has collected garbage and drawn a picture", () => {
+  it("leaves V8's flags as they were once a command has collected garbage and drawn a picture", async () => {
     expect(flagsAtExit([], ["info", SAMPLE, "--json", "-q"])).toEqual({ same: true, gc: "undefined" });
-    expect(flagsAtExit([], [SAMPLE, "--type", "LeakyRequest", "-o", "flags.png", "-q"])).toEqual({ same: true, gc: "undefined" });
+    // The WebAssembly budget held while a picture's modules are instantiated is given back where
+    // V8's own value is known (src/cli/wasm-tiering.ts), and stays set elsewhere.
+    const { cliWasmTiering } = await import("../../src/cli/wasm-tiering.js");
+    const restored = cliWasmTiering([], process.versions.v8)?.restore !== null;
+    expect(flagsAtExit([], [SAMPLE, "--type", "LeakyRequest", "-o", "flags.png", "-q"])).toEqual({ same: restored, gc: "undefined" });
   });
 
   it("keeps --expose-gc when Node was started with it", () => {
