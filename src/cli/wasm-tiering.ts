@@ -29,12 +29,12 @@ import { useWasmTiering, type WasmTiering } from "../render/tiering.js";
 const TUNED_V8_MAJORS = [11, 12, 13];
 
 /** Whether `v8Version` (as in `process.versions.v8`) is one of {@link TUNED_V8_MAJORS}. */
-export function isTunedV8(v8Version: string): boolean {
+function isTunedV8(v8Version: string): boolean {
   return TUNED_V8_MAJORS.includes(v8Major(v8Version));
 }
 
 /** The major version of `v8Version` (as in `process.versions.v8`), NaN when it has none. */
-export function v8Major(v8Version: string): number {
+function v8Major(v8Version: string): number {
   return Number(/^(\d+)\./.exec(v8Version)?.[1]);
 }
 
