@@ -1332,6 +1332,7 @@ function openSections(
     analysis.at = {
       shallow: one("analysis.shallow"),
       distance: one("analysis.distance"),
+      parentEdge: one("analysis.parentEdge"),
       userRoot: (n: number): number => {
         userRootsSec.at(n);
         const v = userRootsSec.array[n]!;

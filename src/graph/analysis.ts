@@ -120,6 +120,8 @@ export interface AnalysisParts {
   at?: {
     shallow(n: number): number;
     distance(n: number): number;
+    /** Node n's tree edge plus one, as `parentEdge[n]`. */
+    parentEdge(n: number): number;
     userRoot(n: number): number;
     retained(n: number): number;
   };
@@ -448,14 +450,33 @@ export class HeapAnalysis {
    */
   isRetentionRoot(n: number): boolean {
     if (this.graph.isSyntheticRoot(n)) return true;
-    const at = this.dist === null ? this.stored?.at : undefined;
+    // The walks ask this of every object they pass. From saved parts, each mark is read alone until
+    // the whole column is taken (by `distances().userRoots`): a walk up a few paths reads a few
+    // blocks of it, a walk of a whole class reads the column whole, and then marks from it.
+    const marks = this.userRootMarks;
+    if (marks !== null) return marks[n] === 1;
+    const at = this.stored?.at;
     if (at) return at.userRoot(n) === 1;
-    // The walks ask this of every object they pass: once the distances are taken, their user-root
-    // marks are kept (from saved parts, `distances()` hands them out through getters).
-    const userRoots = (this.userRootMarks ??= this.distances().userRoots);
-    return userRoots[n] === 1;
+    return (this.userRootMarks = this.distances().userRoots)[n] === 1;
   }
+  /** The user-root marks, once taken whole. */
   private userRootMarks: Uint8Array | null = null;
+
+  /**
+   * Node n's edge in the shortest-path tree plus one (0: none, for a root or an object nothing
+   * reaches): `distances().parentEdge[n]`. From saved parts, read alone until the whole column is
+   * taken, as {@link isRetentionRoot} reads the user-root marks: the paths of a few objects read a
+   * few blocks of the column.
+   */
+  parentEdgeOf(n: number): number {
+    const whole = this.parentEdges;
+    if (whole !== null) return whole[n]!;
+    const at = this.stored?.at;
+    if (at) return at.parentEdge(n);
+    return (this.parentEdges = this.distances().parentEdge)[n]!;
+  }
+  /** The tree edges, once taken whole. */
+  private parentEdges: Uint32Array | null = null;
 
   /**
    * @deprecated DevTools' test for a node the root holds: true unless it is synthetic (other than
@@ -525,20 +546,22 @@ export class HeapAnalysis {
     const s = this.stored;
     if (s) {
       this.refusedFromUserRoots = Array.from(s.refused);
-      // Each array taken when first asked for (and kept: hot loops read these getters).
+      // Each array taken when first asked for (and kept: hot loops read these getters). The tree
+      // edges and the user-root marks are kept on the analysis too: its per-node methods read
+      // them alone until then.
       let distance: Int32Array | null = null;
-      let parentEdge: Uint32Array | null = null;
-      let userRoots: Uint8Array | null = null;
       let treeList: Uint8Array | null = null;
+      const takeParentEdges = (): Uint32Array => (this.parentEdges ??= s.parentEdge);
+      const takeUserRoots = (): Uint8Array => (this.userRootMarks ??= s.userRoots);
       return (this.dist = {
         get distance() {
           return (distance ??= s.distance);
         },
         get parentEdge() {
-          return (parentEdge ??= s.parentEdge);
+          return takeParentEdges();
         },
         get userRoots() {
-          return (userRoots ??= s.userRoots);
+          return takeUserRoots();
         },
         get treeList() {
           return (treeList ??= s.treeList);

@@ -250,12 +250,13 @@ export function shortestPath(
   target: number,
   stop: (n: number) => boolean = (n) => ctx.analysis.isRetentionRoot(n),
 ): Array<{ edge: number; from: number; to: number }> | null {
-  const { distance, parentEdge } = ctx.analysis.distances();
-  if (distance[target] === NO_DISTANCE) return null;
+  if (ctx.analysis.distance(target) === NO_DISTANCE) return null;
   const hops: Array<{ edge: number; from: number; to: number }> = [];
   let cur = target;
-  while (!stop(cur) && parentEdge[cur] !== 0) {
-    const edge = parentEdge[cur]! - 1;
+  while (!stop(cur)) {
+    const pe = ctx.analysis.parentEdgeOf(cur);
+    if (pe === 0) break;
+    const edge = pe - 1;
     const from = graph.edgeSource(edge);
     hops.push({ edge, from, to: cur });
     cur = from;
@@ -265,15 +266,18 @@ export function shortestPath(
 
 /**
  * What drawing the targets ({@link retainerSubgraph}) reads whole, or nearly, in the order it
- * reads it: the shortest-path tree and roots, the node types and first edges (each edge's source),
- * the edges' targets (one pass finds the retainers of many nodes) and, a block here and there
- * nearly everywhere, the edges' types. A graph read back from the snapshot cache reads these on a
- * second thread meanwhile ({@link HeapGraph.readAhead}). The walk reads the retained sizes of the
- * objects it draws only; choosing the targets may read them all (see
- * {@link chooseTargetsReadsAllSizes}).
+ * reads it: the distances (the retainers of a shared object, sorted by distance, lie all over
+ * them), the node types and first edges (each edge's source), the edges' targets (one pass finds
+ * the retainers of many nodes) and, a block here and there nearly everywhere, the edges' types. A
+ * graph read back from the snapshot cache reads these on a second thread meanwhile
+ * ({@link HeapGraph.readAhead}). The walk reads the retained sizes of the objects it draws only;
+ * choosing the targets may read them all (see {@link chooseTargetsReadsAllSizes}). Not the
+ * shortest-path tree's edges nor the user-root marks: the walk reads those only along the paths
+ * it climbs (`HeapAnalysis.parentEdgeOf`, `isRetentionRoot`), a few blocks of each (3 of 161 and 3
+ * of 41 for the ten `LeakyRequest`s of the 200 MB benchmark snapshot).
  */
 export function walkReadAhead(): ReadAheadPart[] {
-  return ["distance", "parentEdge", "nodeType", "userRoots", "firstEdge", "edgeTo", "edgeType"];
+  return ["distance", "nodeType", "firstEdge", "edgeTo", "edgeType"];
 }
 
 /** Retainer lists this long have their edges' names read ahead ({@link namesAhead}). */
@@ -476,14 +480,14 @@ export function retainerSubgraph(
 
   if (!opts.pathOnly) {
     // 2. The other ways up from each target's closest direct retainers, until they meet the picture.
-    const { parentEdge } = ctx.analysis.distances();
+    const parentEdgeOf = (n: number): number => ctx.analysis.parentEdgeOf(n);
     // Their retainers, looked up together: the objects on each such way, climbed as below.
     const ways: number[] = [];
     for (const t of opts.path ? targets : []) {
       for (const r of retainersOfNode(t).slice(0, 4 * JOIN_PATHS_PER_TARGET)) {
         for (let cur = r.from, k = 0; k <= JOIN_PATH_MAX_OBJECTS && !stop(cur); k++) {
           ways.push(cur);
-          const pe = parentEdge[cur]!;
+          const pe = parentEdgeOf(cur);
           if (pe === 0) break;
           cur = graph.edgeSource(pe - 1);
         }
@@ -504,7 +508,7 @@ export function retainerSubgraph(
             met = true;
             break;
           }
-          const pe = parentEdge[cur]!;
+          const pe = parentEdgeOf(cur);
           if (pe === 0) break;
           const from = graph.edgeSource(pe - 1);
           if (depthOf.has(from)) {

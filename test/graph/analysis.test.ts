@@ -404,3 +404,66 @@ describe("HeapAnalysis.nearestListedDominators", () => {
     expect(reasons).toEqual(["the dominator tree has a cycle", "the dominator tree has a cycle"]);
   });
 });
+
+describe("HeapAnalysis.parentEdgeOf and isRetentionRoot on saved parts", () => {
+  /** A heap with two user roots (`global`, a second one the root holds) and objects nothing reaches. */
+  function heap(): SnapshotBuilder {
+    const next = seeded(17);
+    const { b, global } = withGlobal();
+    const other = b.node("object", "Window");
+    b.edge(b.root, other, "element", 1);
+    const nodes = Array.from({ length: 300 }, (_, i) => b.node("object", `C${i % 4}`));
+    for (let i = 0; i < 5; i++) b.edge(i % 2 ? global : other, nodes[next(100)]!, "property", `g${i}`);
+    for (let i = 0; i < 260; i++) b.edge(nodes[next(260)]!, nodes[next(260)]!, "property", `p${i % 5}`);
+    return b;
+  }
+
+  it("answer node by node from the saved parts until the whole column is taken, as the computed analysis does", () => {
+    const b = heap();
+    const computed = new HeapAnalysis(graphOf(b));
+    const N = computed.graph.nodeCount;
+    const { parentEdge, userRoots } = computed.distances();
+    const want = Array.from({ length: N }, (_, n) => ({ pe: parentEdge[n]!, root: computed.isRetentionRoot(n) }));
+    expect(want.filter((w) => w.pe === 0).length).toBeGreaterThan(3); // roots and unreached objects
+    expect(Array.from(userRoots).filter((m) => m === 1)).toHaveLength(2);
+    expect(want.map((_, n) => computed.parentEdgeOf(n))).toEqual(want.map((w) => w.pe));
+
+    computed.shallowSizes();
+    const parts = computed.savedParts()!;
+    const taken = { parentEdge: 0, userRoots: 0 };
+    const looked = { parentEdge: 0, userRoot: 0 };
+    const saved = HeapAnalysis.fromParts(graphOf(b), {
+      ...parts,
+      get parentEdge() {
+        taken.parentEdge++;
+        return parts.parentEdge;
+      },
+      get userRoots() {
+        taken.userRoots++;
+        return parts.userRoots;
+      },
+      at: {
+        shallow: (n) => parts.shallow[n]!,
+        distance: (n) => parts.distance[n]!,
+        parentEdge: (n) => (looked.parentEdge++, parts.parentEdge[n]!),
+        userRoot: (n) => (looked.userRoot++, parts.userRoots[n]!),
+        retained: (n) => parts.tree?.retained[n] ?? 0,
+      },
+    });
+    // The walk takes the distances whole first (to sort retainers by them): the tree edges and the
+    // marks are still read one by one.
+    expect(saved.distances().distance[5]).toBe(parts.distance[5]);
+    const got = want.map((_, n) => ({ pe: saved.parentEdgeOf(n), root: saved.isRetentionRoot(n) }));
+    expect(got).toEqual(want);
+    expect(taken).toEqual({ parentEdge: 0, userRoots: 0 });
+    expect(looked.parentEdge).toBe(N);
+    expect(looked.userRoot).toBeGreaterThan(N - 5); // all but the synthetic roots
+    // Taken whole (a walk of a whole class does): from then on read from the column.
+    expect(saved.distances().parentEdge).toBe(parts.parentEdge);
+    expect(saved.distances().userRoots).toBe(parts.userRoots);
+    const before = { ...looked };
+    expect(want.map((_, n) => ({ pe: saved.parentEdgeOf(n), root: saved.isRetentionRoot(n) }))).toEqual(want);
+    expect(looked).toEqual(before);
+    expect(taken).toEqual({ parentEdge: 1, userRoots: 1 });
+  });
+});

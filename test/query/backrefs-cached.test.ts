@@ -3,7 +3,8 @@
  * are read a block at a time: choosing the targets by the retained sizes of the matches alone when
  * they lie in few blocks (all of them when they are spread), and the walk past an object held by
  * thousands (whose edge names are read ahead) — the same targets and the same picture as on the
- * computed graph, and as a plain sort of every match.
+ * computed graph, and as a plain sort of every match — and the shortest-path tree and user-root
+ * marks read only where the walk climbs.
  */
 import { utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -12,7 +13,14 @@ import { EntryFile } from "../../src/cache/lazy.js";
 import { RACY_MS, SnapshotCache } from "../../src/cache/store.js";
 import { HeapAnalysis } from "../../src/graph/analysis.js";
 import { HeapGraph } from "../../src/graph/heap-graph.js";
-import { chooseTargets, chooseTargetsReadsAllSizes, walkContext, walkReadAhead } from "../../src/query/backrefs.js";
+import {
+  chooseTargets,
+  chooseTargetsReadsAllSizes,
+  defaultBackrefsOptions,
+  retainerSubgraph,
+  walkContext,
+  walkReadAhead,
+} from "../../src/query/backrefs.js";
 import { openSnapshot } from "../../src/api/snapshot.js";
 import type { ReadAheadPart } from "../../src/snapshot/columns.js";
 import { selectNodes } from "../../src/query/select.js";
@@ -140,6 +148,44 @@ describe("the per-object picture on a graph read back from the cache", () => {
       const got = JSON.stringify(walk(read.graph, pick(read)));
       expect(got, `parallel ${parallel}`).toBe(want);
     }
+  });
+
+  it("reads the shortest-path tree and the user-root marks only along the paths it climbs", async () => {
+    const read = await fromEntry(false);
+    const g = read.graph;
+    const blocksRead = new Map<string, Set<number>>();
+    const readBlocks = EntryFile.prototype.readBlocks;
+    const spy = vi.spyOn(EntryFile.prototype, "readBlocks").mockImplementation(function (
+      this: EntryFile,
+      name,
+      into,
+      position,
+      crcBase,
+      b0,
+      b1,
+      fail,
+    ) {
+      const set = blocksRead.get(name) ?? new Set<number>();
+      for (let b = b0; b < b1; b++) set.add(b);
+      blocksRead.set(name, set);
+      readBlocks.call(this, name, into, position, crcBase, b0, b1, fail);
+    });
+    try {
+      const ctx = walkContext(g, { analysis: read });
+      const targets = chooseTargets(g, ctx, selectNodes(g, { types: ["Leak"] }).ordinals, 10).drawn;
+      const got = JSON.stringify(retainerSubgraph(g, ctx, targets, defaultBackrefsOptions));
+      expect(got).toBe(JSON.stringify(walk(computed.graph, targets)));
+    } finally {
+      spy.mockRestore();
+    }
+    // 4-byte tree edges, 16,384 to a block (10 blocks); 1-byte marks, 65,536 to a block (3): the
+    // paths of the Leaks (ordinals ~70,000) up to the Bucket, Shared and global (the first few).
+    expect(Math.ceil(g.nodeCount / 16384)).toBe(10);
+    expect(blocksRead.get("analysis.parentEdge")?.size).toBe(2);
+    expect(Math.ceil(g.nodeCount / 65536)).toBe(3);
+    expect(blocksRead.get("analysis.userRoots")?.size).toBe(2);
+    // The distances, by which the retainers of Shared (150,000 of them) are sorted, are read whole.
+    expect(blocksRead.get("analysis.distance")?.size).toBe(10);
   });
 
   it("why reads ahead what the per-object walk reads, and every retained size only for matches spread widely", async () => {
