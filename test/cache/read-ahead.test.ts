@@ -8,11 +8,12 @@ import { join } from "node:path";
 import v8 from "node:v8";
 import { runInNewContext } from "node:vm";
 import { crc32 } from "node:zlib";
-import { beforeAll, describe, expect, it, vi } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { SnapshotCache, RACY_MS } from "../../src/cache/store.js";
 import { EntryFile, NOT_READ, READ, type LazySection, type Typed } from "../../src/cache/lazy.js";
 import { CacheDamagedError } from "../../src/errors.js";
 import { HeapAnalysis } from "../../src/graph/analysis.js";
+import { recordBlocksRead } from "../helpers/cache-entries.js";
 import { HeapGraph } from "../../src/graph/heap-graph.js";
 import type { RawSnapshot } from "../../src/snapshot/parser.js";
 import type { ReadAheadPart } from "../../src/snapshot/columns.js";
@@ -136,23 +137,7 @@ describe("reading a cache entry ahead on a second thread", () => {
     const here = await hit(dir, false);
     const sections = [section(ahead.lazy!.edgeTo), section(ahead.lazy!.edgeName)];
     // The blocks this thread reads, by section.
-    const readHere = new Map<string, number[]>();
-    const readBlocks = EntryFile.prototype.readBlocks;
-    const spy = vi.spyOn(EntryFile.prototype, "readBlocks").mockImplementation(function (
-      this: EntryFile,
-      name,
-      into,
-      position,
-      crcBase,
-      b0,
-      b1,
-      fail,
-    ) {
-      const list = readHere.get(name) ?? [];
-      for (let b = b0; b < b1; b++) list.push(b);
-      readHere.set(name, list);
-      readBlocks.call(this, name, into, position, crcBase, b0, b1, fail);
-    });
+    const { read: readHere, spy } = recordBlocksRead();
     try {
       ahead.readAhead!(["edgeTo", "edgeName"]);
       // Once the other thread has read a block, this thread reads both sections whole too.

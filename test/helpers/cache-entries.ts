@@ -1,11 +1,13 @@
 /**
  * Cache entry files as tests take them apart: where a section is, and an entry whose section
  * values are changed with every checksum made to match again (as a writer with a bug, or a foreign
- * file, would leave one), so that only the checks of what the values mean can find it.
+ * file, would leave one), so that only the checks of what the values mean can find it; and which
+ * blocks of an entry a thread reads.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { crc32 } from "node:zlib";
-import { BLOCK } from "../../src/cache/lazy.js";
+import { vi, type MockInstance } from "vitest";
+import { BLOCK, EntryFile } from "../../src/cache/lazy.js";
 import { treeSampleRuns, TREE_SAMPLE_RUN_NODES } from "../../src/cache/tree-sample.js";
 
 const WIDTH: Record<string, number> = { u8: 1, u16: 2, u32: 4, i32: 4, f64: 8 };
@@ -105,4 +107,29 @@ export function resealEntry(
 /** The nodes of the runs the distance-tree sample (src/cache/tree-sample.ts) checks in a graph of `N` nodes. */
 export function sampledNodes(N: number): number[] {
   return treeSampleRuns(N).flatMap((a) => Array.from({ length: Math.min(N, TREE_SAMPLE_RUN_NODES) }, (_, k) => a + k));
+}
+
+/**
+ * Records, by section name, every block this thread reads of an entry from now on, in the order read
+ * (a block read twice is listed twice), reading them as before. Call `spy.mockRestore()` after.
+ */
+export function recordBlocksRead(): { read: Map<string, number[]>; spy: MockInstance<EntryFile["readBlocks"]> } {
+  const read = new Map<string, number[]>();
+  const readBlocks = EntryFile.prototype.readBlocks;
+  const spy = vi.spyOn(EntryFile.prototype, "readBlocks").mockImplementation(function (
+    this: EntryFile,
+    name,
+    into,
+    position,
+    crcBase,
+    b0,
+    b1,
+    fail,
+  ) {
+    const list = read.get(name) ?? [];
+    for (let b = b0; b < b1; b++) list.push(b);
+    read.set(name, list);
+    readBlocks.call(this, name, into, position, crcBase, b0, b1, fail);
+  });
+  return { read, spy };
 }

@@ -9,7 +9,6 @@
 import { utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it, vi } from "vitest";
-import { EntryFile } from "../../src/cache/lazy.js";
 import { RACY_MS, SnapshotCache } from "../../src/cache/store.js";
 import { HeapAnalysis } from "../../src/graph/analysis.js";
 import { HeapGraph } from "../../src/graph/heap-graph.js";
@@ -28,6 +27,7 @@ import { readSnapshotRaw } from "../../src/snapshot/read.js";
 import { sumCounts, walk, withGlobal } from "../helpers/subgraphs.js";
 import type { Subgraph } from "../../src/query/types.js";
 import { tempDir } from "../helpers/temp-dir.js";
+import { recordBlocksRead } from "../helpers/cache-entries.js";
 
 const dir = tempDir("backrefs-cached-walk-");
 const file = join(dir, "t.heapsnapshot");
@@ -101,23 +101,7 @@ describe("the per-object picture on a graph read back from the cache", () => {
     expect(leaks).toHaveLength(600);
     expect(chooseTargetsReadsAllSizes(g, leaks)).toBe(false);
     expect(chooseTargetsReadsAllSizes(g, spread)).toBe(true);
-    const blocksRead = new Map<string, Set<number>>();
-    const readBlocks = EntryFile.prototype.readBlocks;
-    const spy = vi.spyOn(EntryFile.prototype, "readBlocks").mockImplementation(function (
-      this: EntryFile,
-      name,
-      into,
-      position,
-      crcBase,
-      b0,
-      b1,
-      fail,
-    ) {
-      const set = blocksRead.get(name) ?? new Set<number>();
-      for (let b = b0; b < b1; b++) set.add(b);
-      blocksRead.set(name, set);
-      readBlocks.call(this, name, into, position, crcBase, b0, b1, fail);
-    });
+    const { read: blocksRead, spy } = recordBlocksRead();
     try {
       const ctx = walkContext(g, { analysis: read });
       for (const max of [1, 10, 64, 65, 600]) {
@@ -126,9 +110,9 @@ describe("the per-object picture on a graph read back from the cache", () => {
       // Only the blocks of the matches' sizes: 600 neighbours lie in at most two of the 19.
       const total = Math.ceil(g.nodeCount / 8192);
       expect(total).toBeGreaterThan(16);
-      expect(blocksRead.get("analysis.retained")!.size).toBeLessThanOrEqual(2);
+      expect(new Set(blocksRead.get("analysis.retained")).size).toBeLessThanOrEqual(2);
       expect(chooseTargets(g, ctx, spread, 10).drawn).toEqual(plainChoice(computed, spread, 10));
-      expect(blocksRead.get("analysis.retained")!.size).toBe(total);
+      expect(new Set(blocksRead.get("analysis.retained")).size).toBe(total);
     } finally {
       spy.mockRestore();
     }
@@ -153,23 +137,7 @@ describe("the per-object picture on a graph read back from the cache", () => {
   it("reads the shortest-path tree and the user-root marks only along the paths it climbs", async () => {
     const read = await fromEntry(false);
     const g = read.graph;
-    const blocksRead = new Map<string, Set<number>>();
-    const readBlocks = EntryFile.prototype.readBlocks;
-    const spy = vi.spyOn(EntryFile.prototype, "readBlocks").mockImplementation(function (
-      this: EntryFile,
-      name,
-      into,
-      position,
-      crcBase,
-      b0,
-      b1,
-      fail,
-    ) {
-      const set = blocksRead.get(name) ?? new Set<number>();
-      for (let b = b0; b < b1; b++) set.add(b);
-      blocksRead.set(name, set);
-      readBlocks.call(this, name, into, position, crcBase, b0, b1, fail);
-    });
+    const { read: blocksRead, spy } = recordBlocksRead();
     try {
       const ctx = walkContext(g, { analysis: read });
       const targets = chooseTargets(g, ctx, selectNodes(g, { types: ["Leak"] }).ordinals, 10).drawn;
@@ -181,11 +149,11 @@ describe("the per-object picture on a graph read back from the cache", () => {
     // 4-byte tree edges, 16,384 to a block (10 blocks); 1-byte marks, 65,536 to a block (3): the
     // paths of the Leaks (ordinals ~70,000) up to the Bucket, Shared and global (the first few).
     expect(Math.ceil(g.nodeCount / 16384)).toBe(10);
-    expect(blocksRead.get("analysis.parentEdge")?.size).toBe(2);
+    expect(new Set(blocksRead.get("analysis.parentEdge")).size).toBe(2);
     expect(Math.ceil(g.nodeCount / 65536)).toBe(3);
-    expect(blocksRead.get("analysis.userRoots")?.size).toBe(2);
+    expect(new Set(blocksRead.get("analysis.userRoots")).size).toBe(2);
     // The distances, by which the retainers of Shared (150,000 of them) are sorted, are read whole.
-    expect(blocksRead.get("analysis.distance")?.size).toBe(10);
+    expect(new Set(blocksRead.get("analysis.distance")).size).toBe(10);
   });
 
   it("why reads ahead what the per-object walk reads, and every retained size only for matches spread widely", async () => {
