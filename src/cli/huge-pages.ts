@@ -9,6 +9,7 @@
  * process that decides (`bin/backrefs.js`, before it loads anything else) starts the real one as
  * its child, passes it the terminal, the exit code and signals, and does nothing else.
  */
+import { spawn } from "node:child_process";
 import { readFileSync, statSync } from "node:fs";
 import { constants } from "node:os";
 import { activeCacheDir } from "./cache-dir.js";
@@ -178,9 +179,6 @@ export async function runWithHugePages(
 ): Promise<boolean> {
   const env = await hugePagesEnv(args, facts);
   if (env === null) return false;
-  // Loaded only to start the child: Node's module for it brings its network and process modules,
-  // which the command itself never needs (about 1 ms once the command's streams are loaded).
-  const { spawn } = await import("node:child_process");
   return new Promise<boolean>((resolve) => {
     const child = spawn(process.execPath, [...process.execArgv, script, ...args], {
       stdio: "inherit",
