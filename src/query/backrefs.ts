@@ -480,14 +480,13 @@ export function retainerSubgraph(
 
   if (!opts.pathOnly) {
     // 2. The other ways up from each target's closest direct retainers, until they meet the picture.
-    const parentEdgeOf = (n: number): number => ctx.analysis.parentEdgeOf(n);
     // Their retainers, looked up together: the objects on each such way, climbed as below.
     const ways: number[] = [];
     for (const t of opts.path ? targets : []) {
       for (const r of retainersOfNode(t).slice(0, 4 * JOIN_PATHS_PER_TARGET)) {
         for (let cur = r.from, k = 0; k <= JOIN_PATH_MAX_OBJECTS && !stop(cur); k++) {
           ways.push(cur);
-          const pe = parentEdgeOf(cur);
+          const pe = ctx.analysis.parentEdgeOf(cur);
           if (pe === 0) break;
           cur = graph.edgeSource(pe - 1);
         }
@@ -508,7 +507,7 @@ export function retainerSubgraph(
             met = true;
             break;
           }
-          const pe = parentEdgeOf(cur);
+          const pe = ctx.analysis.parentEdgeOf(cur);
           if (pe === 0) break;
           const from = graph.edgeSource(pe - 1);
           if (depthOf.has(from)) {
