@@ -13,11 +13,11 @@ import { SnapshotCache, RACY_MS } from "../../src/cache/store.js";
 import { EntryFile, NOT_READ, READ, type LazySection, type Typed } from "../../src/cache/lazy.js";
 import { CacheDamagedError } from "../../src/errors.js";
 import { HeapAnalysis } from "../../src/graph/analysis.js";
-import { recordBlocksRead } from "../helpers/cache-entries.js";
 import { HeapGraph } from "../../src/graph/heap-graph.js";
 import type { RawSnapshot } from "../../src/snapshot/parser.js";
 import type { ReadAheadPart } from "../../src/snapshot/columns.js";
 import { readSnapshotRaw } from "../../src/snapshot/read.js";
+import { recordBlocksRead } from "../helpers/cache-entries.js";
 import { SnapshotBuilder } from "../helpers/snapshot-builder.js";
 import { tempDir } from "../helpers/temp-dir.js";
 
